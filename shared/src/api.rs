@@ -1,0 +1,103 @@
+//! JSON bodies exchanged between the worker and its clients (the SPA, scripts, tests).
+
+use serde::{Deserialize, Serialize};
+
+use crate::branding::Theme;
+
+/// The one error body every JSON endpoint answers with.
+///
+/// OAuth endpoints use exactly `error` and `error_description` (RFC 6749 §5.2); the admin
+/// API adds `details` for validation errors, as the contract says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+/// One invalid field of an admin/account API request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// State of one dependency as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckState {
+    Ok,
+    Down,
+}
+
+/// `GET /health`: `status` is `ok` only when every check is `ok` (HTTP 200); otherwise
+/// `unavailable` with HTTP 503 and the failing check named in `checks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    pub status: HealthStatus,
+    pub checks: HealthChecks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthChecks {
+    pub d1: CheckState,
+    pub kv: CheckState,
+}
+
+impl HealthReport {
+    pub fn from_checks(checks: HealthChecks) -> Self {
+        let status = if checks.d1 == CheckState::Ok && checks.kv == CheckState::Ok {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Unavailable
+        };
+        HealthReport { status, checks }
+    }
+}
+
+/// `GET /api/ui-config`: the public branding the SPA needs before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UiConfig {
+    pub app_name: String,
+    pub app_tagline: String,
+    pub theme: Theme,
+    /// A validated `#rrggbb` colour (see [`crate::branding::parse_hex_color`]).
+    pub primary_color: String,
+    pub logo_url: Option<String>,
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub support_url: Option<String>,
+    pub issuer: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_omits_empty_fields_like_rfc6749_section_5_2() {
+        let body = ErrorBody { error: "not_found".into(), error_description: None, details: vec![] };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"error":"not_found"}"#);
+    }
+
+    #[test]
+    fn health_is_unavailable_when_any_check_is_down() {
+        let ok = HealthReport::from_checks(HealthChecks { d1: CheckState::Ok, kv: CheckState::Ok });
+        assert_eq!(ok.status, HealthStatus::Ok);
+        let kv_down = HealthReport::from_checks(HealthChecks { d1: CheckState::Ok, kv: CheckState::Down });
+        assert_eq!(kv_down.status, HealthStatus::Unavailable);
+        assert_eq!(
+            serde_json::to_value(&kv_down).unwrap(),
+            serde_json::json!({"status":"unavailable","checks":{"d1":"ok","kv":"down"}})
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Types and rules that both sides of Authority use: the worker that serves the JSON and
+//! the Leptos SPA that reads it. Keeping them in one crate means a field renamed on one
+//! side fails to compile on the other, and a validation rule is written once.
+//!
+//! serde only: this crate must compile for wasm32 (the SPA) and natively (the engine).
+
+pub mod api;
+pub mod branding;

@@ -1,0 +1,425 @@
+//! Configuration: `[vars]` in wrangler.toml and secrets (`wrangler secret put`, or
+//! `.dev.vars` locally), parsed into typed settings.
+//!
+//! Every variable listed here is required: wrangler.toml carries the seed's defaults, so a
+//! missing one means a broken deployment, and it fails the request with the variable's
+//! name rather than silently falling back (contract, "Configuration"). Optional settings
+//! (logo, legal links) are present but may be empty.
+
+use std::fmt;
+
+use shared::branding::{parse_hex_color, Theme};
+use url::Url;
+
+use super::error::ConfigError;
+
+/// Reads one variable; `None` when it is not set at all.
+pub trait VarSource {
+    fn var(&self, name: &'static str) -> Option<String>;
+}
+
+impl<F: Fn(&'static str) -> Option<String>> VarSource for F {
+    fn var(&self, name: &'static str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// A secret value; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `ISSUER` (the seed's `BASE_URL`): the `iss` of every token and the base of every
+    /// advertised endpoint. No trailing slash: OIDC Discovery §4.3 compares it exactly.
+    pub issuer: String,
+    /// `SECRET_KEY`: root of the keys that seal data at rest (signing keys). At least 32
+    /// characters; `openssl rand -hex 32` gives 64.
+    pub secret_key: Secret,
+    pub branding: Branding,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub security: SecuritySettings,
+    pub rate_limits: RateLimits,
+    /// `DEFAULT_SCOPES`: granted when a client asks for none.
+    pub default_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branding {
+    pub app_name: String,
+    pub app_tagline: String,
+    pub theme: Theme,
+    pub primary_color: String,
+    pub logo_url: Option<String>,
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub support_url: Option<String>,
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    pub access_token_ttl: u32,
+    /// 0 disables refresh tokens (seed: "REFRESH_TOKEN_TTL=0 # Disabled").
+    pub refresh_token_ttl: u32,
+    pub refresh_token_rotation: bool,
+    pub refresh_reuse_grace_seconds: u32,
+    pub code_ttl: u32,
+    pub device_code_ttl: u32,
+    pub password_reset_ttl: u32,
+    pub email_verification_ttl: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSettings {
+    pub session_duration_days: u32,
+    pub idle_timeout_minutes: u32,
+    pub single_session: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub lockout_threshold: u32,
+    /// Minutes.
+    pub lockout_duration: u32,
+    pub password_min_length: u32,
+    pub require_mfa: bool,
+    pub enable_password_grant: bool,
+    pub password_grant_allowed_clients: Vec<String>,
+    pub allow_plain_pkce: bool,
+    pub hide_email_existence: bool,
+    pub email_verification_required: bool,
+}
+
+/// `(max requests, window seconds)` per route family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    pub login: (u32, u32),
+    pub token: (u32, u32),
+    pub password_reset: (u32, u32),
+}
+
+/// The variables [`Config::load`] reads, for docs and tests.
+pub const VARIABLES: &[&str] = &[
+    "ISSUER", "SECRET_KEY",
+    "APP_NAME", "APP_TAGLINE", "THEME", "PRIMARY_COLOR", "LOGO_URL", "TERMS_URL", "PRIVACY_URL", "SUPPORT_URL",
+    "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REFRESH_TOKEN_ROTATION", "REFRESH_REUSE_GRACE_SECONDS",
+    "CODE_TTL", "DEVICE_CODE_TTL", "PASSWORD_RESET_TTL", "EMAIL_VERIFICATION_TTL",
+    "SESSION_DURATION_DAYS", "IDLE_TIMEOUT_MINUTES", "SINGLE_SESSION",
+    "LOCKOUT_THRESHOLD", "LOCKOUT_DURATION", "PASSWORD_MIN_LENGTH", "REQUIRE_MFA",
+    "ENABLE_PASSWORD_GRANT", "PASSWORD_GRANT_ALLOWED_CLIENTS", "ALLOW_PLAIN_PKCE",
+    "HIDE_EMAIL_EXISTENCE", "EMAIL_VERIFICATION_REQUIRED",
+    "RATE_LIMIT_LOGIN_MAX", "RATE_LIMIT_LOGIN_WINDOW", "RATE_LIMIT_TOKEN_MAX", "RATE_LIMIT_TOKEN_WINDOW",
+    "RATE_LIMIT_PASSWORD_RESET_MAX", "RATE_LIMIT_PASSWORD_RESET_WINDOW",
+    "DEFAULT_SCOPES",
+];
+
+impl Config {
+    pub fn load(source: &impl VarSource) -> Result<Config, ConfigError> {
+        let v = Vars(source);
+        Ok(Config {
+            issuer: v.issuer("ISSUER")?,
+            secret_key: v.secret_key("SECRET_KEY")?,
+            branding: Branding {
+                app_name: v.text("APP_NAME")?,
+                app_tagline: v.text_or_empty("APP_TAGLINE")?,
+                theme: v.parse("THEME", Theme::parse)?,
+                primary_color: v.parse("PRIMARY_COLOR", parse_hex_color)?,
+                logo_url: v.optional_link("LOGO_URL")?,
+                terms_url: v.optional_link("TERMS_URL")?,
+                privacy_url: v.optional_link("PRIVACY_URL")?,
+                support_url: v.optional_link("SUPPORT_URL")?,
+            },
+            tokens: TokenSettings {
+                access_token_ttl: v.positive("ACCESS_TOKEN_TTL")?,
+                refresh_token_ttl: v.count("REFRESH_TOKEN_TTL")?,
+                refresh_token_rotation: v.flag("REFRESH_TOKEN_ROTATION")?,
+                refresh_reuse_grace_seconds: v.count("REFRESH_REUSE_GRACE_SECONDS")?,
+                code_ttl: v.positive("CODE_TTL")?,
+                device_code_ttl: v.positive("DEVICE_CODE_TTL")?,
+                password_reset_ttl: v.positive("PASSWORD_RESET_TTL")?,
+                email_verification_ttl: v.positive("EMAIL_VERIFICATION_TTL")?,
+            },
+            sessions: SessionSettings {
+                session_duration_days: v.positive("SESSION_DURATION_DAYS")?,
+                idle_timeout_minutes: v.positive("IDLE_TIMEOUT_MINUTES")?,
+                single_session: v.flag("SINGLE_SESSION")?,
+            },
+            security: SecuritySettings {
+                lockout_threshold: v.positive("LOCKOUT_THRESHOLD")?,
+                lockout_duration: v.positive("LOCKOUT_DURATION")?,
+                password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                require_mfa: v.flag("REQUIRE_MFA")?,
+                enable_password_grant: v.flag("ENABLE_PASSWORD_GRANT")?,
+                password_grant_allowed_clients: v.list("PASSWORD_GRANT_ALLOWED_CLIENTS", ',')?,
+                allow_plain_pkce: v.flag("ALLOW_PLAIN_PKCE")?,
+                hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
+                email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
+            },
+            rate_limits: RateLimits {
+                login: (v.positive("RATE_LIMIT_LOGIN_MAX")?, v.positive("RATE_LIMIT_LOGIN_WINDOW")?),
+                token: (v.positive("RATE_LIMIT_TOKEN_MAX")?, v.positive("RATE_LIMIT_TOKEN_WINDOW")?),
+                password_reset: (
+                    v.positive("RATE_LIMIT_PASSWORD_RESET_MAX")?,
+                    v.positive("RATE_LIMIT_PASSWORD_RESET_WINDOW")?,
+                ),
+            },
+            default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
+        })
+    }
+
+    /// An absolute URL under the issuer, e.g. `endpoint("/.well-known/jwks.json")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// Whether the server is reached over https (HSTS is sent only then).
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+struct Vars<'a, S: VarSource>(&'a S);
+
+impl<S: VarSource> Vars<'_, S> {
+    fn raw(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.0.var(name).ok_or_else(|| err(name, "is not set (add it to [vars] in wrangler.toml, or as a secret)"))
+    }
+
+    fn text(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.raw(name)?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(err(name, "must not be empty"));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
+        Ok(self.raw(name)?.trim().to_owned())
+    }
+
+    fn parse<T>(&self, name: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        f(&self.raw(name)?).map_err(|problem| err(name, problem))
+    }
+
+    /// A non-negative whole number.
+    fn count(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        raw.trim().parse::<u32>().map_err(|_| err(name, format!("must be a whole number ≥ 0, got `{raw}`")))
+    }
+
+    fn positive(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(err(name, format!("must be a whole number > 0, got `{raw}`"))),
+        }
+    }
+
+    /// Exactly `true` or `false`: a typo like `ture` must not silently mean false.
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(err(name, format!("must be `true` or `false`, got `{raw}`"))),
+        }
+    }
+
+    fn list(&self, name: &'static str, separator: char) -> Result<Vec<String>, ConfigError> {
+        Ok(self.raw(name)?.split(separator).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
+
+    /// Empty means unset; otherwise an https URL, or a path on this server (`/images/logo.png`).
+    fn optional_link(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
+            return Ok(Some(value.to_owned()));
+        }
+        match Url::parse(value) {
+            Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(Some(value.to_owned())),
+            _ => Err(err(name, format!("must be an https URL or a path starting with /, got `{value}`"))),
+        }
+    }
+
+    /// OIDC Discovery §3: the issuer is an https URL with no query or fragment. Plain http is
+    /// accepted only for loopback hosts, so `wrangler dev` works.
+    fn issuer(&self, name: &'static str) -> Result<String, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        let url = Url::parse(value).map_err(|_| err(name, format!("must be an absolute URL, got `{value}`")))?;
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(err(name, format!("must use https (http only for localhost), got `{value}`"))),
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+            return Err(err(name, format!("must not carry a query, fragment or credentials, got `{value}`")));
+        }
+        if value.ends_with('/') {
+            return Err(err(name, format!("must not end with `/` (tokens carry it verbatim as `iss`), got `{value}`")));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn secret_key(&self, name: &'static str) -> Result<Secret, ConfigError> {
+        // Never echo the value: it is a secret.
+        let value = self.0.var(name).ok_or_else(|| {
+            err(name, "is not set (a secret: `wrangler secret put SECRET_KEY`, or .dev.vars locally)")
+        })?;
+        if value.trim().chars().count() < 32 {
+            return Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)"));
+        }
+        Ok(Secret(value.trim().to_owned()))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// The defaults that wrangler.toml ships, plus a dev secret.
+    pub(crate) fn dev_vars() -> HashMap<&'static str, String> {
+        let toml = include_str!("../../../wrangler.toml");
+        let mut vars = HashMap::new();
+        let mut in_vars = false;
+        for line in toml.lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                in_vars = line == "[vars]";
+                continue;
+            }
+            if !in_vars || line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let (key, value) = line.split_once('=').unwrap();
+            let key = VARIABLES.iter().find(|v| **v == key.trim()).copied();
+            let value = value.trim().trim_matches('"').to_owned();
+            if let Some(key) = key {
+                vars.insert(key, value);
+            }
+        }
+        vars.insert("SECRET_KEY", "0123456789abcdef0123456789abcdef-test-only".into());
+        vars
+    }
+
+    fn load_with(change: impl FnOnce(&mut HashMap<&'static str, String>)) -> Result<Config, ConfigError> {
+        let mut vars = dev_vars();
+        change(&mut vars);
+        Config::load(&|name: &'static str| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn wrangler_toml_defines_every_variable_and_they_parse() {
+        let vars = dev_vars();
+        for name in VARIABLES {
+            assert!(vars.contains_key(name), "{name} is missing from [vars] in wrangler.toml");
+        }
+        let config = load_with(|_| {}).unwrap();
+        assert_eq!(config.issuer, "http://127.0.0.1:8787");
+        assert_eq!(config.tokens.access_token_ttl, 3600);
+        assert_eq!(config.tokens.code_ttl, 600);
+        assert_eq!(config.tokens.device_code_ttl, 300);
+        assert_eq!(config.branding.theme, Theme::Dark);
+        assert_eq!(config.branding.primary_color, "#7c3aed");
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let e = load_with(|v| {
+            v.remove("CODE_TTL");
+        })
+        .unwrap_err();
+        assert_eq!(e.variable, "CODE_TTL");
+        assert!(e.to_string().contains("CODE_TTL is not set"), "{e}");
+    }
+
+    #[test]
+    fn malformed_numbers_and_flags_are_refused_not_defaulted() {
+        for (name, bad) in [
+            ("ACCESS_TOKEN_TTL", "abc"),
+            ("ACCESS_TOKEN_TTL", "0"),
+            ("ACCESS_TOKEN_TTL", "-5"),
+            ("REFRESH_TOKEN_ROTATION", "ture"),
+            ("REFRESH_TOKEN_ROTATION", "1"),
+            ("THEME", "blue"),
+            ("PRIMARY_COLOR", "purple"),
+            ("LOGO_URL", "javascript:alert(1)"),
+            ("LOGO_URL", "//evil.example/logo.png"),
+            ("APP_NAME", "   "),
+        ] {
+            let e = load_with(|v| {
+                v.insert(name, bad.into());
+            })
+            .unwrap_err();
+            assert_eq!(e.variable, name, "{name}={bad} gave {e}");
+        }
+    }
+
+    #[test]
+    fn refresh_token_ttl_zero_disables_refresh_tokens() {
+        let config = load_with(|v| {
+            v.insert("REFRESH_TOKEN_TTL", "0".into());
+        })
+        .unwrap();
+        assert_eq!(config.tokens.refresh_token_ttl, 0);
+    }
+
+    #[test]
+    fn issuer_must_be_https_except_on_loopback_and_exactly_comparable() {
+        for good in ["https://auth.example.com", "https://example.com/tenant", "http://localhost:8787", "http://127.0.0.1:8787"] {
+            assert_eq!(load_with(|v| { v.insert("ISSUER", good.into()); }).unwrap().issuer, good);
+        }
+        for bad in ["http://auth.example.com", "https://auth.example.com/", "https://auth.example.com?x=1", "auth.example.com", "https://u:p@auth.example.com", ""] {
+            let e = load_with(|v| { v.insert("ISSUER", bad.into()); }).unwrap_err();
+            assert_eq!(e.variable, "ISSUER", "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_key_must_be_long_and_is_never_echoed() {
+        let e = load_with(|v| { v.insert("SECRET_KEY", "short-secret".into()); }).unwrap_err();
+        assert_eq!(e.variable, "SECRET_KEY");
+        assert!(!e.to_string().contains("short-secret"));
+        let e = load_with(|v| { v.remove("SECRET_KEY"); }).unwrap_err();
+        assert_eq!(e.variable, "SECRET_KEY");
+        let config = load_with(|_| {}).unwrap();
+        assert_eq!(format!("{:?}", config.secret_key), "Secret(..)");
+    }
+
+    #[test]
+    fn lists_split_and_trim() {
+        let config = load_with(|v| {
+            v.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", " trusted-app-1, trusted-app-2 ,".into());
+            v.insert("DEFAULT_SCOPES", "openid  profile email".into());
+        })
+        .unwrap();
+        assert_eq!(config.security.password_grant_allowed_clients, vec!["trusted-app-1", "trusted-app-2"]);
+        assert_eq!(config.default_scopes, vec!["openid", "profile", "email"]);
+    }
+}

@@ -1,0 +1,109 @@
+//! OpenID Provider Metadata (OIDC Discovery 1.0 §3, RFC 8414 §2).
+//!
+//! Only what works is advertised: an endpoint appears here in the same change that makes
+//! it answer. Clients take this document at its word.
+
+use serde_json::{json, Map, Value};
+
+use super::config::Config;
+use super::error::InternalError;
+use super::jose::sign_jwt;
+use super::keys::ActiveSigningKey;
+use super::ports::{RsaSigner, UnixTime};
+
+/// Paths the server answers, relative to the issuer.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The metadata document without `signed_metadata`.
+pub fn provider_metadata(config: &Config) -> Map<String, Value> {
+    let metadata = json!({
+        "issuer": config.issuer,
+        "jwks_uri": config.endpoint(JWKS_PATH),
+        // No authorization endpoint exists yet, so no response type is supported. The
+        // member is REQUIRED (OIDC Discovery §3), so it is present and honest.
+        "response_types_supported": [],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        // RFC 9207: every authorization response will carry `iss` (contract).
+        "authorization_response_iss_parameter_supported": true,
+    });
+    match metadata {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The document as served: the metadata plus `signed_metadata` (RFC 8414 §2.1), a JWT of
+/// the same values with `iss`, signed with the active key. A client that pins our JWKS can
+/// check that the metadata it fetched was issued by this server.
+pub async fn discovery_document<S: RsaSigner>(
+    config: &Config,
+    signer: &S,
+    key: &ActiveSigningKey<S::Key>,
+    now: UnixTime,
+) -> Result<Value, InternalError> {
+    let mut metadata = provider_metadata(config);
+    let mut claims = metadata.clone();
+    claims.insert("iss".into(), Value::String(config.issuer.clone()));
+    claims.insert("iat".into(), Value::from(now));
+    let signed = sign_jwt(signer, key, "JWT", &Value::Object(claims)).await?;
+    metadata.insert("signed_metadata".into(), Value::String(signed));
+    Ok(Value::Object(metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use jwt_compact::alg::{Rsa, RsaPublicKey};
+    use jwt_compact::{AlgorithmExt, UntrustedToken};
+
+    use super::*;
+    use crate::engine::config::tests::dev_vars;
+    use crate::engine::jose::b64url_decode;
+    use crate::engine::keys::KeyRing;
+    use crate::engine::ports::SystemRandom;
+    use crate::native::{NativeRsaSigner, SqliteStore};
+
+    fn config() -> Config {
+        let vars = dev_vars();
+        Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    }
+
+    #[test]
+    fn oidc_discovery_section_3_required_members_and_issuer() {
+        let m = provider_metadata(&config());
+        assert_eq!(m["issuer"], "http://127.0.0.1:8787");
+        assert_eq!(m["jwks_uri"], "http://127.0.0.1:8787/.well-known/jwks.json");
+        for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"] {
+            assert!(m[required].is_array(), "{required}");
+        }
+        assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+        // Nothing that does not exist yet is advertised.
+        for absent in ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "registration_endpoint"] {
+            assert!(!m.contains_key(absent), "{absent}");
+        }
+    }
+
+    #[test]
+    fn rfc8414_signed_metadata_carries_iss_and_verifies() {
+        let config = config();
+        let store = SqliteStore::open_in_memory().unwrap();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
+        let key = pollster::block_on(ring.load_active_signer(42)).unwrap();
+        let doc = pollster::block_on(discovery_document(&config, &NativeRsaSigner, &key, 42)).unwrap();
+        let jwt = doc["signed_metadata"].as_str().unwrap();
+        let jwk = &pollster::block_on(ring.jwks(42)).unwrap().keys[0];
+        let public = RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap()),
+            rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap()),
+        )
+        .unwrap();
+        let token = UntrustedToken::new(jwt).unwrap();
+        let verified = Rsa::rs256().validator::<Value>(&public).validate(&token).unwrap();
+        let claims = &verified.claims().custom;
+        assert_eq!(claims["iss"], "http://127.0.0.1:8787");
+        assert_eq!(claims["jwks_uri"], doc["jwks_uri"]);
+        // jwt-compact lifts `iat` out of the custom claims into its own field.
+        assert_eq!(verified.claims().issued_at.map(|t| t.timestamp()), Some(42));
+    }
+}

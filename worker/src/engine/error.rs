@@ -1,0 +1,158 @@
+//! Errors, one type per endpoint family (architecture rule 4).
+//!
+//! Each family implements [`ErrorResponse`]: its RFC error code, its HTTP status and the
+//! text the client may see. The edge turns any `ErrorResponse` into HTTP in exactly one
+//! place (`edge::respond::error`). Internal failures are always `server_error`; their
+//! detail goes to the log and never into a response.
+
+use std::fmt;
+
+use shared::api::FieldError;
+
+/// Something that went wrong inside the server (a storage or crypto failure). The detail
+/// is for the log only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalError {
+    detail: String,
+}
+
+impl InternalError {
+    pub fn new(detail: impl Into<String>) -> Self {
+        InternalError { detail: detail.into() }
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// A configuration variable that is missing or malformed. The variable's name is shown to
+/// the caller (the operator needs it, and it is not a secret); the value is never echoed
+/// for secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration variable {} {}", self.variable, self.problem)
+    }
+}
+
+/// How an error family presents itself over HTTP.
+pub trait ErrorResponse {
+    /// The RFC error code (`error` member).
+    fn code(&self) -> &'static str;
+    /// The HTTP status.
+    fn status(&self) -> u16;
+    /// What the client may read (`error_description`).
+    fn description(&self) -> Option<String>;
+    /// What only the log may read.
+    fn log_detail(&self) -> Option<String> {
+        None
+    }
+    /// Per-field problems of a validation error.
+    fn details(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// `Allow` header for 405 answers (RFC 9110 §15.5.6).
+    fn allow(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// Errors of the server's own JSON endpoints: `/health`, discovery, JWKS and `/api/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// No such endpoint or resource.
+    NotFound,
+    /// The path exists but not for this method; carries the `Allow` value.
+    MethodNotAllowed { allow: &'static str },
+    /// The server is misconfigured; the variable is named in the answer.
+    Config(ConfigError),
+    /// Anything else: `server_error`, detail logged only.
+    Internal(InternalError),
+}
+
+impl From<InternalError> for ApiError {
+    fn from(e: InternalError) -> Self {
+        ApiError::Internal(e)
+    }
+}
+
+impl From<ConfigError> for ApiError {
+    fn from(e: ConfigError) -> Self {
+        ApiError::Config(e)
+    }
+}
+
+impl ErrorResponse for ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Config(_) | ApiError::Internal(_) => "server_error",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Config(_) | ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn description(&self) -> Option<String> {
+        match self {
+            ApiError::NotFound => Some("no such endpoint".into()),
+            ApiError::MethodNotAllowed { allow } => Some(format!("this endpoint accepts {allow}")),
+            ApiError::Config(e) => Some(e.to_string()),
+            ApiError::Internal(_) => Some("the server could not complete the request".into()),
+        }
+    }
+
+    fn log_detail(&self) -> Option<String> {
+        match self {
+            ApiError::Config(e) => Some(e.to_string()),
+            ApiError::Internal(e) => Some(e.detail().to_owned()),
+            _ => None,
+        }
+    }
+
+    fn allow(&self) -> Option<&'static str> {
+        match self {
+            ApiError::MethodNotAllowed { allow } => Some(allow),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_are_server_error_and_never_show_their_detail() {
+        let e = ApiError::from(InternalError::new("D1_ERROR: no such table: signing_keys"));
+        assert_eq!(e.code(), "server_error");
+        assert_eq!(e.status(), 500);
+        assert!(!e.description().unwrap_or_default().contains("signing_keys"));
+        assert!(e.log_detail().unwrap_or_default().contains("signing_keys"));
+    }
+
+    #[test]
+    fn config_errors_name_the_variable() {
+        let e = ApiError::from(ConfigError { variable: "CODE_TTL", problem: "must be a whole number of seconds".into() });
+        assert_eq!(e.code(), "server_error");
+        assert!(e.description().unwrap_or_default().contains("CODE_TTL"));
+    }
+}

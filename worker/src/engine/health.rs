@@ -1,0 +1,76 @@
+//! `GET /health`: is D1 reachable and migrated, is KV reachable.
+
+use shared::api::{CheckState, HealthChecks, HealthReport};
+
+use super::ports::{KeyStore, KeyValue};
+
+/// The report, and for the log what failed (never sent to the caller).
+pub struct HealthOutcome {
+    pub report: HealthReport,
+    pub problems: Vec<String>,
+}
+
+/// A key that is never written: reading it proves the KV binding answers without spending
+/// KV's write quota (1 write per second per key) on health probes.
+const KV_PROBE_KEY: &str = "health:probe";
+
+pub async fn check(db: &impl KeyStore, kv: &impl KeyValue) -> HealthOutcome {
+    let mut problems = Vec::new();
+    let d1 = match db.ping().await {
+        Ok(()) => CheckState::Ok,
+        Err(e) => {
+            problems.push(format!("d1: {e}"));
+            CheckState::Down
+        }
+    };
+    let kv = match kv.get(KV_PROBE_KEY).await {
+        Ok(_) => CheckState::Ok,
+        Err(e) => {
+            problems.push(format!("kv: {e}"));
+            CheckState::Down
+        }
+    };
+    HealthOutcome { report: HealthReport::from_checks(HealthChecks { d1, kv }), problems }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::api::HealthStatus;
+
+    use super::*;
+    use crate::engine::error::InternalError;
+    use crate::native::{MemoryKv, SqliteStore};
+
+    struct DownKv;
+    impl KeyValue for DownKv {
+        async fn get(&self, _key: &str) -> Result<Option<String>, InternalError> {
+            Err(InternalError::new("KV binding unavailable"))
+        }
+    }
+
+    #[test]
+    fn healthy_when_the_migrated_database_and_kv_answer() {
+        let db = SqliteStore::open_in_memory().unwrap();
+        let outcome = pollster::block_on(check(&db, &MemoryKv::default()));
+        assert_eq!(outcome.report.status, HealthStatus::Ok);
+        assert!(outcome.problems.is_empty());
+    }
+
+    #[test]
+    fn unmigrated_database_is_reported_down() {
+        let db = SqliteStore::open_unmigrated_in_memory().unwrap();
+        let outcome = pollster::block_on(check(&db, &MemoryKv::default()));
+        assert_eq!(outcome.report.status, HealthStatus::Unavailable);
+        assert_eq!(outcome.report.checks.d1, CheckState::Down);
+        assert_eq!(outcome.report.checks.kv, CheckState::Ok);
+    }
+
+    #[test]
+    fn kv_failure_names_kv_and_keeps_the_detail_for_the_log() {
+        let db = SqliteStore::open_in_memory().unwrap();
+        let outcome = pollster::block_on(check(&db, &DownKv));
+        assert_eq!(outcome.report.checks.kv, CheckState::Down);
+        assert_eq!(outcome.report.checks.d1, CheckState::Ok);
+        assert!(outcome.problems[0].contains("KV binding unavailable"));
+    }
+}

@@ -1,0 +1,284 @@
+//! Signing keys: created on first need, sealed at rest, cached per isolate.
+//!
+//! One key is `active` and signs; after a rotation older keys stay `verify` (in the JWKS,
+//! never signing) until the tokens they signed have expired. The schema and the store
+//! already carry that, so rotation needs no migration.
+
+use super::config::Secret;
+use super::error::InternalError;
+use super::jose::{rsa_thumbprint, Jwk, JwkSet};
+use super::ports::{KeyStatus, KeyStore, Random, RsaSigner, StoredSigningKey, UnixTime};
+use super::sealed::{self, Purpose};
+
+/// The key that signs, imported and ready.
+#[derive(Clone)]
+pub struct ActiveSigningKey<K> {
+    pub kid: String,
+    pub key: K,
+}
+
+/// How long an isolate signs with its cached key before reading D1 again, so that a
+/// rotation made through another isolate is picked up within this many seconds.
+pub const SIGNER_CACHE_SECONDS: UnixTime = 300;
+
+/// The per-isolate cache of the imported signer. Importing a PKCS#8 key costs a D1 read,
+/// an AES-GCM open and a WebCrypto import: done once per isolate, not per request.
+pub struct SignerCache<K> {
+    entry: Option<(ActiveSigningKey<K>, UnixTime)>,
+}
+
+impl<K: Clone> SignerCache<K> {
+    pub const fn new() -> Self {
+        SignerCache { entry: None }
+    }
+
+    pub fn get(&self, now: UnixTime) -> Option<ActiveSigningKey<K>> {
+        match &self.entry {
+            Some((key, loaded_at)) if now >= *loaded_at && now - loaded_at < SIGNER_CACHE_SECONDS => Some(key.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put(&mut self, key: ActiveSigningKey<K>, now: UnixTime) {
+        self.entry = Some((key, now));
+    }
+}
+
+impl<K: Clone> Default for SignerCache<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Key management over the platform's store, signer and randomness.
+pub struct KeyRing<'a, S, C, R> {
+    pub store: &'a S,
+    pub signer: &'a C,
+    pub rng: &'a R,
+    pub secret: &'a Secret,
+}
+
+impl<S: KeyStore, C: RsaSigner, R: Random> KeyRing<'_, S, C, R> {
+    /// The active key's row, generating the first key if there is none.
+    ///
+    /// Two isolates may both find no key and both generate one. The store inserts with
+    /// `ON CONFLICT DO NOTHING` against a unique index on the active status, so only one
+    /// insert lands; everyone then reads back and uses the same winner.
+    pub async fn ensure_active_key(&self, now: UnixTime) -> Result<StoredSigningKey, InternalError> {
+        if let Some(key) = self.store.active_signing_key().await? {
+            return Ok(key);
+        }
+        let generated = self.signer.generate_rsa_2048().await?;
+        let kid = rsa_thumbprint(&generated.public.n, &generated.public.e);
+        let private_key_sealed =
+            sealed::seal(self.secret, Purpose::SigningKey, kid.as_bytes(), &generated.private_pkcs8_der, self.rng)?;
+        let candidate = StoredSigningKey {
+            kid,
+            alg: "RS256".into(),
+            status: KeyStatus::Active,
+            public_n: generated.public.n,
+            public_e: generated.public.e,
+            private_key_sealed,
+            created_at: now,
+            publish_until: None,
+        };
+        self.store.insert_active_signing_key_if_none(&candidate).await?;
+        self.store
+            .active_signing_key()
+            .await?
+            .ok_or_else(|| InternalError::new("no active signing key right after inserting one"))
+    }
+
+    /// The active key, unsealed and imported for signing.
+    pub async fn load_active_signer(&self, now: UnixTime) -> Result<ActiveSigningKey<C::Key>, InternalError> {
+        let row = self.ensure_active_key(now).await?;
+        let der = sealed::open(self.secret, Purpose::SigningKey, row.kid.as_bytes(), &row.private_key_sealed)?;
+        let key = self.signer.import_private_pkcs8(&der).await?;
+        Ok(ActiveSigningKey { kid: row.kid, key })
+    }
+
+    /// The JWK Set (RFC 7517 §5): every key that may still verify a live token. The first
+    /// call on a fresh database creates the first key, so resource servers that fetch the
+    /// JWKS before any token exists already see the key that will sign.
+    pub async fn jwks(&self, now: UnixTime) -> Result<JwkSet, InternalError> {
+        let mut published = self.store.published_signing_keys(now).await?;
+        if !published.iter().any(|k| k.status == KeyStatus::Active) {
+            self.ensure_active_key(now).await?;
+            published = self.store.published_signing_keys(now).await?;
+        }
+        Ok(JwkSet { keys: published.iter().map(Jwk::from).collect() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+
+    use jwt_compact::alg::{Rsa, RsaPublicKey};
+    use jwt_compact::{AlgorithmExt, UntrustedToken};
+
+    use super::*;
+    use crate::engine::jose::{b64url_decode, sign_jwt};
+    use crate::engine::ports::SystemRandom;
+    use crate::native::{NativeRsaSigner, SqliteStore};
+
+    fn secret() -> Secret {
+        let vars = crate::engine::config::tests::dev_vars();
+        crate::engine::config::Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap().secret_key
+    }
+
+    fn public_key(jwk: &Jwk) -> RsaPublicKey {
+        let n = rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap());
+        let e = rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap());
+        RsaPublicKey::new(n, e).unwrap()
+    }
+
+    #[test]
+    fn first_need_creates_one_sealed_active_key_and_reuses_it() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let secret = secret();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let first = pollster::block_on(ring.ensure_active_key(1_000)).unwrap();
+        let again = pollster::block_on(ring.ensure_active_key(2_000)).unwrap();
+        assert_eq!(first.kid, again.kid);
+        assert_eq!(first.status, KeyStatus::Active);
+        assert_eq!(first.kid, rsa_thumbprint(&first.public_n, &first.public_e));
+        // Sealed at rest: the stored text is not DER (PKCS#8 DER starts 0x30 0x82).
+        assert!(first.private_key_sealed.starts_with("v1."));
+        assert_eq!(store.count_signing_keys().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_stored_key_only_opens_with_the_secret_that_sealed_it() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let secret = secret();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        pollster::block_on(ring.load_active_signer(1)).unwrap();
+        let vars = {
+            let mut v = crate::engine::config::tests::dev_vars();
+            v.insert("SECRET_KEY", "a-different-secret-key-of-sufficient-length".into());
+            v
+        };
+        let other = crate::engine::config::Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap().secret_key;
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &other };
+        let err = pollster::block_on(ring.load_active_signer(2)).err().unwrap();
+        assert!(err.detail().contains("SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn signed_jwt_verifies_with_the_published_jwk() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let secret = secret();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let signer = pollster::block_on(ring.load_active_signer(10)).unwrap();
+        let claims = serde_json::json!({"iss": "http://127.0.0.1:8787", "sub": "x"});
+        let token = pollster::block_on(sign_jwt(&NativeRsaSigner, &signer, "JWT", &claims)).unwrap();
+
+        let jwks = pollster::block_on(ring.jwks(10)).unwrap();
+        assert_eq!(jwks.keys.len(), 1);
+        let jwk = &jwks.keys[0];
+        assert_eq!(jwk.kid, signer.kid);
+
+        let untrusted = UntrustedToken::new(&token).unwrap();
+        assert_eq!(untrusted.header().key_id.as_deref(), Some(jwk.kid.as_str()));
+        let verified = Rsa::rs256().validator::<serde_json::Value>(&public_key(jwk)).validate(&untrusted).unwrap();
+        assert_eq!(verified.claims().custom, claims);
+    }
+
+    #[test]
+    fn jwks_on_a_fresh_database_creates_the_first_key() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let secret = secret();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let jwks = pollster::block_on(ring.jwks(5)).unwrap();
+        assert_eq!(jwks.keys.len(), 1);
+        assert_eq!((jwks.keys[0].kty.as_str(), jwks.keys[0].use_.as_str(), jwks.keys[0].alg.as_str()), ("RSA", "sig", "RS256"));
+        assert_eq!(jwks.keys[0].e, "AQAB");
+        // 2048-bit modulus: 256 bytes.
+        assert_eq!(b64url_decode(&jwks.keys[0].n).unwrap().len(), 256);
+    }
+
+    #[test]
+    fn verify_only_keys_stay_published_until_their_tokens_expire() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let secret = secret();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let old = pollster::block_on(ring.ensure_active_key(100)).unwrap();
+        // What a rotation will do: demote the old key, then a new one becomes active.
+        store.demote_to_verify(&old.kid, 500).unwrap();
+        let new = pollster::block_on(ring.ensure_active_key(200)).unwrap();
+        assert_ne!(old.kid, new.kid);
+        let kids = |now| pollster::block_on(ring.jwks(now)).unwrap().keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+        assert_eq!(kids(499), vec![old.kid.clone(), new.kid.clone()]);
+        assert_eq!(kids(500), vec![new.kid.clone()]);
+        let signer = pollster::block_on(ring.load_active_signer(300)).unwrap();
+        assert_eq!(signer.kid, new.kid);
+    }
+
+    /// Two isolates see no key at the same moment; both generate; one insert wins.
+    #[test]
+    fn concurrent_first_requests_create_exactly_one_active_key() {
+        let dir = std::env::temp_dir().join(format!("authority-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("race.sqlite");
+        let _ = std::fs::remove_file(&path);
+        SqliteStore::open_file(&path).unwrap(); // applies the migrations once
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let barrier = barrier.clone();
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    // Each "isolate" has its own connection, like two D1 clients.
+                    let store = RacingStore { inner: SqliteStore::open_file(&path).unwrap(), barrier, waited: false.into() };
+                    let secret = secret();
+                    let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+                    pollster::block_on(ring.load_active_signer(1)).unwrap().kid
+                })
+            })
+            .collect();
+        let kids: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(kids[0], kids[1], "both requests must sign with the same key");
+        let store = SqliteStore::open_file(&path).unwrap();
+        assert_eq!(store.count_signing_keys().unwrap(), 1, "the losing key must not be stored");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Makes both threads read "no active key" before either inserts.
+    struct RacingStore {
+        inner: SqliteStore,
+        barrier: Arc<Barrier>,
+        waited: std::cell::Cell<bool>,
+    }
+
+    impl KeyStore for RacingStore {
+        async fn active_signing_key(&self) -> Result<Option<StoredSigningKey>, InternalError> {
+            let result = self.inner.active_signing_key().await;
+            if !self.waited.replace(true) {
+                self.barrier.wait();
+            }
+            result
+        }
+        async fn published_signing_keys(&self, now: UnixTime) -> Result<Vec<StoredSigningKey>, InternalError> {
+            self.inner.published_signing_keys(now).await
+        }
+        async fn insert_active_signing_key_if_none(&self, key: &StoredSigningKey) -> Result<bool, InternalError> {
+            self.inner.insert_active_signing_key_if_none(key).await
+        }
+        async fn ping(&self) -> Result<(), InternalError> {
+            self.inner.ping().await
+        }
+    }
+
+    #[test]
+    fn signer_cache_expires_so_rotations_are_picked_up() {
+        let mut cache = SignerCache::new();
+        assert!(cache.get(0).is_none());
+        cache.put(ActiveSigningKey { kid: "a".into(), key: 1u8 }, 1_000);
+        assert_eq!(cache.get(1_000).map(|k| k.kid), Some("a".into()));
+        assert_eq!(cache.get(1_000 + SIGNER_CACHE_SECONDS - 1).map(|k| k.kid), Some("a".into()));
+        assert!(cache.get(1_000 + SIGNER_CACHE_SECONDS).is_none());
+        // A clock that went backwards does not keep a stale key forever.
+        assert!(cache.get(999).is_none());
+    }
+}

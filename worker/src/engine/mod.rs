@@ -1,0 +1,14 @@
+//! The protocol engine: everything Authority decides, with no I/O of its own.
+//!
+//! Every effect goes through a trait in [`ports`] (rule 1 of architecture.md), time is a
+//! parameter (rule 2), and each endpoint family has one error type (rule 4) that the edge
+//! maps to HTTP in one place.
+
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod health;
+pub mod jose;
+pub mod keys;
+pub mod ports;
+pub mod sealed;

@@ -1,0 +1,148 @@
+//! The engine's view of the platform. The edge implements these with D1, KV, WebCrypto
+//! and `Date.now()`; `crate::native` implements them with SQLite, the `rsa` crate and the
+//! system clock for tests.
+//!
+//! Each store method is one atomic statement (or one D1 `batch()`): D1 has no interactive
+//! transactions, so nothing here may rely on read-then-write being isolated.
+//!
+//! The traits use `async fn` without `Send` bounds on purpose: workers-rs futures hold
+//! JS values and are never `Send`, and the engine is single-threaded per request.
+#![allow(async_fn_in_trait)]
+
+use std::fmt;
+
+use super::error::InternalError;
+
+/// Seconds since the Unix epoch. Passed into the engine, never read inside it
+/// (`SystemTime::now()` panics on wasm32-unknown-unknown).
+pub type UnixTime = i64;
+
+pub trait Clock {
+    fn now(&self) -> UnixTime;
+}
+
+/// Cryptographically secure randomness.
+pub trait Random {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), InternalError>;
+}
+
+/// The operating system's CSPRNG natively, `crypto.getRandomValues` in workerd.
+pub struct SystemRandom;
+
+impl Random for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), InternalError> {
+        getrandom::fill(buf).map_err(|e| InternalError::new(format!("getrandom failed: {e}")))
+    }
+}
+
+/// Where a signing key is in its life (see migrations/0001_signing_keys.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Signs new tokens; at most one.
+    Active,
+    /// Only verifies tokens signed before a rotation; still in the JWKS.
+    Verify,
+    /// Kept for the record, not published.
+    Retired,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Verify => "verify",
+            KeyStatus::Retired => "retired",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<KeyStatus, InternalError> {
+        match value {
+            "active" => Ok(KeyStatus::Active),
+            "verify" => Ok(KeyStatus::Verify),
+            "retired" => Ok(KeyStatus::Retired),
+            other => Err(InternalError::new(format!("unknown signing key status `{other}`"))),
+        }
+    }
+}
+
+/// A signing key as stored: the public half in the clear, the private half sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub status: KeyStatus,
+    /// RSA modulus and exponent, base64url without padding (RFC 7518 §6.3.1).
+    pub public_n: String,
+    pub public_e: String,
+    /// PKCS#8 DER sealed by [`super::sealed::seal`] with the kid as associated data.
+    pub private_key_sealed: String,
+    pub created_at: UnixTime,
+    pub publish_until: Option<UnixTime>,
+}
+
+// Rule 6: sealed key material stays out of logs, even encrypted.
+impl fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("publish_until", &self.publish_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signing keys in D1 (edge) or SQLite (native).
+pub trait KeyStore {
+    /// The one key with status `active`, if any.
+    async fn active_signing_key(&self) -> Result<Option<StoredSigningKey>, InternalError>;
+
+    /// Keys that belong in the JWKS: the active one and `verify` keys whose
+    /// `publish_until` is unset or later than `now`; oldest first.
+    async fn published_signing_keys(&self, now: UnixTime) -> Result<Vec<StoredSigningKey>, InternalError>;
+
+    /// Inserts `key` as the active key unless one exists already, in one statement
+    /// (`INSERT ... ON CONFLICT DO NOTHING` against the one-active unique index).
+    /// Returns whether this key was inserted.
+    async fn insert_active_signing_key_if_none(&self, key: &StoredSigningKey) -> Result<bool, InternalError>;
+
+    /// A cheap query that proves the database is reachable and migrated.
+    async fn ping(&self) -> Result<(), InternalError>;
+}
+
+/// The key-value store (Workers KV). Eventually consistent: nothing that must be single
+/// use lives only here (contract, "Runtime shape").
+pub trait KeyValue {
+    async fn get(&self, key: &str) -> Result<Option<String>, InternalError>;
+}
+
+/// The public half of a freshly generated RSA key, base64url as in a JWK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaPublicKey {
+    pub n: String,
+    pub e: String,
+}
+
+/// A new RSA key pair: the private key as PKCS#8 DER, ready to be sealed.
+pub struct GeneratedRsaKey {
+    pub private_pkcs8_der: Vec<u8>,
+    pub public: RsaPublicKey,
+}
+
+impl fmt::Debug for GeneratedRsaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedRsaKey").field("public", &self.public).finish_non_exhaustive()
+    }
+}
+
+/// RSA key generation and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signing.
+/// WebCrypto on the edge, the `rsa` crate natively.
+pub trait RsaSigner {
+    /// A private key ready to sign: a non-extractable `CryptoKey` on the edge.
+    type Key: Clone;
+
+    async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError>;
+    async fn import_private_pkcs8(&self, der: &[u8]) -> Result<Self::Key, InternalError>;
+    async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError>;
+}

@@ -1,0 +1,39 @@
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use sha2::Sha256;
+
+use crate::engine::error::InternalError;
+use crate::engine::jose::b64url;
+use crate::engine::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
+
+/// RS256 with the `rsa` crate. Natively only: in wasm it is ~15x slower than WebCrypto
+/// (architecture.md), and rsa 0.9's RUSTSEC-2023-0071 timing issue matters less for a
+/// test signer that never faces a network attacker.
+pub struct NativeRsaSigner;
+
+impl RsaSigner for NativeRsaSigner {
+    type Key = SigningKey<Sha256>;
+
+    async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError> {
+        let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
+            .map_err(|e| InternalError::new(format!("RSA key generation failed: {e}")))?;
+        let der = private.to_pkcs8_der().map_err(|e| InternalError::new(format!("PKCS#8 export failed: {e}")))?;
+        Ok(GeneratedRsaKey {
+            private_pkcs8_der: der.as_bytes().to_vec(),
+            public: RsaPublicKey { n: b64url(&private.n().to_bytes_be()), e: b64url(&private.e().to_bytes_be()) },
+        })
+    }
+
+    async fn import_private_pkcs8(&self, der: &[u8]) -> Result<Self::Key, InternalError> {
+        let private =
+            RsaPrivateKey::from_pkcs8_der(der).map_err(|e| InternalError::new(format!("PKCS#8 import failed: {e}")))?;
+        Ok(SigningKey::<Sha256>::new(private))
+    }
+
+    async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError> {
+        Ok(key.sign(message).to_vec())
+    }
+}
