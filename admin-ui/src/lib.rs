@@ -1,1 +1,72 @@
-pub fn placeholder() {}
+//! Authority's single-page app (Leptos, client-side rendered).
+//!
+//! It talks to the worker only through JSON typed by the `shared` crate. The worker
+//! serves the built files as static assets and falls back to index.html for any page
+//! path, so every route below is a deep link.
+
+mod admin;
+mod api;
+mod branding;
+mod signin;
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    branding::provide_branding();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Home/>
+                <Route path=path!("/signin") view=signin::SignInPage/>
+                <ParentRoute path=path!("/admin") view=admin::AdminLayout>
+                    <Route path=path!("") view=admin::Dashboard/>
+                    <Route path=path!("keys") view=admin::SigningKeys/>
+                    <Route path=path!("*rest") view=admin::AdminNotFound/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// `/`: where people land without a link from an app.
+#[component]
+fn Home() -> impl IntoView {
+    let app_name = branding::app_name();
+    view! {
+        <main id="main" class="auth-page">
+            <section class="card auth-card">
+                <branding::BrandHeader/>
+                <p class="muted">{move || format!("{} is the sign-in service for your applications.", app_name())}</p>
+                <nav class="stack" aria-label="Start">
+                    <A href="/signin" attr:class="btn btn-primary">"Sign in"</A>
+                    <A href="/admin" attr:class="btn">"Admin console"</A>
+                </nav>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main id="main" class="auth-page">
+            <section class="card auth-card">
+                <branding::BrandHeader/>
+                <h2>"Page not found"</h2>
+                <p class="muted">"There is no page at this address."</p>
+                <A href="/" attr:class="btn">"Go to the start page"</A>
+            </section>
+        </main>
+    }
+}

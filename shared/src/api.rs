@@ -49,13 +49,15 @@ pub enum HealthStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthChecks {
+    /// The `[vars]` and secrets parse (the failing variable is named in the log).
+    pub config: CheckState,
     pub d1: CheckState,
     pub kv: CheckState,
 }
 
 impl HealthReport {
     pub fn from_checks(checks: HealthChecks) -> Self {
-        let status = if checks.d1 == CheckState::Ok && checks.kv == CheckState::Ok {
+        let status = if [checks.config, checks.d1, checks.kv].iter().all(|c| *c == CheckState::Ok) {
             HealthStatus::Ok
         } else {
             HealthStatus::Unavailable
@@ -91,13 +93,13 @@ mod tests {
 
     #[test]
     fn health_is_unavailable_when_any_check_is_down() {
-        let ok = HealthReport::from_checks(HealthChecks { d1: CheckState::Ok, kv: CheckState::Ok });
+        let ok = HealthReport::from_checks(HealthChecks { config: CheckState::Ok, d1: CheckState::Ok, kv: CheckState::Ok });
         assert_eq!(ok.status, HealthStatus::Ok);
-        let kv_down = HealthReport::from_checks(HealthChecks { d1: CheckState::Ok, kv: CheckState::Down });
+        let kv_down = HealthReport::from_checks(HealthChecks { config: CheckState::Ok, d1: CheckState::Ok, kv: CheckState::Down });
         assert_eq!(kv_down.status, HealthStatus::Unavailable);
         assert_eq!(
             serde_json::to_value(&kv_down).unwrap(),
-            serde_json::json!({"status":"unavailable","checks":{"d1":"ok","kv":"down"}})
+            serde_json::json!({"status":"unavailable","checks":{"config":"ok","d1":"ok","kv":"down"}})
         );
     }
 }

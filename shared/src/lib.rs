@@ -6,3 +6,4 @@
 
 pub mod api;
 pub mod branding;
+pub mod jwk;

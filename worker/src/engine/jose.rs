@@ -6,9 +6,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+pub use shared::jwk::{Jwk, JwkSet};
 
 use super::error::InternalError;
 use super::keys::ActiveSigningKey;
@@ -27,23 +28,6 @@ pub fn rsa_thumbprint(n: &str, e: &str) -> String {
     // n and e are base64url, so they need no JSON escaping.
     let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
     b64url(&Sha256::digest(canonical.as_bytes()))
-}
-
-/// One public key of the JWKS (RFC 7517 §4, RFC 7518 §6.3.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Jwk {
-    pub kty: String,
-    #[serde(rename = "use")]
-    pub use_: String,
-    pub alg: String,
-    pub kid: String,
-    pub n: String,
-    pub e: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JwkSet {
-    pub keys: Vec<Jwk>,
 }
 
 impl From<&StoredSigningKey> for Jwk {
@@ -84,14 +68,5 @@ mod tests {
         // The worked example of RFC 7638 §3.1.
         let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
         assert_eq!(rsa_thumbprint(n, "AQAB"), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
-    }
-
-    #[test]
-    fn rfc7517_jwk_uses_the_registered_member_names() {
-        let jwk = Jwk { kty: "RSA".into(), use_: "sig".into(), alg: "RS256".into(), kid: "k".into(), n: "n".into(), e: "AQAB".into() };
-        assert_eq!(
-            serde_json::to_value(&jwk).unwrap(),
-            serde_json::json!({"kty":"RSA","use":"sig","alg":"RS256","kid":"k","n":"n","e":"AQAB"})
-        );
     }
 }

@@ -1,0 +1,113 @@
+//! `/admin/...`: the admin console's frame and the screens that exist so far.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use shared::api::{CheckState, HealthReport, HealthStatus};
+use shared::jwk::JwkSet;
+
+use crate::api::get_json;
+use crate::branding::{app_name, branding, ThemeToggle};
+
+#[component]
+pub fn AdminLayout() -> impl IntoView {
+    let app_name = app_name();
+    view! {
+        <div class="admin">
+            <aside class="sidebar">
+                <div class="sidebar-brand">{app_name}<span class="badge">"Admin"</span></div>
+                <nav aria-label="Admin sections">
+                    <ul>
+                        <li><A href="/admin" exact=true>"Dashboard"</A></li>
+                        <li><A href="/admin/keys">"Signing keys"</A></li>
+                    </ul>
+                </nav>
+            </aside>
+            <div class="admin-main">
+                <header class="topbar"><ThemeToggle/></header>
+                <main id="main" class="content"><Outlet/></main>
+            </div>
+        </div>
+    }
+}
+
+fn check_label(state: CheckState) -> &'static str {
+    match state {
+        CheckState::Ok => "OK",
+        CheckState::Down => "Down",
+    }
+}
+
+/// `/admin`: is the server healthy, and where are its public documents.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let health = LocalResource::new(|| get_json::<HealthReport>("/health"));
+    let issuer = move || match branding().config.get() {
+        Some(Ok(c)) => c.issuer,
+        _ => String::new(),
+    };
+    view! {
+        <h1>"Dashboard"</h1>
+        <section class="card" aria-labelledby="status-title">
+            <h2 id="status-title">"Server status"</h2>
+            {move || match health.get() {
+                None => view! { <p class="muted">"Checking…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(report)) => view! {
+                    <p class=if report.status == HealthStatus::Ok { "ok" } else { "error" }>
+                        {if report.status == HealthStatus::Ok { "All systems operational" } else { "Degraded" }}
+                    </p>
+                    <dl class="facts">
+                        <dt>"Configuration"</dt><dd>{check_label(report.checks.config)}</dd>
+                        <dt>"Database (D1)"</dt><dd>{check_label(report.checks.d1)}</dd>
+                        <dt>"Key-value store (KV)"</dt><dd>{check_label(report.checks.kv)}</dd>
+                    </dl>
+                }.into_any(),
+            }}
+        </section>
+        <section class="card" aria-labelledby="issuer-title">
+            <h2 id="issuer-title">"Issuer"</h2>
+            <dl class="facts">
+                <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
+                <dt>"Discovery"</dt><dd><a href="/.well-known/openid-configuration">"/.well-known/openid-configuration"</a></dd>
+                <dt>"JWKS"</dt><dd><a href="/.well-known/jwks.json">"/.well-known/jwks.json"</a></dd>
+            </dl>
+        </section>
+    }
+}
+
+/// `/admin/keys`: the keys published in the JWKS.
+#[component]
+pub fn SigningKeys() -> impl IntoView {
+    let jwks = LocalResource::new(|| get_json::<JwkSet>("/.well-known/jwks.json"));
+    view! {
+        <h1>"Signing keys"</h1>
+        <p class="muted">"Keys published in the JWKS. Resource servers verify tokens with these."</p>
+        <section class="card">
+            {move || match jwks.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(set)) => view! {
+                    <table class="table">
+                        <caption class="sr-only">"Published signing keys"</caption>
+                        <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Algorithm"</th><th scope="col">"Use"</th><th scope="col">"Size"</th></tr></thead>
+                        <tbody>
+                            {set.keys.into_iter().map(|k| {
+                                let bits = format!("{} bits", k.modulus_bits());
+                                view! { <tr><td><code>{k.kid}</code></td><td>{k.alg}</td><td>{k.use_}</td><td>{bits}</td></tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+pub fn AdminNotFound() -> impl IntoView {
+    view! {
+        <h1>"Not found"</h1>
+        <p class="muted">"This admin page does not exist."</p>
+        <A href="/admin">"Back to the dashboard"</A>
+    }
+}

@@ -1,0 +1,16 @@
+//! The edge: workers-rs glue that exists only on wasm32. Routing, the D1/KV/WebCrypto
+//! adapters for the engine's ports, and `respond`, the one place that makes HTTP.
+
+mod d1;
+mod env;
+mod kv;
+mod respond;
+mod router;
+mod webcrypto;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(router::handle(req, &env).await)
+}

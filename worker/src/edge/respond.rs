@@ -1,0 +1,94 @@
+//! The one place where engine outcomes and errors become HTTP responses, and where every
+//! response gets its security headers.
+
+use serde::Serialize;
+use shared::api::ErrorBody;
+use worker::{console_error, Headers, Response};
+
+use crate::engine::error::ErrorResponse;
+
+/// What kind of response this is, for its headers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// JSON for programs: never cached unless the handler said so.
+    Api,
+    /// The SPA and its static files.
+    Page,
+}
+
+/// A JSON response. Serialising our own types cannot fail; if it ever did, the answer is
+/// still a JSON `server_error`, never a bare 500.
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    match Response::from_json(body) {
+        Ok(r) => r.with_status(status),
+        Err(e) => {
+            console_error!("serialising a response failed: {e}");
+            last_resort()
+        }
+    }
+}
+
+/// Maps any endpoint family's error to its RFC status and body; logs internal details.
+pub fn error(e: &impl ErrorResponse) -> Response {
+    if let Some(detail) = e.log_detail() {
+        console_error!("{} ({}): {detail}", e.code(), e.status());
+    }
+    let body = ErrorBody { error: e.code().to_owned(), error_description: e.description(), details: e.details() };
+    let mut response = json(e.status(), &body);
+    if let Some(allow) = e.allow() {
+        set(response.headers_mut(), "Allow", allow);
+    }
+    response
+}
+
+fn last_resort() -> Response {
+    let body = r#"{"error":"server_error","error_description":"the server could not complete the request"}"#;
+    let mut response = Response::from_bytes(body.as_bytes().to_vec())
+        .unwrap_or_else(|_| Response::builder().with_status(500).fixed(body.as_bytes().to_vec()))
+        .with_status(500);
+    set(response.headers_mut(), "Content-Type", "application/json");
+    response
+}
+
+pub fn set(headers: &mut Headers, name: &str, value: &str) {
+    if let Err(e) = headers.set(name, value) {
+        console_error!("setting header {name}: {e}");
+    }
+}
+
+/// Content-Security-Policy of the SPA: its own scripts and wasm only, no framing
+/// (clickjacking on sign-in and consent screens), no foreign form targets.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+/// JSON never needs to load or frame anything.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Adds the security headers to any response, including ones from the assets binding
+/// (whose headers are immutable, hence the copy into a fresh `Headers`).
+pub fn finish(response: Response, kind: Kind, https: bool) -> Response {
+    let status = response.status_code();
+    let original = response.headers().clone();
+    let (builder, body) = response.into_parts();
+    let mut headers = Headers::new();
+    for (name, value) in original.entries() {
+        set(&mut headers, &name, &value);
+    }
+    set(&mut headers, "X-Content-Type-Options", "nosniff");
+    set(&mut headers, "Referrer-Policy", "no-referrer");
+    set(&mut headers, "X-Frame-Options", "DENY");
+    match kind {
+        Kind::Api => {
+            set(&mut headers, "Content-Security-Policy", API_CSP);
+            if !headers.has("Cache-Control").unwrap_or(false) {
+                set(&mut headers, "Cache-Control", "no-store");
+            }
+        }
+        Kind::Page => set(&mut headers, "Content-Security-Policy", PAGE_CSP),
+    }
+    if https {
+        // RFC 6797; only meaningful (and only honoured) over https.
+        set(&mut headers, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+    builder.with_status(status).with_headers(headers).body(body)
+}

@@ -1,0 +1,184 @@
+//! Request routing. Protocol and API paths are answered here; everything else is a page
+//! of the SPA, served from the assets binding with SPA fallback.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use shared::api::{HealthStatus, UiConfig};
+use web_sys::CryptoKey;
+use worker::{console_error, Env, Method, Request, Response};
+
+use super::d1::D1Store;
+use super::env;
+use super::kv::Kv;
+use super::respond::{self, Kind};
+use super::webcrypto::WebCryptoSigner;
+use crate::engine::config::Config;
+use crate::engine::discovery::{self, DISCOVERY_PATH, JWKS_PATH};
+use crate::engine::error::{ApiError, InternalError};
+use crate::engine::health;
+use crate::engine::keys::{ActiveSigningKey, KeyRing, SignerCache};
+use crate::engine::ports::{SystemRandom, UnixTime};
+
+thread_local! {
+    /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
+    static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new()) };
+}
+
+/// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
+/// Protocol endpoints not built yet are listed so a client gets JSON, not an HTML page.
+const API_PREFIXES: &[&str] = &["/api/", "/.well-known/", "/oauth/", "/oauth2/", "/token/", "/register/", "/device/", "/auth/"];
+const API_PATHS: &[&str] = &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics", "/health"];
+
+fn is_api_path(path: &str) -> bool {
+    API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+fn now() -> UnixTime {
+    (js_sys::Date::now() / 1000.0).floor() as UnixTime
+}
+
+const GET_HEAD: &str = "GET, HEAD";
+
+fn is_read(method: &Method) -> bool {
+    matches!(method, Method::Get | Method::Head)
+}
+
+pub async fn handle(req: Request, env: &Env) -> Response {
+    let path = req.path();
+    let method = req.method();
+    let config = env::config(env);
+    let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
+
+    if !is_api_path(&path) {
+        let response = if is_read(&method) {
+            page(req, env).await
+        } else {
+            respond::error(&ApiError::MethodNotAllowed { allow: GET_HEAD })
+        };
+        return respond::finish(response, Kind::Page, https);
+    }
+
+    let result = match path.as_str() {
+        _ if !is_read(&method) && matches!(path.as_str(), "/health" | DISCOVERY_PATH | JWKS_PATH | "/api/ui-config") => {
+            Err(ApiError::MethodNotAllowed { allow: GET_HEAD })
+        }
+        "/health" => Ok(health(&config, env).await),
+        DISCOVERY_PATH => match &config {
+            Ok(config) => discovery(config, env).await,
+            Err(e) => Err(e.clone().into()),
+        },
+        JWKS_PATH => match &config {
+            Ok(config) => jwks(config, env).await,
+            Err(e) => Err(e.clone().into()),
+        },
+        "/api/ui-config" => match &config {
+            Ok(config) => Ok(ui_config(config)),
+            Err(e) => Err(e.clone().into()),
+        },
+        _ => Err(ApiError::NotFound),
+    };
+    let response = result.unwrap_or_else(|e| respond::error(&e));
+    respond::finish(response, Kind::Api, https)
+}
+
+fn binding_err(what: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
+    move |e| InternalError::new(format!("binding {what}: {e}"))
+}
+
+fn db(env: &Env) -> Result<D1Store, InternalError> {
+    Ok(D1Store { db: env.d1("DB").map_err(binding_err("DB"))? })
+}
+
+fn kv(env: &Env) -> Result<Kv, InternalError> {
+    Ok(Kv { store: env.kv("KV").map_err(binding_err("KV"))? })
+}
+
+async fn health(config: &Result<Rc<Config>, crate::engine::error::ConfigError>, env: &Env) -> Response {
+    let outcome = match (db(env), kv(env)) {
+        (Ok(db), Ok(kv)) => health::check(config.as_ref().map(|_| ()), &db, &kv).await,
+        (db, kv) => {
+            // A missing binding is a broken deployment: report it like a failed check.
+            let db_problem = db.err().map(|e| e.to_string());
+            let kv_problem = kv.err().map(|e| e.to_string());
+            let report = shared::api::HealthReport::from_checks(shared::api::HealthChecks {
+                config: if config.is_ok() { shared::api::CheckState::Ok } else { shared::api::CheckState::Down },
+                d1: if db_problem.is_some() { shared::api::CheckState::Down } else { shared::api::CheckState::Ok },
+                kv: if kv_problem.is_some() { shared::api::CheckState::Down } else { shared::api::CheckState::Ok },
+            });
+            health::HealthOutcome { report, problems: db_problem.into_iter().chain(kv_problem).collect() }
+        }
+    };
+    for problem in &outcome.problems {
+        console_error!("health: {problem}");
+    }
+    let status = if outcome.report.status == HealthStatus::Ok { 200 } else { 503 };
+    respond::json(status, &outcome.report)
+}
+
+/// The active signer, from the isolate's cache or loaded (and on a fresh database created).
+async fn signing_key(config: &Config, env: &Env, now: UnixTime) -> Result<ActiveSigningKey<CryptoKey>, ApiError> {
+    if let Some(key) = SIGNER.with(|c| c.borrow().get(now)) {
+        return Ok(key);
+    }
+    let store = db(env)?;
+    let ring = KeyRing { store: &store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &config.secret_key };
+    let key = ring.load_active_signer(now).await?;
+    SIGNER.with(|c| c.borrow_mut().put(key.clone(), now));
+    Ok(key)
+}
+
+fn with_header(mut response: Response, name: &str, value: &str) -> Response {
+    respond::set(response.headers_mut(), name, value);
+    response
+}
+
+/// Browsers' OIDC libraries fetch discovery and the JWKS cross-origin.
+fn public_cacheable(response: Response, max_age: u32) -> Response {
+    let response = with_header(response, "Access-Control-Allow-Origin", "*");
+    with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
+}
+
+async fn discovery(config: &Config, env: &Env) -> Result<Response, ApiError> {
+    let now = now();
+    let key = signing_key(config, env, now).await?;
+    let document = discovery::discovery_document(config, &WebCryptoSigner, &key, now).await?;
+    Ok(public_cacheable(respond::json(200, &document), 3600))
+}
+
+async fn jwks(config: &Config, env: &Env) -> Result<Response, ApiError> {
+    let store = db(env)?;
+    let ring = KeyRing { store: &store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &config.secret_key };
+    let set = ring.jwks(now()).await?;
+    // Short enough that a key added before a rotation is seen by verifiers in time.
+    Ok(public_cacheable(respond::json(200, &set), 300))
+}
+
+fn ui_config(config: &Config) -> Response {
+    let b = &config.branding;
+    let body = UiConfig {
+        app_name: b.app_name.clone(),
+        app_tagline: b.app_tagline.clone(),
+        theme: b.theme,
+        primary_color: b.primary_color.clone(),
+        logo_url: b.logo_url.clone(),
+        terms_url: b.terms_url.clone(),
+        privacy_url: b.privacy_url.clone(),
+        support_url: b.support_url.clone(),
+        issuer: config.issuer.clone(),
+    };
+    with_header(respond::json(200, &body), "Cache-Control", "no-cache")
+}
+
+/// A page of the SPA: the assets binding answers files, and index.html for any other path
+/// (`not_found_handling = "single-page-application"` in wrangler.toml).
+async fn page(req: Request, env: &Env) -> Response {
+    let assets = match env.assets("ASSETS") {
+        Ok(a) => a,
+        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("binding ASSETS: {e}")))),
+    };
+    match assets.fetch_request(req).await {
+        Ok(response) => response,
+        Err(e) => respond::error(&ApiError::Internal(InternalError::new(format!("assets fetch: {e}")))),
+    }
+}
