@@ -1,0 +1,65 @@
+# Authority: `make dev` runs the server locally, `make test` runs every test.
+# Both install what they need first (scripts/install-tools.sh; idempotent, pinned).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Wrangler: no telemetry, no request.cf fetch (each would wait on the network here).
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+WRANGLER := node_modules/.bin/wrangler
+
+.PHONY: help tools tools-browser build build-worker build-spa dev dev-vars migrate test test-native test-e2e sizes clean
+
+help:
+	@echo "make dev    build everything and run Authority on http://127.0.0.1:8787 (local D1 and KV)"
+	@echo "make test   native unit tests, then end-to-end tests in workerd and headless Chromium"
+	@echo "make build  build the worker and the SPA only"
+	@echo "make sizes  print the worker and SPA wasm sizes (raw and gzip)"
+
+tools:
+	@scripts/install-tools.sh
+
+tools-browser:
+	@scripts/install-tools.sh --browser
+
+build: build-spa build-worker
+
+build-spa: tools
+	@scripts/build-spa.sh
+
+build-worker: tools
+	@scripts/build-worker.sh
+
+# .dev.vars holds local secrets: created once with a fresh SECRET_KEY, never overwritten.
+dev-vars:
+	@if [ ! -f .dev.vars ]; then \
+	  secret=$$(node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))"); \
+	  sed "s/^SECRET_KEY=.*/SECRET_KEY=$$secret/" .dev.vars.example > .dev.vars; \
+	  echo "created .dev.vars with a fresh SECRET_KEY"; \
+	fi
+
+# Applies migrations/ to the local D1 in .wrangler/state (CI=true: no confirmation prompt).
+migrate: tools
+	@CI=true $(WRANGLER) d1 migrations apply DB --local
+
+dev: build dev-vars migrate
+	$(WRANGLER) dev
+
+test-native: tools
+	cargo test
+
+test-e2e: tools-browser build
+	node --test --test-concurrency=1 tests/e2e/
+
+test: test-native test-e2e
+
+sizes:
+	@for f in worker/build/index_bg.wasm admin-ui/dist/admin_ui_bg.wasm; do \
+	  printf '%-34s raw %8d B   gzip -9 %8d B\n' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
+	done
+
+clean:
+	cargo clean
+	rm -rf worker/build admin-ui/dist .wrangler

@@ -1,0 +1,115 @@
+// Starts the built worker in workerd through `wrangler dev`, exactly as `make dev` does
+// (same wrangler.toml, [assets] and bindings), but on a free port with a fresh local D1
+// and KV in a temporary directory. Each test file gets its own worker.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const run = promisify(execFile);
+const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  CI: 'true', // no prompts
+  NO_COLOR: '1',
+};
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a SQL statement against the worker's local D1 and returns the rows. */
+export async function d1Query(stateDir, sql) {
+  const { stdout } = await run(
+    wrangler,
+    ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql],
+    { cwd: root, env: quietEnv },
+  );
+  return JSON.parse(stdout)[0].results;
+}
+
+/**
+ * @param {object} options
+ * @param {Record<string,string>} [options.vars] extra or overriding vars/secrets
+ * @param {boolean} [options.migrate=true] apply migrations/ first
+ * @param {boolean} [options.issuerFromPort=true] set ISSUER to the worker's own URL
+ */
+export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true } = {}) {
+  const stateDir = await mkdtemp(join(tmpdir(), 'authority-e2e-'));
+  if (migrate) {
+    await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
+      cwd: root,
+      env: quietEnv,
+    });
+  }
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const allVars = {
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    ...(issuerFromPort ? { ISSUER: url } : {}),
+    ...vars,
+  };
+  const args = [
+    'dev', '--persist-to', stateDir, '--ip', '127.0.0.1', '--port', String(port),
+    '--inspector-port', String(inspectorPort), '--log-level', 'warn', '--show-interactive-dev-session=false',
+  ];
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
+  const child = spawn(wrangler, args, { cwd: root, env: quietEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let logs = '';
+  child.stdout.on('data', (d) => { logs += d; });
+  child.stderr.on('data', (d) => { logs += d; });
+
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${logs}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.arrayBuffer();
+      break; // any HTTP answer means the worker is up (health may be 503 on purpose)
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`wrangler dev did not answer within 90 s:\n${logs}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  return {
+    url,
+    stateDir,
+    logs: () => logs,
+    async stop() {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => { if (child.exitCode !== null) r(); else { child.on('exit', r); setTimeout(r, 5000); } });
+      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Debian Chromium through playwright-core (architecture.md's flags). */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}

@@ -1,0 +1,45 @@
+// End-to-end: what an operator sees when the deployment is wrong. A malformed var fails
+// requests with the variable's name; a database without migrations makes /health 503
+// naming D1; an https issuer turns on HSTS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker } from './harness.mjs';
+
+test('a malformed variable fails requests with its name, and /health says config is down', async () => {
+  const worker = await startWorker({ vars: { ACCESS_TOKEN_TTL: 'one hour' } });
+  try {
+    const res = await fetch(`${worker.url}/.well-known/openid-configuration`);
+    assert.equal(res.status, 500);
+    const body = await res.json();
+    assert.equal(body.error, 'server_error');
+    assert.match(body.error_description, /ACCESS_TOKEN_TTL/);
+    const health = await fetch(`${worker.url}/health`);
+    assert.equal(health.status, 503);
+    const report = await health.json();
+    assert.equal(report.status, 'unavailable');
+    assert.equal(report.checks.config, 'down');
+    assert.equal(report.checks.d1, 'ok');
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a database without migrations: /health is 503 naming D1, and HSTS is sent for an https issuer', async () => {
+  const worker = await startWorker({ migrate: false, issuerFromPort: false, vars: { ISSUER: 'https://auth.example.test' } });
+  try {
+    const res = await fetch(`${worker.url}/health`);
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { status: 'unavailable', checks: { config: 'ok', d1: 'down', kv: 'ok' } });
+    assert.match(res.headers.get('strict-transport-security'), /max-age=\d+/);
+    // Internal failures are server_error without internals in the body.
+    const jwks = await fetch(`${worker.url}/.well-known/jwks.json`);
+    assert.equal(jwks.status, 500);
+    const text = await jwks.text();
+    assert.equal(JSON.parse(text).error, 'server_error');
+    assert.doesNotMatch(text, /signing_keys|D1|SQL/i);
+    const page = await fetch(`${worker.url}/signin`);
+    assert.match(page.headers.get('strict-transport-security'), /max-age=\d+/);
+  } finally {
+    await worker.stop();
+  }
+});
