@@ -10,11 +10,11 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help tools tools-browser build build-worker build-spa dev dev-vars migrate test test-native test-e2e sizes clean
+.PHONY: help tools tools-browser build build-worker build-spa dev dev-vars migrate test test-native test-e2e lint sizes clean
 
 help:
 	@echo "make dev    build everything and run Authority on http://127.0.0.1:8787 (local D1 and KV)"
-	@echo "make test   native unit tests, then end-to-end tests in workerd and headless Chromium"
+	@echo "make test   clippy, native unit tests, then end-to-end tests in workerd and headless Chromium"
 	@echo "make build  build the worker and the SPA only"
 	@echo "make sizes  print the worker and SPA wasm sizes (raw and gzip)"
 
@@ -53,7 +53,13 @@ test-native: tools
 test-e2e: tools-browser build
 	node --test --test-concurrency=1 tests/e2e/
 
-test: test-native test-e2e
+# Clippy enforces the crates' deny(unwrap_used, expect_used, panic, indexing_slicing):
+# a panic in a Worker is a bare 500. The edge only compiles for wasm32, so it is linted there.
+lint: tools
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p authority-worker -p admin-ui --target wasm32-unknown-unknown -- -D warnings
+
+test: lint test-native test-e2e
 
 sizes:
 	@for f in worker/build/index_bg.wasm admin-ui/dist/admin_ui_bg.wasm; do \

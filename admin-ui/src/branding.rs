@@ -48,7 +48,10 @@ pub fn provide_branding() {
 pub fn branding() -> Branding {
     use_context::<Branding>().unwrap_or_else(|| {
         // Only reachable if a component is mounted outside App; fall back to defaults.
-        Branding { config: LocalResource::new(|| async { Err(String::from("no branding")) }), theme: RwSignal::new(Theme::Dark) }
+        Branding {
+            config: LocalResource::new(|| async { Err(String::from("no branding")) }),
+            theme: RwSignal::new(Theme::Dark),
+        }
     })
 }
 
@@ -72,7 +75,9 @@ pub fn BrandHeader() -> impl IntoView {
         _ => String::new(),
     };
     let logo = move || match config.get() {
-        Some(Ok(UiConfig { logo_url: Some(url), app_name, .. })) => Some(view! { <img class="logo" src=url alt=app_name/> }),
+        Some(Ok(UiConfig { logo_url: Some(url), app_name, .. })) => {
+            Some(view! { <img class="logo" src=url alt=app_name/> })
+        }
         _ => None,
     };
     view! {

@@ -93,9 +93,14 @@ mod tests {
 
     #[test]
     fn health_is_unavailable_when_any_check_is_down() {
-        let ok = HealthReport::from_checks(HealthChecks { config: CheckState::Ok, d1: CheckState::Ok, kv: CheckState::Ok });
+        let ok =
+            HealthReport::from_checks(HealthChecks { config: CheckState::Ok, d1: CheckState::Ok, kv: CheckState::Ok });
         assert_eq!(ok.status, HealthStatus::Ok);
-        let kv_down = HealthReport::from_checks(HealthChecks { config: CheckState::Ok, d1: CheckState::Ok, kv: CheckState::Down });
+        let kv_down = HealthReport::from_checks(HealthChecks {
+            config: CheckState::Ok,
+            d1: CheckState::Ok,
+            kv: CheckState::Down,
+        });
         assert_eq!(kv_down.status, HealthStatus::Unavailable);
         assert_eq!(
             serde_json::to_value(&kv_down).unwrap(),

@@ -38,7 +38,14 @@ mod tests {
 
     #[test]
     fn rfc7517_member_names_and_modulus_size() {
-        let jwk = Jwk { kty: "RSA".into(), use_: "sig".into(), alg: "RS256".into(), kid: "k".into(), n: "A".repeat(342), e: "AQAB".into() };
+        let jwk = Jwk {
+            kty: "RSA".into(),
+            use_: "sig".into(),
+            alg: "RS256".into(),
+            kid: "k".into(),
+            n: "A".repeat(342),
+            e: "AQAB".into(),
+        };
         let json = serde_json::to_value(&jwk).unwrap();
         assert_eq!(json["use"], "sig");
         assert!(json.get("use_").is_none());

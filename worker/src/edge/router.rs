@@ -15,10 +15,10 @@ use super::respond::{self, Kind};
 use super::webcrypto::WebCryptoSigner;
 use crate::engine::config::Config;
 use crate::engine::discovery::{self, DISCOVERY_PATH, JWKS_PATH};
-use crate::engine::error::{ApiError, InternalError};
+use crate::engine::error::{ApiError, ConfigError, InternalError};
 use crate::engine::health;
 use crate::engine::keys::{ActiveSigningKey, KeyRing, SignerCache};
-use crate::engine::ports::{SystemRandom, UnixTime};
+use crate::engine::ports::{Clock, SystemRandom, UnixTime};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
@@ -27,15 +27,27 @@ thread_local! {
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
 /// Protocol endpoints not built yet are listed so a client gets JSON, not an HTML page.
-const API_PREFIXES: &[&str] = &["/api/", "/.well-known/", "/oauth/", "/oauth2/", "/token/", "/register/", "/device/", "/auth/"];
-const API_PATHS: &[&str] = &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics", "/health"];
+const API_PREFIXES: &[&str] =
+    &["/api/", "/.well-known/", "/oauth/", "/oauth2/", "/token/", "/register/", "/device/", "/auth/"];
+const API_PATHS: &[&str] =
+    &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics", "/health"];
 
 fn is_api_path(path: &str) -> bool {
     API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
 fn now() -> UnixTime {
-    (js_sys::Date::now() / 1000.0).floor() as UnixTime
+    WorkerClock.now()
+}
+
+/// `Date.now()`: in workerd it advances only across I/O, which is all the precision
+/// token lifetimes need.
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now(&self) -> UnixTime {
+        (js_sys::Date::now() / 1000.0).floor() as UnixTime
+    }
 }
 
 const GET_HEAD: &str = "GET, HEAD";
@@ -60,7 +72,9 @@ pub async fn handle(req: Request, env: &Env) -> Response {
     }
 
     let result = match path.as_str() {
-        _ if !is_read(&method) && matches!(path.as_str(), "/health" | DISCOVERY_PATH | JWKS_PATH | "/api/ui-config") => {
+        _ if !is_read(&method)
+            && matches!(path.as_str(), "/health" | DISCOVERY_PATH | JWKS_PATH | "/api/ui-config") =>
+        {
             Err(ApiError::MethodNotAllowed { allow: GET_HEAD })
         }
         "/health" => Ok(health(&config, env).await),
@@ -94,21 +108,14 @@ fn kv(env: &Env) -> Result<Kv, InternalError> {
     Ok(Kv { store: env.kv("KV").map_err(binding_err("KV"))? })
 }
 
-async fn health(config: &Result<Rc<Config>, crate::engine::error::ConfigError>, env: &Env) -> Response {
-    let outcome = match (db(env), kv(env)) {
-        (Ok(db), Ok(kv)) => health::check(config.as_ref().map(|_| ()), &db, &kv).await,
-        (db, kv) => {
-            // A missing binding is a broken deployment: report it like a failed check.
-            let db_problem = db.err().map(|e| e.to_string());
-            let kv_problem = kv.err().map(|e| e.to_string());
-            let report = shared::api::HealthReport::from_checks(shared::api::HealthChecks {
-                config: if config.is_ok() { shared::api::CheckState::Ok } else { shared::api::CheckState::Down },
-                d1: if db_problem.is_some() { shared::api::CheckState::Down } else { shared::api::CheckState::Ok },
-                kv: if kv_problem.is_some() { shared::api::CheckState::Down } else { shared::api::CheckState::Ok },
-            });
-            health::HealthOutcome { report, problems: db_problem.into_iter().chain(kv_problem).collect() }
-        }
-    };
+async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Response {
+    let (db, kv) = (db(env), kv(env));
+    let outcome = health::check(
+        config.as_ref().map(|_| ()),
+        db.as_ref().map_err(Clone::clone),
+        kv.as_ref().map_err(Clone::clone),
+    )
+    .await;
     for problem in &outcome.problems {
         console_error!("health: {problem}");
     }

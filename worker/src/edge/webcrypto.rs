@@ -15,7 +15,12 @@ const ALGORITHM: &str = "RSASSA-PKCS1-v1_5";
 pub struct WebCryptoSigner;
 
 fn js_err(what: &str) -> impl Fn(JsValue) -> InternalError + '_ {
-    move |e| InternalError::new(format!("WebCrypto {what}: {}", js_sys::JSON::stringify(&e).map(String::from).unwrap_or_default()))
+    move |e| {
+        InternalError::new(format!(
+            "WebCrypto {what}: {}",
+            js_sys::JSON::stringify(&e).map(String::from).unwrap_or_default()
+        ))
+    }
 }
 
 fn subtle() -> Result<SubtleCrypto, InternalError> {
@@ -65,8 +70,10 @@ impl RsaSigner for WebCryptoSigner {
             .generate_key_with_object(&rsa_params(true)?, true, &usages(&["sign", "verify"]))
             .map_err(js_err("generateKey"))?;
         let pair = JsFuture::from(promise).await.map_err(js_err("generateKey"))?;
-        let private: CryptoKey = Reflect::get(&pair, &JsValue::from_str("privateKey")).map_err(js_err("privateKey"))?.unchecked_into();
-        let public: CryptoKey = Reflect::get(&pair, &JsValue::from_str("publicKey")).map_err(js_err("publicKey"))?.unchecked_into();
+        let private: CryptoKey =
+            Reflect::get(&pair, &JsValue::from_str("privateKey")).map_err(js_err("privateKey"))?.unchecked_into();
+        let public: CryptoKey =
+            Reflect::get(&pair, &JsValue::from_str("publicKey")).map_err(js_err("publicKey"))?.unchecked_into();
 
         let pkcs8 = subtle.export_key("pkcs8", &private).map_err(js_err("exportKey pkcs8"))?;
         let pkcs8 = JsFuture::from(pkcs8).await.map_err(js_err("exportKey pkcs8"))?;

@@ -114,16 +114,42 @@ pub struct RateLimits {
 
 /// The variables [`Config::load`] reads, for docs and tests.
 pub const VARIABLES: &[&str] = &[
-    "ISSUER", "SECRET_KEY",
-    "APP_NAME", "APP_TAGLINE", "THEME", "PRIMARY_COLOR", "LOGO_URL", "TERMS_URL", "PRIVACY_URL", "SUPPORT_URL",
-    "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REFRESH_TOKEN_ROTATION", "REFRESH_REUSE_GRACE_SECONDS",
-    "CODE_TTL", "DEVICE_CODE_TTL", "PASSWORD_RESET_TTL", "EMAIL_VERIFICATION_TTL",
-    "SESSION_DURATION_DAYS", "IDLE_TIMEOUT_MINUTES", "SINGLE_SESSION",
-    "LOCKOUT_THRESHOLD", "LOCKOUT_DURATION", "PASSWORD_MIN_LENGTH", "REQUIRE_MFA",
-    "ENABLE_PASSWORD_GRANT", "PASSWORD_GRANT_ALLOWED_CLIENTS", "ALLOW_PLAIN_PKCE",
-    "HIDE_EMAIL_EXISTENCE", "EMAIL_VERIFICATION_REQUIRED",
-    "RATE_LIMIT_LOGIN_MAX", "RATE_LIMIT_LOGIN_WINDOW", "RATE_LIMIT_TOKEN_MAX", "RATE_LIMIT_TOKEN_WINDOW",
-    "RATE_LIMIT_PASSWORD_RESET_MAX", "RATE_LIMIT_PASSWORD_RESET_WINDOW",
+    "ISSUER",
+    "SECRET_KEY",
+    "APP_NAME",
+    "APP_TAGLINE",
+    "THEME",
+    "PRIMARY_COLOR",
+    "LOGO_URL",
+    "TERMS_URL",
+    "PRIVACY_URL",
+    "SUPPORT_URL",
+    "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
+    "REFRESH_TOKEN_ROTATION",
+    "REFRESH_REUSE_GRACE_SECONDS",
+    "CODE_TTL",
+    "DEVICE_CODE_TTL",
+    "PASSWORD_RESET_TTL",
+    "EMAIL_VERIFICATION_TTL",
+    "SESSION_DURATION_DAYS",
+    "IDLE_TIMEOUT_MINUTES",
+    "SINGLE_SESSION",
+    "LOCKOUT_THRESHOLD",
+    "LOCKOUT_DURATION",
+    "PASSWORD_MIN_LENGTH",
+    "REQUIRE_MFA",
+    "ENABLE_PASSWORD_GRANT",
+    "PASSWORD_GRANT_ALLOWED_CLIENTS",
+    "ALLOW_PLAIN_PKCE",
+    "HIDE_EMAIL_EXISTENCE",
+    "EMAIL_VERIFICATION_REQUIRED",
+    "RATE_LIMIT_LOGIN_MAX",
+    "RATE_LIMIT_LOGIN_WINDOW",
+    "RATE_LIMIT_TOKEN_MAX",
+    "RATE_LIMIT_TOKEN_WINDOW",
+    "RATE_LIMIT_PASSWORD_RESET_MAX",
+    "RATE_LIMIT_PASSWORD_RESET_WINDOW",
     "DEFAULT_SCOPES",
 ];
 
@@ -392,21 +418,46 @@ pub(crate) mod tests {
 
     #[test]
     fn issuer_must_be_https_except_on_loopback_and_exactly_comparable() {
-        for good in ["https://auth.example.com", "https://example.com/tenant", "http://localhost:8787", "http://127.0.0.1:8787"] {
-            assert_eq!(load_with(|v| { v.insert("ISSUER", good.into()); }).unwrap().issuer, good);
+        for good in
+            ["https://auth.example.com", "https://example.com/tenant", "http://localhost:8787", "http://127.0.0.1:8787"]
+        {
+            assert_eq!(
+                load_with(|v| {
+                    v.insert("ISSUER", good.into());
+                })
+                .unwrap()
+                .issuer,
+                good
+            );
         }
-        for bad in ["http://auth.example.com", "https://auth.example.com/", "https://auth.example.com?x=1", "auth.example.com", "https://u:p@auth.example.com", ""] {
-            let e = load_with(|v| { v.insert("ISSUER", bad.into()); }).unwrap_err();
+        for bad in [
+            "http://auth.example.com",
+            "https://auth.example.com/",
+            "https://auth.example.com?x=1",
+            "auth.example.com",
+            "https://u:p@auth.example.com",
+            "",
+        ] {
+            let e = load_with(|v| {
+                v.insert("ISSUER", bad.into());
+            })
+            .unwrap_err();
             assert_eq!(e.variable, "ISSUER", "{bad}");
         }
     }
 
     #[test]
     fn secret_key_must_be_long_and_is_never_echoed() {
-        let e = load_with(|v| { v.insert("SECRET_KEY", "short-secret".into()); }).unwrap_err();
+        let e = load_with(|v| {
+            v.insert("SECRET_KEY", "short-secret".into());
+        })
+        .unwrap_err();
         assert_eq!(e.variable, "SECRET_KEY");
         assert!(!e.to_string().contains("short-secret"));
-        let e = load_with(|v| { v.remove("SECRET_KEY"); }).unwrap_err();
+        let e = load_with(|v| {
+            v.remove("SECRET_KEY");
+        })
+        .unwrap_err();
         assert_eq!(e.variable, "SECRET_KEY");
         let config = load_with(|_| {}).unwrap();
         assert_eq!(format!("{:?}", config.secret_key), "Secret(..)");

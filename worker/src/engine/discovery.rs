@@ -74,7 +74,8 @@ mod tests {
         let m = provider_metadata(&config());
         assert_eq!(m["issuer"], "http://127.0.0.1:8787");
         assert_eq!(m["jwks_uri"], "http://127.0.0.1:8787/.well-known/jwks.json");
-        for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"] {
+        for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"]
+        {
             assert!(m[required].is_array(), "{required}");
         }
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);

@@ -151,7 +151,8 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_variable() {
-        let e = ApiError::from(ConfigError { variable: "CODE_TTL", problem: "must be a whole number of seconds".into() });
+        let e =
+            ApiError::from(ConfigError { variable: "CODE_TTL", problem: "must be a whole number of seconds".into() });
         assert_eq!(e.code(), "server_error");
         assert!(e.description().unwrap_or_default().contains("CODE_TTL"));
     }

@@ -3,7 +3,7 @@
 
 use shared::api::{CheckState, HealthChecks, HealthReport};
 
-use super::error::ConfigError;
+use super::error::{ConfigError, InternalError};
 use super::ports::{KeyStore, KeyValue};
 
 /// The report, and for the log what failed (never sent to the caller).
@@ -16,29 +16,32 @@ pub struct HealthOutcome {
 /// KV's write quota (1 write per second per key) on health probes.
 const KV_PROBE_KEY: &str = "health:probe";
 
-pub async fn check(config: Result<(), &ConfigError>, db: &impl KeyStore, kv: &impl KeyValue) -> HealthOutcome {
+/// Each dependency arrives as the binding or the error met when opening it: a missing
+/// binding is a broken deployment and is reported like a failed check.
+pub async fn check<S: KeyStore, K: KeyValue>(
+    config: Result<(), &ConfigError>,
+    db: Result<&S, InternalError>,
+    kv: Result<&K, InternalError>,
+) -> HealthOutcome {
     let mut problems = Vec::new();
-    let config = match config {
+    let mut state = |name: &str, result: Result<(), String>| match result {
         Ok(()) => CheckState::Ok,
         Err(e) => {
-            problems.push(e.to_string());
+            problems.push(format!("{name}: {e}"));
             CheckState::Down
         }
     };
-    let d1 = match db.ping().await {
-        Ok(()) => CheckState::Ok,
-        Err(e) => {
-            problems.push(format!("d1: {e}"));
-            CheckState::Down
-        }
+    let config = state("config", config.map_err(|e| e.to_string()));
+    let d1 = match db {
+        Ok(db) => db.ping().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     };
-    let kv = match kv.get(KV_PROBE_KEY).await {
-        Ok(_) => CheckState::Ok,
-        Err(e) => {
-            problems.push(format!("kv: {e}"));
-            CheckState::Down
-        }
+    let d1 = state("d1", d1);
+    let kv = match kv {
+        Ok(kv) => kv.get(KV_PROBE_KEY).await.map(|_| ()).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     };
+    let kv = state("kv", kv);
     HealthOutcome { report: HealthReport::from_checks(HealthChecks { config, d1, kv }), problems }
 }
 
@@ -47,7 +50,6 @@ mod tests {
     use shared::api::HealthStatus;
 
     use super::*;
-    use crate::engine::error::InternalError;
     use crate::native::{MemoryKv, SqliteStore};
 
     struct DownKv;
@@ -60,7 +62,7 @@ mod tests {
     #[test]
     fn healthy_when_the_migrated_database_and_kv_answer() {
         let db = SqliteStore::open_in_memory().unwrap();
-        let outcome = pollster::block_on(check(Ok(()), &db, &MemoryKv::default()));
+        let outcome = pollster::block_on(check(Ok(()), Ok(&db), Ok(&MemoryKv::default())));
         assert_eq!(outcome.report.status, HealthStatus::Ok);
         assert!(outcome.problems.is_empty());
     }
@@ -68,7 +70,7 @@ mod tests {
     #[test]
     fn unmigrated_database_is_reported_down() {
         let db = SqliteStore::open_unmigrated_in_memory().unwrap();
-        let outcome = pollster::block_on(check(Ok(()), &db, &MemoryKv::default()));
+        let outcome = pollster::block_on(check(Ok(()), Ok(&db), Ok(&MemoryKv::default())));
         assert_eq!(outcome.report.status, HealthStatus::Unavailable);
         assert_eq!(outcome.report.checks.d1, CheckState::Down);
         assert_eq!(outcome.report.checks.kv, CheckState::Ok);
@@ -77,10 +79,19 @@ mod tests {
     #[test]
     fn kv_failure_names_kv_and_keeps_the_detail_for_the_log() {
         let db = SqliteStore::open_in_memory().unwrap();
-        let outcome = pollster::block_on(check(Ok(()), &db, &DownKv));
+        let outcome = pollster::block_on(check(Ok(()), Ok(&db), Ok(&DownKv)));
         assert_eq!(outcome.report.checks.kv, CheckState::Down);
         assert_eq!(outcome.report.checks.d1, CheckState::Ok);
         assert!(outcome.problems[0].contains("KV binding unavailable"));
+    }
+
+    #[test]
+    fn a_missing_binding_is_reported_down() {
+        let db = SqliteStore::open_in_memory().unwrap();
+        let outcome =
+            pollster::block_on(check::<_, MemoryKv>(Ok(()), Ok(&db), Err(InternalError::new("binding KV: undefined"))));
+        assert_eq!(outcome.report.checks.kv, CheckState::Down);
+        assert_eq!(outcome.report.status, HealthStatus::Unavailable);
     }
 }
 
@@ -93,7 +104,7 @@ mod config_tests {
     fn a_broken_configuration_makes_health_fail_and_names_the_variable_for_the_log() {
         let db = SqliteStore::open_in_memory().unwrap();
         let bad = ConfigError { variable: "ACCESS_TOKEN_TTL", problem: "must be a whole number > 0".into() };
-        let outcome = pollster::block_on(check(Err(&bad), &db, &MemoryKv::default()));
+        let outcome = pollster::block_on(check(Err(&bad), Ok(&db), Ok(&MemoryKv::default())));
         assert_eq!(outcome.report.checks.config, CheckState::Down);
         assert_eq!(outcome.report.status, shared::api::HealthStatus::Unavailable);
         assert!(outcome.problems[0].contains("ACCESS_TOKEN_TTL"));

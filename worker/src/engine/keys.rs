@@ -192,7 +192,10 @@ mod tests {
         let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
         let jwks = pollster::block_on(ring.jwks(5)).unwrap();
         assert_eq!(jwks.keys.len(), 1);
-        assert_eq!((jwks.keys[0].kty.as_str(), jwks.keys[0].use_.as_str(), jwks.keys[0].alg.as_str()), ("RSA", "sig", "RS256"));
+        assert_eq!(
+            (jwks.keys[0].kty.as_str(), jwks.keys[0].use_.as_str(), jwks.keys[0].alg.as_str()),
+            ("RSA", "sig", "RS256")
+        );
         assert_eq!(jwks.keys[0].e, "AQAB");
         // 2048-bit modulus: 256 bytes.
         assert_eq!(b64url_decode(&jwks.keys[0].n).unwrap().len(), 256);
@@ -208,7 +211,8 @@ mod tests {
         store.demote_to_verify(&old.kid, 500).unwrap();
         let new = pollster::block_on(ring.ensure_active_key(200)).unwrap();
         assert_ne!(old.kid, new.kid);
-        let kids = |now| pollster::block_on(ring.jwks(now)).unwrap().keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+        let kids =
+            |now| pollster::block_on(ring.jwks(now)).unwrap().keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
         assert_eq!(kids(499), vec![old.kid.clone(), new.kid.clone()]);
         assert_eq!(kids(500), vec![new.kid.clone()]);
         let signer = pollster::block_on(ring.load_active_signer(300)).unwrap();
@@ -230,7 +234,8 @@ mod tests {
                 let path = path.clone();
                 std::thread::spawn(move || {
                     // Each "isolate" has its own connection, like two D1 clients.
-                    let store = RacingStore { inner: SqliteStore::open_file(&path).unwrap(), barrier, waited: false.into() };
+                    let store =
+                        RacingStore { inner: SqliteStore::open_file(&path).unwrap(), barrier, waited: false.into() };
                     let secret = secret();
                     let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
                     pollster::block_on(ring.load_active_signer(1)).unwrap().kid

@@ -1,6 +1,6 @@
 //! Native adapters for the engine's ports, used by the unit tests (and by any native tool
-//! later): SQLite that applies the real `migrations/`, the `rsa` crate as the signer, the
-//! system clock, an in-memory KV.
+//! later): SQLite that applies the real `migrations/`, the `rsa` crate as the signer, an
+//! in-memory KV. Tests pass time explicitly, so there is no native clock.
 
 mod kv;
 mod rsa_signer;
@@ -9,16 +9,3 @@ mod sqlite;
 pub use kv::MemoryKv;
 pub use rsa_signer::NativeRsaSigner;
 pub use sqlite::SqliteStore;
-
-use crate::engine::ports::{Clock, UnixTime};
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> UnixTime {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as UnixTime)
-            .unwrap_or(0)
-    }
-}

@@ -139,13 +139,24 @@ impl KeyStore for SqliteStore {
                     "INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES (?1, ?2, 'active', ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT DO NOTHING"
                 ),
-                params![key.kid, key.alg, key.public_n, key.public_e, key.private_key_sealed, key.created_at, key.publish_until],
+                params![
+                    key.kid,
+                    key.alg,
+                    key.public_n,
+                    key.public_e,
+                    key.private_key_sealed,
+                    key.created_at,
+                    key.publish_until
+                ],
             )
             .map_err(db_err)?;
         Ok(changed == 1)
     }
 
     async fn ping(&self) -> Result<(), InternalError> {
-        self.conn()?.query_row("SELECT COUNT(*) FROM signing_keys", [], |r| r.get::<_, i64>(0)).map(|_| ()).map_err(db_err)
+        self.conn()?
+            .query_row("SELECT COUNT(*) FROM signing_keys", [], |r| r.get::<_, i64>(0))
+            .map(|_| ())
+            .map_err(db_err)
     }
 }
