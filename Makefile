@@ -56,6 +56,7 @@ test-e2e: tools-browser build
 # Clippy enforces the crates' deny(unwrap_used, expect_used, panic, indexing_slicing):
 # a panic in a Worker is a bare 500. The edge only compiles for wasm32, so it is linted there.
 lint: tools
+	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p authority-worker -p admin-ui --target wasm32-unknown-unknown -- -D warnings
 

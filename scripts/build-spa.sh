@@ -4,12 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-expected=$(scripts/wasm-bindgen-version.sh)
-actual=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
-if [ "$actual" != "$expected" ]; then
-  echo "wasm-bindgen CLI is ${actual:-missing}, Cargo.lock has $expected: run scripts/install-tools.sh" >&2
-  exit 1
-fi
+scripts/wasm-bindgen-version.sh --check >/dev/null
 
 out=admin-ui/dist
 cargo build -p admin-ui --target wasm32-unknown-unknown --profile spa

@@ -20,6 +20,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. clippy and rustfmt (make test lints); in rustup's default profile, but not the minimal one.
+for component in clippy rustfmt; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    log "adding the $component component"
+    rustup component add "$component"
+  fi
+done
+
 # 2. wasm-bindgen CLI, exactly the version of the wasm-bindgen crate in Cargo.lock: the
 #    generated JS glue must match the library. No --locked: its lockfile wants a crate
 #    version the registry here lacks (architecture.md).

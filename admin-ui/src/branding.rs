@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shared::api::UiConfig;
-use shared::branding::{parse_hex_color, Theme};
+use shared::branding::{parse_hex_color, Branding as BrandingVars, Theme};
 
 use crate::api::get_json;
 
@@ -28,11 +28,13 @@ pub fn provide_branding() {
     Effect::new(move |_| {
         if let Some(Ok(config)) = config.get() {
             if stored_theme().is_none() {
-                theme.set(config.theme);
+                theme.set(config.branding.theme);
             }
-            document().set_title(&config.app_name);
+            document().set_title(&config.branding.app_name);
             // Validated again here: the value goes into a style attribute.
-            if let (Ok(color), Some(root)) = (parse_hex_color(&config.primary_color), document().document_element()) {
+            if let (Ok(color), Some(root)) =
+                (parse_hex_color(&config.branding.primary_color), document().document_element())
+            {
                 let _ = root.unchecked_ref::<web_sys::HtmlElement>().style().set_property("--primary-color", &color);
             }
         }
@@ -59,7 +61,7 @@ pub fn branding() -> Branding {
 pub fn app_name() -> impl Fn() -> String + Copy {
     let config = branding().config;
     move || match config.get() {
-        Some(Ok(c)) => c.app_name,
+        Some(Ok(c)) => c.branding.app_name,
         _ => String::from("Authority"),
     }
 }
@@ -71,11 +73,11 @@ pub fn BrandHeader() -> impl IntoView {
     let config = branding().config;
     let app_name = app_name();
     let tagline = move || match config.get() {
-        Some(Ok(c)) => c.app_tagline,
+        Some(Ok(c)) => c.branding.app_tagline,
         _ => String::new(),
     };
     let logo = move || match config.get() {
-        Some(Ok(UiConfig { logo_url: Some(url), app_name, .. })) => {
+        Some(Ok(UiConfig { branding: BrandingVars { logo_url: Some(url), app_name, .. }, .. })) => {
             Some(view! { <img class="logo" src=url alt=app_name/> })
         }
         _ => None,
@@ -114,10 +116,11 @@ pub fn LegalLinks() -> impl IntoView {
     let config = branding().config;
     move || {
         let Some(Ok(c)) = config.get() else { return None };
-        let links: Vec<_> = [("Terms", c.terms_url), ("Privacy", c.privacy_url), ("Support", c.support_url)]
-            .into_iter()
-            .filter_map(|(label, url)| url.map(|url| view! { <a href=url>{label}</a> }))
-            .collect();
+        let links: Vec<_> =
+            [("Terms", c.branding.terms_url), ("Privacy", c.branding.privacy_url), ("Support", c.branding.support_url)]
+                .into_iter()
+                .filter_map(|(label, url)| url.map(|url| view! { <a href=url>{label}</a> }))
+                .collect();
         (!links.is_empty()).then(|| view! { <nav class="legal" aria-label="Legal">{links}</nav> })
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::branding::Theme;
+use crate::branding::Branding;
 
 /// The one error body every JSON endpoint answers with.
 ///
@@ -69,15 +69,8 @@ impl HealthReport {
 /// `GET /api/ui-config`: the public branding the SPA needs before anyone signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UiConfig {
-    pub app_name: String,
-    pub app_tagline: String,
-    pub theme: Theme,
-    /// A validated `#rrggbb` colour (see [`crate::branding::parse_hex_color`]).
-    pub primary_color: String,
-    pub logo_url: Option<String>,
-    pub terms_url: Option<String>,
-    pub privacy_url: Option<String>,
-    pub support_url: Option<String>,
+    #[serde(flatten)]
+    pub branding: Branding,
     pub issuer: String,
 }
 

@@ -3,6 +3,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The seed's branding settings (`APP_NAME`, `APP_TAGLINE`, `THEME`, `PRIMARY_COLOR`,
+/// `LOGO_URL`, `TERMS_URL`, `PRIVACY_URL`, `SUPPORT_URL`), validated by the worker's config
+/// loader and sent to the SPA as part of [`crate::api::UiConfig`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    pub app_name: String,
+    pub app_tagline: String,
+    pub theme: Theme,
+    /// A validated `#rrggbb` colour (see [`parse_hex_color`]).
+    pub primary_color: String,
+    pub logo_url: Option<String>,
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub support_url: Option<String>,
+}
+
 /// `THEME`: the seed's two themes. Dark is the default (the seed's `:root` variables);
 /// light is the `.theme-light` class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -30,7 +30,7 @@ thread_local! {
 const API_PREFIXES: &[&str] =
     &["/api/", "/.well-known/", "/oauth/", "/oauth2/", "/token/", "/register/", "/device/", "/auth/"];
 const API_PATHS: &[&str] =
-    &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics", "/health"];
+    &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics"];
 
 fn is_api_path(path: &str) -> bool {
     API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
@@ -52,6 +52,40 @@ impl Clock for WorkerClock {
 
 const GET_HEAD: &str = "GET, HEAD";
 
+/// The endpoints the worker answers itself.
+#[derive(Clone, Copy)]
+enum Route {
+    Health,
+    Discovery,
+    Jwks,
+    UiConfig,
+}
+
+impl Route {
+    fn of(path: &str) -> Option<Route> {
+        match path {
+            "/health" => Some(Route::Health),
+            DISCOVERY_PATH => Some(Route::Discovery),
+            JWKS_PATH => Some(Route::Jwks),
+            "/api/ui-config" => Some(Route::UiConfig),
+            _ => None,
+        }
+    }
+
+    fn accepts(self, method: &Method) -> bool {
+        match self {
+            Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => is_read(method),
+        }
+    }
+
+    /// The `Allow` header of a 405 (RFC 9110 §15.5.6).
+    fn allow(self) -> &'static str {
+        match self {
+            Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
+        }
+    }
+}
+
 fn is_read(method: &Method) -> bool {
     matches!(method, Method::Get | Method::Head)
 }
@@ -62,7 +96,7 @@ pub async fn handle(req: Request, env: &Env) -> Response {
     let config = env::config(env);
     let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
 
-    if !is_api_path(&path) {
+    if Route::of(&path).is_none() && !is_api_path(&path) {
         let response = if is_read(&method) {
             page(req, env).await
         } else {
@@ -71,26 +105,15 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         return respond::finish(response, Kind::Page, https);
     }
 
-    let result = match path.as_str() {
-        _ if !is_read(&method)
-            && matches!(path.as_str(), "/health" | DISCOVERY_PATH | JWKS_PATH | "/api/ui-config") =>
-        {
-            Err(ApiError::MethodNotAllowed { allow: GET_HEAD })
-        }
-        "/health" => Ok(health(&config, env).await),
-        DISCOVERY_PATH => match &config {
-            Ok(config) => discovery(config, env).await,
-            Err(e) => Err(e.clone().into()),
-        },
-        JWKS_PATH => match &config {
-            Ok(config) => jwks(config, env).await,
-            Err(e) => Err(e.clone().into()),
-        },
-        "/api/ui-config" => match &config {
-            Ok(config) => Ok(ui_config(config)),
-            Err(e) => Err(e.clone().into()),
-        },
-        _ => Err(ApiError::NotFound),
+    let result = match (Route::of(&path), &config) {
+        (None, _) => Err(ApiError::NotFound),
+        (Some(route), _) if !route.accepts(&method) => Err(ApiError::MethodNotAllowed { allow: route.allow() }),
+        // Health reports a broken configuration instead of failing on it.
+        (Some(Route::Health), _) => Ok(health(&config, env).await),
+        (Some(_), Err(e)) => Err(e.clone().into()),
+        (Some(Route::Discovery), Ok(config)) => discovery(config, env).await,
+        (Some(Route::Jwks), Ok(config)) => jwks(config, env).await,
+        (Some(Route::UiConfig), Ok(config)) => Ok(ui_config(config)),
     };
     let response = result.unwrap_or_else(|e| respond::error(&e));
     respond::finish(response, Kind::Api, https)
@@ -162,18 +185,7 @@ async fn jwks(config: &Config, env: &Env) -> Result<Response, ApiError> {
 }
 
 fn ui_config(config: &Config) -> Response {
-    let b = &config.branding;
-    let body = UiConfig {
-        app_name: b.app_name.clone(),
-        app_tagline: b.app_tagline.clone(),
-        theme: b.theme,
-        primary_color: b.primary_color.clone(),
-        logo_url: b.logo_url.clone(),
-        terms_url: b.terms_url.clone(),
-        privacy_url: b.privacy_url.clone(),
-        support_url: b.support_url.clone(),
-        issuer: config.issuer.clone(),
-    };
+    let body = UiConfig { branding: config.branding.clone(), issuer: config.issuer.clone() };
     with_header(respond::json(200, &body), "Cache-Control", "no-cache")
 }
 

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use shared::branding::{parse_hex_color, Theme};
+use shared::branding::{parse_hex_color, Branding, Theme};
 use url::Url;
 
 use super::error::ConfigError;
@@ -31,6 +31,12 @@ pub struct Secret(String);
 impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// A fixed secret for tests; real ones only come from [`Config::load`].
+    #[cfg(test)]
+    pub(crate) fn for_tests(value: &str) -> Secret {
+        Secret(value.to_owned())
     }
 }
 
@@ -55,18 +61,6 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Branding {
-    pub app_name: String,
-    pub app_tagline: String,
-    pub theme: Theme,
-    pub primary_color: String,
-    pub logo_url: Option<String>,
-    pub terms_url: Option<String>,
-    pub privacy_url: Option<String>,
-    pub support_url: Option<String>,
 }
 
 /// Lifetimes in seconds.

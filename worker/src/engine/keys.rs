@@ -123,8 +123,11 @@ mod tests {
     use crate::native::{NativeRsaSigner, SqliteStore};
 
     fn secret() -> Secret {
-        let vars = crate::engine::config::tests::dev_vars();
-        crate::engine::config::Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap().secret_key
+        Secret::for_tests("0123456789abcdef0123456789abcdef-test-only")
+    }
+
+    fn key_ring<'a, S: KeyStore>(store: &'a S, secret: &'a Secret) -> KeyRing<'a, S, NativeRsaSigner, SystemRandom> {
+        KeyRing { store, signer: &NativeRsaSigner, rng: &SystemRandom, secret }
     }
 
     fn public_key(jwk: &Jwk) -> RsaPublicKey {
@@ -137,7 +140,7 @@ mod tests {
     fn first_need_creates_one_sealed_active_key_and_reuses_it() {
         let store = SqliteStore::open_in_memory().unwrap();
         let secret = secret();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let ring = key_ring(&store, &secret);
         let first = pollster::block_on(ring.ensure_active_key(1_000)).unwrap();
         let again = pollster::block_on(ring.ensure_active_key(2_000)).unwrap();
         assert_eq!(first.kid, again.kid);
@@ -152,15 +155,10 @@ mod tests {
     fn a_stored_key_only_opens_with_the_secret_that_sealed_it() {
         let store = SqliteStore::open_in_memory().unwrap();
         let secret = secret();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let ring = key_ring(&store, &secret);
         pollster::block_on(ring.load_active_signer(1)).unwrap();
-        let vars = {
-            let mut v = crate::engine::config::tests::dev_vars();
-            v.insert("SECRET_KEY", "a-different-secret-key-of-sufficient-length".into());
-            v
-        };
-        let other = crate::engine::config::Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap().secret_key;
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &other };
+        let other = Secret::for_tests("a-different-secret-key-of-sufficient-length");
+        let ring = key_ring(&store, &other);
         let err = pollster::block_on(ring.load_active_signer(2)).err().unwrap();
         assert!(err.detail().contains("SECRET_KEY"), "{err}");
     }
@@ -169,7 +167,7 @@ mod tests {
     fn signed_jwt_verifies_with_the_published_jwk() {
         let store = SqliteStore::open_in_memory().unwrap();
         let secret = secret();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let ring = key_ring(&store, &secret);
         let signer = pollster::block_on(ring.load_active_signer(10)).unwrap();
         let claims = serde_json::json!({"iss": "http://127.0.0.1:8787", "sub": "x"});
         let token = pollster::block_on(sign_jwt(&NativeRsaSigner, &signer, "JWT", &claims)).unwrap();
@@ -189,7 +187,7 @@ mod tests {
     fn jwks_on_a_fresh_database_creates_the_first_key() {
         let store = SqliteStore::open_in_memory().unwrap();
         let secret = secret();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let ring = key_ring(&store, &secret);
         let jwks = pollster::block_on(ring.jwks(5)).unwrap();
         assert_eq!(jwks.keys.len(), 1);
         assert_eq!(
@@ -205,7 +203,7 @@ mod tests {
     fn verify_only_keys_stay_published_until_their_tokens_expire() {
         let store = SqliteStore::open_in_memory().unwrap();
         let secret = secret();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+        let ring = key_ring(&store, &secret);
         let old = pollster::block_on(ring.ensure_active_key(100)).unwrap();
         // What a rotation will do: demote the old key, then a new one becomes active.
         store.demote_to_verify(&old.kid, 500).unwrap();
@@ -237,7 +235,7 @@ mod tests {
                     let store =
                         RacingStore { inner: SqliteStore::open_file(&path).unwrap(), barrier, waited: false.into() };
                     let secret = secret();
-                    let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &secret };
+                    let ring = key_ring(&store, &secret);
                     pollster::block_on(ring.load_active_signer(1)).unwrap().kid
                 })
             })

@@ -81,10 +81,7 @@ mod tests {
     use crate::engine::ports::SystemRandom;
 
     fn secret(s: &str) -> Secret {
-        let vars = crate::engine::config::tests::dev_vars();
-        let mut vars = vars;
-        vars.insert("SECRET_KEY", s.into());
-        crate::engine::config::Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap().secret_key
+        Secret::for_tests(s)
     }
 
     #[test]
