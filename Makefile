@@ -32,12 +32,17 @@ build-spa: tools
 build-worker: tools
 	@scripts/build-worker.sh
 
-# .dev.vars holds local secrets: created once with a fresh SECRET_KEY, never overwritten.
+# .dev.vars holds local secrets: created once with a fresh SECRET_KEY and never
+# overwritten; variables added to .dev.vars.example later are appended with their values.
 dev-vars:
 	@if [ ! -f .dev.vars ]; then \
 	  secret=$$(node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))"); \
 	  sed "s/^SECRET_KEY=.*/SECRET_KEY=$$secret/" .dev.vars.example > .dev.vars; \
 	  echo "created .dev.vars with a fresh SECRET_KEY"; \
+	else \
+	  grep -E '^[A-Z_]+=' .dev.vars.example | grep -v '^SECRET_KEY=' | while IFS= read -r line; do \
+	    grep -q "^$${line%%=*}=" .dev.vars || { echo "$$line" >> .dev.vars; echo "added $${line%%=*} to .dev.vars"; }; \
+	  done; \
 	fi
 
 # Applies migrations/ to the local D1 in .wrangler/state (CI=true: no confirmation prompt).

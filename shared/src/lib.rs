@@ -7,3 +7,4 @@
 pub mod api;
 pub mod branding;
 pub mod jwk;
+pub mod oauth;

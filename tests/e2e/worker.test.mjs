@@ -55,7 +55,9 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.deepEqual(m.subject_types_supported, ['public']);
   assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256']);
   assert.equal(m.authorization_response_iss_parameter_supported, true);
-  for (const absent of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'registration_endpoint',
+  assert.equal(m.token_endpoint, `${worker.url}/token`);
+  assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+  for (const absent of ['authorization_endpoint', 'userinfo_endpoint', 'registration_endpoint',
     'device_authorization_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
     assert.equal(m[absent], undefined, `${absent} is advertised but does not exist yet`);
   }
@@ -98,7 +100,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
 });
 
 test('unknown API paths answer a JSON 404 in the contract error format', async () => {
-  for (const path of ['/api/nope', '/.well-known/nope', '/token', '/oauth2/userinfo', '/register/abc']) {
+  for (const path of ['/api/nope', '/.well-known/nope', '/token/introspect', '/oauth2/userinfo', '/register/abc']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
     assert.match(res.headers.get('content-type'), /^application\/json/, path);

@@ -5,8 +5,10 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
+use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::sql::{ClientRow, SecretRow, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, UPSERT_SECRET_SQL};
 
 pub struct D1Store {
     pub db: D1Database,
@@ -111,5 +113,75 @@ impl KeyStore for D1Store {
             .await
             .map(|_| ())
             .map_err(d1_err)
+    }
+}
+
+impl ClientStore for D1Store {
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
+        let rows: Vec<serde_json::Value> = self
+            .db
+            .prepare(format!(
+                "SELECT {CLIENT_COLUMNS}, s.secret_id, s.secret_hash, s.created_at, s.expires_at
+                 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
+                 WHERE c.client_id = ?1"
+            ))
+            .bind(&[client_id.into()])
+            .map_err(d1_err)?
+            .all()
+            .await
+            .map_err(d1_err)?
+            .results()
+            .map_err(d1_err)?;
+        let row_err = |e: serde_json::Error| InternalError::new(format!("D1 client row: {e}"));
+        let Some(first) = rows.first() else { return Ok(None) };
+        let client = serde_json::from_value::<ClientRow>(first.clone()).map_err(row_err)?.into_client()?;
+        let mut secrets = Vec::new();
+        for row in rows {
+            if let Some(secret) = serde_json::from_value::<SecretRow>(row).map_err(row_err)?.into_secret() {
+                secrets.push(secret);
+            }
+        }
+        Ok(Some((client, secrets)))
+    }
+
+    async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
+        let json = |list: &[String]| JsValue::from_str(&serde_json::Value::from(list).to_string());
+        let opt = |v: Option<f64>| v.map(JsValue::from_f64).unwrap_or(JsValue::NULL);
+        let insert_client = self
+            .db
+            .prepare(ENSURE_CLIENT_SQL)
+            .bind(&[
+                client.client_id.as_str().into(),
+                client.client_name.as_str().into(),
+                client.client_type.as_str().into(),
+                client.auth_method.as_str().into(),
+                json(&client.redirect_uris),
+                json(&client.grant_types),
+                json(&client.response_types),
+                json(&client.scopes),
+                opt(client.access_token_ttl.map(f64::from)),
+                opt(client.refresh_token_ttl.map(f64::from)),
+                opt(client.refresh_token_rotation.map(|b| if b { 1.0 } else { 0.0 })),
+                num(secret.created_at),
+            ])
+            .map_err(d1_err)?;
+        let upsert_secret = self
+            .db
+            .prepare(UPSERT_SECRET_SQL)
+            .bind(&[
+                secret.secret_id.as_str().into(),
+                client.client_id.as_str().into(),
+                secret.secret_hash.as_str().into(),
+                num(secret.created_at),
+                secret.expires_at.map(num).unwrap_or(JsValue::NULL),
+            ])
+            .map_err(d1_err)?;
+        // batch() is one transaction in D1: both rows or neither.
+        for result in self.db.batch(vec![insert_client, upsert_secret]).await.map_err(d1_err)? {
+            if let Some(e) = result.error() {
+                return Err(InternalError::new(format!("D1 batch: {e}")));
+            }
+        }
+        Ok(())
     }
 }

@@ -38,6 +38,9 @@ pub fn error(e: &impl ErrorResponse) -> Response {
     if let Some(allow) = e.allow() {
         set(response.headers_mut(), "Allow", allow);
     }
+    if let Some(challenge) = e.www_authenticate() {
+        set(response.headers_mut(), "WWW-Authenticate", &challenge);
+    }
     response
 }
 

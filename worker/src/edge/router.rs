@@ -1,7 +1,7 @@
 //! Request routing. Protocol and API paths are answered here; everything else is a page
 //! of the SPA, served from the assets binding with SPA fallback.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use shared::api::{HealthStatus, UiConfig};
@@ -13,17 +13,25 @@ use super::env;
 use super::kv::Kv;
 use super::respond::{self, Kind};
 use super::webcrypto::WebCryptoSigner;
+use crate::engine::bootstrap;
 use crate::engine::config::Config;
-use crate::engine::discovery::{self, DISCOVERY_PATH, JWKS_PATH};
+use crate::engine::discovery::{self, DISCOVERY_PATH, JWKS_PATH, TOKEN_PATH};
 use crate::engine::error::{ApiError, ConfigError, InternalError};
+use crate::engine::form::Form;
 use crate::engine::health;
 use crate::engine::keys::{ActiveSigningKey, KeyRing, SignerCache};
 use crate::engine::ports::{Clock, SystemRandom, UnixTime};
+use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
     static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new()) };
+    /// Whether this isolate has ensured the bootstrap clients (engine::bootstrap).
+    static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
 }
+
+/// Token requests are a few hundred bytes; anything near this is not a token request.
+const MAX_FORM_BODY: usize = 64 * 1024;
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
 /// Protocol endpoints not built yet are listed so a client gets JSON, not an HTML page.
@@ -59,6 +67,7 @@ enum Route {
     Discovery,
     Jwks,
     UiConfig,
+    Token,
 }
 
 impl Route {
@@ -68,6 +77,7 @@ impl Route {
             DISCOVERY_PATH => Some(Route::Discovery),
             JWKS_PATH => Some(Route::Jwks),
             "/api/ui-config" => Some(Route::UiConfig),
+            TOKEN_PATH => Some(Route::Token),
             _ => None,
         }
     }
@@ -75,6 +85,7 @@ impl Route {
     fn accepts(self, method: &Method) -> bool {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => is_read(method),
+            Route::Token => *method == Method::Post,
         }
     }
 
@@ -82,6 +93,7 @@ impl Route {
     fn allow(self) -> &'static str {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
+            Route::Token => "POST",
         }
     }
 }
@@ -114,6 +126,7 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         (Some(Route::Discovery), Ok(config)) => discovery(config, env).await,
         (Some(Route::Jwks), Ok(config)) => jwks(config, env).await,
         (Some(Route::UiConfig), Ok(config)) => Ok(ui_config(config)),
+        (Some(Route::Token), Ok(config)) => Ok(token(req, config, env).await),
     };
     let response = result.unwrap_or_else(|e| respond::error(&e));
     respond::finish(response, Kind::Api, https)
@@ -147,7 +160,7 @@ async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Response
 }
 
 /// The active signer, from the isolate's cache or loaded (and on a fresh database created).
-async fn signing_key(config: &Config, env: &Env, now: UnixTime) -> Result<ActiveSigningKey<CryptoKey>, ApiError> {
+async fn signing_key(config: &Config, env: &Env, now: UnixTime) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
     if let Some(key) = SIGNER.with(|c| c.borrow().get(now)) {
         return Ok(key);
     }
@@ -171,7 +184,7 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
 
 async fn discovery(config: &Config, env: &Env) -> Result<Response, ApiError> {
     let now = now();
-    let key = signing_key(config, env, now).await?;
+    let key = signing_key(config, env, now).await.map_err(ApiError::from)?;
     let document = discovery::discovery_document(config, &WebCryptoSigner, &key, now).await?;
     Ok(public_cacheable(respond::json(200, &document), 3600))
 }
@@ -187,6 +200,73 @@ async fn jwks(config: &Config, env: &Env) -> Result<Response, ApiError> {
 fn ui_config(config: &Config) -> Response {
     let body = UiConfig { branding: config.branding.clone(), issuer: config.issuer.clone() };
     with_header(respond::json(200, &body), "Cache-Control", "no-cache")
+}
+
+/// The per-isolate signer cache as the engine's key source.
+struct EdgeKeys<'a> {
+    config: &'a Config,
+    env: &'a Env,
+    now: UnixTime,
+}
+
+impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
+    async fn signing_key(&self) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
+        signing_key(self.config, self.env, self.now).await
+    }
+}
+
+/// Ensures the bootstrap clients once per isolate (one D1 batch per client).
+async fn ensure_bootstrap(config: &Config, store: &D1Store, now: UnixTime) -> Result<(), InternalError> {
+    if BOOTSTRAPPED.with(Cell::get) {
+        return Ok(());
+    }
+    bootstrap::ensure_clients(store, config, now).await?;
+    BOOTSTRAPPED.with(|b| b.set(true));
+    Ok(())
+}
+
+/// Reads a form body: `application/x-www-form-urlencoded` only (RFC 6749 §3.2), at most
+/// [`MAX_FORM_BODY`] bytes, each parameter once (§3.1).
+async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media_type != "application/x-www-form-urlencoded" {
+        return Err(TokenError::InvalidRequest(
+            "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
+        ));
+    }
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM_BODY) {
+        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
+    }
+    let body = req.bytes().await.map_err(|e| TokenError::InvalidRequest(format!("the body could not be read: {e}")))?;
+    if body.len() > MAX_FORM_BODY {
+        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
+    }
+    Form::parse(&body).map_err(|e| TokenError::InvalidRequest(e.describe()))
+}
+
+/// `POST /token` (RFC 6749 §3.2). Every answer, success or error, carries
+/// `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
+async fn token(mut req: Request, config: &Config, env: &Env) -> Response {
+    let now = now();
+    let result = async {
+        let form = read_form(&mut req).await?;
+        let store = db(env)?;
+        ensure_bootstrap(config, &store, now).await?;
+        let authorization = req.headers().get("Authorization").ok().flatten();
+        let keys = EdgeKeys { config, env, now };
+        let endpoint =
+            TokenEndpoint { config, store: &store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
+        endpoint.handle(authorization.as_deref(), &form).await
+    }
+    .await;
+    let response = match result {
+        Ok(body) => respond::json(200, &body),
+        Err(e) => respond::error(&e),
+    };
+    let response = with_header(response, "Cache-Control", "no-store");
+    with_header(response, "Pragma", "no-cache")
 }
 
 /// A page of the SPA: the assets binding answers files, and index.html for any other path

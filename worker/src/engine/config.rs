@@ -61,6 +61,17 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
+    pub bootstrap: Bootstrap,
+}
+
+/// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bootstrap {
+    /// `ADMIN_CLIENT_ID` + `ADMIN_CLIENT_SECRET`: a confidential service account with
+    /// `client_credentials` and the `admin` scope, for scripts (the seed's rotate-secrets.sh).
+    pub admin_client: Option<(String, Secret)>,
+    /// `DEMO_CLIENT_SECRET`: the dev fixture client `demo-app` (set only in .dev.vars).
+    pub demo_client_secret: Option<Secret>,
 }
 
 /// Lifetimes in seconds.
@@ -198,6 +209,15 @@ impl Config {
                 ),
             },
             default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
+            bootstrap: Bootstrap {
+                admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {
+                    (Some(id), Some(secret)) => Some((id, secret)),
+                    (None, None) => None,
+                    (Some(_), None) => return Err(err("ADMIN_CLIENT_SECRET", "must be set when ADMIN_CLIENT_ID is")),
+                    (None, Some(_)) => return Err(err("ADMIN_CLIENT_ID", "must be set when ADMIN_CLIENT_SECRET is")),
+                },
+                demo_client_secret: v.optional_secret("DEMO_CLIENT_SECRET")?,
+            },
         })
     }
 
@@ -230,6 +250,21 @@ impl<S: VarSource> Vars<'_, S> {
             return Err(err(name, "must not be empty"));
         }
         Ok(value.to_owned())
+    }
+
+    /// Absent or blank: `None`.
+    fn optional_text(&self, name: &'static str) -> Option<String> {
+        self.0.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// An optional secret: absent or blank is `None`; set, it must be long enough to be a
+    /// real secret (client secrets are compared by hash, so their entropy is all they have).
+    fn optional_secret(&self, name: &'static str) -> Result<Option<Secret>, ConfigError> {
+        match self.optional_text(name) {
+            None => Ok(None),
+            Some(value) if value.chars().count() >= 32 => Ok(Some(Secret(value))),
+            Some(_) => Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)")),
+        }
     }
 
     fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
@@ -455,6 +490,38 @@ pub(crate) mod tests {
         assert_eq!(e.variable, "SECRET_KEY");
         let config = load_with(|_| {}).unwrap();
         assert_eq!(format!("{:?}", config.secret_key), "Secret(..)");
+    }
+
+    #[test]
+    fn bootstrap_secrets_are_optional_but_come_in_pairs_and_must_be_strong() {
+        let config = load_with(|_| {}).unwrap();
+        assert_eq!(config.bootstrap, Bootstrap::default());
+        let long = "0123456789abcdef0123456789abcdef";
+        let config = load_with(|v| {
+            v.insert("ADMIN_CLIENT_ID", "admin-cli".into());
+            v.insert("ADMIN_CLIENT_SECRET", long.into());
+            v.insert("DEMO_CLIENT_SECRET", long.into());
+        })
+        .unwrap();
+        assert_eq!(config.bootstrap.admin_client.map(|(id, _)| id).as_deref(), Some("admin-cli"));
+        assert!(config.bootstrap.demo_client_secret.is_some());
+        let e = load_with(|v| {
+            v.insert("ADMIN_CLIENT_ID", "admin-cli".into());
+        })
+        .unwrap_err();
+        assert_eq!(e.variable, "ADMIN_CLIENT_SECRET");
+        let e = load_with(|v| {
+            v.insert("ADMIN_CLIENT_SECRET", long.into());
+        })
+        .unwrap_err();
+        assert_eq!(e.variable, "ADMIN_CLIENT_ID");
+        let e = load_with(|v| {
+            v.insert("ADMIN_CLIENT_ID", "admin-cli".into());
+            v.insert("ADMIN_CLIENT_SECRET", "short".into());
+        })
+        .unwrap_err();
+        assert_eq!(e.variable, "ADMIN_CLIENT_SECRET");
+        assert!(!e.to_string().contains("short"));
     }
 
     #[test]

@@ -10,16 +10,21 @@ use super::error::InternalError;
 use super::jose::sign_jwt;
 use super::keys::ActiveSigningKey;
 use super::ports::{RsaSigner, UnixTime};
+use super::token::{AUTH_METHODS_SUPPORTED, GRANT_TYPES_SUPPORTED};
 
 /// Paths the server answers, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const TOKEN_PATH: &str = "/token";
 
 /// The metadata document without `signed_metadata`.
 pub fn provider_metadata(config: &Config) -> Map<String, Value> {
     let metadata = json!({
         "issuer": config.issuer,
         "jwks_uri": config.endpoint(JWKS_PATH),
+        "token_endpoint": config.endpoint(TOKEN_PATH),
+        "grant_types_supported": GRANT_TYPES_SUPPORTED,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // No authorization endpoint exists yet, so no response type is supported. The
         // member is REQUIRED (OIDC Discovery §3), so it is present and honest.
         "response_types_supported": [],
@@ -79,8 +84,15 @@ mod tests {
             assert!(m[required].is_array(), "{required}");
         }
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
+        assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials"]));
+        assert_eq!(
+            m["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post"])
+        );
         // Nothing that does not exist yet is advertised.
-        for absent in ["authorization_endpoint", "token_endpoint", "userinfo_endpoint", "registration_endpoint"] {
+        for absent in ["authorization_endpoint", "userinfo_endpoint", "registration_endpoint", "introspection_endpoint"]
+        {
             assert!(!m.contains_key(absent), "{absent}");
         }
     }

@@ -67,6 +67,10 @@ pub trait ErrorResponse {
     fn allow(&self) -> Option<&'static str> {
         None
     }
+    /// `WWW-Authenticate` challenge (RFC 6749 §5.2 for Basic, RFC 6750 §3 for Bearer).
+    fn www_authenticate(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Errors of the server's own JSON endpoints: `/health`, discovery, JWKS and `/api/...`.

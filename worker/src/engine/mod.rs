@@ -4,11 +4,16 @@
 //! parameter (rule 2), and each endpoint family has one error type (rule 4) that the edge
 //! maps to HTTP in one place.
 
+pub mod bootstrap;
+pub mod clients;
 pub mod config;
 pub mod discovery;
 pub mod error;
+pub mod form;
 pub mod health;
 pub mod jose;
 pub mod keys;
 pub mod ports;
 pub mod sealed;
+pub mod sql;
+pub mod token;

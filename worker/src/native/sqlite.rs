@@ -1,10 +1,12 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::sql::{ClientRow, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, UPSERT_SECRET_SQL};
 
 /// SQLite with the same schema as D1: it applies `migrations/*.sql` in order, recording
 /// them in `d1_migrations` as wrangler does, so the tests run against the real schema.
@@ -159,4 +161,84 @@ impl KeyStore for SqliteStore {
             .map(|_| ())
             .map_err(db_err)
     }
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::Value::from(list).to_string()
+}
+
+impl ClientStore for SqliteStore {
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {CLIENT_COLUMNS}, s.secret_id, s.secret_hash, s.created_at, s.expires_at
+                 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
+                 WHERE c.client_id = ?1"
+            ))
+            .map_err(db_err)?;
+        let mut rows = stmt.query([client_id]).map_err(db_err)?;
+        let mut found: Option<(Client, Vec<ClientSecret>)> = None;
+        while let Some(row) = rows.next().map_err(db_err)? {
+            if found.is_none() {
+                let raw = ClientRow {
+                    client_id: row.get(0).map_err(db_err)?,
+                    client_name: row.get(1).map_err(db_err)?,
+                    client_type: row.get(2).map_err(db_err)?,
+                    token_endpoint_auth_method: row.get(3).map_err(db_err)?,
+                    redirect_uris: row.get(4).map_err(db_err)?,
+                    grant_types: row.get(5).map_err(db_err)?,
+                    response_types: row.get(6).map_err(db_err)?,
+                    scopes: row.get(7).map_err(db_err)?,
+                    access_token_ttl: row.get(8).map_err(db_err)?,
+                    refresh_token_ttl: row.get(9).map_err(db_err)?,
+                    refresh_token_rotation: row.get(10).map_err(db_err)?,
+                };
+                found = Some((raw.into_client()?, Vec::new()));
+            }
+            let secret_id: Option<String> = row.get(11).map_err(db_err)?;
+            if let (Some(secret_id), Some((_, secrets))) = (secret_id, found.as_mut()) {
+                secrets.push(ClientSecret {
+                    secret_id,
+                    secret_hash: row.get(12).map_err(db_err)?,
+                    created_at: row.get(13).map_err(db_err)?,
+                    expires_at: row.get(14).map_err(db_err)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
+        let mut conn = self.conn()?;
+        // One transaction, as D1's batch() is one.
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute(ENSURE_CLIENT_SQL, params_from_iter(client_params(client, secret.created_at))).map_err(db_err)?;
+        tx.execute(
+            UPSERT_SECRET_SQL,
+            params![secret.secret_id, client.client_id, secret.secret_hash, secret.created_at, secret.expires_at],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)
+    }
+}
+
+/// Column values for [`ENSURE_CLIENT_SQL`], in order.
+fn client_params(client: &Client, now: UnixTime) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let opt = |v: Option<i64>| v.map(Value::Integer).unwrap_or(Value::Null);
+    vec![
+        Value::Text(client.client_id.clone()),
+        Value::Text(client.client_name.clone()),
+        Value::Text(client.client_type.as_str().into()),
+        Value::Text(client.auth_method.as_str().into()),
+        Value::Text(to_json(&client.redirect_uris)),
+        Value::Text(to_json(&client.grant_types)),
+        Value::Text(to_json(&client.response_types)),
+        Value::Text(to_json(&client.scopes)),
+        opt(client.access_token_ttl.map(i64::from)),
+        opt(client.refresh_token_ttl.map(i64::from)),
+        opt(client.refresh_token_rotation.map(i64::from)),
+        Value::Integer(now),
+    ]
 }

@@ -1,0 +1,19 @@
+//! OAuth 2.0 wire types a client reads (the SPA's admin client among them).
+
+use serde::{Deserialize, Serialize};
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer` (RFC 6750).
+    pub token_type: String,
+    pub expires_in: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The granted scope, space-separated; always sent so clients need not guess (§5.1
+    /// makes it optional only when identical to the request).
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}

@@ -1,0 +1,121 @@
+//! The clients the server ensures from its secrets (contract, "Bootstrap"): the admin
+//! service account and, in development, the `demo-app` fixture.
+//!
+//! Ensuring is idempotent and safe under concurrent first requests: the client row is
+//! inserted with `ON CONFLICT DO NOTHING` and its bootstrap secret upserted, in one batch.
+//! Changing the secret var therefore changes the accepted secret at the next isolate start.
+
+use super::clients::{hash_secret, AuthMethod, Client, ClientSecret, ClientStore, ClientType};
+use super::config::{Config, Secret};
+use super::error::InternalError;
+use super::ports::UnixTime;
+
+pub const DEMO_CLIENT_ID: &str = "demo-app";
+
+fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSecret {
+    ClientSecret {
+        // One fixed id per bootstrapped client, so a changed var replaces, not adds.
+        secret_id: format!("bootstrap:{client_id}"),
+        secret_hash: hash_secret(secret.expose()),
+        created_at: now,
+        expires_at: None,
+    }
+}
+
+/// The clients `config` asks for, with their secrets.
+pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, ClientSecret)> {
+    let mut clients = Vec::new();
+    if let Some((client_id, secret)) = &config.bootstrap.admin_client {
+        let client = Client {
+            client_id: client_id.clone(),
+            client_name: "Admin service account".into(),
+            client_type: ClientType::Confidential,
+            auth_method: AuthMethod::ClientSecretBasic,
+            redirect_uris: vec![],
+            grant_types: vec!["client_credentials".into()],
+            response_types: vec![],
+            scopes: vec!["admin".into()],
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+        };
+        clients.push((client, bootstrap_secret(client_id, secret, now)));
+    }
+    if let Some(secret) = &config.bootstrap.demo_client_secret {
+        let client = Client {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_name: "Demo App".into(),
+            client_type: ClientType::Confidential,
+            auth_method: AuthMethod::ClientSecretBasic,
+            redirect_uris: vec!["http://127.0.0.1:3000/callback".into()],
+            grant_types: ["authorization_code", "refresh_token", "client_credentials", "password"]
+                .map(String::from)
+                .to_vec(),
+            response_types: vec!["code".into()],
+            scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+        };
+        clients.push((client, bootstrap_secret(DEMO_CLIENT_ID, secret, now)));
+    }
+    clients
+}
+
+pub async fn ensure_clients(store: &impl ClientStore, config: &Config, now: UnixTime) -> Result<(), InternalError> {
+    for (client, secret) in bootstrap_clients(config, now) {
+        store.ensure_client(&client, &secret).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::clients::{authenticate, Credentials};
+    use crate::engine::config::tests::dev_vars;
+    use crate::engine::form::Form;
+    use crate::native::SqliteStore;
+
+    fn config(admin_secret: &str) -> Config {
+        let mut vars = dev_vars();
+        vars.insert("ADMIN_CLIENT_ID", "admin-cli".into());
+        vars.insert("ADMIN_CLIENT_SECRET", admin_secret.into());
+        vars.insert("DEMO_CLIENT_SECRET", "demo-secret-demo-secret-demo-secret-0000".into());
+        Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    }
+
+    fn login(store: &SqliteStore, id: &str, secret: &str) -> bool {
+        let form = Form::parse(format!("client_id={id}&client_secret={secret}").as_bytes()).unwrap();
+        let creds = Credentials::from_request(None, &form).unwrap();
+        let creds = match creds {
+            Credentials::Post { client_id, secret } => Credentials::Basic { client_id, secret },
+            other => other,
+        };
+        pollster::block_on(authenticate(store, &creds, 100)).is_ok()
+    }
+
+    #[test]
+    fn bootstrap_ensures_the_service_account_and_demo_client_idempotently() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let config = config("first-admin-secret-first-admin-secret-00");
+        for _ in 0..3 {
+            pollster::block_on(ensure_clients(&store, &config, 10)).unwrap();
+        }
+        assert!(login(&store, "admin-cli", "first-admin-secret-first-admin-secret-00"));
+        assert!(login(&store, "demo-app", "demo-secret-demo-secret-demo-secret-0000"));
+        let (client, secrets) = pollster::block_on(store.client_with_secrets("admin-cli")).unwrap().unwrap();
+        assert_eq!(client.scopes, vec!["admin"]);
+        assert_eq!(client.grant_types, vec!["client_credentials"]);
+        assert_eq!(secrets.len(), 1);
+    }
+
+    #[test]
+    fn a_changed_secret_var_replaces_the_bootstrap_secret() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        pollster::block_on(ensure_clients(&store, &config("first-admin-secret-first-admin-secret-00"), 10)).unwrap();
+        pollster::block_on(ensure_clients(&store, &config("second-admin-secret-second-admin-secret"), 20)).unwrap();
+        assert!(!login(&store, "admin-cli", "first-admin-secret-first-admin-secret-00"));
+        assert!(login(&store, "admin-cli", "second-admin-secret-second-admin-secret"));
+    }
+}

@@ -1,0 +1,105 @@
+//! `application/x-www-form-urlencoded` request bodies, parsed strictly.
+//!
+//! RFC 6749 §3.1 / §3.2: "Request and response parameters MUST NOT be included more than
+//! once", and parameters sent without a value are treated as omitted. Bodies must be
+//! UTF-8 after percent-decoding (WHATWG URL §5.1); anything else is refused rather than
+//! decoded lossily, so a client never gets a token for a scope it did not spell.
+
+use std::collections::BTreeMap;
+
+use percent_encoding::percent_decode;
+
+/// Why a form body was refused; the endpoint turns it into its `invalid_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormError {
+    Duplicate(String),
+    NotUtf8,
+}
+
+impl FormError {
+    pub fn describe(&self) -> String {
+        match self {
+            FormError::Duplicate(name) => format!("parameter `{name}` is included more than once"),
+            FormError::NotUtf8 => "the request body is not UTF-8 after percent-decoding".into(),
+        }
+    }
+}
+
+/// The parameters of one request, each at most once, empty values dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    params: BTreeMap<String, String>,
+}
+
+fn decode(raw: &[u8]) -> Result<String, FormError> {
+    let plus_as_space: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
+    String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
+}
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Result<Form, FormError> {
+        let mut params = BTreeMap::new();
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (pair.get(..i).unwrap_or_default(), pair.get(i + 1..).unwrap_or_default()),
+                None => (pair, &[][..]),
+            };
+            let name = decode(name)?;
+            let value = decode(value)?;
+            // A repeated name is refused even when one occurrence is empty: it is still
+            // "included more than once", and a parser that picked either would be guessing.
+            if params.contains_key(&name) {
+                return Err(FormError::Duplicate(name));
+            }
+            params.insert(name, value);
+        }
+        params.retain(|_, v| !v.is_empty());
+        Ok(Form { params })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.params.contains_key(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6749_section_3_1_parameters_decode_with_plus_as_space() {
+        let form = Form::parse(b"grant_type=client_credentials&scope=read+write%20admin&state=").unwrap();
+        assert_eq!(form.get("grant_type"), Some("client_credentials"));
+        assert_eq!(form.get("scope"), Some("read write admin"));
+        // Sent without a value: treated as omitted.
+        assert_eq!(form.get("state"), None);
+        assert!(!form.contains("state"));
+    }
+
+    #[test]
+    fn rfc6749_section_3_1_repeated_parameters_are_refused() {
+        assert_eq!(Form::parse(b"scope=a&scope=b"), Err(FormError::Duplicate("scope".into())));
+        assert_eq!(Form::parse(b"scope=&scope=b"), Err(FormError::Duplicate("scope".into())));
+        assert_eq!(Form::parse(b"sc%6Fpe=a&scope=b"), Err(FormError::Duplicate("scope".into())));
+    }
+
+    #[test]
+    fn non_utf8_is_refused_not_replaced() {
+        assert_eq!(Form::parse(b"scope=%FF%FE"), Err(FormError::NotUtf8));
+        assert_eq!(Form::parse(&[b's', b'=', 0xC3, 0x28]), Err(FormError::NotUtf8));
+        assert_eq!(Form::parse("name=J%C3%BCrgen".as_bytes()).unwrap().get("name"), Some("Jürgen"));
+    }
+
+    #[test]
+    fn odd_shapes_do_not_panic() {
+        for body in [&b""[..], b"&&&", b"=", b"==", b"a", b"%", b"%zz=1", b"a=%"] {
+            let _ = Form::parse(body);
+        }
+        assert_eq!(Form::parse(b"%zz=1").unwrap().get("%zz"), Some("1"));
+    }
+}

@@ -1,0 +1,143 @@
+//! The token endpoint (RFC 6749 §3.2, §4.4, §5): grants that need no browser.
+//!
+//! The edge hands over the parsed form and the `Authorization` header; this module decides
+//! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
+
+mod error;
+
+pub use error::TokenError;
+use serde_json::json;
+use shared::oauth::TokenResponse;
+
+use super::clients::{authenticate, Client, ClientStore, ClientType, Credentials};
+use super::config::Config;
+use super::error::InternalError;
+use super::form::Form;
+use super::jose::{b64url, sign_jwt};
+use super::keys::ActiveSigningKey;
+use super::ports::{Random, RsaSigner, UnixTime};
+
+/// Grant types `/token` accepts, as advertised in discovery.
+pub const GRANT_TYPES_SUPPORTED: &[&str] = &["client_credentials"];
+/// Client authentication methods the token endpoint accepts for the grants above.
+pub const AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post"];
+/// Scopes that describe a person (OIDC Core §5.4, §11): meaningless without one.
+const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// Where the signing key comes from: the edge's per-isolate cache, or a test's key.
+/// Asked only once a token is actually issued, so failed requests never load a key.
+pub trait SigningKeySource<K> {
+    #[allow(async_fn_in_trait)]
+    async fn signing_key(&self) -> Result<ActiveSigningKey<K>, InternalError>;
+}
+
+/// Everything one token request needs from the platform.
+pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R> {
+    pub config: &'a Config,
+    pub store: &'a S,
+    pub signer: &'a C,
+    pub keys: &'a K,
+    pub rng: &'a R,
+    pub now: UnixTime,
+}
+
+impl<S, C, K, R> TokenEndpoint<'_, S, C, K, R>
+where
+    S: ClientStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    /// `POST /token` with a form body already parsed (duplicates refused, RFC 6749 §3.2).
+    pub async fn handle(&self, authorization: Option<&str>, form: &Form) -> Result<TokenResponse, TokenError> {
+        // The grant type is checked before the client: which grants exist is public
+        // (discovery), and a request for an unknown one cannot succeed whoever sends it.
+        let grant_type = form
+            .get("grant_type")
+            .ok_or_else(|| TokenError::InvalidRequest("the grant_type parameter is missing".into()))?;
+        if !GRANT_TYPES_SUPPORTED.contains(&grant_type) {
+            return Err(TokenError::UnsupportedGrantType(format!("grant_type `{grant_type}` is not supported")));
+        }
+        let credentials = Credentials::from_request(authorization, form)?;
+        let client = authenticate(self.store, &credentials, self.now).await?;
+        match grant_type {
+            "client_credentials" => self.client_credentials(&client, form).await,
+            other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{other}` is not supported"))),
+        }
+    }
+
+    /// RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token
+    /// (§4.4.3 "SHOULD NOT"), no ID token (there is no user).
+    async fn client_credentials(&self, client: &Client, form: &Form) -> Result<TokenResponse, TokenError> {
+        if client.client_type != ClientType::Confidential || !client.allows_grant("client_credentials") {
+            return Err(TokenError::UnauthorizedClient("this client may not use the client_credentials grant".into()));
+        }
+        let scope = match form.get("scope") {
+            Some(requested) => {
+                let requested = parse_scope(requested)?;
+                if let Some(user_scope) = requested.iter().find(|s| USER_SCOPES.contains(&s.as_str())) {
+                    return Err(TokenError::InvalidScope(format!(
+                        "scope `{user_scope}` needs a user and cannot be granted with client_credentials"
+                    )));
+                }
+                if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
+                    return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
+                }
+                requested
+            }
+            // §3.3: without a scope the server uses a predefined default: for this grant, the
+            // client's registered scopes that need no user (the seed: "uses client's default scopes").
+            None => client.scopes.iter().filter(|s| !USER_SCOPES.contains(&s.as_str())).cloned().collect(),
+        };
+        let scope = scope.join(" ");
+        let ttl = client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl);
+        let access_token = self.access_token(client, &client.client_id, &scope, ttl).await?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            refresh_token: None,
+            scope,
+            id_token: None,
+        })
+    }
+
+    /// A JWT access token per RFC 9068 §2: `typ: at+jwt`, and `iss exp aud sub client_id
+    /// iat jti scope`. `aud` is the client, as in the seed's examples (RFC 9068 §3 lets the
+    /// server choose the default resource when none is requested).
+    async fn access_token(&self, client: &Client, subject: &str, scope: &str, ttl: u32) -> Result<String, TokenError> {
+        let mut jti = [0u8; 16];
+        self.rng.fill(&mut jti)?;
+        let claims = json!({
+            "iss": self.config.issuer,
+            "sub": subject,
+            "aud": client.client_id,
+            "exp": self.now + i64::from(ttl),
+            "iat": self.now,
+            "jti": b64url(&jti),
+            "client_id": client.client_id,
+            "scope": scope,
+        });
+        let key = self.keys.signing_key().await?;
+        Ok(sign_jwt(self.signer, &key, "at+jwt", &claims).await?)
+    }
+}
+
+/// RFC 6749 §3.3: space-delimited scope-tokens of `%x21 / %x23-5B / %x5D-7E`; repeated
+/// tokens collapse, order is kept.
+pub fn parse_scope(value: &str) -> Result<Vec<String>, TokenError> {
+    let mut scopes: Vec<String> = Vec::new();
+    for token in value.split(' ').filter(|t| !t.is_empty()) {
+        let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        if !valid {
+            return Err(TokenError::InvalidScope(format!("`{token}` is not a valid scope token (RFC 6749 §3.3)")));
+        }
+        if !scopes.iter().any(|s| s == token) {
+            scopes.push(token.to_owned());
+        }
+    }
+    Ok(scopes)
+}
+
+#[cfg(test)]
+mod tests;
