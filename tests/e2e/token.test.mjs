@@ -23,11 +23,11 @@ const basic = (id, secret) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const FORM = 'application/x-www-form-urlencoded';
 
-function tokenRequest(body, { authorization, contentType = FORM, method = 'POST' } = {}) {
+function tokenRequest(body, { authorization, contentType = FORM, method = 'POST', path = '/token' } = {}) {
   const headers = {};
   if (contentType) headers['content-type'] = contentType;
   if (authorization) headers.authorization = authorization;
-  return fetch(`${worker.url}/token`, { method, headers, body: method === 'POST' ? body : undefined });
+  return fetch(`${worker.url}${path}`, { method, headers, body: method === 'POST' ? body : undefined });
 }
 
 async function expectError(res, status, error) {
@@ -107,4 +107,56 @@ test('bad input gets the RFC error and status, never a 500', async () => {
   }
   await expectError(await tokenRequest(`grant_type=client_credentials&client_secret=${ADMIN_SECRET}`, { authorization: auth }), 400, 'invalid_request');
   await expectError(await tokenRequest('grant_type=client_credentials'), 401, 'invalid_client');
+});
+
+async function adminToken() {
+  const res = await tokenRequest('grant_type=client_credentials', { authorization: basic(ADMIN_ID, ADMIN_SECRET) });
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+const introspect = (token, authorization = basic(ADMIN_ID, ADMIN_SECRET), path = '/token/introspect') =>
+  tokenRequest(`token=${encodeURIComponent(token)}`, { authorization, path });
+
+test('RFC 7662: introspection describes a live token, and says only active:false otherwise', async () => {
+  const token = await adminToken();
+  const res = await introspect(token);
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.active, true);
+  assert.equal(body.client_id, ADMIN_ID);
+  assert.equal(body.scope, 'admin');
+  assert.equal(body.sub, ADMIN_ID);
+  assert.equal(body.token_type, 'Bearer');
+  assert.equal(body.exp - body.iat, 3600);
+  // The contract's alias answers the same.
+  assert.equal((await (await introspect(token, undefined, '/oauth/introspect')).json()).active, true);
+  // Another client may introspect it too.
+  assert.equal((await (await introspect(token, basic('demo-app', DEMO_SECRET))).json()).active, true);
+  for (const garbage of ['nope', 'a.b.c', token.slice(0, -4) + 'AAAA', `${token}x`]) {
+    const r = await introspect(garbage);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { active: false }, garbage);
+  }
+  await expectError(await introspect(token, basic(ADMIN_ID, 'wrong-secret')), 401, 'invalid_client');
+  await expectError(await tokenRequest('', { authorization: basic(ADMIN_ID, ADMIN_SECRET), path: '/token/introspect' }), 400, 'invalid_request');
+});
+
+test('RFC 7009: a revoked access token introspects as inactive; unknown tokens revoke with 200', async () => {
+  const token = await adminToken();
+  const other = await adminToken();
+  const revoke = (t, authorization = basic(ADMIN_ID, ADMIN_SECRET), path = '/token/revoke') =>
+    tokenRequest(`token=${encodeURIComponent(t)}&token_type_hint=access_token`, { authorization, path });
+  // Only the client the token was issued to may revoke it.
+  await expectError(await revoke(token, basic('demo-app', DEMO_SECRET)), 400, 'unauthorized_client');
+  assert.equal((await (await introspect(token)).json()).active, true);
+  const res = await revoke(token);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.deepEqual(await (await introspect(token)).json(), { active: false });
+  assert.equal((await (await introspect(other)).json()).active, true, 'other tokens stay live');
+  assert.equal((await revoke('not-a-token-at-all')).status, 200);
+  assert.equal((await revoke(other, undefined, '/oauth/revoke')).status, 200);
+  assert.deepEqual(await (await introspect(other)).json(), { active: false });
+  await expectError(await revoke(token, basic(ADMIN_ID, 'wrong-secret')), 401, 'invalid_client');
 });

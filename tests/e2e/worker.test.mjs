@@ -57,8 +57,10 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
   assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+  assert.equal(m.introspection_endpoint, `${worker.url}/token/introspect`);
+  assert.equal(m.revocation_endpoint, `${worker.url}/token/revoke`);
   for (const absent of ['authorization_endpoint', 'userinfo_endpoint', 'registration_endpoint',
-    'device_authorization_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
+    'device_authorization_endpoint']) {
     assert.equal(m[absent], undefined, `${absent} is advertised but does not exist yet`);
   }
   // Every advertised URL answers.
@@ -100,7 +102,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
 });
 
 test('unknown API paths answer a JSON 404 in the contract error format', async () => {
-  for (const path of ['/api/nope', '/.well-known/nope', '/token/introspect', '/oauth2/userinfo', '/register/abc']) {
+  for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/userinfo', '/register/abc']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
     assert.match(res.headers.get('content-type'), /^application\/json/, path);

@@ -5,10 +5,14 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
+use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
-use crate::engine::sql::{ClientRow, SecretRow, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, UPSERT_SECRET_SQL};
+use crate::engine::sql::{
+    ClientRow, SecretRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, REVOKE_ACCESS_TOKEN_SQL,
+    UPSERT_SECRET_SQL,
+};
 
 pub struct D1Store {
     pub db: D1Database,
@@ -182,6 +186,35 @@ impl ClientStore for D1Store {
                 return Err(InternalError::new(format!("D1 batch: {e}")));
             }
         }
+        Ok(())
+    }
+}
+
+impl RevocationStore for D1Store {
+    async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            revoked: f64,
+        }
+        let row: Option<Row> = self
+            .db
+            .prepare(ACCESS_TOKEN_REVOKED_SQL)
+            .bind(&[claims.jti.as_str().into(), claims.client_id.as_str().into(), num(claims.iat)])
+            .map_err(d1_err)?
+            .first(None)
+            .await
+            .map_err(d1_err)?;
+        Ok(row.is_some_and(|r| r.revoked != 0.0))
+    }
+
+    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
+        self.db
+            .prepare(REVOKE_ACCESS_TOKEN_SQL)
+            .bind(&[claims.jti.as_str().into(), claims.client_id.as_str().into(), num(claims.exp), num(now)])
+            .map_err(d1_err)?
+            .run()
+            .await
+            .map_err(d1_err)?;
         Ok(())
     }
 }

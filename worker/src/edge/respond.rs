@@ -28,6 +28,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     }
 }
 
+/// A response with no body.
+pub fn empty(status: u16) -> Response {
+    Response::builder().with_status(status).empty()
+}
+
 /// Maps any endpoint family's error to its RFC status and body; logs internal details.
 pub fn error(e: &impl ErrorResponse) -> Response {
     if let Some(detail) = e.log_detail() {

@@ -13,19 +13,22 @@ use super::env;
 use super::kv::Kv;
 use super::respond::{self, Kind};
 use super::webcrypto::WebCryptoSigner;
+use crate::engine::access_token::{self, VerificationKeySource};
 use crate::engine::bootstrap;
 use crate::engine::config::Config;
-use crate::engine::discovery::{self, DISCOVERY_PATH, JWKS_PATH, TOKEN_PATH};
+use crate::engine::discovery::{self, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
 use crate::engine::error::{ApiError, ConfigError, InternalError};
 use crate::engine::form::Form;
 use crate::engine::health;
-use crate::engine::keys::{ActiveSigningKey, KeyRing, SignerCache};
+use crate::engine::keys::{ActiveSigningKey, KeyLookup, KeyRing, SignerCache, VerifierCache};
 use crate::engine::ports::{Clock, SystemRandom, UnixTime};
 use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
     static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new()) };
+    /// Imported public keys for verifying presented tokens.
+    static VERIFIERS: RefCell<VerifierCache<CryptoKey>> = const { RefCell::new(VerifierCache::new()) };
     /// Whether this isolate has ensured the bootstrap clients (engine::bootstrap).
     static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
 }
@@ -67,7 +70,15 @@ enum Route {
     Discovery,
     Jwks,
     UiConfig,
-    Token,
+    /// The three form endpoints of the token family (RFC 6749, RFC 7662, RFC 7009).
+    Token(TokenOperation),
+}
+
+#[derive(Clone, Copy)]
+enum TokenOperation {
+    Issue,
+    Introspect,
+    Revoke,
 }
 
 impl Route {
@@ -77,7 +88,10 @@ impl Route {
             DISCOVERY_PATH => Some(Route::Discovery),
             JWKS_PATH => Some(Route::Jwks),
             "/api/ui-config" => Some(Route::UiConfig),
-            TOKEN_PATH => Some(Route::Token),
+            TOKEN_PATH => Some(Route::Token(TokenOperation::Issue)),
+            // Primary paths first; the aliases are the contract's.
+            INTROSPECTION_PATH | "/oauth/introspect" => Some(Route::Token(TokenOperation::Introspect)),
+            REVOCATION_PATH | "/oauth/revoke" => Some(Route::Token(TokenOperation::Revoke)),
             _ => None,
         }
     }
@@ -85,7 +99,7 @@ impl Route {
     fn accepts(self, method: &Method) -> bool {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => is_read(method),
-            Route::Token => *method == Method::Post,
+            Route::Token(_) => *method == Method::Post,
         }
     }
 
@@ -93,7 +107,7 @@ impl Route {
     fn allow(self) -> &'static str {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
-            Route::Token => "POST",
+            Route::Token(_) => "POST",
         }
     }
 }
@@ -126,7 +140,7 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         (Some(Route::Discovery), Ok(config)) => discovery(config, env).await,
         (Some(Route::Jwks), Ok(config)) => jwks(config, env).await,
         (Some(Route::UiConfig), Ok(config)) => Ok(ui_config(config)),
-        (Some(Route::Token), Ok(config)) => Ok(token(req, config, env).await),
+        (Some(Route::Token(operation)), Ok(config)) => Ok(token(req, operation, config, env).await),
     };
     let response = result.unwrap_or_else(|e| respond::error(&e));
     respond::finish(response, Kind::Api, https)
@@ -246,27 +260,62 @@ async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
     Form::parse(&body).map_err(|e| TokenError::InvalidRequest(e.describe()))
 }
 
-/// `POST /token` (RFC 6749 §3.2). Every answer, success or error, carries
-/// `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
-async fn token(mut req: Request, config: &Config, env: &Env) -> Response {
+/// The token family's form endpoints: `/token` (RFC 6749 §3.2), `/token/introspect`
+/// (RFC 7662) and `/token/revoke` (RFC 7009). Every answer, success or error, carries
+/// `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
+async fn token(mut req: Request, operation: TokenOperation, config: &Config, env: &Env) -> Response {
     let now = now();
     let result = async {
         let form = read_form(&mut req).await?;
         let store = db(env)?;
         ensure_bootstrap(config, &store, now).await?;
         let authorization = req.headers().get("Authorization").ok().flatten();
+        let authorization = authorization.as_deref();
         let keys = EdgeKeys { config, env, now };
-        let endpoint =
-            TokenEndpoint { config, store: &store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
-        endpoint.handle(authorization.as_deref(), &form).await
+        let verifier = EdgeVerifier { store: &store, now };
+        let endpoint = TokenEndpoint {
+            config,
+            store: &store,
+            signer: &WebCryptoSigner,
+            keys: &keys,
+            rng: &SystemRandom,
+            verifier: &verifier,
+            now,
+        };
+        match operation {
+            TokenOperation::Issue => endpoint.handle(authorization, &form).await.map(|r| respond::json(200, &r)),
+            TokenOperation::Introspect => {
+                endpoint.introspect(authorization, &form).await.map(|r| respond::json(200, &r))
+            }
+            // RFC 7009 §2.2: 200, and the body is ignored.
+            TokenOperation::Revoke => endpoint.revoke(authorization, &form).await.map(|()| respond::empty(200)),
+        }
     }
     .await;
-    let response = match result {
-        Ok(body) => respond::json(200, &body),
-        Err(e) => respond::error(&e),
-    };
+    let response = result.unwrap_or_else(|e| respond::error(&e));
     let response = with_header(response, "Cache-Control", "no-store");
     with_header(response, "Pragma", "no-cache")
+}
+
+/// Public keys for verifying presented tokens, cached per isolate like the signer.
+struct EdgeVerifier<'a> {
+    store: &'a D1Store,
+    now: UnixTime,
+}
+
+impl VerificationKeySource<CryptoKey> for EdgeVerifier<'_> {
+    async fn verification_key(&self, kid: &str) -> Result<Option<CryptoKey>, InternalError> {
+        let cached = VERIFIERS.with(|v| v.borrow().lookup(kid, self.now));
+        match cached {
+            KeyLookup::Found(key) => return Ok(Some(key)),
+            KeyLookup::Unknown => return Ok(None),
+            KeyLookup::Reload => {}
+        }
+        let keys = access_token::import_published_keys(self.store, &WebCryptoSigner, self.now).await?;
+        let found = keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone());
+        VERIFIERS.with(|v| v.borrow_mut().replace(keys, self.now));
+        Ok(found)
+    }
 }
 
 /// A page of the SPA: the assets binding answers files, and index.html for any other path

@@ -61,6 +61,7 @@ fn string_member(obj: &JsValue, key: &str) -> Result<String, InternalError> {
 
 impl RsaSigner for WebCryptoSigner {
     type Key = CryptoKey;
+    type PublicKey = CryptoKey;
 
     async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError> {
         let subtle = subtle()?;
@@ -91,6 +92,29 @@ impl RsaSigner for WebCryptoSigner {
             .import_key_with_object("pkcs8", &Uint8Array::from(der), &rsa_params(false)?, false, &usages(&["sign"]))
             .map_err(js_err("importKey"))?;
         Ok(JsFuture::from(promise).await.map_err(js_err("importKey"))?.unchecked_into())
+    }
+
+    async fn import_public(&self, key: &RsaPublicKey) -> Result<CryptoKey, InternalError> {
+        let jwk = Object::new();
+        set(&jwk, "kty", &JsValue::from_str("RSA"))?;
+        set(&jwk, "n", &JsValue::from_str(&key.n))?;
+        set(&jwk, "e", &JsValue::from_str(&key.e))?;
+        let promise = subtle()?
+            .import_key_with_object("jwk", &jwk, &rsa_params(false)?, false, &usages(&["verify"]))
+            .map_err(js_err("importKey jwk"))?;
+        Ok(JsFuture::from(promise).await.map_err(js_err("importKey jwk"))?.unchecked_into())
+    }
+
+    async fn verify_rs256(&self, key: &CryptoKey, message: &[u8], signature: &[u8]) -> Result<bool, InternalError> {
+        let promise = subtle()?
+            .verify_with_str_and_buffer_source_and_buffer_source(
+                ALGORITHM,
+                key,
+                &Uint8Array::from(signature),
+                &Uint8Array::from(message),
+            )
+            .map_err(js_err("verify"))?;
+        Ok(JsFuture::from(promise).await.map_err(js_err("verify"))?.as_bool().unwrap_or(false))
     }
 
     async fn sign_rs256(&self, key: &CryptoKey, message: &[u8]) -> Result<Vec<u8>, InternalError> {

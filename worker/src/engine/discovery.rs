@@ -16,6 +16,8 @@ use super::token::{AUTH_METHODS_SUPPORTED, GRANT_TYPES_SUPPORTED};
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const TOKEN_PATH: &str = "/token";
+pub const INTROSPECTION_PATH: &str = "/token/introspect";
+pub const REVOCATION_PATH: &str = "/token/revoke";
 
 /// The metadata document without `signed_metadata`.
 pub fn provider_metadata(config: &Config) -> Map<String, Value> {
@@ -25,6 +27,11 @@ pub fn provider_metadata(config: &Config) -> Map<String, Value> {
         "token_endpoint": config.endpoint(TOKEN_PATH),
         "grant_types_supported": GRANT_TYPES_SUPPORTED,
         "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        // RFC 8414 §2: introspection and revocation authenticate clients the same way.
+        "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        "revocation_endpoint": config.endpoint(REVOCATION_PATH),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // No authorization endpoint exists yet, so no response type is supported. The
         // member is REQUIRED (OIDC Discovery §3), so it is present and honest.
         "response_types_supported": [],
@@ -90,9 +97,10 @@ mod tests {
             m["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post"])
         );
+        assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");
+        assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8787/token/revoke");
         // Nothing that does not exist yet is advertised.
-        for absent in ["authorization_endpoint", "userinfo_endpoint", "registration_endpoint", "introspection_endpoint"]
-        {
+        for absent in ["authorization_endpoint", "userinfo_endpoint", "registration_endpoint"] {
             assert!(!m.contains_key(absent), "{absent}");
         }
     }

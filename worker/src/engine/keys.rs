@@ -50,6 +50,55 @@ impl<K: Clone> Default for SignerCache<K> {
     }
 }
 
+/// The per-isolate cache of imported public keys, by kid, for verifying presented tokens.
+pub struct VerifierCache<PK> {
+    keys: Vec<(String, PK)>,
+    loaded_at: Option<UnixTime>,
+}
+
+/// What the cache knows about a kid.
+pub enum KeyLookup<PK> {
+    Found(PK),
+    /// Not among the keys loaded a moment ago: a forged or foreign kid. Answering from the
+    /// cache keeps garbage tokens from costing a database read each.
+    Unknown,
+    /// The cache is stale, or the kid may be a key published since: read the store.
+    Reload,
+}
+
+/// An unknown kid triggers at most one reload per this many seconds.
+pub const UNKNOWN_KID_RELOAD_SECONDS: UnixTime = 10;
+
+impl<PK: Clone> VerifierCache<PK> {
+    pub const fn new() -> Self {
+        VerifierCache { keys: Vec::new(), loaded_at: None }
+    }
+
+    pub fn lookup(&self, kid: &str, now: UnixTime) -> KeyLookup<PK> {
+        let Some(loaded_at) = self.loaded_at else { return KeyLookup::Reload };
+        let age = now - loaded_at;
+        if !(0..SIGNER_CACHE_SECONDS).contains(&age) {
+            return KeyLookup::Reload;
+        }
+        match self.keys.iter().find(|(k, _)| k == kid) {
+            Some((_, key)) => KeyLookup::Found(key.clone()),
+            None if age < UNKNOWN_KID_RELOAD_SECONDS => KeyLookup::Unknown,
+            None => KeyLookup::Reload,
+        }
+    }
+
+    pub fn replace(&mut self, keys: Vec<(String, PK)>, now: UnixTime) {
+        self.keys = keys;
+        self.loaded_at = Some(now);
+    }
+}
+
+impl<PK: Clone> Default for VerifierCache<PK> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Key management over the platform's store, signer and randomness.
 pub struct KeyRing<'a, S, C, R> {
     pub store: &'a S,
@@ -271,6 +320,18 @@ mod tests {
         async fn ping(&self) -> Result<(), InternalError> {
             self.inner.ping().await
         }
+    }
+
+    #[test]
+    fn verifier_cache_reloads_when_stale_and_rate_limits_unknown_kids() {
+        let mut cache = VerifierCache::new();
+        assert!(matches!(cache.lookup("a", 0), KeyLookup::Reload));
+        cache.replace(vec![("a".into(), 1u8)], 100);
+        assert!(matches!(cache.lookup("a", 100), KeyLookup::Found(1)));
+        assert!(matches!(cache.lookup("zz", 100 + UNKNOWN_KID_RELOAD_SECONDS - 1), KeyLookup::Unknown));
+        assert!(matches!(cache.lookup("zz", 100 + UNKNOWN_KID_RELOAD_SECONDS), KeyLookup::Reload));
+        assert!(matches!(cache.lookup("a", 100 + SIGNER_CACHE_SECONDS), KeyLookup::Reload));
+        assert!(matches!(cache.lookup("a", 99), KeyLookup::Reload), "clock went backwards");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! parameter (rule 2), and each endpoint family has one error type (rule 4) that the edge
 //! maps to HTTP in one place.
 
+pub mod access_token;
 pub mod bootstrap;
 pub mod clients;
 pub mod config;

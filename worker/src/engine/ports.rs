@@ -136,13 +136,23 @@ impl fmt::Debug for GeneratedRsaKey {
     }
 }
 
-/// RSA key generation and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signing.
-/// WebCrypto on the edge, the `rsa` crate natively.
+/// RSA key generation and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signing
+/// and verification. WebCrypto on the edge, the `rsa` crate natively.
 pub trait RsaSigner {
     /// A private key ready to sign: a non-extractable `CryptoKey` on the edge.
     type Key: Clone;
+    /// A public key ready to verify.
+    type PublicKey: Clone;
 
     async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError>;
     async fn import_private_pkcs8(&self, der: &[u8]) -> Result<Self::Key, InternalError>;
     async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError>;
+    async fn import_public(&self, key: &RsaPublicKey) -> Result<Self::PublicKey, InternalError>;
+    /// Whether `signature` is a valid RS256 signature of `message`; malformed input is `false`.
+    async fn verify_rs256(
+        &self,
+        key: &Self::PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, InternalError>;
 }

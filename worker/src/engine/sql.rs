@@ -79,3 +79,12 @@ impl ClientRow {
         })
     }
 }
+
+/// Whether an access token is revoked: by its jti, or by a cut-off for its client
+/// (tokens issued at or before `revoked_before`). One statement. ?1 jti, ?2 client, ?3 iat.
+pub const ACCESS_TOKEN_REVOKED_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
+OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before >= ?3)) AS revoked";
+
+/// Records a revoked access token until it would have expired anyway.
+pub const REVOKE_ACCESS_TOKEN_SQL: &str = "INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at) \
+VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING";

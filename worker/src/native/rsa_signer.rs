@@ -1,12 +1,12 @@
-use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::signature::{SignatureEncoding, Signer};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
 
 use crate::engine::error::InternalError;
-use crate::engine::jose::b64url;
+use crate::engine::jose::{b64url, b64url_decode};
 use crate::engine::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RS256 with the `rsa` crate. Natively only: in wasm it is ~15x slower than WebCrypto
@@ -16,6 +16,7 @@ pub struct NativeRsaSigner;
 
 impl RsaSigner for NativeRsaSigner {
     type Key = SigningKey<Sha256>;
+    type PublicKey = VerifyingKey<Sha256>;
 
     async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError> {
         let private = RsaPrivateKey::new(&mut rand_core::OsRng, 2048)
@@ -35,5 +36,22 @@ impl RsaSigner for NativeRsaSigner {
 
     async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError> {
         Ok(key.sign(message).to_vec())
+    }
+
+    async fn import_public(&self, key: &RsaPublicKey) -> Result<Self::PublicKey, InternalError> {
+        let n = rsa::BigUint::from_bytes_be(&b64url_decode(&key.n)?);
+        let e = rsa::BigUint::from_bytes_be(&b64url_decode(&key.e)?);
+        let public = rsa::RsaPublicKey::new(n, e).map_err(|e| InternalError::new(format!("RSA public key: {e}")))?;
+        Ok(VerifyingKey::<Sha256>::new(public))
+    }
+
+    async fn verify_rs256(
+        &self,
+        key: &Self::PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, InternalError> {
+        let Ok(signature) = Signature::try_from(signature) else { return Ok(false) };
+        Ok(key.verify(message, &signature).is_ok())
     }
 }

@@ -3,10 +3,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
+use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
-use crate::engine::sql::{ClientRow, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, UPSERT_SECRET_SQL};
+use crate::engine::sql::{
+    ClientRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, REVOKE_ACCESS_TOKEN_SQL, UPSERT_SECRET_SQL,
+};
 
 /// SQLite with the same schema as D1: it applies `migrations/*.sql` in order, recording
 /// them in `d1_migrations` as wrangler does, so the tests run against the real schema.
@@ -241,4 +244,19 @@ fn client_params(client: &Client, now: UnixTime) -> Vec<rusqlite::types::Value> 
         opt(client.refresh_token_rotation.map(i64::from)),
         Value::Integer(now),
     ]
+}
+
+impl RevocationStore for SqliteStore {
+    async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError> {
+        self.conn()?
+            .query_row(ACCESS_TOKEN_REVOKED_SQL, params![claims.jti, claims.client_id, claims.iat], |r| r.get(0))
+            .map_err(db_err)
+    }
+
+    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(REVOKE_ACCESS_TOKEN_SQL, params![claims.jti, claims.client_id, claims.exp, now])
+            .map(|_| ())
+            .map_err(db_err)
+    }
 }

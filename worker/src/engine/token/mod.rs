@@ -4,16 +4,16 @@
 //! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
 
 mod error;
+mod introspection;
 
 pub use error::TokenError;
-use serde_json::json;
 use shared::oauth::TokenResponse;
 
+use super::access_token::AccessTokenClaims;
 use super::clients::{authenticate, Client, ClientStore, ClientType, Credentials};
 use super::config::Config;
 use super::error::InternalError;
 use super::form::Form;
-use super::jose::{b64url, sign_jwt};
 use super::keys::ActiveSigningKey;
 use super::ports::{Random, RsaSigner, UnixTime};
 
@@ -32,16 +32,19 @@ pub trait SigningKeySource<K> {
 }
 
 /// Everything one token request needs from the platform.
-pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R> {
+pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
     pub config: &'a Config,
     pub store: &'a S,
     pub signer: &'a C,
+    /// Signs what this request issues.
     pub keys: &'a K,
     pub rng: &'a R,
+    /// Verifies the tokens this request presents.
+    pub verifier: &'a V,
     pub now: UnixTime,
 }
 
-impl<S, C, K, R> TokenEndpoint<'_, S, C, K, R>
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: ClientStore,
     C: RsaSigner,
@@ -102,24 +105,11 @@ where
         })
     }
 
-    /// A JWT access token per RFC 9068 §2: `typ: at+jwt`, and `iss exp aud sub client_id
-    /// iat jti scope`. `aud` is the client, as in the seed's examples (RFC 9068 §3 lets the
-    /// server choose the default resource when none is requested).
+    /// A JWT access token per RFC 9068 §2 (`typ: at+jwt`), signed with the active key.
     async fn access_token(&self, client: &Client, subject: &str, scope: &str, ttl: u32) -> Result<String, TokenError> {
-        let mut jti = [0u8; 16];
-        self.rng.fill(&mut jti)?;
-        let claims = json!({
-            "iss": self.config.issuer,
-            "sub": subject,
-            "aud": client.client_id,
-            "exp": self.now + i64::from(ttl),
-            "iat": self.now,
-            "jti": b64url(&jti),
-            "client_id": client.client_id,
-            "scope": scope,
-        });
+        let claims = AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
         let key = self.keys.signing_key().await?;
-        Ok(sign_jwt(self.signer, &key, "at+jwt", &claims).await?)
+        Ok(claims.sign(self.signer, &key).await?)
     }
 }
 
