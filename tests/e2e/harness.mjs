@@ -2,7 +2,7 @@
 // (same wrangler.toml, [assets] and bindings), but on a free port with a fresh local D1
 // and KV in a temporary directory. Each test file gets its own worker.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -65,8 +65,12 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     ...(issuerFromPort ? { ISSUER: url } : {}),
     ...vars,
   };
+  // An explicit (empty) env file keeps wrangler from loading the developer's .dev.vars:
+  // each suite sees only the vars it passes.
+  const envFile = join(stateDir, 'test.env');
+  await writeFile(envFile, '');
   const args = [
-    'dev', '--persist-to', stateDir, '--ip', '127.0.0.1', '--port', String(port),
+    'dev', '--persist-to', stateDir, '--env-file', envFile, '--ip', '127.0.0.1', '--port', String(port),
     '--inspector-port', String(inspectorPort), '--log-level', 'warn', '--show-interactive-dev-session=false',
   ];
   for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);

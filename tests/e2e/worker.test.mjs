@@ -56,7 +56,7 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256']);
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
-  assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+  assert.deepEqual(m.grant_types_supported, ['client_credentials', 'refresh_token']);
   assert.equal(m.introspection_endpoint, `${worker.url}/token/introspect`);
   assert.equal(m.revocation_endpoint, `${worker.url}/token/revoke`);
   for (const absent of ['authorization_endpoint', 'userinfo_endpoint', 'registration_endpoint',

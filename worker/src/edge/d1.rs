@@ -6,13 +6,17 @@ use wasm_bindgen::JsValue;
 use worker::D1Database;
 
 use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
+use crate::engine::audit::{AuditEvent, AuditStore};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    ClientRow, SecretRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, REVOKE_ACCESS_TOKEN_SQL,
-    UPSERT_SECRET_SQL,
+    ClientRow, RefreshRow, SecretRow, UserRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL,
+    INSERT_AUDIT_SQL, INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, REFRESH_COLUMNS,
+    REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL, ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
+use crate::engine::users::{User, UserStore};
 
 pub struct D1Store {
     pub db: D1Database,
@@ -216,5 +220,139 @@ impl RevocationStore for D1Store {
             .await
             .map_err(d1_err)?;
         Ok(())
+    }
+}
+
+impl D1Store {
+    /// The first row of `sql` decoded with the shared row structs (engine::sql).
+    async fn first_as<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Option<T>, InternalError> {
+        self.db.prepare(sql).bind(args).map_err(d1_err)?.first(None).await.map_err(d1_err)
+    }
+
+    /// Runs one statement; returns rows changed.
+    async fn run(&self, sql: &str, args: &[JsValue]) -> Result<usize, InternalError> {
+        let result = self.db.prepare(sql).bind(args).map_err(d1_err)?.run().await.map_err(d1_err)?;
+        Ok(result.meta().map_err(d1_err)?.and_then(|m| m.changes).unwrap_or(0))
+    }
+}
+
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn opt_text(value: Option<&str>) -> JsValue {
+    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+fn opt_num(value: Option<UnixTime>) -> JsValue {
+    value.map(num).unwrap_or(JsValue::NULL)
+}
+
+impl UserStore for D1Store {
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
+        self.first_as::<UserRow>(&sql, &[text(email)]).await?.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        self.first_as::<UserRow>(&sql, &[text(id)]).await?.map(UserRow::into_user).transpose()
+    }
+
+    async fn super_admin_exists(&self) -> Result<bool, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            present: f64,
+        }
+        let sql = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') AS present";
+        Ok(self.first_as::<Row>(sql, &[]).await?.is_some_and(|r| r.present != 0.0))
+    }
+
+    async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError> {
+        let args = [
+            text(&user.id),
+            text(&user.email),
+            opt_text(user.password_hash.as_deref()),
+            opt_text(user.name.as_deref()),
+            num(user.created_at),
+        ];
+        Ok(self.run(INSERT_FIRST_SUPER_ADMIN_SQL, &args).await? == 1)
+    }
+}
+
+fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> [JsValue; 9] {
+    [
+        text(&t.token_hash),
+        text(&t.family_id),
+        opt_text(parent.or(t.parent_hash.as_deref())),
+        text(&t.client_id),
+        opt_text(t.user_id.as_deref()),
+        text(&t.scope),
+        opt_num(t.auth_time),
+        num(t.created_at),
+        num(t.expires_at),
+    ]
+}
+
+impl RefreshStore for D1Store {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), InternalError> {
+        self.run(INSERT_REFRESH_SQL, &refresh_args(token, None)).await.map(|_| ())
+    }
+
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError> {
+        let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?1");
+        Ok(self.first_as::<RefreshRow>(&sql, &[text(token_hash)]).await?.map(RefreshToken::from))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        parent_hash: &str,
+        successor: &RefreshToken,
+        successor_sealed: &str,
+        now: UnixTime,
+    ) -> Result<bool, InternalError> {
+        let claim = self
+            .db
+            .prepare(ROTATE_PARENT_SQL)
+            .bind(&[text(parent_hash), text(&successor.token_hash), text(successor_sealed), num(now)])
+            .map_err(d1_err)?;
+        let insert =
+            self.db.prepare(INSERT_SUCCESSOR_SQL).bind(&refresh_args(successor, Some(parent_hash))).map_err(d1_err)?;
+        // One batch is one transaction: the claim and the insert land together or not at all.
+        let results = self.db.batch(vec![claim, insert]).await.map_err(d1_err)?;
+        let claimed = results
+            .first()
+            .map(|r| r.meta().map_err(d1_err))
+            .transpose()?
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        Ok(claimed == 1)
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        Ok(self.run(REVOKE_FAMILY_SQL, &[text(family_id), num(now)]).await? as u64)
+    }
+}
+
+impl AuditStore for D1Store {
+    async fn record(&self, e: &AuditEvent) -> Result<(), InternalError> {
+        let args = [
+            text(&e.id),
+            num(e.timestamp),
+            text(e.event),
+            opt_text(e.actor_id.as_deref()),
+            opt_text(e.actor_type),
+            opt_text(e.resource_type),
+            opt_text(e.resource_id.as_deref()),
+            opt_text(e.ip_address.as_deref()),
+            opt_text(e.user_agent.as_deref()),
+            text(&e.metadata.to_string()),
+        ];
+        self.run(INSERT_AUDIT_SQL, &args).await.map(|_| ())
     }
 }

@@ -14,6 +14,7 @@ use super::kv::Kv;
 use super::respond::{self, Kind};
 use super::webcrypto::WebCryptoSigner;
 use crate::engine::access_token::{self, VerificationKeySource};
+use crate::engine::audit::RequestMeta;
 use crate::engine::bootstrap;
 use crate::engine::config::Config;
 use crate::engine::discovery::{self, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
@@ -229,12 +230,14 @@ impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
     }
 }
 
-/// Ensures the bootstrap clients once per isolate (one D1 batch per client).
+/// Ensures the bootstrap clients (one D1 batch each) and the first super_admin, once per
+/// isolate.
 async fn ensure_bootstrap(config: &Config, store: &D1Store, now: UnixTime) -> Result<(), InternalError> {
     if BOOTSTRAPPED.with(Cell::get) {
         return Ok(());
     }
     bootstrap::ensure_clients(store, config, now).await?;
+    bootstrap::ensure_super_admin(store, config, &SystemRandom, now).await?;
     BOOTSTRAPPED.with(|b| b.set(true));
     Ok(())
 }
@@ -273,6 +276,7 @@ async fn token(mut req: Request, operation: TokenOperation, config: &Config, env
         let authorization = authorization.as_deref();
         let keys = EdgeKeys { config, env, now };
         let verifier = EdgeVerifier { store: &store, now };
+        let meta = request_meta(&req);
         let endpoint = TokenEndpoint {
             config,
             store: &store,
@@ -280,6 +284,7 @@ async fn token(mut req: Request, operation: TokenOperation, config: &Config, env
             keys: &keys,
             rng: &SystemRandom,
             verifier: &verifier,
+            meta: &meta,
             now,
         };
         match operation {
@@ -295,6 +300,12 @@ async fn token(mut req: Request, operation: TokenOperation, config: &Config, env
     let response = result.unwrap_or_else(|e| respond::error(&e));
     let response = with_header(response, "Cache-Control", "no-store");
     with_header(response, "Pragma", "no-cache")
+}
+
+/// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
+fn request_meta(req: &Request) -> RequestMeta {
+    let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty());
+    RequestMeta { ip_address: header("CF-Connecting-IP"), user_agent: header("User-Agent") }
 }
 
 /// Public keys for verifying presented tokens, cached per isolate like the signer.

@@ -8,7 +8,9 @@
 use super::clients::{hash_secret, AuthMethod, Client, ClientSecret, ClientStore, ClientType};
 use super::config::{Config, Secret};
 use super::error::InternalError;
-use super::ports::UnixTime;
+use super::passwords::hash_password;
+use super::ports::{Random, UnixTime};
+use super::users::{new_uuid, Role, User, UserStore};
 
 pub const DEMO_CLIENT_ID: &str = "demo-app";
 
@@ -62,6 +64,40 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, ClientS
     clients
 }
 
+/// Creates the first super_admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` while none exists.
+/// The common case (one exists) costs one read and no hashing; two isolates racing both
+/// hash, and the conditional insert lets only one row in. Returns whether one was created.
+pub async fn ensure_super_admin(
+    store: &impl UserStore,
+    config: &Config,
+    rng: &impl Random,
+    now: UnixTime,
+) -> Result<bool, InternalError> {
+    let Some((email, password)) = &config.bootstrap.admin_user else { return Ok(false) };
+    if store.super_admin_exists().await? {
+        return Ok(false);
+    }
+    let user = User {
+        id: new_uuid(rng)?,
+        email: email.clone(),
+        password_hash: Some(hash_password(password.expose(), rng)?),
+        name: Some("Administrator".into()),
+        given_name: None,
+        family_name: None,
+        picture: None,
+        locale: None,
+        phone_number: None,
+        phone_number_verified: false,
+        address: None,
+        email_verified: true,
+        role: Role::SuperAdmin,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    store.insert_first_super_admin(&user).await
+}
+
 pub async fn ensure_clients(store: &impl ClientStore, config: &Config, now: UnixTime) -> Result<(), InternalError> {
     for (client, secret) in bootstrap_clients(config, now) {
         store.ensure_client(&client, &secret).await?;
@@ -108,6 +144,27 @@ mod tests {
         assert_eq!(client.scopes, vec!["admin"]);
         assert_eq!(client.grant_types, vec!["client_credentials"]);
         assert_eq!(secrets.len(), 1);
+    }
+
+    #[test]
+    fn the_first_super_admin_is_created_once_and_can_sign_in() {
+        use crate::engine::passwords::verify_password;
+        use crate::engine::ports::SystemRandom;
+        let store = SqliteStore::open_in_memory().unwrap();
+        let mut vars = dev_vars();
+        vars.insert("ADMIN_EMAIL", "root@example.com".into());
+        vars.insert("ADMIN_PASSWORD", "correct-horse-battery".into());
+        let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+        assert!(pollster::block_on(ensure_super_admin(&store, &config, &SystemRandom, 5)).unwrap());
+        assert!(!pollster::block_on(ensure_super_admin(&store, &config, &SystemRandom, 6)).unwrap());
+        let admin = pollster::block_on(store.user_by_email("ROOT@example.com")).unwrap().unwrap();
+        assert_eq!(admin.role, Role::SuperAdmin);
+        assert!(verify_password("correct-horse-battery", admin.password_hash.as_deref().unwrap()).unwrap());
+        // Two isolates that both saw "none": the conditional insert keeps it to one.
+        let mut late = admin.clone();
+        late.id = "another-id".into();
+        late.email = "other@example.com".into();
+        assert!(!pollster::block_on(store.insert_first_super_admin(&late)).unwrap());
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct Bootstrap {
     pub admin_client: Option<(String, Secret)>,
     /// `DEMO_CLIENT_SECRET`: the dev fixture client `demo-app` (set only in .dev.vars).
     pub demo_client_secret: Option<Secret>,
+    /// `ADMIN_EMAIL` + `ADMIN_PASSWORD`: the first super_admin, created while none exists.
+    pub admin_user: Option<(String, Secret)>,
 }
 
 /// Lifetimes in seconds.
@@ -217,6 +219,7 @@ impl Config {
                     (None, Some(_)) => return Err(err("ADMIN_CLIENT_ID", "must be set when ADMIN_CLIENT_SECRET is")),
                 },
                 demo_client_secret: v.optional_secret("DEMO_CLIENT_SECRET")?,
+                admin_user: v.admin_user()?,
             },
         })
     }
@@ -264,6 +267,24 @@ impl<S: VarSource> Vars<'_, S> {
             None => Ok(None),
             Some(value) if value.chars().count() >= 32 => Ok(Some(Secret(value))),
             Some(_) => Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)")),
+        }
+    }
+
+    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`, both or neither; the password must meet
+    /// `PASSWORD_MIN_LENGTH` like any other.
+    fn admin_user(&self) -> Result<Option<(String, Secret)>, ConfigError> {
+        let min = self.positive("PASSWORD_MIN_LENGTH")?;
+        match (self.optional_text("ADMIN_EMAIL"), self.optional_text("ADMIN_PASSWORD")) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(err("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is")),
+            (None, Some(_)) => Err(err("ADMIN_EMAIL", "must be set when ADMIN_PASSWORD is")),
+            (Some(email), Some(_)) if !email.contains('@') || email.starts_with('@') || email.ends_with('@') => {
+                Err(err("ADMIN_EMAIL", format!("must be an email address, got `{email}`")))
+            }
+            (Some(_), Some(password)) if (password.chars().count() as u32) < min => {
+                Err(err("ADMIN_PASSWORD", format!("must be at least PASSWORD_MIN_LENGTH ({min}) characters")))
+            }
+            (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
         }
     }
 
@@ -522,6 +543,34 @@ pub(crate) mod tests {
         .unwrap_err();
         assert_eq!(e.variable, "ADMIN_CLIENT_SECRET");
         assert!(!e.to_string().contains("short"));
+    }
+
+    #[test]
+    fn admin_user_needs_both_values_a_real_email_and_a_policy_password() {
+        let ok = load_with(|v| {
+            v.insert("ADMIN_EMAIL", "admin@example.com".into());
+            v.insert("ADMIN_PASSWORD", "long-enough-password".into());
+        })
+        .unwrap();
+        assert_eq!(ok.bootstrap.admin_user.map(|(e, _)| e).as_deref(), Some("admin@example.com"));
+        for (email, password, variable) in [
+            (Some("admin@example.com"), None, "ADMIN_PASSWORD"),
+            (None, Some("long-enough-password"), "ADMIN_EMAIL"),
+            (Some("admin"), Some("long-enough-password"), "ADMIN_EMAIL"),
+            (Some("admin@example.com"), Some("short"), "ADMIN_PASSWORD"),
+        ] {
+            let e = load_with(|v| {
+                if let Some(email) = email {
+                    v.insert("ADMIN_EMAIL", email.into());
+                }
+                if let Some(password) = password {
+                    v.insert("ADMIN_PASSWORD", password.into());
+                }
+            })
+            .unwrap_err();
+            assert_eq!(e.variable, variable);
+            assert!(!e.to_string().contains("long-enough-password"));
+        }
     }
 
     #[test]

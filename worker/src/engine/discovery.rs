@@ -10,7 +10,7 @@ use super::error::InternalError;
 use super::jose::sign_jwt;
 use super::keys::ActiveSigningKey;
 use super::ports::{RsaSigner, UnixTime};
-use super::token::{AUTH_METHODS_SUPPORTED, GRANT_TYPES_SUPPORTED};
+use super::token::{grant_types_supported, AUTH_METHODS_SUPPORTED};
 
 /// Paths the server answers, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -25,7 +25,7 @@ pub fn provider_metadata(config: &Config) -> Map<String, Value> {
         "issuer": config.issuer,
         "jwks_uri": config.endpoint(JWKS_PATH),
         "token_endpoint": config.endpoint(TOKEN_PATH),
-        "grant_types_supported": GRANT_TYPES_SUPPORTED,
+        "grant_types_supported": grant_types_supported(config),
         "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
@@ -92,7 +92,7 @@ mod tests {
         }
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
-        assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials"]));
+        assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials", "refresh_token"]));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post"])
@@ -103,6 +103,18 @@ mod tests {
         for absent in ["authorization_endpoint", "userinfo_endpoint", "registration_endpoint"] {
             assert!(!m.contains_key(absent), "{absent}");
         }
+    }
+
+    #[test]
+    fn grant_types_follow_the_configuration() {
+        let mut vars = dev_vars();
+        vars.insert("REFRESH_TOKEN_TTL", "0".into());
+        vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+        assert_eq!(
+            provider_metadata(&config)["grant_types_supported"],
+            serde_json::json!(["client_credentials", "password"])
+        );
     }
 
     #[test]

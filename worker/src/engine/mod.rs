@@ -5,6 +5,7 @@
 //! maps to HTTP in one place.
 
 pub mod access_token;
+pub mod audit;
 pub mod bootstrap;
 pub mod clients;
 pub mod config;
@@ -12,9 +13,13 @@ pub mod discovery;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod id_token;
 pub mod jose;
 pub mod keys;
+pub mod passwords;
 pub mod ports;
+pub mod refresh;
 pub mod sealed;
 pub mod sql;
 pub mod token;
+pub mod users;

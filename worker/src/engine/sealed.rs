@@ -23,12 +23,15 @@ const HKDF_SALT: &[u8] = b"authority/sealed/v1";
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose {
     SigningKey,
+    /// A rotated refresh token's successor, kept for the reuse grace period.
+    RefreshSuccessor,
 }
 
 impl Purpose {
     fn info(self) -> &'static [u8] {
         match self {
             Purpose::SigningKey => b"signing-key aes-256-gcm",
+            Purpose::RefreshSuccessor => b"refresh-successor aes-256-gcm",
         }
     }
 }

@@ -4,6 +4,8 @@
 use super::clients::{AuthMethod, Client, ClientSecret, ClientType};
 use super::error::InternalError;
 use super::ports::UnixTime;
+use super::refresh::RefreshToken;
+use super::users::{Role, User};
 
 /// Client columns, prefixed `c.` for the join with `client_secrets s`.
 pub const CLIENT_COLUMNS: &str = "c.client_id, c.client_name, c.client_type, c.token_endpoint_auth_method, \
@@ -88,3 +90,117 @@ OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_b
 /// Records a revoked access token until it would have expired anyway.
 pub const REVOKE_ACCESS_TOKEN_SQL: &str = "INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at) \
 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING";
+
+pub const USER_COLUMNS: &str = "id, email, password_hash, name, given_name, family_name, picture, locale, \
+phone_number, phone_number_verified, address, email_verified, role, active, created_at, updated_at";
+
+/// A `users` row as stored; numbers and 0/1 flags as `f64` (D1 hands integers to JS as numbers).
+#[derive(Debug, serde::Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: f64,
+    pub address: Option<String>,
+    pub email_verified: f64,
+    pub role: String,
+    pub active: f64,
+    pub created_at: f64,
+    pub updated_at: f64,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<User, InternalError> {
+        Ok(User {
+            role: Role::parse(&self.role)?,
+            id: self.id,
+            email: self.email,
+            password_hash: self.password_hash,
+            name: self.name,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            picture: self.picture,
+            locale: self.locale,
+            phone_number: self.phone_number,
+            phone_number_verified: self.phone_number_verified != 0.0,
+            address: self.address,
+            email_verified: self.email_verified != 0.0,
+            active: self.active != 0.0,
+            created_at: self.created_at as UnixTime,
+            updated_at: self.updated_at as UnixTime,
+        })
+    }
+}
+
+/// Inserts the first super_admin: only while none exists, and never over an existing email.
+pub const INSERT_FIRST_SUPER_ADMIN_SQL: &str = "INSERT INTO users (id, email, password_hash, name, email_verified, \
+role, active, password_changed_at, created_at, updated_at) \
+SELECT ?1, ?2, ?3, ?4, 1, 'super_admin', 1, ?5, ?5, ?5 \
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') ON CONFLICT DO NOTHING";
+
+pub const REFRESH_COLUMNS: &str = "token_hash, family_id, parent_hash, client_id, user_id, scope, auth_time, \
+created_at, expires_at, rotated_at, successor_hash, successor_sealed, revoked_at";
+
+pub const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
+user_id, scope, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
+pub const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
+successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
+
+/// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
+/// ?1..?9 as INSERT_REFRESH_SQL; ?3 is the parent.
+pub const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
+user_id, scope, auth_time, created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+
+pub const REVOKE_FAMILY_SQL: &str =
+    "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
+
+/// A `refresh_tokens` row; numbers as `f64` for D1.
+#[derive(Debug, serde::Deserialize)]
+pub struct RefreshRow {
+    pub token_hash: String,
+    pub family_id: String,
+    pub parent_hash: Option<String>,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub auth_time: Option<f64>,
+    pub created_at: f64,
+    pub expires_at: f64,
+    pub rotated_at: Option<f64>,
+    pub successor_hash: Option<String>,
+    pub successor_sealed: Option<String>,
+    pub revoked_at: Option<f64>,
+}
+
+impl From<RefreshRow> for RefreshToken {
+    fn from(r: RefreshRow) -> Self {
+        let t = |v: f64| v as UnixTime;
+        RefreshToken {
+            token_hash: r.token_hash,
+            family_id: r.family_id,
+            parent_hash: r.parent_hash,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            scope: r.scope,
+            auth_time: r.auth_time.map(t),
+            created_at: t(r.created_at),
+            expires_at: t(r.expires_at),
+            rotated_at: r.rotated_at.map(t),
+            successor_hash: r.successor_hash,
+            successor_sealed: r.successor_sealed,
+            revoked_at: r.revoked_at.map(t),
+        }
+    }
+}
+
+pub const INSERT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
+resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";

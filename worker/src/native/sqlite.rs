@@ -4,12 +4,17 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
+use crate::engine::audit::{AuditEvent, AuditStore};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    ClientRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, REVOKE_ACCESS_TOKEN_SQL, UPSERT_SECRET_SQL,
+    ClientRow, RefreshRow, UserRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
+    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, REFRESH_COLUMNS, REVOKE_ACCESS_TOKEN_SQL,
+    REVOKE_FAMILY_SQL, ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
+use crate::engine::users::{User, UserStore};
 
 /// SQLite with the same schema as D1: it applies `migrations/*.sql` in order, recording
 /// them in `d1_migrations` as wrangler does, so the tests run against the real schema.
@@ -256,6 +261,203 @@ impl RevocationStore for SqliteStore {
     async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
         self.conn()?
             .execute(REVOKE_ACCESS_TOKEN_SQL, params![claims.jti, claims.client_id, claims.exp, now])
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
+impl SqliteStore {
+    /// Rows as JSON objects, the shape D1 returns, so both stores decode rows with the
+    /// same `engine::sql` structs.
+    fn query_json(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<serde_json::Value>, InternalError> {
+        use rusqlite::types::ValueRef;
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(sql).map_err(db_err)?;
+        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut rows = stmt.query(params).map_err(db_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err)? {
+            let mut object = serde_json::Map::new();
+            for (i, name) in names.iter().enumerate() {
+                let value = match row.get_ref(i).map_err(db_err)? {
+                    ValueRef::Null => serde_json::Value::Null,
+                    ValueRef::Integer(n) => serde_json::Value::from(n),
+                    ValueRef::Real(f) => serde_json::Value::from(f),
+                    ValueRef::Text(t) => serde_json::Value::from(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(_) => return Err(InternalError::new("unexpected BLOB column")),
+                };
+                object.insert(name.clone(), value);
+            }
+            out.push(serde_json::Value::Object(object));
+        }
+        Ok(out)
+    }
+
+    fn first_as<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Option<T>, InternalError> {
+        match self.query_json(sql, params)?.into_iter().next() {
+            Some(row) => serde_json::from_value(row).map(Some).map_err(|e| InternalError::new(format!("row: {e}"))),
+            None => Ok(None),
+        }
+    }
+}
+
+impl UserStore for SqliteStore {
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
+        let row: Option<UserRow> =
+            self.first_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE"), [email])?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError> {
+        let row: Option<UserRow> = self.first_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id])?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn super_admin_exists(&self) -> Result<bool, InternalError> {
+        self.conn()?
+            .query_row("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin')", [], |r| r.get(0))
+            .map_err(db_err)
+    }
+
+    async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError> {
+        let changed = self
+            .conn()?
+            .execute(
+                INSERT_FIRST_SUPER_ADMIN_SQL,
+                params![user.id, user.email, user.password_hash, user.name, user.created_at],
+            )
+            .map_err(db_err)?;
+        Ok(changed == 1)
+    }
+}
+
+impl RefreshStore for SqliteStore {
+    async fn insert_refresh_token(&self, t: &RefreshToken) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(
+                INSERT_REFRESH_SQL,
+                params![
+                    t.token_hash,
+                    t.family_id,
+                    t.parent_hash,
+                    t.client_id,
+                    t.user_id,
+                    t.scope,
+                    t.auth_time,
+                    t.created_at,
+                    t.expires_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError> {
+        let row: Option<RefreshRow> = self
+            .first_as(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"), [token_hash])?;
+        Ok(row.map(RefreshToken::from))
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        parent_hash: &str,
+        s: &RefreshToken,
+        successor_sealed: &str,
+        now: UnixTime,
+    ) -> Result<bool, InternalError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+        let claimed =
+            tx.execute(ROTATE_PARENT_SQL, params![parent_hash, s.token_hash, successor_sealed, now]).map_err(db_err)?;
+        tx.execute(
+            INSERT_SUCCESSOR_SQL,
+            params![
+                s.token_hash,
+                s.family_id,
+                parent_hash,
+                s.client_id,
+                s.user_id,
+                s.scope,
+                s.auth_time,
+                s.created_at,
+                s.expires_at
+            ],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(claimed == 1)
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        let changed = self.conn()?.execute(REVOKE_FAMILY_SQL, params![family_id, now]).map_err(db_err)?;
+        Ok(changed as u64)
+    }
+}
+
+impl AuditStore for SqliteStore {
+    async fn record(&self, e: &AuditEvent) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(
+                INSERT_AUDIT_SQL,
+                params![
+                    e.id,
+                    e.timestamp,
+                    e.event,
+                    e.actor_id,
+                    e.actor_type,
+                    e.resource_type,
+                    e.resource_id,
+                    e.ip_address,
+                    e.user_agent,
+                    e.metadata.to_string()
+                ],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
+impl SqliteStore {
+    /// How many refresh tokens a family holds.
+    pub fn count_family(&self, family_id: &str) -> Result<i64, InternalError> {
+        self.conn()?
+            .query_row("SELECT COUNT(*) FROM refresh_tokens WHERE family_id = ?1", [family_id], |r| r.get(0))
+            .map_err(db_err)
+    }
+
+    /// Audit events recorded so far, oldest first (tests read what was written).
+    pub fn audit_events(&self) -> Result<Vec<serde_json::Value>, InternalError> {
+        self.query_json("SELECT * FROM audit_log ORDER BY timestamp, rowid", [])
+    }
+
+    /// Inserts a user directly (tests and tools; the admin API comes later).
+    pub fn insert_user(&self, user: &User) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(
+                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                params![
+                    user.id,
+                    user.email,
+                    user.password_hash,
+                    user.name,
+                    user.given_name,
+                    user.family_name,
+                    user.picture,
+                    user.locale,
+                    user.phone_number,
+                    user.phone_number_verified,
+                    user.address,
+                    user.email_verified,
+                    user.role.as_str(),
+                    user.active,
+                    user.created_at,
+                    user.updated_at
+                ],
+            )
             .map(|_| ())
             .map_err(db_err)
     }

@@ -4,21 +4,35 @@
 //! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
 
 mod error;
+mod grants;
 mod introspection;
 
 pub use error::TokenError;
 use shared::oauth::TokenResponse;
 
 use super::access_token::AccessTokenClaims;
+use super::audit::{AuditStore, RequestMeta};
 use super::clients::{authenticate, Client, ClientStore, ClientType, Credentials};
 use super::config::Config;
 use super::error::InternalError;
 use super::form::Form;
 use super::keys::ActiveSigningKey;
 use super::ports::{Random, RsaSigner, UnixTime};
+use super::refresh::RefreshStore;
+use super::users::UserStore;
 
-/// Grant types `/token` accepts, as advertised in discovery.
-pub const GRANT_TYPES_SUPPORTED: &[&str] = &["client_credentials"];
+/// Grant types `/token` accepts with this configuration, as advertised in discovery.
+pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
+    let mut grants = vec!["client_credentials"];
+    if config.tokens.refresh_token_ttl > 0 {
+        grants.push("refresh_token");
+    }
+    if config.security.enable_password_grant {
+        grants.push("password");
+    }
+    grants
+}
+
 /// Client authentication methods the token endpoint accepts for the grants above.
 pub const AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post"];
 /// Scopes that describe a person (OIDC Core §5.4, §11): meaningless without one.
@@ -41,12 +55,14 @@ pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
     pub rng: &'a R,
     /// Verifies the tokens this request presents.
     pub verifier: &'a V,
+    /// Where the request came from, for audit entries.
+    pub meta: &'a RequestMeta,
     pub now: UnixTime,
 }
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: ClientStore,
+    S: ClientStore + UserStore + RefreshStore + AuditStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
@@ -58,13 +74,15 @@ where
         let grant_type = form
             .get("grant_type")
             .ok_or_else(|| TokenError::InvalidRequest("the grant_type parameter is missing".into()))?;
-        if !GRANT_TYPES_SUPPORTED.contains(&grant_type) {
+        if !grant_types_supported(self.config).contains(&grant_type) {
             return Err(TokenError::UnsupportedGrantType(format!("grant_type `{grant_type}` is not supported")));
         }
         let credentials = Credentials::from_request(authorization, form)?;
         let client = authenticate(self.store, &credentials, self.now).await?;
         match grant_type {
             "client_credentials" => self.client_credentials(&client, form).await,
+            "password" => self.password(&client, form).await,
+            "refresh_token" => self.refresh(&client, form).await,
             other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{other}` is not supported"))),
         }
     }

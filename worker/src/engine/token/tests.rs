@@ -8,6 +8,7 @@ use super::*;
 use shared::oauth::IntrospectionResponse;
 
 use crate::engine::access_token::{import_published_keys, VerificationKeySource};
+use crate::engine::audit::RequestMeta;
 use crate::engine::clients::tests::confidential;
 use crate::engine::clients::ClientStore;
 use crate::engine::clients::{hash_secret, AuthMethod, ClientSecret};
@@ -15,6 +16,7 @@ use crate::engine::config::tests::dev_vars;
 use crate::engine::jose::b64url_decode;
 use crate::engine::keys::KeyRing;
 use crate::engine::ports::SystemRandom;
+use crate::engine::refresh::RefreshStore;
 use crate::native::{NativeRsaSigner, SqliteStore};
 
 type NativeKey = <NativeRsaSigner as RsaSigner>::Key;
@@ -41,7 +43,15 @@ impl VerificationKeySource<NativePublic> for Fixture {
 }
 
 fn fixture(client: Client) -> Fixture {
-    let vars = dev_vars();
+    fixture_with(client, |_| {})
+}
+
+fn fixture_with(
+    client: Client,
+    vars_change: impl FnOnce(&mut std::collections::HashMap<&'static str, String>),
+) -> Fixture {
+    let mut vars = dev_vars();
+    vars_change(&mut vars);
     let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
     let store = SqliteStore::open_in_memory().unwrap();
     let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
@@ -73,6 +83,7 @@ fn add_client(f: &Fixture, client_id: &str, secret: &str) {
 }
 
 const NOW: UnixTime = 1_800_000_000;
+static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
 fn endpoint(
     f: &Fixture,
@@ -85,6 +96,7 @@ fn endpoint(
         keys: f,
         rng: &SystemRandom,
         verifier: f,
+        meta: &NO_META,
         now,
     }
 }
@@ -306,4 +318,219 @@ fn rfc7009_2_2_unknown_tokens_answer_ok_and_other_clients_tokens_are_refused() {
     assert!(matches!(err, TokenError::UnauthorizedClient(_)), "{err:?}");
     assert!(introspect(&f, NOW, Some(&basic("svc", "s3cret")), &format!("token={token}")).unwrap().active);
     assert!(matches!(revoke(&f, Some(&basic("svc", "s3cret")), ""), Err(TokenError::InvalidRequest(_))));
+}
+
+// ---- password grant, ID tokens, refresh tokens ----
+
+fn password_client() -> Client {
+    let mut client = confidential(AuthMethod::ClientSecretBasic);
+    client.grant_types = ["password", "refresh_token", "client_credentials"].map(String::from).to_vec();
+    client.scopes = ["openid", "profile", "email", "offline_access", "read"].map(String::from).to_vec();
+    client
+}
+
+fn password_fixture(extra: &[(&'static str, &str)]) -> Fixture {
+    let extra: Vec<(&'static str, String)> = extra.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let f = fixture_with(password_client(), |vars| {
+        vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        vars.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "svc".into());
+        for (k, v) in extra {
+            vars.insert(k, v);
+        }
+    });
+    let mut alice = crate::engine::users::tests::alice();
+    alice.password_hash =
+        Some(crate::engine::passwords::hash_password("wonderland-rabbit-hole", &SystemRandom).unwrap());
+    f.store.insert_user(&alice).unwrap();
+    f
+}
+
+fn password_login(f: &Fixture, scope: &str) -> Result<TokenResponse, TokenError> {
+    request(
+        f,
+        Some(&basic("svc", "s3cret")),
+        &format!("grant_type=password&username=alice%40example.com&password=wonderland-rabbit-hole&scope={scope}"),
+    )
+}
+
+fn refresh_at(f: &Fixture, now: UnixTime, token: &str, extra: &str) -> Result<TokenResponse, TokenError> {
+    let body = format!("grant_type=refresh_token&refresh_token={token}{extra}");
+    pollster::block_on(endpoint(f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
+}
+
+fn verify_id_token(f: &Fixture, token: &str) -> Value {
+    let untrusted = UntrustedToken::new(token).unwrap();
+    assert_eq!(untrusted.header().token_type.as_deref(), Some("JWT"));
+    let verified = Rsa::rs256().validator::<Value>(&f.public).validate(&untrusted).unwrap();
+    let mut claims = verified.claims().custom.clone();
+    claims["exp"] = verified.claims().expiration.map(|t| t.timestamp()).into();
+    claims["iat"] = verified.claims().issued_at.map(|t| t.timestamp()).into();
+    claims
+}
+
+#[test]
+fn rfc6749_4_3_password_grant_with_openid_issues_a_verifiable_id_token() {
+    let f = password_fixture(&[]);
+    let r = password_login(&f, "openid+profile+email").unwrap();
+    assert_eq!(r.scope, "openid profile email");
+    assert!(r.refresh_token.is_none(), "no offline_access, no refresh token");
+    let (_, access) = verify(&f, &r.access_token);
+    let alice = crate::engine::users::tests::alice();
+    assert_eq!(access["sub"], alice.id.as_str());
+    assert_eq!(access["auth_time"], NOW);
+    let id = verify_id_token(&f, r.id_token.as_deref().unwrap());
+    assert_eq!(id["iss"], "http://127.0.0.1:8787");
+    assert_eq!(id["sub"], alice.id.as_str());
+    assert_eq!(id["aud"], "svc");
+    assert_eq!(id["auth_time"], NOW);
+    assert_eq!(id["at_hash"], crate::engine::id_token::half_hash(&r.access_token));
+    assert_eq!(id["email"], "Alice@Example.com");
+    assert_eq!(id["name"], "Alice Liddell");
+    let events: Vec<String> =
+        f.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, vec!["user.login"]);
+}
+
+#[test]
+fn rfc6749_4_3_wrong_password_and_unknown_user_are_the_same_invalid_grant() {
+    let f = password_fixture(&[]);
+    let wrong =
+        request(&f, Some(&basic("svc", "s3cret")), "grant_type=password&username=alice%40example.com&password=nope")
+            .unwrap_err();
+    let unknown =
+        request(&f, Some(&basic("svc", "s3cret")), "grant_type=password&username=bob%40example.com&password=nope")
+            .unwrap_err();
+    assert_eq!(wrong, unknown);
+    assert!(matches!(wrong, TokenError::InvalidGrant(_)));
+    let events = f.store.audit_events().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e["event"] == "user.login_failed"));
+    let missing = request(&f, Some(&basic("svc", "s3cret")), "grant_type=password&username=alice%40example.com");
+    assert!(matches!(missing, Err(TokenError::InvalidRequest(_))));
+}
+
+#[test]
+fn password_grant_needs_the_switch_and_the_allow_list() {
+    let f = fixture_with(password_client(), |_| {});
+    // Disabled: not even a supported grant type.
+    assert!(matches!(password_login(&f, "openid"), Err(TokenError::UnsupportedGrantType(_))));
+    let f = fixture_with(password_client(), |v| {
+        v.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        v.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "someone-else".into());
+    });
+    assert!(matches!(password_login(&f, "openid"), Err(TokenError::UnauthorizedClient(_))));
+}
+
+#[test]
+fn refresh_tokens_come_with_offline_access_and_not_when_disabled() {
+    let f = password_fixture(&[]);
+    let r = password_login(&f, "openid+offline_access").unwrap();
+    assert_eq!(r.refresh_token.as_ref().map(String::len), Some(43), "256 bits, base64url");
+    let f = password_fixture(&[("REFRESH_TOKEN_TTL", "0")]);
+    assert!(password_login(&f, "openid+offline_access").unwrap().refresh_token.is_none());
+}
+
+#[test]
+fn rfc6749_6_refresh_rotates_and_may_narrow_but_never_widen_scope() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "openid+read+offline_access").unwrap().refresh_token.unwrap();
+    let wider = refresh_at(&f, NOW + 10, &first, "&scope=openid+profile");
+    assert!(matches!(wider, Err(TokenError::InvalidScope(_))), "{wider:?}");
+    let narrowed = refresh_at(&f, NOW + 10, &first, "&scope=read").unwrap();
+    assert_eq!(narrowed.scope, "read");
+    assert!(narrowed.id_token.is_none());
+    let second = narrowed.refresh_token.unwrap();
+    assert_ne!(second, first, "rotated");
+    // The successor keeps the original scope (RFC 6749 §6).
+    let full = refresh_at(&f, NOW + 20, &second, "").unwrap();
+    assert_eq!(full.scope, "openid read offline_access");
+    let id = verify_id_token(&f, full.id_token.as_deref().unwrap());
+    assert_eq!(id["auth_time"], NOW, "auth_time is the original sign-in");
+}
+
+#[test]
+fn refresh_reuse_within_grace_returns_the_same_successor() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let a = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
+    let b = refresh_at(&f, NOW + 12, &first, "").unwrap().refresh_token.unwrap();
+    assert_eq!(a, b, "REFRESH_REUSE_GRACE_SECONDS=2: a retry gets the same successor");
+    assert!(refresh_at(&f, NOW + 13, &a, "").is_ok(), "the successor works");
+}
+
+#[test]
+fn refresh_reuse_after_grace_revokes_the_family_and_is_audited() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let second = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
+    let reuse = refresh_at(&f, NOW + 13, &first, "").unwrap_err();
+    assert!(matches!(reuse, TokenError::InvalidGrant(_)));
+    // The thief's and the owner's tokens are both dead now.
+    assert!(matches!(refresh_at(&f, NOW + 14, &second, ""), Err(TokenError::InvalidGrant(_))));
+    let events = f.store.audit_events().unwrap();
+    let reuse_event = events.iter().find(|e| e["event"] == "token.refresh_reuse_detected").unwrap();
+    assert_eq!(reuse_event["actor_id"], "svc");
+    let metadata: Value = serde_json::from_str(reuse_event["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata["revoked_tokens"], 2);
+}
+
+#[test]
+fn refresh_without_rotation_keeps_the_token() {
+    let f = password_fixture(&[("REFRESH_TOKEN_ROTATION", "false")]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    assert_eq!(refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap(), first);
+    assert_eq!(refresh_at(&f, NOW + 100, &first, "").unwrap().refresh_token.unwrap(), first);
+}
+
+#[test]
+fn refresh_tokens_are_bound_to_their_client_and_expire() {
+    let f = password_fixture(&[("REFRESH_TOKEN_TTL", "100")]);
+    add_client(&f, "other", "other-secret");
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let body = format!("grant_type=refresh_token&refresh_token={first}");
+    let stolen = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("other", "other-secret")), &Form::parse(body.as_bytes()).unwrap()),
+    );
+    assert!(stolen.is_err(), "another client cannot use it");
+    assert!(matches!(refresh_at(&f, NOW + 100, &first, ""), Err(TokenError::InvalidGrant(_))), "expired");
+    assert!(matches!(refresh_at(&f, NOW + 1, "made-up", ""), Err(TokenError::InvalidGrant(_))));
+}
+
+/// Two isolates refresh the same token at once: one rotation wins, the other answers with
+/// the winner's successor, and the family does not fork.
+#[test]
+fn parallel_refreshes_with_one_token_produce_one_successor() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let row = pollster::block_on(f.store.refresh_token(&hash_secret(&first))).unwrap().unwrap();
+    // The loser's view: it read the row before the winner rotated it.
+    let winner = refresh_at(&f, NOW + 5, &first, "").unwrap().refresh_token.unwrap();
+    let endpoint = endpoint(&f, NOW + 5);
+    let loser = pollster::block_on(endpoint.rotate(&password_client(), &row)).unwrap();
+    assert_eq!(loser, winner);
+    let family: i64 = f.store.count_family(&row.family_id).unwrap();
+    assert_eq!(family, 2, "the original and exactly one successor");
+}
+
+#[test]
+fn rfc7662_refresh_tokens_introspect_with_username_and_rfc7009_revokes_the_family() {
+    let f = password_fixture(&[]);
+    let login = password_login(&f, "read+offline_access").unwrap();
+    let refresh = login.refresh_token.unwrap();
+    let auth = basic("svc", "s3cret");
+    let r = introspect(&f, NOW + 1, Some(&auth), &format!("token={refresh}&token_type_hint=refresh_token")).unwrap();
+    assert!(r.active);
+    assert_eq!(r.token_type.as_deref(), Some("refresh_token"));
+    assert_eq!(r.username.as_deref(), Some("Alice@Example.com"));
+    assert_eq!(r.scope.as_deref(), Some("read offline_access"));
+    // The access token of a user carries the username too.
+    let a = introspect(&f, NOW + 1, Some(&auth), &format!("token={}", login.access_token)).unwrap();
+    assert_eq!(a.username.as_deref(), Some("Alice@Example.com"));
+    // Rotation makes the old token inactive; revoking the successor kills the family.
+    let successor = refresh_at(&f, NOW + 5, &refresh, "").unwrap().refresh_token.unwrap();
+    assert!(!introspect(&f, NOW + 6, Some(&auth), &format!("token={refresh}")).unwrap().active);
+    assert!(introspect(&f, NOW + 6, Some(&auth), &format!("token={successor}")).unwrap().active);
+    revoke(&f, Some(&auth), &format!("token={successor}&token_type_hint=refresh_token")).unwrap();
+    assert!(!introspect(&f, NOW + 7, Some(&auth), &format!("token={successor}")).unwrap().active);
+    assert!(matches!(refresh_at(&f, NOW + 8, &successor, ""), Err(TokenError::InvalidGrant(_))));
 }

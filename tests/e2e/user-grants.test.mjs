@@ -1,0 +1,133 @@
+// End-to-end: the password grant with ID tokens, refresh-token rotation, reuse detection
+// and revocation, in workerd with fresh D1/KV. The user is the bootstrap super_admin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { startWorker, d1Query } from './harness.mjs';
+
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'e2e-admin-password-123';
+const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+let worker;
+let jwks;
+
+before(async () => {
+  worker = await startWorker({
+    vars: {
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      DEMO_CLIENT_SECRET: DEMO_SECRET,
+      ENABLE_PASSWORD_GRANT: 'true',
+      PASSWORD_GRANT_ALLOWED_CLIENTS: 'demo-app',
+    },
+  });
+  jwks = createRemoteJWKSet(new URL(`${worker.url}/.well-known/jwks.json`));
+});
+after(async () => {
+  await worker?.stop();
+});
+
+const demoAuth = `Basic ${Buffer.from(`demo-app:${DEMO_SECRET}`).toString('base64')}`;
+
+async function post(path, params) {
+  const res = await fetch(`${worker.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: demoAuth },
+    body: new URLSearchParams(params).toString(),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
+}
+
+const login = (scope) =>
+  post('/token', { grant_type: 'password', username: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD, scope });
+const refresh = (refresh_token, extra = {}) => post('/token', { grant_type: 'refresh_token', refresh_token, ...extra });
+
+test('discovery advertises the password and refresh grants when they are enabled', async () => {
+  const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  assert.deepEqual(m.grant_types_supported, ['client_credentials', 'refresh_token', 'password']);
+});
+
+test('RFC 6749 §4.3 + OIDC: the password grant with openid gives an ID token that jose verifies', async () => {
+  const r = await login('openid profile email offline_access');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+  assert.equal(r.body.scope, 'openid profile email offline_access');
+  assert.equal(r.body.refresh_token.length, 43);
+  const { payload: at } = await jwtVerify(r.body.access_token, jwks, { issuer: worker.url, audience: 'demo-app', typ: 'at+jwt' });
+  const { payload: id, protectedHeader } = await jwtVerify(r.body.id_token, jwks, { issuer: worker.url, audience: 'demo-app' });
+  assert.equal(protectedHeader.typ, 'JWT');
+  assert.equal(id.sub, at.sub);
+  assert.equal(id.email, ADMIN_EMAIL);
+  assert.equal(id.email_verified, true);
+  assert.equal(id.name, 'Administrator');
+  assert.equal(typeof id.auth_time, 'number');
+  // at_hash: left half of SHA-256 of the access token (OIDC Core §3.1.3.6).
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(r.body.access_token)));
+  assert.equal(id.at_hash, Buffer.from(digest.slice(0, 16)).toString('base64url'));
+  const audit = await d1Query(worker.stateDir, "SELECT event, actor_id FROM audit_log WHERE event = 'user.login'");
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0].actor_id, at.sub);
+});
+
+test('a wrong password is invalid_grant, audited, and says nothing about the account', async () => {
+  const wrong = await post('/token', { grant_type: 'password', username: ADMIN_EMAIL, password: 'not-the-password' });
+  const unknown = await post('/token', { grant_type: 'password', username: 'nobody@example.com', password: 'not-the-password' });
+  assert.equal(wrong.status, 400);
+  assert.deepEqual(wrong.body, unknown.body);
+  assert.equal(wrong.body.error, 'invalid_grant');
+  const failed = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login_failed'");
+  assert.equal(failed[0].n, 2);
+});
+
+test('RFC 6749 §6: refresh rotates, narrows scope, and reuse after the grace period revokes the family', async () => {
+  const first = (await login('openid email offline_access')).body.refresh_token;
+  const narrowed = await refresh(first, { scope: 'email' });
+  assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+  assert.equal(narrowed.body.scope, 'email');
+  assert.equal(narrowed.body.id_token, undefined);
+  const second = narrowed.body.refresh_token;
+  assert.notEqual(second, first);
+  const wider = await refresh(second, { scope: 'openid profile' });
+  assert.equal(wider.body.error, 'invalid_scope');
+  // A retry of the first token within 2 s answers with the same successor.
+  const retry = await refresh(first);
+  assert.equal(retry.status, 200);
+  assert.equal(retry.body.refresh_token, second);
+  await new Promise((r) => setTimeout(r, 3200));
+  const reuse = await refresh(first);
+  assert.equal(reuse.status, 400);
+  assert.equal(reuse.body.error, 'invalid_grant');
+  assert.equal((await refresh(second)).body.error, 'invalid_grant', 'the whole family is revoked');
+  const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'token.refresh_reuse_detected'");
+  assert.equal(events[0].n, 1);
+});
+
+test('20 parallel refreshes with one token: one successor, one family, no fork', async () => {
+  const token = (await login('email offline_access')).body.refresh_token;
+  const results = await Promise.all(Array.from({ length: 20 }, () => refresh(token)));
+  assert.ok(results.every((r) => r.status === 200), results.map((r) => `${r.status} ${r.body?.error}`).join(','));
+  const successors = new Set(results.map((r) => r.body.refresh_token));
+  assert.equal(successors.size, 1, 'every request got the same successor');
+  const [successor] = successors;
+  const { body } = await refresh(successor);
+  assert.ok(body.refresh_token, 'the successor works');
+  const rows = await d1Query(worker.stateDir,
+    `SELECT family_id, COUNT(*) AS n FROM refresh_tokens WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE parent_hash IS NULL ORDER BY created_at DESC LIMIT 1) GROUP BY family_id`);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].n, 3, 'the original, its one successor, and the next');
+});
+
+test('RFC 7662/7009: refresh tokens introspect with username; revoking one revokes the family', async () => {
+  const r = (await login('email offline_access')).body;
+  const active = await post('/token/introspect', { token: r.refresh_token, token_type_hint: 'refresh_token' });
+  assert.equal(active.body.active, true);
+  assert.equal(active.body.token_type, 'refresh_token');
+  assert.equal(active.body.username, ADMIN_EMAIL);
+  const at = await post('/token/introspect', { token: r.access_token });
+  assert.equal(at.body.username, ADMIN_EMAIL);
+  const revoked = await post('/token/revoke', { token: r.refresh_token });
+  assert.equal(revoked.status, 200);
+  assert.deepEqual((await post('/token/introspect', { token: r.refresh_token })).body, { active: false });
+  assert.equal((await refresh(r.refresh_token)).body.error, 'invalid_grant');
+});

@@ -1,0 +1,279 @@
+//! The grants that involve a user: resource-owner password (RFC 6749 §4.3) and refresh
+//! (§6), with ID tokens (OIDC Core §3.1.3.3, §12.2) and refresh-token rotation.
+
+use serde_json::json;
+use shared::oauth::TokenResponse;
+
+use super::super::access_token::AccessTokenClaims;
+use super::super::audit::{AuditEvent, AuditStore};
+use super::super::clients::{hash_secret, Client, ClientStore};
+use super::super::form::Form;
+use super::super::id_token::{self, IdTokenFacts};
+use super::super::jose::sign_jwt;
+use super::super::passwords::{burn_verification_time, verify_password};
+use super::super::ports::{Random, RsaSigner, UnixTime};
+use super::super::refresh::{mint, NewToken, RefreshStore, RefreshToken};
+use super::super::sealed::{self, Purpose};
+use super::super::users::{User, UserStore};
+use super::{parse_scope, SigningKeySource, TokenEndpoint, TokenError};
+
+/// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
+struct Grant<'a> {
+    client: &'a Client,
+    user: &'a User,
+    /// The scope of the access token (and the ID token's claims).
+    scope: Vec<String>,
+    auth_time: UnixTime,
+    /// A refresh token to hand out, already stored.
+    refresh_token: Option<String>,
+}
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: ClientStore + UserStore + RefreshStore + AuditStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    fn refresh_ttl(&self, client: &Client) -> u32 {
+        client.refresh_token_ttl.unwrap_or(self.config.tokens.refresh_token_ttl)
+    }
+
+    fn access_ttl(&self, client: &Client) -> u32 {
+        client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl)
+    }
+
+    async fn audit(&self, event: AuditEvent) -> Result<(), TokenError> {
+        Ok(self.store.record(&event).await?)
+    }
+
+    /// RFC 6749 §4.3, allowed only when `ENABLE_PASSWORD_GRANT=true`, for clients listed in
+    /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (contract, `/token`).
+    pub(super) async fn password(&self, client: &Client, form: &Form) -> Result<TokenResponse, TokenError> {
+        let security = &self.config.security;
+        if !security.enable_password_grant
+            || !security.password_grant_allowed_clients.iter().any(|c| c == &client.client_id)
+            || !client.allows_grant("password")
+        {
+            return Err(TokenError::UnauthorizedClient("this client may not use the password grant".into()));
+        }
+        let (Some(username), Some(password)) = (form.get("username"), form.get("password")) else {
+            return Err(TokenError::InvalidRequest("username and password are required".into()));
+        };
+        let scope = self.requested_scope(client, form)?;
+        let user = self.check_password(client, username, password).await?;
+        self.audit(
+            AuditEvent::new("user.login", self.meta, self.now, self.rng)?
+                .actor("user", &user.id)
+                .resource("client", &client.client_id)
+                .metadata(json!({ "method": "password_grant" })),
+        )
+        .await?;
+        let refresh_token = if scope.iter().any(|s| s == "offline_access") && self.refresh_ttl(client) > 0 {
+            let minted = mint(
+                NewToken {
+                    family_id: None,
+                    parent_hash: None,
+                    client_id: &client.client_id,
+                    user_id: Some(&user.id),
+                    scope: &scope.join(" "),
+                    auth_time: Some(self.now),
+                    ttl: self.refresh_ttl(client),
+                },
+                self.now,
+                self.rng,
+            )?;
+            self.store.insert_refresh_token(&minted.row).await?;
+            Some(minted.plaintext)
+        } else {
+            None
+        };
+        self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token }).await
+    }
+
+    /// The requested scope within the client's (RFC 6749 §3.3), or `DEFAULT_SCOPES`
+    /// within the client's when none is requested.
+    fn requested_scope(&self, client: &Client, form: &Form) -> Result<Vec<String>, TokenError> {
+        match form.get("scope") {
+            Some(requested) => {
+                let requested = parse_scope(requested)?;
+                if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
+                    return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
+                }
+                Ok(requested)
+            }
+            None => Ok(self.config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect()),
+        }
+    }
+
+    /// The user whose password this is, or one `invalid_grant` for every failure (no
+    /// account enumeration: an unknown email spends the same argon2 time).
+    async fn check_password(&self, client: &Client, username: &str, password: &str) -> Result<User, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the username or password is incorrect".into());
+        let user = self.store.user_by_email(username.trim()).await?;
+        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+            Some(phc) => verify_password(password, phc)?,
+            None => {
+                burn_verification_time(password);
+                false
+            }
+        };
+        let user = match user {
+            Some(user) if verified && user.active => user,
+            other => {
+                let mut event = AuditEvent::new("user.login_failed", self.meta, self.now, self.rng)?
+                    .resource("client", &client.client_id)
+                    .metadata(json!({ "method": "password_grant", "reason": if other.is_some() { "credentials" } else { "unknown_user" } }));
+                if let Some(user) = &other {
+                    event = event.actor("user", &user.id);
+                }
+                self.audit(event).await?;
+                return Err(invalid());
+            }
+        };
+        if self.config.security.email_verification_required && !user.email_verified {
+            return Err(TokenError::InvalidGrant("the email address is not verified yet".into()));
+        }
+        Ok(user)
+    }
+
+    /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
+    /// token is exchanged for a successor in one atomic step; a retry within
+    /// `REFRESH_REUSE_GRACE_SECONDS` gets the same successor; reuse after that revokes the
+    /// whole family (RFC 9700 §4.14.2) and is audited as possible theft.
+    pub(super) async fn refresh(&self, client: &Client, form: &Form) -> Result<TokenResponse, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+        let presented = form
+            .get("refresh_token")
+            .ok_or_else(|| TokenError::InvalidRequest("the refresh_token parameter is missing".into()))?;
+        let presented_hash = hash_secret(presented);
+        let Some(row) = self.store.refresh_token(&presented_hash).await? else { return Err(invalid()) };
+        // §6: the token must have been issued to the authenticated client.
+        if row.client_id != client.client_id || row.revoked_at.is_some() || row.expires_at <= self.now {
+            return Err(invalid());
+        }
+        let original: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        let scope = match form.get("scope") {
+            Some(requested) => {
+                let requested = parse_scope(requested)?;
+                if let Some(wider) = requested.iter().find(|s| !original.contains(&s.as_str())) {
+                    return Err(TokenError::InvalidScope(format!(
+                        "scope `{wider}` was not granted to this refresh token"
+                    )));
+                }
+                requested
+            }
+            None => original.iter().map(|s| s.to_string()).collect(),
+        };
+        let Some(user_id) = row.user_id.as_deref() else { return Err(invalid()) };
+        let user = match self.store.user_by_id(user_id).await? {
+            Some(user) if user.active => user,
+            _ => return Err(invalid()),
+        };
+        let refresh_token = if row.rotated_at.is_some() {
+            self.replayed(&row, &presented_hash).await?
+        } else if client.refresh_token_rotation.unwrap_or(self.config.tokens.refresh_token_rotation) {
+            self.rotate(client, &row).await?
+        } else {
+            presented.to_owned()
+        };
+        let auth_time = row.auth_time.unwrap_or(row.created_at);
+        self.issue(Grant { client, user: &user, scope, auth_time, refresh_token: Some(refresh_token) }).await
+    }
+
+    /// A token that was already rotated: within the grace period the same successor
+    /// again (a client retrying after a lost response), after it the family is revoked.
+    async fn replayed(&self, row: &RefreshToken, presented_hash: &str) -> Result<String, TokenError> {
+        let within_grace =
+            row.rotated_at.is_some_and(|at| self.now - at <= i64::from(self.config.tokens.refresh_reuse_grace_seconds));
+        if let (true, Some(sealed)) = (within_grace, row.successor_sealed.as_deref()) {
+            let successor =
+                sealed::open(&self.config.secret_key, Purpose::RefreshSuccessor, presented_hash.as_bytes(), sealed)?;
+            return String::from_utf8(successor)
+                .map_err(|_| TokenError::Internal(super::InternalError::new("successor not UTF-8")));
+        }
+        let revoked = self.store.revoke_refresh_family(&row.family_id, self.now).await?;
+        let event = AuditEvent::new("token.refresh_reuse_detected", self.meta, self.now, self.rng)?
+            .actor("client", &row.client_id)
+            .resource("refresh_token_family", &row.family_id)
+            .metadata(json!({ "revoked_tokens": revoked, "rotated_at": row.rotated_at, "user_id": row.user_id }));
+        self.audit(event).await?;
+        Err(TokenError::InvalidGrant("the refresh token was already used; the grant has been revoked".into()))
+    }
+
+    /// Exchanges `row` for a successor in the same family (same scope, RFC 6749 §6).
+    pub(super) async fn rotate(&self, client: &Client, row: &RefreshToken) -> Result<String, TokenError> {
+        let minted = mint(
+            NewToken {
+                family_id: Some(&row.family_id),
+                parent_hash: Some(&row.token_hash),
+                client_id: &row.client_id,
+                user_id: row.user_id.as_deref(),
+                scope: &row.scope,
+                auth_time: row.auth_time,
+                ttl: self.refresh_ttl(client),
+            },
+            self.now,
+            self.rng,
+        )?;
+        let sealed = sealed::seal(
+            &self.config.secret_key,
+            Purpose::RefreshSuccessor,
+            row.token_hash.as_bytes(),
+            minted.plaintext.as_bytes(),
+            self.rng,
+        )?;
+        if self.store.rotate_refresh_token(&row.token_hash, &minted.row, &sealed, self.now).await? {
+            return Ok(minted.plaintext);
+        }
+        // A concurrent request rotated it first: answer as a retry of that one.
+        let Some(current) = self.store.refresh_token(&row.token_hash).await? else {
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into()));
+        };
+        if current.revoked_at.is_some() {
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into()));
+        }
+        self.replayed(&current, &row.token_hash).await
+    }
+
+    /// The access token, and the ID token when `openid` is granted.
+    async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
+        let scope = grant.scope.join(" ");
+        let ttl = self.access_ttl(grant.client);
+        let mut claims = AccessTokenClaims::new(
+            self.config,
+            &grant.user.id,
+            &grant.client.client_id,
+            &scope,
+            ttl,
+            self.now,
+            self.rng,
+        )?;
+        claims.auth_time = Some(grant.auth_time);
+        let key = self.keys.signing_key().await?;
+        let access_token = claims.sign(self.signer, &key).await?;
+        let id_token = if grant.scope.iter().any(|s| s == "openid") {
+            let scopes: Vec<&str> = grant.scope.iter().map(String::as_str).collect();
+            let facts = IdTokenFacts {
+                user: grant.user,
+                client_id: &grant.client.client_id,
+                scopes: &scopes,
+                auth_time: grant.auth_time,
+                nonce: None,
+                access_token: Some(&access_token),
+                ttl,
+            };
+            Some(sign_jwt(self.signer, &key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            refresh_token: grant.refresh_token,
+            scope,
+            id_token,
+        })
+    }
+}
