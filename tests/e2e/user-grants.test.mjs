@@ -131,3 +131,47 @@ test('RFC 7662/7009: refresh tokens introspect with username; revoking one revok
   assert.deepEqual((await post('/token/introspect', { token: r.refresh_token })).body, { active: false });
   assert.equal((await refresh(r.refresh_token)).body.error, 'invalid_grant');
 });
+
+test('OIDC Core §5.3 userinfo: GET with Bearer, POST with a form, claims by scope; RFC 6750 errors', async () => {
+  const r = (await login('openid email')).body;
+  const get = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${r.access_token}` } });
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get('access-control-allow-origin'), '*');
+  const claims = await get.json();
+  assert.equal(claims.email, ADMIN_EMAIL);
+  assert.equal(claims.name, undefined, 'profile not granted');
+  const { payload } = await jwtVerify(r.access_token, jwks, { issuer: worker.url });
+  assert.equal(claims.sub, payload.sub);
+  const viaForm = await fetch(`${worker.url}/oauth2/userinfo`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `access_token=${encodeURIComponent(r.access_token)}`,
+  });
+  assert.equal(viaForm.status, 200);
+  assert.deepEqual(await viaForm.json(), claims);
+
+  const none = await fetch(`${worker.url}/userinfo`);
+  assert.equal(none.status, 401);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="userinfo"');
+  const garbage = await fetch(`${worker.url}/userinfo`, { headers: { authorization: 'Bearer not.a.token' } });
+  assert.equal(garbage.status, 401);
+  assert.match(garbage.headers.get('www-authenticate'), /^Bearer realm="userinfo", error="invalid_token"/);
+  assert.equal((await garbage.json()).error, 'invalid_token');
+  const noOpenid = (await login('email')).body.access_token;
+  const forbidden = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${noOpenid}` } });
+  assert.equal(forbidden.status, 403);
+  assert.match(forbidden.headers.get('www-authenticate'), /error="insufficient_scope"/);
+  const both = await fetch(`${worker.url}/userinfo`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${r.access_token}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `access_token=${encodeURIComponent(r.access_token)}`,
+  });
+  assert.equal(both.status, 200, 'with a Bearer header the body is not read');
+  const preflight = await fetch(`${worker.url}/userinfo`, { method: 'OPTIONS' });
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get('access-control-allow-headers'), /Authorization/);
+  // Revoked: refused.
+  assert.equal((await post('/token/revoke', { token: r.access_token })).status, 200);
+  const revoked = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${r.access_token}` } });
+  assert.equal(revoked.status, 401);
+});

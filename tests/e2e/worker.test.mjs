@@ -59,7 +59,11 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.deepEqual(m.grant_types_supported, ['client_credentials', 'refresh_token']);
   assert.equal(m.introspection_endpoint, `${worker.url}/token/introspect`);
   assert.equal(m.revocation_endpoint, `${worker.url}/token/revoke`);
-  for (const absent of ['authorization_endpoint', 'userinfo_endpoint', 'registration_endpoint',
+  assert.equal(m.userinfo_endpoint, `${worker.url}/userinfo`);
+  for (const scope of ['openid', 'profile', 'email', 'address', 'phone', 'offline_access']) {
+    assert.ok(m.scopes_supported.includes(scope), scope);
+  }
+  for (const absent of ['authorization_endpoint', 'registration_endpoint',
     'device_authorization_endpoint']) {
     assert.equal(m[absent], undefined, `${absent} is advertised but does not exist yet`);
   }
@@ -102,7 +106,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
 });
 
 test('unknown API paths answer a JSON 404 in the contract error format', async () => {
-  for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/userinfo', '/register/abc']) {
+  for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/nope', '/register/abc']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
     assert.match(res.headers.get('content-type'), /^application\/json/, path);

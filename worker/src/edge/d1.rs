@@ -356,3 +356,21 @@ impl AuditStore for D1Store {
         self.run(INSERT_AUDIT_SQL, &args).await.map(|_| ())
     }
 }
+
+impl crate::engine::users::ScopeStore for D1Store {
+    async fn scope_names(&self) -> Result<Vec<String>, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            name: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .prepare(crate::engine::sql::SCOPE_NAMES_SQL)
+            .all()
+            .await
+            .map_err(d1_err)?
+            .results()
+            .map_err(d1_err)?;
+        Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+}

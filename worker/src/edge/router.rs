@@ -17,13 +17,18 @@ use crate::engine::access_token::{self, VerificationKeySource};
 use crate::engine::audit::RequestMeta;
 use crate::engine::bootstrap;
 use crate::engine::config::Config;
-use crate::engine::discovery::{self, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
+use crate::engine::discovery::{
+    self, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
+};
+use crate::engine::error::ErrorResponse;
 use crate::engine::error::{ApiError, ConfigError, InternalError};
 use crate::engine::form::Form;
 use crate::engine::health;
 use crate::engine::keys::{ActiveSigningKey, KeyLookup, KeyRing, SignerCache, VerifierCache};
 use crate::engine::ports::{Clock, SystemRandom, UnixTime};
 use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
+use crate::engine::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
+use crate::engine::users::ScopeStore;
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
@@ -73,6 +78,7 @@ enum Route {
     UiConfig,
     /// The three form endpoints of the token family (RFC 6749, RFC 7662, RFC 7009).
     Token(TokenOperation),
+    UserInfo,
 }
 
 #[derive(Clone, Copy)]
@@ -93,6 +99,7 @@ impl Route {
             // Primary paths first; the aliases are the contract's.
             INTROSPECTION_PATH | "/oauth/introspect" => Some(Route::Token(TokenOperation::Introspect)),
             REVOCATION_PATH | "/oauth/revoke" => Some(Route::Token(TokenOperation::Revoke)),
+            USERINFO_PATH | "/oauth2/userinfo" => Some(Route::UserInfo),
             _ => None,
         }
     }
@@ -101,6 +108,8 @@ impl Route {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => is_read(method),
             Route::Token(_) => *method == Method::Post,
+            // OPTIONS: CORS preflight from browser apps that send the Bearer header.
+            Route::UserInfo => is_read(method) || matches!(method, Method::Post | Method::Options),
         }
     }
 
@@ -109,6 +118,7 @@ impl Route {
         match self {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
             Route::Token(_) => "POST",
+            Route::UserInfo => "GET, HEAD, POST, OPTIONS",
         }
     }
 }
@@ -142,6 +152,7 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         (Some(Route::Jwks), Ok(config)) => jwks(config, env).await,
         (Some(Route::UiConfig), Ok(config)) => Ok(ui_config(config)),
         (Some(Route::Token(operation)), Ok(config)) => Ok(token(req, operation, config, env).await),
+        (Some(Route::UserInfo), Ok(config)) => Ok(userinfo(req, config, env).await),
     };
     let response = result.unwrap_or_else(|e| respond::error(&e));
     respond::finish(response, Kind::Api, https)
@@ -200,7 +211,8 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
 async fn discovery(config: &Config, env: &Env) -> Result<Response, ApiError> {
     let now = now();
     let key = signing_key(config, env, now).await.map_err(ApiError::from)?;
-    let document = discovery::discovery_document(config, &WebCryptoSigner, &key, now).await?;
+    let scopes = db(env)?.scope_names().await?;
+    let document = discovery::discovery_document(config, &WebCryptoSigner, &key, &scopes, now).await?;
     Ok(public_cacheable(respond::json(200, &document), 3600))
 }
 
@@ -300,6 +312,43 @@ async fn token(mut req: Request, operation: TokenOperation, config: &Config, env
     let response = result.unwrap_or_else(|e| respond::error(&e));
     let response = with_header(response, "Cache-Control", "no-store");
     with_header(response, "Pragma", "no-cache")
+}
+
+/// `GET/POST /userinfo` (OIDC Core §5.3): the token in the Bearer header (RFC 6750 §2.1)
+/// or, for POST, in a form body (§2.2). Errors carry `WWW-Authenticate: Bearer` (§3).
+/// Browser apps call it cross-origin, so it answers CORS for any origin (no cookies).
+async fn userinfo(mut req: Request, config: &Config, env: &Env) -> Response {
+    let response = if req.method() == Method::Options {
+        let response = respond::empty(204);
+        let response = with_header(response, "Access-Control-Allow-Methods", "GET, POST");
+        let response = with_header(response, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        with_header(response, "Access-Control-Max-Age", "600")
+    } else {
+        let now = now();
+        let result = async {
+            let authorization = req.headers().get("Authorization").ok().flatten();
+            let form = if req.method() == Method::Post && authorization.is_none() {
+                Some(
+                    read_form(&mut req)
+                        .await
+                        .map_err(|e| BearerError::InvalidRequest(e.description().unwrap_or_default()))?,
+                )
+            } else {
+                None
+            };
+            let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
+            let store = db(env)?;
+            let verifier = EdgeVerifier { store: &store, now };
+            engine_userinfo(token, config, &store, &WebCryptoSigner, &verifier, now).await
+        }
+        .await;
+        match result {
+            Ok(claims) => respond::json(200, &claims),
+            Err(e) => respond::error(&e),
+        }
+    };
+    let response = with_header(response, "Access-Control-Allow-Origin", "*");
+    with_header(response, "Cache-Control", "no-store")
 }
 
 /// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.

@@ -18,13 +18,39 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub const TOKEN_PATH: &str = "/token";
 pub const INTROSPECTION_PATH: &str = "/token/introspect";
 pub const REVOCATION_PATH: &str = "/token/revoke";
+pub const USERINFO_PATH: &str = "/userinfo";
 
-/// The metadata document without `signed_metadata`.
-pub fn provider_metadata(config: &Config) -> Map<String, Value> {
+/// Claims the server can release (OIDC Discovery §3 `claims_supported`).
+pub const CLAIMS_SUPPORTED: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "at_hash",
+    "name",
+    "given_name",
+    "family_name",
+    "picture",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+];
+
+/// The metadata document without `signed_metadata`; `scopes` are the scopes table's names.
+pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Value> {
     let metadata = json!({
         "issuer": config.issuer,
         "jwks_uri": config.endpoint(JWKS_PATH),
         "token_endpoint": config.endpoint(TOKEN_PATH),
+        "userinfo_endpoint": config.endpoint(USERINFO_PATH),
+        "scopes_supported": scopes,
+        "claims_supported": CLAIMS_SUPPORTED,
         "grant_types_supported": grant_types_supported(config),
         "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
@@ -53,9 +79,10 @@ pub async fn discovery_document<S: RsaSigner>(
     config: &Config,
     signer: &S,
     key: &ActiveSigningKey<S::Key>,
+    scopes: &[String],
     now: UnixTime,
 ) -> Result<Value, InternalError> {
-    let mut metadata = provider_metadata(config);
+    let mut metadata = provider_metadata(config, scopes);
     let mut claims = metadata.clone();
     claims.insert("iss".into(), Value::String(config.issuer.clone()));
     claims.insert("iat".into(), Value::from(now));
@@ -83,7 +110,7 @@ mod tests {
 
     #[test]
     fn oidc_discovery_section_3_required_members_and_issuer() {
-        let m = provider_metadata(&config());
+        let m = provider_metadata(&config(), &["openid".to_string()]);
         assert_eq!(m["issuer"], "http://127.0.0.1:8787");
         assert_eq!(m["jwks_uri"], "http://127.0.0.1:8787/.well-known/jwks.json");
         for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"]
@@ -99,8 +126,10 @@ mod tests {
         );
         assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");
         assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8787/token/revoke");
+        assert_eq!(m["userinfo_endpoint"], "http://127.0.0.1:8787/userinfo");
+        assert_eq!(m["scopes_supported"], serde_json::json!(["openid"]));
         // Nothing that does not exist yet is advertised.
-        for absent in ["authorization_endpoint", "userinfo_endpoint", "registration_endpoint"] {
+        for absent in ["authorization_endpoint", "registration_endpoint", "device_authorization_endpoint"] {
             assert!(!m.contains_key(absent), "{absent}");
         }
     }
@@ -112,7 +141,7 @@ mod tests {
         vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
         let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
         assert_eq!(
-            provider_metadata(&config)["grant_types_supported"],
+            provider_metadata(&config, &[])["grant_types_supported"],
             serde_json::json!(["client_credentials", "password"])
         );
     }
@@ -123,7 +152,7 @@ mod tests {
         let store = SqliteStore::open_in_memory().unwrap();
         let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
         let key = pollster::block_on(ring.load_active_signer(42)).unwrap();
-        let doc = pollster::block_on(discovery_document(&config, &NativeRsaSigner, &key, 42)).unwrap();
+        let doc = pollster::block_on(discovery_document(&config, &NativeRsaSigner, &key, &[], 42)).unwrap();
         let jwt = doc["signed_metadata"].as_str().unwrap();
         let jwk = &pollster::block_on(ring.jwks(42)).unwrap().keys[0];
         let public = RsaPublicKey::new(

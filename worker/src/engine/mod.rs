@@ -22,4 +22,5 @@ pub mod refresh;
 pub mod sealed;
 pub mod sql;
 pub mod token;
+pub mod userinfo;
 pub mod users;

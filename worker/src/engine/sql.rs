@@ -204,3 +204,6 @@ impl From<RefreshRow> for RefreshToken {
 
 pub const INSERT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
 resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// The scopes table's names, for discovery's `scopes_supported`.
+pub const SCOPE_NAMES_SQL: &str = "SELECT name FROM scopes ORDER BY created_at, name";

@@ -111,6 +111,12 @@ pub trait UserStore {
     async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError>;
 }
 
+/// The scopes the server knows (the `scopes` table).
+#[allow(async_fn_in_trait)]
+pub trait ScopeStore {
+    async fn scope_names(&self) -> Result<Vec<String>, InternalError>;
+}
+
 /// A random UUID v4 (RFC 9562 §5.4) for ids.
 pub fn new_uuid(rng: &impl super::ports::Random) -> Result<String, InternalError> {
     let mut b = [0u8; 16];

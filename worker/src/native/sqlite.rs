@@ -462,3 +462,27 @@ impl SqliteStore {
             .map_err(db_err)
     }
 }
+
+impl crate::engine::users::ScopeStore for SqliteStore {
+    async fn scope_names(&self) -> Result<Vec<String>, InternalError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(crate::engine::sql::SCOPE_NAMES_SQL).map_err(db_err)?;
+        let names = stmt.query_map([], |r| r.get(0)).map_err(db_err)?;
+        names.collect::<Result<_, _>>().map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::users::ScopeStore;
+
+    #[test]
+    fn migrations_seed_the_standard_scopes() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let names = pollster::block_on(store.scope_names()).unwrap();
+        for scope in ["openid", "profile", "email", "address", "phone", "offline_access", "admin"] {
+            assert!(names.iter().any(|n| n == scope), "{scope}");
+        }
+    }
+}

@@ -17,6 +17,7 @@ use crate::engine::jose::b64url_decode;
 use crate::engine::keys::KeyRing;
 use crate::engine::ports::SystemRandom;
 use crate::engine::refresh::RefreshStore;
+use crate::engine::userinfo::{presented_token, userinfo, BearerError};
 use crate::native::{NativeRsaSigner, SqliteStore};
 
 type NativeKey = <NativeRsaSigner as RsaSigner>::Key;
@@ -533,4 +534,53 @@ fn rfc7662_refresh_tokens_introspect_with_username_and_rfc7009_revokes_the_famil
     revoke(&f, Some(&auth), &format!("token={successor}&token_type_hint=refresh_token")).unwrap();
     assert!(!introspect(&f, NOW + 7, Some(&auth), &format!("token={successor}")).unwrap().active);
     assert!(matches!(refresh_at(&f, NOW + 8, &successor, ""), Err(TokenError::InvalidGrant(_))));
+}
+
+// ---- userinfo (OIDC Core §5.3, RFC 6750) ----
+
+fn userinfo_at(f: &Fixture, now: UnixTime, token: &str) -> Result<serde_json::Map<String, Value>, BearerError> {
+    pollster::block_on(userinfo(token, &f.config, &f.store, &NativeRsaSigner, f, now))
+}
+
+#[test]
+fn oidc_core_5_3_userinfo_returns_sub_and_the_claims_of_the_granted_scopes() {
+    let f = password_fixture(&[]);
+    let token = password_login(&f, "openid+email").unwrap().access_token;
+    let claims = userinfo_at(&f, NOW + 1, &token).unwrap();
+    assert_eq!(claims["sub"], crate::engine::users::tests::alice().id.as_str());
+    assert_eq!(claims["email"], "Alice@Example.com");
+    assert!(!claims.contains_key("name"), "profile was not granted");
+}
+
+#[test]
+fn rfc6750_3_1_userinfo_errors() {
+    use crate::engine::error::ErrorResponse;
+    let f = password_fixture(&[]);
+    let without_openid = password_login(&f, "email").unwrap().access_token;
+    let e = userinfo_at(&f, NOW + 1, &without_openid).unwrap_err();
+    assert_eq!((e.status(), e.code()), (403, "insufficient_scope"));
+    assert!(e.www_authenticate().unwrap().contains(r#"error="insufficient_scope""#));
+    let token = password_login(&f, "openid").unwrap().access_token;
+    let expired = userinfo_at(&f, NOW + 3600, &token).unwrap_err();
+    assert_eq!((expired.status(), expired.code()), (401, "invalid_token"));
+    assert!(matches!(userinfo_at(&f, NOW, "garbage"), Err(BearerError::InvalidToken(_))));
+    revoke(&f, Some(&basic("svc", "s3cret")), &format!("token={token}")).unwrap();
+    assert!(matches!(userinfo_at(&f, NOW + 1, &token), Err(BearerError::InvalidToken(_))), "revoked");
+    // A client_credentials token has no user behind it.
+    let client_token = request(&f, Some(&basic("svc", "s3cret")), "grant_type=client_credentials&scope=read").unwrap();
+    assert!(matches!(userinfo_at(&f, NOW, &client_token.access_token), Err(BearerError::InsufficientScope(_))));
+}
+
+#[test]
+fn rfc6750_2_one_way_of_presenting_the_token() {
+    assert_eq!(presented_token(Some("Bearer abc"), None), Ok("abc"));
+    assert_eq!(presented_token(Some("bearer  abc "), None), Ok("abc"));
+    assert_eq!(presented_token(None, Some("abc")), Ok("abc"));
+    assert!(matches!(presented_token(Some("Bearer abc"), Some("abc")), Err(BearerError::InvalidRequest(_))));
+    assert!(matches!(presented_token(Some("Basic abc"), None), Err(BearerError::InvalidRequest(_))));
+    assert!(matches!(presented_token(Some("Bearer"), None), Err(BearerError::InvalidRequest(_))));
+    let missing = presented_token(None, None).unwrap_err();
+    assert_eq!(missing, BearerError::Missing);
+    use crate::engine::error::ErrorResponse;
+    assert_eq!(missing.www_authenticate().as_deref(), Some(r#"Bearer realm="userinfo""#), "§3.1: no error code");
 }
