@@ -200,26 +200,13 @@ impl RevocationStore for D1Store {
         struct Row {
             revoked: f64,
         }
-        let row: Option<Row> = self
-            .db
-            .prepare(ACCESS_TOKEN_REVOKED_SQL)
-            .bind(&[claims.jti.as_str().into(), claims.client_id.as_str().into(), num(claims.iat)])
-            .map_err(d1_err)?
-            .first(None)
-            .await
-            .map_err(d1_err)?;
-        Ok(row.is_some_and(|r| r.revoked != 0.0))
+        let args = [text(&claims.jti), text(&claims.client_id), num(claims.iat)];
+        Ok(self.first_as::<Row>(ACCESS_TOKEN_REVOKED_SQL, &args).await?.is_some_and(|r| r.revoked != 0.0))
     }
 
     async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
-        self.db
-            .prepare(REVOKE_ACCESS_TOKEN_SQL)
-            .bind(&[claims.jti.as_str().into(), claims.client_id.as_str().into(), num(claims.exp), num(now)])
-            .map_err(d1_err)?
-            .run()
-            .await
-            .map_err(d1_err)?;
-        Ok(())
+        let args = [text(&claims.jti), text(&claims.client_id), num(claims.exp), num(now)];
+        self.run(REVOKE_ACCESS_TOKEN_SQL, &args).await.map(|_| ())
     }
 }
 
