@@ -10,19 +10,27 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help tools tools-browser build build-worker build-spa dev dev-vars migrate test test-native test-e2e lint sizes clean
+.PHONY: help tools tools-browser tools-bench bench build build-worker build-spa dev dev-vars migrate test test-native test-e2e lint sizes clean
 
 help:
 	@echo "make dev    build everything and run Authority on http://127.0.0.1:8787 (local D1 and KV)"
 	@echo "make test   clippy, native unit tests, then end-to-end tests in workerd and headless Chromium"
 	@echo "make build  build the worker and the SPA only"
 	@echo "make sizes  print the worker and SPA wasm sizes (raw and gzip)"
+	@echo "make bench  throughput of the built worker against a trivial and a sign-only worker"
 
 tools:
 	@scripts/install-tools.sh
 
 tools-browser:
 	@scripts/install-tools.sh --browser
+
+tools-bench:
+	@scripts/install-tools.sh --bench
+
+# The built worker served by Miniflare on fixed loopback ports (8790-8792), loaded with wrk.
+bench: tools-bench build-worker
+	node bench/run.mjs
 
 build: build-spa build-worker
 

@@ -4,6 +4,7 @@
 #
 #   scripts/install-tools.sh            Rust target, wasm-bindgen CLI, worker-build, npm packages
 #   scripts/install-tools.sh --browser  also Debian's chromium, for the browser tests
+#   scripts/install-tools.sh --bench    also Debian's wrk, for make bench
 #
 # Nothing here downloads from GitHub (unreachable on our machines): wasm-bindgen and
 # worker-build come from crates.io, wrangler/workerd/esbuild from npm, chromium from Debian.
@@ -49,6 +50,14 @@ if [ ! -f node_modules/.authority-lock-hash ] || [ "$(cat node_modules/.authorit
   log "npm ci"
   npm ci --no-audit --no-fund
   echo "$lock_hash" > node_modules/.authority-lock-hash
+fi
+
+# 5b. wrk for the benchmark (Debian's).
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  log "installing Debian's wrk"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq wrk >/dev/null
 fi
 
 # 5. Chromium for the browser tests (Debian's; Playwright's own download is unreachable).

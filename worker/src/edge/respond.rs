@@ -28,6 +28,13 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     }
 }
 
+/// A JSON response from an already serialised body (a cached document).
+pub fn json_text(status: u16, body: String) -> Response {
+    let mut response = Response::from_bytes(body.into_bytes()).unwrap_or_else(|_| last_resort()).with_status(status);
+    set(response.headers_mut(), "Content-Type", "application/json");
+    response
+}
+
 /// A response with no body.
 pub fn empty(status: u16) -> Response {
     Response::builder().with_status(status).empty()

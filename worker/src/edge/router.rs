@@ -24,7 +24,9 @@ use crate::engine::error::ErrorResponse;
 use crate::engine::error::{ApiError, ConfigError, InternalError};
 use crate::engine::form::Form;
 use crate::engine::health;
-use crate::engine::keys::{ActiveSigningKey, KeyLookup, KeyRing, SignerCache, VerifierCache};
+use crate::engine::keys::{
+    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
+};
 use crate::engine::ports::{Clock, SystemRandom, UnixTime};
 use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
 use crate::engine::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
@@ -32,12 +34,23 @@ use crate::engine::users::ScopeStore;
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).
-    static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new()) };
+    static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new(SIGNER_CACHE_SECONDS)) };
+    /// The served JWKS and discovery bodies: both change only with keys or configuration,
+    /// and rebuilding them costs D1 reads (and a signature for signed_metadata).
+    static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_CACHE_SECONDS)) };
+    static DISCOVERY_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
     /// Imported public keys for verifying presented tokens.
     static VERIFIERS: RefCell<VerifierCache<CryptoKey>> = const { RefCell::new(VerifierCache::new()) };
     /// Whether this isolate has ensured the bootstrap clients (engine::bootstrap).
     static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
 }
+
+/// How long an isolate serves the same JWKS body: well under the 300 s HTTP max-age, so a
+/// key published by a rotation reaches verifiers as fast as the max-age allows anyway.
+const JWKS_CACHE_SECONDS: UnixTime = 60;
+/// How long an isolate serves the same discovery document (its signed_metadata `iat` ages
+/// with it; the HTTP max-age is an hour).
+const DISCOVERY_CACHE_SECONDS: UnixTime = 300;
 
 /// Token requests are a few hundred bytes; anything near this is not a token request.
 const MAX_FORM_BODY: usize = 64 * 1024;
@@ -210,18 +223,36 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
 
 async fn discovery(config: &Config, env: &Env) -> Result<Response, ApiError> {
     let now = now();
-    let key = signing_key(config, env, now).await.map_err(ApiError::from)?;
-    let scopes = db(env)?.scope_names().await?;
-    let document = discovery::discovery_document(config, &WebCryptoSigner, &key, &scopes, now).await?;
-    Ok(public_cacheable(respond::json(200, &document), 3600))
+    let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
+        Some(body) => body,
+        None => {
+            let key = signing_key(config, env, now).await.map_err(ApiError::from)?;
+            let scopes = db(env)?.scope_names().await?;
+            let document = discovery::discovery_document(config, &WebCryptoSigner, &key, &scopes, now).await?;
+            let body = document.to_string();
+            DISCOVERY_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
+            body
+        }
+    };
+    Ok(public_cacheable(respond::json_text(200, body), 3600))
 }
 
 async fn jwks(config: &Config, env: &Env) -> Result<Response, ApiError> {
-    let store = db(env)?;
-    let ring = KeyRing { store: &store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &config.secret_key };
-    let set = ring.jwks(now()).await?;
+    let now = now();
+    let body = match JWKS_BODY.with(|c| c.borrow().get(now)) {
+        Some(body) => body,
+        None => {
+            let store = db(env)?;
+            let ring =
+                KeyRing { store: &store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &config.secret_key };
+            let set = ring.jwks(now).await?;
+            let body = serde_json::to_string(&set).map_err(|e| InternalError::new(format!("JWKS: {e}")))?;
+            JWKS_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
+            body
+        }
+    };
     // Short enough that a key added before a rotation is seen by verifiers in time.
-    Ok(public_cacheable(respond::json(200, &set), 300))
+    Ok(public_cacheable(respond::json_text(200, body), 300))
 }
 
 fn ui_config(config: &Config) -> Response {

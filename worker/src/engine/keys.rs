@@ -21,34 +21,33 @@ pub struct ActiveSigningKey<K> {
 /// rotation made through another isolate is picked up within this many seconds.
 pub const SIGNER_CACHE_SECONDS: UnixTime = 300;
 
-/// The per-isolate cache of the imported signer. Importing a PKCS#8 key costs a D1 read,
-/// an AES-GCM open and a WebCrypto import: done once per isolate, not per request.
-pub struct SignerCache<K> {
-    entry: Option<(ActiveSigningKey<K>, UnixTime)>,
+/// A value kept per isolate for at most `ttl` seconds: the imported signer (importing
+/// costs a D1 read, an AES-GCM open and a WebCrypto import), the served JWKS and discovery
+/// documents. A clock that goes backwards empties it rather than keeping a stale value.
+pub struct TtlCache<T> {
+    entry: Option<(T, UnixTime)>,
+    ttl: UnixTime,
 }
 
-impl<K: Clone> SignerCache<K> {
-    pub const fn new() -> Self {
-        SignerCache { entry: None }
+impl<T: Clone> TtlCache<T> {
+    pub const fn new(ttl: UnixTime) -> Self {
+        TtlCache { entry: None, ttl }
     }
 
-    pub fn get(&self, now: UnixTime) -> Option<ActiveSigningKey<K>> {
+    pub fn get(&self, now: UnixTime) -> Option<T> {
         match &self.entry {
-            Some((key, loaded_at)) if now >= *loaded_at && now - loaded_at < SIGNER_CACHE_SECONDS => Some(key.clone()),
+            Some((value, stored_at)) if now >= *stored_at && now - stored_at < self.ttl => Some(value.clone()),
             _ => None,
         }
     }
 
-    pub fn put(&mut self, key: ActiveSigningKey<K>, now: UnixTime) {
-        self.entry = Some((key, now));
+    pub fn put(&mut self, value: T, now: UnixTime) {
+        self.entry = Some((value, now));
     }
 }
 
-impl<K: Clone> Default for SignerCache<K> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// The imported signing key, refreshed every [`SIGNER_CACHE_SECONDS`].
+pub type SignerCache<K> = TtlCache<ActiveSigningKey<K>>;
 
 /// The per-isolate cache of imported public keys, by kid, for verifying presented tokens.
 pub struct VerifierCache<PK> {
@@ -336,7 +335,7 @@ mod tests {
 
     #[test]
     fn signer_cache_expires_so_rotations_are_picked_up() {
-        let mut cache = SignerCache::new();
+        let mut cache = SignerCache::new(SIGNER_CACHE_SECONDS);
         assert!(cache.get(0).is_none());
         cache.put(ActiveSigningKey { kid: "a".into(), key: 1u8 }, 1_000);
         assert_eq!(cache.get(1_000).map(|k| k.kid), Some("a".into()));
