@@ -1,8 +1,9 @@
 // `make bench`: serves the built worker from Miniflare (no wrangler dev proxy) on fixed
 // loopback ports and loads it with wrk, 16 connections, a few seconds per target. In the
-// same run it measures a trivial worker (the ceiling) and a worker that only builds and
-// signs an equivalent RS256 JWT with WebCrypto (the floor), so every figure is a ratio
-// taken on the same machine at the same moment.
+// same run it measures a trivial worker (the ceiling), a worker that only builds and signs
+// an equivalent RS256 JWT with WebCrypto (the floor), and the peer a Workers user would
+// otherwise pick, @cloudflare/workers-oauth-provider (bench/peer-worker.js), so every
+// figure is a ratio taken on the same machine at the same moment.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,13 +16,55 @@ import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wran
 const run = promisify(execFile);
 const DURATION = process.env.BENCH_SECONDS || '5';
 const CONNECTIONS = 16;
-const PORTS = { authority: 8790, floor: 8791, ceiling: 8792 };
+const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793 };
 const ADMIN = ['admin-cli', 'bench-admin-secret-0123456789abcdef0123456789'];
 const DEMO_SECRET = 'bench-demo-secret-0123456789abcdef01234567890';
 const basic = ([id, secret]) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const b64url = (b) => Buffer.from(b).toString('base64url');
 
 const CEILING = `export default { fetch() { return new Response('ok'); } };`;
+
+// bench/peer-worker.js, bundled: @cloudflare/workers-oauth-provider in a minimal worker.
+async function startPeer(dir) {
+  const bundle = join(dir, 'peer.js');
+  await run('node_modules/.bin/esbuild', ['bench/peer-worker.js', '--bundle', '--format=esm', '--platform=neutral',
+    '--main-fields=module,main', '--conditions=workerd,worker,import', '--external:cloudflare:workers', `--outfile=${bundle}`]);
+  const mf = new Miniflare({ host: '127.0.0.1', port: PORTS.peer, modules: true, script: await readFile(bundle, 'utf8'),
+    compatibilityDate: '2026-04-20', compatibilityFlags: ['nodejs_compat'], kvNamespaces: ['OAUTH_KV'] });
+  await mf.ready;
+  return mf;
+}
+
+/** Runs `task(i)` for i < count, `width` at a time. */
+async function pool(count, width, task) {
+  const out = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await task(i);
+    }
+  }));
+  return out;
+}
+
+/** The peer's grants: one authorization-code exchange (with PKCE) per refresh token. */
+async function peerGrants(count) {
+  const setup = await (await fetch(`${base('peer')}/setup`)).json();
+  const auth = basic([setup.clientId, setup.clientSecret]);
+  const redirect_uri = 'http://127.0.0.1:9/cb';
+  const grants = await pool(count, 16, async (i) => {
+    const verifier = b64url(randomBytes(32));
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const query = new URLSearchParams({ response_type: 'code', client_id: setup.clientId, redirect_uri,
+      scope: 'read offline_access', state: `user${i}`, code_challenge: challenge, code_challenge_method: 'S256' });
+    const res = await fetch(`${base('peer')}/authorize?${query}`, { redirect: 'manual' });
+    const code = new URL(res.headers.get('location')).searchParams.get('code');
+    return post(`${base('peer')}/oauth/token`,
+      new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri, code_verifier: verifier }).toString(), auth);
+  });
+  return { auth, accessToken: grants[0].access_token, refreshTokens: grants.map((g) => g.refresh_token) };
+}
 
 // The floor: what any worker issuing an RS256 access token must do at least.
 const FLOOR = `
@@ -142,8 +185,8 @@ wrk.headers["Authorization"] = ${JSON.stringify(authorization)}
 }
 
 /** Each wrk thread walks its own half of the token list: every refresh uses a fresh token. */
-async function refreshScript(dir, tokens, authorization) {
-  const tokenFile = join(dir, 'tokens.txt');
+async function refreshScript(dir, tokens, authorization, name = 'refresh') {
+  const tokenFile = join(dir, `${name}-tokens.txt`);
   await writeFile(tokenFile, tokens.join('\n'));
   const lua = `local tokens = {}
 for line in io.lines(${JSON.stringify(tokenFile)}) do tokens[#tokens + 1] = line end
@@ -158,8 +201,14 @@ function request()
     ["Authorization"] = ${JSON.stringify(authorization)}}, "grant_type=refresh_token&refresh_token=" .. t)
 end
 `;
-  const path = join(dir, 'refresh.lua');
+  const path = join(dir, `${name}.lua`);
   await writeFile(path, lua);
+  return path;
+}
+
+async function bearerScript(dir, token) {
+  const path = join(dir, 'bearer.lua');
+  await writeFile(path, `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${token}`)}\n`);
   return path;
 }
 
@@ -167,13 +216,16 @@ const dir = await mkdtemp(join(tmpdir(), 'authority-bench-'));
 const ceiling = inlineWorker(CEILING, PORTS.ceiling);
 const floor = inlineWorker(FLOOR, PORTS.floor);
 const { mf: authority, db } = await startAuthority();
+const peer = await startPeer(dir);
 await Promise.all([ceiling.ready, floor.ready]);
 try {
   // Warm up: first key, bootstrap clients, caches.
   const token = (await post(`${base('authority')}/token`, 'grant_type=client_credentials', basic(ADMIN))).access_token;
   await fetch(`${base('authority')}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   await fetch(`${base('floor')}/`).then((r) => r.arrayBuffer());
-  const tokens = await seedRefreshTokens(db, Number(process.env.BENCH_REFRESH_TOKENS || 12000));
+  const poolSize = Number(process.env.BENCH_REFRESH_TOKENS || 8000);
+  const tokens = await seedRefreshTokens(db, poolSize);
+  const peerSetup = await peerGrants(poolSize);
 
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
@@ -186,6 +238,9 @@ try {
     await postScript(dir, 'introspect', `token=${token}`, basic(ADMIN))));
   results.push(await wrk('refresh (rotating)', `${base('authority')}/token`,
     await refreshScript(dir, tokens, basic(['demo-app', DEMO_SECRET]))));
+  results.push(await wrk('peer: bearer validation', `${base('peer')}/api/ping`, await bearerScript(dir, peerSetup.accessToken)));
+  results.push(await wrk('peer: refresh (rotating)', `${base('peer')}/oauth/token`,
+    await refreshScript(dir, peerSetup.refreshTokens, peerSetup.auth, 'peer-refresh')));
 
   const [ceil, flr] = results;
   // Cost per request from throughput: with 16 connections the isolate is saturated, so
@@ -207,8 +262,14 @@ try {
   for (const name of ['discovery', 'jwks']) {
     console.log(`- ${name} within 0.5 ms of the ceiling: +${f(added(byName[name]))} ms -> ${added(byName[name]) <= 0.5 ? 'met' : 'MISSED'}`);
   }
-  console.log('- introspection and refresh against @cloudflare/workers-oauth-provider: not measured yet (see README)');
+  const ratio = (a, b) => a.rps / b.rps;
+  const introspection = byName.introspection;
+  const peerBearer = byName['peer: bearer validation'];
+  console.log(`- introspection at least as fast as the peer's bearer validation: ${f(introspection.rps, 0)} vs ${f(peerBearer.rps, 0)} req/s (${f(ratio(introspection, peerBearer))}x) -> ${introspection.rps >= peerBearer.rps ? 'met' : 'MISSED'}`);
+  const refresh = byName['refresh (rotating)'];
+  const peerRefresh = byName['peer: refresh (rotating)'];
+  console.log(`- refresh at least twice the peer's rate: ${f(refresh.rps, 0)} vs ${f(peerRefresh.rps, 0)} req/s (${f(ratio(refresh, peerRefresh))}x) -> ${refresh.rps >= 2 * peerRefresh.rps ? 'met' : 'MISSED'}`);
 } finally {
-  await Promise.allSettled([authority.dispose(), floor.dispose(), ceiling.dispose()]);
+  await Promise.allSettled([authority.dispose(), floor.dispose(), ceiling.dispose(), peer.dispose()]);
   await rm(dir, { recursive: true, force: true });
 }
