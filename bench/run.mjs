@@ -230,6 +230,8 @@ try {
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
   results.push(await wrk('floor (sign one RS256 JWT)', `${base('floor')}/`));
+  // One D1 read and one KV read, nothing else: what a round trip to each costs here.
+  results.push(await wrk('health (1 D1 + 1 KV read)', `${base('authority')}/health`));
   results.push(await wrk('discovery', `${base('authority')}/.well-known/openid-configuration`));
   results.push(await wrk('jwks', `${base('authority')}/.well-known/jwks.json`));
   results.push(await wrk('client_credentials', `${base('authority')}/token`,
