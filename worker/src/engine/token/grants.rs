@@ -15,7 +15,7 @@ use super::super::ports::{Random, RsaSigner, UnixTime};
 use super::super::refresh::{mint, NewToken, RefreshStore, RefreshToken};
 use super::super::sealed::{self, Purpose};
 use super::super::users::{User, UserStore};
-use super::{parse_scope, SigningKeySource, TokenEndpoint, TokenError};
+use super::{parse_scope, scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
 struct Grant<'a> {
@@ -39,7 +39,7 @@ where
         client.refresh_token_ttl.unwrap_or(self.config.tokens.refresh_token_ttl)
     }
 
-    fn access_ttl(&self, client: &Client) -> u32 {
+    pub(super) fn access_ttl(&self, client: &Client) -> u32 {
         client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl)
     }
 
@@ -95,13 +95,7 @@ where
     /// within the client's when none is requested.
     fn requested_scope(&self, client: &Client, form: &Form) -> Result<Vec<String>, TokenError> {
         match form.get("scope") {
-            Some(requested) => {
-                let requested = parse_scope(requested)?;
-                if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
-                    return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
-                }
-                Ok(requested)
-            }
+            Some(requested) => scope_within_client(client, requested),
             None => Ok(self.config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect()),
         }
     }

@@ -95,14 +95,11 @@ where
         }
         let scope = match form.get("scope") {
             Some(requested) => {
-                let requested = parse_scope(requested)?;
+                let requested = scope_within_client(client, requested)?;
                 if let Some(user_scope) = requested.iter().find(|s| USER_SCOPES.contains(&s.as_str())) {
                     return Err(TokenError::InvalidScope(format!(
                         "scope `{user_scope}` needs a user and cannot be granted with client_credentials"
                     )));
-                }
-                if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
-                    return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
                 }
                 requested
             }
@@ -111,7 +108,7 @@ where
             None => client.scopes.iter().filter(|s| !USER_SCOPES.contains(&s.as_str())).cloned().collect(),
         };
         let scope = scope.join(" ");
-        let ttl = client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl);
+        let ttl = self.access_ttl(client);
         let access_token = self.access_token(client, &client.client_id, &scope, ttl).await?;
         Ok(TokenResponse {
             access_token,
@@ -129,6 +126,16 @@ where
         let key = self.keys.signing_key().await?;
         Ok(claims.sign(self.signer, &key).await?)
     }
+}
+
+/// The requested scope, parsed, refused with `invalid_scope` if it names anything the
+/// client is not registered for (RFC 6749 §3.3).
+fn scope_within_client(client: &Client, requested: &str) -> Result<Vec<String>, TokenError> {
+    let requested = parse_scope(requested)?;
+    if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
+        return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
+    }
+    Ok(requested)
 }
 
 /// RFC 6749 §3.3: space-delimited scope-tokens of `%x21 / %x23-5B / %x5D-7E`; repeated
