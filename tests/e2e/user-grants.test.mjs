@@ -175,3 +175,22 @@ test('OIDC Core §5.3 userinfo: GET with Bearer, POST with a form, claims by sco
   const revoked = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${r.access_token}` } });
   assert.equal(revoked.status, 401);
 });
+
+// Last in this file: it locks the account the tests above sign in with.
+test('lockout: LOCKOUT_THRESHOLD (5) wrong passwords lock password sign-in, audited as user.locked', async () => {
+  assert.equal((await login('email')).status, 200, 'a success forgets earlier failures');
+  for (let i = 1; i <= 5; i++) {
+    const wrong = await post('/token', { grant_type: 'password', username: ADMIN_EMAIL, password: `wrong-${i}` });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.body.error_description, /incorrect/, `attempt ${i}`);
+  }
+  const locked = await login('email');
+  assert.equal(locked.status, 400);
+  assert.equal(locked.body.error, 'invalid_grant');
+  assert.match(locked.body.error_description, /locked/);
+  const [row] = await d1Query(worker.stateDir,
+    `SELECT locked_until - locked_at AS seconds, failed_attempts FROM users WHERE email = '${ADMIN_EMAIL}'`);
+  assert.deepEqual(row, { seconds: 30 * 60, failed_attempts: 0 });
+  const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.locked'");
+  assert.equal(events[0].n, 1);
+});

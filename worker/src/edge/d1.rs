@@ -1,21 +1,25 @@
-//! The engine's stores on D1. Each method is one statement: D1 has no interactive
-//! transactions (architecture rule 1).
+//! The engine's stores on D1. Each method is one statement or one `batch()` (a batch is
+//! one transaction and one round trip): D1 has no interactive transactions (architecture
+//! rule 1).
 
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
-use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
+use crate::engine::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::audit::{AuditEvent, AuditStore};
-use crate::engine::clients::{Client, ClientSecret, ClientStore};
+use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    ClientRow, RefreshRow, SecretRow, UserRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL,
-    INSERT_AUDIT_SQL, INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, REFRESH_COLUMNS,
-    REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL, ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    client_from_rows, AccessTokenStateRow, FailedLoginRow, RefreshRow, RefreshWithUserRow, UserRow,
+    ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
+    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
+    RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
+    ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
+use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
 
 pub struct D1Store {
@@ -125,31 +129,9 @@ impl KeyStore for D1Store {
 }
 
 impl ClientStore for D1Store {
-    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
-        let rows: Vec<serde_json::Value> = self
-            .db
-            .prepare(format!(
-                "SELECT {CLIENT_COLUMNS}, s.secret_id, s.secret_hash, s.created_at, s.expires_at
-                 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
-                 WHERE c.client_id = ?1"
-            ))
-            .bind(&[client_id.into()])
-            .map_err(d1_err)?
-            .all()
-            .await
-            .map_err(d1_err)?
-            .results()
-            .map_err(d1_err)?;
-        let row_err = |e: serde_json::Error| InternalError::new(format!("D1 client row: {e}"));
-        let Some(first) = rows.first() else { return Ok(None) };
-        let client = serde_json::from_value::<ClientRow>(first.clone()).map_err(row_err)?.into_client()?;
-        let mut secrets = Vec::new();
-        for row in rows {
-            if let Some(secret) = serde_json::from_value::<SecretRow>(row).map_err(row_err)?.into_secret() {
-                secrets.push(secret);
-            }
-        }
-        Ok(Some((client, secrets)))
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError> {
+        let rows = self.all_rows(self.client_statement(client_id)?).await?;
+        client_from_rows(rows)
     }
 
     async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
@@ -202,6 +184,11 @@ impl RevocationStore for D1Store {
         }
         let args = [text(&claims.jti), text(&claims.client_id), num(claims.iat)];
         Ok(self.first_as::<Row>(ACCESS_TOKEN_REVOKED_SQL, &args).await?.is_some_and(|r| r.revoked != 0.0))
+    }
+
+    async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError> {
+        let rows = self.all_rows(self.access_token_state_statement(claims)?).await?;
+        decode_access_token_state(rows)
     }
 
     async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
@@ -269,6 +256,22 @@ impl UserStore for D1Store {
         ];
         Ok(self.run(INSERT_FIRST_SUPER_ADMIN_SQL, &args).await? == 1)
     }
+
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+        threshold: u32,
+        duration: u32,
+    ) -> Result<Option<UnixTime>, InternalError> {
+        let args = [text(user_id), num(now), threshold.into(), duration.into()];
+        let row = self.first_as::<FailedLoginRow>(RECORD_FAILED_LOGIN_SQL, &args).await?;
+        Ok(row.and_then(|r| r.locked_until).map(|t| t as UnixTime))
+    }
+
+    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError> {
+        self.run(RECORD_SUCCESSFUL_LOGIN_SQL, &[text(user_id), num(now)]).await.map(|_| ())
+    }
 }
 
 fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> [JsValue; 9] {
@@ -293,6 +296,14 @@ impl RefreshStore for D1Store {
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError> {
         let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?1");
         Ok(self.first_as::<RefreshRow>(&sql, &[text(token_hash)]).await?.map(RefreshToken::from))
+    }
+
+    async fn refresh_token_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, InternalError> {
+        let rows = self.all_rows(self.refresh_with_user_statement(token_hash)?).await?;
+        decode_refresh_with_user(rows)
     }
 
     async fn rotate_refresh_token(
@@ -323,6 +334,80 @@ impl RefreshStore for D1Store {
 
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {
         Ok(self.run(REVOKE_FAMILY_SQL, &[text(family_id), num(now)]).await? as u64)
+    }
+}
+
+/// The token endpoints' paired reads as one `batch()`: one round trip instead of two.
+impl TokenLookups for D1Store {
+    async fn client_and_access_token_state(
+        &self,
+        client_id: &str,
+        claims: &AccessTokenClaims,
+    ) -> Result<(Option<ClientRecord>, AccessTokenState), InternalError> {
+        let [client, state] =
+            self.batch_rows([self.client_statement(client_id)?, self.access_token_state_statement(claims)?]).await?;
+        Ok((client_from_rows(client)?, decode_access_token_state(state)?))
+    }
+
+    async fn client_and_refresh_token(
+        &self,
+        client_id: &str,
+        token_hash: &str,
+    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>), InternalError> {
+        let [client, token] =
+            self.batch_rows([self.client_statement(client_id)?, self.refresh_with_user_statement(token_hash)?]).await?;
+        Ok((client_from_rows(client)?, decode_refresh_with_user(token)?))
+    }
+}
+
+fn decode_access_token_state(rows: Vec<serde_json::Value>) -> Result<AccessTokenState, InternalError> {
+    let row = rows.into_iter().next().ok_or_else(|| InternalError::new("access token state: no row"))?;
+    let row: AccessTokenStateRow =
+        serde_json::from_value(row).map_err(|e| InternalError::new(format!("D1 access token state: {e}")))?;
+    Ok(AccessTokenState { revoked: row.revoked != 0.0, subject_email: row.username })
+}
+
+fn decode_refresh_with_user(
+    rows: Vec<serde_json::Value>,
+) -> Result<Option<(RefreshToken, Option<User>)>, InternalError> {
+    let Some(row) = rows.into_iter().next() else { return Ok(None) };
+    let row: RefreshWithUserRow =
+        serde_json::from_value(row).map_err(|e| InternalError::new(format!("D1 refresh token row: {e}")))?;
+    row.decode().map(Some)
+}
+
+impl D1Store {
+    fn client_statement(&self, client_id: &str) -> Result<D1PreparedStatement, InternalError> {
+        self.db.prepare(CLIENT_WITH_SECRETS_SQL).bind(&[text(client_id)]).map_err(d1_err)
+    }
+
+    fn access_token_state_statement(&self, claims: &AccessTokenClaims) -> Result<D1PreparedStatement, InternalError> {
+        let args = [text(&claims.jti), text(&claims.client_id), num(claims.iat), text(&claims.sub)];
+        self.db.prepare(ACCESS_TOKEN_STATE_SQL).bind(&args).map_err(d1_err)
+    }
+
+    fn refresh_with_user_statement(&self, token_hash: &str) -> Result<D1PreparedStatement, InternalError> {
+        self.db.prepare(REFRESH_WITH_USER_SQL).bind(&[text(token_hash)]).map_err(d1_err)
+    }
+
+    async fn all_rows(&self, statement: D1PreparedStatement) -> Result<Vec<serde_json::Value>, InternalError> {
+        statement.all().await.map_err(d1_err)?.results().map_err(d1_err)
+    }
+
+    /// Runs `N` read statements as one batch (one round trip) and returns each one's rows.
+    async fn batch_rows<const N: usize>(
+        &self,
+        statements: [D1PreparedStatement; N],
+    ) -> Result<[Vec<serde_json::Value>; N], InternalError> {
+        let results = self.db.batch(statements.into()).await.map_err(d1_err)?;
+        let mut rows = Vec::with_capacity(N);
+        for result in results {
+            if let Some(e) = result.error() {
+                return Err(InternalError::new(format!("D1 batch: {e}")));
+            }
+            rows.push(result.results::<serde_json::Value>().map_err(d1_err)?);
+        }
+        rows.try_into().map_err(|_| InternalError::new("D1 batch: wrong number of results"))
     }
 }
 

@@ -65,7 +65,17 @@ impl AccessTokenClaims {
 #[allow(async_fn_in_trait)]
 pub trait RevocationStore {
     async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError>;
+    /// Revocation and the subject's email (introspection's `username`), in one statement.
+    async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError>;
     async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError>;
+}
+
+/// What storage says about a validly signed access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenState {
+    pub revoked: bool,
+    /// The email of the user the subject names, if it names one.
+    pub subject_email: Option<String>,
 }
 
 /// Public keys for verification, by kid: the edge caches them per isolate.

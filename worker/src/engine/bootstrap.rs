@@ -92,6 +92,7 @@ pub async fn ensure_super_admin(
         email_verified: true,
         role: Role::SuperAdmin,
         active: true,
+        locked_until: None,
         created_at: now,
         updated_at: now,
     };

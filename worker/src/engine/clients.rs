@@ -110,10 +110,13 @@ pub fn hash_secret(secret: &str) -> String {
     b64url(&Sha256::digest(secret.as_bytes()))
 }
 
+/// A registered client with all its secrets, as one lookup returns them.
+pub type ClientRecord = (Client, Vec<ClientSecret>);
+
 #[allow(async_fn_in_trait)]
 pub trait ClientStore {
     /// The client and all its secrets, in one round trip.
-    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError>;
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError>;
 
     /// Inserts the client unless it exists, and inserts or replaces `secret` (by its id),
     /// in one atomic batch.
@@ -212,10 +215,24 @@ pub async fn authenticate(
     credentials: &Credentials,
     now: UnixTime,
 ) -> Result<Client, TokenError> {
+    let found = store.client_with_secrets(credentials.client_id()).await?;
+    check_credentials(found, credentials, now)
+}
+
+/// [`authenticate`] for a client record the caller already read (with other rows, in one
+/// round trip): `found` must be the record of `credentials.client_id()`.
+pub fn check_credentials(
+    found: Option<ClientRecord>,
+    credentials: &Credentials,
+    now: UnixTime,
+) -> Result<Client, TokenError> {
     let fail = TokenError::InvalidClient { basic: credentials.basic() };
-    let Some((client, secrets)) = store.client_with_secrets(credentials.client_id()).await? else {
+    let Some((client, secrets)) = found else {
         return Err(fail);
     };
+    if client.client_id != credentials.client_id() {
+        return Err(fail);
+    }
     let presented = match (client.auth_method, credentials) {
         (AuthMethod::ClientSecretBasic, Credentials::Basic { secret, .. })
         | (AuthMethod::ClientSecretPost, Credentials::Post { secret, .. }) => secret,
@@ -245,7 +262,7 @@ pub(crate) mod tests {
     pub(crate) struct OneClient(pub Client, pub Vec<ClientSecret>);
 
     impl ClientStore for OneClient {
-        async fn client_with_secrets(&self, id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
+        async fn client_with_secrets(&self, id: &str) -> Result<Option<ClientRecord>, InternalError> {
             Ok((id == self.0.client_id).then(|| (self.0.clone(), self.1.clone())))
         }
 

@@ -10,7 +10,7 @@ use super::error::InternalError;
 use super::jose::sign_jwt;
 use super::keys::ActiveSigningKey;
 use super::ports::{RsaSigner, UnixTime};
-use super::token::{grant_types_supported, AUTH_METHODS_SUPPORTED};
+use super::token::{grant_types_supported, AUTH_METHODS_SUPPORTED, INTROSPECTION_AUTH_METHODS_SUPPORTED};
 
 /// Paths the server answers, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -55,7 +55,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
         "revocation_endpoint": config.endpoint(REVOCATION_PATH),
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
         // No authorization endpoint exists yet, so no response type is supported. The
@@ -122,6 +122,10 @@ mod tests {
         assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials", "refresh_token"]));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        );
+        assert_eq!(
+            m["introspection_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post"])
         );
         assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");

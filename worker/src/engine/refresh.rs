@@ -7,6 +7,7 @@ use super::clients::hash_secret;
 use super::error::InternalError;
 use super::jose::b64url;
 use super::ports::{Random, UnixTime};
+use super::users::User;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct RefreshToken {
@@ -92,6 +93,11 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
 pub trait RefreshStore {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), InternalError>;
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError>;
+    /// The token and the user it was issued to, in one statement.
+    async fn refresh_token_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, InternalError>;
     /// One atomic batch: marks `parent_hash` rotated to `successor` unless it was already
     /// rotated or revoked, and inserts `successor` only if that mark is this call's.
     /// Returns whether this call won the rotation.

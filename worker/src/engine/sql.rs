@@ -7,10 +7,26 @@ use super::ports::UnixTime;
 use super::refresh::RefreshToken;
 use super::users::{Role, User};
 
-/// Client columns, prefixed `c.` for the join with `client_secrets s`.
-pub const CLIENT_COLUMNS: &str = "c.client_id, c.client_name, c.client_type, c.token_endpoint_auth_method, \
-c.redirect_uris, c.grant_types, c.response_types, c.scopes, c.access_token_ttl, c.refresh_token_ttl, \
-c.refresh_token_rotation";
+/// A client and its secrets: one row per secret (a client without secrets gives one row
+/// with NULL secret columns). ?1 client_id.
+pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
+c.token_endpoint_auth_method, c.redirect_uris, c.grant_types, c.response_types, c.scopes, c.access_token_ttl, \
+c.refresh_token_ttl, c.refresh_token_rotation, s.secret_id, s.secret_hash, s.created_at, s.expires_at \
+FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
+
+/// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`] (as JSON objects, D1's shape).
+pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
+    let row_err = |e: serde_json::Error| InternalError::new(format!("client row: {e}"));
+    let Some(first) = rows.first() else { return Ok(None) };
+    let client = serde_json::from_value::<ClientRow>(first.clone()).map_err(row_err)?.into_client()?;
+    let mut secrets = Vec::new();
+    for row in rows {
+        if let Some(secret) = serde_json::from_value::<SecretRow>(row).map_err(row_err)?.into_secret() {
+            secrets.push(secret);
+        }
+    }
+    Ok(Some((client, secrets)))
+}
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
 pub const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
@@ -87,12 +103,24 @@ impl ClientRow {
 pub const ACCESS_TOKEN_REVOKED_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
 OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before >= ?3)) AS revoked";
 
+/// [`ACCESS_TOKEN_REVOKED_SQL`] plus the email of the user `?4` (the token's subject),
+/// which introspection answers as `username`: one statement for both.
+pub const ACCESS_TOKEN_STATE_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
+OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before >= ?3)) AS revoked, \
+(SELECT email FROM users WHERE id = ?4) AS username";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AccessTokenStateRow {
+    pub revoked: f64,
+    pub username: Option<String>,
+}
+
 /// Records a revoked access token until it would have expired anyway.
 pub const REVOKE_ACCESS_TOKEN_SQL: &str = "INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at) \
 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING";
 
 pub const USER_COLUMNS: &str = "id, email, password_hash, name, given_name, family_name, picture, locale, \
-phone_number, phone_number_verified, address, email_verified, role, active, created_at, updated_at";
+phone_number, phone_number_verified, address, email_verified, role, active, locked_until, created_at, updated_at";
 
 /// A `users` row as stored; numbers and 0/1 flags as `f64` (D1 hands integers to JS as numbers).
 #[derive(Debug, serde::Deserialize)]
@@ -111,6 +139,8 @@ pub struct UserRow {
     pub email_verified: f64,
     pub role: String,
     pub active: f64,
+    /// Absent from rows that predate the lockout columns' use (serde: missing Option is None).
+    pub locked_until: Option<f64>,
     pub created_at: f64,
     pub updated_at: f64,
 }
@@ -132,6 +162,7 @@ impl UserRow {
             address: self.address,
             email_verified: self.email_verified != 0.0,
             active: self.active != 0.0,
+            locked_until: self.locked_until.map(|t| t as UnixTime),
             created_at: self.created_at as UnixTime,
             updated_at: self.updated_at as UnixTime,
         })
@@ -144,8 +175,59 @@ role, active, password_changed_at, created_at, updated_at) \
 SELECT ?1, ?2, ?3, ?4, 1, 'super_admin', 1, ?5, ?5, ?5 \
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') ON CONFLICT DO NOTHING";
 
+/// Counts one failed password sign-in (see `UserStore::record_failed_login`). SQLite
+/// evaluates every SET expression on the old row, so the threshold test is the same in
+/// each. ?1 id, ?2 now, ?3 threshold, ?4 lock seconds.
+pub const RECORD_FAILED_LOGIN_SQL: &str = "UPDATE users SET \
+failed_attempts = CASE WHEN failed_attempts + 1 >= ?3 THEN 0 ELSE failed_attempts + 1 END, \
+locked_at = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 ELSE locked_at END, \
+locked_until = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 + ?4 ELSE locked_until END, \
+lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE 0 END) \
+WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct FailedLoginRow {
+    pub locked_until: Option<f64>,
+}
+
+pub const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
+    "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ?2 WHERE id = ?1";
+
 pub const REFRESH_COLUMNS: &str = "token_hash, family_id, parent_hash, client_id, user_id, scope, auth_time, \
 created_at, expires_at, rotated_at, successor_hash, successor_sealed, revoked_at";
+
+/// A refresh token with its user (as one JSON object, since the two tables share column
+/// names), so the refresh grant reads both in one statement. ?1 token hash.
+pub const REFRESH_WITH_USER_SQL: &str = "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, \
+r.scope, r.auth_time, r.created_at, r.expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, r.revoked_at, \
+CASE WHEN u.id IS NULL THEN NULL ELSE json_object('id', u.id, 'email', u.email, 'password_hash', u.password_hash, \
+'name', u.name, 'given_name', u.given_name, 'family_name', u.family_name, 'picture', u.picture, 'locale', u.locale, \
+'phone_number', u.phone_number, 'phone_number_verified', u.phone_number_verified, 'address', u.address, \
+'email_verified', u.email_verified, 'role', u.role, 'active', u.active, 'locked_until', u.locked_until, \
+'created_at', u.created_at, 'updated_at', u.updated_at) END AS user_json \
+FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1";
+
+/// A row of [`REFRESH_WITH_USER_SQL`].
+#[derive(Debug, serde::Deserialize)]
+pub struct RefreshWithUserRow {
+    #[serde(flatten)]
+    pub token: RefreshRow,
+    pub user_json: Option<String>,
+}
+
+impl RefreshWithUserRow {
+    pub fn decode(self) -> Result<(RefreshToken, Option<User>), InternalError> {
+        let user = match self.user_json {
+            Some(text) => Some(
+                serde_json::from_str::<UserRow>(&text)
+                    .map_err(|e| InternalError::new(format!("user JSON: {e}")))?
+                    .into_user()?,
+            ),
+            None => None,
+        };
+        Ok((RefreshToken::from(self.token), user))
+    }
+}
 
 pub const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
 user_id, scope, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";

@@ -50,6 +50,8 @@ pub struct User {
     pub email_verified: bool,
     pub role: Role,
     pub active: bool,
+    /// Set while password sign-in is locked after `LOCKOUT_THRESHOLD` failures.
+    pub locked_until: Option<UnixTime>,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -109,6 +111,18 @@ pub trait UserStore {
     /// Inserts `user` only if no super_admin exists and the email is free, in one
     /// statement; returns whether it was inserted.
     async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError>;
+    /// Counts a failed password sign-in, atomically; at the `threshold`-th consecutive
+    /// failure the count restarts and the account locks for `duration` seconds. Returns
+    /// the lock's end when this failure set it.
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+        threshold: u32,
+        duration: u32,
+    ) -> Result<Option<UnixTime>, InternalError>;
+    /// A successful sign-in: failures forgotten, `last_login_at` set.
+    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
 }
 
 /// The scopes the server knows (the `scopes` table).
@@ -155,6 +169,7 @@ pub(crate) mod tests {
             email_verified: true,
             role: Role::User,
             active: true,
+            locked_until: None,
             created_at: 1,
             updated_at: 2,
         }

@@ -3,17 +3,20 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use crate::engine::access_token::{AccessTokenClaims, RevocationStore};
+use crate::engine::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::audit::{AuditEvent, AuditStore};
-use crate::engine::clients::{Client, ClientSecret, ClientStore};
+use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    ClientRow, RefreshRow, UserRow, ACCESS_TOKEN_REVOKED_SQL, CLIENT_COLUMNS, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
-    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, REFRESH_COLUMNS, REVOKE_ACCESS_TOKEN_SQL,
-    REVOKE_FAMILY_SQL, ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    client_from_rows, AccessTokenStateRow, FailedLoginRow, RefreshRow, RefreshWithUserRow, UserRow,
+    ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
+    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
+    RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
+    ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
+use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
 
 /// SQLite with the same schema as D1: it applies `migrations/*.sql` in order, recording
@@ -176,45 +179,8 @@ fn to_json(list: &[String]) -> String {
 }
 
 impl ClientStore for SqliteStore {
-    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<(Client, Vec<ClientSecret>)>, InternalError> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {CLIENT_COLUMNS}, s.secret_id, s.secret_hash, s.created_at, s.expires_at
-                 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id
-                 WHERE c.client_id = ?1"
-            ))
-            .map_err(db_err)?;
-        let mut rows = stmt.query([client_id]).map_err(db_err)?;
-        let mut found: Option<(Client, Vec<ClientSecret>)> = None;
-        while let Some(row) = rows.next().map_err(db_err)? {
-            if found.is_none() {
-                let raw = ClientRow {
-                    client_id: row.get(0).map_err(db_err)?,
-                    client_name: row.get(1).map_err(db_err)?,
-                    client_type: row.get(2).map_err(db_err)?,
-                    token_endpoint_auth_method: row.get(3).map_err(db_err)?,
-                    redirect_uris: row.get(4).map_err(db_err)?,
-                    grant_types: row.get(5).map_err(db_err)?,
-                    response_types: row.get(6).map_err(db_err)?,
-                    scopes: row.get(7).map_err(db_err)?,
-                    access_token_ttl: row.get(8).map_err(db_err)?,
-                    refresh_token_ttl: row.get(9).map_err(db_err)?,
-                    refresh_token_rotation: row.get(10).map_err(db_err)?,
-                };
-                found = Some((raw.into_client()?, Vec::new()));
-            }
-            let secret_id: Option<String> = row.get(11).map_err(db_err)?;
-            if let (Some(secret_id), Some((_, secrets))) = (secret_id, found.as_mut()) {
-                secrets.push(ClientSecret {
-                    secret_id,
-                    secret_hash: row.get(12).map_err(db_err)?,
-                    created_at: row.get(13).map_err(db_err)?,
-                    expires_at: row.get(14).map_err(db_err)?,
-                });
-            }
-        }
-        Ok(found)
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError> {
+        client_from_rows(self.query_json(CLIENT_WITH_SECRETS_SQL, [client_id])?)
     }
 
     async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
@@ -256,6 +222,13 @@ impl RevocationStore for SqliteStore {
         self.conn()?
             .query_row(ACCESS_TOKEN_REVOKED_SQL, params![claims.jti, claims.client_id, claims.iat], |r| r.get(0))
             .map_err(db_err)
+    }
+
+    async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError> {
+        let row: Option<AccessTokenStateRow> =
+            self.first_as(ACCESS_TOKEN_STATE_SQL, params![claims.jti, claims.client_id, claims.iat, claims.sub])?;
+        let row = row.ok_or_else(|| InternalError::new("access token state: no row"))?;
+        Ok(AccessTokenState { revoked: row.revoked != 0.0, subject_email: row.username })
     }
 
     async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
@@ -333,6 +306,22 @@ impl UserStore for SqliteStore {
             .map_err(db_err)?;
         Ok(changed == 1)
     }
+
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+        threshold: u32,
+        duration: u32,
+    ) -> Result<Option<UnixTime>, InternalError> {
+        let row: Option<FailedLoginRow> =
+            self.first_as(RECORD_FAILED_LOGIN_SQL, params![user_id, now, threshold, duration])?;
+        Ok(row.and_then(|r| r.locked_until).map(|t| t as UnixTime))
+    }
+
+    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError> {
+        self.conn()?.execute(RECORD_SUCCESSFUL_LOGIN_SQL, params![user_id, now]).map(|_| ()).map_err(db_err)
+    }
 }
 
 impl RefreshStore for SqliteStore {
@@ -360,6 +349,14 @@ impl RefreshStore for SqliteStore {
         let row: Option<RefreshRow> = self
             .first_as(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?1"), [token_hash])?;
         Ok(row.map(RefreshToken::from))
+    }
+
+    async fn refresh_token_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, InternalError> {
+        let row: Option<RefreshWithUserRow> = self.first_as(REFRESH_WITH_USER_SQL, [token_hash])?;
+        row.map(RefreshWithUserRow::decode).transpose()
     }
 
     async fn rotate_refresh_token(
@@ -398,6 +395,9 @@ impl RefreshStore for SqliteStore {
     }
 }
 
+/// One statement at a time, as the trait's defaults do: SQLite has no round trips to save.
+impl TokenLookups for SqliteStore {}
+
 impl AuditStore for SqliteStore {
     async fn record(&self, e: &AuditEvent) -> Result<(), InternalError> {
         self.conn()?
@@ -435,10 +435,14 @@ impl SqliteStore {
     }
 
     /// Inserts a user directly (tests and tools; the admin API comes later).
+    pub fn deactivate_user(&self, id: &str) -> Result<(), InternalError> {
+        self.conn()?.execute("UPDATE users SET active = 0 WHERE id = ?1", [id]).map(|_| ()).map_err(db_err)
+    }
+
     pub fn insert_user(&self, user: &User) -> Result<(), InternalError> {
         self.conn()?
             .execute(
-                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
+                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
                 params![
                     user.id,
                     user.email,
@@ -454,6 +458,7 @@ impl SqliteStore {
                     user.email_verified,
                     user.role.as_str(),
                     user.active,
+                    user.locked_until,
                     user.created_at,
                     user.updated_at
                 ],

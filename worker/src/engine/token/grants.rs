@@ -6,16 +6,16 @@ use shared::oauth::TokenResponse;
 
 use super::super::access_token::AccessTokenClaims;
 use super::super::audit::{AuditEvent, AuditStore};
-use super::super::clients::{hash_secret, Client, ClientStore};
+use super::super::clients::{authenticate, check_credentials, hash_secret, Client, Credentials};
 use super::super::form::Form;
 use super::super::id_token::{self, IdTokenFacts};
 use super::super::jose::sign_jwt;
 use super::super::passwords::{burn_verification_time, verify_password};
 use super::super::ports::{Random, RsaSigner, UnixTime};
-use super::super::refresh::{mint, NewToken, RefreshStore, RefreshToken};
+use super::super::refresh::{mint, NewToken, RefreshToken};
 use super::super::sealed::{self, Purpose};
 use super::super::users::{User, UserStore};
-use super::{parse_scope, scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
+use super::{parse_scope, scope_within_client, SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
 struct Grant<'a> {
@@ -30,7 +30,7 @@ struct Grant<'a> {
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: ClientStore + UserStore + RefreshStore + AuditStore,
+    S: TokenLookups + UserStore + AuditStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
@@ -69,7 +69,7 @@ where
                 .metadata(json!({ "method": "password_grant" })),
         )
         .await?;
-        let refresh_token = if scope.iter().any(|s| s == "offline_access") && self.refresh_ttl(client) > 0 {
+        let refresh_token = if self.issues_refresh_tokens(client, &scope) {
             let minted = mint(
                 NewToken {
                     family_id: None,
@@ -91,6 +91,14 @@ where
         self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token }).await
     }
 
+    /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the
+    /// refresh grant, while refresh tokens are enabled (`REFRESH_TOKEN_TTL` > 0).
+    fn issues_refresh_tokens(&self, client: &Client, scope: &[String]) -> bool {
+        scope.iter().any(|s| s == "offline_access")
+            && client.allows_grant("refresh_token")
+            && self.refresh_ttl(client) > 0
+    }
+
     /// The requested scope within the client's (RFC 6749 §3.3), or `DEFAULT_SCOPES`
     /// within the client's when none is requested.
     fn requested_scope(&self, client: &Client, form: &Form) -> Result<Vec<String>, TokenError> {
@@ -101,10 +109,19 @@ where
     }
 
     /// The user whose password this is, or one `invalid_grant` for every failure (no
-    /// account enumeration: an unknown email spends the same argon2 time).
+    /// account enumeration: an unknown email spends the same argon2 time). Wrong passwords
+    /// count toward the account lockout (`LOCKOUT_THRESHOLD` consecutive failures lock
+    /// password sign-in for `LOCKOUT_DURATION` minutes); a locked account is refused
+    /// before its password is even checked, so guessing cannot go on.
     async fn check_password(&self, client: &Client, username: &str, password: &str) -> Result<User, TokenError> {
         let invalid = || TokenError::InvalidGrant("the username or password is incorrect".into());
         let user = self.store.user_by_email(username.trim()).await?;
+        if let Some(locked) = user.as_ref().filter(|u| u.locked_until.is_some_and(|until| until > self.now)) {
+            self.login_failed(client, Some(locked), "locked").await?;
+            return Err(TokenError::InvalidGrant(
+                "the account is temporarily locked after too many failed sign-ins; try again later".into(),
+            ));
+        }
         let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
             Some(phc) => verify_password(password, phc)?,
             None => {
@@ -114,34 +131,70 @@ where
         };
         let user = match user {
             Some(user) if verified && user.active => user,
-            other => {
-                let mut event = AuditEvent::new("user.login_failed", self.meta, self.now, self.rng)?
-                    .resource("client", &client.client_id)
-                    .metadata(json!({ "method": "password_grant", "reason": if other.is_some() { "credentials" } else { "unknown_user" } }));
-                if let Some(user) = &other {
-                    event = event.actor("user", &user.id);
-                }
-                self.audit(event).await?;
+            Some(user) if verified => {
+                self.login_failed(client, Some(&user), "inactive").await?;
+                return Err(invalid());
+            }
+            Some(user) => {
+                self.login_failed(client, Some(&user), "credentials").await?;
+                self.count_failure(&user).await?;
+                return Err(invalid());
+            }
+            None => {
+                self.login_failed(client, None, "unknown_user").await?;
                 return Err(invalid());
             }
         };
         if self.config.security.email_verification_required && !user.email_verified {
             return Err(TokenError::InvalidGrant("the email address is not verified yet".into()));
         }
+        self.store.record_successful_login(&user.id, self.now).await?;
         Ok(user)
+    }
+
+    async fn login_failed(&self, client: &Client, user: Option<&User>, reason: &str) -> Result<(), TokenError> {
+        let mut event = AuditEvent::new("user.login_failed", self.meta, self.now, self.rng)?
+            .resource("client", &client.client_id)
+            .metadata(json!({ "method": "password_grant", "reason": reason }));
+        if let Some(user) = user {
+            event = event.actor("user", &user.id);
+        }
+        self.audit(event).await
+    }
+
+    /// One more wrong password for `user`; audits `user.locked` when it locks the account.
+    async fn count_failure(&self, user: &User) -> Result<(), TokenError> {
+        let security = &self.config.security;
+        let duration = security.lockout_duration.saturating_mul(60);
+        let locked = self.store.record_failed_login(&user.id, self.now, security.lockout_threshold, duration).await?;
+        if let Some(until) = locked {
+            let event = AuditEvent::new("user.locked", self.meta, self.now, self.rng)?
+                .actor("user", &user.id)
+                .resource("user", &user.id)
+                .metadata(json!({ "failed_attempts": security.lockout_threshold, "locked_until": until }));
+            self.audit(event).await?;
+        }
+        Ok(())
     }
 
     /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
     /// token is exchanged for a successor in one atomic step; a retry within
     /// `REFRESH_REUSE_GRACE_SECONDS` gets the same successor; reuse after that revokes the
     /// whole family (RFC 9700 §4.14.2) and is audited as possible theft.
-    pub(super) async fn refresh(&self, client: &Client, form: &Form) -> Result<TokenResponse, TokenError> {
+    pub(super) async fn refresh(&self, credentials: &Credentials, form: &Form) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-        let presented = form
-            .get("refresh_token")
-            .ok_or_else(|| TokenError::InvalidRequest("the refresh_token parameter is missing".into()))?;
+        let Some(presented) = form.get("refresh_token") else {
+            // A bad client hears invalid_client first, as for every other grant.
+            authenticate(self.store, credentials, self.now).await?;
+            return Err(TokenError::InvalidRequest("the refresh_token parameter is missing".into()));
+        };
         let presented_hash = hash_secret(presented);
-        let Some(row) = self.store.refresh_token(&presented_hash).await? else { return Err(invalid()) };
+        let (found, token) = self.store.client_and_refresh_token(credentials.client_id(), &presented_hash).await?;
+        let client = &check_credentials(found, credentials, self.now)?;
+        if !client.allows_grant("refresh_token") {
+            return Err(TokenError::UnauthorizedClient("this client may not use the refresh_token grant".into()));
+        }
+        let Some((row, user)) = token else { return Err(invalid()) };
         // §6: the token must have been issued to the authenticated client.
         if row.client_id != client.client_id || row.revoked_at.is_some() || row.expires_at <= self.now {
             return Err(invalid());
@@ -159,8 +212,7 @@ where
             }
             None => original.iter().map(|s| s.to_string()).collect(),
         };
-        let Some(user_id) = row.user_id.as_deref() else { return Err(invalid()) };
-        let user = match self.store.user_by_id(user_id).await? {
+        let user = match user {
             Some(user) if user.active => user,
             _ => return Err(invalid()),
         };

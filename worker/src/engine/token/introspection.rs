@@ -2,55 +2,59 @@
 
 use shared::oauth::IntrospectionResponse;
 
-use super::super::access_token::{self, RevocationStore, VerificationKeySource};
-use super::super::clients::{authenticate, hash_secret, Client, ClientStore, ClientType, Credentials};
+use super::super::access_token::{self, VerificationKeySource};
+use super::super::clients::{authenticate, check_credentials, hash_secret, ClientRecord, ClientType, Credentials};
 use super::super::form::Form;
 use super::super::ports::{Random, RsaSigner};
-use super::super::refresh::RefreshStore;
 use super::super::users::UserStore;
-use super::{SigningKeySource, TokenEndpoint, TokenError};
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: ClientStore + RevocationStore + RefreshStore + UserStore,
+    S: TokenLookups + UserStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
     V: VerificationKeySource<C::PublicKey>,
 {
-    async fn caller(&self, authorization: Option<&str>, form: &Form) -> Result<Client, TokenError> {
-        let credentials = Credentials::from_request(authorization, form)?;
-        authenticate(self.store, &credentials, self.now).await
+    /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
+    /// can give it.
+    fn introspecting_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<(), TokenError> {
+        let caller = check_credentials(found, credentials, self.now)?;
+        if caller.client_type != ClientType::Confidential {
+            return Err(TokenError::InvalidClient { basic: false });
+        }
+        Ok(())
     }
 
-    fn token_param(form: &Form) -> Result<&str, TokenError> {
-        form.get("token").ok_or_else(|| TokenError::InvalidRequest("the token parameter is missing".into()))
-    }
-
-    /// `POST /token/introspect` (RFC 7662 §2). The caller must be a confidential client
-    /// (§2.1: the endpoint MUST require authorization). `token_type_hint` only orders the
-    /// lookups (§2.1 "MAY ignore"): a wrong hint never makes a live token look inactive.
+    /// `POST /token/introspect` (RFC 7662 §2). `token_type_hint` is not needed (§2.1 "MAY
+    /// ignore"): what a token is follows from its form, so a wrong hint never makes a live
+    /// token look inactive. The caller is authenticated in the same round trip as the
+    /// token's lookup.
     pub async fn introspect(
         &self,
         authorization: Option<&str>,
         form: &Form,
     ) -> Result<IntrospectionResponse, TokenError> {
-        let caller = self.caller(authorization, form).await?;
-        if caller.client_type != ClientType::Confidential {
-            return Err(TokenError::InvalidClient { basic: false });
-        }
-        let token = Self::token_param(form)?;
-        let inactive = IntrospectionResponse::default();
+        let credentials = Credentials::from_request(authorization, form)?;
+        let Some(token) = form.get("token") else {
+            let found = self.store.client_with_secrets(credentials.client_id()).await?;
+            self.introspecting_client(found, &credentials)?;
+            return Err(TokenError::InvalidRequest("the token parameter is missing".into()));
+        };
+        // The signature is checked before storage is asked anything (keys are cached).
         let claims = match access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? {
             Ok(claims) => claims,
-            // Not an access token of ours: perhaps a refresh token; otherwise §2.2
-            // "active: false" with nothing else.
-            Err(_) => return self.introspect_refresh_token(token).await,
+            // Not an access token of ours: perhaps a refresh token.
+            Err(_) => return self.introspect_refresh_token(&credentials, token).await,
         };
-        if self.store.access_token_revoked(&claims).await? {
-            return Ok(inactive);
+        let (found, state) = self.store.client_and_access_token_state(credentials.client_id(), &claims).await?;
+        self.introspecting_client(found, &credentials)?;
+        if state.revoked {
+            return Ok(IntrospectionResponse::default());
         }
-        let username = self.username(&claims.sub, &claims.client_id).await?;
+        // The seed's `username`: the user's email, for tokens issued to a user.
+        let username = if claims.sub == claims.client_id { None } else { state.subject_email };
         Ok(IntrospectionResponse {
             active: true,
             scope: Some(claims.scope),
@@ -66,30 +70,26 @@ where
         })
     }
 
-    /// The seed's `username`: the user's email, for tokens issued to a user.
-    async fn username(&self, subject: &str, client_id: &str) -> Result<Option<String>, TokenError> {
-        if subject == client_id {
-            return Ok(None);
-        }
-        Ok(self.store.user_by_id(subject).await?.map(|u| u.email))
-    }
-
     /// A refresh token is active while it is neither revoked, expired, nor rotated (a
     /// rotated token only answers within the reuse grace period, as the same successor).
-    async fn introspect_refresh_token(&self, token: &str) -> Result<IntrospectionResponse, TokenError> {
-        let Some(row) = self.store.refresh_token(&hash_secret(token)).await? else {
-            return Ok(IntrospectionResponse::default());
-        };
+    /// Anything else is §2.2's `{"active": false}` and nothing more.
+    async fn introspect_refresh_token(
+        &self,
+        credentials: &Credentials,
+        token: &str,
+    ) -> Result<IntrospectionResponse, TokenError> {
+        let (found, row) = self.store.client_and_refresh_token(credentials.client_id(), &hash_secret(token)).await?;
+        self.introspecting_client(found, credentials)?;
+        let Some((row, user)) = row else { return Ok(IntrospectionResponse::default()) };
         if row.revoked_at.is_some() || row.expires_at <= self.now || row.rotated_at.is_some() {
             return Ok(IntrospectionResponse::default());
         }
         let subject = row.user_id.clone().unwrap_or_else(|| row.client_id.clone());
-        let username = self.username(&subject, &row.client_id).await?;
         Ok(IntrospectionResponse {
             active: true,
             scope: Some(row.scope),
             client_id: Some(row.client_id),
-            username,
+            username: user.map(|u| u.email),
             token_type: Some("refresh_token".into()),
             exp: Some(row.expires_at),
             iat: Some(row.created_at),
@@ -105,8 +105,10 @@ where
     /// to another client is refused (§2.1 "the authorization server first validates ...
     /// whether the token was issued to the client making the revocation request").
     pub async fn revoke(&self, authorization: Option<&str>, form: &Form) -> Result<(), TokenError> {
-        let caller = self.caller(authorization, form).await?;
-        let token = Self::token_param(form)?;
+        let credentials = Credentials::from_request(authorization, form)?;
+        let caller = authenticate(self.store, &credentials, self.now).await?;
+        let token =
+            form.get("token").ok_or_else(|| TokenError::InvalidRequest("the token parameter is missing".into()))?;
         let Ok(claims) = access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? else {
             // §2.1: revoking a refresh token revokes its whole family (the grant).
             if let Some(row) = self.store.refresh_token(&hash_secret(token)).await? {

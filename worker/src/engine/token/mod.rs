@@ -10,16 +10,16 @@ mod introspection;
 pub use error::TokenError;
 use shared::oauth::TokenResponse;
 
-use super::access_token::AccessTokenClaims;
+use super::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use super::audit::{AuditStore, RequestMeta};
-use super::clients::{authenticate, Client, ClientStore, ClientType, Credentials};
+use super::clients::{authenticate, Client, ClientRecord, ClientStore, ClientType, Credentials};
 use super::config::Config;
 use super::error::InternalError;
 use super::form::Form;
 use super::keys::ActiveSigningKey;
 use super::ports::{Random, RsaSigner, UnixTime};
-use super::refresh::RefreshStore;
-use super::users::UserStore;
+use super::refresh::{RefreshStore, RefreshToken};
+use super::users::{User, UserStore};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -33,10 +33,38 @@ pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
     grants
 }
 
-/// Client authentication methods the token endpoint accepts for the grants above.
-pub const AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post"];
+/// Client authentication methods `/token` and `/token/revoke` accept: `none` is a public
+/// client sending only its `client_id` (RFC 6749 §2.3; RFC 7009 §2.1 lets it revoke its
+/// own tokens).
+pub const AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+/// Introspection answers only confidential clients (RFC 7662 §2.1).
+pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post"];
 /// Scopes that describe a person (OIDC Core §5.4, §11): meaningless without one.
 const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// The reads a token request makes alongside its client lookup. The defaults run them one
+/// after the other; the D1 store sends each pair as one batch, because a D1 round trip,
+/// not the SQL, is most of a request's cost (README, "Benchmark").
+#[allow(async_fn_in_trait)]
+pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore {
+    /// The client, and what storage says of an access token (introspection).
+    async fn client_and_access_token_state(
+        &self,
+        client_id: &str,
+        claims: &AccessTokenClaims,
+    ) -> Result<(Option<ClientRecord>, AccessTokenState), InternalError> {
+        Ok((self.client_with_secrets(client_id).await?, self.access_token_state(claims).await?))
+    }
+
+    /// The client, and a refresh token with its user (refresh grant, introspection).
+    async fn client_and_refresh_token(
+        &self,
+        client_id: &str,
+        token_hash: &str,
+    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>), InternalError> {
+        Ok((self.client_with_secrets(client_id).await?, self.refresh_token_with_user(token_hash).await?))
+    }
+}
 
 /// Where the signing key comes from: the edge's per-isolate cache, or a test's key.
 /// Asked only once a token is actually issued, so failed requests never load a key.
@@ -62,7 +90,7 @@ pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: ClientStore + UserStore + RefreshStore + AuditStore,
+    S: TokenLookups + UserStore + AuditStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
@@ -78,11 +106,14 @@ where
             return Err(TokenError::UnsupportedGrantType(format!("grant_type `{grant_type}` is not supported")));
         }
         let credentials = Credentials::from_request(authorization, form)?;
+        if grant_type == "refresh_token" {
+            // Authenticates the client in the same round trip as the token read.
+            return self.refresh(&credentials, form).await;
+        }
         let client = authenticate(self.store, &credentials, self.now).await?;
         match grant_type {
             "client_credentials" => self.client_credentials(&client, form).await,
             "password" => self.password(&client, form).await,
-            "refresh_token" => self.refresh(&client, form).await,
             other => Err(TokenError::UnsupportedGrantType(format!("grant_type `{other}` is not supported"))),
         }
     }

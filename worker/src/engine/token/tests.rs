@@ -411,6 +411,42 @@ fn rfc6749_4_3_wrong_password_and_unknown_user_are_the_same_invalid_grant() {
 }
 
 #[test]
+fn lockout_after_threshold_failures_refuses_even_the_right_password_until_it_expires() {
+    // LOCKOUT_THRESHOLD=5, LOCKOUT_DURATION=30 (minutes) in the dev values.
+    let f = password_fixture(&[("LOCKOUT_THRESHOLD", "3")]);
+    let wrong = |now: UnixTime| {
+        let body = "grant_type=password&username=alice%40example.com&password=nope";
+        pollster::block_on(
+            endpoint(&f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()),
+        )
+    };
+    let right = |now: UnixTime| {
+        let body = "grant_type=password&username=alice%40example.com&password=wonderland-rabbit-hole&scope=read";
+        pollster::block_on(
+            endpoint(&f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()),
+        )
+    };
+    // Two failures, then a success: the count starts again.
+    assert!(wrong(NOW).is_err());
+    assert!(wrong(NOW).is_err());
+    assert!(right(NOW).is_ok());
+    for _ in 0..2 {
+        assert!(matches!(wrong(NOW + 1), Err(TokenError::InvalidGrant(ref d)) if d.contains("incorrect")));
+    }
+    // The third consecutive failure locks the account...
+    assert!(wrong(NOW + 1).is_err());
+    let locked = right(NOW + 2).unwrap_err();
+    assert!(matches!(locked, TokenError::InvalidGrant(ref d) if d.contains("locked")), "{locked:?}");
+    assert!(right(NOW + 1 + 30 * 60 - 1).is_err(), "still locked a second before the end");
+    // ...for LOCKOUT_DURATION minutes.
+    assert!(right(NOW + 1 + 30 * 60).is_ok());
+    let events: Vec<String> =
+        f.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events.iter().filter(|e| *e == "user.locked").count(), 1, "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "user.login").count(), 2, "{events:?}");
+}
+
+#[test]
 fn password_grant_needs_the_switch_and_the_allow_list() {
     let f = fixture_with(password_client(), |_| {});
     // Disabled: not even a supported grant type.
@@ -495,6 +531,50 @@ fn refresh_tokens_are_bound_to_their_client_and_expire() {
     assert!(stolen.is_err(), "another client cannot use it");
     assert!(matches!(refresh_at(&f, NOW + 100, &first, ""), Err(TokenError::InvalidGrant(_))), "expired");
     assert!(matches!(refresh_at(&f, NOW + 1, "made-up", ""), Err(TokenError::InvalidGrant(_))));
+}
+
+#[test]
+fn rfc6749_6_the_client_is_authenticated_before_the_refresh_token_is_used() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let body = format!("grant_type=refresh_token&refresh_token={first}");
+    let wrong = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(body.as_bytes()).unwrap()),
+    );
+    assert_eq!(wrong.unwrap_err(), TokenError::InvalidClient { basic: true });
+    let missing = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(b"grant_type=refresh_token").unwrap()),
+    );
+    assert_eq!(missing.unwrap_err(), TokenError::InvalidClient { basic: true }, "invalid_client outranks the rest");
+    // The failed attempts did not rotate it.
+    let next = refresh_at(&f, NOW + 2, &first, "").unwrap().refresh_token.unwrap();
+    assert_ne!(next, first);
+}
+
+#[test]
+fn refresh_stops_working_when_the_user_is_deactivated() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    f.store.deactivate_user(&crate::engine::users::tests::alice().id).unwrap();
+    assert!(matches!(refresh_at(&f, NOW + 1, &first, ""), Err(TokenError::InvalidGrant(_))));
+}
+
+#[test]
+fn rfc6749_5_2_refresh_tokens_only_for_clients_allowed_the_refresh_grant() {
+    let mut client = password_client();
+    client.grant_types.retain(|g| g != "refresh_token");
+    let f = fixture_with(client, |vars| {
+        vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        vars.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "svc".into());
+    });
+    let mut alice = crate::engine::users::tests::alice();
+    alice.password_hash =
+        Some(crate::engine::passwords::hash_password("wonderland-rabbit-hole", &SystemRandom).unwrap());
+    f.store.insert_user(&alice).unwrap();
+    let login = password_login(&f, "read+offline_access").unwrap();
+    assert!(login.refresh_token.is_none(), "offline_access alone does not make a refresh token");
+    let refresh = refresh_at(&f, NOW + 1, "anything", "");
+    assert!(matches!(refresh, Err(TokenError::UnauthorizedClient(_))), "{refresh:?}");
 }
 
 /// Two isolates refresh the same token at once: one rotation wins, the other answers with
