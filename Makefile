@@ -64,7 +64,7 @@ test-native: tools
 	cargo test
 
 test-e2e: tools-browser build
-	node --test --test-concurrency=1 tests/e2e/
+	node --test --test-concurrency=1 --test-timeout=180000 tests/e2e/
 
 # Clippy enforces the crates' deny(unwrap_used, expect_used, panic, indexing_slicing):
 # a panic in a Worker is a bare 500. The edge only compiles for wasm32, so it is linted there.

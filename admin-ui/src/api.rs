@@ -1,17 +1,64 @@
 //! Typed calls to the worker's JSON endpoints.
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use shared::api::ErrorBody;
+use shared::session::{SessionInfo, CSRF_HEADER};
+
+fn unreachable(e: gloo_net::Error) -> String {
+    format!("The server could not be reached ({e}).")
+}
+
+/// A sentence for the screen from an error answer.
+async fn failure(response: Response) -> String {
+    match response.json::<ErrorBody>().await {
+        Ok(body) => body.error_description.unwrap_or(body.error),
+        Err(_) => format!("The server answered {}.", response.status()),
+    }
+}
 
 /// GETs `path` and decodes the body as `T`; a failure is a sentence for the screen.
 pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let response = Request::get(path).send().await.map_err(|e| format!("The server could not be reached ({e})."))?;
+    let response = Request::get(path).send().await.map_err(unreachable)?;
     if response.ok() || (response.status() == 503 && path == "/health") {
         return response.json::<T>().await.map_err(|e| format!("The server sent an unexpected answer ({e})."));
     }
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(body.error_description.unwrap_or(body.error)),
-        Err(_) => Err(format!("The server answered {}.", response.status())),
+    Err(failure(response).await)
+}
+
+/// This browser's session and CSRF token (`GET /api/session`).
+pub async fn session() -> Result<SessionInfo, String> {
+    get_json("/api/session").await
+}
+
+/// The CSRF token: from the session already loaded, or fetched now (a quick click can
+/// come before the page's own load finished).
+pub async fn csrf_token(loaded: Option<Result<SessionInfo, String>>) -> Result<String, String> {
+    match loaded {
+        Some(Ok(info)) => Ok(info.csrf_token),
+        _ => session().await.map(|info| info.csrf_token),
+    }
+}
+
+/// POSTs `body` as JSON with the CSRF token and decodes the answer as `T`.
+pub async fn post_json<B: Serialize, T: DeserializeOwned>(path: &str, csrf: &str, body: &B) -> Result<T, String> {
+    let response = Request::post(path)
+        .header(CSRF_HEADER, csrf)
+        .json(body)
+        .map_err(|e| format!("The request could not be built ({e})."))?
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if response.ok() {
+        return response.json::<T>().await.map_err(|e| format!("The server sent an unexpected answer ({e})."));
+    }
+    Err(failure(response).await)
+}
+
+/// A full-page navigation (the next page may be another site: the app's redirect URI).
+pub fn navigate(url: &str) {
+    if let Err(e) = leptos::prelude::window().location().set_href(url) {
+        leptos::logging::error!("navigation to {url} failed: {e:?}");
     }
 }

@@ -10,6 +10,7 @@
 mod admin;
 mod api;
 mod branding;
+mod consent;
 mod signin;
 
 use leptos::prelude::*;
@@ -32,6 +33,7 @@ fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/signin") view=signin::SignInPage/>
+                <Route path=path!("/consent") view=consent::ConsentPage/>
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                     <Route path=path!("") view=admin::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>

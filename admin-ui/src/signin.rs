@@ -1,36 +1,119 @@
-//! `/signin`: the sign-in screen an app's `/authorize` redirect lands on.
+//! `/signin`: the sign-in screen an app's `/authorize` redirect lands on
+//! (`?request=...` carries the sealed authorization request), and the account chooser
+//! for `prompt=select_account`.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 
+use crate::api::{csrf_token, get_json, navigate, post_json, session};
 use crate::branding::{BrandHeader, LegalLinks, ThemeToggle};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let request = move || query.with(|q| q.get("request"));
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // "Use another account" on the chooser shows the form.
+    let choose_other = RwSignal::new(false);
+    let info = LocalResource::new(session);
+    let details = LocalResource::new(move || {
+        let request = request();
+        async move {
+            match request {
+                Some(r) => get_json::<AuthorizationDetails>(&format!("/api/authorize?request={r}")).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    // Prefill the email from login_hint once.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(d))) = details.get() {
+            if let Some(hint) = d.login_hint {
+                if email.get_untracked().is_empty() {
+                    email.set(hint);
+                }
+            }
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        // The session endpoint arrives with browser sign-in (/authorize); until then the
-        // form says so instead of pretending to work.
-        status.set(Some(String::from("Password sign-in is not enabled on this server yet.")));
+        let loaded = info.get_untracked();
+        let body = SignInRequest { email: email.get_untracked(), password: password.get_untracked() };
+        // Back through /authorize/resume when an app sent the person here (the sealed
+        // request is in this page's URL), else to the start page.
+        let next = match query.with_untracked(|q| q.get("request")) {
+            Some(request) => format!("/authorize/resume?request={request}"),
+            None => String::from("/"),
+        };
+        busy.set(true);
+        status.set(None);
+        spawn_local(async move {
+            let result = match csrf_token(loaded).await {
+                Ok(token) => post_json::<_, SessionInfo>("/api/session", &token, &body).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(_) => navigate(&next),
+                Err(message) => {
+                    status.set(Some(message));
+                    busy.set(false);
+                }
+            }
+        });
     };
+    let heading = move || match details.get() {
+        Some(Ok(Some(d))) => format!("Sign in to continue to {}", d.client_name),
+        _ => String::from("Sign in"),
+    };
+    let load_error = move || match details.get() {
+        Some(Err(message)) => Some(view! { <p class="error" role="alert">{message}</p> }),
+        _ => None,
+    };
+    // prompt=select_account with a signed-in browser: offer the current account first.
+    let chooser = move || {
+        let (Some(Ok(Some(d))), Some(Ok(SessionInfo { user: Some(user), .. }))) = (details.get(), info.get()) else {
+            return None;
+        };
+        if !d.select_account || choose_other.get() {
+            return None;
+        }
+        let href = format!("{}&account=current", d.continue_url);
+        Some(view! {
+            <div class="stack">
+                <p>"Choose an account"</p>
+                <a class="btn btn-primary" href=href>{format!("Continue as {}", user.email)}</a>
+                <button type="button" class="btn" on:click=move |_| choose_other.set(true)>"Use another account"</button>
+            </div>
+        })
+    };
+    let show_form = move || chooser().is_none();
     view! {
         <main id="main" class="auth-page">
             <div class="page-tools"><ThemeToggle/></div>
             <section class="card auth-card" aria-labelledby="signin-title">
                 <BrandHeader/>
-                <h2 id="signin-title">"Sign in"</h2>
-                <form class="form" on:submit=on_submit novalidate=false>
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required
-                        prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required
-                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
-                    <p class="form-status" role="status" aria-live="polite">{move || status.get()}</p>
-                    <button type="submit" class="btn btn-primary">"Sign in"</button>
-                </form>
+                <h2 id="signin-title">{heading}</h2>
+                {load_error}
+                {chooser}
+                <Show when=show_form>
+                    <form class="form" on:submit=on_submit>
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" autocomplete="username" required
+                            prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password" required
+                            prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                        <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
+                        <button type="submit" class="btn btn-primary" disabled=move || busy.get()>
+                            {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                        </button>
+                    </form>
+                </Show>
             </section>
             <LegalLinks/>
         </main>

@@ -11,3 +11,4 @@ pub mod api;
 pub mod branding;
 pub mod jwk;
 pub mod oauth;
+pub mod session;

@@ -56,15 +56,18 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256']);
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
-  assert.deepEqual(m.grant_types_supported, ['client_credentials', 'refresh_token']);
+  assert.deepEqual(m.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
+  assert.equal(m.authorization_endpoint, `${worker.url}/authorize`);
+  assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
+  assert.deepEqual(m.response_modes_supported, ['query', 'fragment', 'form_post']);
+  assert.ok(m.response_types_supported.includes('code id_token token'));
   assert.equal(m.introspection_endpoint, `${worker.url}/token/introspect`);
   assert.equal(m.revocation_endpoint, `${worker.url}/token/revoke`);
   assert.equal(m.userinfo_endpoint, `${worker.url}/userinfo`);
   for (const scope of ['openid', 'profile', 'email', 'address', 'phone', 'offline_access']) {
     assert.ok(m.scopes_supported.includes(scope), scope);
   }
-  for (const absent of ['authorization_endpoint', 'registration_endpoint',
-    'device_authorization_endpoint']) {
+  for (const absent of ['registration_endpoint', 'device_authorization_endpoint']) {
     assert.equal(m[absent], undefined, `${absent} is advertised but does not exist yet`);
   }
   // Every advertised URL answers.

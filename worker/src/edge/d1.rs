@@ -9,15 +9,18 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::engine::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::audit::{AuditEvent, AuditStore};
 use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
+use crate::engine::codes::{AuthorizationCode, CodeStore, Redemption};
+use crate::engine::consent::{Consent, ConsentStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    client_from_rows, AccessTokenStateRow, FailedLoginRow, RefreshRow, RefreshWithUserRow, UserRow,
-    ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
-    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
+    client_from_rows, AccessTokenStateRow, CodeWithUserRow, ConsentRow, FailedLoginRow, RefreshRow, RefreshWithUserRow,
+    UserRow, ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, CODE_WITH_USER_SQL,
+    CONSENT_SQL, CONSUME_CODE_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL, INSERT_CODE_SQL, INSERT_FIRST_SUPER_ADMIN_SQL,
+    INSERT_REFRESH_FOR_CODE_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
     RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
-    ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
 use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
@@ -134,7 +137,12 @@ impl ClientStore for D1Store {
         client_from_rows(rows)
     }
 
-    async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
+    async fn ensure_client(
+        &self,
+        client: &Client,
+        secret: Option<&ClientSecret>,
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
         let json = |list: &[String]| JsValue::from_str(&serde_json::Value::from(list).to_string());
         let opt = |v: Option<f64>| v.map(JsValue::from_f64).unwrap_or(JsValue::NULL);
         let insert_client = self
@@ -152,22 +160,28 @@ impl ClientStore for D1Store {
                 opt(client.access_token_ttl.map(f64::from)),
                 opt(client.refresh_token_ttl.map(f64::from)),
                 opt(client.refresh_token_rotation.map(|b| if b { 1.0 } else { 0.0 })),
-                num(secret.created_at),
+                num(now),
+                JsValue::from_f64(if client.first_party { 1.0 } else { 0.0 }),
+                json(&client.post_logout_redirect_uris),
             ])
             .map_err(d1_err)?;
-        let upsert_secret = self
-            .db
-            .prepare(UPSERT_SECRET_SQL)
-            .bind(&[
-                secret.secret_id.as_str().into(),
-                client.client_id.as_str().into(),
-                secret.secret_hash.as_str().into(),
-                num(secret.created_at),
-                secret.expires_at.map(num).unwrap_or(JsValue::NULL),
-            ])
-            .map_err(d1_err)?;
+        let mut statements = vec![insert_client];
+        if let Some(secret) = secret {
+            statements.push(
+                self.db
+                    .prepare(UPSERT_SECRET_SQL)
+                    .bind(&[
+                        secret.secret_id.as_str().into(),
+                        client.client_id.as_str().into(),
+                        secret.secret_hash.as_str().into(),
+                        num(secret.created_at),
+                        secret.expires_at.map(num).unwrap_or(JsValue::NULL),
+                    ])
+                    .map_err(d1_err)?,
+            );
+        }
         // batch() is one transaction in D1: both rows or neither.
-        for result in self.db.batch(vec![insert_client, upsert_secret]).await.map_err(d1_err)? {
+        for result in self.db.batch(statements).await.map_err(d1_err)? {
             if let Some(e) = result.error() {
                 return Err(InternalError::new(format!("D1 batch: {e}")));
             }
@@ -191,9 +205,104 @@ impl RevocationStore for D1Store {
         decode_access_token_state(rows)
     }
 
-    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
-        let args = [text(&claims.jti), text(&claims.client_id), num(claims.exp), num(now)];
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
+        let args = [text(jti), text(client_id), num(expires_at), num(now)];
         self.run(REVOKE_ACCESS_TOKEN_SQL, &args).await.map(|_| ())
+    }
+}
+
+impl CodeStore for D1Store {
+    async fn insert_code(&self, c: &AuthorizationCode) -> Result<(), InternalError> {
+        let args = [
+            text(&c.code_hash),
+            text(&c.client_id),
+            text(&c.user_id),
+            text(&c.redirect_uri),
+            text(&c.scope),
+            opt_text(c.nonce.as_deref()),
+            opt_text(c.code_challenge.as_deref()),
+            opt_text(c.code_challenge_method.map(|m| m.as_str())),
+            opt_text(c.session_id.as_deref()),
+            num(c.auth_time),
+            num(c.created_at),
+            num(c.expires_at),
+        ];
+        self.run(INSERT_CODE_SQL, &args).await.map(|_| ())
+    }
+
+    async fn code_with_user(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(AuthorizationCode, Option<User>)>, InternalError> {
+        let rows = self.all_rows(self.code_statement(code_hash)?).await?;
+        decode_code_with_user(rows)
+    }
+
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: UnixTime,
+        redemption: &Redemption<'_>,
+    ) -> Result<bool, InternalError> {
+        let family = redemption.refresh_token.map(|r| r.family_id.as_str());
+        let consume = self
+            .db
+            .prepare(CONSUME_CODE_SQL)
+            .bind(&[text(code_hash), num(now), text(redemption.jti), num(redemption.jti_expires_at), opt_text(family)])
+            .map_err(d1_err)?;
+        let mut statements = vec![consume];
+        if let Some(t) = redemption.refresh_token {
+            let mut args = refresh_args(t, None).to_vec();
+            args.push(text(code_hash));
+            args.push(text(redemption.jti));
+            statements.push(self.db.prepare(INSERT_REFRESH_FOR_CODE_SQL).bind(&args).map_err(d1_err)?);
+        }
+        // One batch is one transaction: the consume and the refresh token land together.
+        let results = self.db.batch(statements).await.map_err(d1_err)?;
+        let consumed = results
+            .first()
+            .map(|r| r.meta().map_err(d1_err))
+            .transpose()?
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        Ok(consumed == 1)
+    }
+}
+
+fn decode_code_with_user(
+    rows: Vec<serde_json::Value>,
+) -> Result<Option<(AuthorizationCode, Option<User>)>, InternalError> {
+    let Some(row) = rows.into_iter().next() else { return Ok(None) };
+    let row: CodeWithUserRow =
+        serde_json::from_value(row).map_err(|e| InternalError::new(format!("D1 code row: {e}")))?;
+    row.decode().map(Some)
+}
+
+impl ConsentStore for D1Store {
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, InternalError> {
+        let row = self.first_as::<ConsentRow>(CONSENT_SQL, &[text(user_id), text(client_id)]).await?;
+        Ok(row.map(|r| Consent {
+            scopes: r.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            updated_at: r.updated_at as UnixTime,
+        }))
+    }
+
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
+        let args = [text(user_id), text(client_id), text(&scopes.join(" ")), num(now)];
+        self.run(UPSERT_CONSENT_SQL, &args).await.map(|_| ())
     }
 }
 
@@ -358,6 +467,16 @@ impl TokenLookups for D1Store {
             self.batch_rows([self.client_statement(client_id)?, self.refresh_with_user_statement(token_hash)?]).await?;
         Ok((client_from_rows(client)?, decode_refresh_with_user(token)?))
     }
+
+    async fn client_and_code(
+        &self,
+        client_id: &str,
+        code_hash: &str,
+    ) -> Result<(Option<ClientRecord>, Option<(AuthorizationCode, Option<User>)>), InternalError> {
+        let [client, code] =
+            self.batch_rows([self.client_statement(client_id)?, self.code_statement(code_hash)?]).await?;
+        Ok((client_from_rows(client)?, decode_code_with_user(code)?))
+    }
 }
 
 fn decode_access_token_state(rows: Vec<serde_json::Value>) -> Result<AccessTokenState, InternalError> {
@@ -384,6 +503,10 @@ impl D1Store {
     fn access_token_state_statement(&self, claims: &AccessTokenClaims) -> Result<D1PreparedStatement, InternalError> {
         let args = [text(&claims.jti), text(&claims.client_id), num(claims.iat), text(&claims.sub)];
         self.db.prepare(ACCESS_TOKEN_STATE_SQL).bind(&args).map_err(d1_err)
+    }
+
+    fn code_statement(&self, code_hash: &str) -> Result<D1PreparedStatement, InternalError> {
+        self.db.prepare(CODE_WITH_USER_SQL).bind(&[text(code_hash)]).map_err(d1_err)
     }
 
     fn refresh_with_user_statement(&self, token_hash: &str) -> Result<D1PreparedStatement, InternalError> {
@@ -444,5 +567,16 @@ impl crate::engine::users::ScopeStore for D1Store {
             .results()
             .map_err(d1_err)?;
         Ok(rows.into_iter().map(|r| r.name).collect())
+    }
+
+    async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError> {
+        let rows = self.all_rows(self.db.prepare(crate::engine::sql::SCOPE_DESCRIPTIONS_SQL)).await?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_value::<crate::engine::sql::ScopeRow>(r)
+                    .map(|r| (r.name, r.description))
+                    .map_err(|e| InternalError::new(format!("D1 scope row: {e}")))
+            })
+            .collect()
     }
 }

@@ -1,9 +1,11 @@
 //! The edge: workers-rs glue that exists only on wasm32. Routing, the D1/KV/WebCrypto
 //! adapters for the engine's ports, and `respond`, the one place that makes HTTP.
 
+mod browser;
 mod d1;
 mod env;
 mod kv;
+mod pages;
 mod respond;
 mod router;
 mod webcrypto;

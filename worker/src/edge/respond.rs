@@ -99,7 +99,11 @@ pub fn finish(response: Response, kind: Kind, https: bool) -> Response {
                 set(&mut headers, "Cache-Control", "no-store");
             }
         }
-        Kind::Page => set(&mut headers, "Content-Security-Policy", PAGE_CSP),
+        // A page that set its own policy (form_post) keeps it.
+        Kind::Page if !headers.has("Content-Security-Policy").unwrap_or(false) => {
+            set(&mut headers, "Content-Security-Policy", PAGE_CSP)
+        }
+        Kind::Page => {}
     }
     if https {
         // RFC 6797; only meaningful (and only honoured) over https.

@@ -8,6 +8,7 @@ use shared::api::{HealthStatus, UiConfig};
 use web_sys::CryptoKey;
 use worker::{console_error, Env, Method, Request, Response};
 
+use super::browser;
 use super::d1::D1Store;
 use super::env;
 use super::kv::Kv;
@@ -18,7 +19,7 @@ use crate::engine::audit::RequestMeta;
 use crate::engine::bootstrap;
 use crate::engine::config::Config;
 use crate::engine::discovery::{
-    self, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
+    self, AUTHORIZATION_PATH, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 use crate::engine::error::ErrorResponse;
 use crate::engine::error::{ApiError, ConfigError, InternalError};
@@ -66,7 +67,7 @@ fn is_api_path(path: &str) -> bool {
     API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
-fn now() -> UnixTime {
+pub(super) fn now() -> UnixTime {
     WorkerClock.now()
 }
 
@@ -92,6 +93,15 @@ enum Route {
     /// The three form endpoints of the token family (RFC 6749, RFC 7662, RFC 7009).
     Token(TokenOperation),
     UserInfo,
+    /// `/authorize` (GET, POST) and `/authorize/resume` (GET): browser redirects.
+    Authorize,
+    AuthorizeResume,
+    /// `/api/session`: GET who is signed in, POST sign in, DELETE sign out.
+    Session,
+    /// `/api/authorize`: a pending request as the screens show it.
+    AuthorizationDetails,
+    /// `/api/consent`: the consent screen's answer.
+    Consent,
 }
 
 #[derive(Clone, Copy)]
@@ -113,6 +123,11 @@ impl Route {
             INTROSPECTION_PATH | "/oauth/introspect" => Some(Route::Token(TokenOperation::Introspect)),
             REVOCATION_PATH | "/oauth/revoke" => Some(Route::Token(TokenOperation::Revoke)),
             USERINFO_PATH | "/oauth2/userinfo" => Some(Route::UserInfo),
+            AUTHORIZATION_PATH => Some(Route::Authorize),
+            "/authorize/resume" => Some(Route::AuthorizeResume),
+            "/api/session" => Some(Route::Session),
+            "/api/authorize" => Some(Route::AuthorizationDetails),
+            "/api/consent" => Some(Route::Consent),
             _ => None,
         }
     }
@@ -123,6 +138,10 @@ impl Route {
             Route::Token(_) => *method == Method::Post,
             // OPTIONS: CORS preflight from browser apps that send the Bearer header.
             Route::UserInfo => is_read(method) || matches!(method, Method::Post | Method::Options),
+            Route::Authorize => is_read(method) || *method == Method::Post,
+            Route::AuthorizeResume | Route::AuthorizationDetails => is_read(method),
+            Route::Session => is_read(method) || matches!(method, Method::Post | Method::Delete),
+            Route::Consent => *method == Method::Post,
         }
     }
 
@@ -132,6 +151,10 @@ impl Route {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
             Route::Token(_) => "POST",
             Route::UserInfo => "GET, HEAD, POST, OPTIONS",
+            Route::Authorize => "GET, HEAD, POST",
+            Route::AuthorizeResume | Route::AuthorizationDetails => GET_HEAD,
+            Route::Session => "GET, HEAD, POST, DELETE",
+            Route::Consent => "POST",
         }
     }
 }
@@ -166,6 +189,21 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         (Some(Route::UiConfig), Ok(config)) => Ok(ui_config(config)),
         (Some(Route::Token(operation)), Ok(config)) => Ok(token(req, operation, config, env).await),
         (Some(Route::UserInfo), Ok(config)) => Ok(userinfo(req, config, env).await),
+        // The authorization endpoint answers browsers: redirects and pages, so the page
+        // security headers (its error page uses the SPA's stylesheet).
+        (Some(Route::Authorize), Ok(config)) => {
+            return respond::finish(browser::authorize(req, config, env).await, Kind::Page, https)
+        }
+        (Some(Route::AuthorizeResume), Ok(config)) => {
+            return respond::finish(browser::resume(req, config, env).await, Kind::Page, https)
+        }
+        (Some(Route::Session), Ok(config)) => match method {
+            Method::Post => browser::sign_in(req, config, env).await,
+            Method::Delete => browser::sign_out(req, config, env).await,
+            _ => browser::session_info(req, config, env).await,
+        },
+        (Some(Route::AuthorizationDetails), Ok(config)) => browser::authorization_details(req, config, env).await,
+        (Some(Route::Consent), Ok(config)) => browser::consent(req, config, env).await,
     };
     let response = result.unwrap_or_else(|e| respond::error(&e));
     respond::finish(response, Kind::Api, https)
@@ -175,11 +213,11 @@ fn binding_err(what: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
     move |e| InternalError::new(format!("binding {what}: {e}"))
 }
 
-fn db(env: &Env) -> Result<D1Store, InternalError> {
+pub(super) fn db(env: &Env) -> Result<D1Store, InternalError> {
     Ok(D1Store { db: env.d1("DB").map_err(binding_err("DB"))? })
 }
 
-fn kv(env: &Env) -> Result<Kv, InternalError> {
+pub(super) fn kv(env: &Env) -> Result<Kv, InternalError> {
     Ok(Kv { store: env.kv("KV").map_err(binding_err("KV"))? })
 }
 
@@ -261,10 +299,10 @@ fn ui_config(config: &Config) -> Response {
 }
 
 /// The per-isolate signer cache as the engine's key source.
-struct EdgeKeys<'a> {
-    config: &'a Config,
-    env: &'a Env,
-    now: UnixTime,
+pub(super) struct EdgeKeys<'a> {
+    pub(super) config: &'a Config,
+    pub(super) env: &'a Env,
+    pub(super) now: UnixTime,
 }
 
 impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
@@ -275,7 +313,7 @@ impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
 
 /// Ensures the bootstrap clients (one D1 batch each) and the first super_admin, once per
 /// isolate.
-async fn ensure_bootstrap(config: &Config, store: &D1Store, now: UnixTime) -> Result<(), InternalError> {
+pub(super) async fn ensure_bootstrap(config: &Config, store: &D1Store, now: UnixTime) -> Result<(), InternalError> {
     if BOOTSTRAPPED.with(Cell::get) {
         return Ok(());
     }
@@ -287,7 +325,7 @@ async fn ensure_bootstrap(config: &Config, store: &D1Store, now: UnixTime) -> Re
 
 /// Reads a form body: `application/x-www-form-urlencoded` only (RFC 6749 §3.2), at most
 /// [`MAX_FORM_BODY`] bytes, each parameter once (§3.1).
-async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
+pub(super) async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
     let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media_type != "application/x-www-form-urlencoded" {
@@ -383,7 +421,7 @@ async fn userinfo(mut req: Request, config: &Config, env: &Env) -> Response {
 }
 
 /// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
-fn request_meta(req: &Request) -> RequestMeta {
+pub(super) fn request_meta(req: &Request) -> RequestMeta {
     let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty());
     RequestMeta { ip_address: header("CF-Connecting-IP"), user_agent: header("User-Agent") }
 }

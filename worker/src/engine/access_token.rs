@@ -67,7 +67,18 @@ pub trait RevocationStore {
     async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError>;
     /// Revocation and the subject's email (introspection's `username`), in one statement.
     async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError>;
-    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError>;
+    /// Records `jti` (of a token issued to `client_id`, valid until `expires_at`) as revoked.
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), InternalError>;
+
+    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
+        self.revoke_jti(&claims.jti, &claims.client_id, claims.exp, now).await
+    }
 }
 
 /// What storage says about a validly signed access token.

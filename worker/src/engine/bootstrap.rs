@@ -24,9 +24,34 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
     }
 }
 
-/// The clients `config` asks for, with their secrets.
-pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, ClientSecret)> {
-    let mut clients = Vec::new();
+/// The admin console's client id: a first-party public client (contract, "Bootstrap").
+pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
+/// Where the admin console receives its code (a page of the SPA).
+pub const ADMIN_UI_CALLBACK_PATH: &str = "/admin/callback";
+
+/// The admin console signs in like every app (code + PKCE, issue "browser sign-in" §7):
+/// a public client, first-party so it skips the consent screen.
+pub fn admin_ui_client(config: &Config) -> Client {
+    Client {
+        client_id: ADMIN_UI_CLIENT_ID.into(),
+        client_name: format!("{} admin console", config.branding.app_name),
+        client_type: ClientType::Public,
+        auth_method: AuthMethod::None,
+        redirect_uris: vec![config.endpoint(ADMIN_UI_CALLBACK_PATH)],
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        response_types: vec!["code".into()],
+        scopes: ["openid", "profile", "email", "admin"].map(String::from).to_vec(),
+        access_token_ttl: None,
+        refresh_token_ttl: None,
+        refresh_token_rotation: None,
+        first_party: true,
+        post_logout_redirect_uris: vec![config.endpoint("/")],
+    }
+}
+
+/// The clients `config` asks for, with their secrets (none for public clients).
+pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<ClientSecret>)> {
+    let mut clients = vec![(admin_ui_client(config), None)];
     if let Some((client_id, secret)) = &config.bootstrap.admin_client {
         let client = Client {
             client_id: client_id.clone(),
@@ -40,8 +65,10 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, ClientS
             access_token_ttl: None,
             refresh_token_ttl: None,
             refresh_token_rotation: None,
+            first_party: false,
+            post_logout_redirect_uris: vec![],
         };
-        clients.push((client, bootstrap_secret(client_id, secret, now)));
+        clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
     if let Some(secret) = &config.bootstrap.demo_client_secret {
         let client = Client {
@@ -58,8 +85,10 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, ClientS
             access_token_ttl: None,
             refresh_token_ttl: None,
             refresh_token_rotation: None,
+            first_party: false,
+            post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
         };
-        clients.push((client, bootstrap_secret(DEMO_CLIENT_ID, secret, now)));
+        clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
     }
     clients
 }
@@ -101,7 +130,7 @@ pub async fn ensure_super_admin(
 
 pub async fn ensure_clients(store: &impl ClientStore, config: &Config, now: UnixTime) -> Result<(), InternalError> {
     for (client, secret) in bootstrap_clients(config, now) {
-        store.ensure_client(&client, &secret).await?;
+        store.ensure_client(&client, secret.as_ref(), now).await?;
     }
     Ok(())
 }

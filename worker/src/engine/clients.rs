@@ -78,6 +78,10 @@ pub struct Client {
     pub access_token_ttl: Option<u32>,
     pub refresh_token_ttl: Option<u32>,
     pub refresh_token_rotation: Option<bool>,
+    /// This server's own apps (the admin console): no consent screen unless asked for.
+    pub first_party: bool,
+    /// Where RP-Initiated Logout may send the browser afterwards.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -119,8 +123,13 @@ pub trait ClientStore {
     async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError>;
 
     /// Inserts the client unless it exists, and inserts or replaces `secret` (by its id),
-    /// in one atomic batch.
-    async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError>;
+    /// in one atomic batch. Public clients have no secret.
+    async fn ensure_client(
+        &self,
+        client: &Client,
+        secret: Option<&ClientSecret>,
+        now: UnixTime,
+    ) -> Result<(), InternalError>;
 }
 
 /// What a request presented to identify its client.
@@ -266,7 +275,7 @@ pub(crate) mod tests {
             Ok((id == self.0.client_id).then(|| (self.0.clone(), self.1.clone())))
         }
 
-        async fn ensure_client(&self, _: &Client, _: &ClientSecret) -> Result<(), InternalError> {
+        async fn ensure_client(&self, _: &Client, _: Option<&ClientSecret>, _: UnixTime) -> Result<(), InternalError> {
             Err(InternalError::new("OneClient is read-only"))
         }
     }
@@ -284,6 +293,8 @@ pub(crate) mod tests {
             access_token_ttl: None,
             refresh_token_ttl: None,
             refresh_token_rotation: None,
+            first_party: false,
+            post_logout_redirect_uris: vec![],
         }
     }
 

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::authorize::request::{RESPONSE_MODES_SUPPORTED, RESPONSE_TYPES_SUPPORTED};
 use super::config::Config;
 use super::error::InternalError;
 use super::jose::sign_jwt;
@@ -19,6 +20,7 @@ pub const TOKEN_PATH: &str = "/token";
 pub const INTROSPECTION_PATH: &str = "/token/introspect";
 pub const REVOCATION_PATH: &str = "/token/revoke";
 pub const USERINFO_PATH: &str = "/userinfo";
+pub const AUTHORIZATION_PATH: &str = "/authorize";
 
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -28,7 +30,9 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "exp",
     "iat",
     "auth_time",
+    "nonce",
     "at_hash",
+    "c_hash",
     "name",
     "given_name",
     "family_name",
@@ -46,6 +50,7 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
 pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Value> {
     let metadata = json!({
         "issuer": config.issuer,
+        "authorization_endpoint": config.endpoint(AUTHORIZATION_PATH),
         "jwks_uri": config.endpoint(JWKS_PATH),
         "token_endpoint": config.endpoint(TOKEN_PATH),
         "userinfo_endpoint": config.endpoint(USERINFO_PATH),
@@ -58,9 +63,13 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
         "revocation_endpoint": config.endpoint(REVOCATION_PATH),
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
-        // No authorization endpoint exists yet, so no response type is supported. The
-        // member is REQUIRED (OIDC Discovery §3), so it is present and honest.
-        "response_types_supported": [],
+        "response_types_supported": RESPONSE_TYPES_SUPPORTED,
+        "response_modes_supported": RESPONSE_MODES_SUPPORTED,
+        // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
+        "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         // RFC 9207: every authorization response will carry `iss` (contract).
@@ -119,7 +128,13 @@ mod tests {
         }
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
-        assert_eq!(m["grant_types_supported"], serde_json::json!(["client_credentials", "refresh_token"]));
+        assert_eq!(
+            m["grant_types_supported"],
+            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        );
+        assert_eq!(m["authorization_endpoint"], "http://127.0.0.1:8787/authorize");
+        assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+        assert_eq!(m["response_types_supported"].as_array().map(Vec::len), Some(7));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
@@ -133,7 +148,7 @@ mod tests {
         assert_eq!(m["userinfo_endpoint"], "http://127.0.0.1:8787/userinfo");
         assert_eq!(m["scopes_supported"], serde_json::json!(["openid"]));
         // Nothing that does not exist yet is advertised.
-        for absent in ["authorization_endpoint", "registration_endpoint", "device_authorization_endpoint"] {
+        for absent in ["registration_endpoint", "device_authorization_endpoint"] {
             assert!(!m.contains_key(absent), "{absent}");
         }
     }
@@ -146,7 +161,7 @@ mod tests {
         let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
         assert_eq!(
             provider_metadata(&config, &[])["grant_types_supported"],
-            serde_json::json!(["client_credentials", "password"])
+            serde_json::json!(["authorization_code", "client_credentials", "password"])
         );
     }
 

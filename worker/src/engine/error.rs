@@ -82,8 +82,25 @@ pub enum ApiError {
     MethodNotAllowed { allow: &'static str },
     /// The server is misconfigured; the variable is named in the answer.
     Config(ConfigError),
+    /// A request the caller can fix or must not make: its status, code and sentence.
+    Request { status: u16, code: &'static str, description: String },
     /// Anything else: `server_error`, detail logged only.
     Internal(InternalError),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
+        ApiError::Request { status: 400, code, description: description.into() }
+    }
+
+    /// A state-changing call without the CSRF token of this browser.
+    pub fn csrf() -> Self {
+        ApiError::Request {
+            status: 403,
+            code: "csrf_failed",
+            description: "the request did not carry this page's CSRF token; reload the page and try again".into(),
+        }
+    }
 }
 
 impl From<InternalError> for ApiError {
@@ -103,6 +120,7 @@ impl ErrorResponse for ApiError {
         match self {
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Request { code, .. } => code,
             ApiError::Config(_) | ApiError::Internal(_) => "server_error",
         }
     }
@@ -111,6 +129,7 @@ impl ErrorResponse for ApiError {
         match self {
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Request { status, .. } => *status,
             ApiError::Config(_) | ApiError::Internal(_) => 500,
         }
     }
@@ -119,6 +138,7 @@ impl ErrorResponse for ApiError {
         match self {
             ApiError::NotFound => Some("no such endpoint".into()),
             ApiError::MethodNotAllowed { allow } => Some(format!("this endpoint accepts {allow}")),
+            ApiError::Request { description, .. } => Some(description.clone()),
             ApiError::Config(e) => Some(e.to_string()),
             ApiError::Internal(_) => Some("the server could not complete the request".into()),
         }

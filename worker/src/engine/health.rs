@@ -57,6 +57,15 @@ mod tests {
         async fn get(&self, _key: &str) -> Result<Option<String>, InternalError> {
             Err(InternalError::new("KV binding unavailable"))
         }
+        async fn put(&self, _: &str, _: &str, _: u32) -> Result<(), InternalError> {
+            Err(InternalError::new("KV binding unavailable"))
+        }
+        async fn delete(&self, _: &str) -> Result<(), InternalError> {
+            Err(InternalError::new("KV binding unavailable"))
+        }
+        async fn keys_with_prefix(&self, _: &str) -> Result<Vec<String>, InternalError> {
+            Err(InternalError::new("KV binding unavailable"))
+        }
     }
 
     #[test]

@@ -23,10 +23,12 @@ pub struct IdTokenFacts<'a> {
     pub nonce: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
     pub access_token: Option<&'a str>,
+    /// The code issued alongside in a hybrid flow, for `c_hash` (OIDC Core §3.3.2.11).
+    pub code: Option<&'a str>,
     pub ttl: u32,
 }
 
-/// The ID token's claims: `iss sub aud exp iat auth_time` (+ `nonce`, `at_hash`), then
+/// The ID token's claims: `iss sub aud exp iat auth_time` (+ `nonce`, `at_hash`, `c_hash`), then
 /// the user's claims that the granted scopes release.
 pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value {
     let mut claims: Map<String, Value> = facts.user.claims_for(facts.scopes);
@@ -41,6 +43,9 @@ pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value
     }
     if let Some(access_token) = facts.access_token {
         claims.insert("at_hash".into(), Value::String(half_hash(access_token)));
+    }
+    if let Some(code) = facts.code {
+        claims.insert("c_hash".into(), Value::String(half_hash(code)));
     }
     Value::Object(claims)
 }

@@ -6,9 +6,13 @@
 
 pub mod access_token;
 pub mod audit;
+pub mod authorize;
 pub mod bootstrap;
 pub mod clients;
+pub mod codes;
 pub mod config;
+pub mod consent;
+pub mod csrf;
 pub mod discovery;
 pub mod error;
 pub mod form;
@@ -16,10 +20,13 @@ pub mod health;
 pub mod id_token;
 pub mod jose;
 pub mod keys;
+pub mod login;
 pub mod passwords;
+pub mod pkce;
 pub mod ports;
 pub mod refresh;
 pub mod sealed;
+pub mod sessions;
 pub mod sql;
 pub mod token;
 pub mod userinfo;

@@ -115,7 +115,16 @@ pub trait KeyStore {
 /// use lives only here (contract, "Runtime shape").
 pub trait KeyValue {
     async fn get(&self, key: &str) -> Result<Option<String>, InternalError>;
+    /// Stores `value` until `ttl` seconds from now; Workers KV refuses TTLs under
+    /// [`KV_MIN_TTL`], so callers pass at least that.
+    async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError>;
+    async fn delete(&self, key: &str) -> Result<(), InternalError>;
+    /// The keys that start with `prefix` (at most 1000: one KV list page).
+    async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError>;
 }
+
+/// Workers KV's minimum `expirationTtl`, in seconds.
+pub const KV_MIN_TTL: u32 = 60;
 
 /// The public half of a freshly generated RSA key, base64url as in a JWK.
 #[derive(Debug, Clone, PartialEq, Eq)]

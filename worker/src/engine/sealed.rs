@@ -25,6 +25,8 @@ pub enum Purpose {
     SigningKey,
     /// A rotated refresh token's successor, kept for the reuse grace period.
     RefreshSuccessor,
+    /// A verified authorization request on its way through sign-in and consent.
+    AuthorizationRequest,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
         match self {
             Purpose::SigningKey => b"signing-key aes-256-gcm",
             Purpose::RefreshSuccessor => b"refresh-successor aes-256-gcm",
+            Purpose::AuthorizationRequest => b"authorization-request aes-256-gcm",
         }
     }
 }

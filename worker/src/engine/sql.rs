@@ -2,7 +2,9 @@
 //! same statements against the same schema.
 
 use super::clients::{AuthMethod, Client, ClientSecret, ClientType};
+use super::codes::AuthorizationCode;
 use super::error::InternalError;
+use super::pkce::Method as PkceMethod;
 use super::ports::UnixTime;
 use super::refresh::RefreshToken;
 use super::users::{Role, User};
@@ -11,7 +13,7 @@ use super::users::{Role, User};
 /// with NULL secret columns). ?1 client_id.
 pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
 c.token_endpoint_auth_method, c.redirect_uris, c.grant_types, c.response_types, c.scopes, c.access_token_ttl, \
-c.refresh_token_ttl, c.refresh_token_rotation, s.secret_id, s.secret_hash, s.created_at, s.expires_at \
+c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.post_logout_redirect_uris, s.secret_id, s.secret_hash, s.created_at, s.expires_at \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`] (as JSON objects, D1's shape).
@@ -31,8 +33,8 @@ pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<(Client, 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
 pub const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, grant_types, response_types, scopes, access_token_ttl, \
-refresh_token_ttl, refresh_token_rotation, created_at, updated_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) ON CONFLICT (client_id) DO NOTHING";
+refresh_token_ttl, refresh_token_rotation, first_party, post_logout_redirect_uris, created_at, updated_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, ?12, ?12) ON CONFLICT (client_id) DO NOTHING";
 
 /// Inserts a secret, or replaces the hash of the secret with the same id.
 pub const UPSERT_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
@@ -54,6 +56,8 @@ pub struct ClientRow {
     pub access_token_ttl: Option<f64>,
     pub refresh_token_ttl: Option<f64>,
     pub refresh_token_rotation: Option<f64>,
+    pub first_party: f64,
+    pub post_logout_redirect_uris: String,
 }
 
 /// The `client_secrets` half of a client/secret join row (all NULL for a client without secrets).
@@ -94,6 +98,8 @@ impl ClientRow {
             access_token_ttl: self.access_token_ttl.map(|t| t as u32),
             refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
             refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
+            first_party: self.first_party != 0.0,
+            post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
         })
     }
 }
@@ -196,16 +202,38 @@ pub const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
 pub const REFRESH_COLUMNS: &str = "token_hash, family_id, parent_hash, client_id, user_id, scope, auth_time, \
 created_at, expires_at, rotated_at, successor_hash, successor_sealed, revoked_at";
 
-/// A refresh token with its user (as one JSON object, since the two tables share column
-/// names), so the refresh grant reads both in one statement. ?1 token hash.
-pub const REFRESH_WITH_USER_SQL: &str = "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, \
-r.scope, r.auth_time, r.created_at, r.expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, r.revoked_at, \
-CASE WHEN u.id IS NULL THEN NULL ELSE json_object('id', u.id, 'email', u.email, 'password_hash', u.password_hash, \
-'name', u.name, 'given_name', u.given_name, 'family_name', u.family_name, 'picture', u.picture, 'locale', u.locale, \
-'phone_number', u.phone_number, 'phone_number_verified', u.phone_number_verified, 'address', u.address, \
-'email_verified', u.email_verified, 'role', u.role, 'active', u.active, 'locked_until', u.locked_until, \
-'created_at', u.created_at, 'updated_at', u.updated_at) END AS user_json \
-FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1";
+/// A `users` row as one JSON object (or NULL), for joins with tables that share its
+/// column names. `u` is the joined users table.
+macro_rules! user_json {
+    () => {
+        "CASE WHEN u.id IS NULL THEN NULL ELSE json_object('id', u.id, 'email', u.email, \
+'password_hash', u.password_hash, 'name', u.name, 'given_name', u.given_name, 'family_name', u.family_name, \
+'picture', u.picture, 'locale', u.locale, 'phone_number', u.phone_number, \
+'phone_number_verified', u.phone_number_verified, 'address', u.address, 'email_verified', u.email_verified, \
+'role', u.role, 'active', u.active, 'locked_until', u.locked_until, 'created_at', u.created_at, \
+'updated_at', u.updated_at) END AS user_json"
+    };
+}
+
+fn decode_user_json(text: Option<String>) -> Result<Option<User>, InternalError> {
+    match text {
+        Some(text) => Ok(Some(
+            serde_json::from_str::<UserRow>(&text)
+                .map_err(|e| InternalError::new(format!("user JSON: {e}")))?
+                .into_user()?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// A refresh token with its user, so the refresh grant reads both in one statement.
+/// ?1 token hash.
+pub const REFRESH_WITH_USER_SQL: &str = concat!(
+    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, ",
+    "r.created_at, r.expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, r.revoked_at, ",
+    user_json!(),
+    " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
+);
 
 /// A row of [`REFRESH_WITH_USER_SQL`].
 #[derive(Debug, serde::Deserialize)]
@@ -217,15 +245,7 @@ pub struct RefreshWithUserRow {
 
 impl RefreshWithUserRow {
     pub fn decode(self) -> Result<(RefreshToken, Option<User>), InternalError> {
-        let user = match self.user_json {
-            Some(text) => Some(
-                serde_json::from_str::<UserRow>(&text)
-                    .map_err(|e| InternalError::new(format!("user JSON: {e}")))?
-                    .into_user()?,
-            ),
-            None => None,
-        };
-        Ok((RefreshToken::from(self.token), user))
+        Ok((RefreshToken::from(self.token), decode_user_json(self.user_json)?))
     }
 }
 
@@ -289,3 +309,100 @@ resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?
 
 /// The scopes table's names, for discovery's `scopes_supported`.
 pub const SCOPE_NAMES_SQL: &str = "SELECT name FROM scopes ORDER BY created_at, name";
+pub const SCOPE_DESCRIPTIONS_SQL: &str = "SELECT name, description FROM scopes ORDER BY created_at, name";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ScopeRow {
+    pub name: String,
+    pub description: String,
+}
+
+pub const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
+scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+/// A code with its user. ?1 code hash.
+pub const CODE_WITH_USER_SQL: &str = concat!(
+    "SELECT c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, ",
+    "c.code_challenge_method, c.session_id, c.auth_time, c.created_at, c.expires_at, c.consumed_at, ",
+    "c.issued_jti, c.issued_jti_expires_at, c.issued_family_id, ",
+    user_json!(),
+    " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?1"
+);
+
+/// Redeems a code once (RFC 6749 §4.1.2 "MUST NOT be used more than once"): only the
+/// statement that finds `consumed_at` NULL changes the row, and it records what it
+/// issues. ?1 hash, ?2 now, ?3 jti, ?4 its expiry, ?5 refresh family or NULL.
+pub const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET consumed_at = ?2, issued_jti = ?3, \
+issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2";
+
+/// In the same batch: the refresh token, only if the consume above was this request's.
+/// ?1..?9 as INSERT_REFRESH_SQL, ?10 code hash, ?11 the jti the consume recorded.
+pub const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
+client_id, user_id, scope, auth_time, created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?10 AND issued_jti = ?11)";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CodeWithUserRow {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub session_id: Option<String>,
+    pub auth_time: f64,
+    pub created_at: f64,
+    pub expires_at: f64,
+    pub consumed_at: Option<f64>,
+    pub issued_jti: Option<String>,
+    pub issued_jti_expires_at: Option<f64>,
+    pub issued_family_id: Option<String>,
+    pub user_json: Option<String>,
+}
+
+impl CodeWithUserRow {
+    pub fn decode(self) -> Result<(AuthorizationCode, Option<User>), InternalError> {
+        let t = |v: f64| v as UnixTime;
+        let method = match self.code_challenge_method.as_deref() {
+            None => None,
+            Some(m) => {
+                Some(PkceMethod::parse(m).ok_or_else(|| InternalError::new(format!("bad code_challenge_method {m}")))?)
+            }
+        };
+        let code = AuthorizationCode {
+            code_hash: self.code_hash,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            redirect_uri: self.redirect_uri,
+            scope: self.scope,
+            nonce: self.nonce,
+            code_challenge: self.code_challenge,
+            code_challenge_method: method,
+            session_id: self.session_id,
+            auth_time: t(self.auth_time),
+            created_at: t(self.created_at),
+            expires_at: t(self.expires_at),
+            consumed_at: self.consumed_at.map(t),
+            issued_jti: self.issued_jti,
+            issued_jti_expires_at: self.issued_jti_expires_at.map(t),
+            issued_family_id: self.issued_family_id,
+        };
+        Ok((code, decode_user_json(self.user_json)?))
+    }
+}
+
+pub const CONSENT_SQL: &str = "SELECT scopes, updated_at FROM consents WHERE user_id = ?1 AND client_id = ?2";
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ConsentRow {
+    pub scopes: String,
+    pub updated_at: f64,
+}
+
+/// ?1 user, ?2 client, ?3 scopes (space-separated), ?4 now.
+pub const UPSERT_CONSENT_SQL: &str = "INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) \
+VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
+updated_at = excluded.updated_at";

@@ -129,6 +129,8 @@ pub trait UserStore {
 #[allow(async_fn_in_trait)]
 pub trait ScopeStore {
     async fn scope_names(&self) -> Result<Vec<String>, InternalError>;
+    /// Every scope with the sentence the consent screen shows for it.
+    async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError>;
 }
 
 /// A random UUID v4 (RFC 9562 §5.4) for ids.

@@ -2,17 +2,43 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::engine::error::InternalError;
-use crate::engine::ports::KeyValue;
+use crate::engine::ports::{KeyValue, KV_MIN_TTL};
 
-/// An in-memory stand-in for Workers KV.
+/// An in-memory stand-in for Workers KV that keeps its limits: TTLs under a minute are
+/// refused, as KV refuses them (architecture rule 7). Entries never expire here; tests
+/// that need expiry move their clock, and the engine checks times itself.
 #[derive(Default)]
 pub struct MemoryKv {
     entries: Mutex<HashMap<String, String>>,
 }
 
+impl MemoryKv {
+    fn entries(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, String>>, InternalError> {
+        self.entries.lock().map_err(|_| InternalError::new("MemoryKv lock poisoned"))
+    }
+}
+
 impl KeyValue for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<String>, InternalError> {
-        let entries = self.entries.lock().map_err(|_| InternalError::new("MemoryKv lock poisoned"))?;
-        Ok(entries.get(key).cloned())
+        Ok(self.entries()?.get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError> {
+        if ttl < KV_MIN_TTL {
+            return Err(InternalError::new(format!("KV put {key}: expirationTtl {ttl} is under {KV_MIN_TTL}")));
+        }
+        self.entries()?.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), InternalError> {
+        self.entries()?.remove(key);
+        Ok(())
+    }
+
+    async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError> {
+        let mut keys: Vec<String> = self.entries()?.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
+        keys.sort();
+        Ok(keys)
     }
 }

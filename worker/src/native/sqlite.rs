@@ -6,15 +6,18 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use crate::engine::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::audit::{AuditEvent, AuditStore};
 use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
+use crate::engine::codes::{AuthorizationCode, CodeStore, Redemption};
+use crate::engine::consent::{Consent, ConsentStore};
 use crate::engine::error::InternalError;
 use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
-    client_from_rows, AccessTokenStateRow, FailedLoginRow, RefreshRow, RefreshWithUserRow, UserRow,
-    ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL,
-    INSERT_FIRST_SUPER_ADMIN_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
+    client_from_rows, AccessTokenStateRow, CodeWithUserRow, ConsentRow, FailedLoginRow, RefreshRow, RefreshWithUserRow,
+    UserRow, ACCESS_TOKEN_REVOKED_SQL, ACCESS_TOKEN_STATE_SQL, CLIENT_WITH_SECRETS_SQL, CODE_WITH_USER_SQL,
+    CONSENT_SQL, CONSUME_CODE_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL, INSERT_CODE_SQL, INSERT_FIRST_SUPER_ADMIN_SQL,
+    INSERT_REFRESH_FOR_CODE_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
     RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
-    ROTATE_PARENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
 use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
@@ -183,16 +186,23 @@ impl ClientStore for SqliteStore {
         client_from_rows(self.query_json(CLIENT_WITH_SECRETS_SQL, [client_id])?)
     }
 
-    async fn ensure_client(&self, client: &Client, secret: &ClientSecret) -> Result<(), InternalError> {
+    async fn ensure_client(
+        &self,
+        client: &Client,
+        secret: Option<&ClientSecret>,
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
         let mut conn = self.conn()?;
         // One transaction, as D1's batch() is one.
         let tx = conn.transaction().map_err(db_err)?;
-        tx.execute(ENSURE_CLIENT_SQL, params_from_iter(client_params(client, secret.created_at))).map_err(db_err)?;
-        tx.execute(
-            UPSERT_SECRET_SQL,
-            params![secret.secret_id, client.client_id, secret.secret_hash, secret.created_at, secret.expires_at],
-        )
-        .map_err(db_err)?;
+        tx.execute(ENSURE_CLIENT_SQL, params_from_iter(client_params(client, now))).map_err(db_err)?;
+        if let Some(secret) = secret {
+            tx.execute(
+                UPSERT_SECRET_SQL,
+                params![secret.secret_id, client.client_id, secret.secret_hash, secret.created_at, secret.expires_at],
+            )
+            .map_err(db_err)?;
+        }
         tx.commit().map_err(db_err)
     }
 }
@@ -214,6 +224,8 @@ fn client_params(client: &Client, now: UnixTime) -> Vec<rusqlite::types::Value> 
         opt(client.refresh_token_ttl.map(i64::from)),
         opt(client.refresh_token_rotation.map(i64::from)),
         Value::Integer(now),
+        Value::Integer(i64::from(client.first_party)),
+        Value::Text(to_json(&client.post_logout_redirect_uris)),
     ]
 }
 
@@ -231,9 +243,107 @@ impl RevocationStore for SqliteStore {
         Ok(AccessTokenState { revoked: row.revoked != 0.0, subject_email: row.username })
     }
 
-    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
         self.conn()?
-            .execute(REVOKE_ACCESS_TOKEN_SQL, params![claims.jti, claims.client_id, claims.exp, now])
+            .execute(REVOKE_ACCESS_TOKEN_SQL, params![jti, client_id, expires_at, now])
+            .map(|_| ())
+            .map_err(db_err)
+    }
+}
+
+impl CodeStore for SqliteStore {
+    async fn insert_code(&self, c: &AuthorizationCode) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(
+                INSERT_CODE_SQL,
+                params![
+                    c.code_hash,
+                    c.client_id,
+                    c.user_id,
+                    c.redirect_uri,
+                    c.scope,
+                    c.nonce,
+                    c.code_challenge,
+                    c.code_challenge_method.map(|m| m.as_str()),
+                    c.session_id,
+                    c.auth_time,
+                    c.created_at,
+                    c.expires_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
+    async fn code_with_user(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(AuthorizationCode, Option<User>)>, InternalError> {
+        let row: Option<CodeWithUserRow> = self.first_as(CODE_WITH_USER_SQL, [code_hash])?;
+        row.map(CodeWithUserRow::decode).transpose()
+    }
+
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: UnixTime,
+        redemption: &Redemption<'_>,
+    ) -> Result<bool, InternalError> {
+        let mut conn = self.conn()?;
+        // One transaction, as D1's batch() is one.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+        let family = redemption.refresh_token.map(|r| r.family_id.as_str());
+        let consumed = tx
+            .execute(CONSUME_CODE_SQL, params![code_hash, now, redemption.jti, redemption.jti_expires_at, family])
+            .map_err(db_err)?;
+        if let Some(t) = redemption.refresh_token {
+            tx.execute(
+                INSERT_REFRESH_FOR_CODE_SQL,
+                params![
+                    t.token_hash,
+                    t.family_id,
+                    t.parent_hash,
+                    t.client_id,
+                    t.user_id,
+                    t.scope,
+                    t.auth_time,
+                    t.created_at,
+                    t.expires_at,
+                    code_hash,
+                    redemption.jti
+                ],
+            )
+            .map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(consumed == 1)
+    }
+}
+
+impl ConsentStore for SqliteStore {
+    async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, InternalError> {
+        let row: Option<ConsentRow> = self.first_as(CONSENT_SQL, [user_id, client_id])?;
+        Ok(row.map(|r| Consent {
+            scopes: r.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            updated_at: r.updated_at as UnixTime,
+        }))
+    }
+
+    async fn save_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
+        self.conn()?
+            .execute(UPSERT_CONSENT_SQL, params![user_id, client_id, scopes.join(" "), now])
             .map(|_| ())
             .map_err(db_err)
     }
@@ -474,6 +584,17 @@ impl crate::engine::users::ScopeStore for SqliteStore {
         let mut stmt = conn.prepare(crate::engine::sql::SCOPE_NAMES_SQL).map_err(db_err)?;
         let names = stmt.query_map([], |r| r.get(0)).map_err(db_err)?;
         names.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError> {
+        let rows = self.query_json(crate::engine::sql::SCOPE_DESCRIPTIONS_SQL, [])?;
+        rows.into_iter()
+            .map(|r| {
+                serde_json::from_value::<crate::engine::sql::ScopeRow>(r)
+                    .map(|r| (r.name, r.description))
+                    .map_err(|e| InternalError::new(format!("scope row: {e}")))
+            })
+            .collect()
     }
 }
 

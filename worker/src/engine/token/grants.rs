@@ -10,7 +10,7 @@ use super::super::clients::{authenticate, check_credentials, hash_secret, Client
 use super::super::form::Form;
 use super::super::id_token::{self, IdTokenFacts};
 use super::super::jose::sign_jwt;
-use super::super::passwords::{burn_verification_time, verify_password};
+use super::super::login::{verify_login, LoginContext, LoginError};
 use super::super::ports::{Random, RsaSigner, UnixTime};
 use super::super::refresh::{mint, NewToken, RefreshToken};
 use super::super::sealed::{self, Purpose};
@@ -18,14 +18,18 @@ use super::super::users::{User, UserStore};
 use super::{parse_scope, scope_within_client, SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
-struct Grant<'a> {
-    client: &'a Client,
-    user: &'a User,
+pub(super) struct Grant<'a> {
+    pub(super) client: &'a Client,
+    pub(super) user: &'a User,
     /// The scope of the access token (and the ID token's claims).
-    scope: Vec<String>,
-    auth_time: UnixTime,
+    pub(super) scope: Vec<String>,
+    pub(super) auth_time: UnixTime,
     /// A refresh token to hand out, already stored.
-    refresh_token: Option<String>,
+    pub(super) refresh_token: Option<String>,
+    /// The authorization request's nonce, for the ID token (OIDC Core §3.1.3.6).
+    pub(super) nonce: Option<&'a str>,
+    /// The access token's claims when the grant had to know its `jti` in advance.
+    pub(super) claims: Option<AccessTokenClaims>,
 }
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
@@ -35,7 +39,7 @@ where
     K: SigningKeySource<C::Key>,
     R: Random,
 {
-    fn refresh_ttl(&self, client: &Client) -> u32 {
+    pub(super) fn refresh_ttl(&self, client: &Client) -> u32 {
         client.refresh_token_ttl.unwrap_or(self.config.tokens.refresh_token_ttl)
     }
 
@@ -43,7 +47,7 @@ where
         client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl)
     }
 
-    async fn audit(&self, event: AuditEvent) -> Result<(), TokenError> {
+    pub(super) async fn audit(&self, event: AuditEvent) -> Result<(), TokenError> {
         Ok(self.store.record(&event).await?)
     }
 
@@ -62,13 +66,6 @@ where
         };
         let scope = self.requested_scope(client, form)?;
         let user = self.check_password(client, username, password).await?;
-        self.audit(
-            AuditEvent::new("user.login", self.meta, self.now, self.rng)?
-                .actor("user", &user.id)
-                .resource("client", &client.client_id)
-                .metadata(json!({ "method": "password_grant" })),
-        )
-        .await?;
         let refresh_token = if self.issues_refresh_tokens(client, &scope) {
             let minted = mint(
                 NewToken {
@@ -88,12 +85,13 @@ where
         } else {
             None
         };
-        self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token }).await
+        self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token, nonce: None, claims: None })
+            .await
     }
 
     /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the
     /// refresh grant, while refresh tokens are enabled (`REFRESH_TOKEN_TTL` > 0).
-    fn issues_refresh_tokens(&self, client: &Client, scope: &[String]) -> bool {
+    pub(super) fn issues_refresh_tokens(&self, client: &Client, scope: &[String]) -> bool {
         scope.iter().any(|s| s == "offline_access")
             && client.allows_grant("refresh_token")
             && self.refresh_ttl(client) > 0
@@ -108,73 +106,23 @@ where
         }
     }
 
-    /// The user whose password this is, or one `invalid_grant` for every failure (no
-    /// account enumeration: an unknown email spends the same argon2 time). Wrong passwords
-    /// count toward the account lockout (`LOCKOUT_THRESHOLD` consecutive failures lock
-    /// password sign-in for `LOCKOUT_DURATION` minutes); a locked account is refused
-    /// before its password is even checked, so guessing cannot go on.
+    /// The user whose password this is (engine::login), or `invalid_grant`.
     async fn check_password(&self, client: &Client, username: &str, password: &str) -> Result<User, TokenError> {
-        let invalid = || TokenError::InvalidGrant("the username or password is incorrect".into());
-        let user = self.store.user_by_email(username.trim()).await?;
-        if let Some(locked) = user.as_ref().filter(|u| u.locked_until.is_some_and(|until| until > self.now)) {
-            self.login_failed(client, Some(locked), "locked").await?;
-            return Err(TokenError::InvalidGrant(
+        let cx = LoginContext {
+            config: self.config,
+            meta: self.meta,
+            now: self.now,
+            method: "password_grant",
+            client_id: Some(&client.client_id),
+        };
+        verify_login(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
+            LoginError::Invalid => TokenError::InvalidGrant("the username or password is incorrect".into()),
+            LoginError::Locked { .. } => TokenError::InvalidGrant(
                 "the account is temporarily locked after too many failed sign-ins; try again later".into(),
-            ));
-        }
-        let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-            Some(phc) => verify_password(password, phc)?,
-            None => {
-                burn_verification_time(password);
-                false
-            }
-        };
-        let user = match user {
-            Some(user) if verified && user.active => user,
-            Some(user) if verified => {
-                self.login_failed(client, Some(&user), "inactive").await?;
-                return Err(invalid());
-            }
-            Some(user) => {
-                self.login_failed(client, Some(&user), "credentials").await?;
-                self.count_failure(&user).await?;
-                return Err(invalid());
-            }
-            None => {
-                self.login_failed(client, None, "unknown_user").await?;
-                return Err(invalid());
-            }
-        };
-        if self.config.security.email_verification_required && !user.email_verified {
-            return Err(TokenError::InvalidGrant("the email address is not verified yet".into()));
-        }
-        self.store.record_successful_login(&user.id, self.now).await?;
-        Ok(user)
-    }
-
-    async fn login_failed(&self, client: &Client, user: Option<&User>, reason: &str) -> Result<(), TokenError> {
-        let mut event = AuditEvent::new("user.login_failed", self.meta, self.now, self.rng)?
-            .resource("client", &client.client_id)
-            .metadata(json!({ "method": "password_grant", "reason": reason }));
-        if let Some(user) = user {
-            event = event.actor("user", &user.id);
-        }
-        self.audit(event).await
-    }
-
-    /// One more wrong password for `user`; audits `user.locked` when it locks the account.
-    async fn count_failure(&self, user: &User) -> Result<(), TokenError> {
-        let security = &self.config.security;
-        let duration = security.lockout_duration.saturating_mul(60);
-        let locked = self.store.record_failed_login(&user.id, self.now, security.lockout_threshold, duration).await?;
-        if let Some(until) = locked {
-            let event = AuditEvent::new("user.locked", self.meta, self.now, self.rng)?
-                .actor("user", &user.id)
-                .resource("user", &user.id)
-                .metadata(json!({ "failed_attempts": security.lockout_threshold, "locked_until": until }));
-            self.audit(event).await?;
-        }
-        Ok(())
+            ),
+            LoginError::EmailNotVerified => TokenError::InvalidGrant("the email address is not verified yet".into()),
+            LoginError::Internal(e) => TokenError::Internal(e),
+        })
     }
 
     /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
@@ -224,7 +172,16 @@ where
             presented.to_owned()
         };
         let auth_time = row.auth_time.unwrap_or(row.created_at);
-        self.issue(Grant { client, user: &user, scope, auth_time, refresh_token: Some(refresh_token) }).await
+        self.issue(Grant {
+            client,
+            user: &user,
+            scope,
+            auth_time,
+            refresh_token: Some(refresh_token),
+            nonce: None,
+            claims: None,
+        })
+        .await
     }
 
     /// A token that was already rotated: within the grace period the same successor
@@ -283,19 +240,28 @@ where
     }
 
     /// The access token, and the ID token when `openid` is granted.
-    async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
+    /// The claims of an access token for `subject` (RFC 9068 §2.2).
+    pub(super) fn access_claims(
+        &self,
+        client: &Client,
+        subject: &str,
+        scope: &str,
+        auth_time: UnixTime,
+    ) -> Result<AccessTokenClaims, TokenError> {
+        let ttl = self.access_ttl(client);
+        let mut claims =
+            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
+        claims.auth_time = Some(auth_time);
+        Ok(claims)
+    }
+
+    pub(super) async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
         let scope = grant.scope.join(" ");
         let ttl = self.access_ttl(grant.client);
-        let mut claims = AccessTokenClaims::new(
-            self.config,
-            &grant.user.id,
-            &grant.client.client_id,
-            &scope,
-            ttl,
-            self.now,
-            self.rng,
-        )?;
-        claims.auth_time = Some(grant.auth_time);
+        let claims = match grant.claims {
+            Some(claims) => claims,
+            None => self.access_claims(grant.client, &grant.user.id, &scope, grant.auth_time)?,
+        };
         let key = self.keys.signing_key().await?;
         let access_token = claims.sign(self.signer, &key).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
@@ -305,8 +271,9 @@ where
                 client_id: &grant.client.client_id,
                 scopes: &scopes,
                 auth_time: grant.auth_time,
-                nonce: None,
+                nonce: grant.nonce,
                 access_token: Some(&access_token),
+                code: None,
                 ttl,
             };
             Some(sign_jwt(self.signer, &key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)

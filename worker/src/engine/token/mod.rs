@@ -3,6 +3,7 @@
 //! The edge hands over the parsed form and the `Authorization` header; this module decides
 //! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
 
+mod code_grant;
 mod error;
 mod grants;
 mod introspection;
@@ -13,6 +14,7 @@ use shared::oauth::TokenResponse;
 use super::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use super::audit::{AuditStore, RequestMeta};
 use super::clients::{authenticate, Client, ClientRecord, ClientStore, ClientType, Credentials};
+use super::codes::{AuthorizationCode, CodeStore};
 use super::config::Config;
 use super::error::InternalError;
 use super::form::Form;
@@ -23,7 +25,7 @@ use super::users::{User, UserStore};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
-    let mut grants = vec!["client_credentials"];
+    let mut grants = vec!["authorization_code", "client_credentials"];
     if config.tokens.refresh_token_ttl > 0 {
         grants.push("refresh_token");
     }
@@ -46,7 +48,7 @@ const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone",
 /// after the other; the D1 store sends each pair as one batch, because a D1 round trip,
 /// not the SQL, is most of a request's cost (README, "Benchmark").
 #[allow(async_fn_in_trait)]
-pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore {
+pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore {
     /// The client, and what storage says of an access token (introspection).
     async fn client_and_access_token_state(
         &self,
@@ -63,6 +65,15 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore {
         token_hash: &str,
     ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>), InternalError> {
         Ok((self.client_with_secrets(client_id).await?, self.refresh_token_with_user(token_hash).await?))
+    }
+
+    /// The client, and an authorization code with its user (code grant).
+    async fn client_and_code(
+        &self,
+        client_id: &str,
+        code_hash: &str,
+    ) -> Result<(Option<ClientRecord>, Option<(AuthorizationCode, Option<User>)>), InternalError> {
+        Ok((self.client_with_secrets(client_id).await?, self.code_with_user(code_hash).await?))
     }
 }
 
@@ -106,9 +117,12 @@ where
             return Err(TokenError::UnsupportedGrantType(format!("grant_type `{grant_type}` is not supported")));
         }
         let credentials = Credentials::from_request(authorization, form)?;
+        // These two authenticate the client in the same round trip as their token read.
         if grant_type == "refresh_token" {
-            // Authenticates the client in the same round trip as the token read.
             return self.refresh(&credentials, form).await;
+        }
+        if grant_type == "authorization_code" {
+            return self.authorization_code(&credentials, form).await;
         }
         let client = authenticate(self.store, &credentials, self.now).await?;
         match grant_type {

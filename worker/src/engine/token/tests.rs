@@ -66,7 +66,7 @@ fn fixture_with(
     let verifiers = pollster::block_on(import_published_keys(&store, &NativeRsaSigner, 0)).unwrap();
     let secret =
         ClientSecret { secret_id: "s1".into(), secret_hash: hash_secret("s3cret"), created_at: 0, expires_at: None };
-    pollster::block_on(store.ensure_client(&client, &secret)).unwrap();
+    pollster::block_on(store.ensure_client(&client, Some(&secret), 0)).unwrap();
     Fixture { config, store, key, public, verifiers }
 }
 
@@ -80,7 +80,7 @@ fn add_client(f: &Fixture, client_id: &str, secret: &str) {
         created_at: 0,
         expires_at: None,
     };
-    pollster::block_on(f.store.ensure_client(&client, &secret)).unwrap();
+    pollster::block_on(f.store.ensure_client(&client, Some(&secret), 0)).unwrap();
 }
 
 const NOW: UnixTime = 1_800_000_000;

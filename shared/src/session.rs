@@ -1,0 +1,71 @@
+//! The browser sign-in and consent conversation between the SPA and the worker.
+//!
+//! Every state-changing call carries the CSRF token from [`SessionInfo`] in the
+//! `X-CSRF-Token` header (double submit: it must equal the `authority_csrf` cookie).
+
+use serde::{Deserialize, Serialize};
+
+/// The header that carries the CSRF token on every state-changing call.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// `GET /api/session`: who is signed in in this browser, and the CSRF token for the
+/// calls that follow. `POST /api/session` answers the same after a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub csrf_token: String,
+    pub user: Option<SessionUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: String,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `POST /api/session`: password sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `GET /api/authorize?request=...`: what the sign-in and consent screens show about a
+/// pending authorization request (the request itself stays sealed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationDetails {
+    pub client_id: String,
+    pub client_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    pub scopes: Vec<ScopeInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
+    /// The app asked the person to choose an account (`prompt=select_account`).
+    pub select_account: bool,
+    /// Where the browser goes to carry on once signed in (or to pick the current account).
+    pub continue_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// `POST /api/consent`: the answer on the consent screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentDecision {
+    /// The sealed request from the page's URL.
+    pub request: String,
+    pub allow: bool,
+}
+
+/// Where the browser should go next (a full navigation: it may leave the SPA).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextLocation {
+    pub location: String,
+}

@@ -1,0 +1,414 @@
+//! The browser half of sign-in: `/authorize` and `/authorize/resume` (redirects between
+//! the app, the SPA's screens and back), and the JSON calls those screens make
+//! (`/api/session`, `/api/authorize`, `/api/consent`). The engine decides; this module
+//! reads cookies and bodies and writes redirects, pages and cookies.
+
+use serde::de::DeserializeOwned;
+use shared::session::{
+    AuthorizationDetails, ConsentDecision, NextLocation, ScopeInfo, SessionInfo, SessionUser, SignInRequest,
+    CSRF_HEADER,
+};
+use worker::{Env, Method, Request, Response};
+
+use super::d1::D1Store;
+use super::kv::Kv;
+use super::pages;
+use super::respond;
+use super::router::{db, ensure_bootstrap, kv, now, read_form, request_meta, EdgeKeys};
+use super::webcrypto::WebCryptoSigner;
+use crate::engine::audit::{AuditEvent, AuditStore};
+use crate::engine::authorize::issue::Issuer;
+use crate::engine::authorize::{
+    decide, open_request, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next,
+    ResponseMode, Situation,
+};
+use crate::engine::clients::{Client, ClientStore};
+use crate::engine::config::Config;
+use crate::engine::consent::{merged, ConsentStore};
+use crate::engine::csrf::{self, CSRF_COOKIE};
+use crate::engine::error::{ApiError, ErrorResponse, InternalError};
+use crate::engine::form::Form;
+use crate::engine::login::{verify_login, LoginContext, LoginError};
+use crate::engine::ports::{SystemRandom, UnixTime};
+use crate::engine::refresh::random_token;
+use crate::engine::sessions::{self, Session, SESSION_COOKIE};
+use crate::engine::users::{ScopeStore, User, UserStore};
+
+/// JSON bodies of the session API are a few hundred bytes.
+const MAX_JSON_BODY: usize = 16 * 1024;
+
+/// The value of cookie `name` in the request's `Cookie` header.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("Cookie").ok().flatten()?;
+    header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// `Set-Cookie` for our cookies: HttpOnly, SameSite=Lax (the top-level redirect back
+/// from an app must carry the session), Secure on https, the whole origin.
+fn set_cookie(response: &mut Response, config: &Config, name: &str, value: &str, max_age: Option<i64>) {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if config.is_https() {
+        cookie.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if let Err(e) = response.headers_mut().append("Set-Cookie", &cookie) {
+        worker::console_error!("Set-Cookie: {e}");
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = respond::empty(303);
+    respond::set(response.headers_mut(), "Location", location);
+    respond::set(response.headers_mut(), "Cache-Control", "no-store");
+    response
+}
+
+/// An authorization response in its mode: a redirect for query and fragment, the
+/// auto-submitting page for form_post.
+fn deliver(response: &AuthorizationResponse) -> Response {
+    match response.mode {
+        ResponseMode::FormPost => pages::form_post(response),
+        _ => redirect(&response.location()),
+    }
+}
+
+fn render_error(config: &Config, error: &AuthorizeError) -> Response {
+    if let Some(detail) = error.log_detail() {
+        worker::console_error!("authorize: {detail}");
+    }
+    match error.response(config) {
+        Some(response) => deliver(&response),
+        None => pages::error_page(config, error.status(), error.code(), &error.description().unwrap_or_default()),
+    }
+}
+
+/// The live session of this browser and its (active) user.
+async fn current(
+    req: &Request,
+    config: &Config,
+    kv: &Kv,
+    store: &D1Store,
+    now: UnixTime,
+) -> Result<Option<(Session, User)>, InternalError> {
+    let Some(value) = cookie(req, SESSION_COOKIE) else { return Ok(None) };
+    let Some(session) = sessions::load(kv, config, &value, now).await? else { return Ok(None) };
+    match store.user_by_id(&session.user_id).await? {
+        Some(user) if user.active => Ok(Some((session, user))),
+        _ => Ok(None),
+    }
+}
+
+/// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
+pub async fn authorize(mut req: Request, config: &Config, env: &Env) -> Response {
+    let now = now();
+    let params = if req.method() == Method::Post {
+        read_form(&mut req)
+            .await
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()))
+    } else {
+        let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
+        Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
+    };
+    let result = async {
+        let params = params?;
+        let store = db(env)?;
+        ensure_bootstrap(config, &store, now).await?;
+        let client = match params.get("client_id") {
+            Some(id) => store.client_with_secrets(id).await?.map(|(client, _)| client),
+            None => None,
+        };
+        let request = request::parse(&params, client.as_ref(), config, now)?;
+        proceed(&req, config, env, &store, request, false, now).await
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
+}
+
+/// `GET /authorize/resume?request=...`: where the sign-in and consent screens send the
+/// browser back to; `account=current` is the select-account screen's answer.
+pub async fn resume(req: Request, config: &Config, env: &Env) -> Response {
+    let now = now();
+    let result = async {
+        let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
+        let params =
+            Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
+        let sealed = params
+            .get("request")
+            .ok_or_else(|| AuthorizeError::page("invalid_request", "the request parameter is missing"))?;
+        let request = open_request(config, sealed, now)?;
+        let store = db(env)?;
+        proceed(&req, config, env, &store, request, params.get("account") == Some("current"), now).await
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
+}
+
+/// Decides the next step for a verified request and takes it.
+async fn proceed(
+    req: &Request,
+    config: &Config,
+    env: &Env,
+    store: &D1Store,
+    request: AuthorizationRequest,
+    account_selected: bool,
+    now: UnixTime,
+) -> Result<Response, AuthorizeError> {
+    let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
+        return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
+    };
+    let kv = kv(env)?;
+    let signed_in = current(req, config, &kv, store, now).await?;
+    let consent = match &signed_in {
+        Some((_, user)) => store.consent(&user.id, &client.client_id).await?,
+        None => None,
+    };
+    let situation = Situation {
+        session: signed_in.as_ref().map(|(s, _)| s),
+        consent: consent.as_ref(),
+        first_party: client.first_party,
+        account_selected,
+    };
+    let screen = |path: &str, request: &AuthorizationRequest| -> Result<Response, AuthorizeError> {
+        let sealed = seal_request(config, request, &SystemRandom)?;
+        Ok(redirect(&format!("{path}?request={sealed}")))
+    };
+    match decide(&request, &situation, now)? {
+        Next::SignIn => screen("/signin", &request),
+        Next::SelectAccount => screen("/signin", &request),
+        Next::Consent => screen("/consent", &request),
+        Next::Issue => {
+            let Some((session, user)) = &signed_in else {
+                return Err(AuthorizeError::Internal(InternalError::new("issue without a session")));
+            };
+            let keys = EdgeKeys { config, env, now };
+            let issuer = Issuer { config, store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
+            let response = issuer.issue(&request, &client, user, session).await?;
+            Ok(deliver(&response))
+        }
+    }
+}
+
+// ---- the JSON calls of the sign-in and consent screens ----
+
+fn session_user(user: &User) -> SessionUser {
+    SessionUser { id: user.id.clone(), email: user.email.clone(), name: user.name.clone() }
+}
+
+/// The CSRF token of this browser: the cookie's value, or a new one (then `fresh`).
+fn csrf_token(req: &Request) -> Result<(String, bool), InternalError> {
+    match cookie(req, CSRF_COOKIE).filter(|c| c.len() == 43) {
+        Some(token) => Ok((token, false)),
+        None => Ok((random_token(&SystemRandom)?, true)),
+    }
+}
+
+/// State-changing calls: same origin (when the browser says), JSON, and the CSRF header
+/// echoing the cookie.
+fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    if let Some(origin) = header("Origin") {
+        if config.endpoint("") != origin {
+            return Err(ApiError::csrf());
+        }
+    }
+    if csrf::valid(cookie(req, CSRF_COOKIE).as_deref(), header(CSRF_HEADER).as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::csrf())
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::bad_request("invalid_request", "the body must be application/json"));
+    }
+    let body =
+        req.bytes().await.map_err(|e| ApiError::bad_request("invalid_request", format!("unreadable body: {e}")))?;
+    if body.len() > MAX_JSON_BODY {
+        return Err(ApiError::Request {
+            status: 413,
+            code: "invalid_request",
+            description: "the body is too large".into(),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", format!("malformed JSON: {e}")))
+}
+
+fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fresh: bool) -> Response {
+    if fresh {
+        set_cookie(&mut response, config, CSRF_COOKIE, token, None);
+    }
+    response
+}
+
+/// `GET /api/session`: who is signed in here, and the CSRF token.
+pub async fn session_info(req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    let now = now();
+    let store = db(env)?;
+    let signed_in = current(&req, config, &kv(env)?, &store, now).await?;
+    let (token, fresh) = csrf_token(&req)?;
+    let body = SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)) };
+    Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
+}
+
+/// `POST /api/session`: password sign-in; starts a session.
+pub async fn sign_in(mut req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    check_csrf(&req, config)?;
+    let body: SignInRequest = read_json(&mut req).await?;
+    let now = now();
+    let store = db(env)?;
+    ensure_bootstrap(config, &store, now).await?;
+    let meta = request_meta(&req);
+    let cx = LoginContext { config, meta: &meta, now, method: "browser", client_id: None };
+    let user = verify_login(&store, &SystemRandom, &cx, &body.email, &body.password).await.map_err(|e| match e {
+        LoginError::Invalid => ApiError::Request {
+            status: 401,
+            code: "invalid_credentials",
+            description: "The email or password is incorrect.".into(),
+        },
+        LoginError::Locked { .. } => ApiError::Request {
+            status: 423,
+            code: "account_locked",
+            description: format!(
+                "Your account has been temporarily locked due to multiple failed sign-in attempts. Please try again in {} minutes.",
+                config.security.lockout_duration
+            ),
+        },
+        LoginError::EmailNotVerified => ApiError::Request {
+            status: 403,
+            code: "email_not_verified",
+            description: "Verify your email address first: follow the link in the message we sent you.".into(),
+        },
+        LoginError::Internal(e) => ApiError::Internal(e),
+    })?;
+    let kv = kv(env)?;
+    // A sign-in replaces whatever session this browser had (no session fixation).
+    if let Some(old) = cookie(&req, SESSION_COOKIE) {
+        if let Some(session) = sessions::load(&kv, config, &old, now).await? {
+            sessions::end(&kv, &session).await?;
+        }
+    }
+    let (value, session) = sessions::start(&kv, config, &user.id, &meta, &SystemRandom, now).await?;
+    let (token, _) = csrf_token(&req)?;
+    let mut response = respond::json(200, &SessionInfo { csrf_token: token, user: Some(session_user(&user)) });
+    let max_age = session.expires_at - now;
+    set_cookie(&mut response, config, SESSION_COOKIE, &value, Some(max_age));
+    Ok(response)
+}
+
+/// `DELETE /api/session`: sign out of this browser.
+pub async fn sign_out(req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    check_csrf(&req, config)?;
+    let now = now();
+    let kv = kv(env)?;
+    if let Some(value) = cookie(&req, SESSION_COOKIE) {
+        if let Some(session) = sessions::load(&kv, config, &value, now).await? {
+            sessions::end(&kv, &session).await?;
+            let store = db(env)?;
+            let event = AuditEvent::new("user.logout", &request_meta(&req), now, &SystemRandom)?
+                .actor("user", &session.user_id);
+            store.record(&event).await?;
+        }
+    }
+    let mut response = respond::empty(204);
+    set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+    Ok(response)
+}
+
+fn sealed_param(req: &Request) -> Result<String, ApiError> {
+    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
+    let params = Form::parse(query.as_bytes()).map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
+    params
+        .get("request")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request("invalid_request", "the request parameter is missing"))
+}
+
+fn open_for_api(config: &Config, sealed: &str, now: UnixTime) -> Result<AuthorizationRequest, ApiError> {
+    open_request(config, sealed, now)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.description().unwrap_or_default()))
+}
+
+async fn client_of(store: &D1Store, request: &AuthorizationRequest) -> Result<Client, ApiError> {
+    store
+        .client_with_secrets(&request.client_id)
+        .await?
+        .map(|(client, _)| client)
+        .ok_or_else(|| ApiError::bad_request("invalid_client", "the client is no longer registered"))
+}
+
+/// `GET /api/authorize?request=...`: what the screens show about a pending request.
+pub async fn authorization_details(req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    let sealed = sealed_param(&req)?;
+    let request = open_for_api(config, &sealed, now())?;
+    let store = db(env)?;
+    let client = client_of(&store, &request).await?;
+    let described = store.scope_descriptions().await?;
+    let scopes = request
+        .scope
+        .iter()
+        .map(|name| ScopeInfo {
+            name: name.clone(),
+            description: described
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, d)| d.clone())
+                .unwrap_or_else(|| name.clone()),
+        })
+        .collect();
+    let body = AuthorizationDetails {
+        client_id: client.client_id.clone(),
+        client_name: client.client_name.clone(),
+        logo_uri: None,
+        scopes,
+        login_hint: request.login_hint.clone(),
+        ui_locales: request.ui_locales.clone(),
+        select_account: request.prompt.select_account,
+        continue_url: format!("/authorize/resume?request={sealed}"),
+    };
+    Ok(respond::json(200, &body))
+}
+
+/// `POST /api/consent`: Allow records the consent (`consent.granted`); Deny sends the
+/// app `access_denied`. Either way the browser goes back through `/authorize/resume`.
+pub async fn consent(mut req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    check_csrf(&req, config)?;
+    let decision: ConsentDecision = read_json(&mut req).await?;
+    let now = now();
+    let mut request = open_for_api(config, &decision.request, now)?;
+    let store = db(env)?;
+    let Some((_, user)) = current(&req, config, &kv(env)?, &store, now).await? else {
+        return Err(ApiError::Request {
+            status: 401,
+            code: "login_required",
+            description: "Your session has ended; sign in again.".into(),
+        });
+    };
+    let client = client_of(&store, &request).await?;
+    let meta = request_meta(&req);
+    let location = if decision.allow {
+        let existing = store.consent(&user.id, &client.client_id).await?;
+        let scopes = merged(existing.as_ref(), &request.scope);
+        store.save_consent(&user.id, &client.client_id, &scopes, now).await?;
+        let event = AuditEvent::new("consent.granted", &meta, now, &SystemRandom)?
+            .actor("user", &user.id)
+            .resource("client", &client.client_id)
+            .metadata(serde_json::json!({ "scopes": request.scope }));
+        store.record(&event).await?;
+        format!("/authorize/resume?request={}", decision.request)
+    } else {
+        let event = AuditEvent::new("consent.denied", &meta, now, &SystemRandom)?
+            .actor("user", &user.id)
+            .resource("client", &client.client_id);
+        store.record(&event).await?;
+        request.denied = true;
+        format!("/authorize/resume?request={}", seal_request(config, &request, &SystemRandom)?)
+    };
+    Ok(respond::json(200, &NextLocation { location }))
+}

@@ -1,0 +1,96 @@
+//! The two pages the worker renders itself rather than the SPA: the authorization error
+//! page (shown when nothing may be redirected, RFC 6749 §4.1.2.1) and the form_post
+//! response (OAuth 2.0 Form Post Response Mode §2). Both are complete without JavaScript
+//! from the SPA, and every value in them is HTML-escaped.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use worker::Response;
+
+use super::respond;
+use crate::engine::authorize::AuthorizationResponse;
+use crate::engine::config::Config;
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html(status: u16, body: String) -> Response {
+    let mut response = Response::from_bytes(body.into_bytes())
+        .unwrap_or_else(|_| Response::builder().with_status(500).empty())
+        .with_status(status);
+    respond::set(response.headers_mut(), "Content-Type", "text/html; charset=utf-8");
+    respond::set(response.headers_mut(), "Cache-Control", "no-store");
+    response
+}
+
+/// The error page: the app's link was broken in a way that makes redirecting back unsafe.
+pub fn error_page(config: &Config, status: u16, error: &str, description: &str) -> Response {
+    let app = escape(&config.branding.app_name);
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign-in error · {app}</title><link rel="stylesheet" href="/app.css"></head>
+<body><main id="main" class="auth-page"><section class="card auth-card" aria-labelledby="error-title">
+<h1 class="brand-name">{app}</h1>
+<h2 id="error-title">This sign-in link does not work</h2>
+<p role="alert">{description}</p>
+<p class="muted">Error code: <code>{error}</code>. Go back to the app and start again; if it keeps happening, tell the app's developers.</p>
+<a class="btn" href="/">Go to the start page</a>
+</section></main></body></html>"#,
+        description = escape(description),
+        error = escape(error),
+    );
+    html(status, body)
+}
+
+/// The script that submits the form: allowed by its hash in the page's own CSP.
+const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
+
+/// Form Post Response Mode §2: an HTML page that POSTs the response parameters to the
+/// client's redirect URI (no tokens in URLs or history).
+pub fn form_post(response: &AuthorizationResponse) -> Response {
+    let inputs: String = response
+        .params
+        .iter()
+        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
+        .collect();
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Signing you in…</title></head>
+<body><form method="post" action="{action}">{inputs}<noscript><button type="submit">Continue</button></noscript></form>
+<script>{SUBMIT_SCRIPT}</script></body></html>"#,
+        action = escape(&response.redirect_uri),
+    );
+    let hash = STANDARD.encode(Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    let mut page = html(200, body);
+    // The page's own policy (respond::finish keeps a CSP the handler set): only that
+    // script, and the form may post only to the verified redirect URI.
+    let csp = format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; form-action {}; frame-ancestors 'none'; base-uri 'none'",
+        csp_source(&response.redirect_uri)
+    );
+    respond::set(page.headers_mut(), "Content-Security-Policy", &csp);
+    page
+}
+
+/// A CSP source expression for a redirect URI: its origin (a full URL with `;` or `,`
+/// would break the header; the origin is what form-action needs).
+fn csp_source(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(url) => url.origin().ascii_serialization(),
+        Err(_) => "'none'".into(),
+    }
+}
