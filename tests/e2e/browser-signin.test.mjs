@@ -70,7 +70,9 @@ async function landing(page, prefix, url) {
   const arrived = prefix.startsWith('http://127.0.0.1:3000') ? nextAppRequest() : Promise.resolve(null);
   // 'commit': the URL is all we need; the landing page's own loading is not under test.
   if (url) await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForURL((u) => u.href.startsWith(prefix), { waitUntil: 'commit' });
+  await page.waitForURL((u) => u.href.startsWith(prefix), { waitUntil: 'commit' }).catch((e) => {
+    throw new Error(`expected to land at ${prefix}, the browser is at ${page.url()}: ${e.message}`);
+  });
   const request = await arrived;
   // Let the landing page finish (an app page is plain text, quick) so closing it later
   // does not race its load; the admin console's page is not waited for.
@@ -285,4 +287,46 @@ test('CSRF: the session API refuses a sign-in without the token', async () => {
     body: JSON.stringify({ request: 'x', allow: true }),
   });
   assert.equal(consent.status, 403);
+});
+
+// Last: these end the shared browser's session.
+test('RP-Initiated Logout with id_token_hint: straight back to the app with state; the session is gone', async () => {
+  const page = await context.newPage();
+  const url = new URL(`${worker.url}/logout`);
+  url.search = new URLSearchParams({ id_token_hint: firstTokens.tokens.id_token,
+    post_logout_redirect_uri: 'http://127.0.0.1:3000/', state: 'bye-1' }).toString();
+  const { url: back } = await landing(page, 'http://127.0.0.1:3000/', url.href);
+  assert.equal(new URL(back).searchParams.get('state'), 'bye-1');
+  const flow = await codeFlowUrl({ prompt: 'none' });
+  const { url: after } = await landing(page, CALLBACK, flow.url);
+  assert.equal(new URL(after).searchParams.get('error'), 'login_required');
+  const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.logout'");
+  assert.equal(events[0].n, 1);
+  await page.close();
+});
+
+test('RP-Initiated Logout without a hint asks first; unregistered redirect URIs get the error page', async () => {
+  const fresh = await browser.newContext();
+  const page = await fresh.newPage();
+  const flow = await codeFlowUrl();
+  await page.goto(flow.url);
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  const signedIn = landing(page, CALLBACK);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signedIn;
+  await page.goto(`${worker.url}/logout?client_id=demo-app&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/')}`);
+  await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'logout-confirm.png') });
+  const out = landing(page, 'http://127.0.0.1:3000/');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await out;
+  const again = await codeFlowUrl({ prompt: 'none' });
+  const { url: after } = await landing(page, CALLBACK, again.url);
+  assert.equal(new URL(after).searchParams.get('error'), 'login_required');
+  const evil = await fetch(`${worker.url}/logout?client_id=demo-app&post_logout_redirect_uri=${encodeURIComponent('https://evil.example.com/')}`,
+    { redirect: 'manual' });
+  assert.equal(evil.status, 400);
+  assert.equal(evil.headers.get('location'), null);
+  await fresh.close();
 });

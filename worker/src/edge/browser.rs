@@ -14,7 +14,7 @@ use super::d1::D1Store;
 use super::kv::Kv;
 use super::pages;
 use super::respond;
-use super::router::{db, ensure_bootstrap, kv, now, read_form, request_meta, EdgeKeys};
+use super::router::{db, ensure_bootstrap, kv, now, read_form, request_meta, EdgeKeys, EdgeVerifier};
 use super::webcrypto::WebCryptoSigner;
 use crate::engine::audit::{AuditEvent, AuditStore};
 use crate::engine::authorize::issue::Issuer;
@@ -29,6 +29,7 @@ use crate::engine::csrf::{self, CSRF_COOKIE};
 use crate::engine::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::form::Form;
 use crate::engine::login::{verify_login, LoginContext, LoginError};
+use crate::engine::logout;
 use crate::engine::ports::{SystemRandom, UnixTime};
 use crate::engine::refresh::random_token;
 use crate::engine::sessions::{self, Session, SESSION_COOKIE};
@@ -411,4 +412,61 @@ pub async fn consent(mut req: Request, config: &Config, env: &Env) -> Result<Res
         format!("/authorize/resume?request={}", seal_request(config, &request, &SystemRandom)?)
     };
     Ok(respond::json(200, &NextLocation { location }))
+}
+
+/// `GET|POST /logout` (OIDC RP-Initiated Logout 1.0).
+pub async fn logout(mut req: Request, config: &Config, env: &Env) -> Response {
+    let now = now();
+    let post = req.method() == Method::Post;
+    let params = if post {
+        read_form(&mut req)
+            .await
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()))
+    } else {
+        let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
+        Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
+    };
+    let result = async {
+        let params = params?;
+        let store = db(env)?;
+        let verifier = EdgeVerifier { store: &store, now };
+        let lookup = |id: String| {
+            let store = &store;
+            async move { Ok(store.client_with_secrets(&id).await?.map(|(client, _)| client)) }
+        };
+        let request = logout::parse(&params, config, &WebCryptoSigner, &verifier, lookup).await?;
+        let kv = kv(env)?;
+        let signed_in = current(&req, config, &kv, &store, now).await?;
+        let (token, fresh) = csrf_token(&req)?;
+        let confirmed = post
+            && params.get("confirm") == Some("yes")
+            && csrf::valid(cookie(&req, CSRF_COOKIE).as_deref(), params.get("csrf_token"));
+        if let Some((_, user)) = &signed_in {
+            if logout::needs_confirmation(&request, Some(&user.id)) && !confirmed {
+                let mut hidden: Vec<(String, String)> =
+                    ["client_id", "post_logout_redirect_uri", "state", "id_token_hint"]
+                        .iter()
+                        .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
+                        .collect();
+                hidden.push(("confirm".into(), "yes".into()));
+                hidden.push(("csrf_token".into(), token.clone()));
+                let page = pages::logout_confirmation(config, &user.email, &hidden, &request.destination(config));
+                return Ok(with_csrf_cookie(page, config, &token, fresh));
+            }
+        }
+        if let Some((session, user)) = &signed_in {
+            sessions::end(&kv, session).await?;
+            let mut event =
+                AuditEvent::new("user.logout", &request_meta(&req), now, &SystemRandom)?.actor("user", &user.id);
+            if let Some(client_id) = &request.client_id {
+                event = event.resource("client", client_id);
+            }
+            store.record(&event).await?;
+        }
+        let mut response = redirect(&request.destination(config));
+        set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+        Ok::<Response, AuthorizeError>(response)
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
 }

@@ -94,3 +94,38 @@ fn csp_source(uri: &str) -> String {
         Err(_) => "'none'".into(),
     }
 }
+
+/// RP-Initiated Logout §2: the page that asks before signing out when the app gave no
+/// valid `id_token_hint`. The form posts back to `/logout` with the original parameters,
+/// `confirm=yes` and the browser's CSRF token.
+pub fn logout_confirmation(config: &Config, email: &str, hidden: &[(String, String)], destination: &str) -> Response {
+    let app = escape(&config.branding.app_name);
+    let inputs: String = hidden
+        .iter()
+        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
+        .collect();
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign out · {app}</title><link rel="stylesheet" href="/app.css"></head>
+<body><main id="main" class="auth-page"><section class="card auth-card" aria-labelledby="logout-title">
+<h1 class="brand-name">{app}</h1>
+<h2 id="logout-title">Sign out?</h2>
+<p>You are signed in as <strong>{email}</strong>. Signing out ends your session in this browser.</p>
+<form class="stack" method="post" action="/logout">{inputs}
+<button type="submit" class="btn btn-primary">Sign out</button>
+<a class="btn" href="/">Stay signed in</a>
+</form></section></main></body></html>"#,
+        email = escape(email),
+    );
+    let mut page = html(200, body);
+    // form-action also governs where the POST's redirect may go (CSP 3): ourselves and
+    // the verified post_logout_redirect_uri.
+    let csp = format!(
+        "default-src 'self'; style-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
+form-action 'self' {}; frame-ancestors 'none'",
+        csp_source(destination)
+    );
+    respond::set(page.headers_mut(), "Content-Security-Policy", &csp);
+    page
+}

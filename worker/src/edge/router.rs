@@ -102,6 +102,8 @@ enum Route {
     AuthorizationDetails,
     /// `/api/consent`: the consent screen's answer.
     Consent,
+    /// `/logout` (GET, POST): RP-Initiated Logout.
+    Logout,
 }
 
 #[derive(Clone, Copy)]
@@ -128,6 +130,7 @@ impl Route {
             "/api/session" => Some(Route::Session),
             "/api/authorize" => Some(Route::AuthorizationDetails),
             "/api/consent" => Some(Route::Consent),
+            "/logout" => Some(Route::Logout),
             _ => None,
         }
     }
@@ -138,7 +141,7 @@ impl Route {
             Route::Token(_) => *method == Method::Post,
             // OPTIONS: CORS preflight from browser apps that send the Bearer header.
             Route::UserInfo => is_read(method) || matches!(method, Method::Post | Method::Options),
-            Route::Authorize => is_read(method) || *method == Method::Post,
+            Route::Authorize | Route::Logout => is_read(method) || *method == Method::Post,
             Route::AuthorizeResume | Route::AuthorizationDetails => is_read(method),
             Route::Session => is_read(method) || matches!(method, Method::Post | Method::Delete),
             Route::Consent => *method == Method::Post,
@@ -151,7 +154,7 @@ impl Route {
             Route::Health | Route::Discovery | Route::Jwks | Route::UiConfig => GET_HEAD,
             Route::Token(_) => "POST",
             Route::UserInfo => "GET, HEAD, POST, OPTIONS",
-            Route::Authorize => "GET, HEAD, POST",
+            Route::Authorize | Route::Logout => "GET, HEAD, POST",
             Route::AuthorizeResume | Route::AuthorizationDetails => GET_HEAD,
             Route::Session => "GET, HEAD, POST, DELETE",
             Route::Consent => "POST",
@@ -193,6 +196,9 @@ pub async fn handle(req: Request, env: &Env) -> Response {
         // security headers (its error page uses the SPA's stylesheet).
         (Some(Route::Authorize), Ok(config)) => {
             return respond::finish(browser::authorize(req, config, env).await, Kind::Page, https)
+        }
+        (Some(Route::Logout), Ok(config)) => {
+            return respond::finish(browser::logout(req, config, env).await, Kind::Page, https)
         }
         (Some(Route::AuthorizeResume), Ok(config)) => {
             return respond::finish(browser::resume(req, config, env).await, Kind::Page, https)
@@ -427,9 +433,9 @@ pub(super) fn request_meta(req: &Request) -> RequestMeta {
 }
 
 /// Public keys for verifying presented tokens, cached per isolate like the signer.
-struct EdgeVerifier<'a> {
-    store: &'a D1Store,
-    now: UnixTime,
+pub(super) struct EdgeVerifier<'a> {
+    pub(super) store: &'a D1Store,
+    pub(super) now: UnixTime,
 }
 
 impl VerificationKeySource<CryptoKey> for EdgeVerifier<'_> {

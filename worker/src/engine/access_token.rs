@@ -131,15 +131,19 @@ pub enum Invalid {
     Expired,
 }
 
-/// Checks shape, header, signature (by a published key), issuer and expiry (RFC 9068 §4).
-/// Revocation is the caller's second step, since it needs the database.
-pub async fn verify<C: RsaSigner>(
+/// A compact JWS signed by one of our published keys: its `typ` and claims bytes.
+pub struct VerifiedJws {
+    pub typ: Option<String>,
+    pub claims: Vec<u8>,
+}
+
+/// Checks a compact JWS's shape, `alg` (RS256 only, RFC 8725 §3.1), `kid` and signature
+/// against our published keys. Claims are the caller's to check.
+pub async fn verify_jws<C: RsaSigner>(
     token: &str,
-    config: &Config,
     signer: &C,
     keys: &impl VerificationKeySource<C::PublicKey>,
-    now: UnixTime,
-) -> Result<Result<AccessTokenClaims, Invalid>, InternalError> {
+) -> Result<Result<VerifiedJws, Invalid>, InternalError> {
     let mut parts = token.split('.');
     let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -149,7 +153,7 @@ pub async fn verify<C: RsaSigner>(
     let Some(header) = b64url_decode(header_b64).ok().and_then(|h| serde_json::from_slice::<Header>(&h).ok()) else {
         return Ok(Err(Invalid::Malformed));
     };
-    if header.alg != "RS256" || !header.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+    if header.alg != "RS256" {
         return Ok(Err(Invalid::WrongType));
     }
     let Some(key) = (match header.kid {
@@ -164,9 +168,28 @@ pub async fn verify<C: RsaSigner>(
     if !signer.verify_rs256(&key, signing_input.as_bytes(), &signature).await? {
         return Ok(Err(Invalid::BadSignature));
     }
-    let Some(claims) =
-        b64url_decode(claims_b64).ok().and_then(|c| serde_json::from_slice::<AccessTokenClaims>(&c).ok())
-    else {
+    let Ok(claims) = b64url_decode(claims_b64) else { return Ok(Err(Invalid::Malformed)) };
+    Ok(Ok(VerifiedJws { typ: header.typ, claims }))
+}
+
+/// Checks shape, header, signature (by a published key), issuer and expiry (RFC 9068 §4).
+/// Revocation is the caller's second step, since it needs the database.
+pub async fn verify<C: RsaSigner>(
+    token: &str,
+    config: &Config,
+    signer: &C,
+    keys: &impl VerificationKeySource<C::PublicKey>,
+    now: UnixTime,
+) -> Result<Result<AccessTokenClaims, Invalid>, InternalError> {
+    let jws = match verify_jws(token, signer, keys).await? {
+        Ok(jws) => jws,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    // RFC 9068 §4: the type must say access token, so an ID token is not accepted as one.
+    if !jws.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+        return Ok(Err(Invalid::WrongType));
+    }
+    let Ok(claims) = serde_json::from_slice::<AccessTokenClaims>(&jws.claims) else {
         return Ok(Err(Invalid::Malformed));
     };
     if claims.iss != config.issuer {

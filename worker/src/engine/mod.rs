@@ -21,6 +21,7 @@ pub mod id_token;
 pub mod jose;
 pub mod keys;
 pub mod login;
+pub mod logout;
 pub mod passwords;
 pub mod pkce;
 pub mod ports;

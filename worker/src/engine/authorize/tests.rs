@@ -522,3 +522,41 @@ fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
     let id = verify_jwt(&f, param(&response, "id_token").unwrap());
     assert!(id.get("at_hash").is_none() && id.get("c_hash").is_none());
 }
+
+// ---- RP-Initiated Logout 1.0 ----
+
+fn logout_parse(f: &Fixture, q: &str) -> Result<crate::engine::logout::LogoutRequest, AuthorizeError> {
+    let mut client = web_app();
+    client.post_logout_redirect_uris = vec!["https://app.example.com/bye".into()];
+    let lookup = |id: String| {
+        let client = client.clone();
+        async move { Ok((id == client.client_id).then_some(client)) }
+    };
+    pollster::block_on(crate::engine::logout::parse(&query(q), &f.config, &NativeRsaSigner, f, lookup))
+}
+
+#[test]
+fn rp_initiated_logout_2_hint_verified_and_only_registered_redirects() {
+    use crate::engine::logout::needs_confirmation;
+    let f = fixture();
+    let implicit = format!("{BASE}&response_type=id_token&scope=openid&nonce=n");
+    let hint = param(&authorize(&f, &web_app(), &implicit, NOW), "id_token").unwrap().to_owned();
+    let bye = urlencode("https://app.example.com/bye");
+    let ok = logout_parse(&f, &format!("id_token_hint={hint}&post_logout_redirect_uri={bye}&state=s1")).unwrap();
+    assert_eq!(ok.client_id.as_deref(), Some("web"), "the hint's audience names the client");
+    assert_eq!(ok.hinted_subject.as_deref(), Some(alice().id.as_str()));
+    assert_eq!(ok.destination(&f.config), "https://app.example.com/bye?state=s1");
+    assert!(!needs_confirmation(&ok, Some(&alice().id)), "the hint names the signed-in person");
+    assert!(needs_confirmation(&ok, Some("someone-else")));
+    // The seed's form: client_id and a registered URI, no hint: the person confirms.
+    let seed = logout_parse(&f, &format!("client_id=web&post_logout_redirect_uri={bye}")).unwrap();
+    assert!(needs_confirmation(&seed, Some(&alice().id)));
+    assert!(!needs_confirmation(&seed, None), "nobody signed in: nothing to confirm");
+    let page = |r: Result<_, AuthorizeError>| matches!(r, Err(AuthorizeError::Page { .. }));
+    let evil = urlencode("https://evil.example.com/");
+    assert!(page(logout_parse(&f, &format!("client_id=web&post_logout_redirect_uri={evil}"))), "unregistered");
+    assert!(page(logout_parse(&f, &format!("post_logout_redirect_uri={bye}"))), "whose URI?");
+    assert!(page(logout_parse(&f, &format!("id_token_hint={hint}x"))), "bad signature");
+    assert!(page(logout_parse(&f, &format!("id_token_hint={hint}&client_id=spa"))), "client mismatch");
+    assert_eq!(logout_parse(&f, "").unwrap().destination(&f.config), "http://127.0.0.1:8787/");
+}
