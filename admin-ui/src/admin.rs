@@ -6,11 +6,37 @@ use shared::api::{CheckState, HealthReport, HealthStatus};
 use shared::jwk::JwkSet;
 
 use crate::api::get_json;
+use crate::auth;
 use crate::branding::{app_name, branding, ThemeToggle};
 
+/// The console's frame. Without an admin session it signs in first (code + PKCE, see
+/// `auth`), and a signed-in user who is not an administrator is told so.
 #[component]
 pub fn AdminLayout() -> impl IntoView {
+    let Some(session) = auth::current() else {
+        let location = window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_else(|_| "/admin".into()),
+            location.search().unwrap_or_default()
+        );
+        auth::start_sign_in(&here);
+        return view! { <main id="main" class="auth-page"><p role="status">"Signing in…"</p></main> }.into_any();
+    };
+    if !session.is_admin() {
+        return view! {
+            <main id="main" class="auth-page">
+                <section class="card auth-card">
+                    <h1>"Admin console"</h1>
+                    <p role="alert">{format!("{} is not an administrator of this server.", session.email.unwrap_or_default())}</p>
+                    <button type="button" class="btn" on:click=|_| auth::sign_out()>"Sign out"</button>
+                </section>
+            </main>
+        }
+        .into_any();
+    }
     let app_name = app_name();
+    let who = session.email.unwrap_or_default();
     view! {
         <div class="admin">
             <aside class="sidebar">
@@ -23,11 +49,16 @@ pub fn AdminLayout() -> impl IntoView {
                 </nav>
             </aside>
             <div class="admin-main">
-                <header class="topbar"><ThemeToggle/></header>
+                <header class="topbar">
+                    <span class="muted">{who}</span>
+                    <ThemeToggle/>
+                    <button type="button" class="btn btn-ghost" on:click=|_| auth::sign_out()>"Sign out"</button>
+                </header>
                 <main id="main" class="content"><Outlet/></main>
             </div>
         </div>
     }
+    .into_any()
 }
 
 fn check_label(state: CheckState) -> &'static str {

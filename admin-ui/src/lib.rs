@@ -9,6 +9,7 @@
 
 mod admin;
 mod api;
+mod auth;
 mod branding;
 mod consent;
 mod signin;
@@ -34,6 +35,8 @@ fn App() -> impl IntoView {
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/signin") view=signin::SignInPage/>
                 <Route path=path!("/consent") view=consent::ConsentPage/>
+                // Before the console's routes: the callback must not need a session.
+                <Route path=path!("/admin/callback") view=auth::AdminCallback/>
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                     <Route path=path!("") view=admin::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>

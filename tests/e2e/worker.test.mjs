@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startWorker, d1Query, launchChromium } from './harness.mjs';
 
+const ADMIN_EMAIL = 'console@example.com';
+const ADMIN_PASSWORD = 'console-admin-password-1';
 const APP_NAME = 'Acme Sign-In (e2e)';
 let worker;
 
 before(async () => {
-  worker = await startWorker({ vars: { APP_NAME } });
+  worker = await startWorker({ vars: { APP_NAME, ADMIN_EMAIL, ADMIN_PASSWORD } });
 });
 after(async () => {
   await worker?.stop();
@@ -191,7 +193,7 @@ test('browser: /signin renders the sign-in layout with APP_NAME and the dark the
   }
 });
 
-test('browser: a deep link to /admin/keys renders the admin layout and the published key', async () => {
+test('browser: a deep link to /admin/keys signs in through /authorize (code + PKCE) and lands on the keys', async () => {
   const { keys } = await (await get('/.well-known/jwks.json')).json();
   const browser = await launchChromium();
   try {
@@ -199,7 +201,14 @@ test('browser: a deep link to /admin/keys renders the admin layout and the publi
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${worker.url}/admin/keys`);
+    // The console is a public client of this server: it goes through /authorize.
+    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+    await page.getByLabel('Email').fill(ADMIN_EMAIL);
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Signing keys' }).waitFor({ timeout: 15_000 });
+    assert.equal(new URL(page.url()).pathname, '/admin/keys', 'back where the deep link pointed');
+    assert.ok(await page.getByText(ADMIN_EMAIL).isVisible(), 'signed in as the admin');
     await page.getByRole('cell', { name: keys[0].kid }).waitFor({ timeout: 15_000 });
     assert.ok(await page.getByRole('cell', { name: '2048 bits' }).isVisible());
     const nav = page.getByRole('navigation', { name: 'Admin sections' });

@@ -66,7 +66,18 @@ impl std::fmt::Debug for User {
     }
 }
 
+/// The scope of admin tokens (contract, "Admin and account API"): held only by users
+/// whose role is admin or super_admin, whatever the client may ask for.
+pub const ADMIN_SCOPE: &str = "admin";
+
 impl User {
+    /// `scopes` without those this user may not hold (RFC 6749 §3.3 lets the server grant
+    /// less than asked; the token response then names what was granted).
+    pub fn grantable(&self, scopes: &[String]) -> Vec<String> {
+        let admin = matches!(self.role, Role::Admin | Role::SuperAdmin);
+        scopes.iter().filter(|s| admin || s.as_str() != ADMIN_SCOPE).cloned().collect()
+    }
+
     /// The standard claims `scopes` release (OIDC Core §5.4), absent values left out.
     pub fn claims_for(&self, scopes: &[&str]) -> Map<String, Value> {
         let mut claims = Map::new();
@@ -175,6 +186,17 @@ pub(crate) mod tests {
             created_at: 1,
             updated_at: 2,
         }
+    }
+
+    #[test]
+    fn only_admins_hold_the_admin_scope() {
+        let scopes: Vec<String> = ["openid", "admin", "email"].map(String::from).to_vec();
+        let mut user = alice();
+        assert_eq!(user.grantable(&scopes), vec!["openid", "email"]);
+        user.role = Role::Admin;
+        assert_eq!(user.grantable(&scopes), scopes);
+        user.role = Role::SuperAdmin;
+        assert_eq!(user.grantable(&scopes), scopes);
     }
 
     #[test]

@@ -36,7 +36,9 @@ where
         user: &User,
         session: &Session,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
-        let scope = request.scope.join(" ");
+        // A non-admin asking for `admin` simply does not get it.
+        let granted = user.grantable(&request.scope);
+        let scope = granted.join(" ");
         let mut params: Vec<(String, String)> = Vec::new();
         let code = if request.response_type.code {
             let row = AuthorizationCode {
@@ -80,7 +82,7 @@ where
             access_token = Some(token);
         }
         if let (true, Some(key)) = (request.response_type.id_token, &key) {
-            let scopes: Vec<&str> = request.scope.iter().map(String::as_str).collect();
+            let scopes: Vec<&str> = granted.iter().map(String::as_str).collect();
             let facts = IdTokenFacts {
                 user,
                 client_id: &client.client_id,

@@ -66,6 +66,7 @@ where
         };
         let scope = self.requested_scope(client, form)?;
         let user = self.check_password(client, username, password).await?;
+        let scope = user.grantable(&scope);
         let refresh_token = if self.issues_refresh_tokens(client, &scope) {
             let minted = mint(
                 NewToken {
