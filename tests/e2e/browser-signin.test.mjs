@@ -22,7 +22,8 @@ let demo; // openid-client configuration of demo-app
 let context; // one browser profile: its session cookie is the SSO
 
 before(async () => {
-  worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET } });
+  worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
+    REVOKE_TOKENS_ON_SESSION_END: 'true' } });
   // Bootstrap runs on the first request.
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
@@ -94,6 +95,7 @@ function codeFlowUrl(extra = {}) {
 }
 
 let firstTokens;
+let ssoRefreshToken; // issued in the shared browser's session
 
 test('OIDC code + PKCE: sign in, consent, code exchanged and the ID token validated by openid-client', async () => {
   const page = await context.newPage();
@@ -159,6 +161,7 @@ test('SSO and remembered consent: the next authorization goes straight back to t
     pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce,
   });
   assert.equal(tokens.claims().email, ADMIN_EMAIL);
+  ssoRefreshToken = tokens.refresh_token;
   await page.close();
 });
 
@@ -302,6 +305,15 @@ test('RP-Initiated Logout with id_token_hint: straight back to the app with stat
   assert.equal(new URL(after).searchParams.get('error'), 'login_required');
   const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.logout'");
   assert.equal(events[0].n, 1);
+  // REVOKE_TOKENS_ON_SESSION_END=true: the refresh tokens of that session died with it.
+  const refresh = await fetch(`${worker.url}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`demo-app:${DEMO_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: ssoRefreshToken }),
+  });
+  assert.equal(refresh.status, 400);
+  assert.equal((await refresh.json()).error, 'invalid_grant');
   await page.close();
 });
 

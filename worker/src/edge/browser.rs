@@ -292,10 +292,10 @@ pub async fn sign_in(mut req: Request, config: &Config, env: &Env) -> Result<Res
     // A sign-in replaces whatever session this browser had (no session fixation).
     if let Some(old) = cookie(&req, SESSION_COOKIE) {
         if let Some(session) = sessions::load(&kv, config, &old, now).await? {
-            sessions::end(&kv, &session).await?;
+            sessions::end(&kv, &store, config, &session, now).await?;
         }
     }
-    let (value, session) = sessions::start(&kv, config, &user.id, &meta, &SystemRandom, now).await?;
+    let (value, session) = sessions::start(&kv, &store, config, &user.id, &meta, &SystemRandom, now).await?;
     let (token, _) = csrf_token(&req)?;
     let mut response = respond::json(200, &SessionInfo { csrf_token: token, user: Some(session_user(&user)) });
     let max_age = session.expires_at - now;
@@ -310,8 +310,8 @@ pub async fn sign_out(req: Request, config: &Config, env: &Env) -> Result<Respon
     let kv = kv(env)?;
     if let Some(value) = cookie(&req, SESSION_COOKIE) {
         if let Some(session) = sessions::load(&kv, config, &value, now).await? {
-            sessions::end(&kv, &session).await?;
             let store = db(env)?;
+            sessions::end(&kv, &store, config, &session, now).await?;
             let event = AuditEvent::new("user.logout", &request_meta(&req), now, &SystemRandom)?
                 .actor("user", &session.user_id);
             store.record(&event).await?;
@@ -455,7 +455,7 @@ pub async fn logout(mut req: Request, config: &Config, env: &Env) -> Response {
             }
         }
         if let Some((session, user)) = &signed_in {
-            sessions::end(&kv, session).await?;
+            sessions::end(&kv, &store, config, session, now).await?;
             let mut event =
                 AuditEvent::new("user.logout", &request_meta(&req), now, &SystemRandom)?.actor("user", &user.id);
             if let Some(client_id) = &request.client_id {

@@ -20,7 +20,7 @@ use crate::engine::sql::{
     CONSENT_SQL, CONSUME_CODE_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL, INSERT_CODE_SQL, INSERT_FIRST_SUPER_ADMIN_SQL,
     INSERT_REFRESH_FOR_CODE_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
     RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
-    ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    REVOKE_SESSION_REFRESH_SQL, ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
 use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
@@ -383,7 +383,7 @@ impl UserStore for D1Store {
     }
 }
 
-fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> [JsValue; 9] {
+fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> [JsValue; 10] {
     [
         text(&t.token_hash),
         text(&t.family_id),
@@ -394,6 +394,7 @@ fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> [JsValue; 9] {
         opt_num(t.auth_time),
         num(t.created_at),
         num(t.expires_at),
+        opt_text(t.session_id.as_deref()),
     ]
 }
 
@@ -439,6 +440,10 @@ impl RefreshStore for D1Store {
             .and_then(|m| m.changes)
             .unwrap_or(0);
         Ok(claimed == 1)
+    }
+
+    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        Ok(self.run(REVOKE_SESSION_REFRESH_SQL, &[text(session_id), num(now)]).await? as u64)
     }
 
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {

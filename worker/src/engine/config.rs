@@ -95,6 +95,9 @@ pub struct SessionSettings {
     pub session_duration_days: u32,
     pub idle_timeout_minutes: u32,
     pub single_session: bool,
+    /// `REVOKE_TOKENS_ON_SESSION_END`: ending a browser session (sign-out, logout,
+    /// SINGLE_SESSION) also revokes the refresh tokens issued in it.
+    pub revoke_tokens_on_session_end: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +145,7 @@ pub const VARIABLES: &[&str] = &[
     "SESSION_DURATION_DAYS",
     "IDLE_TIMEOUT_MINUTES",
     "SINGLE_SESSION",
+    "REVOKE_TOKENS_ON_SESSION_END",
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_DURATION",
     "PASSWORD_MIN_LENGTH",
@@ -190,6 +194,7 @@ impl Config {
                 session_duration_days: v.positive("SESSION_DURATION_DAYS")?,
                 idle_timeout_minutes: v.positive("IDLE_TIMEOUT_MINUTES")?,
                 single_session: v.flag("SINGLE_SESSION")?,
+                revoke_tokens_on_session_end: v.flag("REVOKE_TOKENS_ON_SESSION_END")?,
             },
             security: SecuritySettings {
                 lockout_threshold: v.positive("LOCKOUT_THRESHOLD")?,

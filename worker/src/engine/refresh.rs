@@ -18,6 +18,8 @@ pub struct RefreshToken {
     pub user_id: Option<String>,
     pub scope: String,
     pub auth_time: Option<UnixTime>,
+    /// The browser session it was issued in (hash of the session id), if any.
+    pub session_id: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     pub rotated_at: Option<UnixTime>,
@@ -60,6 +62,7 @@ pub struct NewToken<'a> {
     pub user_id: Option<&'a str>,
     pub scope: &'a str,
     pub auth_time: Option<UnixTime>,
+    pub session_id: Option<&'a str>,
     pub ttl: u32,
 }
 
@@ -78,6 +81,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             user_id: new.user_id.map(str::to_owned),
             scope: new.scope.into(),
             auth_time: new.auth_time,
+            session_id: new.session_id.map(str::to_owned),
             created_at: now,
             expires_at: now + i64::from(new.ttl),
             rotated_at: None,
@@ -110,4 +114,6 @@ pub trait RefreshStore {
     ) -> Result<bool, InternalError>;
     /// Revokes every live token of the family; returns how many.
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError>;
+    /// Revokes every live token issued in the browser session; returns how many.
+    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError>;
 }

@@ -10,7 +10,7 @@ use super::clients::hash_secret;
 use super::config::Config;
 use super::error::InternalError;
 use super::ports::{KeyValue, Random, UnixTime, KV_MIN_TTL};
-use super::refresh::random_token;
+use super::refresh::{random_token, RefreshStore};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -63,6 +63,7 @@ fn index_prefix(user_id: &str) -> String {
 /// `SINGLE_SESSION=true` the user's other sessions end.
 pub async fn start(
     kv: &impl KeyValue,
+    store: &impl RefreshStore,
     config: &Config,
     user_id: &str,
     meta: &RequestMeta,
@@ -71,7 +72,7 @@ pub async fn start(
 ) -> Result<(String, Session), InternalError> {
     if config.sessions.single_session {
         for other in list(kv, config, user_id, now).await? {
-            end(kv, &other).await?;
+            end(kv, store, config, &other, now).await?;
         }
     }
     let cookie = random_token(rng)?;
@@ -122,10 +123,22 @@ async fn by_hash(kv: &impl KeyValue, id_hash: &str) -> Result<Option<Session>, I
     }
 }
 
-/// Ends a session (sign-out, `SINGLE_SESSION`, the account page's "sign out").
-pub async fn end(kv: &impl KeyValue, session: &Session) -> Result<(), InternalError> {
+/// Ends a session (sign-out, logout, `SINGLE_SESSION`). With
+/// `REVOKE_TOKENS_ON_SESSION_END=true` the refresh tokens issued in it are revoked too
+/// (they carry the session's id from the code they came from).
+pub async fn end(
+    kv: &impl KeyValue,
+    store: &impl RefreshStore,
+    config: &Config,
+    session: &Session,
+    now: UnixTime,
+) -> Result<(), InternalError> {
     kv.delete(&session_key(&session.id_hash)).await?;
-    kv.delete(&format!("{}{}", index_prefix(&session.user_id), session.id_hash)).await
+    kv.delete(&format!("{}{}", index_prefix(&session.user_id), session.id_hash)).await?;
+    if config.sessions.revoke_tokens_on_session_end {
+        store.revoke_session_refresh_tokens(&session.id_hash, now).await?;
+    }
+    Ok(())
 }
 
 /// The user's live sessions, newest first.
@@ -164,18 +177,22 @@ mod tests {
 
     const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
+    fn db() -> crate::native::SqliteStore {
+        crate::native::SqliteStore::open_in_memory().unwrap()
+    }
+
     #[test]
     fn sessions_end_after_idle_timeout_and_duration_and_are_touched_when_used() {
         // IDLE_TIMEOUT_MINUTES=30, SESSION_DURATION_DAYS=7 in the dev values.
         let config = config(|_| {});
         let kv = MemoryKv::default();
-        let (cookie, _) = pollster::block_on(start(&kv, &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
         assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
         // That use moved last_seen_at: another 29 minutes is fine...
         assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
         // ...but 30 idle minutes end it.
         assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
-        let (cookie, _) = pollster::block_on(start(&kv, &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
         let mut t = 1000;
         while t + 20 * 60 < 1000 + 7 * 86_400 {
             t += 20 * 60;
@@ -189,7 +206,8 @@ mod tests {
     fn kv_holds_the_hash_of_the_cookie_not_the_cookie() {
         let config = config(|_| {});
         let kv = MemoryKv::default();
-        let (cookie, session) = pollster::block_on(start(&kv, &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let (cookie, session) =
+            pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
         assert_eq!(cookie.len(), 43, "256 bits");
         let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
         assert!(keys.iter().all(|k| !k.contains(&cookie)));
@@ -200,13 +218,13 @@ mod tests {
     fn single_session_ends_the_users_other_sessions() {
         let kv = MemoryKv::default();
         let many = config(|_| {});
-        let (a, _) = pollster::block_on(start(&kv, &many, "u1", &META, &SystemRandom, 1000)).unwrap();
-        let (b, _) = pollster::block_on(start(&kv, &many, "u1", &META, &SystemRandom, 1001)).unwrap();
+        let (a, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let (b, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1001)).unwrap();
         assert_eq!(pollster::block_on(list(&kv, &many, "u1", 1002)).unwrap().len(), 2);
         let single = config(|v| {
             v.insert("SINGLE_SESSION", "true".into());
         });
-        let (c, _) = pollster::block_on(start(&kv, &single, "u1", &META, &SystemRandom, 1003)).unwrap();
+        let (c, _) = pollster::block_on(start(&kv, &db(), &single, "u1", &META, &SystemRandom, 1003)).unwrap();
         for old in [a, b] {
             assert!(pollster::block_on(load(&kv, &single, &old, 1004)).unwrap().is_none());
         }

@@ -199,7 +199,8 @@ pub struct FailedLoginRow {
 pub const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
     "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ?2 WHERE id = ?1";
 
-pub const REFRESH_COLUMNS: &str = "token_hash, family_id, parent_hash, client_id, user_id, scope, auth_time, \
+pub const REFRESH_COLUMNS: &str =
+    "token_hash, family_id, parent_hash, client_id, user_id, scope, auth_time, session_id, \
 created_at, expires_at, rotated_at, successor_hash, successor_sealed, revoked_at";
 
 /// A `users` row as one JSON object (or NULL), for joins with tables that share its
@@ -229,7 +230,7 @@ fn decode_user_json(text: Option<String>) -> Result<Option<User>, InternalError>
 /// A refresh token with its user, so the refresh grant reads both in one statement.
 /// ?1 token hash.
 pub const REFRESH_WITH_USER_SQL: &str = concat!(
-    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, ",
+    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.session_id, ",
     "r.created_at, r.expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, r.revoked_at, ",
     user_json!(),
     " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
@@ -250,17 +251,20 @@ impl RefreshWithUserRow {
 }
 
 pub const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+user_id, scope, auth_time, created_at, expires_at, session_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 /// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
 pub const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
 successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
 
 /// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
-/// ?1..?9 as INSERT_REFRESH_SQL; ?3 is the parent.
+/// ?1..?10 as INSERT_REFRESH_SQL; ?3 is the parent.
 pub const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+user_id, scope, auth_time, created_at, expires_at, session_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+
+pub const REVOKE_SESSION_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
+WHERE session_id = ?1 AND revoked_at IS NULL";
 
 pub const REVOKE_FAMILY_SQL: &str =
     "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
@@ -275,6 +279,8 @@ pub struct RefreshRow {
     pub user_id: Option<String>,
     pub scope: String,
     pub auth_time: Option<f64>,
+    #[serde(default)]
+    pub session_id: Option<String>,
     pub created_at: f64,
     pub expires_at: f64,
     pub rotated_at: Option<f64>,
@@ -294,6 +300,7 @@ impl From<RefreshRow> for RefreshToken {
             user_id: r.user_id,
             scope: r.scope,
             auth_time: r.auth_time.map(t),
+            session_id: r.session_id,
             created_at: t(r.created_at),
             expires_at: t(r.expires_at),
             rotated_at: r.rotated_at.map(t),
@@ -337,10 +344,11 @@ pub const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET consumed_at =
 issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2";
 
 /// In the same batch: the refresh token, only if the consume above was this request's.
-/// ?1..?9 as INSERT_REFRESH_SQL, ?10 code hash, ?11 the jti the consume recorded.
+/// ?1..?10 as INSERT_REFRESH_SQL, ?11 code hash, ?12 the jti the consume recorded.
 pub const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
-client_id, user_id, scope, auth_time, created_at, expires_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
-WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?10 AND issued_jti = ?11)";
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?11 AND issued_jti = ?12)";
 
 #[derive(Debug, serde::Deserialize)]
 pub struct CodeWithUserRow {

@@ -17,7 +17,7 @@ use crate::engine::sql::{
     CONSENT_SQL, CONSUME_CODE_SQL, ENSURE_CLIENT_SQL, INSERT_AUDIT_SQL, INSERT_CODE_SQL, INSERT_FIRST_SUPER_ADMIN_SQL,
     INSERT_REFRESH_FOR_CODE_SQL, INSERT_REFRESH_SQL, INSERT_SUCCESSOR_SQL, RECORD_FAILED_LOGIN_SQL,
     RECORD_SUCCESSFUL_LOGIN_SQL, REFRESH_COLUMNS, REFRESH_WITH_USER_SQL, REVOKE_ACCESS_TOKEN_SQL, REVOKE_FAMILY_SQL,
-    ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
+    REVOKE_SESSION_REFRESH_SQL, ROTATE_PARENT_SQL, UPSERT_CONSENT_SQL, UPSERT_SECRET_SQL, USER_COLUMNS,
 };
 use crate::engine::token::TokenLookups;
 use crate::engine::users::{User, UserStore};
@@ -315,6 +315,7 @@ impl CodeStore for SqliteStore {
                     t.auth_time,
                     t.created_at,
                     t.expires_at,
+                    t.session_id,
                     code_hash,
                     redemption.jti
                 ],
@@ -448,7 +449,8 @@ impl RefreshStore for SqliteStore {
                     t.scope,
                     t.auth_time,
                     t.created_at,
-                    t.expires_at
+                    t.expires_at,
+                    t.session_id
                 ],
             )
             .map(|_| ())
@@ -491,12 +493,18 @@ impl RefreshStore for SqliteStore {
                 s.scope,
                 s.auth_time,
                 s.created_at,
-                s.expires_at
+                s.expires_at,
+                s.session_id
             ],
         )
         .map_err(db_err)?;
         tx.commit().map_err(db_err)?;
         Ok(claimed == 1)
+    }
+
+    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        let changed = self.conn()?.execute(REVOKE_SESSION_REFRESH_SQL, params![session_id, now]).map_err(db_err)?;
+        Ok(changed as u64)
     }
 
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {

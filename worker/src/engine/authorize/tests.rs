@@ -560,3 +560,26 @@ fn rp_initiated_logout_2_hint_verified_and_only_registered_redirects() {
     assert!(page(logout_parse(&f, &format!("id_token_hint={hint}&client_id=spa"))), "client mismatch");
     assert_eq!(logout_parse(&f, "").unwrap().destination(&f.config), "http://127.0.0.1:8787/");
 }
+
+#[test]
+fn revoke_tokens_on_session_end_revokes_the_refresh_tokens_of_that_session() {
+    use crate::engine::refresh::RefreshStore;
+    use crate::engine::sessions;
+    let f = fixture();
+    let q = format!("{BASE}&response_type=code&scope=openid+offline_access");
+    let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+    let refresh = redeem(&f, &code, "", NOW + 1).unwrap().refresh_token.unwrap();
+    let row = pollster::block_on(f.store.refresh_token(&hash_secret(&refresh))).unwrap().unwrap();
+    assert_eq!(row.session_id.as_deref(), Some("session-hash"), "the code's session travels to the token");
+    let kv = crate::native::MemoryKv::default();
+    let body = |t: &str| format!("grant_type=refresh_token&refresh_token={t}");
+    // The default (false): signing out leaves the app's offline access alone.
+    pollster::block_on(sessions::end(&kv, &f.store, &f.config, &session(NOW - 60), NOW + 2)).unwrap();
+    let rotated = token_request(&f, Some(&web_auth()), &body(&refresh), NOW + 3).unwrap().refresh_token.unwrap();
+    let revoking = config_with(|v| {
+        v.insert("REVOKE_TOKENS_ON_SESSION_END", "true".into());
+    });
+    pollster::block_on(sessions::end(&kv, &f.store, &revoking, &session(NOW - 60), NOW + 4)).unwrap();
+    let refused = token_request(&f, Some(&web_auth()), &body(&rotated), NOW + 5);
+    assert!(matches!(refused, Err(TokenError::InvalidGrant(_))), "the successor kept the session: {refused:?}");
+}

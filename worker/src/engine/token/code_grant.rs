@@ -75,6 +75,7 @@ where
                     user_id: Some(&user.id),
                     scope: &row.scope,
                     auth_time: Some(row.auth_time),
+                    session_id: row.session_id.as_deref(),
                     ttl: self.refresh_ttl(client),
                 },
                 self.now,
