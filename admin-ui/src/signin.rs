@@ -46,8 +46,9 @@ pub fn SignInPage() -> impl IntoView {
         let body = SignInRequest { email: email.get_untracked(), password: password.get_untracked() };
         // Back through /authorize/resume when an app sent the person here (the sealed
         // request is in this page's URL), else to the start page.
+        // Signing in here is also the answer to prompt=select_account: this is the account.
         let next = match query.with_untracked(|q| q.get("request")) {
-            Some(request) => format!("/authorize/resume?request={request}"),
+            Some(request) => format!("/authorize/resume?request={request}&account=current"),
             None => String::from("/"),
         };
         busy.set(true);
@@ -86,7 +87,8 @@ pub fn SignInPage() -> impl IntoView {
         Some(view! {
             <div class="stack">
                 <p>"Choose an account"</p>
-                <a class="btn btn-primary" href=href>{format!("Continue as {}", user.email)}</a>
+                // rel="external": a full page load; the router must not treat it as an SPA route.
+                <a class="btn btn-primary" rel="external" href=href>{format!("Continue as {}", user.email)}</a>
                 <button type="button" class="btn" on:click=move |_| choose_other.set(true)>"Use another account"</button>
             </div>
         })

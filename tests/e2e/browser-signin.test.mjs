@@ -71,8 +71,9 @@ async function landing(page, prefix, url) {
   const arrived = prefix.startsWith('http://127.0.0.1:3000') ? nextAppRequest() : Promise.resolve(null);
   // 'commit': the URL is all we need; the landing page's own loading is not under test.
   if (url) await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForURL((u) => u.href.startsWith(prefix), { waitUntil: 'commit' }).catch((e) => {
-    throw new Error(`expected to land at ${prefix}, the browser is at ${page.url()}: ${e.message}`);
+  await page.waitForURL((u) => u.href.startsWith(prefix), { waitUntil: 'commit' }).catch(async (e) => {
+    const text = await page.locator('body').innerText().catch(() => '');
+    throw new Error(`expected to land at ${prefix}, the browser is at ${page.url()} showing "${text}": ${e.message}`);
   });
   const request = await arrived;
   // Let the landing page finish (an app page is plain text, quick) so closing it later
@@ -233,6 +234,18 @@ test('implicit (response_type=id_token): consent, then an ID token in the fragme
   const { url: back } = await landed;
   const claims = await oidc.implicitAuthentication(implicit, new URL(back), nonce, { expectedState: state });
   assert.equal(claims.email, ADMIN_EMAIL);
+  await page.close();
+});
+
+test('prompt=select_account: the signed-in account is offered, and choosing it continues', async () => {
+  const page = await context.newPage();
+  const flow = await codeFlowUrl({ prompt: 'select_account' });
+  await page.goto(flow.url);
+  await page.waitForURL(/\/signin\?request=/);
+  const back = landing(page, CALLBACK);
+  await page.getByRole('link', { name: `Continue as ${ADMIN_EMAIL}` }).click();
+  const { url } = await back;
+  assert.ok(new URL(url).searchParams.get('code'));
   await page.close();
 });
 
