@@ -19,6 +19,11 @@ const CONNECTIONS = 16;
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793 };
 const ADMIN = ['admin-cli', 'bench-admin-secret-0123456789abcdef0123456789'];
 const DEMO_SECRET = 'bench-demo-secret-0123456789abcdef01234567890';
+const USER = ['bench-admin@example.com', 'bench-admin-password-123'];
+const CALLBACK = 'http://127.0.0.1:3000/callback';
+// One PKCE pair for every code (RFC 7636 Appendix B's): the exchange cost does not depend on it.
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const basic = ([id, secret]) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const b64url = (b) => Buffer.from(b).toString('base64url');
 
@@ -113,6 +118,8 @@ async function startAuthority() {
       ADMIN_CLIENT_ID: ADMIN[0],
       ADMIN_CLIENT_SECRET: ADMIN[1],
       DEMO_CLIENT_SECRET: DEMO_SECRET,
+      ADMIN_EMAIL: USER[0],
+      ADMIN_PASSWORD: USER[1],
       ENABLE_PASSWORD_GRANT: 'false',
     },
   });
@@ -206,6 +213,88 @@ end
   return path;
 }
 
+/** `name=value` of each Set-Cookie of `res`. */
+const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
+
+/**
+ * A signed-in browser for the authority: its CSRF token and cookies (from the real
+ * `GET/POST /api/session`), with consent for demo-app given once through `/api/consent`.
+ */
+async function browserSession() {
+  const url = base('authority');
+  const first = await fetch(`${url}/api/session`);
+  const { csrf_token: csrf } = await first.json();
+  const csrfCookie = cookiesOf(first).find((c) => c.startsWith('authority_csrf='));
+  const signIn = await fetch(`${url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie: csrfCookie },
+    body: JSON.stringify({ email: USER[0], password: USER[1] }),
+  });
+  if (!signIn.ok) throw new Error(`sign-in: ${signIn.status} ${await signIn.text()}`);
+  const cookie = [csrfCookie, ...cookiesOf(signIn)].join('; ');
+  const toConsent = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+  const request = new URL(toConsent.headers.get('location'), url).searchParams.get('request');
+  const consent = await fetch(`${url}/api/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie },
+    body: JSON.stringify({ request, allow: true }),
+  });
+  if (!consent.ok) throw new Error(`consent: ${consent.status} ${await consent.text()}`);
+  return { csrf, csrfCookie, cookie };
+}
+
+function authorizeUrl() {
+  const query = new URLSearchParams({ client_id: 'demo-app', response_type: 'code', redirect_uri: CALLBACK,
+    scope: 'openid email', state: 's', nonce: 'n', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
+  return `${base('authority')}/authorize?${query}`;
+}
+
+/** `count` codes minted through the real `/authorize` with a live session. */
+async function mintCodes(cookie, count) {
+  return pool(count, 16, async () => {
+    const res = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+    const code = new URL(res.headers.get('location') ?? 'http://x/').searchParams.get('code');
+    if (!code) throw new Error(`/authorize did not answer with a code: ${res.status} ${res.headers.get('location')}`);
+    return code;
+  });
+}
+
+/** Each wrk thread redeems its own half of the codes, each once, with the PKCE verifier. */
+async function codeScript(dir, codes, authorization) {
+  const file = join(dir, 'codes.txt');
+  await writeFile(file, codes.join('\n'));
+  const body = `&redirect_uri=${encodeURIComponent(CALLBACK)}&code_verifier=${VERIFIER}`;
+  const lua = `local codes = {}
+for line in io.lines(${JSON.stringify(file)}) do codes[#codes + 1] = line end
+local counter = 1
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args) i = id end
+function request()
+  local c = codes[i]
+  i = i + 2
+  if c == nil then c = "exhausted" end
+  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = ${JSON.stringify(authorization)}}, "grant_type=authorization_code&code=" .. c .. ${JSON.stringify(body)})
+end
+`;
+  const path = join(dir, 'codes.lua');
+  await writeFile(path, lua);
+  return path;
+}
+
+/** The SPA's sign-in call, as a browser makes it (CSRF header and cookie). */
+async function signInScript(dir, csrf, csrfCookie) {
+  const lua = `wrk.method = "POST"
+wrk.body = ${JSON.stringify(JSON.stringify({ email: USER[0], password: USER[1] }))}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-CSRF-Token"] = ${JSON.stringify(csrf)}
+wrk.headers["Cookie"] = ${JSON.stringify(csrfCookie)}
+`;
+  const path = join(dir, 'signin.lua');
+  await writeFile(path, lua);
+  return path;
+}
+
 async function bearerScript(dir, token) {
   const path = join(dir, 'bearer.lua');
   await writeFile(path, `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${token}`)}\n`);
@@ -226,6 +315,8 @@ try {
   const poolSize = Number(process.env.BENCH_REFRESH_TOKENS || 8000);
   const tokens = await seedRefreshTokens(db, poolSize);
   const peerSetup = await peerGrants(poolSize);
+  const browser = await browserSession();
+  const codes = await mintCodes(browser.cookie, Number(process.env.BENCH_CODES || 4000));
 
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
@@ -240,6 +331,10 @@ try {
     await postScript(dir, 'introspect', `token=${token}`, basic(ADMIN))));
   results.push(await wrk('refresh (rotating)', `${base('authority')}/token`,
     await refreshScript(dir, tokens, basic(['demo-app', DEMO_SECRET]))));
+  results.push(await wrk('code + PKCE exchange (access + ID token)', `${base('authority')}/token`,
+    await codeScript(dir, codes, basic(['demo-app', DEMO_SECRET]))));
+  results.push(await wrk('browser sign-in (argon2id)', `${base('authority')}/api/session`,
+    await signInScript(dir, browser.csrf, browser.csrfCookie)));
   results.push(await wrk('peer: bearer validation', `${base('peer')}/api/ping`, await bearerScript(dir, peerSetup.accessToken)));
   results.push(await wrk('peer: refresh (rotating)', `${base('peer')}/oauth/token`,
     await refreshScript(dir, peerSetup.refreshTokens, peerSetup.auth, 'peer-refresh')));
@@ -271,6 +366,10 @@ try {
   const refresh = byName['refresh (rotating)'];
   const peerRefresh = byName['peer: refresh (rotating)'];
   console.log(`- refresh at least twice the peer's rate: ${f(refresh.rps, 0)} vs ${f(peerRefresh.rps, 0)} req/s (${f(ratio(refresh, peerRefresh))}x) -> ${refresh.rps >= 2 * peerRefresh.rps ? 'met' : 'MISSED'}`);
+  const signIn = byName['browser sign-in (argon2id)'];
+  const exchange = byName['code + PKCE exchange (access + ID token)'];
+  console.log(`\nBrowser sign-in: ${f(signIn.rps, 1)} sign-ins/s; each holds the isolate ${f(1000 / signIn.rps, 1)} ms (argon2id m=19456 KiB, t=2, p=1, plus the session and audit writes): the CPU time per sign-in, against 10 ms on the Workers Free plan.`);
+  console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
 } finally {
   await Promise.allSettled([authority.dispose(), floor.dispose(), ceiling.dispose(), peer.dispose()]);
   await rm(dir, { recursive: true, force: true });
