@@ -29,6 +29,8 @@ pub mod refresh;
 pub mod sealed;
 pub mod sessions;
 pub mod sql;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod token;
 pub mod userinfo;
 pub mod users;

@@ -2,27 +2,20 @@
 //! (RFC 7636), prompt/max_age (OIDC Core §3.1.2.1), codes redeemed once with replay
 //! revocation (RFC 6749 §10.5), hybrid `c_hash`/`at_hash` (OIDC Core §3.3.2.11).
 
-use jwt_compact::alg::{Rsa, RsaPublicKey};
-use jwt_compact::{AlgorithmExt, UntrustedToken};
 use serde_json::Value;
 
 use super::issue::Issuer;
 use super::*;
-use crate::engine::access_token::{import_published_keys, VerificationKeySource};
 use crate::engine::audit::RequestMeta;
 use crate::engine::clients::{hash_secret, AuthMethod, Client, ClientSecret, ClientStore, ClientType};
 use crate::engine::config::tests::dev_vars;
 use crate::engine::form::Form;
 use crate::engine::id_token::half_hash;
-use crate::engine::jose::b64url_decode;
-use crate::engine::keys::{ActiveSigningKey, KeyRing};
-use crate::engine::ports::{RsaSigner, SystemRandom};
-use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
+use crate::engine::ports::SystemRandom;
+use crate::engine::test_support::{test_keys, TestKeys};
+use crate::engine::token::{TokenEndpoint, TokenError};
 use crate::engine::users::tests::alice;
 use crate::native::{NativeRsaSigner, SqliteStore};
-
-type NativeKey = <NativeRsaSigner as RsaSigner>::Key;
-type NativePublic = <NativeRsaSigner as RsaSigner>::PublicKey;
 
 const NOW: UnixTime = 1_800_000_000;
 const REDIRECT: &str = "https://app.example.com/cb";
@@ -52,6 +45,7 @@ fn web_app() -> Client {
         refresh_token_ttl: None,
         refresh_token_rotation: None,
         first_party: false,
+        logo_uri: None,
         post_logout_redirect_uris: vec![],
     }
 }
@@ -315,35 +309,13 @@ fn response_locations_keep_the_registered_query_and_use_the_fragment_for_tokens(
 struct Fixture {
     config: Config,
     store: SqliteStore,
-    key: ActiveSigningKey<NativeKey>,
-    public: RsaPublicKey,
-    verifiers: Vec<(String, NativePublic)>,
-}
-
-impl SigningKeySource<NativeKey> for Fixture {
-    async fn signing_key(&self) -> Result<ActiveSigningKey<NativeKey>, InternalError> {
-        Ok(self.key.clone())
-    }
-}
-
-impl VerificationKeySource<NativePublic> for Fixture {
-    async fn verification_key(&self, kid: &str) -> Result<Option<NativePublic>, InternalError> {
-        Ok(self.verifiers.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone()))
-    }
+    keys: TestKeys,
 }
 
 fn fixture() -> Fixture {
     let config = config_with(|_| {});
     let store = SqliteStore::open_in_memory().unwrap();
-    let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
-    let key = pollster::block_on(ring.load_active_signer(0)).unwrap();
-    let jwk = &pollster::block_on(ring.jwks(0)).unwrap().keys[0];
-    let public = RsaPublicKey::new(
-        rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap()),
-        rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap()),
-    )
-    .unwrap();
-    let verifiers = pollster::block_on(import_published_keys(&store, &NativeRsaSigner, 0)).unwrap();
+    let keys = test_keys(&store, &config);
     let secret = ClientSecret {
         secret_id: "w1".into(),
         secret_hash: hash_secret("web-secret"),
@@ -353,13 +325,13 @@ fn fixture() -> Fixture {
     pollster::block_on(store.ensure_client(&web_app(), Some(&secret), 0)).unwrap();
     pollster::block_on(store.ensure_client(&public_app(), None, 0)).unwrap();
     store.insert_user(&alice()).unwrap();
-    Fixture { config, store, key, public, verifiers }
+    Fixture { config, store, keys }
 }
 
 fn authorize(f: &Fixture, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
     let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
     let issuer =
-        Issuer { config: &f.config, store: &f.store, signer: &NativeRsaSigner, keys: f, rng: &SystemRandom, now };
+        Issuer { config: &f.config, store: &f.store, signer: &NativeRsaSigner, keys: &f.keys, rng: &SystemRandom, now };
     pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60))).unwrap()
 }
 
@@ -377,9 +349,9 @@ fn token_request(
         config: &f.config,
         store: &f.store,
         signer: &NativeRsaSigner,
-        keys: f,
+        keys: &f.keys,
         rng: &SystemRandom,
-        verifier: f,
+        verifier: &f.keys,
         meta: &META,
         now,
     };
@@ -397,9 +369,7 @@ fn redeem(f: &Fixture, code: &str, extra: &str, now: UnixTime) -> Result<shared:
 }
 
 fn verify_jwt(f: &Fixture, token: &str) -> Value {
-    let untrusted = UntrustedToken::new(token).unwrap();
-    let verified = Rsa::rs256().validator::<Value>(&f.public).validate(&untrusted).unwrap();
-    verified.claims().custom.clone()
+    crate::engine::test_support::verify_jwt(&f.keys, token).1
 }
 
 #[test]
@@ -454,9 +424,9 @@ fn rfc6749_10_5_a_replayed_code_fails_and_revokes_what_the_first_redemption_issu
         config: &f.config,
         store: &f.store,
         signer: &NativeRsaSigner,
-        keys: &f,
+        keys: &f.keys,
         rng: &SystemRandom,
-        verifier: &f,
+        verifier: &f.keys,
         meta: &META,
         now: NOW + 3,
     };
@@ -532,7 +502,7 @@ fn logout_parse(f: &Fixture, q: &str) -> Result<crate::engine::logout::LogoutReq
         let client = client.clone();
         async move { Ok((id == client.client_id).then_some(client)) }
     };
-    pollster::block_on(crate::engine::logout::parse(&query(q), &f.config, &NativeRsaSigner, f, lookup))
+    pollster::block_on(crate::engine::logout::parse(&query(q), &f.config, &NativeRsaSigner, &f.keys, lookup))
 }
 
 #[test]

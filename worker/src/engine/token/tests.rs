@@ -1,46 +1,25 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use jwt_compact::alg::{Rsa, RsaPublicKey};
-use jwt_compact::{AlgorithmExt, UntrustedToken};
 use serde_json::Value;
 
 use super::*;
 use shared::oauth::IntrospectionResponse;
 
-use crate::engine::access_token::{import_published_keys, VerificationKeySource};
 use crate::engine::audit::RequestMeta;
 use crate::engine::clients::tests::confidential;
 use crate::engine::clients::ClientStore;
 use crate::engine::clients::{hash_secret, AuthMethod, ClientSecret};
 use crate::engine::config::tests::dev_vars;
-use crate::engine::jose::b64url_decode;
-use crate::engine::keys::KeyRing;
 use crate::engine::ports::SystemRandom;
 use crate::engine::refresh::RefreshStore;
+use crate::engine::test_support::{test_keys, verify_jwt, TestKeys};
 use crate::engine::userinfo::{presented_token, userinfo, BearerError};
 use crate::native::{NativeRsaSigner, SqliteStore};
-
-type NativeKey = <NativeRsaSigner as RsaSigner>::Key;
-type NativePublic = <NativeRsaSigner as RsaSigner>::PublicKey;
 
 struct Fixture {
     config: Config,
     store: SqliteStore,
-    key: ActiveSigningKey<NativeKey>,
-    public: RsaPublicKey,
-    verifiers: Vec<(String, NativePublic)>,
-}
-
-impl SigningKeySource<NativeKey> for Fixture {
-    async fn signing_key(&self) -> Result<ActiveSigningKey<NativeKey>, InternalError> {
-        Ok(self.key.clone())
-    }
-}
-
-impl VerificationKeySource<NativePublic> for Fixture {
-    async fn verification_key(&self, kid: &str) -> Result<Option<NativePublic>, InternalError> {
-        Ok(self.verifiers.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone()))
-    }
+    keys: TestKeys,
 }
 
 fn fixture(client: Client) -> Fixture {
@@ -55,19 +34,11 @@ fn fixture_with(
     vars_change(&mut vars);
     let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
     let store = SqliteStore::open_in_memory().unwrap();
-    let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
-    let key = pollster::block_on(ring.load_active_signer(0)).unwrap();
-    let jwk = &pollster::block_on(ring.jwks(0)).unwrap().keys[0];
-    let public = RsaPublicKey::new(
-        rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap()),
-        rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap()),
-    )
-    .unwrap();
-    let verifiers = pollster::block_on(import_published_keys(&store, &NativeRsaSigner, 0)).unwrap();
+    let keys = test_keys(&store, &config);
     let secret =
         ClientSecret { secret_id: "s1".into(), secret_hash: hash_secret("s3cret"), created_at: 0, expires_at: None };
     pollster::block_on(store.ensure_client(&client, Some(&secret), 0)).unwrap();
-    Fixture { config, store, key, public, verifiers }
+    Fixture { config, store, keys }
 }
 
 /// A second client on the same server, to check who may revoke what.
@@ -89,14 +60,14 @@ static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None }
 fn endpoint(
     f: &Fixture,
     now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, Fixture, SystemRandom, Fixture> {
+) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
     TokenEndpoint {
         config: &f.config,
         store: &f.store,
         signer: &NativeRsaSigner,
-        keys: f,
+        keys: &f.keys,
         rng: &SystemRandom,
-        verifier: f,
+        verifier: &f.keys,
         meta: &NO_META,
         now,
     }
@@ -124,13 +95,7 @@ fn basic(id: &str, secret: &str) -> String {
 }
 
 fn verify(f: &Fixture, token: &str) -> (String, Value) {
-    let untrusted = UntrustedToken::new(token).unwrap();
-    let typ = untrusted.header().token_type.clone().unwrap_or_default();
-    let verified = Rsa::rs256().validator::<Value>(&f.public).validate(&untrusted).unwrap();
-    let mut claims = verified.claims().custom.clone();
-    claims["exp"] = verified.claims().expiration.map(|t| t.timestamp()).into();
-    claims["iat"] = verified.claims().issued_at.map(|t| t.timestamp()).into();
-    (typ, claims)
+    verify_jwt(&f.keys, token)
 }
 
 #[test]
@@ -269,14 +234,14 @@ fn rfc7662_2_2_expired_malformed_and_foreign_tokens_are_inactive_and_say_nothing
     // Signed by a key this server never published, under our kid.
     let other = pollster::block_on(NativeRsaSigner.generate_rsa_2048()).unwrap();
     let other_key = pollster::block_on(NativeRsaSigner.import_private_pkcs8(&other.private_pkcs8_der)).unwrap();
-    let forged_key = ActiveSigningKey { kid: f.key.kid.clone(), key: other_key };
+    let forged_key = ActiveSigningKey { kid: f.keys.key.kid.clone(), key: other_key };
     let claims = AccessTokenClaims::new(&f.config, "svc", "svc", "read", 3600, NOW, &SystemRandom).unwrap();
     let forged = pollster::block_on(claims.sign(&NativeRsaSigner, &forged_key)).unwrap();
     assert_eq!(introspect(&f, NOW, Some(&auth), &format!("token={forged}")).unwrap(), inactive, "forged");
     // Our key, but typ JWT (an ID token is not an access token, RFC 9068 §4).
     let as_id_token = pollster::block_on(crate::engine::jose::sign_jwt(
         &NativeRsaSigner,
-        &f.key,
+        &f.keys.key,
         "JWT",
         &serde_json::to_value(&claims).unwrap(),
     ))
@@ -360,12 +325,8 @@ fn refresh_at(f: &Fixture, now: UnixTime, token: &str, extra: &str) -> Result<To
 }
 
 fn verify_id_token(f: &Fixture, token: &str) -> Value {
-    let untrusted = UntrustedToken::new(token).unwrap();
-    assert_eq!(untrusted.header().token_type.as_deref(), Some("JWT"));
-    let verified = Rsa::rs256().validator::<Value>(&f.public).validate(&untrusted).unwrap();
-    let mut claims = verified.claims().custom.clone();
-    claims["exp"] = verified.claims().expiration.map(|t| t.timestamp()).into();
-    claims["iat"] = verified.claims().issued_at.map(|t| t.timestamp()).into();
+    let (typ, claims) = verify_jwt(&f.keys, token);
+    assert_eq!(typ, "JWT");
     claims
 }
 
@@ -619,7 +580,7 @@ fn rfc7662_refresh_tokens_introspect_with_username_and_rfc7009_revokes_the_famil
 // ---- userinfo (OIDC Core §5.3, RFC 6750) ----
 
 fn userinfo_at(f: &Fixture, now: UnixTime, token: &str) -> Result<serde_json::Map<String, Value>, BearerError> {
-    pollster::block_on(userinfo(token, &f.config, &f.store, &NativeRsaSigner, f, now))
+    pollster::block_on(userinfo(token, &f.config, &f.store, &NativeRsaSigner, &f.keys, now))
 }
 
 #[test]
