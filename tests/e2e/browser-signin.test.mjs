@@ -27,9 +27,9 @@ before(async () => {
   // Bootstrap runs on the first request.
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('implicit-app', 'Implicit App',
-    'public', 'none', '["http://127.0.0.1:3000/implicit"]', '["implicit"]', '["id_token", "id_token token"]',
-    '["openid", "profile", "email"]', 0, 0)`);
+    redirect_uris, grant_types, response_types, scopes, logo_uri, created_at, updated_at) VALUES ('implicit-app',
+    'Implicit App', 'public', 'none', '["http://127.0.0.1:3000/implicit"]', '["implicit"]', '["id_token", "id_token token"]',
+    '["openid", "profile", "email"]', 'https://app.example.com/logo.png', 0, 0)`);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
   await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
@@ -229,6 +229,8 @@ test('implicit (response_type=id_token): consent, then an ID token in the fragme
   const page = await context.newPage();
   await page.goto(url.href);
   await page.waitForURL(/\/consent\?request=/);
+  // The client's registered logo_uri is on the consent screen.
+  await page.locator('img[src="https://app.example.com/logo.png"]').waitFor({ state: 'attached' });
   const landed = landing(page, 'http://127.0.0.1:3000/implicit');
   await page.getByRole('button', { name: 'Allow' }).click();
   const { url: back } = await landed;

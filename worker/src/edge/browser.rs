@@ -104,17 +104,22 @@ async fn current(
     }
 }
 
+/// The parameters of a browser endpoint: the form body of a POST, else the query
+/// string; each parameter once (RFC 6749 §3.1). Errors are for the error page.
+async fn browser_params(req: &mut Request) -> Result<Form, AuthorizeError> {
+    if req.method() == Method::Post {
+        return read_form(req)
+            .await
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()));
+    }
+    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
+    Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
+}
+
 /// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
 pub async fn authorize(mut req: Request, config: &Config, env: &Env) -> Response {
     let now = now();
-    let params = if req.method() == Method::Post {
-        read_form(&mut req)
-            .await
-            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()))
-    } else {
-        let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
-        Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
-    };
+    let params = browser_params(&mut req).await;
     let result = async {
         let params = params?;
         let store = db(env)?;
@@ -124,7 +129,11 @@ pub async fn authorize(mut req: Request, config: &Config, env: &Env) -> Response
             None => None,
         };
         let request = request::parse(&params, client.as_ref(), config, now)?;
-        proceed(&req, config, env, &store, request, false, now).await
+        // parse() verified the client, so it is there; it is read once per request.
+        let Some(client) = client else {
+            return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));
+        };
+        proceed(&req, config, env, &store, Pending { client: &client, request, account_selected: false }, now).await
     }
     .await;
     result.unwrap_or_else(|e| render_error(config, &e))
@@ -143,10 +152,22 @@ pub async fn resume(req: Request, config: &Config, env: &Env) -> Response {
             .ok_or_else(|| AuthorizeError::page("invalid_request", "the request parameter is missing"))?;
         let request = open_request(config, sealed, now)?;
         let store = db(env)?;
-        proceed(&req, config, env, &store, request, params.get("account") == Some("current"), now).await
+        // The client may have been deleted while the person was signing in.
+        let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
+            return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
+        };
+        let account_selected = params.get("account") == Some("current");
+        proceed(&req, config, env, &store, Pending { client: &client, request, account_selected }, now).await
     }
     .await;
     result.unwrap_or_else(|e| render_error(config, &e))
+}
+
+/// A verified request, its client, and whether the person picked an account for it.
+struct Pending<'a> {
+    client: &'a Client,
+    request: AuthorizationRequest,
+    account_selected: bool,
 }
 
 /// Decides the next step for a verified request and takes it.
@@ -155,13 +176,10 @@ async fn proceed(
     config: &Config,
     env: &Env,
     store: &D1Store,
-    request: AuthorizationRequest,
-    account_selected: bool,
+    pending: Pending<'_>,
     now: UnixTime,
 ) -> Result<Response, AuthorizeError> {
-    let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
-        return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
-    };
+    let Pending { client, request, account_selected } = pending;
     let kv = kv(env)?;
     let signed_in = current(req, config, &kv, store, now).await?;
     let consent = match &signed_in {
@@ -188,7 +206,7 @@ async fn proceed(
             };
             let keys = EdgeKeys { config, env, now };
             let issuer = Issuer { config, store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
-            let response = issuer.issue(&request, &client, user, session).await?;
+            let response = issuer.issue(&request, client, user, session).await?;
             Ok(deliver(&response))
         }
     }
@@ -213,7 +231,8 @@ fn csrf_token(req: &Request) -> Result<(String, bool), InternalError> {
 fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     if let Some(origin) = header("Origin") {
-        if config.endpoint("") != origin {
+        // The issuer may carry a path; the browser's Origin never does.
+        if config.origin() != origin {
             return Err(ApiError::csrf());
         }
     }
@@ -366,7 +385,7 @@ pub async fn authorization_details(req: Request, config: &Config, env: &Env) -> 
     let body = AuthorizationDetails {
         client_id: client.client_id.clone(),
         client_name: client.client_name.clone(),
-        logo_uri: None,
+        logo_uri: client.logo_uri.clone(),
         scopes,
         login_hint: request.login_hint.clone(),
         ui_locales: request.ui_locales.clone(),
@@ -418,14 +437,7 @@ pub async fn consent(mut req: Request, config: &Config, env: &Env) -> Result<Res
 pub async fn logout(mut req: Request, config: &Config, env: &Env) -> Response {
     let now = now();
     let post = req.method() == Method::Post;
-    let params = if post {
-        read_form(&mut req)
-            .await
-            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()))
-    } else {
-        let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
-        Form::parse(query.as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
-    };
+    let params = browser_params(&mut req).await;
     let result = async {
         let params = params?;
         let store = db(env)?;

@@ -45,6 +45,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         refresh_token_ttl: None,
         refresh_token_rotation: None,
         first_party: true,
+        logo_uri: None,
         post_logout_redirect_uris: vec![config.endpoint("/")],
     }
 }
@@ -66,6 +67,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            logo_uri: None,
             post_logout_redirect_uris: vec![],
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
@@ -86,6 +88,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            logo_uri: None,
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));

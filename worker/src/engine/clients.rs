@@ -80,6 +80,8 @@ pub struct Client {
     pub refresh_token_rotation: Option<bool>,
     /// This server's own apps (the admin console): no consent screen unless asked for.
     pub first_party: bool,
+    /// Shown on the consent screen (RFC 7591 §2 `logo_uri`).
+    pub logo_uri: Option<String>,
     /// Where RP-Initiated Logout may send the browser afterwards.
     pub post_logout_redirect_uris: Vec<String>,
 }
@@ -294,6 +296,7 @@ pub(crate) mod tests {
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            logo_uri: None,
             post_logout_redirect_uris: vec![],
         }
     }

@@ -234,6 +234,11 @@ impl Config {
         format!("{}{}", self.issuer, path)
     }
 
+    /// The issuer's origin (scheme, host, port), as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.issuer).map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| self.issuer.clone())
+    }
+
     /// Whether the server is reached over https (HSTS is sent only then).
     pub fn is_https(&self) -> bool {
         self.issuer.starts_with("https://")
@@ -413,6 +418,16 @@ pub(crate) mod tests {
         let mut vars = dev_vars();
         change(&mut vars);
         Config::load(&|name: &'static str| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn the_origin_csrf_checks_compare_is_the_issuers_without_its_path() {
+        let config = load_with(|v| {
+            v.insert("ISSUER", "https://id.example.com/auth".into());
+        })
+        .unwrap();
+        assert_eq!(config.origin(), "https://id.example.com");
+        assert_eq!(load_with(|_| {}).unwrap().origin(), "http://127.0.0.1:8787");
     }
 
     #[test]

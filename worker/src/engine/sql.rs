@@ -13,7 +13,7 @@ use super::users::{Role, User};
 /// with NULL secret columns). ?1 client_id.
 pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
 c.token_endpoint_auth_method, c.redirect_uris, c.grant_types, c.response_types, c.scopes, c.access_token_ttl, \
-c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.post_logout_redirect_uris, s.secret_id, s.secret_hash, s.created_at, s.expires_at \
+c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.post_logout_redirect_uris, c.logo_uri, s.secret_id, s.secret_hash, s.created_at, s.expires_at \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`] (as JSON objects, D1's shape).
@@ -58,6 +58,7 @@ pub struct ClientRow {
     pub refresh_token_rotation: Option<f64>,
     pub first_party: f64,
     pub post_logout_redirect_uris: String,
+    pub logo_uri: Option<String>,
 }
 
 /// The `client_secrets` half of a client/secret join row (all NULL for a client without secrets).
@@ -99,6 +100,7 @@ impl ClientRow {
             refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
             refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
             first_party: self.first_party != 0.0,
+            logo_uri: self.logo_uri,
             post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
         })
     }
