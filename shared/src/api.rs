@@ -15,6 +15,9 @@ pub struct ErrorBody {
     pub error_description: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
+    /// Seconds until a rate-limited caller may try again (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// One invalid field of an admin/account API request.
@@ -72,6 +75,8 @@ pub struct UiConfig {
     #[serde(flatten)]
     pub branding: Branding,
     pub issuer: String,
+    /// Shown live on the sign-up, reset and change-password forms.
+    pub password_policy: crate::password::PasswordPolicy,
 }
 
 #[cfg(test)]
@@ -80,7 +85,7 @@ mod tests {
 
     #[test]
     fn error_body_omits_empty_fields_like_rfc6749_section_5_2() {
-        let body = ErrorBody { error: "not_found".into(), error_description: None, details: vec![] };
+        let body = ErrorBody { error: "not_found".into(), error_description: None, details: vec![], retry_after: None };
         assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"error":"not_found"}"#);
     }
 

@@ -7,8 +7,10 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod account;
 pub mod api;
 pub mod branding;
 pub mod jwk;
 pub mod oauth;
+pub mod password;
 pub mod session;

@@ -12,7 +12,7 @@ use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::codes::{AuthorizationCode, CodeStore, Redemption};
 use crate::engine::consent::{Consent, ConsentStore};
 use crate::engine::error::InternalError;
-use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::ports::{KeyStatus, KeyStore, SqlArg, SqlRunner, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
     client_from_rows, AccessTokenStateRow, CodeWithUserRow, ConsentRow, FailedLoginRow, RefreshRow, RefreshWithUserRow,
@@ -536,6 +536,43 @@ impl D1Store {
             rows.push(result.results::<serde_json::Value>().map_err(d1_err)?);
         }
         rows.try_into().map_err(|_| InternalError::new("D1 batch: wrong number of results"))
+    }
+}
+
+fn bind(arg: &SqlArg) -> JsValue {
+    match arg {
+        SqlArg::Text(t) => JsValue::from_str(t),
+        SqlArg::Int(n) => JsValue::from_f64(*n as f64),
+        SqlArg::Null => JsValue::NULL,
+    }
+}
+
+impl SqlRunner for D1Store {
+    async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError> {
+        let args: Vec<JsValue> = args.iter().map(bind).collect();
+        self.run(sql, &args).await.map(|n| n as u64)
+    }
+
+    async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError> {
+        let args: Vec<JsValue> = args.iter().map(bind).collect();
+        self.all_rows(self.db.prepare(sql).bind(&args).map_err(d1_err)?).await
+    }
+
+    async fn batch(&self, statements: &[(&str, Vec<SqlArg>)]) -> Result<Vec<u64>, InternalError> {
+        let mut prepared = Vec::with_capacity(statements.len());
+        for (sql, args) in statements {
+            let args: Vec<JsValue> = args.iter().map(bind).collect();
+            prepared.push(self.db.prepare(*sql).bind(&args).map_err(d1_err)?);
+        }
+        let results = self.db.batch(prepared).await.map_err(d1_err)?;
+        let mut changes = Vec::with_capacity(results.len());
+        for result in results {
+            if let Some(e) = result.error() {
+                return Err(InternalError::new(format!("D1 batch: {e}")));
+            }
+            changes.push(result.meta().map_err(d1_err)?.and_then(|m| m.changes).unwrap_or(0) as u64);
+        }
+        Ok(changes)
     }
 }
 

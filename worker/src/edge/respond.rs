@@ -45,8 +45,16 @@ pub fn error(e: &impl ErrorResponse) -> Response {
     if let Some(detail) = e.log_detail() {
         console_error!("{} ({}): {detail}", e.code(), e.status());
     }
-    let body = ErrorBody { error: e.code().to_owned(), error_description: e.description(), details: e.details() };
+    let body = ErrorBody {
+        error: e.code().to_owned(),
+        error_description: e.description(),
+        details: e.details(),
+        retry_after: e.retry_after(),
+    };
     let mut response = json(e.status(), &body);
+    if let Some(seconds) = e.retry_after() {
+        set(response.headers_mut(), "Retry-After", &seconds.to_string());
+    }
     if let Some(allow) = e.allow() {
         set(response.headers_mut(), "Allow", allow);
     }

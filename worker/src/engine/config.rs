@@ -9,6 +9,7 @@
 use std::fmt;
 
 use shared::branding::{parse_hex_color, Branding, Theme};
+use shared::password::PasswordPolicy;
 use url::Url;
 
 use super::error::ConfigError;
@@ -59,6 +60,7 @@ pub struct Config {
     pub sessions: SessionSettings,
     pub security: SecuritySettings,
     pub rate_limits: RateLimits,
+    pub mail: MailSettings,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
     pub bootstrap: Bootstrap,
@@ -106,6 +108,8 @@ pub struct SecuritySettings {
     /// Minutes.
     pub lockout_duration: u32,
     pub password_min_length: u32,
+    /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
+    pub password_policy: PasswordPolicy,
     pub require_mfa: bool,
     pub enable_password_grant: bool,
     pub password_grant_allowed_clients: Vec<String>,
@@ -120,6 +124,25 @@ pub struct RateLimits {
     pub login: (u32, u32),
     pub token: (u32, u32),
     pub password_reset: (u32, u32),
+}
+
+/// How mail leaves (contract "Mail"): every message is written to the outbox first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    pub provider: MailProvider,
+    /// `SMTP_FROM` and `SMTP_FROM_NAME` (the seed's names for the sender).
+    pub from_address: String,
+    pub from_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailProvider {
+    /// `EMAIL_PROVIDER=log`: nothing leaves; the outbox is read in the admin UI and by tests.
+    Log,
+    /// `EMAIL_PROVIDER=http`: each message is POSTed as JSON `{from,to,subject,text,html}`
+    /// to `EMAIL_API_URL` with `Authorization: Bearer EMAIL_API_KEY` (the shape of
+    /// Resend's API and of many relays).
+    Http { url: String, api_key: Secret },
 }
 
 /// The variables [`Config::load`] reads, for docs and tests.
@@ -149,6 +172,10 @@ pub const VARIABLES: &[&str] = &[
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_DURATION",
     "PASSWORD_MIN_LENGTH",
+    "REQUIRE_UPPERCASE",
+    "REQUIRE_LOWERCASE",
+    "REQUIRE_NUMBERS",
+    "REQUIRE_SPECIAL",
     "REQUIRE_MFA",
     "ENABLE_PASSWORD_GRANT",
     "PASSWORD_GRANT_ALLOWED_CLIENTS",
@@ -162,6 +189,10 @@ pub const VARIABLES: &[&str] = &[
     "RATE_LIMIT_PASSWORD_RESET_MAX",
     "RATE_LIMIT_PASSWORD_RESET_WINDOW",
     "DEFAULT_SCOPES",
+    "EMAIL_PROVIDER",
+    "EMAIL_API_URL",
+    "SMTP_FROM",
+    "SMTP_FROM_NAME",
 ];
 
 impl Config {
@@ -200,6 +231,13 @@ impl Config {
                 lockout_threshold: v.positive("LOCKOUT_THRESHOLD")?,
                 lockout_duration: v.positive("LOCKOUT_DURATION")?,
                 password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                password_policy: PasswordPolicy {
+                    min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                    require_uppercase: v.flag("REQUIRE_UPPERCASE")?,
+                    require_lowercase: v.flag("REQUIRE_LOWERCASE")?,
+                    require_numbers: v.flag("REQUIRE_NUMBERS")?,
+                    require_special: v.flag("REQUIRE_SPECIAL")?,
+                },
                 require_mfa: v.flag("REQUIRE_MFA")?,
                 enable_password_grant: v.flag("ENABLE_PASSWORD_GRANT")?,
                 password_grant_allowed_clients: v.list("PASSWORD_GRANT_ALLOWED_CLIENTS", ',')?,
@@ -215,6 +253,7 @@ impl Config {
                     v.positive("RATE_LIMIT_PASSWORD_RESET_WINDOW")?,
                 ),
             },
+            mail: v.mail()?,
             default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
             bootstrap: Bootstrap {
                 admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {
@@ -296,6 +335,37 @@ impl<S: VarSource> Vars<'_, S> {
             }
             (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
         }
+    }
+
+    /// `EMAIL_PROVIDER` (`log` or `http`) and what `http` needs: `EMAIL_API_URL` (https,
+    /// or http on loopback for a local relay) and the `EMAIL_API_KEY` secret.
+    fn mail(&self) -> Result<MailSettings, ConfigError> {
+        let from_address = self.text("SMTP_FROM")?;
+        if shared::account::email_problem(&from_address).is_some() {
+            return Err(err("SMTP_FROM", format!("must be an email address, got `{from_address}`")));
+        }
+        let from_name = self.text_or_empty("SMTP_FROM_NAME")?;
+        if from_name.contains(['"', '<', '>', '\r', '\n']) {
+            return Err(err("SMTP_FROM_NAME", "must not contain quotes, angle brackets or line breaks"));
+        }
+        let provider = match self.text("EMAIL_PROVIDER")?.as_str() {
+            "log" => MailProvider::Log,
+            "http" => {
+                let url = self.text_or_empty("EMAIL_API_URL")?;
+                let parsed = Url::parse(&url)
+                    .map_err(|_| err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`")))?;
+                let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                    return Err(err("EMAIL_API_URL", format!("must use https (http only for localhost), got `{url}`")));
+                }
+                let api_key = self
+                    .optional_text("EMAIL_API_KEY")
+                    .ok_or_else(|| err("EMAIL_API_KEY", "must be set (a secret) when EMAIL_PROVIDER=http"))?;
+                MailProvider::Http { url, api_key: Secret(api_key) }
+            }
+            other => return Err(err("EMAIL_PROVIDER", format!("must be `log` or `http`, got `{other}`"))),
+        };
+        Ok(MailSettings { provider, from_address, from_name })
     }
 
     fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {

@@ -67,6 +67,10 @@ pub trait ErrorResponse {
     fn allow(&self) -> Option<&'static str> {
         None
     }
+    /// Seconds before a rate-limited caller may retry (`Retry-After`, `retry_after`).
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
     /// `WWW-Authenticate` challenge (RFC 6749 §5.2 for Basic, RFC 6750 §3 for Bearer).
     fn www_authenticate(&self) -> Option<String> {
         None
@@ -84,6 +88,11 @@ pub enum ApiError {
     Config(ConfigError),
     /// A request the caller can fix or must not make: its status, code and sentence.
     Request { status: u16, code: &'static str, description: String },
+    /// Admin/account API input that breaks a rule: 422 `validation_error` with one entry
+    /// per field (contract "Errors").
+    Validation(Vec<FieldError>),
+    /// Too many attempts: 429 `rate_limit_exceeded` with `Retry-After`.
+    RateLimited { retry_after: u64 },
     /// Anything else: `server_error`, detail logged only.
     Internal(InternalError),
 }
@@ -100,6 +109,13 @@ impl ApiError {
             code: "csrf_failed",
             description: "the request did not carry this page's CSRF token; reload the page and try again".into(),
         }
+    }
+}
+
+impl ApiError {
+    /// A validation error about one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 }
 
@@ -121,6 +137,8 @@ impl ErrorResponse for ApiError {
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Request { code, .. } => code,
+            ApiError::Validation(_) => "validation_error",
+            ApiError::RateLimited { .. } => "rate_limit_exceeded",
             ApiError::Config(_) | ApiError::Internal(_) => "server_error",
         }
     }
@@ -130,6 +148,8 @@ impl ErrorResponse for ApiError {
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Request { status, .. } => *status,
+            ApiError::Validation(_) => 422,
+            ApiError::RateLimited { .. } => 429,
             ApiError::Config(_) | ApiError::Internal(_) => 500,
         }
     }
@@ -139,6 +159,13 @@ impl ErrorResponse for ApiError {
             ApiError::NotFound => Some("no such endpoint".into()),
             ApiError::MethodNotAllowed { allow } => Some(format!("this endpoint accepts {allow}")),
             ApiError::Request { description, .. } => Some(description.clone()),
+            ApiError::Validation(details) => Some(match details.as_slice() {
+                [one] => one.message.clone(),
+                _ => "Request validation failed".into(),
+            }),
+            ApiError::RateLimited { retry_after } => {
+                Some(format!("Rate limit exceeded. Retry after {retry_after} seconds."))
+            }
             ApiError::Config(e) => Some(e.to_string()),
             ApiError::Internal(_) => Some("the server could not complete the request".into()),
         }
@@ -155,6 +182,20 @@ impl ErrorResponse for ApiError {
     fn allow(&self) -> Option<&'static str> {
         match self {
             ApiError::MethodNotAllowed { allow } => Some(allow),
+            _ => None,
+        }
+    }
+
+    fn details(&self) -> Vec<FieldError> {
+        match self {
+            ApiError::Validation(details) => details.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

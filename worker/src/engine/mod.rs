@@ -5,6 +5,7 @@
 //! maps to HTTP in one place.
 
 pub mod access_token;
+pub mod accounts;
 pub mod audit;
 pub mod authorize;
 pub mod bootstrap;
@@ -22,8 +23,10 @@ pub mod jose;
 pub mod keys;
 pub mod login;
 pub mod logout;
+pub mod mail;
 pub mod passwords;
 pub mod pkce;
+pub mod rate_limit;
 pub mod ports;
 pub mod refresh;
 pub mod sealed;

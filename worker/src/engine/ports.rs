@@ -165,3 +165,56 @@ pub trait RsaSigner {
         signature: &[u8],
     ) -> Result<bool, InternalError>;
 }
+
+/// A value bound to a SQL parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlArg {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<&str> for SqlArg {
+    fn from(v: &str) -> Self {
+        SqlArg::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for SqlArg {
+    fn from(v: &String) -> Self {
+        SqlArg::Text(v.clone())
+    }
+}
+
+impl From<i64> for SqlArg {
+    fn from(v: i64) -> Self {
+        SqlArg::Int(v)
+    }
+}
+
+impl From<Option<&str>> for SqlArg {
+    fn from(v: Option<&str>) -> Self {
+        v.map(SqlArg::from).unwrap_or(SqlArg::Null)
+    }
+}
+
+/// Plain SQL on the one database (D1 at the edge, SQLite in tests), for stores written
+/// once for both (`engine::accounts`, `engine::mail`): the statements live in the engine
+/// and both platforms run them unchanged.
+pub trait SqlRunner {
+    /// Runs one statement; returns the rows it changed.
+    async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError>;
+    /// Runs one statement; returns its rows as JSON objects (D1's shape).
+    async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError>;
+    /// Runs the statements as one transaction (a D1 `batch()`); returns each one's
+    /// changed-row count.
+    async fn batch(&self, statements: &[(&str, Vec<SqlArg>)]) -> Result<Vec<u64>, InternalError>;
+}
+
+/// The first row of `rows` decoded as `T`.
+pub fn first_row<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Option<T>, InternalError> {
+    match rows.into_iter().next() {
+        Some(row) => serde_json::from_value(row).map(Some).map_err(|e| InternalError::new(format!("row: {e}"))),
+        None => Ok(None),
+    }
+}

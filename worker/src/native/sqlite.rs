@@ -9,7 +9,7 @@ use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::codes::{AuthorizationCode, CodeStore, Redemption};
 use crate::engine::consent::{Consent, ConsentStore};
 use crate::engine::error::InternalError;
-use crate::engine::ports::{KeyStatus, KeyStore, StoredSigningKey, UnixTime};
+use crate::engine::ports::{KeyStatus, KeyStore, SqlArg, SqlRunner, StoredSigningKey, UnixTime};
 use crate::engine::refresh::{RefreshStore, RefreshToken};
 use crate::engine::sql::{
     client_from_rows, AccessTokenStateRow, CodeWithUserRow, ConsentRow, FailedLoginRow, RefreshRow, RefreshWithUserRow,
@@ -386,6 +386,39 @@ impl SqliteStore {
             Some(row) => serde_json::from_value(row).map(Some).map_err(|e| InternalError::new(format!("row: {e}"))),
             None => Ok(None),
         }
+    }
+}
+
+fn to_sql(arg: &SqlArg) -> rusqlite::types::Value {
+    match arg {
+        SqlArg::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        SqlArg::Int(n) => rusqlite::types::Value::Integer(*n),
+        SqlArg::Null => rusqlite::types::Value::Null,
+    }
+}
+
+impl SqlRunner for SqliteStore {
+    async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError> {
+        let params: Vec<rusqlite::types::Value> = args.iter().map(to_sql).collect();
+        self.conn()?.execute(sql, params_from_iter(params)).map(|n| n as u64).map_err(db_err)
+    }
+
+    async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError> {
+        let params: Vec<rusqlite::types::Value> = args.iter().map(to_sql).collect();
+        self.query_json(sql, params_from_iter(params))
+    }
+
+    /// One transaction, like a D1 batch: all statements or none.
+    async fn batch(&self, statements: &[(&str, Vec<SqlArg>)]) -> Result<Vec<u64>, InternalError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(db_err)?;
+        let mut changes = Vec::with_capacity(statements.len());
+        for (sql, args) in statements {
+            let params: Vec<rusqlite::types::Value> = args.iter().map(to_sql).collect();
+            changes.push(tx.execute(sql, params_from_iter(params)).map_err(db_err)? as u64);
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(changes)
     }
 }
 
