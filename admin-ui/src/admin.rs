@@ -5,7 +5,9 @@ use leptos_router::components::{Outlet, A};
 use shared::api::{CheckState, HealthReport, HealthStatus};
 use shared::jwk::JwkSet;
 
-use crate::api::get_json;
+use shared::account::{OutboxMail, Page};
+
+use crate::api::{get_json, get_json_bearer};
 use crate::auth;
 use crate::branding::{app_name, branding, ThemeToggle};
 
@@ -45,6 +47,7 @@ pub fn AdminLayout() -> impl IntoView {
                     <ul>
                         <li><A href="/admin" exact=true>"Dashboard"</A></li>
                         <li><A href="/admin/keys">"Signing keys"</A></li>
+                        <li><A href="/admin/outbox">"Outbox"</A></li>
                     </ul>
                 </nav>
             </aside>
@@ -129,6 +132,69 @@ pub fn SigningKeys() -> impl IntoView {
                         </tbody>
                     </table>
                 }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// `/admin/outbox`: the mail the server wrote, newest first (with `EMAIL_PROVIDER=log`
+/// this is where mail goes; with `http`, whether it was sent).
+#[component]
+pub fn Outbox() -> impl IntoView {
+    const PAGE: u32 = 25;
+    let offset = RwSignal::new(0u32);
+    let mail = LocalResource::new(move || {
+        let offset = offset.get();
+        async move {
+            let Some(session) = auth::current() else {
+                return Err(String::from("Your admin session has ended; reload the page."));
+            };
+            get_json_bearer::<Page<OutboxMail>>(
+                &format!("/api/outbox?limit={PAGE}&offset={offset}"),
+                &session.access_token,
+            )
+            .await
+        }
+    });
+    view! {
+        <h1>"Outbox"</h1>
+        <p class="muted">"Every message the server wrote, newest first. Open one to read it; links in it work."</p>
+        <section class="card">
+            {move || match mail.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
+                Some(Ok(page)) => {
+                    let shown = format!("{}–{} of {}", page.offset + 1, page.offset as usize + page.data.len(), page.total);
+                    let more = u64::from(page.offset) + (page.data.len() as u64) < page.total;
+                    view! {
+                        <ul class="rows" aria-label="Messages">
+                            {page.data.into_iter().map(|m| {
+                                let when = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(m.created_at as f64 * 1000.0))
+                                    .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
+                                let status = match &m.error { Some(e) => format!("{} ({e})", m.status), None => m.status.clone() };
+                                view! {
+                                    <li class="row mail">
+                                        <details>
+                                            <summary>
+                                                <strong>{m.subject.clone()}</strong>" → "{m.to.clone()}
+                                                <span class="muted">{format!(" · {} · {when} · {status}", m.template)}</span>
+                                            </summary>
+                                            <pre class="mail-text">{m.text.clone()}</pre>
+                                        </details>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <div class="pager">
+                            <span class="muted">{shown}</span>
+                            <button type="button" class="btn btn-ghost" disabled=move || offset.get() == 0
+                                on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>"Newer"</button>
+                            <button type="button" class="btn btn-ghost" disabled=!more
+                                on:click=move |_| offset.update(|o| *o += PAGE)>"Older"</button>
+                        </div>
+                    }.into_any()
+                }
             }}
         </section>
     }

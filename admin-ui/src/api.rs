@@ -10,9 +10,13 @@ fn unreachable(e: gloo_net::Error) -> String {
     format!("The server could not be reached ({e}).")
 }
 
-/// A sentence for the screen from an error answer.
+/// A sentence for the screen from an error answer; a validation error lists every
+/// field's problem.
 async fn failure(response: Response) -> String {
     match response.json::<ErrorBody>().await {
+        Ok(body) if body.details.len() > 1 => {
+            body.details.iter().map(|d| format!("{}.", d.message.trim_end_matches('.'))).collect::<Vec<_>>().join(" ")
+        }
         Ok(body) => body.error_description.unwrap_or(body.error),
         Err(_) => format!("The server answered {}.", response.status()),
     }
@@ -54,6 +58,42 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(path: &str, csrf: &str
         return response.json::<T>().await.map_err(|e| format!("The server sent an unexpected answer ({e})."));
     }
     Err(failure(response).await)
+}
+
+/// PATCH/DELETE/POST with the CSRF token where the answer has no body to read (204).
+pub async fn send(method: &str, path: &str, csrf: &str, body: Option<&serde_json::Value>) -> Result<(), String> {
+    let builder = match method {
+        "PATCH" => Request::patch(path),
+        "DELETE" => Request::delete(path),
+        _ => Request::post(path),
+    }
+    .header(CSRF_HEADER, csrf);
+    let request = match body {
+        Some(body) => builder.json(body).map_err(|e| format!("The request could not be built ({e})."))?,
+        None => builder.build().map_err(|e| format!("The request could not be built ({e})."))?,
+    };
+    let response = request.send().await.map_err(unreachable)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+/// GETs `path` with the admin console's Bearer token.
+pub async fn get_json_bearer<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, String> {
+    let response =
+        Request::get(path).header("Authorization", &format!("Bearer {token}")).send().await.map_err(unreachable)?;
+    if response.ok() {
+        return response.json::<T>().await.map_err(|e| format!("The server sent an unexpected answer ({e})."));
+    }
+    Err(failure(response).await)
+}
+
+/// A same-site path to go to after signing in (`?next=`), never another site: only
+/// `/...` paths, not `//host` or `/\host`.
+pub fn safe_next(next: Option<String>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
 }
 
 /// A full-page navigation (the next page may be another site: the app's redirect URI).

@@ -7,12 +7,16 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod account;
 mod admin;
 mod api;
 mod auth;
 mod branding;
 mod consent;
+mod forms;
+mod recovery;
 mod signin;
+mod signup;
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
@@ -34,12 +38,18 @@ fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Home/>
                 <Route path=path!("/signin") view=signin::SignInPage/>
+                <Route path=path!("/signup") view=signup::SignUpPage/>
                 <Route path=path!("/consent") view=consent::ConsentPage/>
+                <Route path=path!("/forgot-password") view=recovery::ForgotPasswordPage/>
+                <Route path=path!("/reset-password") view=recovery::ResetPasswordPage/>
+                <Route path=path!("/verify-email") view=recovery::VerifyEmailPage/>
+                <Route path=path!("/account") view=account::AccountPage/>
                 // Before the console's routes: the callback must not need a session.
                 <Route path=path!("/admin/callback") view=auth::AdminCallback/>
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                     <Route path=path!("") view=admin::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>
+                    <Route path=path!("outbox") view=admin::Outbox/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>
             </Routes>
@@ -58,6 +68,8 @@ fn Home() -> impl IntoView {
                 <p class="muted">{move || format!("{} is the sign-in service for your applications.", app_name())}</p>
                 <nav class="stack" aria-label="Start">
                     <A href="/signin" attr:class="btn btn-primary">"Sign in"</A>
+                    <A href="/signup" attr:class="btn">"Create an account"</A>
+                    <A href="/account" attr:class="btn">"Your account"</A>
                     <A href="/admin" attr:class="btn">"Admin console"</A>
                 </nav>
             </section>

@@ -7,8 +7,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 
-use crate::api::{csrf_token, get_json, navigate, post_json, session};
+use crate::api::{csrf_token, get_json, navigate, post_json, safe_next, session};
 use crate::branding::{BrandHeader, LegalLinks, ThemeToggle};
+use crate::signup::signin_href;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -49,7 +50,8 @@ pub fn SignInPage() -> impl IntoView {
         // Signing in here is also the answer to prompt=select_account: this is the account.
         let next = match query.with_untracked(|q| q.get("request")) {
             Some(request) => format!("/authorize/resume?request={request}&account=current"),
-            None => String::from("/"),
+            // ?next= from a page of this site (the account page), never another site.
+            None => safe_next(query.with_untracked(|q| q.get("next"))).unwrap_or_else(|| String::from("/account")),
         };
         busy.set(true);
         status.set(None);
@@ -115,6 +117,11 @@ pub fn SignInPage() -> impl IntoView {
                             {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                         </button>
                     </form>
+                    <p class="muted links">
+                        <a href="/forgot-password">"Forgot your password?"</a>
+                        " · "
+                        <a href=move || signin_href(request()).replacen("/signin", "/signup", 1)>"Create an account"</a>
+                    </p>
                 </Show>
             </section>
             <LegalLinks/>

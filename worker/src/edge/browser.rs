@@ -10,6 +10,7 @@ use shared::session::{
 };
 use worker::{Env, Method, Request, Response};
 
+use super::account;
 use super::d1::D1Store;
 use super::kv::Kv;
 use super::pages;
@@ -31,6 +32,7 @@ use crate::engine::form::Form;
 use crate::engine::login::{verify_login, LoginContext, LoginError};
 use crate::engine::logout;
 use crate::engine::ports::{SystemRandom, UnixTime};
+use crate::engine::rate_limit::{self, Bucket};
 use crate::engine::refresh::random_token;
 use crate::engine::sessions::{self, Session, SESSION_COOKIE};
 use crate::engine::users::{ScopeStore, User, UserStore};
@@ -89,7 +91,7 @@ fn render_error(config: &Config, error: &AuthorizeError) -> Response {
 }
 
 /// The live session of this browser and its (active) user.
-async fn current(
+pub(super) async fn current(
     req: &Request,
     config: &Config,
     kv: &Kv,
@@ -226,16 +228,20 @@ fn csrf_token(req: &Request) -> Result<(String, bool), InternalError> {
     }
 }
 
+/// A browser's request from another origin is refused (scripts send no `Origin`).
+pub(super) fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
+    match req.headers().get("Origin").ok().flatten() {
+        // The issuer may carry a path; the browser's Origin never does.
+        Some(origin) if config.origin() != origin => Err(ApiError::csrf()),
+        _ => Ok(()),
+    }
+}
+
 /// State-changing calls: same origin (when the browser says), JSON, and the CSRF header
 /// echoing the cookie.
-fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
+pub(super) fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    if let Some(origin) = header("Origin") {
-        // The issuer may carry a path; the browser's Origin never does.
-        if config.origin() != origin {
-            return Err(ApiError::csrf());
-        }
-    }
+    check_origin(req, config)?;
     if csrf::valid(cookie(req, CSRF_COOKIE).as_deref(), header(CSRF_HEADER).as_deref()) {
         Ok(())
     } else {
@@ -243,7 +249,7 @@ fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
     }
 }
 
-async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+pub(super) async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
     let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::bad_request("invalid_request", "the body must be application/json"));
@@ -285,6 +291,10 @@ pub async fn sign_in(mut req: Request, config: &Config, env: &Env) -> Result<Res
     let store = db(env)?;
     ensure_bootstrap(config, &store, now).await?;
     let meta = request_meta(&req);
+    let kv = kv(env)?;
+    // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
+    let ip = meta.ip_address.as_deref().unwrap_or("unknown");
+    rate_limit::hit(&kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
     let cx = LoginContext { config, meta: &meta, now, method: "browser", client_id: None };
     let user = verify_login(&store, &SystemRandom, &cx, &body.email, &body.password).await.map_err(|e| match e {
         LoginError::Invalid => ApiError::Request {
@@ -307,7 +317,6 @@ pub async fn sign_in(mut req: Request, config: &Config, env: &Env) -> Result<Res
         },
         LoginError::Internal(e) => ApiError::Internal(e),
     })?;
-    let kv = kv(env)?;
     // A sign-in replaces whatever session this browser had (no session fixation).
     if let Some(old) = cookie(&req, SESSION_COOKIE) {
         if let Some(session) = sessions::load(&kv, config, &old, now).await? {
@@ -315,6 +324,10 @@ pub async fn sign_in(mut req: Request, config: &Config, env: &Env) -> Result<Res
         }
     }
     let (value, session) = sessions::start(&kv, &store, config, &user.id, &meta, &SystemRandom, now).await?;
+    // The sign-in stands even if the new-login notice cannot be written; the log says why.
+    if let Err(e) = account::accounts(config, &store, &kv, &meta, now).notice_sign_in(&user, &session).await {
+        worker::console_error!("new-login notice for {}: {e}", user.id);
+    }
     let (token, _) = csrf_token(&req)?;
     let mut response = respond::json(200, &SessionInfo { csrf_token: token, user: Some(session_user(&user)) });
     let max_age = session.expires_at - now;

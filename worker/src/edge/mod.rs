@@ -1,6 +1,7 @@
 //! The edge: workers-rs glue that exists only on wasm32. Routing, the D1/KV/WebCrypto
 //! adapters for the engine's ports, and `respond`, the one place that makes HTTP.
 
+mod account;
 mod browser;
 mod d1;
 mod env;

@@ -35,6 +35,12 @@ pub fn json_text(status: u16, body: String) -> Response {
     response
 }
 
+/// Marks a response about a person (their profile, sessions, mail) as never to be cached.
+pub fn set_no_store(mut response: Response) -> Response {
+    set(response.headers_mut(), "Cache-Control", "no-store");
+    response
+}
+
 /// A response with no body.
 pub fn empty(status: u16) -> Response {
     Response::builder().with_status(status).empty()

@@ -8,6 +8,7 @@ use shared::api::{HealthStatus, UiConfig};
 use web_sys::CryptoKey;
 use worker::{console_error, Env, Method, Request, Response};
 
+use super::account;
 use super::browser;
 use super::d1::D1Store;
 use super::env;
@@ -182,6 +183,11 @@ pub async fn handle(req: Request, env: &Env) -> Response {
     }
 
     let result = match (Route::of(&path), &config) {
+        (None, Ok(config)) => match account::AccountRoute::of(&path) {
+            Some(route) => account::handle(route, req, config, env).await,
+            None => Err(ApiError::NotFound),
+        },
+        (None, Err(e)) if account::AccountRoute::of(&path).is_some() => Err(e.clone().into()),
         (None, _) => Err(ApiError::NotFound),
         (Some(route), _) if !route.accepts(&method) => Err(ApiError::MethodNotAllowed { allow: route.allow() }),
         // Health reports a broken configuration instead of failing on it.
@@ -300,7 +306,11 @@ async fn jwks(config: &Config, env: &Env) -> Result<Response, ApiError> {
 }
 
 fn ui_config(config: &Config) -> Response {
-    let body = UiConfig { branding: config.branding.clone(), issuer: config.issuer.clone() };
+    let body = UiConfig {
+        branding: config.branding.clone(),
+        issuer: config.issuer.clone(),
+        password_policy: config.security.password_policy.clone(),
+    };
     with_header(respond::json(200, &body), "Cache-Control", "no-cache")
 }
 

@@ -352,8 +352,9 @@ impl<S: VarSource> Vars<'_, S> {
             "log" => MailProvider::Log,
             "http" => {
                 let url = self.text_or_empty("EMAIL_API_URL")?;
-                let parsed = Url::parse(&url)
-                    .map_err(|_| err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`")))?;
+                let parsed = Url::parse(&url).map_err(|_| {
+                    err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`"))
+                })?;
                 let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
                 if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
                     return Err(err("EMAIL_API_URL", format!("must use https (http only for localhost), got `{url}`")));

@@ -17,11 +17,24 @@ use super::users::new_uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailContent {
     /// After the address is verified.
-    Welcome { account_url: String },
-    Verification { url: String, valid_hours: u32 },
-    PasswordReset { url: String, valid_minutes: u32 },
+    Welcome {
+        account_url: String,
+    },
+    Verification {
+        url: String,
+        valid_hours: u32,
+    },
+    PasswordReset {
+        url: String,
+        valid_minutes: u32,
+    },
     /// A sign-in from a browser this account has not used before.
-    NewLogin { when: String, ip_address: Option<String>, user_agent: Option<String>, account_url: String },
+    NewLogin {
+        when: String,
+        ip_address: Option<String>,
+        user_agent: Option<String>,
+        account_url: String,
+    },
 }
 
 impl MailContent {
@@ -54,13 +67,7 @@ pub struct Mail {
 pub trait MailStore {
     async fn insert_mail(&self, mail: &Mail) -> Result<(), InternalError>;
     /// Records the provider's answer for a `pending` message.
-    async fn mark_mail(
-        &self,
-        id: &str,
-        status: &str,
-        error: Option<&str>,
-        now: UnixTime,
-    ) -> Result<(), InternalError>;
+    async fn mark_mail(&self, id: &str, status: &str, error: Option<&str>, now: UnixTime) -> Result<(), InternalError>;
     /// Newest first, and how many there are in all.
     async fn outbox(&self, limit: u32, offset: u32) -> Result<(Vec<Mail>, u64), InternalError>;
 }
@@ -259,7 +266,10 @@ pub fn render(config: &Config, content: &MailContent) -> (String, String, String
                     format!("Browser: {}", user_agent.as_deref().unwrap_or("unknown")),
                 ],
                 button: Some(("Review your sessions".into(), account_url.clone())),
-                after: vec!["If this was not you, change your password now and sign out the sessions you do not recognise.".into()],
+                after: vec![
+                    "If this was not you, change your password now and sign out the sessions you do not recognise."
+                        .into(),
+                ],
             },
         ),
     };
@@ -289,11 +299,11 @@ fn plain_text(body: &Body) -> String {
 
 fn html(config: &Config, subject: &str, body: &Body) -> String {
     let color = escape_html(&config.branding.primary_color);
-    let paragraph = |p: &String| format!(r#"<p style="color:#333333;font-size:16px;line-height:24px;margin:0 0 16px">{}</p>"#, escape_html(p));
-    let mut content = format!(
-        r#"<h1 style="color:#111111;font-size:22px;margin:0 0 16px">{}</h1>"#,
-        escape_html(&body.heading)
-    );
+    let paragraph = |p: &String| {
+        format!(r#"<p style="color:#333333;font-size:16px;line-height:24px;margin:0 0 16px">{}</p>"#, escape_html(p))
+    };
+    let mut content =
+        format!(r#"<h1 style="color:#111111;font-size:22px;margin:0 0 16px">{}</h1>"#, escape_html(&body.heading));
     content.extend(body.paragraphs.iter().map(paragraph));
     if let Some((label, url)) = &body.button {
         content.push_str(&format!(
@@ -329,7 +339,9 @@ mod tests {
         };
         let (subject, text, html) = render(&config(), &content);
         assert_eq!(subject, "Reset your password");
-        assert!(text.contains("Click the link below to reset your password:\nhttps://auth.example.com/reset-password?token=abc123"));
+        assert!(text.contains(
+            "Click the link below to reset your password:\nhttps://auth.example.com/reset-password?token=abc123"
+        ));
         assert!(text.contains("This link expires in 60 minutes."));
         assert!(text.contains("If you didn't request this, ignore this email."));
         assert!(html.contains(r#"href="https://auth.example.com/reset-password?token=abc123""#));
@@ -358,7 +370,12 @@ mod tests {
             MailContent::Welcome { account_url: String::new() },
             MailContent::Verification { url: String::new(), valid_hours: 24 },
             MailContent::PasswordReset { url: String::new(), valid_minutes: 60 },
-            MailContent::NewLogin { when: String::new(), ip_address: None, user_agent: None, account_url: String::new() },
+            MailContent::NewLogin {
+                when: String::new(),
+                ip_address: None,
+                user_agent: None,
+                account_url: String::new(),
+            },
         ]
         .iter()
         .map(MailContent::template)

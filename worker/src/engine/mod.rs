@@ -6,6 +6,7 @@
 
 pub mod access_token;
 pub mod accounts;
+pub mod admin_auth;
 pub mod audit;
 pub mod authorize;
 pub mod bootstrap;
@@ -26,8 +27,8 @@ pub mod logout;
 pub mod mail;
 pub mod passwords;
 pub mod pkce;
-pub mod rate_limit;
 pub mod ports;
+pub mod rate_limit;
 pub mod refresh;
 pub mod sealed;
 pub mod sessions;

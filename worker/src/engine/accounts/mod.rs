@@ -148,9 +148,7 @@ where
             ),
         };
         if !self.store.insert_user(&user).await? {
-            self.store
-                .record(&self.event("user.signup_failed")?.metadata(json!({ "reason": "email_taken" })))
-                .await?;
+            self.store.record(&self.event("user.signup_failed")?.metadata(json!({ "reason": "email_taken" }))).await?;
             if self.config.security.hide_email_existence {
                 return Ok(answer);
             }
@@ -186,12 +184,20 @@ where
         if let Some(problem) = email_problem(email) {
             return Err(ApiError::invalid("email", problem));
         }
-        rate_limit::hit(self.kv, Bucket::MailPerAddress, &email.to_lowercase(), self.config.rate_limits.password_reset, self.now)
-            .await?;
+        rate_limit::hit(
+            self.kv,
+            Bucket::MailPerAddress,
+            &email.to_lowercase(),
+            self.config.rate_limits.password_reset,
+            self.now,
+        )
+        .await?;
         if let Some(user) = self.store.user_by_email(email).await?.filter(|u| u.active && !u.email_verified) {
             self.send_verification(&user).await?;
         }
-        Ok(Message { message: "If that address has an account waiting for verification, a new link has been sent.".into() })
+        Ok(Message {
+            message: "If that address has an account waiting for verification, a new link has been sent.".into(),
+        })
     }
 
     /// `POST /api/password-reset` (the seed's JSON endpoint): a reset link by mail,
@@ -202,8 +208,14 @@ where
         if let Some(problem) = email_problem(email) {
             return Err(ApiError::invalid("email", problem));
         }
-        rate_limit::hit(self.kv, Bucket::MailPerAddress, &email.to_lowercase(), self.config.rate_limits.password_reset, self.now)
-            .await?;
+        rate_limit::hit(
+            self.kv,
+            Bucket::MailPerAddress,
+            &email.to_lowercase(),
+            self.config.rate_limits.password_reset,
+            self.now,
+        )
+        .await?;
         match self.store.user_by_email(email).await?.filter(|u| u.active) {
             Some(user) => {
                 let ttl = self.config.tokens.password_reset_ttl;
@@ -233,7 +245,8 @@ where
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
-        let spent = self.store.spend_email_token(&hash_secret(&request.token), Purpose::PasswordReset, self.now).await?;
+        let spent =
+            self.store.spend_email_token(&hash_secret(&request.token), Purpose::PasswordReset, self.now).await?;
         let Some(spent) = spent else { return Err(invalid_link()) };
         let Some(user) = self.store.user_by_id(&spent.user_id).await?.filter(|u| u.active) else {
             return Err(invalid_link());
@@ -260,7 +273,12 @@ where
 
     /// `POST /api/account/password`: the current password proves it is the person; the new
     /// one must meet the policy. Other sessions end and refresh tokens are revoked.
-    pub async fn change_password(&self, user: &User, session: &Session, request: &ChangePassword) -> Result<(), ApiError> {
+    pub async fn change_password(
+        &self,
+        user: &User,
+        session: &Session,
+        request: &ChangePassword,
+    ) -> Result<(), ApiError> {
         let current_ok = match user.password_hash.as_deref() {
             Some(phc) => verify_password(&request.current_password, phc)?,
             None => {
@@ -270,7 +288,10 @@ where
         };
         let mut problems = Vec::new();
         if !current_ok {
-            problems.push(FieldError { field: "current_password".into(), message: "The current password is incorrect".into() });
+            problems.push(FieldError {
+                field: "current_password".into(),
+                message: "The current password is incorrect".into(),
+            });
         }
         problems.extend(self.password_errors("new_password", &request.new_password));
         if !problems.is_empty() {
@@ -297,10 +318,14 @@ where
             match new.as_deref().map(str::trim) {
                 None => old.clone(),
                 Some("") => None,
-                Some(value) if value.chars().count() > MAX_PROFILE_FIELD_CHARS || value.chars().any(char::is_control) => {
+                Some(value)
+                    if value.chars().count() > MAX_PROFILE_FIELD_CHARS || value.chars().any(char::is_control) =>
+                {
                     problems.push(FieldError {
                         field: name.into(),
-                        message: format!("Must be at most {MAX_PROFILE_FIELD_CHARS} characters, without control characters"),
+                        message: format!(
+                            "Must be at most {MAX_PROFILE_FIELD_CHARS} characters, without control characters"
+                        ),
                     });
                     None
                 }
@@ -316,9 +341,14 @@ where
         // BCP 47 as OIDC Core §5.1 says: letters, digits and hyphens, e.g. en-US.
         if let Some(locale) = &fields.locale {
             let bcp47 = locale.len() <= 35
-                && locale.split('-').all(|part| !part.is_empty() && part.len() <= 8 && part.chars().all(|c| c.is_ascii_alphanumeric()));
+                && locale
+                    .split('-')
+                    .all(|part| !part.is_empty() && part.len() <= 8 && part.chars().all(|c| c.is_ascii_alphanumeric()));
             if !bcp47 {
-                problems.push(FieldError { field: "locale".into(), message: "Must be a language tag such as en-US".into() });
+                problems.push(FieldError {
+                    field: "locale".into(),
+                    message: "Must be a language tag such as en-US".into(),
+                });
             }
         }
         if !problems.is_empty() {
@@ -369,7 +399,8 @@ where
     /// `DELETE /api/account/sessions/{id}`: signs one of the user's sessions out
     /// (`session.revoked`); someone else's id is "not found".
     pub async fn end_session(&self, user: &User, id: &str) -> Result<(), ApiError> {
-        let found = sessions::list(self.kv, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
+        let found =
+            sessions::list(self.kv, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
         let Some(session) = found else { return Err(ApiError::NotFound) };
         sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
         let event = self.event("session.revoked")?.actor("user", &user.id).resource("session", &session.id_hash);

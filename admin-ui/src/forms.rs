@@ -1,0 +1,58 @@
+//! Pieces the account screens share: the live password checklist (the policy comes from
+//! `/api/ui-config`, the rules from `shared::password`, so the screen and the server
+//! agree), and the page frame of the signed-out screens.
+
+use leptos::prelude::*;
+use shared::password::PasswordPolicy;
+
+use crate::branding::{branding, BrandHeader, LegalLinks, ThemeToggle};
+
+/// The server's password policy once `/api/ui-config` has loaded.
+pub fn policy() -> Option<PasswordPolicy> {
+    match branding().config.get() {
+        Some(Ok(config)) => Some(config.password_policy),
+        _ => None,
+    }
+}
+
+/// What the policy says about `password`: `None` when it is fine (or not loaded yet; the
+/// server checks again either way).
+pub fn password_problem(password: &str) -> Option<String> {
+    let policy = branding().config.get_untracked().and_then(Result::ok)?.password_policy;
+    policy.errors(password).into_iter().next()
+}
+
+/// The policy as a checklist that updates while the person types.
+#[component]
+pub fn PasswordChecklist(password: RwSignal<String>, id: &'static str) -> impl IntoView {
+    let items = move || {
+        policy().map(|policy| {
+            policy
+                .requirements(&password.get())
+                .into_iter()
+                .map(|r| {
+                    let (class, mark, state) = if r.met { ("met", "✓", "done") } else { ("unmet", "✗", "not yet") };
+                    view! {
+                        <li class=class><span aria-hidden="true">{mark}" "</span>{r.rule}<span class="sr-only">{format!(" ({state})")}</span></li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! { <ul class="checklist" id=id aria-label="Password requirements">{items}</ul> }
+}
+
+/// The frame of the signed-out screens: brand, one card, legal links.
+#[component]
+pub fn AuthFrame(title_id: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <main id="main" class="auth-page">
+            <div class="page-tools"><ThemeToggle/></div>
+            <section class="card auth-card" aria-labelledby=title_id>
+                <BrandHeader/>
+                {children()}
+            </section>
+            <LegalLinks/>
+        </main>
+    }
+}
