@@ -82,7 +82,7 @@ fn AccountSections() -> impl IntoView {
             {move || match profile.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                Some(Ok(p)) => view! { <ProfileForm profile=p version=version/> }.into_any(),
+                Some(Ok(p)) => view! { <ProfileForm profile=p/> }.into_any(),
             }}
         </section>
         <section class="card account-card" aria-labelledby="password-title">
@@ -118,7 +118,7 @@ fn AccountSections() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(profile: Profile, version: RwSignal<u32>) -> impl IntoView {
+fn ProfileForm(profile: Profile) -> impl IntoView {
     let field = |v: &Option<String>| RwSignal::new(v.clone().unwrap_or_default());
     let (name, given, family, locale) =
         (field(&profile.name), field(&profile.given_name), field(&profile.family_name), field(&profile.locale));
@@ -130,10 +130,8 @@ fn ProfileForm(profile: Profile, version: RwSignal<u32>) -> impl IntoView {
             "family_name": family.get_untracked(), "locale": locale.get_untracked(),
         });
         call("PATCH", "/api/account".into(), Some(body), move |result| match result {
-            Ok(()) => {
-                status.set(Some((true, "Profile saved.".into())));
-                version.update(|v| *v += 1);
-            }
+            // The form already shows what was saved; reloading it would drop this message.
+            Ok(()) => status.set(Some((true, "Profile saved.".into()))),
             Err(message) => status.set(Some((false, message))),
         });
     };

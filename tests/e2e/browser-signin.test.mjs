@@ -23,7 +23,9 @@ let context; // one browser profile: its session cookie is the SSO
 
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
-    REVOKE_TOKENS_ON_SESSION_END: 'true' } });
+    REVOKE_TOKENS_ON_SESSION_END: 'true',
+    // More sign-ins from one address than RATE_LIMIT_LOGIN_MAX allows a minute (tested in accounts).
+    RATE_LIMIT_LOGIN_MAX: '100' } });
   // Bootstrap runs on the first request.
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,

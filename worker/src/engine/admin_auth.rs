@@ -167,7 +167,10 @@ mod tests {
         admin.role = Role::Admin;
         f.store.insert_user(&admin).unwrap();
         let with_scope = f.token(&admin.id, "authority-admin", "openid admin");
-        assert_eq!(f.check(Some(&format!("Bearer {with_scope}"))).unwrap(), AdminPrincipal::User(Box::new(admin.clone())));
+        assert_eq!(
+            f.check(Some(&format!("Bearer {with_scope}"))).unwrap(),
+            AdminPrincipal::User(Box::new(admin.clone()))
+        );
 
         let without = f.token(&admin.id, "authority-admin", "openid profile");
         let e = f.check(Some(&format!("Bearer {without}"))).unwrap_err();
