@@ -517,6 +517,55 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn email_provider_http_needs_an_https_api_url_and_a_key() {
+        let http = |url: &str, key: Option<&str>| {
+            load_with(|v| {
+                v.insert("EMAIL_PROVIDER", "http".into());
+                v.insert("EMAIL_API_URL", url.into());
+                if let Some(key) = key {
+                    v.insert("EMAIL_API_KEY", key.into());
+                }
+            })
+        };
+        assert_eq!(load_with(|_| {}).unwrap().mail.provider, MailProvider::Log, "the shipped default");
+        let ok = http("https://api.resend.com/emails", Some("re_123")).unwrap();
+        assert!(
+            matches!(ok.mail.provider, MailProvider::Http { ref url, .. } if url == "https://api.resend.com/emails")
+        );
+        assert!(http("http://127.0.0.1:9000/emails", Some("k")).is_ok(), "a local relay");
+        assert_eq!(http("http://mail.example.com/emails", Some("k")).unwrap_err().variable, "EMAIL_API_URL");
+        assert_eq!(http("", Some("k")).unwrap_err().variable, "EMAIL_API_URL");
+        assert_eq!(http("https://api.resend.com/emails", None).unwrap_err().variable, "EMAIL_API_KEY");
+        let smtp = load_with(|v| {
+            v.insert("EMAIL_PROVIDER", "smtp".into());
+        });
+        assert_eq!(smtp.unwrap_err().variable, "EMAIL_PROVIDER");
+        let from = load_with(|v| {
+            v.insert("SMTP_FROM", "not an address".into());
+        });
+        assert_eq!(from.unwrap_err().variable, "SMTP_FROM");
+    }
+
+    #[test]
+    fn the_password_policy_comes_from_the_seeds_variables() {
+        let config = load_with(|v| {
+            v.insert("PASSWORD_MIN_LENGTH", "16".into());
+            v.insert("REQUIRE_NUMBERS", "true".into());
+        })
+        .unwrap();
+        let policy = &config.security.password_policy;
+        assert_eq!((policy.min_length, policy.require_numbers, policy.require_uppercase), (16, true, false));
+        assert_eq!(
+            load_with(|v| {
+                v.insert("REQUIRE_SPECIAL", "yes".into());
+            })
+            .unwrap_err()
+            .variable,
+            "REQUIRE_SPECIAL"
+        );
+    }
+
+    #[test]
     fn a_missing_variable_is_named() {
         let e = load_with(|v| {
             v.remove("CODE_TTL");
