@@ -13,18 +13,7 @@ use crate::engine::authorize::AuthorizationResponse;
 use crate::engine::config::Config;
 
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::engine::mail::escape_html(text)
 }
 
 fn html(status: u16, body: String) -> Response {

@@ -109,25 +109,11 @@ pub async fn ensure_super_admin(
     if store.super_admin_exists().await? {
         return Ok(false);
     }
-    let user = User {
-        id: new_uuid(rng)?,
-        email: email.clone(),
-        password_hash: Some(hash_password(password.expose(), rng)?),
-        name: Some("Administrator".into()),
-        given_name: None,
-        family_name: None,
-        picture: None,
-        locale: None,
-        phone_number: None,
-        phone_number_verified: false,
-        address: None,
-        email_verified: true,
-        role: Role::SuperAdmin,
-        active: true,
-        locked_until: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let password_hash = hash_password(password.expose(), rng)?;
+    let mut user =
+        User::with_password(new_uuid(rng)?, email, password_hash, Some("Administrator"), Role::SuperAdmin, now);
+    // The operator chose this address in the deployment's own secrets.
+    user.email_verified = true;
     store.insert_first_super_admin(&user).await
 }
 

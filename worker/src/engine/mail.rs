@@ -191,7 +191,8 @@ pub async fn send(
     Ok(())
 }
 
-/// `&`, `<`, `>`, `"` and `'` as entities: every value put into the HTML.
+/// `&`, `<`, `>`, `"` and `'` as entities: every value put into HTML (mail and the
+/// server-rendered pages).
 pub fn escape_html(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {

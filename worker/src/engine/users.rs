@@ -71,6 +71,37 @@ impl std::fmt::Debug for User {
 pub const ADMIN_SCOPE: &str = "admin";
 
 impl User {
+    /// A new, active account that signs in with a password; the address is unverified
+    /// until a mailed link (or the bootstrap) says otherwise.
+    pub fn with_password(
+        id: String,
+        email: &str,
+        password_hash: String,
+        name: Option<&str>,
+        role: Role,
+        now: UnixTime,
+    ) -> User {
+        User {
+            id,
+            email: email.into(),
+            password_hash: Some(password_hash),
+            name: name.map(str::to_owned),
+            given_name: None,
+            family_name: None,
+            picture: None,
+            locale: None,
+            phone_number: None,
+            phone_number_verified: false,
+            address: None,
+            email_verified: false,
+            role,
+            active: true,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// `scopes` without those this user may not hold (RFC 6749 §3.3 lets the server grant
     /// less than asked; the token response then names what was granted).
     pub fn grantable(&self, scopes: &[String]) -> Vec<String> {

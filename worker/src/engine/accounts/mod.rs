@@ -123,25 +123,8 @@ where
             return Err(ApiError::Validation(problems));
         }
         // Hashed before the insert either way, so a taken address takes as long.
-        let user = User {
-            id: new_uuid(self.rng)?,
-            email: email.into(),
-            password_hash: Some(hash_password(&request.password, self.rng)?),
-            name: name.map(str::to_owned),
-            given_name: None,
-            family_name: None,
-            picture: None,
-            locale: None,
-            phone_number: None,
-            phone_number_verified: false,
-            address: None,
-            email_verified: false,
-            role: Role::User,
-            active: true,
-            locked_until: None,
-            created_at: self.now,
-            updated_at: self.now,
-        };
+        let password_hash = hash_password(&request.password, self.rng)?;
+        let user = User::with_password(new_uuid(self.rng)?, email, password_hash, name, Role::User, self.now);
         let answer = Message {
             message: format!(
                 "We sent a verification link to {email}. Follow it to confirm your address, then sign in."
@@ -177,21 +160,22 @@ where
         Ok(Message { message: "Your email address is verified. You can sign in now.".into() })
     }
 
-    /// `POST /api/verify-email/resend`: a new link for an unverified account; the same
-    /// answer for every address. Limited per address like reset mails.
-    pub async fn resend_verification(&self, email: &str) -> Result<Message, ApiError> {
+    /// A well-formed address that may be sent another link now
+    /// (`RATE_LIMIT_PASSWORD_RESET_*` per address, whether or not it has an account).
+    async fn mail_allowed<'e>(&self, email: &'e str) -> Result<&'e str, ApiError> {
         let email = email.trim();
         if let Some(problem) = email_problem(email) {
             return Err(ApiError::invalid("email", problem));
         }
-        rate_limit::hit(
-            self.kv,
-            Bucket::MailPerAddress,
-            &email.to_lowercase(),
-            self.config.rate_limits.password_reset,
-            self.now,
-        )
-        .await?;
+        let (bucket, limit) = (Bucket::MailPerAddress, self.config.rate_limits.password_reset);
+        rate_limit::hit(self.kv, bucket, &email.to_lowercase(), limit, self.now).await?;
+        Ok(email)
+    }
+
+    /// `POST /api/verify-email/resend`: a new link for an unverified account; the same
+    /// answer for every address. Limited per address like reset mails.
+    pub async fn resend_verification(&self, email: &str) -> Result<Message, ApiError> {
+        let email = self.mail_allowed(email).await?;
         if let Some(user) = self.store.user_by_email(email).await?.filter(|u| u.active && !u.email_verified) {
             self.send_verification(&user).await?;
         }
@@ -204,18 +188,7 @@ where
     /// `RATE_LIMIT_PASSWORD_RESET_*` per address. With `HIDE_EMAIL_EXISTENCE=true` the
     /// answer is the seed's sentence for every address; otherwise an unknown one is 404.
     pub async fn request_password_reset(&self, email: &str) -> Result<Message, ApiError> {
-        let email = email.trim();
-        if let Some(problem) = email_problem(email) {
-            return Err(ApiError::invalid("email", problem));
-        }
-        rate_limit::hit(
-            self.kv,
-            Bucket::MailPerAddress,
-            &email.to_lowercase(),
-            self.config.rate_limits.password_reset,
-            self.now,
-        )
-        .await?;
+        let email = self.mail_allowed(email).await?;
         match self.store.user_by_email(email).await?.filter(|u| u.active) {
             Some(user) => {
                 let ttl = self.config.tokens.password_reset_ttl;
