@@ -10,6 +10,7 @@
 pub mod account;
 pub mod api;
 pub mod branding;
+pub mod device;
 pub mod jwk;
 pub mod oauth;
 pub mod password;

@@ -44,3 +44,16 @@ pub struct IntrospectionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
 }
+
+/// The device authorization response (RFC 8628 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceAuthorizationResponse {
+    pub device_code: String,
+    /// `XXXX-XXXX` from `BCDFGHJKLMNPQRSTVWXZ`; accepted in any case, with or without the dash.
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: u32,
+    /// Seconds between polls of the token endpoint (§3.5).
+    pub interval: u32,
+}

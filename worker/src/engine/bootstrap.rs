@@ -1,5 +1,5 @@
 //! The clients the server ensures from its secrets (contract, "Bootstrap"): the admin
-//! service account and, in development, the `demo-app` fixture.
+//! service account and, in development, the `demo-app` and `demo-tv` fixtures.
 //!
 //! Ensuring is idempotent and safe under concurrent first requests: the client row is
 //! inserted with `ON CONFLICT DO NOTHING` and its bootstrap secret upserted, in one batch.
@@ -7,12 +7,15 @@
 
 use super::clients::{hash_secret, AuthMethod, Client, ClientSecret, ClientStore, ClientType};
 use super::config::{Config, Secret};
+use super::device::DEVICE_GRANT;
 use super::error::InternalError;
 use super::passwords::hash_password;
 use super::ports::{Random, UnixTime};
 use super::users::{new_uuid, Role, User, UserStore};
 
 pub const DEMO_CLIENT_ID: &str = "demo-app";
+/// A public client for trying the device flow in development (with `demo-app`).
+pub const DEMO_DEVICE_CLIENT_ID: &str = "demo-tv";
 
 fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSecret {
     ClientSecret {
@@ -92,6 +95,24 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
+        // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
+        let device = Client {
+            client_id: DEMO_DEVICE_CLIENT_ID.into(),
+            client_name: "Demo TV".into(),
+            client_type: ClientType::Public,
+            auth_method: AuthMethod::None,
+            redirect_uris: vec![],
+            grant_types: [DEVICE_GRANT, "refresh_token"].map(String::from).to_vec(),
+            response_types: vec![],
+            scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+            first_party: false,
+            logo_uri: None,
+            post_logout_redirect_uris: vec![],
+        };
+        clients.push((device, None));
     }
     clients
 }

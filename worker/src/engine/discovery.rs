@@ -21,6 +21,8 @@ pub const INTROSPECTION_PATH: &str = "/token/introspect";
 pub const REVOCATION_PATH: &str = "/token/revoke";
 pub const USERINFO_PATH: &str = "/userinfo";
 pub const AUTHORIZATION_PATH: &str = "/authorize";
+/// RFC 8628 §3.1 (alias `/device/code`).
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/device";
 
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -53,6 +55,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "authorization_endpoint": config.endpoint(AUTHORIZATION_PATH),
         "jwks_uri": config.endpoint(JWKS_PATH),
         "token_endpoint": config.endpoint(TOKEN_PATH),
+        "device_authorization_endpoint": config.endpoint(DEVICE_AUTHORIZATION_PATH),
         "userinfo_endpoint": config.endpoint(USERINFO_PATH),
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
@@ -130,8 +133,14 @@ mod tests {
         assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
         assert_eq!(
             m["grant_types_supported"],
-            serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+            serde_json::json!([
+                "authorization_code",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token"
+            ])
         );
+        assert_eq!(m["device_authorization_endpoint"], "http://127.0.0.1:8787/device", "RFC 8628 §4");
         assert_eq!(m["authorization_endpoint"], "http://127.0.0.1:8787/authorize");
         assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
         assert_eq!(m["response_types_supported"].as_array().map(Vec::len), Some(7));
@@ -148,7 +157,7 @@ mod tests {
         assert_eq!(m["userinfo_endpoint"], "http://127.0.0.1:8787/userinfo");
         assert_eq!(m["scopes_supported"], serde_json::json!(["openid"]));
         // Nothing that does not exist yet is advertised.
-        for absent in ["registration_endpoint", "device_authorization_endpoint"] {
+        for absent in ["registration_endpoint"] {
             assert!(!m.contains_key(absent), "{absent}");
         }
     }
@@ -161,7 +170,12 @@ mod tests {
         let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
         assert_eq!(
             provider_metadata(&config, &[])["grant_types_supported"],
-            serde_json::json!(["authorization_code", "client_credentials", "password"])
+            serde_json::json!([
+                "authorization_code",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "password"
+            ])
         );
     }
 

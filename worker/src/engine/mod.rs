@@ -15,6 +15,7 @@ pub mod codes;
 pub mod config;
 pub mod consent;
 pub mod csrf;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod form;

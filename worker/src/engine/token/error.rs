@@ -20,6 +20,16 @@ pub enum TokenError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// RFC 8628 §3.5: the person has not answered on the activation page yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled faster than `interval`; the interval is now this many seconds.
+    SlowDown {
+        interval: u32,
+    },
+    /// RFC 8628 §3.5: the person denied the request.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired; start again.
+    ExpiredToken,
     Internal(InternalError),
 }
 
@@ -38,6 +48,10 @@ impl ErrorResponse for TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::AuthorizationPending => "authorization_pending",
+            TokenError::SlowDown { .. } => "slow_down",
+            TokenError::AccessDenied => "access_denied",
+            TokenError::ExpiredToken => "expired_token",
             TokenError::Internal(_) => "server_error",
         }
     }
@@ -61,6 +75,12 @@ impl ErrorResponse for TokenError {
             // One message for every failure: which part was wrong is not the caller's to know.
             TokenError::InvalidClient { .. } => Some("client authentication failed".into()),
             TokenError::TooLarge { limit } => Some(format!("the request body is larger than {limit} bytes")),
+            TokenError::AuthorizationPending => Some("the user has not yet completed authorization".into()),
+            TokenError::SlowDown { interval } => {
+                Some(format!("polling too fast; wait at least {interval} seconds between requests"))
+            }
+            TokenError::AccessDenied => Some("the user denied the authorization request".into()),
+            TokenError::ExpiredToken => Some("the device code has expired; request a new one".into()),
             TokenError::Internal(_) => Some("the server could not complete the request".into()),
         }
     }

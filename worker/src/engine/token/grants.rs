@@ -101,7 +101,7 @@ where
 
     /// The requested scope within the client's (RFC 6749 §3.3), or `DEFAULT_SCOPES`
     /// within the client's when none is requested.
-    fn requested_scope(&self, client: &Client, form: &Form) -> Result<Vec<String>, TokenError> {
+    pub(super) fn requested_scope(&self, client: &Client, form: &Form) -> Result<Vec<String>, TokenError> {
         match form.get("scope") {
             Some(requested) => scope_within_client(client, requested),
             None => Ok(self.config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect()),

@@ -4,6 +4,7 @@
 //! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
 
 mod code_grant;
+mod device_grant;
 mod error;
 mod grants;
 mod introspection;
@@ -25,7 +26,7 @@ use super::users::{User, UserStore};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
-    let mut grants = vec!["authorization_code", "client_credentials"];
+    let mut grants = vec!["authorization_code", "client_credentials", super::device::DEVICE_GRANT];
     if config.tokens.refresh_token_ttl > 0 {
         grants.push("refresh_token");
     }
@@ -101,7 +102,7 @@ pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: TokenLookups + UserStore + AuditStore,
+    S: TokenLookups + UserStore + AuditStore + super::device::DeviceStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
@@ -123,6 +124,9 @@ where
         }
         if grant_type == "authorization_code" {
             return self.authorization_code(&credentials, form).await;
+        }
+        if grant_type == super::device::DEVICE_GRANT {
+            return self.device_code(&credentials, form).await;
         }
         let client = authenticate(self.store, &credentials, self.now).await?;
         match grant_type {
@@ -199,5 +203,7 @@ pub fn parse_scope(value: &str) -> Result<Vec<String>, TokenError> {
     Ok(scopes)
 }
 
+#[cfg(test)]
+mod device_tests;
 #[cfg(test)]
 mod tests;
