@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 mod account;
+mod activate;
 mod admin;
 mod api;
 mod auth;
@@ -44,6 +45,7 @@ fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=recovery::ResetPasswordPage/>
                 <Route path=path!("/verify-email") view=recovery::VerifyEmailPage/>
                 <Route path=path!("/account") view=account::AccountPage/>
+                <Route path=path!("/activate") view=activate::ActivatePage/>
                 // Before the console's routes: the callback must not need a session.
                 <Route path=path!("/admin/callback") view=auth::AdminCallback/>
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>

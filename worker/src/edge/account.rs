@@ -11,6 +11,7 @@ use shared::account::{
     ChangePassword, ConsentSummary, EmailRequest, OutboxMail, Page, PasswordResetComplete, Profile, ProfileUpdate,
     SignUpRequest, TokenRequest,
 };
+use shared::device::{DeviceDecision, UserCodeRequest};
 use shared::password::{PasswordValidation, ValidatePasswordRequest};
 use wasm_bindgen::JsValue;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response};
@@ -23,6 +24,7 @@ use super::router::{db, kv, now, request_meta, EdgeVerifier};
 use super::webcrypto::WebCryptoSigner;
 use crate::engine::accounts::store::AccountStore;
 use crate::engine::accounts::Accounts;
+use crate::engine::activation::Activation;
 use crate::engine::admin_auth::admin_principal;
 use crate::engine::audit::RequestMeta;
 use crate::engine::config::Config;
@@ -48,6 +50,9 @@ pub enum AccountRoute {
     Consents,
     Consent(String),
     Outbox,
+    /// `/api/device/lookup` and `/api/device/decision`: the activation page (RFC 8628 §3.3).
+    DeviceLookup,
+    DeviceDecision,
 }
 
 impl AccountRoute {
@@ -65,6 +70,8 @@ impl AccountRoute {
             "/api/account/sessions" => AccountRoute::Sessions,
             "/api/account/consents" => AccountRoute::Consents,
             "/api/outbox" => AccountRoute::Outbox,
+            "/api/device/lookup" => AccountRoute::DeviceLookup,
+            "/api/device/decision" => AccountRoute::DeviceDecision,
             other => {
                 if let Some(id) = other.strip_prefix("/api/account/sessions/").and_then(one_segment) {
                     AccountRoute::Session(id)
@@ -142,6 +149,7 @@ pub async fn handle(route: AccountRoute, req: Request, config: &Config, env: &En
     match route {
         AccountRoute::ValidatePassword => validate_password(req, config).await,
         AccountRoute::Outbox => outbox(req, config, env).await,
+        AccountRoute::DeviceLookup | AccountRoute::DeviceDecision => activate(route, req, config, env).await,
         AccountRoute::SignUp
         | AccountRoute::VerifyEmail
         | AccountRoute::ResendVerification
@@ -252,6 +260,31 @@ async fn signed_in(route: AccountRoute, mut req: Request, config: &Config, env: 
             respond::empty(204)
         }
         _ => return Err(ApiError::NotFound),
+    };
+    Ok(respond::set_no_store(response))
+}
+
+/// The activation page's calls: looking a code up needs no session (the page says "sign in
+/// to continue" after it); answering needs the session and the CSRF token.
+async fn activate(route: AccountRoute, mut req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+    check_csrf(&req, config)?;
+    let now = now();
+    let (store, kv) = (db(env)?, kv(env)?);
+    let meta = request_meta(&req);
+    let activation = Activation { config, store: &store, kv: &kv, rng: &SystemRandom, meta: &meta, now };
+    let response = if route == AccountRoute::DeviceLookup {
+        let body: UserCodeRequest = read_json(&mut req).await?;
+        respond::json(200, &activation.lookup(&body.user_code).await?)
+    } else {
+        let body: DeviceDecision = read_json(&mut req).await?;
+        let Some((session, user)) = current(&req, config, &kv, &store, now).await? else {
+            return Err(ApiError::Request {
+                status: 401,
+                code: "login_required",
+                description: "Your session has ended; sign in again.".into(),
+            });
+        };
+        respond::json(200, &activation.decide(&body.user_code, body.allow, &user, &session).await?)
     };
     Ok(respond::set_no_store(response))
 }

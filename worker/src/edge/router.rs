@@ -20,7 +20,8 @@ use crate::engine::audit::RequestMeta;
 use crate::engine::bootstrap;
 use crate::engine::config::Config;
 use crate::engine::discovery::{
-    self, AUTHORIZATION_PATH, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
+    self, AUTHORIZATION_PATH, DEVICE_AUTHORIZATION_PATH, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH,
+    REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 use crate::engine::error::ErrorResponse;
 use crate::engine::error::{ApiError, ConfigError, InternalError};
@@ -110,6 +111,8 @@ enum Route {
 #[derive(Clone, Copy)]
 enum TokenOperation {
     Issue,
+    /// `/device` (RFC 8628 §3.1).
+    DeviceAuthorization,
     Introspect,
     Revoke,
 }
@@ -122,6 +125,7 @@ impl Route {
             JWKS_PATH => Some(Route::Jwks),
             "/api/ui-config" => Some(Route::UiConfig),
             TOKEN_PATH => Some(Route::Token(TokenOperation::Issue)),
+            DEVICE_AUTHORIZATION_PATH | "/device/code" => Some(Route::Token(TokenOperation::DeviceAuthorization)),
             // Primary paths first; the aliases are the contract's.
             INTROSPECTION_PATH | "/oauth/introspect" => Some(Route::Token(TokenOperation::Introspect)),
             REVOCATION_PATH | "/oauth/revoke" => Some(Route::Token(TokenOperation::Revoke)),
@@ -386,6 +390,9 @@ async fn token(mut req: Request, operation: TokenOperation, config: &Config, env
         };
         match operation {
             TokenOperation::Issue => endpoint.handle(authorization, &form).await.map(|r| respond::json(200, &r)),
+            TokenOperation::DeviceAuthorization => {
+                endpoint.device_authorization(authorization, &form).await.map(|r| respond::json(200, &r))
+            }
             TokenOperation::Introspect => {
                 endpoint.introspect(authorization, &form).await.map(|r| respond::json(200, &r))
             }

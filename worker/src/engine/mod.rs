@@ -6,6 +6,7 @@
 
 pub mod access_token;
 pub mod accounts;
+pub mod activation;
 pub mod admin_auth;
 pub mod audit;
 pub mod authorize;

@@ -17,6 +17,8 @@ pub enum Bucket {
     Login,
     /// Password reset and verification mails, per address (`RATE_LIMIT_PASSWORD_RESET_*`).
     MailPerAddress,
+    /// Wrong device user codes on `/activate`, per client address.
+    UserCode,
 }
 
 impl Bucket {
@@ -24,6 +26,7 @@ impl Bucket {
         match self {
             Bucket::Login => "login",
             Bucket::MailPerAddress => "mail",
+            Bucket::UserCode => "user-code",
         }
     }
 }
@@ -34,19 +37,72 @@ pub async fn hit(
     kv: &impl KeyValue,
     bucket: Bucket,
     subject: &str,
-    (max, window): (u32, u32),
+    limit: (u32, u32),
     now: UnixTime,
 ) -> Result<(), ApiError> {
-    let window = i64::from(window.max(1));
-    let started = now - now.rem_euclid(window);
-    let key = format!("rate:{}:{}:{started}", bucket.name(), hash_secret(subject));
-    let count: u32 = kv.get(&key).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    if count >= max {
-        let retry_after = (started + window - now).max(1) as u64;
-        return Err(ApiError::RateLimited { retry_after });
+    let window = Window::of(kv, bucket, subject, limit, now).await?;
+    window.refuse_if_full()?;
+    window.count(kv).await
+}
+
+/// Refuses (429) when `subject` already used up this window, without counting this
+/// request: for limits on failures, counted with [`count_failure`] only when one happens.
+pub async fn check(
+    kv: &impl KeyValue,
+    bucket: Bucket,
+    subject: &str,
+    limit: (u32, u32),
+    now: UnixTime,
+) -> Result<(), ApiError> {
+    Window::of(kv, bucket, subject, limit, now).await?.refuse_if_full()
+}
+
+/// Counts one failure of `subject` (see [`check`]).
+pub async fn count_failure(
+    kv: &impl KeyValue,
+    bucket: Bucket,
+    subject: &str,
+    limit: (u32, u32),
+    now: UnixTime,
+) -> Result<(), ApiError> {
+    Window::of(kv, bucket, subject, limit, now).await?.count(kv).await
+}
+
+/// One subject's counter in the current window.
+struct Window {
+    key: String,
+    count: u32,
+    max: u32,
+    /// Seconds until the window ends.
+    left: i64,
+}
+
+impl Window {
+    async fn of(
+        kv: &impl KeyValue,
+        bucket: Bucket,
+        subject: &str,
+        (max, window): (u32, u32),
+        now: UnixTime,
+    ) -> Result<Window, InternalError> {
+        let window = i64::from(window.max(1));
+        let started = now - now.rem_euclid(window);
+        let key = format!("rate:{}:{}:{started}", bucket.name(), hash_secret(subject));
+        let count: u32 = kv.get(&key).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(Window { key, count, max, left: started + window - now })
     }
-    let ttl = u32::try_from(started + window - now).unwrap_or(u32::MAX).max(KV_MIN_TTL);
-    kv.put(&key, &(count + 1).to_string(), ttl).await.map_err(|e: InternalError| ApiError::Internal(e))
+
+    fn refuse_if_full(&self) -> Result<(), ApiError> {
+        if self.count >= self.max {
+            return Err(ApiError::RateLimited { retry_after: self.left.max(1) as u64 });
+        }
+        Ok(())
+    }
+
+    async fn count(&self, kv: &impl KeyValue) -> Result<(), ApiError> {
+        let ttl = u32::try_from(self.left).unwrap_or(u32::MAX).max(KV_MIN_TTL);
+        kv.put(&self.key, &(self.count + 1).to_string(), ttl).await.map_err(ApiError::Internal)
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +130,23 @@ mod tests {
             hit(&kv, Bucket::Login, "a@example.com", limit, start + 600).await.unwrap();
             // The next window starts afresh.
             hit(&kv, Bucket::MailPerAddress, "a@example.com", limit, start + 3600).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn failure_limits_count_only_failures() {
+        pollster::block_on(async {
+            let kv = MemoryKv::default();
+            let limit = (2, 60);
+            for _ in 0..5 {
+                check(&kv, Bucket::UserCode, "ip", limit, 0).await.unwrap();
+            }
+            count_failure(&kv, Bucket::UserCode, "ip", limit, 1).await.unwrap();
+            count_failure(&kv, Bucket::UserCode, "ip", limit, 2).await.unwrap();
+            assert_eq!(
+                check(&kv, Bucket::UserCode, "ip", limit, 3).await,
+                Err(ApiError::RateLimited { retry_after: 57 })
+            );
         });
     }
 
