@@ -2,7 +2,7 @@
 //! the Leptos SPA that reads it. Keeping them in one crate means a field renamed on one
 //! side fails to compile on the other, and a validation rule is written once.
 //!
-//! serde only: this crate must compile for wasm32 (the SPA) and natively (the engine).
+//! serde and url only: this crate must compile for wasm32 (the SPA) and natively (the engine).
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -10,6 +10,7 @@
 pub mod account;
 pub mod api;
 pub mod branding;
+pub mod clients;
 pub mod device;
 pub mod jwk;
 pub mod oauth;
