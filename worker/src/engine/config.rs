@@ -61,6 +61,8 @@ pub struct Config {
     pub security: SecuritySettings,
     pub rate_limits: RateLimits,
     pub mail: MailSettings,
+    /// `CLIENT_SECRET_LIFETIME_DAYS`: how long a new client secret lives; 0 = never.
+    pub client_secret_lifetime_days: u32,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
     pub bootstrap: Bootstrap,
@@ -189,6 +191,7 @@ pub const VARIABLES: &[&str] = &[
     "RATE_LIMIT_PASSWORD_RESET_MAX",
     "RATE_LIMIT_PASSWORD_RESET_WINDOW",
     "DEFAULT_SCOPES",
+    "CLIENT_SECRET_LIFETIME_DAYS",
     "EMAIL_PROVIDER",
     "EMAIL_API_URL",
     "SMTP_FROM",
@@ -254,6 +257,7 @@ impl Config {
                 ),
             },
             mail: v.mail()?,
+            client_secret_lifetime_days: v.count("CLIENT_SECRET_LIFETIME_DAYS")?,
             default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
             bootstrap: Bootstrap {
                 admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {

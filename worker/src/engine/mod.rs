@@ -32,6 +32,7 @@ pub mod pkce;
 pub mod ports;
 pub mod rate_limit;
 pub mod refresh;
+pub mod registration;
 pub mod sealed;
 pub mod sessions;
 pub mod sql;
