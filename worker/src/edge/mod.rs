@@ -3,6 +3,7 @@
 
 mod account;
 mod browser;
+mod clients;
 mod d1;
 mod env;
 mod kv;

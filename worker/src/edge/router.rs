@@ -10,6 +10,7 @@ use worker::{console_error, Env, Method, Request, Response};
 
 use super::account;
 use super::browser;
+use super::clients;
 use super::d1::D1Store;
 use super::env;
 use super::kv::Kv;
@@ -187,11 +188,14 @@ pub async fn handle(req: Request, env: &Env) -> Response {
     }
 
     let result = match (Route::of(&path), &config) {
-        (None, Ok(config)) => match account::AccountRoute::of(&path) {
-            Some(route) => account::handle(route, req, config, env).await,
-            None => Err(ApiError::NotFound),
+        (None, Ok(config)) => match (account::AccountRoute::of(&path), clients::ClientRoute::of(&path)) {
+            (Some(route), _) => account::handle(route, req, config, env).await,
+            (None, Some(route)) => clients::handle(route, req, config, env).await,
+            (None, None) => Err(ApiError::NotFound),
         },
-        (None, Err(e)) if account::AccountRoute::of(&path).is_some() => Err(e.clone().into()),
+        (None, Err(e)) if account::AccountRoute::of(&path).is_some() || clients::ClientRoute::of(&path).is_some() => {
+            Err(e.clone().into())
+        }
         (None, _) => Err(ApiError::NotFound),
         (Some(route), _) if !route.accepts(&method) => Err(ApiError::MethodNotAllowed { allow: route.allow() }),
         // Health reports a broken configuration instead of failing on it.

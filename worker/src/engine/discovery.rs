@@ -56,6 +56,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "jwks_uri": config.endpoint(JWKS_PATH),
         "token_endpoint": config.endpoint(TOKEN_PATH),
         "device_authorization_endpoint": config.endpoint(DEVICE_AUTHORIZATION_PATH),
+        // RFC 7591 behind an admin token (the "initial access token" of §3).
+        "registration_endpoint": config.endpoint("/register"),
         "userinfo_endpoint": config.endpoint(USERINFO_PATH),
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
@@ -157,7 +159,7 @@ mod tests {
         assert_eq!(m["userinfo_endpoint"], "http://127.0.0.1:8787/userinfo");
         assert_eq!(m["scopes_supported"], serde_json::json!(["openid"]));
         // Nothing that does not exist yet is advertised.
-        assert!(!m.contains_key("registration_endpoint"));
+        assert_eq!(m["registration_endpoint"], "http://127.0.0.1:8787/register");
     }
 
     #[test]

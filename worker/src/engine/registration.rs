@@ -505,6 +505,32 @@ where
     }
 }
 
+/// `secret_expires_before`: unix seconds or a date `YYYY-MM-DD` (the seed's example).
+pub fn time_param(value: &str) -> Result<UnixTime, ApiError> {
+    if let Ok(seconds) = value.parse::<UnixTime>() {
+        return Ok(seconds);
+    }
+    let bad = || ApiError::invalid("secret_expires_before", "must be unix seconds or a date like 2024-04-01");
+    let parts: Vec<&str> = value.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    let (y, m, d) = (
+        y.parse::<i64>().map_err(|_| bad())?,
+        m.parse::<i64>().map_err(|_| bad())?,
+        d.parse::<i64>().map_err(|_| bad())?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from civil (H. Hinnant), the inverse of engine::accounts::utc_time.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use pollster::block_on;
@@ -676,6 +702,15 @@ mod tests {
         assert_eq!(block_on(r.read(&info.client_id)).unwrap_err().status(), 404);
         assert_eq!(block_on(r.delete(&info.client_id)).unwrap_err().status(), 404);
         assert_eq!(block_on(r.delete(ADMIN_UI_CLIENT_ID)).unwrap_err().code(), "protected_client");
+    }
+
+    #[test]
+    fn dates_in_secret_expires_before_are_utc_midnight() {
+        assert_eq!(time_param("2024-04-01").unwrap(), 1_711_929_600);
+        assert_eq!(time_param("1970-01-01").unwrap(), 0);
+        assert_eq!(time_param("1711929600").unwrap(), 1_711_929_600);
+        assert!(time_param("2024-13-01").is_err());
+        assert!(time_param("soon").is_err());
     }
 
     #[test]
