@@ -90,6 +90,34 @@ pub async fn get_json_bearer<T: DeserializeOwned>(path: &str, token: &str) -> Re
     Err(failure(response).await)
 }
 
+/// An admin API call with the console's Bearer token; the JSON answer (`None` for 204).
+pub async fn send_bearer(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<Option<serde_json::Value>, String> {
+    let builder = match method {
+        "PATCH" => Request::patch(path),
+        "DELETE" => Request::delete(path),
+        "GET" => Request::get(path),
+        _ => Request::post(path),
+    }
+    .header("Authorization", &format!("Bearer {token}"));
+    let request = match body {
+        Some(body) => builder.json(body).map_err(|e| format!("The request could not be built ({e})."))?,
+        None => builder.build().map_err(|e| format!("The request could not be built ({e})."))?,
+    };
+    let response = request.send().await.map_err(unreachable)?;
+    if !response.ok() {
+        return Err(failure(response).await);
+    }
+    if response.status() == 204 {
+        return Ok(None);
+    }
+    response.json().await.map(Some).map_err(|e| format!("The server sent an unexpected answer ({e})."))
+}
+
 /// A same-site path to go to after signing in (`?next=`), never another site: only
 /// `/...` paths, not `//host` or `/\host`.
 pub fn safe_next(next: Option<String>) -> Option<String> {

@@ -13,6 +13,7 @@ mod admin;
 mod api;
 mod auth;
 mod branding;
+mod clients;
 mod consent;
 mod forms;
 mod recovery;
@@ -52,6 +53,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("") view=admin::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>
                     <Route path=path!("outbox") view=admin::Outbox/>
+                    <Route path=path!("clients") view=clients::ClientsList/>
+                    <Route path=path!("clients/new") view=clients::NewClient/>
+                    <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>
             </Routes>

@@ -178,3 +178,45 @@ test('GET /api/clients: search, paging, secret_expires_before; revoke_tokens', a
   assert.equal(introspected.active, false);
   assert.equal((await clientCredentials(id, secret)).status, 200, 'the client itself still works');
 });
+
+test('the admin console creates a client (live validation, secret shown once) that gets a client_credentials token', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/admin/clients/new`);
+  await page.waitForURL(/\/signin\?request=/, { waitUntil: 'commit' });
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/admin\/clients\/new$/, { waitUntil: 'commit' });
+  await page.getByRole('heading', { name: 'New client' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Console Service');
+  // The default grant (authorization_code) needs a redirect URI: said while typing.
+  const problems = page.getByRole('alert').filter({ hasText: 'need at least one redirect URI' });
+  await problems.waitFor();
+  await page.getByLabel('Redirect URIs (one per line)', { exact: true }).fill('http://example.com/cb');
+  await page.getByRole('alert').filter({ hasText: 'must use https' }).waitFor();
+  await page.getByLabel('Redirect URIs (one per line)', { exact: true }).fill('');
+  await page.getByLabel('authorization_code').uncheck();
+  await page.getByLabel('client_credentials').check();
+  await page.getByLabel('Scopes (space-separated)').fill('');
+  await problems.waitFor({ state: 'detached' });
+  await page.screenshot({ path: join(SCREENSHOTS, 'admin-client-new.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Create client' }).click();
+  await page.getByRole('heading', { name: 'Store this secret now' }).waitFor();
+  const id = await page.locator('#new-client-id').innerText();
+  const secret = await page.locator('#new-client-secret').innerText();
+  await page.screenshot({ path: join(SCREENSHOTS, 'admin-client-secret.png'), fullPage: true });
+  const token = await clientCredentials(id, secret);
+  assert.equal(token.status, 200, 'the console-made client gets a token');
+
+  // The client's page: delete it, with a confirmation; it then gets invalid_client.
+  await page.getByRole('link', { name: 'Go to the client' }).click();
+  await page.getByRole('heading', { name: 'Console Service' }).waitFor();
+  await page.getByRole('list', { name: 'Secrets' }).getByRole('listitem').first().waitFor();
+  await page.getByRole('button', { name: 'Delete client' }).click();
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await page.waitForURL(/\/admin\/clients$/, { waitUntil: 'commit' });
+  await page.getByRole('heading', { name: 'Clients' }).waitFor();
+  assert.equal((await clientCredentials(id, secret)).status, 401);
+  await context.close();
+});

@@ -58,7 +58,8 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256']);
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
-  assert.deepEqual(m.grant_types_supported, ['authorization_code', 'client_credentials', 'refresh_token']);
+  assert.deepEqual(m.grant_types_supported,
+    ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
   assert.equal(m.authorization_endpoint, `${worker.url}/authorize`);
   assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(m.response_modes_supported, ['query', 'fragment', 'form_post']);
@@ -69,11 +70,12 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   for (const scope of ['openid', 'profile', 'email', 'address', 'phone', 'offline_access']) {
     assert.ok(m.scopes_supported.includes(scope), scope);
   }
-  for (const absent of ['registration_endpoint', 'device_authorization_endpoint']) {
-    assert.equal(m[absent], undefined, `${absent} is advertised but does not exist yet`);
-  }
-  // Every advertised URL answers.
+  assert.equal(m.device_authorization_endpoint, `${worker.url}/device`);
+  assert.equal(m.registration_endpoint, `${worker.url}/register`);
+  // Every advertised URL answers (the protected ones with their own errors, never 404).
   assert.equal((await fetch(m.jwks_uri)).status, 200);
+  assert.equal((await fetch(m.device_authorization_endpoint, { method: 'POST' })).status, 400);
+  assert.equal((await fetch(m.registration_endpoint, { method: 'POST' })).status, 401);
 });
 
 test('RFC 7517: the JWKS holds RSA signing keys with kid, use, alg, n, e and a Cache-Control', async () => {
