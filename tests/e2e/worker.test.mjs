@@ -113,7 +113,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
 });
 
 test('unknown API paths answer a JSON 404 in the contract error format', async () => {
-  for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/nope', '/register/abc']) {
+  for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/nope', '/register/abc/nope/deeper', '/api/clients/abc/nope']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
     assert.match(res.headers.get('content-type'), /^application\/json/, path);
