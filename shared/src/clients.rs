@@ -131,6 +131,11 @@ impl ClientSettings {
             }
         }
         settings.apply(request);
+        // A service account (client_credentials only) acts for no person: user scopes
+        // such as `openid` mean nothing to it, so it gets none unless it asks.
+        if request.scope.is_none() && settings.grant_types.iter().all(|g| g == "client_credentials") {
+            settings.scope = String::new();
+        }
         settings
     }
 
@@ -522,6 +527,8 @@ mod tests {
         };
         let settings = ClientSettings::new(&request, "openid");
         assert!(settings.response_types.is_empty());
+        let unscoped = ClientMetadata { scope: None, ..request.clone() };
+        assert_eq!(ClientSettings::new(&unscoped, "openid").scope, "", "no user scopes by default");
         assert!(settings.problems(Some(&known())).is_empty(), "{:?}", settings.problems(Some(&known())));
     }
 
