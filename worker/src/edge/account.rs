@@ -16,16 +16,15 @@ use shared::password::{PasswordValidation, ValidatePasswordRequest};
 use wasm_bindgen::JsValue;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response};
 
+use super::admin_api::{paging, query, require_admin};
 use super::browser::{check_csrf, check_origin, current, read_json};
 use super::d1::D1Store;
 use super::kv::Kv;
 use super::respond;
-use super::router::{db, kv, now, request_meta, EdgeVerifier};
-use super::webcrypto::WebCryptoSigner;
+use super::router::{db, kv, now, request_meta};
 use crate::engine::accounts::store::AccountStore;
 use crate::engine::accounts::Accounts;
 use crate::engine::activation::Activation;
-use crate::engine::admin_auth::admin_principal;
 use crate::engine::audit::RequestMeta;
 use crate::engine::config::Config;
 use crate::engine::error::ApiError;
@@ -293,25 +292,11 @@ async fn activate(route: AccountRoute, mut req: Request, config: &Config, env: &
 async fn outbox(req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
     let now = now();
     let store = db(env)?;
-    let authorization = req.headers().get("Authorization").ok().flatten();
-    let verifier = EdgeVerifier { store: &store, now };
-    if let Err(e) = admin_principal(authorization.as_deref(), config, &store, &WebCryptoSigner, &verifier, now).await {
-        return Ok(respond::error(&e));
+    if let Err(refused) = require_admin(&req, config, &store, now).await {
+        return Ok(refused);
     }
-    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
-    let params = Form::parse(query.as_bytes()).map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
-    let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))),
-        }
-    };
-    let (limit, offset) = (number("limit", 50, 200)?, number("offset", 0, u32::MAX)?);
-    let (mails, total) = store.outbox(limit.max(1), offset).await?;
+    let (limit, offset) = paging(&query(&req)?)?;
+    let (mails, total) = store.outbox(limit, offset).await?;
     let data = mails
         .into_iter()
         .map(|m| OutboxMail {
@@ -326,5 +311,5 @@ async fn outbox(req: Request, config: &Config, env: &Env) -> Result<Response, Ap
             created_at: m.created_at,
         })
         .collect();
-    Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit: limit.max(1), offset })))
+    Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit, offset })))
 }

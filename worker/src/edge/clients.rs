@@ -5,11 +5,10 @@
 use shared::clients::{ClientMetadata, SecretAction};
 use worker::{Env, Method, Request, Response};
 
+use super::admin_api::{paging, query, require_admin};
 use super::browser::read_json;
 use super::respond;
-use super::router::{db, now, request_meta, EdgeVerifier};
-use super::webcrypto::WebCryptoSigner;
-use crate::engine::admin_auth::admin_principal;
+use super::router::{db, now, request_meta};
 use crate::engine::config::Config;
 use crate::engine::error::ApiError;
 use crate::engine::form::Form;
@@ -83,11 +82,6 @@ impl ClientRoute {
     }
 }
 
-fn query(req: &Request) -> Result<Form, ApiError> {
-    let query = req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default();
-    Form::parse(query.as_bytes()).map_err(|e| ApiError::bad_request("invalid_request", e.describe()))
-}
-
 /// Answers a client-management route.
 pub async fn handle(route: ClientRoute, mut req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
     let method = req.method();
@@ -96,12 +90,9 @@ pub async fn handle(route: ClientRoute, mut req: Request, config: &Config, env: 
     }
     let now = now();
     let store = db(env)?;
-    let authorization = req.headers().get("Authorization").ok().flatten();
-    let verifier = EdgeVerifier { store: &store, now };
-    let admin = match admin_principal(authorization.as_deref(), config, &store, &WebCryptoSigner, &verifier, now).await
-    {
+    let admin = match require_admin(&req, config, &store, now).await {
         Ok(admin) => admin,
-        Err(e) => return Ok(respond::error(&e)),
+        Err(refused) => return Ok(refused),
     };
     let meta = request_meta(&req);
     let registrar = Registrar { config, store: &store, rng: &SystemRandom, meta: &meta, admin: &admin, now };
@@ -137,17 +128,7 @@ pub async fn handle(route: ClientRoute, mut req: Request, config: &Config, env: 
         }
         ClientRoute::List => {
             let params = query(&req)?;
-            let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
-                match params.get(name) {
-                    None => Ok(default),
-                    Some(v) => v
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| *n <= max)
-                        .ok_or_else(|| ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))),
-                }
-            };
-            let (limit, offset) = (number("limit", 50, 200)?.max(1), number("offset", 0, u32::MAX)?);
+            let (limit, offset) = paging(&params)?;
             let before = params.get("secret_expires_before").map(time_param).transpose()?;
             respond::json(200, &registrar.list(params.get("search"), before, limit, offset).await?)
         }

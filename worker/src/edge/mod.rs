@@ -2,6 +2,7 @@
 //! adapters for the engine's ports, and `respond`, the one place that makes HTTP.
 
 mod account;
+mod admin_api;
 mod browser;
 mod clients;
 mod d1;

@@ -12,7 +12,7 @@ use super::super::device::{
 };
 use super::super::form::Form;
 use super::super::ports::{Random, RsaSigner};
-use super::super::refresh::{mint, random_token, NewToken};
+use super::super::refresh::random_token;
 use super::super::users::UserStore;
 use super::grants::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
@@ -128,26 +128,8 @@ where
                 let Some(user) = user else { return Err(invalid()) };
                 let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 let auth_time = row.auth_time.unwrap_or(row.created_at);
-                let refresh_token = if self.issues_refresh_tokens(&client, &scope) {
-                    let minted = mint(
-                        NewToken {
-                            family_id: None,
-                            parent_hash: None,
-                            client_id: &client.client_id,
-                            user_id: Some(&user.id),
-                            scope: &row.scope,
-                            auth_time: Some(auth_time),
-                            session_id: row.session_id.as_deref(),
-                            ttl: self.refresh_ttl(&client),
-                        },
-                        self.now,
-                        self.rng,
-                    )?;
-                    self.store.insert_refresh_token(&minted.row).await?;
-                    Some(minted.plaintext)
-                } else {
-                    None
-                };
+                let refresh_token =
+                    self.stored_refresh_token(&client, &user.id, &scope, auth_time, row.session_id.as_deref()).await?;
                 self.issue(Grant {
                     client: &client,
                     user: &user,

@@ -67,28 +67,40 @@ where
         let scope = self.requested_scope(client, form)?;
         let user = self.check_password(client, username, password).await?;
         let scope = user.grantable(&scope);
-        let refresh_token = if self.issues_refresh_tokens(client, &scope) {
-            let minted = mint(
-                NewToken {
-                    family_id: None,
-                    parent_hash: None,
-                    client_id: &client.client_id,
-                    user_id: Some(&user.id),
-                    scope: &scope.join(" "),
-                    auth_time: Some(self.now),
-                    session_id: None,
-                    ttl: self.refresh_ttl(client),
-                },
-                self.now,
-                self.rng,
-            )?;
-            self.store.insert_refresh_token(&minted.row).await?;
-            Some(minted.plaintext)
-        } else {
-            None
-        };
+        let refresh_token = self.stored_refresh_token(client, &user.id, &scope, self.now, None).await?;
         self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token, nonce: None, claims: None })
             .await
+    }
+
+    /// A new refresh-token family for a grant that has no other write to batch it with
+    /// (password, device), stored now; `None` when the grant issues none.
+    pub(super) async fn stored_refresh_token(
+        &self,
+        client: &Client,
+        user_id: &str,
+        scope: &[String],
+        auth_time: UnixTime,
+        session_id: Option<&str>,
+    ) -> Result<Option<String>, TokenError> {
+        if !self.issues_refresh_tokens(client, scope) {
+            return Ok(None);
+        }
+        let minted = mint(
+            NewToken {
+                family_id: None,
+                parent_hash: None,
+                client_id: &client.client_id,
+                user_id: Some(user_id),
+                scope: &scope.join(" "),
+                auth_time: Some(auth_time),
+                session_id,
+                ttl: self.refresh_ttl(client),
+            },
+            self.now,
+            self.rng,
+        )?;
+        self.store.insert_refresh_token(&minted.row).await?;
+        Ok(Some(minted.plaintext))
     }
 
     /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the
