@@ -183,10 +183,17 @@ async fn proceed(
 ) -> Result<Response, AuthorizeError> {
     let Pending { client, request, account_selected } = pending;
     let kv = kv(env)?;
-    let signed_in = current(req, config, &kv, store, now).await?;
-    let consent = match &signed_in {
-        Some((_, user)) => store.consent(&user.id, &client.client_id).await?,
+    // The session from KV, then its user and their consent to this client in one D1 batch.
+    let session = match cookie(req, SESSION_COOKIE) {
+        Some(value) => sessions::load(&kv, config, &value, now).await?,
         None => None,
+    };
+    let (signed_in, consent) = match session {
+        Some(session) => match store.user_and_consent(&session.user_id, &client.client_id).await? {
+            (Some(user), consent) if user.active => (Some((session, user)), consent),
+            _ => (None, None),
+        },
+        None => (None, None),
     };
     let situation = Situation {
         session: signed_in.as_ref().map(|(s, _)| s),

@@ -285,6 +285,37 @@ fn decode_code_with_user(
     row.decode().map(Some)
 }
 
+impl D1Store {
+    /// A user and their consent to a client in one round trip (`/authorize` with a live
+    /// session needs both; two calls would cost two D1 round trips).
+    pub async fn user_and_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+    ) -> Result<(Option<User>, Option<Consent>), InternalError> {
+        let user_sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+        let user_statement = self.db.prepare(&user_sql).bind(&[text(user_id)]).map_err(d1_err)?;
+        let consent_statement = self.db.prepare(CONSENT_SQL).bind(&[text(user_id), text(client_id)]).map_err(d1_err)?;
+        let [users, consents] = self.batch_rows([user_statement, consent_statement]).await?;
+        let decode = |e: serde_json::Error| InternalError::new(format!("row: {e}"));
+        let user = match users.into_iter().next() {
+            Some(row) => Some(serde_json::from_value::<UserRow>(row).map_err(decode)?.into_user()?),
+            None => None,
+        };
+        let consent = match consents.into_iter().next() {
+            Some(row) => {
+                let r = serde_json::from_value::<ConsentRow>(row).map_err(decode)?;
+                Some(Consent {
+                    scopes: r.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                    updated_at: r.updated_at as UnixTime,
+                })
+            }
+            None => None,
+        };
+        Ok((user, consent))
+    }
+}
+
 impl ConsentStore for D1Store {
     async fn consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>, InternalError> {
         let row = self.first_as::<ConsentRow>(CONSENT_SQL, &[text(user_id), text(client_id)]).await?;
