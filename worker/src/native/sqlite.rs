@@ -590,6 +590,14 @@ impl SqliteStore {
         self.conn()?.execute("UPDATE users SET active = 0 WHERE id = ?1", [id]).map(|_| ()).map_err(db_err)
     }
 
+    /// Changes a user's address directly (tests; the admin API comes later).
+    pub fn change_email(&self, id: &str, email: &str) -> Result<(), InternalError> {
+        self.conn()?
+            .execute("UPDATE users SET email = ?2, email_verified = 0 WHERE id = ?1", [id, email])
+            .map(|_| ())
+            .map_err(db_err)
+    }
+
     pub fn insert_user(&self, user: &User) -> Result<(), InternalError> {
         self.conn()?
             .execute(

@@ -156,6 +156,15 @@ where
             self.store.record(&event.metadata(json!({ "email": spent.email }))).await?;
             let account_url = self.config.endpoint("/account");
             self.send(&spent.email, MailContent::Welcome { account_url }).await?;
+        } else {
+            // Already verified (a password reset proves the mailbox too) is fine; a link
+            // for an address the account no longer has verifies nothing.
+            let user = self.store.user_by_id(&spent.user_id).await?;
+            let still_this_address =
+                user.is_some_and(|u| u.email_verified && u.email.eq_ignore_ascii_case(&spent.email));
+            if !still_this_address {
+                return Err(invalid_link());
+            }
         }
         Ok(Message { message: "Your email address is verified. You can sign in now.".into() })
     }

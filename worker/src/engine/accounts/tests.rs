@@ -136,6 +136,18 @@ fn sign_up_creates_an_unverified_account_and_mails_a_verification_link_that_work
 }
 
 #[test]
+fn a_verification_link_for_an_address_the_account_no_longer_has_verifies_nothing() {
+    let f = fixture();
+    f.sign_up("alice@example.com").unwrap();
+    let token = f.link_token();
+    let user = f.user("alice@example.com");
+    f.store.change_email(&user.id, "alice@new.example.com").unwrap();
+    let e = block_on(f.accounts().verify_email(&token)).unwrap_err();
+    assert_eq!(e.code(), "invalid_token");
+    assert!(!f.user("alice@new.example.com").email_verified);
+}
+
+#[test]
 fn verification_links_expire_after_email_verification_ttl() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
