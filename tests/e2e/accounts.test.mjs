@@ -58,10 +58,18 @@ async function outbox() {
   return res.json();
 }
 
-/** The newest mail of `template` to `to`, and the link to `path` in it. */
+/**
+ * The newest mail of `template` to `to`, and the link to `path` in it. Mail is written
+ * after the answer (waitUntil), so this looks a few times before giving up.
+ */
 async function mailTo(to, template, path) {
-  const { data } = await outbox();
-  const mail = data.find((m) => m.to === to && m.template === template);
+  let data = [];
+  let mail;
+  for (let i = 0; i < 25 && !mail; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 200));
+    ({ data } = await outbox());
+    mail = data.find((m) => m.to === to && m.template === template);
+  }
   assert.ok(mail, `a ${template} mail to ${to} in ${JSON.stringify(data.map((m) => [m.template, m.to]))}`);
   for (const field of ['to', 'subject', 'text', 'html', 'created_at']) assert.ok(field in mail, field);
   const link = path && mail.text.match(new RegExp(`${worker.url}${path}\\?token=[A-Za-z0-9_-]+`))?.[0];
@@ -336,12 +344,19 @@ test('RATE_LIMIT_LOGIN_* and EMAIL_PROVIDER=http: 429 after the limit; mail POST
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN_EMAIL }),
     });
     assert.equal(reset.status, 200);
+    // Sent after the answer (waitUntil): wait for it.
+    for (let i = 0; i < 25 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 200));
     assert.equal(received.length, 1);
     assert.equal(received[0].authorization, 'Bearer test-mail-key');
     assert.deepEqual(received[0].body.to, [ADMIN_EMAIL]);
     assert.equal(received[0].body.from, 'Authority <noreply@example.com>');
     assert.equal(received[0].body.subject, 'Reset your password');
-    const rows = await d1Query(limited.stateDir, 'SELECT status FROM mail_outbox');
+    let rows = [];
+    for (let i = 0; i < 10; i++) {
+      rows = await d1Query(limited.stateDir, 'SELECT status FROM mail_outbox');
+      if (rows[0]?.status === 'sent') break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     assert.deepEqual(rows.map((r) => r.status), ['sent']);
   } finally {
     await limited.stop();

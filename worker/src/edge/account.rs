@@ -14,7 +14,7 @@ use shared::account::{
 use shared::device::{DeviceDecision, UserCodeRequest};
 use shared::password::{PasswordValidation, ValidatePasswordRequest};
 use wasm_bindgen::JsValue;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response};
+use worker::{Context, Env, Fetch, Headers, Method, Request, RequestInit, Response};
 
 use super::admin_api::{paging, query, require_admin};
 use super::browser::{check_csrf, check_origin, current, read_json};
@@ -23,7 +23,7 @@ use super::kv::Kv;
 use super::respond;
 use super::router::{db, kv, now, request_meta};
 use crate::engine::accounts::store::AccountStore;
-use crate::engine::accounts::Accounts;
+use crate::engine::accounts::{Accounts, Followup};
 use crate::engine::activation::Activation;
 use crate::engine::audit::RequestMeta;
 use crate::engine::config::Config;
@@ -140,7 +140,13 @@ pub(super) fn accounts<'a>(
 }
 
 /// Answers an account route (the router checked the path, not the method).
-pub async fn handle(route: AccountRoute, req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+pub async fn handle(
+    route: AccountRoute,
+    req: Request,
+    config: &Config,
+    env: &Env,
+    ctx: &Context,
+) -> Result<Response, ApiError> {
     let method = req.method();
     if !route.accepts(&method) {
         return Err(ApiError::MethodNotAllowed { allow: route.allow() });
@@ -153,7 +159,7 @@ pub async fn handle(route: AccountRoute, req: Request, config: &Config, env: &En
         | AccountRoute::VerifyEmail
         | AccountRoute::ResendVerification
         | AccountRoute::PasswordReset
-        | AccountRoute::PasswordResetComplete => anonymous(route, req, config, env).await,
+        | AccountRoute::PasswordResetComplete => anonymous(route, req, config, env, ctx).await,
         _ => signed_in(route, req, config, env).await,
     }
 }
@@ -165,14 +171,22 @@ async fn validate_password(mut req: Request, config: &Config) -> Result<Response
     Ok(respond::json(200, &PasswordValidation { valid: errors.is_empty(), errors }))
 }
 
-/// The calls anyone may make: sign-up, the mailed links, password reset.
-async fn anonymous(route: AccountRoute, mut req: Request, config: &Config, env: &Env) -> Result<Response, ApiError> {
+/// The calls anyone may make: sign-up, the mailed links, password reset. Sign-up, reset
+/// and resend answer first and write afterwards (`ctx.waitUntil`): a known address and an
+/// unknown one then answer after the same reads (engine::accounts::Followup).
+async fn anonymous(
+    route: AccountRoute,
+    mut req: Request,
+    config: &Config,
+    env: &Env,
+    ctx: &Context,
+) -> Result<Response, ApiError> {
     check_origin(&req, config)?;
     let now = now();
     let (store, kv) = (db(env)?, kv(env)?);
     let meta = request_meta(&req);
     let flows = accounts(config, &store, &kv, &meta, now);
-    let message = match route {
+    let (message, followup) = match route {
         AccountRoute::SignUp => {
             let body: SignUpRequest = read_json(&mut req).await?;
             // Hashing costs ~60 ms of CPU: limited like sign-ins, per address of the caller.
@@ -185,20 +199,36 @@ async fn anonymous(route: AccountRoute, mut req: Request, config: &Config, env: 
                 now,
             )
             .await?;
-            flows.sign_up(&body).await?
+            flows.sign_up_answer(&body).await?
         }
-        AccountRoute::VerifyEmail => flows.verify_email(&read_json::<TokenRequest>(&mut req).await?.token).await?,
+        AccountRoute::VerifyEmail => {
+            (flows.verify_email(&read_json::<TokenRequest>(&mut req).await?.token).await?, Followup::Nothing)
+        }
         AccountRoute::ResendVerification => {
-            flows.resend_verification(&read_json::<EmailRequest>(&mut req).await?.email).await?
+            flows.resend_verification_answer(&read_json::<EmailRequest>(&mut req).await?.email).await?
         }
         AccountRoute::PasswordReset => {
-            flows.request_password_reset(&read_json::<EmailRequest>(&mut req).await?.email).await?
+            flows.request_password_reset_answer(&read_json::<EmailRequest>(&mut req).await?.email).await?
         }
-        AccountRoute::PasswordResetComplete => {
-            flows.complete_password_reset(&read_json::<PasswordResetComplete>(&mut req).await?).await?
-        }
+        AccountRoute::PasswordResetComplete => (
+            flows.complete_password_reset(&read_json::<PasswordResetComplete>(&mut req).await?).await?,
+            Followup::Nothing,
+        ),
         _ => return Err(ApiError::NotFound),
     };
+    if followup != Followup::Nothing {
+        let env = env.clone();
+        ctx.wait_until(async move {
+            let done = async {
+                let config = super::env::config(&env).map_err(ApiError::from)?;
+                let (store, kv_store) = (db(&env)?, super::router::kv(&env)?);
+                accounts(&config, &store, &kv_store, &meta, now).follow_up(followup).await
+            };
+            if let Err(e) = done.await {
+                worker::console_error!("account follow-up failed: {e:?}");
+            }
+        });
+    }
     let status = if route == AccountRoute::SignUp { 201 } else { 200 };
     Ok(respond::json(status, &message))
 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use shared::api::{HealthStatus, UiConfig};
 use web_sys::CryptoKey;
-use worker::{console_error, Env, Method, Request, Response};
+use worker::{console_error, Context, Env, Method, Request, Response};
 
 use super::account;
 use super::browser;
@@ -172,7 +172,7 @@ fn is_read(method: &Method) -> bool {
     matches!(method, Method::Get | Method::Head)
 }
 
-pub async fn handle(req: Request, env: &Env) -> Response {
+pub async fn handle(req: Request, env: &Env, ctx: &Context) -> Response {
     let path = req.path();
     let method = req.method();
     let config = env::config(env);
@@ -189,7 +189,7 @@ pub async fn handle(req: Request, env: &Env) -> Response {
 
     let result = match (Route::of(&path), &config) {
         (None, Ok(config)) => match (account::AccountRoute::of(&path), clients::ClientRoute::of(&path)) {
-            (Some(route), _) => account::handle(route, req, config, env).await,
+            (Some(route), _) => account::handle(route, req, config, env, ctx).await,
             (None, Some(route)) => clients::handle(route, req, config, env).await,
             (None, None) => Err(ApiError::NotFound),
         },

@@ -37,6 +37,22 @@ pub const RESET_REQUESTED: &str = "If an account with that email exists, a reset
 /// How long a browser counts as known to an account (no new-login mail from it).
 const KNOWN_DEVICE_SECONDS: u32 = 90 * 86_400;
 
+/// What an answer leaves to do. The edge runs it after answering (`ctx.waitUntil`), so a
+/// known address and an unknown one answer after the same work: with
+/// `HIDE_EMAIL_EXISTENCE=true` neither the text nor the time tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followup {
+    Nothing,
+    /// Audit `user.signup`, then the verification link and mail.
+    SignedUp(Box<User>),
+    /// Audit `user.signup_failed` (the address has an account).
+    SignUpTaken,
+    /// A new verification link and mail.
+    Verification(Box<User>),
+    /// The reset link and mail, audited `password.reset_requested`.
+    Reset(Box<User>),
+}
+
 /// Everything the account flows need: the stores, the mail transport, the request.
 pub struct Accounts<'a, S, K, T, R> {
     pub config: &'a Config,
@@ -106,6 +122,15 @@ where
     /// `HIDE_EMAIL_EXISTENCE=true` an address that already has an account gets the same
     /// answer (audited as `user.signup_failed`); otherwise 409 `email_taken`.
     pub async fn sign_up(&self, request: &SignUpRequest) -> Result<Message, ApiError> {
+        let (answer, followup) = self.sign_up_answer(request).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::sign_up`] up to the answer: what is left (audit, link, mail) is the
+    /// [`Followup`], which the edge runs after answering so that a taken address and a
+    /// new one take equally long to answer.
+    pub async fn sign_up_answer(&self, request: &SignUpRequest) -> Result<(Message, Followup), ApiError> {
         let email = request.email.trim();
         let name = request.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let mut problems = Vec::new();
@@ -130,20 +155,44 @@ where
                 "We sent a verification link to {email}. Follow it to confirm your address, then sign in."
             ),
         };
-        if !self.store.insert_user(&user).await? {
-            self.store.record(&self.event("user.signup_failed")?.metadata(json!({ "reason": "email_taken" }))).await?;
-            if self.config.security.hide_email_existence {
-                return Ok(answer);
-            }
-            return Err(ApiError::Request {
-                status: 409,
-                code: "email_taken",
-                description: "An account with this email already exists. Sign in or reset your password.".into(),
-            });
+        if self.store.insert_user(&user).await? {
+            return Ok((answer, Followup::SignedUp(Box::new(user))));
         }
-        self.store.record(&self.event("user.signup")?.actor("user", &user.id).resource("user", &user.id)).await?;
-        self.send_verification(&user).await?;
-        Ok(answer)
+        if self.config.security.hide_email_existence {
+            return Ok((answer, Followup::SignUpTaken));
+        }
+        self.follow_up(Followup::SignUpTaken).await?;
+        Err(ApiError::Request {
+            status: 409,
+            code: "email_taken",
+            description: "An account with this email already exists. Sign in or reset your password.".into(),
+        })
+    }
+
+    /// The writes an answer left for later (see [`Followup`]).
+    pub async fn follow_up(&self, followup: Followup) -> Result<(), ApiError> {
+        match followup {
+            Followup::Nothing => {}
+            Followup::SignedUp(user) => {
+                let event = self.event("user.signup")?.actor("user", &user.id).resource("user", &user.id);
+                self.store.record(&event).await?;
+                self.send_verification(&user).await?;
+            }
+            Followup::SignUpTaken => {
+                let event = self.event("user.signup_failed")?.metadata(json!({ "reason": "email_taken" }));
+                self.store.record(&event).await?;
+            }
+            Followup::Verification(user) => self.send_verification(&user).await?,
+            Followup::Reset(user) => {
+                let ttl = self.config.tokens.password_reset_ttl;
+                let token = self.link_token(&user, Purpose::PasswordReset, ttl).await?;
+                let url = self.config.endpoint(&format!("/reset-password?token={token}"));
+                self.send(&user.email, MailContent::PasswordReset { url, valid_minutes: ttl.div_ceil(60) }).await?;
+                let event = self.event("password.reset_requested")?.actor("user", &user.id).resource("user", &user.id);
+                self.store.record(&event).await?;
+            }
+        }
+        Ok(())
     }
 
     /// `POST /api/verify-email`: the mailed link's token verifies the address it was
@@ -184,29 +233,37 @@ where
     /// `POST /api/verify-email/resend`: a new link for an unverified account; the same
     /// answer for every address. Limited per address like reset mails.
     pub async fn resend_verification(&self, email: &str) -> Result<Message, ApiError> {
+        let (answer, followup) = self.resend_verification_answer(email).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::resend_verification`] up to the answer; the link and mail are the followup.
+    pub async fn resend_verification_answer(&self, email: &str) -> Result<(Message, Followup), ApiError> {
         let email = self.mail_allowed(email).await?;
-        if let Some(user) = self.store.user_by_email(email).await?.filter(|u| u.active && !u.email_verified) {
-            self.send_verification(&user).await?;
-        }
-        Ok(Message {
-            message: "If that address has an account waiting for verification, a new link has been sent.".into(),
-        })
+        let followup = match self.store.user_by_email(email).await?.filter(|u| u.active && !u.email_verified) {
+            Some(user) => Followup::Verification(Box::new(user)),
+            None => Followup::Nothing,
+        };
+        let message = "If that address has an account waiting for verification, a new link has been sent.";
+        Ok((Message { message: message.into() }, followup))
     }
 
     /// `POST /api/password-reset` (the seed's JSON endpoint): a reset link by mail,
     /// `RATE_LIMIT_PASSWORD_RESET_*` per address. With `HIDE_EMAIL_EXISTENCE=true` the
     /// answer is the seed's sentence for every address; otherwise an unknown one is 404.
     pub async fn request_password_reset(&self, email: &str) -> Result<Message, ApiError> {
+        let (answer, followup) = self.request_password_reset_answer(email).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::request_password_reset`] up to the answer: the same reads for every
+    /// address; the link, mail and audit of a known one are the followup.
+    pub async fn request_password_reset_answer(&self, email: &str) -> Result<(Message, Followup), ApiError> {
         let email = self.mail_allowed(email).await?;
-        match self.store.user_by_email(email).await?.filter(|u| u.active) {
-            Some(user) => {
-                let ttl = self.config.tokens.password_reset_ttl;
-                let token = self.link_token(&user, Purpose::PasswordReset, ttl).await?;
-                let url = self.config.endpoint(&format!("/reset-password?token={token}"));
-                self.send(&user.email, MailContent::PasswordReset { url, valid_minutes: ttl.div_ceil(60) }).await?;
-                let event = self.event("password.reset_requested")?.actor("user", &user.id).resource("user", &user.id);
-                self.store.record(&event).await?;
-            }
+        let followup = match self.store.user_by_email(email).await?.filter(|u| u.active) {
+            Some(user) => Followup::Reset(Box::new(user)),
             None if !self.config.security.hide_email_existence => {
                 return Err(ApiError::Request {
                     status: 404,
@@ -214,9 +271,9 @@ where
                     description: "No account uses this email address.".into(),
                 });
             }
-            None => {}
-        }
-        Ok(Message { message: RESET_REQUESTED.into() })
+            None => Followup::Nothing,
+        };
+        Ok((Message { message: RESET_REQUESTED.into() }, followup))
     }
 
     /// `POST /api/password-reset/complete`: the new password must meet the policy (a weak

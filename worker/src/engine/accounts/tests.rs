@@ -273,6 +273,28 @@ fn reset_requests_for_unknown_addresses_look_the_same_unless_existence_may_show(
 }
 
 #[test]
+fn hide_email_existence_known_and_unknown_addresses_answer_before_any_write() {
+    let f = fixture();
+    f.sign_up("alice@example.com").unwrap();
+    let (mails, events) = (f.outbox().len(), f.events().len());
+    let (known, later) = block_on(f.accounts().request_password_reset_answer("alice@example.com")).unwrap();
+    let (unknown, nothing) = block_on(f.accounts().request_password_reset_answer("nobody@example.com")).unwrap();
+    assert_eq!(known, unknown, "the same answer");
+    assert_eq!((f.outbox().len(), f.events().len()), (mails, events), "and nothing written yet for either");
+    assert_eq!(nothing, Followup::Nothing);
+    assert!(matches!(later, Followup::Reset(_)));
+    block_on(f.accounts().follow_up(later)).unwrap();
+    assert_eq!(f.outbox()[0].template, "password-reset", "written after the answer");
+
+    let taken = SignUpRequest { email: "alice@example.com".into(), password: PASSWORD.into(), name: None };
+    let fresh = SignUpRequest { email: "bob@example.com".into(), password: PASSWORD.into(), name: None };
+    let (_, taken_later) = block_on(f.accounts().sign_up_answer(&taken)).unwrap();
+    let (_, fresh_later) = block_on(f.accounts().sign_up_answer(&fresh)).unwrap();
+    assert_eq!(taken_later, Followup::SignUpTaken);
+    assert!(matches!(fresh_later, Followup::SignedUp(_)), "the only write before answering is the user row, for both");
+}
+
+#[test]
 fn reset_mails_are_rate_limited_per_address() {
     let f = fixture();
     let (max, _) = f.config.rate_limits.password_reset;
