@@ -10,6 +10,7 @@ use shared::device::{DeviceDecision, DeviceRequestDetails, UserCodeRequest};
 use shared::session::SessionInfo;
 
 use crate::api::{csrf_token, navigate, post_json, session};
+use crate::consent::scope_items;
 use crate::forms::AuthFrame;
 
 #[derive(Clone)]
@@ -102,11 +103,7 @@ pub fn ActivatePage() -> impl IntoView {
             let user_code = details.user_code.clone();
             let (allow_code, deny_code) = (user_code.clone(), user_code.clone());
             let logo = details.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
-            let scopes = details
-                .scopes
-                .iter()
-                .map(|s| view! { <li><strong>{s.name.clone()}</strong>" — "{s.description.clone()}</li> })
-                .collect_view();
+            let scopes = scope_items(&details.scopes);
             view! {
                 {logo}
                 <h2 id="activate-title">{format!("{} wants to access your account", details.client_name)}</h2>

@@ -158,46 +158,64 @@ pub fn Outbox() -> impl IntoView {
         }
     });
     view! {
-        <h1>"Outbox"</h1>
-        <p class="muted">"Every message the server wrote, newest first. Open one to read it; links in it work."</p>
-        <section class="card">
-            {move || match mail.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let shown = format!("{}–{} of {}", page.offset + 1, page.offset as usize + page.data.len(), page.total);
-                    let more = u64::from(page.offset) + (page.data.len() as u64) < page.total;
-                    view! {
-                        <ul class="rows" aria-label="Messages">
-                            {page.data.into_iter().map(|m| {
-                                let when = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(m.created_at as f64 * 1000.0))
-                                    .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
-                                let status = match &m.error { Some(e) => format!("{} ({e})", m.status), None => m.status.clone() };
-                                view! {
-                                    <li class="row mail">
-                                        <details>
-                                            <summary>
-                                                <strong>{m.subject.clone()}</strong>" → "{m.to.clone()}
-                                                <span class="muted">{format!(" · {} · {when} · {status}", m.template)}</span>
-                                            </summary>
-                                            <pre class="mail-text">{m.text.clone()}</pre>
-                                        </details>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                        <div class="pager">
-                            <span class="muted">{shown}</span>
-                            <button type="button" class="btn btn-ghost" disabled=move || offset.get() == 0
-                                on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>"Newer"</button>
-                            <button type="button" class="btn btn-ghost" disabled=!more
-                                on:click=move |_| offset.update(|o| *o += PAGE)>"Older"</button>
-                        </div>
-                    }.into_any()
-                }
-            }}
-        </section>
+            <h1>"Outbox"</h1>
+            <p class="muted">"Every message the server wrote, newest first. Open one to read it; links in it work."</p>
+            <section class="card">
+                {move || match mail.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
+                    Some(Ok(page)) => {
+                        let (count, start, total) = (page.data.len(), page.offset, page.total);
+                        view! {
+                            <ul class="rows" aria-label="Messages">
+                                {page.data.into_iter().map(|m| {
+                                    let when = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(m.created_at as f64 * 1000.0))
+                                        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
+                                    let status = match &m.error { Some(e) => format!("{} ({e})", m.status), None => m.status.clone() };
+                                    view! {
+                                        <li class="row mail">
+                                            <details>
+                                                <summary>
+                                                    <strong>{m.subject.clone()}</strong>" → "{m.to.clone()}
+                                                    <span class="muted">{format!(" · {} · {when} · {status}", m.template)}</span>
+                                                </summary>
+                                                <pre class="mail-text">{m.text.clone()}</pre>
+                                            </details>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+    <Pager offset=offset page=PAGE start=start shown=count total=total back="Newer" forward="Older"/>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        }
+}
+
+/// "1–25 of 80" and the two buttons of a list page (`offset` moves by `page`).
+#[component]
+pub fn Pager(
+    offset: RwSignal<u32>,
+    page: u32,
+    /// The offset of the rows shown (the page's, not the signal's newer value).
+    start: u32,
+    shown: usize,
+    total: u64,
+    back: &'static str,
+    forward: &'static str,
+) -> impl IntoView {
+    let summary = format!("{}–{} of {}", start + 1, start as usize + shown, total);
+    let more = u64::from(start) + (shown as u64) < total;
+    view! {
+        <div class="pager">
+            <span class="muted">{summary}</span>
+            <button type="button" class="btn btn-ghost" disabled=move || offset.get() == 0
+                on:click=move |_| offset.update(|o| *o = o.saturating_sub(page))>{back}</button>
+            <button type="button" class="btn btn-ghost" disabled=!more
+                on:click=move |_| offset.update(|o| *o += page)>{forward}</button>
+        </div>
     }
 }
 

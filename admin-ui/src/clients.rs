@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::account::Page;
 use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, ClientSummary, NewSecret, GRANT_TYPES};
 
+use crate::admin::Pager;
 use crate::api::{get_json, send_bearer};
 use crate::auth;
 
@@ -55,52 +56,45 @@ pub fn ClientsList() -> impl IntoView {
         }
     });
     view! {
-        <div class="page-head">
-            <h1>"Clients"</h1>
-            <A href="/admin/clients/new" attr:class="btn btn-primary">"New client"</A>
-        </div>
-        <section class="card">
-            <label for="client-search">"Search by name or client ID"</label>
-            <input id="client-search" type="search" prop:value=search
-                on:input=move |ev| { offset.set(0); search.set(event_target_value(&ev)); }/>
-            {move || match clients.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No clients match."</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let shown = format!("{}–{} of {}", page.offset + 1, page.offset as usize + page.data.len(), page.total);
-                    let more = u64::from(page.offset) + (page.data.len() as u64) < page.total;
-                    view! {
-                        <table class="table">
-                            <caption class="sr-only">"Registered clients"</caption>
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Authentication"</th><th scope="col">"Grants"</th><th scope="col">"Secret expires"</th></tr></thead>
-                            <tbody>
-                                {page.data.into_iter().map(|c| {
-                                    let href = format!("/admin/clients/{}", encode(&c.client_id));
-                                    view! {
-                                        <tr>
-                                            <td><A href=href>{c.client_name}</A></td>
-                                            <td><code>{c.client_id}</code></td>
-                                            <td>{c.token_endpoint_auth_method}</td>
-                                            <td>{c.grant_types.join(", ")}</td>
-                                            <td>{date(c.secret_expires_at)}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <div class="pager">
-                            <span class="muted">{shown}</span>
-                            <button type="button" class="btn btn-ghost" disabled=move || offset.get() == 0
-                                on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>"Previous"</button>
-                            <button type="button" class="btn btn-ghost" disabled=!more
-                                on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
-                        </div>
-                    }.into_any()
-                }
-            }}
-        </section>
-    }
+            <div class="page-head">
+                <h1>"Clients"</h1>
+                <A href="/admin/clients/new" attr:class="btn btn-primary">"New client"</A>
+            </div>
+            <section class="card">
+                <label for="client-search">"Search by name or client ID"</label>
+                <input id="client-search" type="search" prop:value=search
+                    on:input=move |ev| { offset.set(0); search.set(event_target_value(&ev)); }/>
+                {move || match clients.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No clients match."</p> }.into_any(),
+                    Some(Ok(page)) => {
+                        let (count, start, total) = (page.data.len(), page.offset, page.total);
+                        view! {
+                            <table class="table">
+                                <caption class="sr-only">"Registered clients"</caption>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Authentication"</th><th scope="col">"Grants"</th><th scope="col">"Secret expires"</th></tr></thead>
+                                <tbody>
+                                    {page.data.into_iter().map(|c| {
+                                        let href = format!("/admin/clients/{}", encode(&c.client_id));
+                                        view! {
+                                            <tr>
+                                                <td><A href=href>{c.client_name}</A></td>
+                                                <td><code>{c.client_id}</code></td>
+                                                <td>{c.token_endpoint_auth_method}</td>
+                                                <td>{c.grant_types.join(", ")}</td>
+                                                <td>{date(c.secret_expires_at)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+    <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        }
 }
 
 /// The form's fields, as signals.

@@ -3,10 +3,19 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
-use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo};
+use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, ScopeInfo, SessionInfo};
 
 use crate::api::{csrf_token, get_json, navigate, post_json, session};
 use crate::branding::{BrandHeader, LegalLinks, ThemeToggle};
+
+/// The requested scopes as list items, each with what it allows (the consent screens of
+/// `/consent` and `/activate`).
+pub fn scope_items(scopes: &[ScopeInfo]) -> impl IntoView {
+    scopes
+        .iter()
+        .map(|s| view! { <li><strong>{s.name.clone()}</strong>" — "{s.description.clone()}</li> })
+        .collect_view()
+}
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
@@ -48,11 +57,7 @@ pub fn ConsentPage() -> impl IntoView {
         Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
         Some(Ok(d)) => {
             let logo = d.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
-            let scopes = d
-                .scopes
-                .iter()
-                .map(|s| view! { <li><strong>{s.name.clone()}</strong>" — "{s.description.clone()}</li> })
-                .collect_view();
+            let scopes = scope_items(&d.scopes);
             view! {
                 {logo}
                 <h2 id="consent-title">{format!("{} wants to access your account", d.client_name)}</h2>

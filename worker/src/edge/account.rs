@@ -28,7 +28,7 @@ use crate::engine::activation::Activation;
 use crate::engine::audit::RequestMeta;
 use crate::engine::config::Config;
 use crate::engine::error::ApiError;
-use crate::engine::form::Form;
+use crate::engine::form::decode_path_segment;
 use crate::engine::mail::{MailStore, MailTransport};
 use crate::engine::ports::{SystemRandom, UnixTime};
 use crate::engine::users::User;
@@ -75,7 +75,7 @@ impl AccountRoute {
                 if let Some(id) = other.strip_prefix("/api/account/sessions/").and_then(one_segment) {
                     AccountRoute::Session(id)
                 } else if let Some(id) = other.strip_prefix("/api/account/consents/").and_then(one_segment) {
-                    AccountRoute::Consent(percent_decode(&id)?)
+                    AccountRoute::Consent(decode_path_segment(&id)?)
                 } else {
                     return None;
                 }
@@ -102,11 +102,6 @@ impl AccountRoute {
             _ => *method == Method::Post,
         }
     }
-}
-
-/// A client id from a path segment (`%3A` and the like).
-fn percent_decode(segment: &str) -> Option<String> {
-    Form::parse(format!("v={segment}").as_bytes()).ok()?.get("v").map(str::to_owned)
 }
 
 /// POSTs mail as JSON to the provider (`EMAIL_PROVIDER=http`).

@@ -5,8 +5,7 @@
 
 use serde::de::DeserializeOwned;
 use shared::session::{
-    AuthorizationDetails, ConsentDecision, NextLocation, ScopeInfo, SessionInfo, SessionUser, SignInRequest,
-    CSRF_HEADER,
+    AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser, SignInRequest, CSRF_HEADER,
 };
 use worker::{Env, Method, Request, Response};
 
@@ -35,7 +34,7 @@ use crate::engine::ports::{SystemRandom, UnixTime};
 use crate::engine::rate_limit::{self, Bucket};
 use crate::engine::refresh::random_token;
 use crate::engine::sessions::{self, Session, SESSION_COOKIE};
-use crate::engine::users::{ScopeStore, User, UserStore};
+use crate::engine::users::{describe_scopes, ScopeStore, User, UserStore};
 
 /// JSON bodies of the session API are a few hundred bytes.
 const MAX_JSON_BODY: usize = 16 * 1024;
@@ -390,18 +389,7 @@ pub async fn authorization_details(req: Request, config: &Config, env: &Env) -> 
     let store = db(env)?;
     let client = client_of(&store, &request).await?;
     let described = store.scope_descriptions().await?;
-    let scopes = request
-        .scope
-        .iter()
-        .map(|name| ScopeInfo {
-            name: name.clone(),
-            description: described
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, d)| d.clone())
-                .unwrap_or_else(|| name.clone()),
-        })
-        .collect();
+    let scopes = describe_scopes(request.scope.iter().map(String::as_str), &described);
     let body = AuthorizationDetails {
         client_id: client.client_id.clone(),
         client_name: client.client_name.clone(),

@@ -11,7 +11,7 @@ use super::respond;
 use super::router::{db, now, request_meta};
 use crate::engine::config::Config;
 use crate::engine::error::ApiError;
-use crate::engine::form::Form;
+use crate::engine::form::decode_path_segment;
 use crate::engine::ports::SystemRandom;
 use crate::engine::registration::{time_param, Registrar};
 
@@ -34,11 +34,6 @@ pub enum ClientRoute {
     RevokeTokens(String),
 }
 
-fn decode(segment: &str) -> Option<String> {
-    let value = Form::parse(format!("v={segment}").as_bytes()).ok()?.get("v")?.to_owned();
-    (!value.is_empty()).then_some(value)
-}
-
 impl ClientRoute {
     pub fn of(path: &str) -> Option<ClientRoute> {
         if path == "/register" {
@@ -49,15 +44,19 @@ impl ClientRoute {
         }
         if let Some(rest) = path.strip_prefix("/api/clients/") {
             let (id, action) = rest.split_once('/')?;
-            return (action == "revoke_tokens").then(|| decode(id).map(ClientRoute::RevokeTokens)).flatten();
+            return (action == "revoke_tokens")
+                .then(|| decode_path_segment(id).map(ClientRoute::RevokeTokens))
+                .flatten();
         }
         let rest = path.strip_prefix("/register/")?;
         let parts: Vec<&str> = rest.split('/').collect();
         match parts.as_slice() {
-            [id] => decode(id).map(ClientRoute::Client),
-            [id, "renew_secret"] => decode(id).map(ClientRoute::RenewSecret),
-            [id, "secrets"] => decode(id).map(ClientRoute::Secrets),
-            [id, "secrets", secret] => Some(ClientRoute::Secret(decode(id)?, decode(secret)?)),
+            [id] => decode_path_segment(id).map(ClientRoute::Client),
+            [id, "renew_secret"] => decode_path_segment(id).map(ClientRoute::RenewSecret),
+            [id, "secrets"] => decode_path_segment(id).map(ClientRoute::Secrets),
+            [id, "secrets", secret] => {
+                Some(ClientRoute::Secret(decode_path_segment(id)?, decode_path_segment(secret)?))
+            }
             _ => None,
         }
     }

@@ -7,7 +7,6 @@
 use serde_json::json;
 use shared::account::Message;
 use shared::device::DeviceRequestDetails;
-use shared::session::ScopeInfo;
 
 use super::audit::{AuditEvent, AuditStore, RequestMeta};
 use super::clients::ClientStore;
@@ -17,7 +16,7 @@ use super::error::ApiError;
 use super::ports::{KeyValue, Random, UnixTime};
 use super::rate_limit::{self, Bucket};
 use super::sessions::Session;
-use super::users::{ScopeStore, User};
+use super::users::{describe_scopes, ScopeStore, User};
 
 /// Wrong user codes allowed per client address per minute.
 pub const USER_CODE_FAILURES: (u32, u32) = (5, 60);
@@ -74,19 +73,7 @@ where
             return Err(unknown_code());
         };
         let described = self.store.scope_descriptions().await?;
-        let scopes = row
-            .scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|name| ScopeInfo {
-                name: name.into(),
-                description: described
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, d)| d.clone())
-                    .unwrap_or_else(|| name.into()),
-            })
-            .collect();
+        let scopes = describe_scopes(row.scope.split(' ').filter(|s| !s.is_empty()), &described);
         Ok(DeviceRequestDetails {
             user_code: code,
             client_id: client.client_id,

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::InternalError;
-use super::form::Form;
+use super::form::{decode_component, Form};
 use super::jose::b64url;
 use super::ports::UnixTime;
 use super::token::TokenError;
@@ -202,16 +202,11 @@ impl Credentials {
     }
 }
 
-fn form_decode(part: &str) -> Option<String> {
-    let form = Form::parse(format!("v={part}").as_bytes()).ok()?;
-    Some(form.get("v").unwrap_or_default().to_owned())
-}
-
 fn parse_basic(token: &str) -> Option<(String, String)> {
     let decoded = STANDARD.decode(token).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    let (id, secret) = (form_decode(id)?, form_decode(secret)?);
+    let (id, secret) = (decode_component(id)?, decode_component(secret)?);
     (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
 }
 

@@ -37,6 +37,19 @@ fn decode(raw: &[u8]) -> Result<String, FormError> {
     String::from_utf8(bytes).map_err(|_| FormError::NotUtf8)
 }
 
+/// One `application/x-www-form-urlencoded` component (`+` is a space), as UTF-8: e.g.
+/// the client id and secret of HTTP Basic (RFC 6749 §2.3.1). `None` if not UTF-8.
+pub fn decode_component(part: &str) -> Option<String> {
+    decode(part.as_bytes()).ok()
+}
+
+/// One URL path segment (RFC 3986 §2.1: `%XX` decoded, `+` stays `+`), as non-empty
+/// UTF-8, e.g. the client id in `/register/{client_id}`.
+pub fn decode_path_segment(segment: &str) -> Option<String> {
+    let bytes: Vec<u8> = percent_decode(segment.as_bytes()).collect();
+    String::from_utf8(bytes).ok().filter(|s| !s.is_empty())
+}
+
 impl Form {
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         let mut params = BTreeMap::new();
@@ -64,6 +77,20 @@ impl Form {
 
     pub fn contains(&self, name: &str) -> bool {
         self.params.contains_key(name)
+    }
+}
+
+#[cfg(test)]
+mod component_tests {
+    use super::*;
+
+    #[test]
+    fn components_and_path_segments_decode_their_own_way() {
+        assert_eq!(decode_component("a%3Ab+c").as_deref(), Some("a:b c"));
+        assert_eq!(decode_component("%FF"), None, "not UTF-8");
+        assert_eq!(decode_path_segment("a%3Ab+c").as_deref(), Some("a:b+c"), "+ is literal in a path");
+        assert_eq!(decode_path_segment("x%26y%3Dz").as_deref(), Some("x&y=z"));
+        assert_eq!(decode_path_segment(""), None);
     }
 }
 

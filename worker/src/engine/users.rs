@@ -175,6 +175,21 @@ pub trait ScopeStore {
     async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError>;
 }
 
+/// Scopes as the consent screens show them: each with the `scopes` table's sentence, or
+/// its own name when the table has none.
+pub fn describe_scopes<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    described: &[(String, String)],
+) -> Vec<shared::session::ScopeInfo> {
+    names
+        .into_iter()
+        .map(|name| shared::session::ScopeInfo {
+            name: name.to_owned(),
+            description: described.iter().find(|(n, _)| n == name).map_or_else(|| name.to_owned(), |(_, d)| d.clone()),
+        })
+        .collect()
+}
+
 /// A random UUID v4 (RFC 9562 §5.4) for ids.
 pub fn new_uuid(rng: &impl super::ports::Random) -> Result<String, InternalError> {
     let mut b = [0u8; 16];
