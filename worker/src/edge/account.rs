@@ -22,16 +22,16 @@ use super::d1::D1Store;
 use super::kv::Kv;
 use super::respond;
 use super::router::{db, kv, now, request_meta};
-use crate::engine::accounts::store::AccountStore;
-use crate::engine::accounts::{Accounts, Followup};
-use crate::engine::activation::Activation;
-use crate::engine::audit::RequestMeta;
-use crate::engine::config::Config;
-use crate::engine::error::ApiError;
-use crate::engine::form::decode_path_segment;
-use crate::engine::mail::{MailStore, MailTransport};
-use crate::engine::ports::{SystemRandom, UnixTime};
-use crate::engine::users::User;
+use crate::engine::identity::accounts::store::AccountStore;
+use crate::engine::identity::accounts::{Accounts, Followup};
+use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::users::User;
+use crate::engine::oauth::activation::Activation;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::form::decode_path_segment;
+use crate::engine::platform::ports::{SystemRandom, UnixTime};
 
 /// The paths this module answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,9 +186,9 @@ async fn anonymous(
             let body: SignUpRequest = read_json(&mut req).await?;
             // Hashing costs ~60 ms of CPU: limited like sign-ins, per address of the caller.
             let ip = meta.ip_address.as_deref().unwrap_or("unknown");
-            crate::engine::rate_limit::hit(
+            crate::engine::identity::rate_limit::hit(
                 &kv,
-                crate::engine::rate_limit::Bucket::Login,
+                crate::engine::identity::rate_limit::Bucket::Login,
                 ip,
                 config.rate_limits.login,
                 now,

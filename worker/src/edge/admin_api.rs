@@ -7,11 +7,11 @@ use super::d1::D1Store;
 use super::respond;
 use super::router::EdgeVerifier;
 use super::webcrypto::WebCryptoSigner;
-use crate::engine::admin_auth::{admin_principal, AdminPrincipal};
-use crate::engine::config::Config;
-use crate::engine::error::ApiError;
-use crate::engine::form::Form;
-use crate::engine::ports::UnixTime;
+use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::UnixTime;
 
 /// The admin behind the request's Bearer token, or the RFC 6750 answer to send instead.
 pub(super) async fn require_admin(

@@ -16,25 +16,28 @@ use super::pages;
 use super::respond;
 use super::router::{db, ensure_bootstrap, kv, now, read_form, request_meta, EdgeKeys, EdgeVerifier};
 use super::webcrypto::WebCryptoSigner;
-use crate::engine::audit::{AuditEvent, AuditStore};
-use crate::engine::authorize::issue::Issuer;
-use crate::engine::authorize::{
+use crate::engine::clients::{Client, ClientStore};
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::csrf::{self, CSRF_COOKIE};
+use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::oauth::authorize::issue::Issuer;
+use crate::engine::oauth::authorize::{
     decide, open_request, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next,
     ResponseMode, Situation,
 };
-use crate::engine::clients::{Client, ClientStore};
-use crate::engine::config::Config;
-use crate::engine::consent::{merged, ConsentStore};
-use crate::engine::csrf::{self, CSRF_COOKIE};
-use crate::engine::error::{ApiError, ErrorResponse, InternalError};
-use crate::engine::form::Form;
-use crate::engine::login::{verify_login, LoginContext, LoginError};
-use crate::engine::logout;
-use crate::engine::ports::{SystemRandom, UnixTime};
-use crate::engine::rate_limit::{self, Bucket};
-use crate::engine::refresh::random_token;
-use crate::engine::sessions::{self, Session, SESSION_COOKIE};
-use crate::engine::users::{describe_scopes, ScopeStore, User, UserStore};
+use crate::engine::oauth::consent::{merged, ConsentStore};
+use crate::engine::oauth::logout;
+use crate::engine::oauth::scope::describe_scopes;
+use crate::engine::oauth::scope::ScopeStore;
+use crate::engine::oauth::store::user_and_consent;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{SystemRandom, UnixTime};
 
 /// JSON bodies of the session API are a few hundred bytes.
 const MAX_JSON_BODY: usize = 16 * 1024;
@@ -188,7 +191,7 @@ async fn proceed(
         None => None,
     };
     let (signed_in, consent) = match session {
-        Some(session) => match store.user_and_consent(&session.user_id, &client.client_id).await? {
+        Some(session) => match user_and_consent(store, &session.user_id, &client.client_id).await? {
             (Some(user), consent) if user.active => (Some((session, user)), consent),
             _ => (None, None),
         },

@@ -9,11 +9,11 @@ use super::admin_api::{paging, query, require_admin};
 use super::browser::read_json;
 use super::respond;
 use super::router::{db, now, request_meta};
-use crate::engine::config::Config;
-use crate::engine::error::ApiError;
-use crate::engine::form::decode_path_segment;
-use crate::engine::ports::SystemRandom;
-use crate::engine::registration::{time_param, Registrar};
+use crate::engine::clients::registration::{time_param, Registrar};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::form::decode_path_segment;
+use crate::engine::platform::ports::SystemRandom;
 
 /// The client-management paths.
 #[derive(Debug, Clone, PartialEq, Eq)]

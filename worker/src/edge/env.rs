@@ -7,8 +7,8 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-use crate::engine::config::Config;
-use crate::engine::error::ConfigError;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::ConfigError;
 
 thread_local! {
     /// Vars and secrets are fixed for an isolate's life, so a parsed config is kept.

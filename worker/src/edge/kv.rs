@@ -1,7 +1,7 @@
 use worker::kv::KvStore;
 
-use crate::engine::error::InternalError;
-use crate::engine::ports::KeyValue;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::KeyValue;
 
 pub struct Kv {
     pub store: KvStore,

@@ -9,11 +9,11 @@ use sha2::{Digest, Sha256};
 use worker::Response;
 
 use super::respond;
-use crate::engine::authorize::AuthorizationResponse;
-use crate::engine::config::Config;
+use crate::engine::oauth::authorize::AuthorizationResponse;
+use crate::engine::platform::config::Config;
 
 fn escape(text: &str) -> String {
-    crate::engine::mail::escape_html(text)
+    crate::engine::identity::mail::escape_html(text)
 }
 
 fn html(status: u16, body: String) -> Response {

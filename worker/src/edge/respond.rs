@@ -5,7 +5,7 @@ use serde::Serialize;
 use shared::api::ErrorBody;
 use worker::{console_error, Headers, Response};
 
-use crate::engine::error::ErrorResponse;
+use crate::engine::platform::error::ErrorResponse;
 
 /// What kind of response this is, for its headers.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -16,25 +16,25 @@ use super::env;
 use super::kv::Kv;
 use super::respond::{self, Kind};
 use super::webcrypto::WebCryptoSigner;
-use crate::engine::access_token::{self, VerificationKeySource};
-use crate::engine::audit::RequestMeta;
-use crate::engine::bootstrap;
-use crate::engine::config::Config;
-use crate::engine::discovery::{
+use crate::engine::clients::bootstrap;
+use crate::engine::crypto::keys::{
+    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
+};
+use crate::engine::oauth::access_token::{self, VerificationKeySource};
+use crate::engine::oauth::discovery::{
     self, AUTHORIZATION_PATH, DEVICE_AUTHORIZATION_PATH, DISCOVERY_PATH, INTROSPECTION_PATH, JWKS_PATH,
     REVOCATION_PATH, TOKEN_PATH, USERINFO_PATH,
 };
-use crate::engine::error::ErrorResponse;
-use crate::engine::error::{ApiError, ConfigError, InternalError};
-use crate::engine::form::Form;
-use crate::engine::health;
-use crate::engine::keys::{
-    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
-};
-use crate::engine::ports::{Clock, SystemRandom, UnixTime};
-use crate::engine::token::{SigningKeySource, TokenEndpoint, TokenError};
-use crate::engine::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
-use crate::engine::users::ScopeStore;
+use crate::engine::oauth::scope::ScopeStore;
+use crate::engine::oauth::token::{SigningKeySource, TokenEndpoint, TokenError};
+use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::ops::health;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::ErrorResponse;
+use crate::engine::platform::error::{ApiError, ConfigError, InternalError};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{Clock, SystemRandom, UnixTime};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::keys::SignerCache says for how long).

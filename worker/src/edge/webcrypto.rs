@@ -6,8 +6,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
-use crate::engine::error::InternalError;
-use crate::engine::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 is JOSE's RS256 (RFC 7518 §3.3).
 const ALGORITHM: &str = "RSASSA-PKCS1-v1_5";

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::engine::error::InternalError;
-use crate::engine::ports::{KeyValue, KV_MIN_TTL};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{KeyValue, KV_MIN_TTL};
 
 /// An in-memory stand-in for Workers KV that keeps its limits: TTLs under a minute are
 /// refused, as KV refuses them (architecture rule 7). Entries never expire here; tests

@@ -5,9 +5,9 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use sha2::Sha256;
 
-use crate::engine::error::InternalError;
-use crate::engine::jose::{b64url, b64url_decode};
-use crate::engine::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
+use crate::engine::crypto::jose::{b64url, b64url_decode};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RS256 with the `rsa` crate. Natively only: in wasm it is ~15x slower than WebCrypto
 /// (architecture.md), and rsa 0.9's RUSTSEC-2023-0071 timing issue matters less for a

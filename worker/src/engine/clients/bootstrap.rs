@@ -1,0 +1,221 @@
+//! The clients the server ensures from its secrets (contract, "Bootstrap"): the admin
+//! service account and, in development, the `demo-app` and `demo-tv` fixtures.
+//!
+//! Ensuring is idempotent and safe under concurrent first requests: the client row is
+//! inserted with `ON CONFLICT DO NOTHING` and its bootstrap secret upserted, in one batch.
+//! Changing the secret var therefore changes the accepted secret at the next isolate start.
+
+use crate::engine::clients::{AuthMethod, Client, ClientSecret, ClientStore, ClientType};
+
+use crate::engine::crypto::passwords::hash_password;
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::identity::users::{Role, User, UserStore};
+use crate::engine::oauth::device::DEVICE_GRANT;
+use crate::engine::platform::config::{Config, Secret};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Random, UnixTime};
+
+pub const DEMO_CLIENT_ID: &str = "demo-app";
+/// A public client for trying the device flow in development (with `demo-app`).
+pub const DEMO_DEVICE_CLIENT_ID: &str = "demo-tv";
+
+fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSecret {
+    ClientSecret {
+        // One fixed id per bootstrapped client, so a changed var replaces, not adds.
+        secret_id: format!("bootstrap:{client_id}"),
+        secret_hash: hash_token(secret.expose()),
+        created_at: now,
+        expires_at: None,
+    }
+}
+
+/// The admin console's client id: a first-party public client (contract, "Bootstrap").
+pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
+/// Where the admin console receives its code (a page of the SPA).
+pub const ADMIN_UI_CALLBACK_PATH: &str = "/admin/callback";
+
+/// The admin console signs in like every app (code + PKCE, issue "browser sign-in" §7):
+/// a public client, first-party so it skips the consent screen.
+pub fn admin_ui_client(config: &Config) -> Client {
+    Client {
+        client_id: ADMIN_UI_CLIENT_ID.into(),
+        client_name: format!("{} admin console", config.branding.app_name),
+        client_type: ClientType::Public,
+        auth_method: AuthMethod::None,
+        redirect_uris: vec![config.endpoint(ADMIN_UI_CALLBACK_PATH)],
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        response_types: vec!["code".into()],
+        scopes: ["openid", "profile", "email", "admin"].map(String::from).to_vec(),
+        access_token_ttl: None,
+        refresh_token_ttl: None,
+        refresh_token_rotation: None,
+        first_party: true,
+        logo_uri: None,
+        post_logout_redirect_uris: vec![config.endpoint("/")],
+    }
+}
+
+/// The clients `config` asks for, with their secrets (none for public clients).
+pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<ClientSecret>)> {
+    let mut clients = vec![(admin_ui_client(config), None)];
+    if let Some((client_id, secret)) = &config.bootstrap.admin_client {
+        let client = Client {
+            client_id: client_id.clone(),
+            client_name: "Admin service account".into(),
+            client_type: ClientType::Confidential,
+            auth_method: AuthMethod::ClientSecretBasic,
+            redirect_uris: vec![],
+            grant_types: vec!["client_credentials".into()],
+            response_types: vec![],
+            scopes: vec!["admin".into()],
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+            first_party: false,
+            logo_uri: None,
+            post_logout_redirect_uris: vec![],
+        };
+        clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
+    }
+    if let Some(secret) = &config.bootstrap.demo_client_secret {
+        let client = Client {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_name: "Demo App".into(),
+            client_type: ClientType::Confidential,
+            auth_method: AuthMethod::ClientSecretBasic,
+            redirect_uris: vec!["http://127.0.0.1:3000/callback".into()],
+            grant_types: ["authorization_code", "refresh_token", "client_credentials", "password"]
+                .map(String::from)
+                .to_vec(),
+            response_types: vec!["code".into()],
+            scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+            first_party: false,
+            logo_uri: None,
+            post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
+        };
+        clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
+        // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
+        let device = Client {
+            client_id: DEMO_DEVICE_CLIENT_ID.into(),
+            client_name: "Demo TV".into(),
+            client_type: ClientType::Public,
+            auth_method: AuthMethod::None,
+            redirect_uris: vec![],
+            grant_types: [DEVICE_GRANT, "refresh_token"].map(String::from).to_vec(),
+            response_types: vec![],
+            scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_token_rotation: None,
+            first_party: false,
+            logo_uri: None,
+            post_logout_redirect_uris: vec![],
+        };
+        clients.push((device, None));
+    }
+    clients
+}
+
+/// Creates the first super_admin from `ADMIN_EMAIL`/`ADMIN_PASSWORD` while none exists.
+/// The common case (one exists) costs one read and no hashing; two isolates racing both
+/// hash, and the conditional insert lets only one row in. Returns whether one was created.
+pub async fn ensure_super_admin(
+    store: &impl UserStore,
+    config: &Config,
+    rng: &impl Random,
+    now: UnixTime,
+) -> Result<bool, InternalError> {
+    let Some((email, password)) = &config.bootstrap.admin_user else { return Ok(false) };
+    if store.super_admin_exists().await? {
+        return Ok(false);
+    }
+    let password_hash = hash_password(password.expose(), rng)?;
+    let mut user =
+        User::with_password(new_uuid(rng)?, email, password_hash, Some("Administrator"), Role::SuperAdmin, now);
+    // The operator chose this address in the deployment's own secrets.
+    user.email_verified = true;
+    store.insert_first_super_admin(&user).await
+}
+
+pub async fn ensure_clients(store: &impl ClientStore, config: &Config, now: UnixTime) -> Result<(), InternalError> {
+    for (client, secret) in bootstrap_clients(config, now) {
+        store.ensure_client(&client, secret.as_ref(), now).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::clients::{authenticate, Credentials};
+    use crate::engine::platform::config::tests::dev_vars;
+    use crate::engine::platform::form::Form;
+    use crate::native::SqliteStore;
+
+    fn config(admin_secret: &str) -> Config {
+        let mut vars = dev_vars();
+        vars.insert("ADMIN_CLIENT_ID", "admin-cli".into());
+        vars.insert("ADMIN_CLIENT_SECRET", admin_secret.into());
+        vars.insert("DEMO_CLIENT_SECRET", "demo-secret-demo-secret-demo-secret-0000".into());
+        Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    }
+
+    fn login(store: &SqliteStore, id: &str, secret: &str) -> bool {
+        let form = Form::parse(format!("client_id={id}&client_secret={secret}").as_bytes()).unwrap();
+        let creds = Credentials::from_request(None, &form).unwrap();
+        let creds = match creds {
+            Credentials::Post { client_id, secret } => Credentials::Basic { client_id, secret },
+            other => other,
+        };
+        pollster::block_on(authenticate(store, &creds, 100)).is_ok()
+    }
+
+    #[test]
+    fn bootstrap_ensures_the_service_account_and_demo_client_idempotently() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let config = config("first-admin-secret-first-admin-secret-00");
+        for _ in 0..3 {
+            pollster::block_on(ensure_clients(&store, &config, 10)).unwrap();
+        }
+        assert!(login(&store, "admin-cli", "first-admin-secret-first-admin-secret-00"));
+        assert!(login(&store, "demo-app", "demo-secret-demo-secret-demo-secret-0000"));
+        let (client, secrets) = pollster::block_on(store.client_with_secrets("admin-cli")).unwrap().unwrap();
+        assert_eq!(client.scopes, vec!["admin"]);
+        assert_eq!(client.grant_types, vec!["client_credentials"]);
+        assert_eq!(secrets.len(), 1);
+    }
+
+    #[test]
+    fn the_first_super_admin_is_created_once_and_can_sign_in() {
+        use crate::engine::crypto::passwords::verify_password;
+        use crate::engine::platform::ports::SystemRandom;
+        let store = SqliteStore::open_in_memory().unwrap();
+        let mut vars = dev_vars();
+        vars.insert("ADMIN_EMAIL", "root@example.com".into());
+        vars.insert("ADMIN_PASSWORD", "correct-horse-battery".into());
+        let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+        assert!(pollster::block_on(ensure_super_admin(&store, &config, &SystemRandom, 5)).unwrap());
+        assert!(!pollster::block_on(ensure_super_admin(&store, &config, &SystemRandom, 6)).unwrap());
+        let admin = pollster::block_on(store.user_by_email("ROOT@example.com")).unwrap().unwrap();
+        assert_eq!(admin.role, Role::SuperAdmin);
+        assert!(verify_password("correct-horse-battery", admin.password_hash.as_deref().unwrap()).unwrap());
+        // Two isolates that both saw "none": the conditional insert keeps it to one.
+        let mut late = admin.clone();
+        late.id = "another-id".into();
+        late.email = "other@example.com".into();
+        assert!(!pollster::block_on(store.insert_first_super_admin(&late)).unwrap());
+    }
+
+    #[test]
+    fn a_changed_secret_var_replaces_the_bootstrap_secret() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        pollster::block_on(ensure_clients(&store, &config("first-admin-secret-first-admin-secret-00"), 10)).unwrap();
+        pollster::block_on(ensure_clients(&store, &config("second-admin-secret-second-admin-secret"), 20)).unwrap();
+        assert!(!login(&store, "admin-cli", "first-admin-secret-first-admin-secret-00"));
+        assert!(login(&store, "admin-cli", "second-admin-secret-second-admin-secret"));
+    }
+}

@@ -1,0 +1,266 @@
+//! The `clients` and `client_secrets` tables (migrations/0002): one row type each, every
+//! statement on them, and [`ClientStore`] over the one SQL port.
+
+use serde::Deserialize;
+use shared::clients::{ClientSettings, SecretInfo};
+
+use crate::engine::clients::{AuthMethod, Client, ClientRecord, ClientSecret, ClientStore, ClientType};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{int, SqlArg, SqlRunner, Statement, UnixTime};
+
+/// Every column of `clients`, in [`ClientRow`]'s order.
+pub const CLIENT_COLUMNS: &str = "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris, \
+post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl, refresh_token_ttl, \
+refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at";
+
+/// A client and its secrets: one row per secret, the secret as one JSON object (NULL for a
+/// client without secrets). ?1 client_id.
+pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
+c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types, c.response_types, \
+c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
+c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, \
+CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
+'created_at', s.created_at, 'expires_at', s.expires_at) END AS secret_json \
+FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
+
+/// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
+/// ?1 id, ?2..?17 as [`settings_args`], ?18 first_party, ?19 now.
+pub const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
+token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
+access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
+first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+?17, ?18, ?19, ?19) ON CONFLICT (client_id) DO NOTHING";
+
+/// A registered client (RFC 7591 §3.1). Same arguments as [`ENSURE_CLIENT_SQL`].
+pub const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
+token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
+access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
+first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+?17, ?18, ?19, ?19)";
+
+/// ?1 id, ?2..?17 as [`settings_args`], ?18 now.
+pub const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
+token_endpoint_auth_method = ?4, redirect_uris = ?5, post_logout_redirect_uris = ?6, grant_types = ?7, \
+response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?11, refresh_token_rotation = ?12, \
+logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, updated_at = ?18 \
+WHERE client_id = ?1";
+
+/// Inserts a secret, or replaces the hash of the secret with the same id.
+pub const UPSERT_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
+expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (secret_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+created_at = excluded.created_at, expires_at = excluded.expires_at";
+
+/// A `clients` row as stored (JSON lists as text; integers as `f64`, see [`int`]).
+#[derive(Debug, Deserialize)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub client_name: String,
+    pub client_type: String,
+    pub token_endpoint_auth_method: String,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub grant_types: String,
+    pub response_types: String,
+    pub scopes: String,
+    pub access_token_ttl: Option<f64>,
+    pub refresh_token_ttl: Option<f64>,
+    pub refresh_token_rotation: Option<f64>,
+    pub first_party: f64,
+    pub logo_uri: Option<String>,
+    pub client_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub contacts: String,
+    pub created_at: f64,
+}
+
+/// A `client_secrets` row as stored.
+#[derive(Debug, Deserialize)]
+pub struct SecretRow {
+    pub secret_id: String,
+    #[serde(default)]
+    pub secret_hash: String,
+    pub created_at: f64,
+    pub expires_at: Option<f64>,
+}
+
+impl SecretRow {
+    pub fn into_secret(self) -> ClientSecret {
+        ClientSecret {
+            secret_id: self.secret_id,
+            secret_hash: self.secret_hash,
+            created_at: int(self.created_at),
+            expires_at: self.expires_at.map(int),
+        }
+    }
+
+    /// What the admin API shows of a secret: never its hash.
+    pub fn into_info(self) -> SecretInfo {
+        SecretInfo {
+            secret_id: self.secret_id,
+            created_at: int(self.created_at),
+            expires_at: self.expires_at.map_or(0, int),
+        }
+    }
+}
+
+/// A JSON list column (`redirect_uris`, `scopes`, ...).
+pub fn json_list(text: &str) -> Result<Vec<String>, InternalError> {
+    serde_json::from_str(text).map_err(|e| InternalError::new(format!("bad JSON list in clients: {e}")))
+}
+
+fn json_text(list: &[String]) -> SqlArg {
+    SqlArg::Text(serde_json::Value::from(list).to_string())
+}
+
+impl ClientRow {
+    /// The client as the token endpoints and `/authorize` use it.
+    pub fn into_client(self) -> Result<Client, InternalError> {
+        Ok(Client {
+            client_type: ClientType::parse(&self.client_type)?,
+            auth_method: AuthMethod::parse(&self.token_endpoint_auth_method)?,
+            redirect_uris: json_list(&self.redirect_uris)?,
+            grant_types: json_list(&self.grant_types)?,
+            response_types: json_list(&self.response_types)?,
+            scopes: json_list(&self.scopes)?,
+            client_id: self.client_id,
+            client_name: self.client_name,
+            access_token_ttl: self.access_token_ttl.map(|t| t as u32),
+            refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
+            refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
+            first_party: self.first_party != 0.0,
+            logo_uri: self.logo_uri,
+            post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
+        })
+    }
+
+    /// The client's RFC 7591 metadata, as registration management shows it.
+    pub fn into_settings(self) -> Result<(String, ClientSettings, UnixTime), InternalError> {
+        let settings = ClientSettings {
+            client_name: self.client_name,
+            redirect_uris: json_list(&self.redirect_uris)?,
+            post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
+            grant_types: json_list(&self.grant_types)?,
+            response_types: json_list(&self.response_types)?,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            scope: json_list(&self.scopes)?.join(" "),
+            logo_uri: self.logo_uri,
+            client_uri: self.client_uri,
+            tos_uri: self.tos_uri,
+            policy_uri: self.policy_uri,
+            contacts: json_list(&self.contacts)?,
+            access_token_ttl: self.access_token_ttl.map(|t| t as u32),
+            refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
+            refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
+        };
+        Ok((self.client_id, settings, int(self.created_at)))
+    }
+}
+
+/// The settings columns ?2..?17 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
+pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
+    let scopes: Vec<String> = s.scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    vec![
+        (&s.client_name).into(),
+        (if s.is_public() { "public" } else { "confidential" }).into(),
+        (&s.token_endpoint_auth_method).into(),
+        json_text(&s.redirect_uris),
+        json_text(&s.post_logout_redirect_uris),
+        json_text(&s.grant_types),
+        json_text(&s.response_types),
+        json_text(&scopes),
+        s.access_token_ttl.map(i64::from).into(),
+        s.refresh_token_ttl.map(i64::from).into(),
+        s.refresh_token_rotation.map(i64::from).into(),
+        s.logo_uri.as_deref().into(),
+        s.client_uri.as_deref().into(),
+        s.tos_uri.as_deref().into(),
+        s.policy_uri.as_deref().into(),
+        json_text(&s.contacts),
+    ]
+}
+
+/// A client as [`settings_args`] stores it (the bootstrap clients are built as [`Client`]s).
+fn client_settings(c: &Client) -> ClientSettings {
+    ClientSettings {
+        client_name: c.client_name.clone(),
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        grant_types: c.grant_types.clone(),
+        response_types: c.response_types.clone(),
+        token_endpoint_auth_method: c.auth_method.as_str().to_owned(),
+        scope: c.scopes.join(" "),
+        logo_uri: c.logo_uri.clone(),
+        client_uri: None,
+        tos_uri: None,
+        policy_uri: None,
+        contacts: Vec::new(),
+        access_token_ttl: c.access_token_ttl,
+        refresh_token_ttl: c.refresh_token_ttl,
+        refresh_token_rotation: c.refresh_token_rotation,
+    }
+}
+
+/// The [`CLIENT_WITH_SECRETS_SQL`] statement, for batching with another read.
+pub fn client_statement(client_id: &str) -> Statement<'static> {
+    (CLIENT_WITH_SECRETS_SQL, vec![client_id.into()])
+}
+
+#[derive(Deserialize)]
+struct ClientWithSecretRow {
+    #[serde(flatten)]
+    client: ClientRow,
+    secret_json: Option<String>,
+}
+
+/// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`].
+pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<ClientRecord>, InternalError> {
+    let row_err = |e: serde_json::Error| InternalError::new(format!("client row: {e}"));
+    let mut client = None;
+    let mut secrets = Vec::new();
+    for row in rows {
+        let row: ClientWithSecretRow = serde_json::from_value(row).map_err(row_err)?;
+        if let Some(text) = row.secret_json {
+            secrets.push(serde_json::from_str::<SecretRow>(&text).map_err(row_err)?.into_secret());
+        }
+        if client.is_none() {
+            client = Some(row.client.into_client()?);
+        }
+    }
+    Ok(client.map(|c| (c, secrets)))
+}
+
+impl<T: SqlRunner> ClientStore for T {
+    async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError> {
+        client_from_rows(self.query(CLIENT_WITH_SECRETS_SQL, &[client_id.into()]).await?)
+    }
+
+    async fn ensure_client(
+        &self,
+        client: &Client,
+        secret: Option<&ClientSecret>,
+        now: UnixTime,
+    ) -> Result<(), InternalError> {
+        let mut args = vec![SqlArg::from(&client.client_id)];
+        args.extend(settings_args(&client_settings(client)));
+        // The settings say public/confidential by auth method; the bootstrap client knows.
+        if let Some(kind) = args.get_mut(2) {
+            *kind = client.client_type.as_str().into();
+        }
+        args.push(client.first_party.into());
+        args.push(now.into());
+        let mut statements = vec![(ENSURE_CLIENT_SQL, args)];
+        if let Some(s) = secret {
+            let secret_args = vec![
+                (&s.secret_id).into(),
+                (&client.client_id).into(),
+                (&s.secret_hash).into(),
+                s.created_at.into(),
+                s.expires_at.into(),
+            ];
+            statements.push((UPSERT_SECRET_SQL, secret_args));
+        }
+        // One batch is one transaction: both rows or neither.
+        self.batch(&statements).await.map(|_| ())
+    }
+}

@@ -1,0 +1,500 @@
+//! Self-service accounts (issue "browser sign-in" §4–5): sign-up, email verification,
+//! password reset, and what the account page changes (profile, password, sessions,
+//! consents). The edge reads bodies and cookies; every decision is here.
+//!
+//! Mailed links carry 256 random bits; only their SHA-256 is stored, each works once
+//! (a conditional UPDATE) until `EMAIL_VERIFICATION_TTL` / `PASSWORD_RESET_TTL`, and a
+//! newer link of the same kind retires the older ones. With `HIDE_EMAIL_EXISTENCE=true`
+//! sign-up and reset answer the same whether or not the address has an account.
+
+pub mod store;
+#[cfg(test)]
+mod tests;
+
+use serde_json::json;
+use shared::account::{
+    email_problem, ChangePassword, Message, PasswordResetComplete, ProfileUpdate, SessionSummary, SignUpRequest,
+    MAX_PROFILE_FIELD_CHARS,
+};
+use shared::api::FieldError;
+
+use crate::engine::crypto::passwords::{burn_verification_time, hash_password, verify_password};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::mail::{self, MailContent, MailStore, MailTransport};
+use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::sessions::{self, Session};
+use crate::engine::identity::users::{Role, User, UserStore};
+use crate::engine::oauth::refresh::RefreshStore;
+use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{KeyValue, Random, UnixTime, KV_MIN_TTL};
+use store::{AccountStore, EmailToken, ProfileFields, Purpose};
+
+/// The answer to a password-reset request, the seed's sentence.
+pub const RESET_REQUESTED: &str = "If an account with that email exists, a reset link has been sent.";
+
+/// How long a browser counts as known to an account (no new-login mail from it).
+const KNOWN_DEVICE_SECONDS: u32 = 90 * 86_400;
+
+/// What an answer leaves to do. The edge runs it after answering (`ctx.waitUntil`), so a
+/// known address and an unknown one answer after the same work: with
+/// `HIDE_EMAIL_EXISTENCE=true` neither the text nor the time tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followup {
+    Nothing,
+    /// Audit `user.signup`, then the verification link and mail.
+    SignedUp(Box<User>),
+    /// Audit `user.signup_failed` (the address has an account).
+    SignUpTaken,
+    /// A new verification link and mail.
+    Verification(Box<User>),
+    /// The reset link and mail, audited `password.reset_requested`.
+    Reset(Box<User>),
+}
+
+/// Everything the account flows need: the stores, the mail transport, the request.
+pub struct Accounts<'a, S, K, T, R> {
+    pub config: &'a Config,
+    pub store: &'a S,
+    pub kv: &'a K,
+    pub mail: &'a T,
+    pub rng: &'a R,
+    pub meta: &'a RequestMeta,
+    pub now: UnixTime,
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::bad_request("invalid_token", "This link is invalid, has expired or was already used. Ask for a new one.")
+}
+
+impl<S, K, T, R> Accounts<'_, S, K, T, R>
+where
+    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore,
+    K: KeyValue,
+    T: MailTransport,
+    R: Random,
+{
+    fn event(&self, name: &'static str) -> Result<AuditEvent, InternalError> {
+        AuditEvent::new(name, self.meta, self.now, self.rng)
+    }
+
+    async fn send(&self, to: &str, content: MailContent) -> Result<(), InternalError> {
+        mail::send(self.store, self.mail, self.config, self.rng, self.now, to, &content).await
+    }
+
+    /// A fresh link token of `purpose` for `user`, stored hashed; returns the token.
+    async fn link_token(&self, user: &User, purpose: Purpose, ttl: u32) -> Result<String, InternalError> {
+        let token = random_token(self.rng)?;
+        let record = EmailToken {
+            token_hash: hash_token(&token),
+            purpose,
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            created_at: self.now,
+            expires_at: self.now + i64::from(ttl),
+        };
+        self.store.issue_email_token(&record, self.now).await?;
+        Ok(token)
+    }
+
+    async fn send_verification(&self, user: &User) -> Result<(), InternalError> {
+        let ttl = self.config.tokens.email_verification_ttl;
+        let token = self.link_token(user, Purpose::VerifyEmail, ttl).await?;
+        let url = self.config.endpoint(&format!("/verify-email?token={token}"));
+        self.send(&user.email, MailContent::Verification { url, valid_hours: ttl.div_ceil(3600) }).await
+    }
+
+    /// The policy's complaints about `password` as validation details of `field`.
+    fn password_errors(&self, field: &str, password: &str) -> Vec<FieldError> {
+        self.config
+            .security
+            .password_policy
+            .errors(password)
+            .into_iter()
+            .map(|message| FieldError { field: field.into(), message })
+            .collect()
+    }
+
+    /// `POST /api/signup`: a new account, unverified, and a verification mail.
+    ///
+    /// The answer never signs anyone in: it says to follow the mailed link. So with
+    /// `HIDE_EMAIL_EXISTENCE=true` an address that already has an account gets the same
+    /// answer (audited as `user.signup_failed`); otherwise 409 `email_taken`.
+    pub async fn sign_up(&self, request: &SignUpRequest) -> Result<Message, ApiError> {
+        let (answer, followup) = self.sign_up_answer(request).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::sign_up`] up to the answer: what is left (audit, link, mail) is the
+    /// [`Followup`], which the edge runs after answering so that a taken address and a
+    /// new one take equally long to answer.
+    pub async fn sign_up_answer(&self, request: &SignUpRequest) -> Result<(Message, Followup), ApiError> {
+        let email = request.email.trim();
+        let name = request.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        let mut problems = Vec::new();
+        if let Some(problem) = email_problem(email) {
+            problems.push(FieldError { field: "email".into(), message: problem.into() });
+        }
+        problems.extend(self.password_errors("password", &request.password));
+        if name.is_some_and(|n| n.chars().count() > MAX_PROFILE_FIELD_CHARS) {
+            problems.push(FieldError {
+                field: "name".into(),
+                message: format!("Name must be at most {MAX_PROFILE_FIELD_CHARS} characters"),
+            });
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        // Hashed before the insert either way, so a taken address takes as long.
+        let password_hash = hash_password(&request.password, self.rng)?;
+        let user = User::with_password(new_uuid(self.rng)?, email, password_hash, name, Role::User, self.now);
+        let answer = Message {
+            message: format!(
+                "We sent a verification link to {email}. Follow it to confirm your address, then sign in."
+            ),
+        };
+        if self.store.insert_user(&user).await? {
+            return Ok((answer, Followup::SignedUp(Box::new(user))));
+        }
+        if self.config.security.hide_email_existence {
+            return Ok((answer, Followup::SignUpTaken));
+        }
+        self.follow_up(Followup::SignUpTaken).await?;
+        Err(ApiError::Request {
+            status: 409,
+            code: "email_taken",
+            description: "An account with this email already exists. Sign in or reset your password.".into(),
+        })
+    }
+
+    /// The writes an answer left for later (see [`Followup`]).
+    pub async fn follow_up(&self, followup: Followup) -> Result<(), ApiError> {
+        match followup {
+            Followup::Nothing => {}
+            Followup::SignedUp(user) => {
+                let event = self.event("user.signup")?.actor("user", &user.id).resource("user", &user.id);
+                self.store.record(&event).await?;
+                self.send_verification(&user).await?;
+            }
+            Followup::SignUpTaken => {
+                let event = self.event("user.signup_failed")?.metadata(json!({ "reason": "email_taken" }));
+                self.store.record(&event).await?;
+            }
+            Followup::Verification(user) => self.send_verification(&user).await?,
+            Followup::Reset(user) => {
+                let ttl = self.config.tokens.password_reset_ttl;
+                let token = self.link_token(&user, Purpose::PasswordReset, ttl).await?;
+                let url = self.config.endpoint(&format!("/reset-password?token={token}"));
+                self.send(&user.email, MailContent::PasswordReset { url, valid_minutes: ttl.div_ceil(60) }).await?;
+                let event = self.event("password.reset_requested")?.actor("user", &user.id).resource("user", &user.id);
+                self.store.record(&event).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /api/verify-email`: the mailed link's token verifies the address it was
+    /// sent to (`email.verified`), and the welcome mail goes out.
+    pub async fn verify_email(&self, token: &str) -> Result<Message, ApiError> {
+        let spent = self.store.spend_email_token(&hash_token(token), Purpose::VerifyEmail, self.now).await?;
+        let Some(spent) = spent else { return Err(invalid_link()) };
+        if self.store.mark_email_verified(&spent.user_id, &spent.email, self.now).await? {
+            let event = self.event("email.verified")?.actor("user", &spent.user_id).resource("user", &spent.user_id);
+            self.store.record(&event.metadata(json!({ "email": spent.email }))).await?;
+            let account_url = self.config.endpoint("/account");
+            self.send(&spent.email, MailContent::Welcome { account_url }).await?;
+        } else {
+            // Already verified (a password reset proves the mailbox too) is fine; a link
+            // for an address the account no longer has verifies nothing.
+            let user = self.store.user_by_id(&spent.user_id).await?;
+            let still_this_address =
+                user.is_some_and(|u| u.email_verified && u.email.eq_ignore_ascii_case(&spent.email));
+            if !still_this_address {
+                return Err(invalid_link());
+            }
+        }
+        Ok(Message { message: "Your email address is verified. You can sign in now.".into() })
+    }
+
+    /// A well-formed address that may be sent another link now
+    /// (`RATE_LIMIT_PASSWORD_RESET_*` per address, whether or not it has an account).
+    async fn mail_allowed<'e>(&self, email: &'e str) -> Result<&'e str, ApiError> {
+        let email = email.trim();
+        if let Some(problem) = email_problem(email) {
+            return Err(ApiError::invalid("email", problem));
+        }
+        let (bucket, limit) = (Bucket::MailPerAddress, self.config.rate_limits.password_reset);
+        rate_limit::hit(self.kv, bucket, &email.to_lowercase(), limit, self.now).await?;
+        Ok(email)
+    }
+
+    /// `POST /api/verify-email/resend`: a new link for an unverified account; the same
+    /// answer for every address. Limited per address like reset mails.
+    pub async fn resend_verification(&self, email: &str) -> Result<Message, ApiError> {
+        let (answer, followup) = self.resend_verification_answer(email).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::resend_verification`] up to the answer; the link and mail are the followup.
+    pub async fn resend_verification_answer(&self, email: &str) -> Result<(Message, Followup), ApiError> {
+        let email = self.mail_allowed(email).await?;
+        let followup = match self.store.user_by_email(email).await?.filter(|u| u.active && !u.email_verified) {
+            Some(user) => Followup::Verification(Box::new(user)),
+            None => Followup::Nothing,
+        };
+        let message = "If that address has an account waiting for verification, a new link has been sent.";
+        Ok((Message { message: message.into() }, followup))
+    }
+
+    /// `POST /api/password-reset` (the seed's JSON endpoint): a reset link by mail,
+    /// `RATE_LIMIT_PASSWORD_RESET_*` per address. With `HIDE_EMAIL_EXISTENCE=true` the
+    /// answer is the seed's sentence for every address; otherwise an unknown one is 404.
+    pub async fn request_password_reset(&self, email: &str) -> Result<Message, ApiError> {
+        let (answer, followup) = self.request_password_reset_answer(email).await?;
+        self.follow_up(followup).await?;
+        Ok(answer)
+    }
+
+    /// [`Self::request_password_reset`] up to the answer: the same reads for every
+    /// address; the link, mail and audit of a known one are the followup.
+    pub async fn request_password_reset_answer(&self, email: &str) -> Result<(Message, Followup), ApiError> {
+        let email = self.mail_allowed(email).await?;
+        let followup = match self.store.user_by_email(email).await?.filter(|u| u.active) {
+            Some(user) => Followup::Reset(Box::new(user)),
+            None if !self.config.security.hide_email_existence => {
+                return Err(ApiError::Request {
+                    status: 404,
+                    code: "user_not_found",
+                    description: "No account uses this email address.".into(),
+                });
+            }
+            None => Followup::Nothing,
+        };
+        Ok((Message { message: RESET_REQUESTED.into() }, followup))
+    }
+
+    /// `POST /api/password-reset/complete`: the new password must meet the policy (a weak
+    /// one does not spend the link); then the link is spent, the password set, every
+    /// session of the account ended and its refresh tokens revoked (`password.reset`).
+    pub async fn complete_password_reset(&self, request: &PasswordResetComplete) -> Result<Message, ApiError> {
+        let problems = self.password_errors("password", &request.password);
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        let spent = self.store.spend_email_token(&hash_token(&request.token), Purpose::PasswordReset, self.now).await?;
+        let Some(spent) = spent else { return Err(invalid_link()) };
+        let Some(user) = self.store.user_by_id(&spent.user_id).await?.filter(|u| u.active) else {
+            return Err(invalid_link());
+        };
+        let hash = hash_password(&request.password, self.rng)?;
+        if !self.store.set_password(&user.id, &hash, Some(&spent.email), self.now).await? {
+            return Err(InternalError::new("password reset changed no row").into());
+        }
+        self.end_sessions(&user.id, None).await?;
+        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
+        self.store.record(&self.event("password.reset")?.actor("user", &user.id).resource("user", &user.id)).await?;
+        Ok(Message { message: "Your password has been updated. Sign in with your new password.".into() })
+    }
+
+    /// Ends the user's sessions, all but `keep`.
+    async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), InternalError> {
+        for session in sessions::list(self.kv, self.config, user_id, self.now).await? {
+            if Some(session.id_hash.as_str()) != keep {
+                sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /api/account/password`: the current password proves it is the person; the new
+    /// one must meet the policy. Other sessions end and refresh tokens are revoked.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        session: &Session,
+        request: &ChangePassword,
+    ) -> Result<(), ApiError> {
+        let current_ok = match user.password_hash.as_deref() {
+            Some(phc) => verify_password(&request.current_password, phc)?,
+            None => {
+                burn_verification_time(&request.current_password);
+                false
+            }
+        };
+        let mut problems = Vec::new();
+        if !current_ok {
+            problems.push(FieldError {
+                field: "current_password".into(),
+                message: "The current password is incorrect".into(),
+            });
+        }
+        problems.extend(self.password_errors("new_password", &request.new_password));
+        if !problems.is_empty() {
+            if !current_ok {
+                let event = self.event("password.change_failed")?.actor("user", &user.id).resource("user", &user.id);
+                self.store.record(&event).await?;
+            }
+            return Err(ApiError::Validation(problems));
+        }
+        let hash = hash_password(&request.new_password, self.rng)?;
+        if !self.store.set_password(&user.id, &hash, None, self.now).await? {
+            return Err(InternalError::new("password change changed no row").into());
+        }
+        self.end_sessions(&user.id, Some(&session.id_hash)).await?;
+        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
+        self.store.record(&self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id)).await?;
+        Ok(())
+    }
+
+    /// `PATCH /api/account`: absent fields stay, empty strings clear.
+    pub async fn update_profile(&self, user: &User, update: &ProfileUpdate) -> Result<User, ApiError> {
+        let mut problems = Vec::new();
+        let mut field = |name: &str, new: &Option<String>, old: &Option<String>| -> Option<String> {
+            match new.as_deref().map(str::trim) {
+                None => old.clone(),
+                Some("") => None,
+                Some(value)
+                    if value.chars().count() > MAX_PROFILE_FIELD_CHARS || value.chars().any(char::is_control) =>
+                {
+                    problems.push(FieldError {
+                        field: name.into(),
+                        message: format!(
+                            "Must be at most {MAX_PROFILE_FIELD_CHARS} characters, without control characters"
+                        ),
+                    });
+                    None
+                }
+                Some(value) => Some(value.to_owned()),
+            }
+        };
+        let fields = ProfileFields {
+            name: field("name", &update.name, &user.name),
+            given_name: field("given_name", &update.given_name, &user.given_name),
+            family_name: field("family_name", &update.family_name, &user.family_name),
+            locale: field("locale", &update.locale, &user.locale),
+        };
+        // BCP 47 as OIDC Core §5.1 says: letters, digits and hyphens, e.g. en-US.
+        if let Some(locale) = &fields.locale {
+            let bcp47 = locale.len() <= 35
+                && locale
+                    .split('-')
+                    .all(|part| !part.is_empty() && part.len() <= 8 && part.chars().all(|c| c.is_ascii_alphanumeric()));
+            if !bcp47 {
+                problems.push(FieldError {
+                    field: "locale".into(),
+                    message: "Must be a language tag such as en-US".into(),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        self.store.update_profile(&user.id, &fields, self.now).await?;
+        let changed: Vec<&str> = [
+            ("name", &fields.name, &user.name),
+            ("given_name", &fields.given_name, &user.given_name),
+            ("family_name", &fields.family_name, &user.family_name),
+            ("locale", &fields.locale, &user.locale),
+        ]
+        .iter()
+        .filter(|(_, new, old)| new != old)
+        .map(|(name, _, _)| *name)
+        .collect();
+        let event = self.event("user.updated")?.actor("user", &user.id).resource("user", &user.id);
+        self.store.record(&event.metadata(json!({ "fields": changed }))).await?;
+        Ok(User {
+            name: fields.name,
+            given_name: fields.given_name,
+            family_name: fields.family_name,
+            locale: fields.locale,
+            updated_at: self.now,
+            ..user.clone()
+        })
+    }
+
+    /// `GET /api/account/sessions`: the user's live sessions, this one marked.
+    pub async fn sessions(&self, user: &User, current: &Session) -> Result<Vec<SessionSummary>, InternalError> {
+        let mut list: Vec<SessionSummary> = sessions::list(self.kv, self.config, &user.id, self.now)
+            .await?
+            .into_iter()
+            .map(|s| SessionSummary {
+                current: s.id_hash == current.id_hash,
+                id: s.id_hash,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                ip_address: s.ip_address,
+                user_agent: s.user_agent,
+            })
+            .collect();
+        list.sort_by(|a, b| b.current.cmp(&a.current).then(b.last_seen_at.cmp(&a.last_seen_at)));
+        Ok(list)
+    }
+
+    /// `DELETE /api/account/sessions/{id}`: signs one of the user's sessions out
+    /// (`session.revoked`); someone else's id is "not found".
+    pub async fn end_session(&self, user: &User, id: &str) -> Result<(), ApiError> {
+        let found =
+            sessions::list(self.kv, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
+        let Some(session) = found else { return Err(ApiError::NotFound) };
+        sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
+        let event = self.event("session.revoked")?.actor("user", &user.id).resource("session", &session.id_hash);
+        self.store.record(&event).await?;
+        Ok(())
+    }
+
+    /// `DELETE /api/account/consents/{client_id}`: the app must ask again, and its refresh
+    /// tokens for this user stop working (`consent.revoked`).
+    pub async fn revoke_consent(&self, user: &User, client_id: &str) -> Result<(), ApiError> {
+        if !self.store.revoke_consent(&user.id, client_id, self.now).await? {
+            return Err(ApiError::NotFound);
+        }
+        let event = self.event("consent.revoked")?.actor("user", &user.id).resource("client", client_id);
+        self.store.record(&event).await?;
+        Ok(())
+    }
+
+    /// After a browser sign-in: a `new-login` mail when the account has signed in before
+    /// but never from this browser (user agent) in the last 90 days.
+    pub async fn notice_sign_in(&self, user: &User, session: &Session) -> Result<(), InternalError> {
+        let prefix = format!("device:{}:", user.id);
+        let agent = session.user_agent.as_deref().unwrap_or("unknown");
+        let key = format!("{prefix}{}", hash_token(agent));
+        if self.kv.get(&key).await?.is_some() {
+            return Ok(());
+        }
+        let first_ever = self.kv.keys_with_prefix(&prefix).await?.is_empty();
+        self.kv.put(&key, &self.now.to_string(), KNOWN_DEVICE_SECONDS.max(KV_MIN_TTL)).await?;
+        if first_ever {
+            return Ok(());
+        }
+        let content = MailContent::NewLogin {
+            when: utc_time(self.now),
+            ip_address: session.ip_address.clone(),
+            user_agent: session.user_agent.clone(),
+            account_url: self.config.endpoint("/account"),
+        };
+        self.send(&user.email, content).await
+    }
+}
+
+/// `2026-11-28 09:30 UTC` (civil date from days since the epoch, H. Hinnant's algorithm).
+pub fn utc_time(t: UnixTime) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+}

@@ -1,0 +1,380 @@
+//! Mail (contract "Mail"): Workers cannot speak SMTP, so every message is written to the
+//! `mail_outbox` table first and then handed to the provider `EMAIL_PROVIDER` names:
+//! `log` keeps it there (read at `/admin/outbox` and `GET /api/outbox`), `http` POSTs it
+//! to a mail API. A provider failure never fails the request that caused the mail: the
+//! row says `failed` and why, for the admin to see.
+//!
+//! Templates as in the seed (welcome, verification, password-reset, new-login), each as
+//! plain text and as HTML with inline styles and a table layout (the seed's advice for
+//! mail clients), branded with `APP_NAME` and `PRIMARY_COLOR`.
+
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::platform::config::{Config, MailProvider};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{count, Random, SqlArg, SqlRunner, UnixTime};
+
+/// What a message says; each variant is one template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailContent {
+    /// After the address is verified.
+    Welcome {
+        account_url: String,
+    },
+    Verification {
+        url: String,
+        valid_hours: u32,
+    },
+    PasswordReset {
+        url: String,
+        valid_minutes: u32,
+    },
+    /// A sign-in from a browser this account has not used before.
+    NewLogin {
+        when: String,
+        ip_address: Option<String>,
+        user_agent: Option<String>,
+        account_url: String,
+    },
+}
+
+impl MailContent {
+    pub fn template(&self) -> &'static str {
+        match self {
+            MailContent::Welcome { .. } => "welcome",
+            MailContent::Verification { .. } => "verification",
+            MailContent::PasswordReset { .. } => "password-reset",
+            MailContent::NewLogin { .. } => "new-login",
+        }
+    }
+}
+
+/// A message as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub id: String,
+    pub template: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// `logged`, `pending`, `sent` or `failed`.
+    pub status: String,
+    pub last_error: Option<String>,
+    pub created_at: UnixTime,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait MailStore {
+    async fn insert_mail(&self, mail: &Mail) -> Result<(), InternalError>;
+    /// Records the provider's answer for a `pending` message.
+    async fn mark_mail(&self, id: &str, status: &str, error: Option<&str>, now: UnixTime) -> Result<(), InternalError>;
+    /// Newest first, and how many there are in all.
+    async fn outbox(&self, limit: u32, offset: u32) -> Result<(Vec<Mail>, u64), InternalError>;
+}
+
+const INSERT_MAIL_SQL: &str = "INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, \
+status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const MARK_MAIL_SQL: &str = "UPDATE mail_outbox SET status = ?2, last_error = ?3, \
+sent_at = CASE WHEN ?2 = 'sent' THEN ?4 ELSE sent_at END WHERE id = ?1";
+/// Newest first; rowid orders messages written in the same second.
+const OUTBOX_SQL: &str = "SELECT id, template, to_address, subject, text_body, html_body, status, last_error, \
+created_at FROM mail_outbox ORDER BY created_at DESC, rowid DESC LIMIT ?1 OFFSET ?2";
+const OUTBOX_COUNT_SQL: &str = "SELECT COUNT(*) AS total FROM mail_outbox";
+
+#[derive(serde::Deserialize)]
+struct MailRow {
+    id: String,
+    template: String,
+    to_address: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    status: String,
+    last_error: Option<String>,
+    created_at: f64,
+}
+
+/// Written once for D1 and SQLite (see [`SqlRunner`]).
+impl<T: SqlRunner> MailStore for T {
+    async fn insert_mail(&self, m: &Mail) -> Result<(), InternalError> {
+        let args = [&m.id, &m.template, &m.to, &m.subject, &m.text, &m.html, &m.status].map(SqlArg::from);
+        let mut args = args.to_vec();
+        args.push(SqlArg::Int(m.created_at));
+        match self.execute(INSERT_MAIL_SQL, &args).await? {
+            1 => Ok(()),
+            n => Err(InternalError::new(format!("outbox insert changed {n} rows"))),
+        }
+    }
+
+    async fn mark_mail(&self, id: &str, status: &str, error: Option<&str>, now: UnixTime) -> Result<(), InternalError> {
+        let args = [id.into(), status.into(), error.into(), SqlArg::Int(now)];
+        self.execute(MARK_MAIL_SQL, &args).await.map(|_| ())
+    }
+
+    async fn outbox(&self, limit: u32, offset: u32) -> Result<(Vec<Mail>, u64), InternalError> {
+        let rows = self.query(OUTBOX_SQL, &[SqlArg::Int(limit.into()), SqlArg::Int(offset.into())]).await?;
+        let mut mails = Vec::with_capacity(rows.len());
+        for row in rows {
+            let r: MailRow = serde_json::from_value(row).map_err(|e| InternalError::new(format!("outbox row: {e}")))?;
+            mails.push(Mail {
+                id: r.id,
+                template: r.template,
+                to: r.to_address,
+                subject: r.subject,
+                text: r.text_body,
+                html: r.html_body,
+                status: r.status,
+                last_error: r.last_error,
+                created_at: r.created_at as UnixTime,
+            });
+        }
+        Ok((mails, count(self.query(OUTBOX_COUNT_SQL, &[]).await?)?))
+    }
+}
+
+/// The HTTP mail API (`EMAIL_PROVIDER=http`); the edge implements it with `fetch`.
+#[allow(async_fn_in_trait)]
+pub trait MailTransport {
+    /// POSTs `body` (JSON) to `url` with the Bearer key; `Err` says what went wrong.
+    async fn post_json(&self, url: &str, api_key: &str, body: &str) -> Result<(), String>;
+}
+
+/// Renders `content` for `to`, writes it to the outbox and, with the http provider,
+/// sends it. Only an outbox write failure is an error.
+pub async fn send(
+    store: &impl MailStore,
+    transport: &impl MailTransport,
+    config: &Config,
+    rng: &impl Random,
+    now: UnixTime,
+    to: &str,
+    content: &MailContent,
+) -> Result<(), InternalError> {
+    let (subject, text, html) = render(config, content);
+    let provider = &config.mail.provider;
+    let mail = Mail {
+        id: new_uuid(rng)?,
+        template: content.template().into(),
+        to: to.into(),
+        subject,
+        text,
+        html,
+        status: match provider {
+            MailProvider::Log => "logged".into(),
+            MailProvider::Http { .. } => "pending".into(),
+        },
+        last_error: None,
+        created_at: now,
+    };
+    store.insert_mail(&mail).await?;
+    if let MailProvider::Http { url, api_key } = provider {
+        let from = if config.mail.from_name.is_empty() {
+            config.mail.from_address.clone()
+        } else {
+            format!("{} <{}>", config.mail.from_name, config.mail.from_address)
+        };
+        let body = serde_json::json!({
+            "from": from, "to": [mail.to], "subject": mail.subject, "text": mail.text, "html": mail.html,
+        })
+        .to_string();
+        match transport.post_json(url, api_key.expose(), &body).await {
+            Ok(()) => store.mark_mail(&mail.id, "sent", None, now).await?,
+            Err(problem) => store.mark_mail(&mail.id, "failed", Some(&problem), now).await?,
+        }
+    }
+    Ok(())
+}
+
+/// `&`, `<`, `>`, `"` and `'` as entities: every value put into HTML (mail and the
+/// server-rendered pages).
+pub fn escape_html(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A paragraph of text and, optionally, the one button of the message.
+struct Body {
+    heading: String,
+    paragraphs: Vec<String>,
+    button: Option<(String, String)>,
+    after: Vec<String>,
+}
+
+/// Subject, plain text and HTML of `content`.
+pub fn render(config: &Config, content: &MailContent) -> (String, String, String) {
+    let app = &config.branding.app_name;
+    let (subject, body) = match content {
+        MailContent::Welcome { account_url } => (
+            format!("Welcome to {app}"),
+            Body {
+                heading: format!("Welcome to {app}"),
+                paragraphs: vec![
+                    "Your email address is verified and your account is ready.".into(),
+                    "You can now sign in to every application that uses this service.".into(),
+                ],
+                button: Some(("View your account".into(), account_url.clone())),
+                after: vec![format!("Welcome aboard, the {app} team")],
+            },
+        ),
+        MailContent::Verification { url, valid_hours } => (
+            "Verify your email address".into(),
+            Body {
+                heading: "Verify your email address".into(),
+                paragraphs: vec![format!("Confirm that this address is yours to finish creating your {app} account:")],
+                button: Some(("Verify email".into(), url.clone())),
+                after: vec![
+                    format!("This link expires in {}.", plural(*valid_hours, "hour")),
+                    "If you did not create an account, ignore this email.".into(),
+                ],
+            },
+        ),
+        MailContent::PasswordReset { url, valid_minutes } => (
+            "Reset your password".into(),
+            Body {
+                heading: "Reset your password".into(),
+                paragraphs: vec!["Click the link below to reset your password:".into()],
+                button: Some(("Reset password".into(), url.clone())),
+                after: vec![
+                    format!("This link expires in {}.", plural(*valid_minutes, "minute")),
+                    "If you didn't request this, ignore this email.".into(),
+                ],
+            },
+        ),
+        MailContent::NewLogin { when, ip_address, user_agent, account_url } => (
+            format!("New sign-in to your {app} account"),
+            Body {
+                heading: "New sign-in".into(),
+                paragraphs: vec![
+                    "Your account was just signed in to from a browser it has not used before.".into(),
+                    format!("When: {when}"),
+                    format!("IP address: {}", ip_address.as_deref().unwrap_or("unknown")),
+                    format!("Browser: {}", user_agent.as_deref().unwrap_or("unknown")),
+                ],
+                button: Some(("Review your sessions".into(), account_url.clone())),
+                after: vec![
+                    "If this was not you, change your password now and sign out the sessions you do not recognise."
+                        .into(),
+                ],
+            },
+        ),
+    };
+    let text = plain_text(&body);
+    let html = html(config, &subject, &body);
+    (subject, text, html)
+}
+
+fn plural(n: u32, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+fn plain_text(body: &Body) -> String {
+    let mut lines = vec![body.heading.clone(), String::new()];
+    lines.extend(body.paragraphs.iter().cloned());
+    if let Some((_, url)) = &body.button {
+        lines.push(url.clone());
+    }
+    lines.push(String::new());
+    lines.extend(body.after.iter().cloned());
+    lines.join("\n") + "\n"
+}
+
+fn html(config: &Config, subject: &str, body: &Body) -> String {
+    let color = escape_html(&config.branding.primary_color);
+    let paragraph = |p: &String| {
+        format!(r#"<p style="color:#333333;font-size:16px;line-height:24px;margin:0 0 16px">{}</p>"#, escape_html(p))
+    };
+    let mut content =
+        format!(r#"<h1 style="color:#111111;font-size:22px;margin:0 0 16px">{}</h1>"#, escape_html(&body.heading));
+    content.extend(body.paragraphs.iter().map(paragraph));
+    if let Some((label, url)) = &body.button {
+        content.push_str(&format!(
+            r#"<p style="margin:24px 0"><a href="{url}" style="display:inline-block;padding:12px 24px;background-color:{color};color:#ffffff;text-decoration:none;border-radius:6px">{label}</a></p><p style="color:#666666;font-size:13px;margin:0 0 16px">Or open this link: {url}</p>"#,
+            url = escape_html(url),
+            label = escape_html(label),
+        ));
+    }
+    content.extend(body.after.iter().map(paragraph));
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head><body style="margin:0;padding:0;background:#f4f4f5"><table width="100%" cellpadding="0" cellspacing="0" role="presentation"><tr><td align="center" style="padding:24px"><table width="560" cellpadding="0" cellspacing="0" role="presentation" style="background:#ffffff;border-radius:8px"><tr><td style="padding:24px 32px;border-bottom:4px solid {color};font-family:Arial,sans-serif;font-size:18px;font-weight:bold;color:#111111">{app}</td></tr><tr><td style="padding:32px;font-family:Arial,sans-serif">{content}</td></tr></table></td></tr></table></body></html>"#,
+        title = escape_html(subject),
+        app = escape_html(&config.branding.app_name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::platform::config::tests::dev_vars;
+    use crate::engine::platform::config::Config;
+
+    fn config() -> Config {
+        let vars = dev_vars();
+        Config::load(&|name: &'static str| vars.get(name).cloned()).unwrap()
+    }
+
+    #[test]
+    fn the_reset_mail_reads_like_the_seeds() {
+        let content = MailContent::PasswordReset {
+            url: "https://auth.example.com/reset-password?token=abc123".into(),
+            valid_minutes: 60,
+        };
+        let (subject, text, html) = render(&config(), &content);
+        assert_eq!(subject, "Reset your password");
+        assert!(text.contains(
+            "Click the link below to reset your password:\nhttps://auth.example.com/reset-password?token=abc123"
+        ));
+        assert!(text.contains("This link expires in 60 minutes."));
+        assert!(text.contains("If you didn't request this, ignore this email."));
+        assert!(html.contains(r#"href="https://auth.example.com/reset-password?token=abc123""#));
+        assert!(html.contains("background-color:#7c3aed"), "branded with PRIMARY_COLOR");
+    }
+
+    #[test]
+    fn values_in_html_mail_are_escaped() {
+        let content = MailContent::NewLogin {
+            when: "now".into(),
+            ip_address: None,
+            user_agent: Some("<script>alert('x')</script>".into()),
+            account_url: "https://id.example.com/account?a=1&b=2".into(),
+        };
+        let (_, text, html) = render(&config(), &content);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+        assert!(html.contains("account?a=1&amp;b=2"));
+        assert!(text.contains("Browser: <script>"), "plain text stays as it is");
+        assert!(text.contains("IP address: unknown"));
+    }
+
+    #[test]
+    fn every_template_has_its_name() {
+        let names: Vec<&str> = [
+            MailContent::Welcome { account_url: String::new() },
+            MailContent::Verification { url: String::new(), valid_hours: 24 },
+            MailContent::PasswordReset { url: String::new(), valid_minutes: 60 },
+            MailContent::NewLogin {
+                when: String::new(),
+                ip_address: None,
+                user_agent: None,
+                account_url: String::new(),
+            },
+        ]
+        .iter()
+        .map(MailContent::template)
+        .collect();
+        assert_eq!(names, ["welcome", "verification", "password-reset", "new-login"]);
+    }
+}

@@ -1,0 +1,11 @@
+//! People: users, password sign-in, browser sessions, self-service accounts, CSRF,
+//! rate limits and mail.
+
+pub mod accounts;
+pub mod csrf;
+pub mod login;
+pub mod mail;
+pub mod rate_limit;
+pub mod sessions;
+pub mod user_store;
+pub mod users;

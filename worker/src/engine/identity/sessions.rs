@@ -1,0 +1,234 @@
+//! Browser sessions (contract: in KV). The cookie carries 256 random bits; KV keeps the
+//! session under the SHA-256 of that value, so nothing read from KV works as a cookie.
+//! A second key per session, `user-session:{user}:{hash}`, lists a user's sessions
+//! (the account page, `SINGLE_SESSION`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::oauth::refresh::RefreshStore;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{KeyValue, Random, UnixTime, KV_MIN_TTL};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "authority_session";
+
+/// A write to KV costs far more than a read; `last_seen_at` moves at most once a minute
+/// (and KV allows one write per second per key anyway).
+const TOUCH_INTERVAL: UnixTime = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// SHA-256 of the cookie value, base64url: the session's id everywhere but the cookie.
+    pub id_hash: String,
+    pub user_id: String,
+    /// When the person last proved who they are (OIDC `auth_time`).
+    pub auth_time: UnixTime,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
+    /// `SESSION_DURATION_DAYS` after creation.
+    pub expires_at: UnixTime,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    fn idle_limit(config: &Config) -> UnixTime {
+        i64::from(config.sessions.idle_timeout_minutes) * 60
+    }
+
+    /// Live: not past its lifetime, and used within `IDLE_TIMEOUT_MINUTES`.
+    pub fn is_live(&self, config: &Config, now: UnixTime) -> bool {
+        now < self.expires_at && now - self.last_seen_at < Self::idle_limit(config)
+    }
+
+    /// How long KV should keep it: until it would die of idleness or age, whichever first.
+    fn ttl(&self, config: &Config, now: UnixTime) -> u32 {
+        let end = self.expires_at.min(self.last_seen_at + Self::idle_limit(config));
+        u32::try_from((end - now).max(0)).unwrap_or(u32::MAX).max(KV_MIN_TTL)
+    }
+}
+
+fn session_key(id_hash: &str) -> String {
+    format!("session:{id_hash}")
+}
+
+fn index_prefix(user_id: &str) -> String {
+    format!("user-session:{user_id}:")
+}
+
+/// Starts a session for `user_id` who just signed in; returns the cookie value. With
+/// `SINGLE_SESSION=true` the user's other sessions end.
+pub async fn start(
+    kv: &impl KeyValue,
+    store: &impl RefreshStore,
+    config: &Config,
+    user_id: &str,
+    meta: &RequestMeta,
+    rng: &impl Random,
+    now: UnixTime,
+) -> Result<(String, Session), InternalError> {
+    if config.sessions.single_session {
+        for other in list(kv, config, user_id, now).await? {
+            end(kv, store, config, &other, now).await?;
+        }
+    }
+    let cookie = random_token(rng)?;
+    let session = Session {
+        id_hash: hash_token(&cookie),
+        user_id: user_id.into(),
+        auth_time: now,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + i64::from(config.sessions.session_duration_days) * 86_400,
+        ip_address: meta.ip_address.clone(),
+        user_agent: meta.user_agent.clone(),
+    };
+    save(kv, config, &session, now).await?;
+    Ok((cookie, session))
+}
+
+async fn save(kv: &impl KeyValue, config: &Config, session: &Session, now: UnixTime) -> Result<(), InternalError> {
+    let json = serde_json::to_string(session).map_err(|e| InternalError::new(format!("session JSON: {e}")))?;
+    let ttl = session.ttl(config, now);
+    kv.put(&session_key(&session.id_hash), &json, ttl).await?;
+    kv.put(&format!("{}{}", index_prefix(&session.user_id), session.id_hash), &session.id_hash, ttl).await
+}
+
+/// The live session a cookie value names, touched if it was idle for a while.
+pub async fn load(
+    kv: &impl KeyValue,
+    config: &Config,
+    cookie: &str,
+    now: UnixTime,
+) -> Result<Option<Session>, InternalError> {
+    let Some(mut session) = by_hash(kv, &hash_token(cookie)).await? else { return Ok(None) };
+    if !session.is_live(config, now) {
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_INTERVAL {
+        session.last_seen_at = now;
+        save(kv, config, &session, now).await?;
+    }
+    Ok(Some(session))
+}
+
+async fn by_hash(kv: &impl KeyValue, id_hash: &str) -> Result<Option<Session>, InternalError> {
+    match kv.get(&session_key(id_hash)).await? {
+        // A value that does not parse is treated as no session, never as an error page.
+        Some(json) => Ok(serde_json::from_str(&json).ok()),
+        None => Ok(None),
+    }
+}
+
+/// Ends a session (sign-out, logout, `SINGLE_SESSION`). With
+/// `REVOKE_TOKENS_ON_SESSION_END=true` the refresh tokens issued in it are revoked too
+/// (they carry the session's id from the code they came from).
+pub async fn end(
+    kv: &impl KeyValue,
+    store: &impl RefreshStore,
+    config: &Config,
+    session: &Session,
+    now: UnixTime,
+) -> Result<(), InternalError> {
+    kv.delete(&session_key(&session.id_hash)).await?;
+    kv.delete(&format!("{}{}", index_prefix(&session.user_id), session.id_hash)).await?;
+    if config.sessions.revoke_tokens_on_session_end {
+        store.revoke_session_refresh_tokens(&session.id_hash, now).await?;
+    }
+    Ok(())
+}
+
+/// The user's live sessions, newest first.
+pub async fn list(
+    kv: &impl KeyValue,
+    config: &Config,
+    user_id: &str,
+    now: UnixTime,
+) -> Result<Vec<Session>, InternalError> {
+    let prefix = index_prefix(user_id);
+    let mut sessions = Vec::new();
+    for key in kv.keys_with_prefix(&prefix).await? {
+        let id_hash = key.get(prefix.len()..).unwrap_or_default();
+        if let Some(session) = by_hash(kv, id_hash).await? {
+            if session.is_live(config, now) && session.user_id == user_id {
+                sessions.push(session);
+            }
+        }
+    }
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+    Ok(sessions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::platform::config::tests::dev_vars;
+    use crate::engine::platform::ports::SystemRandom;
+    use crate::native::MemoryKv;
+
+    fn config(change: impl FnOnce(&mut std::collections::HashMap<&'static str, String>)) -> Config {
+        let mut vars = dev_vars();
+        change(&mut vars);
+        Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    }
+
+    const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+
+    fn db() -> crate::native::SqliteStore {
+        crate::native::SqliteStore::open_in_memory().unwrap()
+    }
+
+    #[test]
+    fn sessions_end_after_idle_timeout_and_duration_and_are_touched_when_used() {
+        // IDLE_TIMEOUT_MINUTES=30, SESSION_DURATION_DAYS=7 in the dev values.
+        let config = config(|_| {});
+        let kv = MemoryKv::default();
+        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
+        // That use moved last_seen_at: another 29 minutes is fine...
+        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
+        // ...but 30 idle minutes end it.
+        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
+        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let mut t = 1000;
+        while t + 20 * 60 < 1000 + 7 * 86_400 {
+            t += 20 * 60;
+            assert!(pollster::block_on(load(&kv, &config, &cookie, t)).unwrap().is_some(), "at {t}");
+        }
+        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 7 * 86_400)).unwrap().is_none(), "7 days");
+        assert!(pollster::block_on(load(&kv, &config, "made-up", 1000)).unwrap().is_none());
+    }
+
+    #[test]
+    fn kv_holds_the_hash_of_the_cookie_not_the_cookie() {
+        let config = config(|_| {});
+        let kv = MemoryKv::default();
+        let (cookie, session) =
+            pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        assert_eq!(cookie.len(), 43, "256 bits");
+        let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
+        assert!(keys.iter().all(|k| !k.contains(&cookie)));
+        assert!(pollster::block_on(load(&kv, &config, &session.id_hash, 1000)).unwrap().is_none());
+    }
+
+    #[test]
+    fn single_session_ends_the_users_other_sessions() {
+        let kv = MemoryKv::default();
+        let many = config(|_| {});
+        let (a, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1000)).unwrap();
+        let (b, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1001)).unwrap();
+        assert_eq!(pollster::block_on(list(&kv, &many, "u1", 1002)).unwrap().len(), 2);
+        let single = config(|v| {
+            v.insert("SINGLE_SESSION", "true".into());
+        });
+        let (c, _) = pollster::block_on(start(&kv, &db(), &single, "u1", &META, &SystemRandom, 1003)).unwrap();
+        for old in [a, b] {
+            assert!(pollster::block_on(load(&kv, &single, &old, 1004)).unwrap().is_none());
+        }
+        assert!(pollster::block_on(load(&kv, &single, &c, 1004)).unwrap().is_some());
+    }
+}

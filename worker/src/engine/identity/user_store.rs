@@ -1,0 +1,173 @@
+//! The `users` table (migrations/0002): its one row type, the statements the sign-in
+//! paths run on it, and [`UserStore`] over the one SQL port. Account changes (sign-up,
+//! verification, passwords, profile) are in `identity::accounts::store`.
+
+use serde::Deserialize;
+
+use crate::engine::identity::users::{Role, User, UserStore};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{first_row, int, SqlRunner, Statement, UnixTime};
+
+/// Every column [`UserRow`] reads, as a literal so that statements can be built with `concat!`.
+macro_rules! user_columns {
+    () => {
+        "id, email, password_hash, name, given_name, family_name, picture, locale, phone_number, \
+phone_number_verified, address, email_verified, role, active, locked_until, created_at, updated_at"
+    };
+}
+
+pub const USER_COLUMNS: &str = user_columns!();
+
+/// A `users` row as one JSON object (or NULL), for joins with tables that share its
+/// column names. `u` is the joined users table; decode with [`decode_user_json`].
+macro_rules! user_json {
+    () => {
+        "CASE WHEN u.id IS NULL THEN NULL ELSE json_object('id', u.id, 'email', u.email, \
+'password_hash', u.password_hash, 'name', u.name, 'given_name', u.given_name, 'family_name', u.family_name, \
+'picture', u.picture, 'locale', u.locale, 'phone_number', u.phone_number, \
+'phone_number_verified', u.phone_number_verified, 'address', u.address, 'email_verified', u.email_verified, \
+'role', u.role, 'active', u.active, 'locked_until', u.locked_until, 'created_at', u.created_at, \
+'updated_at', u.updated_at) END AS user_json"
+    };
+}
+pub(crate) use user_json;
+
+/// Inserts the first super_admin: only while none exists, and never over an existing email.
+const INSERT_FIRST_SUPER_ADMIN_SQL: &str = "INSERT INTO users (id, email, password_hash, name, email_verified, \
+role, active, password_changed_at, created_at, updated_at) \
+SELECT ?1, ?2, ?3, ?4, 1, 'super_admin', 1, ?5, ?5, ?5 \
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') ON CONFLICT DO NOTHING";
+
+/// Counts one failed password sign-in (see `UserStore::record_failed_login`). SQLite
+/// evaluates every SET expression on the old row, so the threshold test is the same in
+/// each. ?1 id, ?2 now, ?3 threshold, ?4 lock seconds.
+const RECORD_FAILED_LOGIN_SQL: &str = "UPDATE users SET \
+failed_attempts = CASE WHEN failed_attempts + 1 >= ?3 THEN 0 ELSE failed_attempts + 1 END, \
+locked_at = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 ELSE locked_at END, \
+locked_until = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 + ?4 ELSE locked_until END, \
+lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE 0 END) \
+WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
+
+const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
+    "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ?2 WHERE id = ?1";
+
+/// A `users` row as stored; integers and 0/1 flags as `f64` (see [`int`]).
+#[derive(Debug, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: f64,
+    pub address: Option<String>,
+    pub email_verified: f64,
+    pub role: String,
+    pub active: f64,
+    pub locked_until: Option<f64>,
+    pub created_at: f64,
+    pub updated_at: f64,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<User, InternalError> {
+        Ok(User {
+            role: Role::parse(&self.role)?,
+            id: self.id,
+            email: self.email,
+            password_hash: self.password_hash,
+            name: self.name,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            picture: self.picture,
+            locale: self.locale,
+            phone_number: self.phone_number,
+            phone_number_verified: self.phone_number_verified != 0.0,
+            address: self.address,
+            email_verified: self.email_verified != 0.0,
+            active: self.active != 0.0,
+            locked_until: self.locked_until.map(int),
+            created_at: int(self.created_at),
+            updated_at: int(self.updated_at),
+        })
+    }
+}
+
+/// The column [`user_json`] makes, decoded.
+pub fn decode_user_json(text: Option<String>) -> Result<Option<User>, InternalError> {
+    match text {
+        Some(text) => Ok(Some(
+            serde_json::from_str::<UserRow>(&text)
+                .map_err(|e| InternalError::new(format!("user JSON: {e}")))?
+                .into_user()?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The first row of a `SELECT {USER_COLUMNS} FROM users` query.
+pub fn first_user(rows: Vec<serde_json::Value>) -> Result<Option<User>, InternalError> {
+    first_row::<UserRow>(rows)?.map(UserRow::into_user).transpose()
+}
+
+/// `SELECT` one user by id, for batching with another read.
+pub fn user_by_id_statement(id: &str) -> Statement<'static> {
+    (USER_BY_ID_SQL, vec![id.into()])
+}
+
+const USER_BY_ID_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
+
+impl<T: SqlRunner> UserStore for T {
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
+        first_user(self.query(&sql, &[email.into()]).await?)
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError> {
+        first_user(self.query(USER_BY_ID_SQL, &[id.into()]).await?)
+    }
+
+    async fn super_admin_exists(&self) -> Result<bool, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            present: f64,
+        }
+        let sql = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') AS present";
+        Ok(first_row::<Row>(self.query(sql, &[]).await?)?.is_some_and(|r| r.present != 0.0))
+    }
+
+    async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError> {
+        let args = [
+            (&user.id).into(),
+            (&user.email).into(),
+            user.password_hash.as_deref().into(),
+            user.name.as_deref().into(),
+            user.created_at.into(),
+        ];
+        Ok(self.execute(INSERT_FIRST_SUPER_ADMIN_SQL, &args).await? == 1)
+    }
+
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+        threshold: u32,
+        duration: u32,
+    ) -> Result<Option<UnixTime>, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            locked_until: Option<f64>,
+        }
+        let args = [user_id.into(), now.into(), threshold.into(), duration.into()];
+        let row = first_row::<Row>(self.query(RECORD_FAILED_LOGIN_SQL, &args).await?)?;
+        Ok(row.and_then(|r| r.locked_until).map(int))
+    }
+
+    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError> {
+        self.execute(RECORD_SUCCESSFUL_LOGIN_SQL, &[user_id.into(), now.into()]).await.map(|_| ())
+    }
+}

@@ -1,0 +1,224 @@
+//! People: the user record the token service reads, and the claims it releases by scope
+//! (OIDC Core §5.4).
+
+use serde_json::{Map, Value};
+
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::UnixTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    SuperAdmin,
+    Admin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::SuperAdmin => "super_admin",
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Role, InternalError> {
+        match value {
+            "super_admin" => Ok(Role::SuperAdmin),
+            "admin" => Ok(Role::Admin),
+            "user" => Ok(Role::User),
+            other => Err(InternalError::new(format!("unknown role `{other}`"))),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    /// argon2id PHC string; `None` for accounts without a password.
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub locale: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    /// OIDC Core §5.1.1 address object, as JSON text.
+    pub address: Option<String>,
+    pub email_verified: bool,
+    pub role: Role,
+    pub active: bool,
+    /// Set while password sign-in is locked after `LOCKOUT_THRESHOLD` failures.
+    pub locked_until: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The scope of admin tokens (contract, "Admin and account API"): held only by users
+/// whose role is admin or super_admin, whatever the client may ask for.
+pub const ADMIN_SCOPE: &str = "admin";
+
+impl User {
+    /// A new, active account that signs in with a password; the address is unverified
+    /// until a mailed link (or the bootstrap) says otherwise.
+    pub fn with_password(
+        id: String,
+        email: &str,
+        password_hash: String,
+        name: Option<&str>,
+        role: Role,
+        now: UnixTime,
+    ) -> User {
+        User {
+            id,
+            email: email.into(),
+            password_hash: Some(password_hash),
+            name: name.map(str::to_owned),
+            given_name: None,
+            family_name: None,
+            picture: None,
+            locale: None,
+            phone_number: None,
+            phone_number_verified: false,
+            address: None,
+            email_verified: false,
+            role,
+            active: true,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// `scopes` without those this user may not hold (RFC 6749 §3.3 lets the server grant
+    /// less than asked; the token response then names what was granted).
+    pub fn grantable(&self, scopes: &[String]) -> Vec<String> {
+        let admin = matches!(self.role, Role::Admin | Role::SuperAdmin);
+        scopes.iter().filter(|s| admin || s.as_str() != ADMIN_SCOPE).cloned().collect()
+    }
+
+    /// The standard claims `scopes` release (OIDC Core §5.4), absent values left out.
+    pub fn claims_for(&self, scopes: &[&str]) -> Map<String, Value> {
+        let mut claims = Map::new();
+        let mut put = |name: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                claims.insert(name.into(), Value::String(v.clone()));
+            }
+        };
+        if scopes.contains(&"profile") {
+            put("name", &self.name);
+            put("given_name", &self.given_name);
+            put("family_name", &self.family_name);
+            put("picture", &self.picture);
+            put("locale", &self.locale);
+            claims.insert("updated_at".into(), Value::from(self.updated_at));
+        }
+        if scopes.contains(&"email") {
+            claims.insert("email".into(), Value::String(self.email.clone()));
+            claims.insert("email_verified".into(), Value::Bool(self.email_verified));
+        }
+        if scopes.contains(&"phone") {
+            if let Some(phone) = &self.phone_number {
+                claims.insert("phone_number".into(), Value::String(phone.clone()));
+                claims.insert("phone_number_verified".into(), Value::Bool(self.phone_number_verified));
+            }
+        }
+        if scopes.contains(&"address") {
+            if let Some(address) = self.address.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()) {
+                claims.insert("address".into(), address);
+            }
+        }
+        claims
+    }
+}
+
+#[allow(async_fn_in_trait)]
+pub trait UserStore {
+    /// By email, case-insensitively (the `users_email` NOCASE index).
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError>;
+    async fn super_admin_exists(&self) -> Result<bool, InternalError>;
+    /// Inserts `user` only if no super_admin exists and the email is free, in one
+    /// statement; returns whether it was inserted.
+    async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError>;
+    /// Counts a failed password sign-in, atomically; at the `threshold`-th consecutive
+    /// failure the count restarts and the account locks for `duration` seconds. Returns
+    /// the lock's end when this failure set it.
+    async fn record_failed_login(
+        &self,
+        user_id: &str,
+        now: UnixTime,
+        threshold: u32,
+        duration: u32,
+    ) -> Result<Option<UnixTime>, InternalError>;
+    /// A successful sign-in: failures forgotten, `last_login_at` set.
+    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn alice() -> User {
+        User {
+            id: "8d6f0c1e-0000-4000-8000-000000000001".into(),
+            email: "Alice@Example.com".into(),
+            password_hash: None,
+            name: Some("Alice Liddell".into()),
+            given_name: Some("Alice".into()),
+            family_name: Some("Liddell".into()),
+            picture: None,
+            locale: Some("en-GB".into()),
+            phone_number: None,
+            phone_number_verified: false,
+            address: Some(r#"{"country":"UK","locality":"Oxford"}"#.into()),
+            email_verified: true,
+            role: Role::User,
+            active: true,
+            locked_until: None,
+            created_at: 1,
+            updated_at: 2,
+        }
+    }
+
+    #[test]
+    fn only_admins_hold_the_admin_scope() {
+        let scopes: Vec<String> = ["openid", "admin", "email"].map(String::from).to_vec();
+        let mut user = alice();
+        assert_eq!(user.grantable(&scopes), vec!["openid", "email"]);
+        user.role = Role::Admin;
+        assert_eq!(user.grantable(&scopes), scopes);
+        user.role = Role::SuperAdmin;
+        assert_eq!(user.grantable(&scopes), scopes);
+    }
+
+    #[test]
+    fn oidc_core_5_4_claims_are_released_by_scope_only() {
+        let u = alice();
+        let none = u.claims_for(&["openid"]);
+        assert!(none.is_empty());
+        let profile = u.claims_for(&["openid", "profile"]);
+        assert_eq!(profile["name"], "Alice Liddell");
+        assert_eq!(profile["updated_at"], 2);
+        assert!(!profile.contains_key("email"));
+        assert!(!profile.contains_key("picture"), "absent values are left out");
+        let email = u.claims_for(&["email"]);
+        assert_eq!(email["email"], "Alice@Example.com");
+        assert_eq!(email["email_verified"], true);
+        assert!(!email.contains_key("name"));
+        assert_eq!(u.claims_for(&["address"])["address"]["locality"], "Oxford");
+        assert!(u.claims_for(&["phone"]).is_empty());
+    }
+}

@@ -1,0 +1,202 @@
+//! JWT access tokens (RFC 9068): issuing, and validating the ones this server issued.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::crypto::jose::{b64url, b64url_decode, sign_jwt};
+use crate::engine::crypto::keys::ActiveSigningKey;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{KeyStore, Random, RsaPublicKey, RsaSigner, UnixTime};
+
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<UnixTime>,
+}
+
+impl AccessTokenClaims {
+    pub fn new(
+        config: &Config,
+        subject: &str,
+        client_id: &str,
+        scope: &str,
+        ttl: u32,
+        now: UnixTime,
+        rng: &impl Random,
+    ) -> Result<Self, InternalError> {
+        let mut jti = [0u8; 16];
+        rng.fill(&mut jti)?;
+        Ok(AccessTokenClaims {
+            iss: config.issuer.clone(),
+            sub: subject.into(),
+            // RFC 9068 §3: without a resource indicator the server picks the default
+            // audience; as in the seed's examples, that is the client.
+            aud: client_id.into(),
+            exp: now + i64::from(ttl),
+            iat: now,
+            jti: b64url(&jti),
+            client_id: client_id.into(),
+            scope: scope.into(),
+            auth_time: None,
+        })
+    }
+
+    pub async fn sign<C: RsaSigner>(
+        &self,
+        signer: &C,
+        key: &ActiveSigningKey<C::Key>,
+    ) -> Result<String, InternalError> {
+        let claims = serde_json::to_value(self).map_err(|e| InternalError::new(format!("access token claims: {e}")))?;
+        sign_jwt(signer, key, "at+jwt", &claims).await
+    }
+}
+
+/// Revoked access tokens (RFC 7009 §2): JWTs cannot be recalled, so their `jti`s are
+/// recorded until they expire, and introspection and userinfo consult the record.
+#[allow(async_fn_in_trait)]
+pub trait RevocationStore {
+    async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError>;
+    /// Revocation and the subject's email (introspection's `username`), in one statement.
+    async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError>;
+    /// Records `jti` (of a token issued to `client_id`, valid until `expires_at`) as revoked.
+    async fn revoke_jti(
+        &self,
+        jti: &str,
+        client_id: &str,
+        expires_at: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), InternalError>;
+
+    async fn revoke_access_token(&self, claims: &AccessTokenClaims, now: UnixTime) -> Result<(), InternalError> {
+        self.revoke_jti(&claims.jti, &claims.client_id, claims.exp, now).await
+    }
+}
+
+/// What storage says about a validly signed access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTokenState {
+    pub revoked: bool,
+    /// The email of the user the subject names, if it names one.
+    pub subject_email: Option<String>,
+}
+
+/// Public keys for verification, by kid: the edge caches them per isolate.
+#[allow(async_fn_in_trait)]
+pub trait VerificationKeySource<PK> {
+    async fn verification_key(&self, kid: &str) -> Result<Option<PK>, InternalError>;
+}
+
+/// Imports every published key (JWKS members) for verification.
+pub async fn import_published_keys<S: KeyStore, C: RsaSigner>(
+    store: &S,
+    signer: &C,
+    now: UnixTime,
+) -> Result<Vec<(String, C::PublicKey)>, InternalError> {
+    let mut keys = Vec::new();
+    for key in store.published_signing_keys(now).await? {
+        let public = signer.import_public(&RsaPublicKey { n: key.public_n.clone(), e: key.public_e.clone() }).await?;
+        keys.push((key.kid, public));
+    }
+    Ok(keys)
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// Why a presented token is not a valid access token of this server. Callers mostly
+/// collapse these into "inactive"; the variant is for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    Malformed,
+    /// RFC 8725 §3.1: only the algorithm we sign with; RFC 9068 §4: `typ` must be at+jwt.
+    WrongType,
+    UnknownKey,
+    BadSignature,
+    WrongIssuer,
+    Expired,
+}
+
+/// A compact JWS signed by one of our published keys: its `typ` and claims bytes.
+pub struct VerifiedJws {
+    pub typ: Option<String>,
+    pub claims: Vec<u8>,
+}
+
+/// Checks a compact JWS's shape, `alg` (RS256 only, RFC 8725 §3.1), `kid` and signature
+/// against our published keys. Claims are the caller's to check.
+pub async fn verify_jws<C: RsaSigner>(
+    token: &str,
+    signer: &C,
+    keys: &impl VerificationKeySource<C::PublicKey>,
+) -> Result<Result<VerifiedJws, Invalid>, InternalError> {
+    let mut parts = token.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(Err(Invalid::Malformed));
+    };
+    let Some(header) = b64url_decode(header_b64).ok().and_then(|h| serde_json::from_slice::<Header>(&h).ok()) else {
+        return Ok(Err(Invalid::Malformed));
+    };
+    if header.alg != "RS256" {
+        return Ok(Err(Invalid::WrongType));
+    }
+    let Some(key) = (match header.kid {
+        Some(kid) => keys.verification_key(&kid).await?,
+        None => None,
+    }) else {
+        return Ok(Err(Invalid::UnknownKey));
+    };
+    let Ok(signature) = b64url_decode(signature_b64) else { return Ok(Err(Invalid::Malformed)) };
+    let signing_input_len = header_b64.len() + 1 + claims_b64.len();
+    let signing_input = token.get(..signing_input_len).unwrap_or_default();
+    if !signer.verify_rs256(&key, signing_input.as_bytes(), &signature).await? {
+        return Ok(Err(Invalid::BadSignature));
+    }
+    let Ok(claims) = b64url_decode(claims_b64) else { return Ok(Err(Invalid::Malformed)) };
+    Ok(Ok(VerifiedJws { typ: header.typ, claims }))
+}
+
+/// Checks shape, header, signature (by a published key), issuer and expiry (RFC 9068 §4).
+/// Revocation is the caller's second step, since it needs the database.
+pub async fn verify<C: RsaSigner>(
+    token: &str,
+    config: &Config,
+    signer: &C,
+    keys: &impl VerificationKeySource<C::PublicKey>,
+    now: UnixTime,
+) -> Result<Result<AccessTokenClaims, Invalid>, InternalError> {
+    let jws = match verify_jws(token, signer, keys).await? {
+        Ok(jws) => jws,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    // RFC 9068 §4: the type must say access token, so an ID token is not accepted as one.
+    if !jws.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+        return Ok(Err(Invalid::WrongType));
+    }
+    let Ok(claims) = serde_json::from_slice::<AccessTokenClaims>(&jws.claims) else {
+        return Ok(Err(Invalid::Malformed));
+    };
+    if claims.iss != config.issuer {
+        return Ok(Err(Invalid::WrongIssuer));
+    }
+    if claims.exp <= now {
+        return Ok(Err(Invalid::Expired));
+    }
+    Ok(Ok(claims))
+}

@@ -1,0 +1,353 @@
+//! The authorization request (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2.1, §3.2.2.1,
+//! §3.3.2.1), checked in the order that decides where an error may go: nothing is sent
+//! to a redirect URI before the client and that URI are verified (RFC 6749 §4.1.2.1,
+//! contract "Errors").
+
+use serde::{Deserialize, Serialize};
+
+use super::{AuthorizeError, ResponseTarget};
+use crate::engine::clients::{Client, ClientType};
+use crate::engine::crypto::pkce::{valid_challenge, Method as PkceMethod};
+use crate::engine::oauth::scope::parse_scope;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::UnixTime;
+
+/// The response types of RFC 6749 §3.1.1 and OAuth 2.0 Multiple Response Types §3–5:
+/// a non-empty set of `code`, `token`, `id_token` (order does not matter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseType {
+    pub code: bool,
+    pub token: bool,
+    pub id_token: bool,
+}
+
+impl ResponseType {
+    pub fn parse(value: &str) -> Option<ResponseType> {
+        let mut parsed = ResponseType { code: false, token: false, id_token: false };
+        for part in value.split(' ').filter(|p| !p.is_empty()) {
+            let slot = match part {
+                "code" => &mut parsed.code,
+                "token" => &mut parsed.token,
+                "id_token" => &mut parsed.id_token,
+                _ => return None,
+            };
+            if *slot {
+                return None; // the same value twice
+            }
+            *slot = true;
+        }
+        (parsed.code || parsed.token || parsed.id_token).then_some(parsed)
+    }
+
+    /// Whether anything but a code comes back through the browser.
+    pub fn returns_tokens(self) -> bool {
+        self.token || self.id_token
+    }
+
+    /// Multiple Response Types §2.1 and §5: `query` for `code`, `fragment` for every type
+    /// that returns a token from this endpoint.
+    pub fn default_mode(self) -> ResponseMode {
+        if self.returns_tokens() {
+            ResponseMode::Fragment
+        } else {
+            ResponseMode::Query
+        }
+    }
+
+    /// The canonical spelling, as discovery lists it.
+    pub fn as_str(self) -> &'static str {
+        match (self.code, self.id_token, self.token) {
+            (true, false, false) => "code",
+            (false, false, true) => "token",
+            (false, true, false) => "id_token",
+            (true, true, false) => "code id_token",
+            (true, false, true) => "code token",
+            (false, true, true) => "id_token token",
+            _ => "code id_token token",
+        }
+    }
+}
+
+/// Every response type `/authorize` serves (discovery's `response_types_supported`).
+pub const RESPONSE_TYPES_SUPPORTED: &[&str] =
+    &["code", "id_token", "token", "code id_token", "code token", "id_token token", "code id_token token"];
+pub const RESPONSE_MODES_SUPPORTED: &[&str] = &["query", "fragment", "form_post"];
+
+/// How the response travels back (OAuth 2.0 Multiple Response Types §2.1, Form Post
+/// Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    fn parse(value: &str) -> Option<ResponseMode> {
+        match value {
+            "query" => Some(ResponseMode::Query),
+            "fragment" => Some(ResponseMode::Fragment),
+            "form_post" => Some(ResponseMode::FormPost),
+            _ => None,
+        }
+    }
+}
+
+/// OIDC Core §3.1.2.1 `prompt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+    pub select_account: bool,
+}
+
+impl Prompt {
+    fn parse(value: &str) -> Option<Prompt> {
+        let mut prompt = Prompt::default();
+        for part in value.split(' ').filter(|p| !p.is_empty()) {
+            match part {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                "select_account" => prompt.select_account = true,
+                _ => return None,
+            }
+        }
+        Some(prompt)
+    }
+}
+
+/// A verified authorization request: everything here has been checked against the
+/// registered client. It travels through the sign-in and consent screens sealed under
+/// `SECRET_KEY` (see [`super::seal_request`]), so the browser carries it but cannot change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_type: ResponseType,
+    pub response_mode: ResponseMode,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<PkceMethod>,
+    pub prompt: Prompt,
+    pub max_age: Option<u32>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    /// When `/authorize` received it: `prompt=login` and `prompt=consent` are satisfied by
+    /// a sign-in or a consent given after this moment.
+    pub received_at: UnixTime,
+    /// Set when the person pressed Deny on the consent screen for this request.
+    #[serde(default)]
+    pub denied: bool,
+}
+
+impl AuthorizationRequest {
+    pub fn target(&self) -> ResponseTarget {
+        ResponseTarget { redirect_uri: self.redirect_uri.clone(), mode: self.response_mode, state: self.state.clone() }
+    }
+
+    pub fn wants_openid(&self) -> bool {
+        self.scope.iter().any(|s| s == "openid")
+    }
+}
+
+/// RFC 6749 §3.1.2.3 exact matching, with RFC 8252 §7.3's exception: for a loopback
+/// redirect URI registered with `http://127.0.0.1` or `http://[::1]`, any port matches,
+/// since a native app gets its port from the OS at run time. `localhost` gets no such
+/// exception (RFC 8252 §8.3).
+pub fn redirect_uri_matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    match (loopback_without_port(registered), loopback_without_port(presented)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `http://127.0.0.1:PORT/rest` → `http://127.0.0.1/rest` (same for `[::1]`); `None` for
+/// anything that is not an http loopback-IP URI with a valid port.
+fn loopback_without_port(uri: &str) -> Option<String> {
+    for host in ["127.0.0.1", "[::1]"] {
+        let Some(rest) = uri.strip_prefix("http://").and_then(|r| r.strip_prefix(host)) else { continue };
+        let (port, path) = match rest.strip_prefix(':') {
+            Some(after) => {
+                let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+                (Some(after.get(..end)?), after.get(end..)?)
+            }
+            None => (None, rest),
+        };
+        if let Some(port) = port {
+            if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+        }
+        if !(path.is_empty() || path.starts_with(['/', '?'])) {
+            return None;
+        }
+        return Some(format!("http://{host}{path}"));
+    }
+    None
+}
+
+/// Checks `params` against `client` (already looked up by `client_id`; `None` if unknown).
+///
+/// Order (RFC 6749 §4.1.2.1): the client and redirect URI first, with errors for the
+/// error page; everything after that goes back to the client as a redirect.
+pub fn parse(
+    params: &Form,
+    client: Option<&Client>,
+    config: &Config,
+    now: UnixTime,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let Some(client_id) = params.get("client_id") else {
+        return Err(AuthorizeError::page("invalid_request", "the client_id parameter is missing"));
+    };
+    let Some(client) = client.filter(|c| c.client_id == client_id) else {
+        return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));
+    };
+    // OIDC Core §3.1.2.1 makes redirect_uri REQUIRED; requiring it for plain OAuth too means
+    // the token request always has one to compare (RFC 6749 §4.1.3).
+    let Some(redirect_uri) = params.get("redirect_uri") else {
+        return Err(AuthorizeError::page("invalid_request", "the redirect_uri parameter is missing"));
+    };
+    if !client.redirect_uris.iter().any(|r| redirect_uri_matches(r, redirect_uri)) {
+        return Err(AuthorizeError::page(
+            "invalid_request",
+            "the redirect_uri is not registered for this client (it must match exactly)",
+        ));
+    }
+
+    // From here on the client and the redirect URI are verified: errors go back to them.
+    let response_type = params.get("response_type").map(ResponseType::parse);
+    let mut target = ResponseTarget {
+        redirect_uri: redirect_uri.to_owned(),
+        mode: ResponseMode::Query,
+        state: params.get("state").map(str::to_owned),
+    };
+    if let Some(Some(t)) = response_type {
+        target.mode = t.default_mode();
+    }
+    if let Some(mode) = params.get("response_mode").and_then(ResponseMode::parse) {
+        target.mode = mode;
+    }
+    let fail =
+        |error: &'static str, description: &str| Err(AuthorizeError::redirect(target.clone(), error, description));
+
+    let response_type = match response_type {
+        None => return fail("invalid_request", "the response_type parameter is missing"),
+        Some(None) => {
+            return fail("unsupported_response_type", "response_type must be code, token, id_token or a combination")
+        }
+        Some(Some(t)) => t,
+    };
+    let response_mode = match params.get("response_mode") {
+        None => response_type.default_mode(),
+        Some(value) => match ResponseMode::parse(value) {
+            Some(mode) => mode,
+            None => return fail("invalid_request", "response_mode must be query, fragment or form_post"),
+        },
+    };
+    // Multiple Response Types §5: tokens never travel in a query string.
+    if response_mode == ResponseMode::Query && response_type.returns_tokens() {
+        return fail("invalid_request", "response_mode=query cannot carry tokens; use fragment or form_post");
+    }
+    if params.get("request").is_some() {
+        return fail("request_not_supported", "request objects are not supported (OIDC Core §6)");
+    }
+    if params.get("request_uri").is_some() {
+        return fail("request_uri_not_supported", "request_uri is not supported (OIDC Core §6)");
+    }
+    // The client must be registered for this exact response type, and the code for the
+    // authorization_code grant it leads to.
+    let registered = client.response_types.iter().any(|r| ResponseType::parse(r) == Some(response_type));
+    if !registered || (response_type.code && !client.allows_grant("authorization_code")) {
+        return fail(
+            "unauthorized_client",
+            &format!("this client is not registered for response_type `{}`", response_type.as_str()),
+        );
+    }
+
+    let scope = match params.get("scope") {
+        Some(requested) => match parse_scope(requested) {
+            Ok(scope) => scope,
+            Err(_) => return fail("invalid_scope", "the scope parameter is malformed (RFC 6749 §3.3)"),
+        },
+        None => config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect(),
+    };
+    if let Some(unknown) = scope.iter().find(|s| !client.scopes.contains(s)) {
+        return fail("invalid_scope", &format!("scope `{unknown}` is not allowed for this client"));
+    }
+    let openid = scope.iter().any(|s| s == "openid");
+    if response_type.id_token && !openid {
+        return fail("invalid_scope", "response_type id_token needs the openid scope");
+    }
+    let nonce = params.get("nonce").map(str::to_owned);
+    // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from this endpoint must carry a nonce.
+    if response_type.id_token && nonce.is_none() {
+        return fail("invalid_request", "nonce is required when an ID token is returned from /authorize");
+    }
+
+    let prompt = match params.get("prompt").map(Prompt::parse) {
+        None => Prompt::default(),
+        Some(Some(p)) if p.none && (p.login || p.consent || p.select_account) => {
+            return fail("invalid_request", "prompt=none cannot be combined with other values (OIDC Core §3.1.2.1)")
+        }
+        Some(Some(p)) => p,
+        Some(None) => return fail("invalid_request", "prompt must be none, login, consent or select_account"),
+    };
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => return fail("invalid_request", "max_age must be a non-negative number of seconds"),
+        },
+    };
+
+    // RFC 7636 §4.3–4.4.1. S256 always; plain only when ALLOW_PLAIN_PKCE=true.
+    let code_challenge = params.get("code_challenge");
+    let method = match (code_challenge, params.get("code_challenge_method")) {
+        (None, Some(_)) => return fail("invalid_request", "code_challenge_method without code_challenge"),
+        (None, None) => None,
+        // §4.3: "defaults to plain if not present".
+        (Some(_), method) => match PkceMethod::parse(method.unwrap_or("plain")) {
+            Some(PkceMethod::Plain) if !config.security.allow_plain_pkce => {
+                return fail("invalid_request", "code_challenge_method must be S256 (plain is not allowed here)")
+            }
+            Some(m) => Some(m),
+            None => return fail("invalid_request", "code_challenge_method must be S256"),
+        },
+    };
+    if let Some(challenge) = code_challenge {
+        if !valid_challenge(challenge) {
+            return fail("invalid_request", "code_challenge must be 43 to 128 unreserved characters (RFC 7636 §4.2)");
+        }
+    }
+    // Public clients cannot keep a secret, so PKCE is what binds the code to them (RFC 9700 §2.1.1).
+    if response_type.code && client.client_type == ClientType::Public && code_challenge.is_none() {
+        return fail("invalid_request", "PKCE (code_challenge) is required for public clients");
+    }
+
+    Ok(AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        response_type,
+        response_mode,
+        scope,
+        state: target.state.clone(),
+        nonce,
+        code_challenge: code_challenge.map(str::to_owned),
+        code_challenge_method: method,
+        prompt,
+        max_age,
+        login_hint: params.get("login_hint").map(str::to_owned),
+        ui_locales: params.get("ui_locales").map(str::to_owned),
+        received_at: now,
+        denied: false,
+    })
+}

@@ -1,0 +1,77 @@
+//! Authorization codes (RFC 6749 §4.1.2, contract "Tokens"): 256 random bits, stored
+//! only as SHA-256 hashes, bound to everything the token request must repeat or prove,
+//! redeemed once by a conditional UPDATE.
+
+use std::fmt;
+
+use crate::engine::crypto::pkce::Method as PkceMethod;
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::users::User;
+use crate::engine::oauth::refresh::RefreshToken;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Random, UnixTime};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<PkceMethod>,
+    /// The browser session it was issued in (hash of the session id).
+    pub session_id: Option<String>,
+    pub auth_time: UnixTime,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub consumed_at: Option<UnixTime>,
+    /// What the redemption issued, so a replay can revoke it (RFC 6749 §10.5).
+    pub issued_jti: Option<String>,
+    pub issued_jti_expires_at: Option<UnixTime>,
+    pub issued_family_id: Option<String>,
+}
+
+impl fmt::Debug for AuthorizationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationCode")
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .field("consumed_at", &self.consumed_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh code: the plaintext for the redirect, the row for storage.
+pub fn mint(mut row: AuthorizationCode, rng: &impl Random) -> Result<(String, AuthorizationCode), InternalError> {
+    let plaintext = random_token(rng)?;
+    row.code_hash = hash_token(&plaintext);
+    Ok((plaintext, row))
+}
+
+/// What one redemption issues, recorded on the code as it is consumed.
+pub struct Redemption<'a> {
+    pub jti: &'a str,
+    pub jti_expires_at: UnixTime,
+    /// The refresh token to insert in the same batch, only if this redemption wins.
+    pub refresh_token: Option<&'a RefreshToken>,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait CodeStore {
+    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), InternalError>;
+    /// The code and the user it was issued for, in one statement.
+    async fn code_with_user(&self, code_hash: &str)
+        -> Result<Option<(AuthorizationCode, Option<User>)>, InternalError>;
+    /// One atomic batch: consumes the code unless it was consumed or expired, recording
+    /// `redemption`, and inserts its refresh token only if the consume was this call's.
+    /// Returns whether this call consumed the code.
+    async fn consume_code(
+        &self,
+        code_hash: &str,
+        now: UnixTime,
+        redemption: &Redemption<'_>,
+    ) -> Result<bool, InternalError>;
+}

@@ -1,0 +1,206 @@
+//! OpenID Provider Metadata (OIDC Discovery 1.0 §3, RFC 8414 §2).
+//!
+//! Only what works is advertised: an endpoint appears here in the same change that makes
+//! it answer. Clients take this document at its word.
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::crypto::jose::sign_jwt;
+use crate::engine::crypto::keys::ActiveSigningKey;
+use crate::engine::oauth::authorize::request::{RESPONSE_MODES_SUPPORTED, RESPONSE_TYPES_SUPPORTED};
+use crate::engine::oauth::token::{
+    grant_types_supported, AUTH_METHODS_SUPPORTED, INTROSPECTION_AUTH_METHODS_SUPPORTED,
+};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{RsaSigner, UnixTime};
+
+/// Paths the server answers, relative to the issuer.
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+pub const TOKEN_PATH: &str = "/token";
+pub const INTROSPECTION_PATH: &str = "/token/introspect";
+pub const REVOCATION_PATH: &str = "/token/revoke";
+pub const USERINFO_PATH: &str = "/userinfo";
+pub const AUTHORIZATION_PATH: &str = "/authorize";
+/// RFC 8628 §3.1 (alias `/device/code`).
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/device";
+
+/// Claims the server can release (OIDC Discovery §3 `claims_supported`).
+pub const CLAIMS_SUPPORTED: &[&str] = &[
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "name",
+    "given_name",
+    "family_name",
+    "picture",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+];
+
+/// The metadata document without `signed_metadata`; `scopes` are the scopes table's names.
+pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Value> {
+    let metadata = json!({
+        "issuer": config.issuer,
+        "authorization_endpoint": config.endpoint(AUTHORIZATION_PATH),
+        "jwks_uri": config.endpoint(JWKS_PATH),
+        "token_endpoint": config.endpoint(TOKEN_PATH),
+        "device_authorization_endpoint": config.endpoint(DEVICE_AUTHORIZATION_PATH),
+        // RFC 7591 behind an admin token (the "initial access token" of §3).
+        "registration_endpoint": config.endpoint("/register"),
+        "userinfo_endpoint": config.endpoint(USERINFO_PATH),
+        "scopes_supported": scopes,
+        "claims_supported": CLAIMS_SUPPORTED,
+        "grant_types_supported": grant_types_supported(config),
+        "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        // RFC 8414 §2: introspection and revocation authenticate clients the same way.
+        "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
+        "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
+        "revocation_endpoint": config.endpoint(REVOCATION_PATH),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        "response_types_supported": RESPONSE_TYPES_SUPPORTED,
+        "response_modes_supported": RESPONSE_MODES_SUPPORTED,
+        // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
+        "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        // RFC 9207: every authorization response will carry `iss` (contract).
+        "authorization_response_iss_parameter_supported": true,
+    });
+    match metadata {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The document as served: the metadata plus `signed_metadata` (RFC 8414 §2.1), a JWT of
+/// the same values with `iss`, signed with the active key. A client that pins our JWKS can
+/// check that the metadata it fetched was issued by this server.
+pub async fn discovery_document<S: RsaSigner>(
+    config: &Config,
+    signer: &S,
+    key: &ActiveSigningKey<S::Key>,
+    scopes: &[String],
+    now: UnixTime,
+) -> Result<Value, InternalError> {
+    let mut metadata = provider_metadata(config, scopes);
+    let mut claims = metadata.clone();
+    claims.insert("iss".into(), Value::String(config.issuer.clone()));
+    claims.insert("iat".into(), Value::from(now));
+    let signed = sign_jwt(signer, key, "JWT", &Value::Object(claims)).await?;
+    metadata.insert("signed_metadata".into(), Value::String(signed));
+    Ok(Value::Object(metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use jwt_compact::alg::{Rsa, RsaPublicKey};
+    use jwt_compact::{AlgorithmExt, UntrustedToken};
+
+    use super::*;
+    use crate::engine::crypto::jose::b64url_decode;
+    use crate::engine::crypto::keys::KeyRing;
+    use crate::engine::platform::config::tests::dev_vars;
+    use crate::engine::platform::ports::SystemRandom;
+    use crate::native::{NativeRsaSigner, SqliteStore};
+
+    fn config() -> Config {
+        let vars = dev_vars();
+        Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    }
+
+    #[test]
+    fn oidc_discovery_section_3_required_members_and_issuer() {
+        let m = provider_metadata(&config(), &["openid".to_string()]);
+        assert_eq!(m["issuer"], "http://127.0.0.1:8787");
+        assert_eq!(m["jwks_uri"], "http://127.0.0.1:8787/.well-known/jwks.json");
+        for required in ["response_types_supported", "subject_types_supported", "id_token_signing_alg_values_supported"]
+        {
+            assert!(m[required].is_array(), "{required}");
+        }
+        assert_eq!(m["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
+        assert_eq!(
+            m["grant_types_supported"],
+            serde_json::json!([
+                "authorization_code",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token"
+            ])
+        );
+        assert_eq!(m["device_authorization_endpoint"], "http://127.0.0.1:8787/device", "RFC 8628 §4");
+        assert_eq!(m["authorization_endpoint"], "http://127.0.0.1:8787/authorize");
+        assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+        assert_eq!(m["response_types_supported"].as_array().map(Vec::len), Some(7));
+        assert_eq!(
+            m["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        );
+        assert_eq!(
+            m["introspection_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post"])
+        );
+        assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");
+        assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8787/token/revoke");
+        assert_eq!(m["userinfo_endpoint"], "http://127.0.0.1:8787/userinfo");
+        assert_eq!(m["scopes_supported"], serde_json::json!(["openid"]));
+        // Nothing that does not exist yet is advertised.
+        assert_eq!(m["registration_endpoint"], "http://127.0.0.1:8787/register");
+    }
+
+    #[test]
+    fn grant_types_follow_the_configuration() {
+        let mut vars = dev_vars();
+        vars.insert("REFRESH_TOKEN_TTL", "0".into());
+        vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+        assert_eq!(
+            provider_metadata(&config, &[])["grant_types_supported"],
+            serde_json::json!([
+                "authorization_code",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "password"
+            ])
+        );
+    }
+
+    #[test]
+    fn rfc8414_signed_metadata_carries_iss_and_verifies() {
+        let config = config();
+        let store = SqliteStore::open_in_memory().unwrap();
+        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
+        let key = pollster::block_on(ring.load_active_signer(42)).unwrap();
+        let doc = pollster::block_on(discovery_document(&config, &NativeRsaSigner, &key, &[], 42)).unwrap();
+        let jwt = doc["signed_metadata"].as_str().unwrap();
+        let jwk = &pollster::block_on(ring.jwks(42)).unwrap().keys[0];
+        let public = RsaPublicKey::new(
+            rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap()),
+            rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap()),
+        )
+        .unwrap();
+        let token = UntrustedToken::new(jwt).unwrap();
+        let verified = Rsa::rs256().validator::<Value>(&public).validate(&token).unwrap();
+        let claims = &verified.claims().custom;
+        assert_eq!(claims["iss"], "http://127.0.0.1:8787");
+        assert_eq!(claims["jwks_uri"], doc["jwks_uri"]);
+        // jwt-compact lifts `iat` out of the custom claims into its own field.
+        assert_eq!(verified.claims().issued_at.map(|t| t.timestamp()), Some(42));
+    }
+}

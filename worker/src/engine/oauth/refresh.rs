@@ -1,0 +1,112 @@
+//! Refresh tokens: opaque, 256 random bits, stored only as SHA-256 hashes; one family per
+//! grant, rotated on use (contract, "Tokens").
+
+use std::fmt;
+
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::users::User;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Random, UnixTime};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: String,
+    pub parent_hash: Option<String>,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub auth_time: Option<UnixTime>,
+    /// The browser session it was issued in (hash of the session id), if any.
+    pub session_id: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub rotated_at: Option<UnixTime>,
+    pub successor_hash: Option<String>,
+    /// The successor's plaintext, sealed under SECRET_KEY with this token's hash as
+    /// associated data: lets a retry within the grace period get the same successor.
+    pub successor_sealed: Option<String>,
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshToken")
+            .field("family_id", &self.family_id)
+            .field("client_id", &self.client_id)
+            .field("expires_at", &self.expires_at)
+            .field("rotated_at", &self.rotated_at)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new token's plaintext (given to the client once) and its row.
+pub struct Minted {
+    pub plaintext: String,
+    pub row: RefreshToken,
+}
+
+pub struct NewToken<'a> {
+    pub family_id: Option<&'a str>,
+    pub parent_hash: Option<&'a str>,
+    pub client_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub scope: &'a str,
+    pub auth_time: Option<UnixTime>,
+    pub session_id: Option<&'a str>,
+    pub ttl: u32,
+}
+
+pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minted, InternalError> {
+    let plaintext = random_token(rng)?;
+    let family_id = match new.family_id {
+        Some(f) => f.to_owned(),
+        None => random_token(rng)?,
+    };
+    Ok(Minted {
+        row: RefreshToken {
+            token_hash: hash_token(&plaintext),
+            family_id,
+            parent_hash: new.parent_hash.map(str::to_owned),
+            client_id: new.client_id.into(),
+            user_id: new.user_id.map(str::to_owned),
+            scope: new.scope.into(),
+            auth_time: new.auth_time,
+            session_id: new.session_id.map(str::to_owned),
+            created_at: now,
+            expires_at: now + i64::from(new.ttl),
+            rotated_at: None,
+            successor_hash: None,
+            successor_sealed: None,
+            revoked_at: None,
+        },
+        plaintext,
+    })
+}
+
+#[allow(async_fn_in_trait)]
+pub trait RefreshStore {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), InternalError>;
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError>;
+    /// The token and the user it was issued to, in one statement.
+    async fn refresh_token_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, InternalError>;
+    /// One atomic batch: marks `parent_hash` rotated to `successor` unless it was already
+    /// rotated or revoked, and inserts `successor` only if that mark is this call's.
+    /// Returns whether this call won the rotation.
+    async fn rotate_refresh_token(
+        &self,
+        parent_hash: &str,
+        successor: &RefreshToken,
+        successor_sealed: &str,
+        now: UnixTime,
+    ) -> Result<bool, InternalError>;
+    /// Revokes every live token of the family; returns how many.
+    async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError>;
+    /// Revokes every live token issued in the browser session; returns how many.
+    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError>;
+}

@@ -1,0 +1,90 @@
+//! Scope values (RFC 6749 §3.3) as every endpoint parses them, and the `scopes` table
+//! (migrations/0002) that names and describes them.
+
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::SqlRunner;
+
+/// Scopes that describe a person (OIDC Core §5.4, §11): meaningless without one.
+pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+
+/// A scope parameter that is not a list of RFC 6749 §3.3 scope-tokens; the message says which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedScope(pub String);
+
+/// RFC 6749 §3.3: space-delimited scope-tokens of `%x21 / %x23-5B / %x5D-7E`; repeated
+/// tokens collapse, order is kept.
+pub fn parse_scope(value: &str) -> Result<Vec<String>, MalformedScope> {
+    let mut scopes: Vec<String> = Vec::new();
+    for token in value.split(' ').filter(|t| !t.is_empty()) {
+        let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        if !valid {
+            return Err(MalformedScope(format!("`{token}` is not a valid scope token (RFC 6749 §3.3)")));
+        }
+        if !scopes.iter().any(|s| s == token) {
+            scopes.push(token.to_owned());
+        }
+    }
+    Ok(scopes)
+}
+
+/// The scopes the server knows (the `scopes` table).
+#[allow(async_fn_in_trait)]
+pub trait ScopeStore {
+    async fn scope_names(&self) -> Result<Vec<String>, InternalError>;
+    /// Every scope with the sentence the consent screen shows for it.
+    async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError>;
+}
+
+/// Scopes as the consent screens show them: each with the `scopes` table's sentence, or
+/// its own name when the table has none.
+pub fn describe_scopes<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    described: &[(String, String)],
+) -> Vec<shared::session::ScopeInfo> {
+    names
+        .into_iter()
+        .map(|name| shared::session::ScopeInfo {
+            name: name.to_owned(),
+            description: described.iter().find(|(n, _)| n == name).map_or_else(|| name.to_owned(), |(_, d)| d.clone()),
+        })
+        .collect()
+}
+
+/// The scopes table's names (discovery's `scopes_supported`) and consent sentences.
+const SCOPE_DESCRIPTIONS_SQL: &str = "SELECT name, description FROM scopes ORDER BY created_at, name";
+
+impl<T: SqlRunner> ScopeStore for T {
+    async fn scope_names(&self) -> Result<Vec<String>, InternalError> {
+        Ok(self.scope_descriptions().await?.into_iter().map(|(name, _)| name).collect())
+    }
+
+    async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError> {
+        #[derive(serde::Deserialize)]
+        struct ScopeRow {
+            name: String,
+            description: String,
+        }
+        self.query(SCOPE_DESCRIPTIONS_SQL, &[])
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value::<ScopeRow>(r)
+                    .map(|r| (r.name, r.description))
+                    .map_err(|e| InternalError::new(format!("scope row: {e}")))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_scope;
+
+    #[test]
+    fn rfc6749_3_3_scope_tokens_are_space_delimited_and_deduplicated() {
+        assert_eq!(parse_scope("a b  c a").unwrap(), vec!["a", "b", "c"]);
+        assert!(parse_scope("a\tb").is_err());
+        assert!(parse_scope("é").is_err());
+        assert_eq!(parse_scope("").unwrap(), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,152 @@
+//! The authorization code grant at the token endpoint (RFC 6749 §4.1.3–4.1.4) with PKCE
+//! (RFC 7636 §4.5–4.6) and replay handling (§10.5).
+
+use serde_json::json;
+use shared::oauth::TokenResponse;
+
+use super::grants::Grant;
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::{authenticate, check_credentials, Credentials};
+use crate::engine::crypto::pkce::{self, Method as PkceMethod};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::codes::{AuthorizationCode, Redemption};
+use crate::engine::oauth::refresh::{mint, NewToken};
+use crate::engine::ops::audit::AuditEvent;
+use crate::engine::ops::audit::AuditStore;
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{Random, RsaSigner};
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore + AuditStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    pub(super) async fn authorization_code(
+        &self,
+        credentials: &Credentials,
+        form: &Form,
+    ) -> Result<TokenResponse, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
+        let Some(code) = form.get("code") else {
+            authenticate(self.store, credentials, self.now).await?;
+            return Err(TokenError::InvalidRequest("the code parameter is missing".into()));
+        };
+        let code_hash = hash_token(code);
+        // The client and the code (with its user) in one round trip.
+        let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
+        let client = &check_credentials(found, credentials, self.now)?;
+        if !client.allows_grant("authorization_code") {
+            return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
+        }
+        let Some((row, user)) = row else { return Err(invalid()) };
+        // §4.1.3: the code must have been issued to the authenticated client.
+        if row.client_id != client.client_id {
+            return Err(invalid());
+        }
+        if row.consumed_at.is_some() {
+            self.code_replayed(&row).await?;
+            return Err(invalid());
+        }
+        if row.expires_at <= self.now {
+            return Err(invalid());
+        }
+        // §4.1.3: redirect_uri must be identical to the authorization request's (which
+        // always had one: /authorize requires it).
+        if form.get("redirect_uri") != Some(row.redirect_uri.as_str()) {
+            return Err(TokenError::InvalidGrant("redirect_uri does not match the authorization request".into()));
+        }
+        check_pkce(&row, form.get("code_verifier"))?;
+        let user = match user {
+            Some(user) if user.active => user,
+            _ => return Err(invalid()),
+        };
+        let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        // The jti is fixed before the code is consumed: the consume records it, so a replay
+        // can revoke this very token.
+        let claims = self.access_claims(client, &user.id, &row.scope, row.auth_time)?;
+        let refresh = if self.issues_refresh_tokens(client, &scope) {
+            Some(mint(
+                NewToken {
+                    family_id: None,
+                    parent_hash: None,
+                    client_id: &client.client_id,
+                    user_id: Some(&user.id),
+                    scope: &row.scope,
+                    auth_time: Some(row.auth_time),
+                    session_id: row.session_id.as_deref(),
+                    ttl: self.refresh_ttl(client),
+                },
+                self.now,
+                self.rng,
+            )?)
+        } else {
+            None
+        };
+        let redemption = Redemption {
+            jti: &claims.jti,
+            jti_expires_at: claims.exp,
+            refresh_token: refresh.as_ref().map(|r| &r.row),
+        };
+        if !self.store.consume_code(&code_hash, self.now, &redemption).await? {
+            // Another request redeemed (or the clock expired) it between our read and now.
+            if let Some((current, _)) = self.store.code_with_user(&code_hash).await? {
+                if current.consumed_at.is_some() {
+                    self.code_replayed(&current).await?;
+                }
+            }
+            return Err(invalid());
+        }
+        self.issue(Grant {
+            client,
+            user: &user,
+            scope,
+            auth_time: row.auth_time,
+            refresh_token: refresh.map(|r| r.plaintext),
+            nonce: row.nonce.as_deref(),
+            claims: Some(claims),
+        })
+        .await
+    }
+
+    /// RFC 6749 §10.5 / §4.1.2: a code used twice is probably stolen; what the first
+    /// redemption issued is revoked, and the attempt is audited.
+    async fn code_replayed(&self, row: &AuthorizationCode) -> Result<(), TokenError> {
+        let mut revoked_refresh = 0;
+        if let Some(family) = &row.issued_family_id {
+            revoked_refresh = self.store.revoke_refresh_family(family, self.now).await?;
+        }
+        if let (Some(jti), Some(expires_at)) = (&row.issued_jti, row.issued_jti_expires_at) {
+            self.store.revoke_jti(jti, &row.client_id, expires_at, self.now).await?;
+        }
+        let event = AuditEvent::new("token.code_replayed", self.meta, self.now, self.rng)?
+            .actor("client", &row.client_id)
+            .resource("user", &row.user_id)
+            .metadata(
+                json!({ "revoked_access_token": row.issued_jti.is_some(), "revoked_refresh_tokens": revoked_refresh }),
+            );
+        self.audit(event).await
+    }
+}
+
+/// RFC 7636 §4.6: a code issued with a challenge needs the matching verifier; one issued
+/// without cannot be redeemed with a verifier (a downgrade or a mix-up, RFC 9700 §4.8.2).
+fn check_pkce(row: &AuthorizationCode, verifier: Option<&str>) -> Result<(), TokenError> {
+    match (&row.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let method = row.code_challenge_method.unwrap_or(PkceMethod::Plain);
+            if pkce::verify(method, challenge, verifier) {
+                Ok(())
+            } else {
+                Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge".into()))
+            }
+        }
+        (Some(_), None) => Err(TokenError::InvalidGrant("code_verifier is required for this code (PKCE)".into())),
+        (None, Some(_)) => {
+            Err(TokenError::InvalidGrant("this code was issued without a code_challenge; drop code_verifier".into()))
+        }
+        (None, None) => Ok(()),
+    }
+}

@@ -1,0 +1,146 @@
+//! The device authorization grant (RFC 8628) at the device authorization endpoint
+//! (`POST /device`, §3.1–3.2) and the token endpoint (§3.4–3.5).
+
+use serde_json::json;
+use shared::oauth::{DeviceAuthorizationResponse, TokenResponse};
+
+use super::grants::Grant;
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::{authenticate, Credentials};
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::device::{
+    device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, DEVICE_GRANT,
+    POLL_INTERVAL,
+};
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{Random, RsaSigner};
+
+/// User codes are drawn again this many times if one collides with a live code (at 2^34.6
+/// codes, a second collision in a row means something else is wrong).
+const USER_CODE_ATTEMPTS: usize = 3;
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore + AuditStore + DeviceStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    /// `POST /device` (RFC 8628 §3.1): the client authenticates as registered (or, if
+    /// public, names itself) and must be registered for the device grant; the scope is
+    /// checked like any token request's. Audited as `device.code_issued`.
+    pub async fn device_authorization(
+        &self,
+        authorization: Option<&str>,
+        form: &Form,
+    ) -> Result<DeviceAuthorizationResponse, TokenError> {
+        let credentials = Credentials::from_request(authorization, form)?;
+        let client = authenticate(self.store, &credentials, self.now).await?;
+        if !client.allows_grant(DEVICE_GRANT) {
+            return Err(TokenError::UnauthorizedClient(
+                "this client may not use the device authorization grant".into(),
+            ));
+        }
+        let scope = self.requested_scope(&client, form)?.join(" ");
+        let device_code = random_token(self.rng)?;
+        let ttl = self.config.tokens.device_code_ttl;
+        for _ in 0..USER_CODE_ATTEMPTS {
+            let user_code = new_user_code(self.rng)?;
+            let row = DeviceCode {
+                device_code_hash: device_code_hash(&device_code),
+                user_code_hash: user_code_hash(self.config, &user_code)?,
+                client_id: client.client_id.clone(),
+                scope: scope.clone(),
+                status: DeviceStatus::Pending,
+                user_id: None,
+                auth_time: None,
+                session_id: None,
+                interval: POLL_INTERVAL,
+                last_polled_at: None,
+                created_at: self.now,
+                expires_at: self.now + i64::from(ttl),
+            };
+            if !self.store.insert_device_code(&row).await? {
+                continue;
+            }
+            let event = AuditEvent::new("device.code_issued", self.meta, self.now, self.rng)?
+                .actor("client", &client.client_id)
+                .resource("client", &client.client_id)
+                .metadata(json!({ "scope": scope }));
+            self.audit(event).await?;
+            let verification_uri = self.config.endpoint("/activate");
+            return Ok(DeviceAuthorizationResponse {
+                verification_uri_complete: format!("{verification_uri}?user_code={user_code}"),
+                verification_uri,
+                device_code,
+                user_code,
+                expires_in: ttl,
+                interval: POLL_INTERVAL,
+            });
+        }
+        Err(super::InternalError::new("no free user code after several draws").into())
+    }
+
+    /// The device polling `/token` (RFC 8628 §3.4–3.5): `authorization_pending` until the
+    /// person answers, `slow_down` (and a longer interval) when polled early,
+    /// `access_denied`, `expired_token`; once approved, tokens exactly once.
+    pub(super) async fn device_code(
+        &self,
+        credentials: &Credentials,
+        form: &Form,
+    ) -> Result<TokenResponse, TokenError> {
+        let client = authenticate(self.store, credentials, self.now).await?;
+        if !client.allows_grant(DEVICE_GRANT) {
+            return Err(TokenError::UnauthorizedClient(
+                "this client may not use the device authorization grant".into(),
+            ));
+        }
+        let presented = form
+            .get("device_code")
+            .ok_or_else(|| TokenError::InvalidRequest("the device_code parameter is missing".into()))?;
+        let hash = device_code_hash(presented);
+        let invalid = || TokenError::InvalidGrant("the device code is invalid or was already used".into());
+        let row = self.store.device_code(&hash).await?;
+        match poll(row.as_ref(), &client.client_id, self.now) {
+            Poll::Invalid => Err(invalid()),
+            Poll::Expired => Err(TokenError::ExpiredToken),
+            Poll::Denied => Err(TokenError::AccessDenied),
+            Poll::Pending { slow_down } => {
+                let interval = slow_down.unwrap_or(row.as_ref().map_or(POLL_INTERVAL, |r| r.interval));
+                self.store.record_poll(&hash, self.now, interval).await?;
+                Err(match slow_down {
+                    Some(interval) => TokenError::SlowDown { interval },
+                    None => TokenError::AuthorizationPending,
+                })
+            }
+            Poll::Approved => {
+                let Some(row) = row else { return Err(invalid()) };
+                // The one conditional UPDATE that lets exactly one poll have the tokens.
+                if !self.store.consume_device_code(&hash, self.now).await? {
+                    return Err(invalid());
+                }
+                let user = match row.user_id.as_deref() {
+                    Some(id) => self.store.user_by_id(id).await?.filter(|u| u.active),
+                    None => None,
+                };
+                let Some(user) = user else { return Err(invalid()) };
+                let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                let auth_time = row.auth_time.unwrap_or(row.created_at);
+                let refresh_token =
+                    self.stored_refresh_token(&client, &user.id, &scope, auth_time, row.session_id.as_deref()).await?;
+                self.issue(Grant {
+                    client: &client,
+                    user: &user,
+                    scope,
+                    auth_time,
+                    refresh_token,
+                    nonce: None,
+                    claims: None,
+                })
+                .await
+            }
+        }
+    }
+}

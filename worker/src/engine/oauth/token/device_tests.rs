@@ -1,0 +1,200 @@
+//! RFC 8628 through the device authorization endpoint and `/token`, against the real
+//! schema, with a controlled clock.
+
+use base64::Engine;
+use pollster::block_on;
+
+use super::*;
+use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::users::tests::alice;
+use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore, DEVICE_GRANT};
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::tests::dev_vars;
+use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::{test_keys, verify_jwt, TestKeys};
+use crate::native::{NativeRsaSigner, SqliteStore};
+use shared::oauth::DeviceAuthorizationResponse;
+
+const NOW: UnixTime = 1_800_000_000;
+static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+
+fn tv() -> Client {
+    let mut client = crate::engine::clients::tests::confidential(AuthMethod::None);
+    client.client_id = "tv".into();
+    client.client_type = ClientType::Public;
+    client.grant_types = vec![DEVICE_GRANT.into(), "refresh_token".into()];
+    client.scopes = ["openid", "profile", "email", "offline_access"].map(String::from).to_vec();
+    client
+}
+
+struct Fixture {
+    config: Config,
+    store: SqliteStore,
+    keys: TestKeys,
+}
+
+fn setup(store: SqliteStore) -> Fixture {
+    let vars = dev_vars();
+    let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+    let keys = test_keys(&store, &config);
+    block_on(store.ensure_client(&tv(), None, 0)).unwrap();
+    let mut svc = crate::engine::clients::tests::confidential(AuthMethod::ClientSecretBasic);
+    svc.grant_types.push(DEVICE_GRANT.into());
+    let secret =
+        ClientSecret { secret_id: "s".into(), secret_hash: hash_token("s3cret"), created_at: 0, expires_at: None };
+    block_on(store.ensure_client(&svc, Some(&secret), 0)).unwrap();
+    if block_on(store.user_by_id(&alice().id)).unwrap().is_none() {
+        store.insert_user(&alice()).unwrap();
+    }
+    Fixture { config, store, keys }
+}
+
+fn endpoint(
+    f: &Fixture,
+    now: UnixTime,
+) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
+    TokenEndpoint {
+        config: &f.config,
+        store: &f.store,
+        signer: &NativeRsaSigner,
+        keys: &f.keys,
+        rng: &SystemRandom,
+        verifier: &f.keys,
+        meta: &NO_META,
+        now,
+    }
+}
+
+fn form(body: &str) -> Form {
+    Form::parse(body.as_bytes()).unwrap()
+}
+
+fn start(f: &Fixture, scope: &str) -> DeviceAuthorizationResponse {
+    block_on(endpoint(f, NOW).device_authorization(None, &form(&format!("client_id=tv&scope={scope}")))).unwrap()
+}
+
+fn poll_at(f: &Fixture, device_code: &str, now: UnixTime) -> Result<TokenResponse, TokenError> {
+    let body = format!("grant_type={DEVICE_GRANT}&client_id=tv&device_code={device_code}");
+    block_on(endpoint(f, now).handle(None, &form(&body)))
+}
+
+fn answer(f: &Fixture, user_code: &str, approve: bool, scope: &str, now: UnixTime) -> bool {
+    let hash = user_code_hash(&f.config, user_code).unwrap();
+    let answer = DeviceAnswer {
+        user_code_hash: &hash,
+        approve,
+        user_id: &alice().id,
+        scope,
+        auth_time: now - 30,
+        session_id: "s",
+    };
+    block_on(f.store.decide_device_code(&answer, now)).unwrap()
+}
+
+#[test]
+fn rfc8628_3_2_the_device_authorization_response() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let r = start(&f, "openid%20offline_access");
+    assert_eq!(r.verification_uri, "http://127.0.0.1:8787/activate");
+    assert_eq!(r.verification_uri_complete, format!("http://127.0.0.1:8787/activate?user_code={}", r.user_code));
+    assert_eq!((r.expires_in, r.interval), (300, 5), "DEVICE_CODE_TTL and the default interval");
+    assert_eq!(r.device_code.len(), 43, "256 bits");
+    let stored = block_on(f.store.device_code(&hash_token(&r.device_code))).unwrap().unwrap();
+    assert_ne!(stored.user_code_hash, r.user_code, "hashed at rest");
+    assert_eq!(stored.scope, "openid offline_access");
+    let events = f.store.audit_events().unwrap();
+    assert_eq!(events.last().unwrap()["event"], "device.code_issued");
+}
+
+#[test]
+fn rfc8628_3_1_only_clients_registered_for_the_grant_and_their_scopes() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=tv&scope=admin"))).unwrap_err();
+    assert_eq!(e, TokenError::InvalidScope("scope `admin` is not allowed for this client".into()));
+    let mut plain = tv();
+    plain.client_id = "plain".into();
+    plain.grant_types = vec!["authorization_code".into()];
+    block_on(f.store.ensure_client(&plain, None, 0)).unwrap();
+    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=plain"))).unwrap_err();
+    assert!(matches!(e, TokenError::UnauthorizedClient(_)));
+    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=svc"))).unwrap_err();
+    assert_eq!(e, TokenError::InvalidClient { basic: false }, "a confidential client must authenticate");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("svc:s3cret"));
+    assert!(block_on(endpoint(&f, NOW).device_authorization(Some(&basic), &form(""))).is_ok());
+}
+
+#[test]
+fn rfc8628_3_5_pending_slow_down_then_tokens_exactly_once() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let r = start(&f, "openid%20email%20offline_access");
+    assert_eq!(poll_at(&f, &r.device_code, NOW + 5).unwrap_err(), TokenError::AuthorizationPending);
+    assert_eq!(poll_at(&f, &r.device_code, NOW + 7).unwrap_err(), TokenError::SlowDown { interval: 10 });
+    assert_eq!(poll_at(&f, &r.device_code, NOW + 12).unwrap_err(), TokenError::SlowDown { interval: 15 }, "5 s < 10 s");
+    assert_eq!(poll_at(&f, &r.device_code, NOW + 27).unwrap_err(), TokenError::AuthorizationPending);
+
+    assert!(answer(&f, &r.user_code, true, "openid email offline_access", NOW + 30));
+    assert!(!answer(&f, &r.user_code, false, "openid", NOW + 31), "answered once");
+    let tokens = poll_at(&f, &r.device_code, NOW + 45).unwrap();
+    assert_eq!(tokens.scope, "openid email offline_access");
+    assert!(tokens.refresh_token.is_some(), "offline_access");
+    let (_, id) = verify_jwt(&f.keys, tokens.id_token.as_deref().unwrap());
+    assert_eq!(id["sub"], alice().id);
+    assert_eq!(id["aud"], "tv");
+    assert_eq!(id["email"], "Alice@Example.com");
+    assert_eq!(id["auth_time"], NOW);
+    let (typ, access) = verify_jwt(&f.keys, &tokens.access_token);
+    assert_eq!((typ.as_str(), access["client_id"].as_str()), ("at+jwt", Some("tv")));
+    let again = poll_at(&f, &r.device_code, NOW + 60).unwrap_err();
+    assert!(matches!(again, TokenError::InvalidGrant(_)), "the same device code twice: {again:?}");
+}
+
+#[test]
+fn rfc8628_3_5_denied_and_expired_codes() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let denied = start(&f, "openid");
+    assert!(answer(&f, &denied.user_code, false, "openid", NOW + 10));
+    assert_eq!(poll_at(&f, &denied.device_code, NOW + 20).unwrap_err(), TokenError::AccessDenied);
+
+    let late = start(&f, "openid");
+    assert_eq!(poll_at(&f, &late.device_code, NOW + 300).unwrap_err(), TokenError::ExpiredToken);
+    assert!(!answer(&f, &late.user_code, true, "openid", NOW + 300), "too late to approve");
+
+    let other = poll_at(&f, "not-a-device-code", NOW).unwrap_err();
+    assert!(matches!(other, TokenError::InvalidGrant(_)));
+}
+
+#[test]
+fn without_openid_or_offline_access_there_is_no_id_token_or_refresh_token() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let r = start(&f, "email");
+    assert!(answer(&f, &r.user_code, true, "email", NOW + 10));
+    let tokens = poll_at(&f, &r.device_code, NOW + 20).unwrap();
+    assert!(tokens.id_token.is_none());
+    assert!(tokens.refresh_token.is_none());
+}
+
+#[test]
+fn concurrent_polls_of_an_approved_code_get_tokens_once() {
+    let dir = std::env::temp_dir().join(format!("authority-device-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("device.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let f = setup(SqliteStore::open_file(&path).unwrap());
+    let r = start(&f, "openid%20offline_access");
+    assert!(answer(&f, &r.user_code, true, "openid offline_access", NOW + 10));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (path, barrier, device_code) = (path.clone(), barrier.clone(), r.device_code.clone());
+            std::thread::spawn(move || {
+                let f = setup(SqliteStore::open_file(&path).unwrap());
+                barrier.wait();
+                poll_at(&f, &device_code, NOW + 20).is_ok()
+            })
+        })
+        .collect();
+    let issued = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
+    assert_eq!(issued, 1, "one conditional UPDATE lets exactly one poll through");
+    let _ = std::fs::remove_dir_all(&dir);
+}

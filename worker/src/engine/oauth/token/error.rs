@@ -1,0 +1,107 @@
+//! Errors of the token endpoint family (`/token`, `/token/introspect`, `/token/revoke`):
+//! RFC 6749 §5.2.
+
+use crate::engine::platform::error::{ErrorResponse, InternalError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// Missing, repeated or malformed parameter; wrong content type.
+    InvalidRequest(String),
+    /// A body over the endpoint's limit: `invalid_request` with 413 (RFC 9110 §15.5.14).
+    TooLarge {
+        limit: usize,
+    },
+    /// Client authentication failed (§5.2). `basic` is whether the client tried HTTP Basic:
+    /// then the answer is 401 with `WWW-Authenticate: Basic` (§5.2 "MUST").
+    InvalidClient {
+        basic: bool,
+    },
+    InvalidGrant(String),
+    UnauthorizedClient(String),
+    UnsupportedGrantType(String),
+    InvalidScope(String),
+    /// RFC 8628 §3.5: the person has not answered on the activation page yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled faster than `interval`; the interval is now this many seconds.
+    SlowDown {
+        interval: u32,
+    },
+    /// RFC 8628 §3.5: the person denied the request.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired; start again.
+    ExpiredToken,
+    Internal(InternalError),
+}
+
+impl From<InternalError> for TokenError {
+    fn from(e: InternalError) -> Self {
+        TokenError::Internal(e)
+    }
+}
+
+impl ErrorResponse for TokenError {
+    fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidRequest(_) | TokenError::TooLarge { .. } => "invalid_request",
+            TokenError::InvalidClient { .. } => "invalid_client",
+            TokenError::InvalidGrant(_) => "invalid_grant",
+            TokenError::UnauthorizedClient(_) => "unauthorized_client",
+            TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::AuthorizationPending => "authorization_pending",
+            TokenError::SlowDown { .. } => "slow_down",
+            TokenError::AccessDenied => "access_denied",
+            TokenError::ExpiredToken => "expired_token",
+            TokenError::Internal(_) => "server_error",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            TokenError::InvalidClient { .. } => 401,
+            TokenError::TooLarge { .. } => 413,
+            TokenError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    fn description(&self) -> Option<String> {
+        match self {
+            TokenError::InvalidRequest(d)
+            | TokenError::InvalidGrant(d)
+            | TokenError::UnauthorizedClient(d)
+            | TokenError::UnsupportedGrantType(d)
+            | TokenError::InvalidScope(d) => Some(d.clone()),
+            // One message for every failure: which part was wrong is not the caller's to know.
+            TokenError::InvalidClient { .. } => Some("client authentication failed".into()),
+            TokenError::TooLarge { limit } => Some(format!("the request body is larger than {limit} bytes")),
+            TokenError::AuthorizationPending => Some("the user has not yet completed authorization".into()),
+            TokenError::SlowDown { interval } => {
+                Some(format!("polling too fast; wait at least {interval} seconds between requests"))
+            }
+            TokenError::AccessDenied => Some("the user denied the authorization request".into()),
+            TokenError::ExpiredToken => Some("the device code has expired; request a new one".into()),
+            TokenError::Internal(_) => Some("the server could not complete the request".into()),
+        }
+    }
+
+    fn log_detail(&self) -> Option<String> {
+        match self {
+            TokenError::Internal(e) => Some(e.detail().to_owned()),
+            _ => None,
+        }
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        match self {
+            TokenError::InvalidClient { basic: true } => Some(r#"Basic realm="token", charset="UTF-8""#.into()),
+            _ => None,
+        }
+    }
+}
+
+impl From<crate::engine::oauth::scope::MalformedScope> for TokenError {
+    fn from(e: crate::engine::oauth::scope::MalformedScope) -> Self {
+        TokenError::InvalidScope(e.0)
+    }
+}

@@ -1,0 +1,129 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009).
+
+use shared::oauth::IntrospectionResponse;
+
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::{authenticate, check_credentials, ClientRecord, ClientType, Credentials};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::access_token::{self, VerificationKeySource};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{Random, RsaSigner};
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+    V: VerificationKeySource<C::PublicKey>,
+{
+    /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
+    /// can give it.
+    fn introspecting_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<(), TokenError> {
+        let caller = check_credentials(found, credentials, self.now)?;
+        if caller.client_type != ClientType::Confidential {
+            return Err(TokenError::InvalidClient { basic: false });
+        }
+        Ok(())
+    }
+
+    /// `POST /token/introspect` (RFC 7662 §2). `token_type_hint` is not needed (§2.1 "MAY
+    /// ignore"): what a token is follows from its form, so a wrong hint never makes a live
+    /// token look inactive. The caller is authenticated in the same round trip as the
+    /// token's lookup.
+    pub async fn introspect(
+        &self,
+        authorization: Option<&str>,
+        form: &Form,
+    ) -> Result<IntrospectionResponse, TokenError> {
+        let credentials = Credentials::from_request(authorization, form)?;
+        let Some(token) = form.get("token") else {
+            let found = self.store.client_with_secrets(credentials.client_id()).await?;
+            self.introspecting_client(found, &credentials)?;
+            return Err(TokenError::InvalidRequest("the token parameter is missing".into()));
+        };
+        // The signature is checked before storage is asked anything (keys are cached).
+        let claims = match access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? {
+            Ok(claims) => claims,
+            // Not an access token of ours: perhaps a refresh token.
+            Err(_) => return self.introspect_refresh_token(&credentials, token).await,
+        };
+        let (found, state) = self.store.client_and_access_token_state(credentials.client_id(), &claims).await?;
+        self.introspecting_client(found, &credentials)?;
+        if state.revoked {
+            return Ok(IntrospectionResponse::default());
+        }
+        // The seed's `username`: the user's email, for tokens issued to a user.
+        let username = if claims.sub == claims.client_id { None } else { state.subject_email };
+        Ok(IntrospectionResponse {
+            active: true,
+            scope: Some(claims.scope),
+            client_id: Some(claims.client_id),
+            username,
+            token_type: Some("Bearer".into()),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            sub: Some(claims.sub),
+            aud: Some(claims.aud),
+            iss: Some(claims.iss),
+            jti: Some(claims.jti),
+        })
+    }
+
+    /// A refresh token is active while it is neither revoked, expired, nor rotated (a
+    /// rotated token only answers within the reuse grace period, as the same successor).
+    /// Anything else is §2.2's `{"active": false}` and nothing more.
+    async fn introspect_refresh_token(
+        &self,
+        credentials: &Credentials,
+        token: &str,
+    ) -> Result<IntrospectionResponse, TokenError> {
+        let (found, row) = self.store.client_and_refresh_token(credentials.client_id(), &hash_token(token)).await?;
+        self.introspecting_client(found, credentials)?;
+        let Some((row, user)) = row else { return Ok(IntrospectionResponse::default()) };
+        if row.revoked_at.is_some() || row.expires_at <= self.now || row.rotated_at.is_some() {
+            return Ok(IntrospectionResponse::default());
+        }
+        let subject = row.user_id.clone().unwrap_or_else(|| row.client_id.clone());
+        Ok(IntrospectionResponse {
+            active: true,
+            scope: Some(row.scope),
+            client_id: Some(row.client_id),
+            username: user.map(|u| u.email),
+            token_type: Some("refresh_token".into()),
+            exp: Some(row.expires_at),
+            iat: Some(row.created_at),
+            sub: Some(subject),
+            aud: None,
+            iss: Some(self.config.issuer.clone()),
+            jti: None,
+        })
+    }
+
+    /// `POST /token/revoke` (RFC 7009 §2.1). Unknown, expired or foreign-signed tokens are
+    /// answered 200 (§2.2: "invalid tokens do not cause an error response"); a token issued
+    /// to another client is refused (§2.1 "the authorization server first validates ...
+    /// whether the token was issued to the client making the revocation request").
+    pub async fn revoke(&self, authorization: Option<&str>, form: &Form) -> Result<(), TokenError> {
+        let credentials = Credentials::from_request(authorization, form)?;
+        let caller = authenticate(self.store, &credentials, self.now).await?;
+        let token =
+            form.get("token").ok_or_else(|| TokenError::InvalidRequest("the token parameter is missing".into()))?;
+        let Ok(claims) = access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? else {
+            // §2.1: revoking a refresh token revokes its whole family (the grant).
+            if let Some(row) = self.store.refresh_token(&hash_token(token)).await? {
+                if row.client_id != caller.client_id {
+                    return Err(TokenError::UnauthorizedClient("the token was not issued to this client".into()));
+                }
+                self.store.revoke_refresh_family(&row.family_id, self.now).await?;
+            }
+            return Ok(());
+        };
+        if claims.client_id != caller.client_id {
+            return Err(TokenError::UnauthorizedClient("the token was not issued to this client".into()));
+        }
+        self.store.revoke_access_token(&claims, self.now).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! The UserInfo endpoint (OIDC Core §5.3) and its Bearer-token errors (RFC 6750 §3).
+
+use serde_json::{Map, Value};
+
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ErrorResponse, InternalError};
+use crate::engine::platform::ports::{RsaSigner, UnixTime};
+
+/// Errors of Bearer-protected endpoints (RFC 6750 §3.1), each with its challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BearerError {
+    /// No credentials at all: a bare challenge, no error code (§3.1).
+    Missing,
+    /// More than one way of sending the token, or a malformed request (§2, §3.1).
+    InvalidRequest(String),
+    /// Expired, revoked, malformed, or not ours (§3.1).
+    InvalidToken(String),
+    /// The token lacks a scope the resource needs (§3.1), here `openid` (OIDC Core §5.3).
+    InsufficientScope(&'static str),
+    Internal(InternalError),
+}
+
+impl From<InternalError> for BearerError {
+    fn from(e: InternalError) -> Self {
+        BearerError::Internal(e)
+    }
+}
+
+impl ErrorResponse for BearerError {
+    fn code(&self) -> &'static str {
+        match self {
+            BearerError::Missing | BearerError::InvalidToken(_) => "invalid_token",
+            BearerError::InvalidRequest(_) => "invalid_request",
+            BearerError::InsufficientScope(_) => "insufficient_scope",
+            BearerError::Internal(_) => "server_error",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            BearerError::Missing | BearerError::InvalidToken(_) => 401,
+            BearerError::InvalidRequest(_) => 400,
+            BearerError::InsufficientScope(_) => 403,
+            BearerError::Internal(_) => 500,
+        }
+    }
+
+    fn description(&self) -> Option<String> {
+        match self {
+            BearerError::Missing => Some("an access token is required".into()),
+            BearerError::InvalidRequest(d) | BearerError::InvalidToken(d) => Some(d.clone()),
+            BearerError::InsufficientScope(scope) => Some(format!("the access token lacks the `{scope}` scope")),
+            BearerError::Internal(_) => Some("the server could not complete the request".into()),
+        }
+    }
+
+    fn log_detail(&self) -> Option<String> {
+        match self {
+            BearerError::Internal(e) => Some(e.detail().to_owned()),
+            _ => None,
+        }
+    }
+
+    fn www_authenticate(&self) -> Option<String> {
+        let realm = r#"Bearer realm="userinfo""#;
+        match self {
+            BearerError::Missing => Some(realm.into()),
+            BearerError::Internal(_) => None,
+            // The descriptions are ours and contain no quotes or backslashes.
+            other => Some(format!(
+                r#"{realm}, error="{}", error_description="{}""#,
+                other.code(),
+                other.description().unwrap_or_default()
+            )),
+        }
+    }
+}
+
+/// Picks the one access token a request presents: the `Authorization: Bearer` header
+/// (§2.1) or the `access_token` form parameter (§2.2), never both (§2).
+pub fn presented_token<'a>(
+    authorization: Option<&'a str>,
+    form_token: Option<&'a str>,
+) -> Result<&'a str, BearerError> {
+    let header_token = match authorization {
+        Some(value) => {
+            let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return Err(BearerError::InvalidRequest("the Authorization header must use the Bearer scheme".into()));
+            }
+            let token = token.trim();
+            if token.is_empty() {
+                return Err(BearerError::InvalidRequest("the Bearer token is empty".into()));
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    match (header_token, form_token) {
+        (Some(_), Some(_)) => {
+            Err(BearerError::InvalidRequest("the access token was sent in more than one way (RFC 6750 §2)".into()))
+        }
+        (Some(token), None) | (None, Some(token)) => Ok(token),
+        (None, None) => Err(BearerError::Missing),
+    }
+}
+
+/// The claims of the token's user that its scopes release, with `sub` (OIDC Core §5.3.2).
+pub async fn userinfo<S, C>(
+    token: &str,
+    config: &Config,
+    store: &S,
+    signer: &C,
+    keys: &impl VerificationKeySource<C::PublicKey>,
+    now: UnixTime,
+) -> Result<Map<String, Value>, BearerError>
+where
+    S: UserStore + RevocationStore,
+    C: RsaSigner,
+{
+    let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
+    let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else { return Err(invalid()) };
+    if store.access_token_revoked(&claims).await? {
+        return Err(invalid());
+    }
+    let scopes: Vec<&str> = claims.scope.split(' ').filter(|s| !s.is_empty()).collect();
+    if !scopes.contains(&"openid") {
+        return Err(BearerError::InsufficientScope("openid"));
+    }
+    let user = match store.user_by_id(&claims.sub).await? {
+        Some(user) if user.active => user,
+        _ => return Err(invalid()),
+    };
+    let mut body = user.claims_for(&scopes);
+    body.insert("sub".into(), Value::String(user.id));
+    Ok(body)
+}

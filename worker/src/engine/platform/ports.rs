@@ -1,0 +1,266 @@
+//! The engine's view of the platform. The edge implements these with D1, KV, WebCrypto
+//! and `Date.now()`; `crate::native` implements them with SQLite, the `rsa` crate and the
+//! system clock for tests.
+//!
+//! Each store method is one atomic statement (or one D1 `batch()`): D1 has no interactive
+//! transactions, so nothing here may rely on read-then-write being isolated.
+//!
+//! The traits use `async fn` without `Send` bounds on purpose: workers-rs futures hold
+//! JS values and are never `Send`, and the engine is single-threaded per request.
+#![allow(async_fn_in_trait)]
+
+use std::fmt;
+
+use crate::engine::platform::error::InternalError;
+
+/// Seconds since the Unix epoch. Passed into the engine, never read inside it
+/// (`SystemTime::now()` panics on wasm32-unknown-unknown).
+pub type UnixTime = i64;
+
+pub trait Clock {
+    fn now(&self) -> UnixTime;
+}
+
+/// Cryptographically secure randomness.
+pub trait Random {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), InternalError>;
+}
+
+/// The operating system's CSPRNG natively, `crypto.getRandomValues` in workerd.
+pub struct SystemRandom;
+
+impl Random for SystemRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), InternalError> {
+        getrandom::fill(buf).map_err(|e| InternalError::new(format!("getrandom failed: {e}")))
+    }
+}
+
+/// Where a signing key is in its life (see migrations/0001_signing_keys.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Signs new tokens; at most one.
+    Active,
+    /// Only verifies tokens signed before a rotation; still in the JWKS.
+    Verify,
+    /// Kept for the record, not published.
+    Retired,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Verify => "verify",
+            KeyStatus::Retired => "retired",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<KeyStatus, InternalError> {
+        match value {
+            "active" => Ok(KeyStatus::Active),
+            "verify" => Ok(KeyStatus::Verify),
+            "retired" => Ok(KeyStatus::Retired),
+            other => Err(InternalError::new(format!("unknown signing key status `{other}`"))),
+        }
+    }
+}
+
+/// A signing key as stored: the public half in the clear, the private half sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub alg: String,
+    pub status: KeyStatus,
+    /// RSA modulus and exponent, base64url without padding (RFC 7518 §6.3.1).
+    pub public_n: String,
+    pub public_e: String,
+    /// PKCS#8 DER sealed by [`crate::engine::crypto::sealed::seal`] with the kid as associated data.
+    pub private_key_sealed: String,
+    pub created_at: UnixTime,
+    pub publish_until: Option<UnixTime>,
+}
+
+// Rule 6: sealed key material stays out of logs, even encrypted.
+impl fmt::Debug for StoredSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSigningKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("publish_until", &self.publish_until)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signing keys in D1 (edge) or SQLite (native).
+pub trait KeyStore {
+    /// The one key with status `active`, if any.
+    async fn active_signing_key(&self) -> Result<Option<StoredSigningKey>, InternalError>;
+
+    /// Keys that belong in the JWKS: the active one and `verify` keys whose
+    /// `publish_until` is unset or later than `now`; oldest first.
+    async fn published_signing_keys(&self, now: UnixTime) -> Result<Vec<StoredSigningKey>, InternalError>;
+
+    /// Inserts `key` as the active key unless one exists already, in one statement
+    /// (`INSERT ... ON CONFLICT DO NOTHING` against the one-active unique index).
+    /// Returns whether this key was inserted.
+    async fn insert_active_signing_key_if_none(&self, key: &StoredSigningKey) -> Result<bool, InternalError>;
+
+    /// A cheap query that proves the database is reachable and migrated.
+    async fn ping(&self) -> Result<(), InternalError>;
+}
+
+/// The key-value store (Workers KV). Eventually consistent: nothing that must be single
+/// use lives only here (contract, "Runtime shape").
+pub trait KeyValue {
+    async fn get(&self, key: &str) -> Result<Option<String>, InternalError>;
+    /// Stores `value` until `ttl` seconds from now; Workers KV refuses TTLs under
+    /// [`KV_MIN_TTL`], so callers pass at least that.
+    async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError>;
+    async fn delete(&self, key: &str) -> Result<(), InternalError>;
+    /// The keys that start with `prefix` (at most 1000: one KV list page).
+    async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError>;
+}
+
+/// Workers KV's minimum `expirationTtl`, in seconds.
+pub const KV_MIN_TTL: u32 = 60;
+
+/// The public half of a freshly generated RSA key, base64url as in a JWK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaPublicKey {
+    pub n: String,
+    pub e: String,
+}
+
+/// A new RSA key pair: the private key as PKCS#8 DER, ready to be sealed.
+pub struct GeneratedRsaKey {
+    pub private_pkcs8_der: Vec<u8>,
+    pub public: RsaPublicKey,
+}
+
+impl fmt::Debug for GeneratedRsaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedRsaKey").field("public", &self.public).finish_non_exhaustive()
+    }
+}
+
+/// RSA key generation and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signing
+/// and verification. WebCrypto on the edge, the `rsa` crate natively.
+pub trait RsaSigner {
+    /// A private key ready to sign: a non-extractable `CryptoKey` on the edge.
+    type Key: Clone;
+    /// A public key ready to verify.
+    type PublicKey: Clone;
+
+    async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError>;
+    async fn import_private_pkcs8(&self, der: &[u8]) -> Result<Self::Key, InternalError>;
+    async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError>;
+    async fn import_public(&self, key: &RsaPublicKey) -> Result<Self::PublicKey, InternalError>;
+    /// Whether `signature` is a valid RS256 signature of `message`; malformed input is `false`.
+    async fn verify_rs256(
+        &self,
+        key: &Self::PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, InternalError>;
+}
+
+/// A value bound to a SQL parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlArg {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<&str> for SqlArg {
+    fn from(v: &str) -> Self {
+        SqlArg::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for SqlArg {
+    fn from(v: &String) -> Self {
+        SqlArg::Text(v.clone())
+    }
+}
+
+impl From<i64> for SqlArg {
+    fn from(v: i64) -> Self {
+        SqlArg::Int(v)
+    }
+}
+
+impl From<Option<&str>> for SqlArg {
+    fn from(v: Option<&str>) -> Self {
+        v.map(SqlArg::from).unwrap_or(SqlArg::Null)
+    }
+}
+
+impl From<String> for SqlArg {
+    fn from(v: String) -> Self {
+        SqlArg::Text(v)
+    }
+}
+
+impl From<Option<i64>> for SqlArg {
+    fn from(v: Option<i64>) -> Self {
+        v.map(SqlArg::Int).unwrap_or(SqlArg::Null)
+    }
+}
+
+impl From<u32> for SqlArg {
+    fn from(v: u32) -> Self {
+        SqlArg::Int(i64::from(v))
+    }
+}
+
+impl From<bool> for SqlArg {
+    fn from(v: bool) -> Self {
+        SqlArg::Int(i64::from(v))
+    }
+}
+
+/// One statement and its arguments, for [`SqlRunner::batch`] and [`SqlRunner::query_batch`].
+pub type Statement<'a> = (&'a str, Vec<SqlArg>);
+
+/// Plain SQL on the one database (D1 at the edge, SQLite in tests): the one way to the
+/// database. Every store is written once in the engine over this port, so the native
+/// tests run exactly the SQL that D1 runs; the edge and `crate::native` only adapt it.
+pub trait SqlRunner {
+    /// Runs one statement; returns the rows it changed.
+    async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError>;
+    /// Runs one statement; returns its rows as JSON objects (D1's shape).
+    async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError>;
+    /// Runs the statements as one transaction (a D1 `batch()`); returns each one's
+    /// changed-row count.
+    async fn batch(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, InternalError>;
+    /// Runs read statements as one batch (one round trip, one snapshot); returns each
+    /// one's rows. Reads that a request needs together go here, because a D1 round trip,
+    /// not the SQL, is most of a request's cost (docs/benchmark.md).
+    async fn query_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<Vec<serde_json::Value>>, InternalError>;
+}
+
+/// A 0/1 flag or a unix time as D1 returns it: every SQL integer reaches JavaScript as a
+/// number, so rows decode integers as `f64` (exact far beyond any unix time).
+pub fn int(value: f64) -> i64 {
+    value as i64
+}
+
+/// The first row of `rows` decoded as `T`.
+pub fn first_row<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Option<T>, InternalError> {
+    match rows.into_iter().next() {
+        Some(row) => serde_json::from_value(row).map(Some).map_err(|e| InternalError::new(format!("row: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// The `total` column of a `SELECT COUNT(*) AS total` query.
+pub fn count(rows: Vec<serde_json::Value>) -> Result<u64, InternalError> {
+    #[derive(serde::Deserialize)]
+    struct CountRow {
+        total: f64,
+    }
+    Ok(first_row::<CountRow>(rows)?.map_or(0, |r| r.total as u64))
+}
