@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::account::Page;
-use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, ClientSummary, NewSecret, GRANT_TYPES};
+use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, ClientSummary, NewSecret};
+use shared::oauth::grant;
 
 use crate::admin::Pager;
 use crate::api::{get_json, send_bearer};
@@ -219,7 +220,7 @@ fn ClientForm(
             </select>
             <fieldset class="checks">
                 <legend>"Grant types"</legend>
-                {GRANT_TYPES.iter().map(|grant| {
+                {grant::ALL.iter().map(|grant| {
                     let grant = (*grant).to_string();
                     let id = format!("grant-{}", grant.replace([':', '_'], "-"));
                     let label_for = id.clone();

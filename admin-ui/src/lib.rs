@@ -4,9 +4,6 @@
 //! serves the built files as static assets and falls back to index.html for any page
 //! path, so every route below is a deep link.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
-
 mod account;
 mod activate;
 mod admin;

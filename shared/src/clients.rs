@@ -6,15 +6,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::account::email_problem;
-
-pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-/// The grant types a client may be registered for.
-pub const GRANT_TYPES: &[&str] =
-    &["authorization_code", "implicit", "refresh_token", "client_credentials", "password", DEVICE_GRANT];
-/// OAuth 2.0 Multiple Response Type Encoding Practices, as `/authorize` serves them.
-pub const RESPONSE_TYPES: &[&str] =
-    &["code", "token", "id_token", "code id_token", "code token", "id_token token", "code id_token token"];
-pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+use crate::oauth::{grant, AUTH_METHODS, RESPONSE_TYPES};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_URIS: usize = 20;
@@ -204,7 +196,7 @@ impl ClientSettings {
         } else if name_chars > MAX_NAME_CHARS || self.client_name.chars().any(char::is_control) {
             metadata("client_name", format!("client_name must be at most {MAX_NAME_CHARS} characters, one line"));
         }
-        for grant in self.grant_types.iter().filter(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        for grant in self.grant_types.iter().filter(|g| !grant::ALL.contains(&g.as_str())) {
             metadata("grant_types", format!("grant type `{grant}` is not supported"));
         }
         for rt in self.response_types.iter().filter(|r| !RESPONSE_TYPES.contains(&r.as_str())) {

@@ -4,9 +4,6 @@
 //!
 //! serde and url only: this crate must compile for wasm32 (the SPA) and natively (the engine).
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
-
 pub mod account;
 pub mod api;
 pub mod branding;

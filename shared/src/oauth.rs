@@ -2,6 +2,28 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Grant types by their wire names (RFC 6749 §4, RFC 8628 §3.4): what `grant_type` says at
+/// the token endpoint and what a client is registered for.
+pub mod grant {
+    pub const AUTHORIZATION_CODE: &str = "authorization_code";
+    pub const IMPLICIT: &str = "implicit";
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+    pub const PASSWORD: &str = "password";
+    pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    /// Every grant a client may be registered for.
+    pub const ALL: &[&str] = &[AUTHORIZATION_CODE, IMPLICIT, REFRESH_TOKEN, CLIENT_CREDENTIALS, PASSWORD, DEVICE_CODE];
+}
+
+/// Response types `/authorize` serves (OAuth 2.0 Multiple Response Type Encoding Practices),
+/// in the order discovery lists them.
+pub const RESPONSE_TYPES: &[&str] =
+    &["code", "id_token", "token", "code id_token", "code token", "id_token token", "code id_token token"];
+
+/// Client authentication methods at the token endpoint (RFC 6749 §2.3; OIDC Core §9):
+/// `none` is a public client sending only its `client_id`.
+pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {

@@ -11,10 +11,10 @@ use crate::engine::crypto::passwords::hash_password;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::users::{Role, User, UserStore};
-use crate::engine::oauth::device::DEVICE_GRANT;
 use crate::engine::platform::config::{Config, Secret};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, UnixTime};
+use shared::oauth::grant;
 
 pub const DEMO_CLIENT_ID: &str = "demo-app";
 /// A public client for trying the device flow in development (with `demo-app`).
@@ -105,7 +105,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             client_type: ClientType::Public,
             auth_method: AuthMethod::None,
             redirect_uris: vec![],
-            grant_types: [DEVICE_GRANT, "refresh_token"].map(String::from).to_vec(),
+            grant_types: [grant::DEVICE_CODE, "refresh_token"].map(String::from).to_vec(),
             response_types: vec![],
             scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
             access_token_ttl: None,

@@ -126,11 +126,12 @@ mod tests {
     use super::*;
     use crate::engine::clients::{AuthMethod, ClientType};
     use crate::engine::identity::users::tests::alice;
-    use crate::engine::oauth::device::{device_code_hash, DeviceStatus, DEVICE_GRANT, POLL_INTERVAL};
+    use crate::engine::oauth::device::{device_code_hash, DeviceStatus, POLL_INTERVAL};
     use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::error::ErrorResponse;
     use crate::engine::platform::ports::SystemRandom;
     use crate::native::{MemoryKv, SqliteStore};
+    use shared::oauth::grant;
 
     const NOW: UnixTime = 1_800_000_000;
 
@@ -142,7 +143,7 @@ mod tests {
         tv.client_id = "tv".into();
         tv.client_name = "Living Room TV".into();
         tv.client_type = ClientType::Public;
-        tv.grant_types = vec![DEVICE_GRANT.into()];
+        tv.grant_types = vec![grant::DEVICE_CODE.into()];
         tv.scopes = vec!["openid".into(), "admin".into()];
         block_on(store.ensure_client(&tv, None, 0)).unwrap();
         let code = DeviceCode {

@@ -19,7 +19,6 @@ pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// Characters in a user code (20^8 ≈ 2^34.6 codes).
 pub const USER_CODE_LENGTH: usize = 8;
 /// The grant type of the polling request (RFC 8628 §3.4).
-pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The polling interval we ask for (§3.2 default: 5 seconds).
 pub const POLL_INTERVAL: u32 = 5;
 /// How much `slow_down` adds to the interval (§3.5: "MUST be increased by 5 seconds").

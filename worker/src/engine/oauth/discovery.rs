@@ -7,13 +7,12 @@ use serde_json::{json, Map, Value};
 
 use crate::engine::crypto::jose::sign_jwt;
 use crate::engine::crypto::keys::ActiveSigningKey;
-use crate::engine::oauth::authorize::request::{RESPONSE_MODES_SUPPORTED, RESPONSE_TYPES_SUPPORTED};
-use crate::engine::oauth::token::{
-    grant_types_supported, AUTH_METHODS_SUPPORTED, INTROSPECTION_AUTH_METHODS_SUPPORTED,
-};
+use crate::engine::oauth::authorize::request::RESPONSE_MODES_SUPPORTED;
+use crate::engine::oauth::token::{grant_types_supported, INTROSPECTION_AUTH_METHODS_SUPPORTED};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{RsaSigner, UnixTime};
+use shared::oauth::{AUTH_METHODS, RESPONSE_TYPES};
 
 /// Paths the server answers, relative to the issuer.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
@@ -64,13 +63,13 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
         "grant_types_supported": grant_types_supported(config),
-        "token_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
         "revocation_endpoint": config.endpoint(REVOCATION_PATH),
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS_SUPPORTED,
-        "response_types_supported": RESPONSE_TYPES_SUPPORTED,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "response_types_supported": RESPONSE_TYPES,
         "response_modes_supported": RESPONSE_MODES_SUPPORTED,
         // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
         "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },

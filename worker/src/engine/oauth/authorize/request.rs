@@ -70,8 +70,6 @@ impl ResponseType {
 }
 
 /// Every response type `/authorize` serves (discovery's `response_types_supported`).
-pub const RESPONSE_TYPES_SUPPORTED: &[&str] =
-    &["code", "id_token", "token", "code id_token", "code token", "id_token token", "code id_token token"];
 pub const RESPONSE_MODES_SUPPORTED: &[&str] = &["query", "fragment", "form_post"];
 
 /// How the response travels back (OAuth 2.0 Multiple Response Types §2.1, Form Post

@@ -8,12 +8,13 @@ use super::*;
 use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::tests::alice;
-use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore, DEVICE_GRANT};
+use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::tests::dev_vars;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::{test_keys, verify_jwt, TestKeys};
 use crate::native::{NativeRsaSigner, SqliteStore};
+use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
 
 const NOW: UnixTime = 1_800_000_000;
@@ -23,7 +24,7 @@ fn tv() -> Client {
     let mut client = crate::engine::clients::tests::confidential(AuthMethod::None);
     client.client_id = "tv".into();
     client.client_type = ClientType::Public;
-    client.grant_types = vec![DEVICE_GRANT.into(), "refresh_token".into()];
+    client.grant_types = vec![grant::DEVICE_CODE.into(), "refresh_token".into()];
     client.scopes = ["openid", "profile", "email", "offline_access"].map(String::from).to_vec();
     client
 }
@@ -40,7 +41,7 @@ fn setup(store: SqliteStore) -> Fixture {
     let keys = test_keys(&store, &config);
     block_on(store.ensure_client(&tv(), None, 0)).unwrap();
     let mut svc = crate::engine::clients::tests::confidential(AuthMethod::ClientSecretBasic);
-    svc.grant_types.push(DEVICE_GRANT.into());
+    svc.grant_types.push(grant::DEVICE_CODE.into());
     let secret =
         ClientSecret { secret_id: "s".into(), secret_hash: hash_token("s3cret"), created_at: 0, expires_at: None };
     block_on(store.ensure_client(&svc, Some(&secret), 0)).unwrap();
@@ -75,7 +76,7 @@ fn start(f: &Fixture, scope: &str) -> DeviceAuthorizationResponse {
 }
 
 fn poll_at(f: &Fixture, device_code: &str, now: UnixTime) -> Result<TokenResponse, TokenError> {
-    let body = format!("grant_type={DEVICE_GRANT}&client_id=tv&device_code={device_code}");
+    let body = format!("grant_type={}&client_id=tv&device_code={device_code}", grant::DEVICE_CODE);
     block_on(endpoint(f, now).handle(None, &form(&body)))
 }
 

@@ -2,9 +2,9 @@
 //! (RFC 7636 §4.5–4.6) and replay handling (§10.5).
 
 use serde_json::json;
-use shared::oauth::TokenResponse;
+use shared::oauth::{grant, TokenResponse};
 
-use super::grants::Grant;
+use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::{authenticate, check_credentials, Credentials};
 use crate::engine::crypto::pkce::{self, Method as PkceMethod};
@@ -14,7 +14,6 @@ use crate::engine::oauth::codes::{AuthorizationCode, Redemption};
 use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{Random, RsaSigner};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
@@ -27,10 +26,12 @@ where
     pub(super) async fn authorization_code(
         &self,
         credentials: &Credentials,
-        form: &Form,
+        code: Option<&str>,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
-        let Some(code) = form.get("code") else {
+        let Some(code) = code else {
             authenticate(self.store, credentials, self.now).await?;
             return Err(TokenError::InvalidRequest("the code parameter is missing".into()));
         };
@@ -38,7 +39,7 @@ where
         // The client and the code (with its user) in one round trip.
         let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
         let client = &check_credentials(found, credentials, self.now)?;
-        if !client.allows_grant("authorization_code") {
+        if !client.allows_grant(grant::AUTHORIZATION_CODE) {
             return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
         }
         let Some((row, user)) = row else { return Err(invalid()) };
@@ -55,10 +56,10 @@ where
         }
         // §4.1.3: redirect_uri must be identical to the authorization request's (which
         // always had one: /authorize requires it).
-        if form.get("redirect_uri") != Some(row.redirect_uri.as_str()) {
+        if redirect_uri != Some(row.redirect_uri.as_str()) {
             return Err(TokenError::InvalidGrant("redirect_uri does not match the authorization request".into()));
         }
-        check_pkce(&row, form.get("code_verifier"))?;
+        check_pkce(&row, code_verifier)?;
         let user = match user {
             Some(user) if user.active => user,
             _ => return Err(invalid()),

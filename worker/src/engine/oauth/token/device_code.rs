@@ -2,16 +2,15 @@
 //! (`POST /device`, §3.1–3.2) and the token endpoint (§3.4–3.5).
 
 use serde_json::json;
-use shared::oauth::{DeviceAuthorizationResponse, TokenResponse};
+use shared::oauth::{grant, DeviceAuthorizationResponse, TokenResponse};
 
-use super::grants::Grant;
+use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::{authenticate, Credentials};
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{
-    device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, DEVICE_GRANT,
-    POLL_INTERVAL,
+    device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, POLL_INTERVAL,
 };
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::form::Form;
@@ -38,12 +37,12 @@ where
     ) -> Result<DeviceAuthorizationResponse, TokenError> {
         let credentials = Credentials::from_request(authorization, form)?;
         let client = authenticate(self.store, &credentials, self.now).await?;
-        if !client.allows_grant(DEVICE_GRANT) {
+        if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),
             ));
         }
-        let scope = self.requested_scope(&client, form)?.join(" ");
+        let scope = self.requested_scope(&client, form.get("scope"))?.join(" ");
         let device_code = random_token(self.rng)?;
         let ttl = self.config.tokens.device_code_ttl;
         for _ in 0..USER_CODE_ATTEMPTS {
@@ -89,17 +88,16 @@ where
     pub(super) async fn device_code(
         &self,
         credentials: &Credentials,
-        form: &Form,
+        device_code: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
         let client = authenticate(self.store, credentials, self.now).await?;
-        if !client.allows_grant(DEVICE_GRANT) {
+        if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),
             ));
         }
-        let presented = form
-            .get("device_code")
-            .ok_or_else(|| TokenError::InvalidRequest("the device_code parameter is missing".into()))?;
+        let presented =
+            device_code.ok_or_else(|| TokenError::InvalidRequest("the device_code parameter is missing".into()))?;
         let hash = device_code_hash(presented);
         let invalid = || TokenError::InvalidGrant("the device code is invalid or was already used".into());
         let row = self.store.device_code(&hash).await?;

@@ -1,0 +1,149 @@
+//! Turning what a grant decided into tokens: the JWT access token (RFC 9068), the ID token
+//! (OIDC Core §3.1.3.3, §12.2) and a new refresh-token family, with the lifetimes the
+//! client or the configuration sets.
+
+use shared::oauth::{grant, TokenResponse};
+
+use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::Client;
+use crate::engine::crypto::jose::sign_jwt;
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::oauth::access_token::AccessTokenClaims;
+use crate::engine::oauth::id_token::{self, IdTokenFacts};
+use crate::engine::oauth::refresh::{mint, NewToken};
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::ports::{Random, RsaSigner, UnixTime};
+
+/// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
+pub(super) struct Grant<'a> {
+    pub(super) client: &'a Client,
+    pub(super) user: &'a User,
+    /// The scope of the access token (and the ID token's claims).
+    pub(super) scope: Vec<String>,
+    pub(super) auth_time: UnixTime,
+    /// A refresh token to hand out, already stored.
+    pub(super) refresh_token: Option<String>,
+    /// The authorization request's nonce, for the ID token (OIDC Core §3.1.3.6).
+    pub(super) nonce: Option<&'a str>,
+    /// The access token's claims when the grant had to know its `jti` in advance.
+    pub(super) claims: Option<AccessTokenClaims>,
+}
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore + AuditStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    pub(super) fn refresh_ttl(&self, client: &Client) -> u32 {
+        client.refresh_token_ttl.unwrap_or(self.config.tokens.refresh_token_ttl)
+    }
+
+    pub(super) fn access_ttl(&self, client: &Client) -> u32 {
+        client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl)
+    }
+
+    pub(super) async fn audit(&self, event: AuditEvent) -> Result<(), TokenError> {
+        Ok(self.store.record(&event).await?)
+    }
+
+    /// A new refresh-token family for a grant that has no other write to batch it with
+    /// (password, device), stored now; `None` when the grant issues none.
+    pub(super) async fn stored_refresh_token(
+        &self,
+        client: &Client,
+        user_id: &str,
+        scope: &[String],
+        auth_time: UnixTime,
+        session_id: Option<&str>,
+    ) -> Result<Option<String>, TokenError> {
+        if !self.issues_refresh_tokens(client, scope) {
+            return Ok(None);
+        }
+        let minted = mint(
+            NewToken {
+                family_id: None,
+                parent_hash: None,
+                client_id: &client.client_id,
+                user_id: Some(user_id),
+                scope: &scope.join(" "),
+                auth_time: Some(auth_time),
+                session_id,
+                ttl: self.refresh_ttl(client),
+            },
+            self.now,
+            self.rng,
+        )?;
+        self.store.insert_refresh_token(&minted.row).await?;
+        Ok(Some(minted.plaintext))
+    }
+
+    /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the
+    /// refresh grant, while refresh tokens are enabled (`REFRESH_TOKEN_TTL` > 0).
+    pub(super) fn issues_refresh_tokens(&self, client: &Client, scope: &[String]) -> bool {
+        scope.iter().any(|s| s == "offline_access")
+            && client.allows_grant(grant::REFRESH_TOKEN)
+            && self.refresh_ttl(client) > 0
+    }
+
+    /// The requested scope within the client's (RFC 6749 §3.3), or `DEFAULT_SCOPES`
+    /// within the client's when none is requested.
+    pub(super) fn requested_scope(&self, client: &Client, scope: Option<&str>) -> Result<Vec<String>, TokenError> {
+        match scope {
+            Some(requested) => scope_within_client(client, requested),
+            None => Ok(self.config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect()),
+        }
+    }
+
+    /// The access token, and the ID token when `openid` is granted.
+    /// The claims of an access token for `subject` (RFC 9068 §2.2).
+    pub(super) fn access_claims(
+        &self,
+        client: &Client,
+        subject: &str,
+        scope: &str,
+        auth_time: UnixTime,
+    ) -> Result<AccessTokenClaims, TokenError> {
+        let ttl = self.access_ttl(client);
+        let mut claims =
+            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
+        claims.auth_time = Some(auth_time);
+        Ok(claims)
+    }
+
+    pub(super) async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
+        let scope = grant.scope.join(" ");
+        let ttl = self.access_ttl(grant.client);
+        let claims = match grant.claims {
+            Some(claims) => claims,
+            None => self.access_claims(grant.client, &grant.user.id, &scope, grant.auth_time)?,
+        };
+        let key = self.keys.signing_key().await?;
+        let access_token = claims.sign(self.signer, &key).await?;
+        let id_token = if grant.scope.iter().any(|s| s == "openid") {
+            let scopes: Vec<&str> = grant.scope.iter().map(String::as_str).collect();
+            let facts = IdTokenFacts {
+                user: grant.user,
+                client_id: &grant.client.client_id,
+                scopes: &scopes,
+                auth_time: grant.auth_time,
+                nonce: grant.nonce,
+                access_token: Some(&access_token),
+                code: None,
+                ttl,
+            };
+            Some(sign_jwt(self.signer, &key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            refresh_token: grant.refresh_token,
+            scope,
+            id_token,
+        })
+    }
+}

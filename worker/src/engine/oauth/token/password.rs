@@ -1,0 +1,67 @@
+//! The resource owner password credentials grant (RFC 6749 §4.3), off unless
+//! `ENABLE_PASSWORD_GRANT=true` and only for the clients `PASSWORD_GRANT_ALLOWED_CLIENTS`
+//! names.
+
+use shared::oauth::{grant, TokenResponse};
+
+use super::issue::Grant;
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::Client;
+use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::ops::audit::AuditStore;
+use crate::engine::platform::ports::{Random, RsaSigner};
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore + AuditStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    /// RFC 6749 §4.3, allowed only when `ENABLE_PASSWORD_GRANT=true`, for clients listed in
+    /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (contract, `/token`).
+    pub(super) async fn password(
+        &self,
+        client: &Client,
+        username: Option<&str>,
+        password: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let security = &self.config.security;
+        if !security.enable_password_grant
+            || !security.password_grant_allowed_clients.iter().any(|c| c == &client.client_id)
+            || !client.allows_grant(grant::PASSWORD)
+        {
+            return Err(TokenError::UnauthorizedClient("this client may not use the password grant".into()));
+        }
+        let (Some(username), Some(password)) = (username, password) else {
+            return Err(TokenError::InvalidRequest("username and password are required".into()));
+        };
+        let scope = self.requested_scope(client, scope)?;
+        let user = self.check_password(client, username, password).await?;
+        let scope = user.grantable(&scope);
+        let refresh_token = self.stored_refresh_token(client, &user.id, &scope, self.now, None).await?;
+        self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token, nonce: None, claims: None })
+            .await
+    }
+
+    /// The user whose password this is (engine::login), or `invalid_grant`.
+    async fn check_password(&self, client: &Client, username: &str, password: &str) -> Result<User, TokenError> {
+        let cx = LoginContext {
+            config: self.config,
+            meta: self.meta,
+            now: self.now,
+            method: "password_grant",
+            client_id: Some(&client.client_id),
+        };
+        verify_login(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
+            LoginError::Invalid => TokenError::InvalidGrant("the username or password is incorrect".into()),
+            LoginError::Locked { .. } => TokenError::InvalidGrant(
+                "the account is temporarily locked after too many failed sign-ins; try again later".into(),
+            ),
+            LoginError::EmailNotVerified => TokenError::InvalidGrant("the email address is not verified yet".into()),
+            LoginError::Internal(e) => TokenError::Internal(e),
+        })
+    }
+}

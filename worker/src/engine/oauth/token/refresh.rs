@@ -1,0 +1,145 @@
+//! The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700
+//! §4.14.2).
+
+use serde_json::json;
+use shared::oauth::{grant, TokenResponse};
+
+use super::issue::Grant;
+use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::{authenticate, check_credentials, Client, Credentials};
+use crate::engine::crypto::sealed::{self, Purpose};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken};
+use crate::engine::oauth::scope::parse_scope;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Random, RsaSigner};
+
+impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+where
+    S: TokenLookups + UserStore + AuditStore,
+    C: RsaSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+{
+    /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
+    /// token is exchanged for a successor in one atomic step; a retry within
+    /// `REFRESH_REUSE_GRACE_SECONDS` gets the same successor; reuse after that revokes the
+    /// whole family (RFC 9700 §4.14.2) and is audited as possible theft.
+    pub(super) async fn refresh(
+        &self,
+        credentials: &Credentials,
+        refresh_token: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+        let Some(presented) = refresh_token else {
+            // A bad client hears invalid_client first, as for every other grant.
+            authenticate(self.store, credentials, self.now).await?;
+            return Err(TokenError::InvalidRequest("the refresh_token parameter is missing".into()));
+        };
+        let presented_hash = hash_token(presented);
+        let (found, token) = self.store.client_and_refresh_token(credentials.client_id(), &presented_hash).await?;
+        let client = &check_credentials(found, credentials, self.now)?;
+        if !client.allows_grant(grant::REFRESH_TOKEN) {
+            return Err(TokenError::UnauthorizedClient("this client may not use the refresh_token grant".into()));
+        }
+        let Some((row, user)) = token else { return Err(invalid()) };
+        // §6: the token must have been issued to the authenticated client.
+        if row.client_id != client.client_id || row.revoked_at.is_some() || row.expires_at <= self.now {
+            return Err(invalid());
+        }
+        let original: Vec<&str> = row.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        let scope = match scope {
+            Some(requested) => {
+                let requested = parse_scope(requested)?;
+                if let Some(wider) = requested.iter().find(|s| !original.contains(&s.as_str())) {
+                    return Err(TokenError::InvalidScope(format!(
+                        "scope `{wider}` was not granted to this refresh token"
+                    )));
+                }
+                requested
+            }
+            None => original.iter().map(|s| s.to_string()).collect(),
+        };
+        let user = match user {
+            Some(user) if user.active => user,
+            _ => return Err(invalid()),
+        };
+        let refresh_token = if row.rotated_at.is_some() {
+            self.replayed(&row, &presented_hash).await?
+        } else if client.refresh_token_rotation.unwrap_or(self.config.tokens.refresh_token_rotation) {
+            self.rotate(client, &row).await?
+        } else {
+            presented.to_owned()
+        };
+        let auth_time = row.auth_time.unwrap_or(row.created_at);
+        self.issue(Grant {
+            client,
+            user: &user,
+            scope,
+            auth_time,
+            refresh_token: Some(refresh_token),
+            nonce: None,
+            claims: None,
+        })
+        .await
+    }
+
+    /// A token that was already rotated: within the grace period the same successor
+    /// again (a client retrying after a lost response), after it the family is revoked.
+    async fn replayed(&self, row: &RefreshToken, presented_hash: &str) -> Result<String, TokenError> {
+        let within_grace =
+            row.rotated_at.is_some_and(|at| self.now - at <= i64::from(self.config.tokens.refresh_reuse_grace_seconds));
+        if let (true, Some(sealed)) = (within_grace, row.successor_sealed.as_deref()) {
+            let successor =
+                sealed::open(&self.config.secret_key, Purpose::RefreshSuccessor, presented_hash.as_bytes(), sealed)?;
+            return String::from_utf8(successor)
+                .map_err(|_| TokenError::Internal(InternalError::new("successor not UTF-8")));
+        }
+        let revoked = self.store.revoke_refresh_family(&row.family_id, self.now).await?;
+        let event = AuditEvent::new("token.refresh_reuse_detected", self.meta, self.now, self.rng)?
+            .actor("client", &row.client_id)
+            .resource("refresh_token_family", &row.family_id)
+            .metadata(json!({ "revoked_tokens": revoked, "rotated_at": row.rotated_at, "user_id": row.user_id }));
+        self.audit(event).await?;
+        Err(TokenError::InvalidGrant("the refresh token was already used; the grant has been revoked".into()))
+    }
+
+    /// Exchanges `row` for a successor in the same family (same scope, RFC 6749 §6).
+    pub(super) async fn rotate(&self, client: &Client, row: &RefreshToken) -> Result<String, TokenError> {
+        let minted = mint(
+            NewToken {
+                family_id: Some(&row.family_id),
+                parent_hash: Some(&row.token_hash),
+                client_id: &row.client_id,
+                user_id: row.user_id.as_deref(),
+                scope: &row.scope,
+                auth_time: row.auth_time,
+                session_id: row.session_id.as_deref(),
+                ttl: self.refresh_ttl(client),
+            },
+            self.now,
+            self.rng,
+        )?;
+        let sealed = sealed::seal(
+            &self.config.secret_key,
+            Purpose::RefreshSuccessor,
+            row.token_hash.as_bytes(),
+            minted.plaintext.as_bytes(),
+            self.rng,
+        )?;
+        if self.store.rotate_refresh_token(&row.token_hash, &minted.row, &sealed, self.now).await? {
+            return Ok(minted.plaintext);
+        }
+        // A concurrent request rotated it first: answer as a retry of that one.
+        let Some(current) = self.store.refresh_token(&row.token_hash).await? else {
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into()));
+        };
+        if current.revoked_at.is_some() {
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into()));
+        }
+        self.replayed(&current, &row.token_hash).await
+    }
+}
