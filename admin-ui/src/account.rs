@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::account::{ConsentSummary, Profile, SessionSummary};
+use shared::paths;
 use shared::session::SessionInfo;
 
 use crate::api::{csrf_token, get_json, navigate, send, session};
@@ -59,18 +60,18 @@ fn AccountSections() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let profile = LocalResource::new(move || {
         version.get();
-        get_json::<Profile>("/api/account")
+        get_json::<Profile>(paths::ACCOUNT)
     });
     let sessions = LocalResource::new(move || {
         version.get();
-        get_json::<Vec<SessionSummary>>("/api/account/sessions")
+        get_json::<Vec<SessionSummary>>(paths::ACCOUNT_SESSIONS)
     });
     let consents = LocalResource::new(move || {
         version.get();
-        get_json::<Vec<ConsentSummary>>("/api/account/consents")
+        get_json::<Vec<ConsentSummary>>(paths::ACCOUNT_CONSENTS)
     });
     let sign_out = move |_| {
-        call("DELETE", "/api/session".into(), None, |_| navigate("/signin"));
+        call("DELETE", paths::SESSION.into(), None, |_| navigate("/signin"));
     };
     view! {
         <section class="card account-card" aria-labelledby="account-title">
@@ -129,7 +130,7 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             "name": name.get_untracked(), "given_name": given.get_untracked(),
             "family_name": family.get_untracked(), "locale": locale.get_untracked(),
         });
-        call("PATCH", "/api/account".into(), Some(body), move |result| match result {
+        call("PATCH", paths::ACCOUNT.into(), Some(body), move |result| match result {
             // The form already shows what was saved; reloading it would drop this message.
             Ok(()) => status.set(Some((true, "Profile saved.".into()))),
             Err(message) => status.set(Some((false, message))),
@@ -171,7 +172,7 @@ fn PasswordForm(version: RwSignal<u32>) -> impl IntoView {
         }
         let body =
             serde_json::json!({ "current_password": current.get_untracked(), "new_password": new.get_untracked() });
-        call("POST", "/api/account/password".into(), Some(body), move |result| match result {
+        call("POST", paths::ACCOUNT_PASSWORD.into(), Some(body), move |result| match result {
             Ok(()) => {
                 current.set(String::new());
                 new.set(String::new());
@@ -204,7 +205,7 @@ fn SessionRow(session: SessionSummary, version: RwSignal<u32>) -> impl IntoView 
     let ip = session.ip_address.clone().unwrap_or_else(|| "unknown address".into());
     let detail =
         format!("{ip} · last active {} · since {}", local_time(session.last_seen_at), local_time(session.created_at));
-    let path = format!("/api/account/sessions/{}", session.id);
+    let path = format!("{}/{}", paths::ACCOUNT_SESSIONS, session.id);
     let action = if session.current {
         view! { <span class="badge">"This browser"</span> }.into_any()
     } else {
@@ -225,7 +226,7 @@ fn SessionRow(session: SessionSummary, version: RwSignal<u32>) -> impl IntoView 
 
 #[component]
 fn ConsentRow(consent: ConsentSummary, version: RwSignal<u32>) -> impl IntoView {
-    let path = format!("/api/account/consents/{}", js_sys::encode_uri_component(&consent.client_id));
+    let path = format!("{}/{}", paths::ACCOUNT_CONSENTS, js_sys::encode_uri_component(&consent.client_id));
     let label = format!("Revoke access of {}", consent.client_name);
     let detail = format!("{} · allowed {}", consent.scopes.join(", "), local_time(consent.updated_at));
     view! {

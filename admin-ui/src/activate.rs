@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 use shared::account::Message;
 use shared::device::{DeviceDecision, DeviceRequestDetails, UserCodeRequest};
+use shared::paths;
 use shared::session::SessionInfo;
 
 use crate::api::{csrf_token, navigate, post_json, session};
@@ -41,7 +42,7 @@ pub fn ActivatePage() -> impl IntoView {
             let result = match csrf_token(Some(info.clone())).await {
                 Ok(token) => {
                     post_json::<_, DeviceRequestDetails>(
-                        "/api/device/lookup",
+                        paths::DEVICE_LOOKUP,
                         &token,
                         &UserCodeRequest { user_code: typed },
                     )
@@ -53,7 +54,7 @@ pub fn ActivatePage() -> impl IntoView {
             match (result, info) {
                 (Ok(details), Ok(SessionInfo { user: Some(_), .. })) => step.set(Step::Consent(details)),
                 (Ok(details), _) => {
-                    let back = format!("/activate?user_code={}", details.user_code);
+                    let back = format!("{}?user_code={}", paths::ACTIVATE, details.user_code);
                     navigate(&format!("/signin?next={}", String::from(js_sys::encode_uri_component(&back))));
                 }
                 (Err(message), _) => status.set(Some(message)),
@@ -73,7 +74,7 @@ pub fn ActivatePage() -> impl IntoView {
         spawn_local(async move {
             let result = match csrf_token(None).await {
                 Ok(token) => {
-                    post_json::<_, Message>("/api/device/decision", &token, &DeviceDecision { user_code, allow }).await
+                    post_json::<_, Message>(paths::DEVICE_DECISION, &token, &DeviceDecision { user_code, allow }).await
                 }
                 Err(e) => Err(e),
             };

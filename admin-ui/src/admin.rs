@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use shared::api::{CheckState, HealthReport, HealthStatus};
 use shared::jwk::JwkSet;
+use shared::paths;
 
 use shared::account::{OutboxMail, Page};
 
@@ -151,7 +152,7 @@ pub fn Outbox() -> impl IntoView {
                 return Err(String::from("Your admin session has ended; reload the page."));
             };
             get_json_bearer::<Page<OutboxMail>>(
-                &format!("/api/outbox?limit={PAGE}&offset={offset}"),
+                &format!("{}?limit={PAGE}&offset={offset}", paths::OUTBOX),
                 &session.access_token,
             )
             .await

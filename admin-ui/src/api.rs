@@ -4,6 +4,7 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::ErrorBody;
+use shared::paths;
 use shared::session::{SessionInfo, CSRF_HEADER};
 
 fn unreachable(e: gloo_net::Error) -> String {
@@ -33,7 +34,7 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
 
 /// This browser's session and CSRF token (`GET /api/session`).
 pub async fn session() -> Result<SessionInfo, String> {
-    get_json("/api/session").await
+    get_json(paths::SESSION).await
 }
 
 /// The CSRF token: from the session already loaded, or fetched now (a quick click can

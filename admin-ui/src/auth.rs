@@ -13,6 +13,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::oauth::TokenResponse;
+use shared::paths;
 
 use crate::api::navigate;
 
@@ -60,7 +61,7 @@ fn origin() -> String {
 }
 
 fn redirect_uri() -> String {
-    format!("{}/admin/callback", origin())
+    format!("{}{}", origin(), paths::ADMIN_CALLBACK)
 }
 
 /// 256 random bits, base64url (RFC 7636 §4.1 allows 43–128 characters).
@@ -100,7 +101,7 @@ pub fn start_sign_in(return_to: &str) {
     ] {
         params.append(k, v);
     }
-    navigate(&format!("/authorize?{}", String::from(params.to_string())));
+    navigate(&format!("{}?{}", paths::AUTHORIZE, String::from(params.to_string())));
 }
 
 /// The email in an ID token we just received over TLS from our own token endpoint
@@ -135,7 +136,7 @@ async fn finish_sign_in(code: String, state: String) -> Result<String, String> {
     ] {
         params.append(k, v);
     }
-    let response = Request::post("/token")
+    let response = Request::post(paths::TOKEN)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(String::from(params.to_string()))
         .map_err(|e| format!("The request could not be built ({e})."))?
@@ -173,7 +174,7 @@ pub fn sign_out() {
     if let Some(hint) = hint {
         params.append("id_token_hint", &hint);
     }
-    navigate(&format!("/logout?{}", String::from(params.to_string())));
+    navigate(&format!("{}?{}", paths::LOGOUT, String::from(params.to_string())));
 }
 
 /// `/admin/callback`: where `/authorize` sends the code.

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use shared::api::UiConfig;
 use shared::branding::{parse_hex_color, Branding as BrandingVars, Theme};
+use shared::paths;
 
 use crate::api::get_json;
 
@@ -22,7 +23,7 @@ fn stored_theme() -> Option<Theme> {
 }
 
 pub fn provide_branding() {
-    let config = LocalResource::new(|| get_json::<UiConfig>("/api/ui-config"));
+    let config = LocalResource::new(|| get_json::<UiConfig>(paths::UI_CONFIG));
     let theme = RwSignal::new(stored_theme().unwrap_or_default());
     // The server's THEME applies until the person chooses for themselves.
     Effect::new(move |_| {

@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::account::Page;
 use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, ClientSummary, NewSecret};
 use shared::oauth::grant;
+use shared::paths;
 
 use crate::admin::Pager;
 use crate::api::{get_json, send_bearer};
@@ -52,7 +53,7 @@ pub fn ClientsList() -> impl IntoView {
     let clients = LocalResource::new(move || {
         let (search, offset) = (search.get(), offset.get());
         async move {
-            let path = format!("/api/clients?limit={PAGE}&offset={offset}&search={}", encode(&search));
+            let path = format!("{}?limit={PAGE}&offset={offset}&search={}", paths::CLIENTS, encode(&search));
             call::<Page<ClientSummary>>("GET", &path, None).await?.ok_or_else(|| "No answer.".to_string())
         }
     });
@@ -295,7 +296,7 @@ pub fn NewClient() -> impl IntoView {
         status.set(None);
         spawn_local(async move {
             let body = serde_json::to_value(&metadata).ok();
-            match call::<ClientInformation>("POST", "/register", body).await {
+            match call::<ClientInformation>("POST", paths::REGISTER, body).await {
                 Ok(Some(info)) => created.set(Some(info)),
                 Ok(None) => status.set(Some("No answer.".into())),
                 Err(e) => status.set(Some(e)),
@@ -334,7 +335,7 @@ pub fn ClientDetail() -> impl IntoView {
     let client = LocalResource::new(move || {
         let (id, _) = (id(), version.get());
         async move {
-            call::<ClientInformation>("GET", &format!("/register/{}", encode(&id)), None)
+            call::<ClientInformation>("GET", &format!("{}/{}", paths::REGISTER, encode(&id)), None)
                 .await?
                 .ok_or_else(|| "No answer.".to_string())
         }
@@ -351,7 +352,7 @@ pub fn ClientDetail() -> impl IntoView {
 #[component]
 fn ClientPanels(info: ClientInformation, version: RwSignal<u32>) -> impl IntoView {
     let id = info.client_id.clone();
-    let base = format!("/register/{}", encode(&id));
+    let base = format!("{}/{}", paths::REGISTER, encode(&id));
     let status = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let new_secret = RwSignal::new(None::<NewSecret>);
@@ -385,7 +386,7 @@ fn ClientPanels(info: ClientInformation, version: RwSignal<u32>) -> impl IntoVie
         });
     };
     let (add_path, renew_path) = (format!("{base}/secrets"), format!("{base}/renew_secret"));
-    let revoke_path = format!("/api/clients/{}/revoke_tokens", encode(&id));
+    let revoke_path = format!("{}/{}/revoke_tokens", paths::CLIENTS, encode(&id));
     let delete_path = base.clone();
     let navigate = use_navigate();
     let public = info.settings.is_public();

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
+use shared::paths;
 use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, ScopeInfo, SessionInfo};
 
 use crate::api::{csrf_token, get_json, navigate, post_json, session};
@@ -24,7 +25,7 @@ pub fn ConsentPage() -> impl IntoView {
     let info = LocalResource::new(session);
     let details = LocalResource::new(move || {
         let request = request();
-        async move { get_json::<AuthorizationDetails>(&format!("/api/authorize?request={request}")).await }
+        async move { get_json::<AuthorizationDetails>(&format!("{}?request={request}", paths::AUTHORIZATION_DETAILS)).await }
     });
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -34,7 +35,7 @@ pub fn ConsentPage() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let result = match csrf_token(loaded).await {
-                Ok(token) => post_json::<_, NextLocation>("/api/consent", &token, &body).await,
+                Ok(token) => post_json::<_, NextLocation>(paths::CONSENT, &token, &body).await,
                 Err(e) => Err(e),
             };
             match result {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 use shared::account::{email_problem, EmailRequest, Message, PasswordResetComplete, TokenRequest};
+use shared::paths;
 
 use crate::api::{csrf_token, post_json, session};
 use crate::forms::{password_problem, AuthFrame, PasswordChecklist};
@@ -58,7 +59,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             <h2 id="forgot-title">"Reset your password"</h2>
             <Show when=move || done.get().is_some() fallback=move || view! {
                 <p class="muted">"Enter the email address of your account and we will send you a link to choose a new password."</p>
-                <EmailForm path="/api/password-reset" button="Send reset link" done=done/>
+                <EmailForm path=paths::PASSWORD_RESET button="Send reset link" done=done/>
             }>
                 <p role="status" class="ok">{move || done.get()}</p>
             </Show>
@@ -90,7 +91,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
         busy.set(true);
         status.set(None);
         spawn_local(async move {
-            match post_message("/api/password-reset/complete", &PasswordResetComplete { token, password: value }).await
+            match post_message(paths::PASSWORD_RESET_COMPLETE, &PasswordResetComplete { token, password: value }).await
             {
                 Ok(message) => done.set(Some(message)),
                 Err(message) => status.set(Some(message)),
@@ -133,7 +134,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
         let token = query.with_untracked(|q| q.get("token"));
         async move {
             match token {
-                Some(token) => post_message("/api/verify-email", &TokenRequest { token }).await,
+                Some(token) => post_message(paths::VERIFY_EMAIL, &TokenRequest { token }).await,
                 None => Err("This page needs the link from the verification email.".into()),
             }
         }
@@ -151,7 +152,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                     <p role="alert" class="error">{message}</p>
                     <Show when=move || resent.get().is_some() fallback=move || view! {
                         <p class="muted">"Enter your address to get a new link."</p>
-                        <EmailForm path="/api/verify-email/resend" button="Send a new link" done=resent/>
+                        <EmailForm path=paths::VERIFY_EMAIL_RESEND button="Send a new link" done=resent/>
                     }>
                         <p role="status" class="ok">{move || resent.get()}</p>
                     </Show>

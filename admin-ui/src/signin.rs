@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
+use shared::paths;
 use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 
 use crate::api::{csrf_token, get_json, navigate, post_json, safe_next, session};
@@ -26,7 +27,9 @@ pub fn SignInPage() -> impl IntoView {
         let request = request();
         async move {
             match request {
-                Some(r) => get_json::<AuthorizationDetails>(&format!("/api/authorize?request={r}")).await.map(Some),
+                Some(r) => get_json::<AuthorizationDetails>(&format!("{}?request={r}", paths::AUTHORIZATION_DETAILS))
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         }
@@ -49,7 +52,7 @@ pub fn SignInPage() -> impl IntoView {
         // request is in this page's URL), else to the start page.
         // Signing in here is also the answer to prompt=select_account: this is the account.
         let next = match query.with_untracked(|q| q.get("request")) {
-            Some(request) => format!("/authorize/resume?request={request}&account=current"),
+            Some(request) => format!("{}?request={request}&account=current", paths::AUTHORIZE_RESUME),
             // ?next= from a page of this site (the account page), never another site.
             None => safe_next(query.with_untracked(|q| q.get("next"))).unwrap_or_else(|| String::from("/account")),
         };
@@ -57,7 +60,7 @@ pub fn SignInPage() -> impl IntoView {
         status.set(None);
         spawn_local(async move {
             let result = match csrf_token(loaded).await {
-                Ok(token) => post_json::<_, SessionInfo>("/api/session", &token, &body).await,
+                Ok(token) => post_json::<_, SessionInfo>(paths::SESSION, &token, &body).await,
                 Err(e) => Err(e),
             };
             match result {

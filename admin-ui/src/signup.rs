@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 use shared::account::{email_problem, Message, SignUpRequest};
+use shared::paths;
 
 use crate::api::{csrf_token, post_json, session};
 use crate::forms::{password_problem, AuthFrame, PasswordChecklist};
@@ -49,7 +50,7 @@ pub fn SignUpPage() -> impl IntoView {
         status.set(None);
         spawn_local(async move {
             let result = match csrf_token(loaded).await {
-                Ok(token) => post_json::<_, Message>("/api/signup", &token, &body).await,
+                Ok(token) => post_json::<_, Message>(paths::SIGNUP, &token, &body).await,
                 Err(e) => Err(e),
             };
             busy.set(false);

@@ -9,6 +9,7 @@
 //!   crate, an in-memory KV.
 
 pub mod engine;
+pub mod routes;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

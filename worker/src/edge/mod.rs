@@ -1,17 +1,22 @@
-//! The edge: workers-rs glue that exists only on wasm32. Routing, the D1/KV/WebCrypto
-//! adapters for the engine's ports, and `respond`, the one place that makes HTTP.
+//! The edge: workers-rs glue that exists only on wasm32.
+//!
+//! - [`router`]: one route table lookup (`crate::routes`), then the handler it names.
+//! - [`context`]: the request context built once per request, and the per-isolate caches.
+//! - [`handlers`]: one module per area; each calls the engine and answers.
+//! - [`request`] reads requests; [`respond`] is the one place that makes responses and
+//!   adds security headers; [`pages`] renders the few server-side HTML pages.
+//! - [`adapters`]: D1, KV, WebCrypto, `fetch` and `env` as the engine's ports.
+//!
+//! Imports point down this list only (router → handlers → context/request/respond →
+//! adapters), so the edge has no cycles.
 
-mod account;
-mod admin_api;
-mod browser;
-mod clients;
-mod d1;
-mod env;
-mod kv;
+mod adapters;
+mod context;
+mod handlers;
 mod pages;
+mod request;
 mod respond;
 mod router;
-mod webcrypto;
 
 use worker::{event, Context, Env, Request, Response, Result};
 

@@ -6,15 +6,7 @@ use shared::api::ErrorBody;
 use worker::{console_error, Headers, Response};
 
 use crate::engine::platform::error::ErrorResponse;
-
-/// What kind of response this is, for its headers.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// JSON for programs: never cached unless the handler said so.
-    Api,
-    /// The SPA and its static files.
-    Page,
-}
+pub use crate::routes::Kind;
 
 /// A JSON response. Serialising our own types cannot fail; if it ever did, the answer is
 /// still a JSON `server_error`, never a bare 500.
@@ -83,6 +75,20 @@ pub fn set(headers: &mut Headers, name: &str, value: &str) {
     if let Err(e) = headers.set(name, value) {
         console_error!("setting header {name}: {e}");
     }
+}
+
+/// `response` with header `name` set.
+pub fn with_header(mut response: Response, name: &str, value: &str) -> Response {
+    set(response.headers_mut(), name, value);
+    response
+}
+
+/// A 303 to `location`, never cached.
+pub fn redirect(location: &str) -> Response {
+    let mut response = empty(303);
+    set(response.headers_mut(), "Location", location);
+    set(response.headers_mut(), "Cache-Control", "no-store");
+    response
 }
 
 /// Content-Security-Policy of the SPA: its own scripts and wasm only, no framing

@@ -113,12 +113,12 @@ mod tests {
     use pollster::block_on;
 
     use super::*;
-    use crate::engine::clients::tests::confidential;
     use crate::engine::clients::AuthMethod;
-    use crate::engine::identity::users::tests::alice;
     use crate::engine::oauth::access_token::AccessTokenClaims;
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::alice;
+    use crate::engine::test_support::confidential;
+    use crate::engine::test_support::dev_vars;
     use crate::engine::test_support::{test_keys, TestKeys};
     use crate::native::{NativeRsaSigner, SqliteStore};
 

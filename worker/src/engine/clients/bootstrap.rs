@@ -32,18 +32,17 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
 
 /// The admin console's client id: a first-party public client (contract, "Bootstrap").
 pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
-/// Where the admin console receives its code (a page of the SPA).
-pub const ADMIN_UI_CALLBACK_PATH: &str = "/admin/callback";
 
-/// The admin console signs in like every app (code + PKCE, issue "browser sign-in" §7):
-/// a public client, first-party so it skips the consent screen.
+/// The admin console signs in like every app (code + PKCE, RFC 7636; its redirect URI is
+/// `shared::paths::ADMIN_CALLBACK`): a public client, first-party so it skips the consent
+/// screen.
 pub fn admin_ui_client(config: &Config) -> Client {
     Client {
         client_id: ADMIN_UI_CLIENT_ID.into(),
         client_name: format!("{} admin console", config.branding.app_name),
         client_type: ClientType::Public,
         auth_method: AuthMethod::None,
-        redirect_uris: vec![config.endpoint(ADMIN_UI_CALLBACK_PATH)],
+        redirect_uris: vec![config.endpoint(shared::paths::ADMIN_CALLBACK)],
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         response_types: vec!["code".into()],
         scopes: ["openid", "profile", "email", "admin"].map(String::from).to_vec(),
@@ -152,8 +151,8 @@ pub async fn ensure_clients(store: &impl ClientStore, config: &Config, now: Unix
 mod tests {
     use super::*;
     use crate::engine::clients::{authenticate, Credentials};
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::form::Form;
+    use crate::engine::test_support::dev_vars;
     use crate::native::SqliteStore;
 
     fn config(admin_secret: &str) -> Config {

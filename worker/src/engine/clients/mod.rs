@@ -260,39 +260,9 @@ pub fn check_credentials(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub(crate) struct OneClient(pub Client, pub Vec<ClientSecret>);
-
-    impl ClientStore for OneClient {
-        async fn client_with_secrets(&self, id: &str) -> Result<Option<ClientRecord>, InternalError> {
-            Ok((id == self.0.client_id).then(|| (self.0.clone(), self.1.clone())))
-        }
-
-        async fn ensure_client(&self, _: &Client, _: Option<&ClientSecret>, _: UnixTime) -> Result<(), InternalError> {
-            Err(InternalError::new("OneClient is read-only"))
-        }
-    }
-
-    pub(crate) fn confidential(auth_method: AuthMethod) -> Client {
-        Client {
-            client_id: "svc".into(),
-            client_name: "Service".into(),
-            client_type: ClientType::Confidential,
-            auth_method,
-            redirect_uris: vec![],
-            grant_types: vec!["client_credentials".into()],
-            response_types: vec![],
-            scopes: vec!["read".into(), "write".into()],
-            access_token_ttl: None,
-            refresh_token_ttl: None,
-            refresh_token_rotation: None,
-            first_party: false,
-            logo_uri: None,
-            post_logout_redirect_uris: vec![],
-        }
-    }
+    use crate::engine::test_support::{confidential, OneClient};
 
     fn secret(id: &str, plain: &str, expires_at: Option<UnixTime>) -> ClientSecret {
         ClientSecret { secret_id: id.into(), secret_hash: hash_token(plain), created_at: 0, expires_at }

@@ -10,6 +10,7 @@ use shared::account::Page;
 use shared::clients::{
     ClientInformation, ClientMetadata, ClientSettings, ClientSummary, MetadataProblem, NewSecret, SecretInfo,
 };
+use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::clients::bootstrap::ADMIN_UI_CLIENT_ID;
@@ -91,7 +92,7 @@ pub struct Registrar<'a, S, R> {
 }
 
 fn not_found() -> ApiError {
-    ApiError::Request { status: 404, code: "not_found", description: "no client with this client_id".into() }
+    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no client with this client_id".into() }
 }
 
 /// RFC 7591 §3.2.2: the first problem's code, every problem's sentence.
@@ -254,7 +255,7 @@ where
         if client_id == ADMIN_UI_CLIENT_ID {
             return Err(ApiError::Request {
                 status: 409,
-                code: "protected_client",
+                code: codes::PROTECTED_CLIENT,
                 description: "the admin console's own client cannot be deleted".into(),
             });
         }
@@ -319,7 +320,7 @@ where
         if self.store.execute(ADD_SECRET_SQL, &args).await? != 1 {
             return Err(ApiError::Request {
                 status: 409,
-                code: "too_many_secrets",
+                code: codes::TOO_MANY_SECRETS,
                 description: format!("a client holds at most {MAX_LIVE_SECRETS} live secrets; retire one first"),
             });
         }
@@ -337,12 +338,16 @@ where
     pub async fn remove_secret(&self, client_id: &str, secret_id: &str) -> Result<(), ApiError> {
         let registration = self.confidential(client_id).await?;
         if !registration.secrets.iter().any(|s| s.secret_id == secret_id) {
-            return Err(ApiError::Request { status: 404, code: "not_found", description: "no such secret".into() });
+            return Err(ApiError::Request {
+                status: 404,
+                code: codes::NOT_FOUND,
+                description: "no such secret".into(),
+            });
         }
         if self.store.execute(REMOVE_SECRET_SQL, &[client_id.into(), secret_id.into()]).await? != 1 {
             return Err(ApiError::Request {
                 status: 409,
-                code: "last_secret",
+                code: codes::LAST_SECRET,
                 description: "this is the client's only secret; renew it instead".into(),
             });
         }
@@ -441,9 +446,9 @@ mod tests {
     use super::*;
     use crate::engine::clients::{authenticate, Credentials};
     use crate::engine::oauth::access_token::{AccessTokenClaims, RevocationStore};
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::error::ErrorResponse;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::dev_vars;
     use crate::native::SqliteStore;
 
     const NOW: UnixTime = 1_800_000_000;

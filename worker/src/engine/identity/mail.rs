@@ -318,8 +318,8 @@ fn html(config: &Config, subject: &str, body: &Body) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::config::Config;
+    use crate::engine::test_support::dev_vars;
 
     fn config() -> Config {
         let vars = dev_vars();

@@ -166,8 +166,12 @@ pub async fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::platform::config::tests::dev_vars;
+    use crate::engine::oauth::token::TokenError;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::{
+        authorize, code_flow, config_with, dev_vars, param, redeem, session, token_request, web_app, web_auth, BASE,
+        NOW,
+    };
     use crate::native::MemoryKv;
 
     fn config(change: impl FnOnce(&mut std::collections::HashMap<&'static str, String>)) -> Config {
@@ -230,5 +234,26 @@ mod tests {
             assert!(pollster::block_on(load(&kv, &single, &old, 1004)).unwrap().is_none());
         }
         assert!(pollster::block_on(load(&kv, &single, &c, 1004)).unwrap().is_some());
+    }
+
+    #[test]
+    fn revoke_tokens_on_session_end_revokes_the_refresh_tokens_of_that_session() {
+        let f = code_flow();
+        let q = format!("{BASE}&response_type=code&scope=openid+offline_access");
+        let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+        let refresh = redeem(&f, &code, "", NOW + 1).unwrap().refresh_token.unwrap();
+        let row = pollster::block_on(f.store.refresh_token(&hash_token(&refresh))).unwrap().unwrap();
+        assert_eq!(row.session_id.as_deref(), Some("session-hash"), "the code's session travels to the token");
+        let kv = crate::native::MemoryKv::default();
+        let body = |t: &str| format!("grant_type=refresh_token&refresh_token={t}");
+        // The default (false): signing out leaves the app's offline access alone.
+        pollster::block_on(end(&kv, &f.store, &f.config, &session(NOW - 60), NOW + 2)).unwrap();
+        let rotated = token_request(&f, Some(&web_auth()), &body(&refresh), NOW + 3).unwrap().refresh_token.unwrap();
+        let revoking = config_with(|v| {
+            v.insert("REVOKE_TOKENS_ON_SESSION_END", "true".into());
+        });
+        pollster::block_on(end(&kv, &f.store, &revoking, &session(NOW - 60), NOW + 4)).unwrap();
+        let refused = token_request(&f, Some(&web_auth()), &body(&rotated), NOW + 5);
+        assert!(matches!(refused, Err(TokenError::InvalidGrant(_))), "the successor kept the session: {refused:?}");
     }
 }

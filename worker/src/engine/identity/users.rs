@@ -168,30 +168,9 @@ pub trait UserStore {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub(crate) fn alice() -> User {
-        User {
-            id: "8d6f0c1e-0000-4000-8000-000000000001".into(),
-            email: "Alice@Example.com".into(),
-            password_hash: None,
-            name: Some("Alice Liddell".into()),
-            given_name: Some("Alice".into()),
-            family_name: Some("Liddell".into()),
-            picture: None,
-            locale: Some("en-GB".into()),
-            phone_number: None,
-            phone_number_verified: false,
-            address: Some(r#"{"country":"UK","locality":"Oxford"}"#.into()),
-            email_verified: true,
-            role: Role::User,
-            active: true,
-            locked_until: None,
-            created_at: 1,
-            updated_at: 2,
-        }
-    }
+    use crate::engine::test_support::alice;
 
     #[test]
     fn only_admins_hold_the_admin_scope() {

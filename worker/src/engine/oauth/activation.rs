@@ -125,11 +125,11 @@ mod tests {
 
     use super::*;
     use crate::engine::clients::{AuthMethod, ClientType};
-    use crate::engine::identity::users::tests::alice;
     use crate::engine::oauth::device::{device_code_hash, DeviceStatus, POLL_INTERVAL};
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::error::ErrorResponse;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::alice;
+    use crate::engine::test_support::dev_vars;
     use crate::native::{MemoryKv, SqliteStore};
     use shared::oauth::grant;
 
@@ -139,7 +139,7 @@ mod tests {
         let vars = dev_vars();
         let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
         let store = SqliteStore::open_in_memory().unwrap();
-        let mut tv = crate::engine::clients::tests::confidential(AuthMethod::None);
+        let mut tv = crate::engine::test_support::confidential(AuthMethod::None);
         tv.client_id = "tv".into();
         tv.client_name = "Living Room TV".into();
         tv.client_type = ClientType::Public;

@@ -13,17 +13,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{RsaSigner, UnixTime};
 use shared::oauth::{AUTH_METHODS, RESPONSE_TYPES};
-
-/// Paths the server answers, relative to the issuer.
-pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-pub const TOKEN_PATH: &str = "/token";
-pub const INTROSPECTION_PATH: &str = "/token/introspect";
-pub const REVOCATION_PATH: &str = "/token/revoke";
-pub const USERINFO_PATH: &str = "/userinfo";
-pub const AUTHORIZATION_PATH: &str = "/authorize";
-/// RFC 8628 §3.1 (alias `/device/code`).
-pub const DEVICE_AUTHORIZATION_PATH: &str = "/device";
+use shared::paths;
 
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -53,21 +43,21 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
 pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Value> {
     let metadata = json!({
         "issuer": config.issuer,
-        "authorization_endpoint": config.endpoint(AUTHORIZATION_PATH),
-        "jwks_uri": config.endpoint(JWKS_PATH),
-        "token_endpoint": config.endpoint(TOKEN_PATH),
-        "device_authorization_endpoint": config.endpoint(DEVICE_AUTHORIZATION_PATH),
+        "authorization_endpoint": config.endpoint(paths::AUTHORIZE),
+        "jwks_uri": config.endpoint(paths::JWKS),
+        "token_endpoint": config.endpoint(paths::TOKEN),
+        "device_authorization_endpoint": config.endpoint(paths::DEVICE_AUTHORIZATION),
         // RFC 7591 behind an admin token (the "initial access token" of §3).
-        "registration_endpoint": config.endpoint("/register"),
-        "userinfo_endpoint": config.endpoint(USERINFO_PATH),
+        "registration_endpoint": config.endpoint(paths::REGISTER),
+        "userinfo_endpoint": config.endpoint(paths::USERINFO),
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
         "grant_types_supported": grant_types_supported(config),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
-        "introspection_endpoint": config.endpoint(INTROSPECTION_PATH),
+        "introspection_endpoint": config.endpoint(paths::INTROSPECT),
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
-        "revocation_endpoint": config.endpoint(REVOCATION_PATH),
+        "revocation_endpoint": config.endpoint(paths::REVOKE),
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "response_types_supported": RESPONSE_TYPES,
         "response_modes_supported": RESPONSE_MODES_SUPPORTED,
@@ -114,8 +104,8 @@ mod tests {
     use super::*;
     use crate::engine::crypto::jose::b64url_decode;
     use crate::engine::crypto::keys::KeyRing;
-    use crate::engine::platform::config::tests::dev_vars;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::dev_vars;
     use crate::native::{NativeRsaSigner, SqliteStore};
 
     fn config() -> Config {

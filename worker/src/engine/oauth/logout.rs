@@ -119,3 +119,46 @@ pub fn needs_confirmation(request: &LogoutRequest, signed_in_user: Option<&str>)
         (Some(_), None) => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::oauth::authorize::AuthorizeError;
+    use crate::engine::test_support::*;
+    use crate::native::NativeRsaSigner;
+
+    fn logout_parse(f: &CodeFlow, q: &str) -> Result<LogoutRequest, AuthorizeError> {
+        let mut client = web_app();
+        client.post_logout_redirect_uris = vec!["https://app.example.com/bye".into()];
+        let lookup = |id: String| {
+            let client = client.clone();
+            async move { Ok((id == client.client_id).then_some(client)) }
+        };
+        pollster::block_on(parse(&query(q), &f.config, &NativeRsaSigner, &f.keys, lookup))
+    }
+
+    #[test]
+    fn rp_initiated_logout_2_hint_verified_and_only_registered_redirects() {
+        let f = code_flow();
+        let implicit = format!("{BASE}&response_type=id_token&scope=openid&nonce=n");
+        let hint = param(&authorize(&f, &web_app(), &implicit, NOW), "id_token").unwrap().to_owned();
+        let bye = urlencode("https://app.example.com/bye");
+        let ok = logout_parse(&f, &format!("id_token_hint={hint}&post_logout_redirect_uri={bye}&state=s1")).unwrap();
+        assert_eq!(ok.client_id.as_deref(), Some("web"), "the hint's audience names the client");
+        assert_eq!(ok.hinted_subject.as_deref(), Some(alice().id.as_str()));
+        assert_eq!(ok.destination(&f.config), "https://app.example.com/bye?state=s1");
+        assert!(!needs_confirmation(&ok, Some(&alice().id)), "the hint names the signed-in person");
+        assert!(needs_confirmation(&ok, Some("someone-else")));
+        // client_id and a registered URI without a hint (§2): the person confirms.
+        let bare = logout_parse(&f, &format!("client_id=web&post_logout_redirect_uri={bye}")).unwrap();
+        assert!(needs_confirmation(&bare, Some(&alice().id)));
+        assert!(!needs_confirmation(&bare, None), "nobody signed in: nothing to confirm");
+        let page = |r: Result<_, AuthorizeError>| matches!(r, Err(AuthorizeError::Page { .. }));
+        let evil = urlencode("https://evil.example.com/");
+        assert!(page(logout_parse(&f, &format!("client_id=web&post_logout_redirect_uri={evil}"))), "unregistered");
+        assert!(page(logout_parse(&f, &format!("post_logout_redirect_uri={bye}"))), "whose URI?");
+        assert!(page(logout_parse(&f, &format!("id_token_hint={hint}x"))), "bad signature");
+        assert!(page(logout_parse(&f, &format!("id_token_hint={hint}&client_id=spa"))), "client mismatch");
+        assert_eq!(logout_parse(&f, "").unwrap().destination(&f.config), "http://127.0.0.1:8787/");
+    }
+}

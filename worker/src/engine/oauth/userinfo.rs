@@ -1,6 +1,7 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and its Bearer-token errors (RFC 6750 §3).
 
 use serde_json::{Map, Value};
+use shared::codes;
 
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
@@ -34,7 +35,7 @@ impl ErrorResponse for BearerError {
             BearerError::Missing | BearerError::InvalidToken(_) => "invalid_token",
             BearerError::InvalidRequest(_) => "invalid_request",
             BearerError::InsufficientScope(_) => "insufficient_scope",
-            BearerError::Internal(_) => "server_error",
+            BearerError::Internal(_) => codes::SERVER_ERROR,
         }
     }
 

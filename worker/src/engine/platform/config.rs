@@ -459,35 +459,11 @@ impl<S: VarSource> Vars<'_, S> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use std::collections::HashMap;
 
     use super::*;
-
-    /// The defaults that wrangler.toml ships, plus a dev secret.
-    pub(crate) fn dev_vars() -> HashMap<&'static str, String> {
-        let toml = include_str!("../../../../wrangler.toml");
-        let mut vars = HashMap::new();
-        let mut in_vars = false;
-        for line in toml.lines() {
-            let line = line.trim();
-            if line.starts_with('[') {
-                in_vars = line == "[vars]";
-                continue;
-            }
-            if !in_vars || line.starts_with('#') || line.is_empty() {
-                continue;
-            }
-            let (key, value) = line.split_once('=').unwrap();
-            let key = VARIABLES.iter().find(|v| **v == key.trim()).copied();
-            let value = value.trim().trim_matches('"').to_owned();
-            if let Some(key) = key {
-                vars.insert(key, value);
-            }
-        }
-        vars.insert("SECRET_KEY", "0123456789abcdef0123456789abcdef-test-only".into());
-        vars
-    }
+    use crate::engine::test_support::dev_vars;
 
     fn load_with(change: impl FnOnce(&mut HashMap<&'static str, String>)) -> Result<Config, ConfigError> {
         let mut vars = dev_vars();

@@ -5,6 +5,7 @@
 //! place (`edge::respond::error`). Internal failures are always `server_error`; their
 //! detail goes to the log and never into a response.
 
+use shared::codes;
 use std::fmt;
 
 use shared::api::FieldError;
@@ -106,7 +107,7 @@ impl ApiError {
     pub fn csrf() -> Self {
         ApiError::Request {
             status: 403,
-            code: "csrf_failed",
+            code: codes::CSRF_FAILED,
             description: "the request did not carry this page's CSRF token; reload the page and try again".into(),
         }
     }
@@ -134,12 +135,12 @@ impl From<ConfigError> for ApiError {
 impl ErrorResponse for ApiError {
     fn code(&self) -> &'static str {
         match self {
-            ApiError::NotFound => "not_found",
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::NotFound => codes::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
             ApiError::Request { code, .. } => code,
-            ApiError::Validation(_) => "validation_error",
-            ApiError::RateLimited { .. } => "rate_limit_exceeded",
-            ApiError::Config(_) | ApiError::Internal(_) => "server_error",
+            ApiError::Validation(_) => codes::VALIDATION_ERROR,
+            ApiError::RateLimited { .. } => codes::RATE_LIMIT_EXCEEDED,
+            ApiError::Config(_) | ApiError::Internal(_) => codes::SERVER_ERROR,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Self-service accounts (issue "browser sign-in" §4–5): sign-up, email verification,
+//! Self-service accounts: browser sign-in (`signin`), sign-up, email verification,
 //! password reset, and what the account page changes (profile, password, sessions,
 //! consents). The edge reads bodies and cookies; every decision is here.
 //!
@@ -7,6 +7,7 @@
 //! newer link of the same kind retires the older ones. With `HIDE_EMAIL_EXISTENCE=true`
 //! sign-up and reset answer the same whether or not the address has an account.
 
+pub mod signin;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,7 @@ use shared::account::{
     MAX_PROFILE_FIELD_CHARS,
 };
 use shared::api::FieldError;
+use shared::codes;
 
 use crate::engine::crypto::passwords::{burn_verification_time, hash_password, verify_password};
 use crate::engine::crypto::tokens::hash_token;
@@ -166,7 +168,7 @@ where
         self.follow_up(Followup::SignUpTaken).await?;
         Err(ApiError::Request {
             status: 409,
-            code: "email_taken",
+            code: codes::EMAIL_TAKEN,
             description: "An account with this email already exists. Sign in or reset your password.".into(),
         })
     }
@@ -269,7 +271,7 @@ where
             None if !self.config.security.hide_email_existence => {
                 return Err(ApiError::Request {
                     status: 404,
-                    code: "user_not_found",
+                    code: codes::USER_NOT_FOUND,
                     description: "No account uses this email address.".into(),
                 });
             }

@@ -12,10 +12,10 @@ use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
 use crate::engine::identity::mail::{Mail, MailStore, MailTransport};
 use crate::engine::oauth::consent::ConsentStore;
 use crate::engine::ops::audit::RequestMeta;
-use crate::engine::platform::config::tests::dev_vars;
 use crate::engine::platform::config::MailProvider;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::dev_vars;
 use crate::native::MemoryKv;
 use crate::native::SqliteStore;
 
@@ -353,7 +353,7 @@ fn revoking_a_consent_makes_the_app_ask_again_and_is_audited() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    let client = crate::engine::clients::tests::confidential(crate::engine::clients::AuthMethod::ClientSecretBasic);
+    let client = crate::engine::test_support::confidential(crate::engine::clients::AuthMethod::ClientSecretBasic);
     block_on(crate::engine::clients::ClientStore::ensure_client(&f.store, &client, None, NOW)).unwrap();
     block_on(f.store.save_consent(&user.id, &client.client_id, &["openid".into(), "email".into()], NOW)).unwrap();
     let listed = block_on(f.store.consents_of(&user.id)).unwrap();

@@ -15,6 +15,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ErrorResponse, InternalError};
 use crate::engine::platform::ports::{Random, UnixTime};
 pub use request::{AuthorizationRequest, ResponseMode, ResponseType};
+use shared::codes;
 
 /// Where and how an authorization response (or error) goes back to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +102,7 @@ impl ErrorResponse for AuthorizeError {
     fn code(&self) -> &'static str {
         match self {
             AuthorizeError::Page { error, .. } | AuthorizeError::Redirect { error, .. } => error,
-            AuthorizeError::Internal(_) => "server_error",
+            AuthorizeError::Internal(_) => codes::SERVER_ERROR,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use shared::oauth::{grant, DeviceAuthorizationResponse, TokenResponse};
+use shared::paths;
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
@@ -69,7 +70,7 @@ where
                 .resource("client", &client.client_id)
                 .metadata(json!({ "scope": scope }));
             self.audit(event).await?;
-            let verification_uri = self.config.endpoint("/activate");
+            let verification_uri = self.config.endpoint(paths::ACTIVATE);
             return Ok(DeviceAuthorizationResponse {
                 verification_uri_complete: format!("{verification_uri}?user_code={user_code}"),
                 verification_uri,

@@ -2,6 +2,7 @@
 //! RFC 6749 §5.2.
 
 use crate::engine::platform::error::{ErrorResponse, InternalError};
+use shared::codes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenError {
@@ -52,7 +53,7 @@ impl ErrorResponse for TokenError {
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
             TokenError::ExpiredToken => "expired_token",
-            TokenError::Internal(_) => "server_error",
+            TokenError::Internal(_) => codes::SERVER_ERROR,
         }
     }
 

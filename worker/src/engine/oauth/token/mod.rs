@@ -138,6 +138,4 @@ fn scope_within_client(client: &Client, requested: &str) -> Result<Vec<String>, 
 }
 
 #[cfg(test)]
-mod device_tests;
-#[cfg(test)]
 mod tests;

@@ -4,15 +4,13 @@
 use base64::Engine;
 use pollster::block_on;
 
-use super::*;
 use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::users::tests::alice;
 use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
+use crate::engine::oauth::token::*;
 use crate::engine::ops::audit::RequestMeta;
-use crate::engine::platform::config::tests::dev_vars;
 use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{test_keys, verify_jwt, TestKeys};
+use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, verify_jwt, TestKeys};
 use crate::native::{NativeRsaSigner, SqliteStore};
 use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
@@ -21,7 +19,7 @@ const NOW: UnixTime = 1_800_000_000;
 static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
 fn tv() -> Client {
-    let mut client = crate::engine::clients::tests::confidential(AuthMethod::None);
+    let mut client = confidential(AuthMethod::None);
     client.client_id = "tv".into();
     client.client_type = ClientType::Public;
     client.grant_types = vec![grant::DEVICE_CODE.into(), "refresh_token".into()];
@@ -40,7 +38,7 @@ fn setup(store: SqliteStore) -> Fixture {
     let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
     let keys = test_keys(&store, &config);
     block_on(store.ensure_client(&tv(), None, 0)).unwrap();
-    let mut svc = crate::engine::clients::tests::confidential(AuthMethod::ClientSecretBasic);
+    let mut svc = confidential(AuthMethod::ClientSecretBasic);
     svc.grant_types.push(grant::DEVICE_CODE.into());
     let secret =
         ClientSecret { secret_id: "s".into(), secret_hash: hash_token("s3cret"), created_at: 0, expires_at: None };

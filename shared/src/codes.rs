@@ -1,0 +1,36 @@
+//! The `error` codes of the JSON API beyond the RFCs' own (RFC 6749 §5.2, RFC 6750 §3.1,
+//! RFC 7591 §3.2.2, RFC 8628 §3.5): defined once, so the worker answers them and the
+//! SPA reads them under the same names.
+
+/// 400: a request the endpoint cannot parse.
+pub const INVALID_REQUEST: &str = "invalid_request";
+/// 401 at `POST /api/session`: wrong email or password (which one is not said).
+pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+/// 423 at `POST /api/session`: too many wrong passwords (`LOCKOUT_*`).
+pub const ACCOUNT_LOCKED: &str = "account_locked";
+/// 403 at `POST /api/session` with `EMAIL_VERIFICATION_REQUIRED=true`.
+pub const EMAIL_NOT_VERIFIED: &str = "email_not_verified";
+/// 403: a state-changing call without the CSRF header or from another origin.
+pub const CSRF_FAILED: &str = "csrf_failed";
+/// 401: an account call without a signed-in session.
+pub const LOGIN_REQUIRED: &str = "login_required";
+/// 409 at sign-up with `HIDE_EMAIL_EXISTENCE=false`.
+pub const EMAIL_TAKEN: &str = "email_taken";
+/// 404 at password reset with `HIDE_EMAIL_EXISTENCE=false`.
+pub const USER_NOT_FOUND: &str = "user_not_found";
+/// 422: field-level problems, listed in `details`.
+pub const VALIDATION_ERROR: &str = "validation_error";
+/// 404.
+pub const NOT_FOUND: &str = "not_found";
+/// 405, with `Allow`.
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+/// 429, with `Retry-After`.
+pub const RATE_LIMIT_EXCEEDED: &str = "rate_limit_exceeded";
+/// 409: a client already holds its most live secrets.
+pub const TOO_MANY_SECRETS: &str = "too_many_secrets";
+/// 409: a client's last secret cannot be retired.
+pub const LAST_SECRET: &str = "last_secret";
+/// 403: the admin console's own client cannot be changed over the API.
+pub const PROTECTED_CLIENT: &str = "protected_client";
+/// 500: the detail is logged, never sent.
+pub const SERVER_ERROR: &str = "server_error";

@@ -1,0 +1,48 @@
+//! The paths of the worker's endpoints, for both sides: the worker's route table
+//! (`worker/src/routes.rs`) and the SPA's calls name them from here, so a renamed path
+//! fails to compile instead of answering 404.
+
+// ---- protocol endpoints (discovery lists them)
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const JWKS: &str = "/.well-known/jwks.json";
+pub const AUTHORIZE: &str = "/authorize";
+pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
+pub const TOKEN: &str = "/token";
+pub const INTROSPECT: &str = "/token/introspect";
+pub const REVOKE: &str = "/token/revoke";
+pub const USERINFO: &str = "/userinfo";
+pub const DEVICE_AUTHORIZATION: &str = "/device";
+pub const LOGOUT: &str = "/logout";
+pub const REGISTER: &str = "/register";
+pub const HEALTH: &str = "/health";
+
+// ---- pages of the SPA the server sends people to
+/// Where a person enters a device's user code (RFC 8628 §3.3 `verification_uri`).
+pub const ACTIVATE: &str = "/activate";
+/// The admin console's redirect URI (it signs in with code + PKCE like any app).
+pub const ADMIN_CALLBACK: &str = "/admin/callback";
+
+// ---- JSON for the SPA
+pub const UI_CONFIG: &str = "/api/ui-config";
+pub const SESSION: &str = "/api/session";
+pub const AUTHORIZATION_DETAILS: &str = "/api/authorize";
+pub const CONSENT: &str = "/api/consent";
+pub const SIGNUP: &str = "/api/signup";
+pub const VERIFY_EMAIL: &str = "/api/verify-email";
+pub const VERIFY_EMAIL_RESEND: &str = "/api/verify-email/resend";
+pub const PASSWORD_RESET: &str = "/api/password-reset";
+pub const PASSWORD_RESET_COMPLETE: &str = "/api/password-reset/complete";
+pub const VALIDATE_PASSWORD: &str = "/api/validate-password";
+pub const ACCOUNT: &str = "/api/account";
+pub const ACCOUNT_PASSWORD: &str = "/api/account/password";
+/// `/{session id}` appended: one session.
+pub const ACCOUNT_SESSIONS: &str = "/api/account/sessions";
+/// `/{client_id}` appended: one app's consent.
+pub const ACCOUNT_CONSENTS: &str = "/api/account/consents";
+pub const DEVICE_LOOKUP: &str = "/api/device/lookup";
+pub const DEVICE_DECISION: &str = "/api/device/decision";
+
+// ---- admin API
+pub const OUTBOX: &str = "/api/outbox";
+/// `/{client_id}/revoke_tokens` appended: revoke a client's tokens.
+pub const CLIENTS: &str = "/api/clients";

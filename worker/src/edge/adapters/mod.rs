@@ -1,0 +1,26 @@
+//! The engine's ports on the Workers platform: D1 as the SQL port, KV, WebCrypto as the
+//! signer, `fetch` as the mail transport, and the configuration read from `env`.
+
+pub mod d1;
+pub mod env;
+pub mod kv;
+pub mod mail;
+pub mod webcrypto;
+
+use worker::Env;
+
+use crate::engine::platform::error::InternalError;
+
+fn binding_err(what: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
+    move |e| InternalError::new(format!("binding {what}: {e}"))
+}
+
+/// The D1 binding `DB` (wrangler.toml) as the engine's SQL port.
+pub fn db(env: &Env) -> Result<d1::D1Store, InternalError> {
+    Ok(d1::D1Store { db: env.d1("DB").map_err(binding_err("DB"))? })
+}
+
+/// The KV binding `KV` (wrangler.toml).
+pub fn kv(env: &Env) -> Result<kv::Kv, InternalError> {
+    Ok(kv::Kv { store: env.kv("KV").map_err(binding_err("KV"))? })
+}

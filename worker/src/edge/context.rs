@@ -1,0 +1,167 @@
+//! The request context: everything a handler needs from the platform, built once per
+//! request by the router (configuration, the D1 store, KV, the clock's reading, where the
+//! request came from), and the per-isolate caches behind the signing and verification keys.
+
+use std::cell::{Cell, RefCell};
+
+use web_sys::CryptoKey;
+use worker::{Env, Request};
+
+use super::adapters::d1::D1Store;
+use super::adapters::kv::Kv;
+use super::adapters::mail::FetchMail;
+use super::adapters::webcrypto::WebCryptoSigner;
+use super::adapters::{db, kv};
+use crate::engine::clients::bootstrap;
+use crate::engine::crypto::keys::{
+    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
+};
+use crate::engine::identity::accounts::Accounts;
+use crate::engine::oauth::access_token::{self, VerificationKeySource};
+use crate::engine::oauth::token::SigningKeySource;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Clock, SystemRandom, UnixTime};
+
+thread_local! {
+    /// The imported signing key, per isolate (engine::crypto::keys::SignerCache says for how long).
+    static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new(SIGNER_CACHE_SECONDS)) };
+    /// Imported public keys for verifying presented tokens.
+    static VERIFIERS: RefCell<VerifierCache<CryptoKey>> = const { RefCell::new(VerifierCache::new()) };
+    /// Whether this isolate has ensured the bootstrap clients (engine::clients::bootstrap).
+    static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
+    /// The served JWKS and discovery bodies: both change only with keys or configuration,
+    /// and rebuilding them costs D1 reads (and a signature for signed_metadata).
+    pub static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_CACHE_SECONDS)) };
+    pub static DISCOVERY_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
+}
+
+/// How long an isolate serves the same JWKS body: well under the 300 s HTTP max-age, so a
+/// key published by a rotation reaches verifiers as fast as the max-age allows anyway.
+const JWKS_CACHE_SECONDS: UnixTime = 60;
+/// How long an isolate serves the same discovery document (its signed_metadata `iat` ages
+/// with it; the HTTP max-age is an hour).
+const DISCOVERY_CACHE_SECONDS: UnixTime = 300;
+
+/// `Date.now()`: in workerd it advances only across I/O, which is all the precision
+/// token lifetimes need. The only clock the worker reads (clippy.toml bans the others).
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now(&self) -> UnixTime {
+        (js_sys::Date::now() / 1000.0).floor() as UnixTime
+    }
+}
+
+/// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
+pub fn request_meta(req: &Request) -> RequestMeta {
+    let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty());
+    RequestMeta { ip_address: header("CF-Connecting-IP"), user_agent: header("User-Agent") }
+}
+
+/// One request's view of the platform.
+pub struct Cx<'a> {
+    pub config: &'a Config,
+    pub env: &'a Env,
+    /// `ctx.waitUntil`, for work that must not delay the answer.
+    pub worker: &'a worker::Context,
+    pub store: D1Store,
+    pub kv: Kv,
+    /// Read once, so every decision in a request sees the same time.
+    pub now: UnixTime,
+    pub meta: RequestMeta,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        req: &Request,
+        config: &'a Config,
+        env: &'a Env,
+        worker: &'a worker::Context,
+    ) -> Result<Self, InternalError> {
+        Ok(Cx { config, env, worker, store: db(env)?, kv: kv(env)?, now: WorkerClock.now(), meta: request_meta(req) })
+    }
+
+    /// The signing key for what this request issues.
+    pub fn keys(&self) -> EdgeKeys<'_> {
+        EdgeKeys { cx: self }
+    }
+
+    /// The public keys for verifying the tokens this request presents.
+    pub fn verifier(&self) -> EdgeVerifier<'_> {
+        EdgeVerifier { store: &self.store, now: self.now }
+    }
+
+    /// The self-service account flows (engine::identity::accounts) on this platform.
+    pub fn accounts(&self) -> Accounts<'_, D1Store, Kv, FetchMail, SystemRandom> {
+        Accounts {
+            config: self.config,
+            store: &self.store,
+            kv: &self.kv,
+            mail: &FetchMail,
+            rng: &SystemRandom,
+            meta: &self.meta,
+            now: self.now,
+        }
+    }
+
+    /// Ensures the bootstrap clients (one D1 batch each) and the first super_admin, once
+    /// per isolate.
+    pub async fn ensure_bootstrap(&self) -> Result<(), InternalError> {
+        if BOOTSTRAPPED.with(Cell::get) {
+            return Ok(());
+        }
+        bootstrap::ensure_clients(&self.store, self.config, self.now).await?;
+        bootstrap::ensure_super_admin(&self.store, self.config, &SystemRandom, self.now).await?;
+        BOOTSTRAPPED.with(|b| b.set(true));
+        Ok(())
+    }
+
+    /// The active signer, from the isolate's cache or loaded (and on a fresh database created).
+    pub async fn signing_key(&self) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
+        if let Some(key) = SIGNER.with(|c| c.borrow().get(self.now)) {
+            return Ok(key);
+        }
+        let ring = self.key_ring();
+        let key = ring.load_active_signer(self.now).await?;
+        SIGNER.with(|c| c.borrow_mut().put(key.clone(), self.now));
+        Ok(key)
+    }
+
+    pub fn key_ring(&self) -> KeyRing<'_, D1Store, WebCryptoSigner, SystemRandom> {
+        KeyRing { store: &self.store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &self.config.secret_key }
+    }
+}
+
+/// The per-isolate signer cache as the engine's key source.
+pub struct EdgeKeys<'a> {
+    cx: &'a Cx<'a>,
+}
+
+impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
+    async fn signing_key(&self) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
+        self.cx.signing_key().await
+    }
+}
+
+/// Public keys for verifying presented tokens, cached per isolate like the signer.
+pub struct EdgeVerifier<'a> {
+    store: &'a D1Store,
+    now: UnixTime,
+}
+
+impl VerificationKeySource<CryptoKey> for EdgeVerifier<'_> {
+    async fn verification_key(&self, kid: &str) -> Result<Option<CryptoKey>, InternalError> {
+        let cached = VERIFIERS.with(|v| v.borrow().lookup(kid, self.now));
+        match cached {
+            KeyLookup::Found(key) => return Ok(Some(key)),
+            KeyLookup::Unknown => return Ok(None),
+            KeyLookup::Reload => {}
+        }
+        let keys = access_token::import_published_keys(self.store, &WebCryptoSigner, self.now).await?;
+        let found = keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone());
+        VERIFIERS.with(|v| v.borrow_mut().replace(keys, self.now));
+        Ok(found)
+    }
+}

@@ -1,0 +1,107 @@
+//! The admin API: the outbox and client management (`/register...`, RFC 7591/7592 with
+//! secret rotation; `/api/clients...`), all behind an admin token (contract, "Admin and
+//! account API"). Decisions are in `engine::clients::registration`.
+
+use shared::account::{OutboxMail, Page};
+use shared::clients::{ClientMetadata, SecretAction};
+use worker::{Method, Request, Response};
+
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::context::Cx;
+use crate::edge::request::{authorization, paging, query, read_json};
+use crate::edge::respond;
+use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
+use crate::engine::clients::registration::{time_param, Registrar};
+use crate::engine::identity::mail::MailStore;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::SystemRandom;
+use crate::routes::{Endpoint, Matched};
+
+/// The admin behind the request's Bearer token, or the RFC 6750 answer to send instead.
+async fn require_admin(cx: &Cx<'_>, req: &Request) -> Result<AdminPrincipal, Response> {
+    let verifier = cx.verifier();
+    admin_principal(authorization(req).as_deref(), cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now)
+        .await
+        .map_err(|e| respond::error(&e))
+}
+
+/// `GET /api/outbox?limit=&offset=` (admin token): the mail outbox, newest first.
+pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    if let Err(refused) = require_admin(cx, &req).await {
+        return Ok(refused);
+    }
+    let (limit, offset) = paging(&query(&req)?)?;
+    let (mails, total) = cx.store.outbox(limit, offset).await?;
+    let data = mails
+        .into_iter()
+        .map(|m| OutboxMail {
+            id: m.id,
+            template: m.template,
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            status: m.status,
+            error: m.last_error,
+            created_at: m.created_at,
+        })
+        .collect();
+    Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit, offset })))
+}
+
+/// Answers a client-management route.
+pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<Response, ApiError> {
+    let method = req.method();
+    let admin = match require_admin(cx, &req).await {
+        Ok(admin) => admin,
+        Err(refused) => return Ok(refused),
+    };
+    let registrar = Registrar {
+        config: cx.config,
+        store: &cx.store,
+        rng: &SystemRandom,
+        meta: &cx.meta,
+        admin: &admin,
+        now: cx.now,
+    };
+    let (id, secret_id) = (matched.param(0), matched.param(1));
+    let response = match matched.route.endpoint {
+        Endpoint::Register => {
+            let body: ClientMetadata = read_json(&mut req).await?;
+            respond::json(201, &registrar.register(&body).await?)
+        }
+        Endpoint::RegisteredClient if method == Method::Patch => {
+            let body: ClientMetadata = read_json(&mut req).await?;
+            respond::json(200, &registrar.update(id, &body).await?)
+        }
+        Endpoint::RegisteredClient if method == Method::Delete => {
+            registrar.delete(id).await?;
+            respond::empty(204)
+        }
+        Endpoint::RegisteredClient => respond::json(200, &registrar.read(id).await?),
+        Endpoint::RenewSecret => respond::json(200, &registrar.renew_secret(id).await?),
+        Endpoint::Secrets => {
+            let body: SecretAction = read_json(&mut req).await?;
+            if body.action != "add" {
+                return Err(ApiError::invalid("action", "the only action is `add`"));
+            }
+            respond::json(201, &registrar.add_secret(id).await?)
+        }
+        Endpoint::Secret => {
+            registrar.remove_secret(id, secret_id).await?;
+            respond::empty(204)
+        }
+        Endpoint::RevokeTokens => {
+            let revoked = registrar.revoke_tokens(id).await?;
+            respond::json(200, &serde_json::json!({ "revoked_refresh_tokens": revoked }))
+        }
+        Endpoint::Clients => {
+            let params = query(&req)?;
+            let (limit, offset) = paging(&params)?;
+            let before = params.get("secret_expires_before").map(time_param).transpose()?;
+            respond::json(200, &registrar.list(params.get("search"), before, limit, offset).await?)
+        }
+        _ => return Err(ApiError::NotFound),
+    };
+    Ok(respond::set_no_store(response))
+}

@@ -1,0 +1,326 @@
+//! The browser half of sign-in: `/authorize` and `/authorize/resume` (redirects between
+//! the app, the SPA's screens and back), RP-Initiated Logout, and the JSON calls those
+//! screens make (`/api/session`, `/api/authorize`, `/api/consent`). The engine decides;
+//! this module reads cookies and bodies and writes redirects, pages and cookies.
+
+use shared::codes;
+use shared::paths;
+use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser, SignInRequest};
+use worker::{Method, Request, Response};
+
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::context::Cx;
+use crate::edge::pages;
+use crate::edge::request::{
+    check_csrf, cookie, csrf_token, current, query_string, read_form, read_json, set_cookie, signed_in,
+    with_csrf_cookie,
+};
+use crate::edge::respond::{self, redirect};
+use crate::engine::clients::{Client, ClientStore};
+use crate::engine::identity::csrf::{self, CSRF_COOKIE};
+use crate::engine::identity::sessions::{self, SESSION_COOKIE};
+use crate::engine::identity::users::User;
+use crate::engine::oauth::authorize::issue::Issuer;
+use crate::engine::oauth::authorize::{
+    decide, open_request, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next,
+    ResponseMode, Situation,
+};
+use crate::engine::oauth::consent::{merged, ConsentStore};
+use crate::engine::oauth::logout;
+use crate::engine::oauth::scope::{describe_scopes, ScopeStore};
+use crate::engine::oauth::store::user_and_consent;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{SystemRandom, UnixTime};
+
+/// An authorization response in its mode: a redirect for query and fragment, the
+/// auto-submitting page for form_post.
+fn deliver(response: &AuthorizationResponse) -> Response {
+    match response.mode {
+        ResponseMode::FormPost => pages::form_post(response),
+        _ => redirect(&response.location()),
+    }
+}
+
+fn render_error(config: &Config, error: &AuthorizeError) -> Response {
+    if let Some(detail) = error.log_detail() {
+        worker::console_error!("authorize: {detail}");
+    }
+    match error.response(config) {
+        Some(response) => deliver(&response),
+        None => pages::error_page(config, error.status(), error.code(), &error.description().unwrap_or_default()),
+    }
+}
+
+/// The parameters of a browser endpoint: the form body of a POST, else the query
+/// string; each parameter once (RFC 6749 §3.1). Errors are for the error page.
+async fn browser_params(req: &mut Request) -> Result<Form, AuthorizeError> {
+    if req.method() == Method::Post {
+        return read_form(req)
+            .await
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.description().unwrap_or_default()));
+    }
+    Form::parse(query_string(req).as_bytes()).map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))
+}
+
+/// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
+pub async fn authorize(cx: &Cx<'_>, mut req: Request) -> Response {
+    let (config, store, now) = (cx.config, &cx.store, cx.now);
+    let params = browser_params(&mut req).await;
+    let result = async {
+        let params = params?;
+        cx.ensure_bootstrap().await?;
+        let client = match params.get("client_id") {
+            Some(id) => store.client_with_secrets(id).await?.map(|(client, _)| client),
+            None => None,
+        };
+        let request = request::parse(&params, client.as_ref(), config, now)?;
+        // parse() verified the client, so it is there; it is read once per request.
+        let Some(client) = client else {
+            return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));
+        };
+        proceed(cx, &req, Pending { client: &client, request, account_selected: false }).await
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
+}
+
+/// `GET /authorize/resume?request=...`: where the sign-in and consent screens send the
+/// browser back to; `account=current` is the select-account screen's answer.
+pub async fn resume(cx: &Cx<'_>, req: Request) -> Response {
+    let (config, store, now) = (cx.config, &cx.store, cx.now);
+    let result = async {
+        let params = Form::parse(query_string(&req).as_bytes())
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
+        let sealed = params
+            .get("request")
+            .ok_or_else(|| AuthorizeError::page("invalid_request", "the request parameter is missing"))?;
+        let request = open_request(config, sealed, now)?;
+        // The client may have been deleted while the person was signing in.
+        let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
+            return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
+        };
+        let account_selected = params.get("account") == Some("current");
+        proceed(cx, &req, Pending { client: &client, request, account_selected }).await
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
+}
+
+/// A verified request, its client, and whether the person picked an account for it.
+struct Pending<'a> {
+    client: &'a Client,
+    request: AuthorizationRequest,
+    account_selected: bool,
+}
+
+/// Decides the next step for a verified request and takes it.
+async fn proceed(cx: &Cx<'_>, req: &Request, pending: Pending<'_>) -> Result<Response, AuthorizeError> {
+    let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
+    let Pending { client, request, account_selected } = pending;
+    // The session from KV, then its user and their consent to this client in one D1 batch.
+    let session = match cookie(req, SESSION_COOKIE) {
+        Some(value) => sessions::load(kv, config, &value, now).await?,
+        None => None,
+    };
+    let (signed_in, consent) = match session {
+        Some(session) => match user_and_consent(store, &session.user_id, &client.client_id).await? {
+            (Some(user), consent) if user.active => (Some((session, user)), consent),
+            _ => (None, None),
+        },
+        None => (None, None),
+    };
+    let situation = Situation {
+        session: signed_in.as_ref().map(|(s, _)| s),
+        consent: consent.as_ref(),
+        first_party: client.first_party,
+        account_selected,
+    };
+    let screen = |path: &str, request: &AuthorizationRequest| -> Result<Response, AuthorizeError> {
+        let sealed = seal_request(config, request, &SystemRandom)?;
+        Ok(redirect(&format!("{path}?request={sealed}")))
+    };
+    match decide(&request, &situation, now)? {
+        Next::SignIn | Next::SelectAccount => screen("/signin", &request),
+        Next::Consent => screen("/consent", &request),
+        Next::Issue => {
+            let Some((session, user)) = &signed_in else {
+                return Err(AuthorizeError::Internal(InternalError::new("issue without a session")));
+            };
+            let keys = cx.keys();
+            let issuer = Issuer { config, store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
+            let response = issuer.issue(&request, client, user, session).await?;
+            Ok(deliver(&response))
+        }
+    }
+}
+
+// ---- the JSON calls of the sign-in and consent screens ----
+
+fn session_user(user: &User) -> SessionUser {
+    SessionUser { id: user.id.clone(), email: user.email.clone(), name: user.name.clone() }
+}
+
+/// `GET /api/session`: who is signed in here, and the CSRF token.
+pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    let config = cx.config;
+    let signed_in = current(&req, cx).await?;
+    let (token, fresh) = csrf_token(&req)?;
+    let body = SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)) };
+    Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
+}
+
+/// `POST /api/session`: password sign-in (engine::identity::accounts::signin); starts a
+/// session and sets its cookie.
+pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let config = cx.config;
+    check_csrf(&req, config)?;
+    let body: SignInRequest = read_json(&mut req).await?;
+    cx.ensure_bootstrap().await?;
+    let previous = cookie(&req, SESSION_COOKIE);
+    let signed_in = cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await?;
+    if let Some(e) = &signed_in.notice_failed {
+        worker::console_error!("new-login notice for {}: {e}", signed_in.user.id);
+    }
+    let (token, _) = csrf_token(&req)?;
+    let mut response =
+        respond::json(200, &SessionInfo { csrf_token: token, user: Some(session_user(&signed_in.user)) });
+    let max_age = signed_in.session.expires_at - cx.now;
+    set_cookie(&mut response, config, SESSION_COOKIE, &signed_in.cookie, Some(max_age));
+    Ok(response)
+}
+
+/// `DELETE /api/session`: sign out of this browser.
+pub async fn sign_out(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
+    check_csrf(&req, config)?;
+    if let Some(value) = cookie(&req, SESSION_COOKIE) {
+        if let Some(session) = sessions::load(kv, config, &value, now).await? {
+            sessions::end(kv, store, config, &session, now).await?;
+            let event = AuditEvent::new("user.logout", &cx.meta, now, &SystemRandom)?.actor("user", &session.user_id);
+            store.record(&event).await?;
+        }
+    }
+    let mut response = respond::empty(204);
+    set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+    Ok(response)
+}
+
+fn sealed_param(req: &Request) -> Result<String, ApiError> {
+    let params = Form::parse(query_string(req).as_bytes())
+        .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, e.describe()))?;
+    params
+        .get("request")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request("invalid_request", "the request parameter is missing"))
+}
+
+fn open_for_api(config: &Config, sealed: &str, now: UnixTime) -> Result<AuthorizationRequest, ApiError> {
+    open_request(config, sealed, now)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.description().unwrap_or_default()))
+}
+
+async fn client_of(store: &impl ClientStore, request: &AuthorizationRequest) -> Result<Client, ApiError> {
+    store
+        .client_with_secrets(&request.client_id)
+        .await?
+        .map(|(client, _)| client)
+        .ok_or_else(|| ApiError::bad_request("invalid_client", "the client is no longer registered"))
+}
+
+/// `GET /api/authorize?request=...`: what the screens show about a pending request.
+pub async fn authorization_details(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    let store = &cx.store;
+    let sealed = sealed_param(&req)?;
+    let request = open_for_api(cx.config, &sealed, cx.now)?;
+    let client = client_of(store, &request).await?;
+    let described = store.scope_descriptions().await?;
+    let scopes = describe_scopes(request.scope.iter().map(String::as_str), &described);
+    let body = AuthorizationDetails {
+        client_id: client.client_id.clone(),
+        client_name: client.client_name.clone(),
+        logo_uri: client.logo_uri.clone(),
+        scopes,
+        login_hint: request.login_hint.clone(),
+        ui_locales: request.ui_locales.clone(),
+        select_account: request.prompt.select_account,
+        continue_url: format!("{}?request={sealed}", paths::AUTHORIZE_RESUME),
+    };
+    Ok(respond::json(200, &body))
+}
+
+/// `POST /api/consent`: Allow records the consent (`consent.granted`); Deny sends the
+/// app `access_denied`. Either way the browser goes back through `/authorize/resume`.
+pub async fn consent(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let (config, store, now, meta) = (cx.config, &cx.store, cx.now, &cx.meta);
+    check_csrf(&req, config)?;
+    let decision: ConsentDecision = read_json(&mut req).await?;
+    let mut request = open_for_api(config, &decision.request, now)?;
+    let (_, user) = signed_in(&req, cx, "Your session has ended; sign in again.").await?;
+    let client = client_of(store, &request).await?;
+    let location = if decision.allow {
+        let existing = store.consent(&user.id, &client.client_id).await?;
+        let scopes = merged(existing.as_ref(), &request.scope);
+        store.save_consent(&user.id, &client.client_id, &scopes, now).await?;
+        let event = AuditEvent::new("consent.granted", meta, now, &SystemRandom)?
+            .actor("user", &user.id)
+            .resource("client", &client.client_id)
+            .metadata(serde_json::json!({ "scopes": request.scope }));
+        store.record(&event).await?;
+        format!("{}?request={}", paths::AUTHORIZE_RESUME, decision.request)
+    } else {
+        let event = AuditEvent::new("consent.denied", meta, now, &SystemRandom)?
+            .actor("user", &user.id)
+            .resource("client", &client.client_id);
+        store.record(&event).await?;
+        request.denied = true;
+        format!("{}?request={}", paths::AUTHORIZE_RESUME, seal_request(config, &request, &SystemRandom)?)
+    };
+    Ok(respond::json(200, &NextLocation { location }))
+}
+
+/// `GET|POST /logout` (OIDC RP-Initiated Logout 1.0).
+pub async fn logout(cx: &Cx<'_>, mut req: Request) -> Response {
+    let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
+    let post = req.method() == Method::Post;
+    let params = browser_params(&mut req).await;
+    let result = async {
+        let params = params?;
+        let verifier = cx.verifier();
+        let lookup = |id: String| async move { Ok(store.client_with_secrets(&id).await?.map(|(client, _)| client)) };
+        let request = logout::parse(&params, config, &WebCryptoSigner, &verifier, lookup).await?;
+        let signed_in = current(&req, cx).await?;
+        let (token, fresh) = csrf_token(&req)?;
+        let confirmed = post
+            && params.get("confirm") == Some("yes")
+            && csrf::valid(cookie(&req, CSRF_COOKIE).as_deref(), params.get("csrf_token"));
+        if let Some((_, user)) = &signed_in {
+            if logout::needs_confirmation(&request, Some(&user.id)) && !confirmed {
+                let mut hidden: Vec<(String, String)> =
+                    ["client_id", "post_logout_redirect_uri", "state", "id_token_hint"]
+                        .iter()
+                        .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
+                        .collect();
+                hidden.push(("confirm".into(), "yes".into()));
+                hidden.push(("csrf_token".into(), token.clone()));
+                let page = pages::logout_confirmation(config, &user.email, &hidden, &request.destination(config));
+                return Ok(with_csrf_cookie(page, config, &token, fresh));
+            }
+        }
+        if let Some((session, user)) = &signed_in {
+            sessions::end(kv, store, config, session, now).await?;
+            let mut event = AuditEvent::new("user.logout", &cx.meta, now, &SystemRandom)?.actor("user", &user.id);
+            if let Some(client_id) = &request.client_id {
+                event = event.resource("client", client_id);
+            }
+            store.record(&event).await?;
+        }
+        let mut response = redirect(&request.destination(config));
+        set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+        Ok::<Response, AuthorizeError>(response)
+    }
+    .await;
+    result.unwrap_or_else(|e| render_error(config, &e))
+}

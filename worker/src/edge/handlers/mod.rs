@@ -1,0 +1,9 @@
+//! Handlers by area. Each takes the request context ([`super::context::Cx`]) and the
+//! request, calls the engine, and answers through [`super::respond`]. Handlers import the
+//! context, request and respond modules, never each other.
+
+pub mod account;
+pub mod admin;
+pub mod browser;
+pub mod ops;
+pub mod token;

@@ -1,0 +1,81 @@
+//! Operations and discovery: `/health`, the OpenID Provider metadata (OIDC Discovery 1.0,
+//! RFC 8414), the JWKS (RFC 7517) and the SPA's public branding.
+
+use std::rc::Rc;
+
+use shared::api::{HealthStatus, UiConfig};
+use worker::{console_error, Env, Response};
+
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::adapters::{db, kv};
+use crate::edge::context::{Cx, DISCOVERY_BODY, JWKS_BODY};
+use crate::edge::respond;
+use crate::engine::oauth::discovery;
+use crate::engine::oauth::scope::ScopeStore;
+use crate::engine::ops::health;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, ConfigError, InternalError};
+
+/// `/health` reports a broken configuration or binding instead of failing on it, so it
+/// takes the configuration as it came (a request context needs a good one).
+pub async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Response {
+    let (db, kv) = (db(env), kv(env));
+    let outcome = health::check(
+        config.as_ref().map(|_| ()),
+        db.as_ref().map_err(Clone::clone),
+        kv.as_ref().map_err(Clone::clone),
+    )
+    .await;
+    for problem in &outcome.problems {
+        console_error!("health: {problem}");
+    }
+    let status = if outcome.report.status == HealthStatus::Ok { 200 } else { 503 };
+    respond::json(status, &outcome.report)
+}
+
+/// Browsers' OIDC libraries fetch discovery and the JWKS cross-origin.
+fn public_cacheable(response: Response, max_age: u32) -> Response {
+    let response = respond::with_header(response, "Access-Control-Allow-Origin", "*");
+    respond::with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
+}
+
+pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
+    let now = cx.now;
+    let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
+        Some(body) => body,
+        None => {
+            let key = cx.signing_key().await?;
+            let scopes = cx.store.scope_names().await?;
+            let document = discovery::discovery_document(cx.config, &WebCryptoSigner, &key, &scopes, now).await?;
+            let body = document.to_string();
+            DISCOVERY_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
+            body
+        }
+    };
+    Ok(public_cacheable(respond::json_text(200, body), 3600))
+}
+
+pub async fn jwks(cx: &Cx<'_>) -> Result<Response, ApiError> {
+    let now = cx.now;
+    let body = match JWKS_BODY.with(|c| c.borrow().get(now)) {
+        Some(body) => body,
+        None => {
+            let set = cx.key_ring().jwks(now).await?;
+            let body = serde_json::to_string(&set).map_err(|e| InternalError::new(format!("JWKS: {e}")))?;
+            JWKS_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
+            body
+        }
+    };
+    // Short enough that a key added before a rotation is seen by verifiers in time.
+    Ok(public_cacheable(respond::json_text(200, body), 300))
+}
+
+pub fn ui_config(cx: &Cx<'_>) -> Response {
+    let config = cx.config;
+    let body = UiConfig {
+        branding: config.branding.clone(),
+        issuer: config.issuer.clone(),
+        password_policy: config.security.password_policy.clone(),
+    };
+    respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache")
+}

@@ -1,0 +1,87 @@
+//! The token family's form endpoints: `/token` (RFC 6749 §3.2), `/device` (RFC 8628
+//! §3.1), `/token/introspect` (RFC 7662) and `/token/revoke` (RFC 7009), and UserInfo
+//! (OIDC Core §5.3).
+
+use worker::{Method, Request, Response};
+
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::context::Cx;
+use crate::edge::request::{authorization, read_form};
+use crate::edge::respond;
+use crate::engine::oauth::token::{TokenEndpoint, TokenError};
+use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
+use crate::engine::platform::error::ErrorResponse;
+use crate::engine::platform::ports::SystemRandom;
+use crate::routes::Endpoint;
+
+/// Every answer of the token family, success or error, carries `Cache-Control: no-store`
+/// and `Pragma: no-cache` (RFC 6749 §5.1).
+pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Response {
+    let result = async {
+        let form = read_form(&mut req).await?;
+        cx.ensure_bootstrap().await?;
+        let authorization = authorization(&req);
+        let authorization = authorization.as_deref();
+        let (keys, verifier) = (cx.keys(), cx.verifier());
+        let endpoint_state = TokenEndpoint {
+            config: cx.config,
+            store: &cx.store,
+            signer: &WebCryptoSigner,
+            keys: &keys,
+            rng: &SystemRandom,
+            verifier: &verifier,
+            meta: &cx.meta,
+            now: cx.now,
+        };
+        match endpoint {
+            Endpoint::DeviceAuthorization => {
+                endpoint_state.device_authorization(authorization, &form).await.map(|r| respond::json(200, &r))
+            }
+            Endpoint::Introspect => {
+                endpoint_state.introspect(authorization, &form).await.map(|r| respond::json(200, &r))
+            }
+            // RFC 7009 §2.2: 200, and the body is ignored.
+            Endpoint::Revoke => endpoint_state.revoke(authorization, &form).await.map(|()| respond::empty(200)),
+            _ => endpoint_state.handle(authorization, &form).await.map(|r| respond::json(200, &r)),
+        }
+    }
+    .await;
+    let response = result.unwrap_or_else(|e: TokenError| respond::error(&e));
+    let response = respond::with_header(response, "Cache-Control", "no-store");
+    respond::with_header(response, "Pragma", "no-cache")
+}
+
+/// `GET/POST /userinfo` (OIDC Core §5.3): the token in the Bearer header (RFC 6750 §2.1)
+/// or, for POST, in a form body (§2.2). Errors carry `WWW-Authenticate: Bearer` (§3).
+/// Browser apps call it cross-origin, so it answers CORS for any origin (no cookies).
+pub async fn userinfo(cx: &Cx<'_>, mut req: Request) -> Response {
+    let response = if req.method() == Method::Options {
+        let response = respond::empty(204);
+        let response = respond::with_header(response, "Access-Control-Allow-Methods", "GET, POST");
+        let response = respond::with_header(response, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        respond::with_header(response, "Access-Control-Max-Age", "600")
+    } else {
+        let result = async {
+            let authorization = authorization(&req);
+            let form = if req.method() == Method::Post && authorization.is_none() {
+                Some(
+                    read_form(&mut req)
+                        .await
+                        .map_err(|e| BearerError::InvalidRequest(e.description().unwrap_or_default()))?,
+                )
+            } else {
+                None
+            };
+            let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
+            let verifier = cx.verifier();
+            engine_userinfo(token, cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now).await
+        }
+        .await;
+        match result {
+            Ok(claims) => respond::json(200, &claims),
+            Err(e) => respond::error(&e),
+        }
+    };
+    let response = respond::with_header(response, "Access-Control-Allow-Origin", "*");
+    respond::with_header(response, "Cache-Control", "no-store")
+}

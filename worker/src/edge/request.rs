@@ -1,0 +1,177 @@
+//! Reading a request: cookies, form and JSON bodies, query parameters, the CSRF checks of
+//! the browser's calls, and the session a browser is signed in with. Writing our cookies
+//! is here too, beside reading them.
+
+use serde::de::DeserializeOwned;
+use shared::codes;
+use shared::session::CSRF_HEADER;
+use worker::{Request, Response};
+
+use super::context::Cx;
+use crate::engine::crypto::tokens::random_token;
+use crate::engine::identity::csrf::{self, CSRF_COOKIE};
+use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::oauth::token::TokenError;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::SystemRandom;
+
+/// Token requests are a few hundred bytes; anything near this is not a token request.
+const MAX_FORM_BODY: usize = 64 * 1024;
+/// JSON bodies of the session and admin APIs are a few hundred bytes.
+const MAX_JSON_BODY: usize = 16 * 1024;
+
+/// The value of cookie `name` in the request's `Cookie` header.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("Cookie").ok().flatten()?;
+    header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+/// `Set-Cookie` for our cookies: HttpOnly, SameSite=Lax (the top-level redirect back
+/// from an app must carry the session), Secure on https, the whole origin.
+pub fn set_cookie(response: &mut Response, config: &Config, name: &str, value: &str, max_age: Option<i64>) {
+    let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if config.is_https() {
+        cookie.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={age}"));
+    }
+    if let Err(e) = response.headers_mut().append("Set-Cookie", &cookie) {
+        worker::console_error!("Set-Cookie: {e}");
+    }
+}
+
+/// The `Authorization` header, if any.
+pub fn authorization(req: &Request) -> Option<String> {
+    req.headers().get("Authorization").ok().flatten()
+}
+
+/// Reads a form body: `application/x-www-form-urlencoded` only (RFC 6749 §3.2), at most
+/// [`MAX_FORM_BODY`] bytes, each parameter once (§3.1).
+pub async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if media_type != "application/x-www-form-urlencoded" {
+        return Err(TokenError::InvalidRequest(
+            "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
+        ));
+    }
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_FORM_BODY) {
+        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
+    }
+    let body = req.bytes().await.map_err(|e| TokenError::InvalidRequest(format!("the body could not be read: {e}")))?;
+    if body.len() > MAX_FORM_BODY {
+        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
+    }
+    Form::parse(&body).map_err(|e| TokenError::InvalidRequest(e.describe()))
+}
+
+/// A JSON body of at most [`MAX_JSON_BODY`] bytes.
+pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return Err(ApiError::bad_request(codes::INVALID_REQUEST, "the body must be application/json"));
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("unreadable body: {e}")))?;
+    if body.len() > MAX_JSON_BODY {
+        return Err(ApiError::Request {
+            status: 413,
+            code: codes::INVALID_REQUEST,
+            description: "the body is too large".into(),
+        });
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("malformed JSON: {e}")))
+}
+
+/// The query string, undecoded.
+pub fn query_string(req: &Request) -> String {
+    req.url().ok().and_then(|u| u.query().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The query string's parameters (each once).
+pub fn query(req: &Request) -> Result<Form, ApiError> {
+    Form::parse(query_string(req).as_bytes()).map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, e.describe()))
+}
+
+/// `limit` (1–200, default 50) and `offset` (default 0) of a list endpoint (contract,
+/// "Admin and account API").
+pub fn paging(params: &Form) -> Result<(u32, u32), ApiError> {
+    let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| ApiError::invalid(name, format!("must be a whole number from 0 to {max}"))),
+        }
+    };
+    Ok((number("limit", 50, 200)?.max(1), number("offset", 0, u32::MAX)?))
+}
+
+/// A browser's request from another origin is refused (scripts send no `Origin`).
+pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
+    match req.headers().get("Origin").ok().flatten() {
+        // The issuer may carry a path; the browser's Origin never does.
+        Some(origin) if config.origin() != origin => Err(ApiError::csrf()),
+        _ => Ok(()),
+    }
+}
+
+/// State-changing calls: same origin (when the browser says), and the CSRF header echoing
+/// the cookie (double submit).
+pub fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    check_origin(req, config)?;
+    if csrf::valid(cookie(req, CSRF_COOKIE).as_deref(), header(CSRF_HEADER).as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::csrf())
+    }
+}
+
+/// The CSRF token of this browser: the cookie's value, or a new one (then `fresh`).
+pub fn csrf_token(req: &Request) -> Result<(String, bool), InternalError> {
+    match cookie(req, CSRF_COOKIE).filter(|c| c.len() == 43) {
+        Some(token) => Ok((token, false)),
+        None => Ok((random_token(&SystemRandom)?, true)),
+    }
+}
+
+/// Sets the CSRF cookie when the token is new.
+pub fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fresh: bool) -> Response {
+    if fresh {
+        set_cookie(&mut response, config, CSRF_COOKIE, token, None);
+    }
+    response
+}
+
+/// The live session of this browser and its (active) user.
+pub async fn current(req: &Request, cx: &Cx<'_>) -> Result<Option<(Session, User)>, InternalError> {
+    let Some(value) = cookie(req, SESSION_COOKIE) else { return Ok(None) };
+    let Some(session) = sessions::load(&cx.kv, cx.config, &value, cx.now).await? else { return Ok(None) };
+    match cx.store.user_by_id(&session.user_id).await? {
+        Some(user) if user.active => Ok(Some((session, user))),
+        _ => Ok(None),
+    }
+}
+
+/// [`current`], or `401 login_required` with `description`.
+pub async fn signed_in(req: &Request, cx: &Cx<'_>, description: &str) -> Result<(Session, User), ApiError> {
+    current(req, cx).await?.ok_or_else(|| ApiError::Request {
+        status: 401,
+        code: codes::LOGIN_REQUIRED,
+        description: description.into(),
+    })
+}

@@ -1,0 +1,78 @@
+//! Password sign-in from a browser (`POST /api/session`): the rate limit, the password
+//! check, replacing the browser's previous session, the new session and the new-login
+//! notice, decided here; the edge only reads the body and writes the cookie.
+
+use shared::codes;
+
+use super::Accounts;
+use crate::engine::identity::accounts::store::AccountStore;
+use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::sessions::{self, Session};
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::oauth::refresh::RefreshStore;
+use crate::engine::ops::audit::AuditStore;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{KeyValue, Random};
+
+/// A successful sign-in: who, and the new session with the cookie value that names it.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    /// The `authority_session` cookie's value (only its SHA-256 is stored).
+    pub cookie: String,
+    /// Why the new-login notice could not be written, for the log: the sign-in stands.
+    pub notice_failed: Option<InternalError>,
+}
+
+impl<S, K, T, R> Accounts<'_, S, K, T, R>
+where
+    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore,
+    K: KeyValue,
+    T: MailTransport,
+    R: Random,
+{
+    /// Signs `email` in with `password`. `previous` is the session cookie this browser
+    /// already had: it is ended, so a sign-in never keeps an old (possibly planted)
+    /// session id (session fixation, OWASP ASVS V3.2.1).
+    pub async fn sign_in(&self, email: &str, password: &str, previous: Option<&str>) -> Result<SignedIn, ApiError> {
+        let (config, now) = (self.config, self.now);
+        // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
+        let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
+        rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
+        let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
+        let user = verify_login(self.store, self.rng, &cx, email, password).await.map_err(|e| match e {
+            LoginError::Invalid => ApiError::Request {
+                status: 401,
+                code: codes::INVALID_CREDENTIALS,
+                description: "The email or password is incorrect.".into(),
+            },
+            LoginError::Locked { .. } => ApiError::Request {
+                status: 423,
+                code: codes::ACCOUNT_LOCKED,
+                description: format!(
+                    "Your account has been temporarily locked due to multiple failed sign-in attempts. Please try again in {} minutes.",
+                    config.security.lockout_duration
+                ),
+            },
+            LoginError::EmailNotVerified => ApiError::Request {
+                status: 403,
+                code: codes::EMAIL_NOT_VERIFIED,
+                description: "Verify your email address first: follow the link in the message we sent you.".into(),
+            },
+            LoginError::Internal(e) => ApiError::Internal(e),
+        })?;
+        if let Some(old) = previous {
+            if let Some(session) = sessions::load(self.kv, config, old, now).await? {
+                sessions::end(self.kv, self.store, config, &session, now).await?;
+            }
+        }
+        let (cookie, session) =
+            sessions::start(self.kv, self.store, config, &user.id, self.meta, self.rng, now).await?;
+        // The sign-in stands even if the new-login notice cannot be written.
+        let notice_failed = self.notice_sign_in(&user, &session).await.err();
+        Ok(SignedIn { user, session, cookie, notice_failed })
+    }
+}

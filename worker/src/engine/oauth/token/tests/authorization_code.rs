@@ -1,0 +1,132 @@
+//! The authorization code grant (RFC 6749 §4.1.3) after `/authorize`: PKCE (RFC 7636
+//! §4.6), single redemption with replay revocation (§10.5), binding to client, redirect
+//! URI and lifetime, public clients, and hybrid ID token hashes (OIDC Core §3.3.2.11).
+
+use crate::engine::oauth::authorize::ResponseMode;
+use crate::engine::oauth::id_token::half_hash;
+use crate::engine::oauth::token::{TokenEndpoint, TokenError};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::*;
+use crate::native::NativeRsaSigner;
+
+#[test]
+fn rfc6749_4_1_code_flow_with_pkce_gives_tokens_with_nonce_and_auth_time() {
+    let f = code_flow();
+    let q = format!("{BASE}&response_type=code&scope=openid+email+offline_access&state=st&nonce=n-1&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let response = authorize(&f, &web_app(), &q, NOW);
+    assert_eq!(param(&response, "state"), Some("st"));
+    assert_eq!(param(&response, "iss"), Some("http://127.0.0.1:8787"));
+    let code = param(&response, "code").unwrap().to_owned();
+    assert_eq!(code.len(), 43);
+    let tokens = redeem(&f, &code, &format!("&code_verifier={VERIFIER}"), NOW + 5).unwrap();
+    assert!(tokens.refresh_token.is_some(), "offline_access");
+    let id = flow_claims(&f, tokens.id_token.as_deref().unwrap());
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["auth_time"], NOW - 60, "the session's sign-in time");
+    assert_eq!(id["at_hash"], half_hash(&tokens.access_token));
+    assert_eq!(id["email"], "Alice@Example.com");
+    assert_eq!(id["aud"], "web");
+    let access = flow_claims(&f, &tokens.access_token);
+    assert_eq!(access["scope"], "openid email offline_access");
+    assert_eq!(access["client_id"], "web");
+}
+
+#[test]
+fn rfc7636_4_6_the_verifier_must_match_and_cannot_be_added_later() {
+    let f = code_flow();
+    let with = format!("{BASE}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let code = param(&authorize(&f, &web_app(), &with, NOW), "code").unwrap().to_owned();
+    assert!(matches!(redeem(&f, &code, "", NOW), Err(TokenError::InvalidGrant(_))), "verifier missing");
+    let wrong = "a".repeat(43);
+    let code = param(&authorize(&f, &web_app(), &with, NOW), "code").unwrap().to_owned();
+    assert!(matches!(redeem(&f, &code, &format!("&code_verifier={wrong}"), NOW), Err(TokenError::InvalidGrant(_))));
+    let without = format!("{BASE}&response_type=code");
+    let code = param(&authorize(&f, &web_app(), &without, NOW), "code").unwrap().to_owned();
+    let added = redeem(&f, &code, &format!("&code_verifier={VERIFIER}"), NOW);
+    assert!(matches!(added, Err(TokenError::InvalidGrant(_))), "{added:?}");
+}
+
+#[test]
+fn rfc6749_10_5_a_replayed_code_fails_and_revokes_what_the_first_redemption_issued() {
+    let f = code_flow();
+    let q = format!("{BASE}&response_type=code&scope=openid+offline_access");
+    let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+    let first = redeem(&f, &code, "", NOW + 1).unwrap();
+    let second = redeem(&f, &code, "", NOW + 2);
+    assert!(matches!(second, Err(TokenError::InvalidGrant(_))));
+    // The first redemption's refresh token and access token are dead now.
+    let refresh = format!("grant_type=refresh_token&refresh_token={}", first.refresh_token.unwrap());
+    assert!(matches!(token_request(&f, Some(&web_auth()), &refresh, NOW + 3), Err(TokenError::InvalidGrant(_))));
+    let endpoint = TokenEndpoint {
+        config: &f.config,
+        store: &f.store,
+        signer: &NativeRsaSigner,
+        keys: &f.keys,
+        rng: &SystemRandom,
+        verifier: &f.keys,
+        meta: &NO_META,
+        now: NOW + 3,
+    };
+    let body = format!("token={}", first.access_token);
+    let introspected =
+        pollster::block_on(endpoint.introspect(Some(&web_auth()), &Form::parse(body.as_bytes()).unwrap())).unwrap();
+    assert!(!introspected.active);
+    let events = f.store.audit_events().unwrap();
+    assert!(events.iter().any(|e| e["event"] == "token.code_replayed"));
+}
+
+#[test]
+fn rfc6749_4_1_3_codes_are_bound_to_client_redirect_uri_and_lifetime() {
+    let f = code_flow();
+    let q = format!("{BASE}&response_type=code");
+    let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+    let body = format!("grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Fapp.example.com%2Fother");
+    assert!(matches!(token_request(&f, Some(&web_auth()), &body, NOW), Err(TokenError::InvalidGrant(_))));
+    // The public client cannot redeem the web app's code.
+    let body = format!("grant_type=authorization_code&code={code}&redirect_uri={}&client_id=spa", urlencode(REDIRECT));
+    assert!(matches!(token_request(&f, None, &body, NOW), Err(TokenError::InvalidGrant(_))));
+    // CODE_TTL=600.
+    let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+    assert!(matches!(redeem(&f, &code, "", NOW + 600), Err(TokenError::InvalidGrant(_))));
+    assert!(matches!(redeem(&f, "made-up", "", NOW), Err(TokenError::InvalidGrant(_))));
+    let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+    assert!(redeem(&f, &code, "", NOW + 599).is_ok());
+}
+
+#[test]
+fn public_clients_redeem_with_pkce_and_no_secret() {
+    let f = code_flow();
+    let q = format!(
+        "client_id=spa&redirect_uri={}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        urlencode(REDIRECT)
+    );
+    let code = param(&authorize(&f, &public_app(), &q, NOW), "code").unwrap().to_owned();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&client_id=spa&code_verifier={VERIFIER}",
+        urlencode(REDIRECT)
+    );
+    assert!(token_request(&f, None, &body, NOW).is_ok());
+}
+
+#[test]
+fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
+    let f = code_flow();
+    let q = format!("{BASE}&response_type=code+id_token+token&scope=openid+profile&nonce=hy&state=s");
+    let response = authorize(&f, &web_app(), &q, NOW);
+    assert_eq!(response.mode, ResponseMode::Fragment);
+    let code = param(&response, "code").unwrap();
+    let access = param(&response, "access_token").unwrap();
+    assert_eq!(param(&response, "token_type"), Some("Bearer"));
+    let id = flow_claims(&f, param(&response, "id_token").unwrap());
+    assert_eq!(id["c_hash"], half_hash(code));
+    assert_eq!(id["at_hash"], half_hash(access));
+    assert_eq!(id["nonce"], "hy");
+    assert_eq!(id["name"], "Alice Liddell");
+    // Implicit id_token only: no access token, no at_hash.
+    let q = format!("{BASE}&response_type=id_token&scope=openid&nonce=im");
+    let response = authorize(&f, &web_app(), &q, NOW);
+    assert!(param(&response, "access_token").is_none() && param(&response, "code").is_none());
+    let id = flow_claims(&f, param(&response, "id_token").unwrap());
+    assert!(id.get("at_hash").is_none() && id.get("c_hash").is_none());
+}

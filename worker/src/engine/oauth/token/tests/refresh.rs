@@ -1,0 +1,139 @@
+//! The refresh token grant (RFC 6749 §6): rotation, the reuse grace period, family
+//! revocation (RFC 9700 §4.14.2) and binding to client and user.
+
+use super::*;
+
+#[test]
+fn refresh_tokens_come_with_offline_access_and_not_when_disabled() {
+    let f = password_fixture(&[]);
+    let r = password_login(&f, "openid+offline_access").unwrap();
+    assert_eq!(r.refresh_token.as_ref().map(String::len), Some(43), "256 bits, base64url");
+    let f = password_fixture(&[("REFRESH_TOKEN_TTL", "0")]);
+    assert!(password_login(&f, "openid+offline_access").unwrap().refresh_token.is_none());
+}
+
+#[test]
+fn rfc6749_6_refresh_rotates_and_may_narrow_but_never_widen_scope() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "openid+read+offline_access").unwrap().refresh_token.unwrap();
+    let wider = refresh_at(&f, NOW + 10, &first, "&scope=openid+profile");
+    assert!(matches!(wider, Err(TokenError::InvalidScope(_))), "{wider:?}");
+    let narrowed = refresh_at(&f, NOW + 10, &first, "&scope=read").unwrap();
+    assert_eq!(narrowed.scope, "read");
+    assert!(narrowed.id_token.is_none());
+    let second = narrowed.refresh_token.unwrap();
+    assert_ne!(second, first, "rotated");
+    // The successor keeps the original scope (RFC 6749 §6).
+    let full = refresh_at(&f, NOW + 20, &second, "").unwrap();
+    assert_eq!(full.scope, "openid read offline_access");
+    let id = verify_id_token(&f, full.id_token.as_deref().unwrap());
+    assert_eq!(id["auth_time"], NOW, "auth_time is the original sign-in");
+}
+
+#[test]
+fn refresh_reuse_within_grace_returns_the_same_successor() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let a = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
+    let b = refresh_at(&f, NOW + 12, &first, "").unwrap().refresh_token.unwrap();
+    assert_eq!(a, b, "REFRESH_REUSE_GRACE_SECONDS=2: a retry gets the same successor");
+    assert!(refresh_at(&f, NOW + 13, &a, "").is_ok(), "the successor works");
+}
+
+#[test]
+fn refresh_reuse_after_grace_revokes_the_family_and_is_audited() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let second = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
+    let reuse = refresh_at(&f, NOW + 13, &first, "").unwrap_err();
+    assert!(matches!(reuse, TokenError::InvalidGrant(_)));
+    // The thief's and the owner's tokens are both dead now.
+    assert!(matches!(refresh_at(&f, NOW + 14, &second, ""), Err(TokenError::InvalidGrant(_))));
+    let events = f.store.audit_events().unwrap();
+    let reuse_event = events.iter().find(|e| e["event"] == "token.refresh_reuse_detected").unwrap();
+    assert_eq!(reuse_event["actor_id"], "svc");
+    let metadata: Value = serde_json::from_str(reuse_event["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata["revoked_tokens"], 2);
+}
+
+#[test]
+fn refresh_without_rotation_keeps_the_token() {
+    let f = password_fixture(&[("REFRESH_TOKEN_ROTATION", "false")]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    assert_eq!(refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap(), first);
+    assert_eq!(refresh_at(&f, NOW + 100, &first, "").unwrap().refresh_token.unwrap(), first);
+}
+
+#[test]
+fn refresh_tokens_are_bound_to_their_client_and_expire() {
+    let f = password_fixture(&[("REFRESH_TOKEN_TTL", "100")]);
+    add_client(&f, "other", "other-secret");
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let body = format!("grant_type=refresh_token&refresh_token={first}");
+    let stolen = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("other", "other-secret")), &Form::parse(body.as_bytes()).unwrap()),
+    );
+    assert!(stolen.is_err(), "another client cannot use it");
+    assert!(matches!(refresh_at(&f, NOW + 100, &first, ""), Err(TokenError::InvalidGrant(_))), "expired");
+    assert!(matches!(refresh_at(&f, NOW + 1, "made-up", ""), Err(TokenError::InvalidGrant(_))));
+}
+
+#[test]
+fn rfc6749_6_the_client_is_authenticated_before_the_refresh_token_is_used() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let body = format!("grant_type=refresh_token&refresh_token={first}");
+    let wrong = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(body.as_bytes()).unwrap()),
+    );
+    assert_eq!(wrong.unwrap_err(), TokenError::InvalidClient { basic: true });
+    let missing = pollster::block_on(
+        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(b"grant_type=refresh_token").unwrap()),
+    );
+    assert_eq!(missing.unwrap_err(), TokenError::InvalidClient { basic: true }, "invalid_client outranks the rest");
+    // The failed attempts did not rotate it.
+    let next = refresh_at(&f, NOW + 2, &first, "").unwrap().refresh_token.unwrap();
+    assert_ne!(next, first);
+}
+
+#[test]
+fn refresh_stops_working_when_the_user_is_deactivated() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    f.store.deactivate_user(&alice().id).unwrap();
+    assert!(matches!(refresh_at(&f, NOW + 1, &first, ""), Err(TokenError::InvalidGrant(_))));
+}
+
+#[test]
+fn rfc6749_5_2_refresh_tokens_only_for_clients_allowed_the_refresh_grant() {
+    let mut client = password_client();
+    client.grant_types.retain(|g| g != "refresh_token");
+    let f = fixture_with(client, |vars| {
+        vars.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        vars.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "svc".into());
+    });
+    let mut alice = alice();
+    alice.password_hash =
+        Some(crate::engine::crypto::passwords::hash_password("wonderland-rabbit-hole", &SystemRandom).unwrap());
+    f.store.insert_user(&alice).unwrap();
+    let login = password_login(&f, "read+offline_access").unwrap();
+    assert!(login.refresh_token.is_none(), "offline_access alone does not make a refresh token");
+    let refresh = refresh_at(&f, NOW + 1, "anything", "");
+    assert!(matches!(refresh, Err(TokenError::UnauthorizedClient(_))), "{refresh:?}");
+}
+
+/// Two isolates refresh the same token at once: one rotation wins, the other answers with
+/// the winner's successor, and the family does not fork.
+#[test]
+fn parallel_refreshes_with_one_token_produce_one_successor() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let row = pollster::block_on(f.store.refresh_token(&hash_token(&first))).unwrap().unwrap();
+    // The loser's view: it read the row before the winner rotated it.
+    let winner = refresh_at(&f, NOW + 5, &first, "").unwrap().refresh_token.unwrap();
+    let endpoint = endpoint(&f, NOW + 5);
+    let loser = pollster::block_on(endpoint.rotate(&password_client(), &row)).unwrap();
+    assert_eq!(loser, winner);
+    let family: i64 = f.store.count_family(&row.family_id).unwrap();
+    assert_eq!(family, 2, "the original and exactly one successor");
+}

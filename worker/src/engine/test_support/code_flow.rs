@@ -1,0 +1,88 @@
+//! A store with Alice, the web and SPA clients and a signing key, and the steps of the
+//! code flow: `/authorize` for Alice's session, then the token endpoint.
+
+use serde_json::Value;
+
+use super::fixtures::{alice, config_with, public_app, query, session, urlencode, web_app, REDIRECT};
+use super::keys::{test_keys, TestKeys};
+use crate::engine::clients::{Client, ClientSecret, ClientStore};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::oauth::authorize::issue::Issuer;
+use crate::engine::oauth::authorize::{request, AuthorizationResponse};
+use crate::engine::oauth::token::{TokenEndpoint, TokenError};
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::{SystemRandom, UnixTime};
+use crate::native::{NativeRsaSigner, SqliteStore};
+
+/// A request from nowhere in particular (no IP, no user agent).
+pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+
+pub struct CodeFlow {
+    pub config: Config,
+    pub store: SqliteStore,
+    pub keys: TestKeys,
+}
+
+pub fn code_flow() -> CodeFlow {
+    let config = config_with(|_| {});
+    let store = SqliteStore::open_in_memory().unwrap();
+    let keys = test_keys(&store, &config);
+    let secret =
+        ClientSecret { secret_id: "w1".into(), secret_hash: hash_token("web-secret"), created_at: 0, expires_at: None };
+    pollster::block_on(store.ensure_client(&web_app(), Some(&secret), 0)).unwrap();
+    pollster::block_on(store.ensure_client(&public_app(), None, 0)).unwrap();
+    store.insert_user(&alice()).unwrap();
+    CodeFlow { config, store, keys }
+}
+
+pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
+    let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
+    let issuer =
+        Issuer { config: &f.config, store: &f.store, signer: &NativeRsaSigner, keys: &f.keys, rng: &SystemRandom, now };
+    pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60))).unwrap()
+}
+
+pub fn param<'a>(response: &'a AuthorizationResponse, name: &str) -> Option<&'a str> {
+    response.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+pub fn token_request(
+    f: &CodeFlow,
+    auth: Option<&str>,
+    body: &str,
+    now: UnixTime,
+) -> Result<shared::oauth::TokenResponse, TokenError> {
+    let endpoint = TokenEndpoint {
+        config: &f.config,
+        store: &f.store,
+        signer: &NativeRsaSigner,
+        keys: &f.keys,
+        rng: &SystemRandom,
+        verifier: &f.keys,
+        meta: &NO_META,
+        now,
+    };
+    pollster::block_on(endpoint.handle(auth, &Form::parse(body.as_bytes()).unwrap()))
+}
+
+pub fn web_auth() -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("web:web-secret"))
+}
+
+pub fn redeem(
+    f: &CodeFlow,
+    code: &str,
+    extra: &str,
+    now: UnixTime,
+) -> Result<shared::oauth::TokenResponse, TokenError> {
+    let body = format!("grant_type=authorization_code&code={code}&redirect_uri={}{extra}", urlencode(REDIRECT));
+    token_request(f, Some(&web_auth()), &body, now)
+}
+
+/// The claims of a JWT the flow issued, verified against its key.
+pub fn flow_claims(f: &CodeFlow, token: &str) -> Value {
+    super::keys::verify_jwt(&f.keys, token).1
+}

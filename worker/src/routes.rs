@@ -1,0 +1,261 @@
+//! The one route table: every path the worker answers itself, the methods each takes, and
+//! which handler answers it. Plain data, compiled natively too, so a unit test walks it;
+//! the edge (`edge::router`) only looks a request up here and calls the handler named.
+//!
+//! Paths not listed here are pages of the SPA (served from the assets binding), except
+//! those under [`API_PREFIXES`] / [`API_PATHS`], which get a JSON 404.
+
+use shared::paths;
+
+use crate::engine::platform::form::decode_path_segment;
+
+/// What answers a route. The edge maps each to one handler function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    // ---- operations and discovery
+    Health,
+    Discovery,
+    Jwks,
+    UiConfig,
+    // ---- OAuth: the token family's form endpoints (RFC 6749, 8628, 7662, 7009) and UserInfo
+    Token,
+    DeviceAuthorization,
+    Introspect,
+    Revoke,
+    UserInfo,
+    // ---- browser sign-in: redirects and pages
+    Authorize,
+    AuthorizeResume,
+    Logout,
+    // ---- the sign-in and consent screens' JSON
+    Session,
+    AuthorizationDetails,
+    Consent,
+    // ---- self-service accounts
+    SignUp,
+    VerifyEmail,
+    ResendVerification,
+    PasswordReset,
+    PasswordResetComplete,
+    ValidatePassword,
+    Account,
+    AccountPassword,
+    AccountSessions,
+    AccountSession,
+    AccountConsents,
+    AccountConsent,
+    // ---- device activation screen (RFC 8628 §3.3)
+    DeviceLookup,
+    DeviceDecision,
+    // ---- admin: mail and clients (RFC 7591, 7592)
+    Outbox,
+    Register,
+    RegisteredClient,
+    RenewSecret,
+    Secrets,
+    Secret,
+    Clients,
+    RevokeTokens,
+}
+
+/// How responses of a route are finished (`edge::respond::finish`): API answers are JSON;
+/// page answers (redirects, HTML) get the page security headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Api,
+    Page,
+}
+
+/// One row of the table: a path pattern (`{name}` matches one percent-decoded segment),
+/// the `Allow` value (RFC 9110 §10.2.1) and the endpoint.
+#[derive(Debug)]
+pub struct Route {
+    pub pattern: &'static str,
+    pub allow: &'static str,
+    pub endpoint: Endpoint,
+    pub kind: Kind,
+}
+
+const READ: &str = "GET, HEAD";
+
+const fn api(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
+    Route { pattern, allow, endpoint, kind: Kind::Api }
+}
+
+const fn page(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
+    Route { pattern, allow, endpoint, kind: Kind::Page }
+}
+
+use Endpoint as E;
+
+/// Every route. Aliases are the contract's (`/oauth/introspect`, `/oauth2/userinfo`, ...).
+pub const ROUTES: &[Route] = &[
+    api(paths::HEALTH, READ, E::Health),
+    api(paths::DISCOVERY, READ, E::Discovery),
+    api(paths::JWKS, READ, E::Jwks),
+    api(paths::UI_CONFIG, READ, E::UiConfig),
+    api(paths::TOKEN, "POST", E::Token),
+    api(paths::DEVICE_AUTHORIZATION, "POST", E::DeviceAuthorization),
+    api("/device/code", "POST", E::DeviceAuthorization),
+    api(paths::INTROSPECT, "POST", E::Introspect),
+    api("/oauth/introspect", "POST", E::Introspect),
+    api(paths::REVOKE, "POST", E::Revoke),
+    api("/oauth/revoke", "POST", E::Revoke),
+    // OPTIONS: CORS preflight from browser apps that send the Bearer header.
+    api(paths::USERINFO, "GET, HEAD, POST, OPTIONS", E::UserInfo),
+    api("/oauth2/userinfo", "GET, HEAD, POST, OPTIONS", E::UserInfo),
+    page(paths::AUTHORIZE, "GET, HEAD, POST", E::Authorize),
+    page(paths::AUTHORIZE_RESUME, READ, E::AuthorizeResume),
+    page(paths::LOGOUT, "GET, HEAD, POST", E::Logout),
+    api(paths::SESSION, "GET, HEAD, POST, DELETE", E::Session),
+    api(paths::AUTHORIZATION_DETAILS, READ, E::AuthorizationDetails),
+    api(paths::CONSENT, "POST", E::Consent),
+    api(paths::SIGNUP, "POST", E::SignUp),
+    api(paths::VERIFY_EMAIL, "POST", E::VerifyEmail),
+    api(paths::VERIFY_EMAIL_RESEND, "POST", E::ResendVerification),
+    api(paths::PASSWORD_RESET, "POST", E::PasswordReset),
+    api(paths::PASSWORD_RESET_COMPLETE, "POST", E::PasswordResetComplete),
+    api(paths::VALIDATE_PASSWORD, "POST", E::ValidatePassword),
+    api(paths::ACCOUNT, "GET, HEAD, PATCH", E::Account),
+    api(paths::ACCOUNT_PASSWORD, "POST", E::AccountPassword),
+    api(paths::ACCOUNT_SESSIONS, READ, E::AccountSessions),
+    api("/api/account/sessions/{id}", "DELETE", E::AccountSession),
+    api(paths::ACCOUNT_CONSENTS, READ, E::AccountConsents),
+    api("/api/account/consents/{client_id}", "DELETE", E::AccountConsent),
+    api(paths::DEVICE_LOOKUP, "POST", E::DeviceLookup),
+    api(paths::DEVICE_DECISION, "POST", E::DeviceDecision),
+    api(paths::OUTBOX, READ, E::Outbox),
+    api(paths::REGISTER, "POST", E::Register),
+    api("/register/{client_id}", "GET, HEAD, PATCH, DELETE", E::RegisteredClient),
+    api("/register/{client_id}/renew_secret", "POST", E::RenewSecret),
+    api("/register/{client_id}/secrets", "POST", E::Secrets),
+    api("/register/{client_id}/secrets/{secret_id}", "DELETE", E::Secret),
+    api(paths::CLIENTS, READ, E::Clients),
+    api("/api/clients/{client_id}/revoke_tokens", "POST", E::RevokeTokens),
+];
+
+/// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
+pub const API_PREFIXES: &[&str] =
+    &["/api/", "/.well-known/", "/oauth/", "/oauth2/", "/token/", "/register/", "/device/", "/auth/"];
+pub const API_PATHS: &[&str] =
+    &["/api", "/token", "/authorize", "/userinfo", "/register", "/device", "/logout", "/metrics"];
+
+/// Whether an unknown `path` is an API path (JSON 404) rather than a page of the SPA.
+pub fn is_api_path(path: &str) -> bool {
+    API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+/// A route that matched, with its `{name}` segments decoded, in order.
+#[derive(Debug)]
+pub struct Matched {
+    pub route: &'static Route,
+    pub params: Vec<String>,
+}
+
+impl Matched {
+    /// The `n`th path parameter (the table guarantees how many a route has).
+    pub fn param(&self, n: usize) -> &str {
+        self.params.get(n).map_or("", String::as_str)
+    }
+}
+
+impl Route {
+    /// Whether the route answers `method` (HEAD wherever GET is).
+    pub fn accepts(&self, method: &str) -> bool {
+        self.allow.split(", ").any(|m| m == method)
+    }
+
+    fn matches(&'static self, path: &str) -> Option<Matched> {
+        let mut pattern = self.pattern.split('/');
+        let mut segments = path.split('/');
+        let mut params = Vec::new();
+        loop {
+            match (pattern.next(), segments.next()) {
+                (None, None) => return Some(Matched { route: self, params }),
+                (Some(p), Some(s)) if p.starts_with('{') => {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    params.push(decode_path_segment(s)?);
+                }
+                (Some(p), Some(s)) if p == s => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// The route that answers `path`, if any.
+pub fn resolve(path: &str) -> Option<Matched> {
+    ROUTES.iter().find_map(|route| route.matches(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_path_resolves_to_its_endpoint() {
+        for (path, endpoint) in [
+            ("/token", E::Token),
+            ("/oauth/introspect", E::Introspect),
+            ("/oauth2/userinfo", E::UserInfo),
+            ("/device/code", E::DeviceAuthorization),
+            ("/register", E::Register),
+            ("/register/abc", E::RegisteredClient),
+            ("/register/abc/secrets/s1", E::Secret),
+            ("/api/clients/abc/revoke_tokens", E::RevokeTokens),
+            ("/api/account/consents/demo-app", E::AccountConsent),
+        ] {
+            assert_eq!(resolve(path).map(|m| m.route.endpoint), Some(endpoint), "{path}");
+        }
+    }
+
+    #[test]
+    fn path_parameters_are_one_decoded_segment() {
+        let m = resolve("/register/a%20b/secrets/s%2F1").unwrap();
+        assert_eq!(m.params, vec!["a b", "s/1"]);
+        assert!(resolve("/register/").is_none());
+        assert!(resolve("/register/a/b/c/d").is_none());
+        assert!(resolve("/api/clients/abc/other").is_none());
+        // Not valid UTF-8 once decoded: no route, so a JSON 404.
+        assert!(resolve("/register/%FF").is_none());
+    }
+
+    #[test]
+    fn rfc9110_allow_lists_the_methods_a_route_accepts() {
+        let token = resolve("/token").unwrap();
+        assert!(token.route.accepts("POST") && !token.route.accepts("GET"));
+        let client = resolve("/register/x").unwrap();
+        assert!(["GET", "HEAD", "PATCH", "DELETE"].iter().all(|m| client.route.accepts(m)));
+    }
+
+    #[test]
+    fn unknown_program_paths_get_json_and_pages_go_to_the_spa() {
+        assert!(resolve("/api/nothing").is_none() && is_api_path("/api/nothing"));
+        assert!(is_api_path("/.well-known/other"));
+        assert!(!is_api_path("/signin") && !is_api_path("/admin/clients"));
+    }
+
+    #[test]
+    fn templated_paths_extend_the_shared_ones() {
+        for (pattern, base) in [
+            ("/register/{client_id}", paths::REGISTER),
+            ("/api/clients/{client_id}/revoke_tokens", paths::CLIENTS),
+            ("/api/account/sessions/{id}", paths::ACCOUNT_SESSIONS),
+            ("/api/account/consents/{client_id}", paths::ACCOUNT_CONSENTS),
+        ] {
+            assert!(pattern.starts_with(&format!("{base}/")), "{pattern}");
+            assert!(ROUTES.iter().any(|r| r.pattern == pattern), "{pattern} is not routed");
+        }
+    }
+
+    #[test]
+    fn patterns_are_unique_and_well_formed() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(a.pattern.starts_with('/'), "{}", a.pattern);
+            assert!(!a.allow.is_empty());
+            assert!(ROUTES.iter().skip(i + 1).all(|b| b.pattern != a.pattern), "{} twice", a.pattern);
+        }
+    }
+}
