@@ -71,15 +71,15 @@ test-e2e: tools-browser build
 lint: tools
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
-	cargo clippy -p authority-worker -p admin-ui --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p authority-worker -p ui-components -p ui-public -p ui-console --target wasm32-unknown-unknown -- -D warnings
 
 test: lint test-native test-e2e
 
 sizes:
-	@for f in worker/build/index_bg.wasm admin-ui/dist/admin_ui_bg.wasm; do \
+	@for f in worker/build/index_bg.wasm ui/dist/public_bg.wasm ui/dist/console_bg.wasm; do \
 	  printf '%-34s raw %8d B   gzip -9 %8d B\n' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
 	done
 
 clean:
 	cargo clean
-	rm -rf worker/build admin-ui/dist .wrangler
+	rm -rf worker/build ui/dist .wrangler

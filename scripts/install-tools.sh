@@ -31,7 +31,7 @@ done
 
 # 2. wasm-bindgen CLI, exactly the version of the wasm-bindgen crate in Cargo.lock: the
 #    generated JS glue must match the library. No --locked: its lockfile wants a crate
-#    version the registry here lacks (architecture.md).
+#    version the registry here lacks (docs/architecture.md).
 wasm_bindgen_version=$(scripts/wasm-bindgen-version.sh)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindgen_version" ]; then
   log "installing wasm-bindgen-cli $wasm_bindgen_version (a few minutes, once)"

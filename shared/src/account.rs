@@ -61,7 +61,7 @@ pub struct EmailRequest {
     pub email: String,
 }
 
-/// `POST /api/password-reset/complete` (the seed's body).
+/// `POST /api/password-reset/complete` (the product docs' body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetComplete {
     pub token: String,

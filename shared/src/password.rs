@@ -1,6 +1,6 @@
 //! The password policy, one implementation for both sides: the worker enforces it on
 //! sign-up, reset and change; the SPA shows it live as a checklist while the person types.
-//! Settings as in the seed: `PASSWORD_MIN_LENGTH`, `REQUIRE_UPPERCASE`,
+//! Settings as in the product docs: `PASSWORD_MIN_LENGTH`, `REQUIRE_UPPERCASE`,
 //! `REQUIRE_LOWERCASE`, `REQUIRE_NUMBERS`, `REQUIRE_SPECIAL`.
 
 use serde::{Deserialize, Serialize};
@@ -94,8 +94,8 @@ mod tests {
     }
 
     #[test]
-    fn the_seeds_example_password_misses_length_and_number() {
-        // The seed's checklist: ✗ at least 12 ✓ uppercase ✓ lowercase ✗ number.
+    fn the_documented_example_password_misses_length_and_number() {
+        // The product docs' checklist: ✗ at least 12 ✓ uppercase ✓ lowercase ✗ number.
         let rules = seed_policy().requirements("MyPassword");
         let met: Vec<(&str, bool)> = rules.iter().map(|r| (r.rule.as_str(), r.met)).collect();
         assert_eq!(

@@ -108,7 +108,7 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   };
 }
 
-/** Headless Debian Chromium through playwright-core (architecture.md's flags). */
+/** Headless Debian Chromium through playwright-core (docs/architecture.md's flags). */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
   return chromium.launch({

@@ -7,11 +7,11 @@ use std::cell::{Cell, RefCell};
 use web_sys::CryptoKey;
 use worker::{Env, Request};
 
-use super::adapters::d1::D1Store;
-use super::adapters::kv::Kv;
-use super::adapters::mail::FetchMail;
-use super::adapters::webcrypto::WebCryptoSigner;
-use super::adapters::{db, kv};
+use crate::edge::adapters::d1::D1Store;
+use crate::edge::adapters::kv::Kv;
+use crate::edge::adapters::mail::FetchMail;
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::adapters::{db, kv};
 use crate::engine::clients::bootstrap;
 use crate::engine::crypto::keys::{
     ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,

@@ -8,7 +8,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use worker::Response;
 
-use super::respond;
+use crate::edge::respond;
 use crate::engine::oauth::authorize::AuthorizationResponse;
 use crate::engine::platform::config::Config;
 

@@ -7,7 +7,7 @@ use shared::codes;
 use shared::session::CSRF_HEADER;
 use worker::{Request, Response};
 
-use super::context::Cx;
+use crate::edge::context::Cx;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};

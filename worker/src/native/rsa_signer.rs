@@ -10,7 +10,7 @@ use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RS256 with the `rsa` crate. Natively only: in wasm it is ~15x slower than WebCrypto
-/// (architecture.md), and rsa 0.9's RUSTSEC-2023-0071 timing issue matters less for a
+/// (docs/architecture.md), and rsa 0.9's RUSTSEC-2023-0071 timing issue matters less for a
 /// test signer that never faces a network attacker.
 pub struct NativeRsaSigner;
 

@@ -1,5 +1,5 @@
-//! Handlers by area. Each takes the request context ([`super::context::Cx`]) and the
-//! request, calls the engine, and answers through [`super::respond`]. Handlers import the
+//! Handlers by area. Each takes the request context ([`crate::edge::context::Cx`]) and the
+//! request, calls the engine, and answers through [`crate::edge::respond`]. Handlers import the
 //! context, request and respond modules, never each other.
 
 pub mod account;

@@ -1,5 +1,5 @@
 //! Password hashing: argon2id with OWASP's minimum parameters (m=19456 KiB, t=2, p=1),
-//! stored as PHC strings. About 90 ms of CPU in workerd (architecture.md): fine on
+//! stored as PHC strings. About 90 ms of CPU in workerd (docs/architecture.md): fine on
 //! Workers Paid, and the reason the routes that hash are rate-limited.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};

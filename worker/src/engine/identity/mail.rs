@@ -4,8 +4,8 @@
 //! to a mail API. A provider failure never fails the request that caused the mail: the
 //! row says `failed` and why, for the admin to see.
 //!
-//! Templates as in the seed (welcome, verification, password-reset, new-login), each as
-//! plain text and as HTML with inline styles and a table layout (the seed's advice for
+//! Templates as in the product docs (welcome, verification, password-reset, new-login), each as
+//! plain text and as HTML with inline styles and a table layout (the product docs' advice for
 //! mail clients), branded with `APP_NAME` and `PRIMARY_COLOR`.
 
 use crate::engine::crypto::tokens::new_uuid;
@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn the_reset_mail_reads_like_the_seeds() {
+    fn the_reset_mail_reads_as_documented() {
         let content = MailContent::PasswordReset {
             url: "https://auth.example.com/reset-password?token=abc123".into(),
             valid_minutes: 60,

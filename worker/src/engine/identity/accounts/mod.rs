@@ -32,14 +32,11 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, Random, UnixTime};
 use store::{AccountStore, EmailToken, ProfileFields, Purpose};
 
-/// The answer to a password-reset request, the seed's sentence.
+/// The answer to a password-reset request, the product docs' sentence.
 pub const RESET_REQUESTED: &str = "If an account with that email exists, a reset link has been sent.";
-
-/// How long a browser counts as known to an account (no new-login mail from it).
-const KNOWN_DEVICE_SECONDS: u32 = 90 * 86_400;
 
 /// What an answer leaves to do. The edge runs it after answering (`ctx.waitUntil`), so a
 /// known address and an unknown one answer after the same work: with
@@ -253,9 +250,9 @@ where
         Ok((Message { message: message.into() }, followup))
     }
 
-    /// `POST /api/password-reset` (the seed's JSON endpoint): a reset link by mail,
+    /// `POST /api/password-reset` (the product docs' JSON endpoint): a reset link by mail,
     /// `RATE_LIMIT_PASSWORD_RESET_*` per address. With `HIDE_EMAIL_EXISTENCE=true` the
-    /// answer is the seed's sentence for every address; otherwise an unknown one is 404.
+    /// answer is the product docs' sentence for every address; otherwise an unknown one is 404.
     pub async fn request_password_reset(&self, email: &str) -> Result<Message, ApiError> {
         let (answer, followup) = self.request_password_reset_answer(email).await?;
         self.follow_up(followup).await?;
@@ -459,29 +456,6 @@ where
         let event = self.event("consent.revoked")?.actor("user", &user.id).resource("client", client_id);
         self.store.record(&event).await?;
         Ok(())
-    }
-
-    /// After a browser sign-in: a `new-login` mail when the account has signed in before
-    /// but never from this browser (user agent) in the last 90 days.
-    pub async fn notice_sign_in(&self, user: &User, session: &Session) -> Result<(), InternalError> {
-        let prefix = format!("device:{}:", user.id);
-        let agent = session.user_agent.as_deref().unwrap_or("unknown");
-        let key = format!("{prefix}{}", hash_token(agent));
-        if self.kv.get(&key).await?.is_some() {
-            return Ok(());
-        }
-        let first_ever = self.kv.keys_with_prefix(&prefix).await?.is_empty();
-        self.kv.put(&key, &self.now.to_string(), KNOWN_DEVICE_SECONDS.max(KV_MIN_TTL)).await?;
-        if first_ever {
-            return Ok(());
-        }
-        let content = MailContent::NewLogin {
-            when: utc_time(self.now),
-            ip_address: session.ip_address.clone(),
-            user_agent: session.user_agent.clone(),
-            account_url: self.config.endpoint("/account"),
-        };
-        self.send(&user.email, content).await
     }
 }
 

@@ -5,8 +5,10 @@
 use shared::codes;
 
 use super::Accounts;
+use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
@@ -14,7 +16,12 @@ use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random};
+use crate::engine::platform::ports::{KeyValue, Random, KV_MIN_TTL};
+
+use super::utc_time;
+
+/// How long a browser counts as known to an account (no new-login mail from it).
+const KNOWN_DEVICE_SECONDS: u32 = 90 * 86_400;
 
 /// A successful sign-in: who, and the new session with the cookie value that names it.
 #[derive(Debug)]
@@ -74,5 +81,28 @@ where
         // The sign-in stands even if the new-login notice cannot be written.
         let notice_failed = self.notice_sign_in(&user, &session).await.err();
         Ok(SignedIn { user, session, cookie, notice_failed })
+    }
+
+    /// After a browser sign-in: a `new-login` mail when the account has signed in before
+    /// but never from this browser (user agent) in the last 90 days.
+    pub async fn notice_sign_in(&self, user: &User, session: &Session) -> Result<(), InternalError> {
+        let prefix = format!("device:{}:", user.id);
+        let agent = session.user_agent.as_deref().unwrap_or("unknown");
+        let key = format!("{prefix}{}", hash_token(agent));
+        if self.kv.get(&key).await?.is_some() {
+            return Ok(());
+        }
+        let first_ever = self.kv.keys_with_prefix(&prefix).await?.is_empty();
+        self.kv.put(&key, &self.now.to_string(), KNOWN_DEVICE_SECONDS.max(KV_MIN_TTL)).await?;
+        if first_ever {
+            return Ok(());
+        }
+        let content = MailContent::NewLogin {
+            when: utc_time(self.now),
+            ip_address: session.ip_address.clone(),
+            user_agent: session.user_agent.clone(),
+            account_url: self.config.endpoint("/account"),
+        };
+        self.send(&user.email, content).await
     }
 }

@@ -54,7 +54,7 @@ where
         if state.revoked {
             return Ok(IntrospectionResponse::default());
         }
-        // The seed's `username`: the user's email, for tokens issued to a user.
+        // The product docs' `username`: the user's email, for tokens issued to a user.
         let username = if claims.sub == claims.client_id { None } else { state.subject_email };
         Ok(IntrospectionResponse {
             active: true,

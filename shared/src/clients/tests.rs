@@ -1,0 +1,148 @@
+use super::*;
+
+fn known() -> Vec<String> {
+    ["openid", "profile", "email", "offline_access", "read", "write", "admin"].map(String::from).to_vec()
+}
+
+fn seed_request() -> ClientMetadata {
+    serde_json::from_str(
+        r#"{"client_name":"My Application","redirect_uris":["https://app.example.com/callback"],
+        "grant_types":["authorization_code","refresh_token"],"response_types":["code"],
+        "token_endpoint_auth_method":"client_secret_basic","scope":"openid profile email",
+        "logo_uri":"https://app.example.com/logo.png","client_uri":"https://app.example.com",
+        "tos_uri":"https://app.example.com/tos","policy_uri":"https://app.example.com/privacy",
+        "contacts":["admin@example.com"]}"#,
+    )
+    .unwrap()
+}
+
+fn problems(change: impl FnOnce(&mut ClientMetadata)) -> Vec<(&'static str, &'static str)> {
+    let mut request = seed_request();
+    change(&mut request);
+    ClientSettings::new(&request, "openid").problems(Some(&known())).iter().map(|p| (p.error, p.field)).collect()
+}
+
+#[test]
+fn the_documented_registration_is_valid_and_round_trips() {
+    let settings = ClientSettings::new(&seed_request(), "openid");
+    assert!(settings.problems(Some(&known())).is_empty());
+    let json = serde_json::to_value(&settings).unwrap();
+    assert_eq!(json["scope"], "openid profile email");
+    assert_eq!(json["contacts"][0], "admin@example.com");
+    let back: ClientSettings = serde_json::from_value(json).unwrap();
+    assert_eq!(back, settings);
+}
+
+#[test]
+fn the_documented_good_redirect_uris_pass_and_the_bad_ones_fail() {
+    for good in [
+        "https://myapp.com/callback",
+        "https://myapp.com/auth/callback",
+        "https://staging.myapp.com/callback",
+        "http://localhost:3000/callback",
+        "http://127.0.0.1:8080/cb",
+        "http://[::1]/cb",
+    ] {
+        assert_eq!(redirect_uri_problem(good), None, "{good}");
+    }
+    for bad in [
+        "https://myapp.com/*",
+        "https://*.myapp.com/callback",
+        "http://myapp.com/callback",
+        "https://myapp.com/callback#frag",
+        "/callback",
+        "myapp.com/callback",
+        "https://user:pw@myapp.com/cb",
+        "javascript:alert(1)",
+        "ftp://myapp.com/cb",
+    ] {
+        assert!(redirect_uri_problem(bad).is_some(), "{bad}");
+    }
+}
+
+#[test]
+fn rfc7591_3_2_2_each_rule_names_its_error_and_field() {
+    assert_eq!(
+        problems(|r| r.redirect_uris = Some(vec!["http://myapp.com/cb".into()])),
+        [("invalid_redirect_uri", "redirect_uris")]
+    );
+    assert_eq!(problems(|r| r.redirect_uris = Some(vec![])), [("invalid_redirect_uri", "redirect_uris")]);
+    assert_eq!(problems(|r| r.client_name = Some(" ".into())), [("invalid_client_metadata", "client_name")]);
+    assert_eq!(problems(|r| r.scope = Some("openid superpowers".into())), [("invalid_client_metadata", "scope")]);
+    assert_eq!(
+        problems(|r| r.logo_uri = Some("http://app.example.com/logo.png".into())),
+        [("invalid_client_metadata", "logo_uri")]
+    );
+    assert_eq!(problems(|r| r.tos_uri = Some("not a url".into())), [("invalid_client_metadata", "tos_uri")]);
+    assert_eq!(problems(|r| r.contacts = Some(vec!["nobody".into()])), [("invalid_client_metadata", "contacts")]);
+    assert_eq!(
+        problems(|r| r.token_endpoint_auth_method = Some("private_key_jwt".into())),
+        [("invalid_client_metadata", "token_endpoint_auth_method")]
+    );
+    assert_eq!(
+        problems(|r| r.grant_types = Some(vec!["magic".into()])),
+        [("invalid_client_metadata", "grant_types"), ("invalid_client_metadata", "grant_types"),],
+        "unknown, and code without authorization_code"
+    );
+    assert_eq!(problems(|r| r.access_token_ttl = Some(10)), [("invalid_client_metadata", "access_token_ttl")]);
+    assert_eq!(
+        problems(|r| r.refresh_token_ttl = Some(REFRESH_TTL_MAX + 1)),
+        [("invalid_client_metadata", "refresh_token_ttl")]
+    );
+}
+
+#[test]
+fn rfc7591_2_1_grant_and_response_types_must_agree() {
+    assert_eq!(
+        problems(|r| r.response_types = Some(vec![])),
+        [("invalid_client_metadata", "response_types")],
+        "code grant needs `code`"
+    );
+    assert_eq!(
+        problems(|r| r.response_types = Some(vec!["code".into(), "id_token".into()])),
+        [("invalid_client_metadata", "grant_types")],
+        "id_token needs implicit"
+    );
+    assert!(problems(|r| {
+        r.grant_types = Some(vec!["authorization_code".into(), "implicit".into()]);
+        r.response_types = Some(vec!["code id_token".into()]);
+    })
+    .is_empty());
+    assert_eq!(
+        problems(|r| {
+            r.token_endpoint_auth_method = Some("none".into());
+            r.grant_types = Some(vec!["authorization_code".into(), "client_credentials".into()]);
+        }),
+        [("invalid_client_metadata", "grant_types")],
+        "public clients cannot use client_credentials"
+    );
+}
+
+#[test]
+fn a_service_account_needs_no_redirect_uri_or_response_type() {
+    let request = ClientMetadata {
+        client_name: Some("Backend".into()),
+        grant_types: Some(vec!["client_credentials".into()]),
+        scope: Some("read write".into()),
+        ..Default::default()
+    };
+    let settings = ClientSettings::new(&request, "openid");
+    assert!(settings.response_types.is_empty());
+    let unscoped = ClientMetadata { scope: None, ..request.clone() };
+    assert_eq!(ClientSettings::new(&unscoped, "openid").scope, "", "no user scopes by default");
+    assert!(settings.problems(Some(&known())).is_empty(), "{:?}", settings.problems(Some(&known())));
+}
+
+#[test]
+fn patches_replace_present_fields_and_clear_uris_with_empty_strings() {
+    let mut settings = ClientSettings::new(&seed_request(), "openid");
+    let patch = ClientMetadata {
+        redirect_uris: Some(vec!["https://myapp.com/new".into()]),
+        logo_uri: Some(String::new()),
+        ..Default::default()
+    };
+    settings.apply(&patch);
+    assert_eq!(settings.redirect_uris, ["https://myapp.com/new"]);
+    assert_eq!(settings.logo_uri, None);
+    assert_eq!(settings.client_name, "My Application", "absent: unchanged");
+}

@@ -1,0 +1,163 @@
+//! Typed calls to the worker's JSON endpoints, over the browser's `fetch` (web-sys): a
+//! thin wrapper rather than an HTTP crate, because every byte here is downloaded by every
+//! person who signs in.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::api::ErrorBody;
+use shared::paths;
+use shared::session::{SessionInfo, CSRF_HEADER};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, Response};
+
+/// An answer: its status and its body as text.
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body decoded as `T`; a failure is a sentence for the screen.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_str(&self.body).map_err(|e| format!("The server sent an unexpected answer ({e})."))
+    }
+
+    /// A sentence for the screen from an error answer; a validation error lists every
+    /// field's problem.
+    pub fn failure(&self) -> String {
+        match serde_json::from_str::<ErrorBody>(&self.body) {
+            Ok(body) if body.details.len() > 1 => body
+                .details
+                .iter()
+                .map(|d| format!("{}.", d.message.trim_end_matches('.')))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Ok(body) => body.error_description.unwrap_or(body.error),
+            Err(_) => format!("The server answered {}.", self.status),
+        }
+    }
+}
+
+fn unbuilt(_: JsValue) -> String {
+    "The request could not be built.".into()
+}
+
+/// `fetch(path)` with `method`, `headers` and an optional text `body`.
+pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Result<Reply, String> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let list = Headers::new().map_err(unbuilt)?;
+    for (name, value) in headers {
+        list.set(name, value).map_err(unbuilt)?;
+    }
+    init.set_headers(&list);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(path, &init).map_err(unbuilt)?;
+    let unreachable = |e: JsValue| format!("The server could not be reached ({e:?}).");
+    let answer = JsFuture::from(leptos::prelude::window().fetch_with_request(&request)).await.map_err(unreachable)?;
+    let response: Response = answer.dyn_into().map_err(unreachable)?;
+    let text = JsFuture::from(response.text().map_err(unreachable)?).await.map_err(unreachable)?;
+    Ok(Reply { status: response.status(), body: text.as_string().unwrap_or_default() })
+}
+
+fn json_body<B: Serialize>(body: &B) -> Result<String, String> {
+    serde_json::to_string(body).map_err(|e| format!("The request could not be built ({e})."))
+}
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+/// GETs `path` and decodes the body as `T`; a failure is a sentence for the screen.
+pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+    let reply = fetch("GET", path, &[], None).await?;
+    if reply.ok() || (reply.status == 503 && path == paths::HEALTH) {
+        return reply.json();
+    }
+    Err(reply.failure())
+}
+
+/// This browser's session and CSRF token (`GET /api/session`).
+pub async fn session() -> Result<SessionInfo, String> {
+    get_json(paths::SESSION).await
+}
+
+/// The CSRF token: from the session already loaded, or fetched now (a quick click can
+/// come before the page's own load finished).
+pub async fn csrf_token(loaded: Option<Result<SessionInfo, String>>) -> Result<String, String> {
+    match loaded {
+        Some(Ok(info)) => Ok(info.csrf_token),
+        _ => session().await.map(|info| info.csrf_token),
+    }
+}
+
+/// POSTs `body` as JSON with the CSRF token and decodes the answer as `T`.
+pub async fn post_json<B: Serialize, T: DeserializeOwned>(path: &str, csrf: &str, body: &B) -> Result<T, String> {
+    let reply = fetch("POST", path, &[JSON, (CSRF_HEADER, csrf)], Some(&json_body(body)?)).await?;
+    if reply.ok() {
+        return reply.json();
+    }
+    Err(reply.failure())
+}
+
+/// PATCH/DELETE/POST with the CSRF token where the answer has no body to read (204).
+pub async fn send(method: &str, path: &str, csrf: &str, body: Option<&serde_json::Value>) -> Result<(), String> {
+    let reply = match body {
+        Some(body) => fetch(method, path, &[JSON, (CSRF_HEADER, csrf)], Some(&json_body(body)?)).await?,
+        None => fetch(method, path, &[(CSRF_HEADER, csrf)], None).await?,
+    };
+    if reply.ok() {
+        Ok(())
+    } else {
+        Err(reply.failure())
+    }
+}
+
+/// GETs `path` with the admin console's Bearer token.
+pub async fn get_json_bearer<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, String> {
+    let bearer = format!("Bearer {token}");
+    let reply = fetch("GET", path, &[("Authorization", &bearer)], None).await?;
+    if reply.ok() {
+        return reply.json();
+    }
+    Err(reply.failure())
+}
+
+/// An admin API call with the console's Bearer token; the JSON answer (`None` for 204).
+pub async fn send_bearer(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<Option<serde_json::Value>, String> {
+    let bearer = format!("Bearer {token}");
+    let reply = match body {
+        Some(body) => fetch(method, path, &[JSON, ("Authorization", &bearer)], Some(&json_body(body)?)).await?,
+        None => fetch(method, path, &[("Authorization", &bearer)], None).await?,
+    };
+    if !reply.ok() {
+        return Err(reply.failure());
+    }
+    if reply.status == 204 {
+        return Ok(None);
+    }
+    reply.json().map(Some)
+}
+
+/// A same-site path to go to after signing in (`?next=`), never another site: only
+/// `/...` paths, not `//host` or `/\host`.
+pub fn safe_next(next: Option<String>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+}
+
+/// A full-page navigation (the next page may be another site: the app's redirect URI).
+pub fn navigate(url: &str) {
+    if let Err(e) = leptos::prelude::window().location().set_href(url) {
+        leptos::logging::error!("navigation to {url} failed: {e:?}");
+    }
+}

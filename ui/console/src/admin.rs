@@ -1,0 +1,230 @@
+//! `/admin/...`: the admin console's frame and the screens that exist so far.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+use shared::api::{CheckState, HealthReport, HealthStatus};
+use shared::jwk::JwkSet;
+use shared::paths;
+
+use shared::account::{OutboxMail, Page};
+
+use crate::auth;
+use ui_components::api::{get_json, get_json_bearer};
+use ui_components::branding::{app_name, branding, ThemeToggle};
+
+/// The console's frame. Without an admin session it signs in first (code + PKCE, see
+/// `auth`), and a signed-in user who is not an administrator is told so.
+#[component]
+pub fn AdminLayout() -> impl IntoView {
+    let Some(session) = auth::current() else {
+        let location = window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_else(|_| "/admin".into()),
+            location.search().unwrap_or_default()
+        );
+        auth::start_sign_in(&here);
+        return view! { <main id="main" class="auth-page"><p role="status">"Signing in…"</p></main> }.into_any();
+    };
+    if !session.is_admin() {
+        return view! {
+            <main id="main" class="auth-page">
+                <section class="card auth-card">
+                    <h1>"Admin console"</h1>
+                    <p role="alert">{format!("{} is not an administrator of this server.", session.email.unwrap_or_default())}</p>
+                    <button type="button" class="btn" on:click=|_| auth::sign_out()>"Sign out"</button>
+                </section>
+            </main>
+        }
+        .into_any();
+    }
+    let app_name = app_name();
+    let who = session.email.unwrap_or_default();
+    view! {
+        <div class="admin">
+            <aside class="sidebar">
+                <div class="sidebar-brand">{app_name}<span class="badge">"Admin"</span></div>
+                <nav aria-label="Admin sections">
+                    <ul>
+                        <li><A href="/admin" exact=true>"Dashboard"</A></li>
+                        <li><A href="/admin/keys">"Signing keys"</A></li>
+                        <li><A href="/admin/clients">"Clients"</A></li>
+                        <li><A href="/admin/outbox">"Outbox"</A></li>
+                    </ul>
+                </nav>
+            </aside>
+            <div class="admin-main">
+                <header class="topbar">
+                    <span class="muted">{who}</span>
+                    <ThemeToggle/>
+                    <button type="button" class="btn btn-ghost" on:click=|_| auth::sign_out()>"Sign out"</button>
+                </header>
+                <main id="main" class="content"><Outlet/></main>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+fn check_label(state: CheckState) -> &'static str {
+    match state {
+        CheckState::Ok => "OK",
+        CheckState::Down => "Down",
+    }
+}
+
+/// `/admin`: is the server healthy, and where are its public documents.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let health = LocalResource::new(|| get_json::<HealthReport>("/health"));
+    let issuer = move || match branding().config.get() {
+        Some(Ok(c)) => c.issuer,
+        _ => String::new(),
+    };
+    view! {
+        <h1>"Dashboard"</h1>
+        <section class="card" aria-labelledby="status-title">
+            <h2 id="status-title">"Server status"</h2>
+            {move || match health.get() {
+                None => view! { <p class="muted">"Checking…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(report)) => view! {
+                    <p class=if report.status == HealthStatus::Ok { "ok" } else { "error" }>
+                        {if report.status == HealthStatus::Ok { "All systems operational" } else { "Degraded" }}
+                    </p>
+                    <dl class="facts">
+                        <dt>"Configuration"</dt><dd>{check_label(report.checks.config)}</dd>
+                        <dt>"Database (D1)"</dt><dd>{check_label(report.checks.d1)}</dd>
+                        <dt>"Key-value store (KV)"</dt><dd>{check_label(report.checks.kv)}</dd>
+                    </dl>
+                }.into_any(),
+            }}
+        </section>
+        <section class="card" aria-labelledby="issuer-title">
+            <h2 id="issuer-title">"Issuer"</h2>
+            <dl class="facts">
+                <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
+                <dt>"Discovery"</dt><dd><a href="/.well-known/openid-configuration">"/.well-known/openid-configuration"</a></dd>
+                <dt>"JWKS"</dt><dd><a href="/.well-known/jwks.json">"/.well-known/jwks.json"</a></dd>
+            </dl>
+        </section>
+    }
+}
+
+/// `/admin/keys`: the keys published in the JWKS.
+#[component]
+pub fn SigningKeys() -> impl IntoView {
+    let jwks = LocalResource::new(|| get_json::<JwkSet>("/.well-known/jwks.json"));
+    view! {
+        <h1>"Signing keys"</h1>
+        <p class="muted">"Keys published in the JWKS. Resource servers verify tokens with these."</p>
+        <section class="card">
+            {move || match jwks.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(set)) => view! {
+                    <table class="table">
+                        <caption class="sr-only">"Published signing keys"</caption>
+                        <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Algorithm"</th><th scope="col">"Use"</th><th scope="col">"Size"</th></tr></thead>
+                        <tbody>
+                            {set.keys.into_iter().map(|k| {
+                                let bits = format!("{} bits", k.modulus_bits());
+                                view! { <tr><td><code>{k.kid}</code></td><td>{k.alg}</td><td>{k.use_}</td><td>{bits}</td></tr> }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// `/admin/outbox`: the mail the server wrote, newest first (with `EMAIL_PROVIDER=log`
+/// this is where mail goes; with `http`, whether it was sent).
+#[component]
+pub fn Outbox() -> impl IntoView {
+    const PAGE: u32 = 25;
+    let offset = RwSignal::new(0u32);
+    let mail = LocalResource::new(move || {
+        let offset = offset.get();
+        async move {
+            let Some(session) = auth::current() else {
+                return Err(String::from("Your admin session has ended; reload the page."));
+            };
+            get_json_bearer::<Page<OutboxMail>>(
+                &format!("{}?limit={PAGE}&offset={offset}", paths::OUTBOX),
+                &session.access_token,
+            )
+            .await
+        }
+    });
+    view! {
+            <h1>"Outbox"</h1>
+            <p class="muted">"Every message the server wrote, newest first. Open one to read it; links in it work."</p>
+            <section class="card">
+                {move || match mail.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
+                    Some(Ok(page)) => {
+                        let (count, start, total) = (page.data.len(), page.offset, page.total);
+                        view! {
+                            <ul class="rows" aria-label="Messages">
+                                {page.data.into_iter().map(|m| {
+                                    let when = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(m.created_at as f64 * 1000.0))
+                                        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
+                                    let status = match &m.error { Some(e) => format!("{} ({e})", m.status), None => m.status.clone() };
+                                    view! {
+                                        <li class="row mail">
+                                            <details>
+                                                <summary>
+                                                    <strong>{m.subject.clone()}</strong>" → "{m.to.clone()}
+                                                    <span class="muted">{format!(" · {} · {when} · {status}", m.template)}</span>
+                                                </summary>
+                                                <pre class="mail-text">{m.text.clone()}</pre>
+                                            </details>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+    <Pager offset=offset page=PAGE start=start shown=count total=total back="Newer" forward="Older"/>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        }
+}
+
+/// "1–25 of 80" and the two buttons of a list page (`offset` moves by `page`).
+#[component]
+pub fn Pager(
+    offset: RwSignal<u32>,
+    page: u32,
+    /// The offset of the rows shown (the page's, not the signal's newer value).
+    start: u32,
+    shown: usize,
+    total: u64,
+    back: &'static str,
+    forward: &'static str,
+) -> impl IntoView {
+    let summary = format!("{}–{} of {}", start + 1, start as usize + shown, total);
+    let more = u64::from(start) + (shown as u64) < total;
+    view! {
+        <div class="pager">
+            <span class="muted">{summary}</span>
+            <button type="button" class="btn btn-ghost" disabled=move || offset.get() == 0
+                on:click=move |_| offset.update(|o| *o = o.saturating_sub(page))>{back}</button>
+            <button type="button" class="btn btn-ghost" disabled=!more
+                on:click=move |_| offset.update(|o| *o += page)>{forward}</button>
+        </div>
+    }
+}
+
+#[component]
+pub fn AdminNotFound() -> impl IntoView {
+    view! {
+        <h1>"Not found"</h1>
+        <p class="muted">"This admin page does not exist."</p>
+        <A href="/admin">"Back to the dashboard"</A>
+    }
+}

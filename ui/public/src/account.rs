@@ -1,0 +1,239 @@
+//! `/account`: the signed-in person's own page: profile, password, the browsers signed
+//! in (each can be signed out) and the apps they allowed (each can be revoked).
+//! Without a session it sends the person to sign in and back here.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::account::{ConsentSummary, Profile, SessionSummary};
+use shared::paths;
+use shared::session::SessionInfo;
+
+use ui_components::api::{csrf_token, get_json, navigate, send, session};
+use ui_components::branding::{BrandHeader, LegalLinks, ThemeToggle};
+use ui_components::forms::{password_problem, PasswordChecklist};
+
+/// A unix time in the browser's locale and time zone.
+fn local_time(t: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t as f64 * 1000.0));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// Runs a state-changing call with this browser's CSRF token; `after` gets the outcome.
+fn call(
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    after: impl FnOnce(Result<(), String>) + 'static,
+) {
+    spawn_local(async move {
+        let result = match csrf_token(None).await {
+            Ok(token) => send(method, &path, &token, body.as_ref()).await,
+            Err(e) => Err(e),
+        };
+        after(result);
+    });
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let info = LocalResource::new(session);
+    view! {
+        <main id="main" class="auth-page account-page">
+            <div class="page-tools"><ThemeToggle/></div>
+            {move || match info.get() {
+                None => view! { <p class="muted" role="status">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(SessionInfo { user: None, .. })) => {
+                    navigate("/signin?next=%2Faccount");
+                    view! { <p class="muted" role="status">"Signing in…"</p> }.into_any()
+                }
+                Some(Ok(SessionInfo { user: Some(_), .. })) => view! { <AccountSections/> }.into_any(),
+            }}
+            <LegalLinks/>
+        </main>
+    }
+}
+
+#[component]
+fn AccountSections() -> impl IntoView {
+    // Bumped after a change so the lists load again.
+    let version = RwSignal::new(0u32);
+    let profile = LocalResource::new(move || {
+        version.get();
+        get_json::<Profile>(paths::ACCOUNT)
+    });
+    let sessions = LocalResource::new(move || {
+        version.get();
+        get_json::<Vec<SessionSummary>>(paths::ACCOUNT_SESSIONS)
+    });
+    let consents = LocalResource::new(move || {
+        version.get();
+        get_json::<Vec<ConsentSummary>>(paths::ACCOUNT_CONSENTS)
+    });
+    let sign_out = move |_| {
+        call("DELETE", paths::SESSION.into(), None, |_| navigate("/signin"));
+    };
+    view! {
+        <section class="card account-card" aria-labelledby="account-title">
+            <BrandHeader/>
+            <div class="account-head">
+                <h1 id="account-title">"Your account"</h1>
+                <button type="button" class="btn" on:click=sign_out>"Sign out"</button>
+            </div>
+            {move || match profile.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(p)) => view! { <ProfileForm profile=p/> }.into_any(),
+            }}
+        </section>
+        <section class="card account-card" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <PasswordForm version=version/>
+        </section>
+        <section class="card account-card" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Where you are signed in"</h2>
+            {move || match sessions.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="rows" aria-label="Sessions">
+                        {list.into_iter().map(|s| view! { <SessionRow session=s version=version/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+        <section class="card account-card" aria-labelledby="apps-title">
+            <h2 id="apps-title">"Apps you allowed"</h2>
+            {move || match consents.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(message)) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No apps yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="rows" aria-label="Apps">
+                        {list.into_iter().map(|c| view! { <ConsentRow consent=c version=version/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ProfileForm(profile: Profile) -> impl IntoView {
+    let field = |v: &Option<String>| RwSignal::new(v.clone().unwrap_or_default());
+    let (name, given, family, locale) =
+        (field(&profile.name), field(&profile.given_name), field(&profile.family_name), field(&profile.locale));
+    let status = RwSignal::new(None::<(bool, String)>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({
+            "name": name.get_untracked(), "given_name": given.get_untracked(),
+            "family_name": family.get_untracked(), "locale": locale.get_untracked(),
+        });
+        call("PATCH", paths::ACCOUNT.into(), Some(body), move |result| match result {
+            // The form already shows what was saved; reloading it would drop this message.
+            Ok(()) => status.set(Some((true, "Profile saved.".into()))),
+            Err(message) => status.set(Some((false, message))),
+        });
+    };
+    let verified = if profile.email_verified { "Verified" } else { "Not verified yet" };
+    view! {
+        <dl class="facts">
+            <dt>"Email"</dt><dd>{profile.email.clone()}" "<span class="badge">{verified}</span></dd>
+            <dt>"Member since"</dt><dd>{local_time(profile.created_at)}</dd>
+        </dl>
+        <form class="form" on:submit=on_submit aria-label="Profile">
+            <label for="profile-name">"Name"</label>
+            <input id="profile-name" type="text" autocomplete="name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            <label for="profile-given">"Given name"</label>
+            <input id="profile-given" type="text" autocomplete="given-name" prop:value=given on:input=move |ev| given.set(event_target_value(&ev))/>
+            <label for="profile-family">"Family name"</label>
+            <input id="profile-family" type="text" autocomplete="family-name" prop:value=family on:input=move |ev| family.set(event_target_value(&ev))/>
+            <label for="profile-locale">"Language (e.g. en-US)"</label>
+            <input id="profile-locale" type="text" autocomplete="language" prop:value=locale on:input=move |ev| locale.set(event_target_value(&ev))/>
+            <p class="form-status" role="status" aria-live="polite"
+                class:error=move || matches!(status.get(), Some((false, _)))
+                class:ok=move || matches!(status.get(), Some((true, _)))>{move || status.get().map(|(_, m)| m)}</p>
+            <button type="submit" class="btn btn-primary">"Save profile"</button>
+        </form>
+    }
+}
+
+#[component]
+fn PasswordForm(version: RwSignal<u32>) -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<(bool, String)>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(problem) = password_problem(&new.get_untracked()) {
+            status.set(Some((false, problem)));
+            return;
+        }
+        let body =
+            serde_json::json!({ "current_password": current.get_untracked(), "new_password": new.get_untracked() });
+        call("POST", paths::ACCOUNT_PASSWORD.into(), Some(body), move |result| match result {
+            Ok(()) => {
+                current.set(String::new());
+                new.set(String::new());
+                status.set(Some((true, "Password changed. Your other sessions were signed out.".into())));
+                version.update(|v| *v += 1);
+            }
+            Err(message) => status.set(Some((false, message))),
+        });
+    };
+    view! {
+        <form class="form" on:submit=on_submit aria-label="Change password">
+            <label for="current-password">"Current password"</label>
+            <input id="current-password" type="password" autocomplete="current-password" required
+                prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
+            <label for="new-password">"New password"</label>
+            <input id="new-password" type="password" autocomplete="new-password" required aria-describedby="new-password-rules"
+                prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
+            <PasswordChecklist password=new id="new-password-rules"/>
+            <p class="form-status" role="status" aria-live="polite"
+                class:error=move || matches!(status.get(), Some((false, _)))
+                class:ok=move || matches!(status.get(), Some((true, _)))>{move || status.get().map(|(_, m)| m)}</p>
+            <button type="submit" class="btn btn-primary">"Change password"</button>
+        </form>
+    }
+}
+
+#[component]
+fn SessionRow(session: SessionSummary, version: RwSignal<u32>) -> impl IntoView {
+    let agent = session.user_agent.clone().unwrap_or_else(|| "Unknown browser".into());
+    let ip = session.ip_address.clone().unwrap_or_else(|| "unknown address".into());
+    let detail =
+        format!("{ip} · last active {} · since {}", local_time(session.last_seen_at), local_time(session.created_at));
+    let path = format!("{}/{}", paths::ACCOUNT_SESSIONS, session.id);
+    let action = if session.current {
+        view! { <span class="badge">"This browser"</span> }.into_any()
+    } else {
+        let label = format!("Sign out {agent}");
+        view! {
+            <button type="button" class="btn btn-ghost" aria-label=label
+                on:click=move |_| call("DELETE", path.clone(), None, move |_| version.update(|v| *v += 1))>"Sign out"</button>
+        }
+        .into_any()
+    };
+    view! {
+        <li class="row">
+            <div><strong>{agent}</strong><br/><span class="muted">{detail}</span></div>
+            {action}
+        </li>
+    }
+}
+
+#[component]
+fn ConsentRow(consent: ConsentSummary, version: RwSignal<u32>) -> impl IntoView {
+    let path = format!("{}/{}", paths::ACCOUNT_CONSENTS, js_sys::encode_uri_component(&consent.client_id));
+    let label = format!("Revoke access of {}", consent.client_name);
+    let detail = format!("{} · allowed {}", consent.scopes.join(", "), local_time(consent.updated_at));
+    view! {
+        <li class="row">
+            <div><strong>{consent.client_name.clone()}</strong><br/><span class="muted">{detail}</span></div>
+            <button type="button" class="btn btn-ghost" aria-label=label
+                on:click=move |_| call("DELETE", path.clone(), None, move |_| version.update(|v| *v += 1))>"Revoke access"</button>
+        </li>
+    }
+}

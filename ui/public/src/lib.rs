@@ -1,0 +1,85 @@
+//! Authority's public pages (Leptos, client-side rendered): what a person signing in to
+//! some app sees. The admin console is a separate module (`ui-console`) that `boot.js`
+//! loads only under `/admin`, so these pages never download it.
+//!
+//! The worker serves the built files as static assets and falls back to index.html for
+//! any page path, so every page below is a deep link; there is no client-side router.
+
+mod account;
+mod activate;
+mod consent;
+mod recovery;
+mod signin;
+mod signup;
+
+use ui_components::branding;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// The page for `path`. Every public page is reached by a full page load (the worker
+/// serves index.html for any page path), so a match on the path is the whole router.
+fn page(path: &str) -> AnyView {
+    match path.trim_end_matches('/') {
+        "" => view! { <Home/> }.into_any(),
+        "/signin" => view! { <signin::SignInPage/> }.into_any(),
+        "/signup" => view! { <signup::SignUpPage/> }.into_any(),
+        "/consent" => view! { <consent::ConsentPage/> }.into_any(),
+        "/forgot-password" => view! { <recovery::ForgotPasswordPage/> }.into_any(),
+        "/reset-password" => view! { <recovery::ResetPasswordPage/> }.into_any(),
+        "/verify-email" => view! { <recovery::VerifyEmailPage/> }.into_any(),
+        "/account" => view! { <account::AccountPage/> }.into_any(),
+        "/activate" => view! { <activate::ActivatePage/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    branding::provide_branding();
+    let path = window().location().pathname().unwrap_or_default();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        {page(&path)}
+    }
+}
+
+/// `/`: where people land without a link from an app.
+#[component]
+fn Home() -> impl IntoView {
+    let app_name = branding::app_name();
+    view! {
+        <main id="main" class="auth-page">
+            <section class="card auth-card">
+                <branding::BrandHeader/>
+                <p class="muted">{move || format!("{} is the sign-in service for your applications.", app_name())}</p>
+                <nav class="stack" aria-label="Start">
+                    <a href="/signin" class="btn btn-primary">"Sign in"</a>
+                    <a href="/signup" class="btn">"Create an account"</a>
+                    <a href="/account" class="btn">"Your account"</a>
+                    <a href="/admin" class="btn">"Admin console"</a>
+                </nav>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <main id="main" class="auth-page">
+            <section class="card auth-card">
+                <branding::BrandHeader/>
+                <h2>"Page not found"</h2>
+                <p class="muted">"There is no page at this address."</p>
+                <a href="/" class="btn">"Go to the start page"</a>
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,163 @@
+//! The screens mailed links open, and the one that sends them:
+//! `/forgot-password` (asks for a reset link), `/reset-password?token=` (sets the new
+//! password), `/verify-email?token=` (confirms the address, or sends a new link).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::account::{email_problem, EmailRequest, Message, PasswordResetComplete, TokenRequest};
+use shared::paths;
+use ui_components::query::use_query_map;
+
+use ui_components::api::{csrf_token, post_json, session};
+use ui_components::forms::{password_problem, AuthFrame, PasswordChecklist};
+
+/// Posts `body` to `path` with the CSRF token; the answer's message or the error.
+async fn post_message<B: serde::Serialize>(path: &str, body: &B) -> Result<String, String> {
+    let token = csrf_token(Some(session().await)).await?;
+    post_json::<_, Message>(path, &token, body).await.map(|m| m.message)
+}
+
+/// An email field with a submit button that posts `{email}` to `path`.
+#[component]
+fn EmailForm(path: &'static str, button: &'static str, done: RwSignal<Option<String>>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = email.get_untracked();
+        if let Some(problem) = email_problem(&value) {
+            status.set(Some(problem.into()));
+            return;
+        }
+        busy.set(true);
+        status.set(None);
+        spawn_local(async move {
+            match post_message(path, &EmailRequest { email: value }).await {
+                Ok(message) => done.set(Some(message)),
+                Err(message) => status.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="form" on:submit=on_submit>
+            <label for="email">"Email"</label>
+            <input id="email" name="email" type="email" autocomplete="email" required
+                prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+            <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
+            <button type="submit" class="btn btn-primary" disabled=move || busy.get()>{button}</button>
+        </form>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let done = RwSignal::new(None::<String>);
+    view! {
+        <AuthFrame title_id="forgot-title">
+            <h2 id="forgot-title">"Reset your password"</h2>
+            <Show when=move || done.get().is_some() fallback=move || view! {
+                <p class="muted">"Enter the email address of your account and we will send you a link to choose a new password."</p>
+                <EmailForm path=paths::PASSWORD_RESET button="Send reset link" done=done/>
+            }>
+                <p role="status" class="ok">{move || done.get()}</p>
+            </Show>
+            <p class="muted"><a href="/signin">"Back to sign in"</a></p>
+        </AuthFrame>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let password = RwSignal::new(String::new());
+    let confirmation = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = password.get_untracked();
+        if let Some(problem) = password_problem(&value) {
+            status.set(Some(problem));
+            return;
+        }
+        if value != confirmation.get_untracked() {
+            status.set(Some("The two passwords are not the same.".into()));
+            return;
+        }
+        let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+        busy.set(true);
+        status.set(None);
+        spawn_local(async move {
+            match post_message(paths::PASSWORD_RESET_COMPLETE, &PasswordResetComplete { token, password: value }).await
+            {
+                Ok(message) => done.set(Some(message)),
+                Err(message) => status.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <AuthFrame title_id="reset-title">
+            <h2 id="reset-title">"Choose a new password"</h2>
+            <Show when=move || done.get().is_some() fallback=move || view! {
+                <form class="form" on:submit=on_submit>
+                    <label for="password">"New password"</label>
+                    <input id="password" name="password" type="password" autocomplete="new-password" required
+                        aria-describedby="password-rules"
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                    <PasswordChecklist password=password id="password-rules"/>
+                    <label for="password-confirmation">"Confirm new password"</label>
+                    <input id="password-confirmation" name="password_confirmation" type="password" autocomplete="new-password" required
+                        prop:value=confirmation on:input=move |ev| confirmation.set(event_target_value(&ev))/>
+                    <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
+                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Reset password"</button>
+                </form>
+                <p class="muted"><a href="/forgot-password">"Ask for a new link"</a></p>
+            }>
+                <h3>"Password reset complete"</h3>
+                <p role="status" class="ok">{move || done.get()}</p>
+                <a class="btn btn-primary" href="/signin">"Sign in"</a>
+            </Show>
+        </AuthFrame>
+    }
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let resent = RwSignal::new(None::<String>);
+    // The link is followed once, when the page opens (the token is spent then).
+    let outcome = LocalResource::new(move || {
+        let token = query.with_untracked(|q| q.get("token"));
+        async move {
+            match token {
+                Some(token) => post_message(paths::VERIFY_EMAIL, &TokenRequest { token }).await,
+                None => Err("This page needs the link from the verification email.".into()),
+            }
+        }
+    });
+    view! {
+        <AuthFrame title_id="verify-title">
+            <h2 id="verify-title">"Verify your email"</h2>
+            {move || match outcome.get() {
+                None => view! { <p class="muted" role="status">"Checking your link…"</p> }.into_any(),
+                Some(Ok(message)) => view! {
+                    <p role="status" class="ok">{message}</p>
+                    <a class="btn btn-primary" href="/signin">"Sign in"</a>
+                }.into_any(),
+                Some(Err(message)) => view! {
+                    <p role="alert" class="error">{message}</p>
+                    <Show when=move || resent.get().is_some() fallback=move || view! {
+                        <p class="muted">"Enter your address to get a new link."</p>
+                        <EmailForm path=paths::VERIFY_EMAIL_RESEND button="Send a new link" done=resent/>
+                    }>
+                        <p role="status" class="ok">{move || resent.get()}</p>
+                    </Show>
+                }.into_any(),
+            }}
+        </AuthFrame>
+    }
+}

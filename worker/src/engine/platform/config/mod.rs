@@ -1,0 +1,462 @@
+//! Configuration: `[vars]` in wrangler.toml and secrets (`wrangler secret put`, or
+//! `.dev.vars` locally), parsed into typed settings.
+//!
+//! Every variable listed here is required: wrangler.toml carries the product docs' defaults, so a
+//! missing one means a broken deployment, and it fails the request with the variable's
+//! name rather than silently falling back (contract, "Configuration"). Optional settings
+//! (logo, legal links) are present but may be empty.
+
+use std::fmt;
+
+use shared::branding::{parse_hex_color, Branding, Theme};
+use shared::password::PasswordPolicy;
+use url::Url;
+
+use crate::engine::platform::error::ConfigError;
+
+/// Reads one variable; `None` when it is not set at all.
+pub trait VarSource {
+    fn var(&self, name: &'static str) -> Option<String>;
+}
+
+impl<F: Fn(&'static str) -> Option<String>> VarSource for F {
+    fn var(&self, name: &'static str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// A secret value; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A fixed secret for tests; real ones only come from [`Config::load`].
+    #[cfg(test)]
+    pub(crate) fn for_tests(value: &str) -> Secret {
+        Secret(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `ISSUER` (the product docs' `BASE_URL`): the `iss` of every token and the base of every
+    /// advertised endpoint. No trailing slash: OIDC Discovery §4.3 compares it exactly.
+    pub issuer: String,
+    /// `SECRET_KEY`: root of the keys that seal data at rest (signing keys). At least 32
+    /// characters; `openssl rand -hex 32` gives 64.
+    pub secret_key: Secret,
+    pub branding: Branding,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub security: SecuritySettings,
+    pub rate_limits: RateLimits,
+    pub mail: MailSettings,
+    /// `CLIENT_SECRET_LIFETIME_DAYS`: how long a new client secret lives; 0 = never.
+    pub client_secret_lifetime_days: u32,
+    /// `DEFAULT_SCOPES`: granted when a client asks for none.
+    pub default_scopes: Vec<String>,
+    pub bootstrap: Bootstrap,
+}
+
+/// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bootstrap {
+    /// `ADMIN_CLIENT_ID` + `ADMIN_CLIENT_SECRET`: a confidential service account with
+    /// `client_credentials` and the `admin` scope, for scripts (the product docs' rotate-secrets.sh).
+    pub admin_client: Option<(String, Secret)>,
+    /// `DEMO_CLIENT_SECRET`: the dev fixture client `demo-app` (set only in .dev.vars).
+    pub demo_client_secret: Option<Secret>,
+    /// `ADMIN_EMAIL` + `ADMIN_PASSWORD`: the first super_admin, created while none exists.
+    pub admin_user: Option<(String, Secret)>,
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    pub access_token_ttl: u32,
+    /// 0 disables refresh tokens (product docs: "REFRESH_TOKEN_TTL=0 # Disabled").
+    pub refresh_token_ttl: u32,
+    pub refresh_token_rotation: bool,
+    pub refresh_reuse_grace_seconds: u32,
+    pub code_ttl: u32,
+    pub device_code_ttl: u32,
+    pub password_reset_ttl: u32,
+    pub email_verification_ttl: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSettings {
+    pub session_duration_days: u32,
+    pub idle_timeout_minutes: u32,
+    pub single_session: bool,
+    /// `REVOKE_TOKENS_ON_SESSION_END`: ending a browser session (sign-out, logout,
+    /// SINGLE_SESSION) also revokes the refresh tokens issued in it.
+    pub revoke_tokens_on_session_end: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecuritySettings {
+    pub lockout_threshold: u32,
+    /// Minutes.
+    pub lockout_duration: u32,
+    pub password_min_length: u32,
+    /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
+    pub password_policy: PasswordPolicy,
+    pub require_mfa: bool,
+    pub enable_password_grant: bool,
+    pub password_grant_allowed_clients: Vec<String>,
+    pub allow_plain_pkce: bool,
+    pub hide_email_existence: bool,
+    pub email_verification_required: bool,
+}
+
+/// `(max requests, window seconds)` per route family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    pub login: (u32, u32),
+    pub token: (u32, u32),
+    pub password_reset: (u32, u32),
+}
+
+/// How mail leaves (contract "Mail"): every message is written to the outbox first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    pub provider: MailProvider,
+    /// `SMTP_FROM` and `SMTP_FROM_NAME` (the product docs' names for the sender).
+    pub from_address: String,
+    pub from_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailProvider {
+    /// `EMAIL_PROVIDER=log`: nothing leaves; the outbox is read in the admin UI and by tests.
+    Log,
+    /// `EMAIL_PROVIDER=http`: each message is POSTed as JSON `{from,to,subject,text,html}`
+    /// to `EMAIL_API_URL` with `Authorization: Bearer EMAIL_API_KEY` (the shape of
+    /// Resend's API and of many relays).
+    Http { url: String, api_key: Secret },
+}
+
+/// The variables [`Config::load`] reads, for docs and tests.
+pub const VARIABLES: &[&str] = &[
+    "ISSUER",
+    "SECRET_KEY",
+    "APP_NAME",
+    "APP_TAGLINE",
+    "THEME",
+    "PRIMARY_COLOR",
+    "LOGO_URL",
+    "TERMS_URL",
+    "PRIVACY_URL",
+    "SUPPORT_URL",
+    "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
+    "REFRESH_TOKEN_ROTATION",
+    "REFRESH_REUSE_GRACE_SECONDS",
+    "CODE_TTL",
+    "DEVICE_CODE_TTL",
+    "PASSWORD_RESET_TTL",
+    "EMAIL_VERIFICATION_TTL",
+    "SESSION_DURATION_DAYS",
+    "IDLE_TIMEOUT_MINUTES",
+    "SINGLE_SESSION",
+    "REVOKE_TOKENS_ON_SESSION_END",
+    "LOCKOUT_THRESHOLD",
+    "LOCKOUT_DURATION",
+    "PASSWORD_MIN_LENGTH",
+    "REQUIRE_UPPERCASE",
+    "REQUIRE_LOWERCASE",
+    "REQUIRE_NUMBERS",
+    "REQUIRE_SPECIAL",
+    "REQUIRE_MFA",
+    "ENABLE_PASSWORD_GRANT",
+    "PASSWORD_GRANT_ALLOWED_CLIENTS",
+    "ALLOW_PLAIN_PKCE",
+    "HIDE_EMAIL_EXISTENCE",
+    "EMAIL_VERIFICATION_REQUIRED",
+    "RATE_LIMIT_LOGIN_MAX",
+    "RATE_LIMIT_LOGIN_WINDOW",
+    "RATE_LIMIT_TOKEN_MAX",
+    "RATE_LIMIT_TOKEN_WINDOW",
+    "RATE_LIMIT_PASSWORD_RESET_MAX",
+    "RATE_LIMIT_PASSWORD_RESET_WINDOW",
+    "DEFAULT_SCOPES",
+    "CLIENT_SECRET_LIFETIME_DAYS",
+    "EMAIL_PROVIDER",
+    "EMAIL_API_URL",
+    "SMTP_FROM",
+    "SMTP_FROM_NAME",
+];
+
+impl Config {
+    pub fn load(source: &impl VarSource) -> Result<Config, ConfigError> {
+        let v = Vars(source);
+        Ok(Config {
+            issuer: v.issuer("ISSUER")?,
+            secret_key: v.secret_key("SECRET_KEY")?,
+            branding: Branding {
+                app_name: v.text("APP_NAME")?,
+                app_tagline: v.text_or_empty("APP_TAGLINE")?,
+                theme: v.parse("THEME", Theme::parse)?,
+                primary_color: v.parse("PRIMARY_COLOR", parse_hex_color)?,
+                logo_url: v.optional_link("LOGO_URL")?,
+                terms_url: v.optional_link("TERMS_URL")?,
+                privacy_url: v.optional_link("PRIVACY_URL")?,
+                support_url: v.optional_link("SUPPORT_URL")?,
+            },
+            tokens: TokenSettings {
+                access_token_ttl: v.positive("ACCESS_TOKEN_TTL")?,
+                refresh_token_ttl: v.count("REFRESH_TOKEN_TTL")?,
+                refresh_token_rotation: v.flag("REFRESH_TOKEN_ROTATION")?,
+                refresh_reuse_grace_seconds: v.count("REFRESH_REUSE_GRACE_SECONDS")?,
+                code_ttl: v.positive("CODE_TTL")?,
+                device_code_ttl: v.positive("DEVICE_CODE_TTL")?,
+                password_reset_ttl: v.positive("PASSWORD_RESET_TTL")?,
+                email_verification_ttl: v.positive("EMAIL_VERIFICATION_TTL")?,
+            },
+            sessions: SessionSettings {
+                session_duration_days: v.positive("SESSION_DURATION_DAYS")?,
+                idle_timeout_minutes: v.positive("IDLE_TIMEOUT_MINUTES")?,
+                single_session: v.flag("SINGLE_SESSION")?,
+                revoke_tokens_on_session_end: v.flag("REVOKE_TOKENS_ON_SESSION_END")?,
+            },
+            security: SecuritySettings {
+                lockout_threshold: v.positive("LOCKOUT_THRESHOLD")?,
+                lockout_duration: v.positive("LOCKOUT_DURATION")?,
+                password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                password_policy: PasswordPolicy {
+                    min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                    require_uppercase: v.flag("REQUIRE_UPPERCASE")?,
+                    require_lowercase: v.flag("REQUIRE_LOWERCASE")?,
+                    require_numbers: v.flag("REQUIRE_NUMBERS")?,
+                    require_special: v.flag("REQUIRE_SPECIAL")?,
+                },
+                require_mfa: v.flag("REQUIRE_MFA")?,
+                enable_password_grant: v.flag("ENABLE_PASSWORD_GRANT")?,
+                password_grant_allowed_clients: v.list("PASSWORD_GRANT_ALLOWED_CLIENTS", ',')?,
+                allow_plain_pkce: v.flag("ALLOW_PLAIN_PKCE")?,
+                hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
+                email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
+            },
+            rate_limits: RateLimits {
+                login: (v.positive("RATE_LIMIT_LOGIN_MAX")?, v.positive("RATE_LIMIT_LOGIN_WINDOW")?),
+                token: (v.positive("RATE_LIMIT_TOKEN_MAX")?, v.positive("RATE_LIMIT_TOKEN_WINDOW")?),
+                password_reset: (
+                    v.positive("RATE_LIMIT_PASSWORD_RESET_MAX")?,
+                    v.positive("RATE_LIMIT_PASSWORD_RESET_WINDOW")?,
+                ),
+            },
+            mail: v.mail()?,
+            client_secret_lifetime_days: v.count("CLIENT_SECRET_LIFETIME_DAYS")?,
+            default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
+            bootstrap: Bootstrap {
+                admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {
+                    (Some(id), Some(secret)) => Some((id, secret)),
+                    (None, None) => None,
+                    (Some(_), None) => return Err(err("ADMIN_CLIENT_SECRET", "must be set when ADMIN_CLIENT_ID is")),
+                    (None, Some(_)) => return Err(err("ADMIN_CLIENT_ID", "must be set when ADMIN_CLIENT_SECRET is")),
+                },
+                demo_client_secret: v.optional_secret("DEMO_CLIENT_SECRET")?,
+                admin_user: v.admin_user()?,
+            },
+        })
+    }
+
+    /// An absolute URL under the issuer, e.g. `endpoint("/.well-known/jwks.json")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// The issuer's origin (scheme, host, port), as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.issuer).map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| self.issuer.clone())
+    }
+
+    /// Whether the server is reached over https (HSTS is sent only then).
+    pub fn is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+struct Vars<'a, S: VarSource>(&'a S);
+
+impl<S: VarSource> Vars<'_, S> {
+    fn raw(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.0.var(name).ok_or_else(|| err(name, "is not set (add it to [vars] in wrangler.toml, or as a secret)"))
+    }
+
+    fn text(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.raw(name)?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(err(name, "must not be empty"));
+        }
+        Ok(value.to_owned())
+    }
+
+    /// Absent or blank: `None`.
+    fn optional_text(&self, name: &'static str) -> Option<String> {
+        self.0.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// An optional secret: absent or blank is `None`; set, it must be long enough to be a
+    /// real secret (client secrets are compared by hash, so their entropy is all they have).
+    fn optional_secret(&self, name: &'static str) -> Result<Option<Secret>, ConfigError> {
+        match self.optional_text(name) {
+            None => Ok(None),
+            Some(value) if value.chars().count() >= 32 => Ok(Some(Secret(value))),
+            Some(_) => Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)")),
+        }
+    }
+
+    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`, both or neither; the password must meet
+    /// `PASSWORD_MIN_LENGTH` like any other.
+    fn admin_user(&self) -> Result<Option<(String, Secret)>, ConfigError> {
+        let min = self.positive("PASSWORD_MIN_LENGTH")?;
+        match (self.optional_text("ADMIN_EMAIL"), self.optional_text("ADMIN_PASSWORD")) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(err("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is")),
+            (None, Some(_)) => Err(err("ADMIN_EMAIL", "must be set when ADMIN_PASSWORD is")),
+            (Some(email), Some(_)) if !email.contains('@') || email.starts_with('@') || email.ends_with('@') => {
+                Err(err("ADMIN_EMAIL", format!("must be an email address, got `{email}`")))
+            }
+            (Some(_), Some(password)) if (password.chars().count() as u32) < min => {
+                Err(err("ADMIN_PASSWORD", format!("must be at least PASSWORD_MIN_LENGTH ({min}) characters")))
+            }
+            (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
+        }
+    }
+
+    /// `EMAIL_PROVIDER` (`log` or `http`) and what `http` needs: `EMAIL_API_URL` (https,
+    /// or http on loopback for a local relay) and the `EMAIL_API_KEY` secret.
+    fn mail(&self) -> Result<MailSettings, ConfigError> {
+        let from_address = self.text("SMTP_FROM")?;
+        if shared::account::email_problem(&from_address).is_some() {
+            return Err(err("SMTP_FROM", format!("must be an email address, got `{from_address}`")));
+        }
+        let from_name = self.text_or_empty("SMTP_FROM_NAME")?;
+        if from_name.contains(['"', '<', '>', '\r', '\n']) {
+            return Err(err("SMTP_FROM_NAME", "must not contain quotes, angle brackets or line breaks"));
+        }
+        let provider = match self.text("EMAIL_PROVIDER")?.as_str() {
+            "log" => MailProvider::Log,
+            "http" => {
+                let url = self.text_or_empty("EMAIL_API_URL")?;
+                let parsed = Url::parse(&url).map_err(|_| {
+                    err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`"))
+                })?;
+                let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                    return Err(err("EMAIL_API_URL", format!("must use https (http only for localhost), got `{url}`")));
+                }
+                let api_key = self
+                    .optional_text("EMAIL_API_KEY")
+                    .ok_or_else(|| err("EMAIL_API_KEY", "must be set (a secret) when EMAIL_PROVIDER=http"))?;
+                MailProvider::Http { url, api_key: Secret(api_key) }
+            }
+            other => return Err(err("EMAIL_PROVIDER", format!("must be `log` or `http`, got `{other}`"))),
+        };
+        Ok(MailSettings { provider, from_address, from_name })
+    }
+
+    fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
+        Ok(self.raw(name)?.trim().to_owned())
+    }
+
+    fn parse<T>(&self, name: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        f(&self.raw(name)?).map_err(|problem| err(name, problem))
+    }
+
+    /// A non-negative whole number.
+    fn count(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        raw.trim().parse::<u32>().map_err(|_| err(name, format!("must be a whole number ≥ 0, got `{raw}`")))
+    }
+
+    fn positive(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(err(name, format!("must be a whole number > 0, got `{raw}`"))),
+        }
+    }
+
+    /// Exactly `true` or `false`: a typo like `ture` must not silently mean false.
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(err(name, format!("must be `true` or `false`, got `{raw}`"))),
+        }
+    }
+
+    fn list(&self, name: &'static str, separator: char) -> Result<Vec<String>, ConfigError> {
+        Ok(self.raw(name)?.split(separator).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
+
+    /// Empty means unset; otherwise an https URL, or a path on this server (`/images/logo.png`).
+    fn optional_link(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
+            return Ok(Some(value.to_owned()));
+        }
+        match Url::parse(value) {
+            Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(Some(value.to_owned())),
+            _ => Err(err(name, format!("must be an https URL or a path starting with /, got `{value}`"))),
+        }
+    }
+
+    /// OIDC Discovery §3: the issuer is an https URL with no query or fragment. Plain http is
+    /// accepted only for loopback hosts, so `wrangler dev` works.
+    fn issuer(&self, name: &'static str) -> Result<String, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        let url = Url::parse(value).map_err(|_| err(name, format!("must be an absolute URL, got `{value}`")))?;
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(err(name, format!("must use https (http only for localhost), got `{value}`"))),
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+            return Err(err(name, format!("must not carry a query, fragment or credentials, got `{value}`")));
+        }
+        if value.ends_with('/') {
+            return Err(err(name, format!("must not end with `/` (tokens carry it verbatim as `iss`), got `{value}`")));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn secret_key(&self, name: &'static str) -> Result<Secret, ConfigError> {
+        // Never echo the value: it is a secret.
+        let value = self.0.var(name).ok_or_else(|| {
+            err(name, "is not set (a secret: `wrangler secret put SECRET_KEY`, or .dev.vars locally)")
+        })?;
+        if value.trim().chars().count() < 32 {
+            return Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)"));
+        }
+        Ok(Secret(value.trim().to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests;
