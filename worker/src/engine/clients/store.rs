@@ -206,28 +206,25 @@ pub fn client_statement(client_id: &str) -> Statement<'static> {
     (CLIENT_WITH_SECRETS_SQL, vec![client_id.into()])
 }
 
+/// The secret column of a [`CLIENT_WITH_SECRETS_SQL`] row (serde skips the others).
 #[derive(Deserialize)]
-struct ClientWithSecretRow {
-    #[serde(flatten)]
-    client: ClientRow,
+struct JoinedSecret {
     secret_json: Option<String>,
 }
 
-/// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`].
+/// Decodes the rows of [`CLIENT_WITH_SECRETS_SQL`]: the client from the first row (every
+/// row repeats it), a secret from each row that has one.
 pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<ClientRecord>, InternalError> {
     let row_err = |e: serde_json::Error| InternalError::new(format!("client row: {e}"));
-    let mut client = None;
-    let mut secrets = Vec::new();
-    for row in rows {
-        let row: ClientWithSecretRow = serde_json::from_value(row).map_err(row_err)?;
-        if let Some(text) = row.secret_json {
+    let Some(first) = rows.first() else { return Ok(None) };
+    let client = ClientRow::deserialize(first).map_err(row_err)?.into_client()?;
+    let mut secrets = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(text) = JoinedSecret::deserialize(row).map_err(row_err)?.secret_json {
             secrets.push(serde_json::from_str::<SecretRow>(&text).map_err(row_err)?.into_secret());
         }
-        if client.is_none() {
-            client = Some(row.client.into_client()?);
-        }
     }
-    Ok(client.map(|c| (c, secrets)))
+    Ok(Some((client, secrets)))
 }
 
 impl<T: SqlRunner> ClientStore for T {
