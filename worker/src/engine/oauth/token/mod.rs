@@ -1,7 +1,11 @@
-//! The token endpoint (RFC 6749 §3.2, §4.4, §5): grants that need no browser.
+//! The token endpoint (RFC 6749 §3.2, §5), the device authorization endpoint (RFC 8628
+//! §3.1), introspection (RFC 7662) and revocation (RFC 7009).
 //!
-//! The edge hands over the parsed form and the `Authorization` header; this module decides
-//! and returns a [`TokenResponse`] or a [`TokenError`], which the edge renders.
+//! The edge hands over the parsed form and the `Authorization` header; [`TokenRequest`]
+//! parses it once into its grant, and each grant lives in its own file
+//! (`authorization_code`, `client_credentials`, `password`, `refresh`, `device_code`),
+//! issuing through `issue`. The result is a [`TokenResponse`] or a [`TokenError`], which
+//! the edge renders.
 
 mod authorization_code;
 mod client_credentials;
