@@ -19,6 +19,25 @@ use crate::native::{NativeRsaSigner, SqliteStore};
 /// A request from nowhere in particular (no IP, no user agent).
 pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
+/// The token endpoint over a test store and its key at `now`, for a request from nowhere.
+pub fn token_endpoint<'a>(
+    config: &'a Config,
+    store: &'a SqliteStore,
+    keys: &'a TestKeys,
+    now: UnixTime,
+) -> TokenEndpoint<'a, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
+    TokenEndpoint {
+        config,
+        store,
+        signer: &NativeRsaSigner,
+        keys,
+        rng: &SystemRandom,
+        verifier: keys,
+        meta: &NO_META,
+        now,
+    }
+}
+
 pub struct CodeFlow {
     pub config: Config,
     pub store: SqliteStore,
@@ -54,16 +73,7 @@ pub fn token_request(
     body: &str,
     now: UnixTime,
 ) -> Result<shared::oauth::TokenResponse, TokenError> {
-    let endpoint = TokenEndpoint {
-        config: &f.config,
-        store: &f.store,
-        signer: &NativeRsaSigner,
-        keys: &f.keys,
-        rng: &SystemRandom,
-        verifier: &f.keys,
-        meta: &NO_META,
-        now,
-    };
+    let endpoint = token_endpoint(&f.config, &f.store, &f.keys, now);
     pollster::block_on(endpoint.handle(auth, &Form::parse(body.as_bytes()).unwrap()))
 }
 

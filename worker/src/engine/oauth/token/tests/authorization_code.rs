@@ -4,11 +4,9 @@
 
 use crate::engine::oauth::authorize::ResponseMode;
 use crate::engine::oauth::id_token::half_hash;
-use crate::engine::oauth::token::{TokenEndpoint, TokenError};
+use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::*;
-use crate::native::NativeRsaSigner;
 
 #[test]
 fn rfc6749_4_1_code_flow_with_pkce_gives_tokens_with_nonce_and_auth_time() {
@@ -58,16 +56,7 @@ fn rfc6749_10_5_a_replayed_code_fails_and_revokes_what_the_first_redemption_issu
     // The first redemption's refresh token and access token are dead now.
     let refresh = format!("grant_type=refresh_token&refresh_token={}", first.refresh_token.unwrap());
     assert!(matches!(token_request(&f, Some(&web_auth()), &refresh, NOW + 3), Err(TokenError::InvalidGrant(_))));
-    let endpoint = TokenEndpoint {
-        config: &f.config,
-        store: &f.store,
-        signer: &NativeRsaSigner,
-        keys: &f.keys,
-        rng: &SystemRandom,
-        verifier: &f.keys,
-        meta: &NO_META,
-        now: NOW + 3,
-    };
+    let endpoint = token_endpoint(&f.config, &f.store, &f.keys, NOW + 3);
     let body = format!("token={}", first.access_token);
     let introspected =
         pollster::block_on(endpoint.introspect(Some(&web_auth()), &Form::parse(body.as_bytes()).unwrap())).unwrap();

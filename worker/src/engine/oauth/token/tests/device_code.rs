@@ -8,15 +8,13 @@ use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
 use crate::engine::oauth::token::*;
-use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, verify_jwt, TestKeys};
+use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
 use crate::native::{NativeRsaSigner, SqliteStore};
 use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
 
 const NOW: UnixTime = 1_800_000_000;
-static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
 fn tv() -> Client {
     let mut client = confidential(AuthMethod::None);
@@ -53,16 +51,7 @@ fn endpoint(
     f: &Fixture,
     now: UnixTime,
 ) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
-    TokenEndpoint {
-        config: &f.config,
-        store: &f.store,
-        signer: &NativeRsaSigner,
-        keys: &f.keys,
-        rng: &SystemRandom,
-        verifier: &f.keys,
-        meta: &NO_META,
-        now,
-    }
+    token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 
 fn form(body: &str) -> Form {

@@ -13,9 +13,8 @@ use crate::engine::clients::{AuthMethod, ClientSecret};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::userinfo::{presented_token, userinfo, BearerError};
-use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, verify_jwt, TestKeys};
+use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
 use crate::native::{NativeRsaSigner, SqliteStore};
 
 mod authorization_code;
@@ -65,22 +64,12 @@ pub(super) fn add_client(f: &Fixture, client_id: &str, secret: &str) {
 }
 
 pub(super) const NOW: UnixTime = 1_800_000_000;
-pub(super) static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
 pub(super) fn endpoint(
     f: &Fixture,
     now: UnixTime,
 ) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
-    TokenEndpoint {
-        config: &f.config,
-        store: &f.store,
-        signer: &NativeRsaSigner,
-        keys: &f.keys,
-        rng: &SystemRandom,
-        verifier: &f.keys,
-        meta: &NO_META,
-        now,
-    }
+    token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 
 pub(super) fn request(f: &Fixture, authorization: Option<&str>, body: &str) -> Result<TokenResponse, TokenError> {
