@@ -72,10 +72,12 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   }
   assert.equal(m.device_authorization_endpoint, `${worker.url}/device`);
   assert.equal(m.registration_endpoint, `${worker.url}/register`);
+  assert.equal(m.end_session_endpoint, `${worker.url}/logout`, 'RP-Initiated Logout 1.0 §2.1');
   // Every advertised URL answers (the protected ones with their own errors, never 404).
   assert.equal((await fetch(m.jwks_uri)).status, 200);
   assert.equal((await fetch(m.device_authorization_endpoint, { method: 'POST' })).status, 400);
   assert.equal((await fetch(m.registration_endpoint, { method: 'POST' })).status, 401);
+  assert.equal((await fetch(m.end_session_endpoint)).status, 200, 'the sign-out confirmation page');
 });
 
 test('RFC 7517: the JWKS holds RSA signing keys with kid, use, alg, n, e and a Cache-Control', async () => {
@@ -124,10 +126,12 @@ test('unknown API paths answer a JSON 404 in the contract error format', async (
 });
 
 test('wrong methods answer 405 with Allow, never a 500', async () => {
-  for (const path of ['/health', '/.well-known/jwks.json', '/.well-known/openid-configuration', '/signin']) {
+  for (const [path, allow] of [['/health', 'GET, HEAD'], ['/signin', 'GET, HEAD'],
+    // Public documents also answer CORS preflights.
+    ['/.well-known/jwks.json', 'GET, HEAD, OPTIONS'], ['/.well-known/openid-configuration', 'GET, HEAD, OPTIONS']]) {
     const res = await get(path, { method: 'POST', body: 'x=1' });
     assert.equal(res.status, 405, path);
-    assert.equal(res.headers.get('allow'), 'GET, HEAD', path);
+    assert.equal(res.headers.get('allow'), allow, path);
     assert.equal((await res.json()).error, 'method_not_allowed', path);
   }
 });

@@ -66,44 +66,67 @@ pub enum Kind {
     Page,
 }
 
+/// Which browser origins may call a route (contract, "Browser apps"; Fetch standard CORS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cors {
+    /// Same-origin only: no CORS headers, no preflight.
+    None,
+    /// Public documents (discovery, JWKS): `Access-Control-Allow-Origin: *`.
+    AnyOrigin,
+    /// Client-bound endpoints: an origin of the calling client's redirect URIs
+    /// (`engine::oauth::cors`), judged by the handler once it knows the client.
+    Client,
+}
+
 /// One row of the table: a path pattern (`{name}` matches one percent-decoded segment),
-/// the `Allow` value (RFC 9110 §10.2.1) and the endpoint.
+/// the `Allow` value (RFC 9110 §10.2.1), the endpoint and its CORS policy. Routes with a
+/// CORS policy also answer `OPTIONS` (the preflight), which `allow` lists.
 #[derive(Debug)]
 pub struct Route {
     pub pattern: &'static str,
     pub allow: &'static str,
     pub endpoint: Endpoint,
     pub kind: Kind,
+    pub cors: Cors,
 }
 
 const READ: &str = "GET, HEAD";
 
 const fn api(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
-    Route { pattern, allow, endpoint, kind: Kind::Api }
+    Route { pattern, allow, endpoint, kind: Kind::Api, cors: Cors::None }
+}
+
+/// An API route browser apps call from their own origins.
+const fn cors(pattern: &'static str, allow: &'static str, endpoint: Endpoint, cors: Cors) -> Route {
+    Route { pattern, allow, endpoint, kind: Kind::Api, cors }
 }
 
 const fn page(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
-    Route { pattern, allow, endpoint, kind: Kind::Page }
+    Route { pattern, allow, endpoint, kind: Kind::Page, cors: Cors::None }
 }
+
+const READ_CORS: &str = "GET, HEAD, OPTIONS";
+const POST_CORS: &str = "POST, OPTIONS";
+const USERINFO: &str = "GET, HEAD, POST, OPTIONS";
 
 use Endpoint as E;
 
 /// Every route. Aliases are the contract's (`/oauth/introspect`, `/oauth2/userinfo`, ...).
 pub const ROUTES: &[Route] = &[
     api(paths::HEALTH, READ, E::Health),
-    api(paths::DISCOVERY, READ, E::Discovery),
-    api(paths::JWKS, READ, E::Jwks),
+    cors(paths::DISCOVERY, READ_CORS, E::Discovery, Cors::AnyOrigin),
+    cors(paths::JWKS, READ_CORS, E::Jwks, Cors::AnyOrigin),
     api(paths::UI_CONFIG, READ, E::UiConfig),
-    api(paths::TOKEN, "POST", E::Token),
-    api(paths::DEVICE_AUTHORIZATION, "POST", E::DeviceAuthorization),
-    api("/device/code", "POST", E::DeviceAuthorization),
+    cors(paths::TOKEN, POST_CORS, E::Token, Cors::Client),
+    cors(paths::DEVICE_AUTHORIZATION, POST_CORS, E::DeviceAuthorization, Cors::Client),
+    cors("/device/code", POST_CORS, E::DeviceAuthorization, Cors::Client),
+    // Introspection is for resource servers, not browsers (RFC 7662 §2.1).
     api(paths::INTROSPECT, "POST", E::Introspect),
     api("/oauth/introspect", "POST", E::Introspect),
-    api(paths::REVOKE, "POST", E::Revoke),
-    api("/oauth/revoke", "POST", E::Revoke),
-    // OPTIONS: CORS preflight from browser apps that send the Bearer header.
-    api(paths::USERINFO, "GET, HEAD, POST, OPTIONS", E::UserInfo),
-    api("/oauth2/userinfo", "GET, HEAD, POST, OPTIONS", E::UserInfo),
+    cors(paths::REVOKE, POST_CORS, E::Revoke, Cors::Client),
+    cors("/oauth/revoke", POST_CORS, E::Revoke, Cors::Client),
+    cors(paths::USERINFO, USERINFO, E::UserInfo, Cors::Client),
+    cors("/oauth2/userinfo", USERINFO, E::UserInfo, Cors::Client),
     page(paths::AUTHORIZE, "GET, HEAD, POST", E::Authorize),
     page(paths::AUTHORIZE_RESUME, READ, E::AuthorizeResume),
     page(paths::LOGOUT, "GET, HEAD, POST", E::Logout),
@@ -228,6 +251,24 @@ mod tests {
         assert!(token.route.accepts("POST") && !token.route.accepts("GET"));
         let client = resolve("/register/x").unwrap();
         assert!(["GET", "HEAD", "PATCH", "DELETE"].iter().all(|m| client.route.accepts(m)));
+    }
+
+    #[test]
+    fn contract_browser_apps_the_client_bound_endpoints_and_public_documents_answer_preflights() {
+        for path in ["/token", "/token/revoke", "/device", "/userinfo", "/oauth/revoke", "/oauth2/userinfo"] {
+            let route = resolve(path).unwrap().route;
+            assert_eq!(route.cors, Cors::Client, "{path}");
+            assert!(route.accepts("OPTIONS"), "{path}");
+        }
+        for path in ["/.well-known/openid-configuration", "/.well-known/jwks.json"] {
+            assert_eq!(resolve(path).unwrap().route.cors, Cors::AnyOrigin, "{path}");
+        }
+        // Every route that answers OPTIONS has a CORS policy, and the other way round.
+        for route in ROUTES {
+            assert_eq!(route.accepts("OPTIONS"), route.cors != Cors::None, "{}", route.pattern);
+        }
+        assert_eq!(resolve("/token/introspect").unwrap().route.cors, Cors::None);
+        assert_eq!(resolve("/api/session").unwrap().route.cors, Cors::None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use shared::api::ErrorBody;
 use worker::{console_error, Headers, Response};
 
 use crate::engine::platform::error::ErrorResponse;
-pub use crate::routes::Kind;
+pub use crate::routes::{Cors, Kind};
 
 /// A JSON response. Serialising our own types cannot fail; if it ever did, the answer is
 /// still a JSON `server_error`, never a bare 500.
@@ -81,6 +81,39 @@ pub fn set(headers: &mut Headers, name: &str, value: &str) {
 pub fn with_header(mut response: Response, name: &str, value: &str) -> Response {
     set(response.headers_mut(), name, value);
     response
+}
+
+/// The CORS preflight answer (Fetch standard §3.2.2) for a route with a CORS policy:
+/// its methods and the request headers browser apps send (`Authorization` for Bearer and
+/// Basic, `Content-Type`, `DPoP`). For client-bound routes any origin passes the preflight:
+/// it carries no client, so the real request is judged once the client is known.
+pub fn preflight(allow: &str, origin: Option<&str>, cors: Cors) -> Response {
+    let methods: Vec<&str> = allow.split(", ").filter(|m| *m != "OPTIONS").collect();
+    let mut response = empty(204);
+    let headers = response.headers_mut();
+    set(headers, "Access-Control-Allow-Methods", &methods.join(", "));
+    set(headers, "Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP");
+    set(headers, "Access-Control-Max-Age", "600");
+    match (cors, origin) {
+        (Cors::AnyOrigin, _) => set(headers, "Access-Control-Allow-Origin", "*"),
+        (Cors::Client, Some(origin)) => allow_origin_on(headers, origin),
+        _ => {}
+    }
+    response
+}
+
+/// `response` readable by a page on `origin` (never with credentials: these endpoints use
+/// no cookies). `Vary: Origin` keeps caches from serving it to another origin.
+pub fn allow_origin(mut response: Response, origin: &str) -> Response {
+    allow_origin_on(response.headers_mut(), origin);
+    response
+}
+
+fn allow_origin_on(headers: &mut Headers, origin: &str) {
+    set(headers, "Access-Control-Allow-Origin", origin);
+    if let Err(e) = headers.append("Vary", "Origin") {
+        console_error!("setting header Vary: {e}");
+    }
 }
 
 /// A 303 to `location`, never cached.

@@ -10,7 +10,7 @@ use crate::edge::context::Cx;
 use crate::edge::handlers::{account, admin, browser, ops, token};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::routes::{self, Endpoint as E, Matched};
+use crate::routes::{self, Cors, Endpoint as E, Matched};
 
 const GET_HEAD: &str = "GET, HEAD";
 
@@ -39,6 +39,10 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         let refused = respond::error(&ApiError::MethodNotAllowed { allow: route.allow });
         return respond::finish(refused, Kind::Api, https);
     }
+    let origin = req.headers().get("Origin").ok().flatten();
+    if method == Method::Options {
+        return respond::finish(respond::preflight(route.allow, origin.as_deref(), route.cors), Kind::Api, https);
+    }
     // Health reports a broken configuration instead of failing on it.
     if route.endpoint == E::Health {
         return respond::finish(ops::health(&config, env).await, Kind::Api, https);
@@ -54,6 +58,11 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
     let response = match dispatch(&cx, req, &matched).await {
         Ok(response) => response,
         Err(e) => respond::error(&e),
+    };
+    // Client-bound routes set their own CORS headers once they know the client.
+    let response = match route.cors {
+        Cors::AnyOrigin => respond::with_header(response, "Access-Control-Allow-Origin", "*"),
+        Cors::Client | Cors::None => response,
     };
     respond::finish(response, route.kind, https)
 }

@@ -33,9 +33,9 @@ pub async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Resp
     respond::json(status, &outcome.report)
 }
 
-/// Browsers' OIDC libraries fetch discovery and the JWKS cross-origin.
+/// Browsers' OIDC libraries fetch discovery and the JWKS cross-origin (the route table
+/// gives both `Cors::AnyOrigin`).
 fn public_cacheable(response: Response, max_age: u32) -> Response {
-    let response = respond::with_header(response, "Access-Control-Allow-Origin", "*");
     respond::with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
 }
 

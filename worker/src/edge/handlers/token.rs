@@ -16,7 +16,12 @@ use crate::routes::Endpoint;
 
 /// Every answer of the token family, success or error, carries `Cache-Control: no-store`
 /// and `Pragma: no-cache` (RFC 6749 §5.1).
+///
+/// A browser's request (one with `Origin`) is answered with CORS headers for that origin
+/// unless the client's redirect URIs do not include it (`engine::oauth::cors`); errors
+/// from before the client is known are readable too, so an app can show them.
 pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Response {
+    let origin = origin(&req);
     let result = async {
         let form = read_form(&mut req).await?;
         cx.ensure_bootstrap().await?;
@@ -31,6 +36,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             rng: &SystemRandom,
             verifier: &verifier,
             meta: &cx.meta,
+            origin: origin.as_deref(),
             now: cx.now,
         };
         match endpoint {
@@ -46,42 +52,52 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
         }
     }
     .await;
+    let readable = !matches!(result, Err(TokenError::OriginNotAllowed));
     let response = result.unwrap_or_else(|e: TokenError| respond::error(&e));
+    let response = with_cors(response, origin.as_deref(), readable);
     let response = respond::with_header(response, "Cache-Control", "no-store");
     respond::with_header(response, "Pragma", "no-cache")
 }
 
 /// `GET/POST /userinfo` (OIDC Core §5.3): the token in the Bearer header (RFC 6750 §2.1)
 /// or, for POST, in a form body (§2.2). Errors carry `WWW-Authenticate: Bearer` (§3).
-/// Browser apps call it cross-origin, so it answers CORS for any origin (no cookies).
+/// Browser apps call it from an origin of their client's redirect URIs (as `/token`).
 pub async fn userinfo(cx: &Cx<'_>, mut req: Request) -> Response {
-    let response = if req.method() == Method::Options {
-        let response = respond::empty(204);
-        let response = respond::with_header(response, "Access-Control-Allow-Methods", "GET, POST");
-        let response = respond::with_header(response, "Access-Control-Allow-Headers", "Authorization, Content-Type");
-        respond::with_header(response, "Access-Control-Max-Age", "600")
-    } else {
-        let result = async {
-            let authorization = authorization(&req);
-            let form = if req.method() == Method::Post && authorization.is_none() {
-                Some(
-                    read_form(&mut req)
-                        .await
-                        .map_err(|e| BearerError::InvalidRequest(e.description().unwrap_or_default()))?,
-                )
-            } else {
-                None
-            };
-            let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
-            let verifier = cx.verifier();
-            engine_userinfo(token, cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now).await
-        }
-        .await;
-        match result {
-            Ok(claims) => respond::json(200, &claims),
-            Err(e) => respond::error(&e),
-        }
+    let origin = origin(&req);
+    let result = async {
+        let authorization = authorization(&req);
+        let form = if req.method() == Method::Post && authorization.is_none() {
+            Some(
+                read_form(&mut req)
+                    .await
+                    .map_err(|e| BearerError::InvalidRequest(e.description().unwrap_or_default()))?,
+            )
+        } else {
+            None
+        };
+        let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
+        let verifier = cx.verifier();
+        engine_userinfo(token, origin.as_deref(), cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now).await
+    }
+    .await;
+    let readable = !matches!(result, Err(BearerError::OriginNotAllowed));
+    let response = match result {
+        Ok(claims) => respond::json(200, &claims),
+        Err(e) => respond::error(&e),
     };
-    let response = respond::with_header(response, "Access-Control-Allow-Origin", "*");
+    let response = with_cors(response, origin.as_deref(), readable);
     respond::with_header(response, "Cache-Control", "no-store")
+}
+
+/// The request's `Origin` header: present on a browser's cross-origin (and same-origin
+/// POST) requests, absent from server-side clients.
+fn origin(req: &Request) -> Option<String> {
+    req.headers().get("Origin").ok().flatten()
+}
+
+fn with_cors(response: Response, origin: Option<&str>, readable: bool) -> Response {
+    match origin {
+        Some(origin) if readable => respond::allow_origin(response, origin),
+        _ => response,
+    }
 }

@@ -50,6 +50,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         // RFC 7591 behind an admin token (the "initial access token" of §3).
         "registration_endpoint": config.endpoint(paths::REGISTER),
         "userinfo_endpoint": config.endpoint(paths::USERINFO),
+        // OIDC RP-Initiated Logout 1.0 §2.1.
+        "end_session_endpoint": config.endpoint(paths::LOGOUT),
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
         "grant_types_supported": grant_types_supported(config),
@@ -124,6 +126,7 @@ mod tests {
         }
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
+        assert_eq!(m["end_session_endpoint"], "http://127.0.0.1:8787/logout", "RP-Initiated Logout 1.0 §2.1");
         assert_eq!(
             m["grant_types_supported"],
             serde_json::json!([

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod authorize;
 pub mod codes;
 pub mod consent;
+pub mod cors;
 pub mod device;
 pub mod discovery;
 pub mod id_token;

@@ -3,8 +3,10 @@
 use serde_json::{Map, Value};
 use shared::codes;
 
+use crate::engine::clients::ClientStore;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
+use crate::engine::oauth::cors;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ErrorResponse, InternalError};
 use crate::engine::platform::ports::{RsaSigner, UnixTime};
@@ -20,6 +22,9 @@ pub enum BearerError {
     InvalidToken(String),
     /// The token lacks a scope the resource needs (§3.1), here `openid` (OIDC Core §5.3).
     InsufficientScope(&'static str),
+    /// A browser request from an origin that is not one of the token's client's redirect
+    /// URIs' (`oauth::cors`); the answer carries no CORS headers.
+    OriginNotAllowed,
     Internal(InternalError),
 }
 
@@ -33,7 +38,7 @@ impl ErrorResponse for BearerError {
     fn code(&self) -> &'static str {
         match self {
             BearerError::Missing | BearerError::InvalidToken(_) => "invalid_token",
-            BearerError::InvalidRequest(_) => "invalid_request",
+            BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => "invalid_request",
             BearerError::InsufficientScope(_) => "insufficient_scope",
             BearerError::Internal(_) => codes::SERVER_ERROR,
         }
@@ -42,7 +47,7 @@ impl ErrorResponse for BearerError {
     fn status(&self) -> u16 {
         match self {
             BearerError::Missing | BearerError::InvalidToken(_) => 401,
-            BearerError::InvalidRequest(_) => 400,
+            BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => 400,
             BearerError::InsufficientScope(_) => 403,
             BearerError::Internal(_) => 500,
         }
@@ -52,6 +57,9 @@ impl ErrorResponse for BearerError {
         match self {
             BearerError::Missing => Some("an access token is required".into()),
             BearerError::InvalidRequest(d) | BearerError::InvalidToken(d) => Some(d.clone()),
+            BearerError::OriginNotAllowed => {
+                Some("this origin is not an origin of the client's registered redirect URIs".into())
+            }
             BearerError::InsufficientScope(scope) => Some(format!("the access token lacks the `{scope}` scope")),
             BearerError::Internal(_) => Some("the server could not complete the request".into()),
         }
@@ -109,8 +117,10 @@ pub fn presented_token<'a>(
 }
 
 /// The claims of the token's user that its scopes release, with `sub` (OIDC Core §5.3.2).
+/// `origin` is a browser's `Origin` header: it must be an origin of the token's client.
 pub async fn userinfo<S, C>(
     token: &str,
+    origin: Option<&str>,
     config: &Config,
     store: &S,
     signer: &C,
@@ -118,13 +128,20 @@ pub async fn userinfo<S, C>(
     now: UnixTime,
 ) -> Result<Map<String, Value>, BearerError>
 where
-    S: UserStore + RevocationStore,
+    S: UserStore + RevocationStore + ClientStore,
     C: RsaSigner,
 {
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
     let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else { return Err(invalid()) };
     if store.access_token_revoked(&claims).await? {
         return Err(invalid());
+    }
+    // Only browsers send Origin, so only they pay for the client lookup.
+    if let Some(origin) = origin {
+        let allowed = store.client_with_secrets(&claims.client_id).await?;
+        if !allowed.is_some_and(|(client, _)| cors::allows_origin(&client, origin)) {
+            return Err(BearerError::OriginNotAllowed);
+        }
     }
     let scopes: Vec<&str> = claims.scope.split(' ').filter(|s| !s.is_empty()).collect();
     if !scopes.contains(&"openid") {

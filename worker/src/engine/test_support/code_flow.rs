@@ -34,6 +34,7 @@ pub fn token_endpoint<'a>(
         rng: &SystemRandom,
         verifier: keys,
         meta: &NO_META,
+        origin: None,
         now,
     }
 }

@@ -6,7 +6,7 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{authenticate, check_credentials, Credentials};
+use crate::engine::clients::Credentials;
 use crate::engine::crypto::pkce::{self, Method as PkceMethod};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::UserStore;
@@ -32,13 +32,13 @@ where
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
         let Some(code) = code else {
-            authenticate(self.store, credentials, self.now).await?;
+            self.authenticate(credentials).await?;
             return Err(TokenError::InvalidRequest("the code parameter is missing".into()));
         };
         let code_hash = hash_token(code);
         // The client and the code (with its user) in one round trip.
         let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
-        let client = &check_credentials(found, credentials, self.now)?;
+        let client = &self.check_client(found, credentials)?;
         if !client.allows_grant(grant::AUTHORIZATION_CODE) {
             return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
         }

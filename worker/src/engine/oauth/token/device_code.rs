@@ -7,7 +7,7 @@ use shared::paths;
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{authenticate, Credentials};
+use crate::engine::clients::Credentials;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{
@@ -37,7 +37,7 @@ where
         form: &Form,
     ) -> Result<DeviceAuthorizationResponse, TokenError> {
         let credentials = Credentials::from_request(authorization, form)?;
-        let client = authenticate(self.store, &credentials, self.now).await?;
+        let client = self.authenticate(&credentials).await?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),
@@ -91,7 +91,7 @@ where
         credentials: &Credentials,
         device_code: Option<&str>,
     ) -> Result<TokenResponse, TokenError> {
-        let client = authenticate(self.store, credentials, self.now).await?;
+        let client = self.authenticate(credentials).await?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),

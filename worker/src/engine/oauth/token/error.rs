@@ -21,6 +21,9 @@ pub enum TokenError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// A browser request from an origin that is not one of the client's redirect URIs'
+    /// (`oauth::cors`): `invalid_request`, and the answer carries no CORS headers.
+    OriginNotAllowed,
     /// RFC 8628 §3.5: the person has not answered on the activation page yet.
     AuthorizationPending,
     /// RFC 8628 §3.5: polled faster than `interval`; the interval is now this many seconds.
@@ -43,7 +46,9 @@ impl From<InternalError> for TokenError {
 impl ErrorResponse for TokenError {
     fn code(&self) -> &'static str {
         match self {
-            TokenError::InvalidRequest(_) | TokenError::TooLarge { .. } => "invalid_request",
+            TokenError::InvalidRequest(_) | TokenError::TooLarge { .. } | TokenError::OriginNotAllowed => {
+                "invalid_request"
+            }
             TokenError::InvalidClient { .. } => "invalid_client",
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
@@ -75,6 +80,9 @@ impl ErrorResponse for TokenError {
             | TokenError::InvalidScope(d) => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
             TokenError::InvalidClient { .. } => Some("client authentication failed".into()),
+            TokenError::OriginNotAllowed => {
+                Some("this origin is not an origin of the client's registered redirect URIs".into())
+            }
             TokenError::TooLarge { limit } => Some(format!("the request body is larger than {limit} bytes")),
             TokenError::AuthorizationPending => Some("the user has not yet completed authorization".into()),
             TokenError::SlowDown { interval } => {

@@ -3,7 +3,7 @@
 use shared::oauth::IntrospectionResponse;
 
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{authenticate, check_credentials, ClientRecord, ClientType, Credentials};
+use crate::engine::clients::{ClientRecord, ClientType, Credentials};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
@@ -21,7 +21,7 @@ where
     /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
     /// can give it.
     fn introspecting_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<(), TokenError> {
-        let caller = check_credentials(found, credentials, self.now)?;
+        let caller = self.check_client(found, credentials)?;
         if caller.client_type != ClientType::Confidential {
             return Err(TokenError::InvalidClient { basic: false });
         }
@@ -107,7 +107,7 @@ where
     /// whether the token was issued to the client making the revocation request").
     pub async fn revoke(&self, authorization: Option<&str>, form: &Form) -> Result<(), TokenError> {
         let credentials = Credentials::from_request(authorization, form)?;
-        let caller = authenticate(self.store, &credentials, self.now).await?;
+        let caller = self.authenticate(&credentials).await?;
         let token =
             form.get("token").ok_or_else(|| TokenError::InvalidRequest("the token parameter is missing".into()))?;
         let Ok(claims) = access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? else {

@@ -21,11 +21,12 @@ pub use error::TokenError;
 pub use request::TokenRequest;
 use shared::oauth::{grant, TokenResponse};
 
-use crate::engine::clients::{authenticate, Client, ClientRecord, ClientStore, Credentials};
+use crate::engine::clients::{check_credentials, Client, ClientRecord, ClientStore, Credentials};
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore};
+use crate::engine::oauth::cors;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
 use crate::engine::oauth::scope::parse_scope;
 use crate::engine::ops::audit::{AuditStore, RequestMeta};
@@ -95,7 +96,28 @@ pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
     pub verifier: &'a V,
     /// Where the request came from, for audit entries.
     pub meta: &'a RequestMeta,
+    /// The browser's `Origin` header, if a browser sent the request: it must be an origin
+    /// of the client's redirect URIs ([`cors`]).
+    pub origin: Option<&'a str>,
     pub now: UnixTime,
+}
+
+impl<S: ClientStore, C: RsaSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
+    /// The one way every endpoint of the family authenticates its client: the credentials
+    /// (RFC 6749 §2.3), then the browser origin ([`cors`]).
+    async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
+        let found = self.store.client_with_secrets(credentials.client_id()).await?;
+        self.check_client(found, credentials)
+    }
+
+    /// [`Self::authenticate`] for a client record read together with other rows.
+    fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+        let client = check_credentials(found, credentials, self.now)?;
+        match self.origin {
+            Some(origin) if !cors::allows_origin(&client, origin) => Err(TokenError::OriginNotAllowed),
+            _ => Ok(client),
+        }
+    }
 }
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
@@ -120,11 +142,11 @@ where
             }
             TokenRequest::DeviceCode { device_code } => self.device_code(&credentials, device_code).await,
             TokenRequest::ClientCredentials { scope } => {
-                let client = authenticate(self.store, &credentials, self.now).await?;
+                let client = self.authenticate(&credentials).await?;
                 self.client_credentials(&client, scope).await
             }
             TokenRequest::Password { username, password, scope } => {
-                let client = authenticate(self.store, &credentials, self.now).await?;
+                let client = self.authenticate(&credentials).await?;
                 self.password(&client, username, password, scope).await
             }
         }

@@ -6,7 +6,7 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{authenticate, check_credentials, Client, Credentials};
+use crate::engine::clients::{Client, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::UserStore;
@@ -36,12 +36,12 @@ where
         let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
         let Some(presented) = refresh_token else {
             // A bad client hears invalid_client first, as for every other grant.
-            authenticate(self.store, credentials, self.now).await?;
+            self.authenticate(credentials).await?;
             return Err(TokenError::InvalidRequest("the refresh_token parameter is missing".into()));
         };
         let presented_hash = hash_token(presented);
         let (found, token) = self.store.client_and_refresh_token(credentials.client_id(), &presented_hash).await?;
-        let client = &check_credentials(found, credentials, self.now)?;
+        let client = &self.check_client(found, credentials)?;
         if !client.allows_grant(grant::REFRESH_TOKEN) {
             return Err(TokenError::UnauthorizedClient("this client may not use the refresh_token grant".into()));
         }

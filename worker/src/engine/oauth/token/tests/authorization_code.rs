@@ -99,6 +99,28 @@ fn public_clients_redeem_with_pkce_and_no_secret() {
 }
 
 #[test]
+fn browser_apps_redeem_only_from_an_origin_of_their_redirect_uris() {
+    let f = code_flow();
+    let q = format!(
+        "client_id=spa&redirect_uri={}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        urlencode(REDIRECT)
+    );
+    let code = param(&authorize(&f, &public_app(), &q, NOW), "code").unwrap().to_owned();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&client_id=spa&code_verifier={VERIFIER}",
+        urlencode(REDIRECT)
+    );
+    let form = Form::parse(body.as_bytes()).unwrap();
+    let mut endpoint = token_endpoint(&f.config, &f.store, &f.keys, NOW);
+    endpoint.origin = Some("https://evil.example");
+    let refused = pollster::block_on(endpoint.handle(None, &form));
+    assert_eq!(refused, Err(TokenError::OriginNotAllowed));
+    // Refused before the code was touched: the app's own origin still redeems it.
+    endpoint.origin = Some("https://app.example.com");
+    assert!(pollster::block_on(endpoint.handle(None, &form)).is_ok());
+}
+
+#[test]
 fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
     let f = code_flow();
     let q = format!("{BASE}&response_type=code+id_token+token&scope=openid+profile&nonce=hy&state=s");
