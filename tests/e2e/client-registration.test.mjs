@@ -113,6 +113,37 @@ test('PATCH redirect_uris, then /authorize honours the new list (and refuses the
   assert.equal(bad.body.error, 'invalid_redirect_uri');
 });
 
+test('RFC 8252: a native app registers a private-use scheme and gets any loopback port; web apps get neither', async () => {
+  const native = await api('POST', '/register', {
+    client_name: 'Mobile App', application_type: 'native', token_endpoint_auth_method: 'none',
+    redirect_uris: ['com.example.app:/callback', 'http://127.0.0.1/callback'], scope: 'openid',
+  });
+  assert.equal(native.status, 201, JSON.stringify(native.body));
+  assert.equal(native.body.application_type, 'native');
+  const authorize = (clientId, redirect) => fetch(`${worker.url}/authorize?${new URLSearchParams({
+    client_id: clientId, redirect_uri: redirect, response_type: 'code', scope: 'openid', state: 's',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+  })}`, { redirect: 'manual' });
+  for (const redirect of ['com.example.app:/callback', 'http://127.0.0.1:49152/callback']) {
+    const res = await authorize(native.body.client_id, redirect);
+    assert.equal(res.status, 303, redirect);
+    assert.match(res.headers.get('location'), /^\/signin\?request=/, redirect);
+  }
+  assert.equal((await authorize(native.body.client_id, 'com.example.app:/other')).status, 400, 'exact match');
+  // A web client: its loopback port is part of the URI, and app schemes are refused.
+  const web = await api('POST', '/register', { client_name: 'Dev Web', redirect_uris: ['http://127.0.0.1/callback'] });
+  assert.equal(web.status, 201);
+  assert.equal(web.body.application_type, 'web');
+  assert.equal((await authorize(web.body.client_id, 'http://127.0.0.1:49152/callback')).status, 400);
+  const scheme = await api('POST', '/register', { client_name: 'X', redirect_uris: ['com.example.app:/callback'] });
+  assert.equal(scheme.status, 400);
+  assert.equal(scheme.body.error, 'invalid_redirect_uri');
+  // RFC 8252 §8.5: a native app cannot keep a secret, so app schemes need a public client.
+  const secretNative = await api('POST', '/register', { client_name: 'Y', application_type: 'native',
+    redirect_uris: ['com.example.app:/callback'] });
+  assert.equal(secretNative.status, 400);
+});
+
 test('DELETE: the client gets invalid_client and its access tokens are inactive', async () => {
   const { body: { client_id: id, client_secret: secret } } = await api('POST', '/register', backend('Doomed'));
   const { access_token: token } = await (await clientCredentials(id, secret)).json();

@@ -14,6 +14,14 @@ pub const MAX_URI_CHARS: usize = 2000;
 /// Bounds of the per-client token lifetimes, seconds.
 pub const ACCESS_TTL_RANGE: (u32, u32) = (60, 86_400);
 pub const REFRESH_TTL_MAX: u32 = 31_536_000;
+/// OIDC Dynamic Client Registration §2 `application_type`: `web` (the default) or
+/// `native` (mobile and desktop apps, RFC 8252).
+pub const APPLICATION_TYPES: &[&str] = &["web", "native"];
+pub const NATIVE: &str = "native";
+
+fn web() -> String {
+    String::from("web")
+}
 
 /// `POST /register` and `PATCH /register/{id}` bodies (RFC 7591 §2, plus the product docs'
 /// per-client token settings). Absent fields: the default (POST) or unchanged (PATCH).
@@ -31,6 +39,9 @@ pub struct ClientMetadata {
     pub response_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// `web` or `native` ([`APPLICATION_TYPES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_type: Option<String>,
     /// Space-separated scopes the client may be granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
@@ -62,6 +73,8 @@ pub struct ClientSettings {
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
     pub token_endpoint_auth_method: String,
+    #[serde(default = "web")]
+    pub application_type: String,
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
@@ -104,6 +117,7 @@ impl ClientSettings {
             grant_types: vec!["authorization_code".into()],
             response_types: vec!["code".into()],
             token_endpoint_auth_method: "client_secret_basic".into(),
+            application_type: web(),
             scope: default_scope.into(),
             logo_uri: None,
             client_uri: None,
@@ -152,6 +166,9 @@ impl ClientSettings {
         if let Some(v) = &patch.token_endpoint_auth_method {
             self.token_endpoint_auth_method = v.trim().to_owned();
         }
+        if let Some(v) = &patch.application_type {
+            self.application_type = v.trim().to_owned();
+        }
         if let Some(v) = &patch.scope {
             self.scope = v.split_whitespace().collect::<Vec<_>>().join(" ");
         }
@@ -183,6 +200,10 @@ impl ClientSettings {
         self.token_endpoint_auth_method == "none"
     }
 
+    pub fn is_native(&self) -> bool {
+        self.application_type == NATIVE
+    }
+
     /// Every rule this registration breaks (empty: valid). `known_scopes` are the
     /// server's scopes (`None`: not known here, e.g. in the browser before they load).
     pub fn problems(&self, known_scopes: Option<&[String]>) -> Vec<MetadataProblem> {
@@ -207,6 +228,9 @@ impl ClientSettings {
                 "token_endpoint_auth_method",
                 format!("`{}` is not one of {}", self.token_endpoint_auth_method, AUTH_METHODS.join(", ")),
             );
+        }
+        if !APPLICATION_TYPES.contains(&self.application_type.as_str()) {
+            metadata("application_type", format!("`{}` is not one of web, native", self.application_type));
         }
         // RFC 7591 §2.1: grant types and response types must agree.
         let grants = |g: &str| self.grant_types.iter().any(|x| x == g);
@@ -280,7 +304,15 @@ impl ClientSettings {
                 });
             }
             for uri in list {
-                if let Some(problem) = redirect_uri_problem(uri) {
+                let problem = match redirect_uri_problem(uri, self.is_native()) {
+                    // RFC 8252 §8.6: a private-use scheme can be claimed by any app on the
+                    // device, so only a public client (with PKCE) may use one.
+                    None if private_use_scheme(uri) && !self.is_public() => {
+                        Some("a private-use scheme is for public clients (token_endpoint_auth_method none)")
+                    }
+                    other => other,
+                };
+                if let Some(problem) = problem {
                     out.push(MetadataProblem {
                         error: "invalid_redirect_uri",
                         field,
@@ -297,10 +329,22 @@ fn loopback(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
-/// Why `uri` cannot be a redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3, the product docs' list):
-/// absolute, no fragment, no wildcards, no credentials, https (http only on loopback, for
-/// development and native apps).
-pub fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
+/// Whether `uri` uses a private-use URI scheme in reverse-domain form (RFC 8252 §7.1:
+/// `com.example.app:/callback`): a scheme with a dot, neither http nor https.
+pub fn private_use_scheme(uri: &str) -> bool {
+    uri.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.contains('.')
+            && scheme.split('.').all(|label| !label.is_empty())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+    })
+}
+
+/// Why `uri` cannot be a redirect URI (RFC 6749 §3.1.2, RFC 8252 §7, the product docs'
+/// list): absolute, no fragment, no wildcards, no credentials; https, or http on loopback
+/// (development and native apps); for `native` apps also a private-use scheme in
+/// reverse-domain form (RFC 8252 §7.1).
+pub fn redirect_uri_problem(uri: &str, native: bool) -> Option<&'static str> {
     if uri.chars().count() > MAX_URI_CHARS {
         return Some("too long");
     }
@@ -311,17 +355,18 @@ pub fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
         return Some("must not contain a fragment (RFC 6749 §3.1.2)");
     }
     let Ok(url) = Url::parse(uri) else { return Some("must be an absolute URI") };
-    if url.host_str().is_none_or(str::is_empty) {
-        return Some("must be an absolute URI with a host");
-    }
     if !url.username().is_empty() || url.password().is_some() {
         return Some("must not carry credentials");
     }
+    let has_host = url.host_str().is_some_and(|h| !h.is_empty());
     match url.scheme() {
+        "https" | "http" if !has_host => Some("must be an absolute URI with a host"),
         "https" => None,
         "http" if loopback(&url) => None,
         "http" => Some("must use https (http only for localhost and 127.0.0.1)"),
-        _ => Some("must use https"),
+        _ if private_use_scheme(uri) && native => None,
+        _ if private_use_scheme(uri) => Some("a private-use scheme is for native apps (application_type native)"),
+        _ => Some("must use https, or for native apps a reverse-domain scheme such as com.example.app:/callback"),
     }
 }
 

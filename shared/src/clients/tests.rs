@@ -43,7 +43,8 @@ fn the_documented_good_redirect_uris_pass_and_the_bad_ones_fail() {
         "http://127.0.0.1:8080/cb",
         "http://[::1]/cb",
     ] {
-        assert_eq!(redirect_uri_problem(good), None, "{good}");
+        assert_eq!(redirect_uri_problem(good, false), None, "{good}");
+        assert_eq!(redirect_uri_problem(good, true), None, "{good} (native)");
     }
     for bad in [
         "https://myapp.com/*",
@@ -56,8 +57,32 @@ fn the_documented_good_redirect_uris_pass_and_the_bad_ones_fail() {
         "javascript:alert(1)",
         "ftp://myapp.com/cb",
     ] {
-        assert!(redirect_uri_problem(bad).is_some(), "{bad}");
+        assert!(redirect_uri_problem(bad, false).is_some(), "{bad}");
+        assert!(redirect_uri_problem(bad, true).is_some(), "{bad} (native)");
     }
+}
+
+#[test]
+fn rfc8252_7_1_native_apps_register_reverse_domain_private_use_schemes() {
+    for good in ["com.example.app:/callback", "com.example.app://oauth2redirect", "io.my-app.ios:/cb"] {
+        assert_eq!(redirect_uri_problem(good, true), None, "{good}");
+        assert!(redirect_uri_problem(good, false).is_some(), "{good} is not for web clients");
+    }
+    for bad in ["myapp:/callback", "javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", ".com.x:/cb",
+        "com..x:/cb", "com.example.app:/cb#f"] {
+        assert!(redirect_uri_problem(bad, true).is_some(), "{bad}");
+    }
+    // Only public clients: a secret in a native app is not a secret (RFC 8252 §8.5).
+    let native = |auth: &str| {
+        problems(|r| {
+            r.application_type = Some("native".into());
+            r.token_endpoint_auth_method = Some(auth.into());
+            r.redirect_uris = Some(vec!["com.example.app:/callback".into()]);
+        })
+    };
+    assert_eq!(native("none"), []);
+    assert_eq!(native("client_secret_basic"), [("invalid_redirect_uri", "redirect_uris")]);
+    assert_eq!(problems(|r| r.application_type = Some("desktop".into())), [("invalid_client_metadata", "application_type")]);
 }
 
 #[test]

@@ -104,6 +104,7 @@ pub fn ClientsList() -> impl IntoView {
 struct Fields {
     name: RwSignal<String>,
     auth_method: RwSignal<String>,
+    application_type: RwSignal<String>,
     grants: RwSignal<Vec<String>>,
     redirect_uris: RwSignal<String>,
     post_logout: RwSignal<String>,
@@ -125,6 +126,7 @@ impl Fields {
         Fields {
             name: RwSignal::new(s.client_name.clone()),
             auth_method: RwSignal::new(s.token_endpoint_auth_method.clone()),
+            application_type: RwSignal::new(s.application_type.clone()),
             grants: RwSignal::new(s.grant_types.clone()),
             redirect_uris: RwSignal::new(s.redirect_uris.join("\n")),
             post_logout: RwSignal::new(s.post_logout_redirect_uris.join("\n")),
@@ -150,6 +152,7 @@ impl Fields {
         ClientMetadata {
             client_name: Some(self.name.get()),
             token_endpoint_auth_method: Some(self.auth_method.get()),
+            application_type: Some(self.application_type.get()),
             grant_types: Some(grants),
             response_types: Some(response_types),
             redirect_uris: Some(lines(&self.redirect_uris.get())),
@@ -218,6 +221,11 @@ fn ClientForm(
                 <option value="client_secret_basic">"client_secret_basic (confidential)"</option>
                 <option value="client_secret_post">"client_secret_post (confidential)"</option>
                 <option value="none">"none (public: SPA, mobile, device)"</option>
+            </select>
+            <label for="application-type">"Application type"</label>
+            <select id="application-type" prop:value=fields.application_type on:change=move |ev| { touched.set(true); fields.application_type.set(event_target_value(&ev)); }>
+                <option value="web">"web (https redirect URIs)"</option>
+                <option value="native">"native (mobile or desktop: app schemes, any loopback port)"</option>
             </select>
             <fieldset class="checks">
                 <legend>"Grant types"</legend>

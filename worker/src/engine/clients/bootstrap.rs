@@ -50,6 +50,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         refresh_token_ttl: None,
         refresh_token_rotation: None,
         first_party: true,
+        native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![config.endpoint("/")],
     }
@@ -72,6 +73,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec![],
         };
@@ -93,6 +95,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
         };
@@ -111,6 +114,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             first_party: false,
+            native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec![],
         };

@@ -83,6 +83,9 @@ pub struct Client {
     pub refresh_token_rotation: Option<bool>,
     /// This server's own apps (the admin console): no consent screen unless asked for.
     pub first_party: bool,
+    /// `application_type` `native` (RFC 8252): private-use schemes, and for a public
+    /// client the loopback any-port rule.
+    pub native: bool,
     /// Shown on the consent screen (RFC 7591 §2 `logo_uri`).
     pub logo_uri: Option<String>,
     /// Where RP-Initiated Logout may send the browser afterwards.

@@ -11,39 +11,40 @@ use crate::engine::platform::ports::{int, SqlArg, SqlRunner, Statement, UnixTime
 /// Every column of `clients`, in [`ClientRow`]'s order.
 pub const CLIENT_COLUMNS: &str = "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris, \
 post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl, refresh_token_ttl, \
-refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at";
+refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at, \
+application_type";
 
 /// A client and its secrets: one row per secret, the secret as one JSON object (NULL for a
 /// client without secrets). ?1 client_id.
 pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
 c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types, c.response_types, \
 c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
-c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, \
+c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, c.application_type, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
 'created_at', s.created_at, 'expires_at', s.expires_at) END AS secret_json \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
-/// ?1 id, ?2..?17 as [`settings_args`], ?18 first_party, ?19 now.
+/// ?1 id, ?2..?18 as [`settings_args`], ?19 first_party, ?20 now.
 pub const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
-first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-?17, ?18, ?19, ?19) ON CONFLICT (client_id) DO NOTHING";
+application_type, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20) ON CONFLICT (client_id) DO NOTHING";
 
 /// A registered client (RFC 7591 §3.1). Same arguments as [`ENSURE_CLIENT_SQL`].
 pub const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
-first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-?17, ?18, ?19, ?19)";
+application_type, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)";
 
-/// ?1 id, ?2..?17 as [`settings_args`], ?18 now.
+/// ?1 id, ?2..?18 as [`settings_args`], ?19 now.
 pub const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
 token_endpoint_auth_method = ?4, redirect_uris = ?5, post_logout_redirect_uris = ?6, grant_types = ?7, \
 response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?11, refresh_token_rotation = ?12, \
-logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, updated_at = ?18 \
-WHERE client_id = ?1";
+logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, application_type = ?18, \
+updated_at = ?19 WHERE client_id = ?1";
 
 /// Inserts a secret, or replaces the hash of the secret with the same id.
 pub const UPSERT_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
@@ -72,6 +73,7 @@ pub struct ClientRow {
     pub policy_uri: Option<String>,
     pub contacts: String,
     pub created_at: f64,
+    pub application_type: String,
 }
 
 /// A `client_secrets` row as stored.
@@ -129,6 +131,7 @@ impl ClientRow {
             refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
             refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
             first_party: self.first_party != 0.0,
+            native: self.application_type == shared::clients::NATIVE,
             logo_uri: self.logo_uri,
             post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
         })
@@ -143,6 +146,7 @@ impl ClientRow {
             grant_types: json_list(&self.grant_types)?,
             response_types: json_list(&self.response_types)?,
             token_endpoint_auth_method: self.token_endpoint_auth_method,
+            application_type: self.application_type,
             scope: json_list(&self.scopes)?.join(" "),
             logo_uri: self.logo_uri,
             client_uri: self.client_uri,
@@ -157,7 +161,7 @@ impl ClientRow {
     }
 }
 
-/// The settings columns ?2..?17 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
+/// The settings columns ?2..?18 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
 pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
     let scopes: Vec<String> = s.scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
     vec![
@@ -177,6 +181,7 @@ pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
         s.tos_uri.as_deref().into(),
         s.policy_uri.as_deref().into(),
         json_text(&s.contacts),
+        (&s.application_type).into(),
     ]
 }
 
@@ -189,6 +194,7 @@ fn client_settings(c: &Client) -> ClientSettings {
         grant_types: c.grant_types.clone(),
         response_types: c.response_types.clone(),
         token_endpoint_auth_method: c.auth_method.as_str().to_owned(),
+        application_type: String::from(if c.native { shared::clients::NATIVE } else { "web" }),
         scope: c.scopes.join(" "),
         logo_uri: c.logo_uri.clone(),
         client_uri: None,

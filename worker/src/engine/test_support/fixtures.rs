@@ -102,6 +102,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         refresh_token_ttl: None,
         refresh_token_rotation: None,
         first_party: false,
+        native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![],
     }
@@ -124,6 +125,7 @@ pub fn web_app() -> Client {
         refresh_token_ttl: None,
         refresh_token_rotation: None,
         first_party: false,
+        native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![],
     }
@@ -135,6 +137,15 @@ pub fn public_app() -> Client {
     client.client_id = "spa".into();
     client.client_type = ClientType::Public;
     client.auth_method = AuthMethod::None;
+    client
+}
+
+/// A native app (RFC 8252): public, with a loopback and a private-use redirect URI.
+pub fn native_app() -> Client {
+    let mut client = public_app();
+    client.client_id = "native".into();
+    client.native = true;
+    client.redirect_uris = vec!["http://127.0.0.1/native".into(), "com.example.app:/callback".into()];
     client
 }
 

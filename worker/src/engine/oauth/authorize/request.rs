@@ -154,13 +154,17 @@ impl AuthorizationRequest {
     }
 }
 
-/// RFC 6749 §3.1.2.3 exact matching, with RFC 8252 §7.3's exception: for a loopback
-/// redirect URI registered with `http://127.0.0.1` or `http://[::1]`, any port matches,
-/// since a native app gets its port from the OS at run time. `localhost` gets no such
-/// exception (RFC 8252 §8.3).
-pub fn redirect_uri_matches(registered: &str, presented: &str) -> bool {
+/// RFC 6749 §3.1.2.3 exact matching, with RFC 8252 §7.3's exception for native public
+/// clients (`any_loopback_port`): for a loopback redirect URI registered with
+/// `http://127.0.0.1` or `http://[::1]`, any port matches, since a native app gets its port
+/// from the OS at run time. `localhost` gets no such exception (RFC 8252 §8.3), and web or
+/// first-party clients never do: for them a port is part of the URI.
+pub fn redirect_uri_matches(registered: &str, presented: &str, any_loopback_port: bool) -> bool {
     if registered == presented {
         return true;
+    }
+    if !any_loopback_port {
+        return false;
     }
     match (loopback_without_port(registered), loopback_without_port(presented)) {
         (Some(a), Some(b)) => a == b,
@@ -214,7 +218,8 @@ pub fn parse(
     let Some(redirect_uri) = params.get("redirect_uri") else {
         return Err(AuthorizeError::page("invalid_request", "the redirect_uri parameter is missing"));
     };
-    if !client.redirect_uris.iter().any(|r| redirect_uri_matches(r, redirect_uri)) {
+    let any_port = client.native && client.client_type == ClientType::Public && !client.first_party;
+    if !client.redirect_uris.iter().any(|r| redirect_uri_matches(r, redirect_uri, any_port)) {
         return Err(AuthorizeError::page(
             "invalid_request",
             "the redirect_uri is not registered for this client (it must match exactly)",

@@ -46,14 +46,39 @@ fn rfc6749_4_1_2_1_client_and_redirect_uri_errors_never_redirect() {
 }
 
 #[test]
-fn rfc8252_7_3_loopback_redirects_match_any_port() {
-    let q = |uri: &str| format!("client_id=web&response_type=code&redirect_uri={}", urlencode(uri));
-    assert!(parse(&q("http://127.0.0.1:51234/native")).is_ok());
-    assert!(parse(&q("http://127.0.0.1/native")).is_ok());
-    assert!(parse(&q("http://127.0.0.1:51234/other")).is_err(), "the path still matches exactly");
-    assert!(parse(&q("http://localhost:51234/native")).is_err(), "localhost is not a loopback IP (§8.3)");
-    assert!(parse(&q("http://127.0.0.1:abc/native")).is_err());
-    assert!(!request::redirect_uri_matches("https://app.example.com/cb", "https://app.example.com:8443/cb"));
+fn rfc8252_7_3_native_public_clients_get_any_loopback_port() {
+    let config = config_with(|_| {});
+    let native = native_app();
+    let q = |uri: &str| {
+        format!("client_id=native&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256&redirect_uri={}", urlencode(uri))
+    };
+    let parse_native = |uri: &str| parse_with(&native, &config, &q(uri));
+    assert!(parse_native("http://127.0.0.1:51234/native").is_ok());
+    assert!(parse_native("http://127.0.0.1/native").is_ok());
+    assert!(parse_native("http://127.0.0.1:51234/other").is_err(), "the path still matches exactly");
+    assert!(parse_native("http://localhost:51234/native").is_err(), "localhost is not a loopback IP (§8.3)");
+    assert!(parse_native("http://127.0.0.1:abc/native").is_err());
+    assert!(!request::redirect_uri_matches("https://app.example.com/cb", "https://app.example.com:8443/cb", true));
+    // §7.1: a private-use scheme matches exactly.
+    assert!(parse_native("com.example.app:/callback").is_ok());
+    assert!(parse_native("com.example.app:/callback2").is_err());
+}
+
+#[test]
+fn rfc8252_7_3_web_and_first_party_clients_match_loopback_ports_exactly() {
+    let config = config_with(|_| {});
+    let web = |uri: &str| format!("client_id=web&response_type=code&redirect_uri={}", urlencode(uri));
+    assert!(parse(&web("http://127.0.0.1/native")).is_ok());
+    assert!(parse(&web("http://127.0.0.1:51234/native")).is_err(), "a web client's port is part of its URI");
+    let mut spa = public_app();
+    spa.redirect_uris = vec!["http://127.0.0.1/native".into()];
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let q = |uri: &str| format!("client_id=spa&response_type=code&redirect_uri={}{pkce}", urlencode(uri));
+    assert!(parse_with(&spa, &config, &q("http://127.0.0.1:51234/native")).is_err(), "a browser app is not native");
+    let mut first_party = native_app();
+    first_party.first_party = true;
+    let q = |uri: &str| format!("client_id=native&response_type=code&redirect_uri={}{pkce}", urlencode(uri));
+    assert!(parse_with(&first_party, &config, &q("http://127.0.0.1:51234/native")).is_err(), "first-party");
 }
 
 #[test]
