@@ -30,7 +30,10 @@ pub const RATE_LIMIT_EXCEEDED: &str = "rate_limit_exceeded";
 pub const TOO_MANY_SECRETS: &str = "too_many_secrets";
 /// 409: a client's last secret cannot be retired.
 pub const LAST_SECRET: &str = "last_secret";
-/// 403: the admin console's own client cannot be changed over the API.
+/// 403: a first-party or bootstrap client changed by someone other than a super_admin;
+/// 409: the admin console's own client deleted.
 pub const PROTECTED_CLIENT: &str = "protected_client";
+/// 403: an admin action only a super_admin may take (reading the mail outbox).
+pub const SUPER_ADMIN_REQUIRED: &str = "super_admin_required";
 /// 500: the detail is logged, never sent.
 pub const SERVER_ERROR: &str = "server_error";

@@ -1,11 +1,12 @@
 // End-to-end: self-service accounts in workerd and headless Chromium. Sign-up, the
-// verification mail read from the outbox (GET /api/outbox with an admin token, as tests
-// and developers read mail), forgot/reset password, the account page (profile, sessions,
+// verification mail read from the outbox (GET /api/outbox with a super_admin's token, as
+// tests and developers read mail), forgot/reset password, the account page (profile, sessions,
 // consents), the admin console's outbox, rate limits and the http mail provider.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWorker, d1Query, launchChromium } from './harness.mjs';
@@ -16,6 +17,8 @@ const ADMIN_ID = 'e2e-admin-cli';
 const ADMIN_SECRET = 'e2e-admin-secret-0123456789abcdef0123456789';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
+const TESTER_ID = 'e2e-tester';
+const TESTER_SECRET = 'e2e-tester-secret-0123456789abcdef0123456789';
 const RESET_ANSWER = 'If an account with that email exists, a reset link has been sent.';
 let worker;
 let browser;
@@ -24,10 +27,19 @@ before(async () => {
   worker = await startWorker({ vars: {
     ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET,
     DEMO_CLIENT_SECRET: DEMO_SECRET, EMAIL_VERIFICATION_REQUIRED: 'true',
+    ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID,
     // Many sign-ins from one address in this suite; the limit itself is tested below.
     RATE_LIMIT_LOGIN_MAX: '100',
   } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  // A script of the super_admin's: the password grant with the admin scope, the way a
+  // test reads mail (the outbox is a super_admin's, not a service account's).
+  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
+    'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
+  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
+  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
   browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
 });
@@ -50,9 +62,24 @@ async function adminToken(url = worker.url) {
   return (await res.json()).access_token;
 }
 
+/** An access token of the super_admin (ADMIN_EMAIL), with the admin scope. */
+async function superAdminToken() {
+  const res = await fetch(`${worker.url}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${TESTER_ID}:${TESTER_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'password', username: ADMIN_EMAIL, password: ADMIN_PASSWORD,
+      scope: 'openid admin' }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return (await res.json()).access_token;
+}
+
 /** The outbox, newest first, as GET /api/outbox returns it. */
 async function outbox() {
-  const res = await fetch(`${worker.url}/api/outbox`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+  const res = await fetch(`${worker.url}/api/outbox`, { headers: { authorization: `Bearer ${await superAdminToken()}` } });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('cache-control'), 'no-store');
   return res.json();
@@ -260,7 +287,11 @@ test('the admin console shows the outbox (EMAIL_PROVIDER=log)', async () => {
   await context.close();
 });
 
-test('account API contract: admin token for the outbox, same reset answer, rate limits, validation, CSRF', async () => {
+test('account API contract: a super_admin token for the outbox, same reset answer, rate limits, validation, CSRF', async () => {
+  // The admin service account (and any admin but a super_admin) cannot read reset links.
+  const service = await fetch(`${worker.url}/api/outbox`, { headers: { authorization: `Bearer ${await adminToken()}` } });
+  assert.equal(service.status, 403);
+  assert.equal((await service.json()).error, 'super_admin_required');
   const none = await fetch(`${worker.url}/api/outbox`);
   assert.equal(none.status, 401);
   assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="admin"');
@@ -358,6 +389,11 @@ test('RATE_LIMIT_LOGIN_* and EMAIL_PROVIDER=http: 429 after the limit; mail POST
       await new Promise((r) => setTimeout(r, 300));
     }
     assert.deepEqual(rows.map((r) => r.status), ['sent']);
+    // The person got a working link; the outbox keeps it without the token.
+    assert.match(received[0].body.text, /reset-password\?token=[A-Za-z0-9_-]{43}/);
+    const [stored] = await d1Query(limited.stateDir, 'SELECT text_body, html_body FROM mail_outbox');
+    assert.match(stored.text_body, /reset-password\?token=REDACTED/);
+    assert.doesNotMatch(stored.html_body, /token=[A-Za-z0-9_-]{43}/);
   } finally {
     await limited.stop();
     mailApi.close();

@@ -48,9 +48,11 @@ export async function d1Query(stateDir, sql) {
  * @param {Record<string,string>} [options.vars] extra or overriding vars/secrets
  * @param {boolean} [options.migrate=true] apply migrations/ first
  * @param {boolean} [options.issuerFromPort=true] set ISSUER to the worker's own URL
+ * @param {string} [options.stateDir] reuse the D1/KV state of a stopped worker (a restart:
+ *   every isolate cold, the database as it was)
  */
-export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true } = {}) {
-  const stateDir = await mkdtemp(join(tmpdir(), 'authority-e2e-'));
+export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse } = {}) {
+  const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   if (migrate) {
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
       cwd: root,
@@ -99,11 +101,12 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     url,
     stateDir,
     logs: () => logs,
-    async stop() {
+    /** Stops the worker; its state is deleted unless `keepState` (for a restart). */
+    async stop({ keepState = false } = {}) {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       await new Promise((r) => { if (child.exitCode !== null) r(); else { child.on('exit', r); setTimeout(r, 5000); } });
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
-      await rm(stateDir, { recursive: true, force: true });
+      if (!keepState) await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

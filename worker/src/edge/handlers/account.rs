@@ -47,6 +47,9 @@ pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Res
     let (message, followup) = match endpoint {
         Endpoint::SignUp => {
             let body: SignUpRequest = read_json(&mut req).await?;
+            // The first super_admin (ADMIN_EMAIL) exists before anyone can sign up with
+            // that address on a fresh deployment.
+            cx.ensure_bootstrap().await?;
             // Hashing costs ~60 ms of CPU: limited like sign-ins, per address of the caller.
             let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
             rate_limit::hit(&cx.kv, Bucket::Login, ip, config.rate_limits.login, cx.now).await?;

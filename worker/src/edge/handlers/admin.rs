@@ -4,6 +4,7 @@
 
 use shared::account::{OutboxMail, Page};
 use shared::clients::{ClientMetadata, SecretAction};
+use shared::codes;
 use worker::{Method, Request, Response};
 
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
@@ -25,10 +26,20 @@ async fn require_admin(cx: &Cx<'_>, req: &Request) -> Result<AdminPrincipal, Res
         .map_err(|e| respond::error(&e))
 }
 
-/// `GET /api/outbox?limit=&offset=` (admin token): the mail outbox, newest first.
+/// `GET /api/outbox?limit=&offset=` (a super_admin's token): the mail outbox, newest
+/// first. Only a super_admin: in local development (`EMAIL_PROVIDER=log`) the outbox holds
+/// working reset links, and any account's reset link is that account.
 pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
-    if let Err(refused) = require_admin(cx, &req).await {
-        return Ok(refused);
+    match require_admin(cx, &req).await {
+        Err(refused) => return Ok(refused),
+        Ok(admin) if !admin.is_super_admin() => {
+            return Err(ApiError::Request {
+                status: 403,
+                code: codes::SUPER_ADMIN_REQUIRED,
+                description: "only a super_admin may read the mail outbox".into(),
+            })
+        }
+        Ok(_) => {}
     }
     let (limit, offset) = paging(&query(&req)?)?;
     let (mails, total) = cx.store.outbox(limit, offset).await?;

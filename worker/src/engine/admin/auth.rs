@@ -21,6 +21,12 @@ pub enum AdminPrincipal {
 }
 
 impl AdminPrincipal {
+    /// A signed-in super_admin (never a service account): the only one who may read the
+    /// outbox or change first-party and bootstrap clients.
+    pub fn is_super_admin(&self) -> bool {
+        matches!(self, AdminPrincipal::User(user) if user.role == Role::SuperAdmin)
+    }
+
     /// For audit entries: actor type and id.
     pub fn actor(&self) -> (&'static str, &str) {
         match self {

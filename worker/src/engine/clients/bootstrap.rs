@@ -2,8 +2,11 @@
 //! service account and, in development, the `demo-app` and `demo-tv` fixtures.
 //!
 //! Ensuring is idempotent and safe under concurrent first requests: the client row is
-//! inserted with `ON CONFLICT DO NOTHING` and its bootstrap secret upserted, in one batch.
-//! Changing the secret var therefore changes the accepted secret at the next isolate start.
+//! inserted with `ON CONFLICT DO NOTHING` and its bootstrap secret only together with it,
+//! in one batch. The environment seeds a secret once, when the client is created; after
+//! that the secret belongs to the admin API (renewed, added, retired), and a renewed or
+//! retired secret never comes back from the environment at the next isolate start, so a
+//! leaked `ADMIN_CLIENT_SECRET` can be revoked (docs/configuration.md, "Rotating").
 
 use crate::engine::clients::{AuthMethod, Client, ClientSecret, ClientStore, ClientType};
 
@@ -32,6 +35,13 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
 
 /// The admin console's client id: a first-party public client (contract, "Bootstrap").
 pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
+
+/// Whether `client_id` is one the server bootstraps from its environment: changing one
+/// (or a first-party client) is a super_admin's decision.
+pub fn is_bootstrap_client(config: &Config, client_id: &str) -> bool {
+    [ADMIN_UI_CLIENT_ID, DEMO_CLIENT_ID, DEMO_DEVICE_CLIENT_ID].contains(&client_id)
+        || config.bootstrap.admin_client.as_ref().is_some_and(|(id, _)| id == client_id)
+}
 
 /// The admin console signs in like every app (code + PKCE, RFC 7636; its redirect URI is
 /// `shared::paths::ADMIN_CALLBACK`): a public client, first-party so it skips the consent
@@ -214,11 +224,26 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_secret_var_replaces_the_bootstrap_secret() {
+    fn the_environment_seeds_a_bootstrap_secret_once_and_never_brings_it_back() {
+        use crate::engine::platform::ports::SqlRunner;
         let store = SqliteStore::open_in_memory().unwrap();
-        pollster::block_on(ensure_clients(&store, &config("first-admin-secret-first-admin-secret-00"), 10)).unwrap();
-        pollster::block_on(ensure_clients(&store, &config("second-admin-secret-second-admin-secret"), 20)).unwrap();
-        assert!(!login(&store, "admin-cli", "first-admin-secret-first-admin-secret-00"));
-        assert!(login(&store, "admin-cli", "second-admin-secret-second-admin-secret"));
+        let seeded = "first-admin-secret-first-admin-secret-00";
+        pollster::block_on(ensure_clients(&store, &config(seeded), 10)).unwrap();
+        assert!(login(&store, "admin-cli", seeded));
+        // An admin renews the leaked secret (as renew_secret does: old ones deleted).
+        let renew = [
+            ("DELETE FROM client_secrets WHERE client_id = 'admin-cli'", vec![]),
+            (
+                "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at) VALUES ('s2', 'admin-cli', ?1, 11)",
+                vec![hash_token("renewed-secret").into()],
+            ),
+        ];
+        pollster::block_on(store.batch(&renew)).unwrap();
+        // A new isolate starts with the same (or a changed) variable: nothing comes back.
+        pollster::block_on(ensure_clients(&store, &config(seeded), 20)).unwrap();
+        pollster::block_on(ensure_clients(&store, &config("second-admin-secret-second-admin-secret"), 30)).unwrap();
+        assert!(!login(&store, "admin-cli", seeded), "the revoked secret stays revoked");
+        assert!(!login(&store, "admin-cli", "second-admin-secret-second-admin-secret"));
+        assert!(login(&store, "admin-cli", "renewed-secret"));
     }
 }

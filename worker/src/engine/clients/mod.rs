@@ -125,8 +125,8 @@ pub trait ClientStore {
     /// The client and all its secrets, in one round trip.
     async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError>;
 
-    /// Inserts the client unless it exists, and inserts or replaces `secret` (by its id),
-    /// in one atomic batch. Public clients have no secret.
+    /// Inserts the client unless it exists and, only when it was inserted now, its seed
+    /// `secret`, in one atomic batch. Public clients have no secret.
     async fn ensure_client(
         &self,
         client: &Client,

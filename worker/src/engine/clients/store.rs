@@ -46,10 +46,11 @@ response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?1
 logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, application_type = ?18, \
 updated_at = ?19 WHERE client_id = ?1";
 
-/// Inserts a secret, or replaces the hash of the secret with the same id.
-pub const UPSERT_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
-expires_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (secret_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
-created_at = excluded.created_at, expires_at = excluded.expires_at";
+/// A bootstrap client's seed secret, inserted only if the statement before it in the
+/// batch ([`ENSURE_CLIENT_SQL`]) created the client (`changes()`: rows of the last
+/// statement): the environment seeds once and never restores a retired secret.
+pub const SEED_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
+expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1 ON CONFLICT (secret_id) DO NOTHING";
 
 /// A `clients` row as stored (JSON lists as text; integers as `f64`, see [`int`]).
 #[derive(Debug, Deserialize)]
@@ -261,7 +262,7 @@ impl<T: SqlRunner> ClientStore for T {
                 s.created_at.into(),
                 s.expires_at.into(),
             ];
-            statements.push((UPSERT_SECRET_SQL, secret_args));
+            statements.push((SEED_SECRET_SQL, secret_args));
         }
         // One batch is one transaction: both rows or neither.
         self.batch(&statements).await.map(|_| ())

@@ -38,6 +38,26 @@ pub enum MailContent {
 }
 
 impl MailContent {
+    /// The content as the outbox keeps it when a provider delivers the mail: a link that
+    /// works as a credential (verification, password reset) loses its token, so whoever
+    /// reads the outbox cannot use it. With `EMAIL_PROVIDER=log` (local development) the
+    /// outbox is the delivery, and keeps the link whole.
+    pub fn redacted(&self) -> MailContent {
+        let hide = |url: &str| match url.split_once("token=") {
+            Some((before, _)) => format!("{before}token={REDACTED}"),
+            None => url.to_owned(),
+        };
+        match self {
+            MailContent::Verification { url, valid_hours } => {
+                MailContent::Verification { url: hide(url), valid_hours: *valid_hours }
+            }
+            MailContent::PasswordReset { url, valid_minutes } => {
+                MailContent::PasswordReset { url: hide(url), valid_minutes: *valid_minutes }
+            }
+            other => other.clone(),
+        }
+    }
+
     pub fn template(&self) -> &'static str {
         match self {
             MailContent::Welcome { .. } => "welcome",
@@ -47,6 +67,9 @@ impl MailContent {
         }
     }
 }
+
+/// What stands for a link token in the outbox (see [`MailContent::redacted`]).
+pub const REDACTED: &str = "REDACTED";
 
 /// A message as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +173,12 @@ pub async fn send(
     to: &str,
     content: &MailContent,
 ) -> Result<(), InternalError> {
-    let (subject, text, html) = render(config, content);
     let provider = &config.mail.provider;
+    let stored = match provider {
+        MailProvider::Log => content.clone(),
+        MailProvider::Http { .. } => content.redacted(),
+    };
+    let (subject, text, html) = render(config, &stored);
     let mail = Mail {
         id: new_uuid(rng)?,
         template: content.template().into(),
@@ -173,9 +200,9 @@ pub async fn send(
         } else {
             format!("{} <{}>", config.mail.from_name, config.mail.from_address)
         };
-        let body = serde_json::json!({
-            "from": from, "to": [mail.to], "subject": mail.subject, "text": mail.text, "html": mail.html,
-        })
+        // What is sent has the real link; what was stored does not.
+        let (subject, text, html) = render(config, content);
+        let body = serde_json::json!({ "from": from, "to": [mail.to], "subject": subject, "text": text, "html": html })
         .to_string();
         match transport.post_json(url, api_key.expose(), &body).await {
             Ok(()) => store.mark_mail(&mail.id, "sent", None, now).await?,

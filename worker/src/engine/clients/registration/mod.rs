@@ -13,7 +13,7 @@ use shared::clients::{
 use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
-use crate::engine::clients::bootstrap::ADMIN_UI_CLIENT_ID;
+use crate::engine::clients::bootstrap::{is_bootstrap_client, ADMIN_UI_CLIENT_ID};
 use crate::engine::clients::store::{
     json_list, settings_args, ClientRow, SecretRow, CLIENT_COLUMNS, INSERT_CLIENT_SQL, UPDATE_CLIENT_SQL,
 };
@@ -36,6 +36,9 @@ pub struct Registration {
     pub settings: ClientSettings,
     pub created_at: UnixTime,
     pub secrets: Vec<SecretInfo>,
+    /// First-party (the admin console) or bootstrapped from the environment: only a
+    /// super_admin may change it.
+    pub protected: bool,
 }
 
 const SECRETS_SQL: &str =
@@ -168,8 +171,25 @@ where
                     .map_err(|e| InternalError::new(format!("secret row: {e}")))
             })
             .collect::<Result<Vec<_>, InternalError>>()?;
+        let first_party = row.first_party != 0.0;
         let (client_id, settings, created_at) = row.into_settings()?;
-        Ok(Some(Registration { client_id, settings, created_at, secrets }))
+        let protected = first_party || is_bootstrap_client(self.config, &client_id);
+        Ok(Some(Registration { client_id, settings, created_at, secrets, protected }))
+    }
+
+    /// The registration of `client_id`, if this admin may change it: first-party and
+    /// bootstrap clients only by a super_admin (an `admin`, or a leaked service-account
+    /// secret, could otherwise point the console's redirect URI at itself).
+    async fn changeable(&self, client_id: &str) -> Result<Registration, ApiError> {
+        let registration = self.find(client_id).await?.ok_or_else(not_found)?;
+        if registration.protected && !self.admin.is_super_admin() {
+            return Err(ApiError::Request {
+                status: 403,
+                code: codes::PROTECTED_CLIENT,
+                description: "only a super_admin may change a first-party or bootstrap client".into(),
+            });
+        }
+        Ok(registration)
     }
 
     fn information(&self, r: Registration, secret: Option<&Minted>) -> ClientInformation {
@@ -224,7 +244,7 @@ where
     /// `PATCH /register/{id}`: present fields replace, then every rule of POST applies.
     /// Audited `client.updated` with the fields changed.
     pub async fn update(&self, client_id: &str, patch: &ClientMetadata) -> Result<ClientInformation, ApiError> {
-        let mut registration = self.find(client_id).await?.ok_or_else(not_found)?;
+        let mut registration = self.changeable(client_id).await?;
         let before = registration.settings.clone();
         registration.settings.apply(patch);
         self.validate(&registration.settings).await?;
@@ -245,7 +265,18 @@ where
             Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
             _ => Vec::new(),
         };
-        self.audit("client.updated", client_id, json!({ "fields": changed })).await?;
+        let mut details = serde_json::Map::new();
+        details.insert("fields".into(), json!(changed));
+        // Where codes may be sent is the security-relevant part of a client: say both lists.
+        for (field, old, new) in [
+            ("redirect_uris", &before.redirect_uris, &registration.settings.redirect_uris),
+            ("post_logout_redirect_uris", &before.post_logout_redirect_uris, &registration.settings.post_logout_redirect_uris),
+        ] {
+            if old != new {
+                details.insert(field.into(), json!({ "before": old, "after": new }));
+            }
+        }
+        self.audit("client.updated", client_id, serde_json::Value::Object(details)).await?;
         Ok(self.information(registration, None))
     }
 
@@ -259,6 +290,7 @@ where
                 description: "the admin console's own client cannot be deleted".into(),
             });
         }
+        self.changeable(client_id).await?;
         let changes = self
             .store
             .batch(&[
@@ -278,7 +310,7 @@ where
     }
 
     async fn confidential(&self, client_id: &str) -> Result<Registration, ApiError> {
-        let registration = self.find(client_id).await?.ok_or_else(not_found)?;
+        let registration = self.changeable(client_id).await?;
         if registration.settings.is_public() {
             return Err(ApiError::bad_request("invalid_request", "a public client has no secret"));
         }

@@ -190,3 +190,44 @@ fn the_list_searches_names_and_pages() {
     assert_eq!((page.total, page.data.len()), (3, 1));
     assert_eq!(block_on(r.list(Some("100%_"), None, 10, 0)).unwrap().total, 0, "LIKE wildcards are literal");
 }
+
+#[test]
+fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_changes_are_audited() {
+    use crate::engine::clients::bootstrap::{ensure_clients, DEMO_CLIENT_ID};
+    use crate::engine::identity::users::Role;
+    use crate::engine::test_support::alice;
+    let mut vars = dev_vars();
+    vars.insert("DEMO_CLIENT_SECRET", "demo-secret-demo-secret-demo-secret-0000".into());
+    let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
+    block_on(ensure_clients(&store, &config, NOW)).unwrap();
+    static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+    let as_admin = |admin: &AdminPrincipal, client_id: &str| {
+        let r = Registrar { config: &config, store: &store, rng: &SystemRandom, meta: &META, admin, now: NOW };
+        let patch = ClientMetadata { redirect_uris: Some(vec!["https://evil.example/cb".into()]), ..Default::default() };
+        block_on(r.update(client_id, &patch)).map(|info| info.settings.redirect_uris)
+    };
+    let mut user = alice();
+    user.role = Role::Admin;
+    let admin = AdminPrincipal::User(Box::new(user.clone()));
+    let service = AdminPrincipal::Client("admin-cli".into());
+    for client_id in [ADMIN_UI_CLIENT_ID, DEMO_CLIENT_ID] {
+        for who in [&admin, &service] {
+            let refused = as_admin(who, client_id).unwrap_err();
+            assert_eq!((refused.status(), refused.code()), (403, codes::PROTECTED_CLIENT), "{client_id}");
+        }
+    }
+    let r = Registrar { config: &config, store: &store, rng: &SystemRandom, meta: &META, admin: &admin, now: NOW };
+    assert_eq!(block_on(r.renew_secret(DEMO_CLIENT_ID)).unwrap_err().status(), 403, "secrets too");
+    // A registered client stays an admin's to change.
+    let own = block_on(r.register(&metadata())).unwrap();
+    assert!(as_admin(&admin, &own.client_id).is_ok());
+    user.role = Role::SuperAdmin;
+    let super_admin = AdminPrincipal::User(Box::new(user));
+    assert_eq!(as_admin(&super_admin, DEMO_CLIENT_ID).unwrap(), vec!["https://evil.example/cb"]);
+    let audit = store.audit_events().unwrap();
+    let updated = audit.iter().rfind(|e| e["event"] == "client.updated").unwrap();
+    let details: serde_json::Value = serde_json::from_str(updated["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(details["redirect_uris"]["before"][0], "http://127.0.0.1:3000/callback");
+    assert_eq!(details["redirect_uris"]["after"][0], "https://evil.example/cb");
+}

@@ -404,6 +404,13 @@ fn the_http_provider_posts_each_mail_and_records_failures_without_failing_the_re
     assert_eq!(body["to"][0], "alice@example.com");
     assert_eq!(body["subject"], "Verify your email address");
     assert_eq!(f.outbox()[0].status, "sent");
+    // The person gets the working link; the outbox keeps it without its token.
+    let sent = body["text"].as_str().unwrap();
+    let token = sent.split("verify-email?token=").nth(1).unwrap().lines().next().unwrap();
+    assert_eq!(token.len(), 43, "{sent}");
+    let stored = &f.outbox()[0];
+    assert!(stored.text.contains("verify-email?token=REDACTED") && !stored.text.contains(token));
+    assert!(!stored.html.contains(token));
 
     f.transport.fail = true;
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
