@@ -4,10 +4,9 @@
 
 /// 400: a request the endpoint cannot parse.
 pub const INVALID_REQUEST: &str = "invalid_request";
-/// 401 at `POST /api/session`: wrong email or password (which one is not said).
+/// 401 at `POST /api/session`: wrong email or password, or a locked account (which one
+/// is not said).
 pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
-/// 423 at `POST /api/session`: too many wrong passwords (`LOCKOUT_*`).
-pub const ACCOUNT_LOCKED: &str = "account_locked";
 /// 403 at `POST /api/session` with `EMAIL_VERIFICATION_REQUIRED=true`.
 pub const EMAIL_NOT_VERIFIED: &str = "email_not_verified";
 /// 403: a state-changing call without the CSRF header or from another origin.

@@ -46,3 +46,5 @@ pub const DEVICE_DECISION: &str = "/api/device/decision";
 pub const OUTBOX: &str = "/api/outbox";
 /// `/{client_id}/revoke_tokens` appended: revoke a client's tokens.
 pub const CLIENTS: &str = "/api/clients";
+/// Admin API: user accounts.
+pub const USERS: &str = "/api/users";

@@ -8,6 +8,8 @@ import { startWorker, d1Query } from './harness.mjs';
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+const ADMIN_ID = 'e2e-admin-cli';
+const ADMIN_SECRET = 'e2e-admin-secret-0123456789abcdef0123456789';
 let worker;
 let jwks;
 
@@ -19,6 +21,8 @@ before(async () => {
       DEMO_CLIENT_SECRET: DEMO_SECRET,
       ENABLE_PASSWORD_GRANT: 'true',
       PASSWORD_GRANT_ALLOWED_CLIENTS: 'demo-app',
+      ADMIN_CLIENT_ID: ADMIN_ID,
+      ADMIN_CLIENT_SECRET: ADMIN_SECRET,
     },
   });
   jwks = createRemoteJWKSet(new URL(`${worker.url}/.well-known/jwks.json`));
@@ -137,7 +141,16 @@ test('OIDC Core §5.3 userinfo: GET with Bearer, POST with a form, claims by sco
   const r = (await login('openid email')).body;
   const get = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${r.access_token}` } });
   assert.equal(get.status, 200);
-  assert.equal(get.headers.get('access-control-allow-origin'), '*');
+  assert.equal(get.headers.get('access-control-allow-origin'), null, 'no Origin, no CORS headers');
+  // From a page on demo-app's origin (its redirect URI's): readable there, not elsewhere.
+  const fromApp = await fetch(`${worker.url}/userinfo`, {
+    headers: { authorization: `Bearer ${r.access_token}`, origin: 'http://127.0.0.1:3000' } });
+  assert.equal(fromApp.status, 200);
+  assert.equal(fromApp.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
+  const fromElsewhere = await fetch(`${worker.url}/userinfo`, {
+    headers: { authorization: `Bearer ${r.access_token}`, origin: 'https://evil.example' } });
+  assert.equal(fromElsewhere.status, 400);
+  assert.equal(fromElsewhere.headers.get('access-control-allow-origin'), null);
   const claims = await get.json();
   assert.equal(claims.email, ADMIN_EMAIL);
   assert.equal(claims.name, undefined, 'profile not granted');
@@ -178,20 +191,56 @@ test('OIDC Core §5.3 userinfo: GET with Bearer, POST with a form, claims by sco
 });
 
 // Last in this file: it locks the account the tests above sign in with.
-test('lockout: LOCKOUT_THRESHOLD (5) wrong passwords lock password sign-in, audited as user.locked', async () => {
+/** `fn`'s answer and how long it took, in milliseconds. */
+async function timed(fn) {
+  const start = performance.now();
+  const answer = await fn();
+  return { answer, ms: performance.now() - start };
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+test('lockout: LOCKOUT_THRESHOLD (5) wrong passwords lock password sign-in; locked, wrong and unknown answer alike', async () => {
   assert.equal((await login('email')).status, 200, 'a success forgets earlier failures');
+  const attempt = (username, password) => post('/token', { grant_type: 'password', username, password });
+  const wrongTimes = [];
+  let wrongAnswer;
   for (let i = 1; i <= 5; i++) {
-    const wrong = await post('/token', { grant_type: 'password', username: ADMIN_EMAIL, password: `wrong-${i}` });
-    assert.equal(wrong.status, 400);
-    assert.match(wrong.body.error_description, /incorrect/, `attempt ${i}`);
+    const { answer, ms } = await timed(() => attempt(ADMIN_EMAIL, `wrong-${i}`));
+    assert.equal(answer.status, 400);
+    wrongAnswer = answer.body;
+    wrongTimes.push(ms);
   }
-  const locked = await login('email');
-  assert.equal(locked.status, 400);
-  assert.equal(locked.body.error, 'invalid_grant');
-  assert.match(locked.body.error_description, /locked/);
   const [row] = await d1Query(worker.stateDir,
-    `SELECT locked_until - locked_at AS seconds, failed_attempts FROM users WHERE email = '${ADMIN_EMAIL}'`);
-  assert.deepEqual(row, { seconds: 30 * 60, failed_attempts: 0 });
+    `SELECT id, locked_until - locked_at AS seconds, failed_attempts FROM users WHERE email = '${ADMIN_EMAIL}'`);
+  assert.deepEqual({ seconds: row.seconds, failed_attempts: row.failed_attempts }, { seconds: 30 * 60, failed_attempts: 0 });
+  // Locked with the right password, a wrong one, an unknown address: one answer.
+  const lockedTimes = [];
+  for (let i = 0; i < 5; i++) {
+    const { answer, ms } = await timed(() => login('email'));
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.body, wrongAnswer, 'the locked answer is the wrong-password answer');
+    lockedTimes.push(ms);
+  }
+  assert.deepEqual((await attempt('nobody@example.com', 'whatever-it-is')).body, wrongAnswer);
+  assert.match(wrongAnswer.error_description, /incorrect/);
+  // A lock still spends the argon2 time (before: answered in a few ms, a tell).
+  assert.ok(median(lockedTimes) > median(wrongTimes) / 2,
+    `locked ${median(lockedTimes).toFixed(1)} ms vs wrong ${median(wrongTimes).toFixed(1)} ms`);
   const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.locked'");
   assert.equal(events[0].n, 1);
+
+  // An admin lifts the lock at once (POST /api/users/{id}/unlock), audited.
+  const token = await fetch(`${worker.url}/token`, { method: 'POST', headers: {
+    authorization: `Basic ${Buffer.from(`${ADMIN_ID}:${ADMIN_SECRET}`).toString('base64')}`,
+    'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=admin' })
+    .then((r) => r.json());
+  const unlock = await fetch(`${worker.url}/api/users/${row.id}/unlock`, { method: 'POST',
+    headers: { authorization: `Bearer ${token.access_token}` } });
+  assert.equal(unlock.status, 204);
+  assert.equal((await login('email')).status, 200);
+  const unlocked = await d1Query(worker.stateDir, "SELECT actor_id FROM audit_log WHERE event = 'user.unlocked'");
+  assert.deepEqual(unlocked, [{ actor_id: ADMIN_ID }]);
+  const missing = await fetch(`${worker.url}/api/users/nobody/unlock`, { method: 'POST',
+    headers: { authorization: `Bearer ${token.access_token}` } });
+  assert.equal(missing.status, 404);
 });

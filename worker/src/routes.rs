@@ -56,6 +56,8 @@ pub enum Endpoint {
     Secret,
     Clients,
     RevokeTokens,
+    // ---- admin: user accounts
+    UnlockUser,
 }
 
 /// How responses of a route are finished (`edge::respond::finish`): API answers are JSON;
@@ -155,6 +157,7 @@ pub const ROUTES: &[Route] = &[
     api("/register/{client_id}/secrets/{secret_id}", "DELETE", E::Secret),
     api(paths::CLIENTS, READ, E::Clients),
     api("/api/clients/{client_id}/revoke_tokens", "POST", E::RevokeTokens),
+    api("/api/users/{id}/unlock", "POST", E::UnlockUser),
 ];
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
@@ -285,6 +288,7 @@ mod tests {
             ("/api/clients/{client_id}/revoke_tokens", paths::CLIENTS),
             ("/api/account/sessions/{id}", paths::ACCOUNT_SESSIONS),
             ("/api/account/consents/{client_id}", paths::ACCOUNT_CONSENTS),
+            ("/api/users/{id}/unlock", paths::USERS),
         ] {
             assert!(pattern.starts_with(&format!("{base}/")), "{pattern}");
             assert!(ROUTES.iter().any(|r| r.pattern == pattern), "{pattern} is not routed");

@@ -68,8 +68,15 @@ fn rfc8252_7_1_native_apps_register_reverse_domain_private_use_schemes() {
         assert_eq!(redirect_uri_problem(good, true), None, "{good}");
         assert!(redirect_uri_problem(good, false).is_some(), "{good} is not for web clients");
     }
-    for bad in ["myapp:/callback", "javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", ".com.x:/cb",
-        "com..x:/cb", "com.example.app:/cb#f"] {
+    for bad in [
+        "myapp:/callback",
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        ".com.x:/cb",
+        "com..x:/cb",
+        "com.example.app:/cb#f",
+    ] {
         assert!(redirect_uri_problem(bad, true).is_some(), "{bad}");
     }
     // Only public clients: a secret in a native app is not a secret (RFC 8252 §8.5).
@@ -82,7 +89,10 @@ fn rfc8252_7_1_native_apps_register_reverse_domain_private_use_schemes() {
     };
     assert_eq!(native("none"), []);
     assert_eq!(native("client_secret_basic"), [("invalid_redirect_uri", "redirect_uris")]);
-    assert_eq!(problems(|r| r.application_type = Some("desktop".into())), [("invalid_client_metadata", "application_type")]);
+    assert_eq!(
+        problems(|r| r.application_type = Some("desktop".into())),
+        [("invalid_client_metadata", "application_type")]
+    );
 }
 
 #[test]

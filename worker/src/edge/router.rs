@@ -102,6 +102,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {
             admin::clients(cx, req, matched).await
         }
+        E::UnlockUser => admin::unlock_user(cx, req, matched.param(0)).await,
     }
 }
 

@@ -1,4 +1,4 @@
-//! The admin API: the outbox and client management (`/register...`, RFC 7591/7592 with
+//! The admin API: the outbox, unlocking accounts, and client management (`/register...`, RFC 7591/7592 with
 //! secret rotation; `/api/clients...`), all behind an admin token (contract, "Admin and
 //! account API"). Decisions are in `engine::clients::registration`.
 
@@ -12,6 +12,7 @@ use crate::edge::context::Cx;
 use crate::edge::request::{authorization, paging, query, read_json};
 use crate::edge::respond;
 use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
+use crate::engine::admin::users;
 use crate::engine::clients::registration::{time_param, Registrar};
 use crate::engine::identity::mail::MailStore;
 use crate::engine::platform::error::ApiError;
@@ -58,6 +59,16 @@ pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
         })
         .collect();
     Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit, offset })))
+}
+
+/// `POST /api/users/{id}/unlock` (admin token): ends the account's lockout.
+pub async fn unlock_user(cx: &Cx<'_>, req: Request, user_id: &str) -> Result<Response, ApiError> {
+    let admin = match require_admin(cx, &req).await {
+        Ok(admin) => admin,
+        Err(refused) => return Ok(refused),
+    };
+    users::unlock(&cx.store, &SystemRandom, &cx.meta, &admin, user_id, cx.now).await?;
+    Ok(respond::empty(204))
 }
 
 /// Answers a client-management route.

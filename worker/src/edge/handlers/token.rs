@@ -8,11 +8,13 @@ use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::request::{authorization, read_form};
 use crate::edge::respond;
+use crate::engine::identity::rate_limit;
 use crate::engine::oauth::token::{TokenEndpoint, TokenError};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
+use shared::oauth::grant;
 
 /// Every answer of the token family, success or error, carries `Cache-Control: no-store`
 /// and `Pragma: no-cache` (RFC 6749 §5.1).
@@ -39,6 +41,12 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             origin: origin.as_deref(),
             now: cx.now,
         };
+        // LOCKOUT_BY_IP for the password grant as for browser sign-in (rate_limit.rs).
+        let password_grant = endpoint == Endpoint::Token && form.get("grant_type") == Some(grant::PASSWORD);
+        let ip = cx.meta.ip_address.as_deref();
+        if password_grant {
+            rate_limit::ip_lockout_check(&cx.kv, cx.config, ip, cx.now).await?;
+        }
         match endpoint {
             Endpoint::DeviceAuthorization => {
                 endpoint_state.device_authorization(authorization, &form).await.map(|r| respond::json(200, &r))
@@ -48,7 +56,13 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             }
             // RFC 7009 §2.2: 200, and the body is ignored.
             Endpoint::Revoke => endpoint_state.revoke(authorization, &form).await.map(|()| respond::empty(200)),
-            _ => endpoint_state.handle(authorization, &form).await.map(|r| respond::json(200, &r)),
+            _ => {
+                let result = endpoint_state.handle(authorization, &form).await;
+                if password_grant && matches!(result, Err(TokenError::InvalidGrant(_))) {
+                    rate_limit::ip_lockout_count(&cx.kv, cx.config, ip, cx.now).await?;
+                }
+                result.map(|r| respond::json(200, &r))
+            }
         }
     }
     .await;

@@ -8,17 +8,15 @@ use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
+use crate::engine::platform::net;
 use crate::engine::platform::ports::{Random, UnixTime};
 
-/// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords and disabled
-/// accounts alike, so the answer does not tell which accounts exist.
+/// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords, disabled and
+/// locked accounts alike, with the same answer and the same argon2 time, so neither the
+/// answer nor its timing tells which accounts exist or are locked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginError {
     Invalid,
-    /// `LOCKOUT_THRESHOLD` wrong passwords in a row; refused until the lock ends.
-    Locked {
-        until: UnixTime,
-    },
     /// `EMAIL_VERIFICATION_REQUIRED=true` and the address is not verified yet.
     EmailNotVerified,
     Internal(InternalError),
@@ -29,6 +27,9 @@ impl From<InternalError> for LoginError {
         LoginError::Internal(e)
     }
 }
+
+/// How long a lock lasts with `ENABLE_AUTO_UNLOCK=false`: 100 years.
+const NO_AUTO_UNLOCK: u32 = 100 * 365 * 86_400;
 
 /// Who is signing in, through what, for the audit log.
 pub struct LoginContext<'a> {
@@ -45,8 +46,10 @@ pub struct LoginContext<'a> {
 ///
 /// An unknown email spends the same argon2 time as a known one (no enumeration by
 /// timing). Wrong passwords count toward the lockout: `LOCKOUT_THRESHOLD` consecutive
-/// failures lock password sign-in for `LOCKOUT_DURATION` minutes, and a locked account is
-/// refused before its password is checked, so guessing cannot go on. Every outcome is
+/// failures lock password sign-in for `LOCKOUT_DURATION` minutes (`PROGRESSIVE_LOCKOUT`,
+/// `ENABLE_AUTO_UNLOCK`), and a locked account is refused whatever the password, so
+/// guessing cannot go on. Addresses in `LOCKOUT_WHITELIST` are neither refused by a lock
+/// nor counted, so an attacker elsewhere cannot lock the office out. Every outcome is
 /// audited (`user.login`, `user.login_failed`, `user.locked`).
 pub async fn verify_login<S: UserStore + AuditStore>(
     store: &S,
@@ -56,9 +59,12 @@ pub async fn verify_login<S: UserStore + AuditStore>(
     password: &str,
 ) -> Result<User, LoginError> {
     let user = store.user_by_email(email.trim()).await?;
-    if let Some(locked) = user.as_ref().filter(|u| u.locked_until.is_some_and(|until| until > cx.now)) {
+    let trusted = net::listed(&cx.config.security.lockout_whitelist, cx.meta.ip_address.as_deref());
+    if let Some(locked) = user.as_ref().filter(|u| !trusted && u.locked_until.is_some_and(|until| until > cx.now)) {
+        // The same work and answer as a wrong password: a lock reveals nothing.
+        burn_verification_time(password);
         failed(store, rng, cx, Some(locked), "locked").await?;
-        return Err(LoginError::Locked { until: locked.locked_until.unwrap_or(cx.now) });
+        return Err(LoginError::Invalid);
     }
     let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
         Some(phc) => verify_password(password, phc)?,
@@ -75,7 +81,9 @@ pub async fn verify_login<S: UserStore + AuditStore>(
         }
         Some(user) => {
             failed(store, rng, cx, Some(&user), "credentials").await?;
-            count_failure(store, rng, cx, &user).await?;
+            if !trusted {
+                count_failure(store, rng, cx, &user).await?;
+            }
             return Err(LoginError::Invalid);
         }
         None => {
@@ -124,8 +132,11 @@ async fn count_failure<S: UserStore + AuditStore>(
     user: &User,
 ) -> Result<(), InternalError> {
     let security = &cx.config.security;
-    let duration = security.lockout_duration.saturating_mul(60);
-    let locked = store.record_failed_login(&user.id, cx.now, security.lockout_threshold, duration).await?;
+    // Without auto-unlock a lock lasts until an admin or a password reset ends it.
+    let duration = if security.auto_unlock { security.lockout_duration.saturating_mul(60) } else { NO_AUTO_UNLOCK };
+    let locked = store
+        .record_failed_login(&user.id, cx.now, security.lockout_threshold, duration, security.progressive_lockout)
+        .await?;
     if let Some(until) = locked {
         let event = AuditEvent::new("user.locked", cx.meta, cx.now, rng)?
             .actor("user", &user.id)

@@ -203,7 +203,7 @@ pub async fn send(
         // What is sent has the real link; what was stored does not.
         let (subject, text, html) = render(config, content);
         let body = serde_json::json!({ "from": from, "to": [mail.to], "subject": subject, "text": text, "html": html })
-        .to_string();
+            .to_string();
         match transport.post_json(url, api_key.expose(), &body).await {
             Ok(()) => store.mark_mail(&mail.id, "sent", None, now).await?,
             Err(problem) => store.mark_mail(&mail.id, "failed", Some(&problem), now).await?,

@@ -7,7 +7,9 @@
 //! Subjects are hashed into the key, so KV never holds addresses in the clear.
 
 use crate::engine::crypto::tokens::hash_token;
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::net;
 use crate::engine::platform::ports::{KeyValue, UnixTime, KV_MIN_TTL};
 
 /// What a limit counts: each bucket has its own counters.
@@ -19,6 +21,8 @@ pub enum Bucket {
     MailPerAddress,
     /// Wrong device user codes on `/activate`, per client address.
     UserCode,
+    /// Wrong passwords per client address, over any accounts (`LOCKOUT_BY_IP`).
+    IpLockout,
 }
 
 impl Bucket {
@@ -27,6 +31,7 @@ impl Bucket {
             Bucket::Login => "login",
             Bucket::MailPerAddress => "mail",
             Bucket::UserCode => "user-code",
+            Bucket::IpLockout => "ip-lockout",
         }
     }
 }
@@ -66,6 +71,43 @@ pub async fn count_failure(
     now: UnixTime,
 ) -> Result<(), ApiError> {
     Window::of(kv, bucket, subject, limit, now).await?.count(kv).await
+}
+
+/// `LOCKOUT_BY_IP`: refuses (429) a password sign-in from an address that sent
+/// `IP_LOCKOUT_THRESHOLD` wrong passwords within `LOCKOUT_DURATION`. Addresses in
+/// `LOCKOUT_WHITELIST` (and unknown addresses) are never refused.
+pub async fn ip_lockout_check(
+    kv: &impl KeyValue,
+    config: &Config,
+    ip: Option<&str>,
+    now: UnixTime,
+) -> Result<(), ApiError> {
+    match ip_lockout(config, ip) {
+        Some((ip, limit)) => check(kv, Bucket::IpLockout, ip, limit, now).await,
+        None => Ok(()),
+    }
+}
+
+/// Counts one wrong password from `ip` (see [`ip_lockout_check`]).
+pub async fn ip_lockout_count(
+    kv: &impl KeyValue,
+    config: &Config,
+    ip: Option<&str>,
+    now: UnixTime,
+) -> Result<(), ApiError> {
+    match ip_lockout(config, ip) {
+        Some((ip, limit)) => count_failure(kv, Bucket::IpLockout, ip, limit, now).await,
+        None => Ok(()),
+    }
+}
+
+fn ip_lockout<'a>(config: &Config, ip: Option<&'a str>) -> Option<(&'a str, (u32, u32))> {
+    let security = &config.security;
+    let ip = ip.filter(|_| security.lockout_by_ip)?;
+    if net::listed(&security.lockout_whitelist, Some(ip)) {
+        return None;
+    }
+    Some((ip, (security.ip_lockout_threshold, security.lockout_duration.saturating_mul(60))))
 }
 
 /// One subject's counter in the current window.
@@ -158,6 +200,33 @@ mod tests {
             let keys = kv.keys_with_prefix("rate:").await.unwrap();
             assert_eq!(keys.len(), 1);
             assert!(!keys[0].contains("alice"));
+        });
+    }
+
+    #[test]
+    fn lockout_by_ip_pauses_an_address_after_its_threshold_of_wrong_passwords_but_never_a_whitelisted_one() {
+        use crate::engine::test_support::config_with;
+        pollster::block_on(async {
+            let kv = MemoryKv::default();
+            let config = config_with(|v| {
+                v.insert("LOCKOUT_BY_IP", "true".into());
+                v.insert("IP_LOCKOUT_THRESHOLD", "2".into());
+                v.insert("LOCKOUT_WHITELIST", "10.0.0.0/8".into());
+            });
+            for ip in ["198.51.100.7", "10.9.8.7"] {
+                for _ in 0..2 {
+                    ip_lockout_check(&kv, &config, Some(ip), 1_000).await.unwrap();
+                    ip_lockout_count(&kv, &config, Some(ip), 1_000).await.unwrap();
+                }
+            }
+            let refused = ip_lockout_check(&kv, &config, Some("198.51.100.7"), 1_000).await.unwrap_err();
+            assert_eq!(refused.status(), 429);
+            assert!(ip_lockout_check(&kv, &config, Some("10.9.8.7"), 1_000).await.is_ok(), "whitelisted");
+            assert!(ip_lockout_check(&kv, &config, Some("198.51.100.8"), 1_000).await.is_ok(), "another address");
+            let off = config_with(|_| {});
+            ip_lockout_count(&kv, &off, Some("203.0.113.1"), 1_000).await.unwrap();
+            ip_lockout_count(&kv, &off, Some("203.0.113.1"), 1_000).await.unwrap();
+            assert!(ip_lockout_check(&kv, &off, Some("203.0.113.1"), 1_000).await.is_ok(), "LOCKOUT_BY_IP=false");
         });
     }
 }

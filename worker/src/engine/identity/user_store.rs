@@ -40,16 +40,18 @@ WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'super_admin') ON CONFLICT DO
 
 /// Counts one failed password sign-in (see `UserStore::record_failed_login`). SQLite
 /// evaluates every SET expression on the old row, so the threshold test is the same in
-/// each. ?1 id, ?2 now, ?3 threshold, ?4 lock seconds.
+/// each. ?1 id, ?2 now, ?3 threshold, ?4 lock seconds, ?5 progressive (1: the lock is
+/// ?4 doubled once per earlier lockout since the last successful sign-in, at most 8 x ?4).
 const RECORD_FAILED_LOGIN_SQL: &str = "UPDATE users SET \
 failed_attempts = CASE WHEN failed_attempts + 1 >= ?3 THEN 0 ELSE failed_attempts + 1 END, \
 locked_at = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 ELSE locked_at END, \
-locked_until = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 + ?4 ELSE locked_until END, \
+locked_until = CASE WHEN failed_attempts + 1 >= ?3 \
+THEN ?2 + ?4 * (CASE WHEN ?5 = 1 THEN (1 << MIN(lockout_count, 3)) ELSE 1 END) ELSE locked_until END, \
 lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE 0 END) \
 WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
 
 const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
-    "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ?2 WHERE id = ?1";
+    "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, last_login_at = ?2 WHERE id = ?1";
 
 /// A `users` row as stored; integers and 0/1 flags as `f64` (see [`int`]).
 #[derive(Debug, Deserialize)]
@@ -157,12 +159,13 @@ impl<T: SqlRunner> UserStore for T {
         now: UnixTime,
         threshold: u32,
         duration: u32,
+        progressive: bool,
     ) -> Result<Option<UnixTime>, InternalError> {
         #[derive(Deserialize)]
         struct Row {
             locked_until: Option<f64>,
         }
-        let args = [user_id.into(), now.into(), threshold.into(), duration.into()];
+        let args = [user_id.into(), now.into(), threshold.into(), duration.into(), progressive.into()];
         let row = first_row::<Row>(self.query(RECORD_FAILED_LOGIN_SQL, &args).await?)?;
         Ok(row.and_then(|r| r.locked_until).map(int))
     }

@@ -154,16 +154,18 @@ pub trait UserStore {
     /// statement; returns whether it was inserted.
     async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError>;
     /// Counts a failed password sign-in, atomically; at the `threshold`-th consecutive
-    /// failure the count restarts and the account locks for `duration` seconds. Returns
-    /// the lock's end when this failure set it.
+    /// failure the count restarts and the account locks for `duration` seconds (doubled per
+    /// earlier lockout when `progressive`, at most 8 times). Returns the lock's end when
+    /// this failure set it.
     async fn record_failed_login(
         &self,
         user_id: &str,
         now: UnixTime,
         threshold: u32,
         duration: u32,
+        progressive: bool,
     ) -> Result<Option<UnixTime>, InternalError>;
-    /// A successful sign-in: failures forgotten, `last_login_at` set.
+    /// A successful sign-in: failures and earlier lockouts forgotten, `last_login_at` set.
     async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
 }
 

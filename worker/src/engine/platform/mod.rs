@@ -4,4 +4,5 @@
 pub mod config;
 pub mod error;
 pub mod form;
+pub mod net;
 pub mod ports;

@@ -270,7 +270,11 @@ where
         // Where codes may be sent is the security-relevant part of a client: say both lists.
         for (field, old, new) in [
             ("redirect_uris", &before.redirect_uris, &registration.settings.redirect_uris),
-            ("post_logout_redirect_uris", &before.post_logout_redirect_uris, &registration.settings.post_logout_redirect_uris),
+            (
+                "post_logout_redirect_uris",
+                &before.post_logout_redirect_uris,
+                &registration.settings.post_logout_redirect_uris,
+            ),
         ] {
             if old != new {
                 details.insert(field.into(), json!({ "before": old, "after": new }));

@@ -204,7 +204,8 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
     let as_admin = |admin: &AdminPrincipal, client_id: &str| {
         let r = Registrar { config: &config, store: &store, rng: &SystemRandom, meta: &META, admin, now: NOW };
-        let patch = ClientMetadata { redirect_uris: Some(vec!["https://evil.example/cb".into()]), ..Default::default() };
+        let patch =
+            ClientMetadata { redirect_uris: Some(vec!["https://evil.example/cb".into()]), ..Default::default() };
         block_on(r.update(client_id, &patch)).map(|info| info.settings.redirect_uris)
     };
     let mut user = alice();

@@ -20,6 +20,10 @@ use crate::engine::platform::ports::{KeyValue, Random, KV_MIN_TTL};
 
 use super::utc_time;
 
+/// The answer to every failed password sign-in, whatever the reason.
+pub const INVALID_CREDENTIALS: &str = "The email or password is incorrect. After several failed attempts, \
+sign-in to an account pauses for a while; resetting the password ends the pause.";
+
 /// How long a browser counts as known to an account (no new-login mail from it).
 const KNOWN_DEVICE_SECONDS: u32 = 90 * 86_400;
 
@@ -49,20 +53,18 @@ where
         // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
         let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
         rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
+        rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
         let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
-        let user = verify_login(self.store, self.rng, &cx, email, password).await.map_err(|e| match e {
+        let verified = verify_login(self.store, self.rng, &cx, email, password).await;
+        if matches!(verified, Err(LoginError::Invalid)) {
+            rate_limit::ip_lockout_count(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
+        }
+        let user = verified.map_err(|e| match e {
+            // One answer for unknown, wrong and locked (login.rs); it says how a lock ends.
             LoginError::Invalid => ApiError::Request {
                 status: 401,
                 code: codes::INVALID_CREDENTIALS,
-                description: "The email or password is incorrect.".into(),
-            },
-            LoginError::Locked { .. } => ApiError::Request {
-                status: 423,
-                code: codes::ACCOUNT_LOCKED,
-                description: format!(
-                    "Your account has been temporarily locked due to multiple failed sign-in attempts. Please try again in {} minutes.",
-                    config.security.lockout_duration
-                ),
+                description: INVALID_CREDENTIALS.into(),
             },
             LoginError::EmailNotVerified => ApiError::Request {
                 status: 403,

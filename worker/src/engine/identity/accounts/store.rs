@@ -95,7 +95,7 @@ AND used_at IS NULL AND expires_at > ?3 RETURNING user_id, email";
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified = 1, updated_at = ?3 \
 WHERE id = ?1 AND email = ?2 COLLATE NOCASE AND email_verified = 0";
 const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3, \
-failed_attempts = 0, locked_until = NULL, \
+failed_attempts = 0, locked_until = NULL, lockout_count = 0, \
 email_verified = CASE WHEN ?4 IS NOT NULL AND email = ?4 COLLATE NOCASE THEN 1 ELSE email_verified END \
 WHERE id = ?1";
 const UPDATE_PROFILE_SQL: &str =

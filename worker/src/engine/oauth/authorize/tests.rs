@@ -50,7 +50,10 @@ fn rfc8252_7_3_native_public_clients_get_any_loopback_port() {
     let config = config_with(|_| {});
     let native = native_app();
     let q = |uri: &str| {
-        format!("client_id=native&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256&redirect_uri={}", urlencode(uri))
+        format!(
+            "client_id=native&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256&redirect_uri={}",
+            urlencode(uri)
+        )
     };
     let parse_native = |uri: &str| parse_with(&native, &config, &q(uri));
     assert!(parse_native("http://127.0.0.1:51234/native").is_ok());

@@ -1,7 +1,7 @@
 //! Errors of the token endpoint family (`/token`, `/token/introspect`, `/token/revoke`):
 //! RFC 6749 §5.2.
 
-use crate::engine::platform::error::{ErrorResponse, InternalError};
+use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use shared::codes;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,22 @@ pub enum TokenError {
     AccessDenied,
     /// RFC 8628 §3.5: the device code expired; start again.
     ExpiredToken,
+    /// `RATE_LIMIT_TOKEN_*` or `LOCKOUT_BY_IP`: 429 with `Retry-After` (contract "Errors").
+    RateLimited {
+        retry_after: u64,
+    },
     Internal(InternalError),
+}
+
+impl From<ApiError> for TokenError {
+    /// The limiter's answers at the token endpoints (the only `ApiError`s they meet).
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::RateLimited { retry_after } => TokenError::RateLimited { retry_after },
+            ApiError::Internal(e) => TokenError::Internal(e),
+            other => TokenError::Internal(InternalError::new(format!("unexpected at /token: {}", other.code()))),
+        }
+    }
 }
 
 impl From<InternalError> for TokenError {
@@ -58,6 +73,7 @@ impl ErrorResponse for TokenError {
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
             TokenError::ExpiredToken => "expired_token",
+            TokenError::RateLimited { .. } => codes::RATE_LIMIT_EXCEEDED,
             TokenError::Internal(_) => codes::SERVER_ERROR,
         }
     }
@@ -66,6 +82,7 @@ impl ErrorResponse for TokenError {
         match self {
             TokenError::InvalidClient { .. } => 401,
             TokenError::TooLarge { .. } => 413,
+            TokenError::RateLimited { .. } => 429,
             TokenError::Internal(_) => 500,
             _ => 400,
         }
@@ -90,6 +107,9 @@ impl ErrorResponse for TokenError {
             }
             TokenError::AccessDenied => Some("the user denied the authorization request".into()),
             TokenError::ExpiredToken => Some("the device code has expired; request a new one".into()),
+            TokenError::RateLimited { retry_after } => {
+                Some(format!("Too many requests. Please retry after {retry_after} seconds."))
+            }
             TokenError::Internal(_) => Some("the server could not complete the request".into()),
         }
     }
@@ -97,6 +117,13 @@ impl ErrorResponse for TokenError {
     fn log_detail(&self) -> Option<String> {
         match self {
             TokenError::Internal(e) => Some(e.detail().to_owned()),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            TokenError::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

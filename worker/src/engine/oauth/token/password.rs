@@ -56,9 +56,10 @@ where
             client_id: Some(&client.client_id),
         };
         verify_login(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
-            LoginError::Invalid => TokenError::InvalidGrant("the username or password is incorrect".into()),
-            LoginError::Locked { .. } => TokenError::InvalidGrant(
-                "the account is temporarily locked after too many failed sign-ins; try again later".into(),
+            // The same answer for unknown, wrong and locked (identity::login).
+            LoginError::Invalid => TokenError::InvalidGrant(
+                "the username or password is incorrect, or sign-in to the account is paused after failed attempts"
+                    .into(),
             ),
             LoginError::EmailNotVerified => TokenError::InvalidGrant("the email address is not verified yet".into()),
             LoginError::Internal(e) => TokenError::Internal(e),

@@ -10,9 +10,12 @@ use std::fmt;
 
 use shared::branding::{parse_hex_color, Branding, Theme};
 use shared::password::PasswordPolicy;
-use url::Url;
 
 use crate::engine::platform::error::ConfigError;
+use crate::engine::platform::net::Cidr;
+
+mod vars;
+use vars::{err, Vars};
 
 /// Reads one variable; `None` when it is not set at all.
 pub trait VarSource {
@@ -109,6 +112,18 @@ pub struct SecuritySettings {
     pub lockout_threshold: u32,
     /// Minutes.
     pub lockout_duration: u32,
+    /// `PROGRESSIVE_LOCKOUT`: each lockout of an account doubles the last (from
+    /// `LOCKOUT_DURATION`, at most 8 times it) until a sign-in succeeds.
+    pub progressive_lockout: bool,
+    /// `ENABLE_AUTO_UNLOCK`: a lockout ends by itself; when false only an admin's unlock
+    /// or a password reset ends it.
+    pub auto_unlock: bool,
+    /// `LOCKOUT_BY_IP` and `IP_LOCKOUT_THRESHOLD`: wrong passwords from one address, over
+    /// any accounts, that refuse its password sign-ins for `LOCKOUT_DURATION`.
+    pub lockout_by_ip: bool,
+    pub ip_lockout_threshold: u32,
+    /// `LOCKOUT_WHITELIST`: addresses never locked out, and whose failures count nowhere.
+    pub lockout_whitelist: Vec<Cidr>,
     pub password_min_length: u32,
     /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
     pub password_policy: PasswordPolicy,
@@ -126,6 +141,21 @@ pub struct RateLimits {
     pub login: (u32, u32),
     pub token: (u32, u32),
     pub password_reset: (u32, u32),
+    /// `RATE_LIMIT_BY`: what the token family's limit counts.
+    pub by: RateLimitBy,
+    /// `RATE_LIMIT_WHITELIST`: addresses no limit applies to.
+    pub whitelist: Vec<Cidr>,
+}
+
+/// `RATE_LIMIT_BY` (the product docs' three values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitBy {
+    /// Per client address (`CF-Connecting-IP`).
+    Ip,
+    /// Per client id (the address when a request names no client).
+    Client,
+    /// Per user signing in (password grant), else per client, else per address.
+    User,
 }
 
 /// How mail leaves (contract "Mail"): every message is written to the outbox first.
@@ -173,6 +203,11 @@ pub const VARIABLES: &[&str] = &[
     "REVOKE_TOKENS_ON_SESSION_END",
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_DURATION",
+    "PROGRESSIVE_LOCKOUT",
+    "ENABLE_AUTO_UNLOCK",
+    "LOCKOUT_BY_IP",
+    "IP_LOCKOUT_THRESHOLD",
+    "LOCKOUT_WHITELIST",
     "PASSWORD_MIN_LENGTH",
     "REQUIRE_UPPERCASE",
     "REQUIRE_LOWERCASE",
@@ -190,6 +225,8 @@ pub const VARIABLES: &[&str] = &[
     "RATE_LIMIT_TOKEN_WINDOW",
     "RATE_LIMIT_PASSWORD_RESET_MAX",
     "RATE_LIMIT_PASSWORD_RESET_WINDOW",
+    "RATE_LIMIT_BY",
+    "RATE_LIMIT_WHITELIST",
     "DEFAULT_SCOPES",
     "CLIENT_SECRET_LIFETIME_DAYS",
     "EMAIL_PROVIDER",
@@ -233,6 +270,11 @@ impl Config {
             security: SecuritySettings {
                 lockout_threshold: v.positive("LOCKOUT_THRESHOLD")?,
                 lockout_duration: v.positive("LOCKOUT_DURATION")?,
+                progressive_lockout: v.flag("PROGRESSIVE_LOCKOUT")?,
+                auto_unlock: v.flag("ENABLE_AUTO_UNLOCK")?,
+                lockout_by_ip: v.flag("LOCKOUT_BY_IP")?,
+                ip_lockout_threshold: v.positive("IP_LOCKOUT_THRESHOLD")?,
+                lockout_whitelist: v.cidr_list("LOCKOUT_WHITELIST")?,
                 password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
                 password_policy: PasswordPolicy {
                     min_length: v.positive("PASSWORD_MIN_LENGTH")?,
@@ -255,6 +297,13 @@ impl Config {
                     v.positive("RATE_LIMIT_PASSWORD_RESET_MAX")?,
                     v.positive("RATE_LIMIT_PASSWORD_RESET_WINDOW")?,
                 ),
+                by: v.parse("RATE_LIMIT_BY", |value| match value.trim() {
+                    "ip" => Ok(RateLimitBy::Ip),
+                    "client" => Ok(RateLimitBy::Client),
+                    "user" => Ok(RateLimitBy::User),
+                    other => Err(format!("must be `ip`, `client` or `user`, got `{other}`")),
+                })?,
+                whitelist: v.cidr_list("RATE_LIMIT_WHITELIST")?,
             },
             mail: v.mail()?,
             client_secret_lifetime_days: v.count("CLIENT_SECRET_LIFETIME_DAYS")?,
@@ -285,176 +334,6 @@ impl Config {
     /// Whether the server is reached over https (HSTS is sent only then).
     pub fn is_https(&self) -> bool {
         self.issuer.starts_with("https://")
-    }
-}
-
-fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { variable, problem: problem.into() }
-}
-
-struct Vars<'a, S: VarSource>(&'a S);
-
-impl<S: VarSource> Vars<'_, S> {
-    fn raw(&self, name: &'static str) -> Result<String, ConfigError> {
-        self.0.var(name).ok_or_else(|| err(name, "is not set (add it to [vars] in wrangler.toml, or as a secret)"))
-    }
-
-    fn text(&self, name: &'static str) -> Result<String, ConfigError> {
-        let value = self.raw(name)?;
-        let value = value.trim();
-        if value.is_empty() {
-            return Err(err(name, "must not be empty"));
-        }
-        Ok(value.to_owned())
-    }
-
-    /// Absent or blank: `None`.
-    fn optional_text(&self, name: &'static str) -> Option<String> {
-        self.0.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-    }
-
-    /// An optional secret: absent or blank is `None`; set, it must be long enough to be a
-    /// real secret (client secrets are compared by hash, so their entropy is all they have).
-    fn optional_secret(&self, name: &'static str) -> Result<Option<Secret>, ConfigError> {
-        match self.optional_text(name) {
-            None => Ok(None),
-            Some(value) if value.chars().count() >= 32 => Ok(Some(Secret(value))),
-            Some(_) => Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)")),
-        }
-    }
-
-    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`, both or neither; the password must meet
-    /// `PASSWORD_MIN_LENGTH` like any other.
-    fn admin_user(&self) -> Result<Option<(String, Secret)>, ConfigError> {
-        let min = self.positive("PASSWORD_MIN_LENGTH")?;
-        match (self.optional_text("ADMIN_EMAIL"), self.optional_text("ADMIN_PASSWORD")) {
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(err("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is")),
-            (None, Some(_)) => Err(err("ADMIN_EMAIL", "must be set when ADMIN_PASSWORD is")),
-            (Some(email), Some(_)) if !email.contains('@') || email.starts_with('@') || email.ends_with('@') => {
-                Err(err("ADMIN_EMAIL", format!("must be an email address, got `{email}`")))
-            }
-            (Some(_), Some(password)) if (password.chars().count() as u32) < min => {
-                Err(err("ADMIN_PASSWORD", format!("must be at least PASSWORD_MIN_LENGTH ({min}) characters")))
-            }
-            (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
-        }
-    }
-
-    /// `EMAIL_PROVIDER` (`log` or `http`) and what `http` needs: `EMAIL_API_URL` (https,
-    /// or http on loopback for a local relay) and the `EMAIL_API_KEY` secret.
-    fn mail(&self) -> Result<MailSettings, ConfigError> {
-        let from_address = self.text("SMTP_FROM")?;
-        if shared::account::email_problem(&from_address).is_some() {
-            return Err(err("SMTP_FROM", format!("must be an email address, got `{from_address}`")));
-        }
-        let from_name = self.text_or_empty("SMTP_FROM_NAME")?;
-        if from_name.contains(['"', '<', '>', '\r', '\n']) {
-            return Err(err("SMTP_FROM_NAME", "must not contain quotes, angle brackets or line breaks"));
-        }
-        let provider = match self.text("EMAIL_PROVIDER")?.as_str() {
-            "log" => MailProvider::Log,
-            "http" => {
-                let url = self.text_or_empty("EMAIL_API_URL")?;
-                let parsed = Url::parse(&url).map_err(|_| {
-                    err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`"))
-                })?;
-                let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-                    return Err(err("EMAIL_API_URL", format!("must use https (http only for localhost), got `{url}`")));
-                }
-                let api_key = self
-                    .optional_text("EMAIL_API_KEY")
-                    .ok_or_else(|| err("EMAIL_API_KEY", "must be set (a secret) when EMAIL_PROVIDER=http"))?;
-                MailProvider::Http { url, api_key: Secret(api_key) }
-            }
-            other => return Err(err("EMAIL_PROVIDER", format!("must be `log` or `http`, got `{other}`"))),
-        };
-        Ok(MailSettings { provider, from_address, from_name })
-    }
-
-    fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
-        Ok(self.raw(name)?.trim().to_owned())
-    }
-
-    fn parse<T>(&self, name: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
-        f(&self.raw(name)?).map_err(|problem| err(name, problem))
-    }
-
-    /// A non-negative whole number.
-    fn count(&self, name: &'static str) -> Result<u32, ConfigError> {
-        let raw = self.raw(name)?;
-        raw.trim().parse::<u32>().map_err(|_| err(name, format!("must be a whole number ≥ 0, got `{raw}`")))
-    }
-
-    fn positive(&self, name: &'static str) -> Result<u32, ConfigError> {
-        let raw = self.raw(name)?;
-        match raw.trim().parse::<u32>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(err(name, format!("must be a whole number > 0, got `{raw}`"))),
-        }
-    }
-
-    /// Exactly `true` or `false`: a typo like `ture` must not silently mean false.
-    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
-        let raw = self.raw(name)?;
-        match raw.trim() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(err(name, format!("must be `true` or `false`, got `{raw}`"))),
-        }
-    }
-
-    fn list(&self, name: &'static str, separator: char) -> Result<Vec<String>, ConfigError> {
-        Ok(self.raw(name)?.split(separator).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-    }
-
-    /// Empty means unset; otherwise an https URL, or a path on this server (`/images/logo.png`).
-    fn optional_link(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
-        let raw = self.raw(name)?;
-        let value = raw.trim();
-        if value.is_empty() {
-            return Ok(None);
-        }
-        if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
-            return Ok(Some(value.to_owned()));
-        }
-        match Url::parse(value) {
-            Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(Some(value.to_owned())),
-            _ => Err(err(name, format!("must be an https URL or a path starting with /, got `{value}`"))),
-        }
-    }
-
-    /// OIDC Discovery §3: the issuer is an https URL with no query or fragment. Plain http is
-    /// accepted only for loopback hosts, so `wrangler dev` works.
-    fn issuer(&self, name: &'static str) -> Result<String, ConfigError> {
-        let raw = self.raw(name)?;
-        let value = raw.trim();
-        let url = Url::parse(value).map_err(|_| err(name, format!("must be an absolute URL, got `{value}`")))?;
-        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => return Err(err(name, format!("must use https (http only for localhost), got `{value}`"))),
-        }
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-            return Err(err(name, format!("must not carry a query, fragment or credentials, got `{value}`")));
-        }
-        if value.ends_with('/') {
-            return Err(err(name, format!("must not end with `/` (tokens carry it verbatim as `iss`), got `{value}`")));
-        }
-        Ok(value.to_owned())
-    }
-
-    fn secret_key(&self, name: &'static str) -> Result<Secret, ConfigError> {
-        // Never echo the value: it is a secret.
-        let value = self.0.var(name).ok_or_else(|| {
-            err(name, "is not set (a secret: `wrangler secret put SECRET_KEY`, or .dev.vars locally)")
-        })?;
-        if value.trim().chars().count() < 32 {
-            return Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)"));
-        }
-        Ok(Secret(value.trim().to_owned()))
     }
 }
 

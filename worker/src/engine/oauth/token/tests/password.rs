@@ -44,40 +44,78 @@ fn rfc6749_4_3_wrong_password_and_unknown_user_are_the_same_invalid_grant() {
     assert!(matches!(missing, Err(TokenError::InvalidRequest(_))));
 }
 
+/// Alice's password grant at `now` from `ip`: the right password or a wrong one.
+fn attempt(f: &Fixture, now: UnixTime, right: bool, ip: Option<&'static str>) -> Result<TokenResponse, TokenError> {
+    let password = if right { "wonderland-rabbit-hole" } else { "nope" };
+    let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
+    let meta = RequestMeta { ip_address: ip.map(str::to_owned), user_agent: None };
+    let mut endpoint = endpoint(f, now);
+    endpoint.meta = &meta;
+    pollster::block_on(endpoint.handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
+}
+
 #[test]
 fn lockout_after_threshold_failures_refuses_even_the_right_password_until_it_expires() {
-    // LOCKOUT_THRESHOLD=5, LOCKOUT_DURATION=30 (minutes) in the dev values.
+    // LOCKOUT_DURATION=30 (minutes) in the dev values.
     let f = password_fixture(&[("LOCKOUT_THRESHOLD", "3")]);
-    let wrong = |now: UnixTime| {
-        let body = "grant_type=password&username=alice%40example.com&password=nope";
-        pollster::block_on(
-            endpoint(&f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()),
-        )
-    };
-    let right = |now: UnixTime| {
-        let body = "grant_type=password&username=alice%40example.com&password=wonderland-rabbit-hole&scope=read";
-        pollster::block_on(
-            endpoint(&f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()),
-        )
-    };
+    let (wrong, right) = (|now| attempt(&f, now, false, None), |now| attempt(&f, now, true, None));
     // Two failures, then a success: the count starts again.
     assert!(wrong(NOW).is_err());
     assert!(wrong(NOW).is_err());
     assert!(right(NOW).is_ok());
-    for _ in 0..2 {
-        assert!(matches!(wrong(NOW + 1), Err(TokenError::InvalidGrant(ref d)) if d.contains("incorrect")));
-    }
+    let wrong_answer = wrong(NOW + 1).unwrap_err();
+    assert!(wrong(NOW + 1).is_err());
     // The third consecutive failure locks the account...
     assert!(wrong(NOW + 1).is_err());
-    let locked = right(NOW + 2).unwrap_err();
-    assert!(matches!(locked, TokenError::InvalidGrant(ref d) if d.contains("locked")), "{locked:?}");
+    // ...and the locked answer is the wrong-password answer: a lock reveals nothing.
+    assert_eq!(right(NOW + 2).unwrap_err(), wrong_answer);
     assert!(right(NOW + 1 + 30 * 60 - 1).is_err(), "still locked a second before the end");
     // ...for LOCKOUT_DURATION minutes.
     assert!(right(NOW + 1 + 30 * 60).is_ok());
-    let events: Vec<String> =
-        f.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(events.iter().filter(|e| *e == "user.locked").count(), 1, "{events:?}");
-    assert_eq!(events.iter().filter(|e| *e == "user.login").count(), 2, "{events:?}");
+    let events = f.store.audit_events().unwrap();
+    let named = |name: &str| events.iter().filter(|e| e["event"] == name).count();
+    assert_eq!(named("user.locked"), 1, "{events:?}");
+    assert_eq!(named("user.login"), 2, "{events:?}");
+    assert!(events.iter().any(|e| e["metadata"].as_str().is_some_and(|m| m.contains(r#""reason":"locked""#))));
+}
+
+#[test]
+fn progressive_lockout_doubles_each_lock_until_a_sign_in_succeeds() {
+    let f =
+        password_fixture(&[("LOCKOUT_THRESHOLD", "1"), ("LOCKOUT_DURATION", "10"), ("PROGRESSIVE_LOCKOUT", "true")]);
+    let minutes = |m: i64| m * 60;
+    let mut at = NOW;
+    for (lock, expected) in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 80)] {
+        assert!(attempt(&f, at, false, None).is_err(), "lock {lock}");
+        assert!(attempt(&f, at + minutes(expected) - 1, true, None).is_err(), "lock {lock} lasts {expected} min");
+        at += minutes(expected);
+    }
+    assert!(attempt(&f, at, true, None).is_ok());
+    // The success forgot the earlier lockouts: the next lasts LOCKOUT_DURATION again.
+    assert!(attempt(&f, at, false, None).is_err());
+    assert!(attempt(&f, at + minutes(10), true, None).is_ok());
+}
+
+#[test]
+fn without_auto_unlock_a_lock_stays_until_it_is_lifted() {
+    let f = password_fixture(&[("LOCKOUT_THRESHOLD", "1"), ("ENABLE_AUTO_UNLOCK", "false")]);
+    assert!(attempt(&f, NOW, false, None).is_err());
+    assert!(attempt(&f, NOW + 365 * 86_400, true, None).is_err(), "a year later, still locked");
+}
+
+#[test]
+fn lockout_whitelist_addresses_are_neither_refused_nor_counted() {
+    let f = password_fixture(&[("LOCKOUT_THRESHOLD", "2"), ("LOCKOUT_WHITELIST", "10.0.0.0/8, 192.168.1.0/24")]);
+    // Failures from the office never lock...
+    for _ in 0..5 {
+        assert!(attempt(&f, NOW, false, Some("10.1.2.3")).is_err());
+    }
+    assert!(attempt(&f, NOW, true, Some("198.51.100.1")).is_ok(), "the office's failures did not count");
+    // ...and an attacker's lock does not keep the office out.
+    assert!(attempt(&f, NOW, false, Some("198.51.100.1")).is_err());
+    assert!(attempt(&f, NOW, false, Some("198.51.100.1")).is_err());
+    assert!(attempt(&f, NOW + 1, true, Some("198.51.100.1")).is_err(), "locked elsewhere");
+    assert!(attempt(&f, NOW + 1, true, Some("192.168.1.20")).is_ok(), "not from the office");
 }
 
 #[test]

@@ -1,0 +1,182 @@
+//! Reading one variable: each reader parses one kind of value (flag, count, list, URL,
+//! secret, CIDR list) and names the variable in its error.
+
+use url::Url;
+
+use super::{ConfigError, MailProvider, MailSettings, Secret, VarSource};
+use crate::engine::platform::net::Cidr;
+
+pub(super) fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+pub(super) struct Vars<'a, S: VarSource>(pub(super) &'a S);
+
+impl<S: VarSource> Vars<'_, S> {
+    pub(super) fn raw(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.0.var(name).ok_or_else(|| err(name, "is not set (add it to [vars] in wrangler.toml, or as a secret)"))
+    }
+
+    pub(super) fn text(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.raw(name)?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(err(name, "must not be empty"));
+        }
+        Ok(value.to_owned())
+    }
+
+    /// Absent or blank: `None`.
+    pub(super) fn optional_text(&self, name: &'static str) -> Option<String> {
+        self.0.var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// An optional secret: absent or blank is `None`; set, it must be long enough to be a
+    /// real secret (client secrets are compared by hash, so their entropy is all they have).
+    pub(super) fn optional_secret(&self, name: &'static str) -> Result<Option<Secret>, ConfigError> {
+        match self.optional_text(name) {
+            None => Ok(None),
+            Some(value) if value.chars().count() >= 32 => Ok(Some(Secret(value))),
+            Some(_) => Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)")),
+        }
+    }
+
+    /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`, both or neither; the password must meet
+    /// `PASSWORD_MIN_LENGTH` like any other.
+    pub(super) fn admin_user(&self) -> Result<Option<(String, Secret)>, ConfigError> {
+        let min = self.positive("PASSWORD_MIN_LENGTH")?;
+        match (self.optional_text("ADMIN_EMAIL"), self.optional_text("ADMIN_PASSWORD")) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(err("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is")),
+            (None, Some(_)) => Err(err("ADMIN_EMAIL", "must be set when ADMIN_PASSWORD is")),
+            (Some(email), Some(_)) if !email.contains('@') || email.starts_with('@') || email.ends_with('@') => {
+                Err(err("ADMIN_EMAIL", format!("must be an email address, got `{email}`")))
+            }
+            (Some(_), Some(password)) if (password.chars().count() as u32) < min => {
+                Err(err("ADMIN_PASSWORD", format!("must be at least PASSWORD_MIN_LENGTH ({min}) characters")))
+            }
+            (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
+        }
+    }
+
+    /// `EMAIL_PROVIDER` (`log` or `http`) and what `http` needs: `EMAIL_API_URL` (https,
+    /// or http on loopback for a local relay) and the `EMAIL_API_KEY` secret.
+    pub(super) fn mail(&self) -> Result<MailSettings, ConfigError> {
+        let from_address = self.text("SMTP_FROM")?;
+        if shared::account::email_problem(&from_address).is_some() {
+            return Err(err("SMTP_FROM", format!("must be an email address, got `{from_address}`")));
+        }
+        let from_name = self.text_or_empty("SMTP_FROM_NAME")?;
+        if from_name.contains(['"', '<', '>', '\r', '\n']) {
+            return Err(err("SMTP_FROM_NAME", "must not contain quotes, angle brackets or line breaks"));
+        }
+        let provider = match self.text("EMAIL_PROVIDER")?.as_str() {
+            "log" => MailProvider::Log,
+            "http" => {
+                let url = self.text_or_empty("EMAIL_API_URL")?;
+                let parsed = Url::parse(&url).map_err(|_| {
+                    err("EMAIL_API_URL", format!("must be an absolute URL when EMAIL_PROVIDER=http, got `{url}`"))
+                })?;
+                let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+                if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                    return Err(err("EMAIL_API_URL", format!("must use https (http only for localhost), got `{url}`")));
+                }
+                let api_key = self
+                    .optional_text("EMAIL_API_KEY")
+                    .ok_or_else(|| err("EMAIL_API_KEY", "must be set (a secret) when EMAIL_PROVIDER=http"))?;
+                MailProvider::Http { url, api_key: Secret(api_key) }
+            }
+            other => return Err(err("EMAIL_PROVIDER", format!("must be `log` or `http`, got `{other}`"))),
+        };
+        Ok(MailSettings { provider, from_address, from_name })
+    }
+
+    pub(super) fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
+        Ok(self.raw(name)?.trim().to_owned())
+    }
+
+    pub(super) fn parse<T>(&self, name: &'static str, f: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        f(&self.raw(name)?).map_err(|problem| err(name, problem))
+    }
+
+    /// A non-negative whole number.
+    pub(super) fn count(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        raw.trim().parse::<u32>().map_err(|_| err(name, format!("must be a whole number ≥ 0, got `{raw}`")))
+    }
+
+    pub(super) fn positive(&self, name: &'static str) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(err(name, format!("must be a whole number > 0, got `{raw}`"))),
+        }
+    }
+
+    /// Exactly `true` or `false`: a typo like `ture` must not silently mean false.
+    pub(super) fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(err(name, format!("must be `true` or `false`, got `{raw}`"))),
+        }
+    }
+
+    /// Comma-separated CIDR ranges or addresses (`10.0.0.0/8,192.168.1.0/24`); empty: none.
+    pub(super) fn cidr_list(&self, name: &'static str) -> Result<Vec<Cidr>, ConfigError> {
+        self.list(name, ',')?.iter().map(|r| Cidr::parse(r).map_err(|problem| err(name, problem))).collect()
+    }
+
+    pub(super) fn list(&self, name: &'static str, separator: char) -> Result<Vec<String>, ConfigError> {
+        Ok(self.raw(name)?.split(separator).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    }
+
+    /// Empty means unset; otherwise an https URL, or a path on this server (`/images/logo.png`).
+    pub(super) fn optional_link(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
+            return Ok(Some(value.to_owned()));
+        }
+        match Url::parse(value) {
+            Ok(url) if url.scheme() == "https" && url.host().is_some() => Ok(Some(value.to_owned())),
+            _ => Err(err(name, format!("must be an https URL or a path starting with /, got `{value}`"))),
+        }
+    }
+
+    /// OIDC Discovery §3: the issuer is an https URL with no query or fragment. Plain http is
+    /// accepted only for loopback hosts, so `wrangler dev` works.
+    pub(super) fn issuer(&self, name: &'static str) -> Result<String, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        let url = Url::parse(value).map_err(|_| err(name, format!("must be an absolute URL, got `{value}`")))?;
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(err(name, format!("must use https (http only for localhost), got `{value}`"))),
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+            return Err(err(name, format!("must not carry a query, fragment or credentials, got `{value}`")));
+        }
+        if value.ends_with('/') {
+            return Err(err(name, format!("must not end with `/` (tokens carry it verbatim as `iss`), got `{value}`")));
+        }
+        Ok(value.to_owned())
+    }
+
+    pub(super) fn secret_key(&self, name: &'static str) -> Result<Secret, ConfigError> {
+        // Never echo the value: it is a secret.
+        let value = self.0.var(name).ok_or_else(|| {
+            err(name, "is not set (a secret: `wrangler secret put SECRET_KEY`, or .dev.vars locally)")
+        })?;
+        if value.trim().chars().count() < 32 {
+            return Err(err(name, "must be at least 32 characters (use `openssl rand -hex 32`)"));
+        }
+        Ok(Secret(value.trim().to_owned()))
+    }
+}
