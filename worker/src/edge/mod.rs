@@ -13,6 +13,7 @@
 mod adapters;
 mod context;
 mod handlers;
+mod limits;
 mod pages;
 mod request;
 mod respond;

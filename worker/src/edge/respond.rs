@@ -53,6 +53,9 @@ pub fn error(e: &impl ErrorResponse) -> Response {
     if let Some(seconds) = e.retry_after() {
         set(response.headers_mut(), "Retry-After", &seconds.to_string());
     }
+    if let Some((limit, reset)) = e.rate_limit() {
+        set_rate_limit(response.headers_mut(), limit, 0, reset);
+    }
     if let Some(allow) = e.allow() {
         set(response.headers_mut(), "Allow", allow);
     }
@@ -81,6 +84,13 @@ pub fn set(headers: &mut Headers, name: &str, value: &str) {
 pub fn with_header(mut response: Response, name: &str, value: &str) -> Response {
     set(response.headers_mut(), name, value);
     response
+}
+
+/// The product docs' `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds).
+pub fn set_rate_limit(headers: &mut Headers, limit: u32, remaining: u32, reset: i64) {
+    set(headers, "X-RateLimit-Limit", &limit.to_string());
+    set(headers, "X-RateLimit-Remaining", &remaining.to_string());
+    set(headers, "X-RateLimit-Reset", &reset.to_string());
 }
 
 /// The CORS preflight answer (Fetch standard §3.2.2) for a route with a CORS policy:

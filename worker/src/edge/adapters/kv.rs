@@ -1,7 +1,10 @@
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use worker::kv::KvStore;
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::KeyValue;
+use crate::engine::platform::ports::{KeyValue, UnixTime};
 
 pub struct Kv {
     pub store: KvStore,
@@ -34,4 +37,28 @@ impl KeyValue for Kv {
         let page = self.store.list().prefix(prefix.to_owned()).execute().await.map_err(kv_err("list"))?;
         Ok(page.keys.into_iter().map(|k| k.name).collect())
     }
+
+    fn local_count(&self, key: &str, expires: UnixTime, now: UnixTime, take: bool) -> u32 {
+        LOCAL_COUNTS.with(|cell| {
+            let mut counts = cell.borrow_mut();
+            if counts.len() > MAX_LOCAL_COUNTS {
+                counts.retain(|_, (_, until)| *until > now);
+            }
+            let (count, _) = counts.entry(key.to_owned()).or_insert((0, expires));
+            let before = *count;
+            if take {
+                *count = count.saturating_add(1);
+            }
+            before
+        })
+    }
 }
+
+thread_local! {
+    /// The isolate's counters for `local_count` (a Worker isolate runs one thread), each
+    /// with the time after which it is forgotten.
+    static LOCAL_COUNTS: RefCell<HashMap<String, (u32, UnixTime)>> = RefCell::new(HashMap::new());
+}
+
+/// Above this many counters the expired ones are dropped: the map stays bounded.
+const MAX_LOCAL_COUNTS: usize = 10_000;

@@ -51,8 +51,10 @@ pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Res
             // that address on a fresh deployment.
             cx.ensure_bootstrap().await?;
             // Hashing costs ~60 ms of CPU: limited like sign-ins, per address of the caller.
-            let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
-            rate_limit::hit(&cx.kv, Bucket::Login, ip, config.rate_limits.login, cx.now).await?;
+            if !rate_limit::exempt(config, cx.meta.ip_address.as_deref()) {
+                let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
+                rate_limit::hit(&cx.kv, Bucket::Login, ip, config.rate_limits.login, cx.now).await?;
+            }
             flows.sign_up_answer(&body).await?
         }
         Endpoint::VerifyEmail => {

@@ -9,12 +9,14 @@ use worker::{Method, Request, Response};
 
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
+use crate::edge::limits;
 use crate::edge::request::{authorization, paging, query, read_json};
 use crate::edge::respond;
 use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
 use crate::engine::admin::users;
 use crate::engine::clients::registration::{time_param, Registrar};
 use crate::engine::identity::mail::MailStore;
+use crate::engine::identity::rate_limit;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
@@ -74,6 +76,14 @@ pub async fn unlock_user(cx: &Cx<'_>, req: Request, user_id: &str) -> Result<Res
 /// Answers a client-management route.
 pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<Response, ApiError> {
     let method = req.method();
+    // Registration (RFC 7591) writes rows and mints secrets: RATE_LIMIT_TOKEN_* per address.
+    let quota = match matched.route.endpoint {
+        Endpoint::Register => {
+            let ip = cx.meta.ip_address.as_deref();
+            limits::token_limit(cx, rate_limit::token_subject(cx.config, ip, None, None)).await?
+        }
+        _ => None,
+    };
     let admin = match require_admin(cx, &req).await {
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
@@ -125,5 +135,5 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
         }
         _ => return Err(ApiError::NotFound),
     };
-    Ok(respond::set_no_store(response))
+    Ok(limits::with_quota(respond::set_no_store(response), quota.as_ref()))
 }

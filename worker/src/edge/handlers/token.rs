@@ -6,8 +6,10 @@ use worker::{Method, Request, Response};
 
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
+use crate::edge::limits;
 use crate::edge::request::{authorization, read_form};
 use crate::edge::respond;
+use crate::engine::clients::Credentials;
 use crate::engine::identity::rate_limit;
 use crate::engine::oauth::token::{TokenEndpoint, TokenError};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
@@ -24,11 +26,17 @@ use shared::oauth::grant;
 /// from before the client is known are readable too, so an app can show them.
 pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Response {
     let origin = origin(&req);
+    let mut quota = None;
     let result = async {
         let form = read_form(&mut req).await?;
-        cx.ensure_bootstrap().await?;
         let authorization = authorization(&req);
         let authorization = authorization.as_deref();
+        let client_id = Credentials::from_request(authorization, &form).ok().map(|c| c.client_id().to_owned());
+        let username = form.get("username").filter(|_| form.get("grant_type") == Some(grant::PASSWORD));
+        let subject =
+            rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
+        quota = limits::token_limit(cx, subject).await?;
+        cx.ensure_bootstrap().await?;
         let (keys, verifier) = (cx.keys(), cx.verifier());
         let endpoint_state = TokenEndpoint {
             config: cx.config,
@@ -68,6 +76,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
     .await;
     let readable = !matches!(result, Err(TokenError::OriginNotAllowed));
     let response = result.unwrap_or_else(|e: TokenError| respond::error(&e));
+    let response = limits::with_quota(response, quota.as_ref());
     let response = with_cors(response, origin.as_deref(), readable);
     let response = respond::with_header(response, "Cache-Control", "no-store");
     respond::with_header(response, "Pragma", "no-cache")

@@ -1,13 +1,22 @@
 //! Fixed-window rate limits in KV (contract "Errors": 429, `Retry-After`,
-//! `rate_limit_exceeded`). The `RATE_LIMIT_*` settings give requests per window.
+//! `rate_limit_exceeded`, and the product docs' `X-RateLimit-Limit`/`-Remaining`/`-Reset`).
+//! The `RATE_LIMIT_*` settings give requests per window.
 //!
-//! KV is eventually consistent and has no atomic increment, so concurrent requests in
-//! different locations can each slip one past the count: this limits scripts hammering a
-//! route, not a distributed attacker (account lockout and hashed tokens do that part).
-//! Subjects are hashed into the key, so KV never holds addresses in the clear.
+//! KV is eventually consistent, has no atomic increment and takes about one write per
+//! second per key: concurrent requests can each read the same count and slip past it.
+//! So each isolate also keeps its own tally of the requests it counted, taken before the
+//! KV read: within one isolate (where one client's burst mostly lands) a limit is exact,
+//! across isolates it is as exact as KV (measured in tests/e2e/rate-limits.test.mjs,
+//! written down in docs/configuration.md).
+//! This limits scripts hammering a route, not a distributed attacker: account lockout in
+//! D1, hashed single-use codes and client secrets do that part. For the same reason every
+//! limit fails open: a KV read or write that fails or is throttled lets the request
+//! through ([`Quota::degraded`] says why, for the log), never a 500, since a KV hiccup
+//! must not make sign-in impossible. Subjects are hashed into the key, so KV never holds
+//! addresses, client ids or emails in the clear.
 
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::platform::config::Config;
+use crate::engine::platform::config::{Config, RateLimitBy};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::net;
 use crate::engine::platform::ports::{KeyValue, UnixTime, KV_MIN_TTL};
@@ -23,6 +32,9 @@ pub enum Bucket {
     UserCode,
     /// Wrong passwords per client address, over any accounts (`LOCKOUT_BY_IP`).
     IpLockout,
+    /// The token family (`/token`, `/device`, introspection, revocation) and `/register`
+    /// (`RATE_LIMIT_TOKEN_*`, per [`RateLimitBy`]).
+    Token,
 }
 
 impl Bucket {
@@ -32,8 +44,28 @@ impl Bucket {
             Bucket::MailPerAddress => "mail",
             Bucket::UserCode => "user-code",
             Bucket::IpLockout => "ip-lockout",
+            Bucket::Token => "token",
         }
     }
+}
+
+/// Where one subject stands in its window: the `X-RateLimit-*` values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    pub remaining: u32,
+    /// When the window ends (Unix seconds).
+    pub reset: UnixTime,
+    /// The counter could not be read or written: the request went through (fail-open).
+    pub degraded: Option<InternalError>,
+}
+
+/// A counter write a caller may run after answering (`ctx.waitUntil`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterWrite {
+    pub key: String,
+    pub value: String,
+    pub ttl: u32,
 }
 
 /// Counts one request by `subject` in `bucket`; refuses it (429) when `max` requests
@@ -44,10 +76,27 @@ pub async fn hit(
     subject: &str,
     limit: (u32, u32),
     now: UnixTime,
-) -> Result<(), ApiError> {
-    let window = Window::of(kv, bucket, subject, limit, now).await?;
+) -> Result<Quota, ApiError> {
+    let (mut quota, write) = decide(kv, bucket, subject, limit, now).await?;
+    if let Err(e) = kv.put(&write.key, &write.value, write.ttl).await {
+        quota.degraded = Some(e);
+    }
+    Ok(quota)
+}
+
+/// [`hit`] without the write: the caller runs the [`CounterWrite`] after answering, so
+/// the limit costs the request one KV read.
+pub async fn decide(
+    kv: &impl KeyValue,
+    bucket: Bucket,
+    subject: &str,
+    limit: (u32, u32),
+    now: UnixTime,
+) -> Result<(Quota, CounterWrite), ApiError> {
+    let window = Window::of(kv, bucket, subject, limit, now, Tally::Take).await;
     window.refuse_if_full()?;
-    window.count(kv).await
+    let write = window.next_write();
+    Ok((window.quota(1), write))
 }
 
 /// Refuses (429) when `subject` already used up this window, without counting this
@@ -59,10 +108,10 @@ pub async fn check(
     limit: (u32, u32),
     now: UnixTime,
 ) -> Result<(), ApiError> {
-    Window::of(kv, bucket, subject, limit, now).await?.refuse_if_full()
+    Window::of(kv, bucket, subject, limit, now, Tally::Look).await.refuse_if_full()
 }
 
-/// Counts one failure of `subject` (see [`check`]).
+/// Counts one failure of `subject` (see [`check`]); fails open like every limit.
 pub async fn count_failure(
     kv: &impl KeyValue,
     bucket: Bucket,
@@ -70,7 +119,41 @@ pub async fn count_failure(
     limit: (u32, u32),
     now: UnixTime,
 ) -> Result<(), ApiError> {
-    Window::of(kv, bucket, subject, limit, now).await?.count(kv).await
+    let write = Window::of(kv, bucket, subject, limit, now, Tally::Take).await.next_write();
+    // Fail-open (module doc): a lost failure count is a slightly laxer limit.
+    let _ = kv.put(&write.key, &write.value, write.ttl).await;
+    Ok(())
+}
+
+/// Whether `ip` is in `RATE_LIMIT_WHITELIST`: no per-address limit applies to it (the
+/// per-mailbox limit on reset mails still does: it protects the recipient).
+pub fn exempt(config: &Config, ip: Option<&str>) -> bool {
+    net::listed(&config.rate_limits.whitelist, ip)
+}
+
+/// What the token family's limit counts (`RATE_LIMIT_BY`), or `None` for an address in
+/// `RATE_LIMIT_WHITELIST`: per address; per client (`client_id` in Basic or the form);
+/// per user (the password grant's `username`). Without the thing counted, the address.
+pub fn token_subject(
+    config: &Config,
+    ip: Option<&str>,
+    client_id: Option<&str>,
+    username: Option<&str>,
+) -> Option<String> {
+    let limits = &config.rate_limits;
+    if exempt(config, ip) {
+        return None;
+    }
+    let address = || format!("ip:{}", ip.unwrap_or("unknown"));
+    Some(match limits.by {
+        RateLimitBy::Ip => address(),
+        RateLimitBy::Client => client_id.map_or_else(address, |c| format!("client:{c}")),
+        RateLimitBy::User => match (username, client_id) {
+            (Some(user), _) => format!("user:{}", user.trim().to_lowercase()),
+            (None, Some(client)) => format!("client:{client}"),
+            (None, None) => address(),
+        },
+    })
 }
 
 /// `LOCKOUT_BY_IP`: refuses (429) a password sign-in from an address that sent
@@ -110,13 +193,23 @@ fn ip_lockout<'a>(config: &Config, ip: Option<&'a str>) -> Option<(&'a str, (u32
     Some((ip, (security.ip_lockout_threshold, security.lockout_duration.saturating_mul(60))))
 }
 
+/// Whether a request is counted in this isolate's tally, or only looks at it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tally {
+    Take,
+    Look,
+}
+
 /// One subject's counter in the current window.
 struct Window {
     key: String,
     count: u32,
     max: u32,
+    /// Start of the next window (Unix seconds).
+    ends: UnixTime,
     /// Seconds until the window ends.
     left: i64,
+    degraded: Option<InternalError>,
 }
 
 impl Window {
@@ -126,24 +219,45 @@ impl Window {
         subject: &str,
         (max, window): (u32, u32),
         now: UnixTime,
-    ) -> Result<Window, InternalError> {
+        how: Tally,
+    ) -> Window {
         let window = i64::from(window.max(1));
         let started = now - now.rem_euclid(window);
+        let ends = started + window;
         let key = format!("rate:{}:{}:{started}", bucket.name(), hash_token(subject));
-        let count: u32 = kv.get(&key).await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(Window { key, count, max, left: started + window - now })
+        let here = kv.local_count(&key, ends, now, how == Tally::Take);
+        // Fail-open (module doc): an unreadable counter counts as empty.
+        let (stored, degraded) = match kv.get(&key).await {
+            Ok(value) => (value.and_then(|v| v.parse().ok()).unwrap_or(0), None),
+            Err(e) => (0, Some(e)),
+        };
+        Window { key, count: stored.max(here), max, ends, left: ends - now, degraded }
     }
 
     fn refuse_if_full(&self) -> Result<(), ApiError> {
         if self.count >= self.max {
-            return Err(ApiError::RateLimited { retry_after: self.left.max(1) as u64 });
+            return Err(ApiError::RateLimited {
+                retry_after: self.left.max(1) as u64,
+                limit: self.max,
+                reset: self.ends,
+            });
         }
         Ok(())
     }
 
-    async fn count(&self, kv: &impl KeyValue) -> Result<(), ApiError> {
+    /// Where the subject stands once `taken` more requests are counted.
+    fn quota(&self, taken: u32) -> Quota {
+        Quota {
+            limit: self.max,
+            remaining: self.max.saturating_sub(self.count.saturating_add(taken)),
+            reset: self.ends,
+            degraded: self.degraded.clone(),
+        }
+    }
+
+    fn next_write(&self) -> CounterWrite {
         let ttl = u32::try_from(self.left).unwrap_or(u32::MAX).max(KV_MIN_TTL);
-        kv.put(&self.key, &(self.count + 1).to_string(), ttl).await.map_err(ApiError::Internal)
+        CounterWrite { key: self.key.clone(), value: self.count.saturating_add(1).to_string(), ttl }
     }
 }
 
@@ -151,6 +265,7 @@ impl Window {
 mod tests {
     use super::*;
     use crate::engine::platform::error::ErrorResponse;
+    use crate::engine::test_support::DownKv;
     use crate::native::MemoryKv;
 
     #[test]
@@ -163,7 +278,7 @@ mod tests {
                 hit(&kv, Bucket::MailPerAddress, "a@example.com", limit, start + i).await.unwrap();
             }
             let refused = hit(&kv, Bucket::MailPerAddress, "a@example.com", limit, start + 600).await.unwrap_err();
-            assert_eq!(refused, ApiError::RateLimited { retry_after: 3000 });
+            assert_eq!(refused, ApiError::RateLimited { retry_after: 3000, limit: 3, reset: 10_800 });
             assert_eq!(refused.status(), 429);
             assert_eq!(refused.code(), "rate_limit_exceeded");
             assert_eq!(refused.retry_after(), Some(3000));
@@ -187,7 +302,7 @@ mod tests {
             count_failure(&kv, Bucket::UserCode, "ip", limit, 2).await.unwrap();
             assert_eq!(
                 check(&kv, Bucket::UserCode, "ip", limit, 3).await,
-                Err(ApiError::RateLimited { retry_after: 57 })
+                Err(ApiError::RateLimited { retry_after: 57, limit: 2, reset: 60 })
             );
         });
     }
@@ -228,5 +343,66 @@ mod tests {
             ip_lockout_count(&kv, &off, Some("203.0.113.1"), 1_000).await.unwrap();
             assert!(ip_lockout_check(&kv, &off, Some("203.0.113.1"), 1_000).await.is_ok(), "LOCKOUT_BY_IP=false");
         });
+    }
+
+    #[test]
+    fn a_failing_or_throttled_kv_lets_requests_through_and_says_why() {
+        pollster::block_on(async {
+            // Never a 500: each request passes, marked degraded.
+            for _ in 0..5 {
+                let quota = hit(&DownKv, Bucket::Token, "broken", (2, 60), 0).await.unwrap();
+                assert!(quota.degraded.is_some());
+            }
+            check(&DownKv, Bucket::UserCode, "broken", (1, 60), 0).await.unwrap();
+            count_failure(&DownKv, Bucket::UserCode, "broken", (1, 60), 0).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn concurrent_requests_in_one_isolate_see_each_other_before_kv_answers() {
+        // Eight requests read KV before any of their counts is written (decide leaves the
+        // write to after the answer): KV alone would let all eight through.
+        pollster::block_on(async {
+            let kv = MemoryKv::default();
+            let mut passed = 0;
+            for _ in 0..8 {
+                passed += usize::from(decide(&kv, Bucket::Token, "burst", (3, 60), 0).await.is_ok());
+            }
+            assert_eq!(passed, 3);
+        });
+    }
+
+    #[test]
+    fn quota_counts_down_to_the_x_ratelimit_headers() {
+        pollster::block_on(async {
+            let kv = MemoryKv::default();
+            let first = hit(&kv, Bucket::Token, "ip:1", (3, 60), 120).await.unwrap();
+            assert_eq!((first.limit, first.remaining, first.reset), (3, 2, 180));
+            hit(&kv, Bucket::Token, "ip:1", (3, 60), 121).await.unwrap();
+            let last = hit(&kv, Bucket::Token, "ip:1", (3, 60), 122).await.unwrap();
+            assert_eq!(last.remaining, 0);
+            let refused = hit(&kv, Bucket::Token, "ip:1", (3, 60), 123).await.unwrap_err();
+            assert_eq!(refused.rate_limit(), Some((3, 180)));
+        });
+    }
+
+    #[test]
+    fn rate_limit_by_picks_what_the_token_family_counts_and_the_whitelist_skips_it() {
+        use crate::engine::test_support::config_with;
+        let by = |value: &str| {
+            config_with(|v| {
+                v.insert("RATE_LIMIT_BY", value.into());
+                v.insert("RATE_LIMIT_WHITELIST", "10.0.0.0/8".into());
+            })
+        };
+        let subject =
+            |c: &Config, client: Option<&str>, user: Option<&str>| token_subject(c, Some("198.51.100.7"), client, user);
+        assert_eq!(subject(&by("ip"), Some("app"), Some("a@x")).as_deref(), Some("ip:198.51.100.7"));
+        assert_eq!(subject(&by("client"), Some("app"), None).as_deref(), Some("client:app"));
+        assert_eq!(subject(&by("client"), None, None).as_deref(), Some("ip:198.51.100.7"));
+        assert_eq!(subject(&by("user"), Some("app"), Some(" A@X ")).as_deref(), Some("user:a@x"));
+        assert_eq!(subject(&by("user"), Some("app"), None).as_deref(), Some("client:app"));
+        assert_eq!(token_subject(&by("ip"), Some("10.1.2.3"), None, None), None, "whitelisted");
+        assert!(exempt(&by("ip"), Some("10.1.2.3")) && !exempt(&by("ip"), Some("11.1.2.3")));
     }
 }

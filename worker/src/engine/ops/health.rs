@@ -50,23 +50,8 @@ mod tests {
     use shared::api::HealthStatus;
 
     use super::*;
+    use crate::engine::test_support::DownKv;
     use crate::native::{MemoryKv, SqliteStore};
-
-    struct DownKv;
-    impl KeyValue for DownKv {
-        async fn get(&self, _key: &str) -> Result<Option<String>, InternalError> {
-            Err(InternalError::new("KV binding unavailable"))
-        }
-        async fn put(&self, _: &str, _: &str, _: u32) -> Result<(), InternalError> {
-            Err(InternalError::new("KV binding unavailable"))
-        }
-        async fn delete(&self, _: &str) -> Result<(), InternalError> {
-            Err(InternalError::new("KV binding unavailable"))
-        }
-        async fn keys_with_prefix(&self, _: &str) -> Result<Vec<String>, InternalError> {
-            Err(InternalError::new("KV binding unavailable"))
-        }
-    }
 
     #[test]
     fn healthy_when_the_migrated_database_and_kv_answer() {
@@ -107,6 +92,7 @@ mod tests {
 #[cfg(test)]
 mod config_tests {
     use super::*;
+    use crate::engine::test_support::DownKv;
     use crate::native::{MemoryKv, SqliteStore};
 
     #[test]

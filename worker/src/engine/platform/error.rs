@@ -72,6 +72,10 @@ pub trait ErrorResponse {
     fn retry_after(&self) -> Option<u64> {
         None
     }
+    /// A refused request's limit per window and the window's end (`X-RateLimit-*`).
+    fn rate_limit(&self) -> Option<(u32, i64)> {
+        None
+    }
     /// `WWW-Authenticate` challenge (RFC 6749 §5.2 for Basic, RFC 6750 §3 for Bearer).
     fn www_authenticate(&self) -> Option<String> {
         None
@@ -92,8 +96,9 @@ pub enum ApiError {
     /// Admin/account API input that breaks a rule: 422 `validation_error` with one entry
     /// per field (contract "Errors").
     Validation(Vec<FieldError>),
-    /// Too many attempts: 429 `rate_limit_exceeded` with `Retry-After`.
-    RateLimited { retry_after: u64 },
+    /// Too many attempts: 429 `rate_limit_exceeded` with `Retry-After` and the
+    /// `X-RateLimit-*` headers (`limit` per window, the window ending at `reset`).
+    RateLimited { retry_after: u64, limit: u32, reset: i64 },
     /// Anything else: `server_error`, detail logged only.
     Internal(InternalError),
 }
@@ -164,8 +169,8 @@ impl ErrorResponse for ApiError {
                 [one] => one.message.clone(),
                 _ => "Request validation failed".into(),
             }),
-            ApiError::RateLimited { retry_after } => {
-                Some(format!("Rate limit exceeded. Retry after {retry_after} seconds."))
+            ApiError::RateLimited { retry_after, .. } => {
+                Some(format!("Too many requests. Please retry after {retry_after} seconds."))
             }
             ApiError::Config(e) => Some(e.to_string()),
             ApiError::Internal(_) => Some("the server could not complete the request".into()),
@@ -196,7 +201,14 @@ impl ErrorResponse for ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited { retry_after } => Some(*retry_after),
+            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    fn rate_limit(&self) -> Option<(u32, i64)> {
+        match self {
+            ApiError::RateLimited { limit, reset, .. } => Some((*limit, *reset)),
             _ => None,
         }
     }

@@ -121,6 +121,10 @@ pub trait KeyValue {
     async fn delete(&self, key: &str) -> Result<(), InternalError>;
     /// The keys that start with `prefix` (at most 1000: one KV list page).
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError>;
+    /// A counter in this isolate's memory (not in KV): its value before this call, then
+    /// one more if `take`. Synchronous, so concurrent requests of one isolate see each
+    /// other's counts before KV answers; forgotten after `expires` (Unix seconds).
+    fn local_count(&self, key: &str, expires: UnixTime, now: UnixTime, take: bool) -> u32;
 }
 
 /// Workers KV's minimum `expirationTtl`, in seconds.

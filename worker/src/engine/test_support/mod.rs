@@ -10,3 +10,27 @@ pub mod keys;
 pub use code_flow::*;
 pub use fixtures::*;
 pub use keys::*;
+
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{KeyValue, UnixTime};
+
+/// A KV namespace that fails every call: a binding that is down, or writes throttled.
+pub struct DownKv;
+
+impl KeyValue for DownKv {
+    async fn get(&self, _: &str) -> Result<Option<String>, InternalError> {
+        Err(InternalError::new("KV binding unavailable"))
+    }
+    async fn put(&self, _: &str, _: &str, _: u32) -> Result<(), InternalError> {
+        Err(InternalError::new("KV binding unavailable"))
+    }
+    async fn delete(&self, _: &str) -> Result<(), InternalError> {
+        Err(InternalError::new("KV binding unavailable"))
+    }
+    async fn keys_with_prefix(&self, _: &str) -> Result<Vec<String>, InternalError> {
+        Err(InternalError::new("KV binding unavailable"))
+    }
+    fn local_count(&self, _: &str, _: UnixTime, _: UnixTime, _: bool) -> u32 {
+        0
+    }
+}

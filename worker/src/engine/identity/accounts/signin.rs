@@ -52,7 +52,9 @@ where
         let (config, now) = (self.config, self.now);
         // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
         let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
-        rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
+        if !rate_limit::exempt(config, self.meta.ip_address.as_deref()) {
+            rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
+        }
         rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
         let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
         let verified = verify_login(self.store, self.rng, &cx, email, password).await;

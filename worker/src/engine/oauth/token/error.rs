@@ -37,6 +37,8 @@ pub enum TokenError {
     /// `RATE_LIMIT_TOKEN_*` or `LOCKOUT_BY_IP`: 429 with `Retry-After` (contract "Errors").
     RateLimited {
         retry_after: u64,
+        limit: u32,
+        reset: i64,
     },
     Internal(InternalError),
 }
@@ -45,7 +47,9 @@ impl From<ApiError> for TokenError {
     /// The limiter's answers at the token endpoints (the only `ApiError`s they meet).
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::RateLimited { retry_after } => TokenError::RateLimited { retry_after },
+            ApiError::RateLimited { retry_after, limit, reset } => {
+                TokenError::RateLimited { retry_after, limit, reset }
+            }
             ApiError::Internal(e) => TokenError::Internal(e),
             other => TokenError::Internal(InternalError::new(format!("unexpected at /token: {}", other.code()))),
         }
@@ -107,7 +111,7 @@ impl ErrorResponse for TokenError {
             }
             TokenError::AccessDenied => Some("the user denied the authorization request".into()),
             TokenError::ExpiredToken => Some("the device code has expired; request a new one".into()),
-            TokenError::RateLimited { retry_after } => {
+            TokenError::RateLimited { retry_after, .. } => {
                 Some(format!("Too many requests. Please retry after {retry_after} seconds."))
             }
             TokenError::Internal(_) => Some("the server could not complete the request".into()),
@@ -123,7 +127,14 @@ impl ErrorResponse for TokenError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            TokenError::RateLimited { retry_after } => Some(*retry_after),
+            TokenError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    fn rate_limit(&self) -> Option<(u32, i64)> {
+        match self {
+            TokenError::RateLimited { limit, reset, .. } => Some((*limit, *reset)),
             _ => None,
         }
     }

@@ -1,0 +1,44 @@
+//! `RATE_LIMIT_TOKEN_*` at the edge for the token family and `/register`: one KV read
+//! before the engine runs; the count is written after the answer (`ctx.waitUntil`), so a
+//! limit adds no write latency. Every limit fails open (engine::identity::rate_limit).
+
+use worker::{console_error, Response};
+
+use crate::edge::adapters::kv;
+use crate::edge::context::Cx;
+use crate::edge::respond;
+use crate::engine::identity::rate_limit::{self, Bucket, Quota};
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::KeyValue;
+
+/// Counts this request against `subject`'s window (`None`: whitelisted, not limited), or
+/// the 429 to answer instead.
+pub async fn token_limit(cx: &Cx<'_>, subject: Option<String>) -> Result<Option<Quota>, ApiError> {
+    let Some(subject) = subject else { return Ok(None) };
+    let (quota, write) =
+        rate_limit::decide(&cx.kv, Bucket::Token, &subject, cx.config.rate_limits.token, cx.now).await?;
+    if let Some(e) = &quota.degraded {
+        console_error!("rate limit read failed, request let through: {}", e.detail());
+    }
+    let env = cx.env.clone();
+    cx.worker.wait_until(async move {
+        let written = match kv(&env) {
+            Ok(kv) => kv.put(&write.key, &write.value, write.ttl).await,
+            Err(e) => Err(e),
+        };
+        // Fail-open: KV takes about one write per second per key; a lost count only
+        // makes the limit laxer.
+        if let Err(e) = written {
+            console_error!("rate limit write failed: {}", e.detail());
+        }
+    });
+    Ok(Some(quota))
+}
+
+/// `response` with the `X-RateLimit-*` headers of `quota`, if the request was limited.
+pub fn with_quota(mut response: Response, quota: Option<&Quota>) -> Response {
+    if let Some(q) = quota {
+        respond::set_rate_limit(response.headers_mut(), q.limit, q.remaining, q.reset);
+    }
+    response
+}
