@@ -92,7 +92,6 @@ mod tests {
 #[cfg(test)]
 mod config_tests {
     use super::*;
-    use crate::engine::test_support::DownKv;
     use crate::native::{MemoryKv, SqliteStore};
 
     #[test]
