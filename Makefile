@@ -58,7 +58,7 @@ migrate: tools
 	@CI=true $(WRANGLER) d1 migrations apply DB --local
 
 dev: build dev-vars migrate
-	$(WRANGLER) dev
+	$(WRANGLER) dev --test-scheduled
 
 test-native: tools
 	cargo test

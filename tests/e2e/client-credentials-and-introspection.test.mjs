@@ -90,7 +90,7 @@ test('bad input gets the RFC error and status, never a 500', async () => {
   const auth = basic(ADMIN_ID, ADMIN_SECRET);
   const get = await tokenRequest(null, { method: 'GET' });
   assert.equal(get.status, 405);
-  assert.equal(get.headers.get('allow'), 'POST');
+  assert.equal(get.headers.get('allow'), 'POST, OPTIONS', 'OPTIONS: the CORS preflight');
   await expectError(await tokenRequest('{"grant_type":"client_credentials"}', { authorization: auth, contentType: 'application/json' }), 400, 'invalid_request');
   await expectError(await tokenRequest('grant_type=client_credentials', { authorization: auth, contentType: null }), 400, 'invalid_request');
   await expectError(await tokenRequest('grant_type=client_credentials&grant_type=client_credentials', { authorization: auth }), 400, 'invalid_request');

@@ -74,6 +74,8 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   const args = [
     'dev', '--persist-to', stateDir, '--env-file', envFile, '--ip', '127.0.0.1', '--port', String(port),
     '--inspector-port', String(inspectorPort), '--log-level', 'warn', '--show-interactive-dev-session=false',
+    // As `make dev`: GET /__scheduled runs the Cron Trigger's handler.
+    '--test-scheduled',
   ];
   for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
   const child = spawn(wrangler, args, { cwd: root, env: quietEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -19,9 +19,15 @@ mod request;
 mod respond;
 mod router;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(router::handle(req, &env, &ctx).await)
+}
+
+/// The Cron Trigger (wrangler.toml `[triggers]`): the scheduled cleanup.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    handlers::ops::cleanup(&env).await;
 }

@@ -6,15 +6,32 @@ use std::rc::Rc;
 use shared::api::{HealthStatus, UiConfig};
 use worker::{console_error, Env, Response};
 
+use crate::edge::adapters::env;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::adapters::{db, kv};
-use crate::edge::context::{Cx, DISCOVERY_BODY, JWKS_BODY};
+use crate::edge::context::{Cx, WorkerClock, DISCOVERY_BODY, JWKS_BODY};
 use crate::edge::respond;
 use crate::engine::oauth::discovery;
 use crate::engine::oauth::scope::ScopeStore;
-use crate::engine::ops::health;
+use crate::engine::ops::{cleanup, health};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ConfigError, InternalError};
+use crate::engine::platform::ports::{Clock, SystemRandom};
+
+/// The scheduled cleanup (engine::ops::cleanup): deletes what expired; failures are
+/// logged (a scheduled run has no one to answer), the next run tries again.
+pub async fn cleanup(env: &Env) {
+    let outcome = async {
+        let config = env::config(env).map_err(|e| InternalError::new(e.to_string()))?;
+        let store = db(env)?;
+        cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await
+    }
+    .await;
+    match outcome {
+        Ok(counts) => worker::console_log!("cleanup: {}", serde_json::Value::Object(counts)),
+        Err(e) => console_error!("cleanup failed: {}", e.detail()),
+    }
+}
 
 /// `/health` reports a broken configuration or binding instead of failing on it, so it
 /// takes the configuration as it came (a request context needs a good one).

@@ -1,4 +1,5 @@
-//! Running the server: health checks and the audit log.
+//! Running the server: health checks, the audit log and the scheduled cleanup.
 
 pub mod audit;
+pub mod cleanup;
 pub mod health;

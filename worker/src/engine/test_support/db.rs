@@ -15,7 +15,7 @@ impl SqliteStore {
         pollster::block_on(self.execute(sql, args)).unwrap()
     }
 
-    fn rows(&self, sql: &str, args: &[SqlArg]) -> Vec<Value> {
+    pub fn rows(&self, sql: &str, args: &[SqlArg]) -> Vec<Value> {
         pollster::block_on(self.query(sql, args)).unwrap()
     }
 

@@ -64,6 +64,7 @@ pub struct Config {
     pub security: SecuritySettings,
     pub rate_limits: RateLimits,
     pub mail: MailSettings,
+    pub retention: Retention,
     /// `CLIENT_SECRET_LIFETIME_DAYS`: how long a new client secret lives; 0 = never.
     pub client_secret_lifetime_days: u32,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
@@ -133,6 +134,15 @@ pub struct SecuritySettings {
     pub allow_plain_pkce: bool,
     pub hide_email_existence: bool,
     pub email_verification_required: bool,
+}
+
+/// How long the scheduled cleanup keeps records that do not expire by themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// `OUTBOX_RETENTION_DAYS`.
+    pub outbox_days: u32,
+    /// `AUDIT_LOG_RETENTION_DAYS` (the product docs' name).
+    pub audit_days: u32,
 }
 
 /// `(max requests, window seconds)` per route family.
@@ -227,6 +237,8 @@ pub const VARIABLES: &[&str] = &[
     "RATE_LIMIT_PASSWORD_RESET_WINDOW",
     "RATE_LIMIT_BY",
     "RATE_LIMIT_WHITELIST",
+    "OUTBOX_RETENTION_DAYS",
+    "AUDIT_LOG_RETENTION_DAYS",
     "DEFAULT_SCOPES",
     "CLIENT_SECRET_LIFETIME_DAYS",
     "EMAIL_PROVIDER",
@@ -306,6 +318,10 @@ impl Config {
                 whitelist: v.cidr_list("RATE_LIMIT_WHITELIST")?,
             },
             mail: v.mail()?,
+            retention: Retention {
+                outbox_days: v.positive("OUTBOX_RETENTION_DAYS")?,
+                audit_days: v.positive("AUDIT_LOG_RETENTION_DAYS")?,
+            },
             client_secret_lifetime_days: v.count("CLIENT_SECRET_LIFETIME_DAYS")?,
             default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
             bootstrap: Bootstrap {

@@ -1,0 +1,194 @@
+//! Scheduled cleanup (the Cron Trigger in wrangler.toml): what has expired is deleted,
+//! so no table grows without bound. Each statement deletes at most [`BATCH`] rows per
+//! run (a run stays short; the next run takes the rest); all run in one D1 batch, and
+//! each run is audited as `system.cleanup` with the count per table.
+//!
+//! What goes, and why it is safe:
+//! - authorization codes a day after they expired (a replay of an expired code is
+//!   refused anyway; the day keeps RFC 6749 §10.5 replay detection for late replays);
+//! - device codes once expired (RFC 8628 §3.5: then only `expired_token` is left to say);
+//! - refresh tokens once expired, or revoked and past their expiry;
+//! - revoked access-token ids once the token itself has expired (it fails `exp` then);
+//! - email links once expired;
+//! - sealed successors of rotated refresh tokens once the grace period for a retry is
+//!   over (RFC 9700 §4.14.2: nothing can use them after it);
+//! - outbox rows after `OUTBOX_RETENTION_DAYS`, audit entries after
+//!   `AUDIT_LOG_RETENTION_DAYS`.
+
+use serde_json::{json, Map, Value};
+
+use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Random, SqlArg, SqlRunner, UnixTime};
+
+/// Rows one statement deletes per run at most.
+pub const BATCH: i64 = 10_000;
+
+/// Codes are kept this long after they expire, for replay detection.
+const CODE_KEEP_SECONDS: i64 = 86_400;
+
+/// `(table, statement)`: each bounded by `?2` rows, `?1` the cut-off time it needs.
+const STATEMENTS: &[(&str, &str)] = &[
+    (
+        "authorization_codes",
+        "DELETE FROM authorization_codes WHERE rowid IN \
+         (SELECT rowid FROM authorization_codes WHERE expires_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "device_codes",
+        "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM device_codes WHERE expires_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "refresh_tokens",
+        "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "revoked_access_tokens",
+        "DELETE FROM revoked_access_tokens WHERE rowid IN \
+         (SELECT rowid FROM revoked_access_tokens WHERE expires_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "email_tokens",
+        "DELETE FROM email_tokens WHERE rowid IN (SELECT rowid FROM email_tokens WHERE expires_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "refresh_successors",
+        "UPDATE refresh_tokens SET successor_sealed = NULL WHERE rowid IN (SELECT rowid FROM refresh_tokens \
+         WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)",
+    ),
+    (
+        "mail_outbox",
+        "DELETE FROM mail_outbox WHERE rowid IN (SELECT rowid FROM mail_outbox WHERE created_at < ?1 LIMIT ?2)",
+    ),
+    ("audit_log", "DELETE FROM audit_log WHERE rowid IN (SELECT rowid FROM audit_log WHERE timestamp < ?1 LIMIT ?2)"),
+];
+
+/// The cut-off time of each statement in [`STATEMENTS`], in order.
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 8] {
+    let days = |d: u32| now - i64::from(d) * 86_400;
+    [
+        now - CODE_KEEP_SECONDS,
+        now,
+        now,
+        now,
+        now,
+        now - i64::from(config.tokens.refresh_reuse_grace_seconds),
+        days(config.retention.outbox_days),
+        days(config.retention.audit_days),
+    ]
+}
+
+/// One cleanup run at `now`: deletes, then the `system.cleanup` audit entry. Returns the
+/// rows changed per table.
+pub async fn run<S: SqlRunner + AuditStore>(
+    store: &S,
+    rng: &impl Random,
+    config: &Config,
+    now: UnixTime,
+) -> Result<Map<String, Value>, InternalError> {
+    let cutoffs = cutoffs(config, now);
+    let statements: Vec<(&str, Vec<SqlArg>)> = STATEMENTS
+        .iter()
+        .zip(cutoffs)
+        .map(|((_, sql), cutoff)| (*sql, vec![SqlArg::Int(cutoff), SqlArg::Int(BATCH)]))
+        .collect();
+    let changes = store.batch(&statements).await?;
+    let counts: Map<String, Value> =
+        STATEMENTS.iter().zip(changes).map(|((table, _), n)| ((*table).to_owned(), json!(n))).collect();
+    let meta = RequestMeta { ip_address: None, user_agent: Some("cron".into()) };
+    let event = AuditEvent::new("system.cleanup", &meta, now, rng)?
+        .actor("system", "cleanup")
+        .metadata(Value::Object(counts.clone()));
+    store.record(&event).await?;
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::{alice, config_with};
+    use crate::native::SqliteStore;
+
+    const NOW: UnixTime = 1_800_000_000;
+    const DAY: i64 = 86_400;
+
+    fn count(store: &SqliteStore, table: &str) -> usize {
+        store.rows(&format!("SELECT * FROM {table}"), &[]).len()
+    }
+
+    #[test]
+    fn expired_rows_go_live_ones_stay_and_the_run_is_audited_with_counts() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store.insert_user(&alice()).unwrap();
+        let user = alice().id;
+        let config = config_with(|v| {
+            v.insert("OUTBOX_RETENTION_DAYS", "30".into());
+            v.insert("AUDIT_LOG_RETENTION_DAYS", "90".into());
+        });
+        let run_sql = |sql: &str, args: Vec<SqlArg>| {
+            pollster::block_on(store.execute(sql, &args)).unwrap();
+        };
+        // (expired, live) pairs per table.
+        for (id, expires) in [("old", NOW - 2 * DAY), ("new", NOW - 60)] {
+            run_sql(
+                "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, auth_time, \
+                 created_at, expires_at) VALUES (?1, 'c', ?2, 'https://a/cb', 'openid', 0, 0, ?3)",
+                vec![id.into(), user.as_str().into(), expires.into()],
+            );
+        }
+        for (id, expires) in [("old", NOW - 1), ("new", NOW + 600)] {
+            run_sql(
+                "INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, status, poll_interval, \
+                 created_at, expires_at) VALUES (?1, ?1, 'c', 'openid', 'pending', 5, 0, ?2)",
+                vec![id.into(), expires.into()],
+            );
+            run_sql(
+                "INSERT INTO refresh_tokens (token_hash, family_id, client_id, scope, created_at, expires_at, rotated_at, \
+                 successor_sealed) VALUES (?1, 'f', 'c', 'openid', 0, ?2, ?3, 'sealed')",
+                vec![id.into(), expires.into(), (NOW - 3600).into()],
+            );
+            run_sql(
+                "INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES (?1, ?2, 0)",
+                vec![id.into(), expires.into()],
+            );
+            run_sql(
+                "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) \
+                 VALUES (?1, 'password_reset', ?2, 'a@x', 0, ?3)",
+                vec![id.into(), user.as_str().into(), expires.into()],
+            );
+        }
+        for (id, created) in [("old", NOW - 31 * DAY), ("new", NOW - 29 * DAY)] {
+            run_sql(
+                "INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, status, created_at) \
+                 VALUES (?1, 'welcome', 'a@x', 's', 't', 'h', 'logged', ?2)",
+                vec![id.into(), created.into()],
+            );
+        }
+        for (id, at) in [("old", NOW - 91 * DAY), ("new", NOW - 89 * DAY)] {
+            run_sql("INSERT INTO audit_log (id, timestamp, event) VALUES (?1, ?2, 'x')", vec![id.into(), at.into()]);
+        }
+        let counts = pollster::block_on(run(&store, &SystemRandom, &config, NOW)).unwrap();
+        for table in ["authorization_codes", "device_codes", "refresh_tokens", "revoked_access_tokens", "email_tokens"]
+        {
+            assert_eq!(counts[table], 1, "{table}");
+            assert_eq!(count(&store, table), 1, "{table}: the live row stays");
+        }
+        assert_eq!((counts["mail_outbox"].clone(), counts["audit_log"].clone()), (json!(1), json!(1)));
+        assert_eq!(count(&store, "mail_outbox"), 1);
+        // The live refresh token was rotated an hour ago, past the grace period: its sealed
+        // successor is erased, the row stays.
+        assert_eq!(counts["refresh_successors"], 1);
+        let left = store.rows("SELECT successor_sealed FROM refresh_tokens", &[]);
+        assert_eq!(left[0]["successor_sealed"], Value::Null);
+        let audit = store.audit_events().unwrap();
+        let entry = audit.iter().find(|e| e["event"] == "system.cleanup").unwrap();
+        assert_eq!(entry["actor_type"], "system");
+        let details: Value = serde_json::from_str(entry["metadata"].as_str().unwrap()).unwrap();
+        assert_eq!(details["device_codes"], 1);
+        // A second run finds nothing more.
+        let again = pollster::block_on(run(&store, &SystemRandom, &config, NOW)).unwrap();
+        assert!(again.values().all(|n| n == 0), "{again:?}");
+    }
+}
