@@ -15,10 +15,18 @@ pub mod grant {
     pub const ALL: &[&str] = &[AUTHORIZATION_CODE, IMPLICIT, REFRESH_TOKEN, CLIENT_CREDENTIALS, PASSWORD, DEVICE_CODE];
 }
 
-/// Response types `/authorize` serves (OAuth 2.0 Multiple Response Type Encoding Practices),
-/// in the order discovery lists them.
+/// Response types `/authorize` can serve (OAuth 2.0 Multiple Response Type Encoding
+/// Practices), in the order discovery lists them.
 pub const RESPONSE_TYPES: &[&str] =
     &["code", "id_token", "token", "code id_token", "code token", "id_token token", "code id_token token"];
+
+/// Whether `response_type` is off unless `ALLOW_IMPLICIT=true` (RFC 9700 §2.1.2): every type
+/// that returns an access token from the authorization endpoint, and `id_token` alone
+/// (no code to redeem with PKCE). `code` and `code id_token` stay on.
+pub fn is_implicit(response_type: &str) -> bool {
+    let parts: Vec<&str> = response_type.split(' ').filter(|p| !p.is_empty()).collect();
+    parts.contains(&"token") || !parts.contains(&"code")
+}
 
 /// Client authentication methods at the token endpoint (RFC 6749 §2.3; OIDC Core §9):
 /// `none` is a public client sending only its `client_id`.

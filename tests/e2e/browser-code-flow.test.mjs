@@ -24,6 +24,8 @@ let context; // one browser profile: its session cookie is the SSO
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
     REVOKE_TOKENS_ON_SESSION_END: 'true',
+    // The implicit flow is off by default (RFC 9700 §2.1.2); one test below uses it.
+    ALLOW_IMPLICIT: 'true',
     // More sign-ins from one address than RATE_LIMIT_LOGIN_MAX allows a minute (tested in accounts).
     RATE_LIMIT_LOGIN_MAX: '100' } });
   // Bootstrap runs on the first request.

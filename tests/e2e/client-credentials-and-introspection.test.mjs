@@ -131,8 +131,9 @@ test('RFC 7662: introspection describes a live token, and says only active:false
   assert.equal(body.exp - body.iat, 3600);
   // The contract's alias answers the same.
   assert.equal((await (await introspect(token, undefined, '/oauth/introspect')).json()).active, true);
-  // Another client may introspect it too.
-  assert.equal((await (await introspect(token, basic('demo-app', DEMO_SECRET))).json()).active, true);
+  // Another client learns nothing about it (RFC 7662 §4: no token scanning), unless it is
+  // registered as a resource server (the `introspection` scope) or holds `admin`.
+  assert.deepEqual(await (await introspect(token, basic('demo-app', DEMO_SECRET))).json(), { active: false });
   for (const garbage of ['nope', 'a.b.c', token.slice(0, -4) + 'AAAA', `${token}x`]) {
     const r = await introspect(garbage);
     assert.equal(r.status, 200);

@@ -101,6 +101,7 @@ test('PATCH redirect_uris, then /authorize honours the new list (and refuses the
   });
   const authorize = (redirect) => fetch(`${worker.url}/authorize?${new URLSearchParams({
     client_id: app.client_id, redirect_uri: redirect, response_type: 'code', scope: 'openid', state: 's',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
   })}`, { redirect: 'manual' });
   assert.equal((await authorize('https://new.example.com/cb')).status, 400, 'unregistered: the error page');
   const patched = await api('PATCH', `/register/${app.client_id}`, { redirect_uris: ['https://new.example.com/cb'] });

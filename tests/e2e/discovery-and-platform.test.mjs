@@ -63,7 +63,8 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.equal(m.authorization_endpoint, `${worker.url}/authorize`);
   assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(m.response_modes_supported, ['query', 'fragment', 'form_post']);
-  assert.ok(m.response_types_supported.includes('code id_token token'));
+  // RFC 9700 §2.1.2: no implicit types unless ALLOW_IMPLICIT=true.
+  assert.deepEqual(m.response_types_supported, ['code', 'code id_token']);
   assert.equal(m.introspection_endpoint, `${worker.url}/token/introspect`);
   assert.equal(m.revocation_endpoint, `${worker.url}/token/revoke`);
   assert.equal(m.userinfo_endpoint, `${worker.url}/userinfo`);

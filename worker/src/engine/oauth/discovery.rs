@@ -12,7 +12,7 @@ use crate::engine::oauth::token::{grant_types_supported, INTROSPECTION_AUTH_METH
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{RsaSigner, UnixTime};
-use shared::oauth::{AUTH_METHODS, RESPONSE_TYPES};
+use shared::oauth::{is_implicit, AUTH_METHODS, RESPONSE_TYPES};
 use shared::paths;
 
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
@@ -61,7 +61,10 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
         "revocation_endpoint": config.endpoint(paths::REVOKE),
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "response_types_supported": RESPONSE_TYPES,
+        "response_types_supported": RESPONSE_TYPES
+            .iter()
+            .filter(|t| config.security.allow_implicit || !is_implicit(t))
+            .collect::<Vec<_>>(),
         "response_modes_supported": RESPONSE_MODES_SUPPORTED,
         // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
         "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },
@@ -139,7 +142,13 @@ mod tests {
         assert_eq!(m["device_authorization_endpoint"], "http://127.0.0.1:8787/device", "RFC 8628 §4");
         assert_eq!(m["authorization_endpoint"], "http://127.0.0.1:8787/authorize");
         assert_eq!(m["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-        assert_eq!(m["response_types_supported"].as_array().map(Vec::len), Some(7));
+        // RFC 9700 §2.1.2: the implicit types only with ALLOW_IMPLICIT=true.
+        assert_eq!(m["response_types_supported"], serde_json::json!(["code", "code id_token"]));
+        let implicit = crate::engine::test_support::config_with(|v| {
+            v.insert("ALLOW_IMPLICIT", "true".into());
+        });
+        let all = provider_metadata(&implicit, &[]);
+        assert_eq!(all["response_types_supported"].as_array().map(Vec::len), Some(7));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post", "none"])

@@ -69,6 +69,11 @@ where
         let jws = verify_jws(hint, signer, keys)
             .await?
             .map_err(|_| bad("id_token_hint is not an ID token from this server"))?;
+        // RFC 9068 §2.1: access tokens say `typ: at+jwt`; one is not an ID token, and must
+        // not end a session or name a client here (RFC 8725 §3.11, explicit typing).
+        if jws.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+            return Err(bad("id_token_hint is an access token, not an ID token"));
+        }
         let claims: HintClaims = serde_json::from_slice(&jws.claims)
             .map_err(|_| bad("id_token_hint is not an ID token from this server"))?;
         if claims.iss != config.issuer {
@@ -160,5 +165,16 @@ mod tests {
         assert!(page(logout_parse(&f, &format!("id_token_hint={hint}x"))), "bad signature");
         assert!(page(logout_parse(&f, &format!("id_token_hint={hint}&client_id=spa"))), "client mismatch");
         assert_eq!(logout_parse(&f, "").unwrap().destination(&f.config), "http://127.0.0.1:8787/");
+    }
+
+    #[test]
+    fn rfc9068_2_1_an_access_token_is_not_an_id_token_hint() {
+        let f = code_flow();
+        let code = param(&authorize(&f, &web_app(), &format!("{BASE}&response_type=code&scope=openid"), NOW), "code")
+            .unwrap()
+            .to_owned();
+        let access = redeem(&f, &code, "", NOW).unwrap().access_token;
+        let refused = logout_parse(&f, &format!("id_token_hint={access}"));
+        assert!(matches!(refused, Err(AuthorizeError::Page { .. })), "{refused:?}");
     }
 }

@@ -77,14 +77,33 @@ impl ErrorResponse for BearerError {
         match self {
             BearerError::Missing => Some(realm.into()),
             BearerError::Internal(_) => None,
-            // The descriptions are ours and contain no quotes or backslashes.
             other => Some(format!(
-                r#"{realm}, error="{}", error_description="{}""#,
+                r#"{realm}, error="{}", error_description={}"#,
                 other.code(),
-                other.description().unwrap_or_default()
+                quoted_string(&other.description().unwrap_or_default())
             )),
         }
     }
+}
+
+/// `value` as an RFC 9110 §5.6.4 quoted-string: `"` and `\` escaped, and characters a
+/// header cannot carry (controls, non-ASCII; RFC 6750 §3 limits `error_description` to
+/// printable ASCII) replaced, so a description that echoes input cannot break the header.
+pub fn quoted_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Picks the one access token a request presents: the `Authorization: Bearer` header

@@ -45,8 +45,18 @@ pub struct CodeFlow {
     pub keys: TestKeys,
 }
 
+/// A server that allows every flow the web app is registered for: the implicit and
+/// hybrid types (`ALLOW_IMPLICIT`), and codes without PKCE for a confidential client
+/// (`REQUIRE_PKCE=false`). The RFC 9700 defaults have their own tests.
+pub fn all_flows_config() -> Config {
+    config_with(|v| {
+        v.insert("ALLOW_IMPLICIT", "true".into());
+        v.insert("REQUIRE_PKCE", "false".into());
+    })
+}
+
 pub fn code_flow() -> CodeFlow {
-    let config = config_with(|_| {});
+    let config = all_flows_config();
     let store = SqliteStore::open_in_memory().unwrap();
     let keys = test_keys(&store, &config);
     let secret =

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AuthorizeError, ResponseTarget};
+use shared::oauth::is_implicit;
+
 use crate::engine::clients::{Client, ClientType};
 use crate::engine::crypto::pkce::{valid_challenge, Method as PkceMethod};
 use crate::engine::oauth::scope::parse_scope;
@@ -266,6 +268,17 @@ pub fn parse(
     if params.get("request_uri").is_some() {
         return fail("request_uri_not_supported", "request_uri is not supported (OIDC Core §6)");
     }
+    // RFC 9700 §2.1.2: no access tokens (and no code-less ID tokens) from this endpoint
+    // unless the operator allows the implicit flow.
+    if !config.security.allow_implicit && is_implicit(response_type.as_str()) {
+        return fail(
+            "unsupported_response_type",
+            &format!(
+                "response_type `{}` is turned off here (ALLOW_IMPLICIT); use code with PKCE",
+                response_type.as_str()
+            ),
+        );
+    }
     // The client must be registered for this exact response type, and the code for the
     // authorization_code grant it leads to.
     let registered = client.response_types.iter().any(|r| ResponseType::parse(r) == Some(response_type));
@@ -332,8 +345,11 @@ pub fn parse(
         }
     }
     // Public clients cannot keep a secret, so PKCE is what binds the code to them (RFC 9700 §2.1.1).
-    if response_type.code && client.client_type == ClientType::Public && code_challenge.is_none() {
-        return fail("invalid_request", "PKCE (code_challenge) is required for public clients");
+    // RFC 9700 §2.1.1: PKCE for every client of the code flow; REQUIRE_PKCE=false relaxes it
+    // for confidential clients only.
+    let pkce_required = client.client_type == ClientType::Public || config.security.require_pkce;
+    if response_type.code && pkce_required && code_challenge.is_none() {
+        return fail("invalid_request", "PKCE (code_challenge with S256) is required (RFC 7636, RFC 9700 §2.1.1)");
     }
 
     Ok(AuthorizationRequest {

@@ -13,7 +13,7 @@ fn parse_with(client: &Client, config: &Config, q: &str) -> Result<Authorization
 }
 
 fn parse(q: &str) -> Result<AuthorizationRequest, AuthorizeError> {
-    parse_with(&web_app(), &config_with(|_| {}), q)
+    parse_with(&web_app(), &all_flows_config(), q)
 }
 
 fn redirect_error(result: Result<AuthorizationRequest, AuthorizeError>) -> (&'static str, ResponseTarget) {
@@ -43,6 +43,30 @@ fn rfc6749_4_1_2_1_client_and_redirect_uri_errors_never_redirect() {
     // Even with every other parameter broken, an unverified redirect_uri is not used.
     let q = "client_id=web&redirect_uri=https%3A%2F%2Fevil.example.com&response_type=bogus&prompt=bogus";
     assert!(page(parse(q)));
+}
+
+#[test]
+fn rfc9700_2_1_defaults_pkce_for_every_client_and_no_implicit_flow() {
+    let defaults = config_with(|_| {});
+    let web = |q: &str| parse_with(&web_app(), &defaults, q);
+    // A confidential client needs PKCE too...
+    let (error, _) = redirect_error(web(&format!("{BASE}&response_type=code")));
+    assert_eq!(error, "invalid_request");
+    assert!(web(&format!("{BASE}&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256")).is_ok());
+    // ...unless the operator relaxes it for confidential clients; public ones always need it.
+    let relaxed = config_with(|v| {
+        v.insert("REQUIRE_PKCE", "false".into());
+    });
+    assert!(parse_with(&web_app(), &relaxed, &format!("{BASE}&response_type=code")).is_ok());
+    let spa = format!("client_id=spa&redirect_uri={}&response_type=code", urlencode(REDIRECT));
+    assert_eq!(redirect_error(parse_with(&public_app(), &relaxed, &spa)).0, "invalid_request");
+    // No access token (or code-less ID token) from /authorize by default.
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256&nonce=n&scope=openid");
+    for implicit in ["token", "id_token", "id_token+token", "code+token", "code+id_token+token"] {
+        let (error, _) = redirect_error(web(&format!("{BASE}&response_type={implicit}{pkce}")));
+        assert_eq!(error, "unsupported_response_type", "{implicit}");
+    }
+    assert!(web(&format!("{BASE}&response_type=code+id_token{pkce}")).is_ok(), "hybrid with an ID token only");
 }
 
 #[test]

@@ -3,9 +3,9 @@
 use shared::oauth::IntrospectionResponse;
 
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{ClientRecord, ClientType, Credentials};
+use crate::engine::clients::{Client, ClientRecord, ClientType, Credentials};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::users::UserStore;
+use crate::engine::identity::users::{UserStore, ADMIN_SCOPE};
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{Random, RsaSigner};
@@ -20,12 +20,16 @@ where
 {
     /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
     /// can give it.
-    fn introspecting_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<(), TokenError> {
+    fn introspecting_client(
+        &self,
+        found: Option<ClientRecord>,
+        credentials: &Credentials,
+    ) -> Result<Client, TokenError> {
         let caller = self.check_client(found, credentials)?;
         if caller.client_type != ClientType::Confidential {
             return Err(TokenError::InvalidClient { basic: false });
         }
-        Ok(())
+        Ok(caller)
     }
 
     /// `POST /token/introspect` (RFC 7662 §2). `token_type_hint` is not needed (§2.1 "MAY
@@ -50,8 +54,8 @@ where
             Err(_) => return self.introspect_refresh_token(&credentials, token).await,
         };
         let (found, state) = self.store.client_and_access_token_state(credentials.client_id(), &claims).await?;
-        self.introspecting_client(found, &credentials)?;
-        if state.revoked {
+        let caller = self.introspecting_client(found, &credentials)?;
+        if state.revoked || !may_introspect(&caller, &claims.client_id) {
             return Ok(IntrospectionResponse::default());
         }
         // The product docs' `username`: the user's email, for tokens issued to a user.
@@ -80,9 +84,10 @@ where
         token: &str,
     ) -> Result<IntrospectionResponse, TokenError> {
         let (found, row) = self.store.client_and_refresh_token(credentials.client_id(), &hash_token(token)).await?;
-        self.introspecting_client(found, credentials)?;
+        let caller = self.introspecting_client(found, credentials)?;
         let Some((row, user)) = row else { return Ok(IntrospectionResponse::default()) };
-        if row.revoked_at.is_some() || row.expires_at <= self.now || row.rotated_at.is_some() {
+        let spent = row.revoked_at.is_some() || row.expires_at <= self.now || row.rotated_at.is_some();
+        if spent || !may_introspect(&caller, &row.client_id) {
             return Ok(IntrospectionResponse::default());
         }
         let subject = row.user_id.clone().unwrap_or_else(|| row.client_id.clone());
@@ -127,3 +132,14 @@ where
         Ok(())
     }
 }
+
+/// RFC 7662 §2.2/§4: a client learns about the tokens issued to it; about other clients'
+/// tokens only if it is registered as a resource server (`introspection` scope) or is an
+/// operator's service account (`admin`). Anyone else gets `{"active": false}`, so the
+/// endpoint cannot be used to scan for live tokens.
+fn may_introspect(caller: &Client, token_client_id: &str) -> bool {
+    caller.client_id == token_client_id || caller.scopes.iter().any(|s| s == INTROSPECTION_SCOPE || s == ADMIN_SCOPE)
+}
+
+/// The scope that makes a client a resource server that may introspect any token.
+pub const INTROSPECTION_SCOPE: &str = "introspection";

@@ -6,13 +6,14 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{Client, Credentials};
+use crate::engine::clients::{Client, ClientType, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken};
 use crate::engine::oauth::scope::parse_scope;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, RsaSigner};
 
@@ -69,7 +70,7 @@ where
         };
         let refresh_token = if row.rotated_at.is_some() {
             self.replayed(&row, &presented_hash).await?
-        } else if client.refresh_token_rotation.unwrap_or(self.config.tokens.refresh_token_rotation) {
+        } else if rotates(client, self.config) {
             self.rotate(client, &row).await?
         } else {
             presented.to_owned()
@@ -142,4 +143,11 @@ where
         }
         self.replayed(&current, &row.token_hash).await
     }
+}
+
+/// Whether `client`'s refresh tokens rotate: per client, else `REFRESH_TOKEN_ROTATION`;
+/// a public client's always do (RFC 9700 §4.14.2: it has no secret that binds the token).
+pub fn rotates(client: &Client, config: &Config) -> bool {
+    client.client_type == ClientType::Public
+        || client.refresh_token_rotation.unwrap_or(config.tokens.refresh_token_rotation)
 }

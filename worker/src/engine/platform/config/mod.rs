@@ -132,6 +132,11 @@ pub struct SecuritySettings {
     pub enable_password_grant: bool,
     pub password_grant_allowed_clients: Vec<String>,
     pub allow_plain_pkce: bool,
+    /// `REQUIRE_PKCE`: PKCE for confidential clients too (always for public ones).
+    pub require_pkce: bool,
+    /// `ALLOW_IMPLICIT`: response types that return access tokens (or an ID token without
+    /// a code) from `/authorize`.
+    pub allow_implicit: bool,
     pub hide_email_existence: bool,
     pub email_verification_required: bool,
 }
@@ -227,6 +232,8 @@ pub const VARIABLES: &[&str] = &[
     "ENABLE_PASSWORD_GRANT",
     "PASSWORD_GRANT_ALLOWED_CLIENTS",
     "ALLOW_PLAIN_PKCE",
+    "REQUIRE_PKCE",
+    "ALLOW_IMPLICIT",
     "HIDE_EMAIL_EXISTENCE",
     "EMAIL_VERIFICATION_REQUIRED",
     "RATE_LIMIT_LOGIN_MAX",
@@ -299,6 +306,8 @@ impl Config {
                 enable_password_grant: v.flag("ENABLE_PASSWORD_GRANT")?,
                 password_grant_allowed_clients: v.list("PASSWORD_GRANT_ALLOWED_CLIENTS", ',')?,
                 allow_plain_pkce: v.flag("ALLOW_PLAIN_PKCE")?,
+                require_pkce: v.flag("REQUIRE_PKCE")?,
+                allow_implicit: v.flag("ALLOW_IMPLICIT")?,
                 hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
                 email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
             },

@@ -107,3 +107,28 @@ fn rfc7662_refresh_tokens_introspect_with_username_and_rfc7009_revokes_the_famil
     assert!(!introspect(&f, NOW + 7, Some(&auth), &format!("token={successor}")).unwrap().active);
     assert!(matches!(refresh_at(&f, NOW + 8, &successor, ""), Err(TokenError::InvalidGrant(_))));
 }
+
+#[test]
+fn rfc7662_4_a_client_learns_only_about_its_own_tokens_unless_it_is_a_resource_server() {
+    let f = fixture(confidential(AuthMethod::ClientSecretBasic));
+    let token = svc_token(&f);
+    add_client(&f, "other", "other-secret");
+    let body = format!("token={token}");
+    let foreign = introspect(&f, NOW, Some(&basic("other", "other-secret")), &body).unwrap();
+    assert_eq!(foreign, IntrospectionResponse::default(), "another client's token: inactive, nothing more");
+    assert!(introspect(&f, NOW, Some(&basic("svc", "s3cret")), &body).unwrap().active, "its own");
+    // A resource server, registered with the `introspection` scope, may ask about any token.
+    let mut api = confidential(AuthMethod::ClientSecretBasic);
+    api.client_id = "api".into();
+    api.scopes = vec![crate::engine::oauth::token::introspection::INTROSPECTION_SCOPE.into()];
+    let secret = ClientSecret {
+        secret_id: "api-s".into(),
+        secret_hash: hash_token("api-secret"),
+        created_at: 0,
+        expires_at: None,
+    };
+    pollster::block_on(f.store.ensure_client(&api, Some(&secret), 0)).unwrap();
+    let described = introspect(&f, NOW, Some(&basic("api", "api-secret")), &body).unwrap();
+    assert!(described.active);
+    assert_eq!(described.client_id.as_deref(), Some("svc"));
+}

@@ -137,3 +137,19 @@ fn parallel_refreshes_with_one_token_produce_one_successor() {
     let family: i64 = f.store.count_family(&row.family_id).unwrap();
     assert_eq!(family, 2, "the original and exactly one successor");
 }
+
+#[test]
+fn rfc9700_4_14_2_a_public_clients_refresh_tokens_always_rotate() {
+    use crate::engine::oauth::token::refresh::rotates;
+    use crate::engine::test_support::{config_with, public_app, web_app};
+    let config = config_with(|v| {
+        v.insert("REFRESH_TOKEN_ROTATION", "false".into());
+    });
+    let mut public = public_app();
+    public.refresh_token_rotation = Some(false);
+    assert!(rotates(&public, &config), "whatever the client or the server says");
+    let mut confidential = web_app();
+    assert!(!rotates(&confidential, &config));
+    confidential.refresh_token_rotation = Some(true);
+    assert!(rotates(&confidential, &config));
+}

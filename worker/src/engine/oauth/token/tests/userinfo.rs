@@ -44,3 +44,15 @@ fn rfc6750_2_one_way_of_presenting_the_token() {
     use crate::engine::platform::error::ErrorResponse;
     assert_eq!(missing.www_authenticate().as_deref(), Some(r#"Bearer realm="userinfo""#), "§3.1: no error code");
 }
+
+#[test]
+fn rfc9110_5_6_4_challenges_quote_descriptions_safely() {
+    use crate::engine::oauth::userinfo::quoted_string;
+    use crate::engine::platform::error::ErrorResponse;
+    assert_eq!(quoted_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+    assert_eq!(quoted_string("line\r\nbreak é"), "\"line??break ?\"");
+    let echo = BearerError::InvalidRequest("parameter `x\", error=\"fake` repeated\r\nSet-Cookie: a=b".into());
+    let challenge = echo.www_authenticate().unwrap();
+    assert!(!challenge.contains('\r') && !challenge.contains('\n'), "{challenge}");
+    assert_eq!(challenge.matches("error=\"").count(), 1, "{challenge}");
+}
