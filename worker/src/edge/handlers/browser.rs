@@ -102,6 +102,8 @@ pub async fn resume(cx: &Cx<'_>, req: Request) -> Response {
         let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
             return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
         };
+        // ...or changed: the request must still be one /authorize would accept now.
+        request.recheck(&client, config, now)?;
         let account_selected = params.get("account") == Some("current");
         proceed(cx, &req, Pending { client: &client, request, account_selected }).await
     }

@@ -93,6 +93,14 @@ impl ResponseMode {
             _ => None,
         }
     }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
 }
 
 /// OIDC Core §3.1.2.1 `prompt`.
@@ -105,6 +113,18 @@ pub struct Prompt {
 }
 
 impl Prompt {
+    /// The values as `prompt` carries them; `None` when none was asked for.
+    fn as_string(self) -> Option<String> {
+        let values = [
+            (self.none, "none"),
+            (self.login, "login"),
+            (self.consent, "consent"),
+            (self.select_account, "select_account"),
+        ];
+        let set: Vec<&str> = values.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+        (!set.is_empty()).then(|| set.join(" "))
+    }
+
     fn parse(value: &str) -> Option<Prompt> {
         let mut prompt = Prompt::default();
         for part in value.split(' ').filter(|p| !p.is_empty()) {
@@ -147,6 +167,46 @@ pub struct AuthorizationRequest {
 }
 
 impl AuthorizationRequest {
+    /// The request's parameters as `/authorize` received them (a query string).
+    pub(super) fn to_params(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("response_type", self.response_type.as_str())
+            .append_pair("response_mode", self.response_mode.as_str())
+            .append_pair("scope", &self.scope.join(" "));
+        let prompt = self.prompt.as_string();
+        let optional = [
+            ("state", self.state.as_deref()),
+            ("nonce", self.nonce.as_deref()),
+            ("code_challenge", self.code_challenge.as_deref()),
+            ("code_challenge_method", self.code_challenge_method.map(PkceMethod::as_str)),
+            ("prompt", prompt.as_deref()),
+            ("login_hint", self.login_hint.as_deref()),
+            ("ui_locales", self.ui_locales.as_deref()),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                q.append_pair(name, value);
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            q.append_pair("max_age", &max_age.to_string());
+        }
+        q.finish()
+    }
+
+    /// Checks a sealed request again when it comes back (`/authorize/resume`), against the
+    /// client's registration and the settings as they are now: an admin may have removed
+    /// the redirect URI, a scope or a response type while the person was signing in. The
+    /// same rules as `/authorize`, in the same order (errors before the redirect URI is
+    /// verified are an error page).
+    pub fn recheck(&self, client: &Client, config: &Config, now: UnixTime) -> Result<(), AuthorizeError> {
+        let params = Form::parse(self.to_params().as_bytes())
+            .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
+        parse(&params, Some(client), config, now).map(|_| ())
+    }
+
     pub fn target(&self) -> ResponseTarget {
         ResponseTarget { redirect_uri: self.redirect_uri.clone(), mode: self.response_mode, state: self.state.clone() }
     }
@@ -344,9 +404,8 @@ pub fn parse(
             return fail("invalid_request", "code_challenge must be 43 to 128 unreserved characters (RFC 7636 §4.2)");
         }
     }
-    // Public clients cannot keep a secret, so PKCE is what binds the code to them (RFC 9700 §2.1.1).
-    // RFC 9700 §2.1.1: PKCE for every client of the code flow; REQUIRE_PKCE=false relaxes it
-    // for confidential clients only.
+    // RFC 9700 §2.1.1: PKCE for every client of the code flow (what binds a public client's
+    // code to it); REQUIRE_PKCE=false relaxes it for confidential clients only.
     let pkce_required = client.client_type == ClientType::Public || config.security.require_pkce;
     if response_type.code && pkce_required && code_challenge.is_none() {
         return fail("invalid_request", "PKCE (code_challenge with S256) is required (RFC 7636, RFC 9700 §2.1.1)");

@@ -282,3 +282,32 @@ fn response_locations_keep_the_registered_query_and_use_the_fragment_for_tokens(
     let r = AuthorizationResponse::new(&config, &target, vec![("id_token".into(), "t".into())]);
     assert_eq!(r.location(), "https://a.example/cb#id_token=t&state=s&iss=http%3A%2F%2F127.0.0.1%3A8787");
 }
+
+#[test]
+fn a_sealed_request_is_checked_again_against_the_registration_as_it_is_when_it_comes_back() {
+    let config = all_flows_config();
+    let q = format!(
+        "{BASE}&response_type=code+id_token&response_mode=form_post&scope=openid+email&state=s&nonce=n\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=login+consent&max_age=60&login_hint=a%40b&ui_locales=fr"
+    );
+    let request = parse(&q).unwrap();
+    assert!(request.recheck(&web_app(), &config, NOW + 5).is_ok(), "nothing changed");
+    // Every field survives the round trip through its parameters.
+    let again = parse_with(&web_app(), &config, &request.to_params()).unwrap();
+    assert_eq!(again, request);
+    // The redirect URI was removed: the error page, never a redirect to it.
+    let mut client = web_app();
+    client.redirect_uris.retain(|r| r != REDIRECT);
+    assert!(matches!(request.recheck(&client, &config, NOW), Err(AuthorizeError::Page { .. })));
+    // A scope was taken away: the app hears invalid_scope.
+    let mut client = web_app();
+    client.scopes.retain(|s| s != "email");
+    assert_eq!(redirect_error(request.recheck(&client, &config, NOW).map(|()| request.clone())).0, "invalid_scope");
+    // The response type is no longer registered.
+    let mut client = web_app();
+    client.response_types = vec!["code".into()];
+    assert_eq!(
+        redirect_error(request.recheck(&client, &config, NOW).map(|()| request.clone())).0,
+        "unauthorized_client"
+    );
+}
