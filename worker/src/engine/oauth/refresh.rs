@@ -22,6 +22,8 @@ pub struct RefreshToken {
     pub session_id: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// The family's absolute end (`REFRESH_TOKEN_MAX_LIFETIME`); no token of it outlives it.
+    pub family_expires_at: Option<UnixTime>,
     pub rotated_at: Option<UnixTime>,
     pub successor_hash: Option<String>,
     /// The successor's plaintext, sealed under SECRET_KEY with this token's hash as
@@ -57,14 +59,21 @@ pub struct NewToken<'a> {
     pub auth_time: Option<UnixTime>,
     pub session_id: Option<&'a str>,
     pub ttl: u32,
+    /// The family's end: the parent's for a successor, `None` to start a family.
+    pub family_expires_at: Option<UnixTime>,
+    /// `REFRESH_TOKEN_MAX_LIFETIME` (seconds; 0: no cap), for a new family.
+    pub max_lifetime: u32,
 }
 
+/// A new token: of a new family, or the successor in `new.family_id`. Its lifetime is
+/// `ttl`, cut at the family's absolute end (RFC 9700 §4.14.2).
 pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minted, InternalError> {
     let plaintext = random_token(rng)?;
-    let family_id = match new.family_id {
-        Some(f) => f.to_owned(),
-        None => random_token(rng)?,
+    let (family_id, family_expires_at) = match new.family_id {
+        Some(f) => (f.to_owned(), new.family_expires_at),
+        None => (random_token(rng)?, (new.max_lifetime > 0).then(|| now + i64::from(new.max_lifetime))),
     };
+    let expires_at = (now + i64::from(new.ttl)).min(family_expires_at.unwrap_or(UnixTime::MAX));
     Ok(Minted {
         row: RefreshToken {
             token_hash: hash_token(&plaintext),
@@ -76,7 +85,8 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             auth_time: new.auth_time,
             session_id: new.session_id.map(str::to_owned),
             created_at: now,
-            expires_at: now + i64::from(new.ttl),
+            expires_at,
+            family_expires_at,
             rotated_at: None,
             successor_hash: None,
             successor_sealed: None,

@@ -75,23 +75,25 @@ impl<T: SqlRunner> RevocationStore for T {
 /// A refresh token with its user, so the refresh grant reads both in one statement. ?1 hash.
 const REFRESH_WITH_USER_SQL: &str = concat!(
     "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.session_id, ",
-    "r.created_at, r.expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, r.revoked_at, ",
+    "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
+    "r.revoked_at, ",
     user_json!(),
     " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
 );
 
 const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 /// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
 const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
 successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
 
 /// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
-/// ?1..?10 as INSERT_REFRESH_SQL; ?3 is the parent.
+/// ?1..?11 as INSERT_REFRESH_SQL; ?3 is the parent.
 const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
-WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
 
 const REVOKE_SESSION_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
 WHERE session_id = ?1 AND revoked_at IS NULL";
@@ -112,6 +114,7 @@ struct RefreshRow {
     session_id: Option<String>,
     created_at: f64,
     expires_at: f64,
+    family_expires_at: Option<f64>,
     rotated_at: Option<f64>,
     successor_hash: Option<String>,
     successor_sealed: Option<String>,
@@ -133,6 +136,7 @@ impl RefreshRow {
             session_id: self.session_id,
             created_at: int(self.created_at),
             expires_at: int(self.expires_at),
+            family_expires_at: self.family_expires_at.map(int),
             rotated_at: self.rotated_at.map(int),
             successor_hash: self.successor_hash,
             successor_sealed: self.successor_sealed,
@@ -160,6 +164,7 @@ fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> Vec<SqlArg> {
         t.created_at.into(),
         t.expires_at.into(),
         t.session_id.as_deref().into(),
+        t.family_expires_at.into(),
     ]
 }
 
@@ -225,11 +230,11 @@ const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET consumed_at = ?2,
 issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2";
 
 /// In the same batch: the refresh token, only if the consume above was this request's.
-/// ?1..?10 as INSERT_REFRESH_SQL, ?11 code hash, ?12 the jti the consume recorded.
+/// ?1..?11 as INSERT_REFRESH_SQL, ?12 code hash, ?13 the jti the consume recorded.
 const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
-client_id, user_id, scope, auth_time, created_at, expires_at, session_id) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
-WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?11 AND issued_jti = ?12)";
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?12 AND issued_jti = ?13)";
 
 /// An `authorization_codes` row, with the `users` row [`user_json`] joins to it.
 #[derive(Debug, Deserialize)]

@@ -79,6 +79,8 @@ where
                     auth_time: Some(row.auth_time),
                     session_id: row.session_id.as_deref(),
                     ttl: self.refresh_ttl(client),
+                    family_expires_at: None,
+                    max_lifetime: self.config.tokens.refresh_token_max_lifetime,
                 },
                 self.now,
                 self.rng,

@@ -71,6 +71,8 @@ where
                 auth_time: Some(auth_time),
                 session_id,
                 ttl: self.refresh_ttl(client),
+                family_expires_at: None,
+                max_lifetime: self.config.tokens.refresh_token_max_lifetime,
             },
             self.now,
             self.rng,

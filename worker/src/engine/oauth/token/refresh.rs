@@ -120,6 +120,8 @@ where
                 auth_time: row.auth_time,
                 session_id: row.session_id.as_deref(),
                 ttl: self.refresh_ttl(client),
+                family_expires_at: row.family_expires_at,
+                max_lifetime: self.config.tokens.refresh_token_max_lifetime,
             },
             self.now,
             self.rng,

@@ -90,6 +90,9 @@ pub struct TokenSettings {
     pub access_token_ttl: u32,
     /// 0 disables refresh tokens (product docs: "REFRESH_TOKEN_TTL=0 # Disabled").
     pub refresh_token_ttl: u32,
+    /// `REFRESH_TOKEN_MAX_LIFETIME`: a family's absolute lifetime from its first token,
+    /// however often it rotates (RFC 9700 §4.14.2); 0 = no cap.
+    pub refresh_token_max_lifetime: u32,
     pub refresh_token_rotation: bool,
     pub refresh_reuse_grace_seconds: u32,
     pub code_ttl: u32,
@@ -206,6 +209,7 @@ pub const VARIABLES: &[&str] = &[
     "SUPPORT_URL",
     "ACCESS_TOKEN_TTL",
     "REFRESH_TOKEN_TTL",
+    "REFRESH_TOKEN_MAX_LIFETIME",
     "REFRESH_TOKEN_ROTATION",
     "REFRESH_REUSE_GRACE_SECONDS",
     "CODE_TTL",
@@ -273,6 +277,7 @@ impl Config {
             tokens: TokenSettings {
                 access_token_ttl: v.positive("ACCESS_TOKEN_TTL")?,
                 refresh_token_ttl: v.count("REFRESH_TOKEN_TTL")?,
+                refresh_token_max_lifetime: v.count("REFRESH_TOKEN_MAX_LIFETIME")?,
                 refresh_token_rotation: v.flag("REFRESH_TOKEN_ROTATION")?,
                 refresh_reuse_grace_seconds: v.count("REFRESH_REUSE_GRACE_SECONDS")?,
                 code_ttl: v.positive("CODE_TTL")?,

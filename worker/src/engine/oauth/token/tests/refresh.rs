@@ -153,3 +153,17 @@ fn rfc9700_4_14_2_a_public_clients_refresh_tokens_always_rotate() {
     confidential.refresh_token_rotation = Some(true);
     assert!(rotates(&confidential, &config));
 }
+
+#[test]
+fn rfc9700_4_14_2_a_family_ends_at_refresh_token_max_lifetime_however_often_it_rotates() {
+    let f = password_fixture(&[("REFRESH_TOKEN_TTL", "100"), ("REFRESH_TOKEN_MAX_LIFETIME", "250")]);
+    let mut token = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    // Each refresh within the TTL rotates and would extend the chain forever without the cap.
+    for at in [90, 180, 240] {
+        token = refresh_at(&f, NOW + at, &token, "").unwrap().refresh_token.unwrap();
+    }
+    let row = pollster::block_on(f.store.refresh_token(&hash_token(&token))).unwrap().unwrap();
+    assert_eq!(row.family_expires_at, Some(NOW + 250));
+    assert_eq!(row.expires_at, NOW + 250, "cut at the family's end, not 240 + 100");
+    assert!(matches!(refresh_at(&f, NOW + 250, &token, ""), Err(TokenError::InvalidGrant(_))));
+}
