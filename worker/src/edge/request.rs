@@ -8,7 +8,6 @@ use shared::session::CSRF_HEADER;
 use worker::{Request, Response};
 
 use crate::edge::context::Cx;
-use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
 use crate::engine::identity::users::{User, UserStore};
@@ -24,7 +23,8 @@ const MAX_FORM_BODY: usize = 64 * 1024;
 const MAX_JSON_BODY: usize = 16 * 1024;
 
 /// The value of cookie `name` in the request's `Cookie` header.
-pub fn cookie(req: &Request, name: &str) -> Option<String> {
+pub fn cookie(req: &Request, config: &Config, name: &str) -> Option<String> {
+    let name = cookie_name(config, name);
     let header = req.headers().get("Cookie").ok().flatten()?;
     header.split(';').find_map(|pair| {
         let (k, v) = pair.trim().split_once('=')?;
@@ -32,9 +32,20 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
+/// The name a cookie goes by: on https with the `__Host-` prefix (RFC 6265bis §4.1.3.2:
+/// only accepted with Secure, Path=/ and no Domain, so no subdomain can set or shadow it).
+fn cookie_name(config: &Config, name: &str) -> String {
+    if config.is_https() {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
 /// `Set-Cookie` for our cookies: HttpOnly, SameSite=Lax (the top-level redirect back
 /// from an app must carry the session), Secure on https, the whole origin.
 pub fn set_cookie(response: &mut Response, config: &Config, name: &str, value: &str, max_age: Option<i64>) {
+    let name = cookie_name(config, name);
     let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if config.is_https() {
         cookie.push_str("; Secure");
@@ -134,18 +145,27 @@ pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
 pub fn check_csrf(req: &Request, config: &Config) -> Result<(), ApiError> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     check_origin(req, config)?;
-    if csrf::valid(cookie(req, CSRF_COOKIE).as_deref(), header(CSRF_HEADER).as_deref()) {
+    let session = cookie(req, config, SESSION_COOKIE);
+    let token = cookie(req, config, CSRF_COOKIE);
+    if csrf::valid(&config.secret_key, session.as_deref(), token.as_deref(), header(CSRF_HEADER).as_deref()) {
         Ok(())
     } else {
         Err(ApiError::csrf())
     }
 }
 
-/// The CSRF token of this browser: the cookie's value, or a new one (then `fresh`).
-pub fn csrf_token(req: &Request) -> Result<(String, bool), InternalError> {
-    match cookie(req, CSRF_COOKIE).filter(|c| c.len() == 43) {
+/// The CSRF token of this browser: the cookie's value while it is bound to the session
+/// the browser has now, else a new one (then `fresh`: set it with [`with_csrf_cookie`]).
+pub fn csrf_token(req: &Request, config: &Config) -> Result<(String, bool), InternalError> {
+    let session = cookie(req, config, SESSION_COOKIE);
+    csrf_token_for(req, config, session.as_deref())
+}
+
+/// [`csrf_token`] for `session`, the session cookie the browser is about to have (sign-in).
+pub fn csrf_token_for(req: &Request, config: &Config, session: Option<&str>) -> Result<(String, bool), InternalError> {
+    match cookie(req, config, CSRF_COOKIE).filter(|t| csrf::bound(&config.secret_key, session, t)) {
         Some(token) => Ok((token, false)),
-        None => Ok((random_token(&SystemRandom)?, true)),
+        None => Ok((csrf::issue(&config.secret_key, session, &SystemRandom)?, true)),
     }
 }
 
@@ -159,7 +179,7 @@ pub fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fr
 
 /// The live session of this browser and its (active) user.
 pub async fn current(req: &Request, cx: &Cx<'_>) -> Result<Option<(Session, User)>, InternalError> {
-    let Some(value) = cookie(req, SESSION_COOKIE) else { return Ok(None) };
+    let Some(value) = cookie(req, cx.config, SESSION_COOKIE) else { return Ok(None) };
     let Some(session) = sessions::load(&cx.kv, cx.config, &value, cx.now).await? else { return Ok(None) };
     match cx.store.user_by_id(&session.user_id).await? {
         Some(user) if user.active => Ok(Some((session, user))),

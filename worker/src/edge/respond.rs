@@ -150,7 +150,14 @@ pub fn finish(response: Response, kind: Kind, https: bool) -> Response {
     let (builder, body) = response.into_parts();
     let mut headers = Headers::new();
     for (name, value) in original.entries() {
-        set(&mut headers, &name, &value);
+        // Each Set-Cookie is its own header line (RFC 6265 §3); the others are single.
+        if name.eq_ignore_ascii_case("set-cookie") {
+            if let Err(e) = headers.append(&name, &value) {
+                console_error!("appending header {name}: {e}");
+            }
+        } else {
+            set(&mut headers, &name, &value);
+        }
     }
     set(&mut headers, "X-Content-Type-Options", "nosniff");
     set(&mut headers, "Referrer-Policy", "no-referrer");

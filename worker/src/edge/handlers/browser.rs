@@ -12,7 +12,7 @@ use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::pages;
 use crate::edge::request::{
-    check_csrf, cookie, csrf_token, current, query_string, read_form, read_json, set_cookie, signed_in,
+    check_csrf, cookie, csrf_token, csrf_token_for, current, query_string, read_form, read_json, set_cookie, signed_in,
     with_csrf_cookie,
 };
 use crate::edge::respond::{self, redirect};
@@ -123,7 +123,7 @@ async fn proceed(cx: &Cx<'_>, req: &Request, pending: Pending<'_>) -> Result<Res
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
     let Pending { client, request, account_selected } = pending;
     // The session from KV, then its user and their consent to this client in one D1 batch.
-    let session = match cookie(req, SESSION_COOKIE) {
+    let session = match cookie(req, config, SESSION_COOKIE) {
         Some(value) => sessions::load(kv, config, &value, now).await?,
         None => None,
     };
@@ -169,7 +169,7 @@ fn session_user(user: &User) -> SessionUser {
 pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     let config = cx.config;
     let signed_in = current(&req, cx).await?;
-    let (token, fresh) = csrf_token(&req)?;
+    let (token, fresh) = csrf_token(&req, config)?;
     let body = SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)) };
     Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
 }
@@ -181,14 +181,15 @@ pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError
     check_csrf(&req, config)?;
     let body: SignInRequest = read_json(&mut req).await?;
     cx.ensure_bootstrap().await?;
-    let previous = cookie(&req, SESSION_COOKIE);
+    let previous = cookie(&req, config, SESSION_COOKIE);
     let signed_in = cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await?;
     if let Some(e) = &signed_in.notice_failed {
         worker::console_error!("new-login notice for {}: {e}", signed_in.user.id);
     }
-    let (token, _) = csrf_token(&req)?;
-    let mut response =
-        respond::json(200, &SessionInfo { csrf_token: token, user: Some(session_user(&signed_in.user)) });
+    // A new session, so a new CSRF token bound to it (the old one dies with the old session).
+    let (token, fresh) = csrf_token_for(&req, config, Some(&signed_in.cookie))?;
+    let body = SessionInfo { csrf_token: token.clone(), user: Some(session_user(&signed_in.user)) };
+    let mut response = with_csrf_cookie(respond::json(200, &body), config, &token, fresh);
     let max_age = signed_in.session.expires_at - cx.now;
     set_cookie(&mut response, config, SESSION_COOKIE, &signed_in.cookie, Some(max_age));
     Ok(response)
@@ -198,7 +199,7 @@ pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError
 pub async fn sign_out(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
     check_csrf(&req, config)?;
-    if let Some(value) = cookie(&req, SESSION_COOKIE) {
+    if let Some(value) = cookie(&req, config, SESSION_COOKIE) {
         if let Some(session) = sessions::load(kv, config, &value, now).await? {
             sessions::end(kv, store, config, &session, now).await?;
             let event = AuditEvent::new("user.logout", &cx.meta, now, &SystemRandom)?.actor("user", &session.user_id);
@@ -294,10 +295,16 @@ pub async fn logout(cx: &Cx<'_>, mut req: Request) -> Response {
         let lookup = |id: String| async move { Ok(store.client_with_secrets(&id).await?.map(|(client, _)| client)) };
         let request = logout::parse(&params, config, &WebCryptoSigner, &verifier, lookup).await?;
         let signed_in = current(&req, cx).await?;
-        let (token, fresh) = csrf_token(&req)?;
+        let (token, fresh) = csrf_token(&req, config)?;
+        let session_cookie = cookie(&req, config, SESSION_COOKIE);
         let confirmed = post
             && params.get("confirm") == Some("yes")
-            && csrf::valid(cookie(&req, CSRF_COOKIE).as_deref(), params.get("csrf_token"));
+            && csrf::valid(
+                &config.secret_key,
+                session_cookie.as_deref(),
+                cookie(&req, config, CSRF_COOKIE).as_deref(),
+                params.get("csrf_token"),
+            );
         if let Some((_, user)) = &signed_in {
             if logout::needs_confirmation(&request, Some(&user.id)) && !confirmed {
                 let mut hidden: Vec<(String, String)> =
