@@ -5,10 +5,11 @@
 //! - [`handlers`]: one module per area; each calls the engine and answers.
 //! - [`request`] reads requests; [`respond`] is the one place that makes responses and
 //!   adds security headers; [`pages`] renders the few server-side HTML pages.
+//! - [`limits`]: the token family's rate limits (one KV read; the count written later).
 //! - [`adapters`]: D1, KV, WebCrypto, `fetch` and `env` as the engine's ports.
 //!
-//! Imports point down this list only (router → handlers → context/request/respond →
-//! adapters), so the edge has no cycles.
+//! Imports point down this list only (router → handlers → limits → context/request/respond
+//! → adapters), so the edge has no cycles.
 
 mod adapters;
 mod context;

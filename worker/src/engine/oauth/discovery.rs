@@ -54,7 +54,11 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "end_session_endpoint": config.endpoint(paths::LOGOUT),
         "scopes_supported": scopes,
         "claims_supported": CLAIMS_SUPPORTED,
-        "grant_types_supported": grant_types_supported(config),
+        // OIDC Discovery §3: the implicit grant counts too (served by /authorize, not /token).
+        "grant_types_supported": grant_types_supported(config)
+            .into_iter()
+            .chain(config.security.allow_implicit.then_some("implicit"))
+            .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(paths::INTROSPECT),
@@ -149,6 +153,7 @@ mod tests {
         });
         let all = provider_metadata(&implicit, &[]);
         assert_eq!(all["response_types_supported"].as_array().map(Vec::len), Some(7));
+        assert!(all["grant_types_supported"].as_array().unwrap().iter().any(|g| g == "implicit"));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
