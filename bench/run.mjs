@@ -223,8 +223,9 @@ end
 const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
 
 /**
- * A signed-in browser for the authority: its CSRF token and cookies (from the real
- * `GET/POST /api/session`), with consent for demo-app given once through `/api/consent`.
+ * A signed-in browser for the authority: its cookies (from the real `GET/POST
+ * /api/session`), with consent for demo-app given once through `/api/consent`, and the
+ * anonymous CSRF token and cookie the sign-in rows replay.
  */
 async function browserSession() {
   const url = base('authority');
@@ -237,12 +238,14 @@ async function browserSession() {
     body: JSON.stringify({ email: USER[0], password: USER[1] }),
   });
   if (!signIn.ok) throw new Error(`sign-in: ${signIn.status} ${await signIn.text()}`);
-  const cookie = [csrfCookie, ...cookiesOf(signIn)].join('; ');
+  // The new session comes with its own CSRF token (the old one was bound to no session).
+  const { csrf_token: sessionCsrf } = await signIn.json();
+  const cookie = cookiesOf(signIn).join('; ');
   const toConsent = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
   const request = new URL(toConsent.headers.get('location'), url).searchParams.get('request');
   const consent = await fetch(`${url}/api/consent`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie },
+    headers: { 'content-type': 'application/json', 'x-csrf-token': sessionCsrf, cookie },
     body: JSON.stringify({ request, allow: true }),
   });
   if (!consent.ok) throw new Error(`consent: ${consent.status} ${await consent.text()}`);

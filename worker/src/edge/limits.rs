@@ -1,6 +1,7 @@
-//! `RATE_LIMIT_TOKEN_*` at the edge for the token family and `/register`: one KV read
-//! before the engine runs; the count is written after the answer (`ctx.waitUntil`), so a
-//! limit adds no write latency. Every limit fails open (engine::identity::rate_limit).
+//! `RATE_LIMIT_TOKEN_*` at the edge for the token family and `/register`: the isolate's
+//! own count decides, merged with KV's every tenth of the limit (one KV read then, and the
+//! write after the answer, `ctx.waitUntil`). Every limit fails open
+//! (engine::identity::rate_limit).
 
 use worker::{console_error, Response};
 
@@ -20,6 +21,7 @@ pub async fn token_limit(cx: &Cx<'_>, subject: Option<String>) -> Result<Option<
     if let Some(e) = &quota.degraded {
         console_error!("rate limit read failed, request let through: {}", e.detail());
     }
+    let Some(write) = write else { return Ok(Some(quota)) };
     let env = cx.env.clone();
     cx.worker.wait_until(async move {
         let written = match kv(&env) {

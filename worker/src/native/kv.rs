@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime, KV_MIN_TTL};
 
 /// An in-memory stand-in for Workers KV that keeps its limits: TTLs under a minute are
 /// refused, as KV refuses them (architecture rule 7). Entries never expire here; tests
@@ -10,8 +10,8 @@ use crate::engine::platform::ports::{KeyValue, UnixTime, KV_MIN_TTL};
 #[derive(Default)]
 pub struct MemoryKv {
     entries: Mutex<HashMap<String, String>>,
-    /// `local_count`'s counters: this value's "isolate memory".
-    local: Mutex<HashMap<String, u32>>,
+    /// The rate-limit windows of this value's "isolate memory".
+    local: Mutex<HashMap<String, LocalWindow>>,
 }
 
 impl MemoryKv {
@@ -44,13 +44,13 @@ impl KeyValue for MemoryKv {
         Ok(keys)
     }
 
-    fn local_count(&self, key: &str, _expires: UnixTime, _now: UnixTime, take: bool) -> u32 {
-        let Ok(mut local) = self.local.lock() else { return 0 };
-        let count = local.entry(key.to_owned()).or_insert(0);
-        let before = *count;
-        if take {
-            *count = count.saturating_add(1);
+    fn local_window(&self, key: &str) -> Option<LocalWindow> {
+        self.local.lock().ok()?.get(key).copied()
+    }
+
+    fn set_local_window(&self, key: &str, window: LocalWindow, _now: UnixTime) {
+        if let Ok(mut local) = self.local.lock() {
+            local.insert(key.to_owned(), window);
         }
-        before
     }
 }

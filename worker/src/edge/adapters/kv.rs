@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use worker::kv::KvStore;
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, UnixTime};
+use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime};
 
 pub struct Kv {
     pub store: KvStore,
@@ -38,27 +38,25 @@ impl KeyValue for Kv {
         Ok(page.keys.into_iter().map(|k| k.name).collect())
     }
 
-    fn local_count(&self, key: &str, expires: UnixTime, now: UnixTime, take: bool) -> u32 {
-        LOCAL_COUNTS.with(|cell| {
-            let mut counts = cell.borrow_mut();
-            if counts.len() > MAX_LOCAL_COUNTS {
-                counts.retain(|_, (_, until)| *until > now);
+    fn local_window(&self, key: &str) -> Option<LocalWindow> {
+        LOCAL_WINDOWS.with(|cell| cell.borrow().get(key).copied())
+    }
+
+    fn set_local_window(&self, key: &str, window: LocalWindow, now: UnixTime) {
+        LOCAL_WINDOWS.with(|cell| {
+            let mut windows = cell.borrow_mut();
+            if windows.len() > MAX_LOCAL_WINDOWS {
+                windows.retain(|_, w| w.expires > now);
             }
-            let (count, _) = counts.entry(key.to_owned()).or_insert((0, expires));
-            let before = *count;
-            if take {
-                *count = count.saturating_add(1);
-            }
-            before
-        })
+            windows.insert(key.to_owned(), window);
+        });
     }
 }
 
 thread_local! {
-    /// The isolate's counters for `local_count` (a Worker isolate runs one thread), each
-    /// with the time after which it is forgotten.
-    static LOCAL_COUNTS: RefCell<HashMap<String, (u32, UnixTime)>> = RefCell::new(HashMap::new());
+    /// The isolate's rate-limit windows (a Worker isolate runs one thread).
+    static LOCAL_WINDOWS: RefCell<HashMap<String, LocalWindow>> = RefCell::new(HashMap::new());
 }
 
-/// Above this many counters the expired ones are dropped: the map stays bounded.
-const MAX_LOCAL_COUNTS: usize = 10_000;
+/// Above this many windows the ended ones are dropped: the map stays bounded.
+const MAX_LOCAL_WINDOWS: usize = 10_000;

@@ -121,10 +121,24 @@ pub trait KeyValue {
     async fn delete(&self, key: &str) -> Result<(), InternalError>;
     /// The keys that start with `prefix` (at most 1000: one KV list page).
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError>;
-    /// A counter in this isolate's memory (not in KV): its value before this call, then
-    /// one more if `take`. Synchronous, so concurrent requests of one isolate see each
-    /// other's counts before KV answers; forgotten after `expires` (Unix seconds).
-    fn local_count(&self, key: &str, expires: UnixTime, now: UnixTime, take: bool) -> u32;
+    /// This isolate's memory of a rate-limit window (not in KV); synchronous, so requests
+    /// of one isolate interleaving at an await see each other.
+    fn local_window(&self, key: &str) -> Option<LocalWindow>;
+    /// Remembers `window` for `key` until `window.expires`.
+    fn set_local_window(&self, key: &str, window: LocalWindow, now: UnixTime);
+}
+
+/// What an isolate knows of one rate-limit window (engine::identity::rate_limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocalWindow {
+    /// Requests this isolate counted.
+    pub counted: u32,
+    /// `counted` when this isolate last synced with KV.
+    pub synced: u32,
+    /// The count KV held after that sync (everyone's).
+    pub shared: u32,
+    /// When the window ends (Unix seconds): forget it then.
+    pub expires: UnixTime,
 }
 
 /// Workers KV's minimum `expirationTtl`, in seconds.

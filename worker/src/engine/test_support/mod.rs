@@ -12,7 +12,7 @@ pub use fixtures::*;
 pub use keys::*;
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, UnixTime};
+use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime};
 
 /// A KV namespace that fails every call: a binding that is down, or writes throttled.
 pub struct DownKv;
@@ -30,7 +30,8 @@ impl KeyValue for DownKv {
     async fn keys_with_prefix(&self, _: &str) -> Result<Vec<String>, InternalError> {
         Err(InternalError::new("KV binding unavailable"))
     }
-    fn local_count(&self, _: &str, _: UnixTime, _: UnixTime, _: bool) -> u32 {
-        0
+    fn local_window(&self, _: &str) -> Option<LocalWindow> {
+        None
     }
+    fn set_local_window(&self, _: &str, _: LocalWindow, _: UnixTime) {}
 }
