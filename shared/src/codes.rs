@@ -32,7 +32,10 @@ pub const LAST_SECRET: &str = "last_secret";
 /// 403: a first-party or bootstrap client changed by someone other than a super_admin;
 /// 409: the admin console's own client deleted.
 pub const PROTECTED_CLIENT: &str = "protected_client";
-/// 403: an admin action only a super_admin may take (reading the mail outbox).
+/// 403: an admin action only a super_admin may take (the mail outbox, managing admins,
+/// changing roles).
 pub const SUPER_ADMIN_REQUIRED: &str = "super_admin_required";
+/// 409: the change would leave no active super_admin.
+pub const LAST_SUPER_ADMIN: &str = "last_super_admin";
 /// 500: the detail is logged, never sent.
 pub const SERVER_ERROR: &str = "server_error";

@@ -5,6 +5,7 @@
 //! serde and url only: this crate must compile for wasm32 (the SPA) and natively (the engine).
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod branding;
 pub mod clients;

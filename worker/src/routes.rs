@@ -57,7 +57,12 @@ pub enum Endpoint {
     Clients,
     RevokeTokens,
     // ---- admin: user accounts
+    Users,
+    User,
     UnlockUser,
+    UserPasswordReset,
+    UserSessions,
+    UserPasswordStatus,
 }
 
 /// How responses of a route are finished (`edge::respond::finish`): API answers are JSON;
@@ -157,7 +162,12 @@ pub const ROUTES: &[Route] = &[
     api("/register/{client_id}/secrets/{secret_id}", "DELETE", E::Secret),
     api(paths::CLIENTS, READ, E::Clients),
     api("/api/clients/{client_id}/revoke_tokens", "POST", E::RevokeTokens),
+    api(paths::USERS, "GET, HEAD, POST", E::Users),
+    api("/api/users/{id}", "GET, HEAD, PATCH, DELETE", E::User),
     api("/api/users/{id}/unlock", "POST", E::UnlockUser),
+    api("/api/users/{id}/send-password-reset", "POST", E::UserPasswordReset),
+    api("/api/users/{id}/sessions", "GET, HEAD, DELETE", E::UserSessions),
+    api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
 ];
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.

@@ -5,13 +5,16 @@
 use std::cell::{Cell, RefCell};
 
 use web_sys::CryptoKey;
-use worker::{Env, Request};
+use worker::{Env, Request, Response};
 
 use crate::edge::adapters::d1::D1Store;
 use crate::edge::adapters::kv::Kv;
 use crate::edge::adapters::mail::FetchMail;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::adapters::{db, kv};
+use crate::edge::respond;
+use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
+use crate::engine::admin::users::UserAdmin;
 use crate::engine::clients::bootstrap;
 use crate::engine::crypto::keys::{
     ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
@@ -102,6 +105,30 @@ impl<'a> Cx<'a> {
             mail: &FetchMail,
             rng: &SystemRandom,
             meta: &self.meta,
+            now: self.now,
+        }
+    }
+
+    /// The admin behind the request's Bearer token (contract "Admin and account API"), or
+    /// the RFC 6750 answer to send instead.
+    pub async fn admin(&self, req: &Request) -> Result<AdminPrincipal, Response> {
+        let authorization = req.headers().get("Authorization").ok().flatten();
+        let verifier = self.verifier();
+        admin_principal(authorization.as_deref(), self.config, &self.store, &WebCryptoSigner, &verifier, self.now)
+            .await
+            .map_err(|e| respond::error(&e))
+    }
+
+    /// The admin API on users, for `admin`.
+    pub fn user_admin<'b>(&'b self, admin: &'b AdminPrincipal) -> UserAdmin<'b, D1Store, Kv, FetchMail, SystemRandom> {
+        UserAdmin {
+            config: self.config,
+            store: &self.store,
+            kv: &self.kv,
+            mail: &FetchMail,
+            rng: &SystemRandom,
+            meta: &self.meta,
+            admin,
             now: self.now,
         }
     }

@@ -7,7 +7,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, browser, ops, token};
+use crate::edge::handlers::{account, admin, browser, ops, token, users};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
@@ -102,7 +102,9 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {
             admin::clients(cx, req, matched).await
         }
-        E::UnlockUser => admin::unlock_user(cx, req, matched.param(0)).await,
+        E::Users | E::User | E::UnlockUser | E::UserPasswordReset | E::UserSessions | E::UserPasswordStatus => {
+            users::users(cx, req, matched).await
+        }
     }
 }
 

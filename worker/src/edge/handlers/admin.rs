@@ -1,4 +1,4 @@
-//! The admin API: the outbox, unlocking accounts, and client management (`/register...`, RFC 7591/7592 with
+//! The admin API: the outbox and client management (`/register...`, RFC 7591/7592 with
 //! secret rotation; `/api/clients...`), all behind an admin token (contract, "Admin and
 //! account API"). Decisions are in `engine::clients::registration`.
 
@@ -7,13 +7,10 @@ use shared::clients::{ClientMetadata, SecretAction};
 use shared::codes;
 use worker::{Method, Request, Response};
 
-use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::limits;
-use crate::edge::request::{authorization, paging, query, read_json};
+use crate::edge::request::{paging, query, read_json};
 use crate::edge::respond;
-use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
-use crate::engine::admin::users;
 use crate::engine::clients::registration::{time_param, Registrar};
 use crate::engine::identity::mail::MailStore;
 use crate::engine::identity::rate_limit;
@@ -21,19 +18,11 @@ use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
 
-/// The admin behind the request's Bearer token, or the RFC 6750 answer to send instead.
-async fn require_admin(cx: &Cx<'_>, req: &Request) -> Result<AdminPrincipal, Response> {
-    let verifier = cx.verifier();
-    admin_principal(authorization(req).as_deref(), cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now)
-        .await
-        .map_err(|e| respond::error(&e))
-}
-
 /// `GET /api/outbox?limit=&offset=` (a super_admin's token): the mail outbox, newest
 /// first. Only a super_admin: in local development (`EMAIL_PROVIDER=log`) the outbox holds
 /// working reset links, and any account's reset link is that account.
 pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
-    match require_admin(cx, &req).await {
+    match cx.admin(&req).await {
         Err(refused) => return Ok(refused),
         Ok(admin) if !admin.is_super_admin() => {
             return Err(ApiError::Request {
@@ -63,16 +52,6 @@ pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit, offset })))
 }
 
-/// `POST /api/users/{id}/unlock` (admin token): ends the account's lockout.
-pub async fn unlock_user(cx: &Cx<'_>, req: Request, user_id: &str) -> Result<Response, ApiError> {
-    let admin = match require_admin(cx, &req).await {
-        Ok(admin) => admin,
-        Err(refused) => return Ok(refused),
-    };
-    users::unlock(&cx.store, &SystemRandom, &cx.meta, &admin, user_id, cx.now).await?;
-    Ok(respond::empty(204))
-}
-
 /// Answers a client-management route.
 pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<Response, ApiError> {
     let method = req.method();
@@ -84,7 +63,7 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
         }
         _ => None,
     };
-    let admin = match require_admin(cx, &req).await {
+    let admin = match cx.admin(&req).await {
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
     };

@@ -7,3 +7,4 @@ pub mod admin;
 pub mod browser;
 pub mod ops;
 pub mod token;
+pub mod users;

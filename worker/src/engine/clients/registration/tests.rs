@@ -147,11 +147,15 @@ fn delete_and_revoke_tokens_cut_off_access_tokens_issued_before() {
     let (config, store) = (config_with("0"), SqliteStore::open_in_memory().unwrap());
     let r = registrar(&config, &store, NOW);
     let info = block_on(r.register(&metadata())).unwrap();
-    let claims = AccessTokenClaims::new(&config, "u", &info.client_id, "openid", 3600, NOW - 5, &SystemRandom).unwrap();
+    let user = crate::engine::test_support::alice();
+    store.insert_user(&user).unwrap();
+    let claims =
+        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, NOW - 5, &SystemRandom).unwrap();
     assert!(!block_on(store.access_token_revoked(&claims)).unwrap());
     block_on(registrar(&config, &store, NOW).revoke_tokens(&info.client_id)).unwrap();
     assert!(block_on(store.access_token_revoked(&claims)).unwrap(), "issued before the cut-off");
-    let later = AccessTokenClaims::new(&config, "u", &info.client_id, "openid", 3600, NOW + 1, &SystemRandom).unwrap();
+    let later =
+        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, NOW + 1, &SystemRandom).unwrap();
     assert!(!block_on(store.access_token_revoked(&later)).unwrap(), "issued after it");
 
     block_on(registrar(&config, &store, NOW + 10).delete(&info.client_id)).unwrap();

@@ -1,0 +1,126 @@
+// End-to-end: the admin API on users (contract "Admin and account API"): an admin creates
+// a user who then signs in; an admin cannot promote anyone, a super_admin can; the last
+// super_admin stays; deactivation ends a live session and the user's tokens stop working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startWorker, d1Query } from './harness.mjs';
+
+const ROOT_EMAIL = 'root@example.com';
+const ROOT_PASSWORD = 'e2e-admin-password-123';
+const TESTER_ID = 'e2e-tester';
+const TESTER_SECRET = 'e2e-tester-secret-0123456789abcdef0123456789';
+const PASSWORD = 'a long enough password';
+let worker;
+
+before(async () => {
+  worker = await startWorker({ vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
+    ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000' } });
+  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  // A confidential client for the password grant: how these scripts get a person's token.
+  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
+    'confidential', 'client_secret_basic', '[]', '["password", "refresh_token"]', '[]',
+    '["openid", "email", "admin", "offline_access"]', 0, 0)`);
+  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
+  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
+});
+after(async () => {
+  if (process.env.E2E_DEBUG) console.log(worker?.logs());
+  await worker?.stop();
+});
+
+const tester = `Basic ${Buffer.from(`${TESTER_ID}:${TESTER_SECRET}`).toString('base64')}`;
+async function passwordGrant(username, password, scope) {
+  const res = await fetch(`${worker.url}/token`, { method: 'POST',
+    headers: { authorization: tester, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', username, password, scope }) });
+  return { status: res.status, body: await res.json() };
+}
+async function tokenOf(email, password) {
+  const { status, body } = await passwordGrant(email, password, 'openid admin');
+  assert.equal(status, 200, JSON.stringify(body));
+  return body.access_token;
+}
+async function api(token, method, path, body) {
+  const res = await fetch(`${worker.url}${path}`, { method, headers: { authorization: `Bearer ${token}`,
+    ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+/** A browser sign-in through the SPA's API: the session and CSRF cookies. */
+async function browserSignIn(email, password) {
+  const info = await fetch(`${worker.url}/api/session`);
+  const csrf = (await info.json()).csrf_token;
+  const res = await fetch(`${worker.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json',
+    origin: worker.url, 'x-csrf-token': csrf, cookie: `authority_csrf=${csrf}` }, body: JSON.stringify({ email, password }) });
+  return { status: res.status, cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') };
+}
+
+let root;
+let admin;
+let bob;
+
+test('a super_admin makes an admin; the admin creates a user who signs in; nobody but the super_admin promotes', async () => {
+  root = await tokenOf(ROOT_EMAIL, ROOT_PASSWORD);
+  const made = await api(root, 'POST', '/api/users', { email: 'ada@example.com', name: 'Ada', password: PASSWORD, role: 'admin' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(made.body.role, 'admin');
+  admin = await tokenOf('ada@example.com', PASSWORD);
+  const refused = await api(admin, 'POST', '/api/users', { email: 'eve@example.com', password: PASSWORD, role: 'admin' });
+  assert.equal(refused.status, 403, 'an admin cannot create an admin');
+  const created = await api(admin, 'POST', '/api/users', { email: 'bob@example.com', name: 'Bob', password: PASSWORD });
+  assert.equal(created.status, 201);
+  bob = created.body;
+  assert.deepEqual([bob.role, bob.active, bob.locked], ['user', true, false]);
+  assert.equal((await browserSignIn('bob@example.com', PASSWORD)).status, 200, 'the new user signs in');
+  assert.equal((await api(admin, 'PATCH', `/api/users/${bob.id}`, { role: 'admin' })).status, 403);
+  const promoted = await api(root, 'PATCH', `/api/users/${bob.id}`, { role: 'admin' });
+  assert.equal(promoted.body.role, 'admin');
+  assert.equal((await api(root, 'PATCH', `/api/users/${bob.id}`, { role: 'user' })).status, 200);
+  // The list: search, filter, paging, the contract's shape.
+  const list = await api(admin, 'GET', '/api/users?search=BOB&role=user&limit=10');
+  assert.deepEqual([list.body.total, list.body.data[0].email, list.body.limit, list.body.offset], [1, 'bob@example.com', 10, 0]);
+  const [rootRow] = await d1Query(worker.stateDir, `SELECT id FROM users WHERE email = '${ROOT_EMAIL}'`);
+  const last = await api(root, 'PATCH', `/api/users/${rootRow.id}`, { active: false });
+  assert.deepEqual([last.status, last.body.error], [409, 'last_super_admin']);
+});
+
+test('deactivation ends the live session and the tokens stop working at once', async () => {
+  const browser = await browserSignIn('bob@example.com', PASSWORD);
+  const account = () => fetch(`${worker.url}/api/account`, { headers: { cookie: browser.cookie } });
+  assert.equal((await account()).status, 200);
+  const grant = await passwordGrant('bob@example.com', PASSWORD, 'openid email offline_access');
+  assert.equal(grant.status, 200);
+  const sessions = await api(admin, 'GET', `/api/users/${bob.id}/sessions`);
+  assert.ok(sessions.body.data.length >= 1);
+  const off = await api(admin, 'PATCH', `/api/users/${bob.id}`, { active: false });
+  assert.equal(off.status, 200);
+  assert.equal(off.body.active, false);
+  assert.equal((await account()).status, 401, 'the browser session is over');
+  const userinfo = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${grant.body.access_token}` } });
+  assert.equal(userinfo.status, 401);
+  const refresh = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: tester,
+    'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: grant.body.refresh_token }) });
+  assert.equal(refresh.status, 400);
+  const introspected = await fetch(`${worker.url}/token/introspect`, { method: 'POST', headers: { authorization: tester,
+    'content-type': 'application/x-www-form-urlencoded' }, body: `token=${grant.body.access_token}` });
+  assert.deepEqual(await introspected.json(), { active: false });
+  assert.equal((await browserSignIn('bob@example.com', PASSWORD)).status, 401, 'nor can bob sign in again');
+  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE resource_type = 'user' ORDER BY timestamp");
+  for (const e of ['user.created', 'user.updated']) assert.ok(events.some((r) => r.event === e), e);
+});
+
+test('password status, a reset mail on request, and delete', async () => {
+  const status = await api(admin, 'GET', `/api/users/${bob.id}/password-status`);
+  assert.equal(status.body.has_password, true);
+  assert.equal(status.body.age_days, 0);
+  await api(root, 'PATCH', `/api/users/${bob.id}`, { active: true });
+  assert.equal((await api(admin, 'POST', `/api/users/${bob.id}/send-password-reset`)).status, 202);
+  const mails = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE to_address = 'bob@example.com'");
+  assert.ok(mails.some((m) => m.template === 'password-reset'));
+  assert.equal((await api(admin, 'DELETE', `/api/users/${bob.id}`)).status, 204);
+  assert.equal((await api(admin, 'GET', `/api/users/${bob.id}`)).status, 404);
+});

@@ -1,0 +1,342 @@
+//! The admin API on user accounts (contract "Admin and account API"): list, create, read,
+//! change, delete, unlock, reset mail, sessions, password status. The role hierarchy is in
+//! [`roles`]; deactivating or deleting a user ends their sessions and revokes their tokens
+//! (refresh tokens now; access tokens fail introspection and UserInfo from then on, see
+//! `oauth::store`'s access-token state).
+
+pub mod roles;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use serde_json::{json, Value};
+use shared::account::{email_problem, Page};
+use shared::admin::{AdminUser, NewUser, PasswordStatus, UserPatch, UserSession};
+use shared::api::FieldError;
+use shared::codes;
+
+use self::roles::{last_super_admin, may_manage, Acting};
+use self::store::{by_id_sql, count_sql, list_sql, AdminUserRow, DELETE_SQL, EMAIL_TAKEN_SQL, UPDATE_SQL};
+use crate::engine::admin::auth::AdminPrincipal;
+use crate::engine::crypto::passwords::hash_password;
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::identity::accounts::store::AccountStore;
+use crate::engine::identity::accounts::{Accounts, Followup};
+use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::sessions;
+use crate::engine::identity::users::{Role, User, UserStore};
+use crate::engine::oauth::refresh::RefreshStore;
+use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{count, first_row, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
+
+/// Lifts a lockout and forgets the failures and earlier lockouts behind it.
+const UNLOCK_SQL: &str = "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, \
+updated_at = ?2 WHERE id = ?1 RETURNING locked_at";
+
+/// `GET /api/users` filters; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    /// Part of the email or name.
+    pub search: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+    pub locked: Option<bool>,
+}
+
+/// Everything one admin request on users needs.
+pub struct UserAdmin<'a, S, K, T, R> {
+    pub config: &'a Config,
+    pub store: &'a S,
+    pub kv: &'a K,
+    pub mail: &'a T,
+    pub rng: &'a R,
+    pub meta: &'a RequestMeta,
+    pub admin: &'a AdminPrincipal,
+    pub now: UnixTime,
+}
+
+fn not_found() -> ApiError {
+    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no user with this id".into() }
+}
+
+fn parse_role(value: &str) -> Result<Role, ApiError> {
+    Role::parse(value).map_err(|_| ApiError::invalid("role", "role must be user, admin or super_admin"))
+}
+
+/// `%…%` for LIKE, with the pattern characters of the search escaped.
+fn like_pattern(search: &str) -> String {
+    let escaped: String =
+        search.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    format!("%{escaped}%")
+}
+
+impl<S, K, T, R> UserAdmin<'_, S, K, T, R>
+where
+    S: SqlRunner + AuditStore + AccountStore + UserStore + MailStore + RefreshStore,
+    K: KeyValue,
+    T: MailTransport,
+    R: Random,
+{
+    async fn audit(&self, event: &'static str, user_id: &str, metadata: Value) -> Result<(), ApiError> {
+        let (actor_type, actor_id) = self.admin.actor();
+        let event = AuditEvent::new(event, self.meta, self.now, self.rng)?
+            .actor(actor_type, actor_id)
+            .resource("user", user_id)
+            .metadata(metadata);
+        Ok(self.store.record(&event).await?)
+    }
+
+    async fn row(&self, id: &str) -> Result<AdminUserRow, ApiError> {
+        first_row::<AdminUserRow>(self.store.query(&by_id_sql(), &[id.into()]).await?)?.ok_or_else(not_found)
+    }
+
+    /// The target's row, if this admin may manage it (and give it `new_role`).
+    async fn manageable(&self, id: &str, new_role: Option<Role>) -> Result<AdminUserRow, ApiError> {
+        let row = self.row(id).await?;
+        may_manage(Acting::of(self.admin), Role::parse(&row.role)?, new_role)?;
+        Ok(row)
+    }
+
+    fn accounts(&self) -> Accounts<'_, S, K, T, R> {
+        Accounts {
+            config: self.config,
+            store: self.store,
+            kv: self.kv,
+            mail: self.mail,
+            rng: self.rng,
+            meta: self.meta,
+            now: self.now,
+        }
+    }
+
+    fn password_errors(&self, password: &str) -> Result<(), ApiError> {
+        let details: Vec<FieldError> = self
+            .config
+            .security
+            .password_policy
+            .errors(password)
+            .into_iter()
+            .map(|message| FieldError { field: "password".into(), message })
+            .collect();
+        if details.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(details))
+        }
+    }
+
+    /// `GET /api/users`: newest first; the page and the total in one round trip.
+    pub async fn list(&self, filter: &UserFilter, limit: u32, offset: u32) -> Result<Page<AdminUser>, ApiError> {
+        let pattern = filter.search.as_deref().map(like_pattern);
+        let args = vec![
+            pattern.as_deref().into(),
+            filter.role.as_deref().into(),
+            filter.active.map(i64::from).into(),
+            filter.locked.map(i64::from).into(),
+            SqlArg::Int(self.now),
+            SqlArg::Int(i64::from(limit)),
+            SqlArg::Int(i64::from(offset)),
+        ];
+        let (list, total) = (list_sql(), count_sql());
+        let filter_args = args.get(..5).unwrap_or_default().to_vec();
+        let mut results = self.store.query_batch(&[(list.as_str(), args), (total.as_str(), filter_args)]).await?;
+        let totals = results.pop().unwrap_or_default();
+        let rows = results.pop().unwrap_or_default();
+        let data = rows
+            .into_iter()
+            .map(|r| serde_json::from_value::<AdminUserRow>(r).map(|row| row.view(self.now)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| InternalError::new(format!("user row: {e}")))?;
+        Ok(Page { data, total: count(totals)?, limit, offset })
+    }
+
+    pub async fn get(&self, id: &str) -> Result<AdminUser, ApiError> {
+        Ok(self.row(id).await?.view(self.now))
+    }
+
+    /// `POST /api/users`: with a password (checked against the policy) or, with
+    /// `send_password_mail`, none and a mailed link to set one. Audited `user.created`.
+    pub async fn create(&self, new: &NewUser) -> Result<AdminUser, ApiError> {
+        let email = new.email.trim();
+        if let Some(problem) = email_problem(email) {
+            return Err(ApiError::invalid("email", problem));
+        }
+        let role = parse_role(new.role.as_deref().unwrap_or("user"))?;
+        may_manage(Acting::of(self.admin), role, Some(role))?;
+        let password_hash = match (&new.password, new.send_password_mail) {
+            (Some(password), false) => {
+                self.password_errors(password)?;
+                Some(hash_password(password, self.rng)?)
+            }
+            (None, true) => None,
+            _ => {
+                return Err(ApiError::invalid("password", "give a password or send_password_mail, not both or neither"))
+            }
+        };
+        let mut user =
+            User::with_password(new_uuid(self.rng)?, email, String::new(), new.name.as_deref(), role, self.now);
+        user.password_hash = password_hash;
+        user.email_verified = new.email_verified;
+        if !self.store.insert_user(&user).await? {
+            return Err(ApiError::Request {
+                status: 409,
+                code: codes::EMAIL_TAKEN,
+                description: "an account with this email exists".into(),
+            });
+        }
+        self.audit("user.created", &user.id, json!({ "role": role.as_str(), "password_mail": new.send_password_mail }))
+            .await?;
+        if new.send_password_mail {
+            self.accounts().follow_up(Followup::Reset(Box::new(user.clone()))).await?;
+        }
+        self.get(&user.id).await
+    }
+
+    /// `PATCH /api/users/{id}`: name, email, role, active, email_verified, password.
+    /// Deactivating ends the user's sessions and revokes their tokens. Audited
+    /// `user.updated` with the fields changed.
+    pub async fn update(&self, id: &str, patch: &UserPatch) -> Result<AdminUser, ApiError> {
+        let new_role = patch.role.as_deref().map(parse_role).transpose()?;
+        let row = self.manageable(id, new_role).await?;
+        let email = patch.email.as_deref().map(str::trim).unwrap_or(&row.email).to_owned();
+        if let Some(problem) = email_problem(&email) {
+            return Err(ApiError::invalid("email", problem));
+        }
+        if patch.email.is_some()
+            && count(self.store.query(EMAIL_TAKEN_SQL, &[email.as_str().into(), id.into()]).await?)? > 0
+        {
+            return Err(ApiError::Request {
+                status: 409,
+                code: codes::EMAIL_TAKEN,
+                description: "another account has this email".into(),
+            });
+        }
+        if let Some(password) = &patch.password {
+            self.password_errors(password)?;
+        }
+        let role = new_role.unwrap_or(Role::parse(&row.role)?);
+        let active = patch.active.unwrap_or(row.active != 0.0);
+        let name = match &patch.name {
+            Some(name) => Some(name.trim().to_owned()).filter(|n| !n.is_empty()),
+            None => row.name.clone(),
+        };
+        let email_verified = patch.email_verified.unwrap_or(row.email_verified != 0.0 && email == row.email);
+        let args = [
+            id.into(),
+            email.as_str().into(),
+            name.as_deref().into(),
+            role.as_str().into(),
+            active.into(),
+            email_verified.into(),
+            SqlArg::Int(self.now),
+        ];
+        if self.store.execute(UPDATE_SQL, &args).await? != 1 {
+            // The row is there (read above): the database refused to leave no super_admin,
+            // or the email was taken in between.
+            return Err(if row.role == Role::SuperAdmin.as_str() { last_super_admin() } else { not_found() });
+        }
+        if let Some(password) = &patch.password {
+            let hash = hash_password(password, self.rng)?;
+            self.store.set_password(id, &hash, None, self.now).await?;
+        }
+        if !active || patch.password.is_some() {
+            self.end_everything(id).await?;
+        }
+        let fields: Vec<&str> = [
+            ("name", patch.name.is_some()),
+            ("email", patch.email.is_some()),
+            ("role", patch.role.is_some()),
+            ("active", patch.active.is_some()),
+            ("email_verified", patch.email_verified.is_some()),
+            ("password", patch.password.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, present)| present.then_some(field))
+        .collect();
+        self.audit("user.updated", id, json!({ "fields": fields, "role": role.as_str(), "active": active })).await?;
+        self.get(id).await
+    }
+
+    /// The user's sessions end and their refresh tokens are revoked (their access tokens
+    /// fail from now on where the user's state is read: introspection, UserInfo, admin).
+    async fn end_everything(&self, id: &str) -> Result<u64, ApiError> {
+        let live = sessions::list(self.kv, self.config, id, self.now).await?;
+        for session in &live {
+            sessions::end(self.kv, self.store, self.config, session, self.now).await?;
+        }
+        self.store.revoke_user_refresh_tokens(id, self.now).await?;
+        Ok(live.len() as u64)
+    }
+
+    /// `DELETE /api/users/{id}`: never the last active super_admin. Audited `user.deleted`.
+    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        let row = self.manageable(id, None).await?;
+        self.end_everything(id).await?;
+        // D1 counts the rows a cascade deleted (email links) among the changes: 0 is the miss.
+        if self.store.execute(DELETE_SQL, &[id.into()]).await? == 0 {
+            return Err(if row.role == Role::SuperAdmin.as_str() { last_super_admin() } else { not_found() });
+        }
+        self.audit("user.deleted", id, json!({ "email": row.email, "role": row.role })).await
+    }
+
+    /// `POST /api/users/{id}/unlock`: the account can sign in with its password again at
+    /// once (a lock otherwise ends by itself, or never with `ENABLE_AUTO_UNLOCK=false`).
+    /// Audited `user.unlocked`.
+    pub async fn unlock(&self, id: &str) -> Result<(), ApiError> {
+        if self.store.query(UNLOCK_SQL, &[id.into(), self.now.into()]).await?.is_empty() {
+            return Err(not_found());
+        }
+        self.audit("user.unlocked", id, json!({})).await
+    }
+
+    /// `POST /api/users/{id}/send-password-reset`: the reset mail, as if the person had
+    /// asked (audited `password.reset_requested` by the mail, `user.reset_sent` here).
+    pub async fn send_password_reset(&self, id: &str) -> Result<(), ApiError> {
+        let row = self.manageable(id, None).await?;
+        let user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
+        if row.active == 0.0 {
+            return Err(ApiError::bad_request(codes::INVALID_REQUEST, "the account is deactivated"));
+        }
+        self.accounts().follow_up(Followup::Reset(Box::new(user))).await?;
+        self.audit("user.reset_sent", id, json!({})).await
+    }
+
+    /// `GET /api/users/{id}/sessions`: live browser sessions, newest first.
+    pub async fn sessions(&self, id: &str) -> Result<Vec<UserSession>, ApiError> {
+        self.row(id).await?;
+        let live = sessions::list(self.kv, self.config, id, self.now).await?;
+        Ok(live
+            .into_iter()
+            .map(|s| UserSession {
+                id: s.id_hash,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                ip_address: s.ip_address,
+                user_agent: s.user_agent,
+            })
+            .collect())
+    }
+
+    /// `DELETE /api/users/{id}/sessions`: signs the user out everywhere and revokes their
+    /// refresh tokens. Audited `user.sessions_ended` with the count.
+    pub async fn end_sessions(&self, id: &str) -> Result<u64, ApiError> {
+        self.manageable(id, None).await?;
+        let ended = self.end_everything(id).await?;
+        self.audit("user.sessions_ended", id, json!({ "sessions": ended })).await?;
+        Ok(ended)
+    }
+
+    /// `GET /api/users/{id}/password-status`.
+    pub async fn password_status(&self, id: &str) -> Result<PasswordStatus, ApiError> {
+        let row = self.row(id).await?;
+        let changed_at = row.password_changed_at.map(crate::engine::platform::ports::int);
+        Ok(PasswordStatus {
+            has_password: row.has_password.is_some_and(|h| h != 0.0),
+            changed_at,
+            age_days: changed_at.map(|at| (self.now - at).max(0) / 86_400),
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! The admin API on users, natively: the role hierarchy end to end, the last super_admin,
+//! deactivation ending sessions and tokens, unlock, the list's filters.
+
+use pollster::block_on;
+
+use super::*;
+use crate::engine::identity::mail::MailStore;
+use crate::engine::platform::error::ErrorResponse;
+use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::{alice, config_with};
+use crate::native::{MemoryKv, SqliteStore};
+
+const NOW: UnixTime = 1_800_000_000;
+
+/// `EMAIL_PROVIDER=log`: mail stays in the outbox and is never posted.
+struct NoTransport;
+
+impl MailTransport for NoTransport {
+    async fn post_json(&self, _: &str, _: &str, _: &str) -> Result<(), String> {
+        Err("no transport in these tests".into())
+    }
+}
+
+struct Fixture {
+    config: Config,
+    store: SqliteStore,
+    kv: MemoryKv,
+}
+
+fn fixture() -> Fixture {
+    let f =
+        Fixture { config: config_with(|_| {}), store: SqliteStore::open_in_memory().unwrap(), kv: MemoryKv::default() };
+    let mut root = alice();
+    root.role = Role::SuperAdmin;
+    f.store.insert_user(&root).unwrap();
+    f
+}
+
+fn as_who<'a>(
+    f: &'a Fixture,
+    admin: &'a AdminPrincipal,
+    meta: &'a RequestMeta,
+) -> UserAdmin<'a, SqliteStore, MemoryKv, NoTransport, SystemRandom> {
+    UserAdmin {
+        config: &f.config,
+        store: &f.store,
+        kv: &f.kv,
+        mail: &NoTransport,
+        rng: &SystemRandom,
+        meta,
+        admin,
+        now: NOW,
+    }
+}
+
+fn principal(role: Role) -> AdminPrincipal {
+    let mut user = alice();
+    user.id = format!("actor-{}", role.as_str());
+    user.role = role;
+    AdminPrincipal::User(Box::new(user))
+}
+
+fn new_user(email: &str, role: &str) -> NewUser {
+    NewUser {
+        email: email.into(),
+        name: Some("Someone".into()),
+        password: Some("a long enough password".into()),
+        role: Some(role.into()),
+        ..NewUser::default()
+    }
+}
+
+static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+
+#[test]
+fn an_admin_manages_users_but_only_a_super_admin_makes_or_touches_admins() {
+    let f = fixture();
+    let (admin, root, service) =
+        (principal(Role::Admin), principal(Role::SuperAdmin), AdminPrincipal::Client("svc".into()));
+    for who in [&admin, &service] {
+        let err = block_on(as_who(&f, who, &META).create(&new_user("boss@example.com", "admin"))).unwrap_err();
+        assert_eq!(err.status(), 403, "an admin cannot create an admin");
+    }
+    let user = block_on(as_who(&f, &admin, &META).create(&new_user("bob@example.com", "user"))).unwrap();
+    assert_eq!((user.role.as_str(), user.active, user.locked), ("user", true, false));
+    let promote = UserPatch { role: Some("admin".into()), ..UserPatch::default() };
+    assert_eq!(block_on(as_who(&f, &admin, &META).update(&user.id, &promote)).unwrap_err().status(), 403);
+    let promoted = block_on(as_who(&f, &root, &META).update(&user.id, &promote)).unwrap();
+    assert_eq!(promoted.role, "admin");
+    // Now an admin, bob is out of another admin's reach, even for a rename or a delete.
+    let rename = UserPatch { name: Some("Robert".into()), ..UserPatch::default() };
+    assert_eq!(block_on(as_who(&f, &admin, &META).update(&user.id, &rename)).unwrap_err().status(), 403);
+    assert_eq!(block_on(as_who(&f, &admin, &META).delete(&user.id)).unwrap_err().status(), 403);
+    let events = f.store.audit_events().unwrap();
+    assert!(events.iter().any(|e| e["event"] == "user.created" && e["actor_id"] == "actor-admin"));
+    assert!(events.iter().any(|e| e["event"] == "user.updated" && e["actor_id"] == "actor-super_admin"));
+}
+
+#[test]
+fn the_last_active_super_admin_cannot_be_demoted_deactivated_or_deleted() {
+    let f = fixture();
+    let root = principal(Role::SuperAdmin);
+    let only = alice().id;
+    let who = as_who(&f, &root, &META);
+    for patch in [
+        UserPatch { role: Some("admin".into()), ..UserPatch::default() },
+        UserPatch { active: Some(false), ..UserPatch::default() },
+    ] {
+        let err = block_on(who.update(&only, &patch)).unwrap_err();
+        assert_eq!((err.status(), err.code()), (409, codes::LAST_SUPER_ADMIN), "{patch:?}");
+    }
+    assert_eq!(block_on(who.delete(&only)).unwrap_err().code(), codes::LAST_SUPER_ADMIN);
+    // With a second super_admin, the first may step down.
+    let second = block_on(who.create(&new_user("second@example.com", "super_admin"))).unwrap();
+    let demoted =
+        block_on(who.update(&only, &UserPatch { role: Some("user".into()), ..UserPatch::default() })).unwrap();
+    assert_eq!(demoted.role, "user");
+    assert_eq!(block_on(who.delete(&second.id)).unwrap_err().code(), codes::LAST_SUPER_ADMIN);
+}
+
+#[test]
+fn deactivation_ends_the_sessions_and_revokes_the_refresh_tokens() {
+    let f = fixture();
+    let root = principal(Role::SuperAdmin);
+    let who = as_who(&f, &root, &META);
+    let bob = block_on(who.create(&new_user("bob@example.com", "user"))).unwrap();
+    let (_, session) =
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &bob.id, &META, &SystemRandom, NOW)).unwrap();
+    assert_eq!(block_on(who.sessions(&bob.id)).unwrap().len(), 1);
+    let off = block_on(who.update(&bob.id, &UserPatch { active: Some(false), ..UserPatch::default() })).unwrap();
+    assert!(!off.active);
+    assert!(block_on(who.sessions(&bob.id)).unwrap().is_empty(), "signed out everywhere");
+    assert!(block_on(sessions::load(&f.kv, &f.config, &session.id_hash, NOW)).unwrap().is_none());
+}
+
+#[test]
+fn an_admin_unlock_lifts_the_lock_at_once_and_is_audited() {
+    let f = fixture();
+    let user = alice();
+    let locked = block_on(f.store.record_failed_login(&user.id, NOW, 1, 3600, false)).unwrap();
+    assert_eq!(locked, Some(NOW + 3600));
+    let service = AdminPrincipal::Client("admin-cli".into());
+    let who = as_who(&f, &service, &META);
+    assert!(block_on(who.get(&user.id)).unwrap().locked);
+    block_on(who.unlock(&user.id)).unwrap();
+    assert!(!block_on(who.get(&user.id)).unwrap().locked);
+    let events = f.store.audit_events().unwrap();
+    assert!(events.iter().any(|e| e["event"] == "user.unlocked" && e["resource_id"] == user.id.as_str()));
+    assert_eq!(block_on(who.unlock("nobody")).unwrap_err().status(), 404);
+}
+
+#[test]
+fn the_list_searches_and_filters_and_a_created_user_can_get_a_password_mail() {
+    let f = fixture();
+    let root = principal(Role::SuperAdmin);
+    let who = as_who(&f, &root, &META);
+    block_on(who.create(&new_user("carol@example.com", "admin"))).unwrap();
+    let mailed = NewUser { email: "dave@example.com".into(), send_password_mail: true, ..NewUser::default() };
+    let dave = block_on(who.create(&mailed)).unwrap();
+    let status = block_on(who.password_status(&dave.id)).unwrap();
+    assert!(!status.has_password);
+    let outbox = block_on(f.store.outbox(10, 0)).unwrap().0;
+    assert!(outbox.iter().any(|m| m.to == "dave@example.com" && m.template == "password-reset"));
+    let all = block_on(who.list(&UserFilter::default(), 10, 0)).unwrap();
+    assert_eq!(all.total, 3);
+    let admins = UserFilter { role: Some("admin".into()), ..UserFilter::default() };
+    assert_eq!(block_on(who.list(&admins, 10, 0)).unwrap().data[0].email, "carol@example.com");
+    let search = UserFilter { search: Some("DAVE".into()), ..UserFilter::default() };
+    assert_eq!(block_on(who.list(&search, 10, 0)).unwrap().total, 1, "case-insensitive");
+    let percent = UserFilter { search: Some("%".into()), ..UserFilter::default() };
+    assert_eq!(block_on(who.list(&percent, 10, 0)).unwrap().total, 0, "LIKE characters are literal");
+    let page = block_on(who.list(&UserFilter::default(), 1, 1)).unwrap();
+    assert_eq!((page.data.len(), page.total, page.offset), (1, 3, 1));
+    // Validation: the policy's password rules, a real email, an existing role.
+    let weak = NewUser { password: Some("short".into()), ..new_user("e@example.com", "user") };
+    assert_eq!(block_on(who.create(&weak)).unwrap_err().status(), 422);
+    assert_eq!(block_on(who.create(&new_user("not-an-email", "user"))).unwrap_err().status(), 422);
+    assert_eq!(block_on(who.create(&new_user("f@example.com", "owner"))).unwrap_err().status(), 422);
+    assert_eq!(block_on(who.create(&new_user("carol@example.com", "user"))).unwrap_err().status(), 409);
+}
