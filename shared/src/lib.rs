@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod branding;
 pub mod clients;
 pub mod codes;

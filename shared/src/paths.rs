@@ -48,3 +48,5 @@ pub const OUTBOX: &str = "/api/outbox";
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.
 pub const USERS: &str = "/api/users";
+/// Admin API: the audit log.
+pub const AUDIT_LOGS: &str = "/api/audit-logs";

@@ -63,6 +63,10 @@ pub enum Endpoint {
     UserPasswordReset,
     UserSessions,
     UserPasswordStatus,
+    // ---- admin: the audit log
+    AuditLogs,
+    AuditLogExport,
+    AuditLog,
 }
 
 /// How responses of a route are finished (`edge::respond::finish`): API answers are JSON;
@@ -168,6 +172,10 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/send-password-reset", "POST", E::UserPasswordReset),
     api("/api/users/{id}/sessions", "GET, HEAD, DELETE", E::UserSessions),
     api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
+    api(paths::AUDIT_LOGS, READ, E::AuditLogs),
+    // Before the `{id}` pattern, which would match it too.
+    api("/api/audit-logs/export", READ, E::AuditLogExport),
+    api("/api/audit-logs/{id}", READ, E::AuditLog),
 ];
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
@@ -299,6 +307,7 @@ mod tests {
             ("/api/account/sessions/{id}", paths::ACCOUNT_SESSIONS),
             ("/api/account/consents/{client_id}", paths::ACCOUNT_CONSENTS),
             ("/api/users/{id}/unlock", paths::USERS),
+            ("/api/audit-logs/{id}", paths::AUDIT_LOGS),
         ] {
             assert!(pattern.starts_with(&format!("{base}/")), "{pattern}");
             assert!(ROUTES.iter().any(|r| r.pattern == pattern), "{pattern} is not routed");

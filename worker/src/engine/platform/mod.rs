@@ -6,3 +6,4 @@ pub mod error;
 pub mod form;
 pub mod net;
 pub mod ports;
+pub mod time;

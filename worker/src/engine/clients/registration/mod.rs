@@ -451,28 +451,8 @@ where
 
 /// `secret_expires_before`: unix seconds or a date `YYYY-MM-DD` (the product docs' example).
 pub fn time_param(value: &str) -> Result<UnixTime, ApiError> {
-    if let Ok(seconds) = value.parse::<UnixTime>() {
-        return Ok(seconds);
-    }
-    let bad = || ApiError::invalid("secret_expires_before", "must be unix seconds or a date like 2024-04-01");
-    let parts: Vec<&str> = value.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
-    let (y, m, d) = (
-        y.parse::<i64>().map_err(|_| bad())?,
-        m.parse::<i64>().map_err(|_| bad())?,
-        d.parse::<i64>().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from civil (H. Hinnant), the inverse of engine::accounts::utc_time.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * 86_400)
+    crate::engine::platform::time::parse_instant(value)
+        .ok_or_else(|| ApiError::invalid("secret_expires_before", "must be unix seconds or a date like 2024-04-01"))
 }
 
 #[cfg(test)]
