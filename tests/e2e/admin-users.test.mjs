@@ -4,7 +4,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startWorker, d1Query } from './harness.mjs';
+import { mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startWorker, d1Query, launchChromium } from './harness.mjs';
+
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
 const ROOT_EMAIL = 'root@example.com';
 const ROOT_PASSWORD = 'e2e-admin-password-123';
@@ -152,4 +157,41 @@ test('the audit log: filtered pages, one entry, CSV and NDJSON exports; reading 
   const reads = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('audit.read', 'audit.exported')");
   assert.ok(reads.filter((r) => r.event === 'audit.exported').length >= 2);
   assert.ok(reads.some((r) => r.event === 'audit.read'));
+});
+
+test('the console\'s Users screen: create an account with a mailed link, find it, deactivate it', async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${worker.url}/admin/users`);
+    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+    await page.getByLabel('Email').fill(ROOT_EMAIL);
+    await page.getByLabel('Password').fill(ROOT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor({ timeout: 15_000 });
+    const form = page.getByRole('form', { name: 'New account' });
+    await form.getByLabel('Email').fill('not an email');
+    await form.getByRole('alert').filter({ hasText: 'Email' }).waitFor();
+    await form.getByLabel('Email').fill('carol@example.com');
+    await form.getByLabel('Name').fill('Carol');
+    await form.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('carol@example.com is created.').waitFor({ timeout: 15_000 });
+    await page.getByRole('searchbox', { name: 'Search' }).fill('carol');
+    const row = page.getByRole('row').filter({ hasText: 'carol@example.com' });
+    await row.getByRole('cell', { name: 'Active' }).waitFor({ timeout: 15_000 });
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-users.png'), fullPage: true });
+    await row.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByText('carol@example.com is deactivated and signed out.').waitFor({ timeout: 15_000 });
+    await row.getByRole('cell', { name: 'Deactivated' }).waitFor({ timeout: 15_000 });
+    const [carol] = await d1Query(worker.stateDir, "SELECT active, password_hash FROM users WHERE email = 'carol@example.com'");
+    assert.deepEqual(carol, { active: 0, password_hash: null });
+    const mail = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE to_address = 'carol@example.com'");
+    assert.deepEqual(mail, [{ template: 'password-reset' }], 'a link to set the password');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
 });

@@ -48,6 +48,7 @@ pub fn AdminLayout() -> impl IntoView {
                     <ul>
                         <li><A href="/admin" exact=true>"Dashboard"</A></li>
                         <li><A href="/admin/keys">"Signing keys"</A></li>
+                        <li><A href="/admin/users">"Users"</A></li>
                         <li><A href="/admin/clients">"Clients"</A></li>
                         <li><A href="/admin/outbox">"Outbox"</A></li>
                     </ul>

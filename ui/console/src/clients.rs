@@ -13,36 +13,8 @@ use shared::oauth::grant;
 use shared::paths;
 
 use crate::admin::Pager;
-use crate::auth;
-use ui_components::api::{get_json, send_bearer};
-
-fn token() -> Result<String, String> {
-    auth::current().map(|s| s.access_token).ok_or_else(|| "Your admin session has ended; reload the page.".to_string())
-}
-
-/// An admin call decoded as `T`.
-async fn call<T: serde::de::DeserializeOwned>(
-    method: &str,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> Result<Option<T>, String> {
-    let value = send_bearer(method, path, &token()?, body.as_ref()).await?;
-    value
-        .map(|v| serde_json::from_value(v).map_err(|e| format!("The server sent an unexpected answer ({e}).")))
-        .transpose()
-}
-
-fn date(t: i64) -> String {
-    if t == 0 {
-        return "never".into();
-    }
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t as f64 * 1000.0));
-    String::from(d.to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED))
-}
-
-fn encode(s: &str) -> String {
-    String::from(js_sys::encode_uri_component(s))
-}
+use crate::calls::{call, date, encode};
+use ui_components::api::get_json;
 
 /// `/admin/clients`
 #[component]

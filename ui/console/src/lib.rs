@@ -4,7 +4,9 @@
 
 mod admin;
 mod auth;
+mod calls;
 mod clients;
+mod users;
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -34,6 +36,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients") view=clients::ClientsList/>
                     <Route path=path!("clients/new") view=clients::NewClient/>
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
+                    <Route path=path!("users") view=users::UsersList/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>
             </Routes>

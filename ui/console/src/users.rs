@@ -1,0 +1,213 @@
+//! `/admin/users`: people and their roles, over the admin API on users. The server decides
+//! who may do what (only a super_admin manages admins or changes roles); its refusals are
+//! shown where they happen.
+
+use leptos::prelude::*;
+use serde_json::json;
+use shared::account::{email_problem, Page};
+use shared::admin::{AdminUser, NewUser};
+use shared::paths;
+
+use crate::admin::Pager;
+use crate::calls::{call, date, encode};
+
+const ROLES: [&str; 3] = ["user", "admin", "super_admin"];
+
+/// Runs an admin call for a row's button and reports the outcome in `status`; `reload`
+/// moves so the list shows the change.
+fn act(method: &'static str, path: String, body: Option<serde_json::Value>, done: String, status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) {
+    leptos::task::spawn_local(async move {
+        match call::<serde_json::Value>(method, &path, body).await {
+            Ok(_) => {
+                status.set(Some(Ok(done)));
+                reload.update(|n| *n += 1);
+            }
+            Err(e) => status.set(Some(Err(e))),
+        }
+    });
+}
+
+#[component]
+pub fn UsersList() -> impl IntoView {
+    const PAGE: u32 = 20;
+    let search = RwSignal::new(String::new());
+    let role = RwSignal::new(String::new());
+    let offset = RwSignal::new(0u32);
+    let reload = RwSignal::new(0u32);
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let users = LocalResource::new(move || {
+        let (search, role, offset, _) = (search.get(), role.get(), offset.get(), reload.get());
+        async move {
+            let role = if role.is_empty() { String::new() } else { format!("&role={}", encode(&role)) };
+            let path = format!("{}?limit={PAGE}&offset={offset}&search={}{role}", paths::USERS, encode(&search));
+            call::<Page<AdminUser>>("GET", &path, None).await?.ok_or_else(|| "No answer.".to_string())
+        }
+    });
+    view! {
+        <h1>"Users"</h1>
+        <NewUserForm status=status reload=reload/>
+        <section class="card" aria-labelledby="users-title">
+            <h2 id="users-title">"Accounts"</h2>
+            <div class="filters">
+                <label for="user-search">"Search"</label>
+                <input id="user-search" type="search" placeholder="Email or name" prop:value=search
+                    on:input=move |ev| { offset.set(0); search.set(event_target_value(&ev)); }/>
+                <label for="user-role">"Role"</label>
+                <select id="user-role" prop:value=role on:change=move |ev| { offset.set(0); role.set(event_target_value(&ev)); }>
+                    <option value="">"Any"</option>
+                    {ROLES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                </select>
+            </div>
+            <p class="form-status" role="status" aria-live="polite">
+                {move || match status.get() {
+                    Some(Ok(message)) => view! { <span class="ok">{message}</span> }.into_any(),
+                    Some(Err(message)) => view! { <span class="error">{message}</span> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </p>
+            {move || match users.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No accounts match."</p> }.into_any(),
+                Some(Ok(page)) => {
+                    let (count, start, total) = (page.data.len(), page.offset, page.total);
+                    view! {
+                        <table class="table">
+                            <caption class="sr-only">"Accounts"</caption>
+                            <thead><tr>
+                                <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th>
+                                <th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col">"Actions"</th>
+                            </tr></thead>
+                            <tbody>{page.data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload/> }).collect_view()}</tbody>
+                        </table>
+                        <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(user: AdminUser, status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) -> impl IntoView {
+    let path = format!("{}/{}", paths::USERS, encode(&user.id));
+    let email = user.email.clone();
+    let state = match (user.active, user.locked) {
+        (false, _) => "Deactivated".to_string(),
+        (true, true) => "Locked".to_string(),
+        (true, false) => "Active".to_string(),
+    };
+    let role_label = format!("Role of {}", user.email);
+    let (role_path, toggle_path, reset_path, delete_path, unlock_path) =
+        (path.clone(), path.clone(), format!("{path}/send-password-reset"), path.clone(), format!("{path}/unlock"));
+    let (e1, e2, e3, e4, e5) = (email.clone(), email.clone(), email.clone(), email.clone(), email.clone());
+    let active = user.active;
+    let on_role = move |ev: leptos::ev::Event| {
+        let role = event_target_value(&ev);
+        act("PATCH", role_path.clone(), Some(json!({ "role": role })), format!("{e1} is now {role}."), status, reload);
+    };
+    let toggle = move |_| {
+        let done = if active { format!("{e2} is deactivated and signed out.") } else { format!("{e2} is active again.") };
+        act("PATCH", toggle_path.clone(), Some(json!({ "active": !active })), done, status, reload);
+    };
+    let reset = move |_| act("POST", reset_path.clone(), None, format!("A reset link was sent to {e3}."), status, reload);
+    let unlock = move |_| act("POST", unlock_path.clone(), None, format!("{e5} is unlocked."), status, reload);
+    let delete = move |_| {
+        let sure = window().confirm_with_message(&format!("Delete {e4}? Their sessions end and their tokens stop working.")).unwrap_or(false);
+        if sure {
+            act("DELETE", delete_path.clone(), None, format!("{e4} is deleted."), status, reload);
+        }
+    };
+    let current = user.role.clone();
+    view! {
+        <tr>
+            <td>{user.email.clone()}</td>
+            <td>{user.name.clone().unwrap_or_default()}</td>
+            <td>
+                <select aria-label=role_label on:change=on_role>
+                    {ROLES.map(|r| view! { <option value=r selected=r == current>{r}</option> }).collect_view()}
+                </select>
+            </td>
+            <td>{state}</td>
+            <td>{date(user.last_login_at.unwrap_or(0))}</td>
+            <td class="actions">
+                {user.locked.then(|| view! { <button type="button" class="btn btn-ghost" on:click=unlock>"Unlock"</button> })}
+                <button type="button" class="btn btn-ghost" on:click=toggle>{if active { "Deactivate" } else { "Activate" }}</button>
+                <button type="button" class="btn btn-ghost" on:click=reset>"Send reset link"</button>
+                <button type="button" class="btn btn-ghost" on:click=delete>"Delete"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// Creates an account: with a password, or a mailed link to set one.
+#[component]
+fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new(String::from("user"));
+    let password = RwSignal::new(String::new());
+    let mail_link = RwSignal::new(true);
+    let busy = RwSignal::new(false);
+    let problem = move || {
+        let email = email.get();
+        (!email.is_empty()).then(|| email_problem(email.trim())).flatten().map(|p| format!("Email: {p}"))
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if problem().is_some() || busy.get_untracked() {
+            return;
+        }
+        let send_password_mail = mail_link.get_untracked();
+        let new = NewUser {
+            email: email.get_untracked().trim().to_owned(),
+            name: Some(name.get_untracked().trim().to_owned()).filter(|n| !n.is_empty()),
+            password: (!send_password_mail).then(|| password.get_untracked()),
+            role: Some(role.get_untracked()),
+            send_password_mail,
+            email_verified: false,
+        };
+        let Ok(body) = serde_json::to_value(&new) else { return };
+        busy.set(true);
+        let who = email.get_untracked();
+        leptos::task::spawn_local(async move {
+            match call::<AdminUser>("POST", paths::USERS, Some(body)).await {
+                Ok(_) => {
+                    status.set(Some(Ok(format!("{} is created.", who.trim()))));
+                    email.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => status.set(Some(Err(e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="new-user-title">
+            <h2 id="new-user-title">"New account"</h2>
+            <form class="form" on:submit=on_submit aria-label="New account">
+                <label for="new-email">"Email"</label>
+                <input id="new-email" type="email" required prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="new-name">"Name"</label>
+                <input id="new-name" type="text" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="new-role">"Role"</label>
+                <select id="new-role" prop:value=role on:change=move |ev| role.set(event_target_value(&ev))>
+                    {ROLES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                </select>
+                <label for="new-mail-link" class="check">
+                    <input id="new-mail-link" type="checkbox" prop:checked=mail_link on:change=move |ev| mail_link.set(event_target_checked(&ev))/>
+                    " Send a link to set the password"
+                </label>
+                <Show when=move || !mail_link.get()>
+                    <label for="new-password">"Password"</label>
+                    <input id="new-password" type="password" autocomplete="new-password" prop:value=password
+                        on:input=move |ev| password.set(event_target_value(&ev))/>
+                </Show>
+                <p class="form-status error" role="alert">{problem}</p>
+                <button type="submit" class="btn btn-primary" disabled=move || busy.get() || problem().is_some()>"Create account"</button>
+            </form>
+        </section>
+    }
+}
