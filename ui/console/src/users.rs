@@ -15,7 +15,14 @@ const ROLES: [&str; 3] = ["user", "admin", "super_admin"];
 
 /// Runs an admin call for a row's button and reports the outcome in `status`; `reload`
 /// moves so the list shows the change.
-fn act(method: &'static str, path: String, body: Option<serde_json::Value>, done: String, status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) {
+fn act(
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    done: String,
+    status: RwSignal<Option<Result<String, String>>>,
+    reload: RwSignal<u32>,
+) {
     leptos::task::spawn_local(async move {
         match call::<serde_json::Value>(method, &path, body).await {
             Ok(_) => {
@@ -107,13 +114,17 @@ fn UserRow(user: AdminUser, status: RwSignal<Option<Result<String, String>>>, re
         act("PATCH", role_path.clone(), Some(json!({ "role": role })), format!("{e1} is now {role}."), status, reload);
     };
     let toggle = move |_| {
-        let done = if active { format!("{e2} is deactivated and signed out.") } else { format!("{e2} is active again.") };
+        let done =
+            if active { format!("{e2} is deactivated and signed out.") } else { format!("{e2} is active again.") };
         act("PATCH", toggle_path.clone(), Some(json!({ "active": !active })), done, status, reload);
     };
-    let reset = move |_| act("POST", reset_path.clone(), None, format!("A reset link was sent to {e3}."), status, reload);
+    let reset =
+        move |_| act("POST", reset_path.clone(), None, format!("A reset link was sent to {e3}."), status, reload);
     let unlock = move |_| act("POST", unlock_path.clone(), None, format!("{e5} is unlocked."), status, reload);
     let delete = move |_| {
-        let sure = window().confirm_with_message(&format!("Delete {e4}? Their sessions end and their tokens stop working.")).unwrap_or(false);
+        let sure = window()
+            .confirm_with_message(&format!("Delete {e4}? Their sessions end and their tokens stop working."))
+            .unwrap_or(false);
         if sure {
             act("DELETE", delete_path.clone(), None, format!("{e4} is deleted."), status, reload);
         }
