@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWorker, d1Query, launchChromium } from './harness.mjs';
@@ -190,6 +190,46 @@ test('the console\'s Users screen: create an account with a mailed link, find it
     assert.deepEqual(carol, { active: 0, password_hash: null });
     const mail = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE to_address = 'carol@example.com'");
     assert.deepEqual(mail, [{ template: 'password-reset' }], 'a link to set the password');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the console\'s Audit log screen: filter by event, open an entry, export what the filter selects as CSV', async () => {
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${worker.url}/admin/audit`);
+    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+    await page.getByLabel('Email').fill(ROOT_EMAIL);
+    await page.getByLabel('Password').fill(ROOT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor({ timeout: 15_000 });
+    await page.getByLabel('Event').fill('user.created');
+    const entries = page.getByRole('list', { name: 'Audit entries' }).getByRole('listitem');
+    await page.waitForFunction(() => {
+      const items = [...document.querySelectorAll('ul[aria-label="Audit entries"] li summary strong')];
+      return items.length > 0 && items.every((s) => s.textContent === 'user.created');
+    }, null, { timeout: 15_000 });
+    await entries.first().locator('summary').click();
+    await entries.first().getByText('IP address').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 15_000 }),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'audit-log.csv');
+    const text = await readFile(await download.path(), 'utf8');
+    const lines = text.trim().split('\r\n');
+    assert.equal(lines[0].split(',')[2], 'event');
+    const created = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.created'");
+    assert.equal(lines.length - 1, created[0].n, 'the export holds what the filter selects');
+    assert.ok(lines.slice(1).every((l) => l.split('","')[2] === 'user.created'));
+    await page.getByText('The CSV export is downloaded.').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-audit.png'), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -3,6 +3,7 @@
 //! It signs in like any app, through `/authorize` with code + PKCE (`auth`).
 
 mod admin;
+mod audit;
 mod auth;
 mod calls;
 mod clients;
@@ -37,6 +38,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients/new") view=clients::NewClient/>
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("users") view=users::UsersList/>
+                    <Route path=path!("audit") view=audit::AuditLog/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>
             </Routes>
