@@ -222,6 +222,21 @@ pub fn Pager(
     }
 }
 
+/// The outcome of the last action on a screen, announced to screen readers: green when it
+/// worked, red with the server's words when it did not.
+#[component]
+pub fn StatusLine(status: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    view! {
+        <p class="form-status" role="status" aria-live="polite">
+            {move || match status.get() {
+                Some(Ok(message)) => view! { <span class="ok">{message}</span> }.into_any(),
+                Some(Err(message)) => view! { <span class="error">{message}</span> }.into_any(),
+                None => ().into_any(),
+            }}
+        </p>
+    }
+}
+
 #[component]
 pub fn AdminNotFound() -> impl IntoView {
     view! {

@@ -8,7 +8,7 @@ use shared::paths;
 use ui_components::api::fetch;
 use wasm_bindgen::JsCast;
 
-use crate::admin::Pager;
+use crate::admin::{Pager, StatusLine};
 use crate::auth;
 use crate::calls::{call, encode};
 
@@ -87,13 +87,7 @@ pub fn AuditLog() -> impl IntoView {
                 <button type="button" class="btn" on:click=move |_| export("csv")>"Export CSV"</button>
                 <button type="button" class="btn" on:click=move |_| export("ndjson")>"Export NDJSON"</button>
             </div>
-            <p class="form-status" role="status" aria-live="polite">
-                {move || match status.get() {
-                    Some(Ok(message)) => view! { <span class="ok">{message}</span> }.into_any(),
-                    Some(Err(message)) => view! { <span class="error">{message}</span> }.into_any(),
-                    None => ().into_any(),
-                }}
-            </p>
+            <StatusLine status=status/>
             {move || match entries.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

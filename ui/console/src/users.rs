@@ -8,7 +8,7 @@ use shared::account::{email_problem, Page};
 use shared::admin::{AdminUser, NewUser};
 use shared::paths;
 
-use crate::admin::Pager;
+use crate::admin::{Pager, StatusLine};
 use crate::calls::{call, date, encode};
 
 const ROLES: [&str; 3] = ["user", "admin", "super_admin"];
@@ -65,13 +65,7 @@ pub fn UsersList() -> impl IntoView {
                     {ROLES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                 </select>
             </div>
-            <p class="form-status" role="status" aria-live="polite">
-                {move || match status.get() {
-                    Some(Ok(message)) => view! { <span class="ok">{message}</span> }.into_any(),
-                    Some(Err(message)) => view! { <span class="error">{message}</span> }.into_any(),
-                    None => ().into_any(),
-                }}
-            </p>
+            <StatusLine status=status/>
             {move || match users.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
