@@ -131,6 +131,20 @@ pub fn paging(params: &Form) -> Result<(u32, u32), ApiError> {
     Ok((number("limit", 50, 200)?.max(1), number("offset", 0, u32::MAX)?))
 }
 
+/// The longest `search` a list endpoint takes: longer text names no user or client and
+/// only makes the scan slower.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// `search` of a list endpoint: trimmed, empty as absent, at most [`SEARCH_MAX_CHARS`].
+pub fn search(params: &Form) -> Result<Option<String>, ApiError> {
+    match params.get("search").map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > SEARCH_MAX_CHARS => {
+            Err(ApiError::invalid("search", format!("must be at most {SEARCH_MAX_CHARS} characters")))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 /// A browser's request from another origin is refused (scripts send no `Origin`).
 pub fn check_origin(req: &Request, config: &Config) -> Result<(), ApiError> {
     match req.headers().get("Origin").ok().flatten() {

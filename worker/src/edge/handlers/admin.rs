@@ -9,7 +9,7 @@ use worker::{Method, Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::limits;
-use crate::edge::request::{paging, query, read_json};
+use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
 use crate::engine::clients::registration::{time_param, Registrar};
 use crate::engine::identity::mail::MailStore;
@@ -110,7 +110,7 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
             let params = query(&req)?;
             let (limit, offset) = paging(&params)?;
             let before = params.get("secret_expires_before").map(time_param).transpose()?;
-            respond::json(200, &registrar.list(params.get("search"), before, limit, offset).await?)
+            respond::json(200, &registrar.list(search(&params)?.as_deref(), before, limit, offset).await?)
         }
         _ => return Err(ApiError::NotFound),
     };

@@ -7,7 +7,7 @@ use shared::admin::{NewUser, UserPatch};
 use worker::{Method, Request, Response};
 
 use crate::edge::context::Cx;
-use crate::edge::request::{paging, query, read_json};
+use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
 use crate::engine::admin::users::UserFilter;
 use crate::engine::platform::error::ApiError;
@@ -42,7 +42,7 @@ pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<R
             let params = query(&req)?;
             let (limit, offset) = paging(&params)?;
             let filter = UserFilter {
-                search: params.get("search").map(str::to_owned).filter(|s| !s.is_empty()),
+                search: search(&params)?,
                 role: params.get("role").map(str::to_owned),
                 active: flag(&params, "active")?,
                 locked: flag(&params, "locked")?,

@@ -65,13 +65,6 @@ fn parse_role(value: &str) -> Result<Role, ApiError> {
     Role::parse(value).map_err(|_| ApiError::invalid("role", "role must be user, admin or super_admin"))
 }
 
-/// `%…%` for LIKE, with the pattern characters of the search escaped.
-fn like_pattern(search: &str) -> String {
-    let escaped: String =
-        search.chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
-    format!("%{escaped}%")
-}
-
 impl<S, K, T, R> UserAdmin<'_, S, K, T, R>
 where
     S: SqlRunner + AuditStore + AccountStore + UserStore + MailStore + RefreshStore,
@@ -129,9 +122,8 @@ where
 
     /// `GET /api/users`: newest first; the page and the total in one round trip.
     pub async fn list(&self, filter: &UserFilter, limit: u32, offset: u32) -> Result<Page<AdminUser>, ApiError> {
-        let pattern = filter.search.as_deref().map(like_pattern);
         let args = vec![
-            pattern.as_deref().into(),
+            filter.search.as_deref().into(),
             filter.role.as_deref().into(),
             filter.active.map(i64::from).into(),
             filter.locked.map(i64::from).into(),

@@ -9,9 +9,11 @@ use crate::engine::platform::ports::{int, UnixTime};
 pub const ADMIN_USER_COLUMNS: &str = "id, email, name, role, active, email_verified, locked_until, \
 failed_attempts, created_at, updated_at, last_login_at";
 
-/// The filters of `GET /api/users`: ?1 search (a LIKE pattern over email and name), ?2 role,
+/// The filters of `GET /api/users`: ?1 search (text in the email or name, ASCII case
+/// ignored; `instr`, not LIKE, so `%` and `_` are literal and D1's short LIKE-pattern
+/// limit does not apply), ?2 role,
 /// ?3 active (0/1), ?4 locked (0/1) at ?5 now; each NULL when not asked for.
-const FILTER: &str = "(?1 IS NULL OR email LIKE ?1 ESCAPE '\\' OR name LIKE ?1 ESCAPE '\\') \
+const FILTER: &str = "(?1 IS NULL OR instr(lower(email), lower(?1)) > 0 OR instr(lower(name), lower(?1)) > 0) \
 AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR active = ?3) \
 AND (?4 IS NULL OR (CASE WHEN locked_until > ?5 THEN 1 ELSE 0 END) = ?4)";
 

@@ -61,8 +61,11 @@ const CUTOFF_SQL: &str = "INSERT INTO client_token_cutoffs (client_id, revoked_b
 ON CONFLICT (client_id) DO UPDATE SET revoked_before = excluded.revoked_before";
 const DELETE_CONSENTS_SQL: &str = "DELETE FROM consents WHERE client_id = ?1";
 const DELETE_CLIENT_SQL: &str = "DELETE FROM clients WHERE client_id = ?1";
-/// ?1 search (LIKE pattern or NULL), ?2 secret_expires_before (or NULL), ?3 limit, ?4 offset.
-const LIST_WHERE: &str = "WHERE (?1 IS NULL OR c.client_name LIKE ?1 ESCAPE '\\' OR c.client_id LIKE ?1 ESCAPE '\\') \
+/// ?1 search (text in the name or id, ASCII case ignored, or NULL; `instr`, not LIKE, so
+/// `%` and `_` are literal and D1's short LIKE-pattern limit does not apply),
+/// ?2 secret_expires_before (or NULL), ?3 limit, ?4 offset.
+const LIST_WHERE: &str =
+    "WHERE (?1 IS NULL OR instr(lower(c.client_name), lower(?1)) > 0 OR instr(lower(c.client_id), lower(?1)) > 0) \
 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = c.client_id \
 AND s.expires_at IS NOT NULL AND s.expires_at < ?2))";
 
@@ -415,11 +418,7 @@ where
         limit: u32,
         offset: u32,
     ) -> Result<Page<ClientSummary>, ApiError> {
-        let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-            let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            SqlArg::Text(format!("%{escaped}%"))
-        });
-        let pattern = pattern.unwrap_or(SqlArg::Null);
+        let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map_or(SqlArg::Null, SqlArg::from);
         let before = secret_expires_before.map(SqlArg::Int).unwrap_or(SqlArg::Null);
         let sql = format!(
             "SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.created_at, \
