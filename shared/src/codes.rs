@@ -37,5 +37,11 @@ pub const PROTECTED_CLIENT: &str = "protected_client";
 pub const SUPER_ADMIN_REQUIRED: &str = "super_admin_required";
 /// 409: the change would leave no active super_admin.
 pub const LAST_SUPER_ADMIN: &str = "last_super_admin";
+/// 409: another scope has this name.
+pub const SCOPE_EXISTS: &str = "scope_exists";
+/// 409: clients may request the scope; `?force=true` removes it from them too.
+pub const SCOPE_IN_USE: &str = "scope_in_use";
+/// 409: a system scope (`shared::scopes::SYSTEM_SCOPES`) is never deleted or renamed.
+pub const SYSTEM_SCOPE: &str = "system_scope";
 /// 500: the detail is logged, never sent.
 pub const SERVER_ERROR: &str = "server_error";

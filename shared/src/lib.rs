@@ -16,4 +16,5 @@ pub mod jwk;
 pub mod oauth;
 pub mod password;
 pub mod paths;
+pub mod scopes;
 pub mod session;

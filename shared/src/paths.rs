@@ -48,5 +48,7 @@ pub const OUTBOX: &str = "/api/outbox";
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.
 pub const USERS: &str = "/api/users";
+/// Admin API: scopes.
+pub const SCOPES: &str = "/api/scopes";
 /// Admin API: the audit log.
 pub const AUDIT_LOGS: &str = "/api/audit-logs";

@@ -87,7 +87,7 @@ function formBody(obj) {
 
 function fill(text) {
   return text.replaceAll('{client}', creds.client).replaceAll('{user}', creds.user)
-    .replaceAll('{secret}', creds.secret).replaceAll('{token}', creds.token);
+    .replaceAll('{secret}', creds.secret).replaceAll('{scope}', creds.scope).replaceAll('{token}', creds.token);
 }
 
 function mutatePath(path) {
@@ -158,6 +158,10 @@ before(async () => {
   body: JSON.stringify({ client_name: 'Fuzz target', grant_types: ['client_credentials'] }) })).json();
   creds.client = registered.client_id;
   creds.secret = registered.secrets?.[0]?.secret_id ?? 'none';
+  const scope = await (await fetch(`${worker.url}/api/scopes`, { method: 'POST', headers: {
+    authorization: `Bearer ${creds.adminToken}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'fuzz:target', description: 'A scope to fuzz' }) })).json();
+  creds.scope = scope.id;
   const info = await fetch(`${worker.url}/api/session`);
   const csrf = (await info.json()).csrf_token;
   const signIn = await fetch(`${worker.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json',

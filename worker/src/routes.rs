@@ -63,6 +63,9 @@ pub enum Endpoint {
     UserPasswordReset,
     UserSessions,
     UserPasswordStatus,
+    // ---- admin: scopes
+    Scopes,
+    Scope,
     // ---- admin: the audit log
     AuditLogs,
     AuditLogExport,
@@ -172,6 +175,8 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/send-password-reset", "POST", E::UserPasswordReset),
     api("/api/users/{id}/sessions", "GET, HEAD, DELETE", E::UserSessions),
     api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
+    api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
+    api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
     api(paths::AUDIT_LOGS, READ, E::AuditLogs),
     // Before the `{id}` pattern, which would match it too.
     api("/api/audit-logs/export", READ, E::AuditLogExport),

@@ -20,6 +20,28 @@ pub async fn call<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// Runs an admin call for a button and reports the outcome in `status`; `reload` moves
+/// so the list shows the change.
+pub fn act(
+    method: &'static str,
+    path: String,
+    body: Option<serde_json::Value>,
+    done: String,
+    status: leptos::prelude::RwSignal<Option<Result<String, String>>>,
+    reload: leptos::prelude::RwSignal<u32>,
+) {
+    use leptos::prelude::{Set, Update};
+    leptos::task::spawn_local(async move {
+        match call::<serde_json::Value>(method, &path, body).await {
+            Ok(_) => {
+                status.set(Some(Ok(done)));
+                reload.update(|n| *n += 1);
+            }
+            Err(e) => status.set(Some(Err(e))),
+        }
+    });
+}
+
 /// A date for people, in the browser's locale; "never" for 0.
 pub fn date(t: i64) -> String {
     if t == 0 {

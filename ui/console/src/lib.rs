@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod calls;
 mod clients;
+mod scopes;
 mod users;
 
 use leptos::prelude::*;
@@ -38,6 +39,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients/new") view=clients::NewClient/>
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("users") view=users::UsersList/>
+                    <Route path=path!("scopes") view=scopes::ScopesList/>
                     <Route path=path!("audit") view=audit::AuditLog/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>

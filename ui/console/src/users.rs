@@ -9,30 +9,9 @@ use shared::admin::{AdminUser, NewUser};
 use shared::paths;
 
 use crate::admin::{Pager, StatusLine};
-use crate::calls::{call, date, encode};
+use crate::calls::{act, call, date, encode};
 
 const ROLES: [&str; 3] = ["user", "admin", "super_admin"];
-
-/// Runs an admin call for a row's button and reports the outcome in `status`; `reload`
-/// moves so the list shows the change.
-fn act(
-    method: &'static str,
-    path: String,
-    body: Option<serde_json::Value>,
-    done: String,
-    status: RwSignal<Option<Result<String, String>>>,
-    reload: RwSignal<u32>,
-) {
-    leptos::task::spawn_local(async move {
-        match call::<serde_json::Value>(method, &path, body).await {
-            Ok(_) => {
-                status.set(Some(Ok(done)));
-                reload.update(|n| *n += 1);
-            }
-            Err(e) => status.set(Some(Err(e))),
-        }
-    });
-}
 
 #[component]
 pub fn UsersList() -> impl IntoView {

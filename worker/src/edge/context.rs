@@ -34,10 +34,12 @@ thread_local! {
     static VERIFIERS: RefCell<VerifierCache<CryptoKey>> = const { RefCell::new(VerifierCache::new()) };
     /// Whether this isolate has ensured the bootstrap clients (engine::clients::bootstrap).
     static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
-    /// The served JWKS and discovery bodies: both change only with keys or configuration,
-    /// and rebuilding them costs D1 reads (and a signature for signed_metadata).
+    /// The served JWKS and discovery bodies: both change only with keys, configuration or
+    /// (discovery) the scopes it lists, and rebuilding them costs D1 reads (and a
+    /// signature for signed_metadata).
     pub static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_CACHE_SECONDS)) };
-    pub static DISCOVERY_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
+    pub static DISCOVERY_BODY: RefCell<TtlCache<(Vec<String>, String)>> =
+        const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
 }
 
 /// How long an isolate serves the same JWKS body: well under the 300 s HTTP max-age, so a

@@ -7,7 +7,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, audit, browser, ops, token, users};
+use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, token, users};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
@@ -105,6 +105,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Users | E::User | E::UnlockUser | E::UserPasswordReset | E::UserSessions | E::UserPasswordStatus => {
             users::users(cx, req, matched).await
         }
+        E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::AuditLogs | E::AuditLog | E::AuditLogExport => audit::audit_logs(cx, req, matched).await,
     }
 }

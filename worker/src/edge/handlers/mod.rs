@@ -7,5 +7,6 @@ pub mod admin;
 pub mod audit;
 pub mod browser;
 pub mod ops;
+pub mod scopes;
 pub mod token;
 pub mod users;

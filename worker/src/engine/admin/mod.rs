@@ -1,4 +1,6 @@
-//! The operator's side: who may call the admin API, and what it does to user accounts.
+//! The operator's side: who may call the admin API, and what it does to user accounts
+//! and scopes.
 
 pub mod auth;
+pub mod scopes;
 pub mod users;

@@ -78,6 +78,8 @@ pub struct Client {
     pub response_types: Vec<String>,
     /// The scopes this client may be granted.
     pub scopes: Vec<String>,
+    /// Those of `scopes` the scopes table flags `default` (admin API).
+    pub default_scopes: Vec<String>,
     pub access_token_ttl: Option<u32>,
     pub refresh_token_ttl: Option<u32>,
     pub refresh_token_rotation: Option<bool>,
@@ -93,6 +95,14 @@ pub struct Client {
 }
 
 impl Client {
+    /// What a request that names no scope gets (RFC 6749 §3.3 "predefined default"):
+    /// `DEFAULT_SCOPES` and the scopes flagged default, within the client's scopes.
+    pub fn default_scope(&self, configured: &[String]) -> Vec<String> {
+        let mut scope: Vec<String> = configured.iter().filter(|s| self.scopes.contains(s)).cloned().collect();
+        scope.extend(self.default_scopes.iter().filter(|s| !configured.contains(s)).cloned());
+        scope
+    }
+
     pub fn allows_grant(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant_type)
     }

@@ -15,11 +15,14 @@ refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, 
 application_type";
 
 /// A client and its secrets: one row per secret, the secret as one JSON object (NULL for a
-/// client without secrets). ?1 client_id.
+/// client without secrets), with the client's scopes that the scopes table flags default
+/// (read here so that a request naming no scope costs no round trip). ?1 client_id.
 pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
 c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types, c.response_types, \
 c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
 c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, c.application_type, \
+(SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
+AND d.name IN (SELECT value FROM json_each(c.scopes))) AS default_scopes, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
 'created_at', s.created_at, 'expires_at', s.expires_at) END AS secret_json \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
@@ -75,6 +78,9 @@ pub struct ClientRow {
     pub contacts: String,
     pub created_at: f64,
     pub application_type: String,
+    /// Only in [`CLIENT_WITH_SECRETS_SQL`]: the client's scopes flagged default.
+    #[serde(default)]
+    pub default_scopes: Option<String>,
 }
 
 /// A `client_secrets` row as stored.
@@ -126,6 +132,7 @@ impl ClientRow {
             grant_types: json_list(&self.grant_types)?,
             response_types: json_list(&self.response_types)?,
             scopes: json_list(&self.scopes)?,
+            default_scopes: self.default_scopes.as_deref().map(json_list).transpose()?.unwrap_or_default(),
             client_id: self.client_id,
             client_name: self.client_name,
             access_token_ttl: self.access_token_ttl.map(|t| t as u32),

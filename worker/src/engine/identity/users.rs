@@ -109,38 +109,31 @@ impl User {
         scopes.iter().filter(|s| admin || s.as_str() != ADMIN_SCOPE).cloned().collect()
     }
 
-    /// The standard claims `scopes` release (OIDC Core §5.4), absent values left out.
-    pub fn claims_for(&self, scopes: &[&str]) -> Map<String, Value> {
-        let mut claims = Map::new();
-        let mut put = |name: &str, value: &Option<String>| {
-            if let Some(v) = value {
-                claims.insert(name.into(), Value::String(v.clone()));
-            }
-        };
-        if scopes.contains(&"profile") {
-            put("name", &self.name);
-            put("given_name", &self.given_name);
-            put("family_name", &self.family_name);
-            put("picture", &self.picture);
-            put("locale", &self.locale);
-            claims.insert("updated_at".into(), Value::from(self.updated_at));
-        }
-        if scopes.contains(&"email") {
-            claims.insert("email".into(), Value::String(self.email.clone()));
-            claims.insert("email_verified".into(), Value::Bool(self.email_verified));
-        }
-        if scopes.contains(&"phone") {
-            if let Some(phone) = &self.phone_number {
-                claims.insert("phone_number".into(), Value::String(phone.clone()));
-                claims.insert("phone_number_verified".into(), Value::Bool(self.phone_number_verified));
+    /// The claims named in `claims` (OIDC Core §5.1) that this user has values for;
+    /// which ones a token's scopes release is `oauth::scope::ScopeStore::released_claims`.
+    pub fn claims_for(&self, claims: &[String]) -> Map<String, Value> {
+        let text = |v: &Option<String>| v.clone().map(Value::String);
+        let mut out = Map::new();
+        for claim in claims {
+            let value = match claim.as_str() {
+                "name" => text(&self.name),
+                "given_name" => text(&self.given_name),
+                "family_name" => text(&self.family_name),
+                "picture" => text(&self.picture),
+                "locale" => text(&self.locale),
+                "updated_at" => Some(Value::from(self.updated_at)),
+                "email" => Some(Value::String(self.email.clone())),
+                "email_verified" => Some(Value::Bool(self.email_verified)),
+                "phone_number" => text(&self.phone_number),
+                "phone_number_verified" => self.phone_number.as_ref().map(|_| Value::Bool(self.phone_number_verified)),
+                "address" => self.address.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+                _ => None,
+            };
+            if let Some(value) = value {
+                out.insert(claim.clone(), value);
             }
         }
-        if scopes.contains(&"address") {
-            if let Some(address) = self.address.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()) {
-                claims.insert("address".into(), address);
-            }
-        }
-        claims
+        out
     }
 }
 
@@ -188,18 +181,21 @@ mod tests {
     #[test]
     fn oidc_core_5_4_claims_are_released_by_scope_only() {
         let u = alice();
-        let none = u.claims_for(&["openid"]);
+        let of = |scopes: &[&str]| -> Vec<String> {
+            scopes.iter().flat_map(|s| shared::scopes::standard_claims(s)).map(|c| (*c).to_owned()).collect()
+        };
+        let none = u.claims_for(&of(&["openid"]));
         assert!(none.is_empty());
-        let profile = u.claims_for(&["openid", "profile"]);
+        let profile = u.claims_for(&of(&["openid", "profile"]));
         assert_eq!(profile["name"], "Alice Liddell");
         assert_eq!(profile["updated_at"], 2);
         assert!(!profile.contains_key("email"));
         assert!(!profile.contains_key("picture"), "absent values are left out");
-        let email = u.claims_for(&["email"]);
+        let email = u.claims_for(&of(&["email"]));
         assert_eq!(email["email"], "Alice@Example.com");
         assert_eq!(email["email_verified"], true);
         assert!(!email.contains_key("name"));
-        assert_eq!(u.claims_for(&["address"])["address"]["locality"], "Oxford");
-        assert!(u.claims_for(&["phone"]).is_empty());
+        assert_eq!(u.claims_for(&of(&["address"]))["address"]["locality"], "Oxford");
+        assert!(u.claims_for(&of(&["phone"])).is_empty());
     }
 }

@@ -18,7 +18,8 @@ pub fn half_hash(value: &str) -> String {
 pub struct IdTokenFacts<'a> {
     pub user: &'a User,
     pub client_id: &'a str,
-    pub scopes: &'a [&'a str],
+    /// The user claims the granted scopes release (`ScopeStore::released_claims`).
+    pub claims: &'a [String],
     pub auth_time: UnixTime,
     pub nonce: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
@@ -31,7 +32,7 @@ pub struct IdTokenFacts<'a> {
 /// The ID token's claims: `iss sub aud exp iat auth_time` (+ `nonce`, `at_hash`, `c_hash`), then
 /// the user's claims that the granted scopes release.
 pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value {
-    let mut claims: Map<String, Value> = facts.user.claims_for(facts.scopes);
+    let mut claims: Map<String, Value> = facts.user.claims_for(facts.claims);
     claims.insert("iss".into(), Value::String(config.issuer.clone()));
     claims.insert("sub".into(), Value::String(facts.user.id.clone()));
     claims.insert("aud".into(), Value::String(facts.client_id.into()));

@@ -16,8 +16,7 @@ pub struct MalformedScope(pub String);
 pub fn parse_scope(value: &str) -> Result<Vec<String>, MalformedScope> {
     let mut scopes: Vec<String> = Vec::new();
     for token in value.split(' ').filter(|t| !t.is_empty()) {
-        let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
-        if !valid {
+        if !shared::scopes::is_scope_token(token) {
             return Err(MalformedScope(format!("`{token}` is not a valid scope token (RFC 6749 §3.3)")));
         }
         if !scopes.iter().any(|s| s == token) {
@@ -33,6 +32,10 @@ pub trait ScopeStore {
     async fn scope_names(&self) -> Result<Vec<String>, InternalError>;
     /// Every scope with the sentence the consent screen shows for it.
     async fn scope_descriptions(&self) -> Result<Vec<(String, String)>, InternalError>;
+    /// The user claims `scopes` release (UserInfo, ID token): the system scopes' by OIDC
+    /// Core §5.4, custom scopes' as an admin chose. Reads the table only when a custom
+    /// scope is among them, so a standard token costs no round trip here.
+    async fn released_claims(&self, scopes: &[&str]) -> Result<Vec<String>, InternalError>;
 }
 
 /// Scopes as the consent screens show them: each with the `scopes` table's sentence, or
@@ -52,6 +55,10 @@ pub fn describe_scopes<'a>(
 
 /// The scopes table's names (discovery's `scopes_supported`) and consent sentences.
 const SCOPE_DESCRIPTIONS_SQL: &str = "SELECT name, description FROM scopes ORDER BY created_at, name";
+
+/// The claims of the custom scopes named in ?1 (a JSON list of names).
+const CUSTOM_CLAIMS_SQL: &str = "SELECT claims FROM scopes WHERE system = 0 AND claims != '[]' \
+AND name IN (SELECT value FROM json_each(?1))";
 
 impl<T: SqlRunner> ScopeStore for T {
     async fn scope_names(&self) -> Result<Vec<String>, InternalError> {
@@ -73,6 +80,27 @@ impl<T: SqlRunner> ScopeStore for T {
                     .map_err(|e| InternalError::new(format!("scope row: {e}")))
             })
             .collect()
+    }
+
+    async fn released_claims(&self, scopes: &[&str]) -> Result<Vec<String>, InternalError> {
+        let mut claims: Vec<String> = Vec::new();
+        let mut add = |claim: &str| {
+            if !claims.iter().any(|c| c == claim) {
+                claims.push(claim.to_owned());
+            }
+        };
+        scopes.iter().flat_map(|s| shared::scopes::standard_claims(s)).for_each(|c| add(c));
+        let custom: Vec<&str> = scopes.iter().copied().filter(|s| !shared::scopes::is_system(s)).collect();
+        if !custom.is_empty() {
+            let names = serde_json::Value::from(custom).to_string();
+            for row in self.query(CUSTOM_CLAIMS_SQL, &[names.into()]).await? {
+                let listed = row.get("claims").and_then(serde_json::Value::as_str).unwrap_or("[]");
+                let listed: Vec<String> =
+                    serde_json::from_str(listed).map_err(|e| InternalError::new(format!("scope claims: {e}")))?;
+                listed.iter().for_each(|c| add(c));
+            }
+        }
+        Ok(claims)
     }
 }
 

@@ -7,6 +7,7 @@ use crate::engine::clients::ClientStore;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
 use crate::engine::oauth::cors;
+use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ErrorResponse, InternalError};
 use crate::engine::platform::ports::{RsaSigner, UnixTime};
@@ -147,7 +148,7 @@ pub async fn userinfo<S, C>(
     now: UnixTime,
 ) -> Result<Map<String, Value>, BearerError>
 where
-    S: UserStore + RevocationStore + ClientStore,
+    S: UserStore + RevocationStore + ClientStore + ScopeStore,
     C: RsaSigner,
 {
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
@@ -170,7 +171,7 @@ where
         Some(user) if user.active => user,
         _ => return Err(invalid()),
     };
-    let mut body = user.claims_for(&scopes);
+    let mut body = user.claims_for(&store.released_claims(&scopes).await?);
     body.insert("sub".into(), Value::String(user.id));
     Ok(body)
 }

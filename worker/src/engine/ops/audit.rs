@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Random, UnixTime};
+use crate::engine::platform::ports::{Random, Statement, UnixTime};
 
 /// Who and where a request came from, for audit entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,10 +75,12 @@ pub trait AuditStore {
 const INSERT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
 resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// The `audit_log` table (migrations/0002) over the one SQL port.
-impl<T: crate::engine::platform::ports::SqlRunner> AuditStore for T {
-    async fn record(&self, e: &AuditEvent) -> Result<(), InternalError> {
-        let args = [
+impl AuditEvent {
+    /// The INSERT of this entry, for a batch that must record it with the change it
+    /// describes (both or neither).
+    pub fn statement(&self) -> Statement<'static> {
+        let e = self;
+        let args = vec![
             (&e.id).into(),
             e.timestamp.into(),
             e.event.into(),
@@ -90,6 +92,14 @@ impl<T: crate::engine::platform::ports::SqlRunner> AuditStore for T {
             e.user_agent.as_deref().into(),
             e.metadata.to_string().into(),
         ];
-        self.execute(INSERT_AUDIT_SQL, &args).await.map(|_| ())
+        (INSERT_AUDIT_SQL, args)
+    }
+}
+
+/// The `audit_log` table (migrations/0002) over the one SQL port.
+impl<T: crate::engine::platform::ports::SqlRunner> AuditStore for T {
+    async fn record(&self, e: &AuditEvent) -> Result<(), InternalError> {
+        let (sql, args) = e.statement();
+        self.execute(sql, &args).await.map(|_| ())
     }
 }

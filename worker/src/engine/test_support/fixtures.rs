@@ -98,6 +98,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         grant_types: vec!["client_credentials".into()],
         response_types: vec![],
         scopes: vec!["read".into(), "write".into()],
+        default_scopes: Vec::new(),
         access_token_ttl: None,
         refresh_token_ttl: None,
         refresh_token_rotation: None,
@@ -121,6 +122,7 @@ pub fn web_app() -> Client {
             .map(String::from)
             .to_vec(),
         scopes: ["openid", "profile", "email", "offline_access"].map(String::from).to_vec(),
+        default_scopes: Vec::new(),
         access_token_ttl: None,
         refresh_token_ttl: None,
         refresh_token_rotation: None,

@@ -9,6 +9,7 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::codes::{self, AuthorizationCode, CodeStore};
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
+use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::ports::{Random, RsaSigner, UnixTime};
@@ -24,7 +25,7 @@ pub struct Issuer<'a, S, C, K, R> {
 
 impl<S, C, K, R> Issuer<'_, S, C, K, R>
 where
-    S: CodeStore,
+    S: CodeStore + ScopeStore,
     C: RsaSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
@@ -83,10 +84,11 @@ where
         }
         if let (true, Some(key)) = (request.response_type.id_token, &key) {
             let scopes: Vec<&str> = granted.iter().map(String::as_str).collect();
+            let released = self.store.released_claims(&scopes).await?;
             let facts = IdTokenFacts {
                 user,
                 client_id: &client.client_id,
-                scopes: &scopes,
+                claims: &released,
                 auth_time: session.auth_time,
                 nonce: request.nonce.as_deref(),
                 access_token: access_token.as_deref(),

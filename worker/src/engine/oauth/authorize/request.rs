@@ -354,7 +354,7 @@ pub fn parse(
             Ok(scope) => scope,
             Err(_) => return fail("invalid_scope", "the scope parameter is malformed (RFC 6749 §3.3)"),
         },
-        None => config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect(),
+        None => client.default_scope(&config.default_scopes),
     };
     if let Some(unknown) = scope.iter().find(|s| !client.scopes.contains(s)) {
         return fail("invalid_scope", &format!("scope `{unknown}` is not allowed for this client"));

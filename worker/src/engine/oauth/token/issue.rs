@@ -94,7 +94,7 @@ where
     pub(super) fn requested_scope(&self, client: &Client, scope: Option<&str>) -> Result<Vec<String>, TokenError> {
         match scope {
             Some(requested) => scope_within_client(client, requested),
-            None => Ok(self.config.default_scopes.iter().filter(|s| client.scopes.contains(s)).cloned().collect()),
+            None => Ok(client.default_scope(&self.config.default_scopes)),
         }
     }
 
@@ -125,10 +125,11 @@ where
         let access_token = claims.sign(self.signer, &key).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
             let scopes: Vec<&str> = grant.scope.iter().map(String::as_str).collect();
+            let released = self.store.released_claims(&scopes).await?;
             let facts = IdTokenFacts {
                 user: grant.user,
                 client_id: &grant.client.client_id,
-                scopes: &scopes,
+                claims: &released,
                 auth_time: grant.auth_time,
                 nonce: grant.nonce,
                 access_token: Some(&access_token),

@@ -28,7 +28,7 @@ use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, Re
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore};
 use crate::engine::oauth::cors;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
-use crate::engine::oauth::scope::parse_scope;
+use crate::engine::oauth::scope::{parse_scope, ScopeStore};
 use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
@@ -54,7 +54,7 @@ pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic
 /// a D1 round trip, not the SQL, is most of a request's cost (docs/benchmark.md).
 /// Implemented over the SQL port in `oauth::store`.
 #[allow(async_fn_in_trait)]
-pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore {
+pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore + ScopeStore {
     /// The client, and what storage says of an access token (introspection).
     async fn client_and_access_token_state(
         &self,

@@ -1,0 +1,47 @@
+//! Scopes over the admin API (`/api/scopes...`, contract "Admin and account API"):
+//! the engine's `admin::scopes` behind an admin token.
+
+use shared::scopes::{NewScope, ScopePatch};
+use worker::{Method, Request, Response};
+
+use crate::edge::context::Cx;
+use crate::edge::request::{paging, query, read_json};
+use crate::edge::respond;
+use crate::engine::admin::scopes::ScopeAdmin;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::SystemRandom;
+use crate::routes::{Endpoint, Matched};
+
+/// Answers a `/api/scopes` route.
+pub async fn scopes(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<Response, ApiError> {
+    let admin = match cx.admin(&req).await {
+        Ok(admin) => admin,
+        Err(refused) => return Ok(refused),
+    };
+    let scopes = ScopeAdmin { store: &cx.store, rng: &SystemRandom, meta: &cx.meta, admin: &admin, now: cx.now };
+    let id = matched.param(0);
+    let method = req.method();
+    Ok(match matched.route.endpoint {
+        Endpoint::Scopes if method == Method::Post => {
+            respond::json(201, &scopes.create(&read_json::<NewScope>(&mut req).await?).await?)
+        }
+        Endpoint::Scopes => {
+            let (limit, offset) = paging(&query(&req)?)?;
+            respond::json(200, &scopes.list(limit, offset).await?)
+        }
+        Endpoint::Scope if method == Method::Patch => {
+            respond::json(200, &scopes.update(id, &read_json::<ScopePatch>(&mut req).await?).await?)
+        }
+        Endpoint::Scope if method == Method::Delete => {
+            let force = match query(&req)?.get("force") {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(ApiError::invalid("force", "must be true or false")),
+            };
+            scopes.delete(id, force).await?;
+            respond::empty(204)
+        }
+        Endpoint::Scope => respond::json(200, &scopes.get(id).await?),
+        _ => return Err(ApiError::NotFound),
+    })
+}

@@ -1,0 +1,216 @@
+//! The admin API on scopes (contract "Admin and account API", Scopes): list, create,
+//! change, delete. System scopes (`shared::scopes::SYSTEM_SCOPES`) keep their names and
+//! claims and are never deleted; a scope clients may request is deleted only with
+//! `force`, which takes it out of their lists in the same transaction. A rename follows
+//! into every client's list, so no client is left holding a name the server no longer
+//! knows. Every change is audited in the batch that makes it.
+//!
+//! New scopes take effect at once: `/authorize`, client registration, `client_credentials`
+//! and discovery read the `scopes` table and the clients' lists, never a copy.
+
+mod store;
+#[cfg(test)]
+mod tests;
+
+use serde_json::{json, Value};
+use shared::account::Page;
+use shared::codes;
+use shared::scopes::{is_system, scope_problems, NewScope, Scope, ScopePatch};
+
+use self::store::{
+    by_id_sql, list_sql, ScopeRow, COUNT_SQL, DELETE_SQL, INSERT_SQL, NAME_TAKEN_SQL, REMOVE_FROM_CLIENTS_SQL,
+    RENAME_IN_CLIENTS_SQL, UPDATE_SQL,
+};
+use crate::engine::admin::auth::AdminPrincipal;
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::ops::audit::{AuditEvent, RequestMeta};
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{count, first_row, Random, SqlArg, SqlRunner, UnixTime};
+
+/// Everything one admin request on scopes needs.
+pub struct ScopeAdmin<'a, S, R> {
+    pub store: &'a S,
+    pub rng: &'a R,
+    pub meta: &'a RequestMeta,
+    pub admin: &'a AdminPrincipal,
+    pub now: UnixTime,
+}
+
+fn not_found() -> ApiError {
+    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no scope with this id".into() }
+}
+
+fn conflict(code: &'static str, description: impl Into<String>) -> ApiError {
+    ApiError::Request { status: 409, code, description: description.into() }
+}
+
+fn name_taken(name: &str) -> ApiError {
+    conflict(codes::SCOPE_EXISTS, format!("a scope named `{name}` exists"))
+}
+
+fn check(name: &str, description: &str, claims: &[String], system: bool) -> Result<(), ApiError> {
+    let problems = scope_problems(name, description, claims, system);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(problems))
+    }
+}
+
+fn claims_json(claims: &[String]) -> SqlArg {
+    SqlArg::Text(Value::from(claims).to_string())
+}
+
+impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
+    fn event(&self, event: &'static str, id: &str, metadata: Value) -> Result<AuditEvent, InternalError> {
+        let (actor_type, actor_id) = self.admin.actor();
+        Ok(AuditEvent::new(event, self.meta, self.now, self.rng)?
+            .actor(actor_type, actor_id)
+            .resource("scope", id)
+            .metadata(metadata))
+    }
+
+    async fn row(&self, id: &str) -> Result<ScopeRow, ApiError> {
+        first_row::<ScopeRow>(self.store.query(&by_id_sql(), &[id.into()]).await?)?.ok_or_else(not_found)
+    }
+
+    async fn name_taken(&self, name: &str, id: &str) -> Result<bool, ApiError> {
+        Ok(count(self.store.query(NAME_TAKEN_SQL, &[name.into(), id.into()]).await?)? > 0)
+    }
+
+    /// `GET /api/scopes`: system scopes first, then by name; the page and the total in one
+    /// round trip.
+    pub async fn list(&self, limit: u32, offset: u32) -> Result<Page<Scope>, ApiError> {
+        let list = list_sql();
+        let page = vec![SqlArg::Int(i64::from(limit)), SqlArg::Int(i64::from(offset))];
+        let mut results = self.store.query_batch(&[(list.as_str(), page), (COUNT_SQL, vec![])]).await?.into_iter();
+        let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
+        let data = rows
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value::<ScopeRow>(r)
+                    .map_err(|e| InternalError::new(format!("scope row: {e}")))
+                    .and_then(ScopeRow::view)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { data, total: count(totals)?, limit, offset })
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Scope, ApiError> {
+        Ok(self.row(id).await?.view()?)
+    }
+
+    /// `POST /api/scopes`: a new scope, audited `scope.created`. A system scope's name is
+    /// taken by definition.
+    pub async fn create(&self, new: &NewScope) -> Result<Scope, ApiError> {
+        let (name, description) = (new.name.trim(), new.description.trim());
+        check(name, description, &new.claims, false)?;
+        if is_system(name) || self.name_taken(name, "").await? {
+            return Err(name_taken(name));
+        }
+        let id = new_uuid(self.rng)?;
+        let args = vec![
+            id.as_str().into(),
+            name.into(),
+            description.into(),
+            new.default.into(),
+            claims_json(&new.claims),
+            SqlArg::Int(self.now),
+        ];
+        let audit = self.event("scope.created", &id, json!({ "name": name, "default": new.default }))?.statement();
+        let changed = self.store.batch(&[(INSERT_SQL, args), audit]).await?;
+        if changed.first().copied() != Some(1) {
+            return Err(name_taken(name));
+        }
+        self.get(&id).await
+    }
+
+    /// `PATCH /api/scopes/{id}`: name (not a system scope's), description, default flag,
+    /// claims (not a system scope's). A rename follows into the clients' lists. Audited
+    /// `scope.updated` with the fields changed.
+    pub async fn update(&self, id: &str, patch: &ScopePatch) -> Result<Scope, ApiError> {
+        let row = self.row(id).await?;
+        let system = row.is_system();
+        let name = patch.name.as_deref().map(str::trim).unwrap_or(&row.name).to_owned();
+        let renamed = name != row.name;
+        if system && renamed {
+            return Err(conflict(codes::SYSTEM_SCOPE, format!("`{}` is a system scope and keeps its name", row.name)));
+        }
+        let description = patch.description.as_deref().map(str::trim).unwrap_or(&row.description).to_owned();
+        let stored_claims: Vec<String> =
+            serde_json::from_str(&row.claims).map_err(|e| InternalError::new(format!("scope claims: {e}")))?;
+        let claims = patch.claims.clone().unwrap_or(stored_claims);
+        check(&name, &description, if system { patch.claims.as_deref().unwrap_or_default() } else { &claims }, system)?;
+        if renamed && (is_system(&name) || self.name_taken(&name, id).await?) {
+            return Err(name_taken(&name));
+        }
+        let default = patch.default.unwrap_or(row.is_default != 0.0);
+        let fields: Vec<&str> = [
+            ("name", renamed),
+            ("description", patch.description.is_some()),
+            ("default", patch.default.is_some()),
+            ("claims", patch.claims.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, present)| present.then_some(field))
+        .collect();
+        let metadata = json!({ "fields": fields, "name": name, "previous_name": row.name });
+        let update = vec![
+            id.into(),
+            name.as_str().into(),
+            description.as_str().into(),
+            default.into(),
+            claims_json(if system { &[] } else { &claims }),
+            SqlArg::Int(self.now),
+        ];
+        let mut statements = vec![(UPDATE_SQL, update)];
+        if renamed {
+            let rename = vec![row.name.as_str().into(), name.as_str().into(), SqlArg::Int(self.now)];
+            statements.push((RENAME_IN_CLIENTS_SQL, rename));
+        }
+        statements.push(self.event("scope.updated", id, metadata)?.statement());
+        let changed = self.store.batch(&statements).await?;
+        if changed.first().copied() != Some(1) {
+            return Err(name_taken(&name));
+        }
+        self.get(id).await
+    }
+
+    /// `DELETE /api/scopes/{id}`: never a system scope; one clients may request only with
+    /// `force`, which takes it out of their lists. Tokens already issued keep it until
+    /// they expire. Audited `scope.deleted` with the clients it was taken from.
+    pub async fn delete(&self, id: &str, force: bool) -> Result<(), ApiError> {
+        let row = self.row(id).await?;
+        if row.is_system() {
+            return Err(conflict(
+                codes::SYSTEM_SCOPE,
+                format!("`{}` is a system scope and cannot be deleted", row.name),
+            ));
+        }
+        let clients = int_count(row.clients);
+        if clients > 0 && !force {
+            return Err(conflict(
+                codes::SCOPE_IN_USE,
+                format!(
+                    "{clients} client(s) may request `{}`; delete with ?force=true to remove it from them",
+                    row.name
+                ),
+            ));
+        }
+        let metadata = json!({ "name": row.name, "removed_from_clients": clients });
+        let statements = [
+            (REMOVE_FROM_CLIENTS_SQL, vec![row.name.as_str().into(), SqlArg::Int(self.now)]),
+            (DELETE_SQL, vec![id.into()]),
+            self.event("scope.deleted", id, metadata)?.statement(),
+        ];
+        let changed = self.store.batch(&statements).await?;
+        if changed.get(1).copied() != Some(1) {
+            return Err(not_found());
+        }
+        Ok(())
+    }
+}
+
+fn int_count(value: f64) -> u64 {
+    crate::engine::platform::ports::int(value).try_into().unwrap_or(0)
+}
