@@ -83,3 +83,37 @@ pub struct UserSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
 }
+
+/// A browser session as `GET /api/sessions` lists it, with its user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSession {
+    /// The session's id hash (the cookie value is never stored).
+    pub id: String,
+    pub user_id: String,
+    pub email: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// `DELETE /api/sessions?older_than=…|ip=…`: how many sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsEnded {
+    pub ended: u64,
+}
+
+/// `GET /api/metrics/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMetrics {
+    /// Live sessions (within their lifetime and idle timeout).
+    pub active: u64,
+    /// People with at least one live session.
+    pub users: u64,
+    pub created_last_hour: u64,
+    pub created_last_24h: u64,
+    pub created_last_30d: u64,
+}

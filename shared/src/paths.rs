@@ -50,5 +50,9 @@ pub const CLIENTS: &str = "/api/clients";
 pub const USERS: &str = "/api/users";
 /// Admin API: scopes.
 pub const SCOPES: &str = "/api/scopes";
+/// Admin API: browser sessions.
+pub const SESSIONS: &str = "/api/sessions";
+/// Admin API: session counts.
+pub const SESSION_METRICS: &str = "/api/metrics/sessions";
 /// Admin API: the audit log.
 pub const AUDIT_LOGS: &str = "/api/audit-logs";

@@ -66,6 +66,10 @@ pub enum Endpoint {
     // ---- admin: scopes
     Scopes,
     Scope,
+    // ---- admin: browser sessions
+    Sessions,
+    AdminSession,
+    SessionMetrics,
     // ---- admin: the audit log
     AuditLogs,
     AuditLogExport,
@@ -177,6 +181,9 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
     api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
+    api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
+    api("/api/sessions/{id}", "DELETE", E::AdminSession),
+    api(paths::SESSION_METRICS, READ, E::SessionMetrics),
     api(paths::AUDIT_LOGS, READ, E::AuditLogs),
     // Before the `{id}` pattern, which would match it too.
     api("/api/audit-logs/export", READ, E::AuditLogExport),

@@ -51,6 +51,7 @@ pub fn AdminLayout() -> impl IntoView {
                         <li><A href="/admin/users">"Users"</A></li>
                         <li><A href="/admin/clients">"Clients"</A></li>
                         <li><A href="/admin/scopes">"Scopes"</A></li>
+                        <li><A href="/admin/sessions">"Sessions"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>
                         <li><A href="/admin/outbox">"Outbox"</A></li>
                     </ul>

@@ -8,6 +8,7 @@ mod auth;
 mod calls;
 mod clients;
 mod scopes;
+mod sessions;
 mod users;
 
 use leptos::prelude::*;
@@ -40,6 +41,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("users") view=users::UsersList/>
                     <Route path=path!("scopes") view=scopes::ScopesList/>
+                    <Route path=path!("sessions") view=sessions::SessionsList/>
                     <Route path=path!("audit") view=audit::AuditLog/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>

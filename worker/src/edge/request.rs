@@ -10,7 +10,8 @@ use worker::{Request, Response};
 use crate::edge::context::Cx;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::user_store::user_of_session;
+use crate::engine::identity::users::User;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
@@ -194,8 +195,8 @@ pub fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fr
 /// The live session of this browser and its (active) user.
 pub async fn current(req: &Request, cx: &Cx<'_>) -> Result<Option<(Session, User)>, InternalError> {
     let Some(value) = cookie(req, cx.config, SESSION_COOKIE) else { return Ok(None) };
-    let Some(session) = sessions::load(&cx.kv, cx.config, &value, cx.now).await? else { return Ok(None) };
-    match cx.store.user_by_id(&session.user_id).await? {
+    let Some(session) = sessions::load(&cx.kv, &cx.store, cx.config, &value, cx.now).await? else { return Ok(None) };
+    match user_of_session(&cx.store, &session).await? {
         Some(user) if user.active => Ok(Some((session, user))),
         _ => Ok(None),
     }

@@ -7,7 +7,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, token, users};
+use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, sessions, token, users};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
@@ -106,6 +106,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
             users::users(cx, req, matched).await
         }
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
+        E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
         E::AuditLogs | E::AuditLog | E::AuditLogExport => audit::audit_logs(cx, req, matched).await,
     }
 }

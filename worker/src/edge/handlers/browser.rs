@@ -124,11 +124,11 @@ async fn proceed(cx: &Cx<'_>, req: &Request, pending: Pending<'_>) -> Result<Res
     let Pending { client, request, account_selected } = pending;
     // The session from KV, then its user and their consent to this client in one D1 batch.
     let session = match cookie(req, config, SESSION_COOKIE) {
-        Some(value) => sessions::load(kv, config, &value, now).await?,
+        Some(value) => sessions::load(kv, store, config, &value, now).await?,
         None => None,
     };
     let (signed_in, consent) = match session {
-        Some(session) => match user_and_consent(store, &session.user_id, &client.client_id).await? {
+        Some(session) => match user_and_consent(store, &session, &client.client_id).await? {
             (Some(user), consent) if user.active => (Some((session, user)), consent),
             _ => (None, None),
         },
@@ -200,7 +200,7 @@ pub async fn sign_out(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
     check_csrf(&req, config)?;
     if let Some(value) = cookie(&req, config, SESSION_COOKIE) {
-        if let Some(session) = sessions::load(kv, config, &value, now).await? {
+        if let Some(session) = sessions::load(kv, store, config, &value, now).await? {
             sessions::end(kv, store, config, &session, now).await?;
             let event = AuditEvent::new("user.logout", &cx.meta, now, &SystemRandom)?.actor("user", &session.user_id);
             store.record(&event).await?;

@@ -8,5 +8,6 @@ pub mod audit;
 pub mod browser;
 pub mod ops;
 pub mod scopes;
+pub mod sessions;
 pub mod token;
 pub mod users;

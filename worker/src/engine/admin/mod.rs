@@ -3,4 +3,5 @@
 
 pub mod auth;
 pub mod scopes;
+pub mod sessions;
 pub mod users;

@@ -1,17 +1,19 @@
-//! Browser sessions (contract: in KV). The cookie carries 256 random bits; KV keeps the
-//! session under the SHA-256 of that value, so nothing read from KV works as a cookie.
-//! A second key per session, `user-session:{user}:{hash}`, lists a user's sessions
-//! (the account page, `SINGLE_SESSION`).
+//! Browser sessions. The cookie carries 256 random bits; KV keeps the session under the
+//! SHA-256 of that value (nothing read from KV works as a cookie) for the fast read on
+//! every browser request, and D1's `sessions` table (migrations/0010) indexes it by user,
+//! age and address. The D1 row decides: a session whose row is gone is over at every edge
+//! at once, however long a KV replica keeps the deleted value — and checking costs no
+//! round trip, because the user read that follows every session read joins the table
+//! (`identity::user_store::user_of_session_statement`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
-use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, Random, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{int, KeyValue, Random, SqlArg, SqlRunner, UnixTime, KV_MIN_TTL};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -56,15 +58,71 @@ fn session_key(id_hash: &str) -> String {
     format!("session:{id_hash}")
 }
 
-fn index_prefix(user_id: &str) -> String {
-    format!("user-session:{user_id}:")
+/// The `sessions` columns, in [`SessionRow`]'s order.
+pub const SESSION_COLUMNS: &str =
+    "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at";
+
+const INSERT_SQL: &str = "INSERT INTO sessions (id_hash, user_id, ip_address, user_agent, auth_time, created_at, \
+last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const TOUCH_SQL: &str = "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1";
+
+const DELETE_SQL: &str = "DELETE FROM sessions WHERE id_hash = ?1";
+
+/// A user's live sessions: ?1 user, ?2 now, ?3 the idle cut-off (now − idle timeout).
+fn list_sql() -> String {
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 AND last_seen_at > ?3 \
+         ORDER BY created_at DESC"
+    )
+}
+
+/// The refresh tokens issued in one session: ?1 now, ?2 its id hash.
+const REVOKE_TOKENS_OF_SESSION_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL \
+WHERE revoked_at IS NULL AND session_id = ?2";
+
+/// The refresh tokens issued in the sessions a statement is about to end (their codes
+/// carried the session's id): ?1 now, then the filter's own arguments from ?2.
+pub fn revoke_tokens_of_sessions_sql(filter: &str) -> String {
+    format!(
+        "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL WHERE revoked_at IS NULL \
+         AND session_id IN (SELECT id_hash FROM sessions WHERE {filter})"
+    )
+}
+
+/// A `sessions` row (integers as `f64`, see [`int`]).
+#[derive(Debug, Deserialize)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub auth_time: f64,
+    pub created_at: f64,
+    pub last_seen_at: f64,
+    pub expires_at: f64,
+}
+
+impl SessionRow {
+    pub fn into_session(self) -> Session {
+        Session {
+            id_hash: self.id_hash,
+            user_id: self.user_id,
+            ip_address: self.ip_address,
+            user_agent: self.user_agent,
+            auth_time: int(self.auth_time),
+            created_at: int(self.created_at),
+            last_seen_at: int(self.last_seen_at),
+            expires_at: int(self.expires_at),
+        }
+    }
 }
 
 /// Starts a session for `user_id` who just signed in; returns the cookie value. With
 /// `SINGLE_SESSION=true` the user's other sessions end.
 pub async fn start(
     kv: &impl KeyValue,
-    store: &impl RefreshStore,
+    store: &impl SqlRunner,
     config: &Config,
     user_id: &str,
     meta: &RequestMeta,
@@ -72,7 +130,7 @@ pub async fn start(
     now: UnixTime,
 ) -> Result<(String, Session), InternalError> {
     if config.sessions.single_session {
-        for other in list(kv, config, user_id, now).await? {
+        for other in list(store, config, user_id, now).await? {
             end(kv, store, config, &other, now).await?;
         }
     }
@@ -87,20 +145,33 @@ pub async fn start(
         ip_address: meta.ip_address.clone(),
         user_agent: meta.user_agent.clone(),
     };
+    let args = [
+        session.id_hash.as_str().into(),
+        user_id.into(),
+        session.ip_address.as_deref().into(),
+        session.user_agent.as_deref().into(),
+        now.into(),
+        now.into(),
+        now.into(),
+        session.expires_at.into(),
+    ];
+    // The row first: a KV value without a row is no session, so a failure in between
+    // leaves nothing that works.
+    store.execute(INSERT_SQL, &args).await?;
     save(kv, config, &session, now).await?;
     Ok((cookie, session))
 }
 
 async fn save(kv: &impl KeyValue, config: &Config, session: &Session, now: UnixTime) -> Result<(), InternalError> {
     let json = serde_json::to_string(session).map_err(|e| InternalError::new(format!("session JSON: {e}")))?;
-    let ttl = session.ttl(config, now);
-    kv.put(&session_key(&session.id_hash), &json, ttl).await?;
-    kv.put(&format!("{}{}", index_prefix(&session.user_id), session.id_hash), &session.id_hash, ttl).await
+    kv.put(&session_key(&session.id_hash), &json, session.ttl(config, now)).await
 }
 
-/// The live session a cookie value names, touched if it was idle for a while.
+/// The live session a cookie value names, touched if it was idle for a while. KV's
+/// answer only; the caller's user read checks the D1 row (see the module's comment).
 pub async fn load(
     kv: &impl KeyValue,
+    store: &impl SqlRunner,
     config: &Config,
     cookie: &str,
     now: UnixTime,
@@ -111,6 +182,10 @@ pub async fn load(
     }
     if now - session.last_seen_at >= TOUCH_INTERVAL {
         session.last_seen_at = now;
+        // An ended session (no row) is not brought back: nothing changes in D1.
+        if store.execute(TOUCH_SQL, &[session.id_hash.as_str().into(), now.into()]).await? == 0 {
+            return Ok(None);
+        }
         save(kv, config, &session, now).await?;
     }
     Ok(Some(session))
@@ -124,53 +199,62 @@ async fn by_hash(kv: &impl KeyValue, id_hash: &str) -> Result<Option<Session>, I
     }
 }
 
-/// Ends a session (sign-out, logout, `SINGLE_SESSION`). With
-/// `REVOKE_TOKENS_ON_SESSION_END=true` the refresh tokens issued in it are revoked too
-/// (they carry the session's id from the code they came from).
+/// Ends a session (sign-out, logout, `SINGLE_SESSION`, an admin): its D1 row goes, which
+/// ends it everywhere; its KV value goes too. With `REVOKE_TOKENS_ON_SESSION_END=true`
+/// the refresh tokens issued in it are revoked in the same batch.
 pub async fn end(
     kv: &impl KeyValue,
-    store: &impl RefreshStore,
+    store: &impl SqlRunner,
     config: &Config,
     session: &Session,
     now: UnixTime,
 ) -> Result<(), InternalError> {
-    kv.delete(&session_key(&session.id_hash)).await?;
-    kv.delete(&format!("{}{}", index_prefix(&session.user_id), session.id_hash)).await?;
+    let id = || -> SqlArg { session.id_hash.as_str().into() };
+    let mut statements = Vec::new();
     if config.sessions.revoke_tokens_on_session_end {
-        store.revoke_session_refresh_tokens(&session.id_hash, now).await?;
+        statements.push((REVOKE_TOKENS_OF_SESSION_SQL, vec![now.into(), id()]));
     }
-    Ok(())
+    statements.push((DELETE_SQL, vec![id()]));
+    store.batch(&statements).await?;
+    kv.delete(&session_key(&session.id_hash)).await
+}
+
+/// The KV value of an ended session, deleted so this edge forgets it at once (other
+/// edges are held off by the missing row).
+pub async fn forget(kv: &impl KeyValue, id_hash: &str) -> Result<(), InternalError> {
+    kv.delete(&session_key(id_hash)).await
 }
 
 /// The user's live sessions, newest first.
 pub async fn list(
-    kv: &impl KeyValue,
+    store: &impl SqlRunner,
     config: &Config,
     user_id: &str,
     now: UnixTime,
 ) -> Result<Vec<Session>, InternalError> {
-    let prefix = index_prefix(user_id);
-    let mut sessions = Vec::new();
-    for key in kv.keys_with_prefix(&prefix).await? {
-        let id_hash = key.get(prefix.len()..).unwrap_or_default();
-        if let Some(session) = by_hash(kv, id_hash).await? {
-            if session.is_live(config, now) && session.user_id == user_id {
-                sessions.push(session);
-            }
-        }
-    }
-    sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
-    Ok(sessions)
+    let idle_cutoff = now - Session::idle_limit(config);
+    store
+        .query(&list_sql(), &[user_id.into(), now.into(), idle_cutoff.into()])
+        .await?
+        .into_iter()
+        .map(|row| {
+            serde_json::from_value::<SessionRow>(row)
+                .map(SessionRow::into_session)
+                .map_err(|e| InternalError::new(format!("session row: {e}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::identity::user_store::user_of_session;
+    use crate::engine::oauth::refresh::RefreshStore;
     use crate::engine::oauth::token::TokenError;
     use crate::engine::platform::ports::SystemRandom;
     use crate::engine::test_support::{
-        authorize, code_flow, config_with, dev_vars, param, redeem, session, token_request, web_app, web_auth, BASE,
-        NOW,
+        alice, authorize, code_flow, config_with, dev_vars, param, redeem, session, token_request, web_app, web_auth,
+        BASE, NOW,
     };
     use crate::native::MemoryKv;
 
@@ -182,58 +266,85 @@ mod tests {
 
     const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 
+    /// A database with alice, whose sessions these tests start (`sessions.user_id` is a
+    /// foreign key).
     fn db() -> crate::native::SqliteStore {
-        crate::native::SqliteStore::open_in_memory().unwrap()
+        let db = crate::native::SqliteStore::open_in_memory().unwrap();
+        db.insert_user(&alice()).unwrap();
+        db
+    }
+
+    fn u1() -> String {
+        alice().id
     }
 
     #[test]
     fn sessions_end_after_idle_timeout_and_duration_and_are_touched_when_used() {
         // IDLE_TIMEOUT_MINUTES=30, SESSION_DURATION_DAYS=7 in the dev values.
         let config = config(|_| {});
-        let kv = MemoryKv::default();
-        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
-        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
+        let (kv, db) = (MemoryKv::default(), db());
+        let (cookie, _) = pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
         // That use moved last_seen_at: another 29 minutes is fine...
-        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
         // ...but 30 idle minutes end it.
-        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
-        let (cookie, _) = pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
+        let (cookie, _) = pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
         let mut t = 1000;
         while t + 20 * 60 < 1000 + 7 * 86_400 {
             t += 20 * 60;
-            assert!(pollster::block_on(load(&kv, &config, &cookie, t)).unwrap().is_some(), "at {t}");
+            assert!(pollster::block_on(load(&kv, &db, &config, &cookie, t)).unwrap().is_some(), "at {t}");
         }
-        assert!(pollster::block_on(load(&kv, &config, &cookie, 1000 + 7 * 86_400)).unwrap().is_none(), "7 days");
-        assert!(pollster::block_on(load(&kv, &config, "made-up", 1000)).unwrap().is_none());
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 7 * 86_400)).unwrap().is_none(), "7 days");
+        assert!(pollster::block_on(load(&kv, &db, &config, "made-up", 1000)).unwrap().is_none());
     }
 
     #[test]
     fn kv_holds_the_hash_of_the_cookie_not_the_cookie() {
         let config = config(|_| {});
-        let kv = MemoryKv::default();
+        let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db(), &config, "u1", &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
         assert_eq!(cookie.len(), 43, "256 bits");
         let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
         assert!(keys.iter().all(|k| !k.contains(&cookie)));
-        assert!(pollster::block_on(load(&kv, &config, &session.id_hash, 1000)).unwrap().is_none());
+        assert!(pollster::block_on(load(&kv, &db, &config, &session.id_hash, 1000)).unwrap().is_none());
     }
 
     #[test]
     fn single_session_ends_the_users_other_sessions() {
-        let kv = MemoryKv::default();
+        let (kv, db) = (MemoryKv::default(), db());
         let many = config(|_| {});
-        let (a, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1000)).unwrap();
-        let (b, _) = pollster::block_on(start(&kv, &db(), &many, "u1", &META, &SystemRandom, 1001)).unwrap();
-        assert_eq!(pollster::block_on(list(&kv, &many, "u1", 1002)).unwrap().len(), 2);
+        let (a, _) = pollster::block_on(start(&kv, &db, &many, &u1(), &META, &SystemRandom, 1000)).unwrap();
+        let (b, _) = pollster::block_on(start(&kv, &db, &many, &u1(), &META, &SystemRandom, 1001)).unwrap();
+        assert_eq!(pollster::block_on(list(&db, &many, &u1(), 1002)).unwrap().len(), 2);
         let single = config(|v| {
             v.insert("SINGLE_SESSION", "true".into());
         });
-        let (c, _) = pollster::block_on(start(&kv, &db(), &single, "u1", &META, &SystemRandom, 1003)).unwrap();
+        let (c, _) = pollster::block_on(start(&kv, &db, &single, &u1(), &META, &SystemRandom, 1003)).unwrap();
         for old in [a, b] {
-            assert!(pollster::block_on(load(&kv, &single, &old, 1004)).unwrap().is_none());
+            assert!(pollster::block_on(load(&kv, &db, &single, &old, 1004)).unwrap().is_none());
         }
-        assert!(pollster::block_on(load(&kv, &single, &c, 1004)).unwrap().is_some());
+        assert!(pollster::block_on(load(&kv, &db, &single, &c, 1004)).unwrap().is_some());
+        assert_eq!(pollster::block_on(list(&db, &single, &u1(), 1004)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_ended_session_is_refused_where_a_stale_kv_replica_still_holds_it() {
+        let config = config(|_| {});
+        let (kv, db) = (MemoryKv::default(), db());
+        let (cookie, session) =
+            pollster::block_on(start(&kv, &db, &config, &alice().id, &META, &SystemRandom, 1000)).unwrap();
+        let user = || pollster::block_on(user_of_session(&db, &session)).unwrap();
+        assert_eq!(user().map(|u| u.id), Some(alice().id));
+        let stale = pollster::block_on(kv.get(&session_key(&session.id_hash))).unwrap().unwrap();
+        pollster::block_on(end(&kv, &db, &config, &session, 1001)).unwrap();
+        // Another edge's KV replica has not seen the delete yet.
+        pollster::block_on(kv.put(&session_key(&session.id_hash), &stale, 600)).unwrap();
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1002)).unwrap().is_some(), "KV still says yes");
+        assert!(user().is_none(), "the D1 row decides: no user for an ended session");
+        // Nor does using it a minute later bring the row back.
+        assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1100)).unwrap().is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlRunner, Statement, UnixTime};
@@ -122,6 +123,26 @@ pub fn user_by_id_statement(id: &str) -> Statement<'static> {
 }
 
 const USER_BY_ID_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
+
+/// The user of a session, only while the session's D1 row exists: the check that ends a
+/// session at every edge at once, folded into the user read (`identity::sessions`).
+/// ?1 user, ?2 session id hash.
+const USER_OF_SESSION_SQL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE id = ?1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?2 AND s.user_id = ?1)"
+);
+
+/// [`USER_OF_SESSION_SQL`], for batching with another read.
+pub fn user_of_session_statement(session: &Session) -> Statement<'static> {
+    (USER_OF_SESSION_SQL, vec![session.user_id.as_str().into(), session.id_hash.as_str().into()])
+}
+
+/// The session's user, if the session has not ended (its D1 row is there).
+pub async fn user_of_session(db: &impl SqlRunner, session: &Session) -> Result<Option<User>, InternalError> {
+    let (sql, args) = user_of_session_statement(session);
+    first_user(db.query(sql, &args).await?)
+}
 
 impl<T: SqlRunner> UserStore for T {
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use crate::engine::clients::store::{client_from_rows, client_statement};
 use crate::engine::clients::ClientRecord;
 use crate::engine::crypto::pkce::Method as PkceMethod;
-use crate::engine::identity::user_store::{decode_user_json, first_user, user_by_id_statement, user_json};
+use crate::engine::identity::sessions::Session;
+use crate::engine::identity::user_store::{decode_user_json, first_user, user_json, user_of_session_statement};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, Redemption};
@@ -383,15 +384,16 @@ impl<T: SqlRunner> ConsentStore for T {
 
 // ---- reads batched into one round trip -------------------------------------------------
 
-/// A user and their consent to a client in one round trip (`/authorize` with a live
-/// session needs both; two calls would cost two D1 round trips).
+/// A session's user (while the session's D1 row exists) and their consent to a client in
+/// one round trip (`/authorize` with a live session needs both; two calls would cost two
+/// D1 round trips).
 pub async fn user_and_consent(
     db: &impl SqlRunner,
-    user_id: &str,
+    session: &Session,
     client_id: &str,
 ) -> Result<(Option<User>, Option<Consent>), InternalError> {
-    let consent = (CONSENT_SQL, vec![user_id.into(), client_id.into()]);
-    let mut results = db.query_batch(&[user_by_id_statement(user_id), consent]).await?.into_iter();
+    let consent = (CONSENT_SQL, vec![session.user_id.as_str().into(), client_id.into()]);
+    let mut results = db.query_batch(&[user_of_session_statement(session), consent]).await?.into_iter();
     let user = first_user(results.next().unwrap_or_default())?;
     let consent = decode_consent(results.next().unwrap_or_default())?;
     Ok((user, consent))

@@ -12,6 +12,8 @@
 //! - email links once expired;
 //! - sealed successors of rotated refresh tokens once the grace period for a retry is
 //!   over (RFC 9700 §4.14.2: nothing can use them after it);
+//! - browser sessions' D1 rows once past `SESSION_DURATION_DAYS` or idle longer than
+//!   `IDLE_TIMEOUT_MINUTES` (the session is over then; its KV value expired with it);
 //! - outbox rows after `OUTBOX_RETENTION_DAYS`, audit entries after
 //!   `AUDIT_LOG_RETENTION_DAYS`.
 
@@ -57,6 +59,11 @@ const STATEMENTS: &[(&str, &str)] = &[
         "UPDATE refresh_tokens SET successor_sealed = NULL WHERE rowid IN (SELECT rowid FROM refresh_tokens \
          WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)",
     ),
+    ("sessions", "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ?1 LIMIT ?2)"),
+    (
+        "idle_sessions",
+        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE last_seen_at < ?1 LIMIT ?2)",
+    ),
     (
         "mail_outbox",
         "DELETE FROM mail_outbox WHERE rowid IN (SELECT rowid FROM mail_outbox WHERE created_at < ?1 LIMIT ?2)",
@@ -65,7 +72,7 @@ const STATEMENTS: &[(&str, &str)] = &[
 ];
 
 /// The cut-off time of each statement in [`STATEMENTS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 8] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 10] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -74,6 +81,8 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 8] {
         now,
         now,
         now - i64::from(config.tokens.refresh_reuse_grace_seconds),
+        now,
+        now - i64::from(config.sessions.idle_timeout_minutes) * 60,
         days(config.retention.outbox_days),
         days(config.retention.audit_days),
     ]
@@ -159,6 +168,16 @@ mod tests {
                 vec![id.into(), user.as_str().into(), expires.into()],
             );
         }
+        // Past its lifetime, idle too long, live (IDLE_TIMEOUT_MINUTES=30 in the dev values).
+        for (id, last_seen, expires) in
+            [("aged", NOW - 60, NOW - 1), ("idle", NOW - 31 * 60, NOW + DAY), ("live", NOW - 60, NOW + DAY)]
+        {
+            run_sql(
+                "INSERT INTO sessions (id_hash, user_id, auth_time, created_at, last_seen_at, expires_at) \
+                 VALUES (?1, ?2, 0, 0, ?3, ?4)",
+                vec![id.into(), user.as_str().into(), last_seen.into(), expires.into()],
+            );
+        }
         for (id, created) in [("old", NOW - 31 * DAY), ("new", NOW - 29 * DAY)] {
             run_sql(
                 "INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, status, created_at) \
@@ -177,6 +196,8 @@ mod tests {
         }
         assert_eq!((counts["mail_outbox"].clone(), counts["audit_log"].clone()), (json!(1), json!(1)));
         assert_eq!(count(&store, "mail_outbox"), 1);
+        assert_eq!((counts["sessions"].clone(), counts["idle_sessions"].clone()), (json!(1), json!(1)));
+        assert_eq!(store.rows("SELECT id_hash FROM sessions", &[])[0]["id_hash"], "live");
         // The live refresh token was rotated an hour ago, past the grace period: its sealed
         // successor is erased, the row stays.
         assert_eq!(counts["refresh_successors"], 1);

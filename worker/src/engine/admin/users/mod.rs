@@ -254,7 +254,7 @@ where
     /// The user's sessions end and their refresh tokens are revoked (their access tokens
     /// fail from now on where the user's state is read: introspection, UserInfo, admin).
     async fn end_everything(&self, id: &str) -> Result<u64, ApiError> {
-        let live = sessions::list(self.kv, self.config, id, self.now).await?;
+        let live = sessions::list(self.store, self.config, id, self.now).await?;
         for session in &live {
             sessions::end(self.kv, self.store, self.config, session, self.now).await?;
         }
@@ -298,7 +298,7 @@ where
     /// `GET /api/users/{id}/sessions`: live browser sessions, newest first.
     pub async fn sessions(&self, id: &str) -> Result<Vec<UserSession>, ApiError> {
         self.row(id).await?;
-        let live = sessions::list(self.kv, self.config, id, self.now).await?;
+        let live = sessions::list(self.store, self.config, id, self.now).await?;
         Ok(live
             .into_iter()
             .map(|s| UserSession {

@@ -130,7 +130,7 @@ fn deactivation_ends_the_sessions_and_revokes_the_refresh_tokens() {
     let off = block_on(who.update(&bob.id, &UserPatch { active: Some(false), ..UserPatch::default() })).unwrap();
     assert!(!off.active);
     assert!(block_on(who.sessions(&bob.id)).unwrap().is_empty(), "signed out everywhere");
-    assert!(block_on(sessions::load(&f.kv, &f.config, &session.id_hash, NOW)).unwrap().is_none());
+    assert!(block_on(sessions::load(&f.kv, &f.store, &f.config, &session.id_hash, NOW)).unwrap().is_none());
 }
 
 #[test]

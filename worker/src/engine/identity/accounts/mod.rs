@@ -32,7 +32,7 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, UnixTime};
+use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, UnixTime};
 use store::{AccountStore, EmailToken, ProfileFields, Purpose};
 
 /// The answer to a password-reset request, the product docs' sentence.
@@ -71,7 +71,7 @@ fn invalid_link() -> ApiError {
 
 impl<S, K, T, R> Accounts<'_, S, K, T, R>
 where
-    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore,
+    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
     K: KeyValue,
     T: MailTransport,
     R: Random,
@@ -302,7 +302,7 @@ where
 
     /// Ends the user's sessions, all but `keep`.
     async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), InternalError> {
-        for session in sessions::list(self.kv, self.config, user_id, self.now).await? {
+        for session in sessions::list(self.store, self.config, user_id, self.now).await? {
             if Some(session.id_hash.as_str()) != keep {
                 sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
             }
@@ -418,7 +418,7 @@ where
 
     /// `GET /api/account/sessions`: the user's live sessions, this one marked.
     pub async fn sessions(&self, user: &User, current: &Session) -> Result<Vec<SessionSummary>, InternalError> {
-        let mut list: Vec<SessionSummary> = sessions::list(self.kv, self.config, &user.id, self.now)
+        let mut list: Vec<SessionSummary> = sessions::list(self.store, self.config, &user.id, self.now)
             .await?
             .into_iter()
             .map(|s| SessionSummary {
@@ -439,7 +439,7 @@ where
     /// (`session.revoked`); someone else's id is "not found".
     pub async fn end_session(&self, user: &User, id: &str) -> Result<(), ApiError> {
         let found =
-            sessions::list(self.kv, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
+            sessions::list(self.store, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
         let Some(session) = found else { return Err(ApiError::NotFound) };
         sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
         let event = self.event("session.revoked")?.actor("user", &user.id).resource("session", &session.id_hash);

@@ -16,7 +16,7 @@ use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, KV_MIN_TTL};
 
 use super::utc_time;
 
@@ -40,7 +40,7 @@ pub struct SignedIn {
 
 impl<S, K, T, R> Accounts<'_, S, K, T, R>
 where
-    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore,
+    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
     K: KeyValue,
     T: MailTransport,
     R: Random,
@@ -76,7 +76,7 @@ where
             LoginError::Internal(e) => ApiError::Internal(e),
         })?;
         if let Some(old) = previous {
-            if let Some(session) = sessions::load(self.kv, config, old, now).await? {
+            if let Some(session) = sessions::load(self.kv, self.store, config, old, now).await? {
                 sessions::end(self.kv, self.store, config, &session, now).await?;
             }
         }

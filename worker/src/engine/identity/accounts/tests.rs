@@ -237,11 +237,11 @@ fn a_reset_ends_every_session_of_the_account() {
     let user = f.user("alice@example.com");
     block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
     block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
-    assert_eq!(block_on(sessions::list(&f.kv, &f.config, &user.id, NOW)).unwrap().len(), 2);
+    assert_eq!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().len(), 2);
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
     let reset = PasswordResetComplete { token: f.link_token(), password: "a brand new passphrase".into() };
     block_on(f.accounts().complete_password_reset(&reset)).unwrap();
-    assert!(block_on(sessions::list(&f.kv, &f.config, &user.id, NOW)).unwrap().is_empty());
+    assert!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().is_empty());
 }
 
 #[test]
@@ -325,7 +325,7 @@ fn changing_the_password_needs_the_current_one_and_signs_out_other_sessions() {
     let right = ChangePassword { current_password: PASSWORD.into(), new_password: "another good passphrase".into() };
     block_on(f.accounts().change_password(&user, &here, &right)).unwrap();
     assert!(f.login("alice@example.com", "another good passphrase").is_ok());
-    let left = block_on(sessions::list(&f.kv, &f.config, &user.id, NOW)).unwrap();
+    let left = block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap();
     assert_eq!(left.iter().map(|s| s.id_hash.clone()).collect::<Vec<_>>(), [here.id_hash], "only this browser");
     assert!(f.events().contains(&"password.changed".to_owned()));
 }
