@@ -50,6 +50,8 @@ pub const CLIENTS: &str = "/api/clients";
 pub const USERS: &str = "/api/users";
 /// Admin API: scopes.
 pub const SCOPES: &str = "/api/scopes";
+/// Prometheus metrics (admin token or `METRICS_TOKEN`).
+pub const METRICS: &str = "/metrics";
 /// Admin API: browser sessions.
 pub const SESSIONS: &str = "/api/sessions";
 /// Admin API: session counts.

@@ -66,6 +66,8 @@ pub enum Endpoint {
     // ---- admin: scopes
     Scopes,
     Scope,
+    // ---- operations
+    Metrics,
     // ---- admin: browser sessions
     Sessions,
     AdminSession,
@@ -181,6 +183,7 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
     api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
+    api(paths::METRICS, READ, E::Metrics),
     api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
     api("/api/sessions/{id}", "DELETE", E::AdminSession),
     api(paths::SESSION_METRICS, READ, E::SessionMetrics),

@@ -59,6 +59,7 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         Ok(response) => response,
         Err(e) => respond::error(&e),
     };
+    ops::flush_metrics(env, worker);
     // Client-bound routes set their own CORS headers once they know the client.
     let response = match route.cors {
         Cors::AnyOrigin => respond::with_header(response, "Access-Control-Allow-Origin", "*"),
@@ -106,6 +107,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
             users::users(cx, req, matched).await
         }
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
+        E::Metrics => ops::prometheus(cx, &req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
         E::AuditLogs | E::AuditLog | E::AuditLogExport => audit::audit_logs(cx, req, matched).await,
     }

@@ -4,7 +4,8 @@
 use std::rc::Rc;
 
 use shared::api::{HealthStatus, UiConfig};
-use worker::{console_error, Env, Response};
+use subtle::ConstantTimeEq;
+use worker::{console_error, Env, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
@@ -13,7 +14,7 @@ use crate::edge::context::{Cx, WorkerClock, DISCOVERY_BODY, JWKS_BODY};
 use crate::edge::respond;
 use crate::engine::oauth::discovery;
 use crate::engine::oauth::scope::ScopeStore;
-use crate::engine::ops::{cleanup, health};
+use crate::engine::ops::{cleanup, health, metrics};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ConfigError, InternalError};
 use crate::engine::platform::ports::{Clock, SystemRandom};
@@ -24,7 +25,11 @@ pub async fn cleanup(env: &Env) {
     let outcome = async {
         let config = env::config(env).map_err(|e| InternalError::new(e.to_string()))?;
         let store = db(env)?;
-        cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await
+        let counts = cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await?;
+        if let Some(statements) = metrics::take_due(WorkerClock.now()) {
+            metrics::flush(&store, &statements).await?;
+        }
+        Ok::<_, InternalError>(counts)
     }
     .await;
     match outcome {
@@ -99,4 +104,39 @@ pub fn ui_config(cx: &Cx<'_>) -> Response {
         password_policy: config.security.password_policy.clone(),
     };
     respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache")
+}
+
+/// `/metrics` (Prometheus text format 0.0.4): for `METRICS_TOKEN` as a Bearer token, or an
+/// admin token. Never cached.
+pub async fn prometheus(cx: &Cx<'_>, req: &Request) -> Result<Response, ApiError> {
+    let presented = req.headers().get("Authorization").ok().flatten();
+    let scraper = match (&cx.config.metrics_token, presented.as_deref().and_then(|h| h.strip_prefix("Bearer "))) {
+        (Some(expected), Some(given)) => bool::from(expected.expose().as_bytes().ct_eq(given.trim().as_bytes())),
+        _ => false,
+    };
+    if !scraper {
+        if let Err(refused) = cx.admin(req).await {
+            return Ok(refused);
+        }
+    }
+    let text = metrics::render(&cx.store, cx.config, cx.now).await?;
+    let mut response = Response::ok(text).map_err(|e| InternalError::new(format!("metrics response: {e}")))?;
+    respond::set(response.headers_mut(), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    Ok(respond::set_no_store(response))
+}
+
+/// Adds this isolate's counts to D1 after the answer, when a flush is due
+/// (`engine::ops::metrics`); a failure is logged and those counts are lost.
+pub fn flush_metrics(env: &Env, worker: &worker::Context) {
+    let Some(statements) = metrics::take_due(WorkerClock.now()) else { return };
+    let env = env.clone();
+    worker.wait_until(async move {
+        let flushed = match db(&env) {
+            Ok(store) => metrics::flush(&store, &statements).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = flushed {
+            console_error!("metrics flush failed: {}", e.detail());
+        }
+    });
 }

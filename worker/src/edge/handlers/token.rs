@@ -13,6 +13,7 @@ use crate::engine::clients::Credentials;
 use crate::engine::identity::rate_limit;
 use crate::engine::oauth::token::{TokenEndpoint, TokenError};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
+use crate::engine::ops::metrics;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
@@ -27,11 +28,16 @@ use shared::oauth::grant;
 pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Response {
     let origin = origin(&req);
     let mut quota = None;
+    let mut issued_as: Option<(String, String)> = None;
     let result = async {
         let form = read_form(&mut req).await?;
         let authorization = authorization(&req);
         let authorization = authorization.as_deref();
         let client_id = Credentials::from_request(authorization, &form).ok().map(|c| c.client_id().to_owned());
+        // Metric labels: a grant type the server knows and, once the request succeeds, its
+        // (then authenticated) client; never free text from the request.
+        let grant_type = form.get("grant_type").filter(|g| grant::ALL.contains(g)).unwrap_or("other");
+        issued_as = Some((grant_type.to_owned(), client_id.clone().unwrap_or_default()));
         let username = form.get("username").filter(|_| form.get("grant_type") == Some(grant::PASSWORD));
         let subject =
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
@@ -74,6 +80,15 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
         }
     }
     .await;
+    if endpoint == Endpoint::Token {
+        match (&result, &issued_as) {
+            (Ok(_), Some((grant_type, client))) => {
+                metrics::count("authority_tokens_issued_total", &[("grant", grant_type), ("client", client)]);
+            }
+            (Err(e), _) => metrics::count("authority_token_errors_total", &[("error", e.code())]),
+            (Ok(_), None) => {}
+        }
+    }
     let readable = !matches!(result, Err(TokenError::OriginNotAllowed));
     let response = result.unwrap_or_else(|e: TokenError| respond::error(&e));
     let response = limits::with_quota(response, quota.as_ref());

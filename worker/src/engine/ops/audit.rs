@@ -80,6 +80,7 @@ impl AuditEvent {
     /// describes (both or neither).
     pub fn statement(&self) -> Statement<'static> {
         let e = self;
+        crate::engine::ops::metrics::count("authority_audit_events_total", &[("event", e.event)]);
         let args = vec![
             (&e.id).into(),
             e.timestamp.into(),

@@ -1,6 +1,7 @@
-//! Running the server: health checks, the audit log and the scheduled cleanup.
+//! Running the server: health checks, the audit log, the scheduled cleanup and metrics.
 
 pub mod audit;
 pub mod audit_log;
 pub mod cleanup;
 pub mod health;
+pub mod metrics;

@@ -97,7 +97,7 @@ pub async fn decide(
     now: UnixTime,
 ) -> Result<(Quota, Option<CounterWrite>), ApiError> {
     let window = Window::of(kv, bucket, subject, limit, now, Tally::Take).await;
-    window.refuse_if_full()?;
+    window.refuse_if_full(bucket)?;
     Ok((window.quota(1), window.pending_write()))
 }
 
@@ -110,7 +110,7 @@ pub async fn check(
     limit: (u32, u32),
     now: UnixTime,
 ) -> Result<(), ApiError> {
-    Window::of(kv, bucket, subject, limit, now, Tally::Look).await.refuse_if_full()
+    Window::of(kv, bucket, subject, limit, now, Tally::Look).await.refuse_if_full(bucket)
 }
 
 /// Counts one failure of `subject` (see [`check`]); fails open like every limit.
@@ -277,8 +277,9 @@ impl Window {
         w
     }
 
-    fn refuse_if_full(&self) -> Result<(), ApiError> {
+    fn refuse_if_full(&self, bucket: Bucket) -> Result<(), ApiError> {
         if self.count >= self.max {
+            crate::engine::ops::metrics::count("authority_rate_limited_total", &[("bucket", bucket.name())]);
             return Err(ApiError::RateLimited {
                 retry_after: self.left.max(1) as u64,
                 limit: self.max,

@@ -70,6 +70,9 @@ pub struct Config {
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
     pub bootstrap: Bootstrap,
+    /// `METRICS_TOKEN` (secret, optional): a Bearer token that may read `/metrics` only,
+    /// for a Prometheus scraper that should not hold an admin token.
+    pub metrics_token: Option<Secret>,
 }
 
 /// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
@@ -348,6 +351,7 @@ impl Config {
                 demo_client_secret: v.optional_secret("DEMO_CLIENT_SECRET")?,
                 admin_user: v.admin_user()?,
             },
+            metrics_token: v.optional_secret("METRICS_TOKEN")?,
         })
     }
 
