@@ -117,3 +117,23 @@ pub struct SessionMetrics {
     pub created_last_24h: u64,
     pub created_last_30d: u64,
 }
+
+/// One setting as `GET /api/settings` shows it: its effective value (a secret's only as
+/// `set`), and where that value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    pub name: String,
+    /// The effective value; `None` when unset. A secret's is never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub secret: bool,
+    /// `database` (changed at run time), `environment` (wrangler.toml `[vars]` or a
+    /// secret) or `unset`.
+    pub source: String,
+    /// Whether `PATCH /api/settings` may change it.
+    pub runtime: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+}

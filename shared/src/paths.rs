@@ -56,5 +56,7 @@ pub const METRICS: &str = "/metrics";
 pub const SESSIONS: &str = "/api/sessions";
 /// Admin API: session counts.
 pub const SESSION_METRICS: &str = "/api/metrics/sessions";
+/// Admin API: settings (the run-time ones changeable).
+pub const SETTINGS: &str = "/api/settings";
 /// Admin API: the audit log.
 pub const AUDIT_LOGS: &str = "/api/audit-logs";

@@ -72,6 +72,8 @@ pub enum Endpoint {
     Sessions,
     AdminSession,
     SessionMetrics,
+    // ---- admin: settings
+    Settings,
     // ---- admin: the audit log
     AuditLogs,
     AuditLogExport,
@@ -187,6 +189,7 @@ pub const ROUTES: &[Route] = &[
     api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
     api("/api/sessions/{id}", "DELETE", E::AdminSession),
     api(paths::SESSION_METRICS, READ, E::SessionMetrics),
+    api(paths::SETTINGS, "GET, HEAD, PATCH", E::Settings),
     api(paths::AUDIT_LOGS, READ, E::AuditLogs),
     // Before the `{id}` pattern, which would match it too.
     api("/api/audit-logs/export", READ, E::AuditLogExport),

@@ -53,6 +53,7 @@ pub fn AdminLayout() -> impl IntoView {
                         <li><A href="/admin/scopes">"Scopes"</A></li>
                         <li><A href="/admin/sessions">"Sessions"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>
+                        <li><A href="/admin/settings">"Settings"</A></li>
                         <li><A href="/admin/outbox">"Outbox"</A></li>
                     </ul>
                 </nav>

@@ -9,6 +9,7 @@ mod calls;
 mod clients;
 mod scopes;
 mod sessions;
+mod settings;
 mod users;
 
 use leptos::prelude::*;
@@ -42,6 +43,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("users") view=users::UsersList/>
                     <Route path=path!("scopes") view=scopes::ScopesList/>
                     <Route path=path!("sessions") view=sessions::SessionsList/>
+                    <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("audit") view=audit::AuditLog/>
                     <Route path=path!("*rest") view=admin::AdminNotFound/>
                 </ParentRoute>

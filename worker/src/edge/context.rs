@@ -11,7 +11,7 @@ use crate::edge::adapters::d1::D1Store;
 use crate::edge::adapters::kv::Kv;
 use crate::edge::adapters::mail::FetchMail;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
-use crate::edge::adapters::{db, kv};
+use crate::edge::adapters::{db, kv, WorkerClock};
 use crate::edge::respond;
 use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
 use crate::engine::admin::users::UserAdmin;
@@ -48,16 +48,6 @@ const JWKS_CACHE_SECONDS: UnixTime = 60;
 /// How long an isolate serves the same discovery document (its signed_metadata `iat` ages
 /// with it; the HTTP max-age is an hour).
 const DISCOVERY_CACHE_SECONDS: UnixTime = 300;
-
-/// `Date.now()`: in workerd it advances only across I/O, which is all the precision
-/// token lifetimes need. The only clock the worker reads (clippy.toml bans the others).
-pub struct WorkerClock;
-
-impl Clock for WorkerClock {
-    fn now(&self) -> UnixTime {
-        (js_sys::Date::now() / 1000.0).floor() as UnixTime
-    }
-}
 
 /// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
 pub fn request_meta(req: &Request) -> RequestMeta {

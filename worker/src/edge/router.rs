@@ -7,7 +7,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, sessions, token, users};
+use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, sessions, settings, token, users};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
@@ -21,7 +21,7 @@ fn is_read(method: &Method) -> bool {
 pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Response {
     let path = req.path();
     let method = req.method();
-    let config = env::config(env);
+    let config = env::config(env, Some(worker)).await;
     let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
 
     let Some(matched) = routes::resolve(&path) else {
@@ -108,6 +108,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         }
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
+        E::Settings => settings::settings(cx, req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
         E::AuditLogs | E::AuditLog | E::AuditLogExport => audit::audit_logs(cx, req, matched).await,
     }

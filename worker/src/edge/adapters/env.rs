@@ -1,20 +1,39 @@
-//! Configuration from the Worker's `env`, parsed once per isolate.
+//! Configuration from the Worker's `env` and the run-time settings in D1, parsed once and
+//! kept per isolate.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-use crate::engine::platform::config::Config;
-use crate::engine::platform::error::ConfigError;
+use worker::console_error;
+
+use crate::edge::adapters::db;
+use crate::edge::adapters::WorkerClock;
+use crate::engine::admin::settings::{as_overrides, load_overrides};
+use crate::engine::platform::config::{Config, Overlay, VarSource};
+use crate::engine::platform::error::{ConfigError, InternalError};
+use crate::engine::platform::ports::{Clock, UnixTime};
 
 thread_local! {
-    /// Vars and secrets are fixed for an isolate's life, so a parsed config is kept.
-    /// Failures are not cached: they are cheap to recompute and the log should see each.
-    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+    /// The effective configuration: vars and secrets (fixed for an isolate's life) with the
+    /// run-time settings of D1's `settings` table on top, as last read. Failures are not
+    /// cached: they are cheap to recompute and the log should see each.
+    static CONFIG: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    static REFRESHING: Cell<bool> = const { Cell::new(false) };
 }
+
+struct Cached {
+    config: Rc<Config>,
+    fetched_at: UnixTime,
+}
+
+/// How long an isolate uses the settings it read before reading them again (after the
+/// answer, so no request waits): a change made elsewhere reaches every isolate within
+/// this, the isolate that made it at once.
+pub const SETTINGS_CACHE_SECONDS: UnixTime = 30;
 
 /// `[vars]` may hold strings or, if someone writes `CODE_TTL = 600` without quotes, JSON
 /// numbers and booleans; both are read as their text. Secrets are always strings.
@@ -29,11 +48,70 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
     }
 }
 
-pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
-    if let Some(config) = CONFIG.with(|c| c.borrow().clone()) {
+fn build(env: &Env, overrides: &[(String, String)]) -> Result<Rc<Config>, ConfigError> {
+    let vars = |name: &'static str| read_var(env, name);
+    Ok(Rc::new(Config::load(&Overlay { vars: &vars, overrides })?))
+}
+
+fn keep(config: Rc<Config>) {
+    let fetched_at = WorkerClock.now();
+    CONFIG.with(|c| *c.borrow_mut() = Some(Cached { config, fetched_at }));
+}
+
+async fn read_overrides(env: &Env) -> Result<Vec<(String, String)>, InternalError> {
+    Ok(as_overrides(&load_overrides(&db(env)?).await?))
+}
+
+/// Reads the settings again and keeps the configuration they give.
+async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    match read_overrides(env).await {
+        Ok(overrides) => {
+            let config = build(env, &overrides)?;
+            keep(config.clone());
+            Ok(config)
+        }
+        // D1 unreachable: the vars alone, not kept, so the next request reads again (and
+        // with D1 down, little else works anyway).
+        Err(e) => {
+            console_error!("settings could not be read, the vars alone apply: {}", e.detail());
+            build(env, &[])
+        }
+    }
+}
+
+/// The effective configuration. The first request of an isolate reads the settings (one
+/// D1 round trip); later ones use what was read, refreshed after the answer once it is
+/// [`SETTINGS_CACHE_SECONDS`] old (`worker`'s `waitUntil`; without one, at once).
+pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Config>, ConfigError> {
+    let cached = CONFIG.with(|c| c.borrow().as_ref().map(|c| (c.config.clone(), c.fetched_at)));
+    let Some((config, fetched_at)) = cached else { return refresh(env).await };
+    if WorkerClock.now() - fetched_at < SETTINGS_CACHE_SECONDS {
         return Ok(config);
     }
-    let config = Rc::new(Config::load(&|name: &'static str| read_var(env, name))?);
-    CONFIG.with(|c| *c.borrow_mut() = Some(config.clone()));
-    Ok(config)
+    match worker {
+        Some(worker) if !REFRESHING.with(Cell::get) => {
+            REFRESHING.with(|r| r.set(true));
+            let env = env.clone();
+            worker.wait_until(async move {
+                if let Err(e) = refresh(&env).await {
+                    console_error!("settings refresh: {e}");
+                }
+                REFRESHING.with(|r| r.set(false));
+            });
+            Ok(config)
+        }
+        Some(_) => Ok(config),
+        None => refresh(env).await,
+    }
+}
+
+/// After `PATCH /api/settings`: this isolate uses the new settings at once.
+pub fn settings_changed(env: &Env, overrides: &[(String, String)]) -> Result<(), ConfigError> {
+    keep(build(env, overrides)?);
+    Ok(())
+}
+
+/// The deployment's own vars and secrets, without the run-time settings.
+pub fn vars(env: &Env) -> impl VarSource + '_ {
+    move |name: &'static str| read_var(env, name)
 }

@@ -1,5 +1,5 @@
 //! The engine's ports on the Workers platform: D1 as the SQL port, KV, WebCrypto as the
-//! signer, `fetch` as the mail transport, and the configuration read from `env`.
+//! signer, `fetch` as the mail transport, the clock, and the configuration read from `env`.
 
 pub mod d1;
 pub mod env;
@@ -10,6 +10,17 @@ pub mod webcrypto;
 use worker::Env;
 
 use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{Clock, UnixTime};
+
+/// `Date.now()`: in workerd it advances only across I/O, which is all the precision
+/// token lifetimes need. The only clock the worker reads (clippy.toml bans the others).
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now(&self) -> UnixTime {
+        (js_sys::Date::now() / 1000.0).floor() as UnixTime
+    }
+}
 
 fn binding_err(what: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
     move |e| InternalError::new(format!("binding {what}: {e}"))

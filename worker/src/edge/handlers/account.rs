@@ -77,7 +77,7 @@ pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Res
         let (env, meta, now) = (cx.env.clone(), cx.meta.clone(), cx.now);
         cx.worker.wait_until(async move {
             let done = async {
-                let config = env::config(&env).map_err(ApiError::from)?;
+                let config = env::config(&env, None).await.map_err(ApiError::from)?;
                 let (store, kv) = (db(&env)?, kv(&env)?);
                 let mail = crate::edge::adapters::mail::FetchMail;
                 let flows = Accounts {

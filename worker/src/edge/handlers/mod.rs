@@ -9,5 +9,6 @@ pub mod browser;
 pub mod ops;
 pub mod scopes;
 pub mod sessions;
+pub mod settings;
 pub mod token;
 pub mod users;

@@ -9,8 +9,9 @@ use worker::{console_error, Env, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::adapters::WorkerClock;
 use crate::edge::adapters::{db, kv};
-use crate::edge::context::{Cx, WorkerClock, DISCOVERY_BODY, JWKS_BODY};
+use crate::edge::context::{Cx, DISCOVERY_BODY, JWKS_BODY};
 use crate::edge::respond;
 use crate::engine::oauth::discovery;
 use crate::engine::oauth::scope::ScopeStore;
@@ -23,7 +24,7 @@ use crate::engine::platform::ports::{Clock, SystemRandom};
 /// logged (a scheduled run has no one to answer), the next run tries again.
 pub async fn cleanup(env: &Env) {
     let outcome = async {
-        let config = env::config(env).map_err(|e| InternalError::new(e.to_string()))?;
+        let config = env::config(env, None).await.map_err(|e| InternalError::new(e.to_string()))?;
         let store = db(env)?;
         let counts = cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await?;
         if let Some(statements) = metrics::take_due(WorkerClock.now()) {

@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod scopes;
 pub mod sessions;
+pub mod settings;
 pub mod users;

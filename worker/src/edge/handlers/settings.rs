@@ -1,0 +1,32 @@
+//! Settings over the admin API (`/api/settings`, contract "Configuration"): the engine's
+//! `admin::settings` behind an admin token; a change applies in this isolate at once and
+//! in the others within `adapters::env::SETTINGS_CACHE_SECONDS`.
+
+use std::collections::BTreeMap;
+
+use worker::{Method, Request, Response};
+
+use crate::edge::adapters::env;
+use crate::edge::context::Cx;
+use crate::edge::request::read_json;
+use crate::edge::respond;
+use crate::engine::admin::settings::SettingsAdmin;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::SystemRandom;
+
+/// Answers `/api/settings`.
+pub async fn settings(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let admin = match cx.admin(&req).await {
+        Ok(admin) => admin,
+        Err(refused) => return Ok(refused),
+    };
+    let vars = env::vars(cx.env);
+    let settings =
+        SettingsAdmin { store: &cx.store, vars: &vars, rng: &SystemRandom, meta: &cx.meta, admin: &admin, now: cx.now };
+    if req.method() == Method::Patch {
+        let changes: BTreeMap<String, Option<String>> = read_json(&mut req).await?;
+        let overrides = settings.update(&changes).await?;
+        env::settings_changed(cx.env, &overrides)?;
+    }
+    Ok(respond::json(200, &settings.list().await?))
+}

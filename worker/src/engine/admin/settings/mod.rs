@@ -1,0 +1,168 @@
+//! The admin API on settings (contract "Configuration", "Admin and account API"):
+//! `GET /api/settings` shows every setting's effective value (secrets only as set) and
+//! where it comes from; `PATCH /api/settings` changes the run-time ones
+//! ([`RUNTIME_SETTINGS`]), stored in D1's `settings` table (migrations/0012) where they
+//! override the vars. A change is checked by loading the whole configuration with it,
+//! by the very rules the vars obey, so a value that would break the deployment is a 422
+//! naming it and changes nothing. Only a super_admin changes settings (they can weaken
+//! lockout and rate limits); the change and its audit entry are one batch.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::json;
+use shared::admin::Setting;
+use shared::api::FieldError;
+
+use crate::engine::admin::auth::AdminPrincipal;
+use crate::engine::admin::users::roles::Acting;
+use crate::engine::ops::audit::{AuditEvent, RequestMeta};
+use crate::engine::platform::config::{
+    Config, Overlay, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
+};
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{int, Random, SqlArg, SqlRunner, UnixTime};
+
+const OVERRIDES_SQL: &str = "SELECT name, value, updated_at, updated_by FROM settings ORDER BY name";
+const UPSERT_SQL: &str = "INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4) \
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
+updated_by = excluded.updated_by";
+const DELETE_SQL: &str = "DELETE FROM settings WHERE name = ?1";
+
+/// A `settings` row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OverrideRow {
+    pub name: String,
+    pub value: String,
+    pub updated_at: f64,
+    pub updated_by: Option<String>,
+}
+
+/// The stored overrides, as [`Overlay`] takes them.
+pub fn as_overrides(rows: &[OverrideRow]) -> Vec<(String, String)> {
+    rows.iter().map(|r| (r.name.clone(), r.value.clone())).collect()
+}
+
+/// Every override stored (one small read; the edge caches it per isolate).
+pub async fn load_overrides(store: &impl SqlRunner) -> Result<Vec<OverrideRow>, InternalError> {
+    store
+        .query(OVERRIDES_SQL, &[])
+        .await?
+        .into_iter()
+        .map(|r| serde_json::from_value(r).map_err(|e| InternalError::new(format!("settings row: {e}"))))
+        .collect()
+}
+
+/// Everything one admin request on settings needs; `vars` are the deployment's own.
+pub struct SettingsAdmin<'a, S, R, V: VarSource> {
+    pub store: &'a S,
+    pub vars: &'a V,
+    pub rng: &'a R,
+    pub meta: &'a RequestMeta,
+    pub admin: &'a AdminPrincipal,
+    pub now: UnixTime,
+}
+
+impl<S: SqlRunner, R: Random, V: VarSource> SettingsAdmin<'_, S, R, V> {
+    /// `GET /api/settings`: every variable, in the documented order.
+    pub async fn list(&self) -> Result<Vec<Setting>, ApiError> {
+        let rows = load_overrides(self.store).await?;
+        Ok(VARIABLES
+            .iter()
+            .chain(OPTIONAL_VARIABLES)
+            .map(|&name| {
+                let stored = rows.iter().find(|r| r.name == name && RUNTIME_SETTINGS.contains(&name));
+                let value = stored.map(|r| r.value.clone()).or_else(|| self.vars.var(name));
+                let secret = SECRETS.contains(&name);
+                Setting {
+                    name: name.to_owned(),
+                    source: match (stored, &value) {
+                        (Some(_), _) => "database",
+                        (None, Some(_)) => "environment",
+                        (None, None) => "unset",
+                    }
+                    .to_owned(),
+                    value: if secret { value.map(|_| "set".to_owned()) } else { value },
+                    secret,
+                    runtime: RUNTIME_SETTINGS.contains(&name),
+                    updated_at: stored.map(|r| int(r.updated_at)),
+                    updated_by: stored.and_then(|r| r.updated_by.clone()),
+                }
+            })
+            .collect())
+    }
+
+    /// `PATCH /api/settings` with `{"NAME": "value" | null}` (null: back to the var).
+    /// Returns the new overrides, for the caller's configuration cache.
+    pub async fn update(&self, changes: &BTreeMap<String, Option<String>>) -> Result<Vec<(String, String)>, ApiError> {
+        if Acting::of(self.admin) != Acting::SuperAdmin {
+            return Err(ApiError::Request {
+                status: 403,
+                code: shared::codes::SUPER_ADMIN_REQUIRED,
+                description: "only a super_admin changes settings".into(),
+            });
+        }
+        let unknown: Vec<FieldError> = changes
+            .keys()
+            .filter(|name| !RUNTIME_SETTINGS.contains(&name.as_str()))
+            .map(|name| FieldError {
+                field: name.clone(),
+                message: if VARIABLES.contains(&name.as_str()) || OPTIONAL_VARIABLES.contains(&name.as_str()) {
+                    format!("{name} is set in the deployment's configuration, not at run time")
+                } else {
+                    format!("{name} is not a setting")
+                },
+            })
+            .collect();
+        if changes.is_empty() {
+            return Err(ApiError::invalid("settings", "name at least one setting to change"));
+        }
+        if !unknown.is_empty() {
+            return Err(ApiError::Validation(unknown));
+        }
+        let rows = load_overrides(self.store).await?;
+        let mut overrides = as_overrides(&rows);
+        for (name, value) in changes {
+            overrides.retain(|(n, _)| n != name);
+            if let Some(value) = value {
+                overrides.push((name.clone(), value.trim().to_owned()));
+            }
+        }
+        // The same rules as the vars: the whole configuration must load with the change.
+        Config::load(&Overlay { vars: self.vars, overrides: &overrides }).map_err(|e| {
+            let message = format!("{} {}", e.variable, e.problem);
+            ApiError::Validation(vec![FieldError { field: e.variable.into(), message }])
+        })?;
+        let (actor_type, actor_id) = self.admin.actor();
+        let before = |name: &str| {
+            rows.iter()
+                .find(|r| r.name == name)
+                .map(|r| r.value.clone())
+                .or_else(|| RUNTIME_SETTINGS.iter().find(|n| **n == name).and_then(|n| self.vars.var(n)))
+        };
+        let changed: BTreeMap<&str, serde_json::Value> = changes
+            .iter()
+            .map(|(name, to)| (name.as_str(), json!({ "from": before(name), "to": to.as_deref().map(str::trim) })))
+            .collect();
+        let mut statements = Vec::new();
+        for (name, value) in changes {
+            statements.push(match value {
+                Some(value) => (
+                    UPSERT_SQL,
+                    vec![name.as_str().into(), value.trim().into(), SqlArg::Int(self.now), actor_id.into()],
+                ),
+                None => (DELETE_SQL, vec![name.as_str().into()]),
+            });
+        }
+        let event = AuditEvent::new("settings.updated", self.meta, self.now, self.rng)?
+            .actor(actor_type, actor_id)
+            .resource("settings", "runtime")
+            .metadata(json!({ "changed": changed }));
+        statements.push(event.statement());
+        self.store.batch(&statements).await?;
+        Ok(overrides)
+    }
+}

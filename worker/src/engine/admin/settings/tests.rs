@@ -1,0 +1,106 @@
+//! The admin API on settings, natively: effective values with their source, secrets never
+//! shown, run-time changes validated by the vars' own rules, only by a super_admin.
+
+use std::collections::HashMap;
+
+use pollster::block_on;
+
+use super::*;
+use crate::engine::identity::users::Role;
+use crate::engine::platform::error::ErrorResponse;
+use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::{alice, dev_vars};
+use crate::native::SqliteStore;
+
+const NOW: UnixTime = 1_800_000_000;
+
+struct Vars(HashMap<&'static str, String>);
+
+impl VarSource for Vars {
+    fn var(&self, name: &'static str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn admin(role: Role) -> AdminPrincipal {
+    let mut user = alice();
+    user.role = role;
+    AdminPrincipal::User(Box::new(user))
+}
+
+fn change(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned))).collect()
+}
+
+fn effective(store: &SqliteStore, vars: &Vars) -> Config {
+    let rows = block_on(load_overrides(store)).unwrap();
+    Config::load(&Overlay { vars, overrides: &as_overrides(&rows) }).unwrap()
+}
+
+#[test]
+fn every_setting_is_listed_with_its_source_and_secrets_are_never_shown() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let vars = Vars(dev_vars());
+    let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
+    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let list = block_on(api.list()).unwrap();
+    assert_eq!(list.len(), VARIABLES.len() + OPTIONAL_VARIABLES.len());
+    let secret = list.iter().find(|s| s.name == "SECRET_KEY").unwrap();
+    assert_eq!((secret.value.as_deref(), secret.secret, secret.runtime), (Some("set"), true, false));
+    let ttl = list.iter().find(|s| s.name == "ACCESS_TOKEN_TTL").unwrap();
+    assert_eq!((ttl.source.as_str(), ttl.runtime), ("environment", true));
+    let metrics = list.iter().find(|s| s.name == "METRICS_TOKEN").unwrap();
+    assert_eq!((metrics.source.as_str(), metrics.value.as_deref()), ("unset", None));
+    let body = serde_json::to_string(&list).unwrap();
+    assert!(!body.contains(&dev_vars()["SECRET_KEY"]), "no secret value anywhere in the answer");
+}
+
+#[test]
+fn a_runtime_change_overrides_the_var_is_validated_like_it_and_can_be_undone() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let vars = Vars(dev_vars());
+    let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
+    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    block_on(api.update(&change(&[("ACCESS_TOKEN_TTL", Some("600")), ("APP_NAME", Some("Acme ID"))]))).unwrap();
+    let config = effective(&store, &vars);
+    assert_eq!((config.tokens.access_token_ttl, config.branding.app_name.as_str()), (600, "Acme ID"));
+    let listed = block_on(api.list()).unwrap();
+    let ttl = listed.iter().find(|s| s.name == "ACCESS_TOKEN_TTL").unwrap();
+    assert_eq!((ttl.value.as_deref(), ttl.source.as_str(), ttl.updated_at), (Some("600"), "database", Some(NOW)));
+
+    // The vars' own rules: the error names the variable, and nothing changes.
+    let bad = block_on(api.update(&change(&[("ACCESS_TOKEN_TTL", Some("0")), ("APP_NAME", Some("Other"))])));
+    let ApiError::Validation(details) = bad.unwrap_err() else { panic!("a validation error") };
+    assert_eq!(details[0].field, "ACCESS_TOKEN_TTL");
+    assert_eq!(effective(&store, &vars).branding.app_name, "Acme ID");
+    let color = block_on(api.update(&change(&[("PRIMARY_COLOR", Some("red; background: url(x)"))]))).unwrap_err();
+    assert_eq!(color.status(), 422);
+
+    block_on(api.update(&change(&[("ACCESS_TOKEN_TTL", None)]))).unwrap();
+    assert_eq!(effective(&store, &vars).tokens.access_token_ttl, Config::load(&vars).unwrap().tokens.access_token_ttl);
+    let events = store.audit_events().unwrap();
+    assert_eq!(events.iter().filter(|e| e["event"] == "settings.updated").count(), 2, "a refused change is not one");
+}
+
+#[test]
+fn only_a_super_admin_changes_settings_and_only_the_runtime_ones() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let vars = Vars(dev_vars());
+    let meta = RequestMeta::default();
+    let admin = admin(Role::Admin);
+    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &admin, now: NOW };
+    let refused = block_on(api.update(&change(&[("APP_NAME", Some("Mine"))]))).unwrap_err();
+    assert_eq!(refused.status(), 403);
+    let root = super::tests::admin(Role::SuperAdmin);
+    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    for name in ["ISSUER", "SECRET_KEY", "REQUIRE_PKCE", "ALLOW_IMPLICIT", "NOT_A_SETTING"] {
+        let e = block_on(api.update(&change(&[(name, Some("x"))]))).unwrap_err();
+        let ApiError::Validation(details) = e else { panic!("{name}: a validation error") };
+        assert_eq!(details[0].field, name);
+    }
+    assert_eq!(block_on(api.update(&BTreeMap::new())).unwrap_err().status(), 422);
+    // Whatever the table holds, only run-time names override the vars.
+    block_on(store.execute(UPSERT_SQL, &["ISSUER".into(), "https://evil.example".into(), NOW.into(), "x".into()]))
+        .unwrap();
+    assert_eq!(effective(&store, &vars).issuer, Config::load(&vars).unwrap().issuer);
+}
