@@ -58,5 +58,7 @@ pub const SESSIONS: &str = "/api/sessions";
 pub const SESSION_METRICS: &str = "/api/metrics/sessions";
 /// Admin API: settings (the run-time ones changeable).
 pub const SETTINGS: &str = "/api/settings";
+/// The OpenAPI 3.1 description of `/api` and `/register`.
+pub const OPENAPI: &str = "/api/openapi.json";
 /// Admin API: the audit log.
 pub const AUDIT_LOGS: &str = "/api/audit-logs";

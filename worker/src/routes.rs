@@ -68,6 +68,7 @@ pub enum Endpoint {
     Scope,
     // ---- operations
     Metrics,
+    OpenApi,
     // ---- admin: browser sessions
     Sessions,
     AdminSession,
@@ -186,6 +187,7 @@ pub const ROUTES: &[Route] = &[
     api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
     api(paths::METRICS, READ, E::Metrics),
+    api(paths::OPENAPI, READ, E::OpenApi),
     api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
     api("/api/sessions/{id}", "DELETE", E::AdminSession),
     api(paths::SESSION_METRICS, READ, E::SessionMetrics),

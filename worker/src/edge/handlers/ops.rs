@@ -141,3 +141,11 @@ pub fn flush_metrics(env: &Env, worker: &worker::Context) {
         }
     });
 }
+
+/// This server's OpenAPI 3.1 description of `/api` and `/register` (docs/openapi.json,
+/// checked against the real answers by tests/e2e/openapi.test.mjs).
+const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+
+pub fn openapi() -> Response {
+    public_cacheable(respond::json_text(200, OPENAPI.to_owned()), 3600)
+}
