@@ -137,3 +137,20 @@ pub struct Setting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
 }
+
+/// `GET /api/metrics/sign-ins?period=24h|30d`: password sign-ins and failures per hour
+/// (24h) or per UTC day (30d), oldest first, every bucket present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInStats {
+    pub period: String,
+    pub bucket_seconds: i64,
+    pub buckets: Vec<SignInBucket>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInBucket {
+    /// Unix seconds at the bucket's start.
+    pub start: i64,
+    pub sign_ins: u64,
+    pub failures: u64,
+}

@@ -56,6 +56,8 @@ pub const METRICS: &str = "/metrics";
 pub const SESSIONS: &str = "/api/sessions";
 /// Admin API: session counts.
 pub const SESSION_METRICS: &str = "/api/metrics/sessions";
+/// Admin API: sign-ins and failures per hour or day.
+pub const SIGN_IN_METRICS: &str = "/api/metrics/sign-ins";
 /// Admin API: settings (the run-time ones changeable).
 pub const SETTINGS: &str = "/api/settings";
 /// The OpenAPI 3.1 description of `/api` and `/register`.

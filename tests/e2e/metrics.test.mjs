@@ -1,10 +1,16 @@
 // End-to-end: /metrics in the Prometheus text format (0.0.4), for METRICS_TOKEN or an
 // admin token: every sample belongs to a declared metric, counters move with what
 // happens (a sign-in, a failed one, a token), and the counts reach D1 so they outlive
-// the isolate.
+// the isolate. The console's dashboard draws the same activity: counts, sign-in charts,
+// recent events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, d1Query } from './harness.mjs';
+import { mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startWorker, d1Query, launchChromium } from './harness.mjs';
+
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
 const ROOT_EMAIL = 'root@example.com';
 const ROOT_PASSWORD = 'e2e-admin-password-123';
@@ -104,4 +110,35 @@ test('counters move with sign-ins, failures and tokens, and reach D1', async () 
     if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(rows.length >= 1, 'counts reach D1');
+});
+
+test('the console\'s dashboard: counts, sign-ins and failures charted per hour and day, recent events', async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${worker.url}/admin`);
+    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+    await page.getByLabel('Email').fill(ROOT_EMAIL);
+    await page.getByLabel('Password').fill(ROOT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+    const glance = page.getByRole('region', { name: 'At a glance' });
+    await glance.getByText('Users').waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('dl.facts dd')].slice(0, 3)
+      .every((dd) => /^\d+$/.test(dd.textContent)), null, { timeout: 15_000 });
+    // Two sign-ins (this one and the API's) and one failure today, in the hourly chart.
+    const hourly = page.getByRole('img', { name: /^Sign-ins per hour, last 24 hours: \d+ sign-ins and 1 failures/ });
+    await hourly.waitFor({ timeout: 15_000 });
+    const daily = page.getByRole('region', { name: 'Sign-ins per day, last 30 days' });
+    await daily.getByText('Show the numbers').click();
+    assert.equal(await daily.getByRole('row').count(), 31, 'a header and 30 days');
+    await page.getByRole('list', { name: 'Recent security events' }).getByText('user.login', { exact: true }).first().waitFor();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-dashboard.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
 });

@@ -275,6 +275,10 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/audit-logs/nope', { ...A, expect: 404 });
   await call('GET', '/api/audit-logs/export?format=csv&event=user.created', { ...A, expect: 200 });
   await call('GET', '/api/audit-logs/export?format=ndjson', { ...A, expect: 200 });
+  const hourly = await call('GET', '/api/metrics/sign-ins?period=24h', { ...A, expect: 200 });
+  assert.ok(hourly.body.buckets.at(-1).sign_ins >= 1, 'bob signed in this hour');
+  await call('GET', '/api/metrics/sign-ins?period=30d', { ...A, expect: 200 });
+  await call('GET', '/api/metrics/sign-ins?period=1y', { ...A, expect: 422 });
 
   // Last: deleting bob.
   await call('DELETE', `/api/users/${bob.id}`, { ...A, expect: 204 });

@@ -79,6 +79,7 @@ pub enum Endpoint {
     AuditLogs,
     AuditLogExport,
     AuditLog,
+    SignInMetrics,
 }
 
 /// How responses of a route are finished (`edge::respond::finish`): API answers are JSON;
@@ -196,6 +197,7 @@ pub const ROUTES: &[Route] = &[
     // Before the `{id}` pattern, which would match it too.
     api("/api/audit-logs/export", READ, E::AuditLogExport),
     api("/api/audit-logs/{id}", READ, E::AuditLog),
+    api(paths::SIGN_IN_METRICS, READ, E::SignInMetrics),
 ];
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.

@@ -1,8 +1,8 @@
-//! `/admin/...`: the admin console's frame and the screens that exist so far.
+//! `/admin/...`: the admin console's frame, the signing keys, the outbox, and the pieces
+//! the screens share (pager, status line).
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
-use shared::api::{CheckState, HealthReport, HealthStatus};
 use shared::jwk::JwkSet;
 use shared::paths;
 
@@ -10,7 +10,7 @@ use shared::account::{OutboxMail, Page};
 
 use crate::auth;
 use ui_components::api::{get_json, get_json_bearer};
-use ui_components::branding::{app_name, branding, ThemeToggle};
+use ui_components::branding::{app_name, ThemeToggle};
 
 /// The console's frame. Without an admin session it signs in first (code + PKCE, see
 /// `auth`), and a signed-in user who is not an administrator is told so.
@@ -69,51 +69,6 @@ pub fn AdminLayout() -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-fn check_label(state: CheckState) -> &'static str {
-    match state {
-        CheckState::Ok => "OK",
-        CheckState::Down => "Down",
-    }
-}
-
-/// `/admin`: is the server healthy, and where are its public documents.
-#[component]
-pub fn Dashboard() -> impl IntoView {
-    let health = LocalResource::new(|| get_json::<HealthReport>("/health"));
-    let issuer = move || match branding().config.get() {
-        Some(Ok(c)) => c.issuer,
-        _ => String::new(),
-    };
-    view! {
-        <h1>"Dashboard"</h1>
-        <section class="card" aria-labelledby="status-title">
-            <h2 id="status-title">"Server status"</h2>
-            {move || match health.get() {
-                None => view! { <p class="muted">"Checking…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-                Some(Ok(report)) => view! {
-                    <p class=if report.status == HealthStatus::Ok { "ok" } else { "error" }>
-                        {if report.status == HealthStatus::Ok { "All systems operational" } else { "Degraded" }}
-                    </p>
-                    <dl class="facts">
-                        <dt>"Configuration"</dt><dd>{check_label(report.checks.config)}</dd>
-                        <dt>"Database (D1)"</dt><dd>{check_label(report.checks.d1)}</dd>
-                        <dt>"Key-value store (KV)"</dt><dd>{check_label(report.checks.kv)}</dd>
-                    </dl>
-                }.into_any(),
-            }}
-        </section>
-        <section class="card" aria-labelledby="issuer-title">
-            <h2 id="issuer-title">"Issuer"</h2>
-            <dl class="facts">
-                <dt>"Issuer"</dt><dd><code>{issuer}</code></dd>
-                <dt>"Discovery"</dt><dd><a href="/.well-known/openid-configuration">"/.well-known/openid-configuration"</a></dd>
-                <dt>"JWKS"</dt><dd><a href="/.well-known/jwks.json">"/.well-known/jwks.json"</a></dd>
-            </dl>
-        </section>
-    }
 }
 
 /// `/admin/keys`: the keys published in the JWKS.

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod calls;
 mod clients;
+mod dashboard;
 mod scopes;
 mod sessions;
 mod settings;
@@ -34,7 +35,7 @@ fn App() -> impl IntoView {
                 // Before the console's routes: the callback must not need a session.
                 <Route path=path!("/admin/callback") view=auth::AdminCallback/>
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>
-                    <Route path=path!("") view=admin::Dashboard/>
+                    <Route path=path!("") view=dashboard::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>
                     <Route path=path!("outbox") view=admin::Outbox/>
                     <Route path=path!("clients") view=clients::ClientsList/>

@@ -111,7 +111,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::OpenApi => Ok(ops::openapi()),
         E::Settings => settings::settings(cx, req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
-        E::AuditLogs | E::AuditLog | E::AuditLogExport => audit::audit_logs(cx, req, matched).await,
+        E::AuditLogs | E::AuditLog | E::AuditLogExport | E::SignInMetrics => audit::audit_logs(cx, req, matched).await,
     }
 }
 

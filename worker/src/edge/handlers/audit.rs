@@ -1,6 +1,7 @@
 //! The audit log over the admin API (`/api/audit-logs...`, contract "Admin and account
 //! API"): pages, one entry, and exports streamed as CSV or NDJSON for any filter. Every
-//! read is audited (`audit.read`, `audit.exported`).
+//! read is audited (`audit.read`, `audit.exported`). Also the sign-in counts drawn from
+//! it (`/api/metrics/sign-ins`).
 
 use futures_util::stream;
 use serde_json::json;
@@ -13,6 +14,7 @@ use crate::edge::respond;
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::ops::audit_log::{self, AuditFilter, Cursor, CSV_HEADER};
+use crate::engine::ops::sign_in_stats::sign_in_stats;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
@@ -66,6 +68,11 @@ pub async fn audit_logs(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<
             let page = audit_log::list(&cx.store, &filter, limit, offset).await?;
             audited(cx, &admin, "audit.read", json!({ "query": crate::edge::request::query_string(&req) })).await?;
             Ok(respond::set_no_store(respond::json(200, &page)))
+        }
+        // Counts, not entries: not audited as a read.
+        Endpoint::SignInMetrics => {
+            let stats = sign_in_stats(&cx.store, params.get("period").unwrap_or("24h"), cx.now).await?;
+            Ok(respond::set_no_store(respond::json(200, &stats)))
         }
         Endpoint::AuditLog => {
             let entry = audit_log::get(&cx.store, matched.param(0)).await?;

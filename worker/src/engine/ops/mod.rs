@@ -5,3 +5,4 @@ pub mod audit_log;
 pub mod cleanup;
 pub mod health;
 pub mod metrics;
+pub mod sign_in_stats;
