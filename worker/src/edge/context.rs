@@ -36,18 +36,18 @@ thread_local! {
     static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
     /// The served JWKS and discovery bodies: both change only with keys, configuration or
     /// (discovery) the scopes it lists, and rebuilding them costs D1 reads (and a
-    /// signature for signed_metadata).
+    /// signature for signed_metadata). A scope change clears this isolate's discovery body.
     pub static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_CACHE_SECONDS)) };
-    pub static DISCOVERY_BODY: RefCell<TtlCache<(Vec<String>, String)>> =
-        const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
+    pub static DISCOVERY_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
 }
 
 /// How long an isolate serves the same JWKS body: well under the 300 s HTTP max-age, so a
 /// key published by a rotation reaches verifiers as fast as the max-age allows anyway.
 const JWKS_CACHE_SECONDS: UnixTime = 60;
 /// How long an isolate serves the same discovery document (its signed_metadata `iat` ages
-/// with it; the HTTP max-age is an hour).
-const DISCOVERY_CACHE_SECONDS: UnixTime = 300;
+/// with it; the HTTP max-age is an hour): a scope created or deleted through another
+/// isolate is listed, or gone, within this.
+const DISCOVERY_CACHE_SECONDS: UnixTime = 60;
 
 /// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
 pub fn request_meta(req: &Request) -> RequestMeta {

@@ -62,20 +62,16 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
     respond::with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
 }
 
-/// The scopes are read on every request (one small D1 read; discovery is fetched rarely,
-/// clients cache it): a scope an admin creates or deletes is listed, or gone, at once in
-/// every isolate. The signed document is rebuilt only when they changed or it aged.
 pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
     let now = cx.now;
-    let scopes = cx.store.scope_names().await?;
-    let cached = DISCOVERY_BODY.with(|c| c.borrow().get(now)).filter(|(listed, _)| *listed == scopes);
-    let body = match cached {
-        Some((_, body)) => body,
+    let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
+        Some(body) => body,
         None => {
             let key = cx.signing_key().await?;
+            let scopes = cx.store.scope_names().await?;
             let document = discovery::discovery_document(cx.config, &WebCryptoSigner, &key, &scopes, now).await?;
             let body = document.to_string();
-            DISCOVERY_BODY.with(|c| c.borrow_mut().put((scopes, body.clone()), now));
+            DISCOVERY_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
             body
         }
     };

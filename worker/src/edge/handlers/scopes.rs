@@ -4,7 +4,7 @@
 use shared::scopes::{NewScope, ScopePatch};
 use worker::{Method, Request, Response};
 
-use crate::edge::context::Cx;
+use crate::edge::context::{Cx, DISCOVERY_BODY};
 use crate::edge::request::{paging, query, read_json};
 use crate::edge::respond;
 use crate::engine::admin::scopes::ScopeAdmin;
@@ -21,7 +21,8 @@ pub async fn scopes(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<
     let scopes = ScopeAdmin { store: &cx.store, rng: &SystemRandom, meta: &cx.meta, admin: &admin, now: cx.now };
     let id = matched.param(0);
     let method = req.method();
-    Ok(match matched.route.endpoint {
+    let changes = method != Method::Get && method != Method::Head;
+    let response = match matched.route.endpoint {
         Endpoint::Scopes if method == Method::Post => {
             respond::json(201, &scopes.create(&read_json::<NewScope>(&mut req).await?).await?)
         }
@@ -43,5 +44,11 @@ pub async fn scopes(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<
         }
         Endpoint::Scope => respond::json(200, &scopes.get(id).await?),
         _ => return Err(ApiError::NotFound),
-    })
+    };
+    if changes {
+        // Discovery lists the scopes: this isolate rebuilds it at once (others within
+        // their cache's minute).
+        DISCOVERY_BODY.with(|c| c.borrow_mut().clear());
+    }
+    Ok(response)
 }

@@ -44,6 +44,11 @@ impl<T: Clone> TtlCache<T> {
     pub fn put(&mut self, value: T, now: UnixTime) {
         self.entry = Some((value, now));
     }
+
+    /// Forgets the value: the next `get` misses.
+    pub fn clear(&mut self) {
+        self.entry = None;
+    }
 }
 
 /// The imported signing key, refreshed every [`SIGNER_CACHE_SECONDS`].

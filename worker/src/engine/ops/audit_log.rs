@@ -28,12 +28,6 @@ pub struct AuditFilter {
 const COLUMNS: &str =
     "id, timestamp, event, actor_id, actor_type, resource_type, resource_id, ip_address, user_agent, metadata";
 
-/// ?1 event, ?2 from, ?3 to (exclusive), ?4 actor, ?5 client, ?6 resource type, ?7 ip.
-const FILTER: &str = "(?1 IS NULL OR event = ?1) AND (?2 IS NULL OR timestamp >= ?2) \
-AND (?3 IS NULL OR timestamp < ?3) AND (?4 IS NULL OR actor_id = ?4) \
-AND (?5 IS NULL OR (resource_type = 'client' AND resource_id = ?5) OR (actor_type = 'client' AND actor_id = ?5)) \
-AND (?6 IS NULL OR resource_type = ?6) AND (?7 IS NULL OR ip_address = ?7)";
-
 #[derive(Debug, Deserialize)]
 struct Row {
     id: String,
@@ -73,16 +67,47 @@ fn entries(rows: Vec<Value>) -> Result<Vec<AuditEntry>, InternalError> {
         .map_err(|e| InternalError::new(format!("audit row: {e}")))
 }
 
-fn filter_args(f: &AuditFilter) -> Vec<SqlArg> {
-    vec![
-        f.event.as_deref().into(),
-        f.from.into(),
-        f.to.into(),
-        f.actor_id.as_deref().into(),
-        f.client_id.as_deref().into(),
-        f.resource_type.as_deref().into(),
-        f.ip.as_deref().into(),
-    ]
+/// The WHERE clause of `f` with only the conditions it names (`TRUE` for none), numbered
+/// ?1…?n, and their arguments. Only named conditions, not `?n IS NULL OR …` for each, so
+/// SQLite can use the indexes: `audit_log_event (event, timestamp)` serves an event filter
+/// for the page (in order) and the count; `audit_log_actor (actor_id, timestamp)` an actor
+/// filter; `audit_log_timestamp` the unfiltered newest-first page and time ranges.
+fn where_clause(f: &AuditFilter) -> (String, Vec<SqlArg>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut args: Vec<SqlArg> = Vec::new();
+    // `$` marks where the next argument goes; it becomes `?n`.
+    let mut add = |sql: &str, values: Vec<SqlArg>| {
+        let mut sql = sql.to_owned();
+        for value in values {
+            args.push(value);
+            sql = sql.replacen('$', &format!("?{}", args.len()), 1);
+        }
+        conditions.push(sql);
+    };
+    if let Some(event) = &f.event {
+        add("event = $", vec![event.as_str().into()]);
+    }
+    if let Some(from) = f.from {
+        add("timestamp >= $", vec![from.into()]);
+    }
+    if let Some(to) = f.to {
+        add("timestamp < $", vec![to.into()]);
+    }
+    if let Some(actor) = &f.actor_id {
+        add("actor_id = $", vec![actor.as_str().into()]);
+    }
+    if let Some(client) = &f.client_id {
+        let (a, b): (SqlArg, SqlArg) = (client.as_str().into(), client.as_str().into());
+        add("((resource_type = 'client' AND resource_id = $) OR (actor_type = 'client' AND actor_id = $))", vec![a, b]);
+    }
+    if let Some(resource_type) = &f.resource_type {
+        add("resource_type = $", vec![resource_type.as_str().into()]);
+    }
+    if let Some(ip) = &f.ip {
+        add("ip_address = $", vec![ip.as_str().into()]);
+    }
+    let sql = if conditions.is_empty() { "TRUE".to_owned() } else { conditions.join(" AND ") };
+    (sql, args)
 }
 
 /// One page, newest first, and the total: one round trip.
@@ -92,13 +117,17 @@ pub async fn list(
     limit: u32,
     offset: u32,
 ) -> Result<Page<AuditEntry>, ApiError> {
+    let (conditions, filter_args) = where_clause(filter);
+    let n = filter_args.len();
     let list = format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE {FILTER} ORDER BY timestamp DESC, rowid DESC LIMIT ?8 OFFSET ?9"
+        "SELECT {COLUMNS} FROM audit_log WHERE {conditions} ORDER BY timestamp DESC, rowid DESC LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
     );
-    let total = format!("SELECT COUNT(*) AS total FROM audit_log WHERE {FILTER}");
-    let mut page_args = filter_args(filter);
+    let total = format!("SELECT COUNT(*) AS total FROM audit_log WHERE {conditions}");
+    let mut page_args = filter_args.clone();
     page_args.extend([SqlArg::Int(i64::from(limit)), SqlArg::Int(i64::from(offset))]);
-    let mut results = store.query_batch(&[(list.as_str(), page_args), (total.as_str(), filter_args(filter))]).await?;
+    let mut results = store.query_batch(&[(list.as_str(), page_args), (total.as_str(), filter_args)]).await?;
     let totals = results.pop().unwrap_or_default();
     let rows = results.pop().unwrap_or_default();
     Ok(Page { data: entries(rows)?, total: count(totals)?, limit, offset })
@@ -130,13 +159,21 @@ pub async fn export_batch(
     cursor: Option<Cursor>,
     batch: u32,
 ) -> Result<(Vec<AuditEntry>, Option<Cursor>), InternalError> {
+    let (conditions, mut args) = where_clause(filter);
+    let n = args.len();
+    let after = match cursor {
+        Some(c) => {
+            args.extend([c.timestamp.into(), c.rowid.into()]);
+            format!("AND (timestamp < ?{a} OR (timestamp = ?{a} AND rowid < ?{b}))", a = n + 1, b = n + 2)
+        }
+        None => String::new(),
+    };
+    args.push(SqlArg::Int(i64::from(batch)));
     let sql = format!(
-        "SELECT {COLUMNS}, rowid AS row_number FROM audit_log WHERE {FILTER} \
-         AND (?8 IS NULL OR timestamp < ?8 OR (timestamp = ?8 AND rowid < ?9)) \
-         ORDER BY timestamp DESC, rowid DESC LIMIT ?10"
+        "SELECT {COLUMNS}, rowid AS row_number FROM audit_log WHERE {conditions} {after} \
+         ORDER BY timestamp DESC, rowid DESC LIMIT ?{}",
+        args.len()
     );
-    let mut args = filter_args(filter);
-    args.extend([cursor.map(|c| c.timestamp).into(), cursor.map(|c| c.rowid).into(), SqlArg::Int(i64::from(batch))]);
     let rows = store.query(&sql, &args).await?;
     #[derive(Deserialize)]
     struct Position {
