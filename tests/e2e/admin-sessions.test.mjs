@@ -125,3 +125,33 @@ test('the console\'s Sessions screen: the counts, the list, and ending one sessi
     await browser.close();
   }
 });
+
+test('the console\'s Users screen: a person\'s sessions and apps, and signing them out everywhere', async () => {
+  const carolDesk = await browserSignIn('carol@example.com', PASSWORD, 'Carol desk');
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('dialog', (dialog) => dialog.accept());
+    await page.goto(`${worker.url}/admin/users`);
+    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+    await page.getByLabel('Email').fill(ROOT_EMAIL);
+    await page.getByLabel('Password').fill(ROOT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Sessions and apps of carol@example.com' }).click();
+    const detail = page.getByRole('region', { name: 'carol@example.com: sessions and apps' });
+    await detail.getByRole('cell', { name: 'Carol desk' }).waitFor({ timeout: 15_000 });
+    await detail.getByText('No apps.').waitFor();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-user-detail.png'), fullPage: true });
+    await detail.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByText('carol@example.com is signed out everywhere.').waitFor({ timeout: 15_000 });
+    await detail.getByText('Not signed in anywhere.').waitFor({ timeout: 15_000 });
+    assert.equal(await carolDesk.account(), 401);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});

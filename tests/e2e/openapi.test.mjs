@@ -189,15 +189,24 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/account', { cookie: b.cookie, expect: 200 });
   await call('PATCH', '/api/account', { ...b, body: { name: 'Bobby' }, expect: 200 });
   // An app's authorization request: the consent screen's data, then the decision.
-  const challenge = createHash('sha256').update('v'.repeat(43)).digest('base64url');
-  const authorize = await fetch(`${worker.url}/authorize?${new URLSearchParams({ client_id: 'demo-app',
-    response_type: 'code', redirect_uri: 'http://127.0.0.1:3000/callback', scope: 'openid', state: 's',
-    code_challenge: challenge, code_challenge_method: 'S256' })}`, { headers: { cookie: b.cookie }, redirect: 'manual' });
-  const sealed = new URL(authorize.headers.get('location'), worker.url).searchParams.get('request');
-  assert.ok(sealed, authorize.headers.get('location'));
-  await call('GET', `/api/authorize?request=${sealed}`, { cookie: b.cookie, expect: 200 });
+  const consent = async () => {
+    const challenge = createHash('sha256').update('v'.repeat(43)).digest('base64url');
+    const authorize = await fetch(`${worker.url}/authorize?${new URLSearchParams({ client_id: 'demo-app',
+      response_type: 'code', redirect_uri: 'http://127.0.0.1:3000/callback', scope: 'openid', state: 's',
+      code_challenge: challenge, code_challenge_method: 'S256' })}`, { headers: { cookie: b.cookie }, redirect: 'manual' });
+    const sealed = new URL(authorize.headers.get('location'), worker.url).searchParams.get('request');
+    assert.ok(sealed, authorize.headers.get('location'));
+    await call('GET', `/api/authorize?request=${sealed}`, { cookie: b.cookie, expect: 200 });
+    await call('POST', '/api/consent', { ...b, body: { request: sealed, allow: true }, expect: 200 });
+  };
   await call('POST', '/api/consent', { ...b, body: { request: 'nope', allow: true } });
-  await call('POST', '/api/consent', { ...b, body: { request: sealed, allow: true }, expect: 200 });
+  await consent();
+  // An admin sees and withdraws it; the person allows the app again.
+  const given = await call('GET', `/api/users/${bob.id}/consents`, { ...A, expect: 200 });
+  assert.deepEqual(given.body.map((c) => c.client_id), ['demo-app']);
+  await call('DELETE', `/api/users/${bob.id}/consents/demo-app`, { ...A, expect: 204 });
+  await call('DELETE', `/api/users/${bob.id}/consents/demo-app`, { ...A, expect: 404 });
+  await consent();
   await call('GET', '/api/account/consents', { cookie: b.cookie, expect: 200 });
   await call('DELETE', '/api/account/consents/nope', { ...b });
   await call('DELETE', '/api/account/consents/demo-app', { ...b, expect: 204 });

@@ -63,6 +63,8 @@ pub enum Endpoint {
     UserPasswordReset,
     UserSessions,
     UserPasswordStatus,
+    UserConsents,
+    UserConsent,
     // ---- admin: scopes
     Scopes,
     Scope,
@@ -185,6 +187,8 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/send-password-reset", "POST", E::UserPasswordReset),
     api("/api/users/{id}/sessions", "GET, HEAD, DELETE", E::UserSessions),
     api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
+    api("/api/users/{id}/consents", READ, E::UserConsents),
+    api("/api/users/{id}/consents/{client_id}", "DELETE", E::UserConsent),
     api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
     api(paths::METRICS, READ, E::Metrics),

@@ -11,6 +11,7 @@ mod dashboard;
 mod scopes;
 mod sessions;
 mod settings;
+mod user_detail;
 mod users;
 
 use leptos::prelude::*;

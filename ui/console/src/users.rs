@@ -10,6 +10,7 @@ use shared::paths;
 
 use crate::admin::{Pager, StatusLine};
 use crate::calls::{act, call, date, encode};
+use crate::user_detail::UserDetail;
 
 const ROLES: [&str; 3] = ["user", "admin", "super_admin"];
 
@@ -21,6 +22,7 @@ pub fn UsersList() -> impl IntoView {
     let offset = RwSignal::new(0u32);
     let reload = RwSignal::new(0u32);
     let status = RwSignal::new(None::<Result<String, String>>);
+    let selected = RwSignal::new(None::<AdminUser>);
     let users = LocalResource::new(move || {
         let (search, role, offset, _) = (search.get(), role.get(), offset.get(), reload.get());
         async move {
@@ -58,18 +60,26 @@ pub fn UsersList() -> impl IntoView {
                                 <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th>
                                 <th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col">"Actions"</th>
                             </tr></thead>
-                            <tbody>{page.data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload/> }).collect_view()}</tbody>
+                            <tbody>{page.data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload selected=selected/> }).collect_view()}</tbody>
                         </table>
                         <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
                     }.into_any()
                 }
             }}
         </section>
+        {move || selected.get().map(|user| view! {
+            <UserDetail user=user status=status reload=reload close=Callback::new(move |()| selected.set(None))/>
+        })}
     }
 }
 
 #[component]
-fn UserRow(user: AdminUser, status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) -> impl IntoView {
+fn UserRow(
+    user: AdminUser,
+    status: RwSignal<Option<Result<String, String>>>,
+    reload: RwSignal<u32>,
+    selected: RwSignal<Option<AdminUser>>,
+) -> impl IntoView {
     let path = format!("{}/{}", paths::USERS, encode(&user.id));
     let email = user.email.clone();
     let state = match (user.active, user.locked) {
@@ -103,6 +113,8 @@ fn UserRow(user: AdminUser, status: RwSignal<Option<Result<String, String>>>, re
         }
     };
     let current = user.role.clone();
+    let details_label = format!("Sessions and apps of {}", user.email);
+    let shown = user.clone();
     view! {
         <tr>
             <td>{user.email.clone()}</td>
@@ -115,6 +127,8 @@ fn UserRow(user: AdminUser, status: RwSignal<Option<Result<String, String>>>, re
             <td>{state}</td>
             <td>{date(user.last_login_at.unwrap_or(0))}</td>
             <td class="actions">
+                <button type="button" class="btn btn-ghost" aria-label=details_label
+                    on:click=move |_| selected.set(Some(shown.clone()))>"Details"</button>
                 {user.locked.then(|| view! { <button type="button" class="btn btn-ghost" on:click=unlock>"Unlock"</button> })}
                 <button type="button" class="btn btn-ghost" on:click=toggle>{if active { "Deactivate" } else { "Activate" }}</button>
                 <button type="button" class="btn btn-ghost" on:click=reset>"Send reset link"</button>

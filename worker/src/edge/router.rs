@@ -103,9 +103,14 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {
             admin::clients(cx, req, matched).await
         }
-        E::Users | E::User | E::UnlockUser | E::UserPasswordReset | E::UserSessions | E::UserPasswordStatus => {
-            users::users(cx, req, matched).await
-        }
+        E::Users
+        | E::User
+        | E::UnlockUser
+        | E::UserPasswordReset
+        | E::UserSessions
+        | E::UserPasswordStatus
+        | E::UserConsents
+        | E::UserConsent => users::users(cx, req, matched).await,
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
         E::OpenApi => Ok(ops::openapi()),

@@ -71,6 +71,11 @@ pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<R
         }
         Endpoint::UserSessions => respond::json(200, &json!({ "data": users.sessions(id).await? })),
         Endpoint::UserPasswordStatus => respond::json(200, &users.password_status(id).await?),
+        Endpoint::UserConsents => respond::json(200, &users.consents(id).await?),
+        Endpoint::UserConsent => {
+            users.revoke_consent(id, matched.param(1)).await?;
+            respond::empty(204)
+        }
         _ => return Err(ApiError::NotFound),
     };
     Ok(respond::set_no_store(response))

@@ -10,7 +10,7 @@ mod store;
 mod tests;
 
 use serde_json::{json, Value};
-use shared::account::{email_problem, Page};
+use shared::account::{email_problem, ConsentSummary, Page};
 use shared::admin::{AdminUser, NewUser, PasswordStatus, UserPatch, UserSession};
 use shared::api::FieldError;
 use shared::codes;
@@ -319,6 +319,27 @@ where
         let ended = self.end_everything(id).await?;
         self.audit("user.sessions_ended", id, json!({ "sessions": ended })).await?;
         Ok(ended)
+    }
+
+    /// `GET /api/users/{id}/consents`: the apps the user allowed, newest first.
+    pub async fn consents(&self, id: &str) -> Result<Vec<ConsentSummary>, ApiError> {
+        self.row(id).await?;
+        Ok(self.store.consents_of(id).await?)
+    }
+
+    /// `DELETE /api/users/{id}/consents/{client_id}`: the app must ask the user again, and
+    /// its refresh tokens for the user stop working. Audited `consent.revoked` with the
+    /// user and the admin.
+    pub async fn revoke_consent(&self, id: &str, client_id: &str) -> Result<(), ApiError> {
+        self.manageable(id, None).await?;
+        if !self.store.revoke_consent(id, client_id, self.now).await? {
+            return Err(ApiError::Request {
+                status: 404,
+                code: codes::NOT_FOUND,
+                description: "the user has not consented to this client".into(),
+            });
+        }
+        self.audit("consent.revoked", id, json!({ "client_id": client_id })).await
     }
 
     /// `GET /api/users/{id}/password-status`.

@@ -178,3 +178,26 @@ fn the_list_searches_and_filters_and_a_created_user_can_get_a_password_mail() {
     assert_eq!(block_on(who.create(&new_user("f@example.com", "owner"))).unwrap_err().status(), 422);
     assert_eq!(block_on(who.create(&new_user("carol@example.com", "user"))).unwrap_err().status(), 409);
 }
+
+#[test]
+fn an_admin_sees_and_withdraws_a_users_consents_within_the_role_hierarchy() {
+    use crate::engine::clients::ClientStore;
+    use crate::engine::oauth::consent::ConsentStore;
+    let f = fixture();
+    let admin = principal(Role::Admin);
+    let bob = block_on(as_who(&f, &admin, &META).create(&new_user("bob@example.com", "user"))).unwrap();
+    block_on(f.store.ensure_client(&crate::engine::test_support::web_app(), None, NOW)).unwrap();
+    block_on(f.store.save_consent(&bob.id, "web", &["openid".to_owned()], NOW)).unwrap();
+    let listed = block_on(as_who(&f, &admin, &META).consents(&bob.id)).unwrap();
+    assert_eq!(listed.iter().map(|c| c.client_id.as_str()).collect::<Vec<_>>(), ["web"]);
+    block_on(as_who(&f, &admin, &META).revoke_consent(&bob.id, "web")).unwrap();
+    assert!(block_on(as_who(&f, &admin, &META).consents(&bob.id)).unwrap().is_empty());
+    assert_eq!(block_on(as_who(&f, &admin, &META).revoke_consent(&bob.id, "web")).unwrap_err().status(), 404);
+    assert_eq!(block_on(as_who(&f, &admin, &META).consents("nobody")).unwrap_err().status(), 404);
+    // The super_admin's consents are out of an admin's reach.
+    let root = alice().id;
+    block_on(f.store.save_consent(&root, "web", &["openid".to_owned()], NOW)).unwrap();
+    assert_eq!(block_on(as_who(&f, &admin, &META).revoke_consent(&root, "web")).unwrap_err().status(), 403);
+    let events = f.store.audit_events().unwrap();
+    assert!(events.iter().any(|e| e["event"] == "consent.revoked" && e["actor_id"] == "actor-admin"));
+}
