@@ -154,3 +154,18 @@ pub struct SignInBucket {
     pub sign_ins: u64,
     pub failures: u64,
 }
+
+/// A signing key as `GET /api/keys` shows it: never private material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyInfo {
+    /// RFC 7638 JWK thumbprint, as in the JWKS and each token's header.
+    pub kid: String,
+    pub alg: String,
+    /// `active` (signs), `verify` (still published for tokens it signed) or `retired`.
+    pub status: String,
+    /// In the JWKS now.
+    pub published: bool,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_until: Option<i64>,
+}

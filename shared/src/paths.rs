@@ -52,6 +52,8 @@ pub const USERS: &str = "/api/users";
 pub const SCOPES: &str = "/api/scopes";
 /// Prometheus metrics (admin token or `METRICS_TOKEN`).
 pub const METRICS: &str = "/metrics";
+/// Admin API: the signing keys.
+pub const KEYS: &str = "/api/keys";
 /// Admin API: browser sessions.
 pub const SESSIONS: &str = "/api/sessions";
 /// Admin API: session counts.

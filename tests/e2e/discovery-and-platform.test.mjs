@@ -224,8 +224,10 @@ test('browser: a deep link to /admin/keys signs in through /authorize (code + PK
     await page.getByRole('heading', { name: 'Signing keys' }).waitFor({ timeout: 15_000 });
     assert.equal(new URL(page.url()).pathname, '/admin/keys', 'back where the deep link pointed');
     assert.ok(await page.getByText(ADMIN_EMAIL).isVisible(), 'signed in as the admin');
-    await page.getByRole('cell', { name: keys[0].kid }).waitFor({ timeout: 15_000 });
-    assert.ok(await page.getByRole('cell', { name: '2048 bits' }).isVisible());
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: keys[0].kid }) });
+    await row.waitFor({ timeout: 15_000 });
+    await row.getByRole('cell', { name: '2048 bits' }).waitFor({ timeout: 15_000 });
+    assert.ok(await row.getByRole('cell', { name: 'active' }).isVisible(), 'the status from GET /api/keys');
     const nav = page.getByRole('navigation', { name: 'Admin sections' });
     assert.ok(await nav.getByRole('link', { name: 'Dashboard' }).isVisible());
     assert.equal(await nav.getByRole('link', { name: 'Signing keys' }).getAttribute('aria-current'), 'page');

@@ -271,6 +271,11 @@ test('every operation answers as documented', async () => {
   await call('DELETE', `/api/scopes/${scope.id}`, { ...A, expect: 204 });
   await call('GET', `/api/scopes/${scope.id}`, { ...A, expect: 404 });
 
+  // Signing keys.
+  await call('GET', '/api/keys', { expect: 401 });
+  const keys = await call('GET', '/api/keys?limit=10', { ...A, expect: 200 });
+  assert.deepEqual(keys.body.data.map((k) => [k.status, k.published]), [['active', true]]);
+
   // Settings.
   await call('GET', '/api/settings', { ...A, expect: 200 });
   await call('PATCH', '/api/settings', { ...A, body: { APP_TAGLINE: 'x' }, expect: 403 });

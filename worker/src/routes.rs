@@ -71,6 +71,8 @@ pub enum Endpoint {
     // ---- operations
     Metrics,
     OpenApi,
+    // ---- admin: signing keys
+    Keys,
     // ---- admin: browser sessions
     Sessions,
     AdminSession,
@@ -193,6 +195,7 @@ pub const ROUTES: &[Route] = &[
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
     api(paths::METRICS, READ, E::Metrics),
     api(paths::OPENAPI, READ, E::OpenApi),
+    api(paths::KEYS, READ, E::Keys),
     api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
     api("/api/sessions/{id}", "DELETE", E::AdminSession),
     api(paths::SESSION_METRICS, READ, E::SessionMetrics),

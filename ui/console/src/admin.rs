@@ -3,14 +3,15 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
+use shared::account::{OutboxMail, Page};
+use shared::admin::SigningKeyInfo;
 use shared::jwk::JwkSet;
 use shared::paths;
-
-use shared::account::{OutboxMail, Page};
-
-use crate::auth;
 use ui_components::api::{get_json, get_json_bearer};
 use ui_components::branding::{app_name, ThemeToggle};
+
+use crate::auth;
+use crate::calls::{call, date};
 
 /// The console's frame. Without an admin session it signs in first (code + PKCE, see
 /// `auth`), and a signed-in user who is not an administrator is told so.
@@ -71,25 +72,39 @@ pub fn AdminLayout() -> impl IntoView {
     .into_any()
 }
 
-/// `/admin/keys`: the keys published in the JWKS.
+/// `/admin/keys`: every signing key from the admin API (status, whether the JWKS
+/// publishes it, since when) with its size from the JWKS.
 #[component]
 pub fn SigningKeys() -> impl IntoView {
+    let keys = LocalResource::new(|| async {
+        call::<Page<SigningKeyInfo>>("GET", &format!("{}?limit=50", paths::KEYS), None).await
+    });
     let jwks = LocalResource::new(|| get_json::<JwkSet>("/.well-known/jwks.json"));
+    let size = move |kid: &str| -> String {
+        match jwks.get() {
+            Some(Ok(set)) => {
+                set.keys.iter().find(|k| k.kid == kid).map(|k| format!("{} bits", k.modulus_bits())).unwrap_or_default()
+            }
+            _ => String::new(),
+        }
+    };
     view! {
         <h1>"Signing keys"</h1>
-        <p class="muted">"Keys published in the JWKS. Resource servers verify tokens with these."</p>
+        <p class="muted">"The active key signs tokens; published keys are in the JWKS, where resource servers verify tokens with them."</p>
         <section class="card">
-            {move || match jwks.get() {
+            {move || match keys.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-                Some(Ok(set)) => view! {
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(page)) => view! {
                     <table class="table">
-                        <caption class="sr-only">"Published signing keys"</caption>
-                        <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Algorithm"</th><th scope="col">"Use"</th><th scope="col">"Size"</th></tr></thead>
+                        <caption class="sr-only">"Signing keys"</caption>
+                        <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Algorithm"</th><th scope="col">"Size"</th>
+                            <th scope="col">"Status"</th><th scope="col">"In the JWKS"</th><th scope="col">"Created"</th></tr></thead>
                         <tbody>
-                            {set.keys.into_iter().map(|k| {
-                                let bits = format!("{} bits", k.modulus_bits());
-                                view! { <tr><td><code>{k.kid}</code></td><td>{k.alg}</td><td>{k.use_}</td><td>{bits}</td></tr> }
+                            {page.map(|p| p.data).unwrap_or_default().into_iter().map(|k| {
+                                let bits = size(&k.kid);
+                                view! { <tr><td><code>{k.kid}</code></td><td>{k.alg}</td><td>{bits}</td><td>{k.status}</td>
+                                    <td>{if k.published { "yes" } else { "no" }}</td><td>{date(k.created_at)}</td></tr> }
                             }).collect_view()}
                         </tbody>
                     </table>

@@ -113,6 +113,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         | E::UserConsent => users::users(cx, req, matched).await,
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
+        E::Keys => admin::keys(cx, req).await,
         E::OpenApi => Ok(ops::openapi()),
         E::Settings => settings::settings(cx, req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,

@@ -12,6 +12,7 @@ use crate::edge::limits;
 use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
 use crate::engine::clients::registration::{time_param, Registrar};
+use crate::engine::crypto::key_store;
 use crate::engine::identity::mail::MailStore;
 use crate::engine::identity::rate_limit;
 use crate::engine::platform::error::ApiError;
@@ -50,6 +51,17 @@ pub async fn outbox(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
         })
         .collect();
     Ok(respond::set_no_store(respond::json(200, &Page { data, total, limit, offset })))
+}
+
+/// `GET /api/keys` (an admin token): the signing keys, newest first, with their status
+/// and whether the JWKS publishes them; never private material.
+pub async fn keys(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    if let Err(refused) = cx.admin(&req).await {
+        return Ok(refused);
+    }
+    let (limit, offset) = paging(&query(&req)?)?;
+    let page = key_store::key_list(&cx.store, cx.now, limit, offset).await?;
+    Ok(respond::set_no_store(respond::json(200, &page)))
 }
 
 /// Answers a client-management route.

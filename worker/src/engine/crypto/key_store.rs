@@ -53,11 +53,7 @@ impl<T: SqlRunner> KeyStore for T {
     }
 
     async fn published_signing_keys(&self, now: UnixTime) -> Result<Vec<StoredSigningKey>, InternalError> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys \
-             WHERE status = 'active' OR (status = 'verify' AND (publish_until IS NULL OR publish_until > ?1)) \
-             ORDER BY created_at, kid"
-        );
+        let sql = format!("SELECT {KEY_COLUMNS} FROM signing_keys WHERE {PUBLISHED} ORDER BY created_at, kid");
         decode(self.query(&sql, &[now.into()]).await?)
     }
 
@@ -80,5 +76,84 @@ impl<T: SqlRunner> KeyStore for T {
 
     async fn ping(&self) -> Result<(), InternalError> {
         self.query("SELECT COUNT(*) AS n FROM signing_keys", &[]).await.map(|_| ())
+    }
+}
+
+/// Whether a key is in the JWKS at ?1 (now): the one SQL rule for "published".
+const PUBLISHED: &str = "status = 'active' OR (status = 'verify' AND (publish_until IS NULL OR publish_until > ?1))";
+
+#[derive(Deserialize)]
+struct InfoRow {
+    kid: String,
+    alg: String,
+    status: String,
+    published: f64,
+    created_at: f64,
+    publish_until: Option<f64>,
+}
+
+/// `GET /api/keys`: every signing key, newest first, with whether it is published now;
+/// the page and the total in one round trip. The sealed private key is never read.
+pub async fn key_list(
+    store: &impl SqlRunner,
+    now: UnixTime,
+    limit: u32,
+    offset: u32,
+) -> Result<shared::account::Page<shared::admin::SigningKeyInfo>, InternalError> {
+    let list = format!(
+        "SELECT kid, alg, status, ({PUBLISHED}) AS published, created_at, publish_until FROM signing_keys \
+         ORDER BY created_at DESC, kid LIMIT ?2 OFFSET ?3"
+    );
+    let statements = [
+        (list.as_str(), vec![now.into(), limit.into(), offset.into()]),
+        ("SELECT COUNT(*) AS total FROM signing_keys", vec![]),
+    ];
+    let mut results = store.query_batch(&statements).await?.into_iter();
+    let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
+    let data = rows
+        .into_iter()
+        .map(|row| {
+            let r: InfoRow = serde_json::from_value(row).map_err(|e| InternalError::new(format!("key row: {e}")))?;
+            Ok(shared::admin::SigningKeyInfo {
+                kid: r.kid,
+                alg: r.alg,
+                status: r.status,
+                published: r.published != 0.0,
+                created_at: int(r.created_at),
+                publish_until: r.publish_until.map(int),
+            })
+        })
+        .collect::<Result<Vec<_>, InternalError>>()?;
+    Ok(shared::account::Page { data, total: crate::engine::platform::ports::count(totals)?, limit, offset })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::SqliteStore;
+
+    #[test]
+    fn the_key_list_says_which_keys_are_published_and_never_reads_private_material() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        for (kid, status, created, until) in [
+            ("old", "retired", 1_i64, None::<i64>),
+            ("prev", "verify", 2, Some(1_500)),
+            ("gone", "verify", 3, Some(900)),
+            ("now", "active", 4, None),
+        ] {
+            let args: [crate::engine::platform::ports::SqlArg; 4] =
+                [kid.into(), status.into(), created.into(), until.into()];
+            pollster::block_on(store.execute(
+                "INSERT INTO signing_keys (kid, alg, status, public_n, public_e, private_key_sealed, created_at, publish_until) \
+                 VALUES (?1, 'RS256', ?2, 'n', 'AQAB', 'v1.secret', ?3, ?4)",
+                &args,
+            ))
+            .unwrap();
+        }
+        let page = pollster::block_on(key_list(&store, 1_000, 10, 0)).unwrap();
+        let seen: Vec<(&str, bool)> = page.data.iter().map(|k| (k.kid.as_str(), k.published)).collect();
+        assert_eq!(seen, [("now", true), ("gone", false), ("prev", true), ("old", false)]);
+        assert_eq!(page.total, 4);
+        assert!(!serde_json::to_string(&page).unwrap().contains("v1.secret"));
     }
 }
