@@ -223,8 +223,10 @@ test('lockout: LOCKOUT_THRESHOLD (5) wrong passwords lock password sign-in; lock
   }
   assert.deepEqual((await attempt('nobody@example.com', 'whatever-it-is')).body, wrongAnswer);
   assert.match(wrongAnswer.error_description, /incorrect/);
-  // A lock still spends the argon2 time (before: answered in a few ms, a tell).
-  assert.ok(median(lockedTimes) > median(wrongTimes) / 2,
+  // A lock still spends the argon2 time (before: answered in a few ms, a tell). A quarter
+  // of the wrong-password time still tells the two apart (a few ms against tens) while
+  // leaving room for a shared machine's noise, which the wrong path's extra writes feel.
+  assert.ok(median(lockedTimes) > median(wrongTimes) / 4,
     `locked ${median(lockedTimes).toFixed(1)} ms vs wrong ${median(wrongTimes).toFixed(1)} ms`);
   const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.locked'");
   assert.equal(events[0].n, 1);

@@ -23,6 +23,7 @@ use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::accounts::{Accounts, Followup};
 use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::password_history;
 use crate::engine::identity::sessions;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
@@ -205,9 +206,15 @@ where
                 description: "another account has this email".into(),
             });
         }
-        if let Some(password) = &patch.password {
-            self.password_errors(password)?;
-        }
+        let previous = match &patch.password {
+            Some(password) => {
+                self.password_errors(password)?;
+                let user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
+                password_history::refuse_reuse(self.store, self.config, &user, "password", password).await?;
+                Some(user)
+            }
+            None => None,
+        };
         let role = new_role.unwrap_or(Role::parse(&row.role)?);
         let active = patch.active.unwrap_or(row.active != 0.0);
         let name = match &patch.name {
@@ -229,9 +236,10 @@ where
             // or the email was taken in between.
             return Err(if row.role == Role::SuperAdmin.as_str() { last_super_admin() } else { not_found() });
         }
-        if let Some(password) = &patch.password {
+        if let (Some(password), Some(previous)) = (&patch.password, &previous) {
             let hash = hash_password(password, self.rng)?;
             self.store.set_password(id, &hash, None, self.now).await?;
+            password_history::remember(self.store, self.config, previous, self.now).await?;
         }
         if !active || patch.password.is_some() {
             self.end_everything(id).await?;

@@ -25,6 +25,7 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::mail::{self, MailContent, MailStore, MailTransport};
+use crate::engine::identity::password_history;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::{Role, User, UserStore};
@@ -285,15 +286,22 @@ where
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
-        let spent = self.store.spend_email_token(&hash_token(&request.token), Purpose::PasswordReset, self.now).await?;
-        let Some(spent) = spent else { return Err(invalid_link()) };
-        let Some(user) = self.store.user_by_id(&spent.user_id).await?.filter(|u| u.active) else {
+        let token_hash = hash_token(&request.token);
+        // The account first, without spending the link: a recently used password is
+        // refused and the link still works for another.
+        let peeked = self.store.peek_email_token(&token_hash, Purpose::PasswordReset, self.now).await?;
+        let Some(peeked) = peeked else { return Err(invalid_link()) };
+        let Some(user) = self.store.user_by_id(&peeked.user_id).await?.filter(|u| u.active) else {
             return Err(invalid_link());
         };
+        password_history::refuse_reuse(self.store, self.config, &user, "password", &request.password).await?;
+        let spent = self.store.spend_email_token(&token_hash, Purpose::PasswordReset, self.now).await?;
+        let Some(spent) = spent.filter(|s| s.user_id == user.id) else { return Err(invalid_link()) };
         let hash = hash_password(&request.password, self.rng)?;
         if !self.store.set_password(&user.id, &hash, Some(&spent.email), self.now).await? {
             return Err(InternalError::new("password reset changed no row").into());
         }
+        password_history::remember(self.store, self.config, &user, self.now).await?;
         self.end_sessions(&user.id, None).await?;
         self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
         self.store.record(&self.event("password.reset")?.actor("user", &user.id).resource("user", &user.id)).await?;
@@ -340,10 +348,12 @@ where
             }
             return Err(ApiError::Validation(problems));
         }
+        password_history::refuse_reuse(self.store, self.config, user, "new_password", &request.new_password).await?;
         let hash = hash_password(&request.new_password, self.rng)?;
         if !self.store.set_password(&user.id, &hash, None, self.now).await? {
             return Err(InternalError::new("password change changed no row").into());
         }
+        password_history::remember(self.store, self.config, user, self.now).await?;
         self.end_sessions(&user.id, Some(&session.id_hash)).await?;
         self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
         self.store.record(&self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id)).await?;

@@ -56,6 +56,14 @@ pub trait AccountStore {
     /// Stores a new link token and retires the user's unused ones of the same purpose, in
     /// one transaction: only the newest link works.
     async fn issue_email_token(&self, token: &EmailToken, now: UnixTime) -> Result<(), InternalError>;
+    /// The account a live token of `purpose` is for, without spending it (a reset checks
+    /// the new password against the account before the link is used up).
+    async fn peek_email_token(
+        &self,
+        token_hash: &str,
+        purpose: Purpose,
+        now: UnixTime,
+    ) -> Result<Option<SpentToken>, InternalError>;
     /// Spends a live token of `purpose` (one conditional UPDATE: it works once).
     async fn spend_email_token(
         &self,
@@ -92,6 +100,8 @@ const INSERT_TOKEN_SQL: &str = "INSERT INTO email_tokens (token_hash, purpose, u
 expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const SPEND_TOKEN_SQL: &str = "UPDATE email_tokens SET used_at = ?3 WHERE token_hash = ?1 AND purpose = ?2 \
 AND used_at IS NULL AND expires_at > ?3 RETURNING user_id, email";
+const PEEK_TOKEN_SQL: &str = "SELECT user_id, email FROM email_tokens WHERE token_hash = ?1 AND purpose = ?2 \
+AND used_at IS NULL AND expires_at > ?3";
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified = 1, updated_at = ?3 \
 WHERE id = ?1 AND email = ?2 COLLATE NOCASE AND email_verified = 0";
 const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3, \
@@ -152,6 +162,15 @@ impl<T: SqlRunner> AccountStore for T {
             Some(1) => Ok(()),
             _ => Err(InternalError::new("email token insert changed no row")),
         }
+    }
+
+    async fn peek_email_token(
+        &self,
+        token_hash: &str,
+        purpose: Purpose,
+        now: UnixTime,
+    ) -> Result<Option<SpentToken>, InternalError> {
+        first_row(self.query(PEEK_TOKEN_SQL, &[token_hash.into(), purpose.as_str().into(), SqlArg::Int(now)]).await?)
     }
 
     async fn spend_email_token(

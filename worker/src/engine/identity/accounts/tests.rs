@@ -425,3 +425,43 @@ fn utc_times_in_mail_are_civil_dates() {
     assert_eq!(utc_time(951_782_400), "2000-02-29 00:00 UTC");
     assert_eq!(utc_time(1_795_000_000 + 3_600 * 5 + 60 * 7), "2026-11-18 16:13 UTC");
 }
+
+#[test]
+fn password_history_count_refuses_recent_passwords_on_change_and_on_reset_without_spending_the_link() {
+    use crate::engine::identity::password_history::REUSED;
+    let f = fixture_with(|v| {
+        v.insert("PASSWORD_HISTORY_COUNT", "3".into());
+    });
+    f.sign_up("alice@example.com").unwrap();
+    let change = |from: &str, to: &str| {
+        let user = f.user("alice@example.com");
+        let (_, here) =
+            block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+        let request = ChangePassword { current_password: from.into(), new_password: to.into() };
+        block_on(f.accounts().change_password(&user, &here, &request))
+    };
+    let refused = |r: Result<(), ApiError>| {
+        let details = r.unwrap_err().details();
+        details.len() == 1 && details[0].message == REUSED
+    };
+    let (second, third, fourth) = ("a second passphrase", "a third passphrase", "a fourth passphrase");
+    assert!(refused(change(PASSWORD, PASSWORD)), "the current password counts");
+    change(PASSWORD, second).unwrap();
+    assert!(refused(change(second, PASSWORD)));
+    change(second, third).unwrap();
+    change(third, fourth).unwrap();
+    // The last three are fourth (current), third and second; the first is free again (the
+    // reset below sets it).
+    assert!(refused(change(fourth, second)));
+    let rows = f.store.rows("SELECT password_hash FROM password_history", &[]);
+    assert_eq!(rows.len(), 2, "only the two before the current one are kept");
+
+    block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
+    let token = f.link_token();
+    let reuse = PasswordResetComplete { token: token.clone(), password: third.into() };
+    let e = block_on(f.accounts().complete_password_reset(&reuse)).unwrap_err();
+    assert_eq!(e.details()[0].message, REUSED);
+    let fresh = PasswordResetComplete { token, password: PASSWORD.into() };
+    block_on(f.accounts().complete_password_reset(&fresh)).unwrap();
+    assert!(f.login("alice@example.com", PASSWORD).is_ok(), "the link still worked after the refusal");
+}

@@ -132,6 +132,9 @@ pub struct SecuritySettings {
     /// `LOCKOUT_WHITELIST`: addresses never locked out, and whose failures count nowhere.
     pub lockout_whitelist: Vec<Cidr>,
     pub password_min_length: u32,
+    /// `PASSWORD_HISTORY_COUNT`: the last N passwords (the current one among them) may not
+    /// be set again; 0 turns the check off.
+    pub password_history_count: u32,
     /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
     pub password_policy: PasswordPolicy,
     pub require_mfa: bool,
@@ -230,6 +233,7 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "REQUIRE_LOWERCASE",
     "REQUIRE_NUMBERS",
     "REQUIRE_SPECIAL",
+    "PASSWORD_HISTORY_COUNT",
     "HIDE_EMAIL_EXISTENCE",
     "EMAIL_VERIFICATION_REQUIRED",
     "RATE_LIMIT_LOGIN_MAX",
@@ -313,6 +317,7 @@ pub const VARIABLES: &[&str] = &[
     "REQUIRE_LOWERCASE",
     "REQUIRE_NUMBERS",
     "REQUIRE_SPECIAL",
+    "PASSWORD_HISTORY_COUNT",
     "REQUIRE_MFA",
     "ENABLE_PASSWORD_GRANT",
     "PASSWORD_GRANT_ALLOWED_CLIENTS",
@@ -381,6 +386,7 @@ impl Config {
                 ip_lockout_threshold: v.positive("IP_LOCKOUT_THRESHOLD")?,
                 lockout_whitelist: v.cidr_list("LOCKOUT_WHITELIST")?,
                 password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
+                password_history_count: v.count("PASSWORD_HISTORY_COUNT")?,
                 password_policy: PasswordPolicy {
                     min_length: v.positive("PASSWORD_MIN_LENGTH")?,
                     require_uppercase: v.flag("REQUIRE_UPPERCASE")?,
