@@ -1,7 +1,8 @@
 //! The password policy, one implementation for both sides: the worker enforces it on
 //! sign-up, reset and change; the SPA shows it live as a checklist while the person types.
 //! Settings as in the product docs: `PASSWORD_MIN_LENGTH`, `REQUIRE_UPPERCASE`,
-//! `REQUIRE_LOWERCASE`, `REQUIRE_NUMBERS`, `REQUIRE_SPECIAL`.
+//! `REQUIRE_LOWERCASE`, `REQUIRE_NUMBERS`, `REQUIRE_SPECIAL`, and `ADMIN_PASSWORD_MIN_LENGTH`
+//! for admins and super_admins ([`PasswordPolicy::for_role`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,10 @@ pub struct PasswordPolicy {
     pub require_lowercase: bool,
     pub require_numbers: bool,
     pub require_special: bool,
+    /// `ADMIN_PASSWORD_MIN_LENGTH`: the minimum for admins and super_admins (the larger of
+    /// the two minimums applies to them).
+    #[serde(default)]
+    pub admin_min_length: u32,
 }
 
 /// One rule of the policy and whether a password meets it.
@@ -27,6 +32,16 @@ pub struct Requirement {
 }
 
 impl PasswordPolicy {
+    /// The policy for a person of this kind: an admin's minimum length is the larger of
+    /// `min_length` and `admin_min_length`.
+    pub fn for_role(&self, admin: bool) -> PasswordPolicy {
+        let mut policy = self.clone();
+        if admin {
+            policy.min_length = policy.min_length.max(policy.admin_min_length);
+        }
+        policy
+    }
+
     /// Every rule that applies, in the order the screens list them. Length counts
     /// characters, not bytes (NIST SP 800-63B §5.1.1.2).
     pub fn requirements(&self, password: &str) -> Vec<Requirement> {
@@ -90,7 +105,17 @@ mod tests {
             require_lowercase: true,
             require_numbers: true,
             require_special: false,
+            admin_min_length: 16,
         }
+    }
+
+    #[test]
+    fn admins_need_the_larger_minimum() {
+        let policy = seed_policy();
+        assert_eq!(policy.for_role(false).min_length, 12);
+        assert_eq!(policy.for_role(true).min_length, 16);
+        assert_eq!(PasswordPolicy { admin_min_length: 8, ..seed_policy() }.for_role(true).min_length, 12);
+        assert_eq!(policy.for_role(true).errors("Abcdefghijk1mn")[0], "Password must be at least 16 characters");
     }
 
     #[test]
@@ -137,6 +162,7 @@ mod tests {
             require_lowercase: false,
             require_numbers: false,
             require_special: true,
+            admin_min_length: 1,
         };
         assert_eq!(policy.errors("abc 123").len(), 1);
         assert!(policy.errors("abc-123").is_empty());

@@ -16,18 +16,26 @@ pub fn policy() -> Option<PasswordPolicy> {
 }
 
 /// What the policy says about `password`: `None` when it is fine (or not loaded yet; the
-/// server checks again either way).
-pub fn password_problem(password: &str) -> Option<String> {
+/// server checks again either way). `admin`: the person is an admin or super_admin
+/// (`ADMIN_PASSWORD_MIN_LENGTH`).
+pub fn password_problem(password: &str, admin: bool) -> Option<String> {
     let policy = branding().config.get_untracked().and_then(Result::ok)?.password_policy;
-    policy.errors(password).into_iter().next()
+    policy.for_role(admin).errors(password).into_iter().next()
 }
 
 /// The policy as a checklist that updates while the person types.
 #[component]
-pub fn PasswordChecklist(password: RwSignal<String>, id: &'static str) -> impl IntoView {
+pub fn PasswordChecklist(
+    password: RwSignal<String>,
+    id: &'static str,
+    /// The person is an admin or super_admin (`ADMIN_PASSWORD_MIN_LENGTH`).
+    #[prop(optional, into)]
+    admin: Signal<bool>,
+) -> impl IntoView {
     let items = move || {
         policy().map(|policy| {
             policy
+                .for_role(admin.get())
                 .requirements(&password.get())
                 .into_iter()
                 .map(|r| {

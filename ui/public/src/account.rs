@@ -88,7 +88,9 @@ fn AccountSections() -> impl IntoView {
         </section>
         <section class="card account-card" aria-labelledby="password-title">
             <h2 id="password-title">"Password"</h2>
-            <PasswordForm version=version/>
+            <PasswordForm version=version admin=Signal::derive(move || {
+                matches!(profile.get(), Some(Ok(p)) if p.role != "user")
+            })/>
         </section>
         <section class="card account-card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>
@@ -160,13 +162,13 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
 }
 
 #[component]
-fn PasswordForm(version: RwSignal<u32>) -> impl IntoView {
+fn PasswordForm(version: RwSignal<u32>, admin: Signal<bool>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let status = RwSignal::new(None::<(bool, String)>);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if let Some(problem) = password_problem(&new.get_untracked()) {
+        if let Some(problem) = password_problem(&new.get_untracked(), admin.get_untracked()) {
             status.set(Some((false, problem)));
             return;
         }
@@ -190,7 +192,7 @@ fn PasswordForm(version: RwSignal<u32>) -> impl IntoView {
             <label for="new-password">"New password"</label>
             <input id="new-password" type="password" autocomplete="new-password" required aria-describedby="new-password-rules"
                 prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
-            <PasswordChecklist password=new id="new-password-rules"/>
+            <PasswordChecklist password=new id="new-password-rules" admin=admin/>
             <p class="form-status" role="status" aria-live="polite"
                 class:error=move || matches!(status.get(), Some((false, _)))
                 class:ok=move || matches!(status.get(), Some((true, _)))>{move || status.get().map(|(_, m)| m)}</p>

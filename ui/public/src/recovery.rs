@@ -79,7 +79,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = password.get_untracked();
-        if let Some(problem) = password_problem(&value) {
+        if let Some(problem) = password_problem(&value, false) {
             status.set(Some(problem));
             return;
         }

@@ -34,7 +34,7 @@ pub fn SignUpPage() -> impl IntoView {
         ev.prevent_default();
         let (email_value, password_value) = (email.get_untracked(), password.get_untracked());
         if let Some(problem) =
-            email_problem(&email_value).map(str::to_owned).or_else(|| password_problem(&password_value))
+            email_problem(&email_value).map(str::to_owned).or_else(|| password_problem(&password_value, false))
         {
             status.set(Some(problem));
             return;

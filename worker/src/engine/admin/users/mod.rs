@@ -105,11 +105,13 @@ where
         }
     }
 
-    fn password_errors(&self, password: &str) -> Result<(), ApiError> {
+    /// The policy for a user of `role` (admins: `ADMIN_PASSWORD_MIN_LENGTH` when larger).
+    fn password_errors(&self, password: &str, role: Role) -> Result<(), ApiError> {
         let details: Vec<FieldError> = self
             .config
             .security
             .password_policy
+            .for_role(role != Role::User)
             .errors(password)
             .into_iter()
             .map(|message| FieldError { field: "password".into(), message })
@@ -160,7 +162,7 @@ where
         may_manage(Acting::of(self.admin), role, Some(role))?;
         let password_hash = match (&new.password, new.send_password_mail) {
             (Some(password), false) => {
-                self.password_errors(password)?;
+                self.password_errors(password, role)?;
                 Some(hash_password(password, self.rng)?)
             }
             (None, true) => None,
@@ -206,9 +208,10 @@ where
                 description: "another account has this email".into(),
             });
         }
+        let role_after = new_role.unwrap_or(Role::parse(&row.role)?);
         let previous = match &patch.password {
             Some(password) => {
-                self.password_errors(password)?;
+                self.password_errors(password, role_after)?;
                 let user = self.store.user_by_id(id).await?.ok_or_else(not_found)?;
                 password_history::refuse_reuse(self.store, self.config, &user, "password", password).await?;
                 Some(user)

@@ -201,3 +201,17 @@ fn an_admin_sees_and_withdraws_a_users_consents_within_the_role_hierarchy() {
     let events = f.store.audit_events().unwrap();
     assert!(events.iter().any(|e| e["event"] == "consent.revoked" && e["actor_id"] == "actor-admin"));
 }
+
+#[test]
+fn admin_password_min_length_applies_to_admins_and_super_admins_only() {
+    let f = fixture();
+    let root = principal(Role::SuperAdmin);
+    let short = |email: &str, role: &str| NewUser { password: Some("thirteen-char".into()), ..new_user(email, role) };
+    let e = block_on(as_who(&f, &root, &META).create(&short("boss@example.com", "admin"))).unwrap_err();
+    assert_eq!(e.details()[0].message, "Password must be at least 16 characters");
+    let user = block_on(as_who(&f, &root, &META).create(&short("bob@example.com", "user"))).unwrap();
+    // Made an admin with a short password in the same change: refused.
+    let patch =
+        UserPatch { role: Some("admin".into()), password: Some("thirteen-char".into()), ..UserPatch::default() };
+    assert_eq!(block_on(as_who(&f, &root, &META).update(&user.id, &patch)).unwrap_err().status(), 422);
+}

@@ -107,11 +107,13 @@ where
         self.send(&user.email, MailContent::Verification { url, valid_hours: ttl.div_ceil(3600) }).await
     }
 
-    /// The policy's complaints about `password` as validation details of `field`.
-    fn password_errors(&self, field: &str, password: &str) -> Vec<FieldError> {
+    /// The policy's complaints about `password` as validation details of `field`; an
+    /// admin's (`admin`) minimum is `ADMIN_PASSWORD_MIN_LENGTH` when larger.
+    fn password_errors(&self, field: &str, password: &str, admin: bool) -> Vec<FieldError> {
         self.config
             .security
             .password_policy
+            .for_role(admin)
             .errors(password)
             .into_iter()
             .map(|message| FieldError { field: field.into(), message })
@@ -139,7 +141,7 @@ where
         if let Some(problem) = email_problem(email) {
             problems.push(FieldError { field: "email".into(), message: problem.into() });
         }
-        problems.extend(self.password_errors("password", &request.password));
+        problems.extend(self.password_errors("password", &request.password, false));
         if name.is_some_and(|n| n.chars().count() > MAX_PROFILE_FIELD_CHARS) {
             problems.push(FieldError {
                 field: "name".into(),
@@ -282,7 +284,7 @@ where
     /// one does not spend the link); then the link is spent, the password set, every
     /// session of the account ended and its refresh tokens revoked (`password.reset`).
     pub async fn complete_password_reset(&self, request: &PasswordResetComplete) -> Result<Message, ApiError> {
-        let problems = self.password_errors("password", &request.password);
+        let problems = self.password_errors("password", &request.password, false);
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
         }
@@ -294,6 +296,10 @@ where
         let Some(user) = self.store.user_by_id(&peeked.user_id).await?.filter(|u| u.active) else {
             return Err(invalid_link());
         };
+        let admin_problems = self.password_errors("password", &request.password, user.role != Role::User);
+        if !admin_problems.is_empty() {
+            return Err(ApiError::Validation(admin_problems));
+        }
         password_history::refuse_reuse(self.store, self.config, &user, "password", &request.password).await?;
         let spent = self.store.spend_email_token(&token_hash, Purpose::PasswordReset, self.now).await?;
         let Some(spent) = spent.filter(|s| s.user_id == user.id) else { return Err(invalid_link()) };
@@ -340,7 +346,7 @@ where
                 message: "The current password is incorrect".into(),
             });
         }
-        problems.extend(self.password_errors("new_password", &request.new_password));
+        problems.extend(self.password_errors("new_password", &request.new_password, user.role != Role::User));
         if !problems.is_empty() {
             if !current_ok {
                 let event = self.event("password.change_failed")?.actor("user", &user.id).resource("user", &user.id);

@@ -44,7 +44,8 @@ impl<S: VarSource> Vars<'_, S> {
     /// `ADMIN_EMAIL` and `ADMIN_PASSWORD`, both or neither; the password must meet
     /// `PASSWORD_MIN_LENGTH` like any other.
     pub(super) fn admin_user(&self) -> Result<Option<(String, Secret)>, ConfigError> {
-        let min = self.positive("PASSWORD_MIN_LENGTH")?;
+        // The first super_admin is an admin: the larger minimum applies.
+        let min = self.positive("PASSWORD_MIN_LENGTH")?.max(self.positive("ADMIN_PASSWORD_MIN_LENGTH")?);
         match (self.optional_text("ADMIN_EMAIL"), self.optional_text("ADMIN_PASSWORD")) {
             (None, None) => Ok(None),
             (Some(_), None) => Err(err("ADMIN_PASSWORD", "must be set when ADMIN_EMAIL is")),
@@ -52,9 +53,10 @@ impl<S: VarSource> Vars<'_, S> {
             (Some(email), Some(_)) if !email.contains('@') || email.starts_with('@') || email.ends_with('@') => {
                 Err(err("ADMIN_EMAIL", format!("must be an email address, got `{email}`")))
             }
-            (Some(_), Some(password)) if (password.chars().count() as u32) < min => {
-                Err(err("ADMIN_PASSWORD", format!("must be at least PASSWORD_MIN_LENGTH ({min}) characters")))
-            }
+            (Some(_), Some(password)) if (password.chars().count() as u32) < min => Err(err(
+                "ADMIN_PASSWORD",
+                format!("must be at least {min} characters (PASSWORD_MIN_LENGTH, ADMIN_PASSWORD_MIN_LENGTH)"),
+            )),
             (Some(email), Some(password)) => Ok(Some((email, Secret(password)))),
         }
     }
