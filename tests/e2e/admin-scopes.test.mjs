@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ROOT_EMAIL = 'root@example.com';
@@ -49,12 +49,7 @@ async function api(method, path, body) {
 }
 
 test('a scope created in the console is in discovery and granted by client_credentials', async () => {
-  await page.goto(`${worker.url}/admin/scopes`);
-  await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-  await page.getByLabel('Email').fill(ROOT_EMAIL);
-  await page.getByLabel('Password').fill(ROOT_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Scopes', exact: true }).waitFor({ timeout: 15_000 });
+  await openConsole(page, `${worker.url}/admin/scopes`, ROOT_EMAIL, ROOT_PASSWORD, 'Scopes');
   // Live validation from shared::scopes: a space is not allowed in a scope-token.
   await page.getByLabel('Name', { exact: true }).fill('documents read');
   await page.getByLabel('Description shown on the consent screen').fill('Read your documents');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -105,12 +105,7 @@ test('the console\'s Sessions screen: the counts, the list, and ending one sessi
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('dialog', (dialog) => dialog.accept());
-    await page.goto(`${worker.url}/admin/sessions`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Sessions', exact: true }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin/sessions`, ROOT_EMAIL, ROOT_PASSWORD, 'Sessions');
     await page.getByText('Live sessions', { exact: true }).first().waitFor();
     const row = page.getByRole('row').filter({ hasText: 'Carol kiosk' });
     await row.waitFor({ timeout: 15_000 });
@@ -134,12 +129,7 @@ test('the console\'s Users screen: a person\'s sessions and apps, and signing th
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('dialog', (dialog) => dialog.accept());
-    await page.goto(`${worker.url}/admin/users`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin/users`, ROOT_EMAIL, ROOT_PASSWORD, 'Users');
     await page.getByRole('button', { name: 'Sessions and apps of carol@example.com' }).click();
     const detail = page.getByRole('region', { name: 'carol@example.com: sessions and apps' });
     await detail.getByRole('cell', { name: 'Carol desk' }).waitFor({ timeout: 15_000 });

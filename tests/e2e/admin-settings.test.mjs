@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium, d1Query } from './harness.mjs';
+import { startWorker, launchChromium, d1Query, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ROOT_EMAIL = 'root@example.com';
@@ -53,12 +53,7 @@ test('the console\'s Settings screen: a super_admin changes branding and a token
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${worker.url}/admin/settings`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin/settings`, ROOT_EMAIL, ROOT_PASSWORD, 'Settings');
     // A bad value: refused with the variable's name, nothing changes.
     await page.getByLabel('ACCESS_TOKEN_TTL').fill('0');
     await page.getByRole('button', { name: 'Save changes' }).click();

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, d1Query, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -173,12 +173,7 @@ test('the console\'s Users screen: create an account with a mailed link, find it
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${worker.url}/admin/users`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin/users`, ROOT_EMAIL, ROOT_PASSWORD, 'Users');
     const form = page.getByRole('form', { name: 'New account' });
     await form.getByLabel('Email').fill('not an email');
     await form.getByRole('alert').filter({ hasText: 'Email' }).waitFor();
@@ -211,12 +206,7 @@ test('the console\'s Audit log screen: filter by event, open an entry, export wh
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${worker.url}/admin/audit`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Audit log' }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin/audit`, ROOT_EMAIL, ROOT_PASSWORD, 'Audit log');
     await page.getByLabel('Event').fill('user.created');
     const entries = page.getByRole('list', { name: 'Audit entries' }).getByRole('listitem');
     await page.waitForFunction(() => {

@@ -122,3 +122,17 @@ export async function launchChromium() {
       '--disable-component-update', '--disable-sync'],
   });
 }
+
+/**
+ * Opens a console path in `page` and signs in on the way (the console is a client of this
+ * server: /authorize sends the browser to the sign-in form first). Resolves once the
+ * screen's `heading` shows.
+ */
+export async function openConsole(page, url, email, password, heading) {
+  await page.goto(url);
+  await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: heading, exact: true }).waitFor({ timeout: 15_000 });
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, d1Query, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -118,12 +118,7 @@ test('the console\'s dashboard: counts, sign-ins and failures charted per hour a
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${worker.url}/admin`);
-    await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
-    await page.getByLabel('Email').fill(ROOT_EMAIL);
-    await page.getByLabel('Password').fill(ROOT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+    await openConsole(page, `${worker.url}/admin`, ROOT_EMAIL, ROOT_PASSWORD, 'Dashboard');
     const glance = page.getByRole('region', { name: 'At a glance' });
     await glance.getByText('Users').waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('dl.facts dd')].slice(0, 3)

@@ -15,29 +15,14 @@ use crate::engine::platform::ports::{RsaSigner, UnixTime};
 use shared::oauth::{is_implicit, AUTH_METHODS, RESPONSE_TYPES};
 use shared::paths;
 
+/// The ID token's own claims; with the user claims scopes release
+/// (`shared::scopes::RELEASABLE_CLAIMS`) they make `claims_supported` (OIDC Discovery §3).
+const TOKEN_CLAIMS: &[&str] = &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"];
+
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
-pub const CLAIMS_SUPPORTED: &[&str] = &[
-    "sub",
-    "iss",
-    "aud",
-    "exp",
-    "iat",
-    "auth_time",
-    "nonce",
-    "at_hash",
-    "c_hash",
-    "name",
-    "given_name",
-    "family_name",
-    "picture",
-    "locale",
-    "updated_at",
-    "email",
-    "email_verified",
-    "phone_number",
-    "phone_number_verified",
-    "address",
-];
+pub fn claims_supported() -> Vec<&'static str> {
+    TOKEN_CLAIMS.iter().chain(shared::scopes::RELEASABLE_CLAIMS).copied().collect()
+}
 
 /// The metadata document without `signed_metadata`; `scopes` are the scopes table's names.
 pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Value> {
@@ -53,7 +38,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         // OIDC RP-Initiated Logout 1.0 §2.1.
         "end_session_endpoint": config.endpoint(paths::LOGOUT),
         "scopes_supported": scopes,
-        "claims_supported": CLAIMS_SUPPORTED,
+        "claims_supported": claims_supported(),
         // OIDC Discovery §3: the implicit grant counts too (served by /authorize, not /token).
         "grant_types_supported": grant_types_supported(config)
             .into_iter()

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use shared::admin::{SignInBucket, SignInStats};
 
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{int, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{int, whole, SqlRunner, UnixTime};
 
 /// ?1 start, ?2 end (exclusive), ?3 bucket seconds. D1 binds every number as a REAL, so
 /// the division is a real one there: the CAST makes the bucket an integer on D1 and
@@ -40,8 +40,8 @@ pub async fn sign_in_stats(store: &impl SqlRunner, period: &str, now: UnixTime) 
     for row in rows {
         let r: Row = serde_json::from_value(row).map_err(|e| InternalError::new(format!("sign-in stats: {e}")))?;
         if let Some(b) = usize::try_from(int(r.bucket)).ok().and_then(|i| buckets.get_mut(i)) {
-            b.sign_ins += u64::try_from(int(r.sign_ins)).unwrap_or(0);
-            b.failures += u64::try_from(int(r.failures)).unwrap_or(0);
+            b.sign_ins += whole(r.sign_ins);
+            b.failures += whole(r.failures);
         }
     }
     Ok(SignInStats { period: period.to_owned(), bucket_seconds: size, buckets })

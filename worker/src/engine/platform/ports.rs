@@ -266,6 +266,11 @@ pub fn int(value: f64) -> i64 {
     value as i64
 }
 
+/// A count from a row (an `f64`, see [`int`]) as `u64`; a negative one is 0.
+pub fn whole(value: f64) -> u64 {
+    u64::try_from(int(value)).unwrap_or(0)
+}
+
 /// The first row of `rows` decoded as `T`.
 pub fn first_row<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Option<T>, InternalError> {
     match rows.into_iter().next() {

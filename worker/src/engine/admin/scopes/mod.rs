@@ -25,7 +25,7 @@ use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, whole, Random, SqlArg, SqlRunner, UnixTime};
 
 /// Everything one admin request on scopes needs.
 pub struct ScopeAdmin<'a, S, R> {
@@ -187,7 +187,7 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
                 format!("`{}` is a system scope and cannot be deleted", row.name),
             ));
         }
-        let clients = int_count(row.clients);
+        let clients = whole(row.clients);
         if clients > 0 && !force {
             return Err(conflict(
                 codes::SCOPE_IN_USE,
@@ -209,8 +209,4 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
         }
         Ok(())
     }
-}
-
-fn int_count(value: f64) -> u64 {
-    crate::engine::platform::ports::int(value).try_into().unwrap_or(0)
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use shared::scopes::{standard_claims, Scope};
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::int;
+use crate::engine::platform::ports::{int, whole};
 
 /// A scope's columns and how many clients may request it.
 const COLUMNS: &str = "s.id, s.name, s.description, s.is_default, s.claims, s.system, s.created_at, s.updated_at, \
@@ -80,7 +80,7 @@ impl ScopeRow {
         Ok(Scope {
             system: self.is_system(),
             default: self.is_default != 0.0,
-            clients: int(self.clients).try_into().unwrap_or(u32::MAX),
+            clients: u32::try_from(whole(self.clients)).unwrap_or(u32::MAX),
             created_at: int(self.created_at),
             updated_at: int(self.updated_at),
             claims,

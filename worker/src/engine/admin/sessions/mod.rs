@@ -20,7 +20,7 @@ use crate::engine::identity::users::Role;
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, int, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, whole, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
 
 /// Live sessions matching the filters: ?1 now, ?2 idle cut-off, ?3 user id or NULL, ?4 IP
 /// or NULL.
@@ -67,10 +67,6 @@ struct MetricsRow {
 
 fn not_found() -> ApiError {
     ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no live session with this id".into() }
-}
-
-fn whole(value: f64) -> u64 {
-    u64::try_from(int(value)).unwrap_or(0)
 }
 
 /// `older_than`: a number of days (`30d`), hours (`12h`) or minutes (`90m`), in seconds.
