@@ -23,6 +23,11 @@ pub struct AdminUser {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<i64>,
+    /// An authenticator app is in force (the product docs' `mfa_enabled`).
+    #[serde(default)]
+    pub mfa_enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_configured_at: Option<i64>,
 }
 
 /// `POST /api/users`: a password, or `send_password_mail` for a link to set one.

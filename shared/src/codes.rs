@@ -44,4 +44,15 @@ pub const SCOPE_IN_USE: &str = "scope_in_use";
 /// 409: a system scope (`shared::scopes::SYSTEM_SCOPES`) is never deleted or renamed.
 pub const SYSTEM_SCOPE: &str = "system_scope";
 /// 500: the detail is logged, never sent.
+/// A TOTP or backup code that is wrong, expired or already used.
+pub const INVALID_CODE: &str = "invalid_code";
+/// The second factor step was asked for without a password sign-in in progress (or it
+/// expired): start again at the sign-in screen.
+pub const MFA_CHALLENGE_EXPIRED: &str = "mfa_challenge_expired";
+/// An authenticator app is already enrolled (disable it first).
+pub const MFA_ALREADY_ENABLED: &str = "mfa_already_enabled";
+/// No authenticator app is enrolled.
+pub const MFA_NOT_ENABLED: &str = "mfa_not_enabled";
+/// `REQUIRE_MFA` / `REQUIRE_ADMIN_MFA` forbid turning the second factor off.
+pub const MFA_REQUIRED: &str = "mfa_required";
 pub const SERVER_ERROR: &str = "server_error";

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod codes;
 pub mod device;
 pub mod jwk;
+pub mod mfa;
 pub mod oauth;
 pub mod password;
 pub mod paths;

@@ -19,6 +19,10 @@ pub const HEALTH: &str = "/health";
 // ---- pages of the SPA the server sends people to
 /// Where a person enters a device's user code (RFC 8628 §3.3 `verification_uri`).
 pub const ACTIVATE: &str = "/activate";
+/// The second step of sign-in (a code), and step-up for `acr_values`.
+pub const MFA_PAGE: &str = "/mfa";
+/// Enrolling an authenticator app.
+pub const MFA_SETUP_PAGE: &str = "/mfa/setup";
 /// The admin console's redirect URI (it signs in with code + PKCE like any app).
 pub const ADMIN_CALLBACK: &str = "/admin/callback";
 
@@ -39,6 +43,18 @@ pub const ACCOUNT_PASSWORD: &str = "/api/account/password";
 pub const ACCOUNT_SESSIONS: &str = "/api/account/sessions";
 /// `/{client_id}` appended: one app's consent.
 pub const ACCOUNT_CONSENTS: &str = "/api/account/consents";
+/// The second factor: status (GET) of the sign-in in progress or the session.
+pub const MFA: &str = "/api/mfa";
+/// The second step of a sign-in, or a step-up: a TOTP or backup code.
+pub const MFA_VERIFY: &str = "/api/mfa/verify";
+/// Begin enrolling an authenticator app (a new secret).
+pub const MFA_TOTP: &str = "/api/mfa/totp";
+/// Confirm the enrolment with a first code; answers the backup codes.
+pub const MFA_TOTP_CONFIRM: &str = "/api/mfa/totp/confirm";
+/// Turn the second factor off (a current code required).
+pub const MFA_DISABLE: &str = "/api/mfa/disable";
+/// New backup codes (a current code required); the old ones die.
+pub const MFA_BACKUP_CODES: &str = "/api/mfa/backup-codes";
 pub const DEVICE_LOOKUP: &str = "/api/device/lookup";
 pub const DEVICE_DECISION: &str = "/api/device/decision";
 

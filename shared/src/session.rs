@@ -14,6 +14,9 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub struct SessionInfo {
     pub csrf_token: String,
     pub user: Option<SessionUser>,
+    /// After a right password: the second-factor step that comes next, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<crate::mfa::MfaStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

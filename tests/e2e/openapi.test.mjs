@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { TOTP, Secret } from 'otpauth';
 import { startWorker, d1Query } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -109,6 +110,11 @@ async function browser(email, password) {
     csrf: info.body.csrf_token, body: { email, password }, expect: 200 });
   const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   return { cookie, csrf: res.body.csrf_token };
+}
+
+/** The cookies an answer set (cleared ones too: an empty value counts as none), after `before`. */
+function cookiesOf(res, before = '') {
+  return [before, ...res.headers.getSetCookie().map((c) => c.split(';')[0])].filter(Boolean).join('; ');
 }
 
 /** The token in the newest `template` mail to `to` (mail is written after the answer). */
@@ -228,6 +234,38 @@ test('every operation answers as documented', async () => {
   const reset = await mailedToken(superAdmin, 'bob@example.com', 'password-reset');
   await call('POST', '/api/password-reset/complete', { body: { token: reset, password: `${PASSWORD} 3` }, expect: 200 });
   const again = `${PASSWORD} 3`;
+
+  // Two-step sign-in: carol enrols an app (codes by the otpauth library), signs in with a
+  // code after her password, manages her backup codes, turns it off; an admin resets it.
+  const carol = (await call('POST', '/api/users', { ...A, body: { email: 'carol@example.com', password: PASSWORD }, expect: 201 })).body;
+  const c = await browser('carol@example.com', PASSWORD);
+  await call('GET', '/api/mfa', { expect: 401 });
+  await call('GET', '/api/mfa', { cookie: c.cookie, expect: 200 });
+  await call('POST', '/api/mfa/disable', { ...c, body: { code: '123456' }, expect: 409 });
+  const enrolment = (await call('POST', '/api/mfa/totp', { ...c, expect: 200 })).body;
+  const app = new TOTP({ secret: Secret.fromBase32(enrolment.secret) });
+  await call('POST', '/api/mfa/totp/confirm', { ...c, body: { code: 'abc' }, expect: 400 });
+  const confirmed = await call('POST', '/api/mfa/totp/confirm', { ...c, body: { code: app.generate() }, expect: 200 });
+  const c2 = { cookie: cookiesOf(confirmed), csrf: confirmed.body.csrf_token };
+  await call('POST', '/api/mfa/totp', { ...c2, expect: 409 });
+  const renewed = await call('POST', '/api/mfa/backup-codes', { ...c2, body: { code: confirmed.body.backup_codes[0] }, expect: 200 });
+  const start = await call('GET', '/api/session', { expect: 200 });
+  const pending = await call('POST', '/api/session', { cookie: `authority_csrf=${start.body.csrf_token}`,
+    csrf: start.body.csrf_token, body: { email: 'carol@example.com', password: PASSWORD }, expect: 200 });
+  assert.equal(pending.body.mfa, 'verify');
+  const p = { cookie: cookiesOf(pending, `authority_csrf=${pending.body.csrf_token}`), csrf: pending.body.csrf_token };
+  assert.equal((await call('GET', '/api/mfa', { cookie: p.cookie, expect: 200 })).body.pending_sign_in, true);
+  await call('POST', '/api/mfa/verify', { ...p, body: { code: '000000' }, expect: 401 });
+  // The confirmation used this 30-s step's code; the next step's is within the window.
+  const verified = await call('POST', '/api/mfa/verify', { ...p, body: { code: app.generate({ timestamp: Date.now() + 30_000 }) }, expect: 200 });
+  const c3 = { cookie: cookiesOf(verified), csrf: verified.body.csrf_token };
+  await call('POST', '/api/mfa/disable', { ...c3, body: { code: renewed.body.backup_codes[0] }, expect: 204 });
+  const again2 = (await call('POST', '/api/mfa/totp', { ...c3, expect: 200 })).body;
+  const app2 = new TOTP({ secret: Secret.fromBase32(again2.secret) });
+  await call('POST', '/api/mfa/totp/confirm', { ...c3, body: { code: app2.generate() }, expect: 200 });
+  await call('GET', '/api/users?mfa=true', { ...A, expect: 200 });
+  await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 204 });
+  await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 404 });
 
   // Sessions (admin).
   const current = await browser('bob@example.com', again);

@@ -92,6 +92,10 @@ fn AccountSections() -> impl IntoView {
                 matches!(profile.get(), Some(Ok(p)) if p.role != "user")
             })/>
         </section>
+        <section class="card account-card" aria-labelledby="mfa-title">
+            <h2 id="mfa-title">"Two-step sign-in"</h2>
+            <crate::mfa::TwoStepSection/>
+        </section>
         <section class="card account-card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>
             {move || match sessions.get() {

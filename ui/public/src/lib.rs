@@ -8,6 +8,7 @@
 mod account;
 mod activate;
 mod consent;
+mod mfa;
 mod recovery;
 mod signin;
 mod signup;
@@ -36,6 +37,8 @@ fn page(path: &str) -> AnyView {
         "/verify-email" => view! { <recovery::VerifyEmailPage/> }.into_any(),
         "/account" => view! { <account::AccountPage/> }.into_any(),
         "/activate" => view! { <activate::ActivatePage/> }.into_any(),
+        "/mfa" => view! { <mfa::MfaPage setup=false/> }.into_any(),
+        "/mfa/setup" => view! { <mfa::MfaPage setup=true/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::mfa::MfaStep;
 use shared::paths;
 use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 use ui_components::query::use_query_map;
@@ -64,6 +65,16 @@ pub fn SignInPage() -> impl IntoView {
                 Err(e) => Err(e),
             };
             match result {
+                // A second step first (or soon): the code, or enrolling an app; it carries
+                // the same request or page on.
+                Ok(SessionInfo { mfa: Some(step), .. }) => {
+                    let page = if step == MfaStep::Verify { paths::MFA_PAGE } else { paths::MFA_SETUP_PAGE };
+                    let carry = match query.with_untracked(|q| q.get("request")) {
+                        Some(request) => format!("request={request}"),
+                        None => format!("next={}", js_sys::encode_uri_component(&next)),
+                    };
+                    navigate(&format!("{page}?{carry}"));
+                }
                 Ok(_) => navigate(&next),
                 Err(message) => {
                     status.set(Some(message));

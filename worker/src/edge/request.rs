@@ -8,7 +8,10 @@ use shared::session::CSRF_HEADER;
 use worker::{Request, Response};
 
 use crate::edge::context::Cx;
+use crate::edge::respond;
+use crate::engine::identity::accounts::signin::SignedIn;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
+use crate::engine::identity::mfa::challenge::CHALLENGE_COOKIE;
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
 use crate::engine::identity::user_store::user_of_session;
 use crate::engine::identity::users::User;
@@ -16,7 +19,7 @@ use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::SystemRandom;
+use crate::engine::platform::ports::{SystemRandom, UnixTime};
 
 /// Token requests are a few hundred bytes; anything near this is not a token request.
 const MAX_FORM_BODY: usize = 64 * 1024;
@@ -190,6 +193,24 @@ pub fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fr
         set_cookie(&mut response, config, CSRF_COOKIE, token, None);
     }
     response
+}
+
+/// The answer to a sign-in that started a session (`signed_in.cookie`): the CSRF token
+/// bound to the new session in `body`, and the cookies: the session's, the CSRF token's,
+/// and the second-factor challenge's cleared.
+pub fn session_started<B: serde::Serialize>(
+    req: &Request,
+    config: &Config,
+    signed_in: &SignedIn,
+    now: UnixTime,
+    body: impl FnOnce(String) -> B,
+) -> Result<Response, InternalError> {
+    let (token, fresh) = csrf_token_for(req, config, Some(&signed_in.cookie))?;
+    let mut response = with_csrf_cookie(respond::json(200, &body(token.clone())), config, &token, fresh);
+    let max_age = signed_in.session.expires_at - now;
+    set_cookie(&mut response, config, SESSION_COOKIE, &signed_in.cookie, Some(max_age));
+    set_cookie(&mut response, config, CHALLENGE_COOKIE, "", Some(0));
+    Ok(response)
 }
 
 /// The live session of this browser and its (active) user.

@@ -7,7 +7,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, audit, browser, ops, scopes, sessions, settings, token, users};
+use crate::edge::handlers::{account, admin, audit, browser, mfa, ops, scopes, sessions, settings, token, users};
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
@@ -99,6 +99,9 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         | E::AccountConsents
         | E::AccountConsent => account::account_page(cx, req, endpoint, matched.param(0)).await,
         E::DeviceLookup | E::DeviceDecision => account::activation(cx, req, endpoint).await,
+        E::Mfa | E::MfaVerify | E::MfaTotp | E::MfaTotpConfirm | E::MfaDisable | E::MfaBackupCodes => {
+            mfa::second_factor(cx, req, endpoint).await
+        }
         E::Outbox => admin::outbox(cx, req).await,
         E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {
             admin::clients(cx, req, matched).await
@@ -110,7 +113,8 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         | E::UserSessions
         | E::UserPasswordStatus
         | E::UserConsents
-        | E::UserConsent => users::users(cx, req, matched).await,
+        | E::UserConsent
+        | E::UserMfa => users::users(cx, req, matched).await,
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
         E::Keys => admin::keys(cx, req).await,

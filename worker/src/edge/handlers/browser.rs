@@ -12,12 +12,14 @@ use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::pages;
 use crate::edge::request::{
-    check_csrf, cookie, csrf_token, csrf_token_for, current, query_string, read_form, read_json, set_cookie, signed_in,
-    with_csrf_cookie,
+    check_csrf, cookie, csrf_token, csrf_token_for, current, query_string, read_form, read_json, session_started,
+    set_cookie, signed_in, with_csrf_cookie,
 };
 use crate::edge::respond::{self, redirect};
 use crate::engine::clients::{Client, ClientStore};
+use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
+use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::authorize::issue::Issuer;
@@ -146,6 +148,7 @@ async fn proceed(cx: &Cx<'_>, req: &Request, pending: Pending<'_>) -> Result<Res
     };
     match decide(&request, &situation, now)? {
         Next::SignIn | Next::SelectAccount => screen("/signin", &request),
+        Next::SecondFactor => screen(paths::MFA_PAGE, &request),
         Next::Consent => screen("/consent", &request),
         Next::Issue => {
             let Some((session, user)) = &signed_in else {
@@ -170,29 +173,43 @@ pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiErro
     let config = cx.config;
     let signed_in = current(&req, cx).await?;
     let (token, fresh) = csrf_token(&req, config)?;
-    let body = SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)) };
+    let body =
+        SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)), mfa: None };
     Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
 }
 
-/// `POST /api/session`: password sign-in (engine::identity::accounts::signin); starts a
-/// session and sets its cookie.
+/// `POST /api/session`: password sign-in (engine::identity::accounts::signin). Starts a
+/// session and sets its cookie; or, when a second factor comes first, sets only the
+/// sealed challenge cookie and says which step (`mfa`).
 pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
     let config = cx.config;
     check_csrf(&req, config)?;
     let body: SignInRequest = read_json(&mut req).await?;
     cx.ensure_bootstrap().await?;
     let previous = cookie(&req, config, SESSION_COOKIE);
-    let signed_in = cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await?;
-    if let Some(e) = &signed_in.notice_failed {
-        worker::console_error!("new-login notice for {}: {e}", signed_in.user.id);
+    match cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await? {
+        SignInOutcome::SignedIn(signed_in, mfa) => {
+            if let Some(e) = &signed_in.notice_failed {
+                worker::console_error!("new-login notice for {}: {e}", signed_in.user.id);
+            }
+            let user = session_user(&signed_in.user);
+            // A new session, so a new CSRF token bound to it (the old one dies with the old session).
+            Ok(session_started(&req, config, &signed_in, cx.now, |csrf_token| SessionInfo {
+                csrf_token,
+                user: Some(user),
+                mfa,
+            })?)
+        }
+        SignInOutcome::SecondStep { step, challenge } => {
+            // No session: the CSRF token is bound to none, as before any sign-in.
+            let (token, fresh) = csrf_token_for(&req, config, None)?;
+            let body = SessionInfo { csrf_token: token.clone(), user: None, mfa: Some(step) };
+            let mut response = with_csrf_cookie(respond::json(200, &body), config, &token, fresh);
+            set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+            set_cookie(&mut response, config, CHALLENGE_COOKIE, &challenge, Some(CHALLENGE_SECONDS));
+            Ok(response)
+        }
     }
-    // A new session, so a new CSRF token bound to it (the old one dies with the old session).
-    let (token, fresh) = csrf_token_for(&req, config, Some(&signed_in.cookie))?;
-    let body = SessionInfo { csrf_token: token.clone(), user: Some(session_user(&signed_in.user)) };
-    let mut response = with_csrf_cookie(respond::json(200, &body), config, &token, fresh);
-    let max_age = signed_in.session.expires_at - cx.now;
-    set_cookie(&mut response, config, SESSION_COOKIE, &signed_in.cookie, Some(max_age));
-    Ok(response)
 }
 
 /// `DELETE /api/session`: sign out of this browser.

@@ -46,6 +46,7 @@ pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<R
                 role: params.get("role").map(str::to_owned),
                 active: flag(&params, "active")?,
                 locked: flag(&params, "locked")?,
+                mfa: flag(&params, "mfa")?,
             };
             respond::json(200, &users.list(&filter, limit, offset).await?)
         }
@@ -72,6 +73,10 @@ pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<R
         Endpoint::UserSessions => respond::json(200, &json!({ "data": users.sessions(id).await? })),
         Endpoint::UserPasswordStatus => respond::json(200, &users.password_status(id).await?),
         Endpoint::UserConsents => respond::json(200, &users.consents(id).await?),
+        Endpoint::UserMfa => {
+            users.reset_mfa(id).await?;
+            respond::empty(204)
+        }
         Endpoint::UserConsent => {
             users.revoke_consent(id, matched.param(1)).await?;
             respond::empty(204)

@@ -27,6 +27,10 @@ pub enum Purpose {
     RefreshSuccessor,
     /// A verified authorization request on its way through sign-in and consent.
     AuthorizationRequest,
+    /// A user's TOTP shared secret (RFC 6238), at rest.
+    TotpSecret,
+    /// A password sign-in waiting for its second factor (the `authority_mfa` cookie).
+    MfaChallenge,
 }
 
 impl Purpose {
@@ -35,6 +39,8 @@ impl Purpose {
             Purpose::SigningKey => b"signing-key aes-256-gcm",
             Purpose::RefreshSuccessor => b"refresh-successor aes-256-gcm",
             Purpose::AuthorizationRequest => b"authorization-request aes-256-gcm",
+            Purpose::TotpSecret => b"totp-secret aes-256-gcm",
+            Purpose::MfaChallenge => b"mfa-challenge aes-256-gcm",
         }
     }
 }

@@ -49,9 +49,11 @@ pub struct LoginContext<'a> {
 /// failures lock password sign-in for `LOCKOUT_DURATION` minutes (`PROGRESSIVE_LOCKOUT`,
 /// `ENABLE_AUTO_UNLOCK`), and a locked account is refused whatever the password, so
 /// guessing cannot go on. Addresses in `LOCKOUT_WHITELIST` are neither refused by a lock
-/// nor counted, so an attacker elsewhere cannot lock the office out. Every outcome is
-/// audited (`user.login`, `user.login_failed`, `user.locked`).
-pub async fn verify_login<S: UserStore + AuditStore>(
+/// nor counted, so an attacker elsewhere cannot lock the office out. Failures are audited
+/// (`user.login_failed`, `user.locked`); a success is not recorded yet, because a second
+/// factor may follow: the caller calls [`record_login`] once the sign-in is complete (so
+/// a right password alone neither resets the failure count nor counts as a sign-in).
+pub async fn check_password<S: UserStore + AuditStore>(
     store: &S,
     rng: &impl Random,
     cx: &LoginContext<'_>,
@@ -95,15 +97,45 @@ pub async fn verify_login<S: UserStore + AuditStore>(
         failed(store, rng, cx, Some(&user), "email_not_verified").await?;
         return Err(LoginError::EmailNotVerified);
     }
+    Ok(user)
+}
+
+/// A complete sign-in: the failure count resets, `last_login_at` moves, and `user.login`
+/// is audited with whether a second factor was shown (the product docs' `mfa_used`).
+pub async fn record_login<S: UserStore + AuditStore>(
+    store: &S,
+    rng: &impl Random,
+    cx: &LoginContext<'_>,
+    user: &User,
+    mfa_used: bool,
+) -> Result<(), InternalError> {
     store.record_successful_login(&user.id, cx.now).await?;
     let mut event = AuditEvent::new("user.login", cx.meta, cx.now, rng)?
         .actor("user", &user.id)
-        .metadata(json!({ "method": cx.method }));
+        .metadata(json!({ "method": cx.method, "mfa_used": mfa_used }));
     if let Some(client_id) = cx.client_id {
         event = event.resource("client", client_id);
     }
+    store.record(&event).await
+}
+
+/// A wrong second-factor code: audited (`mfa.challenge_failed`) and counted toward the
+/// lockout like a wrong password, so knowing the password does not buy unlimited guesses
+/// at a six-digit code.
+pub async fn second_factor_failed<S: UserStore + AuditStore>(
+    store: &S,
+    rng: &impl Random,
+    cx: &LoginContext<'_>,
+    user: &User,
+) -> Result<(), InternalError> {
+    let event = AuditEvent::new("mfa.challenge_failed", cx.meta, cx.now, rng)?
+        .actor("user", &user.id)
+        .metadata(json!({ "method": cx.method }));
     store.record(&event).await?;
-    Ok(user)
+    if !net::listed(&cx.config.security.lockout_whitelist, cx.meta.ip_address.as_deref()) {
+        count_failure(store, rng, cx, user).await?;
+    }
+    Ok(())
 }
 
 async fn failed<S: AuditStore>(

@@ -35,6 +35,11 @@ pub enum MailContent {
         user_agent: Option<String>,
         account_url: String,
     },
+    /// A second factor was turned on (the product docs' `mfa-enabled`).
+    MfaEnabled {
+        when: String,
+        account_url: String,
+    },
 }
 
 impl MailContent {
@@ -64,6 +69,7 @@ impl MailContent {
             MailContent::Verification { .. } => "verification",
             MailContent::PasswordReset { .. } => "password-reset",
             MailContent::NewLogin { .. } => "new-login",
+            MailContent::MfaEnabled { .. } => "mfa-enabled",
         }
     }
 }
@@ -294,6 +300,21 @@ pub fn render(config: &Config, content: &MailContent) -> (String, String, String
                 ],
             },
         ),
+        MailContent::MfaEnabled { when, account_url } => (
+            format!("Two-step sign-in is on for your {app} account"),
+            Body {
+                heading: "Two-step sign-in is on".into(),
+                paragraphs: vec![
+                    "An authenticator app was set up for your account: from now on, signing in takes your \
+                     password and a code from the app."
+                        .into(),
+                    format!("When: {when}"),
+                    "Keep your backup codes somewhere safe: each one signs you in once if the app is lost.".into(),
+                ],
+                button: Some(("Review your account".into(), account_url.clone())),
+                after: vec!["If this was not you, reset your password now and contact support.".into()],
+            },
+        ),
     };
     let text = plain_text(&body);
     let html = html(config, &subject, &body);
@@ -398,10 +419,11 @@ mod tests {
                 user_agent: None,
                 account_url: String::new(),
             },
+            MailContent::MfaEnabled { when: String::new(), account_url: String::new() },
         ]
         .iter()
         .map(MailContent::template)
         .collect();
-        assert_eq!(names, ["welcome", "verification", "password-reset", "new-login"]);
+        assert_eq!(names, ["welcome", "verification", "password-reset", "new-login", "mfa-enabled"]);
     }
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod csrf;
 pub mod login;
 pub mod mail;
+pub mod mfa;
 pub mod password_history;
 pub mod rate_limit;
 pub mod sessions;

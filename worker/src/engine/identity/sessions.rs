@@ -29,6 +29,10 @@ pub struct Session {
     pub user_id: String,
     /// When the person last proved who they are (OIDC `auth_time`).
     pub auth_time: UnixTime,
+    /// How they proved it (RFC 8176 `amr` values: `pwd`, `otp`, `mfa`, ...). Sessions
+    /// stored before methods were recorded were password sign-ins.
+    #[serde(default = "password_only")]
+    pub amr: Vec<String>,
     pub created_at: UnixTime,
     pub last_seen_at: UnixTime,
     /// `SESSION_DURATION_DAYS` after creation.
@@ -37,7 +41,16 @@ pub struct Session {
     pub user_agent: Option<String>,
 }
 
+fn password_only() -> Vec<String> {
+    vec![String::from("pwd")]
+}
+
 impl Session {
+    /// Signed in with a second factor (`amr` holds `mfa`).
+    pub fn multi_factor(&self) -> bool {
+        self.amr.iter().any(|m| m == "mfa")
+    }
+
     fn idle_limit(config: &Config) -> UnixTime {
         i64::from(config.sessions.idle_timeout_minutes) * 60
     }
@@ -60,10 +73,10 @@ fn session_key(id_hash: &str) -> String {
 
 /// The `sessions` columns, in [`SessionRow`]'s order.
 pub const SESSION_COLUMNS: &str =
-    "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at";
+    "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at, amr";
 
 const INSERT_SQL: &str = "INSERT INTO sessions (id_hash, user_id, ip_address, user_agent, auth_time, created_at, \
-last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+last_seen_at, expires_at, amr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 const TOUCH_SQL: &str = "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1";
 
@@ -101,6 +114,8 @@ pub struct SessionRow {
     pub created_at: f64,
     pub last_seen_at: f64,
     pub expires_at: f64,
+    #[serde(default)]
+    pub amr: Option<String>,
 }
 
 impl SessionRow {
@@ -114,16 +129,22 @@ impl SessionRow {
             created_at: int(self.created_at),
             last_seen_at: int(self.last_seen_at),
             expires_at: int(self.expires_at),
+            amr: match self.amr {
+                Some(amr) => amr.split(' ').map(str::to_owned).collect(),
+                None => password_only(),
+            },
         }
     }
 }
 
-/// Starts a session for `user_id` who just signed in; returns the cookie value. With
-/// `SINGLE_SESSION=true` the user's other sessions end.
+/// Starts a session for `user_id` who just signed in by the methods `amr`; returns the
+/// cookie value. With `SINGLE_SESSION=true` the user's other sessions end.
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
     kv: &impl KeyValue,
     store: &impl SqlRunner,
     config: &Config,
+    amr: &[&str],
     user_id: &str,
     meta: &RequestMeta,
     rng: &impl Random,
@@ -139,6 +160,7 @@ pub async fn start(
         id_hash: hash_token(&cookie),
         user_id: user_id.into(),
         auth_time: now,
+        amr: amr.iter().map(|m| (*m).to_owned()).collect(),
         created_at: now,
         last_seen_at: now,
         expires_at: now + i64::from(config.sessions.session_duration_days) * 86_400,
@@ -154,6 +176,7 @@ pub async fn start(
         now.into(),
         now.into(),
         session.expires_at.into(),
+        session.amr.join(" ").into(),
     ];
     // The row first: a KV value without a row is no session, so a failure in between
     // leaves nothing that works.
@@ -283,13 +306,15 @@ mod tests {
         // IDLE_TIMEOUT_MINUTES=30, SESSION_DURATION_DAYS=7 in the dev values.
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
-        let (cookie, _) = pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
+        let (cookie, _) =
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
         // That use moved last_seen_at: another 29 minutes is fine...
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
         // ...but 30 idle minutes end it.
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
-        let (cookie, _) = pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
+        let (cookie, _) =
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
         let mut t = 1000;
         while t + 20 * 60 < 1000 + 7 * 86_400 {
             t += 20 * 60;
@@ -304,7 +329,7 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &u1(), &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
         assert_eq!(cookie.len(), 43, "256 bits");
         let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
         assert!(keys.iter().all(|k| !k.contains(&cookie)));
@@ -315,13 +340,13 @@ mod tests {
     fn single_session_ends_the_users_other_sessions() {
         let (kv, db) = (MemoryKv::default(), db());
         let many = config(|_| {});
-        let (a, _) = pollster::block_on(start(&kv, &db, &many, &u1(), &META, &SystemRandom, 1000)).unwrap();
-        let (b, _) = pollster::block_on(start(&kv, &db, &many, &u1(), &META, &SystemRandom, 1001)).unwrap();
+        let (a, _) = pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
+        let (b, _) = pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1001)).unwrap();
         assert_eq!(pollster::block_on(list(&db, &many, &u1(), 1002)).unwrap().len(), 2);
         let single = config(|v| {
             v.insert("SINGLE_SESSION", "true".into());
         });
-        let (c, _) = pollster::block_on(start(&kv, &db, &single, &u1(), &META, &SystemRandom, 1003)).unwrap();
+        let (c, _) = pollster::block_on(start(&kv, &db, &single, &["pwd"], &u1(), &META, &SystemRandom, 1003)).unwrap();
         for old in [a, b] {
             assert!(pollster::block_on(load(&kv, &db, &single, &old, 1004)).unwrap().is_none());
         }
@@ -334,7 +359,7 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &alice().id, &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &alice().id, &META, &SystemRandom, 1000)).unwrap();
         let user = || pollster::block_on(user_of_session(&db, &session)).unwrap();
         assert_eq!(user().map(|u| u.id), Some(alice().id));
         let stale = pollster::block_on(kv.get(&session_key(&session.id_hash))).unwrap().unwrap();

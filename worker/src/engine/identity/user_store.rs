@@ -145,6 +145,10 @@ pub async fn user_of_session(db: &impl SqlRunner, session: &Session) -> Result<O
 }
 
 impl<T: SqlRunner> UserStore for T {
+    async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError> {
+        crate::engine::identity::mfa::state(self, user_id).await
+    }
+
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
         first_user(self.query(&sql, &[email.into()]).await?)

@@ -160,6 +160,8 @@ pub trait UserStore {
     ) -> Result<Option<UnixTime>, InternalError>;
     /// A successful sign-in: failures and earlier lockouts forgotten, `last_login_at` set.
     async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
+    /// The user's second factor (`identity::mfa`).
+    async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError>;
 }
 
 #[cfg(test)]

@@ -92,12 +92,14 @@ where
         let (row, _) = self.find(typed).await?;
         let requested: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         let scope = user.grantable(&requested).join(" ");
+        let amr = session.amr.join(" ");
         let answer = DeviceAnswer {
             user_code_hash: &row.user_code_hash,
             approve: allow,
             user_id: &user.id,
             scope: &scope,
             auth_time: session.auth_time,
+            amr: &amr,
             session_id: &session.id_hash,
         };
         if !self.store.decide_device_code(&answer, self.now).await? {
@@ -154,6 +156,7 @@ mod tests {
             status: DeviceStatus::Pending,
             user_id: None,
             auth_time: None,
+            amr: None,
             session_id: None,
             interval: POLL_INTERVAL,
             last_polled_at: None,
@@ -169,6 +172,7 @@ mod tests {
             id_hash: "session-hash".into(),
             user_id: alice().id,
             auth_time: NOW - 60,
+            amr: vec!["pwd".into()],
             created_at: NOW - 60,
             last_seen_at: NOW,
             expires_at: NOW + 3600,

@@ -25,6 +25,8 @@ pub struct AuthorizationCode {
     /// The browser session it was issued in (hash of the session id).
     pub session_id: Option<String>,
     pub auth_time: UnixTime,
+    /// How the person signed in (RFC 8176 values, space-separated), for the ID token.
+    pub amr: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     pub consumed_at: Option<UnixTime>,

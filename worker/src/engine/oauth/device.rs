@@ -112,6 +112,8 @@ pub struct DeviceCode {
     pub status: DeviceStatus,
     pub user_id: Option<String>,
     pub auth_time: Option<UnixTime>,
+    /// How the approving person signed in (RFC 8176, space-separated).
+    pub amr: Option<String>,
     pub session_id: Option<String>,
     /// The polling interval the device must keep now (grows with each `slow_down`).
     pub interval: u32,
@@ -178,10 +180,11 @@ pub struct DeviceAnswer<'a> {
     /// What the person may grant of the request (e.g. no `admin` for a plain user).
     pub scope: &'a str,
     pub auth_time: UnixTime,
+    pub amr: &'a str,
     pub session_id: &'a str,
 }
 
-const DEVICE_COLUMNS: &str = "device_code_hash, user_code_hash, client_id, scope, status, user_id, auth_time, \
+const DEVICE_COLUMNS: &str = "device_code_hash, user_code_hash, client_id, scope, status, user_id, auth_time, amr, \
 session_id, poll_interval, last_polled_at, created_at, expires_at";
 /// A user code stays unique among pending codes (a partial unique index); an expired
 /// pending row with the same code is retired first so it cannot block a new one.
@@ -192,7 +195,7 @@ status, poll_interval, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 'pending'
 const RECORD_POLL_SQL: &str =
     "UPDATE device_codes SET last_polled_at = ?2, poll_interval = ?3 WHERE device_code_hash = ?1";
 const DECIDE_SQL: &str = "UPDATE device_codes SET status = ?2, user_id = ?3, scope = ?4, auth_time = ?5, \
-session_id = ?6, decided_at = ?7 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?7";
+session_id = ?6, decided_at = ?7, amr = ?8 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?7";
 const CONSUME_SQL: &str = "UPDATE device_codes SET status = 'consumed', consumed_at = ?2 \
 WHERE device_code_hash = ?1 AND status = 'approved' AND expires_at > ?2";
 
@@ -205,6 +208,8 @@ struct DeviceRow {
     status: String,
     user_id: Option<String>,
     auth_time: Option<f64>,
+    #[serde(default)]
+    amr: Option<String>,
     session_id: Option<String>,
     poll_interval: f64,
     last_polled_at: Option<f64>,
@@ -222,6 +227,7 @@ impl DeviceRow {
             scope: self.scope,
             user_id: self.user_id,
             auth_time: self.auth_time.map(|t| t as UnixTime),
+            amr: self.amr,
             session_id: self.session_id,
             interval: self.poll_interval as u32,
             last_polled_at: self.last_polled_at.map(|t| t as UnixTime),
@@ -286,6 +292,7 @@ impl<T: SqlRunner> DeviceStore for T {
             SqlArg::Int(d.auth_time),
             d.session_id.into(),
             SqlArg::Int(now),
+            d.amr.into(),
         ];
         Ok(self.execute(DECIDE_SQL, &args).await? == 1)
     }
@@ -309,6 +316,7 @@ mod tests {
             status: DeviceStatus::Pending,
             user_id: None,
             auth_time: None,
+            amr: None,
             session_id: None,
             interval: POLL_INTERVAL,
             last_polled_at: None,

@@ -17,7 +17,8 @@ use shared::paths;
 
 /// The ID token's own claims; with the user claims scopes release
 /// (`shared::scopes::RELEASABLE_CLAIMS`) they make `claims_supported` (OIDC Discovery §3).
-const TOKEN_CLAIMS: &[&str] = &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"];
+const TOKEN_CLAIMS: &[&str] =
+    &["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "amr", "acr"];
 
 /// Claims the server can release (OIDC Discovery §3 `claims_supported`).
 pub fn claims_supported() -> Vec<&'static str> {
@@ -39,6 +40,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "end_session_endpoint": config.endpoint(paths::LOGOUT),
         "scopes_supported": scopes,
         "claims_supported": claims_supported(),
+        "acr_values_supported": shared::mfa::ACR_VALUES,
         // OIDC Discovery §3: the implicit grant counts too (served by /authorize, not /token).
         "grant_types_supported": grant_types_supported(config)
             .into_iter()

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use shared::mfa::{ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR};
 
 use crate::engine::crypto::jose::b64url;
 use crate::engine::identity::users::User;
@@ -21,6 +22,9 @@ pub struct IdTokenFacts<'a> {
     /// The user claims the granted scopes release (`ScopeStore::released_claims`).
     pub claims: &'a [String],
     pub auth_time: UnixTime,
+    /// How the person signed in (RFC 8176 values, space-separated): `amr`, and `acr`
+    /// derived from it (OIDC Core §2).
+    pub amr: Option<&'a str>,
     pub nonce: Option<&'a str>,
     /// The access token issued alongside, for `at_hash`.
     pub access_token: Option<&'a str>,
@@ -39,6 +43,13 @@ pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value
     claims.insert("exp".into(), Value::from(now + i64::from(facts.ttl)));
     claims.insert("iat".into(), Value::from(now));
     claims.insert("auth_time".into(), Value::from(facts.auth_time));
+    if let Some(amr) = facts.amr.filter(|a| !a.is_empty()) {
+        let methods: Vec<Value> = amr.split(' ').map(|m| Value::String(m.into())).collect();
+        let multi_factor = amr.split(' ').any(|m| m == "mfa");
+        let acr = if multi_factor { ACR_MULTI_FACTOR } else { ACR_SINGLE_FACTOR };
+        claims.insert("amr".into(), Value::Array(methods));
+        claims.insert("acr".into(), Value::String(acr.into()));
+    }
     if let Some(nonce) = facts.nonce {
         claims.insert("nonce".into(), Value::String(nonce.into()));
     }

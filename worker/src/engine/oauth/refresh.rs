@@ -18,6 +18,8 @@ pub struct RefreshToken {
     pub user_id: Option<String>,
     pub scope: String,
     pub auth_time: Option<UnixTime>,
+    /// How the person signed in (RFC 8176 values, space-separated), for refreshed ID tokens.
+    pub amr: Option<String>,
     /// The browser session it was issued in (hash of the session id), if any.
     pub session_id: Option<String>,
     pub created_at: UnixTime,
@@ -57,6 +59,7 @@ pub struct NewToken<'a> {
     pub user_id: Option<&'a str>,
     pub scope: &'a str,
     pub auth_time: Option<UnixTime>,
+    pub amr: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub ttl: u32,
     /// The family's end: the parent's for a successor, `None` to start a family.
@@ -83,6 +86,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             user_id: new.user_id.map(str::to_owned),
             scope: new.scope.into(),
             auth_time: new.auth_time,
+            amr: new.amr.map(str::to_owned),
             session_id: new.session_id.map(str::to_owned),
             created_at: now,
             expires_at,

@@ -77,7 +77,7 @@ impl<T: SqlRunner> RevocationStore for T {
 
 /// A refresh token with its user, so the refresh grant reads both in one statement. ?1 hash.
 const REFRESH_WITH_USER_SQL: &str = concat!(
-    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.session_id, ",
+    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
     "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
     "r.revoked_at, ",
     user_json!(),
@@ -85,18 +85,18 @@ const REFRESH_WITH_USER_SQL: &str = concat!(
 );
 
 const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 /// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
 const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
 successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
 
 /// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
-/// ?1..?11 as INSERT_REFRESH_SQL; ?3 is the parent.
+/// ?1..?12 as INSERT_REFRESH_SQL; ?3 is the parent.
 const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
 
 const REVOKE_SESSION_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
 WHERE session_id = ?1 AND revoked_at IS NULL";
@@ -114,6 +114,8 @@ struct RefreshRow {
     user_id: Option<String>,
     scope: String,
     auth_time: Option<f64>,
+    #[serde(default)]
+    amr: Option<String>,
     session_id: Option<String>,
     created_at: f64,
     expires_at: f64,
@@ -136,6 +138,7 @@ impl RefreshRow {
             user_id: self.user_id,
             scope: self.scope,
             auth_time: self.auth_time.map(int),
+            amr: self.amr,
             session_id: self.session_id,
             created_at: int(self.created_at),
             expires_at: int(self.expires_at),
@@ -168,6 +171,7 @@ fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> Vec<SqlArg> {
         t.expires_at.into(),
         t.session_id.as_deref().into(),
         t.family_expires_at.into(),
+        t.amr.as_deref().into(),
     ]
 }
 
@@ -214,13 +218,13 @@ impl<T: SqlRunner> RefreshStore for T {
 // ---- authorization codes ---------------------------------------------------------------
 
 const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /// A code with its user. ?1 code hash.
 const CODE_WITH_USER_SQL: &str = concat!(
     "SELECT c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, ",
-    "c.code_challenge_method, c.session_id, c.auth_time, c.created_at, c.expires_at, c.consumed_at, ",
+    "c.code_challenge_method, c.session_id, c.auth_time, c.amr, c.created_at, c.expires_at, c.consumed_at, ",
     "c.issued_jti, c.issued_jti_expires_at, c.issued_family_id, ",
     user_json!(),
     " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?1"
@@ -233,11 +237,11 @@ const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET consumed_at = ?2,
 issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2";
 
 /// In the same batch: the refresh token, only if the consume above was this request's.
-/// ?1..?11 as INSERT_REFRESH_SQL, ?12 code hash, ?13 the jti the consume recorded.
+/// ?1..?12 as INSERT_REFRESH_SQL, ?13 code hash, ?14 the jti the consume recorded.
 const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
-client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
-WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?12 AND issued_jti = ?13)";
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?13 AND issued_jti = ?14)";
 
 /// An `authorization_codes` row, with the `users` row [`user_json`] joins to it.
 #[derive(Debug, Deserialize)]
@@ -252,6 +256,8 @@ struct CodeRow {
     code_challenge_method: Option<String>,
     session_id: Option<String>,
     auth_time: f64,
+    #[serde(default)]
+    amr: Option<String>,
     created_at: f64,
     expires_at: f64,
     consumed_at: Option<f64>,
@@ -280,6 +286,7 @@ impl CodeRow {
             code_challenge_method: method,
             session_id: self.session_id,
             auth_time: int(self.auth_time),
+            amr: self.amr,
             created_at: int(self.created_at),
             expires_at: int(self.expires_at),
             consumed_at: self.consumed_at.map(int),
@@ -312,6 +319,7 @@ impl<T: SqlRunner> CodeStore for T {
             c.auth_time.into(),
             c.created_at.into(),
             c.expires_at.into(),
+            c.amr.as_deref().into(),
         ];
         self.execute(INSERT_CODE_SQL, &args).await.map(|_| ())
     }

@@ -23,6 +23,7 @@ use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::accounts::{Accounts, Followup};
 use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::mfa;
 use crate::engine::identity::password_history;
 use crate::engine::identity::sessions;
 use crate::engine::identity::users::{Role, User, UserStore};
@@ -44,6 +45,8 @@ pub struct UserFilter {
     pub role: Option<String>,
     pub active: Option<bool>,
     pub locked: Option<bool>,
+    /// A second factor in force.
+    pub mfa: Option<bool>,
 }
 
 /// Everything one admin request on users needs.
@@ -131,11 +134,12 @@ where
             filter.active.map(i64::from).into(),
             filter.locked.map(i64::from).into(),
             SqlArg::Int(self.now),
+            filter.mfa.map(i64::from).into(),
             SqlArg::Int(i64::from(limit)),
             SqlArg::Int(i64::from(offset)),
         ];
         let (list, total) = (list_sql(), count_sql());
-        let filter_args = args.get(..5).unwrap_or_default().to_vec();
+        let filter_args = args.get(..6).unwrap_or_default().to_vec();
         let mut results = self.store.query_batch(&[(list.as_str(), args), (total.as_str(), filter_args)]).await?;
         let totals = results.pop().unwrap_or_default();
         let rows = results.pop().unwrap_or_default();
@@ -351,6 +355,21 @@ where
             });
         }
         self.audit("consent.revoked", id, json!({ "client_id": client_id })).await
+    }
+
+    /// `DELETE /api/users/{id}/mfa`: the user's authenticator app and backup codes are
+    /// removed (a lost phone); they sign in with the password alone, or enrol again where
+    /// a second factor is required. Audited `mfa.disabled` with the admin as actor.
+    pub async fn reset_mfa(&self, id: &str) -> Result<(), ApiError> {
+        self.manageable(id, None).await?;
+        if !mfa::remove(self.store, id).await? {
+            return Err(ApiError::Request {
+                status: 404,
+                code: codes::NOT_FOUND,
+                description: "the user has no second factor".into(),
+            });
+        }
+        self.audit("mfa.disabled", id, json!({ "reset_by_admin": true })).await
     }
 
     /// `GET /api/users/{id}/password-status`.

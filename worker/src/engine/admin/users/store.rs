@@ -7,18 +7,21 @@ use crate::engine::platform::ports::{int, UnixTime};
 
 /// The admin view's columns.
 pub const ADMIN_USER_COLUMNS: &str = "id, email, name, role, active, email_verified, locked_until, \
-failed_attempts, created_at, updated_at, last_login_at";
+failed_attempts, created_at, updated_at, last_login_at, \
+(SELECT confirmed_at FROM mfa_totp t WHERE t.user_id = users.id) AS mfa_configured_at";
 
 /// The filters of `GET /api/users`: ?1 search (text in the email or name, ASCII case
 /// ignored; `instr`, not LIKE, so `%` and `_` are literal and D1's short LIKE-pattern
 /// limit does not apply), ?2 role,
-/// ?3 active (0/1), ?4 locked (0/1) at ?5 now; each NULL when not asked for.
+/// ?3 active (0/1), ?4 locked (0/1) at ?5 now, ?6 a second factor in force (0/1); each
+/// NULL when not asked for.
 const FILTER: &str = "(?1 IS NULL OR instr(lower(email), lower(?1)) > 0 OR instr(lower(name), lower(?1)) > 0) \
 AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR active = ?3) \
-AND (?4 IS NULL OR (CASE WHEN locked_until > ?5 THEN 1 ELSE 0 END) = ?4)";
+AND (?4 IS NULL OR (CASE WHEN locked_until > ?5 THEN 1 ELSE 0 END) = ?4) \
+AND (?6 IS NULL OR EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) = ?6)";
 
 pub fn list_sql() -> String {
-    format!("SELECT {ADMIN_USER_COLUMNS} FROM users WHERE {FILTER} ORDER BY created_at DESC, id LIMIT ?6 OFFSET ?7")
+    format!("SELECT {ADMIN_USER_COLUMNS} FROM users WHERE {FILTER} ORDER BY created_at DESC, id LIMIT ?7 OFFSET ?8")
 }
 
 pub fn count_sql() -> String {
@@ -61,6 +64,8 @@ pub struct AdminUserRow {
     pub updated_at: f64,
     pub last_login_at: Option<f64>,
     #[serde(default)]
+    pub mfa_configured_at: Option<f64>,
+    #[serde(default)]
     pub password_changed_at: Option<f64>,
     #[serde(default)]
     pub has_password: Option<f64>,
@@ -82,6 +87,8 @@ impl AdminUserRow {
             created_at: int(self.created_at),
             updated_at: int(self.updated_at),
             last_login_at: self.last_login_at.map(int),
+            mfa_enabled: self.mfa_configured_at.is_some(),
+            mfa_configured_at: self.mfa_configured_at.map(int),
         }
     }
 }

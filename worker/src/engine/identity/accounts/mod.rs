@@ -7,6 +7,9 @@
 //! newer link of the same kind retires the older ones. With `HIDE_EMAIL_EXISTENCE=true`
 //! sign-up and reset answer the same whether or not the address has an account.
 
+pub mod second_factor;
+#[cfg(test)]
+mod second_factor_tests;
 pub mod signin;
 pub mod store;
 #[cfg(test)]

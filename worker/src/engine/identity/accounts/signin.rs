@@ -3,13 +3,16 @@
 //! notice, decided here; the edge only reads the body and writes the cookie.
 
 use shared::codes;
+use shared::mfa::MfaStep;
 
 use super::Accounts;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
 use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::mfa::challenge::Challenge;
+use crate::engine::identity::mfa::{self, AfterPassword};
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::{User, UserStore};
@@ -38,6 +41,16 @@ pub struct SignedIn {
     pub notice_failed: Option<InternalError>,
 }
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    /// Signed in. `EnrolSoon` when a second factor is required and the grace period runs.
+    SignedIn(Box<SignedIn>, Option<MfaStep>),
+    /// No session yet: the second factor (or its enrolment) comes first. `challenge` is
+    /// the sealed `authority_mfa` cookie value.
+    SecondStep { step: MfaStep, challenge: String },
+}
+
 impl<S, K, T, R> Accounts<'_, S, K, T, R>
 where
     S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
@@ -48,7 +61,12 @@ where
     /// Signs `email` in with `password`. `previous` is the session cookie this browser
     /// already had: it is ended, so a sign-in never keeps an old (possibly planted)
     /// session id (session fixation, OWASP ASVS V3.2.1).
-    pub async fn sign_in(&self, email: &str, password: &str, previous: Option<&str>) -> Result<SignedIn, ApiError> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
         let (config, now) = (self.config, self.now);
         // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
         let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
@@ -57,7 +75,7 @@ where
         }
         rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
         let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
-        let verified = verify_login(self.store, self.rng, &cx, email, password).await;
+        let verified = check_password(self.store, self.rng, &cx, email, password).await;
         if matches!(verified, Err(LoginError::Invalid)) {
             rate_limit::ip_lockout_count(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
         }
@@ -75,13 +93,47 @@ where
             },
             LoginError::Internal(e) => ApiError::Internal(e),
         })?;
+        let step = match mfa::after_password(self.store, config, &user, now).await? {
+            AfterPassword::SignIn => None,
+            AfterPassword::EnrolSoon { .. } => Some(MfaStep::EnrolSoon),
+            AfterPassword::Verify => Some(MfaStep::Verify),
+            AfterPassword::Enrol => Some(MfaStep::Enrol),
+        };
+        match step {
+            Some(step @ (MfaStep::Verify | MfaStep::Enrol)) => {
+                // The browser's old session ends now too: whoever was signed in here, the
+                // person at the keyboard is signing in as someone.
+                self.end_previous(previous).await?;
+                let challenge = Challenge { user_id: user.id.clone(), amr: vec!["pwd".into()], issued_at: now, step };
+                Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(config, self.rng)? })
+            }
+            soon => Ok(SignInOutcome::SignedIn(Box::new(self.finish_sign_in(user, &["pwd"], previous).await?), soon)),
+        }
+    }
+
+    async fn end_previous(&self, previous: Option<&str>) -> Result<(), InternalError> {
         if let Some(old) = previous {
-            if let Some(session) = sessions::load(self.kv, self.store, config, old, now).await? {
-                sessions::end(self.kv, self.store, config, &session, now).await?;
+            if let Some(session) = sessions::load(self.kv, self.store, self.config, old, self.now).await? {
+                sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
             }
         }
+        Ok(())
+    }
+
+    /// A complete sign-in by the methods `amr`: recorded (`user.login`), the browser's
+    /// previous session replaced by a new one, the new-login notice sent.
+    pub(super) async fn finish_sign_in(
+        &self,
+        user: User,
+        amr: &[&str],
+        previous: Option<&str>,
+    ) -> Result<SignedIn, ApiError> {
+        let cx =
+            LoginContext { config: self.config, meta: self.meta, now: self.now, method: "browser", client_id: None };
+        record_login(self.store, self.rng, &cx, &user, amr.contains(&"mfa")).await?;
+        self.end_previous(previous).await?;
         let (cookie, session) =
-            sessions::start(self.kv, self.store, config, &user.id, self.meta, self.rng, now).await?;
+            sessions::start(self.kv, self.store, self.config, amr, &user.id, self.meta, self.rng, self.now).await?;
         // The sign-in stands even if the new-login notice cannot be written.
         let notice_failed = self.notice_sign_in(&user, &session).await.err();
         Ok(SignedIn { user, session, cookie, notice_failed })

@@ -8,7 +8,7 @@ use pollster::block_on;
 use shared::account::{ChangePassword, PasswordResetComplete, ProfileUpdate, SignUpRequest};
 
 use super::*;
-use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::login::{check_password, LoginContext, LoginError};
 use crate::engine::identity::mail::{Mail, MailStore, MailTransport};
 use crate::engine::oauth::consent::ConsentStore;
 use crate::engine::ops::audit::RequestMeta;
@@ -19,12 +19,12 @@ use crate::engine::test_support::dev_vars;
 use crate::native::MemoryKv;
 use crate::native::SqliteStore;
 
-const NOW: UnixTime = 1_795_000_000;
-const PASSWORD: &str = "correct horse battery";
+pub(super) const NOW: UnixTime = 1_795_000_000;
+pub(super) const PASSWORD: &str = "correct horse battery";
 
 /// Records what the http provider would have posted; fails when told to.
 #[derive(Default)]
-struct RecordingTransport {
+pub(super) struct RecordingTransport {
     posted: RefCell<Vec<(String, String)>>,
     fail: bool,
 }
@@ -40,15 +40,15 @@ impl MailTransport for RecordingTransport {
     }
 }
 
-struct Fixture {
-    config: Config,
-    store: SqliteStore,
-    kv: MemoryKv,
+pub(super) struct Fixture {
+    pub(super) config: Config,
+    pub(super) store: SqliteStore,
+    pub(super) kv: MemoryKv,
     transport: RecordingTransport,
-    meta: RequestMeta,
+    pub(super) meta: RequestMeta,
 }
 
-fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String>)) -> Fixture {
+pub(super) fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String>)) -> Fixture {
     let mut vars = dev_vars();
     change(&mut vars);
     Fixture {
@@ -60,12 +60,12 @@ fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String>)) -> Fixt
     }
 }
 
-fn fixture() -> Fixture {
+pub(super) fn fixture() -> Fixture {
     fixture_with(|_| {})
 }
 
 impl Fixture {
-    fn at(&self, now: UnixTime) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
+    pub(super) fn at(&self, now: UnixTime) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
         Accounts {
             config: &self.config,
             store: &self.store,
@@ -77,11 +77,11 @@ impl Fixture {
         }
     }
 
-    fn accounts(&self) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
+    pub(super) fn accounts(&self) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
         self.at(NOW)
     }
 
-    fn outbox(&self) -> Vec<Mail> {
+    pub(super) fn outbox(&self) -> Vec<Mail> {
         block_on(self.store.outbox(100, 0)).unwrap().0
     }
 
@@ -92,21 +92,21 @@ impl Fixture {
         text[start..].split_whitespace().next().unwrap().to_owned()
     }
 
-    fn events(&self) -> Vec<String> {
+    pub(super) fn events(&self) -> Vec<String> {
         self.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect()
     }
 
-    fn sign_up(&self, email: &str) -> Result<shared::account::Message, ApiError> {
+    pub(super) fn sign_up(&self, email: &str) -> Result<shared::account::Message, ApiError> {
         let request = SignUpRequest { email: email.into(), password: PASSWORD.into(), name: Some("Alice".into()) };
         block_on(self.accounts().sign_up(&request))
     }
 
     fn login(&self, email: &str, password: &str) -> Result<User, LoginError> {
         let cx = LoginContext { config: &self.config, meta: &self.meta, now: NOW, method: "browser", client_id: None };
-        block_on(verify_login(&self.store, &SystemRandom, &cx, email, password))
+        block_on(check_password(&self.store, &SystemRandom, &cx, email, password))
     }
 
-    fn user(&self, email: &str) -> User {
+    pub(super) fn user(&self, email: &str) -> User {
         block_on(self.store.user_by_email(email)).unwrap().unwrap()
     }
 }
@@ -235,8 +235,8 @@ fn a_reset_ends_every_session_of_the_account() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
     assert_eq!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().len(), 2);
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
     let reset = PasswordResetComplete { token: f.link_token(), password: "a brand new passphrase".into() };
@@ -313,8 +313,8 @@ fn changing_the_password_needs_the_current_one_and_signs_out_other_sessions() {
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
     let (_, here) =
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
 
     let wrong = ChangePassword { current_password: "guess guess guess".into(), new_password: "short".into() };
     let e = block_on(f.accounts().change_password(&user, &here, &wrong)).unwrap_err();
@@ -374,7 +374,7 @@ fn a_sign_in_from_a_new_browser_mails_new_login_but_not_the_first_or_a_known_one
     let user = f.user("alice@example.com");
     let session_with = |agent: &str| {
         let meta = RequestMeta { ip_address: Some("198.51.100.7".into()), user_agent: Some(agent.into()) };
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &meta, &SystemRandom, NOW)).unwrap().1
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &meta, &SystemRandom, NOW)).unwrap().1
     };
     let count = || f.outbox().iter().filter(|m| m.template == "new-login").count();
     block_on(f.accounts().notice_sign_in(&user, &session_with("Firefox"))).unwrap();
@@ -436,7 +436,8 @@ fn password_history_count_refuses_recent_passwords_on_change_and_on_reset_withou
     let change = |from: &str, to: &str| {
         let user = f.user("alice@example.com");
         let (_, here) =
-            block_on(sessions::start(&f.kv, &f.store, &f.config, &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+            block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW))
+                .unwrap();
         let request = ChangePassword { current_password: from.into(), new_password: to.into() };
         block_on(f.accounts().change_password(&user, &here, &request))
     };

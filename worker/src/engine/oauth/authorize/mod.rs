@@ -16,6 +16,7 @@ use crate::engine::platform::error::{ErrorResponse, InternalError};
 use crate::engine::platform::ports::{Random, UnixTime};
 pub use request::{AuthorizationRequest, ResponseMode, ResponseType};
 use shared::codes;
+use shared::mfa::ACR_MULTI_FACTOR;
 
 /// Where and how an authorization response (or error) goes back to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +168,8 @@ pub enum Next {
     SignIn,
     /// `prompt=select_account`: the person confirms which account to continue with.
     SelectAccount,
+    /// `acr_values` asks for a second factor the session has not shown: the `/mfa` step.
+    SecondFactor,
     /// The consent screen.
     Consent,
     /// Everything is in place: answer the client.
@@ -209,6 +212,16 @@ pub fn decide(
             Err(AuthorizeError::redirect(target, "login_required", "the user is not signed in"))
         } else {
             Ok(Next::SignIn)
+        };
+    }
+    // OIDC Core §3.1.2.1 acr_values: the multi-factor level makes a session signed in
+    // with one factor show the second (§3.1.2.6 interaction_required when silent).
+    let wants_second_factor = request.acr_values.iter().any(|a| a == ACR_MULTI_FACTOR);
+    if wants_second_factor && !situation.session.is_some_and(Session::multi_factor) {
+        return if silent {
+            Err(AuthorizeError::redirect(target, "interaction_required", "a second factor is required"))
+        } else {
+            Ok(Next::SecondFactor)
         };
     }
     if request.prompt.select_account && !situation.account_selected {

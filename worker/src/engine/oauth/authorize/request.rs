@@ -158,6 +158,10 @@ pub struct AuthorizationRequest {
     pub max_age: Option<u32>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
+    /// OIDC Core §3.1.2.1 `acr_values`, in order of preference: `ACR_MULTI_FACTOR` among
+    /// them makes a session without a second factor show one (step-up).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
     /// When `/authorize` received it: `prompt=login` and `prompt=consent` are satisfied by
     /// a sign-in or a consent given after this moment.
     pub received_at: UnixTime,
@@ -192,6 +196,9 @@ impl AuthorizationRequest {
         }
         if let Some(max_age) = self.max_age {
             q.append_pair("max_age", &max_age.to_string());
+        }
+        if !self.acr_values.is_empty() {
+            q.append_pair("acr_values", &self.acr_values.join(" "));
         }
         q.finish()
     }
@@ -425,6 +432,10 @@ pub fn parse(
         max_age,
         login_hint: params.get("login_hint").map(str::to_owned),
         ui_locales: params.get("ui_locales").map(str::to_owned),
+        acr_values: params
+            .get("acr_values")
+            .map(|v| v.split(' ').filter(|a| !a.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default(),
         received_at: now,
         denied: false,
     })

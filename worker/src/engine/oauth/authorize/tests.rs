@@ -228,6 +228,27 @@ fn oidc_core_3_1_2_6_prompt_none_errors() {
 }
 
 #[test]
+fn oidc_core_3_1_2_1_acr_values_multi_factor_makes_a_password_session_show_a_second_factor() {
+    let q = format!("{BASE}&response_type=code&scope=openid&acr_values=urn%3Aauthority%3Aloa%3A2");
+    let step_up = parse(&q).unwrap();
+    assert_eq!(step_up.acr_values, vec!["urn:authority:loa:2"]);
+    let consent = Consent { scopes: vec!["openid".into()], updated_at: NOW - 100 };
+    let password_only = session(NOW - 60);
+    assert_eq!(decide(&step_up, &situation(Some(&password_only), Some(&consent)), NOW), Ok(Next::SecondFactor));
+    assert_eq!(decide(&step_up, &situation(None, None), NOW), Ok(Next::SignIn), "signing in comes first");
+    let mut two_factors = session(NOW - 60);
+    two_factors.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+    assert_eq!(decide(&step_up, &situation(Some(&two_factors), Some(&consent)), NOW), Ok(Next::Issue));
+    // The single-factor level asks for nothing more.
+    let weak = parse(&format!("{BASE}&response_type=code&scope=openid&acr_values=urn%3Aauthority%3Aloa%3A1")).unwrap();
+    assert_eq!(decide(&weak, &situation(Some(&password_only), Some(&consent)), NOW), Ok(Next::Issue));
+    // §3.1.2.6: a step-up cannot happen silently.
+    let silent = parse(&format!("{q}&prompt=none&state=s")).unwrap();
+    let err = decide(&silent, &situation(Some(&password_only), Some(&consent)), NOW).unwrap_err();
+    assert!(matches!(err, AuthorizeError::Redirect { error: "interaction_required", .. }));
+}
+
+#[test]
 fn consent_is_remembered_until_scopes_grow_and_prompt_consent_asks_again() {
     let s = session(NOW - 10);
     let wide = parse(&format!("{BASE}&response_type=code&scope=openid+email")).unwrap();

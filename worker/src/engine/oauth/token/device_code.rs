@@ -56,6 +56,7 @@ where
                 status: DeviceStatus::Pending,
                 user_id: None,
                 auth_time: None,
+                amr: None,
                 session_id: None,
                 interval: POLL_INTERVAL,
                 last_polled_at: None,
@@ -127,13 +128,22 @@ where
                 let Some(user) = user else { return Err(invalid()) };
                 let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 let auth_time = row.auth_time.unwrap_or(row.created_at);
-                let refresh_token =
-                    self.stored_refresh_token(&client, &user.id, &scope, auth_time, row.session_id.as_deref()).await?;
+                let refresh_token = self
+                    .stored_refresh_token(
+                        &client,
+                        &user.id,
+                        &scope,
+                        auth_time,
+                        row.amr.as_deref(),
+                        row.session_id.as_deref(),
+                    )
+                    .await?;
                 self.issue(Grant {
                     client: &client,
                     user: &user,
                     scope,
                     auth_time,
+                    amr: row.amr.as_deref(),
                     refresh_token,
                     nonce: None,
                     claims: None,

@@ -21,6 +21,8 @@ pub(super) struct Grant<'a> {
     /// The scope of the access token (and the ID token's claims).
     pub(super) scope: Vec<String>,
     pub(super) auth_time: UnixTime,
+    /// How the person signed in (RFC 8176, space-separated), for the ID token's `amr`/`acr`.
+    pub(super) amr: Option<&'a str>,
     /// A refresh token to hand out, already stored.
     pub(super) refresh_token: Option<String>,
     /// The authorization request's nonce, for the ID token (OIDC Core §3.1.3.6).
@@ -56,6 +58,7 @@ where
         user_id: &str,
         scope: &[String],
         auth_time: UnixTime,
+        amr: Option<&str>,
         session_id: Option<&str>,
     ) -> Result<Option<String>, TokenError> {
         if !self.issues_refresh_tokens(client, scope) {
@@ -69,6 +72,7 @@ where
                 user_id: Some(user_id),
                 scope: &scope.join(" "),
                 auth_time: Some(auth_time),
+                amr,
                 session_id,
                 ttl: self.refresh_ttl(client),
                 family_expires_at: None,
@@ -131,6 +135,7 @@ where
                 client_id: &grant.client.client_id,
                 claims: &released,
                 auth_time: grant.auth_time,
+                amr: grant.amr,
                 nonce: grant.nonce,
                 access_token: Some(&access_token),
                 code: None,

@@ -7,7 +7,8 @@ use shared::oauth::{grant, TokenResponse};
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::Client;
-use crate::engine::identity::login::{verify_login, LoginContext, LoginError};
+use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
+use crate::engine::identity::mfa;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::ports::{Random, RsaSigner};
@@ -41,9 +42,19 @@ where
         let scope = self.requested_scope(client, scope)?;
         let user = self.check_password(client, username, password).await?;
         let scope = user.grantable(&scope);
-        let refresh_token = self.stored_refresh_token(client, &user.id, &scope, self.now, None).await?;
-        self.issue(Grant { client, user: &user, scope, auth_time: self.now, refresh_token, nonce: None, claims: None })
-            .await
+        let refresh_token = self.stored_refresh_token(client, &user.id, &scope, self.now, Some("pwd"), None).await?;
+        let auth_time = self.now;
+        self.issue(Grant {
+            client,
+            user: &user,
+            scope,
+            auth_time,
+            amr: Some("pwd"),
+            refresh_token,
+            nonce: None,
+            claims: None,
+        })
+        .await
     }
 
     /// The user whose password this is (engine::login), or `invalid_grant`.
@@ -55,7 +66,7 @@ where
             method: "password_grant",
             client_id: Some(&client.client_id),
         };
-        verify_login(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
+        let user = check_password(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
             // The same answer for unknown, wrong and locked (identity::login).
             LoginError::Invalid => TokenError::InvalidGrant(
                 "the username or password is incorrect, or sign-in to the account is paused after failed attempts"
@@ -63,6 +74,18 @@ where
             ),
             LoginError::EmailNotVerified => TokenError::InvalidGrant("the email address is not verified yet".into()),
             LoginError::Internal(e) => TokenError::Internal(e),
-        })
+        })?;
+        // The grant carries no second factor: an account that signs in with one (or must)
+        // cannot use it, or the password alone would be enough after all.
+        let state = self.store.mfa_state(&user.id).await?;
+        if state.enabled() || mfa::required(self.config, user.role) {
+            return Err(TokenError::InvalidGrant(
+                "this account signs in with a second factor, which the password grant cannot carry; \
+                 use the authorization code flow"
+                    .into(),
+            ));
+        }
+        record_login(self.store, self.rng, &cx, &user, false).await?;
+        Ok(user)
     }
 }

@@ -137,7 +137,13 @@ pub struct SecuritySettings {
     pub password_history_count: u32,
     /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
     pub password_policy: PasswordPolicy,
+    /// `REQUIRE_MFA`: everyone signs in with a second factor (and enrols one first).
     pub require_mfa: bool,
+    /// `REQUIRE_ADMIN_MFA`: admins and super_admins do.
+    pub require_admin_mfa: bool,
+    /// `MFA_GRACE_PERIOD_DAYS`: how long after first being asked a person may still sign
+    /// in without enrolling; 0 forces enrolment at once.
+    pub mfa_grace_period_days: u32,
     pub enable_password_grant: bool,
     pub password_grant_allowed_clients: Vec<String>,
     pub allow_plain_pkce: bool,
@@ -235,6 +241,9 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "REQUIRE_SPECIAL",
     "PASSWORD_HISTORY_COUNT",
     "ADMIN_PASSWORD_MIN_LENGTH",
+    "REQUIRE_MFA",
+    "REQUIRE_ADMIN_MFA",
+    "MFA_GRACE_PERIOD_DAYS",
     "HIDE_EMAIL_EXISTENCE",
     "EMAIL_VERIFICATION_REQUIRED",
     "RATE_LIMIT_LOGIN_MAX",
@@ -321,6 +330,8 @@ pub const VARIABLES: &[&str] = &[
     "PASSWORD_HISTORY_COUNT",
     "ADMIN_PASSWORD_MIN_LENGTH",
     "REQUIRE_MFA",
+    "REQUIRE_ADMIN_MFA",
+    "MFA_GRACE_PERIOD_DAYS",
     "ENABLE_PASSWORD_GRANT",
     "PASSWORD_GRANT_ALLOWED_CLIENTS",
     "ALLOW_PLAIN_PKCE",
@@ -398,6 +409,8 @@ impl Config {
                     admin_min_length: v.positive("ADMIN_PASSWORD_MIN_LENGTH")?,
                 },
                 require_mfa: v.flag("REQUIRE_MFA")?,
+                require_admin_mfa: v.flag("REQUIRE_ADMIN_MFA")?,
+                mfa_grace_period_days: v.count("MFA_GRACE_PERIOD_DAYS")?,
                 enable_password_grant: v.flag("ENABLE_PASSWORD_GRANT")?,
                 password_grant_allowed_clients: v.list("PASSWORD_GRANT_ALLOWED_CLIENTS", ',')?,
                 allow_plain_pkce: v.flag("ALLOW_PLAIN_PKCE")?,

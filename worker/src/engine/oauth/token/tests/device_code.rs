@@ -75,6 +75,7 @@ fn answer(f: &Fixture, user_code: &str, approve: bool, scope: &str, now: UnixTim
         user_id: &alice().id,
         scope,
         auth_time: now - 30,
+        amr: "pwd otp mfa",
         session_id: "s",
     };
     block_on(f.store.decide_device_code(&answer, now)).unwrap()

@@ -21,6 +21,9 @@ fn rfc6749_4_3_password_grant_with_openid_issues_a_verifiable_id_token() {
     assert_eq!(id["at_hash"], crate::engine::oauth::id_token::half_hash(&r.access_token));
     assert_eq!(id["email"], "Alice@Example.com");
     assert_eq!(id["name"], "Alice Liddell");
+    // RFC 8176: a password, one factor (OIDC Core §2 acr).
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(id["acr"], "urn:authority:loa:1");
     let events: Vec<String> =
         f.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
     assert_eq!(events, vec!["user.login"]);
@@ -128,4 +131,22 @@ fn password_grant_needs_the_switch_and_the_allow_list() {
         v.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "someone-else".into());
     });
     assert!(matches!(password_login(&f, "openid"), Err(TokenError::UnauthorizedClient(_))));
+}
+
+#[test]
+fn the_password_grant_refuses_an_account_with_a_second_factor_it_cannot_carry() {
+    let f = password_fixture(&[]);
+    let alice = alice();
+    let config = &f.config;
+    pollster::block_on(crate::engine::identity::mfa::begin_totp(&f.store, config, &alice, &SystemRandom, NOW))
+        .unwrap()
+        .unwrap();
+    // Unconfirmed, the app does not count yet.
+    assert!(password_login(&f, "openid").is_ok());
+    let confirm = "UPDATE mfa_totp SET confirmed_at = 1";
+    pollster::block_on(crate::engine::platform::ports::SqlRunner::execute(&f.store, confirm, &[])).unwrap();
+    let err = password_login(&f, "openid").unwrap_err();
+    assert!(matches!(&err, TokenError::InvalidGrant(d) if d.contains("second factor")), "{err:?}");
+    let required = password_fixture(&[("REQUIRE_MFA", "true")]);
+    assert!(matches!(password_login(&required, "openid"), Err(TokenError::InvalidGrant(_))), "required, not enrolled");
 }

@@ -1,0 +1,129 @@
+//! Sign-in with a second factor against the real schema and an in-memory KV: no session
+//! before the code, the code starts one with `otp` and `mfa`, wrong codes count toward the
+//! lockout, enrolment confirms and mails, and REQUIRE_MFA's grace period.
+
+use pollster::block_on;
+use shared::mfa::MfaStep;
+
+use super::second_factor::Basis;
+use super::signin::SignInOutcome;
+use super::tests::{fixture, fixture_with, Fixture, NOW, PASSWORD};
+use crate::engine::identity::mfa::challenge::Challenge;
+use crate::engine::identity::mfa::{self, totp};
+use crate::engine::identity::sessions;
+use crate::engine::platform::error::ErrorResponse;
+use crate::engine::platform::ports::SystemRandom;
+
+/// Alice, signed up, with an app in force; returns its secret.
+fn alice_with_app(f: &Fixture) -> Vec<u8> {
+    f.sign_up("alice@example.com").unwrap();
+    let user = f.user("alice@example.com");
+    let enrolment = block_on(mfa::begin_totp(&f.store, &f.config, &user, &SystemRandom, NOW)).unwrap().unwrap();
+    let secret = data_encoding::BASE32_NOPAD.decode(enrolment.secret.as_bytes()).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(NOW)).unwrap();
+    assert!(block_on(mfa::check_totp(&f.store, &f.config, &user.id, &code, true, NOW)).unwrap());
+    secret
+}
+
+fn pending(f: &Fixture) -> Challenge {
+    match block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap() {
+        SignInOutcome::SecondStep { step: MfaStep::Verify, challenge } => {
+            Challenge::open(&f.config, &challenge, NOW).expect("the challenge opens")
+        }
+        other => panic!("expected the second step, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_right_password_starts_no_session_until_the_code_and_the_code_adds_otp_and_mfa() {
+    let f = fixture();
+    let secret = alice_with_app(&f);
+    let challenge = pending(&f);
+    let user = f.user("alice@example.com");
+    assert!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().is_empty(), "no session yet");
+    assert!(!f.events().contains(&"user.login".to_owned()), "not signed in yet");
+    let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
+    let done = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap();
+    assert_eq!(done.session.amr, vec!["pwd", "otp", "mfa"]);
+    assert!(f.events().contains(&"user.login".to_owned()));
+    // A challenge is only good for its lifetime.
+    let sealed = Challenge { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: MfaStep::Verify }
+        .seal(&f.config, &SystemRandom)
+        .unwrap();
+    assert!(Challenge::open(&f.config, &sealed, NOW + 599).is_some());
+    assert!(Challenge::open(&f.config, &sealed, NOW + 600).is_none());
+    assert!(Challenge::open(&f.config, &format!("{sealed}x"), NOW).is_none(), "tampered");
+}
+
+#[test]
+fn wrong_codes_count_toward_the_lockout_and_a_locked_account_cannot_finish() {
+    let f = fixture_with(|v| {
+        v.insert("LOCKOUT_THRESHOLD", "3".into());
+    });
+    let secret = alice_with_app(&f);
+    for _ in 0..3 {
+        let err = block_on(f.accounts().verify_second_factor(Basis::Pending(pending(&f)), "000000", None)).unwrap_err();
+        assert_eq!(err.code(), "invalid_code");
+    }
+    assert_eq!(f.events().iter().filter(|e| *e == "mfa.challenge_failed").count(), 3);
+    assert!(f.events().contains(&"user.locked".to_owned()));
+    let challenge = Challenge {
+        user_id: f.user("alice@example.com").id,
+        amr: vec!["pwd".into()],
+        issued_at: NOW,
+        step: MfaStep::Verify,
+    };
+    let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
+    let err = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap_err();
+    assert_eq!(err.code(), "invalid_credentials", "locked: even the right code does not finish the sign-in");
+}
+
+#[test]
+fn confirming_an_app_mails_mfa_enabled_and_answers_ten_backup_codes_once() {
+    let f = fixture();
+    f.sign_up("alice@example.com").unwrap();
+    let user = f.user("alice@example.com");
+    let (cookie, session) =
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    let basis = || Basis::Session(session.clone());
+    let enrolment = block_on(f.accounts().begin_totp(&basis())).unwrap();
+    let secret = data_encoding::BASE32_NOPAD.decode(enrolment.secret.as_bytes()).unwrap();
+    let wrong = block_on(f.accounts().confirm_totp(basis(), "123456", Some(&cookie))).unwrap_err();
+    assert_eq!(wrong.code(), "invalid_code");
+    let code = totp::code_at(&secret, totp::step_of(NOW)).unwrap();
+    let (codes, renewed) = block_on(f.accounts().confirm_totp(basis(), &code, Some(&cookie))).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(renewed.session.amr, vec!["pwd", "otp", "mfa"], "the session now counts two factors");
+    assert!(f.outbox().iter().any(|m| m.template == "mfa-enabled"));
+    assert!(f.events().contains(&"mfa.enabled".to_owned()));
+    assert_eq!(block_on(f.accounts().begin_totp(&basis())).unwrap_err().code(), "mfa_already_enabled");
+}
+
+#[test]
+fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
+    let f = fixture_with(|v| {
+        v.insert("REQUIRE_MFA", "true".into());
+        v.insert("MFA_GRACE_PERIOD_DAYS", "2".into());
+    });
+    f.sign_up("alice@example.com").unwrap();
+    let soon = block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap();
+    assert!(matches!(soon, SignInOutcome::SignedIn(_, Some(MfaStep::EnrolSoon))), "{soon:?}");
+    let later = block_on(f.at(NOW + 2 * 86_400).sign_in("alice@example.com", PASSWORD, None)).unwrap();
+    assert!(matches!(later, SignInOutcome::SecondStep { step: MfaStep::Enrol, .. }), "{later:?}");
+    // Someone already signed in cannot turn a required second factor off.
+    let disable = block_on(f.accounts().disable_mfa(
+        &sessions::Session {
+            id_hash: "x".into(),
+            user_id: f.user("alice@example.com").id,
+            auth_time: NOW,
+            amr: vec!["pwd".into()],
+            created_at: NOW,
+            last_seen_at: NOW,
+            expires_at: NOW + 60,
+            ip_address: None,
+            user_agent: None,
+        },
+        "123456",
+    ));
+    assert_eq!(disable.unwrap_err().code(), "mfa_required", "a required second factor is not turned off");
+}
