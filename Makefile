@@ -13,7 +13,7 @@ WRANGLER := node_modules/.bin/wrangler
 .PHONY: help tools tools-browser tools-bench bench build build-worker build-spa dev dev-vars migrate test test-native test-e2e lint sizes clean
 
 help:
-	@echo "make dev    build everything and run Authority on http://127.0.0.1:8787 (local D1 and KV)"
+	@echo "make dev    build everything and run Authority on http://localhost:8787 (local D1 and KV)"
 	@echo "make test   clippy, native unit tests, then end-to-end tests in workerd and headless Chromium"
 	@echo "make build  build the worker and the SPA only"
 	@echo "make sizes  print the worker and SPA wasm sizes (raw and gzip)"

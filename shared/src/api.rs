@@ -77,6 +77,9 @@ pub struct UiConfig {
     pub issuer: String,
     /// Shown live on the sign-up, reset and change-password forms.
     pub password_policy: crate::password::PasswordPolicy,
+    /// Passkeys work here: the issuer is a host name (WebAuthn refuses IP addresses).
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 #[cfg(test)]

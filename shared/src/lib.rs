@@ -15,6 +15,7 @@ pub mod device;
 pub mod jwk;
 pub mod mfa;
 pub mod oauth;
+pub mod passkeys;
 pub mod password;
 pub mod paths;
 pub mod scopes;

@@ -42,6 +42,9 @@ pub struct MfaStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_configured_at: Option<i64>,
     pub backup_codes_left: u32,
+    /// Registered passkeys: each one can be the second step too.
+    #[serde(default)]
+    pub passkeys: u32,
     /// `REQUIRE_MFA` or `REQUIRE_ADMIN_MFA` applies to this account.
     pub required: bool,
     /// Within the grace period: the end of it (unix seconds).

@@ -55,6 +55,14 @@ pub const MFA_TOTP_CONFIRM: &str = "/api/mfa/totp/confirm";
 pub const MFA_DISABLE: &str = "/api/mfa/disable";
 /// New backup codes (a current code required); the old ones die.
 pub const MFA_BACKUP_CODES: &str = "/api/mfa/backup-codes";
+/// Passkeys of the signed-in person (GET, POST to register); `/{id}` appended: one (DELETE).
+pub const PASSKEYS: &str = "/api/passkeys";
+/// The options of a registration ceremony.
+pub const PASSKEY_REGISTER_OPTIONS: &str = "/api/passkeys/register/options";
+/// The options of a sign-in ceremony (usernameless, or the second step's).
+pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/api/passkeys/sign-in/options";
+/// Sign in with a passkey's assertion.
+pub const PASSKEY_SIGN_IN: &str = "/api/passkeys/sign-in";
 pub const DEVICE_LOOKUP: &str = "/api/device/lookup";
 pub const DEVICE_DECISION: &str = "/api/device/decision";
 

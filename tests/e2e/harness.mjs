@@ -50,8 +50,11 @@ export async function d1Query(stateDir, sql) {
  * @param {boolean} [options.issuerFromPort=true] set ISSUER to the worker's own URL
  * @param {string} [options.stateDir] reuse the D1/KV state of a stopped worker (a restart:
  *   every isolate cold, the database as it was)
+ * @param {string} [options.hostName='127.0.0.1'] the host of the URL (and ISSUER): `localhost`
+ *   for passkeys, which WebAuthn refuses on an IP address
  */
-export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse } = {}) {
+export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse,
+  hostName = '127.0.0.1' } = {}) {
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   if (migrate) {
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
@@ -61,7 +64,7 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   }
   const port = await freePort();
   const inspectorPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${hostName}:${port}`;
   const allVars = {
     SECRET_KEY: randomBytes(32).toString('hex'),
     ...(issuerFromPort ? { ISSUER: url } : {}),

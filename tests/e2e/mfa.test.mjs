@@ -7,6 +7,7 @@
 // user's second factor.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
@@ -24,6 +25,8 @@ const MULTI_FACTOR = 'urn:authority:loa:2';
 let worker;
 let browser;
 let demo;
+// The app's callback: a real page, so the browser's navigation there ends before the next.
+const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
 
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
@@ -36,11 +39,13 @@ before(async () => {
     assert.equal(status, 201);
   }
   browser = await launchChromium();
+  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());
   await browser?.close();
   await worker?.stop();
+  app.close();
 });
 
 async function adminToken(w = worker) {
@@ -86,12 +91,10 @@ async function codeFlow(extra = {}) {
   return { url, verifier, state };
 }
 
-/** Follows the app's redirect to the callback (nothing listens there) and redeems the code. */
+/** Waits until the browser has landed on the app's callback, then redeems the code there. */
 async function redeem(page, flow) {
-  const callback = await new Promise((resolve) => {
-    page.on('request', (r) => { if (r.url().startsWith(CALLBACK)) resolve(r.url()); });
-  });
-  return oidc.authorizationCodeGrant(demo, new URL(callback), { pkceCodeVerifier: flow.verifier,
+  await page.waitForURL((u) => u.href.startsWith(CALLBACK));
+  return oidc.authorizationCodeGrant(demo, new URL(page.url()), { pkceCodeVerifier: flow.verifier,
     expectedState: flow.state, idTokenExpected: true });
 }
 

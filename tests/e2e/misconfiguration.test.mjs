@@ -37,7 +37,9 @@ test('a database without migrations: /health is 503 naming D1, and HSTS is sent 
     const text = await jwks.text();
     assert.equal(JSON.parse(text).error, 'server_error');
     assert.doesNotMatch(text, /signing_keys|D1|SQL/i);
-    const page = await fetch(`${worker.url}/signin`);
+    // Pages live at the issuer's origin: this host sends the browser there, over HSTS.
+    const page = await fetch(`${worker.url}/signin?x=1`, { redirect: 'manual' });
+    assert.equal(page.headers.get('location'), 'https://auth.example.test/signin?x=1');
     assert.match(page.headers.get('strict-transport-security'), /max-age=\d+/);
   } finally {
     await worker.stop();

@@ -6,7 +6,7 @@
 // JSON Schema 2020-12). Every operation must have answered with a documented success.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,8 @@ let ajv;
 const seen = new Map(); // "METHOD template" -> Set of statuses
 
 before(async () => {
-  worker = await startWorker({ vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
+  // A host name, not an IP address: passkeys (WebAuthn) are refused on an IP address.
+  worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, DEMO_CLIENT_SECRET: 'e2e-demo-secret-0123456789abcdef0123456789',
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000',
     RATE_LIMIT_TOKEN_MAX: '1000', RATE_LIMIT_PASSWORD_RESET_MAX: '1000' } });
@@ -115,6 +116,50 @@ async function browser(email, password) {
 /** The cookies an answer set (cleared ones too: an empty value counts as none), after `before`. */
 function cookiesOf(res, before = '') {
   return [before, ...res.headers.getSetCookie().map((c) => c.split(';')[0])].filter(Boolean).join('; ');
+}
+
+/** RFC 8949 CBOR of what WebAuthn needs: unsigned and negative integers, text, bytes, maps. */
+function cbor(v) {
+  const head = (major, n) => Buffer.from(n < 24 ? [(major << 5) | n] : n < 256 ? [(major << 5) | 24, n]
+    : [(major << 5) | 25, n >> 8, n & 255]);
+  if (typeof v === 'number') return v >= 0 ? head(0, v) : head(1, -1 - v);
+  if (typeof v === 'string') return Buffer.concat([head(3, Buffer.byteLength(v)), Buffer.from(v)]);
+  if (Buffer.isBuffer(v)) return Buffer.concat([head(2, v.length), v]);
+  return Buffer.concat([head(5, v.size), ...[...v].flatMap(([k, x]) => [cbor(k), cbor(x)])]);
+}
+const sha256 = (data) => createHash('sha256').update(data).digest();
+const b64 = (data) => Buffer.from(data).toString('base64url');
+
+/** A WebAuthn authenticator simulated with a P-256 key: WebAuthn §6.1's byte layouts, attestation `none`. */
+function authenticator(rpId, origin) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  const id = Buffer.from('0123456789abcdef');
+  let counter = 0;
+  const authData = (attested) => {
+    const count = Buffer.alloc(4);
+    count.writeUInt32BE(counter);
+    const parts = [sha256(rpId), Buffer.from([attested ? 0x45 : 0x05]), count];
+    if (attested) {
+      const key = cbor(new Map([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(x, 'base64url')], [-3, Buffer.from(y, 'base64url')]]));
+      parts.push(Buffer.alloc(16), Buffer.from([0, id.length]), id, key);
+    }
+    return Buffer.concat(parts);
+  };
+  return {
+    register(challenge, from = origin) {
+      const clientData = JSON.stringify({ type: 'webauthn.create', challenge, origin: from });
+      const attestation = cbor(new Map([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData(true)]]));
+      return { name: 'Simulated', credential: { id: b64(id), client_data_json: b64(clientData), attestation_object: b64(attestation) } };
+    },
+    assert(challenge) {
+      counter += 1;
+      const clientData = JSON.stringify({ type: 'webauthn.get', challenge, origin });
+      const data = authData(false);
+      const signature = sign('sha256', Buffer.concat([data, sha256(clientData)]), { key: privateKey, dsaEncoding: 'der' });
+      return { id: b64(id), client_data_json: b64(clientData), authenticator_data: b64(data), signature: b64(signature) };
+    },
+  };
 }
 
 /** The token in the newest `template` mail to `to` (mail is written after the answer). */
@@ -262,10 +307,30 @@ test('every operation answers as documented', async () => {
   await call('POST', '/api/mfa/disable', { ...c3, body: { code: renewed.body.backup_codes[0] }, expect: 204 });
   const again2 = (await call('POST', '/api/mfa/totp', { ...c3, expect: 200 })).body;
   const app2 = new TOTP({ secret: Secret.fromBase32(again2.secret) });
-  await call('POST', '/api/mfa/totp/confirm', { ...c3, body: { code: app2.generate() }, expect: 200 });
+  const confirmed2 = await call('POST', '/api/mfa/totp/confirm', { ...c3, body: { code: app2.generate() }, expect: 200 });
+  // The confirmation renewed the session.
+  const c4 = { cookie: cookiesOf(confirmed2), csrf: confirmed2.body.csrf_token };
   await call('GET', '/api/users?mfa=true', { ...A, expect: 200 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 204 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 404 });
+
+  // Passkeys: carol registers a simulated authenticator and signs in with it alone.
+  await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 200 });
+  const simulated = authenticator('localhost', worker.url);
+  const refused = (await call('POST', '/api/passkeys/register/options', { ...c4, expect: 200 })).body;
+  await call('POST', '/api/passkeys', { ...c4, body: simulated.register(refused.challenge, 'https://evil.example'), expect: 401 });
+  const creation = (await call('POST', '/api/passkeys/register/options', { ...c4, expect: 200 })).body;
+  await call('POST', '/api/passkeys', { ...c4, body: simulated.register(creation.challenge), expect: 201 });
+  const fresh = await call('GET', '/api/session', { expect: 200 });
+  const anon = { cookie: `authority_csrf=${fresh.body.csrf_token}`, csrf: fresh.body.csrf_token };
+  const request = (await call('POST', '/api/passkeys/sign-in/options', { ...anon, expect: 200 })).body;
+  const assertion = simulated.assert(request.challenge);
+  const byPasskey = await call('POST', '/api/passkeys/sign-in', { ...anon, body: { credential: assertion }, expect: 200 });
+  assert.equal(byPasskey.body.user.email, 'carol@example.com');
+  await call('POST', '/api/passkeys/sign-in', { ...anon, body: { credential: assertion }, expect: 401 });
+  const keys2 = await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 200 });
+  await call('DELETE', '/api/passkeys/nope', { ...c4, expect: 404 });
+  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c4, expect: 204 });
 
   // Sessions (admin).
   const current = await browser('bob@example.com', again);

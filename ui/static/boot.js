@@ -4,5 +4,7 @@
 // inline scripts.
 const path = location.pathname;
 const app = path === '/admin' || path.startsWith('/admin/') ? 'console' : 'public';
+// The public pages' passkey ceremonies (navigator.credentials) are plain JS.
+if (app === 'public') await import('/webauthn.js');
 const { default: init } = await import(`/${app}.js`);
 init({ module_or_path: `/${app}_bg.wasm` });

@@ -51,6 +51,12 @@ pub enum Endpoint {
     MfaTotpConfirm,
     MfaDisable,
     MfaBackupCodes,
+    // ---- passkeys (WebAuthn Level 2)
+    Passkeys,
+    Passkey,
+    PasskeyRegisterOptions,
+    PasskeySignInOptions,
+    PasskeySignIn,
     // ---- device activation screen (RFC 8628 §3.3)
     DeviceLookup,
     DeviceDecision,
@@ -187,6 +193,12 @@ pub const ROUTES: &[Route] = &[
     api(paths::MFA_TOTP_CONFIRM, "POST", E::MfaTotpConfirm),
     api(paths::MFA_DISABLE, "POST", E::MfaDisable),
     api(paths::MFA_BACKUP_CODES, "POST", E::MfaBackupCodes),
+    api(paths::PASSKEYS, "GET, HEAD, POST", E::Passkeys),
+    api(paths::PASSKEY_REGISTER_OPTIONS, "POST", E::PasskeyRegisterOptions),
+    api(paths::PASSKEY_SIGN_IN_OPTIONS, "POST", E::PasskeySignInOptions),
+    api(paths::PASSKEY_SIGN_IN, "POST", E::PasskeySignIn),
+    // After the fixed paths above, which it would match too.
+    api("/api/passkeys/{id}", "DELETE", E::Passkey),
     api(paths::DEVICE_LOOKUP, "POST", E::DeviceLookup),
     api(paths::DEVICE_DECISION, "POST", E::DeviceDecision),
     api(paths::OUTBOX, READ, E::Outbox),

@@ -96,6 +96,11 @@ fn AccountSections() -> impl IntoView {
             <h2 id="mfa-title">"Two-step sign-in"</h2>
             <crate::mfa::TwoStepSection/>
         </section>
+        <section class="card account-card" aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">"Passkeys"</h2>
+            <p class="muted">"Sign in with your fingerprint, face or device PIN instead of a password."</p>
+            <crate::passkeys::PasskeySection/>
+        </section>
         <section class="card account-card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>
             {move || match sessions.get() {

@@ -9,6 +9,7 @@ mod account;
 mod activate;
 mod consent;
 mod mfa;
+mod passkeys;
 mod recovery;
 mod signin;
 mod signup;

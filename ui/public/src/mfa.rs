@@ -56,7 +56,10 @@ pub fn MfaPage(setup: bool) -> impl IntoView {
                         <p class="error" role="alert">{message}</p>
                         <a class="btn btn-primary" href=signin.clone()>"Sign in again"</a>
                     }.into_any(),
-                    Some(Ok(s)) if s.totp_enabled && !setup => view! { <VerifyForm next=next.clone()/> }.into_any(),
+                    Some(Ok(s)) if (s.totp_enabled || s.passkeys > 0) && !setup => {
+                        let passkey = s.passkeys > 0;
+                        view! { <VerifyForm next=next.clone() totp=s.totp_enabled passkey=passkey/> }.into_any()
+                    }
                     Some(Ok(s)) if s.totp_enabled => view! {
                         <h2 id="mfa-title">"Two-step sign-in is on"</h2>
                         <a class="btn btn-primary" href=next.clone()>"Continue"</a>
@@ -70,10 +73,11 @@ pub fn MfaPage(setup: bool) -> impl IntoView {
 }
 
 #[component]
-fn VerifyForm(next: String) -> impl IntoView {
+fn VerifyForm(next: String, totp: bool, passkey: bool) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let passkey_next = next.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
@@ -88,10 +92,12 @@ fn VerifyForm(next: String) -> impl IntoView {
         });
     };
     view! {
-        <h2 id="mfa-title">"Enter your code"</h2>
+        <h2 id="mfa-title">{if totp { "Enter your code" } else { "Confirm it is you" }}</h2>
+        {passkey.then(|| view! { <crate::passkeys::PasskeyButton next=passkey_next.clone() label="Use a passkey"/> })}
+        <Show when=move || totp>
         <p class="muted">"Open your authenticator app and enter the six-digit code it shows for this account. \
             Lost the app? Enter one of your backup codes instead."</p>
-        <form class="form" on:submit=on_submit>
+        <form class="form" on:submit=on_submit.clone()>
             <label for="mfa-code">"Code"</label>
             <input id="mfa-code" name="code" type="text" inputmode="text" autocomplete="one-time-code" required
                 autofocus prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
@@ -100,6 +106,7 @@ fn VerifyForm(next: String) -> impl IntoView {
                 {move || if busy.get() { "Checking…" } else { "Verify" }}
             </button>
         </form>
+        </Show>
     }
 }
 

@@ -110,6 +110,11 @@ pub fn SignInPage() -> impl IntoView {
         })
     };
     let show_form = move || chooser().is_none();
+    // Where a passkey sign-in continues: as the password form's `next` below.
+    let passkey_next = match query.with_untracked(|q| q.get("request")) {
+        Some(request) => format!("{}?request={request}&account=current", paths::AUTHORIZE_RESUME),
+        None => safe_next(query.with_untracked(|q| q.get("next"))).unwrap_or_else(|| String::from("/account")),
+    };
     view! {
         <main id="main" class="auth-page">
             <div class="page-tools"><ThemeToggle/></div>
@@ -131,6 +136,7 @@ pub fn SignInPage() -> impl IntoView {
                             {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                         </button>
                     </form>
+                    <crate::passkeys::PasskeyButton next=passkey_next.clone() label="Sign in with a passkey"/>
                     <p class="muted links">
                         <a href="/forgot-password">"Forgot your password?"</a>
                         " · "

@@ -20,6 +20,7 @@ use crate::engine::crypto::keys::{
     ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
 };
 use crate::engine::identity::accounts::Accounts;
+use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::ops::audit::RequestMeta;
@@ -86,6 +87,18 @@ impl<'a> Cx<'a> {
     /// The public keys for verifying the tokens this request presents.
     pub fn verifier(&self) -> EdgeVerifier<'_> {
         EdgeVerifier { store: &self.store, now: self.now }
+    }
+
+    /// Passkey ceremonies (engine::identity::passkeys), signatures checked by WebCrypto.
+    pub fn passkeys(&self) -> Passkeys<'_, D1Store, WebCryptoSigner, SystemRandom> {
+        Passkeys {
+            config: self.config,
+            store: &self.store,
+            verifier: &WebCryptoSigner,
+            rng: &SystemRandom,
+            meta: &self.meta,
+            now: self.now,
+        }
     }
 
     /// The self-service account flows (engine::identity::accounts) on this platform.

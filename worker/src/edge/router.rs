@@ -7,8 +7,11 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
-use crate::edge::handlers::{account, admin, audit, browser, mfa, ops, scopes, sessions, settings, token, users};
+use crate::edge::handlers::{
+    account, admin, audit, browser, mfa, ops, passkeys, scopes, sessions, settings, token, users,
+};
 use crate::edge::respond::{self, Kind};
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
 
@@ -18,11 +21,39 @@ fn is_read(method: &Method) -> bool {
     matches!(method, Method::Get | Method::Head)
 }
 
+/// Where a page asked for under another host name than the issuer's lives: the same path
+/// at the issuer. Pages belong to the issuer's origin (its cookies, the CSRF origin check,
+/// the console's redirect URI, passkeys' relying party), so `make dev`'s
+/// http://127.0.0.1:8787 sends browsers on to its issuer http://localhost:8787. Host and
+/// port are compared, not the scheme, which a TLS-terminating proxy may change.
+fn canonical_page(req: &Request, config: &Config) -> Option<String> {
+    let url = req.url().ok()?;
+    let issuer = url::Url::parse(&config.issuer).ok()?;
+    if url.host_str() == issuer.host_str() && url.port_or_known_default() == issuer.port_or_known_default() {
+        return None;
+    }
+    if url.host_str() == issuer.host_str() && url.port().is_none() {
+        return None;
+    }
+    let mut target = format!("{}{}", issuer.origin().ascii_serialization(), url.path());
+    if let Some(query) = url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    Some(target)
+}
+
 pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Response {
     let path = req.path();
     let method = req.method();
     let config = env::config(env, Some(worker)).await;
     let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
+    let page_route = routes::resolve(&path).map_or(!routes::is_api_path(&path), |m| m.route.kind == Kind::Page);
+    if let (true, true, Ok(config)) = (page_route, is_read(&method), config.as_ref()) {
+        if let Some(target) = canonical_page(&req, config) {
+            return respond::finish(respond::redirect(&target), Kind::Page, https);
+        }
+    }
 
     let Some(matched) = routes::resolve(&path) else {
         let (response, kind) = if routes::is_api_path(&path) {
@@ -101,6 +132,9 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::DeviceLookup | E::DeviceDecision => account::activation(cx, req, endpoint).await,
         E::Mfa | E::MfaVerify | E::MfaTotp | E::MfaTotpConfirm | E::MfaDisable | E::MfaBackupCodes => {
             mfa::second_factor(cx, req, endpoint).await
+        }
+        E::Passkeys | E::Passkey | E::PasskeyRegisterOptions | E::PasskeySignInOptions | E::PasskeySignIn => {
+            passkeys::passkeys(cx, req, matched).await
         }
         E::Outbox => admin::outbox(cx, req).await,
         E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {

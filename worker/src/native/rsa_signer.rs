@@ -55,3 +55,16 @@ impl RsaSigner for NativeRsaSigner {
         Ok(key.verify(message, &signature).is_ok())
     }
 }
+
+/// ES256 verification natively with the `p256` crate (RustCrypto).
+impl crate::engine::platform::ports::Es256Verifier for NativeRsaSigner {
+    async fn verify_es256(&self, x: &[u8], y: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, InternalError> {
+        use p256::ecdsa::signature::Verifier as _;
+        let mut sec1 = vec![0x04];
+        sec1.extend_from_slice(x);
+        sec1.extend_from_slice(y);
+        let Ok(key) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1) else { return Ok(false) };
+        let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else { return Ok(false) };
+        Ok(key.verify(message, &signature).is_ok())
+    }
+}

@@ -6,8 +6,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
+use crate::engine::crypto::jose::b64url;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{GeneratedRsaKey, RsaPublicKey, RsaSigner};
+use crate::engine::platform::ports::{Es256Verifier, GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 is JOSE's RS256 (RFC 7518 §3.3).
 const ALGORITHM: &str = "RSASSA-PKCS1-v1_5";
@@ -123,5 +124,38 @@ impl RsaSigner for WebCryptoSigner {
             .map_err(js_err("sign"))?;
         let signature = JsFuture::from(promise).await.map_err(js_err("sign"))?;
         Ok(Uint8Array::new(&signature).to_vec())
+    }
+}
+
+/// ECDSA P-256 verification for passkeys: the public point imported as a JWK (RFC 7518
+/// §6.2.1), the signature in WebCrypto's `r ‖ s` form.
+impl Es256Verifier for WebCryptoSigner {
+    async fn verify_es256(&self, x: &[u8], y: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, InternalError> {
+        let jwk = Object::new();
+        set(&jwk, "kty", &JsValue::from_str("EC"))?;
+        set(&jwk, "crv", &JsValue::from_str("P-256"))?;
+        set(&jwk, "x", &JsValue::from_str(&b64url(x)))?;
+        set(&jwk, "y", &JsValue::from_str(&b64url(y)))?;
+        let import = Object::new();
+        set(&import, "name", &JsValue::from_str("ECDSA"))?;
+        set(&import, "namedCurve", &JsValue::from_str("P-256"))?;
+        let promise = subtle()?
+            .import_key_with_object("jwk", &jwk, &import, false, &usages(&["verify"]))
+            .map_err(js_err("importKey EC jwk"))?;
+        // A point off the curve fails to import: not a valid signature, not a server error.
+        let Ok(key) = JsFuture::from(promise).await else { return Ok(false) };
+        let key: CryptoKey = key.unchecked_into();
+        let algorithm = Object::new();
+        set(&algorithm, "name", &JsValue::from_str("ECDSA"))?;
+        set(&algorithm, "hash", &JsValue::from_str("SHA-256"))?;
+        let promise = subtle()?
+            .verify_with_object_and_buffer_source_and_buffer_source(
+                &algorithm,
+                &key,
+                &Uint8Array::from(signature),
+                &Uint8Array::from(message),
+            )
+            .map_err(js_err("verify ECDSA"))?;
+        Ok(JsFuture::from(promise).await.map_err(js_err("verify ECDSA"))?.as_bool().unwrap_or(false))
     }
 }

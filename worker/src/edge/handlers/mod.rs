@@ -8,6 +8,7 @@ pub mod audit;
 pub mod browser;
 pub mod mfa;
 pub mod ops;
+pub mod passkeys;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;

@@ -192,6 +192,23 @@ mod tests {
     }
 
     #[test]
+    fn the_console_client_follows_a_changed_issuer() {
+        use crate::engine::clients::ClientStore;
+        let store = SqliteStore::open_in_memory().unwrap();
+        pollster::block_on(ensure_clients(&store, &config("first-admin-secret-first-admin-secret-00"), 10)).unwrap();
+        let mut vars = dev_vars();
+        vars.insert("ISSUER", "http://localhost:8787".into());
+        let moved = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
+        pollster::block_on(ensure_clients(&store, &moved, 20)).unwrap();
+        let (console, _) = pollster::block_on(store.client_with_secrets(ADMIN_UI_CLIENT_ID)).unwrap().unwrap();
+        assert_eq!(console.redirect_uris, vec!["http://localhost:8787/admin/callback"]);
+        assert_eq!(console.post_logout_redirect_uris, vec!["http://localhost:8787/"]);
+        // Other clients' URIs are their registrations', never rewritten.
+        let (demo, _) = pollster::block_on(store.client_with_secrets(DEMO_CLIENT_ID)).unwrap().unwrap();
+        assert_eq!(demo.redirect_uris, vec!["http://127.0.0.1:3000/callback"]);
+    }
+
+    #[test]
     fn bootstrap_ensures_the_service_account_and_demo_client_idempotently() {
         let store = SqliteStore::open_in_memory().unwrap();
         let config = config("first-admin-secret-first-admin-secret-00");

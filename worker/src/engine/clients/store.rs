@@ -35,6 +35,12 @@ access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_ur
 application_type, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
 ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20) ON CONFLICT (client_id) DO NOTHING";
 
+/// A first-party bootstrap client's URIs follow the issuer (the console's redirect URI is
+/// `{ISSUER}/admin/callback`): a changed ISSUER must not lock admins out. ?1 id,
+/// ?2 redirect URIs, ?3 post-logout URIs (JSON, as stored).
+pub const FOLLOW_ISSUER_SQL: &str = "UPDATE clients SET redirect_uris = ?2, post_logout_redirect_uris = ?3 \
+WHERE client_id = ?1 AND first_party = 1 AND (redirect_uris != ?2 OR post_logout_redirect_uris != ?3)";
+
 /// A registered client (RFC 7591 §3.1). Same arguments as [`ENSURE_CLIENT_SQL`].
 pub const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
@@ -260,7 +266,16 @@ impl<T: SqlRunner> ClientStore for T {
         }
         args.push(client.first_party.into());
         args.push(now.into());
+        let follow = match (client.first_party, args.get(4), args.get(5)) {
+            (true, Some(redirect), Some(post_logout)) => {
+                Some(vec![SqlArg::from(&client.client_id), redirect.clone(), post_logout.clone()])
+            }
+            _ => None,
+        };
         let mut statements = vec![(ENSURE_CLIENT_SQL, args)];
+        if let Some(follow) = follow {
+            statements.push((FOLLOW_ISSUER_SQL, follow));
+        }
         if let Some(s) = secret {
             let secret_args = vec![
                 (&s.secret_id).into(),

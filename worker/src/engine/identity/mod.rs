@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod login;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod password_history;
 pub mod rate_limit;
 pub mod sessions;

@@ -69,10 +69,15 @@ const STATEMENTS: &[(&str, &str)] = &[
         "DELETE FROM mail_outbox WHERE rowid IN (SELECT rowid FROM mail_outbox WHERE created_at < ?1 LIMIT ?2)",
     ),
     ("audit_log", "DELETE FROM audit_log WHERE rowid IN (SELECT rowid FROM audit_log WHERE timestamp < ?1 LIMIT ?2)"),
+    (
+        "webauthn_challenges",
+        "DELETE FROM webauthn_challenges WHERE rowid IN \
+         (SELECT rowid FROM webauthn_challenges WHERE expires_at < ?1 LIMIT ?2)",
+    ),
 ];
 
 /// The cut-off time of each statement in [`STATEMENTS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 10] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 11] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -85,6 +90,7 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 10] {
         now - i64::from(config.sessions.idle_timeout_minutes) * 60,
         days(config.retention.outbox_days),
         days(config.retention.audit_days),
+        now,
     ]
 }
 

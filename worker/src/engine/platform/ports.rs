@@ -184,6 +184,14 @@ pub trait RsaSigner {
     ) -> Result<bool, InternalError>;
 }
 
+/// ES256 verification (ECDSA on P-256 with SHA-256, RFC 7518 §3.4): passkeys' signatures.
+/// WebCrypto on the edge, the `p256` crate natively.
+pub trait Es256Verifier {
+    /// Whether `signature` (`r ‖ s`, 64 bytes) is valid for `message` under the public
+    /// point (`x`, `y`, 32 bytes each); malformed input is `false`.
+    async fn verify_es256(&self, x: &[u8], y: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, InternalError>;
+}
+
 /// A value bound to a SQL parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlArg {

@@ -357,12 +357,12 @@ where
         self.audit("consent.revoked", id, json!({ "client_id": client_id })).await
     }
 
-    /// `DELETE /api/users/{id}/mfa`: the user's authenticator app and backup codes are
-    /// removed (a lost phone); they sign in with the password alone, or enrol again where
+    /// `DELETE /api/users/{id}/mfa`: the user's authenticator app, backup codes and
+    /// passkeys are removed (a lost phone); they sign in with the password alone, or enrol again where
     /// a second factor is required. Audited `mfa.disabled` with the admin as actor.
     pub async fn reset_mfa(&self, id: &str) -> Result<(), ApiError> {
         self.manageable(id, None).await?;
-        if !mfa::remove(self.store, id).await? {
+        if !mfa::remove(self.store, id, true).await? {
             return Err(ApiError::Request {
                 status: 404,
                 code: codes::NOT_FOUND,

@@ -29,6 +29,8 @@ pub enum Basis {
     Pending(Challenge),
     /// A signed-in browser: the account page, or a step-up an app asked for.
     Session(Session),
+    /// A usernameless passkey sign-in: whose passkey verified.
+    Passkey(String),
 }
 
 impl Basis {
@@ -36,6 +38,7 @@ impl Basis {
         match self {
             Basis::Pending(c) => &c.user_id,
             Basis::Session(s) => &s.user_id,
+            Basis::Passkey(user_id) => user_id,
         }
     }
 
@@ -44,6 +47,7 @@ impl Basis {
         let mut amr = match self {
             Basis::Pending(c) => c.amr.clone(),
             Basis::Session(s) => s.amr.clone(),
+            Basis::Passkey(_) => Vec::new(),
         };
         for method in ["otp", "mfa"] {
             if !amr.iter().any(|m| m == method) {
@@ -75,13 +79,14 @@ where
     T: MailTransport,
     R: Random,
 {
-    /// The basis' user, active; a pending sign-in whose account was disabled or locked
-    /// meanwhile ends with the sign-in screen's answer.
+    /// The basis' user, active; a sign-in (pending, or by passkey) to an account disabled
+    /// or locked meanwhile ends with the sign-in screen's answer.
     async fn mfa_user(&self, basis: &Basis) -> Result<User, ApiError> {
         let user = self.store.user_by_id(basis.user_id()).await?;
         let locked = |u: &User| u.locked_until.is_some_and(|until| until > self.now);
         match user {
-            Some(user) if user.active && !(matches!(basis, Basis::Pending(_)) && locked(&user)) => Ok(user),
+            // A lock stops a sign-in being made, not a session already running.
+            Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => Ok(user),
             _ => Err(ApiError::Request {
                 status: 401,
                 code: codes::INVALID_CREDENTIALS,
@@ -110,6 +115,7 @@ where
             totp_enabled: state.enabled(),
             totp_configured_at: state.totp_confirmed_at,
             backup_codes_left: state.backup_codes_left,
+            passkeys: state.passkeys,
             required,
             enrol_by,
         })
@@ -139,6 +145,40 @@ where
             self.store.record(&event).await?;
         }
         let amr = basis.amr_with_code();
+        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+        self.finish_sign_in(user, &amr, previous).await
+    }
+
+    /// `POST /api/passkeys/sign-in` after the assertion verified: a usernameless sign-in
+    /// with the passkey's methods, or the second step of a pending sign-in (the same
+    /// account's passkey; `mfa` added). A new session starts either way.
+    pub async fn finish_with_passkey(
+        &self,
+        pending: Option<Challenge>,
+        user_id: &str,
+        methods: &[&str],
+        previous: Option<&str>,
+    ) -> Result<SignedIn, ApiError> {
+        let (basis, mut amr) = match pending {
+            Some(challenge) if challenge.user_id == user_id => {
+                let amr = challenge.amr.clone();
+                (Basis::Pending(challenge), amr)
+            }
+            Some(_) => {
+                return Err(ApiError::Request {
+                    status: 401,
+                    code: codes::INVALID_CREDENTIALS,
+                    description: "This passkey belongs to another account than the one signing in.".into(),
+                })
+            }
+            None => (Basis::Passkey(user_id.to_owned()), Vec::new()),
+        };
+        let user = self.mfa_user(&basis).await?;
+        for method in methods.iter().chain(if matches!(basis, Basis::Pending(_)) { &["mfa"][..] } else { &[][..] }) {
+            if !amr.iter().any(|m| m == method) {
+                amr.push((*method).to_owned());
+            }
+        }
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
         self.finish_sign_in(user, &amr, previous).await
     }
@@ -210,7 +250,7 @@ where
             return Err(conflict(codes::MFA_REQUIRED, "Two-step sign-in is required for this account."));
         }
         self.prove_second_factor(&user, typed).await?;
-        mfa::remove(self.store, &user.id).await?;
+        mfa::remove(self.store, &user.id, false).await?;
         let event = self.event("mfa.disabled")?.actor("user", &user.id).resource("user", &user.id);
         self.store.record(&event).await?;
         Ok(())

@@ -122,7 +122,7 @@ where
 
     /// A complete sign-in by the methods `amr`: recorded (`user.login`), the browser's
     /// previous session replaced by a new one, the new-login notice sent.
-    pub(super) async fn finish_sign_in(
+    pub(crate) async fn finish_sign_in(
         &self,
         user: User,
         amr: &[&str],

@@ -26,14 +26,16 @@ pub struct MfaState {
     /// When the authenticator app was confirmed; `None`: no app in force.
     pub totp_confirmed_at: Option<UnixTime>,
     pub backup_codes_left: u32,
+    /// Registered passkeys (each one a second factor, `identity::passkeys`).
+    pub passkeys: u32,
     /// When `REQUIRE_*MFA` first asked this user to enrol.
     pub asked_at: Option<UnixTime>,
 }
 
 impl MfaState {
-    /// The account signs in with a second factor.
+    /// The account signs in with a second factor: an app or a passkey.
     pub fn enabled(&self) -> bool {
-        self.totp_confirmed_at.is_some()
+        self.totp_confirmed_at.is_some() || self.passkeys > 0
     }
 }
 
@@ -45,21 +47,27 @@ pub fn required(config: &Config, role: Role) -> bool {
 /// ?1 user: the state in one statement.
 pub const STATE_SQL: &str = "SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = ?1) AS totp_confirmed_at, \
 (SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ?1 AND used_at IS NULL) AS backup_codes_left, \
+(SELECT COUNT(*) FROM passkeys WHERE user_id = ?1) AS passkeys, \
 (SELECT mfa_asked_at FROM users WHERE id = ?1) AS asked_at";
 
 #[derive(Deserialize)]
 struct StateRow {
     totp_confirmed_at: Option<f64>,
     backup_codes_left: f64,
+    passkeys: f64,
     asked_at: Option<f64>,
 }
 
 pub async fn state(store: &impl SqlRunner, user_id: &str) -> Result<MfaState, InternalError> {
     let row: Option<StateRow> = first_row(store.query(STATE_SQL, &[user_id.into()]).await?)?;
-    Ok(row.map_or(MfaState { totp_confirmed_at: None, backup_codes_left: 0, asked_at: None }, |r| MfaState {
-        totp_confirmed_at: r.totp_confirmed_at.map(int),
-        backup_codes_left: u32::try_from(whole(r.backup_codes_left)).unwrap_or(u32::MAX),
-        asked_at: r.asked_at.map(int),
+    let count = |n: f64| u32::try_from(whole(n)).unwrap_or(u32::MAX);
+    Ok(row.map_or(MfaState { totp_confirmed_at: None, backup_codes_left: 0, passkeys: 0, asked_at: None }, |r| {
+        MfaState {
+            totp_confirmed_at: r.totp_confirmed_at.map(int),
+            backup_codes_left: count(r.backup_codes_left),
+            passkeys: count(r.passkeys),
+            asked_at: r.asked_at.map(int),
+        }
     }))
 }
 
@@ -214,7 +222,7 @@ pub async fn check_code(
         }
         Some(CodeKind::Backup(code)) => {
             // Only an account with an app in force has backup codes that count.
-            if !state(store, user_id).await?.enabled() {
+            if state(store, user_id).await?.totp_confirmed_at.is_none() {
                 return Ok(None);
             }
             let hash = backup_codes::hash(config, user_id, &code)?;
@@ -226,10 +234,16 @@ pub async fn check_code(
 }
 
 const DELETE_TOTP_SQL: &str = "DELETE FROM mfa_totp WHERE user_id = ?1";
+const DELETE_PASSKEYS_SQL: &str = "DELETE FROM passkeys WHERE user_id = ?1";
 
-/// Removes the app and the backup codes; true when an app was enrolled (confirmed or not).
-pub async fn remove(store: &impl SqlRunner, user_id: &str) -> Result<bool, InternalError> {
+/// Removes the app and the backup codes (and the passkeys, for an admin's reset after a
+/// lost device); true when anything was removed.
+pub async fn remove(store: &impl SqlRunner, user_id: &str, with_passkeys: bool) -> Result<bool, InternalError> {
     let id = SqlArg::from(user_id);
-    let changed = store.batch(&[(DELETE_TOTP_SQL, vec![id.clone()]), (DELETE_BACKUP_SQL, vec![id])]).await?;
-    Ok(changed.first().copied().unwrap_or(0) > 0)
+    let mut statements = vec![(DELETE_TOTP_SQL, vec![id.clone()]), (DELETE_BACKUP_SQL, vec![id.clone()])];
+    if with_passkeys {
+        statements.push((DELETE_PASSKEYS_SQL, vec![id]));
+    }
+    let changed = store.batch(&statements).await?;
+    Ok(changed.iter().any(|n| *n > 0))
 }

@@ -113,7 +113,7 @@ fn removing_the_second_factor_removes_app_and_backup_codes() {
     let config = config_with(|_| {});
     let store = store_with(&alice());
     let (_, codes) = enrolled(&store, &config);
-    assert!(block_on(remove(&store, &alice().id)).unwrap());
+    assert!(block_on(remove(&store, &alice().id, false)).unwrap());
     let state = block_on(state(&store, &alice().id)).unwrap();
     assert_eq!((state.enabled(), state.backup_codes_left), (false, 0));
     assert_eq!(block_on(check_code(&store, &config, &alice().id, &codes[0], NOW)).unwrap(), None);

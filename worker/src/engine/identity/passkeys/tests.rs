@@ -1,0 +1,221 @@
+//! Passkey ceremonies against the real schema, with an authenticator simulated here (a
+//! P-256 key, WebAuthn's byte layouts): registration, usernameless sign-in, and each
+//! refusal a relying party owes (§7.1, §7.2).
+
+use ciborium::Value;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
+use pollster::block_on;
+use sha2::{Digest, Sha256};
+use shared::passkeys::{AssertionResponse, NewPasskey, RegistrationResponse};
+
+use super::*;
+use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::fixtures::{alice, config_with};
+use crate::native::{NativeRsaSigner, SqliteStore};
+
+const NOW: UnixTime = 1_700_000_000;
+const ORIGIN: &str = "http://localhost:8787";
+const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+
+struct Authenticator {
+    key: SigningKey,
+    credential_id: Vec<u8>,
+    counter: u32,
+    flags: u8,
+}
+
+fn cbor(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(value, &mut out).unwrap();
+    out
+}
+
+impl Authenticator {
+    fn new() -> Authenticator {
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        Authenticator { key, credential_id: vec![7; 16], counter: 0, flags: 0x05 }
+    }
+
+    fn cose_key(&self) -> Vec<u8> {
+        let point = self.key.verifying_key().to_encoded_point(false);
+        let int = |i: i64| Value::Integer(i.into());
+        cbor(&Value::Map(vec![
+            (int(1), int(2)),
+            (int(3), int(-7)),
+            (int(-1), int(1)),
+            (int(-2), Value::Bytes(point.x().unwrap().to_vec())),
+            (int(-3), Value::Bytes(point.y().unwrap().to_vec())),
+        ]))
+    }
+
+    fn auth_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
+        let mut data = Sha256::digest(rp_id.as_bytes()).to_vec();
+        data.push(self.flags | if attested { 0x40 } else { 0 });
+        data.extend_from_slice(&self.counter.to_be_bytes());
+        if attested {
+            data.extend_from_slice(&[0u8; 16]);
+            data.extend_from_slice(&u16::try_from(self.credential_id.len()).unwrap().to_be_bytes());
+            data.extend_from_slice(&self.credential_id);
+            data.extend_from_slice(&self.cose_key());
+        }
+        data
+    }
+
+    fn register(&self, challenge: &str, origin: &str) -> NewPasskey {
+        let client_data = format!(r#"{{"type":"webauthn.create","challenge":"{challenge}","origin":"{origin}"}}"#);
+        let attestation = cbor(&Value::Map(vec![
+            (Value::Text("fmt".into()), Value::Text("none".into())),
+            (Value::Text("attStmt".into()), Value::Map(vec![])),
+            (Value::Text("authData".into()), Value::Bytes(self.auth_data("localhost", true))),
+        ]));
+        NewPasskey {
+            name: Some("Laptop".into()),
+            credential: RegistrationResponse {
+                id: b64url(&self.credential_id),
+                client_data_json: b64url(client_data.as_bytes()),
+                attestation_object: b64url(&attestation),
+                transports: vec!["internal".into()],
+            },
+        }
+    }
+
+    fn assert(&mut self, challenge: &str, rp_id: &str) -> AssertionResponse {
+        self.counter += 1;
+        let client_data = format!(r#"{{"type":"webauthn.get","challenge":"{challenge}","origin":"{ORIGIN}"}}"#);
+        let auth_data = self.auth_data(rp_id, false);
+        let mut message = auth_data.clone();
+        message.extend_from_slice(&Sha256::digest(client_data.as_bytes()));
+        let signature: Signature = self.key.sign(&message);
+        AssertionResponse {
+            id: b64url(&self.credential_id),
+            client_data_json: b64url(client_data.as_bytes()),
+            authenticator_data: b64url(&auth_data),
+            signature: b64url(signature.to_der().as_bytes()),
+            user_handle: Some(user_handle(&alice().id)),
+        }
+    }
+}
+
+struct Fixture {
+    config: Config,
+    store: SqliteStore,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let config = config_with(|v| {
+            v.insert("ISSUER", ORIGIN.into());
+        });
+        let store = SqliteStore::open_in_memory().unwrap();
+        store.insert_user(&alice()).unwrap();
+        Fixture { config, store }
+    }
+
+    fn passkeys(&self) -> Passkeys<'_, SqliteStore, NativeRsaSigner, SystemRandom> {
+        Passkeys {
+            config: &self.config,
+            store: &self.store,
+            verifier: &NativeRsaSigner,
+            rng: &SystemRandom,
+            meta: &META,
+            now: NOW,
+        }
+    }
+
+    fn registered(&self, authenticator: &Authenticator) {
+        let options = block_on(self.passkeys().registration_options(&alice())).unwrap();
+        assert_eq!(options.rp.id, "localhost");
+        assert_eq!(options.user.id, user_handle(&alice().id), "the user handle is the id, not the email");
+        block_on(self.passkeys().register(&alice(), &authenticator.register(&options.challenge, ORIGIN))).unwrap();
+    }
+
+    fn challenge(&self) -> String {
+        block_on(self.passkeys().sign_in_options(None)).unwrap().challenge
+    }
+}
+
+fn code(result: Result<impl std::fmt::Debug, ApiError>) -> String {
+    use crate::engine::platform::error::ErrorResponse;
+    result.unwrap_err().code().to_owned()
+}
+
+#[test]
+fn webauthn_7_1_registration_then_usernameless_sign_in_with_user_verification() {
+    let f = Fixture::new();
+    let mut authenticator = Authenticator::new();
+    f.registered(&authenticator);
+    let listed = block_on(f.passkeys().list(&alice().id)).unwrap();
+    assert_eq!((listed.len(), listed[0].name.as_str(), listed[0].synced), (1, "Laptop", false));
+    let options = block_on(f.passkeys().sign_in_options(None)).unwrap();
+    assert!(options.allow_credentials.is_empty(), "usernameless: the authenticator offers its passkeys");
+    let asserted =
+        block_on(f.passkeys().verify_assertion(&authenticator.assert(&options.challenge, "localhost"))).unwrap();
+    assert_eq!(asserted, Asserted { user_id: alice().id, amr: vec!["hwk", "mfa"] });
+    let events: Vec<String> =
+        f.store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, vec!["passkey.registered"]);
+}
+
+#[test]
+fn webauthn_7_2_a_challenge_works_once_and_only_for_this_origin_and_relying_party() {
+    let f = Fixture::new();
+    let mut authenticator = Authenticator::new();
+    f.registered(&authenticator);
+    let challenge = f.challenge();
+    let answer = authenticator.assert(&challenge, "localhost");
+    block_on(f.passkeys().verify_assertion(&answer)).unwrap();
+    assert_eq!(code(block_on(f.passkeys().verify_assertion(&answer))), INVALID_PASSKEY, "replayed");
+    let other_rp = authenticator.assert(&f.challenge(), "evil.example");
+    assert_eq!(code(block_on(f.passkeys().verify_assertion(&other_rp))), INVALID_PASSKEY);
+    let mut forged = authenticator.assert(&f.challenge(), "localhost");
+    forged.signature = b64url(&[0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]);
+    assert_eq!(code(block_on(f.passkeys().verify_assertion(&forged))), INVALID_PASSKEY, "bad signature");
+    // A registration from another origin is refused.
+    let options = block_on(f.passkeys().registration_options(&alice())).unwrap();
+    let mut other = Authenticator::new();
+    other.credential_id = vec![9; 16];
+    let foreign = other.register(&options.challenge, "https://evil.example");
+    assert_eq!(code(block_on(f.passkeys().register(&alice(), &foreign))), INVALID_PASSKEY);
+}
+
+#[test]
+fn webauthn_7_2_step_21_a_counter_that_goes_back_is_refused_and_audited() {
+    let f = Fixture::new();
+    let mut authenticator = Authenticator::new();
+    f.registered(&authenticator);
+    authenticator.counter = 10;
+    block_on(f.passkeys().verify_assertion(&authenticator.assert(&f.challenge(), "localhost"))).unwrap();
+    authenticator.counter = 3; // a clone's counter
+    let cloned = authenticator.assert(&f.challenge(), "localhost");
+    assert_eq!(code(block_on(f.passkeys().verify_assertion(&cloned))), INVALID_PASSKEY);
+    let events = f.store.audit_events().unwrap();
+    assert!(events.iter().any(|e| e["event"] == "passkey.counter_mismatch"));
+}
+
+#[test]
+fn webauthn_7_2_step_17_usernameless_sign_in_needs_user_verification() {
+    let f = Fixture::new();
+    let mut authenticator = Authenticator::new();
+    f.registered(&authenticator);
+    authenticator.flags = 0x01; // present, not verified
+    let unverified = authenticator.assert(&f.challenge(), "localhost");
+    assert_eq!(code(block_on(f.passkeys().verify_assertion(&unverified))), INVALID_PASSKEY);
+}
+
+#[test]
+fn passkeys_need_a_host_name_issuer() {
+    let config = config_with(|_| {});
+    assert_eq!(rp_id(&config), None, "the dev default is an IP address");
+    let f = Fixture::new();
+    assert_eq!(rp_id(&f.config).as_deref(), Some("localhost"));
+}
+
+#[test]
+fn der_signatures_become_r_and_s_of_32_bytes() {
+    let der = [0x30, 0x08, 0x02, 0x02, 0x00, 0x81, 0x02, 0x02, 0x01, 0x02];
+    let raw = webauthn::der_to_raw_p256(&der).unwrap();
+    assert_eq!(raw[31], 0x81);
+    assert_eq!(&raw[62..], &[0x01, 0x02]);
+    assert!(webauthn::der_to_raw_p256(&der[..9]).is_none(), "truncated");
+}
