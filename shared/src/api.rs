@@ -77,6 +77,10 @@ pub struct UiConfig {
     pub issuer: String,
     /// Shown live on the sign-up, reset and change-password forms.
     pub password_policy: crate::password::PasswordPolicy,
+    /// `CHECK_COMMON_PASSWORDS`: the screens ask `/api/validate-password` about that rule
+    /// (the list stays in the worker).
+    #[serde(default)]
+    pub check_common_passwords: bool,
     /// Passkeys work here: the issuer is a host name (WebAuthn refuses IP addresses).
     #[serde(default)]
     pub passkeys: bool,

@@ -16,10 +16,11 @@ pub const ACR_VALUES: &[&str] = &[ACR_SINGLE_FACTOR, ACR_MULTI_FACTOR];
 /// How many backup codes an enrolment or a regeneration hands out.
 pub const BACKUP_CODE_COUNT: usize = 10;
 
-/// What the sign-in screen must do after a right password (`SessionInfo::mfa`).
+/// What the sign-in screen must do after a right password (`SessionInfo::step`): the
+/// second factor, or the password change `PASSWORD_EXPIRY_DAYS` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MfaStep {
+pub enum SignInStep {
     /// The account has a second factor: ask for it before the session starts.
     Verify,
     /// `REQUIRE_MFA`/`REQUIRE_ADMIN_MFA` and no second factor yet: enrol before the
@@ -28,6 +29,12 @@ pub enum MfaStep {
     /// As `Enrol`, within `MFA_GRACE_PERIOD_DAYS`: the session has started and the
     /// person may enrol now or later.
     EnrolSoon,
+    /// The password expired (beyond `PASSWORD_EXPIRY_GRACE_DAYS`): a new one before the
+    /// session starts (after the second factor, if any).
+    ChangePassword,
+    /// The password expires within `PASSWORD_EXPIRY_WARNING_DAYS`, or expired within the
+    /// grace period: the session has started; change it now or later.
+    ChangePasswordSoon,
 }
 
 /// `GET /api/mfa`: the second factor of the person signing in (a password sign-in in
@@ -76,6 +83,15 @@ pub struct BackupCodes {
     /// A confirmation that started or renewed the session: the CSRF token bound to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
+    /// A confirmation that finished a sign-in's second step: what comes next, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<SignInStep>,
+}
+
+/// `POST /api/password/expired`: the new password of a sign-in whose password expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPassword {
+    pub new_password: String,
 }
 
 /// What a typed code looks like: six digits (spaces ignored) are an app's code,

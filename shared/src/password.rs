@@ -87,6 +87,10 @@ pub struct ValidatePasswordRequest {
     pub password: String,
 }
 
+/// `CHECK_COMMON_PASSWORDS`' complaint: the password is among the 10,000 most common (the
+/// list is the worker's; the screens find this sentence in `/api/validate-password`'s answer).
+pub const TOO_COMMON: &str = "This password is one of the most commonly used. Please choose a different password.";
+
 /// The answer of `POST /api/validate-password` (contract: `{"valid","errors":[...]}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordValidation {

@@ -23,6 +23,8 @@ pub const ACTIVATE: &str = "/activate";
 pub const MFA_PAGE: &str = "/mfa";
 /// Enrolling an authenticator app.
 pub const MFA_SETUP_PAGE: &str = "/mfa/setup";
+/// A new password: required (expired) or offered (expiring soon).
+pub const PASSWORD_PAGE: &str = "/password";
 /// The admin console's redirect URI (it signs in with code + PKCE like any app).
 pub const ADMIN_CALLBACK: &str = "/admin/callback";
 
@@ -55,6 +57,8 @@ pub const MFA_TOTP_CONFIRM: &str = "/api/mfa/totp/confirm";
 pub const MFA_DISABLE: &str = "/api/mfa/disable";
 /// New backup codes (a current code required); the old ones die.
 pub const MFA_BACKUP_CODES: &str = "/api/mfa/backup-codes";
+/// The new password of a sign-in whose password expired (`PASSWORD_EXPIRY_DAYS`).
+pub const PASSWORD_EXPIRED: &str = "/api/password/expired";
 /// Passkeys of the signed-in person (GET, POST to register); `/{id}` appended: one (DELETE).
 pub const PASSKEYS: &str = "/api/passkeys";
 /// The options of a registration ceremony.

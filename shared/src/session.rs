@@ -14,9 +14,10 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub struct SessionInfo {
     pub csrf_token: String,
     pub user: Option<SessionUser>,
-    /// After a right password: the second-factor step that comes next, if any.
+    /// After a right password: the step that comes next, if any (the second factor, a
+    /// password change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mfa: Option<crate::mfa::MfaStep>,
+    pub step: Option<crate::mfa::SignInStep>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

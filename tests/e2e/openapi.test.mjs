@@ -297,7 +297,7 @@ test('every operation answers as documented', async () => {
   const start = await call('GET', '/api/session', { expect: 200 });
   const pending = await call('POST', '/api/session', { cookie: `authority_csrf=${start.body.csrf_token}`,
     csrf: start.body.csrf_token, body: { email: 'carol@example.com', password: PASSWORD }, expect: 200 });
-  assert.equal(pending.body.mfa, 'verify');
+  assert.equal(pending.body.step, 'verify');
   const p = { cookie: cookiesOf(pending, `authority_csrf=${pending.body.csrf_token}`), csrf: pending.body.csrf_token };
   assert.equal((await call('GET', '/api/mfa', { cookie: p.cookie, expect: 200 })).body.pending_sign_in, true);
   await call('POST', '/api/mfa/verify', { ...p, body: { code: '000000' }, expect: 401 });
@@ -331,6 +331,19 @@ test('every operation answers as documented', async () => {
   const keys2 = await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 200 });
   await call('DELETE', '/api/passkeys/nope', { ...c4, expect: 404 });
   await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c4, expect: 204 });
+
+  // An expired password (PASSWORD_EXPIRY_DAYS, a run-time setting) is replaced at sign-in.
+  await call('PATCH', '/api/settings', { ...S, body: { PASSWORD_EXPIRY_DAYS: '30' }, expect: 200 });
+  await d1Query(worker.stateDir, `UPDATE users SET password_changed_at = 0 WHERE email = 'carol@example.com'`);
+  const start2 = await call('GET', '/api/session', { expect: 200 });
+  const expired = await call('POST', '/api/session', { cookie: `authority_csrf=${start2.body.csrf_token}`,
+    csrf: start2.body.csrf_token, body: { email: 'carol@example.com', password: PASSWORD }, expect: 200 });
+  assert.equal(expired.body.step, 'change_password');
+  const e = { cookie: cookiesOf(expired, `authority_csrf=${expired.body.csrf_token}`), csrf: expired.body.csrf_token };
+  await call('POST', '/api/password/expired', { ...e, body: { new_password: 'short' }, expect: 422 });
+  const renewedPassword = await call('POST', '/api/password/expired', { ...e, body: { new_password: `${PASSWORD} 4` }, expect: 200 });
+  assert.equal(renewedPassword.body.user.email, 'carol@example.com');
+  await call('PATCH', '/api/settings', { ...S, body: { PASSWORD_EXPIRY_DAYS: '0' }, expect: 200 });
 
   // Sessions (admin).
   const current = await browser('bob@example.com', again);

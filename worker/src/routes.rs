@@ -51,6 +51,7 @@ pub enum Endpoint {
     MfaTotpConfirm,
     MfaDisable,
     MfaBackupCodes,
+    PasswordExpired,
     // ---- passkeys (WebAuthn Level 2)
     Passkeys,
     Passkey,
@@ -193,6 +194,7 @@ pub const ROUTES: &[Route] = &[
     api(paths::MFA_TOTP_CONFIRM, "POST", E::MfaTotpConfirm),
     api(paths::MFA_DISABLE, "POST", E::MfaDisable),
     api(paths::MFA_BACKUP_CODES, "POST", E::MfaBackupCodes),
+    api(paths::PASSWORD_EXPIRED, "POST", E::PasswordExpired),
     api(paths::PASSKEYS, "GET, HEAD, POST", E::Passkeys),
     api(paths::PASSKEY_REGISTER_OPTIONS, "POST", E::PasskeyRegisterOptions),
     api(paths::PASSKEY_SIGN_IN_OPTIONS, "POST", E::PasskeySignInOptions),

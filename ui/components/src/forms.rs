@@ -3,7 +3,8 @@
 //! agree), and the page frame of the signed-out screens.
 
 use leptos::prelude::*;
-use shared::password::PasswordPolicy;
+use shared::password::{PasswordPolicy, PasswordValidation, TOO_COMMON};
+use shared::paths;
 
 use crate::branding::{branding, BrandHeader, LegalLinks, ThemeToggle};
 
@@ -47,7 +48,37 @@ pub fn PasswordChecklist(
                 .collect_view()
         })
     };
-    view! { <ul class="checklist" id=id aria-label="Password requirements">{items}</ul> }
+    // CHECK_COMMON_PASSWORDS: the list is the server's; it answers for the typed password.
+    let checks_common = move || matches!(branding().config.get(), Some(Ok(c)) if c.check_common_passwords);
+    let common = LocalResource::new(move || {
+        let typed = password.get();
+        async move {
+            if typed.is_empty() || !checks_common() {
+                return None;
+            }
+            let body = serde_json::json!({ "password": typed }).to_string();
+            let reply = crate::api::fetch(
+                "POST",
+                paths::VALIDATE_PASSWORD,
+                &[("Content-Type", "application/json")],
+                Some(&body),
+            )
+            .await
+            .ok()?;
+            let answer: PasswordValidation = reply.json().ok()?;
+            Some(!answer.errors.iter().any(|e| e == TOO_COMMON))
+        }
+    });
+    let common_item = move || {
+        checks_common().then(|| {
+            let met = matches!(common.get(), Some(Some(true)));
+            let (class, mark, state) = if met { ("met", "✓", "done") } else { ("unmet", "✗", "not yet") };
+            view! {
+                <li class=class><span aria-hidden="true">{mark}" "</span>"Not one of the most common passwords"<span class="sr-only">{format!(" ({state})")}</span></li>
+            }
+        })
+    };
+    view! { <ul class="checklist" id=id aria-label="Password requirements">{items}{common_item}</ul> }
 }
 
 /// The frame of the signed-out screens: brand, one card, legal links.

@@ -10,9 +10,11 @@ mod activate;
 mod consent;
 mod mfa;
 mod passkeys;
+mod password;
 mod recovery;
 mod signin;
 mod signup;
+mod steps;
 
 use ui_components::branding;
 
@@ -40,6 +42,7 @@ fn page(path: &str) -> AnyView {
         "/activate" => view! { <activate::ActivatePage/> }.into_any(),
         "/mfa" => view! { <mfa::MfaPage setup=false/> }.into_any(),
         "/mfa/setup" => view! { <mfa::MfaPage setup=true/> }.into_any(),
+        "/password" => view! { <password::PasswordPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }

@@ -4,21 +4,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::mfa::{BackupCodes, MfaCode, MfaStatus, TotpEnrolment};
+use shared::mfa::{BackupCodes, MfaCode, MfaStatus, SignInStep, TotpEnrolment};
 use shared::paths;
 use shared::session::SessionInfo;
-use ui_components::api::{csrf_token, get_json, navigate, post_json, safe_next};
+use ui_components::api::{csrf_token, get_json, navigate, post_json};
 use ui_components::branding::{BrandHeader, LegalLinks, ThemeToggle};
-use ui_components::query::{use_query_map, Params};
-
-/// Where the browser goes once the second step is done: back to the app's request, or
-/// a page of this site (`?next=`), else the account page.
-fn next_location(query: &Params) -> String {
-    match query.get("request") {
-        Some(request) => format!("{}?request={request}&account=current", paths::AUTHORIZE_RESUME),
-        None => safe_next(query.get("next")).unwrap_or_else(|| String::from("/account")),
-    }
-}
+use ui_components::query::use_query_map;
 
 /// A state-changing call with this browser's CSRF token; `after` gets the decoded answer.
 fn post<T: serde::de::DeserializeOwned + 'static>(
@@ -38,7 +29,7 @@ fn post<T: serde::de::DeserializeOwned + 'static>(
 #[component]
 pub fn MfaPage(setup: bool) -> impl IntoView {
     let query = use_query_map();
-    let next = query.with_untracked(next_location);
+    let next = query.with_untracked(crate::steps::destination);
     let status = LocalResource::new(|| get_json::<MfaStatus>(paths::MFA));
     let signin = query.with_untracked(|q| match q.get("request") {
         Some(request) => format!("/signin?request={request}"),
@@ -83,6 +74,10 @@ fn VerifyForm(next: String, totp: bool, passkey: bool) -> impl IntoView {
         busy.set(true);
         let next = next.clone();
         post::<SessionInfo>(paths::MFA_VERIFY, MfaCode { code: code.get_untracked() }, move |result| match result {
+            // A new password may still be due (PASSWORD_EXPIRY_DAYS).
+            Ok(SessionInfo { step: Some(step), .. }) => {
+                navigate(&use_query_map().with_untracked(|q| crate::steps::after(Some(step), q)))
+            }
             Ok(_) => navigate(&next),
             Err(message) => {
                 status.set(Some(message));
@@ -116,6 +111,8 @@ fn VerifyForm(next: String, totp: bool, passkey: bool) -> impl IntoView {
 fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
     let enrolment = RwSignal::new(None::<TotpEnrolment>);
     let codes = RwSignal::new(None::<Vec<String>>);
+    // Where "continue" leads once the codes are shown.
+    let after_codes = RwSignal::new(next.clone());
     let code = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let start = move |_| {
@@ -131,16 +128,21 @@ fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
             }
         });
     };
-    let confirm =
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            post::<BackupCodes>(paths::MFA_TOTP_CONFIRM, MfaCode { code: code.get_untracked() }, move |result| {
-                match result {
-                    Ok(answer) => codes.set(Some(answer.backup_codes)),
-                    Err(e) => message.set(Some(e)),
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        post::<BackupCodes>(paths::MFA_TOTP_CONFIRM, MfaCode { code: code.get_untracked() }, move |result| {
+            match result {
+                Ok(answer) => {
+                    // After the codes: a new password may still be due (PASSWORD_EXPIRY_DAYS).
+                    if let Some(step) = answer.step.filter(|s| *s != SignInStep::EnrolSoon) {
+                        after_codes.set(use_query_map().with_untracked(|q| crate::steps::after(Some(step), q)));
+                    }
+                    codes.set(Some(answer.backup_codes))
                 }
-            });
-        };
+                Err(e) => message.set(Some(e)),
+            }
+        });
+    };
     // A pending sign-in has no session to continue with; a required one, only in its grace period.
     let later = match (status.pending_sign_in, status.required, status.enrol_by) {
         (true, _, _) => None,
@@ -153,7 +155,6 @@ fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
     } else {
         "Add a second step to your sign-in: a code from an authenticator app on your phone, after your password."
     };
-    let next_done = next.clone();
     view! {
         <h2 id="mfa-title">"Set up two-step sign-in"</h2>
         {move || match (enrolment.get(), codes.get()) {
@@ -163,7 +164,7 @@ fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
                 <ol id="backup-codes" class="backup-codes">
                     {list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                 </ol>
-                <a class="btn btn-primary" href=next_done.clone()>"I saved them — continue"</a>
+                <a class="btn btn-primary" href=after_codes.get()>"I saved them — continue"</a>
             }.into_any(),
             (Some(e), None) => view! {
                 <ol class="steps">

@@ -63,6 +63,10 @@ pub fn PasskeyButton(next: String, #[prop(into)] label: String) -> impl IntoView
         status.set(None);
         spawn_local(async move {
             match sign_in_ceremony().await {
+                // A password used before the passkey may still need changing.
+                Ok(SessionInfo { step: Some(step), .. }) => navigate(
+                    &ui_components::query::use_query_map().with_untracked(|q| crate::steps::after(Some(step), q)),
+                ),
                 Ok(_) => navigate(&next),
                 Err(message) => {
                     status.set(Some(message));

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::mfa::MfaStep;
 use shared::paths;
 use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 use ui_components::query::use_query_map;
@@ -65,15 +64,10 @@ pub fn SignInPage() -> impl IntoView {
                 Err(e) => Err(e),
             };
             match result {
-                // A second step first (or soon): the code, or enrolling an app; it carries
-                // the same request or page on.
-                Ok(SessionInfo { mfa: Some(step), .. }) => {
-                    let page = if step == MfaStep::Verify { paths::MFA_PAGE } else { paths::MFA_SETUP_PAGE };
-                    let carry = match query.with_untracked(|q| q.get("request")) {
-                        Some(request) => format!("request={request}"),
-                        None => format!("next={}", js_sys::encode_uri_component(&next)),
-                    };
-                    navigate(&format!("{page}?{carry}"));
+                // A step first (the code, enrolling an app, a new password), carrying the
+                // request or page on; else straight there.
+                Ok(SessionInfo { step: Some(step), .. }) => {
+                    navigate(&query.with_untracked(|q| crate::steps::after(Some(step), q)));
                 }
                 Ok(_) => navigate(&next),
                 Err(message) => {
@@ -111,10 +105,7 @@ pub fn SignInPage() -> impl IntoView {
     };
     let show_form = move || chooser().is_none();
     // Where a passkey sign-in continues: as the password form's `next` below.
-    let passkey_next = match query.with_untracked(|q| q.get("request")) {
-        Some(request) => format!("{}?request={request}&account=current", paths::AUTHORIZE_RESUME),
-        None => safe_next(query.with_untracked(|q| q.get("next"))).unwrap_or_else(|| String::from("/account")),
-    };
+    let passkey_next = query.with_untracked(crate::steps::destination);
     view! {
         <main id="main" class="auth-page">
             <div class="page-tools"><ThemeToggle/></div>

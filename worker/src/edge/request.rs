@@ -4,14 +4,15 @@
 
 use serde::de::DeserializeOwned;
 use shared::codes;
-use shared::session::CSRF_HEADER;
+use shared::mfa::SignInStep;
+use shared::session::{SessionUser, CSRF_HEADER};
 use worker::{Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::respond;
-use crate::engine::identity::accounts::signin::SignedIn;
+use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
-use crate::engine::identity::mfa::challenge::CHALLENGE_COOKIE;
+use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
 use crate::engine::identity::user_store::user_of_session;
 use crate::engine::identity::users::User;
@@ -195,22 +196,40 @@ pub fn with_csrf_cookie(mut response: Response, config: &Config, token: &str, fr
     response
 }
 
-/// The answer to a sign-in that started a session (`signed_in.cookie`): the CSRF token
-/// bound to the new session in `body`, and the cookies: the session's, the CSRF token's,
-/// and the second-factor challenge's cleared.
-pub fn session_started<B: serde::Serialize>(
+/// The answer to a step of a sign-in, as `body` builds it from the CSRF token, the person
+/// (once signed in) and the step that comes next. A started session sets its cookie and a
+/// CSRF token bound to it, and clears the challenge; a step still to come clears the
+/// session cookie and sets the sealed challenge, with a CSRF token bound to no session.
+pub fn sign_in_answer<B: serde::Serialize>(
     req: &Request,
     config: &Config,
-    signed_in: &SignedIn,
+    outcome: SignInOutcome,
     now: UnixTime,
-    body: impl FnOnce(String) -> B,
+    body: impl FnOnce(String, Option<SessionUser>, Option<SignInStep>) -> B,
 ) -> Result<Response, InternalError> {
-    let (token, fresh) = csrf_token_for(req, config, Some(&signed_in.cookie))?;
-    let mut response = with_csrf_cookie(respond::json(200, &body(token.clone())), config, &token, fresh);
-    let max_age = signed_in.session.expires_at - now;
-    set_cookie(&mut response, config, SESSION_COOKIE, &signed_in.cookie, Some(max_age));
-    set_cookie(&mut response, config, CHALLENGE_COOKIE, "", Some(0));
-    Ok(response)
+    match outcome {
+        SignInOutcome::SignedIn(done, step) => {
+            if let Some(e) = &done.notice_failed {
+                worker::console_error!("sign-in mail for {}: {e}", done.user.id);
+            }
+            let user =
+                SessionUser { id: done.user.id.clone(), email: done.user.email.clone(), name: done.user.name.clone() };
+            let (token, fresh) = csrf_token_for(req, config, Some(&done.cookie))?;
+            let answer = body(token.clone(), Some(user), step);
+            let mut response = with_csrf_cookie(respond::json(200, &answer), config, &token, fresh);
+            set_cookie(&mut response, config, SESSION_COOKIE, &done.cookie, Some(done.session.expires_at - now));
+            set_cookie(&mut response, config, CHALLENGE_COOKIE, "", Some(0));
+            Ok(response)
+        }
+        SignInOutcome::SecondStep { step, challenge } => {
+            let (token, fresh) = csrf_token_for(req, config, None)?;
+            let answer = body(token.clone(), None, Some(step));
+            let mut response = with_csrf_cookie(respond::json(200, &answer), config, &token, fresh);
+            set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+            set_cookie(&mut response, config, CHALLENGE_COOKIE, &challenge, Some(CHALLENGE_SECONDS));
+            Ok(response)
+        }
+    }
 }
 
 /// The live session of this browser and its (active) user.

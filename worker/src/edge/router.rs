@@ -133,6 +133,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Mfa | E::MfaVerify | E::MfaTotp | E::MfaTotpConfirm | E::MfaDisable | E::MfaBackupCodes => {
             mfa::second_factor(cx, req, endpoint).await
         }
+        E::PasswordExpired => browser::change_expired_password(cx, req).await,
         E::Passkeys | E::Passkey | E::PasskeyRegisterOptions | E::PasskeySignInOptions | E::PasskeySignIn => {
             passkeys::passkeys(cx, req, matched).await
         }

@@ -33,7 +33,7 @@ use crate::routes::Endpoint;
 /// `POST /api/validate-password` (contract "Public"): the policy's verdict.
 pub async fn validate_password(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
     let body: ValidatePasswordRequest = read_json(&mut req).await?;
-    let errors = cx.config.security.password_policy.errors(&body.password);
+    let errors = crate::engine::identity::password_rules::problems(cx.config, &body.password, false);
     Ok(respond::json(200, &PasswordValidation { valid: errors.is_empty(), errors }))
 }
 

@@ -4,6 +4,7 @@
 //! this module reads cookies and bodies and writes redirects, pages and cookies.
 
 use shared::codes;
+use shared::mfa::NewPassword;
 use shared::paths;
 use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser, SignInRequest};
 use worker::{Method, Request, Response};
@@ -12,14 +13,13 @@ use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::pages;
 use crate::edge::request::{
-    check_csrf, cookie, csrf_token, csrf_token_for, current, query_string, read_form, read_json, session_started,
-    set_cookie, signed_in, with_csrf_cookie,
+    check_csrf, cookie, csrf_token, current, query_string, read_form, read_json, set_cookie, sign_in_answer, signed_in,
+    with_csrf_cookie,
 };
 use crate::edge::respond::{self, redirect};
 use crate::engine::clients::{Client, ClientStore};
-use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
-use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
+use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::authorize::issue::Issuer;
@@ -174,42 +174,40 @@ pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiErro
     let signed_in = current(&req, cx).await?;
     let (token, fresh) = csrf_token(&req, config)?;
     let body =
-        SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)), mfa: None };
+        SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)), step: None };
     Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
 }
 
 /// `POST /api/session`: password sign-in (engine::identity::accounts::signin). Starts a
-/// session and sets its cookie; or, when a second factor comes first, sets only the
-/// sealed challenge cookie and says which step (`mfa`).
+/// session and sets its cookie; or, when a second factor or a password change comes
+/// first, sets only the sealed challenge cookie and says which step (`step`).
 pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
     let config = cx.config;
     check_csrf(&req, config)?;
     let body: SignInRequest = read_json(&mut req).await?;
     cx.ensure_bootstrap().await?;
     let previous = cookie(&req, config, SESSION_COOKIE);
-    match cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await? {
-        SignInOutcome::SignedIn(signed_in, mfa) => {
-            if let Some(e) = &signed_in.notice_failed {
-                worker::console_error!("new-login notice for {}: {e}", signed_in.user.id);
-            }
-            let user = session_user(&signed_in.user);
-            // A new session, so a new CSRF token bound to it (the old one dies with the old session).
-            Ok(session_started(&req, config, &signed_in, cx.now, |csrf_token| SessionInfo {
-                csrf_token,
-                user: Some(user),
-                mfa,
-            })?)
-        }
-        SignInOutcome::SecondStep { step, challenge } => {
-            // No session: the CSRF token is bound to none, as before any sign-in.
-            let (token, fresh) = csrf_token_for(&req, config, None)?;
-            let body = SessionInfo { csrf_token: token.clone(), user: None, mfa: Some(step) };
-            let mut response = with_csrf_cookie(respond::json(200, &body), config, &token, fresh);
-            set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
-            set_cookie(&mut response, config, CHALLENGE_COOKIE, &challenge, Some(CHALLENGE_SECONDS));
-            Ok(response)
-        }
-    }
+    let outcome = cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await?;
+    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
+}
+
+/// `POST /api/password/expired`: the new password of a sign-in whose password expired
+/// (the challenge cookie); then the sign-in completes.
+pub async fn change_expired_password(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let config = cx.config;
+    check_csrf(&req, config)?;
+    let body: NewPassword = read_json(&mut req).await?;
+    let Some(challenge) = cookie(&req, config, CHALLENGE_COOKIE).and_then(|v| Challenge::open(config, &v, cx.now))
+    else {
+        return Err(ApiError::Request {
+            status: 401,
+            code: codes::MFA_CHALLENGE_EXPIRED,
+            description: "The sign-in waiting for a new password has expired. Sign in again.".into(),
+        });
+    };
+    let previous = cookie(&req, config, SESSION_COOKIE);
+    let outcome = cx.accounts().change_expired_password(challenge, &body.new_password, previous.as_deref()).await?;
+    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
 }
 
 /// `DELETE /api/session`: sign out of this browser.

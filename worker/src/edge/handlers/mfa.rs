@@ -5,12 +5,12 @@
 
 use shared::codes;
 use shared::mfa::{BackupCodes, MfaCode};
-use shared::session::{SessionInfo, SessionUser};
+use shared::session::SessionInfo;
 use worker::Request;
 use worker::Response;
 
 use crate::edge::context::Cx;
-use crate::edge::request::{check_csrf, cookie, current, read_json, session_started, signed_in};
+use crate::edge::request::{check_csrf, cookie, current, read_json, sign_in_answer, signed_in};
 use crate::edge::respond;
 use crate::engine::identity::accounts::second_factor::Basis;
 use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
@@ -50,14 +50,11 @@ pub async fn second_factor(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) ->
         Endpoint::MfaVerify => {
             let body: MfaCode = read_json(&mut req).await?;
             let basis = basis(cx, &req).await?;
-            let done = accounts.verify_second_factor(basis, &body.code, previous.as_deref()).await?;
-            log_notice(&done);
-            let user =
-                SessionUser { id: done.user.id.clone(), email: done.user.email.clone(), name: done.user.name.clone() };
-            Ok(session_started(&req, config, &done, now, |csrf_token| SessionInfo {
+            let outcome = accounts.verify_second_factor(basis, &body.code, previous.as_deref()).await?;
+            Ok(sign_in_answer(&req, config, outcome, now, |csrf_token, user, step| SessionInfo {
                 csrf_token,
-                user: Some(user),
-                mfa: None,
+                user,
+                step,
             })?)
         }
         Endpoint::MfaTotp => {
@@ -67,11 +64,11 @@ pub async fn second_factor(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) ->
         Endpoint::MfaTotpConfirm => {
             let body: MfaCode = read_json(&mut req).await?;
             let basis = basis(cx, &req).await?;
-            let (backup_codes, done) = accounts.confirm_totp(basis, &body.code, previous.as_deref()).await?;
-            log_notice(&done);
-            Ok(session_started(&req, config, &done, now, |csrf_token| BackupCodes {
+            let (backup_codes, outcome) = accounts.confirm_totp(basis, &body.code, previous.as_deref()).await?;
+            Ok(sign_in_answer(&req, config, outcome, now, |csrf_token, _, step| BackupCodes {
                 backup_codes,
                 csrf_token: Some(csrf_token),
+                step,
             })?)
         }
         Endpoint::MfaDisable => {
@@ -84,13 +81,7 @@ pub async fn second_factor(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) ->
             let body: MfaCode = read_json(&mut req).await?;
             let (session, _) = signed_in(&req, cx, "Sign in to change two-step sign-in.").await?;
             let backup_codes = accounts.regenerate_backup_codes(&session, &body.code).await?;
-            Ok(respond::json(200, &BackupCodes { backup_codes, csrf_token: None }))
+            Ok(respond::json(200, &BackupCodes { backup_codes, csrf_token: None, step: None }))
         }
-    }
-}
-
-fn log_notice(done: &crate::engine::identity::accounts::signin::SignedIn) {
-    if let Some(e) = &done.notice_failed {
-        worker::console_error!("sign-in mail for {}: {e}", done.user.id);
     }
 }

@@ -99,6 +99,7 @@ pub fn ui_config(cx: &Cx<'_>) -> Response {
         branding: config.branding.clone(),
         issuer: config.issuer.clone(),
         password_policy: config.security.password_policy.clone(),
+        check_common_passwords: config.security.check_common_passwords,
         passkeys: crate::engine::identity::passkeys::rp_id(config).is_some(),
     };
     respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache")

@@ -4,11 +4,11 @@
 //! (`identity::passkeys`) and starts the session (`identity::accounts::second_factor`).
 
 use shared::passkeys::{NewPasskey, PasskeySignIn};
-use shared::session::{SessionInfo, SessionUser};
+use shared::session::SessionInfo;
 use worker::{Method, Request, Response};
 
 use crate::edge::context::Cx;
-use crate::edge::request::{check_csrf, cookie, read_json, session_started, signed_in};
+use crate::edge::request::{check_csrf, cookie, read_json, sign_in_answer, signed_in};
 use crate::edge::respond;
 use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::rate_limit::{self, Bucket};
@@ -43,16 +43,14 @@ pub async fn passkeys(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Resul
             }
             let asserted = ceremonies.verify_assertion(&body.credential).await?;
             let previous = cookie(&req, config, SESSION_COOKIE);
-            let done = cx
+            let outcome = cx
                 .accounts()
                 .finish_with_passkey(pending, &asserted.user_id, &asserted.amr, previous.as_deref())
                 .await?;
-            let user =
-                SessionUser { id: done.user.id.clone(), email: done.user.email.clone(), name: done.user.name.clone() };
-            Ok(session_started(&req, config, &done, now, |csrf_token| SessionInfo {
+            Ok(sign_in_answer(&req, config, outcome, now, |csrf_token, user, step| SessionInfo {
                 csrf_token,
-                user: Some(user),
-                mfa: None,
+                user,
+                step,
             })?)
         }
         Endpoint::PasskeyRegisterOptions => {

@@ -145,6 +145,10 @@ pub async fn user_of_session(db: &impl SqlRunner, session: &Session) -> Result<O
 }
 
 impl<T: SqlRunner> UserStore for T {
+    async fn password_changed_at(&self, user_id: &str) -> Result<Option<UnixTime>, InternalError> {
+        let rows = self.query(crate::engine::identity::password_expiry::CHANGED_SQL, &[user_id.into()]).await?;
+        Ok(rows.first().and_then(|r| r.get("changed_at")).and_then(serde_json::Value::as_f64).map(int))
+    }
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError> {
         crate::engine::identity::mfa::state(self, user_id).await
     }

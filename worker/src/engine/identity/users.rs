@@ -162,6 +162,8 @@ pub trait UserStore {
     async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
     /// The user's second factor (`identity::mfa`).
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError>;
+    /// When the user's password was last set (`identity::password_expiry`).
+    async fn password_changed_at(&self, user_id: &str) -> Result<Option<UnixTime>, InternalError>;
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::engine::identity::accounts::{Accounts, Followup};
 use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_history;
+use crate::engine::identity::password_rules;
 use crate::engine::identity::sessions;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
@@ -110,12 +111,7 @@ where
 
     /// The policy for a user of `role` (admins: `ADMIN_PASSWORD_MIN_LENGTH` when larger).
     fn password_errors(&self, password: &str, role: Role) -> Result<(), ApiError> {
-        let details: Vec<FieldError> = self
-            .config
-            .security
-            .password_policy
-            .for_role(role != Role::User)
-            .errors(password)
+        let details: Vec<FieldError> = password_rules::problems(self.config, password, role != Role::User)
             .into_iter()
             .map(|message| FieldError { field: "password".into(), message })
             .collect();

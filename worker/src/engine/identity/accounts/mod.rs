@@ -29,6 +29,7 @@ use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::mail::{self, MailContent, MailStore, MailTransport};
 use crate::engine::identity::password_history;
+use crate::engine::identity::password_rules;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::{Role, User, UserStore};
@@ -113,11 +114,7 @@ where
     /// The policy's complaints about `password` as validation details of `field`; an
     /// admin's (`admin`) minimum is `ADMIN_PASSWORD_MIN_LENGTH` when larger.
     fn password_errors(&self, field: &str, password: &str, admin: bool) -> Vec<FieldError> {
-        self.config
-            .security
-            .password_policy
-            .for_role(admin)
-            .errors(password)
+        password_rules::problems(self.config, password, admin)
             .into_iter()
             .map(|message| FieldError { field: field.into(), message })
             .collect()

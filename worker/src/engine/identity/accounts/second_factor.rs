@@ -5,9 +5,9 @@
 
 use serde_json::json;
 use shared::codes;
-use shared::mfa::{classify_code, CodeKind, MfaStatus, MfaStep, TotpEnrolment};
+use shared::mfa::{classify_code, CodeKind, MfaStatus, SignInStep, TotpEnrolment};
 
-use super::signin::{SignedIn, INVALID_CREDENTIALS};
+use super::signin::{SignInOutcome, INVALID_CREDENTIALS};
 use super::{utc_time, Accounts};
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{second_factor_failed, LoginContext};
@@ -129,7 +129,7 @@ where
         basis: Basis,
         typed: &str,
         previous: Option<&str>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<SignInOutcome, ApiError> {
         let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
         if !rate_limit::exempt(self.config, self.meta.ip_address.as_deref()) {
             rate_limit::hit(self.kv, Bucket::Login, ip, self.config.rate_limits.login, self.now).await?;
@@ -146,7 +146,7 @@ where
         }
         let amr = basis.amr_with_code();
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        self.finish_sign_in(user, &amr, previous).await
+        self.complete(user, &amr, previous, None).await
     }
 
     /// `POST /api/passkeys/sign-in` after the assertion verified: a usernameless sign-in
@@ -158,7 +158,7 @@ where
         user_id: &str,
         methods: &[&str],
         previous: Option<&str>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<SignInOutcome, ApiError> {
         let (basis, mut amr) = match pending {
             Some(challenge) if challenge.user_id == user_id => {
                 let amr = challenge.amr.clone();
@@ -180,14 +180,14 @@ where
             }
         }
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        self.finish_sign_in(user, &amr, previous).await
+        self.complete(user, &amr, previous, None).await
     }
 
     /// `POST /api/mfa/totp`: a new secret to scan. Allowed to a signed-in browser, and
     /// to a sign-in that must enrol before its session starts.
     pub async fn begin_totp(&self, basis: &Basis) -> Result<TotpEnrolment, ApiError> {
         if let Basis::Pending(challenge) = basis {
-            if challenge.step != MfaStep::Enrol {
+            if challenge.step != SignInStep::Enrol {
                 return Err(conflict(codes::MFA_ALREADY_ENABLED, "This account already has an authenticator app."));
             }
         }
@@ -208,7 +208,7 @@ where
         basis: Basis,
         typed: &str,
         previous: Option<&str>,
-    ) -> Result<(Vec<String>, SignedIn), ApiError> {
+    ) -> Result<(Vec<String>, SignInOutcome), ApiError> {
         let user = self.mfa_user(&basis).await?;
         let Some(CodeKind::Totp(code)) = classify_code(typed) else {
             return Err(ApiError::bad_request(codes::INVALID_CODE, "Enter the six-digit code your app shows."));
@@ -221,12 +221,15 @@ where
         self.store.record(&event).await?;
         let content =
             MailContent::MfaEnabled { when: utc_time(self.now), account_url: self.config.endpoint("/account") };
+        // The enrolment stands even if its mail cannot be written; the log says why.
         let mail_failed: Option<InternalError> = self.send(&user.email, content).await.err();
         let amr = basis.amr_with_code();
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        let mut signed_in = self.finish_sign_in(user, &amr, previous).await?;
-        signed_in.notice_failed = signed_in.notice_failed.or(mail_failed);
-        Ok((backup_codes, signed_in))
+        let mut outcome = self.complete(user, &amr, previous, None).await?;
+        if let SignInOutcome::SignedIn(signed_in, _) = &mut outcome {
+            signed_in.notice_failed = signed_in.notice_failed.take().or(mail_failed);
+        }
+        Ok((backup_codes, outcome))
     }
 
     /// A current code (app or backup) of the signed-in user, before a change to the

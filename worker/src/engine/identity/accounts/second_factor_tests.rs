@@ -3,7 +3,7 @@
 //! lockout, enrolment confirms and mails, and REQUIRE_MFA's grace period.
 
 use pollster::block_on;
-use shared::mfa::MfaStep;
+use shared::mfa::SignInStep;
 
 use super::second_factor::Basis;
 use super::signin::SignInOutcome;
@@ -25,9 +25,16 @@ fn alice_with_app(f: &Fixture) -> Vec<u8> {
     secret
 }
 
+fn signed(outcome: SignInOutcome) -> super::signin::SignedIn {
+    match outcome {
+        SignInOutcome::SignedIn(done, _) => *done,
+        other => panic!("expected a session, got {other:?}"),
+    }
+}
+
 fn pending(f: &Fixture) -> Challenge {
     match block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap() {
-        SignInOutcome::SecondStep { step: MfaStep::Verify, challenge } => {
+        SignInOutcome::SecondStep { step: SignInStep::Verify, challenge } => {
             Challenge::open(&f.config, &challenge, NOW).expect("the challenge opens")
         }
         other => panic!("expected the second step, got {other:?}"),
@@ -44,10 +51,10 @@ fn a_right_password_starts_no_session_until_the_code_and_the_code_adds_otp_and_m
     assert!(!f.events().contains(&"user.login".to_owned()), "not signed in yet");
     let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
     let done = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap();
-    assert_eq!(done.session.amr, vec!["pwd", "otp", "mfa"]);
+    assert_eq!(signed(done).session.amr, vec!["pwd", "otp", "mfa"]);
     assert!(f.events().contains(&"user.login".to_owned()));
     // A challenge is only good for its lifetime.
-    let sealed = Challenge { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: MfaStep::Verify }
+    let sealed = Challenge { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: SignInStep::Verify }
         .seal(&f.config, &SystemRandom)
         .unwrap();
     assert!(Challenge::open(&f.config, &sealed, NOW + 599).is_some());
@@ -71,7 +78,7 @@ fn wrong_codes_count_toward_the_lockout_and_a_locked_account_cannot_finish() {
         user_id: f.user("alice@example.com").id,
         amr: vec!["pwd".into()],
         issued_at: NOW,
-        step: MfaStep::Verify,
+        step: SignInStep::Verify,
     };
     let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
     let err = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap_err();
@@ -93,7 +100,7 @@ fn confirming_an_app_mails_mfa_enabled_and_answers_ten_backup_codes_once() {
     let code = totp::code_at(&secret, totp::step_of(NOW)).unwrap();
     let (codes, renewed) = block_on(f.accounts().confirm_totp(basis(), &code, Some(&cookie))).unwrap();
     assert_eq!(codes.len(), 10);
-    assert_eq!(renewed.session.amr, vec!["pwd", "otp", "mfa"], "the session now counts two factors");
+    assert_eq!(signed(renewed).session.amr, vec!["pwd", "otp", "mfa"], "the session now counts two factors");
     assert!(f.outbox().iter().any(|m| m.template == "mfa-enabled"));
     assert!(f.events().contains(&"mfa.enabled".to_owned()));
     assert_eq!(block_on(f.accounts().begin_totp(&basis())).unwrap_err().code(), "mfa_already_enabled");
@@ -107,9 +114,9 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
     });
     f.sign_up("alice@example.com").unwrap();
     let soon = block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap();
-    assert!(matches!(soon, SignInOutcome::SignedIn(_, Some(MfaStep::EnrolSoon))), "{soon:?}");
+    assert!(matches!(soon, SignInOutcome::SignedIn(_, Some(SignInStep::EnrolSoon))), "{soon:?}");
     let later = block_on(f.at(NOW + 2 * 86_400).sign_in("alice@example.com", PASSWORD, None)).unwrap();
-    assert!(matches!(later, SignInOutcome::SecondStep { step: MfaStep::Enrol, .. }), "{later:?}");
+    assert!(matches!(later, SignInOutcome::SecondStep { step: SignInStep::Enrol, .. }), "{later:?}");
     // Someone already signed in cannot turn a required second factor off.
     let disable = block_on(f.accounts().disable_mfa(
         &sessions::Session {
@@ -126,4 +133,54 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
         "123456",
     ));
     assert_eq!(disable.unwrap_err().code(), "mfa_required", "a required second factor is not turned off");
+}
+
+#[test]
+fn an_expired_password_is_changed_before_the_session_and_after_the_second_factor() {
+    let f = fixture_with(|v| {
+        v.insert("PASSWORD_EXPIRY_DAYS", "1".into());
+        v.insert("PASSWORD_EXPIRY_WARNING_DAYS", "0".into());
+    });
+    let secret = alice_with_app(&f);
+    let later = NOW + 2 * 86_400;
+    // The password alone leads to the code, not to the change.
+    let Ok(SignInOutcome::SecondStep { step: SignInStep::Verify, challenge }) =
+        block_on(f.at(later).sign_in("alice@example.com", PASSWORD, None))
+    else {
+        panic!("the second factor comes first");
+    };
+    let challenge = Challenge::open(&f.config, &challenge, later).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(later)).unwrap();
+    let Ok(SignInOutcome::SecondStep { step: SignInStep::ChangePassword, challenge }) =
+        block_on(f.at(later).verify_second_factor(Basis::Pending(challenge), &code, None))
+    else {
+        panic!("then the expired password's change");
+    };
+    let challenge = Challenge::open(&f.config, &challenge, later).unwrap();
+    assert_eq!(challenge.amr, vec!["pwd", "otp", "mfa"], "the change keeps the factors shown");
+    let same = block_on(f.at(later).change_expired_password(challenge.clone(), PASSWORD, None)).unwrap_err();
+    assert_eq!(same.code(), "validation_error", "the expired password is not new");
+    let done = block_on(f.at(later).change_expired_password(challenge, "a fresh passphrase here", None)).unwrap();
+    assert_eq!(signed(done).session.amr, vec!["pwd", "otp", "mfa"]);
+    let events = f.events();
+    assert!(events.contains(&"password.expired".to_owned()) && events.contains(&"password.changed".to_owned()));
+}
+
+#[test]
+fn a_password_expiring_soon_signs_in_and_offers_the_change() {
+    let f = fixture_with(|v| {
+        v.insert("PASSWORD_EXPIRY_DAYS", "10".into());
+        v.insert("PASSWORD_EXPIRY_WARNING_DAYS", "3".into());
+        v.insert("PASSWORD_EXPIRY_GRACE_DAYS", "2".into());
+    });
+    f.sign_up("alice@example.com").unwrap();
+    let day = 86_400;
+    let step_at = |t| match block_on(f.at(t).sign_in("alice@example.com", PASSWORD, None)).unwrap() {
+        SignInOutcome::SignedIn(_, step) => step,
+        SignInOutcome::SecondStep { step, .. } => Some(step),
+    };
+    assert_eq!(step_at(NOW + 6 * day), None);
+    assert_eq!(step_at(NOW + 7 * day), Some(SignInStep::ChangePasswordSoon), "the warning days");
+    assert_eq!(step_at(NOW + 11 * day), Some(SignInStep::ChangePasswordSoon), "the grace days");
+    assert_eq!(step_at(NOW + 12 * day), Some(SignInStep::ChangePassword), "then it is required");
 }

@@ -3,9 +3,10 @@
 //! notice, decided here; the edge only reads the body and writes the cookie.
 
 use shared::codes;
-use shared::mfa::MfaStep;
+use shared::mfa::SignInStep;
 
 use super::Accounts;
+use crate::engine::crypto::passwords::{hash_password, verify_password};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
@@ -13,13 +14,17 @@ use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::mfa::challenge::Challenge;
 use crate::engine::identity::mfa::{self, AfterPassword};
+use crate::engine::identity::password_expiry::{self, Expiry};
+use crate::engine::identity::password_history;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
+use crate::engine::identity::users::Role;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, KV_MIN_TTL};
+use shared::api::FieldError;
 
 use super::utc_time;
 
@@ -45,10 +50,10 @@ pub struct SignedIn {
 #[derive(Debug)]
 pub enum SignInOutcome {
     /// Signed in. `EnrolSoon` when a second factor is required and the grace period runs.
-    SignedIn(Box<SignedIn>, Option<MfaStep>),
+    SignedIn(Box<SignedIn>, Option<SignInStep>),
     /// No session yet: the second factor (or its enrolment) comes first. `challenge` is
     /// the sealed `authority_mfa` cookie value.
-    SecondStep { step: MfaStep, challenge: String },
+    SecondStep { step: SignInStep, challenge: String },
 }
 
 impl<S, K, T, R> Accounts<'_, S, K, T, R>
@@ -95,20 +100,102 @@ where
         })?;
         let step = match mfa::after_password(self.store, config, &user, now).await? {
             AfterPassword::SignIn => None,
-            AfterPassword::EnrolSoon { .. } => Some(MfaStep::EnrolSoon),
-            AfterPassword::Verify => Some(MfaStep::Verify),
-            AfterPassword::Enrol => Some(MfaStep::Enrol),
+            AfterPassword::EnrolSoon { .. } => Some(SignInStep::EnrolSoon),
+            AfterPassword::Verify => Some(SignInStep::Verify),
+            AfterPassword::Enrol => Some(SignInStep::Enrol),
         };
         match step {
-            Some(step @ (MfaStep::Verify | MfaStep::Enrol)) => {
+            Some(step @ (SignInStep::Verify | SignInStep::Enrol)) => {
                 // The browser's old session ends now too: whoever was signed in here, the
                 // person at the keyboard is signing in as someone.
                 self.end_previous(previous).await?;
                 let challenge = Challenge { user_id: user.id.clone(), amr: vec!["pwd".into()], issued_at: now, step };
                 Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(config, self.rng)? })
             }
-            soon => Ok(SignInOutcome::SignedIn(Box::new(self.finish_sign_in(user, &["pwd"], previous).await?), soon)),
+            soon => self.complete(user, &["pwd"], previous, soon).await,
         }
+    }
+
+    /// The end of every sign-in path, once the person proved who they are by `amr`: when
+    /// the password was used and has expired (`identity::password_expiry`), a change
+    /// before the session (audited `password.expired`); else the session, with the step
+    /// the screen may offer (`soon`, or the password change when it is due soon).
+    pub(crate) async fn complete(
+        &self,
+        user: User,
+        amr: &[&str],
+        previous: Option<&str>,
+        soon: Option<SignInStep>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let mut soon = soon;
+        if amr.contains(&"pwd") {
+            match password_expiry::of_user(self.store, self.config, &user, self.now).await? {
+                Expiry::Expired { at } => {
+                    let event = self
+                        .event("password.expired")?
+                        .actor("user", &user.id)
+                        .resource("user", &user.id)
+                        .metadata(serde_json::json!({ "expired_at": at }));
+                    self.store.record(&event).await?;
+                    self.end_previous(previous).await?;
+                    let step = SignInStep::ChangePassword;
+                    let amr = amr.iter().map(|m| (*m).to_owned()).collect();
+                    let challenge = Challenge { user_id: user.id.clone(), amr, issued_at: self.now, step };
+                    return Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(self.config, self.rng)? });
+                }
+                Expiry::Soon { .. } => soon = Some(SignInStep::ChangePasswordSoon),
+                Expiry::Fresh => {}
+            }
+        }
+        Ok(SignInOutcome::SignedIn(Box::new(self.finish_sign_in(user, amr, previous).await?), soon))
+    }
+
+    /// `POST /api/password/expired`: the new password of a sign-in whose password expired
+    /// (the challenge proves the old one, and the second factor when there is one); the
+    /// rules of any new password apply, and it must differ from the expired one. Then the
+    /// sign-in completes.
+    pub async fn change_expired_password(
+        &self,
+        challenge: Challenge,
+        new_password: &str,
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let expired_step = || ApiError::Request {
+            status: 401,
+            code: codes::MFA_CHALLENGE_EXPIRED,
+            description: "The sign-in waiting for a new password has expired. Sign in again.".into(),
+        };
+        if challenge.step != SignInStep::ChangePassword {
+            return Err(expired_step());
+        }
+        let user = match self.store.user_by_id(&challenge.user_id).await? {
+            Some(user) if user.active => user,
+            _ => return Err(expired_step()),
+        };
+        let mut problems: Vec<FieldError> = self.password_errors("new_password", new_password, user.role != Role::User);
+        if let Some(phc) = user.password_hash.as_deref() {
+            if verify_password(new_password, phc)? {
+                problems.push(FieldError {
+                    field: "new_password".into(),
+                    message: "Choose a new password: this one has expired.".into(),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        password_history::refuse_reuse(self.store, self.config, &user, "new_password", new_password).await?;
+        let hash = hash_password(new_password, self.rng)?;
+        if !self.store.set_password(&user.id, &hash, None, self.now).await? {
+            return Err(InternalError::new("expired password change changed no row").into());
+        }
+        password_history::remember(self.store, self.config, &user, self.now).await?;
+        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
+        let event = self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id);
+        self.store.record(&event.metadata(serde_json::json!({ "reason": "expired" }))).await?;
+        let user = self.store.user_by_id(&user.id).await?.ok_or_else(expired_step)?;
+        let amr: Vec<&str> = challenge.amr.iter().map(String::as_str).collect();
+        self.complete(user, &amr, previous, None).await
     }
 
     async fn end_previous(&self, previous: Option<&str>) -> Result<(), InternalError> {

@@ -3,7 +3,7 @@
 //! `SECRET_KEY`) of who proved the password and when, in the `authority_mfa` cookie.
 
 use serde::{Deserialize, Serialize};
-use shared::mfa::MfaStep;
+use shared::mfa::SignInStep;
 
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::platform::config::Config;
@@ -25,7 +25,7 @@ pub struct Challenge {
     pub amr: Vec<String>,
     pub issued_at: UnixTime,
     /// Verify an enrolled factor, or enrol one first.
-    pub step: MfaStep,
+    pub step: SignInStep,
 }
 
 impl Challenge {

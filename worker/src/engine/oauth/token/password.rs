@@ -9,6 +9,7 @@ use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::Client;
 use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
 use crate::engine::identity::mfa;
+use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::ports::{Random, RsaSigner};
@@ -83,6 +84,12 @@ where
                 "this account signs in with a second factor, which the password grant cannot carry; \
                  use the authorization code flow"
                     .into(),
+            ));
+        }
+        // An expired password (beyond PASSWORD_EXPIRY_GRACE_DAYS) signs in nowhere until changed.
+        if let Expiry::Expired { .. } = password_expiry::of_user(self.store, self.config, &user, self.now).await? {
+            return Err(TokenError::InvalidGrant(
+                "the password has expired; sign in on the web to choose a new one, or reset it".into(),
             ));
         }
         record_login(self.store, self.rng, &cx, &user, false).await?;

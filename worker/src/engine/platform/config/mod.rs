@@ -135,6 +135,15 @@ pub struct SecuritySettings {
     /// `PASSWORD_HISTORY_COUNT`: the last N passwords (the current one among them) may not
     /// be set again; 0 turns the check off.
     pub password_history_count: u32,
+    /// `PASSWORD_EXPIRY_DAYS` (0: off), `ADMIN_PASSWORD_EXPIRY_DAYS` (admins; 0: as
+    /// everyone), `PASSWORD_EXPIRY_WARNING_DAYS`, `PASSWORD_EXPIRY_GRACE_DAYS`
+    /// (`identity::password_expiry`).
+    pub password_expiry_days: u32,
+    pub admin_password_expiry_days: u32,
+    pub password_expiry_warning_days: u32,
+    pub password_expiry_grace_days: u32,
+    /// `CHECK_COMMON_PASSWORDS`: the 10,000 most common passwords are refused.
+    pub check_common_passwords: bool,
     /// `PASSWORD_MIN_LENGTH` and `REQUIRE_UPPERCASE/LOWERCASE/NUMBERS/SPECIAL`.
     pub password_policy: PasswordPolicy,
     /// `REQUIRE_MFA`: everyone signs in with a second factor (and enrols one first).
@@ -241,6 +250,11 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "REQUIRE_SPECIAL",
     "PASSWORD_HISTORY_COUNT",
     "ADMIN_PASSWORD_MIN_LENGTH",
+    "CHECK_COMMON_PASSWORDS",
+    "PASSWORD_EXPIRY_DAYS",
+    "ADMIN_PASSWORD_EXPIRY_DAYS",
+    "PASSWORD_EXPIRY_WARNING_DAYS",
+    "PASSWORD_EXPIRY_GRACE_DAYS",
     "REQUIRE_MFA",
     "REQUIRE_ADMIN_MFA",
     "MFA_GRACE_PERIOD_DAYS",
@@ -329,6 +343,11 @@ pub const VARIABLES: &[&str] = &[
     "REQUIRE_SPECIAL",
     "PASSWORD_HISTORY_COUNT",
     "ADMIN_PASSWORD_MIN_LENGTH",
+    "CHECK_COMMON_PASSWORDS",
+    "PASSWORD_EXPIRY_DAYS",
+    "ADMIN_PASSWORD_EXPIRY_DAYS",
+    "PASSWORD_EXPIRY_WARNING_DAYS",
+    "PASSWORD_EXPIRY_GRACE_DAYS",
     "REQUIRE_MFA",
     "REQUIRE_ADMIN_MFA",
     "MFA_GRACE_PERIOD_DAYS",
@@ -400,6 +419,11 @@ impl Config {
                 lockout_whitelist: v.cidr_list("LOCKOUT_WHITELIST")?,
                 password_min_length: v.positive("PASSWORD_MIN_LENGTH")?,
                 password_history_count: v.count("PASSWORD_HISTORY_COUNT")?,
+                check_common_passwords: v.flag("CHECK_COMMON_PASSWORDS")?,
+                password_expiry_days: v.count("PASSWORD_EXPIRY_DAYS")?,
+                admin_password_expiry_days: v.count("ADMIN_PASSWORD_EXPIRY_DAYS")?,
+                password_expiry_warning_days: v.count("PASSWORD_EXPIRY_WARNING_DAYS")?,
+                password_expiry_grace_days: v.count("PASSWORD_EXPIRY_GRACE_DAYS")?,
                 password_policy: PasswordPolicy {
                     min_length: v.positive("PASSWORD_MIN_LENGTH")?,
                     require_uppercase: v.flag("REQUIRE_UPPERCASE")?,

@@ -150,3 +150,12 @@ fn the_password_grant_refuses_an_account_with_a_second_factor_it_cannot_carry() 
     let required = password_fixture(&[("REQUIRE_MFA", "true")]);
     assert!(matches!(password_login(&required, "openid"), Err(TokenError::InvalidGrant(_))), "required, not enrolled");
 }
+
+#[test]
+fn the_password_grant_refuses_an_expired_password() {
+    // Alice's account dates from 1970 in the fixture: her password is long expired.
+    let f = password_fixture(&[("PASSWORD_EXPIRY_DAYS", "90")]);
+    let err = password_login(&f, "openid").unwrap_err();
+    assert!(matches!(&err, TokenError::InvalidGrant(d) if d.contains("expired")), "{err:?}");
+    assert!(password_login(&password_fixture(&[]), "openid").is_ok(), "expiry is off by default");
+}
