@@ -23,7 +23,8 @@ pub struct AdminUser {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<i64>,
-    /// An authenticator app is in force (the product docs' `mfa_enabled`).
+    /// A second factor (an authenticator app or a passkey) is in force (the product docs'
+    /// `mfa_enabled`); `mfa_configured_at` is when the first was.
     #[serde(default)]
     pub mfa_enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]

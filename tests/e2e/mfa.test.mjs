@@ -277,6 +277,17 @@ test('REQUIRE_ADMIN_MFA: an admin enrols at the next sign-in before the console 
     await enrol(page);
     await page.getByRole('link', { name: /I saved them/ }).click();
     await page.getByRole('heading', { name: 'Users', exact: true }).waitFor({ timeout: 15_000 });
+    // The console shows who has a second factor, and resets it (a lost phone).
+    await page.getByLabel('Two-step sign-in').selectOption('true');
+    await page.getByRole('row', { name: new RegExp(ADMIN_EMAIL) }).getByRole('cell', { name: 'On', exact: true }).waitFor();
+    await page.getByRole('button', { name: `Sessions and apps of ${ADMIN_EMAIL}` }).click();
+    await page.locator('#user-mfa-state').filter({ hasText: 'On' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-user-mfa.png'), fullPage: true });
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await page.getByText(`${ADMIN_EMAIL}'s two-step sign-in is reset.`).waitFor();
+    const left = await d1Query(strict.stateDir, 'SELECT COUNT(*) AS n FROM mfa_totp');
+    assert.equal(left[0].n, 0);
     await context.close();
   } finally {
     await strict.stop();

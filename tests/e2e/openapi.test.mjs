@@ -6,7 +6,7 @@
 // JSON Schema 2020-12). Every operation must have answered with a documented success.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { TOTP, Secret } from 'otpauth';
 import { startWorker, d1Query } from './harness.mjs';
+import { authenticator } from './webauthn-authenticator.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROOT_EMAIL = 'root@example.com';
@@ -116,50 +117,6 @@ async function browser(email, password) {
 /** The cookies an answer set (cleared ones too: an empty value counts as none), after `before`. */
 function cookiesOf(res, before = '') {
   return [before, ...res.headers.getSetCookie().map((c) => c.split(';')[0])].filter(Boolean).join('; ');
-}
-
-/** RFC 8949 CBOR of what WebAuthn needs: unsigned and negative integers, text, bytes, maps. */
-function cbor(v) {
-  const head = (major, n) => Buffer.from(n < 24 ? [(major << 5) | n] : n < 256 ? [(major << 5) | 24, n]
-    : [(major << 5) | 25, n >> 8, n & 255]);
-  if (typeof v === 'number') return v >= 0 ? head(0, v) : head(1, -1 - v);
-  if (typeof v === 'string') return Buffer.concat([head(3, Buffer.byteLength(v)), Buffer.from(v)]);
-  if (Buffer.isBuffer(v)) return Buffer.concat([head(2, v.length), v]);
-  return Buffer.concat([head(5, v.size), ...[...v].flatMap(([k, x]) => [cbor(k), cbor(x)])]);
-}
-const sha256 = (data) => createHash('sha256').update(data).digest();
-const b64 = (data) => Buffer.from(data).toString('base64url');
-
-/** A WebAuthn authenticator simulated with a P-256 key: WebAuthn §6.1's byte layouts, attestation `none`. */
-function authenticator(rpId, origin) {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const { x, y } = publicKey.export({ format: 'jwk' });
-  const id = Buffer.from('0123456789abcdef');
-  let counter = 0;
-  const authData = (attested) => {
-    const count = Buffer.alloc(4);
-    count.writeUInt32BE(counter);
-    const parts = [sha256(rpId), Buffer.from([attested ? 0x45 : 0x05]), count];
-    if (attested) {
-      const key = cbor(new Map([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(x, 'base64url')], [-3, Buffer.from(y, 'base64url')]]));
-      parts.push(Buffer.alloc(16), Buffer.from([0, id.length]), id, key);
-    }
-    return Buffer.concat(parts);
-  };
-  return {
-    register(challenge, from = origin) {
-      const clientData = JSON.stringify({ type: 'webauthn.create', challenge, origin: from });
-      const attestation = cbor(new Map([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData(true)]]));
-      return { name: 'Simulated', credential: { id: b64(id), client_data_json: b64(clientData), attestation_object: b64(attestation) } };
-    },
-    assert(challenge) {
-      counter += 1;
-      const clientData = JSON.stringify({ type: 'webauthn.get', challenge, origin });
-      const data = authData(false);
-      const signature = sign('sha256', Buffer.concat([data, sha256(clientData)]), { key: privateKey, dsaEncoding: 'der' });
-      return { id: b64(id), client_data_json: b64(clientData), authenticator_data: b64(data), signature: b64(signature) };
-    },
-  };
 }
 
 /** The token in the newest `template` mail to `to` (mail is written after the answer). */

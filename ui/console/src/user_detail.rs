@@ -40,11 +40,30 @@ pub fn UserDetail(user: AdminUser, status: Status, reload: RwSignal<u32>, close:
             act("DELETE", sessions_path.clone(), None, format!("{email} is signed out everywhere."), status, reload);
         }
     };
+    // A lost phone: the app, backup codes and passkeys go; the person signs in with the
+    // password (and enrols again where a second factor is required).
+    let (mfa_path, mfa_email) = (format!("{base}/mfa"), user.email.clone());
+    let reset_mfa = move |_| {
+        if window()
+            .confirm_with_message(&format!(
+                "Reset {mfa_email}'s two-step sign-in? Their app, backup codes and passkeys stop working."
+            ))
+            .unwrap_or(false)
+        {
+            act("DELETE", mfa_path.clone(), None, format!("{mfa_email}'s two-step sign-in is reset."), status, reload);
+        }
+    };
+    let mfa_state = if user.mfa_enabled { "On" } else { "Off" };
+    let has_mfa = user.mfa_enabled;
     let title = format!("{}: sessions and apps", user.email);
     let who = user.email.clone();
     view! {
         <section class="card" aria-labelledby="user-detail-title">
             <h2 id="user-detail-title">{title}</h2>
+            <h3>"Two-step sign-in"</h3>
+            <p id="user-mfa-state">{mfa_state}" "
+                {has_mfa.then(|| view! { <button type="button" class="btn btn-ghost" on:click=reset_mfa.clone()>"Reset two-step sign-in"</button> })}
+            </p>
             <h3>"Browser sessions"</h3>
             {move || match sessions.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),

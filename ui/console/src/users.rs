@@ -19,15 +19,18 @@ pub fn UsersList() -> impl IntoView {
     const PAGE: u32 = 20;
     let search = RwSignal::new(String::new());
     let role = RwSignal::new(String::new());
+    // "true" / "false": with or without a second factor; empty: any.
+    let mfa = RwSignal::new(String::new());
     let offset = RwSignal::new(0u32);
     let reload = RwSignal::new(0u32);
     let status = RwSignal::new(None::<Result<String, String>>);
     let selected = RwSignal::new(None::<AdminUser>);
     let users = LocalResource::new(move || {
-        let (search, role, offset, _) = (search.get(), role.get(), offset.get(), reload.get());
+        let (search, role, mfa, offset, _) = (search.get(), role.get(), mfa.get(), offset.get(), reload.get());
         async move {
             let role = if role.is_empty() { String::new() } else { format!("&role={}", encode(&role)) };
-            let path = format!("{}?limit={PAGE}&offset={offset}&search={}{role}", paths::USERS, encode(&search));
+            let mfa = if mfa.is_empty() { String::new() } else { format!("&mfa={mfa}") };
+            let path = format!("{}?limit={PAGE}&offset={offset}&search={}{role}{mfa}", paths::USERS, encode(&search));
             call::<Page<AdminUser>>("GET", &path, None).await?.ok_or_else(|| "No answer.".to_string())
         }
     });
@@ -45,6 +48,12 @@ pub fn UsersList() -> impl IntoView {
                     <option value="">"Any"</option>
                     {ROLES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
                 </select>
+                <label for="user-mfa">"Two-step sign-in"</label>
+                <select id="user-mfa" prop:value=mfa on:change=move |ev| { offset.set(0); mfa.set(event_target_value(&ev)); }>
+                    <option value="">"Any"</option>
+                    <option value="true">"On"</option>
+                    <option value="false">"Off"</option>
+                </select>
             </div>
             <StatusLine status=status/>
             {move || match users.get() {
@@ -58,7 +67,8 @@ pub fn UsersList() -> impl IntoView {
                             <caption class="sr-only">"Accounts"</caption>
                             <thead><tr>
                                 <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Role"</th>
-                                <th scope="col">"Status"</th><th scope="col">"Last sign-in"</th><th scope="col">"Actions"</th>
+                                <th scope="col">"Status"</th><th scope="col">"Two-step"</th><th scope="col">"Last sign-in"</th>
+                                <th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>{page.data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload selected=selected/> }).collect_view()}</tbody>
                         </table>
@@ -125,6 +135,7 @@ fn UserRow(
                 </select>
             </td>
             <td>{state}</td>
+            <td>{if user.mfa_enabled { "On" } else { "Off" }}</td>
             <td>{date(user.last_login_at.unwrap_or(0))}</td>
             <td class="actions">
                 <button type="button" class="btn btn-ghost" aria-label=details_label

@@ -8,17 +8,19 @@ use crate::engine::platform::ports::{int, UnixTime};
 /// The admin view's columns.
 pub const ADMIN_USER_COLUMNS: &str = "id, email, name, role, active, email_verified, locked_until, \
 failed_attempts, created_at, updated_at, last_login_at, \
-(SELECT confirmed_at FROM mfa_totp t WHERE t.user_id = users.id) AS mfa_configured_at";
+COALESCE((SELECT confirmed_at FROM mfa_totp t WHERE t.user_id = users.id), \
+(SELECT MIN(created_at) FROM passkeys p WHERE p.user_id = users.id)) AS mfa_configured_at";
 
 /// The filters of `GET /api/users`: ?1 search (text in the email or name, ASCII case
 /// ignored; `instr`, not LIKE, so `%` and `_` are literal and D1's short LIKE-pattern
 /// limit does not apply), ?2 role,
-/// ?3 active (0/1), ?4 locked (0/1) at ?5 now, ?6 a second factor in force (0/1); each
+/// ?3 active (0/1), ?4 locked (0/1) at ?5 now, ?6 a second factor (app or passkey) in force (0/1); each
 /// NULL when not asked for.
 const FILTER: &str = "(?1 IS NULL OR instr(lower(email), lower(?1)) > 0 OR instr(lower(name), lower(?1)) > 0) \
 AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR active = ?3) \
 AND (?4 IS NULL OR (CASE WHEN locked_until > ?5 THEN 1 ELSE 0 END) = ?4) \
-AND (?6 IS NULL OR EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) = ?6)";
+AND (?6 IS NULL OR (EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) \
+  OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = users.id)) = ?6)";
 
 pub fn list_sql() -> String {
     format!("SELECT {ADMIN_USER_COLUMNS} FROM users WHERE {FILTER} ORDER BY created_at DESC, id LIMIT ?7 OFFSET ?8")

@@ -219,3 +219,59 @@ fn der_signatures_become_r_and_s_of_32_bytes() {
     assert_eq!(&raw[62..], &[0x01, 0x02]);
     assert!(webauthn::der_to_raw_p256(&der[..9]).is_none(), "truncated");
 }
+
+/// Recorded from Chromium's virtual authenticator (CTAP2, internal transport, resident key,
+/// user verification) answering the account page and the sign-in page at http://localhost:36031.
+mod recorded {
+    pub const ORIGIN: &str = "http://localhost:36031";
+    pub const CREDENTIAL_ID: &str = "pK-Omg6s6d2m1BYWDHY6L4DTYRzTsmxUpEUudmR7P6g";
+    pub const REGISTRATION_CLIENT_DATA: &str = "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiZENGWEZDajhZQ3NWLU9TTnlHZmJCcmlKWjIzQ0x3TUpoQ2lKNHNfMnBWNCIsIm9yaWdpbiI6Imh0dHA6Ly9sb2NhbGhvc3Q6MzYwMzEiLCJjcm9zc09yaWdpbiI6ZmFsc2UsIm90aGVyX2tleXNfY2FuX2JlX2FkZGVkX2hlcmUiOiJkbyBub3QgY29tcGFyZSBjbGllbnREYXRhSlNPTiBhZ2FpbnN0IGEgdGVtcGxhdGUuIFNlZSBodHRwczovL2dvby5nbC95YWJQZXgifQ";
+    pub const ATTESTATION_OBJECT: &str = "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVikSZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2NFAAAAAQECAwQFBgcIAQIDBAUGBwgAIKSvjpoOrOndptQWFgx2Oi-A02Ec07JsVKRFLnZkez-opQECAyYgASFYIN6j6kws3zx6nY2gvzx4G_GPKljgeJVetTX7Wbe_Mb3dIlggiC0qZ-rwiWeyqnP4UELXE40jUJkiZpGZRY0vuCQZWow";
+    pub const ASSERTION_CLIENT_DATA: &str = "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoiVE5TMHVYOHVWUlJEWm1wNDlCczFQTjJ4UHBlcUZmTjZhM0lGZjF0Y3FBWSIsIm9yaWdpbiI6Imh0dHA6Ly9sb2NhbGhvc3Q6MzYwMzEiLCJjcm9zc09yaWdpbiI6ZmFsc2V9";
+    pub const AUTHENTICATOR_DATA: &str = "SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAg";
+    pub const SIGNATURE: &str =
+        "MEYCIQDc7WMl30YgywPGiplujeL_T5cDmIOVVR0EKuZproQ-0QIhAIGbldUctPahActD5bqAyI7DJAYoSFP1TUizA9_r0sXt";
+}
+
+#[test]
+fn webauthn_chromium_recorded_registration_and_assertion_verify() {
+    use crate::engine::crypto::jose::b64url_decode;
+    let client_data = b64url_decode(recorded::REGISTRATION_CLIENT_DATA).unwrap();
+    let created: serde_json::Value = serde_json::from_slice(&client_data).unwrap();
+    let challenge = created["challenge"].as_str().unwrap();
+    webauthn::check_client_data(&client_data, "webauthn.create", challenge, recorded::ORIGIN).unwrap();
+    let (format, auth_data) =
+        webauthn::attestation_auth_data(&b64url_decode(recorded::ATTESTATION_OBJECT).unwrap()).unwrap();
+    assert_eq!(format, "none");
+    let data = webauthn::AuthenticatorData::parse(&auth_data).unwrap();
+    data.check("localhost", true).unwrap();
+    let credential = data.credential.unwrap();
+    assert_eq!(b64url(&credential.credential_id), recorded::CREDENTIAL_ID);
+    let key = webauthn::CoseKey::parse(&credential.public_key).unwrap();
+    assert_eq!(key.algorithm(), webauthn::ES256);
+
+    let client_data = b64url_decode(recorded::ASSERTION_CLIENT_DATA).unwrap();
+    let got: serde_json::Value = serde_json::from_slice(&client_data).unwrap();
+    webauthn::check_client_data(&client_data, "webauthn.get", got["challenge"].as_str().unwrap(), recorded::ORIGIN)
+        .unwrap();
+    let auth_data = b64url_decode(recorded::AUTHENTICATOR_DATA).unwrap();
+    let assertion = webauthn::AuthenticatorData::parse(&auth_data).unwrap();
+    assertion.check("localhost", true).unwrap();
+    assert!(assertion.sign_count > data.sign_count, "the counter moved forward");
+    let signature = b64url_decode(recorded::SIGNATURE).unwrap();
+    let valid =
+        |message: &[u8]| block_on(webauthn::signature_valid(&NativeRsaSigner, &key, message, &client_data, &signature));
+    assert!(valid(&auth_data).unwrap(), "Chromium's signature verifies");
+    let mut altered = auth_data.clone();
+    altered[33] ^= 1;
+    assert!(!valid(&altered).unwrap(), "a changed byte does not");
+    assert_eq!(
+        webauthn::check_client_data(
+            &client_data,
+            "webauthn.get",
+            got["challenge"].as_str().unwrap(),
+            "http://evil.example"
+        ),
+        Err(webauthn::Refused("the origin is not this server's"))
+    );
+}
