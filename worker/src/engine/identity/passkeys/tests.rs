@@ -275,3 +275,43 @@ fn webauthn_chromium_recorded_registration_and_assertion_verify() {
         Err(webauthn::Refused("the origin is not this server's"))
     );
 }
+
+#[test]
+fn rfc8812_rs256_passkeys_verify_too() {
+    use rsa::pkcs1v15::SigningKey as RsaSigningKey;
+    use rsa::signature::{SignatureEncoding, Signer as _};
+    use rsa::traits::PublicKeyParts;
+    let private = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
+    let int = |i: i64| Value::Integer(i.into());
+    let cose = cbor(&Value::Map(vec![
+        (int(1), int(3)),
+        (int(3), int(-257)),
+        (int(-1), Value::Bytes(private.n().to_bytes_be())),
+        (int(-2), Value::Bytes(private.e().to_bytes_be())),
+    ]));
+    let key = CoseKey::parse(&cose).unwrap();
+    assert_eq!(key.algorithm(), RS256);
+    let auth_data = {
+        let mut data = Sha256::digest(b"localhost").to_vec();
+        data.extend_from_slice(&[0x05, 0, 0, 0, 1]);
+        data
+    };
+    let client_data = br#"{"type":"webauthn.get","challenge":"c","origin":"http://localhost:8787"}"#;
+    let mut message = auth_data.clone();
+    message.extend_from_slice(&Sha256::digest(client_data));
+    let signature = RsaSigningKey::<Sha256>::new(private).sign(&message).to_vec();
+    let valid =
+        |data: &[u8]| block_on(webauthn::signature_valid(&NativeRsaSigner, &key, data, client_data, &signature));
+    assert!(valid(&auth_data).unwrap());
+    let mut altered = auth_data.clone();
+    altered[32] ^= 0x10;
+    assert!(!valid(&altered).unwrap());
+    // A key under 2048 bits is refused at registration.
+    let short = cbor(&Value::Map(vec![
+        (int(1), int(3)),
+        (int(3), int(-257)),
+        (int(-1), Value::Bytes(vec![0xff; 128])),
+        (int(-2), Value::Bytes(vec![1, 0, 1])),
+    ]));
+    assert!(CoseKey::parse(&short).is_err());
+}
