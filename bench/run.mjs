@@ -419,7 +419,7 @@ try {
   console.log(`\nBrowser sign-in: ${f(signIn.rps, 1)} sign-ins/s; each holds the isolate ${f(1000 / signIn.rps, 1)} ms (argon2id m=19456 KiB, t=2, p=1, plus the session and audit writes): the CPU time per sign-in, against 10 ms on the Workers Free plan.`);
   const check = byName['second factor: /mfa code check (wrong code)'];
   const passkey = byName['passkey sign-in (assertion + session)'];
-  console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (session read of the sealed challenge, the user and app rows, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
+  console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (the sealed challenge opened, the rate-limit counter, the user and app rows read, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
 } finally {
   await Promise.allSettled([authority.dispose(), floor.dispose(), ceiling.dispose(), peer.dispose()]);
