@@ -192,6 +192,22 @@ pub trait Es256Verifier {
     async fn verify_es256(&self, x: &[u8], y: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, InternalError>;
 }
 
+/// An HTTP answer: status and body text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Outbound HTTP to other servers (identity providers): `fetch` on the edge, a scripted
+/// fake in the native tests.
+pub trait HttpClient {
+    /// `GET url` with `Accept: application/json` and an optional Bearer token.
+    async fn get(&self, url: &str, bearer: Option<&str>) -> Result<HttpReply, InternalError>;
+    /// `POST url` with a form body, optionally authenticated with HTTP Basic.
+    async fn post_form(&self, url: &str, body: &str, basic: Option<(&str, &str)>) -> Result<HttpReply, InternalError>;
+}
+
 /// A value bound to a SQL parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlArg {

@@ -14,7 +14,10 @@ use shared::password::PasswordPolicy;
 use crate::engine::platform::error::ConfigError;
 use crate::engine::platform::net::Cidr;
 
+mod names;
 mod vars;
+
+pub use names::{OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
 use vars::{err, Vars};
 
 /// Reads one variable; `None` when it is not set at all.
@@ -216,77 +219,6 @@ pub enum MailProvider {
     Http { url: String, api_key: Secret },
 }
 
-/// Settings an admin may change at run time (contract "Configuration"): `PATCH
-/// /api/settings` stores them in D1's `settings` table, where they override the vars,
-/// checked by the same rules. Left out on purpose: the issuer and every secret, the
-/// bootstrap, the mail provider, and the switches of the RFC 9700 baseline (PKCE,
-/// implicit, the password grant), rate-limit keying and whitelists, and the refresh-token
-/// family rules — those change a deployment's security posture and belong in its
-/// reviewed configuration.
-pub const RUNTIME_SETTINGS: &[&str] = &[
-    "APP_NAME",
-    "APP_TAGLINE",
-    "THEME",
-    "PRIMARY_COLOR",
-    "LOGO_URL",
-    "TERMS_URL",
-    "PRIVACY_URL",
-    "SUPPORT_URL",
-    "ACCESS_TOKEN_TTL",
-    "REFRESH_TOKEN_TTL",
-    "CODE_TTL",
-    "DEVICE_CODE_TTL",
-    "PASSWORD_RESET_TTL",
-    "EMAIL_VERIFICATION_TTL",
-    "SESSION_DURATION_DAYS",
-    "IDLE_TIMEOUT_MINUTES",
-    "LOCKOUT_THRESHOLD",
-    "LOCKOUT_DURATION",
-    "PROGRESSIVE_LOCKOUT",
-    "PASSWORD_MIN_LENGTH",
-    "REQUIRE_UPPERCASE",
-    "REQUIRE_LOWERCASE",
-    "REQUIRE_NUMBERS",
-    "REQUIRE_SPECIAL",
-    "PASSWORD_HISTORY_COUNT",
-    "ADMIN_PASSWORD_MIN_LENGTH",
-    "CHECK_COMMON_PASSWORDS",
-    "PASSWORD_EXPIRY_DAYS",
-    "ADMIN_PASSWORD_EXPIRY_DAYS",
-    "PASSWORD_EXPIRY_WARNING_DAYS",
-    "PASSWORD_EXPIRY_GRACE_DAYS",
-    "REQUIRE_MFA",
-    "REQUIRE_ADMIN_MFA",
-    "MFA_GRACE_PERIOD_DAYS",
-    "HIDE_EMAIL_EXISTENCE",
-    "EMAIL_VERIFICATION_REQUIRED",
-    "RATE_LIMIT_LOGIN_MAX",
-    "RATE_LIMIT_LOGIN_WINDOW",
-    "RATE_LIMIT_TOKEN_MAX",
-    "RATE_LIMIT_TOKEN_WINDOW",
-    "RATE_LIMIT_PASSWORD_RESET_MAX",
-    "RATE_LIMIT_PASSWORD_RESET_WINDOW",
-    "OUTBOX_RETENTION_DAYS",
-    "AUDIT_LOG_RETENTION_DAYS",
-    "DEFAULT_SCOPES",
-    "CLIENT_SECRET_LIFETIME_DAYS",
-];
-
-/// The optional variables [`Config::load`] reads (all but the admin's email are secrets).
-pub const OPTIONAL_VARIABLES: &[&str] = &[
-    "ADMIN_EMAIL",
-    "ADMIN_PASSWORD",
-    "ADMIN_CLIENT_ID",
-    "ADMIN_CLIENT_SECRET",
-    "DEMO_CLIENT_SECRET",
-    "EMAIL_API_KEY",
-    "METRICS_TOKEN",
-];
-
-/// Variables whose values are never shown (`GET /api/settings` says only whether set).
-pub const SECRETS: &[&str] =
-    &["SECRET_KEY", "ADMIN_PASSWORD", "ADMIN_CLIENT_SECRET", "DEMO_CLIENT_SECRET", "EMAIL_API_KEY", "METRICS_TOKEN"];
-
 /// The vars with run-time overrides on top; only [`RUNTIME_SETTINGS`] are overridden,
 /// whatever the table holds.
 pub struct Overlay<'a, S: VarSource> {
@@ -303,78 +235,6 @@ impl<S: VarSource> VarSource for Overlay<'_, S> {
         }
     }
 }
-
-/// The variables [`Config::load`] reads, for docs and tests.
-pub const VARIABLES: &[&str] = &[
-    "ISSUER",
-    "SECRET_KEY",
-    "APP_NAME",
-    "APP_TAGLINE",
-    "THEME",
-    "PRIMARY_COLOR",
-    "LOGO_URL",
-    "TERMS_URL",
-    "PRIVACY_URL",
-    "SUPPORT_URL",
-    "ACCESS_TOKEN_TTL",
-    "REFRESH_TOKEN_TTL",
-    "REFRESH_TOKEN_MAX_LIFETIME",
-    "REFRESH_TOKEN_ROTATION",
-    "REFRESH_REUSE_GRACE_SECONDS",
-    "CODE_TTL",
-    "DEVICE_CODE_TTL",
-    "PASSWORD_RESET_TTL",
-    "EMAIL_VERIFICATION_TTL",
-    "SESSION_DURATION_DAYS",
-    "IDLE_TIMEOUT_MINUTES",
-    "SINGLE_SESSION",
-    "REVOKE_TOKENS_ON_SESSION_END",
-    "LOCKOUT_THRESHOLD",
-    "LOCKOUT_DURATION",
-    "PROGRESSIVE_LOCKOUT",
-    "ENABLE_AUTO_UNLOCK",
-    "LOCKOUT_BY_IP",
-    "IP_LOCKOUT_THRESHOLD",
-    "LOCKOUT_WHITELIST",
-    "PASSWORD_MIN_LENGTH",
-    "REQUIRE_UPPERCASE",
-    "REQUIRE_LOWERCASE",
-    "REQUIRE_NUMBERS",
-    "REQUIRE_SPECIAL",
-    "PASSWORD_HISTORY_COUNT",
-    "ADMIN_PASSWORD_MIN_LENGTH",
-    "CHECK_COMMON_PASSWORDS",
-    "PASSWORD_EXPIRY_DAYS",
-    "ADMIN_PASSWORD_EXPIRY_DAYS",
-    "PASSWORD_EXPIRY_WARNING_DAYS",
-    "PASSWORD_EXPIRY_GRACE_DAYS",
-    "REQUIRE_MFA",
-    "REQUIRE_ADMIN_MFA",
-    "MFA_GRACE_PERIOD_DAYS",
-    "ENABLE_PASSWORD_GRANT",
-    "PASSWORD_GRANT_ALLOWED_CLIENTS",
-    "ALLOW_PLAIN_PKCE",
-    "REQUIRE_PKCE",
-    "ALLOW_IMPLICIT",
-    "HIDE_EMAIL_EXISTENCE",
-    "EMAIL_VERIFICATION_REQUIRED",
-    "RATE_LIMIT_LOGIN_MAX",
-    "RATE_LIMIT_LOGIN_WINDOW",
-    "RATE_LIMIT_TOKEN_MAX",
-    "RATE_LIMIT_TOKEN_WINDOW",
-    "RATE_LIMIT_PASSWORD_RESET_MAX",
-    "RATE_LIMIT_PASSWORD_RESET_WINDOW",
-    "RATE_LIMIT_BY",
-    "RATE_LIMIT_WHITELIST",
-    "OUTBOX_RETENTION_DAYS",
-    "AUDIT_LOG_RETENTION_DAYS",
-    "DEFAULT_SCOPES",
-    "CLIENT_SECRET_LIFETIME_DAYS",
-    "EMAIL_PROVIDER",
-    "EMAIL_API_URL",
-    "SMTP_FROM",
-    "SMTP_FROM_NAME",
-];
 
 impl Config {
     pub fn load(source: &impl VarSource) -> Result<Config, ConfigError> {
