@@ -180,3 +180,23 @@ mod tests {
         assert_eq!(email_problem(&format!("{}@example.com", "a".repeat(250))), Some("Email is too long"));
     }
 }
+
+/// A provider identity linked to the signed-in account (`GET /api/account/identities`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    /// The configured name: `/auth/{provider}`.
+    pub provider: String,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub linked_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login_at: Option<i64>,
+}
+
+/// A provider people may sign in with (`/api/ui-config`'s `providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub name: String,
+    pub display_name: String,
+}

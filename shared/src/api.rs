@@ -81,6 +81,9 @@ pub struct UiConfig {
     /// (the list stays in the worker).
     #[serde(default)]
     pub check_common_passwords: bool,
+    /// The identity providers people may sign in with (`OIDC_PROVIDERS`).
+    #[serde(default)]
+    pub providers: Vec<crate::account::ProviderInfo>,
     /// Passkeys work here: the issuer is a host name (WebAuthn refuses IP addresses).
     #[serde(default)]
     pub passkeys: bool,

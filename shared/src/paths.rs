@@ -67,6 +67,8 @@ pub const PASSKEY_REGISTER_OPTIONS: &str = "/api/passkeys/register/options";
 pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/api/passkeys/sign-in/options";
 /// Sign in with a passkey's assertion.
 pub const PASSKEY_SIGN_IN: &str = "/api/passkeys/sign-in";
+/// The provider identities linked to the signed-in account.
+pub const ACCOUNT_IDENTITIES: &str = "/api/account/identities";
 pub const DEVICE_LOOKUP: &str = "/api/device/lookup";
 pub const DEVICE_DECISION: &str = "/api/device/decision";
 

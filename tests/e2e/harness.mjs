@@ -21,7 +21,8 @@ const quietEnv = {
   NO_COLOR: '1',
 };
 
-async function freePort() {
+/** A free TCP port on 127.0.0.1. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -52,9 +53,10 @@ export async function d1Query(stateDir, sql) {
  *   every isolate cold, the database as it was)
  * @param {string} [options.hostName='127.0.0.1'] the host of the URL (and ISSUER): `localhost`
  *   for passkeys, which WebAuthn refuses on an IP address
+ * @param {number} [options.port] the port, when another party must know the URL beforehand
  */
 export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse,
-  hostName = '127.0.0.1' } = {}) {
+  hostName = '127.0.0.1', port: fixedPort } = {}) {
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   if (migrate) {
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
@@ -62,7 +64,7 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
       env: quietEnv,
     });
   }
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   const inspectorPort = await freePort();
   const url = `http://${hostName}:${port}`;
   const allVars = {

@@ -216,6 +216,8 @@ test('every operation answers as documented', async () => {
   await call('DELETE', `/api/users/${bob.id}/consents/demo-app`, { ...A, expect: 404 });
   await consent();
   await call('GET', '/api/account/consents', { cookie: b.cookie, expect: 200 });
+  await call('GET', '/api/account/identities', { cookie: b.cookie, expect: 200 });
+  await call('GET', '/api/account/identities', { expect: 401 });
   await call('DELETE', '/api/account/consents/nope', { ...b });
   await call('DELETE', '/api/account/consents/demo-app', { ...b, expect: 204 });
   const other = await browser('bob@example.com', PASSWORD);

@@ -52,6 +52,11 @@ pub enum Endpoint {
     MfaDisable,
     MfaBackupCodes,
     PasswordExpired,
+    // ---- sign-in with other identity providers
+    SocialStart,
+    SocialCallback,
+    SocialUnlink,
+    AccountIdentities,
     // ---- passkeys (WebAuthn Level 2)
     Passkeys,
     Passkey,
@@ -195,6 +200,10 @@ pub const ROUTES: &[Route] = &[
     api(paths::MFA_DISABLE, "POST", E::MfaDisable),
     api(paths::MFA_BACKUP_CODES, "POST", E::MfaBackupCodes),
     api(paths::PASSWORD_EXPIRED, "POST", E::PasswordExpired),
+    page("/auth/{provider}", READ, E::SocialStart),
+    page("/auth/{provider}/callback", READ, E::SocialCallback),
+    api("/auth/{provider}/unlink", "POST", E::SocialUnlink),
+    api(paths::ACCOUNT_IDENTITIES, READ, E::AccountIdentities),
     api(paths::PASSKEYS, "GET, HEAD, POST", E::Passkeys),
     api(paths::PASSKEY_REGISTER_OPTIONS, "POST", E::PasskeyRegisterOptions),
     api(paths::PASSKEY_SIGN_IN_OPTIONS, "POST", E::PasskeySignInOptions),

@@ -101,6 +101,10 @@ fn AccountSections() -> impl IntoView {
             <p class="muted">"Sign in with your fingerprint, face or device PIN instead of a password."</p>
             <crate::passkeys::PasskeySection/>
         </section>
+        <section class="card account-card" aria-labelledby="linked-title">
+            <h2 id="linked-title">"Linked accounts"</h2>
+            <crate::social::LinkedAccounts/>
+        </section>
         <section class="card account-card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>
             {move || match sessions.get() {

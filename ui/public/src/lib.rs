@@ -14,6 +14,7 @@ mod password;
 mod recovery;
 mod signin;
 mod signup;
+mod social;
 mod steps;
 
 use ui_components::branding;

@@ -128,6 +128,7 @@ pub fn SignInPage() -> impl IntoView {
                         </button>
                     </form>
                     <crate::passkeys::PasskeyButton next=passkey_next.clone() label="Sign in with a passkey"/>
+                    <crate::social::ProviderButtons next=passkey_next.clone()/>
                     <p class="muted links">
                         <a href="/forgot-password">"Forgot your password?"</a>
                         " · "

@@ -81,6 +81,7 @@ pub fn SignUpPage() -> impl IntoView {
                         {move || if busy.get() { "Creating account…" } else { "Create account" }}
                     </button>
                 </form>
+                <crate::social::ProviderButtons next=query.with_untracked(crate::steps::destination)/>
                 <p class="muted">"Already have an account? "<a href=move || signin_href(request())>"Sign in"</a></p>
             }>
                 <p role="status" class="ok">{move || done.get()}</p>

@@ -8,7 +8,7 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, mfa, ops, passkeys, scopes, sessions, settings, token, users,
+    account, admin, audit, browser, federation, mfa, ops, passkeys, scopes, sessions, settings, token, users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
@@ -134,6 +134,8 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
             mfa::second_factor(cx, req, endpoint).await
         }
         E::PasswordExpired => browser::change_expired_password(cx, req).await,
+        E::SocialStart | E::SocialCallback | E::SocialUnlink => federation::federation_route(cx, req, matched).await,
+        E::AccountIdentities => federation::linked(cx, req).await,
         E::Passkeys | E::Passkey | E::PasskeyRegisterOptions | E::PasskeySignInOptions | E::PasskeySignIn => {
             passkeys::passkeys(cx, req, matched).await
         }

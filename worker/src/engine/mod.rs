@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clients;
 pub mod crypto;
+pub mod federation;
 pub mod identity;
 pub mod oauth;
 pub mod ops;

@@ -3,6 +3,7 @@
 
 pub mod d1;
 pub mod env;
+pub mod http;
 pub mod kv;
 pub mod mail;
 pub mod webcrypto;

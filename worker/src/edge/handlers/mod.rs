@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod browser;
+pub mod federation;
 pub mod mfa;
 pub mod ops;
 pub mod passkeys;

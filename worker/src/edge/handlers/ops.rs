@@ -100,6 +100,11 @@ pub fn ui_config(cx: &Cx<'_>) -> Response {
         issuer: config.issuer.clone(),
         password_policy: config.security.password_policy.clone(),
         check_common_passwords: config.security.check_common_passwords,
+        providers: config
+            .providers
+            .iter()
+            .map(|p| shared::account::ProviderInfo { name: p.name.clone(), display_name: p.display_name.clone() })
+            .collect(),
         passkeys: crate::engine::identity::passkeys::rp_id(config).is_some(),
     };
     respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache")

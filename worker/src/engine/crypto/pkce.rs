@@ -37,6 +37,11 @@ pub fn valid_challenge(value: &str) -> bool {
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// §4.2: the S256 challenge of `verifier` (what this server sends as a client).
+pub fn s256_challenge(verifier: &str) -> String {
+    b64url(&Sha256::digest(verifier.as_bytes()))
+}
+
 /// §4.6: the server recomputes the challenge from the verifier and compares (in
 /// constant time: the challenge is not secret, but the comparison costs nothing).
 pub fn verify(method: Method, challenge: &str, verifier: &str) -> bool {
@@ -44,7 +49,7 @@ pub fn verify(method: Method, challenge: &str, verifier: &str) -> bool {
         return false;
     }
     let computed = match method {
-        Method::S256 => b64url(&Sha256::digest(verifier.as_bytes())),
+        Method::S256 => s256_challenge(verifier),
         Method::Plain => verifier.to_owned(),
     };
     bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))

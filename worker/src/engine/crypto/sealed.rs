@@ -31,6 +31,8 @@ pub enum Purpose {
     TotpSecret,
     /// A password sign-in waiting for its second factor (the `authority_mfa` cookie).
     MfaChallenge,
+    /// A sign-in at another identity provider in progress (the `authority_social` cookie).
+    FederationFlow,
 }
 
 impl Purpose {
@@ -41,6 +43,7 @@ impl Purpose {
             Purpose::AuthorizationRequest => b"authorization-request aes-256-gcm",
             Purpose::TotpSecret => b"totp-secret aes-256-gcm",
             Purpose::MfaChallenge => b"mfa-challenge aes-256-gcm",
+            Purpose::FederationFlow => b"federation-flow aes-256-gcm",
         }
     }
 }

@@ -98,6 +98,32 @@ where
             },
             LoginError::Internal(e) => ApiError::Internal(e),
         })?;
+        self.after_first_factor(user, "pwd", previous).await
+    }
+
+    /// A sign-in through another identity provider (`engine::federation`), audited
+    /// `social.login` (amr `fed`); the account's second factor still comes first.
+    pub async fn sign_in_federated(
+        &self,
+        user: User,
+        provider: &str,
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let event =
+            self.event("social.login")?.actor("user", &user.id).metadata(serde_json::json!({ "provider": provider }));
+        self.store.record(&event).await?;
+        self.after_first_factor(user, "fed", previous).await
+    }
+
+    /// After the first factor (`method`, RFC 8176): the second factor or its enrolment
+    /// when the account has or needs one (no session yet), else the sign-in completes.
+    async fn after_first_factor(
+        &self,
+        user: User,
+        method: &str,
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let (config, now) = (self.config, self.now);
         let step = match mfa::after_password(self.store, config, &user, now).await? {
             AfterPassword::SignIn => None,
             AfterPassword::EnrolSoon { .. } => Some(SignInStep::EnrolSoon),
@@ -109,10 +135,10 @@ where
                 // The browser's old session ends now too: whoever was signed in here, the
                 // person at the keyboard is signing in as someone.
                 self.end_previous(previous).await?;
-                let challenge = Challenge { user_id: user.id.clone(), amr: vec!["pwd".into()], issued_at: now, step };
+                let challenge = Challenge { user_id: user.id.clone(), amr: vec![method.into()], issued_at: now, step };
                 Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(config, self.rng)? })
             }
-            soon => self.complete(user, &["pwd"], previous, soon).await,
+            soon => self.complete(user, &[method], previous, soon).await,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::engine::platform::error::ConfigError;
 use crate::engine::platform::net::Cidr;
 
 mod names;
+pub mod providers;
 mod vars;
 
 pub use names::{OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
@@ -76,6 +77,8 @@ pub struct Config {
     /// `METRICS_TOKEN` (secret, optional): a Bearer token that may read `/metrics` only,
     /// for a Prometheus scraper that should not hold an admin token.
     pub metrics_token: Option<Secret>,
+    /// `OIDC_PROVIDERS`: OpenID providers to sign in with (`config::providers`).
+    pub providers: Vec<providers::ProviderConfig>,
 }
 
 /// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
@@ -336,6 +339,7 @@ impl Config {
                 admin_user: v.admin_user()?,
             },
             metrics_token: v.optional_secret("METRICS_TOKEN")?,
+            providers: providers::parse(v.optional_text("OIDC_PROVIDERS"))?,
         })
     }
 

@@ -66,11 +66,19 @@ pub const OPTIONAL_VARIABLES: &[&str] = &[
     "DEMO_CLIENT_SECRET",
     "EMAIL_API_KEY",
     "METRICS_TOKEN",
+    "OIDC_PROVIDERS",
 ];
 
 /// Variables whose values are never shown (`GET /api/settings` says only whether set).
-pub const SECRETS: &[&str] =
-    &["SECRET_KEY", "ADMIN_PASSWORD", "ADMIN_CLIENT_SECRET", "DEMO_CLIENT_SECRET", "EMAIL_API_KEY", "METRICS_TOKEN"];
+pub const SECRETS: &[&str] = &[
+    "SECRET_KEY",
+    "ADMIN_PASSWORD",
+    "ADMIN_CLIENT_SECRET",
+    "DEMO_CLIENT_SECRET",
+    "EMAIL_API_KEY",
+    "METRICS_TOKEN",
+    "OIDC_PROVIDERS",
+];
 
 /// The variables [`Config::load`] reads, for docs and tests.
 pub const VARIABLES: &[&str] = &[

@@ -1,0 +1,138 @@
+// End-to-end: sign-in with another OpenID provider (contract: /auth/{provider}), the
+// provider being a second instance of this server configured as a generic OpenID provider
+// (OIDC_PROVIDERS by issuer, found through its discovery document). In Chromium: an app's
+// /authorize here, "Continue with Corp SSO", sign-in and consent at the provider, back
+// with a code, an account made for the new person, the app's code at the end. Then the
+// refusals: an unverified provider address matching an existing account links nothing, a
+// replayed callback signs nobody in, the only way to sign in cannot be unlinked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import * as oidc from 'openid-client';
+import { startWorker, d1Query, launchChromium, freePort } from './harness.mjs';
+
+const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
+const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+const CALLBACK = 'http://127.0.0.1:3000/callback';
+const PASSWORD = 'a long enough password';
+let provider; // the OpenID provider: another Authority, at http://localhost (its own cookies)
+let worker; // this server, at http://127.0.0.1
+let browser;
+let demo;
+let replay; // a callback URL already used
+const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
+
+async function adminToken(w) {
+  const res = await fetch(`${w.url}/token`, { method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`admin-cli:${ADMIN_CLIENT_SECRET}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=admin' });
+  return (await res.json()).access_token;
+}
+async function admin(w, method, path, body) {
+  const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${await adminToken(w)}`,
+    'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+const common = { ADMIN_CLIENT_ID: 'admin-cli', ADMIN_CLIENT_SECRET, RATE_LIMIT_LOGIN_MAX: '100' };
+
+before(async () => {
+  const port = await freePort();
+  provider = await startWorker({ hostName: 'localhost', vars: { ...common, ADMIN_EMAIL: 'idp@example.com',
+    ADMIN_PASSWORD: 'e2e-idp-admin-password-0' } });
+  await fetch(`${provider.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  const rp = await admin(provider, 'POST', '/register', { client_name: 'Authority RP',
+    redirect_uris: [`http://127.0.0.1:${port}/auth/corp/callback`], grant_types: ['authorization_code'],
+    scope: 'openid email profile', token_endpoint_auth_method: 'client_secret_basic' });
+  assert.equal(rp.status, 201, JSON.stringify(rp.body));
+  for (const [email, verified] of [['carol@example.com', true], ['dave@example.com', false]]) {
+    const user = await admin(provider, 'POST', '/api/users', { email, password: PASSWORD });
+    await admin(provider, 'PATCH', `/api/users/${user.body.id}`, { email_verified: verified });
+  }
+  worker = await startWorker({ port, vars: { ...common, ADMIN_EMAIL: 'root@example.com',
+    ADMIN_PASSWORD: 'e2e-admin-password-0123', DEMO_CLIENT_SECRET: DEMO_SECRET,
+    OIDC_PROVIDERS: JSON.stringify([{ name: 'corp', display_name: 'Corp SSO', issuer: provider.url,
+      client_id: rp.body.client_id, client_secret: rp.body.client_secret }]) } });
+  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  // Dave has an account here already, under the same address the provider leaves unverified.
+  assert.equal((await admin(worker, 'POST', '/api/users', { email: 'dave@example.com', password: PASSWORD })).status, 201);
+  demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
+    { execute: [oidc.allowInsecureRequests] });
+  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
+  browser = await launchChromium();
+});
+after(async () => {
+  if (process.env.E2E_DEBUG) console.log(worker?.logs(), provider?.logs());
+  await browser?.close();
+  await worker?.stop();
+  await provider?.stop();
+  app.close();
+});
+
+/** At the provider's pages: sign in and allow this server. */
+async function atProvider(page, email) {
+  await page.waitForURL((u) => u.href.startsWith(`${provider.url}/signin`));
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((u) => u.href.startsWith(`${provider.url}/consent`));
+  await page.getByRole('button', { name: 'Allow' }).click();
+}
+
+test('a new person signs in to an app through another OpenID provider and gets an account here', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(demo, { redirect_uri: CALLBACK, scope: 'openid email', state,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+  page.on('request', (r) => { if (r.url().includes('/auth/corp/callback?')) replay = r.url(); });
+  await page.goto(url.href);
+  await page.waitForURL(/\/signin\?request=/);
+  await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+  await atProvider(page, 'carol@example.com');
+  await page.waitForURL(/\/consent\?request=/);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL((u) => u.href.startsWith(CALLBACK));
+  const tokens = await oidc.authorizationCodeGrant(demo, new URL(page.url()), { pkceCodeVerifier: verifier,
+    expectedState: state, idTokenExpected: true });
+  assert.equal(tokens.claims().email, 'carol@example.com');
+  assert.deepEqual(tokens.claims().amr, ['fed']);
+  const rows = await d1Query(worker.stateDir, "SELECT u.email, u.email_verified, u.password_hash IS NULL AS no_password \
+    FROM social_identities s JOIN users u ON u.id = s.user_id WHERE s.provider = 'corp'");
+  assert.deepEqual(rows, [{ email: 'carol@example.com', email_verified: 1, no_password: 1 }]);
+  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('social.login', 'social_account_linked')");
+  assert.equal(events.length, 2);
+
+  // The account page lists the link; it is Carol's only way in, so it stays.
+  await page.goto(`${worker.url}/account`);
+  await page.getByRole('list', { name: 'Linked accounts' }).getByText('carol@example.com').waitFor();
+  await page.getByRole('button', { name: 'Unlink Corp SSO' }).click();
+  await page.getByRole('status').filter({ hasText: 'only way to sign in' }).waitFor();
+  await context.close();
+});
+
+test('a replayed provider callback signs nobody in', async () => {
+  assert.ok(replay, 'the first test saw the callback');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const res = await page.goto(replay);
+  assert.equal(res.status(), 400);
+  await page.getByText('expired or began in another browser').waitFor();
+  await context.close();
+});
+
+test('an address the provider does not vouch for links nothing to the account that has it', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signin?next=%2Faccount`);
+  await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+  await atProvider(page, 'dave@example.com');
+  await page.getByText('An account with this email address exists').waitFor();
+  const linked = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM social_identities WHERE email = 'dave@example.com'");
+  assert.equal(linked[0].n, 0);
+  const failed = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
+  assert.ok(failed[0].n >= 2, 'the replay and this refusal');
+  await context.close();
+});

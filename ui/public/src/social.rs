@@ -1,0 +1,121 @@
+//! Sign-in with other identity providers on the public pages: "Continue with …" on
+//! `/signin` and `/signup` (the providers `/api/ui-config` lists), and the account page's
+//! linked accounts (link, unlink). The flows themselves are full-page redirects through
+//! `/auth/{provider}`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::account::LinkedIdentity;
+use shared::paths;
+use ui_components::api::{csrf_token, get_json, send};
+use ui_components::branding::branding;
+
+/// `/auth/{provider}?forward_url=…`: the product docs' base64 `forward_url`.
+fn start_url(provider: &str, forward: &str, link: bool) -> String {
+    let encoded = window().btoa(forward).unwrap_or_default();
+    let encoded: String = url_encode(&encoded);
+    let link = if link { "&link=true" } else { "" };
+    format!("/auth/{provider}?forward_url={encoded}{link}")
+}
+
+fn url_encode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
+}
+
+/// "Continue with …" for each configured provider; after it, to `next`.
+#[component]
+pub fn ProviderButtons(next: String) -> impl IntoView {
+    let config = branding().config;
+    move || {
+        let providers = match config.get() {
+            Some(Ok(c)) => c.providers,
+            _ => Vec::new(),
+        };
+        (!providers.is_empty()).then(|| {
+            view! {
+                <div class="stack providers" aria-label="Other ways to sign in">
+                    {providers.into_iter().map(|p| {
+                        let href = start_url(&p.name, &next, false);
+                        view! { <a class="btn" rel="external" href=href>{format!("Continue with {}", p.display_name)}</a> }
+                    }).collect_view()}
+                </div>
+            }
+        })
+    }
+}
+
+/// The account page's linked accounts: each provider, linked (unlink) or not (link).
+#[component]
+pub fn LinkedAccounts() -> impl IntoView {
+    let config = branding().config;
+    let version = RwSignal::new(0u32);
+    let linked = LocalResource::new(move || {
+        version.get();
+        get_json::<Vec<LinkedIdentity>>(paths::ACCOUNT_IDENTITIES)
+    });
+    let status = RwSignal::new(None::<(bool, String)>);
+    let unlink = move |provider: String| {
+        spawn_local(async move {
+            let path = format!("/auth/{provider}/unlink");
+            let result = match csrf_token(None).await {
+                Ok(token) => send("POST", &path, &token, None).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    status.set(Some((true, "Unlinked.".into())));
+                    version.update(|v| *v += 1);
+                }
+                Err(message) => status.set(Some((false, message))),
+            }
+        });
+    };
+    view! {
+        {move || {
+            let providers = match config.get() {
+                Some(Ok(c)) => c.providers,
+                _ => Vec::new(),
+            };
+            let linked = match linked.get() {
+                Some(Ok(list)) => list,
+                _ => Vec::new(),
+            };
+            if providers.is_empty() && linked.is_empty() {
+                return view! { <p class="muted">"No other sign-in providers are set up here."</p> }.into_any();
+            }
+            view! {
+                <ul class="rows" aria-label="Linked accounts">
+                    {providers.into_iter().map(|p| {
+                        let found = linked.iter().find(|l| l.provider == p.name).cloned();
+                        let name = p.name.clone();
+                        match found {
+                            Some(identity) => {
+                                let label = format!("Unlink {}", p.display_name);
+                                let detail = identity.email.unwrap_or_default();
+                                view! {
+                                    <li class="row">
+                                        <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">{detail}</span></div>
+                                        <button type="button" class="btn btn-ghost" aria-label=label on:click=move |_| unlink(name.clone())>"Unlink"</button>
+                                    </li>
+                                }.into_any()
+                            }
+                            None => {
+                                let href = start_url(&p.name, "/account", true);
+                                let label = format!("Link {}", p.display_name);
+                                view! {
+                                    <li class="row">
+                                        <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">"Not linked"</span></div>
+                                        <a class="btn" rel="external" aria-label=label href=href>"Link"</a>
+                                    </li>
+                                }.into_any()
+                            }
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <p class="form-status" role="status" aria-live="polite"
+            class:error=move || matches!(status.get(), Some((false, _)))
+            class:ok=move || matches!(status.get(), Some((true, _)))>{move || status.get().map(|(_, m)| m)}</p>
+    }
+}

@@ -1,0 +1,162 @@
+//! Sign-in with other identity providers (contract: `/auth/{provider}`): the start, the
+//! provider's callback, unlinking, and the account page's list. The engine decides
+//! (`engine::federation`, `identity::accounts::signin::sign_in_federated`); this module
+//! reads and writes the flow cookie, the session cookies and the redirects.
+
+use serde_json::json;
+use shared::mfa::SignInStep;
+use shared::paths;
+use worker::{Request, Response};
+
+use crate::edge::adapters::http::FetchHttp;
+use crate::edge::adapters::webcrypto::WebCryptoSigner;
+use crate::edge::context::Cx;
+use crate::edge::pages;
+use crate::edge::request::{check_csrf, cookie, current, query_string, set_cookie, signed_in};
+use crate::edge::respond::{self, redirect};
+use crate::engine::federation::flow::{self, Flow, FLOW_COOKIE, FLOW_SECONDS};
+use crate::engine::federation::identities::{Federation, Resolution};
+use crate::engine::identity::accounts::signin::SignInOutcome;
+use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
+use crate::engine::identity::sessions::SESSION_COOKIE;
+use crate::engine::platform::error::{ApiError, ErrorResponse};
+use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::SystemRandom;
+use crate::routes::{Endpoint, Matched};
+
+fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, crate::edge::adapters::d1::D1Store, SystemRandom> {
+    Federation { config: cx.config, store: &cx.store, rng: &SystemRandom, meta: &cx.meta, now: cx.now }
+}
+
+fn page_error(cx: &Cx<'_>, error: &ApiError) -> Response {
+    if let ApiError::Internal(e) = error {
+        worker::console_error!("social sign-in: {e}");
+    }
+    let description = error.description().unwrap_or_else(|| "The sign-in could not be completed.".into());
+    pages::error_page(cx.config, error.status(), error.code(), &description)
+}
+
+/// Where a sign-in goes on after a step: the step's page carrying the request (or the
+/// destination), else the destination (as the SPA's `steps::after`).
+fn continue_to(forward: &str, step: Option<SignInStep>) -> String {
+    let carry = match forward.strip_prefix(&format!("{}?request=", paths::AUTHORIZE_RESUME)) {
+        Some(rest) => format!("request={}", rest.split('&').next().unwrap_or_default()),
+        None => format!("next={}", url::form_urlencoded::byte_serialize(forward.as_bytes()).collect::<String>()),
+    };
+    match step {
+        Some(SignInStep::Verify) => format!("{}?{carry}", paths::MFA_PAGE),
+        Some(SignInStep::Enrol | SignInStep::EnrolSoon) => format!("{}?{carry}", paths::MFA_SETUP_PAGE),
+        Some(SignInStep::ChangePassword) => format!("{}?{carry}", paths::PASSWORD_PAGE),
+        Some(SignInStep::ChangePasswordSoon) => format!("{}?{carry}&soon=1", paths::PASSWORD_PAGE),
+        None => forward.to_owned(),
+    }
+}
+
+/// `GET /auth/{provider}`, `GET /auth/{provider}/callback`, `POST /auth/{provider}/unlink`.
+pub async fn federation_route(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Response, ApiError> {
+    let name = matched.param(0);
+    match matched.route.endpoint {
+        Endpoint::SocialStart => Ok(start(cx, &req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
+        Endpoint::SocialCallback => Ok(callback(cx, &req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
+        _ => {
+            check_csrf(&req, cx.config)?;
+            let (_, user) = signed_in(&req, cx, "Sign in to change your linked accounts.").await?;
+            federation(cx).unlink(&user.id, name).await?;
+            let message = format!("{name} account unlinked successfully");
+            Ok(respond::json(200, &json!({ "success": true, "message": message })))
+        }
+    }
+}
+
+async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiError> {
+    let config = cx.config;
+    let provider = flow::provider(config, name)?;
+    let params = Form::parse(query_string(req).as_bytes())
+        .map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
+    let forward = flow::forward_target(config, params.get("forward_url"))?;
+    let link_user = if params.get("link") == Some("true") {
+        match current(req, cx).await? {
+            Some((_, user)) => Some(user.id),
+            None => {
+                return Err(ApiError::Request {
+                    status: 401,
+                    code: shared::codes::LOGIN_REQUIRED,
+                    description: "Sign in first to link another account to yours.".into(),
+                })
+            }
+        }
+    } else {
+        None
+    };
+    let (location, sealed) =
+        flow::start(config, &FetchHttp, &SystemRandom, provider, forward, link_user, cx.now).await?;
+    let mut response = redirect(&location);
+    set_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
+    Ok(response)
+}
+
+async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiError> {
+    let config = cx.config;
+    let fed = federation(cx);
+    let params = Form::parse(query_string(req).as_bytes())
+        .map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
+    let Some(flow) =
+        cookie(req, config, FLOW_COOKIE).and_then(|v| Flow::open(config, &v, cx.now)).filter(|f| f.provider == name)
+    else {
+        let error = ApiError::bad_request(
+            "social_login_failed",
+            "This sign-in expired or began in another browser. Start again.",
+        );
+        return Err(fed.failed(name, error).await);
+    };
+    let outcome = async {
+        if let Some(error) = params.get("error") {
+            return Err(ApiError::bad_request("social_login_failed", format!("The provider answered {error}.")));
+        }
+        let (Some(code), Some(state)) = (params.get("code"), params.get("state")) else {
+            return Err(ApiError::bad_request("social_login_failed", "The provider's answer has no code or state."));
+        };
+        let claims = flow::finish(config, &FetchHttp, &WebCryptoSigner, &flow, code, state, cx.now).await?;
+        fed.resolve(name, &claims, flow.link_user.as_deref()).await
+    }
+    .await;
+    let resolution = match outcome {
+        Ok(resolution) => resolution,
+        Err(e) => return Err(fed.failed(name, e).await),
+    };
+    let mut response = match resolution {
+        Resolution::Linked => redirect(&flow.forward),
+        Resolution::SignIn(user) => {
+            let previous = cookie(req, config, SESSION_COOKIE);
+            match cx.accounts().sign_in_federated(*user, name, previous.as_deref()).await? {
+                SignInOutcome::SignedIn(done, step) => {
+                    let mut response = redirect(&continue_to(&flow.forward, step));
+                    set_cookie(
+                        &mut response,
+                        config,
+                        SESSION_COOKIE,
+                        &done.cookie,
+                        Some(done.session.expires_at - cx.now),
+                    );
+                    set_cookie(&mut response, config, CHALLENGE_COOKIE, "", Some(0));
+                    response
+                }
+                SignInOutcome::SecondStep { step, challenge } => {
+                    let mut response = redirect(&continue_to(&flow.forward, Some(step)));
+                    set_cookie(&mut response, config, SESSION_COOKIE, "", Some(0));
+                    set_cookie(&mut response, config, CHALLENGE_COOKIE, &challenge, Some(CHALLENGE_SECONDS));
+                    response
+                }
+            }
+        }
+    };
+    // The flow is spent: a replayed callback finds no cookie.
+    set_cookie(&mut response, config, FLOW_COOKIE, "", Some(0));
+    Ok(response)
+}
+
+/// `GET /api/account/identities`: the provider identities linked to this account.
+pub async fn linked(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    let (_, user) = signed_in(&req, cx, "Sign in to see your linked accounts.").await?;
+    Ok(respond::set_no_store(respond::json(200, &federation(cx).linked(&user.id).await?)))
+}

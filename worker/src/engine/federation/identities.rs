@@ -1,0 +1,226 @@
+//! Provider identities and the accounts they belong to (migrations/0016). Who a verified
+//! provider identity signs in as, without takeover: a known identity is its account's; a
+//! new one links to a signed-in account that asked (`link=true`), or to the account with
+//! the same address only when the provider asserts the address verified and the account's
+//! is verified too; otherwise a new account, unless the address is taken (then the person
+//! must sign in with the password first and link from the account page).
+
+use serde::Deserialize;
+use serde_json::json;
+use shared::account::LinkedIdentity;
+
+use super::id_token::ProviderClaims;
+use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::identity::accounts::store::AccountStore;
+use crate::engine::identity::users::{Role, User, UserStore};
+use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+
+/// The error code of a sign-in a provider identity may not make.
+pub const SOCIAL_LOGIN_REFUSED: &str = "social_login_refused";
+
+const OWNER_SQL: &str = "SELECT user_id FROM social_identities WHERE provider = ?1 AND subject = ?2";
+const LINK_SQL: &str = "INSERT INTO social_identities (provider, subject, user_id, email, linked_at, last_login_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (provider, subject) DO NOTHING";
+const SEEN_SQL: &str =
+    "UPDATE social_identities SET last_login_at = ?3, email = COALESCE(?4, email) WHERE provider = ?1 AND subject = ?2";
+const LIST_SQL: &str =
+    "SELECT provider, email, linked_at, last_login_at FROM social_identities WHERE user_id = ?1 ORDER BY linked_at";
+const UNLINK_SQL: &str = "DELETE FROM social_identities WHERE user_id = ?1 AND provider = ?2";
+/// The other ways ?1 has to sign in besides provider ?2: a password, a passkey, or
+/// another linked provider.
+const OTHER_WAYS_SQL: &str = "SELECT (SELECT COUNT(*) FROM users WHERE id = ?1 AND password_hash IS NOT NULL) \
++ (SELECT COUNT(*) FROM passkeys WHERE user_id = ?1) \
++ (SELECT COUNT(*) FROM social_identities WHERE user_id = ?1 AND provider != ?2) AS total";
+
+/// What a verified provider identity leads to.
+#[derive(Debug)]
+pub enum Resolution {
+    /// Sign in as this account.
+    SignIn(Box<User>),
+    /// Linked to the signed-in account that asked; its session goes on.
+    Linked,
+}
+
+fn refused(description: impl Into<String>) -> ApiError {
+    ApiError::Request { status: 403, code: SOCIAL_LOGIN_REFUSED, description: description.into() }
+}
+
+/// One sign-in or link attempt.
+pub struct Federation<'a, S, R> {
+    pub config: &'a Config,
+    pub store: &'a S,
+    pub rng: &'a R,
+    pub meta: &'a RequestMeta,
+    pub now: UnixTime,
+}
+
+impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation<'_, S, R> {
+    async fn audit(
+        &self,
+        event: &'static str,
+        user_id: Option<&str>,
+        provider: &str,
+        extra: serde_json::Value,
+    ) -> Result<(), InternalError> {
+        let mut record = AuditEvent::new(event, self.meta, self.now, self.rng)?
+            .metadata(json!({ "provider": provider, "detail": extra }));
+        if let Some(id) = user_id {
+            record = record.actor("user", id).resource("user", id);
+        }
+        self.store.record(&record).await
+    }
+
+    /// A failed provider sign-in, audited (`social.login_failed`), as the error to show.
+    pub async fn failed(&self, provider: &str, error: ApiError) -> ApiError {
+        use crate::engine::platform::error::ErrorResponse;
+        let reason = error.description().unwrap_or_default();
+        match self.audit("social.login_failed", None, provider, json!({ "reason": reason })).await {
+            Ok(()) => error,
+            Err(e) => ApiError::Internal(e),
+        }
+    }
+
+    async fn link(&self, provider: &str, claims: &ProviderClaims, user_id: &str) -> Result<(), ApiError> {
+        let args = [
+            provider.into(),
+            claims.sub.as_str().into(),
+            user_id.into(),
+            claims.email.as_deref().into(),
+            self.now.into(),
+        ];
+        if self.store.execute(LINK_SQL, &args).await? == 0 {
+            return Err(refused("This social account is linked to another user."));
+        }
+        self.audit("social_account_linked", Some(user_id), provider, json!({ "email": claims.email })).await?;
+        Ok(())
+    }
+
+    /// Who `claims` (verified by `provider`) signs in as, or the link it makes.
+    pub async fn resolve(
+        &self,
+        provider: &str,
+        claims: &ProviderClaims,
+        link_user: Option<&str>,
+    ) -> Result<Resolution, ApiError> {
+        #[derive(Deserialize)]
+        struct Owner {
+            user_id: String,
+        }
+        let owner: Option<Owner> =
+            first_row(self.store.query(OWNER_SQL, &[provider.into(), claims.sub.as_str().into()]).await?)?;
+        if let Some(owner) = owner {
+            if link_user.is_some_and(|u| u != owner.user_id) {
+                return Err(refused("This social account is linked to another user."));
+            }
+            if link_user.is_some() {
+                return Ok(Resolution::Linked);
+            }
+            let user = self.store.user_by_id(&owner.user_id).await?.filter(|u| u.active);
+            let Some(user) = user else {
+                return Err(refused("The account this social account belongs to is disabled."));
+            };
+            let args = [provider.into(), claims.sub.as_str().into(), self.now.into(), claims.email.as_deref().into()];
+            self.store.execute(SEEN_SQL, &args).await?;
+            return Ok(Resolution::SignIn(Box::new(user)));
+        }
+        if let Some(user_id) = link_user {
+            self.link(provider, claims, user_id).await?;
+            return Ok(Resolution::Linked);
+        }
+        let Some(email) = claims.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+            return Err(refused("The provider did not share an email address, which an account needs."));
+        };
+        let provider_verified = claims.email_verified == Some(true);
+        match self.store.user_by_email(email).await? {
+            // No takeover: both sides must vouch for the address before the identity is
+            // attached to an existing account without its password.
+            Some(user) if provider_verified && user.email_verified && user.active => {
+                self.link(provider, claims, &user.id).await?;
+                Ok(Resolution::SignIn(Box::new(user)))
+            }
+            Some(_) => Err(refused(
+                "An account with this email address exists. Sign in with its password, then link this provider \
+                 from your account page.",
+            )),
+            None => {
+                let user = User {
+                    id: new_uuid(self.rng)?,
+                    email: email.to_owned(),
+                    password_hash: None,
+                    name: claims.name.clone(),
+                    given_name: None,
+                    family_name: None,
+                    picture: None,
+                    locale: None,
+                    phone_number: None,
+                    phone_number_verified: false,
+                    address: None,
+                    email_verified: provider_verified,
+                    role: Role::User,
+                    active: true,
+                    locked_until: None,
+                    created_at: self.now,
+                    updated_at: self.now,
+                };
+                if !self.store.insert_user(&user).await? {
+                    return Err(refused("An account with this email address was created meanwhile; sign in again."));
+                }
+                self.audit("user.signup", Some(&user.id), provider, json!({ "method": "social" })).await?;
+                self.link(provider, claims, &user.id).await?;
+                Ok(Resolution::SignIn(Box::new(user)))
+            }
+        }
+    }
+
+    /// The account page's linked identities.
+    pub async fn linked(&self, user_id: &str) -> Result<Vec<LinkedIdentity>, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            provider: String,
+            email: Option<String>,
+            linked_at: f64,
+            last_login_at: Option<f64>,
+        }
+        let rows = self.store.query(LIST_SQL, &[user_id.into()]).await?;
+        rows.into_iter()
+            .map(|r| {
+                let row: Row =
+                    serde_json::from_value(r).map_err(|e| InternalError::new(format!("identity row: {e}")))?;
+                let display_name = self
+                    .config
+                    .providers
+                    .iter()
+                    .find(|p| p.name == row.provider)
+                    .map_or_else(|| row.provider.clone(), |p| p.display_name.clone());
+                Ok(LinkedIdentity {
+                    provider: row.provider,
+                    display_name,
+                    email: row.email,
+                    linked_at: int(row.linked_at),
+                    last_login_at: row.last_login_at.map(int),
+                })
+            })
+            .collect()
+    }
+
+    /// `POST /auth/{provider}/unlink`: never the last way to sign in (`cannot_unlink`).
+    pub async fn unlink(&self, user_id: &str, provider: &str) -> Result<(), ApiError> {
+        let others = self.store.query(OTHER_WAYS_SQL, &[user_id.into(), provider.into()]).await?;
+        let total = crate::engine::platform::ports::count(others)?;
+        if total == 0 {
+            return Err(ApiError::Request {
+                status: 409,
+                code: "cannot_unlink",
+                description: "This is your only way to sign in: set a password or add a passkey first.".into(),
+            });
+        }
+        if self.store.execute(UNLINK_SQL, &[user_id.into(), provider.into()]).await? == 0 {
+            return Err(ApiError::NotFound);
+        }
+        self.audit("social_account_unlinked", Some(user_id), provider, json!({})).await?;
+        Ok(())
+    }
+}
