@@ -103,11 +103,12 @@ async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, Ap
     let Some(flow) =
         cookie(req, config, FLOW_COOKIE).and_then(|v| Flow::open(config, &v, cx.now)).filter(|f| f.provider == name)
     else {
-        let error = ApiError::bad_request(
+        // Not audited: without this browser's flow it is no sign-in attempt, and anyone could
+        // write audit rows by calling this URL.
+        return Err(ApiError::bad_request(
             "social_login_failed",
             "This sign-in expired or began in another browser. Start again.",
-        );
-        return Err(fed.failed(name, error).await);
+        ));
     };
     let outcome = async {
         if let Some(error) = params.get("error") {

@@ -84,6 +84,9 @@ pub struct Discovery {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// Absent means `client_secret_basic` (Discovery §3).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
 }
 
 fn get_json<T: serde::de::DeserializeOwned>(
@@ -168,15 +171,26 @@ pub async fn finish<V: RsaSigner + Es256Verifier>(
     }
     let provider = provider(config, &flow.provider)?;
     let discovery = discover(http, provider).await?;
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "authorization_code")
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
         .append_pair("code", code)
         .append_pair("redirect_uri", &callback_uri(config, provider))
-        .append_pair("code_verifier", &flow.verifier)
-        .finish();
-    let basic = (provider.client_id.as_str(), provider.client_secret.expose());
+        .append_pair("code_verifier", &flow.verifier);
+    // client_secret_basic unless the provider takes only client_secret_post (LinkedIn).
+    let methods = discovery.token_endpoint_auth_methods_supported.as_deref().unwrap_or_default();
+    let post_only = !methods.is_empty()
+        && !methods.iter().any(|m| m == "client_secret_basic")
+        && methods.iter().any(|m| m == "client_secret_post");
+    let basic = if post_only {
+        form.append_pair("client_id", &provider.client_id)
+            .append_pair("client_secret", provider.client_secret.expose());
+        None
+    } else {
+        Some((provider.client_id.as_str(), provider.client_secret.expose()))
+    };
+    let body = form.finish();
     let tokens: TokenAnswer =
-        get_json(http.post_form(&discovery.token_endpoint, &body, Some(basic)).await?, "token endpoint")?;
+        get_json(http.post_form(&discovery.token_endpoint, &body, basic).await?, "token endpoint")?;
     let keys: JwkSet = get_json(http.get(&discovery.jwks_uri, None).await?, "JWKS")?;
     let expected = Expected { issuer: &discovery.issuer, client_id: &provider.client_id, nonce: &flow.nonce, now };
     match id_token::verify(verifier, &tokens.id_token, &keys, &expected).await? {

@@ -339,7 +339,7 @@ impl Config {
                 admin_user: v.admin_user()?,
             },
             metrics_token: v.optional_secret("METRICS_TOKEN")?,
-            providers: providers::parse(v.optional_text("OIDC_PROVIDERS"))?,
+            providers: providers::load(&v)?,
         })
     }
 

@@ -67,6 +67,11 @@ pub const OPTIONAL_VARIABLES: &[&str] = &[
     "EMAIL_API_KEY",
     "METRICS_TOKEN",
     "OIDC_PROVIDERS",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "LINKEDIN_CLIENT_ID",
+    "LINKEDIN_CLIENT_SECRET",
+    "SOCIAL_PROVIDER_ISSUERS",
 ];
 
 /// Variables whose values are never shown (`GET /api/settings` says only whether set).
@@ -148,6 +153,8 @@ pub const VARIABLES: &[&str] = &[
     "CLIENT_SECRET_LIFETIME_DAYS",
     "EMAIL_PROVIDER",
     "EMAIL_API_URL",
+    "GOOGLE_OAUTH_ENABLED",
+    "LINKEDIN_OAUTH_ENABLED",
     "SMTP_FROM",
     "SMTP_FROM_NAME",
 ];

@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 
-use super::vars::err;
-use super::{ConfigError, Secret};
+use super::vars::{err, Vars};
+use super::{ConfigError, Secret, VarSource};
 
 /// One configured OpenID provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,67 @@ struct Entry {
 }
 
 const VARIABLE: &str = "OIDC_PROVIDERS";
+
+/// The providers that speak OpenID Connect under a fixed issuer, switched on by the
+/// product docs' settings (`GOOGLE_OAUTH_ENABLED`, `GOOGLE_CLIENT_ID`, `GOOGLE_CLIENT_SECRET`;
+/// the same for `LINKEDIN_`): name, button text, issuer, settings.
+const PRESETS: &[(&str, &str, &str, [&str; 3])] = &[
+    (
+        "google",
+        "Google",
+        "https://accounts.google.com",
+        ["GOOGLE_OAUTH_ENABLED", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"],
+    ),
+    (
+        "linkedin",
+        "LinkedIn",
+        "https://www.linkedin.com/oauth",
+        ["LINKEDIN_OAUTH_ENABLED", "LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"],
+    ),
+];
+
+/// `SOCIAL_PROVIDER_ISSUERS`: for local and test configurations only, a JSON map from a
+/// preset's name to another issuer (a fake provider); production leaves it unset.
+const OVERRIDES: &str = "SOCIAL_PROVIDER_ISSUERS";
+
+/// Every provider: the enabled presets, then `OIDC_PROVIDERS`.
+pub(super) fn load<S: VarSource>(v: &Vars<'_, S>) -> Result<Vec<ProviderConfig>, ConfigError> {
+    let overrides: std::collections::HashMap<String, String> = match v.optional_text(OVERRIDES) {
+        Some(text) if !text.trim().is_empty() => {
+            serde_json::from_str(&text).map_err(|e| err(OVERRIDES, format!("must be a JSON object of issuers: {e}")))?
+        }
+        _ => std::collections::HashMap::new(),
+    };
+    let mut providers = Vec::new();
+    for (name, display_name, issuer, [enabled, id, secret]) in PRESETS {
+        if !v.flag(enabled)? {
+            continue;
+        }
+        // The provider chose the secret's form (LinkedIn's are 16 characters): no length rule.
+        let (Some(client_id), Some(client_secret)) = (v.optional_text(id), v.optional_text(secret).map(Secret)) else {
+            return Err(err(enabled, format!("needs {id} and {secret}")));
+        };
+        let issuer = overrides.get(*name).cloned().unwrap_or_else(|| (*issuer).to_owned());
+        providers.push(ProviderConfig {
+            name: (*name).to_owned(),
+            display_name: (*display_name).to_owned(),
+            issuer,
+            client_id,
+            client_secret,
+            scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
+        });
+    }
+    for provider in parse(v.optional_text(VARIABLE))? {
+        if providers.iter().any(|p| p.name == provider.name) {
+            return Err(err(
+                VARIABLE,
+                format!("provider `{}` is configured by its own settings already", provider.name),
+            ));
+        }
+        providers.push(provider);
+    }
+    Ok(providers)
+}
 
 /// The providers `value` lists (unset or empty: none).
 pub fn parse(value: Option<String>) -> Result<Vec<ProviderConfig>, ConfigError> {
@@ -103,6 +164,13 @@ mod tests {
         assert_eq!(ok[0].display_name, "corp");
         assert_eq!(ok[0].scopes, vec!["openid", "email", "profile"]);
         assert!(parse(None).unwrap().is_empty());
+        let google = crate::engine::test_support::fixtures::config_with(|v| {
+            v.insert("GOOGLE_OAUTH_ENABLED", "true".into());
+            v.insert("GOOGLE_CLIENT_ID", "g-id".into());
+            v.insert("GOOGLE_CLIENT_SECRET", "g-secret".into());
+        });
+        assert_eq!(google.providers[0].issuer, "https://accounts.google.com");
+        assert_eq!(google.providers[0].display_name, "Google");
         for bad in [
             r#"[{"name":"Corp","issuer":"https://idp.example.com","client_id":"a","client_secret":"b"}]"#,
             r#"[{"name":"corp","issuer":"http://idp.example.com","client_id":"a","client_secret":"b"}]"#,
