@@ -146,25 +146,9 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
                  from your account page.",
             )),
             None => {
-                let user = User {
-                    id: new_uuid(self.rng)?,
-                    email: email.to_owned(),
-                    password_hash: None,
-                    name: claims.name.clone(),
-                    given_name: None,
-                    family_name: None,
-                    picture: None,
-                    locale: None,
-                    phone_number: None,
-                    phone_number_verified: false,
-                    address: None,
-                    email_verified: provider_verified,
-                    role: Role::User,
-                    active: true,
-                    locked_until: None,
-                    created_at: self.now,
-                    updated_at: self.now,
-                };
+                let mut user =
+                    User::new_account(new_uuid(self.rng)?, email, None, claims.name.as_deref(), Role::User, self.now);
+                user.email_verified = provider_verified;
                 if !self.store.insert_user(&user).await? {
                     return Err(refused("An account with this email address was created meanwhile; sign in again."));
                 }

@@ -81,10 +81,23 @@ impl User {
         role: Role,
         now: UnixTime,
     ) -> User {
+        User::new_account(id, email, Some(password_hash), name, role, now)
+    }
+
+    /// A new, active account, unverified; `password_hash` `None` for one that signs in
+    /// only through another identity provider or a passkey.
+    pub fn new_account(
+        id: String,
+        email: &str,
+        password_hash: Option<String>,
+        name: Option<&str>,
+        role: Role,
+        now: UnixTime,
+    ) -> User {
         User {
             id,
             email: email.into(),
-            password_hash: Some(password_hash),
+            password_hash,
             name: name.map(str::to_owned),
             given_name: None,
             family_name: None,

@@ -111,6 +111,24 @@ where
         self.send(&user.email, MailContent::Verification { url, valid_hours: ttl.div_ceil(3600) }).await
     }
 
+    /// Sets `user`'s new password (its rules and history already checked): argon2id, the
+    /// replaced hash remembered (`PASSWORD_HISTORY_COUNT`), the user's refresh tokens
+    /// revoked. `verified_email`: the address a mailed link just proved.
+    async fn store_new_password(
+        &self,
+        user: &User,
+        password: &str,
+        verified_email: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let hash = hash_password(password, self.rng)?;
+        if !self.store.set_password(&user.id, &hash, verified_email, self.now).await? {
+            return Err(InternalError::new("setting a password changed no row").into());
+        }
+        password_history::remember(self.store, self.config, user, self.now).await?;
+        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
+        Ok(())
+    }
+
     /// The policy's complaints about `password` as validation details of `field`; an
     /// admin's (`admin`) minimum is `ADMIN_PASSWORD_MIN_LENGTH` when larger.
     fn password_errors(&self, field: &str, password: &str, admin: bool) -> Vec<FieldError> {
@@ -303,13 +321,8 @@ where
         password_history::refuse_reuse(self.store, self.config, &user, "password", &request.password).await?;
         let spent = self.store.spend_email_token(&token_hash, Purpose::PasswordReset, self.now).await?;
         let Some(spent) = spent.filter(|s| s.user_id == user.id) else { return Err(invalid_link()) };
-        let hash = hash_password(&request.password, self.rng)?;
-        if !self.store.set_password(&user.id, &hash, Some(&spent.email), self.now).await? {
-            return Err(InternalError::new("password reset changed no row").into());
-        }
-        password_history::remember(self.store, self.config, &user, self.now).await?;
+        self.store_new_password(&user, &request.password, Some(&spent.email)).await?;
         self.end_sessions(&user.id, None).await?;
-        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
         self.store.record(&self.event("password.reset")?.actor("user", &user.id).resource("user", &user.id)).await?;
         Ok(Message { message: "Your password has been updated. Sign in with your new password.".into() })
     }
@@ -355,13 +368,8 @@ where
             return Err(ApiError::Validation(problems));
         }
         password_history::refuse_reuse(self.store, self.config, user, "new_password", &request.new_password).await?;
-        let hash = hash_password(&request.new_password, self.rng)?;
-        if !self.store.set_password(&user.id, &hash, None, self.now).await? {
-            return Err(InternalError::new("password change changed no row").into());
-        }
-        password_history::remember(self.store, self.config, user, self.now).await?;
+        self.store_new_password(user, &request.new_password, None).await?;
         self.end_sessions(&user.id, Some(&session.id_hash)).await?;
-        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
         self.store.record(&self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id)).await?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use shared::codes;
 use shared::mfa::SignInStep;
 
 use super::Accounts;
-use crate::engine::crypto::passwords::{hash_password, verify_password};
+use crate::engine::crypto::passwords::verify_password;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
@@ -211,12 +211,7 @@ where
             return Err(ApiError::Validation(problems));
         }
         password_history::refuse_reuse(self.store, self.config, &user, "new_password", new_password).await?;
-        let hash = hash_password(new_password, self.rng)?;
-        if !self.store.set_password(&user.id, &hash, None, self.now).await? {
-            return Err(InternalError::new("expired password change changed no row").into());
-        }
-        password_history::remember(self.store, self.config, &user, self.now).await?;
-        self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
+        self.store_new_password(&user, new_password, None).await?;
         let event = self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id);
         self.store.record(&event.metadata(serde_json::json!({ "reason": "expired" }))).await?;
         let user = self.store.user_by_id(&user.id).await?.ok_or_else(expired_step)?;

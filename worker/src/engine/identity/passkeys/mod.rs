@@ -353,6 +353,3 @@ where
         Ok(Asserted { user_id: row.user_id, amr })
     }
 }
-
-/// Whether `user_id` has a passkey (a second factor); one statement.
-pub const COUNT_SQL: &str = "SELECT COUNT(*) AS total FROM passkeys WHERE user_id = ?1";
