@@ -199,4 +199,8 @@ pub struct LinkedIdentity {
 pub struct ProviderInfo {
     pub name: String,
     pub display_name: String,
+    /// The brand whose mark the button shows (`google`, `github`, `facebook`, `linkedin`,
+    /// `apple`); absent for providers of `OIDC_PROVIDERS`, which get a generic mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
 }

@@ -175,3 +175,21 @@ pub struct SigningKeyInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_until: Option<i64>,
 }
+
+/// `GET /api/providers`: an identity provider people may sign in with, as configured, and
+/// how many accounts have an identity there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSummary {
+    /// The path segment of `/auth/{name}`.
+    pub name: String,
+    pub display_name: String,
+    /// `openid_connect`, `github`, `facebook` or `apple`.
+    pub protocol: String,
+    /// The issuer or the provider's site.
+    pub location: String,
+    /// Switched on by the product docs' settings (`GOOGLE_OAUTH_ENABLED`, …) rather than
+    /// listed in `OIDC_PROVIDERS`.
+    pub preset: bool,
+    /// Accounts with an identity at this provider.
+    pub users: i64,
+}

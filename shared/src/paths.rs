@@ -69,6 +69,8 @@ pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/api/passkeys/sign-in/options";
 pub const PASSKEY_SIGN_IN: &str = "/api/passkeys/sign-in";
 /// The provider identities linked to the signed-in account.
 pub const ACCOUNT_IDENTITIES: &str = "/api/account/identities";
+/// The identity providers configured and their user counts (admin).
+pub const PROVIDERS: &str = "/api/providers";
 pub const DEVICE_LOOKUP: &str = "/api/device/lookup";
 pub const DEVICE_DECISION: &str = "/api/device/decision";
 

@@ -58,7 +58,7 @@ before(async () => {
     OIDC_PROVIDERS: JSON.stringify([{ name: 'corp', display_name: 'Corp SSO', issuer: provider.url,
       client_id: rp.body.client_id, client_secret: rp.body.client_secret }]),
     GOOGLE_OAUTH_ENABLED: 'true', GOOGLE_CLIENT_ID: google.body.client_id, GOOGLE_CLIENT_SECRET: google.body.client_secret,
-    SOCIAL_PROVIDER_ISSUERS: JSON.stringify({ google: provider.url }) } });
+    SOCIAL_PROVIDER_BASE_URLS: JSON.stringify({ google: provider.url }) } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   // Dave has an account here already, under the same address the provider leaves unverified.
   assert.equal((await admin(worker, 'POST', '/api/users', { email: 'dave@example.com', password: PASSWORD })).status, 201);

@@ -56,6 +56,8 @@ pub enum Endpoint {
     SocialStart,
     SocialCallback,
     SocialUnlink,
+    /// `GET /api/providers` (admin): the providers configured and their user counts.
+    Providers,
     AccountIdentities,
     // ---- passkeys (WebAuthn Level 2)
     Passkeys,
@@ -85,6 +87,8 @@ pub enum Endpoint {
     UserConsents,
     UserConsent,
     UserMfa,
+    UserIdentities,
+    UserProviderTokens,
     // ---- admin: scopes
     Scopes,
     Scope,
@@ -201,7 +205,8 @@ pub const ROUTES: &[Route] = &[
     api(paths::MFA_BACKUP_CODES, "POST", E::MfaBackupCodes),
     api(paths::PASSWORD_EXPIRED, "POST", E::PasswordExpired),
     page("/auth/{provider}", READ, E::SocialStart),
-    page("/auth/{provider}/callback", READ, E::SocialCallback),
+    // POST: a provider's form_post answer (Sign in with Apple).
+    page("/auth/{provider}/callback", "GET, HEAD, POST", E::SocialCallback),
     api("/auth/{provider}/unlink", "POST", E::SocialUnlink),
     api(paths::ACCOUNT_IDENTITIES, READ, E::AccountIdentities),
     api(paths::PASSKEYS, "GET, HEAD, POST", E::Passkeys),
@@ -229,6 +234,9 @@ pub const ROUTES: &[Route] = &[
     api("/api/users/{id}/consents", READ, E::UserConsents),
     api("/api/users/{id}/consents/{client_id}", "DELETE", E::UserConsent),
     api("/api/users/{id}/mfa", "DELETE", E::UserMfa),
+    api("/api/users/{id}/identities", READ, E::UserIdentities),
+    api("/api/users/{id}/identities/{provider}/tokens", READ, E::UserProviderTokens),
+    api(paths::PROVIDERS, READ, E::Providers),
     api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
     api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
     api(paths::METRICS, READ, E::Metrics),

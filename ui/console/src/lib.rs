@@ -8,6 +8,7 @@ mod auth;
 mod calls;
 mod clients;
 mod dashboard;
+mod providers;
 mod scopes;
 mod sessions;
 mod settings;
@@ -44,6 +45,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("users") view=users::UsersList/>
                     <Route path=path!("scopes") view=scopes::ScopesList/>
+                    <Route path=path!("providers") view=providers::ProvidersList/>
                     <Route path=path!("sessions") view=sessions::SessionsList/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                     <Route path=path!("audit") view=audit::AuditLog/>

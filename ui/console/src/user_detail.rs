@@ -3,7 +3,7 @@
 //! `/api/users/{id}/sessions`, `/api/users/{id}/consents`).
 
 use leptos::prelude::*;
-use shared::account::ConsentSummary;
+use shared::account::{ConsentSummary, LinkedIdentity};
 use shared::admin::{AdminUser, UserSession};
 use shared::paths;
 
@@ -14,6 +14,11 @@ type Status = RwSignal<Option<Result<String, String>>>;
 #[derive(serde::Deserialize)]
 struct SessionList {
     data: Vec<UserSession>,
+}
+
+#[derive(serde::Deserialize)]
+struct IdentityList {
+    data: Vec<LinkedIdentity>,
 }
 
 #[component]
@@ -30,6 +35,12 @@ pub fn UserDetail(user: AdminUser, status: Status, reload: RwSignal<u32>, close:
         let path = c_path.clone();
         reload.track();
         async move { call::<Vec<ConsentSummary>>("GET", &path, None).await.map(Option::unwrap_or_default) }
+    });
+    let identities_path = format!("{base}/identities");
+    let identities = LocalResource::new(move || {
+        let path = identities_path.clone();
+        reload.track();
+        async move { call::<IdentityList>("GET", &path, None).await.map(|l| l.map(|l| l.data).unwrap_or_default()) }
     });
     let email = user.email.clone();
     let end_all = move |_| {
@@ -64,6 +75,20 @@ pub fn UserDetail(user: AdminUser, status: Status, reload: RwSignal<u32>, close:
             <p id="user-mfa-state">{mfa_state}" "
                 {has_mfa.then(|| view! { <button type="button" class="btn btn-ghost" on:click=reset_mfa.clone()>"Reset two-step sign-in"</button> })}
             </p>
+            <h3>"Linked sign-in providers"</h3>
+            {move || match identities.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"None."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="rows" aria-label="Linked sign-in providers">
+                        {list.into_iter().map(|i| view! {
+                            <li class="row"><span><strong>{i.display_name}</strong>" "{i.email.unwrap_or_default()}</span>
+                                <span class="muted">{format!("linked {}", date(i.linked_at))}</span></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
             <h3>"Browser sessions"</h3>
             {move || match sessions.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),

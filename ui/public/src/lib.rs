@@ -8,6 +8,7 @@
 mod account;
 mod activate;
 mod consent;
+mod marks;
 mod mfa;
 mod passkeys;
 mod password;

@@ -10,6 +10,8 @@ use shared::paths;
 use ui_components::api::{csrf_token, get_json, send};
 use ui_components::branding::branding;
 
+use crate::marks;
+
 /// `/auth/{provider}?forward_url=…`: the product docs' base64 `forward_url`.
 fn start_url(provider: &str, forward: &str, link: bool) -> String {
     let encoded = window().btoa(forward).unwrap_or_default();
@@ -36,7 +38,13 @@ pub fn ProviderButtons(next: String) -> impl IntoView {
                 <div class="stack providers" aria-label="Other ways to sign in">
                     {providers.into_iter().map(|p| {
                         let href = start_url(&p.name, &next, false);
-                        view! { <a class="btn" rel="external" href=href>{format!("Continue with {}", p.display_name)}</a> }
+                        let mark = marks::mark(p.brand.as_deref());
+                        view! {
+                            <a class="btn" rel="external" href=href>
+                                <span class="mark" aria-hidden="true" inner_html=mark></span>
+                                {format!("Continue with {}", p.display_name)}
+                            </a>
+                        }
                     }).collect_view()}
                 </div>
             }
@@ -87,6 +95,7 @@ pub fn LinkedAccounts() -> impl IntoView {
                 <ul class="rows" aria-label="Linked accounts">
                     {providers.into_iter().map(|p| {
                         let found = linked.iter().find(|l| l.provider == p.name).cloned();
+                        let mark = marks::mark(p.brand.as_deref());
                         let name = p.name.clone();
                         match found {
                             Some(identity) => {
@@ -94,6 +103,7 @@ pub fn LinkedAccounts() -> impl IntoView {
                                 let detail = identity.email.unwrap_or_default();
                                 view! {
                                     <li class="row">
+                                        <span class="mark" aria-hidden="true" inner_html=mark></span>
                                         <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">{detail}</span></div>
                                         <button type="button" class="btn btn-ghost" aria-label=label on:click=move |_| unlink(name.clone())>"Unlink"</button>
                                     </li>
@@ -104,6 +114,7 @@ pub fn LinkedAccounts() -> impl IntoView {
                                 let label = format!("Link {}", p.display_name);
                                 view! {
                                     <li class="row">
+                                        <span class="mark" aria-hidden="true" inner_html=mark></span>
                                         <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">"Not linked"</span></div>
                                         <a class="btn" rel="external" aria-label=label href=href>"Link"</a>
                                     </li>

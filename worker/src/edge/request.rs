@@ -55,6 +55,18 @@ pub fn set_cookie(response: &mut Response, config: &Config, name: &str, value: &
     if config.is_https() {
         cookie.push_str("; Secure");
     }
+    append_cookie(response, cookie, max_age);
+}
+
+/// `Set-Cookie` for a cookie that must come back with a cross-site `POST` (a provider's
+/// `form_post` answer): `SameSite=None`, which browsers take only with `Secure` (RFC
+/// 6265bis §5.6.7; on http, browsers keep it for localhost only, enough for local runs).
+pub fn set_cross_site_cookie(response: &mut Response, config: &Config, name: &str, value: &str, max_age: Option<i64>) {
+    let name = cookie_name(config, name);
+    append_cookie(response, format!("{name}={value}; Path=/; HttpOnly; SameSite=None; Secure"), max_age);
+}
+
+fn append_cookie(response: &mut Response, mut cookie: String, max_age: Option<i64>) {
     if let Some(age) = max_age {
         cookie.push_str(&format!("; Max-Age={age}"));
     }

@@ -135,6 +135,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         }
         E::PasswordExpired => browser::change_expired_password(cx, req).await,
         E::SocialStart | E::SocialCallback | E::SocialUnlink => federation::federation_route(cx, req, matched).await,
+        E::Providers => federation::providers(cx, req).await,
         E::AccountIdentities => federation::linked(cx, req).await,
         E::Passkeys | E::Passkey | E::PasskeyRegisterOptions | E::PasskeySignInOptions | E::PasskeySignIn => {
             passkeys::passkeys(cx, req, matched).await
@@ -151,7 +152,9 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         | E::UserPasswordStatus
         | E::UserConsents
         | E::UserConsent
-        | E::UserMfa => users::users(cx, req, matched).await,
+        | E::UserMfa
+        | E::UserIdentities
+        | E::UserProviderTokens => users::users(cx, req, matched).await,
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
         E::Keys => admin::keys(cx, req).await,

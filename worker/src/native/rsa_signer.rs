@@ -68,3 +68,14 @@ impl crate::engine::platform::ports::Es256Verifier for NativeRsaSigner {
         Ok(key.verify(message, &signature).is_ok())
     }
 }
+
+impl crate::engine::platform::ports::Es256Signer for NativeRsaSigner {
+    async fn sign_es256(&self, pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, InternalError> {
+        use p256::ecdsa::signature::Signer as _;
+        use p256::pkcs8::DecodePrivateKey;
+        let key = p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8)
+            .map_err(|e| InternalError::new(format!("ES256 key: {e}")))?;
+        let signature: p256::ecdsa::Signature = key.sign(message);
+        Ok(signature.to_bytes().to_vec())
+    }
+}

@@ -9,6 +9,8 @@ use crate::engine::platform::ports::{HttpClient, HttpReply};
 
 pub struct FetchHttp;
 
+const USER_AGENT: &str = "Authority (OAuth 2.0 / OpenID Connect server)";
+
 fn failed(url: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
     move |e| InternalError::new(format!("fetch {url}: {e}"))
 }
@@ -24,6 +26,8 @@ impl HttpClient for FetchHttp {
     async fn get(&self, url: &str, bearer: Option<&str>) -> Result<HttpReply, InternalError> {
         let headers = Headers::new();
         headers.set("Accept", "application/json").map_err(failed(url))?;
+        // GitHub's REST API refuses requests without a User-Agent.
+        headers.set("User-Agent", USER_AGENT).map_err(failed(url))?;
         if let Some(token) = bearer {
             headers.set("Authorization", &format!("Bearer {token}")).map_err(failed(url))?;
         }
@@ -35,6 +39,8 @@ impl HttpClient for FetchHttp {
     async fn post_form(&self, url: &str, body: &str, basic: Option<(&str, &str)>) -> Result<HttpReply, InternalError> {
         let headers = Headers::new();
         headers.set("Accept", "application/json").map_err(failed(url))?;
+        // GitHub's REST API refuses requests without a User-Agent.
+        headers.set("User-Agent", USER_AGENT).map_err(failed(url))?;
         headers.set("Content-Type", "application/x-www-form-urlencoded").map_err(failed(url))?;
         if let Some((id, secret)) = basic {
             // RFC 6749 §2.3.1: each part form-urlencoded before Basic's base64.

@@ -8,7 +8,7 @@ use web_sys::{CryptoKey, SubtleCrypto};
 
 use crate::engine::crypto::jose::b64url;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Es256Verifier, GeneratedRsaKey, RsaPublicKey, RsaSigner};
+use crate::engine::platform::ports::{Es256Signer, Es256Verifier, GeneratedRsaKey, RsaPublicKey, RsaSigner};
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 is JOSE's RS256 (RFC 7518 §3.3).
 const ALGORITHM: &str = "RSASSA-PKCS1-v1_5";
@@ -157,5 +157,26 @@ impl Es256Verifier for WebCryptoSigner {
             )
             .map_err(js_err("verify ECDSA"))?;
         Ok(JsFuture::from(promise).await.map_err(js_err("verify ECDSA"))?.as_bool().unwrap_or(false))
+    }
+}
+
+impl Es256Signer for WebCryptoSigner {
+    async fn sign_es256(&self, pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, InternalError> {
+        let import = Object::new();
+        set(&import, "name", &JsValue::from_str("ECDSA"))?;
+        set(&import, "namedCurve", &JsValue::from_str("P-256"))?;
+        let promise = subtle()?
+            .import_key_with_object("pkcs8", &Uint8Array::from(pkcs8), &import, false, &usages(&["sign"]))
+            .map_err(js_err("importKey EC pkcs8"))?;
+        let key: CryptoKey = JsFuture::from(promise).await.map_err(js_err("importKey EC pkcs8"))?.unchecked_into();
+        let algorithm = Object::new();
+        set(&algorithm, "name", &JsValue::from_str("ECDSA"))?;
+        set(&algorithm, "hash", &JsValue::from_str("SHA-256"))?;
+        // WebCrypto's ECDSA signature is already `r ‖ s`, the JWS form (RFC 7518 §3.4).
+        let promise = subtle()?
+            .sign_with_object_and_buffer_source(&algorithm, &key, &Uint8Array::from(message))
+            .map_err(js_err("sign ECDSA"))?;
+        let signature = JsFuture::from(promise).await.map_err(js_err("sign ECDSA"))?;
+        Ok(Uint8Array::new(&signature).to_vec())
     }
 }

@@ -4,18 +4,22 @@
 //! reads and writes the flow cookie, the session cookies and the redirects.
 
 use serde_json::json;
+use shared::admin::ProviderSummary;
 use shared::mfa::SignInStep;
 use shared::paths;
-use worker::{Request, Response};
+use worker::{Method, Request, Response};
 
 use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::pages;
-use crate::edge::request::{check_csrf, cookie, current, query_string, set_cookie, signed_in};
+use crate::edge::request::{
+    check_csrf, cookie, current, query_string, read_form, set_cookie, set_cross_site_cookie, signed_in,
+};
 use crate::edge::respond::{self, redirect};
 use crate::engine::federation::flow::{self, Flow, FLOW_COOKIE, FLOW_SECONDS};
 use crate::engine::federation::identities::{Federation, Resolution};
+use crate::engine::federation::protocols::Callback;
 use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::SESSION_COOKIE;
@@ -57,7 +61,7 @@ pub async fn federation_route(cx: &Cx<'_>, req: Request, matched: &Matched) -> R
     let name = matched.param(0);
     match matched.route.endpoint {
         Endpoint::SocialStart => Ok(start(cx, &req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
-        Endpoint::SocialCallback => Ok(callback(cx, &req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
+        Endpoint::SocialCallback => Ok(callback(cx, req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
         _ => {
             check_csrf(&req, cx.config)?;
             let (_, user) = signed_in(&req, cx, "Sign in to change your linked accounts.").await?;
@@ -91,15 +95,30 @@ async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiEr
     let (location, sealed) =
         flow::start(config, &FetchHttp, &SystemRandom, provider, forward, link_user, cx.now).await?;
     let mut response = redirect(&location);
-    set_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
+    if flow::answers_by_form_post(provider) {
+        set_cross_site_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
+    } else {
+        set_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
+    }
     Ok(response)
 }
 
-async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiError> {
+/// The callback's parameters: the query, or the form body of a `form_post` answer (OAuth
+/// 2.0 Form Post Response Mode §2), whose integrity `state` and the flow cookie protect.
+async fn answer_parameters(req: &mut Request) -> Result<Form, ApiError> {
+    if req.method() == Method::Post {
+        return read_form(req).await.map_err(|e| {
+            ApiError::bad_request("invalid_request", e.description().unwrap_or_else(|| "unreadable form".into()))
+        });
+    }
+    Form::parse(query_string(req).as_bytes()).map_err(|e| ApiError::bad_request("invalid_request", e.describe()))
+}
+
+async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response, ApiError> {
     let config = cx.config;
     let fed = federation(cx);
-    let params = Form::parse(query_string(req).as_bytes())
-        .map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
+    let params = answer_parameters(&mut req).await?;
+    let req = &req;
     let Some(flow) =
         cookie(req, config, FLOW_COOKIE).and_then(|v| Flow::open(config, &v, cx.now)).filter(|f| f.provider == name)
     else {
@@ -117,8 +136,9 @@ async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, Ap
         let (Some(code), Some(state)) = (params.get("code"), params.get("state")) else {
             return Err(ApiError::bad_request("social_login_failed", "The provider's answer has no code or state."));
         };
-        let claims = flow::finish(config, &FetchHttp, &WebCryptoSigner, &flow, code, state, cx.now).await?;
-        fed.resolve(name, &claims, flow.link_user.as_deref()).await
+        let callback = Callback { code, user: params.get("user") };
+        let answer = flow::finish(config, &FetchHttp, &WebCryptoSigner, &flow, &callback, state, cx.now).await?;
+        fed.resolve(name, &answer, flow.link_user.as_deref()).await
     }
     .await;
     let resolution = match outcome {
@@ -152,7 +172,12 @@ async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, Ap
         }
     };
     // The flow is spent: a replayed callback finds no cookie.
-    set_cookie(&mut response, config, FLOW_COOKIE, "", Some(0));
+    let spent = flow::provider(config, name).is_ok_and(flow::answers_by_form_post);
+    if spent {
+        set_cross_site_cookie(&mut response, config, FLOW_COOKIE, "", Some(0));
+    } else {
+        set_cookie(&mut response, config, FLOW_COOKIE, "", Some(0));
+    }
     Ok(response)
 }
 
@@ -160,4 +185,26 @@ async fn callback(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, Ap
 pub async fn linked(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     let (_, user) = signed_in(&req, cx, "Sign in to see your linked accounts.").await?;
     Ok(respond::set_no_store(respond::json(200, &federation(cx).linked(&user.id).await?)))
+}
+
+/// `GET /api/providers` (admin): each configured provider and how many accounts use it.
+pub async fn providers(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+    if let Err(refused) = cx.admin(&req).await {
+        return Ok(refused);
+    }
+    let counts = federation(cx).counts().await?;
+    let list: Vec<ProviderSummary> = cx
+        .config
+        .providers
+        .iter()
+        .map(|p| ProviderSummary {
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+            protocol: p.protocol_name().into(),
+            location: p.location().into(),
+            preset: p.preset,
+            users: counts.get(&p.name).copied().unwrap_or(0),
+        })
+        .collect();
+    Ok(respond::set_no_store(respond::json(200, &json!({ "data": list }))))
 }

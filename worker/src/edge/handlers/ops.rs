@@ -103,7 +103,11 @@ pub fn ui_config(cx: &Cx<'_>) -> Response {
         providers: config
             .providers
             .iter()
-            .map(|p| shared::account::ProviderInfo { name: p.name.clone(), display_name: p.display_name.clone() })
+            .map(|p| shared::account::ProviderInfo {
+                name: p.name.clone(),
+                display_name: p.display_name.clone(),
+                brand: p.preset.then(|| p.name.clone()),
+            })
             .collect(),
         passkeys: crate::engine::identity::passkeys::rp_id(config).is_some(),
     };

@@ -77,6 +77,10 @@ pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<R
             users.reset_mfa(id).await?;
             respond::empty(204)
         }
+        Endpoint::UserIdentities => respond::json(200, &json!({ "data": users.identities(id).await? })),
+        Endpoint::UserProviderTokens => {
+            respond::json(200, &json!({ "tokens": users.provider_tokens(id, matched.param(1)).await? }))
+        }
         Endpoint::UserConsent => {
             users.revoke_consent(id, matched.param(1)).await?;
             respond::empty(204)

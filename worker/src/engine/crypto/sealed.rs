@@ -33,6 +33,8 @@ pub enum Purpose {
     MfaChallenge,
     /// A sign-in at another identity provider in progress (the `authority_social` cookie).
     FederationFlow,
+    /// A provider's access and refresh tokens kept beside a linked identity, at rest.
+    ProviderTokens,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Purpose::TotpSecret => b"totp-secret aes-256-gcm",
             Purpose::MfaChallenge => b"mfa-challenge aes-256-gcm",
             Purpose::FederationFlow => b"federation-flow aes-256-gcm",
+            Purpose::ProviderTokens => b"provider-tokens aes-256-gcm",
         }
     }
 }

@@ -1,17 +1,17 @@
-//! The relying party's side of a sign-in at another OpenID provider (OIDC Core §3.1):
-//! discovery, the authorization request with `state`, `nonce` and PKCE (RFC 7636) bound to
-//! this browser by a sealed short-lived cookie, and the callback's code exchange.
+//! The relying party's side of a sign-in at another identity provider (RFC 6749 §4.1,
+//! OIDC Core §3.1): `state`, `nonce` and the PKCE verifier (RFC 7636) bound to this browser
+//! by a sealed short-lived cookie, the landing place after it, and the callback's state
+//! check; each provider's protocol is in `protocols`.
 
 use serde::{Deserialize, Serialize};
 
-use super::id_token::{self, Expected, JwkSet, ProviderClaims};
-use crate::engine::crypto::pkce::s256_challenge;
+use super::protocols::{self, openid, Answer, Callback};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::random_token;
-use crate::engine::platform::config::providers::ProviderConfig;
+use crate::engine::platform::config::providers::{Protocol, ProviderConfig};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{Es256Verifier, HttpClient, Random, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, Random, RsaSigner, UnixTime};
 
 /// The cookie that binds a provider's answer to the browser that asked.
 pub const FLOW_COOKIE: &str = "authority_social";
@@ -31,6 +31,10 @@ pub struct Flow {
     /// `link=true`: the signed-in account the identity is to be linked to.
     pub link_user: Option<String>,
     pub issued_at: UnixTime,
+    /// OpenID providers: what discovery said at the start, so the callback needs no second
+    /// fetch of the discovery document.
+    #[serde(default)]
+    pub endpoints: Option<openid::Endpoints>,
 }
 
 impl Flow {
@@ -46,7 +50,8 @@ impl Flow {
     }
 }
 
-fn failed(description: impl Into<String>) -> ApiError {
+/// A provider sign-in that could not be completed, with the reason.
+pub fn failed(description: impl Into<String>) -> ApiError {
     ApiError::Request { status: 400, code: "social_login_failed", description: description.into() }
 }
 
@@ -77,42 +82,15 @@ pub fn forward_target(config: &Config, forward_url: Option<&str>) -> Result<Stri
     }
 }
 
-/// OpenID Connect Discovery 1.0 §3, the members used here.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Discovery {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: String,
-    pub jwks_uri: String,
-    /// Absent means `client_secret_basic` (Discovery §3).
-    #[serde(default)]
-    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
-}
-
-fn get_json<T: serde::de::DeserializeOwned>(
-    reply: crate::engine::platform::ports::HttpReply,
-    what: &str,
-) -> Result<T, ApiError> {
-    if reply.status != 200 {
-        return Err(failed(format!("the provider's {what} answered HTTP {}", reply.status)));
-    }
-    serde_json::from_str(&reply.body)
-        .map_err(|_| failed(format!("the provider's {what} is not what OpenID Connect specifies")))
-}
-
-/// The provider's discovery document; its `issuer` must be the configured one (§4.3).
-pub async fn discover(http: &impl HttpClient, provider: &ProviderConfig) -> Result<Discovery, ApiError> {
-    let url = format!("{}/.well-known/openid-configuration", provider.issuer);
-    let discovery: Discovery = get_json(http.get(&url, None).await?, "discovery document")?;
-    if discovery.issuer != provider.issuer {
-        return Err(failed("the provider's discovery document names another issuer"));
-    }
-    Ok(discovery)
-}
-
 /// This server's redirect URI at the provider.
 pub fn callback_uri(config: &Config, provider: &ProviderConfig) -> String {
     config.endpoint(&format!("/auth/{}/callback", provider.name))
+}
+
+/// Whether the provider answers by a cross-site `POST` (`response_mode=form_post`, Sign in
+/// with Apple), so the flow cookie must be `SameSite=None` to come back with it.
+pub fn answers_by_form_post(provider: &ProviderConfig) -> bool {
+    matches!(provider.protocol, Protocol::Apple(_))
 }
 
 /// `GET /auth/{provider}`: the authorization request's URL and the sealed flow cookie.
@@ -125,8 +103,7 @@ pub async fn start(
     link_user: Option<String>,
     now: UnixTime,
 ) -> Result<(String, String), ApiError> {
-    let discovery = discover(http, provider).await?;
-    let flow = Flow {
+    let mut flow = Flow {
         provider: provider.name.clone(),
         state: random_token(rng)?,
         nonce: random_token(rng)?,
@@ -134,67 +111,27 @@ pub async fn start(
         forward,
         link_user,
         issued_at: now,
+        endpoints: None,
     };
-    let mut url = url::Url::parse(&discovery.authorization_endpoint)
-        .map_err(|_| failed("the provider's authorization endpoint is not a URL"))?;
-    url.query_pairs_mut()
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &provider.client_id)
-        .append_pair("redirect_uri", &callback_uri(config, provider))
-        .append_pair("scope", &provider.scopes.join(" "))
-        .append_pair("state", &flow.state)
-        .append_pair("nonce", &flow.nonce)
-        .append_pair("code_challenge", &s256_challenge(&flow.verifier))
-        .append_pair("code_challenge_method", "S256");
-    Ok((url.into(), flow.seal(config, rng)?))
+    let url = protocols::authorization_url(config, http, provider, &mut flow).await?;
+    Ok((url, flow.seal(config, rng)?))
 }
 
-#[derive(Deserialize)]
-struct TokenAnswer {
-    id_token: String,
-}
-
-/// `GET /auth/{provider}/callback`: the state checked against this browser's flow, the
-/// code exchanged (PKCE verifier, client secret), the ID token verified.
-pub async fn finish<V: RsaSigner + Es256Verifier>(
+/// `/auth/{provider}/callback`: the state checked against this browser's flow, then the
+/// provider's protocol turns the code into a verified identity.
+pub async fn finish<C: RsaSigner + Es256Verifier + Es256Signer>(
     config: &Config,
     http: &impl HttpClient,
-    verifier: &V,
+    crypto: &C,
     flow: &Flow,
-    code: &str,
+    answer: &Callback<'_>,
     state: &str,
     now: UnixTime,
-) -> Result<ProviderClaims, ApiError> {
+) -> Result<Answer, ApiError> {
     use subtle::ConstantTimeEq;
     if !bool::from(flow.state.as_bytes().ct_eq(state.as_bytes())) {
         return Err(failed("the answer does not belong to this browser's sign-in (state mismatch)"));
     }
     let provider = provider(config, &flow.provider)?;
-    let discovery = discover(http, provider).await?;
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("redirect_uri", &callback_uri(config, provider))
-        .append_pair("code_verifier", &flow.verifier);
-    // client_secret_basic unless the provider takes only client_secret_post (LinkedIn).
-    let methods = discovery.token_endpoint_auth_methods_supported.as_deref().unwrap_or_default();
-    let post_only = !methods.is_empty()
-        && !methods.iter().any(|m| m == "client_secret_basic")
-        && methods.iter().any(|m| m == "client_secret_post");
-    let basic = if post_only {
-        form.append_pair("client_id", &provider.client_id)
-            .append_pair("client_secret", provider.client_secret.expose());
-        None
-    } else {
-        Some((provider.client_id.as_str(), provider.client_secret.expose()))
-    };
-    let body = form.finish();
-    let tokens: TokenAnswer =
-        get_json(http.post_form(&discovery.token_endpoint, &body, basic).await?, "token endpoint")?;
-    let keys: JwkSet = get_json(http.get(&discovery.jwks_uri, None).await?, "JWKS")?;
-    let expected = Expected { issuer: &discovery.issuer, client_id: &provider.client_id, nonce: &flow.nonce, now };
-    match id_token::verify(verifier, &tokens.id_token, &keys, &expected).await? {
-        Ok(claims) => Ok(claims),
-        Err(why) => Err(failed(why)),
-    }
+    protocols::exchange(config, http, crypto, provider, flow, answer, now).await
 }

@@ -15,11 +15,19 @@ pub struct ProviderClaims {
     pub sub: String,
     #[serde(default)]
     pub email: Option<String>,
-    /// OIDC Core §5.1: absent means not verified.
-    #[serde(default)]
+    /// OIDC Core §5.1: absent means not verified. Apple sends it as a string (`"true"`).
+    #[serde(default, deserialize_with = "boolean_or_string")]
     pub email_verified: Option<bool>,
     #[serde(default)]
     pub name: Option<String>,
+}
+
+fn boolean_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Some(b),
+        serde_json::Value::String(s) => Some(s == "true"),
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]

@@ -10,22 +10,28 @@ use serde_json::json;
 use shared::account::LinkedIdentity;
 
 use super::id_token::ProviderClaims;
+use super::protocols::{Answer, ProviderTokens};
+use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Random, SqlArg, SqlRunner, UnixTime};
 
 /// The error code of a sign-in a provider identity may not make.
 pub const SOCIAL_LOGIN_REFUSED: &str = "social_login_refused";
 
 const OWNER_SQL: &str = "SELECT user_id FROM social_identities WHERE provider = ?1 AND subject = ?2";
-const LINK_SQL: &str = "INSERT INTO social_identities (provider, subject, user_id, email, linked_at, last_login_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (provider, subject) DO NOTHING";
-const SEEN_SQL: &str =
-    "UPDATE social_identities SET last_login_at = ?3, email = COALESCE(?4, email) WHERE provider = ?1 AND subject = ?2";
+const LINK_SQL: &str = "INSERT INTO social_identities \
+(provider, subject, user_id, email, linked_at, last_login_at, tokens, tokens_updated_at) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END) \
+ON CONFLICT (provider, subject) DO NOTHING";
+const SEEN_SQL: &str = "UPDATE social_identities SET last_login_at = ?3, email = COALESCE(?4, email), tokens = ?5, \
+tokens_updated_at = CASE WHEN ?5 IS NULL THEN NULL ELSE ?3 END WHERE provider = ?1 AND subject = ?2";
+const TOKENS_SQL: &str = "SELECT subject, tokens FROM social_identities WHERE user_id = ?1 AND provider = ?2";
+const COUNTS_SQL: &str = "SELECT provider, COUNT(*) AS users FROM social_identities GROUP BY provider";
 const LIST_SQL: &str =
     "SELECT provider, email, linked_at, last_login_at FROM social_identities WHERE user_id = ?1 ORDER BY linked_at";
 const UNLINK_SQL: &str = "DELETE FROM social_identities WHERE user_id = ?1 AND provider = ?2";
@@ -42,6 +48,11 @@ pub enum Resolution {
     SignIn(Box<User>),
     /// Linked to the signed-in account that asked; its session goes on.
     Linked,
+}
+
+/// The associated data binding sealed tokens to one identity.
+fn associated(provider: &str, subject: &str) -> Vec<u8> {
+    format!("{provider}\n{subject}").into_bytes()
 }
 
 fn refused(description: impl Into<String>) -> ApiError {
@@ -83,13 +94,41 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         }
     }
 
-    async fn link(&self, provider: &str, claims: &ProviderClaims, user_id: &str) -> Result<(), ApiError> {
+    /// The provider's tokens sealed for this identity, when configured to keep them.
+    fn sealed_tokens(
+        &self,
+        provider: &str,
+        claims: &ProviderClaims,
+        tokens: &ProviderTokens,
+    ) -> Result<SqlArg, InternalError> {
+        if !self.config.store_provider_tokens {
+            return Ok(SqlArg::Null);
+        }
+        let json = serde_json::to_vec(tokens).map_err(|e| InternalError::new(format!("tokens JSON: {e}")))?;
+        let sealed = sealed::seal(
+            &self.config.secret_key,
+            Purpose::ProviderTokens,
+            &associated(provider, &claims.sub),
+            &json,
+            self.rng,
+        )?;
+        Ok(SqlArg::Text(sealed))
+    }
+
+    async fn link(
+        &self,
+        provider: &str,
+        claims: &ProviderClaims,
+        tokens: &ProviderTokens,
+        user_id: &str,
+    ) -> Result<(), ApiError> {
         let args = [
             provider.into(),
             claims.sub.as_str().into(),
             user_id.into(),
             claims.email.as_deref().into(),
             self.now.into(),
+            self.sealed_tokens(provider, claims, tokens)?,
         ];
         if self.store.execute(LINK_SQL, &args).await? == 0 {
             return Err(refused("This social account is linked to another user."));
@@ -102,9 +141,10 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
     pub async fn resolve(
         &self,
         provider: &str,
-        claims: &ProviderClaims,
+        answer: &Answer,
         link_user: Option<&str>,
     ) -> Result<Resolution, ApiError> {
+        let (claims, tokens) = (&answer.claims, &answer.tokens);
         #[derive(Deserialize)]
         struct Owner {
             user_id: String,
@@ -122,12 +162,18 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             let Some(user) = user else {
                 return Err(refused("The account this social account belongs to is disabled."));
             };
-            let args = [provider.into(), claims.sub.as_str().into(), self.now.into(), claims.email.as_deref().into()];
+            let args = [
+                provider.into(),
+                claims.sub.as_str().into(),
+                self.now.into(),
+                claims.email.as_deref().into(),
+                self.sealed_tokens(provider, claims, tokens)?,
+            ];
             self.store.execute(SEEN_SQL, &args).await?;
             return Ok(Resolution::SignIn(Box::new(user)));
         }
         if let Some(user_id) = link_user {
-            self.link(provider, claims, user_id).await?;
+            self.link(provider, claims, tokens, user_id).await?;
             return Ok(Resolution::Linked);
         }
         let Some(email) = claims.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
@@ -138,7 +184,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             // No takeover: both sides must vouch for the address before the identity is
             // attached to an existing account without its password.
             Some(user) if provider_verified && user.email_verified && user.active => {
-                self.link(provider, claims, &user.id).await?;
+                self.link(provider, claims, tokens, &user.id).await?;
                 Ok(Resolution::SignIn(Box::new(user)))
             }
             Some(_) => Err(refused(
@@ -153,7 +199,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
                     return Err(refused("An account with this email address was created meanwhile; sign in again."));
                 }
                 self.audit("user.signup", Some(&user.id), provider, json!({ "method": "social" })).await?;
-                self.link(provider, claims, &user.id).await?;
+                self.link(provider, claims, tokens, &user.id).await?;
                 Ok(Resolution::SignIn(Box::new(user)))
             }
         }
@@ -188,6 +234,39 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
                 })
             })
             .collect()
+    }
+
+    /// How many accounts each provider has linked, for the console.
+    pub async fn counts(&self) -> Result<std::collections::HashMap<String, i64>, InternalError> {
+        #[derive(Deserialize)]
+        struct Row {
+            provider: String,
+            users: f64,
+        }
+        let rows = self.store.query(COUNTS_SQL, &[]).await?;
+        rows.into_iter()
+            .map(|r| {
+                let row: Row = serde_json::from_value(r).map_err(|e| InternalError::new(format!("count row: {e}")))?;
+                Ok((row.provider, int(row.users)))
+            })
+            .collect()
+    }
+
+    /// The provider tokens kept for `user_id`'s identity at `provider`; `None` when none
+    /// are kept, `NotFound` when there is no such identity.
+    pub async fn stored_tokens(&self, user_id: &str, provider: &str) -> Result<Option<ProviderTokens>, ApiError> {
+        #[derive(Deserialize)]
+        struct Row {
+            subject: String,
+            tokens: Option<String>,
+        }
+        let row: Option<Row> = first_row(self.store.query(TOKENS_SQL, &[user_id.into(), provider.into()]).await?)?;
+        let Some(row) = row else { return Err(ApiError::NotFound) };
+        let Some(sealed) = row.tokens else { return Ok(None) };
+        let ad = associated(provider, &row.subject);
+        let bytes = sealed::open(&self.config.secret_key, Purpose::ProviderTokens, &ad, &sealed)?;
+        let tokens = serde_json::from_slice(&bytes).map_err(|e| InternalError::new(format!("kept tokens: {e}")))?;
+        Ok(Some(tokens))
     }
 
     /// `POST /auth/{provider}/unlink`: never the last way to sign in (`cannot_unlink`).

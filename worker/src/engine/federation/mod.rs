@@ -1,10 +1,11 @@
-//! Sign-in with other identity providers (contract: `/auth/{provider}`): OpenID providers
-//! configured by issuer (`OIDC_PROVIDERS`), the relying party's flow towards them, their
-//! ID tokens, and the provider identities linked to accounts.
+//! Sign-in with other identity providers (contract: `/auth/{provider}`): the relying
+//! party's flow (`flow`), each provider's protocol (`protocols`), ID tokens (`id_token`),
+//! and the provider identities linked to accounts (`identities`).
 
 pub mod flow;
 pub mod id_token;
 pub mod identities;
+pub mod protocols;
 
 #[cfg(test)]
 mod tests;

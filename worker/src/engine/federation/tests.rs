@@ -12,11 +12,12 @@ use serde_json::json;
 use super::flow::{self, Flow};
 use super::id_token::ProviderClaims;
 use super::identities::{Federation, Resolution};
+use super::protocols::{Answer, Callback, ProviderTokens};
 use crate::engine::crypto::jose::b64url;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
-use crate::engine::platform::ports::{HttpClient, HttpReply, SystemRandom, UnixTime};
+use crate::engine::platform::ports::{HttpClient, HttpReply, SqlRunner, SystemRandom, UnixTime};
 use crate::engine::test_support::fixtures::{alice, config_with};
 use crate::native::{NativeRsaSigner, SqliteStore};
 
@@ -29,6 +30,7 @@ struct Provider {
     key: SigningKey,
     id_token: RefCell<String>,
     posted: RefCell<Vec<String>>,
+    fetched: RefCell<Vec<String>>,
 }
 
 impl Provider {
@@ -37,6 +39,7 @@ impl Provider {
             key: SigningKey::random(&mut rand_core::OsRng),
             id_token: RefCell::default(),
             posted: RefCell::default(),
+            fetched: RefCell::default(),
         }
     }
 
@@ -51,6 +54,7 @@ impl Provider {
 
 impl HttpClient for Provider {
     async fn get(&self, url: &str, _: Option<&str>) -> Result<HttpReply, InternalError> {
+        self.fetched.borrow_mut().push(url.into());
         let body = match url {
             "https://idp.example.com/.well-known/openid-configuration" => json!({
                 "issuer": ISSUER, "authorization_endpoint": "https://idp.example.com/authorize",
@@ -70,7 +74,11 @@ impl HttpClient for Provider {
         assert_eq!(url, "https://idp.example.com/token");
         assert_eq!(basic, Some(("rp", "rp-secret")), "client_secret_basic");
         self.posted.borrow_mut().push(body.into());
-        Ok(HttpReply { status: 200, body: json!({ "id_token": *self.id_token.borrow() }).to_string() })
+        Ok(HttpReply {
+            status: 200,
+            body: json!({ "access_token": "at-1", "token_type": "Bearer", "id_token": *self.id_token.borrow() })
+                .to_string(),
+        })
     }
 }
 
@@ -104,7 +112,8 @@ fn claims(flow: &Flow, extra: serde_json::Value) -> serde_json::Value {
 }
 
 fn finish(config: &Config, provider: &Provider, flow: &Flow, state: &str) -> Result<ProviderClaims, ApiError> {
-    block_on(flow::finish(config, provider, &NativeRsaSigner, flow, "the-code", state, NOW))
+    let answer = Callback { code: "the-code", user: None };
+    block_on(flow::finish(config, provider, &NativeRsaSigner, flow, &answer, state, NOW)).map(|a| a.claims)
 }
 
 #[test]
@@ -130,6 +139,8 @@ fn oidc_core_3_1_3_7_the_id_token_is_checked_before_anything_is_believed() {
     let verified = finish(&config, &provider, &flow, &flow.state).unwrap();
     assert_eq!((verified.sub.as_str(), verified.email_verified), ("u-1", Some(true)));
     assert!(provider.posted.borrow()[0].contains(&format!("code_verifier={}", flow.verifier)));
+    let discoveries = provider.fetched.borrow().iter().filter(|u| u.ends_with("/openid-configuration")).count();
+    assert_eq!(discoveries, 1, "the callback uses the endpoints discovered at the start");
 
     assert_eq!(finish(&config, &provider, &flow, "another-state").unwrap_err().code(), "social_login_failed");
     for (bad, why) in [
@@ -174,8 +185,16 @@ fn federation<'a>(config: &'a Config, store: &'a SqliteStore) -> Federation<'a, 
     Federation { config, store, rng: &SystemRandom, meta: &META, now: NOW }
 }
 
-fn identity(sub: &str, email: &str, verified: bool) -> ProviderClaims {
-    ProviderClaims { sub: sub.into(), email: Some(email.into()), email_verified: Some(verified), name: None }
+fn identity(sub: &str, email: &str, verified: bool) -> Answer {
+    Answer {
+        claims: ProviderClaims {
+            sub: sub.into(),
+            email: Some(email.into()),
+            email_verified: Some(verified),
+            name: None,
+        },
+        tokens: ProviderTokens { access_token: format!("at-{sub}"), refresh_token: None, expires_in: None },
+    }
 }
 
 #[test]
@@ -211,4 +230,42 @@ fn a_new_identity_links_to_an_account_only_when_both_sides_verified_the_address(
     let events: Vec<String> =
         store.audit_events().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
     assert!(events.contains(&"social_account_linked".to_owned()));
+}
+
+#[test]
+fn provider_tokens_are_kept_sealed_only_when_configured() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let off = config();
+    let Resolution::SignIn(ann) =
+        block_on(federation(&off, &store).resolve("corp", &identity("u-1", "ann@example.com", true), None)).unwrap()
+    else {
+        panic!("expected a sign-in")
+    };
+    let kept = |sub: &str| {
+        block_on(store.query("SELECT tokens FROM social_identities WHERE subject = ?1", &[sub.into()])).unwrap()[0]
+            ["tokens"]
+            .clone()
+    };
+    assert!(kept("u-1").is_null(), "nothing of the provider's tokens is kept by default");
+
+    let on = config_with(|v| {
+        v.insert(
+            "OIDC_PROVIDERS",
+            json!([{ "name": "corp", "issuer": ISSUER, "client_id": "rp", "client_secret": "rp-secret" }]).to_string(),
+        );
+        v.insert("SOCIAL_STORE_PROVIDER_TOKENS", "true".into());
+    });
+    let fed = federation(&on, &store);
+    block_on(fed.resolve("corp", &identity("u-1", "ann@example.com", true), None)).unwrap();
+    let sealed = kept("u-1");
+    assert!(sealed.is_string() && !sealed.as_str().unwrap().contains("at-u-1"), "sealed at rest: {sealed}");
+    let tokens = block_on(fed.stored_tokens(&ann.id, "corp")).unwrap().unwrap();
+    assert_eq!(tokens.access_token, "at-u-1");
+    // Sealed to the identity: moved to another row, they do not open.
+    block_on(store.execute("UPDATE social_identities SET subject = 'u-9' WHERE subject = 'u-1'", &[])).unwrap();
+    assert!(block_on(fed.stored_tokens(&ann.id, "corp")).is_err());
+    // Switched off again: the next sign-in clears them.
+    block_on(store.execute("UPDATE social_identities SET subject = 'u-1' WHERE subject = 'u-9'", &[])).unwrap();
+    block_on(federation(&off, &store).resolve("corp", &identity("u-1", "ann@example.com", true), None)).unwrap();
+    assert!(kept("u-1").is_null());
 }

@@ -192,6 +192,13 @@ pub trait Es256Verifier {
     async fn verify_es256(&self, x: &[u8], y: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, InternalError>;
 }
 
+/// ES256 signing with a PKCS #8 private key (RFC 7518 §3.4): the client secret JWT Sign in
+/// with Apple asks for. WebCrypto on the edge, the `p256` crate natively.
+pub trait Es256Signer {
+    /// The JWS signature (`r ‖ s`, 64 bytes) of `message` under the P-256 key `pkcs8` (DER).
+    async fn sign_es256(&self, pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, InternalError>;
+}
+
 /// An HTTP answer: status and body text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpReply {

@@ -47,9 +47,16 @@ pub fn dev_vars() -> HashMap<&'static str, String> {
 
 /// The dev configuration with `change` applied.
 pub fn config_with(change: impl FnOnce(&mut std::collections::HashMap<&'static str, String>)) -> Config {
+    try_config_with(change).unwrap()
+}
+
+/// The dev configuration with `change` applied, or the configuration error it makes.
+pub fn try_config_with(
+    change: impl FnOnce(&mut std::collections::HashMap<&'static str, String>),
+) -> Result<Config, crate::engine::platform::error::ConfigError> {
     let mut vars = dev_vars();
     change(&mut vars);
-    Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
+    Config::load(&|n: &'static str| vars.get(n).cloned())
 }
 
 /// Alice: an active, verified user with profile, email and address claims.

@@ -4,6 +4,7 @@
 //! (refresh tokens now; access tokens fail introspection and UserInfo from then on, see
 //! `oauth::store`'s access-token state).
 
+mod identities;
 pub mod roles;
 mod store;
 #[cfg(test)]

@@ -77,8 +77,11 @@ pub struct Config {
     /// `METRICS_TOKEN` (secret, optional): a Bearer token that may read `/metrics` only,
     /// for a Prometheus scraper that should not hold an admin token.
     pub metrics_token: Option<Secret>,
-    /// `OIDC_PROVIDERS`: OpenID providers to sign in with (`config::providers`).
+    /// The identity providers to sign in with (`config::providers`).
     pub providers: Vec<providers::ProviderConfig>,
+    /// `SOCIAL_STORE_PROVIDER_TOKENS`: keep the provider's access and refresh tokens,
+    /// sealed, beside the linked identity (off: nothing of them is kept).
+    pub store_provider_tokens: bool,
 }
 
 /// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
@@ -340,6 +343,7 @@ impl Config {
             },
             metrics_token: v.optional_secret("METRICS_TOKEN")?,
             providers: providers::load(&v)?,
+            store_provider_tokens: v.flag("SOCIAL_STORE_PROVIDER_TOKENS")?,
         })
     }
 

@@ -71,7 +71,15 @@ pub const OPTIONAL_VARIABLES: &[&str] = &[
     "GOOGLE_CLIENT_SECRET",
     "LINKEDIN_CLIENT_ID",
     "LINKEDIN_CLIENT_SECRET",
-    "SOCIAL_PROVIDER_ISSUERS",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "FACEBOOK_CLIENT_ID",
+    "FACEBOOK_CLIENT_SECRET",
+    "APPLE_CLIENT_ID",
+    "APPLE_TEAM_ID",
+    "APPLE_KEY_ID",
+    "APPLE_PRIVATE_KEY",
+    "SOCIAL_PROVIDER_BASE_URLS",
 ];
 
 /// Variables whose values are never shown (`GET /api/settings` says only whether set).
@@ -83,6 +91,11 @@ pub const SECRETS: &[&str] = &[
     "EMAIL_API_KEY",
     "METRICS_TOKEN",
     "OIDC_PROVIDERS",
+    "GOOGLE_CLIENT_SECRET",
+    "LINKEDIN_CLIENT_SECRET",
+    "GITHUB_CLIENT_SECRET",
+    "FACEBOOK_CLIENT_SECRET",
+    "APPLE_PRIVATE_KEY",
 ];
 
 /// The variables [`Config::load`] reads, for docs and tests.
@@ -155,6 +168,10 @@ pub const VARIABLES: &[&str] = &[
     "EMAIL_API_URL",
     "GOOGLE_OAUTH_ENABLED",
     "LINKEDIN_OAUTH_ENABLED",
+    "GITHUB_OAUTH_ENABLED",
+    "FACEBOOK_OAUTH_ENABLED",
+    "APPLE_OAUTH_ENABLED",
+    "SOCIAL_STORE_PROVIDER_TOKENS",
     "SMTP_FROM",
     "SMTP_FROM_NAME",
 ];
