@@ -320,6 +320,14 @@ test('every operation answers as documented', async () => {
   await call('DELETE', '/api/session', { ...b2, expect: 204 });
   await call('DELETE', `/api/users/${bob.id}/sessions`, { ...A, expect: 200 });
 
+  // Sign-in providers (admin); kept provider tokens (super_admin).
+  await call('GET', '/api/providers', { ...A, expect: 200 });
+  await call('GET', `/api/users/${bob.id}/identities`, { ...A, expect: 200 });
+  await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...S, expect: 404 });
+  await d1Query(worker.stateDir, `INSERT INTO social_identities (provider, subject, user_id, linked_at) VALUES ('corp', 's-1', '${bob.id}', 0)`);
+  await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...A, expect: 403 });
+  await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...S, expect: 200 });
+
   // Clients (RFC 7591/7592).
   await call('GET', '/api/outbox', { ...A, expect: 403 });
   await call('GET', '/api/outbox?limit=5', { ...S, expect: 200 });

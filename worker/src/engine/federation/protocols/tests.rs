@@ -142,6 +142,7 @@ fn github_the_primary_address_and_its_verification_come_from_user_emails() {
     assert_eq!(answer.claims.email_verified, Some(false), "GitHub's unverified primary stays unverified");
     assert_eq!(answer.claims.name.as_deref(), Some("octocat"), "the login when no name is set");
     let posted = &http.seen("https://github.com/login/oauth/access_token")[0];
+    assert_eq!(posted.method, "POST");
     let form: HashMap<String, String> = url::form_urlencoded::parse(posted.body.as_bytes()).into_owned().collect();
     assert_eq!((form["client_secret"].as_str(), form["code"].as_str()), ("GITHUB-secret", "the-code"));
     assert_eq!(form["code_verifier"], flow.verifier);
@@ -176,7 +177,9 @@ fn facebook_me_is_read_with_appsecret_proof_and_its_address_is_not_taken_as_veri
     let answer = finish(&config, &http, &flow, None).unwrap();
     assert_eq!((answer.claims.sub.as_str(), answer.claims.email_verified), ("10158", None));
     assert_eq!(answer.tokens.expires_in, Some(5183944));
-    let exchange = query(&http.seen("https://graph.facebook.com/v23.0/oauth/access_token")[0].url);
+    let exchange = &http.seen("https://graph.facebook.com/v23.0/oauth/access_token")[0];
+    assert_eq!(exchange.method, "GET", "Facebook's documented exchange is a GET");
+    let exchange = query(&exchange.url);
     assert_eq!(
         (exchange["client_secret"].as_str(), exchange["code_verifier"].as_str()),
         ("FACEBOOK-secret", flow.verifier.as_str())

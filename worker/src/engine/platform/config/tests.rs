@@ -239,3 +239,15 @@ fn lists_split_and_trim() {
     assert_eq!(config.security.password_grant_allowed_clients, vec!["trusted-app-1", "trusted-app-2"]);
     assert_eq!(config.default_scopes, vec!["openid", "profile", "email"]);
 }
+
+#[test]
+fn every_secret_looking_variable_is_hidden_from_the_settings_api() {
+    let secret_like =
+        |n: &str| ["SECRET", "PASSWORD", "PRIVATE_KEY", "API_KEY", "TOKEN"].iter().any(|s| n.ends_with(s));
+    for name in super::VARIABLES.iter().chain(super::OPTIONAL_VARIABLES) {
+        if (secret_like(name) && *name != "SECRET_KEY") || *name == "OIDC_PROVIDERS" {
+            assert!(super::SECRETS.contains(name), "{name} must be in SECRETS");
+        }
+    }
+    assert!(super::SECRETS.contains(&"SECRET_KEY"));
+}
