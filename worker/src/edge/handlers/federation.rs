@@ -131,7 +131,10 @@ async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response,
     };
     let outcome = async {
         if let Some(error) = params.get("error") {
-            return Err(ApiError::bad_request("social_login_failed", format!("The provider answered {error}.")));
+            // An RFC 6749 §4.1.2.1 code is shown; other text from the URL is not echoed.
+            let code = Some(error).filter(|e| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            let said = code.map_or_else(|| "an error".to_owned(), |c| format!("`{c}`"));
+            return Err(ApiError::bad_request("social_login_failed", format!("The provider answered {said}.")));
         }
         let (Some(code), Some(state)) = (params.get("code"), params.get("state")) else {
             return Err(ApiError::bad_request("social_login_failed", "The provider's answer has no code or state."));

@@ -104,3 +104,27 @@ fn only_a_super_admin_changes_settings_and_only_the_runtime_ones() {
         .unwrap();
     assert_eq!(effective(&store, &vars).issuer, Config::load(&vars).unwrap().issuer);
 }
+
+#[test]
+fn a_sign_in_provider_is_switched_at_run_time_only_when_its_client_settings_exist() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
+    let bare = Vars(dev_vars());
+    let api = SettingsAdmin { store: &store, vars: &bare, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let refused = block_on(api.update(&change(&[("GITHUB_OAUTH_ENABLED", Some("true"))]))).unwrap_err();
+    let ApiError::Validation(details) = refused else { panic!("a validation error") };
+    assert_eq!(details[0].field, "GITHUB_OAUTH_ENABLED");
+    assert!(details[0].message.contains("GITHUB_CLIENT_ID"), "{}", details[0].message);
+
+    let mut with_client = dev_vars();
+    with_client.insert("GITHUB_CLIENT_ID", "gh".into());
+    with_client.insert("GITHUB_CLIENT_SECRET", "gh-secret".into());
+    let vars = Vars(with_client);
+    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    assert!(effective(&store, &vars).providers.is_empty());
+    block_on(api.update(&change(&[("GITHUB_OAUTH_ENABLED", Some("true"))]))).unwrap();
+    assert_eq!(effective(&store, &vars).providers[0].name, "github");
+    let listed = block_on(api.list()).unwrap();
+    let secret = listed.iter().find(|s| s.name == "GITHUB_CLIENT_SECRET").unwrap();
+    assert_eq!((secret.value.as_deref(), secret.secret), (Some("set"), true), "the client secret is never shown");
+}

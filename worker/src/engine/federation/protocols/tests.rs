@@ -262,3 +262,48 @@ fn apple_signs_its_client_secret_with_the_team_key_and_reads_the_name_once() {
     let err = finish(&config, &http, &flow, None).unwrap_err();
     assert!(err.description().unwrap_or_default().contains("another client"), "{err:?}");
 }
+
+#[test]
+fn linkedin_takes_the_client_secret_in_the_body_as_its_discovery_document_says() {
+    let config = config_with(|v| {
+        v.insert("LINKEDIN_OAUTH_ENABLED", "true".into());
+        v.insert("LINKEDIN_CLIENT_ID", "li-id".into());
+        v.insert("LINKEDIN_CLIENT_SECRET", "li-secret-16char".into());
+    });
+    let issuer = "https://www.linkedin.com/oauth";
+    let key = SigningKey::random(&mut rand_core::OsRng);
+    let point = key.verifying_key().to_encoded_point(false);
+    let http = Scripted::default();
+    http.on(
+        &format!("{issuer}/.well-known/openid-configuration"),
+        200,
+        json!({ "issuer": issuer,
+        "authorization_endpoint": "https://www.linkedin.com/oauth/v2/authorization",
+        "token_endpoint": "https://www.linkedin.com/oauth/v2/accessToken",
+        "jwks_uri": "https://www.linkedin.com/oauth/openid/jwks",
+        "token_endpoint_auth_methods_supported": ["client_secret_post"] }),
+    );
+    http.on(
+        "https://www.linkedin.com/oauth/openid/jwks",
+        200,
+        json!({ "keys": [{ "kty": "EC", "crv": "P-256",
+        "x": b64url(point.x().unwrap()), "y": b64url(point.y().unwrap()) }] }),
+    );
+    let (flow, location) = start(&config, &http, "linkedin");
+    assert!(location.starts_with("https://www.linkedin.com/oauth/v2/authorization?"));
+    let claims = json!({ "iss": issuer, "aud": "li-id", "sub": "li-7", "exp": NOW + 60, "nonce": flow.nonce,
+        "email": "lin@example.com", "email_verified": true });
+    let input = format!("{}.{}", b64url(br#"{"alg":"ES256"}"#), b64url(claims.to_string().as_bytes()));
+    let signature: Signature = key.sign(input.as_bytes());
+    http.on(
+        "https://www.linkedin.com/oauth/v2/accessToken",
+        200,
+        json!({ "access_token": "li-at", "id_token": format!("{input}.{}", b64url(&signature.to_bytes())) }),
+    );
+    // `Scripted::post_form` refuses HTTP Basic: the secret must travel in the form.
+    let answer = finish(&config, &http, &flow, None).unwrap();
+    assert_eq!(answer.claims.sub, "li-7");
+    let posted = &http.seen("https://www.linkedin.com/oauth/v2/accessToken")[0];
+    let form: HashMap<String, String> = url::form_urlencoded::parse(posted.body.as_bytes()).into_owned().collect();
+    assert_eq!((form["client_id"].as_str(), form["client_secret"].as_str()), ("li-id", "li-secret-16char"));
+}

@@ -43,6 +43,13 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "REQUIRE_MFA",
     "REQUIRE_ADMIN_MFA",
     "MFA_GRACE_PERIOD_DAYS",
+    // Sign-in providers on and off (their client secrets stay secrets: turning one on
+    // without them is refused, like any invalid value).
+    "GOOGLE_OAUTH_ENABLED",
+    "LINKEDIN_OAUTH_ENABLED",
+    "GITHUB_OAUTH_ENABLED",
+    "FACEBOOK_OAUTH_ENABLED",
+    "APPLE_OAUTH_ENABLED",
     "HIDE_EMAIL_EXISTENCE",
     "EMAIL_VERIFICATION_REQUIRED",
     "RATE_LIMIT_LOGIN_MAX",
