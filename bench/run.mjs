@@ -1,7 +1,7 @@
 // `make bench`: serves the built worker from Miniflare (no wrangler dev proxy) on fixed
 // loopback ports and loads it with wrk, 16 connections, a few seconds per target. In the
-// same run it measures a trivial worker (the ceiling), a worker that only builds and signs
-// an equivalent RS256 JWT with WebCrypto (the floor), and the peer a Workers user would
+// same run it measures a trivial worker (the ceiling), workers that only build and sign an
+// equivalent RS256, ES256 or EdDSA JWT with WebCrypto (the floors), and the peer a Workers user would
 // otherwise pick, @cloudflare/workers-oauth-provider (bench/peer-worker.js), so every
 // figure is a ratio taken on the same machine at the same moment.
 import { execFile } from 'node:child_process';
@@ -13,11 +13,15 @@ import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
 import { CALLER_IP, codeCheckScript, passkeyAssertions, passkeyScript, pendingCodeCheck } from './second-factor.mjs';
+import { latencies, printRoundTrips, roundTrips } from './round-trips.mjs';
 
 const run = promisify(execFile);
 const DURATION = process.env.BENCH_SECONDS || '5';
 const CONNECTIONS = 16;
-const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793 };
+const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
+  authorityEd: 8797, authorityFar: 8798 };
+/** The delay each D1 and KV call gets on the `authorityFar` server. */
+const STORAGE_DELAY_MS = Number(process.env.BENCH_STORAGE_DELAY_MS || 50);
 const ADMIN = ['admin-cli', 'bench-admin-secret-0123456789abcdef0123456789'];
 const DEMO_SECRET = 'bench-demo-secret-0123456789abcdef01234567890';
 const USER = ['bench-admin@example.com', 'bench-admin-password-123'];
@@ -72,21 +76,26 @@ async function peerGrants(count) {
   return { auth, accessToken: grants[0].access_token, refreshTokens: grants.map((g) => g.refresh_token) };
 }
 
-// The floor: what any worker issuing an RS256 access token must do at least.
-const FLOOR = `
+// The floor: what any worker issuing an access token signed with `alg` must do at least.
+const FLOOR_KEYS = {
+  RS256: [`{ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }`,
+    `'RSASSA-PKCS1-v1_5'`],
+  ES256: [`{ name: 'ECDSA', namedCurve: 'P-256' }`, `{ name: 'ECDSA', hash: 'SHA-256' }`],
+  EdDSA: [`{ name: 'Ed25519' }`, `'Ed25519'`],
+};
+const floorScript = (alg, port) => `
 let key;
 const enc = (s) => btoa(s).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
 export default {
   async fetch() {
-    key ??= (await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign'])).privateKey;
+    key ??= (await crypto.subtle.generateKey(${FLOOR_KEYS[alg][0]}, false, ['sign', 'verify'])).privateKey;
     const now = Math.floor(Date.now() / 1000);
     const jti = enc(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-    const header = enc(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: 'floor-key' }));
-    const claims = enc(JSON.stringify({ iss: 'http://127.0.0.1:8791', sub: 'admin-cli', aud: 'admin-cli',
+    const header = enc(JSON.stringify({ alg: '${alg}', typ: 'at+jwt', kid: 'floor-key' }));
+    const claims = enc(JSON.stringify({ iss: 'http://127.0.0.1:${port}', sub: 'admin-cli', aud: 'admin-cli',
       exp: now + 3600, iat: now, jti, client_id: 'admin-cli', scope: 'admin' }));
     const input = header + '.' + claims;
-    const sig = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, new TextEncoder().encode(input)));
+    const sig = new Uint8Array(await crypto.subtle.sign(${FLOOR_KEYS[alg][1]}, key, new TextEncoder().encode(input)));
     const token = input + '.' + enc(String.fromCharCode(...sig));
     return Response.json({ access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'admin' },
       { headers: { 'cache-control': 'no-store' } });
@@ -97,11 +106,11 @@ function inlineWorker(script, port) {
   return new Miniflare({ host: '127.0.0.1', port, modules: true, script, compatibilityDate: '2026-04-20' });
 }
 
-async function startAuthority() {
+async function startAuthority(port = PORTS.authority, signingAlg = 'RS256', extra = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const mf = new Miniflare({
     host: '127.0.0.1',
-    port: PORTS.authority,
+    port,
     modules: true,
     scriptPath: 'worker/build/worker/shim.mjs',
     modulesRules: [
@@ -115,7 +124,8 @@ async function startAuthority() {
     bindings: {
       ...workerOptions.bindings,
       // A host name, not an IP address: passkeys (WebAuthn) are refused on an IP address.
-      ISSUER: `http://localhost:${PORTS.authority}`,
+      ISSUER: `http://localhost:${port}`,
+      SIGNING_ALG: signingAlg,
       SECRET_KEY: randomBytes(32).toString('hex'),
       ADMIN_CLIENT_ID: ADMIN[0],
       ADMIN_CLIENT_SECRET: ADMIN[1],
@@ -132,6 +142,9 @@ async function startAuthority() {
       // The code-check row submits wrong codes, which would lock the account after
       // LOCKOUT_THRESHOLD; from this address they are not counted.
       LOCKOUT_WHITELIST: CALLER_IP,
+      // Each answer says its D1 and KV calls (the round-trip table).
+      SERVER_TIMING: 'true',
+      ...extra,
     },
   });
   await mf.ready;
@@ -143,7 +156,7 @@ async function startAuthority() {
   return { mf, db };
 }
 
-const base = (name) => `http://${name === 'authority' ? 'localhost' : '127.0.0.1'}:${PORTS[name]}`;
+const base = (name) => `http://${name.startsWith('authority') ? 'localhost' : '127.0.0.1'}:${PORTS[name]}`;
 
 async function post(url, body, authorization) {
   const res = await fetch(url, {
@@ -335,15 +348,25 @@ async function bearerScript(dir, token) {
 
 const dir = await mkdtemp(join(tmpdir(), 'authority-bench-'));
 const ceiling = inlineWorker(CEILING, PORTS.ceiling);
-const floor = inlineWorker(FLOOR, PORTS.floor);
+const floor = inlineWorker(floorScript('RS256', PORTS.floor), PORTS.floor);
+const floorEs = inlineWorker(floorScript('ES256', PORTS.floorEs), PORTS.floorEs);
+const floorEd = inlineWorker(floorScript('EdDSA', PORTS.floorEd), PORTS.floorEd);
 const { mf: authority, db } = await startAuthority();
+// The same server with SIGNING_ALG=ES256 and EdDSA, for their client_credentials rows.
+const { mf: authorityEs } = await startAuthority(PORTS.authorityEs, 'ES256');
+const { mf: authorityEd } = await startAuthority(PORTS.authorityEd, 'EdDSA');
+const { mf: authorityFar, db: farDb } = await startAuthority(PORTS.authorityFar, 'RS256',
+  { STORAGE_DELAY_MS: String(STORAGE_DELAY_MS) });
 const peer = await startPeer(dir);
-await Promise.all([ceiling.ready, floor.ready]);
+await Promise.all([ceiling.ready, floor.ready, floorEs.ready, floorEd.ready]);
 try {
   // Warm up: first key, bootstrap clients, caches.
   const token = (await post(`${base('authority')}/token`, 'grant_type=client_credentials', basic(ADMIN))).access_token;
   await fetch(`${base('authority')}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
-  await fetch(`${base('floor')}/`).then((r) => r.arrayBuffer());
+  for (const name of ['floor', 'floorEs', 'floorEd']) await fetch(`${base(name)}/`).then((r) => r.arrayBuffer());
+  for (const name of ['authorityEs', 'authorityEd']) {
+    await post(`${base(name)}/token`, 'grant_type=client_credentials', basic(ADMIN));
+  }
   const poolSize = Number(process.env.BENCH_REFRESH_TOKENS || 8000);
   const tokens = await seedRefreshTokens(db, poolSize);
   const peerSetup = await peerGrants(poolSize);
@@ -355,15 +378,51 @@ try {
   const assertions = await passkeyAssertions(base('authority'), token, 'localhost', base('authority'),
     Number(process.env.BENCH_ASSERTIONS || 3000));
 
+  // The round-trip table: one call of each endpoint, its storage calls from Server-Timing.
+  const form = (url, body, authorization) => fetch(url, { method: 'POST', body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization } });
+  const exchangeOne = (code) => form(`${base('authority')}/token`,
+    `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(CALLBACK)}&code_verifier=${VERIFIER}`,
+    basic(['demo-app', DEMO_SECRET]));
+  const userToken = (await (await exchangeOne(codes.pop())).json()).access_token;
+  const farAdmin = (await post(`${base('authorityFar')}/token`, 'grant_type=client_credentials', basic(ADMIN))).access_token;
+  const farRefresh = await seedRefreshTokens(farDb, 10);
+  const endpoints = (name, token, refresh) => [
+    { name: 'client_credentials', target: 1,
+      call: () => form(`${base(name)}/token`, 'grant_type=client_credentials&scope=admin', basic(ADMIN)) },
+    { name: 'introspection', target: 1, call: () => form(`${base(name)}/token/introspect`, `token=${token}`, basic(ADMIN)) },
+    { name: 'refresh (rotating)', target: 2, call: (i = 0) => form(`${base(name)}/token`,
+      `grant_type=refresh_token&refresh_token=${refresh(i)}`, basic(['demo-app', DEMO_SECRET])) },
+    { name: 'discovery (cached)', call: () => fetch(`${base(name)}/.well-known/openid-configuration`) },
+    { name: 'jwks (cached)', call: () => fetch(`${base(name)}/.well-known/jwks.json`) },
+  ];
+  const trips = await roundTrips([
+    ...endpoints('authority', token, () => tokens.pop()),
+    { name: 'userinfo', target: 1, call: () => fetch(`${base('authority')}/userinfo`, { headers: { authorization: `Bearer ${userToken}` } }) },
+    { name: 'code + PKCE exchange', target: 2, call: () => exchangeOne(codes.pop()) },
+    { name: '/authorize with a live session', target: 2,
+      call: () => fetch(authorizeUrl(), { headers: { cookie: browser.cookie }, redirect: 'manual' }) },
+    { name: 'browser sign-in (password)', target: 3, call: () => fetch(`${base('authority')}/api/session`, { method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': browser.csrf, cookie: browser.csrfCookie },
+      body: JSON.stringify({ email: USER[0], password: USER[1] }) }) },
+  ]);
+  const delayed = await latencies(endpoints('authorityFar', farAdmin, (i) => farRefresh[i]));
+
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
   results.push(await wrk('floor (sign one RS256 JWT)', `${base('floor')}/`));
+  results.push(await wrk('floor (sign one ES256 JWT)', `${base('floorEs')}/`));
+  results.push(await wrk('floor (sign one EdDSA JWT)', `${base('floorEd')}/`));
   // One D1 read and one KV read, nothing else: what a round trip to each costs here.
   results.push(await wrk('health (1 D1 + 1 KV read)', `${base('authority')}/health`));
   results.push(await wrk('discovery', `${base('authority')}/.well-known/openid-configuration`));
   results.push(await wrk('jwks', `${base('authority')}/.well-known/jwks.json`));
   results.push(await wrk('client_credentials', `${base('authority')}/token`,
     await postScript(dir, 'cc', 'grant_type=client_credentials&scope=admin', basic(ADMIN))));
+  results.push(await wrk('client_credentials, SIGNING_ALG=ES256', `${base('authorityEs')}/token`,
+    await postScript(dir, 'cc-es', 'grant_type=client_credentials&scope=admin', basic(ADMIN))));
+  results.push(await wrk('client_credentials, SIGNING_ALG=EdDSA', `${base('authorityEd')}/token`,
+    await postScript(dir, 'cc-ed', 'grant_type=client_credentials&scope=admin', basic(ADMIN))));
   results.push(await wrk('introspection', `${base('authority')}/token/introspect`,
     await postScript(dir, 'introspect', `token=${token}`, basic(ADMIN))));
   results.push(await wrk('refresh (rotating)', `${base('authority')}/token`,
@@ -394,13 +453,18 @@ try {
   console.log('| target | req/s | p50 ms | p99 ms | added ms/req over ceiling | added vs floor | non-2xx |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
-    const vsFloor = r === ceil || r === flr ? '' : `${f(added(r) / added(flr))}x`;
+    const vsFloor = r === ceil || r.name.startsWith('floor') ? '' : `${f(added(r) / added(flr))}x`;
     console.log(`| ${r.name} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r === ceil ? '' : f(added(r))} | ${vsFloor} | ${r.non2xx}${r.errors ? ` (${r.errors})` : ''} |`);
   }
   const byName = Object.fromEntries(results.map((r) => [r.name, r]));
   const cc = byName.client_credentials;
   console.log('\nTargets:');
   console.log(`- client_credentials within 15% of the floor's added time: ${f(added(cc))} ms vs ${f(added(flr))} ms -> ${added(cc) <= added(flr) * 1.15 ? 'met' : 'MISSED'}`);
+  for (const alg of ['ES256', 'EdDSA']) {
+    const row = byName[`client_credentials, SIGNING_ALG=${alg}`];
+    const floorRow = byName[`floor (sign one ${alg} JWT)`];
+    console.log(`- client_credentials with ${alg} within 0.35 ms of the ceiling: +${f(added(row))} ms (its floor +${f(added(floorRow))} ms) -> ${added(row) <= 0.35 ? 'met' : 'MISSED'}`);
+  }
   for (const name of ['discovery', 'jwks']) {
     console.log(`- ${name} within 0.5 ms of the ceiling: +${f(added(byName[name]))} ms -> ${added(byName[name]) <= 0.5 ? 'met' : 'MISSED'}`);
   }
@@ -414,6 +478,8 @@ try {
   for (const r of results.filter((x) => x.name.startsWith('audit log'))) {
     console.log(`- ${r.name} under 20 ms of isolate time: ${f(1000 / r.rps)} ms -> ${1000 / r.rps < 20 ? 'met' : 'MISSED'}`);
   }
+  printRoundTrips(trips, delayed, STORAGE_DELAY_MS);
+  console.log('');
   const signIn = byName['browser sign-in (argon2id)'];
   const exchange = byName['code + PKCE exchange (access + ID token)'];
   console.log(`\nBrowser sign-in: ${f(signIn.rps, 1)} sign-ins/s; each holds the isolate ${f(1000 / signIn.rps, 1)} ms (argon2id m=19456 KiB, t=2, p=1, plus the session and audit writes): the CPU time per sign-in, against 10 ms on the Workers Free plan.`);
@@ -422,6 +488,7 @@ try {
   console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (the sealed challenge opened, the rate-limit counter, the user and app rows read, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
 } finally {
-  await Promise.allSettled([authority.dispose(), floor.dispose(), ceiling.dispose(), peer.dispose()]);
+  await Promise.allSettled([authority.dispose(), authorityEs.dispose(), authorityEd.dispose(), authorityFar.dispose(), floor.dispose(),
+    floorEs.dispose(), floorEd.dispose(), ceiling.dispose(), peer.dispose()]);
   await rm(dir, { recursive: true, force: true });
 }

@@ -167,13 +167,25 @@ pub struct SigningKeyInfo {
     /// RFC 7638 JWK thumbprint, as in the JWKS and each token's header.
     pub kid: String,
     pub alg: String,
-    /// `active` (signs), `verify` (still published for tokens it signed) or `retired`.
+    /// `pending` (published, signs from `activate_at`), `active` (signs), `verify` (still
+    /// published for tokens it signed) or `retired`.
     pub status: String,
     /// In the JWKS now.
     pub published: bool,
     pub created_at: i64,
+    /// A pending key starts signing at this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activate_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_until: Option<i64>,
+}
+
+/// `POST /api/keys/rotate` (super_admin): `alg` rotates that algorithm's key; absent, every
+/// algorithm's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
 }
 
 /// `GET /api/providers`: an identity provider people may sign in with, as configured, and

@@ -37,6 +37,8 @@ pub const PROTECTED_CLIENT: &str = "protected_client";
 pub const SUPER_ADMIN_REQUIRED: &str = "super_admin_required";
 /// 409: the change would leave no active super_admin.
 pub const LAST_SUPER_ADMIN: &str = "last_super_admin";
+/// 409: a rotation of the signing key is pending already (`POST /api/keys/rotate`).
+pub const ROTATION_PENDING: &str = "rotation_pending";
 /// 409: another scope has this name.
 pub const SCOPE_EXISTS: &str = "scope_exists";
 /// 409: clients may request the scope; `?force=true` removes it from them too.

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One public RSA signing key (RFC 7517 §4, RFC 7518 §6.3.1).
+/// One public signing key (RFC 7517 §4): RSA (RFC 7518 §6.3.1: `n`, `e`), EC P-256 (RFC
+/// 7518 §6.2.1: `crv`, `x`, `y`) or Ed25519 (RFC 8037 §2: `crv`, `x`); members of other key
+/// types are absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     pub kty: String,
@@ -10,10 +12,21 @@ pub struct Jwk {
     pub use_: String,
     pub alg: String,
     pub kid: String,
-    /// Modulus, base64url without padding.
+    /// RSA modulus, base64url without padding.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub n: String,
-    /// Public exponent, base64url without padding.
+    /// RSA public exponent, base64url without padding.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub e: String,
+    /// The curve: `P-256` (EC) or `Ed25519` (OKP).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub crv: String,
+    /// The EC point's x coordinate, or the Ed25519 public key; base64url.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub x: String,
+    /// The EC point's y coordinate, base64url.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub y: String,
 }
 
 impl Jwk {
@@ -23,6 +36,15 @@ impl Jwk {
         let chars = self.n.len();
         let bytes = chars / 4 * 3 + (chars % 4).saturating_sub(1);
         bytes * 8
+    }
+
+    /// The key's size or curve, for people: `2048 bits`, `P-256`, `Ed25519`.
+    pub fn strength(&self) -> String {
+        if self.kty == "RSA" {
+            format!("{} bits", self.modulus_bits())
+        } else {
+            self.crv.clone()
+        }
     }
 }
 
@@ -45,11 +67,15 @@ mod tests {
             kid: "k".into(),
             n: "A".repeat(342),
             e: "AQAB".into(),
+            crv: String::new(),
+            x: String::new(),
+            y: String::new(),
         };
         let json = serde_json::to_value(&jwk).unwrap();
         assert_eq!(json["use"], "sig");
         assert!(json.get("use_").is_none());
         // 256 bytes encode to 342 unpadded base64url characters.
         assert_eq!(jwk.modulus_bits(), 2048);
+        assert!(json.get("crv").is_none() && json.get("x").is_none(), "no members of other key types");
     }
 }

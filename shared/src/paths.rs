@@ -86,6 +86,8 @@ pub const SCOPES: &str = "/api/scopes";
 pub const METRICS: &str = "/metrics";
 /// Admin API: the signing keys.
 pub const KEYS: &str = "/api/keys";
+/// Starts a signing-key rotation (super_admin).
+pub const KEYS_ROTATE: &str = "/api/keys/rotate";
 /// Admin API: browser sessions.
 pub const SESSIONS: &str = "/api/sessions";
 /// Admin API: session counts.

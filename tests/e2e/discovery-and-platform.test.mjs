@@ -20,23 +20,25 @@ after(async () => {
 const get = (path, init) => fetch(`${worker.url}${path}`, init);
 
 // Run first, on the fresh database: parallel first requests must agree on one key.
-test('signing keys: concurrent first requests on a fresh database create exactly one active key', async () => {
+test('signing keys: concurrent first requests on a fresh database create exactly one active key per algorithm', async () => {
   const responses = await Promise.all(Array.from({ length: 12 }, (_, i) =>
     get(i % 2 ? '/.well-known/jwks.json' : '/.well-known/openid-configuration')));
   assert.ok(responses.every((r) => r.status === 200), responses.map((r) => r.status).join(','));
   const kids = new Set();
+  const signers = new Set();
   for (const [i, r] of responses.entries()) {
     const body = await r.json();
     if (i % 2) body.keys.forEach((k) => kids.add(k.kid));
-    else kids.add(decodeProtectedHeader(body.signed_metadata).kid);
+    else signers.add(decodeProtectedHeader(body.signed_metadata).kid);
   }
-  assert.equal(kids.size, 1, `expected one kid, got ${[...kids]}`);
-  const rows = await d1Query(worker.stateDir, "SELECT kid, status, private_key_sealed FROM signing_keys");
-  assert.equal(rows.length, 1);
-  assert.equal(rows[0].status, 'active');
-  assert.equal(rows[0].kid, [...kids][0]);
+  assert.equal(kids.size, 3, `expected one kid per algorithm, got ${[...kids]}`);
+  assert.equal(signers.size, 1, 'one signer of SIGNING_ALG');
+  assert.ok(kids.has([...signers][0]));
+  const rows = await d1Query(worker.stateDir, "SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY alg");
+  assert.deepEqual(rows.map((r) => [r.alg, r.status]), [['ES256', 'active'], ['EdDSA', 'active'], ['RS256', 'active']]);
+  assert.deepEqual(new Set(rows.map((r) => r.kid)), kids);
   // Sealed at rest (AES-GCM envelope), not a PEM or raw DER.
-  assert.match(rows[0].private_key_sealed, /^v1\.[\w-]+\.[\w-]+$/);
+  for (const row of rows) assert.match(row.private_key_sealed, /^v1\.[\w-]+\.[\w-]+$/);
 });
 
 test('GET /health reports D1 and KV ok', async () => {
@@ -55,7 +57,7 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.equal(m.issuer, worker.url);
   assert.equal(m.jwks_uri, `${worker.url}/.well-known/jwks.json`);
   assert.deepEqual(m.subject_types_supported, ['public']);
-  assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256']);
+  assert.deepEqual(m.id_token_signing_alg_values_supported, ['RS256', 'ES256', 'EdDSA']);
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
   assert.deepEqual(m.grant_types_supported,
@@ -81,13 +83,14 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.equal((await fetch(m.end_session_endpoint)).status, 200, 'the sign-out confirmation page');
 });
 
-test('RFC 7517: the JWKS holds RSA signing keys with kid, use, alg, n, e and a Cache-Control', async () => {
+test('RFC 7517: the JWKS holds an RSA signing key with kid, use, alg, n, e (and EC, OKP ones) and a Cache-Control', async () => {
   const res = await get('/.well-known/jwks.json');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('cache-control'), /public, max-age=\d+/);
+  assert.equal(res.headers.get('server-timing'), null, 'no Server-Timing unless SERVER_TIMING=true');
   const { keys } = await res.json();
-  assert.equal(keys.length, 1);
-  const [k] = keys;
+  assert.deepEqual(keys.map((key) => key.kty).sort(), ['EC', 'OKP', 'RSA']);
+  const k = keys.find((key) => key.kty === 'RSA');
   assert.equal(k.kty, 'RSA');
   assert.equal(k.use, 'sig');
   assert.equal(k.alg, 'RS256');
@@ -207,7 +210,8 @@ test('browser: /signin renders the sign-in layout with APP_NAME and the dark the
 });
 
 test('browser: a deep link to /admin/keys signs in through /authorize (code + PKCE) and lands on the keys', async () => {
-  const { keys } = await (await get('/.well-known/jwks.json')).json();
+  const { keys: all } = await (await get('/.well-known/jwks.json')).json();
+  const keys = all.filter((k) => k.kty === 'RSA');
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

@@ -356,8 +356,16 @@ test('every operation answers as documented', async () => {
 
   // Signing keys.
   await call('GET', '/api/keys', { expect: 401 });
+  // The JWKS makes the key of every algorithm (the first tokens needed only RS256's).
+  await fetch(`${worker.url}/.well-known/jwks.json`).then((r) => r.arrayBuffer());
   const keys = await call('GET', '/api/keys?limit=10', { ...A, expect: 200 });
-  assert.deepEqual(keys.body.data.map((k) => [k.status, k.published]), [['active', true]]);
+  assert.deepEqual(keys.body.data.map((k) => [k.status, k.published]).sort(),
+    [['active', true], ['active', true], ['active', true]], 'one key per algorithm');
+  await call('POST', '/api/keys/rotate', { ...A, body: { alg: 'ES256' }, expect: 403 });
+  await call('POST', '/api/keys/rotate', { ...S, body: { alg: 'HS256' }, expect: 422 });
+  const rotated = await call('POST', '/api/keys/rotate', { ...S, body: { alg: 'ES256' }, expect: 202 });
+  assert.equal(rotated.body.data[0].status, 'pending');
+  await call('POST', '/api/keys/rotate', { ...S, body: { alg: 'ES256' }, expect: 409 });
 
   // Settings.
   await call('GET', '/api/settings', { ...A, expect: 200 });

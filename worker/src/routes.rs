@@ -97,6 +97,7 @@ pub enum Endpoint {
     OpenApi,
     // ---- admin: signing keys
     Keys,
+    KeyRotation,
     // ---- admin: browser sessions
     Sessions,
     AdminSession,
@@ -242,6 +243,7 @@ pub const ROUTES: &[Route] = &[
     api(paths::METRICS, READ, E::Metrics),
     api(paths::OPENAPI, READ, E::OpenApi),
     api(paths::KEYS, READ, E::Keys),
+    api(paths::KEYS_ROTATE, "POST", E::KeyRotation),
     api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
     api("/api/sessions/{id}", "DELETE", E::AdminSession),
     api(paths::SESSION_METRICS, READ, E::SessionMetrics),

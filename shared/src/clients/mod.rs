@@ -18,6 +18,9 @@ pub const REFRESH_TTL_MAX: u32 = 31_536_000;
 /// `native` (mobile and desktop apps, RFC 8252).
 pub const APPLICATION_TYPES: &[&str] = &["web", "native"];
 pub const NATIVE: &str = "native";
+/// The algorithms ID tokens are signed with here (discovery's
+/// `id_token_signing_alg_values_supported`); never `none`.
+pub const ID_TOKEN_SIGNING_ALGS: &[&str] = &["RS256", "ES256", "EdDSA"];
 
 fn web() -> String {
     String::from("web")
@@ -62,6 +65,10 @@ pub struct ClientMetadata {
     pub refresh_token_ttl: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_rotation: Option<bool>,
+    /// OIDC Registration §2: the algorithm of this client's ID tokens
+    /// ([`ID_TOKEN_SIGNING_ALGS`]; RS256 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -91,6 +98,10 @@ pub struct ClientSettings {
     pub refresh_token_ttl: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_rotation: Option<bool>,
+    /// OIDC Registration §2: the algorithm of this client's ID tokens
+    /// ([`ID_TOKEN_SIGNING_ALGS`]; RS256 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -127,6 +138,7 @@ impl ClientSettings {
             access_token_ttl: None,
             refresh_token_ttl: None,
             refresh_token_rotation: None,
+            id_token_signed_response_alg: None,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -193,6 +205,10 @@ impl ClientSettings {
         }
         if patch.refresh_token_rotation.is_some() {
             self.refresh_token_rotation = patch.refresh_token_rotation;
+        }
+        if patch.id_token_signed_response_alg.is_some() {
+            // An empty string goes back to the default.
+            self.id_token_signed_response_alg = optional(&patch.id_token_signed_response_alg);
         }
     }
 
@@ -280,6 +296,15 @@ impl ClientSettings {
             if !(ACCESS_TTL_RANGE.0..=ACCESS_TTL_RANGE.1).contains(&ttl) {
                 let (lo, hi) = ACCESS_TTL_RANGE;
                 metadata("access_token_ttl", format!("access_token_ttl must be from {lo} to {hi} seconds"));
+            }
+        }
+        if let Some(alg) = self.id_token_signed_response_alg.as_deref() {
+            if !ID_TOKEN_SIGNING_ALGS.contains(&alg) {
+                let allowed = ID_TOKEN_SIGNING_ALGS.join(", ");
+                metadata(
+                    "id_token_signed_response_alg",
+                    format!("id_token_signed_response_alg must be one of {allowed}"),
+                );
             }
         }
         if self.refresh_token_ttl.is_some_and(|ttl| ttl > REFRESH_TTL_MAX) {

@@ -181,3 +181,23 @@ fn patches_replace_present_fields_and_clear_uris_with_empty_strings() {
     assert_eq!(settings.logo_uri, None);
     assert_eq!(settings.client_name, "My Application", "absent: unchanged");
 }
+
+#[test]
+fn oidc_registration_2_id_token_signed_response_alg_is_one_the_server_signs_with() {
+    for alg in ID_TOKEN_SIGNING_ALGS {
+        assert_eq!(problems(|r| r.id_token_signed_response_alg = Some((*alg).into())), [], "{alg}");
+    }
+    for unsigned_or_unknown in ["none", "HS256", "rs256"] {
+        assert_eq!(
+            problems(|r| r.id_token_signed_response_alg = Some(unsigned_or_unknown.into())),
+            [("invalid_client_metadata", "id_token_signed_response_alg")],
+            "{unsigned_or_unknown}"
+        );
+    }
+    // PATCH with an empty string goes back to the default.
+    let mut settings = ClientSettings::new(&seed_request(), "openid");
+    settings.apply(&ClientMetadata { id_token_signed_response_alg: Some("ES256".into()), ..ClientMetadata::default() });
+    assert_eq!(settings.id_token_signed_response_alg.as_deref(), Some("ES256"));
+    settings.apply(&ClientMetadata { id_token_signed_response_alg: Some(String::new()), ..ClientMetadata::default() });
+    assert_eq!(settings.id_token_signed_response_alg, None);
+}

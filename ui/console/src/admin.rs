@@ -11,7 +11,7 @@ use ui_components::api::{get_json, get_json_bearer};
 use ui_components::branding::{app_name, ThemeToggle};
 
 use crate::auth;
-use crate::calls::{call, date};
+use crate::calls::{act, call, date};
 
 /// The console's frame. Without an admin session it signs in first (code + PKCE, see
 /// `auth`), and a signed-in user who is not an administrator is told so.
@@ -73,25 +73,43 @@ pub fn AdminLayout() -> impl IntoView {
     .into_any()
 }
 
-/// `/admin/keys`: every signing key from the admin API (status, whether the JWKS
-/// publishes it, since when) with its size from the JWKS.
+/// `/admin/keys`: every signing key from the admin API (algorithm, status, whether the
+/// JWKS publishes it, since when) with its size from the JWKS, and the super_admin's
+/// rotation (`POST /api/keys/rotate`).
 #[component]
 pub fn SigningKeys() -> impl IntoView {
-    let keys = LocalResource::new(|| async {
-        call::<Page<SigningKeyInfo>>("GET", &format!("{}?limit=50", paths::KEYS), None).await
+    let reload = RwSignal::new(0u32);
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let keys = LocalResource::new(move || {
+        reload.track();
+        async { call::<Page<SigningKeyInfo>>("GET", &format!("{}?limit=50", paths::KEYS), None).await }
     });
-    let jwks = LocalResource::new(|| get_json::<JwkSet>("/.well-known/jwks.json"));
+    let jwks = LocalResource::new(move || {
+        reload.track();
+        get_json::<JwkSet>("/.well-known/jwks.json")
+    });
     let size = move |kid: &str| -> String {
         match jwks.get() {
-            Some(Ok(set)) => {
-                set.keys.iter().find(|k| k.kid == kid).map(|k| format!("{} bits", k.modulus_bits())).unwrap_or_default()
-            }
+            Some(Ok(set)) => set.keys.iter().find(|k| k.kid == kid).map(|k| k.strength()).unwrap_or_default(),
             _ => String::new(),
+        }
+    };
+    let rotate = move |_| {
+        if window()
+            .confirm_with_message(
+                "Rotate every signing key? New keys are published now and sign in a few minutes; the old keys keep verifying until their tokens expire.",
+            )
+            .unwrap_or(false)
+        {
+            let done = "New keys are published; they sign once every cached JWKS has them.".to_string();
+            act("POST", paths::KEYS_ROTATE.into(), Some(serde_json::json!({})), done, status, reload);
         }
     };
     view! {
         <h1>"Signing keys"</h1>
-        <p class="muted">"The active key signs tokens; published keys are in the JWKS, where resource servers verify tokens with them."</p>
+        <p class="muted">"One key per algorithm signs; published keys are in the JWKS, where resource servers verify tokens with them. A rotation publishes new keys first and signs with them once every cached JWKS has them."</p>
+        <p><button type="button" class="btn" on:click=rotate>"Rotate keys"</button></p>
+        <StatusLine status=status/>
         <section class="card">
             {move || match keys.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
@@ -100,12 +118,18 @@ pub fn SigningKeys() -> impl IntoView {
                     <table class="table">
                         <caption class="sr-only">"Signing keys"</caption>
                         <thead><tr><th scope="col">"Key ID"</th><th scope="col">"Algorithm"</th><th scope="col">"Size"</th>
-                            <th scope="col">"Status"</th><th scope="col">"In the JWKS"</th><th scope="col">"Created"</th></tr></thead>
+                            <th scope="col">"Status"</th><th scope="col">"In the JWKS"</th><th scope="col">"Created"</th>
+                            <th scope="col">"Signs from / published until"</th></tr></thead>
                         <tbody>
                             {page.map(|p| p.data).unwrap_or_default().into_iter().map(|k| {
                                 let bits = size(&k.kid);
+                                let when = match (k.status.as_str(), k.activate_at, k.publish_until) {
+                                    ("pending", Some(at), _) => format!("signs from {}", date(at)),
+                                    (_, _, Some(until)) => format!("published until {}", date(until)),
+                                    _ => String::new(),
+                                };
                                 view! { <tr><td><code>{k.kid}</code></td><td>{k.alg}</td><td>{bits}</td><td>{k.status}</td>
-                                    <td>{if k.published { "yes" } else { "no" }}</td><td>{date(k.created_at)}</td></tr> }
+                                    <td>{if k.published { "yes" } else { "no" }}</td><td>{date(k.created_at)}</td><td>{when}</td></tr> }
                             }).collect_view()}
                         </tbody>
                     </table>

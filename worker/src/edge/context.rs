@@ -3,21 +3,22 @@
 //! request came from), and the per-isolate caches behind the signing and verification keys.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
-use web_sys::CryptoKey;
 use worker::{Env, Request, Response};
 
 use crate::edge::adapters::d1::D1Store;
 use crate::edge::adapters::kv::Kv;
 use crate::edge::adapters::mail::FetchMail;
-use crate::edge::adapters::webcrypto::WebCryptoSigner;
-use crate::edge::adapters::{db, kv, WorkerClock};
+use crate::edge::adapters::trips::Trips;
+use crate::edge::adapters::webcrypto::{AlgKey, WebCryptoSigner};
+use crate::edge::adapters::{db_counted, kv_counted, WorkerClock};
 use crate::edge::respond;
 use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
 use crate::engine::admin::users::UserAdmin;
 use crate::engine::clients::bootstrap;
 use crate::engine::crypto::keys::{
-    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, SIGNER_CACHE_SECONDS,
+    ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, JWKS_ISOLATE_CACHE_SECONDS,
 };
 use crate::engine::identity::accounts::Accounts;
 use crate::engine::identity::passkeys::Passkeys;
@@ -26,25 +27,22 @@ use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Clock, SystemRandom, UnixTime};
+use crate::engine::platform::ports::{Clock, SigningAlg, SystemRandom, UnixTime};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::crypto::keys::SignerCache says for how long).
-    static SIGNER: RefCell<SignerCache<CryptoKey>> = const { RefCell::new(SignerCache::new(SIGNER_CACHE_SECONDS)) };
+    static SIGNER: RefCell<SignerCache<AlgKey>> = const { RefCell::new(SignerCache::new()) };
     /// Imported public keys for verifying presented tokens.
-    static VERIFIERS: RefCell<VerifierCache<CryptoKey>> = const { RefCell::new(VerifierCache::new()) };
+    static VERIFIERS: RefCell<VerifierCache<AlgKey>> = const { RefCell::new(VerifierCache::new()) };
     /// Whether this isolate has ensured the bootstrap clients (engine::clients::bootstrap).
     static BOOTSTRAPPED: Cell<bool> = const { Cell::new(false) };
     /// The served JWKS and discovery bodies: both change only with keys, configuration or
     /// (discovery) the scopes it lists, and rebuilding them costs D1 reads (and a
     /// signature for signed_metadata). A scope change clears this isolate's discovery body.
-    pub static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_CACHE_SECONDS)) };
+    pub static JWKS_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(JWKS_ISOLATE_CACHE_SECONDS)) };
     pub static DISCOVERY_BODY: RefCell<TtlCache<String>> = const { RefCell::new(TtlCache::new(DISCOVERY_CACHE_SECONDS)) };
 }
 
-/// How long an isolate serves the same JWKS body: well under the 300 s HTTP max-age, so a
-/// key published by a rotation reaches verifiers as fast as the max-age allows anyway.
-const JWKS_CACHE_SECONDS: UnixTime = 60;
 /// How long an isolate serves the same discovery document (its signed_metadata `iat` ages
 /// with it; the HTTP max-age is an hour): a scope created or deleted through another
 /// isolate is listed, or gone, within this.
@@ -64,6 +62,8 @@ pub struct Cx<'a> {
     pub worker: &'a worker::Context,
     pub store: D1Store,
     pub kv: Kv,
+    /// The D1 and KV calls of this request (`SERVER_TIMING`).
+    pub trips: Rc<Trips>,
     /// Read once, so every decision in a request sees the same time.
     pub now: UnixTime,
     pub meta: RequestMeta,
@@ -76,7 +76,17 @@ impl<'a> Cx<'a> {
         env: &'a Env,
         worker: &'a worker::Context,
     ) -> Result<Self, InternalError> {
-        Ok(Cx { config, env, worker, store: db(env)?, kv: kv(env)?, now: WorkerClock.now(), meta: request_meta(req) })
+        let trips = Rc::new(Trips::new(config.storage_delay_ms));
+        Ok(Cx {
+            config,
+            env,
+            worker,
+            store: db_counted(env, trips.clone())?,
+            kv: kv_counted(env, trips.clone())?,
+            trips,
+            now: WorkerClock.now(),
+            meta: request_meta(req),
+        })
     }
 
     /// The signing key for what this request issues.
@@ -150,15 +160,22 @@ impl<'a> Cx<'a> {
         Ok(())
     }
 
-    /// The active signer, from the isolate's cache or loaded (and on a fresh database created).
-    pub async fn signing_key(&self) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
-        if let Some(key) = SIGNER.with(|c| c.borrow().get(self.now)) {
+    /// The signer of `alg`, from the isolate's cache or loaded (and on a fresh database
+    /// created).
+    pub async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<AlgKey>, InternalError> {
+        if let Some(key) = SIGNER.with(|c| c.borrow().get(alg, self.now)) {
             return Ok(key);
         }
         let ring = self.key_ring();
-        let key = ring.load_active_signer(self.now).await?;
+        let key = ring.load_active_signer(alg, self.now).await?;
         SIGNER.with(|c| c.borrow_mut().put(key.clone(), self.now));
         Ok(key)
+    }
+
+    /// Forgets this isolate's signers and served JWKS (after a rotation made here).
+    pub fn forget_keys(&self) {
+        SIGNER.with(|c| c.borrow_mut().clear());
+        JWKS_BODY.with(|c| c.borrow_mut().clear());
     }
 
     pub fn key_ring(&self) -> KeyRing<'_, D1Store, WebCryptoSigner, SystemRandom> {
@@ -171,9 +188,9 @@ pub struct EdgeKeys<'a> {
     cx: &'a Cx<'a>,
 }
 
-impl SigningKeySource<CryptoKey> for EdgeKeys<'_> {
-    async fn signing_key(&self) -> Result<ActiveSigningKey<CryptoKey>, InternalError> {
-        self.cx.signing_key().await
+impl SigningKeySource<AlgKey> for EdgeKeys<'_> {
+    async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<AlgKey>, InternalError> {
+        self.cx.signing_key(alg).await
     }
 }
 
@@ -183,8 +200,8 @@ pub struct EdgeVerifier<'a> {
     now: UnixTime,
 }
 
-impl VerificationKeySource<CryptoKey> for EdgeVerifier<'_> {
-    async fn verification_key(&self, kid: &str) -> Result<Option<CryptoKey>, InternalError> {
+impl VerificationKeySource<AlgKey> for EdgeVerifier<'_> {
+    async fn verification_key(&self, kid: &str) -> Result<Option<AlgKey>, InternalError> {
         let cached = VERIFIERS.with(|v| v.borrow().lookup(kid, self.now));
         match cached {
             KeyLookup::Found(key) => return Ok(Some(key)),

@@ -90,6 +90,10 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         Ok(response) => response,
         Err(e) => respond::error(&e),
     };
+    let response = match config.server_timing {
+        true => respond::with_header(response, "Server-Timing", &cx.trips.header()),
+        false => response,
+    };
     ops::flush_metrics(env, worker);
     // Client-bound routes set their own CORS headers once they know the client.
     let response = match route.cors {
@@ -158,6 +162,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
         E::Metrics => ops::prometheus(cx, &req).await,
         E::Keys => admin::keys(cx, req).await,
+        E::KeyRotation => admin::rotate_keys(cx, req).await,
         E::OpenApi => Ok(ops::openapi()),
         E::Settings => settings::settings(cx, req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,

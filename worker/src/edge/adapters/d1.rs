@@ -3,14 +3,19 @@
 //! is one transaction and one round trip: D1 has no interactive transactions
 //! (docs/architecture.md, rule 1).
 
+use std::rc::Rc;
+
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
+use super::trips::{Store, Trips};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{SqlArg, SqlRunner, Statement};
 
 pub struct D1Store {
     pub db: D1Database,
+    /// This request's storage calls (`trips`).
+    pub trips: Rc<Trips>,
 }
 
 fn d1_err(e: worker::Error) -> InternalError {
@@ -41,7 +46,7 @@ impl D1Store {
     async fn run_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<D1Result>, InternalError> {
         let prepared =
             statements.iter().map(|(sql, args)| self.prepare(sql, args)).collect::<Result<Vec<_>, InternalError>>()?;
-        let results = self.db.batch(prepared).await.map_err(d1_err)?;
+        let results = self.trips.around(Store::D1, self.db.batch(prepared)).await.map_err(d1_err)?;
         for result in &results {
             if let Some(e) = result.error() {
                 return Err(InternalError::new(format!("D1 batch: {e}")));
@@ -56,11 +61,13 @@ impl D1Store {
 
 impl SqlRunner for D1Store {
     async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError> {
-        changes(&self.prepare(sql, args)?.run().await.map_err(d1_err)?)
+        let statement = self.prepare(sql, args)?;
+        changes(&self.trips.around(Store::D1, statement.run()).await.map_err(d1_err)?)
     }
 
     async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError> {
-        self.prepare(sql, args)?.all().await.map_err(d1_err)?.results().map_err(d1_err)
+        let statement = self.prepare(sql, args)?;
+        self.trips.around(Store::D1, statement.all()).await.map_err(d1_err)?.results().map_err(d1_err)
     }
 
     async fn batch(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, InternalError> {

@@ -1,13 +1,17 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use worker::kv::KvStore;
 
+use super::trips::{Store, Trips};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime};
 
 pub struct Kv {
     pub store: KvStore,
+    /// This request's storage calls (`trips`).
+    pub trips: Rc<Trips>,
 }
 
 fn kv_err(what: &'static str) -> impl Fn(worker::kv::KvError) -> InternalError {
@@ -16,25 +20,21 @@ fn kv_err(what: &'static str) -> impl Fn(worker::kv::KvError) -> InternalError {
 
 impl KeyValue for Kv {
     async fn get(&self, key: &str) -> Result<Option<String>, InternalError> {
-        self.store.get(key).text().await.map_err(kv_err("get"))
+        self.trips.around(Store::Kv, self.store.get(key).text()).await.map_err(kv_err("get"))
     }
 
     async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError> {
-        self.store
-            .put(key, value)
-            .map_err(kv_err("put"))?
-            .expiration_ttl(u64::from(ttl))
-            .execute()
-            .await
-            .map_err(kv_err("put"))
+        let put = self.store.put(key, value).map_err(kv_err("put"))?.expiration_ttl(u64::from(ttl));
+        self.trips.around(Store::Kv, put.execute()).await.map_err(kv_err("put"))
     }
 
     async fn delete(&self, key: &str) -> Result<(), InternalError> {
-        self.store.delete(key).await.map_err(kv_err("delete"))
+        self.trips.around(Store::Kv, self.store.delete(key)).await.map_err(kv_err("delete"))
     }
 
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError> {
-        let page = self.store.list().prefix(prefix.to_owned()).execute().await.map_err(kv_err("list"))?;
+        let list = self.store.list().prefix(prefix.to_owned());
+        let page = self.trips.around(Store::Kv, list.execute()).await.map_err(kv_err("list"))?;
         Ok(page.keys.into_iter().map(|k| k.name).collect())
     }
 

@@ -6,7 +6,10 @@ pub mod env;
 pub mod http;
 pub mod kv;
 pub mod mail;
+pub mod trips;
 pub mod webcrypto;
+
+use std::rc::Rc;
 
 use worker::Env;
 
@@ -29,10 +32,20 @@ fn binding_err(what: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
 
 /// The D1 binding `DB` (wrangler.toml) as the engine's SQL port.
 pub fn db(env: &Env) -> Result<d1::D1Store, InternalError> {
-    Ok(d1::D1Store { db: env.d1("DB").map_err(binding_err("DB"))? })
+    db_counted(env, Rc::default())
 }
 
 /// The KV binding `KV` (wrangler.toml).
 pub fn kv(env: &Env) -> Result<kv::Kv, InternalError> {
-    Ok(kv::Kv { store: env.kv("KV").map_err(binding_err("KV"))? })
+    kv_counted(env, Rc::default())
+}
+
+/// `DB`, its calls counted in `trips` (one request's).
+pub fn db_counted(env: &Env, trips: Rc<trips::Trips>) -> Result<d1::D1Store, InternalError> {
+    Ok(d1::D1Store { db: env.d1("DB").map_err(binding_err("DB"))?, trips })
+}
+
+/// `KV`, its calls counted in `trips` (one request's).
+pub fn kv_counted(env: &Env, trips: Rc<trips::Trips>) -> Result<kv::Kv, InternalError> {
+    Ok(kv::Kv { store: env.kv("KV").map_err(binding_err("KV"))?, trips })
 }

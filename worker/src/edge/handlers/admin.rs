@@ -3,6 +3,7 @@
 //! account API"). Decisions are in `engine::clients::registration`.
 
 use shared::account::{OutboxMail, Page};
+use shared::admin::KeyRotation;
 use shared::clients::{ClientMetadata, SecretAction};
 use shared::codes;
 use worker::{Method, Request, Response};
@@ -11,6 +12,7 @@ use crate::edge::context::Cx;
 use crate::edge::limits;
 use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
+use crate::engine::admin::keys;
 use crate::engine::clients::registration::{time_param, Registrar};
 use crate::engine::crypto::key_store;
 use crate::engine::identity::mail::MailStore;
@@ -62,6 +64,21 @@ pub async fn keys(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
     let (limit, offset) = paging(&query(&req)?)?;
     let page = key_store::key_list(&cx.store, cx.now, limit, offset).await?;
     Ok(respond::set_no_store(respond::json(200, &page)))
+}
+
+/// `POST /api/keys/rotate` (a super_admin's token; body `{"alg": …}` or none): new keys,
+/// published now, signing from their `activate_at`.
+pub async fn rotate_keys(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let admin = match cx.admin(&req).await {
+        Ok(admin) => admin,
+        Err(refused) => return Ok(refused),
+    };
+    let has_body = req.headers().get("Content-Length").ok().flatten().is_some_and(|l| l.trim() != "0");
+    let request: KeyRotation = if has_body { read_json(&mut req).await? } else { KeyRotation::default() };
+    let started = keys::rotate(&cx.key_ring(), cx.config, &admin, &request, &cx.meta, cx.now).await?;
+    // This isolate serves the new JWKS at once; others within their cache's lifetime.
+    cx.forget_keys();
+    Ok(respond::set_no_store(respond::json(202, &serde_json::json!({ "data": started }))))
 }
 
 /// Answers a client-management route.

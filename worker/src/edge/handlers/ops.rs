@@ -13,6 +13,8 @@ use crate::edge::adapters::WorkerClock;
 use crate::edge::adapters::{db, kv};
 use crate::edge::context::{Cx, DISCOVERY_BODY, JWKS_BODY};
 use crate::edge::respond;
+use crate::engine::admin::keys as admin_keys;
+use crate::engine::crypto::keys::{KeyRing, JWKS_MAX_AGE_SECONDS};
 use crate::engine::oauth::discovery;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::{cleanup, health, metrics};
@@ -26,9 +28,14 @@ pub async fn cleanup(env: &Env) {
     let outcome = async {
         let config = env::config(env, None).await.map_err(|e| InternalError::new(e.to_string()))?;
         let store = db(env)?;
-        let counts = cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await?;
+        let mut counts = cleanup::run(&store, &SystemRandom, &config, WorkerClock.now()).await?;
         if let Some(statements) = metrics::take_due(WorkerClock.now()) {
             metrics::flush(&store, &statements).await?;
+        }
+        // Signing keys: due rotations completed, expired keys retired, KEY_ROTATION_DAYS.
+        let ring = KeyRing { store: &store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &config.secret_key };
+        if let serde_json::Value::Object(keys) = admin_keys::scheduled(&ring, &config, WorkerClock.now()).await? {
+            counts.extend(keys);
         }
         Ok::<_, InternalError>(counts)
     }
@@ -67,7 +74,7 @@ pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
     let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
         Some(body) => body,
         None => {
-            let key = cx.signing_key().await?;
+            let key = cx.signing_key(cx.config.tokens.signing_alg).await?;
             let scopes = cx.store.scope_names().await?;
             let document = discovery::discovery_document(cx.config, &WebCryptoSigner, &key, &scopes, now).await?;
             let body = document.to_string();
@@ -89,8 +96,8 @@ pub async fn jwks(cx: &Cx<'_>) -> Result<Response, ApiError> {
             body
         }
     };
-    // Short enough that a key added before a rotation is seen by verifiers in time.
-    Ok(public_cacheable(respond::json_text(200, body), 300))
+    // A rotation publishes a new key this long (plus this isolate's cache) before it signs.
+    Ok(public_cacheable(respond::json_text(200, body), JWKS_MAX_AGE_SECONDS as u32))
 }
 
 pub fn ui_config(cx: &Cx<'_>) -> Response {

@@ -10,7 +10,7 @@ use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeyS
 use crate::engine::oauth::userinfo::{presented_token, BearerError};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::{RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, UnixTime};
 
 /// Who is calling the admin API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub async fn admin_principal<S, C>(
 ) -> Result<AdminPrincipal, AdminAuthError>
 where
     S: UserStore + RevocationStore + ClientStore,
-    C: RsaSigner,
+    C: JwsSigner,
 {
     let token = presented_token(authorization, None)?;
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
@@ -126,7 +126,7 @@ mod tests {
     use crate::engine::test_support::confidential;
     use crate::engine::test_support::dev_vars;
     use crate::engine::test_support::{test_keys, TestKeys};
-    use crate::native::{NativeRsaSigner, SqliteStore};
+    use crate::native::{NativeSigner, SqliteStore};
 
     const NOW: UnixTime = 1_795_000_000;
 
@@ -147,11 +147,11 @@ mod tests {
     impl Fixture {
         fn token(&self, sub: &str, client_id: &str, scope: &str) -> String {
             let claims = AccessTokenClaims::new(&self.config, sub, client_id, scope, 3600, NOW, &SystemRandom).unwrap();
-            block_on(claims.sign(&NativeRsaSigner, &self.keys.key)).unwrap()
+            block_on(claims.sign(&NativeSigner, &self.keys.key)).unwrap()
         }
 
         fn check(&self, authorization: Option<&str>) -> Result<AdminPrincipal, AdminAuthError> {
-            block_on(admin_principal(authorization, &self.config, &self.store, &NativeRsaSigner, &self.keys, NOW))
+            block_on(admin_principal(authorization, &self.config, &self.store, &NativeSigner, &self.keys, NOW))
         }
     }
 

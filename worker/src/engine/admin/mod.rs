@@ -2,6 +2,7 @@
 //! and scopes.
 
 pub mod auth;
+pub mod keys;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;

@@ -16,7 +16,7 @@ use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::platform::config::{Config, Secret};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Random, UnixTime};
+use crate::engine::platform::ports::{Random, SigningAlg, UnixTime};
 use shared::oauth::grant;
 
 pub const DEMO_CLIENT_ID: &str = "demo-app";
@@ -64,6 +64,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![config.endpoint("/")],
+        id_token_alg: SigningAlg::Rs256,
     }
 }
 
@@ -88,6 +89,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec![],
+            id_token_alg: SigningAlg::Rs256,
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -111,6 +113,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
+            id_token_alg: SigningAlg::Rs256,
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -131,6 +134,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             native: false,
             logo_uri: None,
             post_logout_redirect_uris: vec![],
+            id_token_alg: SigningAlg::Rs256,
         };
         clients.push((device, None));
     }

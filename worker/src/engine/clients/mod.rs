@@ -14,7 +14,7 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::{decode_component, Form};
-use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::ports::{SigningAlg, UnixTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientType {
@@ -92,6 +92,8 @@ pub struct Client {
     pub logo_uri: Option<String>,
     /// Where RP-Initiated Logout may send the browser afterwards.
     pub post_logout_redirect_uris: Vec<String>,
+    /// `id_token_signed_response_alg` (OIDC Registration §2): RS256 unless registered.
+    pub id_token_alg: SigningAlg,
 }
 
 impl Client {

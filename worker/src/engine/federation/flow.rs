@@ -11,7 +11,7 @@ use crate::engine::crypto::tokens::random_token;
 use crate::engine::platform::config::providers::{Protocol, ProviderConfig};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, Random, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, JwsSigner, Random, UnixTime};
 
 /// The cookie that binds a provider's answer to the browser that asked.
 pub const FLOW_COOKIE: &str = "authority_social";
@@ -119,7 +119,7 @@ pub async fn start(
 
 /// `/auth/{provider}/callback`: the state checked against this browser's flow, then the
 /// provider's protocol turns the code into a verified identity.
-pub async fn finish<C: RsaSigner + Es256Verifier + Es256Signer>(
+pub async fn finish<C: JwsSigner + Es256Verifier + Es256Signer>(
     config: &Config,
     http: &impl HttpClient,
     crypto: &C,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::engine::crypto::jose::b64url_decode;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Es256Verifier, RsaPublicKey, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Verifier, JwsSigner, PublicJwk, SigningAlg, UnixTime};
 
 /// What the relying party uses of a verified ID token.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -80,7 +80,7 @@ pub struct Expected<'a> {
 }
 
 /// The claims of `token` if it is valid for `expected`; `Err` with the reason otherwise.
-pub async fn verify<V: RsaSigner + Es256Verifier>(
+pub async fn verify<V: JwsSigner + Es256Verifier>(
     verifier: &V,
     token: &str,
     keys: &JwkSet,
@@ -111,8 +111,8 @@ pub async fn verify<V: RsaSigner + Es256Verifier>(
     let input = token.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
     let valid = match (kty, key) {
         ("RSA", Jwk { n: Some(n), e: Some(e), .. }) => {
-            let public = verifier.import_public(&RsaPublicKey { n: n.clone(), e: e.clone() }).await?;
-            verifier.verify_rs256(&public, input, &signature).await?
+            let public = verifier.import_public(SigningAlg::Rs256, &PublicJwk::rsa(n.clone(), e.clone())).await?;
+            verifier.verify(&public, input, &signature).await?
         }
         ("EC", Jwk { crv: Some(crv), x: Some(x), y: Some(y), .. }) if crv == "P-256" => {
             match (b64url_decode(x), b64url_decode(y)) {

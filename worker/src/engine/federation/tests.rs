@@ -19,7 +19,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::platform::ports::{HttpClient, HttpReply, SqlRunner, SystemRandom, UnixTime};
 use crate::engine::test_support::fixtures::{alice, config_with};
-use crate::native::{NativeRsaSigner, SqliteStore};
+use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_800_000_000;
 const ISSUER: &str = "https://idp.example.com";
@@ -113,7 +113,7 @@ fn claims(flow: &Flow, extra: serde_json::Value) -> serde_json::Value {
 
 fn finish(config: &Config, provider: &Provider, flow: &Flow, state: &str) -> Result<ProviderClaims, ApiError> {
     let answer = Callback { code: "the-code", user: None };
-    block_on(flow::finish(config, provider, &NativeRsaSigner, flow, &answer, state, NOW)).map(|a| a.claims)
+    block_on(flow::finish(config, provider, &NativeSigner, flow, &answer, state, NOW)).map(|a| a.claims)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::engine::crypto::jose::{b64url, b64url_decode, sign_jwt};
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyStore, Random, RsaPublicKey, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, KeyStore, Random, SigningAlg, UnixTime};
 
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ impl AccessTokenClaims {
         })
     }
 
-    pub async fn sign<C: RsaSigner>(
+    pub async fn sign<C: JwsSigner>(
         &self,
         signer: &C,
         key: &ActiveSigningKey<C::Key>,
@@ -96,14 +96,14 @@ pub trait VerificationKeySource<PK> {
 }
 
 /// Imports every published key (JWKS members) for verification.
-pub async fn import_published_keys<S: KeyStore, C: RsaSigner>(
+pub async fn import_published_keys<S: KeyStore, C: JwsSigner>(
     store: &S,
     signer: &C,
     now: UnixTime,
 ) -> Result<Vec<(String, C::PublicKey)>, InternalError> {
     let mut keys = Vec::new();
     for key in store.published_signing_keys(now).await? {
-        let public = signer.import_public(&RsaPublicKey { n: key.public_n.clone(), e: key.public_e.clone() }).await?;
+        let public = signer.import_public(key.alg, &key.public).await?;
         keys.push((key.kid, public));
     }
     Ok(keys)
@@ -123,7 +123,7 @@ struct Header {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invalid {
     Malformed,
-    /// RFC 8725 §3.1: only the algorithm we sign with; RFC 9068 §4: `typ` must be at+jwt.
+    /// RFC 8725 §3.1: only the algorithm of the named key; RFC 9068 §4: `typ` must be at+jwt.
     WrongType,
     UnknownKey,
     BadSignature,
@@ -137,9 +137,9 @@ pub struct VerifiedJws {
     pub claims: Vec<u8>,
 }
 
-/// Checks a compact JWS's shape, `alg` (RS256 only, RFC 8725 §3.1), `kid` and signature
+/// Checks a compact JWS's shape, `alg` (the one of the key `kid` names, RFC 8725 §3.1), `kid` and signature
 /// against our published keys. Claims are the caller's to check.
-pub async fn verify_jws<C: RsaSigner>(
+pub async fn verify_jws<C: JwsSigner>(
     token: &str,
     signer: &C,
     keys: &impl VerificationKeySource<C::PublicKey>,
@@ -153,19 +153,23 @@ pub async fn verify_jws<C: RsaSigner>(
     let Some(header) = b64url_decode(header_b64).ok().and_then(|h| serde_json::from_slice::<Header>(&h).ok()) else {
         return Ok(Err(Invalid::Malformed));
     };
-    if header.alg != "RS256" {
+    let Some(alg) = SigningAlg::parse(&header.alg) else {
         return Ok(Err(Invalid::WrongType));
-    }
+    };
     let Some(key) = (match header.kid {
         Some(kid) => keys.verification_key(&kid).await?,
         None => None,
     }) else {
         return Ok(Err(Invalid::UnknownKey));
     };
+    // The key decides the algorithm, never the token (RFC 8725 §2.1, §3.1).
+    if signer.alg_of(&key) != alg {
+        return Ok(Err(Invalid::WrongType));
+    }
     let Ok(signature) = b64url_decode(signature_b64) else { return Ok(Err(Invalid::Malformed)) };
     let signing_input_len = header_b64.len() + 1 + claims_b64.len();
     let signing_input = token.get(..signing_input_len).unwrap_or_default();
-    if !signer.verify_rs256(&key, signing_input.as_bytes(), &signature).await? {
+    if !signer.verify(&key, signing_input.as_bytes(), &signature).await? {
         return Ok(Err(Invalid::BadSignature));
     }
     let Ok(claims) = b64url_decode(claims_b64) else { return Ok(Err(Invalid::Malformed)) };
@@ -174,7 +178,7 @@ pub async fn verify_jws<C: RsaSigner>(
 
 /// Checks shape, header, signature (by a published key), issuer and expiry (RFC 9068 §4).
 /// Revocation is the caller's second step, since it needs the database.
-pub async fn verify<C: RsaSigner>(
+pub async fn verify<C: JwsSigner>(
     token: &str,
     config: &Config,
     signer: &C,

@@ -11,7 +11,7 @@ use crate::engine::oauth::authorize::request::RESPONSE_MODES_SUPPORTED;
 use crate::engine::oauth::token::{grant_types_supported, INTROSPECTION_AUTH_METHODS_SUPPORTED};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, UnixTime};
 use shared::oauth::{is_implicit, AUTH_METHODS, RESPONSE_TYPES};
 use shared::paths;
 
@@ -63,7 +63,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
+        // RS256 for every client unless it registered another (OIDC Registration §2).
+        "id_token_signing_alg_values_supported": shared::clients::ID_TOKEN_SIGNING_ALGS,
         // RFC 9207: every authorization response will carry `iss` (contract).
         "authorization_response_iss_parameter_supported": true,
     });
@@ -76,7 +77,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
 /// The document as served: the metadata plus `signed_metadata` (RFC 8414 §2.1), a JWT of
 /// the same values with `iss`, signed with the active key. A client that pins our JWKS can
 /// check that the metadata it fetched was issued by this server.
-pub async fn discovery_document<S: RsaSigner>(
+pub async fn discovery_document<S: JwsSigner>(
     config: &Config,
     signer: &S,
     key: &ActiveSigningKey<S::Key>,
@@ -102,7 +103,7 @@ mod tests {
     use crate::engine::crypto::keys::KeyRing;
     use crate::engine::platform::ports::SystemRandom;
     use crate::engine::test_support::dev_vars;
-    use crate::native::{NativeRsaSigner, SqliteStore};
+    use crate::native::{NativeSigner, SqliteStore};
 
     fn config() -> Config {
         let vars = dev_vars();
@@ -178,11 +179,13 @@ mod tests {
     fn rfc8414_signed_metadata_carries_iss_and_verifies() {
         let config = config();
         let store = SqliteStore::open_in_memory().unwrap();
-        let ring = KeyRing { store: &store, signer: &NativeRsaSigner, rng: &SystemRandom, secret: &config.secret_key };
-        let key = pollster::block_on(ring.load_active_signer(42)).unwrap();
-        let doc = pollster::block_on(discovery_document(&config, &NativeRsaSigner, &key, &[], 42)).unwrap();
+        let ring = KeyRing { store: &store, signer: &NativeSigner, rng: &SystemRandom, secret: &config.secret_key };
+        let key =
+            pollster::block_on(ring.load_active_signer(crate::engine::platform::ports::SigningAlg::Rs256, 42)).unwrap();
+        let doc = pollster::block_on(discovery_document(&config, &NativeSigner, &key, &[], 42)).unwrap();
         let jwt = doc["signed_metadata"].as_str().unwrap();
-        let jwk = &pollster::block_on(ring.jwks(42)).unwrap().keys[0];
+        let jwks = pollster::block_on(ring.jwks(42)).unwrap();
+        let jwk = jwks.keys.iter().find(|k| k.kid == key.kid).unwrap();
         let public = RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.n).unwrap()),
             rsa::BigUint::from_bytes_be(&b64url_decode(&jwk.e).unwrap()),

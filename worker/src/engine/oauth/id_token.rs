@@ -1,19 +1,23 @@
 //! ID tokens (OIDC Core §2, §3.1.3.6, §5.4).
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use shared::mfa::{ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR};
 
 use crate::engine::crypto::jose::b64url;
 use crate::engine::identity::users::User;
 use crate::engine::platform::config::Config;
-use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::ports::{SigningAlg, UnixTime};
 
-/// `at_hash` / `c_hash` (OIDC Core §3.1.3.6, §3.3.2.11): the left half of the SHA-256 of
-/// the ASCII value (RS256 uses SHA-256), base64url.
-pub fn half_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    b64url(digest.get(..16).unwrap_or_default())
+/// `at_hash` / `c_hash` (OIDC Core §3.1.3.6, §3.3.2.11): the left half of the hash of the
+/// ASCII value, base64url, with the hash of the ID token's `alg`: SHA-256 for RS256 and
+/// ES256, SHA-512 for EdDSA with Ed25519 (the hash Ed25519 uses, as OpenID Foundation
+/// implementations do).
+pub fn half_hash(alg: SigningAlg, value: &str) -> String {
+    match alg {
+        SigningAlg::Rs256 | SigningAlg::Es256 => b64url(Sha256::digest(value.as_bytes()).get(..16).unwrap_or_default()),
+        SigningAlg::EdDsa => b64url(Sha512::digest(value.as_bytes()).get(..32).unwrap_or_default()),
+    }
 }
 
 pub struct IdTokenFacts<'a> {
@@ -31,6 +35,8 @@ pub struct IdTokenFacts<'a> {
     /// The code issued alongside in a hybrid flow, for `c_hash` (OIDC Core §3.3.2.11).
     pub code: Option<&'a str>,
     pub ttl: u32,
+    /// The algorithm the ID token is signed with (it picks `at_hash`'s hash).
+    pub alg: SigningAlg,
 }
 
 /// The ID token's claims: `iss sub aud exp iat auth_time` (+ `nonce`, `at_hash`, `c_hash`), then
@@ -54,10 +60,10 @@ pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value
         claims.insert("nonce".into(), Value::String(nonce.into()));
     }
     if let Some(access_token) = facts.access_token {
-        claims.insert("at_hash".into(), Value::String(half_hash(access_token)));
+        claims.insert("at_hash".into(), Value::String(half_hash(facts.alg, access_token)));
     }
     if let Some(code) = facts.code {
-        claims.insert("c_hash".into(), Value::String(half_hash(code)));
+        claims.insert("c_hash".into(), Value::String(half_hash(facts.alg, code)));
     }
     Value::Object(claims)
 }
@@ -69,6 +75,9 @@ mod tests {
     #[test]
     fn oidc_core_3_1_3_6_at_hash_example() {
         // The worked example from OIDC Core Appendix A.3 / A.4.
-        assert_eq!(half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            half_hash(SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::engine::oauth::authorize::AuthorizeError;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::RsaSigner;
+use crate::engine::platform::ports::JwsSigner;
 
 /// What a verified logout request asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ struct HintClaims {
 }
 
 /// Reads and checks the logout parameters. `lookup` finds a registered client by id.
-pub async fn parse<C: RsaSigner, F, Fut>(
+pub async fn parse<C: JwsSigner, F, Fut>(
     params: &Form,
     config: &Config,
     signer: &C,
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
     use crate::engine::oauth::authorize::AuthorizeError;
     use crate::engine::test_support::*;
-    use crate::native::NativeRsaSigner;
+    use crate::native::NativeSigner;
 
     fn logout_parse(f: &CodeFlow, q: &str) -> Result<LogoutRequest, AuthorizeError> {
         let mut client = web_app();
@@ -139,7 +139,7 @@ mod tests {
             let client = client.clone();
             async move { Ok((id == client.client_id).then_some(client)) }
         };
-        pollster::block_on(parse(&query(q), &f.config, &NativeRsaSigner, &f.keys, lookup))
+        pollster::block_on(parse(&query(q), &f.config, &NativeSigner, &f.keys, lookup))
     }
 
     #[test]

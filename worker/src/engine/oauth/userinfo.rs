@@ -10,7 +10,7 @@ use crate::engine::oauth::cors;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ErrorResponse, InternalError};
-use crate::engine::platform::ports::{RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, UnixTime};
 
 /// Errors of Bearer-protected endpoints (RFC 6750 §3.1), each with its challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +149,7 @@ pub async fn userinfo<S, C>(
 ) -> Result<Map<String, Value>, BearerError>
 where
     S: UserStore + RevocationStore + ClientStore + ScopeStore,
-    C: RsaSigner,
+    C: JwsSigner,
 {
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
     let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else { return Err(invalid()) };

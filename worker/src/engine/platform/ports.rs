@@ -35,12 +35,14 @@ impl Random for SystemRandom {
     }
 }
 
-/// Where a signing key is in its life (see migrations/0001_signing_keys.sql).
+/// Where a signing key is in its life (migrations/0001, 0018).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
-    /// Signs new tokens; at most one.
+    /// Made by a rotation: in the JWKS, signing from its `activate_at` on.
+    Pending,
+    /// Signs new tokens; at most one per algorithm.
     Active,
-    /// Only verifies tokens signed before a rotation; still in the JWKS.
+    /// Only verifies tokens signed before a rotation; in the JWKS until `publish_until`.
     Verify,
     /// Kept for the record, not published.
     Retired,
@@ -49,6 +51,7 @@ pub enum KeyStatus {
 impl KeyStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            KeyStatus::Pending => "pending",
             KeyStatus::Active => "active",
             KeyStatus::Verify => "verify",
             KeyStatus::Retired => "retired",
@@ -57,6 +60,7 @@ impl KeyStatus {
 
     pub fn parse(value: &str) -> Result<KeyStatus, InternalError> {
         match value {
+            "pending" => Ok(KeyStatus::Pending),
             "active" => Ok(KeyStatus::Active),
             "verify" => Ok(KeyStatus::Verify),
             "retired" => Ok(KeyStatus::Retired),
@@ -69,14 +73,14 @@ impl KeyStatus {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredSigningKey {
     pub kid: String,
-    pub alg: String,
+    pub alg: SigningAlg,
     pub status: KeyStatus,
-    /// RSA modulus and exponent, base64url without padding (RFC 7518 §6.3.1).
-    pub public_n: String,
-    pub public_e: String,
+    pub public: PublicJwk,
     /// PKCS#8 DER sealed by [`crate::engine::crypto::sealed::seal`] with the kid as associated data.
     pub private_key_sealed: String,
     pub created_at: UnixTime,
+    /// A pending key starts signing at this time.
+    pub activate_at: Option<UnixTime>,
     pub publish_until: Option<UnixTime>,
 }
 
@@ -88,6 +92,7 @@ impl fmt::Debug for StoredSigningKey {
             .field("alg", &self.alg)
             .field("status", &self.status)
             .field("created_at", &self.created_at)
+            .field("activate_at", &self.activate_at)
             .field("publish_until", &self.publish_until)
             .finish_non_exhaustive()
     }
@@ -95,17 +100,33 @@ impl fmt::Debug for StoredSigningKey {
 
 /// Signing keys in D1 (edge) or SQLite (native).
 pub trait KeyStore {
-    /// The one key with status `active`, if any.
-    async fn active_signing_key(&self) -> Result<Option<StoredSigningKey>, InternalError>;
+    /// The key that signs with `alg` at `now`: a pending key whose `activate_at` has come
+    /// (the newest), else the active one.
+    async fn signing_key_for(&self, alg: SigningAlg, now: UnixTime) -> Result<Option<StoredSigningKey>, InternalError>;
 
-    /// Keys that belong in the JWKS: the active one and `verify` keys whose
-    /// `publish_until` is unset or later than `now`; oldest first.
+    /// Keys that belong in the JWKS at `now`: pending and active ones, and `verify` keys
+    /// whose `publish_until` is unset or later; oldest first.
     async fn published_signing_keys(&self, now: UnixTime) -> Result<Vec<StoredSigningKey>, InternalError>;
 
-    /// Inserts `key` as the active key unless one exists already, in one statement
-    /// (`INSERT ... ON CONFLICT DO NOTHING` against the one-active unique index).
-    /// Returns whether this key was inserted.
+    /// Inserts `key` as the active key of its algorithm unless one exists already, in one
+    /// statement (`INSERT ... ON CONFLICT DO NOTHING` against the one-active-per-algorithm
+    /// unique index). Returns whether this key was inserted.
     async fn insert_active_signing_key_if_none(&self, key: &StoredSigningKey) -> Result<bool, InternalError>;
+
+    /// Inserts `key` as a pending key unless its algorithm has one pending already (one
+    /// statement). Returns whether it was inserted.
+    async fn insert_pending_signing_key(&self, key: &StoredSigningKey) -> Result<bool, InternalError>;
+
+    /// Completes the rotation of `alg` whose pending key `kid` is due: in one batch, the
+    /// active key becomes `verify` until `publish_until`, the pending key `active`.
+    async fn complete_rotation(&self, alg: SigningAlg, kid: &str, publish_until: UnixTime)
+        -> Result<(), InternalError>;
+
+    /// `verify` keys whose `publish_until` has passed become `retired`; their kids.
+    async fn retire_expired_keys(&self, now: UnixTime) -> Result<Vec<String>, InternalError>;
+
+    /// Every key that is not retired, newest first (rotation and the cron look at them).
+    async fn live_signing_keys(&self) -> Result<Vec<StoredSigningKey>, InternalError>;
 
     /// A cheap query that proves the database is reachable and migrated.
     async fn ping(&self) -> Result<(), InternalError>;
@@ -144,44 +165,96 @@ pub struct LocalWindow {
 /// Workers KV's minimum `expirationTtl`, in seconds.
 pub const KV_MIN_TTL: u32 = 60;
 
-/// The public half of a freshly generated RSA key, base64url as in a JWK.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RsaPublicKey {
-    pub n: String,
-    pub e: String,
+/// A JWS algorithm this server signs tokens with (RFC 7518 §3.1; EdDSA: RFC 8037 §3.1,
+/// with Ed25519).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SigningAlg {
+    Rs256,
+    Es256,
+    EdDsa,
 }
 
-/// A new RSA key pair: the private key as PKCS#8 DER, ready to be sealed.
-pub struct GeneratedRsaKey {
-    pub private_pkcs8_der: Vec<u8>,
-    pub public: RsaPublicKey,
-}
+impl SigningAlg {
+    /// Every algorithm, in the order discovery lists them.
+    pub const ALL: [SigningAlg; 3] = [SigningAlg::Rs256, SigningAlg::Es256, SigningAlg::EdDsa];
 
-impl fmt::Debug for GeneratedRsaKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GeneratedRsaKey").field("public", &self.public).finish_non_exhaustive()
+    /// The JOSE `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Es256 => "ES256",
+            SigningAlg::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<SigningAlg> {
+        SigningAlg::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+
+    /// The JWK key type its keys have (RFC 7518 §6.1, RFC 8037 §2).
+    pub fn kty(self) -> &'static str {
+        match self {
+            SigningAlg::Rs256 => "RSA",
+            SigningAlg::Es256 => "EC",
+            SigningAlg::EdDsa => "OKP",
+        }
     }
 }
 
-/// RSA key generation and RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signing
-/// and verification. WebCrypto on the edge, the `rsa` crate natively.
-pub trait RsaSigner {
-    /// A private key ready to sign: a non-extractable `CryptoKey` on the edge.
+/// The public members of a signing key's JWK (RSA: `n`, `e`; EC: `crv`, `x`, `y`; OKP:
+/// `crv`, `x`), base64url without padding; members of other key types are empty.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PublicJwk {
+    pub kty: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub crv: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub n: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub e: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub x: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub y: String,
+}
+
+impl PublicJwk {
+    pub fn rsa(n: String, e: String) -> PublicJwk {
+        PublicJwk { kty: "RSA".into(), n, e, ..PublicJwk::default() }
+    }
+}
+
+/// A new key pair: the private key as PKCS#8 DER, ready to be sealed.
+pub struct GeneratedKey {
+    pub private_pkcs8_der: Vec<u8>,
+    pub public: PublicJwk,
+}
+
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedKey").field("public", &self.public).finish_non_exhaustive()
+    }
+}
+
+/// Key generation, signing and verification for the [`SigningAlg`]s: RS256
+/// (RSASSA-PKCS1-v1_5 with SHA-256), ES256 (ECDSA P-256 with SHA-256, signatures `r ‖ s`),
+/// EdDSA (Ed25519). WebCrypto on the edge; `rsa`, `p256` and `ed25519-dalek` natively.
+pub trait JwsSigner {
+    /// A private key ready to sign (it knows its algorithm): a non-extractable `CryptoKey`
+    /// on the edge.
     type Key: Clone;
-    /// A public key ready to verify.
+    /// A public key ready to verify (it knows its algorithm).
     type PublicKey: Clone;
 
-    async fn generate_rsa_2048(&self) -> Result<GeneratedRsaKey, InternalError>;
-    async fn import_private_pkcs8(&self, der: &[u8]) -> Result<Self::Key, InternalError>;
-    async fn sign_rs256(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError>;
-    async fn import_public(&self, key: &RsaPublicKey) -> Result<Self::PublicKey, InternalError>;
-    /// Whether `signature` is a valid RS256 signature of `message`; malformed input is `false`.
-    async fn verify_rs256(
-        &self,
-        key: &Self::PublicKey,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<bool, InternalError>;
+    async fn generate(&self, alg: SigningAlg) -> Result<GeneratedKey, InternalError>;
+    async fn import_private(&self, alg: SigningAlg, pkcs8_der: &[u8]) -> Result<Self::Key, InternalError>;
+    async fn sign(&self, key: &Self::Key, message: &[u8]) -> Result<Vec<u8>, InternalError>;
+    async fn import_public(&self, alg: SigningAlg, key: &PublicJwk) -> Result<Self::PublicKey, InternalError>;
+    /// Whether `signature` is valid for `message`; malformed input is `false`.
+    async fn verify(&self, key: &Self::PublicKey, message: &[u8], signature: &[u8]) -> Result<bool, InternalError>;
+    /// The algorithm a public key was imported for (a token's `alg` must match it, RFC
+    /// 8725 §3.1).
+    fn alg_of(&self, key: &Self::PublicKey) -> SigningAlg;
 }
 
 /// ES256 verification (ECDSA on P-256 with SHA-256, RFC 7518 §3.4): passkeys' signatures.

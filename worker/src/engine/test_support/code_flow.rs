@@ -14,7 +14,7 @@ use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
-use crate::native::{NativeRsaSigner, SqliteStore};
+use crate::native::{NativeSigner, SqliteStore};
 
 /// A request from nowhere in particular (no IP, no user agent).
 pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
@@ -25,11 +25,11 @@ pub fn token_endpoint<'a>(
     store: &'a SqliteStore,
     keys: &'a TestKeys,
     now: UnixTime,
-) -> TokenEndpoint<'a, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'a, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
     TokenEndpoint {
         config,
         store,
-        signer: &NativeRsaSigner,
+        signer: &NativeSigner,
         keys,
         rng: &SystemRandom,
         verifier: keys,
@@ -70,7 +70,7 @@ pub fn code_flow() -> CodeFlow {
 pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
     let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
     let issuer =
-        Issuer { config: &f.config, store: &f.store, signer: &NativeRsaSigner, keys: &f.keys, rng: &SystemRandom, now };
+        Issuer { config: &f.config, store: &f.store, signer: &NativeSigner, keys: &f.keys, rng: &SystemRandom, now };
     pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60))).unwrap()
 }
 

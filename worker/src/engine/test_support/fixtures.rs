@@ -113,6 +113,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![],
+        id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
     }
 }
 
@@ -137,6 +138,7 @@ pub fn web_app() -> Client {
         native: false,
         logo_uri: None,
         post_logout_redirect_uris: vec![],
+        id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
     }
 }
 

@@ -16,7 +16,7 @@ use crate::engine::federation::id_token::Expected;
 use crate::engine::platform::config::providers::{AppleKey, ProviderConfig};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, JwsSigner, UnixTime};
 
 /// How long a client secret made for one exchange lives (Apple allows up to six months).
 const CLIENT_SECRET_SECONDS: UnixTime = 300;
@@ -80,7 +80,7 @@ fn name(user: Option<&str>) -> Option<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn exchange<C: RsaSigner + Es256Verifier + Es256Signer>(
+pub async fn exchange<C: JwsSigner + Es256Verifier + Es256Signer>(
     config: &Config,
     http: &impl HttpClient,
     crypto: &C,

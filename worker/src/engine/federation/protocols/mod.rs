@@ -17,7 +17,7 @@ use super::id_token::ProviderClaims;
 use crate::engine::platform::config::providers::{Protocol, ProviderConfig};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, HttpReply, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Signer, Es256Verifier, HttpClient, HttpReply, JwsSigner, UnixTime};
 
 /// What came back to the callback besides `state`.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +66,7 @@ pub async fn authorization_url(
 }
 
 /// The callback's code exchanged and the person's identity verified.
-pub async fn exchange<C: RsaSigner + Es256Verifier + Es256Signer>(
+pub async fn exchange<C: JwsSigner + Es256Verifier + Es256Signer>(
     config: &Config,
     http: &impl HttpClient,
     crypto: &C,

@@ -12,7 +12,7 @@ use crate::engine::federation::id_token::{self, Expected, JwkSet, ProviderClaims
 use crate::engine::platform::config::providers::ProviderConfig;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{Es256Verifier, HttpClient, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Verifier, HttpClient, JwsSigner, UnixTime};
 
 /// OpenID Connect Discovery 1.0 §3, the members used here.
 #[derive(Debug, Clone, Deserialize)]
@@ -80,7 +80,7 @@ pub fn authorization_url(
 
 /// The ID token `token` verified against the provider's keys at `jwks_uri` (OIDC Core
 /// §3.1.3.7); also Sign in with Apple's.
-pub async fn verified_id_token<V: RsaSigner + Es256Verifier>(
+pub async fn verified_id_token<V: JwsSigner + Es256Verifier>(
     http: &impl HttpClient,
     verifier: &V,
     jwks_uri: &str,
@@ -93,7 +93,7 @@ pub async fn verified_id_token<V: RsaSigner + Es256Verifier>(
 
 /// OIDC Core §3.1.3: the code exchanged at the token endpoint, the ID token verified.
 #[allow(clippy::too_many_arguments)]
-pub async fn exchange<V: RsaSigner + Es256Verifier>(
+pub async fn exchange<V: JwsSigner + Es256Verifier>(
     config: &Config,
     http: &impl HttpClient,
     verifier: &V,

@@ -18,7 +18,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::platform::ports::{HttpClient, HttpReply, SystemRandom, UnixTime};
 use crate::engine::test_support::fixtures::config_with;
-use crate::native::NativeRsaSigner;
+use crate::native::NativeSigner;
 
 const NOW: UnixTime = 1_800_000_000;
 
@@ -104,7 +104,7 @@ fn start(config: &Config, http: &Scripted, name: &str) -> (Flow, String) {
 
 fn finish(config: &Config, http: &Scripted, flow: &Flow, user: Option<&str>) -> Result<Answer, ApiError> {
     let callback = Callback { code: "the-code", user };
-    block_on(flow::finish(config, http, &NativeRsaSigner, flow, &callback, &flow.state, NOW))
+    block_on(flow::finish(config, http, &NativeSigner, flow, &callback, &flow.state, NOW))
 }
 
 #[test]

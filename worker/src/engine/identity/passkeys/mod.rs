@@ -26,7 +26,7 @@ use crate::engine::identity::users::User;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Es256Verifier, Random, RsaSigner, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Es256Verifier, JwsSigner, Random, SqlArg, SqlRunner, UnixTime};
 
 /// How long a ceremony may take (WebAuthn §5.4.1 recommends 300 s for user verification).
 const CHALLENGE_SECONDS: UnixTime = 300;
@@ -132,7 +132,7 @@ pub struct Passkeys<'a, S, V, R> {
 impl<S, V, R> Passkeys<'_, S, V, R>
 where
     S: SqlRunner + AuditStore,
-    V: RsaSigner + Es256Verifier,
+    V: JwsSigner + Es256Verifier,
     R: Random,
 {
     async fn new_challenge(&self, purpose: &str, user_id: Option<&str>) -> Result<String, InternalError> {

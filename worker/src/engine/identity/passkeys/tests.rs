@@ -12,7 +12,7 @@ use shared::passkeys::{AssertionResponse, NewPasskey, RegistrationResponse};
 use super::*;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::fixtures::{alice, config_with};
-use crate::native::{NativeRsaSigner, SqliteStore};
+use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_700_000_000;
 const ORIGIN: &str = "http://localhost:8787";
@@ -112,11 +112,11 @@ impl Fixture {
         Fixture { config, store }
     }
 
-    fn passkeys(&self) -> Passkeys<'_, SqliteStore, NativeRsaSigner, SystemRandom> {
+    fn passkeys(&self) -> Passkeys<'_, SqliteStore, NativeSigner, SystemRandom> {
         Passkeys {
             config: &self.config,
             store: &self.store,
-            verifier: &NativeRsaSigner,
+            verifier: &NativeSigner,
             rng: &SystemRandom,
             meta: &META,
             now: NOW,
@@ -260,7 +260,7 @@ fn webauthn_chromium_recorded_registration_and_assertion_verify() {
     assert!(assertion.sign_count > data.sign_count, "the counter moved forward");
     let signature = b64url_decode(recorded::SIGNATURE).unwrap();
     let valid =
-        |message: &[u8]| block_on(webauthn::signature_valid(&NativeRsaSigner, &key, message, &client_data, &signature));
+        |message: &[u8]| block_on(webauthn::signature_valid(&NativeSigner, &key, message, &client_data, &signature));
     assert!(valid(&auth_data).unwrap(), "Chromium's signature verifies");
     let mut altered = auth_data.clone();
     altered[33] ^= 1;
@@ -300,8 +300,7 @@ fn rfc8812_rs256_passkeys_verify_too() {
     let mut message = auth_data.clone();
     message.extend_from_slice(&Sha256::digest(client_data));
     let signature = RsaSigningKey::<Sha256>::new(private).sign(&message).to_vec();
-    let valid =
-        |data: &[u8]| block_on(webauthn::signature_valid(&NativeRsaSigner, &key, data, client_data, &signature));
+    let valid = |data: &[u8]| block_on(webauthn::signature_valid(&NativeSigner, &key, data, client_data, &signature));
     assert!(valid(&auth_data).unwrap());
     let mut altered = auth_data.clone();
     altered[32] ^= 0x10;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::crypto::jose::{b64url, b64url_decode};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Es256Verifier, RsaPublicKey, RsaSigner};
+use crate::engine::platform::ports::{Es256Verifier, JwsSigner, PublicJwk, SigningAlg};
 
 /// COSE algorithm identifiers (IANA): ES256 and RS256, the two every platform offers.
 pub const ES256: i64 = -7;
@@ -205,7 +205,7 @@ pub fn der_to_raw_p256(der: &[u8]) -> Option<[u8; 64]> {
 }
 
 /// §7.2 step 20: `signature` over `authenticator_data ‖ SHA-256(client_data_json)` by `key`.
-pub async fn signature_valid<V: RsaSigner + Es256Verifier>(
+pub async fn signature_valid<V: JwsSigner + Es256Verifier>(
     verifier: &V,
     key: &CoseKey,
     authenticator_data: &[u8],
@@ -220,8 +220,8 @@ pub async fn signature_valid<V: RsaSigner + Es256Verifier>(
             None => Ok(false),
         },
         CoseKey::Rs256 { n, e } => {
-            let public = verifier.import_public(&RsaPublicKey { n: b64url(n), e: b64url(e) }).await?;
-            verifier.verify_rs256(&public, &message, signature).await
+            let public = verifier.import_public(SigningAlg::Rs256, &PublicJwk::rsa(b64url(n), b64url(e))).await?;
+            verifier.verify(&public, &message, signature).await
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::engine::oauth::id_token::{self, IdTokenFacts};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
-use crate::engine::platform::ports::{Random, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, UnixTime};
 
 pub struct Issuer<'a, S, C, K, R> {
     pub config: &'a Config,
@@ -26,7 +26,7 @@ pub struct Issuer<'a, S, C, K, R> {
 impl<S, C, K, R> Issuer<'_, S, C, K, R>
 where
     S: CodeStore + ScopeStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {
@@ -69,10 +69,18 @@ where
             None
         };
         let ttl = client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl);
-        let needs_key = request.response_type.token || request.response_type.id_token;
-        let key = if needs_key { Some(self.keys.signing_key().await?) } else { None };
+        let access_key = match request.response_type.token {
+            true => Some(self.keys.signing_key(self.config.tokens.signing_alg).await?),
+            false => None,
+        };
+        // OIDC Registration §2: the client's algorithm, RS256 unless it registered another.
+        let id_key = match (request.response_type.id_token, &access_key) {
+            (false, _) => None,
+            (true, Some(key)) if key.alg == client.id_token_alg => Some(key.clone()),
+            (true, _) => Some(self.keys.signing_key(client.id_token_alg).await?),
+        };
         let mut access_token = None;
-        if let (true, Some(key)) = (request.response_type.token, &key) {
+        if let Some(key) = &access_key {
             let mut claims =
                 AccessTokenClaims::new(self.config, &user.id, &client.client_id, &scope, ttl, self.now, self.rng)?;
             claims.auth_time = Some(session.auth_time);
@@ -83,7 +91,7 @@ where
             params.push(("scope".into(), scope.clone()));
             access_token = Some(token);
         }
-        if let (true, Some(key)) = (request.response_type.id_token, &key) {
+        if let Some(key) = &id_key {
             let scopes: Vec<&str> = granted.iter().map(String::as_str).collect();
             let released = self.store.released_claims(&scopes).await?;
             let facts = IdTokenFacts {
@@ -96,6 +104,7 @@ where
                 access_token: access_token.as_deref(),
                 code: code.as_deref(),
                 ttl,
+                alg: key.alg,
             };
             let claims = id_token::claims(self.config, &facts, self.now);
             params.push(("id_token".into(), sign_jwt(self.signer, key, "JWT", &claims).await?));

@@ -14,12 +14,12 @@ use crate::engine::oauth::codes::{AuthorizationCode, Redemption};
 use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {

@@ -9,12 +9,12 @@ use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::scope::USER_SCOPES;
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {
@@ -58,7 +58,7 @@ where
     /// A JWT access token per RFC 9068 §2 (`typ: at+jwt`), signed with the active key.
     async fn access_token(&self, client: &Client, subject: &str, scope: &str, ttl: u32) -> Result<String, TokenError> {
         let claims = AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
-        let key = self.keys.signing_key().await?;
+        let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
         Ok(claims.sign(self.signer, &key).await?)
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::oauth::device::{
 };
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 /// User codes are drawn again this many times if one collides with a live code (at 2^34.6
 /// codes, a second collision in a row means something else is wrong).
@@ -24,7 +24,7 @@ const USER_CODE_ATTEMPTS: usize = 3;
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore + DeviceStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {

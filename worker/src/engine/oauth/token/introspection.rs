@@ -8,12 +8,12 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::users::{UserStore, ADMIN_SCOPE};
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
     V: VerificationKeySource<C::PublicKey>,

@@ -12,7 +12,7 @@ use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
 use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
-use crate::engine::platform::ports::{Random, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, UnixTime};
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
 pub(super) struct Grant<'a> {
@@ -34,7 +34,7 @@ pub(super) struct Grant<'a> {
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {
@@ -125,9 +125,12 @@ where
             Some(claims) => claims,
             None => self.access_claims(grant.client, &grant.user.id, &scope, grant.auth_time)?,
         };
-        let key = self.keys.signing_key().await?;
+        let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
         let access_token = claims.sign(self.signer, &key).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
+            // OIDC Registration §2: the client's algorithm, RS256 unless it registered another.
+            let alg = grant.client.id_token_alg;
+            let id_key = if alg == key.alg { key.clone() } else { self.keys.signing_key(alg).await? };
             let scopes: Vec<&str> = grant.scope.iter().map(String::as_str).collect();
             let released = self.store.released_claims(&scopes).await?;
             let facts = IdTokenFacts {
@@ -140,8 +143,9 @@ where
                 access_token: Some(&access_token),
                 code: None,
                 ttl,
+                alg,
             };
-            Some(sign_jwt(self.signer, &key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)
+            Some(sign_jwt(self.signer, &id_key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)
         } else {
             None
         };

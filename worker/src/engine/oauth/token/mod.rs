@@ -33,7 +33,7 @@ use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{Random, RsaSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, UnixTime};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -80,12 +80,13 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
 /// Where the signing key comes from: the edge's per-isolate cache, or a test's key.
 /// Asked only once a token is actually issued, so failed requests never load a key.
 pub trait SigningKeySource<K> {
+    /// The key that signs with `alg` now.
     #[allow(async_fn_in_trait)]
-    async fn signing_key(&self) -> Result<ActiveSigningKey<K>, InternalError>;
+    async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<K>, InternalError>;
 }
 
 /// Everything one token request needs from the platform.
-pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
+pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V> {
     pub config: &'a Config,
     pub store: &'a S,
     pub signer: &'a C,
@@ -102,7 +103,7 @@ pub struct TokenEndpoint<'a, S, C: RsaSigner, K, R, V> {
     pub now: UnixTime,
 }
 
-impl<S: ClientStore, C: RsaSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
+impl<S: ClientStore, C: JwsSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
     /// The one way every endpoint of the family authenticates its client: the credentials
     /// (RFC 6749 §2.3), then the browser origin ([`cors`]).
     async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
@@ -123,7 +124,7 @@ impl<S: ClientStore, C: RsaSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore + crate::engine::oauth::device::DeviceStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {

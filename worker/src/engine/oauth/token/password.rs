@@ -12,12 +12,12 @@ use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {

@@ -15,12 +15,12 @@ use crate::engine::oauth::scope::parse_scope;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Random, RsaSigner};
+use crate::engine::platform::ports::{JwsSigner, Random};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
     S: TokenLookups + UserStore + AuditStore,
-    C: RsaSigner,
+    C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
 {

@@ -13,6 +13,7 @@ use shared::password::PasswordPolicy;
 
 use crate::engine::platform::error::ConfigError;
 use crate::engine::platform::net::Cidr;
+use crate::engine::platform::ports::SigningAlg;
 
 mod names;
 pub mod providers;
@@ -82,6 +83,12 @@ pub struct Config {
     /// `SOCIAL_STORE_PROVIDER_TOKENS`: keep the provider's access and refresh tokens,
     /// sealed, beside the linked identity (off: nothing of them is kept).
     pub store_provider_tokens: bool,
+    /// `SERVER_TIMING`: each answer says its D1 and KV calls and their sequential depth
+    /// (a `Server-Timing` header); for local development and benchmarks.
+    pub server_timing: bool,
+    /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
+    /// from a Worker far from its data; 0 in any real deployment.
+    pub storage_delay_ms: u32,
 }
 
 /// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
@@ -111,6 +118,11 @@ pub struct TokenSettings {
     pub device_code_ttl: u32,
     pub password_reset_ttl: u32,
     pub email_verification_ttl: u32,
+    /// `SIGNING_ALG`: the algorithm access tokens (and signed metadata) are signed with;
+    /// ID tokens use the client's `id_token_signed_response_alg`, RS256 by default.
+    pub signing_alg: SigningAlg,
+    /// `KEY_ROTATION_DAYS`: the Cron Trigger rotates every signing key this old; 0 = never.
+    pub key_rotation_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,6 +280,10 @@ impl Config {
                 device_code_ttl: v.positive("DEVICE_CODE_TTL")?,
                 password_reset_ttl: v.positive("PASSWORD_RESET_TTL")?,
                 email_verification_ttl: v.positive("EMAIL_VERIFICATION_TTL")?,
+                signing_alg: v.parse("SIGNING_ALG", |value| {
+                    SigningAlg::parse(value).ok_or_else(|| "must be RS256, ES256 or EdDSA".to_owned())
+                })?,
+                key_rotation_days: v.count("KEY_ROTATION_DAYS")?,
             },
             sessions: SessionSettings {
                 session_duration_days: v.positive("SESSION_DURATION_DAYS")?,
@@ -344,6 +360,8 @@ impl Config {
             metrics_token: v.optional_secret("METRICS_TOKEN")?,
             providers: providers::load(&v)?,
             store_provider_tokens: v.flag("SOCIAL_STORE_PROVIDER_TOKENS")?,
+            server_timing: v.flag("SERVER_TIMING")?,
+            storage_delay_ms: v.count("STORAGE_DELAY_MS")?,
         })
     }
 

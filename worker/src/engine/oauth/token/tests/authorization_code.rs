@@ -6,6 +6,7 @@ use crate::engine::oauth::authorize::ResponseMode;
 use crate::engine::oauth::id_token::half_hash;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::SigningAlg;
 use crate::engine::test_support::*;
 
 #[test]
@@ -22,7 +23,7 @@ fn rfc6749_4_1_code_flow_with_pkce_gives_tokens_with_nonce_and_auth_time() {
     let id = flow_claims(&f, tokens.id_token.as_deref().unwrap());
     assert_eq!(id["nonce"], "n-1");
     assert_eq!(id["auth_time"], NOW - 60, "the session's sign-in time");
-    assert_eq!(id["at_hash"], half_hash(&tokens.access_token));
+    assert_eq!(id["at_hash"], half_hash(SigningAlg::Rs256, &tokens.access_token));
     assert_eq!(id["email"], "Alice@Example.com");
     assert_eq!(id["aud"], "web");
     let access = flow_claims(&f, &tokens.access_token);
@@ -130,8 +131,8 @@ fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
     let access = param(&response, "access_token").unwrap();
     assert_eq!(param(&response, "token_type"), Some("Bearer"));
     let id = flow_claims(&f, param(&response, "id_token").unwrap());
-    assert_eq!(id["c_hash"], half_hash(code));
-    assert_eq!(id["at_hash"], half_hash(access));
+    assert_eq!(id["c_hash"], half_hash(SigningAlg::Rs256, code));
+    assert_eq!(id["at_hash"], half_hash(SigningAlg::Rs256, access));
     assert_eq!(id["nonce"], "hy");
     assert_eq!(id["name"], "Alice Liddell");
     // Implicit id_token only: no access token, no at_hash.
@@ -140,4 +141,47 @@ fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
     assert!(param(&response, "access_token").is_none() && param(&response, "code").is_none());
     let id = flow_claims(&f, param(&response, "id_token").unwrap());
     assert!(id.get("at_hash").is_none() && id.get("c_hash").is_none());
+}
+
+#[test]
+fn oidc_registration_2_id_tokens_use_the_clients_algorithm_and_access_tokens_signing_alg() {
+    let mut f = code_flow();
+    f.config.tokens.signing_alg = SigningAlg::Es256;
+    pollster::block_on(crate::engine::platform::ports::SqlRunner::execute(
+        &f.store,
+        "UPDATE clients SET id_token_signed_response_alg = 'EdDSA' WHERE client_id = 'web'",
+        &[],
+    ))
+    .unwrap();
+    let mut client = web_app();
+    client.id_token_alg = SigningAlg::EdDsa;
+    let q = format!(
+        "{BASE}&response_type=code&scope=openid+email&nonce=n-2&code_challenge={CHALLENGE}&code_challenge_method=S256"
+    );
+    let code = param(&authorize(&f, &client, &q, NOW), "code").unwrap().to_owned();
+    let tokens = redeem(&f, &code, &format!("&code_verifier={VERIFIER}"), NOW + 5).unwrap();
+    let header = |token: &str| -> serde_json::Value {
+        let part = token.split('.').next().unwrap();
+        serde_json::from_slice(&crate::engine::crypto::jose::b64url_decode(part).unwrap()).unwrap()
+    };
+    assert_eq!(header(&tokens.access_token)["alg"], "ES256", "SIGNING_ALG");
+    let id_token = tokens.id_token.unwrap();
+    assert_eq!(header(&id_token)["alg"], "EdDSA", "the client's id_token_signed_response_alg");
+    let jwks = pollster::block_on(
+        crate::engine::crypto::keys::KeyRing {
+            store: &f.store,
+            signer: &crate::native::NativeSigner,
+            rng: &crate::engine::platform::ports::SystemRandom,
+            secret: &f.config.secret_key,
+        }
+        .jwks(NOW),
+    )
+    .unwrap()
+    .keys;
+    let id = verify_with_jwks(&id_token, &jwks);
+    assert_eq!(id["nonce"], "n-2");
+    // With Ed25519 the hash is SHA-512; its left half is 32 bytes (43 base64url characters).
+    assert_eq!(id["at_hash"], half_hash(SigningAlg::EdDsa, &tokens.access_token));
+    assert_eq!(id["at_hash"].as_str().unwrap().len(), 43);
+    assert_eq!(verify_with_jwks(&tokens.access_token, &jwks)["client_id"], "web");
 }

@@ -10,7 +10,7 @@ use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
 use crate::engine::oauth::token::*;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
-use crate::native::{NativeRsaSigner, SqliteStore};
+use crate::native::{NativeSigner, SqliteStore};
 use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
 
@@ -50,7 +50,7 @@ fn setup(store: SqliteStore) -> Fixture {
 fn endpoint(
     f: &Fixture,
     now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 

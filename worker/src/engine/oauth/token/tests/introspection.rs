@@ -31,15 +31,16 @@ fn rfc7662_2_2_expired_malformed_and_foreign_tokens_are_inactive_and_say_nothing
         assert_eq!(introspect(&f, NOW, Some(&auth), &format!("token={garbage}")).unwrap(), inactive, "{garbage}");
     }
     // Signed by a key this server never published, under our kid.
-    let other = pollster::block_on(NativeRsaSigner.generate_rsa_2048()).unwrap();
-    let other_key = pollster::block_on(NativeRsaSigner.import_private_pkcs8(&other.private_pkcs8_der)).unwrap();
-    let forged_key = ActiveSigningKey { kid: f.keys.key.kid.clone(), key: other_key };
+    let other = pollster::block_on(NativeSigner.generate(SigningAlg::Rs256)).unwrap();
+    let other_key =
+        pollster::block_on(NativeSigner.import_private(SigningAlg::Rs256, &other.private_pkcs8_der)).unwrap();
+    let forged_key = ActiveSigningKey { kid: f.keys.key.kid.clone(), alg: SigningAlg::Rs256, key: other_key };
     let claims = AccessTokenClaims::new(&f.config, "svc", "svc", "read", 3600, NOW, &SystemRandom).unwrap();
-    let forged = pollster::block_on(claims.sign(&NativeRsaSigner, &forged_key)).unwrap();
+    let forged = pollster::block_on(claims.sign(&NativeSigner, &forged_key)).unwrap();
     assert_eq!(introspect(&f, NOW, Some(&auth), &format!("token={forged}")).unwrap(), inactive, "forged");
     // Our key, but typ JWT (an ID token is not an access token, RFC 9068 §4).
     let as_id_token = pollster::block_on(crate::engine::crypto::jose::sign_jwt(
-        &NativeRsaSigner,
+        &NativeSigner,
         &f.keys.key,
         "JWT",
         &serde_json::to_value(&claims).unwrap(),

@@ -15,7 +15,7 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::userinfo::{presented_token, userinfo, BearerError};
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
-use crate::native::{NativeRsaSigner, SqliteStore};
+use crate::native::{NativeSigner, SqliteStore};
 
 mod authorization_code;
 mod client_credentials;
@@ -68,7 +68,7 @@ pub(super) const NOW: UnixTime = 1_800_000_000;
 pub(super) fn endpoint(
     f: &Fixture,
     now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeRsaSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 
@@ -152,5 +152,5 @@ pub(super) fn userinfo_at(
     now: UnixTime,
     token: &str,
 ) -> Result<serde_json::Map<String, Value>, BearerError> {
-    pollster::block_on(userinfo(token, None, &f.config, &f.store, &NativeRsaSigner, &f.keys, now))
+    pollster::block_on(userinfo(token, None, &f.config, &f.store, &NativeSigner, &f.keys, now))
 }

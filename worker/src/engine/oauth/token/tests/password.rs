@@ -18,7 +18,10 @@ fn rfc6749_4_3_password_grant_with_openid_issues_a_verifiable_id_token() {
     assert_eq!(id["sub"], alice.id.as_str());
     assert_eq!(id["aud"], "svc");
     assert_eq!(id["auth_time"], NOW);
-    assert_eq!(id["at_hash"], crate::engine::oauth::id_token::half_hash(&r.access_token));
+    assert_eq!(
+        id["at_hash"],
+        crate::engine::oauth::id_token::half_hash(crate::engine::platform::ports::SigningAlg::Rs256, &r.access_token)
+    );
     assert_eq!(id["email"], "Alice@Example.com");
     assert_eq!(id["name"], "Alice Liddell");
     // RFC 8176: a password, one factor (OIDC Core §2 acr).

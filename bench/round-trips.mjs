@@ -1,0 +1,55 @@
+// The round-trip table of `make bench`: each endpoint called once against a server with
+// SERVER_TIMING=true, its D1 and KV calls and their sequential depth read from the
+// Server-Timing header (worker/src/edge/adapters/trips.rs); then the same calls against a
+// server whose every storage call waits STORAGE_DELAY_MS first, as from a Worker far from
+// its database, timed end to end (median of a few calls).
+
+/** `{ d1, kv, depth }` of a Server-Timing header. */
+export function parseServerTiming(header) {
+  const calls = (name) => Number(new RegExp(`${name};[^,]*desc="calls=(\\d+)"`).exec(header ?? '')?.[1] ?? NaN);
+  return { d1: calls('d1'), kv: calls('kv'), depth: Number(/depth=(\d+)/.exec(header ?? '')?.[1] ?? NaN) };
+}
+
+/**
+ * Each case `{ name, call: () => Promise<Response>, target? }` once; the rows with
+ * the calls and depth. `target` is the issue's ceiling on the depth, when it names one.
+ */
+export async function roundTrips(cases) {
+  const rows = [];
+  for (const c of cases) {
+    const res = await c.call();
+    await res.arrayBuffer();
+    rows.push({ name: c.name, status: res.status, target: c.target, ...parseServerTiming(res.headers.get('server-timing')) });
+  }
+  return rows;
+}
+
+/** The median wall time of `times` sequential calls of each case. */
+export async function latencies(cases, times = 5) {
+  const rows = [];
+  for (const c of cases) {
+    const samples = [];
+    for (let i = 0; i < times; i++) {
+      const started = performance.now();
+      const res = await c.call(i);
+      await res.arrayBuffer();
+      samples.push(performance.now() - started);
+      if (res.status >= 400) throw new Error(`${c.name}: ${res.status}`);
+    }
+    samples.sort((a, b) => a - b);
+    rows.push({ name: c.name, ms: samples[Math.floor(samples.length / 2)] });
+  }
+  return rows;
+}
+
+export function printRoundTrips(rows, delayed, delayMs) {
+  console.log('\nStorage round trips per request (Server-Timing, SERVER_TIMING=true), and the latency when every D1 and KV call');
+  console.log(`waits ${delayMs} ms first (STORAGE_DELAY_MS, a Worker far from its data), median of 5:\n`);
+  console.log(`| endpoint | D1 calls | KV calls | sequential depth | target depth | latency with +${delayMs} ms per call |`);
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const late = delayed.find((d) => d.name === r.name);
+    const target = r.target === undefined ? '' : `≤ ${r.target}${r.depth <= r.target ? ' (met)' : ' (MISSED)'}`;
+    console.log(`| ${r.name} | ${r.d1} | ${r.kv} | ${r.depth} | ${target} | ${late ? `${late.ms.toFixed(0)} ms` : ''} |`);
+  }
+}
