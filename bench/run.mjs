@@ -396,6 +396,10 @@ try {
     { name: 'discovery (cached)', call: () => fetch(`${base(name)}/.well-known/openid-configuration`) },
     { name: 'jwks (cached)', call: () => fetch(`${base(name)}/.well-known/jwks.json`) },
   ];
+  // The first JWKS request makes the ES256 and EdDSA keys; cached documents from then on.
+  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration']) {
+    await fetch(`${base('authority')}${path}`).then((r) => r.arrayBuffer());
+  }
   const trips = await roundTrips([
     ...endpoints('authority', token, () => tokens.pop()),
     { name: 'userinfo', target: 1, call: () => fetch(`${base('authority')}/userinfo`, { headers: { authorization: `Bearer ${userToken}` } }) },

@@ -67,6 +67,11 @@ pub trait RevocationStore {
     async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError>;
     /// Revocation and the subject's email (introspection's `username`), in one statement.
     async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError>;
+    /// Whether the token is revoked, and its subject's account, in one round trip (UserInfo).
+    async fn revoked_and_subject(
+        &self,
+        claims: &AccessTokenClaims,
+    ) -> Result<(bool, Option<crate::engine::identity::users::User>), InternalError>;
     /// Records `jti` (of a token issued to `client_id`, valid until `expires_at`) as revoked.
     async fn revoke_jti(
         &self,

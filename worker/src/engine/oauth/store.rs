@@ -9,7 +9,9 @@ use crate::engine::clients::store::{client_from_rows, client_statement};
 use crate::engine::clients::ClientRecord;
 use crate::engine::crypto::pkce::Method as PkceMethod;
 use crate::engine::identity::sessions::Session;
-use crate::engine::identity::user_store::{decode_user_json, first_user, user_json, user_of_session_statement};
+use crate::engine::identity::user_store::{
+    decode_user_json, first_user, user_by_id_statement, user_json, user_of_session_statement,
+};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, Redemption};
@@ -59,6 +61,11 @@ impl<T: SqlRunner> RevocationStore for T {
     async fn access_token_state(&self, claims: &AccessTokenClaims) -> Result<AccessTokenState, InternalError> {
         let (sql, args) = access_token_state_statement(claims);
         decode_access_token_state(self.query(sql, &args).await?)
+    }
+
+    async fn revoked_and_subject(&self, claims: &AccessTokenClaims) -> Result<(bool, Option<User>), InternalError> {
+        let [state, user] = pair(self, access_token_state_statement(claims), user_by_id_statement(&claims.sub)).await?;
+        Ok((decode_access_token_state(state)?.revoked, first_user(user)?))
     }
 
     async fn revoke_jti(

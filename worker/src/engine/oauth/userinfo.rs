@@ -153,7 +153,9 @@ where
 {
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
     let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else { return Err(invalid()) };
-    if store.access_token_revoked(&claims).await? {
+    // Revocation and the account in one D1 round trip.
+    let (revoked, user) = store.revoked_and_subject(&claims).await?;
+    if revoked {
         return Err(invalid());
     }
     // Only browsers send Origin, so only they pay for the client lookup.
@@ -167,7 +169,7 @@ where
     if !scopes.contains(&"openid") {
         return Err(BearerError::InsufficientScope("openid"));
     }
-    let user = match store.user_by_id(&claims.sub).await? {
+    let user = match user {
         Some(user) if user.active => user,
         _ => return Err(invalid()),
     };
