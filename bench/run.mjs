@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const DURATION = process.env.BENCH_SECONDS || '5';
 const CONNECTIONS = 16;
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
-  authorityEd: 8797, authorityFar: 8798 };
+  authorityEd: 8797, authorityFar: 8798, authorityCold: 8799 };
 /** The delay each D1 and KV call gets on the `authorityFar` server. */
 const STORAGE_DELAY_MS = Number(process.env.BENCH_STORAGE_DELAY_MS || 50);
 const ADMIN = ['admin-cli', 'bench-admin-secret-0123456789abcdef0123456789'];
@@ -355,6 +355,16 @@ const { mf: authority, db } = await startAuthority();
 // The same server with SIGNING_ALG=ES256 and EdDSA, for their client_credentials rows.
 const { mf: authorityEs } = await startAuthority(PORTS.authorityEs, 'ES256');
 const { mf: authorityEd } = await startAuthority(PORTS.authorityEd, 'EdDSA');
+// Cold start: the first request to a fresh isolate (the module compiled and instantiated,
+// the configuration read; GET /health touches D1 and KV once each).
+const { mf: authorityCold } = await startAuthority(PORTS.authorityCold);
+const coldStarted = performance.now();
+await fetch(`${base('authorityCold')}/health`).then((r) => r.arrayBuffer());
+const coldMs = performance.now() - coldStarted;
+const warmStarted = performance.now();
+await fetch(`${base('authorityCold')}/health`).then((r) => r.arrayBuffer());
+const warmMs = performance.now() - warmStarted;
+await authorityCold.dispose();
 const { mf: authorityFar, db: farDb } = await startAuthority(PORTS.authorityFar, 'RS256',
   { STORAGE_DELAY_MS: String(STORAGE_DELAY_MS) });
 const peer = await startPeer(dir);
@@ -483,6 +493,7 @@ try {
     console.log(`- ${r.name} under 20 ms of isolate time: ${f(1000 / r.rps)} ms -> ${1000 / r.rps < 20 ? 'met' : 'MISSED'}`);
   }
   printRoundTrips(trips, delayed, STORAGE_DELAY_MS);
+  console.log(`\nCold start: the first request to a fresh isolate (GET /health) took ${f(coldMs, 1)} ms, the next ${f(warmMs, 1)} ms (Miniflare on this machine; the module is worker/build/index_bg.wasm).`);
   console.log('');
   const signIn = byName['browser sign-in (argon2id)'];
   const exchange = byName['code + PKCE exchange (access + ID token)'];

@@ -74,16 +74,22 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request) -> Response {
     let result = async {
         let params = params?;
         cx.ensure_bootstrap().await?;
-        let client = match params.get("client_id") {
-            Some(id) => store.client_with_secrets(id).await?.map(|(client, _)| client),
-            None => None,
+        // The client (D1) and the browser's session (KV) at once: one round trip, not two.
+        let client = async {
+            match params.get("client_id") {
+                Some(id) => Ok::<_, AuthorizeError>(store.client_with_secrets(id).await?.map(|(client, _)| client)),
+                None => Ok(None),
+            }
         };
+        let (client, session) = futures_util::future::join(client, browser_session(cx, &req)).await;
+        let client = client?;
         let request = request::parse(&params, client.as_ref(), config, now)?;
         // parse() verified the client, so it is there; it is read once per request.
         let Some(client) = client else {
             return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));
         };
-        proceed(cx, &req, Pending { client: &client, request, account_selected: false }).await
+        let pending = Pending { client: &client, request, account_selected: false, session: session? };
+        proceed(cx, pending).await
     }
     .await;
     result.unwrap_or_else(|e| render_error(config, &e))
@@ -100,35 +106,44 @@ pub async fn resume(cx: &Cx<'_>, req: Request) -> Response {
             .get("request")
             .ok_or_else(|| AuthorizeError::page("invalid_request", "the request parameter is missing"))?;
         let request = open_request(config, sealed, now)?;
+        // The client and the session at once (one round trip).
+        let (client, session) =
+            futures_util::future::join(store.client_with_secrets(&request.client_id), browser_session(cx, &req)).await;
         // The client may have been deleted while the person was signing in.
-        let Some((client, _)) = store.client_with_secrets(&request.client_id).await? else {
+        let Some((client, _)) = client? else {
             return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
         };
         // ...or changed: the request must still be one /authorize would accept now.
         request.recheck(&client, config, now)?;
         let account_selected = params.get("account") == Some("current");
-        proceed(cx, &req, Pending { client: &client, request, account_selected }).await
+        proceed(cx, Pending { client: &client, request, account_selected, session: session? }).await
     }
     .await;
     result.unwrap_or_else(|e| render_error(config, &e))
 }
 
-/// A verified request, its client, and whether the person picked an account for it.
+/// A verified request, its client, whether the person picked an account for it, and the
+/// browser's session (from KV; not yet confirmed by D1).
 struct Pending<'a> {
     client: &'a Client,
     request: AuthorizationRequest,
     account_selected: bool,
+    session: Option<sessions::Session>,
+}
+
+/// The browser's session from KV, if its cookie names one.
+async fn browser_session(cx: &Cx<'_>, req: &Request) -> Result<Option<sessions::Session>, AuthorizeError> {
+    match cookie(req, cx.config, SESSION_COOKIE) {
+        Some(value) => Ok(sessions::load(&cx.kv, &cx.store, cx.config, &value, cx.now).await?),
+        None => Ok(None),
+    }
 }
 
 /// Decides the next step for a verified request and takes it.
-async fn proceed(cx: &Cx<'_>, req: &Request, pending: Pending<'_>) -> Result<Response, AuthorizeError> {
-    let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
-    let Pending { client, request, account_selected } = pending;
-    // The session from KV, then its user and their consent to this client in one D1 batch.
-    let session = match cookie(req, config, SESSION_COOKIE) {
-        Some(value) => sessions::load(kv, store, config, &value, now).await?,
-        None => None,
-    };
+async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, AuthorizeError> {
+    let (config, store, now) = (cx.config, &cx.store, cx.now);
+    let Pending { client, request, account_selected, session } = pending;
+    // The session's user and their consent to this client in one D1 batch.
     let (signed_in, consent) = match session {
         Some(session) => match user_and_consent(store, &session, &client.client_id).await? {
             (Some(user), consent) if user.active => (Some((session, user)), consent),
