@@ -46,9 +46,13 @@ const SECRETS_SQL: &str =
 const INSERT_SECRET_SQL: &str =
     "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 /// Adds a secret only while fewer than ?6 live ones exist (one statement: no race).
+/// The client may have been deleted since it was read: then no row (not a foreign-key error).
 const ADD_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) \
-SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?2 \
-AND (expires_at IS NULL OR expires_at > ?4)) < ?6";
+SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2) \
+AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?2 AND (expires_at IS NULL OR expires_at > ?4)) < ?6";
+/// A renewed secret, only while the client exists (it may be deleted meanwhile).
+const RENEW_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
+expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2)";
 const DELETE_SECRETS_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1";
 /// Retires one secret unless it is the client's last.
 const REMOVE_SECRET_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2 \
@@ -331,13 +335,11 @@ where
         let m = self.mint()?;
         let changes = self
             .store
-            .batch(&[
-                (DELETE_SECRETS_SQL, vec![client_id.into()]),
-                (INSERT_SECRET_SQL, self.secret_args(client_id, &m)),
-            ])
+            .batch(&[(DELETE_SECRETS_SQL, vec![client_id.into()]), (RENEW_SECRET_SQL, self.secret_args(client_id, &m))])
             .await?;
         if changes.get(1) != Some(&1) {
-            return Err(InternalError::new("secret insert changed no row").into());
+            // Deleted since it was read (a concurrent DELETE /register/{id}).
+            return Err(not_found());
         }
         self.audit("client.secret_rotated", client_id, json!({ "secret_id": m.secret_id, "retired": changes.first() }))
             .await?;
@@ -357,6 +359,8 @@ where
         let mut args = self.secret_args(client_id, &m);
         args.push(SqlArg::Int(MAX_LIVE_SECRETS));
         if self.store.execute(ADD_SECRET_SQL, &args).await? != 1 {
+            // Deleted meanwhile: 404 (the read says so); otherwise the client holds enough.
+            self.confidential(client_id).await?;
             return Err(ApiError::Request {
                 status: 409,
                 code: codes::TOO_MANY_SECRETS,

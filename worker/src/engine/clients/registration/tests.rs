@@ -236,3 +236,15 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     assert_eq!(details["redirect_uris"]["before"][0], "http://127.0.0.1:3000/callback");
     assert_eq!(details["redirect_uris"]["after"][0], "https://evil.example/cb");
 }
+
+#[test]
+fn a_secret_for_a_client_deleted_meanwhile_is_no_row_not_a_database_error() {
+    // What renew_secret and add_secret run after reading the client: a concurrent DELETE
+    // may have removed it since (D1 and SQLite enforce the foreign key).
+    let store = SqliteStore::open_in_memory().unwrap();
+    let args = |id: &str| -> Vec<SqlArg> { vec!["s-1".into(), id.into(), "hash".into(), 0_i64.into(), SqlArg::Null] };
+    assert_eq!(block_on(store.execute(RENEW_SECRET_SQL, &args("gone"))).unwrap(), 0);
+    let mut add = args("gone");
+    add.push(SqlArg::Int(MAX_LIVE_SECRETS));
+    assert_eq!(block_on(store.execute(ADD_SECRET_SQL, &add)).unwrap(), 0);
+}
