@@ -48,6 +48,7 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
   const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const appleJwk = { ...appleKey.publicKey.export({ format: 'jwk' }), kid: 'apple-1', use: 'sig', alg: 'RS256' };
   const requests = []; // what the server under test sent, for the tests to look at
+  const issued = []; // every token handed out, for the tests to look for at rest
 
   const people = { github: github.people, facebook: facebook.people, apple: apple.people };
   const personId = (provider, p) => String(provider === 'apple' ? p.sub : p.id);
@@ -102,6 +103,7 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
   function newToken(provider, person) {
     const token = `${provider}-${randomBytes(12).toString('hex')}`;
     tokens.set(token, { provider, person });
+    issued.push(token);
     return token;
   }
 
@@ -188,8 +190,10 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
         exp: now + 600, iat: now, sub: p.sub, nonce: grant.nonce, nonce_supported: true, email: p.email,
         email_verified: 'true', is_private_email: String(p.email.endsWith('privaterelay.appleid.com')), auth_time: now };
       const key = p.quirk === 'badSignature' ? strangerKey.privateKey : appleKey.privateKey;
+      const refresh = `r-${randomBytes(8).toString('hex')}`;
+      issued.push(refresh);
       return json(res, 200, { access_token: newToken('apple', p), token_type: 'Bearer', expires_in: 3600,
-        refresh_token: `r-${randomBytes(8).toString('hex')}`, id_token: jwt(key, 'apple-1', claims) });
+        refresh_token: refresh, id_token: jwt(key, 'apple-1', claims) });
     }
     json(res, 404, { error: 'not_found', path });
   });
@@ -199,6 +203,7 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
     url,
     bases: { github: `${url}/github`, facebook: `${url}/facebook`, apple: `${url}/apple` },
     requests,
+    issued,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
