@@ -22,15 +22,16 @@ use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
-use crate::engine::oauth::authorize::issue::Issuer;
+use crate::engine::oauth::authorize::issue::{prepare_code, Issuer};
 use crate::engine::oauth::authorize::{
     decide, open_request, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next,
     ResponseMode, Situation,
 };
-use crate::engine::oauth::consent::{merged, ConsentStore};
+use crate::engine::oauth::codes::CodeStore;
+use crate::engine::oauth::consent::{merged, Consent, ConsentStore};
 use crate::engine::oauth::logout;
 use crate::engine::oauth::scope::{describe_scopes, ScopeStore};
-use crate::engine::oauth::store::user_and_consent;
+use crate::engine::oauth::store::user_consent_and_code;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
@@ -143,25 +144,38 @@ async fn browser_session(cx: &Cx<'_>, req: &Request) -> Result<Option<sessions::
 async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, AuthorizeError> {
     let (config, store, now) = (cx.config, &cx.store, cx.now);
     let Pending { client, request, account_selected, session } = pending;
-    // The session's user and their consent to this client in one D1 batch.
+    // The session's user and their consent to this client in one D1 batch, with the
+    // code when only those can still stop it (issue::prepare_code): two sequential round
+    // trips for a returning person, not three.
+    let prepared = match &session {
+        Some(session) => prepare_code(config, &request, client, session, account_selected, &SystemRandom, now)?,
+        None => None,
+    };
     let (signed_in, consent) = match session {
-        Some(session) => match user_and_consent(store, &session, &client.client_id).await? {
-            (Some(user), consent) if user.active => (Some((session, user)), consent),
-            _ => (None, None),
-        },
+        Some(session) => {
+            match user_consent_and_code(store, &session, &client.client_id, prepared.as_ref().map(|p| &p.row)).await? {
+                (Some(user), consent) if user.active => (Some((session, user)), consent),
+                _ => (None, None),
+            }
+        }
         None => (None, None),
     };
-    let situation = Situation {
-        session: signed_in.as_ref().map(|(s, _)| s),
-        consent: consent.as_ref(),
-        first_party: client.first_party,
-        account_selected,
+    let next = decide(&request, &situation_of(&signed_in, consent.as_ref(), client, account_selected), now);
+    // A prepared code that is not handed out now is removed (nobody has seen it; it
+    // could not be redeemed anyway, but it should not linger either).
+    let prepared = match (prepared, &next, &signed_in) {
+        (Some(prepared), Ok(Next::Issue), Some(_)) => Some(prepared),
+        (Some(prepared), _, _) => {
+            store.discard_code(&prepared.row.code_hash).await?;
+            None
+        }
+        (None, _, _) => None,
     };
     let screen = |path: &str, request: &AuthorizationRequest| -> Result<Response, AuthorizeError> {
         let sealed = seal_request(config, request, &SystemRandom)?;
         Ok(redirect(&format!("{path}?request={sealed}")))
     };
-    match decide(&request, &situation, now)? {
+    match next? {
         Next::SignIn | Next::SelectAccount => screen("/signin", &request),
         Next::SecondFactor => screen(paths::MFA_PAGE, &request),
         Next::Consent => screen("/consent", &request),
@@ -171,9 +185,23 @@ async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, Authoriz
             };
             let keys = cx.keys();
             let issuer = Issuer { config, store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
-            let response = issuer.issue(&request, client, user, session).await?;
+            let response = issuer.issue(&request, client, user, session, prepared).await?;
             Ok(deliver(&response))
         }
+    }
+}
+
+fn situation_of<'a>(
+    signed_in: &'a Option<(sessions::Session, User)>,
+    consent: Option<&'a Consent>,
+    client: &Client,
+    account_selected: bool,
+) -> Situation<'a> {
+    Situation {
+        session: signed_in.as_ref().map(|(s, _)| s),
+        consent,
+        first_party: client.first_party,
+        account_selected,
     }
 }
 

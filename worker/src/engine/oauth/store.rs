@@ -228,6 +228,17 @@ const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, clien
 scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr) \
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
+/// [`INSERT_CODE_SQL`] only while the code's user (?3) is active and its session (?9)
+/// still exists: a code prepared before the read that confirms both (`/authorize` with a
+/// live session, [`user_consent_and_code`]) is never stored for an ended session.
+const INSERT_CODE_FOR_SESSION_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, \
+redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM users u \
+WHERE u.id = ?3 AND u.active = 1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?9 AND s.user_id = ?3))";
+
+/// Removes a prepared code that is not handed out (never redeemed: nobody has it). ?1 hash.
+const DISCARD_CODE_SQL: &str = "DELETE FROM authorization_codes WHERE code_hash = ?1 AND consumed_at IS NULL";
+
 /// A code with its user. ?1 code hash.
 const CODE_WITH_USER_SQL: &str = concat!(
     "SELECT c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, ",
@@ -311,24 +322,32 @@ fn decode_code_with_user(
     first_row::<CodeRow>(rows)?.map(CodeRow::decode).transpose()
 }
 
+/// The thirteen values of [`INSERT_CODE_SQL`] and [`INSERT_CODE_FOR_SESSION_SQL`].
+fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
+    vec![
+        (&c.code_hash).into(),
+        (&c.client_id).into(),
+        (&c.user_id).into(),
+        (&c.redirect_uri).into(),
+        (&c.scope).into(),
+        c.nonce.as_deref().into(),
+        c.code_challenge.as_deref().into(),
+        c.code_challenge_method.map(|m| m.as_str()).into(),
+        c.session_id.as_deref().into(),
+        c.auth_time.into(),
+        c.created_at.into(),
+        c.expires_at.into(),
+        c.amr.as_deref().into(),
+    ]
+}
+
 impl<T: SqlRunner> CodeStore for T {
     async fn insert_code(&self, c: &AuthorizationCode) -> Result<(), InternalError> {
-        let args = [
-            (&c.code_hash).into(),
-            (&c.client_id).into(),
-            (&c.user_id).into(),
-            (&c.redirect_uri).into(),
-            (&c.scope).into(),
-            c.nonce.as_deref().into(),
-            c.code_challenge.as_deref().into(),
-            c.code_challenge_method.map(|m| m.as_str()).into(),
-            c.session_id.as_deref().into(),
-            c.auth_time.into(),
-            c.created_at.into(),
-            c.expires_at.into(),
-            c.amr.as_deref().into(),
-        ];
-        self.execute(INSERT_CODE_SQL, &args).await.map(|_| ())
+        self.execute(INSERT_CODE_SQL, &code_args(c)).await.map(|_| ())
+    }
+
+    async fn discard_code(&self, code_hash: &str) -> Result<(), InternalError> {
+        self.execute(DISCARD_CODE_SQL, &[code_hash.into()]).await.map(|_| ())
     }
 
     async fn code_with_user(
@@ -401,14 +420,21 @@ impl<T: SqlRunner> ConsentStore for T {
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
 /// one round trip (`/authorize` with a live session needs both; two calls would cost two
-/// D1 round trips).
-pub async fn user_and_consent(
+/// D1 round trips). With `code`, the same batch (one transaction) stores that prepared
+/// code when the user is active and the session exists: the user returned active means
+/// it was stored. The caller discards it if it does not hand it out.
+pub async fn user_consent_and_code(
     db: &impl SqlRunner,
     session: &Session,
     client_id: &str,
+    code: Option<&AuthorizationCode>,
 ) -> Result<(Option<User>, Option<Consent>), InternalError> {
     let consent = (CONSENT_SQL, vec![session.user_id.as_str().into(), client_id.into()]);
-    let mut results = db.query_batch(&[user_of_session_statement(session), consent]).await?.into_iter();
+    let mut statements = vec![user_of_session_statement(session), consent];
+    if let Some(code) = code {
+        statements.push((INSERT_CODE_FOR_SESSION_SQL, code_args(code)));
+    }
+    let mut results = db.query_batch(&statements).await?.into_iter();
     let user = first_user(results.next().unwrap_or_default())?;
     let consent = decode_consent(results.next().unwrap_or_default())?;
     Ok((user, consent))

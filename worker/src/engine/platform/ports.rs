@@ -358,9 +358,10 @@ pub trait SqlRunner {
     /// Runs the statements as one transaction (a D1 `batch()`); returns each one's
     /// changed-row count.
     async fn batch(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, InternalError>;
-    /// Runs read statements as one batch (one round trip, one snapshot); returns each
+    /// Runs statements as one batch (one round trip, one transaction); returns each
     /// one's rows. Reads that a request needs together go here, because a D1 round trip,
-    /// not the SQL, is most of a request's cost (docs/benchmark.md).
+    /// not the SQL, is most of a request's cost (docs/benchmark.md); a write whose
+    /// conditions are those reads may join them (it returns no rows).
     async fn query_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<Vec<serde_json::Value>>, InternalError>;
 }
 

@@ -71,7 +71,7 @@ pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> Autho
     let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
     let issuer =
         Issuer { config: &f.config, store: &f.store, signer: &NativeSigner, keys: &f.keys, rng: &SystemRandom, now };
-    pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60))).unwrap()
+    pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60), None)).unwrap()
 }
 
 pub fn param<'a>(response: &'a AuthorizationResponse, name: &str) -> Option<&'a str> {

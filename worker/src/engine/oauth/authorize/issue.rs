@@ -1,18 +1,94 @@
 //! Answering an authorization request that needs nothing more from the person: a code
 //! (RFC 6749 §4.1.2), tokens (§4.2.2, OIDC Core §3.2.2.5), or both (OIDC Core §3.3.2.5).
 
-use super::{AuthorizationRequest, AuthorizationResponse, AuthorizeError};
+use super::{decide, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next, Situation};
 use crate::engine::clients::Client;
 use crate::engine::crypto::jose::sign_jwt;
 use crate::engine::identity::sessions::Session;
-use crate::engine::identity::users::User;
+use crate::engine::identity::users::{User, ADMIN_SCOPE};
 use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::codes::{self, AuthorizationCode, CodeStore};
+use crate::engine::oauth::consent::Consent;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
+use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{JwsSigner, Random, UnixTime};
+
+/// A code minted before the reads that decide whether it may be handed out, so that it
+/// is stored in the same D1 batch as those reads (`/authorize` with a live session: the
+/// client and session, then one batch; two sequential round trips instead of three).
+/// `plaintext` is known only to this request; `row` is stored only while the user is
+/// active and the session exists (`store::user_consent_and_code`).
+pub struct PreparedCode {
+    pub plaintext: String,
+    pub row: AuthorizationCode,
+}
+
+/// The code `request` would get in `session`, when nothing but the person's consent
+/// and their account being active can still stop it: a `code` response, a decision of
+/// Issue were the consent there, and no `admin` scope (what a user is granted of that
+/// depends on the role, read in the same batch). Otherwise `None`: the code is made
+/// after the decision, as before.
+pub fn prepare_code(
+    config: &Config,
+    request: &AuthorizationRequest,
+    client: &Client,
+    session: &Session,
+    account_selected: bool,
+    rng: &impl Random,
+    now: UnixTime,
+) -> Result<Option<PreparedCode>, InternalError> {
+    if !request.response_type.code || request.scope.iter().any(|s| s == ADMIN_SCOPE) {
+        return Ok(None);
+    }
+    let consent = Consent { scopes: request.scope.clone(), updated_at: now };
+    let situation = Situation {
+        session: Some(session),
+        consent: Some(&consent),
+        first_party: client.first_party,
+        account_selected,
+    };
+    if !matches!(decide(request, &situation, now), Ok(Next::Issue)) {
+        return Ok(None);
+    }
+    let row = code_row(config, request, &client.client_id, &session.user_id, request.scope.join(" "), session, now);
+    let (plaintext, row) = codes::mint(row, rng)?;
+    Ok(Some(PreparedCode { plaintext, row }))
+}
+
+/// The authorization code row of `request` for `user_id` in `session` (RFC 6749 §4.1.2;
+/// the nonce, PKCE challenge, auth_time and amr for the token endpoint).
+fn code_row(
+    config: &Config,
+    request: &AuthorizationRequest,
+    client_id: &str,
+    user_id: &str,
+    scope: String,
+    session: &Session,
+    now: UnixTime,
+) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: String::new(),
+        client_id: client_id.to_owned(),
+        user_id: user_id.to_owned(),
+        redirect_uri: request.redirect_uri.clone(),
+        scope,
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        code_challenge_method: request.code_challenge_method,
+        session_id: Some(session.id_hash.clone()),
+        auth_time: session.auth_time,
+        amr: Some(session.amr.join(" ")),
+        created_at: now,
+        expires_at: now + i64::from(config.tokens.code_ttl),
+        consumed_at: None,
+        issued_jti: None,
+        issued_jti_expires_at: None,
+        issued_family_id: None,
+    }
+}
 
 pub struct Issuer<'a, S, C, K, R> {
     pub config: &'a Config,
@@ -30,44 +106,37 @@ where
     K: SigningKeySource<C::Key>,
     R: Random,
 {
+    /// Answers `request` for `user` in `session`. `prepared` is a code already stored
+    /// for it ([`prepare_code`]); without one, a code response mints and stores its own.
     pub async fn issue(
         &self,
         request: &AuthorizationRequest,
         client: &Client,
         user: &User,
         session: &Session,
+        prepared: Option<PreparedCode>,
     ) -> Result<AuthorizationResponse, AuthorizeError> {
         // A non-admin asking for `admin` simply does not get it.
         let granted = user.grantable(&request.scope);
         let scope = granted.join(" ");
         let mut params: Vec<(String, String)> = Vec::new();
-        let code = if request.response_type.code {
-            let row = AuthorizationCode {
-                code_hash: String::new(),
-                client_id: client.client_id.clone(),
-                user_id: user.id.clone(),
-                redirect_uri: request.redirect_uri.clone(),
-                scope: scope.clone(),
-                nonce: request.nonce.clone(),
-                code_challenge: request.code_challenge.clone(),
-                code_challenge_method: request.code_challenge_method,
-                session_id: Some(session.id_hash.clone()),
-                auth_time: session.auth_time,
-                amr: Some(session.amr.join(" ")),
-                created_at: self.now,
-                expires_at: self.now + i64::from(self.config.tokens.code_ttl),
-                consumed_at: None,
-                issued_jti: None,
-                issued_jti_expires_at: None,
-                issued_family_id: None,
-            };
-            let (plaintext, row) = codes::mint(row, self.rng)?;
-            self.store.insert_code(&row).await?;
-            params.push(("code".into(), plaintext.clone()));
-            Some(plaintext)
-        } else {
-            None
+        let code = match prepared {
+            // prepare_code stores the request's whole scope: never one the user lacks.
+            Some(prepared) if prepared.row.scope == scope && prepared.row.user_id == user.id => {
+                Some(prepared.plaintext)
+            }
+            Some(_) => return Err(InternalError::new("a prepared code does not match its grant").into()),
+            None if request.response_type.code => {
+                let row = code_row(self.config, request, &client.client_id, &user.id, scope.clone(), session, self.now);
+                let (plaintext, row) = codes::mint(row, self.rng)?;
+                self.store.insert_code(&row).await?;
+                Some(plaintext)
+            }
+            None => None,
         };
+        if let Some(code) = &code {
+            params.push(("code".into(), code.clone()));
+        }
         let ttl = client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl);
         let access_key = match request.response_type.token {
             true => Some(self.keys.signing_key(self.config.tokens.signing_alg).await?),

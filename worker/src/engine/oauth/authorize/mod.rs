@@ -241,4 +241,6 @@ pub fn decide(
 }
 
 #[cfg(test)]
+mod prepared_tests;
+#[cfg(test)]
 mod tests;
