@@ -4,12 +4,13 @@
 use serde_json::json;
 
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
+use crate::engine::identity::user_store::record_successful_login_statement;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::net;
-use crate::engine::platform::ports::{Random, UnixTime};
+use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 
 /// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords, disabled and
 /// locked accounts alike, with the same answer and the same argon2 time, so neither the
@@ -61,6 +62,18 @@ pub async fn check_password<S: UserStore + AuditStore>(
     password: &str,
 ) -> Result<User, LoginError> {
     let user = store.user_by_email(email.trim()).await?;
+    verify_account(store, rng, cx, user, password).await
+}
+
+/// [`check_password`] for the account already read by its address (`None`: no account
+/// has it), when the caller read it together with other facts in one round trip.
+pub async fn verify_account<S: UserStore + AuditStore>(
+    store: &S,
+    rng: &impl Random,
+    cx: &LoginContext<'_>,
+    user: Option<User>,
+    password: &str,
+) -> Result<User, LoginError> {
     let trusted = net::listed(&cx.config.security.lockout_whitelist, cx.meta.ip_address.as_deref());
     if let Some(locked) = user.as_ref().filter(|u| !trusted && u.locked_until.is_some_and(|until| until > cx.now)) {
         // The same work and answer as a wrong password: a lock reveals nothing.
@@ -102,21 +115,31 @@ pub async fn check_password<S: UserStore + AuditStore>(
 
 /// A complete sign-in: the failure count resets, `last_login_at` moves, and `user.login`
 /// is audited with whether a second factor was shown (the product docs' `mfa_used`).
-pub async fn record_login<S: UserStore + AuditStore>(
-    store: &S,
+pub async fn record_login(
+    store: &impl SqlRunner,
     rng: &impl Random,
     cx: &LoginContext<'_>,
     user: &User,
     mfa_used: bool,
 ) -> Result<(), InternalError> {
-    store.record_successful_login(&user.id, cx.now).await?;
+    store.batch(&login_statements(rng, cx, user, mfa_used)?).await.map(|_| ())
+}
+
+/// [`record_login`]'s writes, for a batch that commits them with the session they start
+/// (one round trip, both or neither).
+pub fn login_statements(
+    rng: &impl Random,
+    cx: &LoginContext<'_>,
+    user: &User,
+    mfa_used: bool,
+) -> Result<Vec<Statement<'static>>, InternalError> {
     let mut event = AuditEvent::new("user.login", cx.meta, cx.now, rng)?
         .actor("user", &user.id)
         .metadata(json!({ "method": cx.method, "mfa_used": mfa_used }));
     if let Some(client_id) = cx.client_id {
         event = event.resource("client", client_id);
     }
-    store.record(&event).await
+    Ok(vec![record_successful_login_statement(&user.id, cx.now), event.statement()])
 }
 
 /// A wrong second-factor code: audited (`mfa.challenge_failed`) and counted toward the

@@ -51,6 +51,9 @@ pub fn classify(config: &Config, role: Role, changed_at: UnixTime, now: UnixTime
 
 /// When ?1's password was last set (the account's creation if never changed).
 pub const CHANGED_SQL: &str = "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE id = ?1";
+/// [`CHANGED_SQL`] by the account's address (?1), for a batch that reads the account by it.
+pub const CHANGED_BY_EMAIL_SQL: &str =
+    "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE email = ?1 COLLATE NOCASE";
 
 /// Where `user`'s password stands: one read, and only when expiry is on for the role.
 pub async fn of_user(
@@ -63,7 +66,15 @@ pub async fn of_user(
         return Ok(Expiry::Fresh);
     }
     let changed = store.password_changed_at(&user.id).await?;
-    Ok(changed.map_or(Expiry::Fresh, |at| classify(config, user.role, at, now)))
+    Ok(of_changed_at(config, user, changed, now))
+}
+
+/// [`of_user`] with the time of the last change already read.
+pub fn of_changed_at(config: &Config, user: &User, changed: Option<UnixTime>, now: UnixTime) -> Expiry {
+    if days_for(config, user.role) == 0 || user.password_hash.is_none() {
+        return Expiry::Fresh;
+    }
+    changed.map_or(Expiry::Fresh, |at| classify(config, user.role, at, now))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::engine::crypto::tokens::random_token;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{int, KeyValue, Random, SqlArg, SqlRunner, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{int, KeyValue, Random, SqlArg, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -138,7 +138,8 @@ impl SessionRow {
 }
 
 /// Starts a session for `user_id` who just signed in by the methods `amr`; returns the
-/// cookie value. With `SINGLE_SESSION=true` the user's other sessions end.
+/// cookie value. With `SINGLE_SESSION=true` the user's other sessions end. `with` are
+/// writes to commit with the session's row (both or neither).
 #[allow(clippy::too_many_arguments)]
 pub async fn start(
     kv: &impl KeyValue,
@@ -149,6 +150,7 @@ pub async fn start(
     meta: &RequestMeta,
     rng: &impl Random,
     now: UnixTime,
+    with: Vec<Statement<'static>>,
 ) -> Result<(String, Session), InternalError> {
     if config.sessions.single_session {
         for other in list(store, config, user_id, now).await? {
@@ -167,7 +169,7 @@ pub async fn start(
         ip_address: meta.ip_address.clone(),
         user_agent: meta.user_agent.clone(),
     };
-    let args = [
+    let args = vec![
         session.id_hash.as_str().into(),
         user_id.into(),
         session.ip_address.as_deref().into(),
@@ -179,8 +181,10 @@ pub async fn start(
         session.amr.join(" ").into(),
     ];
     // The row first: a KV value without a row is no session, so a failure in between
-    // leaves nothing that works.
-    store.execute(INSERT_SQL, &args).await?;
+    // leaves nothing that works. `with` commits in the same batch (the sign-in's record).
+    let mut statements: Vec<Statement<'_>> = vec![(INSERT_SQL, args)];
+    statements.extend(with);
+    store.batch(&statements).await?;
     save(kv, config, &session, now).await?;
     Ok((cookie, session))
 }
@@ -307,14 +311,16 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, _) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+                .unwrap();
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
         // That use moved last_seen_at: another 29 minutes is fine...
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 58 * 60)).unwrap().is_some());
         // ...but 30 idle minutes end it.
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
         let (cookie, _) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+                .unwrap();
         let mut t = 1000;
         while t + 20 * 60 < 1000 + 7 * 86_400 {
             t += 20 * 60;
@@ -329,7 +335,8 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+                .unwrap();
         assert_eq!(cookie.len(), 43, "256 bits");
         let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
         assert!(keys.iter().all(|k| !k.contains(&cookie)));
@@ -340,13 +347,19 @@ mod tests {
     fn single_session_ends_the_users_other_sessions() {
         let (kv, db) = (MemoryKv::default(), db());
         let many = config(|_| {});
-        let (a, _) = pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1000)).unwrap();
-        let (b, _) = pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1001)).unwrap();
+        let (a, _) =
+            pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+                .unwrap();
+        let (b, _) =
+            pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1001, Vec::new()))
+                .unwrap();
         assert_eq!(pollster::block_on(list(&db, &many, &u1(), 1002)).unwrap().len(), 2);
         let single = config(|v| {
             v.insert("SINGLE_SESSION", "true".into());
         });
-        let (c, _) = pollster::block_on(start(&kv, &db, &single, &["pwd"], &u1(), &META, &SystemRandom, 1003)).unwrap();
+        let (c, _) =
+            pollster::block_on(start(&kv, &db, &single, &["pwd"], &u1(), &META, &SystemRandom, 1003, Vec::new()))
+                .unwrap();
         for old in [a, b] {
             assert!(pollster::block_on(load(&kv, &db, &single, &old, 1004)).unwrap().is_none());
         }
@@ -359,7 +372,8 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &alice().id, &META, &SystemRandom, 1000)).unwrap();
+            pollster::block_on(start(&kv, &db, &config, &["pwd"], &alice().id, &META, &SystemRandom, 1000, Vec::new()))
+                .unwrap();
         let user = || pollster::block_on(user_of_session(&db, &session)).unwrap();
         assert_eq!(user().map(|u| u.id), Some(alice().id));
         let stale = pollster::block_on(kv.get(&session_key(&session.id_hash))).unwrap().unwrap();

@@ -51,6 +51,14 @@ THEN ?2 + ?4 * (CASE WHEN ?5 = 1 THEN (1 << MIN(lockout_count, 3)) ELSE 1 END) E
 lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE 0 END) \
 WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
 
+/// The user with the address ?1 (any case).
+pub const USER_BY_EMAIL_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?1 COLLATE NOCASE");
+
+/// A complete sign-in: the failure count and lock reset, `last_login_at` now.
+pub fn record_successful_login_statement(user_id: &str, now: UnixTime) -> Statement<'static> {
+    (RECORD_SUCCESSFUL_LOGIN_SQL, vec![user_id.into(), now.into()])
+}
+
 const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
     "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, last_login_at = ?2 WHERE id = ?1";
 
@@ -154,8 +162,7 @@ impl<T: SqlRunner> UserStore for T {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1 COLLATE NOCASE");
-        first_user(self.query(&sql, &[email.into()]).await?)
+        first_user(self.query(USER_BY_EMAIL_SQL, &[email.into()]).await?)
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError> {
@@ -197,9 +204,5 @@ impl<T: SqlRunner> UserStore for T {
         let args = [user_id.into(), now.into(), threshold.into(), duration.into(), progressive.into()];
         let row = first_row::<Row>(self.query(RECORD_FAILED_LOGIN_SQL, &args).await?)?;
         Ok(row.and_then(|r| r.locked_until).map(int))
-    }
-
-    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError> {
-        self.execute(RECORD_SUCCESSFUL_LOGIN_SQL, &[user_id.into(), now.into()]).await.map(|_| ())
     }
 }

@@ -171,8 +171,6 @@ pub trait UserStore {
         duration: u32,
         progressive: bool,
     ) -> Result<Option<UnixTime>, InternalError>;
-    /// A successful sign-in: failures and earlier lockouts forgotten, `last_login_at` set.
-    async fn record_successful_login(&self, user_id: &str, now: UnixTime) -> Result<(), InternalError>;
     /// The user's second factor (`identity::mfa`).
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError>;
     /// When the user's password was last set (`identity::password_expiry`).

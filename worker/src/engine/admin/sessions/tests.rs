@@ -40,7 +40,9 @@ fn fixture() -> (Fixture, crate::engine::identity::users::User) {
 
 fn start(f: &Fixture, user_id: &str, ip: &str, at: UnixTime) -> Session {
     let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: Some("Firefox".into()) };
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], user_id, &meta, &SystemRandom, at)).unwrap().1
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], user_id, &meta, &SystemRandom, at, Vec::new()))
+        .unwrap()
+        .1
 }
 
 fn admin_of(role: Role) -> AdminPrincipal {

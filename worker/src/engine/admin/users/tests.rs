@@ -125,7 +125,8 @@ fn deactivation_ends_the_sessions_and_revokes_the_refresh_tokens() {
     let who = as_who(&f, &root, &META);
     let bob = block_on(who.create(&new_user("bob@example.com", "user"))).unwrap();
     let (_, session) =
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &bob.id, &META, &SystemRandom, NOW)).unwrap();
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &bob.id, &META, &SystemRandom, NOW, Vec::new()))
+            .unwrap();
     assert_eq!(block_on(who.sessions(&bob.id)).unwrap().len(), 1);
     let off = block_on(who.update(&bob.id, &UserPatch { active: Some(false), ..UserPatch::default() })).unwrap();
     assert!(!off.active);

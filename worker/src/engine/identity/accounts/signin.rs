@@ -9,21 +9,23 @@ use super::Accounts;
 use crate::engine::crypto::passwords::verify_password;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
+use crate::engine::identity::login::{login_statements, verify_account, LoginContext, LoginError};
 use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::mfa::challenge::Challenge;
-use crate::engine::identity::mfa::{self, AfterPassword};
+use crate::engine::identity::mfa::{self, AfterPassword, MfaState};
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::password_history;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
+use crate::engine::identity::user_store::{first_user, USER_BY_EMAIL_SQL};
 use crate::engine::identity::users::Role;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, KV_MIN_TTL};
+use crate::engine::platform::ports::{first_row, int, KeyValue, Random, SqlRunner, UnixTime, KV_MIN_TTL};
+use futures_util::future::{join, join3};
 use shared::api::FieldError;
 
 use super::utc_time;
@@ -74,13 +76,20 @@ where
     ) -> Result<SignInOutcome, ApiError> {
         let (config, now) = (self.config, self.now);
         // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
-        let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
-        if !rate_limit::exempt(config, self.meta.ip_address.as_deref()) {
-            rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
-        }
-        rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
+        // The limits (KV) and the account (one D1 batch) are read at once; the password is
+        // verified only once both allow it.
+        let limits = async {
+            let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
+            if !rate_limit::exempt(config, self.meta.ip_address.as_deref()) {
+                rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
+            }
+            rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await
+        };
+        let (limited, account) = join(limits, self.account_by_email(email.trim())).await;
+        limited?;
+        let (account, facts) = account?;
         let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
-        let verified = check_password(self.store, self.rng, &cx, email, password).await;
+        let verified = verify_account(self.store, self.rng, &cx, account, password).await;
         if matches!(verified, Err(LoginError::Invalid)) {
             rate_limit::ip_lockout_count(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
         }
@@ -98,7 +107,22 @@ where
             },
             LoginError::Internal(e) => ApiError::Internal(e),
         })?;
-        self.after_first_factor(user, "pwd", previous).await
+        self.after_first_factor(user, "pwd", previous, Some(&facts)).await
+    }
+
+    /// The account with this address and what a sign-in decides with it, in one batch.
+    async fn account_by_email(&self, email: &str) -> Result<(Option<User>, AccountFacts), InternalError> {
+        let by_email = || vec![email.into()];
+        let statements = [
+            (USER_BY_EMAIL_SQL, by_email()),
+            (mfa::STATE_BY_EMAIL_SQL, by_email()),
+            (password_expiry::CHANGED_BY_EMAIL_SQL, by_email()),
+        ];
+        let mut results = self.store.query_batch(&statements).await?.into_iter();
+        let user = first_user(results.next().unwrap_or_default())?;
+        let mfa = mfa::decode_state(results.next().unwrap_or_default())?;
+        let changed: Option<ChangedRow> = first_row(results.next().unwrap_or_default())?;
+        Ok((user, AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)) }))
     }
 
     /// A sign-in through another identity provider (`engine::federation`), audited
@@ -112,19 +136,25 @@ where
         let event =
             self.event("social.login")?.actor("user", &user.id).metadata(serde_json::json!({ "provider": provider }));
         self.store.record(&event).await?;
-        self.after_first_factor(user, "fed", previous).await
+        self.after_first_factor(user, "fed", previous, None).await
     }
 
     /// After the first factor (`method`, RFC 8176): the second factor or its enrolment
     /// when the account has or needs one (no session yet), else the sign-in completes.
+    /// `facts`: read with the account, or `None` to read them now.
     async fn after_first_factor(
         &self,
         user: User,
         method: &str,
         previous: Option<&str>,
+        facts: Option<&AccountFacts>,
     ) -> Result<SignInOutcome, ApiError> {
         let (config, now) = (self.config, self.now);
-        let step = match mfa::after_password(self.store, config, &user, now).await? {
+        let after = match facts {
+            Some(facts) => mfa::after_password_with(self.store, config, &user, &facts.mfa, now).await?,
+            None => mfa::after_password(self.store, config, &user, now).await?,
+        };
+        let step = match after {
             AfterPassword::SignIn => None,
             AfterPassword::EnrolSoon { .. } => Some(SignInStep::EnrolSoon),
             AfterPassword::Verify => Some(SignInStep::Verify),
@@ -138,7 +168,7 @@ where
                 let challenge = Challenge { user_id: user.id.clone(), amr: vec![method.into()], issued_at: now, step };
                 Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(config, self.rng)? })
             }
-            soon => self.complete(user, &[method], previous, soon).await,
+            soon => self.complete_with(user, &[method], previous, soon, facts).await,
         }
     }
 
@@ -153,9 +183,25 @@ where
         previous: Option<&str>,
         soon: Option<SignInStep>,
     ) -> Result<SignInOutcome, ApiError> {
+        self.complete_with(user, amr, previous, soon, None).await
+    }
+
+    /// [`Self::complete`] with the password's last change already read (`facts`).
+    async fn complete_with(
+        &self,
+        user: User,
+        amr: &[&str],
+        previous: Option<&str>,
+        soon: Option<SignInStep>,
+        facts: Option<&AccountFacts>,
+    ) -> Result<SignInOutcome, ApiError> {
         let mut soon = soon;
         if amr.contains(&"pwd") {
-            match password_expiry::of_user(self.store, self.config, &user, self.now).await? {
+            let expiry = match facts {
+                Some(f) => password_expiry::of_changed_at(self.config, &user, f.password_changed_at, self.now),
+                None => password_expiry::of_user(self.store, self.config, &user, self.now).await?,
+            };
+            match expiry {
                 Expiry::Expired { at } => {
                     let event = self
                         .event("password.expired")?
@@ -238,24 +284,45 @@ where
     ) -> Result<SignedIn, ApiError> {
         let cx =
             LoginContext { config: self.config, meta: self.meta, now: self.now, method: "browser", client_id: None };
-        record_login(self.store, self.rng, &cx, &user, amr.contains(&"mfa")).await?;
-        self.end_previous(previous).await?;
-        let (cookie, session) =
-            sessions::start(self.kv, self.store, self.config, amr, &user.id, self.meta, self.rng, self.now).await?;
+        // The sign-in's record commits with the session's row; the old session ends and
+        // the browser is looked up at the same time (one sequential round trip each).
+        let login = login_statements(self.rng, &cx, &user, amr.contains(&"mfa"))?;
+        let start =
+            sessions::start(self.kv, self.store, self.config, amr, &user.id, self.meta, self.rng, self.now, login);
+        let agent = self.meta.user_agent.as_deref().unwrap_or("unknown");
+        let (ended, started, known) = join3(self.end_previous(previous), start, self.known_browser(&user, agent)).await;
+        ended?;
+        let (cookie, session) = started?;
         // The sign-in stands even if the new-login notice cannot be written.
-        let notice_failed = self.notice_sign_in(&user, &session).await.err();
+        let notice_failed = match known {
+            Ok(true) => None,
+            Ok(false) => self.remember_browser(&user, &session).await.err(),
+            Err(e) => Some(e),
+        };
         Ok(SignedIn { user, session, cookie, notice_failed })
+    }
+
+    /// Whether `user` signed in from this browser (user agent) in the last 90 days.
+    async fn known_browser(&self, user: &User, agent: &str) -> Result<bool, InternalError> {
+        Ok(self.kv.get(&device_key(user, agent)).await?.is_some())
     }
 
     /// After a browser sign-in: a `new-login` mail when the account has signed in before
     /// but never from this browser (user agent) in the last 90 days.
     pub async fn notice_sign_in(&self, user: &User, session: &Session) -> Result<(), InternalError> {
-        let prefix = format!("device:{}:", user.id);
         let agent = session.user_agent.as_deref().unwrap_or("unknown");
-        let key = format!("{prefix}{}", hash_token(agent));
-        if self.kv.get(&key).await?.is_some() {
+        if self.known_browser(user, agent).await? {
             return Ok(());
         }
+        self.remember_browser(user, session).await
+    }
+
+    /// A browser not [`Self::known_browser`]: remembered, and the `new-login` mail when
+    /// the account has signed in before from another one.
+    async fn remember_browser(&self, user: &User, session: &Session) -> Result<(), InternalError> {
+        let prefix = format!("device:{}:", user.id);
+        let agent = session.user_agent.as_deref().unwrap_or("unknown");
+        let key = device_key(user, agent);
         let first_ever = self.kv.keys_with_prefix(&prefix).await?.is_empty();
         self.kv.put(&key, &self.now.to_string(), KNOWN_DEVICE_SECONDS.max(KV_MIN_TTL)).await?;
         if first_ever {
@@ -269,4 +336,21 @@ where
         };
         self.send(&user.email, content).await
     }
+}
+
+/// The KV key that remembers `user`'s sign-ins from one browser (user agent, hashed).
+fn device_key(user: &User, agent: &str) -> String {
+    format!("device:{}:{}", user.id, hash_token(agent))
+}
+
+/// What a password sign-in reads with the account ([`Accounts::sign_in`]): the second
+/// factor's state and the password's last change.
+struct AccountFacts {
+    mfa: MfaState,
+    password_changed_at: Option<UnixTime>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChangedRow {
+    changed_at: f64,
 }

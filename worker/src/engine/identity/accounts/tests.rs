@@ -235,8 +235,10 @@ fn a_reset_ends_every_session_of_the_account() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
+        .unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
+        .unwrap();
     assert_eq!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().len(), 2);
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
     let reset = PasswordResetComplete { token: f.link_token(), password: "a brand new passphrase".into() };
@@ -312,9 +314,20 @@ fn changing_the_password_needs_the_current_one_and_signs_out_other_sessions() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    let (_, here) =
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW)).unwrap();
+    let (_, here) = block_on(sessions::start(
+        &f.kv,
+        &f.store,
+        &f.config,
+        &["pwd"],
+        &user.id,
+        &f.meta,
+        &SystemRandom,
+        NOW,
+        Vec::new(),
+    ))
+    .unwrap();
+    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
+        .unwrap();
 
     let wrong = ChangePassword { current_password: "guess guess guess".into(), new_password: "short".into() };
     let e = block_on(f.accounts().change_password(&user, &here, &wrong)).unwrap_err();
@@ -374,7 +387,9 @@ fn a_sign_in_from_a_new_browser_mails_new_login_but_not_the_first_or_a_known_one
     let user = f.user("alice@example.com");
     let session_with = |agent: &str| {
         let meta = RequestMeta { ip_address: Some("198.51.100.7".into()), user_agent: Some(agent.into()) };
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &meta, &SystemRandom, NOW)).unwrap().1
+        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &meta, &SystemRandom, NOW, Vec::new()))
+            .unwrap()
+            .1
     };
     let count = || f.outbox().iter().filter(|m| m.template == "new-login").count();
     block_on(f.accounts().notice_sign_in(&user, &session_with("Firefox"))).unwrap();
@@ -435,9 +450,18 @@ fn password_history_count_refuses_recent_passwords_on_change_and_on_reset_withou
     f.sign_up("alice@example.com").unwrap();
     let change = |from: &str, to: &str| {
         let user = f.user("alice@example.com");
-        let (_, here) =
-            block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW))
-                .unwrap();
+        let (_, here) = block_on(sessions::start(
+            &f.kv,
+            &f.store,
+            &f.config,
+            &["pwd"],
+            &user.id,
+            &f.meta,
+            &SystemRandom,
+            NOW,
+            Vec::new(),
+        ))
+        .unwrap();
         let request = ChangePassword { current_password: from.into(), new_password: to.into() };
         block_on(f.accounts().change_password(&user, &here, &request))
     };

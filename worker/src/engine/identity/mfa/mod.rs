@@ -44,11 +44,30 @@ pub fn required(config: &Config, role: Role) -> bool {
     config.security.require_mfa || (config.security.require_admin_mfa && role != Role::User)
 }
 
+/// The state of the user `$user` (an SQL expression) in one statement.
+macro_rules! state_sql {
+    ($user:literal) => {
+        concat!(
+            "SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = ",
+            $user,
+            ") AS totp_confirmed_at, ",
+            "(SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ",
+            $user,
+            " AND used_at IS NULL) AS backup_codes_left, ",
+            "(SELECT COUNT(*) FROM passkeys WHERE user_id = ",
+            $user,
+            ") AS passkeys, ",
+            "(SELECT mfa_asked_at FROM users WHERE id = ",
+            $user,
+            ") AS asked_at"
+        )
+    };
+}
+
 /// ?1 user: the state in one statement.
-pub const STATE_SQL: &str = "SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = ?1) AS totp_confirmed_at, \
-(SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ?1 AND used_at IS NULL) AS backup_codes_left, \
-(SELECT COUNT(*) FROM passkeys WHERE user_id = ?1) AS passkeys, \
-(SELECT mfa_asked_at FROM users WHERE id = ?1) AS asked_at";
+pub const STATE_SQL: &str = state_sql!("?1");
+/// ?1 the account's address: the state, for a batch that reads the account by address.
+pub const STATE_BY_EMAIL_SQL: &str = state_sql!("(SELECT id FROM users WHERE email = ?1 COLLATE NOCASE)");
 
 #[derive(Deserialize)]
 struct StateRow {
@@ -59,7 +78,12 @@ struct StateRow {
 }
 
 pub async fn state(store: &impl SqlRunner, user_id: &str) -> Result<MfaState, InternalError> {
-    let row: Option<StateRow> = first_row(store.query(STATE_SQL, &[user_id.into()]).await?)?;
+    decode_state(store.query(STATE_SQL, &[user_id.into()]).await?)
+}
+
+/// The rows of [`STATE_SQL`] or [`STATE_BY_EMAIL_SQL`].
+pub fn decode_state(rows: Vec<serde_json::Value>) -> Result<MfaState, InternalError> {
+    let row: Option<StateRow> = first_row(rows)?;
     let count = |n: f64| u32::try_from(whole(n)).unwrap_or(u32::MAX);
     Ok(row.map_or(MfaState { totp_confirmed_at: None, backup_codes_left: 0, passkeys: 0, asked_at: None }, |r| {
         MfaState {
@@ -94,7 +118,17 @@ pub async fn after_password(
     user: &User,
     now: UnixTime,
 ) -> Result<AfterPassword, InternalError> {
-    let state = state(store, &user.id).await?;
+    after_password_with(store, config, user, &state(store, &user.id).await?, now).await
+}
+
+/// [`after_password`] with the user's state already read.
+pub async fn after_password_with(
+    store: &impl SqlRunner,
+    config: &Config,
+    user: &User,
+    state: &MfaState,
+    now: UnixTime,
+) -> Result<AfterPassword, InternalError> {
     if state.enabled() {
         return Ok(AfterPassword::Verify);
     }

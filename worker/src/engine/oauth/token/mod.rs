@@ -33,7 +33,7 @@ use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, SqlRunner, UnixTime};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -123,7 +123,7 @@ impl<S: ClientStore, C: JwsSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: TokenLookups + UserStore + AuditStore + crate::engine::oauth::device::DeviceStore,
+    S: TokenLookups + UserStore + AuditStore + SqlRunner + crate::engine::oauth::device::DeviceStore,
     C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,

@@ -12,11 +12,11 @@ use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::ports::{JwsSigner, Random, SqlRunner};
 
 impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
 where
-    S: TokenLookups + UserStore + AuditStore,
+    S: TokenLookups + UserStore + AuditStore + SqlRunner,
     C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,

@@ -1,0 +1,142 @@
+// End-to-end: the sequential storage round trips of the requests a returning person and
+// their apps make, read from the Server-Timing header (SERVER_TIMING=true). A Worker far
+// from its D1 database pays a network round trip for each: client_credentials,
+// introspection and UserInfo take one, refresh and the code exchange at most two,
+// /authorize with a live session at most two, a password sign-in at most three.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { startWorker, d1Query } from './harness.mjs';
+import { parseServerTiming } from '../../bench/round-trips.mjs';
+
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'e2e-admin-password-123';
+const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
+const CALLBACK = 'http://127.0.0.1:3000/callback';
+const VERIFIER = randomBytes(32).toString('base64url');
+const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
+let worker;
+
+before(async () => {
+  worker = await startWorker({
+    vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET, SERVER_TIMING: 'true',
+      ADMIN_CLIENT_ID: ADMIN[0], ADMIN_CLIENT_SECRET: ADMIN[1] },
+  });
+});
+after(async () => {
+  await worker?.stop();
+});
+
+const basic = ([id, secret]) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => !c.endsWith('='));
+const trips = (res) => parseServerTiming(res.headers.get('server-timing'));
+
+async function form(path, body, authorization) {
+  const res = await fetch(`${worker.url}${path}`, { method: 'POST', body: new URLSearchParams(body).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization } });
+  return { res, body: await res.json() };
+}
+
+function authorizeUrl(extra = {}) {
+  const query = new URLSearchParams({ client_id: 'demo-app', response_type: 'code', redirect_uri: CALLBACK,
+    scope: 'openid email offline_access', state: 's', nonce: 'n', code_challenge: CHALLENGE,
+    code_challenge_method: 'S256', ...extra });
+  return `${worker.url}/authorize?${query}`;
+}
+
+async function signIn() {
+  const first = await fetch(`${worker.url}/api/session`);
+  const { csrf_token: csrf } = await first.json();
+  const res = await fetch(`${worker.url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie: cookiesOf(first).join('; ') },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  return { res, cookie: cookiesOf(res).join('; '), csrf: (await res.json()).csrf_token };
+}
+
+const codeCount = async () => (await d1Query(worker.stateDir, 'SELECT COUNT(*) AS n FROM authorization_codes'))[0].n;
+
+test('a password sign-in from a known browser waits on storage at most three times', async () => {
+  await signIn(); // the first sign-in from this browser also remembers it
+  const { res } = await signIn();
+  const t = trips(res);
+  assert.ok(t.depth <= 3, `depth ${t.depth} (${res.headers.get('server-timing')})`);
+  const [row] = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login'");
+  assert.equal(row.n, 2, 'each sign-in is recorded with its session');
+});
+
+test('/authorize with a live session and consent: the code in two sequential round trips', async () => {
+  const { cookie, csrf } = await signIn();
+  // The first time, the consent screen: the code prepared with the reads is removed.
+  const before = await codeCount();
+  const toConsent = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+  const location = new URL(toConsent.headers.get('location'), worker.url);
+  assert.equal(location.pathname, '/consent');
+  assert.equal(await codeCount(), before, 'no code is left behind by a request that went to the consent screen');
+  const consent = await fetch(`${worker.url}/api/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, cookie },
+    body: JSON.stringify({ request: location.searchParams.get('request'), allow: true }),
+  });
+  assert.equal(consent.status, 200, await consent.text());
+
+  const codeOf = async () => {
+    const res = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+    assert.ok([302, 303].includes(res.status), `${res.status}`);
+    const code = new URL(res.headers.get('location')).searchParams.get('code');
+    assert.ok(code, res.headers.get('location'));
+    assert.ok(trips(res).depth <= 2, res.headers.get('server-timing'));
+    return code;
+  };
+  const redeem = async (code) => form('/token', { grant_type: 'authorization_code', code, redirect_uri: CALLBACK,
+    code_verifier: VERIFIER }, basic(['demo-app', DEMO_SECRET]));
+  // The first exchange in this isolate loads the signing keys, which it then caches.
+  const warm = await redeem(await codeOf());
+  const code = await codeOf();
+
+  // RFC 6749 §4.1.3: the code redeems once, in at most two round trips.
+  const exchange = await redeem(code);
+  assert.equal(exchange.res.status, 200, JSON.stringify(exchange.body));
+  assert.ok(trips(exchange.res).depth <= 2, exchange.res.headers.get('server-timing'));
+  await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${warm.body.access_token}` } });
+  const userinfo = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${exchange.body.access_token}` } });
+  assert.equal(userinfo.status, 200);
+  assert.equal(trips(userinfo).depth, 1, userinfo.headers.get('server-timing'));
+
+  await form('/token', { grant_type: 'refresh_token', refresh_token: warm.body.refresh_token }, basic(['demo-app', DEMO_SECRET]));
+  const refresh = await form('/token', { grant_type: 'refresh_token', refresh_token: exchange.body.refresh_token },
+    basic(['demo-app', DEMO_SECRET]));
+  assert.equal(refresh.res.status, 200, JSON.stringify(refresh.body));
+  assert.ok(trips(refresh.res).depth <= 2, refresh.res.headers.get('server-timing'));
+  const again = await redeem(code);
+  assert.equal(again.body.error, 'invalid_grant');
+});
+
+test('a request that needs the person again leaves no code: prompt=consent and a signed-out session', async () => {
+  const { cookie } = await signIn();
+  const before = await codeCount();
+  const res = await fetch(authorizeUrl({ prompt: 'consent' }), { headers: { cookie }, redirect: 'manual' });
+  assert.equal(new URL(res.headers.get('location'), worker.url).pathname, '/consent', res.headers.get('location'));
+  // Signed out elsewhere: KV may still hold the session for a moment, D1 does not.
+  const hash = (await d1Query(worker.stateDir, 'SELECT id_hash FROM sessions ORDER BY created_at DESC LIMIT 1'))[0].id_hash;
+  await d1Query(worker.stateDir, `DELETE FROM sessions WHERE id_hash = '${hash}'`);
+  const signedOut = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+  assert.equal(new URL(signedOut.headers.get('location'), worker.url).pathname, '/signin');
+  assert.equal(await codeCount(), before);
+});
+
+test('client_credentials and introspection: one round trip each', async () => {
+  // (A fresh database makes its signing key on first use and the isolate caches it at
+  // its next load; from then on each call reads only the client.)
+  for (let i = 0; i < 2; i++) await form('/token', { grant_type: 'client_credentials', scope: 'admin' }, basic(ADMIN));
+  const cc = await form('/token', { grant_type: 'client_credentials', scope: 'admin' }, basic(ADMIN));
+  assert.equal(cc.res.status, 200, JSON.stringify(cc.body));
+  assert.equal(trips(cc.res).depth, 1, cc.res.headers.get('server-timing'));
+  await form('/token/introspect', { token: cc.body.access_token }, basic(ADMIN)); // the verification key, cached
+  const introspection = await form('/token/introspect', { token: cc.body.access_token }, basic(ADMIN));
+  assert.equal(introspection.body.active, true);
+  assert.equal(trips(introspection.res).depth, 1, introspection.res.headers.get('server-timing'));
+});
