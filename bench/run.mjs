@@ -263,8 +263,8 @@ const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]
  * /api/session`), with consent for demo-app given once through `/api/consent`, and the
  * anonymous CSRF token and cookie the sign-in rows replay.
  */
-async function browserSession() {
-  const url = base('authority');
+async function browserSession(name = 'authority') {
+  const url = base(name);
   const first = await fetch(`${url}/api/session`);
   const { csrf_token: csrf } = await first.json();
   const csrfCookie = cookiesOf(first).find((c) => c.startsWith('authority_csrf='));
@@ -277,7 +277,7 @@ async function browserSession() {
   // The new session comes with its own CSRF token (the old one was bound to no session).
   const { csrf_token: sessionCsrf } = await signIn.json();
   const cookie = cookiesOf(signIn).join('; ');
-  const toConsent = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
+  const toConsent = await fetch(authorizeUrl(name), { headers: { cookie }, redirect: 'manual' });
   const request = new URL(toConsent.headers.get('location'), url).searchParams.get('request');
   const consent = await fetch(`${url}/api/consent`, {
     method: 'POST',
@@ -288,10 +288,10 @@ async function browserSession() {
   return { csrf, csrfCookie, cookie };
 }
 
-function authorizeUrl() {
+function authorizeUrl(name = 'authority') {
   const query = new URLSearchParams({ client_id: 'demo-app', response_type: 'code', redirect_uri: CALLBACK,
     scope: 'openid email', state: 's', nonce: 'n', code_challenge: CHALLENGE, code_challenge_method: 'S256' });
-  return `${base('authority')}/authorize?${query}`;
+  return `${base(name)}/authorize?${query}`;
 }
 
 /** `count` codes minted through the real `/authorize` with a live session. */
@@ -410,17 +410,23 @@ try {
   for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration']) {
     await fetch(`${base('authority')}${path}`).then((r) => r.arrayBuffer());
   }
+  // The browser's requests, on the authority `name` with its signed-in browser `b`.
+  const browserCases = (name, b) => [
+    { name: '/authorize with a live session', target: 2,
+      call: () => fetch(authorizeUrl(name), { headers: { cookie: b.cookie }, redirect: 'manual' }) },
+    { name: 'browser sign-in (password)', target: 3, call: () => fetch(`${base(name)}/api/session`, { method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': b.csrf, cookie: b.csrfCookie },
+      body: JSON.stringify({ email: USER[0], password: USER[1] }) }) },
+  ];
   const trips = await roundTrips([
     ...endpoints('authority', token, () => tokens.pop()),
     { name: 'userinfo', target: 1, call: () => fetch(`${base('authority')}/userinfo`, { headers: { authorization: `Bearer ${userToken}` } }) },
     { name: 'code + PKCE exchange', target: 2, call: () => exchangeOne(codes.pop()) },
-    { name: '/authorize with a live session', target: 2,
-      call: () => fetch(authorizeUrl(), { headers: { cookie: browser.cookie }, redirect: 'manual' }) },
-    { name: 'browser sign-in (password)', target: 3, call: () => fetch(`${base('authority')}/api/session`, { method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': browser.csrf, cookie: browser.csrfCookie },
-      body: JSON.stringify({ email: USER[0], password: USER[1] }) }) },
+    ...browserCases('authority', browser),
   ]);
-  const delayed = await latencies(endpoints('authorityFar', farAdmin, (i) => farRefresh[i]));
+  const farBrowser = await browserSession('authorityFar');
+  const delayed = await latencies([...endpoints('authorityFar', farAdmin, (i) => farRefresh[i]),
+    ...browserCases('authorityFar', farBrowser)]);
 
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
