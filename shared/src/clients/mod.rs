@@ -379,7 +379,7 @@ pub fn redirect_uri_problem(uri: &str, native: bool) -> Option<&'static str> {
     if uri.contains('#') {
         return Some("must not contain a fragment (RFC 6749 §3.1.2)");
     }
-    let Ok(url) = Url::parse(uri) else { return Some("must be an absolute URI") };
+    let Ok(url) = Url::parse(uri) else { return Some(unparsable(uri)) };
     if !url.username().is_empty() || url.password().is_some() {
         return Some("must not carry credentials");
     }
@@ -400,7 +400,19 @@ pub fn https_problem(uri: &str) -> Option<&'static str> {
     match Url::parse(uri) {
         Ok(url) if url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()) => None,
         Ok(_) => Some("must be an https URL"),
+        Err(_) if !uri.is_ascii() => Some(unparsable(uri)),
         Err(_) => Some("must be an absolute https URL"),
+    }
+}
+
+/// Why a URI did not parse. Host names are taken in ASCII only (the worker carries no
+/// Unicode IDNA tables, docs/architecture.md): an internationalised one is registered in
+/// its punycode form, as browsers send it.
+fn unparsable(uri: &str) -> &'static str {
+    if uri.is_ascii() {
+        "must be an absolute URI"
+    } else {
+        "must be ASCII: write a non-ASCII host name in its punycode form (xn--...)"
     }
 }
 

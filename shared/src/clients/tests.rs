@@ -63,6 +63,17 @@ fn the_documented_good_redirect_uris_pass_and_the_bad_ones_fail() {
 }
 
 #[test]
+fn an_internationalised_host_is_registered_in_its_punycode_form() {
+    // IDNA (RFC 5891): bücher.example is xn--bcher-kva.example on the wire.
+    assert_eq!(redirect_uri_problem("https://xn--bcher-kva.example/cb", false), None);
+    let unicode = redirect_uri_problem("https://bücher.example/cb", false);
+    assert!(unicode.is_some_and(|m| m.contains("punycode")), "{unicode:?}");
+    assert!(https_problem("https://bücher.example/logo.png").is_some_and(|m| m.contains("punycode")));
+    // Non-ASCII in the path is percent-encoded as the URL standard says, not refused.
+    assert_eq!(redirect_uri_problem("https://example.com/über", false), None);
+}
+
+#[test]
 fn rfc8252_7_1_native_apps_register_reverse_domain_private_use_schemes() {
     for good in ["com.example.app:/callback", "com.example.app://oauth2redirect", "io.my-app.ios:/cb"] {
         assert_eq!(redirect_uri_problem(good, true), None, "{good}");

@@ -12,7 +12,7 @@ use crate::edge::adapters::kv::Kv;
 use crate::edge::adapters::mail::FetchMail;
 use crate::edge::adapters::trips::Trips;
 use crate::edge::adapters::webcrypto::{AlgKey, WebCryptoSigner};
-use crate::edge::adapters::{db_counted, kv_counted, WorkerClock};
+use crate::edge::adapters::{db_counted, db_replica, kv_counted, WorkerClock};
 use crate::edge::respond;
 use crate::engine::admin::auth::{admin_principal, AdminPrincipal};
 use crate::engine::admin::users::UserAdmin;
@@ -179,7 +179,18 @@ impl<'a> Cx<'a> {
     }
 
     pub fn key_ring(&self) -> KeyRing<'_, D1Store, WebCryptoSigner, SystemRandom> {
-        KeyRing { store: &self.store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &self.config.secret_key }
+        self.key_ring_on(&self.store)
+    }
+
+    /// The key ring over `store` (the primary, or [`Cx::replica`] for the published keys).
+    pub fn key_ring_on<'s>(&'s self, store: &'s D1Store) -> KeyRing<'s, D1Store, WebCryptoSigner, SystemRandom> {
+        KeyRing { store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &self.config.secret_key }
+    }
+
+    /// D1 through a session that may read from a nearby replica: for the published,
+    /// lag-tolerant reads only ([`D1Store::replica`]).
+    pub fn replica(&self) -> Result<D1Store, InternalError> {
+        db_replica(self.env, self.trips.clone())
     }
 }
 

@@ -6,16 +6,26 @@
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
 
 use super::trips::{Store, Trips};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{SqlArg, SqlRunner, Statement};
 
 pub struct D1Store {
-    pub db: D1Database,
+    db: Target,
     /// This request's storage calls (`trips`).
-    pub trips: Rc<Trips>,
+    trips: Rc<Trips>,
+}
+
+/// Where the statements go.
+enum Target {
+    /// The primary database: every read sees every committed write.
+    Primary(D1Database),
+    /// A D1 session (Sessions API) whose first read may come from a nearby read replica,
+    /// a moment behind the primary; writes still go to the primary, and later reads of
+    /// the session see them.
+    Replica(D1DatabaseSession),
 }
 
 fn d1_err(e: worker::Error) -> InternalError {
@@ -37,16 +47,41 @@ fn changes(result: &D1Result) -> Result<u64, InternalError> {
 }
 
 impl D1Store {
+    /// Reads and writes on the primary.
+    pub fn primary(db: D1Database, trips: Rc<Trips>) -> D1Store {
+        D1Store { db: Target::Primary(db), trips }
+    }
+
+    /// Reads that may come from a read replica. Only for data whose lag behind the
+    /// primary (seconds at most) is already accepted by a longer cache: the published
+    /// keys (JWKS max-age 300 s, a key published 360 s before it signs) and the scope
+    /// names in discovery (cached per isolate). Never for what revocation, rotation of
+    /// refresh tokens or redemption of codes depends on (docs/scaling.md).
+    pub fn replica(db: &D1Database, trips: Rc<Trips>) -> Result<D1Store, InternalError> {
+        let session = db.with_session_constraint(D1SessionConstraint::FirstUnconstrained).map_err(d1_err)?;
+        Ok(D1Store { db: Target::Replica(session), trips })
+    }
+
     fn prepare(&self, sql: &str, args: &[SqlArg]) -> Result<D1PreparedStatement, InternalError> {
         let args: Vec<JsValue> = args.iter().map(bind).collect();
-        self.db.prepare(sql).bind(&args).map_err(d1_err)
+        let statement = match &self.db {
+            Target::Primary(db) => db.prepare(sql),
+            Target::Replica(session) => session.prepare(sql),
+        };
+        statement.bind(&args).map_err(d1_err)
     }
 
     /// The statements as one `batch()`: one transaction, one round trip.
     async fn run_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<D1Result>, InternalError> {
         let prepared =
             statements.iter().map(|(sql, args)| self.prepare(sql, args)).collect::<Result<Vec<_>, InternalError>>()?;
-        let results = self.trips.around(Store::D1, self.db.batch(prepared)).await.map_err(d1_err)?;
+        let batch = async {
+            match &self.db {
+                Target::Primary(db) => db.batch(prepared).await,
+                Target::Replica(session) => session.batch(prepared).await,
+            }
+        };
+        let results = self.trips.around(Store::D1, batch).await.map_err(d1_err)?;
         for result in &results {
             if let Some(e) = result.error() {
                 return Err(InternalError::new(format!("D1 batch: {e}")));

@@ -42,7 +42,12 @@ pub fn kv(env: &Env) -> Result<kv::Kv, InternalError> {
 
 /// `DB`, its calls counted in `trips` (one request's).
 pub fn db_counted(env: &Env, trips: Rc<trips::Trips>) -> Result<d1::D1Store, InternalError> {
-    Ok(d1::D1Store { db: env.d1("DB").map_err(binding_err("DB"))?, trips })
+    Ok(d1::D1Store::primary(env.d1("DB").map_err(binding_err("DB"))?, trips))
+}
+
+/// `DB` through a session that may read from a nearby replica ([`d1::D1Store::replica`]).
+pub fn db_replica(env: &Env, trips: Rc<trips::Trips>) -> Result<d1::D1Store, InternalError> {
+    d1::D1Store::replica(&env.d1("DB").map_err(binding_err("DB"))?, trips)
 }
 
 /// `KV`, its calls counted in `trips` (one request's).

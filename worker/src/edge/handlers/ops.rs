@@ -75,7 +75,8 @@ pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
         Some(body) => body,
         None => {
             let key = cx.signing_key(cx.config.tokens.signing_alg).await?;
-            let scopes = cx.store.scope_names().await?;
+            // Scope names lag-tolerant: this document is cached an hour by clients anyway.
+            let scopes = cx.replica()?.scope_names().await?;
             let document = discovery::discovery_document(cx.config, &WebCryptoSigner, &key, &scopes, now).await?;
             let body = document.to_string();
             DISCOVERY_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
@@ -90,7 +91,9 @@ pub async fn jwks(cx: &Cx<'_>) -> Result<Response, ApiError> {
     let body = match JWKS_BODY.with(|c| c.borrow().get(now)) {
         Some(body) => body,
         None => {
-            let set = cx.key_ring().jwks(now).await?;
+            // From a replica: a key is published 360 s before it signs, far beyond lag.
+            let replica = cx.replica()?;
+            let set = cx.key_ring_on(&replica).jwks(now).await?;
             let body = serde_json::to_string(&set).map_err(|e| InternalError::new(format!("JWKS: {e}")))?;
             JWKS_BODY.with(|c| c.borrow_mut().put(body.clone(), now));
             body

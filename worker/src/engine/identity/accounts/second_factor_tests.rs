@@ -90,18 +90,7 @@ fn confirming_an_app_mails_mfa_enabled_and_answers_ten_backup_codes_once() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    let (cookie, session) = block_on(sessions::start(
-        &f.kv,
-        &f.store,
-        &f.config,
-        &["pwd"],
-        &user.id,
-        &f.meta,
-        &SystemRandom,
-        NOW,
-        Vec::new(),
-    ))
-    .unwrap();
+    let (cookie, session) = f.session_for(&user);
     let basis = || Basis::Session(session.clone());
     let enrolment = block_on(f.accounts().begin_totp(&basis())).unwrap();
     let secret = data_encoding::BASE32_NOPAD.decode(enrolment.secret.as_bytes()).unwrap();

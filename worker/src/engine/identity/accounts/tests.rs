@@ -106,6 +106,22 @@ impl Fixture {
         block_on(check_password(&self.store, &SystemRandom, &cx, email, password))
     }
 
+    /// A password session for `user` started now, as a sign-in would: (cookie, session).
+    pub(super) fn session_for(&self, user: &User) -> (String, Session) {
+        block_on(sessions::start(
+            &self.kv,
+            &self.store,
+            &self.config,
+            &["pwd"],
+            &user.id,
+            &self.meta,
+            &SystemRandom,
+            NOW,
+            Vec::new(),
+        ))
+        .unwrap()
+    }
+
     pub(super) fn user(&self, email: &str) -> User {
         block_on(self.store.user_by_email(email)).unwrap().unwrap()
     }
@@ -235,10 +251,8 @@ fn a_reset_ends_every_session_of_the_account() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
-        .unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
-        .unwrap();
+    f.session_for(&user);
+    f.session_for(&user);
     assert_eq!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().len(), 2);
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
     let reset = PasswordResetComplete { token: f.link_token(), password: "a brand new passphrase".into() };
@@ -314,20 +328,8 @@ fn changing_the_password_needs_the_current_one_and_signs_out_other_sessions() {
     let f = fixture();
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
-    let (_, here) = block_on(sessions::start(
-        &f.kv,
-        &f.store,
-        &f.config,
-        &["pwd"],
-        &user.id,
-        &f.meta,
-        &SystemRandom,
-        NOW,
-        Vec::new(),
-    ))
-    .unwrap();
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &f.meta, &SystemRandom, NOW, Vec::new()))
-        .unwrap();
+    let (_, here) = f.session_for(&user);
+    f.session_for(&user);
 
     let wrong = ChangePassword { current_password: "guess guess guess".into(), new_password: "short".into() };
     let e = block_on(f.accounts().change_password(&user, &here, &wrong)).unwrap_err();
@@ -450,18 +452,7 @@ fn password_history_count_refuses_recent_passwords_on_change_and_on_reset_withou
     f.sign_up("alice@example.com").unwrap();
     let change = |from: &str, to: &str| {
         let user = f.user("alice@example.com");
-        let (_, here) = block_on(sessions::start(
-            &f.kv,
-            &f.store,
-            &f.config,
-            &["pwd"],
-            &user.id,
-            &f.meta,
-            &SystemRandom,
-            NOW,
-            Vec::new(),
-        ))
-        .unwrap();
+        let (_, here) = f.session_for(&user);
         let request = ChangePassword { current_password: from.into(), new_password: to.into() };
         block_on(f.accounts().change_password(&user, &here, &request))
     };
