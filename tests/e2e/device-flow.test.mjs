@@ -107,6 +107,7 @@ test('RFC 8628 §3.5: Deny on /activate (code typed in lower case without the da
   const started = await startDevice();
   const page = await context.newPage();
   await page.goto(`${worker.url}/activate`);
+  await shows(page, page.getByLabel('Code'));
   await page.getByLabel('Code').fill('BBBB-BBBB');
   await page.getByRole('button', { name: 'Continue' }).click();
   await shows(page, page.getByRole('alert').filter({ hasText: 'That code is not valid or has expired' }));

@@ -1,6 +1,7 @@
 // Starts the built worker in workerd through `wrangler dev`, exactly as `make dev` does
 // (same wrangler.toml, [assets] and bindings), but on a free port with a fresh local D1
 // and KV in a temporary directory. Each test file gets its own worker.
+import { afterEach } from 'node:test';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -21,6 +22,29 @@ const quietEnv = {
   NO_COLOR: '1',
 };
 
+// What a failed test leaves to read: every live worker's log and what the browser saw
+// (console errors, failed requests), printed once per failed test. A CI run shows only
+// the test output, so a hang or a blank page must explain itself there.
+const liveWorkers = new Set();
+const browserEvents = [];
+const remember = (line) => { browserEvents.push(line); if (browserEvents.length > 200) browserEvents.shift(); };
+afterEach((t) => {
+  const events = browserEvents.splice(0);
+  if (t.passed) return;
+  for (const w of liveWorkers) console.log(`# worker ${w.url} log (last 6000 characters):\n${w.logs().slice(-6000)}`);
+  if (events.length) console.log(`# browser events (last ${events.length}):\n${events.join('\n')}`);
+});
+
+/** Runs a wrangler command; a run that hangs is killed after `ms` and its output shown. */
+async function wranglerRun(args, ms = 60_000) {
+  try {
+    return await run(wrangler, args, { cwd: root, env: quietEnv, timeout: ms, killSignal: 'SIGKILL' });
+  } catch (e) {
+    throw new Error(`wrangler ${args.slice(0, 3).join(' ')} failed${e.killed ? ` (killed after ${ms} ms)` : ''}: `
+      + `${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -36,11 +60,7 @@ export async function freePort() {
 
 /** Runs a SQL statement against the worker's local D1 and returns the rows. */
 export async function d1Query(stateDir, sql) {
-  const { stdout } = await run(
-    wrangler,
-    ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql],
-    { cwd: root, env: quietEnv },
-  );
+  const { stdout } = await wranglerRun(['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql]);
   return JSON.parse(stdout)[0].results;
 }
 
@@ -59,10 +79,7 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   hostName = '127.0.0.1', port: fixedPort } = {}) {
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   if (migrate) {
-    await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], {
-      cwd: root,
-      env: quietEnv,
-    });
+    await wranglerRun(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], 120_000);
   }
   const port = fixedPort ?? await freePort();
   const inspectorPort = await freePort();
@@ -92,7 +109,7 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${logs}`);
     try {
-      const res = await fetch(`${url}/health`);
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
       break; // any HTTP answer means the worker is up (health may be 503 on purpose)
     } catch {
@@ -104,28 +121,42 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     }
   }
 
-  return {
+  const worker = {
     url,
     stateDir,
     logs: () => logs,
     /** Stops the worker; its state is deleted unless `keepState` (for a restart). */
     async stop({ keepState = false } = {}) {
+      liveWorkers.delete(worker);
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
       await new Promise((r) => { if (child.exitCode !== null) r(); else { child.on('exit', r); setTimeout(r, 5000); } });
       try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       if (!keepState) await rm(stateDir, { recursive: true, force: true });
     },
   };
+  liveWorkers.add(worker);
+  return worker;
 }
 
 /** Headless Debian Chromium through playwright-core (docs/architecture.md's flags). */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  // Every context records what a failed test will print (see afterEach above).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...options) => {
+    const context = await newContext(...options);
+    context.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') remember(`console.${m.type()}: ${m.text()}`); });
+    context.on('weberror', (e) => remember(`page error: ${e.error().message}`));
+    context.on('requestfailed', (r) => remember(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));
+    context.on('response', (r) => { if (r.status() >= 500) remember(`answer ${r.status()}: ${r.request().method()} ${r.url()}`); });
+    return context;
+  };
+  return browser;
 }
 
 /**
