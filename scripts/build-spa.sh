@@ -19,6 +19,9 @@ for app in public console; do
     --out-dir "$out.tmp" "target/wasm32-unknown-unknown/spa/ui_$app.wasm"
 done
 cp ui/static/* "$out.tmp/"
+# The OpenAPI description, served by the worker's /api/openapi.json from the assets.
+mkdir -p "$out.tmp/api"
+cp docs/openapi.json "$out.tmp/api/openapi.json"
 rm -rf "$out"
 mv "$out.tmp" "$out"
 for app in public console; do

@@ -118,7 +118,7 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
             description: "the body is too large".into(),
         });
     }
-    serde_json::from_slice(&body)
+    crate::engine::platform::json::parse(&body)
         .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("malformed JSON: {e}")))
 }
 

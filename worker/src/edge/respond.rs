@@ -10,9 +10,10 @@ pub use crate::routes::{Cors, Kind};
 
 /// A JSON response. Serialising our own types cannot fail; if it ever did, the answer is
 /// still a JSON `server_error`, never a bare 500.
+/// Only the serialisation is generic: the response around it is built once, not per type.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
-    match Response::from_json(body) {
-        Ok(r) => r.with_status(status),
+    match serde_json::to_vec(body) {
+        Ok(bytes) => json_bytes(status, bytes),
         Err(e) => {
             console_error!("serialising a response failed: {e}");
             last_resort()
@@ -22,7 +23,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
 
 /// A JSON response from an already serialised body (a cached document).
 pub fn json_text(status: u16, body: String) -> Response {
-    let mut response = Response::from_bytes(body.into_bytes()).unwrap_or_else(|_| last_resort()).with_status(status);
+    json_bytes(status, body.into_bytes())
+}
+
+fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+    let mut response = Response::from_bytes(body).unwrap_or_else(|_| last_resort()).with_status(status);
     set(response.headers_mut(), "Content-Type", "application/json");
     response
 }

@@ -163,7 +163,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Respon
         E::Metrics => ops::prometheus(cx, &req).await,
         E::Keys => admin::keys(cx, req).await,
         E::KeyRotation => admin::rotate_keys(cx, req).await,
-        E::OpenApi => Ok(ops::openapi()),
+        E::OpenApi => ops::openapi(cx.env).await,
         E::Settings => settings::settings(cx, req).await,
         E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
         E::AuditLogs | E::AuditLog | E::AuditLogExport | E::SignInMetrics => audit::audit_logs(cx, req, matched).await,

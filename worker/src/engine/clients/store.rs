@@ -251,7 +251,9 @@ pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<ClientRec
     let mut secrets = Vec::with_capacity(rows.len());
     for row in &rows {
         if let Some(text) = JoinedSecret::deserialize(row).map_err(row_err)?.secret_json {
-            secrets.push(serde_json::from_str::<SecretRow>(&text).map_err(row_err)?.into_secret());
+            secrets.push(
+                crate::engine::platform::json::parse::<SecretRow>(text.as_bytes()).map_err(row_err)?.into_secret(),
+            );
         }
     }
     Ok(Some((client, secrets)))

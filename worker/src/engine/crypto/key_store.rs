@@ -43,13 +43,7 @@ impl TryFrom<KeyRow> for StoredSigningKey {
 }
 
 fn decode(rows: Vec<serde_json::Value>) -> Result<Vec<StoredSigningKey>, InternalError> {
-    rows.into_iter()
-        .map(|row| {
-            serde_json::from_value::<KeyRow>(row)
-                .map_err(|e| InternalError::new(format!("signing_keys row: {e}")))?
-                .try_into()
-        })
-        .collect()
+    rows.into_iter().map(|row| crate::engine::platform::json::row::<KeyRow>(row, "signing_keys")?.try_into()).collect()
 }
 
 async fn insert(store: &impl SqlRunner, key: &StoredSigningKey, status: KeyStatus) -> Result<bool, InternalError> {
@@ -120,9 +114,7 @@ impl<T: SqlRunner> KeyStore for T {
         self.query(sql, &[now.into()])
             .await?
             .into_iter()
-            .map(|r| {
-                serde_json::from_value::<Kid>(r).map(|k| k.kid).map_err(|e| InternalError::new(format!("kid: {e}")))
-            })
+            .map(|r| crate::engine::platform::json::row::<Kid>(r, "kid").map(|k| k.kid))
             .collect()
     }
 
@@ -173,7 +165,7 @@ pub async fn key_list(
     let data = rows
         .into_iter()
         .map(|row| {
-            let r: InfoRow = serde_json::from_value(row).map_err(|e| InternalError::new(format!("key row: {e}")))?;
+            let r: InfoRow = crate::engine::platform::json::row(row, "key")?;
             Ok(shared::admin::SigningKeyInfo {
                 kid: r.kid,
                 alg: r.alg,

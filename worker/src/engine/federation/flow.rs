@@ -45,7 +45,7 @@ impl Flow {
 
     pub fn open(config: &Config, value: &str, now: UnixTime) -> Option<Flow> {
         let bytes = sealed::open(&config.secret_key, Purpose::FederationFlow, ASSOCIATED_DATA, value).ok()?;
-        let flow: Flow = serde_json::from_slice(&bytes).ok()?;
+        let flow: Flow = crate::engine::platform::json::parse(&bytes).ok()?;
         (0..FLOW_SECONDS).contains(&(now - flow.issued_at)).then_some(flow)
     }
 }

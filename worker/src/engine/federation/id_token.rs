@@ -92,10 +92,11 @@ pub async fn verify<V: JwsSigner + Es256Verifier>(
     else {
         return Ok(Err("the ID token is not a compact JWS"));
     };
-    let header: Header = match b64url_decode(header_b64).ok().and_then(|h| serde_json::from_slice(&h).ok()) {
-        Some(h) => h,
-        None => return Ok(Err("the ID token's header is unreadable")),
-    };
+    let header: Header =
+        match b64url_decode(header_b64).ok().and_then(|h| crate::engine::platform::json::parse(&h).ok()) {
+            Some(h) => h,
+            None => return Ok(Err("the ID token's header is unreadable")),
+        };
     let (kty, usable) = match header.alg.as_str() {
         "RS256" => ("RSA", true),
         "ES256" => ("EC", true),
@@ -126,9 +127,10 @@ pub async fn verify<V: JwsSigner + Es256Verifier>(
         return Ok(Err("the ID token's signature does not verify"));
     }
     let Ok(bytes) = b64url_decode(claims_b64) else { return Ok(Err("the ID token's claims are unreadable")) };
-    let (Ok(standard), Ok(claims)) =
-        (serde_json::from_slice::<Standard>(&bytes), serde_json::from_slice::<ProviderClaims>(&bytes))
-    else {
+    let (Ok(standard), Ok(claims)) = (
+        crate::engine::platform::json::parse::<Standard>(&bytes),
+        crate::engine::platform::json::parse::<ProviderClaims>(&bytes),
+    ) else {
         return Ok(Err("the ID token lacks iss, aud, exp or sub"));
     };
     let audience_ok = match &standard.aud {

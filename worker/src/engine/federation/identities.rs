@@ -217,8 +217,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         let rows = self.store.query(LIST_SQL, &[user_id.into()]).await?;
         rows.into_iter()
             .map(|r| {
-                let row: Row =
-                    serde_json::from_value(r).map_err(|e| InternalError::new(format!("identity row: {e}")))?;
+                let row: Row = crate::engine::platform::json::row(r, "identity")?;
                 let display_name = self
                     .config
                     .providers
@@ -246,7 +245,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         let rows = self.store.query(COUNTS_SQL, &[]).await?;
         rows.into_iter()
             .map(|r| {
-                let row: Row = serde_json::from_value(r).map_err(|e| InternalError::new(format!("count row: {e}")))?;
+                let row: Row = crate::engine::platform::json::row(r, "count")?;
                 Ok((row.provider, int(row.users)))
             })
             .collect()
@@ -265,7 +264,8 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         let Some(sealed) = row.tokens else { return Ok(None) };
         let ad = associated(provider, &row.subject);
         let bytes = sealed::open(&self.config.secret_key, Purpose::ProviderTokens, &ad, &sealed)?;
-        let tokens = serde_json::from_slice(&bytes).map_err(|e| InternalError::new(format!("kept tokens: {e}")))?;
+        let tokens = crate::engine::platform::json::parse(&bytes)
+            .map_err(|e| InternalError::new(format!("kept tokens: {e}")))?;
         Ok(Some(tokens))
     }
 

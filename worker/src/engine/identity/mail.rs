@@ -144,7 +144,7 @@ impl<T: SqlRunner> MailStore for T {
         let rows = self.query(OUTBOX_SQL, &[SqlArg::Int(limit.into()), SqlArg::Int(offset.into())]).await?;
         let mut mails = Vec::with_capacity(rows.len());
         for row in rows {
-            let r: MailRow = serde_json::from_value(row).map_err(|e| InternalError::new(format!("outbox row: {e}")))?;
+            let r: MailRow = crate::engine::platform::json::row(row, "outbox")?;
             mails.push(Mail {
                 id: r.id,
                 template: r.template,

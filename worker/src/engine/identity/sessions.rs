@@ -221,7 +221,7 @@ pub async fn load(
 async fn by_hash(kv: &impl KeyValue, id_hash: &str) -> Result<Option<Session>, InternalError> {
     match kv.get(&session_key(id_hash)).await? {
         // A value that does not parse is treated as no session, never as an error page.
-        Some(json) => Ok(serde_json::from_str(&json).ok()),
+        Some(json) => Ok(crate::engine::platform::json::parse(json.as_bytes()).ok()),
         None => Ok(None),
     }
 }
@@ -264,11 +264,7 @@ pub async fn list(
         .query(&list_sql(), &[user_id.into(), now.into(), idle_cutoff.into()])
         .await?
         .into_iter()
-        .map(|row| {
-            serde_json::from_value::<SessionRow>(row)
-                .map(SessionRow::into_session)
-                .map_err(|e| InternalError::new(format!("session row: {e}")))
-        })
+        .map(|row| crate::engine::platform::json::row::<SessionRow>(row, "session").map(SessionRow::into_session))
         .collect()
 }
 

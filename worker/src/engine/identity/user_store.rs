@@ -112,7 +112,7 @@ impl UserRow {
 pub fn decode_user_json(text: Option<String>) -> Result<Option<User>, InternalError> {
     match text {
         Some(text) => Ok(Some(
-            serde_json::from_str::<UserRow>(&text)
+            crate::engine::platform::json::parse::<UserRow>(text.as_bytes())
                 .map_err(|e| InternalError::new(format!("user JSON: {e}")))?
                 .into_user()?,
         )),

@@ -155,7 +155,9 @@ pub async fn verify_jws<C: JwsSigner>(
     else {
         return Ok(Err(Invalid::Malformed));
     };
-    let Some(header) = b64url_decode(header_b64).ok().and_then(|h| serde_json::from_slice::<Header>(&h).ok()) else {
+    let Some(header) =
+        b64url_decode(header_b64).ok().and_then(|h| crate::engine::platform::json::parse::<Header>(&h).ok())
+    else {
         return Ok(Err(Invalid::Malformed));
     };
     let Some(alg) = SigningAlg::parse(&header.alg) else {
@@ -198,7 +200,7 @@ pub async fn verify<C: JwsSigner>(
     if !jws.typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
         return Ok(Err(Invalid::WrongType));
     }
-    let Ok(claims) = serde_json::from_slice::<AccessTokenClaims>(&jws.claims) else {
+    let Ok(claims) = crate::engine::platform::json::parse::<AccessTokenClaims>(&jws.claims) else {
         return Ok(Err(Invalid::Malformed));
     };
     if claims.iss != config.issuer {

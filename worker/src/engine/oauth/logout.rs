@@ -74,7 +74,7 @@ where
         if jws.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
             return Err(bad("id_token_hint is an access token, not an ID token"));
         }
-        let claims: HintClaims = serde_json::from_slice(&jws.claims)
+        let claims: HintClaims = crate::engine::platform::json::parse(&jws.claims)
             .map_err(|_| bad("id_token_hint is not an ID token from this server"))?;
         if claims.iss != config.issuer {
             return Err(bad("id_token_hint was issued by another server"));

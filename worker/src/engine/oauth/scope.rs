@@ -74,11 +74,7 @@ impl<T: SqlRunner> ScopeStore for T {
         self.query(SCOPE_DESCRIPTIONS_SQL, &[])
             .await?
             .into_iter()
-            .map(|r| {
-                serde_json::from_value::<ScopeRow>(r)
-                    .map(|r| (r.name, r.description))
-                    .map_err(|e| InternalError::new(format!("scope row: {e}")))
-            })
+            .map(|r| crate::engine::platform::json::row::<ScopeRow>(r, "scope").map(|r| (r.name, r.description)))
             .collect()
     }
 

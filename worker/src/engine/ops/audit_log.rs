@@ -61,10 +61,7 @@ impl Row {
 }
 
 fn entries(rows: Vec<Value>) -> Result<Vec<AuditEntry>, InternalError> {
-    rows.into_iter()
-        .map(|r| serde_json::from_value::<Row>(r).map(Row::entry))
-        .collect::<Result<_, _>>()
-        .map_err(|e| InternalError::new(format!("audit row: {e}")))
+    rows.into_iter().map(|r| crate::engine::platform::json::row::<Row>(r, "audit").map(Row::entry)).collect()
 }
 
 /// The WHERE clause of `f` with only the conditions it names (`TRUE` for none), numbered
@@ -182,7 +179,7 @@ pub async fn export_batch(
     }
     let next = rows
         .last()
-        .and_then(|r| serde_json::from_value::<Position>(r.clone()).ok())
+        .and_then(|r| crate::engine::platform::json::from_object::<Position>(r.clone()).ok())
         .map(|p| Cursor { timestamp: int(p.timestamp), rowid: int(p.row_number) });
     let full = rows.len() == batch as usize;
     Ok((entries(rows)?, next.filter(|_| full)))

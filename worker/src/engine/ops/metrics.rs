@@ -114,7 +114,7 @@ pub async fn render(store: &impl SqlRunner, config: &Config, now: UnixTime) -> R
     let (counter_rows, gauge_rows) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
     let mut series: BTreeMap<(String, String), i64> = BTreeMap::new();
     for row in counter_rows {
-        let r: CounterRow = serde_json::from_value(row).map_err(|e| InternalError::new(format!("counter row: {e}")))?;
+        let r: CounterRow = crate::engine::platform::json::row(row, "counter")?;
         *series.entry((r.name, r.labels)).or_insert(0) += int(r.value);
     }
     PENDING.with(|p| {
@@ -132,9 +132,8 @@ pub async fn render(store: &impl SqlRunner, config: &Config, now: UnixTime) -> R
     let gauges: GaugeRow = gauge_rows
         .into_iter()
         .next()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| InternalError::new(format!("gauge row: {e}")))?
+        .map(|r| crate::engine::platform::json::row(r, "gauge"))
+        .transpose()?
         .ok_or_else(|| InternalError::new("gauges: no row"))?;
     let key_age = gauges.key_created_at.map_or(0, |at| (now - int(at)).max(0));
     for (name, help, value) in [

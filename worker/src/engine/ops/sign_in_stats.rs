@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use shared::admin::{SignInBucket, SignInStats};
 
-use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::{int, whole, SqlRunner, UnixTime};
 
 /// ?1 start, ?2 end (exclusive), ?3 bucket seconds. D1 binds every number as a REAL, so
@@ -38,7 +38,7 @@ pub async fn sign_in_stats(store: &impl SqlRunner, period: &str, now: UnixTime) 
     let mut buckets: Vec<SignInBucket> =
         (0..count).map(|i| SignInBucket { start: start + i * size, sign_ins: 0, failures: 0 }).collect();
     for row in rows {
-        let r: Row = serde_json::from_value(row).map_err(|e| InternalError::new(format!("sign-in stats: {e}")))?;
+        let r: Row = crate::engine::platform::json::row(row, "sign-in stats")?;
         if let Some(b) = usize::try_from(int(r.bucket)).ok().and_then(|i| buckets.get_mut(i)) {
             b.sign_ins += whole(r.sign_ins);
             b.failures += whole(r.failures);

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod error;
 pub mod form;
+pub mod json;
 pub mod net;
 pub mod ports;
 pub mod time;

@@ -379,7 +379,7 @@ pub fn whole(value: f64) -> u64 {
 /// The first row of `rows` decoded as `T`.
 pub fn first_row<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Option<T>, InternalError> {
     match rows.into_iter().next() {
-        Some(row) => serde_json::from_value(row).map(Some).map_err(|e| InternalError::new(format!("row: {e}"))),
+        Some(row) => crate::engine::platform::json::row(row, "first").map(Some),
         None => Ok(None),
     }
 }

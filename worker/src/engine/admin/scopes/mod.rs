@@ -87,11 +87,7 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
         let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
         let data = rows
             .into_iter()
-            .map(|r| {
-                serde_json::from_value::<ScopeRow>(r)
-                    .map_err(|e| InternalError::new(format!("scope row: {e}")))
-                    .and_then(ScopeRow::view)
-            })
+            .map(|r| crate::engine::platform::json::row::<ScopeRow>(r, "scope").and_then(ScopeRow::view))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { data, total: count(totals)?, limit, offset })
     }

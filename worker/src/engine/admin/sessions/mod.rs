@@ -136,8 +136,7 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
         let data = rows
             .into_iter()
             .map(|row| {
-                let row: ListedRow =
-                    serde_json::from_value(row).map_err(|e| InternalError::new(format!("session row: {e}")))?;
+                let row: ListedRow = crate::engine::platform::json::row(row, "session")?;
                 let s = row.session.into_session();
                 Ok(AdminSession {
                     id: s.id_hash,

@@ -52,7 +52,7 @@ pub async fn load_overrides(store: &impl SqlRunner) -> Result<Vec<OverrideRow>, 
         .query(OVERRIDES_SQL, &[])
         .await?
         .into_iter()
-        .map(|r| serde_json::from_value(r).map_err(|e| InternalError::new(format!("settings row: {e}"))))
+        .map(|r| crate::engine::platform::json::row(r, "settings"))
         .collect()
 }
 

@@ -32,7 +32,7 @@ use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
-use crate::engine::platform::error::{ApiError, InternalError};
+use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::{count, first_row, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
 
 /// Lifts a lockout and forgets the failures and earlier lockouts behind it.
@@ -142,9 +142,8 @@ where
         let rows = results.pop().unwrap_or_default();
         let data = rows
             .into_iter()
-            .map(|r| serde_json::from_value::<AdminUserRow>(r).map(|row| row.view(self.now)))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| InternalError::new(format!("user row: {e}")))?;
+            .map(|r| crate::engine::platform::json::row::<AdminUserRow>(r, "user").map(|row| row.view(self.now)))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { data, total: count(totals)?, limit, offset })
     }
 

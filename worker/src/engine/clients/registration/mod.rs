@@ -172,11 +172,7 @@ where
             .query(SECRETS_SQL, &[client_id.into()])
             .await?
             .into_iter()
-            .map(|r| {
-                serde_json::from_value::<SecretRow>(r)
-                    .map(SecretRow::into_info)
-                    .map_err(|e| InternalError::new(format!("secret row: {e}")))
-            })
+            .map(|r| crate::engine::platform::json::row::<SecretRow>(r, "secret").map(SecretRow::into_info))
             .collect::<Result<Vec<_>, InternalError>>()?;
         let first_party = row.first_party != 0.0;
         let (client_id, settings, created_at) = row.into_settings()?;
@@ -434,8 +430,7 @@ where
         let data = rows
             .into_iter()
             .map(|row| {
-                let r: SummaryRow =
-                    serde_json::from_value(row).map_err(|e| InternalError::new(format!("client summary: {e}")))?;
+                let r: SummaryRow = crate::engine::platform::json::row(row, "client summary")?;
                 Ok(ClientSummary {
                     client_id: r.client_id,
                     client_name: r.client_name,

@@ -73,7 +73,7 @@ struct Name {
 
 /// The name of the `user` form field, if it came.
 fn name(user: Option<&str>) -> Option<String> {
-    let name = serde_json::from_str::<User>(user?).ok()?.name?;
+    let name = crate::engine::platform::json::parse::<User>(user?.as_bytes()).ok()?.name?;
     let full = [name.first_name, name.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
     let full = full.trim().to_owned();
     (!full.is_empty()).then_some(full)

@@ -122,7 +122,7 @@ pub(super) struct TokenAnswer {
 
 impl TokenAnswer {
     pub(super) fn read(reply: HttpReply) -> Result<TokenAnswer, ApiError> {
-        let answer: Option<TokenAnswer> = serde_json::from_str(&reply.body).ok();
+        let answer: Option<TokenAnswer> = crate::engine::platform::json::parse(reply.body.as_bytes()).ok();
         match answer {
             Some(TokenAnswer { error: Some(error), .. }) => {
                 Err(failed(format!("the provider's token endpoint answered {error}")))

@@ -217,8 +217,7 @@ impl<T: SqlRunner> AccountStore for T {
         let rows = self.query(CONSENTS_OF_SQL, &[user_id.into()]).await?;
         rows.into_iter()
             .map(|row| {
-                let r: ConsentSummaryRow =
-                    serde_json::from_value(row).map_err(|e| InternalError::new(format!("consent row: {e}")))?;
+                let r: ConsentSummaryRow = crate::engine::platform::json::row(row, "consent")?;
                 Ok(ConsentSummary {
                     client_id: r.client_id,
                     client_name: r.client_name,

@@ -37,7 +37,7 @@ impl Challenge {
     /// The challenge a cookie value holds, if it opens and is still current.
     pub fn open(config: &Config, value: &str, now: UnixTime) -> Option<Challenge> {
         let bytes = sealed::open(&config.secret_key, Purpose::MfaChallenge, ASSOCIATED_DATA, value).ok()?;
-        let challenge: Challenge = serde_json::from_slice(&bytes).ok()?;
+        let challenge: Challenge = crate::engine::platform::json::parse(&bytes).ok()?;
         let age = now - challenge.issued_at;
         (0..CHALLENGE_SECONDS).contains(&age).then_some(challenge)
     }

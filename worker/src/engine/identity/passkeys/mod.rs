@@ -156,8 +156,8 @@ where
         struct Named {
             challenge: String,
         }
-        let named: Named =
-            serde_json::from_slice(client_data_json).map_err(|_| refused(Refused("the client data is not JSON")))?;
+        let named: Named = crate::engine::platform::json::parse(client_data_json)
+            .map_err(|_| refused(Refused("the client data is not JSON")))?;
         let hash = b64url(&Sha256::digest(named.challenge.as_bytes()));
         let rows = self.store.query(TAKE_CHALLENGE_SQL, &[hash.into(), purpose.into(), self.now.into()]).await?;
         let Some(row) = rows.into_iter().next() else {
@@ -173,7 +173,7 @@ where
             .query(&sql, &[user_id.into()])
             .await?
             .into_iter()
-            .map(|r| serde_json::from_value(r).map_err(|e| InternalError::new(format!("passkey row: {e}"))))
+            .map(|r| crate::engine::platform::json::row(r, "passkey"))
             .collect()
     }
 

@@ -38,7 +38,8 @@ struct ClientData {
 /// §7.1 steps 5–10 / §7.2 steps 9–14: the client data is of `kind`, for `challenge`, from
 /// `origin` (this server's), and not from a cross-origin iframe.
 pub fn check_client_data(json: &[u8], kind: &str, challenge: &str, origin: &str) -> Result<(), Refused> {
-    let data: ClientData = serde_json::from_slice(json).map_err(|_| Refused("the client data is not JSON"))?;
+    let data: ClientData =
+        crate::engine::platform::json::parse(json).map_err(|_| Refused("the client data is not JSON"))?;
     if data.kind != kind {
         return refuse("the client data is for another ceremony");
     }

@@ -154,7 +154,7 @@ pub fn open_request(config: &Config, sealed_text: &str, now: UnixTime) -> Result
     };
     let bytes = sealed::open(&config.secret_key, Purpose::AuthorizationRequest, b"authorize", sealed_text)
         .map_err(|_| expired())?;
-    let request: AuthorizationRequest = serde_json::from_slice(&bytes).map_err(|_| expired())?;
+    let request: AuthorizationRequest = crate::engine::platform::json::parse(&bytes).map_err(|_| expired())?;
     if now - request.received_at > REQUEST_LIFETIME || request.received_at > now + 60 {
         return Err(expired());
     }
