@@ -12,7 +12,11 @@ pub use crate::routes::{Cors, Kind};
 /// still a JSON `server_error`, never a bare 500.
 /// Only the serialisation is generic: the response around it is built once, not per type.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
-    match serde_json::to_vec(body) {
+    serialised(status, serde_json::to_vec(body))
+}
+
+fn serialised(status: u16, bytes: Result<Vec<u8>, serde_json::Error>) -> Response {
+    match bytes {
         Ok(bytes) => json_bytes(status, bytes),
         Err(e) => {
             console_error!("serialising a response failed: {e}");

@@ -10,31 +10,41 @@
 //! Duplicate member names: the last one wins, as RFC 7515 §5.2 and RFC 8259 §4 allow.
 
 use serde::de::{DeserializeOwned, Error as _, Unexpected};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::engine::platform::error::InternalError;
 
+// Each generic function below is instantiated for every type it reads: their bodies are
+// one call into serde plus non-generic helpers, so the copies stay small.
+
 /// `value`, which must be a JSON object, as `T` (a struct).
 pub fn from_object<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
-    match value {
-        Value::Object(map) => T::deserialize(map),
-        other => Err(serde_json::Error::invalid_type(unexpected(&other), &"a JSON object")),
-    }
+    T::deserialize(into_map(value)?)
 }
 
 /// JSON text of an object as `T` (a struct).
 pub fn parse<T: DeserializeOwned>(text: &[u8]) -> Result<T, serde_json::Error> {
-    from_object(serde_json::from_slice::<Value>(text)?)
+    T::deserialize(map_of_text(text)?)
 }
 
 /// A database row (a JSON object from the SQL port) as `T`; `what` names it in the error.
 pub fn row<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, InternalError> {
-    from_object(value).map_err(|e| InternalError::new(format!("{what} row: {e}")))
+    from_object(value).map_err(|e| row_error(what, e))
 }
 
-/// Every row of `rows` as `T`.
-pub fn rows<T: DeserializeOwned>(rows: Vec<Value>, what: &str) -> Result<Vec<T>, InternalError> {
-    rows.into_iter().map(|r| row(r, what)).collect()
+fn into_map(value: Value) -> Result<Map<String, Value>, serde_json::Error> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(serde_json::Error::invalid_type(unexpected(&other), &"a JSON object")),
+    }
+}
+
+fn map_of_text(text: &[u8]) -> Result<Map<String, Value>, serde_json::Error> {
+    into_map(serde_json::from_slice::<Value>(text)?)
+}
+
+fn row_error(what: &str, e: serde_json::Error) -> InternalError {
+    InternalError::new(format!("{what} row: {e}"))
 }
 
 fn unexpected(value: &Value) -> Unexpected<'_> {
