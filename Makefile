@@ -28,8 +28,9 @@ tools-browser:
 tools-bench:
 	@scripts/install-tools.sh --bench
 
-# The built worker served by Miniflare on fixed loopback ports (8790-8792), loaded with wrk.
-bench: tools-bench build-worker
+# The built worker served by Miniflare on fixed loopback ports (8790-8799), loaded with wrk;
+# the module sizes at the end (the SPA is built too for those).
+bench: tools-bench build
 	node bench/run.mjs
 
 build: build-spa build-worker

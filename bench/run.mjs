@@ -14,12 +14,14 @@ import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
 import { CALLER_IP, codeCheckScript, passkeyAssertions, passkeyScript, pendingCodeCheck } from './second-factor.mjs';
 import { latencies, printRoundTrips, roundTrips } from './round-trips.mjs';
+import { printSizes } from './sizes.mjs';
+import { CEILING, clientReadFloor, floorScript, inlineWorker } from './floors.mjs';
 
 const run = promisify(execFile);
 const DURATION = process.env.BENCH_SECONDS || '5';
 const CONNECTIONS = 16;
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
-  authorityEd: 8797, authorityFar: 8798, authorityCold: 8799 };
+  authorityEd: 8797, authorityFar: 8798, authorityCold: 8799, floorEsRead: 8800 };
 /** The delay each D1 and KV call gets on the `authorityFar` server. */
 const STORAGE_DELAY_MS = Number(process.env.BENCH_STORAGE_DELAY_MS || 50);
 const ADMIN = ['admin-cli', 'bench-admin-secret-0123456789abcdef0123456789'];
@@ -32,7 +34,6 @@ const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const basic = ([id, secret]) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const b64url = (b) => Buffer.from(b).toString('base64url');
 
-const CEILING = `export default { fetch() { return new Response('ok'); } };`;
 
 // bench/peer-worker.js, bundled: @cloudflare/workers-oauth-provider in a minimal worker.
 async function startPeer(dir) {
@@ -76,35 +77,6 @@ async function peerGrants(count) {
   return { auth, accessToken: grants[0].access_token, refreshTokens: grants.map((g) => g.refresh_token) };
 }
 
-// The floor: what any worker issuing an access token signed with `alg` must do at least.
-const FLOOR_KEYS = {
-  RS256: [`{ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }`,
-    `'RSASSA-PKCS1-v1_5'`],
-  ES256: [`{ name: 'ECDSA', namedCurve: 'P-256' }`, `{ name: 'ECDSA', hash: 'SHA-256' }`],
-  EdDSA: [`{ name: 'Ed25519' }`, `'Ed25519'`],
-};
-const floorScript = (alg, port) => `
-let key;
-const enc = (s) => btoa(s).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-export default {
-  async fetch() {
-    key ??= (await crypto.subtle.generateKey(${FLOOR_KEYS[alg][0]}, false, ['sign', 'verify'])).privateKey;
-    const now = Math.floor(Date.now() / 1000);
-    const jti = enc(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-    const header = enc(JSON.stringify({ alg: '${alg}', typ: 'at+jwt', kid: 'floor-key' }));
-    const claims = enc(JSON.stringify({ iss: 'http://127.0.0.1:${port}', sub: 'admin-cli', aud: 'admin-cli',
-      exp: now + 3600, iat: now, jti, client_id: 'admin-cli', scope: 'admin' }));
-    const input = header + '.' + claims;
-    const sig = new Uint8Array(await crypto.subtle.sign(${FLOOR_KEYS[alg][1]}, key, new TextEncoder().encode(input)));
-    const token = input + '.' + enc(String.fromCharCode(...sig));
-    return Response.json({ access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'admin' },
-      { headers: { 'cache-control': 'no-store' } });
-  },
-};`;
-
-function inlineWorker(script, port) {
-  return new Miniflare({ host: '127.0.0.1', port, modules: true, script, compatibilityDate: '2026-04-20' });
-}
 
 async function startAuthority(port = PORTS.authority, signingAlg = 'RS256', extra = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
@@ -351,6 +323,7 @@ const ceiling = inlineWorker(CEILING, PORTS.ceiling);
 const floor = inlineWorker(floorScript('RS256', PORTS.floor), PORTS.floor);
 const floorEs = inlineWorker(floorScript('ES256', PORTS.floorEs), PORTS.floorEs);
 const floorEd = inlineWorker(floorScript('EdDSA', PORTS.floorEd), PORTS.floorEd);
+const floorEsRead = await clientReadFloor('ES256', PORTS.floorEsRead, ADMIN);
 const { mf: authority, db } = await startAuthority();
 // The same server with SIGNING_ALG=ES256 and EdDSA, for their client_credentials rows.
 const { mf: authorityEs } = await startAuthority(PORTS.authorityEs, 'ES256');
@@ -368,12 +341,13 @@ await authorityCold.dispose();
 const { mf: authorityFar, db: farDb } = await startAuthority(PORTS.authorityFar, 'RS256',
   { STORAGE_DELAY_MS: String(STORAGE_DELAY_MS) });
 const peer = await startPeer(dir);
-await Promise.all([ceiling.ready, floor.ready, floorEs.ready, floorEd.ready]);
+await Promise.all([ceiling.ready, floor.ready, floorEs.ready, floorEd.ready, floorEsRead.ready]);
 try {
   // Warm up: first key, bootstrap clients, caches.
   const token = (await post(`${base('authority')}/token`, 'grant_type=client_credentials', basic(ADMIN))).access_token;
   await fetch(`${base('authority')}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   for (const name of ['floor', 'floorEs', 'floorEd']) await fetch(`${base(name)}/`).then((r) => r.arrayBuffer());
+  await post(`${base('floorEsRead')}/`, '', basic(ADMIN));
   for (const name of ['authorityEs', 'authorityEd']) {
     await post(`${base(name)}/token`, 'grant_type=client_credentials', basic(ADMIN));
   }
@@ -433,6 +407,8 @@ try {
   results.push(await wrk('floor (sign one RS256 JWT)', `${base('floor')}/`));
   results.push(await wrk('floor (sign one ES256 JWT)', `${base('floorEs')}/`));
   results.push(await wrk('floor (sign one EdDSA JWT)', `${base('floorEd')}/`));
+  results.push(await wrk('floor (read the client in D1, sign one ES256 JWT)', `${base('floorEsRead')}/`,
+    await postScript(dir, 'floor-read', 'grant_type=client_credentials&scope=admin', basic(ADMIN))));
   // One D1 read and one KV read, nothing else: what a round trip to each costs here.
   results.push(await wrk('health (1 D1 + 1 KV read)', `${base('authority')}/health`));
   results.push(await wrk('discovery', `${base('authority')}/.well-known/openid-configuration`));
@@ -485,6 +461,9 @@ try {
     const floorRow = byName[`floor (sign one ${alg} JWT)`];
     console.log(`- client_credentials with ${alg} within 0.35 ms of the ceiling: +${f(added(row))} ms (its floor +${f(added(floorRow))} ms) -> ${added(row) <= 0.35 ? 'met' : 'MISSED'}`);
   }
+  // The profile of that miss: the same signature after one D1 read of the client.
+  const readFloor = byName['floor (read the client in D1, sign one ES256 JWT)'];
+  console.log(`  (profile: a worker that only reads the client in D1 and signs ES256 adds +${f(added(readFloor))} ms; client_credentials with ES256 adds ${f(added(byName['client_credentials, SIGNING_ALG=ES256']) - added(readFloor))} ms more)`);
   for (const name of ['discovery', 'jwks']) {
     console.log(`- ${name} within 0.5 ms of the ceiling: +${f(added(byName[name]))} ms -> ${added(byName[name]) <= 0.5 ? 'met' : 'MISSED'}`);
   }
@@ -500,6 +479,7 @@ try {
   }
   printRoundTrips(trips, delayed, STORAGE_DELAY_MS);
   console.log(`\nCold start: the first request to a fresh isolate (GET /health) took ${f(coldMs, 1)} ms, the next ${f(warmMs, 1)} ms (Miniflare on this machine; the module is worker/build/index_bg.wasm).`);
+  await printSizes();
   console.log('');
   const signIn = byName['browser sign-in (argon2id)'];
   const exchange = byName['code + PKCE exchange (access + ID token)'];
@@ -510,6 +490,6 @@ try {
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
 } finally {
   await Promise.allSettled([authority.dispose(), authorityEs.dispose(), authorityEd.dispose(), authorityFar.dispose(), floor.dispose(),
-    floorEs.dispose(), floorEd.dispose(), ceiling.dispose(), peer.dispose()]);
+    floorEs.dispose(), floorEd.dispose(), floorEsRead.dispose(), ceiling.dispose(), peer.dispose()]);
   await rm(dir, { recursive: true, force: true });
 }
