@@ -58,9 +58,18 @@ export async function freePort() {
   });
 }
 
-/** Runs a SQL statement against the worker's local D1 and returns the rows. */
+/**
+ * Runs a SQL statement against the worker's local D1 and returns the rows. `wrangler d1
+ * execute` starts its own workerd each time; one that hangs is killed and run once more
+ * (said in the output): a statement that had committed then fails visibly (a duplicate key).
+ */
 export async function d1Query(stateDir, sql) {
-  const { stdout } = await wranglerRun(['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql]);
+  const args = ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql];
+  const { stdout } = await wranglerRun(args).catch((e) => {
+    if (!/killed after/.test(e.message)) throw e;
+    console.log(`# d1Query: wrangler hung and was killed; running it again: ${sql.slice(0, 80)}`);
+    return wranglerRun(args);
+  });
   return JSON.parse(stdout)[0].results;
 }
 
