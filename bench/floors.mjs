@@ -4,6 +4,7 @@
 // client read (the same signature after one D1 read of the client's row and a SHA-256 of
 // its secret: what a server that checks its clients in D1 on every request, as ours does
 // so that a deleted client or revoked secret stops at once, cannot go below).
+import { createHash } from 'node:crypto';
 import { Miniflare } from 'miniflare';
 
 export const CEILING = `export default { fetch() { return new Response('ok'); } };`;
@@ -49,7 +50,7 @@ export function inlineWorker(script, port, options = {}) {
 export async function clientReadFloor(alg, port, [id, secret]) {
   const mf = inlineWorker(floorScript(alg, port, true), port, { d1Databases: ['DB'] });
   const db = await mf.getD1Database('DB');
-  const hash = (await import('node:crypto')).createHash('sha256').update(secret).digest('base64url');
+  const hash = createHash('sha256').update(secret).digest('base64url');
   await db.exec('CREATE TABLE clients (client_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, scopes TEXT NOT NULL)');
   await db.prepare('INSERT INTO clients VALUES (?1, ?2, ?3)').bind(id, hash, '["admin"]').run();
   return mf;
