@@ -60,14 +60,15 @@ export async function freePort() {
 
 /**
  * Runs a SQL statement against the worker's local D1 and returns the rows. `wrangler d1
- * execute` starts its own workerd each time; one that hangs is killed and run once more
- * (said in the output): a statement that had committed then fails visibly (a duplicate key).
+ * execute` starts its own workerd each time, which now and then hangs (killed after 60 s)
+ * or dies on an internal assertion ("false == true") beside a running `wrangler dev`; such
+ * a run is tried once more, said in the output. A wrong statement fails both times, and
+ * one that had committed fails visibly the second time (a duplicate key).
  */
 export async function d1Query(stateDir, sql) {
   const args = ['d1', 'execute', 'DB', '--local', '--persist-to', stateDir, '--json', '--command', sql];
   const { stdout } = await wranglerRun(args).catch((e) => {
-    if (!/killed after/.test(e.message)) throw e;
-    console.log(`# d1Query: wrangler hung and was killed; running it again: ${sql.slice(0, 80)}`);
+    console.log(`# d1Query: running it again after: ${e.message.slice(0, 400)}`);
     return wranglerRun(args);
   });
   return JSON.parse(stdout)[0].results;
