@@ -77,11 +77,11 @@ lint: tools
 test: lint test-native test-e2e
 
 sizes:
-	@for f in worker/build/index_bg.wasm ui/dist/public_bg.wasm ui/dist/console_bg.wasm; do \
+	@for f in worker/build/index_bg.wasm admin-ui/dist/public_bg.wasm admin-ui/dist/console_bg.wasm; do \
 	  printf '%-34s raw %8d B   gzip -9 %8d B\n' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
 	done
 	@echo "what weighs in the worker (before its names were stripped): worker/build/weights.md"
 
 clean:
 	cargo clean
-	rm -rf worker/build ui/dist .wrangler
+	rm -rf worker/build admin-ui/dist .wrangler

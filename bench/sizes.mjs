@@ -10,8 +10,8 @@ const run = promisify(execFile);
 
 const MODULES = [
   ['worker', 'worker/build/index_bg.wasm', 400_000],
-  ['public pages', 'ui/dist/public_bg.wasm', 150_000],
-  ['admin console', 'ui/dist/console_bg.wasm', 250_000],
+  ['public pages', 'admin-ui/dist/public_bg.wasm', 150_000],
+  ['admin console', 'admin-ui/dist/console_bg.wasm', 250_000],
 ];
 
 const n = (x) => x.toLocaleString('en-US');

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds the two Leptos apps into ui/dist with local tools only (no Trunk: 0.22 needs a
+# Builds the two Leptos apps into admin-ui/dist with local tools only (no Trunk: 0.22 needs a
 # newer rustc and 0.21 fetches from GitHub; see docs/architecture.md): the public pages
 # (public.js + public_bg.wasm) and the admin console (console.js + console_bg.wasm), which
-# ui/static/boot.js picks between by path.
+# admin-ui/static/boot.js picks between by path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/wasm-bindgen-version.sh --check >/dev/null
 
-out=ui/dist
+out=admin-ui/dist
 cargo build -p ui-public -p ui-console --target wasm32-unknown-unknown --profile spa
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
@@ -18,7 +18,7 @@ for app in public console; do
   wasm-bindgen --target web --no-typescript --remove-name-section --out-name "$app" \
     --out-dir "$out.tmp" "target/wasm32-unknown-unknown/spa/ui_$app.wasm"
 done
-cp ui/static/* "$out.tmp/"
+cp admin-ui/static/* "$out.tmp/"
 # The OpenAPI description, served by the worker's /api/openapi.json from the assets.
 mkdir -p "$out.tmp/api"
 cp docs/openapi.json "$out.tmp/api/openapi.json"

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -34,11 +34,11 @@ before(async () => {
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   // A script of the super_admin's: the password grant with the admin scope, the way a
   // test reads mail (the outbox is a super_admin's, not a service account's).
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
     'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
   const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
     VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
   browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -175,7 +175,7 @@ test('sign-up → verification mail from the outbox → sign-in (EMAIL_VERIFICAT
   await page.waitForURL(/\/account$/, { waitUntil: 'commit' });
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   await page.getByText('Verified').waitFor();
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('user.signup', 'email.verified')");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('user.signup', 'email.verified')");
   assert.deepEqual(events.map((e) => e.event).sort(), ['email.verified', 'user.signup']);
   await context.close();
 });
@@ -219,8 +219,7 @@ test('forgot password → reset mail → the new password works, the old one and
   });
   assert.equal(again.status, 400);
   assert.equal((await again.json()).error, 'invalid_token');
-  const events = await d1Query(worker.stateDir,
-    "SELECT event FROM audit_log WHERE event IN ('password.reset_requested', 'password.reset') ORDER BY timestamp, rowid");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('password.reset_requested', 'password.reset') ORDER BY timestamp, rowid");
   assert.deepEqual(events.map((e) => e.event), ['password.reset_requested', 'password.reset']);
   await Promise.all([signedIn.close(), context.close(), fresh.close()]);
 });
@@ -229,8 +228,8 @@ test('account page: profile saved, another browser signed out, an app consent re
   const here = await browser.newContext();
   const elsewhere = await browser.newContext({ userAgent: 'Elsewhere/1.0 (e2e)' });
   assert.equal((await apiSignIn(elsewhere.request, ALICE, ALICE_SECOND)).status(), 200);
-  const [alice] = await d1Query(worker.stateDir, `SELECT id FROM users WHERE email = '${ALICE}'`);
-  await d1Query(worker.stateDir, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
+  const [alice] = await worker.query(`SELECT id FROM users WHERE email = '${ALICE}'`);
+  await worker.query(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
     VALUES ('${alice.id}', 'demo-app', 'openid profile email', 1, 1)`);
 
   const page = await here.newPage();
@@ -261,10 +260,9 @@ test('account page: profile saved, another browser signed out, an app consent re
 
   await page.getByRole('button', { name: 'Revoke access of Demo App' }).click();
   await page.getByText('No apps yet.').waitFor();
-  const left = await d1Query(worker.stateDir, `SELECT COUNT(*) AS n FROM consents WHERE user_id = '${alice.id}'`);
+  const left = await worker.query(`SELECT COUNT(*) AS n FROM consents WHERE user_id = '${alice.id}'`);
   assert.equal(left[0].n, 0);
-  const events = await d1Query(worker.stateDir,
-    "SELECT event FROM audit_log WHERE event IN ('user.updated', 'session.revoked', 'consent.revoked')");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('user.updated', 'session.revoked', 'consent.revoked')");
   assert.deepEqual(events.map((e) => e.event).sort(), ['consent.revoked', 'session.revoked', 'user.updated']);
   await Promise.all([here.close(), elsewhere.close()]);
 });
@@ -384,14 +382,14 @@ test('RATE_LIMIT_LOGIN_* and EMAIL_PROVIDER=http: 429 after the limit; mail POST
     assert.equal(received[0].body.subject, 'Reset your password');
     let rows = [];
     for (let i = 0; i < 10; i++) {
-      rows = await d1Query(limited.stateDir, 'SELECT status FROM mail_outbox');
+      rows = await limited.query('SELECT status FROM mail_outbox');
       if (rows[0]?.status === 'sent') break;
       await new Promise((r) => setTimeout(r, 300));
     }
     assert.deepEqual(rows.map((r) => r.status), ['sent']);
     // The person got a working link; the outbox keeps it without the token.
     assert.match(received[0].body.text, /reset-password\?token=[A-Za-z0-9_-]{43}/);
-    const [stored] = await d1Query(limited.stateDir, 'SELECT text_body, html_body FROM mail_outbox');
+    const [stored] = await limited.query('SELECT text_body, html_body FROM mail_outbox');
     assert.match(stored.text_body, /reset-password\?token=REDACTED/);
     assert.doesNotMatch(stored.html_body, /token=[A-Za-z0-9_-]{43}/);
   } finally {

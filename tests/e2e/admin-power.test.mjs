@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startWorker, d1Query } from './harness.mjs';
+import { startWorker } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -59,14 +59,14 @@ test('on a fresh deployment the first request may be a sign-up with ADMIN_EMAIL:
     body: JSON.stringify({ email: ADMIN_EMAIL, password: 'an-attacker-password-1' }),
   });
   assert.ok(res.status < 500, `${res.status}`);
-  const users = await d1Query(worker.stateDir, `SELECT role FROM users WHERE email = '${ADMIN_EMAIL}'`);
+  const users = await worker.query(`SELECT role FROM users WHERE email = '${ADMIN_EMAIL}'`);
   assert.deepEqual(users, [{ role: 'super_admin' }]);
   // A password-grant client for the super_admin's scripts (used below).
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
     'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
   const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
     VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
   assert.ok(await superAdminToken(), 'ADMIN_PASSWORD signs in, not the sign-up\'s');
 });
@@ -86,7 +86,7 @@ test('only a super_admin changes the console\'s client or a bootstrap client; re
   const own = await api('PATCH', '/register/authority-admin', await superAdminToken(),
     { post_logout_redirect_uris: [`${worker.url}/`, `${worker.url}/signed-out`] });
   assert.equal(own.status, 200, JSON.stringify(own.body));
-  const [entry] = await d1Query(worker.stateDir, `SELECT actor_type, metadata FROM audit_log
+  const [entry] = await worker.query(`SELECT actor_type, metadata FROM audit_log
     WHERE event = 'client.updated' AND resource_id = 'authority-admin'`);
   assert.equal(entry.actor_type, 'user');
   assert.deepEqual(JSON.parse(entry.metadata).post_logout_redirect_uris.after, [`${worker.url}/`, `${worker.url}/signed-out`]);

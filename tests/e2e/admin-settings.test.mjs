@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium, d1Query, openConsole } from './harness.mjs';
+import { startWorker, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ROOT_EMAIL = 'root@example.com';
@@ -69,7 +69,7 @@ test('the console\'s Settings screen: a super_admin changes branding and a token
     const ui = await (await fetch(`${worker.url}/api/ui-config`)).json();
     assert.equal(ui.app_name, 'Acme ID');
     assert.equal((await serviceToken()).expires_in, 600);
-    const audit = await d1Query(worker.stateDir, "SELECT metadata FROM audit_log WHERE event = 'settings.updated'");
+    const audit = await worker.query("SELECT metadata FROM audit_log WHERE event = 'settings.updated'");
     assert.equal(audit.length, 1, 'the refused change left no entry');
     assert.equal(JSON.parse(audit[0].metadata).changed.ACCESS_TOKEN_TTL.to, '600');
 

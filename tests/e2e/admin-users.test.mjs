@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium, openConsole } from './harness.mjs';
+import { startWorker, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -23,12 +23,12 @@ before(async () => {
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   // A confidential client for the password grant: how these scripts get a person's token.
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
     'confidential', 'client_secret_basic', '[]', '["password", "refresh_token"]', '[]',
     '["openid", "email", "admin", "offline_access"]', 0, 0)`);
   const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
     VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
 });
 after(async () => {
@@ -95,7 +95,7 @@ test('a super_admin makes an admin; the admin creates a user who signs in; nobod
     const tooLong = await api(admin, 'GET', `${path}?search=${'b'.repeat(101)}`);
     assert.deepEqual([tooLong.status, tooLong.body.error], [422, 'validation_error'], path);
   }
-  const [rootRow] = await d1Query(worker.stateDir, `SELECT id FROM users WHERE email = '${ROOT_EMAIL}'`);
+  const [rootRow] = await worker.query(`SELECT id FROM users WHERE email = '${ROOT_EMAIL}'`);
   const last = await api(root, 'PATCH', `/api/users/${rootRow.id}`, { active: false });
   assert.deepEqual([last.status, last.body.error], [409, 'last_super_admin']);
 });
@@ -122,7 +122,7 @@ test('deactivation ends the live session and the tokens stop working at once', a
     'content-type': 'application/x-www-form-urlencoded' }, body: `token=${grant.body.access_token}` });
   assert.deepEqual(await introspected.json(), { active: false });
   assert.equal((await browserSignIn('bob@example.com', PASSWORD)).status, 401, 'nor can bob sign in again');
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE resource_type = 'user' ORDER BY timestamp");
+  const events = await worker.query("SELECT event FROM audit_log WHERE resource_type = 'user' ORDER BY timestamp");
   for (const e of ['user.created', 'user.updated']) assert.ok(events.some((r) => r.event === e), e);
 });
 
@@ -132,7 +132,7 @@ test('password status, a reset mail on request, and delete', async () => {
   assert.equal(status.body.age_days, 0);
   await api(root, 'PATCH', `/api/users/${bob.id}`, { active: true });
   assert.equal((await api(admin, 'POST', `/api/users/${bob.id}/send-password-reset`)).status, 202);
-  const mails = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE to_address = 'bob@example.com'");
+  const mails = await worker.query("SELECT template FROM mail_outbox WHERE to_address = 'bob@example.com'");
   assert.ok(mails.some((m) => m.template === 'password-reset'));
   assert.equal((await api(admin, 'DELETE', `/api/users/${bob.id}`)).status, 204);
   assert.equal((await api(admin, 'GET', `/api/users/${bob.id}`)).status, 404);
@@ -162,7 +162,7 @@ test('the audit log: filtered pages, one entry, CSV and NDJSON exports; reading 
   const ndjson = await fetch(`${worker.url}/api/audit-logs/export?format=ndjson`, { headers: { authorization: `Bearer ${admin}` } });
   const records = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(records.length >= page.body.total);
-  const reads = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('audit.read', 'audit.exported')");
+  const reads = await worker.query("SELECT event FROM audit_log WHERE event IN ('audit.read', 'audit.exported')");
   assert.ok(reads.filter((r) => r.event === 'audit.exported').length >= 2);
   assert.ok(reads.some((r) => r.event === 'audit.read'));
 });
@@ -189,9 +189,9 @@ test('the console\'s Users screen: create an account with a mailed link, find it
     await row.getByRole('button', { name: 'Deactivate' }).click();
     await page.getByText('carol@example.com is deactivated and signed out.').waitFor({ timeout: 15_000 });
     await row.getByRole('cell', { name: 'Deactivated' }).waitFor({ timeout: 15_000 });
-    const [carol] = await d1Query(worker.stateDir, "SELECT active, password_hash FROM users WHERE email = 'carol@example.com'");
+    const [carol] = await worker.query("SELECT active, password_hash FROM users WHERE email = 'carol@example.com'");
     assert.deepEqual(carol, { active: 0, password_hash: null });
-    const mail = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE to_address = 'carol@example.com'");
+    const mail = await worker.query("SELECT template FROM mail_outbox WHERE to_address = 'carol@example.com'");
     assert.deepEqual(mail, [{ template: 'password-reset' }], 'a link to set the password');
     assert.deepEqual(errors, []);
   } finally {
@@ -223,7 +223,7 @@ test('the console\'s Audit log screen: filter by event, open an entry, export wh
     const text = await readFile(await download.path(), 'utf8');
     const lines = text.trim().split('\r\n');
     assert.equal(lines[0].split(',')[2], 'event');
-    const created = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.created'");
+    const created = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.created'");
     assert.equal(lines.length - 1, created[0].n, 'the export holds what the filter selects');
     assert.ok(lines.slice(1).every((l) => l.split('","')[2] === 'user.created'));
     await page.getByText('The CSV export is downloaded.').waitFor();

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_EMAIL = 'root@example.com';
@@ -44,7 +44,7 @@ before(async () => {
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   spa = await serveOrigin();
   stranger = await serveOrigin();
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('spa-app', 'SPA App', 'public',
     'none', '["${spa}/callback"]', '["authorization_code", "refresh_token"]', '["code"]',
     '["openid", "profile", "email", "offline_access"]', 0, 0)`);

@@ -5,21 +5,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, startApp, pointDemoAppAt } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
-const CALLBACK = 'http://127.0.0.1:3000/callback';
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 let worker;
 let browser;
 let demo; // openid-client configuration of demo-app
 let context; // one browser profile: its session cookie is the SSO
+let app; // the app: demo-app's redirect URIs point at it
+let CALLBACK;
 
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
@@ -28,15 +28,15 @@ before(async () => {
     ALLOW_IMPLICIT: 'true',
     // More sign-ins from one address than RATE_LIMIT_LOGIN_MAX allows a minute (tested in accounts).
     RATE_LIMIT_LOGIN_MAX: '100' } });
-  // Bootstrap runs on the first request.
-  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  app = await startApp();
+  CALLBACK = app.callback;
+  await pointDemoAppAt(worker, app);
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, logo_uri, created_at, updated_at) VALUES ('implicit-app',
-    'Implicit App', 'public', 'none', '["http://127.0.0.1:3000/implicit"]', '["implicit"]', '["id_token", "id_token token"]',
+    'Implicit App', 'public', 'none', '["${app.origin}/implicit"]', '["implicit"]', '["id_token", "id_token token"]',
     '["openid", "profile", "email"]', 'https://app.example.com/logo.png', 0, 0)`);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
-  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
   browser = await launchChromium();
   context = await browser.newContext();
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -45,34 +45,16 @@ after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());
   await browser?.close();
   await worker?.stop();
-  app.close();
+  await app?.close();
 });
 
-/**
- * The app: a real HTTP server on 127.0.0.1:3000 (demo-app's registered redirect URIs),
- * recording each request it receives.
- */
-const appRequests = [];
-let appWaiters = [];
-const app = createServer((req, res) => {
-  let body = '';
-  req.on('data', (d) => { body += d; });
-  req.on('end', () => {
-    const seen = { url: `http://127.0.0.1:3000${req.url}`, method: req.method, body };
-    appRequests.push(seen);
-    for (const w of appWaiters) w(seen);
-    appWaiters = [];
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('the app');
-  });
-});
-const nextAppRequest = () => new Promise((resolve) => appWaiters.push(resolve));
 
 /**
  * Opens `url` (if given) and resolves once the browser is at a URL starting with
  * `prefix`, with that URL (fragment included) and, for the app, the request it got.
  */
 async function landing(page, prefix, url) {
-  const arrived = prefix.startsWith('http://127.0.0.1:3000') ? nextAppRequest() : Promise.resolve(null);
+  const arrived = prefix.startsWith(app.origin) ? app.next() : Promise.resolve(null);
   // 'commit': the URL is all we need; the landing page's own loading is not under test.
   if (url) await page.goto(url, { waitUntil: 'commit' });
   await page.waitForURL((u) => u.href.startsWith(prefix), { waitUntil: 'commit' }).catch(async (e) => {
@@ -135,7 +117,7 @@ test('OIDC code + PKCE: sign in, consent, code exchanged and the ID token valida
   const info = await oidc.fetchUserInfo(demo, tokens.access_token, claims.sub);
   assert.equal(info.email, ADMIN_EMAIL);
   firstTokens = { tokens, code: params.get('code') };
-  const consents = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'consent.granted'");
+  const consents = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'consent.granted'");
   assert.equal(consents[0].n, 1);
   await page.close();
 });
@@ -154,7 +136,7 @@ test('RFC 6749 §10.5: a replayed code fails and revokes the tokens of the first
   assert.equal(introspected.active, false);
   const refresh = await post('/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
   assert.equal(refresh.status, 400);
-  const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'token.code_replayed'");
+  const events = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'token.code_replayed'");
   assert.equal(events[0].n, 1);
 });
 
@@ -228,14 +210,14 @@ test('implicit (response_type=id_token): consent, then an ID token in the fragme
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(implicit, {
-    redirect_uri: 'http://127.0.0.1:3000/implicit', scope: 'openid email', nonce, state,
+    redirect_uri: `${app.origin}/implicit`, scope: 'openid email', nonce, state,
   });
   const page = await context.newPage();
   await page.goto(url.href);
   await page.waitForURL(/\/consent\?request=/);
   // The client's registered logo_uri is on the consent screen.
   await page.locator('img[src="https://app.example.com/logo.png"]').waitFor({ state: 'attached' });
-  const landed = landing(page, 'http://127.0.0.1:3000/implicit');
+  const landed = landing(page, `${app.origin}/implicit`);
   await page.getByRole('button', { name: 'Allow' }).click();
   const { url: back } = await landed;
   const claims = await oidc.implicitAuthentication(implicit, new URL(back), nonce, { expectedState: state });
@@ -316,13 +298,13 @@ test('RP-Initiated Logout with id_token_hint: straight back to the app with stat
   const page = await context.newPage();
   const url = new URL(`${worker.url}/logout`);
   url.search = new URLSearchParams({ id_token_hint: firstTokens.tokens.id_token,
-    post_logout_redirect_uri: 'http://127.0.0.1:3000/', state: 'bye-1' }).toString();
-  const { url: back } = await landing(page, 'http://127.0.0.1:3000/', url.href);
+    post_logout_redirect_uri: `${app.origin}/`, state: 'bye-1' }).toString();
+  const { url: back } = await landing(page, `${app.origin}/`, url.href);
   assert.equal(new URL(back).searchParams.get('state'), 'bye-1');
   const flow = await codeFlowUrl({ prompt: 'none' });
   const { url: after } = await landing(page, CALLBACK, flow.url);
   assert.equal(new URL(after).searchParams.get('error'), 'login_required');
-  const events = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.logout'");
+  const events = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.logout'");
   assert.equal(events[0].n, 1);
   // REVOKE_TOKENS_ON_SESSION_END=true: the refresh tokens of that session died with it.
   const refresh = await fetch(`${worker.url}/token`, {
@@ -346,10 +328,10 @@ test('RP-Initiated Logout without a hint asks first; unregistered redirect URIs 
   const signedIn = landing(page, CALLBACK);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await signedIn;
-  await page.goto(`${worker.url}/logout?client_id=demo-app&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/')}`);
+  await page.goto(`${worker.url}/logout?client_id=demo-app&post_logout_redirect_uri=${encodeURIComponent(`${app.origin}/`)}`);
   await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'logout-confirm.png') });
-  const out = landing(page, 'http://127.0.0.1:3000/');
+  const out = landing(page, `${app.origin}/`);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await out;
   const again = await codeFlowUrl({ prompt: 'none' });

@@ -1,9 +1,9 @@
-// End-to-end: the scheduled cleanup, run the way wrangler runs a Cron Trigger locally
-// (`wrangler dev --test-scheduled`, GET /__scheduled): expired rows go, live ones stay,
-// and the run is audited with its counts.
+// End-to-end: the scheduled cleanup, run through the worker's real `scheduled` handler (as
+// the Cron Trigger runs it; `make dev`'s GET /__scheduled calls the same handler): expired
+// rows go, live ones stay, and the run is audited with its counts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, d1Query } from './harness.mjs';
+import { startWorker } from './harness.mjs';
 
 let worker;
 before(async () => {
@@ -14,40 +14,59 @@ after(async () => {
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes expired codes, device codes, tokens, links, old mail and old audit entries', async () => {
+test('the Cron Trigger deletes what expired in each of its eleven statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
-  const sql = (statement) => d1Query(worker.stateDir, statement);
+  const sql = (statement) => worker.query(statement);
+  await sql(`INSERT INTO users (id, email, name, email_verified, role, active, created_at, updated_at)
+    VALUES ('u1', 'u1@example.com', 'U', 1, 'user', 1, ${now}, ${now})`);
+  // (expired, live) pairs per statement. Codes are kept a day past expiry (replay detection).
+  for (const [id, expires] of [['gone', now - 2 * day], ['kept', now - 60]]) {
+    await sql(`INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, auth_time,
+      created_at, expires_at) VALUES ('${id}', 'demo-app', 'u1', 'https://a/cb', 'openid', 0, 0, ${expires})`);
+  }
   for (const [id, expires] of [['gone', now - 60], ['kept', now + 600]]) {
     await sql(`INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, status, poll_interval,
       created_at, expires_at) VALUES ('${id}', '${id}', 'demo-tv', 'openid', 'pending', 5, ${now}, ${expires})`);
     await sql(`INSERT INTO revoked_access_tokens (jti, expires_at, revoked_at) VALUES ('${id}', ${expires}, ${now})`);
+    // Both rotated an hour ago, past REFRESH_REUSE_GRACE_SECONDS: the live one keeps its row
+    // but loses its sealed successor.
+    await sql(`INSERT INTO refresh_tokens (token_hash, family_id, client_id, scope, created_at, expires_at, rotated_at,
+      successor_sealed) VALUES ('${id}', 'f', 'demo-app', 'openid', 0, ${expires}, ${now - 3600}, 'sealed')`);
+    await sql(`INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at)
+      VALUES ('${id}', 'password_reset', 'u1', 'u1@example.com', 0, ${expires})`);
+    await sql(`INSERT INTO webauthn_challenges (challenge_hash, purpose, user_id, expires_at)
+      VALUES ('${id}', 'sign_in', NULL, ${expires})`);
+  }
+  // Past its lifetime, idle past IDLE_TIMEOUT_MINUTES (30 by default), live.
+  for (const [id, lastSeen, expires] of [['aged', now - 60, now - 1], ['idle', now - 31 * 60, now + day],
+    ['kept', now - 60, now + day]]) {
+    await sql(`INSERT INTO sessions (id_hash, user_id, auth_time, created_at, last_seen_at, expires_at)
+      VALUES ('${id}', 'u1', 0, 0, ${lastSeen}, ${expires})`);
   }
   for (const [id, created] of [['gone', now - 8 * day], ['kept', now - 6 * day]]) {
     await sql(`INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, status, created_at)
       VALUES ('${id}', 'welcome', 'a@example.com', 's', 't', 'h', 'logged', ${created})`);
   }
-  await sql(`INSERT INTO audit_log (id, timestamp, event) VALUES ('gone', ${now - 31 * day}, 'user.login')`);
-
-  const res = await fetch(`${worker.url}/__scheduled?cron=${encodeURIComponent('17 * * * *')}`);
-  assert.equal(res.status, 200, await res.text());
-  let entries = [];
-  for (let i = 0; i < 20 && entries.length === 0; i++) {
-    entries = await sql("SELECT actor_type, metadata FROM audit_log WHERE event = 'system.cleanup'");
-    if (entries.length === 0) await new Promise((r) => setTimeout(r, 250));
+  for (const [id, at] of [['gone', now - 31 * day], ['kept', now - 29 * day]]) {
+    await sql(`INSERT INTO audit_log (id, timestamp, event) VALUES ('${id}', ${at}, 'user.login')`);
   }
+
+  await worker.scheduled('17 * * * *');
+  const entries = await sql("SELECT actor_type, metadata FROM audit_log WHERE event = 'system.cleanup'");
   assert.equal(entries.length, 1, 'the run is audited');
   assert.equal(entries[0].actor_type, 'system');
-  const counts = JSON.parse(entries[0].metadata);
-  assert.equal(counts.device_codes, 1);
-  assert.equal(counts.revoked_access_tokens, 1);
-  assert.equal(counts.mail_outbox, 1);
-  assert.equal(counts.audit_log, 1);
-  for (const table of ['device_codes', 'mail_outbox']) {
-    const ids = (await sql(`SELECT ${table === 'device_codes' ? 'device_code_hash' : 'id'} AS id FROM ${table}`))
-      .map((r) => r.id);
-    assert.deepEqual(ids, ['kept'], table);
+  assert.deepEqual(JSON.parse(entries[0].metadata), {
+    authorization_codes: 1, device_codes: 1, refresh_tokens: 1, revoked_access_tokens: 1, email_tokens: 1,
+    refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
+  });
+  const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
+    revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
+    sessions: 'id_hash', mail_outbox: 'id' };
+  for (const [table, key] of Object.entries(keys)) {
+    assert.deepEqual((await sql(`SELECT ${key} AS id FROM ${table}`)).map((r) => r.id), ['kept'], table);
   }
-  assert.deepEqual(await sql("SELECT jti FROM revoked_access_tokens"), [{ jti: 'kept' }]);
-  assert.deepEqual(await sql("SELECT id FROM audit_log WHERE id = 'gone'"), []);
+  assert.deepEqual(await sql("SELECT id FROM audit_log WHERE event = 'user.login'"), [{ id: 'kept' }]);
+  assert.deepEqual(await sql('SELECT successor_sealed FROM refresh_tokens'), [{ successor_sealed: null }],
+    'the live token\'s successor is erased once the reuse grace is over');
 });

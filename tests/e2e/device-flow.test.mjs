@@ -9,7 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -92,8 +92,7 @@ test('RFC 8628: openid-client polls while the person signs in and allows on /act
   assert.equal(protectedHeader.typ, 'at+jwt');
   assert.equal(payload.scope, 'openid profile email offline_access');
   approved = started.device_code;
-  const events = await d1Query(worker.stateDir,
-    "SELECT event FROM audit_log WHERE event IN ('device.code_issued', 'device.approved') ORDER BY timestamp, rowid");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('device.code_issued', 'device.approved') ORDER BY timestamp, rowid");
   assert.deepEqual(events.map((e) => e.event), ['device.code_issued', 'device.approved']);
 });
 
@@ -120,7 +119,7 @@ test('RFC 8628 §3.5: Deny on /activate (code typed in lower case without the da
   const denied = await pollOnce(started.device_code);
   assert.equal(denied.status, 400);
   assert.equal(denied.body.error, 'access_denied');
-  const rejected = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'device.user_code_rejected'");
+  const rejected = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'device.user_code_rejected'");
   assert.equal(rejected[0].n, 1);
 });
 
@@ -132,13 +131,13 @@ test('RFC 8628 §3.5: polling faster than the interval → slow_down with an int
   const second = await pollOnce(started.device_code);
   assert.deepEqual([second.status, second.body.error], [400, 'slow_down']);
   assert.match(second.body.error_description, /10 seconds/);
-  const [row] = await d1Query(worker.stateDir, 'SELECT poll_interval FROM device_codes ORDER BY created_at DESC, rowid DESC LIMIT 1');
+  const [row] = await worker.query('SELECT poll_interval FROM device_codes ORDER BY created_at DESC, rowid DESC LIMIT 1');
   assert.equal(row.poll_interval, 10);
 });
 
 test('RFC 8628 §3.5: an expired device code → expired_token; unknown codes → invalid_grant', async () => {
   const started = await startDevice();
-  await d1Query(worker.stateDir, "UPDATE device_codes SET expires_at = 1 WHERE status = 'pending'");
+  await worker.query("UPDATE device_codes SET expires_at = 1 WHERE status = 'pending'");
   const expired = await pollOnce(started.device_code);
   assert.deepEqual([expired.status, expired.body.error], [400, 'expired_token']);
   const unknown = await pollOnce('not-a-device-code');

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium } from './harness.mjs';
 
 const ADMIN_EMAIL = 'console@example.com';
 const ADMIN_PASSWORD = 'console-admin-password-1';
@@ -34,7 +34,7 @@ test('signing keys: concurrent first requests on a fresh database create exactly
   assert.equal(kids.size, 3, `expected one kid per algorithm, got ${[...kids]}`);
   assert.equal(signers.size, 1, 'one signer of SIGNING_ALG');
   assert.ok(kids.has([...signers][0]));
-  const rows = await d1Query(worker.stateDir, "SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY alg");
+  const rows = await worker.query("SELECT kid, alg, status, private_key_sealed FROM signing_keys ORDER BY alg");
   assert.deepEqual(rows.map((r) => [r.alg, r.status]), [['ES256', 'active'], ['EdDSA', 'active'], ['RS256', 'active']]);
   assert.deepEqual(new Set(rows.map((r) => r.kid)), kids);
   // Sealed at rest (AES-GCM envelope), not a PEM or raw DER.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, d1Query, launchChromium, openConsole } from './harness.mjs';
+import { startWorker, launchChromium, openConsole } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -106,7 +106,7 @@ test('counters move with sign-ins, failures and tokens, and reach D1', async () 
   // flush ran after the first request.
   let rows = [];
   for (let i = 0; i < 50 && rows.length === 0; i++) {
-    rows = await d1Query(worker.stateDir, "SELECT labels, value FROM metric_counters WHERE name = 'authority_tokens_issued_total'");
+    rows = await worker.query("SELECT labels, value FROM metric_counters WHERE name = 'authority_tokens_issued_total'");
     if (rows.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(rows.length >= 1, 'counts reach D1');

@@ -7,31 +7,32 @@
 // user's second factor.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { TOTP, Secret } from 'otpauth';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, startApp, pointDemoAppAt } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-0123';
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
-const CALLBACK = 'http://127.0.0.1:3000/callback';
+let CALLBACK; // the app's callback (startApp): demo-app's redirect URI
 const PASSWORD = 'a long enough password';
 const MULTI_FACTOR = 'urn:authority:loa:2';
 let worker;
 let browser;
 let demo;
 // The app's callback: a real page, so the browser's navigation there ends before the next.
-const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
+let app;
 
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
     ADMIN_CLIENT_ID: 'admin-cli', ADMIN_CLIENT_SECRET, RATE_LIMIT_LOGIN_MAX: '100' } });
-  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  app = await startApp();
+  CALLBACK = app.callback;
+  await pointDemoAppAt(worker, app);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
   for (const email of ['ann@example.com', 'bob@example.com']) {
@@ -39,13 +40,12 @@ before(async () => {
     assert.equal(status, 201);
   }
   browser = await launchChromium();
-  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());
   await browser?.close();
   await worker?.stop();
-  app.close();
+  await app?.close();
 });
 
 async function adminToken(w = worker) {
@@ -141,9 +141,9 @@ test('an authenticator app is enrolled from the account page with the QR code an
   await page.getByRole('link', { name: /I saved them/ }).click();
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   await page.locator('#mfa-state').filter({ hasText: '10 backup codes left' }).waitFor();
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event = 'mfa.enabled'");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event = 'mfa.enabled'");
   assert.equal(events.length, 1);
-  const mail = await d1Query(worker.stateDir, "SELECT template FROM mail_outbox WHERE template = 'mfa-enabled'");
+  const mail = await worker.query("SELECT template FROM mail_outbox WHERE template = 'mfa-enabled'");
   assert.equal(mail.length, 1, 'the mfa-enabled mail');
   const users = await admin('GET', '/api/users?mfa=true');
   assert.deepEqual(users.body.data.map((u) => u.email), ['ann@example.com']);
@@ -174,10 +174,9 @@ test('an app sign-in asks for the code after the password; the ID token carries 
   const claims = (await tokens).claims();
   assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
   assert.equal(claims.acr, MULTI_FACTOR);
-  const failed = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event = 'mfa.challenge_failed'");
+  const failed = await worker.query("SELECT event FROM audit_log WHERE event = 'mfa.challenge_failed'");
   assert.equal(failed.length, 1);
-  const login = await d1Query(worker.stateDir,
-    "SELECT metadata FROM audit_log WHERE event = 'user.login' ORDER BY timestamp DESC LIMIT 1");
+  const login = await worker.query("SELECT metadata FROM audit_log WHERE event = 'user.login' ORDER BY timestamp DESC LIMIT 1");
   assert.equal(JSON.parse(login[0].metadata).mfa_used, true);
   await context.close();
 });
@@ -200,7 +199,7 @@ test('a backup code signs in once', async () => {
     }
     await context.close();
   }
-  const used = await d1Query(worker.stateDir, "SELECT metadata FROM audit_log WHERE event = 'mfa.backup_code_used'");
+  const used = await worker.query("SELECT metadata FROM audit_log WHERE event = 'mfa.backup_code_used'");
   assert.equal(used.length, 1);
   assert.equal(JSON.parse(used[0].metadata).left, 9);
 });
@@ -251,8 +250,7 @@ test('an admin resets a user\'s second factor: the user signs in with the passwo
   await signIn(page, 'bob@example.com');
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
   assert.match(await page.locator('#mfa-state').innerText(), /^Off/);
-  const reset = await d1Query(worker.stateDir,
-    "SELECT actor_type, metadata FROM audit_log WHERE event = 'mfa.disabled'");
+  const reset = await worker.query("SELECT actor_type, metadata FROM audit_log WHERE event = 'mfa.disabled'");
   assert.equal(reset.length, 1);
   assert.equal(JSON.parse(reset[0].metadata).reset_by_admin, true);
   await context.close();
@@ -286,7 +284,7 @@ test('REQUIRE_ADMIN_MFA: an admin enrols at the next sign-in before the console 
     page.once('dialog', (dialog) => dialog.accept());
     await page.getByRole('button', { name: 'Reset two-step sign-in' }).click();
     await page.getByText(`${ADMIN_EMAIL}'s two-step sign-in is reset.`).waitFor();
-    const left = await d1Query(strict.stateDir, 'SELECT COUNT(*) AS n FROM mfa_totp');
+    const left = await strict.query('SELECT COUNT(*) AS n FROM mfa_totp');
     assert.equal(left[0].n, 0);
     await context.close();
   } finally {

@@ -14,7 +14,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { TOTP, Secret } from 'otpauth';
-import { startWorker, d1Query } from './harness.mjs';
+import { startWorker } from './harness.mjs';
 import { authenticator } from './webauthn-authenticator.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,11 +37,11 @@ before(async () => {
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000',
     RATE_LIMIT_TOKEN_MAX: '1000', RATE_LIMIT_PASSWORD_RESET_MAX: '1000' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
-  await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
     redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
     'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
   const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
     VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
 });
 after(async () => {
@@ -293,7 +293,7 @@ test('every operation answers as documented', async () => {
 
   // An expired password (PASSWORD_EXPIRY_DAYS, a run-time setting) is replaced at sign-in.
   await call('PATCH', '/api/settings', { ...S, body: { PASSWORD_EXPIRY_DAYS: '30' }, expect: 200 });
-  await d1Query(worker.stateDir, `UPDATE users SET password_changed_at = 0 WHERE email = 'carol@example.com'`);
+  await worker.query(`UPDATE users SET password_changed_at = 0 WHERE email = 'carol@example.com'`);
   const start2 = await call('GET', '/api/session', { expect: 200 });
   const expired = await call('POST', '/api/session', { cookie: `authority_csrf=${start2.body.csrf_token}`,
     csrf: start2.body.csrf_token, body: { email: 'carol@example.com', password: PASSWORD }, expect: 200 });
@@ -324,7 +324,7 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/providers', { ...A, expect: 200 });
   await call('GET', `/api/users/${bob.id}/identities`, { ...A, expect: 200 });
   await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...S, expect: 404 });
-  await d1Query(worker.stateDir, `INSERT INTO social_identities (provider, subject, user_id, linked_at) VALUES ('corp', 's-1', '${bob.id}', 0)`);
+  await worker.query(`INSERT INTO social_identities (provider, subject, user_id, linked_at) VALUES ('corp', 's-1', '${bob.id}', 0)`);
   await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...A, expect: 403 });
   await call('GET', `/api/users/${bob.id}/identities/corp/tokens`, { ...S, expect: 200 });
 

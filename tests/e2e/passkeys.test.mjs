@@ -6,16 +6,15 @@
 // and removes it; the ID tokens say how (RFC 8176 amr).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, startApp, pointDemoAppAt } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
-const CALLBACK = 'http://127.0.0.1:3000/callback';
+let CALLBACK; // the app's callback (startApp): demo-app's redirect URI
 const EMAIL = 'carol@example.com';
 const PASSWORD = 'a long enough password';
 let worker;
@@ -24,13 +23,15 @@ let context;
 let page;
 let demo;
 // The app's callback: a real page, so the browser's navigation there ends before the next.
-const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
+let app;
 
 before(async () => {
   worker = await startWorker({ hostName: 'localhost', vars: { DEMO_CLIENT_SECRET: DEMO_SECRET,
     ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'e2e-admin-password-0123',
     ADMIN_CLIENT_ID: 'admin-cli', ADMIN_CLIENT_SECRET, RATE_LIMIT_LOGIN_MAX: '100' } });
-  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  app = await startApp();
+  CALLBACK = app.callback;
+  await pointDemoAppAt(worker, app);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
   const token = (await (await fetch(`${worker.url}/token`, { method: 'POST',
@@ -41,7 +42,6 @@ before(async () => {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
   assert.equal(created.status, 201);
-  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
   browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
@@ -55,7 +55,7 @@ after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());
   await browser?.close();
   await worker?.stop();
-  app.close();
+  await app?.close();
 });
 
 async function codeFlow() {
@@ -91,10 +91,10 @@ test('a passkey is added on the account page', async () => {
   await page.getByRole('status').filter({ hasText: 'Passkey “Laptop” added.' }).waitFor();
   await page.getByRole('list', { name: 'Passkeys' }).getByText('Laptop').waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'account-passkeys.png'), fullPage: true });
-  const rows = await d1Query(worker.stateDir, 'SELECT algorithm, sign_count FROM passkeys');
+  const rows = await worker.query('SELECT algorithm, sign_count FROM passkeys');
   assert.equal(rows.length, 1);
   assert.equal(rows[0].algorithm, -7, 'ES256');
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event = 'passkey.registered'");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event = 'passkey.registered'");
   assert.equal(events.length, 1);
 });
 
@@ -111,7 +111,7 @@ test('usernameless sign-in to an app with the passkey alone; the ID token says h
   assert.equal(claims.email, EMAIL);
   assert.deepEqual(claims.amr, ['hwk', 'mfa']);
   assert.equal(claims.acr, 'urn:authority:loa:2');
-  const used = await d1Query(worker.stateDir, 'SELECT last_used_at FROM passkeys');
+  const used = await worker.query('SELECT last_used_at FROM passkeys');
   assert.ok(used[0].last_used_at > 0);
 });
 
@@ -134,7 +134,7 @@ test('a removed passkey no longer signs in, and the password alone does again', 
   await page.goto(`${worker.url}/account`);
   await page.getByRole('button', { name: 'Remove passkey Laptop' }).click();
   await page.locator('#passkeys-empty').waitFor();
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event = 'passkey.removed'");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event = 'passkey.removed'");
   assert.equal(events.length, 1);
   await signOut();
   // The authenticator still holds the credential; the server no longer knows it.

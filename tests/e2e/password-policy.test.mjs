@@ -4,7 +4,7 @@
 // before the session starts, and offers the change while it expires soon.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, d1Query, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium } from './harness.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const PASSWORD = 'a long enough password';
@@ -29,8 +29,8 @@ before(async () => {
   }
   const day = 86_400;
   const now = Math.floor(Date.now() / 1000);
-  await d1Query(worker.stateDir, `UPDATE users SET password_changed_at = ${now - 31 * day} WHERE email = 'old@example.com'`);
-  await d1Query(worker.stateDir, `UPDATE users SET password_changed_at = ${now - 27 * day} WHERE email = 'aging@example.com'`);
+  await worker.query(`UPDATE users SET password_changed_at = ${now - 31 * day} WHERE email = 'old@example.com'`);
+  await worker.query(`UPDATE users SET password_changed_at = ${now - 27 * day} WHERE email = 'aging@example.com'`);
   browser = await launchChromium();
 });
 after(async () => {
@@ -75,7 +75,7 @@ test('PASSWORD_EXPIRY_DAYS: an expired password is replaced before the session s
   await page.getByLabel('New password').fill('a brand new passphrase');
   await page.getByRole('button', { name: 'Change password' }).click();
   await page.getByRole('heading', { name: 'Your account' }).waitFor();
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('password.expired', 'password.changed')");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('password.expired', 'password.changed')");
   assert.deepEqual(events.map((e) => e.event).sort(), ['password.changed', 'password.expired']);
   await page.close();
 });

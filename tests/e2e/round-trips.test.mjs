@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startWorker, d1Query } from './harness.mjs';
+import { startWorker } from './harness.mjs';
 import { parseServerTiming } from '../../bench/round-trips.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
@@ -57,14 +57,14 @@ async function signIn() {
   return { res, cookie: cookiesOf(res).join('; '), csrf: (await res.json()).csrf_token };
 }
 
-const codeCount = async () => (await d1Query(worker.stateDir, 'SELECT COUNT(*) AS n FROM authorization_codes'))[0].n;
+const codeCount = async () => (await worker.query('SELECT COUNT(*) AS n FROM authorization_codes'))[0].n;
 
 test('a password sign-in from a known browser waits on storage at most three times', async () => {
   await signIn(); // the first sign-in from this browser also remembers it
   const { res } = await signIn();
   const t = trips(res);
   assert.ok(t.depth <= 3, `depth ${t.depth} (${res.headers.get('server-timing')})`);
-  const [row] = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login'");
+  const [row] = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login'");
   assert.equal(row.n, 2, 'each sign-in is recorded with its session');
 });
 
@@ -121,8 +121,8 @@ test('a request that needs the person again leaves no code: prompt=consent and a
   const res = await fetch(authorizeUrl({ prompt: 'consent' }), { headers: { cookie }, redirect: 'manual' });
   assert.equal(new URL(res.headers.get('location'), worker.url).pathname, '/consent', res.headers.get('location'));
   // Signed out elsewhere: KV may still hold the session for a moment, D1 does not.
-  const hash = (await d1Query(worker.stateDir, 'SELECT id_hash FROM sessions ORDER BY created_at DESC LIMIT 1'))[0].id_hash;
-  await d1Query(worker.stateDir, `DELETE FROM sessions WHERE id_hash = '${hash}'`);
+  const hash = (await worker.query('SELECT id_hash FROM sessions ORDER BY created_at DESC LIMIT 1'))[0].id_hash;
+  await worker.query(`DELETE FROM sessions WHERE id_hash = '${hash}'`);
   const signedOut = await fetch(authorizeUrl(), { headers: { cookie }, redirect: 'manual' });
   assert.equal(new URL(signedOut.headers.get('location'), worker.url).pathname, '/signin');
   assert.equal(await codeCount(), before);

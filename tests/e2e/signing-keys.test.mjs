@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
-import { startWorker, d1Query } from './harness.mjs';
+import { startWorker } from './harness.mjs';
 
 const ADMIN_ID = 'admin-cli';
 const ADMIN_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
@@ -29,11 +29,11 @@ before(async () => {
   for (const [id, alg] of Object.entries(CLIENTS)) {
     // RS256 is the default: that client registers nothing.
     const column = alg === 'RS256' ? 'NULL' : `'${alg}'`;
-    await d1Query(worker.stateDir, `INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
       redirect_uris, grant_types, response_types, scopes, created_at, updated_at, id_token_signed_response_alg) VALUES
       ('${id}', '${id}', 'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "email", "admin"]',
       0, 0, ${column})`);
-    await d1Query(worker.stateDir, `INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+    await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
       VALUES ('s-${id}', '${id}', '${hash}', 0)`);
   }
   jwks = jose.createRemoteJWKSet(new URL(`${worker.url}/.well-known/jwks.json`));
@@ -106,7 +106,7 @@ test('a rotation publishes the new keys at once; the current ones keep signing u
   assert.ok(before.keys.some((k) => k.kid === protectedHeader.kid), 'a new key does not sign before its activate_at');
   await jose.jwtVerify(oldToken, jose.createLocalJWKSet(after), { issuer: worker.url });
   assert.equal((await rotate({ alg: 'ES256' })).status, 409, 'one rotation at a time');
-  const audit = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'key.rotated'");
+  const audit = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'key.rotated'");
   assert.equal(audit[0].n, 3);
   // A plain admin service account is no super_admin.
   const svc = await (await fetch(`${worker.url}/token`, { method: 'POST', headers: {

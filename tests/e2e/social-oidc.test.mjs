@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
-import { startWorker, d1Query, launchChromium, freePort } from './harness.mjs';
+import { startWorker, launchChromium, freePort } from './harness.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
@@ -104,10 +104,10 @@ test('a new person signs in to an app through another OpenID provider and gets a
     expectedState: state, idTokenExpected: true });
   assert.equal(tokens.claims().email, 'carol@example.com');
   assert.deepEqual(tokens.claims().amr, ['fed']);
-  const rows = await d1Query(worker.stateDir, "SELECT u.email, u.email_verified, u.password_hash IS NULL AS no_password \
+  const rows = await worker.query("SELECT u.email, u.email_verified, u.password_hash IS NULL AS no_password \
     FROM social_identities s JOIN users u ON u.id = s.user_id WHERE s.provider = 'corp'");
   assert.deepEqual(rows, [{ email: 'carol@example.com', email_verified: 1, no_password: 1 }]);
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event IN ('social.login', 'social_account_linked')");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event IN ('social.login', 'social_account_linked')");
   assert.equal(events.length, 2);
 
   // The account page lists the link; it is Carol's only way in, so it stays.
@@ -132,7 +132,7 @@ test('GOOGLE_OAUTH_ENABLED: "Continue with Google" links to the account both sid
   await page.getByRole('button', { name: 'Unlink Google' }).click();
   await page.getByRole('status').filter({ hasText: 'Unlinked.' }).waitFor();
   await list.getByRole('link', { name: 'Link Google' }).waitFor();
-  const events = await d1Query(worker.stateDir, "SELECT event FROM audit_log WHERE event = 'social_account_unlinked'");
+  const events = await worker.query("SELECT event FROM audit_log WHERE event = 'social_account_unlinked'");
   assert.equal(events.length, 1);
   await context.close();
 });
@@ -154,10 +154,10 @@ test('an address the provider does not vouch for links nothing to the account th
   await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
   await atProvider(page, 'dave@example.com');
   await page.getByText('An account with this email address exists').waitFor();
-  const linked = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM social_identities WHERE email = 'dave@example.com'");
+  const linked = await worker.query("SELECT COUNT(*) AS n FROM social_identities WHERE email = 'dave@example.com'");
   assert.equal(linked[0].n, 0);
-  const failed = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
-  const why = await d1Query(worker.stateDir, "SELECT metadata FROM audit_log WHERE event = 'social.login_failed'");
+  const failed = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
+  const why = await worker.query("SELECT metadata FROM audit_log WHERE event = 'social.login_failed'");
   assert.equal(failed[0].n, 1, JSON.stringify(why));
   await context.close();
 });

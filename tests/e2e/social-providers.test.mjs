@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { startWorker, d1Query, launchChromium, freePort, openConsole } from './harness.mjs';
+import { startWorker, launchChromium, freePort, openConsole } from './harness.mjs';
 import { startFakeProviders } from './fake-providers.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
@@ -116,8 +116,7 @@ async function signInFromPage(provider, who) {
   return { context, page };
 }
 
-const account = async (email) => (await d1Query(worker.stateDir,
-  `SELECT u.id, u.name, u.email_verified, s.provider, s.tokens FROM users u LEFT JOIN social_identities s ON s.user_id = u.id WHERE u.email = '${email}'`));
+const account = async (email) => (await worker.query(`SELECT u.id, u.name, u.email_verified, s.provider, s.tokens FROM users u LEFT JOIN social_identities s ON s.user_id = u.id WHERE u.email = '${email}'`));
 
 test('GitHub: an app gets its code for a new person; the verified primary address from /user/emails', async () => {
   const claims = await appSignIn('GitHub', 'octo');
@@ -184,7 +183,7 @@ test("Apple: an ID token for another client or signed by another key is refused"
   }
   assert.equal((await account('eve@example.com')).length, 0);
   assert.equal((await account('sam@example.com')).length, 0);
-  const failed = await d1Query(worker.stateDir, "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
+  const failed = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
   assert.ok(failed[0].n >= 4, 'una, mallory, eve and sam were refused and audited');
 });
 

@@ -25,7 +25,9 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn sources() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["src", "../shared/src", "../ui/components/src", "../ui/public/src", "../ui/console/src"] {
+    for dir in
+        ["src", "../shared/src", "../admin-ui/components/src", "../admin-ui/public/src", "../admin-ui/console/src"]
+    {
         rust_files(&root.join(dir), &mut files);
     }
     files
@@ -116,4 +118,80 @@ fn edge_modules_import_each_other_without_cycles() {
         assert!(cycle.is_none(), "edge import cycle: {cycle:?} (graph: {graph:?})");
     }
     assert!(graph.contains_key("router") && graph["router"].contains("handlers"), "the graph was read: {graph:?}");
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The rules docs/architecture.md names: the bold words that open each numbered rule
+/// (`3. **Each store method is one statement or one D1 batch.** ...`).
+fn rule_names() -> BTreeSet<String> {
+    let text = fs::read_to_string(repo_root().join("docs/architecture.md")).unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let (number, rest) = line.trim_start().split_once(". **")?;
+            if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            Some(rest.split("**").next()?.trim_end_matches('.').to_owned())
+        })
+        .collect()
+}
+
+/// A file's text with the comment markers of its lines folded away, so a citation that
+/// wraps onto the next comment line reads as one.
+fn folded(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let t = line.trim_start();
+            t.strip_prefix("//!").or_else(|| t.strip_prefix("///")).or_else(|| t.strip_prefix("//")).unwrap_or(t).trim()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything that may cite a rule: the Rust sources and the Markdown of docs/ and the README.
+fn citing_files() -> Vec<PathBuf> {
+    let mut files = sources();
+    for entry in fs::read_dir(repo_root().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    files.push(repo_root().join("README.md"));
+    files
+}
+
+#[test]
+fn every_rule_cited_by_name_is_a_rule_of_docs_architecture() {
+    let names = rule_names();
+    assert!(names.len() >= 10, "the rules were not found in docs/architecture.md: {names:?}");
+    let mut unknown = Vec::new();
+    for file in citing_files() {
+        let text = folded(&fs::read_to_string(&file).unwrap());
+        for cited in text.split("architecture.md,").skip(1) {
+            let Some(quoted) = cited.trim_start().strip_prefix('"') else { continue };
+            let name = quoted.split('"').next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+            if !names.contains(&name) {
+                unknown.push(format!("{}: \"{name}\"", file.display()));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "cited rules that docs/architecture.md does not name: {unknown:?} (rules: {names:?})");
+}
+
+#[test]
+fn rules_are_cited_by_name_never_by_number() {
+    let mut numbered = Vec::new();
+    for file in citing_files() {
+        let text = folded(&fs::read_to_string(&file).unwrap()).to_lowercase();
+        for (at, _) in text.match_indices("rule ") {
+            if text[at + 5..].starts_with(|c: char| c.is_ascii_digit()) {
+                numbered.push(format!("{}: {}", file.display(), &text[at..(at + 12).min(text.len())]));
+            }
+        }
+    }
+    assert!(numbered.is_empty(), "cite rules by their name in docs/architecture.md: {numbered:?}");
 }

@@ -27,7 +27,7 @@ use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Clock, SigningAlg, SystemRandom, UnixTime};
+use crate::engine::platform::ports::{SigningAlg, SystemRandom, UnixMillis, UnixTime};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::crypto::keys::SignerCache says for how long).
@@ -66,6 +66,8 @@ pub struct Cx<'a> {
     pub trips: Rc<Trips>,
     /// Read once, so every decision in a request sees the same time.
     pub now: UnixTime,
+    /// The same reading in milliseconds (token cut-offs, RFC 7009 §2).
+    pub now_ms: UnixMillis,
     pub meta: RequestMeta,
 }
 
@@ -77,6 +79,7 @@ impl<'a> Cx<'a> {
         worker: &'a worker::Context,
     ) -> Result<Self, InternalError> {
         let trips = Rc::new(Trips::new(config.storage_delay_ms));
+        let now_ms = WorkerClock.now_ms();
         Ok(Cx {
             config,
             env,
@@ -84,7 +87,8 @@ impl<'a> Cx<'a> {
             store: db_counted(env, trips.clone())?,
             kv: kv_counted(env, trips.clone())?,
             trips,
-            now: WorkerClock.now(),
+            now: now_ms.div_euclid(1000),
+            now_ms,
             meta: request_meta(req),
         })
     }

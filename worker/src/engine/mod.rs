@@ -1,8 +1,9 @@
 //! The protocol engine: everything Authority decides, with no I/O of its own.
 //!
 //! A folder per concern. Every effect goes through a trait in [`platform::ports`]
-//! (docs/architecture.md, rule 1), time is a parameter (rule 2), and each endpoint family
-//! has one error type (rule 4) that the edge maps to HTTP in one place.
+//! (docs/architecture.md, "The engine never imports the runtime"), time is a parameter
+//! ("Time is a parameter"), and each endpoint family has one error type ("One error type
+//! per endpoint family") that the edge maps to HTTP in one place.
 
 pub mod admin;
 pub mod clients;

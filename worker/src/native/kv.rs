@@ -5,7 +5,8 @@ use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime, KV_MIN_TTL};
 
 /// An in-memory stand-in for Workers KV that keeps its limits: TTLs under a minute are
-/// refused, as KV refuses them (architecture rule 7). Entries never expire here; tests
+/// refused, as KV refuses them (docs/architecture.md,
+/// "Test fakes keep the platform's limits"). Entries never expire here; tests
 /// that need expiry move their clock, and the engine checks times itself.
 #[derive(Default)]
 pub struct MemoryKv {

@@ -1,7 +1,7 @@
 //! D1 as the engine's one SQL port ([`SqlRunner`]). Every store is written once in the
 //! engine over this port; this adapter only binds arguments and reads results. A `batch()`
 //! is one transaction and one round trip: D1 has no interactive transactions
-//! (docs/architecture.md, rule 1).
+//! (docs/architecture.md, "Each store method is one statement or one D1 batch").
 
 use std::rc::Rc;
 

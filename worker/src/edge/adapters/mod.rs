@@ -14,7 +14,7 @@ use std::rc::Rc;
 use worker::Env;
 
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Clock, UnixTime};
+use crate::engine::platform::ports::{Clock, UnixMillis, UnixTime};
 
 /// `Date.now()`: in workerd it advances only across I/O, which is all the precision
 /// token lifetimes need. The only clock the worker reads (clippy.toml bans the others).
@@ -22,7 +22,13 @@ pub struct WorkerClock;
 
 impl Clock for WorkerClock {
     fn now(&self) -> UnixTime {
-        (js_sys::Date::now() / 1000.0).floor() as UnixTime
+        self.now_ms().div_euclid(1000)
+    }
+}
+
+impl WorkerClock {
+    pub fn now_ms(&self) -> UnixMillis {
+        js_sys::Date::now().floor() as UnixMillis
     }
 }
 

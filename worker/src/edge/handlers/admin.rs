@@ -103,6 +103,7 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
         meta: &cx.meta,
         admin: &admin,
         now: cx.now,
+        now_ms: cx.now_ms,
     };
     let (id, secret_id) = (matched.param(0), matched.param(1));
     let response = match matched.route.endpoint {

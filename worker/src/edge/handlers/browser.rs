@@ -184,7 +184,15 @@ async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, Authoriz
                 return Err(AuthorizeError::Internal(InternalError::new("issue without a session")));
             };
             let keys = cx.keys();
-            let issuer = Issuer { config, store, signer: &WebCryptoSigner, keys: &keys, rng: &SystemRandom, now };
+            let issuer = Issuer {
+                config,
+                store,
+                signer: &WebCryptoSigner,
+                keys: &keys,
+                rng: &SystemRandom,
+                now,
+                now_ms: cx.now_ms,
+            };
             let response = issuer.issue(&request, client, user, session, prepared).await?;
             Ok(deliver(&response))
         }
@@ -330,7 +338,8 @@ pub async fn consent(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError
             .resource("client", &client.client_id)
             .metadata(serde_json::json!({ "scopes": request.scope }));
         store.record(&event).await?;
-        format!("{}?request={}", paths::AUTHORIZE_RESUME, decision.request)
+        request.consented_by = Some(user.id.clone());
+        format!("{}?request={}", paths::AUTHORIZE_RESUME, seal_request(config, &request, &SystemRandom)?)
     } else {
         let event = AuditEvent::new("consent.denied", meta, now, &SystemRandom)?
             .actor("user", &user.id)

@@ -54,6 +54,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             meta: &cx.meta,
             origin: origin.as_deref(),
             now: cx.now,
+            now_ms: cx.now_ms,
         };
         // LOCKOUT_BY_IP for the password grant as for browser sign-in (rate_limit.rs).
         let password_grant = endpoint == Endpoint::Token && form.get("grant_type") == Some(grant::PASSWORD);

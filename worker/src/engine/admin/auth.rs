@@ -146,7 +146,8 @@ mod tests {
 
     impl Fixture {
         fn token(&self, sub: &str, client_id: &str, scope: &str) -> String {
-            let claims = AccessTokenClaims::new(&self.config, sub, client_id, scope, 3600, NOW, &SystemRandom).unwrap();
+            let claims =
+                AccessTokenClaims::new(&self.config, sub, client_id, scope, 3600, NOW * 1000, &SystemRandom).unwrap();
             block_on(claims.sign(&NativeSigner, &self.keys.key)).unwrap()
         }
 

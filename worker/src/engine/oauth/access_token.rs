@@ -6,7 +6,7 @@ use crate::engine::crypto::jose::{b64url, b64url_decode, sign_jwt};
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, KeyStore, Random, SigningAlg, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, KeyStore, Random, SigningAlg, UnixMillis, UnixTime};
 
 /// The claims of an access token (RFC 9068 §2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,11 +30,10 @@ impl AccessTokenClaims {
         client_id: &str,
         scope: &str,
         ttl: u32,
-        now: UnixTime,
+        issued_ms: UnixMillis,
         rng: &impl Random,
     ) -> Result<Self, InternalError> {
-        let mut jti = [0u8; 16];
-        rng.fill(&mut jti)?;
+        let now = issued_ms.div_euclid(1000);
         Ok(AccessTokenClaims {
             iss: config.issuer.clone(),
             sub: subject.into(),
@@ -43,11 +42,24 @@ impl AccessTokenClaims {
             aud: client_id.into(),
             exp: now + i64::from(ttl),
             iat: now,
-            jti: b64url(&jti),
+            jti: jti(issued_ms, rng)?,
             client_id: client_id.into(),
             scope: scope.into(),
             auth_time: None,
         })
+    }
+
+    /// When the token was issued, in milliseconds, read from its `jti` ([`jti`]). A `jti`
+    /// that does not carry a time inside its `iat` second (a token issued before the `jti`
+    /// carried one) counts as issued at the start of that second: a revocation in that
+    /// second then covers it, as it did.
+    pub fn issued_ms(&self) -> UnixMillis {
+        let start = self.iat.saturating_mul(1000);
+        let carried = b64url_decode(&self.jti).ok().and_then(|bytes| {
+            let prefix = bytes.get(..6)?;
+            Some(prefix.iter().fold(0i64, |ms, byte| (ms << 8) | i64::from(*byte)))
+        });
+        carried.filter(|ms| (start..start + 1000).contains(ms)).unwrap_or(start)
     }
 
     pub async fn sign<C: JwsSigner>(
@@ -58,6 +70,21 @@ impl AccessTokenClaims {
         let claims = serde_json::to_value(self).map_err(|e| InternalError::new(format!("access token claims: {e}")))?;
         sign_jwt(signer, key, "at+jwt", &claims).await
     }
+}
+
+/// A `jti` (RFC 7519 §4.1.7) that also says when in its second the token was issued: the
+/// issue time in milliseconds (48 bits, big-endian, as UUIDv7's RFC 9562 §5.7), then 80
+/// random bits, 22 characters of base64url. A client's revocation cut-off is kept in
+/// milliseconds and compared with it, so a token issued in the same second but after
+/// the revocation lives and one issued before it does not (`iat` alone is whole seconds).
+fn jti(issued_ms: UnixMillis, rng: &impl Random) -> Result<String, InternalError> {
+    let mut bytes = [0u8; 16];
+    let (time, random) = bytes.split_at_mut(6);
+    for (slot, byte) in time.iter_mut().zip(issued_ms.to_be_bytes().into_iter().skip(2)) {
+        *slot = byte;
+    }
+    rng.fill(random)?;
+    Ok(b64url(&bytes))
 }
 
 /// Revoked access tokens (RFC 7009 §2): JWTs cannot be recalled, so their `jti`s are
@@ -210,4 +237,22 @@ pub async fn verify<C: JwsSigner>(
         return Ok(Err(Invalid::Expired));
     }
     Ok(Ok(claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::test_support::config_with;
+
+    #[test]
+    fn rfc7519_4_1_7_the_jti_is_unique_and_carries_the_issue_millisecond() {
+        let config = config_with(|_| {});
+        let issued = 1_800_000_000_123;
+        let a = AccessTokenClaims::new(&config, "u", "c", "openid", 60, issued, &SystemRandom).unwrap();
+        let b = AccessTokenClaims::new(&config, "u", "c", "openid", 60, issued, &SystemRandom).unwrap();
+        assert_ne!(a.jti, b.jti, "80 random bits after the time");
+        assert_eq!(a.jti.len(), 22);
+        assert_eq!((a.iat, a.exp, a.issued_ms()), (1_800_000_000, 1_800_000_060, issued));
+    }
 }

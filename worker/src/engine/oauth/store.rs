@@ -24,11 +24,11 @@ use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statemen
 // ---- revoked access tokens -------------------------------------------------------------
 
 /// Whether an access token is revoked: by its jti, by a cut-off for its client (tokens
-/// issued at or before `revoked_before`), or because its user was deactivated or deleted
+/// issued at or before `revoked_before_ms`, to the millisecond its jti carries), or because its user was deactivated or deleted
 /// (a token of a client acting for itself has `sub` = client id); plus the email of the
-/// subject `?4` (introspection's `username`): one statement. ?1 jti, ?2 client, ?3 iat, ?4 sub.
+/// subject `?4` (introspection's `username`): one statement. ?1 jti, ?2 client, ?3 issued (ms), ?4 sub.
 const ACCESS_TOKEN_STATE_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
-OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before >= ?3) \
+OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before_ms >= ?3) \
 OR (?4 != ?2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?4 AND active = 1))) AS revoked, \
 (SELECT email FROM users WHERE id = ?4) AS username";
 
@@ -39,7 +39,7 @@ VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING";
 fn access_token_state_statement(claims: &AccessTokenClaims) -> Statement<'static> {
     (
         ACCESS_TOKEN_STATE_SQL,
-        vec![(&claims.jti).into(), (&claims.client_id).into(), claims.iat.into(), (&claims.sub).into()],
+        vec![(&claims.jti).into(), (&claims.client_id).into(), claims.issued_ms().into(), (&claims.sub).into()],
     )
 }
 

@@ -1,4 +1,5 @@
-//! Errors, one type per endpoint family (architecture rule 4).
+//! Errors, one type per endpoint family (docs/architecture.md, "One error type per endpoint
+//! family").
 //!
 //! Each family implements [`ErrorResponse`]: its RFC error code, its HTTP status and the
 //! text the client may see. The edge turns any `ErrorResponse` into HTTP in exactly one

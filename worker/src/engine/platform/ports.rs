@@ -17,6 +17,10 @@ use crate::engine::platform::error::InternalError;
 /// (`SystemTime::now()` panics on wasm32-unknown-unknown).
 pub type UnixTime = i64;
 
+/// Milliseconds since the Unix epoch: the same reading as a request's [`UnixTime`], where
+/// order within a second matters (a token issued just after a revocation, RFC 7009 §2).
+pub type UnixMillis = i64;
+
 pub trait Clock {
     fn now(&self) -> UnixTime;
 }
@@ -84,7 +88,8 @@ pub struct StoredSigningKey {
     pub publish_until: Option<UnixTime>,
 }
 
-// Rule 6: sealed key material stays out of logs, even encrypted.
+// docs/architecture.md, "Secrets are hashed at rest and redacted in Debug": sealed key
+// material stays out of logs, even encrypted.
 impl fmt::Debug for StoredSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredSigningKey")

@@ -36,6 +36,7 @@ pub fn token_endpoint<'a>(
         meta: &NO_META,
         origin: None,
         now,
+        now_ms: now * 1000,
     }
 }
 
@@ -69,8 +70,8 @@ pub fn code_flow() -> CodeFlow {
 
 pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
     let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
-    let issuer =
-        Issuer { config: &f.config, store: &f.store, signer: &NativeSigner, keys: &f.keys, rng: &SystemRandom, now };
+    let (config, store, keys) = (&f.config, &f.store, &f.keys);
+    let issuer = Issuer { config, store, signer: &NativeSigner, keys, rng: &SystemRandom, now, now_ms: now * 1000 };
     pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60), None)).unwrap()
 }
 

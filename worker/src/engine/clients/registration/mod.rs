@@ -24,7 +24,7 @@ use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, Random, SqlArg, SqlRunner, UnixMillis, UnixTime};
 
 /// Live secrets a client may hold at once: the current one and its successor.
 pub const MAX_LIVE_SECRETS: i64 = 2;
@@ -60,9 +60,11 @@ AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?1) > 1";
 const REVOKE_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
 WHERE client_id = ?1 AND revoked_at IS NULL";
 /// Access tokens are JWTs: issued at or before the cut-off they are refused by
-/// introspection and UserInfo (engine::sql ACCESS_TOKEN_REVOKED_SQL).
-const CUTOFF_SQL: &str = "INSERT INTO client_token_cutoffs (client_id, revoked_before) VALUES (?1, ?2) \
-ON CONFLICT (client_id) DO UPDATE SET revoked_before = excluded.revoked_before";
+/// introspection and UserInfo (`oauth/store.rs` ACCESS_TOKEN_STATE_SQL). ?2 seconds, ?3
+/// the same instant in milliseconds, which the comparison uses.
+const CUTOFF_SQL: &str = "INSERT INTO client_token_cutoffs (client_id, revoked_before, revoked_before_ms) \
+VALUES (?1, ?2, ?3) ON CONFLICT (client_id) DO UPDATE SET revoked_before = excluded.revoked_before, \
+revoked_before_ms = excluded.revoked_before_ms";
 const DELETE_CONSENTS_SQL: &str = "DELETE FROM consents WHERE client_id = ?1";
 const DELETE_CLIENT_SQL: &str = "DELETE FROM clients WHERE client_id = ?1";
 /// ?1 search (text in the name or id, ASCII case ignored, or NULL; `instr`, not LIKE, so
@@ -99,6 +101,8 @@ pub struct Registrar<'a, S, R> {
     pub meta: &'a RequestMeta,
     pub admin: &'a AdminPrincipal,
     pub now: UnixTime,
+    /// `now` in milliseconds: a cut-off is ordered against tokens issued in its second.
+    pub now_ms: UnixMillis,
 }
 
 fn not_found() -> ApiError {
@@ -302,7 +306,7 @@ where
             .store
             .batch(&[
                 (REVOKE_REFRESH_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
-                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
+                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now), SqlArg::Int(self.now_ms)]),
                 (DELETE_CONSENTS_SQL, vec![client_id.into()]),
                 (DELETE_SECRETS_SQL, vec![client_id.into()]),
                 (DELETE_CLIENT_SQL, vec![client_id.into()]),
@@ -401,7 +405,7 @@ where
             .store
             .batch(&[
                 (REVOKE_REFRESH_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
-                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
+                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now), SqlArg::Int(self.now_ms)]),
             ])
             .await?;
         let revoked = changes.first().copied().unwrap_or(0);

@@ -24,7 +24,7 @@ fn registrar<'a>(
     static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
     static ADMIN: std::sync::LazyLock<AdminPrincipal> =
         std::sync::LazyLock::new(|| AdminPrincipal::Client("admin-cli".into()));
-    Registrar { config, store, rng: &SystemRandom, meta: &META, admin: &ADMIN, now }
+    Registrar { config, store, rng: &SystemRandom, meta: &META, admin: &ADMIN, now, now_ms: now * 1000 }
 }
 
 fn metadata() -> ClientMetadata {
@@ -150,12 +150,14 @@ fn delete_and_revoke_tokens_cut_off_access_tokens_issued_before() {
     let user = crate::engine::test_support::alice();
     store.insert_user(&user).unwrap();
     let claims =
-        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, NOW - 5, &SystemRandom).unwrap();
+        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, (NOW - 5) * 1000, &SystemRandom)
+            .unwrap();
     assert!(!block_on(store.access_token_revoked(&claims)).unwrap());
     block_on(registrar(&config, &store, NOW).revoke_tokens(&info.client_id)).unwrap();
     assert!(block_on(store.access_token_revoked(&claims)).unwrap(), "issued before the cut-off");
     let later =
-        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, NOW + 1, &SystemRandom).unwrap();
+        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, (NOW + 1) * 1000, &SystemRandom)
+            .unwrap();
     assert!(!block_on(store.access_token_revoked(&later)).unwrap(), "issued after it");
 
     block_on(registrar(&config, &store, NOW + 10).delete(&info.client_id)).unwrap();
@@ -165,6 +167,33 @@ fn delete_and_revoke_tokens_cut_off_access_tokens_issued_before() {
     assert_eq!(block_on(r.read(&info.client_id)).unwrap_err().status(), 404);
     assert_eq!(block_on(r.delete(&info.client_id)).unwrap_err().status(), 404);
     assert_eq!(block_on(r.delete(ADMIN_UI_CLIENT_ID)).unwrap_err().code(), "protected_client");
+}
+
+/// RFC 7009 §2: a revocation covers the tokens issued before it, and only those, even
+/// within one second (a token's `iat` is whole seconds; its `jti` carries milliseconds).
+#[test]
+fn rfc7009_a_cut_off_orders_tokens_of_its_own_second_by_the_millisecond() {
+    let (config, store) = (config_with("0"), SqliteStore::open_in_memory().unwrap());
+    let info = block_on(registrar(&config, &store, NOW).register(&metadata())).unwrap();
+    let user = crate::engine::test_support::alice();
+    store.insert_user(&user).unwrap();
+    let token_at = |ms: UnixMillis| {
+        AccessTokenClaims::new(&config, &user.id, &info.client_id, "openid", 3600, ms, &SystemRandom).unwrap()
+    };
+    let before = token_at(NOW * 1000 + 200);
+    let mut revoking = registrar(&config, &store, NOW);
+    revoking.now_ms = NOW * 1000 + 500;
+    block_on(revoking.revoke_tokens(&info.client_id)).unwrap();
+    let after = token_at(NOW * 1000 + 800);
+    assert_eq!((before.iat, after.iat), (NOW, NOW), "one second");
+    assert!(block_on(store.access_token_revoked(&before)).unwrap(), "issued 300 ms before the revocation");
+    assert!(!block_on(store.access_token_revoked(&after)).unwrap(), "issued 300 ms after it");
+    // A jti without a time in its second (16 random bytes, as tokens had before) counts as
+    // issued at the start of that second: revoked, as it was.
+    let mut old = after.clone();
+    old.jti = crate::engine::crypto::jose::b64url(&[0xff; 16]);
+    assert_eq!(old.issued_ms(), NOW * 1000);
+    assert!(block_on(store.access_token_revoked(&old)).unwrap());
 }
 
 #[test]
@@ -207,7 +236,15 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     block_on(ensure_clients(&store, &config, NOW)).unwrap();
     static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
     let as_admin = |admin: &AdminPrincipal, client_id: &str| {
-        let r = Registrar { config: &config, store: &store, rng: &SystemRandom, meta: &META, admin, now: NOW };
+        let r = Registrar {
+            config: &config,
+            store: &store,
+            rng: &SystemRandom,
+            meta: &META,
+            admin,
+            now: NOW,
+            now_ms: NOW * 1000,
+        };
         let patch =
             ClientMetadata { redirect_uris: Some(vec!["https://evil.example/cb".into()]), ..Default::default() };
         block_on(r.update(client_id, &patch)).map(|info| info.settings.redirect_uris)
@@ -222,7 +259,15 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
             assert_eq!((refused.status(), refused.code()), (403, codes::PROTECTED_CLIENT), "{client_id}");
         }
     }
-    let r = Registrar { config: &config, store: &store, rng: &SystemRandom, meta: &META, admin: &admin, now: NOW };
+    let r = Registrar {
+        config: &config,
+        store: &store,
+        rng: &SystemRandom,
+        meta: &META,
+        admin: &admin,
+        now: NOW,
+        now_ms: NOW * 1000,
+    };
     assert_eq!(block_on(r.renew_secret(DEMO_CLIENT_ID)).unwrap_err().status(), 403, "secrets too");
     // A registered client stays an admin's to change.
     let own = block_on(r.register(&metadata())).unwrap();

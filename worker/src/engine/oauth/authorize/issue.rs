@@ -14,7 +14,7 @@ use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, Random, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, UnixMillis, UnixTime};
 
 /// A code minted before the reads that decide whether it may be handed out, so that it
 /// is stored in the same D1 batch as those reads (`/authorize` with a live session: the
@@ -97,6 +97,8 @@ pub struct Issuer<'a, S, C, K, R> {
     pub keys: &'a K,
     pub rng: &'a R,
     pub now: UnixTime,
+    /// `now` in milliseconds, carried in access tokens' `jti` (RFC 7009 cut-offs).
+    pub now_ms: UnixMillis,
 }
 
 impl<S, C, K, R> Issuer<'_, S, C, K, R>
@@ -151,7 +153,7 @@ where
         let mut access_token = None;
         if let Some(key) = &access_key {
             let mut claims =
-                AccessTokenClaims::new(self.config, &user.id, &client.client_id, &scope, ttl, self.now, self.rng)?;
+                AccessTokenClaims::new(self.config, &user.id, &client.client_id, &scope, ttl, self.now_ms, self.rng)?;
             claims.auth_time = Some(session.auth_time);
             let token = claims.sign(self.signer, key).await?;
             params.push(("access_token".into(), token.clone()));

@@ -3,7 +3,7 @@
 //! answered with a code and/or tokens ([`issue`]) in the requested response mode.
 //!
 //! Multi-step: [`decide`] returns what must happen next ([`Next`]); only the edge turns
-//! that into a redirect to a screen (architecture rule 5).
+//! that into a redirect to a screen (docs/architecture.md, "Multi-step flows return outcomes").
 
 pub mod issue;
 pub mod request;
@@ -61,7 +61,7 @@ impl AuthorizationResponse {
 }
 
 /// Errors of the authorization endpoint. Whether an error may be sent to the client is
-/// part of its type (architecture rule 4): `Page` errors happened before the client and
+/// part of its type (docs/architecture.md, "One error type per endpoint family"): `Page` errors happened before the client and
 /// its redirect URI were verified and are only ever shown on our own error page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
@@ -228,7 +228,11 @@ pub fn decide(
         return Ok(Next::SelectAccount);
     }
     let covered = situation.consent.is_some_and(|c| request.scope.iter().all(|s| c.scopes.contains(s)));
-    let consented_now = situation.consent.is_some_and(|c| c.updated_at >= request.received_at);
+    // OIDC Core §3.1.2.1 prompt=consent: answered on the consent screen for this request,
+    // by the person signed in now, and the consent still stands.
+    let consented_now = covered
+        && request.consented_by.is_some()
+        && request.consented_by.as_deref() == situation.session.map(|s| s.user_id.as_str());
     let needs_consent = if request.prompt.consent { !consented_now } else { !situation.first_party && !covered };
     if needs_consent {
         return if silent {

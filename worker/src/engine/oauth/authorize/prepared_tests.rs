@@ -103,6 +103,7 @@ fn rfc6749_4_1_2_the_prepared_code_is_the_one_the_response_carries_and_it_redeem
         keys: &f.keys,
         rng: &SystemRandom,
         now: NOW,
+        now_ms: NOW * 1000,
     };
     let response = pollster::block_on(issuer.issue(&request, &client, &user.unwrap(), &live, Some(code))).unwrap();
     assert_eq!(param(&response, "code"), Some(plaintext.as_str()));

@@ -162,12 +162,17 @@ pub struct AuthorizationRequest {
     /// them makes a session without a second factor show one (step-up).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
-    /// When `/authorize` received it: `prompt=login` and `prompt=consent` are satisfied by
-    /// a sign-in or a consent given after this moment.
+    /// When `/authorize` received it: `prompt=login` is satisfied by a sign-in after this
+    /// moment.
     pub received_at: UnixTime,
     /// Set when the person pressed Deny on the consent screen for this request.
     #[serde(default)]
     pub denied: bool,
+    /// The user who pressed Allow on the consent screen for this very request: what
+    /// satisfies `prompt=consent` (a time would not: a consent given earlier in the same
+    /// second as the request arrived is not an answer to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_by: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -438,5 +443,6 @@ pub fn parse(
             .unwrap_or_default(),
         received_at: now,
         denied: false,
+        consented_by: None,
     })
 }

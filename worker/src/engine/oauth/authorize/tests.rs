@@ -256,11 +256,16 @@ fn consent_is_remembered_until_scopes_grow_and_prompt_consent_asks_again() {
     assert_eq!(decide(&wide, &situation(Some(&s), Some(&narrow)), NOW), Ok(Next::Consent));
     let both = Consent { scopes: crate::engine::oauth::consent::merged(Some(&narrow), &wide.scope), updated_at: NOW };
     assert_eq!(decide(&wide, &situation(Some(&s), Some(&both)), NOW), Ok(Next::Issue));
-    let again = parse(&format!("{BASE}&response_type=code&scope=openid&prompt=consent")).unwrap();
-    let earlier = Consent { scopes: vec!["openid".into()], updated_at: NOW - 1 };
-    assert_eq!(decide(&again, &situation(Some(&s), Some(&earlier)), NOW), Ok(Next::Consent));
+    // prompt=consent: only an Allow on the screen for this request answers it, not a
+    // consent stored in the same second the request arrived.
+    let mut again = parse(&format!("{BASE}&response_type=code&scope=openid&prompt=consent")).unwrap();
     let just_now = Consent { scopes: vec!["openid".into()], updated_at: NOW };
+    assert_eq!(decide(&again, &situation(Some(&s), Some(&just_now)), NOW), Ok(Next::Consent));
+    again.consented_by = Some(s.user_id.clone());
     assert_eq!(decide(&again, &situation(Some(&s), Some(&just_now)), NOW), Ok(Next::Issue));
+    let other = Session { user_id: "someone-else".into(), ..s.clone() };
+    assert_eq!(decide(&again, &situation(Some(&other), Some(&just_now)), NOW), Ok(Next::Consent), "another person");
+    assert_eq!(decide(&again, &situation(Some(&s), None), NOW), Ok(Next::Consent), "the consent was revoked since");
     // First-party apps skip the screen.
     let first = Situation { session: Some(&s), consent: None, first_party: true, account_selected: false };
     assert_eq!(decide(&wide, &first, NOW), Ok(Next::Issue));

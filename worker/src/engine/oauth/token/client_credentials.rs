@@ -57,7 +57,8 @@ where
 
     /// A JWT access token per RFC 9068 §2 (`typ: at+jwt`), signed with the active key.
     async fn access_token(&self, client: &Client, subject: &str, scope: &str, ttl: u32) -> Result<String, TokenError> {
-        let claims = AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
+        let claims =
+            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now_ms, self.rng)?;
         let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
         Ok(claims.sign(self.signer, &key).await?)
     }

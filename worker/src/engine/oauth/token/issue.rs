@@ -113,7 +113,7 @@ where
     ) -> Result<AccessTokenClaims, TokenError> {
         let ttl = self.access_ttl(client);
         let mut claims =
-            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now, self.rng)?;
+            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now_ms, self.rng)?;
         claims.auth_time = Some(auth_time);
         Ok(claims)
     }

@@ -33,7 +33,7 @@ use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, SqlRunner, UnixMillis, UnixTime};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -101,6 +101,8 @@ pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V> {
     /// of the client's redirect URIs ([`cors`]).
     pub origin: Option<&'a str>,
     pub now: UnixTime,
+    /// `now` in milliseconds, carried in access tokens' `jti` (RFC 7009 cut-offs).
+    pub now_ms: UnixMillis,
 }
 
 impl<S: ClientStore, C: JwsSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {

@@ -1,4 +1,5 @@
-//! A token request parsed once from the form (RFC 6749 §3.2; docs/architecture.md rule 3):
+//! A token request parsed once from the form (RFC 6749 §3.2; docs/architecture.md,
+//! "Parse, don't validate"):
 //! one variant per grant, each with the parameters that grant reads. Which parameters are
 //! missing is judged by the grant itself, after the client is authenticated, so that a
 //! bad client always hears `invalid_client` first (RFC 6749 §5.2).

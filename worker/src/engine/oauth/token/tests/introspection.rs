@@ -35,7 +35,7 @@ fn rfc7662_2_2_expired_malformed_and_foreign_tokens_are_inactive_and_say_nothing
     let other_key =
         pollster::block_on(NativeSigner.import_private(SigningAlg::Rs256, &other.private_pkcs8_der)).unwrap();
     let forged_key = ActiveSigningKey { kid: f.keys.key.kid.clone(), alg: SigningAlg::Rs256, key: other_key };
-    let claims = AccessTokenClaims::new(&f.config, "svc", "svc", "read", 3600, NOW, &SystemRandom).unwrap();
+    let claims = AccessTokenClaims::new(&f.config, "svc", "svc", "read", 3600, NOW * 1000, &SystemRandom).unwrap();
     let forged = pollster::block_on(claims.sign(&NativeSigner, &forged_key)).unwrap();
     assert_eq!(introspect(&f, NOW, Some(&auth), &format!("token={forged}")).unwrap(), inactive, "forged");
     // Our key, but typ JWT (an ID token is not an access token, RFC 9068 §4).
