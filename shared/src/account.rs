@@ -61,7 +61,7 @@ pub struct EmailRequest {
     pub email: String,
 }
 
-/// `POST /api/password-reset/complete` (the product docs' body).
+/// `POST /api/password-reset/complete` (docs/api.md, "Public").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetComplete {
     pub token: String,
@@ -144,7 +144,7 @@ pub struct OutboxMail {
     pub created_at: i64,
 }
 
-/// A page of a list endpoint (contract: `{"data":[...],"total","limit","offset"}`).
+/// A page of a list endpoint (docs/api.md, "Admin and account API": `{"data":[...],"total","limit","offset"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub data: Vec<T>,

@@ -1,4 +1,4 @@
-//! Wire types of the admin API on users (contract "Admin and account API"): what the
+//! Wire types of the admin API on users (docs/api.md, "Admin and account API"): what the
 //! console sends and reads, and what scripts see.
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ pub struct AdminUser {
     pub role: String,
     pub active: bool,
     pub email_verified: bool,
-    /// Password sign-in is locked now (the product docs' `locked`, `unlock_at`).
+    /// Password sign-in is locked now (`locked`, `unlock_at`).
     pub locked: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlock_at: Option<i64>,
@@ -23,7 +23,7 @@ pub struct AdminUser {
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_login_at: Option<i64>,
-    /// A second factor (an authenticator app or a passkey) is in force (the product docs'
+    /// A second factor (an authenticator app or a passkey) is in force (its
     /// `mfa_enabled`); `mfa_configured_at` is when the first was.
     #[serde(default)]
     pub mfa_enabled: bool,
@@ -199,7 +199,7 @@ pub struct ProviderSummary {
     pub protocol: String,
     /// The issuer or the provider's site.
     pub location: String,
-    /// Switched on by the product docs' settings (`GOOGLE_OAUTH_ENABLED`, …) rather than
+    /// Switched on by the settings (`GOOGLE_OAUTH_ENABLED`, …) rather than
     /// listed in `OIDC_PROVIDERS`.
     pub preset: bool,
     /// Accounts with an identity at this provider.

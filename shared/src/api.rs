@@ -7,7 +7,7 @@ use crate::branding::Branding;
 /// The one error body every JSON endpoint answers with.
 ///
 /// OAuth endpoints use exactly `error` and `error_description` (RFC 6749 §5.2); the admin
-/// API adds `details` for validation errors, as the contract says.
+/// API adds `details` for validation errors, (docs/api.md, "Errors").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,

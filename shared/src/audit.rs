@@ -1,5 +1,4 @@
-//! An audit log entry as the admin API shows it (contract "Admin and account API", the
-//! product docs' shape: RFC 3339 `timestamp`, `metadata` as an object).
+//! An audit log entry as the admin API shows it (docs/api.md, "Admin and account API": RFC 3339 `timestamp`, `metadata` as an object).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,9 +1,9 @@
-//! Branding settings (product docs: "Branding" and "Theme"): parsed the same way by the worker,
+//! Branding settings (docs/configuration.md): parsed the same way by the worker,
 //! which validates the `THEME`/`PRIMARY_COLOR` vars, and by the SPA, which applies them.
 
 use serde::{Deserialize, Serialize};
 
-/// The product docs' branding settings (`APP_NAME`, `APP_TAGLINE`, `THEME`, `PRIMARY_COLOR`,
+/// The branding settings (docs/configuration.md) (`APP_NAME`, `APP_TAGLINE`, `THEME`, `PRIMARY_COLOR`,
 /// `LOGO_URL`, `TERMS_URL`, `PRIVACY_URL`, `SUPPORT_URL`), validated by the worker's config
 /// loader and sent to the SPA as part of [`crate::api::UiConfig`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +19,7 @@ pub struct Branding {
     pub support_url: Option<String>,
 }
 
-/// `THEME`: the product docs' two themes. Dark is the default (the product docs' `:root` variables);
+/// `THEME`: two themes. Dark is the default;
 /// light is the `.theme-light` class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -1,6 +1,6 @@
 //! The password policy, one implementation for both sides: the worker enforces it on
 //! sign-up, reset and change; the SPA shows it live as a checklist while the person types.
-//! Settings as in the product docs: `PASSWORD_MIN_LENGTH`, `REQUIRE_UPPERCASE`,
+//! Settings (docs/configuration.md): `PASSWORD_MIN_LENGTH`, `REQUIRE_UPPERCASE`,
 //! `REQUIRE_LOWERCASE`, `REQUIRE_NUMBERS`, `REQUIRE_SPECIAL`, and `ADMIN_PASSWORD_MIN_LENGTH`
 //! for admins and super_admins ([`PasswordPolicy::for_role`]).
 
@@ -91,7 +91,7 @@ pub struct ValidatePasswordRequest {
 /// list is the worker's; the screens find this sentence in `/api/validate-password`'s answer).
 pub const TOO_COMMON: &str = "This password is one of the most commonly used. Please choose a different password.";
 
-/// The answer of `POST /api/validate-password` (contract: `{"valid","errors":[...]}`).
+/// The answer of `POST /api/validate-password` (docs/api.md, "Public": `{"valid","errors":[...]}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordValidation {
     pub valid: bool,
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_password_misses_length_and_number() {
-        // The product docs' checklist: ✗ at least 12 ✓ uppercase ✓ lowercase ✗ number.
+        // The checklist: ✗ at least 12 ✓ uppercase ✓ lowercase ✗ number.
         let rules = seed_policy().requirements("MyPassword");
         let met: Vec<(&str, bool)> = rules.iter().map(|r| (r.rule.as_str(), r.met)).collect();
         assert_eq!(

@@ -1,4 +1,4 @@
-//! Scopes as the admin API manages them (contract "Admin and account API", Scopes): the
+//! Scopes as the admin API manages them (docs/api.md, "Admin and account API"): the
 //! wire types, the system scopes the server itself gives meaning to, the user claims a
 //! scope may release (OIDC Core §5.1, §5.4), and the rules a new or changed scope must
 //! keep — one set of rules for the console's live validation and the server.

@@ -285,7 +285,7 @@ test('the admin console shows the outbox (EMAIL_PROVIDER=log)', async () => {
   await context.close();
 });
 
-test('account API contract: a super_admin token for the outbox, same reset answer, rate limits, validation, CSRF', async () => {
+test('account API: a super_admin token for the outbox, same reset answer, rate limits, validation, CSRF', async () => {
   // The admin service account (and any admin but a super_admin) cannot read reset links.
   const service = await fetch(`${worker.url}/api/outbox`, { headers: { authorization: `Bearer ${await adminToken()}` } });
   assert.equal(service.status, 403);

@@ -1,4 +1,4 @@
-// End-to-end: admin power kept in its place (contract "Admin and account API"; RFC 9700
+// End-to-end: admin power kept in its place (docs/api.md "Admin and account API"; RFC 9700
 // §4.1 for redirect URIs). The first super_admin exists before anyone can sign up with
 // ADMIN_EMAIL; only a super_admin changes the console's client or a bootstrap client; a
 // renewed ADMIN_CLIENT_SECRET stays revoked when the worker restarts with the old value

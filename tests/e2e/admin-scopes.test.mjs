@@ -1,4 +1,4 @@
-// End-to-end: the admin API on scopes (contract "Admin and account API", Scopes). A scope
+// End-to-end: the admin API on scopes (docs/api.md "Admin and account API"). A scope
 // created in the console works at once: discovery lists it, registration accepts it,
 // client_credentials grants it, the consent screen shows its description, and UserInfo
 // releases the claims chosen for it. System scopes stay; a scope in use is deleted only

@@ -1,4 +1,4 @@
-// End-to-end: the admin API on browser sessions (contract "Admin and account API",
+// End-to-end: the admin API on browser sessions (docs/api.md "Admin and account API",
 // Sessions): listed with their users from D1's index, ended one at a time or by address
 // and age, counted; an ended session is refused on its very next request, and an admin
 // (here the admin-cli service account) cannot end a super_admin's.

@@ -1,4 +1,4 @@
-// End-to-end: settings (contract "Configuration"): GET /api/settings shows every
+// End-to-end: settings (docs/configuration.md): GET /api/settings shows every
 // effective setting with its source and never a secret; a super_admin changes run-time
 // settings in the console and they apply at once (branding, token lifetime); a bad value
 // is refused with the variable's name; an admin cannot change settings.

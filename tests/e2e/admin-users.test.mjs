@@ -1,4 +1,4 @@
-// End-to-end: the admin API on users (contract "Admin and account API"): an admin creates
+// End-to-end: the admin API on users (docs/api.md "Admin and account API"): an admin creates
 // a user who then signs in; an admin cannot promote anyone, a super_admin can; the last
 // super_admin stays; deactivation ends a live session and the user's tokens stop working.
 import { test, before, after } from 'node:test';
@@ -84,7 +84,7 @@ test('a super_admin makes an admin; the admin creates a user who signs in; nobod
   const promoted = await api(root, 'PATCH', `/api/users/${bob.id}`, { role: 'admin' });
   assert.equal(promoted.body.role, 'admin');
   assert.equal((await api(root, 'PATCH', `/api/users/${bob.id}`, { role: 'user' })).status, 200);
-  // The list: search, filter, paging, the contract's shape.
+  // The list: search, filter, paging, the shape of docs/api.md.
   const list = await api(admin, 'GET', '/api/users?search=BOB&role=user&limit=10');
   assert.deepEqual([list.body.total, list.body.data[0].email, list.body.limit, list.body.offset], [1, 'bob@example.com', 10, 0]);
   // A search as long as the API takes runs on D1 (whose LIKE patterns stop at 50 bytes);

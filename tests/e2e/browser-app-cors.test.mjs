@@ -2,7 +2,7 @@
 // own origin in headless Chromium, with the independent oauth4webapi library running in
 // the page: discovery, the code exchange, UserInfo, a refresh and a revocation are all
 // cross-origin `fetch`es that the browser lets through only because the worker answers
-// CORS for the client's registered origin (contract, "Browser apps"). The same calls from
+// CORS for the client's registered origin (docs/api.md "Browser apps"). The same calls from
 // an origin the client did not register are blocked by the browser and change nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -129,7 +129,7 @@ test('RFC 7662: introspection describes a live token, and says only active:false
   assert.equal(body.sub, ADMIN_ID);
   assert.equal(body.token_type, 'Bearer');
   assert.equal(body.exp - body.iat, 3600);
-  // The contract's alias answers the same.
+  // The alias (docs/api.md) answers the same.
   assert.equal((await (await introspect(token, undefined, '/oauth/introspect')).json()).active, true);
   // Another client learns nothing about it (RFC 7662 §4: no token scanning), unless it is
   // registered as a resource server (the `introspection` scope) or holds `admin`.

@@ -1,5 +1,5 @@
 // End-to-end: client registration and management (RFC 7591/7592) behind an admin token,
-// as scripts run it (the product docs' rotate-secrets.sh), and the admin console's client
+// as scripts run it (a rotate-secrets script), and the admin console's client
 // screens in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,7 +59,7 @@ async function api(method, path, body, token) {
 
 const backend = (name = 'Backend') => ({ client_name: name, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' });
 
-test("the product docs' rotate-secrets flow: renew_secret, the old secret refused at /token, the new one works", async () => {
+test("the rotate-secrets flow: renew_secret, the old secret refused at /token, the new one works", async () => {
   const created = await api('POST', '/register', backend());
   assert.equal(created.status, 201);
   const { client_id: id, client_secret: first } = created.body;

@@ -118,7 +118,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
   assert.ok(p);
 });
 
-test('unknown API paths answer a JSON 404 in the contract error format', async () => {
+test('unknown API paths answer a JSON 404 in the API's error format', async () => {
   for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/nope', '/register/abc/nope/deeper', '/api/clients/abc/nope']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
@@ -197,7 +197,7 @@ test('browser: /signin renders the sign-in layout with APP_NAME and the dark the
     assert.ok(await page.getByLabel('Password').isVisible());
     assert.ok(await page.getByRole('button', { name: 'Sign in' }).isVisible());
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(15, 23, 42)');
-    // The theme toggle switches to the product docs' light theme.
+    // The theme toggle switches to the light theme.
     await page.getByRole('button', { name: 'Light theme' }).click();
     await page.waitForFunction(() => document.documentElement.classList.contains('theme-light'));
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');

@@ -1,4 +1,4 @@
-// End-to-end: PASSWORD_HISTORY_COUNT (the product docs' "Remember last N passwords"): a
+// End-to-end: PASSWORD_HISTORY_COUNT ("remember the last N passwords"): a
 // password among the last N — the current one counts — is refused with the docs' words
 // when a person changes theirs, and allowed again once it is older than that. And
 // ADMIN_PASSWORD_MIN_LENGTH: an admin's password needs the larger minimum.

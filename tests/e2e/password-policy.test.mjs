@@ -1,4 +1,4 @@
-// End-to-end: the product docs' password policy beyond length. CHECK_COMMON_PASSWORDS
+// End-to-end: the password policy beyond length. CHECK_COMMON_PASSWORDS
 // refuses the 10,000 most common passwords (sign-up, validation, and the live checklist in
 // Chromium); PASSWORD_EXPIRY_DAYS makes an expired password's owner choose a new one
 // before the session starts, and offers the change while it expires soon.

@@ -1,5 +1,5 @@
-// End-to-end: RATE_LIMIT_TOKEN_* on the token family and /register (contract "Errors",
-// the product docs' X-RateLimit-* headers), RATE_LIMIT_BY and RATE_LIMIT_WHITELIST, and
+// End-to-end: RATE_LIMIT_TOKEN_* on the token family and /register (docs/api.md "Errors",
+// X-RateLimit-* headers), RATE_LIMIT_BY and RATE_LIMIT_WHITELIST, and
 // how exact a KV counter is under concurrent requests (docs/configuration.md).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

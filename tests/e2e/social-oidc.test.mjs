@@ -1,4 +1,4 @@
-// End-to-end: sign-in with another OpenID provider (contract: /auth/{provider}), the
+// End-to-end: sign-in with another OpenID provider (docs/api.md "Endpoints"), the
 // provider being a second instance of this server configured as a generic OpenID provider
 // (OIDC_PROVIDERS by issuer, found through its discovery document). In Chromium: an app's
 // /authorize here, "Continue with Corp SSO", sign-in and consent at the provider, back

@@ -119,7 +119,7 @@ pub enum Kind {
     Page,
 }
 
-/// Which browser origins may call a route (contract, "Browser apps"; Fetch standard CORS).
+/// Which browser origins may call a route (docs/api.md, "Browser apps"; Fetch standard CORS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cors {
     /// Same-origin only: no CORS headers, no preflight.
@@ -164,7 +164,7 @@ const USERINFO: &str = "GET, HEAD, POST, OPTIONS";
 
 use Endpoint as E;
 
-/// Every route. Aliases are the contract's (`/oauth/introspect`, `/oauth2/userinfo`, ...).
+/// Every route. Aliases are those of docs/api.md, "Endpoints" (`/oauth/introspect`, `/oauth2/userinfo`, ...).
 pub const ROUTES: &[Route] = &[
     api(paths::HEALTH, READ, E::Health),
     cors(paths::DISCOVERY, READ_CORS, E::Discovery, Cors::AnyOrigin),

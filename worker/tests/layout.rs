@@ -124,12 +124,16 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The rules docs/architecture.md names: the bold words that open each numbered rule
+/// What a citation `docs/<name>.md, "<words>"` may name in that document: its headings
+/// and, in docs/architecture.md, the bold words that open each numbered rule
 /// (`3. **Each store method is one statement or one D1 batch.** ...`).
-fn rule_names() -> BTreeSet<String> {
-    let text = fs::read_to_string(repo_root().join("docs/architecture.md")).unwrap();
+fn citable_names(doc: &str) -> BTreeSet<String> {
+    let text = fs::read_to_string(repo_root().join("docs").join(doc)).unwrap_or_default();
     text.lines()
         .filter_map(|line| {
+            if let Some(heading) = line.strip_prefix('#') {
+                return Some(heading.trim_start_matches('#').trim().replace('`', ""));
+            }
             let (number, rest) = line.trim_start().split_once(". **")?;
             if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
                 return None;
@@ -165,21 +169,25 @@ fn citing_files() -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_rule_cited_by_name_is_a_rule_of_docs_architecture() {
-    let names = rule_names();
-    assert!(names.len() >= 10, "the rules were not found in docs/architecture.md: {names:?}");
+fn every_cited_rule_or_section_is_in_its_document() {
+    assert!(citable_names("architecture.md").contains("Time is a parameter"), "the rules were not found");
     let mut unknown = Vec::new();
     for file in citing_files() {
         let text = folded(&fs::read_to_string(&file).unwrap());
-        for cited in text.split("architecture.md,").skip(1) {
-            let Some(quoted) = cited.trim_start().strip_prefix('"') else { continue };
-            let name = quoted.split('"').next().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
-            if !names.contains(&name) {
-                unknown.push(format!("{}: \"{name}\"", file.display()));
+        for cited in text.split("docs/").skip(1) {
+            let Some((doc, after)) = cited.split_once(".md") else { continue };
+            if doc.is_empty() || !doc.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') {
+                continue;
+            }
+            let Some(quoted) = after.strip_prefix(", \"").or_else(|| after.strip_prefix(" \"")) else { continue };
+            let name = quoted.split('"').next().unwrap_or_default();
+            let name = name.split_whitespace().collect::<Vec<_>>().join(" ").replace('`', "");
+            if !citable_names(&format!("{doc}.md")).contains(&name) {
+                unknown.push(format!("{}: docs/{doc}.md \"{name}\"", file.display()));
             }
         }
     }
-    assert!(unknown.is_empty(), "cited rules that docs/architecture.md does not name: {unknown:?} (rules: {names:?})");
+    assert!(unknown.is_empty(), "citations of a rule or section their document does not have: {unknown:?}");
 }
 
 #[test]
@@ -194,4 +202,110 @@ fn rules_are_cited_by_name_never_by_number() {
         }
     }
     assert!(numbered.is_empty(), "cite rules by their name in docs/architecture.md: {numbered:?}");
+}
+
+#[test]
+fn comments_cite_documents_of_this_repository() {
+    // The external contract and the Crystal server's documentation live outside this
+    // repository; what the code relies on from them is in docs/api.md and
+    // docs/configuration.md, which comments cite instead.
+    let outside = ["contract \"", "contract, \"", "contract: ", "(contract)", "the contract", "product docs"];
+    let mut offenders = Vec::new();
+    for file in sources() {
+        let text = folded(&fs::read_to_string(&file).unwrap()).to_lowercase();
+        for phrase in outside {
+            if text.contains(phrase) {
+                offenders.push(format!("{}: {phrase}", file.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "cite docs/api.md or docs/configuration.md instead: {offenders:?}");
+}
+
+/// The paths a layout tree (the first code block after `heading` in a Markdown file) lists:
+/// each line's leading folder and file names, nested by indentation. Lines indented past
+/// the tree's columns continue a description.
+fn layout_tree(markdown: &str, heading: &str) -> Vec<String> {
+    let text = fs::read_to_string(repo_root().join(markdown)).unwrap();
+    let after = text.split_once(heading).map_or(text.as_str(), |(_, rest)| rest);
+    let block = after.split("```").nth(1).unwrap_or_default();
+    let path_like = |t: &str| {
+        t.ends_with('/')
+            || (t.contains('.')
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+                && !t.ends_with('.'))
+    };
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut paths = Vec::new();
+    for line in block.lines().skip(1) {
+        let indent = line.len() - line.trim_start().len();
+        if indent >= 10 || line.trim().is_empty() {
+            continue;
+        }
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        let parent = stack.last().map(|(_, p)| p.clone()).unwrap_or_default();
+        // The names come before the description, which starts after a run of spaces; a
+        // run of spaces may also separate two names (`admin/  ops/`).
+        let entries: Vec<&str> = line
+            .trim()
+            .split("  ")
+            .filter(|segment| !segment.trim().is_empty())
+            .map_while(|segment| {
+                let names: Vec<&str> = segment.split_whitespace().collect();
+                names.iter().all(|t| path_like(t)).then_some(names)
+            })
+            .flatten()
+            .collect();
+        for entry in &entries {
+            paths.push(format!("{parent}{entry}"));
+        }
+        if let [only] = entries.as_slice() {
+            if only.ends_with('/') {
+                stack.push((indent, format!("{parent}{only}")));
+            }
+        }
+    }
+    paths
+}
+
+fn folders(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && !["node_modules", "target", "dist", "build"].contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_layout_trees_of_docs_and_readme_match_the_folders() {
+    let root = repo_root();
+    for (doc, heading, deep) in [("docs/architecture.md", "# Architecture", true), ("README.md", "## Layout", false)] {
+        let listed = layout_tree(doc, heading);
+        assert!(listed.len() > 10, "{doc}: no layout tree found ({listed:?})");
+        let missing: Vec<&String> = listed.iter().filter(|p| !root.join(p.as_str()).exists()).collect();
+        assert!(missing.is_empty(), "{doc} lists what is not there: {missing:?}");
+        let mut unlisted = Vec::new();
+        for top in folders(&root) {
+            if !listed.iter().any(|p| p.starts_with(&format!("{top}/"))) {
+                unlisted.push(format!("{top}/"));
+            }
+        }
+        if deep {
+            for parent in ["worker/src/engine", "worker/src/edge", "admin-ui"] {
+                for folder in folders(&root.join(parent)) {
+                    let path = format!("{parent}/{folder}/");
+                    if !listed.contains(&path) {
+                        unlisted.push(path);
+                    }
+                }
+            }
+        }
+        assert!(unlisted.is_empty(), "{doc}'s layout tree lacks {unlisted:?} (it lists {listed:?})");
+    }
 }

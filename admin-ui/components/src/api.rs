@@ -1,15 +1,12 @@
-//! Typed calls to the worker's JSON endpoints, over the browser's `fetch` (web-sys): a
-//! thin wrapper rather than an HTTP crate, because every byte here is downloaded by every
-//! person who signs in.
+//! Typed calls to the worker's JSON endpoints, over the browser's `fetch` through
+//! `gloo-net` (docs/architecture.md, "Dependencies and why").
 
+use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::ErrorBody;
 use shared::paths;
 use shared::session::{SessionInfo, CSRF_HEADER};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
 
 /// An answer: its status and its body as text.
 pub struct Reply {
@@ -43,28 +40,28 @@ impl Reply {
     }
 }
 
-fn unbuilt(_: JsValue) -> String {
-    "The request could not be built.".into()
-}
-
 /// `fetch(path)` with `method`, `headers` and an optional text `body`.
 pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Result<Reply, String> {
-    let init = RequestInit::new();
-    init.set_method(method);
-    let list = Headers::new().map_err(unbuilt)?;
+    let method = match method {
+        "POST" => Method::POST,
+        "PUT" => Method::PUT,
+        "PATCH" => Method::PATCH,
+        "DELETE" => Method::DELETE,
+        _ => Method::GET,
+    };
+    let mut request = RequestBuilder::new(path).method(method);
     for (name, value) in headers {
-        list.set(name, value).map_err(unbuilt)?;
+        request = request.header(name, value);
     }
-    init.set_headers(&list);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
+    let request = match body {
+        Some(body) => request.body(body.to_owned()),
+        None => request.build(),
     }
-    let request = Request::new_with_str_and_init(path, &init).map_err(unbuilt)?;
-    let unreachable = |e: JsValue| format!("The server could not be reached ({e:?}).");
-    let answer = JsFuture::from(leptos::prelude::window().fetch_with_request(&request)).await.map_err(unreachable)?;
-    let response: Response = answer.dyn_into().map_err(unreachable)?;
-    let text = JsFuture::from(response.text().map_err(unreachable)?).await.map_err(unreachable)?;
-    Ok(Reply { status: response.status(), body: text.as_string().unwrap_or_default() })
+    .map_err(|e| format!("The request could not be built ({e})."))?;
+    let unreachable = |e: gloo_net::Error| format!("The server could not be reached ({e}).");
+    let response = request.send().await.map_err(unreachable)?;
+    let body = response.text().await.map_err(unreachable)?;
+    Ok(Reply { status: response.status(), body })
 }
 
 fn json_body<B: Serialize>(body: &B) -> Result<String, String> {

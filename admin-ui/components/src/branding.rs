@@ -92,7 +92,7 @@ pub fn BrandHeader() -> impl IntoView {
     }
 }
 
-/// Switches between the product docs' dark and light themes; remembered in this browser.
+/// Switches between the dark and light themes; remembered in this browser.
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let theme = branding().theme;

@@ -12,7 +12,7 @@ use ui_components::branding::branding;
 
 use crate::marks;
 
-/// `/auth/{provider}?forward_url=…`: the product docs' base64 `forward_url`.
+/// `/auth/{provider}?forward_url=…`: the base64 `forward_url` (docs/api.md, "Endpoints").
 fn start_url(provider: &str, forward: &str, link: bool) -> String {
     let encoded = window().btoa(forward).unwrap_or_default();
     let encoded: String = url_encode(&encoded);

@@ -26,7 +26,7 @@ fn web() -> String {
     String::from("web")
 }
 
-/// `POST /register` and `PATCH /register/{id}` bodies (RFC 7591 §2, plus the product docs'
+/// `POST /register` and `PATCH /register/{id}` bodies (RFC 7591 §2, plus
 /// per-client token settings). Absent fields: the default (POST) or unchanged (PATCH).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientMetadata {
@@ -365,8 +365,8 @@ pub fn private_use_scheme(uri: &str) -> bool {
     })
 }
 
-/// Why `uri` cannot be a redirect URI (RFC 6749 §3.1.2, RFC 8252 §7, the product docs'
-/// list): absolute, no fragment, no wildcards, no credentials; https, or http on loopback
+/// Why `uri` cannot be a redirect URI (RFC 6749 §3.1.2, RFC 8252 §7, docs/api.md
+/// "Browser apps"): absolute, no fragment, no wildcards, no credentials; https, or http on loopback
 /// (development and native apps); for `native` apps also a private-use scheme in
 /// reverse-domain form (RFC 8252 §7.1).
 pub fn redirect_uri_problem(uri: &str, native: bool) -> Option<&'static str> {

@@ -128,7 +128,7 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The admin behind the request's Bearer token (contract "Admin and account API"), or
+    /// The admin behind the request's Bearer token (docs/api.md, "Admin and account API"), or
     /// the RFC 6750 answer to send instead.
     pub async fn admin(&self, req: &Request) -> Result<AdminPrincipal, Response> {
         let authorization = req.headers().get("Authorization").ok().flatten();

@@ -132,7 +132,7 @@ pub fn query(req: &Request) -> Result<Form, ApiError> {
     Form::parse(query_string(req).as_bytes()).map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, e.describe()))
 }
 
-/// `limit` (1–200, default 50) and `offset` (default 0) of a list endpoint (contract,
+/// `limit` (1–200, default 50) and `offset` (default 0) of a list endpoint (docs/api.md,
 /// "Admin and account API").
 pub fn paging(params: &Form) -> Result<(u32, u32), ApiError> {
     let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {

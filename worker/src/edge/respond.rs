@@ -95,7 +95,7 @@ pub fn with_header(mut response: Response, name: &str, value: &str) -> Response 
     response
 }
 
-/// The product docs' `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds).
+/// `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds; docs/api.md, "Errors").
 pub fn set_rate_limit(headers: &mut Headers, limit: u32, remaining: u32, reset: i64) {
     set(headers, "X-RateLimit-Limit", &limit.to_string());
     set(headers, "X-RateLimit-Remaining", &remaining.to_string());

@@ -6,7 +6,7 @@
 //! CSRF: calls that act on the browser's session (`/api/account/...`) need the
 //! double-submit token like every session call. The anonymous ones (sign-up, the mailed
 //! links, password reset) grant nothing through cookies; they are refused only when a
-//! browser says it comes from another origin, so scripts can call them (contract,
+//! browser says it comes from another origin, so scripts can call them (docs/api.md,
 //! "Admin and account API").
 
 use shared::account::{
@@ -30,7 +30,7 @@ use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
 
-/// `POST /api/validate-password` (contract "Public"): the policy's verdict.
+/// `POST /api/validate-password` (docs/api.md, "Public"): the policy's verdict.
 pub async fn validate_password(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
     let body: ValidatePasswordRequest = read_json(&mut req).await?;
     let errors = crate::engine::identity::password_rules::problems(cx.config, &body.password, false);

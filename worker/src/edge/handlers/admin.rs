@@ -1,5 +1,5 @@
 //! The admin API: the outbox and client management (`/register...`, RFC 7591/7592 with
-//! secret rotation; `/api/clients...`), all behind an admin token (contract, "Admin and
+//! secret rotation; `/api/clients...`), all behind an admin token (docs/api.md, "Admin and
 //! account API"). Decisions are in `engine::clients::registration`.
 
 use shared::account::{OutboxMail, Page};

@@ -1,5 +1,5 @@
-//! The audit log over the admin API (`/api/audit-logs...`, contract "Admin and account
-//! API"): pages, one entry, and exports streamed as CSV or NDJSON for any filter. Every
+//! The audit log over the admin API (`/api/audit-logs...`, docs/api.md, "Admin and
+//! account API"): pages, one entry, and exports streamed as CSV or NDJSON for any filter. Every
 //! read is audited (`audit.read`, `audit.exported`). Also the sign-in counts drawn from
 //! it (`/api/metrics/sign-ins`).
 

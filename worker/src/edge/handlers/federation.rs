@@ -1,4 +1,4 @@
-//! Sign-in with other identity providers (contract: `/auth/{provider}`): the start, the
+//! Sign-in with other identity providers (docs/api.md, "Endpoints"): the start, the
 //! provider's callback, unlinking, and the account page's list. The engine decides
 //! (`engine::federation`, `identity::accounts::signin::sign_in_federated`); this module
 //! reads and writes the flow cookie, the session cookies and the redirects.

@@ -1,4 +1,4 @@
-//! Scopes over the admin API (`/api/scopes...`, contract "Admin and account API"):
+//! Scopes over the admin API (`/api/scopes...`, docs/api.md, "Admin and account API"):
 //! the engine's `admin::scopes` behind an admin token.
 
 use shared::scopes::{NewScope, ScopePatch};

@@ -1,5 +1,5 @@
 //! Browser sessions over the admin API (`/api/sessions...`, `/api/metrics/sessions`,
-//! contract "Admin and account API"): the engine's `admin::sessions` behind an admin token.
+//! docs/api.md, "Admin and account API"): the engine's `admin::sessions` behind an admin token.
 
 use worker::{Method, Request, Response};
 

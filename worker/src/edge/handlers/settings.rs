@@ -1,4 +1,4 @@
-//! Settings over the admin API (`/api/settings`, contract "Configuration"): the engine's
+//! Settings over the admin API (`/api/settings`, docs/configuration.md): the engine's
 //! `admin::settings` behind an admin token; a change applies in this isolate at once and
 //! in the others within `adapters::env::SETTINGS_CACHE_SECONDS`.
 

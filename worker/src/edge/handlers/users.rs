@@ -1,4 +1,4 @@
-//! The admin API on user accounts (`/api/users...`, contract "Admin and account API"),
+//! The admin API on user accounts (`/api/users...`, docs/api.md, "Admin and account API"),
 //! behind an admin token. Decisions, including the role hierarchy, are in
 //! `engine::admin::users`.
 

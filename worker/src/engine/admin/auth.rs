@@ -1,4 +1,4 @@
-//! Admin tokens (contract "Admin and account API"): an access token from this server
+//! Admin tokens (docs/api.md, "Admin and account API"): an access token from this server
 //! that carries the `admin` scope and whose subject is an active user with role `admin`
 //! or `super_admin`, or a client an admin granted the `admin` scope (a service account
 //! using client_credentials). Checked on every call: a demoted admin's token stops

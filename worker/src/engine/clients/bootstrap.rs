@@ -1,4 +1,4 @@
-//! The clients the server ensures from its secrets (contract, "Bootstrap"): the admin
+//! The clients the server ensures from its secrets (docs/api.md, "Bootstrap"): the admin
 //! service account and, in development, the `demo-app` and `demo-tv` fixtures.
 //!
 //! Ensuring is idempotent and safe under concurrent first requests: the client row is
@@ -6,7 +6,7 @@
 //! in one batch. The environment seeds a secret once, when the client is created; after
 //! that the secret belongs to the admin API (renewed, added, retired), and a renewed or
 //! retired secret never comes back from the environment at the next isolate start, so a
-//! leaked `ADMIN_CLIENT_SECRET` can be revoked (docs/configuration.md, "Rotating").
+//! leaked `ADMIN_CLIENT_SECRET` can be revoked (docs/configuration.md, "Rotating `ADMIN_CLIENT_SECRET`").
 
 use crate::engine::clients::{AuthMethod, Client, ClientSecret, ClientStore, ClientType};
 
@@ -33,7 +33,7 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
     }
 }
 
-/// The admin console's client id: a first-party public client (contract, "Bootstrap").
+/// The admin console's client id: a first-party public client (docs/api.md, "Bootstrap").
 pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
 
 /// Whether `client_id` is one the server bootstraps from its environment: changing one

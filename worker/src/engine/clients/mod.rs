@@ -110,7 +110,7 @@ impl Client {
     }
 }
 
-/// One stored secret: only its SHA-256 is kept (contract: "Client secrets: 256 random
+/// One stored secret: only its SHA-256 is kept (docs/api.md, "Tokens": "Client secrets: 256 random
 /// bits, shown once, stored as a hash").
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientSecret {

@@ -60,7 +60,7 @@ pub fn provider<'a>(config: &'a Config, name: &str) -> Result<&'a ProviderConfig
     config.providers.iter().find(|p| p.name == name).ok_or(ApiError::NotFound)
 }
 
-/// `forward_url` (base64 of where to land, the product docs' form): a path on this server
+/// `forward_url` (base64 of where to land; docs/api.md, "Endpoints"): a path on this server
 /// or an absolute URL at the issuer's origin, never another site (no open redirect).
 pub fn forward_target(config: &Config, forward_url: Option<&str>) -> Result<String, ApiError> {
     use base64::Engine;

@@ -1,4 +1,4 @@
-//! Sign-in with other identity providers (contract: `/auth/{provider}`): the relying
+//! Sign-in with other identity providers (docs/api.md, "Endpoints"): the relying
 //! party's flow (`flow`), each provider's protocol (`protocols`), ID tokens (`id_token`),
 //! and the provider identities linked to accounts (`identities`).
 

@@ -1,5 +1,5 @@
 //! Password sign-in, shared by the browser sign-in and the password grant: argon2id
-//! verification, account lockout and the audit trail (contract "Security").
+//! verification, account lockout and the audit trail (docs/api.md, "Security").
 
 use serde_json::json;
 
@@ -114,7 +114,7 @@ pub async fn verify_account<S: UserStore + AuditStore>(
 }
 
 /// A complete sign-in: the failure count resets, `last_login_at` moves, and `user.login`
-/// is audited with whether a second factor was shown (the product docs' `mfa_used`).
+/// is audited with whether a second factor was shown (`mfa_used` in its metadata).
 pub async fn record_login(
     store: &impl SqlRunner,
     rng: &impl Random,

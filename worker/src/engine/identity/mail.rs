@@ -1,11 +1,11 @@
-//! Mail (contract "Mail"): Workers cannot speak SMTP, so every message is written to the
+//! Mail (docs/api.md, "Mail"): Workers cannot speak SMTP, so every message is written to the
 //! `mail_outbox` table first and then handed to the provider `EMAIL_PROVIDER` names:
 //! `log` keeps it there (read at `/admin/outbox` and `GET /api/outbox`), `http` POSTs it
 //! to a mail API. A provider failure never fails the request that caused the mail: the
 //! row says `failed` and why, for the admin to see.
 //!
-//! Templates as in the product docs (welcome, verification, password-reset, new-login), each as
-//! plain text and as HTML with inline styles and a table layout (the product docs' advice for
+//! Templates (docs/api.md, "Mail"): (welcome, verification, password-reset, new-login), each as
+//! plain text and as HTML with inline styles and a table layout (what mail clients render; the advice for
 //! mail clients), branded with `APP_NAME` and `PRIMARY_COLOR`.
 
 use crate::engine::crypto::tokens::new_uuid;
@@ -35,7 +35,7 @@ pub enum MailContent {
         user_agent: Option<String>,
         account_url: String,
     },
-    /// A second factor was turned on (the product docs' `mfa-enabled`).
+    /// A second factor was turned on (the `mfa-enabled` template).
     MfaEnabled {
         when: String,
         account_url: String,

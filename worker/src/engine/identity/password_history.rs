@@ -11,7 +11,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{SqlArg, SqlRunner, UnixTime};
 
-/// What the person reads (the product docs' wording).
+/// What the person reads.
 pub const REUSED: &str = "This password was used recently. Please choose a different password.";
 
 /// The newest earlier hashes of ?1, at most ?2.

@@ -66,7 +66,7 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// The scope of admin tokens (contract, "Admin and account API"): held only by users
+/// The scope of admin tokens (docs/api.md, "Admin and account API"): held only by users
 /// whose role is admin or super_admin, whatever the client may ask for.
 pub const ADMIN_SCOPE: &str = "admin";
 

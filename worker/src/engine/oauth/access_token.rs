@@ -38,7 +38,7 @@ impl AccessTokenClaims {
             iss: config.issuer.clone(),
             sub: subject.into(),
             // RFC 9068 §3: without a resource indicator the server picks the default
-            // audience; as in the product docs' examples, that is the client.
+            // audience; that is the client (docs/api.md, "Tokens").
             aud: client_id.into(),
             exp: now + i64::from(ttl),
             iat: now,

@@ -1,4 +1,4 @@
-//! Authorization codes (RFC 6749 §4.1.2, contract "Tokens"): 256 random bits, stored
+//! Authorization codes (RFC 6749 §4.1.2, docs/api.md, "Tokens"): 256 random bits, stored
 //! only as SHA-256 hashes, bound to everything the token request must repeat or prove,
 //! redeemed once by a conditional UPDATE.
 

@@ -1,4 +1,4 @@
-//! Client-based CORS (contract, "Browser apps"): a browser app may call the client-bound
+//! Client-based CORS (docs/api.md, "Browser apps"): a browser app may call the client-bound
 //! endpoints (`/token`, `/token/revoke`, `/device`, `/userinfo`) from an origin of one of
 //! its registered redirect URIs (RFC 6454 origins, WHATWG serialisation, as browsers send
 //! them in `Origin`), and from no other. A request from another origin is refused before

@@ -65,7 +65,7 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "subject_types_supported": ["public"],
         // RS256 for every client unless it registered another (OIDC Registration §2).
         "id_token_signing_alg_values_supported": shared::clients::ID_TOKEN_SIGNING_ALGS,
-        // RFC 9207: every authorization response will carry `iss` (contract).
+        // RFC 9207: every authorization response will carry `iss` (docs/api.md, "Endpoints").
         "authorization_response_iss_parameter_supported": true,
     });
     match metadata {

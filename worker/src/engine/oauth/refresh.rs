@@ -1,5 +1,5 @@
 //! Refresh tokens: opaque, 256 random bits, stored only as SHA-256 hashes; one family per
-//! grant, rotated on use (contract, "Tokens").
+//! grant, rotated on use (docs/api.md, "Tokens").
 
 use std::fmt;
 

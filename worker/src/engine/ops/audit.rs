@@ -1,4 +1,4 @@
-//! The audit log: security-relevant events, written to D1 (contract, "Audit log").
+//! The audit log: security-relevant events, written to D1 (docs/api.md, "Audit log").
 
 use serde_json::Value;
 

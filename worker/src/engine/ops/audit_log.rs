@@ -1,4 +1,4 @@
-//! Reading the audit log (contract "Admin and account API": `GET /api/audit-logs` with
+//! Reading the audit log (docs/api.md, "Admin and account API": `GET /api/audit-logs` with
 //! filters, `GET /api/audit-logs/{id}`, exports). Newest first; the indexes of
 //! migrations/0002 (`timestamp`, `event, timestamp`, `actor_id, timestamp`) serve the
 //! filters. Reading is itself audited by the caller (`audit.read`, `audit.exported`).

@@ -95,7 +95,7 @@ pub enum ApiError {
     /// A request the caller can fix or must not make: its status, code and sentence.
     Request { status: u16, code: &'static str, description: String },
     /// Admin/account API input that breaks a rule: 422 `validation_error` with one entry
-    /// per field (contract "Errors").
+    /// per field (docs/api.md, "Errors").
     Validation(Vec<FieldError>),
     /// Too many attempts: 429 `rate_limit_exceeded` with `Retry-After` and the
     /// `X-RateLimit-*` headers (`limit` per window, the window ending at `reset`).

@@ -138,7 +138,7 @@ pub trait KeyStore {
 }
 
 /// The key-value store (Workers KV). Eventually consistent: nothing that must be single
-/// use lives only here (contract, "Runtime shape").
+/// use lives only here (docs/api.md, "Runtime shape").
 pub trait KeyValue {
     async fn get(&self, key: &str) -> Result<Option<String>, InternalError>;
     /// Stores `value` until `ttl` seconds from now; Workers KV refuses TTLs under

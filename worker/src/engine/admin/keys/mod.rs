@@ -1,4 +1,4 @@
-//! Signing-key administration (contract "Admin and account API": `POST /api/keys/rotate`,
+//! Signing-key administration (docs/api.md, "Admin and account API": `POST /api/keys/rotate`,
 //! super_admin) and the Cron Trigger's share of rotation (`KEY_ROTATION_DAYS`, completing
 //! due rotations, retiring keys whose tokens have all expired). The timing rules are in
 //! `crypto::keys::rotation`. Audited: `key.rotated`, `key.activated`, `key.retired`.

@@ -1,4 +1,4 @@
-//! The admin API on scopes (contract "Admin and account API", Scopes): list, create,
+//! The admin API on scopes (docs/api.md, "Admin and account API"): list, create,
 //! change, delete. System scopes (`shared::scopes::SYSTEM_SCOPES`) keep their names and
 //! claims and are never deleted; a scope clients may request is deleted only with
 //! `force`, which takes it out of their lists in the same transaction. A rename follows

@@ -1,4 +1,4 @@
-//! The admin API on browser sessions (contract "Admin and account API", Sessions): list
+//! The admin API on browser sessions (docs/api.md, "Admin and account API"): list
 //! them with their users, end one, end many by age or address, count them. Everything
 //! reads and deletes D1's `sessions` index (migrations/0010), which decides whether a
 //! session lives (see `identity::sessions`): a deleted row ends the session at every edge

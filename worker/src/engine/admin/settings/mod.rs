@@ -1,4 +1,4 @@
-//! The admin API on settings (contract "Configuration", "Admin and account API"):
+//! The admin API on settings (docs/configuration.md; docs/api.md, "Admin and account API"):
 //! `GET /api/settings` shows every setting's effective value (secrets only as set) and
 //! where it comes from; `PATCH /api/settings` changes the run-time ones
 //! ([`RUNTIME_SETTINGS`]), stored in D1's `settings` table (migrations/0012) where they

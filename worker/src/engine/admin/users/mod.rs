@@ -1,4 +1,4 @@
-//! The admin API on user accounts (contract "Admin and account API"): list, create, read,
+//! The admin API on user accounts (docs/api.md, "Admin and account API"): list, create, read,
 //! change, delete, unlock, reset mail, sessions, password status. The role hierarchy is in
 //! [`roles`]; deactivating or deleting a user ends their sessions and revokes their tokens
 //! (refresh tokens now; access tokens fail introspection and UserInfo from then on, see

@@ -1,4 +1,4 @@
-//! The role hierarchy of the admin API (contract "Admin and account API": `super_admin` >
+//! The role hierarchy of the admin API (docs/api.md, "Admin and account API": `super_admin` >
 //! `admin` > `user`; only a super_admin changes roles).
 
 use shared::codes;

@@ -451,7 +451,7 @@ where
     }
 }
 
-/// `secret_expires_before`: unix seconds or a date `YYYY-MM-DD` (the product docs' example).
+/// `secret_expires_before`: unix seconds or a date `YYYY-MM-DD` (docs/api.md, "Admin and account API").
 pub fn time_param(value: &str) -> Result<UnixTime, ApiError> {
     crate::engine::platform::time::parse_instant(value)
         .ok_or_else(|| ApiError::invalid("secret_expires_before", "must be unix seconds or a date like 2024-04-01"))

@@ -40,7 +40,8 @@ use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, UnixTime};
 use store::{AccountStore, EmailToken, ProfileFields, Purpose};
 
-/// The answer to a password-reset request, the product docs' sentence.
+/// The answer to a password-reset request: one sentence for every address (docs/api.md,
+/// "Public").
 pub const RESET_REQUESTED: &str = "If an account with that email exists, a reset link has been sent.";
 
 /// What an answer leaves to do. The edge runs it after answering (`ctx.waitUntil`), so a
@@ -271,9 +272,9 @@ where
         Ok((Message { message: message.into() }, followup))
     }
 
-    /// `POST /api/password-reset` (the product docs' JSON endpoint): a reset link by mail,
+    /// `POST /api/password-reset` (docs/api.md, "Public"): a reset link by mail,
     /// `RATE_LIMIT_PASSWORD_RESET_*` per address. With `HIDE_EMAIL_EXISTENCE=true` the
-    /// answer is the product docs' sentence for every address; otherwise an unknown one is 404.
+    /// answer is the same sentence for every address; otherwise an unknown one is 404.
     pub async fn request_password_reset(&self, email: &str) -> Result<Message, ApiError> {
         let (answer, followup) = self.request_password_reset_answer(email).await?;
         self.follow_up(followup).await?;

@@ -30,7 +30,7 @@ fn random_chars(rng: &impl Random, n: usize) -> Result<String, InternalError> {
     Ok(out)
 }
 
-/// [`BACKUP_CODE_COUNT`] new codes, formatted `xxxxx-xxxxx` (the product docs' shape).
+/// [`BACKUP_CODE_COUNT`] new codes, formatted `xxxxx-xxxxx`.
 pub fn generate(rng: &impl Random) -> Result<Vec<String>, InternalError> {
     let mut codes = Vec::with_capacity(BACKUP_CODE_COUNT);
     for _ in 0..BACKUP_CODE_COUNT {

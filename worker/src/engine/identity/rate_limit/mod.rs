@@ -1,5 +1,5 @@
-//! Fixed-window rate limits in KV (contract "Errors": 429, `Retry-After`,
-//! `rate_limit_exceeded`, and the product docs' `X-RateLimit-Limit`/`-Remaining`/`-Reset`).
+//! Fixed-window rate limits in KV (docs/api.md, "Errors": 429, `Retry-After`,
+//! `rate_limit_exceeded`, and `X-RateLimit-Limit`/`-Remaining`/`-Reset`).
 //! The `RATE_LIMIT_*` settings give requests per window.
 //!
 //! KV is eventually consistent, has no atomic increment and takes about one write per

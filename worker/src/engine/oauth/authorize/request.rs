@@ -1,7 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1, §4.2.1; OIDC Core §3.1.2.1, §3.2.2.1,
 //! §3.3.2.1), checked in the order that decides where an error may go: nothing is sent
 //! to a redirect URI before the client and that URI are verified (RFC 6749 §4.1.2.1,
-//! contract "Errors").
+//! docs/api.md, "Errors").
 
 use serde::{Deserialize, Serialize};
 

@@ -39,7 +39,7 @@ where
                 requested
             }
             // §3.3: without a scope the server uses a predefined default: for this grant, the
-            // client's registered scopes that need no user (product docs: "uses client's default scopes").
+            // client's registered scopes that need no user (a client asking for no scope gets its default scopes).
             None => client.scopes.iter().filter(|s| !USER_SCOPES.contains(&s.as_str())).cloned().collect(),
         };
         let scope = scope.join(" ");

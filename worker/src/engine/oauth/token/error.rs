@@ -34,7 +34,7 @@ pub enum TokenError {
     AccessDenied,
     /// RFC 8628 §3.5: the device code expired; start again.
     ExpiredToken,
-    /// `RATE_LIMIT_TOKEN_*` or `LOCKOUT_BY_IP`: 429 with `Retry-After` (contract "Errors").
+    /// `RATE_LIMIT_TOKEN_*` or `LOCKOUT_BY_IP`: 429 with `Retry-After` (docs/api.md, "Errors").
     RateLimited {
         retry_after: u64,
         limit: u32,

@@ -58,7 +58,7 @@ where
         if state.revoked || !may_introspect(&caller, &claims.client_id) {
             return Ok(IntrospectionResponse::default());
         }
-        // The product docs' `username`: the user's email, for tokens issued to a user.
+        // `username` is the user's email, for tokens issued to a user (docs/api.md, "Endpoints").
         let username = if claims.sub == claims.client_id { None } else { state.subject_email };
         Ok(IntrospectionResponse {
             active: true,

@@ -22,7 +22,7 @@ where
     R: Random,
 {
     /// RFC 6749 §4.3, allowed only when `ENABLE_PASSWORD_GRANT=true`, for clients listed in
-    /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (contract, `/token`).
+    /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (docs/api.md, "Endpoints").
     pub(super) async fn password(
         &self,
         client: &Client,

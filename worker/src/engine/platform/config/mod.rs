@@ -1,9 +1,9 @@
 //! Configuration: `[vars]` in wrangler.toml and secrets (`wrangler secret put`, or
 //! `.dev.vars` locally), parsed into typed settings.
 //!
-//! Every variable listed here is required: wrangler.toml carries the product docs' defaults, so a
+//! Every variable listed here is required: wrangler.toml carries every default (docs/configuration.md), so a
 //! missing one means a broken deployment, and it fails the request with the variable's
-//! name rather than silently falling back (contract, "Configuration"). Optional settings
+//! name rather than silently falling back (docs/configuration.md). Optional settings
 //! (logo, legal links) are present but may be empty.
 
 use std::fmt;
@@ -57,8 +57,8 @@ impl fmt::Debug for Secret {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// `ISSUER` (the product docs' `BASE_URL`): the `iss` of every token and the base of every
-    /// advertised endpoint. No trailing slash: OIDC Discovery §4.3 compares it exactly.
+    /// `ISSUER` (`BASE_URL` in the Crystal server; docs/configuration.md): the `iss` of every
+    /// token and the base of every advertised endpoint. No trailing slash: OIDC Discovery §4.3 compares it exactly.
     pub issuer: String,
     /// `SECRET_KEY`: root of the keys that seal data at rest (signing keys). At least 32
     /// characters; `openssl rand -hex 32` gives 64.
@@ -91,11 +91,11 @@ pub struct Config {
     pub storage_delay_ms: u32,
 }
 
-/// Optional secrets that make the server ensure its first clients (contract, "Bootstrap").
+/// Optional secrets that make the server ensure its first clients (docs/api.md, "Bootstrap").
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bootstrap {
     /// `ADMIN_CLIENT_ID` + `ADMIN_CLIENT_SECRET`: a confidential service account with
-    /// `client_credentials` and the `admin` scope, for scripts (the product docs' rotate-secrets.sh).
+    /// `client_credentials` and the `admin` scope, for scripts (docs/configuration.md, "Rotating `ADMIN_CLIENT_SECRET`").
     pub admin_client: Option<(String, Secret)>,
     /// `DEMO_CLIENT_SECRET`: the dev fixture client `demo-app` (set only in .dev.vars).
     pub demo_client_secret: Option<Secret>,
@@ -107,7 +107,7 @@ pub struct Bootstrap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSettings {
     pub access_token_ttl: u32,
-    /// 0 disables refresh tokens (product docs: "REFRESH_TOKEN_TTL=0 # Disabled").
+    /// 0 disables refresh tokens (docs/configuration.md).
     pub refresh_token_ttl: u32,
     /// `REFRESH_TOKEN_MAX_LIFETIME`: a family's absolute lifetime from its first token,
     /// however often it rotates (RFC 9700 §4.14.2); 0 = no cap.
@@ -191,7 +191,7 @@ pub struct SecuritySettings {
 pub struct Retention {
     /// `OUTBOX_RETENTION_DAYS`.
     pub outbox_days: u32,
-    /// `AUDIT_LOG_RETENTION_DAYS` (the product docs' name).
+    /// `AUDIT_LOG_RETENTION_DAYS` (docs/configuration.md).
     pub audit_days: u32,
 }
 
@@ -207,7 +207,7 @@ pub struct RateLimits {
     pub whitelist: Vec<Cidr>,
 }
 
-/// `RATE_LIMIT_BY` (the product docs' three values).
+/// `RATE_LIMIT_BY` (its three values, docs/configuration.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimitBy {
     /// Per client address (`CF-Connecting-IP`).
@@ -218,11 +218,11 @@ pub enum RateLimitBy {
     User,
 }
 
-/// How mail leaves (contract "Mail"): every message is written to the outbox first.
+/// How mail leaves (docs/api.md, "Mail"): every message is written to the outbox first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailSettings {
     pub provider: MailProvider,
-    /// `SMTP_FROM` and `SMTP_FROM_NAME` (the product docs' names for the sender).
+    /// `SMTP_FROM` and `SMTP_FROM_NAME` (the sender, docs/configuration.md).
     pub from_address: String,
     pub from_name: String,
 }

@@ -1,7 +1,7 @@
 //! The names of the variables `Config::load` reads, in lists the docs, the settings API
 //! and the tests share.
 
-/// Settings an admin may change at run time (contract "Configuration"): `PATCH
+/// Settings an admin may change at run time (docs/configuration.md): `PATCH
 /// /api/settings` stores them in D1's `settings` table, where they override the vars,
 /// checked by the same rules. Left out on purpose: the issuer and every secret, the
 /// bootstrap, the mail provider, and the switches of the RFC 9700 baseline (PKCE,

@@ -1,6 +1,6 @@
-//! The identity providers people may sign in with (contract: `/auth/{provider}`).
+//! The identity providers people may sign in with (docs/api.md, "Endpoints").
 //!
-//! - The product docs' presets, each switched on by `{NAME}_OAUTH_ENABLED` with
+//! - The presets (docs/configuration.md), each switched on by `{NAME}_OAUTH_ENABLED` with
 //!   `{NAME}_CLIENT_ID` and `{NAME}_CLIENT_SECRET`: Google and LinkedIn (OpenID Connect),
 //!   GitHub (OAuth 2.0 and its REST API), Facebook (OAuth 2.0 and the Graph API); Apple
 //!   (OpenID Connect with `form_post`, its client secret an ES256 JWT signed here from
@@ -61,7 +61,7 @@ pub struct ProviderConfig {
     /// Empty for Apple, whose secret is a JWT made per request.
     pub client_secret: Secret,
     pub scopes: Vec<String>,
-    /// One of the product docs' presets (its name picks the brand mark on the buttons),
+    /// One of the presets (its name picks the brand mark on the buttons),
     /// not an entry of `OIDC_PROVIDERS`.
     pub preset: bool,
 }
