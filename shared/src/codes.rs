@@ -23,6 +23,11 @@ pub const VALIDATION_ERROR: &str = "validation_error";
 pub const NOT_FOUND: &str = "not_found";
 /// 405, with `Allow`.
 pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+/// 414: a URL longer than Cloudflare lets reach a Worker ([`MAX_URL_BYTES`]).
+pub const URI_TOO_LONG: &str = "uri_too_long";
+/// The longest URL Cloudflare passes to a Worker (16 KB, its documented URL size limit);
+/// the worker refuses longer ones itself so that `make dev` answers as production does.
+pub const MAX_URL_BYTES: usize = 16 * 1024;
 /// 429, with `Retry-After`.
 pub const RATE_LIMIT_EXCEEDED: &str = "rate_limit_exceeded";
 /// 409: a client already holds its most live secrets.

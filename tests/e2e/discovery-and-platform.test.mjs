@@ -118,7 +118,7 @@ test('a signature made by the worker (RFC 8414 signed_metadata) verifies with th
   assert.ok(p);
 });
 
-test('unknown API paths answer a JSON 404 in the API's error format', async () => {
+test('unknown API paths answer a JSON 404 in the error format of docs/api.md', async () => {
   for (const path of ['/api/nope', '/.well-known/nope', '/token/nope', '/oauth2/nope', '/register/abc/nope/deeper', '/api/clients/abc/nope']) {
     const res = await get(path);
     assert.equal(res.status, 404, path);
@@ -138,6 +138,17 @@ test('wrong methods answer 405 with Allow, never a 500', async () => {
     assert.equal(res.headers.get('allow'), allow, path);
     assert.equal((await res.json()).error, 'method_not_allowed', path);
   }
+});
+
+test('a URL longer than 16 KB is refused with 414, as Cloudflare refuses it before a Worker', async () => {
+  for (const path of [`/signin?x=${'a'.repeat(17_000)}`, `/%2F/x/callback?state=${'a'.repeat(17_000)}`,
+    `/api/users?search=${'a'.repeat(17_000)}`]) {
+    const res = await get(path, { redirect: 'manual' });
+    assert.equal(res.status, 414, path.slice(0, 20));
+    assert.equal(res.headers.get('location'), null);
+    assert.equal((await res.json()).error, 'uri_too_long');
+  }
+  assert.equal((await get(`/signin?x=${'a'.repeat(15_000)}`)).status, 200, 'a long URL under the limit is served');
 });
 
 test('page paths serve the SPA (with SPA fallback for deep links)', async () => {

@@ -93,7 +93,9 @@ async function call(method, path, { token, cookie, csrf, body, expect } = {}) {
   } else {
     assert.equal(text, '', `${key} ${res.status} documents no body`);
   }
-  if (expect !== undefined) assert.equal(res.status, expect, `${key}: ${text}`);
+  // Every call says the status a user relies on: a refusal answered 200 must fail here.
+  assert.ok(expect !== undefined, `${key}: the call names no expected status`);
+  assert.equal(res.status, expect, `${key}: ${text}`);
   return { status: res.status, body: json, headers: res.headers };
 }
 
@@ -141,14 +143,9 @@ test('the document is valid OpenAPI 3.1 and lists exactly the /api and /register
   addFormats(ajv);
   ajv.addSchema({ $id: 'api', components: doc.components });
 
-  const paths = await readFile(join(root, 'shared', 'src', 'paths.rs'), 'utf8');
-  const constants = Object.fromEntries([...paths.matchAll(/pub const (\w+): &str = "([^"]+)"/g)].map((m) => [m[1], m[2]]));
-  const routes = await readFile(join(root, 'worker', 'src', 'routes.rs'), 'utf8');
-  const table = routes.slice(routes.indexOf('pub const ROUTES'), routes.indexOf('];', routes.indexOf('pub const ROUTES')));
-  const methodSets = Object.fromEntries([...routes.matchAll(/const (\w+): &str = "([^"]+)"/g)].map((m) => [m[1], m[2]]));
-  const routed = [...table.matchAll(/(?:api|cors|page)\((?:paths::(\w+)|"([^"]+)"), (?:"([^"]+)"|(\w+))/g)]
-    .map((m) => ({ path: m[1] ? constants[m[1]] : m[2],
-      methods: (m[3] ?? methodSets[m[4]]).split(', ').filter((x) => !['HEAD', 'OPTIONS'].includes(x)) }))
+  // The route table as the worker's own test wrote it (worker/src/routes.rs).
+  const routed = JSON.parse(await readFile(join(root, 'tests', 'e2e', 'routes.json'), 'utf8'))
+    .map((r) => ({ path: r.pattern, methods: r.methods.filter((x) => !['HEAD', 'OPTIONS'].includes(x)) }))
     .filter((r) => r.path.startsWith('/api/') || r.path.startsWith('/register'));
   const fromRoutes = routed.flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();
   const fromDoc = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p}`)).sort();
@@ -169,12 +166,12 @@ test('every operation answers as documented', async () => {
   await call('POST', '/api/validate-password', { body: { password: 'short' }, expect: 200 });
   await call('POST', '/api/signup', { body: { email: 'new@example.com', password: PASSWORD }, expect: 201 });
   await call('POST', '/api/signup', { body: { email: 'not an email', password: PASSWORD }, expect: 422 });
-  await call('POST', '/api/verify-email', { body: { token: 'nope' } });
+  await call('POST', '/api/verify-email', { body: { token: 'nope' }, expect: 400 });
   const verification = await mailedToken(superAdmin, 'new@example.com', 'verification');
   await call('POST', '/api/verify-email', { body: { token: verification }, expect: 200 });
   await call('POST', '/api/verify-email/resend', { body: { email: 'new@example.com' }, expect: 200 });
   await call('POST', '/api/password-reset', { body: { email: 'new@example.com' }, expect: 200 });
-  await call('POST', '/api/password-reset/complete', { body: { token: 'nope', password: PASSWORD } });
+  await call('POST', '/api/password-reset/complete', { body: { token: 'nope', password: PASSWORD }, expect: 400 });
   await call('GET', '/api/authorize?request=nope', { expect: 400 });
 
   // Users (the admin API), then a person's browser.
@@ -190,7 +187,10 @@ test('every operation answers as documented', async () => {
   await call('POST', `/api/users/${bob.id}/send-password-reset`, { ...A, expect: 202 });
   await call('GET', `/api/users/${bob.id}/password-status`, { ...A, expect: 200 });
 
-  await call('POST', '/api/session', { body: { email: 'bob@example.com', password: 'wrong password!!' } });
+  await call('POST', '/api/session', { body: { email: 'bob@example.com', password: PASSWORD }, expect: 403 });
+  const wrong = (await call('GET', '/api/session', { expect: 200 })).body.csrf_token;
+  await call('POST', '/api/session', { cookie: `authority_csrf=${wrong}`, csrf: wrong,
+    body: { email: 'bob@example.com', password: 'wrong password!!' }, expect: 401 });
   const b = await browser('bob@example.com', PASSWORD);
   await call('GET', '/api/session', { cookie: b.cookie, expect: 200 });
   await call('GET', '/api/account', { expect: 401 });
@@ -207,7 +207,7 @@ test('every operation answers as documented', async () => {
     await call('GET', `/api/authorize?request=${sealed}`, { cookie: b.cookie, expect: 200 });
     await call('POST', '/api/consent', { ...b, body: { request: sealed, allow: true }, expect: 200 });
   };
-  await call('POST', '/api/consent', { ...b, body: { request: 'nope', allow: true } });
+  await call('POST', '/api/consent', { ...b, body: { request: 'nope', allow: true }, expect: 400 });
   await consent();
   // An admin sees and withdraws it; the person allows the app again.
   const given = await call('GET', `/api/users/${bob.id}/consents`, { ...A, expect: 200 });
@@ -218,7 +218,7 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/account/consents', { cookie: b.cookie, expect: 200 });
   await call('GET', '/api/account/identities', { cookie: b.cookie, expect: 200 });
   await call('GET', '/api/account/identities', { expect: 401 });
-  await call('DELETE', '/api/account/consents/nope', { ...b });
+  await call('DELETE', '/api/account/consents/nope', { ...b, expect: 404 });
   await call('DELETE', '/api/account/consents/demo-app', { ...b, expect: 204 });
   const other = await browser('bob@example.com', PASSWORD);
   const mine = await call('GET', '/api/account/sessions', { cookie: b.cookie, expect: 200 });
@@ -232,7 +232,7 @@ test('every operation answers as documented', async () => {
   await call('POST', '/api/device/lookup', { ...b, body: { user_code: device.user_code }, expect: 200 });
   await call('POST', '/api/device/decision', { ...b, body: { user_code: device.user_code, allow: true }, expect: 200 });
   // The password: changed by its owner, then reset through the mailed link.
-  await call('POST', '/api/account/password', { ...b, body: { current_password: 'wrong', new_password: PASSWORD } });
+  await call('POST', '/api/account/password', { ...b, body: { current_password: 'wrong', new_password: PASSWORD }, expect: 422 });
   await call('POST', '/api/account/password', { ...b, body: { current_password: PASSWORD, new_password: `${PASSWORD} 2` }, expect: 204 });
   await call('POST', '/api/password-reset', { body: { email: 'bob@example.com' }, expect: 200 });
   const reset = await mailedToken(superAdmin, 'bob@example.com', 'password-reset');

@@ -7,20 +7,20 @@
 // replayed callback signs nobody in, the only way to sign in cannot be unlinked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
-import { startWorker, launchChromium, freePort } from './harness.mjs';
+import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort } from './harness.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
-const CALLBACK = 'http://127.0.0.1:3000/callback';
+let CALLBACK; // the app's callback (startApp): demo-app's redirect URI
 const PASSWORD = 'a long enough password';
 let provider; // the OpenID provider: another Authority, at http://localhost (its own cookies)
 let worker; // this server, at http://127.0.0.1
 let browser;
 let demo;
-let replay; // a callback URL already used
-const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
+let replay; // a callback URL already used, and the browser's cookies as it was sent
+let replayCookies;
+let app;
 
 async function adminToken(w) {
   const res = await fetch(`${w.url}/token`, { method: 'POST',
@@ -59,12 +59,13 @@ before(async () => {
       client_id: rp.body.client_id, client_secret: rp.body.client_secret }]),
     GOOGLE_OAUTH_ENABLED: 'true', GOOGLE_CLIENT_ID: google.body.client_id, GOOGLE_CLIENT_SECRET: google.body.client_secret,
     SOCIAL_PROVIDER_BASE_URLS: JSON.stringify({ google: provider.url }) } });
-  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  app = await startApp();
+  CALLBACK = app.callback;
+  await pointDemoAppAt(worker, app);
   // Dave has an account here already, under the same address the provider leaves unverified.
   assert.equal((await admin(worker, 'POST', '/api/users', { email: 'dave@example.com', password: PASSWORD })).status, 201);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
-  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
   browser = await launchChromium();
 });
 after(async () => {
@@ -72,7 +73,7 @@ after(async () => {
   await browser?.close();
   await worker?.stop();
   await provider?.stop();
-  app.close();
+  await app?.close();
 });
 
 /** At the provider's pages: sign in and allow this server. */
@@ -92,7 +93,11 @@ test('a new person signs in to an app through another OpenID provider and gets a
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(demo, { redirect_uri: CALLBACK, scope: 'openid email', state,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
-  page.on('request', (r) => { if (r.url().includes('/auth/corp/callback?')) replay = r.url(); });
+  page.on('request', async (r) => {
+    if (!r.url().includes('/auth/corp/callback?')) return;
+    replay = r.url();
+    replayCookies = (await r.allHeaders()).cookie;
+  });
   await page.goto(url.href);
   await page.waitForURL(/\/signin\?request=/);
   await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
@@ -137,14 +142,31 @@ test('GOOGLE_OAUTH_ENABLED: "Continue with Google" links to the account both sid
   await context.close();
 });
 
-test('a replayed provider callback signs nobody in', async () => {
-  assert.ok(replay, 'the first test saw the callback');
+test('a replayed provider callback signs nobody in, even with the flow cookie it came with', async () => {
+  assert.ok(replay && replayCookies?.includes('authority_social='), 'the first test saw the callback and its cookie');
+  // What a thief of both the URL and the browser's cookies would send again.
   const context = await browser.newContext();
+  const { hostname } = new URL(worker.url);
+  await context.addCookies(replayCookies.split('; ').map((c) => {
+    const [name, ...value] = c.split('=');
+    return { name, value: value.join('='), domain: hostname, path: '/' };
+  }).filter((c) => c.name === 'authority_social'));
   const page = await context.newPage();
   const res = await page.goto(replay);
   assert.equal(res.status(), 400);
-  await page.getByText('expired or began in another browser').waitFor();
+  // The provider redeems a code once (RFC 6749 §4.1.2): the exchange is refused there.
+  await page.getByText("the provider's token endpoint answered invalid_grant").waitFor();
+  const signedIn = (await context.cookies()).filter((c) => c.name.endsWith('authority_session') && c.value);
+  assert.deepEqual(signedIn, [], 'no session for the replay');
+  const failed = await worker.query("SELECT metadata FROM audit_log WHERE event = 'social.login_failed'");
+  assert.equal(failed.length, 1);
+  assert.match(failed[0].metadata, /invalid_grant/);
   await context.close();
+  // Without the cookie: the flow began in another browser.
+  const bare = await browser.newContext();
+  const again = await (await bare.newPage()).goto(replay);
+  assert.equal(again.status(), 400);
+  await bare.close();
 });
 
 test('an address the provider does not vouch for links nothing to the account that has it', async () => {
@@ -156,8 +178,8 @@ test('an address the provider does not vouch for links nothing to the account th
   await page.getByText('An account with this email address exists').waitFor();
   const linked = await worker.query("SELECT COUNT(*) AS n FROM social_identities WHERE email = 'dave@example.com'");
   assert.equal(linked[0].n, 0);
-  const failed = await worker.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'social.login_failed'");
   const why = await worker.query("SELECT metadata FROM audit_log WHERE event = 'social.login_failed'");
-  assert.equal(failed[0].n, 1, JSON.stringify(why));
+  assert.equal(why.filter((r) => r.metadata.includes('An account with this email address exists')).length, 1,
+    JSON.stringify(why));
   await context.close();
 });

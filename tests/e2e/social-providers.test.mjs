@@ -7,22 +7,21 @@
 // tokens sealed and readable by a super_admin only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { startWorker, launchChromium, freePort, openConsole } from './harness.mjs';
+import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort, openConsole } from './harness.mjs';
 import { startFakeProviders } from './fake-providers.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
-const CALLBACK = 'http://127.0.0.1:3000/callback';
+let CALLBACK; // the app's callback (startApp): demo-app's redirect URI
 const ROOT = { email: 'root@example.com', password: 'e2e-admin-password-0123' };
 const PASSWORD = 'a long enough password';
 let fake;
 let worker;
 let browser;
 let demo;
-const app = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('the app'));
+let app;
 
 async function adminToken() {
   const res = await fetch(`${worker.url}/token`, { method: 'POST',
@@ -65,12 +64,13 @@ before(async () => {
     APPLE_OAUTH_ENABLED: 'true', APPLE_CLIENT_ID: 'com.example.authority', APPLE_TEAM_ID: 'TEAM123456',
     APPLE_KEY_ID: 'KEY1234567', APPLE_PRIVATE_KEY: p8.trim().replaceAll('\n', '\\n'),
     SOCIAL_PROVIDER_BASE_URLS: JSON.stringify(fake.bases), SOCIAL_STORE_PROVIDER_TOKENS: 'true' } });
-  await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+  app = await startApp();
+  CALLBACK = app.callback;
+  await pointDemoAppAt(worker, app);
   // Una has an account here under the address GitHub holds unverified.
   assert.equal((await admin('POST', '/api/users', { email: 'una@example.com', password: PASSWORD })).status, 201);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
-  await new Promise((resolve) => app.listen(3000, '127.0.0.1', resolve));
   browser = await launchChromium();
 });
 after(async () => {
@@ -78,7 +78,7 @@ after(async () => {
   await browser?.close();
   await worker?.stop();
   await fake?.close();
-  app.close();
+  await app?.close();
 });
 
 /** An app's /authorize here, "Continue with {provider}", the fake's "Continue as {who}",

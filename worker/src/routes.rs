@@ -315,8 +315,34 @@ pub fn resolve(path: &str) -> Option<Matched> {
 mod tests {
     use super::*;
 
+    /// `tests/e2e/routes.json`: the route table as data for the JavaScript suites (the
+    /// OpenAPI document is checked against it, the fuzz corpus covers it), written from
+    /// [`ROUTES`] itself rather than read out of this file's text. Stale, this test fails;
+    /// `UPDATE_ROUTES=1 cargo test -p authority-worker routes_json` writes it again.
     #[test]
-    fn every_contract_path_resolves_to_its_endpoint() {
+    fn tests_e2e_routes_json_is_the_route_table() {
+        let rows: Vec<serde_json::Value> = ROUTES
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "pattern": r.pattern,
+                    "methods": r.allow.split(", ").collect::<Vec<_>>(),
+                    "kind": format!("{:?}", r.kind).to_lowercase(),
+                    "cors": format!("{:?}", r.cors).to_lowercase(),
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&rows).unwrap() + "\n";
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/routes.json");
+        if std::env::var_os("UPDATE_ROUTES").is_some() {
+            std::fs::write(&file, &text).unwrap();
+        }
+        let stored = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(stored == text, "tests/e2e/routes.json is stale: UPDATE_ROUTES=1 cargo test -p authority-worker routes_json");
+    }
+
+    #[test]
+    fn every_documented_path_resolves_to_its_endpoint() {
         for (path, endpoint) in [
             ("/token", E::Token),
             ("/oauth/introspect", E::Introspect),

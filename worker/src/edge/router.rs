@@ -14,6 +14,7 @@ use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::routes::{self, Cors, Endpoint as E, Matched};
+use shared::codes;
 
 const GET_HEAD: &str = "GET, HEAD";
 
@@ -48,6 +49,16 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
     let method = req.method();
     let config = env::config(env, Some(worker)).await;
     let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
+    // Cloudflare answers 414 before a Worker sees a longer URL; workerd under `make dev`
+    // does not, and a redirect would echo it into a Location header nobody can read.
+    if req.url().map(|u| u.as_str().len()).unwrap_or(0) > codes::MAX_URL_BYTES {
+        let too_long = ApiError::Request {
+            status: 414,
+            code: codes::URI_TOO_LONG,
+            description: format!("the URL is longer than {} bytes", codes::MAX_URL_BYTES),
+        };
+        return respond::finish(respond::error(&too_long), Kind::Api, https);
+    }
     let page_route = routes::resolve(&path).map_or(!routes::is_api_path(&path), |m| m.route.kind == Kind::Page);
     if let (true, true, Ok(config)) = (page_route, is_read(&method), config.as_ref()) {
         if let Some(target) = canonical_page(&req, config) {

@@ -60,7 +60,7 @@ pub async fn passkeys(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Resul
         Endpoint::Passkey => {
             let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
             if !ceremonies.remove(&user.id, matched.param(0)).await? {
-                return Err(ApiError::NotFound);
+                return Err(ApiError::Missing("passkey"));
             }
             Ok(respond::empty(204))
         }

@@ -57,7 +57,7 @@ pub fn failed(description: impl Into<String>) -> ApiError {
 
 /// The provider named `name`, if configured.
 pub fn provider<'a>(config: &'a Config, name: &str) -> Result<&'a ProviderConfig, ApiError> {
-    config.providers.iter().find(|p| p.name == name).ok_or(ApiError::NotFound)
+    config.providers.iter().find(|p| p.name == name).ok_or(ApiError::Missing("sign-in provider"))
 }
 
 /// `forward_url` (base64 of where to land; docs/api.md, "Endpoints"): a path on this server

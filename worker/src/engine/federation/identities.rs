@@ -252,7 +252,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
     }
 
     /// The provider tokens kept for `user_id`'s identity at `provider`; `None` when none
-    /// are kept, `NotFound` when there is no such identity.
+    /// are kept, `Missing` when there is no such identity.
     pub async fn stored_tokens(&self, user_id: &str, provider: &str) -> Result<Option<ProviderTokens>, ApiError> {
         #[derive(Deserialize)]
         struct Row {
@@ -260,7 +260,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             tokens: Option<String>,
         }
         let row: Option<Row> = first_row(self.store.query(TOKENS_SQL, &[user_id.into(), provider.into()]).await?)?;
-        let Some(row) = row else { return Err(ApiError::NotFound) };
+        let Some(row) = row else { return Err(ApiError::Missing("linked account")) };
         let Some(sealed) = row.tokens else { return Ok(None) };
         let ad = associated(provider, &row.subject);
         let bytes = sealed::open(&self.config.secret_key, Purpose::ProviderTokens, &ad, &sealed)?;
@@ -281,7 +281,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             });
         }
         if self.store.execute(UNLINK_SQL, &[user_id.into(), provider.into()]).await? == 0 {
-            return Err(ApiError::NotFound);
+            return Err(ApiError::Missing("linked account"));
         }
         self.audit("social_account_unlinked", Some(user_id), provider, json!({})).await?;
         Ok(())

@@ -79,5 +79,14 @@ mod tests {
             half_hash(SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
+        // EdDSA (Ed25519) takes SHA-512's left half; computed with Python's hashlib.
+        assert_eq!(
+            half_hash(SigningAlg::EdDsa, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"
+        );
+        for alg in [SigningAlg::Rs256, SigningAlg::Es256, SigningAlg::EdDsa] {
+            let value = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+            assert_eq!(half_hash(alg, value), crate::engine::test_support::expected_half_hash(alg, value));
+        }
     }
 }

@@ -86,8 +86,11 @@ pub trait ErrorResponse {
 /// Errors of the server's own JSON endpoints: `/health`, discovery, JWKS and `/api/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    /// No such endpoint or resource.
+    /// No such endpoint.
     NotFound,
+    /// The endpoint exists; the thing it names does not (or is not the caller's to see):
+    /// 404 `not_found`, "no such <what>".
+    Missing(&'static str),
     /// The path exists but not for this method; carries the `Allow` value.
     MethodNotAllowed { allow: &'static str },
     /// The server is misconfigured; the variable is named in the answer.
@@ -141,7 +144,7 @@ impl From<ConfigError> for ApiError {
 impl ErrorResponse for ApiError {
     fn code(&self) -> &'static str {
         match self {
-            ApiError::NotFound => codes::NOT_FOUND,
+            ApiError::NotFound | ApiError::Missing(_) => codes::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => codes::METHOD_NOT_ALLOWED,
             ApiError::Request { code, .. } => code,
             ApiError::Validation(_) => codes::VALIDATION_ERROR,
@@ -152,7 +155,7 @@ impl ErrorResponse for ApiError {
 
     fn status(&self) -> u16 {
         match self {
-            ApiError::NotFound => 404,
+            ApiError::NotFound | ApiError::Missing(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Request { status, .. } => *status,
             ApiError::Validation(_) => 422,
@@ -164,6 +167,7 @@ impl ErrorResponse for ApiError {
     fn description(&self) -> Option<String> {
         match self {
             ApiError::NotFound => Some("no such endpoint".into()),
+            ApiError::Missing(what) => Some(format!("no such {what}")),
             ApiError::MethodNotAllowed { allow } => Some(format!("this endpoint accepts {allow}")),
             ApiError::Request { description, .. } => Some(description.clone()),
             ApiError::Validation(details) => Some(match details.as_slice() {

@@ -108,3 +108,17 @@ pub fn verify_with_jwks(token: &str, jwks: &[crate::engine::crypto::jose::Jwk]) 
     };
     claims
 }
+
+/// The `at_hash`/`c_hash` an OIDC relying party expects (OIDC Core §3.1.3.6), computed
+/// here from the rule itself rather than by the production `half_hash`: the left half of
+/// the SHA-256 (RS256, ES256) or SHA-512 (EdDSA) of the value, base64url. Pinned to the
+/// OIDC Core example and to a Python `hashlib` vector in `oauth/id_token.rs`'s tests.
+pub fn expected_half_hash(alg: crate::engine::platform::ports::SigningAlg, value: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest: Vec<u8> = match alg {
+        crate::engine::platform::ports::SigningAlg::EdDsa => sha2::Sha512::digest(value.as_bytes()).to_vec(),
+        _ => sha2::Sha256::digest(value.as_bytes()).to_vec(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}

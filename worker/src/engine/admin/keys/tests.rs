@@ -9,7 +9,14 @@ use shared::admin::KeyRotation;
 
 use super::*;
 use crate::engine::crypto::jose::sign_jwt;
-use crate::engine::crypto::keys::rotation::{publish_until, ROTATION_LEAD_SECONDS};
+/// docs/scaling.md: a new key is published 360 s before it signs (the JWKS's 300-s
+/// `max-age` plus the isolates' 60-s copy), and a replaced key stays published for the
+/// signer cache (300 s) and the longest token after it stops signing. The numbers, not
+/// the production constants, so a changed constant fails here.
+const ROTATION_LEAD_SECONDS: i64 = 360;
+fn publish_until(activate_at: i64, max_token_ttl: i64) -> i64 {
+    activate_at + 300 + max_token_ttl
+}
 use crate::engine::identity::users::Role;
 use crate::engine::oauth::access_token::import_published_keys;
 use crate::engine::platform::error::ErrorResponse;

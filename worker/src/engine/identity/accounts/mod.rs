@@ -465,7 +465,7 @@ where
     pub async fn end_session(&self, user: &User, id: &str) -> Result<(), ApiError> {
         let found =
             sessions::list(self.store, self.config, &user.id, self.now).await?.into_iter().find(|s| s.id_hash == id);
-        let Some(session) = found else { return Err(ApiError::NotFound) };
+        let Some(session) = found else { return Err(ApiError::Missing("session")) };
         sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
         let event = self.event("session.revoked")?.actor("user", &user.id).resource("session", &session.id_hash);
         self.store.record(&event).await?;
@@ -476,7 +476,7 @@ where
     /// tokens for this user stop working (`consent.revoked`).
     pub async fn revoke_consent(&self, user: &User, client_id: &str) -> Result<(), ApiError> {
         if !self.store.revoke_consent(&user.id, client_id, self.now).await? {
-            return Err(ApiError::NotFound);
+            return Err(ApiError::Missing("consent"));
         }
         let event = self.event("consent.revoked")?.actor("user", &user.id).resource("client", client_id);
         self.store.record(&event).await?;

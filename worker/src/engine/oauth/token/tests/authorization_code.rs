@@ -3,7 +3,6 @@
 //! URI and lifetime, public clients, and hybrid ID token hashes (OIDC Core §3.3.2.11).
 
 use crate::engine::oauth::authorize::ResponseMode;
-use crate::engine::oauth::id_token::half_hash;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SigningAlg;
@@ -23,7 +22,7 @@ fn rfc6749_4_1_code_flow_with_pkce_gives_tokens_with_nonce_and_auth_time() {
     let id = flow_claims(&f, tokens.id_token.as_deref().unwrap());
     assert_eq!(id["nonce"], "n-1");
     assert_eq!(id["auth_time"], NOW - 60, "the session's sign-in time");
-    assert_eq!(id["at_hash"], half_hash(SigningAlg::Rs256, &tokens.access_token));
+    assert_eq!(id["at_hash"], expected_half_hash(SigningAlg::Rs256, &tokens.access_token));
     assert_eq!(id["email"], "Alice@Example.com");
     assert_eq!(id["aud"], "web");
     let access = flow_claims(&f, &tokens.access_token);
@@ -131,8 +130,8 @@ fn oidc_core_3_3_2_11_hybrid_id_tokens_carry_c_hash_and_at_hash() {
     let access = param(&response, "access_token").unwrap();
     assert_eq!(param(&response, "token_type"), Some("Bearer"));
     let id = flow_claims(&f, param(&response, "id_token").unwrap());
-    assert_eq!(id["c_hash"], half_hash(SigningAlg::Rs256, code));
-    assert_eq!(id["at_hash"], half_hash(SigningAlg::Rs256, access));
+    assert_eq!(id["c_hash"], expected_half_hash(SigningAlg::Rs256, code));
+    assert_eq!(id["at_hash"], expected_half_hash(SigningAlg::Rs256, access));
     assert_eq!(id["nonce"], "hy");
     assert_eq!(id["name"], "Alice Liddell");
     // Implicit id_token only: no access token, no at_hash.
@@ -181,7 +180,7 @@ fn oidc_registration_2_id_tokens_use_the_clients_algorithm_and_access_tokens_sig
     let id = verify_with_jwks(&id_token, &jwks);
     assert_eq!(id["nonce"], "n-2");
     // With Ed25519 the hash is SHA-512; its left half is 32 bytes (43 base64url characters).
-    assert_eq!(id["at_hash"], half_hash(SigningAlg::EdDsa, &tokens.access_token));
+    assert_eq!(id["at_hash"], expected_half_hash(SigningAlg::EdDsa, &tokens.access_token));
     assert_eq!(id["at_hash"].as_str().unwrap().len(), 43);
     assert_eq!(verify_with_jwks(&tokens.access_token, &jwks)["client_id"], "web");
 }
