@@ -15,6 +15,7 @@ import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wran
 import { CALLER_IP, codeCheckScript, passkeyAssertions, passkeyScript, pendingCodeCheck } from './second-factor.mjs';
 import { latencies, printRoundTrips, roundTrips } from './round-trips.mjs';
 import { printSizes } from './sizes.mjs';
+import { printSignInAnswerTimes, signInAnswerTimes } from './sign-in-answers.mjs';
 import { CEILING, clientReadFloor, floorScript, inlineWorker } from './floors.mjs';
 
 const run = promisify(execFile);
@@ -355,6 +356,7 @@ try {
   const tokens = await seedRefreshTokens(db, poolSize);
   const peerSetup = await peerGrants(poolSize);
   const browser = await browserSession();
+  const answers = await signInAnswerTimes(base('authority'), token, browser.csrf, browser.csrfCookie);
   const codes = await mintCodes(browser.cookie, Number(process.env.BENCH_CODES || 4000));
   const auditRows = Number(process.env.BENCH_AUDIT_ROWS || 100000);
   await seedAuditLog(db, auditRows);
@@ -478,6 +480,7 @@ try {
     console.log(`- ${r.name} under 20 ms of isolate time: ${f(1000 / r.rps)} ms -> ${1000 / r.rps < 20 ? 'met' : 'MISSED'}`);
   }
   printRoundTrips(trips, delayed, STORAGE_DELAY_MS);
+  printSignInAnswerTimes(answers);
   console.log(`\nCold start: the first request to a fresh isolate (GET /health) took ${f(coldMs, 1)} ms, the next ${f(warmMs, 1)} ms (Miniflare on this machine; the module is worker/build/index_bg.wasm).`);
   await printSizes();
   console.log('');

@@ -338,7 +338,10 @@ mod tests {
             std::fs::write(&file, &text).unwrap();
         }
         let stored = std::fs::read_to_string(&file).unwrap_or_default();
-        assert!(stored == text, "tests/e2e/routes.json is stale: UPDATE_ROUTES=1 cargo test -p authority-worker routes_json");
+        assert!(
+            stored == text,
+            "tests/e2e/routes.json is stale: UPDATE_ROUTES=1 cargo test -p authority-worker routes_json"
+        );
     }
 
     #[test]

@@ -378,7 +378,10 @@ fn revoking_a_consent_makes_the_app_ask_again_and_is_audited() {
 
     block_on(f.accounts().revoke_consent(&user, &client.client_id)).unwrap();
     assert!(block_on(f.store.consent(&user.id, &client.client_id)).unwrap().is_none());
-    assert_eq!(block_on(f.accounts().revoke_consent(&user, &client.client_id)).unwrap_err(), ApiError::Missing("consent"));
+    assert_eq!(
+        block_on(f.accounts().revoke_consent(&user, &client.client_id)).unwrap_err(),
+        ApiError::Missing("consent")
+    );
     assert!(f.events().contains(&"consent.revoked".to_owned()));
 }
 

@@ -20,7 +20,10 @@ fn rfc6749_4_3_password_grant_with_openid_issues_a_verifiable_id_token() {
     assert_eq!(id["auth_time"], NOW);
     assert_eq!(
         id["at_hash"],
-        crate::engine::test_support::expected_half_hash(crate::engine::platform::ports::SigningAlg::Rs256, &r.access_token)
+        crate::engine::test_support::expected_half_hash(
+            crate::engine::platform::ports::SigningAlg::Rs256,
+            &r.access_token
+        )
     );
     assert_eq!(id["email"], "Alice@Example.com");
     assert_eq!(id["name"], "Alice Liddell");
