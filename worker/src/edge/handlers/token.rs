@@ -11,13 +11,12 @@ use crate::edge::request::{authorization, read_form};
 use crate::edge::respond;
 use crate::engine::clients::Credentials;
 use crate::engine::identity::rate_limit;
-use crate::engine::oauth::token::{TokenEndpoint, TokenError};
+use crate::engine::oauth::token::{grant_types_supported, TokenEndpoint, TokenError, TokenRequest};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
 use crate::engine::ops::metrics;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
-use shared::oauth::grant;
 
 /// Every answer of the token family, success or error, carries `Cache-Control: no-store`
 /// and `Pragma: no-cache` (RFC 6749 §5.1).
@@ -30,21 +29,29 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
     let mut quota = None;
     let mut issued_as: Option<(String, String)> = None;
     let result = async {
+        // The request is read once here: the client's credentials (RFC 6749 §2.3) and, for
+        // /token, its grant (§3.2). Their errors wait until the rate limit has counted the
+        // request; what they name feeds the limit's subject and the metrics' labels.
         let form = read_form(&mut req).await?;
-        let authorization = authorization(&req);
-        let authorization = authorization.as_deref();
-        let client_id = Credentials::from_request(authorization, &form).ok().map(|c| c.client_id().to_owned());
+        let credentials = Credentials::from_request(authorization(&req).as_deref(), &form);
+        let grant =
+            (endpoint == Endpoint::Token).then(|| TokenRequest::parse(&form, &grant_types_supported(cx.config)));
+        let client_id = credentials.as_ref().ok().map(|c| c.client_id().to_owned());
+        let parsed = grant.as_ref().and_then(|g| g.as_ref().ok());
         // Metric labels: a grant type the server knows and, once the request succeeds, its
         // (then authenticated) client; never free text from the request.
-        let grant_type = form.get("grant_type").filter(|g| grant::ALL.contains(g)).unwrap_or("other");
+        let grant_type = parsed.map_or("other", TokenRequest::grant_type);
         issued_as = Some((grant_type.to_owned(), client_id.clone().unwrap_or_default()));
-        let username = form.get("username").filter(|_| form.get("grant_type") == Some(grant::PASSWORD));
+        let username = match parsed {
+            Some(TokenRequest::Password { username, .. }) => *username,
+            _ => None,
+        };
         let subject =
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
         let (keys, verifier) = (cx.keys(), cx.verifier());
-        let endpoint_state = TokenEndpoint {
+        let family = TokenEndpoint {
             config: cx.config,
             store: &cx.store,
             signer: &WebCryptoSigner,
@@ -55,29 +62,20 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             origin: origin.as_deref(),
             now: cx.now,
             now_ms: cx.now_ms,
+            kv: &cx.kv,
         };
-        // LOCKOUT_BY_IP for the password grant as for browser sign-in (rate_limit.rs).
-        let password_grant = endpoint == Endpoint::Token && form.get("grant_type") == Some(grant::PASSWORD);
-        let ip = cx.meta.ip_address.as_deref();
-        if password_grant {
-            rate_limit::ip_lockout_check(&cx.kv, cx.config, ip, cx.now).await?;
-        }
-        match endpoint {
-            Endpoint::DeviceAuthorization => {
-                endpoint_state.device_authorization(authorization, &form).await.map(|r| respond::json(200, &r))
+        match (endpoint, grant) {
+            (Endpoint::Token, Some(grant)) => {
+                let grant = grant?;
+                family.handle(&credentials?, grant).await.map(|r| respond::json(200, &r))
             }
-            Endpoint::Introspect => {
-                endpoint_state.introspect(authorization, &form).await.map(|r| respond::json(200, &r))
+            (Endpoint::DeviceAuthorization, _) => {
+                family.device_authorization(&credentials?, &form).await.map(|r| respond::json(200, &r))
             }
+            (Endpoint::Introspect, _) => family.introspect(&credentials?, &form).await.map(|r| respond::json(200, &r)),
             // RFC 7009 §2.2: 200, and the body is ignored.
-            Endpoint::Revoke => endpoint_state.revoke(authorization, &form).await.map(|()| respond::empty(200)),
-            _ => {
-                let result = endpoint_state.handle(authorization, &form).await;
-                if password_grant && matches!(result, Err(TokenError::InvalidGrant(_))) {
-                    rate_limit::ip_lockout_count(&cx.kv, cx.config, ip, cx.now).await?;
-                }
-                result.map(|r| respond::json(200, &r))
-            }
+            (Endpoint::Revoke, _) => family.revoke(&credentials?, &form).await.map(|()| respond::empty(200)),
+            _ => Err(TokenError::InvalidRequest("not an endpoint of the token family".into())),
         }
     }
     .await;

@@ -14,10 +14,12 @@ use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
-use crate::native::{NativeSigner, SqliteStore};
+use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 
 /// A request from nowhere in particular (no IP, no user agent).
 pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+/// The KV of requests from nowhere: they have no address, so nothing is counted in it.
+pub static NO_KV: std::sync::LazyLock<MemoryKv> = std::sync::LazyLock::new(MemoryKv::default);
 
 /// The token endpoint over a test store and its key at `now`, for a request from nowhere.
 pub fn token_endpoint<'a>(
@@ -25,7 +27,7 @@ pub fn token_endpoint<'a>(
     store: &'a SqliteStore,
     keys: &'a TestKeys,
     now: UnixTime,
-) -> TokenEndpoint<'a, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'a, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
     TokenEndpoint {
         config,
         store,
@@ -37,6 +39,7 @@ pub fn token_endpoint<'a>(
         origin: None,
         now,
         now_ms: now * 1000,
+        kv: &NO_KV,
     }
 }
 
@@ -79,6 +82,11 @@ pub fn param<'a>(response: &'a AuthorizationResponse, name: &str) -> Option<&'a 
     response.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// The client's credentials of a test request, read as the edge reads them (RFC 6749 §2.3).
+pub fn credentials_of(authorization: Option<&str>, form: &Form) -> crate::engine::clients::Credentials {
+    crate::engine::clients::Credentials::from_request(authorization, form).unwrap()
+}
+
 pub fn token_request(
     f: &CodeFlow,
     auth: Option<&str>,
@@ -86,7 +94,7 @@ pub fn token_request(
     now: UnixTime,
 ) -> Result<shared::oauth::TokenResponse, TokenError> {
     let endpoint = token_endpoint(&f.config, &f.store, &f.keys, now);
-    pollster::block_on(endpoint.handle(auth, &Form::parse(body.as_bytes()).unwrap()))
+    pollster::block_on(endpoint.handle_form(auth, &Form::parse(body.as_bytes()).unwrap()))
 }
 
 pub fn web_auth() -> String {

@@ -16,7 +16,7 @@ use crate::engine::ops::audit::AuditEvent;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::ports::{JwsSigner, Random};
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore,
     C: JwsSigner,

@@ -11,7 +11,7 @@ use crate::engine::oauth::scope::USER_SCOPES;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::ports::{JwsSigner, Random};
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore,
     C: JwsSigner,

@@ -21,7 +21,7 @@ use crate::engine::platform::ports::{JwsSigner, Random};
 /// codes, a second collision in a row means something else is wrong).
 const USER_CODE_ATTEMPTS: usize = 3;
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore + DeviceStore,
     C: JwsSigner,
@@ -33,11 +33,10 @@ where
     /// checked like any token request's. Audited as `device.code_issued`.
     pub async fn device_authorization(
         &self,
-        authorization: Option<&str>,
+        credentials: &Credentials,
         form: &Form,
     ) -> Result<DeviceAuthorizationResponse, TokenError> {
-        let credentials = Credentials::from_request(authorization, form)?;
-        let client = self.authenticate(&credentials).await?;
+        let client = self.authenticate(credentials).await?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),

@@ -10,7 +10,7 @@ use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{JwsSigner, Random};
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore,
     C: JwsSigner,
@@ -38,23 +38,22 @@ where
     /// token's lookup.
     pub async fn introspect(
         &self,
-        authorization: Option<&str>,
+        credentials: &Credentials,
         form: &Form,
     ) -> Result<IntrospectionResponse, TokenError> {
-        let credentials = Credentials::from_request(authorization, form)?;
         let Some(token) = form.get("token") else {
             let found = self.store.client_with_secrets(credentials.client_id()).await?;
-            self.introspecting_client(found, &credentials)?;
+            self.introspecting_client(found, credentials)?;
             return Err(TokenError::InvalidRequest("the token parameter is missing".into()));
         };
         // The signature is checked before storage is asked anything (keys are cached).
         let claims = match access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? {
             Ok(claims) => claims,
             // Not an access token of ours: perhaps a refresh token.
-            Err(_) => return self.introspect_refresh_token(&credentials, token).await,
+            Err(_) => return self.introspect_refresh_token(credentials, token).await,
         };
         let (found, state) = self.store.client_and_access_token_state(credentials.client_id(), &claims).await?;
-        let caller = self.introspecting_client(found, &credentials)?;
+        let caller = self.introspecting_client(found, credentials)?;
         if state.revoked || !may_introspect(&caller, &claims.client_id) {
             return Ok(IntrospectionResponse::default());
         }
@@ -110,9 +109,8 @@ where
     /// answered 200 (§2.2: "invalid tokens do not cause an error response"); a token issued
     /// to another client is refused (§2.1 "the authorization server first validates ...
     /// whether the token was issued to the client making the revocation request").
-    pub async fn revoke(&self, authorization: Option<&str>, form: &Form) -> Result<(), TokenError> {
-        let credentials = Credentials::from_request(authorization, form)?;
-        let caller = self.authenticate(&credentials).await?;
+    pub async fn revoke(&self, credentials: &Credentials, form: &Form) -> Result<(), TokenError> {
+        let caller = self.authenticate(credentials).await?;
         let token =
             form.get("token").ok_or_else(|| TokenError::InvalidRequest("the token parameter is missing".into()))?;
         let Ok(claims) = access_token::verify(token, self.config, self.signer, self.verifier, self.now).await? else {

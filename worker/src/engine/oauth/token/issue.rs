@@ -31,7 +31,7 @@ pub(super) struct Grant<'a> {
     pub(super) claims: Option<AccessTokenClaims>,
 }
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore,
     C: JwsSigner,

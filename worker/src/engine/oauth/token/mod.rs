@@ -1,8 +1,9 @@
 //! The token endpoint (RFC 6749 §3.2, §5), the device authorization endpoint (RFC 8628
 //! §3.1), introspection (RFC 7662) and revocation (RFC 7009).
 //!
-//! The edge hands over the parsed form and the `Authorization` header; [`TokenRequest`]
-//! parses it once into its grant, and each grant lives in its own file
+//! The edge reads the request once: the client's [`Credentials`] (RFC 6749 §2.3) and, for
+//! `/token`, the [`TokenRequest`] of its grant, and hands both over; each grant lives in
+//! its own file
 //! (`authorization_code`, `client_credentials`, `password`, `refresh`, `device_code`),
 //! issuing through `issue`. The result is a [`TokenResponse`] or a [`TokenError`], which
 //! the edge renders.
@@ -32,8 +33,7 @@ use crate::engine::oauth::scope::{parse_scope, ScopeStore};
 use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{JwsSigner, Random, SigningAlg, SqlRunner, UnixMillis, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, KeyValue, Random, SigningAlg, SqlRunner, UnixMillis, UnixTime};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -86,7 +86,7 @@ pub trait SigningKeySource<K> {
 }
 
 /// Everything one token request needs from the platform.
-pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V> {
+pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V, L> {
     pub config: &'a Config,
     pub store: &'a S,
     pub signer: &'a C,
@@ -103,9 +103,11 @@ pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V> {
     pub now: UnixTime,
     /// `now` in milliseconds, carried in access tokens' `jti` (RFC 7009 cut-offs).
     pub now_ms: UnixMillis,
+    /// KV, for the password grant's `LOCKOUT_BY_IP` counts.
+    pub kv: &'a L,
 }
 
-impl<S: ClientStore, C: JwsSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
+impl<S: ClientStore, C: JwsSigner, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L> {
     /// The one way every endpoint of the family authenticates its client: the credentials
     /// (RFC 6749 §2.3), then the browser origin ([`cors`]).
     async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
@@ -123,36 +125,59 @@ impl<S: ClientStore, C: JwsSigner, K, R, V> TokenEndpoint<'_, S, C, K, R, V> {
     }
 }
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore + SqlRunner + crate::engine::oauth::device::DeviceStore,
     C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
+    L: KeyValue,
 {
-    /// `POST /token` with a form body already parsed (duplicates refused, RFC 6749 §3.2):
-    /// the request is parsed into its grant's variant once, then dispatched.
-    pub async fn handle(&self, authorization: Option<&str>, form: &Form) -> Result<TokenResponse, TokenError> {
-        let request = TokenRequest::parse(form, &grant_types_supported(self.config))?;
-        let credentials = Credentials::from_request(authorization, form)?;
+    /// `POST /token`: the request parsed once into its grant's variant (RFC 6749 §3.2) and
+    /// the client's credentials, dispatched to the grant's file.
+    pub async fn handle(
+        &self,
+        credentials: &Credentials,
+        request: TokenRequest<'_>,
+    ) -> Result<TokenResponse, TokenError> {
         match request {
             // These three authenticate the client in the same round trip as their token read.
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                self.authorization_code(&credentials, code, redirect_uri, code_verifier).await
+                self.authorization_code(credentials, code, redirect_uri, code_verifier).await
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
-                self.refresh(&credentials, refresh_token, scope).await
+                self.refresh(credentials, refresh_token, scope).await
             }
-            TokenRequest::DeviceCode { device_code } => self.device_code(&credentials, device_code).await,
+            TokenRequest::DeviceCode { device_code } => self.device_code(credentials, device_code).await,
             TokenRequest::ClientCredentials { scope } => {
-                let client = self.authenticate(&credentials).await?;
+                let client = self.authenticate(credentials).await?;
                 self.client_credentials(&client, scope).await
             }
             TokenRequest::Password { username, password, scope } => {
-                let client = self.authenticate(&credentials).await?;
-                self.password(&client, username, password, scope).await
+                self.password(credentials, username, password, scope).await
             }
         }
+    }
+}
+
+/// What the edge does before [`TokenEndpoint::handle`] and the other entry points, for the
+/// native suites: the grant parsed, then the credentials, each error in that order.
+#[cfg(test)]
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
+where
+    S: TokenLookups + UserStore + AuditStore + SqlRunner + crate::engine::oauth::device::DeviceStore,
+    C: JwsSigner,
+    K: SigningKeySource<C::Key>,
+    R: Random,
+    L: KeyValue,
+{
+    pub async fn handle_form(
+        &self,
+        authorization: Option<&str>,
+        form: &crate::engine::platform::form::Form,
+    ) -> Result<TokenResponse, TokenError> {
+        let request = TokenRequest::parse(form, &grant_types_supported(self.config))?;
+        self.handle(&Credentials::from_request(authorization, form)?, request).await
     }
 }
 

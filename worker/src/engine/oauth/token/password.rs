@@ -6,24 +6,45 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::Client;
+use crate::engine::clients::{Client, Credentials};
 use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
+use crate::engine::identity::rate_limit;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{JwsSigner, Random, SqlRunner};
+use crate::engine::platform::ports::{JwsSigner, KeyValue, Random, SqlRunner};
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore + SqlRunner,
     C: JwsSigner,
     K: SigningKeySource<C::Key>,
     R: Random,
+    L: KeyValue,
 {
     /// RFC 6749 §4.3, allowed only when `ENABLE_PASSWORD_GRANT=true`, for clients listed in
     /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (docs/api.md, "Endpoints").
+    /// `LOCKOUT_BY_IP` holds here as for browser sign-in (`identity::rate_limit`): a paused
+    /// address is refused before anything is checked, and a wrong password counts.
     pub(super) async fn password(
+        &self,
+        credentials: &Credentials,
+        username: Option<&str>,
+        password: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, TokenError> {
+        let ip = self.meta.ip_address.as_deref();
+        rate_limit::ip_lockout_check(self.kv, self.config, ip, self.now).await?;
+        let client = self.authenticate(credentials).await?;
+        let result = self.password_grant(&client, username, password, scope).await;
+        if matches!(result, Err(TokenError::InvalidGrant(_))) {
+            rate_limit::ip_lockout_count(self.kv, self.config, ip, self.now).await?;
+        }
+        result
+    }
+
+    async fn password_grant(
         &self,
         client: &Client,
         username: Option<&str>,

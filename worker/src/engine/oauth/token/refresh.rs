@@ -17,7 +17,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{JwsSigner, Random};
 
-impl<S, C, K, R, V> TokenEndpoint<'_, S, C, K, R, V>
+impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
 where
     S: TokenLookups + UserStore + AuditStore,
     C: JwsSigner,

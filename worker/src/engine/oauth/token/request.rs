@@ -28,6 +28,17 @@ impl<'a> TokenRequest<'a> {
     /// The request `form` makes, if `grant_type` names a grant in `supported` (what this
     /// configuration serves, as discovery lists it). Unknown grants are refused before the
     /// client is looked at: which grants exist is public.
+    /// The `grant_type` this request names (a known one: parsing refuses the rest).
+    pub fn grant_type(&self) -> &'static str {
+        match self {
+            TokenRequest::AuthorizationCode { .. } => grant::AUTHORIZATION_CODE,
+            TokenRequest::ClientCredentials { .. } => grant::CLIENT_CREDENTIALS,
+            TokenRequest::Password { .. } => grant::PASSWORD,
+            TokenRequest::RefreshToken { .. } => grant::REFRESH_TOKEN,
+            TokenRequest::DeviceCode { .. } => grant::DEVICE_CODE,
+        }
+    }
+
     pub fn parse(form: &'a Form, supported: &[&str]) -> Result<Self, TokenError> {
         let grant_type = form
             .get("grant_type")

@@ -58,8 +58,10 @@ fn rfc6749_10_5_a_replayed_code_fails_and_revokes_what_the_first_redemption_issu
     assert!(matches!(token_request(&f, Some(&web_auth()), &refresh, NOW + 3), Err(TokenError::InvalidGrant(_))));
     let endpoint = token_endpoint(&f.config, &f.store, &f.keys, NOW + 3);
     let body = format!("token={}", first.access_token);
-    let introspected =
-        pollster::block_on(endpoint.introspect(Some(&web_auth()), &Form::parse(body.as_bytes()).unwrap())).unwrap();
+    let introspected = {
+        let form = Form::parse(body.as_bytes()).unwrap();
+        pollster::block_on(endpoint.introspect(&credentials_of(Some(&web_auth()), &form), &form)).unwrap()
+    };
     assert!(!introspected.active);
     let events = f.store.audit_events().unwrap();
     assert!(events.iter().any(|e| e["event"] == "token.code_replayed"));
@@ -113,11 +115,11 @@ fn browser_apps_redeem_only_from_an_origin_of_their_redirect_uris() {
     let form = Form::parse(body.as_bytes()).unwrap();
     let mut endpoint = token_endpoint(&f.config, &f.store, &f.keys, NOW);
     endpoint.origin = Some("https://evil.example");
-    let refused = pollster::block_on(endpoint.handle(None, &form));
+    let refused = pollster::block_on(endpoint.handle_form(None, &form));
     assert_eq!(refused, Err(TokenError::OriginNotAllowed));
     // Refused before the code was touched: the app's own origin still redeems it.
     endpoint.origin = Some("https://app.example.com");
-    assert!(pollster::block_on(endpoint.handle(None, &form)).is_ok());
+    assert!(pollster::block_on(endpoint.handle_form(None, &form)).is_ok());
 }
 
 #[test]

@@ -8,9 +8,11 @@ use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
 use crate::engine::oauth::token::*;
+use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
+use crate::engine::test_support::credentials_of;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
-use crate::native::{NativeSigner, SqliteStore};
+use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
 
@@ -50,8 +52,16 @@ fn setup(store: SqliteStore) -> Fixture {
 fn endpoint(
     f: &Fixture,
     now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
+}
+
+fn device_authorization_of(
+    endpoint: TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv>,
+    authorization: Option<&str>,
+    form: &Form,
+) -> Result<DeviceAuthorizationResponse, TokenError> {
+    block_on(endpoint.device_authorization(&credentials_of(authorization, form), form))
 }
 
 fn form(body: &str) -> Form {
@@ -59,12 +69,12 @@ fn form(body: &str) -> Form {
 }
 
 fn start(f: &Fixture, scope: &str) -> DeviceAuthorizationResponse {
-    block_on(endpoint(f, NOW).device_authorization(None, &form(&format!("client_id=tv&scope={scope}")))).unwrap()
+    device_authorization_of(endpoint(f, NOW), None, &form(&format!("client_id=tv&scope={scope}"))).unwrap()
 }
 
 fn poll_at(f: &Fixture, device_code: &str, now: UnixTime) -> Result<TokenResponse, TokenError> {
     let body = format!("grant_type={}&client_id=tv&device_code={device_code}", grant::DEVICE_CODE);
-    block_on(endpoint(f, now).handle(None, &form(&body)))
+    block_on(endpoint(f, now).handle_form(None, &form(&body)))
 }
 
 fn answer(f: &Fixture, user_code: &str, approve: bool, scope: &str, now: UnixTime) -> bool {
@@ -99,18 +109,18 @@ fn rfc8628_3_2_the_device_authorization_response() {
 #[test]
 fn rfc8628_3_1_only_clients_registered_for_the_grant_and_their_scopes() {
     let f = setup(SqliteStore::open_in_memory().unwrap());
-    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=tv&scope=admin"))).unwrap_err();
+    let e = device_authorization_of(endpoint(&f, NOW), None, &form("client_id=tv&scope=admin")).unwrap_err();
     assert_eq!(e, TokenError::InvalidScope("scope `admin` is not allowed for this client".into()));
     let mut plain = tv();
     plain.client_id = "plain".into();
     plain.grant_types = vec!["authorization_code".into()];
     block_on(f.store.ensure_client(&plain, None, 0)).unwrap();
-    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=plain"))).unwrap_err();
+    let e = device_authorization_of(endpoint(&f, NOW), None, &form("client_id=plain")).unwrap_err();
     assert!(matches!(e, TokenError::UnauthorizedClient(_)));
-    let e = block_on(endpoint(&f, NOW).device_authorization(None, &form("client_id=svc"))).unwrap_err();
+    let e = device_authorization_of(endpoint(&f, NOW), None, &form("client_id=svc")).unwrap_err();
     assert_eq!(e, TokenError::InvalidClient { basic: false }, "a confidential client must authenticate");
     let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("svc:s3cret"));
-    assert!(block_on(endpoint(&f, NOW).device_authorization(Some(&basic), &form(""))).is_ok());
+    assert!(device_authorization_of(endpoint(&f, NOW), Some(&basic), &form("")).is_ok());
 }
 
 #[test]

@@ -13,9 +13,10 @@ use crate::engine::clients::{AuthMethod, ClientSecret};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::userinfo::{presented_token, userinfo, BearerError};
+use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
-use crate::native::{NativeSigner, SqliteStore};
+use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 
 mod authorization_code;
 mod client_credentials;
@@ -68,12 +69,12 @@ pub(super) const NOW: UnixTime = 1_800_000_000;
 pub(super) fn endpoint(
     f: &Fixture,
     now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys> {
+) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 
 pub(super) fn request(f: &Fixture, authorization: Option<&str>, body: &str) -> Result<TokenResponse, TokenError> {
-    pollster::block_on(endpoint(f, NOW).handle(authorization, &Form::parse(body.as_bytes()).unwrap()))
+    pollster::block_on(endpoint(f, NOW).handle_form(authorization, &Form::parse(body.as_bytes()).unwrap()))
 }
 
 pub(super) fn introspect(
@@ -82,11 +83,17 @@ pub(super) fn introspect(
     authorization: Option<&str>,
     body: &str,
 ) -> Result<IntrospectionResponse, TokenError> {
-    pollster::block_on(endpoint(f, now).introspect(authorization, &Form::parse(body.as_bytes()).unwrap()))
+    let form = Form::parse(body.as_bytes()).unwrap();
+    pollster::block_on(
+        endpoint(f, now).introspect(&crate::engine::test_support::credentials_of(authorization, &form), &form),
+    )
 }
 
 pub(super) fn revoke(f: &Fixture, authorization: Option<&str>, body: &str) -> Result<(), TokenError> {
-    pollster::block_on(endpoint(f, NOW).revoke(authorization, &Form::parse(body.as_bytes()).unwrap()))
+    let form = Form::parse(body.as_bytes()).unwrap();
+    pollster::block_on(
+        endpoint(f, NOW).revoke(&crate::engine::test_support::credentials_of(authorization, &form), &form),
+    )
 }
 
 pub(super) fn basic(id: &str, secret: &str) -> String {
@@ -136,7 +143,9 @@ pub(super) fn password_login(f: &Fixture, scope: &str) -> Result<TokenResponse, 
 
 pub(super) fn refresh_at(f: &Fixture, now: UnixTime, token: &str, extra: &str) -> Result<TokenResponse, TokenError> {
     let body = format!("grant_type=refresh_token&refresh_token={token}{extra}");
-    pollster::block_on(endpoint(f, now).handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
+    pollster::block_on(
+        endpoint(f, now).handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()),
+    )
 }
 
 pub(super) fn verify_id_token(f: &Fixture, token: &str) -> Value {

@@ -60,7 +60,7 @@ fn attempt(f: &Fixture, now: UnixTime, right: bool, ip: Option<&'static str>) ->
     let meta = RequestMeta { ip_address: ip.map(str::to_owned), user_agent: None };
     let mut endpoint = endpoint(f, now);
     endpoint.meta = &meta;
-    pollster::block_on(endpoint.handle(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
+    pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
 }
 
 #[test]
@@ -164,4 +164,38 @@ fn the_password_grant_refuses_an_expired_password() {
     let err = password_login(&f, "openid").unwrap_err();
     assert!(matches!(&err, TokenError::InvalidGrant(d) if d.contains("expired")), "{err:?}");
     assert!(password_login(&password_fixture(&[]), "openid").is_ok(), "expiry is off by default");
+}
+
+/// `LOCKOUT_BY_IP` holds for the password grant as for browser sign-in: an address's wrong
+/// passwords up to `IP_LOCKOUT_THRESHOLD` pause it (429, even with the right password),
+/// other addresses and whitelisted ones go on, and right passwords count nothing.
+#[test]
+fn lockout_by_ip_pauses_an_address_on_the_password_grant() {
+    let f = password_fixture(&[
+        ("LOCKOUT_BY_IP", "true"),
+        ("IP_LOCKOUT_THRESHOLD", "2"),
+        ("LOCKOUT_THRESHOLD", "100"),
+        ("LOCKOUT_WHITELIST", "10.0.0.9"),
+    ]);
+    let kv = MemoryKv::default();
+    let from = |ip: &'static str, right: bool| {
+        let password = if right { "wonderland-rabbit-hole" } else { "nope" };
+        let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
+        let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: None };
+        let mut endpoint = endpoint(&f, NOW);
+        endpoint.meta = &meta;
+        endpoint.kv = &kv;
+        pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
+    };
+    assert!(from("203.0.113.1", true).is_ok(), "a right password counts nothing");
+    for _ in 0..2 {
+        assert!(matches!(from("203.0.113.1", false), Err(TokenError::InvalidGrant(_))));
+    }
+    let paused = from("203.0.113.1", true).unwrap_err();
+    assert!(matches!(paused, TokenError::RateLimited { .. }), "{paused:?}");
+    assert!(from("203.0.113.2", true).is_ok(), "another address goes on");
+    for _ in 0..3 {
+        assert!(matches!(from("10.0.0.9", false), Err(TokenError::InvalidGrant(_))));
+    }
+    assert!(from("10.0.0.9", true).is_ok(), "a whitelisted address is never paused");
 }

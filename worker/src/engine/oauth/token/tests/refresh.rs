@@ -71,7 +71,8 @@ fn refresh_tokens_are_bound_to_their_client_and_expire() {
     let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
     let body = format!("grant_type=refresh_token&refresh_token={first}");
     let stolen = pollster::block_on(
-        endpoint(&f, NOW + 1).handle(Some(&basic("other", "other-secret")), &Form::parse(body.as_bytes()).unwrap()),
+        endpoint(&f, NOW + 1)
+            .handle_form(Some(&basic("other", "other-secret")), &Form::parse(body.as_bytes()).unwrap()),
     );
     assert!(stolen.is_err(), "another client cannot use it");
     assert!(matches!(refresh_at(&f, NOW + 100, &first, ""), Err(TokenError::InvalidGrant(_))), "expired");
@@ -84,11 +85,12 @@ fn rfc6749_6_the_client_is_authenticated_before_the_refresh_token_is_used() {
     let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
     let body = format!("grant_type=refresh_token&refresh_token={first}");
     let wrong = pollster::block_on(
-        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(body.as_bytes()).unwrap()),
+        endpoint(&f, NOW + 1).handle_form(Some(&basic("svc", "wrong")), &Form::parse(body.as_bytes()).unwrap()),
     );
     assert_eq!(wrong.unwrap_err(), TokenError::InvalidClient { basic: true });
     let missing = pollster::block_on(
-        endpoint(&f, NOW + 1).handle(Some(&basic("svc", "wrong")), &Form::parse(b"grant_type=refresh_token").unwrap()),
+        endpoint(&f, NOW + 1)
+            .handle_form(Some(&basic("svc", "wrong")), &Form::parse(b"grant_type=refresh_token").unwrap()),
     );
     assert_eq!(missing.unwrap_err(), TokenError::InvalidClient { basic: true }, "invalid_client outranks the rest");
     // The failed attempts did not rotate it.
