@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, serviceToken } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -49,18 +49,7 @@ after(async () => {
   await worker?.stop();
 });
 
-async function adminToken(url = worker.url) {
-  const res = await fetch(`${url}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${ADMIN_ID}:${ADMIN_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials&scope=admin',
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).access_token;
-}
+const adminToken = (url = worker.url) => serviceToken({ url }, ADMIN_ID, ADMIN_SECRET);
 
 /** An access token of the super_admin (ADMIN_EMAIL), with the admin scope. */
 async function superAdminToken() {

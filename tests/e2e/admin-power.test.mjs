@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startWorker } from './harness.mjs';
+import { startWorker, basic } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -28,7 +28,6 @@ after(async () => {
   await worker?.stop();
 });
 
-const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const form = (auth, body) => fetch(`${worker.url}/token`, {
   method: 'POST', headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(body),

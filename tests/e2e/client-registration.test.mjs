@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium } from './harness.mjs';
+import { startWorker, launchChromium, basic, serviceToken } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -31,22 +31,13 @@ after(async () => {
   await worker?.stop();
 });
 
-const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const clientCredentials = (id, secret) => fetch(`${worker.url}/token`, {
   method: 'POST',
   headers: { authorization: basic(id, secret), 'content-type': 'application/x-www-form-urlencoded' },
   body: 'grant_type=client_credentials',
 });
 
-async function adminToken() {
-  const res = await fetch(`${worker.url}/token`, {
-    method: 'POST',
-    headers: { authorization: basic(ADMIN_ID, ADMIN_SECRET), 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&scope=admin',
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).access_token;
-}
+const adminToken = () => serviceToken(worker, ADMIN_ID, ADMIN_SECRET);
 
 /** An admin API call with a fresh admin token; `body` is sent as JSON. */
 async function api(method, path, body, token) {

@@ -211,6 +211,33 @@ export async function pointDemoAppAt(worker, app) {
   if (row?.redirect_uris !== uris[0]) throw new Error(`demo-app was not pointed at ${app.callback}: ${JSON.stringify(row)}`);
 }
 
+/** A client's `Basic` credentials (RFC 6749 §2.3.1, RFC 7617). */
+export const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** An access token with the `admin` scope for the service account `id` (client_credentials). */
+export async function serviceToken(worker, id, secret) {
+  const res = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(id, secret),
+    'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=admin' });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`the service account ${id} got no admin token: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * The admin API of `worker` as the service account `id`: `(method, path, body)` sends
+ * `body` as JSON with a fresh admin token and resolves to `{ status, body }`.
+ */
+export function adminApi(worker, id, secret) {
+  return async (method, path, body) => {
+    const res = await fetch(`${worker.url}${path}`, { method, headers: {
+      authorization: `Bearer ${await serviceToken(worker, id, secret)}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
 /** Headless Debian Chromium through playwright-core (docs/architecture.md's flags). */
 export async function launchChromium() {
   const { chromium } = await import('playwright-core');

@@ -11,7 +11,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { TOTP, Secret } from 'otpauth';
-import { startWorker, launchChromium, startApp, pointDemoAppAt } from './harness.mjs';
+import { startWorker, launchChromium, startApp, pointDemoAppAt, serviceToken, adminApi } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 const ADMIN_EMAIL = 'root@example.com';
@@ -48,19 +48,8 @@ after(async () => {
   await app?.close();
 });
 
-async function adminToken(w = worker) {
-  const res = await fetch(`${w.url}/token`, { method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`admin-cli:${ADMIN_CLIENT_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin' }) });
-  return (await res.json()).access_token;
-}
-async function admin(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, { method, headers: { authorization: `Bearer ${await adminToken()}`,
-    ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const adminToken = (w = worker) => serviceToken(w, 'admin-cli', ADMIN_CLIENT_SECRET);
+const admin = (method, path, body) => adminApi(worker, 'admin-cli', ADMIN_CLIENT_SECRET)(method, path, body);
 
 /**
  * Codes of one authenticator: each code comes from a newer 30-s step than the last one

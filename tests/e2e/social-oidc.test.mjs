@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort } from './harness.mjs';
+import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort, adminApi } from './harness.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
@@ -22,19 +22,7 @@ let replay; // a callback URL already used, and the browser's cookies as it was 
 let replayCookies;
 let app;
 
-async function adminToken(w) {
-  const res = await fetch(`${w.url}/token`, { method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`admin-cli:${ADMIN_CLIENT_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&scope=admin' });
-  return (await res.json()).access_token;
-}
-async function admin(w, method, path, body) {
-  const res = await fetch(`${w.url}${path}`, { method, headers: { authorization: `Bearer ${await adminToken(w)}`,
-    'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const admin = (w, method, path, body) => adminApi(w, 'admin-cli', ADMIN_CLIENT_SECRET)(method, path, body);
 const common = { ADMIN_CLIENT_ID: 'admin-cli', ADMIN_CLIENT_SECRET, RATE_LIMIT_LOGIN_MAX: '100' };
 
 before(async () => {

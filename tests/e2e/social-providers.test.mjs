@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort, openConsole } from './harness.mjs';
+import { startWorker, startApp, pointDemoAppAt, launchChromium, freePort, openConsole, serviceToken, adminApi } from './harness.mjs';
 import { startFakeProviders } from './fake-providers.mjs';
 
 const ADMIN_CLIENT_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
@@ -23,19 +23,8 @@ let browser;
 let demo;
 let app;
 
-async function adminToken() {
-  const res = await fetch(`${worker.url}/token`, { method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`admin-cli:${ADMIN_CLIENT_SECRET}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials&scope=admin' });
-  return (await res.json()).access_token;
-}
-async function admin(method, path, body) {
-  const res = await fetch(`${worker.url}${path}`, { method, headers: { authorization: `Bearer ${await adminToken()}`,
-    'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const adminToken = () => serviceToken(worker, 'admin-cli', ADMIN_CLIENT_SECRET);
+const admin = (method, path, body) => adminApi(worker, 'admin-cli', ADMIN_CLIENT_SECRET)(method, path, body);
 
 before(async () => {
   const team = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -28,6 +28,7 @@ use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{SigningAlg, SystemRandom, UnixMillis, UnixTime};
+use crate::engine::platform::request::{Platform, RequestContext};
 
 thread_local! {
     /// The imported signing key, per isolate (engine::crypto::keys::SignerCache says for how long).
@@ -91,6 +92,27 @@ impl<'a> Cx<'a> {
             now_ms,
             meta: request_meta(req),
         })
+    }
+
+    /// The engine's view of this request (`engine::platform::request`), over the keys and
+    /// verifier the caller holds for it.
+    pub fn request_context<'k>(
+        &'k self,
+        keys: &'k EdgeKeys<'k>,
+        verifier: &'k EdgeVerifier<'k>,
+    ) -> RequestContext<'k, WorkerPlatform<'k>> {
+        RequestContext {
+            config: self.config,
+            store: &self.store,
+            kv: &self.kv,
+            signer: &WebCryptoSigner,
+            keys,
+            verifier,
+            rng: &SystemRandom,
+            meta: &self.meta,
+            now: self.now,
+            now_ms: self.now_ms,
+        }
     }
 
     /// The signing key for what this request issues.
@@ -199,6 +221,18 @@ impl<'a> Cx<'a> {
 }
 
 /// The per-isolate signer cache as the engine's key source.
+/// The ports of workerd: D1, KV, WebCrypto, this isolate's key caches.
+pub struct WorkerPlatform<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'a> Platform for WorkerPlatform<'a> {
+    type Sql = D1Store;
+    type Kv = Kv;
+    type Signer = WebCryptoSigner;
+    type Keys = EdgeKeys<'a>;
+    type Verifier = EdgeVerifier<'a>;
+    type Rng = SystemRandom;
+}
+
 pub struct EdgeKeys<'a> {
     cx: &'a Cx<'a>,
 }

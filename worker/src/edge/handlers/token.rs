@@ -15,7 +15,6 @@ use crate::engine::oauth::token::{grant_types_supported, TokenEndpoint, TokenErr
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
 use crate::engine::ops::metrics;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
 
 /// Every answer of the token family, success or error, carries `Cache-Control: no-store`
@@ -51,19 +50,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
         let (keys, verifier) = (cx.keys(), cx.verifier());
-        let family = TokenEndpoint {
-            config: cx.config,
-            store: &cx.store,
-            signer: &WebCryptoSigner,
-            keys: &keys,
-            rng: &SystemRandom,
-            verifier: &verifier,
-            meta: &cx.meta,
-            origin: origin.as_deref(),
-            now: cx.now,
-            now_ms: cx.now_ms,
-            kv: &cx.kv,
-        };
+        let family = TokenEndpoint { rc: cx.request_context(&keys, &verifier), origin: origin.as_deref() };
         match (endpoint, grant) {
             (Endpoint::Token, Some(grant)) => {
                 let grant = grant?;

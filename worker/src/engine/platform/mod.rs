@@ -7,4 +7,5 @@ pub mod form;
 pub mod json;
 pub mod net;
 pub mod ports;
+pub mod request;
 pub mod time;

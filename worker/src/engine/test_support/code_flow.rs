@@ -14,6 +14,7 @@ use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
+use crate::engine::platform::request::{Platform, RequestContext};
 use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 
 /// A request from nowhere in particular (no IP, no user agent).
@@ -21,26 +22,48 @@ pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: No
 /// The KV of requests from nowhere: they have no address, so nothing is counted in it.
 pub static NO_KV: std::sync::LazyLock<MemoryKv> = std::sync::LazyLock::new(MemoryKv::default);
 
+/// The native suites' platform: SQLite running the real migrations, the in-memory KV,
+/// RustCrypto signers and a test key that signs and verifies.
+pub struct NativePlatform;
+
+impl Platform for NativePlatform {
+    type Sql = SqliteStore;
+    type Kv = MemoryKv;
+    type Signer = NativeSigner;
+    type Keys = TestKeys;
+    type Verifier = TestKeys;
+    type Rng = SystemRandom;
+}
+
+/// A request from nowhere at `now` over a test store and its key.
+pub fn request_context<'a>(
+    config: &'a Config,
+    store: &'a SqliteStore,
+    keys: &'a TestKeys,
+    now: UnixTime,
+) -> RequestContext<'a, NativePlatform> {
+    RequestContext {
+        config,
+        store,
+        kv: &NO_KV,
+        signer: &NativeSigner,
+        keys,
+        verifier: keys,
+        rng: &SystemRandom,
+        meta: &NO_META,
+        now,
+        now_ms: now * 1000,
+    }
+}
+
 /// The token endpoint over a test store and its key at `now`, for a request from nowhere.
 pub fn token_endpoint<'a>(
     config: &'a Config,
     store: &'a SqliteStore,
     keys: &'a TestKeys,
     now: UnixTime,
-) -> TokenEndpoint<'a, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
-    TokenEndpoint {
-        config,
-        store,
-        signer: &NativeSigner,
-        keys,
-        rng: &SystemRandom,
-        verifier: keys,
-        meta: &NO_META,
-        origin: None,
-        now,
-        now_ms: now * 1000,
-        kv: &NO_KV,
-    }
+) -> TokenEndpoint<'a, NativePlatform> {
+    TokenEndpoint { rc: request_context(config, store, keys, now), origin: None }
 }
 
 pub struct CodeFlow {

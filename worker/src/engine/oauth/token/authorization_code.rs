@@ -5,24 +5,19 @@ use serde_json::json;
 use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
-use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::Credentials;
 use crate::engine::crypto::pkce::{self, Method as PkceMethod};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::access_token::RevocationStore;
+use crate::engine::oauth::codes::CodeStore;
 use crate::engine::oauth::codes::{AuthorizationCode, Redemption};
+use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::ops::audit::AuditEvent;
-use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::request::Platform;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     pub(super) async fn authorization_code(
         &self,
         credentials: &Credentials,

@@ -3,21 +3,13 @@
 
 use shared::oauth::{grant, TokenResponse};
 
-use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
 use crate::engine::clients::{Client, ClientType};
-use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::scope::USER_SCOPES;
-use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::request::Platform;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 6749 §4.4: a confidential client acting on its own behalf. No refresh token
     /// (§4.4.3 "SHOULD NOT"), no ID token (there is no user).
     pub(super) async fn client_credentials(

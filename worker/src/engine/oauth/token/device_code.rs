@@ -6,28 +6,22 @@ use shared::oauth::{grant, DeviceAuthorizationResponse, TokenResponse};
 use shared::paths;
 
 use super::issue::Grant;
-use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{TokenEndpoint, TokenError};
 use crate::engine::clients::Credentials;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{
     device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, POLL_INTERVAL,
 };
-use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::request::Platform;
 
 /// User codes are drawn again this many times if one collides with a live code (at 2^34.6
 /// codes, a second collision in a row means something else is wrong).
 const USER_CODE_ATTEMPTS: usize = 3;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore + DeviceStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// `POST /device` (RFC 8628 §3.1): the client authenticates as registered (or, if
     /// public, names itself) and must be registered for the device grant; the scope is
     /// checked like any token request's. Audited as `device.code_issued`.

@@ -2,22 +2,18 @@
 
 use shared::oauth::IntrospectionResponse;
 
-use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::ClientStore;
 use crate::engine::clients::{Client, ClientRecord, ClientType, Credentials};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::users::{UserStore, ADMIN_SCOPE};
-use crate::engine::oauth::access_token::{self, VerificationKeySource};
+use crate::engine::identity::users::ADMIN_SCOPE;
+use crate::engine::oauth::access_token::RevocationStore;
+use crate::engine::oauth::access_token::{self};
+use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::request::Platform;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-    V: VerificationKeySource<C::PublicKey>,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
     /// can give it.
     fn introspecting_client(

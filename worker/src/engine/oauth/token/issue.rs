@@ -4,15 +4,18 @@
 
 use shared::oauth::{grant, TokenResponse};
 
-use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
 use crate::engine::clients::Client;
 use crate::engine::crypto::jose::sign_jwt;
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
+use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken};
+use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
-use crate::engine::platform::ports::{JwsSigner, Random, UnixTime};
+use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::request::Platform;
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
 pub(super) struct Grant<'a> {
@@ -31,13 +34,7 @@ pub(super) struct Grant<'a> {
     pub(super) claims: Option<AccessTokenClaims>,
 }
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     pub(super) fn refresh_ttl(&self, client: &Client) -> u32 {
         client.refresh_token_ttl.unwrap_or(self.config.tokens.refresh_token_ttl)
     }

@@ -24,16 +24,16 @@ use shared::oauth::{grant, TokenResponse};
 
 use crate::engine::clients::{check_credentials, Client, ClientRecord, ClientStore, Credentials};
 use crate::engine::crypto::keys::ActiveSigningKey;
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore};
 use crate::engine::oauth::cors;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
 use crate::engine::oauth::scope::{parse_scope, ScopeStore};
-use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, KeyValue, Random, SigningAlg, SqlRunner, UnixMillis, UnixTime};
+use crate::engine::platform::ports::SigningAlg;
+use crate::engine::platform::request::{Platform, RequestContext};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
@@ -85,29 +85,23 @@ pub trait SigningKeySource<K> {
     async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<K>, InternalError>;
 }
 
-/// Everything one token request needs from the platform.
-pub struct TokenEndpoint<'a, S, C: JwsSigner, K, R, V, L> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub signer: &'a C,
-    /// Signs what this request issues.
-    pub keys: &'a K,
-    pub rng: &'a R,
-    /// Verifies the tokens this request presents.
-    pub verifier: &'a V,
-    /// Where the request came from, for audit entries.
-    pub meta: &'a RequestMeta,
-    /// The browser's `Origin` header, if a browser sent the request: it must be an origin
-    /// of the client's redirect URIs ([`cors`]).
+/// The token family's view of a request: its [`RequestContext`] and the browser's `Origin`
+/// header, if a browser sent the request, which must be an origin of the client's redirect
+/// URIs ([`cors`]).
+pub struct TokenEndpoint<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
     pub origin: Option<&'a str>,
-    pub now: UnixTime,
-    /// `now` in milliseconds, carried in access tokens' `jti` (RFC 7009 cut-offs).
-    pub now_ms: UnixMillis,
-    /// KV, for the password grant's `LOCKOUT_BY_IP` counts.
-    pub kv: &'a L,
 }
 
-impl<S: ClientStore, C: JwsSigner, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L> {
+impl<'a, P: Platform> std::ops::Deref for TokenEndpoint<'a, P> {
+    type Target = RequestContext<'a, P>;
+
+    fn deref(&self) -> &RequestContext<'a, P> {
+        &self.rc
+    }
+}
+
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// The one way every endpoint of the family authenticates its client: the credentials
     /// (RFC 6749 §2.3), then the browser origin ([`cors`]).
     async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
@@ -125,14 +119,7 @@ impl<S: ClientStore, C: JwsSigner, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, 
     }
 }
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore + SqlRunner + crate::engine::oauth::device::DeviceStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-    L: KeyValue,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// `POST /token`: the request parsed once into its grant's variant (RFC 6749 §3.2) and
     /// the client's credentials, dispatched to the grant's file.
     pub async fn handle(
@@ -163,14 +150,7 @@ where
 /// What the edge does before [`TokenEndpoint::handle`] and the other entry points, for the
 /// native suites: the grant parsed, then the credentials, each error in that order.
 #[cfg(test)]
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore + SqlRunner + crate::engine::oauth::device::DeviceStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-    L: KeyValue,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     pub async fn handle_form(
         &self,
         authorization: Option<&str>,

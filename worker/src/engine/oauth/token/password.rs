@@ -5,24 +5,16 @@
 use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
-use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{TokenEndpoint, TokenError};
 use crate::engine::clients::{Client, Credentials};
 use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::rate_limit;
 use crate::engine::identity::users::{User, UserStore};
-use crate::engine::ops::audit::AuditStore;
-use crate::engine::platform::ports::{JwsSigner, KeyValue, Random, SqlRunner};
+use crate::engine::platform::request::Platform;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore + SqlRunner,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-    L: KeyValue,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 6749 §4.3, allowed only when `ENABLE_PASSWORD_GRANT=true`, for clients listed in
     /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (docs/api.md, "Endpoints").
     /// `LOCKOUT_BY_IP` holds here as for browser sign-in (`identity::rate_limit`): a paused

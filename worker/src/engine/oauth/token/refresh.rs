@@ -5,25 +5,19 @@ use serde_json::json;
 use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
-use super::{SigningKeySource, TokenEndpoint, TokenError, TokenLookups};
+use super::{TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::{Client, ClientType, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken};
 use crate::engine::oauth::scope::parse_scope;
-use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, Random};
+use crate::engine::platform::request::Platform;
 
-impl<S, C, K, R, V, L> TokenEndpoint<'_, S, C, K, R, V, L>
-where
-    S: TokenLookups + UserStore + AuditStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
     /// token is exchanged for a successor in one atomic step; a retry within
     /// `REFRESH_REUSE_GRACE_SECONDS` gets the same successor; reuse after that revokes the

@@ -6,13 +6,15 @@ use pollster::block_on;
 
 use crate::engine::clients::{AuthMethod, ClientSecret, ClientStore, ClientType};
 use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{user_code_hash, DeviceAnswer, DeviceStore};
 use crate::engine::oauth::token::*;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::SystemRandom;
+use crate::engine::platform::ports::UnixTime;
 use crate::engine::test_support::credentials_of;
+use crate::engine::test_support::NativePlatform;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
-use crate::native::{MemoryKv, NativeSigner, SqliteStore};
+use crate::native::SqliteStore;
 use shared::oauth::grant;
 use shared::oauth::DeviceAuthorizationResponse;
 
@@ -49,15 +51,12 @@ fn setup(store: SqliteStore) -> Fixture {
     Fixture { config, store, keys }
 }
 
-fn endpoint(
-    f: &Fixture,
-    now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
+fn endpoint(f: &Fixture, now: UnixTime) -> TokenEndpoint<'_, NativePlatform> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 
 fn device_authorization_of(
-    endpoint: TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv>,
+    endpoint: TokenEndpoint<'_, NativePlatform>,
     authorization: Option<&str>,
     form: &Form,
 ) -> Result<DeviceAuthorizationResponse, TokenError> {

@@ -13,8 +13,11 @@ use crate::engine::clients::{AuthMethod, ClientSecret};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::userinfo::{presented_token, userinfo, BearerError};
+use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
+use crate::engine::platform::ports::{JwsSigner, UnixTime};
+use crate::engine::test_support::NativePlatform;
 use crate::engine::test_support::{alice, confidential, dev_vars, test_keys, token_endpoint, verify_jwt, TestKeys};
 use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 
@@ -66,10 +69,7 @@ pub(super) fn add_client(f: &Fixture, client_id: &str, secret: &str) {
 
 pub(super) const NOW: UnixTime = 1_800_000_000;
 
-pub(super) fn endpoint(
-    f: &Fixture,
-    now: UnixTime,
-) -> TokenEndpoint<'_, SqliteStore, NativeSigner, TestKeys, SystemRandom, TestKeys, MemoryKv> {
+pub(super) fn endpoint(f: &Fixture, now: UnixTime) -> TokenEndpoint<'_, NativePlatform> {
     token_endpoint(&f.config, &f.store, &f.keys, now)
 }
 

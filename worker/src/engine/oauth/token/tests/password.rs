@@ -59,7 +59,7 @@ fn attempt(f: &Fixture, now: UnixTime, right: bool, ip: Option<&'static str>) ->
     let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
     let meta = RequestMeta { ip_address: ip.map(str::to_owned), user_agent: None };
     let mut endpoint = endpoint(f, now);
-    endpoint.meta = &meta;
+    endpoint.rc.meta = &meta;
     pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
 }
 
@@ -183,8 +183,8 @@ fn lockout_by_ip_pauses_an_address_on_the_password_grant() {
         let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
         let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: None };
         let mut endpoint = endpoint(&f, NOW);
-        endpoint.meta = &meta;
-        endpoint.kv = &kv;
+        endpoint.rc.meta = &meta;
+        endpoint.rc.kv = &kv;
         pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
     };
     assert!(from("203.0.113.1", true).is_ok(), "a right password counts nothing");

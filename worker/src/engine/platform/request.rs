@@ -1,0 +1,58 @@
+//! One way to build a service: a [`Platform`] names the types of its ports once (SQL,
+//! KV, signer, keys, randomness), and a [`RequestContext`] holds one request's view of
+//! them — the configuration, where the request came from and the clock's reading. The
+//! edge builds it once per request (`edge::context::Cx::request_context`), a test fixture
+//! once per test (`test_support::NativePlatform`); services are views of it that add only
+//! what is theirs, and reach its fields through `Deref`.
+
+use crate::engine::identity::accounts::store::AccountStore;
+use crate::engine::identity::mail::MailStore;
+use crate::engine::identity::users::UserStore;
+use crate::engine::oauth::access_token::VerificationKeySource;
+use crate::engine::oauth::consent::ConsentStore;
+use crate::engine::oauth::device::DeviceStore;
+use crate::engine::oauth::token::{SigningKeySource, TokenLookups};
+use crate::engine::ops::audit::{AuditStore, RequestMeta};
+use crate::engine::platform::config::Config;
+use crate::engine::platform::ports::{JwsSigner, KeyStore, KeyValue, Random, SqlRunner, UnixMillis, UnixTime};
+
+/// The ports of one platform: workerd at the edge (D1, KV, WebCrypto), SQLite and the
+/// RustCrypto signers in the native tests. Every store trait is implemented over
+/// [`SqlRunner`]; naming them here lets a service call any store without a bound of its
+/// own (docs/architecture.md, "One way to the database").
+pub trait Platform {
+    type Sql: SqlRunner
+        + TokenLookups
+        + UserStore
+        + AuditStore
+        + DeviceStore
+        + ConsentStore
+        + AccountStore
+        + KeyStore
+        + MailStore;
+    type Kv: KeyValue;
+    type Signer: JwsSigner;
+    /// Signs what a request issues.
+    type Keys: SigningKeySource<<Self::Signer as JwsSigner>::Key>;
+    /// Verifies the tokens a request presents.
+    type Verifier: VerificationKeySource<<Self::Signer as JwsSigner>::PublicKey>;
+    type Rng: Random;
+}
+
+/// One request's engine context (docs/architecture.md, "Time is a parameter": `now` is
+/// read once at the edge).
+pub struct RequestContext<'a, P: Platform> {
+    pub config: &'a Config,
+    pub store: &'a P::Sql,
+    pub kv: &'a P::Kv,
+    pub signer: &'a P::Signer,
+    pub keys: &'a P::Keys,
+    pub verifier: &'a P::Verifier,
+    pub rng: &'a P::Rng,
+    /// Where the request came from, for audit entries and per-address limits.
+    pub meta: &'a RequestMeta,
+    pub now: UnixTime,
+    /// `now` in milliseconds, where order within a second matters (access tokens' `jti`,
+    /// RFC 7009 cut-offs).
+    pub now_ms: UnixMillis,
+}
