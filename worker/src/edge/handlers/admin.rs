@@ -18,7 +18,6 @@ use crate::engine::crypto::key_store;
 use crate::engine::identity::mail::MailStore;
 use crate::engine::identity::rate_limit;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
 
 /// `GET /api/outbox?limit=&offset=` (a super_admin's token): the mail outbox, newest
@@ -96,15 +95,8 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
     };
-    let registrar = Registrar {
-        config: cx.config,
-        store: &cx.store,
-        rng: &SystemRandom,
-        meta: &cx.meta,
-        admin: &admin,
-        now: cx.now,
-        now_ms: cx.now_ms,
-    };
+    let (keys, verifier) = (cx.keys(), cx.verifier());
+    let registrar = Registrar { rc: cx.request_context(&keys, &verifier), admin: &admin };
     let (id, secret_id) = (matched.param(0), matched.param(1));
     let response = match matched.route.endpoint {
         Endpoint::Register => {

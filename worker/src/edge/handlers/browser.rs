@@ -184,15 +184,8 @@ async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, Authoriz
                 return Err(AuthorizeError::Internal(InternalError::new("issue without a session")));
             };
             let keys = cx.keys();
-            let issuer = Issuer {
-                config,
-                store,
-                signer: &WebCryptoSigner,
-                keys: &keys,
-                rng: &SystemRandom,
-                now,
-                now_ms: cx.now_ms,
-            };
+            let verifier = cx.verifier();
+            let issuer = Issuer { rc: cx.request_context(&keys, &verifier) };
             let response = issuer.issue(&request, client, user, session, prepared).await?;
             Ok(deliver(&response))
         }

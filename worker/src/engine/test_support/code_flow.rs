@@ -56,6 +56,20 @@ pub fn request_context<'a>(
     }
 }
 
+/// A request from nowhere at `now` for the services that sign nothing: its keys are one
+/// set made once for the whole test run, in a database of their own.
+pub fn unsigned_request_context<'a>(
+    config: &'a Config,
+    store: &'a SqliteStore,
+    now: UnixTime,
+) -> RequestContext<'a, NativePlatform> {
+    static KEYS: std::sync::LazyLock<TestKeys> = std::sync::LazyLock::new(|| {
+        let store = SqliteStore::open_in_memory().unwrap();
+        super::test_keys(&store, &super::config_with(|_| {}))
+    });
+    request_context(config, store, &KEYS, now)
+}
+
 /// The token endpoint over a test store and its key at `now`, for a request from nowhere.
 pub fn token_endpoint<'a>(
     config: &'a Config,
@@ -97,7 +111,7 @@ pub fn code_flow() -> CodeFlow {
 pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
     let request = request::parse(&query(q), Some(client), &f.config, now).unwrap();
     let (config, store, keys) = (&f.config, &f.store, &f.keys);
-    let issuer = Issuer { config, store, signer: &NativeSigner, keys, rng: &SystemRandom, now, now_ms: now * 1000 };
+    let issuer = Issuer { rc: request_context(config, store, keys, now) };
     pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60), None)).unwrap()
 }
 

@@ -21,10 +21,10 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::oauth::scope::ScopeStore;
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, Random, SqlArg, SqlRunner, UnixMillis, UnixTime};
+use crate::engine::platform::ports::{count, first_row, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::request::{Platform, RequestContext};
 
 /// Live secrets a client may hold at once: the current one and its successor.
 pub const MAX_LIVE_SECRETS: i64 = 2;
@@ -93,16 +93,18 @@ struct Minted {
     expires_at: Option<UnixTime>,
 }
 
-/// Everything one admin request on clients needs.
-pub struct Registrar<'a, S, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
+/// One admin request on clients: a view of the request's context and the admin making it.
+pub struct Registrar<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
     pub admin: &'a AdminPrincipal,
-    pub now: UnixTime,
-    /// `now` in milliseconds: a cut-off is ordered against tokens issued in its second.
-    pub now_ms: UnixMillis,
+}
+
+impl<'a, P: Platform> std::ops::Deref for Registrar<'a, P> {
+    type Target = RequestContext<'a, P>;
+
+    fn deref(&self) -> &RequestContext<'a, P> {
+        &self.rc
+    }
 }
 
 fn not_found() -> ApiError {
@@ -120,11 +122,7 @@ fn rejected(problems: &[MetadataProblem]) -> ApiError {
     ApiError::Request { status: 400, code, description }
 }
 
-impl<S, R> Registrar<'_, S, R>
-where
-    S: SqlRunner + ScopeStore + AuditStore,
-    R: Random,
-{
+impl<P: Platform> Registrar<'_, P> {
     async fn audit(&self, name: &'static str, client_id: &str, metadata: serde_json::Value) -> Result<(), ApiError> {
         let (actor_type, actor_id) = self.admin.actor();
         let event = AuditEvent::new(name, self.meta, self.now, self.rng)?

@@ -3,9 +3,11 @@ use pollster::block_on;
 use super::*;
 use crate::engine::clients::{authenticate, Credentials};
 use crate::engine::oauth::access_token::{AccessTokenClaims, RevocationStore};
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::dev_vars;
+use crate::engine::platform::ports::UnixMillis;
+use crate::engine::test_support::{dev_vars, unsigned_request_context, NativePlatform};
 use crate::native::SqliteStore;
 
 const NOW: UnixTime = 1_800_000_000;
@@ -16,15 +18,10 @@ fn config_with(days: &str) -> Config {
     Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
 }
 
-fn registrar<'a>(
-    config: &'a Config,
-    store: &'a SqliteStore,
-    now: UnixTime,
-) -> Registrar<'a, SqliteStore, SystemRandom> {
-    static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+fn registrar<'a>(config: &'a Config, store: &'a SqliteStore, now: UnixTime) -> Registrar<'a, NativePlatform> {
     static ADMIN: std::sync::LazyLock<AdminPrincipal> =
         std::sync::LazyLock::new(|| AdminPrincipal::Client("admin-cli".into()));
-    Registrar { config, store, rng: &SystemRandom, meta: &META, admin: &ADMIN, now, now_ms: now * 1000 }
+    Registrar { rc: unsigned_request_context(config, store, now), admin: &ADMIN }
 }
 
 fn metadata() -> ClientMetadata {
@@ -182,7 +179,7 @@ fn rfc7009_a_cut_off_orders_tokens_of_its_own_second_by_the_millisecond() {
     };
     let before = token_at(NOW * 1000 + 200);
     let mut revoking = registrar(&config, &store, NOW);
-    revoking.now_ms = NOW * 1000 + 500;
+    revoking.rc.now_ms = NOW * 1000 + 500;
     block_on(revoking.revoke_tokens(&info.client_id)).unwrap();
     let after = token_at(NOW * 1000 + 800);
     assert_eq!((before.iat, after.iat), (NOW, NOW), "one second");
@@ -234,17 +231,8 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
     let store = SqliteStore::open_in_memory().unwrap();
     block_on(ensure_clients(&store, &config, NOW)).unwrap();
-    static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
     let as_admin = |admin: &AdminPrincipal, client_id: &str| {
-        let r = Registrar {
-            config: &config,
-            store: &store,
-            rng: &SystemRandom,
-            meta: &META,
-            admin,
-            now: NOW,
-            now_ms: NOW * 1000,
-        };
+        let r = Registrar { rc: unsigned_request_context(&config, &store, NOW), admin };
         let patch =
             ClientMetadata { redirect_uris: Some(vec!["https://evil.example/cb".into()]), ..Default::default() };
         block_on(r.update(client_id, &patch)).map(|info| info.settings.redirect_uris)
@@ -259,15 +247,7 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
             assert_eq!((refused.status(), refused.code()), (403, codes::PROTECTED_CLIENT), "{client_id}");
         }
     }
-    let r = Registrar {
-        config: &config,
-        store: &store,
-        rng: &SystemRandom,
-        meta: &META,
-        admin: &admin,
-        now: NOW,
-        now_ms: NOW * 1000,
-    };
+    let r = Registrar { rc: unsigned_request_context(&config, &store, NOW), admin: &admin };
     assert_eq!(block_on(r.renew_secret(DEMO_CLIENT_ID)).unwrap_err().status(), 403, "secrets too");
     // A registered client stays an admin's to change.
     let own = block_on(r.register(&metadata())).unwrap();

@@ -14,7 +14,8 @@ use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, Random, UnixMillis, UnixTime};
+use crate::engine::platform::ports::{Random, UnixTime};
+use crate::engine::platform::request::{Platform, RequestContext};
 
 /// A code minted before the reads that decide whether it may be handed out, so that it
 /// is stored in the same D1 batch as those reads (`/authorize` with a live session: the
@@ -90,24 +91,20 @@ fn code_row(
     }
 }
 
-pub struct Issuer<'a, S, C, K, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub signer: &'a C,
-    pub keys: &'a K,
-    pub rng: &'a R,
-    pub now: UnixTime,
-    /// `now` in milliseconds, carried in access tokens' `jti` (RFC 7009 cut-offs).
-    pub now_ms: UnixMillis,
+/// `/authorize`'s answer for a person who may have it: a view of the request's context.
+pub struct Issuer<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
 }
 
-impl<S, C, K, R> Issuer<'_, S, C, K, R>
-where
-    S: CodeStore + ScopeStore,
-    C: JwsSigner,
-    K: SigningKeySource<C::Key>,
-    R: Random,
-{
+impl<'a, P: Platform> std::ops::Deref for Issuer<'a, P> {
+    type Target = RequestContext<'a, P>;
+
+    fn deref(&self) -> &RequestContext<'a, P> {
+        &self.rc
+    }
+}
+
+impl<P: Platform> Issuer<'_, P> {
     /// Answers `request` for `user` in `session`. `prepared` is a code already stored
     /// for it ([`prepare_code`]); without one, a code response mints and stores its own.
     pub async fn issue(

@@ -12,7 +12,6 @@ use crate::engine::oauth::codes::CodeStore;
 use crate::engine::oauth::store::user_consent_and_code;
 use crate::engine::platform::ports::{SqlRunner, SystemRandom};
 use crate::engine::test_support::*;
-use crate::native::NativeSigner;
 
 fn prepared(client: &Client, q: &str, session: &Session) -> Option<PreparedCode> {
     let config = all_flows_config();
@@ -96,15 +95,7 @@ fn rfc6749_4_1_2_the_prepared_code_is_the_one_the_response_carries_and_it_redeem
     let code = prepare_code(&f.config, &request, &client, &live, false, &SystemRandom, NOW).unwrap().unwrap();
     let plaintext = code.plaintext.clone();
     let (user, _) = pollster::block_on(user_consent_and_code(&f.store, &live, "web", Some(&code.row))).unwrap();
-    let issuer = Issuer {
-        config: &f.config,
-        store: &f.store,
-        signer: &NativeSigner,
-        keys: &f.keys,
-        rng: &SystemRandom,
-        now: NOW,
-        now_ms: NOW * 1000,
-    };
+    let issuer = Issuer { rc: crate::engine::test_support::request_context(&f.config, &f.store, &f.keys, NOW) };
     let response = pollster::block_on(issuer.issue(&request, &client, &user.unwrap(), &live, Some(code))).unwrap();
     assert_eq!(param(&response, "code"), Some(plaintext.as_str()));
     let count = f.store.rows("SELECT COUNT(*) AS n FROM authorization_codes", &[]);
