@@ -51,7 +51,7 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
     let https = config.as_ref().map(|c| c.is_https()).unwrap_or(false);
     // Cloudflare answers 414 before a Worker sees a longer URL; workerd under `make dev`
     // does not, and a redirect would echo it into a Location header nobody can read.
-    if req.url().map(|u| u.as_str().len()).unwrap_or(0) > codes::MAX_URL_BYTES {
+    if req.inner().url().len() > codes::MAX_URL_BYTES {
         let too_long = ApiError::Request {
             status: 414,
             code: codes::URI_TOO_LONG,
