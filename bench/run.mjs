@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
+import { unstable_splitSqlQuery } from 'wrangler';
+import { authorityWorkerOptions } from '../tests/e2e/worker-options.mjs';
 import { CALLER_IP, codeCheckScript, passkeyAssertions, passkeyScript, pendingCodeCheck } from './second-factor.mjs';
 import { latencies, printRoundTrips, roundTrips } from './round-trips.mjs';
 import { printSizes } from './sizes.mjs';
@@ -80,22 +81,10 @@ async function peerGrants(count) {
 
 
 async function startAuthority(port = PORTS.authority, signingAlg = 'RS256', extra = {}) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   const mf = new Miniflare({
     host: '127.0.0.1',
     port,
-    modules: true,
-    scriptPath: 'worker/build/worker/shim.mjs',
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: workerOptions.compatibilityDate,
-    compatibilityFlags: workerOptions.compatibilityFlags,
-    d1Databases: workerOptions.d1Databases,
-    kvNamespaces: workerOptions.kvNamespaces,
-    bindings: {
-      ...workerOptions.bindings,
+    ...authorityWorkerOptions({ assets: false, bindings: {
       // A host name, not an IP address: passkeys (WebAuthn) are refused on an IP address.
       ISSUER: `http://localhost:${port}`,
       SIGNING_ALG: signingAlg,
@@ -118,7 +107,7 @@ async function startAuthority(port = PORTS.authority, signingAlg = 'RS256', extr
       // Each answer says its D1 and KV calls (the round-trip table).
       SERVER_TIMING: 'true',
       ...extra,
-    },
+    } }),
   });
   await mf.ready;
   const db = await mf.getD1Database('DB');

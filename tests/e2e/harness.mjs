@@ -12,7 +12,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Miniflare, Log, LogLevel } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
+import { unstable_splitSqlQuery } from 'wrangler';
+import { authorityWorkerOptions } from './worker-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -95,29 +96,15 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   const port = fixedPort ?? await freePort();
   const url = `http://${hostName}:${port}`;
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'));
   let logs = '';
   const mf = new Miniflare({
     host: '127.0.0.1',
     port,
-    rootPath: root,
-    modules: true,
-    scriptPath: join(root, 'worker', 'build', 'worker', 'shim.mjs'),
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: workerOptions.compatibilityDate,
-    compatibilityFlags: workerOptions.compatibilityFlags,
-    d1Databases: workerOptions.d1Databases,
-    kvNamespaces: workerOptions.kvNamespaces,
-    assets: workerOptions.assets, // the directory comes absolute
-    bindings: {
-      ...workerOptions.bindings,
+    ...authorityWorkerOptions({ bindings: {
       SECRET_KEY: randomBytes(32).toString('hex'),
       ...(issuerFromPort ? { ISSUER: url } : {}),
       ...vars,
-    },
+    } }),
     // No request.cf fetch from the network (closed here), as CLOUDFLARE_CF_FETCH_ENABLED=false.
     cf: false,
     d1Persist: join(stateDir, 'd1'),
