@@ -56,3 +56,18 @@ pub struct RequestContext<'a, P: Platform> {
     /// RFC 7009 cut-offs).
     pub now_ms: UnixMillis,
 }
+
+/// A service that is a view of the request context (its field `rc`) reaches the context's
+/// fields through `Deref`: one definition instead of one per service.
+macro_rules! request_context_view {
+    ($service:ident) => {
+        impl<'a, P: $crate::engine::platform::request::Platform> std::ops::Deref for $service<'a, P> {
+            type Target = $crate::engine::platform::request::RequestContext<'a, P>;
+
+            fn deref(&self) -> &Self::Target {
+                &self.rc
+            }
+        }
+    };
+}
+pub(crate) use request_context_view;

@@ -99,13 +99,7 @@ pub struct Registrar<'a, P: Platform> {
     pub admin: &'a AdminPrincipal,
 }
 
-impl<'a, P: Platform> std::ops::Deref for Registrar<'a, P> {
-    type Target = RequestContext<'a, P>;
-
-    fn deref(&self) -> &RequestContext<'a, P> {
-        &self.rc
-    }
-}
+crate::engine::platform::request::request_context_view!(Registrar);
 
 fn not_found() -> ApiError {
     ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no client with this client_id".into() }

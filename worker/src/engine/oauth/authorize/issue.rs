@@ -96,13 +96,7 @@ pub struct Issuer<'a, P: Platform> {
     pub rc: RequestContext<'a, P>,
 }
 
-impl<'a, P: Platform> std::ops::Deref for Issuer<'a, P> {
-    type Target = RequestContext<'a, P>;
-
-    fn deref(&self) -> &RequestContext<'a, P> {
-        &self.rc
-    }
-}
+crate::engine::platform::request::request_context_view!(Issuer);
 
 impl<P: Platform> Issuer<'_, P> {
     /// Answers `request` for `user` in `session`. `prepared` is a code already stored

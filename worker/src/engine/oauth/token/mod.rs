@@ -93,13 +93,7 @@ pub struct TokenEndpoint<'a, P: Platform> {
     pub origin: Option<&'a str>,
 }
 
-impl<'a, P: Platform> std::ops::Deref for TokenEndpoint<'a, P> {
-    type Target = RequestContext<'a, P>;
-
-    fn deref(&self) -> &RequestContext<'a, P> {
-        &self.rc
-    }
-}
+crate::engine::platform::request::request_context_view!(TokenEndpoint);
 
 impl<P: Platform> TokenEndpoint<'_, P> {
     /// The one way every endpoint of the family authenticates its client: the credentials
