@@ -14,13 +14,13 @@ use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
-use crate::engine::identity::user_store::user_of_session;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
+use crate::engine::tables::users::user_of_session;
 
 /// Token requests are a few hundred bytes; anything near this is not a token request.
 const MAX_FORM_BODY: usize = 64 * 1024;

@@ -13,5 +13,6 @@ pub mod identity;
 pub mod oauth;
 pub mod ops;
 pub mod platform;
+pub mod tables;
 #[cfg(test)]
 pub(crate) mod test_support;

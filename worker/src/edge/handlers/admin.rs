@@ -14,10 +14,10 @@ use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
 use crate::engine::admin::keys;
 use crate::engine::clients::registration::{time_param, Registrar};
-use crate::engine::crypto::key_store;
 use crate::engine::identity::mail::MailStore;
 use crate::engine::identity::rate_limit;
 use crate::engine::platform::error::ApiError;
+use crate::engine::tables::signing_keys;
 use crate::routes::{Endpoint, Matched};
 
 /// `GET /api/outbox?limit=&offset=` (a super_admin's token): the mail outbox, newest
@@ -61,7 +61,7 @@ pub async fn keys(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
         return Ok(refused);
     }
     let (limit, offset) = paging(&query(&req)?)?;
-    let page = key_store::key_list(&cx.store, cx.now, limit, offset).await?;
+    let page = signing_keys::key_list(&cx.store, cx.now, limit, offset).await?;
     Ok(respond::set_no_store(respond::json(200, &page)))
 }
 

@@ -2,7 +2,6 @@
 //! hashing, and the random values and hashes of every token Authority hands out.
 
 pub mod jose;
-pub mod key_store;
 pub mod keys;
 pub mod passwords;
 pub mod pkce;

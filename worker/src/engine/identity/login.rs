@@ -4,13 +4,13 @@
 use serde_json::json;
 
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
-use crate::engine::identity::user_store::record_successful_login_statement;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::net;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::users::record_successful_login_statement;
 
 /// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords, disabled and
 /// locked accounts alike, with the same answer and the same argon2 time, so neither the

@@ -12,5 +12,4 @@ pub mod password_history;
 pub mod password_rules;
 pub mod rate_limit;
 pub mod sessions;
-pub mod user_store;
 pub mod users;

@@ -4,7 +4,7 @@
 //! age and address. The D1 row decides: a session whose row is gone is over at every edge
 //! at once, however long a KV replica keeps the deleted value — and checking costs no
 //! round trip, because the user read that follows every session read joins the table
-//! (`identity::user_store::user_of_session_statement`).
+//! (`tables::users::user_of_session_statement`).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,8 @@ use crate::engine::crypto::tokens::random_token;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{int, KeyValue, Random, SqlArg, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
+use crate::engine::tables::{refresh_tokens, sessions};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -41,7 +42,7 @@ pub struct Session {
     pub user_agent: Option<String>,
 }
 
-fn password_only() -> Vec<String> {
+pub(crate) fn password_only() -> Vec<String> {
     vec![String::from("pwd")]
 }
 
@@ -69,72 +70,6 @@ impl Session {
 
 fn session_key(id_hash: &str) -> String {
     format!("session:{id_hash}")
-}
-
-/// The `sessions` columns, in [`SessionRow`]'s order.
-pub const SESSION_COLUMNS: &str =
-    "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at, amr";
-
-const INSERT_SQL: &str = "INSERT INTO sessions (id_hash, user_id, ip_address, user_agent, auth_time, created_at, \
-last_seen_at, expires_at, amr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-
-const TOUCH_SQL: &str = "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1";
-
-const DELETE_SQL: &str = "DELETE FROM sessions WHERE id_hash = ?1";
-
-/// A user's live sessions: ?1 user, ?2 now, ?3 the idle cut-off (now − idle timeout).
-fn list_sql() -> String {
-    format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 AND last_seen_at > ?3 \
-         ORDER BY created_at DESC"
-    )
-}
-
-/// The refresh tokens issued in one session: ?1 now, ?2 its id hash.
-const REVOKE_TOKENS_OF_SESSION_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL \
-WHERE revoked_at IS NULL AND session_id = ?2";
-
-/// The refresh tokens issued in the sessions a statement is about to end (their codes
-/// carried the session's id): ?1 now, then the filter's own arguments from ?2.
-pub fn revoke_tokens_of_sessions_sql(filter: &str) -> String {
-    format!(
-        "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL WHERE revoked_at IS NULL \
-         AND session_id IN (SELECT id_hash FROM sessions WHERE {filter})"
-    )
-}
-
-/// A `sessions` row (integers as `f64`, see [`int`]).
-#[derive(Debug, Deserialize)]
-pub struct SessionRow {
-    pub id_hash: String,
-    pub user_id: String,
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub auth_time: f64,
-    pub created_at: f64,
-    pub last_seen_at: f64,
-    pub expires_at: f64,
-    #[serde(default)]
-    pub amr: Option<String>,
-}
-
-impl SessionRow {
-    pub fn into_session(self) -> Session {
-        Session {
-            id_hash: self.id_hash,
-            user_id: self.user_id,
-            ip_address: self.ip_address,
-            user_agent: self.user_agent,
-            auth_time: int(self.auth_time),
-            created_at: int(self.created_at),
-            last_seen_at: int(self.last_seen_at),
-            expires_at: int(self.expires_at),
-            amr: match self.amr {
-                Some(amr) => amr.split(' ').map(str::to_owned).collect(),
-                None => password_only(),
-            },
-        }
-    }
 }
 
 /// Starts a session for `user_id` who just signed in by the methods `amr`; returns the
@@ -169,20 +104,9 @@ pub async fn start(
         ip_address: meta.ip_address.clone(),
         user_agent: meta.user_agent.clone(),
     };
-    let args = vec![
-        session.id_hash.as_str().into(),
-        user_id.into(),
-        session.ip_address.as_deref().into(),
-        session.user_agent.as_deref().into(),
-        now.into(),
-        now.into(),
-        now.into(),
-        session.expires_at.into(),
-        session.amr.join(" ").into(),
-    ];
     // The row first: a KV value without a row is no session, so a failure in between
     // leaves nothing that works. `with` commits in the same batch (the sign-in's record).
-    let mut statements: Vec<Statement<'_>> = vec![(INSERT_SQL, args)];
+    let mut statements = vec![sessions::insert(&session)];
     statements.extend(with);
     store.batch(&statements).await?;
     save(kv, config, &session, now).await?;
@@ -210,7 +134,7 @@ pub async fn load(
     if now - session.last_seen_at >= TOUCH_INTERVAL {
         session.last_seen_at = now;
         // An ended session (no row) is not brought back: nothing changes in D1.
-        if store.execute(TOUCH_SQL, &[session.id_hash.as_str().into(), now.into()]).await? == 0 {
+        if store.exec(sessions::touch(&session.id_hash, now)).await? == 0 {
             return Ok(None);
         }
         save(kv, config, &session, now).await?;
@@ -236,12 +160,11 @@ pub async fn end(
     session: &Session,
     now: UnixTime,
 ) -> Result<(), InternalError> {
-    let id = || -> SqlArg { session.id_hash.as_str().into() };
     let mut statements = Vec::new();
     if config.sessions.revoke_tokens_on_session_end {
-        statements.push((REVOKE_TOKENS_OF_SESSION_SQL, vec![now.into(), id()]));
+        statements.push(refresh_tokens::revoke_of_session(&session.id_hash, now));
     }
-    statements.push((DELETE_SQL, vec![id()]));
+    statements.push(sessions::delete(&session.id_hash));
     store.batch(&statements).await?;
     kv.delete(&session_key(&session.id_hash)).await
 }
@@ -260,21 +183,16 @@ pub async fn list(
     now: UnixTime,
 ) -> Result<Vec<Session>, InternalError> {
     let idle_cutoff = now - Session::idle_limit(config);
-    store
-        .query(&list_sql(), &[user_id.into(), now.into(), idle_cutoff.into()])
-        .await?
-        .into_iter()
-        .map(|row| crate::engine::platform::json::row::<SessionRow>(row, "session").map(SessionRow::into_session))
-        .collect()
+    sessions::decode_sessions(store.select(sessions::live_of_user(user_id, now, idle_cutoff)).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::identity::user_store::user_of_session;
     use crate::engine::oauth::refresh::RefreshStore;
     use crate::engine::oauth::token::TokenError;
     use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::tables::users::user_of_session;
     use crate::engine::test_support::{
         alice, authorize, code_flow, config_with, dev_vars, param, redeem, session, token_request, web_app, web_auth,
         BASE, NOW,

@@ -368,6 +368,29 @@ pub trait SqlRunner {
     /// not the SQL, is most of a request's cost (docs/benchmark.md); a write whose
     /// conditions are those reads may join them (it returns no rows).
     async fn query_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<Vec<serde_json::Value>>, InternalError>;
+
+    /// Runs one statement built by its table's module (`engine::tables`); the rows it changed.
+    async fn exec(&self, statement: Statement<'_>) -> Result<u64, InternalError> {
+        self.execute(statement.0, &statement.1).await
+    }
+
+    /// Runs one read built by its table's module (`engine::tables`); its rows.
+    async fn select(&self, statement: Statement<'_>) -> Result<Vec<serde_json::Value>, InternalError> {
+        self.query(statement.0, &statement.1).await
+    }
+
+    /// Two reads in one batch (one round trip); each one's rows.
+    async fn select_pair(
+        &self,
+        a: Statement<'_>,
+        b: Statement<'_>,
+    ) -> Result<[Vec<serde_json::Value>; 2], InternalError> {
+        let mut results = self.query_batch(&[a, b]).await?.into_iter();
+        match (results.next(), results.next()) {
+            (Some(first), Some(second)) => Ok([first, second]),
+            _ => Err(InternalError::new("batch: wrong number of results")),
+        }
+    }
 }
 
 /// A 0/1 flag or a unix time as D1 returns it: every SQL integer reaches JavaScript as a

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use crate::engine::identity::user_store::USER_COLUMNS;
 use crate::engine::identity::users::User;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{count, SqlArg, SqlRunner, UnixTime};
+use crate::engine::tables::users::USER_COLUMNS;
 use crate::native::SqliteStore;
 
 /// Arranging and inspecting the database directly, for tests.

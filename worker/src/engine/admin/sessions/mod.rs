@@ -7,7 +7,6 @@
 #[cfg(test)]
 mod tests;
 
-use serde::Deserialize;
 use serde_json::json;
 use shared::account::Page;
 use shared::admin::{AdminSession, SessionMetrics, SessionsEnded};
@@ -15,55 +14,14 @@ use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::{may_manage, Acting};
-use crate::engine::identity::sessions::{self, revoke_tokens_of_sessions_sql, Session, SessionRow, SESSION_COLUMNS};
+use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::Role;
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, whole, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
-
-/// Live sessions matching the filters: ?1 now, ?2 idle cut-off, ?3 user id or NULL, ?4 IP
-/// or NULL.
-const LIVE_FILTER: &str = "s.expires_at > ?1 AND s.last_seen_at > ?2 AND (?3 IS NULL OR s.user_id = ?3) \
-AND (?4 IS NULL OR s.ip_address = ?4)";
-
-/// Sessions a bulk delete ends: ?2 created before (or NULL), ?3 IP (or NULL), ?4 1 when
-/// the caller is a super_admin (else only plain users' sessions). ?1 is the time the
-/// statements around it need.
-const BULK_FILTER: &str = "(?2 IS NULL OR created_at < ?2) AND (?3 IS NULL OR ip_address = ?3) \
-AND (?4 = 1 OR user_id IN (SELECT id FROM users WHERE role = 'user'))";
-
-/// The most a bulk delete ends at once (D1 statements stay short); the answer says how
-/// many, and the operator repeats it for the rest.
-const BULK_LIMIT: i64 = 10_000;
-
-/// `GET /api/metrics/sessions`: ?1 now, ?2 idle cut-off, ?3 an hour ago, ?4 a day ago,
-/// ?5 30 days ago.
-const METRICS_SQL: &str = "SELECT \
-COUNT(CASE WHEN expires_at > ?1 AND last_seen_at > ?2 THEN 1 END) AS active, \
-COUNT(DISTINCT CASE WHEN expires_at > ?1 AND last_seen_at > ?2 THEN user_id END) AS users, \
-COUNT(CASE WHEN created_at > ?3 THEN 1 END) AS created_last_hour, \
-COUNT(CASE WHEN created_at > ?4 THEN 1 END) AS created_last_24h, \
-COUNT(CASE WHEN created_at > ?5 THEN 1 END) AS created_last_30d \
-FROM sessions";
-
-/// A session row with its user's email and role.
-#[derive(Deserialize)]
-struct ListedRow {
-    #[serde(flatten)]
-    session: SessionRow,
-    email: String,
-    role: String,
-}
-
-#[derive(Deserialize)]
-struct MetricsRow {
-    active: f64,
-    users: f64,
-    created_last_hour: f64,
-    created_last_24h: f64,
-    created_last_30d: f64,
-}
+use crate::engine::platform::ports::{count, first_row, whole, KeyValue, Random, SqlRunner, UnixTime};
+use crate::engine::tables::refresh_tokens;
+use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
 
 fn not_found() -> ApiError {
     ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no live session with this id".into() }
@@ -109,10 +67,6 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
             .metadata(metadata))
     }
 
-    fn live_args(&self, user_id: Option<&str>, ip: Option<&str>) -> Vec<SqlArg> {
-        vec![self.now.into(), self.idle_cutoff().into(), user_id.into(), ip.into()]
-    }
-
     /// `GET /api/sessions`: live sessions, newest first, optionally of one user or from one
     /// address; the page and the total in one round trip.
     pub async fn list(
@@ -122,15 +76,7 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
         limit: u32,
         offset: u32,
     ) -> Result<Page<AdminSession>, ApiError> {
-        let columns = SESSION_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-        let list = format!(
-            "SELECT {columns}, u.email, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE {LIVE_FILTER} \
-             ORDER BY s.created_at DESC, s.id_hash LIMIT ?5 OFFSET ?6"
-        );
-        let total = format!("SELECT COUNT(*) AS total FROM sessions s WHERE {LIVE_FILTER}");
-        let mut page = self.live_args(user_id, ip);
-        page.extend([SqlArg::Int(i64::from(limit)), SqlArg::Int(i64::from(offset))]);
-        let statements = [(list.as_str(), page), (total.as_str(), self.live_args(user_id, ip))];
+        let statements = table::live_page(self.now, self.idle_cutoff(), user_id, ip, limit, offset);
         let mut results = self.store.query_batch(&statements).await?.into_iter();
         let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
         let data = rows
@@ -156,11 +102,7 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
     /// `DELETE /api/sessions/{id}`: ends one session (with its refresh tokens when
     /// `REVOKE_TOKENS_ON_SESSION_END`). Audited `session.revoked`.
     pub async fn end(&self, id: &str) -> Result<(), ApiError> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS}, (SELECT email FROM users u WHERE u.id = s.user_id) AS email, \
-             (SELECT role FROM users u WHERE u.id = s.user_id) AS role FROM sessions s WHERE s.id_hash = ?1"
-        );
-        let row: ListedRow = first_row(self.store.query(&sql, &[id.into()]).await?)?.ok_or_else(not_found)?;
+        let row: ListedRow = first_row(self.store.select(table::with_user(id)).await?)?.ok_or_else(not_found)?;
         may_manage(Acting::of(self.admin), Role::parse(&row.role)?, None)?;
         let session: Session = row.session.into_session();
         sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
@@ -183,20 +125,15 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
             ));
         }
         let created_before = older_than.map(parse_age).transpose()?.map(|age| self.now - age);
-        let everyone = i64::from(Acting::of(self.admin) == Acting::SuperAdmin);
-        let args = || -> Vec<SqlArg> { vec![self.now.into(), created_before.into(), ip.into(), everyone.into()] };
-        let count_sql = format!("SELECT COUNT(*) AS total FROM sessions WHERE {BULK_FILTER}");
-        let matching = count(self.store.query(&count_sql, &args()).await?)?.min(BULK_LIMIT as u64);
-        let delete = format!(
-            "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE {BULK_FILTER} LIMIT {BULK_LIMIT})"
-        );
-        let revoke = revoke_tokens_of_sessions_sql(BULK_FILTER);
+        let everyone = Acting::of(self.admin) == Acting::SuperAdmin;
+        let args = || table::bulk_args(self.now, created_before, ip, everyone);
+        let matching = count(self.store.select(table::bulk_count(args())).await?)?.min(table::BULK_LIMIT as u64);
         let metadata = json!({ "older_than": older_than, "ip": ip, "sessions": matching });
         let mut statements = Vec::new();
         if self.config.sessions.revoke_tokens_on_session_end {
-            statements.push((revoke.as_str(), args()));
+            statements.push(refresh_tokens::revoke_of_bulk_sessions(args()));
         }
-        statements.push((delete.as_str(), args()));
+        statements.push(table::bulk_delete(args()));
         statements.push(self.event("sessions.revoked", "*", metadata)?.statement());
         let changes = self.store.batch(&statements).await?;
         let ended = changes.get(statements.len().saturating_sub(2)).copied().unwrap_or(0);
@@ -205,14 +142,7 @@ impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
 
     /// `GET /api/metrics/sessions`.
     pub async fn metrics(&self) -> Result<SessionMetrics, ApiError> {
-        let args = [
-            self.now.into(),
-            self.idle_cutoff().into(),
-            (self.now - 3_600).into(),
-            (self.now - 86_400).into(),
-            (self.now - 30 * 86_400).into(),
-        ];
-        let row: MetricsRow = first_row(self.store.query(METRICS_SQL, &args).await?)?
+        let row: MetricsRow = first_row(self.store.select(table::metrics(self.now, self.idle_cutoff())).await?)?
             .ok_or_else(|| InternalError::new("session metrics: no row"))?;
         Ok(SessionMetrics {
             active: whole(row.active),

@@ -4,9 +4,9 @@
 use pollster::block_on;
 
 use super::*;
-use crate::engine::identity::user_store::user_of_session;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
+use crate::engine::tables::users::user_of_session;
 use crate::engine::test_support::{alice, config_with};
 use crate::native::{MemoryKv, SqliteStore};
 

@@ -18,13 +18,13 @@ use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::password_history;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
-use crate::engine::identity::user_store::{first_user, USER_BY_EMAIL_SQL};
 use crate::engine::identity::users::Role;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{first_row, int, KeyValue, Random, SqlRunner, UnixTime, KV_MIN_TTL};
+use crate::engine::tables::users::{first_user, USER_BY_EMAIL_SQL};
 use futures_util::future::{join, join3};
 use shared::api::FieldError;
 

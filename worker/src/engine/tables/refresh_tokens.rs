@@ -1,0 +1,196 @@
+//! The `refresh_tokens` table (migrations/0002, 0008, 0014): one row per refresh token,
+//! a rotation linking parent and successor in one family; every statement on it and
+//! [`RefreshStore`] over the one SQL port.
+
+use serde::Deserialize;
+
+use crate::engine::identity::users::User;
+use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::sessions::bulk_filter;
+use crate::engine::tables::users::{decode_user_json, user_json};
+
+/// A refresh token with its user, so the refresh grant reads both in one statement. ?1 hash.
+const REFRESH_WITH_USER_SQL: &str = concat!(
+    "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
+    "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
+    "r.revoked_at, ",
+    user_json!(),
+    " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
+);
+
+const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+/// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
+const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
+successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
+
+/// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
+/// ?1..?12 as INSERT_REFRESH_SQL; ?3 is the parent.
+const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+
+const REVOKE_SESSION_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
+WHERE session_id = ?1 AND revoked_at IS NULL";
+
+const REVOKE_FAMILY_SQL: &str =
+    "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
+
+/// A `refresh_tokens` row, with the `users` row [`user_json`] joins to it.
+#[derive(Debug, Deserialize)]
+struct RefreshRow {
+    token_hash: String,
+    family_id: String,
+    parent_hash: Option<String>,
+    client_id: String,
+    user_id: Option<String>,
+    scope: String,
+    auth_time: Option<f64>,
+    #[serde(default)]
+    amr: Option<String>,
+    session_id: Option<String>,
+    created_at: f64,
+    expires_at: f64,
+    family_expires_at: Option<f64>,
+    rotated_at: Option<f64>,
+    successor_hash: Option<String>,
+    successor_sealed: Option<String>,
+    revoked_at: Option<f64>,
+    user_json: Option<String>,
+}
+
+impl RefreshRow {
+    fn decode(self) -> Result<(RefreshToken, Option<User>), InternalError> {
+        let user = decode_user_json(self.user_json)?;
+        let token = RefreshToken {
+            token_hash: self.token_hash,
+            family_id: self.family_id,
+            parent_hash: self.parent_hash,
+            client_id: self.client_id,
+            user_id: self.user_id,
+            scope: self.scope,
+            auth_time: self.auth_time.map(int),
+            amr: self.amr,
+            session_id: self.session_id,
+            created_at: int(self.created_at),
+            expires_at: int(self.expires_at),
+            family_expires_at: self.family_expires_at.map(int),
+            rotated_at: self.rotated_at.map(int),
+            successor_hash: self.successor_hash,
+            successor_sealed: self.successor_sealed,
+            revoked_at: self.revoked_at.map(int),
+        };
+        Ok((token, user))
+    }
+}
+
+pub fn decode_with_user(rows: Vec<serde_json::Value>) -> Result<Option<(RefreshToken, Option<User>)>, InternalError> {
+    first_row::<RefreshRow>(rows)?.map(RefreshRow::decode).transpose()
+}
+
+fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> Vec<SqlArg> {
+    vec![
+        (&t.token_hash).into(),
+        (&t.family_id).into(),
+        parent.or(t.parent_hash.as_deref()).into(),
+        (&t.client_id).into(),
+        t.user_id.as_deref().into(),
+        (&t.scope).into(),
+        t.auth_time.into(),
+        t.created_at.into(),
+        t.expires_at.into(),
+        t.session_id.as_deref().into(),
+        t.family_expires_at.into(),
+        t.amr.as_deref().into(),
+    ]
+}
+
+/// In the same batch: the refresh token, only if the consume above was this request's.
+/// ?1..?12 as INSERT_REFRESH_SQL, ?13 code hash, ?14 the jti the consume recorded.
+const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?13 AND issued_jti = ?14)";
+
+/// A refresh token with its user, for batching with another read. ?1 hash.
+pub fn with_user(token_hash: &str) -> Statement<'static> {
+    (REFRESH_WITH_USER_SQL, vec![token_hash.into()])
+}
+
+/// The refresh token a code grant issues, in the batch that consumes the code: stored only
+/// if that consume was this request's (it recorded `jti`).
+pub fn insert_for_code(t: &RefreshToken, code_hash: &str, jti: &str) -> Statement<'static> {
+    let mut args = refresh_args(t, None);
+    args.push(code_hash.into());
+    args.push(jti.into());
+    (INSERT_REFRESH_FOR_CODE_SQL, args)
+}
+
+/// The refresh tokens issued in one session (their codes carried its id): ?1 now, ?2 its
+/// id hash.
+const REVOKE_OF_SESSION_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL \
+WHERE revoked_at IS NULL AND session_id = ?2";
+
+/// The refresh tokens issued in the sessions a bulk end is about to end: ?1 now, then the
+/// bulk filter's arguments (`tables::sessions::bulk_args`).
+const REVOKE_OF_BULK_SESSIONS_SQL: &str = concat!(
+    "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL WHERE revoked_at IS NULL ",
+    "AND session_id IN (SELECT id_hash FROM sessions WHERE ",
+    bulk_filter!(),
+    ")"
+);
+
+/// Revokes the refresh tokens issued in one session.
+pub fn revoke_of_session(id_hash: &str, now: UnixTime) -> Statement<'static> {
+    (REVOKE_OF_SESSION_SQL, vec![now.into(), id_hash.into()])
+}
+
+/// Revokes the refresh tokens of the sessions a bulk end matches; `args` from
+/// `tables::sessions::bulk_args`.
+pub fn revoke_of_bulk_sessions(args: Vec<SqlArg>) -> Statement<'static> {
+    (REVOKE_OF_BULK_SESSIONS_SQL, args)
+}
+
+impl<T: SqlRunner> RefreshStore for T {
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), InternalError> {
+        self.execute(INSERT_REFRESH_SQL, &refresh_args(token, None)).await.map(|_| ())
+    }
+
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError> {
+        Ok(self.refresh_token_with_user(token_hash).await?.map(|(token, _)| token))
+    }
+
+    async fn refresh_token_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshToken, Option<User>)>, InternalError> {
+        decode_with_user(self.select(with_user(token_hash)).await?)
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        parent_hash: &str,
+        successor: &RefreshToken,
+        successor_sealed: &str,
+        now: UnixTime,
+    ) -> Result<bool, InternalError> {
+        let claim = vec![parent_hash.into(), (&successor.token_hash).into(), successor_sealed.into(), now.into()];
+        // One batch is one transaction: the claim and the insert land together or not at all.
+        let changes = self
+            .batch(&[(ROTATE_PARENT_SQL, claim), (INSERT_SUCCESSOR_SQL, refresh_args(successor, Some(parent_hash)))])
+            .await?;
+        Ok(changes.first() == Some(&1))
+    }
+
+    async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        self.execute(REVOKE_FAMILY_SQL, &[family_id.into(), now.into()]).await
+    }
+
+    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError> {
+        self.execute(REVOKE_SESSION_REFRESH_SQL, &[session_id.into(), now.into()]).await
+    }
+}
