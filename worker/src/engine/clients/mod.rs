@@ -2,7 +2,6 @@
 
 pub mod bootstrap;
 pub mod registration;
-pub mod store;
 
 use std::fmt;
 

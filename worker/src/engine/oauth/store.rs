@@ -2,7 +2,6 @@
 //! ([`TokenLookups`], [`user_consent_and_code`]) from the builders of their tables
 //! (`engine::tables`).
 
-use crate::engine::clients::store::{client_from_rows, client_statement};
 use crate::engine::clients::ClientRecord;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::User;
@@ -13,6 +12,7 @@ use crate::engine::oauth::refresh::RefreshToken;
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
+use crate::engine::tables::clients::{client_from_rows, client_statement};
 use crate::engine::tables::users::{first_user, user_of_session_statement};
 use crate::engine::tables::{authorization_codes, consents, refresh_tokens, revoked_access_tokens};
 

@@ -22,7 +22,11 @@ use serde_json::{json, Map, Value};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::{
+    audit_log, authorization_codes, device_codes, email_tokens, mail_outbox, refresh_tokens, revoked_access_tokens,
+    sessions, webauthn_challenges,
+};
 
 /// Rows one statement deletes per run at most.
 pub const BATCH: i64 = 10_000;
@@ -30,53 +34,25 @@ pub const BATCH: i64 = 10_000;
 /// Codes are kept this long after they expire, for replay detection.
 const CODE_KEEP_SECONDS: i64 = 86_400;
 
-/// `(table, statement)`: each bounded by `?2` rows, `?1` the cut-off time it needs.
-const STATEMENTS: &[(&str, &str)] = &[
-    (
-        "authorization_codes",
-        "DELETE FROM authorization_codes WHERE rowid IN \
-         (SELECT rowid FROM authorization_codes WHERE expires_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "device_codes",
-        "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM device_codes WHERE expires_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "refresh_tokens",
-        "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "revoked_access_tokens",
-        "DELETE FROM revoked_access_tokens WHERE rowid IN \
-         (SELECT rowid FROM revoked_access_tokens WHERE expires_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "email_tokens",
-        "DELETE FROM email_tokens WHERE rowid IN (SELECT rowid FROM email_tokens WHERE expires_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "refresh_successors",
-        "UPDATE refresh_tokens SET successor_sealed = NULL WHERE rowid IN (SELECT rowid FROM refresh_tokens \
-         WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)",
-    ),
-    ("sessions", "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at < ?1 LIMIT ?2)"),
-    (
-        "idle_sessions",
-        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE last_seen_at < ?1 LIMIT ?2)",
-    ),
-    (
-        "mail_outbox",
-        "DELETE FROM mail_outbox WHERE rowid IN (SELECT rowid FROM mail_outbox WHERE created_at < ?1 LIMIT ?2)",
-    ),
-    ("audit_log", "DELETE FROM audit_log WHERE rowid IN (SELECT rowid FROM audit_log WHERE timestamp < ?1 LIMIT ?2)"),
-    (
-        "webauthn_challenges",
-        "DELETE FROM webauthn_challenges WHERE rowid IN \
-         (SELECT rowid FROM webauthn_challenges WHERE expires_at < ?1 LIMIT ?2)",
-    ),
+/// A statement that deletes (or clears) at most `limit` rows older than a cut-off.
+type Sweep = fn(UnixTime, i64) -> Statement<'static>;
+
+/// `(name in the audit entry, statement)`, each from its table's module.
+const SWEEPS: [(&str, Sweep); 11] = [
+    ("authorization_codes", authorization_codes::delete_expired),
+    ("device_codes", device_codes::delete_expired),
+    ("refresh_tokens", refresh_tokens::delete_expired),
+    ("revoked_access_tokens", revoked_access_tokens::delete_expired),
+    ("email_tokens", email_tokens::delete_expired),
+    ("refresh_successors", refresh_tokens::forget_successors),
+    ("sessions", sessions::delete_expired),
+    ("idle_sessions", sessions::delete_idle),
+    ("mail_outbox", mail_outbox::delete_older),
+    ("audit_log", audit_log::delete_older),
+    ("webauthn_challenges", webauthn_challenges::delete_expired),
 ];
 
-/// The cut-off time of each statement in [`STATEMENTS`], in order.
+/// The cut-off time of each statement in [`SWEEPS`], in order.
 fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 11] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
@@ -103,14 +79,11 @@ pub async fn run<S: SqlRunner + AuditStore>(
     now: UnixTime,
 ) -> Result<Map<String, Value>, InternalError> {
     let cutoffs = cutoffs(config, now);
-    let statements: Vec<(&str, Vec<SqlArg>)> = STATEMENTS
-        .iter()
-        .zip(cutoffs)
-        .map(|((_, sql), cutoff)| (*sql, vec![SqlArg::Int(cutoff), SqlArg::Int(BATCH)]))
-        .collect();
+    let statements: Vec<Statement<'static>> =
+        SWEEPS.iter().zip(cutoffs).map(|((_, sweep), cutoff)| sweep(cutoff, BATCH)).collect();
     let changes = store.batch(&statements).await?;
     let counts: Map<String, Value> =
-        STATEMENTS.iter().zip(changes).map(|((table, _), n)| ((*table).to_owned(), json!(n))).collect();
+        SWEEPS.iter().zip(changes).map(|((table, _), n)| ((*table).to_owned(), json!(n))).collect();
     let meta = RequestMeta { ip_address: None, user_agent: Some("cron".into()) };
     let event = AuditEvent::new("system.cleanup", &meta, now, rng)?
         .actor("system", "cleanup")
@@ -122,7 +95,7 @@ pub async fn run<S: SqlRunner + AuditStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::platform::ports::SystemRandom;
+    use crate::engine::platform::ports::{SqlArg, SystemRandom};
     use crate::engine::test_support::{alice, config_with};
     use crate::native::SqliteStore;
 

@@ -165,3 +165,11 @@ impl<T: SqlRunner> CodeStore for T {
         Ok(self.batch(&statements).await?.first() == Some(&1))
     }
 }
+
+const DELETE_EXPIRED_SQL: &str =
+    "DELETE FROM authorization_codes WHERE rowid IN (SELECT rowid FROM authorization_codes WHERE expires_at < ?1 LIMIT ?2)";
+
+/// Cleanup: up to `limit` codes that expired before `before`.
+pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
+    (DELETE_EXPIRED_SQL, vec![before.into(), limit.into()])
+}

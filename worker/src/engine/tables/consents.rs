@@ -2,6 +2,7 @@
 //! statement on it and [`ConsentStore`] over the one SQL port.
 
 use serde::Deserialize;
+use shared::account::ConsentSummary;
 
 use crate::engine::oauth::consent::{Consent, ConsentStore};
 use crate::engine::platform::error::InternalError;
@@ -13,6 +14,48 @@ const CONSENT_SQL: &str = "SELECT scopes, updated_at FROM consents WHERE user_id
 const UPSERT_CONSENT_SQL: &str = "INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) \
 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
 updated_at = excluded.updated_at";
+
+const OF_USER_WITH_CLIENTS_SQL: &str = "SELECT c.client_id, cl.client_name, c.scopes, c.updated_at FROM consents c \
+JOIN clients cl ON cl.client_id = c.client_id WHERE c.user_id = ?1 ORDER BY c.updated_at DESC, c.client_id";
+const DELETE_SQL: &str = "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2";
+
+/// The apps a user consented to, most recent first; decode with [`decode_summaries`].
+pub fn of_user_with_clients(user_id: &str) -> Statement<'static> {
+    (OF_USER_WITH_CLIENTS_SQL, vec![user_id.into()])
+}
+
+pub fn decode_summaries(rows: Vec<serde_json::Value>) -> Result<Vec<ConsentSummary>, InternalError> {
+    #[derive(Deserialize)]
+    struct Row {
+        client_id: String,
+        client_name: String,
+        scopes: String,
+        updated_at: f64,
+    }
+    rows.into_iter()
+        .map(|row| {
+            let r: Row = crate::engine::platform::json::row(row, "consent")?;
+            Ok(ConsentSummary {
+                client_id: r.client_id,
+                client_name: r.client_name,
+                scopes: r.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                updated_at: int(r.updated_at),
+            })
+        })
+        .collect()
+}
+
+const DELETE_OF_CLIENT_SQL: &str = "DELETE FROM consents WHERE client_id = ?1";
+
+/// Forgets every consent to a client (it is deleted).
+pub fn delete_of_client(client_id: &str) -> Statement<'static> {
+    (DELETE_OF_CLIENT_SQL, vec![client_id.into()])
+}
+
+/// Forgets a user's consent to a client.
+pub fn delete(user_id: &str, client_id: &str) -> Statement<'static> {
+    (DELETE_SQL, vec![user_id.into(), client_id.into()])
+}
 
 pub fn decode_consent(rows: Vec<serde_json::Value>) -> Result<Option<Consent>, InternalError> {
     #[derive(Deserialize)]

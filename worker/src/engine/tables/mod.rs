@@ -6,10 +6,18 @@
 //! (docs/architecture.md, "Each store method is one statement or one D1 batch");
 //! `worker/tests/sql_by_table.rs` fails on a statement anywhere else.
 
+pub mod audit_log;
 pub mod authorization_codes;
+pub mod client_secrets;
+pub mod client_token_cutoffs;
+pub mod clients;
 pub mod consents;
+pub mod device_codes;
+pub mod email_tokens;
+pub mod mail_outbox;
 pub mod refresh_tokens;
 pub mod revoked_access_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod users;
+pub mod webauthn_challenges;

@@ -144,6 +144,29 @@ const REVOKE_OF_BULK_SESSIONS_SQL: &str = concat!(
     ")"
 );
 
+const REVOKE_OF_USER_AND_CLIENT_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?3, successor_sealed = NULL \
+WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL";
+const REVOKE_OF_USER_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
+WHERE user_id = ?1 AND revoked_at IS NULL";
+
+/// Revokes the refresh tokens a client holds for a user (consent withdrawn).
+pub fn revoke_of_user_and_client(user_id: &str, client_id: &str, now: UnixTime) -> Statement<'static> {
+    (REVOKE_OF_USER_AND_CLIENT_SQL, vec![user_id.into(), client_id.into(), now.into()])
+}
+
+/// Revokes every refresh token of a user (a password reset or change).
+pub fn revoke_of_user(user_id: &str, now: UnixTime) -> Statement<'static> {
+    (REVOKE_OF_USER_SQL, vec![user_id.into(), now.into()])
+}
+
+const REVOKE_OF_CLIENT_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
+WHERE client_id = ?1 AND revoked_at IS NULL";
+
+/// Revokes every refresh token of a client (deleted, or its tokens revoked).
+pub fn revoke_of_client(client_id: &str, now: UnixTime) -> Statement<'static> {
+    (REVOKE_OF_CLIENT_SQL, vec![client_id.into(), now.into()])
+}
+
 /// Revokes the refresh tokens issued in one session.
 pub fn revoke_of_session(id_hash: &str, now: UnixTime) -> Statement<'static> {
     (REVOKE_OF_SESSION_SQL, vec![now.into(), id_hash.into()])
@@ -193,4 +216,21 @@ impl<T: SqlRunner> RefreshStore for T {
     async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError> {
         self.execute(REVOKE_SESSION_REFRESH_SQL, &[session_id.into(), now.into()]).await
     }
+}
+
+const DELETE_EXPIRED_SQL: &str =
+    "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)";
+
+/// Cleanup: up to `limit` refresh tokens past their expiry.
+pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
+    (DELETE_EXPIRED_SQL, vec![before.into(), limit.into()])
+}
+
+const FORGET_SUCCESSORS_SQL: &str = "UPDATE refresh_tokens SET successor_sealed = NULL WHERE rowid IN \
+(SELECT rowid FROM refresh_tokens WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)";
+
+/// Cleanup: forgets the sealed successors of up to `limit` tokens rotated before
+/// `before` (the reuse grace period is over).
+pub fn forget_successors(before: UnixTime, limit: i64) -> Statement<'static> {
+    (FORGET_SUCCESSORS_SQL, vec![before.into(), limit.into()])
 }

@@ -65,3 +65,11 @@ impl<T: SqlRunner> RevocationStore for T {
         self.execute(REVOKE_ACCESS_TOKEN_SQL, &args).await.map(|_| ())
     }
 }
+
+const DELETE_EXPIRED_SQL: &str =
+    "DELETE FROM revoked_access_tokens WHERE rowid IN (SELECT rowid FROM revoked_access_tokens WHERE expires_at < ?1 LIMIT ?2)";
+
+/// Cleanup: up to `limit` revoked ids of tokens that have expired anyway.
+pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
+    (DELETE_EXPIRED_SQL, vec![before.into(), limit.into()])
+}

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::engine::identity::accounts::store::ProfileFields;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::platform::error::InternalError;
@@ -61,6 +62,55 @@ pub fn record_successful_login_statement(user_id: &str, now: UnixTime) -> Statem
 
 const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
     "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, last_login_at = ?2 WHERE id = ?1";
+
+const INSERT_USER_SQL: &str = "INSERT INTO users (id, email, password_hash, name, email_verified, role, active, \
+password_changed_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?7) ON CONFLICT DO NOTHING";
+const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified = 1, updated_at = ?3 \
+WHERE id = ?1 AND email = ?2 COLLATE NOCASE AND email_verified = 0";
+const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3, \
+failed_attempts = 0, locked_until = NULL, lockout_count = 0, \
+email_verified = CASE WHEN ?4 IS NOT NULL AND email = ?4 COLLATE NOCASE THEN 1 ELSE email_verified END \
+WHERE id = ?1";
+const UPDATE_PROFILE_SQL: &str =
+    "UPDATE users SET name = ?2, given_name = ?3, family_name = ?4, locale = ?5, updated_at = ?6 WHERE id = ?1";
+
+/// A new account (sign-up, an admin's create); changes nothing when the email is taken
+/// (case-insensitively).
+pub fn insert(u: &User) -> Statement<'static> {
+    let args = vec![
+        (&u.id).into(),
+        (&u.email).into(),
+        u.password_hash.as_deref().into(),
+        u.name.as_deref().into(),
+        u.email_verified.into(),
+        u.role.as_str().into(),
+        u.created_at.into(),
+    ];
+    (INSERT_USER_SQL, args)
+}
+
+/// Marks the address verified, if the account still has `email`.
+pub fn mark_email_verified(user_id: &str, email: &str, now: UnixTime) -> Statement<'static> {
+    (MARK_VERIFIED_SQL, vec![user_id.into(), email.into(), now.into()])
+}
+
+/// A new password hash; ends any lockout and, when `verified_email` is still the
+/// account's address (a reset proves the mailbox), marks it verified.
+pub fn set_password(user_id: &str, hash: &str, verified_email: Option<&str>, now: UnixTime) -> Statement<'static> {
+    (SET_PASSWORD_SQL, vec![user_id.into(), hash.into(), now.into(), verified_email.into()])
+}
+
+pub fn update_profile(user_id: &str, f: &ProfileFields, now: UnixTime) -> Statement<'static> {
+    let args = vec![
+        user_id.into(),
+        f.name.as_deref().into(),
+        f.given_name.as_deref().into(),
+        f.family_name.as_deref().into(),
+        f.locale.as_deref().into(),
+        now.into(),
+    ];
+    (UPDATE_PROFILE_SQL, args)
+}
 
 /// A `users` row as stored; integers and 0/1 flags as `f64` (see [`int`]).
 #[derive(Debug, Deserialize)]

@@ -14,9 +14,6 @@ use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::clients::bootstrap::{is_bootstrap_client, ADMIN_UI_CLIENT_ID};
-use crate::engine::clients::store::{
-    json_list, settings_args, ClientRow, SecretRow, CLIENT_COLUMNS, INSERT_CLIENT_SQL, UPDATE_CLIENT_SQL,
-};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
@@ -25,6 +22,9 @@ use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{count, first_row, SqlArg, SqlRunner, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
+use crate::engine::tables::client_secrets::{self, SecretRow};
+use crate::engine::tables::clients::{self, json_list, ClientRow};
+use crate::engine::tables::{client_token_cutoffs, consents, refresh_tokens};
 
 /// Live secrets a client may hold at once: the current one and its successor.
 pub const MAX_LIVE_SECRETS: i64 = 2;
@@ -40,40 +40,6 @@ pub struct Registration {
     /// super_admin may change it.
     pub protected: bool,
 }
-
-const SECRETS_SQL: &str =
-    "SELECT secret_id, created_at, expires_at FROM client_secrets WHERE client_id = ?1 ORDER BY created_at, secret_id";
-const INSERT_SECRET_SQL: &str =
-    "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
-/// Adds a secret only while fewer than ?6 live ones exist (one statement: no race).
-/// The client may have been deleted since it was read: then no row (not a foreign-key error).
-const ADD_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) \
-SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2) \
-AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?2 AND (expires_at IS NULL OR expires_at > ?4)) < ?6";
-/// A renewed secret, only while the client exists (it may be deleted meanwhile).
-const RENEW_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
-expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2)";
-const DELETE_SECRETS_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1";
-/// Retires one secret unless it is the client's last.
-const REMOVE_SECRET_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2 \
-AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?1) > 1";
-const REVOKE_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
-WHERE client_id = ?1 AND revoked_at IS NULL";
-/// Access tokens are JWTs: issued at or before the cut-off they are refused by
-/// introspection and UserInfo (`oauth/store.rs` ACCESS_TOKEN_STATE_SQL). ?2 seconds, ?3
-/// the same instant in milliseconds, which the comparison uses.
-const CUTOFF_SQL: &str = "INSERT INTO client_token_cutoffs (client_id, revoked_before, revoked_before_ms) \
-VALUES (?1, ?2, ?3) ON CONFLICT (client_id) DO UPDATE SET revoked_before = excluded.revoked_before, \
-revoked_before_ms = excluded.revoked_before_ms";
-const DELETE_CONSENTS_SQL: &str = "DELETE FROM consents WHERE client_id = ?1";
-const DELETE_CLIENT_SQL: &str = "DELETE FROM clients WHERE client_id = ?1";
-/// ?1 search (text in the name or id, ASCII case ignored, or NULL; `instr`, not LIKE, so
-/// `%` and `_` are literal and D1's short LIKE-pattern limit does not apply),
-/// ?2 secret_expires_before (or NULL), ?3 limit, ?4 offset.
-const LIST_WHERE: &str =
-    "WHERE (?1 IS NULL OR instr(lower(c.client_name), lower(?1)) > 0 OR instr(lower(c.client_id), lower(?1)) > 0) \
-AND (?2 IS NULL OR EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = c.client_id \
-AND s.expires_at IS NOT NULL AND s.expires_at < ?2))";
 
 #[derive(serde::Deserialize)]
 struct SummaryRow {
@@ -138,13 +104,7 @@ impl<P: Platform> Registrar<'_, P> {
     }
 
     fn secret_args(&self, client_id: &str, m: &Minted) -> Vec<SqlArg> {
-        vec![
-            (&m.secret_id).into(),
-            client_id.into(),
-            (&m.hash).into(),
-            SqlArg::Int(self.now),
-            m.expires_at.map(SqlArg::Int).unwrap_or(SqlArg::Null),
-        ]
+        client_secrets::columns(&m.secret_id, client_id, &m.hash, self.now, m.expires_at)
     }
 
     async fn validate(&self, settings: &ClientSettings) -> Result<(), ApiError> {
@@ -159,13 +119,12 @@ impl<P: Platform> Registrar<'_, P> {
 
     /// A stored registration, or `None`.
     pub async fn find(&self, client_id: &str) -> Result<Option<Registration>, InternalError> {
-        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?1");
-        let Some(row) = first_row::<ClientRow>(self.store.query(&sql, &[client_id.into()]).await?)? else {
+        let Some(row) = first_row::<ClientRow>(self.store.select(clients::by_id(client_id)).await?)? else {
             return Ok(None);
         };
         let secrets = self
             .store
-            .query(SECRETS_SQL, &[client_id.into()])
+            .select(client_secrets::of_client(client_id))
             .await?
             .into_iter()
             .map(|r| crate::engine::platform::json::row::<SecretRow>(r, "secret").map(SecretRow::into_info))
@@ -216,14 +175,10 @@ impl<P: Platform> Registrar<'_, P> {
         let settings = ClientSettings::new(request, &default_scope);
         self.validate(&settings).await?;
         let client_id = new_uuid(self.rng)?;
-        let mut insert = vec![SqlArg::from(&client_id)];
-        insert.extend(settings_args(&settings));
-        insert.push(false.into());
-        insert.push(SqlArg::Int(self.now));
         let secret = if settings.is_public() { None } else { Some(self.mint()?) };
-        let mut statements = vec![(INSERT_CLIENT_SQL, insert)];
+        let mut statements = vec![clients::insert(&client_id, &settings, false, self.now)];
         if let Some(m) = &secret {
-            statements.push((INSERT_SECRET_SQL, self.secret_args(&client_id, m)));
+            statements.push(client_secrets::insert(self.secret_args(&client_id, m)));
         }
         let changes = self.store.batch(&statements).await?;
         if changes.iter().any(|n| *n != 1) {
@@ -253,10 +208,7 @@ impl<P: Platform> Registrar<'_, P> {
                 "token_endpoint_auth_method cannot switch between public (none) and confidential; register a new client",
             ));
         }
-        let mut args = vec![SqlArg::from(client_id)];
-        args.extend(settings_args(&registration.settings));
-        args.push(SqlArg::Int(self.now));
-        if self.store.execute(UPDATE_CLIENT_SQL, &args).await? != 1 {
+        if self.store.exec(clients::update(client_id, &registration.settings, self.now)).await? != 1 {
             return Err(not_found());
         }
         // The fields the request named (absent ones are not serialised).
@@ -297,11 +249,11 @@ impl<P: Platform> Registrar<'_, P> {
         let changes = self
             .store
             .batch(&[
-                (REVOKE_REFRESH_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
-                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now), SqlArg::Int(self.now_ms)]),
-                (DELETE_CONSENTS_SQL, vec![client_id.into()]),
-                (DELETE_SECRETS_SQL, vec![client_id.into()]),
-                (DELETE_CLIENT_SQL, vec![client_id.into()]),
+                refresh_tokens::revoke_of_client(client_id, self.now),
+                client_token_cutoffs::cut(client_id, self.now, self.now_ms),
+                consents::delete_of_client(client_id),
+                client_secrets::delete_of_client(client_id),
+                clients::delete(client_id),
             ])
             .await?;
         if changes.last() != Some(&1) {
@@ -327,7 +279,10 @@ impl<P: Platform> Registrar<'_, P> {
         let m = self.mint()?;
         let changes = self
             .store
-            .batch(&[(DELETE_SECRETS_SQL, vec![client_id.into()]), (RENEW_SECRET_SQL, self.secret_args(client_id, &m))])
+            .batch(&[
+                client_secrets::delete_of_client(client_id),
+                client_secrets::renew(self.secret_args(client_id, &m)),
+            ])
             .await?;
         if changes.get(1) != Some(&1) {
             // Deleted since it was read (a concurrent DELETE /register/{id}).
@@ -348,9 +303,7 @@ impl<P: Platform> Registrar<'_, P> {
     pub async fn add_secret(&self, client_id: &str) -> Result<NewSecret, ApiError> {
         self.confidential(client_id).await?;
         let m = self.mint()?;
-        let mut args = self.secret_args(client_id, &m);
-        args.push(SqlArg::Int(MAX_LIVE_SECRETS));
-        if self.store.execute(ADD_SECRET_SQL, &args).await? != 1 {
+        if self.store.exec(client_secrets::add_below(self.secret_args(client_id, &m), MAX_LIVE_SECRETS)).await? != 1 {
             // Deleted meanwhile: 404 (the read says so); otherwise the client holds enough.
             self.confidential(client_id).await?;
             return Err(ApiError::Request {
@@ -379,7 +332,7 @@ impl<P: Platform> Registrar<'_, P> {
                 description: "no such secret".into(),
             });
         }
-        if self.store.execute(REMOVE_SECRET_SQL, &[client_id.into(), secret_id.into()]).await? != 1 {
+        if self.store.exec(client_secrets::remove(client_id, secret_id)).await? != 1 {
             return Err(ApiError::Request {
                 status: 409,
                 code: codes::LAST_SECRET,
@@ -396,8 +349,8 @@ impl<P: Platform> Registrar<'_, P> {
         let changes = self
             .store
             .batch(&[
-                (REVOKE_REFRESH_SQL, vec![client_id.into(), SqlArg::Int(self.now)]),
-                (CUTOFF_SQL, vec![client_id.into(), SqlArg::Int(self.now), SqlArg::Int(self.now_ms)]),
+                refresh_tokens::revoke_of_client(client_id, self.now),
+                client_token_cutoffs::cut(client_id, self.now, self.now_ms),
             ])
             .await?;
         let revoked = changes.first().copied().unwrap_or(0);
@@ -414,15 +367,10 @@ impl<P: Platform> Registrar<'_, P> {
         limit: u32,
         offset: u32,
     ) -> Result<Page<ClientSummary>, ApiError> {
-        let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map_or(SqlArg::Null, SqlArg::from);
-        let before = secret_expires_before.map(SqlArg::Int).unwrap_or(SqlArg::Null);
-        let sql = format!(
-            "SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.created_at, \
-             (SELECT MIN(s.expires_at) FROM client_secrets s WHERE s.client_id = c.client_id) AS secret_expires_at \
-             FROM clients c {LIST_WHERE} ORDER BY c.created_at DESC, c.client_id LIMIT ?3 OFFSET ?4"
-        );
-        let args = [pattern.clone(), before.clone(), SqlArg::Int(limit.into()), SqlArg::Int(offset.into())];
-        let rows = self.store.query(&sql, &args).await?;
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let mut results =
+            self.store.query_batch(&clients::page(search, secret_expires_before, limit, offset)).await?.into_iter();
+        let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
         let data = rows
             .into_iter()
             .map(|row| {
@@ -437,9 +385,7 @@ impl<P: Platform> Registrar<'_, P> {
                 })
             })
             .collect::<Result<Vec<_>, InternalError>>()?;
-        let count_sql = format!("SELECT COUNT(*) AS total FROM clients c {LIST_WHERE}");
-        let total = count(self.store.query(&count_sql, &[pattern, before]).await?)?;
-        Ok(Page { data, total, limit, offset })
+        Ok(Page { data, total: count(totals)?, limit, offset })
     }
 }
 

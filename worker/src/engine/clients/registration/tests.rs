@@ -7,6 +7,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::platform::ports::UnixMillis;
+use crate::engine::tables::client_secrets;
 use crate::engine::test_support::{dev_vars, unsigned_request_context, NativePlatform};
 use crate::native::SqliteStore;
 
@@ -267,9 +268,7 @@ fn a_secret_for_a_client_deleted_meanwhile_is_no_row_not_a_database_error() {
     // What renew_secret and add_secret run after reading the client: a concurrent DELETE
     // may have removed it since (D1 and SQLite enforce the foreign key).
     let store = SqliteStore::open_in_memory().unwrap();
-    let args = |id: &str| -> Vec<SqlArg> { vec!["s-1".into(), id.into(), "hash".into(), 0_i64.into(), SqlArg::Null] };
-    assert_eq!(block_on(store.execute(RENEW_SECRET_SQL, &args("gone"))).unwrap(), 0);
-    let mut add = args("gone");
-    add.push(SqlArg::Int(MAX_LIVE_SECRETS));
-    assert_eq!(block_on(store.execute(ADD_SECRET_SQL, &add)).unwrap(), 0);
+    let columns = || client_secrets::columns("s-1", "gone", "hash", 0, None);
+    assert_eq!(block_on(store.exec(client_secrets::renew(columns()))).unwrap(), 0);
+    assert_eq!(block_on(store.exec(client_secrets::add_below(columns(), MAX_LIVE_SECRETS))).unwrap(), 0);
 }

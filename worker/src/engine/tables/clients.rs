@@ -1,23 +1,52 @@
-//! The `clients` and `client_secrets` tables (migrations/0002): one row type each, every
-//! statement on them, and [`ClientStore`] over the one SQL port.
+//! The `clients` table (migrations/0002, 0006): its row type, every statement on it, and
+//! [`ClientStore`] over the one SQL port (whose reads join `client_secrets`).
 
 use serde::Deserialize;
-use shared::clients::{ClientSettings, SecretInfo};
+use shared::clients::ClientSettings;
 
 use crate::engine::clients::{AuthMethod, Client, ClientRecord, ClientSecret, ClientStore, ClientType};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{int, SigningAlg, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::client_secrets::{self, SecretRow};
 
-/// Every column of `clients`, in [`ClientRow`]'s order.
-pub const CLIENT_COLUMNS: &str = "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris, \
+/// Every column of `clients`, in [`ClientRow`]'s order, as a literal for `concat!`.
+macro_rules! client_columns {
+    () => {
+        "client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris, \
 post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl, refresh_token_ttl, \
 refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at, \
-application_type, id_token_signed_response_alg";
+application_type, id_token_signed_response_alg"
+    };
+}
+
+const BY_ID_SQL: &str = concat!("SELECT ", client_columns!(), " FROM clients WHERE client_id = ?1");
+const DELETE_SQL: &str = "DELETE FROM clients WHERE client_id = ?1";
+
+/// The clients list's filter: ?1 search (text in the name or id, ASCII case ignored, or
+/// NULL; `instr`, not LIKE, so `%` and `_` are literal and D1's short LIKE-pattern limit
+/// does not apply), ?2 secret_expires_before (or NULL).
+macro_rules! list_where {
+    () => {
+        "WHERE (?1 IS NULL OR instr(lower(c.client_name), lower(?1)) > 0 OR instr(lower(c.client_id), lower(?1)) > 0) \
+AND (?2 IS NULL OR EXISTS (SELECT 1 FROM client_secrets s WHERE s.client_id = c.client_id \
+AND s.expires_at IS NOT NULL AND s.expires_at < ?2))"
+    };
+}
+
+/// A page of the clients list, newest first: the filter's ?1, ?2, then ?3 limit, ?4 offset.
+const PAGE_SQL: &str = concat!(
+    "SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.created_at, ",
+    "(SELECT MIN(s.expires_at) FROM client_secrets s WHERE s.client_id = c.client_id) AS secret_expires_at ",
+    "FROM clients c ",
+    list_where!(),
+    " ORDER BY c.created_at DESC, c.client_id LIMIT ?3 OFFSET ?4"
+);
+const COUNT_SQL: &str = concat!("SELECT COUNT(*) AS total FROM clients c ", list_where!());
 
 /// A client and its secrets: one row per secret, the secret as one JSON object (NULL for a
 /// client without secrets), with the client's scopes that the scopes table flags default
 /// (read here so that a request naming no scope costs no round trip). ?1 client_id.
-pub const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
+const CLIENT_WITH_SECRETS_SQL: &str = "SELECT c.client_id, c.client_name, c.client_type, \
 c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.grant_types, c.response_types, \
 c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
 c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, c.application_type, \
@@ -29,7 +58,7 @@ FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.c
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
 /// ?1 id, ?2..?19 as [`settings_args`], ?20 first_party, ?21 now.
-pub const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
+const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, \
@@ -38,28 +67,22 @@ application_type, id_token_signed_response_alg, first_party, created_at, updated
 /// A first-party bootstrap client's URIs follow the issuer (the console's redirect URI is
 /// `{ISSUER}/admin/callback`): a changed ISSUER must not lock admins out. ?1 id,
 /// ?2 redirect URIs, ?3 post-logout URIs (JSON, as stored).
-pub const FOLLOW_ISSUER_SQL: &str = "UPDATE clients SET redirect_uris = ?2, post_logout_redirect_uris = ?3 \
+const FOLLOW_ISSUER_SQL: &str = "UPDATE clients SET redirect_uris = ?2, post_logout_redirect_uris = ?3 \
 WHERE client_id = ?1 AND first_party = 1 AND (redirect_uris != ?2 OR post_logout_redirect_uris != ?3)";
 
 /// A registered client (RFC 7591 §3.1). Same arguments as [`ENSURE_CLIENT_SQL`].
-pub const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
+const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, \
 ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)";
 
 /// ?1 id, ?2..?19 as [`settings_args`], ?20 now.
-pub const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
+const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
 token_endpoint_auth_method = ?4, redirect_uris = ?5, post_logout_redirect_uris = ?6, grant_types = ?7, \
 response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?11, refresh_token_rotation = ?12, \
 logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, application_type = ?18, \
 id_token_signed_response_alg = ?19, updated_at = ?20 WHERE client_id = ?1";
-
-/// A bootstrap client's seed secret, inserted only if the statement before it in the
-/// batch ([`ENSURE_CLIENT_SQL`]) created the client (`changes()`: rows of the last
-/// statement): the environment seeds once and never restores a retired secret.
-pub const SEED_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
-expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1 ON CONFLICT (secret_id) DO NOTHING";
 
 /// A `clients` row as stored (JSON lists as text; integers as `f64`, see [`int`]).
 #[derive(Debug, Deserialize)]
@@ -89,36 +112,6 @@ pub struct ClientRow {
     /// Only in [`CLIENT_WITH_SECRETS_SQL`]: the client's scopes flagged default.
     #[serde(default)]
     pub default_scopes: Option<String>,
-}
-
-/// A `client_secrets` row as stored.
-#[derive(Debug, Deserialize)]
-pub struct SecretRow {
-    pub secret_id: String,
-    #[serde(default)]
-    pub secret_hash: String,
-    pub created_at: f64,
-    pub expires_at: Option<f64>,
-}
-
-impl SecretRow {
-    pub fn into_secret(self) -> ClientSecret {
-        ClientSecret {
-            secret_id: self.secret_id,
-            secret_hash: self.secret_hash,
-            created_at: int(self.created_at),
-            expires_at: self.expires_at.map(int),
-        }
-    }
-
-    /// What the admin API shows of a secret: never its hash.
-    pub fn into_info(self) -> SecretInfo {
-        SecretInfo {
-            secret_id: self.secret_id,
-            created_at: int(self.created_at),
-            expires_at: self.expires_at.map_or(0, int),
-        }
-    }
 }
 
 /// A JSON list column (`redirect_uris`, `scopes`, ...).
@@ -261,7 +254,7 @@ pub fn client_from_rows(rows: Vec<serde_json::Value>) -> Result<Option<ClientRec
 
 impl<T: SqlRunner> ClientStore for T {
     async fn client_with_secrets(&self, client_id: &str) -> Result<Option<ClientRecord>, InternalError> {
-        client_from_rows(self.query(CLIENT_WITH_SECRETS_SQL, &[client_id.into()]).await?)
+        client_from_rows(self.select(client_statement(client_id)).await?)
     }
 
     async fn ensure_client(
@@ -289,16 +282,53 @@ impl<T: SqlRunner> ClientStore for T {
             statements.push((FOLLOW_ISSUER_SQL, follow));
         }
         if let Some(s) = secret {
-            let secret_args = vec![
-                (&s.secret_id).into(),
-                (&client.client_id).into(),
-                (&s.secret_hash).into(),
-                s.created_at.into(),
-                s.expires_at.into(),
-            ];
-            statements.push((SEED_SECRET_SQL, secret_args));
+            let columns =
+                client_secrets::columns(&s.secret_id, &client.client_id, &s.secret_hash, s.created_at, s.expires_at);
+            statements.push(client_secrets::seed(columns));
         }
         // One batch is one transaction: both rows or neither.
         self.batch(&statements).await.map(|_| ())
     }
+}
+
+/// One client's row ([`ClientRow`]) by id.
+pub fn by_id(client_id: &str) -> Statement<'static> {
+    (BY_ID_SQL, vec![client_id.into()])
+}
+
+/// A registered client (RFC 7591 §3.1).
+pub fn insert(client_id: &str, settings: &ClientSettings, first_party: bool, now: UnixTime) -> Statement<'static> {
+    let mut args = vec![SqlArg::from(client_id)];
+    args.extend(settings_args(settings));
+    args.push(first_party.into());
+    args.push(now.into());
+    (INSERT_CLIENT_SQL, args)
+}
+
+/// New metadata for a client (RFC 7592 §2.2).
+pub fn update(client_id: &str, settings: &ClientSettings, now: UnixTime) -> Statement<'static> {
+    let mut args = vec![SqlArg::from(client_id)];
+    args.extend(settings_args(settings));
+    args.push(now.into());
+    (UPDATE_CLIENT_SQL, args)
+}
+
+pub fn delete(client_id: &str) -> Statement<'static> {
+    (DELETE_SQL, vec![client_id.into()])
+}
+
+fn list_args(search: Option<&str>, secret_expires_before: Option<UnixTime>) -> Vec<SqlArg> {
+    vec![search.into(), secret_expires_before.into()]
+}
+
+/// A page of the clients list and its total: two statements for one batch.
+pub fn page(
+    search: Option<&str>,
+    secret_expires_before: Option<UnixTime>,
+    limit: u32,
+    offset: u32,
+) -> [Statement<'static>; 2] {
+    let mut page = list_args(search, secret_expires_before);
+    page.extend([limit.into(), offset.into()]);
+    [(PAGE_SQL, page), (COUNT_SQL, list_args(search, secret_expires_before))]
 }
