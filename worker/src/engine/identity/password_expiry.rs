@@ -49,12 +49,6 @@ pub fn classify(config: &Config, role: Role, changed_at: UnixTime, now: UnixTime
     }
 }
 
-/// When ?1's password was last set (the account's creation if never changed).
-pub const CHANGED_SQL: &str = "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE id = ?1";
-/// [`CHANGED_SQL`] by the account's address (?1), for a batch that reads the account by it.
-pub const CHANGED_BY_EMAIL_SQL: &str =
-    "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE email = ?1 COLLATE NOCASE";
-
 /// Where `user`'s password stands: one read, and only when expiry is on for the role.
 pub async fn of_user(
     store: &impl UserStore,

@@ -3,6 +3,7 @@
 
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
+use crate::engine::tables::scopes;
 
 /// Scopes that describe a person (OIDC Core §5.4, §11): meaningless without one.
 pub const USER_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
@@ -53,13 +54,6 @@ pub fn describe_scopes<'a>(
         .collect()
 }
 
-/// The scopes table's names (discovery's `scopes_supported`) and consent sentences.
-const SCOPE_DESCRIPTIONS_SQL: &str = "SELECT name, description FROM scopes ORDER BY created_at, name";
-
-/// The claims of the custom scopes named in ?1 (a JSON list of names).
-const CUSTOM_CLAIMS_SQL: &str = "SELECT claims FROM scopes WHERE system = 0 AND claims != '[]' \
-AND name IN (SELECT value FROM json_each(?1))";
-
 impl<T: SqlRunner> ScopeStore for T {
     async fn scope_names(&self) -> Result<Vec<String>, InternalError> {
         Ok(self.scope_descriptions().await?.into_iter().map(|(name, _)| name).collect())
@@ -71,7 +65,7 @@ impl<T: SqlRunner> ScopeStore for T {
             name: String,
             description: String,
         }
-        self.query(SCOPE_DESCRIPTIONS_SQL, &[])
+        self.select(scopes::descriptions())
             .await?
             .into_iter()
             .map(|r| crate::engine::platform::json::row::<ScopeRow>(r, "scope").map(|r| (r.name, r.description)))
@@ -89,7 +83,7 @@ impl<T: SqlRunner> ScopeStore for T {
         let custom: Vec<&str> = scopes.iter().copied().filter(|s| !shared::scopes::is_system(s)).collect();
         if !custom.is_empty() {
             let names = serde_json::Value::from(custom).to_string();
-            for row in self.query(CUSTOM_CLAIMS_SQL, &[names.into()]).await? {
+            for row in self.select(scopes::custom_claims(names)).await? {
                 let listed = row.get("claims").and_then(serde_json::Value::as_str).unwrap_or("[]");
                 let listed: Vec<String> =
                     serde_json::from_str(listed).map_err(|e| InternalError::new(format!("scope claims: {e}")))?;

@@ -332,3 +332,26 @@ pub fn page(
     page.extend([limit.into(), offset.into()]);
     [(PAGE_SQL, page), (COUNT_SQL, list_args(search, secret_expires_before))]
 }
+
+/// Renames ?1 to ?2 in every client's scope list, ?3 now; only once the scope itself
+/// carries the new name (the statement before it in the batch may have refused).
+const RENAME_SCOPE_SQL: &str = "UPDATE clients SET scopes = (SELECT json_group_array(CASE WHEN j.value = ?1 \
+THEN ?2 ELSE j.value END) FROM json_each(clients.scopes) j), updated_at = ?3 \
+WHERE EXISTS (SELECT 1 FROM json_each(clients.scopes) j WHERE j.value = ?1) \
+AND EXISTS (SELECT 1 FROM scopes WHERE name = ?2)";
+
+/// Takes ?1 out of every client's scope list, ?2 now.
+const REMOVE_SCOPE_SQL: &str = "UPDATE clients SET scopes = (SELECT json_group_array(j.value) \
+FROM json_each(clients.scopes) j WHERE j.value != ?1), updated_at = ?2 \
+WHERE EXISTS (SELECT 1 FROM json_each(clients.scopes) j WHERE j.value = ?1)";
+
+/// A renamed scope follows into every client's list (after the scope's own rename in
+/// the same batch).
+pub fn rename_scope(from: &str, to: &str, now: UnixTime) -> Statement<'static> {
+    (RENAME_SCOPE_SQL, vec![from.into(), to.into(), now.into()])
+}
+
+/// A deleted scope leaves every client's list.
+pub fn remove_scope(name: &str, now: UnixTime) -> Statement<'static> {
+    (REMOVE_SCOPE_SQL, vec![name.into(), now.into()])
+}

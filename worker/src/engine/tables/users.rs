@@ -3,12 +3,14 @@
 //! verification, passwords, profile) are in `identity::accounts::store`.
 
 use serde::Deserialize;
+use shared::admin::AdminUser;
 
+use crate::engine::admin::users::UserFilter;
 use crate::engine::identity::accounts::store::ProfileFields;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{first_row, int, SqlRunner, Statement, UnixTime};
+use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
 
 /// Every column [`UserRow`] reads, as a literal so that statements can be built with `concat!`.
 macro_rules! user_columns {
@@ -53,7 +55,33 @@ lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE
 WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
 
 /// The user with the address ?1 (any case).
-pub const USER_BY_EMAIL_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?1 COLLATE NOCASE");
+const USER_BY_EMAIL_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?1 COLLATE NOCASE");
+
+/// When ?1's password was last set (the account's creation if never changed).
+const PASSWORD_CHANGED_SQL: &str =
+    "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE id = ?1";
+/// [`PASSWORD_CHANGED_SQL`] by the account's address (?1).
+const PASSWORD_CHANGED_BY_EMAIL_SQL: &str =
+    "SELECT COALESCE(password_changed_at, created_at) AS changed_at FROM users WHERE email = ?1 COLLATE NOCASE";
+
+/// Records that `REQUIRE_*MFA` first asked the user for a second factor (the grace
+/// period runs from then). ?1 id, ?2 now.
+const MFA_ASKED_SQL: &str = "UPDATE users SET mfa_asked_at = ?2 WHERE id = ?1 AND mfa_asked_at IS NULL";
+
+/// The user with this address (any case), for a batch.
+pub fn by_email(email: &str) -> Statement<'static> {
+    (USER_BY_EMAIL_SQL, vec![email.into()])
+}
+
+/// When the account with this address last set its password (`changed_at`), for a batch.
+pub fn password_changed_by_email(email: &str) -> Statement<'static> {
+    (PASSWORD_CHANGED_BY_EMAIL_SQL, vec![email.into()])
+}
+
+/// The first time a second factor was asked for; later calls change nothing.
+pub fn mfa_asked(user_id: &str, now: UnixTime) -> Statement<'static> {
+    (MFA_ASKED_SQL, vec![user_id.into(), now.into()])
+}
 
 /// A complete sign-in: the failure count and lock reset, `last_login_at` now.
 pub fn record_successful_login_statement(user_id: &str, now: UnixTime) -> Statement<'static> {
@@ -204,7 +232,7 @@ pub async fn user_of_session(db: &impl SqlRunner, session: &Session) -> Result<O
 
 impl<T: SqlRunner> UserStore for T {
     async fn password_changed_at(&self, user_id: &str) -> Result<Option<UnixTime>, InternalError> {
-        let rows = self.query(crate::engine::identity::password_expiry::CHANGED_SQL, &[user_id.into()]).await?;
+        let rows = self.query(PASSWORD_CHANGED_SQL, &[user_id.into()]).await?;
         Ok(rows.first().and_then(|r| r.get("changed_at")).and_then(serde_json::Value::as_f64).map(int))
     }
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError> {
@@ -212,7 +240,7 @@ impl<T: SqlRunner> UserStore for T {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, InternalError> {
-        first_user(self.query(USER_BY_EMAIL_SQL, &[email.into()]).await?)
+        first_user(self.select(by_email(email)).await?)
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>, InternalError> {
@@ -254,5 +282,176 @@ impl<T: SqlRunner> UserStore for T {
         let args = [user_id.into(), now.into(), threshold.into(), duration.into(), progressive.into()];
         let row = first_row::<Row>(self.query(RECORD_FAILED_LOGIN_SQL, &args).await?)?;
         Ok(row.and_then(|r| r.locked_until).map(int))
+    }
+}
+
+// ---- the admin API ---------------------------------------------------------------------
+
+/// The admin view's columns.
+macro_rules! admin_user_columns {
+    () => {
+        "id, email, name, role, active, email_verified, locked_until, \
+failed_attempts, created_at, updated_at, last_login_at, \
+COALESCE((SELECT confirmed_at FROM mfa_totp t WHERE t.user_id = users.id), \
+(SELECT MIN(created_at) FROM passkeys p WHERE p.user_id = users.id)) AS mfa_configured_at"
+    };
+}
+
+/// The filters of `GET /api/users`: ?1 search (text in the email or name, ASCII case
+/// ignored; `instr`, not LIKE, so `%` and `_` are literal and D1's short LIKE-pattern
+/// limit does not apply), ?2 role,
+/// ?3 active (0/1), ?4 locked (0/1) at ?5 now, ?6 a second factor (app or passkey) in force (0/1); each
+/// NULL when not asked for.
+macro_rules! admin_filter {
+    () => {
+        "(?1 IS NULL OR instr(lower(email), lower(?1)) > 0 OR instr(lower(name), lower(?1)) > 0) \
+AND (?2 IS NULL OR role = ?2) AND (?3 IS NULL OR active = ?3) \
+AND (?4 IS NULL OR (CASE WHEN locked_until > ?5 THEN 1 ELSE 0 END) = ?4) \
+AND (?6 IS NULL OR (EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) \
+  OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = users.id)) = ?6)"
+    };
+}
+
+const ADMIN_PAGE_SQL: &str = concat!(
+    "SELECT ",
+    admin_user_columns!(),
+    " FROM users WHERE ",
+    admin_filter!(),
+    " ORDER BY created_at DESC, id LIMIT ?7 OFFSET ?8"
+);
+
+const ADMIN_COUNT_SQL: &str = concat!("SELECT COUNT(*) AS total FROM users WHERE ", admin_filter!());
+
+const ADMIN_BY_ID_SQL: &str = concat!(
+    "SELECT ",
+    admin_user_columns!(),
+    ", password_changed_at, password_hash IS NOT NULL AS has_password FROM users WHERE id = ?1"
+);
+
+/// Every field an admin may change, in one statement that also keeps the rules the
+/// database can check at once: the email stays unique, and the last active super_admin is
+/// never demoted or deactivated (two admins acting at once cannot both pass a count).
+/// ?1 id, ?2 email, ?3 name, ?4 role, ?5 active, ?6 email_verified, ?7 now.
+const ADMIN_UPDATE_SQL: &str = "UPDATE users SET email = ?2, name = ?3, role = ?4, active = ?5, \
+email_verified = ?6, updated_at = ?7 WHERE id = ?1 \
+AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = ?2 COLLATE NOCASE AND o.id != ?1) \
+AND (role != 'super_admin' OR (?4 = 'super_admin' AND ?5 = 1) \
+  OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'super_admin' AND o.active = 1 AND o.id != ?1))";
+
+/// Deletes a user unless it is the last active super_admin. ?1 id.
+const ADMIN_DELETE_SQL: &str = "DELETE FROM users WHERE id = ?1 AND (role != 'super_admin' \
+OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'super_admin' AND o.active = 1 AND o.id != ?1))";
+
+/// Whether an email is taken by someone else. ?1 email, ?2 id.
+const EMAIL_TAKEN_SQL: &str = "SELECT COUNT(*) AS total FROM users WHERE email = ?1 COLLATE NOCASE AND id != ?2";
+
+/// Lifts a lockout and forgets the failures and earlier lockouts behind it.
+const UNLOCK_SQL: &str = "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, \
+updated_at = ?2 WHERE id = ?1 RETURNING locked_at";
+
+fn admin_filter_args(filter: &UserFilter, now: UnixTime) -> Vec<SqlArg> {
+    vec![
+        filter.search.as_deref().into(),
+        filter.role.as_deref().into(),
+        filter.active.map(i64::from).into(),
+        filter.locked.map(i64::from).into(),
+        now.into(),
+        filter.mfa.map(i64::from).into(),
+    ]
+}
+
+/// A page of the admin API's user list ([`AdminUserRow`]), newest first, and its total:
+/// two statements for one batch.
+pub fn admin_page(filter: &UserFilter, now: UnixTime, limit: u32, offset: u32) -> [Statement<'static>; 2] {
+    let mut page = admin_filter_args(filter, now);
+    page.extend([limit.into(), offset.into()]);
+    [(ADMIN_PAGE_SQL, page), (ADMIN_COUNT_SQL, admin_filter_args(filter, now))]
+}
+
+/// One user as the admin view reads it ([`AdminUserRow`]).
+pub fn admin_by_id(id: &str) -> Statement<'static> {
+    (ADMIN_BY_ID_SQL, vec![id.into()])
+}
+
+/// The fields an admin changes on a user.
+pub struct AdminFields<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub role: &'a str,
+    pub active: bool,
+    pub email_verified: bool,
+}
+
+/// An admin's change ([`ADMIN_UPDATE_SQL`]): changes nothing when the email is taken or
+/// the last active super_admin would go.
+pub fn admin_update(id: &str, f: &AdminFields<'_>, now: UnixTime) -> Statement<'static> {
+    let args = vec![
+        id.into(),
+        f.email.into(),
+        f.name.into(),
+        f.role.into(),
+        f.active.into(),
+        f.email_verified.into(),
+        now.into(),
+    ];
+    (ADMIN_UPDATE_SQL, args)
+}
+
+/// Deletes a user unless it is the last active super_admin.
+pub fn admin_delete(id: &str) -> Statement<'static> {
+    (ADMIN_DELETE_SQL, vec![id.into()])
+}
+
+/// How many other users have `email`, as `total`.
+pub fn email_taken(email: &str, id: &str) -> Statement<'static> {
+    (EMAIL_TAKEN_SQL, vec![email.into(), id.into()])
+}
+
+/// Lifts a lockout; returns the row (`locked_at`) when the user exists.
+pub fn unlock(id: &str, now: UnixTime) -> Statement<'static> {
+    (UNLOCK_SQL, vec![id.into(), now.into()])
+}
+
+/// A `users` row as the admin view reads it.
+#[derive(Debug, Deserialize)]
+pub struct AdminUserRow {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: String,
+    pub active: f64,
+    pub email_verified: f64,
+    pub locked_until: Option<f64>,
+    pub failed_attempts: f64,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub last_login_at: Option<f64>,
+    #[serde(default)]
+    pub mfa_configured_at: Option<f64>,
+    #[serde(default)]
+    pub password_changed_at: Option<f64>,
+    #[serde(default)]
+    pub has_password: Option<f64>,
+}
+
+impl AdminUserRow {
+    pub fn view(&self, now: UnixTime) -> AdminUser {
+        let unlock_at = self.locked_until.map(int).filter(|until| *until > now);
+        AdminUser {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role.clone(),
+            active: self.active != 0.0,
+            email_verified: self.email_verified != 0.0,
+            locked: unlock_at.is_some(),
+            unlock_at,
+            failed_attempts: self.failed_attempts as u32,
+            created_at: int(self.created_at),
+            updated_at: int(self.updated_at),
+            last_login_at: self.last_login_at.map(int),
+            mfa_enabled: self.mfa_configured_at.is_some(),
+            mfa_configured_at: self.mfa_configured_at.map(int),
+        }
     }
 }

@@ -8,7 +8,6 @@
 //! New scopes take effect at once: `/authorize`, client registration, `client_credentials`
 //! and discovery read the `scopes` table and the clients' lists, never a copy.
 
-mod store;
 #[cfg(test)]
 mod tests;
 
@@ -17,15 +16,13 @@ use shared::account::Page;
 use shared::codes;
 use shared::scopes::{is_system, scope_problems, NewScope, Scope, ScopePatch};
 
-use self::store::{
-    by_id_sql, list_sql, ScopeRow, COUNT_SQL, DELETE_SQL, INSERT_SQL, NAME_TAKEN_SQL, REMOVE_FROM_CLIENTS_SQL,
-    RENAME_IN_CLIENTS_SQL, UPDATE_SQL,
-};
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, whole, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, whole, Random, SqlRunner, UnixTime};
+use crate::engine::tables::clients;
+use crate::engine::tables::scopes::{self as table, ScopeFields, ScopeRow};
 
 /// Everything one admin request on scopes needs.
 pub struct ScopeAdmin<'a, S, R> {
@@ -57,8 +54,8 @@ fn check(name: &str, description: &str, claims: &[String], system: bool) -> Resu
     }
 }
 
-fn claims_json(claims: &[String]) -> SqlArg {
-    SqlArg::Text(Value::from(claims).to_string())
+fn claims_json(claims: &[String]) -> String {
+    Value::from(claims).to_string()
 }
 
 impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
@@ -71,19 +68,17 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
     }
 
     async fn row(&self, id: &str) -> Result<ScopeRow, ApiError> {
-        first_row::<ScopeRow>(self.store.query(&by_id_sql(), &[id.into()]).await?)?.ok_or_else(not_found)
+        first_row::<ScopeRow>(self.store.select(table::by_id(id)).await?)?.ok_or_else(not_found)
     }
 
     async fn name_taken(&self, name: &str, id: &str) -> Result<bool, ApiError> {
-        Ok(count(self.store.query(NAME_TAKEN_SQL, &[name.into(), id.into()]).await?)? > 0)
+        Ok(count(self.store.select(table::name_taken(name, id)).await?)? > 0)
     }
 
     /// `GET /api/scopes`: system scopes first, then by name; the page and the total in one
     /// round trip.
     pub async fn list(&self, limit: u32, offset: u32) -> Result<Page<Scope>, ApiError> {
-        let list = list_sql();
-        let page = vec![SqlArg::Int(i64::from(limit)), SqlArg::Int(i64::from(offset))];
-        let mut results = self.store.query_batch(&[(list.as_str(), page), (COUNT_SQL, vec![])]).await?.into_iter();
+        let mut results = self.store.query_batch(&table::page(limit, offset)).await?.into_iter();
         let (rows, totals) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
         let data = rows
             .into_iter()
@@ -105,16 +100,9 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
             return Err(name_taken(name));
         }
         let id = new_uuid(self.rng)?;
-        let args = vec![
-            id.as_str().into(),
-            name.into(),
-            description.into(),
-            new.default.into(),
-            claims_json(&new.claims),
-            SqlArg::Int(self.now),
-        ];
+        let fields = ScopeFields { name, description, default: new.default, claims_json: claims_json(&new.claims) };
         let audit = self.event("scope.created", &id, json!({ "name": name, "default": new.default }))?.statement();
-        let changed = self.store.batch(&[(INSERT_SQL, args), audit]).await?;
+        let changed = self.store.batch(&[table::insert(&id, &fields, self.now), audit]).await?;
         if changed.first().copied() != Some(1) {
             return Err(name_taken(name));
         }
@@ -151,18 +139,15 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
         .filter_map(|(field, present)| present.then_some(field))
         .collect();
         let metadata = json!({ "fields": fields, "name": name, "previous_name": row.name });
-        let update = vec![
-            id.into(),
-            name.as_str().into(),
-            description.as_str().into(),
-            default.into(),
-            claims_json(if system { &[] } else { &claims }),
-            SqlArg::Int(self.now),
-        ];
-        let mut statements = vec![(UPDATE_SQL, update)];
+        let fields = ScopeFields {
+            name: &name,
+            description: &description,
+            default,
+            claims_json: claims_json(if system { &[] } else { &claims }),
+        };
+        let mut statements = vec![table::update(id, &fields, self.now)];
         if renamed {
-            let rename = vec![row.name.as_str().into(), name.as_str().into(), SqlArg::Int(self.now)];
-            statements.push((RENAME_IN_CLIENTS_SQL, rename));
+            statements.push(clients::rename_scope(&row.name, &name, self.now));
         }
         statements.push(self.event("scope.updated", id, metadata)?.statement());
         let changed = self.store.batch(&statements).await?;
@@ -195,8 +180,8 @@ impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
         }
         let metadata = json!({ "name": row.name, "removed_from_clients": clients });
         let statements = [
-            (REMOVE_FROM_CLIENTS_SQL, vec![row.name.as_str().into(), SqlArg::Int(self.now)]),
-            (DELETE_SQL, vec![id.into()]),
+            clients::remove_scope(&row.name, self.now),
+            table::delete(id),
             self.event("scope.deleted", id, metadata)?.statement(),
         ];
         let changed = self.store.batch(&statements).await?;

@@ -12,7 +12,6 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::json;
 use shared::admin::Setting;
 use shared::api::FieldError;
@@ -24,22 +23,8 @@ use crate::engine::platform::config::{
     Config, Overlay, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
 };
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{int, Random, SqlArg, SqlRunner, UnixTime};
-
-const OVERRIDES_SQL: &str = "SELECT name, value, updated_at, updated_by FROM settings ORDER BY name";
-const UPSERT_SQL: &str = "INSERT INTO settings (name, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4) \
-ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, \
-updated_by = excluded.updated_by";
-const DELETE_SQL: &str = "DELETE FROM settings WHERE name = ?1";
-
-/// A `settings` row.
-#[derive(Debug, Clone, Deserialize)]
-pub struct OverrideRow {
-    pub name: String,
-    pub value: String,
-    pub updated_at: f64,
-    pub updated_by: Option<String>,
-}
+use crate::engine::platform::ports::{int, Random, SqlRunner, UnixTime};
+use crate::engine::tables::settings::{self as table, OverrideRow};
 
 /// The stored overrides, as [`Overlay`] takes them.
 pub fn as_overrides(rows: &[OverrideRow]) -> Vec<(String, String)> {
@@ -48,12 +33,7 @@ pub fn as_overrides(rows: &[OverrideRow]) -> Vec<(String, String)> {
 
 /// Every override stored (one small read; the edge caches it per isolate).
 pub async fn load_overrides(store: &impl SqlRunner) -> Result<Vec<OverrideRow>, InternalError> {
-    store
-        .query(OVERRIDES_SQL, &[])
-        .await?
-        .into_iter()
-        .map(|r| crate::engine::platform::json::row(r, "settings"))
-        .collect()
+    store.select(table::all()).await?.into_iter().map(|r| crate::engine::platform::json::row(r, "settings")).collect()
 }
 
 /// Everything one admin request on settings needs; `vars` are the deployment's own.
@@ -150,11 +130,8 @@ impl<S: SqlRunner, R: Random, V: VarSource> SettingsAdmin<'_, S, R, V> {
         let mut statements = Vec::new();
         for (name, value) in changes {
             statements.push(match value {
-                Some(value) => (
-                    UPSERT_SQL,
-                    vec![name.as_str().into(), value.trim().into(), SqlArg::Int(self.now), actor_id.into()],
-                ),
-                None => (DELETE_SQL, vec![name.as_str().into()]),
+                Some(value) => table::upsert(name, value.trim(), self.now, actor_id),
+                None => table::delete(name),
             });
         }
         let event = AuditEvent::new("settings.updated", self.meta, self.now, self.rng)?

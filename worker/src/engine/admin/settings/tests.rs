@@ -100,8 +100,7 @@ fn only_a_super_admin_changes_settings_and_only_the_runtime_ones() {
     }
     assert_eq!(block_on(api.update(&BTreeMap::new())).unwrap_err().status(), 422);
     // Whatever the table holds, only run-time names override the vars.
-    block_on(store.execute(UPSERT_SQL, &["ISSUER".into(), "https://evil.example".into(), NOW.into(), "x".into()]))
-        .unwrap();
+    block_on(store.exec(crate::engine::tables::settings::upsert("ISSUER", "https://evil.example", NOW, "x"))).unwrap();
     assert_eq!(effective(&store, &vars).issuer, Config::load(&vars).unwrap().issuer);
 }
 

@@ -6,7 +6,6 @@
 
 mod identities;
 pub mod roles;
-mod store;
 #[cfg(test)]
 mod tests;
 
@@ -17,7 +16,6 @@ use shared::api::FieldError;
 use shared::codes;
 
 use self::roles::{last_super_admin, may_manage, Acting};
-use self::store::{by_id_sql, count_sql, list_sql, AdminUserRow, DELETE_SQL, EMAIL_TAKEN_SQL, UPDATE_SQL};
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::crypto::passwords::hash_password;
 use crate::engine::crypto::tokens::new_uuid;
@@ -33,11 +31,8 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{count, first_row, KeyValue, Random, SqlArg, SqlRunner, UnixTime};
-
-/// Lifts a lockout and forgets the failures and earlier lockouts behind it.
-const UNLOCK_SQL: &str = "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, \
-updated_at = ?2 WHERE id = ?1 RETURNING locked_at";
+use crate::engine::platform::ports::{count, first_row, KeyValue, Random, SqlRunner, UnixTime};
+use crate::engine::tables::users::{self as table, AdminFields, AdminUserRow};
 
 /// `GET /api/users` filters; `None` means any.
 #[derive(Debug, Default, Clone)]
@@ -88,7 +83,7 @@ where
     }
 
     async fn row(&self, id: &str) -> Result<AdminUserRow, ApiError> {
-        first_row::<AdminUserRow>(self.store.query(&by_id_sql(), &[id.into()]).await?)?.ok_or_else(not_found)
+        first_row::<AdminUserRow>(self.store.select(table::admin_by_id(id)).await?)?.ok_or_else(not_found)
     }
 
     /// The target's row, if this admin may manage it (and give it `new_role`).
@@ -125,19 +120,7 @@ where
 
     /// `GET /api/users`: newest first; the page and the total in one round trip.
     pub async fn list(&self, filter: &UserFilter, limit: u32, offset: u32) -> Result<Page<AdminUser>, ApiError> {
-        let args = vec![
-            filter.search.as_deref().into(),
-            filter.role.as_deref().into(),
-            filter.active.map(i64::from).into(),
-            filter.locked.map(i64::from).into(),
-            SqlArg::Int(self.now),
-            filter.mfa.map(i64::from).into(),
-            SqlArg::Int(i64::from(limit)),
-            SqlArg::Int(i64::from(offset)),
-        ];
-        let (list, total) = (list_sql(), count_sql());
-        let filter_args = args.get(..6).unwrap_or_default().to_vec();
-        let mut results = self.store.query_batch(&[(list.as_str(), args), (total.as_str(), filter_args)]).await?;
+        let mut results = self.store.query_batch(&table::admin_page(filter, self.now, limit, offset)).await?;
         let totals = results.pop().unwrap_or_default();
         let rows = results.pop().unwrap_or_default();
         let data = rows
@@ -199,9 +182,7 @@ where
         if let Some(problem) = email_problem(&email) {
             return Err(ApiError::invalid("email", problem));
         }
-        if patch.email.is_some()
-            && count(self.store.query(EMAIL_TAKEN_SQL, &[email.as_str().into(), id.into()]).await?)? > 0
-        {
+        if patch.email.is_some() && count(self.store.select(table::email_taken(&email, id)).await?)? > 0 {
             return Err(ApiError::Request {
                 status: 409,
                 code: codes::EMAIL_TAKEN,
@@ -225,16 +206,8 @@ where
             None => row.name.clone(),
         };
         let email_verified = patch.email_verified.unwrap_or(row.email_verified != 0.0 && email == row.email);
-        let args = [
-            id.into(),
-            email.as_str().into(),
-            name.as_deref().into(),
-            role.as_str().into(),
-            active.into(),
-            email_verified.into(),
-            SqlArg::Int(self.now),
-        ];
-        if self.store.execute(UPDATE_SQL, &args).await? != 1 {
+        let fields = AdminFields { email: &email, name: name.as_deref(), role: role.as_str(), active, email_verified };
+        if self.store.exec(table::admin_update(id, &fields, self.now)).await? != 1 {
             // The row is there (read above): the database refused to leave no super_admin,
             // or the email was taken in between.
             return Err(if row.role == Role::SuperAdmin.as_str() { last_super_admin() } else { not_found() });
@@ -278,7 +251,7 @@ where
         let row = self.manageable(id, None).await?;
         self.end_everything(id).await?;
         // D1 counts the rows a cascade deleted (email links) among the changes: 0 is the miss.
-        if self.store.execute(DELETE_SQL, &[id.into()]).await? == 0 {
+        if self.store.exec(table::admin_delete(id)).await? == 0 {
             return Err(if row.role == Role::SuperAdmin.as_str() { last_super_admin() } else { not_found() });
         }
         self.audit("user.deleted", id, json!({ "email": row.email, "role": row.role })).await
@@ -288,7 +261,7 @@ where
     /// once (a lock otherwise ends by itself, or never with `ENABLE_AUTO_UNLOCK=false`).
     /// Audited `user.unlocked`.
     pub async fn unlock(&self, id: &str) -> Result<(), ApiError> {
-        if self.store.query(UNLOCK_SQL, &[id.into(), self.now.into()]).await?.is_empty() {
+        if self.store.select(table::unlock(id, self.now)).await?.is_empty() {
             return Err(not_found());
         }
         self.audit("user.unlocked", id, json!({})).await

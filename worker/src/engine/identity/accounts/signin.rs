@@ -24,7 +24,8 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{first_row, int, KeyValue, Random, SqlRunner, UnixTime, KV_MIN_TTL};
-use crate::engine::tables::users::{first_user, USER_BY_EMAIL_SQL};
+use crate::engine::tables::mfa_totp;
+use crate::engine::tables::users::{self, first_user};
 use futures_util::future::{join, join3};
 use shared::api::FieldError;
 
@@ -112,15 +113,11 @@ where
 
     /// The account with this address and what a sign-in decides with it, in one batch.
     async fn account_by_email(&self, email: &str) -> Result<(Option<User>, AccountFacts), InternalError> {
-        let by_email = || vec![email.into()];
-        let statements = [
-            (USER_BY_EMAIL_SQL, by_email()),
-            (mfa::STATE_BY_EMAIL_SQL, by_email()),
-            (password_expiry::CHANGED_BY_EMAIL_SQL, by_email()),
-        ];
+        let statements =
+            [users::by_email(email), mfa_totp::state_by_email(email), users::password_changed_by_email(email)];
         let mut results = self.store.query_batch(&statements).await?.into_iter();
         let user = first_user(results.next().unwrap_or_default())?;
-        let mfa = mfa::decode_state(results.next().unwrap_or_default())?;
+        let mfa = mfa_totp::decode_state(results.next().unwrap_or_default())?;
         let changed: Option<ChangedRow> = first_row(results.next().unwrap_or_default())?;
         Ok((user, AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)) }))
     }

@@ -11,14 +11,15 @@ pub mod totp;
 #[cfg(test)]
 mod tests;
 
-use serde::Deserialize;
 use shared::mfa::{classify_code, CodeKind, TotpEnrolment};
 
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::identity::users::{Role, User};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{first_row, int, whole, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+use crate::engine::tables::mfa_totp::{self, TotpRow};
+use crate::engine::tables::{mfa_backup_codes, passkeys, users};
 
 /// A user's second factor as the rows hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,55 +45,9 @@ pub fn required(config: &Config, role: Role) -> bool {
     config.security.require_mfa || (config.security.require_admin_mfa && role != Role::User)
 }
 
-/// The state of the user `$user` (an SQL expression) in one statement.
-macro_rules! state_sql {
-    ($user:literal) => {
-        concat!(
-            "SELECT (SELECT confirmed_at FROM mfa_totp WHERE user_id = ",
-            $user,
-            ") AS totp_confirmed_at, ",
-            "(SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ",
-            $user,
-            " AND used_at IS NULL) AS backup_codes_left, ",
-            "(SELECT COUNT(*) FROM passkeys WHERE user_id = ",
-            $user,
-            ") AS passkeys, ",
-            "(SELECT mfa_asked_at FROM users WHERE id = ",
-            $user,
-            ") AS asked_at"
-        )
-    };
-}
-
-/// ?1 user: the state in one statement.
-pub const STATE_SQL: &str = state_sql!("?1");
-/// ?1 the account's address: the state, for a batch that reads the account by address.
-pub const STATE_BY_EMAIL_SQL: &str = state_sql!("(SELECT id FROM users WHERE email = ?1 COLLATE NOCASE)");
-
-#[derive(Deserialize)]
-struct StateRow {
-    totp_confirmed_at: Option<f64>,
-    backup_codes_left: f64,
-    passkeys: f64,
-    asked_at: Option<f64>,
-}
-
+/// The user's second-factor state, in one statement.
 pub async fn state(store: &impl SqlRunner, user_id: &str) -> Result<MfaState, InternalError> {
-    decode_state(store.query(STATE_SQL, &[user_id.into()]).await?)
-}
-
-/// The rows of [`STATE_SQL`] or [`STATE_BY_EMAIL_SQL`].
-pub fn decode_state(rows: Vec<serde_json::Value>) -> Result<MfaState, InternalError> {
-    let row: Option<StateRow> = first_row(rows)?;
-    let count = |n: f64| u32::try_from(whole(n)).unwrap_or(u32::MAX);
-    Ok(row.map_or(MfaState { totp_confirmed_at: None, backup_codes_left: 0, passkeys: 0, asked_at: None }, |r| {
-        MfaState {
-            totp_confirmed_at: r.totp_confirmed_at.map(int),
-            backup_codes_left: count(r.backup_codes_left),
-            passkeys: count(r.passkeys),
-            asked_at: r.asked_at.map(int),
-        }
-    }))
+    mfa_totp::decode_state(store.select(mfa_totp::state(user_id)).await?)
 }
 
 /// What a right password leads to.
@@ -107,8 +62,6 @@ pub enum AfterPassword {
     /// A second factor is required; the session starts, enrolment is due by `until`.
     EnrolSoon { until: UnixTime },
 }
-
-const ASK_SQL: &str = "UPDATE users SET mfa_asked_at = ?2 WHERE id = ?1 AND mfa_asked_at IS NULL";
 
 /// Decides the step after a right password; the first time enrolment is required it
 /// starts the user's grace period.
@@ -138,7 +91,7 @@ pub async fn after_password_with(
     let asked = match state.asked_at {
         Some(at) => at,
         None => {
-            store.execute(ASK_SQL, &[user.id.as_str().into(), now.into()]).await?;
+            store.exec(users::mfa_asked(&user.id, now)).await?;
             now
         }
     };
@@ -150,10 +103,6 @@ pub async fn after_password_with(
 
 /// A new secret for `user`, replacing an unconfirmed one; `None` while a confirmed app
 /// is in force (it must be turned off first).
-const BEGIN_SQL: &str = "INSERT INTO mfa_totp (user_id, secret_sealed, created_at, confirmed_at, last_step) \
-VALUES (?1, ?2, ?3, NULL, 0) ON CONFLICT (user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed, \
-created_at = excluded.created_at, last_step = 0 WHERE mfa_totp.confirmed_at IS NULL";
-
 pub async fn begin_totp(
     store: &impl SqlRunner,
     config: &Config,
@@ -163,26 +112,11 @@ pub async fn begin_totp(
 ) -> Result<Option<TotpEnrolment>, InternalError> {
     let secret = totp::new_secret(rng)?;
     let sealed = sealed::seal(&config.secret_key, Purpose::TotpSecret, user.id.as_bytes(), &secret, rng)?;
-    let args = [user.id.as_str().into(), sealed.as_str().into(), now.into()];
-    if store.execute(BEGIN_SQL, &args).await? == 0 {
+    if store.exec(mfa_totp::begin(&user.id, &sealed, now)).await? == 0 {
         return Ok(None);
     }
     let uri = totp::otpauth_uri(&config.branding.app_name, &user.email, &secret);
     Ok(Some(TotpEnrolment { secret: totp::secret_base32(&secret), qr_svg: qr::svg(&uri)?, otpauth_uri: uri }))
-}
-
-const TOTP_SQL: &str = "SELECT secret_sealed, confirmed_at, last_step FROM mfa_totp WHERE user_id = ?1";
-
-/// Accepts step ?2 for ?1 only if it is newer than the last accepted: of two requests
-/// with the same code, one wins. ?3 confirms an enrolment (NULL keeps the date).
-const ACCEPT_SQL: &str = "UPDATE mfa_totp SET last_step = ?2, confirmed_at = COALESCE(confirmed_at, ?3) \
-WHERE user_id = ?1 AND last_step < ?2";
-
-#[derive(Deserialize)]
-struct TotpRow {
-    secret_sealed: String,
-    confirmed_at: Option<f64>,
-    last_step: f64,
 }
 
 /// Checks an app's code for `user_id`. `confirming`: the code confirms a pending
@@ -195,7 +129,7 @@ pub async fn check_totp(
     confirming: bool,
     now: UnixTime,
 ) -> Result<bool, InternalError> {
-    let Some(row) = first_row::<TotpRow>(store.query(TOTP_SQL, &[user_id.into()]).await?)? else {
+    let Some(row) = first_row::<TotpRow>(store.select(mfa_totp::of_user(user_id)).await?)? else {
         return Ok(false);
     };
     if row.confirmed_at.is_some() == confirming {
@@ -205,16 +139,11 @@ pub async fn check_totp(
     let Some(step) = totp::matching_step(&secret, code, now, int(row.last_step))? else {
         return Ok(false);
     };
-    let confirmed: SqlArg = if confirming { now.into() } else { SqlArg::Null };
-    Ok(store.execute(ACCEPT_SQL, &[user_id.into(), step.into(), confirmed]).await? == 1)
+    let confirmed = confirming.then_some(now);
+    Ok(store.exec(mfa_totp::accept_step(user_id, step, confirmed)).await? == 1)
 }
 
 // ---- backup codes
-
-const USE_BACKUP_SQL: &str =
-    "UPDATE mfa_backup_codes SET used_at = ?3 WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL";
-const DELETE_BACKUP_SQL: &str = "DELETE FROM mfa_backup_codes WHERE user_id = ?1";
-const INSERT_BACKUP_SQL: &str = "INSERT INTO mfa_backup_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)";
 
 /// Ten new backup codes for `user_id`; the old ones stop working in the same batch.
 pub async fn regenerate_backup_codes(
@@ -225,10 +154,10 @@ pub async fn regenerate_backup_codes(
     now: UnixTime,
 ) -> Result<Vec<String>, InternalError> {
     let codes = backup_codes::generate(rng)?;
-    let mut statements = vec![(DELETE_BACKUP_SQL, vec![SqlArg::from(user_id)])];
+    let mut statements = vec![mfa_backup_codes::delete_of_user(user_id)];
     for code in &codes {
         let hash = backup_codes::hash(config, user_id, &code.replace('-', ""))?;
-        statements.push((INSERT_BACKUP_SQL, vec![user_id.into(), hash.into(), now.into()]));
+        statements.push(mfa_backup_codes::insert(user_id, &hash, now));
     }
     store.batch(&statements).await?;
     Ok(codes)
@@ -260,23 +189,19 @@ pub async fn check_code(
                 return Ok(None);
             }
             let hash = backup_codes::hash(config, user_id, &code)?;
-            let spent = store.execute(USE_BACKUP_SQL, &[user_id.into(), hash.into(), now.into()]).await? == 1;
+            let spent = store.exec(mfa_backup_codes::spend(user_id, &hash, now)).await? == 1;
             Ok(spent.then_some(Proof::BackupCode))
         }
         None => Ok(None),
     }
 }
 
-const DELETE_TOTP_SQL: &str = "DELETE FROM mfa_totp WHERE user_id = ?1";
-const DELETE_PASSKEYS_SQL: &str = "DELETE FROM passkeys WHERE user_id = ?1";
-
 /// Removes the app and the backup codes (and the passkeys, for an admin's reset after a
 /// lost device); true when anything was removed.
 pub async fn remove(store: &impl SqlRunner, user_id: &str, with_passkeys: bool) -> Result<bool, InternalError> {
-    let id = SqlArg::from(user_id);
-    let mut statements = vec![(DELETE_TOTP_SQL, vec![id.clone()]), (DELETE_BACKUP_SQL, vec![id.clone()])];
+    let mut statements = vec![mfa_totp::delete_of_user(user_id), mfa_backup_codes::delete_of_user(user_id)];
     if with_passkeys {
-        statements.push((DELETE_PASSKEYS_SQL, vec![id]));
+        statements.push(passkeys::delete_of_user(user_id));
     }
     let changed = store.batch(&statements).await?;
     Ok(changed.iter().any(|n| *n > 0))

@@ -26,7 +26,9 @@ use crate::engine::identity::users::User;
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Es256Verifier, JwsSigner, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Es256Verifier, JwsSigner, Random, SqlRunner, UnixTime};
+use crate::engine::tables::passkeys::{self, PasskeyRecord, PasskeyRow};
+use crate::engine::tables::webauthn_challenges;
 
 /// How long a ceremony may take (WebAuthn §5.4.1 recommends 300 s for user verification).
 const CHALLENGE_SECONDS: UnixTime = 300;
@@ -70,46 +72,6 @@ pub fn user_handle(user_id: &str) -> String {
     b64url(user_id.as_bytes())
 }
 
-const INSERT_CHALLENGE_SQL: &str =
-    "INSERT INTO webauthn_challenges (challenge_hash, purpose, user_id, expires_at) VALUES (?1, ?2, ?3, ?4)";
-/// Takes a challenge once: of two answers with the same challenge, one gets the row.
-const TAKE_CHALLENGE_SQL: &str = "DELETE FROM webauthn_challenges WHERE challenge_hash = ?1 AND purpose = ?2 \
-AND expires_at > ?3 RETURNING user_id";
-const PASSKEY_COLUMNS: &str =
-    "credential_id, user_id, name, public_key, algorithm, sign_count, backup_eligible, created_at, last_used_at";
-const INSERT_SQL: &str = "INSERT INTO passkeys (credential_id, user_id, name, public_key, algorithm, sign_count, \
-backup_eligible, transports, aaguid, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-ON CONFLICT (credential_id) DO NOTHING";
-/// §7.2 step 21: the counter only moves forward (both zero: an authenticator without one).
-const USE_SQL: &str = "UPDATE passkeys SET sign_count = ?2, last_used_at = ?3 WHERE credential_id = ?1 \
-AND (sign_count < ?2 OR (sign_count = 0 AND ?2 = 0))";
-const DELETE_SQL: &str = "DELETE FROM passkeys WHERE credential_id = ?1 AND user_id = ?2";
-
-#[derive(Debug, Deserialize)]
-struct PasskeyRow {
-    credential_id: String,
-    user_id: String,
-    name: String,
-    public_key: String,
-    algorithm: f64,
-    sign_count: f64,
-    backup_eligible: f64,
-    created_at: f64,
-    last_used_at: Option<f64>,
-}
-
-impl PasskeyRow {
-    fn info(&self) -> PasskeyInfo {
-        PasskeyInfo {
-            id: self.credential_id.clone(),
-            name: self.name.clone(),
-            synced: self.backup_eligible != 0.0,
-            created_at: int(self.created_at),
-            last_used_at: self.last_used_at.map(int),
-        }
-    }
-}
-
 /// A verified assertion: whose passkey, and the methods it proved (RFC 8176: `swk` for a
 /// synced passkey, `hwk` for one bound to its device; `mfa` when the authenticator
 /// verified the person, possession plus a PIN or biometric).
@@ -140,8 +102,7 @@ where
         self.rng.fill(&mut bytes)?;
         let challenge = b64url(&bytes);
         let hash = b64url(&Sha256::digest(challenge.as_bytes()));
-        let args = [hash.into(), purpose.into(), user_id.into(), (self.now + CHALLENGE_SECONDS).into()];
-        self.store.execute(INSERT_CHALLENGE_SQL, &args).await?;
+        self.store.exec(webauthn_challenges::insert(&hash, purpose, user_id, self.now + CHALLENGE_SECONDS)).await?;
         Ok(challenge)
     }
 
@@ -159,7 +120,7 @@ where
         let named: Named = crate::engine::platform::json::parse(client_data_json)
             .map_err(|_| refused(Refused("the client data is not JSON")))?;
         let hash = b64url(&Sha256::digest(named.challenge.as_bytes()));
-        let rows = self.store.query(TAKE_CHALLENGE_SQL, &[hash.into(), purpose.into(), self.now.into()]).await?;
+        let rows = self.store.select(webauthn_challenges::take(&hash, purpose, self.now)).await?;
         let Some(row) = rows.into_iter().next() else {
             return Err(refused(Refused("the challenge is unknown, expired or used")));
         };
@@ -168,9 +129,8 @@ where
     }
 
     async fn rows_of(&self, user_id: &str) -> Result<Vec<PasskeyRow>, InternalError> {
-        let sql = format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE user_id = ?1 ORDER BY created_at");
         self.store
-            .query(&sql, &[user_id.into()])
+            .select(passkeys::of_user(user_id))
             .await?
             .into_iter()
             .map(|r| crate::engine::platform::json::row(r, "passkey"))
@@ -238,19 +198,18 @@ where
         }
         let key = CoseKey::parse(&credential.public_key).map_err(refused)?;
         let synced = data.flags & BACKUP_ELIGIBLE != 0;
-        let args = [
-            response.id.as_str().into(),
-            user.id.as_str().into(),
-            name.into(),
-            b64url(&credential.public_key).into(),
-            key.algorithm().into(),
-            i64::from(data.sign_count).into(),
-            i64::from(synced).into(),
-            response.transports.join(" ").into(),
-            b64url(&credential.aaguid).into(),
-            self.now.into(),
-        ];
-        if self.store.execute(INSERT_SQL, &args).await? == 0 {
+        let new = PasskeyRecord {
+            credential_id: &response.id,
+            user_id: &user.id,
+            name,
+            public_key: b64url(&credential.public_key),
+            algorithm: key.algorithm(),
+            sign_count: data.sign_count,
+            synced,
+            transports: response.transports.join(" "),
+            aaguid: b64url(&credential.aaguid),
+        };
+        if self.store.exec(passkeys::insert(&new, self.now)).await? == 0 {
             return Err(ApiError::Request {
                 status: 409,
                 code: "passkey_exists",
@@ -274,7 +233,7 @@ where
 
     /// `DELETE /api/passkeys/{id}`: true when the person had it.
     pub async fn remove(&self, user_id: &str, credential_id: &str) -> Result<bool, InternalError> {
-        if self.store.execute(DELETE_SQL, &[credential_id.into(), user_id.into()]).await? == 0 {
+        if self.store.exec(passkeys::delete(credential_id, user_id)).await? == 0 {
             return Ok(false);
         }
         let event = AuditEvent::new("passkey.removed", self.meta, self.now, self.rng)?
@@ -315,8 +274,7 @@ where
         let client_data = decode("the client data is not base64url", &response.client_data_json).map_err(refused)?;
         let (challenge, bound_user) = self.take_challenge(&client_data, "sign_in").await?;
         check_client_data(&client_data, "webauthn.get", &challenge, &origin(self.config)).map_err(refused)?;
-        let sql = format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE credential_id = ?1");
-        let Some(row) = first_row::<PasskeyRow>(self.store.query(&sql, &[response.id.as_str().into()]).await?)? else {
+        let Some(row) = first_row::<PasskeyRow>(self.store.select(passkeys::by_id(&response.id)).await?)? else {
             return Err(refused(Refused("this passkey is not registered here")));
         };
         if bound_user.as_deref().is_some_and(|u| u != row.user_id)
@@ -337,8 +295,7 @@ where
         if !signature_valid(self.verifier, &key, &auth_data, &client_data, &signature).await? {
             return Err(refused(Refused("the signature does not verify")));
         }
-        let args: [SqlArg; 3] = [response.id.as_str().into(), i64::from(data.sign_count).into(), self.now.into()];
-        if self.store.execute(USE_SQL, &args).await? == 0 {
+        if self.store.exec(passkeys::record_use(&response.id, data.sign_count, self.now)).await? == 0 {
             let event = AuditEvent::new("passkey.counter_mismatch", self.meta, self.now, self.rng)?
                 .actor("user", &row.user_id)
                 .resource("passkey", &row.credential_id)
