@@ -18,28 +18,12 @@ use crate::engine::identity::users::{Role, User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+use crate::engine::tables;
+use crate::engine::tables::social_identities as table;
 
 /// The error code of a sign-in a provider identity may not make.
 pub const SOCIAL_LOGIN_REFUSED: &str = "social_login_refused";
-
-const OWNER_SQL: &str = "SELECT user_id FROM social_identities WHERE provider = ?1 AND subject = ?2";
-const LINK_SQL: &str = "INSERT INTO social_identities \
-(provider, subject, user_id, email, linked_at, last_login_at, tokens, tokens_updated_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END) \
-ON CONFLICT (provider, subject) DO NOTHING";
-const SEEN_SQL: &str = "UPDATE social_identities SET last_login_at = ?3, email = COALESCE(?4, email), tokens = ?5, \
-tokens_updated_at = CASE WHEN ?5 IS NULL THEN NULL ELSE ?3 END WHERE provider = ?1 AND subject = ?2";
-const TOKENS_SQL: &str = "SELECT subject, tokens FROM social_identities WHERE user_id = ?1 AND provider = ?2";
-const COUNTS_SQL: &str = "SELECT provider, COUNT(*) AS users FROM social_identities GROUP BY provider";
-const LIST_SQL: &str =
-    "SELECT provider, email, linked_at, last_login_at FROM social_identities WHERE user_id = ?1 ORDER BY linked_at";
-const UNLINK_SQL: &str = "DELETE FROM social_identities WHERE user_id = ?1 AND provider = ?2";
-/// The other ways ?1 has to sign in besides provider ?2: a password, a passkey, or
-/// another linked provider.
-const OTHER_WAYS_SQL: &str = "SELECT (SELECT COUNT(*) FROM users WHERE id = ?1 AND password_hash IS NOT NULL) \
-+ (SELECT COUNT(*) FROM passkeys WHERE user_id = ?1) \
-+ (SELECT COUNT(*) FROM social_identities WHERE user_id = ?1 AND provider != ?2) AS total";
 
 /// What a verified provider identity leads to.
 #[derive(Debug)]
@@ -100,9 +84,9 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         provider: &str,
         claims: &ProviderClaims,
         tokens: &ProviderTokens,
-    ) -> Result<SqlArg, InternalError> {
+    ) -> Result<Option<String>, InternalError> {
         if !self.config.store_provider_tokens {
-            return Ok(SqlArg::Null);
+            return Ok(None);
         }
         let json = serde_json::to_vec(tokens).map_err(|e| InternalError::new(format!("tokens JSON: {e}")))?;
         let sealed = sealed::seal(
@@ -112,7 +96,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             &json,
             self.rng,
         )?;
-        Ok(SqlArg::Text(sealed))
+        Ok(Some(sealed))
     }
 
     async fn link(
@@ -122,15 +106,9 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         tokens: &ProviderTokens,
         user_id: &str,
     ) -> Result<(), ApiError> {
-        let args = [
-            provider.into(),
-            claims.sub.as_str().into(),
-            user_id.into(),
-            claims.email.as_deref().into(),
-            self.now.into(),
-            self.sealed_tokens(provider, claims, tokens)?,
-        ];
-        if self.store.execute(LINK_SQL, &args).await? == 0 {
+        let sealed = self.sealed_tokens(provider, claims, tokens)?;
+        let link = table::link(provider, &claims.sub, user_id, claims.email.as_deref(), sealed.as_deref(), self.now);
+        if self.store.exec(link).await? == 0 {
             return Err(refused("This social account is linked to another user."));
         }
         self.audit("social_account_linked", Some(user_id), provider, json!({ "email": claims.email })).await?;
@@ -149,8 +127,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
         struct Owner {
             user_id: String,
         }
-        let owner: Option<Owner> =
-            first_row(self.store.query(OWNER_SQL, &[provider.into(), claims.sub.as_str().into()]).await?)?;
+        let owner: Option<Owner> = first_row(self.store.select(table::owner(provider, &claims.sub)).await?)?;
         if let Some(owner) = owner {
             if link_user.is_some_and(|u| u != owner.user_id) {
                 return Err(refused("This social account is linked to another user."));
@@ -162,14 +139,9 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             let Some(user) = user else {
                 return Err(refused("The account this social account belongs to is disabled."));
             };
-            let args = [
-                provider.into(),
-                claims.sub.as_str().into(),
-                self.now.into(),
-                claims.email.as_deref().into(),
-                self.sealed_tokens(provider, claims, tokens)?,
-            ];
-            self.store.execute(SEEN_SQL, &args).await?;
+            let sealed = self.sealed_tokens(provider, claims, tokens)?;
+            let seen = table::seen(provider, &claims.sub, claims.email.as_deref(), sealed.as_deref(), self.now);
+            self.store.exec(seen).await?;
             return Ok(Resolution::SignIn(Box::new(user)));
         }
         if let Some(user_id) = link_user {
@@ -214,7 +186,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             linked_at: f64,
             last_login_at: Option<f64>,
         }
-        let rows = self.store.query(LIST_SQL, &[user_id.into()]).await?;
+        let rows = self.store.select(table::of_user(user_id)).await?;
         rows.into_iter()
             .map(|r| {
                 let row: Row = crate::engine::platform::json::row(r, "identity")?;
@@ -242,7 +214,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             provider: String,
             users: f64,
         }
-        let rows = self.store.query(COUNTS_SQL, &[]).await?;
+        let rows = self.store.select(table::counts()).await?;
         rows.into_iter()
             .map(|r| {
                 let row: Row = crate::engine::platform::json::row(r, "count")?;
@@ -259,7 +231,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
             subject: String,
             tokens: Option<String>,
         }
-        let row: Option<Row> = first_row(self.store.query(TOKENS_SQL, &[user_id.into(), provider.into()]).await?)?;
+        let row: Option<Row> = first_row(self.store.select(table::tokens(user_id, provider)).await?)?;
         let Some(row) = row else { return Err(ApiError::Missing("linked account")) };
         let Some(sealed) = row.tokens else { return Ok(None) };
         let ad = associated(provider, &row.subject);
@@ -271,7 +243,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
 
     /// `POST /auth/{provider}/unlink`: never the last way to sign in (`cannot_unlink`).
     pub async fn unlink(&self, user_id: &str, provider: &str) -> Result<(), ApiError> {
-        let others = self.store.query(OTHER_WAYS_SQL, &[user_id.into(), provider.into()]).await?;
+        let others = self.store.select(tables::sign_in_ways_besides(user_id, provider)).await?;
         let total = crate::engine::platform::ports::count(others)?;
         if total == 0 {
             return Err(ApiError::Request {
@@ -280,7 +252,7 @@ impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation
                 description: "This is your only way to sign in: set a password or add a passkey first.".into(),
             });
         }
-        if self.store.execute(UNLINK_SQL, &[user_id.into(), provider.into()]).await? == 0 {
+        if self.store.exec(table::unlink(user_id, provider)).await? == 0 {
             return Err(ApiError::Missing("linked account"));
         }
         self.audit("social_account_unlinked", Some(user_id), provider, json!({})).await?;

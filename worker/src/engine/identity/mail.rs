@@ -11,7 +11,8 @@
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::platform::config::{Config, MailProvider};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{count, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, Random, SqlRunner, UnixTime};
+use crate::engine::tables::mail_outbox;
 
 /// What a message says; each variant is one template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,63 +102,22 @@ pub trait MailStore {
     async fn outbox(&self, limit: u32, offset: u32) -> Result<(Vec<Mail>, u64), InternalError>;
 }
 
-const INSERT_MAIL_SQL: &str = "INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, \
-status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-const MARK_MAIL_SQL: &str = "UPDATE mail_outbox SET status = ?2, last_error = ?3, \
-sent_at = CASE WHEN ?2 = 'sent' THEN ?4 ELSE sent_at END WHERE id = ?1";
-/// Newest first; rowid orders messages written in the same second.
-const OUTBOX_SQL: &str = "SELECT id, template, to_address, subject, text_body, html_body, status, last_error, \
-created_at FROM mail_outbox ORDER BY created_at DESC, rowid DESC LIMIT ?1 OFFSET ?2";
-const OUTBOX_COUNT_SQL: &str = "SELECT COUNT(*) AS total FROM mail_outbox";
-
-#[derive(serde::Deserialize)]
-struct MailRow {
-    id: String,
-    template: String,
-    to_address: String,
-    subject: String,
-    text_body: String,
-    html_body: String,
-    status: String,
-    last_error: Option<String>,
-    created_at: f64,
-}
-
 /// Written once for D1 and SQLite (see [`SqlRunner`]).
 impl<T: SqlRunner> MailStore for T {
     async fn insert_mail(&self, m: &Mail) -> Result<(), InternalError> {
-        let args = [&m.id, &m.template, &m.to, &m.subject, &m.text, &m.html, &m.status].map(SqlArg::from);
-        let mut args = args.to_vec();
-        args.push(SqlArg::Int(m.created_at));
-        match self.execute(INSERT_MAIL_SQL, &args).await? {
+        match self.exec(mail_outbox::insert(m)).await? {
             1 => Ok(()),
             n => Err(InternalError::new(format!("outbox insert changed {n} rows"))),
         }
     }
 
     async fn mark_mail(&self, id: &str, status: &str, error: Option<&str>, now: UnixTime) -> Result<(), InternalError> {
-        let args = [id.into(), status.into(), error.into(), SqlArg::Int(now)];
-        self.execute(MARK_MAIL_SQL, &args).await.map(|_| ())
+        self.exec(mail_outbox::mark(id, status, error, now)).await.map(|_| ())
     }
 
     async fn outbox(&self, limit: u32, offset: u32) -> Result<(Vec<Mail>, u64), InternalError> {
-        let rows = self.query(OUTBOX_SQL, &[SqlArg::Int(limit.into()), SqlArg::Int(offset.into())]).await?;
-        let mut mails = Vec::with_capacity(rows.len());
-        for row in rows {
-            let r: MailRow = crate::engine::platform::json::row(row, "outbox")?;
-            mails.push(Mail {
-                id: r.id,
-                template: r.template,
-                to: r.to_address,
-                subject: r.subject,
-                text: r.text_body,
-                html: r.html_body,
-                status: r.status,
-                last_error: r.last_error,
-                created_at: r.created_at as UnixTime,
-            });
-        }
-        Ok((mails, count(self.query(OUTBOX_COUNT_SQL, &[]).await?)?))
+        let [rows, total] = self.select_pair_of(mail_outbox::page(limit, offset)).await?;
+        Ok((mail_outbox::decode_mails(rows)?, count(total)?))
     }
 }
 

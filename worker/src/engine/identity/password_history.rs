@@ -9,20 +9,11 @@ use crate::engine::crypto::passwords::verify_password;
 use crate::engine::identity::users::User;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{SqlRunner, UnixTime};
+use crate::engine::tables::password_history;
 
 /// What the person reads.
 pub const REUSED: &str = "This password was used recently. Please choose a different password.";
-
-/// The newest earlier hashes of ?1, at most ?2.
-const EARLIER_SQL: &str =
-    "SELECT password_hash FROM password_history WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2";
-
-const REMEMBER_SQL: &str = "INSERT INTO password_history (user_id, password_hash, created_at) VALUES (?1, ?2, ?3)";
-
-/// Keeps the newest ?2 of ?1's earlier hashes.
-const PRUNE_SQL: &str = "DELETE FROM password_history WHERE user_id = ?1 AND rowid NOT IN \
-(SELECT rowid FROM password_history WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2)";
 
 fn earlier_kept(config: &Config) -> u32 {
     config.security.password_history_count.saturating_sub(1)
@@ -41,7 +32,7 @@ pub async fn refuse_reuse(
     }
     let mut hashes: Vec<String> = user.password_hash.iter().cloned().collect();
     if earlier_kept(config) > 0 {
-        for row in store.query(EARLIER_SQL, &[user.id.as_str().into(), earlier_kept(config).into()]).await? {
+        for row in store.select(password_history::newest(&user.id, earlier_kept(config))).await? {
             if let Some(hash) = row.get("password_hash").and_then(serde_json::Value::as_str) {
                 hashes.push(hash.to_owned());
             }
@@ -66,9 +57,8 @@ pub async fn remember(
     if kept == 0 {
         return Ok(());
     }
-    let id: SqlArg = user.id.as_str().into();
     store
-        .batch(&[(REMEMBER_SQL, vec![id.clone(), old.as_str().into(), now.into()]), (PRUNE_SQL, vec![id, kept.into()])])
+        .batch(&[password_history::insert(&user.id, old, now), password_history::keep_newest(&user.id, kept)])
         .await
         .map(|_| ())
 }

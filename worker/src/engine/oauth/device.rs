@@ -12,7 +12,7 @@ use crate::engine::crypto::jose::b64url;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{first_row, Random, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{Random, UnixTime};
 
 /// RFC 8628 §7.1's example alphabet: 20 consonants, no vowels (no words), no look-alikes.
 pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
@@ -90,7 +90,7 @@ impl DeviceStatus {
         }
     }
 
-    fn parse(value: &str) -> Result<Self, InternalError> {
+    pub fn parse(value: &str) -> Result<Self, InternalError> {
         match value {
             "pending" => Ok(DeviceStatus::Pending),
             "approved" => Ok(DeviceStatus::Approved),
@@ -182,124 +182,6 @@ pub struct DeviceAnswer<'a> {
     pub auth_time: UnixTime,
     pub amr: &'a str,
     pub session_id: &'a str,
-}
-
-const DEVICE_COLUMNS: &str = "device_code_hash, user_code_hash, client_id, scope, status, user_id, auth_time, amr, \
-session_id, poll_interval, last_polled_at, created_at, expires_at";
-/// A user code stays unique among pending codes (a partial unique index); an expired
-/// pending row with the same code is retired first so it cannot block a new one.
-const RETIRE_EXPIRED_SQL: &str =
-    "UPDATE device_codes SET status = 'denied' WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at <= ?2";
-const INSERT_DEVICE_SQL: &str = "INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, \
-status, poll_interval, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7) ON CONFLICT DO NOTHING";
-const RECORD_POLL_SQL: &str =
-    "UPDATE device_codes SET last_polled_at = ?2, poll_interval = ?3 WHERE device_code_hash = ?1";
-const DECIDE_SQL: &str = "UPDATE device_codes SET status = ?2, user_id = ?3, scope = ?4, auth_time = ?5, \
-session_id = ?6, decided_at = ?7, amr = ?8 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?7";
-const CONSUME_SQL: &str = "UPDATE device_codes SET status = 'consumed', consumed_at = ?2 \
-WHERE device_code_hash = ?1 AND status = 'approved' AND expires_at > ?2";
-
-#[derive(serde::Deserialize)]
-struct DeviceRow {
-    device_code_hash: String,
-    user_code_hash: String,
-    client_id: String,
-    scope: String,
-    status: String,
-    user_id: Option<String>,
-    auth_time: Option<f64>,
-    #[serde(default)]
-    amr: Option<String>,
-    session_id: Option<String>,
-    poll_interval: f64,
-    last_polled_at: Option<f64>,
-    created_at: f64,
-    expires_at: f64,
-}
-
-impl DeviceRow {
-    fn decode(self) -> Result<DeviceCode, InternalError> {
-        Ok(DeviceCode {
-            status: DeviceStatus::parse(&self.status)?,
-            device_code_hash: self.device_code_hash,
-            user_code_hash: self.user_code_hash,
-            client_id: self.client_id,
-            scope: self.scope,
-            user_id: self.user_id,
-            auth_time: self.auth_time.map(|t| t as UnixTime),
-            amr: self.amr,
-            session_id: self.session_id,
-            interval: self.poll_interval as u32,
-            last_polled_at: self.last_polled_at.map(|t| t as UnixTime),
-            created_at: self.created_at as UnixTime,
-            expires_at: self.expires_at as UnixTime,
-        })
-    }
-}
-
-/// Written once for D1 and SQLite (see [`SqlRunner`]).
-impl<T: SqlRunner> DeviceStore for T {
-    async fn insert_device_code(&self, c: &DeviceCode) -> Result<bool, InternalError> {
-        let changes = self
-            .batch(&[
-                (RETIRE_EXPIRED_SQL, vec![(&c.user_code_hash).into(), SqlArg::Int(c.created_at)]),
-                (
-                    INSERT_DEVICE_SQL,
-                    vec![
-                        (&c.device_code_hash).into(),
-                        (&c.user_code_hash).into(),
-                        (&c.client_id).into(),
-                        (&c.scope).into(),
-                        SqlArg::Int(i64::from(c.interval)),
-                        SqlArg::Int(c.created_at),
-                        SqlArg::Int(c.expires_at),
-                    ],
-                ),
-            ])
-            .await?;
-        Ok(changes.get(1) == Some(&1))
-    }
-
-    async fn device_code(&self, device_code_hash: &str) -> Result<Option<DeviceCode>, InternalError> {
-        let sql = format!("SELECT {DEVICE_COLUMNS} FROM device_codes WHERE device_code_hash = ?1");
-        first_row::<DeviceRow>(self.query(&sql, &[device_code_hash.into()]).await?)?.map(DeviceRow::decode).transpose()
-    }
-
-    async fn pending_by_user_code(
-        &self,
-        user_code_hash: &str,
-        now: UnixTime,
-    ) -> Result<Option<DeviceCode>, InternalError> {
-        let sql = format!(
-            "SELECT {DEVICE_COLUMNS} FROM device_codes WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?2"
-        );
-        let rows = self.query(&sql, &[user_code_hash.into(), SqlArg::Int(now)]).await?;
-        first_row::<DeviceRow>(rows)?.map(DeviceRow::decode).transpose()
-    }
-
-    async fn record_poll(&self, device_code_hash: &str, now: UnixTime, interval: u32) -> Result<(), InternalError> {
-        let args = [device_code_hash.into(), SqlArg::Int(now), SqlArg::Int(i64::from(interval))];
-        self.execute(RECORD_POLL_SQL, &args).await.map(|_| ())
-    }
-
-    async fn decide_device_code(&self, d: &DeviceAnswer<'_>, now: UnixTime) -> Result<bool, InternalError> {
-        let status = if d.approve { DeviceStatus::Approved } else { DeviceStatus::Denied };
-        let args = [
-            d.user_code_hash.into(),
-            status.as_str().into(),
-            d.user_id.into(),
-            d.scope.into(),
-            SqlArg::Int(d.auth_time),
-            d.session_id.into(),
-            SqlArg::Int(now),
-            d.amr.into(),
-        ];
-        Ok(self.execute(DECIDE_SQL, &args).await? == 1)
-    }
-
-    async fn consume_device_code(&self, device_code_hash: &str, now: UnixTime) -> Result<bool, InternalError> {
-        Ok(self.execute(CONSUME_SQL, &[device_code_hash.into(), SqlArg::Int(now)]).await? == 1)
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::tables::clients::{client_from_rows, client_statement};
 use crate::engine::tables::users::{first_user, user_of_session_statement};
-use crate::engine::tables::{authorization_codes, consents, refresh_tokens, revoked_access_tokens};
+use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens};
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
 /// one round trip (`/authorize` with a live session needs both; two calls would cost two
@@ -44,9 +44,8 @@ impl<T: SqlRunner> TokenLookups for T {
         client_id: &str,
         claims: &AccessTokenClaims,
     ) -> Result<(Option<ClientRecord>, AccessTokenState), InternalError> {
-        let [client, state] =
-            self.select_pair(client_statement(client_id), revoked_access_tokens::access_token_state(claims)).await?;
-        Ok((client_from_rows(client)?, revoked_access_tokens::decode_access_token_state(state)?))
+        let [client, state] = self.select_pair(client_statement(client_id), tables::access_token_state(claims)).await?;
+        Ok((client_from_rows(client)?, tables::decode_access_token_state(state)?))
     }
 
     async fn client_and_refresh_token(

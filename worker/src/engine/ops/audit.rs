@@ -72,28 +72,12 @@ pub trait AuditStore {
     async fn record(&self, event: &AuditEvent) -> Result<(), InternalError>;
 }
 
-const INSERT_AUDIT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
-resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-
 impl AuditEvent {
     /// The INSERT of this entry, for a batch that must record it with the change it
     /// describes (both or neither).
     pub fn statement(&self) -> Statement<'static> {
-        let e = self;
-        crate::engine::ops::metrics::count("authority_audit_events_total", &[("event", e.event)]);
-        let args = vec![
-            (&e.id).into(),
-            e.timestamp.into(),
-            e.event.into(),
-            e.actor_id.as_deref().into(),
-            e.actor_type.into(),
-            e.resource_type.into(),
-            e.resource_id.as_deref().into(),
-            e.ip_address.as_deref().into(),
-            e.user_agent.as_deref().into(),
-            e.metadata.to_string().into(),
-        ];
-        (INSERT_AUDIT_SQL, args)
+        crate::engine::ops::metrics::count("authority_audit_events_total", &[("event", self.event)]);
+        crate::engine::tables::audit_log::insert(self)
     }
 }
 

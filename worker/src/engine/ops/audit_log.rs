@@ -4,13 +4,12 @@
 //! filters. Reading is itself audited by the caller (`audit.read`, `audit.exported`).
 
 use serde::Deserialize;
-use serde_json::Value;
 use shared::account::Page;
 use shared::audit::AuditEntry;
 
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, int, SqlArg, SqlRunner, UnixTime};
-use crate::engine::platform::time::rfc3339;
+use crate::engine::platform::ports::{count, int, SqlRunner, UnixTime};
+use crate::engine::tables::audit_log as table;
 
 /// `GET /api/audit-logs` filters; `None` means any. `client_id` matches entries about a
 /// client (as resource) or by it (as actor).
@@ -25,88 +24,6 @@ pub struct AuditFilter {
     pub ip: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, timestamp, event, actor_id, actor_type, resource_type, resource_id, ip_address, user_agent, metadata";
-
-#[derive(Debug, Deserialize)]
-struct Row {
-    id: String,
-    timestamp: f64,
-    event: String,
-    actor_id: Option<String>,
-    actor_type: Option<String>,
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    metadata: String,
-}
-
-impl Row {
-    fn entry(self) -> AuditEntry {
-        AuditEntry {
-            id: self.id,
-            timestamp: rfc3339(int(self.timestamp)),
-            event: self.event,
-            actor_id: self.actor_id,
-            actor_type: self.actor_type,
-            resource_type: self.resource_type,
-            resource_id: self.resource_id,
-            ip_address: self.ip_address,
-            user_agent: self.user_agent,
-            // Written by us as a JSON object; anything else is shown as text, never an error.
-            metadata: serde_json::from_str(&self.metadata).unwrap_or(Value::String(self.metadata)),
-        }
-    }
-}
-
-fn entries(rows: Vec<Value>) -> Result<Vec<AuditEntry>, InternalError> {
-    rows.into_iter().map(|r| crate::engine::platform::json::row::<Row>(r, "audit").map(Row::entry)).collect()
-}
-
-/// The WHERE clause of `f` with only the conditions it names (`TRUE` for none), numbered
-/// ?1…?n, and their arguments. Only named conditions, not `?n IS NULL OR …` for each, so
-/// SQLite can use the indexes: `audit_log_event (event, timestamp)` serves an event filter
-/// for the page (in order) and the count; `audit_log_actor (actor_id, timestamp)` an actor
-/// filter; `audit_log_timestamp` the unfiltered newest-first page and time ranges.
-fn where_clause(f: &AuditFilter) -> (String, Vec<SqlArg>) {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut args: Vec<SqlArg> = Vec::new();
-    // `$` marks where the next argument goes; it becomes `?n`.
-    let mut add = |sql: &str, values: Vec<SqlArg>| {
-        let mut sql = sql.to_owned();
-        for value in values {
-            args.push(value);
-            sql = sql.replacen('$', &format!("?{}", args.len()), 1);
-        }
-        conditions.push(sql);
-    };
-    if let Some(event) = &f.event {
-        add("event = $", vec![event.as_str().into()]);
-    }
-    if let Some(from) = f.from {
-        add("timestamp >= $", vec![from.into()]);
-    }
-    if let Some(to) = f.to {
-        add("timestamp < $", vec![to.into()]);
-    }
-    if let Some(actor) = &f.actor_id {
-        add("actor_id = $", vec![actor.as_str().into()]);
-    }
-    if let Some(client) = &f.client_id {
-        let (a, b): (SqlArg, SqlArg) = (client.as_str().into(), client.as_str().into());
-        add("((resource_type = 'client' AND resource_id = $) OR (actor_type = 'client' AND actor_id = $))", vec![a, b]);
-    }
-    if let Some(resource_type) = &f.resource_type {
-        add("resource_type = $", vec![resource_type.as_str().into()]);
-    }
-    if let Some(ip) = &f.ip {
-        add("ip_address = $", vec![ip.as_str().into()]);
-    }
-    let sql = if conditions.is_empty() { "TRUE".to_owned() } else { conditions.join(" AND ") };
-    (sql, args)
-}
-
 /// One page, newest first, and the total: one round trip.
 pub async fn list(
     store: &impl SqlRunner,
@@ -114,27 +31,17 @@ pub async fn list(
     limit: u32,
     offset: u32,
 ) -> Result<Page<AuditEntry>, ApiError> {
-    let (conditions, filter_args) = where_clause(filter);
-    let n = filter_args.len();
-    let list = format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE {conditions} ORDER BY timestamp DESC, rowid DESC LIMIT ?{} OFFSET ?{}",
-        n + 1,
-        n + 2
-    );
-    let total = format!("SELECT COUNT(*) AS total FROM audit_log WHERE {conditions}");
-    let mut page_args = filter_args.clone();
-    page_args.extend([SqlArg::Int(i64::from(limit)), SqlArg::Int(i64::from(offset))]);
+    let [(list, page_args), (total, filter_args)] = table::page(filter, limit, offset);
     let mut results = store.query_batch(&[(list.as_str(), page_args), (total.as_str(), filter_args)]).await?;
     let totals = results.pop().unwrap_or_default();
     let rows = results.pop().unwrap_or_default();
-    Ok(Page { data: entries(rows)?, total: count(totals)?, limit, offset })
+    Ok(Page { data: table::entries(rows)?, total: count(totals)?, limit, offset })
 }
 
 /// One entry, or 404.
 pub async fn get(store: &impl SqlRunner, id: &str) -> Result<AuditEntry, ApiError> {
-    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE id = ?1");
-    let row = first_row::<Row>(store.query(&sql, &[id.into()]).await?)?;
-    row.map(Row::entry).ok_or(ApiError::Request {
+    let entry = table::entries(store.select(table::by_id(id)).await?)?.into_iter().next();
+    entry.ok_or(ApiError::Request {
         status: 404,
         code: shared::codes::NOT_FOUND,
         description: "no audit entry with this id".into(),
@@ -156,21 +63,7 @@ pub async fn export_batch(
     cursor: Option<Cursor>,
     batch: u32,
 ) -> Result<(Vec<AuditEntry>, Option<Cursor>), InternalError> {
-    let (conditions, mut args) = where_clause(filter);
-    let n = args.len();
-    let after = match cursor {
-        Some(c) => {
-            args.extend([c.timestamp.into(), c.rowid.into()]);
-            format!("AND (timestamp < ?{a} OR (timestamp = ?{a} AND rowid < ?{b}))", a = n + 1, b = n + 2)
-        }
-        None => String::new(),
-    };
-    args.push(SqlArg::Int(i64::from(batch)));
-    let sql = format!(
-        "SELECT {COLUMNS}, rowid AS row_number FROM audit_log WHERE {conditions} {after} \
-         ORDER BY timestamp DESC, rowid DESC LIMIT ?{}",
-        args.len()
-    );
+    let (sql, args) = table::export_page(filter, cursor, batch);
     let rows = store.query(&sql, &args).await?;
     #[derive(Deserialize)]
     struct Position {
@@ -182,7 +75,7 @@ pub async fn export_batch(
         .and_then(|r| crate::engine::platform::json::from_object::<Position>(r.clone()).ok())
         .map(|p| Cursor { timestamp: int(p.timestamp), rowid: int(p.row_number) });
     let full = rows.len() == batch as usize;
-    Ok((entries(rows)?, next.filter(|_| full)))
+    Ok((table::entries(rows)?, next.filter(|_| full)))
 }
 
 /// One CSV line of an entry (RFC 4180: every field quoted, quotes doubled).

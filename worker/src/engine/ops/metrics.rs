@@ -13,11 +13,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Deserialize;
-
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{int, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::platform::ports::{int, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::metric_counters::{self, CounterRow};
+use crate::engine::tables::{self, GaugeRow};
 
 /// How often an isolate adds its counts to D1 at most.
 pub const FLUSH_SECONDS: UnixTime = 10;
@@ -52,12 +52,9 @@ pub fn count(name: &'static str, labels: &[(&str, &str)]) {
     PENDING.with(|p| *p.borrow_mut().entry((name, rendered)).or_insert(0) += 1);
 }
 
-const UPSERT_SQL: &str = "INSERT INTO metric_counters (name, labels, value, updated_at) VALUES (?1, ?2, ?3, ?4) \
-ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at";
-
 /// The UPSERTs of this isolate's counts when a flush is due (and then forgets them), or
 /// `None`. A failed flush loses those counts; metrics never fail a request.
-pub fn take_due(now: UnixTime) -> Option<Vec<(String, Vec<SqlArg>)>> {
+pub fn take_due(now: UnixTime) -> Option<Vec<Statement<'static>>> {
     let due =
         LAST_FLUSH.with(|l| now - *l.borrow() >= FLUSH_SECONDS) || PENDING.with(|p| p.borrow().len() >= FLUSH_SERIES);
     if !due || PENDING.with(|p| p.borrow().is_empty()) {
@@ -65,51 +62,19 @@ pub fn take_due(now: UnixTime) -> Option<Vec<(String, Vec<SqlArg>)>> {
     }
     LAST_FLUSH.with(|l| *l.borrow_mut() = now);
     let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-    Some(
-        pending
-            .into_iter()
-            .map(|((name, labels), n)| (UPSERT_SQL.to_owned(), vec![name.into(), labels.into(), n.into(), now.into()]))
-            .collect(),
-    )
+    Some(pending.into_iter().map(|((name, labels), n)| metric_counters::add(name, &labels, n, now)).collect())
 }
 
 /// Runs the statements [`take_due`] gave.
-pub async fn flush(store: &impl SqlRunner, statements: &[(String, Vec<SqlArg>)]) -> Result<(), InternalError> {
-    let batch: Vec<Statement<'_>> = statements.iter().map(|(sql, args)| (sql.as_str(), args.clone())).collect();
-    store.batch(&batch).await.map(|_| ())
+pub async fn flush(store: &impl SqlRunner, statements: &[Statement<'static>]) -> Result<(), InternalError> {
+    store.batch(statements).await.map(|_| ())
 }
-
-#[derive(Deserialize)]
-struct CounterRow {
-    name: String,
-    labels: String,
-    value: f64,
-}
-
-#[derive(Deserialize)]
-struct GaugeRow {
-    sessions: f64,
-    users: f64,
-    locked: f64,
-    clients: f64,
-    key_created_at: Option<f64>,
-}
-
-const COUNTERS_SQL: &str = "SELECT name, labels, value FROM metric_counters ORDER BY name, labels";
-
-/// ?1 now, ?2 the idle cut-off of sessions.
-const GAUGES_SQL: &str = "SELECT \
-(SELECT COUNT(*) FROM sessions WHERE expires_at > ?1 AND last_seen_at > ?2) AS sessions, \
-(SELECT COUNT(*) FROM users WHERE active = 1) AS users, \
-(SELECT COUNT(*) FROM users WHERE locked_until > ?1) AS locked, \
-(SELECT COUNT(*) FROM clients) AS clients, \
-(SELECT MAX(created_at) FROM signing_keys WHERE status = 'active') AS key_created_at";
 
 /// The exposition at `now`: D1's counters plus this isolate's unflushed counts, then the
 /// gauges; one round trip.
 pub async fn render(store: &impl SqlRunner, config: &Config, now: UnixTime) -> Result<String, InternalError> {
     let idle_cutoff = now - i64::from(config.sessions.idle_timeout_minutes) * 60;
-    let statements = [(COUNTERS_SQL, vec![]), (GAUGES_SQL, vec![now.into(), idle_cutoff.into()])];
+    let statements = [metric_counters::all(), tables::gauges(now, idle_cutoff)];
     let mut results = store.query_batch(&statements).await?.into_iter();
     let (counter_rows, gauge_rows) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
     let mut series: BTreeMap<(String, String), i64> = BTreeMap::new();

@@ -7,15 +7,7 @@ use shared::admin::{SignInBucket, SignInStats};
 
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::{int, whole, SqlRunner, UnixTime};
-
-/// ?1 start, ?2 end (exclusive), ?3 bucket seconds. D1 binds every number as a REAL, so
-/// the division is a real one there: the CAST makes the bucket an integer on D1 and
-/// SQLite alike.
-const SQL: &str = "SELECT CAST((timestamp - ?1) / ?3 AS INTEGER) AS bucket, \
-SUM(CASE WHEN event = 'user.login' THEN 1 ELSE 0 END) AS sign_ins, \
-SUM(CASE WHEN event = 'user.login_failed' THEN 1 ELSE 0 END) AS failures \
-FROM audit_log WHERE event IN ('user.login', 'user.login_failed') AND timestamp >= ?1 AND timestamp < ?2 \
-GROUP BY bucket";
+use crate::engine::tables::audit_log;
 
 #[derive(Deserialize)]
 struct Row {
@@ -34,7 +26,7 @@ pub async fn sign_in_stats(store: &impl SqlRunner, period: &str, now: UnixTime) 
     };
     let end = (now / size + 1) * size;
     let start = end - size * count;
-    let rows = store.query(SQL, &[start.into(), end.into(), size.into()]).await?;
+    let rows = store.select(audit_log::sign_in_buckets(start, end, size)).await?;
     let mut buckets: Vec<SignInBucket> =
         (0..count).map(|i| SignInBucket { start: start + i * size, sign_ins: 0, failures: 0 }).collect();
     for row in rows {

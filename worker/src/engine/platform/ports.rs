@@ -385,7 +385,13 @@ pub trait SqlRunner {
         a: Statement<'_>,
         b: Statement<'_>,
     ) -> Result<[Vec<serde_json::Value>; 2], InternalError> {
-        let mut results = self.query_batch(&[a, b]).await?.into_iter();
+        self.select_pair_of([a, b]).await
+    }
+
+    /// [`SqlRunner::select_pair`] for a pair a table's module built together (a page and
+    /// its total).
+    async fn select_pair_of(&self, pair: [Statement<'_>; 2]) -> Result<[Vec<serde_json::Value>; 2], InternalError> {
+        let mut results = self.query_batch(&pair).await?.into_iter();
         match (results.next(), results.next()) {
             (Some(first), Some(second)) => Ok([first, second]),
             _ => Err(InternalError::new("batch: wrong number of results")),

@@ -1,7 +1,15 @@
 //! The `audit_log` table (migrations/0002): one security-relevant event per row; every
 //! statement on it.
 
-use crate::engine::platform::ports::{Statement, UnixTime};
+use serde::Deserialize;
+use serde_json::Value;
+use shared::audit::AuditEntry;
+
+use crate::engine::ops::audit::AuditEvent;
+use crate::engine::ops::audit_log::{AuditFilter, Cursor};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{int, SqlArg, Statement, UnixTime};
+use crate::engine::platform::time::rfc3339;
 
 const DELETE_OLDER_SQL: &str =
     "DELETE FROM audit_log WHERE rowid IN (SELECT rowid FROM audit_log WHERE timestamp < ?1 LIMIT ?2)";
@@ -9,4 +17,180 @@ const DELETE_OLDER_SQL: &str =
 /// Cleanup: up to `limit` entries older than `before` (`AUDIT_LOG_RETENTION_DAYS`).
 pub fn delete_older(before: UnixTime, limit: i64) -> Statement<'static> {
     (DELETE_OLDER_SQL, vec![before.into(), limit.into()])
+}
+
+const INSERT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
+resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// One entry, for a batch that must record it with the change it describes.
+pub fn insert(e: &AuditEvent) -> Statement<'static> {
+    let args = vec![
+        (&e.id).into(),
+        e.timestamp.into(),
+        e.event.into(),
+        e.actor_id.as_deref().into(),
+        e.actor_type.into(),
+        e.resource_type.into(),
+        e.resource_id.as_deref().into(),
+        e.ip_address.as_deref().into(),
+        e.user_agent.as_deref().into(),
+        e.metadata.to_string().into(),
+    ];
+    (INSERT_SQL, args)
+}
+
+macro_rules! columns {
+    () => {
+        "id, timestamp, event, actor_id, actor_type, resource_type, resource_id, ip_address, user_agent, metadata"
+    };
+}
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    id: String,
+    timestamp: f64,
+    event: String,
+    actor_id: Option<String>,
+    actor_type: Option<String>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    metadata: String,
+}
+
+impl Row {
+    fn entry(self) -> AuditEntry {
+        AuditEntry {
+            id: self.id,
+            timestamp: rfc3339(int(self.timestamp)),
+            event: self.event,
+            actor_id: self.actor_id,
+            actor_type: self.actor_type,
+            resource_type: self.resource_type,
+            resource_id: self.resource_id,
+            ip_address: self.ip_address,
+            user_agent: self.user_agent,
+            // Written by us as a JSON object; anything else is shown as text, never an error.
+            metadata: serde_json::from_str(&self.metadata).unwrap_or(Value::String(self.metadata)),
+        }
+    }
+}
+
+pub fn entries(rows: Vec<Value>) -> Result<Vec<AuditEntry>, InternalError> {
+    rows.into_iter().map(|r| crate::engine::platform::json::row::<Row>(r, "audit").map(Row::entry)).collect()
+}
+
+/// The WHERE clause of `f` with only the conditions it names (`TRUE` for none), numbered
+/// ?1…?n, and their arguments. Only named conditions, not `?n IS NULL OR …` for each, so
+/// SQLite can use the indexes: `audit_log_event (event, timestamp)` serves an event filter
+/// for the page (in order) and the count; `audit_log_actor (actor_id, timestamp)` an actor
+/// filter; `audit_log_timestamp` the unfiltered newest-first page and time ranges.
+fn where_clause(f: &AuditFilter) -> (String, Vec<SqlArg>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut args: Vec<SqlArg> = Vec::new();
+    // `$` marks where the next argument goes; it becomes `?n`.
+    let mut add = |sql: &str, values: Vec<SqlArg>| {
+        let mut sql = sql.to_owned();
+        for value in values {
+            args.push(value);
+            sql = sql.replacen('$', &format!("?{}", args.len()), 1);
+        }
+        conditions.push(sql);
+    };
+    if let Some(event) = &f.event {
+        add("event = $", vec![event.as_str().into()]);
+    }
+    if let Some(from) = f.from {
+        add("timestamp >= $", vec![from.into()]);
+    }
+    if let Some(to) = f.to {
+        add("timestamp < $", vec![to.into()]);
+    }
+    if let Some(actor) = &f.actor_id {
+        add("actor_id = $", vec![actor.as_str().into()]);
+    }
+    if let Some(client) = &f.client_id {
+        let (a, b): (SqlArg, SqlArg) = (client.as_str().into(), client.as_str().into());
+        add("((resource_type = 'client' AND resource_id = $) OR (actor_type = 'client' AND actor_id = $))", vec![a, b]);
+    }
+    if let Some(resource_type) = &f.resource_type {
+        add("resource_type = $", vec![resource_type.as_str().into()]);
+    }
+    if let Some(ip) = &f.ip {
+        add("ip_address = $", vec![ip.as_str().into()]);
+    }
+    let sql = if conditions.is_empty() { "TRUE".to_owned() } else { conditions.join(" AND ") };
+    (sql, args)
+}
+
+const BY_ID_SQL: &str = concat!("SELECT ", columns!(), " FROM audit_log WHERE id = ?1");
+
+/// One entry by id (decode with [`entries`]).
+pub fn by_id(id: &str) -> Statement<'static> {
+    (BY_ID_SQL, vec![id.into()])
+}
+
+/// A statement whose SQL is built for its filter (the WHERE holds only what was asked).
+pub type Built = (String, Vec<SqlArg>);
+
+/// A page of entries, newest first, and their total: two statements for one batch.
+pub fn page(filter: &AuditFilter, limit: u32, offset: u32) -> [Built; 2] {
+    let (conditions, filter_args) = where_clause(filter);
+    let n = filter_args.len();
+    let list = format!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM audit_log WHERE {} ORDER BY timestamp DESC, rowid DESC LIMIT ?{} OFFSET ?{}"
+        ),
+        conditions,
+        n + 1,
+        n + 2
+    );
+    let total = format!("SELECT COUNT(*) AS total FROM audit_log WHERE {conditions}");
+    let mut page_args = filter_args.clone();
+    page_args.extend([limit.into(), offset.into()]);
+    [(list, page_args), (total, filter_args)]
+}
+
+/// The next `batch` entries of an export after `cursor` (keyset paging), newest first,
+/// each with its `row_number` (the rowid) for the next cursor.
+pub fn export_page(filter: &AuditFilter, cursor: Option<Cursor>, batch: u32) -> Built {
+    let (conditions, mut args) = where_clause(filter);
+    let n = args.len();
+    let after = match cursor {
+        Some(c) => {
+            args.extend([c.timestamp.into(), c.rowid.into()]);
+            format!("AND (timestamp < ?{a} OR (timestamp = ?{a} AND rowid < ?{b}))", a = n + 1, b = n + 2)
+        }
+        None => String::new(),
+    };
+    args.push(batch.into());
+    let sql = format!(
+        concat!(
+            "SELECT ",
+            columns!(),
+            ", rowid AS row_number FROM audit_log WHERE {} {} ORDER BY timestamp DESC, rowid DESC LIMIT ?{}"
+        ),
+        conditions,
+        after,
+        args.len()
+    );
+    (sql, args)
+}
+
+/// Sign-ins and failures per bucket: ?1 start, ?2 end (exclusive), ?3 bucket seconds. D1
+/// binds every number as a REAL, so the division is a real one there: the CAST makes the
+/// bucket an integer on D1 and SQLite alike.
+const SIGN_IN_BUCKETS_SQL: &str = "SELECT CAST((timestamp - ?1) / ?3 AS INTEGER) AS bucket, \
+SUM(CASE WHEN event = 'user.login' THEN 1 ELSE 0 END) AS sign_ins, \
+SUM(CASE WHEN event = 'user.login_failed' THEN 1 ELSE 0 END) AS failures \
+FROM audit_log WHERE event IN ('user.login', 'user.login_failed') AND timestamp >= ?1 AND timestamp < ?2 \
+GROUP BY bucket";
+
+/// `user.login` and `user.login_failed` counted per `size`-second bucket from `start`
+/// (`bucket`, `sign_ins`, `failures`).
+pub fn sign_in_buckets(start: UnixTime, end: UnixTime, size: i64) -> Statement<'static> {
+    (SIGN_IN_BUCKETS_SQL, vec![start.into(), end.into(), size.into()])
 }

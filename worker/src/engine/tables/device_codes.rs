@@ -1,7 +1,10 @@
 //! The `device_codes` table (migrations/0005, 0014): one device authorization (RFC 8628),
-//! pending → approved/denied → consumed; every statement on it.
+//! pending → approved/denied → consumed; its row type, every statement on it, and
+//! [`DeviceStore`] over the one SQL port.
 
-use crate::engine::platform::ports::{Statement, UnixTime};
+use crate::engine::oauth::device::{DeviceAnswer, DeviceCode, DeviceStatus, DeviceStore};
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{first_row, SqlArg, SqlRunner, Statement, UnixTime};
 
 const DELETE_EXPIRED_SQL: &str =
     "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM device_codes WHERE expires_at < ?1 LIMIT ?2)";
@@ -9,4 +12,131 @@ const DELETE_EXPIRED_SQL: &str =
 /// Cleanup: up to `limit` device authorizations past their expiry.
 pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
     (DELETE_EXPIRED_SQL, vec![before.into(), limit.into()])
+}
+
+macro_rules! device_columns {
+    () => {
+        "device_code_hash, user_code_hash, client_id, scope, status, user_id, auth_time, amr, \
+session_id, poll_interval, last_polled_at, created_at, expires_at"
+    };
+}
+const BY_DEVICE_CODE_SQL: &str =
+    concat!("SELECT ", device_columns!(), " FROM device_codes WHERE device_code_hash = ?1");
+const PENDING_BY_USER_CODE_SQL: &str = concat!(
+    "SELECT ",
+    device_columns!(),
+    " FROM device_codes WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?2"
+);
+/// A user code stays unique among pending codes (a partial unique index); an expired
+/// pending row with the same code is retired first so it cannot block a new one.
+const RETIRE_EXPIRED_SQL: &str =
+    "UPDATE device_codes SET status = 'denied' WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at <= ?2";
+const INSERT_DEVICE_SQL: &str = "INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, \
+status, poll_interval, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+const RECORD_POLL_SQL: &str =
+    "UPDATE device_codes SET last_polled_at = ?2, poll_interval = ?3 WHERE device_code_hash = ?1";
+const DECIDE_SQL: &str = "UPDATE device_codes SET status = ?2, user_id = ?3, scope = ?4, auth_time = ?5, \
+session_id = ?6, decided_at = ?7, amr = ?8 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?7";
+const CONSUME_SQL: &str = "UPDATE device_codes SET status = 'consumed', consumed_at = ?2 \
+WHERE device_code_hash = ?1 AND status = 'approved' AND expires_at > ?2";
+
+#[derive(serde::Deserialize)]
+struct DeviceRow {
+    device_code_hash: String,
+    user_code_hash: String,
+    client_id: String,
+    scope: String,
+    status: String,
+    user_id: Option<String>,
+    auth_time: Option<f64>,
+    #[serde(default)]
+    amr: Option<String>,
+    session_id: Option<String>,
+    poll_interval: f64,
+    last_polled_at: Option<f64>,
+    created_at: f64,
+    expires_at: f64,
+}
+
+impl DeviceRow {
+    fn decode(self) -> Result<DeviceCode, InternalError> {
+        Ok(DeviceCode {
+            status: DeviceStatus::parse(&self.status)?,
+            device_code_hash: self.device_code_hash,
+            user_code_hash: self.user_code_hash,
+            client_id: self.client_id,
+            scope: self.scope,
+            user_id: self.user_id,
+            auth_time: self.auth_time.map(|t| t as UnixTime),
+            amr: self.amr,
+            session_id: self.session_id,
+            interval: self.poll_interval as u32,
+            last_polled_at: self.last_polled_at.map(|t| t as UnixTime),
+            created_at: self.created_at as UnixTime,
+            expires_at: self.expires_at as UnixTime,
+        })
+    }
+}
+
+/// Written once for D1 and SQLite (see [`SqlRunner`]).
+impl<T: SqlRunner> DeviceStore for T {
+    async fn insert_device_code(&self, c: &DeviceCode) -> Result<bool, InternalError> {
+        let changes = self
+            .batch(&[
+                (RETIRE_EXPIRED_SQL, vec![(&c.user_code_hash).into(), SqlArg::Int(c.created_at)]),
+                (
+                    INSERT_DEVICE_SQL,
+                    vec![
+                        (&c.device_code_hash).into(),
+                        (&c.user_code_hash).into(),
+                        (&c.client_id).into(),
+                        (&c.scope).into(),
+                        SqlArg::Int(i64::from(c.interval)),
+                        SqlArg::Int(c.created_at),
+                        SqlArg::Int(c.expires_at),
+                    ],
+                ),
+            ])
+            .await?;
+        Ok(changes.get(1) == Some(&1))
+    }
+
+    async fn device_code(&self, device_code_hash: &str) -> Result<Option<DeviceCode>, InternalError> {
+        first_row::<DeviceRow>(self.query(BY_DEVICE_CODE_SQL, &[device_code_hash.into()]).await?)?
+            .map(DeviceRow::decode)
+            .transpose()
+    }
+
+    async fn pending_by_user_code(
+        &self,
+        user_code_hash: &str,
+        now: UnixTime,
+    ) -> Result<Option<DeviceCode>, InternalError> {
+        let rows = self.query(PENDING_BY_USER_CODE_SQL, &[user_code_hash.into(), SqlArg::Int(now)]).await?;
+        first_row::<DeviceRow>(rows)?.map(DeviceRow::decode).transpose()
+    }
+
+    async fn record_poll(&self, device_code_hash: &str, now: UnixTime, interval: u32) -> Result<(), InternalError> {
+        let args = [device_code_hash.into(), SqlArg::Int(now), SqlArg::Int(i64::from(interval))];
+        self.execute(RECORD_POLL_SQL, &args).await.map(|_| ())
+    }
+
+    async fn decide_device_code(&self, d: &DeviceAnswer<'_>, now: UnixTime) -> Result<bool, InternalError> {
+        let status = if d.approve { DeviceStatus::Approved } else { DeviceStatus::Denied };
+        let args = [
+            d.user_code_hash.into(),
+            status.as_str().into(),
+            d.user_id.into(),
+            d.scope.into(),
+            SqlArg::Int(d.auth_time),
+            d.session_id.into(),
+            SqlArg::Int(now),
+            d.amr.into(),
+        ];
+        Ok(self.execute(DECIDE_SQL, &args).await? == 1)
+    }
+
+    async fn consume_device_code(&self, device_code_hash: &str, now: UnixTime) -> Result<bool, InternalError> {
+        Ok(self.execute(CONSUME_SQL, &[device_code_hash.into(), SqlArg::Int(now)]).await? == 1)
+    }
 }

@@ -1,44 +1,17 @@
 //! The `revoked_access_tokens` table (migrations/0002): a revoked JWT access token's
-//! `jti` until it would expire, and [`RevocationStore`] over the one SQL port (whose one
-//! read also consults `client_token_cutoffs` and `users`).
-
-use serde::Deserialize;
+//! `jti` until it would expire, and [`RevocationStore`] over the one SQL port (whose read,
+//! `tables::access_token_state`, also consults `client_token_cutoffs` and `users`).
 
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{first_row, SqlRunner, Statement, UnixTime};
+use crate::engine::platform::ports::{SqlRunner, Statement, UnixTime};
 use crate::engine::tables::users::{first_user, user_by_id_statement};
-
-/// Whether an access token is revoked: by its jti, by a cut-off for its client (tokens
-/// issued at or before `revoked_before_ms`, to the millisecond its jti carries), or because its user was deactivated or deleted
-/// (a token of a client acting for itself has `sub` = client id); plus the email of the
-/// subject `?4` (introspection's `username`): one statement. ?1 jti, ?2 client, ?3 issued (ms), ?4 sub.
-const ACCESS_TOKEN_STATE_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
-OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before_ms >= ?3) \
-OR (?4 != ?2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?4 AND active = 1))) AS revoked, \
-(SELECT email FROM users WHERE id = ?4) AS username";
+use crate::engine::tables::{access_token_state, decode_access_token_state};
 
 /// Records a revoked access token until it would have expired anyway.
 const REVOKE_ACCESS_TOKEN_SQL: &str = "INSERT INTO revoked_access_tokens (jti, client_id, expires_at, revoked_at) \
 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (jti) DO NOTHING";
-
-pub fn access_token_state(claims: &AccessTokenClaims) -> Statement<'static> {
-    (
-        ACCESS_TOKEN_STATE_SQL,
-        vec![(&claims.jti).into(), (&claims.client_id).into(), claims.issued_ms().into(), (&claims.sub).into()],
-    )
-}
-
-pub fn decode_access_token_state(rows: Vec<serde_json::Value>) -> Result<AccessTokenState, InternalError> {
-    #[derive(Deserialize)]
-    struct Row {
-        revoked: f64,
-        username: Option<String>,
-    }
-    let row = first_row::<Row>(rows)?.ok_or_else(|| InternalError::new("access token state: no row"))?;
-    Ok(AccessTokenState { revoked: row.revoked != 0.0, subject_email: row.username })
-}
 
 impl<T: SqlRunner> RevocationStore for T {
     async fn access_token_revoked(&self, claims: &AccessTokenClaims) -> Result<bool, InternalError> {

@@ -24,7 +24,7 @@ use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{first_row, int, KeyValue, Random, SqlRunner, UnixTime, KV_MIN_TTL};
-use crate::engine::tables::mfa_totp;
+use crate::engine::tables;
 use crate::engine::tables::users::{self, first_user};
 use futures_util::future::{join, join3};
 use shared::api::FieldError;
@@ -114,10 +114,10 @@ where
     /// The account with this address and what a sign-in decides with it, in one batch.
     async fn account_by_email(&self, email: &str) -> Result<(Option<User>, AccountFacts), InternalError> {
         let statements =
-            [users::by_email(email), mfa_totp::state_by_email(email), users::password_changed_by_email(email)];
+            [users::by_email(email), tables::mfa_state_by_email(email), users::password_changed_by_email(email)];
         let mut results = self.store.query_batch(&statements).await?.into_iter();
         let user = first_user(results.next().unwrap_or_default())?;
-        let mfa = mfa_totp::decode_state(results.next().unwrap_or_default())?;
+        let mfa = tables::decode_mfa_state(results.next().unwrap_or_default())?;
         let changed: Option<ChangedRow> = first_row(results.next().unwrap_or_default())?;
         Ok((user, AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)) }))
     }

@@ -19,7 +19,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
 use crate::engine::tables::mfa_totp::{self, TotpRow};
-use crate::engine::tables::{mfa_backup_codes, passkeys, users};
+use crate::engine::tables::{self, mfa_backup_codes, passkeys, users};
 
 /// A user's second factor as the rows hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub fn required(config: &Config, role: Role) -> bool {
 
 /// The user's second-factor state, in one statement.
 pub async fn state(store: &impl SqlRunner, user_id: &str) -> Result<MfaState, InternalError> {
-    mfa_totp::decode_state(store.select(mfa_totp::state(user_id)).await?)
+    tables::decode_mfa_state(store.select(tables::mfa_state(user_id)).await?)
 }
 
 /// What a right password leads to.
