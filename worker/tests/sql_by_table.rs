@@ -6,7 +6,7 @@
 //! touches `refresh_tokens` opens one file.
 
 // A test crate: a failed read should fail the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::fs;
 use std::path::{Path, PathBuf};

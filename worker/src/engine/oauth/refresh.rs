@@ -121,6 +121,4 @@ pub trait RefreshStore {
     ) -> Result<bool, InternalError>;
     /// Revokes every live token of the family; returns how many.
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError>;
-    /// Revokes every live token issued in the browser session; returns how many.
-    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError>;
 }

@@ -34,9 +34,6 @@ const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, fami
 user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
 
-const REVOKE_SESSION_REFRESH_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL \
-WHERE session_id = ?1 AND revoked_at IS NULL";
-
 const REVOKE_FAMILY_SQL: &str =
     "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
 
@@ -211,10 +208,6 @@ impl<T: SqlRunner> RefreshStore for T {
 
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {
         self.execute(REVOKE_FAMILY_SQL, &[family_id.into(), now.into()]).await
-    }
-
-    async fn revoke_session_refresh_tokens(&self, session_id: &str, now: UnixTime) -> Result<u64, InternalError> {
-        self.execute(REVOKE_SESSION_REFRESH_SQL, &[session_id.into(), now.into()]).await
     }
 }
 
