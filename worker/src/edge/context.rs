@@ -25,7 +25,7 @@ use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::ops::audit::RequestMeta;
-use crate::engine::platform::config::Config;
+use crate::engine::platform::config::{Config, Secret};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{SigningAlg, SystemRandom, UnixMillis, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
@@ -70,6 +70,10 @@ pub struct Cx<'a> {
     /// The same reading in milliseconds (token cut-offs, RFC 7009 §2).
     pub now_ms: UnixMillis,
     pub meta: RequestMeta,
+    /// The signing keys of what this request issues.
+    pub keys: EdgeKeys,
+    /// The public keys of the tokens this request presents.
+    pub verifier: EdgeVerifier,
 }
 
 impl<'a> Cx<'a> {
@@ -81,97 +85,49 @@ impl<'a> Cx<'a> {
     ) -> Result<Self, InternalError> {
         let trips = Rc::new(Trips::new(config.storage_delay_ms));
         let now_ms = WorkerClock.now_ms();
+        let now = now_ms.div_euclid(1000);
         Ok(Cx {
             config,
             env,
             worker,
             store: db_counted(env, trips.clone())?,
             kv: kv_counted(env, trips.clone())?,
+            keys: EdgeKeys::new(db_counted(env, trips.clone())?, config, now),
+            verifier: EdgeVerifier::new(db_counted(env, trips.clone())?, now),
             trips,
-            now: now_ms.div_euclid(1000),
+            now,
             now_ms,
             meta: request_meta(req),
         })
     }
 
-    /// The engine's view of this request (`engine::platform::request`), over the keys and
-    /// verifier the caller holds for it.
-    pub fn request_context<'k>(
-        &'k self,
-        keys: &'k EdgeKeys<'k>,
-        verifier: &'k EdgeVerifier<'k>,
-    ) -> RequestContext<'k, WorkerPlatform<'k>> {
-        RequestContext {
-            config: self.config,
-            store: &self.store,
-            kv: &self.kv,
-            signer: &WebCryptoSigner,
-            keys,
-            verifier,
-            rng: &SystemRandom,
-            meta: &self.meta,
-            now: self.now,
-            now_ms: self.now_ms,
-        }
-    }
-
-    /// The signing key for what this request issues.
-    pub fn keys(&self) -> EdgeKeys<'_> {
-        EdgeKeys { cx: self }
-    }
-
-    /// The public keys for verifying the tokens this request presents.
-    pub fn verifier(&self) -> EdgeVerifier<'_> {
-        EdgeVerifier { store: &self.store, now: self.now }
+    /// The engine's view of this request (`engine::platform::request`).
+    pub fn request_context(&self) -> RequestContext<'_, WorkerPlatform> {
+        edge_context(self.config, &self.store, &self.kv, &self.keys, &self.verifier, &self.meta, self.now_ms)
     }
 
     /// Passkey ceremonies (engine::identity::passkeys), signatures checked by WebCrypto.
-    pub fn passkeys(&self) -> Passkeys<'_, D1Store, WebCryptoSigner, SystemRandom> {
-        Passkeys {
-            config: self.config,
-            store: &self.store,
-            verifier: &WebCryptoSigner,
-            rng: &SystemRandom,
-            meta: &self.meta,
-            now: self.now,
-        }
+    pub fn passkeys(&self) -> Passkeys<'_, WorkerPlatform> {
+        Passkeys { rc: self.request_context() }
     }
 
     /// The self-service account flows (engine::identity::accounts) on this platform.
-    pub fn accounts(&self) -> Accounts<'_, D1Store, Kv, FetchMail, SystemRandom> {
-        Accounts {
-            config: self.config,
-            store: &self.store,
-            kv: &self.kv,
-            mail: &FetchMail,
-            rng: &SystemRandom,
-            meta: &self.meta,
-            now: self.now,
-        }
+    pub fn accounts(&self) -> Accounts<'_, WorkerPlatform> {
+        Accounts { rc: self.request_context() }
     }
 
     /// The admin behind the request's Bearer token (docs/api.md, "Admin and account API"), or
     /// the RFC 6750 answer to send instead.
     pub async fn admin(&self, req: &Request) -> Result<AdminPrincipal, Response> {
         let authorization = req.headers().get("Authorization").ok().flatten();
-        let verifier = self.verifier();
-        admin_principal(authorization.as_deref(), self.config, &self.store, &WebCryptoSigner, &verifier, self.now)
+        admin_principal(authorization.as_deref(), self.config, &self.store, &WebCryptoSigner, &self.verifier, self.now)
             .await
             .map_err(|e| respond::error(&e))
     }
 
     /// The admin API on users, for `admin`.
-    pub fn user_admin<'b>(&'b self, admin: &'b AdminPrincipal) -> UserAdmin<'b, D1Store, Kv, FetchMail, SystemRandom> {
-        UserAdmin {
-            config: self.config,
-            store: &self.store,
-            kv: &self.kv,
-            mail: &FetchMail,
-            rng: &SystemRandom,
-            meta: &self.meta,
-            admin,
-            now: self.now,
-        }
+    pub fn user_admin<'b>(&'b self, admin: &'b AdminPrincipal) -> UserAdmin<'b, WorkerPlatform> {
+        UserAdmin { rc: self.request_context(), admin }
     }
 
     /// Ensures the bootstrap clients (one D1 batch each) and the first super_admin, once
@@ -189,13 +145,7 @@ impl<'a> Cx<'a> {
     /// The signer of `alg`, from the isolate's cache or loaded (and on a fresh database
     /// created).
     pub async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<AlgKey>, InternalError> {
-        if let Some(key) = SIGNER.with(|c| c.borrow().get(alg, self.now)) {
-            return Ok(key);
-        }
-        let ring = self.key_ring();
-        let key = ring.load_active_signer(alg, self.now).await?;
-        SIGNER.with(|c| c.borrow_mut().put(key.clone(), self.now));
-        Ok(key)
+        self.keys.signing_key(alg).await
     }
 
     /// Forgets this isolate's signers and served JWKS (after a rotation made here).
@@ -220,36 +170,84 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// The per-isolate signer cache as the engine's key source.
-/// The ports of workerd: D1, KV, WebCrypto, this isolate's key caches.
-pub struct WorkerPlatform<'a>(std::marker::PhantomData<&'a ()>);
+/// The ports of workerd: D1, KV, WebCrypto, this isolate's key caches, mail over `fetch`.
+pub struct WorkerPlatform;
 
-impl<'a> Platform for WorkerPlatform<'a> {
+impl Platform for WorkerPlatform {
     type Sql = D1Store;
     type Kv = Kv;
     type Signer = WebCryptoSigner;
-    type Keys = EdgeKeys<'a>;
-    type Verifier = EdgeVerifier<'a>;
+    type Keys = EdgeKeys;
+    type Verifier = EdgeVerifier;
     type Rng = SystemRandom;
+    type Mail = FetchMail;
 }
 
-pub struct EdgeKeys<'a> {
-    cx: &'a Cx<'a>,
+/// The engine's view of a request over these ports: one definition for the request's
+/// context ([`Cx::request_context`]) and for work after the answer, which builds its own.
+pub fn edge_context<'a>(
+    config: &'a Config,
+    store: &'a D1Store,
+    kv: &'a Kv,
+    keys: &'a EdgeKeys,
+    verifier: &'a EdgeVerifier,
+    meta: &'a RequestMeta,
+    now_ms: UnixMillis,
+) -> RequestContext<'a, WorkerPlatform> {
+    RequestContext {
+        config,
+        store,
+        kv,
+        signer: &WebCryptoSigner,
+        keys,
+        verifier,
+        rng: &SystemRandom,
+        mail: &FetchMail,
+        meta,
+        now: now_ms.div_euclid(1000),
+        now_ms,
+    }
 }
 
-impl SigningKeySource<AlgKey> for EdgeKeys<'_> {
+/// The per-isolate signer cache as the engine's key source, loading (and on a fresh
+/// database creating) a key on a miss through its own D1 handle.
+pub struct EdgeKeys {
+    store: D1Store,
+    secret: Secret,
+    now: UnixTime,
+}
+
+impl EdgeKeys {
+    pub fn new(store: D1Store, config: &Config, now: UnixTime) -> EdgeKeys {
+        EdgeKeys { store, secret: config.secret_key.clone(), now }
+    }
+}
+
+impl SigningKeySource<AlgKey> for EdgeKeys {
     async fn signing_key(&self, alg: SigningAlg) -> Result<ActiveSigningKey<AlgKey>, InternalError> {
-        self.cx.signing_key(alg).await
+        if let Some(key) = SIGNER.with(|c| c.borrow().get(alg, self.now)) {
+            return Ok(key);
+        }
+        let ring = KeyRing { store: &self.store, signer: &WebCryptoSigner, rng: &SystemRandom, secret: &self.secret };
+        let key = ring.load_active_signer(alg, self.now).await?;
+        SIGNER.with(|c| c.borrow_mut().put(key.clone(), self.now));
+        Ok(key)
     }
 }
 
 /// Public keys for verifying presented tokens, cached per isolate like the signer.
-pub struct EdgeVerifier<'a> {
-    store: &'a D1Store,
+pub struct EdgeVerifier {
+    store: D1Store,
     now: UnixTime,
 }
 
-impl VerificationKeySource<AlgKey> for EdgeVerifier<'_> {
+impl EdgeVerifier {
+    pub fn new(store: D1Store, now: UnixTime) -> EdgeVerifier {
+        EdgeVerifier { store, now }
+    }
+}
+
+impl VerificationKeySource<AlgKey> for EdgeVerifier {
     async fn verification_key(&self, kid: &str) -> Result<Option<AlgKey>, InternalError> {
         let cached = VERIFIERS.with(|v| v.borrow().lookup(kid, self.now));
         match cached {
@@ -257,7 +255,7 @@ impl VerificationKeySource<AlgKey> for EdgeVerifier<'_> {
             KeyLookup::Unknown => return Ok(None),
             KeyLookup::Reload => {}
         }
-        let keys = access_token::import_published_keys(self.store, &WebCryptoSigner, self.now).await?;
+        let keys = access_token::import_published_keys(&self.store, &WebCryptoSigner, self.now).await?;
         let found = keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key.clone());
         VERIFIERS.with(|v| v.borrow_mut().replace(keys, self.now));
         Ok(found)

@@ -18,7 +18,7 @@ use shared::password::{PasswordValidation, ValidatePasswordRequest};
 use worker::{Method, Request, Response};
 
 use crate::edge::adapters::{db, env, kv};
-use crate::edge::context::Cx;
+use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
 use crate::edge::request::{check_csrf, check_origin, read_json, signed_in};
 use crate::edge::respond;
 use crate::engine::identity::accounts::store::AccountStore;
@@ -27,7 +27,6 @@ use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::activation::Activation;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::SystemRandom;
 use crate::routes::Endpoint;
 
 /// `POST /api/validate-password` (docs/api.md, "Public"): the policy's verdict.
@@ -74,21 +73,14 @@ pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Res
     };
     if followup != Followup::Nothing {
         // The follow-up outlives this request: it builds its own view of the platform.
-        let (env, meta, now) = (cx.env.clone(), cx.meta.clone(), cx.now);
+        let (env, meta, now_ms) = (cx.env.clone(), cx.meta.clone(), cx.now_ms);
         cx.worker.wait_until(async move {
             let done = async {
                 let config = env::config(&env, None).await.map_err(ApiError::from)?;
                 let (store, kv) = (db(&env)?, kv(&env)?);
-                let mail = crate::edge::adapters::mail::FetchMail;
-                let flows = Accounts {
-                    config: &config,
-                    store: &store,
-                    kv: &kv,
-                    mail: &mail,
-                    rng: &SystemRandom,
-                    meta: &meta,
-                    now,
-                };
+                let keys = EdgeKeys::new(db(&env)?, &config, now_ms.div_euclid(1000));
+                let verifier = EdgeVerifier::new(db(&env)?, now_ms.div_euclid(1000));
+                let flows = Accounts { rc: edge_context(&config, &store, &kv, &keys, &verifier, &meta, now_ms) };
                 flows.follow_up(followup).await
             };
             if let Err(e) = done.await {
@@ -160,8 +152,7 @@ pub async fn account_page(
 /// to continue" after it); answering needs the session and the CSRF token.
 pub async fn activation(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Result<Response, ApiError> {
     check_csrf(&req, cx.config)?;
-    let activation =
-        Activation { config: cx.config, store: &cx.store, kv: &cx.kv, rng: &SystemRandom, meta: &cx.meta, now: cx.now };
+    let activation = Activation { rc: cx.request_context() };
     let response = if endpoint == Endpoint::DeviceLookup {
         let body: UserCodeRequest = read_json(&mut req).await?;
         respond::json(200, &activation.lookup(&body.user_code).await?)

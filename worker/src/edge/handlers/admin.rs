@@ -95,8 +95,7 @@ pub async fn clients(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
     };
-    let (keys, verifier) = (cx.keys(), cx.verifier());
-    let registrar = Registrar { rc: cx.request_context(&keys, &verifier), admin: &admin };
+    let registrar = Registrar { rc: cx.request_context(), admin: &admin };
     let (id, secret_id) = (matched.param(0), matched.param(1));
     let response = match matched.route.endpoint {
         Endpoint::Register => {

@@ -183,9 +183,7 @@ async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, Authoriz
             let Some((session, user)) = &signed_in else {
                 return Err(AuthorizeError::Internal(InternalError::new("issue without a session")));
             };
-            let keys = cx.keys();
-            let verifier = cx.verifier();
-            let issuer = Issuer { rc: cx.request_context(&keys, &verifier) };
+            let issuer = Issuer { rc: cx.request_context() };
             let response = issuer.issue(&request, client, user, session, prepared).await?;
             Ok(deliver(&response))
         }
@@ -351,9 +349,9 @@ pub async fn logout(cx: &Cx<'_>, mut req: Request) -> Response {
     let params = browser_params(&mut req).await;
     let result = async {
         let params = params?;
-        let verifier = cx.verifier();
+        let verifier = &cx.verifier;
         let lookup = |id: String| async move { Ok(store.client_with_secrets(&id).await?.map(|(client, _)| client)) };
-        let request = logout::parse(&params, config, &WebCryptoSigner, &verifier, lookup).await?;
+        let request = logout::parse(&params, config, &WebCryptoSigner, verifier, lookup).await?;
         let signed_in = current(&req, cx).await?;
         let (token, fresh) = csrf_token(&req, config)?;
         let session_cookie = cookie(&req, config, SESSION_COOKIE);

@@ -11,7 +11,7 @@ use worker::{Method, Request, Response};
 
 use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
-use crate::edge::context::Cx;
+use crate::edge::context::{Cx, WorkerPlatform};
 use crate::edge::pages;
 use crate::edge::request::{
     check_csrf, cookie, current, query_string, read_form, set_cookie, set_cross_site_cookie, signed_in,
@@ -28,8 +28,8 @@ use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
 
-fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, crate::edge::adapters::d1::D1Store, SystemRandom> {
-    Federation { config: cx.config, store: &cx.store, rng: &SystemRandom, meta: &cx.meta, now: cx.now }
+fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, WorkerPlatform> {
+    Federation { rc: cx.request_context() }
 }
 
 fn page_error(cx: &Cx<'_>, error: &ApiError) -> Response {

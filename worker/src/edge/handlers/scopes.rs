@@ -9,7 +9,6 @@ use crate::edge::request::{paging, query, read_json};
 use crate::edge::respond;
 use crate::engine::admin::scopes::ScopeAdmin;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
 
 /// Answers a `/api/scopes` route.
@@ -18,7 +17,7 @@ pub async fn scopes(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
     };
-    let scopes = ScopeAdmin { store: &cx.store, rng: &SystemRandom, meta: &cx.meta, admin: &admin, now: cx.now };
+    let scopes = ScopeAdmin { rc: cx.request_context(), admin: &admin };
     let id = matched.param(0);
     let method = req.method();
     let changes = method != Method::Get && method != Method::Head;

@@ -8,7 +8,6 @@ use crate::edge::request::{paging, query};
 use crate::edge::respond;
 use crate::engine::admin::sessions::SessionAdmin;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::SystemRandom;
 use crate::routes::{Endpoint, Matched};
 
 /// Answers a `/api/sessions` or `/api/metrics/sessions` route.
@@ -17,15 +16,7 @@ pub async fn sessions(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Re
         Ok(admin) => admin,
         Err(refused) => return Ok(refused),
     };
-    let sessions = SessionAdmin {
-        config: cx.config,
-        store: &cx.store,
-        kv: &cx.kv,
-        rng: &SystemRandom,
-        meta: &cx.meta,
-        admin: &admin,
-        now: cx.now,
-    };
+    let sessions = SessionAdmin { rc: cx.request_context(), admin: &admin };
     let params = query(&req)?;
     let text = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
     Ok(match matched.route.endpoint {

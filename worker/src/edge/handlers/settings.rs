@@ -12,7 +12,6 @@ use crate::edge::request::read_json;
 use crate::edge::respond;
 use crate::engine::admin::settings::SettingsAdmin;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::SystemRandom;
 
 /// Answers `/api/settings`.
 pub async fn settings(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
@@ -21,8 +20,7 @@ pub async fn settings(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiErro
         Err(refused) => return Ok(refused),
     };
     let vars = env::vars(cx.env);
-    let settings =
-        SettingsAdmin { store: &cx.store, vars: &vars, rng: &SystemRandom, meta: &cx.meta, admin: &admin, now: cx.now };
+    let settings = SettingsAdmin { rc: cx.request_context(), vars: &vars, admin: &admin };
     if req.method() == Method::Patch {
         let changes: BTreeMap<String, Option<String>> = read_json(&mut req).await?;
         let overrides = settings.update(&changes).await?;

@@ -49,8 +49,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
-        let (keys, verifier) = (cx.keys(), cx.verifier());
-        let family = TokenEndpoint { rc: cx.request_context(&keys, &verifier), origin: origin.as_deref() };
+        let family = TokenEndpoint { rc: cx.request_context(), origin: origin.as_deref() };
         match (endpoint, grant) {
             (Endpoint::Token, Some(grant)) => {
                 let grant = grant?;
@@ -100,8 +99,7 @@ pub async fn userinfo(cx: &Cx<'_>, mut req: Request) -> Response {
             None
         };
         let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
-        let verifier = cx.verifier();
-        engine_userinfo(token, origin.as_deref(), cx.config, &cx.store, &WebCryptoSigner, &verifier, cx.now).await
+        engine_userinfo(token, origin.as_deref(), cx.config, &cx.store, &WebCryptoSigner, &cx.verifier, cx.now).await
     }
     .await;
     let readable = !matches!(result, Err(BearerError::OriginNotAllowed));

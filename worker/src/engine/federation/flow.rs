@@ -133,5 +133,5 @@ pub async fn finish<C: JwsSigner + Es256Verifier + Es256Signer>(
         return Err(failed("the answer does not belong to this browser's sign-in (state mismatch)"));
     }
     let provider = provider(config, &flow.provider)?;
-    protocols::exchange(config, http, crypto, provider, flow, answer, now).await
+    protocols::exchange(&protocols::Exchange { config, http, crypto, provider, flow, now }, answer).await
 }

@@ -15,10 +15,10 @@ use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::users::{Role, User, UserStore};
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, SqlRunner};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables;
 use crate::engine::tables::social_identities as table;
 
@@ -44,15 +44,13 @@ fn refused(description: impl Into<String>) -> ApiError {
 }
 
 /// One sign-in or link attempt.
-pub struct Federation<'a, S, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
-    pub now: UnixTime,
+pub struct Federation<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
 }
 
-impl<S: SqlRunner + UserStore + AccountStore + AuditStore, R: Random> Federation<'_, S, R> {
+request_context_view!(Federation);
+
+impl<P: Platform> Federation<'_, P> {
     async fn audit(
         &self,
         event: &'static str,

@@ -19,6 +19,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::platform::ports::{HttpClient, HttpReply, SqlRunner, SystemRandom, UnixTime};
 use crate::engine::test_support::fixtures::{alice, config_with};
+use crate::engine::test_support::{context_of, NativePlatform, NO_KV};
 use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_800_000_000;
@@ -181,8 +182,8 @@ fn forward_url_is_this_server_only() {
     }
 }
 
-fn federation<'a>(config: &'a Config, store: &'a SqliteStore) -> Federation<'a, SqliteStore, SystemRandom> {
-    Federation { config, store, rng: &SystemRandom, meta: &META, now: NOW }
+fn federation<'a>(config: &'a Config, store: &'a SqliteStore) -> Federation<'a, NativePlatform> {
+    Federation { rc: context_of(config, store, &NO_KV, &META, NOW) }
 }
 
 fn identity(sub: &str, email: &str, verified: bool) -> Answer {

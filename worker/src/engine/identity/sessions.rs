@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
-use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::{refresh_tokens, sessions};
 
 /// The session cookie's name.
@@ -75,24 +75,19 @@ fn session_key(id_hash: &str) -> String {
 /// Starts a session for `user_id` who just signed in by the methods `amr`; returns the
 /// cookie value. With `SINGLE_SESSION=true` the user's other sessions end. `with` are
 /// writes to commit with the session's row (both or neither).
-#[allow(clippy::too_many_arguments)]
-pub async fn start(
-    kv: &impl KeyValue,
-    store: &impl SqlRunner,
-    config: &Config,
+pub async fn start<P: Platform>(
+    rc: &RequestContext<'_, P>,
     amr: &[&str],
     user_id: &str,
-    meta: &RequestMeta,
-    rng: &impl Random,
-    now: UnixTime,
     with: Vec<Statement<'static>>,
 ) -> Result<(String, Session), InternalError> {
+    let (kv, store, config, meta, now) = (rc.kv, rc.store, rc.config, rc.meta, rc.now);
     if config.sessions.single_session {
         for other in list(store, config, user_id, now).await? {
             end(kv, store, config, &other, now).await?;
         }
     }
-    let cookie = random_token(rng)?;
+    let cookie = random_token(rc.rng)?;
     let session = Session {
         id_hash: hash_token(&cookie),
         user_id: user_id.into(),
@@ -190,12 +185,12 @@ pub async fn list(
 mod tests {
     use super::*;
     use crate::engine::oauth::refresh::RefreshStore;
+    use crate::engine::ops::audit::RequestMeta;
     use crate::engine::oauth::token::TokenError;
-    use crate::engine::platform::ports::SystemRandom;
     use crate::engine::tables::users::user_of_session;
     use crate::engine::test_support::{
-        alice, authorize, code_flow, config_with, dev_vars, param, redeem, session, token_request, web_app, web_auth,
-        BASE, NOW,
+        alice, authorize, code_flow, config_with, context_of, dev_vars, param, redeem, session, token_request, web_app,
+        web_auth, BASE, NOW,
     };
     use crate::native::MemoryKv;
 
@@ -225,7 +220,7 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, _) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+            pollster::block_on(start(&context_of(&config, &db, &kv, &META, 1000), &["pwd"], &u1(), Vec::new()))
                 .unwrap();
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 29 * 60)).unwrap().is_some());
         // That use moved last_seen_at: another 29 minutes is fine...
@@ -233,7 +228,7 @@ mod tests {
         // ...but 30 idle minutes end it.
         assert!(pollster::block_on(load(&kv, &db, &config, &cookie, 1000 + 88 * 60)).unwrap().is_none());
         let (cookie, _) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+            pollster::block_on(start(&context_of(&config, &db, &kv, &META, 1000), &["pwd"], &u1(), Vec::new()))
                 .unwrap();
         let mut t = 1000;
         while t + 20 * 60 < 1000 + 7 * 86_400 {
@@ -249,7 +244,7 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
+            pollster::block_on(start(&context_of(&config, &db, &kv, &META, 1000), &["pwd"], &u1(), Vec::new()))
                 .unwrap();
         assert_eq!(cookie.len(), 43, "256 bits");
         let keys = pollster::block_on(kv.keys_with_prefix("")).unwrap();
@@ -262,17 +257,15 @@ mod tests {
         let (kv, db) = (MemoryKv::default(), db());
         let many = config(|_| {});
         let (a, _) =
-            pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1000, Vec::new()))
-                .unwrap();
+            pollster::block_on(start(&context_of(&many, &db, &kv, &META, 1000), &["pwd"], &u1(), Vec::new())).unwrap();
         let (b, _) =
-            pollster::block_on(start(&kv, &db, &many, &["pwd"], &u1(), &META, &SystemRandom, 1001, Vec::new()))
-                .unwrap();
+            pollster::block_on(start(&context_of(&many, &db, &kv, &META, 1001), &["pwd"], &u1(), Vec::new())).unwrap();
         assert_eq!(pollster::block_on(list(&db, &many, &u1(), 1002)).unwrap().len(), 2);
         let single = config(|v| {
             v.insert("SINGLE_SESSION", "true".into());
         });
         let (c, _) =
-            pollster::block_on(start(&kv, &db, &single, &["pwd"], &u1(), &META, &SystemRandom, 1003, Vec::new()))
+            pollster::block_on(start(&context_of(&single, &db, &kv, &META, 1003), &["pwd"], &u1(), Vec::new()))
                 .unwrap();
         for old in [a, b] {
             assert!(pollster::block_on(load(&kv, &db, &single, &old, 1004)).unwrap().is_none());
@@ -286,7 +279,7 @@ mod tests {
         let config = config(|_| {});
         let (kv, db) = (MemoryKv::default(), db());
         let (cookie, session) =
-            pollster::block_on(start(&kv, &db, &config, &["pwd"], &alice().id, &META, &SystemRandom, 1000, Vec::new()))
+            pollster::block_on(start(&context_of(&config, &db, &kv, &META, 1000), &["pwd"], &alice().id, Vec::new()))
                 .unwrap();
         let user = || pollster::block_on(user_of_session(&db, &session)).unwrap();
         assert_eq!(user().map(|u| u.id), Some(alice().id));

@@ -15,33 +15,24 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::device::{normalize_user_code, user_code_hash, DeviceAnswer, DeviceCode, DeviceStore};
 use crate::engine::oauth::scope::describe_scopes;
 use crate::engine::oauth::scope::ScopeStore;
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{KeyValue, Random, UnixTime};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 
 /// Wrong user codes allowed per client address per minute.
 pub const USER_CODE_FAILURES: (u32, u32) = (5, 60);
 
-pub struct Activation<'a, S, K, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub kv: &'a K,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
-    pub now: UnixTime,
+pub struct Activation<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
 }
+
+request_context_view!(Activation);
 
 fn unknown_code() -> ApiError {
     ApiError::bad_request("invalid_user_code", "That code is not valid or has expired. Check the code on your device.")
 }
 
-impl<S, K, R> Activation<'_, S, K, R>
-where
-    S: DeviceStore + ClientStore + ScopeStore + AuditStore,
-    K: KeyValue,
-    R: Random,
-{
+impl<P: Platform> Activation<'_, P> {
     fn caller(&self) -> &str {
         self.meta.ip_address.as_deref().unwrap_or("unknown")
     }
@@ -128,10 +119,11 @@ mod tests {
     use super::*;
     use crate::engine::clients::{AuthMethod, ClientType};
     use crate::engine::oauth::device::{device_code_hash, DeviceStatus, POLL_INTERVAL};
+    use crate::engine::ops::audit::RequestMeta;
+    use crate::engine::platform::config::Config;
     use crate::engine::platform::error::ErrorResponse;
-    use crate::engine::platform::ports::SystemRandom;
-    use crate::engine::test_support::alice;
-    use crate::engine::test_support::dev_vars;
+    use crate::engine::platform::ports::UnixTime;
+    use crate::engine::test_support::{alice, context_of, dev_vars};
     use crate::native::{MemoryKv, SqliteStore};
     use shared::oauth::grant;
 
@@ -185,7 +177,7 @@ mod tests {
     fn rfc8628_3_3_a_typed_code_shows_the_client_and_scopes_and_allow_records_the_user() {
         let (config, store, kv) = setup();
         let meta = RequestMeta::default();
-        let a = Activation { config: &config, store: &store, kv: &kv, rng: &SystemRandom, meta: &meta, now: NOW };
+        let a = Activation { rc: context_of(&config, &store, &kv, &meta, NOW) };
         let details = block_on(a.lookup("wdjbmjht")).unwrap();
         assert_eq!(details.user_code, "WDJB-MJHT");
         assert_eq!(details.client_name, "Living Room TV");
@@ -207,7 +199,7 @@ mod tests {
     fn rfc8628_5_1_wrong_codes_are_audited_and_throttled_per_address() {
         let (config, store, kv) = setup();
         let meta = RequestMeta { ip_address: Some("203.0.113.5".into()), user_agent: None };
-        let a = Activation { config: &config, store: &store, kv: &kv, rng: &SystemRandom, meta: &meta, now: NOW };
+        let a = Activation { rc: context_of(&config, &store, &kv, &meta, NOW) };
         for wrong in ["BBBB-BBBB", "nonsense", "CCCC-CCCC", "DDDD-DDDD", "FFFF-FFFF"] {
             assert_eq!(block_on(a.lookup(wrong)).unwrap_err().code(), "invalid_user_code", "{wrong}");
         }
@@ -217,7 +209,7 @@ mod tests {
             store.audit_events().unwrap().iter().filter(|e| e["event"] == "device.user_code_rejected").count();
         assert_eq!(rejected, 5);
         let other = RequestMeta { ip_address: Some("198.51.100.1".into()), user_agent: None };
-        let b = Activation { meta: &other, ..a };
+        let b = Activation { rc: RequestContext { meta: &other, ..a.rc } };
         assert!(block_on(b.lookup("WDJB-MJHT")).is_ok(), "another address is not held back");
     }
 }

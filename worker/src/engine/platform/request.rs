@@ -5,16 +5,21 @@
 //! once per test (`test_support::NativePlatform`); services are views of it that add only
 //! what is theirs, and reach its fields through `Deref`.
 
+use crate::engine::clients::ClientStore;
 use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::mail::MailStore;
+use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::users::UserStore;
-use crate::engine::oauth::access_token::VerificationKeySource;
+use crate::engine::oauth::access_token::{RevocationStore, VerificationKeySource};
 use crate::engine::oauth::consent::ConsentStore;
 use crate::engine::oauth::device::DeviceStore;
+use crate::engine::oauth::refresh::RefreshStore;
+use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::{SigningKeySource, TokenLookups};
 use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
-use crate::engine::platform::ports::{JwsSigner, KeyStore, KeyValue, Random, SqlRunner, UnixMillis, UnixTime};
+use crate::engine::platform::ports::{
+    Es256Verifier, JwsSigner, KeyStore, KeyValue, Random, SqlRunner, UnixMillis, UnixTime,
+};
 
 /// The ports of one platform: workerd at the edge (D1, KV, WebCrypto), SQLite and the
 /// RustCrypto signers in the native tests. Every store trait is implemented over
@@ -29,14 +34,21 @@ pub trait Platform {
         + ConsentStore
         + AccountStore
         + KeyStore
-        + MailStore;
+        + MailStore
+        + RefreshStore
+        + ClientStore
+        + ScopeStore
+        + RevocationStore;
     type Kv: KeyValue;
-    type Signer: JwsSigner;
+    /// Signs and verifies tokens; verifies passkeys' ES256 signatures.
+    type Signer: JwsSigner + Es256Verifier;
     /// Signs what a request issues.
     type Keys: SigningKeySource<<Self::Signer as JwsSigner>::Key>;
     /// Verifies the tokens a request presents.
     type Verifier: VerificationKeySource<<Self::Signer as JwsSigner>::PublicKey>;
     type Rng: Random;
+    /// Sends mail through the HTTP provider (`EMAIL_PROVIDER=http`).
+    type Mail: MailTransport;
 }
 
 /// One request's engine context (docs/architecture.md, "Time is a parameter": `now` is
@@ -49,6 +61,7 @@ pub struct RequestContext<'a, P: Platform> {
     pub keys: &'a P::Keys,
     pub verifier: &'a P::Verifier,
     pub rng: &'a P::Rng,
+    pub mail: &'a P::Mail,
     /// Where the request came from, for audit entries and per-address limits.
     pub meta: &'a RequestMeta,
     pub now: UnixTime,
@@ -56,6 +69,15 @@ pub struct RequestContext<'a, P: Platform> {
     /// RFC 7009 cut-offs).
     pub now_ms: UnixMillis,
 }
+
+// Every field is a reference or a number: a service hands its context to another.
+impl<P: Platform> Clone for RequestContext<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: Platform> Copy for RequestContext<'_, P> {}
 
 /// A service that is a view of the request context (its field `rc`) reaches the context's
 /// fields through `Deref`: one definition instead of one per service.

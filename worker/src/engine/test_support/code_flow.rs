@@ -7,6 +7,7 @@ use super::fixtures::{alice, config_with, public_app, query, session, urlencode,
 use super::keys::{test_keys, TestKeys};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::mail::MailTransport;
 use crate::engine::oauth::authorize::issue::Issuer;
 use crate::engine::oauth::authorize::{request, AuthorizationResponse};
 use crate::engine::oauth::token::{TokenEndpoint, TokenError};
@@ -22,6 +23,36 @@ pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: No
 /// The KV of requests from nowhere: they have no address, so nothing is counted in it.
 pub static NO_KV: std::sync::LazyLock<MemoryKv> = std::sync::LazyLock::new(MemoryKv::default);
 
+/// What the http mail provider would have been sent; fails when told to.
+#[derive(Default)]
+pub struct TestMail {
+    pub posted: std::sync::Mutex<Vec<(String, String)>>,
+    pub fail: bool,
+}
+
+impl TestMail {
+    /// `(url, body)` of each post so far.
+    pub fn posted(&self) -> Vec<(String, String)> {
+        self.posted.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+impl MailTransport for TestMail {
+    async fn post_json(&self, url: &str, _api_key: &str, body: &str) -> Result<(), String> {
+        if let Ok(mut posted) = self.posted.lock() {
+            posted.push((url.into(), body.into()));
+        }
+        if self.fail {
+            Err("502 from the mail API".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The mail transport of requests that send nothing over HTTP (`EMAIL_PROVIDER=log`).
+pub static NO_MAIL: std::sync::LazyLock<TestMail> = std::sync::LazyLock::new(TestMail::default);
+
 /// The native suites' platform: SQLite running the real migrations, the in-memory KV,
 /// RustCrypto signers and a test key that signs and verifies.
 pub struct NativePlatform;
@@ -33,6 +64,7 @@ impl Platform for NativePlatform {
     type Keys = TestKeys;
     type Verifier = TestKeys;
     type Rng = SystemRandom;
+    type Mail = TestMail;
 }
 
 /// A request from nowhere at `now` over a test store and its key.
@@ -50,6 +82,7 @@ pub fn request_context<'a>(
         keys,
         verifier: keys,
         rng: &SystemRandom,
+        mail: &NO_MAIL,
         meta: &NO_META,
         now,
         now_ms: now * 1000,
@@ -68,6 +101,21 @@ pub fn unsigned_request_context<'a>(
         super::test_keys(&store, &super::config_with(|_| {}))
     });
     request_context(config, store, &KEYS, now)
+}
+
+/// The development configuration (`dev_vars`), for tests that change nothing in it.
+pub static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(|| config_with(|_| {}));
+
+/// A request at `now` from `meta`, over `store` and `kv`, for the services that sign
+/// nothing (the account, admin and passkey services).
+pub fn context_of<'a>(
+    config: &'a Config,
+    store: &'a SqliteStore,
+    kv: &'a MemoryKv,
+    meta: &'a RequestMeta,
+    now: UnixTime,
+) -> RequestContext<'a, NativePlatform> {
+    RequestContext { kv, meta, ..unsigned_request_context(config, store, now) }
 }
 
 /// The token endpoint over a test store and its key at `now`, for a request from nowhere.

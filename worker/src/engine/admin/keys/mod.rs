@@ -68,7 +68,6 @@ async fn record_maintenance<A: AuditStore, R: Random>(
 
 /// `POST /api/keys/rotate`: a pending key for `alg` (or every algorithm), published now
 /// and signing from its `activate_at`. Only a super_admin.
-#[allow(clippy::too_many_arguments)]
 pub async fn rotate<S: KeyStore + AuditStore, C: JwsSigner, R: Random>(
     ring: &KeyRing<'_, S, C, R>,
     config: &Config,

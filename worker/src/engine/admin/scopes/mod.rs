@@ -18,20 +18,20 @@ use shared::scopes::{is_system, scope_problems, NewScope, Scope, ScopePatch};
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::crypto::tokens::new_uuid;
-use crate::engine::ops::audit::{AuditEvent, RequestMeta};
+use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, whole, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, whole, SqlRunner};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::clients;
 use crate::engine::tables::scopes::{self as table, ScopeFields, ScopeRow};
 
 /// Everything one admin request on scopes needs.
-pub struct ScopeAdmin<'a, S, R> {
-    pub store: &'a S,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
+pub struct ScopeAdmin<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
     pub admin: &'a AdminPrincipal,
-    pub now: UnixTime,
 }
+
+request_context_view!(ScopeAdmin);
 
 fn not_found() -> ApiError {
     ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no scope with this id".into() }
@@ -58,7 +58,7 @@ fn claims_json(claims: &[String]) -> String {
     Value::from(claims).to_string()
 }
 
-impl<S: SqlRunner, R: Random> ScopeAdmin<'_, S, R> {
+impl<P: Platform> ScopeAdmin<'_, P> {
     fn event(&self, event: &'static str, id: &str, metadata: Value) -> Result<AuditEvent, InternalError> {
         let (actor_type, actor_id) = self.admin.actor();
         Ok(AuditEvent::new(event, self.meta, self.now, self.rng)?

@@ -8,9 +8,10 @@ use super::*;
 use crate::engine::clients::AuthMethod;
 use crate::engine::clients::ClientStore;
 use crate::engine::oauth::scope::ScopeStore;
+use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{alice, confidential};
+use crate::engine::platform::ports::UnixTime;
+use crate::engine::test_support::{alice, confidential, context_of, NativePlatform, DEFAULT_CONFIG, NO_KV};
 use crate::native::SqliteStore;
 
 const NOW: UnixTime = 1_800_000_000;
@@ -23,8 +24,8 @@ fn scopes<'a>(
     store: &'a SqliteStore,
     admin: &'a AdminPrincipal,
     meta: &'a RequestMeta,
-) -> ScopeAdmin<'a, SqliteStore, SystemRandom> {
-    ScopeAdmin { store, rng: &SystemRandom, meta, admin, now: NOW }
+) -> ScopeAdmin<'a, NativePlatform> {
+    ScopeAdmin { rc: context_of(&DEFAULT_CONFIG, store, &NO_KV, meta, NOW), admin }
 }
 
 fn new_scope(name: &str) -> NewScope {

@@ -16,10 +16,10 @@ use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::{may_manage, Acting};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::Role;
-use crate::engine::ops::audit::{AuditEvent, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, whole, KeyValue, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, whole, SqlRunner, UnixTime};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::refresh_tokens;
 use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
 
@@ -44,17 +44,14 @@ pub fn parse_age(value: &str) -> Result<i64, ApiError> {
 }
 
 /// Everything one admin request on sessions needs.
-pub struct SessionAdmin<'a, S, K, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub kv: &'a K,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
+pub struct SessionAdmin<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
     pub admin: &'a AdminPrincipal,
-    pub now: UnixTime,
 }
 
-impl<S: SqlRunner, K: KeyValue, R: Random> SessionAdmin<'_, S, K, R> {
+request_context_view!(SessionAdmin);
+
+impl<P: Platform> SessionAdmin<'_, P> {
     fn idle_cutoff(&self) -> UnixTime {
         self.now - i64::from(self.config.sessions.idle_timeout_minutes) * 60
     }

@@ -4,10 +4,12 @@
 use pollster::block_on;
 
 use super::*;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::SystemRandom;
+use crate::engine::platform::ports::UnixTime;
 use crate::engine::tables::users::user_of_session;
-use crate::engine::test_support::{alice, config_with};
+use crate::engine::test_support::{alice, config_with, context_of, NativePlatform};
 use crate::native::{MemoryKv, SqliteStore};
 
 const NOW: UnixTime = 1_800_000_000;
@@ -40,7 +42,7 @@ fn fixture() -> (Fixture, crate::engine::identity::users::User) {
 
 fn start(f: &Fixture, user_id: &str, ip: &str, at: UnixTime) -> Session {
     let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: Some("Firefox".into()) };
-    block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], user_id, &meta, &SystemRandom, at, Vec::new()))
+    block_on(sessions::start(&context_of(&f.config, &f.store, &f.kv, &meta, at), &["pwd"], user_id, Vec::new()))
         .unwrap()
         .1
 }
@@ -52,12 +54,8 @@ fn admin_of(role: Role) -> AdminPrincipal {
     AdminPrincipal::User(Box::new(user))
 }
 
-fn api<'a>(
-    f: &'a Fixture,
-    admin: &'a AdminPrincipal,
-    meta: &'a RequestMeta,
-) -> SessionAdmin<'a, SqliteStore, MemoryKv, SystemRandom> {
-    SessionAdmin { config: &f.config, store: &f.store, kv: &f.kv, rng: &SystemRandom, meta, admin, now: NOW }
+fn api<'a>(f: &'a Fixture, admin: &'a AdminPrincipal, meta: &'a RequestMeta) -> SessionAdmin<'a, NativePlatform> {
+    SessionAdmin { rc: context_of(&f.config, &f.store, &f.kv, meta, NOW), admin }
 }
 
 #[test]

@@ -18,12 +18,13 @@ use shared::api::FieldError;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::Acting;
-use crate::engine::ops::audit::{AuditEvent, RequestMeta};
+use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::config::{
     Config, Overlay, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
 };
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{int, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{int, SqlRunner};
+use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::settings::{self as table, OverrideRow};
 
 /// The stored overrides, as [`Overlay`] takes them.
@@ -37,16 +38,22 @@ pub async fn load_overrides(store: &impl SqlRunner) -> Result<Vec<OverrideRow>, 
 }
 
 /// Everything one admin request on settings needs; `vars` are the deployment's own.
-pub struct SettingsAdmin<'a, S, R, V: VarSource> {
-    pub store: &'a S,
+pub struct SettingsAdmin<'a, P: Platform, V: VarSource> {
+    pub rc: RequestContext<'a, P>,
+    /// The environment's vars (each setting's value when no override is stored).
     pub vars: &'a V,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
     pub admin: &'a AdminPrincipal,
-    pub now: UnixTime,
 }
 
-impl<S: SqlRunner, R: Random, V: VarSource> SettingsAdmin<'_, S, R, V> {
+impl<'a, P: Platform, V: VarSource> std::ops::Deref for SettingsAdmin<'a, P, V> {
+    type Target = RequestContext<'a, P>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.rc
+    }
+}
+
+impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
     /// `GET /api/settings`: every variable, in the documented order.
     pub async fn list(&self) -> Result<Vec<Setting>, ApiError> {
         let rows = load_overrides(self.store).await?;

@@ -7,9 +7,10 @@ use pollster::block_on;
 
 use super::*;
 use crate::engine::identity::users::Role;
+use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{alice, dev_vars};
+use crate::engine::platform::ports::UnixTime;
+use crate::engine::test_support::{alice, context_of, dev_vars, DEFAULT_CONFIG, NO_KV};
 use crate::native::SqliteStore;
 
 const NOW: UnixTime = 1_800_000_000;
@@ -42,7 +43,7 @@ fn every_setting_is_listed_with_its_source_and_secrets_are_never_shown() {
     let store = SqliteStore::open_in_memory().unwrap();
     let vars = Vars(dev_vars());
     let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
-    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
     let list = block_on(api.list()).unwrap();
     assert_eq!(list.len(), VARIABLES.len() + OPTIONAL_VARIABLES.len());
     let secret = list.iter().find(|s| s.name == "SECRET_KEY").unwrap();
@@ -60,7 +61,7 @@ fn a_runtime_change_overrides_the_var_is_validated_like_it_and_can_be_undone() {
     let store = SqliteStore::open_in_memory().unwrap();
     let vars = Vars(dev_vars());
     let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
-    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
     block_on(api.update(&change(&[("ACCESS_TOKEN_TTL", Some("600")), ("APP_NAME", Some("Acme ID"))]))).unwrap();
     let config = effective(&store, &vars);
     assert_eq!((config.tokens.access_token_ttl, config.branding.app_name.as_str()), (600, "Acme ID"));
@@ -88,11 +89,11 @@ fn only_a_super_admin_changes_settings_and_only_the_runtime_ones() {
     let vars = Vars(dev_vars());
     let meta = RequestMeta::default();
     let admin = admin(Role::Admin);
-    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &admin, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &admin };
     let refused = block_on(api.update(&change(&[("APP_NAME", Some("Mine"))]))).unwrap_err();
     assert_eq!(refused.status(), 403);
     let root = super::tests::admin(Role::SuperAdmin);
-    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
     for name in ["ISSUER", "SECRET_KEY", "REQUIRE_PKCE", "ALLOW_IMPLICIT", "NOT_A_SETTING"] {
         let e = block_on(api.update(&change(&[(name, Some("x"))]))).unwrap_err();
         let ApiError::Validation(details) = e else { panic!("{name}: a validation error") };
@@ -109,7 +110,7 @@ fn a_sign_in_provider_is_switched_at_run_time_only_when_its_client_settings_exis
     let store = SqliteStore::open_in_memory().unwrap();
     let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
     let bare = Vars(dev_vars());
-    let api = SettingsAdmin { store: &store, vars: &bare, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &bare, admin: &root };
     let refused = block_on(api.update(&change(&[("GITHUB_OAUTH_ENABLED", Some("true"))]))).unwrap_err();
     let ApiError::Validation(details) = refused else { panic!("a validation error") };
     assert_eq!(details[0].field, "GITHUB_OAUTH_ENABLED");
@@ -119,7 +120,7 @@ fn a_sign_in_provider_is_switched_at_run_time_only_when_its_client_settings_exis
     with_client.insert("GITHUB_CLIENT_ID", "gh".into());
     with_client.insert("GITHUB_CLIENT_SECRET", "gh-secret".into());
     let vars = Vars(with_client);
-    let api = SettingsAdmin { store: &store, vars: &vars, rng: &SystemRandom, meta: &meta, admin: &root, now: NOW };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
     assert!(effective(&store, &vars).providers.is_empty());
     block_on(api.update(&change(&[("GITHUB_OAUTH_ENABLED", Some("true"))]))).unwrap();
     assert_eq!(effective(&store, &vars).providers[0].name, "github");

@@ -10,23 +10,12 @@ use shared::codes;
 use super::UserAdmin;
 use crate::engine::federation::identities::Federation;
 use crate::engine::federation::protocols::ProviderTokens;
-use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::mail::{MailStore, MailTransport};
-use crate::engine::identity::users::UserStore;
-use crate::engine::oauth::refresh::RefreshStore;
-use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{KeyValue, Random, SqlRunner};
+use crate::engine::platform::request::Platform;
 
-impl<S, K, T, R> UserAdmin<'_, S, K, T, R>
-where
-    S: SqlRunner + AuditStore + AccountStore + UserStore + MailStore + RefreshStore,
-    K: KeyValue,
-    T: MailTransport,
-    R: Random,
-{
-    fn federation(&self) -> Federation<'_, S, R> {
-        Federation { config: self.config, store: self.store, rng: self.rng, meta: self.meta, now: self.now }
+impl<P: Platform> UserAdmin<'_, P> {
+    fn federation(&self) -> Federation<'_, P> {
+        Federation { rc: self.rc }
     }
 
     /// `GET /api/users/{id}/identities`.

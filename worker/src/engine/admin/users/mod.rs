@@ -21,17 +21,15 @@ use crate::engine::crypto::passwords::hash_password;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::accounts::{Accounts, Followup};
-use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_history;
 use crate::engine::identity::password_rules;
 use crate::engine::identity::sessions;
 use crate::engine::identity::users::{Role, User, UserStore};
-use crate::engine::oauth::refresh::RefreshStore;
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{count, first_row, KeyValue, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, SqlRunner};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::users::{self as table, AdminFields, AdminUserRow};
 
 /// `GET /api/users` filters; `None` means any.
@@ -47,16 +45,12 @@ pub struct UserFilter {
 }
 
 /// Everything one admin request on users needs.
-pub struct UserAdmin<'a, S, K, T, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub kv: &'a K,
-    pub mail: &'a T,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
+pub struct UserAdmin<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
     pub admin: &'a AdminPrincipal,
-    pub now: UnixTime,
 }
+
+request_context_view!(UserAdmin);
 
 fn not_found() -> ApiError {
     ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no user with this id".into() }
@@ -66,13 +60,7 @@ fn parse_role(value: &str) -> Result<Role, ApiError> {
     Role::parse(value).map_err(|_| ApiError::invalid("role", "role must be user, admin or super_admin"))
 }
 
-impl<S, K, T, R> UserAdmin<'_, S, K, T, R>
-where
-    S: SqlRunner + AuditStore + AccountStore + UserStore + MailStore + RefreshStore,
-    K: KeyValue,
-    T: MailTransport,
-    R: Random,
-{
+impl<P: Platform> UserAdmin<'_, P> {
     async fn audit(&self, event: &'static str, user_id: &str, metadata: Value) -> Result<(), ApiError> {
         let (actor_type, actor_id) = self.admin.actor();
         let event = AuditEvent::new(event, self.meta, self.now, self.rng)?
@@ -93,16 +81,8 @@ where
         Ok(row)
     }
 
-    fn accounts(&self) -> Accounts<'_, S, K, T, R> {
-        Accounts {
-            config: self.config,
-            store: self.store,
-            kv: self.kv,
-            mail: self.mail,
-            rng: self.rng,
-            meta: self.meta,
-            now: self.now,
-        }
+    fn accounts(&self) -> Accounts<'_, P> {
+        Accounts { rc: self.rc }
     }
 
     /// The policy for a user of `role` (admins: `ADMIN_PASSWORD_MIN_LENGTH` when larger).

@@ -5,21 +5,14 @@ use pollster::block_on;
 
 use super::*;
 use crate::engine::identity::mail::MailStore;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::{alice, config_with};
+use crate::engine::platform::ports::UnixTime;
+use crate::engine::test_support::{alice, config_with, context_of, NativePlatform};
 use crate::native::{MemoryKv, SqliteStore};
 
 const NOW: UnixTime = 1_800_000_000;
-
-/// `EMAIL_PROVIDER=log`: mail stays in the outbox and is never posted.
-struct NoTransport;
-
-impl MailTransport for NoTransport {
-    async fn post_json(&self, _: &str, _: &str, _: &str) -> Result<(), String> {
-        Err("no transport in these tests".into())
-    }
-}
 
 struct Fixture {
     config: Config,
@@ -36,21 +29,9 @@ fn fixture() -> Fixture {
     f
 }
 
-fn as_who<'a>(
-    f: &'a Fixture,
-    admin: &'a AdminPrincipal,
-    meta: &'a RequestMeta,
-) -> UserAdmin<'a, SqliteStore, MemoryKv, NoTransport, SystemRandom> {
-    UserAdmin {
-        config: &f.config,
-        store: &f.store,
-        kv: &f.kv,
-        mail: &NoTransport,
-        rng: &SystemRandom,
-        meta,
-        admin,
-        now: NOW,
-    }
+/// `EMAIL_PROVIDER=log` (the development default): mail stays in the outbox.
+fn as_who<'a>(f: &'a Fixture, admin: &'a AdminPrincipal, meta: &'a RequestMeta) -> UserAdmin<'a, NativePlatform> {
+    UserAdmin { rc: context_of(&f.config, &f.store, &f.kv, meta, NOW), admin }
 }
 
 fn principal(role: Role) -> AdminPrincipal {
@@ -125,7 +106,7 @@ fn deactivation_ends_the_sessions_and_revokes_the_refresh_tokens() {
     let who = as_who(&f, &root, &META);
     let bob = block_on(who.create(&new_user("bob@example.com", "user"))).unwrap();
     let (_, session) =
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &bob.id, &META, &SystemRandom, NOW, Vec::new()))
+        block_on(sessions::start(&context_of(&f.config, &f.store, &f.kv, &META, NOW), &["pwd"], &bob.id, Vec::new()))
             .unwrap();
     assert_eq!(block_on(who.sessions(&bob.id)).unwrap().len(), 1);
     let off = block_on(who.update(&bob.id, &UserPatch { active: Some(false), ..UserPatch::default() })).unwrap();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::openid::verified_id_token;
-use super::{with_query, Answer, Callback, TokenAnswer};
+use super::{with_query, Answer, Callback, Exchange, TokenAnswer};
 use crate::engine::crypto::jose::b64url;
 use crate::engine::federation::flow::{callback_uri, failed, Flow};
 use crate::engine::federation::id_token::Expected;
@@ -79,17 +79,12 @@ fn name(user: Option<&str>) -> Option<String> {
     (!full.is_empty()).then_some(full)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn exchange<C: JwsSigner + Es256Verifier + Es256Signer>(
-    config: &Config,
-    http: &impl HttpClient,
-    crypto: &C,
-    provider: &ProviderConfig,
+pub async fn exchange<H: HttpClient, C: JwsSigner + Es256Verifier + Es256Signer>(
+    x: &Exchange<'_, H, C>,
     key: &AppleKey,
-    flow: &Flow,
     answer: &Callback<'_>,
-    now: UnixTime,
 ) -> Result<Answer, ApiError> {
+    let (config, http, crypto, provider, flow, now) = (x.config, x.http, x.crypto, x.provider, x.flow, x.now);
     let secret = client_secret(crypto, key, &provider.client_id, now).await?;
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("client_id", &provider.client_id)

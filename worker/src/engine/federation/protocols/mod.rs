@@ -65,27 +65,35 @@ pub async fn authorization_url(
     }
 }
 
+/// One code exchange with a provider: what every protocol's exchange works with.
+pub struct Exchange<'a, H, C> {
+    pub config: &'a Config,
+    pub http: &'a H,
+    /// Verifies the provider's ID tokens; signs Apple's client secret.
+    pub crypto: &'a C,
+    pub provider: &'a ProviderConfig,
+    /// The sign-in this callback ends (its PKCE verifier, nonce, endpoints).
+    pub flow: &'a Flow,
+    pub now: UnixTime,
+}
+
 /// The callback's code exchanged and the person's identity verified.
-pub async fn exchange<C: JwsSigner + Es256Verifier + Es256Signer>(
-    config: &Config,
-    http: &impl HttpClient,
-    crypto: &C,
-    provider: &ProviderConfig,
-    flow: &Flow,
+pub async fn exchange<H: HttpClient, C: JwsSigner + Es256Verifier + Es256Signer>(
+    x: &Exchange<'_, H, C>,
     answer: &Callback<'_>,
-    now: UnixTime,
 ) -> Result<Answer, ApiError> {
+    let (config, http, provider, flow) = (x.config, x.http, x.provider, x.flow);
     match &provider.protocol {
         Protocol::OpenId { issuer } => {
             let endpoints = match &flow.endpoints {
                 Some(endpoints) => endpoints.clone(),
                 None => openid::discover(http, issuer).await?.1,
             };
-            openid::exchange(config, http, crypto, provider, flow, &endpoints, answer.code, now).await
+            openid::exchange(x, &endpoints, answer.code).await
         }
         Protocol::GitHub { web, api } => github::exchange(config, http, provider, flow, web, api, answer.code).await,
         Protocol::Facebook { graph, .. } => facebook::exchange(config, http, provider, flow, graph, answer.code).await,
-        Protocol::Apple(key) => apple::exchange(config, http, crypto, provider, key, flow, answer, now).await,
+        Protocol::Apple(key) => apple::exchange(x, key, answer).await,
     }
 }
 

@@ -5,14 +5,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{json, with_query, Answer, TokenAnswer};
+use super::{json, with_query, Answer, Exchange, TokenAnswer};
 use crate::engine::crypto::pkce::s256_challenge;
 use crate::engine::federation::flow::{callback_uri, failed, Flow};
 use crate::engine::federation::id_token::{self, Expected, JwkSet, ProviderClaims};
 use crate::engine::platform::config::providers::ProviderConfig;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{Es256Verifier, HttpClient, JwsSigner, UnixTime};
+use crate::engine::platform::ports::{Es256Verifier, HttpClient, JwsSigner};
 
 /// OpenID Connect Discovery 1.0 §3, the members used here.
 #[derive(Debug, Clone, Deserialize)]
@@ -92,17 +92,12 @@ pub async fn verified_id_token<V: JwsSigner + Es256Verifier>(
 }
 
 /// OIDC Core §3.1.3: the code exchanged at the token endpoint, the ID token verified.
-#[allow(clippy::too_many_arguments)]
-pub async fn exchange<V: JwsSigner + Es256Verifier>(
-    config: &Config,
-    http: &impl HttpClient,
-    verifier: &V,
-    provider: &ProviderConfig,
-    flow: &Flow,
+pub async fn exchange<H: HttpClient, V: JwsSigner + Es256Verifier>(
+    x: &Exchange<'_, H, V>,
     endpoints: &Endpoints,
     code: &str,
-    now: UnixTime,
 ) -> Result<Answer, ApiError> {
+    let (config, http, verifier, provider, flow, now) = (x.config, x.http, x.crypto, x.provider, x.flow, x.now);
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "authorization_code")
         .append_pair("code", code)

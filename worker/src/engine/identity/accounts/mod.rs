@@ -27,17 +27,16 @@ use crate::engine::crypto::passwords::{burn_verification_time, hash_password, ve
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
-use crate::engine::identity::mail::{self, MailContent, MailStore, MailTransport};
+use crate::engine::identity::mail::{self, MailContent};
 use crate::engine::identity::password_history;
 use crate::engine::identity::password_rules;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::{Role, User, UserStore};
-use crate::engine::oauth::refresh::RefreshStore;
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
-use crate::engine::platform::config::Config;
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use store::{AccountStore, EmailToken, ProfileFields, Purpose};
 
 /// The answer to a password-reset request: one sentence for every address (docs/api.md,
@@ -61,27 +60,17 @@ pub enum Followup {
 }
 
 /// Everything the account flows need: the stores, the mail transport, the request.
-pub struct Accounts<'a, S, K, T, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub kv: &'a K,
-    pub mail: &'a T,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
-    pub now: UnixTime,
+pub struct Accounts<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
 }
+
+request_context_view!(Accounts);
 
 fn invalid_link() -> ApiError {
     ApiError::bad_request("invalid_token", "This link is invalid, has expired or was already used. Ask for a new one.")
 }
 
-impl<S, K, T, R> Accounts<'_, S, K, T, R>
-where
-    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
-    K: KeyValue,
-    T: MailTransport,
-    R: Random,
-{
+impl<P: Platform> Accounts<'_, P> {
     fn event(&self, name: &'static str) -> Result<AuditEvent, InternalError> {
         AuditEvent::new(name, self.meta, self.now, self.rng)
     }

@@ -9,18 +9,16 @@ use shared::mfa::{classify_code, CodeKind, MfaStatus, SignInStep, TotpEnrolment}
 
 use super::signin::{SignInOutcome, INVALID_CREDENTIALS};
 use super::{utc_time, Accounts};
-use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{second_factor_failed, LoginContext};
-use crate::engine::identity::mail::{MailContent, MailStore, MailTransport};
+use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mfa::challenge::Challenge;
 use crate::engine::identity::mfa::{self, Proof};
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::{User, UserStore};
-use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{KeyValue, Random, SqlRunner};
+use crate::engine::platform::request::Platform;
 
 /// Who is showing or setting up the second factor.
 #[derive(Debug)]
@@ -72,13 +70,7 @@ fn conflict(code: &'static str, description: &str) -> ApiError {
     ApiError::Request { status: 409, code, description: description.into() }
 }
 
-impl<S, K, T, R> Accounts<'_, S, K, T, R>
-where
-    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
-    K: KeyValue,
-    T: MailTransport,
-    R: Random,
-{
+impl<P: Platform> Accounts<'_, P> {
     /// The basis' user, active; a sign-in (pending, or by passkey) to an account disabled
     /// or locked meanwhile ends with the sign-in screen's answer.
     async fn mfa_user(&self, basis: &Basis) -> Result<User, ApiError> {

@@ -8,10 +8,8 @@ use shared::mfa::SignInStep;
 use super::Accounts;
 use crate::engine::crypto::passwords::verify_password;
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::login::{login_statements, verify_account, LoginContext, LoginError};
 use crate::engine::identity::mail::MailContent;
-use crate::engine::identity::mail::{MailStore, MailTransport};
 use crate::engine::identity::mfa::challenge::Challenge;
 use crate::engine::identity::mfa::{self, AfterPassword, MfaState};
 use crate::engine::identity::password_expiry::{self, Expiry};
@@ -20,10 +18,10 @@ use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::Role;
 use crate::engine::identity::users::{User, UserStore};
-use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, KeyValue, Random, SqlRunner, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{first_row, int, KeyValue, SqlRunner, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::request::Platform;
 use crate::engine::tables;
 use crate::engine::tables::users::{self, first_user};
 use futures_util::future::{join, join3};
@@ -59,13 +57,7 @@ pub enum SignInOutcome {
     SecondStep { step: SignInStep, challenge: String },
 }
 
-impl<S, K, T, R> Accounts<'_, S, K, T, R>
-where
-    S: AccountStore + UserStore + AuditStore + MailStore + RefreshStore + SqlRunner,
-    K: KeyValue,
-    T: MailTransport,
-    R: Random,
-{
+impl<P: Platform> Accounts<'_, P> {
     /// Signs `email` in with `password`. `previous` is the session cookie this browser
     /// already had: it is ended, so a sign-in never keeps an old (possibly planted)
     /// session id (session fixation, OWASP ASVS V3.2.1).
@@ -284,8 +276,7 @@ where
         // The sign-in's record commits with the session's row; the old session ends and
         // the browser is looked up at the same time (one sequential round trip each).
         let login = login_statements(self.rng, &cx, &user, amr.contains(&"mfa"))?;
-        let start =
-            sessions::start(self.kv, self.store, self.config, amr, &user.id, self.meta, self.rng, self.now, login);
+        let start = sessions::start(&self.rc, amr, &user.id, login);
         let agent = self.meta.user_agent.as_deref().unwrap_or("unknown");
         let (ended, started, known) = join3(self.end_previous(previous), start, self.known_browser(&user, agent)).await;
         ended?;

@@ -1,7 +1,6 @@
 //! Sign-up, verification, reset and account changes against the real schema (SQLite) and
 //! an in-memory KV, named after the behaviour users rely on.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
 use pollster::block_on;
@@ -9,42 +8,26 @@ use shared::account::{ChangePassword, PasswordResetComplete, ProfileUpdate, Sign
 
 use super::*;
 use crate::engine::identity::login::{check_password, LoginContext, LoginError};
-use crate::engine::identity::mail::{Mail, MailStore, MailTransport};
+use crate::engine::identity::mail::{Mail, MailStore};
 use crate::engine::oauth::consent::ConsentStore;
 use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
 use crate::engine::platform::config::MailProvider;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
-use crate::engine::test_support::dev_vars;
+use crate::engine::platform::request::RequestContext;
+use crate::engine::test_support::{context_of, dev_vars, NativePlatform, TestMail};
 use crate::native::MemoryKv;
 use crate::native::SqliteStore;
 
 pub(super) const NOW: UnixTime = 1_795_000_000;
 pub(super) const PASSWORD: &str = "correct horse battery";
 
-/// Records what the http provider would have posted; fails when told to.
-#[derive(Default)]
-pub(super) struct RecordingTransport {
-    posted: RefCell<Vec<(String, String)>>,
-    fail: bool,
-}
-
-impl MailTransport for RecordingTransport {
-    async fn post_json(&self, url: &str, _api_key: &str, body: &str) -> Result<(), String> {
-        self.posted.borrow_mut().push((url.into(), body.into()));
-        if self.fail {
-            Err("502 from the mail API".into())
-        } else {
-            Ok(())
-        }
-    }
-}
-
 pub(super) struct Fixture {
     pub(super) config: Config,
     pub(super) store: SqliteStore,
     pub(super) kv: MemoryKv,
-    transport: RecordingTransport,
+    transport: TestMail,
     pub(super) meta: RequestMeta,
 }
 
@@ -55,7 +38,7 @@ pub(super) fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String
         config: Config::load(&|name: &'static str| vars.get(name).cloned()).unwrap(),
         store: SqliteStore::open_in_memory().unwrap(),
         kv: MemoryKv::default(),
-        transport: RecordingTransport::default(),
+        transport: TestMail::default(),
         meta: RequestMeta { ip_address: Some("203.0.113.9".into()), user_agent: Some("Firefox".into()) },
     }
 }
@@ -65,19 +48,16 @@ pub(super) fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    pub(super) fn at(&self, now: UnixTime) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
+    pub(super) fn at(&self, now: UnixTime) -> Accounts<'_, NativePlatform> {
         Accounts {
-            config: &self.config,
-            store: &self.store,
-            kv: &self.kv,
-            mail: &self.transport,
-            rng: &SystemRandom,
-            meta: &self.meta,
-            now,
+            rc: RequestContext {
+                mail: &self.transport,
+                ..context_of(&self.config, &self.store, &self.kv, &self.meta, now)
+            },
         }
     }
 
-    pub(super) fn accounts(&self) -> Accounts<'_, SqliteStore, MemoryKv, RecordingTransport, SystemRandom> {
+    pub(super) fn accounts(&self) -> Accounts<'_, NativePlatform> {
         self.at(NOW)
     }
 
@@ -108,18 +88,7 @@ impl Fixture {
 
     /// A password session for `user` started now, as a sign-in would: (cookie, session).
     pub(super) fn session_for(&self, user: &User) -> (String, Session) {
-        block_on(sessions::start(
-            &self.kv,
-            &self.store,
-            &self.config,
-            &["pwd"],
-            &user.id,
-            &self.meta,
-            &SystemRandom,
-            NOW,
-            Vec::new(),
-        ))
-        .unwrap()
+        block_on(sessions::start(&self.accounts().rc, &["pwd"], &user.id, Vec::new())).unwrap()
     }
 
     pub(super) fn user(&self, email: &str) -> User {
@@ -392,7 +361,7 @@ fn a_sign_in_from_a_new_browser_mails_new_login_but_not_the_first_or_a_known_one
     let user = f.user("alice@example.com");
     let session_with = |agent: &str| {
         let meta = RequestMeta { ip_address: Some("198.51.100.7".into()), user_agent: Some(agent.into()) };
-        block_on(sessions::start(&f.kv, &f.store, &f.config, &["pwd"], &user.id, &meta, &SystemRandom, NOW, Vec::new()))
+        block_on(sessions::start(&context_of(&f.config, &f.store, &f.kv, &meta, NOW), &["pwd"], &user.id, Vec::new()))
             .unwrap()
             .1
     };
@@ -416,7 +385,7 @@ fn the_http_provider_posts_each_mail_and_records_failures_without_failing_the_re
     });
     assert!(matches!(f.config.mail.provider, MailProvider::Http { .. }));
     f.sign_up("alice@example.com").unwrap();
-    let posted = f.transport.posted.borrow().clone();
+    let posted = f.transport.posted();
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0].0, "https://mail.example.net/emails");
     let body: serde_json::Value = serde_json::from_str(&posted[0].1).unwrap();

@@ -23,10 +23,11 @@ use self::webauthn::{
 };
 use crate::engine::crypto::jose::b64url;
 use crate::engine::identity::users::User;
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, Es256Verifier, JwsSigner, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, UnixTime};
+use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::passkeys::{self, PasskeyRecord, PasskeyRow};
 use crate::engine::tables::webauthn_challenges;
 
@@ -81,22 +82,14 @@ pub struct Asserted {
     pub amr: Vec<&'static str>,
 }
 
-/// One passkey request: the configuration, the rows, the signature checks.
-pub struct Passkeys<'a, S, V, R> {
-    pub config: &'a Config,
-    pub store: &'a S,
-    pub verifier: &'a V,
-    pub rng: &'a R,
-    pub meta: &'a RequestMeta,
-    pub now: UnixTime,
+/// One passkey request: a view of the request's context (the rows, the signature checks).
+pub struct Passkeys<'a, P: Platform> {
+    pub rc: RequestContext<'a, P>,
 }
 
-impl<S, V, R> Passkeys<'_, S, V, R>
-where
-    S: SqlRunner + AuditStore,
-    V: JwsSigner + Es256Verifier,
-    R: Random,
-{
+request_context_view!(Passkeys);
+
+impl<P: Platform> Passkeys<'_, P> {
     async fn new_challenge(&self, purpose: &str, user_id: Option<&str>) -> Result<String, InternalError> {
         let mut bytes = [0u8; 32];
         self.rng.fill(&mut bytes)?;
@@ -292,7 +285,7 @@ where
             return Err(refused(Refused("the stored key's algorithm changed")));
         }
         let signature = decode("the signature is not base64url", &response.signature).map_err(refused)?;
-        if !signature_valid(self.verifier, &key, &auth_data, &client_data, &signature).await? {
+        if !signature_valid(self.signer, &key, &auth_data, &client_data, &signature).await? {
             return Err(refused(Refused("the signature does not verify")));
         }
         if self.store.exec(passkeys::record_use(&response.id, data.sign_count, self.now)).await? == 0 {

@@ -10,8 +10,11 @@ use sha2::{Digest, Sha256};
 use shared::passkeys::{AssertionResponse, NewPasskey, RegistrationResponse};
 
 use super::*;
-use crate::engine::platform::ports::SystemRandom;
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::ports::UnixTime;
 use crate::engine::test_support::fixtures::{alice, config_with};
+use crate::engine::test_support::{context_of, NativePlatform, NO_KV};
 use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_700_000_000;
@@ -112,15 +115,8 @@ impl Fixture {
         Fixture { config, store }
     }
 
-    fn passkeys(&self) -> Passkeys<'_, SqliteStore, NativeSigner, SystemRandom> {
-        Passkeys {
-            config: &self.config,
-            store: &self.store,
-            verifier: &NativeSigner,
-            rng: &SystemRandom,
-            meta: &META,
-            now: NOW,
-        }
+    fn passkeys(&self) -> Passkeys<'_, NativePlatform> {
+        Passkeys { rc: context_of(&self.config, &self.store, &NO_KV, &META, NOW) }
     }
 
     fn registered(&self, authenticator: &Authenticator) {
