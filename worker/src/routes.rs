@@ -9,7 +9,9 @@ use shared::paths;
 
 use crate::engine::platform::form::decode_path_segment;
 
-/// What answers a route. The edge maps each to one handler function.
+/// One operation: a path and the methods that do the same thing there. The edge's one
+/// `match` (`edge::router::dispatch`) maps each to its handler; handlers never look at
+/// the method again to decide what to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     // ---- operations and discovery
@@ -28,7 +30,9 @@ pub enum Endpoint {
     AuthorizeResume,
     Logout,
     // ---- the sign-in and consent screens' JSON
-    Session,
+    SessionInfo,
+    SignIn,
+    SignOut,
     AuthorizationDetails,
     Consent,
     // ---- self-service accounts
@@ -39,6 +43,7 @@ pub enum Endpoint {
     PasswordResetComplete,
     ValidatePassword,
     Account,
+    UpdateAccount,
     AccountPassword,
     AccountSessions,
     AccountSession,
@@ -61,6 +66,7 @@ pub enum Endpoint {
     AccountIdentities,
     // ---- passkeys (WebAuthn Level 2)
     Passkeys,
+    RegisterPasskey,
     Passkey,
     PasskeyRegisterOptions,
     PasskeySignInOptions,
@@ -72,6 +78,8 @@ pub enum Endpoint {
     Outbox,
     Register,
     RegisteredClient,
+    UpdateClient,
+    DeleteClient,
     RenewSecret,
     Secrets,
     Secret,
@@ -79,10 +87,14 @@ pub enum Endpoint {
     RevokeTokens,
     // ---- admin: user accounts
     Users,
+    CreateUser,
     User,
+    UpdateUser,
+    DeleteUser,
     UnlockUser,
     UserPasswordReset,
     UserSessions,
+    EndUserSessions,
     UserPasswordStatus,
     UserConsents,
     UserConsent,
@@ -91,7 +103,10 @@ pub enum Endpoint {
     UserProviderTokens,
     // ---- admin: scopes
     Scopes,
+    CreateScope,
     Scope,
+    UpdateScope,
+    DeleteScope,
     // ---- operations
     Metrics,
     OpenApi,
@@ -100,10 +115,12 @@ pub enum Endpoint {
     KeyRotation,
     // ---- admin: browser sessions
     Sessions,
+    EndSessions,
     AdminSession,
     SessionMetrics,
     // ---- admin: settings
     Settings,
+    UpdateSettings,
     // ---- admin: the audit log
     AuditLogs,
     AuditLogExport,
@@ -132,12 +149,13 @@ pub enum Cors {
 }
 
 /// One row of the table: a path pattern (`{name}` matches one percent-decoded segment),
-/// the `Allow` value (RFC 9110 §10.2.1), the endpoint and its CORS policy. Routes with a
-/// CORS policy also answer `OPTIONS` (the preflight), which `allow` lists.
+/// the methods of one operation on it, the endpoint, and how it answers. A path with
+/// several operations has a row for each; its `Allow` value (RFC 9110 §10.2.1) is their
+/// methods together. A path with a CORS policy also answers `OPTIONS` (the preflight).
 #[derive(Debug)]
 pub struct Route {
     pub pattern: &'static str,
-    pub allow: &'static str,
+    pub methods: &'static str,
     pub endpoint: Endpoint,
     pub kind: Kind,
     pub cors: Cors,
@@ -145,114 +163,145 @@ pub struct Route {
 
 const READ: &str = "GET, HEAD";
 
-const fn api(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
-    Route { pattern, allow, endpoint, kind: Kind::Api, cors: Cors::None }
+const fn api(pattern: &'static str, methods: &'static str, endpoint: Endpoint) -> Route {
+    Route { pattern, methods, endpoint, kind: Kind::Api, cors: Cors::None }
+}
+
+const fn get(pattern: &'static str, endpoint: Endpoint) -> Route {
+    api(pattern, READ, endpoint)
+}
+
+const fn post(pattern: &'static str, endpoint: Endpoint) -> Route {
+    api(pattern, "POST", endpoint)
+}
+
+const fn patch(pattern: &'static str, endpoint: Endpoint) -> Route {
+    api(pattern, "PATCH", endpoint)
+}
+
+const fn delete(pattern: &'static str, endpoint: Endpoint) -> Route {
+    api(pattern, "DELETE", endpoint)
 }
 
 /// An API route browser apps call from their own origins.
-const fn cors(pattern: &'static str, allow: &'static str, endpoint: Endpoint, cors: Cors) -> Route {
-    Route { pattern, allow, endpoint, kind: Kind::Api, cors }
+const fn cors(pattern: &'static str, methods: &'static str, endpoint: Endpoint, cors: Cors) -> Route {
+    Route { pattern, methods, endpoint, kind: Kind::Api, cors }
 }
 
-const fn page(pattern: &'static str, allow: &'static str, endpoint: Endpoint) -> Route {
-    Route { pattern, allow, endpoint, kind: Kind::Page, cors: Cors::None }
+const fn page(pattern: &'static str, methods: &'static str, endpoint: Endpoint) -> Route {
+    Route { pattern, methods, endpoint, kind: Kind::Page, cors: Cors::None }
 }
 
-const READ_CORS: &str = "GET, HEAD, OPTIONS";
-const POST_CORS: &str = "POST, OPTIONS";
-const USERINFO: &str = "GET, HEAD, POST, OPTIONS";
+/// GET and POST do the same: the request's parameters in the query or a form body
+/// (OIDC Core §3.1.2.1, §5.3; RP-Initiated Logout §2; a provider's `form_post`).
+const GET_OR_POST: &str = "GET, HEAD, POST";
 
 use Endpoint as E;
 
 /// Every route. Aliases are those of docs/api.md, "Endpoints" (`/oauth/introspect`, `/oauth2/userinfo`, ...).
 pub const ROUTES: &[Route] = &[
-    api(paths::HEALTH, READ, E::Health),
-    cors(paths::DISCOVERY, READ_CORS, E::Discovery, Cors::AnyOrigin),
-    cors(paths::JWKS, READ_CORS, E::Jwks, Cors::AnyOrigin),
-    api(paths::UI_CONFIG, READ, E::UiConfig),
-    cors(paths::TOKEN, POST_CORS, E::Token, Cors::Client),
-    cors(paths::DEVICE_AUTHORIZATION, POST_CORS, E::DeviceAuthorization, Cors::Client),
-    cors("/device/code", POST_CORS, E::DeviceAuthorization, Cors::Client),
+    get(paths::HEALTH, E::Health),
+    cors(paths::DISCOVERY, READ, E::Discovery, Cors::AnyOrigin),
+    cors(paths::JWKS, READ, E::Jwks, Cors::AnyOrigin),
+    get(paths::UI_CONFIG, E::UiConfig),
+    cors(paths::TOKEN, "POST", E::Token, Cors::Client),
+    cors(paths::DEVICE_AUTHORIZATION, "POST", E::DeviceAuthorization, Cors::Client),
+    cors("/device/code", "POST", E::DeviceAuthorization, Cors::Client),
     // Introspection is for resource servers, not browsers (RFC 7662 §2.1).
-    api(paths::INTROSPECT, "POST", E::Introspect),
-    api("/oauth/introspect", "POST", E::Introspect),
-    cors(paths::REVOKE, POST_CORS, E::Revoke, Cors::Client),
-    cors("/oauth/revoke", POST_CORS, E::Revoke, Cors::Client),
-    cors(paths::USERINFO, USERINFO, E::UserInfo, Cors::Client),
-    cors("/oauth2/userinfo", USERINFO, E::UserInfo, Cors::Client),
-    page(paths::AUTHORIZE, "GET, HEAD, POST", E::Authorize),
+    post(paths::INTROSPECT, E::Introspect),
+    post("/oauth/introspect", E::Introspect),
+    cors(paths::REVOKE, "POST", E::Revoke, Cors::Client),
+    cors("/oauth/revoke", "POST", E::Revoke, Cors::Client),
+    cors(paths::USERINFO, GET_OR_POST, E::UserInfo, Cors::Client),
+    cors("/oauth2/userinfo", GET_OR_POST, E::UserInfo, Cors::Client),
+    page(paths::AUTHORIZE, GET_OR_POST, E::Authorize),
     page(paths::AUTHORIZE_RESUME, READ, E::AuthorizeResume),
-    page(paths::LOGOUT, "GET, HEAD, POST", E::Logout),
-    api(paths::SESSION, "GET, HEAD, POST, DELETE", E::Session),
-    api(paths::AUTHORIZATION_DETAILS, READ, E::AuthorizationDetails),
-    api(paths::CONSENT, "POST", E::Consent),
-    api(paths::SIGNUP, "POST", E::SignUp),
-    api(paths::VERIFY_EMAIL, "POST", E::VerifyEmail),
-    api(paths::VERIFY_EMAIL_RESEND, "POST", E::ResendVerification),
-    api(paths::PASSWORD_RESET, "POST", E::PasswordReset),
-    api(paths::PASSWORD_RESET_COMPLETE, "POST", E::PasswordResetComplete),
-    api(paths::VALIDATE_PASSWORD, "POST", E::ValidatePassword),
-    api(paths::ACCOUNT, "GET, HEAD, PATCH", E::Account),
-    api(paths::ACCOUNT_PASSWORD, "POST", E::AccountPassword),
-    api(paths::ACCOUNT_SESSIONS, READ, E::AccountSessions),
-    api("/api/account/sessions/{id}", "DELETE", E::AccountSession),
-    api(paths::ACCOUNT_CONSENTS, READ, E::AccountConsents),
-    api("/api/account/consents/{client_id}", "DELETE", E::AccountConsent),
-    api(paths::MFA, READ, E::Mfa),
-    api(paths::MFA_VERIFY, "POST", E::MfaVerify),
-    api(paths::MFA_TOTP, "POST", E::MfaTotp),
-    api(paths::MFA_TOTP_CONFIRM, "POST", E::MfaTotpConfirm),
-    api(paths::MFA_DISABLE, "POST", E::MfaDisable),
-    api(paths::MFA_BACKUP_CODES, "POST", E::MfaBackupCodes),
-    api(paths::PASSWORD_EXPIRED, "POST", E::PasswordExpired),
+    page(paths::LOGOUT, GET_OR_POST, E::Logout),
+    get(paths::SESSION, E::SessionInfo),
+    post(paths::SESSION, E::SignIn),
+    delete(paths::SESSION, E::SignOut),
+    get(paths::AUTHORIZATION_DETAILS, E::AuthorizationDetails),
+    post(paths::CONSENT, E::Consent),
+    post(paths::SIGNUP, E::SignUp),
+    post(paths::VERIFY_EMAIL, E::VerifyEmail),
+    post(paths::VERIFY_EMAIL_RESEND, E::ResendVerification),
+    post(paths::PASSWORD_RESET, E::PasswordReset),
+    post(paths::PASSWORD_RESET_COMPLETE, E::PasswordResetComplete),
+    post(paths::VALIDATE_PASSWORD, E::ValidatePassword),
+    get(paths::ACCOUNT, E::Account),
+    patch(paths::ACCOUNT, E::UpdateAccount),
+    post(paths::ACCOUNT_PASSWORD, E::AccountPassword),
+    get(paths::ACCOUNT_SESSIONS, E::AccountSessions),
+    delete("/api/account/sessions/{id}", E::AccountSession),
+    get(paths::ACCOUNT_CONSENTS, E::AccountConsents),
+    delete("/api/account/consents/{client_id}", E::AccountConsent),
+    get(paths::MFA, E::Mfa),
+    post(paths::MFA_VERIFY, E::MfaVerify),
+    post(paths::MFA_TOTP, E::MfaTotp),
+    post(paths::MFA_TOTP_CONFIRM, E::MfaTotpConfirm),
+    post(paths::MFA_DISABLE, E::MfaDisable),
+    post(paths::MFA_BACKUP_CODES, E::MfaBackupCodes),
+    post(paths::PASSWORD_EXPIRED, E::PasswordExpired),
     page("/auth/{provider}", READ, E::SocialStart),
     // POST: a provider's form_post answer (Sign in with Apple).
-    page("/auth/{provider}/callback", "GET, HEAD, POST", E::SocialCallback),
-    api("/auth/{provider}/unlink", "POST", E::SocialUnlink),
-    api(paths::ACCOUNT_IDENTITIES, READ, E::AccountIdentities),
-    api(paths::PASSKEYS, "GET, HEAD, POST", E::Passkeys),
-    api(paths::PASSKEY_REGISTER_OPTIONS, "POST", E::PasskeyRegisterOptions),
-    api(paths::PASSKEY_SIGN_IN_OPTIONS, "POST", E::PasskeySignInOptions),
-    api(paths::PASSKEY_SIGN_IN, "POST", E::PasskeySignIn),
+    page("/auth/{provider}/callback", GET_OR_POST, E::SocialCallback),
+    post("/auth/{provider}/unlink", E::SocialUnlink),
+    get(paths::ACCOUNT_IDENTITIES, E::AccountIdentities),
+    get(paths::PASSKEYS, E::Passkeys),
+    post(paths::PASSKEYS, E::RegisterPasskey),
+    post(paths::PASSKEY_REGISTER_OPTIONS, E::PasskeyRegisterOptions),
+    post(paths::PASSKEY_SIGN_IN_OPTIONS, E::PasskeySignInOptions),
+    post(paths::PASSKEY_SIGN_IN, E::PasskeySignIn),
     // After the fixed paths above, which it would match too.
-    api("/api/passkeys/{id}", "DELETE", E::Passkey),
-    api(paths::DEVICE_LOOKUP, "POST", E::DeviceLookup),
-    api(paths::DEVICE_DECISION, "POST", E::DeviceDecision),
-    api(paths::OUTBOX, READ, E::Outbox),
-    api(paths::REGISTER, "POST", E::Register),
-    api("/register/{client_id}", "GET, HEAD, PATCH, DELETE", E::RegisteredClient),
-    api("/register/{client_id}/renew_secret", "POST", E::RenewSecret),
-    api("/register/{client_id}/secrets", "POST", E::Secrets),
-    api("/register/{client_id}/secrets/{secret_id}", "DELETE", E::Secret),
-    api(paths::CLIENTS, READ, E::Clients),
-    api("/api/clients/{client_id}/revoke_tokens", "POST", E::RevokeTokens),
-    api(paths::USERS, "GET, HEAD, POST", E::Users),
-    api("/api/users/{id}", "GET, HEAD, PATCH, DELETE", E::User),
-    api("/api/users/{id}/unlock", "POST", E::UnlockUser),
-    api("/api/users/{id}/send-password-reset", "POST", E::UserPasswordReset),
-    api("/api/users/{id}/sessions", "GET, HEAD, DELETE", E::UserSessions),
-    api("/api/users/{id}/password-status", READ, E::UserPasswordStatus),
-    api("/api/users/{id}/consents", READ, E::UserConsents),
-    api("/api/users/{id}/consents/{client_id}", "DELETE", E::UserConsent),
-    api("/api/users/{id}/mfa", "DELETE", E::UserMfa),
-    api("/api/users/{id}/identities", READ, E::UserIdentities),
-    api("/api/users/{id}/identities/{provider}/tokens", READ, E::UserProviderTokens),
-    api(paths::PROVIDERS, READ, E::Providers),
-    api(paths::SCOPES, "GET, HEAD, POST", E::Scopes),
-    api("/api/scopes/{id}", "GET, HEAD, PATCH, DELETE", E::Scope),
-    api(paths::METRICS, READ, E::Metrics),
-    api(paths::OPENAPI, READ, E::OpenApi),
-    api(paths::KEYS, READ, E::Keys),
-    api(paths::KEYS_ROTATE, "POST", E::KeyRotation),
-    api(paths::SESSIONS, "GET, HEAD, DELETE", E::Sessions),
-    api("/api/sessions/{id}", "DELETE", E::AdminSession),
-    api(paths::SESSION_METRICS, READ, E::SessionMetrics),
-    api(paths::SETTINGS, "GET, HEAD, PATCH", E::Settings),
-    api(paths::AUDIT_LOGS, READ, E::AuditLogs),
+    delete("/api/passkeys/{id}", E::Passkey),
+    post(paths::DEVICE_LOOKUP, E::DeviceLookup),
+    post(paths::DEVICE_DECISION, E::DeviceDecision),
+    get(paths::OUTBOX, E::Outbox),
+    post(paths::REGISTER, E::Register),
+    get("/register/{client_id}", E::RegisteredClient),
+    patch("/register/{client_id}", E::UpdateClient),
+    delete("/register/{client_id}", E::DeleteClient),
+    post("/register/{client_id}/renew_secret", E::RenewSecret),
+    post("/register/{client_id}/secrets", E::Secrets),
+    delete("/register/{client_id}/secrets/{secret_id}", E::Secret),
+    get(paths::CLIENTS, E::Clients),
+    post("/api/clients/{client_id}/revoke_tokens", E::RevokeTokens),
+    get(paths::USERS, E::Users),
+    post(paths::USERS, E::CreateUser),
+    get("/api/users/{id}", E::User),
+    patch("/api/users/{id}", E::UpdateUser),
+    delete("/api/users/{id}", E::DeleteUser),
+    post("/api/users/{id}/unlock", E::UnlockUser),
+    post("/api/users/{id}/send-password-reset", E::UserPasswordReset),
+    get("/api/users/{id}/sessions", E::UserSessions),
+    delete("/api/users/{id}/sessions", E::EndUserSessions),
+    get("/api/users/{id}/password-status", E::UserPasswordStatus),
+    get("/api/users/{id}/consents", E::UserConsents),
+    delete("/api/users/{id}/consents/{client_id}", E::UserConsent),
+    delete("/api/users/{id}/mfa", E::UserMfa),
+    get("/api/users/{id}/identities", E::UserIdentities),
+    get("/api/users/{id}/identities/{provider}/tokens", E::UserProviderTokens),
+    get(paths::PROVIDERS, E::Providers),
+    get(paths::SCOPES, E::Scopes),
+    post(paths::SCOPES, E::CreateScope),
+    get("/api/scopes/{id}", E::Scope),
+    patch("/api/scopes/{id}", E::UpdateScope),
+    delete("/api/scopes/{id}", E::DeleteScope),
+    get(paths::METRICS, E::Metrics),
+    get(paths::OPENAPI, E::OpenApi),
+    get(paths::KEYS, E::Keys),
+    post(paths::KEYS_ROTATE, E::KeyRotation),
+    get(paths::SESSIONS, E::Sessions),
+    delete(paths::SESSIONS, E::EndSessions),
+    delete("/api/sessions/{id}", E::AdminSession),
+    get(paths::SESSION_METRICS, E::SessionMetrics),
+    get(paths::SETTINGS, E::Settings),
+    patch(paths::SETTINGS, E::UpdateSettings),
+    get(paths::AUDIT_LOGS, E::AuditLogs),
     // Before the `{id}` pattern, which would match it too.
-    api("/api/audit-logs/export", READ, E::AuditLogExport),
-    api("/api/audit-logs/{id}", READ, E::AuditLog),
-    api(paths::SIGN_IN_METRICS, READ, E::SignInMetrics),
+    get("/api/audit-logs/export", E::AuditLogExport),
+    get("/api/audit-logs/{id}", E::AuditLog),
+    get(paths::SIGN_IN_METRICS, E::SignInMetrics),
 ];
 
 /// Paths that belong to programs, not people: unknown ones get a JSON 404, never the SPA.
@@ -280,10 +329,23 @@ impl Matched {
     }
 }
 
+/// What the table says about a request's path and method.
+#[derive(Debug)]
+pub enum Resolved {
+    /// The operation that answers it.
+    Operation(Matched),
+    /// `OPTIONS` on a path with a CORS policy: the preflight, with the path's methods.
+    Preflight { allow: String, cors: Cors },
+    /// The path exists, the method does not: 405 with the path's methods.
+    WrongMethod { allow: String },
+    /// No such path.
+    Unknown,
+}
+
 impl Route {
-    /// Whether the route answers `method` (HEAD wherever GET is).
+    /// Whether this operation takes `method`.
     pub fn accepts(&self, method: &str) -> bool {
-        self.allow.split(", ").any(|m| m == method)
+        self.methods.split(", ").any(|m| m == method)
     }
 
     fn matches(&'static self, path: &str) -> Option<Matched> {
@@ -306,126 +368,45 @@ impl Route {
     }
 }
 
-/// The route that answers `path`, if any.
+/// The first route whose pattern matches `path`, whatever its method: the path's kind and
+/// CORS policy, which every operation on a pattern shares.
 pub fn resolve(path: &str) -> Option<Matched> {
     ROUTES.iter().find_map(|route| route.matches(path))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `tests/e2e/routes.json`: the route table as data for the JavaScript suites (the
-    /// OpenAPI document is checked against it, the fuzz corpus covers it), written from
-    /// [`ROUTES`] itself rather than read out of this file's text. Stale, this test fails;
-    /// `UPDATE_ROUTES=1 cargo test -p authority-worker routes_json` writes it again.
-    #[test]
-    fn tests_e2e_routes_json_is_the_route_table() {
-        let rows: Vec<serde_json::Value> = ROUTES
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "pattern": r.pattern,
-                    "methods": r.allow.split(", ").collect::<Vec<_>>(),
-                    "kind": format!("{:?}", r.kind).to_lowercase(),
-                    "cors": format!("{:?}", r.cors).to_lowercase(),
-                })
-            })
-            .collect();
-        let text = serde_json::to_string_pretty(&rows).unwrap() + "\n";
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/routes.json");
-        if std::env::var_os("UPDATE_ROUTES").is_some() {
-            std::fs::write(&file, &text).unwrap();
+/// The `Allow` value of `pattern` (RFC 9110 §10.2.1): the methods of its operations, in
+/// the table's order, and `OPTIONS` when it has a CORS policy.
+pub fn allow(pattern: &str) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    let mut preflight = false;
+    for route in ROUTES.iter().filter(|r| r.pattern == pattern) {
+        for method in route.methods.split(", ") {
+            if !methods.contains(&method) {
+                methods.push(method);
+            }
         }
-        let stored = std::fs::read_to_string(&file).unwrap_or_default();
-        assert!(
-            stored == text,
-            "tests/e2e/routes.json is stale: UPDATE_ROUTES=1 cargo test -p authority-worker routes_json"
-        );
+        preflight |= route.cors != Cors::None;
     }
-
-    #[test]
-    fn every_documented_path_resolves_to_its_endpoint() {
-        for (path, endpoint) in [
-            ("/token", E::Token),
-            ("/oauth/introspect", E::Introspect),
-            ("/oauth2/userinfo", E::UserInfo),
-            ("/device/code", E::DeviceAuthorization),
-            ("/register", E::Register),
-            ("/register/abc", E::RegisteredClient),
-            ("/register/abc/secrets/s1", E::Secret),
-            ("/api/clients/abc/revoke_tokens", E::RevokeTokens),
-            ("/api/account/consents/demo-app", E::AccountConsent),
-        ] {
-            assert_eq!(resolve(path).map(|m| m.route.endpoint), Some(endpoint), "{path}");
-        }
+    if preflight {
+        methods.push("OPTIONS");
     }
+    methods.join(", ")
+}
 
-    #[test]
-    fn path_parameters_are_one_decoded_segment() {
-        let m = resolve("/register/a%20b/secrets/s%2F1").unwrap();
-        assert_eq!(m.params, vec!["a b", "s/1"]);
-        assert!(resolve("/register/").is_none());
-        assert!(resolve("/register/a/b/c/d").is_none());
-        assert!(resolve("/api/clients/abc/other").is_none());
-        // Not valid UTF-8 once decoded: no route, so a JSON 404.
-        assert!(resolve("/register/%FF").is_none());
+/// The operation for `method` on `path`.
+pub fn resolve_operation(path: &str, method: &str) -> Resolved {
+    let Some(first) = resolve(path) else { return Resolved::Unknown };
+    let pattern = first.route.pattern;
+    if method == "OPTIONS" && first.route.cors != Cors::None {
+        return Resolved::Preflight { allow: allow(pattern), cors: first.route.cors };
     }
-
-    #[test]
-    fn rfc9110_allow_lists_the_methods_a_route_accepts() {
-        let token = resolve("/token").unwrap();
-        assert!(token.route.accepts("POST") && !token.route.accepts("GET"));
-        let client = resolve("/register/x").unwrap();
-        assert!(["GET", "HEAD", "PATCH", "DELETE"].iter().all(|m| client.route.accepts(m)));
-    }
-
-    #[test]
-    fn contract_browser_apps_the_client_bound_endpoints_and_public_documents_answer_preflights() {
-        for path in ["/token", "/token/revoke", "/device", "/userinfo", "/oauth/revoke", "/oauth2/userinfo"] {
-            let route = resolve(path).unwrap().route;
-            assert_eq!(route.cors, Cors::Client, "{path}");
-            assert!(route.accepts("OPTIONS"), "{path}");
-        }
-        for path in ["/.well-known/openid-configuration", "/.well-known/jwks.json"] {
-            assert_eq!(resolve(path).unwrap().route.cors, Cors::AnyOrigin, "{path}");
-        }
-        // Every route that answers OPTIONS has a CORS policy, and the other way round.
-        for route in ROUTES {
-            assert_eq!(route.accepts("OPTIONS"), route.cors != Cors::None, "{}", route.pattern);
-        }
-        assert_eq!(resolve("/token/introspect").unwrap().route.cors, Cors::None);
-        assert_eq!(resolve("/api/session").unwrap().route.cors, Cors::None);
-    }
-
-    #[test]
-    fn unknown_program_paths_get_json_and_pages_go_to_the_spa() {
-        assert!(resolve("/api/nothing").is_none() && is_api_path("/api/nothing"));
-        assert!(is_api_path("/.well-known/other"));
-        assert!(!is_api_path("/signin") && !is_api_path("/admin/clients"));
-    }
-
-    #[test]
-    fn templated_paths_extend_the_shared_ones() {
-        for (pattern, base) in [
-            ("/register/{client_id}", paths::REGISTER),
-            ("/api/clients/{client_id}/revoke_tokens", paths::CLIENTS),
-            ("/api/account/sessions/{id}", paths::ACCOUNT_SESSIONS),
-            ("/api/account/consents/{client_id}", paths::ACCOUNT_CONSENTS),
-            ("/api/users/{id}/unlock", paths::USERS),
-            ("/api/audit-logs/{id}", paths::AUDIT_LOGS),
-        ] {
-            assert!(pattern.starts_with(&format!("{base}/")), "{pattern}");
-            assert!(ROUTES.iter().any(|r| r.pattern == pattern), "{pattern} is not routed");
-        }
-    }
-
-    #[test]
-    fn patterns_are_unique_and_well_formed() {
-        for (i, a) in ROUTES.iter().enumerate() {
-            assert!(a.pattern.starts_with('/'), "{}", a.pattern);
-            assert!(!a.allow.is_empty());
-            assert!(ROUTES.iter().skip(i + 1).all(|b| b.pattern != a.pattern), "{} twice", a.pattern);
-        }
+    let operation = ROUTES.iter().filter(|r| r.pattern == pattern && r.accepts(method)).find_map(|r| r.matches(path));
+    match operation {
+        Some(matched) => Resolved::Operation(matched),
+        None => Resolved::WrongMethod { allow: allow(pattern) },
     }
 }
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;

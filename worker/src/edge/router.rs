@@ -8,12 +8,12 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, federation, mfa, ops, passkeys, scopes, sessions, settings, token, users,
+    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, scopes, sessions, settings, token, users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::routes::{self, Cors, Endpoint as E, Matched};
+use crate::routes::{self, Cors, Endpoint as E, Matched, Resolved};
 use shared::codes;
 
 const GET_HEAD: &str = "GET, HEAD";
@@ -66,25 +66,27 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         }
     }
 
-    let Some(matched) = routes::resolve(&path) else {
-        let (response, kind) = if routes::is_api_path(&path) {
-            (respond::error(&ApiError::NotFound), Kind::Api)
-        } else if is_read(&method) {
-            (page(req, env).await, Kind::Page)
-        } else {
-            (respond::error(&ApiError::MethodNotAllowed { allow: GET_HEAD }), Kind::Page)
-        };
-        return respond::finish(response, kind, https);
+    let origin = req.headers().get("Origin").ok().flatten();
+    let matched = match routes::resolve_operation(&path, method.as_ref()) {
+        Resolved::Operation(matched) => matched,
+        Resolved::Preflight { allow, cors } => {
+            return respond::finish(respond::preflight(&allow, origin.as_deref(), cors), Kind::Api, https);
+        }
+        Resolved::WrongMethod { allow } => {
+            return respond::finish(respond::error(&ApiError::MethodNotAllowed { allow }), Kind::Api, https);
+        }
+        Resolved::Unknown => {
+            let (response, kind) = if routes::is_api_path(&path) {
+                (respond::error(&ApiError::NotFound), Kind::Api)
+            } else if is_read(&method) {
+                (page(req, env).await, Kind::Page)
+            } else {
+                (respond::error(&ApiError::MethodNotAllowed { allow: GET_HEAD.into() }), Kind::Page)
+            };
+            return respond::finish(response, kind, https);
+        }
     };
     let route = matched.route;
-    if !route.accepts(method.as_ref()) {
-        let refused = respond::error(&ApiError::MethodNotAllowed { allow: route.allow });
-        return respond::finish(refused, Kind::Api, https);
-    }
-    let origin = req.headers().get("Origin").ok().flatten();
-    if method == Method::Options {
-        return respond::finish(respond::preflight(route.allow, origin.as_deref(), route.cors), Kind::Api, https);
-    }
     // Health reports a broken configuration instead of failing on it.
     if route.endpoint == E::Health {
         return respond::finish(ops::health(&config, env).await, Kind::Api, https);
@@ -114,70 +116,104 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
     respond::finish(response, route.kind, https)
 }
 
-/// Calls the handler of `matched`'s endpoint (the route table checked path and method).
-async fn dispatch(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Response, ApiError> {
-    let endpoint = matched.route.endpoint;
-    match endpoint {
+/// Calls the handler of `matched`'s operation: the one place an endpoint meets its
+/// handler, exhaustive, so a new endpoint without a handler does not compile.
+async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    match m.route.endpoint {
         E::Health => Err(ApiError::Internal(InternalError::new("health is answered before the context"))),
-        E::Discovery => ops::discovery(cx).await,
-        E::Jwks => ops::jwks(cx).await,
-        E::UiConfig => Ok(ops::ui_config(cx)),
-        E::Token | E::DeviceAuthorization | E::Introspect | E::Revoke => Ok(token::token(cx, req, endpoint).await),
-        E::UserInfo => Ok(token::userinfo(cx, req).await),
-        E::Authorize => Ok(browser::authorize(cx, req).await),
-        E::AuthorizeResume => Ok(browser::resume(cx, req).await),
-        E::Logout => Ok(browser::logout(cx, req).await),
-        E::Session => match req.method() {
-            Method::Post => browser::sign_in(cx, req).await,
-            Method::Delete => browser::sign_out(cx, req).await,
-            _ => browser::session_info(cx, req).await,
-        },
-        E::AuthorizationDetails => browser::authorization_details(cx, req).await,
-        E::Consent => browser::consent(cx, req).await,
-        E::ValidatePassword => account::validate_password(cx, req).await,
-        E::SignUp | E::VerifyEmail | E::ResendVerification | E::PasswordReset | E::PasswordResetComplete => {
-            account::anonymous(cx, req, endpoint).await
-        }
-        E::Account
-        | E::AccountPassword
-        | E::AccountSessions
-        | E::AccountSession
-        | E::AccountConsents
-        | E::AccountConsent => account::account_page(cx, req, endpoint, matched.param(0)).await,
-        E::DeviceLookup | E::DeviceDecision => account::activation(cx, req, endpoint).await,
-        E::Mfa | E::MfaVerify | E::MfaTotp | E::MfaTotpConfirm | E::MfaDisable | E::MfaBackupCodes => {
-            mfa::second_factor(cx, req, endpoint).await
-        }
-        E::PasswordExpired => browser::change_expired_password(cx, req).await,
-        E::SocialStart | E::SocialCallback | E::SocialUnlink => federation::federation_route(cx, req, matched).await,
-        E::Providers => federation::providers(cx, req).await,
-        E::AccountIdentities => federation::linked(cx, req).await,
-        E::Passkeys | E::Passkey | E::PasskeyRegisterOptions | E::PasskeySignInOptions | E::PasskeySignIn => {
-            passkeys::passkeys(cx, req, matched).await
-        }
-        E::Outbox => admin::outbox(cx, req).await,
-        E::Register | E::RegisteredClient | E::RenewSecret | E::Secrets | E::Secret | E::Clients | E::RevokeTokens => {
-            admin::clients(cx, req, matched).await
-        }
-        E::Users
-        | E::User
-        | E::UnlockUser
-        | E::UserPasswordReset
-        | E::UserSessions
-        | E::UserPasswordStatus
-        | E::UserConsents
-        | E::UserConsent
-        | E::UserMfa
-        | E::UserIdentities
-        | E::UserProviderTokens => users::users(cx, req, matched).await,
-        E::Scopes | E::Scope => scopes::scopes(cx, req, matched).await,
-        E::Metrics => ops::prometheus(cx, &req).await,
-        E::Keys => admin::keys(cx, req).await,
-        E::KeyRotation => admin::rotate_keys(cx, req).await,
-        E::OpenApi => ops::openapi(cx.env).await,
-        E::Settings => settings::settings(cx, req).await,
-        E::Sessions | E::AdminSession | E::SessionMetrics => sessions::sessions(cx, req, matched).await,
-        E::AuditLogs | E::AuditLog | E::AuditLogExport | E::SignInMetrics => audit::audit_logs(cx, req, matched).await,
+        E::Discovery => ops::discovery(cx, req, m).await,
+        E::Jwks => ops::jwks(cx, req, m).await,
+        E::UiConfig => ops::ui_config(cx, req, m).await,
+        E::Metrics => ops::prometheus(cx, req, m).await,
+        E::OpenApi => ops::openapi(cx, req, m).await,
+        E::Token => token::token(cx, req, m).await,
+        E::DeviceAuthorization => token::device_authorization(cx, req, m).await,
+        E::Introspect => token::introspect(cx, req, m).await,
+        E::Revoke => token::revoke(cx, req, m).await,
+        E::UserInfo => token::userinfo(cx, req, m).await,
+        E::Authorize => browser::authorize(cx, req, m).await,
+        E::AuthorizeResume => browser::resume(cx, req, m).await,
+        E::Logout => browser::logout(cx, req, m).await,
+        E::SessionInfo => browser::session_info(cx, req, m).await,
+        E::SignIn => browser::sign_in(cx, req, m).await,
+        E::SignOut => browser::sign_out(cx, req, m).await,
+        E::AuthorizationDetails => browser::authorization_details(cx, req, m).await,
+        E::Consent => browser::consent(cx, req, m).await,
+        E::PasswordExpired => browser::change_expired_password(cx, req, m).await,
+        E::SignUp => account::sign_up(cx, req, m).await,
+        E::VerifyEmail => account::verify_email(cx, req, m).await,
+        E::ResendVerification => account::resend_verification(cx, req, m).await,
+        E::PasswordReset => account::password_reset(cx, req, m).await,
+        E::PasswordResetComplete => account::password_reset_complete(cx, req, m).await,
+        E::ValidatePassword => account::validate_password(cx, req, m).await,
+        E::Account => account::account(cx, req, m).await,
+        E::UpdateAccount => account::update_account(cx, req, m).await,
+        E::AccountPassword => account::change_password(cx, req, m).await,
+        E::AccountSessions => account::sessions(cx, req, m).await,
+        E::AccountSession => account::end_session(cx, req, m).await,
+        E::AccountConsents => account::consents(cx, req, m).await,
+        E::AccountConsent => account::revoke_consent(cx, req, m).await,
+        E::DeviceLookup => account::device_lookup(cx, req, m).await,
+        E::DeviceDecision => account::device_decision(cx, req, m).await,
+        E::Mfa => mfa::status(cx, req, m).await,
+        E::MfaVerify => mfa::verify(cx, req, m).await,
+        E::MfaTotp => mfa::begin_totp(cx, req, m).await,
+        E::MfaTotpConfirm => mfa::confirm_totp(cx, req, m).await,
+        E::MfaDisable => mfa::disable(cx, req, m).await,
+        E::MfaBackupCodes => mfa::backup_codes(cx, req, m).await,
+        E::SocialStart => federation::social_start(cx, req, m).await,
+        E::SocialCallback => federation::social_callback(cx, req, m).await,
+        E::SocialUnlink => federation::unlink(cx, req, m).await,
+        E::Providers => federation::providers(cx, req, m).await,
+        E::AccountIdentities => federation::linked(cx, req, m).await,
+        E::Passkeys => passkeys::list(cx, req, m).await,
+        E::RegisterPasskey => passkeys::register(cx, req, m).await,
+        E::Passkey => passkeys::remove(cx, req, m).await,
+        E::PasskeyRegisterOptions => passkeys::register_options(cx, req, m).await,
+        E::PasskeySignInOptions => passkeys::sign_in_options(cx, req, m).await,
+        E::PasskeySignIn => passkeys::sign_in(cx, req, m).await,
+        E::Outbox => admin::outbox(cx, req, m).await,
+        E::Keys => admin::keys(cx, req, m).await,
+        E::KeyRotation => admin::rotate_keys(cx, req, m).await,
+        E::Register => clients::register(cx, req, m).await,
+        E::RegisteredClient => clients::read(cx, req, m).await,
+        E::UpdateClient => clients::update(cx, req, m).await,
+        E::DeleteClient => clients::delete(cx, req, m).await,
+        E::RenewSecret => clients::renew_secret(cx, req, m).await,
+        E::Secrets => clients::add_secret(cx, req, m).await,
+        E::Secret => clients::remove_secret(cx, req, m).await,
+        E::Clients => clients::list(cx, req, m).await,
+        E::RevokeTokens => clients::revoke_tokens(cx, req, m).await,
+        E::Users => users::list(cx, req, m).await,
+        E::CreateUser => users::create(cx, req, m).await,
+        E::User => users::get(cx, req, m).await,
+        E::UpdateUser => users::update(cx, req, m).await,
+        E::DeleteUser => users::delete(cx, req, m).await,
+        E::UnlockUser => users::unlock(cx, req, m).await,
+        E::UserPasswordReset => users::send_password_reset(cx, req, m).await,
+        E::UserSessions => users::sessions(cx, req, m).await,
+        E::EndUserSessions => users::end_sessions(cx, req, m).await,
+        E::UserPasswordStatus => users::password_status(cx, req, m).await,
+        E::UserConsents => users::consents(cx, req, m).await,
+        E::UserConsent => users::revoke_consent(cx, req, m).await,
+        E::UserMfa => users::reset_mfa(cx, req, m).await,
+        E::UserIdentities => users::identities(cx, req, m).await,
+        E::UserProviderTokens => users::provider_tokens(cx, req, m).await,
+        E::Scopes => scopes::list(cx, req, m).await,
+        E::CreateScope => scopes::create(cx, req, m).await,
+        E::Scope => scopes::get(cx, req, m).await,
+        E::UpdateScope => scopes::update(cx, req, m).await,
+        E::DeleteScope => scopes::delete(cx, req, m).await,
+        E::Sessions => sessions::list(cx, req, m).await,
+        E::EndSessions => sessions::end_many(cx, req, m).await,
+        E::AdminSession => sessions::end(cx, req, m).await,
+        E::SessionMetrics => sessions::metrics(cx, req, m).await,
+        E::Settings => settings::list(cx, req, m).await,
+        E::UpdateSettings => settings::update(cx, req, m).await,
+        E::AuditLogs => audit::list(cx, req, m).await,
+        E::AuditLog => audit::get(cx, req, m).await,
+        E::AuditLogExport => audit::export(cx, req, m).await,
+        E::SignInMetrics => audit::sign_in_metrics(cx, req, m).await,
     }
 }
 

@@ -15,7 +15,7 @@ use shared::account::{
 };
 use shared::device::{DeviceDecision, UserCodeRequest};
 use shared::password::{PasswordValidation, ValidatePasswordRequest};
-use worker::{Method, Request, Response};
+use worker::{Request, Response};
 
 use crate::edge::adapters::{db, env, kv};
 use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
@@ -27,50 +27,19 @@ use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::activation::Activation;
 use crate::engine::platform::error::ApiError;
-use crate::routes::Endpoint;
+use crate::routes::Matched;
 
 /// `POST /api/validate-password` (docs/api.md, "Public"): the policy's verdict.
-pub async fn validate_password(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+pub async fn validate_password(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let body: ValidatePasswordRequest = read_json(&mut req).await?;
     let errors = crate::engine::identity::password_rules::problems(cx.config, &body.password, false);
     Ok(respond::json(200, &PasswordValidation { valid: errors.is_empty(), errors }))
 }
 
-/// The calls anyone may make: sign-up, the mailed links, password reset. Sign-up, reset
-/// and resend answer first and write afterwards (`ctx.waitUntil`): a known address and an
-/// unknown one then answer after the same reads (engine::identity::accounts::Followup).
-pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Result<Response, ApiError> {
-    let config = cx.config;
-    check_origin(&req, config)?;
-    let flows = cx.accounts();
-    let (message, followup) = match endpoint {
-        Endpoint::SignUp => {
-            let body: SignUpRequest = read_json(&mut req).await?;
-            // The first super_admin (ADMIN_EMAIL) exists before anyone can sign up with
-            // that address on a fresh deployment.
-            cx.ensure_bootstrap().await?;
-            // Hashing costs ~60 ms of CPU: limited like sign-ins, per address of the caller.
-            if !rate_limit::exempt(config, cx.meta.ip_address.as_deref()) {
-                let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
-                rate_limit::hit(&cx.kv, Bucket::Login, ip, config.rate_limits.login, cx.now).await?;
-            }
-            flows.sign_up_answer(&body).await?
-        }
-        Endpoint::VerifyEmail => {
-            (flows.verify_email(&read_json::<TokenRequest>(&mut req).await?.token).await?, Followup::Nothing)
-        }
-        Endpoint::ResendVerification => {
-            flows.resend_verification_answer(&read_json::<EmailRequest>(&mut req).await?.email).await?
-        }
-        Endpoint::PasswordReset => {
-            flows.request_password_reset_answer(&read_json::<EmailRequest>(&mut req).await?.email).await?
-        }
-        Endpoint::PasswordResetComplete => (
-            flows.complete_password_reset(&read_json::<PasswordResetComplete>(&mut req).await?).await?,
-            Followup::Nothing,
-        ),
-        _ => return Err(ApiError::NotFound),
-    };
+/// The calls anyone may make answer with a message; sign-up, reset and resend answer
+/// first and write afterwards (`ctx.waitUntil`), so a known address and an unknown one
+/// answer after the same reads (engine::identity::accounts::Followup).
+fn answered<T: serde::Serialize>(cx: &Cx<'_>, status: u16, (message, followup): (T, Followup)) -> Response {
     if followup != Followup::Nothing {
         // The follow-up outlives this request: it builds its own view of the platform.
         let (env, meta, now_ms) = (cx.env.clone(), cx.meta.clone(), cx.now_ms);
@@ -88,8 +57,51 @@ pub async fn anonymous(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Res
             }
         });
     }
-    let status = if endpoint == Endpoint::SignUp { 201 } else { 200 };
-    Ok(respond::json(status, &message))
+    respond::json(status, &message)
+}
+
+/// `POST /api/signup`. Hashing costs ~60 ms of CPU: limited like sign-ins, per address
+/// of the caller.
+pub async fn sign_up(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let config = cx.config;
+    check_origin(&req, config)?;
+    let body: SignUpRequest = read_json(&mut req).await?;
+    // The first super_admin (ADMIN_EMAIL) exists before anyone can sign up with that
+    // address on a fresh deployment.
+    cx.ensure_bootstrap().await?;
+    if !rate_limit::exempt(config, cx.meta.ip_address.as_deref()) {
+        let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
+        rate_limit::hit(&cx.kv, Bucket::Login, ip, config.rate_limits.login, cx.now).await?;
+    }
+    Ok(answered(cx, 201, cx.accounts().sign_up_answer(&body).await?))
+}
+
+/// `POST /api/verify-email {"token"}`.
+pub async fn verify_email(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_origin(&req, cx.config)?;
+    let token = read_json::<TokenRequest>(&mut req).await?.token;
+    Ok(answered(cx, 200, (cx.accounts().verify_email(&token).await?, Followup::Nothing)))
+}
+
+/// `POST /api/verify-email/resend {"email"}`.
+pub async fn resend_verification(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_origin(&req, cx.config)?;
+    let email = read_json::<EmailRequest>(&mut req).await?.email;
+    Ok(answered(cx, 200, cx.accounts().resend_verification_answer(&email).await?))
+}
+
+/// `POST /api/password-reset {"email"}`.
+pub async fn password_reset(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_origin(&req, cx.config)?;
+    let email = read_json::<EmailRequest>(&mut req).await?.email;
+    Ok(answered(cx, 200, cx.accounts().request_password_reset_answer(&email).await?))
+}
+
+/// `POST /api/password-reset/complete {"token", "password"}`.
+pub async fn password_reset_complete(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_origin(&req, cx.config)?;
+    let body: PasswordResetComplete = read_json(&mut req).await?;
+    Ok(answered(cx, 200, (cx.accounts().complete_password_reset(&body).await?, Followup::Nothing)))
 }
 
 fn profile(user: &User) -> Profile {
@@ -106,60 +118,78 @@ fn profile(user: &User) -> Profile {
     }
 }
 
-/// The calls of the account page: the session cookie says who; changes need CSRF.
-pub async fn account_page(
-    cx: &Cx<'_>,
-    mut req: Request,
-    endpoint: Endpoint,
-    param: &str,
-) -> Result<Response, ApiError> {
-    let method = req.method();
-    if !matches!(method, Method::Get | Method::Head) {
-        check_csrf(&req, cx.config)?;
-    }
-    let (session, user) = signed_in(&req, cx, "Sign in to manage your account.").await?;
-    let flows = cx.accounts();
-    let response = match endpoint {
-        Endpoint::Account if method == Method::Patch => {
-            let update: ProfileUpdate = read_json(&mut req).await?;
-            respond::json(200, &profile(&flows.update_profile(&user, &update).await?))
-        }
-        Endpoint::Account => respond::json(200, &profile(&user)),
-        Endpoint::AccountPassword => {
-            let body: ChangePassword = read_json(&mut req).await?;
-            flows.change_password(&user, &session, &body).await?;
-            respond::empty(204)
-        }
-        Endpoint::AccountSessions => respond::json(200, &flows.sessions(&user, &session).await?),
-        Endpoint::AccountSession => {
-            flows.end_session(&user, param).await?;
-            respond::empty(204)
-        }
-        Endpoint::AccountConsents => {
-            let consents: Vec<ConsentSummary> = cx.store.consents_of(&user.id).await?;
-            respond::json(200, &consents)
-        }
-        Endpoint::AccountConsent => {
-            flows.revoke_consent(&user, param).await?;
-            respond::empty(204)
-        }
-        _ => return Err(ApiError::NotFound),
-    };
+const SIGNED_OUT: &str = "Sign in to manage your account.";
+
+/// The account page's answers are never stored by a cache.
+fn done(response: Response) -> Result<Response, ApiError> {
     Ok(respond::set_no_store(response))
 }
 
-/// The activation page's calls: looking a code up needs no session (the page says "sign in
-/// to continue" after it); answering needs the session and the CSRF token.
-pub async fn activation(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Result<Response, ApiError> {
+/// `GET /api/account`.
+pub async fn account(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    done(respond::json(200, &profile(&user)))
+}
+
+/// `PATCH /api/account`: the profile.
+pub async fn update_account(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     check_csrf(&req, cx.config)?;
+    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let update: ProfileUpdate = read_json(&mut req).await?;
+    done(respond::json(200, &profile(&cx.accounts().update_profile(&user, &update).await?)))
+}
+
+/// `POST /api/account/password`.
+pub async fn change_password(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let body: ChangePassword = read_json(&mut req).await?;
+    cx.accounts().change_password(&user, &session, &body).await?;
+    done(respond::empty(204))
+}
+
+/// `GET /api/account/sessions`: this account's browsers.
+pub async fn sessions(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    done(respond::json(200, &cx.accounts().sessions(&user, &session).await?))
+}
+
+/// `DELETE /api/account/sessions/{id}`.
+pub async fn end_session(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    cx.accounts().end_session(&user, m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `GET /api/account/consents`: the apps this account allowed.
+pub async fn consents(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let consents: Vec<ConsentSummary> = cx.store.consents_of(&user.id).await?;
+    done(respond::json(200, &consents))
+}
+
+/// `DELETE /api/account/consents/{client_id}`.
+pub async fn revoke_consent(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    cx.accounts().revoke_consent(&user, m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `POST /api/device/lookup {"user_code"}`: what the code asks; no session needed (the
+/// page says "sign in to continue" after it).
+pub async fn device_lookup(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let body: UserCodeRequest = read_json(&mut req).await?;
+    done(respond::json(200, &Activation { rc: cx.request_context() }.lookup(&body.user_code).await?))
+}
+
+/// `POST /api/device/decision {"user_code", "allow"}`: the signed-in person's answer.
+pub async fn device_decision(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let body: DeviceDecision = read_json(&mut req).await?;
+    let (session, user) = signed_in(&req, cx, "Your session has ended; sign in again.").await?;
     let activation = Activation { rc: cx.request_context() };
-    let response = if endpoint == Endpoint::DeviceLookup {
-        let body: UserCodeRequest = read_json(&mut req).await?;
-        respond::json(200, &activation.lookup(&body.user_code).await?)
-    } else {
-        let body: DeviceDecision = read_json(&mut req).await?;
-        let (session, user) = signed_in(&req, cx, "Your session has ended; sign in again.").await?;
-        respond::json(200, &activation.decide(&body.user_code, body.allow, &user, &session).await?)
-    };
-    Ok(respond::set_no_store(response))
+    done(respond::json(200, &activation.decide(&body.user_code, body.allow, &user, &session).await?))
 }

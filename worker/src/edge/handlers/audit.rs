@@ -19,7 +19,7 @@ use crate::engine::platform::error::ApiError;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::platform::time::parse_instant;
-use crate::routes::{Endpoint, Matched};
+use crate::routes::Matched;
 
 /// Entries read per D1 query while exporting.
 const EXPORT_BATCH: u32 = 500;
@@ -54,38 +54,39 @@ async fn audited(
     Ok(cx.store.record(&entry).await?)
 }
 
-/// Answers an `/api/audit-logs` route.
-pub async fn audit_logs(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Response, ApiError> {
-    let admin = match cx.admin(&req).await {
-        Ok(admin) => admin,
-        Err(refused) => return Ok(refused),
-    };
+/// `GET /api/audit-logs?<filters>`: a page, newest first; audited `audit.read`.
+pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
     let params = query(&req)?;
-    match matched.route.endpoint {
-        Endpoint::AuditLogs => {
-            let (limit, offset) = paging(&params)?;
-            let filter = filter(&params)?;
-            let page = audit_log::list(&cx.store, &filter, limit, offset).await?;
-            audited(cx, &admin, "audit.read", json!({ "query": crate::edge::request::query_string(&req) })).await?;
-            Ok(respond::set_no_store(respond::json(200, &page)))
-        }
-        // Counts, not entries: not audited as a read.
-        Endpoint::SignInMetrics => {
-            let stats = sign_in_stats(&cx.store, params.get("period").unwrap_or("24h"), cx.now).await?;
-            Ok(respond::set_no_store(respond::json(200, &stats)))
-        }
-        Endpoint::AuditLog => {
-            let entry = audit_log::get(&cx.store, matched.param(0)).await?;
-            audited(cx, &admin, "audit.read", json!({ "id": entry.id })).await?;
-            Ok(respond::set_no_store(respond::json(200, &entry)))
-        }
-        _ => export(cx, &req, &admin, &params).await,
-    }
+    let (limit, offset) = paging(&params)?;
+    let page = audit_log::list(&cx.store, &filter(&params)?, limit, offset).await?;
+    audited(cx, &admin, "audit.read", json!({ "query": crate::edge::request::query_string(&req) })).await?;
+    Ok(respond::set_no_store(respond::json(200, &page)))
+}
+
+/// `GET /api/audit-logs/{id}`; audited `audit.read`.
+pub async fn get(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let entry = audit_log::get(&cx.store, m.param(0)).await?;
+    audited(cx, &admin, "audit.read", json!({ "id": entry.id })).await?;
+    Ok(respond::set_no_store(respond::json(200, &entry)))
+}
+
+/// `GET /api/metrics/sign-ins?period=24h|30d`: counts, not entries, so not audited as a read.
+pub async fn sign_in_metrics(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let _admin = admin_or_refusal!(cx, req);
+    let params = query(&req)?;
+    let stats = sign_in_stats(&cx.store, params.get("period").unwrap_or("24h"), cx.now).await?;
+    Ok(respond::set_no_store(respond::json(200, &stats)))
 }
 
 /// `GET /api/audit-logs/export?format=csv|ndjson&<filters>`: every matching entry, newest
-/// first, read in batches while the answer streams (no size limit, bounded memory).
-async fn export(cx: &Cx<'_>, req: &Request, admin: &AdminPrincipal, params: &Form) -> Result<Response, ApiError> {
+/// first, read in batches while the answer streams (no size limit, bounded memory);
+/// audited `audit.exported`.
+pub async fn export(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let params = &query(&req)?;
+    let (req, admin) = (&req, &admin);
     let csv = match params.get("format").unwrap_or("csv") {
         "csv" => true,
         "ndjson" => false,

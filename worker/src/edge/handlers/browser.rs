@@ -37,6 +37,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
+use crate::routes::Matched;
 
 /// An authorization response in its mode: a redirect for query and fragment, the
 /// auto-submitting page for form_post.
@@ -69,7 +70,7 @@ async fn browser_params(req: &mut Request) -> Result<Form, AuthorizeError> {
 }
 
 /// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
-pub async fn authorize(cx: &Cx<'_>, mut req: Request) -> Response {
+pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, now) = (cx.config, &cx.store, cx.now);
     let params = browser_params(&mut req).await;
     let result = async {
@@ -93,12 +94,12 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request) -> Response {
         proceed(cx, pending).await
     }
     .await;
-    result.unwrap_or_else(|e| render_error(config, &e))
+    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
 }
 
 /// `GET /authorize/resume?request=...`: where the sign-in and consent screens send the
 /// browser back to; `account=current` is the select-account screen's answer.
-pub async fn resume(cx: &Cx<'_>, req: Request) -> Response {
+pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, now) = (cx.config, &cx.store, cx.now);
     let result = async {
         let params = Form::parse(query_string(&req).as_bytes())
@@ -120,7 +121,7 @@ pub async fn resume(cx: &Cx<'_>, req: Request) -> Response {
         proceed(cx, Pending { client: &client, request, account_selected, session: session? }).await
     }
     .await;
-    result.unwrap_or_else(|e| render_error(config, &e))
+    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
 }
 
 /// A verified request, its client, whether the person picked an account for it, and the
@@ -211,7 +212,7 @@ fn session_user(user: &User) -> SessionUser {
 }
 
 /// `GET /api/session`: who is signed in here, and the CSRF token.
-pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+pub async fn session_info(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let config = cx.config;
     let signed_in = current(&req, cx).await?;
     let (token, fresh) = csrf_token(&req, config)?;
@@ -223,7 +224,7 @@ pub async fn session_info(cx: &Cx<'_>, req: Request) -> Result<Response, ApiErro
 /// `POST /api/session`: password sign-in (engine::identity::accounts::signin). Starts a
 /// session and sets its cookie; or, when a second factor or a password change comes
 /// first, sets only the sealed challenge cookie and says which step (`step`).
-pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+pub async fn sign_in(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let config = cx.config;
     check_csrf(&req, config)?;
     let body: SignInRequest = read_json(&mut req).await?;
@@ -235,7 +236,7 @@ pub async fn sign_in(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError
 
 /// `POST /api/password/expired`: the new password of a sign-in whose password expired
 /// (the challenge cookie); then the sign-in completes.
-pub async fn change_expired_password(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+pub async fn change_expired_password(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let config = cx.config;
     check_csrf(&req, config)?;
     let body: NewPassword = read_json(&mut req).await?;
@@ -253,7 +254,7 @@ pub async fn change_expired_password(cx: &Cx<'_>, mut req: Request) -> Result<Re
 }
 
 /// `DELETE /api/session`: sign out of this browser.
-pub async fn sign_out(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+pub async fn sign_out(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
     check_csrf(&req, config)?;
     if let Some(value) = cookie(&req, config, SESSION_COOKIE) {
@@ -291,7 +292,7 @@ async fn client_of(store: &impl ClientStore, request: &AuthorizationRequest) -> 
 }
 
 /// `GET /api/authorize?request=...`: what the screens show about a pending request.
-pub async fn authorization_details(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let store = &cx.store;
     let sealed = sealed_param(&req)?;
     let request = open_for_api(cx.config, &sealed, cx.now)?;
@@ -313,7 +314,7 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request) -> Result<Response
 
 /// `POST /api/consent`: Allow records the consent (`consent.granted`); Deny sends the
 /// app `access_denied`. Either way the browser goes back through `/authorize/resume`.
-pub async fn consent(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError> {
+pub async fn consent(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, now, meta) = (cx.config, &cx.store, cx.now, &cx.meta);
     check_csrf(&req, config)?;
     let decision: ConsentDecision = read_json(&mut req).await?;
@@ -343,7 +344,7 @@ pub async fn consent(cx: &Cx<'_>, mut req: Request) -> Result<Response, ApiError
 }
 
 /// `GET|POST /logout` (OIDC RP-Initiated Logout 1.0).
-pub async fn logout(cx: &Cx<'_>, mut req: Request) -> Response {
+pub async fn logout(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
     let post = req.method() == Method::Post;
     let params = browser_params(&mut req).await;
@@ -389,5 +390,5 @@ pub async fn logout(cx: &Cx<'_>, mut req: Request) -> Response {
         Ok::<Response, AuthorizeError>(response)
     }
     .await;
-    result.unwrap_or_else(|e| render_error(config, &e))
+    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
 }

@@ -26,7 +26,7 @@ use crate::engine::identity::sessions::SESSION_COOKIE;
 use crate::engine::platform::error::{ApiError, ErrorResponse};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
-use crate::routes::{Endpoint, Matched};
+use crate::routes::Matched;
 
 fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, WorkerPlatform> {
     Federation { rc: cx.request_context() }
@@ -56,20 +56,24 @@ fn continue_to(forward: &str, step: Option<SignInStep>) -> String {
     }
 }
 
-/// `GET /auth/{provider}`, `GET /auth/{provider}/callback`, `POST /auth/{provider}/unlink`.
-pub async fn federation_route(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Response, ApiError> {
-    let name = matched.param(0);
-    match matched.route.endpoint {
-        Endpoint::SocialStart => Ok(start(cx, &req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
-        Endpoint::SocialCallback => Ok(callback(cx, req, name).await.unwrap_or_else(|e| page_error(cx, &e))),
-        _ => {
-            check_csrf(&req, cx.config)?;
-            let (_, user) = signed_in(&req, cx, "Sign in to change your linked accounts.").await?;
-            federation(cx).unlink(&user.id, name).await?;
-            let message = format!("{name} account unlinked successfully");
-            Ok(respond::json(200, &json!({ "success": true, "message": message })))
-        }
-    }
+/// `GET /auth/{provider}`: on to the provider (errors are pages: a person is looking).
+pub async fn social_start(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    Ok(start(cx, &req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, &e)))
+}
+
+/// `GET|POST /auth/{provider}/callback`: the provider's answer (errors are pages).
+pub async fn social_callback(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    Ok(callback(cx, req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, &e)))
+}
+
+/// `POST /auth/{provider}/unlink`: never the account's last way to sign in.
+pub async fn unlink(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let name = m.param(0);
+    check_csrf(&req, cx.config)?;
+    let (_, user) = signed_in(&req, cx, "Sign in to change your linked accounts.").await?;
+    federation(cx).unlink(&user.id, name).await?;
+    let message = format!("{name} account unlinked successfully");
+    Ok(respond::json(200, &json!({ "success": true, "message": message })))
 }
 
 async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiError> {
@@ -185,13 +189,13 @@ async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response,
 }
 
 /// `GET /api/account/identities`: the provider identities linked to this account.
-pub async fn linked(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+pub async fn linked(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (_, user) = signed_in(&req, cx, "Sign in to see your linked accounts.").await?;
     Ok(respond::set_no_store(respond::json(200, &federation(cx).linked(&user.id).await?)))
 }
 
 /// `GET /api/providers` (admin): each configured provider and how many accounts use it.
-pub async fn providers(cx: &Cx<'_>, req: Request) -> Result<Response, ApiError> {
+pub async fn providers(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     if let Err(refused) = cx.admin(&req).await {
         return Ok(refused);
     }

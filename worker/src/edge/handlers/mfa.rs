@@ -16,7 +16,7 @@ use crate::engine::identity::accounts::second_factor::Basis;
 use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::sessions::SESSION_COOKIE;
 use crate::engine::platform::error::ApiError;
-use crate::routes::Endpoint;
+use crate::routes::Matched;
 
 /// The sign-in waiting for a code (the challenge cookie), else this browser's session.
 async fn basis(cx: &Cx<'_>, req: &Request) -> Result<Basis, ApiError> {
@@ -35,53 +35,61 @@ async fn basis(cx: &Cx<'_>, req: &Request) -> Result<Basis, ApiError> {
     }
 }
 
-/// `GET /api/mfa`, `POST /api/mfa/verify`, `/api/mfa/totp`, `/api/mfa/totp/confirm`,
-/// `/api/mfa/disable`, `/api/mfa/backup-codes`.
-pub async fn second_factor(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Result<Response, ApiError> {
-    let (config, now) = (cx.config, cx.now);
-    let accounts = cx.accounts();
-    if endpoint == Endpoint::Mfa {
-        let basis = basis(cx, &req).await?;
-        return Ok(respond::json(200, &accounts.mfa_status(&basis).await?));
-    }
+const SIGNED_OUT: &str = "Sign in to change two-step sign-in.";
+
+/// `GET /api/mfa`: the second factor of the pending sign-in or of the session.
+pub async fn status(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let basis = basis(cx, &req).await?;
+    Ok(respond::json(200, &cx.accounts().mfa_status(&basis).await?))
+}
+
+/// `POST /api/mfa/verify {"code"}`: the `/mfa` step, or a step-up of the session.
+pub async fn verify(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let config = cx.config;
     check_csrf(&req, config)?;
     let previous = cookie(&req, config, SESSION_COOKIE);
-    match endpoint {
-        Endpoint::MfaVerify => {
-            let body: MfaCode = read_json(&mut req).await?;
-            let basis = basis(cx, &req).await?;
-            let outcome = accounts.verify_second_factor(basis, &body.code, previous.as_deref()).await?;
-            Ok(sign_in_answer(&req, config, outcome, now, |csrf_token, user, step| SessionInfo {
-                csrf_token,
-                user,
-                step,
-            })?)
-        }
-        Endpoint::MfaTotp => {
-            let basis = basis(cx, &req).await?;
-            Ok(respond::json(200, &accounts.begin_totp(&basis).await?))
-        }
-        Endpoint::MfaTotpConfirm => {
-            let body: MfaCode = read_json(&mut req).await?;
-            let basis = basis(cx, &req).await?;
-            let (backup_codes, outcome) = accounts.confirm_totp(basis, &body.code, previous.as_deref()).await?;
-            Ok(sign_in_answer(&req, config, outcome, now, |csrf_token, _, step| BackupCodes {
-                backup_codes,
-                csrf_token: Some(csrf_token),
-                step,
-            })?)
-        }
-        Endpoint::MfaDisable => {
-            let body: MfaCode = read_json(&mut req).await?;
-            let (session, _) = signed_in(&req, cx, "Sign in to change two-step sign-in.").await?;
-            accounts.disable_mfa(&session, &body.code).await?;
-            Ok(respond::empty(204))
-        }
-        _ => {
-            let body: MfaCode = read_json(&mut req).await?;
-            let (session, _) = signed_in(&req, cx, "Sign in to change two-step sign-in.").await?;
-            let backup_codes = accounts.regenerate_backup_codes(&session, &body.code).await?;
-            Ok(respond::json(200, &BackupCodes { backup_codes, csrf_token: None, step: None }))
-        }
-    }
+    let body: MfaCode = read_json(&mut req).await?;
+    let basis = basis(cx, &req).await?;
+    let outcome = cx.accounts().verify_second_factor(basis, &body.code, previous.as_deref()).await?;
+    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
+}
+
+/// `POST /api/mfa/totp`: a new authenticator-app secret to confirm.
+pub async fn begin_totp(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let basis = basis(cx, &req).await?;
+    Ok(respond::json(200, &cx.accounts().begin_totp(&basis).await?))
+}
+
+/// `POST /api/mfa/totp/confirm {"code"}`: the app confirmed, backup codes made.
+pub async fn confirm_totp(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let config = cx.config;
+    check_csrf(&req, config)?;
+    let previous = cookie(&req, config, SESSION_COOKIE);
+    let body: MfaCode = read_json(&mut req).await?;
+    let basis = basis(cx, &req).await?;
+    let (backup_codes, outcome) = cx.accounts().confirm_totp(basis, &body.code, previous.as_deref()).await?;
+    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, _, step| BackupCodes {
+        backup_codes,
+        csrf_token: Some(csrf_token),
+        step,
+    })?)
+}
+
+/// `POST /api/mfa/disable {"code"}`.
+pub async fn disable(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let body: MfaCode = read_json(&mut req).await?;
+    let (session, _) = signed_in(&req, cx, SIGNED_OUT).await?;
+    cx.accounts().disable_mfa(&session, &body.code).await?;
+    Ok(respond::empty(204))
+}
+
+/// `POST /api/mfa/backup-codes {"code"}`: ten new backup codes.
+pub async fn backup_codes(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let body: MfaCode = read_json(&mut req).await?;
+    let (session, _) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let backup_codes = cx.accounts().regenerate_backup_codes(&session, &body.code).await?;
+    Ok(respond::json(200, &BackupCodes { backup_codes, csrf_token: None, step: None }))
 }

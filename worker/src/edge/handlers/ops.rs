@@ -21,6 +21,7 @@ use crate::engine::ops::{cleanup, health, metrics};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ConfigError, InternalError};
 use crate::engine::platform::ports::{Clock, SystemRandom};
+use crate::routes::Matched;
 
 /// The scheduled cleanup (engine::ops::cleanup): deletes what expired; failures are
 /// logged (a scheduled run has no one to answer), the next run tries again.
@@ -69,7 +70,7 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
     respond::with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
 }
 
-pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
+pub async fn discovery(cx: &Cx<'_>, _: Request, _: &Matched) -> Result<Response, ApiError> {
     let now = cx.now;
     let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
         Some(body) => body,
@@ -86,7 +87,7 @@ pub async fn discovery(cx: &Cx<'_>) -> Result<Response, ApiError> {
     Ok(public_cacheable(respond::json_text(200, body), 3600))
 }
 
-pub async fn jwks(cx: &Cx<'_>) -> Result<Response, ApiError> {
+pub async fn jwks(cx: &Cx<'_>, _: Request, _: &Matched) -> Result<Response, ApiError> {
     let now = cx.now;
     let body = match JWKS_BODY.with(|c| c.borrow().get(now)) {
         Some(body) => body,
@@ -103,7 +104,7 @@ pub async fn jwks(cx: &Cx<'_>) -> Result<Response, ApiError> {
     Ok(public_cacheable(respond::json_text(200, body), JWKS_MAX_AGE_SECONDS as u32))
 }
 
-pub fn ui_config(cx: &Cx<'_>) -> Response {
+pub async fn ui_config(cx: &Cx<'_>, _: Request, _: &Matched) -> Result<Response, ApiError> {
     let config = cx.config;
     let body = UiConfig {
         branding: config.branding.clone(),
@@ -121,12 +122,13 @@ pub fn ui_config(cx: &Cx<'_>) -> Response {
             .collect(),
         passkeys: crate::engine::identity::passkeys::rp_id(config).is_some(),
     };
-    respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache")
+    Ok(respond::with_header(respond::json(200, &body), "Cache-Control", "no-cache"))
 }
 
 /// `/metrics` (Prometheus text format 0.0.4): for `METRICS_TOKEN` as a Bearer token, or an
 /// admin token. Never cached.
-pub async fn prometheus(cx: &Cx<'_>, req: &Request) -> Result<Response, ApiError> {
+pub async fn prometheus(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let req = &req;
     let presented = req.headers().get("Authorization").ok().flatten();
     let scraper = match (&cx.config.metrics_token, presented.as_deref().and_then(|h| h.strip_prefix("Bearer "))) {
         (Some(expected), Some(given)) => bool::from(expected.expose().as_bytes().ct_eq(given.trim().as_bytes())),
@@ -163,7 +165,8 @@ pub fn flush_metrics(env: &Env, worker: &worker::Context) {
 /// checked against the real answers by tests/e2e/openapi.test.mjs). The build puts it among
 /// the static assets (at `api/openapi.json`, which only this route reaches: every `/api`
 /// path is the worker's): 112 KB the worker's module does not carry.
-pub async fn openapi(env: &Env) -> Result<Response, ApiError> {
+pub async fn openapi(cx: &Cx<'_>, _: Request, _: &Matched) -> Result<Response, ApiError> {
+    let env = cx.env;
     let assets = env.assets("ASSETS").map_err(|e| InternalError::new(format!("binding ASSETS: {e}")))?;
     let answer = assets
         .fetch("https://assets.invalid/api/openapi.json", None)

@@ -1,37 +1,47 @@
 //! Browser sessions over the admin API (`/api/sessions...`, `/api/metrics/sessions`,
 //! docs/api.md, "Admin and account API"): the engine's `admin::sessions` behind an admin token.
 
-use worker::{Method, Request, Response};
+use worker::{Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::request::{paging, query};
 use crate::edge::respond;
 use crate::engine::admin::sessions::SessionAdmin;
 use crate::engine::platform::error::ApiError;
-use crate::routes::{Endpoint, Matched};
+use crate::engine::platform::form::Form;
+use crate::routes::Matched;
 
-/// Answers a `/api/sessions` or `/api/metrics/sessions` route.
-pub async fn sessions(cx: &Cx<'_>, req: Request, matched: &Matched) -> Result<Response, ApiError> {
-    let admin = match cx.admin(&req).await {
-        Ok(admin) => admin,
-        Err(refused) => return Ok(refused),
-    };
-    let sessions = SessionAdmin { rc: cx.request_context(), admin: &admin };
+/// A filter parameter, trimmed; empty is absent.
+fn text<'a>(params: &'a Form, name: &str) -> Option<&'a str> {
+    params.get(name).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `GET /api/sessions?user_id=&ip=`.
+pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
     let params = query(&req)?;
-    let text = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
-    Ok(match matched.route.endpoint {
-        Endpoint::Sessions if req.method() == Method::Delete => {
-            respond::json(200, &sessions.end_many(text("older_than"), text("ip")).await?)
-        }
-        Endpoint::Sessions => {
-            let (limit, offset) = paging(&params)?;
-            respond::json(200, &sessions.list(text("user_id"), text("ip"), limit, offset).await?)
-        }
-        Endpoint::AdminSession => {
-            sessions.end(matched.param(0)).await?;
-            respond::empty(204)
-        }
-        Endpoint::SessionMetrics => respond::json(200, &sessions.metrics().await?),
-        _ => return Err(ApiError::NotFound),
-    })
+    let (limit, offset) = paging(&params)?;
+    let sessions = SessionAdmin { rc: cx.request_context(), admin: &admin };
+    Ok(respond::json(200, &sessions.list(text(&params, "user_id"), text(&params, "ip"), limit, offset).await?))
+}
+
+/// `DELETE /api/sessions?older_than=&ip=`.
+pub async fn end_many(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let params = query(&req)?;
+    let sessions = SessionAdmin { rc: cx.request_context(), admin: &admin };
+    Ok(respond::json(200, &sessions.end_many(text(&params, "older_than"), text(&params, "ip")).await?))
+}
+
+/// `DELETE /api/sessions/{id}`.
+pub async fn end(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    SessionAdmin { rc: cx.request_context(), admin: &admin }.end(m.param(0)).await?;
+    Ok(respond::empty(204))
+}
+
+/// `GET /api/metrics/sessions`.
+pub async fn metrics(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    Ok(respond::json(200, &SessionAdmin { rc: cx.request_context(), admin: &admin }.metrics().await?))
 }

@@ -14,8 +14,39 @@ use crate::engine::identity::rate_limit;
 use crate::engine::oauth::token::{grant_types_supported, TokenEndpoint, TokenError, TokenRequest};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
 use crate::engine::ops::metrics;
+use crate::engine::platform::error::ApiError;
 use crate::engine::platform::error::ErrorResponse;
-use crate::routes::Endpoint;
+use crate::routes::Matched;
+
+/// The token family's operations: one request reading, rate limit, metrics and answer
+/// headers around each.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Token,
+    DeviceAuthorization,
+    Introspect,
+    Revoke,
+}
+
+/// `POST /token` (RFC 6749 §3.2).
+pub async fn token(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    Ok(family(cx, req, Op::Token).await)
+}
+
+/// `POST /device` (RFC 8628 §3.1).
+pub async fn device_authorization(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    Ok(family(cx, req, Op::DeviceAuthorization).await)
+}
+
+/// `POST /token/introspect` (RFC 7662 §2).
+pub async fn introspect(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    Ok(family(cx, req, Op::Introspect).await)
+}
+
+/// `POST /token/revoke` (RFC 7009 §2).
+pub async fn revoke(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    Ok(family(cx, req, Op::Revoke).await)
+}
 
 /// Every answer of the token family, success or error, carries `Cache-Control: no-store`
 /// and `Pragma: no-cache` (RFC 6749 §5.1).
@@ -23,7 +54,7 @@ use crate::routes::Endpoint;
 /// A browser's request (one with `Origin`) is answered with CORS headers for that origin
 /// unless the client's redirect URIs do not include it (`engine::oauth::cors`); errors
 /// from before the client is known are readable too, so an app can show them.
-pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Response {
+async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
     let origin = origin(&req);
     let mut quota = None;
     let mut issued_as: Option<(String, String)> = None;
@@ -33,8 +64,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
         // request; what they name feeds the limit's subject and the metrics' labels.
         let form = read_form(&mut req).await?;
         let credentials = Credentials::from_request(authorization(&req).as_deref(), &form);
-        let grant =
-            (endpoint == Endpoint::Token).then(|| TokenRequest::parse(&form, &grant_types_supported(cx.config)));
+        let grant = (op == Op::Token).then(|| TokenRequest::parse(&form, &grant_types_supported(cx.config)));
         let client_id = credentials.as_ref().ok().map(|c| c.client_id().to_owned());
         let parsed = grant.as_ref().and_then(|g| g.as_ref().ok());
         // Metric labels: a grant type the server knows and, once the request succeeds, its
@@ -50,22 +80,22 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
         let family = TokenEndpoint { rc: cx.request_context(), origin: origin.as_deref() };
-        match (endpoint, grant) {
-            (Endpoint::Token, Some(grant)) => {
+        match (op, grant) {
+            (Op::Token, Some(grant)) => {
                 let grant = grant?;
                 family.handle(&credentials?, grant).await.map(|r| respond::json(200, &r))
             }
-            (Endpoint::DeviceAuthorization, _) => {
+            (Op::Token, None) => Err(TokenError::InvalidRequest("the grant was not read".into())),
+            (Op::DeviceAuthorization, _) => {
                 family.device_authorization(&credentials?, &form).await.map(|r| respond::json(200, &r))
             }
-            (Endpoint::Introspect, _) => family.introspect(&credentials?, &form).await.map(|r| respond::json(200, &r)),
+            (Op::Introspect, _) => family.introspect(&credentials?, &form).await.map(|r| respond::json(200, &r)),
             // RFC 7009 §2.2: 200, and the body is ignored.
-            (Endpoint::Revoke, _) => family.revoke(&credentials?, &form).await.map(|()| respond::empty(200)),
-            _ => Err(TokenError::InvalidRequest("not an endpoint of the token family".into())),
+            (Op::Revoke, _) => family.revoke(&credentials?, &form).await.map(|()| respond::empty(200)),
         }
     }
     .await;
-    if endpoint == Endpoint::Token {
+    if op == Op::Token {
         match (&result, &issued_as) {
             (Ok(_), Some((grant_type, client))) => {
                 metrics::count("authority_tokens_issued_total", &[("grant", grant_type), ("client", client)]);
@@ -85,7 +115,7 @@ pub async fn token(cx: &Cx<'_>, mut req: Request, endpoint: Endpoint) -> Respons
 /// `GET/POST /userinfo` (OIDC Core §5.3): the token in the Bearer header (RFC 6750 §2.1)
 /// or, for POST, in a form body (§2.2). Errors carry `WWW-Authenticate: Bearer` (§3).
 /// Browser apps call it from an origin of their client's redirect URIs (as `/token`).
-pub async fn userinfo(cx: &Cx<'_>, mut req: Request) -> Response {
+pub async fn userinfo(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let origin = origin(&req);
     let result = async {
         let authorization = authorization(&req);
@@ -108,7 +138,7 @@ pub async fn userinfo(cx: &Cx<'_>, mut req: Request) -> Response {
         Err(e) => respond::error(&e),
     };
     let response = with_cors(response, origin.as_deref(), readable);
-    respond::with_header(response, "Cache-Control", "no-store")
+    Ok(respond::with_header(response, "Cache-Control", "no-store"))
 }
 
 /// The request's `Origin` header: present on a browser's cross-origin (and same-origin

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use shared::admin::{NewUser, UserPatch};
-use worker::{Method, Request, Response};
+use worker::{Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::request::{paging, query, read_json, search};
@@ -12,7 +12,7 @@ use crate::edge::respond;
 use crate::engine::admin::users::UserFilter;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::form::Form;
-use crate::routes::{Endpoint, Matched};
+use crate::routes::Matched;
 
 /// `true`/`false` of a filter parameter.
 fn flag(params: &Form, name: &str) -> Result<Option<bool>, ApiError> {
@@ -24,68 +24,114 @@ fn flag(params: &Form, name: &str) -> Result<Option<bool>, ApiError> {
     }
 }
 
-/// Answers a `/api/users` route.
-pub async fn users(cx: &Cx<'_>, mut req: Request, matched: &Matched) -> Result<Response, ApiError> {
-    let admin = match cx.admin(&req).await {
-        Ok(admin) => admin,
-        Err(refused) => return Ok(refused),
+/// `GET /api/users?search=&role=&active=&locked=&mfa=`.
+pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let params = query(&req)?;
+    let (limit, offset) = paging(&params)?;
+    let filter = UserFilter {
+        search: search(&params)?,
+        role: params.get("role").map(str::to_owned),
+        active: flag(&params, "active")?,
+        locked: flag(&params, "locked")?,
+        mfa: flag(&params, "mfa")?,
     };
-    let users = cx.user_admin(&admin);
-    let id = matched.param(0);
-    let method = req.method();
-    let response = match matched.route.endpoint {
-        Endpoint::Users if method == Method::Post => {
-            let body: NewUser = read_json(&mut req).await?;
-            respond::json(201, &users.create(&body).await?)
-        }
-        Endpoint::Users => {
-            let params = query(&req)?;
-            let (limit, offset) = paging(&params)?;
-            let filter = UserFilter {
-                search: search(&params)?,
-                role: params.get("role").map(str::to_owned),
-                active: flag(&params, "active")?,
-                locked: flag(&params, "locked")?,
-                mfa: flag(&params, "mfa")?,
-            };
-            respond::json(200, &users.list(&filter, limit, offset).await?)
-        }
-        Endpoint::User if method == Method::Patch => {
-            let body: UserPatch = read_json(&mut req).await?;
-            respond::json(200, &users.update(id, &body).await?)
-        }
-        Endpoint::User if method == Method::Delete => {
-            users.delete(id).await?;
-            respond::empty(204)
-        }
-        Endpoint::User => respond::json(200, &users.get(id).await?),
-        Endpoint::UnlockUser => {
-            users.unlock(id).await?;
-            respond::empty(204)
-        }
-        Endpoint::UserPasswordReset => {
-            users.send_password_reset(id).await?;
-            respond::json(202, &json!({ "message": "A password reset link was sent." }))
-        }
-        Endpoint::UserSessions if method == Method::Delete => {
-            respond::json(200, &json!({ "ended_sessions": users.end_sessions(id).await? }))
-        }
-        Endpoint::UserSessions => respond::json(200, &json!({ "data": users.sessions(id).await? })),
-        Endpoint::UserPasswordStatus => respond::json(200, &users.password_status(id).await?),
-        Endpoint::UserConsents => respond::json(200, &users.consents(id).await?),
-        Endpoint::UserMfa => {
-            users.reset_mfa(id).await?;
-            respond::empty(204)
-        }
-        Endpoint::UserIdentities => respond::json(200, &json!({ "data": users.identities(id).await? })),
-        Endpoint::UserProviderTokens => {
-            respond::json(200, &json!({ "tokens": users.provider_tokens(id, matched.param(1)).await? }))
-        }
-        Endpoint::UserConsent => {
-            users.revoke_consent(id, matched.param(1)).await?;
-            respond::empty(204)
-        }
-        _ => return Err(ApiError::NotFound),
-    };
+    done(respond::json(200, &cx.user_admin(&admin).list(&filter, limit, offset).await?))
+}
+
+/// `POST /api/users`.
+pub async fn create(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let body: NewUser = read_json(&mut req).await?;
+    done(respond::json(201, &cx.user_admin(&admin).create(&body).await?))
+}
+
+/// `GET /api/users/{id}`.
+pub async fn get(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &cx.user_admin(&admin).get(m.param(0)).await?))
+}
+
+/// `PATCH /api/users/{id}`.
+pub async fn update(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let body: UserPatch = read_json(&mut req).await?;
+    done(respond::json(200, &cx.user_admin(&admin).update(m.param(0), &body).await?))
+}
+
+/// `DELETE /api/users/{id}`.
+pub async fn delete(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    cx.user_admin(&admin).delete(m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `POST /api/users/{id}/unlock`.
+pub async fn unlock(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    cx.user_admin(&admin).unlock(m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `POST /api/users/{id}/send-password-reset`.
+pub async fn send_password_reset(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    cx.user_admin(&admin).send_password_reset(m.param(0)).await?;
+    done(respond::json(202, &json!({ "message": "A password reset link was sent." })))
+}
+
+/// `GET /api/users/{id}/sessions`.
+pub async fn sessions(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &json!({ "data": cx.user_admin(&admin).sessions(m.param(0)).await? })))
+}
+
+/// `DELETE /api/users/{id}/sessions`.
+pub async fn end_sessions(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &json!({ "ended_sessions": cx.user_admin(&admin).end_sessions(m.param(0)).await? })))
+}
+
+/// `GET /api/users/{id}/password-status`.
+pub async fn password_status(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &cx.user_admin(&admin).password_status(m.param(0)).await?))
+}
+
+/// `GET /api/users/{id}/consents`.
+pub async fn consents(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &cx.user_admin(&admin).consents(m.param(0)).await?))
+}
+
+/// `DELETE /api/users/{id}/consents/{client_id}`.
+pub async fn revoke_consent(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    cx.user_admin(&admin).revoke_consent(m.param(0), m.param(1)).await?;
+    done(respond::empty(204))
+}
+
+/// `DELETE /api/users/{id}/mfa`.
+pub async fn reset_mfa(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    cx.user_admin(&admin).reset_mfa(m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `GET /api/users/{id}/identities`.
+pub async fn identities(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &json!({ "data": cx.user_admin(&admin).identities(m.param(0)).await? })))
+}
+
+/// `GET /api/users/{id}/identities/{provider}/tokens`.
+pub async fn provider_tokens(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let tokens = cx.user_admin(&admin).provider_tokens(m.param(0), m.param(1)).await?;
+    done(respond::json(200, &json!({ "tokens": tokens })))
+}
+
+/// Answers about accounts are never stored by a cache.
+fn done(response: Response) -> Result<Response, ApiError> {
     Ok(respond::set_no_store(response))
 }

@@ -185,8 +185,8 @@ pub async fn list(
 mod tests {
     use super::*;
     use crate::engine::oauth::refresh::RefreshStore;
-    use crate::engine::ops::audit::RequestMeta;
     use crate::engine::oauth::token::TokenError;
+    use crate::engine::ops::audit::RequestMeta;
     use crate::engine::tables::users::user_of_session;
     use crate::engine::test_support::{
         alice, authorize, code_flow, config_with, context_of, dev_vars, param, redeem, session, token_request, web_app,

@@ -66,7 +66,7 @@ pub trait ErrorResponse {
         Vec::new()
     }
     /// `Allow` header for 405 answers (RFC 9110 §15.5.6).
-    fn allow(&self) -> Option<&'static str> {
+    fn allow(&self) -> Option<&str> {
         None
     }
     /// Seconds before a rate-limited caller may retry (`Retry-After`, `retry_after`).
@@ -92,7 +92,7 @@ pub enum ApiError {
     /// 404 `not_found`, "no such <what>".
     Missing(&'static str),
     /// The path exists but not for this method; carries the `Allow` value.
-    MethodNotAllowed { allow: &'static str },
+    MethodNotAllowed { allow: String },
     /// The server is misconfigured; the variable is named in the answer.
     Config(ConfigError),
     /// A request the caller can fix or must not make: its status, code and sentence.
@@ -190,7 +190,7 @@ impl ErrorResponse for ApiError {
         }
     }
 
-    fn allow(&self) -> Option<&'static str> {
+    fn allow(&self) -> Option<&str> {
         match self {
             ApiError::MethodNotAllowed { allow } => Some(allow),
             _ => None,

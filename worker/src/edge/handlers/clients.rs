@@ -1,0 +1,92 @@
+//! Client management over the admin API: registration and its management (`/register...`,
+//! RFC 7591/7592 with secret rotation) and the clients list (`/api/clients...`), behind an
+//! admin token (docs/api.md, "Admin and account API"). Decisions are in
+//! `engine::clients::registration`.
+
+use shared::clients::{ClientMetadata, SecretAction};
+use worker::{Request, Response};
+
+use crate::edge::context::Cx;
+use crate::edge::limits;
+use crate::edge::request::{paging, query, read_json, search};
+use crate::edge::respond;
+use crate::engine::clients::registration::{time_param, Registrar};
+use crate::engine::identity::rate_limit;
+use crate::engine::platform::error::ApiError;
+use crate::routes::Matched;
+
+/// Answers about clients (their secrets among them) are never stored by a cache.
+fn done(response: Response) -> Result<Response, ApiError> {
+    Ok(respond::set_no_store(response))
+}
+
+/// `POST /register` (RFC 7591 §3.1). Registration writes rows and mints secrets:
+/// `RATE_LIMIT_TOKEN_*` per address, counted before the token is checked.
+pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let ip = cx.meta.ip_address.as_deref();
+    let quota = limits::token_limit(cx, rate_limit::token_subject(cx.config, ip, None, None)).await?;
+    let admin = admin_or_refusal!(cx, req);
+    let body: ClientMetadata = read_json(&mut req).await?;
+    let registered = Registrar { rc: cx.request_context(), admin: &admin }.register(&body).await?;
+    Ok(limits::with_quota(respond::set_no_store(respond::json(201, &registered)), quota.as_ref()))
+}
+
+/// `GET /register/{client_id}` (RFC 7592 §2.1).
+pub async fn read(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.read(m.param(0)).await?))
+}
+
+/// `PATCH /register/{client_id}` (RFC 7592 §2.2, the fields named).
+pub async fn update(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let body: ClientMetadata = read_json(&mut req).await?;
+    done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.update(m.param(0), &body).await?))
+}
+
+/// `DELETE /register/{client_id}` (RFC 7592 §2.3).
+pub async fn delete(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    Registrar { rc: cx.request_context(), admin: &admin }.delete(m.param(0)).await?;
+    done(respond::empty(204))
+}
+
+/// `POST /register/{client_id}/renew_secret`.
+pub async fn renew_secret(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.renew_secret(m.param(0)).await?))
+}
+
+/// `POST /register/{client_id}/secrets {"action":"add"}`.
+pub async fn add_secret(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let body: SecretAction = read_json(&mut req).await?;
+    if body.action != "add" {
+        return Err(ApiError::invalid("action", "the only action is `add`"));
+    }
+    done(respond::json(201, &Registrar { rc: cx.request_context(), admin: &admin }.add_secret(m.param(0)).await?))
+}
+
+/// `DELETE /register/{client_id}/secrets/{secret_id}`.
+pub async fn remove_secret(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    Registrar { rc: cx.request_context(), admin: &admin }.remove_secret(m.param(0), m.param(1)).await?;
+    done(respond::empty(204))
+}
+
+/// `POST /api/clients/{client_id}/revoke_tokens`.
+pub async fn revoke_tokens(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let revoked = Registrar { rc: cx.request_context(), admin: &admin }.revoke_tokens(m.param(0)).await?;
+    done(respond::json(200, &serde_json::json!({ "revoked_refresh_tokens": revoked })))
+}
+
+/// `GET /api/clients?search=&secret_expires_before=`.
+pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let params = query(&req)?;
+    let (limit, offset) = paging(&params)?;
+    let before = params.get("secret_expires_before").map(time_param).transpose()?;
+    let registrar = Registrar { rc: cx.request_context(), admin: &admin };
+    done(respond::json(200, &registrar.list(search(&params)?.as_deref(), before, limit, offset).await?))
+}
