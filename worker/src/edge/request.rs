@@ -10,10 +10,11 @@ use worker::{Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::respond;
-use crate::engine::identity::accounts::signin::SignInOutcome;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
-use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::{self, Session, SESSION_COOKIE};
+use crate::engine::identity::signin::pending::{Pending, CHALLENGE_COOKIE, CHALLENGE_SECONDS};
+use crate::engine::identity::signin::Basis;
+use crate::engine::identity::signin::SignInOutcome;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::config::Config;
@@ -242,6 +243,19 @@ pub fn sign_in_answer<B: serde::Serialize>(
             Ok(response)
         }
     }
+}
+
+/// What this browser holds of a sign-in: the pending one (the sealed `authority_mfa`
+/// cookie, if it opens and is current), else, when `or_session`, its live session. The
+/// one place the pending sign-in is read from a request.
+pub async fn sign_in_state(req: &Request, cx: &Cx<'_>, or_session: bool) -> Result<Option<Basis>, InternalError> {
+    if let Some(pending) = cookie(req, cx.config, CHALLENGE_COOKIE).and_then(|v| Pending::open(cx.config, &v, cx.now)) {
+        return Ok(Some(Basis::Pending(pending)));
+    }
+    if !or_session {
+        return Ok(None);
+    }
+    Ok(current(req, cx).await?.map(|(session, _)| Basis::Session(session)))
 }
 
 /// The live session of this browser and its (active) user.

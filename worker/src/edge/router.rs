@@ -8,7 +8,8 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, scopes, sessions, settings, token, users,
+    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, scopes, sessions, settings, signin, token,
+    users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
@@ -135,11 +136,11 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::AuthorizeResume => browser::resume(cx, req, m).await,
         E::Logout => browser::logout(cx, req, m).await,
         E::SessionInfo => browser::session_info(cx, req, m).await,
-        E::SignIn => browser::sign_in(cx, req, m).await,
+        E::SignIn => signin::password(cx, req, m).await,
         E::SignOut => browser::sign_out(cx, req, m).await,
         E::AuthorizationDetails => browser::authorization_details(cx, req, m).await,
         E::Consent => browser::consent(cx, req, m).await,
-        E::PasswordExpired => browser::change_expired_password(cx, req, m).await,
+        E::PasswordExpired => signin::new_password(cx, req, m).await,
         E::SignUp => account::sign_up(cx, req, m).await,
         E::VerifyEmail => account::verify_email(cx, req, m).await,
         E::ResendVerification => account::resend_verification(cx, req, m).await,
@@ -156,7 +157,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::DeviceLookup => account::device_lookup(cx, req, m).await,
         E::DeviceDecision => account::device_decision(cx, req, m).await,
         E::Mfa => mfa::status(cx, req, m).await,
-        E::MfaVerify => mfa::verify(cx, req, m).await,
+        E::MfaVerify => signin::code(cx, req, m).await,
         E::MfaTotp => mfa::begin_totp(cx, req, m).await,
         E::MfaTotpConfirm => mfa::confirm_totp(cx, req, m).await,
         E::MfaDisable => mfa::disable(cx, req, m).await,
@@ -171,7 +172,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::Passkey => passkeys::remove(cx, req, m).await,
         E::PasskeyRegisterOptions => passkeys::register_options(cx, req, m).await,
         E::PasskeySignInOptions => passkeys::sign_in_options(cx, req, m).await,
-        E::PasskeySignIn => passkeys::sign_in(cx, req, m).await,
+        E::PasskeySignIn => signin::passkey(cx, req, m).await,
         E::Outbox => admin::outbox(cx, req, m).await,
         E::Keys => admin::keys(cx, req, m).await,
         E::KeyRotation => admin::rotate_keys(cx, req, m).await,

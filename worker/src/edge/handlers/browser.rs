@@ -4,22 +4,20 @@
 //! this module reads cookies and bodies and writes redirects, pages and cookies.
 
 use shared::codes;
-use shared::mfa::NewPassword;
 use shared::paths;
-use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser, SignInRequest};
+use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser};
 use worker::{Method, Request, Response};
 
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::Cx;
 use crate::edge::pages;
 use crate::edge::request::{
-    check_csrf, cookie, csrf_token, current, query_string, read_form, read_json, set_cookie, sign_in_answer, signed_in,
+    check_csrf, cookie, csrf_token, current, query_string, read_form, read_json, set_cookie, signed_in,
     with_csrf_cookie,
 };
 use crate::edge::respond::{self, redirect};
 use crate::engine::clients::{Client, ClientStore};
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
-use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::authorize::issue::{prepare_code, Issuer};
@@ -219,38 +217,6 @@ pub async fn session_info(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Resp
     let body =
         SessionInfo { csrf_token: token.clone(), user: signed_in.map(|(_, user)| session_user(&user)), step: None };
     Ok(with_csrf_cookie(respond::json(200, &body), config, &token, fresh))
-}
-
-/// `POST /api/session`: password sign-in (engine::identity::accounts::signin). Starts a
-/// session and sets its cookie; or, when a second factor or a password change comes
-/// first, sets only the sealed challenge cookie and says which step (`step`).
-pub async fn sign_in(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
-    let config = cx.config;
-    check_csrf(&req, config)?;
-    let body: SignInRequest = read_json(&mut req).await?;
-    cx.ensure_bootstrap().await?;
-    let previous = cookie(&req, config, SESSION_COOKIE);
-    let outcome = cx.accounts().sign_in(&body.email, &body.password, previous.as_deref()).await?;
-    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
-}
-
-/// `POST /api/password/expired`: the new password of a sign-in whose password expired
-/// (the challenge cookie); then the sign-in completes.
-pub async fn change_expired_password(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
-    let config = cx.config;
-    check_csrf(&req, config)?;
-    let body: NewPassword = read_json(&mut req).await?;
-    let Some(challenge) = cookie(&req, config, CHALLENGE_COOKIE).and_then(|v| Challenge::open(config, &v, cx.now))
-    else {
-        return Err(ApiError::Request {
-            status: 401,
-            code: codes::MFA_CHALLENGE_EXPIRED,
-            description: "The sign-in waiting for a new password has expired. Sign in again.".into(),
-        });
-    };
-    let previous = cookie(&req, config, SESSION_COOKIE);
-    let outcome = cx.accounts().change_expired_password(challenge, &body.new_password, previous.as_deref()).await?;
-    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
 }
 
 /// `DELETE /api/session`: sign out of this browser.

@@ -1,6 +1,6 @@
 //! Sign-in with other identity providers (docs/api.md, "Endpoints"): the start, the
 //! provider's callback, unlinking, and the account page's list. The engine decides
-//! (`engine::federation`, `identity::accounts::signin::sign_in_federated`); this module
+//! (`engine::federation`, `identity::signin`); this module
 //! reads and writes the flow cookie, the session cookies and the redirects.
 
 use serde_json::json;
@@ -20,9 +20,9 @@ use crate::edge::respond::{self, redirect};
 use crate::engine::federation::flow::{self, Flow, FLOW_COOKIE, FLOW_SECONDS};
 use crate::engine::federation::identities::{Federation, Resolution};
 use crate::engine::federation::protocols::Callback;
-use crate::engine::identity::accounts::signin::SignInOutcome;
-use crate::engine::identity::mfa::challenge::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::sessions::SESSION_COOKIE;
+use crate::engine::identity::signin::pending::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
+use crate::engine::identity::signin::{Proof, SignInOutcome};
 use crate::engine::platform::error::{ApiError, ErrorResponse};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
@@ -156,7 +156,7 @@ async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response,
         Resolution::Linked => redirect(&flow.forward),
         Resolution::SignIn(user) => {
             let previous = cookie(req, config, SESSION_COOKIE);
-            match cx.accounts().sign_in_federated(*user, name, previous.as_deref()).await? {
+            match cx.accounts().advance(None, Proof::Federated { user, provider: name }, previous.as_deref()).await? {
                 SignInOutcome::SignedIn(done, step) => {
                     let mut response = redirect(&continue_to(&flow.forward, step));
                     set_cookie(

@@ -3,36 +3,21 @@
 //! session cookie). The engine decides (`identity::accounts::second_factor`); this module
 //! reads cookies and bodies and writes cookies.
 
-use shared::codes;
-use shared::mfa::{BackupCodes, MfaCode};
-use shared::session::SessionInfo;
-use worker::Request;
-use worker::Response;
+use shared::mfa::{BackupCodes, MfaCode, SignInStep};
+use worker::{Request, Response};
 
 use crate::edge::context::Cx;
-use crate::edge::request::{check_csrf, cookie, current, read_json, sign_in_answer, signed_in};
+use crate::edge::request::{check_csrf, cookie, read_json, sign_in_answer, sign_in_state, signed_in};
 use crate::edge::respond;
-use crate::engine::identity::accounts::second_factor::Basis;
-use crate::engine::identity::mfa::challenge::{Challenge, CHALLENGE_COOKIE};
 use crate::engine::identity::sessions::SESSION_COOKIE;
+use crate::engine::identity::signin::errors::SignInError;
+use crate::engine::identity::signin::Basis;
 use crate::engine::platform::error::ApiError;
 use crate::routes::Matched;
 
-/// The sign-in waiting for a code (the challenge cookie), else this browser's session.
+/// The sign-in waiting for a code, else this browser's session.
 async fn basis(cx: &Cx<'_>, req: &Request) -> Result<Basis, ApiError> {
-    if let Some(challenge) =
-        cookie(req, cx.config, CHALLENGE_COOKIE).and_then(|v| Challenge::open(cx.config, &v, cx.now))
-    {
-        return Ok(Basis::Pending(challenge));
-    }
-    match current(req, cx).await? {
-        Some((session, _)) => Ok(Basis::Session(session)),
-        None => Err(ApiError::Request {
-            status: 401,
-            code: codes::MFA_CHALLENGE_EXPIRED,
-            description: "The sign-in waiting for a code has expired. Sign in again.".into(),
-        }),
-    }
+    sign_in_state(req, cx, true).await?.ok_or_else(|| SignInError::Expired(SignInStep::Verify).into())
 }
 
 const SIGNED_OUT: &str = "Sign in to change two-step sign-in.";
@@ -41,17 +26,6 @@ const SIGNED_OUT: &str = "Sign in to change two-step sign-in.";
 pub async fn status(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let basis = basis(cx, &req).await?;
     Ok(respond::json(200, &cx.accounts().mfa_status(&basis).await?))
-}
-
-/// `POST /api/mfa/verify {"code"}`: the `/mfa` step, or a step-up of the session.
-pub async fn verify(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
-    let config = cx.config;
-    check_csrf(&req, config)?;
-    let previous = cookie(&req, config, SESSION_COOKIE);
-    let body: MfaCode = read_json(&mut req).await?;
-    let basis = basis(cx, &req).await?;
-    let outcome = cx.accounts().verify_second_factor(basis, &body.code, previous.as_deref()).await?;
-    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
 }
 
 /// `POST /api/mfa/totp`: a new authenticator-app secret to confirm.

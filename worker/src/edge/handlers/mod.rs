@@ -28,5 +28,6 @@ pub mod passkeys;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;
+pub mod signin;
 pub mod token;
 pub mod users;

@@ -12,4 +12,5 @@ pub mod password_history;
 pub mod password_rules;
 pub mod rate_limit;
 pub mod sessions;
+pub mod signin;
 pub mod users;

@@ -10,7 +10,6 @@
 pub mod second_factor;
 #[cfg(test)]
 mod second_factor_tests;
-pub mod signin;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -71,11 +70,11 @@ fn invalid_link() -> ApiError {
 }
 
 impl<P: Platform> Accounts<'_, P> {
-    fn event(&self, name: &'static str) -> Result<AuditEvent, InternalError> {
+    pub(crate) fn event(&self, name: &'static str) -> Result<AuditEvent, InternalError> {
         AuditEvent::new(name, self.meta, self.now, self.rng)
     }
 
-    async fn send(&self, to: &str, content: MailContent) -> Result<(), InternalError> {
+    pub(crate) async fn send(&self, to: &str, content: MailContent) -> Result<(), InternalError> {
         mail::send(self.store, self.mail, self.config, self.rng, self.now, to, &content).await
     }
 
@@ -104,7 +103,7 @@ impl<P: Platform> Accounts<'_, P> {
     /// Sets `user`'s new password (its rules and history already checked): argon2id, the
     /// replaced hash remembered (`PASSWORD_HISTORY_COUNT`), the user's refresh tokens
     /// revoked. `verified_email`: the address a mailed link just proved.
-    async fn store_new_password(
+    pub(crate) async fn store_new_password(
         &self,
         user: &User,
         password: &str,
@@ -121,7 +120,7 @@ impl<P: Platform> Accounts<'_, P> {
 
     /// The policy's complaints about `password` as validation details of `field`; an
     /// admin's (`admin`) minimum is `ADMIN_PASSWORD_MIN_LENGTH` when larger.
-    fn password_errors(&self, field: &str, password: &str, admin: bool) -> Vec<FieldError> {
+    pub(crate) fn password_errors(&self, field: &str, password: &str, admin: bool) -> Vec<FieldError> {
         password_rules::problems(self.config, password, admin)
             .into_iter()
             .map(|message| FieldError { field: field.into(), message })

@@ -1,96 +1,30 @@
-//! The second factor around the browser: the `/mfa` step after a right password, step-up
-//! of a signed-in session (`acr_values`), enrolling an authenticator app with its backup
-//! codes, and turning it off. The rules and rows are `identity::mfa`'s; here are the
-//! audit trail (`mfa.*`), the `mfa-enabled` mail and the sessions they start.
+//! The second factor on the account page and the `/mfa` screen: its state, enrolling an
+//! authenticator app with its backup codes (which completes a sign-in that had to enrol),
+//! new backup codes, turning it off. The rules and rows are `identity::mfa`'s; here are
+//! the audit trail (`mfa.*`) and the `mfa-enabled` mail. The code that completes a
+//! sign-in is `identity::signin`'s.
 
 use serde_json::json;
 use shared::codes;
 use shared::mfa::{classify_code, CodeKind, MfaStatus, SignInStep, TotpEnrolment};
 
-use super::signin::{SignInOutcome, INVALID_CREDENTIALS};
 use super::{utc_time, Accounts};
-use crate::engine::identity::login::{second_factor_failed, LoginContext};
+use crate::engine::identity::login::second_factor_failed;
 use crate::engine::identity::mail::MailContent;
-use crate::engine::identity::mfa::challenge::Challenge;
-use crate::engine::identity::mfa::{self, Proof};
-use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::mfa;
 use crate::engine::identity::sessions::Session;
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::signin::errors::SignInError;
+use crate::engine::identity::signin::{Basis, SignInOutcome};
+use crate::engine::identity::users::User;
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::request::Platform;
-
-/// Who is showing or setting up the second factor.
-#[derive(Debug)]
-pub enum Basis {
-    /// A password sign-in waiting for it (no session yet).
-    Pending(Challenge),
-    /// A signed-in browser: the account page, or a step-up an app asked for.
-    Session(Session),
-    /// A usernameless passkey sign-in: whose passkey verified.
-    Passkey(String),
-}
-
-impl Basis {
-    fn user_id(&self) -> &str {
-        match self {
-            Basis::Pending(c) => &c.user_id,
-            Basis::Session(s) => &s.user_id,
-            Basis::Passkey(user_id) => user_id,
-        }
-    }
-
-    /// The methods shown so far, plus a code from the app (RFC 8176 `otp`, `mfa`).
-    fn amr_with_code(&self) -> Vec<String> {
-        let mut amr = match self {
-            Basis::Pending(c) => c.amr.clone(),
-            Basis::Session(s) => s.amr.clone(),
-            Basis::Passkey(_) => Vec::new(),
-        };
-        for method in ["otp", "mfa"] {
-            if !amr.iter().any(|m| m == method) {
-                amr.push(method.into());
-            }
-        }
-        amr
-    }
-}
-
-fn wrong_code() -> ApiError {
-    ApiError::Request {
-        status: 401,
-        code: codes::INVALID_CODE,
-        description: "That code is not right, or it was already used. Enter the current code from your app, or \
-                      one of your backup codes."
-            .into(),
-    }
-}
 
 fn conflict(code: &'static str, description: &str) -> ApiError {
     ApiError::Request { status: 409, code, description: description.into() }
 }
 
 impl<P: Platform> Accounts<'_, P> {
-    /// The basis' user, active; a sign-in (pending, or by passkey) to an account disabled
-    /// or locked meanwhile ends with the sign-in screen's answer.
-    async fn mfa_user(&self, basis: &Basis) -> Result<User, ApiError> {
-        let user = self.store.user_by_id(basis.user_id()).await?;
-        let locked = |u: &User| u.locked_until.is_some_and(|until| until > self.now);
-        match user {
-            // A lock stops a sign-in being made, not a session already running.
-            Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => Ok(user),
-            _ => Err(ApiError::Request {
-                status: 401,
-                code: codes::INVALID_CREDENTIALS,
-                description: INVALID_CREDENTIALS.into(),
-            }),
-        }
-    }
-
-    fn login_context(&self) -> LoginContext<'_> {
-        LoginContext { config: self.config, meta: self.meta, now: self.now, method: "browser", client_id: None }
-    }
-
     /// `GET /api/mfa`.
     pub async fn mfa_status(&self, basis: &Basis) -> Result<MfaStatus, ApiError> {
         let user = self.mfa_user(basis).await?;
@@ -111,68 +45,6 @@ impl<P: Platform> Accounts<'_, P> {
             required,
             enrol_by,
         })
-    }
-
-    /// `POST /api/mfa/verify`: the second step of a sign-in, or a step-up of this
-    /// browser's session. Either way a new session starts (the old one, if any, ends)
-    /// with `otp` and `mfa` among its methods. A wrong code counts toward the lockout.
-    pub async fn verify_second_factor(
-        &self,
-        basis: Basis,
-        typed: &str,
-        previous: Option<&str>,
-    ) -> Result<SignInOutcome, ApiError> {
-        let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
-        if !rate_limit::exempt(self.config, self.meta.ip_address.as_deref()) {
-            rate_limit::hit(self.kv, Bucket::Login, ip, self.config.rate_limits.login, self.now).await?;
-        }
-        let user = self.mfa_user(&basis).await?;
-        let Some(proof) = mfa::check_code(self.store, self.config, &user.id, typed, self.now).await? else {
-            second_factor_failed(self.store, self.rng, &self.login_context(), &user).await?;
-            return Err(wrong_code());
-        };
-        if proof == Proof::BackupCode {
-            let left = mfa::state(self.store, &user.id).await?.backup_codes_left;
-            let event = self.event("mfa.backup_code_used")?.actor("user", &user.id).metadata(json!({ "left": left }));
-            self.store.record(&event).await?;
-        }
-        let amr = basis.amr_with_code();
-        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        self.complete(user, &amr, previous, None).await
-    }
-
-    /// `POST /api/passkeys/sign-in` after the assertion verified: a usernameless sign-in
-    /// with the passkey's methods, or the second step of a pending sign-in (the same
-    /// account's passkey; `mfa` added). A new session starts either way.
-    pub async fn finish_with_passkey(
-        &self,
-        pending: Option<Challenge>,
-        user_id: &str,
-        methods: &[&str],
-        previous: Option<&str>,
-    ) -> Result<SignInOutcome, ApiError> {
-        let (basis, mut amr) = match pending {
-            Some(challenge) if challenge.user_id == user_id => {
-                let amr = challenge.amr.clone();
-                (Basis::Pending(challenge), amr)
-            }
-            Some(_) => {
-                return Err(ApiError::Request {
-                    status: 401,
-                    code: codes::INVALID_CREDENTIALS,
-                    description: "This passkey belongs to another account than the one signing in.".into(),
-                })
-            }
-            None => (Basis::Passkey(user_id.to_owned()), Vec::new()),
-        };
-        let user = self.mfa_user(&basis).await?;
-        for method in methods.iter().chain(if matches!(basis, Basis::Pending(_)) { &["mfa"][..] } else { &[][..] }) {
-            if !amr.iter().any(|m| m == method) {
-                amr.push((*method).to_owned());
-            }
-        }
-        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        self.complete(user, &amr, previous, None).await
     }
 
     /// `POST /api/mfa/totp`: a new secret to scan. Allowed to a signed-in browser, and
@@ -203,10 +75,10 @@ impl<P: Platform> Accounts<'_, P> {
     ) -> Result<(Vec<String>, SignInOutcome), ApiError> {
         let user = self.mfa_user(&basis).await?;
         let Some(CodeKind::Totp(code)) = classify_code(typed) else {
-            return Err(ApiError::bad_request(codes::INVALID_CODE, "Enter the six-digit code your app shows."));
+            return Err(SignInError::NotAnAppCode.into());
         };
         if !mfa::check_totp(self.store, self.config, &user.id, &code, true, self.now).await? {
-            return Err(wrong_code());
+            return Err(SignInError::WrongCode.into());
         }
         let backup_codes = mfa::regenerate_backup_codes(self.store, self.config, &user.id, self.rng, self.now).await?;
         let event = self.event("mfa.enabled")?.actor("user", &user.id).metadata(json!({ "method": "totp" }));
@@ -232,7 +104,7 @@ impl<P: Platform> Accounts<'_, P> {
         }
         if mfa::check_code(self.store, self.config, &user.id, typed, self.now).await?.is_none() {
             second_factor_failed(self.store, self.rng, &self.login_context(), user).await?;
-            return Err(wrong_code());
+            return Err(SignInError::WrongCode.into());
         }
         Ok(())
     }

@@ -5,12 +5,11 @@
 use pollster::block_on;
 use shared::mfa::SignInStep;
 
-use super::second_factor::Basis;
-use super::signin::SignInOutcome;
 use super::tests::{fixture, fixture_with, Fixture, NOW, PASSWORD};
-use crate::engine::identity::mfa::challenge::Challenge;
 use crate::engine::identity::mfa::{self, totp};
 use crate::engine::identity::sessions;
+use crate::engine::identity::signin::pending::Pending;
+use crate::engine::identity::signin::{Basis, Proof, SignInOutcome};
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 
@@ -25,17 +24,19 @@ fn alice_with_app(f: &Fixture) -> Vec<u8> {
     secret
 }
 
-fn signed(outcome: SignInOutcome) -> super::signin::SignedIn {
+fn signed(outcome: SignInOutcome) -> crate::engine::identity::signin::SignedIn {
     match outcome {
         SignInOutcome::SignedIn(done, _) => *done,
         other => panic!("expected a session, got {other:?}"),
     }
 }
 
-fn pending(f: &Fixture) -> Challenge {
-    match block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap() {
+fn pending(f: &Fixture) -> Pending {
+    match block_on(f.accounts().advance(None, Proof::Password { email: "alice@example.com", password: PASSWORD }, None))
+        .unwrap()
+    {
         SignInOutcome::SecondStep { step: SignInStep::Verify, challenge } => {
-            Challenge::open(&f.config, &challenge, NOW).expect("the challenge opens")
+            Pending::open(&f.config, &challenge, NOW).expect("the challenge opens")
         }
         other => panic!("expected the second step, got {other:?}"),
     }
@@ -50,16 +51,16 @@ fn a_right_password_starts_no_session_until_the_code_and_the_code_adds_otp_and_m
     assert!(block_on(sessions::list(&f.store, &f.config, &user.id, NOW)).unwrap().is_empty(), "no session yet");
     assert!(!f.events().contains(&"user.login".to_owned()), "not signed in yet");
     let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
-    let done = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap();
+    let done = block_on(f.accounts().advance(Some(Basis::Pending(challenge)), Proof::Code(&next), None)).unwrap();
     assert_eq!(signed(done).session.amr, vec!["pwd", "otp", "mfa"]);
     assert!(f.events().contains(&"user.login".to_owned()));
     // A challenge is only good for its lifetime.
-    let sealed = Challenge { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: SignInStep::Verify }
+    let sealed = Pending { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: SignInStep::Verify }
         .seal(&f.config, &SystemRandom)
         .unwrap();
-    assert!(Challenge::open(&f.config, &sealed, NOW + 599).is_some());
-    assert!(Challenge::open(&f.config, &sealed, NOW + 600).is_none());
-    assert!(Challenge::open(&f.config, &format!("{sealed}x"), NOW).is_none(), "tampered");
+    assert!(Pending::open(&f.config, &sealed, NOW + 599).is_some());
+    assert!(Pending::open(&f.config, &sealed, NOW + 600).is_none());
+    assert!(Pending::open(&f.config, &format!("{sealed}x"), NOW).is_none(), "tampered");
 }
 
 #[test]
@@ -69,19 +70,20 @@ fn wrong_codes_count_toward_the_lockout_and_a_locked_account_cannot_finish() {
     });
     let secret = alice_with_app(&f);
     for _ in 0..3 {
-        let err = block_on(f.accounts().verify_second_factor(Basis::Pending(pending(&f)), "000000", None)).unwrap_err();
+        let err =
+            block_on(f.accounts().advance(Some(Basis::Pending(pending(&f))), Proof::Code("000000"), None)).unwrap_err();
         assert_eq!(err.code(), "invalid_code");
     }
     assert_eq!(f.events().iter().filter(|e| *e == "mfa.challenge_failed").count(), 3);
     assert!(f.events().contains(&"user.locked".to_owned()));
-    let challenge = Challenge {
+    let challenge = Pending {
         user_id: f.user("alice@example.com").id,
         amr: vec!["pwd".into()],
         issued_at: NOW,
         step: SignInStep::Verify,
     };
     let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
-    let err = block_on(f.accounts().verify_second_factor(Basis::Pending(challenge), &next, None)).unwrap_err();
+    let err = block_on(f.accounts().advance(Some(Basis::Pending(challenge)), Proof::Code(&next), None)).unwrap_err();
     assert_eq!(err.code(), "invalid_credentials", "locked: even the right code does not finish the sign-in");
 }
 
@@ -112,9 +114,16 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
         v.insert("MFA_GRACE_PERIOD_DAYS", "2".into());
     });
     f.sign_up("alice@example.com").unwrap();
-    let soon = block_on(f.accounts().sign_in("alice@example.com", PASSWORD, None)).unwrap();
+    let soon =
+        block_on(f.accounts().advance(None, Proof::Password { email: "alice@example.com", password: PASSWORD }, None))
+            .unwrap();
     assert!(matches!(soon, SignInOutcome::SignedIn(_, Some(SignInStep::EnrolSoon))), "{soon:?}");
-    let later = block_on(f.at(NOW + 2 * 86_400).sign_in("alice@example.com", PASSWORD, None)).unwrap();
+    let later = block_on(f.at(NOW + 2 * 86_400).advance(
+        None,
+        Proof::Password { email: "alice@example.com", password: PASSWORD },
+        None,
+    ))
+    .unwrap();
     assert!(matches!(later, SignInOutcome::SecondStep { step: SignInStep::Enrol, .. }), "{later:?}");
     // Someone already signed in cannot turn a required second factor off.
     let disable = block_on(f.accounts().disable_mfa(
@@ -144,22 +153,29 @@ fn an_expired_password_is_changed_before_the_session_and_after_the_second_factor
     let later = NOW + 2 * 86_400;
     // The password alone leads to the code, not to the change.
     let Ok(SignInOutcome::SecondStep { step: SignInStep::Verify, challenge }) =
-        block_on(f.at(later).sign_in("alice@example.com", PASSWORD, None))
+        block_on(f.at(later).advance(None, Proof::Password { email: "alice@example.com", password: PASSWORD }, None))
     else {
         panic!("the second factor comes first");
     };
-    let challenge = Challenge::open(&f.config, &challenge, later).unwrap();
+    let challenge = Pending::open(&f.config, &challenge, later).unwrap();
     let code = totp::code_at(&secret, totp::step_of(later)).unwrap();
     let Ok(SignInOutcome::SecondStep { step: SignInStep::ChangePassword, challenge }) =
-        block_on(f.at(later).verify_second_factor(Basis::Pending(challenge), &code, None))
+        block_on(f.at(later).advance(Some(Basis::Pending(challenge)), Proof::Code(&code), None))
     else {
         panic!("then the expired password's change");
     };
-    let challenge = Challenge::open(&f.config, &challenge, later).unwrap();
+    let challenge = Pending::open(&f.config, &challenge, later).unwrap();
     assert_eq!(challenge.amr, vec!["pwd", "otp", "mfa"], "the change keeps the factors shown");
-    let same = block_on(f.at(later).change_expired_password(challenge.clone(), PASSWORD, None)).unwrap_err();
+    let same =
+        block_on(f.at(later).advance(Some(Basis::Pending(challenge.clone())), Proof::NewPassword(PASSWORD), None))
+            .unwrap_err();
     assert_eq!(same.code(), "validation_error", "the expired password is not new");
-    let done = block_on(f.at(later).change_expired_password(challenge, "a fresh passphrase here", None)).unwrap();
+    let done = block_on(f.at(later).advance(
+        Some(Basis::Pending(challenge)),
+        Proof::NewPassword("a fresh passphrase here"),
+        None,
+    ))
+    .unwrap();
     assert_eq!(signed(done).session.amr, vec!["pwd", "otp", "mfa"]);
     let events = f.events();
     assert!(events.contains(&"password.expired".to_owned()) && events.contains(&"password.changed".to_owned()));
@@ -174,7 +190,13 @@ fn a_password_expiring_soon_signs_in_and_offers_the_change() {
     });
     f.sign_up("alice@example.com").unwrap();
     let day = 86_400;
-    let step_at = |t| match block_on(f.at(t).sign_in("alice@example.com", PASSWORD, None)).unwrap() {
+    let step_at = |t| match block_on(f.at(t).advance(
+        None,
+        Proof::Password { email: "alice@example.com", password: PASSWORD },
+        None,
+    ))
+    .unwrap()
+    {
         SignInOutcome::SignedIn(_, step) => step,
         SignInOutcome::SecondStep { step, .. } => Some(step),
     };

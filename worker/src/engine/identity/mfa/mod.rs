@@ -4,7 +4,6 @@
 //! steps are `identity::accounts::second_factor`'s.
 
 pub mod backup_codes;
-pub mod challenge;
 pub mod qr;
 pub mod totp;
 

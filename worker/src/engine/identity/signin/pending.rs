@@ -19,7 +19,7 @@ pub const CHALLENGE_SECONDS: UnixTime = 600;
 const ASSOCIATED_DATA: &[u8] = b"mfa-challenge";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Challenge {
+pub struct Pending {
     pub user_id: String,
     /// The methods shown so far (`pwd`).
     pub amr: Vec<String>,
@@ -28,16 +28,16 @@ pub struct Challenge {
     pub step: SignInStep,
 }
 
-impl Challenge {
+impl Pending {
     pub fn seal(&self, config: &Config, rng: &impl Random) -> Result<String, InternalError> {
         let json = serde_json::to_vec(self).map_err(|e| InternalError::new(format!("challenge JSON: {e}")))?;
         sealed::seal(&config.secret_key, Purpose::MfaChallenge, ASSOCIATED_DATA, &json, rng)
     }
 
     /// The challenge a cookie value holds, if it opens and is still current.
-    pub fn open(config: &Config, value: &str, now: UnixTime) -> Option<Challenge> {
+    pub fn open(config: &Config, value: &str, now: UnixTime) -> Option<Pending> {
         let bytes = sealed::open(&config.secret_key, Purpose::MfaChallenge, ASSOCIATED_DATA, value).ok()?;
-        let challenge: Challenge = crate::engine::platform::json::parse(&bytes).ok()?;
+        let challenge: Pending = crate::engine::platform::json::parse(&bytes).ok()?;
         let age = now - challenge.issued_at;
         (0..CHALLENGE_SECONDS).contains(&age).then_some(challenge)
     }

@@ -1,0 +1,92 @@
+//! The second step of a sign-in: a code (the app's or a backup code) or a passkey for the
+//! pending sign-in, or a code that steps up a signed-in session (`acr_values`). Either
+//! way a new session starts with `otp`/`mfa` (or the passkey's methods) among its
+//! methods; a wrong code counts toward the account's lockout.
+
+use serde_json::json;
+
+use super::errors::SignInError;
+use super::pending::Pending;
+use super::{Basis, SignInOutcome};
+use crate::engine::identity::accounts::Accounts;
+use crate::engine::identity::login::{second_factor_failed, LoginContext};
+use crate::engine::identity::mfa::{self, Proof};
+use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::users::{User, UserStore};
+use crate::engine::ops::audit::AuditStore;
+use crate::engine::platform::error::ApiError;
+use crate::engine::platform::request::Platform;
+
+impl<P: Platform> Accounts<'_, P> {
+    /// The basis' user, active; a sign-in (pending, or by passkey) to an account disabled
+    /// or locked meanwhile ends with the sign-in screen's answer.
+    pub(crate) async fn mfa_user(&self, basis: &Basis) -> Result<User, ApiError> {
+        let user = self.store.user_by_id(basis.user_id()).await?;
+        let locked = |u: &User| u.locked_until.is_some_and(|until| until > self.now);
+        match user {
+            // A lock stops a sign-in being made, not a session already running.
+            Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => Ok(user),
+            _ => Err(SignInError::InvalidCredentials.into()),
+        }
+    }
+
+    pub(crate) fn login_context(&self) -> LoginContext<'_> {
+        LoginContext { config: self.config, meta: self.meta, now: self.now, method: "browser", client_id: None }
+    }
+
+    /// `POST /api/mfa/verify`: the second step of a sign-in, or a step-up of this
+    /// browser's session. Either way a new session starts (the old one, if any, ends)
+    /// with `otp` and `mfa` among its methods. A wrong code counts toward the lockout.
+    pub(super) async fn verify_second_factor(
+        &self,
+        basis: Basis,
+        typed: &str,
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
+        if !rate_limit::exempt(self.config, self.meta.ip_address.as_deref()) {
+            rate_limit::hit(self.kv, Bucket::Login, ip, self.config.rate_limits.login, self.now).await?;
+        }
+        let user = self.mfa_user(&basis).await?;
+        let Some(proof) = mfa::check_code(self.store, self.config, &user.id, typed, self.now).await? else {
+            second_factor_failed(self.store, self.rng, &self.login_context(), &user).await?;
+            return Err(SignInError::WrongCode.into());
+        };
+        if proof == Proof::BackupCode {
+            let left = mfa::state(self.store, &user.id).await?.backup_codes_left;
+            let event = self.event("mfa.backup_code_used")?.actor("user", &user.id).metadata(json!({ "left": left }));
+            self.store.record(&event).await?;
+        }
+        let amr = basis.amr_with_code();
+        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+        self.complete(user, &amr, previous, None).await
+    }
+
+    /// `POST /api/passkeys/sign-in` after the assertion verified: a usernameless sign-in
+    /// with the passkey's methods, or the second step of a pending sign-in (the same
+    /// account's passkey; `mfa` added). A new session starts either way.
+    pub(super) async fn finish_with_passkey(
+        &self,
+        pending: Option<Pending>,
+        user_id: &str,
+        methods: &[&str],
+        previous: Option<&str>,
+    ) -> Result<SignInOutcome, ApiError> {
+        let (basis, mut amr) = match pending {
+            Some(challenge) if challenge.user_id == user_id => {
+                let amr = challenge.amr.clone();
+                (Basis::Pending(challenge), amr)
+            }
+            Some(_) => return Err(SignInError::OtherAccountsPasskey.into()),
+            None => (Basis::Passkey(user_id.to_owned()), Vec::new()),
+        };
+        let user = self.mfa_user(&basis).await?;
+        for method in methods.iter().chain(if matches!(basis, Basis::Pending(_)) { &["mfa"][..] } else { &[][..] }) {
+            if !amr.iter().any(|m| m == method) {
+                amr.push((*method).to_owned());
+            }
+        }
+        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+        self.complete(user, &amr, previous, None).await
+    }
+}
