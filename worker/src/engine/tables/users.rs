@@ -73,6 +73,11 @@ pub fn by_email(email: &str) -> Statement<'static> {
     (USER_BY_EMAIL_SQL, vec![email.into()])
 }
 
+/// When the user last set their password (`changed_at`), for a batch.
+pub fn password_changed(user_id: &str) -> Statement<'static> {
+    (PASSWORD_CHANGED_SQL, vec![user_id.into()])
+}
+
 /// When the account with this address last set its password (`changed_at`), for a batch.
 pub fn password_changed_by_email(email: &str) -> Statement<'static> {
     (PASSWORD_CHANGED_BY_EMAIL_SQL, vec![email.into()])
@@ -232,7 +237,7 @@ pub async fn user_of_session(db: &impl SqlRunner, session: &Session) -> Result<O
 
 impl<T: SqlRunner> UserStore for T {
     async fn password_changed_at(&self, user_id: &str) -> Result<Option<UnixTime>, InternalError> {
-        let rows = self.query(PASSWORD_CHANGED_SQL, &[user_id.into()]).await?;
+        let rows = self.select(password_changed(user_id)).await?;
         Ok(rows.first().and_then(|r| r.get("changed_at")).and_then(serde_json::Value::as_f64).map(int))
     }
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError> {

@@ -131,6 +131,19 @@ pub async fn check_totp(
     let Some(row) = first_row::<TotpRow>(store.select(mfa_totp::of_user(user_id)).await?)? else {
         return Ok(false);
     };
+    accept_totp(store, config, user_id, &row, code, confirming, now).await
+}
+
+/// [`check_totp`] with the app's row already read: one conditional UPDATE, no read.
+async fn accept_totp(
+    store: &impl SqlRunner,
+    config: &Config,
+    user_id: &str,
+    row: &TotpRow,
+    code: &str,
+    confirming: bool,
+    now: UnixTime,
+) -> Result<bool, InternalError> {
     if row.confirmed_at.is_some() == confirming {
         return Ok(false);
     }
@@ -178,13 +191,36 @@ pub async fn check_code(
     typed: &str,
     now: UnixTime,
 ) -> Result<Option<Proof>, InternalError> {
+    let [totp, state] = store.select_pair(mfa_totp::of_user(user_id), tables::mfa_state(user_id)).await?;
+    let facts = CodeFacts { totp: first_row(totp)?, state: tables::decode_mfa_state(state)? };
+    check_code_with(store, config, user_id, typed, now, &facts).await
+}
+
+/// What checking a typed code reads: the app's row and the second factor's state, read
+/// with the account in one batch where a sign-in step needs both (`identity::signin`).
+pub struct CodeFacts {
+    pub totp: Option<TotpRow>,
+    pub state: MfaState,
+}
+
+/// [`check_code`] with [`CodeFacts`] already read: the only statement is the one that
+/// spends the code.
+pub async fn check_code_with(
+    store: &impl SqlRunner,
+    config: &Config,
+    user_id: &str,
+    typed: &str,
+    now: UnixTime,
+    facts: &CodeFacts,
+) -> Result<Option<Proof>, InternalError> {
     match classify_code(typed) {
-        Some(CodeKind::Totp(code)) => {
-            Ok(check_totp(store, config, user_id, &code, false, now).await?.then_some(Proof::Totp))
-        }
+        Some(CodeKind::Totp(code)) => match &facts.totp {
+            Some(row) => Ok(accept_totp(store, config, user_id, row, &code, false, now).await?.then_some(Proof::Totp)),
+            None => Ok(None),
+        },
         Some(CodeKind::Backup(code)) => {
             // Only an account with an app in force has backup codes that count.
-            if state(store, user_id).await?.totp_confirmed_at.is_none() {
+            if facts.state.totp_confirmed_at.is_none() {
                 return Ok(None);
             }
             let hash = backup_codes::hash(config, user_id, &code)?;

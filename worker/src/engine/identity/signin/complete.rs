@@ -92,7 +92,7 @@ impl<P: Platform> Accounts<'_, P> {
     }
 
     /// [`Self::complete`] with the password's last change already read (`facts`).
-    async fn complete_with(
+    pub(super) async fn complete_with(
         &self,
         user: User,
         amr: &[&str],

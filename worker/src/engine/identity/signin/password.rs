@@ -76,6 +76,6 @@ pub(super) struct AccountFacts {
 }
 
 #[derive(serde::Deserialize)]
-struct ChangedRow {
-    changed_at: f64,
+pub(super) struct ChangedRow {
+    pub(super) changed_at: f64,
 }

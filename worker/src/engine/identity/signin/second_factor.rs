@@ -6,28 +6,54 @@
 use serde_json::json;
 
 use super::errors::SignInError;
+use super::password::ChangedRow;
 use super::pending::Pending;
-use super::{Basis, SignInOutcome};
+use super::{AccountFacts, Basis, SignInOutcome};
 use crate::engine::identity::accounts::Accounts;
 use crate::engine::identity::login::{second_factor_failed, LoginContext};
-use crate::engine::identity::mfa::{self, Proof};
+use crate::engine::identity::mfa::{self, CodeFacts, Proof};
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::{first_row, int, SqlRunner};
 use crate::engine::platform::request::Platform;
+use crate::engine::tables::users::{self, first_user};
+use crate::engine::tables::{self, mfa_totp};
 
 impl<P: Platform> Accounts<'_, P> {
     /// The basis' user, active; a sign-in (pending, or by passkey) to an account disabled
     /// or locked meanwhile ends with the sign-in screen's answer.
     pub(crate) async fn mfa_user(&self, basis: &Basis) -> Result<User, ApiError> {
-        let user = self.store.user_by_id(basis.user_id()).await?;
+        self.active_for(basis, self.store.user_by_id(basis.user_id()).await?)
+    }
+
+    fn active_for(&self, basis: &Basis, user: Option<User>) -> Result<User, ApiError> {
         let locked = |u: &User| u.locked_until.is_some_and(|until| until > self.now);
         match user {
             // A lock stops a sign-in being made, not a session already running.
             Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => Ok(user),
             _ => Err(SignInError::InvalidCredentials.into()),
         }
+    }
+
+    /// What the code step decides with, read in one batch like the password step's
+    /// account: the user, the app's row, the second factor's state, the password's age.
+    async fn code_step_facts(&self, user_id: &str) -> Result<(Option<User>, CodeFacts, AccountFacts), ApiError> {
+        let statements = [
+            users::user_by_id_statement(user_id),
+            mfa_totp::of_user(user_id),
+            tables::mfa_state(user_id),
+            users::password_changed(user_id),
+        ];
+        let mut results = self.store.query_batch(&statements).await?.into_iter();
+        let mut next = || results.next().unwrap_or_default();
+        let user = first_user(next())?;
+        let totp = first_row(next())?;
+        let state = tables::decode_mfa_state(next())?;
+        let changed: Option<ChangedRow> = first_row(next())?;
+        let account = AccountFacts { mfa: state.clone(), password_changed_at: changed.map(|c| int(c.changed_at)) };
+        Ok((user, CodeFacts { totp, state }, account))
     }
 
     pub(crate) fn login_context(&self) -> LoginContext<'_> {
@@ -47,19 +73,20 @@ impl<P: Platform> Accounts<'_, P> {
         if !rate_limit::exempt(self.config, self.meta.ip_address.as_deref()) {
             rate_limit::hit(self.kv, Bucket::Login, ip, self.config.rate_limits.login, self.now).await?;
         }
-        let user = self.mfa_user(&basis).await?;
-        let Some(proof) = mfa::check_code(self.store, self.config, &user.id, typed, self.now).await? else {
+        let (user, code, account) = self.code_step_facts(basis.user_id()).await?;
+        let user = self.active_for(&basis, user)?;
+        let Some(proof) = mfa::check_code_with(self.store, self.config, &user.id, typed, self.now, &code).await? else {
             second_factor_failed(self.store, self.rng, &self.login_context(), &user).await?;
             return Err(SignInError::WrongCode.into());
         };
         if proof == Proof::BackupCode {
-            let left = mfa::state(self.store, &user.id).await?.backup_codes_left;
+            let left = code.state.backup_codes_left.saturating_sub(1);
             let event = self.event("mfa.backup_code_used")?.actor("user", &user.id).metadata(json!({ "left": left }));
             self.store.record(&event).await?;
         }
         let amr = basis.amr_with_code();
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-        self.complete(user, &amr, previous, None).await
+        self.complete_with(user, &amr, previous, None, Some(&account)).await
     }
 
     /// `POST /api/passkeys/sign-in` after the assertion verified: a usernameless sign-in
