@@ -113,11 +113,7 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
         .await
         .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("unreadable body: {e}")))?;
     if body.len() > MAX_JSON_BODY {
-        return Err(ApiError::Request {
-            status: 413,
-            code: codes::INVALID_REQUEST,
-            description: "the body is too large".into(),
-        });
+        return Err(ApiError::refused(413, codes::INVALID_REQUEST, "the body is too large"));
     }
     crate::engine::platform::json::parse(&body)
         .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("malformed JSON: {e}")))
@@ -270,9 +266,5 @@ pub async fn current(req: &Request, cx: &Cx<'_>) -> Result<Option<(Session, User
 
 /// [`current`], or `401 login_required` with `description`.
 pub async fn signed_in(req: &Request, cx: &Cx<'_>, description: &str) -> Result<(Session, User), ApiError> {
-    current(req, cx).await?.ok_or_else(|| ApiError::Request {
-        status: 401,
-        code: codes::LOGIN_REQUIRED,
-        description: description.into(),
-    })
+    current(req, cx).await?.ok_or_else(|| ApiError::unauthorized(codes::LOGIN_REQUIRED, description))
 }

@@ -53,11 +53,11 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
     // Cloudflare answers 414 before a Worker sees a longer URL; workerd under `make dev`
     // does not, and a redirect would echo it into a Location header nobody can read.
     if req.inner().url().len() > codes::MAX_URL_BYTES {
-        let too_long = ApiError::Request {
-            status: 414,
-            code: codes::URI_TOO_LONG,
-            description: format!("the URL is longer than {} bytes", codes::MAX_URL_BYTES),
-        };
+        let too_long = ApiError::refused(
+            414,
+            codes::URI_TOO_LONG,
+            format!("the URL is longer than {} bytes", codes::MAX_URL_BYTES),
+        );
         return respond::finish(respond::error(&too_long), Kind::Api, https);
     }
     let page_route = routes::resolve(&path).map_or(!routes::is_api_path(&path), |m| m.route.kind == Kind::Page);

@@ -22,11 +22,7 @@ pub async fn outbox(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
     match cx.admin(&req).await {
         Err(refused) => return Ok(refused),
         Ok(admin) if !admin.is_super_admin() => {
-            return Err(ApiError::Request {
-                status: 403,
-                code: codes::SUPER_ADMIN_REQUIRED,
-                description: "only a super_admin may read the mail outbox".into(),
-            })
+            return Err(ApiError::forbidden(codes::SUPER_ADMIN_REQUIRED, "only a super_admin may read the mail outbox"))
         }
         Ok(_) => {}
     }

@@ -86,11 +86,10 @@ async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiEr
         match current(req, cx).await? {
             Some((_, user)) => Some(user.id),
             None => {
-                return Err(ApiError::Request {
-                    status: 401,
-                    code: shared::codes::LOGIN_REQUIRED,
-                    description: "Sign in first to link another account to yours.".into(),
-                })
+                return Err(ApiError::unauthorized(
+                    shared::codes::LOGIN_REQUIRED,
+                    "Sign in first to link another account to yours.",
+                ))
             }
         }
     } else {

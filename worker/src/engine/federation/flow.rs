@@ -52,7 +52,7 @@ impl Flow {
 
 /// A provider sign-in that could not be completed, with the reason.
 pub fn failed(description: impl Into<String>) -> ApiError {
-    ApiError::Request { status: 400, code: "social_login_failed", description: description.into() }
+    ApiError::bad_request("social_login_failed", description)
 }
 
 /// The provider named `name`, if configured.

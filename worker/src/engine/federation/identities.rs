@@ -40,7 +40,7 @@ fn associated(provider: &str, subject: &str) -> Vec<u8> {
 }
 
 fn refused(description: impl Into<String>) -> ApiError {
-    ApiError::Request { status: 403, code: SOCIAL_LOGIN_REFUSED, description: description.into() }
+    ApiError::forbidden(SOCIAL_LOGIN_REFUSED, description)
 }
 
 /// One sign-in or link attempt.
@@ -244,11 +244,10 @@ impl<P: Platform> Federation<'_, P> {
         let others = self.store.select(tables::sign_in_ways_besides(user_id, provider)).await?;
         let total = crate::engine::platform::ports::count(others)?;
         if total == 0 {
-            return Err(ApiError::Request {
-                status: 409,
-                code: "cannot_unlink",
-                description: "This is your only way to sign in: set a password or add a passkey first.".into(),
-            });
+            return Err(ApiError::conflict(
+                "cannot_unlink",
+                "This is your only way to sign in: set a password or add a passkey first.",
+            ));
         }
         if self.store.exec(table::unlink(user_id, provider)).await? == 0 {
             return Err(ApiError::Missing("linked account"));

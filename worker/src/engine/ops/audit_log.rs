@@ -41,11 +41,7 @@ pub async fn list(
 /// One entry, or 404.
 pub async fn get(store: &impl SqlRunner, id: &str) -> Result<AuditEntry, ApiError> {
     let entry = table::entries(store.select(table::by_id(id)).await?)?.into_iter().next();
-    entry.ok_or(ApiError::Request {
-        status: 404,
-        code: shared::codes::NOT_FOUND,
-        description: "no audit entry with this id".into(),
-    })
+    entry.ok_or(ApiError::not_found(shared::codes::NOT_FOUND, "no audit entry with this id"))
 }
 
 /// Where an export continues: the last entry written (newest first, so older ones follow).

@@ -107,9 +107,36 @@ pub enum ApiError {
     Internal(InternalError),
 }
 
+/// A refusal the caller can understand: its status, a code from `shared::codes` (or the
+/// RFC's own) and a sentence. The constructors name the common statuses.
 impl ApiError {
+    pub fn refused(status: u16, code: &'static str, description: impl Into<String>) -> Self {
+        ApiError::Request { status, code, description: description.into() }
+    }
+
+    /// 400: the request itself is wrong.
     pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
-        ApiError::Request { status: 400, code, description: description.into() }
+        Self::refused(400, code, description)
+    }
+
+    /// 401: who is calling is not known (or no longer).
+    pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
+        Self::refused(401, code, description)
+    }
+
+    /// 403: the caller is known and may not do this.
+    pub fn forbidden(code: &'static str, description: impl Into<String>) -> Self {
+        Self::refused(403, code, description)
+    }
+
+    /// 404 with its own sentence ([`ApiError::Missing`] says "no such <what>").
+    pub fn not_found(code: &'static str, description: impl Into<String>) -> Self {
+        Self::refused(404, code, description)
+    }
+
+    /// 409: the request conflicts with what is stored.
+    pub fn conflict(code: &'static str, description: impl Into<String>) -> Self {
+        Self::refused(409, code, description)
     }
 
     /// A state-changing call without the CSRF token of this browser.

@@ -77,11 +77,7 @@ pub async fn rotate<S: KeyStore + AuditStore, C: JwsSigner, R: Random>(
     now: UnixTime,
 ) -> Result<Vec<SigningKeyInfo>, ApiError> {
     if !admin.is_super_admin() {
-        return Err(ApiError::Request {
-            status: 403,
-            code: codes::SUPER_ADMIN_REQUIRED,
-            description: "only a super_admin rotates signing keys".into(),
-        });
+        return Err(ApiError::forbidden(codes::SUPER_ADMIN_REQUIRED, "only a super_admin rotates signing keys"));
     }
     let algs: Vec<SigningAlg> = match request.alg.as_deref() {
         None => SigningAlg::ALL.to_vec(),
@@ -104,11 +100,10 @@ pub async fn rotate<S: KeyStore + AuditStore, C: JwsSigner, R: Random>(
         }
     }
     if started.is_empty() {
-        return Err(ApiError::Request {
-            status: 409,
-            code: codes::ROTATION_PENDING,
-            description: "a rotation of this key is pending already; it completes at its activate_at".into(),
-        });
+        return Err(ApiError::conflict(
+            codes::ROTATION_PENDING,
+            "a rotation of this key is pending already; it completes at its activate_at",
+        ));
     }
     Ok(started)
 }

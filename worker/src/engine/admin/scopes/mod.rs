@@ -34,15 +34,11 @@ pub struct ScopeAdmin<'a, P: Platform> {
 request_context_view!(ScopeAdmin);
 
 fn not_found() -> ApiError {
-    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no scope with this id".into() }
-}
-
-fn conflict(code: &'static str, description: impl Into<String>) -> ApiError {
-    ApiError::Request { status: 409, code, description: description.into() }
+    ApiError::not_found(codes::NOT_FOUND, "no scope with this id")
 }
 
 fn name_taken(name: &str) -> ApiError {
-    conflict(codes::SCOPE_EXISTS, format!("a scope named `{name}` exists"))
+    ApiError::conflict(codes::SCOPE_EXISTS, format!("a scope named `{name}` exists"))
 }
 
 fn check(name: &str, description: &str, claims: &[String], system: bool) -> Result<(), ApiError> {
@@ -118,7 +114,10 @@ impl<P: Platform> ScopeAdmin<'_, P> {
         let name = patch.name.as_deref().map(str::trim).unwrap_or(&row.name).to_owned();
         let renamed = name != row.name;
         if system && renamed {
-            return Err(conflict(codes::SYSTEM_SCOPE, format!("`{}` is a system scope and keeps its name", row.name)));
+            return Err(ApiError::conflict(
+                codes::SYSTEM_SCOPE,
+                format!("`{}` is a system scope and keeps its name", row.name),
+            ));
         }
         let description = patch.description.as_deref().map(str::trim).unwrap_or(&row.description).to_owned();
         let stored_claims: Vec<String> =
@@ -163,14 +162,14 @@ impl<P: Platform> ScopeAdmin<'_, P> {
     pub async fn delete(&self, id: &str, force: bool) -> Result<(), ApiError> {
         let row = self.row(id).await?;
         if row.is_system() {
-            return Err(conflict(
+            return Err(ApiError::conflict(
                 codes::SYSTEM_SCOPE,
                 format!("`{}` is a system scope and cannot be deleted", row.name),
             ));
         }
         let clients = whole(row.clients);
         if clients > 0 && !force {
-            return Err(conflict(
+            return Err(ApiError::conflict(
                 codes::SCOPE_IN_USE,
                 format!(
                     "{clients} client(s) may request `{}`; delete with ?force=true to remove it from them",

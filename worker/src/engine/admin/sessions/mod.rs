@@ -24,7 +24,7 @@ use crate::engine::tables::refresh_tokens;
 use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
 
 fn not_found() -> ApiError {
-    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no live session with this id".into() }
+    ApiError::not_found(codes::NOT_FOUND, "no live session with this id")
 }
 
 /// `older_than`: a number of days (`30d`), hours (`12h`) or minutes (`90m`), in seconds.

@@ -86,11 +86,10 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
     /// Returns the new overrides, for the caller's configuration cache.
     pub async fn update(&self, changes: &BTreeMap<String, Option<String>>) -> Result<Vec<(String, String)>, ApiError> {
         if Acting::of(self.admin) != Acting::SuperAdmin {
-            return Err(ApiError::Request {
-                status: 403,
-                code: shared::codes::SUPER_ADMIN_REQUIRED,
-                description: "only a super_admin changes settings".into(),
-            });
+            return Err(ApiError::forbidden(
+                shared::codes::SUPER_ADMIN_REQUIRED,
+                "only a super_admin changes settings",
+            ));
         }
         let unknown: Vec<FieldError> = changes
             .keys()

@@ -28,11 +28,10 @@ impl<P: Platform> UserAdmin<'_, P> {
     /// none are kept.
     pub async fn provider_tokens(&self, id: &str, provider: &str) -> Result<Option<ProviderTokens>, ApiError> {
         if !self.admin.is_super_admin() {
-            return Err(ApiError::Request {
-                status: 403,
-                code: codes::SUPER_ADMIN_REQUIRED,
-                description: "only a super_admin reads the tokens a provider gave for a person".into(),
-            });
+            return Err(ApiError::forbidden(
+                codes::SUPER_ADMIN_REQUIRED,
+                "only a super_admin reads the tokens a provider gave for a person",
+            ));
         }
         self.row(id).await?;
         let tokens = self.federation().stored_tokens(id, provider).await?;

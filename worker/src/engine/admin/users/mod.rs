@@ -53,7 +53,7 @@ pub struct UserAdmin<'a, P: Platform> {
 request_context_view!(UserAdmin);
 
 fn not_found() -> ApiError {
-    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no user with this id".into() }
+    ApiError::not_found(codes::NOT_FOUND, "no user with this id")
 }
 
 fn parse_role(value: &str) -> Result<Role, ApiError> {
@@ -138,11 +138,7 @@ impl<P: Platform> UserAdmin<'_, P> {
         user.password_hash = password_hash;
         user.email_verified = new.email_verified;
         if !self.store.insert_user(&user).await? {
-            return Err(ApiError::Request {
-                status: 409,
-                code: codes::EMAIL_TAKEN,
-                description: "an account with this email exists".into(),
-            });
+            return Err(ApiError::conflict(codes::EMAIL_TAKEN, "an account with this email exists"));
         }
         self.audit("user.created", &user.id, json!({ "role": role.as_str(), "password_mail": new.send_password_mail }))
             .await?;
@@ -163,11 +159,7 @@ impl<P: Platform> UserAdmin<'_, P> {
             return Err(ApiError::invalid("email", problem));
         }
         if patch.email.is_some() && count(self.store.select(table::email_taken(&email, id)).await?)? > 0 {
-            return Err(ApiError::Request {
-                status: 409,
-                code: codes::EMAIL_TAKEN,
-                description: "another account has this email".into(),
-            });
+            return Err(ApiError::conflict(codes::EMAIL_TAKEN, "another account has this email"));
         }
         let role_after = new_role.unwrap_or(Role::parse(&row.role)?);
         let previous = match &patch.password {
@@ -297,11 +289,7 @@ impl<P: Platform> UserAdmin<'_, P> {
     pub async fn revoke_consent(&self, id: &str, client_id: &str) -> Result<(), ApiError> {
         self.manageable(id, None).await?;
         if !self.store.revoke_consent(id, client_id, self.now).await? {
-            return Err(ApiError::Request {
-                status: 404,
-                code: codes::NOT_FOUND,
-                description: "the user has not consented to this client".into(),
-            });
+            return Err(ApiError::not_found(codes::NOT_FOUND, "the user has not consented to this client"));
         }
         self.audit("consent.revoked", id, json!({ "client_id": client_id })).await
     }
@@ -312,11 +300,7 @@ impl<P: Platform> UserAdmin<'_, P> {
     pub async fn reset_mfa(&self, id: &str) -> Result<(), ApiError> {
         self.manageable(id, None).await?;
         if !mfa::remove(self.store, id, true).await? {
-            return Err(ApiError::Request {
-                status: 404,
-                code: codes::NOT_FOUND,
-                description: "the user has no second factor".into(),
-            });
+            return Err(ApiError::not_found(codes::NOT_FOUND, "the user has no second factor"));
         }
         self.audit("mfa.disabled", id, json!({ "reset_by_admin": true })).await
     }

@@ -26,7 +26,7 @@ impl Acting {
 }
 
 fn forbidden(description: &str) -> ApiError {
-    ApiError::Request { status: 403, code: codes::SUPER_ADMIN_REQUIRED, description: description.into() }
+    ApiError::forbidden(codes::SUPER_ADMIN_REQUIRED, description)
 }
 
 /// Whether `acting` may create, change or delete a user whose role is `target` and, with
@@ -46,11 +46,7 @@ pub fn may_manage(acting: Acting, target: Role, new_role: Option<Role>) -> Resul
 
 /// The answer when a change would leave no active super_admin.
 pub fn last_super_admin() -> ApiError {
-    ApiError::Request {
-        status: 409,
-        code: codes::LAST_SUPER_ADMIN,
-        description: "this is the last active super_admin: promote another one first".into(),
-    }
+    ApiError::conflict(codes::LAST_SUPER_ADMIN, "this is the last active super_admin: promote another one first")
 }
 
 #[cfg(test)]

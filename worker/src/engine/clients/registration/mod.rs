@@ -68,7 +68,7 @@ pub struct Registrar<'a, P: Platform> {
 crate::engine::platform::request::request_context_view!(Registrar);
 
 fn not_found() -> ApiError {
-    ApiError::Request { status: 404, code: codes::NOT_FOUND, description: "no client with this client_id".into() }
+    ApiError::not_found(codes::NOT_FOUND, "no client with this client_id")
 }
 
 /// RFC 7591 §3.2.2: the first problem's code, every problem's sentence.
@@ -79,7 +79,7 @@ fn rejected(problems: &[MetadataProblem]) -> ApiError {
         "invalid_client_metadata"
     };
     let description = problems.iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("; ");
-    ApiError::Request { status: 400, code, description }
+    ApiError::bad_request(code, description)
 }
 
 impl<P: Platform> Registrar<'_, P> {
@@ -141,11 +141,10 @@ impl<P: Platform> Registrar<'_, P> {
     async fn changeable(&self, client_id: &str) -> Result<Registration, ApiError> {
         let registration = self.find(client_id).await?.ok_or_else(not_found)?;
         if registration.protected && !self.admin.is_super_admin() {
-            return Err(ApiError::Request {
-                status: 403,
-                code: codes::PROTECTED_CLIENT,
-                description: "only a super_admin may change a first-party or bootstrap client".into(),
-            });
+            return Err(ApiError::forbidden(
+                codes::PROTECTED_CLIENT,
+                "only a super_admin may change a first-party or bootstrap client",
+            ));
         }
         Ok(registration)
     }
@@ -239,11 +238,10 @@ impl<P: Platform> Registrar<'_, P> {
     /// tokens are revoked and its access tokens refused from now on. `client.deleted`.
     pub async fn delete(&self, client_id: &str) -> Result<(), ApiError> {
         if client_id == ADMIN_UI_CLIENT_ID {
-            return Err(ApiError::Request {
-                status: 409,
-                code: codes::PROTECTED_CLIENT,
-                description: "the admin console's own client cannot be deleted".into(),
-            });
+            return Err(ApiError::conflict(
+                codes::PROTECTED_CLIENT,
+                "the admin console's own client cannot be deleted",
+            ));
         }
         self.changeable(client_id).await?;
         let changes = self
@@ -306,11 +304,10 @@ impl<P: Platform> Registrar<'_, P> {
         if self.store.exec(client_secrets::add_below(self.secret_args(client_id, &m), MAX_LIVE_SECRETS)).await? != 1 {
             // Deleted meanwhile: 404 (the read says so); otherwise the client holds enough.
             self.confidential(client_id).await?;
-            return Err(ApiError::Request {
-                status: 409,
-                code: codes::TOO_MANY_SECRETS,
-                description: format!("a client holds at most {MAX_LIVE_SECRETS} live secrets; retire one first"),
-            });
+            return Err(ApiError::conflict(
+                codes::TOO_MANY_SECRETS,
+                format!("a client holds at most {MAX_LIVE_SECRETS} live secrets; retire one first"),
+            ));
         }
         self.audit("client.secret_added", client_id, json!({ "secret_id": m.secret_id })).await?;
         Ok(NewSecret {
@@ -326,18 +323,10 @@ impl<P: Platform> Registrar<'_, P> {
     pub async fn remove_secret(&self, client_id: &str, secret_id: &str) -> Result<(), ApiError> {
         let registration = self.confidential(client_id).await?;
         if !registration.secrets.iter().any(|s| s.secret_id == secret_id) {
-            return Err(ApiError::Request {
-                status: 404,
-                code: codes::NOT_FOUND,
-                description: "no such secret".into(),
-            });
+            return Err(ApiError::not_found(codes::NOT_FOUND, "no such secret"));
         }
         if self.store.exec(client_secrets::remove(client_id, secret_id)).await? != 1 {
-            return Err(ApiError::Request {
-                status: 409,
-                code: codes::LAST_SECRET,
-                description: "this is the client's only secret; renew it instead".into(),
-            });
+            return Err(ApiError::conflict(codes::LAST_SECRET, "this is the client's only secret; renew it instead"));
         }
         self.audit("client.secret_removed", client_id, json!({ "secret_id": secret_id })).await
     }

@@ -173,11 +173,10 @@ impl<P: Platform> Accounts<'_, P> {
             return Ok((answer, Followup::SignUpTaken));
         }
         self.follow_up(Followup::SignUpTaken).await?;
-        Err(ApiError::Request {
-            status: 409,
-            code: codes::EMAIL_TAKEN,
-            description: "An account with this email already exists. Sign in or reset your password.".into(),
-        })
+        Err(ApiError::conflict(
+            codes::EMAIL_TAKEN,
+            "An account with this email already exists. Sign in or reset your password.",
+        ))
     }
 
     /// The writes an answer left for later (see [`Followup`]).
@@ -276,11 +275,7 @@ impl<P: Platform> Accounts<'_, P> {
         let followup = match self.store.user_by_email(email).await?.filter(|u| u.active) {
             Some(user) => Followup::Reset(Box::new(user)),
             None if !self.config.security.hide_email_existence => {
-                return Err(ApiError::Request {
-                    status: 404,
-                    code: codes::USER_NOT_FOUND,
-                    description: "No account uses this email address.".into(),
-                });
+                return Err(ApiError::not_found(codes::USER_NOT_FOUND, "No account uses this email address."));
             }
             None => Followup::Nothing,
         };

@@ -20,10 +20,6 @@ use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::request::Platform;
 
-fn conflict(code: &'static str, description: &str) -> ApiError {
-    ApiError::Request { status: 409, code, description: description.into() }
-}
-
 impl<P: Platform> Accounts<'_, P> {
     /// `GET /api/mfa`.
     pub async fn mfa_status(&self, basis: &Basis) -> Result<MfaStatus, ApiError> {
@@ -52,12 +48,15 @@ impl<P: Platform> Accounts<'_, P> {
     pub async fn begin_totp(&self, basis: &Basis) -> Result<TotpEnrolment, ApiError> {
         if let Basis::Pending(challenge) = basis {
             if challenge.step != SignInStep::Enrol {
-                return Err(conflict(codes::MFA_ALREADY_ENABLED, "This account already has an authenticator app."));
+                return Err(ApiError::conflict(
+                    codes::MFA_ALREADY_ENABLED,
+                    "This account already has an authenticator app.",
+                ));
             }
         }
         let user = self.mfa_user(basis).await?;
         mfa::begin_totp(self.store, self.config, &user, self.rng, self.now).await?.ok_or_else(|| {
-            conflict(
+            ApiError::conflict(
                 codes::MFA_ALREADY_ENABLED,
                 "This account already has an authenticator app; turn it off first to set up another.",
             )
@@ -100,7 +99,7 @@ impl<P: Platform> Accounts<'_, P> {
     /// second factor itself; a wrong one counts like a wrong sign-in code.
     async fn prove_second_factor(&self, user: &User, typed: &str) -> Result<(), ApiError> {
         if !mfa::state(self.store, &user.id).await?.enabled() {
-            return Err(conflict(codes::MFA_NOT_ENABLED, "This account has no authenticator app."));
+            return Err(ApiError::conflict(codes::MFA_NOT_ENABLED, "This account has no authenticator app."));
         }
         if mfa::check_code(self.store, self.config, &user.id, typed, self.now).await?.is_none() {
             second_factor_failed(self.store, self.rng, &self.login_context(), user).await?;
@@ -114,7 +113,7 @@ impl<P: Platform> Accounts<'_, P> {
     pub async fn disable_mfa(&self, session: &Session, typed: &str) -> Result<(), ApiError> {
         let user = self.mfa_user(&Basis::Session(session.clone())).await?;
         if mfa::required(self.config, user.role) {
-            return Err(conflict(codes::MFA_REQUIRED, "Two-step sign-in is required for this account."));
+            return Err(ApiError::conflict(codes::MFA_REQUIRED, "Two-step sign-in is required for this account."));
         }
         self.prove_second_factor(&user, typed).await?;
         mfa::remove(self.store, &user.id, false).await?;

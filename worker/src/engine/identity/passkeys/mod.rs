@@ -38,11 +38,7 @@ const CHALLENGE_SECONDS: UnixTime = 300;
 pub const INVALID_PASSKEY: &str = "invalid_passkey";
 
 fn refused(why: Refused) -> ApiError {
-    ApiError::Request {
-        status: 401,
-        code: INVALID_PASSKEY,
-        description: format!("The passkey was not accepted: {}.", why.0),
-    }
+    ApiError::unauthorized(INVALID_PASSKEY, format!("The passkey was not accepted: {}.", why.0))
 }
 
 /// The relying party id: the issuer's host name (§5.1.4.1: an IP address is no valid id).
@@ -55,11 +51,11 @@ pub fn rp_id(config: &Config) -> Option<String> {
 }
 
 fn rp_id_or_refuse(config: &Config) -> Result<String, ApiError> {
-    rp_id(config).ok_or_else(|| ApiError::Request {
-        status: 409,
-        code: "passkeys_unavailable",
-        description: "Passkeys need this server's ISSUER to be a host name; browsers refuse them on an IP address."
-            .into(),
+    rp_id(config).ok_or_else(|| {
+        ApiError::conflict(
+            "passkeys_unavailable",
+            "Passkeys need this server's ISSUER to be a host name; browsers refuse them on an IP address.",
+        )
     })
 }
 
@@ -203,11 +199,7 @@ impl<P: Platform> Passkeys<'_, P> {
             aaguid: b64url(&credential.aaguid),
         };
         if self.store.exec(passkeys::insert(&new, self.now)).await? == 0 {
-            return Err(ApiError::Request {
-                status: 409,
-                code: "passkey_exists",
-                description: "This passkey is registered already.".into(),
-            });
+            return Err(ApiError::conflict("passkey_exists", "This passkey is registered already."));
         }
         let event = AuditEvent::new("passkey.registered", self.meta, self.now, self.rng)?
             .actor("user", &user.id)

@@ -57,6 +57,6 @@ impl From<SignInError> for ApiError {
                 (401, codes::INVALID_CREDENTIALS, "This passkey belongs to another account than the one signing in.")
             }
         };
-        ApiError::Request { status, code, description: description.into() }
+        ApiError::refused(status, code, description)
     }
 }
