@@ -6,10 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium, serviceToken } from './harness.mjs';
+import { startWorker, launchChromium, serviceToken, insertClient } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -34,12 +33,7 @@ before(async () => {
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   // A script of the super_admin's: the password grant with the admin scope, the way a
   // test reads mail (the outbox is a super_admin's, not a service account's).
-  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
-    'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
-  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
-    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
+  await insertClient(worker, { id: TESTER_ID, secret: TESTER_SECRET });
   browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
 });

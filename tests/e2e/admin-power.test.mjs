@@ -5,8 +5,8 @@
 // still in its environment.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { startWorker, basic } from './harness.mjs';
+import { randomBytes } from 'node:crypto';
+import { startWorker, basic, insertClient } from './harness.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -64,12 +64,7 @@ test('on a fresh deployment the first request may be a sign-up with ADMIN_EMAIL:
   // ...but the account is the bootstrapped super_admin's, with ADMIN_PASSWORD (below).
   assert.deepEqual(users, [{ role: 'super_admin' }]);
   // A password-grant client for the super_admin's scripts (used below).
-  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
-    'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
-  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
-    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
+  await insertClient(worker, { id: TESTER_ID, secret: TESTER_SECRET });
   assert.ok(await superAdminToken(), 'ADMIN_PASSWORD signs in, not the sign-up\'s');
 });
 

@@ -3,11 +3,10 @@
 // super_admin stays; deactivation ends a live session and the user's tokens stop working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startWorker, launchChromium, openConsole } from './harness.mjs';
+import { startWorker, launchChromium, openConsole, insertClient } from './harness.mjs';
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
 
@@ -23,13 +22,8 @@ before(async () => {
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   // A confidential client for the password grant: how these scripts get a person's token.
-  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
-    'confidential', 'client_secret_basic', '[]', '["password", "refresh_token"]', '[]',
-    '["openid", "email", "admin", "offline_access"]', 0, 0)`);
-  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
-    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
+  await insertClient(worker, { id: TESTER_ID, secret: TESTER_SECRET, grants: ['password', 'refresh_token'],
+    scopes: ['openid', 'email', 'admin', 'offline_access'] });
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());

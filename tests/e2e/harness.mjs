@@ -10,7 +10,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Miniflare, Log, LogLevel } from 'miniflare';
 import { unstable_splitSqlQuery } from 'wrangler';
 import { authorityWorkerOptions } from './worker-options.mjs';
@@ -196,6 +196,22 @@ export async function pointDemoAppAt(worker, app) {
     ...uris);
   const [row] = await worker.query("SELECT redirect_uris FROM clients WHERE client_id = 'demo-app'");
   if (row?.redirect_uris !== uris[0]) throw new Error(`demo-app was not pointed at ${app.callback}: ${JSON.stringify(row)}`);
+}
+
+/**
+ * A confidential client written straight into the worker's D1 (what a bootstrap or an
+ * admin would make), with one `client_secret_basic` secret: how the suites get a client
+ * the registration rules would refuse (the password grant, the `admin` scope).
+ */
+export async function insertClient(worker, { id, secret, grants = ['password'], scopes = ['openid', 'admin'],
+  idTokenAlg = null }) {
+  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+    redirect_uris, grant_types, response_types, scopes, created_at, updated_at, id_token_signed_response_alg)
+    VALUES (?1, ?1, 'confidential', 'client_secret_basic', '[]', ?2, '[]', ?3, 0, 0, ?4)`,
+  id, JSON.stringify(grants), JSON.stringify(scopes), idTokenAlg);
+  const hash = createHash('sha256').update(secret).digest('base64url');
+  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
+    VALUES (?1, ?2, ?3, 0)`, `s-${id}`, id, hash);
 }
 
 /** A client's `Basic` credentials (RFC 6749 §2.3.1, RFC 7617). */

@@ -14,7 +14,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { TOTP, Secret } from 'otpauth';
-import { startWorker } from './harness.mjs';
+import { startWorker, insertClient } from './harness.mjs';
 import { authenticator } from './webauthn-authenticator.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,12 +37,7 @@ before(async () => {
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000',
     RATE_LIMIT_TOKEN_MAX: '1000', RATE_LIMIT_PASSWORD_RESET_MAX: '1000' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
-  await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-    redirect_uris, grant_types, response_types, scopes, created_at, updated_at) VALUES ('${TESTER_ID}', 'Tester',
-    'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "admin"]', 0, 0)`);
-  const hash = createHash('sha256').update(TESTER_SECRET).digest('base64url');
-  await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
-    VALUES ('t1', '${TESTER_ID}', '${hash}', 0)`);
+  await insertClient(worker, { id: TESTER_ID, secret: TESTER_SECRET });
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as jose from 'jose';
-import { startWorker } from './harness.mjs';
+import { startWorker, insertClient } from './harness.mjs';
 
 const ADMIN_ID = 'admin-cli';
 const ADMIN_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
@@ -25,16 +25,10 @@ before(async () => {
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: Object.keys(CLIENTS).join(','),
     RATE_LIMIT_LOGIN_MAX: '100' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
-  const hash = createHash('sha256').update(SECRET).digest('base64url');
   for (const [id, alg] of Object.entries(CLIENTS)) {
     // RS256 is the default: that client registers nothing.
-    const column = alg === 'RS256' ? 'NULL' : `'${alg}'`;
-    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
-      redirect_uris, grant_types, response_types, scopes, created_at, updated_at, id_token_signed_response_alg) VALUES
-      ('${id}', '${id}', 'confidential', 'client_secret_basic', '[]', '["password"]', '[]', '["openid", "email", "admin"]',
-      0, 0, ${column})`);
-    await worker.query(`INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at)
-      VALUES ('s-${id}', '${id}', '${hash}', 0)`);
+    await insertClient(worker, { id, secret: SECRET, scopes: ['openid', 'email', 'admin'],
+      idTokenAlg: alg === 'RS256' ? null : alg });
   }
   jwks = jose.createRemoteJWKSet(new URL(`${worker.url}/.well-known/jwks.json`));
 });
