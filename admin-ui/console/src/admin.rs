@@ -162,15 +162,9 @@ pub fn Outbox() -> impl IntoView {
             <h1>"Outbox"</h1>
             <p class="muted">"Every message the server wrote, newest first. Open one to read it; links in it work."</p>
             <section class="card">
-                {move || match mail.get() {
-                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No mail yet."</p> }.into_any(),
-                    Some(Ok(page)) => {
-                        let (count, start, total) = (page.data.len(), page.offset, page.total);
-                        view! {
+                {move || paged(mail.get(), "No mail yet.", offset, PAGE, ("Newer", "Older"), |data| view! {
                             <ul class="rows" aria-label="Messages">
-                                {page.data.into_iter().map(|m| {
+                                {data.into_iter().map(|m| {
                                     let when = String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(m.created_at as f64 * 1000.0))
                                         .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
                                     let status = match &m.error { Some(e) => format!("{} ({e})", m.status), None => m.status.clone() };
@@ -187,12 +181,35 @@ pub fn Outbox() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-    <Pager offset=offset page=PAGE start=start shown=count total=total back="Newer" forward="Older"/>
-                        }.into_any()
-                    }
-                }}
+    }.into_any())}
             </section>
         }
+}
+
+/// A paged list's four states: loading, the server's error, `empty` when nothing matched,
+/// else the page: `rows` draws its rows and the [`Pager`] follows (`labels`: its back and
+/// forward buttons). The one shape of every list screen.
+pub fn paged<T: 'static>(
+    state: Option<Result<Page<T>, String>>,
+    empty: &'static str,
+    offset: RwSignal<u32>,
+    page: u32,
+    (back, forward): (&'static str, &'static str),
+    rows: impl FnOnce(Vec<T>) -> AnyView,
+) -> AnyView {
+    match state {
+        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok(list)) if list.data.is_empty() => view! { <p class="muted">{empty}</p> }.into_any(),
+        Some(Ok(list)) => {
+            let (shown, start, total) = (list.data.len(), list.offset, list.total);
+            view! {
+                {rows(list.data)}
+                <Pager offset=offset page=page start=start shown=shown total=total back=back forward=forward/>
+            }
+            .into_any()
+        }
+    }
 }
 
 /// "1–25 of 80" and the two buttons of a list page (`offset` moves by `page`).

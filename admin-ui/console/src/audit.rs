@@ -8,7 +8,7 @@ use shared::paths;
 use ui_components::api::fetch;
 use wasm_bindgen::JsCast;
 
-use crate::admin::{Pager, StatusLine};
+use crate::admin::{paged, StatusLine};
 use crate::auth;
 use crate::calls::{call, encode};
 
@@ -88,15 +88,9 @@ pub fn AuditLog() -> impl IntoView {
                 <button type="button" class="btn" on:click=move |_| export("ndjson")>"Export NDJSON"</button>
             </div>
             <StatusLine status=status/>
-            {move || match entries.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No entries match."</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let (count, start, total) = (page.data.len(), page.offset, page.total);
-                    view! {
+            {move || paged(entries.get(), "No entries match.", offset, PAGE, ("Newer", "Older"), |data| view! {
                         <ul class="rows" aria-label="Audit entries">
-                            {page.data.into_iter().map(|e| {
+                            {data.into_iter().map(|e| {
                                 let actor = format!("{} {}", e.actor_type.clone().unwrap_or_default(), e.actor_id.clone().unwrap_or_default());
                                 let resource = format!("{} {}", e.resource_type.clone().unwrap_or_default(), e.resource_id.clone().unwrap_or_default());
                                 let details = serde_json::to_string_pretty(&e.metadata).unwrap_or_default();
@@ -118,10 +112,7 @@ pub fn AuditLog() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                        <Pager offset=offset page=PAGE start=start shown=count total=total back="Newer" forward="Older"/>
-                    }.into_any()
-                }
-            }}
+                        }.into_any())}
         </section>
     }
 }

@@ -12,7 +12,7 @@ use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, ClientS
 use shared::oauth::grant;
 use shared::paths;
 
-use crate::admin::Pager;
+use crate::admin::paged;
 use crate::calls::{call, date, encode};
 use ui_components::api::get_json;
 
@@ -38,18 +38,12 @@ pub fn ClientsList() -> impl IntoView {
                 <label for="client-search">"Search by name or client ID"</label>
                 <input id="client-search" type="search" prop:value=search
                     on:input=move |ev| { offset.set(0); search.set(event_target_value(&ev)); }/>
-                {move || match clients.get() {
-                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No clients match."</p> }.into_any(),
-                    Some(Ok(page)) => {
-                        let (count, start, total) = (page.data.len(), page.offset, page.total);
-                        view! {
+                {move || paged(clients.get(), "No clients match.", offset, PAGE, ("Previous", "Next"), |data| view! {
                             <table class="table">
                                 <caption class="sr-only">"Registered clients"</caption>
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Client ID"</th><th scope="col">"Authentication"</th><th scope="col">"Grants"</th><th scope="col">"Secret expires"</th></tr></thead>
                                 <tbody>
-                                    {page.data.into_iter().map(|c| {
+                                    {data.into_iter().map(|c| {
                                         let href = format!("/admin/clients/{}", encode(&c.client_id));
                                         view! {
                                             <tr>
@@ -63,10 +57,7 @@ pub fn ClientsList() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-    <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
-                        }.into_any()
-                    }
-                }}
+    }.into_any())}
             </section>
         }
 }

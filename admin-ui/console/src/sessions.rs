@@ -7,7 +7,7 @@ use shared::account::Page;
 use shared::admin::{AdminSession, SessionMetrics, SessionsEnded};
 use shared::paths;
 
-use crate::admin::{Pager, StatusLine};
+use crate::admin::{paged, StatusLine};
 use crate::calls::{act, call, date, encode};
 
 type Status = RwSignal<Option<Result<String, String>>>;
@@ -59,25 +59,16 @@ pub fn SessionsList() -> impl IntoView {
                     on:input=move |ev| { offset.set(0); ip.set(event_target_value(&ev)); }/>
             </div>
             <StatusLine status=status/>
-            {move || match sessions.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No live sessions match."</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let (count, start, total) = (page.data.len(), page.offset, page.total);
-                    view! {
+            {move || paged(sessions.get(), "No live sessions match.", offset, PAGE, ("Previous", "Next"), |data| view! {
                         <table class="table">
                             <caption class="sr-only">"Live sessions"</caption>
                             <thead><tr>
                                 <th scope="col">"Person"</th><th scope="col">"IP address"</th><th scope="col">"Browser"</th>
                                 <th scope="col">"Signed in"</th><th scope="col">"Last seen"</th><th scope="col">"Actions"</th>
                             </tr></thead>
-                            <tbody>{page.data.into_iter().map(|s| view! { <SessionRow session=s status=status reload=reload/> }).collect_view()}</tbody>
+                            <tbody>{data.into_iter().map(|s| view! { <SessionRow session=s status=status reload=reload/> }).collect_view()}</tbody>
                         </table>
-                        <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
-                    }.into_any()
-                }
-            }}
+                        }.into_any())}
         </section>
     }
 }

@@ -8,7 +8,7 @@ use shared::account::{email_problem, Page};
 use shared::admin::{AdminUser, NewUser};
 use shared::paths;
 
-use crate::admin::{Pager, StatusLine};
+use crate::admin::{paged, StatusLine};
 use crate::calls::{act, call, date, encode};
 use crate::user_detail::UserDetail;
 
@@ -56,13 +56,7 @@ pub fn UsersList() -> impl IntoView {
                 </select>
             </div>
             <StatusLine status=status/>
-            {move || match users.get() {
-                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted">"No accounts match."</p> }.into_any(),
-                Some(Ok(page)) => {
-                    let (count, start, total) = (page.data.len(), page.offset, page.total);
-                    view! {
+            {move || paged(users.get(), "No accounts match.", offset, PAGE, ("Previous", "Next"), |data| view! {
                         <table class="table">
                             <caption class="sr-only">"Accounts"</caption>
                             <thead><tr>
@@ -70,12 +64,9 @@ pub fn UsersList() -> impl IntoView {
                                 <th scope="col">"Status"</th><th scope="col">"Two-step"</th><th scope="col">"Last sign-in"</th>
                                 <th scope="col">"Actions"</th>
                             </tr></thead>
-                            <tbody>{page.data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload selected=selected/> }).collect_view()}</tbody>
+                            <tbody>{data.into_iter().map(|u| view! { <UserRow user=u status=status reload=reload selected=selected/> }).collect_view()}</tbody>
                         </table>
-                        <Pager offset=offset page=PAGE start=start shown=count total=total back="Previous" forward="Next"/>
-                    }.into_any()
-                }
-            }}
+                        }.into_any())}
         </section>
         {move || selected.get().map(|user| view! {
             <UserDetail user=user status=status reload=reload close=Callback::new(move |()| selected.set(None))/>
