@@ -69,7 +69,7 @@ async fn browser_params(req: &mut Request) -> Result<Form, AuthorizeError> {
 
 /// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
 pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
-    let (config, store, now) = (cx.config, &cx.store, cx.now);
+    let (config, store) = (cx.config, &cx.store);
     let params = browser_params(&mut req).await;
     let result = async {
         let params = params?;
@@ -83,7 +83,7 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
         };
         let (client, session) = futures_util::future::join(client, browser_session(cx, &req)).await;
         let client = client?;
-        let request = request::parse(&params, client.as_ref(), config, now)?;
+        let request = request::parse(&params, client.as_ref(), config, cx.now_ms)?;
         // parse() verified the client, so it is there; it is read once per request.
         let Some(client) = client else {
             return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));

@@ -12,7 +12,7 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixTime, KV_MIN_TTL};
+use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixMillis, UnixTime, KV_MIN_TTL};
 use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::{refresh_tokens, sessions};
 
@@ -30,6 +30,10 @@ pub struct Session {
     pub user_id: String,
     /// When the person last proved who they are (OIDC `auth_time`).
     pub auth_time: UnixTime,
+    /// The same moment in milliseconds (`prompt=login` compares it with when a request
+    /// arrived); absent from sessions stored before it was recorded and from D1's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time_ms: Option<UnixMillis>,
     /// How they proved it (RFC 8176 `amr` values: `pwd`, `otp`, `mfa`, ...). Sessions
     /// stored before methods were recorded were password sign-ins.
     #[serde(default = "password_only")]
@@ -92,6 +96,7 @@ pub async fn start<P: Platform>(
         id_hash: hash_token(&cookie),
         user_id: user_id.into(),
         auth_time: now,
+        auth_time_ms: Some(rc.now_ms),
         amr: amr.iter().map(|m| (*m).to_owned()).collect(),
         created_at: now,
         last_seen_at: now,

@@ -164,6 +164,7 @@ mod tests {
             id_hash: "session-hash".into(),
             user_id: alice().id,
             auth_time: NOW - 60,
+            auth_time_ms: None,
             amr: vec!["pwd".into()],
             created_at: NOW - 60,
             last_seen_at: NOW,

@@ -115,6 +115,7 @@ impl SessionRow {
             ip_address: self.ip_address,
             user_agent: self.user_agent,
             auth_time: int(self.auth_time),
+            auth_time_ms: None,
             created_at: int(self.created_at),
             last_seen_at: int(self.last_seen_at),
             expires_at: int(self.expires_at),

@@ -166,6 +166,7 @@ pub fn session(auth_time: UnixTime) -> Session {
         id_hash: "session-hash".into(),
         user_id: alice().id,
         auth_time,
+        auth_time_ms: None,
         amr: vec!["pwd".into()],
         created_at: auth_time,
         last_seen_at: auth_time,

@@ -131,6 +131,7 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
             id_hash: "x".into(),
             user_id: f.user("alice@example.com").id,
             auth_time: NOW,
+            auth_time_ms: None,
             amr: vec!["pwd".into()],
             created_at: NOW,
             last_seen_at: NOW,

@@ -201,8 +201,12 @@ pub fn decide(
     let needs_sign_in = match situation.session {
         None => true,
         Some(session) => {
-            // A sign-in after the request arrived satisfies prompt=login and any max_age.
-            let fresh = session.auth_time >= request.received_at;
+            // A sign-in after the request arrived satisfies prompt=login and any max_age;
+            // milliseconds tell a sign-in in the same second before it from one after it.
+            let fresh = match (session.auth_time_ms, request.received_at_ms) {
+                (Some(auth), Some(received)) => auth > received,
+                _ => session.auth_time > request.received_at,
+            };
             let too_old = request.max_age.is_some_and(|max| now - session.auth_time > i64::from(max));
             !fresh && (request.prompt.login || too_old)
         }

@@ -13,7 +13,7 @@ use crate::engine::crypto::pkce::{valid_challenge, Method as PkceMethod};
 use crate::engine::oauth::scope::parse_scope;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
-use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::ports::{UnixMillis, UnixTime};
 
 /// The response types of RFC 6749 §3.1.1 and OAuth 2.0 Multiple Response Types §3–5:
 /// a non-empty set of `code`, `token`, `id_token` (order does not matter).
@@ -162,9 +162,13 @@ pub struct AuthorizationRequest {
     /// them makes a session without a second factor show one (step-up).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
-    /// When `/authorize` received it: `prompt=login` is satisfied by a sign-in after this
-    /// moment.
+    /// When `/authorize` received it (the request's lifetime counts from here).
     pub received_at: UnixTime,
+    /// The same moment in milliseconds: `prompt=login` and `max_age` are satisfied by a
+    /// sign-in after it, and one in the same second before the request is not after it
+    /// (absent in requests sealed before it was recorded: seconds decide then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at_ms: Option<UnixMillis>,
     /// Set when the person pressed Deny on the consent screen for this request.
     #[serde(default)]
     pub denied: bool,
@@ -216,7 +220,7 @@ impl AuthorizationRequest {
     pub fn recheck(&self, client: &Client, config: &Config, now: UnixTime) -> Result<(), AuthorizeError> {
         let params = Form::parse(self.to_params().as_bytes())
             .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
-        parse(&params, Some(client), config, now).map(|_| ())
+        parse(&params, Some(client), config, now * 1000).map(|_| ())
     }
 
     pub fn target(&self) -> ResponseTarget {
@@ -279,8 +283,9 @@ pub fn parse(
     params: &Form,
     client: Option<&Client>,
     config: &Config,
-    now: UnixTime,
+    now_ms: UnixMillis,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
+    let now = now_ms.div_euclid(1000);
     let Some(client_id) = params.get("client_id") else {
         return Err(AuthorizeError::page("invalid_request", "the client_id parameter is missing"));
     };
@@ -442,6 +447,7 @@ pub fn parse(
             .map(|v| v.split(' ').filter(|a| !a.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default(),
         received_at: now,
+        received_at_ms: Some(now_ms),
         denied: false,
         consented_by: None,
     })

@@ -9,7 +9,7 @@ use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::*;
 
 fn parse_with(client: &Client, config: &Config, q: &str) -> Result<AuthorizationRequest, AuthorizeError> {
-    request::parse(&query(q), Some(client), config, NOW)
+    request::parse(&query(q), Some(client), config, NOW * 1000)
 }
 
 fn parse(q: &str) -> Result<AuthorizationRequest, AuthorizeError> {
@@ -27,8 +27,8 @@ fn redirect_error(result: Result<AuthorizationRequest, AuthorizeError>) -> (&'st
 fn rfc6749_4_1_2_1_client_and_redirect_uri_errors_never_redirect() {
     let config = config_with(|_| {});
     let page = |r: Result<AuthorizationRequest, AuthorizeError>| matches!(r, Err(AuthorizeError::Page { .. }));
-    assert!(page(request::parse(&query("response_type=code"), None, &config, NOW)), "no client_id");
-    assert!(page(request::parse(&query("client_id=nobody&response_type=code"), None, &config, NOW)), "unknown");
+    assert!(page(request::parse(&query("response_type=code"), None, &config, NOW * 1000)), "no client_id");
+    assert!(page(request::parse(&query("client_id=nobody&response_type=code"), None, &config, NOW * 1000)), "unknown");
     assert!(page(parse("client_id=web&response_type=code")), "no redirect_uri");
     for bad in [
         "https://app.example.com/cb/",
@@ -195,7 +195,7 @@ fn situation<'a>(session: Option<&'a Session>, consent: Option<&'a Consent>) -> 
 }
 
 #[test]
-fn oidc_core_3_1_2_3_sign_in_prompt_login_and_max_age() {
+fn oidc_core_3_1_2_1_prompt_login_and_max_age_need_a_sign_in_after_the_request() {
     let r = parse(&format!("{BASE}&response_type=code&scope=openid")).unwrap();
     let consent = Consent { scopes: vec!["openid".into()], updated_at: NOW - 100 };
     assert_eq!(decide(&r, &situation(None, None), NOW), Ok(Next::SignIn));
@@ -203,8 +203,17 @@ fn oidc_core_3_1_2_3_sign_in_prompt_login_and_max_age() {
     assert_eq!(decide(&r, &situation(Some(&old), Some(&consent)), NOW), Ok(Next::Issue), "SSO");
     let login = parse(&format!("{BASE}&response_type=code&scope=openid&prompt=login")).unwrap();
     assert_eq!(decide(&login, &situation(Some(&old), Some(&consent)), NOW), Ok(Next::SignIn));
-    let fresh = session(NOW);
+    let fresh = session(NOW + 1);
     assert_eq!(decide(&login, &situation(Some(&fresh), Some(&consent)), NOW + 5), Ok(Next::Issue));
+    // In the second the request arrived: a sign-in just before it is not one made for it
+    // (it would let an old session answer prompt=login), one just after it is.
+    let mut arrived = login.clone();
+    arrived.received_at_ms = Some(NOW * 1000 + 500);
+    let (mut before, mut after) = (session(NOW), session(NOW));
+    before.auth_time_ms = Some(NOW * 1000 + 200);
+    after.auth_time_ms = Some(NOW * 1000 + 800);
+    assert_eq!(decide(&arrived, &situation(Some(&before), Some(&consent)), NOW), Ok(Next::SignIn));
+    assert_eq!(decide(&arrived, &situation(Some(&after), Some(&consent)), NOW), Ok(Next::Issue));
     let max_age = parse(&format!("{BASE}&response_type=code&scope=openid&max_age=600")).unwrap();
     assert_eq!(decide(&max_age, &situation(Some(&old), Some(&consent)), NOW), Ok(Next::SignIn));
     let recent = session(NOW - 300);
