@@ -18,5 +18,6 @@ pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod paths;
+pub mod return_to;
 pub mod scopes;
 pub mod session;

@@ -146,10 +146,11 @@ pub async fn send_bearer(
     reply.json().map(Some)
 }
 
-/// A same-site path to go to after signing in (`?next=`), never another site: only
-/// `/...` paths, not `//host` or `/\host`.
+/// Where to go after signing in (`?next=`): a place on this site only, by the rule the
+/// server applies to its own return paths (`shared::return_to`).
 pub fn safe_next(next: Option<String>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+    let origin = leptos::prelude::window().location().origin().ok()?;
+    shared::return_to::local_target(&next?, &origin)
 }
 
 /// A full-page navigation (the next page may be another site: the app's redirect URI).

@@ -9,6 +9,7 @@ use worker::{Request, Response};
 use crate::edge::context::Cx;
 use crate::edge::request::{check_csrf, read_json, sign_in_state, signed_in};
 use crate::edge::respond;
+use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::signin::Basis;
 use crate::engine::platform::error::ApiError;
 use crate::routes::Matched;
@@ -18,7 +19,13 @@ const SIGNED_OUT: &str = "Sign in to manage your passkeys.";
 /// `POST /api/passkeys/sign-in/options`: for the pending sign-in's account, or any
 /// discoverable passkey (usernameless).
 pub async fn sign_in_options(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
-    check_csrf(&req, cx.config)?;
+    let config = cx.config;
+    check_csrf(&req, config)?;
+    // Anyone may ask, and each answer stores a challenge: limited per address.
+    if !rate_limit::exempt(config, cx.meta.ip_address.as_deref()) {
+        let ip = cx.meta.ip_address.as_deref().unwrap_or("unknown");
+        rate_limit::hit(&cx.kv, Bucket::PasskeyOptions, ip, config.rate_limits.login, cx.now).await?;
+    }
     let pending = match sign_in_state(&req, cx, false).await? {
         Some(Basis::Pending(pending)) => Some(pending.user_id),
         _ => None,

@@ -72,14 +72,8 @@ pub fn forward_target(config: &Config, forward_url: Option<&str>) -> Result<Stri
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| failed("forward_url must be base64 of a URL"))?;
-    let origin = url::Url::parse(&config.issuer).map(|u| u.origin().ascii_serialization()).unwrap_or_default();
-    let path = decoded.strip_prefix(&origin).unwrap_or(&decoded);
-    let local = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.contains('\n');
-    if local {
-        Ok(path.to_owned())
-    } else {
-        Err(failed("forward_url must be an address on this server"))
-    }
+    shared::return_to::local_target(&decoded, &config.issuer)
+        .ok_or_else(|| failed("forward_url must be an address on this server"))
 }
 
 /// This server's redirect URI at the provider.

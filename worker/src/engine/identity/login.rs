@@ -180,7 +180,7 @@ async fn failed<S: AuditStore>(
 }
 
 /// One more wrong password for `user`; audits `user.locked` when it locks the account.
-async fn count_failure<S: UserStore + AuditStore>(
+pub(crate) async fn count_failure<S: UserStore + AuditStore>(
     store: &S,
     rng: &impl Random,
     cx: &LoginContext<'_>,

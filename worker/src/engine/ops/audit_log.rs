@@ -75,8 +75,15 @@ pub async fn export_batch(
 }
 
 /// One CSV line of an entry (RFC 4180: every field quoted, quotes doubled).
+///
+/// A cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`,
+/// a TAB or a CR: OWASP "CSV Injection") gets a leading `'`, so a User-Agent or an email
+/// an attacker chose is shown as text, never run.
 pub fn csv_line(e: &AuditEntry) -> String {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let quote = |s: &str| {
+        let text = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+        format!("\"{}\"", text.replace('"', "\"\""))
+    };
     let opt = |s: &Option<String>| quote(s.as_deref().unwrap_or_default());
     format!(
         "{},{},{},{},{},{},{},{},{},{}\r\n",

@@ -231,8 +231,10 @@ impl<P: Platform> UserAdmin<'_, P> {
 
     /// `POST /api/users/{id}/unlock`: the account can sign in with its password again at
     /// once (a lock otherwise ends by itself, or never with `ENABLE_AUTO_UNLOCK=false`).
-    /// Audited `user.unlocked`.
+    /// Only within the role hierarchy, like every change to an account: an admin unlocks
+    /// plain users, a super_admin anyone. Audited `user.unlocked`.
     pub async fn unlock(&self, id: &str) -> Result<(), ApiError> {
+        self.manageable(id, None).await?;
         if self.store.select(table::unlock(id, self.now)).await?.is_empty() {
             return Err(not_found());
         }

@@ -116,12 +116,20 @@ fn deactivation_ends_the_sessions_and_revokes_the_refresh_tokens() {
 }
 
 #[test]
-fn an_admin_unlock_lifts_the_lock_at_once_and_is_audited() {
+fn an_admin_unlock_lifts_the_lock_at_once_and_is_audited_within_the_role_hierarchy() {
     let f = fixture();
-    let user = alice();
+    let service = AdminPrincipal::Client("admin-cli".into());
+    // The fixture's alice is the super_admin: out of a service account's reach.
+    block_on(f.store.record_failed_login(&alice().id, NOW, 1, 3600, false)).unwrap();
+    let refused = block_on(as_who(&f, &service, &META).unlock(&alice().id)).unwrap_err();
+    assert_eq!(refused.status(), 403, "an admin cannot unlock a super_admin");
+    let mut user = alice();
+    user.id = "bob".into();
+    user.email = "bob@example.com".into();
+    user.role = Role::User;
+    f.store.insert_user(&user).unwrap();
     let locked = block_on(f.store.record_failed_login(&user.id, NOW, 1, 3600, false)).unwrap();
     assert_eq!(locked, Some(NOW + 3600));
-    let service = AdminPrincipal::Client("admin-cli".into());
     let who = as_who(&f, &service, &META);
     assert!(block_on(who.get(&user.id)).unwrap().locked);
     block_on(who.unlock(&user.id)).unwrap();

@@ -7,6 +7,7 @@
 //! newer link of the same kind retires the older ones. With `HIDE_EMAIL_EXISTENCE=true`
 //! sign-up and reset answer the same whether or not the address has an account.
 
+pub(crate) mod guard;
 pub mod second_factor;
 #[cfg(test)]
 mod second_factor_tests;
@@ -329,6 +330,7 @@ impl<P: Platform> Accounts<'_, P> {
         session: &Session,
         request: &ChangePassword,
     ) -> Result<(), ApiError> {
+        self.before_secret_check(user).await?;
         let current_ok = match user.password_hash.as_deref() {
             Some(phc) => verify_password(&request.current_password, phc)?,
             None => {
@@ -338,6 +340,7 @@ impl<P: Platform> Accounts<'_, P> {
         };
         let mut problems = Vec::new();
         if !current_ok {
+            self.secret_check_failed(user, guard::Secret::Password).await?;
             problems.push(FieldError {
                 field: "current_password".into(),
                 message: "The current password is incorrect".into(),
@@ -345,10 +348,6 @@ impl<P: Platform> Accounts<'_, P> {
         }
         problems.extend(self.password_errors("new_password", &request.new_password, user.role != Role::User));
         if !problems.is_empty() {
-            if !current_ok {
-                let event = self.event("password.change_failed")?.actor("user", &user.id).resource("user", &user.id);
-                self.store.record(&event).await?;
-            }
             return Err(ApiError::Validation(problems));
         }
         password_history::refuse_reuse(self.store, self.config, user, "new_password", &request.new_password).await?;

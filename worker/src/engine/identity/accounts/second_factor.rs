@@ -8,8 +8,8 @@ use serde_json::json;
 use shared::codes;
 use shared::mfa::{classify_code, CodeKind, MfaStatus, SignInStep, TotpEnrolment};
 
+use super::guard::Secret;
 use super::{utc_time, Accounts};
-use crate::engine::identity::login::second_factor_failed;
 use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mfa;
 use crate::engine::identity::sessions::Session;
@@ -101,8 +101,9 @@ impl<P: Platform> Accounts<'_, P> {
         if !mfa::state(self.store, &user.id).await?.enabled() {
             return Err(ApiError::conflict(codes::MFA_NOT_ENABLED, "This account has no authenticator app."));
         }
+        self.before_secret_check(user).await?;
         if mfa::check_code(self.store, self.config, &user.id, typed, self.now).await?.is_none() {
-            second_factor_failed(self.store, self.rng, &self.login_context(), user).await?;
+            self.secret_check_failed(user, Secret::Code).await?;
             return Err(SignInError::WrongCode.into());
         }
         Ok(())

@@ -36,6 +36,9 @@ pub enum Bucket {
     /// The token family (`/token`, `/device`, introspection, revocation) and `/register`
     /// (`RATE_LIMIT_TOKEN_*`, per [`RateLimitBy`]).
     Token,
+    /// Anonymous passkey sign-in options, per client address (`RATE_LIMIT_LOGIN_*`,
+    /// counted apart from sign-ins): each writes a challenge row.
+    PasskeyOptions,
 }
 
 impl Bucket {
@@ -46,6 +49,7 @@ impl Bucket {
             Bucket::UserCode => "user-code",
             Bucket::IpLockout => "ip-lockout",
             Bucket::Token => "token",
+            Bucket::PasskeyOptions => "passkey-options",
         }
     }
 }

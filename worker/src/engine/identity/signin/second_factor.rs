@@ -9,10 +9,10 @@ use super::errors::SignInError;
 use super::password::ChangedRow;
 use super::pending::Pending;
 use super::{AccountFacts, Basis, SignInOutcome};
+use crate::engine::identity::accounts::guard::Secret;
 use crate::engine::identity::accounts::Accounts;
-use crate::engine::identity::login::{second_factor_failed, LoginContext};
+use crate::engine::identity::login::LoginContext;
 use crate::engine::identity::mfa::{self, CodeFacts, Proof};
-use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::ApiError;
@@ -69,14 +69,13 @@ impl<P: Platform> Accounts<'_, P> {
         typed: &str,
         previous: Option<&str>,
     ) -> Result<SignInOutcome, ApiError> {
-        let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
-        if !rate_limit::exempt(self.config, self.meta.ip_address.as_deref()) {
-            rate_limit::hit(self.kv, Bucket::Login, ip, self.config.rate_limits.login, self.now).await?;
-        }
         let (user, code, account) = self.code_step_facts(basis.user_id()).await?;
         let user = self.active_for(&basis, user)?;
+        // The address's limit, and no check at all while the account is locked (a
+        // session's step-up included: a lock stops guessing, not the session).
+        self.before_secret_check(&user).await?;
         let Some(proof) = mfa::check_code_with(self.store, self.config, &user.id, typed, self.now, &code).await? else {
-            second_factor_failed(self.store, self.rng, &self.login_context(), &user).await?;
+            self.secret_check_failed(&user, Secret::Code).await?;
             return Err(SignInError::WrongCode.into());
         };
         if proof == Proof::BackupCode {

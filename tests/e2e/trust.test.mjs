@@ -1,0 +1,158 @@
+// End-to-end: what an attacker holding only a stolen session cookie, or a browser-shaped
+// request, could do before (issue "Trust", the rows named in each test), played against
+// the worker in workerd and shown refused: no second factor or current password can be
+// guessed through a session, anonymous passkey options are limited, an admin cannot
+// unlock a super_admin, the CSV export never carries a formula, and `?next=` never
+// leaves the site (in Chromium, where browsers drop a TAB from a URL).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TOTP, Secret } from 'otpauth';
+import { startWorker, launchChromium, adminApi, serviceToken } from './harness.mjs';
+
+const ROOT_EMAIL = 'root@example.com';
+const ROOT_PASSWORD = 'e2e-admin-password-0123';
+const ADMIN_ID = 'admin-cli';
+const ADMIN_SECRET = 'e2e-admin-client-secret-0123456789abcdef';
+const PASSWORD = 'a long enough password';
+const THRESHOLD = 3;
+let worker;
+let browser;
+
+before(async () => {
+  // A host name: passkeys are refused on an IP address. A high per-address limit, so the
+  // account's lockout is what the guessing tests meet; the options test lowers it by address.
+  worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
+    ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, LOCKOUT_THRESHOLD: String(THRESHOLD),
+    RATE_LIMIT_LOGIN_MAX: '20' } });
+  for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com']) {
+    assert.equal((await admin('POST', '/api/users', { email, password: PASSWORD })).status, 201);
+  }
+  browser = await launchChromium();
+});
+after(async () => {
+  if (process.env.E2E_DEBUG) console.log(worker?.logs());
+  await browser?.close();
+  await worker?.stop();
+});
+
+const admin = (method, path, body) => adminApi(worker, ADMIN_ID, ADMIN_SECRET)(method, path, body);
+
+/** A scripted browser: its cookies, its CSRF token, its address (`CF-Connecting-IP`). */
+function client(ip, agent = 'trust-test') {
+  const cookies = new Map();
+  let csrf = '';
+  const call = async (method, path, body) => {
+    const res = await fetch(`${worker.url}${path}`, { method, headers: {
+      origin: worker.url, 'cf-connecting-ip': ip, 'x-csrf-token': csrf, 'user-agent': agent,
+      cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const line of res.headers.getSetCookie()) {
+      const [name, value] = line.split(';')[0].split('=');
+      if (value) cookies.set(name, value); else cookies.delete(name);
+    }
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : null;
+    if (json?.csrf_token) csrf = json.csrf_token;
+    return { status: res.status, body: json, headers: res.headers };
+  };
+  return { call, async signIn(email) {
+    await call('GET', '/api/session');
+    const signedIn = await call('POST', '/api/session', { email, password: PASSWORD });
+    assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    return signedIn;
+  } };
+}
+
+/** Turns on an authenticator app for the signed-in `browser`; returns its code generator. */
+async function withApp(browserLike) {
+  const begun = await browserLike.call('POST', '/api/mfa/totp');
+  assert.equal(begun.status, 200, JSON.stringify(begun.body));
+  const totp = new TOTP({ secret: Secret.fromBase32(begun.body.secret), digits: 6, period: 30 });
+  const confirmed = await browserLike.call('POST', '/api/mfa/totp/confirm', { code: totp.generate() });
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+  return totp;
+}
+
+test('trust row 1: codes guessed through a stolen session at /api/mfa/backup-codes lock the account, and then even the right code gets nothing', async () => {
+  const thief = client('198.51.100.1');
+  await thief.signIn('tess@example.com');
+  const totp = await withApp(thief);
+  for (let i = 0; i < THRESHOLD; i += 1) {
+    const guess = await thief.call('POST', '/api/mfa/backup-codes', { code: '000000' });
+    assert.equal(guess.status, 401, `guess ${i + 1}: ${JSON.stringify(guess.body)}`);
+    assert.equal(guess.body.error, 'invalid_code');
+  }
+  const right = await thief.call('POST', '/api/mfa/backup-codes', { code: totp.generate() });
+  assert.equal(right.status, 429, 'the locked account checks no code: no new backup codes');
+  assert.equal(right.body.error, 'rate_limit_exceeded');
+  assert.ok(Number(right.headers.get('retry-after')) > 0);
+  assert.equal(right.body.backup_codes, undefined);
+  // The lock is the account's: its password sign-in is paused too (one answer for all).
+  const owner = client('198.51.100.2');
+  await owner.call('GET', '/api/session');
+  const signIn = await owner.call('POST', '/api/session', { email: 'tess@example.com', password: PASSWORD });
+  assert.equal(signIn.status, 401);
+});
+
+test('trust row 3: the current password guessed at /api/account/password counts toward the lockout and stops at the lock', async () => {
+  const thief = client('198.51.100.3');
+  await thief.signIn('ursula@example.com');
+  for (let i = 0; i < THRESHOLD; i += 1) {
+    const guess = await thief.call('POST', '/api/account/password',
+      { current_password: `guess number ${i} of many`, new_password: 'the thief chose this one' });
+    assert.equal(guess.status, 422, JSON.stringify(guess.body));
+  }
+  const right = await thief.call('POST', '/api/account/password',
+    { current_password: PASSWORD, new_password: 'the thief chose this one' });
+  assert.equal(right.status, 429, 'no password is checked while the account is locked');
+  const [user] = (await admin('GET', '/api/users?search=ursula')).body.data;
+  assert.ok(user.locked, 'the wrong guesses locked the account');
+});
+
+test('trust row 8: anonymous passkey sign-in options are limited per address', async () => {
+  const stranger = client('198.51.100.8');
+  await stranger.call('GET', '/api/session');
+  const answers = [];
+  for (let i = 0; i < 22; i += 1) answers.push((await stranger.call('POST', '/api/passkeys/sign-in/options')).status);
+  assert.deepEqual(answers.slice(0, 20), Array(20).fill(200), 'RATE_LIMIT_LOGIN_MAX answers');
+  assert.deepEqual(answers.slice(20), [429, 429], 'then refused, writing no more challenges');
+  const elsewhere = client('198.51.100.9');
+  await elsewhere.call('GET', '/api/session');
+  assert.equal((await elsewhere.call('POST', '/api/passkeys/sign-in/options')).status, 200, 'another address is not held');
+});
+
+test('trust row 9: an admin service account cannot unlock a super_admin, but can unlock a user', async () => {
+  const [root] = (await admin('GET', `/api/users?search=${encodeURIComponent(ROOT_EMAIL)}`)).body.data;
+  assert.equal((await admin('POST', `/api/users/${root.id}/unlock`)).status, 403);
+  const [vic] = (await admin('GET', '/api/users?search=vic')).body.data;
+  assert.equal((await admin('POST', `/api/users/${vic.id}/unlock`)).status, 204);
+});
+
+test('trust row 6: a User-Agent written as a formula comes out of the CSV export as text', async () => {
+  const formula = '=HYPERLINK("https://evil.example","click")';
+  const attempt = client('198.51.100.6', formula);
+  await attempt.call('GET', '/api/session');
+  const failed = await attempt.call('POST', '/api/session', { email: 'nobody@example.com', password: 'wrong guess here' });
+  assert.equal(failed.status, 401, 'an audited failed sign-in');
+  const token = await serviceToken(worker, ADMIN_ID, ADMIN_SECRET);
+  const csv = await (await fetch(`${worker.url}/api/audit-logs/export?format=csv&event=user.login_failed`,
+    { headers: { authorization: `Bearer ${token}` } })).text();
+  const cells = csv.split('\r\n').flatMap((line) => line.match(/"(?:[^"]|"")*"/g) ?? []);
+  const agents = cells.filter((c) => c.includes('HYPERLINK'));
+  assert.ok(agents.length > 0, `the formula agent was audited: ${csv.slice(0, 400)}`);
+  for (const cell of agents) assert.ok(!/^"[=+\-@\t\r]/.test(cell), `no cell starts a formula: ${cell}`);
+  assert.ok(agents.some((c) => c.startsWith(`"'=HYPERLINK`)), 'it is kept, as text');
+});
+
+test('trust finding: /signin?next=/<TAB>/evil.example signs in and stays on this site (Chromium)', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signin?next=%2F%09%2Fevil.example`);
+  await page.getByLabel('Email').fill('vic@example.com');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  assert.equal(new URL(page.url()).host, new URL(worker.url).host, 'still on this site');
+  await context.close();
+});
