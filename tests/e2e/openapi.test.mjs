@@ -267,14 +267,17 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/users?mfa=true', { ...A, expect: 200 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 204 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 404 });
+  // The reset ended the sessions made with the factors it removed: carol signs in again.
+  await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 401 });
+  const c5 = await browser('carol@example.com', PASSWORD);
 
   // Passkeys: carol registers a simulated authenticator and signs in with it alone.
-  await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 200 });
+  await call('GET', '/api/passkeys', { cookie: c5.cookie, expect: 200 });
   const simulated = authenticator('localhost', worker.url);
-  const refused = (await call('POST', '/api/passkeys/register/options', { ...c4, expect: 200 })).body;
-  await call('POST', '/api/passkeys', { ...c4, body: simulated.register(refused.challenge, 'https://evil.example'), expect: 401 });
-  const creation = (await call('POST', '/api/passkeys/register/options', { ...c4, expect: 200 })).body;
-  await call('POST', '/api/passkeys', { ...c4, body: simulated.register(creation.challenge), expect: 201 });
+  const refused = (await call('POST', '/api/passkeys/register/options', { ...c5, expect: 200 })).body;
+  await call('POST', '/api/passkeys', { ...c5, body: simulated.register(refused.challenge, 'https://evil.example'), expect: 401 });
+  const creation = (await call('POST', '/api/passkeys/register/options', { ...c5, expect: 200 })).body;
+  await call('POST', '/api/passkeys', { ...c5, body: simulated.register(creation.challenge), expect: 201 });
   const fresh = await call('GET', '/api/session', { expect: 200 });
   const anon = { cookie: `authority_csrf=${fresh.body.csrf_token}`, csrf: fresh.body.csrf_token };
   const request = (await call('POST', '/api/passkeys/sign-in/options', { ...anon, expect: 200 })).body;
@@ -282,9 +285,9 @@ test('every operation answers as documented', async () => {
   const byPasskey = await call('POST', '/api/passkeys/sign-in', { ...anon, body: { credential: assertion }, expect: 200 });
   assert.equal(byPasskey.body.user.email, 'carol@example.com');
   await call('POST', '/api/passkeys/sign-in', { ...anon, body: { credential: assertion }, expect: 401 });
-  const keys2 = await call('GET', '/api/passkeys', { cookie: c4.cookie, expect: 200 });
-  await call('DELETE', '/api/passkeys/nope', { ...c4, expect: 404 });
-  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c4, expect: 204 });
+  const keys2 = await call('GET', '/api/passkeys', { cookie: c5.cookie, expect: 200 });
+  await call('DELETE', '/api/passkeys/nope', { ...c5, expect: 404 });
+  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c5, expect: 204 });
 
   // An expired password (PASSWORD_EXPIRY_DAYS, a run-time setting) is replaced at sign-in.
   await call('PATCH', '/api/settings', { ...S, body: { PASSWORD_EXPIRY_DAYS: '30' }, expect: 200 });

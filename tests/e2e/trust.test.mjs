@@ -24,7 +24,7 @@ before(async () => {
   worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, LOCKOUT_THRESHOLD: String(THRESHOLD),
     RATE_LIMIT_LOGIN_MAX: '20' } });
-  for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com']) {
+  for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com', 'walt@example.com']) {
     assert.equal((await admin('POST', '/api/users', { email, password: PASSWORD })).status, 201);
   }
   browser = await launchChromium();
@@ -110,6 +110,17 @@ test('trust row 3: the current password guessed at /api/account/password counts 
   assert.ok(user.locked, 'the wrong guesses locked the account');
 });
 
+test('trust row 4: an admin\'s second-factor reset ends the sessions that signed in with it', async () => {
+  const walt = client('198.51.100.4');
+  await walt.signIn('walt@example.com');
+  await withApp(walt); // the session is renewed with otp and mfa among its methods
+  assert.equal((await walt.call('GET', '/api/account')).status, 200);
+  const [user] = (await admin('GET', '/api/users?search=walt')).body.data;
+  assert.equal((await admin('DELETE', `/api/users/${user.id}/mfa`)).status, 204);
+  const after = await walt.call('GET', '/api/account');
+  assert.equal(after.status, 401, 'the multi-factor session ended with the factor');
+});
+
 test('trust row 8: anonymous passkey sign-in options are limited per address', async () => {
   const stranger = client('198.51.100.8');
   await stranger.call('GET', '/api/session');
@@ -127,6 +138,8 @@ test('trust row 9: an admin service account cannot unlock a super_admin, but can
   assert.equal((await admin('POST', `/api/users/${root.id}/unlock`)).status, 403);
   const [vic] = (await admin('GET', '/api/users?search=vic')).body.data;
   assert.equal((await admin('POST', `/api/users/${vic.id}/unlock`)).status, 204);
+  const audited = await worker.query("SELECT actor_id, resource_id FROM audit_log WHERE event = 'user.unlocked'");
+  assert.deepEqual(audited, [{ actor_id: ADMIN_ID, resource_id: vic.id }], 'only the allowed unlock is audited');
 });
 
 test('trust row 6: a User-Agent written as a formula comes out of the CSV export as text', async () => {

@@ -298,13 +298,17 @@ impl<P: Platform> UserAdmin<'_, P> {
 
     /// `DELETE /api/users/{id}/mfa`: the user's authenticator app, backup codes and
     /// passkeys are removed (a lost phone); they sign in with the password alone, or enrol again where
-    /// a second factor is required. Audited `mfa.disabled` with the admin as actor.
+    /// a second factor is required. What relied on the removed factors ends with them:
+    /// the user's sessions (a session signed in with them would still answer
+    /// `acr_values` with the multi-factor level) and refresh tokens (they carry `amr`).
+    /// Audited `mfa.disabled` with the admin as actor and the sessions ended.
     pub async fn reset_mfa(&self, id: &str) -> Result<(), ApiError> {
         self.manageable(id, None).await?;
         if !mfa::remove(self.store, id, true).await? {
             return Err(ApiError::not_found(codes::NOT_FOUND, "the user has no second factor"));
         }
-        self.audit("mfa.disabled", id, json!({ "reset_by_admin": true })).await
+        let ended = self.end_everything(id).await?;
+        self.audit("mfa.disabled", id, json!({ "reset_by_admin": true, "sessions_ended": ended })).await
     }
 
     /// `GET /api/users/{id}/password-status`.
