@@ -24,7 +24,8 @@ before(async () => {
   worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, LOCKOUT_THRESHOLD: String(THRESHOLD),
     RATE_LIMIT_LOGIN_MAX: '20' } });
-  for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com', 'walt@example.com']) {
+  for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com', 'walt@example.com',
+    'xena@example.com']) {
     assert.equal((await admin('POST', '/api/users', { email, password: PASSWORD })).status, 201);
   }
   browser = await launchChromium();
@@ -56,7 +57,7 @@ function client(ip, agent = 'trust-test') {
     if (json?.csrf_token) csrf = json.csrf_token;
     return { status: res.status, body: json, headers: res.headers };
   };
-  return { call, async signIn(email) {
+  return { call, cookies, async signIn(email) {
     await call('GET', '/api/session');
     const signedIn = await call('POST', '/api/session', { email, password: PASSWORD });
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
@@ -71,7 +72,7 @@ async function withApp(browserLike) {
   const totp = new TOTP({ secret: Secret.fromBase32(begun.body.secret), digits: 6, period: 30 });
   const confirmed = await browserLike.call('POST', '/api/mfa/totp/confirm', { code: totp.generate() });
   assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
-  return totp;
+  return Object.assign(totp, { backupCodes: confirmed.body.backup_codes });
 }
 
 test('trust row 1: codes guessed through a stolen session at /api/mfa/backup-codes lock the account, and then even the right code gets nothing', async () => {
@@ -119,6 +120,43 @@ test('trust row 4: an admin\'s second-factor reset ends the sessions that signed
   assert.equal((await admin('DELETE', `/api/users/${user.id}/mfa`)).status, 204);
   const after = await walt.call('GET', '/api/account');
   assert.equal(after.status, 401, 'the multi-factor session ended with the factor');
+});
+
+test('trust row 5: a copied sign-in challenge starts nothing after its sign-in, nor after a new password', async () => {
+  const owner = client('198.51.100.5');
+  await owner.signIn('xena@example.com');
+  const totp = await withApp(owner);
+  const next = () => totp.generate({ timestamp: Date.now() + 30_000 }); // a code not used yet
+  const pendingSignIn = async (ip) => {
+    const browserLike = client(ip);
+    await browserLike.call('GET', '/api/session');
+    const first = await browserLike.call('POST', '/api/session', { email: 'xena@example.com', password: PASSWORD });
+    assert.equal(first.body.step, 'verify', JSON.stringify(first.body));
+    return browserLike;
+  };
+  const [{ id: victimId }] = (await admin('GET', '/api/users?search=xena')).body.data;
+  const victim = await pendingSignIn('198.51.100.10');
+  const copied = victim.cookies.get('authority_mfa');
+  assert.ok(copied, 'the sealed challenge cookie');
+  // The owner finishes with a backup code; the app's next code stays unused for the attacker.
+  assert.equal((await victim.call('POST', '/api/mfa/verify', { code: totp.backupCodes[0] })).status, 200);
+  const logins = async () => (await worker.query(
+    "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login' AND actor_id = ?1", victimId))[0].n;
+  // The attacker replays the copy with a fresh code: the challenge was spent by the sign-in.
+  const attacker = client('198.51.100.11');
+  await attacker.call('GET', '/api/session');
+  attacker.cookies.set('authority_mfa', copied);
+  const replayed = await attacker.call('POST', '/api/mfa/verify', { code: next() });
+  assert.equal(replayed.status, 401, JSON.stringify(replayed.body));
+  assert.equal(replayed.body.error, 'mfa_challenge_expired');
+  const signedIn = await logins();
+  // A challenge issued before an admin set a new password is spent by the new password.
+  const waiting = await pendingSignIn('198.51.100.12');
+  assert.equal((await admin('PATCH', `/api/users/${victimId}`, { password: 'an admin chose this password' })).status, 200);
+  const late = await waiting.call('POST', '/api/mfa/verify', { code: next() });
+  assert.equal(late.status, 401, JSON.stringify(late.body));
+  assert.equal(late.body.error, 'mfa_challenge_expired');
+  assert.equal(await logins(), signedIn, 'no sign-in from either copy');
 });
 
 test('trust row 8: anonymous passkey sign-in options are limited per address', async () => {

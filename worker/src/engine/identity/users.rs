@@ -52,6 +52,8 @@ pub struct User {
     pub active: bool,
     /// Set while password sign-in is locked after `LOCKOUT_THRESHOLD` failures.
     pub locked_until: Option<UnixTime>,
+    /// Completed sign-ins: a pending sign-in is bound to the count it began at.
+    pub sign_ins: i64,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
 }
@@ -110,6 +112,7 @@ impl User {
             role,
             active: true,
             locked_until: None,
+            sign_ins: 0,
             created_at: now,
             updated_at: now,
         }

@@ -16,7 +16,7 @@ use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statemen
 macro_rules! user_columns {
     () => {
         "id, email, password_hash, name, given_name, family_name, picture, locale, phone_number, \
-phone_number_verified, address, email_verified, role, active, locked_until, created_at, updated_at"
+phone_number_verified, address, email_verified, role, active, locked_until, sign_ins, created_at, updated_at"
     };
 }
 
@@ -30,7 +30,8 @@ macro_rules! user_json {
 'password_hash', u.password_hash, 'name', u.name, 'given_name', u.given_name, 'family_name', u.family_name, \
 'picture', u.picture, 'locale', u.locale, 'phone_number', u.phone_number, \
 'phone_number_verified', u.phone_number_verified, 'address', u.address, 'email_verified', u.email_verified, \
-'role', u.role, 'active', u.active, 'locked_until', u.locked_until, 'created_at', u.created_at, \
+'role', u.role, 'active', u.active, 'locked_until', u.locked_until, 'sign_ins', u.sign_ins, \
+'created_at', u.created_at, \
 'updated_at', u.updated_at) END AS user_json"
     };
 }
@@ -94,7 +95,8 @@ pub fn record_successful_login_statement(user_id: &str, now: UnixTime) -> Statem
 }
 
 const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
-    "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, last_login_at = ?2 WHERE id = ?1";
+    "UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, last_login_at = ?2, \
+sign_ins = sign_ins + 1 WHERE id = ?1";
 
 const INSERT_USER_SQL: &str = "INSERT INTO users (id, email, password_hash, name, email_verified, role, active, \
 password_changed_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?7) ON CONFLICT DO NOTHING";
@@ -163,6 +165,8 @@ pub struct UserRow {
     pub role: String,
     pub active: f64,
     pub locked_until: Option<f64>,
+    #[serde(default)]
+    pub sign_ins: f64,
     pub created_at: f64,
     pub updated_at: f64,
 }
@@ -185,6 +189,7 @@ impl UserRow {
             email_verified: self.email_verified != 0.0,
             active: self.active != 0.0,
             locked_until: self.locked_until.map(int),
+            sign_ins: int(self.sign_ins),
             created_at: int(self.created_at),
             updated_at: int(self.updated_at),
         })

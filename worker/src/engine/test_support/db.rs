@@ -57,7 +57,7 @@ impl SqliteStore {
 
     pub fn insert_user(&self, user: &User) -> Result<(), InternalError> {
         let sql = format!(
-            "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         );
         let args = [
             (&user.id).into(),
@@ -75,6 +75,7 @@ impl SqliteStore {
             user.role.as_str().into(),
             user.active.into(),
             user.locked_until.into(),
+            user.sign_ins.into(),
             user.created_at.into(),
             user.updated_at.into(),
         ];

@@ -77,6 +77,7 @@ pub fn alice() -> User {
         role: Role::User,
         active: true,
         locked_until: None,
+        sign_ins: 0,
         created_at: 1,
         updated_at: 2,
     }

@@ -55,12 +55,32 @@ fn a_right_password_starts_no_session_until_the_code_and_the_code_adds_otp_and_m
     assert_eq!(signed(done).session.amr, vec!["pwd", "otp", "mfa"]);
     assert!(f.events().contains(&"user.login".to_owned()));
     // A challenge is only good for its lifetime.
-    let sealed = Pending { user_id: user.id, amr: vec!["pwd".into()], issued_at: NOW, step: SignInStep::Verify }
-        .seal(&f.config, &SystemRandom)
-        .unwrap();
+    let sealed =
+        Pending::new(&user, vec!["pwd".into()], NOW, SignInStep::Verify).seal(&f.config, &SystemRandom).unwrap();
     assert!(Pending::open(&f.config, &sealed, NOW + 599).is_some());
     assert!(Pending::open(&f.config, &sealed, NOW + 600).is_none());
     assert!(Pending::open(&f.config, &format!("{sealed}x"), NOW).is_none(), "tampered");
+}
+
+#[test]
+fn the_sign_in_challenge_completes_once_and_never_after_a_new_password() {
+    let f = fixture();
+    let secret = alice_with_app(&f);
+    let code = |step: i64| totp::code_at(&secret, totp::step_of(NOW) + step).unwrap();
+    let challenge = pending(&f);
+    let copy = challenge.clone();
+    signed(block_on(f.accounts().advance(Some(Basis::Pending(challenge)), Proof::Code(&code(1)), None)).unwrap());
+    // A copy of the cookie taken from the browser: the account signed in since it was issued.
+    let replayed = block_on(f.accounts().advance(Some(Basis::Pending(copy)), Proof::Code(&code(2)), None)).unwrap_err();
+    assert_eq!(replayed.code(), "mfa_challenge_expired");
+    // A new password between the two steps spends the challenge too.
+    let challenge = pending(&f);
+    let user = f.user("alice@example.com");
+    block_on(f.accounts().store_new_password(&user, "An0ther-long-passphrase!", None)).unwrap();
+    let after =
+        block_on(f.accounts().advance(Some(Basis::Pending(challenge)), Proof::Code(&code(0)), None)).unwrap_err();
+    assert_eq!(after.code(), "mfa_challenge_expired");
+    assert_eq!(f.events().iter().filter(|e| *e == "user.login").count(), 1, "one sign-in, not two");
 }
 
 #[test]
@@ -76,12 +96,7 @@ fn wrong_codes_count_toward_the_lockout_and_a_locked_account_cannot_finish() {
     }
     assert_eq!(f.events().iter().filter(|e| *e == "mfa.challenge_failed").count(), 3);
     assert!(f.events().contains(&"user.locked".to_owned()));
-    let challenge = Pending {
-        user_id: f.user("alice@example.com").id,
-        amr: vec!["pwd".into()],
-        issued_at: NOW,
-        step: SignInStep::Verify,
-    };
+    let challenge = Pending::new(&f.user("alice@example.com"), vec!["pwd".into()], NOW, SignInStep::Verify);
     let next = totp::code_at(&secret, totp::step_of(NOW) + 1).unwrap();
     let err = block_on(f.accounts().advance(Some(Basis::Pending(challenge)), Proof::Code(&next), None)).unwrap_err();
     assert_eq!(err.code(), "invalid_credentials", "locked: even the right code does not finish the sign-in");

@@ -70,7 +70,7 @@ impl<P: Platform> Accounts<'_, P> {
                 // The browser's old session ends now too: whoever was signed in here, the
                 // person at the keyboard is signing in as someone.
                 self.end_previous(previous).await?;
-                let pending = Pending { user_id: user.id.clone(), amr: vec![method.into()], issued_at: now, step };
+                let pending = Pending::new(&user, vec![method.into()], now, step);
                 Ok(SignInOutcome::SecondStep { step, challenge: pending.seal(config, self.rng)? })
             }
             soon => self.complete_with(user, &[method], previous, soon, facts).await,
@@ -117,7 +117,7 @@ impl<P: Platform> Accounts<'_, P> {
                     self.end_previous(previous).await?;
                     let step = SignInStep::ChangePassword;
                     let amr = amr.iter().map(|m| (*m).to_owned()).collect();
-                    let challenge = Pending { user_id: user.id.clone(), amr, issued_at: self.now, step };
+                    let challenge = Pending::new(&user, amr, self.now, step);
                     return Ok(SignInOutcome::SecondStep { step, challenge: challenge.seal(self.config, self.rng)? });
                 }
                 Expiry::Soon { .. } => soon = Some(SignInStep::ChangePasswordSoon),
@@ -142,7 +142,7 @@ impl<P: Platform> Accounts<'_, P> {
             return Err(expired_step());
         }
         let user = match self.store.user_by_id(&pending.user_id).await? {
-            Some(user) if user.active => user,
+            Some(user) if user.active && pending.still_current(&user) => user,
             _ => return Err(expired_step()),
         };
         let mut problems: Vec<FieldError> = self.password_errors("new_password", new_password, user.role != Role::User);

@@ -32,7 +32,13 @@ impl<P: Platform> Accounts<'_, P> {
         let locked = |u: &User| u.locked_until.is_some_and(|until| until > self.now);
         match user {
             // A lock stops a sign-in being made, not a session already running.
-            Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => Ok(user),
+            Some(user) if user.active && (matches!(basis, Basis::Session(_)) || !locked(&user)) => match basis {
+                // A challenge completes once, for the password it was issued for.
+                Basis::Pending(pending) if !pending.still_current(&user) => {
+                    Err(SignInError::Expired(pending.step).into())
+                }
+                _ => Ok(user),
+            },
             _ => Err(SignInError::InvalidCredentials.into()),
         }
     }
