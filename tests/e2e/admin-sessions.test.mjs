@@ -27,7 +27,7 @@ before(async () => {
     authorization: `Basic ${Buffer.from(`${ADMIN_ID}:${ADMIN_SECRET}`).toString('base64')}`,
     'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=admin' });
   admin = (await token.json()).access_token;
-  carol = (await api('POST', '/api/users', { email: 'carol@example.com', name: 'Carol', password: PASSWORD })).body;
+  carol = (await api('POST', '/api/users', { email: 'carol@example.com', name: 'Carol', password: PASSWORD, email_verified: true })).body;
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());

@@ -36,7 +36,7 @@ before(async () => {
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
   for (const email of ['ann@example.com', 'bob@example.com']) {
-    const { status } = await admin('POST', '/api/users', { email, password: PASSWORD });
+    const { status } = await admin('POST', '/api/users', { email, password: PASSWORD, email_verified: true });
     assert.equal(status, 201);
   }
   browser = await launchChromium();

@@ -40,7 +40,7 @@ before(async () => {
     body: 'grant_type=client_credentials&scope=admin' })).json()).access_token;
   const created = await fetch(`${worker.url}/api/users`, { method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD, email_verified: true }) });
   assert.equal(created.status, 201);
   browser = await launchChromium();
   context = await browser.newContext();

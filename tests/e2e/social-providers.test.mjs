@@ -57,7 +57,7 @@ before(async () => {
   CALLBACK = app.callback;
   await pointDemoAppAt(worker, app);
   // Una has an account here under the address GitHub holds unverified.
-  assert.equal((await admin('POST', '/api/users', { email: 'una@example.com', password: PASSWORD })).status, 201);
+  assert.equal((await admin('POST', '/api/users', { email: 'una@example.com', password: PASSWORD, email_verified: true })).status, 201);
   demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
     { execute: [oidc.allowInsecureRequests] });
   browser = await launchChromium();

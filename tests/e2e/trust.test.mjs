@@ -21,12 +21,13 @@ let browser;
 before(async () => {
   // A host name: passkeys are refused on an IP address. A high per-address limit, so the
   // account's lockout is what the guessing tests meet; the options test lowers it by address.
+  // SERVER_TIMING: the counter of storage calls an attacker read under `make dev` before.
   worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, LOCKOUT_THRESHOLD: String(THRESHOLD),
-    RATE_LIMIT_LOGIN_MAX: '20' } });
+    RATE_LIMIT_LOGIN_MAX: '20', SERVER_TIMING: 'true' } });
   for (const email of ['tess@example.com', 'ursula@example.com', 'vic@example.com', 'walt@example.com',
-    'xena@example.com']) {
-    assert.equal((await admin('POST', '/api/users', { email, password: PASSWORD })).status, 201);
+    'xena@example.com', 'abe@example.com']) {
+    assert.equal((await admin('POST', '/api/users', { email, password: PASSWORD, email_verified: true })).status, 201);
   }
   browser = await launchChromium();
 });
@@ -59,7 +60,7 @@ function client(ip, agent = 'trust-test') {
   };
   return { call, cookies, async signIn(email) {
     await call('GET', '/api/session');
-    const signedIn = await call('POST', '/api/session', { email, password: PASSWORD });
+    const signedIn = await call('POST', '/api/session', { email, password: PASSWORD, email_verified: true });
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
     return signedIn;
   } };
@@ -157,6 +158,59 @@ test('trust row 5: a copied sign-in challenge starts nothing after its sign-in, 
   assert.equal(late.status, 401, JSON.stringify(late.body));
   assert.equal(late.body.error, 'mfa_challenge_expired');
   assert.equal(await logins(), signedIn, 'no sign-in from either copy');
+});
+
+test('trust row 10: by default an address is proven before its first sign-in (sign-up, and an admin-created account nobody vouched for)', async () => {
+  const linkTo = async (email) => {
+    for (let i = 0; i < 25; i += 1) {
+      const [row] = await worker.query(
+        "SELECT text_body FROM mail_outbox WHERE to_address = ?1 AND template = 'verification'", email);
+      if (row) return row.text_body.match(/verify-email\?token=([A-Za-z0-9_-]+)/)[1];
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`no verification mail to ${email}`);
+  };
+  const stranger = client('198.51.100.13');
+  await stranger.call('GET', '/api/session');
+  const signedUp = await stranger.call('POST', '/api/signup', { email: 'yuri@example.com', password: PASSWORD });
+  assert.equal(signedUp.status, 201, JSON.stringify(signedUp.body));
+  const early = await stranger.call('POST', '/api/session', { email: 'yuri@example.com', password: PASSWORD });
+  assert.equal(early.status, 403, 'no session for an unproven address');
+  assert.equal(early.body.error, 'email_not_verified');
+  const verified = await stranger.call('POST', '/api/verify-email', { token: await linkTo('yuri@example.com') });
+  assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  await stranger.signIn('yuri@example.com');
+  // An admin who sets a password without vouching for the address: the person proves it.
+  assert.equal((await admin('POST', '/api/users', { email: 'zed@example.com', password: PASSWORD })).status, 201);
+  const zed = client('198.51.100.14');
+  await zed.call('GET', '/api/session');
+  const unproven = await zed.call('POST', '/api/session', { email: 'zed@example.com', password: PASSWORD });
+  assert.equal(unproven.status, 403);
+  assert.ok(await linkTo('zed@example.com'), 'the account got a verification link');
+});
+
+test('trust row 7: a wrong password, an unknown address and a locked account make the same storage calls', async () => {
+  const calls = async (ip, email, password = 'not the password at all') => {
+    const browserLike = client(ip);
+    await browserLike.call('GET', '/api/session');
+    const answer = await browserLike.call('POST', '/api/session', { email, password });
+    assert.equal(answer.status, 401, JSON.stringify(answer.body));
+    const timing = answer.headers.get('server-timing');
+    const [, d1, kv, depth] = /d1;dur=[\d.]+;desc="calls=(\d+)", kv;dur=[\d.]+;desc="calls=(\d+)", storage;desc="depth=(\d+)"/
+      .exec(timing).map(Number);
+    return { d1, kv, depth, description: answer.body.error_description };
+  };
+  const unknown = await calls('198.51.100.20', 'nobody-here@example.com');
+  const seen = [];
+  for (let i = 0; i < THRESHOLD; i += 1) seen.push(await calls(`198.51.100.2${i + 1}`, 'abe@example.com'));
+  const locked = await calls('198.51.100.29', 'abe@example.com', PASSWORD);
+  for (const [name, answer] of [...seen.map((a, i) => [`wrong password ${i + 1}`, a]), ['locked', locked]]) {
+    assert.deepEqual(answer, unknown, `${name} looks like an unknown address`);
+  }
+  const [abe] = (await admin('GET', '/api/users?search=abe')).body.data;
+  assert.ok(abe.locked, 'the last wrong password locked the account, in the same calls');
+  const [lock] = await worker.query("SELECT metadata FROM audit_log WHERE event = 'user.locked' AND actor_id = ?1", abe.id);
+  assert.ok(JSON.parse(lock.metadata).locked_until > Date.now() / 1000, 'the lock is audited with its end');
 });
 
 test('trust row 8: anonymous passkey sign-in options are limited per address', async () => {

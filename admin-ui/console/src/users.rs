@@ -148,6 +148,7 @@ fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSigna
     let role = RwSignal::new(String::from("user"));
     let password = RwSignal::new(String::new());
     let mail_link = RwSignal::new(true);
+    let vouched = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let problem = move || {
         let email = email.get();
@@ -165,7 +166,9 @@ fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSigna
             password: (!send_password_mail).then(|| password.get_untracked()),
             role: Some(role.get_untracked()),
             send_password_mail,
-            email_verified: false,
+            // The set-password link proves the address; with a password, the admin vouches
+            // for it or the person gets a verification link (docs/security.md).
+            email_verified: !send_password_mail && vouched.get_untracked(),
         };
         let Ok(body) = serde_json::to_value(&new) else { return };
         busy.set(true);
@@ -204,6 +207,10 @@ fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSigna
                     <label for="new-password">"Password"</label>
                     <input id="new-password" type="password" autocomplete="new-password" prop:value=password
                         on:input=move |ev| password.set(event_target_value(&ev))/>
+                    <label for="new-vouched" class="check">
+                        <input id="new-vouched" type="checkbox" prop:checked=vouched on:change=move |ev| vouched.set(event_target_checked(&ev))/>
+                        " I know this address is theirs (no verification link)"
+                    </label>
                 </Show>
                 <p class="form-status error" role="alert">{problem}</p>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get() || problem().is_some()>"Create account"</button>

@@ -5,12 +5,13 @@ use serde_json::json;
 
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
 use crate::engine::identity::users::{User, UserStore};
-use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
+use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::net;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
-use crate::engine::tables::users::record_successful_login_statement;
+use crate::engine::tables::audit_log;
+use crate::engine::tables::users::{self, record_successful_login_statement};
 
 /// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords, disabled and
 /// locked accounts alike, with the same answer and the same argon2 time, so neither the
@@ -54,7 +55,7 @@ pub struct LoginContext<'a> {
 /// (`user.login_failed`, `user.locked`); a success is not recorded yet, because a second
 /// factor may follow: the caller calls [`record_login`] once the sign-in is complete (so
 /// a right password alone neither resets the failure count nor counts as a sign-in).
-pub async fn check_password<S: UserStore + AuditStore>(
+pub async fn check_password<S: UserStore + SqlRunner>(
     store: &S,
     rng: &impl Random,
     cx: &LoginContext<'_>,
@@ -67,7 +68,7 @@ pub async fn check_password<S: UserStore + AuditStore>(
 
 /// [`check_password`] for the account already read by its address (`None`: no account
 /// has it), when the caller read it together with other facts in one round trip.
-pub async fn verify_account<S: UserStore + AuditStore>(
+pub async fn verify_account<S: SqlRunner>(
     store: &S,
     rng: &impl Random,
     cx: &LoginContext<'_>,
@@ -78,7 +79,7 @@ pub async fn verify_account<S: UserStore + AuditStore>(
     if let Some(locked) = user.as_ref().filter(|u| !trusted && u.locked_until.is_some_and(|until| until > cx.now)) {
         // The same work and answer as a wrong password: a lock reveals nothing.
         burn_verification_time(password);
-        failed(store, rng, cx, Some(locked), "locked").await?;
+        store.batch(&[failed(rng, cx, Some(locked), "locked")?]).await?;
         return Err(LoginError::Invalid);
     }
     let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
@@ -88,26 +89,28 @@ pub async fn verify_account<S: UserStore + AuditStore>(
             false
         }
     };
+    // Every failure is one write batch, whatever the account: an unknown address, a wrong
+    // password (its count and any lock with it) and a locked or inactive account make the
+    // same storage calls, so neither their number nor their time tells them apart
+    // (docs/security.md, "Guessing a secret").
+    let refused = |statements: Vec<Statement<'static>>| async move {
+        store.batch(&statements).await?;
+        Err(LoginError::Invalid)
+    };
     let user = match user {
         Some(user) if verified && user.active => user,
-        Some(user) if verified => {
-            failed(store, rng, cx, Some(&user), "inactive").await?;
-            return Err(LoginError::Invalid);
-        }
+        Some(user) if verified => return refused(vec![failed(rng, cx, Some(&user), "inactive")?]).await,
         Some(user) => {
-            failed(store, rng, cx, Some(&user), "credentials").await?;
+            let mut statements = vec![failed(rng, cx, Some(&user), "credentials")?];
             if !trusted {
-                count_failure(store, rng, cx, &user).await?;
+                statements.extend(failure_count_statements(rng, cx, &user)?);
             }
-            return Err(LoginError::Invalid);
+            return refused(statements).await;
         }
-        None => {
-            failed(store, rng, cx, None, "unknown_user").await?;
-            return Err(LoginError::Invalid);
-        }
+        None => return refused(vec![failed(rng, cx, None, "unknown_user")?]).await,
     };
     if cx.config.security.email_verification_required && !user.email_verified {
-        failed(store, rng, cx, Some(&user), "email_not_verified").await?;
+        store.batch(&[failed(rng, cx, Some(&user), "email_not_verified")?]).await?;
         return Err(LoginError::EmailNotVerified);
     }
     Ok(user)
@@ -145,7 +148,7 @@ pub fn login_statements(
 /// A wrong second-factor code: audited (`mfa.challenge_failed`) and counted toward the
 /// lockout like a wrong password, so knowing the password does not buy unlimited guesses
 /// at a six-digit code.
-pub async fn second_factor_failed<S: UserStore + AuditStore>(
+pub async fn second_factor_failed<S: SqlRunner>(
     store: &S,
     rng: &impl Random,
     cx: &LoginContext<'_>,
@@ -154,20 +157,19 @@ pub async fn second_factor_failed<S: UserStore + AuditStore>(
     let event = AuditEvent::new("mfa.challenge_failed", cx.meta, cx.now, rng)?
         .actor("user", &user.id)
         .metadata(json!({ "method": cx.method }));
-    store.record(&event).await?;
+    let mut statements = vec![event.statement()];
     if !net::listed(&cx.config.security.lockout_whitelist, cx.meta.ip_address.as_deref()) {
-        count_failure(store, rng, cx, user).await?;
+        statements.extend(failure_count_statements(rng, cx, user)?);
     }
-    Ok(())
+    store.batch(&statements).await.map(|_| ())
 }
 
-async fn failed<S: AuditStore>(
-    store: &S,
+fn failed(
     rng: &impl Random,
     cx: &LoginContext<'_>,
     user: Option<&User>,
     reason: &str,
-) -> Result<(), InternalError> {
+) -> Result<Statement<'static>, InternalError> {
     let mut event = AuditEvent::new("user.login_failed", cx.meta, cx.now, rng)?
         .metadata(json!({ "method": cx.method, "reason": reason }));
     if let Some(client_id) = cx.client_id {
@@ -176,28 +178,30 @@ async fn failed<S: AuditStore>(
     if let Some(user) = user {
         event = event.actor("user", &user.id);
     }
-    store.record(&event).await
+    Ok(event.statement())
 }
 
-/// One more wrong password for `user`; audits `user.locked` when it locks the account.
-pub(crate) async fn count_failure<S: UserStore + AuditStore>(
-    store: &S,
+/// One more wrong secret of `user`, for the batch that records the failure: the count
+/// toward the lockout and, when this failure locks the account, `user.locked` (decided in
+/// SQL, so a failure is one round trip whether or not it locks).
+pub(crate) fn failure_count_statements(
     rng: &impl Random,
     cx: &LoginContext<'_>,
     user: &User,
-) -> Result<(), InternalError> {
+) -> Result<[Statement<'static>; 2], InternalError> {
     let security = &cx.config.security;
     // Without auto-unlock a lock lasts until an admin or a password reset ends it.
     let duration = if security.auto_unlock { security.lockout_duration.saturating_mul(60) } else { NO_AUTO_UNLOCK };
-    let locked = store
-        .record_failed_login(&user.id, cx.now, security.lockout_threshold, duration, security.progressive_lockout)
-        .await?;
-    if let Some(until) = locked {
-        let event = AuditEvent::new("user.locked", cx.meta, cx.now, rng)?
-            .actor("user", &user.id)
-            .resource("user", &user.id)
-            .metadata(json!({ "failed_attempts": security.lockout_threshold, "locked_until": until }));
-        store.record(&event).await?;
-    }
-    Ok(())
+    let count = users::record_failed_login(
+        &user.id,
+        cx.now,
+        security.lockout_threshold,
+        duration,
+        security.progressive_lockout,
+    );
+    let locked = AuditEvent::new("user.locked", cx.meta, cx.now, rng)?
+        .actor("user", &user.id)
+        .resource("user", &user.id)
+        .metadata(json!({ "failed_attempts": security.lockout_threshold }));
+    Ok([count, audit_log::insert_if_locked_now(&locked, &user.id)])
 }

@@ -162,18 +162,6 @@ pub trait UserStore {
     /// Inserts `user` only if no super_admin exists and the email is free, in one
     /// statement; returns whether it was inserted.
     async fn insert_first_super_admin(&self, user: &User) -> Result<bool, InternalError>;
-    /// Counts a failed password sign-in, atomically; at the `threshold`-th consecutive
-    /// failure the count restarts and the account locks for `duration` seconds (doubled per
-    /// earlier lockout when `progressive`, at most 8 times). Returns the lock's end when
-    /// this failure set it.
-    async fn record_failed_login(
-        &self,
-        user_id: &str,
-        now: UnixTime,
-        threshold: u32,
-        duration: u32,
-        progressive: bool,
-    ) -> Result<Option<UnixTime>, InternalError>;
     /// The user's second factor (`identity::mfa`).
     async fn mfa_state(&self, user_id: &str) -> Result<crate::engine::identity::mfa::MfaState, InternalError>;
     /// When the user's password was last set (`identity::password_expiry`).

@@ -39,6 +39,21 @@ pub fn insert(e: &AuditEvent) -> Statement<'static> {
     (INSERT_SQL, args)
 }
 
+/// `e` (a `user.locked` entry) only if the failure just counted in the same batch locked
+/// ?11's account: SQLite sets `locked_at` to now and restarts the count exactly then
+/// (`tables::users::record_failed_login`). The lock's end goes into the metadata.
+const INSERT_IF_LOCKED_NOW_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, \
+resource_type, resource_id, ip_address, user_agent, metadata) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_set(?10, '$.locked_until', u.locked_until) FROM users u \
+WHERE u.id = ?11 AND u.locked_at = ?2 AND u.failed_attempts = 0 AND u.locked_until > ?2";
+
+/// [`insert`] of `e`, done only when the account `user_id` was locked by this request.
+pub fn insert_if_locked_now(e: &AuditEvent, user_id: &str) -> Statement<'static> {
+    let (_, mut args) = insert(e);
+    args.push(user_id.into());
+    (INSERT_IF_LOCKED_NOW_SQL, args)
+}
+
 macro_rules! columns {
     () => {
         "id, timestamp, event, actor_id, actor_type, resource_type, resource_id, ip_address, user_agent, metadata"

@@ -53,7 +53,21 @@ locked_at = CASE WHEN failed_attempts + 1 >= ?3 THEN ?2 ELSE locked_at END, \
 locked_until = CASE WHEN failed_attempts + 1 >= ?3 \
 THEN ?2 + ?4 * (CASE WHEN ?5 = 1 THEN (1 << MIN(lockout_count, 3)) ELSE 1 END) ELSE locked_until END, \
 lockout_count = lockout_count + (CASE WHEN failed_attempts + 1 >= ?3 THEN 1 ELSE 0 END) \
-WHERE id = ?1 RETURNING (CASE WHEN locked_at = ?2 AND failed_attempts = 0 THEN locked_until END) AS locked_until";
+WHERE id = ?1";
+
+/// One more wrong secret of the user, for a batch: at the `threshold`-th consecutive
+/// failure the count restarts and the account locks for `duration` seconds (doubled per
+/// earlier lockout when `progressive`, at most 8 times). The `user.locked` entry that goes
+/// with a lock is `tables::audit_log::insert_if_locked_now`, in the same batch.
+pub fn record_failed_login(
+    user_id: &str,
+    now: UnixTime,
+    threshold: u32,
+    duration: u32,
+    progressive: bool,
+) -> Statement<'static> {
+    (RECORD_FAILED_LOGIN_SQL, vec![user_id.into(), now.into(), threshold.into(), duration.into(), progressive.into()])
+}
 
 /// The user with the address ?1 (any case).
 const USER_BY_EMAIL_SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE email = ?1 COLLATE NOCASE");
@@ -275,23 +289,6 @@ impl<T: SqlRunner> UserStore for T {
             user.created_at.into(),
         ];
         Ok(self.execute(INSERT_FIRST_SUPER_ADMIN_SQL, &args).await? == 1)
-    }
-
-    async fn record_failed_login(
-        &self,
-        user_id: &str,
-        now: UnixTime,
-        threshold: u32,
-        duration: u32,
-        progressive: bool,
-    ) -> Result<Option<UnixTime>, InternalError> {
-        #[derive(Deserialize)]
-        struct Row {
-            locked_until: Option<f64>,
-        }
-        let args = [user_id.into(), now.into(), threshold.into(), duration.into(), progressive.into()];
-        let row = first_row::<Row>(self.query(RECORD_FAILED_LOGIN_SQL, &args).await?)?;
-        Ok(row.and_then(|r| r.locked_until).map(int))
     }
 }
 

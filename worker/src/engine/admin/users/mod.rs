@@ -115,7 +115,9 @@ impl<P: Platform> UserAdmin<'_, P> {
     }
 
     /// `POST /api/users`: with a password (checked against the policy) or, with
-    /// `send_password_mail`, none and a mailed link to set one. Audited `user.created`.
+    /// `send_password_mail`, none and a mailed link to set one (which proves the address).
+    /// With a password, an address the admin does not vouch for (`email_verified`) gets a
+    /// verification link when `EMAIL_VERIFICATION_REQUIRED`. Audited `user.created`.
     pub async fn create(&self, new: &NewUser) -> Result<AdminUser, ApiError> {
         let email = new.email.trim();
         if let Some(problem) = email_problem(email) {
@@ -144,6 +146,9 @@ impl<P: Platform> UserAdmin<'_, P> {
             .await?;
         if new.send_password_mail {
             self.accounts().follow_up(Followup::Reset(Box::new(user.clone()))).await?;
+        } else if self.config.security.email_verification_required && !user.email_verified {
+            // The person proves the address before their first sign-in, as after a sign-up.
+            self.accounts().follow_up(Followup::Verification(Box::new(user.clone()))).await?;
         }
         self.get(&user.id).await
     }

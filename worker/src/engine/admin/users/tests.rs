@@ -8,7 +8,8 @@ use crate::engine::identity::mail::MailStore;
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::ports::{SqlRunner, UnixTime};
+use crate::engine::tables::users;
 use crate::engine::test_support::{alice, config_with, context_of, NativePlatform};
 use crate::native::{MemoryKv, SqliteStore};
 
@@ -120,7 +121,8 @@ fn an_admin_unlock_lifts_the_lock_at_once_and_is_audited_within_the_role_hierarc
     let f = fixture();
     let service = AdminPrincipal::Client("admin-cli".into());
     // The fixture's alice is the super_admin: out of a service account's reach.
-    block_on(f.store.record_failed_login(&alice().id, NOW, 1, 3600, false)).unwrap();
+    let lock = |id: &str| block_on(f.store.exec(users::record_failed_login(id, NOW, 1, 3600, false))).unwrap();
+    lock(&alice().id);
     let refused = block_on(as_who(&f, &service, &META).unlock(&alice().id)).unwrap_err();
     assert_eq!(refused.status(), 403, "an admin cannot unlock a super_admin");
     let mut user = alice();
@@ -128,8 +130,7 @@ fn an_admin_unlock_lifts_the_lock_at_once_and_is_audited_within_the_role_hierarc
     user.email = "bob@example.com".into();
     user.role = Role::User;
     f.store.insert_user(&user).unwrap();
-    let locked = block_on(f.store.record_failed_login(&user.id, NOW, 1, 3600, false)).unwrap();
-    assert_eq!(locked, Some(NOW + 3600));
+    lock(&user.id);
     let who = as_who(&f, &service, &META);
     assert!(block_on(who.get(&user.id)).unwrap().locked);
     block_on(who.unlock(&user.id)).unwrap();

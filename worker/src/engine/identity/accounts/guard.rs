@@ -7,12 +7,12 @@
 use serde_json::json;
 
 use super::Accounts;
-use crate::engine::identity::login::{count_failure, second_factor_failed};
+use crate::engine::identity::login::{failure_count_statements, second_factor_failed};
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::users::User;
-use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::net;
+use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::request::Platform;
 
 /// What was guessed wrong.
@@ -49,10 +49,11 @@ impl<P: Platform> Accounts<'_, P> {
             Secret::Code => second_factor_failed(self.store, self.rng, &cx, user).await?,
             Secret::Password => {
                 let event = self.event("password.change_failed")?.actor("user", &user.id).resource("user", &user.id);
-                self.store.record(&event.metadata(json!({ "reason": "wrong_current_password" }))).await?;
+                let mut statements = vec![event.metadata(json!({ "reason": "wrong_current_password" })).statement()];
                 if !net::listed(&self.config.security.lockout_whitelist, self.meta.ip_address.as_deref()) {
-                    count_failure(self.store, self.rng, &cx, user).await?;
+                    statements.extend(failure_count_statements(self.rng, &cx, user)?);
                 }
+                self.store.batch(&statements).await?;
             }
         }
         Ok(())

@@ -15,7 +15,7 @@ use crate::engine::platform::ports::SystemRandom;
 
 /// Alice, signed up, with an app in force; returns its secret.
 fn alice_with_app(f: &Fixture) -> Vec<u8> {
-    f.sign_up("alice@example.com").unwrap();
+    f.sign_up_verified("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
     let enrolment = block_on(mfa::begin_totp(&f.store, &f.config, &user, &SystemRandom, NOW)).unwrap().unwrap();
     let secret = data_encoding::BASE32_NOPAD.decode(enrolment.secret.as_bytes()).unwrap();
@@ -105,7 +105,7 @@ fn wrong_codes_count_toward_the_lockout_and_a_locked_account_cannot_finish() {
 #[test]
 fn confirming_an_app_mails_mfa_enabled_and_answers_ten_backup_codes_once() {
     let f = fixture();
-    f.sign_up("alice@example.com").unwrap();
+    f.sign_up_verified("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
     let (cookie, session) = f.session_for(&user);
     let basis = || Basis::Session(session.clone());
@@ -128,7 +128,7 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
         v.insert("REQUIRE_MFA", "true".into());
         v.insert("MFA_GRACE_PERIOD_DAYS", "2".into());
     });
-    f.sign_up("alice@example.com").unwrap();
+    f.sign_up_verified("alice@example.com").unwrap();
     let soon =
         block_on(f.accounts().advance(None, Proof::Password { email: "alice@example.com", password: PASSWORD }, None))
             .unwrap();
@@ -204,7 +204,7 @@ fn a_password_expiring_soon_signs_in_and_offers_the_change() {
         v.insert("PASSWORD_EXPIRY_WARNING_DAYS", "3".into());
         v.insert("PASSWORD_EXPIRY_GRACE_DAYS", "2".into());
     });
-    f.sign_up("alice@example.com").unwrap();
+    f.sign_up_verified("alice@example.com").unwrap();
     let day = 86_400;
     let step_at = |t| match block_on(f.at(t).advance(
         None,

@@ -81,6 +81,13 @@ impl Fixture {
         block_on(self.accounts().sign_up(&request))
     }
 
+    /// A sign-up whose mailed link was followed: an account that may sign in.
+    pub(super) fn sign_up_verified(&self, email: &str) -> Result<(), ApiError> {
+        self.sign_up(email)?;
+        block_on(self.accounts().verify_email(&self.link_token()))?;
+        Ok(())
+    }
+
     fn login(&self, email: &str, password: &str) -> Result<User, LoginError> {
         let cx = LoginContext { config: &self.config, meta: &self.meta, now: NOW, method: "browser", client_id: None };
         block_on(check_password(&self.store, &SystemRandom, &cx, email, password))
@@ -295,7 +302,7 @@ fn reset_mails_are_rate_limited_per_address() {
 #[test]
 fn changing_the_password_needs_the_current_one_and_signs_out_other_sessions() {
     let f = fixture();
-    f.sign_up("alice@example.com").unwrap();
+    f.sign_up_verified("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
     let (_, here) = f.session_for(&user);
     f.session_for(&user);

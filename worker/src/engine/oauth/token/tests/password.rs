@@ -84,6 +84,9 @@ fn lockout_after_threshold_failures_refuses_even_the_right_password_until_it_exp
     let events = f.store.audit_events().unwrap();
     let named = |name: &str| events.iter().filter(|e| e["event"] == name).count();
     assert_eq!(named("user.locked"), 1, "{events:?}");
+    let locked = events.iter().find(|e| e["event"] == "user.locked").unwrap();
+    let metadata: serde_json::Value = serde_json::from_str(locked["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(metadata, serde_json::json!({ "failed_attempts": 3, "locked_until": NOW + 1 + 30 * 60 }));
     assert_eq!(named("user.login"), 2, "{events:?}");
     assert!(events.iter().any(|e| e["metadata"].as_str().is_some_and(|m| m.contains(r#""reason":"locked""#))));
 }
