@@ -14,7 +14,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixMillis, UnixTime, KV_MIN_TTL};
 use crate::engine::platform::request::{Platform, RequestContext};
-use crate::engine::tables::{refresh_tokens, sessions};
+use crate::engine::tables::{ended_sessions, refresh_tokens, sessions};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -163,10 +163,17 @@ pub async fn end(
     let mut statements = Vec::new();
     if config.sessions.revoke_tokens_on_session_end {
         statements.push(refresh_tokens::revoke_of_session(&session.id_hash, now));
+        statements.push(ended_sessions::insert(&session.id_hash, &session.user_id, now, keep_ended_until(config, now)));
     }
     statements.push(sessions::delete(&session.id_hash));
     store.batch(&statements).await?;
     kv.delete(&session_key(&session.id_hash)).await
+}
+
+/// How long an ended session is remembered: while an access token issued in it could
+/// still be presented (`admin::keys::max_token_ttl`).
+pub fn keep_ended_until(config: &Config, now: UnixTime) -> UnixTime {
+    now + crate::engine::admin::keys::max_token_ttl(config)
 }
 
 /// The KV value of an ended session, deleted so this edge forgets it at once (other
@@ -308,14 +315,41 @@ mod tests {
         assert_eq!(row.session_id.as_deref(), Some("session-hash"), "the code's session travels to the token");
         let kv = crate::native::MemoryKv::default();
         let body = |t: &str| format!("grant_type=refresh_token&refresh_token={t}");
-        // The default (false): signing out leaves the app's offline access alone.
-        pollster::block_on(end(&kv, &f.store, &f.config, &session(NOW - 60), NOW + 2)).unwrap();
-        let rotated = token_request(&f, Some(&web_auth()), &body(&refresh), NOW + 3).unwrap().refresh_token.unwrap();
-        let revoking = config_with(|v| {
-            v.insert("REVOKE_TOKENS_ON_SESSION_END", "true".into());
+        // Off: signing out leaves the app's offline access alone.
+        let keeping = config_with(|v| {
+            v.insert("REVOKE_TOKENS_ON_SESSION_END", "false".into());
         });
-        pollster::block_on(end(&kv, &f.store, &revoking, &session(NOW - 60), NOW + 4)).unwrap();
+        pollster::block_on(end(&kv, &f.store, &keeping, &session(NOW - 60), NOW + 2)).unwrap();
+        let rotated = token_request(&f, Some(&web_auth()), &body(&refresh), NOW + 3).unwrap().refresh_token.unwrap();
+        // On (the default): the session's refresh tokens end with it.
+        pollster::block_on(end(&kv, &f.store, &f.config, &session(NOW - 60), NOW + 4)).unwrap();
         let refused = token_request(&f, Some(&web_auth()), &body(&rotated), NOW + 5);
         assert!(matches!(refused, Err(TokenError::InvalidGrant(_))), "the successor kept the session: {refused:?}");
+    }
+
+    /// OIDC Back-Channel Logout §2.1 (`sid`), and the product's REVOKE_TOKENS_ON_SESSION_END:
+    /// the access token of a session that was ended is no longer active, and the ID token
+    /// names the session.
+    #[test]
+    fn an_ended_sessions_access_tokens_are_inactive_at_introspection_and_its_id_token_names_it() {
+        use crate::engine::platform::form::Form;
+        use crate::engine::test_support::{credentials_of, token_endpoint};
+        let f = code_flow();
+        let q = format!("{BASE}&response_type=code&scope=openid");
+        let code = param(&authorize(&f, &web_app(), &q, NOW), "code").unwrap().to_owned();
+        let tokens = redeem(&f, &code, "", NOW + 1).unwrap();
+        let payload = tokens.id_token.as_deref().unwrap().split('.').nth(1).unwrap().to_owned();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&crate::engine::crypto::jose::b64url_decode(&payload).unwrap()).unwrap();
+        assert_eq!(claims["sid"], "session-hash");
+        let active = |now: UnixTime| {
+            let form = Form::parse(format!("token={}", tokens.access_token).as_bytes()).unwrap();
+            let endpoint = token_endpoint(&f.config, &f.store, &f.keys, now);
+            pollster::block_on(endpoint.introspect(&credentials_of(Some(&web_auth()), &form), &form)).unwrap().active
+        };
+        assert!(active(NOW + 2));
+        let kv = crate::native::MemoryKv::default();
+        pollster::block_on(end(&kv, &f.store, &f.config, &session(NOW - 60), NOW + 3)).unwrap();
+        assert!(!active(NOW + 4), "the session was ended");
     }
 }

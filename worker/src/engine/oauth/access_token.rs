@@ -21,6 +21,10 @@ pub struct AccessTokenClaims {
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<UnixTime>,
+    /// The browser session the token was issued in (OIDC Back-Channel Logout §2.1 `sid`,
+    /// the session's id): when that session is ended, the token is no longer active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl AccessTokenClaims {
@@ -46,6 +50,7 @@ impl AccessTokenClaims {
             client_id: client_id.into(),
             scope: scope.into(),
             auth_time: None,
+            sid: None,
         })
     }
 

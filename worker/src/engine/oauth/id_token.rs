@@ -34,6 +34,8 @@ pub struct IdTokenFacts<'a> {
     pub access_token: Option<&'a str>,
     /// The code issued alongside in a hybrid flow, for `c_hash` (OIDC Core §3.3.2.11).
     pub code: Option<&'a str>,
+    /// The browser session it was issued in (OIDC Back-Channel Logout §2.1 `sid`).
+    pub sid: Option<&'a str>,
     pub ttl: u32,
     /// The algorithm the ID token is signed with (it picks `at_hash`'s hash).
     pub alg: SigningAlg,
@@ -64,6 +66,9 @@ pub fn claims(config: &Config, facts: &IdTokenFacts<'_>, now: UnixTime) -> Value
     }
     if let Some(code) = facts.code {
         claims.insert("c_hash".into(), Value::String(half_hash(facts.alg, code)));
+    }
+    if let Some(sid) = facts.sid {
+        claims.insert("sid".into(), Value::String(sid.into()));
     }
     Value::Object(claims)
 }

@@ -24,8 +24,8 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::{
-    audit_log, authorization_codes, device_codes, email_tokens, mail_outbox, refresh_tokens, revoked_access_tokens,
-    sessions, webauthn_challenges,
+    audit_log, authorization_codes, device_codes, email_tokens, ended_sessions, mail_outbox, refresh_tokens,
+    revoked_access_tokens, sessions, webauthn_challenges,
 };
 
 /// Rows one statement deletes per run at most.
@@ -38,7 +38,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 type Sweep = fn(UnixTime, i64) -> Statement<'static>;
 
 /// `(name in the audit entry, statement)`, each from its table's module.
-const SWEEPS: [(&str, Sweep); 11] = [
+const SWEEPS: [(&str, Sweep); 12] = [
     ("authorization_codes", authorization_codes::delete_expired),
     ("device_codes", device_codes::delete_expired),
     ("refresh_tokens", refresh_tokens::delete_expired),
@@ -50,10 +50,11 @@ const SWEEPS: [(&str, Sweep); 11] = [
     ("mail_outbox", mail_outbox::delete_older),
     ("audit_log", audit_log::delete_older),
     ("webauthn_challenges", webauthn_challenges::delete_expired),
+    ("ended_sessions", ended_sessions::delete_expired),
 ];
 
 /// The cut-off time of each statement in [`SWEEPS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 11] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 12] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -66,6 +67,7 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 11] {
         now - i64::from(config.sessions.idle_timeout_minutes) * 60,
         days(config.retention.outbox_days),
         days(config.retention.audit_days),
+        now,
         now,
     ]
 }

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod consents;
 pub mod device_codes;
 pub mod email_tokens;
+pub mod ended_sessions;
 pub mod mail_outbox;
 pub mod metric_counters;
 pub mod mfa_backup_codes;
@@ -42,18 +43,27 @@ use crate::engine::platform::ports::{first_row, int, whole, Statement, UnixTime}
 // ---- whether an access token is revoked ---------------------------------------------------
 
 /// Whether an access token is revoked: by its jti, by a cut-off for its client (tokens
-/// issued at or before `revoked_before_ms`, to the millisecond its jti carries), or because its user was deactivated or deleted
-/// (a token of a client acting for itself has `sub` = client id); plus the email of the
-/// subject `?4` (introspection's `username`): one statement. ?1 jti, ?2 client, ?3 issued (ms), ?4 sub.
+/// issued at or before `revoked_before_ms`, to the millisecond its jti carries), because its
+/// user was deactivated or deleted (a token of a client acting for itself has `sub` = client
+/// id), or because the session it was issued in (`sid`) was ended; plus the email of the
+/// subject (introspection's `username`): one statement. ?1 jti, ?2 client, ?3 issued (ms),
+/// ?4 sub, ?5 sid or NULL.
 const ACCESS_TOKEN_STATE_SQL: &str = "SELECT (EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?1) \
 OR EXISTS (SELECT 1 FROM client_token_cutoffs WHERE client_id = ?2 AND revoked_before_ms >= ?3) \
-OR (?4 != ?2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?4 AND active = 1))) AS revoked, \
+OR (?4 != ?2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?4 AND active = 1)) \
+OR (?5 IS NOT NULL AND EXISTS (SELECT 1 FROM ended_sessions WHERE session_id = ?5))) AS revoked, \
 (SELECT email FROM users WHERE id = ?4) AS username";
 
 pub fn access_token_state(claims: &AccessTokenClaims) -> Statement<'static> {
     (
         ACCESS_TOKEN_STATE_SQL,
-        vec![(&claims.jti).into(), (&claims.client_id).into(), claims.issued_ms().into(), (&claims.sub).into()],
+        vec![
+            (&claims.jti).into(),
+            (&claims.client_id).into(),
+            claims.issued_ms().into(),
+            (&claims.sub).into(),
+            claims.sid.as_deref().into(),
+        ],
     )
 }
 

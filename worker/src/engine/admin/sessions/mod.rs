@@ -20,8 +20,8 @@ use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{count, first_row, whole, SqlRunner, UnixTime};
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
-use crate::engine::tables::refresh_tokens;
 use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
+use crate::engine::tables::{ended_sessions, refresh_tokens};
 
 fn not_found() -> ApiError {
     ApiError::not_found(codes::NOT_FOUND, "no live session with this id")
@@ -129,6 +129,7 @@ impl<P: Platform> SessionAdmin<'_, P> {
         let mut statements = Vec::new();
         if self.config.sessions.revoke_tokens_on_session_end {
             statements.push(refresh_tokens::revoke_of_bulk_sessions(args()));
+            statements.push(ended_sessions::insert_bulk(args(), sessions::keep_ended_until(self.config, self.now)));
         }
         statements.push(table::bulk_delete(args()));
         statements.push(self.event("sessions.revoked", "*", metadata)?.statement());

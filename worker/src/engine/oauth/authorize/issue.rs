@@ -146,6 +146,7 @@ impl<P: Platform> Issuer<'_, P> {
             let mut claims =
                 AccessTokenClaims::new(self.config, &user.id, &client.client_id, &scope, ttl, self.now_ms, self.rng)?;
             claims.auth_time = Some(session.auth_time);
+            claims.sid = Some(session.id_hash.clone());
             let token = claims.sign(self.signer, key).await?;
             params.push(("access_token".into(), token.clone()));
             params.push(("token_type".into(), "Bearer".into()));
@@ -165,6 +166,7 @@ impl<P: Platform> Issuer<'_, P> {
                 nonce: request.nonce.as_deref(),
                 access_token: access_token.as_deref(),
                 code: code.as_deref(),
+                sid: Some(&session.id_hash),
                 ttl,
                 alg: key.alg,
             };

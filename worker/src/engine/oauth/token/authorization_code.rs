@@ -107,6 +107,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token: refresh.map(|r| r.plaintext),
             nonce: row.nonce.as_deref(),
             claims: Some(claims),
+            session_id: row.session_id.as_deref(),
         })
         .await
     }

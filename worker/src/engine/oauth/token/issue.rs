@@ -32,6 +32,8 @@ pub(super) struct Grant<'a> {
     pub(super) nonce: Option<&'a str>,
     /// The access token's claims when the grant had to know its `jti` in advance.
     pub(super) claims: Option<AccessTokenClaims>,
+    /// The browser session the grant came from (the tokens' `sid`), if any.
+    pub(super) session_id: Option<&'a str>,
 }
 
 impl<P: Platform> TokenEndpoint<'_, P> {
@@ -118,10 +120,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     pub(super) async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
         let scope = grant.scope.join(" ");
         let ttl = self.access_ttl(grant.client);
-        let claims = match grant.claims {
+        let mut claims = match grant.claims {
             Some(claims) => claims,
             None => self.access_claims(grant.client, &grant.user.id, &scope, grant.auth_time)?,
         };
+        claims.sid = grant.session_id.map(str::to_owned);
         let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
         let access_token = claims.sign(self.signer, &key).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
@@ -139,6 +142,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 nonce: grant.nonce,
                 access_token: Some(&access_token),
                 code: None,
+                sid: grant.session_id,
                 ttl,
                 alg,
             };

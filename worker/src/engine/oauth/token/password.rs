@@ -67,6 +67,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token,
             nonce: None,
             claims: None,
+            session_id: None,
         })
         .await
     }

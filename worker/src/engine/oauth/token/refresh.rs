@@ -79,6 +79,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token: Some(refresh_token),
             nonce: None,
             claims: None,
+            session_id: row.session_id.as_deref(),
         })
         .await
     }
