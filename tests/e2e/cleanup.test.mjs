@@ -5,16 +5,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker } from './harness.mjs';
 
+const SESSION_DAYS = 7;
 let worker;
 before(async () => {
-  worker = await startWorker({ vars: { OUTBOX_RETENTION_DAYS: '7', AUDIT_LOG_RETENTION_DAYS: '30' } });
+  worker = await startWorker({ vars: { OUTBOX_RETENTION_DAYS: '7', AUDIT_LOG_RETENTION_DAYS: '30',
+    SESSION_DURATION_DAYS: String(SESSION_DAYS) } });
 });
 after(async () => {
   if (process.env.E2E_DEBUG) console.log(worker?.logs());
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes what expired in each of its eleven statements and keeps what lives', async () => {
+test('the Cron Trigger deletes what expired in each of its fourteen statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
   const sql = (statement) => worker.query(statement);
@@ -48,6 +50,17 @@ test('the Cron Trigger deletes what expired in each of its eleven statements and
     await sql(`INSERT INTO mail_outbox (id, template, to_address, subject, text_body, html_body, status, created_at)
       VALUES ('${id}', 'welcome', 'a@example.com', 's', 't', 'h', 'logged', ${created})`);
   }
+  for (const [id, keep] of [['gone', now - 60], ['kept', now + 600]]) {
+    await sql(`INSERT INTO ended_sessions (session_id, user_id, ended_at, keep_until) VALUES ('${id}', 'u1', ${now}, ${keep})`);
+  }
+  // A session's clients are kept as long as a session can live (SESSION_DURATION_DAYS).
+  for (const [id, created] of [['gone', now - (SESSION_DAYS + 1) * day], ['kept', now - (SESSION_DAYS - 1) * day]]) {
+    await sql(`INSERT INTO session_clients (session_id, client_id, created_at) VALUES ('${id}', 'demo-app', ${created})`);
+  }
+  for (const [id, created] of [['gone', now - 8 * day], ['kept', now - 6 * day]]) {
+    await sql(`INSERT INTO logout_deliveries (id, client_id, session_id, user_id, uri, created_at, next_attempt_at,
+      delivered_at) VALUES ('${id}', 'demo-app', 's', 'u1', 'https://rp.example/bc', ${created}, ${created}, ${created})`);
+  }
   for (const [id, at] of [['gone', now - 31 * day], ['kept', now - 29 * day]]) {
     await sql(`INSERT INTO audit_log (id, timestamp, event) VALUES ('${id}', ${at}, 'user.login')`);
   }
@@ -59,10 +72,12 @@ test('the Cron Trigger deletes what expired in each of its eleven statements and
   assert.deepEqual(JSON.parse(entries[0].metadata), {
     authorization_codes: 1, device_codes: 1, refresh_tokens: 1, revoked_access_tokens: 1, email_tokens: 1,
     refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
+    ended_sessions: 1, session_clients: 1, logout_deliveries: 1,
   });
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
-    sessions: 'id_hash', mail_outbox: 'id' };
+    sessions: 'id_hash', mail_outbox: 'id', ended_sessions: 'session_id', session_clients: 'session_id',
+    logout_deliveries: 'id' };
   for (const [table, key] of Object.entries(keys)) {
     assert.deepEqual((await sql(`SELECT ${key} AS id FROM ${table}`)).map((r) => r.id), ['kept'], table);
   }

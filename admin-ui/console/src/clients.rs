@@ -77,6 +77,8 @@ struct Fields {
     tos_uri: RwSignal<String>,
     policy_uri: RwSignal<String>,
     contacts: RwSignal<String>,
+    backchannel_uri: RwSignal<String>,
+    backchannel_sid: RwSignal<bool>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -99,6 +101,8 @@ impl Fields {
             tos_uri: text(&s.tos_uri),
             policy_uri: text(&s.policy_uri),
             contacts: RwSignal::new(s.contacts.join("\n")),
+            backchannel_uri: text(&s.backchannel_logout_uri),
+            backchannel_sid: RwSignal::new(s.backchannel_logout_session_required),
         }
     }
 
@@ -126,6 +130,8 @@ impl Fields {
             tos_uri: Some(self.tos_uri.get()),
             policy_uri: Some(self.policy_uri.get()),
             contacts: Some(lines(&self.contacts.get())),
+            backchannel_logout_uri: Some(self.backchannel_uri.get()),
+            backchannel_logout_session_required: Some(self.backchannel_sid.get()),
             ..Default::default()
         }
     }
@@ -221,6 +227,12 @@ fn ClientForm(
             {text("tos-uri", "Terms of service (https)", fields.tos_uri)}
             {text("policy-uri", "Privacy policy (https)", fields.policy_uri)}
             {area("contacts", "Contacts (emails, one per line)", fields.contacts)}
+            {text("backchannel-uri", "Back-channel logout URI (told when a session ends)", fields.backchannel_uri)}
+            <label for="backchannel-sid" class="check">
+                <input id="backchannel-sid" type="checkbox" prop:checked=move || fields.backchannel_sid.get()
+                    on:change=move |ev| { touched.set(true); fields.backchannel_sid.set(event_target_checked(&ev)); }/>
+                " The app needs the session id (sid) in logout tokens"
+            </label>
             <ul class="problems error" role="alert" aria-live="polite" aria-label="Problems">
                 {move || touched.get().then(|| problems().into_iter().map(|p| view! { <li>{p}</li> }).collect_view())}
             </ul>

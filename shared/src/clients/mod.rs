@@ -69,6 +69,13 @@ pub struct ClientMetadata {
     /// ([`ID_TOKEN_SIGNING_ALGS`]; RS256 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2: where a Logout Token is POSTed when a session
+    /// the client got tokens in ends (an empty string clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// §2.2: the client wants `sid` in Logout Tokens (they always carry it here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -102,6 +109,11 @@ pub struct ClientSettings {
     /// ([`ID_TOKEN_SIGNING_ALGS`]; RS256 when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token_signed_response_alg: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -139,6 +151,8 @@ impl ClientSettings {
             refresh_token_ttl: None,
             refresh_token_rotation: None,
             id_token_signed_response_alg: None,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -209,6 +223,12 @@ impl ClientSettings {
         if patch.id_token_signed_response_alg.is_some() {
             // An empty string goes back to the default.
             self.id_token_signed_response_alg = optional(&patch.id_token_signed_response_alg);
+        }
+        if patch.backchannel_logout_uri.is_some() {
+            self.backchannel_logout_uri = optional(&patch.backchannel_logout_uri);
+        }
+        if let Some(required) = patch.backchannel_logout_session_required {
+            self.backchannel_logout_session_required = required;
         }
     }
 
@@ -309,6 +329,12 @@ impl ClientSettings {
         }
         if self.refresh_token_ttl.is_some_and(|ttl| ttl > REFRESH_TTL_MAX) {
             metadata("refresh_token_ttl", format!("refresh_token_ttl must be at most {REFRESH_TTL_MAX} seconds"));
+        }
+        // OIDC Back-Channel Logout §2.2: absolute, no fragment; https (http on loopback).
+        if let Some(uri) = self.backchannel_logout_uri.as_deref() {
+            if let Some(problem) = redirect_uri_problem(uri, false) {
+                metadata("backchannel_logout_uri", format!("backchannel_logout_uri: {problem}"));
+            }
         }
         let needs_redirect = grants("authorization_code") || grants("implicit");
         if needs_redirect && self.redirect_uris.is_empty() {

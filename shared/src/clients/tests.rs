@@ -212,3 +212,26 @@ fn oidc_registration_2_id_token_signed_response_alg_is_one_the_server_signs_with
     settings.apply(&ClientMetadata { id_token_signed_response_alg: Some(String::new()), ..ClientMetadata::default() });
     assert_eq!(settings.id_token_signed_response_alg, None);
 }
+
+#[test]
+fn oidc_backchannel_logout_2_2_the_uri_is_absolute_https_without_a_fragment() {
+    for good in ["https://rp.example/logout", "http://127.0.0.1:3000/backchannel?x=1"] {
+        assert_eq!(problems(|r| r.backchannel_logout_uri = Some(good.into())), [], "{good}");
+    }
+    for bad in ["https://rp.example/logout#f", "/logout", "http://rp.example/logout", "com.example.app:/logout"] {
+        assert_eq!(
+            problems(|r| r.backchannel_logout_uri = Some(bad.into())),
+            [("invalid_client_metadata", "backchannel_logout_uri")],
+            "{bad}"
+        );
+    }
+    let mut settings = ClientSettings::new(&seed_request(), "openid");
+    settings.apply(&ClientMetadata {
+        backchannel_logout_uri: Some("https://rp.example/logout".into()),
+        backchannel_logout_session_required: Some(true),
+        ..ClientMetadata::default()
+    });
+    assert!(settings.backchannel_logout_session_required);
+    settings.apply(&ClientMetadata { backchannel_logout_uri: Some(String::new()), ..ClientMetadata::default() });
+    assert_eq!(settings.backchannel_logout_uri, None, "an empty string clears it");
+}

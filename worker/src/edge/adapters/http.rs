@@ -1,8 +1,14 @@
-//! Outbound HTTP to identity providers through the Workers `fetch`.
+//! Outbound HTTP to identity providers and relying parties through the Workers `fetch`.
+//! Every call has a deadline and follows no redirect (a provider or a client's
+//! back-channel URI that answers 3xx gets no second request, to any host), and answers
+//! larger than [`MAX_BODY_BYTES`] are refused unread.
 
 use base64::Engine;
+use std::time::Duration;
 use wasm_bindgen::JsValue;
-use worker::{Fetch, Headers, Method, Request, RequestInit};
+
+use futures_util::future::{select, Either};
+use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{HttpClient, HttpReply};
@@ -15,11 +21,31 @@ fn failed(url: &str) -> impl Fn(worker::Error) -> InternalError + '_ {
     move |e| InternalError::new(format!("fetch {url}: {e}"))
 }
 
-async fn send(url: &str, init: &RequestInit) -> Result<HttpReply, InternalError> {
+/// How long a call may take, answer included.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The largest answer read (a provider's JSON documents are a few KB).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+async fn send(url: &str, init: &mut RequestInit) -> Result<HttpReply, InternalError> {
+    init.with_redirect(RequestRedirect::Manual);
     let request = Request::new_with_init(url, init).map_err(failed(url))?;
-    let mut response = Fetch::Request(request).send().await.map_err(failed(url))?;
-    let body = response.text().await.map_err(failed(url))?;
-    Ok(HttpReply { status: response.status_code(), body })
+    let call = Box::pin(async {
+        let mut response = Fetch::Request(request).send().await.map_err(failed(url))?;
+        let declared = response.headers().get("Content-Length").ok().flatten().and_then(|n| n.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(InternalError::new(format!("fetch {url}: an answer of more than {MAX_BODY_BYTES} bytes")));
+        }
+        let body = response.text().await.map_err(failed(url))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(InternalError::new(format!("fetch {url}: an answer of more than {MAX_BODY_BYTES} bytes")));
+        }
+        Ok(HttpReply { status: response.status_code(), body })
+    });
+    match select(call, Delay::from(DEADLINE)).await {
+        Either::Left((reply, _)) => reply,
+        Either::Right(_) => Err(InternalError::new(format!("fetch {url}: no answer within {} s", DEADLINE.as_secs()))),
+    }
 }
 
 impl HttpClient for FetchHttp {
@@ -33,7 +59,7 @@ impl HttpClient for FetchHttp {
         }
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
-        send(url, &init).await
+        send(url, &mut init).await
     }
 
     async fn post_form(&self, url: &str, body: &str, basic: Option<(&str, &str)>) -> Result<HttpReply, InternalError> {
@@ -51,6 +77,6 @@ impl HttpClient for FetchHttp {
         }
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(body)));
-        send(url, &init).await
+        send(url, &mut init).await
     }
 }

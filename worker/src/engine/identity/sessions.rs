@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
+use crate::engine::oauth::backchannel_logout;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixMillis, UnixTime, KV_MIN_TTL};
 use crate::engine::platform::request::{Platform, RequestContext};
-use crate::engine::tables::{ended_sessions, refresh_tokens, sessions};
+use crate::engine::tables::{ended_sessions, logout_deliveries, refresh_tokens, session_clients, sessions};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -165,8 +166,15 @@ pub async fn end(
         statements.push(refresh_tokens::revoke_of_session(&session.id_hash, now));
         statements.push(ended_sessions::insert(&session.id_hash, &session.user_id, now, keep_ended_until(config, now)));
     }
+    // OIDC Back-Channel Logout: the clients told of the end are queued with it.
+    let queue = statements.len();
+    statements.push(logout_deliveries::queue_for_session(&session.id_hash, &session.user_id, now));
+    statements.push(session_clients::delete_of_session(&session.id_hash));
     statements.push(sessions::delete(&session.id_hash));
-    store.batch(&statements).await?;
+    let changes = store.batch(&statements).await?;
+    if changes.get(queue).is_some_and(|queued| *queued > 0) {
+        backchannel_logout::note_queued();
+    }
     kv.delete(&session_key(&session.id_hash)).await
 }
 

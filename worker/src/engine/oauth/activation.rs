@@ -17,7 +17,9 @@ use crate::engine::oauth::scope::describe_scopes;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::ApiError;
+use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
+use crate::engine::tables::session_clients;
 
 /// Wrong user codes allowed per client address per minute.
 pub const USER_CODE_FAILURES: (u32, u32) = (5, 60);
@@ -102,7 +104,12 @@ impl<P: Platform> Activation<'_, P> {
             .actor("user", &user.id)
             .resource("client", &row.client_id)
             .metadata(json!({ "scope": scope }));
-        self.store.record(&event).await?;
+        let mut statements = vec![event.statement()];
+        if allow {
+            // OIDC Back-Channel Logout: the device's client is told when this session ends.
+            statements.push(session_clients::insert(&session.id_hash, &row.client_id, self.now));
+        }
+        self.store.batch(&statements).await?;
         let message = if allow {
             "Your device is connected. You can return to your device."
         } else {

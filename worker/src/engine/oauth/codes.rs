@@ -63,7 +63,6 @@ pub struct Redemption<'a> {
 
 #[allow(async_fn_in_trait)]
 pub trait CodeStore {
-    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), InternalError>;
     /// Deletes a stored, unredeemed code that was prepared but not handed out.
     async fn discard_code(&self, code_hash: &str) -> Result<(), InternalError>;
     /// The code and the user it was issued for, in one statement.

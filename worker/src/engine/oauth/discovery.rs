@@ -67,6 +67,9 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         "id_token_signing_alg_values_supported": shared::clients::ID_TOKEN_SIGNING_ALGS,
         // RFC 9207: every authorization response will carry `iss` (docs/api.md, "Endpoints").
         "authorization_response_iss_parameter_supported": true,
+        // OIDC Back-Channel Logout 1.0 §2.1: Logout Tokens carry `sid`, as ID tokens do.
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     });
     match metadata {
         Value::Object(map) => map,
@@ -122,6 +125,8 @@ mod tests {
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert_eq!(m["token_endpoint"], "http://127.0.0.1:8787/token");
         assert_eq!(m["end_session_endpoint"], "http://127.0.0.1:8787/logout", "RP-Initiated Logout 1.0 §2.1");
+        assert_eq!(m["backchannel_logout_supported"], true, "Back-Channel Logout 1.0 §2.1");
+        assert_eq!(m["backchannel_logout_session_supported"], true);
         assert_eq!(
             m["grant_types_supported"],
             serde_json::json!([

@@ -4,6 +4,7 @@
 pub mod access_token;
 pub mod activation;
 pub mod authorize;
+pub mod backchannel_logout;
 pub mod codes;
 pub mod consent;
 pub mod cors;

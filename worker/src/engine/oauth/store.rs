@@ -14,7 +14,7 @@ use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::tables::clients::{client_from_rows, client_statement};
 use crate::engine::tables::users::{first_user, user_of_session_statement};
-use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens};
+use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens, session_clients};
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
 /// one round trip (`/authorize` with a live session needs both; two calls would cost two
@@ -31,6 +31,8 @@ pub async fn user_consent_and_code(
     let mut statements = vec![user_of_session_statement(session), consent];
     if let Some(code) = code {
         statements.push(authorization_codes::insert_for_session(code));
+        // OIDC Back-Channel Logout: the client is told when this session ends.
+        statements.push(session_clients::insert_for_live_session(&session.id_hash, client_id, code.created_at));
     }
     let mut results = db.query_batch(&statements).await?.into_iter();
     let user = first_user(results.next().unwrap_or_default())?;

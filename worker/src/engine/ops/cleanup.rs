@@ -24,8 +24,8 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::{
-    audit_log, authorization_codes, device_codes, email_tokens, ended_sessions, mail_outbox, refresh_tokens,
-    revoked_access_tokens, sessions, webauthn_challenges,
+    audit_log, authorization_codes, device_codes, email_tokens, ended_sessions, logout_deliveries, mail_outbox,
+    refresh_tokens, revoked_access_tokens, session_clients, sessions, webauthn_challenges,
 };
 
 /// Rows one statement deletes per run at most.
@@ -38,7 +38,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 type Sweep = fn(UnixTime, i64) -> Statement<'static>;
 
 /// `(name in the audit entry, statement)`, each from its table's module.
-const SWEEPS: [(&str, Sweep); 12] = [
+const SWEEPS: [(&str, Sweep); 14] = [
     ("authorization_codes", authorization_codes::delete_expired),
     ("device_codes", device_codes::delete_expired),
     ("refresh_tokens", refresh_tokens::delete_expired),
@@ -51,10 +51,12 @@ const SWEEPS: [(&str, Sweep); 12] = [
     ("audit_log", audit_log::delete_older),
     ("webauthn_challenges", webauthn_challenges::delete_expired),
     ("ended_sessions", ended_sessions::delete_expired),
+    ("session_clients", session_clients::delete_older),
+    ("logout_deliveries", logout_deliveries::delete_older),
 ];
 
 /// The cut-off time of each statement in [`SWEEPS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 12] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 14] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -69,6 +71,8 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 12] {
         days(config.retention.audit_days),
         now,
         now,
+        days(config.sessions.session_duration_days),
+        days(config.retention.outbox_days),
     ]
 }
 

@@ -128,15 +128,16 @@ pub fn with_user(code_hash: &str) -> Statement<'static> {
 }
 
 /// [`INSERT_CODE_FOR_SESSION_SQL`] for `code`.
+/// A new code ([`INSERT_CODE_SQL`]), for a batch.
+pub fn insert(code: &AuthorizationCode) -> Statement<'static> {
+    (INSERT_CODE_SQL, code_args(code))
+}
+
 pub fn insert_for_session(code: &AuthorizationCode) -> Statement<'static> {
     (INSERT_CODE_FOR_SESSION_SQL, code_args(code))
 }
 
 impl<T: SqlRunner> CodeStore for T {
-    async fn insert_code(&self, c: &AuthorizationCode) -> Result<(), InternalError> {
-        self.execute(INSERT_CODE_SQL, &code_args(c)).await.map(|_| ())
-    }
-
     async fn discard_code(&self, code_hash: &str) -> Result<(), InternalError> {
         self.execute(DISCARD_CODE_SQL, &[code_hash.into()]).await.map(|_| ())
     }

@@ -16,12 +16,13 @@ use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::{may_manage, Acting};
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::Role;
+use crate::engine::oauth::backchannel_logout;
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{count, first_row, whole, SqlRunner, UnixTime};
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
-use crate::engine::tables::{ended_sessions, refresh_tokens};
+use crate::engine::tables::{ended_sessions, logout_deliveries, refresh_tokens};
 
 fn not_found() -> ApiError {
     ApiError::not_found(codes::NOT_FOUND, "no live session with this id")
@@ -131,9 +132,15 @@ impl<P: Platform> SessionAdmin<'_, P> {
             statements.push(refresh_tokens::revoke_of_bulk_sessions(args()));
             statements.push(ended_sessions::insert_bulk(args(), sessions::keep_ended_until(self.config, self.now)));
         }
+        // OIDC Back-Channel Logout: the clients of the ended sessions are told.
+        let queue = statements.len();
+        statements.push(logout_deliveries::queue_bulk(args()));
         statements.push(table::bulk_delete(args()));
         statements.push(self.event("sessions.revoked", "*", metadata)?.statement());
         let changes = self.store.batch(&statements).await?;
+        if changes.get(queue).is_some_and(|queued| *queued > 0) {
+            backchannel_logout::note_queued();
+        }
         let ended = changes.get(statements.len().saturating_sub(2)).copied().unwrap_or(0);
         Ok(SessionsEnded { ended })
     }

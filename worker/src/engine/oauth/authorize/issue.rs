@@ -7,15 +7,16 @@ use crate::engine::crypto::jose::sign_jwt;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::{User, ADMIN_SCOPE};
 use crate::engine::oauth::access_token::AccessTokenClaims;
-use crate::engine::oauth::codes::{self, AuthorizationCode, CodeStore};
+use crate::engine::oauth::codes::{self, AuthorizationCode};
 use crate::engine::oauth::consent::Consent;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{Random, UnixTime};
+use crate::engine::platform::ports::{Random, SqlRunner, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
+use crate::engine::tables::{authorization_codes, session_clients};
 
 /// A code minted before the reads that decide whether it may be handed out, so that it
 /// is stored in the same D1 batch as those reads (`/authorize` with a live session: the
@@ -122,13 +123,19 @@ impl<P: Platform> Issuer<'_, P> {
             None if request.response_type.code => {
                 let row = code_row(self.config, request, &client.client_id, &user.id, scope.clone(), session, self.now);
                 let (plaintext, row) = codes::mint(row, self.rng)?;
-                self.store.insert_code(&row).await?;
+                // OIDC Back-Channel Logout: the client is told when this session ends.
+                let told = session_clients::insert(&session.id_hash, &client.client_id, self.now);
+                self.store.batch(&[authorization_codes::insert(&row), told]).await?;
                 Some(plaintext)
             }
             None => None,
         };
-        if let Some(code) = &code {
-            params.push(("code".into(), code.clone()));
+        match &code {
+            Some(code) => params.push(("code".into(), code.clone())),
+            // Tokens straight from /authorize (implicit): the client is told of the end too.
+            None => {
+                self.store.exec(session_clients::insert(&session.id_hash, &client.client_id, self.now)).await?;
+            }
         }
         let ttl = client.access_token_ttl.unwrap_or(self.config.tokens.access_token_ttl);
         let access_key = match request.response_type.token {
