@@ -105,6 +105,15 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
+/// `POST /api/account/confirm`: the password, and a code from the app (or a backup code)
+/// when the account has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmIdentity {
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
 /// One browser session of the signed-in person (`GET /api/account/sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSummary {

@@ -62,4 +62,6 @@ pub const MFA_ALREADY_ENABLED: &str = "mfa_already_enabled";
 pub const MFA_NOT_ENABLED: &str = "mfa_not_enabled";
 /// `REQUIRE_MFA` / `REQUIRE_ADMIN_MFA` forbid turning the second factor off.
 pub const MFA_REQUIRED: &str = "mfa_required";
+/// 403: a change to how one signs in needs a recent sign-in (`POST /api/account/confirm`).
+pub const REAUTHENTICATION_REQUIRED: &str = "reauthentication_required";
 pub const SERVER_ERROR: &str = "server_error";

@@ -41,6 +41,8 @@ pub const PASSWORD_RESET_COMPLETE: &str = "/api/password-reset/complete";
 pub const VALIDATE_PASSWORD: &str = "/api/validate-password";
 pub const ACCOUNT: &str = "/api/account";
 pub const ACCOUNT_PASSWORD: &str = "/api/account/password";
+/// A fresh proof before a change to how one signs in (docs/security.md).
+pub const ACCOUNT_CONFIRM: &str = "/api/account/confirm";
 /// `/{session id}` appended: one session.
 pub const ACCOUNT_SESSIONS: &str = "/api/account/sessions";
 /// `/{client_id}` appended: one app's consent.

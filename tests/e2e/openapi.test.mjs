@@ -263,7 +263,15 @@ test('every operation answers as documented', async () => {
   const app2 = new TOTP({ secret: Secret.fromBase32(again2.secret) });
   const confirmed2 = await call('POST', '/api/mfa/totp/confirm', { ...c3, body: { code: app2.generate() }, expect: 200 });
   // The confirmation renewed the session.
-  const c4 = { cookie: cookiesOf(confirmed2), csrf: confirmed2.body.csrf_token };
+  const c4old = { cookie: cookiesOf(confirmed2), csrf: confirmed2.body.csrf_token };
+  // A fresh sign-in before a change to how one signs in (REAUTHENTICATION_MAX_AGE): the
+  // password, and a code since carol has an app; a new session replaces the old one.
+  await call('POST', '/api/account/confirm', { ...c4old, body: { password: 'not her password at all' }, expect: 401 });
+  await call('POST', '/api/account/confirm', { ...c4old, body: { password: PASSWORD }, expect: 401 });
+  const reconfirmed = await call('POST', '/api/account/confirm', { ...c4old,
+    body: { password: PASSWORD, code: app2.generate({ timestamp: Date.now() + 30_000 }) }, expect: 200 });
+  await call('GET', '/api/account', { cookie: c4old.cookie, expect: 401 });
+  const c4 = { cookie: cookiesOf(reconfirmed), csrf: reconfirmed.body.csrf_token };
   await call('GET', '/api/users?mfa=true', { ...A, expect: 200 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 204 });
   await call('DELETE', `/api/users/${carol.id}/mfa`, { ...A, expect: 404 });
@@ -286,8 +294,12 @@ test('every operation answers as documented', async () => {
   assert.equal(byPasskey.body.user.email, 'carol@example.com');
   await call('POST', '/api/passkeys/sign-in', { ...anon, body: { credential: assertion }, expect: 401 });
   const keys2 = await call('GET', '/api/passkeys', { cookie: c5.cookie, expect: 200 });
-  await call('DELETE', '/api/passkeys/nope', { ...c5, expect: 404 });
-  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c5, expect: 204 });
+  // The passkey is carol's second factor now: her password-only session may not remove it;
+  // the session the passkey signed in may.
+  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c5, expect: 403 });
+  const c6 = { cookie: cookiesOf(byPasskey), csrf: byPasskey.body.csrf_token };
+  await call('DELETE', '/api/passkeys/nope', { ...c6, expect: 404 });
+  await call('DELETE', `/api/passkeys/${keys2.body[0].id}`, { ...c6, expect: 204 });
 
   // An expired password (PASSWORD_EXPIRY_DAYS, a run-time setting) is replaced at sign-in.
   await call('PATCH', '/api/settings', { ...S, body: { PASSWORD_EXPIRY_DAYS: '30' }, expect: 200 });

@@ -213,6 +213,49 @@ test('trust row 7: a wrong password, an unknown address and a locked account mak
   assert.ok(JSON.parse(lock.metadata).locked_until > Date.now() / 1000, 'the lock is audited with its end');
 });
 
+test('trust row 2: adding a passkey needs a recent sign-in, asked for inline on the account page, and mails the owner (Chromium)', async () => {
+  // A worker of its own whose window is two seconds, so the session ages past it at once.
+  const short = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
+    ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, REAUTHENTICATION_MAX_AGE: '2' } });
+  const context = await browser.newContext();
+  try {
+    const created = await adminApi(short, ADMIN_ID, ADMIN_SECRET)('POST', '/api/users',
+      { email: 'dora@example.com', password: PASSWORD, email_verified: true });
+    assert.equal(created.status, 201);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal',
+      hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+    await page.goto(`${short.url}/signin?next=%2Faccount`);
+    await page.getByLabel('Email').fill('dora@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.locator('#passkeys-empty').waitFor();
+    await new Promise((r) => setTimeout(r, 2_500)); // the browser left signed in, or a stolen cookie
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('heading', { name: 'Confirm it\'s you' }).waitFor();
+    const passkeys = async () => (await short.query('SELECT COUNT(*) AS n FROM passkeys'))[0].n;
+    assert.equal(await passkeys(), 0, 'nothing registered without the proof');
+    await page.locator('#confirm-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Confirmed.' }).waitFor();
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'added' }).waitFor();
+    assert.equal(await passkeys(), 1);
+    const mail = await short.query(
+      "SELECT text_body FROM mail_outbox WHERE to_address = 'dora@example.com' AND template = 'sign-in-method-changed'");
+    assert.equal(mail.length, 1, 'the owner is told');
+    assert.match(mail[0].text_body, /passkey/);
+    const audited = await short.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'session.reauthenticated'");
+    assert.equal(audited[0].n, 1);
+  } finally {
+    await context.close();
+    await short.stop();
+  }
+});
+
 test('trust row 8: anonymous passkey sign-in options are limited per address', async () => {
   const stranger = client('198.51.100.8');
   await stranger.call('GET', '/api/session');

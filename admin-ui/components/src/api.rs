@@ -2,6 +2,7 @@
 //! `gloo-net` (docs/architecture.md, "Dependencies and why").
 
 use gloo_net::http::{Method, RequestBuilder};
+use leptos::prelude::{ArcRwSignal, Set};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::api::ErrorBody;
@@ -40,6 +41,17 @@ impl Reply {
     }
 }
 
+thread_local! {
+    static REAUTHENTICATION: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// Set when the server answered `reauthentication_required` (a change to how one signs in
+/// needs a recent sign-in, docs/security.md): the account page then asks for the password
+/// inline, and clears it once confirmed.
+pub fn reauthentication_needed() -> ArcRwSignal<bool> {
+    REAUTHENTICATION.with(Clone::clone)
+}
+
 /// `fetch(path)` with `method`, `headers` and an optional text `body`.
 pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Result<Reply, String> {
     let method = match method {
@@ -61,7 +73,14 @@ pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Opt
     let unreachable = |e: gloo_net::Error| format!("The server could not be reached ({e}).");
     let response = request.send().await.map_err(unreachable)?;
     let body = response.text().await.map_err(unreachable)?;
-    Ok(Reply { status: response.status(), body })
+    let reply = Reply { status: response.status(), body };
+    if reply.status == 403
+        && serde_json::from_str::<ErrorBody>(&reply.body)
+            .is_ok_and(|e| e.error == shared::codes::REAUTHENTICATION_REQUIRED)
+    {
+        reauthentication_needed().set(true);
+    }
+    Ok(reply)
 }
 
 fn json_body<B: Serialize>(body: &B) -> Result<String, String> {

@@ -86,6 +86,7 @@ fn AccountSections() -> impl IntoView {
                 Some(Ok(p)) => view! { <ProfileForm profile=p/> }.into_any(),
             }}
         </section>
+        <crate::confirm::ConfirmIdentityCard/>
         <section class="card account-card" aria-labelledby="password-title">
             <h2 id="password-title">"Password"</h2>
             <PasswordForm version=version admin=Signal::derive(move || {

@@ -7,6 +7,7 @@
 
 mod account;
 mod activate;
+mod confirm;
 mod consent;
 mod marks;
 mod mfa;

@@ -24,7 +24,7 @@ extern "C" {
 }
 
 /// The browser has WebAuthn and the server's issuer is a host name.
-fn available() -> Signal<bool> {
+pub(crate) fn available() -> Signal<bool> {
     let config = branding().config;
     Signal::derive(move || matches!(config.get(), Some(Ok(c)) if c.passkeys) && js_supported().unwrap_or(false))
 }
@@ -44,7 +44,7 @@ fn parse<T: serde::de::DeserializeOwned>(answer: JsValue) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("The browser's answer was unexpected ({e})."))
 }
 
-async fn sign_in_ceremony() -> Result<SessionInfo, String> {
+pub(crate) async fn sign_in_ceremony() -> Result<SessionInfo, String> {
     let token = csrf_token(None).await?;
     let options: RequestOptions = post_json(paths::PASSKEY_SIGN_IN_OPTIONS, &token, &serde_json::json!({})).await?;
     let json = serde_json::to_string(&options).map_err(|e| e.to_string())?;

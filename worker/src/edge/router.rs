@@ -151,6 +151,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::Account => account::account(cx, req, m).await,
         E::UpdateAccount => account::update_account(cx, req, m).await,
         E::AccountPassword => account::change_password(cx, req, m).await,
+        E::AccountConfirm => account::confirm_identity(cx, req, m).await,
         E::AccountSessions => account::sessions(cx, req, m).await,
         E::AccountSession => account::end_session(cx, req, m).await,
         E::AccountConsents => account::consents(cx, req, m).await,

@@ -10,20 +10,23 @@
 //! "Admin and account API").
 
 use shared::account::{
-    ChangePassword, ConsentSummary, EmailRequest, PasswordResetComplete, Profile, ProfileUpdate, SignUpRequest,
-    TokenRequest,
+    ChangePassword, ConfirmIdentity, ConsentSummary, EmailRequest, PasswordResetComplete, Profile, ProfileUpdate,
+    SignUpRequest, TokenRequest,
 };
 use shared::device::{DeviceDecision, UserCodeRequest};
 use shared::password::{PasswordValidation, ValidatePasswordRequest};
+use shared::session::SessionInfo;
 use worker::{Request, Response};
 
 use crate::edge::adapters::{db, env, kv};
 use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
-use crate::edge::request::{check_csrf, check_origin, read_json, signed_in};
+use crate::edge::request::{check_csrf, check_origin, cookie, read_json, sign_in_answer, signed_in};
 use crate::edge::respond;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::accounts::{Accounts, Followup};
 use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::sessions::SESSION_COOKIE;
+use crate::engine::identity::signin::SignInOutcome;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::activation::Activation;
 use crate::engine::platform::error::ApiError;
@@ -146,6 +149,22 @@ pub async fn change_password(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Resu
     let body: ChangePassword = read_json(&mut req).await?;
     cx.accounts().change_password(&user, &session, &body).await?;
     done(respond::empty(204))
+}
+
+/// `POST /api/account/confirm`: a fresh sign-in (password, and code when the account has
+/// one) before a change to how one signs in; a new session replaces this one.
+pub async fn confirm_identity(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let config = cx.config;
+    check_csrf(&req, config)?;
+    let previous = cookie(&req, config, SESSION_COOKIE);
+    let body: ConfirmIdentity = read_json(&mut req).await?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let signed = cx
+        .accounts()
+        .confirm_identity(&session, &user, &body.password, body.code.as_deref(), previous.as_deref())
+        .await?;
+    let outcome = SignInOutcome::SignedIn(Box::new(signed), None);
+    Ok(sign_in_answer(&req, config, outcome, cx.now, |csrf_token, user, step| SessionInfo { csrf_token, user, step })?)
 }
 
 /// `GET /api/account/sessions`: this account's browsers.

@@ -37,7 +37,9 @@ pub async fn sign_in_options(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<R
 /// `POST /api/passkeys/register/options`.
 pub async fn register_options(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     check_csrf(&req, cx.config)?;
-    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    // A new way to sign in needs a recent sign-in (docs/security.md).
+    cx.accounts().require_recent_sign_in(&session, &user).await?;
     Ok(respond::json(200, &cx.passkeys().registration_options(&user).await?))
 }
 
@@ -45,8 +47,13 @@ pub async fn register_options(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<
 pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     check_csrf(&req, cx.config)?;
     let body: NewPasskey = read_json(&mut req).await?;
-    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
-    Ok(respond::json(201, &cx.passkeys().register(&user, &body).await?))
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let accounts = cx.accounts();
+    accounts.require_recent_sign_in(&session, &user).await?;
+    let added = cx.passkeys().register(&user, &body).await?;
+    let change = format!("A passkey named \u{201c}{}\u{201d} was added: it now signs in to your account.", added.name);
+    accounts.notify_sign_in_method(&user, change).await?;
+    Ok(respond::json(201, &added))
 }
 
 /// `GET /api/passkeys`.
@@ -58,9 +65,13 @@ pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, Ap
 /// `DELETE /api/passkeys/{id}`.
 pub async fn remove(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
     check_csrf(&req, cx.config)?;
-    let (_, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let accounts = cx.accounts();
+    accounts.require_recent_sign_in(&session, &user).await?;
     if !cx.passkeys().remove(&user.id, m.param(0)).await? {
         return Err(ApiError::Missing("passkey"));
     }
+    let change = "A passkey was removed: it no longer signs in, and your other sessions were signed out.";
+    accounts.factor_removed(&session, &user, change.into()).await?;
     Ok(respond::empty(204))
 }

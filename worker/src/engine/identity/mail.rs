@@ -41,6 +41,15 @@ pub enum MailContent {
         when: String,
         account_url: String,
     },
+    /// A way to sign in was added or removed: a passkey, the app, backup codes, a linked
+    /// provider, the password (docs/security.md, "Changing how one signs in").
+    SignInMethodChanged {
+        /// One sentence: what changed.
+        change: String,
+        when: String,
+        ip_address: Option<String>,
+        account_url: String,
+    },
 }
 
 impl MailContent {
@@ -71,6 +80,7 @@ impl MailContent {
             MailContent::PasswordReset { .. } => "password-reset",
             MailContent::NewLogin { .. } => "new-login",
             MailContent::MfaEnabled { .. } => "mfa-enabled",
+            MailContent::SignInMethodChanged { .. } => "sign-in-method-changed",
         }
     }
 }
@@ -275,6 +285,22 @@ pub fn render(config: &Config, content: &MailContent) -> (String, String, String
                 after: vec!["If this was not you, reset your password now and contact support.".into()],
             },
         ),
+        MailContent::SignInMethodChanged { change, when, ip_address, account_url } => (
+            format!("How you sign in to {app} changed"),
+            Body {
+                heading: "How you sign in changed".into(),
+                paragraphs: vec![
+                    change.clone(),
+                    format!("When: {when}"),
+                    format!("IP address: {}", ip_address.as_deref().unwrap_or("unknown")),
+                ],
+                button: Some(("Review your account".into(), account_url.clone())),
+                after: vec![
+                    "If this was not you, reset your password now: the reset lets you remove passkeys and linked                      accounts you do not recognise."
+                        .into(),
+                ],
+            },
+        ),
     };
     let text = plain_text(&body);
     let html = html(config, &subject, &body);
@@ -380,10 +406,19 @@ mod tests {
                 account_url: String::new(),
             },
             MailContent::MfaEnabled { when: String::new(), account_url: String::new() },
+            MailContent::SignInMethodChanged {
+                change: String::new(),
+                when: String::new(),
+                ip_address: None,
+                account_url: String::new(),
+            },
         ]
         .iter()
         .map(MailContent::template)
         .collect();
-        assert_eq!(names, ["welcome", "verification", "password-reset", "new-login", "mfa-enabled"]);
+        assert_eq!(
+            names,
+            ["welcome", "verification", "password-reset", "new-login", "mfa-enabled", "sign-in-method-changed"]
+        );
     }
 }

@@ -18,7 +18,10 @@ use crate::engine::platform::request::Platform;
 /// What was guessed wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secret {
+    /// The current password at a change (`password.change_failed`).
     Password,
+    /// The password of a "confirm it's you" (`session.reauthentication_failed`).
+    ConfirmPassword,
     Code,
 }
 
@@ -47,8 +50,12 @@ impl<P: Platform> Accounts<'_, P> {
         let cx = self.login_context();
         match secret {
             Secret::Code => second_factor_failed(self.store, self.rng, &cx, user).await?,
-            Secret::Password => {
-                let event = self.event("password.change_failed")?.actor("user", &user.id).resource("user", &user.id);
+            Secret::Password | Secret::ConfirmPassword => {
+                let name = match secret {
+                    Secret::ConfirmPassword => "session.reauthentication_failed",
+                    _ => "password.change_failed",
+                };
+                let event = self.event(name)?.actor("user", &user.id).resource("user", &user.id);
                 let mut statements = vec![event.metadata(json!({ "reason": "wrong_current_password" })).statement()];
                 if !net::listed(&self.config.security.lockout_whitelist, self.meta.ip_address.as_deref()) {
                     statements.extend(failure_count_statements(self.rng, &cx, user)?);

@@ -8,6 +8,7 @@
 //! sign-up and reset answer the same whether or not the address has an account.
 
 pub(crate) mod guard;
+pub mod reauth;
 pub mod second_factor;
 #[cfg(test)]
 mod second_factor_tests;
@@ -313,7 +314,7 @@ impl<P: Platform> Accounts<'_, P> {
     }
 
     /// Ends the user's sessions, all but `keep`.
-    async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), InternalError> {
+    pub(crate) async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), InternalError> {
         for session in sessions::list(self.store, self.config, user_id, self.now).await? {
             if Some(session.id_hash.as_str()) != keep {
                 sessions::end(self.kv, self.store, self.config, &session, self.now).await?;
@@ -330,6 +331,7 @@ impl<P: Platform> Accounts<'_, P> {
         session: &Session,
         request: &ChangePassword,
     ) -> Result<(), ApiError> {
+        self.require_recent_sign_in(session, user).await?;
         self.before_secret_check(user).await?;
         let current_ok = match user.password_hash.as_deref() {
             Some(phc) => verify_password(&request.current_password, phc)?,
@@ -354,6 +356,8 @@ impl<P: Platform> Accounts<'_, P> {
         self.store_new_password(user, &request.new_password, None).await?;
         self.end_sessions(&user.id, Some(&session.id_hash)).await?;
         self.store.record(&self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id)).await?;
+        let change = "Your password was changed, and your other sessions were signed out.";
+        self.notify_sign_in_method(user, change.into()).await?;
         Ok(())
     }
 

@@ -55,6 +55,9 @@ impl<P: Platform> Accounts<'_, P> {
             }
         }
         let user = self.mfa_user(basis).await?;
+        if let Basis::Session(session) = basis {
+            self.require_recent_sign_in(session, &user).await?;
+        }
         mfa::begin_totp(self.store, self.config, &user, self.rng, self.now).await?.ok_or_else(|| {
             ApiError::conflict(
                 codes::MFA_ALREADY_ENABLED,
@@ -73,6 +76,9 @@ impl<P: Platform> Accounts<'_, P> {
         previous: Option<&str>,
     ) -> Result<(Vec<String>, SignInOutcome), ApiError> {
         let user = self.mfa_user(&basis).await?;
+        if let Basis::Session(session) = &basis {
+            self.require_recent_sign_in(session, &user).await?;
+        }
         let Some(CodeKind::Totp(code)) = classify_code(typed) else {
             return Err(SignInError::NotAnAppCode.into());
         };
@@ -116,21 +122,27 @@ impl<P: Platform> Accounts<'_, P> {
         if mfa::required(self.config, user.role) {
             return Err(ApiError::conflict(codes::MFA_REQUIRED, "Two-step sign-in is required for this account."));
         }
+        self.require_recent_sign_in(session, &user).await?;
         self.prove_second_factor(&user, typed).await?;
         mfa::remove(self.store, &user.id, false).await?;
         let event = self.event("mfa.disabled")?.actor("user", &user.id).resource("user", &user.id);
         self.store.record(&event).await?;
-        Ok(())
+        let change = "Two-step sign-in was turned off: the authenticator app and the backup codes no longer sign \
+                      you in, and your other sessions were signed out.";
+        self.factor_removed(session, &user, change.into()).await
     }
 
     /// `POST /api/mfa/backup-codes`: ten new backup codes, with a current code; the old
     /// ones stop working.
     pub async fn regenerate_backup_codes(&self, session: &Session, typed: &str) -> Result<Vec<String>, ApiError> {
         let user = self.mfa_user(&Basis::Session(session.clone())).await?;
+        self.require_recent_sign_in(session, &user).await?;
         self.prove_second_factor(&user, typed).await?;
         let codes = mfa::regenerate_backup_codes(self.store, self.config, &user.id, self.rng, self.now).await?;
         let event = self.event("mfa.backup_codes_regenerated")?.actor("user", &user.id);
         self.store.record(&event).await?;
+        self.notify_sign_in_method(&user, "New backup codes were made; the earlier ones no longer work.".into())
+            .await?;
         Ok(codes)
     }
 }

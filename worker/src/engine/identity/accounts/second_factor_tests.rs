@@ -116,10 +116,14 @@ fn confirming_an_app_mails_mfa_enabled_and_answers_ten_backup_codes_once() {
     let code = totp::code_at(&secret, totp::step_of(NOW)).unwrap();
     let (codes, renewed) = block_on(f.accounts().confirm_totp(basis(), &code, Some(&cookie))).unwrap();
     assert_eq!(codes.len(), 10);
-    assert_eq!(signed(renewed).session.amr, vec!["pwd", "otp", "mfa"], "the session now counts two factors");
+    let renewed = signed(renewed).session;
+    assert_eq!(renewed.amr, vec!["pwd", "otp", "mfa"], "the session now counts two factors");
     assert!(f.outbox().iter().any(|m| m.template == "mfa-enabled"));
     assert!(f.events().contains(&"mfa.enabled".to_owned()));
-    assert_eq!(block_on(f.accounts().begin_totp(&basis())).unwrap_err().code(), "mfa_already_enabled");
+    let again = block_on(f.accounts().begin_totp(&Basis::Session(renewed))).unwrap_err();
+    assert_eq!(again.code(), "mfa_already_enabled");
+    // A password-only session may not change the factors of an account that has one.
+    assert_eq!(block_on(f.accounts().begin_totp(&basis())).unwrap_err().code(), "reauthentication_required");
 }
 
 #[test]
@@ -220,4 +224,27 @@ fn a_password_expiring_soon_signs_in_and_offers_the_change() {
     assert_eq!(step_at(NOW + 7 * day), Some(SignInStep::ChangePasswordSoon), "the warning days");
     assert_eq!(step_at(NOW + 11 * day), Some(SignInStep::ChangePasswordSoon), "the grace days");
     assert_eq!(step_at(NOW + 12 * day), Some(SignInStep::ChangePassword), "then it is required");
+}
+
+#[test]
+fn nist_800_63b_6_1_a_change_to_how_one_signs_in_needs_a_recent_sign_in_and_confirming_gives_one() {
+    let f = fixture();
+    let secret = alice_with_app(&f);
+    let user = f.user("alice@example.com");
+    // A session of an account with an app that did not show the code, and an old one.
+    let (cookie, password_only) = f.session_for(&user);
+    let later = f.at(NOW + 301);
+    let refused = block_on(later.require_recent_sign_in(&password_only, &user)).unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (403, "reauthentication_required"));
+    let wrong = block_on(later.confirm_identity(&password_only, &user, "not the password", None, Some(&cookie)));
+    assert_eq!(wrong.unwrap_err().code(), "invalid_credentials");
+    let no_code = block_on(later.confirm_identity(&password_only, &user, PASSWORD, None, Some(&cookie)));
+    assert_eq!(no_code.unwrap_err().code(), "invalid_code", "the account has an app: its code too");
+    let code = totp::code_at(&secret, totp::step_of(NOW + 301)).unwrap();
+    let fresh = block_on(later.confirm_identity(&password_only, &user, PASSWORD, Some(&code), Some(&cookie))).unwrap();
+    assert_eq!(fresh.session.amr, vec!["pwd", "otp", "mfa"]);
+    block_on(later.require_recent_sign_in(&fresh.session, &user)).unwrap();
+    assert!(block_on(f.at(NOW + 301 + 300).require_recent_sign_in(&fresh.session, &user)).is_err(), "for a while");
+    assert!(f.events().contains(&"session.reauthenticated".to_owned()));
+    assert!(f.events().contains(&"session.reauthentication_failed".to_owned()), "a wrong password is audited");
 }

@@ -133,6 +133,9 @@ pub struct SessionSettings {
     /// `REVOKE_TOKENS_ON_SESSION_END`: ending a browser session (sign-out, logout,
     /// SINGLE_SESSION) also revokes the refresh tokens issued in it.
     pub revoke_tokens_on_session_end: bool,
+    /// `REAUTHENTICATION_MAX_AGE`: how recent a sign-in must be, seconds, for a change to
+    /// how one signs in (`identity::accounts::reauth`).
+    pub reauthentication_max_age: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +291,7 @@ impl Config {
             sessions: SessionSettings {
                 session_duration_days: v.positive("SESSION_DURATION_DAYS")?,
                 idle_timeout_minutes: v.positive("IDLE_TIMEOUT_MINUTES")?,
+                reauthentication_max_age: v.positive("REAUTHENTICATION_MAX_AGE")?,
                 single_session: v.flag("SINGLE_SESSION")?,
                 revoke_tokens_on_session_end: v.flag("REVOKE_TOKENS_ON_SESSION_END")?,
             },
