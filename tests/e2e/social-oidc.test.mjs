@@ -39,7 +39,8 @@ before(async () => {
   assert.equal(rp.status, 201, JSON.stringify(rp.body));
   // The same provider plays Google too: GOOGLE_OAUTH_ENABLED with the test-only issuer override.
   const google = await register('google');
-  for (const [email, verified] of [['carol@example.com', true], ['dave@example.com', false]]) {
+  for (const [email, verified] of [['carol@example.com', true], ['dave@example.com', false],
+    ['erin@example.com', false]]) {
     const user = await admin(provider, 'POST', '/api/users', { email, password: PASSWORD, email_verified: true });
     await admin(provider, 'PATCH', `/api/users/${user.body.id}`, { email_verified: verified });
   }
@@ -126,7 +127,7 @@ test('GOOGLE_OAUTH_ENABLED: "Continue with Google" links to the account both sid
   // Two ways in now: one may go.
   await page.getByRole('button', { name: 'Unlink Google' }).click();
   await page.getByRole('status').filter({ hasText: 'Unlinked.' }).waitFor();
-  await list.getByRole('link', { name: 'Link Google' }).waitFor();
+  await list.getByRole('button', { name: 'Link Google' }).waitFor();
   const events = await worker.query("SELECT event FROM audit_log WHERE event = 'social_account_unlinked'");
   assert.equal(events.length, 1);
   await context.close();
@@ -172,4 +173,49 @@ test('an address the provider does not vouch for links nothing to the account th
   assert.equal(why.filter((r) => r.metadata.includes('An account with this email address exists')).length, 1,
     JSON.stringify(why));
   await context.close();
+});
+
+test('trust finding: a provider address nobody verified creates no account (EMAIL_VERIFICATION_REQUIRED, the default)', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signin?next=%2Faccount`);
+  await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+  await atProvider(page, 'erin@example.com');
+  await page.getByText('The provider did not confirm this email address').waitFor();
+  assert.deepEqual(await worker.query("SELECT id FROM users WHERE email = 'erin@example.com'"), [],
+    'no account waits for the real owner');
+  await context.close();
+});
+
+test('trust finding: linking cannot start from a cross-site GET, only from the account page\'s POST', async () => {
+  const res = await fetch(`${worker.url}/auth/corp?link=true`, { redirect: 'manual' });
+  assert.equal(res.status, 400);
+  assert.equal(res.headers.get('location'), null, 'not sent on to the provider');
+  const post = await fetch(`${worker.url}/auth/corp/link`, { method: 'POST', redirect: 'manual',
+    headers: { origin: 'https://evil.example' } });
+  assert.equal(post.status, 403, 'a cross-site POST fails the CSRF check');
+});
+
+test('trust finding: a provider sign-in honours the account\'s lock', async () => {
+  const until = Math.floor(Date.now() / 1000) + 600;
+  await worker.query("UPDATE users SET locked_until = ?1 WHERE email = 'carol@example.com'", until);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${worker.url}/signin?next=%2Faccount`);
+    await page.getByRole('link', { name: 'Continue with Corp SSO' }).click();
+    // Carol allowed this server at the provider in the first test: no consent screen now.
+    await page.waitForURL((u) => u.href.startsWith(`${provider.url}/signin`));
+    await page.getByLabel('Email').fill('carol@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('This account is locked').waitFor();
+    const here = new URL(worker.url).hostname; // the provider's own session is at its host
+    const signedIn = (await context.cookies(worker.url)).filter((c) => c.name.endsWith('authority_session') && c.value
+      && c.domain === here);
+    assert.deepEqual(signedIn, [], 'no session here while locked');
+  } finally {
+    await worker.query("UPDATE users SET locked_until = NULL WHERE email = 'carol@example.com'");
+    await context.close();
+  }
 });

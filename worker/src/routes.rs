@@ -62,6 +62,7 @@ pub enum Endpoint {
     SocialStart,
     SocialCallback,
     SocialUnlink,
+    SocialLink,
     /// `GET /api/providers` (admin): the providers configured and their user counts.
     Providers,
     AccountIdentities,
@@ -248,6 +249,7 @@ pub const ROUTES: &[Route] = &[
     // POST: a provider's form_post answer (Sign in with Apple).
     page("/auth/{provider}/callback", GET_OR_POST, E::SocialCallback),
     post("/auth/{provider}/unlink", E::SocialUnlink),
+    post("/auth/{provider}/link", E::SocialLink),
     get(paths::ACCOUNT_IDENTITIES, E::AccountIdentities),
     get(paths::PASSKEYS, E::Passkeys),
     post(paths::PASSKEYS, E::RegisterPasskey),

@@ -7,17 +7,22 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::account::LinkedIdentity;
 use shared::paths;
-use ui_components::api::{csrf_token, get_json, send};
+use ui_components::api::{csrf_token, get_json, navigate, post_json, send};
 use ui_components::branding::branding;
 
 use crate::marks;
 
 /// `/auth/{provider}?forward_url=…`: the base64 `forward_url` (docs/api.md, "Endpoints").
-fn start_url(provider: &str, forward: &str, link: bool) -> String {
+fn start_url(provider: &str, forward: &str) -> String {
     let encoded = window().btoa(forward).unwrap_or_default();
     let encoded: String = url_encode(&encoded);
-    let link = if link { "&link=true" } else { "" };
-    format!("/auth/{provider}?forward_url={encoded}{link}")
+    format!("/auth/{provider}?forward_url={encoded}")
+}
+
+/// Where `POST /auth/{provider}/link` sends the page on.
+#[derive(serde::Deserialize)]
+struct LinkStart {
+    location: String,
 }
 
 fn url_encode(text: &str) -> String {
@@ -37,7 +42,7 @@ pub fn ProviderButtons(next: String) -> impl IntoView {
             view! {
                 <div class="stack providers" aria-label="Other ways to sign in">
                     {providers.into_iter().map(|p| {
-                        let href = start_url(&p.name, &next, false);
+                        let href = start_url(&p.name, &next);
                         let mark = marks::mark(p.brand.as_deref());
                         view! {
                             <a class="btn" rel="external" href=href>
@@ -62,6 +67,21 @@ pub fn LinkedAccounts() -> impl IntoView {
         get_json::<Vec<LinkedIdentity>>(paths::ACCOUNT_IDENTITIES)
     });
     let status = RwSignal::new(None::<(bool, String)>);
+    // Linking starts with this page's CSRF token and a recent sign-in (docs/security.md),
+    // then the page goes on to the provider.
+    let link = move |provider: String| {
+        spawn_local(async move {
+            let path = format!("/auth/{provider}/link");
+            let result = match csrf_token(None).await {
+                Ok(token) => post_json::<_, LinkStart>(&path, &token, &serde_json::json!({})).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(start) => navigate(&start.location),
+                Err(message) => status.set(Some((false, message))),
+            }
+        });
+    };
     let unlink = move |provider: String| {
         spawn_local(async move {
             let path = format!("/auth/{provider}/unlink");
@@ -110,13 +130,13 @@ pub fn LinkedAccounts() -> impl IntoView {
                                 }.into_any()
                             }
                             None => {
-                                let href = start_url(&p.name, "/account", true);
                                 let label = format!("Link {}", p.display_name);
+                                let name = p.name.clone();
                                 view! {
                                     <li class="row">
                                         <span class="mark" aria-hidden="true" inner_html=mark></span>
                                         <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">"Not linked"</span></div>
-                                        <a class="btn" rel="external" aria-label=label href=href>"Link"</a>
+                                        <button type="button" class="btn" aria-label=label on:click=move |_| link(name.clone())>"Link"</button>
                                     </li>
                                 }.into_any()
                             }

@@ -91,15 +91,41 @@ pub async fn read_form(req: &mut Request) -> Result<Form, TokenError> {
             "the request body must be application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
         ));
     }
-    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_FORM_BODY) {
-        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
-    }
-    let body = req.bytes().await.map_err(|e| TokenError::InvalidRequest(format!("the body could not be read: {e}")))?;
-    if body.len() > MAX_FORM_BODY {
-        return Err(TokenError::TooLarge { limit: MAX_FORM_BODY });
-    }
+    let body = match read_capped(req, MAX_FORM_BODY).await {
+        Ok(body) => body,
+        Err(Capped::TooLarge) => return Err(TokenError::TooLarge { limit: MAX_FORM_BODY }),
+        Err(Capped::Unreadable(e)) => {
+            return Err(TokenError::InvalidRequest(format!("the body could not be read: {e}")))
+        }
+    };
     Form::parse(&body).map_err(|e| TokenError::InvalidRequest(e.describe()))
+}
+
+/// Why a body was not read.
+enum Capped {
+    TooLarge,
+    Unreadable(String),
+}
+
+/// The body, read only while it stays within `limit` bytes: a declared larger length is
+/// refused before anything is read, and a longer stream is dropped at the limit, so no
+/// request makes the worker hold more than `limit` bytes of it.
+async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, Capped> {
+    use futures_util::StreamExt;
+    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Capped::TooLarge);
+    }
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else { return Ok(body) }; // no body at all
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Capped::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(Capped::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A JSON body of at most [`MAX_JSON_BODY`] bytes.
@@ -108,13 +134,13 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(ApiError::bad_request(codes::INVALID_REQUEST, "the body must be application/json"));
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("unreadable body: {e}")))?;
-    if body.len() > MAX_JSON_BODY {
-        return Err(ApiError::refused(413, codes::INVALID_REQUEST, "the body is too large"));
-    }
+    let body = match read_capped(req, MAX_JSON_BODY).await {
+        Ok(body) => body,
+        Err(Capped::TooLarge) => return Err(ApiError::refused(413, codes::INVALID_REQUEST, "the body is too large")),
+        Err(Capped::Unreadable(e)) => {
+            return Err(ApiError::bad_request(codes::INVALID_REQUEST, format!("unreadable body: {e}")))
+        }
+    };
     crate::engine::platform::json::parse(&body)
         .map_err(|e| ApiError::bad_request(codes::INVALID_REQUEST, format!("malformed JSON: {e}")))
 }

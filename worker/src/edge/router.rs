@@ -167,6 +167,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::SocialStart => federation::social_start(cx, req, m).await,
         E::SocialCallback => federation::social_callback(cx, req, m).await,
         E::SocialUnlink => federation::unlink(cx, req, m).await,
+        E::SocialLink => federation::link(cx, req, m).await,
         E::Providers => federation::providers(cx, req, m).await,
         E::AccountIdentities => federation::linked(cx, req, m).await,
         E::Passkeys => passkeys::list(cx, req, m).await,

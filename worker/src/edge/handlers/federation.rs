@@ -13,9 +13,7 @@ use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::context::{Cx, WorkerPlatform};
 use crate::edge::pages;
-use crate::edge::request::{
-    check_csrf, cookie, current, query_string, read_form, set_cookie, set_cross_site_cookie, signed_in,
-};
+use crate::edge::request::{check_csrf, cookie, query_string, read_form, set_cookie, set_cross_site_cookie, signed_in};
 use crate::edge::respond::{self, redirect};
 use crate::engine::federation::flow::{self, Flow, FLOW_COOKIE, FLOW_SECONDS};
 use crate::engine::federation::identities::{Federation, Resolution};
@@ -23,6 +21,8 @@ use crate::engine::federation::protocols::Callback;
 use crate::engine::identity::sessions::SESSION_COOKIE;
 use crate::engine::identity::signin::pending::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::signin::{Proof, SignInOutcome};
+use crate::engine::identity::users::UserStore;
+use crate::engine::platform::config::providers::ProviderConfig;
 use crate::engine::platform::error::{ApiError, ErrorResponse};
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::SystemRandom;
@@ -66,14 +66,45 @@ pub async fn social_callback(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<R
     Ok(callback(cx, req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, &e)))
 }
 
-/// `POST /auth/{provider}/unlink`: never the account's last way to sign in.
+const SIGNED_OUT: &str = "Sign in to change your linked accounts.";
+
+/// `POST /auth/{provider}/unlink`: never the account's last way to sign in; a recent
+/// sign-in first, and the owner is told (docs/security.md, "Changing how one signs in").
 pub async fn unlink(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
     let name = m.param(0);
     check_csrf(&req, cx.config)?;
-    let (_, user) = signed_in(&req, cx, "Sign in to change your linked accounts.").await?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    let accounts = cx.accounts();
+    accounts.require_recent_sign_in(&session, &user).await?;
     federation(cx).unlink(&user.id, name).await?;
+    let change =
+        format!("Signing in with {name} was unlinked from your account, and your other sessions were signed out.");
+    accounts.factor_removed(&session, &user, change).await?;
     let message = format!("{name} account unlinked successfully");
     Ok(respond::json(200, &json!({ "success": true, "message": message })))
+}
+
+/// `POST /auth/{provider}/link`: linking starts from the account page with its CSRF token
+/// and a recent sign-in (a cross-site `GET` cannot start it); the answer names the
+/// provider's URL, where the page goes on.
+pub async fn link(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    check_csrf(&req, cx.config)?;
+    let (session, user) = signed_in(&req, cx, SIGNED_OUT).await?;
+    cx.accounts().require_recent_sign_in(&session, &user).await?;
+    let provider = flow::provider(cx.config, m.param(0))?;
+    let (to, sealed) =
+        flow::start(cx.config, &FetchHttp, &SystemRandom, provider, "/account".into(), Some(user.id), cx.now).await?;
+    let mut response = respond::json(200, &json!({ "location": to }));
+    set_flow_cookie(cx, &mut response, provider, &sealed);
+    Ok(response)
+}
+
+fn set_flow_cookie(cx: &Cx<'_>, response: &mut Response, provider: &ProviderConfig, sealed: &str) {
+    if flow::answers_by_form_post(provider) {
+        set_cross_site_cookie(response, cx.config, FLOW_COOKIE, sealed, Some(FLOW_SECONDS));
+    } else {
+        set_cookie(response, cx.config, FLOW_COOKIE, sealed, Some(FLOW_SECONDS));
+    }
 }
 
 async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiError> {
@@ -82,27 +113,14 @@ async fn start(cx: &Cx<'_>, req: &Request, name: &str) -> Result<Response, ApiEr
     let params = Form::parse(query_string(req).as_bytes())
         .map_err(|e| ApiError::bad_request("invalid_request", e.describe()))?;
     let forward = flow::forward_target(config, params.get("forward_url"))?;
-    let link_user = if params.get("link") == Some("true") {
-        match current(req, cx).await? {
-            Some((_, user)) => Some(user.id),
-            None => {
-                return Err(ApiError::unauthorized(
-                    shared::codes::LOGIN_REQUIRED,
-                    "Sign in first to link another account to yours.",
-                ))
-            }
-        }
-    } else {
-        None
-    };
-    let (location, sealed) =
-        flow::start(config, &FetchHttp, &SystemRandom, provider, forward, link_user, cx.now).await?;
-    let mut response = redirect(&location);
-    if flow::answers_by_form_post(provider) {
-        set_cross_site_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
-    } else {
-        set_cookie(&mut response, config, FLOW_COOKIE, &sealed, Some(FLOW_SECONDS));
+    if params.get("link").is_some() {
+        // A cross-site page could otherwise link the visitor's account to its own
+        // provider identity: linking is `POST /auth/{provider}/link` from the account page.
+        return Err(ApiError::bad_request("invalid_request", "Link another account from your account page."));
     }
+    let (location, sealed) = flow::start(config, &FetchHttp, &SystemRandom, provider, forward, None, cx.now).await?;
+    let mut response = redirect(&location);
+    set_flow_cookie(cx, &mut response, provider, &sealed);
     Ok(response)
 }
 
@@ -152,7 +170,14 @@ async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response,
         Err(e) => return Err(fed.failed(name, e).await),
     };
     let mut response = match resolution {
-        Resolution::Linked => redirect(&flow.forward),
+        Resolution::Linked => {
+            // A new way to sign in: its owner is told (docs/security.md).
+            if let Some(user) = cx.store.user_by_id(flow.link_user.as_deref().unwrap_or_default()).await? {
+                let change = format!("Signing in with {name} was linked to your account: it now signs you in.");
+                cx.accounts().notify_sign_in_method(&user, change).await?;
+            }
+            redirect(&flow.forward)
+        }
         Resolution::SignIn(user) => {
             let previous = cookie(req, config, SESSION_COOKIE);
             match cx.accounts().advance(None, Proof::Federated { user, provider: name }, previous.as_deref()).await? {

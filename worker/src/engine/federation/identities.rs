@@ -161,6 +161,13 @@ impl<P: Platform> Federation<'_, P> {
                 "An account with this email address exists. Sign in with its password, then link this provider \
                  from your account page.",
             )),
+            // No account from an address nobody proved (a pre-account takeover waits for
+            // the real owner otherwise): with EMAIL_VERIFICATION_REQUIRED the person signs
+            // up with the address, follows the mailed link, then links the provider.
+            None if !provider_verified && self.config.security.email_verification_required => Err(refused(
+                "The provider did not confirm this email address. Create an account with it (we will mail you a \
+                 link to confirm it), then link this provider from your account page.",
+            )),
             None => {
                 let mut user =
                     User::new_account(new_uuid(self.rng)?, email, None, claims.name.as_deref(), Role::User, self.now);

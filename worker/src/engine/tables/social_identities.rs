@@ -5,15 +5,25 @@ use crate::engine::platform::ports::{Statement, UnixTime};
 
 const OWNER_SQL: &str = "SELECT user_id FROM social_identities WHERE provider = ?1 AND subject = ?2";
 const LINK_SQL: &str = "INSERT INTO social_identities \
-(provider, subject, user_id, email, linked_at, last_login_at, tokens, tokens_updated_at) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END) \
+(provider, subject, user_id, email, linked_at, last_login_at, tokens, tokens_updated_at, linked_unverified) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, CASE WHEN ?6 IS NULL THEN NULL ELSE ?5 END, \
+COALESCE((SELECT 1 - email_verified FROM users WHERE id = ?3), 1)) \
 ON CONFLICT (provider, subject) DO NOTHING";
+/// The links made while the account's address was unproven (see migrations/0023), once a
+/// mailed link proved it; the providers they were for.
+const DROP_UNVERIFIED_SQL: &str =
+    "DELETE FROM social_identities WHERE user_id = ?1 AND linked_unverified = 1 RETURNING provider";
 const SEEN_SQL: &str = "UPDATE social_identities SET last_login_at = ?3, email = COALESCE(?4, email), tokens = ?5, \
 tokens_updated_at = CASE WHEN ?5 IS NULL THEN NULL ELSE ?3 END WHERE provider = ?1 AND subject = ?2";
 const TOKENS_SQL: &str = "SELECT subject, tokens FROM social_identities WHERE user_id = ?1 AND provider = ?2";
 const COUNTS_SQL: &str = "SELECT provider, COUNT(*) AS users FROM social_identities GROUP BY provider";
 const OF_USER_SQL: &str =
     "SELECT provider, email, linked_at, last_login_at FROM social_identities WHERE user_id = ?1 ORDER BY linked_at";
+/// Removes the links of `user_id` made before the address was proven; rows name the providers.
+pub fn drop_unverified(user_id: &str) -> Statement<'static> {
+    (DROP_UNVERIFIED_SQL, vec![user_id.into()])
+}
+
 const UNLINK_SQL: &str = "DELETE FROM social_identities WHERE user_id = ?1 AND provider = ?2";
 
 /// The account a provider identity is linked to (`user_id`).

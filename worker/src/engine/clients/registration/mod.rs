@@ -243,6 +243,15 @@ impl<P: Platform> Registrar<'_, P> {
                 "the admin console's own client cannot be deleted",
             ));
         }
+        if is_bootstrap_client(self.config, client_id) {
+            // It would come back with its environment secret at the next request.
+            return Err(ApiError::conflict(
+                codes::PROTECTED_CLIENT,
+                "this client is made from the server's environment (ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET, \
+                 DEMO_CLIENT_SECRET) and would come back: remove those variables to retire it, or revoke its tokens \
+                 (POST /api/clients/{client_id}/revoke_tokens)",
+            ));
+        }
         self.changeable(client_id).await?;
         let changes = self
             .store

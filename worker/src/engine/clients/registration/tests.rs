@@ -261,6 +261,11 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     let details: serde_json::Value = serde_json::from_str(updated["metadata"].as_str().unwrap()).unwrap();
     assert_eq!(details["redirect_uris"]["before"][0], "http://127.0.0.1:3000/callback");
     assert_eq!(details["redirect_uris"]["after"][0], "https://evil.example/cb");
+    // Deleting a bootstrap client is refused with a sentence: it would come back.
+    let r = Registrar { rc: unsigned_request_context(&config, &store, NOW), admin: &super_admin };
+    let refused = block_on(r.delete(DEMO_CLIENT_ID)).unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (409, codes::PROTECTED_CLIENT));
+    assert!(block_on(r.find(DEMO_CLIENT_ID)).unwrap().is_some(), "still there");
 }
 
 #[test]

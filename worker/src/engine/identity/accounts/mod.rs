@@ -8,6 +8,7 @@
 //! sign-up and reset answer the same whether or not the address has an account.
 
 pub(crate) mod guard;
+mod proven;
 pub mod reauth;
 pub mod second_factor;
 #[cfg(test)]
@@ -217,6 +218,11 @@ impl<P: Platform> Accounts<'_, P> {
             self.store.record(&event.metadata(json!({ "email": spent.email }))).await?;
             let account_url = self.config.endpoint("/account");
             self.send(&spent.email, MailContent::Welcome { account_url }).await?;
+            if let Some(dropped) = self.drop_unproven_links(&spent.user_id).await? {
+                return Ok(Message {
+                    message: format!("Your email address is verified. You can sign in now. {dropped}"),
+                });
+            }
         } else {
             // Already verified (a password reset proves the mailbox too) is fine; a link
             // for an address the account no longer has verifies nothing.
@@ -310,7 +316,11 @@ impl<P: Platform> Accounts<'_, P> {
         self.store_new_password(&user, &request.password, Some(&spent.email)).await?;
         self.end_sessions(&user.id, None).await?;
         self.store.record(&self.event("password.reset")?.actor("user", &user.id).resource("user", &user.id)).await?;
-        Ok(Message { message: "Your password has been updated. Sign in with your new password.".into() })
+        let mut message = String::from("Your password has been updated. Sign in with your new password.");
+        if let Some(dropped) = self.drop_unproven_links(&user.id).await? {
+            message = format!("{message} {dropped}");
+        }
+        Ok(Message { message })
     }
 
     /// Ends the user's sessions, all but `keep`.

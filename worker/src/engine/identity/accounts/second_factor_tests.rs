@@ -248,3 +248,29 @@ fn nist_800_63b_6_1_a_change_to_how_one_signs_in_needs_a_recent_sign_in_and_conf
     assert!(f.events().contains(&"session.reauthenticated".to_owned()));
     assert!(f.events().contains(&"session.reauthentication_failed".to_owned()), "a wrong password is audited");
 }
+
+#[test]
+fn a_mailed_link_that_proves_the_address_drops_provider_links_made_before_it() {
+    use crate::engine::platform::ports::SqlRunner;
+    use crate::engine::tables::social_identities;
+    let f = fixture();
+    f.sign_up("alice@example.com").unwrap();
+    let user = f.user("alice@example.com");
+    // Linked while the address was unproven (a social sign-up with verification off).
+    let link = social_identities::link("corp", "attacker-sub", &user.id, Some("alice@example.com"), None, NOW);
+    assert_eq!(block_on(f.store.exec(link)).unwrap(), 1);
+    let token = {
+        let text = &f.outbox()[0].text;
+        let start = text.find("token=").unwrap() + "token=".len();
+        text[start..].split_whitespace().next().unwrap().to_owned()
+    };
+    let answer = block_on(f.accounts().verify_email(&token)).unwrap();
+    assert!(answer.message.contains("corp was linked before your address was confirmed"), "{}", answer.message);
+    let left = f.store.rows("SELECT COUNT(*) AS n FROM social_identities", &[]);
+    assert_eq!(left[0]["n"], 0);
+    assert!(f.events().contains(&"social_account_unlinked".to_owned()));
+    // A link made once the address is proven stays through a later proof.
+    let later = social_identities::link("corp", "alice-sub", &user.id, None, None, NOW);
+    assert_eq!(block_on(f.store.exec(later)).unwrap(), 1);
+    assert_eq!(block_on(f.accounts().drop_unproven_links(&user.id)).unwrap(), None);
+}

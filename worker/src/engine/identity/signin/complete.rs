@@ -38,6 +38,16 @@ impl<P: Platform> Accounts<'_, P> {
         provider: &str,
         previous: Option<&str>,
     ) -> Result<SignInOutcome, ApiError> {
+        // The account's lock and EMAIL_VERIFICATION_REQUIRED hold whatever the first factor.
+        if user.locked_until.is_some_and(|until| until > self.now) {
+            return Err(ApiError::forbidden(
+                crate::engine::federation::identities::SOCIAL_LOGIN_REFUSED,
+                "This account is locked after too many failed sign-ins. Try again later, or reset your password.",
+            ));
+        }
+        if self.config.security.email_verification_required && !user.email_verified {
+            return Err(SignInError::EmailNotVerified.into());
+        }
         let event =
             self.event("social.login")?.actor("user", &user.id).metadata(serde_json::json!({ "provider": provider }));
         self.store.record(&event).await?;

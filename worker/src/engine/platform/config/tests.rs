@@ -251,3 +251,29 @@ fn every_secret_looking_variable_is_hidden_from_the_settings_api() {
     }
     assert!(super::SECRETS.contains(&"SECRET_KEY"));
 }
+
+#[test]
+fn settings_have_sane_bounds_and_audit_retention_a_floor() {
+    for (name, bad) in [
+        ("AUDIT_LOG_RETENTION_DAYS", "1"),
+        ("AUDIT_LOG_RETENTION_DAYS", "29"),
+        ("ACCESS_TOKEN_TTL", "31536000"),
+        ("CODE_TTL", "86400"),
+        ("SESSION_DURATION_DAYS", "3650"),
+        ("LOCKOUT_THRESHOLD", "1000000"),
+        ("RATE_LIMIT_LOGIN_MAX", "4000000000"),
+        ("REAUTHENTICATION_MAX_AGE", "0"),
+    ] {
+        let e = load_with(|v| {
+            v.insert(name, bad.into());
+        })
+        .unwrap_err();
+        assert_eq!(e.variable, name, "{name}={bad}");
+        assert!(e.to_string().contains("from"), "the range is named: {e}");
+    }
+    let floor = load_with(|v| {
+        v.insert("AUDIT_LOG_RETENTION_DAYS", "30".into());
+    })
+    .unwrap();
+    assert_eq!(floor.retention.audit_days, 30);
+}

@@ -115,6 +115,18 @@ impl<S: VarSource> Vars<'_, S> {
         }
     }
 
+    /// A whole number from `low` to `high`: a setting with a sane range (a run-time change
+    /// is checked by the same rule, docs/configuration.md), so that no value, set by
+    /// mistake or by a stolen admin session, switches a protection off or erases the trail
+    /// (audit retention has a floor).
+    pub(super) fn within(&self, name: &'static str, low: u32, high: u32) -> Result<u32, ConfigError> {
+        let raw = self.raw(name)?;
+        match raw.trim().parse::<u32>() {
+            Ok(n) if (low..=high).contains(&n) => Ok(n),
+            _ => Err(err(name, format!("must be a whole number from {low} to {high}, got `{raw}`"))),
+        }
+    }
+
     /// Exactly `true` or `false`: a typo like `ture` must not silently mean false.
     pub(super) fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
         let raw = self.raw(name)?;
