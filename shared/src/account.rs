@@ -68,6 +68,41 @@ pub struct PasswordResetComplete {
     pub password: String,
 }
 
+/// `POST /api/password-reset/complete`'s answer. A reset is the moment to drop a way in
+/// that someone else added: when the account has passkeys or linked providers, `review`
+/// lists them with a short-lived grant to remove any (`POST /api/password-reset/review`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetDone {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ResetReview>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetReview {
+    /// Sealed, valid ten minutes: names the account, proves the reset.
+    pub grant: String,
+    pub passkeys: Vec<ReviewItem>,
+    pub providers: Vec<ReviewItem>,
+}
+
+/// One way to sign in: its id (a passkey's credential id, a provider's name) and label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub id: String,
+    pub name: String,
+}
+
+/// `POST /api/password-reset/review`: what to remove after the reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRemoval {
+    pub grant: String,
+    #[serde(default)]
+    pub passkeys: Vec<String>,
+    #[serde(default)]
+    pub providers: Vec<String>,
+}
+
 /// `GET /api/account`: the signed-in person's profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {

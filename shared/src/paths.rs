@@ -38,6 +38,8 @@ pub const VERIFY_EMAIL: &str = "/api/verify-email";
 pub const VERIFY_EMAIL_RESEND: &str = "/api/verify-email/resend";
 pub const PASSWORD_RESET: &str = "/api/password-reset";
 pub const PASSWORD_RESET_COMPLETE: &str = "/api/password-reset/complete";
+/// After a reset: remove passkeys and linked providers someone else may have added.
+pub const PASSWORD_RESET_REVIEW: &str = "/api/password-reset/review";
 pub const VALIDATE_PASSWORD: &str = "/api/validate-password";
 pub const ACCOUNT: &str = "/api/account";
 pub const ACCOUNT_PASSWORD: &str = "/api/account/password";

@@ -231,7 +231,14 @@ test('every operation answers as documented', async () => {
   await call('POST', '/api/account/password', { ...b, body: { current_password: PASSWORD, new_password: `${PASSWORD} 2` }, expect: 204 });
   await call('POST', '/api/password-reset', { body: { email: 'bob@example.com' }, expect: 200 });
   const reset = await mailedToken(superAdmin, 'bob@example.com', 'password-reset');
-  await call('POST', '/api/password-reset/complete', { body: { token: reset, password: `${PASSWORD} 3` }, expect: 200 });
+  // A provider identity on bob's account: the reset lists it for review, removable with its grant.
+  await worker.query("INSERT INTO social_identities (provider, subject, user_id, email, linked_at) \
+    VALUES ('corp', 'someone-else', ?1, 'bob@example.com', 0)", bob.id);
+  const done = await call('POST', '/api/password-reset/complete', { body: { token: reset, password: `${PASSWORD} 3` }, expect: 200 });
+  assert.deepEqual(done.body.review.providers.map((p) => p.id), ['corp']);
+  await call('POST', '/api/password-reset/review', { body: { grant: 'forged', providers: ['corp'] }, expect: 401 });
+  await call('POST', '/api/password-reset/review', { body: { grant: done.body.review.grant, providers: ['corp'] }, expect: 204 });
+  assert.deepEqual(await worker.query('SELECT provider FROM social_identities WHERE user_id = ?1', bob.id), []);
   const again = `${PASSWORD} 3`;
 
   // Two-step sign-in: carol enrols an app (codes by the otpauth library), signs in with a

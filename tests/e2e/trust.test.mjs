@@ -213,7 +213,7 @@ test('trust row 7: a wrong password, an unknown address and a locked account mak
   assert.ok(JSON.parse(lock.metadata).locked_until > Date.now() / 1000, 'the lock is audited with its end');
 });
 
-test('trust row 2: adding a passkey needs a recent sign-in, asked for inline on the account page, and mails the owner (Chromium)', async () => {
+test('trust row 2: adding a passkey needs a recent sign-in, asked for inline on the account page, and mails the owner; a password reset lists it, removable (Chromium)', async () => {
   // A worker of its own whose window is two seconds, so the session ages past it at once.
   const short = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, REAUTHENTICATION_MAX_AGE: '2' } });
@@ -250,6 +250,25 @@ test('trust row 2: adding a passkey needs a recent sign-in, asked for inline on 
     assert.match(mail[0].text_body, /passkey/);
     const audited = await short.query("SELECT COUNT(*) AS n FROM audit_log WHERE event = 'session.reauthenticated'");
     assert.equal(audited[0].n, 1);
+    // Had someone else added it, the owner's password reset lists it, removable there.
+    const asked = await fetch(`${short.url}/api/password-reset`, { method: 'POST',
+      headers: { 'content-type': 'application/json', origin: short.url }, body: JSON.stringify({ email: 'dora@example.com' }) });
+    assert.equal(asked.status, 200);
+    let reset = [];
+    for (let i = 0; i < 25 && reset.length === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      reset = await short.query("SELECT text_body FROM mail_outbox WHERE template = 'password-reset'");
+    }
+    const link = reset[0].text_body.match(/http\S*reset-password\?token=[A-Za-z0-9_-]+/)[0];
+    await page.goto(link);
+    await page.getByLabel('New password', { exact: true }).fill('a different long password');
+    await page.getByLabel('Confirm new password').fill('a different long password');
+    await page.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByRole('heading', { name: 'Review the ways into your account' }).waitFor();
+    await page.getByLabel(/\(passkey\)/).check();
+    await page.getByRole('button', { name: 'Remove selected' }).click();
+    await page.getByRole('status').filter({ hasText: 'Removed.' }).waitFor();
+    assert.equal(await passkeys(), 0, 'the reset took back every way in');
   } finally {
     await context.close();
     await short.stop();

@@ -14,6 +14,7 @@ mod mfa;
 mod passkeys;
 mod password;
 mod recovery;
+mod reset_review;
 mod signin;
 mod signup;
 mod social;

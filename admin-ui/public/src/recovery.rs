@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::account::{email_problem, EmailRequest, Message, PasswordResetComplete, TokenRequest};
+use shared::account::{
+    email_problem, EmailRequest, Message, PasswordResetComplete, PasswordResetDone, ResetReview, TokenRequest,
+};
 use shared::paths;
 use ui_components::query::use_query_map;
 
@@ -75,6 +77,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let confirmation = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    let review = RwSignal::new(None::<ResetReview>);
     let busy = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -91,9 +94,16 @@ pub fn ResetPasswordPage() -> impl IntoView {
         busy.set(true);
         status.set(None);
         spawn_local(async move {
-            match post_message(paths::PASSWORD_RESET_COMPLETE, &PasswordResetComplete { token, password: value }).await
-            {
-                Ok(message) => done.set(Some(message)),
+            let body = PasswordResetComplete { token, password: value };
+            let answer = match csrf_token(Some(session().await)).await {
+                Ok(csrf) => post_json::<_, PasswordResetDone>(paths::PASSWORD_RESET_COMPLETE, &csrf, &body).await,
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(answer) => {
+                    review.set(answer.review);
+                    done.set(Some(answer.message));
+                }
                 Err(message) => status.set(Some(message)),
             }
             busy.set(false);
@@ -119,6 +129,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
             }>
                 <h3>"Password reset complete"</h3>
                 <p role="status" class="ok">{move || done.get()}</p>
+                {move || review.get().map(|r| view! { <crate::reset_review::ReviewWaysIn review=r/> })}
                 <a class="btn btn-primary" href="/signin">"Sign in"</a>
             </Show>
         </AuthFrame>

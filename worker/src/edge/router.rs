@@ -147,6 +147,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::ResendVerification => account::resend_verification(cx, req, m).await,
         E::PasswordReset => account::password_reset(cx, req, m).await,
         E::PasswordResetComplete => account::password_reset_complete(cx, req, m).await,
+        E::PasswordResetReview => account::password_reset_review(cx, req, m).await,
         E::ValidatePassword => account::validate_password(cx, req, m).await,
         E::Account => account::account(cx, req, m).await,
         E::UpdateAccount => account::update_account(cx, req, m).await,

@@ -11,7 +11,7 @@
 
 use shared::account::{
     ChangePassword, ConfirmIdentity, ConsentSummary, EmailRequest, PasswordResetComplete, Profile, ProfileUpdate,
-    SignUpRequest, TokenRequest,
+    ResetRemoval, SignUpRequest, TokenRequest,
 };
 use shared::device::{DeviceDecision, UserCodeRequest};
 use shared::password::{PasswordValidation, ValidatePasswordRequest};
@@ -105,6 +105,15 @@ pub async fn password_reset_complete(cx: &Cx<'_>, mut req: Request, _: &Matched)
     check_origin(&req, cx.config)?;
     let body: PasswordResetComplete = read_json(&mut req).await?;
     Ok(answered(cx, 200, (cx.accounts().complete_password_reset(&body).await?, Followup::Nothing)))
+}
+
+/// `POST /api/password-reset/review {"grant", "passkeys", "providers"}`: after a reset,
+/// the ways in the person does not recognise go (the grant is the reset's answer's).
+pub async fn password_reset_review(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    check_origin(&req, cx.config)?;
+    let body: ResetRemoval = read_json(&mut req).await?;
+    cx.accounts().remove_after_reset(&body).await?;
+    done(respond::empty(204))
 }
 
 fn profile(user: &User) -> Profile {

@@ -35,6 +35,8 @@ pub enum Purpose {
     FederationFlow,
     /// A provider's access and refresh tokens kept beside a linked identity, at rest.
     ProviderTokens,
+    /// The grant of a password reset's review of passkeys and linked providers.
+    ResetReview,
 }
 
 impl Purpose {
@@ -47,6 +49,7 @@ impl Purpose {
             Purpose::MfaChallenge => b"mfa-challenge aes-256-gcm",
             Purpose::FederationFlow => b"federation-flow aes-256-gcm",
             Purpose::ProviderTokens => b"provider-tokens aes-256-gcm",
+            Purpose::ResetReview => b"reset-review aes-256-gcm",
         }
     }
 }

@@ -32,6 +32,17 @@ pub struct RefreshToken {
     /// associated data: lets a retry within the grace period get the same successor.
     pub successor_sealed: Option<String>,
     pub revoked_at: Option<UnixTime>,
+    /// Read with the token from its user's row (never stored with it): when the password
+    /// was last set and when a second factor was first asked for, so the grant honours an
+    /// expired password and a newly required second factor without another round trip.
+    pub holder: HolderFacts,
+}
+
+/// See [`RefreshToken::holder`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HolderFacts {
+    pub password_changed_at: Option<UnixTime>,
+    pub mfa_asked_at: Option<UnixTime>,
 }
 
 impl fmt::Debug for RefreshToken {
@@ -95,6 +106,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             successor_hash: None,
             successor_sealed: None,
             revoked_at: None,
+            holder: HolderFacts::default(),
         },
         plaintext,
     })

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use crate::engine::identity::users::User;
-use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
+use crate::engine::oauth::refresh::{HolderFacts, RefreshStore, RefreshToken};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::sessions::bulk_filter;
@@ -15,7 +15,7 @@ use crate::engine::tables::users::{decode_user_json, user_json};
 const REFRESH_WITH_USER_SQL: &str = concat!(
     "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
     "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
-    "r.revoked_at, ",
+    "r.revoked_at, COALESCE(u.password_changed_at, u.created_at) AS password_changed_at, u.mfa_asked_at, ",
     user_json!(),
     " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
 );
@@ -57,6 +57,10 @@ struct RefreshRow {
     successor_hash: Option<String>,
     successor_sealed: Option<String>,
     revoked_at: Option<f64>,
+    #[serde(default)]
+    password_changed_at: Option<f64>,
+    #[serde(default)]
+    mfa_asked_at: Option<f64>,
     user_json: Option<String>,
 }
 
@@ -80,6 +84,10 @@ impl RefreshRow {
             successor_hash: self.successor_hash,
             successor_sealed: self.successor_sealed,
             revoked_at: self.revoked_at.map(int),
+            holder: HolderFacts {
+                password_changed_at: self.password_changed_at.map(int),
+                mfa_asked_at: self.mfa_asked_at.map(int),
+            },
         };
         Ok((token, user))
     }

@@ -19,8 +19,8 @@ mod tests;
 
 use serde_json::json;
 use shared::account::{
-    email_problem, ChangePassword, Message, PasswordResetComplete, ProfileUpdate, SessionSummary, SignUpRequest,
-    MAX_PROFILE_FIELD_CHARS,
+    email_problem, ChangePassword, Message, PasswordResetComplete, PasswordResetDone, ProfileUpdate, SessionSummary,
+    SignUpRequest, MAX_PROFILE_FIELD_CHARS,
 };
 use shared::api::FieldError;
 use shared::codes;
@@ -293,7 +293,10 @@ impl<P: Platform> Accounts<'_, P> {
     /// `POST /api/password-reset/complete`: the new password must meet the policy (a weak
     /// one does not spend the link); then the link is spent, the password set, every
     /// session of the account ended and its refresh tokens revoked (`password.reset`).
-    pub async fn complete_password_reset(&self, request: &PasswordResetComplete) -> Result<Message, ApiError> {
+    pub async fn complete_password_reset(
+        &self,
+        request: &PasswordResetComplete,
+    ) -> Result<PasswordResetDone, ApiError> {
         let problems = self.password_errors("password", &request.password, false);
         if !problems.is_empty() {
             return Err(ApiError::Validation(problems));
@@ -320,7 +323,8 @@ impl<P: Platform> Accounts<'_, P> {
         if let Some(dropped) = self.drop_unproven_links(&user.id).await? {
             message = format!("{message} {dropped}");
         }
-        Ok(Message { message })
+        let review = self.reset_review(&user).await?;
+        Ok(PasswordResetDone { message, review })
     }
 
     /// Ends the user's sessions, all but `keep`.

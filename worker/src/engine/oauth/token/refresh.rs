@@ -9,6 +9,9 @@ use super::{TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::{Client, ClientType, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::hash_token;
+use crate::engine::identity::mfa;
+use crate::engine::identity::password_expiry::{self, Expiry};
+use crate::engine::identity::users::User;
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken};
 use crate::engine::oauth::scope::parse_scope;
@@ -62,6 +65,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             Some(user) if user.active => user,
             _ => return Err(invalid()),
         };
+        self.account_still_allows(&row, &user)?;
         let refresh_token = if row.rotated_at.is_some() {
             self.replayed(&row, &presented_hash).await?
         } else if rotates(client, self.config) {
@@ -82,6 +86,26 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             session_id: row.session_id.as_deref(),
         })
         .await
+    }
+
+    /// The account's rules hold for a refresh as for a sign-in (docs/security.md, "What
+    /// ends with a factor"): a password that has expired since, or a second factor the
+    /// account must now show (`REQUIRE_MFA`/`REQUIRE_ADMIN_MFA` past its grace period) that
+    /// the sign-in did not, send the person back to sign in; the family stays as it is.
+    fn account_still_allows(&self, row: &RefreshToken, user: &User) -> Result<(), TokenError> {
+        let methods: Vec<&str> = row.amr.as_deref().unwrap_or("pwd").split(' ').collect();
+        let changed = row.holder.password_changed_at;
+        if methods.contains(&"pwd")
+            && matches!(password_expiry::of_changed_at(self.config, user, changed, self.now), Expiry::Expired { .. })
+        {
+            return Err(TokenError::InvalidGrant("the password has expired: sign in again to change it".into()));
+        }
+        let grace = i64::from(self.config.security.mfa_grace_period_days) * 86_400;
+        let grace_over = grace == 0 || row.holder.mfa_asked_at.is_some_and(|asked| self.now >= asked + grace);
+        if mfa::required(self.config, user.role) && !methods.contains(&"mfa") && grace_over {
+            return Err(TokenError::InvalidGrant("a second factor is now required: sign in again".into()));
+        }
+        Ok(())
     }
 
     /// A token that was already rotated: within the grace period the same successor

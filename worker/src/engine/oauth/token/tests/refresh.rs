@@ -169,3 +169,30 @@ fn rfc9700_4_14_2_a_family_ends_at_refresh_token_max_lifetime_however_often_it_r
     assert_eq!(row.expires_at, NOW + 250, "cut at the family's end, not 240 + 100");
     assert!(matches!(refresh_at(&f, NOW + 250, &token, ""), Err(TokenError::InvalidGrant(_))));
 }
+
+#[test]
+fn the_refresh_grant_honours_an_expired_password_and_a_newly_required_second_factor() {
+    let day = 86_400;
+    let f = password_fixture(&[("PASSWORD_EXPIRY_DAYS", "30"), ("PASSWORD_EXPIRY_GRACE_DAYS", "0")]);
+    f.store.rows("UPDATE users SET password_changed_at = ?1", &[NOW.into()]);
+    let token = password_login(&f, "openid+offline_access").unwrap().refresh_token.unwrap();
+    let fresh = refresh_at(&f, NOW + day, &token, "").unwrap().refresh_token.unwrap();
+    let expired = refresh_at(&f, NOW + 31 * day, &fresh, "").unwrap_err();
+    assert!(matches!(&expired, TokenError::InvalidGrant(m) if m.contains("expired")), "{expired:?}");
+
+    // REQUIRE_MFA turned on after the sign-in (no grace): the password-only family stops.
+    let f = password_fixture(&[]);
+    let token = password_login(&f, "openid+offline_access").unwrap().refresh_token.unwrap();
+    let strict = crate::engine::test_support::config_with(|v| {
+        v.insert("ENABLE_PASSWORD_GRANT", "true".into());
+        v.insert("PASSWORD_GRANT_ALLOWED_CLIENTS", "svc".into());
+        v.insert("REQUIRE_MFA", "true".into());
+        v.insert("MFA_GRACE_PERIOD_DAYS", "0".into());
+    });
+    let body = format!("grant_type=refresh_token&refresh_token={token}");
+    let endpoint = crate::engine::test_support::token_endpoint(&strict, &f.store, &f.keys, NOW + 10);
+    let refused =
+        pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()));
+    assert!(matches!(&refused, Err(TokenError::InvalidGrant(m)) if m.contains("second factor")), "{refused:?}");
+    assert!(refresh_at(&f, NOW + 11, &token, "").is_ok(), "nothing was revoked: the rule, not the token, refused");
+}
