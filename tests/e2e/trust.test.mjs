@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP, Secret } from 'otpauth';
-import { startWorker, launchChromium, adminApi, serviceToken } from './harness.mjs';
+import { startWorker, launchChromium, adminApi, serviceToken, insertClient, basic } from './harness.mjs';
 
 const ROOT_EMAIL = 'root@example.com';
 const ROOT_PASSWORD = 'e2e-admin-password-0123';
@@ -323,3 +323,58 @@ test('trust finding: /signin?next=/<TAB>/evil.example signs in and stays on this
   assert.equal(new URL(page.url()).host, new URL(worker.url).host, 'still on this site');
   await context.close();
 });
+
+test('trust findings: the refresh grant honours a password expired since; run-time settings have bounds and audit retention a floor', async () => {
+  const strict = await startWorker({ vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
+    ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: 'tester', PASSWORD_EXPIRY_DAYS: '30',
+    PASSWORD_EXPIRY_GRACE_DAYS: '0' } });
+  try {
+    await fetch(`${strict.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
+    await insertClient(strict, { id: 'tester', secret: 'tester-secret-0123456789', grants: ['password', 'refresh_token'],
+      scopes: ['openid', 'admin', 'offline_access'] });
+    const token = async (body) => {
+      const res = await fetch(`${strict.url}/token`, { method: 'POST', headers: {
+        authorization: basic('tester', 'tester-secret-0123456789'), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body) });
+      return { status: res.status, body: await res.json() };
+    };
+    const first = await token({ grant_type: 'password', username: ROOT_EMAIL, password: ROOT_PASSWORD,
+      scope: 'openid admin offline_access' });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    // Settings: the super_admin's token cannot erase the trail or stretch a lifetime past its bound.
+    const patch = async (values) => (await fetch(`${strict.url}/api/settings`, { method: 'PATCH', headers: {
+      authorization: `Bearer ${first.body.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(values) })).status;
+    assert.equal(await patch({ AUDIT_LOG_RETENTION_DAYS: '1' }), 422, 'audit retention has a floor');
+    assert.equal(await patch({ ACCESS_TOKEN_TTL: '31536000' }), 422, 'a lifetime has a bound');
+    assert.equal(await patch({ AUDIT_LOG_RETENTION_DAYS: '30' }), 200);
+    // The password ages past PASSWORD_EXPIRY_DAYS: the app's refresh token stops with it.
+    await strict.query('UPDATE users SET password_changed_at = 0 WHERE email = ?1', ROOT_EMAIL);
+    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+    assert.equal(refreshed.status, 400);
+    assert.equal(refreshed.body.error, 'invalid_grant');
+    assert.match(refreshed.body.error_description, /expired/);
+  } finally {
+    await strict.stop();
+  }
+});
+
+test('trust findings: a bootstrap client\'s DELETE is refused with a sentence; a body past its limit is refused unread', async () => {
+  // The service account this suite calls the admin API with: made from ADMIN_CLIENT_ID.
+  const deleted = await admin('DELETE', `/register/${ADMIN_ID}`);
+  assert.equal(deleted.status, 409);
+  assert.equal(deleted.body.error, 'protected_client');
+  assert.match(deleted.body.error_description, /would come back/);
+  assert.equal((await admin('GET', `/api/clients?search=${ADMIN_ID}`)).body.data.length, 1, 'still there');
+  // 16 KB is the JSON limit: a larger declared length is refused before the body is read,
+  // and so is a streamed body that grows past it.
+  const big = JSON.stringify({ email: 'x@example.com', password: 'p'.repeat(20_000) });
+  const declared = await fetch(`${worker.url}/api/password-reset`, { method: 'POST', body: big,
+    headers: { 'content-type': 'application/json', origin: worker.url } });
+  assert.equal(declared.status, 413);
+  const stream = new ReadableStream({ start(c) { for (let i = 0; i < 40; i += 1) c.enqueue(new TextEncoder().encode('x'.repeat(1024))); c.close(); } });
+  const streamed = await fetch(`${worker.url}/api/password-reset`, { method: 'POST', body: stream, duplex: 'half',
+    headers: { 'content-type': 'application/json', origin: worker.url } });
+  assert.equal(streamed.status, 413);
+});
+
