@@ -147,6 +147,9 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
       const who = bearer(req);
       if (!who || who.provider !== 'github') return json(res, 401, { message: 'Bad credentials' });
       const p = who.person;
+      // An API that sends the server elsewhere, or never answers: it must give up, not follow or wait.
+      if (p.quirk === 'redirectsElsewhere') return res.writeHead(302, { location: `${url}/github/stolen` }).end();
+      if (p.quirk === 'neverAnswers') return setTimeout(() => res.destroy(), 60_000).unref();
       if (path === '/github/user') return json(res, 200, { id: p.id, login: p.login, name: p.name ?? null, email: null });
       return json(res, 200, p.emails.map((e) => ({ ...e, visibility: e.primary ? 'private' : null })));
     }
@@ -204,6 +207,6 @@ export async function startFakeProviders({ port, github, facebook, apple }) {
     bases: { github: `${url}/github`, facebook: `${url}/facebook`, apple: `${url}/apple` },
     requests,
     issued,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };
 }

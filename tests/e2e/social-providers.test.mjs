@@ -35,6 +35,8 @@ before(async () => {
       { id: 9002, login: 'una', emails: [{ email: 'una@example.com', primary: true, verified: false },
         { email: 'una@work.example.com', primary: false, verified: true }] },
       { id: 9003, login: 'mallory', emails: [{ email: 'mallory@example.com', primary: true, verified: true }], quirk: 'forgedState' },
+      { id: 9004, login: 'rex', emails: [{ email: 'rex@example.com', primary: true, verified: true }], quirk: 'redirectsElsewhere' },
+      { id: 9005, login: 'sloth', emails: [{ email: 'sloth@example.com', primary: true, verified: true }], quirk: 'neverAnswers' },
     ] },
     facebook: { clientId: 'fb-app', clientSecret: 'fb-app-secret', people: [
       { id: '10158001', name: 'Fay Book', email: 'fay@example.com' },
@@ -199,3 +201,18 @@ test('admins see the providers with their user counts; kept tokens are for a sup
   await table.getByRole('row').filter({ hasText: 'GitHub OAuth' }).waitFor();
   await context.close();
 });
+
+test('trust finding: a provider call that redirects is not followed, and one that never answers is given up', async () => {
+  const redirected = await signInFromPage('GitHub', 'rex');
+  await redirected.page.getByRole('heading', { name: 'This sign-in link does not work' }).waitFor();
+  assert.equal(fake.requests.filter((r) => r.path === '/github/stolen').length, 0, 'the redirect was not followed');
+  assert.deepEqual(await account('rex@example.com'), [], 'no account from a refused answer');
+  await redirected.context.close();
+  // The provider would hold the call for a minute: the sign-in ends in the error page well
+  // before this wait does (the worker's deadline is 10 s).
+  const stalled = await signInFromPage('GitHub', 'sloth');
+  await stalled.page.getByRole('heading', { name: 'This sign-in link does not work' }).waitFor({ timeout: 40_000 });
+  assert.deepEqual(await account('sloth@example.com'), []);
+  await stalled.context.close();
+});
+

@@ -274,3 +274,20 @@ fn a_mailed_link_that_proves_the_address_drops_provider_links_made_before_it() {
     assert_eq!(block_on(f.store.exec(later)).unwrap(), 1);
     assert_eq!(block_on(f.accounts().drop_unproven_links(&user.id)).unwrap(), None);
 }
+
+#[test]
+fn a_provider_sign_in_honours_the_lock_and_email_verification_required() {
+    let f = fixture();
+    f.sign_up("alice@example.com").unwrap();
+    let unverified = f.user("alice@example.com");
+    let federated = |user: crate::engine::identity::users::User| {
+        block_on(f.accounts().advance(None, Proof::Federated { user: Box::new(user), provider: "corp" }, None))
+    };
+    assert_eq!(federated(unverified.clone()).unwrap_err().code(), "email_not_verified");
+    let mut locked = unverified;
+    locked.email_verified = true;
+    locked.locked_until = Some(NOW + 60);
+    assert_eq!(federated(locked.clone()).unwrap_err().code(), "social_login_refused");
+    locked.locked_until = None;
+    assert!(matches!(federated(locked).unwrap(), SignInOutcome::SignedIn(..)));
+}
