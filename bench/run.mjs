@@ -97,10 +97,10 @@ async function startAuthority(port = PORTS.authority, signingAlg = 'RS256', extr
       ENABLE_PASSWORD_GRANT: 'false',
       // The sign-in rows measure what a sign-in costs, not the limiter, which would
       // answer 429 after RATE_LIMIT_LOGIN_MAX (10) sign-ins a minute from one address.
-      RATE_LIMIT_LOGIN_MAX: '1000000000',
+      RATE_LIMIT_LOGIN_MAX: '1000000', // the highest the setting allows
       // Likewise the token family's limit: still counted (its KV read is in every row),
       // never reached.
-      RATE_LIMIT_TOKEN_MAX: '1000000000',
+      RATE_LIMIT_TOKEN_MAX: '1000000',
       // The code-check row submits wrong codes, which would lock the account after
       // LOCKOUT_THRESHOLD; from this address they are not counted.
       LOCKOUT_WHITELIST: CALLER_IP,

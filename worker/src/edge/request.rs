@@ -113,8 +113,15 @@ enum Capped {
 async fn read_capped(req: &mut Request, limit: usize) -> Result<Vec<u8>, Capped> {
     use futures_util::StreamExt;
     let declared = req.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Capped::TooLarge);
+    match declared {
+        Some(n) if n > limit => return Err(Capped::TooLarge),
+        // A declared length within the limit: the runtime holds the body to that length,
+        // and one read is cheaper than a stream of chunks across the wasm boundary.
+        Some(_) => {
+            let body = req.bytes().await.map_err(|e| Capped::Unreadable(e.to_string()))?;
+            return if body.len() > limit { Err(Capped::TooLarge) } else { Ok(body) };
+        }
+        None => {}
     }
     let mut body = Vec::new();
     let Ok(mut stream) = req.stream() else { return Ok(body) }; // no body at all
