@@ -48,6 +48,10 @@ pub const ROTATION_PENDING: &str = "rotation_pending";
 pub const SCOPE_EXISTS: &str = "scope_exists";
 /// 409: clients may request the scope; `?force=true` removes it from them too.
 pub const SCOPE_IN_USE: &str = "scope_in_use";
+/// `POST /api/resources`: another resource has this identifier.
+pub const RESOURCE_EXISTS: &str = "resource_exists";
+/// `DELETE /api/resources/{id}`: a client's `allowed_resources` names it.
+pub const RESOURCE_IN_USE: &str = "resource_in_use";
 /// 409: a system scope (`shared::scopes::SYSTEM_SCOPES`) is never deleted or renamed.
 pub const SYSTEM_SCOPE: &str = "system_scope";
 /// 500: the detail is logged, never sent.

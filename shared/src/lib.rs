@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod paths;
+pub mod resources;
 pub mod return_to;
 pub mod scopes;
 pub mod session;

@@ -48,6 +48,31 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
 }
 
+/// `aud` (RFC 7519 §4.1.3): one audience as a string, several as an array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Aud {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Aud {
+    /// One value as a string, as RFC 9068 tokens for a single audience carry it.
+    pub fn from_list(mut list: Vec<String>) -> Aud {
+        match list.len() {
+            1 => Aud::One(list.remove(0)),
+            _ => Aud::Many(list),
+        }
+    }
+
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Aud::One(one) => one == audience,
+            Aud::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
 /// A token introspection response (RFC 7662 §2.2). Inactive tokens answer only
 /// `{"active":false}`: nothing else about them is disclosed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -68,7 +93,7 @@ pub struct IntrospectionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Aud>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,8 @@
 // ---- protocol endpoints (discovery lists them)
 pub const DISCOVERY: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/.well-known/jwks.json";
+/// RFC 8414 §3: the same document at the OAuth well-known URI (MCP clients look here first).
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const AUTHORIZE: &str = "/authorize";
 pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
 pub const TOKEN: &str = "/token";
@@ -84,6 +86,8 @@ pub const OUTBOX: &str = "/api/outbox";
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.
 pub const USERS: &str = "/api/users";
+/// Admin API: protected resources (RFC 8707).
+pub const RESOURCES: &str = "/api/resources";
 /// Admin API: scopes.
 pub const SCOPES: &str = "/api/scopes";
 /// Prometheus metrics (admin token or `METRICS_TOKEN`).

@@ -52,6 +52,16 @@ pub struct AuthorizationDetails {
     pub select_account: bool,
     /// Where the browser goes to carry on once signed in (or to pick the current account).
     pub continue_url: String,
+    /// The protected resources (RFC 8707) the app's tokens will be for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceInfo>,
+}
+
+/// A protected resource as the consent screen names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceInfo {
+    pub identifier: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,6 +104,12 @@ pub enum Endpoint {
     UserMfa,
     UserIdentities,
     UserProviderTokens,
+    // ---- admin: protected resources (RFC 8707)
+    Resources,
+    CreateResource,
+    Resource,
+    UpdateResource,
+    DeleteResource,
     // ---- admin: scopes
     Scopes,
     CreateScope,
@@ -205,6 +211,9 @@ use Endpoint as E;
 pub const ROUTES: &[Route] = &[
     get(paths::HEALTH, E::Health),
     cors(paths::DISCOVERY, READ, E::Discovery, Cors::AnyOrigin),
+    cors(paths::AUTHORIZATION_SERVER_METADATA, READ, E::Discovery, Cors::AnyOrigin),
+    // RFC 8414 §3.1: with an issuer that has a path, the path follows the well-known part.
+    cors("/.well-known/oauth-authorization-server/{issuer_path}", READ, E::Discovery, Cors::AnyOrigin),
     cors(paths::JWKS, READ, E::Jwks, Cors::AnyOrigin),
     get(paths::UI_CONFIG, E::UiConfig),
     cors(paths::TOKEN, "POST", E::Token, Cors::Client),
@@ -288,6 +297,11 @@ pub const ROUTES: &[Route] = &[
     get("/api/users/{id}/identities", E::UserIdentities),
     get("/api/users/{id}/identities/{provider}/tokens", E::UserProviderTokens),
     get(paths::PROVIDERS, E::Providers),
+    get(paths::RESOURCES, E::Resources),
+    post(paths::RESOURCES, E::CreateResource),
+    get("/api/resources/{id}", E::Resource),
+    patch("/api/resources/{id}", E::UpdateResource),
+    delete("/api/resources/{id}", E::DeleteResource),
     get(paths::SCOPES, E::Scopes),
     post(paths::SCOPES, E::CreateScope),
     get("/api/scopes/{id}", E::Scope),

@@ -59,12 +59,22 @@ pub fn ConsentPage() -> impl IntoView {
         Some(Ok(d)) => {
             let logo = d.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
             let scopes = scope_items(&d.scopes);
+            // RFC 8707: the services its tokens will be for, by name and identifier.
+            let reaches = (!d.resources.is_empty()).then(|| {
+                let items = d
+                    .resources
+                    .iter()
+                    .map(|r| view! { <li><strong>{r.name.clone()}</strong>" — "<code>{r.identifier.clone()}</code></li> })
+                    .collect::<Vec<_>>();
+                view! { <p>"On your behalf it will reach:"</p><ul class="resources">{items}</ul> }
+            });
             view! {
                 {logo}
                 <h2 id="consent-title">{format!("{} wants to access your account", d.client_name)}</h2>
                 {who}
                 <p>"It will be able to:"</p>
                 <ul class="scopes">{scopes}</ul>
+                {reaches}
                 <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
                 <div class="stack">
                     <button type="button" class="btn btn-primary" disabled=move || busy.get()

@@ -8,8 +8,8 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, scopes, sessions, settings, signin, token,
-    users,
+    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, resources, scopes, sessions, settings,
+    signin, token, users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
@@ -204,6 +204,11 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::UserMfa => users::reset_mfa(cx, req, m).await,
         E::UserIdentities => users::identities(cx, req, m).await,
         E::UserProviderTokens => users::provider_tokens(cx, req, m).await,
+        E::Resources => resources::list(cx, req, m).await,
+        E::CreateResource => resources::create(cx, req, m).await,
+        E::Resource => resources::get(cx, req, m).await,
+        E::UpdateResource => resources::update(cx, req, m).await,
+        E::DeleteResource => resources::delete(cx, req, m).await,
         E::Scopes => scopes::list(cx, req, m).await,
         E::CreateScope => scopes::create(cx, req, m).await,
         E::Scope => scopes::get(cx, req, m).await,

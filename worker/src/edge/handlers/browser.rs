@@ -5,7 +5,7 @@
 
 use shared::codes;
 use shared::paths;
-use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, SessionInfo, SessionUser};
+use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, ResourceInfo, SessionInfo, SessionUser};
 use worker::{Method, Request, Response};
 
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
@@ -28,13 +28,17 @@ use crate::engine::oauth::authorize::{
 use crate::engine::oauth::codes::CodeStore;
 use crate::engine::oauth::consent::{merged, Consent, ConsentStore};
 use crate::engine::oauth::logout;
+use crate::engine::oauth::resources;
 use crate::engine::oauth::scope::{describe_scopes, ScopeStore};
 use crate::engine::oauth::store::user_consent_and_code;
+use crate::engine::oauth::token::TokenLookups;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ApiError, ErrorResponse, InternalError};
 use crate::engine::platform::form::Form;
+use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::ports::{SystemRandom, UnixTime};
+use crate::engine::tables;
 use crate::routes::Matched;
 
 /// An authorization response in its mode: a redirect for query and fragment, the
@@ -74,16 +78,22 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
     let result = async {
         let params = params?;
         cx.ensure_bootstrap().await?;
-        // The client (D1) and the browser's session (KV) at once: one round trip, not two.
+        // The client and the resources the request names (D1, one batch) and the browser's
+        // session (KV) at once: one round trip, not two. A malformed `resource` is judged
+        // by parse(), after the client and its redirect URI.
+        let named = resources::requested(&params).unwrap_or_default();
         let client = async {
             match params.get("client_id") {
-                Some(id) => Ok::<_, AuthorizeError>(store.client_with_secrets(id).await?.map(|(client, _)| client)),
-                None => Ok(None),
+                Some(id) => {
+                    let (client, known) = store.client_and_resources(id, &named).await?;
+                    Ok::<_, AuthorizeError>((client.map(|(client, _)| client), known))
+                }
+                None => Ok((None, Vec::new())),
             }
         };
         let (client, session) = futures_util::future::join(client, browser_session(cx, &req)).await;
-        let client = client?;
-        let request = request::parse(&params, client.as_ref(), config, cx.now_ms)?;
+        let (client, known) = client?;
+        let request = request::parse(&params, client.as_ref(), &known, config, cx.now_ms)?;
         // parse() verified the client, so it is there; it is read once per request.
         let Some(client) = client else {
             return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));
@@ -106,15 +116,18 @@ pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
             .get("request")
             .ok_or_else(|| AuthorizeError::page("invalid_request", "the request parameter is missing"))?;
         let request = open_request(config, sealed, now)?;
-        // The client and the session at once (one round trip).
-        let (client, session) =
-            futures_util::future::join(store.client_with_secrets(&request.client_id), browser_session(cx, &req)).await;
+        // The client (with the request's resources) and the session at once (one round trip).
+        let (client, session) = futures_util::future::join(
+            store.client_and_resources(&request.client_id, &request.resources),
+            browser_session(cx, &req),
+        )
+        .await;
         // The client may have been deleted while the person was signing in.
-        let Some((client, _)) = client? else {
+        let (Some((client, _)), known) = client? else {
             return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
         };
         // ...or changed: the request must still be one /authorize would accept now.
-        request.recheck(&client, config, now)?;
+        request.recheck(&client, &known, config, now)?;
         let account_selected = params.get("account") == Some("current");
         proceed(cx, Pending { client: &client, request, account_selected, session: session? }).await
     }
@@ -265,6 +278,14 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
     let client = client_of(store, &request).await?;
     let described = store.scope_descriptions().await?;
     let scopes = describe_scopes(request.scope.iter().map(String::as_str), &described);
+    let resources = if request.resources.is_empty() {
+        Vec::new()
+    } else {
+        let rows = store.select(tables::resources::names(&request.resources)).await?;
+        rows.into_iter()
+            .map(|r| crate::engine::platform::json::row::<ResourceInfo>(r, "resource"))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let body = AuthorizationDetails {
         client_id: client.client_id.clone(),
         client_name: client.client_name.clone(),
@@ -274,6 +295,7 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
         ui_locales: request.ui_locales.clone(),
         select_account: request.prompt.select_account,
         continue_url: format!("{}?request={sealed}", paths::AUTHORIZE_RESUME),
+        resources,
     };
     Ok(respond::json(200, &body))
 }

@@ -25,6 +25,7 @@ pub mod federation;
 pub mod mfa;
 pub mod ops;
 pub mod passkeys;
+pub mod resources;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;

@@ -76,7 +76,17 @@ fn public_cacheable(response: Response, max_age: u32) -> Response {
     respond::with_header(response, "Cache-Control", &format!("public, max-age={max_age}"))
 }
 
-pub async fn discovery(cx: &Cx<'_>, _: Request, _: &Matched) -> Result<Response, ApiError> {
+/// The OpenID Provider metadata at `/.well-known/openid-configuration`, and the same
+/// document as RFC 8414 authorization server metadata at
+/// `/.well-known/oauth-authorization-server` (for an issuer with a path, that path after
+/// it, RFC 8414 §3.1; no other).
+pub async fn discovery(cx: &Cx<'_>, _: Request, m: &Matched) -> Result<Response, ApiError> {
+    if !m.params.is_empty() {
+        let issuer_path = url::Url::parse(&cx.config.issuer).map(|u| u.path().trim_matches('/').to_owned());
+        if issuer_path.as_deref().unwrap_or_default() != m.param(0) || m.param(0).is_empty() {
+            return Err(ApiError::not_found(shared::codes::NOT_FOUND, "no metadata for this issuer path"));
+        }
+    }
     let now = cx.now;
     let body = match DISCOVERY_BODY.with(|c| c.borrow().get(now)) {
         Some(body) => body,

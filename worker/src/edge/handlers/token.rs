@@ -11,6 +11,7 @@ use crate::edge::request::{authorization, read_form};
 use crate::edge::respond;
 use crate::engine::clients::Credentials;
 use crate::engine::identity::rate_limit;
+use crate::engine::oauth::resources;
 use crate::engine::oauth::token::{grant_types_supported, TokenEndpoint, TokenError, TokenRequest};
 use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
 use crate::engine::ops::metrics;
@@ -83,7 +84,8 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
         match (op, grant) {
             (Op::Token, Some(grant)) => {
                 let grant = grant?;
-                family.handle(&credentials?, grant).await.map(|r| respond::json(200, &r))
+                let resources = resources::requested(&form).map_err(TokenError::InvalidTarget)?;
+                family.handle(&credentials?, grant, &resources).await.map(|r| respond::json(200, &r))
             }
             (Op::Token, None) => Err(TokenError::InvalidRequest("the grant was not read".into())),
             (Op::DeviceAuthorization, _) => {

@@ -1,8 +1,9 @@
 //! The operator's side: who may call the admin API, and what it does to user accounts
-//! and scopes.
+//! scopes and protected resources.
 
 pub mod auth;
 pub mod keys;
+pub mod resources;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;

@@ -65,6 +65,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         logo_uri: None,
         post_logout_redirect_uris: vec![config.endpoint("/")],
         id_token_alg: SigningAlg::Rs256,
+        allowed_resources: Vec::new(),
     }
 }
 
@@ -90,6 +91,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             logo_uri: None,
             post_logout_redirect_uris: vec![],
             id_token_alg: SigningAlg::Rs256,
+            allowed_resources: Vec::new(),
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -114,6 +116,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             logo_uri: None,
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
             id_token_alg: SigningAlg::Rs256,
+            allowed_resources: Vec::new(),
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -135,6 +138,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             logo_uri: None,
             post_logout_redirect_uris: vec![],
             id_token_alg: SigningAlg::Rs256,
+            allowed_resources: Vec::new(),
         };
         clients.push((device, None));
     }

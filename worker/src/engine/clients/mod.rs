@@ -93,6 +93,8 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     /// `id_token_signed_response_alg` (OIDC Registration §2): RS256 unless registered.
     pub id_token_alg: SigningAlg,
+    /// The RFC 8707 resources it may ask tokens for; empty: any registered resource.
+    pub allowed_resources: Vec<String>,
 }
 
 impl Client {

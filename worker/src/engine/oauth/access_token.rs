@@ -1,6 +1,7 @@
 //! JWT access tokens (RFC 9068): issuing, and validating the ones this server issued.
 
 use serde::{Deserialize, Serialize};
+use shared::oauth::Aud;
 
 use crate::engine::crypto::jose::{b64url, b64url_decode, sign_jwt};
 use crate::engine::crypto::keys::ActiveSigningKey;
@@ -13,7 +14,8 @@ use crate::engine::platform::ports::{JwsSigner, KeyStore, Random, SigningAlg, Un
 pub struct AccessTokenClaims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    /// The client, or the RFC 8707 resource(s) the token is for.
+    pub aud: Aud,
     pub exp: UnixTime,
     pub iat: UnixTime,
     pub jti: String,
@@ -43,7 +45,7 @@ impl AccessTokenClaims {
             sub: subject.into(),
             // RFC 9068 §3: without a resource indicator the server picks the default
             // audience; that is the client (docs/api.md, "Tokens").
-            aud: client_id.into(),
+            aud: Aud::One(client_id.into()),
             exp: now + i64::from(ttl),
             iat: now,
             jti: jti(issued_ms, rng)?,

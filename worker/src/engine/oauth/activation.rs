@@ -161,6 +161,7 @@ mod tests {
             last_polled_at: None,
             created_at: NOW,
             expires_at: NOW + 300,
+            resources: Default::default(),
         };
         assert!(block_on(store.insert_device_code(&code)).unwrap());
         (config, store, MemoryKv::default())

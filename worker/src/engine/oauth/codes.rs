@@ -9,6 +9,7 @@ use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::refresh::RefreshToken;
+use crate::engine::oauth::resources::GrantedResources;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, UnixTime};
 
@@ -34,6 +35,9 @@ pub struct AuthorizationCode {
     pub issued_jti: Option<String>,
     pub issued_jti_expires_at: Option<UnixTime>,
     pub issued_family_id: Option<String>,
+    /// The RFC 8707 resources the request named (empty: none), and of them those still
+    /// registered when the code is read.
+    pub resources: GrantedResources,
 }
 
 impl fmt::Debug for AuthorizationCode {

@@ -5,6 +5,7 @@
 //! `pending` until the person answers on `/activate`, then `approved` or `denied`; an
 //! approved code is redeemed once (`consumed`) by one conditional UPDATE.
 
+use crate::engine::oauth::resources::GrantedResources;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -120,6 +121,8 @@ pub struct DeviceCode {
     pub last_polled_at: Option<UnixTime>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// The RFC 8707 resources named at `/device`, with those still registered.
+    pub resources: GrantedResources,
 }
 
 /// What a poll of the token endpoint finds (RFC 8628 §3.5), before any tokens.
@@ -204,6 +207,7 @@ mod tests {
             last_polled_at: None,
             created_at: now,
             expires_at: now + 300,
+            resources: GrantedResources::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod id_token;
 pub mod logout;
 pub mod refresh;
+pub mod resources;
 pub mod scope;
 pub mod store;
 pub mod token;

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::User;
+use crate::engine::oauth::resources::GrantedResources;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, UnixTime};
 
@@ -32,6 +33,9 @@ pub struct RefreshToken {
     /// associated data: lets a retry within the grace period get the same successor.
     pub successor_sealed: Option<String>,
     pub revoked_at: Option<UnixTime>,
+    /// The RFC 8707 resources the grant was given for (empty: none), with those still
+    /// registered when the token is read; every token of the family keeps them.
+    pub resources: GrantedResources,
     /// Read with the token from its user's row (never stored with it): when the password
     /// was last set and when a second factor was first asked for, so the grant honours an
     /// expired password and a newly required second factor without another round trip.
@@ -77,6 +81,8 @@ pub struct NewToken<'a> {
     pub family_expires_at: Option<UnixTime>,
     /// `REFRESH_TOKEN_MAX_LIFETIME` (seconds; 0: no cap), for a new family.
     pub max_lifetime: u32,
+    /// The grant's RFC 8707 resources (identifiers; empty: none).
+    pub resources: &'a [String],
 }
 
 /// A new token: of a new family, or the successor in `new.family_id`. Its lifetime is
@@ -106,6 +112,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             successor_hash: None,
             successor_sealed: None,
             revoked_at: None,
+            resources: GrantedResources { identifiers: new.resources.to_vec(), registered: Vec::new() },
             holder: HolderFacts::default(),
         },
         plaintext,

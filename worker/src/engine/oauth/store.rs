@@ -9,12 +9,13 @@ use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState};
 use crate::engine::oauth::codes::AuthorizationCode;
 use crate::engine::oauth::consent::Consent;
 use crate::engine::oauth::refresh::RefreshToken;
+use crate::engine::oauth::resources::TargetResource;
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::tables::clients::{client_from_rows, client_statement};
 use crate::engine::tables::users::{first_user, user_of_session_statement};
-use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens, session_clients};
+use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens, resources, session_clients};
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
 /// one round trip (`/authorize` with a live session needs both; two calls would cost two
@@ -58,6 +59,18 @@ impl<T: SqlRunner> TokenLookups for T {
         let [client, token] =
             self.select_pair(client_statement(client_id), refresh_tokens::with_user(token_hash)).await?;
         Ok((client_from_rows(client)?, refresh_tokens::decode_with_user(token)?))
+    }
+
+    async fn client_and_resources(
+        &self,
+        client_id: &str,
+        identifiers: &[String],
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>), InternalError> {
+        if identifiers.is_empty() {
+            return Ok((client_from_rows(self.select(client_statement(client_id)).await?)?, Vec::new()));
+        }
+        let [client, named] = self.select_pair(client_statement(client_id), resources::named(identifiers)).await?;
+        Ok((client_from_rows(client)?, resources::decode_named(named)?))
     }
 
     async fn client_and_code(

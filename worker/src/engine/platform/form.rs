@@ -25,10 +25,15 @@ impl FormError {
     }
 }
 
-/// The parameters of one request, each at most once, empty values dropped.
+/// Parameters a request may repeat: RFC 8707 §2 `resource` ("may be used multiple times").
+const REPEATABLE: &[&str] = &["resource"];
+
+/// The parameters of one request, each at most once (but [`REPEATABLE`]), empty values dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Form {
     params: BTreeMap<String, String>,
+    /// Every value of a [`REPEATABLE`] parameter, in order.
+    repeated: BTreeMap<String, Vec<String>>,
 }
 
 fn decode(raw: &[u8]) -> Result<String, FormError> {
@@ -53,6 +58,7 @@ pub fn decode_path_segment(segment: &str) -> Option<String> {
 impl Form {
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         let mut params = BTreeMap::new();
+        let mut repeated: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
                 Some(i) => (pair.get(..i).unwrap_or_default(), pair.get(i + 1..).unwrap_or_default()),
@@ -60,6 +66,13 @@ impl Form {
             };
             let name = decode(name)?;
             let value = decode(value)?;
+            if REPEATABLE.contains(&name.as_str()) {
+                if !value.is_empty() {
+                    repeated.entry(name.clone()).or_default().push(value.clone());
+                }
+                params.entry(name).or_insert(value);
+                continue;
+            }
             // A repeated name is refused even when one occurrence is empty: it is still
             // "included more than once", and a parser that picked either would be guessing.
             if params.contains_key(&name) {
@@ -68,7 +81,12 @@ impl Form {
             params.insert(name, value);
         }
         params.retain(|_, v| !v.is_empty());
-        Ok(Form { params })
+        Ok(Form { params, repeated })
+    }
+
+    /// Every value of a repeatable parameter ([`REPEATABLE`]), in the order sent.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.repeated.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -113,6 +131,15 @@ mod tests {
         assert_eq!(Form::parse(b"scope=a&scope=b"), Err(FormError::Duplicate("scope".into())));
         assert_eq!(Form::parse(b"scope=&scope=b"), Err(FormError::Duplicate("scope".into())));
         assert_eq!(Form::parse(b"sc%6Fpe=a&scope=b"), Err(FormError::Duplicate("scope".into())));
+    }
+
+    #[test]
+    fn rfc8707_2_resource_may_be_repeated() {
+        let form =
+            Form::parse(b"resource=https%3A%2F%2Fa.example%2F&scope=x&resource=https://b.example/&resource=").unwrap();
+        assert_eq!(form.all("resource"), ["https://a.example/", "https://b.example/"]);
+        assert_eq!(form.all("scope"), [] as [String; 0], "only repeatable names collect");
+        assert!(Form::parse(b"scope=a&scope=b").is_err());
     }
 
     #[test]

@@ -54,6 +54,20 @@ pub fn insert_if_locked_now(e: &AuditEvent, user_id: &str) -> Statement<'static>
     (INSERT_IF_LOCKED_NOW_SQL, args)
 }
 
+/// [`insert`] only when the resource ?11 exists (?12 = 1) or is gone (?12 = 0) after the
+/// statement before it in the batch: the entry records a create or delete that happened.
+const INSERT_IF_RESOURCE_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, \
+resource_type, resource_id, ip_address, user_agent, metadata) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE EXISTS (SELECT 1 FROM resources WHERE id = ?11) = ?12";
+
+/// [`insert`] of `e` only if the protected resource `id` now `exists` (or not).
+pub fn insert_if_resource(e: &AuditEvent, id: &str, exists: bool) -> Statement<'static> {
+    let (_, mut args) = insert(e);
+    args.push(id.into());
+    args.push(i64::from(exists).into());
+    (INSERT_IF_RESOURCE_SQL, args)
+}
+
 macro_rules! columns {
     () => {
         "id, timestamp, event, actor_id, actor_type, resource_type, resource_id, ip_address, user_agent, metadata"

@@ -10,18 +10,19 @@ use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, Redemption};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::refresh_tokens;
+use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::users::{decode_user_json, user_json};
 
 const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, resources) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 /// [`INSERT_CODE_SQL`] only while the code's user (?3) is active and its session (?9)
 /// still exists: a code prepared before the read that confirms both (`/authorize` with a
 /// live session, [`user_consent_and_code`]) is never stored for an ended session.
 const INSERT_CODE_FOR_SESSION_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, \
-redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM users u \
+redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, \
+resources) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE EXISTS (SELECT 1 FROM users u \
 WHERE u.id = ?3 AND u.active = 1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?9 AND s.user_id = ?3))";
 
 /// Removes a prepared code that is not handed out (never redeemed: nobody has it). ?1 hash.
@@ -32,6 +33,8 @@ const CODE_WITH_USER_SQL: &str = concat!(
     "SELECT c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, ",
     "c.code_challenge_method, c.session_id, c.auth_time, c.amr, c.created_at, c.expires_at, c.consumed_at, ",
     "c.issued_jti, c.issued_jti_expires_at, c.issued_family_id, ",
+    granted_resources!("c"),
+    ", ",
     user_json!(),
     " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id WHERE c.code_hash = ?1"
 );
@@ -63,6 +66,10 @@ struct CodeRow {
     issued_jti: Option<String>,
     issued_jti_expires_at: Option<f64>,
     issued_family_id: Option<String>,
+    #[serde(default)]
+    resources: Option<String>,
+    #[serde(default)]
+    registered_resources: Option<String>,
     user_json: Option<String>,
 }
 
@@ -92,6 +99,7 @@ impl CodeRow {
             issued_jti: self.issued_jti,
             issued_jti_expires_at: self.issued_jti_expires_at.map(int),
             issued_family_id: self.issued_family_id,
+            resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
         };
         Ok((code, decode_user_json(self.user_json)?))
     }
@@ -103,7 +111,7 @@ pub fn decode_with_user(
     first_row::<CodeRow>(rows)?.map(CodeRow::decode).transpose()
 }
 
-/// The thirteen values of [`INSERT_CODE_SQL`] and [`INSERT_CODE_FOR_SESSION_SQL`].
+/// The fourteen values of [`INSERT_CODE_SQL`] and [`INSERT_CODE_FOR_SESSION_SQL`].
 fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
     vec![
         (&c.code_hash).into(),
@@ -119,6 +127,7 @@ fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
         c.created_at.into(),
         c.expires_at.into(),
         c.amr.as_deref().into(),
+        stored_identifiers(&c.resources.identifiers).as_deref().into(),
     ]
 }
 

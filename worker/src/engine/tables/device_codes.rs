@@ -5,6 +5,7 @@
 use crate::engine::oauth::device::{DeviceAnswer, DeviceCode, DeviceStatus, DeviceStore};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 
 const DELETE_EXPIRED_SQL: &str =
     "DELETE FROM device_codes WHERE rowid IN (SELECT rowid FROM device_codes WHERE expires_at < ?1 LIMIT ?2)";
@@ -16,23 +17,27 @@ pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
 
 macro_rules! device_columns {
     () => {
-        "device_code_hash, user_code_hash, client_id, scope, status, user_id, auth_time, amr, \
-session_id, poll_interval, last_polled_at, created_at, expires_at"
+        concat!(
+            "d.device_code_hash, d.user_code_hash, d.client_id, d.scope, d.status, d.user_id, d.auth_time, d.amr, \
+d.session_id, d.poll_interval, d.last_polled_at, d.created_at, d.expires_at, ",
+            granted_resources!("d")
+        )
     };
 }
 const BY_DEVICE_CODE_SQL: &str =
-    concat!("SELECT ", device_columns!(), " FROM device_codes WHERE device_code_hash = ?1");
+    concat!("SELECT ", device_columns!(), " FROM device_codes d WHERE d.device_code_hash = ?1");
 const PENDING_BY_USER_CODE_SQL: &str = concat!(
     "SELECT ",
     device_columns!(),
-    " FROM device_codes WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?2"
+    " FROM device_codes d WHERE d.user_code_hash = ?1 AND d.status = 'pending' AND d.expires_at > ?2"
 );
 /// A user code stays unique among pending codes (a partial unique index); an expired
 /// pending row with the same code is retired first so it cannot block a new one.
 const RETIRE_EXPIRED_SQL: &str =
     "UPDATE device_codes SET status = 'denied' WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at <= ?2";
 const INSERT_DEVICE_SQL: &str = "INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, \
-status, poll_interval, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7) ON CONFLICT DO NOTHING";
+status, poll_interval, created_at, expires_at, resources) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8) \
+ON CONFLICT DO NOTHING";
 const RECORD_POLL_SQL: &str =
     "UPDATE device_codes SET last_polled_at = ?2, poll_interval = ?3 WHERE device_code_hash = ?1";
 const DECIDE_SQL: &str = "UPDATE device_codes SET status = ?2, user_id = ?3, scope = ?4, auth_time = ?5, \
@@ -56,6 +61,10 @@ struct DeviceRow {
     last_polled_at: Option<f64>,
     created_at: f64,
     expires_at: f64,
+    #[serde(default)]
+    resources: Option<String>,
+    #[serde(default)]
+    registered_resources: Option<String>,
 }
 
 impl DeviceRow {
@@ -74,6 +83,7 @@ impl DeviceRow {
             last_polled_at: self.last_polled_at.map(|t| t as UnixTime),
             created_at: self.created_at as UnixTime,
             expires_at: self.expires_at as UnixTime,
+            resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
         })
     }
 }
@@ -94,6 +104,7 @@ impl<T: SqlRunner> DeviceStore for T {
                         SqlArg::Int(i64::from(c.interval)),
                         SqlArg::Int(c.created_at),
                         SqlArg::Int(c.expires_at),
+                        stored_identifiers(&c.resources.identifiers).as_deref().into(),
                     ],
                 ),
             ])

@@ -23,6 +23,7 @@ pub mod mfa_totp;
 pub mod passkeys;
 pub mod password_history;
 pub mod refresh_tokens;
+pub mod resources;
 pub mod revoked_access_tokens;
 pub mod scopes;
 pub mod session_clients;

@@ -8,6 +8,7 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::refresh::{HolderFacts, RefreshStore, RefreshToken};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::sessions::bulk_filter;
 use crate::engine::tables::users::{decode_user_json, user_json};
 
@@ -16,23 +17,25 @@ const REFRESH_WITH_USER_SQL: &str = concat!(
     "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
     "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
     "r.revoked_at, COALESCE(u.password_changed_at, u.created_at) AS password_changed_at, u.mfa_asked_at, ",
+    granted_resources!("r"),
+    ", ",
     user_json!(),
     " FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?1"
 );
 
 const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
 const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
 successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
 
 /// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
-/// ?1..?12 as INSERT_REFRESH_SQL; ?3 is the parent.
+/// ?1..?13 as INSERT_REFRESH_SQL; ?3 is the parent.
 const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
 
 const REVOKE_FAMILY_SQL: &str =
     "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
@@ -61,6 +64,10 @@ struct RefreshRow {
     password_changed_at: Option<f64>,
     #[serde(default)]
     mfa_asked_at: Option<f64>,
+    #[serde(default)]
+    resources: Option<String>,
+    #[serde(default)]
+    registered_resources: Option<String>,
     user_json: Option<String>,
 }
 
@@ -84,6 +91,7 @@ impl RefreshRow {
             successor_hash: self.successor_hash,
             successor_sealed: self.successor_sealed,
             revoked_at: self.revoked_at.map(int),
+            resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
             holder: HolderFacts {
                 password_changed_at: self.password_changed_at.map(int),
                 mfa_asked_at: self.mfa_asked_at.map(int),
@@ -111,15 +119,16 @@ fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> Vec<SqlArg> {
         t.session_id.as_deref().into(),
         t.family_expires_at.into(),
         t.amr.as_deref().into(),
+        stored_identifiers(&t.resources.identifiers).as_deref().into(),
     ]
 }
 
 /// In the same batch: the refresh token, only if the consume above was this request's.
-/// ?1..?12 as INSERT_REFRESH_SQL, ?13 code hash, ?14 the jti the consume recorded.
+/// ?1..?13 as INSERT_REFRESH_SQL, ?14 code hash, ?15 the jti the consume recorded.
 const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
-client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
-WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?13 AND issued_jti = ?14)";
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?14 AND issued_jti = ?15)";
 
 /// A refresh token with its user, for batching with another read. ?1 hash.
 pub fn with_user(token_hash: &str) -> Statement<'static> {

@@ -115,6 +115,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         logo_uri: None,
         post_logout_redirect_uris: vec![],
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
+        allowed_resources: Vec::new(),
     }
 }
 
@@ -140,6 +141,7 @@ pub fn web_app() -> Client {
         logo_uri: None,
         post_logout_redirect_uris: vec![],
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
+        allowed_resources: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::codes::{self, AuthorizationCode};
 use crate::engine::oauth::consent::Consent;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
+use crate::engine::oauth::resources::GrantedResources;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::platform::config::Config;
@@ -89,6 +90,7 @@ fn code_row(
         issued_jti: None,
         issued_jti_expires_at: None,
         issued_family_id: None,
+        resources: GrantedResources { identifiers: request.resources.clone(), registered: Vec::new() },
     }
 }
 

@@ -10,6 +10,7 @@ use shared::oauth::is_implicit;
 
 use crate::engine::clients::{Client, ClientType};
 use crate::engine::crypto::pkce::{valid_challenge, Method as PkceMethod};
+use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::parse_scope;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
@@ -177,6 +178,10 @@ pub struct AuthorizationRequest {
     /// second as the request arrived is not an answer to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consented_by: Option<String>,
+    /// RFC 8707 §2: the resources the tokens will be for (registered, and allowed for the
+    /// client, when the request was parsed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -209,6 +214,9 @@ impl AuthorizationRequest {
         if !self.acr_values.is_empty() {
             q.append_pair("acr_values", &self.acr_values.join(" "));
         }
+        for resource in &self.resources {
+            q.append_pair("resource", resource);
+        }
         q.finish()
     }
 
@@ -217,10 +225,16 @@ impl AuthorizationRequest {
     /// the redirect URI, a scope or a response type while the person was signing in. The
     /// same rules as `/authorize`, in the same order (errors before the redirect URI is
     /// verified are an error page).
-    pub fn recheck(&self, client: &Client, config: &Config, now: UnixTime) -> Result<(), AuthorizeError> {
+    pub fn recheck(
+        &self,
+        client: &Client,
+        registered: &[TargetResource],
+        config: &Config,
+        now: UnixTime,
+    ) -> Result<(), AuthorizeError> {
         let params = Form::parse(self.to_params().as_bytes())
             .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
-        parse(&params, Some(client), config, now * 1000).map(|_| ())
+        parse(&params, Some(client), registered, config, now * 1000).map(|_| ())
     }
 
     pub fn target(&self) -> ResponseTarget {
@@ -275,13 +289,15 @@ fn loopback_without_port(uri: &str) -> Option<String> {
     None
 }
 
-/// Checks `params` against `client` (already looked up by `client_id`; `None` if unknown).
+/// Checks `params` against `client` (already looked up by `client_id`; `None` if unknown)
+/// and `known_resources`, the registered resources among those the request names.
 ///
 /// Order (RFC 6749 §4.1.2.1): the client and redirect URI first, with errors for the
 /// error page; everything after that goes back to the client as a redirect.
 pub fn parse(
     params: &Form,
     client: Option<&Client>,
+    known_resources: &[TargetResource],
     config: &Config,
     now_ms: UnixMillis,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
@@ -380,6 +396,18 @@ pub fn parse(
     if response_type.id_token && !openid {
         return fail("invalid_scope", "response_type id_token needs the openid scope");
     }
+    // RFC 8707 §2: each resource registered and allowed for the client. Tokens straight
+    // from this endpoint (implicit) have no resource indicators here: the code flow does.
+    let resources = match resources::requested(params) {
+        Ok(r) if !r.is_empty() && response_type.token => {
+            return fail("invalid_target", "resource indicators are served with response_type code")
+        }
+        Ok(r) => match resources::resolve(&r, known_resources, client) {
+            Ok(_) => r,
+            Err(why) => return fail("invalid_target", &why),
+        },
+        Err(why) => return fail("invalid_target", &why),
+    };
     let nonce = params.get("nonce").map(str::to_owned);
     // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from this endpoint must carry a nonce.
     if response_type.id_token && nonce.is_none() {
@@ -450,5 +478,6 @@ pub fn parse(
         received_at_ms: Some(now_ms),
         denied: false,
         consented_by: None,
+        resources,
     })
 }

@@ -9,7 +9,7 @@ use crate::engine::platform::ports::SystemRandom;
 use crate::engine::test_support::*;
 
 fn parse_with(client: &Client, config: &Config, q: &str) -> Result<AuthorizationRequest, AuthorizeError> {
-    request::parse(&query(q), Some(client), config, NOW * 1000)
+    request::parse(&query(q), Some(client), &[], config, NOW * 1000)
 }
 
 fn parse(q: &str) -> Result<AuthorizationRequest, AuthorizeError> {
@@ -27,8 +27,11 @@ fn redirect_error(result: Result<AuthorizationRequest, AuthorizeError>) -> (&'st
 fn rfc6749_4_1_2_1_client_and_redirect_uri_errors_never_redirect() {
     let config = config_with(|_| {});
     let page = |r: Result<AuthorizationRequest, AuthorizeError>| matches!(r, Err(AuthorizeError::Page { .. }));
-    assert!(page(request::parse(&query("response_type=code"), None, &config, NOW * 1000)), "no client_id");
-    assert!(page(request::parse(&query("client_id=nobody&response_type=code"), None, &config, NOW * 1000)), "unknown");
+    assert!(page(request::parse(&query("response_type=code"), None, &[], &config, NOW * 1000)), "no client_id");
+    assert!(
+        page(request::parse(&query("client_id=nobody&response_type=code"), None, &[], &config, NOW * 1000)),
+        "unknown"
+    );
     assert!(page(parse("client_id=web&response_type=code")), "no redirect_uri");
     for bad in [
         "https://app.example.com/cb/",
@@ -326,23 +329,26 @@ fn a_sealed_request_is_checked_again_against_the_registration_as_it_is_when_it_c
          &code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=login+consent&max_age=60&login_hint=a%40b&ui_locales=fr"
     );
     let request = parse(&q).unwrap();
-    assert!(request.recheck(&web_app(), &config, NOW + 5).is_ok(), "nothing changed");
+    assert!(request.recheck(&web_app(), &[], &config, NOW + 5).is_ok(), "nothing changed");
     // Every field survives the round trip through its parameters.
     let again = parse_with(&web_app(), &config, &request.to_params()).unwrap();
     assert_eq!(again, request);
     // The redirect URI was removed: the error page, never a redirect to it.
     let mut client = web_app();
     client.redirect_uris.retain(|r| r != REDIRECT);
-    assert!(matches!(request.recheck(&client, &config, NOW), Err(AuthorizeError::Page { .. })));
+    assert!(matches!(request.recheck(&client, &[], &config, NOW), Err(AuthorizeError::Page { .. })));
     // A scope was taken away: the app hears invalid_scope.
     let mut client = web_app();
     client.scopes.retain(|s| s != "email");
-    assert_eq!(redirect_error(request.recheck(&client, &config, NOW).map(|()| request.clone())).0, "invalid_scope");
+    assert_eq!(
+        redirect_error(request.recheck(&client, &[], &config, NOW).map(|()| request.clone())).0,
+        "invalid_scope"
+    );
     // The response type is no longer registered.
     let mut client = web_app();
     client.response_types = vec!["code".into()];
     assert_eq!(
-        redirect_error(request.recheck(&client, &config, NOW).map(|()| request.clone())).0,
+        redirect_error(request.recheck(&client, &[], &config, NOW).map(|()| request.clone())).0,
         "unauthorized_client"
     );
 }

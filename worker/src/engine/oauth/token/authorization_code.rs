@@ -24,6 +24,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         code: Option<&str>,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
+        requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
         let Some(code) = code else {
@@ -60,9 +61,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             _ => return Err(invalid()),
         };
         let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        // RFC 8707 §2.2: the resources the authorization request named, or some of them.
+        let resources = row.resources.for_request(requested, client).map_err(TokenError::InvalidTarget)?;
         // The jti is fixed before the code is consumed: the consume records it, so a replay
         // can revoke this very token.
-        let claims = self.access_claims(client, &user.id, &row.scope, row.auth_time)?;
+        let claims = self.access_claims(client, &user.id, &scope, row.auth_time, &resources)?;
         let refresh = if self.issues_refresh_tokens(client, &scope) {
             Some(mint(
                 NewToken {
@@ -77,6 +80,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                     ttl: self.refresh_ttl(client),
                     family_expires_at: None,
                     max_lifetime: self.config.tokens.refresh_token_max_lifetime,
+                    // The refresh token keeps the whole grant (a refresh may narrow again).
+                    resources: &row.resources.identifiers,
                 },
                 self.now,
                 self.rng,
@@ -108,6 +113,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             nonce: row.nonce.as_deref(),
             claims: Some(claims),
             session_id: row.session_id.as_deref(),
+            resources: &resources,
         })
         .await
     }

@@ -1,11 +1,12 @@
 //! The client credentials grant (RFC 6749 §4.4): a confidential client acting on its own
 //! behalf.
 
-use shared::oauth::{grant, TokenResponse};
+use shared::oauth::{grant, Aud, TokenResponse};
 
 use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
 use crate::engine::clients::{Client, ClientType};
 use crate::engine::oauth::access_token::AccessTokenClaims;
+use crate::engine::oauth::resources::TargetResource;
 use crate::engine::oauth::scope::USER_SCOPES;
 use crate::engine::platform::request::Platform;
 
@@ -16,6 +17,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         &self,
         client: &Client,
         scope: Option<&str>,
+        resources: &[TargetResource],
     ) -> Result<TokenResponse, TokenError> {
         if client.client_type != ClientType::Confidential || !client.allows_grant(grant::CLIENT_CREDENTIALS) {
             return Err(TokenError::UnauthorizedClient("this client may not use the client_credentials grant".into()));
@@ -34,9 +36,28 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             // client's registered scopes that need no user (a client asking for no scope gets its default scopes).
             None => client.scopes.iter().filter(|s| !USER_SCOPES.contains(&s.as_str())).cloned().collect(),
         };
-        let scope = scope.join(" ");
-        let ttl = self.access_ttl(client);
-        let access_token = self.access_token(client, &client.client_id, &scope, ttl).await?;
+        // RFC 8707: for resources, `aud` is them, the scope what they accept, the lifetime
+        // and algorithm theirs.
+        let audience = self.audience(resources, &scope)?;
+        let ttl = audience.as_ref().and_then(|a| a.ttl).unwrap_or_else(|| self.access_ttl(client));
+        let scope = audience.as_ref().map_or_else(|| scope.join(" "), |a| a.scope.join(" "));
+        let mut claims = AccessTokenClaims::new(
+            self.config,
+            &client.client_id,
+            &client.client_id,
+            &scope,
+            ttl,
+            self.now_ms,
+            self.rng,
+        )?;
+        let mut alg = self.config.tokens.signing_alg;
+        if let Some(audience) = audience {
+            claims.aud = Aud::from_list(audience.aud);
+            alg = audience.alg.unwrap_or(alg);
+        }
+        // A JWT access token per RFC 9068 §2 (`typ: at+jwt`), signed with the active key.
+        let key = self.keys.signing_key(alg).await?;
+        let access_token = claims.sign(self.signer, &key).await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer".into(),
@@ -45,13 +66,5 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             scope,
             id_token: None,
         })
-    }
-
-    /// A JWT access token per RFC 9068 §2 (`typ: at+jwt`), signed with the active key.
-    async fn access_token(&self, client: &Client, subject: &str, scope: &str, ttl: u32) -> Result<String, TokenError> {
-        let claims =
-            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now_ms, self.rng)?;
-        let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
-        Ok(claims.sign(self.signer, &key).await?)
     }
 }

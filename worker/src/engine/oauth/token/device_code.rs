@@ -13,6 +13,7 @@ use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{
     device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, POLL_INTERVAL,
 };
+use crate::engine::oauth::resources::{self, GrantedResources};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::request::Platform;
@@ -30,13 +31,15 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         credentials: &Credentials,
         form: &Form,
     ) -> Result<DeviceAuthorizationResponse, TokenError> {
-        let client = self.authenticate(credentials).await?;
+        let requested = resources::requested(form).map_err(TokenError::InvalidTarget)?;
+        let (client, resources) = self.client_and_resources(credentials, &requested).await?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),
             ));
         }
         let scope = self.requested_scope(&client, form.get("scope"))?.join(" ");
+        let identifiers: Vec<String> = resources.iter().map(|r| r.identifier.clone()).collect();
         let device_code = random_token(self.rng)?;
         let ttl = self.config.tokens.device_code_ttl;
         for _ in 0..USER_CODE_ATTEMPTS {
@@ -55,6 +58,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 last_polled_at: None,
                 created_at: self.now,
                 expires_at: self.now + i64::from(ttl),
+                resources: GrantedResources { identifiers: identifiers.clone(), registered: Vec::new() },
             };
             if !self.store.insert_device_code(&row).await? {
                 continue;
@@ -62,7 +66,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             let event = AuditEvent::new("device.code_issued", self.meta, self.now, self.rng)?
                 .actor("client", &client.client_id)
                 .resource("client", &client.client_id)
-                .metadata(json!({ "scope": scope }));
+                .metadata(json!({ "scope": scope, "resources": identifiers }));
             self.audit(event).await?;
             let verification_uri = self.config.endpoint(paths::ACTIVATE);
             return Ok(DeviceAuthorizationResponse {
@@ -84,6 +88,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         &self,
         credentials: &Credentials,
         device_code: Option<&str>,
+        requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let client = self.authenticate(credentials).await?;
         if !client.allows_grant(grant::DEVICE_CODE) {
@@ -110,6 +115,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             }
             Poll::Approved => {
                 let Some(row) = row else { return Err(invalid()) };
+                // RFC 8707 §2.2, checked before the code is spent.
+                let resources = row.resources.for_request(requested, &client).map_err(TokenError::InvalidTarget)?;
                 // The one conditional UPDATE that lets exactly one poll have the tokens.
                 if !self.store.consume_device_code(&hash, self.now).await? {
                     return Err(invalid());
@@ -121,28 +128,20 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 let Some(user) = user else { return Err(invalid()) };
                 let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 let auth_time = row.auth_time.unwrap_or(row.created_at);
-                let refresh_token = self
-                    .stored_refresh_token(
-                        &client,
-                        &user.id,
-                        &scope,
-                        auth_time,
-                        row.amr.as_deref(),
-                        row.session_id.as_deref(),
-                    )
-                    .await?;
-                self.issue(Grant {
+                let mut grant = Grant {
                     client: &client,
                     user: &user,
                     scope,
                     auth_time,
                     amr: row.amr.as_deref(),
-                    refresh_token,
+                    refresh_token: None,
                     nonce: None,
                     claims: None,
                     session_id: row.session_id.as_deref(),
-                })
-                .await
+                    resources: &resources,
+                };
+                grant.refresh_token = self.stored_refresh_token(&grant, &row.resources.identifiers).await?;
+                self.issue(grant).await
             }
         }
     }

@@ -21,6 +21,8 @@ pub enum TokenError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// RFC 8707 §2: a `resource` that is malformed, unknown or not this client's.
+    InvalidTarget(String),
     /// A browser request from an origin that is not one of the client's redirect URIs'
     /// (`oauth::cors`): `invalid_request`, and the answer carries no CORS headers.
     OriginNotAllowed,
@@ -73,6 +75,7 @@ impl ErrorResponse for TokenError {
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::InvalidTarget(_) => "invalid_target",
             TokenError::AuthorizationPending => "authorization_pending",
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
@@ -98,7 +101,8 @@ impl ErrorResponse for TokenError {
             | TokenError::InvalidGrant(d)
             | TokenError::UnauthorizedClient(d)
             | TokenError::UnsupportedGrantType(d)
-            | TokenError::InvalidScope(d) => Some(d.clone()),
+            | TokenError::InvalidScope(d)
+            | TokenError::InvalidTarget(d) => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
             TokenError::InvalidClient { .. } => Some("client authentication failed".into()),
             TokenError::OriginNotAllowed => {

@@ -2,7 +2,7 @@
 //! (OIDC Core §3.1.3.3, §12.2) and a new refresh-token family, with the lifetimes the
 //! client or the configuration sets.
 
-use shared::oauth::{grant, TokenResponse};
+use shared::oauth::{grant, Aud, TokenResponse};
 
 use super::{scope_within_client, SigningKeySource, TokenEndpoint, TokenError};
 use crate::engine::clients::Client;
@@ -12,6 +12,7 @@ use crate::engine::oauth::access_token::AccessTokenClaims;
 use crate::engine::oauth::id_token::{self, IdTokenFacts};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken};
+use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::ports::UnixTime;
@@ -34,6 +35,8 @@ pub(super) struct Grant<'a> {
     pub(super) claims: Option<AccessTokenClaims>,
     /// The browser session the grant came from (the tokens' `sid`), if any.
     pub(super) session_id: Option<&'a str>,
+    /// The RFC 8707 resources this access token is for (empty: none, `aud` is the client).
+    pub(super) resources: &'a [TargetResource],
 }
 
 impl<P: Platform> TokenEndpoint<'_, P> {
@@ -49,18 +52,16 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         Ok(self.store.record(&event).await?)
     }
 
-    /// A new refresh-token family for a grant that has no other write to batch it with
-    /// (password, device), stored now; `None` when the grant issues none.
+    /// A new refresh-token family for `grant` (which has no other write to batch it with:
+    /// password, device), stored now, keeping the grant's RFC 8707 `resources` (all of
+    /// them, not only those this access token is for); `None` when the grant issues none.
     pub(super) async fn stored_refresh_token(
         &self,
-        client: &Client,
-        user_id: &str,
-        scope: &[String],
-        auth_time: UnixTime,
-        amr: Option<&str>,
-        session_id: Option<&str>,
+        grant: &Grant<'_>,
+        resources: &[String],
     ) -> Result<Option<String>, TokenError> {
-        if !self.issues_refresh_tokens(client, scope) {
+        let client = grant.client;
+        if !self.issues_refresh_tokens(client, &grant.scope) {
             return Ok(None);
         }
         let minted = mint(
@@ -68,14 +69,15 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 family_id: None,
                 parent_hash: None,
                 client_id: &client.client_id,
-                user_id: Some(user_id),
-                scope: &scope.join(" "),
-                auth_time: Some(auth_time),
-                amr,
-                session_id,
+                user_id: Some(&grant.user.id),
+                scope: &grant.scope.join(" "),
+                auth_time: Some(grant.auth_time),
+                amr: grant.amr,
+                session_id: grant.session_id,
                 ttl: self.refresh_ttl(client),
                 family_expires_at: None,
                 max_lifetime: self.config.tokens.refresh_token_max_lifetime,
+                resources,
             },
             self.now,
             self.rng,
@@ -101,31 +103,51 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         }
     }
 
-    /// The access token, and the ID token when `openid` is granted.
-    /// The claims of an access token for `subject` (RFC 9068 §2.2).
+    /// The claims of an access token for `subject` (RFC 9068 §2.2) with the grant's
+    /// `scope`; for RFC 8707 `resources`, `aud` is them, the scope what they accept, the
+    /// lifetime theirs (docs/api.md, "Resources").
     pub(super) fn access_claims(
         &self,
         client: &Client,
         subject: &str,
-        scope: &str,
+        scope: &[String],
         auth_time: UnixTime,
+        resources: &[TargetResource],
     ) -> Result<AccessTokenClaims, TokenError> {
-        let ttl = self.access_ttl(client);
+        let audience = self.audience(resources, scope)?;
+        let ttl = audience.as_ref().and_then(|a| a.ttl).unwrap_or_else(|| self.access_ttl(client));
+        let scope = audience.as_ref().map_or_else(|| scope.join(" "), |a| a.scope.join(" "));
         let mut claims =
-            AccessTokenClaims::new(self.config, subject, &client.client_id, scope, ttl, self.now_ms, self.rng)?;
+            AccessTokenClaims::new(self.config, subject, &client.client_id, &scope, ttl, self.now_ms, self.rng)?;
+        if let Some(audience) = audience {
+            claims.aud = Aud::from_list(audience.aud);
+        }
         claims.auth_time = Some(auth_time);
         Ok(claims)
     }
 
+    /// RFC 8707: the access token's audience for `resources` (`None` when there are none).
+    pub(super) fn audience(
+        &self,
+        resources: &[TargetResource],
+        scope: &[String],
+    ) -> Result<Option<resources::Audience>, TokenError> {
+        if resources.is_empty() {
+            return Ok(None);
+        }
+        resources::audience(resources, scope).map(Some).map_err(TokenError::InvalidTarget)
+    }
+
     pub(super) async fn issue(&self, grant: Grant<'_>) -> Result<TokenResponse, TokenError> {
-        let scope = grant.scope.join(" ");
-        let ttl = self.access_ttl(grant.client);
         let mut claims = match grant.claims {
             Some(claims) => claims,
-            None => self.access_claims(grant.client, &grant.user.id, &scope, grant.auth_time)?,
+            None => self.access_claims(grant.client, &grant.user.id, &grant.scope, grant.auth_time, grant.resources)?,
         };
         claims.sid = grant.session_id.map(str::to_owned);
-        let key = self.keys.signing_key(self.config.tokens.signing_alg).await?;
+        // RFC 6749 §5.1: `scope` and `expires_in` are the access token's.
+        let (scope, ttl) = (claims.scope.clone(), u32::try_from(claims.exp - claims.iat).unwrap_or(0));
+        let alg = self.audience(grant.resources, &grant.scope)?.and_then(|a| a.alg);
+        let key = self.keys.signing_key(alg.unwrap_or(self.config.tokens.signing_alg)).await?;
         let access_token = claims.sign(self.signer, &key).await?;
         let id_token = if grant.scope.iter().any(|s| s == "openid") {
             // OIDC Registration §2: the client's algorithm, RS256 unless it registered another.
@@ -143,7 +165,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 access_token: Some(&access_token),
                 code: None,
                 sid: grant.session_id,
-                ttl,
+                // The ID token is the client's, whatever the access token's resource.
+                ttl: self.access_ttl(grant.client),
                 alg,
             };
             Some(sign_jwt(self.signer, &id_key, "JWT", &id_token::claims(self.config, &facts, self.now)).await?)

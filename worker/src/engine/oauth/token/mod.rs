@@ -29,6 +29,7 @@ use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, Re
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore};
 use crate::engine::oauth::cors;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
+use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::{parse_scope, ScopeStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
@@ -68,6 +69,13 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
         client_id: &str,
         token_hash: &str,
     ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>), InternalError>;
+
+    /// The client, and the registered resources among `identifiers` (RFC 8707).
+    async fn client_and_resources(
+        &self,
+        client_id: &str,
+        identifiers: &[String],
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>), InternalError>;
 
     /// The client, and an authorization code with its user (code grant).
     async fn client_and_code(
@@ -114,30 +122,49 @@ impl<P: Platform> TokenEndpoint<'_, P> {
 }
 
 impl<P: Platform> TokenEndpoint<'_, P> {
-    /// `POST /token`: the request parsed once into its grant's variant (RFC 6749 §3.2) and
-    /// the client's credentials, dispatched to the grant's file.
+    /// `POST /token`: the request parsed once into its grant's variant (RFC 6749 §3.2),
+    /// the client's credentials and the RFC 8707 `resource` values
+    /// ([`resources::requested`]), dispatched to the grant's file.
     pub async fn handle(
         &self,
         credentials: &Credentials,
         request: TokenRequest<'_>,
+        resources: &[String],
     ) -> Result<TokenResponse, TokenError> {
         match request {
             // These three authenticate the client in the same round trip as their token read.
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                self.authorization_code(credentials, code, redirect_uri, code_verifier).await
+                self.authorization_code(credentials, code, redirect_uri, code_verifier, resources).await
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
-                self.refresh(credentials, refresh_token, scope).await
+                self.refresh(credentials, refresh_token, scope, resources).await
             }
-            TokenRequest::DeviceCode { device_code } => self.device_code(credentials, device_code).await,
+            TokenRequest::DeviceCode { device_code } => self.device_code(credentials, device_code, resources).await,
+            // These two read the named resources with the client.
             TokenRequest::ClientCredentials { scope } => {
-                let client = self.authenticate(credentials).await?;
-                self.client_credentials(&client, scope).await
+                let (client, known) = self.client_and_resources(credentials, resources).await?;
+                self.client_credentials(&client, scope, &known).await
             }
             TokenRequest::Password { username, password, scope } => {
-                self.password(credentials, username, password, scope).await
+                self.password(credentials, username, password, scope, resources).await
             }
         }
+    }
+
+    /// The client, authenticated, and the registered resources among `resources` checked
+    /// for it (RFC 8707 §2), in one round trip.
+    async fn client_and_resources(
+        &self,
+        credentials: &Credentials,
+        resources: &[String],
+    ) -> Result<(Client, Vec<TargetResource>), TokenError> {
+        if resources.is_empty() {
+            return Ok((self.authenticate(credentials).await?, Vec::new()));
+        }
+        let (found, known) = self.store.client_and_resources(credentials.client_id(), resources).await?;
+        let client = self.check_client(found, credentials)?;
+        let chosen = resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
+        Ok((client, chosen))
     }
 }
 
@@ -151,7 +178,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         form: &crate::engine::platform::form::Form,
     ) -> Result<TokenResponse, TokenError> {
         let request = TokenRequest::parse(form, &grant_types_supported(self.config))?;
-        self.handle(&Credentials::from_request(authorization, form)?, request).await
+        let resources = resources::requested(form).map_err(TokenError::InvalidTarget)?;
+        self.handle(&Credentials::from_request(authorization, form)?, request, &resources).await
     }
 }
 

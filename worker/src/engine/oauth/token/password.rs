@@ -12,6 +12,7 @@ use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::rate_limit;
 use crate::engine::identity::users::{User, UserStore};
+use crate::engine::oauth::resources::TargetResource;
 use crate::engine::platform::request::Platform;
 
 impl<P: Platform> TokenEndpoint<'_, P> {
@@ -25,11 +26,12 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         username: Option<&str>,
         password: Option<&str>,
         scope: Option<&str>,
+        resources: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let ip = self.meta.ip_address.as_deref();
         rate_limit::ip_lockout_check(self.kv, self.config, ip, self.now).await?;
-        let client = self.authenticate(credentials).await?;
-        let result = self.password_grant(&client, username, password, scope).await;
+        let (client, resources) = self.client_and_resources(credentials, resources).await?;
+        let result = self.password_grant(&client, username, password, scope, &resources).await;
         if matches!(result, Err(TokenError::InvalidGrant(_))) {
             rate_limit::ip_lockout_count(self.kv, self.config, ip, self.now).await?;
         }
@@ -42,6 +44,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         username: Option<&str>,
         password: Option<&str>,
         scope: Option<&str>,
+        resources: &[TargetResource],
     ) -> Result<TokenResponse, TokenError> {
         let security = &self.config.security;
         if !security.enable_password_grant
@@ -56,20 +59,21 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let scope = self.requested_scope(client, scope)?;
         let user = self.check_password(client, username, password).await?;
         let scope = user.grantable(&scope);
-        let refresh_token = self.stored_refresh_token(client, &user.id, &scope, self.now, Some("pwd"), None).await?;
-        let auth_time = self.now;
-        self.issue(Grant {
+        let identifiers: Vec<String> = resources.iter().map(|r| r.identifier.clone()).collect();
+        let mut grant = Grant {
             client,
             user: &user,
             scope,
-            auth_time,
+            auth_time: self.now,
             amr: Some("pwd"),
-            refresh_token,
+            refresh_token: None,
             nonce: None,
             claims: None,
             session_id: None,
-        })
-        .await
+            resources,
+        };
+        grant.refresh_token = self.stored_refresh_token(&grant, &identifiers).await?;
+        self.issue(grant).await
     }
 
     /// The user whose password this is (engine::login), or `invalid_grant`.

@@ -30,6 +30,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         credentials: &Credentials,
         refresh_token: Option<&str>,
         scope: Option<&str>,
+        requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
         let Some(presented) = refresh_token else {
@@ -66,6 +67,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             _ => return Err(invalid()),
         };
         self.account_still_allows(&row, &user)?;
+        // RFC 8707 §2.2: the grant's resources, or one of them, never another.
+        let resources = row.resources.for_request(requested, client).map_err(TokenError::InvalidTarget)?;
         let refresh_token = if row.rotated_at.is_some() {
             self.replayed(&row, &presented_hash).await?
         } else if rotates(client, self.config) {
@@ -84,6 +87,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             nonce: None,
             claims: None,
             session_id: row.session_id.as_deref(),
+            resources: &resources,
         })
         .await
     }
@@ -143,6 +147,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 ttl: self.refresh_ttl(client),
                 family_expires_at: row.family_expires_at,
                 max_lifetime: self.config.tokens.refresh_token_max_lifetime,
+                resources: &row.resources.identifiers,
             },
             self.now,
             self.rng,

@@ -27,6 +27,7 @@ mod device_code;
 mod introspection;
 mod password;
 mod refresh;
+mod resources;
 mod userinfo;
 
 pub(super) struct Fixture {
