@@ -370,6 +370,15 @@ test('every operation answers as documented', async () => {
   await call('DELETE', `/api/scopes/${scopes.body.data.find((s) => s.name === 'openid').id}`, { ...A, expect: 409 });
   await call('DELETE', `/api/scopes/${scope.id}`, { ...A, expect: 204 });
   await call('GET', `/api/scopes/${scope.id}`, { ...A, expect: 404 });
+  const resource = (await call('POST', '/api/resources', { ...A, body: { identifier: 'https://spec.example.com/',
+    name: 'Spec API', scopes: ['openid'], access_token_ttl: 600 }, expect: 201 })).body;
+  await call('POST', '/api/resources', { ...A, body: { identifier: 'https://spec.example.com/', name: 'Again' }, expect: 409 });
+  await call('POST', '/api/resources', { ...A, body: { identifier: 'not a uri', name: 'x' }, expect: 422 });
+  await call('GET', '/api/resources?limit=50', { ...A, expect: 200 });
+  await call('GET', `/api/resources/${resource.id}`, { ...A, expect: 200 });
+  await call('PATCH', `/api/resources/${resource.id}`, { ...A, body: { access_token_ttl: null, signing_alg: 'ES256' }, expect: 200 });
+  await call('DELETE', `/api/resources/${resource.id}`, { ...A, expect: 204 });
+  await call('GET', `/api/resources/${resource.id}`, { ...A, expect: 404 });
 
   // Signing keys.
   await call('GET', '/api/keys', { expect: 401 });

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { adminApi, basic, startWorker } from './harness.mjs';
+import { adminApi, basic, launchChromium, openConsole, startWorker } from './harness.mjs';
 import { parseServerTiming } from '../../bench/round-trips.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
@@ -174,4 +174,53 @@ test('RFC 8707 at /authorize: an unknown resource goes back to the app as invali
   assert.equal(back.searchParams.get('error'), 'invalid_target');
   assert.equal(back.searchParams.get('iss'), worker.url, 'RFC 9207: errors carry iss too');
   assert.equal(back.searchParams.get('state'), 's');
+});
+
+test('the console registers a resource; a client limited to it; Chromium\'s consent screen names it', async () => {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await openConsole(page, `${worker.url}/admin/resources`, ADMIN_EMAIL, ADMIN_PASSWORD, 'Resources');
+    // Live validation from shared::resources: an identifier is an absolute URI.
+    await page.getByLabel("Identifier (the tokens' aud)").fill('tasks');
+    await page.getByLabel('Name shown on the consent screen').fill('Tasks');
+    await page.getByRole('alert').filter({ hasText: 'absolute URI' }).waitFor();
+    await page.getByLabel("Identifier (the tokens' aud)").fill('https://tasks.example.com/');
+    await page.getByLabel('Scopes its tokens may carry (space-separated)').fill('openid');
+    await page.getByRole('button', { name: 'Create resource' }).click();
+    await page.getByText('Tasks is saved.').waitFor({ timeout: 15_000 });
+    await page.getByRole('row').filter({ hasText: 'https://tasks.example.com/' }).waitFor();
+
+    const APP = 'https://tasks-app.example/cb';
+    const bad = await admin('POST', '/register', { client_name: 'Tasks app', redirect_uris: [APP],
+      allowed_resources: ['tasks'] });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'invalid_client_metadata');
+    const app = await admin('POST', '/register', { client_name: 'Tasks app', redirect_uris: [APP],
+      scope: 'openid', allowed_resources: ['https://tasks.example.com/'] });
+    assert.equal(app.status, 201, JSON.stringify(app.body));
+    assert.deepEqual(app.body.allowed_resources, ['https://tasks.example.com/']);
+    const authorize = new URL(`${worker.url}/authorize`);
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: app.body.client_id, redirect_uri: APP,
+      scope: 'openid', state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256',
+      resource: 'https://tasks.example.com/' })) {
+      authorize.searchParams.set(k, v);
+    }
+    const forbidden = new URL(authorize);
+    forbidden.searchParams.set('resource', CALENDAR);
+    const refused = await fetch(forbidden, { redirect: 'manual' });
+    assert.equal(new URL(refused.headers.get('location')).searchParams.get('error'), 'invalid_target');
+    await page.goto(authorize.href);
+    await page.waitForURL(/\/consent\?request=/, { timeout: 15_000 });
+    await page.getByRole('listitem').filter({ hasText: 'https://tasks.example.com/' }).getByText('Tasks', { exact: true }).waitFor();
+    const landed = page.waitForRequest((r) => r.url().startsWith(APP), { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const code = new URL((await landed).url()).searchParams.get('code');
+    const tokens = await token({ grant_type: 'authorization_code', code, redirect_uri: APP, code_verifier: VERIFIER },
+      [app.body.client_id, app.body.client_secret]);
+    assert.equal(tokens.res.status, 200, JSON.stringify(tokens.body));
+    await acceptedBy('https://tasks.example.com/', tokens.body.access_token);
+  } finally {
+    await browser.close();
+  }
 });

@@ -52,6 +52,7 @@ pub fn AdminLayout() -> impl IntoView {
                         <li><A href="/admin/users">"Users"</A></li>
                         <li><A href="/admin/clients">"Clients"</A></li>
                         <li><A href="/admin/scopes">"Scopes"</A></li>
+                        <li><A href="/admin/resources">"Resources"</A></li>
                         <li><A href="/admin/providers">"Sign-in providers"</A></li>
                         <li><A href="/admin/sessions">"Sessions"</A></li>
                         <li><A href="/admin/audit">"Audit log"</A></li>

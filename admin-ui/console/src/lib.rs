@@ -9,6 +9,7 @@ mod calls;
 mod clients;
 mod dashboard;
 mod providers;
+mod resources;
 mod scopes;
 mod sessions;
 mod settings;
@@ -45,6 +46,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
                     <Route path=path!("users") view=users::UsersList/>
                     <Route path=path!("scopes") view=scopes::ScopesList/>
+                    <Route path=path!("resources") view=resources::ResourcesList/>
                     <Route path=path!("providers") view=providers::ProvidersList/>
                     <Route path=path!("sessions") view=sessions::SessionsList/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
