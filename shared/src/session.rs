@@ -55,6 +55,12 @@ pub struct AuthorizationDetails {
     /// The protected resources (RFC 8707) the app's tokens will be for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ResourceInfo>,
+    /// The app registered itself (no admin vouched for it): the screen says so and
+    /// names where it sends the person back (`redirect_host`).
+    #[serde(default)]
+    pub self_registered: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_host: Option<String>,
 }
 
 /// A protected resource as the consent screen names it.

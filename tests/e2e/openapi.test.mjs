@@ -35,7 +35,7 @@ before(async () => {
   worker = await startWorker({ hostName: 'localhost', vars: { ADMIN_EMAIL: ROOT_EMAIL, ADMIN_PASSWORD: ROOT_PASSWORD,
     ADMIN_CLIENT_ID: ADMIN_ID, ADMIN_CLIENT_SECRET: ADMIN_SECRET, DEMO_CLIENT_SECRET: 'e2e-demo-secret-0123456789abcdef0123456789',
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: TESTER_ID, RATE_LIMIT_LOGIN_MAX: '1000',
-    RATE_LIMIT_TOKEN_MAX: '1000', RATE_LIMIT_PASSWORD_RESET_MAX: '1000' } });
+    RATE_LIMIT_TOKEN_MAX: '1000', RATE_LIMIT_PASSWORD_RESET_MAX: '1000', ALLOW_OPEN_REGISTRATION: 'true' } });
   await fetch(`${worker.url}/.well-known/openid-configuration`).then((r) => r.arrayBuffer());
   await insertClient(worker, { id: TESTER_ID, secret: TESTER_SECRET });
 });
@@ -350,6 +350,13 @@ test('every operation answers as documented', async () => {
   await call('GET', '/api/outbox?limit=5', { ...S, expect: 200 });
   const client = (await call('POST', '/register', { ...A, body: { client_name: 'Spec app', redirect_uris: ['https://app.example/cb'] }, expect: 201 })).body;
   await call('POST', '/register', { ...A, body: { client_name: 'Bad', redirect_uris: ['http://evil.example/cb'] }, expect: 400 });
+  // Open registration (RFC 7591 §3) and the registration access token (RFC 7592 §3).
+  const agent = (await call('POST', '/register', { body: { client_name: 'Spec agent', redirect_uris: ['http://127.0.0.1:9/cb'] },
+    expect: 201 })).body;
+  await call('GET', `/register/${agent.client_id}`, { token: agent.registration_access_token, expect: 200 });
+  await call('PATCH', `/register/${agent.client_id}`, { token: agent.registration_access_token, body: { client_name: 'Spec agent 2' }, expect: 200 });
+  await call('DELETE', `/register/${agent.client_id}`, { token: 'not-the-token', expect: 401 });
+  await call('DELETE', `/register/${agent.client_id}`, { token: agent.registration_access_token, expect: 204 });
   await call('GET', `/register/${client.client_id}`, { ...A, expect: 200 });
   await call('PATCH', `/register/${client.client_id}`, { ...A, body: { client_name: 'Spec app 2' }, expect: 200 });
   const added = (await call('POST', `/register/${client.client_id}/secrets`, { ...A, body: { action: 'add' }, expect: 201 })).body;

@@ -47,7 +47,8 @@ pub fn ClientsList() -> impl IntoView {
                                         let href = format!("/admin/clients/{}", encode(&c.client_id));
                                         view! {
                                             <tr>
-                                                <td><A href=href>{c.client_name}</A></td>
+                                                <td><A href=href>{c.client_name}</A>
+                                                    {c.self_registered.then(|| view! { " " <span class="badge">"self-registered"</span> })}</td>
                                                 <td><code>{c.client_id}</code></td>
                                                 <td>{c.token_endpoint_auth_method}</td>
                                                 <td>{c.grant_types.join(", ")}</td>
@@ -383,6 +384,10 @@ fn ClientPanels(info: ClientInformation, version: RwSignal<u32>) -> impl IntoVie
         <dl class="facts">
             <dt>"Client ID"</dt><dd><code>{id.clone()}</code></dd>
             <dt>"Registered"</dt><dd>{date(info.client_id_issued_at)}</dd>
+            {info.self_registered.then(|| view! {
+                <dt>"Registered by"</dt>
+                <dd><span class="badge">"self-registered"</span>" itself, without an admin (open registration); deleted once unused"</dd>
+            })}
         </dl>
         <p class="form-status" role="status" aria-live="polite"
             class:ok=move || matches!(status.get(), Some((true, _)))

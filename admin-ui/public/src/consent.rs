@@ -68,9 +68,20 @@ pub fn ConsentPage() -> impl IntoView {
                     .collect::<Vec<_>>();
                 view! { <p>"On your behalf it will reach:"</p><ul class="resources">{items}</ul> }
             });
+            // Open registration: nobody vouched for this app; say where it sends the person.
+            let unvetted = d.self_registered.then(|| {
+                let host = d.redirect_host.clone().unwrap_or_default();
+                view! {
+                    <p class="warning" role="note">
+                        "This app registered itself: the administrators have not checked who runs it. "
+                        "After you answer, you go back to "<strong>{host}</strong>"."
+                    </p>
+                }
+            });
             view! {
                 {logo}
                 <h2 id="consent-title">{format!("{} wants to access your account", d.client_name)}</h2>
+                {unvetted}
                 {who}
                 <p>"It will be able to:"</p>
                 <ul class="scopes">{scopes}</ul>

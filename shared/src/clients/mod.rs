@@ -268,6 +268,15 @@ pub struct ClientInformation {
     /// The live secrets' ids and dates (never the secrets).
     #[serde(default)]
     pub secrets: Vec<SecretInfo>,
+    /// Registered by itself without an admin token (open registration).
+    #[serde(default)]
+    pub self_registered: bool,
+    /// RFC 7592 §3: for a self-registered client, the bearer token that reads, changes
+    /// and deletes its registration at `registration_client_uri` (shown once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_client_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +312,9 @@ pub struct ClientSummary {
     pub created_at: i64,
     /// The soonest expiry among live secrets (0: none expire).
     pub secret_expires_at: i64,
+    /// Registered by itself (open registration).
+    #[serde(default)]
+    pub self_registered: bool,
 }
 
 #[cfg(test)]

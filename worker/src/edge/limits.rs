@@ -15,9 +15,19 @@ use crate::engine::platform::ports::KeyValue;
 /// Counts this request against `subject`'s window (`None`: whitelisted, not limited), or
 /// the 429 to answer instead.
 pub async fn token_limit(cx: &Cx<'_>, subject: Option<String>) -> Result<Option<Quota>, ApiError> {
+    limit(cx, Bucket::Token, subject, cx.config.rate_limits.token).await
+}
+
+/// [`token_limit`] for another `bucket` and its `(max, window)`: open registration
+/// (`RATE_LIMIT_REGISTER_*`).
+pub async fn limit(
+    cx: &Cx<'_>,
+    bucket: Bucket,
+    subject: Option<String>,
+    limits: (u32, u32),
+) -> Result<Option<Quota>, ApiError> {
     let Some(subject) = subject else { return Ok(None) };
-    let (quota, write) =
-        rate_limit::decide(&cx.kv, Bucket::Token, &subject, cx.config.rate_limits.token, cx.now).await?;
+    let (quota, write) = rate_limit::decide(&cx.kv, bucket, &subject, limits, cx.now).await?;
     if let Some(e) = &quota.degraded {
         console_error!("rate limit read failed, request let through: {}", e.detail());
     }

@@ -296,6 +296,11 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
         select_account: request.prompt.select_account,
         continue_url: format!("{}?request={sealed}", paths::AUTHORIZE_RESUME),
         resources,
+        self_registered: client.self_registered,
+        redirect_host: client
+            .self_registered
+            .then(|| url::Url::parse(&request.redirect_uri).ok().and_then(|u| u.host_str().map(str::to_owned)))
+            .flatten(),
     };
     Ok(respond::json(200, &body))
 }

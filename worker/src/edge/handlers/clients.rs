@@ -8,10 +8,12 @@ use worker::{Request, Response};
 
 use crate::edge::context::Cx;
 use crate::edge::limits;
+use crate::edge::request::authorization;
 use crate::edge::request::{paging, query, read_json, search};
 use crate::edge::respond;
+use crate::engine::clients::registration::open::OpenRegistrar;
 use crate::engine::clients::registration::{time_param, Registrar};
-use crate::engine::identity::rate_limit;
+use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::platform::error::ApiError;
 use crate::routes::Matched;
 
@@ -20,10 +22,28 @@ fn done(response: Response) -> Result<Response, ApiError> {
     Ok(respond::set_no_store(response))
 }
 
+/// The registration access token of RFC 7592 §3 in `Authorization: Bearer`: an opaque
+/// token (an admin token is a JWT, with dots), for a self-registered client's own
+/// registration (`engine::clients::registration::open`).
+fn registration_token(req: &Request) -> Option<String> {
+    let value = authorization(req)?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains('.')).then(|| token.to_owned())
+}
+
 /// `POST /register` (RFC 7591 §3.1). Registration writes rows and mints secrets:
-/// `RATE_LIMIT_TOKEN_*` per address, counted before the token is checked.
+/// `RATE_LIMIT_TOKEN_*` per address, counted before the token is checked. Without any
+/// `Authorization`, open registration (`RATE_LIMIT_REGISTER_*` per address), if allowed.
 pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let ip = cx.meta.ip_address.as_deref();
+    if authorization(&req).is_none() {
+        let subject = rate_limit::token_subject(cx.config, ip, None, None);
+        let quota = limits::limit(cx, Bucket::Register, subject, cx.config.open_registration.rate_limit).await?;
+        let body: ClientMetadata = read_json(&mut req).await?;
+        let registered = OpenRegistrar { rc: cx.request_context() }.register(&body).await?;
+        return Ok(limits::with_quota(respond::set_no_store(respond::json(201, &registered)), quota.as_ref()));
+    }
     let quota = limits::token_limit(cx, rate_limit::token_subject(cx.config, ip, None, None)).await?;
     let admin = admin_or_refusal!(cx, req);
     let body: ClientMetadata = read_json(&mut req).await?;
@@ -33,12 +53,20 @@ pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
 
 /// `GET /register/{client_id}` (RFC 7592 §2.1).
 pub async fn read(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    if let Some(token) = registration_token(&req) {
+        return done(respond::json(200, &OpenRegistrar { rc: cx.request_context() }.read(m.param(0), &token).await?));
+    }
     let admin = admin_or_refusal!(cx, req);
     done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.read(m.param(0)).await?))
 }
 
 /// `PATCH /register/{client_id}` (RFC 7592 §2.2, the fields named).
 pub async fn update(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Response, ApiError> {
+    if let Some(token) = registration_token(&req) {
+        let body: ClientMetadata = read_json(&mut req).await?;
+        let open = OpenRegistrar { rc: cx.request_context() };
+        return done(respond::json(200, &open.update(m.param(0), &token, &body).await?));
+    }
     let admin = admin_or_refusal!(cx, req);
     let body: ClientMetadata = read_json(&mut req).await?;
     done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.update(m.param(0), &body).await?))
@@ -46,6 +74,10 @@ pub async fn update(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Respon
 
 /// `DELETE /register/{client_id}` (RFC 7592 §2.3).
 pub async fn delete(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    if let Some(token) = registration_token(&req) {
+        OpenRegistrar { rc: cx.request_context() }.delete(m.param(0), &token).await?;
+        return done(respond::empty(204));
+    }
     let admin = admin_or_refusal!(cx, req);
     Registrar { rc: cx.request_context(), admin: &admin }.delete(m.param(0)).await?;
     done(respond::empty(204))

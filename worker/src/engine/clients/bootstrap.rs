@@ -66,6 +66,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         post_logout_redirect_uris: vec![config.endpoint("/")],
         id_token_alg: SigningAlg::Rs256,
         allowed_resources: Vec::new(),
+        self_registered: false,
     }
 }
 
@@ -92,6 +93,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             post_logout_redirect_uris: vec![],
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
+            self_registered: false,
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -117,6 +119,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             post_logout_redirect_uris: vec!["http://127.0.0.1:3000/".into()],
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
+            self_registered: false,
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -139,6 +142,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             post_logout_redirect_uris: vec![],
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
+            self_registered: false,
         };
         clients.push((device, None));
     }

@@ -95,6 +95,9 @@ pub struct Client {
     pub id_token_alg: SigningAlg,
     /// The RFC 8707 resources it may ask tokens for; empty: any registered resource.
     pub allowed_resources: Vec<String>,
+    /// Registered by itself (open registration): its consent screen says so, and its
+    /// code exchanges are recorded so the cleanup can tell it is still used.
+    pub self_registered: bool,
 }
 
 impl Client {

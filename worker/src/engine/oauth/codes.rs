@@ -63,6 +63,9 @@ pub struct Redemption<'a> {
     pub jti_expires_at: UnixTime,
     /// The refresh token to insert in the same batch, only if this redemption wins.
     pub refresh_token: Option<&'a RefreshToken>,
+    /// A self-registered client whose use to record in the same batch (open registration:
+    /// the cleanup deletes the unused ones).
+    pub self_registered_client: Option<&'a str>,
 }
 
 #[allow(async_fn_in_trait)]

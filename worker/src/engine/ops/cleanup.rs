@@ -15,7 +15,10 @@
 //! - browser sessions' D1 rows once past `SESSION_DURATION_DAYS` or idle longer than
 //!   `IDLE_TIMEOUT_MINUTES` (the session is over then; its KV value expired with it);
 //! - outbox rows after `OUTBOX_RETENTION_DAYS`, audit entries after
-//!   `AUDIT_LOG_RETENTION_DAYS`.
+//!   `AUDIT_LOG_RETENTION_DAYS`;
+//! - self-registered clients (open registration) without a code exchange for
+//!   `OPEN_REGISTRATION_UNUSED_DAYS` and without a refresh token alive in that time, with
+//!   their consents (nothing can use them: no code, no refresh token).
 
 use serde_json::{json, Map, Value};
 
@@ -24,8 +27,8 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::{
-    audit_log, authorization_codes, device_codes, email_tokens, ended_sessions, logout_deliveries, mail_outbox,
-    refresh_tokens, revoked_access_tokens, session_clients, sessions, webauthn_challenges,
+    audit_log, authorization_codes, clients, consents, device_codes, email_tokens, ended_sessions, logout_deliveries,
+    mail_outbox, refresh_tokens, revoked_access_tokens, session_clients, sessions, webauthn_challenges,
 };
 
 /// Rows one statement deletes per run at most.
@@ -38,7 +41,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 type Sweep = fn(UnixTime, i64) -> Statement<'static>;
 
 /// `(name in the audit entry, statement)`, each from its table's module.
-const SWEEPS: [(&str, Sweep); 14] = [
+const SWEEPS: [(&str, Sweep); 16] = [
     ("authorization_codes", authorization_codes::delete_expired),
     ("device_codes", device_codes::delete_expired),
     ("refresh_tokens", refresh_tokens::delete_expired),
@@ -53,10 +56,12 @@ const SWEEPS: [(&str, Sweep); 14] = [
     ("ended_sessions", ended_sessions::delete_expired),
     ("session_clients", session_clients::delete_older),
     ("logout_deliveries", logout_deliveries::delete_older),
+    ("self_registered_consents", consents::delete_of_unused_self_registered),
+    ("self_registered_clients", clients::delete_unused_self_registered),
 ];
 
 /// The cut-off time of each statement in [`SWEEPS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 14] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 16] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -73,6 +78,8 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 14] {
         now,
         days(config.sessions.session_duration_days),
         days(config.retention.outbox_days),
+        days(config.open_registration.unused_days),
+        days(config.open_registration.unused_days),
     ]
 }
 

@@ -9,9 +9,9 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, Redemption};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
-use crate::engine::tables::refresh_tokens;
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::users::{decode_user_json, user_json};
+use crate::engine::tables::{clients, refresh_tokens};
 
 const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
 scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, resources) \
@@ -170,6 +170,9 @@ impl<T: SqlRunner> CodeStore for T {
         let mut statements = vec![(CONSUME_CODE_SQL, consume)];
         if let Some(t) = redemption.refresh_token {
             statements.push(refresh_tokens::insert_for_code(t, code_hash, redemption.jti));
+        }
+        if let Some(client_id) = redemption.self_registered_client {
+            statements.push(clients::touch(client_id, now));
         }
         // One batch is one transaction: the consume and the refresh token land together.
         Ok(self.batch(&statements).await?.first() == Some(&1))

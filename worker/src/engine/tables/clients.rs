@@ -16,11 +16,12 @@ macro_rules! client_columns {
 post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl, refresh_token_ttl, \
 refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
-allowed_resources"
+allowed_resources, self_registered"
     };
 }
 
-const BY_ID_SQL: &str = concat!("SELECT ", client_columns!(), " FROM clients WHERE client_id = ?1");
+const BY_ID_SQL: &str =
+    concat!("SELECT ", client_columns!(), ", registration_token_hash FROM clients WHERE client_id = ?1");
 const DELETE_SQL: &str = "DELETE FROM clients WHERE client_id = ?1";
 
 /// The clients list's filter: ?1 search (text in the name or id, ASCII case ignored, or
@@ -36,7 +37,7 @@ AND s.expires_at IS NOT NULL AND s.expires_at < ?2))"
 
 /// A page of the clients list, newest first: the filter's ?1, ?2, then ?3 limit, ?4 offset.
 const PAGE_SQL: &str = concat!(
-    "SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.created_at, ",
+    "SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.grant_types, c.created_at, c.self_registered, ",
     "(SELECT MIN(s.expires_at) FROM client_secrets s WHERE s.client_id = c.client_id) AS secret_expires_at ",
     "FROM clients c ",
     list_where!(),
@@ -52,7 +53,7 @@ c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.gr
 c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
 c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, c.application_type, \
 c.id_token_signed_response_alg, c.backchannel_logout_uri, c.backchannel_logout_session_required, \
-c.allowed_resources, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
+c.allowed_resources, c.self_registered, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
 AND d.name IN (SELECT value FROM json_each(c.scopes))) AS default_scopes, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
 'created_at', s.created_at, 'expires_at', s.expires_at) END AS secret_json \
@@ -120,6 +121,11 @@ pub struct ClientRow {
     pub backchannel_logout_session_required: f64,
     #[serde(default)]
     pub allowed_resources: Option<String>,
+    #[serde(default)]
+    pub self_registered: f64,
+    /// Only in [`BY_ID_SQL`] (registration management).
+    #[serde(default)]
+    pub registration_token_hash: Option<String>,
     /// Only in [`CLIENT_WITH_SECRETS_SQL`]: the client's scopes flagged default.
     #[serde(default)]
     pub default_scopes: Option<String>,
@@ -155,6 +161,7 @@ impl ClientRow {
             logo_uri: self.logo_uri,
             post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
             allowed_resources: self.allowed_resources.as_deref().map(json_list).transpose()?.unwrap_or_default(),
+            self_registered: self.self_registered != 0.0,
             id_token_alg: match self.id_token_signed_response_alg.as_deref() {
                 None => SigningAlg::Rs256,
                 Some(alg) => SigningAlg::parse(alg)
@@ -375,4 +382,42 @@ pub fn rename_scope(from: &str, to: &str, now: UnixTime) -> Statement<'static> {
 /// A deleted scope leaves every client's list.
 pub fn remove_scope(name: &str, now: UnixTime) -> Statement<'static> {
     (REMOVE_SCOPE_SQL, vec![name.into(), now.into()])
+}
+
+/// Open registration: the client `?1` registered itself, `?2` its registration access
+/// token's hash.
+const MARK_SELF_REGISTERED_SQL: &str =
+    "UPDATE clients SET self_registered = 1, registration_token_hash = ?2, last_used_at = ?3 WHERE client_id = ?1";
+
+/// Marks a client inserted in the same batch as self-registered.
+pub fn mark_self_registered(client_id: &str, token_hash: &str, now: UnixTime) -> Statement<'static> {
+    (MARK_SELF_REGISTERED_SQL, vec![client_id.into(), token_hash.into(), now.into()])
+}
+
+/// A self-registered client was used now (a code exchange): moved at most once an hour.
+const TOUCH_SQL: &str = "UPDATE clients SET last_used_at = ?2 WHERE client_id = ?1 AND self_registered = 1 \
+AND (last_used_at IS NULL OR last_used_at < ?2 - 3600)";
+
+/// Records a use of self-registered `client_id` (for the cleanup of unused ones).
+pub fn touch(client_id: &str, now: UnixTime) -> Statement<'static> {
+    (TOUCH_SQL, vec![client_id.into(), now.into()])
+}
+
+/// Self-registered clients not used since ?1 and without a refresh token that lived past
+/// it, at most ?2 (as a literal for `concat!`).
+macro_rules! unused_self_registered {
+    () => {
+        "SELECT c.client_id FROM clients c WHERE c.self_registered = 1 AND COALESCE(c.last_used_at, c.created_at) < ?1 \
+AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.client_id = c.client_id AND r.revoked_at IS NULL \
+AND r.expires_at > ?1) LIMIT ?2"
+    };
+}
+pub(crate) use unused_self_registered;
+
+const DELETE_UNUSED_SQL: &str = concat!("DELETE FROM clients WHERE client_id IN (", unused_self_registered!(), ")");
+
+/// Cleanup: self-registered clients unused since `before` (their consents go first:
+/// `consents::delete_of_unused_self_registered`).
+pub fn delete_unused_self_registered(before: UnixTime, limit: i64) -> Statement<'static> {
+    (DELETE_UNUSED_SQL, vec![before.into(), limit.into()])
 }

@@ -90,3 +90,15 @@ impl<T: SqlRunner> ConsentStore for T {
         self.execute(UPSERT_CONSENT_SQL, &args).await.map(|_| ())
     }
 }
+
+const DELETE_OF_UNUSED_SELF_REGISTERED_SQL: &str = concat!(
+    "DELETE FROM consents WHERE client_id IN (",
+    crate::engine::tables::clients::unused_self_registered!(),
+    ")"
+);
+
+/// Cleanup: the consents to the self-registered clients deleted in the same batch
+/// (`clients::delete_unused_self_registered`, same arguments).
+pub fn delete_of_unused_self_registered(before: UnixTime, limit: i64) -> Statement<'static> {
+    (DELETE_OF_UNUSED_SELF_REGISTERED_SQL, vec![before.into(), limit.into()])
+}

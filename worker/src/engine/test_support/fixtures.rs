@@ -116,6 +116,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         post_logout_redirect_uris: vec![],
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
         allowed_resources: Vec::new(),
+        self_registered: false,
     }
 }
 
@@ -142,6 +143,7 @@ pub fn web_app() -> Client {
         post_logout_redirect_uris: vec![],
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
         allowed_resources: Vec::new(),
+        self_registered: false,
     }
 }
 

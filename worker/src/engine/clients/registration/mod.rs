@@ -5,6 +5,8 @@
 //! once (zero-downtime rotation: add, deploy, retire); `renew_secret` replaces them all.
 //! `CLIENT_SECRET_LIFETIME_DAYS` (0 = never) dates each new secret.
 
+pub mod open;
+
 use serde_json::json;
 use shared::account::Page;
 use shared::clients::{
@@ -39,6 +41,10 @@ pub struct Registration {
     /// First-party (the admin console) or bootstrapped from the environment: only a
     /// super_admin may change it.
     pub protected: bool,
+    /// Registered by itself (open registration, `open.rs`).
+    pub self_registered: bool,
+    /// The SHA-256 of its registration access token (RFC 7592 §3), if it has one.
+    pub registration_token_hash: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -49,6 +55,8 @@ struct SummaryRow {
     grant_types: String,
     created_at: f64,
     secret_expires_at: Option<f64>,
+    #[serde(default)]
+    self_registered: f64,
 }
 
 /// A new secret for a client: the plaintext (shown once) and its row.
@@ -72,7 +80,7 @@ fn not_found() -> ApiError {
 }
 
 /// RFC 7591 §3.2.2: the first problem's code, every problem's sentence.
-fn rejected(problems: &[MetadataProblem]) -> ApiError {
+pub(super) fn rejected(problems: &[MetadataProblem]) -> ApiError {
     let code = if problems.iter().any(|p| p.error == "invalid_redirect_uri") {
         "invalid_redirect_uri"
     } else {
@@ -119,20 +127,7 @@ impl<P: Platform> Registrar<'_, P> {
 
     /// A stored registration, or `None`.
     pub async fn find(&self, client_id: &str) -> Result<Option<Registration>, InternalError> {
-        let Some(row) = first_row::<ClientRow>(self.store.select(clients::by_id(client_id)).await?)? else {
-            return Ok(None);
-        };
-        let secrets = self
-            .store
-            .select(client_secrets::of_client(client_id))
-            .await?
-            .into_iter()
-            .map(|r| crate::engine::platform::json::row::<SecretRow>(r, "secret").map(SecretRow::into_info))
-            .collect::<Result<Vec<_>, InternalError>>()?;
-        let first_party = row.first_party != 0.0;
-        let (client_id, settings, created_at) = row.into_settings()?;
-        let protected = first_party || is_bootstrap_client(self.config, &client_id);
-        Ok(Some(Registration { client_id, settings, created_at, secrets, protected }))
+        find(&self.rc, client_id).await
     }
 
     /// The registration of `client_id`, if this admin may change it: first-party and
@@ -150,21 +145,7 @@ impl<P: Platform> Registrar<'_, P> {
     }
 
     fn information(&self, r: Registration, secret: Option<&Minted>) -> ClientInformation {
-        let expires = if r.settings.is_public() {
-            None
-        } else {
-            // The soonest live secret's expiry; 0 when none expires (RFC 7591 §3.2.1).
-            let soonest = r.secrets.iter().map(|s| s.expires_at).filter(|t| *t > 0).min();
-            Some(secret.map(|m| m.expires_at.unwrap_or(0)).unwrap_or(soonest.unwrap_or(0)))
-        };
-        ClientInformation {
-            client_id: r.client_id,
-            client_secret: secret.map(|m| m.plaintext.clone()),
-            client_id_issued_at: r.created_at,
-            client_secret_expires_at: expires,
-            settings: r.settings,
-            secrets: r.secrets,
-        }
+        information(r, secret.map(|m| (m.plaintext.as_str(), m.expires_at)))
     }
 
     /// `POST /register` (RFC 7591 §3.1): 201 with the client_id and, for a confidential
@@ -380,10 +361,64 @@ impl<P: Platform> Registrar<'_, P> {
                     grant_types: json_list(&r.grant_types)?,
                     created_at: r.created_at as UnixTime,
                     secret_expires_at: r.secret_expires_at.map_or(0, |t| t as UnixTime),
+                    self_registered: r.self_registered != 0.0,
                 })
             })
             .collect::<Result<Vec<_>, InternalError>>()?;
         Ok(Page { data, total: count(totals)?, limit, offset })
+    }
+}
+
+/// A stored registration, or `None`: the client's row and its secrets' ids and dates.
+pub(super) async fn find<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    client_id: &str,
+) -> Result<Option<Registration>, InternalError> {
+    let Some(row) = first_row::<ClientRow>(rc.store.select(clients::by_id(client_id)).await?)? else {
+        return Ok(None);
+    };
+    let secrets = rc
+        .store
+        .select(client_secrets::of_client(client_id))
+        .await?
+        .into_iter()
+        .map(|r| crate::engine::platform::json::row::<SecretRow>(r, "secret").map(SecretRow::into_info))
+        .collect::<Result<Vec<_>, InternalError>>()?;
+    let (first_party, self_registered) = (row.first_party != 0.0, row.self_registered != 0.0);
+    let registration_token_hash = row.registration_token_hash.clone();
+    let (client_id, settings, created_at) = row.into_settings()?;
+    let protected = first_party || is_bootstrap_client(rc.config, &client_id);
+    Ok(Some(Registration {
+        client_id,
+        settings,
+        created_at,
+        secrets,
+        protected,
+        self_registered,
+        registration_token_hash,
+    }))
+}
+
+/// RFC 7591 §3.2.1: the registration as answered, with a secret created now (its
+/// plaintext, shown this once, and expiry).
+pub(super) fn information(r: Registration, secret: Option<(&str, Option<UnixTime>)>) -> ClientInformation {
+    let expires = if r.settings.is_public() {
+        None
+    } else {
+        // The soonest live secret's expiry; 0 when none expires (RFC 7591 §3.2.1).
+        let soonest = r.secrets.iter().map(|s| s.expires_at).filter(|t| *t > 0).min();
+        Some(secret.map(|(_, expires)| expires.unwrap_or(0)).unwrap_or(soonest.unwrap_or(0)))
+    };
+    ClientInformation {
+        client_id: r.client_id,
+        client_secret: secret.map(|(plaintext, _)| plaintext.to_owned()),
+        client_id_issued_at: r.created_at,
+        client_secret_expires_at: expires,
+        settings: r.settings,
+        secrets: r.secrets,
+        self_registered: r.self_registered,
+        registration_access_token: None,
+        registration_client_uri: None,
     }
 }
 
@@ -393,5 +428,7 @@ pub fn time_param(value: &str) -> Result<UnixTime, ApiError> {
         .ok_or_else(|| ApiError::invalid("secret_expires_before", "must be unix seconds or a date like 2024-04-01"))
 }
 
+#[cfg(test)]
+mod open_tests;
 #[cfg(test)]
 mod tests;

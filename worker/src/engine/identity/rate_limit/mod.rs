@@ -39,6 +39,8 @@ pub enum Bucket {
     /// Anonymous passkey sign-in options, per client address (`RATE_LIMIT_LOGIN_*`,
     /// counted apart from sign-ins): each writes a challenge row.
     PasskeyOptions,
+    /// Open registration, per client address (`RATE_LIMIT_REGISTER_*`): each writes a client.
+    Register,
 }
 
 impl Bucket {
@@ -50,6 +52,7 @@ impl Bucket {
             Bucket::IpLockout => "ip-lockout",
             Bucket::Token => "token",
             Bucket::PasskeyOptions => "passkey-options",
+            Bucket::Register => "register",
         }
     }
 }

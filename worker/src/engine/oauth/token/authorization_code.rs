@@ -93,6 +93,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             jti: &claims.jti,
             jti_expires_at: claims.exp,
             refresh_token: refresh.as_ref().map(|r| &r.row),
+            self_registered_client: client.self_registered.then_some(client.client_id.as_str()),
         };
         if !self.store.consume_code(&code_hash, self.now, &redemption).await? {
             // Another request redeemed (or the clock expired) it between our read and now.

@@ -74,6 +74,7 @@ pub struct Config {
     pub client_secret_lifetime_days: u32,
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
+    pub open_registration: OpenRegistration,
     pub bootstrap: Bootstrap,
     /// `METRICS_TOKEN` (secret, optional): a Bearer token that may read `/metrics` only,
     /// for a Prometheus scraper that should not hold an admin token.
@@ -89,6 +90,22 @@ pub struct Config {
     /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
     /// from a Worker far from its data; 0 in any real deployment.
     pub storage_delay_ms: u32,
+}
+
+/// Registration without an initial access token (RFC 7591 §3; docs/api.md, "Open
+/// registration"): off unless the operator turns it on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRegistration {
+    /// `ALLOW_OPEN_REGISTRATION`.
+    pub allowed: bool,
+    /// `OPEN_REGISTRATION_SCOPES`: what a self-registered client may ask for (never
+    /// `admin` or `introspection`).
+    pub scopes: Vec<String>,
+    /// `OPEN_REGISTRATION_UNUSED_DAYS`: a self-registered client without a code exchange
+    /// for this long and without a live refresh token is deleted by the cleanup.
+    pub unused_days: u32,
+    /// `RATE_LIMIT_REGISTER_MAX` / `_WINDOW`: open registrations per address.
+    pub rate_limit: (u32, u32),
 }
 
 /// Optional secrets that make the server ensure its first clients (docs/api.md, "Bootstrap").
@@ -357,6 +374,22 @@ impl Config {
             },
             client_secret_lifetime_days: v.count("CLIENT_SECRET_LIFETIME_DAYS")?,
             default_scopes: v.list("DEFAULT_SCOPES", ' ')?,
+            open_registration: OpenRegistration {
+                allowed: v.flag("ALLOW_OPEN_REGISTRATION")?,
+                scopes: {
+                    let scopes = v.list("OPEN_REGISTRATION_SCOPES", ' ')?;
+                    // What no one may grant themselves: the admin API, other clients' tokens.
+                    if let Some(s) = scopes.iter().find(|s| matches!(s.as_str(), "admin" | "introspection")) {
+                        return Err(err("OPEN_REGISTRATION_SCOPES", format!("must not include `{s}`")));
+                    }
+                    scopes
+                },
+                unused_days: v.within("OPEN_REGISTRATION_UNUSED_DAYS", 1, 3_650)?,
+                rate_limit: (
+                    v.within("RATE_LIMIT_REGISTER_MAX", 1, 1_000_000)?,
+                    v.within("RATE_LIMIT_REGISTER_WINDOW", 1, 86_400)?,
+                ),
+            },
             bootstrap: Bootstrap {
                 admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {
                     (Some(id), Some(secret)) => Some((id, secret)),
