@@ -16,7 +16,7 @@ after(async () => {
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes what expired in each of its fourteen statements and keeps what lives', async () => {
+test('the Cron Trigger deletes what expired in each of its sixteen statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
   const sql = (statement) => worker.query(statement);
@@ -64,6 +64,14 @@ test('the Cron Trigger deletes what expired in each of its fourteen statements a
   for (const [id, at] of [['gone', now - 31 * day], ['kept', now - 29 * day]]) {
     await sql(`INSERT INTO audit_log (id, timestamp, event) VALUES ('${id}', ${at}, 'user.login')`);
   }
+  // Self-registered clients (open registration): one without a code exchange for
+  // OPEN_REGISTRATION_UNUSED_DAYS (30), with its consent; one used 29 days ago.
+  for (const [id, used] of [['gone', null], ['kept', now - 29 * day]]) {
+    await sql(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method, redirect_uris,
+      grant_types, response_types, scopes, created_at, updated_at, self_registered, last_used_at)
+      VALUES ('${id}', 'Agent', 'public', 'none', '[]', '[]', '[]', '[]', ${now - 31 * day}, 0, 1, ${used})`);
+    await sql(`INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at) VALUES ('u1', '${id}', '[]', 0, 0)`);
+  }
 
   await worker.scheduled('17 * * * *');
   const entries = await sql("SELECT actor_type, metadata FROM audit_log WHERE event = 'system.cleanup'");
@@ -72,7 +80,8 @@ test('the Cron Trigger deletes what expired in each of its fourteen statements a
   assert.deepEqual(JSON.parse(entries[0].metadata), {
     authorization_codes: 1, device_codes: 1, refresh_tokens: 1, revoked_access_tokens: 1, email_tokens: 1,
     refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
-    ended_sessions: 1, session_clients: 1, logout_deliveries: 1,
+    ended_sessions: 1, session_clients: 1, logout_deliveries: 1, self_registered_consents: 1,
+    self_registered_clients: 1,
   });
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
@@ -82,6 +91,8 @@ test('the Cron Trigger deletes what expired in each of its fourteen statements a
     assert.deepEqual((await sql(`SELECT ${key} AS id FROM ${table}`)).map((r) => r.id), ['kept'], table);
   }
   assert.deepEqual(await sql("SELECT id FROM audit_log WHERE event = 'user.login'"), [{ id: 'kept' }]);
+  assert.deepEqual(await sql('SELECT client_id FROM clients WHERE self_registered = 1'), [{ client_id: 'kept' }]);
+  assert.deepEqual(await sql("SELECT client_id FROM consents WHERE user_id = 'u1'"), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT successor_sealed FROM refresh_tokens'), [{ successor_sealed: null }],
     'the live token\'s successor is erased once the reuse grace is over');
 });

@@ -156,6 +156,7 @@ test('DELETE: the client gets invalid_client and its access tokens are inactive'
 });
 
 test('RFC 6750 §3: no token is 401, a token without admin is 403; RFC 7591 §3.2.2 errors', async () => {
+  // Without a token and with open registration off (the default): the admin token is missing.
   const none = await fetch(`${worker.url}/register`, { method: 'POST', body: '{}' });
   assert.equal(none.status, 401);
   assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="admin"');

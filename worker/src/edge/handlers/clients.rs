@@ -37,7 +37,8 @@ fn registration_token(req: &Request) -> Option<String> {
 /// `Authorization`, open registration (`RATE_LIMIT_REGISTER_*` per address), if allowed.
 pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let ip = cx.meta.ip_address.as_deref();
-    if authorization(&req).is_none() {
+    // Off (the default): the admin path answers 401 with its challenge, as before.
+    if authorization(&req).is_none() && cx.config.open_registration.allowed {
         let subject = rate_limit::token_subject(cx.config, ip, None, None);
         let quota = limits::limit(cx, Bucket::Register, subject, cx.config.open_registration.rate_limit).await?;
         let body: ClientMetadata = read_json(&mut req).await?;
