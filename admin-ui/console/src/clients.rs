@@ -80,6 +80,9 @@ struct Fields {
     contacts: RwSignal<String>,
     backchannel_uri: RwSignal<String>,
     backchannel_sid: RwSignal<bool>,
+    jwks: RwSignal<String>,
+    jwks_uri: RwSignal<String>,
+    resources: RwSignal<String>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -104,6 +107,9 @@ impl Fields {
             contacts: RwSignal::new(s.contacts.join("\n")),
             backchannel_uri: text(&s.backchannel_logout_uri),
             backchannel_sid: RwSignal::new(s.backchannel_logout_session_required),
+            jwks: RwSignal::new(s.jwks.as_ref().map(|j| j.to_string()).unwrap_or_default()),
+            jwks_uri: text(&s.jwks_uri),
+            resources: RwSignal::new(s.allowed_resources.join("\n")),
         }
     }
 
@@ -133,6 +139,13 @@ impl Fields {
             contacts: Some(lines(&self.contacts.get())),
             backchannel_logout_uri: Some(self.backchannel_uri.get()),
             backchannel_logout_session_required: Some(self.backchannel_sid.get()),
+            // Not JSON: kept as a string, which the shared rules call "not a JWK set".
+            jwks: Some(match self.jwks.get().trim() {
+                "" => serde_json::json!({}),
+                text => serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_owned())),
+            }),
+            jwks_uri: Some(self.jwks_uri.get()),
+            allowed_resources: Some(lines(&self.resources.get())),
             ..Default::default()
         }
     }
@@ -164,13 +177,13 @@ fn ClientForm(
     let scopes = known_scopes();
     let problems = move || fields.problems(scopes.get().flatten());
     let touched = RwSignal::new(false);
-    let text = |id: &'static str, label: &'static str, signal: RwSignal<String>| {
+    let text = move |id: &'static str, label: &'static str, signal: RwSignal<String>| {
         view! {
             <label for=id>{label}</label>
             <input id=id type="text" prop:value=signal on:input=move |ev| { touched.set(true); signal.set(event_target_value(&ev)); }/>
         }
     };
-    let area = |id: &'static str, label: &'static str, signal: RwSignal<String>| {
+    let area = move |id: &'static str, label: &'static str, signal: RwSignal<String>| {
         view! {
             <label for=id>{label}</label>
             <textarea id=id rows="3" prop:value=signal on:input=move |ev| { touched.set(true); signal.set(event_target_value(&ev)); }></textarea>
@@ -190,6 +203,7 @@ fn ClientForm(
             <select id="auth-method" prop:value=fields.auth_method on:change=move |ev| { touched.set(true); fields.auth_method.set(event_target_value(&ev)); }>
                 <option value="client_secret_basic">"client_secret_basic (confidential)"</option>
                 <option value="client_secret_post">"client_secret_post (confidential)"</option>
+                <option value="private_key_jwt">"private_key_jwt (confidential: a JWT signed with the client's key)"</option>
                 <option value="none">"none (public: SPA, mobile, device)"</option>
             </select>
             <label for="application-type">"Application type"</label>
@@ -228,6 +242,11 @@ fn ClientForm(
             {text("tos-uri", "Terms of service (https)", fields.tos_uri)}
             {text("policy-uri", "Privacy policy (https)", fields.policy_uri)}
             {area("contacts", "Contacts (emails, one per line)", fields.contacts)}
+            <Show when=move || fields.auth_method.get() == "private_key_jwt">
+                {area("client-jwks", "Public keys: a JWK set (JSON), or leave empty and give a JWKS URL", fields.jwks)}
+                {text("client-jwks-uri", "JWKS URL (https)", fields.jwks_uri)}
+            </Show>
+            {area("allowed-resources", "Resources it may ask tokens for (identifiers, one per line; empty: any)", fields.resources)}
             {text("backchannel-uri", "Back-channel logout URI (told when a session ends)", fields.backchannel_uri)}
             <label for="backchannel-sid" class="check">
                 <input id="backchannel-sid" type="checkbox" prop:checked=move || fields.backchannel_sid.get()

@@ -80,6 +80,12 @@ pub struct ClientMetadata {
     /// for; an empty list: any registered resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_resources: Option<Vec<String>>,
+    /// RFC 7591 §2: the public keys of a `private_key_jwt` client, inline (a JWK set)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// ...or where to fetch them (an empty string clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -121,6 +127,11 @@ pub struct ClientSettings {
     /// RFC 8707 resources the client is limited to; empty: any registered resource.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_resources: Vec<String>,
+    /// RFC 7523 `private_key_jwt`: the client's public keys, or where they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -161,6 +172,8 @@ impl ClientSettings {
             backchannel_logout_uri: None,
             backchannel_logout_session_required: false,
             allowed_resources: vec![],
+            jwks: None,
+            jwks_uri: None,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -241,6 +254,19 @@ impl ClientSettings {
         if let Some(v) = &patch.allowed_resources {
             self.allowed_resources = trimmed(v);
         }
+        if let Some(jwks) = &patch.jwks {
+            // `null` or `{}` clears it.
+            self.jwks = (!jwks.is_null() && jwks.as_object().is_none_or(|o| !o.is_empty())).then(|| jwks.clone());
+        }
+        if patch.jwks_uri.is_some() {
+            self.jwks_uri = optional(&patch.jwks_uri);
+        }
+    }
+
+    /// Whether the client authenticates with a secret of ours (Basic or post); a
+    /// `private_key_jwt` client proves a key of its own, a public client nothing.
+    pub fn uses_secret(&self) -> bool {
+        matches!(self.token_endpoint_auth_method.as_str(), "client_secret_basic" | "client_secret_post")
     }
 
     pub fn is_public(&self) -> bool {

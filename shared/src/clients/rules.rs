@@ -104,6 +104,26 @@ impl ClientSettings {
                 metadata("backchannel_logout_uri", format!("backchannel_logout_uri: {problem}"));
             }
         }
+        // RFC 7523 §2.2 / RFC 7591 §2: a private_key_jwt client names its keys one way.
+        match (self.token_endpoint_auth_method.as_str(), &self.jwks, &self.jwks_uri) {
+            ("private_key_jwt", Some(_), Some(_)) => {
+                metadata("jwks", "give jwks or jwks_uri, not both (RFC 7591 §2)".into())
+            }
+            ("private_key_jwt", None, None) => {
+                metadata("jwks", "private_key_jwt needs the client's public keys: jwks or jwks_uri".into())
+            }
+            ("private_key_jwt", _, _) => {}
+            (_, None, None) => {}
+            (_, _, _) => {
+                metadata("jwks", "jwks and jwks_uri are for token_endpoint_auth_method private_key_jwt".into())
+            }
+        }
+        if let Some(problem) = self.jwks.as_ref().and_then(jwks_problem) {
+            metadata("jwks", problem);
+        }
+        if let Some(problem) = self.jwks_uri.as_deref().and_then(|u| redirect_uri_problem(u, false)) {
+            metadata("jwks_uri", format!("jwks_uri: {problem}"));
+        }
         if self.allowed_resources.len() > MAX_URIS {
             metadata("allowed_resources", format!("at most {MAX_URIS} resources"));
         }
@@ -216,4 +236,38 @@ fn unparsable(uri: &str) -> &'static str {
     } else {
         "must be ASCII: write a non-ASCII host name in its punycode form (xn--...)"
     }
+}
+
+/// The most keys, and bytes, a client's inline JWK set may hold.
+pub const MAX_JWKS_KEYS: usize = 10;
+pub const MAX_JWKS_BYTES: usize = 16_384;
+
+/// Why `jwks` is not a set of public keys this server can verify with (RFC 7517 §5:
+/// `{"keys": [...]}`; RSA `n` `e`, EC P-256 `x` `y`, OKP Ed25519 `x`); `None` when it is.
+pub fn jwks_problem(jwks: &serde_json::Value) -> Option<String> {
+    if jwks.to_string().len() > MAX_JWKS_BYTES {
+        return Some(format!("jwks is larger than {MAX_JWKS_BYTES} bytes"));
+    }
+    let Some(keys) = jwks.get("keys").and_then(|k| k.as_array()) else {
+        return Some("jwks is a JWK set: {\"keys\": [...]} (RFC 7517 §5)".into());
+    };
+    if keys.is_empty() || keys.len() > MAX_JWKS_KEYS {
+        return Some(format!("jwks holds 1 to {MAX_JWKS_KEYS} keys"));
+    }
+    for key in keys {
+        let member = |m: &str| key.get(m).and_then(|v| v.as_str()).filter(|v| !v.is_empty()).is_some();
+        if ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|m| key.get(*m).is_some()) {
+            return Some("jwks must hold public keys only: a private key was sent, and should now be replaced".into());
+        }
+        let usable = match key.get("kty").and_then(|v| v.as_str()) {
+            Some("RSA") => member("n") && member("e"),
+            Some("EC") => key.get("crv").and_then(|v| v.as_str()) == Some("P-256") && member("x") && member("y"),
+            Some("OKP") => key.get("crv").and_then(|v| v.as_str()) == Some("Ed25519") && member("x"),
+            _ => false,
+        };
+        if !usable {
+            return Some("each key is RSA (n, e), EC P-256 (x, y) or OKP Ed25519 (x)".into());
+        }
+    }
+    None
 }

@@ -122,8 +122,33 @@ fn rfc7591_3_2_2_each_rule_names_its_error_and_field() {
     assert_eq!(problems(|r| r.tos_uri = Some("not a url".into())), [("invalid_client_metadata", "tos_uri")]);
     assert_eq!(problems(|r| r.contacts = Some(vec!["nobody".into()])), [("invalid_client_metadata", "contacts")]);
     assert_eq!(
-        problems(|r| r.token_endpoint_auth_method = Some("private_key_jwt".into())),
+        problems(|r| r.token_endpoint_auth_method = Some("tls_client_auth".into())),
         [("invalid_client_metadata", "token_endpoint_auth_method")]
+    );
+    // RFC 7523 private_key_jwt needs the client's public keys, and only public ones.
+    assert_eq!(
+        problems(|r| r.token_endpoint_auth_method = Some("private_key_jwt".into())),
+        [("invalid_client_metadata", "jwks")]
+    );
+    let key = serde_json::json!({ "kty": "EC", "crv": "P-256", "x": "eA", "y": "eQ" });
+    assert!(problems(|r| {
+        r.token_endpoint_auth_method = Some("private_key_jwt".into());
+        r.jwks = Some(serde_json::json!({ "keys": [key] }));
+    })
+    .is_empty());
+    let mut private = key.clone();
+    private["d"] = serde_json::json!("secret");
+    assert_eq!(
+        problems(|r| {
+            r.token_endpoint_auth_method = Some("private_key_jwt".into());
+            r.jwks = Some(serde_json::json!({ "keys": [private] }));
+        }),
+        [("invalid_client_metadata", "jwks")]
+    );
+    assert_eq!(
+        problems(|r| r.jwks_uri = Some("https://app.example.com/jwks.json".into())),
+        [("invalid_client_metadata", "jwks")],
+        "keys are for private_key_jwt"
     );
     assert_eq!(
         problems(|r| r.grant_types = Some(vec!["magic".into()])),

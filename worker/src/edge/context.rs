@@ -8,6 +8,7 @@ use std::rc::Rc;
 use worker::{Env, Request, Response};
 
 use crate::edge::adapters::d1::D1Store;
+use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::kv::Kv;
 use crate::edge::adapters::mail::FetchMail;
 use crate::edge::adapters::trips::Trips;
@@ -181,6 +182,7 @@ impl Platform for WorkerPlatform {
     type Verifier = EdgeVerifier;
     type Rng = SystemRandom;
     type Mail = FetchMail;
+    type Http = FetchHttp;
 }
 
 /// The engine's view of a request over these ports: one definition for the request's
@@ -203,6 +205,7 @@ pub fn edge_context<'a>(
         verifier,
         rng: &SystemRandom,
         mail: &FetchMail,
+        http: &FetchHttp,
         meta,
         now: now_ms.div_euclid(1000),
         now_ms,

@@ -67,6 +67,8 @@ pub fn admin_ui_client(config: &Config) -> Client {
         id_token_alg: SigningAlg::Rs256,
         allowed_resources: Vec::new(),
         self_registered: false,
+        jwks: None,
+        jwks_uri: None,
     }
 }
 
@@ -94,6 +96,8 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
             self_registered: false,
+            jwks: None,
+            jwks_uri: None,
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -120,6 +124,8 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
             self_registered: false,
+            jwks: None,
+            jwks_uri: None,
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -143,6 +149,8 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             id_token_alg: SigningAlg::Rs256,
             allowed_resources: Vec::new(),
             self_registered: false,
+            jwks: None,
+            jwks_uri: None,
         };
         clients.push((device, None));
     }

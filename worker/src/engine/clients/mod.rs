@@ -1,5 +1,6 @@
 //! OAuth clients and their authentication at the token endpoints (RFC 6749 §2.3).
 
+pub mod assertion;
 pub mod bootstrap;
 pub mod registration;
 
@@ -14,6 +15,7 @@ use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::form::{decode_component, Form};
 use crate::engine::platform::ports::{SigningAlg, UnixTime};
+use shared::oauth::JWT_BEARER_ASSERTION;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientType {
@@ -43,6 +45,8 @@ impl ClientType {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 §2.2, OIDC Core §9: a JWT signed with a key of the client's `jwks`.
+    PrivateKeyJwt,
     None,
 }
 
@@ -51,6 +55,7 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::None => "none",
         }
     }
@@ -59,6 +64,7 @@ impl AuthMethod {
         match value {
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
             "none" => Ok(AuthMethod::None),
             other => Err(InternalError::new(format!("unknown token_endpoint_auth_method `{other}`"))),
         }
@@ -98,6 +104,9 @@ pub struct Client {
     /// Registered by itself (open registration): its consent screen says so, and its
     /// code exchanges are recorded so the cleanup can tell it is still used.
     pub self_registered: bool,
+    /// `private_key_jwt`: its public keys (a JWK set, JSON) or where to fetch them.
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
 }
 
 impl Client {
@@ -160,6 +169,8 @@ pub enum Credentials {
     Post { client_id: String, secret: String },
     /// Only `client_id`: a public client (§2.3, §3.2.1).
     IdOnly { client_id: String },
+    /// A JWT client assertion (RFC 7523 §2.2): `private_key_jwt`, verified by `assertion`.
+    Assertion { client_id: String, assertion: String },
 }
 
 impl fmt::Debug for Credentials {
@@ -168,6 +179,7 @@ impl fmt::Debug for Credentials {
             Credentials::Basic { client_id, .. } => write!(f, "Basic({client_id}, ..)"),
             Credentials::Post { client_id, .. } => write!(f, "Post({client_id}, ..)"),
             Credentials::IdOnly { client_id } => write!(f, "IdOnly({client_id})"),
+            Credentials::Assertion { client_id, .. } => write!(f, "Assertion({client_id}, ..)"),
         }
     }
 }
@@ -177,7 +189,8 @@ impl Credentials {
         match self {
             Credentials::Basic { client_id, .. }
             | Credentials::Post { client_id, .. }
-            | Credentials::IdOnly { client_id } => client_id,
+            | Credentials::IdOnly { client_id }
+            | Credentials::Assertion { client_id, .. } => client_id,
         }
     }
 
@@ -204,6 +217,36 @@ impl Credentials {
         };
         let body_id = form.get("client_id");
         let body_secret = form.get("client_secret");
+        // RFC 7523 §2.2: a JWT assertion instead of a secret.
+        match (form.get("client_assertion_type"), form.get("client_assertion")) {
+            (None, None) => {}
+            (Some(JWT_BEARER_ASSERTION), Some(assertion)) => {
+                if basic.is_some() || body_secret.is_some() {
+                    return Err(TokenError::InvalidRequest(
+                        "the client authenticated with an assertion and a secret (RFC 6749 §2.3)".into(),
+                    ));
+                }
+                let claimed = assertion::claimed_client(assertion);
+                let client_id = match (body_id, claimed) {
+                    (Some(id), Some(sub)) if id != sub => {
+                        return Err(TokenError::InvalidRequest(
+                            "client_id differs from the assertion's sub (RFC 7523 §3)".into(),
+                        ))
+                    }
+                    (Some(id), _) => id.to_owned(),
+                    (None, Some(sub)) => sub,
+                    (None, None) => return Err(TokenError::InvalidClient { basic: false }),
+                };
+                return Ok(Credentials::Assertion { client_id, assertion: assertion.to_owned() });
+            }
+            (Some(JWT_BEARER_ASSERTION), None) => {
+                return Err(TokenError::InvalidRequest("client_assertion is missing".into()))
+            }
+            (Some(_), _) => return Err(TokenError::InvalidClient { basic: false }),
+            (None, Some(_)) => {
+                return Err(TokenError::InvalidRequest("client_assertion_type is missing (RFC 7523 §2.2)".into()))
+            }
+        }
         match (basic, body_id, body_secret) {
             (Some(_), _, Some(_)) => Err(TokenError::InvalidRequest(
                 "the client authenticated with both HTTP Basic and client_secret (RFC 6749 §2.3)".into(),
@@ -262,6 +305,8 @@ pub fn check_credentials(
         (AuthMethod::None, Credentials::IdOnly { .. }) if client.client_type == ClientType::Public => {
             return Ok(client)
         }
+        // An assertion is never accepted here: only `assertion::authenticate` verifies one
+        // (after [`assertion_client`]).
         _ => return Err(fail),
     };
     let presented_hash = hash_token(presented);
@@ -275,6 +320,20 @@ pub fn check_credentials(
         Ok(client)
     } else {
         Err(fail)
+    }
+}
+
+/// The registered `private_key_jwt` client an assertion names, for
+/// `assertion::authenticate` to verify the assertion against; `invalid_client` when there
+/// is none or it registered another method.
+pub fn assertion_client(found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+    match (found, credentials) {
+        (Some((client, _)), Credentials::Assertion { client_id, .. })
+            if &client.client_id == client_id && client.auth_method == AuthMethod::PrivateKeyJwt =>
+        {
+            Ok(client)
+        }
+        _ => Err(TokenError::InvalidClient { basic: false }),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::engine::oauth::token::{grant_types_supported, INTROSPECTION_AUTH_METH
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{JwsSigner, UnixTime};
-use shared::oauth::{is_implicit, AUTH_METHODS, RESPONSE_TYPES};
+use shared::oauth::{is_implicit, ASSERTION_SIGNING_ALGS, AUTH_METHODS, RESPONSE_TYPES};
 use shared::paths;
 
 /// The ID token's own claims; with the user claims scopes release
@@ -47,11 +47,15 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
             .chain(config.security.allow_implicit.then_some("implicit"))
             .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        // RFC 8414 §2: the algorithms a private_key_jwt assertion may use (RFC 7523).
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(paths::INTROSPECT),
         "introspection_endpoint_auth_methods_supported": INTROSPECTION_AUTH_METHODS_SUPPORTED,
         "revocation_endpoint": config.endpoint(paths::REVOKE),
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "response_types_supported": RESPONSE_TYPES
             .iter()
             .filter(|t| config.security.allow_implicit || !is_implicit(t))
@@ -149,11 +153,15 @@ mod tests {
         assert!(all["grant_types_supported"].as_array().unwrap().iter().any(|g| g == "implicit"));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+            serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
         );
         assert_eq!(
             m["introspection_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post"])
+            serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+        );
+        assert_eq!(
+            m["token_endpoint_auth_signing_alg_values_supported"],
+            serde_json::json!(["RS256", "ES256", "EdDSA"])
         );
         assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");
         assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8787/token/revoke");

@@ -18,7 +18,7 @@ use crate::engine::oauth::token::{SigningKeySource, TokenLookups};
 use crate::engine::ops::audit::{AuditStore, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::ports::{
-    Es256Verifier, JwsSigner, KeyStore, KeyValue, Random, SqlRunner, UnixMillis, UnixTime,
+    Es256Verifier, HttpClient, JwsSigner, KeyStore, KeyValue, Random, SqlRunner, UnixMillis, UnixTime,
 };
 
 /// The ports of one platform: workerd at the edge (D1, KV, WebCrypto), SQLite and the
@@ -49,6 +49,8 @@ pub trait Platform {
     type Rng: Random;
     /// Sends mail through the HTTP provider (`EMAIL_PROVIDER=http`).
     type Mail: MailTransport;
+    /// Outbound HTTP a request needs before it answers: a client's `jwks_uri` (RFC 7523).
+    type Http: HttpClient;
 }
 
 /// One request's engine context (docs/architecture.md, "Time is a parameter": `now` is
@@ -62,6 +64,7 @@ pub struct RequestContext<'a, P: Platform> {
     pub verifier: &'a P::Verifier,
     pub rng: &'a P::Rng,
     pub mail: &'a P::Mail,
+    pub http: &'a P::Http,
     /// Where the request came from, for audit entries and per-address limits.
     pub meta: &'a RequestMeta,
     pub now: UnixTime,

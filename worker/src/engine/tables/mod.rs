@@ -8,6 +8,7 @@
 
 pub mod audit_log;
 pub mod authorization_codes;
+pub mod client_assertions;
 pub mod client_secrets;
 pub mod client_token_cutoffs;
 pub mod clients;

@@ -53,6 +53,61 @@ impl MailTransport for TestMail {
 /// The mail transport of requests that send nothing over HTTP (`EMAIL_PROVIDER=log`).
 pub static NO_MAIL: std::sync::LazyLock<TestMail> = std::sync::LazyLock::new(TestMail::default);
 
+/// Outbound HTTP of the native suites: answers from a script of `url -> reply`, and
+/// records each URL asked for; a URL not in the script fails like an unreachable host.
+#[derive(Default)]
+pub struct TestHttp {
+    pub replies: std::sync::Mutex<std::collections::HashMap<String, crate::engine::platform::ports::HttpReply>>,
+    pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl TestHttp {
+    pub fn answer(&self, url: &str, status: u16, body: &str) {
+        if let Ok(mut replies) = self.replies.lock() {
+            replies.insert(url.into(), crate::engine::platform::ports::HttpReply { status, body: body.into() });
+        }
+    }
+
+    fn reply(
+        &self,
+        url: &str,
+    ) -> Result<crate::engine::platform::ports::HttpReply, crate::engine::platform::error::InternalError> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(url.into());
+        }
+        let replies = self
+            .replies
+            .lock()
+            .map_err(|_| crate::engine::platform::error::InternalError::new("test http poisoned"))?;
+        replies
+            .get(url)
+            .cloned()
+            .ok_or_else(|| crate::engine::platform::error::InternalError::new(format!("fetch {url}: unreachable")))
+    }
+}
+
+impl crate::engine::platform::ports::HttpClient for TestHttp {
+    async fn get(
+        &self,
+        url: &str,
+        _: Option<&str>,
+    ) -> Result<crate::engine::platform::ports::HttpReply, crate::engine::platform::error::InternalError> {
+        self.reply(url)
+    }
+
+    async fn post_form(
+        &self,
+        url: &str,
+        _: &str,
+        _: Option<(&str, &str)>,
+    ) -> Result<crate::engine::platform::ports::HttpReply, crate::engine::platform::error::InternalError> {
+        self.reply(url)
+    }
+}
+
+/// The outbound HTTP of requests that call nobody.
+pub static NO_HTTP: std::sync::LazyLock<TestHttp> = std::sync::LazyLock::new(TestHttp::default);
+
 /// The native suites' platform: SQLite running the real migrations, the in-memory KV,
 /// RustCrypto signers and a test key that signs and verifies.
 pub struct NativePlatform;
@@ -65,6 +120,7 @@ impl Platform for NativePlatform {
     type Verifier = TestKeys;
     type Rng = SystemRandom;
     type Mail = TestMail;
+    type Http = TestHttp;
 }
 
 /// A request from nowhere at `now` over a test store and its key.
@@ -83,6 +139,7 @@ pub fn request_context<'a>(
         verifier: keys,
         rng: &SystemRandom,
         mail: &NO_MAIL,
+        http: &*NO_HTTP,
         meta: &NO_META,
         now,
         now_ms: now * 1000,

@@ -117,6 +117,8 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
         allowed_resources: Vec::new(),
         self_registered: false,
+        jwks: None,
+        jwks_uri: None,
     }
 }
 
@@ -144,6 +146,8 @@ pub fn web_app() -> Client {
         id_token_alg: crate::engine::platform::ports::SigningAlg::Rs256,
         allowed_resources: Vec::new(),
         self_registered: false,
+        jwks: None,
+        jwks_uri: None,
     }
 }
 

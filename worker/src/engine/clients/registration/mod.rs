@@ -155,7 +155,7 @@ impl<P: Platform> Registrar<'_, P> {
         let settings = ClientSettings::new(request, &default_scope);
         self.validate(&settings).await?;
         let client_id = new_uuid(self.rng)?;
-        let secret = if settings.is_public() { None } else { Some(self.mint()?) };
+        let secret = if settings.uses_secret() { Some(self.mint()?) } else { None };
         let mut statements = vec![clients::insert(&client_id, &settings, false, self.now)];
         if let Some(m) = &secret {
             statements.push(client_secrets::insert(self.secret_args(&client_id, m)));
@@ -182,10 +182,12 @@ impl<P: Platform> Registrar<'_, P> {
         let before = registration.settings.clone();
         registration.settings.apply(patch);
         self.validate(&registration.settings).await?;
-        if before.is_public() != registration.settings.is_public() {
+        if before.is_public() != registration.settings.is_public()
+            || before.uses_secret() != registration.settings.uses_secret()
+        {
             return Err(ApiError::bad_request(
                 "invalid_client_metadata",
-                "token_endpoint_auth_method cannot switch between public (none) and confidential; register a new client",
+                "token_endpoint_auth_method cannot switch between none, a secret and private_key_jwt; register a new client",
             ));
         }
         if self.store.exec(clients::update(client_id, &registration.settings, self.now)).await? != 1 {
@@ -254,8 +256,11 @@ impl<P: Platform> Registrar<'_, P> {
 
     async fn confidential(&self, client_id: &str) -> Result<Registration, ApiError> {
         let registration = self.changeable(client_id).await?;
-        if registration.settings.is_public() {
-            return Err(ApiError::bad_request("invalid_request", "a public client has no secret"));
+        if !registration.settings.uses_secret() {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "this client has no secret (it is public, or authenticates with private_key_jwt)",
+            ));
         }
         Ok(registration)
     }
@@ -402,7 +407,7 @@ pub(super) async fn find<P: Platform>(
 /// RFC 7591 §3.2.1: the registration as answered, with a secret created now (its
 /// plaintext, shown this once, and expiry).
 pub(super) fn information(r: Registration, secret: Option<(&str, Option<UnixTime>)>) -> ClientInformation {
-    let expires = if r.settings.is_public() {
+    let expires = if !r.settings.uses_secret() {
         None
     } else {
         // The soonest live secret's expiry; 0 when none expires (RFC 7591 §3.2.1).

@@ -34,7 +34,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let code_hash = hash_token(code);
         // The client and the code (with its user) in one round trip.
         let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
-        let client = &self.check_client(found, credentials)?;
+        let client = &self.check_client(found, credentials).await?;
         if !client.allows_grant(grant::AUTHORIZATION_CODE) {
             return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
         }

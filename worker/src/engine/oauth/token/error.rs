@@ -17,6 +17,9 @@ pub enum TokenError {
     InvalidClient {
         basic: bool,
     },
+    /// A `private_key_jwt` assertion refused (RFC 7523 §3): `invalid_client` like every
+    /// authentication failure; the reason goes to the log only.
+    AssertionRefused(String),
     InvalidGrant(String),
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
@@ -70,7 +73,7 @@ impl ErrorResponse for TokenError {
             TokenError::InvalidRequest(_) | TokenError::TooLarge { .. } | TokenError::OriginNotAllowed => {
                 "invalid_request"
             }
-            TokenError::InvalidClient { .. } => "invalid_client",
+            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => "invalid_client",
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
@@ -87,7 +90,7 @@ impl ErrorResponse for TokenError {
 
     fn status(&self) -> u16 {
         match self {
-            TokenError::InvalidClient { .. } => 401,
+            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => 401,
             TokenError::TooLarge { .. } => 413,
             TokenError::RateLimited { .. } => 429,
             TokenError::Internal(_) => 500,
@@ -104,7 +107,9 @@ impl ErrorResponse for TokenError {
             | TokenError::InvalidScope(d)
             | TokenError::InvalidTarget(d) => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
-            TokenError::InvalidClient { .. } => Some("client authentication failed".into()),
+            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => {
+                Some("client authentication failed".into())
+            }
             TokenError::OriginNotAllowed => {
                 Some("this origin is not an origin of the client's registered redirect URIs".into())
             }
@@ -125,6 +130,7 @@ impl ErrorResponse for TokenError {
     fn log_detail(&self) -> Option<String> {
         match self {
             TokenError::Internal(e) => Some(e.detail().to_owned()),
+            TokenError::AssertionRefused(why) => Some(format!("client assertion refused: {why}")),
             _ => None,
         }
     }

@@ -16,12 +16,12 @@ use crate::engine::platform::request::Platform;
 impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 7662 §2.1: the endpoint MUST require authorization; only confidential clients
     /// can give it.
-    fn introspecting_client(
+    async fn introspecting_client(
         &self,
         found: Option<ClientRecord>,
         credentials: &Credentials,
     ) -> Result<Client, TokenError> {
-        let caller = self.check_client(found, credentials)?;
+        let caller = self.check_client(found, credentials).await?;
         if caller.client_type != ClientType::Confidential {
             return Err(TokenError::InvalidClient { basic: false });
         }
@@ -39,7 +39,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     ) -> Result<IntrospectionResponse, TokenError> {
         let Some(token) = form.get("token") else {
             let found = self.store.client_with_secrets(credentials.client_id()).await?;
-            self.introspecting_client(found, credentials)?;
+            self.introspecting_client(found, credentials).await?;
             return Err(TokenError::InvalidRequest("the token parameter is missing".into()));
         };
         // The signature is checked before storage is asked anything (keys are cached).
@@ -49,7 +49,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             Err(_) => return self.introspect_refresh_token(credentials, token).await,
         };
         let (found, state) = self.store.client_and_access_token_state(credentials.client_id(), &claims).await?;
-        let caller = self.introspecting_client(found, credentials)?;
+        let caller = self.introspecting_client(found, credentials).await?;
         if state.revoked || !may_introspect(&caller, &claims.client_id) {
             return Ok(IntrospectionResponse::default());
         }
@@ -79,7 +79,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         token: &str,
     ) -> Result<IntrospectionResponse, TokenError> {
         let (found, row) = self.store.client_and_refresh_token(credentials.client_id(), &hash_token(token)).await?;
-        let caller = self.introspecting_client(found, credentials)?;
+        let caller = self.introspecting_client(found, credentials).await?;
         let Some((row, user)) = row else { return Ok(IntrospectionResponse::default()) };
         let spent = row.revoked_at.is_some() || row.expires_at <= self.now || row.rotated_at.is_some();
         if spent || !may_introspect(&caller, &row.client_id) {

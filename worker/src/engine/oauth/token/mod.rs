@@ -22,7 +22,9 @@ pub use error::TokenError;
 pub use request::TokenRequest;
 use shared::oauth::{grant, TokenResponse};
 
-use crate::engine::clients::{check_credentials, Client, ClientRecord, ClientStore, Credentials};
+use crate::engine::clients::{
+    assertion, assertion_client, check_credentials, Client, ClientRecord, ClientStore, Credentials,
+};
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
@@ -49,7 +51,8 @@ pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
 }
 
 /// Introspection answers only confidential clients (RFC 7662 §2.1).
-pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] = &["client_secret_basic", "client_secret_post"];
+pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] =
+    &["client_secret_basic", "client_secret_post", "private_key_jwt"];
 
 /// The reads a token request makes alongside its client lookup, each pair as one batch:
 /// a D1 round trip, not the SQL, is most of a request's cost (docs/benchmark.md).
@@ -108,12 +111,19 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     /// (RFC 6749 §2.3), then the browser origin ([`cors`]).
     async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
         let found = self.store.client_with_secrets(credentials.client_id()).await?;
-        self.check_client(found, credentials)
+        self.check_client(found, credentials).await
     }
 
-    /// [`Self::authenticate`] for a client record read together with other rows.
-    fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
-        let client = check_credentials(found, credentials, self.now)?;
+    /// [`Self::authenticate`] for a client record read together with other rows. A JWT
+    /// assertion (RFC 7523) is verified here: the client's keys, and its `jti` spent.
+    async fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+        let client = match credentials {
+            Credentials::Assertion { assertion, .. } => {
+                let client = assertion_client(found, credentials)?;
+                assertion::authenticate(&self.rc, client, assertion).await?
+            }
+            _ => check_credentials(found, credentials, self.now)?,
+        };
         match self.origin {
             Some(origin) if !cors::allows_origin(&client, origin) => Err(TokenError::OriginNotAllowed),
             _ => Ok(client),
@@ -162,7 +172,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             return Ok((self.authenticate(credentials).await?, Vec::new()));
         }
         let (found, known) = self.store.client_and_resources(credentials.client_id(), resources).await?;
-        let client = self.check_client(found, credentials)?;
+        let client = self.check_client(found, credentials).await?;
         let chosen = resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
         Ok((client, chosen))
     }

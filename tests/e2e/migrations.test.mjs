@@ -1,0 +1,38 @@
+// End-to-end: migrations that rebuild a table keep its data in D1, where foreign keys
+// are enforced. 0026 rebuilds `clients` (a CHECK constraint admits private_key_jwt);
+// dropping it would cascade into `client_secrets`, so the migration keeps those aside.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unstable_splitSqlQuery } from 'wrangler';
+import { startWorker } from './harness.mjs';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+test('migration 0026 rebuilds clients and keeps every secret; the cascade on delete still holds', async () => {
+  const worker = await startWorker({ migrate: false });
+  try {
+    const run = async (file) => {
+      for (const statement of unstable_splitSqlQuery(await readFile(join(dir, file), 'utf8'))) await worker.query(statement);
+    };
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+    for (const file of files.filter((f) => f < '0026')) await run(file);
+    assert.deepEqual(await worker.query('PRAGMA foreign_keys'), [{ foreign_keys: 1 }], 'D1 enforces foreign keys');
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+      scopes, created_at, updated_at, allowed_resources, self_registered) VALUES ('c1', 'C', 'confidential',
+      'client_secret_basic', '["read"]', 1, 2, '["https://api.example/"]', 0)`);
+    await worker.query("INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at) VALUES ('s1', 'c1', 'h', 0)");
+    for (const file of files.filter((f) => f >= '0026')) await run(file);
+    assert.deepEqual((await worker.query('SELECT secret_id, client_id FROM client_secrets')), [{ secret_id: 's1', client_id: 'c1' }]);
+    const [client] = await worker.query('SELECT scopes, allowed_resources, created_at FROM clients');
+    assert.deepEqual(client, { scopes: '["read"]', allowed_resources: '["https://api.example/"]', created_at: 1 });
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+      created_at, updated_at, jwks) VALUES ('k1', 'K', 'confidential', 'private_key_jwt', 0, 0, '{"keys":[]}')`);
+    await worker.query("DELETE FROM clients WHERE client_id = 'c1'");
+    assert.deepEqual(await worker.query('SELECT * FROM client_secrets'), [], 'secrets still go with their client');
+  } finally {
+    await worker.stop();
+  }
+});

@@ -1,0 +1,241 @@
+//! JWT client authentication: `private_key_jwt` (RFC 7523 §2.2 and §3, OIDC Core §9).
+//!
+//! The client sends `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+//! and a `client_assertion` it signed with a key of its registered `jwks` (or the set at
+//! its `jwks_uri`). It is accepted when: the algorithm is one of
+//! [`ASSERTION_SIGNING_ALGS`] and the key's (RFC 8725 §3.1: never `none` or HMAC); the
+//! signature verifies; `iss` and `sub` are the client (§3 items 1–2); `aud` is this
+//! server's issuer or the URL of the endpoint called (§3 item 3); `exp` is present, in
+//! the future and at most [`MAX_LIFETIME`] away (item 4: short-lived); `jti` is present
+//! and was not accepted before (item 7: the `client_assertions` table keeps it until it
+//! expires). Every failure is the same `invalid_client` to the caller; the reason goes to
+//! the log only.
+
+use serde::Deserialize;
+use shared::oauth::ASSERTION_SIGNING_ALGS;
+use shared::paths;
+
+use crate::engine::crypto::jose::b64url_decode;
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::oauth::token::TokenError;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{HttpClient, JwsSigner, PublicJwk, SigningAlg, SqlRunner};
+use crate::engine::platform::request::{Platform, RequestContext};
+use crate::engine::tables::client_assertions;
+
+use super::Client;
+
+/// The longest an assertion may live, from now: a few minutes is what RFC 7523 §3 item 4
+/// ("SHOULD be short") means in practice (node-oidc-provider, Keycloak).
+pub const MAX_LIFETIME: i64 = 300;
+/// Clock skew allowed on `exp`, `nbf` and `iat`.
+const LEEWAY: i64 = 60;
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<serde_json::Value>,
+    exp: Option<f64>,
+    #[serde(default)]
+    nbf: Option<f64>,
+    #[serde(default)]
+    iat: Option<f64>,
+    jti: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Key {
+    kty: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default, rename = "use")]
+    usage: Option<String>,
+    #[serde(default)]
+    crv: Option<String>,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    e: Option<String>,
+    #[serde(default)]
+    x: Option<String>,
+    #[serde(default)]
+    y: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KeySet {
+    keys: Vec<Key>,
+}
+
+/// The `sub` of an assertion, unverified: which client it claims to be, when the request
+/// names no `client_id` (RFC 7523 §3 item 2).
+pub fn claimed_client(assertion: &str) -> Option<String> {
+    let payload = assertion.split('.').nth(1)?;
+    let claims: Claims = crate::engine::platform::json::parse(&b64url_decode(payload).ok()?).ok()?;
+    claims.sub.or(claims.iss)
+}
+
+/// The audiences an assertion may name (RFC 7523 §3 item 3): the issuer, or the URL of
+/// an endpoint that authenticates clients.
+fn audiences(issuer: &str) -> Vec<String> {
+    let mut out = vec![issuer.to_owned()];
+    out.extend(
+        [paths::TOKEN, paths::INTROSPECT, paths::REVOKE, paths::DEVICE_AUTHORIZATION]
+            .iter()
+            .map(|p| format!("{issuer}{p}")),
+    );
+    out
+}
+
+/// Verifies `assertion` for `client` (registered for `private_key_jwt`): `Ok(Ok(()))`
+/// when accepted (its `jti` is then spent), `Ok(Err(reason))` when refused.
+pub async fn verify<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    client: &Client,
+    assertion: &str,
+) -> Result<Result<(), String>, InternalError> {
+    let mut parts = assertion.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(Err("the assertion is not a compact JWS".into()));
+    };
+    let parse = |part: &str| b64url_decode(part).ok();
+    let Some(header) = parse(header_b64).and_then(|h| crate::engine::platform::json::parse::<Header>(&h).ok()) else {
+        return Ok(Err("the assertion's header is unreadable".into()));
+    };
+    let Some(alg) =
+        ASSERTION_SIGNING_ALGS.contains(&header.alg.as_str()).then(|| SigningAlg::parse(&header.alg)).flatten()
+    else {
+        return Ok(Err(format!("alg `{}` is not one of {}", header.alg, ASSERTION_SIGNING_ALGS.join(", "))));
+    };
+    let Some(claims) = parse(claims_b64).and_then(|c| crate::engine::platform::json::parse::<Claims>(&c).ok()) else {
+        return Ok(Err("the assertion's claims are unreadable".into()));
+    };
+    if let Err(why) = check_claims(&claims, client, &audiences(&rc.config.issuer), rc.now) {
+        return Ok(Err(why));
+    }
+    let keys = match client_keys(rc, client).await? {
+        Ok(keys) => keys,
+        Err(why) => return Ok(Err(why)),
+    };
+    let Some(signature) = parse(signature_b64) else { return Ok(Err("the signature is unreadable".into())) };
+    let input = assertion.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
+    let mut verified = false;
+    for key in keys.iter().filter(|k| fits(k, alg, header.kid.as_deref())) {
+        let Some(public) = public_jwk(key) else { continue };
+        let imported = rc.signer.import_public(alg, &public).await?;
+        if rc.signer.verify(&imported, input, &signature).await? {
+            verified = true;
+            break;
+        }
+    }
+    if !verified {
+        return Ok(Err("no key of the client's jwks verifies the assertion".into()));
+    }
+    // RFC 7523 §3 item 7: once. Kept until the assertion would have expired anyway.
+    let (Some(jti), Some(exp)) = (&claims.jti, claims.exp) else { return Ok(Err("jti and exp are required".into())) };
+    let first = rc.store.exec(client_assertions::record(&client.client_id, &hash_token(jti), exp as i64)).await? == 1;
+    Ok(if first { Ok(()) } else { Err("this assertion's jti was used before".into()) })
+}
+
+/// RFC 7523 §3 items 1–4 and 7 on the claims alone.
+fn check_claims(claims: &Claims, client: &Client, audiences: &[String], now: i64) -> Result<(), String> {
+    let id = client.client_id.as_str();
+    if claims.iss.as_deref() != Some(id) || claims.sub.as_deref() != Some(id) {
+        return Err("iss and sub must both be the client_id".into());
+    }
+    let audience_ok = |a: &str| audiences.iter().any(|x| x == a);
+    let aud_ok = match &claims.aud {
+        Some(serde_json::Value::String(a)) => audience_ok(a),
+        Some(serde_json::Value::Array(list)) => list.iter().filter_map(|a| a.as_str()).any(audience_ok),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(format!("aud must be the issuer or a token endpoint's URL: {}", audiences.join(", ")));
+    }
+    let Some(exp) = claims.exp.map(|e| e as i64) else { return Err("exp is required".into()) };
+    if exp + LEEWAY <= now {
+        return Err("the assertion has expired".into());
+    }
+    if exp > now + MAX_LIFETIME + LEEWAY {
+        return Err(format!("exp is more than {MAX_LIFETIME} seconds away: make assertions short-lived"));
+    }
+    if claims.nbf.is_some_and(|nbf| nbf as i64 > now + LEEWAY)
+        || claims.iat.is_some_and(|iat| iat as i64 > now + LEEWAY)
+    {
+        return Err("the assertion is not valid yet (nbf or iat in the future)".into());
+    }
+    if claims.jti.as_deref().is_none_or(str::is_empty) {
+        return Err("jti is required".into());
+    }
+    Ok(())
+}
+
+/// Whether `key` may verify an assertion with `alg` (and the header's `kid`, if any).
+fn fits(key: &Key, alg: SigningAlg, kid: Option<&str>) -> bool {
+    key.kty == alg.kty()
+        && key.alg.as_deref().is_none_or(|a| a == alg.as_str())
+        && key.usage.as_deref().is_none_or(|u| u == "sig")
+        && (kid.is_none() || key.kid.as_deref() == kid)
+        && (alg != SigningAlg::EdDsa || key.crv.as_deref() == Some("Ed25519"))
+        && (alg != SigningAlg::Es256 || key.crv.as_deref() == Some("P-256"))
+}
+
+fn public_jwk(key: &Key) -> Option<PublicJwk> {
+    Some(PublicJwk {
+        kty: key.kty.clone(),
+        crv: key.crv.clone().unwrap_or_default(),
+        n: key.n.clone().unwrap_or_default(),
+        e: key.e.clone().unwrap_or_default(),
+        x: key.x.clone().unwrap_or_default(),
+        y: key.y.clone().unwrap_or_default(),
+    })
+    .filter(|k| !k.n.is_empty() || !k.x.is_empty())
+}
+
+/// The client's keys: its inline `jwks`, or the set at its `jwks_uri` (fetched with the
+/// outbound limits: a deadline, no redirects, 1 MB).
+async fn client_keys<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    client: &Client,
+) -> Result<Result<Vec<Key>, String>, InternalError> {
+    let text = match (&client.jwks, &client.jwks_uri) {
+        (Some(inline), _) => inline.clone(),
+        (None, Some(uri)) => match rc.http.get(uri, None).await {
+            Ok(reply) if reply.status == 200 => reply.body,
+            Ok(reply) => return Ok(Err(format!("the client's jwks_uri answered {}", reply.status))),
+            Err(e) => return Ok(Err(format!("the client's jwks_uri could not be read: {}", e.detail()))),
+        },
+        (None, None) => return Ok(Err("the client has no jwks".into())),
+    };
+    Ok(serde_json::from_str::<KeySet>(&text)
+        .map(|s| s.keys)
+        .map_err(|_| "the client's jwks is not a JWK set".to_string()))
+}
+
+/// [`verify`] as the token endpoints answer it: any refusal is `invalid_client` (its
+/// reason logged, never told).
+pub async fn authenticate<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    client: Client,
+    assertion: &str,
+) -> Result<Client, TokenError> {
+    match verify(rc, &client, assertion).await? {
+        Ok(()) => Ok(client),
+        Err(why) => Err(TokenError::AssertionRefused(format!("{}: {why}", client.client_id))),
+    }
+}
+
+#[cfg(test)]
+mod tests;
