@@ -61,6 +61,13 @@ pub struct AuthorizationDetails {
     pub self_registered: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_host: Option<String>,
+    /// A client identified by a metadata document (its client_id is the document's URL):
+    /// the document's host, which the screen names prominently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_host: Option<String>,
+    /// Every redirect URI of the client is on this computer (localhost): the screen warns.
+    #[serde(default)]
+    pub localhost_only: bool,
 }
 
 /// A protected resource as the consent screen names it.

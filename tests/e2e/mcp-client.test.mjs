@@ -6,6 +6,8 @@
 // through the code flow with PKCE and `resource` (Chromium signs in and consents), and
 // calls the resource server again with a token that server accepts only because its
 // `aud` is the server's own identifier. A self-registration asking for `admin` is refused.
+// The same client identified by a Client ID Metadata Document served on a local port
+// works too; documents that lie about their URL, redirect or are too large are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -60,9 +62,10 @@ async function startResourceServer(authority) {
 }
 
 /** An `OAuthClientProvider` that keeps everything in memory and hands the authorization
- * URL to the test, which opens it in Chromium. */
-function memoryProvider(redirectUrl) {
-  const store = { authorizationUrl: null };
+ * URL to the test, which opens it in Chromium. `client` is known client information (a
+ * metadata document's URL as the client_id). */
+function memoryProvider(redirectUrl, client) {
+  const store = { authorizationUrl: null, client };
   return {
     store,
     get redirectUrl() { return redirectUrl; },
@@ -82,7 +85,7 @@ function memoryProvider(redirectUrl) {
 
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_CLIENT_ID: ADMIN[0],
-    ADMIN_CLIENT_SECRET: ADMIN[1], ALLOW_OPEN_REGISTRATION: 'true' } });
+    ADMIN_CLIENT_SECRET: ADMIN[1], ALLOW_OPEN_REGISTRATION: 'true', CLIENT_ID_METADATA_DOCUMENTS: 'true' } });
   resourceServer = await startResourceServer(worker.url);
   const made = await adminApi(worker, ...ADMIN)('POST', '/api/resources', { identifier: resourceServer.resource,
     name: 'E2E MCP server', scopes: ['openid', 'offline_access'] });
@@ -185,5 +188,83 @@ test('open registration: admin scope refused; off by default; the registration a
     assert.equal((await res.json()).error, 'invalid_token');
   } finally {
     await closed.stop();
+  }
+});
+
+/** Serves client metadata documents on a local port: `path -> (status, body, headers)`. */
+async function startDocuments(routes) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const served = [];
+  const server = createServer((req, res) => {
+    served.push(req.url);
+    const [status, body, headers = {}] = routes(origin)[req.url] ?? [404, '{}'];
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { origin, served, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function signInAndAllow(url, redirectUrl, expectations) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(String(url));
+    await page.waitForURL(/\/(signin|consent)\?request=/, { timeout: 15_000 });
+    if (page.url().includes('/signin')) {
+      await page.getByLabel('Email').fill(ADMIN_EMAIL);
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(/\/consent\?request=/, { timeout: 15_000 });
+    }
+    await expectations(page);
+    const landed = page.waitForRequest((r) => r.url().startsWith(redirectUrl), { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Allow' }).click();
+    return new URL((await landed).url()).searchParams.get('code');
+  } finally {
+    await page.close();
+  }
+}
+
+test('Client ID Metadata Documents: the SDK client identified by its document URL; lying, redirecting and large documents refused', async () => {
+  const metadata = await (await fetch(`${worker.url}/.well-known/oauth-authorization-server`)).json();
+  assert.equal(metadata.client_id_metadata_document_supported, true);
+  const callbackPort = await freePort();
+  const redirectUrl = `http://127.0.0.1:${callbackPort}/callback`;
+  const documentOf = (id, extra = {}) => JSON.stringify({ client_id: id, client_name: 'Document agent',
+    redirect_uris: [redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+    token_endpoint_auth_method: 'none', scope: 'openid offline_access', ...extra });
+  const docs = await startDocuments((origin) => ({
+    '/client.json': [200, documentOf(`${origin}/client.json`), { 'cache-control': 'max-age=600' }],
+    '/liar.json': [200, documentOf(`${origin}/someone-else.json`)],
+    '/moved.json': [302, '', { location: `${origin}/client.json` }],
+    '/large.json': [200, documentOf(`${origin}/large.json`, { padding: 'x'.repeat(6000) })],
+  }));
+  try {
+    const clientId = `${docs.origin}/client.json`;
+    const provider = memoryProvider(redirectUrl, { client_id: clientId });
+    assert.equal(await auth(provider, { serverUrl: resourceServer.resource }), 'REDIRECT');
+    assert.equal(new URL(provider.store.authorizationUrl).searchParams.get('client_id'), clientId);
+    const code = await signInAndAllow(provider.store.authorizationUrl, redirectUrl, async (page) => {
+      // The document's host, named on the consent screen, and the localhost warning.
+      await page.getByText('This app describes itself at').waitFor();
+      await page.getByText('It runs on this computer').waitFor();
+    });
+    assert.equal(await auth(provider, { serverUrl: resourceServer.resource, authorizationCode: code }), 'AUTHORIZED');
+    const call = await fetch(resourceServer.resource, { method: 'POST',
+      headers: { authorization: `Bearer ${provider.store.tokens.access_token}` } });
+    assert.equal(call.status, 200);
+    assert.equal(resourceServer.seen.at(-1).client_id, clientId);
+    assert.equal(docs.served.filter((p) => p === '/client.json').length, 1, 'the document is cached as its Cache-Control says');
+
+    for (const [path, says] of [['/liar.json', 'not exactly its URL'], ['/moved.json', 'redirects'],
+      ['/large.json', 'larger than']]) {
+      const url = new URL(provider.store.authorizationUrl);
+      url.searchParams.set('client_id', `${docs.origin}${path}`);
+      const res = await fetch(url, { redirect: 'manual' });
+      assert.equal(res.status, 400, path);
+      assert.match(await res.text(), new RegExp(says), path);
+    }
+  } finally {
+    await docs.close();
   }
 });

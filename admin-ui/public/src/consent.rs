@@ -78,9 +78,28 @@ pub fn ConsentPage() -> impl IntoView {
                     </p>
                 }
             });
+            // A client that identifies itself by a document on the web: whose it is, first.
+            let document = d.document_host.clone().map(|host| {
+                view! {
+                    <p class="warning" role="note">
+                        "This app describes itself at "<strong>{host}</strong>
+                        ". The administrators have not checked it: continue only if you trust "
+                        <strong>{d.document_host.clone().unwrap_or_default()}</strong>"."
+                    </p>
+                }
+            });
+            let local = d.localhost_only.then(|| {
+                view! {
+                    <p class="warning" role="note">
+                        "It runs on this computer (it sends you back to localhost). Continue only if you started it yourself."
+                    </p>
+                }
+            });
             view! {
                 {logo}
                 <h2 id="consent-title">{format!("{} wants to access your account", d.client_name)}</h2>
+                {document}
+                {local}
                 {unvetted}
                 {who}
                 <p>"It will be able to:"</p>

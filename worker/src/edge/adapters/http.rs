@@ -40,7 +40,8 @@ async fn send(url: &str, init: &mut RequestInit) -> Result<HttpReply, InternalEr
         if body.len() > MAX_BODY_BYTES {
             return Err(InternalError::new(format!("fetch {url}: an answer of more than {MAX_BODY_BYTES} bytes")));
         }
-        Ok(HttpReply { status: response.status_code(), body })
+        let cache_control = response.headers().get("Cache-Control").ok().flatten();
+        Ok(HttpReply { status: response.status_code(), body, cache_control })
     });
     match select(call, Delay::from(DEADLINE)).await {
         Either::Left((reply, _)) => reply,

@@ -16,6 +16,7 @@ use crate::edge::request::{
     with_csrf_cookie,
 };
 use crate::edge::respond::{self, redirect};
+use crate::engine::clients::metadata_document;
 use crate::engine::clients::{Client, ClientStore};
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
@@ -93,6 +94,7 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
         };
         let (client, session) = futures_util::future::join(client, browser_session(cx, &req)).await;
         let (client, known) = client?;
+        let client = with_document(cx, client, params.get("client_id")).await?;
         let request = request::parse(&params, client.as_ref(), &known, config, cx.now_ms)?;
         // parse() verified the client, so it is there; it is read once per request.
         let Some(client) = client else {
@@ -123,7 +125,8 @@ pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
         )
         .await;
         // The client may have been deleted while the person was signing in.
-        let (Some((client, _)), known) = client? else {
+        let (client, known) = client?;
+        let Some(client) = with_document(cx, client.map(|(c, _)| c), Some(&request.client_id)).await? else {
             return Err(AuthorizeError::page("invalid_client", "the client is no longer registered"));
         };
         // ...or changed: the request must still be one /authorize would accept now.
@@ -133,6 +136,24 @@ pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
     }
     .await;
     Ok(result.unwrap_or_else(|e| render_error(config, &e)))
+}
+
+/// `found` (from the `clients` table), or for a client_id that is a metadata document's
+/// URL the client the document describes (`engine::clients::metadata_document`); a
+/// document that cannot be used is an error page saying why.
+async fn with_document(
+    cx: &Cx<'_>,
+    found: Option<Client>,
+    client_id: Option<&str>,
+) -> Result<Option<Client>, AuthorizeError> {
+    let Some(id) = client_id else { return Ok(found) };
+    match metadata_document::client_or_document(&cx.request_context(), found, id).await? {
+        Ok(client) => Ok(client),
+        Err(why) => Err(AuthorizeError::page(
+            "invalid_client",
+            &format!("the client's metadata document cannot be used: {why}"),
+        )),
+    }
 }
 
 /// A verified request, its client, whether the person picked an account for it, and the
@@ -262,12 +283,16 @@ fn open_for_api(config: &Config, sealed: &str, now: UnixTime) -> Result<Authoriz
         .map_err(|e| ApiError::bad_request("invalid_request", e.description().unwrap_or_default()))
 }
 
-async fn client_of(store: &impl ClientStore, request: &AuthorizationRequest) -> Result<Client, ApiError> {
-    store
-        .client_with_secrets(&request.client_id)
-        .await?
-        .map(|(client, _)| client)
-        .ok_or_else(|| ApiError::bad_request("invalid_client", "the client is no longer registered"))
+async fn client_of(cx: &Cx<'_>, request: &AuthorizationRequest) -> Result<Client, ApiError> {
+    let found = cx.store.client_with_secrets(&request.client_id).await?.map(|(client, _)| client);
+    match metadata_document::client_or_document(&cx.request_context(), found, &request.client_id).await? {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(ApiError::bad_request("invalid_client", "the client is no longer registered")),
+        Err(why) => Err(ApiError::bad_request(
+            "invalid_client",
+            format!("the client's metadata document cannot be used: {why}"),
+        )),
+    }
 }
 
 /// `GET /api/authorize?request=...`: what the screens show about a pending request.
@@ -275,7 +300,7 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
     let store = &cx.store;
     let sealed = sealed_param(&req)?;
     let request = open_for_api(cx.config, &sealed, cx.now)?;
-    let client = client_of(store, &request).await?;
+    let client = client_of(cx, &request).await?;
     let described = store.scope_descriptions().await?;
     let scopes = describe_scopes(request.scope.iter().map(String::as_str), &described);
     let resources = if request.resources.is_empty() {
@@ -297,6 +322,13 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
         continue_url: format!("{}?request={sealed}", paths::AUTHORIZE_RESUME),
         resources,
         self_registered: client.self_registered,
+        document_host: metadata_document::is_document_id(cx.config, &client.client_id)
+            .then(|| url::Url::parse(&client.client_id).ok().and_then(|u| u.host_str().map(str::to_owned)))
+            .flatten(),
+        localhost_only: !client.redirect_uris.is_empty()
+            && client.redirect_uris.iter().all(|u| {
+                url::Url::parse(u).is_ok_and(|u| matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
+            }),
         redirect_host: client
             .self_registered
             .then(|| url::Url::parse(&request.redirect_uri).ok().and_then(|u| u.host_str().map(str::to_owned)))
@@ -313,7 +345,7 @@ pub async fn consent(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Respo
     let decision: ConsentDecision = read_json(&mut req).await?;
     let mut request = open_for_api(config, &decision.request, now)?;
     let (_, user) = signed_in(&req, cx, "Your session has ended; sign in again.").await?;
-    let client = client_of(store, &request).await?;
+    let client = client_of(cx, &request).await?;
     let location = if decision.allow {
         let existing = store.consent(&user.id, &client.client_id).await?;
         let scopes = merged(existing.as_ref(), &request.scope);

@@ -233,7 +233,7 @@ pub async fn authenticate<P: Platform>(
 ) -> Result<Client, TokenError> {
     match verify(rc, &client, assertion).await? {
         Ok(()) => Ok(client),
-        Err(why) => Err(TokenError::AssertionRefused(format!("{}: {why}", client.client_id))),
+        Err(why) => Err(TokenError::ClientRefused(format!("{}: {why}", client.client_id))),
     }
 }
 

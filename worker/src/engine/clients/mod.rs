@@ -2,6 +2,7 @@
 
 pub mod assertion;
 pub mod bootstrap;
+pub mod metadata_document;
 pub mod registration;
 
 use std::fmt;

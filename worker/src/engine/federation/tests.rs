@@ -66,9 +66,9 @@ impl HttpClient for Provider {
                 json!({ "keys": [{ "kty": "EC", "crv": "P-256", "kid": "k1",
                     "x": b64url(point.x().unwrap()), "y": b64url(point.y().unwrap()) }] })
             }
-            _ => return Ok(HttpReply { status: 404, body: String::new() }),
+            _ => return Ok(HttpReply { status: 404, body: String::new(), cache_control: None }),
         };
-        Ok(HttpReply { status: 200, body: body.to_string() })
+        Ok(HttpReply { status: 200, body: body.to_string(), cache_control: None })
     }
 
     async fn post_form(&self, url: &str, body: &str, basic: Option<(&str, &str)>) -> Result<HttpReply, InternalError> {
@@ -79,6 +79,7 @@ impl HttpClient for Provider {
             status: 200,
             body: json!({ "access_token": "at-1", "token_type": "Bearer", "id_token": *self.id_token.borrow() })
                 .to_string(),
+            cache_control: None,
         })
     }
 }

@@ -278,10 +278,12 @@ pub trait Es256Signer {
 }
 
 /// An HTTP answer: status and body text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpReply {
     pub status: u16,
     pub body: String,
+    /// The answer's `Cache-Control` (client metadata documents are cached by it).
+    pub cache_control: Option<String>,
 }
 
 /// Outbound HTTP to other servers (identity providers): `fetch` on the edge, a scripted

@@ -15,8 +15,11 @@ const UPSERT_CONSENT_SQL: &str = "INSERT INTO consents (user_id, client_id, scop
 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = excluded.scopes, \
 updated_at = excluded.updated_at";
 
-const OF_USER_WITH_CLIENTS_SQL: &str = "SELECT c.client_id, cl.client_name, c.scopes, c.updated_at FROM consents c \
-JOIN clients cl ON cl.client_id = c.client_id WHERE c.user_id = ?1 ORDER BY c.updated_at DESC, c.client_id";
+/// A client read from a metadata document has no `clients` row: its consent is listed
+/// under its client_id (a URL) so the person can still see and withdraw it.
+const OF_USER_WITH_CLIENTS_SQL: &str = "SELECT c.client_id, COALESCE(cl.client_name, c.client_id) AS client_name, \
+c.scopes, c.updated_at FROM consents c LEFT JOIN clients cl ON cl.client_id = c.client_id WHERE c.user_id = ?1 \
+ORDER BY c.updated_at DESC, c.client_id";
 const DELETE_SQL: &str = "DELETE FROM consents WHERE user_id = ?1 AND client_id = ?2";
 
 /// The apps a user consented to, most recent first; decode with [`decode_summaries`].

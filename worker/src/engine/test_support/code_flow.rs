@@ -64,7 +64,10 @@ pub struct TestHttp {
 impl TestHttp {
     pub fn answer(&self, url: &str, status: u16, body: &str) {
         if let Ok(mut replies) = self.replies.lock() {
-            replies.insert(url.into(), crate::engine::platform::ports::HttpReply { status, body: body.into() });
+            replies.insert(
+                url.into(),
+                crate::engine::platform::ports::HttpReply { status, body: body.into(), cache_control: None },
+            );
         }
     }
 

@@ -79,7 +79,7 @@ fn rfc7523_2_2_a_signed_assertion_authenticates_the_client_once() {
         let answer = token(&f, &signed).unwrap_or_else(|e| panic!("{alg:?}: {e:?}"));
         assert_eq!(answer.scope, "read");
         // §3 item 7: the same jti again is refused.
-        assert!(matches!(token(&f, &signed), Err(TokenError::AssertionRefused(why)) if why.contains("used before")));
+        assert!(matches!(token(&f, &signed), Err(TokenError::ClientRefused(why)) if why.contains("used before")));
     }
 }
 
@@ -102,7 +102,7 @@ fn rfc7523_3_claims_that_are_wrong_are_refused_as_invalid_client() {
             }
         }
         match token(&f, &assertion(&f, SigningAlg::Es256, c)) {
-            Err(TokenError::AssertionRefused(why)) => assert!(why.contains(says), "{says}: {why}"),
+            Err(TokenError::ClientRefused(why)) => assert!(why.contains(says), "{says}: {why}"),
             other => panic!("{says}: {other:?}"),
         }
     }
@@ -114,13 +114,13 @@ fn rfc8725_3_1_another_key_or_algorithm_is_refused() {
     // Signed by a key the client did not register.
     let other = fixture(SigningAlg::Es256, None);
     let foreign = assertion(&other, SigningAlg::Es256, claims("foreign"));
-    assert!(matches!(token(&f, &foreign), Err(TokenError::AssertionRefused(why)) if why.contains("no key")));
+    assert!(matches!(token(&f, &foreign), Err(TokenError::ClientRefused(why)) if why.contains("no key")));
     // alg HS256 (a MAC keyed with something public) and none are never accepted.
     for alg in ["HS256", "none"] {
         let header = b64url(json!({ "alg": alg }).to_string().as_bytes());
         let body = b64url(claims("mac").to_string().as_bytes());
         let forged = format!("{header}.{body}.{}", b64url(b"sig"));
-        assert!(matches!(token(&f, &forged), Err(TokenError::AssertionRefused(why)) if why.contains("alg")), "{alg}");
+        assert!(matches!(token(&f, &forged), Err(TokenError::ClientRefused(why)) if why.contains("alg")), "{alg}");
     }
 }
 

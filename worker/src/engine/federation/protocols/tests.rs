@@ -46,8 +46,8 @@ impl Scripted {
     fn reply(&self, url: &str) -> HttpReply {
         let path = url.split('?').next().unwrap_or_default();
         match self.replies.borrow().get(path) {
-            Some((status, body)) => HttpReply { status: *status, body: body.to_string() },
-            None => HttpReply { status: 404, body: "{}".into() },
+            Some((status, body)) => HttpReply { status: *status, body: body.to_string(), cache_control: None },
+            None => HttpReply { status: 404, body: "{}".into(), cache_control: None },
         }
     }
 

@@ -25,7 +25,7 @@ impl HttpClient for Rp {
 
     async fn post_form(&self, url: &str, body: &str, _: Option<(&str, &str)>) -> Result<HttpReply, InternalError> {
         self.posts.lock().unwrap().push((url.into(), body.into()));
-        Ok(HttpReply { status: *self.status.lock().unwrap(), body: String::new() })
+        Ok(HttpReply { status: *self.status.lock().unwrap(), body: String::new(), cache_control: None })
     }
 }
 

@@ -17,9 +17,9 @@ pub enum TokenError {
     InvalidClient {
         basic: bool,
     },
-    /// A `private_key_jwt` assertion refused (RFC 7523 §3): `invalid_client` like every
-    /// authentication failure; the reason goes to the log only.
-    AssertionRefused(String),
+    /// A `private_key_jwt` assertion (RFC 7523 §3) or a client metadata document refused:
+    /// `invalid_client` like every authentication failure; the reason goes to the log only.
+    ClientRefused(String),
     InvalidGrant(String),
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
@@ -73,7 +73,7 @@ impl ErrorResponse for TokenError {
             TokenError::InvalidRequest(_) | TokenError::TooLarge { .. } | TokenError::OriginNotAllowed => {
                 "invalid_request"
             }
-            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => "invalid_client",
+            TokenError::InvalidClient { .. } | TokenError::ClientRefused(_) => "invalid_client",
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnauthorizedClient(_) => "unauthorized_client",
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
@@ -90,7 +90,7 @@ impl ErrorResponse for TokenError {
 
     fn status(&self) -> u16 {
         match self {
-            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => 401,
+            TokenError::InvalidClient { .. } | TokenError::ClientRefused(_) => 401,
             TokenError::TooLarge { .. } => 413,
             TokenError::RateLimited { .. } => 429,
             TokenError::Internal(_) => 500,
@@ -107,7 +107,7 @@ impl ErrorResponse for TokenError {
             | TokenError::InvalidScope(d)
             | TokenError::InvalidTarget(d) => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
-            TokenError::InvalidClient { .. } | TokenError::AssertionRefused(_) => {
+            TokenError::InvalidClient { .. } | TokenError::ClientRefused(_) => {
                 Some("client authentication failed".into())
             }
             TokenError::OriginNotAllowed => {
@@ -130,7 +130,7 @@ impl ErrorResponse for TokenError {
     fn log_detail(&self) -> Option<String> {
         match self {
             TokenError::Internal(e) => Some(e.detail().to_owned()),
-            TokenError::AssertionRefused(why) => Some(format!("client assertion refused: {why}")),
+            TokenError::ClientRefused(why) => Some(format!("client refused: {why}")),
             _ => None,
         }
     }

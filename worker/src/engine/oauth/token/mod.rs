@@ -23,7 +23,7 @@ pub use request::TokenRequest;
 use shared::oauth::{grant, TokenResponse};
 
 use crate::engine::clients::{
-    assertion, assertion_client, check_credentials, Client, ClientRecord, ClientStore, Credentials,
+    assertion, assertion_client, check_credentials, metadata_document, Client, ClientRecord, ClientStore, Credentials,
 };
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::identity::users::User;
@@ -117,6 +117,17 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     /// [`Self::authenticate`] for a client record read together with other rows. A JWT
     /// assertion (RFC 7523) is verified here: the client's keys, and its `jti` spent.
     async fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+        // A client_id that is a metadata document's URL (no `clients` row): the document.
+        let id = credentials.client_id();
+        let found = match found {
+            None if metadata_document::is_document_id(self.config, id) => {
+                match metadata_document::resolve(&self.rc, id).await? {
+                    Ok(client) => Some((client, Vec::new())),
+                    Err(why) => return Err(TokenError::ClientRefused(format!("{id}: {why}"))),
+                }
+            }
+            found => found,
+        };
         let client = match credentials {
             Credentials::Assertion { assertion, .. } => {
                 let client = assertion_client(found, credentials)?;

@@ -75,6 +75,7 @@ pub struct Config {
     /// `DEFAULT_SCOPES`: granted when a client asks for none.
     pub default_scopes: Vec<String>,
     pub open_registration: OpenRegistration,
+    pub metadata_documents: MetadataDocuments,
     pub bootstrap: Bootstrap,
     /// `METRICS_TOKEN` (secret, optional): a Bearer token that may read `/metrics` only,
     /// for a Prometheus scraper that should not hold an admin token.
@@ -106,6 +107,20 @@ pub struct OpenRegistration {
     pub unused_days: u32,
     /// `RATE_LIMIT_REGISTER_MAX` / `_WINDOW`: open registrations per address.
     pub rate_limit: (u32, u32),
+}
+
+/// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document; docs/api.md,
+/// "Client ID Metadata Documents"): a `client_id` that is an https URL names its own
+/// metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataDocuments {
+    /// `CLIENT_ID_METADATA_DOCUMENTS`.
+    pub enabled: bool,
+    /// `CIMD_ALLOWED_HOSTS`: host patterns (`example.com`, `*.example.com`) a document may
+    /// be on; empty: any public host.
+    pub allowed_hosts: Vec<String>,
+    /// `CIMD_DENIED_HOSTS`: host patterns no document is read from (before the allowed).
+    pub denied_hosts: Vec<String>,
 }
 
 /// Optional secrets that make the server ensure its first clients (docs/api.md, "Bootstrap").
@@ -389,6 +404,11 @@ impl Config {
                     v.within("RATE_LIMIT_REGISTER_MAX", 1, 1_000_000)?,
                     v.within("RATE_LIMIT_REGISTER_WINDOW", 1, 86_400)?,
                 ),
+            },
+            metadata_documents: MetadataDocuments {
+                enabled: v.flag("CLIENT_ID_METADATA_DOCUMENTS")?,
+                allowed_hosts: v.list("CIMD_ALLOWED_HOSTS", ',')?,
+                denied_hosts: v.list("CIMD_DENIED_HOSTS", ',')?,
             },
             bootstrap: Bootstrap {
                 admin_client: match (v.optional_text("ADMIN_CLIENT_ID"), v.optional_secret("ADMIN_CLIENT_SECRET")?) {

@@ -67,6 +67,9 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "OPEN_REGISTRATION_UNUSED_DAYS",
     "RATE_LIMIT_REGISTER_MAX",
     "RATE_LIMIT_REGISTER_WINDOW",
+    "CLIENT_ID_METADATA_DOCUMENTS",
+    "CIMD_ALLOWED_HOSTS",
+    "CIMD_DENIED_HOSTS",
 ];
 
 /// The optional variables [`Config::load`] reads (all but the admin's email are secrets).
@@ -182,6 +185,9 @@ pub const VARIABLES: &[&str] = &[
     "OPEN_REGISTRATION_UNUSED_DAYS",
     "RATE_LIMIT_REGISTER_MAX",
     "RATE_LIMIT_REGISTER_WINDOW",
+    "CLIENT_ID_METADATA_DOCUMENTS",
+    "CIMD_ALLOWED_HOSTS",
+    "CIMD_DENIED_HOSTS",
     "SIGNING_ALG",
     "KEY_ROTATION_DAYS",
     "SERVER_TIMING",
