@@ -11,8 +11,16 @@ pub mod grant {
     pub const CLIENT_CREDENTIALS: &str = "client_credentials";
     pub const PASSWORD: &str = "password";
     pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    /// RFC 8693 §2.1.
+    pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
     /// Every grant a client may be registered for.
-    pub const ALL: &[&str] = &[AUTHORIZATION_CODE, IMPLICIT, REFRESH_TOKEN, CLIENT_CREDENTIALS, PASSWORD, DEVICE_CODE];
+    pub const ALL: &[&str] =
+        &[AUTHORIZATION_CODE, IMPLICIT, REFRESH_TOKEN, CLIENT_CREDENTIALS, PASSWORD, DEVICE_CODE, TOKEN_EXCHANGE];
+}
+
+/// RFC 8693 §3: token type identifiers.
+pub mod token_type {
+    pub const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
 }
 
 /// Response types `/authorize` can serve (OAuth 2.0 Multiple Response Type Encoding
@@ -53,6 +61,9 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 /// `aud` (RFC 7519 §4.1.3): one audience as a string, several as an array.

@@ -32,6 +32,10 @@ pub struct Resource {
     pub access_token_ttl: Option<u32>,
     /// `RS256`, `ES256` or `EdDSA`; the server's `SIGNING_ALG` when absent.
     pub signing_alg: Option<String>,
+    /// The client the resource's server authenticates as: it may exchange the tokens
+    /// issued for this resource (RFC 8693).
+    #[serde(default)]
+    pub client_id: Option<String>,
     /// How many clients are limited to a list that names it.
     pub clients: u32,
     pub created_at: i64,
@@ -49,6 +53,8 @@ pub struct NewResource {
     pub access_token_ttl: Option<u32>,
     #[serde(default)]
     pub signing_alg: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// `PATCH /api/resources/{id}`: present fields change, absent ones stay; `null` clears
@@ -63,6 +69,8 @@ pub struct ResourcePatch {
     pub access_token_ttl: Option<Option<u32>>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub signing_alg: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Option<String>>,
 }
 
 /// A field that is present, even as `null`, is `Some` (absent stays `None` by `default`).

@@ -61,7 +61,8 @@ test('OIDC Discovery §4: metadata with the configured issuer and only existing 
   assert.equal(m.authorization_response_iss_parameter_supported, true);
   assert.equal(m.token_endpoint, `${worker.url}/token`);
   assert.deepEqual(m.grant_types_supported,
-    ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
+    ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token']);
   assert.equal(m.authorization_endpoint, `${worker.url}/authorize`);
   assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(m.response_modes_supported, ['query', 'fragment', 'form_post']);

@@ -50,7 +50,8 @@ const refresh = (refresh_token, extra = {}) => post('/token', { grant_type: 'ref
 test('discovery advertises the password and refresh grants when they are enabled', async () => {
   const m = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
   assert.deepEqual(m.grant_types_supported,
-    ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token', 'password']);
+    ['authorization_code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token', 'password']);
 });
 
 test('RFC 6749 §4.3 + OIDC: the password grant with openid gives an ID token that jose verifies', async () => {

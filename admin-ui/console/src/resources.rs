@@ -108,6 +108,7 @@ fn ResourceForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<
     let scopes = RwSignal::new(String::new());
     let ttl = RwSignal::new(String::new());
     let alg = RwSignal::new(String::new());
+    let server_client = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     Effect::new(move || {
         let r = editing.get();
@@ -115,7 +116,8 @@ fn ResourceForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<
         name.set(r.as_ref().map(|r| r.name.clone()).unwrap_or_default());
         scopes.set(r.as_ref().map(|r| r.scopes.join(" ")).unwrap_or_default());
         ttl.set(r.as_ref().and_then(|r| r.access_token_ttl).map(|t| t.to_string()).unwrap_or_default());
-        alg.set(r.and_then(|r| r.signing_alg).unwrap_or_default());
+        alg.set(r.as_ref().and_then(|r| r.signing_alg.clone()).unwrap_or_default());
+        server_client.set(r.and_then(|r| r.client_id).unwrap_or_default());
     });
     let scope_list = move || scopes.get().split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     let ttl_value = move || ttl.get().trim().parse::<u32>().ok();
@@ -151,6 +153,7 @@ fn ResourceForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<
             "scopes": scope_list(),
             "access_token_ttl": ttl_value(),
             "signing_alg": (!alg_value.is_empty()).then_some(alg_value),
+            "client_id": Some(server_client.get_untracked().trim().to_owned()).filter(|c| !c.is_empty()),
         });
         let (method, path) = match editing.get_untracked() {
             Some(old) => ("PATCH", format!("{}/{}", paths::RESOURCES, encode(&old.id))),
@@ -197,6 +200,9 @@ fn ResourceForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<
                     <option value="">"The server's (SIGNING_ALG)"</option>
                     {ID_TOKEN_SIGNING_ALGS.iter().map(|a| view! { <option value=*a>{*a}</option> }).collect_view()}
                 </select>
+                <label for="resource-client">"Its server's client ID (may exchange the tokens issued for it, RFC 8693)"</label>
+                <input id="resource-client" type="text" prop:value=server_client
+                    on:input=move |ev| server_client.set(event_target_value(&ev))/>
                 <p class="form-status error" role="alert">{problems}</p>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get() || !problems().is_empty()>
                     {move || if editing_one() { "Save resource" } else { "Create resource" }}

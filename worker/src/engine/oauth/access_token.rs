@@ -27,6 +27,10 @@ pub struct AccessTokenClaims {
     /// the session's id): when that session is ended, the token is no longer active.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// RFC 8693 §4.1: who acts for the subject (a token exchange's actor), nested when the
+    /// actor itself acted for another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 impl AccessTokenClaims {
@@ -53,6 +57,7 @@ impl AccessTokenClaims {
             scope: scope.into(),
             auth_time: None,
             sid: None,
+            act: None,
         })
     }
 

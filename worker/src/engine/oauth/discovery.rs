@@ -139,6 +139,7 @@ mod tests {
                 "authorization_code",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:device_code",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
                 "refresh_token"
             ])
         );
@@ -185,6 +186,7 @@ mod tests {
                 "authorization_code",
                 "client_credentials",
                 "urn:ietf:params:oauth:grant-type:device_code",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
                 "password"
             ])
         );

@@ -25,8 +25,9 @@ impl FormError {
     }
 }
 
-/// Parameters a request may repeat: RFC 8707 §2 `resource` ("may be used multiple times").
-const REPEATABLE: &[&str] = &["resource"];
+/// Parameters a request may repeat: RFC 8707 §2 `resource` ("may be used multiple times"),
+/// RFC 8693 §2.1 `audience`.
+const REPEATABLE: &[&str] = &["resource", "audience"];
 
 /// The parameters of one request, each at most once (but [`REPEATABLE`]), empty values dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -43,7 +43,7 @@ pub fn stored_identifiers(identifiers: &[String]) -> Option<String> {
 /// A resource's columns and how many clients are limited to a list naming it.
 macro_rules! resource_columns {
     () => {
-        "r.id, r.identifier, r.name, r.scopes, r.access_token_ttl, r.signing_alg, r.created_at, r.updated_at, \
+        "r.id, r.identifier, r.name, r.scopes, r.access_token_ttl, r.signing_alg, r.client_id, r.created_at, r.updated_at, \
 (SELECT COUNT(*) FROM clients c WHERE EXISTS (SELECT 1 FROM json_each(c.allowed_resources) j \
 WHERE j.value = r.identifier)) AS clients"
     };
@@ -58,11 +58,11 @@ const BY_ID_SQL: &str = concat!("SELECT ", resource_columns!(), " FROM resources
 /// ?1 id, ?2 identifier, ?3 name, ?4 scopes (JSON), ?5 ttl, ?6 alg, ?7 now. An identifier
 /// taken meanwhile leaves it out (the UNIQUE constraint).
 const INSERT_SQL: &str = "INSERT INTO resources (id, identifier, name, scopes, access_token_ttl, signing_alg, \
-created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (identifier) DO NOTHING";
+created_at, updated_at, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) ON CONFLICT (identifier) DO NOTHING";
 
 /// ?1 id, ?3 name, ?4 scopes, ?5 ttl, ?6 alg, ?7 now (?2 unused: the identifier never changes).
 const UPDATE_SQL: &str = "UPDATE resources SET name = ?3, scopes = ?4, access_token_ttl = ?5, signing_alg = ?6, \
-updated_at = ?7 WHERE id = ?1 AND ?2 IS NOT NULL";
+updated_at = ?7, client_id = ?8 WHERE id = ?1 AND ?2 IS NOT NULL";
 
 /// ?1 id; never one a client's list names (the list would then mean another thing).
 const DELETE_SQL: &str = "DELETE FROM resources WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM clients c \
@@ -95,6 +95,7 @@ pub struct ResourceFields<'a> {
     pub scopes: &'a [String],
     pub access_token_ttl: Option<u32>,
     pub signing_alg: Option<&'a str>,
+    pub client_id: Option<&'a str>,
 }
 
 fn field_args(id: &str, f: &ResourceFields<'_>, now: UnixTime) -> Vec<SqlArg> {
@@ -106,6 +107,7 @@ fn field_args(id: &str, f: &ResourceFields<'_>, now: UnixTime) -> Vec<SqlArg> {
         f.access_token_ttl.map(i64::from).into(),
         f.signing_alg.into(),
         now.into(),
+        f.client_id.into(),
     ]
 }
 
@@ -155,6 +157,8 @@ pub struct ResourceRow {
     pub scopes: String,
     pub access_token_ttl: Option<f64>,
     pub signing_alg: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
     pub created_at: f64,
     pub updated_at: f64,
     pub clients: f64,
@@ -170,9 +174,19 @@ impl ResourceRow {
             name: self.name,
             access_token_ttl: self.access_token_ttl.map(|t| t as u32),
             signing_alg: self.signing_alg,
+            client_id: self.client_id,
             clients: u32::try_from(whole(self.clients)).unwrap_or(u32::MAX),
             created_at: int(self.created_at),
             updated_at: int(self.updated_at),
         })
     }
+}
+
+/// The identifiers among ?2 (a JSON list) of resources whose server is the client ?1.
+const SERVED_BY_SQL: &str = "SELECT identifier FROM resources WHERE client_id = ?1 \
+AND identifier IN (SELECT value FROM json_each(?2))";
+
+/// Which of `identifiers` name a resource served by `client_id` (token exchange).
+pub fn served_by(client_id: &str, identifiers: &[String]) -> Statement<'static> {
+    (SERVED_BY_SQL, vec![client_id.into(), SqlArg::Text(serde_json::Value::from(identifiers).to_string())])
 }

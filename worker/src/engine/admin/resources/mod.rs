@@ -105,12 +105,14 @@ impl<P: Platform> ResourceAdmin<'_, P> {
         let alg = new.signing_alg.as_deref().map(str::trim).filter(|a| !a.is_empty());
         self.check(identifier, name, &new.scopes, new.access_token_ttl, alg).await?;
         let id = new_uuid(self.rng)?;
+        let client_id = new.client_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
         let fields = ResourceFields {
             identifier,
             name,
             scopes: &new.scopes,
             access_token_ttl: new.access_token_ttl,
             signing_alg: alg,
+            client_id,
         };
         let event = self.event("resource.created", &id, json!({ "identifier": identifier, "scopes": new.scopes }))?;
         let audit = audit_log::insert_if_resource(&event, &id, true);
@@ -132,12 +134,17 @@ impl<P: Platform> ResourceAdmin<'_, P> {
             Some(value) => value.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned),
             None => current.signing_alg.clone(),
         };
+        let client_id = match &patch.client_id {
+            Some(value) => value.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+            None => current.client_id.clone(),
+        };
         self.check(&current.identifier, &name, &scope_names, ttl, alg.as_deref()).await?;
         let fields: Vec<&str> = [
             ("name", patch.name.is_some()),
             ("scopes", patch.scopes.is_some()),
             ("access_token_ttl", patch.access_token_ttl.is_some()),
             ("signing_alg", patch.signing_alg.is_some()),
+            ("client_id", patch.client_id.is_some()),
         ]
         .into_iter()
         .filter_map(|(field, present)| present.then_some(field))
@@ -149,6 +156,7 @@ impl<P: Platform> ResourceAdmin<'_, P> {
             scopes: &scope_names,
             access_token_ttl: ttl,
             signing_alg: alg.as_deref(),
+            client_id: client_id.as_deref(),
         };
         let statements = [table::update(id, &row, self.now), self.event("resource.updated", id, metadata)?.statement()];
         if self.store.batch(&statements).await?.first().copied() != Some(1) {

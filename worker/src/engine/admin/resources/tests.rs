@@ -30,6 +30,7 @@ fn new(identifier: &str, scopes: &[&str]) -> NewResource {
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         access_token_ttl: Some(600),
         signing_alg: None,
+        client_id: None,
     }
 }
 

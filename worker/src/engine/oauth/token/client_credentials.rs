@@ -65,6 +65,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token: None,
             scope,
             id_token: None,
+            issued_token_type: None,
         })
     }
 }

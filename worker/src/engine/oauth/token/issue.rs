@@ -180,6 +180,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token: grant.refresh_token,
             scope,
             id_token,
+            issued_token_type: None,
         })
     }
 }

@@ -12,6 +12,7 @@ mod authorization_code;
 mod client_credentials;
 mod device_code;
 mod error;
+mod exchange;
 mod introspection;
 mod issue;
 mod password;
@@ -40,7 +41,8 @@ use crate::engine::platform::request::{Platform, RequestContext};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
 pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
-    let mut grants = vec![grant::AUTHORIZATION_CODE, grant::CLIENT_CREDENTIALS, grant::DEVICE_CODE];
+    let mut grants =
+        vec![grant::AUTHORIZATION_CODE, grant::CLIENT_CREDENTIALS, grant::DEVICE_CODE, grant::TOKEN_EXCHANGE];
     if config.tokens.refresh_token_ttl > 0 {
         grants.push(grant::REFRESH_TOKEN);
     }
@@ -169,6 +171,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             TokenRequest::Password { username, password, scope } => {
                 self.password(credentials, username, password, scope, resources).await
             }
+            TokenRequest::TokenExchange(request) => self.token_exchange(credentials, request, resources).await,
         }
     }
 

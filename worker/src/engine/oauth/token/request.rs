@@ -6,6 +6,7 @@
 
 use shared::oauth::grant;
 
+use super::exchange::ExchangeRequest;
 use super::TokenError;
 use crate::engine::platform::form::Form;
 
@@ -22,6 +23,8 @@ pub enum TokenRequest<'a> {
     RefreshToken { refresh_token: Option<&'a str>, scope: Option<&'a str> },
     /// RFC 8628 §3.4.
     DeviceCode { device_code: Option<&'a str> },
+    /// RFC 8693 §2.1.
+    TokenExchange(ExchangeRequest<'a>),
 }
 
 impl<'a> TokenRequest<'a> {
@@ -36,6 +39,7 @@ impl<'a> TokenRequest<'a> {
             TokenRequest::Password { .. } => grant::PASSWORD,
             TokenRequest::RefreshToken { .. } => grant::REFRESH_TOKEN,
             TokenRequest::DeviceCode { .. } => grant::DEVICE_CODE,
+            TokenRequest::TokenExchange(_) => grant::TOKEN_EXCHANGE,
         }
     }
 
@@ -60,6 +64,15 @@ impl<'a> TokenRequest<'a> {
             }
             grant::REFRESH_TOKEN => TokenRequest::RefreshToken { refresh_token: form.get("refresh_token"), scope },
             grant::DEVICE_CODE => TokenRequest::DeviceCode { device_code: form.get("device_code") },
+            grant::TOKEN_EXCHANGE => TokenRequest::TokenExchange(ExchangeRequest {
+                subject_token: form.get("subject_token"),
+                subject_token_type: form.get("subject_token_type"),
+                actor_token: form.get("actor_token"),
+                actor_token_type: form.get("actor_token_type"),
+                requested_token_type: form.get("requested_token_type"),
+                scope,
+                audience: form.all("audience"),
+            }),
             _ => return Err(unsupported()),
         })
     }

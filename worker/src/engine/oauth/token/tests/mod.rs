@@ -24,6 +24,7 @@ use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 mod authorization_code;
 mod client_credentials;
 mod device_code;
+mod exchange;
 mod introspection;
 mod password;
 mod refresh;
