@@ -38,14 +38,16 @@ pub fn is_implicit(response_type: &str) -> bool {
 
 /// Client authentication methods at the token endpoint (RFC 6749 §2.3; OIDC Core §9):
 /// `none` is a public client sending only its `client_id`.
-pub const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+pub const AUTH_METHODS: &[&str] =
+    &["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
 
 /// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// The algorithms a `private_key_jwt` assertion may be signed with (discovery's
-/// `token_endpoint_auth_signing_alg_values_supported`).
-pub const ASSERTION_SIGNING_ALGS: &[&str] = &["RS256", "ES256", "EdDSA"];
+/// The algorithms a client assertion may be signed with (discovery's
+/// `token_endpoint_auth_signing_alg_values_supported`): the three for `private_key_jwt`,
+/// HS256 for `client_secret_jwt`.
+pub const ASSERTION_SIGNING_ALGS: &[&str] = &["RS256", "ES256", "EdDSA", "HS256"];
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

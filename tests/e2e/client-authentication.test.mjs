@@ -1,4 +1,5 @@
-// End-to-end: JWT client authentication (`private_key_jwt`, RFC 7523 §2.2, OIDC Core §9).
+// End-to-end: JWT client authentication (`private_key_jwt` and `client_secret_jwt`, RFC
+// 7523 §2.2, OIDC Core §9).
 // A client registers its public key (inline `jwks`, or a `jwks_uri` served on a local
 // port); openid-client's `PrivateKeyJwt` and assertions signed with jose authenticate it
 // at the token and introspection endpoints; a replayed `jti`, a foreign key, a long-lived
@@ -9,7 +10,7 @@ import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
-import { adminApi, freePort, startWorker } from './harness.mjs';
+import { adminApi, basic, freePort, startWorker } from './harness.mjs';
 
 const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -57,7 +58,8 @@ async function post(path, body) {
 test('discovery lists private_key_jwt and its algorithms (RFC 8414 §2)', async () => {
   const metadata = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
   assert.ok(metadata.token_endpoint_auth_methods_supported.includes('private_key_jwt'));
-  assert.deepEqual(metadata.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'ES256', 'EdDSA']);
+  assert.deepEqual(metadata.token_endpoint_auth_signing_alg_values_supported, ['RS256', 'ES256', 'EdDSA', 'HS256']);
+  assert.ok(metadata.token_endpoint_auth_methods_supported.includes('client_secret_jwt'));
   assert.ok(metadata.introspection_endpoint_auth_methods_supported.includes('private_key_jwt'));
 });
 
@@ -102,4 +104,33 @@ test('RFC 7591 §2: the keys can live at the client\'s jwks_uri', async () => {
   const res = await post('/token', { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE,
     client_assertion: await signed(clientId) });
   assert.equal(res.status, 200, JSON.stringify(res.body));
+});
+
+test('OIDC Core §9: client_secret_jwt, an HS256 MAC with the client\'s secret, through openid-client and jose', async () => {
+  const res = await admin('POST', '/register', { client_name: 'MAC client', grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'client_secret_jwt', scope: '' });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const { client_id: clientId, client_secret: secret } = res.body;
+  assert.ok(secret, 'a client_secret_jwt client gets a secret, shown once');
+  const config = await oidc.discovery(new URL(worker.url), clientId, undefined, oidc.ClientSecretJwt(secret),
+    { execute: [oidc.allowInsecureRequests] });
+  assert.ok((await oidc.clientCredentialsGrant(config)).access_token);
+  const mac = (key, jti = randomUUID()) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(clientId)
+    .setSubject(clientId).setAudience(worker.url).setIssuedAt().setExpirationTime('1m').setJti(jti)
+    .sign(new TextEncoder().encode(key));
+  const good = await post('/token', { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE,
+    client_assertion: await mac(secret) });
+  assert.equal(good.status, 200);
+  const wrong = await post('/token', { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE,
+    client_assertion: await mac('not-the-secret') });
+  assert.deepEqual([wrong.status, wrong.body.error], [401, 'invalid_client']);
+  // The secret in the clear (Basic) is not this client's method.
+  const basicAuth = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(clientId, secret),
+    'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+  assert.equal(basicAuth.status, 401);
+  // The secret is kept sealed for the MAC; every other method's only as a hash.
+  const [row] = await worker.query('SELECT secret_sealed FROM client_secrets WHERE client_id = ?1', clientId);
+  assert.ok(row.secret_sealed && !row.secret_sealed.includes(secret));
+  const [basicRow] = await worker.query("SELECT secret_sealed FROM client_secrets WHERE client_id = 'e2e-admin-cli'");
+  assert.equal(basicRow.secret_sealed, null);
 });

@@ -203,6 +203,7 @@ fn ClientForm(
             <select id="auth-method" prop:value=fields.auth_method on:change=move |ev| { touched.set(true); fields.auth_method.set(event_target_value(&ev)); }>
                 <option value="client_secret_basic">"client_secret_basic (confidential)"</option>
                 <option value="client_secret_post">"client_secret_post (confidential)"</option>
+                <option value="client_secret_jwt">"client_secret_jwt (confidential: a JWT MACed with the secret)"</option>
                 <option value="private_key_jwt">"private_key_jwt (confidential: a JWT signed with the client's key)"</option>
                 <option value="none">"none (public: SPA, mobile, device)"</option>
             </select>

@@ -263,10 +263,14 @@ impl ClientSettings {
         }
     }
 
-    /// Whether the client authenticates with a secret of ours (Basic or post); a
-    /// `private_key_jwt` client proves a key of its own, a public client nothing.
+    /// Whether the client authenticates with a secret of ours (Basic, post, or an HMAC
+    /// keyed with it); a `private_key_jwt` client proves a key of its own, a public one
+    /// nothing.
     pub fn uses_secret(&self) -> bool {
-        matches!(self.token_endpoint_auth_method.as_str(), "client_secret_basic" | "client_secret_post")
+        matches!(
+            self.token_endpoint_auth_method.as_str(),
+            "client_secret_basic" | "client_secret_post" | "client_secret_jwt"
+        )
     }
 
     pub fn is_public(&self) -> bool {

@@ -1,10 +1,12 @@
-//! JWT client authentication: `private_key_jwt` (RFC 7523 §2.2 and §3, OIDC Core §9).
+//! JWT client authentication: `private_key_jwt` and `client_secret_jwt` (RFC 7523 §2.2
+//! and §3, OIDC Core §9).
 //!
 //! The client sends `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
-//! and a `client_assertion` it signed with a key of its registered `jwks` (or the set at
-//! its `jwks_uri`). It is accepted when: the algorithm is one of
-//! [`ASSERTION_SIGNING_ALGS`] and the key's (RFC 8725 §3.1: never `none` or HMAC); the
-//! signature verifies; `iss` and `sub` are the client (§3 items 1–2); `aud` is this
+//! and a `client_assertion`: for `private_key_jwt` signed with a key of its registered
+//! `jwks` (or the set at its `jwks_uri`) with RS256, ES256 or EdDSA, the key's algorithm
+//! (RFC 8725 §3.1: never `none`, never HMAC); for `client_secret_jwt` an HS256 MAC keyed
+//! with one of its live secrets (kept sealed for this). It is accepted when the signature
+//! verifies; `iss` and `sub` are the client (§3 items 1–2); `aud` is this
 //! server's issuer or the URL of the endpoint called (§3 item 3); `exp` is present, in
 //! the future and at most [`MAX_LIFETIME`] away (item 4: short-lived); `jti` is present
 //! and was not accepted before (item 7: the `client_assertions` table keeps it until it
@@ -23,7 +25,8 @@ use crate::engine::platform::ports::{HttpClient, JwsSigner, PublicJwk, SigningAl
 use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::client_assertions;
 
-use super::Client;
+use super::{AuthMethod, Client, ClientRecord, ClientSecret};
+use crate::engine::crypto::sealed::{self, Purpose};
 
 /// The longest an assertion may live, from now: a few minutes is what RFC 7523 §3 item 4
 /// ("SHOULD be short") means in practice (node-oidc-provider, Keycloak).
@@ -97,11 +100,13 @@ fn audiences(issuer: &str) -> Vec<String> {
     out
 }
 
-/// Verifies `assertion` for `client` (registered for `private_key_jwt`): `Ok(Ok(()))`
-/// when accepted (its `jti` is then spent), `Ok(Err(reason))` when refused.
+/// Verifies `assertion` for `client` (registered for `private_key_jwt` or
+/// `client_secret_jwt`, with its `secrets`): `Ok(Ok(()))` when accepted (its `jti` is then
+/// spent), `Ok(Err(reason))` when refused.
 pub async fn verify<P: Platform>(
     rc: &RequestContext<'_, P>,
     client: &Client,
+    secrets: &[ClientSecret],
     assertion: &str,
 ) -> Result<Result<(), String>, InternalError> {
     let mut parts = assertion.split('.');
@@ -114,10 +119,14 @@ pub async fn verify<P: Platform>(
     let Some(header) = parse(header_b64).and_then(|h| crate::engine::platform::json::parse::<Header>(&h).ok()) else {
         return Ok(Err("the assertion's header is unreadable".into()));
     };
-    let Some(alg) =
-        ASSERTION_SIGNING_ALGS.contains(&header.alg.as_str()).then(|| SigningAlg::parse(&header.alg)).flatten()
-    else {
-        return Ok(Err(format!("alg `{}` is not one of {}", header.alg, ASSERTION_SIGNING_ALGS.join(", "))));
+    let mac = client.auth_method == AuthMethod::ClientSecretJwt;
+    let alg = match (mac, header.alg.as_str()) {
+        (true, "HS256") => None,
+        (true, other) => return Ok(Err(format!("a client_secret_jwt assertion is HS256, not alg `{other}`"))),
+        (false, other) => match ASSERTION_SIGNING_ALGS.contains(&other).then(|| SigningAlg::parse(other)).flatten() {
+            Some(alg) => Some(alg),
+            None => return Ok(Err(format!("alg `{other}` is not one of RS256, ES256, EdDSA"))),
+        },
     };
     let Some(claims) = parse(claims_b64).and_then(|c| crate::engine::platform::json::parse::<Claims>(&c).ok()) else {
         return Ok(Err("the assertion's claims are unreadable".into()));
@@ -125,28 +134,61 @@ pub async fn verify<P: Platform>(
     if let Err(why) = check_claims(&claims, client, &audiences(&rc.config.issuer), rc.now) {
         return Ok(Err(why));
     }
-    let keys = match client_keys(rc, client).await? {
-        Ok(keys) => keys,
-        Err(why) => return Ok(Err(why)),
-    };
     let Some(signature) = parse(signature_b64) else { return Ok(Err("the signature is unreadable".into())) };
     let input = assertion.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
-    let mut verified = false;
-    for key in keys.iter().filter(|k| fits(k, alg, header.kid.as_deref())) {
-        let Some(public) = public_jwk(key) else { continue };
-        let imported = rc.signer.import_public(alg, &public).await?;
-        if rc.signer.verify(&imported, input, &signature).await? {
-            verified = true;
-            break;
+    let verified = match alg {
+        None => mac_verifies(rc, secrets, input, &signature)?,
+        Some(alg) => {
+            let keys = match client_keys(rc, client).await? {
+                Ok(keys) => keys,
+                Err(why) => return Ok(Err(why)),
+            };
+            let mut verified = false;
+            for key in keys.iter().filter(|k| fits(k, alg, header.kid.as_deref())) {
+                let Some(public) = public_jwk(key) else { continue };
+                let imported = rc.signer.import_public(alg, &public).await?;
+                if rc.signer.verify(&imported, input, &signature).await? {
+                    verified = true;
+                    break;
+                }
+            }
+            verified
         }
-    }
+    };
     if !verified {
-        return Ok(Err("no key of the client's jwks verifies the assertion".into()));
+        let why = if mac {
+            "no live secret of the client MACs the assertion"
+        } else {
+            "no key of the client's jwks verifies the assertion"
+        };
+        return Ok(Err(why.into()));
     }
     // RFC 7523 §3 item 7: once. Kept until the assertion would have expired anyway.
     let (Some(jti), Some(exp)) = (&claims.jti, claims.exp) else { return Ok(Err("jti and exp are required".into())) };
     let first = rc.store.exec(client_assertions::record(&client.client_id, &hash_token(jti), exp as i64)).await? == 1;
     Ok(if first { Ok(()) } else { Err("this assertion's jti was used before".into()) })
+}
+
+/// HS256 (RFC 7518 §3.2) with each live secret of the client; the MAC is compared in
+/// constant time (`verify_slice`).
+fn mac_verifies<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    secrets: &[ClientSecret],
+    input: &[u8],
+    signature: &[u8],
+) -> Result<bool, InternalError> {
+    use hmac::{Hmac, Mac};
+    let mut matched = false;
+    for secret in secrets.iter().filter(|s| s.expires_at.is_none_or(|e| rc.now < e)) {
+        let Some(sealed_secret) = &secret.sealed else { continue };
+        let key =
+            sealed::open(&rc.config.secret_key, Purpose::ClientSecret, secret.secret_id.as_bytes(), sealed_secret)?;
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| InternalError::new(format!("hmac: {e}")))?;
+        mac.update(input);
+        matched |= mac.verify_slice(signature).is_ok();
+    }
+    Ok(matched)
 }
 
 /// RFC 7523 §3 items 1–4 and 7 on the claims alone.
@@ -228,10 +270,10 @@ async fn client_keys<P: Platform>(
 /// reason logged, never told).
 pub async fn authenticate<P: Platform>(
     rc: &RequestContext<'_, P>,
-    client: Client,
+    (client, secrets): ClientRecord,
     assertion: &str,
 ) -> Result<Client, TokenError> {
-    match verify(rc, &client, assertion).await? {
+    match verify(rc, &client, &secrets, assertion).await? {
         Ok(()) => Ok(client),
         Err(why) => Err(TokenError::ClientRefused(format!("{}: {why}", client.client_id))),
     }

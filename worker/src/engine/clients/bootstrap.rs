@@ -30,6 +30,7 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
         secret_hash: hash_token(secret.expose()),
         created_at: now,
         expires_at: None,
+        sealed: None,
     }
 }
 

@@ -46,6 +46,8 @@ impl ClientType {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// OIDC Core §9: a JWT MACed (HS256) with the client's secret.
+    ClientSecretJwt,
     /// RFC 7523 §2.2, OIDC Core §9: a JWT signed with a key of the client's `jwks`.
     PrivateKeyJwt,
     None,
@@ -56,6 +58,7 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::None => "none",
         }
@@ -65,6 +68,7 @@ impl AuthMethod {
         match value {
             "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
             "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
             "none" => Ok(AuthMethod::None),
             other => Err(InternalError::new(format!("unknown token_endpoint_auth_method `{other}`"))),
@@ -132,6 +136,9 @@ pub struct ClientSecret {
     pub secret_hash: String,
     pub created_at: UnixTime,
     pub expires_at: Option<UnixTime>,
+    /// Only for `client_secret_jwt`: the secret itself, sealed under `SECRET_KEY` (the
+    /// secret_id as associated data), which an HMAC needs.
+    pub sealed: Option<String>,
 }
 
 impl fmt::Debug for ClientSecret {
@@ -324,15 +331,16 @@ pub fn check_credentials(
     }
 }
 
-/// The registered `private_key_jwt` client an assertion names, for
-/// `assertion::authenticate` to verify the assertion against; `invalid_client` when there
-/// is none or it registered another method.
-pub fn assertion_client(found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+/// The registered `private_key_jwt` or `client_secret_jwt` client an assertion names,
+/// with its secrets, for `assertion::authenticate` to verify the assertion against;
+/// `invalid_client` when there is none or it registered another method.
+pub fn assertion_client(found: Option<ClientRecord>, credentials: &Credentials) -> Result<ClientRecord, TokenError> {
     match (found, credentials) {
-        (Some((client, _)), Credentials::Assertion { client_id, .. })
-            if &client.client_id == client_id && client.auth_method == AuthMethod::PrivateKeyJwt =>
+        (Some((client, secrets)), Credentials::Assertion { client_id, .. })
+            if &client.client_id == client_id
+                && matches!(client.auth_method, AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt) =>
         {
-            Ok(client)
+            Ok((client, secrets))
         }
         _ => Err(TokenError::InvalidClient { basic: false }),
     }
@@ -344,7 +352,7 @@ mod tests {
     use crate::engine::test_support::{confidential, OneClient};
 
     fn secret(id: &str, plain: &str, expires_at: Option<UnixTime>) -> ClientSecret {
-        ClientSecret { secret_id: id.into(), secret_hash: hash_token(plain), created_at: 0, expires_at }
+        ClientSecret { secret_id: id.into(), secret_hash: hash_token(plain), created_at: 0, expires_at, sealed: None }
     }
 
     fn basic(id: &str, secret: &str) -> String {

@@ -23,6 +23,8 @@ const HKDF_SALT: &[u8] = b"authority/sealed/v1";
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose {
     SigningKey,
+    /// A `client_secret_jwt` client's secret (the HMAC key of its assertions), at rest.
+    ClientSecret,
     /// A rotated refresh token's successor, kept for the reuse grace period.
     RefreshSuccessor,
     /// A verified authorization request on its way through sign-in and consent.
@@ -43,6 +45,7 @@ impl Purpose {
     fn info(self) -> &'static [u8] {
         match self {
             Purpose::SigningKey => b"signing-key aes-256-gcm",
+            Purpose::ClientSecret => b"client-secret aes-256-gcm",
             Purpose::RefreshSuccessor => b"refresh-successor aes-256-gcm",
             Purpose::AuthorizationRequest => b"authorization-request aes-256-gcm",
             Purpose::TotpSecret => b"totp-secret aes-256-gcm",

@@ -47,7 +47,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
             .chain(config.security.allow_implicit.then_some("implicit"))
             .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        // RFC 8414 §2: the algorithms a private_key_jwt assertion may use (RFC 7523).
+        // RFC 8414 §2: the algorithms a client assertion may use (RFC 7523; HS256 for
+        // client_secret_jwt).
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         // RFC 8414 §2: introspection and revocation authenticate clients the same way.
         "introspection_endpoint": config.endpoint(paths::INTROSPECT),
@@ -156,15 +157,21 @@ mod tests {
         assert!(all["grant_types_supported"].as_array().unwrap().iter().any(|g| g == "implicit"));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "client_secret_jwt",
+                "private_key_jwt",
+                "none"
+            ])
         );
         assert_eq!(
             m["introspection_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+            serde_json::json!(["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"])
         );
         assert_eq!(
             m["token_endpoint_auth_signing_alg_values_supported"],
-            serde_json::json!(["RS256", "ES256", "EdDSA"])
+            serde_json::json!(["RS256", "ES256", "EdDSA", "HS256"])
         );
         assert_eq!(m["introspection_endpoint"], "http://127.0.0.1:8787/token/introspect");
         assert_eq!(m["revocation_endpoint"], "http://127.0.0.1:8787/token/revoke");

@@ -1,5 +1,6 @@
-//! The `client_secrets` table (migrations/0002): one live secret of a client (at most two
-//! while rotating), its SHA-256 only; the row type and every statement on it.
+//! The `client_secrets` table (migrations/0002, 0026): one live secret of a client (at most
+//! two while rotating), its SHA-256 (and for `client_secret_jwt` the secret sealed); the
+//! row type and every statement on it.
 
 use serde::Deserialize;
 use shared::clients::SecretInfo;
@@ -11,20 +12,20 @@ use crate::engine::platform::ports::{int, SqlArg, Statement, UnixTime};
 /// batch ([`ENSURE_CLIENT_SQL`]) created the client (`changes()`: rows of the last
 /// statement): the environment seeds once and never restores a retired secret.
 const SEED_SECRET_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
-expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1 ON CONFLICT (secret_id) DO NOTHING";
+expires_at, secret_sealed) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE changes() = 1 ON CONFLICT (secret_id) DO NOTHING";
 
 const OF_CLIENT_SQL: &str =
     "SELECT secret_id, created_at, expires_at FROM client_secrets WHERE client_id = ?1 ORDER BY created_at, secret_id";
-const INSERT_SQL: &str =
-    "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)";
-/// Adds a secret only while fewer than ?6 live ones exist (one statement: no race).
+const INSERT_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at, \
+secret_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// Adds a secret only while fewer than ?7 live ones exist (one statement: no race).
 /// The client may have been deleted since it was read: then no row (not a foreign-key error).
-const ADD_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) \
-SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2) \
-AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?2 AND (expires_at IS NULL OR expires_at > ?4)) < ?6";
+const ADD_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at, \
+secret_sealed) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2) \
+AND (SELECT COUNT(*) FROM client_secrets WHERE client_id = ?2 AND (expires_at IS NULL OR expires_at > ?4)) < ?7";
 /// A renewed secret, only while the client exists (it may be deleted meanwhile).
 const RENEW_SQL: &str = "INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, \
-expires_at) SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2)";
+expires_at, secret_sealed) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM clients WHERE client_id = ?2)";
 const DELETE_OF_CLIENT_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1";
 /// Retires one secret unless it is the client's last.
 const REMOVE_SQL: &str = "DELETE FROM client_secrets WHERE client_id = ?1 AND secret_id = ?2 \
@@ -38,6 +39,8 @@ pub struct SecretRow {
     pub secret_hash: String,
     pub created_at: f64,
     pub expires_at: Option<f64>,
+    #[serde(default)]
+    pub secret_sealed: Option<String>,
 }
 
 impl SecretRow {
@@ -47,6 +50,7 @@ impl SecretRow {
             secret_hash: self.secret_hash,
             created_at: int(self.created_at),
             expires_at: self.expires_at.map(int),
+            sealed: self.secret_sealed,
         }
     }
 
@@ -60,15 +64,17 @@ impl SecretRow {
     }
 }
 
-/// The five columns of a new secret row, in the order its inserts take them.
+/// The columns of a new secret row, in the order its inserts take them: the sealed secret
+/// only for a `client_secret_jwt` client.
 pub fn columns(
     secret_id: &str,
     client_id: &str,
     secret_hash: &str,
     created_at: UnixTime,
     expires_at: Option<UnixTime>,
+    sealed: Option<&str>,
 ) -> Vec<SqlArg> {
-    vec![secret_id.into(), client_id.into(), secret_hash.into(), created_at.into(), expires_at.into()]
+    vec![secret_id.into(), client_id.into(), secret_hash.into(), created_at.into(), expires_at.into(), sealed.into()]
 }
 
 /// A bootstrap client's seed secret ([`SEED_SECRET_SQL`]); `columns` from [`columns`].

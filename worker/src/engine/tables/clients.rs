@@ -56,7 +56,7 @@ c.id_token_signed_response_alg, c.backchannel_logout_uri, c.backchannel_logout_s
 c.allowed_resources, c.self_registered, c.jwks, c.jwks_uri, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
 AND d.name IN (SELECT value FROM json_each(c.scopes))) AS default_scopes, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
-'created_at', s.created_at, 'expires_at', s.expires_at) END AS secret_json \
+'created_at', s.created_at, 'expires_at', s.expires_at, 'secret_sealed', s.secret_sealed) END AS secret_json \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
@@ -327,8 +327,14 @@ impl<T: SqlRunner> ClientStore for T {
             statements.push((FOLLOW_ISSUER_SQL, follow));
         }
         if let Some(s) = secret {
-            let columns =
-                client_secrets::columns(&s.secret_id, &client.client_id, &s.secret_hash, s.created_at, s.expires_at);
+            let columns = client_secrets::columns(
+                &s.secret_id,
+                &client.client_id,
+                &s.secret_hash,
+                s.created_at,
+                s.expires_at,
+                s.sealed.as_deref(),
+            );
             statements.push(client_secrets::seed(columns));
         }
         // One batch is one transaction: both rows or neither.

@@ -208,8 +208,13 @@ pub fn code_flow() -> CodeFlow {
     let config = all_flows_config();
     let store = SqliteStore::open_in_memory().unwrap();
     let keys = test_keys(&store, &config);
-    let secret =
-        ClientSecret { secret_id: "w1".into(), secret_hash: hash_token("web-secret"), created_at: 0, expires_at: None };
+    let secret = ClientSecret {
+        secret_id: "w1".into(),
+        secret_hash: hash_token("web-secret"),
+        created_at: 0,
+        expires_at: None,
+        sealed: None,
+    };
     pollster::block_on(store.ensure_client(&web_app(), Some(&secret), 0)).unwrap();
     pollster::block_on(store.ensure_client(&public_app(), None, 0)).unwrap();
     store.insert_user(&alice()).unwrap();

@@ -142,3 +142,51 @@ fn a_client_that_registered_a_secret_cannot_switch_to_an_assertion() {
     let signed = assertion(&f, SigningAlg::Es256, c);
     assert_eq!(token(&f, &signed).unwrap_err(), TokenError::InvalidClient { basic: false });
 }
+
+#[test]
+fn oidc_core_9_client_secret_jwt_is_an_hs256_mac_with_a_live_secret() {
+    use crate::engine::clients::ClientSecret;
+    use crate::engine::crypto::sealed::{seal, Purpose};
+    use crate::engine::crypto::tokens::hash_token;
+    use hmac::{Hmac, Mac};
+    let config = config_with(|_| {});
+    let store = SqliteStore::open_in_memory().unwrap();
+    let keys = test_keys(&store, &config);
+    let mut client = confidential(AuthMethod::ClientSecretJwt);
+    client.scopes = vec!["read".into()];
+    let sealed = seal(
+        &config.secret_key,
+        Purpose::ClientSecret,
+        b"s1",
+        b"mac-secret",
+        &crate::engine::platform::ports::SystemRandom,
+    )
+    .unwrap();
+    let secret = ClientSecret {
+        secret_id: "s1".into(),
+        secret_hash: hash_token("mac-secret"),
+        created_at: 0,
+        expires_at: None,
+        sealed: Some(sealed),
+    };
+    block_on(store.ensure_client(&client, Some(&secret), 0)).unwrap();
+    let mac_jwt = |key: &[u8], alg: &str, jti: &str| {
+        let header = b64url(json!({ "alg": alg, "typ": "JWT" }).to_string().as_bytes());
+        let body = b64url(claims(jti).to_string().as_bytes());
+        let input = format!("{header}.{body}");
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", b64url(&mac.finalize().into_bytes()))
+    };
+    let f = Fixture { config, store, keys, private: vec![], public: json!({}) };
+    assert!(token(&f, &mac_jwt(b"mac-secret", "HS256", "m1")).is_ok());
+    assert!(
+        matches!(token(&f, &mac_jwt(b"mac-secret", "HS256", "m1")), Err(TokenError::ClientRefused(why)) if why.contains("used before"))
+    );
+    assert!(
+        matches!(token(&f, &mac_jwt(b"wrong-secret", "HS256", "m2")), Err(TokenError::ClientRefused(why)) if why.contains("no live secret"))
+    );
+    assert!(
+        matches!(token(&f, &mac_jwt(b"mac-secret", "RS256", "m3")), Err(TokenError::ClientRefused(why)) if why.contains("HS256"))
+    );
+}

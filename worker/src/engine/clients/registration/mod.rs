@@ -16,6 +16,7 @@ use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::clients::bootstrap::{is_bootstrap_client, ADMIN_UI_CLIENT_ID};
+use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
@@ -65,6 +66,7 @@ struct Minted {
     secret_id: String,
     hash: String,
     expires_at: Option<UnixTime>,
+    sealed: Option<String>,
 }
 
 /// One admin request on clients: a view of the request's context and the admin making it.
@@ -100,19 +102,34 @@ impl<P: Platform> Registrar<'_, P> {
         Ok(self.store.record(&event).await?)
     }
 
-    fn mint(&self) -> Result<Minted, InternalError> {
+    /// A new secret; for a `client_secret_jwt` client (`for_jwt`) also sealed, since an
+    /// HMAC needs the secret itself (docs/api.md, "Client authentication").
+    fn mint(&self, for_jwt: bool) -> Result<Minted, InternalError> {
         let plaintext = random_token(self.rng)?;
         let days = self.config.client_secret_lifetime_days;
+        let secret_id = new_uuid(self.rng)?;
+        let sealed = for_jwt
+            .then(|| {
+                sealed::seal(
+                    &self.config.secret_key,
+                    Purpose::ClientSecret,
+                    secret_id.as_bytes(),
+                    plaintext.as_bytes(),
+                    self.rng,
+                )
+            })
+            .transpose()?;
         Ok(Minted {
             hash: hash_token(&plaintext),
             plaintext,
-            secret_id: new_uuid(self.rng)?,
+            secret_id,
             expires_at: (days > 0).then(|| self.now + i64::from(days) * 86_400),
+            sealed,
         })
     }
 
     fn secret_args(&self, client_id: &str, m: &Minted) -> Vec<SqlArg> {
-        client_secrets::columns(&m.secret_id, client_id, &m.hash, self.now, m.expires_at)
+        client_secrets::columns(&m.secret_id, client_id, &m.hash, self.now, m.expires_at, m.sealed.as_deref())
     }
 
     async fn validate(&self, settings: &ClientSettings) -> Result<(), ApiError> {
@@ -155,7 +172,8 @@ impl<P: Platform> Registrar<'_, P> {
         let settings = ClientSettings::new(request, &default_scope);
         self.validate(&settings).await?;
         let client_id = new_uuid(self.rng)?;
-        let secret = if settings.uses_secret() { Some(self.mint()?) } else { None };
+        let for_jwt = settings.token_endpoint_auth_method == "client_secret_jwt";
+        let secret = if settings.uses_secret() { Some(self.mint(for_jwt)?) } else { None };
         let mut statements = vec![clients::insert(&client_id, &settings, false, self.now)];
         if let Some(m) = &secret {
             statements.push(client_secrets::insert(self.secret_args(&client_id, m)));
@@ -184,6 +202,9 @@ impl<P: Platform> Registrar<'_, P> {
         self.validate(&registration.settings).await?;
         if before.is_public() != registration.settings.is_public()
             || before.uses_secret() != registration.settings.uses_secret()
+            // A secret kept for client_secret_jwt is also sealed; the others' only hashed.
+            || (before.token_endpoint_auth_method == "client_secret_jwt")
+                != (registration.settings.token_endpoint_auth_method == "client_secret_jwt")
         {
             return Err(ApiError::bad_request(
                 "invalid_client_metadata",
@@ -268,8 +289,8 @@ impl<P: Platform> Registrar<'_, P> {
     /// `POST /register/{id}/renew_secret`: a new secret; every old one stops working at
     /// once. `client.secret_rotated`.
     pub async fn renew_secret(&self, client_id: &str) -> Result<NewSecret, ApiError> {
-        self.confidential(client_id).await?;
-        let m = self.mint()?;
+        let registration = self.confidential(client_id).await?;
+        let m = self.mint(registration.settings.token_endpoint_auth_method == "client_secret_jwt")?;
         let changes = self
             .store
             .batch(&[
@@ -294,8 +315,8 @@ impl<P: Platform> Registrar<'_, P> {
     /// `POST /register/{id}/secrets {"action":"add"}`: a second live secret for a
     /// zero-downtime rotation (at most [`MAX_LIVE_SECRETS`]). `client.secret_added`.
     pub async fn add_secret(&self, client_id: &str) -> Result<NewSecret, ApiError> {
-        self.confidential(client_id).await?;
-        let m = self.mint()?;
+        let registration = self.confidential(client_id).await?;
+        let m = self.mint(registration.settings.token_endpoint_auth_method == "client_secret_jwt")?;
         if self.store.exec(client_secrets::add_below(self.secret_args(client_id, &m), MAX_LIVE_SECRETS)).await? != 1 {
             // Deleted meanwhile: 404 (the read says so); otherwise the client holds enough.
             self.confidential(client_id).await?;

@@ -273,7 +273,7 @@ fn a_secret_for_a_client_deleted_meanwhile_is_no_row_not_a_database_error() {
     // What renew_secret and add_secret run after reading the client: a concurrent DELETE
     // may have removed it since (D1 and SQLite enforce the foreign key).
     let store = SqliteStore::open_in_memory().unwrap();
-    let columns = || client_secrets::columns("s-1", "gone", "hash", 0, None);
+    let columns = || client_secrets::columns("s-1", "gone", "hash", 0, None, None);
     assert_eq!(block_on(store.exec(client_secrets::renew(columns()))).unwrap(), 0);
     assert_eq!(block_on(store.exec(client_secrets::add_below(columns(), MAX_LIVE_SECRETS))).unwrap(), 0);
 }

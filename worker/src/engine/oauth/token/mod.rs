@@ -54,7 +54,7 @@ pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
 
 /// Introspection answers only confidential clients (RFC 7662 §2.1).
 pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] =
-    &["client_secret_basic", "client_secret_post", "private_key_jwt"];
+    &["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"];
 
 /// The reads a token request makes alongside its client lookup, each pair as one batch:
 /// a D1 round trip, not the SQL, is most of a request's cost (docs/benchmark.md).
@@ -132,8 +132,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         };
         let client = match credentials {
             Credentials::Assertion { assertion, .. } => {
-                let client = assertion_client(found, credentials)?;
-                assertion::authenticate(&self.rc, client, assertion).await?
+                let record = assertion_client(found, credentials)?;
+                assertion::authenticate(&self.rc, record, assertion).await?
             }
             _ => check_credentials(found, credentials, self.now)?,
         };

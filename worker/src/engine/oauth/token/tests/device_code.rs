@@ -42,8 +42,13 @@ fn setup(store: SqliteStore) -> Fixture {
     block_on(store.ensure_client(&tv(), None, 0)).unwrap();
     let mut svc = confidential(AuthMethod::ClientSecretBasic);
     svc.grant_types.push(grant::DEVICE_CODE.into());
-    let secret =
-        ClientSecret { secret_id: "s".into(), secret_hash: hash_token("s3cret"), created_at: 0, expires_at: None };
+    let secret = ClientSecret {
+        secret_id: "s".into(),
+        secret_hash: hash_token("s3cret"),
+        created_at: 0,
+        expires_at: None,
+        sealed: None,
+    };
     block_on(store.ensure_client(&svc, Some(&secret), 0)).unwrap();
     if block_on(store.user_by_id(&alice().id)).unwrap().is_none() {
         store.insert_user(&alice()).unwrap();

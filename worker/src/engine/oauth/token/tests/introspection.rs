@@ -127,6 +127,7 @@ fn rfc7662_4_a_client_learns_only_about_its_own_tokens_unless_it_is_a_resource_s
         secret_hash: hash_token("api-secret"),
         created_at: 0,
         expires_at: None,
+        sealed: None,
     };
     pollster::block_on(f.store.ensure_client(&api, Some(&secret), 0)).unwrap();
     let described = introspect(&f, NOW, Some(&basic("api", "api-secret")), &body).unwrap();

@@ -50,8 +50,13 @@ pub(super) fn fixture_with(
     let config = Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap();
     let store = SqliteStore::open_in_memory().unwrap();
     let keys = test_keys(&store, &config);
-    let secret =
-        ClientSecret { secret_id: "s1".into(), secret_hash: hash_token("s3cret"), created_at: 0, expires_at: None };
+    let secret = ClientSecret {
+        secret_id: "s1".into(),
+        secret_hash: hash_token("s3cret"),
+        created_at: 0,
+        expires_at: None,
+        sealed: None,
+    };
     pollster::block_on(store.ensure_client(&client, Some(&secret), 0)).unwrap();
     Fixture { config, store, keys }
 }
@@ -65,6 +70,7 @@ pub(super) fn add_client(f: &Fixture, client_id: &str, secret: &str) {
         secret_hash: hash_token(secret),
         created_at: 0,
         expires_at: None,
+        sealed: None,
     };
     pollster::block_on(f.store.ensure_client(&client, Some(&secret), 0)).unwrap();
 }
