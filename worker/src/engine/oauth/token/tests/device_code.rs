@@ -201,3 +201,36 @@ fn concurrent_polls_of_an_approved_code_get_tokens_once() {
     assert_eq!(issued, 1, "one conditional UPDATE lets exactly one poll through");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn rfc8707_the_device_flow_carries_its_resource_to_the_token_and_narrows_at_the_poll() {
+    use crate::engine::platform::ports::SqlRunner;
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    for id in ["https://tv-api.example.com/", "https://other.example.com/"] {
+        block_on(f.store.execute(
+            "INSERT INTO resources (id, identifier, name, scopes, created_at, updated_at) VALUES (?1, ?1, 'API', '[\"email\"]', 0, 0)",
+            &[id.into()],
+        ))
+        .unwrap();
+    }
+    let r = device_authorization_of(
+        endpoint(&f, NOW),
+        None,
+        &form("client_id=tv&scope=openid%20email&resource=https://tv-api.example.com/"),
+    )
+    .unwrap();
+    let unknown =
+        device_authorization_of(endpoint(&f, NOW), None, &form("client_id=tv&resource=https://nowhere.example/"));
+    assert!(matches!(unknown, Err(TokenError::InvalidTarget(_))));
+    assert!(answer(&f, &r.user_code, true, "openid email", NOW + 10));
+    // A resource the device did not ask for is refused, and the code is not spent by it.
+    let body =
+        |extra: &str| format!("grant_type={}&client_id=tv&device_code={}{extra}", grant::DEVICE_CODE, r.device_code);
+    let wider =
+        block_on(endpoint(&f, NOW + 20).handle_form(None, &form(&body("&resource=https://other.example.com/"))));
+    assert!(matches!(wider, Err(TokenError::InvalidTarget(_))));
+    let tokens = block_on(endpoint(&f, NOW + 30).handle_form(None, &form(&body("")))).unwrap();
+    let (_, claims) = verify_jwt(&f.keys, &tokens.access_token);
+    assert_eq!(claims["aud"], "https://tv-api.example.com/");
+    assert_eq!(claims["scope"], "email");
+}
