@@ -16,7 +16,7 @@ after(async () => {
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes what expired in each of its seventeen statements and keeps what lives', async () => {
+test('the Cron Trigger deletes what expired in each of its eighteen statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
   const sql = (statement) => worker.query(statement);
@@ -68,6 +68,10 @@ test('the Cron Trigger deletes what expired in each of its seventeen statements 
   for (const [id, expires] of [['gone', now - 120], ['kept', now + 60]]) {
     await sql(`INSERT INTO client_assertions (client_id, jti_hash, expires_at) VALUES ('svc', '${id}', ${expires})`);
   }
+  // DPoP proofs' jtis (RFC 9449): kept while the proof's iat would still be accepted.
+  for (const [id, expires] of [['gone', now - 1], ['kept', now + 60]]) {
+    await sql(`INSERT INTO dpop_proofs (jkt, jti_hash, expires_at) VALUES ('k', '${id}', ${expires})`);
+  }
   // Self-registered clients (open registration): one without a code exchange for
   // OPEN_REGISTRATION_UNUSED_DAYS (30), with its consent; one used 29 days ago.
   for (const [id, used] of [['gone', null], ['kept', now - 29 * day]]) {
@@ -85,7 +89,7 @@ test('the Cron Trigger deletes what expired in each of its seventeen statements 
     authorization_codes: 1, device_codes: 1, refresh_tokens: 1, revoked_access_tokens: 1, email_tokens: 1,
     refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
     ended_sessions: 1, session_clients: 1, logout_deliveries: 1, self_registered_consents: 1,
-    self_registered_clients: 1, client_assertions: 1,
+    self_registered_clients: 1, client_assertions: 1, dpop_proofs: 1,
   });
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
@@ -97,6 +101,7 @@ test('the Cron Trigger deletes what expired in each of its seventeen statements 
   assert.deepEqual(await sql("SELECT id FROM audit_log WHERE event = 'user.login'"), [{ id: 'kept' }]);
   assert.deepEqual(await sql('SELECT client_id FROM clients WHERE self_registered = 1'), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT jti_hash FROM client_assertions'), [{ jti_hash: 'kept' }]);
+  assert.deepEqual(await sql('SELECT jti_hash FROM dpop_proofs'), [{ jti_hash: 'kept' }]);
   assert.deepEqual(await sql("SELECT client_id FROM consents WHERE user_id = 'u1'"), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT successor_sealed FROM refresh_tokens'), [{ successor_sealed: null }],
     'the live token\'s successor is erased once the reuse grace is over');

@@ -11,9 +11,12 @@ use crate::edge::request::{authorization, read_form};
 use crate::edge::respond;
 use crate::engine::clients::Credentials;
 use crate::engine::identity::rate_limit;
+use crate::engine::oauth::dpop;
 use crate::engine::oauth::resources;
 use crate::engine::oauth::token::{grant_types_supported, TokenEndpoint, TokenError, TokenRequest};
-use crate::engine::oauth::userinfo::{presented_token, userinfo as engine_userinfo, BearerError};
+use crate::engine::oauth::userinfo::{
+    dpop_scheme, presented_token, userinfo as engine_userinfo, BearerError, DpopPresentation,
+};
 use crate::engine::ops::metrics;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::error::ErrorResponse;
@@ -80,7 +83,20 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
-        let family = TokenEndpoint { rc: cx.request_context(), origin: origin.as_deref() };
+        // RFC 9449 §4.3: a DPoP proof at /token binds what is issued to its key.
+        let dpop_jkt = match (op, req.headers().get("DPoP").ok().flatten()) {
+            (Op::Token, Some(proof)) => {
+                let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+                let expected = dpop::Expected { htm: "POST", htu: &url, access_token: None };
+                match dpop::verify(&WebCryptoSigner, &cx.store, &proof, &expected, cx.now).await? {
+                    Ok(proof) => Some(proof.jkt),
+                    Err(why) => return Err(TokenError::InvalidDpopProof(why)),
+                }
+            }
+            _ => None,
+        };
+        let family =
+            TokenEndpoint { rc: cx.request_context(), origin: origin.as_deref(), dpop_jkt: dpop_jkt.as_deref() };
         match (op, grant) {
             (Op::Token, Some(grant)) => {
                 let grant = grant?;
@@ -131,7 +147,23 @@ pub async fn userinfo(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
             None
         };
         let token = presented_token(authorization.as_deref(), form.as_ref().and_then(|f| f.get("access_token")))?;
-        engine_userinfo(token, origin.as_deref(), cx.config, &cx.store, &WebCryptoSigner, &cx.verifier, cx.now).await
+        // RFC 9449 §7: `Authorization: DPoP` with its proof in the DPoP header.
+        let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+        let proof = req.headers().get("DPoP").ok().flatten();
+        let htm = if req.method() == Method::Post { "POST" } else { "GET" };
+        let dpop =
+            dpop_scheme(authorization.as_deref()).then(|| DpopPresentation { proof: proof.as_deref(), htm, htu: &url });
+        engine_userinfo(
+            token,
+            dpop.as_ref(),
+            origin.as_deref(),
+            cx.config,
+            &cx.store,
+            &WebCryptoSigner,
+            &cx.verifier,
+            cx.now,
+        )
+        .await
     }
     .await;
     let readable = !matches!(result, Err(BearerError::OriginNotAllowed));

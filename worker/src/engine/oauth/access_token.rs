@@ -31,6 +31,9 @@ pub struct AccessTokenClaims {
     /// actor itself acted for another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<serde_json::Value>,
+    /// RFC 9449 §6.1: `{"jkt": ...}`, the key a DPoP-bound token must be presented with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<serde_json::Value>,
 }
 
 impl AccessTokenClaims {
@@ -58,7 +61,18 @@ impl AccessTokenClaims {
             auth_time: None,
             sid: None,
             act: None,
+            cnf: None,
         })
+    }
+
+    /// Binds the token to a DPoP key (RFC 9449 §6.1).
+    pub fn bind(&mut self, jkt: Option<&str>) {
+        self.cnf = jkt.map(|jkt| serde_json::json!({ "jkt": jkt }));
+    }
+
+    /// The DPoP key thumbprint the token is bound to, if any.
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().and_then(|c| c.get("jkt")).and_then(|j| j.as_str())
     }
 
     /// When the token was issued, in milliseconds, read from its `jti` ([`jti`]). A `jti`

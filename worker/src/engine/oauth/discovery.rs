@@ -75,6 +75,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         // OIDC Back-Channel Logout 1.0 §2.1: Logout Tokens carry `sid`, as ID tokens do.
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
+        // RFC 9449 §5.1: DPoP proofs at the token endpoint and UserInfo.
+        "dpop_signing_alg_values_supported": crate::engine::oauth::dpop::DPOP_ALGS,
         // draft-ietf-oauth-client-id-metadata-document: a client_id may be a document's URL.
         "client_id_metadata_document_supported": config.metadata_documents.enabled,
     });

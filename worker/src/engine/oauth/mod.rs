@@ -10,6 +10,7 @@ pub mod consent;
 pub mod cors;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod id_token;
 pub mod logout;
 pub mod refresh;

@@ -36,6 +36,8 @@ pub struct RefreshToken {
     /// The RFC 8707 resources the grant was given for (empty: none), with those still
     /// registered when the token is read; every token of the family keeps them.
     pub resources: GrantedResources,
+    /// RFC 9449 §5: the DPoP key a public client's family is bound to.
+    pub dpop_jkt: Option<String>,
     /// Read with the token from its user's row (never stored with it): when the password
     /// was last set and when a second factor was first asked for, so the grant honours an
     /// expired password and a newly required second factor without another round trip.
@@ -83,6 +85,8 @@ pub struct NewToken<'a> {
     pub max_lifetime: u32,
     /// The grant's RFC 8707 resources (identifiers; empty: none).
     pub resources: &'a [String],
+    /// The DPoP key to bind the family to (a public client's), or the parent's.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// A new token: of a new family, or the successor in `new.family_id`. Its lifetime is
@@ -113,6 +117,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             successor_sealed: None,
             revoked_at: None,
             resources: GrantedResources { identifiers: new.resources.to_vec(), registered: Vec::new() },
+            dpop_jkt: new.dpop_jkt.map(str::to_owned),
             holder: HolderFacts::default(),
         },
         plaintext,

@@ -5,12 +5,12 @@ use shared::codes;
 
 use crate::engine::clients::ClientStore;
 use crate::engine::identity::users::UserStore;
-use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
+use crate::engine::oauth::access_token::{self, AccessTokenClaims, RevocationStore, VerificationKeySource};
 use crate::engine::oauth::cors;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::{ErrorResponse, InternalError};
-use crate::engine::platform::ports::{JwsSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, SqlRunner, UnixTime};
 
 /// Errors of Bearer-protected endpoints (RFC 6750 §3.1), each with its challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub enum BearerError {
     /// A browser request from an origin that is not one of the token's client's redirect
     /// URIs' (`oauth::cors`); the answer carries no CORS headers.
     OriginNotAllowed,
+    /// RFC 9449 §7.1: a DPoP-bound token without a valid proof of its key (the rule named).
+    InvalidDpopProof(String),
     Internal(InternalError),
 }
 
@@ -39,6 +41,7 @@ impl ErrorResponse for BearerError {
     fn code(&self) -> &'static str {
         match self {
             BearerError::Missing | BearerError::InvalidToken(_) => "invalid_token",
+            BearerError::InvalidDpopProof(_) => "invalid_dpop_proof",
             BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => "invalid_request",
             BearerError::InsufficientScope(_) => "insufficient_scope",
             BearerError::Internal(_) => codes::SERVER_ERROR,
@@ -47,7 +50,7 @@ impl ErrorResponse for BearerError {
 
     fn status(&self) -> u16 {
         match self {
-            BearerError::Missing | BearerError::InvalidToken(_) => 401,
+            BearerError::Missing | BearerError::InvalidToken(_) | BearerError::InvalidDpopProof(_) => 401,
             BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => 400,
             BearerError::InsufficientScope(_) => 403,
             BearerError::Internal(_) => 500,
@@ -57,7 +60,9 @@ impl ErrorResponse for BearerError {
     fn description(&self) -> Option<String> {
         match self {
             BearerError::Missing => Some("an access token is required".into()),
-            BearerError::InvalidRequest(d) | BearerError::InvalidToken(d) => Some(d.clone()),
+            BearerError::InvalidRequest(d) | BearerError::InvalidToken(d) | BearerError::InvalidDpopProof(d) => {
+                Some(d.clone())
+            }
             BearerError::OriginNotAllowed => {
                 Some("this origin is not an origin of the client's registered redirect URIs".into())
             }
@@ -77,6 +82,12 @@ impl ErrorResponse for BearerError {
         let realm = r#"Bearer realm="userinfo""#;
         match self {
             BearerError::Missing => Some(realm.into()),
+            // RFC 9449 §7.1: the DPoP challenge names the algorithms a proof may use.
+            BearerError::InvalidDpopProof(d) => Some(format!(
+                r#"DPoP algs="{}", error="invalid_dpop_proof", error_description={}"#,
+                crate::engine::oauth::dpop::DPOP_ALGS.join(" "),
+                quoted_string(d)
+            )),
             BearerError::Internal(_) => None,
             other => Some(format!(
                 r#"{realm}, error="{}", error_description={}"#,
@@ -116,8 +127,10 @@ pub fn presented_token<'a>(
     let header_token = match authorization {
         Some(value) => {
             let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-            if !scheme.eq_ignore_ascii_case("bearer") {
-                return Err(BearerError::InvalidRequest("the Authorization header must use the Bearer scheme".into()));
+            if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("dpop") {
+                return Err(BearerError::InvalidRequest(
+                    "the Authorization header must use the Bearer or DPoP scheme".into(),
+                ));
             }
             let token = token.trim();
             if token.is_empty() {
@@ -136,10 +149,63 @@ pub fn presented_token<'a>(
     }
 }
 
+/// Whether `authorization` uses the `DPoP` scheme (RFC 9449 §7.1).
+pub fn dpop_scheme(authorization: Option<&str>) -> bool {
+    authorization.and_then(|a| a.trim().split_once(' ')).is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
+}
+
+/// A token presented with `Authorization: DPoP` (RFC 9449 §7): its proof (the `DPoP`
+/// header) and the request it must match.
+pub struct DpopPresentation<'a> {
+    pub proof: Option<&'a str>,
+    pub htm: &'a str,
+    pub htu: &'a str,
+}
+
+/// RFC 9449 §7: a DPoP-bound token only with `Authorization: DPoP` and a proof of its key
+/// with `ath`; an unbound one only as Bearer.
+async fn check_binding<C: JwsSigner>(
+    claims: &AccessTokenClaims,
+    token: &str,
+    dpop: Option<&DpopPresentation<'_>>,
+    store: &impl SqlRunner,
+    signer: &C,
+    now: UnixTime,
+) -> Result<(), BearerError> {
+    match (claims.jkt(), dpop) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(BearerError::InvalidDpopProof(
+            "this access token is DPoP-bound: present it with Authorization: DPoP and a proof".into(),
+        )),
+        (None, Some(_)) => {
+            Err(BearerError::InvalidToken("this access token is not DPoP-bound; present it as Bearer".into()))
+        }
+        (Some(jkt), Some(presented)) => {
+            let Some(proof) = presented.proof else {
+                return Err(BearerError::InvalidDpopProof("the DPoP header with a proof is missing".into()));
+            };
+            let expected = crate::engine::oauth::dpop::Expected {
+                htm: presented.htm,
+                htu: presented.htu,
+                access_token: Some(token),
+            };
+            match crate::engine::oauth::dpop::verify(signer, store, proof, &expected, now).await? {
+                Ok(accepted) if accepted.jkt == jkt => Ok(()),
+                Ok(_) => {
+                    Err(BearerError::InvalidDpopProof("the proof is signed by another key than the token's".into()))
+                }
+                Err(why) => Err(BearerError::InvalidDpopProof(why)),
+            }
+        }
+    }
+}
+
 /// The claims of the token's user that its scopes release, with `sub` (OIDC Core §5.3.2).
 /// `origin` is a browser's `Origin` header: it must be an origin of the token's client.
+#[allow(clippy::too_many_arguments)]
 pub async fn userinfo<S, C>(
     token: &str,
+    dpop: Option<&DpopPresentation<'_>>,
     origin: Option<&str>,
     config: &Config,
     store: &S,
@@ -148,11 +214,12 @@ pub async fn userinfo<S, C>(
     now: UnixTime,
 ) -> Result<Map<String, Value>, BearerError>
 where
-    S: UserStore + RevocationStore + ClientStore + ScopeStore,
+    S: UserStore + RevocationStore + ClientStore + ScopeStore + SqlRunner,
     C: JwsSigner,
 {
     let invalid = || BearerError::InvalidToken("the access token is invalid, expired or revoked".into());
     let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else { return Err(invalid()) };
+    check_binding(&claims, token, dpop, store, signer, now).await?;
     // Revocation and the account in one D1 round trip.
     let (revoked, user) = store.revoked_and_subject(&claims).await?;
     if revoked {

@@ -14,6 +14,7 @@ pub mod client_token_cutoffs;
 pub mod clients;
 pub mod consents;
 pub mod device_codes;
+pub mod dpop_proofs;
 pub mod email_tokens;
 pub mod ended_sessions;
 pub mod logout_deliveries;

@@ -16,7 +16,7 @@ use crate::engine::tables::users::{decode_user_json, user_json};
 const REFRESH_WITH_USER_SQL: &str = concat!(
     "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
     "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
-    "r.revoked_at, COALESCE(u.password_changed_at, u.created_at) AS password_changed_at, u.mfa_asked_at, ",
+    "r.revoked_at, r.dpop_jkt, COALESCE(u.password_changed_at, u.created_at) AS password_changed_at, u.mfa_asked_at, ",
     granted_resources!("r"),
     ", ",
     user_json!(),
@@ -24,18 +24,18 @@ const REFRESH_WITH_USER_SQL: &str = concat!(
 );
 
 const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, dpop_jkt) \
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 /// Step 1 of a rotation: claim the parent, once. ?1 parent, ?2 successor hash, ?3 sealed, ?4 now.
 const ROTATE_PARENT_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, \
 successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_at IS NULL";
 
 /// Step 2, in the same batch: insert the successor only if step 1 claimed the parent for it.
-/// ?1..?13 as INSERT_REFRESH_SQL; ?3 is the parent.
+/// ?1..?14 as INSERT_REFRESH_SQL; ?3 is the parent.
 const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
-user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, dpop_jkt) \
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
 
 const REVOKE_FAMILY_SQL: &str =
     "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
@@ -68,6 +68,8 @@ struct RefreshRow {
     resources: Option<String>,
     #[serde(default)]
     registered_resources: Option<String>,
+    #[serde(default)]
+    dpop_jkt: Option<String>,
     user_json: Option<String>,
 }
 
@@ -92,6 +94,7 @@ impl RefreshRow {
             successor_sealed: self.successor_sealed,
             revoked_at: self.revoked_at.map(int),
             resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
+            dpop_jkt: self.dpop_jkt,
             holder: HolderFacts {
                 password_changed_at: self.password_changed_at.map(int),
                 mfa_asked_at: self.mfa_asked_at.map(int),
@@ -120,15 +123,16 @@ fn refresh_args(t: &RefreshToken, parent: Option<&str>) -> Vec<SqlArg> {
         t.family_expires_at.into(),
         t.amr.as_deref().into(),
         stored_identifiers(&t.resources.identifiers).as_deref().into(),
+        t.dpop_jkt.as_deref().into(),
     ]
 }
 
 /// In the same batch: the refresh token, only if the consume above was this request's.
-/// ?1..?13 as INSERT_REFRESH_SQL, ?14 code hash, ?15 the jti the consume recorded.
+/// ?1..?14 as INSERT_REFRESH_SQL, ?15 code hash, ?16 the jti the consume recorded.
 const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
-client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources) \
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?14 AND issued_jti = ?15)";
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, \
+dpop_jkt) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 \
+WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?15 AND issued_jti = ?16)";
 
 /// A refresh token with its user, for batching with another read. ?1 hash.
 pub fn with_user(token_hash: &str) -> Statement<'static> {

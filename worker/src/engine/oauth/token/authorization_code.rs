@@ -82,6 +82,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                     max_lifetime: self.config.tokens.refresh_token_max_lifetime,
                     // The refresh token keeps the whole grant (a refresh may narrow again).
                     resources: &row.resources.identifiers,
+                    dpop_jkt: self.refresh_binding(client),
                 },
                 self.now,
                 self.rng,

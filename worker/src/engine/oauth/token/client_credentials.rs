@@ -50,6 +50,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             self.now_ms,
             self.rng,
         )?;
+        claims.bind(self.dpop_jkt);
         let mut alg = self.config.tokens.signing_alg;
         if let Some(audience) = audience {
             claims.aud = Aud::from_list(audience.aud);
@@ -60,7 +61,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let access_token = claims.sign(self.signer, &key).await?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: self.token_type().into(),
             expires_in: ttl,
             refresh_token: None,
             scope,

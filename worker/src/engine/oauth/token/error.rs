@@ -26,6 +26,8 @@ pub enum TokenError {
     InvalidScope(String),
     /// RFC 8707 §2: a `resource` that is malformed, unknown or not this client's.
     InvalidTarget(String),
+    /// RFC 9449 §5: the DPoP proof is missing where required, or broke a rule (named).
+    InvalidDpopProof(String),
     /// A browser request from an origin that is not one of the client's redirect URIs'
     /// (`oauth::cors`): `invalid_request`, and the answer carries no CORS headers.
     OriginNotAllowed,
@@ -79,6 +81,7 @@ impl ErrorResponse for TokenError {
             TokenError::UnsupportedGrantType(_) => "unsupported_grant_type",
             TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::InvalidTarget(_) => "invalid_target",
+            TokenError::InvalidDpopProof(_) => "invalid_dpop_proof",
             TokenError::AuthorizationPending => "authorization_pending",
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
@@ -105,7 +108,8 @@ impl ErrorResponse for TokenError {
             | TokenError::UnauthorizedClient(d)
             | TokenError::UnsupportedGrantType(d)
             | TokenError::InvalidScope(d)
-            | TokenError::InvalidTarget(d) => Some(d.clone()),
+            | TokenError::InvalidTarget(d)
+            | TokenError::InvalidDpopProof(d) => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
             TokenError::InvalidClient { .. } | TokenError::ClientRefused(_) => {
                 Some("client authentication failed".into())

@@ -113,7 +113,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         self.audit(event).await?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: self.token_type().into(),
             expires_in: u32::try_from(claims.exp - self.now).unwrap_or(0),
             refresh_token: None,
             scope: claims.scope,
@@ -173,6 +173,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             map.insert("act".into(), previous.clone());
         }
         claims.act = Some(act);
+        claims.bind(self.dpop_jkt);
         Ok(claims)
     }
 }

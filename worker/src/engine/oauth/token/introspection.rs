@@ -60,13 +60,14 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             scope: Some(claims.scope),
             client_id: Some(claims.client_id),
             username,
-            token_type: Some("Bearer".into()),
+            token_type: Some(if claims.cnf.is_some() { "DPoP" } else { "Bearer" }.into()),
             exp: Some(claims.exp),
             iat: Some(claims.iat),
             sub: Some(claims.sub),
             aud: Some(claims.aud),
             iss: Some(claims.iss),
             jti: Some(claims.jti),
+            cnf: claims.cnf,
         })
     }
 
@@ -98,6 +99,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             aud: None,
             iss: Some(self.config.issuer.clone()),
             jti: None,
+            cnf: row.dpop_jkt.map(|jkt| serde_json::json!({ "jkt": jkt })),
         })
     }
 

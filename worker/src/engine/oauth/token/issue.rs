@@ -78,12 +78,28 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 family_expires_at: None,
                 max_lifetime: self.config.tokens.refresh_token_max_lifetime,
                 resources,
+                dpop_jkt: self.refresh_binding(client),
             },
             self.now,
             self.rng,
         )?;
         self.store.insert_refresh_token(&minted.row).await?;
         Ok(Some(minted.plaintext))
+    }
+
+    /// `DPoP` for a DPoP-bound token (RFC 9449 §5), else `Bearer`.
+    pub(super) fn token_type(&self) -> &'static str {
+        if self.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }
+    }
+
+    /// RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a
+    /// confidential client's are bound by its authentication already).
+    pub(super) fn refresh_binding(&self, client: &Client) -> Option<&str> {
+        (client.client_type == crate::engine::clients::ClientType::Public).then_some(self.dpop_jkt).flatten()
     }
 
     /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the
@@ -144,6 +160,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             None => self.access_claims(grant.client, &grant.user.id, &grant.scope, grant.auth_time, grant.resources)?,
         };
         claims.sid = grant.session_id.map(str::to_owned);
+        claims.bind(self.dpop_jkt);
         // RFC 6749 §5.1: `scope` and `expires_in` are the access token's.
         let (scope, ttl) = (claims.scope.clone(), u32::try_from(claims.exp - claims.iat).unwrap_or(0));
         let alg = self.audience(grant.resources, &grant.scope)?.and_then(|a| a.alg);
@@ -175,7 +192,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         };
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: self.token_type().into(),
             expires_in: ttl,
             refresh_token: grant.refresh_token,
             scope,

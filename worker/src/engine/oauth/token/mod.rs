@@ -104,6 +104,9 @@ pub trait SigningKeySource<K> {
 pub struct TokenEndpoint<'a, P: Platform> {
     pub rc: RequestContext<'a, P>,
     pub origin: Option<&'a str>,
+    /// The thumbprint of the key of the request's accepted DPoP proof (RFC 9449), verified
+    /// by [`dpop::verify`] before the grant: the tokens issued are bound to it.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 crate::engine::platform::request::request_context_view!(TokenEndpoint);

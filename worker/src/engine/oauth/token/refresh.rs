@@ -67,6 +67,18 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             _ => return Err(invalid()),
         };
         self.account_still_allows(&row, &user)?;
+        // RFC 9449 §5: a bound family refreshes only with a proof of its key.
+        if let Some(bound) = row.dpop_jkt.as_deref() {
+            match self.dpop_jkt {
+                Some(jkt) if jkt == bound => {}
+                Some(_) => {
+                    return Err(TokenError::InvalidDpopProof("this refresh token is bound to another DPoP key".into()))
+                }
+                None => {
+                    return Err(TokenError::InvalidDpopProof("this refresh token needs a DPoP proof of its key".into()))
+                }
+            }
+        }
         // RFC 8707 §2.2: the grant's resources, or one of them, never another.
         let resources = row.resources.for_request(requested, client).map_err(TokenError::InvalidTarget)?;
         let refresh_token = if row.rotated_at.is_some() {
@@ -148,6 +160,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 family_expires_at: row.family_expires_at,
                 max_lifetime: self.config.tokens.refresh_token_max_lifetime,
                 resources: &row.resources.identifiers,
+                // The successor keeps the family's binding.
+                dpop_jkt: row.dpop_jkt.as_deref(),
             },
             self.now,
             self.rng,

@@ -234,3 +234,53 @@ fn rfc8707_the_device_flow_carries_its_resource_to_the_token_and_narrows_at_the_
     assert_eq!(claims["aud"], "https://tv-api.example.com/");
     assert_eq!(claims["scope"], "email");
 }
+
+/// The token endpoint of `f` with an accepted DPoP proof of key `jkt` (RFC 9449; the edge
+/// verifies the proof, `oauth::dpop`).
+fn bound<'a>(f: &'a Fixture, now: UnixTime, jkt: Option<&'static str>) -> TokenEndpoint<'a, NativePlatform> {
+    TokenEndpoint { dpop_jkt: jkt, ..endpoint(f, now) }
+}
+
+#[test]
+fn rfc9449_5_a_public_clients_tokens_are_bound_to_its_dpop_key_and_refresh_only_with_it() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let r = start(&f, "openid%20email%20offline_access");
+    assert!(answer(&f, &r.user_code, true, "openid email offline_access", NOW + 10));
+    let body = format!("grant_type={}&client_id=tv&device_code={}", grant::DEVICE_CODE, r.device_code);
+    let tokens = block_on(bound(&f, NOW + 20, Some("key-1")).handle_form(None, &form(&body))).unwrap();
+    assert_eq!(tokens.token_type, "DPoP");
+    let (_, access) = verify_jwt(&f.keys, &tokens.access_token);
+    assert_eq!(access["cnf"], serde_json::json!({ "jkt": "key-1" }));
+    let refresh = |jkt: Option<&'static str>, token: &str, now: UnixTime| {
+        let body = format!("grant_type=refresh_token&client_id=tv&refresh_token={token}");
+        block_on(bound(&f, now, jkt).handle_form(None, &form(&body)))
+    };
+    let first = tokens.refresh_token.unwrap();
+    assert!(
+        matches!(refresh(None, &first, NOW + 30), Err(TokenError::InvalidDpopProof(d)) if d.contains("needs a DPoP proof"))
+    );
+    assert!(
+        matches!(refresh(Some("key-2"), &first, NOW + 31), Err(TokenError::InvalidDpopProof(d)) if d.contains("another"))
+    );
+    let next = refresh(Some("key-1"), &first, NOW + 32).unwrap();
+    assert_eq!(next.token_type, "DPoP");
+    // The successor keeps the binding.
+    assert!(refresh(None, &next.refresh_token.unwrap(), NOW + 40).is_err());
+    // Introspection tells a resource server the key (RFC 9449 §6.2).
+    let row = block_on(f.store.refresh_token(&hash_token(&first))).unwrap().unwrap();
+    assert_eq!(row.dpop_jkt.as_deref(), Some("key-1"));
+}
+
+#[test]
+fn rfc9449_5_a_confidential_clients_access_token_is_bound_its_refresh_token_need_not_be() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("svc:s3cret"));
+    let tokens =
+        block_on(bound(&f, NOW, Some("svc-key")).handle_form(Some(&basic), &form("grant_type=client_credentials")))
+            .unwrap();
+    assert_eq!(tokens.token_type, "DPoP");
+    assert_eq!(verify_jwt(&f.keys, &tokens.access_token).1["cnf"]["jkt"], "svc-key");
+    let plain = block_on(endpoint(&f, NOW).handle_form(Some(&basic), &form("grant_type=client_credentials"))).unwrap();
+    assert_eq!(plain.token_type, "Bearer");
+    assert!(verify_jwt(&f.keys, &plain.access_token).1.get("cnf").is_none());
+}

@@ -169,5 +169,5 @@ pub(super) fn userinfo_at(
     now: UnixTime,
     token: &str,
 ) -> Result<serde_json::Map<String, Value>, BearerError> {
-    pollster::block_on(userinfo(token, None, &f.config, &f.store, &NativeSigner, &f.keys, now))
+    pollster::block_on(userinfo(token, None, None, &f.config, &f.store, &NativeSigner, &f.keys, now))
 }

@@ -1,0 +1,83 @@
+// End-to-end: DPoP (RFC 9449) with openid-client as the relying party, its own DPoP
+// support: a token bound to the client's key (`cnf.jkt`, checked with jose), UserInfo with
+// a DPoP proof; the same token refused as Bearer; and proofs refused by name: replayed,
+// for another URL or method, too old, HMAC-signed, carrying a private key.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import * as oidc from 'openid-client';
+import { basic, startWorker } from './harness.mjs';
+
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'e2e-admin-password-123';
+const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
+let worker;
+
+before(async () => {
+  worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
+    ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: 'demo-app', ADMIN_CLIENT_ID: ADMIN[0],
+    ADMIN_CLIENT_SECRET: ADMIN[1] } });
+});
+after(async () => {
+  await worker?.stop();
+});
+
+/** A DPoP proof signed with jose (`claims` override the defaults; `header` too). */
+async function proof(keys, { claims = {}, header = {}, key = keys.privateKey } = {}) {
+  const jwk = await exportJWK(keys.publicKey);
+  return new SignJWT({ jti: randomUUID(), htm: 'POST', htu: `${worker.url}/token`, iat: Math.floor(Date.now() / 1000),
+    ...claims }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk, ...header }).sign(key);
+}
+
+async function clientCredentials(dpop) {
+  const res = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+    'content-type': 'application/x-www-form-urlencoded', ...(dpop ? { dpop } : {}) }, body: 'grant_type=client_credentials' });
+  return { status: res.status, body: await res.json(), challenge: res.headers.get('www-authenticate') };
+}
+
+test('RFC 9449: openid-client binds its tokens to its key and calls UserInfo with DPoP; the token is refused as Bearer', async () => {
+  const config = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
+    { execute: [oidc.allowInsecureRequests] });
+  assert.deepEqual(config.serverMetadata().dpop_signing_alg_values_supported, ['ES256', 'RS256', 'EdDSA']);
+  const keyPair = await oidc.randomDPoPKeyPair('ES256');
+  const DPoP = oidc.getDPoPHandle(config, keyPair);
+  const tokens = await oidc.genericGrantRequest(config, 'password',
+    { username: ADMIN_EMAIL, password: ADMIN_PASSWORD, scope: 'openid email' }, { DPoP });
+  assert.equal(tokens.token_type, 'dpop');
+  const thumbprint = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+  assert.equal(decodeJwt(tokens.access_token).cnf.jkt, thumbprint, 'cnf.jkt is the client key\'s thumbprint');
+  const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims().sub, { DPoP });
+  assert.equal(info.email, ADMIN_EMAIL);
+
+  const asBearer = await fetch(`${worker.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(asBearer.status, 401);
+  assert.match(asBearer.headers.get('www-authenticate'), /^DPoP algs="ES256 RS256 EdDSA", error="invalid_dpop_proof"/);
+  const seen = await fetch(`${worker.url}/token/introspect`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+    'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: tokens.access_token }) });
+  assert.deepEqual((await seen.json()).cnf, { jkt: thumbprint }, 'RFC 9449 §6.2');
+});
+
+test('RFC 9449 §4.3: proofs replayed, for another URL or method, too old, HMAC-signed or with a private key are refused', async () => {
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  const once = await proof(keys);
+  const first = await clientCredentials(once);
+  assert.equal(first.status, 200, JSON.stringify(first.body));
+  assert.equal(first.body.token_type, 'DPoP');
+  const refusals = [
+    ['replayed', once, /used before/],
+    ['another URL', await proof(keys, { claims: { htu: `${worker.url}/userinfo` } }), /htu/],
+    ['another method', await proof(keys, { claims: { htm: 'GET' } }), /htm/],
+    ['too old', await proof(keys, { claims: { iat: Math.floor(Date.now() / 1000) - 3600 } }), /iat/],
+    ['HMAC', await new SignJWT({ jti: randomUUID(), htm: 'POST', htu: `${worker.url}/token`, iat: Math.floor(Date.now() / 1000) })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'HS256', jwk: await exportJWK(keys.publicKey) })
+      .sign(new TextEncoder().encode('a shared secret of 32 bytes or more!')), /HMAC/],
+    ['a private key', await proof(keys, { header: { jwk: await exportJWK(keys.privateKey) } }), /private key/],
+  ];
+  for (const [why, dpop, says] of refusals) {
+    const res = await clientCredentials(dpop);
+    assert.deepEqual([res.status, res.body.error], [400, 'invalid_dpop_proof'], why);
+    assert.match(res.body.error_description, says, why);
+  }
+});

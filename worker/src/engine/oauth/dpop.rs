@@ -1,0 +1,172 @@
+//! DPoP proofs (RFC 9449; docs/api.md, "DPoP"): a client proves it holds a private key by
+//! signing a short JWT for each request, and the tokens issued to it are bound to that key
+//! (`cnf.jkt`, the key's RFC 7638 thumbprint), so a copied token is useless without it.
+//!
+//! A proof is accepted when (§4.3): it is a JWS with `typ` `dpop+jwt`, an asymmetric
+//! `alg` of [`DPOP_ALGS`] and a public `jwk` (no private members) whose algorithm it is;
+//! the signature verifies with that key; `htm` is the request's method and `htu` its URL
+//! (without query and fragment); `iat` is within [`MAX_AGE`] seconds past and
+//! [`MAX_SKEW`] ahead; `jti` is present and was not seen within that window (the
+//! `dpop_proofs` table: a second isolate sees it too); for a protected resource, `ath` is
+//! the hash of the access token presented. Every refusal says why (`invalid_dpop_proof`).
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::crypto::jose::{b64url, b64url_decode, thumbprint};
+use crate::engine::crypto::tokens::hash_token;
+use crate::engine::platform::error::InternalError;
+use crate::engine::platform::ports::{JwsSigner, PublicJwk, SigningAlg, SqlRunner, UnixTime};
+use crate::engine::tables::dpop_proofs;
+
+/// The algorithms a proof may use (discovery's `dpop_signing_alg_values_supported`).
+pub const DPOP_ALGS: &[&str] = &["ES256", "RS256", "EdDSA"];
+/// How old a proof may be (its `iat`), and how far ahead of our clock.
+pub const MAX_AGE: i64 = 300;
+pub const MAX_SKEW: i64 = 60;
+
+#[derive(Deserialize)]
+struct Header {
+    typ: Option<String>,
+    alg: String,
+    jwk: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    jti: Option<String>,
+    htm: Option<String>,
+    htu: Option<String>,
+    iat: Option<f64>,
+    #[serde(default)]
+    ath: Option<String>,
+}
+
+/// What a request must match.
+pub struct Expected<'a> {
+    /// The request's method (`POST`, `GET`).
+    pub htm: &'a str,
+    /// The request's URL; its query and fragment are ignored (§4.3 item 9).
+    pub htu: &'a str,
+    /// At a protected resource: the access token presented (its hash is `ath`).
+    pub access_token: Option<&'a str>,
+}
+
+/// An accepted proof: the thumbprint of its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    pub jkt: String,
+}
+
+/// `https://host/path` of `url`: scheme, host, port and path, without query or fragment.
+fn without_query(url: &str) -> Option<String> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    Some(parsed.to_string())
+}
+
+/// The `ath` of an access token (§4.2): base64url of its SHA-256.
+pub fn ath(access_token: &str) -> String {
+    b64url(&Sha256::digest(access_token.as_bytes()))
+}
+
+fn public_key(jwk: &serde_json::Value) -> Result<PublicJwk, String> {
+    if ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|m| jwk.get(*m).is_some()) {
+        return Err("the proof's jwk carries a private key".into());
+    }
+    let member = |m: &str| jwk.get(m).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let key = PublicJwk {
+        kty: member("kty"),
+        crv: member("crv"),
+        n: member("n"),
+        e: member("e"),
+        x: member("x"),
+        y: member("y"),
+    };
+    let usable = match key.kty.as_str() {
+        "RSA" => !key.n.is_empty() && !key.e.is_empty(),
+        "EC" => key.crv == "P-256" && !key.x.is_empty() && !key.y.is_empty(),
+        "OKP" => key.crv == "Ed25519" && !key.x.is_empty(),
+        _ => false,
+    };
+    if usable {
+        Ok(key)
+    } else {
+        Err("the proof's jwk is not an RSA, EC P-256 or Ed25519 public key".into())
+    }
+}
+
+/// Checks `proof` against `expected` at `now`, and spends its `jti` in `store`:
+/// `Ok(Ok(proof))` when accepted, `Ok(Err(reason))` when not.
+pub async fn verify<S: JwsSigner>(
+    signer: &S,
+    store: &impl SqlRunner,
+    proof: &str,
+    expected: &Expected<'_>,
+    now: UnixTime,
+) -> Result<Result<Proof, String>, InternalError> {
+    let mut parts = proof.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Ok(Err("the DPoP proof is not a compact JWS".into()));
+    };
+    let parse = |part: &str| b64url_decode(part).ok();
+    let Some(header) = parse(header_b64).and_then(|h| crate::engine::platform::json::parse::<Header>(&h).ok()) else {
+        return Ok(Err("the DPoP proof's header is unreadable".into()));
+    };
+    if header.typ.as_deref() != Some("dpop+jwt") {
+        return Ok(Err("the DPoP proof's typ is not dpop+jwt".into()));
+    }
+    let Some(alg) = DPOP_ALGS.contains(&header.alg.as_str()).then(|| SigningAlg::parse(&header.alg)).flatten() else {
+        return Ok(Err(format!("alg `{}` is not one of {} (never none or HMAC)", header.alg, DPOP_ALGS.join(", "))));
+    };
+    let key = match header.jwk.as_ref().map(public_key) {
+        Some(Ok(key)) if key.kty == alg.kty() => key,
+        Some(Ok(_)) => return Ok(Err("the proof's jwk is not a key for its alg".into())),
+        Some(Err(why)) => return Ok(Err(why)),
+        None => return Ok(Err("the DPoP proof has no jwk".into())),
+    };
+    let Some(signature) = parse(signature_b64) else { return Ok(Err("the proof's signature is unreadable".into())) };
+    let input = proof.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
+    let imported = signer.import_public(alg, &key).await?;
+    if !signer.verify(&imported, input, &signature).await? {
+        return Ok(Err("the DPoP proof's signature does not verify with its jwk".into()));
+    }
+    let Some(claims) = parse(claims_b64).and_then(|c| crate::engine::platform::json::parse::<Claims>(&c).ok()) else {
+        return Ok(Err("the DPoP proof's claims are unreadable".into()));
+    };
+    if claims.htm.as_deref() != Some(expected.htm) {
+        return Ok(Err(format!("the proof's htm is not {}", expected.htm)));
+    }
+    let htu_ok = match (claims.htu.as_deref().and_then(without_query), without_query(expected.htu)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    };
+    if !htu_ok {
+        return Ok(Err("the proof's htu is not this request's URL".into()));
+    }
+    let Some(iat) = claims.iat.map(|t| t as i64) else { return Ok(Err("the proof has no iat".into())) };
+    if iat < now - MAX_AGE || iat > now + MAX_SKEW {
+        return Ok(Err(format!("the proof's iat is not within {MAX_AGE} s of now")));
+    }
+    if let Some(token) = expected.access_token {
+        if claims.ath.as_deref() != Some(ath(token).as_str()) {
+            return Ok(Err("the proof's ath is not the hash of this access token".into()));
+        }
+    }
+    let Some(jti) = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256) else {
+        return Ok(Err("the proof has no jti".into()));
+    };
+    let jkt = thumbprint(&key);
+    // §11.1: a proof works once; kept as long as its iat would still be accepted.
+    let first = store.exec(dpop_proofs::record(&jkt, &hash_token(&jti), iat + MAX_AGE + MAX_SKEW)).await? == 1;
+    if !first {
+        return Ok(Err("this DPoP proof was used before".into()));
+    }
+    Ok(Ok(Proof { jkt }))
+}
+
+#[cfg(test)]
+mod tests;
