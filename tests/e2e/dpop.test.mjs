@@ -81,3 +81,23 @@ test('RFC 9449 §4.3: proofs replayed, for another URL or method, too old, HMAC-
     assert.match(res.body.error_description, says, why);
   }
 });
+
+test('RFC 9449 §7: a DPoP-bound admin token works at the admin API only with a proof of its key', async () => {
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  const res = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+    'content-type': 'application/x-www-form-urlencoded', dpop: await proof(keys) },
+  body: 'grant_type=client_credentials&scope=admin' });
+  const { access_token: token } = await res.json();
+  const url = `${worker.url}/api/users?limit=1`;
+  const asBearer = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(asBearer.status, 401, 'a stolen bound token is useless as Bearer');
+  const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))).toString('base64url');
+  const withProof = await fetch(url, { headers: { authorization: `DPoP ${token}`,
+    dpop: await proof(keys, { claims: { htm: 'GET', htu: url, ath } }) } });
+  assert.equal(withProof.status, 200, await withProof.clone().text());
+  const other = await generateKeyPair('ES256', { extractable: true });
+  const wrongKey = await fetch(url, { headers: { authorization: `DPoP ${token}`,
+    dpop: await proof(other, { claims: { htm: 'GET', htu: url, ath } }) } });
+  assert.equal(wrongKey.status, 401);
+  assert.equal((await wrongKey.json()).error, 'invalid_dpop_proof');
+});

@@ -25,6 +25,7 @@ use crate::engine::identity::accounts::Accounts;
 use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::oauth::token::SigningKeySource;
+use crate::engine::oauth::userinfo::{dpop_scheme, DpopPresentation};
 use crate::engine::ops::audit::RequestMeta;
 use crate::engine::platform::config::{Config, Secret};
 use crate::engine::platform::error::InternalError;
@@ -121,9 +122,27 @@ impl<'a> Cx<'a> {
     /// the RFC 6750 answer to send instead.
     pub async fn admin(&self, req: &Request) -> Result<AdminPrincipal, Response> {
         let authorization = req.headers().get("Authorization").ok().flatten();
-        admin_principal(authorization.as_deref(), self.config, &self.store, &WebCryptoSigner, &self.verifier, self.now)
-            .await
-            .map_err(|e| respond::error(&e))
+        // RFC 9449 §7: a DPoP-bound admin token with its proof.
+        let url = req.url().map(|u| u.to_string()).unwrap_or_default();
+        let proof = req.headers().get("DPoP").ok().flatten();
+        let method = req.method().to_string();
+        let dpop = dpop_scheme(authorization.as_deref()).then(|| DpopPresentation {
+            proof: proof.as_deref(),
+            htm: &method,
+            htu: &url,
+        });
+        let store = &self.store;
+        admin_principal(
+            authorization.as_deref(),
+            dpop.as_ref(),
+            self.config,
+            store,
+            &WebCryptoSigner,
+            &self.verifier,
+            self.now,
+        )
+        .await
+        .map_err(|e| respond::error(&e))
     }
 
     /// The admin API on users, for `admin`.

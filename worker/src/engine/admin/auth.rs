@@ -7,10 +7,10 @@
 use crate::engine::clients::ClientStore;
 use crate::engine::identity::users::{Role, User, UserStore, ADMIN_SCOPE};
 use crate::engine::oauth::access_token::{self, RevocationStore, VerificationKeySource};
-use crate::engine::oauth::userinfo::{presented_token, BearerError};
+use crate::engine::oauth::userinfo::{check_binding, presented_token, BearerError, DpopPresentation};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::ErrorResponse;
-use crate::engine::platform::ports::{JwsSigner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, SqlRunner, UnixTime};
 
 /// Who is calling the admin API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +70,13 @@ impl ErrorResponse for AdminAuthError {
     }
 }
 
-/// The admin behind the `Authorization` header, or the RFC 6750 error to answer.
+/// The admin behind the `Authorization` header, or the RFC 6750 error to answer. A
+/// DPoP-bound admin token counts only with `Authorization: DPoP` and a proof of its key
+/// (`dpop`, RFC 9449 §7), as at UserInfo.
+#[allow(clippy::too_many_arguments)]
 pub async fn admin_principal<S, C>(
     authorization: Option<&str>,
+    dpop: Option<&DpopPresentation<'_>>,
     config: &Config,
     store: &S,
     signer: &C,
@@ -80,7 +84,7 @@ pub async fn admin_principal<S, C>(
     now: UnixTime,
 ) -> Result<AdminPrincipal, AdminAuthError>
 where
-    S: UserStore + RevocationStore + ClientStore,
+    S: UserStore + RevocationStore + ClientStore + SqlRunner,
     C: JwsSigner,
 {
     let token = presented_token(authorization, None)?;
@@ -91,6 +95,7 @@ where
     if store.access_token_revoked(&claims).await? {
         return Err(invalid().into());
     }
+    check_binding(&claims, token, dpop, store, signer, now).await?;
     if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
         return Err(BearerError::InsufficientScope(ADMIN_SCOPE).into());
     }
@@ -152,7 +157,7 @@ mod tests {
         }
 
         fn check(&self, authorization: Option<&str>) -> Result<AdminPrincipal, AdminAuthError> {
-            block_on(admin_principal(authorization, &self.config, &self.store, &NativeSigner, &self.keys, NOW))
+            block_on(admin_principal(authorization, None, &self.config, &self.store, &NativeSigner, &self.keys, NOW))
         }
     }
 

@@ -164,7 +164,7 @@ pub struct DpopPresentation<'a> {
 
 /// RFC 9449 §7: a DPoP-bound token only with `Authorization: DPoP` and a proof of its key
 /// with `ath`; an unbound one only as Bearer.
-async fn check_binding<C: JwsSigner>(
+pub async fn check_binding<C: JwsSigner>(
     claims: &AccessTokenClaims,
     token: &str,
     dpop: Option<&DpopPresentation<'_>>,
