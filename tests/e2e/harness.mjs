@@ -66,18 +66,52 @@ export async function freePort() {
  * Applies migrations/ in order, each file once, recording them in `d1_migrations` as
  * `wrangler d1 migrations apply` does (so a restarted worker's database is not migrated twice).
  */
-async function applyMigrations(db) {
-  await db.prepare(`CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`).run();
-  const { results } = await db.prepare('SELECT name FROM d1_migrations').all();
-  const applied = new Set(results.map((r) => r.name));
+async function applyMigrations(sql) {
+  await sql.query(`CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)`);
+  const applied = new Set((await sql.query('SELECT name FROM d1_migrations')).map((r) => r.name));
   const dir = join(root, 'migrations');
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()) {
     if (applied.has(file)) continue;
     const statements = unstable_splitSqlQuery(await readFile(join(dir, file), 'utf8'));
-    await db.batch([...statements.map((s) => db.prepare(s)),
-      db.prepare('INSERT INTO d1_migrations (name) VALUES (?1)').bind(file)]);
+    await sql.batch([...statements.map((s) => [s, []]), ['INSERT INTO d1_migrations (name) VALUES (?1)', [file]]]);
   }
+}
+
+/**
+ * A second worker in the same workerd, bound to the same D1 database: the suites' SQL goes
+ * through it with an ordinary (async) fetch. Miniflare's own D1 proxy for Node
+ * (`getD1Database`) makes synchronous calls for `prepare`/`bind` through a worker-thread
+ * handshake that races when that thread is preempted (workers-sdk PR #15552, merged
+ * after the newest miniflare that runs on Node 20): the proxy then stays out of step for
+ * the rest of the instance, and a loaded machine failed a suite's `before` that way.
+ */
+const SQL_WORKER = `export default {
+  async fetch(request, env) {
+    const { sql, args, batch } = await request.json();
+    try {
+      if (batch) {
+        const results = await env.DB.batch(batch.map(([s, a]) => env.DB.prepare(s).bind(...a)));
+        return Response.json({ results: results.map((r) => r.results) });
+      }
+      const { results } = await env.DB.prepare(sql).bind(...args).all();
+      return Response.json({ results });
+    } catch (e) {
+      return Response.json({ error: String(e && e.message || e) }, { status: 500 });
+    }
+  },
+};`;
+
+/** The SQL of `mf`'s companion worker: `query(sql, ...args)` rows, `batch([[sql, args], ...])`. */
+async function sqlClient(mf) {
+  const fetcher = await mf.getWorker('sql');
+  const call = async (body) => {
+    const res = await fetcher.fetch('http://sql/', { method: 'POST', body: JSON.stringify(body) });
+    const out = await res.json();
+    if (res.status !== 200) throw new Error(`D1: ${out.error} (${body.sql ?? 'batch'})`);
+    return out.results;
+  };
+  return { query: (sql, ...args) => call({ sql, args }), batch: (batch) => call({ batch }) };
 }
 
 /**
@@ -97,14 +131,18 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   const port = fixedPort ?? await freePort();
   const url = `http://${hostName}:${port}`;
   let logs = '';
+  const authority = authorityWorkerOptions({ bindings: {
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    ...(issuerFromPort ? { ISSUER: url } : {}),
+    ...vars,
+  } });
   const mf = new Miniflare({
     host: '127.0.0.1',
     port,
-    ...authorityWorkerOptions({ bindings: {
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      ...(issuerFromPort ? { ISSUER: url } : {}),
-      ...vars,
-    } }),
+    // The first worker answers the port; `sql` only the suites (sqlClient).
+    workers: [{ name: 'authority', ...authority },
+      { name: 'sql', modules: true, script: SQL_WORKER, compatibilityDate: authority.compatibilityDate,
+        d1Databases: authority.d1Databases }],
     // No request.cf fetch from the network (closed here), as CLOUDFLARE_CF_FETCH_ENABLED=false.
     cf: false,
     d1Persist: join(stateDir, 'd1'),
@@ -115,11 +153,11 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
       stderr.on('data', (d) => { logs += d; });
     },
   });
-  let db;
+  let sql;
   try {
     await mf.ready;
-    db = await mf.getD1Database('DB');
-    if (migrate) await applyMigrations(db);
+    sql = await sqlClient(mf);
+    if (migrate) await applyMigrations(sql);
   } catch (e) {
     await mf.dispose().catch(() => {}); // a live workerd would keep the test process waiting
     throw new Error(`the worker did not start: ${e.stack}\n${logs}`);
@@ -130,8 +168,8 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     stateDir,
     logs: () => logs,
     /** Runs one SQL statement on the worker's D1 and returns its rows. */
-    async query(sql, ...args) {
-      return (await db.prepare(sql).bind(...args).all()).results;
+    async query(statement, ...args) {
+      return sql.query(statement, ...args);
     },
     /** Runs the Cron Trigger's handler, as `wrangler dev --test-scheduled`'s /__scheduled. */
     async scheduled(cron) {
