@@ -2,7 +2,8 @@
 // build, wrangler.toml (vars, [assets], D1 and KV bindings) and runtime that `make dev`'s
 // `wrangler dev` runs, on a free port with a fresh local D1 and KV in a temporary directory.
 // Each test file gets its own worker. The D1 database is reached in-process
-// (`worker.query`): no subprocess per query, no second workerd on the same files.
+// (`worker.query`, through a companion worker: `SQL_WORKER` below): no subprocess per
+// query, no second workerd on the same files.
 import { afterEach } from 'node:test';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
