@@ -101,3 +101,38 @@ test('RFC 9449 §7: a DPoP-bound admin token works at the admin API only with a 
   assert.equal(wrongKey.status, 401);
   assert.equal((await wrongKey.json()).error, 'invalid_dpop_proof');
 });
+
+test('RFC 9449 §8: with DPOP_NONCES a proof without the nonce gets use_dpop_nonce and DPoP-Nonce; the retry with it succeeds; openid-client does it itself', async () => {
+  const strict = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
+    ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: 'demo-app', ADMIN_CLIENT_ID: ADMIN[0],
+    ADMIN_CLIENT_SECRET: ADMIN[1], DPOP_NONCES: 'true' } });
+  try {
+    const keys = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(keys.publicKey);
+    const sign = (extra = {}) => new SignJWT({ jti: randomUUID(), htm: 'POST', htu: `${strict.url}/token`,
+      iat: Math.floor(Date.now() / 1000), ...extra }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+      .sign(keys.privateKey);
+    const post = async (dpop) => fetch(`${strict.url}/token`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+      'content-type': 'application/x-www-form-urlencoded', dpop }, body: 'grant_type=client_credentials' });
+    const first = await post(await sign());
+    assert.equal(first.status, 400);
+    assert.equal((await first.json()).error, 'use_dpop_nonce');
+    const nonce = first.headers.get('dpop-nonce');
+    assert.ok(nonce, 'the answer carries the nonce to use');
+    const retry = await post(await sign({ nonce }));
+    assert.equal(retry.status, 200, 'the retry with the nonce');
+    assert.equal((await retry.json()).token_type, 'DPoP');
+
+    const config = await oidc.discovery(new URL(strict.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
+      { execute: [oidc.allowInsecureRequests] });
+    const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const grant = () => oidc.genericGrantRequest(config, 'password',
+      { username: ADMIN_EMAIL, password: ADMIN_PASSWORD, scope: 'openid email' }, { DPoP });
+    // openid-client retries a use_dpop_nonce once, with the nonce it was given (RFC 9449 §8).
+    const tokens = await grant();
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims().sub, { DPoP });
+    assert.equal(info.email, ADMIN_EMAIL);
+  } finally {
+    await strict.stop();
+  }
+});

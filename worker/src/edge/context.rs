@@ -126,10 +126,12 @@ impl<'a> Cx<'a> {
         let url = req.url().map(|u| u.to_string()).unwrap_or_default();
         let proof = req.headers().get("DPoP").ok().flatten();
         let method = req.method().to_string();
+        let nonce_key = self.config.security.dpop_nonces.then_some(&self.config.secret_key);
         let dpop = dpop_scheme(authorization.as_deref()).then(|| DpopPresentation {
             proof: proof.as_deref(),
             htm: &method,
             htu: &url,
+            nonce_key,
         });
         let store = &self.store;
         admin_principal(
@@ -142,7 +144,18 @@ impl<'a> Cx<'a> {
             self.now,
         )
         .await
-        .map_err(|e| respond::error(&e))
+        .map_err(|e| {
+            let refused = respond::error(&e);
+            // RFC 9449 §8: the nonce a DPoP proof needs, told with the refusal.
+            match self.config.security.dpop_nonces {
+                true => respond::with_header(
+                    refused,
+                    "DPoP-Nonce",
+                    &crate::engine::oauth::dpop::current_nonce(&self.config.secret_key, self.now),
+                ),
+                false => refused,
+            }
+        })
     }
 
     /// The admin API on users, for `admin`.

@@ -87,10 +87,12 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
         let dpop_jkt = match (op, req.headers().get("DPoP").ok().flatten()) {
             (Op::Token, Some(proof)) => {
                 let url = req.url().map(|u| u.to_string()).unwrap_or_default();
-                let expected = dpop::Expected { htm: "POST", htu: &url, access_token: None };
+                let nonce_key = cx.config.security.dpop_nonces.then_some(&cx.config.secret_key);
+                let expected = dpop::Expected { htm: "POST", htu: &url, access_token: None, nonce_key };
                 match dpop::verify(&WebCryptoSigner, &cx.store, &proof, &expected, cx.now).await? {
                     Ok(proof) => Some(proof.jkt),
-                    Err(why) => return Err(TokenError::InvalidDpopProof(why)),
+                    Err(dpop::Refused::UseNonce) => return Err(TokenError::UseDpopNonce),
+                    Err(dpop::Refused::Invalid(why)) => return Err(TokenError::InvalidDpopProof(why)),
                 }
             }
             _ => None,
@@ -127,7 +129,18 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
     let response = limits::with_quota(response, quota.as_ref());
     let response = with_cors(response, origin.as_deref(), readable);
     let response = respond::with_header(response, "Cache-Control", "no-store");
+    let response = with_dpop_nonce(cx, response);
     respond::with_header(response, "Pragma", "no-cache")
+}
+
+/// RFC 9449 §8: with `DPOP_NONCES`, every answer tells the client the nonce to use (and
+/// lets a page read it).
+fn with_dpop_nonce(cx: &Cx<'_>, response: Response) -> Response {
+    if !cx.config.security.dpop_nonces {
+        return response;
+    }
+    let response = respond::with_header(response, "DPoP-Nonce", &dpop::current_nonce(&cx.config.secret_key, cx.now));
+    respond::with_header(response, "Access-Control-Expose-Headers", "DPoP-Nonce")
 }
 
 /// `GET/POST /userinfo` (OIDC Core §5.3): the token in the Bearer header (RFC 6750 §2.1)
@@ -151,8 +164,13 @@ pub async fn userinfo(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
         let url = req.url().map(|u| u.to_string()).unwrap_or_default();
         let proof = req.headers().get("DPoP").ok().flatten();
         let htm = if req.method() == Method::Post { "POST" } else { "GET" };
-        let dpop =
-            dpop_scheme(authorization.as_deref()).then(|| DpopPresentation { proof: proof.as_deref(), htm, htu: &url });
+        let nonce_key = cx.config.security.dpop_nonces.then_some(&cx.config.secret_key);
+        let dpop = dpop_scheme(authorization.as_deref()).then(|| DpopPresentation {
+            proof: proof.as_deref(),
+            htm,
+            htu: &url,
+            nonce_key,
+        });
         engine_userinfo(
             token,
             dpop.as_ref(),
@@ -172,6 +190,7 @@ pub async fn userinfo(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
         Err(e) => respond::error(&e),
     };
     let response = with_cors(response, origin.as_deref(), readable);
+    let response = with_dpop_nonce(cx, response);
     Ok(respond::with_header(response, "Cache-Control", "no-store"))
 }
 

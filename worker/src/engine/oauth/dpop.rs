@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::crypto::jose::{b64url, b64url_decode, thumbprint};
 use crate::engine::crypto::tokens::hash_token;
+use crate::engine::platform::config::Secret;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{JwsSigner, PublicJwk, SigningAlg, SqlRunner, UnixTime};
 use crate::engine::tables::dpop_proofs;
@@ -34,6 +35,8 @@ struct Header {
 
 #[derive(Deserialize)]
 struct Claims {
+    #[serde(default)]
+    nonce: Option<String>,
     jti: Option<String>,
     htm: Option<String>,
     htu: Option<String>,
@@ -50,6 +53,53 @@ pub struct Expected<'a> {
     pub htu: &'a str,
     /// At a protected resource: the access token presented (its hash is `ath`).
     pub access_token: Option<&'a str>,
+    /// With `DPOP_NONCES`: the key this server's nonces are made with; the proof must
+    /// carry a current one (§8).
+    pub nonce_key: Option<&'a Secret>,
+}
+
+/// Why a proof was refused: it lacks a current nonce of ours (`use_dpop_nonce`, §8), or
+/// it broke another rule (named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    UseNonce,
+    Invalid(String),
+}
+
+impl From<String> for Refused {
+    fn from(why: String) -> Self {
+        Refused::Invalid(why)
+    }
+}
+
+impl From<&str> for Refused {
+    fn from(why: &str) -> Self {
+        Refused::Invalid(why.into())
+    }
+}
+
+/// How long a nonce window lasts; a nonce of this window or the one before is accepted.
+const NONCE_WINDOW: i64 = 300;
+
+fn nonce_of(key: &Secret, window: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()) else { return String::new() };
+    mac.update(b"dpop-nonce ");
+    mac.update(&window.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    b64url(digest.get(..16).unwrap_or_default())
+}
+
+/// The nonce clients should use now (RFC 9449 §8): derived from `SECRET_KEY` and the time
+/// window, so every isolate makes and accepts the same without a storage call.
+pub fn current_nonce(key: &Secret, now: UnixTime) -> String {
+    nonce_of(key, now.div_euclid(NONCE_WINDOW))
+}
+
+fn nonce_ok(key: &Secret, nonce: &str, now: UnixTime) -> bool {
+    use subtle::ConstantTimeEq;
+    let window = now.div_euclid(NONCE_WINDOW);
+    [window, window - 1].iter().any(|w| bool::from(nonce_of(key, *w).as_bytes().ct_eq(nonce.as_bytes())))
 }
 
 /// An accepted proof: the thumbprint of its key.
@@ -98,72 +148,85 @@ fn public_key(jwk: &serde_json::Value) -> Result<PublicJwk, String> {
 }
 
 /// Checks `proof` against `expected` at `now`, and spends its `jti` in `store`:
-/// `Ok(Ok(proof))` when accepted, `Ok(Err(reason))` when not.
+/// `Ok(Ok(proof))` when accepted, `Ok(Err(refusal))` when not.
 pub async fn verify<S: JwsSigner>(
     signer: &S,
     store: &impl SqlRunner,
     proof: &str,
     expected: &Expected<'_>,
     now: UnixTime,
-) -> Result<Result<Proof, String>, InternalError> {
+) -> Result<Result<Proof, Refused>, InternalError> {
     let mut parts = proof.split('.');
     let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Ok(Err("the DPoP proof is not a compact JWS".into()));
+        return Ok(Err(Refused::Invalid("the DPoP proof is not a compact JWS".into())));
     };
     let parse = |part: &str| b64url_decode(part).ok();
     let Some(header) = parse(header_b64).and_then(|h| crate::engine::platform::json::parse::<Header>(&h).ok()) else {
-        return Ok(Err("the DPoP proof's header is unreadable".into()));
+        return Ok(Err(Refused::Invalid("the DPoP proof's header is unreadable".into())));
     };
     if header.typ.as_deref() != Some("dpop+jwt") {
-        return Ok(Err("the DPoP proof's typ is not dpop+jwt".into()));
+        return Ok(Err(Refused::Invalid("the DPoP proof's typ is not dpop+jwt".into())));
     }
     let Some(alg) = DPOP_ALGS.contains(&header.alg.as_str()).then(|| SigningAlg::parse(&header.alg)).flatten() else {
-        return Ok(Err(format!("alg `{}` is not one of {} (never none or HMAC)", header.alg, DPOP_ALGS.join(", "))));
+        return Ok(Err(Refused::Invalid(format!(
+            "alg `{}` is not one of {} (never none or HMAC)",
+            header.alg,
+            DPOP_ALGS.join(", ")
+        ))));
     };
     let key = match header.jwk.as_ref().map(public_key) {
         Some(Ok(key)) if key.kty == alg.kty() => key,
-        Some(Ok(_)) => return Ok(Err("the proof's jwk is not a key for its alg".into())),
-        Some(Err(why)) => return Ok(Err(why)),
-        None => return Ok(Err("the DPoP proof has no jwk".into())),
+        Some(Ok(_)) => return Ok(Err(Refused::Invalid("the proof's jwk is not a key for its alg".into()))),
+        Some(Err(why)) => return Ok(Err(Refused::Invalid(why))),
+        None => return Ok(Err(Refused::Invalid("the DPoP proof has no jwk".into()))),
     };
-    let Some(signature) = parse(signature_b64) else { return Ok(Err("the proof's signature is unreadable".into())) };
+    let Some(signature) = parse(signature_b64) else {
+        return Ok(Err(Refused::Invalid("the proof's signature is unreadable".into())));
+    };
     let input = proof.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
     let imported = signer.import_public(alg, &key).await?;
     if !signer.verify(&imported, input, &signature).await? {
-        return Ok(Err("the DPoP proof's signature does not verify with its jwk".into()));
+        return Ok(Err(Refused::Invalid("the DPoP proof's signature does not verify with its jwk".into())));
     }
     let Some(claims) = parse(claims_b64).and_then(|c| crate::engine::platform::json::parse::<Claims>(&c).ok()) else {
-        return Ok(Err("the DPoP proof's claims are unreadable".into()));
+        return Ok(Err(Refused::Invalid("the DPoP proof's claims are unreadable".into())));
     };
     if claims.htm.as_deref() != Some(expected.htm) {
-        return Ok(Err(format!("the proof's htm is not {}", expected.htm)));
+        return Ok(Err(Refused::Invalid(format!("the proof's htm is not {}", expected.htm))));
     }
     let htu_ok = match (claims.htu.as_deref().and_then(without_query), without_query(expected.htu)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     };
     if !htu_ok {
-        return Ok(Err("the proof's htu is not this request's URL".into()));
+        return Ok(Err(Refused::Invalid("the proof's htu is not this request's URL".into())));
     }
-    let Some(iat) = claims.iat.map(|t| t as i64) else { return Ok(Err("the proof has no iat".into())) };
+    let Some(iat) = claims.iat.map(|t| t as i64) else {
+        return Ok(Err(Refused::Invalid("the proof has no iat".into())));
+    };
     if iat < now - MAX_AGE || iat > now + MAX_SKEW {
-        return Ok(Err(format!("the proof's iat is not within {MAX_AGE} s of now")));
+        return Ok(Err(Refused::Invalid(format!("the proof's iat is not within {MAX_AGE} s of now"))));
     }
     if let Some(token) = expected.access_token {
         if claims.ath.as_deref() != Some(ath(token).as_str()) {
-            return Ok(Err("the proof's ath is not the hash of this access token".into()));
+            return Ok(Err(Refused::Invalid("the proof's ath is not the hash of this access token".into())));
+        }
+    }
+    if let Some(key) = expected.nonce_key {
+        if !claims.nonce.as_deref().is_some_and(|n| nonce_ok(key, n, now)) {
+            return Ok(Err(Refused::UseNonce));
         }
     }
     let Some(jti) = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256) else {
-        return Ok(Err("the proof has no jti".into()));
+        return Ok(Err(Refused::Invalid("the proof has no jti".into())));
     };
     let jkt = thumbprint(&key);
     // §11.1: a proof works once; kept as long as its iat would still be accepted.
     let first = store.exec(dpop_proofs::record(&jkt, &hash_token(&jti), iat + MAX_AGE + MAX_SKEW)).await? == 1;
     if !first {
-        return Ok(Err("this DPoP proof was used before".into()));
+        return Ok(Err(Refused::Invalid("this DPoP proof was used before".into())));
     }
     Ok(Ok(Proof { jkt }))
 }

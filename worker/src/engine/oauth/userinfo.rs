@@ -28,6 +28,8 @@ pub enum BearerError {
     OriginNotAllowed,
     /// RFC 9449 §7.1: a DPoP-bound token without a valid proof of its key (the rule named).
     InvalidDpopProof(String),
+    /// RFC 9449 §9: the proof needs a nonce of this server (`DPoP-Nonce` says which).
+    UseDpopNonce,
     Internal(InternalError),
 }
 
@@ -42,6 +44,7 @@ impl ErrorResponse for BearerError {
         match self {
             BearerError::Missing | BearerError::InvalidToken(_) => "invalid_token",
             BearerError::InvalidDpopProof(_) => "invalid_dpop_proof",
+            BearerError::UseDpopNonce => "use_dpop_nonce",
             BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => "invalid_request",
             BearerError::InsufficientScope(_) => "insufficient_scope",
             BearerError::Internal(_) => codes::SERVER_ERROR,
@@ -50,7 +53,10 @@ impl ErrorResponse for BearerError {
 
     fn status(&self) -> u16 {
         match self {
-            BearerError::Missing | BearerError::InvalidToken(_) | BearerError::InvalidDpopProof(_) => 401,
+            BearerError::Missing
+            | BearerError::InvalidToken(_)
+            | BearerError::InvalidDpopProof(_)
+            | BearerError::UseDpopNonce => 401,
             BearerError::InvalidRequest(_) | BearerError::OriginNotAllowed => 400,
             BearerError::InsufficientScope(_) => 403,
             BearerError::Internal(_) => 500,
@@ -67,6 +73,9 @@ impl ErrorResponse for BearerError {
                 Some("this origin is not an origin of the client's registered redirect URIs".into())
             }
             BearerError::InsufficientScope(scope) => Some(format!("the access token lacks the `{scope}` scope")),
+            BearerError::UseDpopNonce => {
+                Some("the DPoP proof needs this server's nonce: retry with the DPoP-Nonce header's value".into())
+            }
             BearerError::Internal(_) => Some("the server could not complete the request".into()),
         }
     }
@@ -83,10 +92,11 @@ impl ErrorResponse for BearerError {
         match self {
             BearerError::Missing => Some(realm.into()),
             // RFC 9449 §7.1: the DPoP challenge names the algorithms a proof may use.
-            BearerError::InvalidDpopProof(d) => Some(format!(
-                r#"DPoP algs="{}", error="invalid_dpop_proof", error_description={}"#,
+            BearerError::InvalidDpopProof(_) | BearerError::UseDpopNonce => Some(format!(
+                r#"DPoP algs="{}", error="{}", error_description={}"#,
                 crate::engine::oauth::dpop::DPOP_ALGS.join(" "),
-                quoted_string(d)
+                self.code(),
+                quoted_string(&self.description().unwrap_or_default())
             )),
             BearerError::Internal(_) => None,
             other => Some(format!(
@@ -160,6 +170,8 @@ pub struct DpopPresentation<'a> {
     pub proof: Option<&'a str>,
     pub htm: &'a str,
     pub htu: &'a str,
+    /// With `DPOP_NONCES`: the key of this server's nonces (the proof needs one, §8).
+    pub nonce_key: Option<&'a crate::engine::platform::config::Secret>,
 }
 
 /// RFC 9449 §7: a DPoP-bound token only with `Authorization: DPoP` and a proof of its key
@@ -188,13 +200,15 @@ pub async fn check_binding<C: JwsSigner>(
                 htm: presented.htm,
                 htu: presented.htu,
                 access_token: Some(token),
+                nonce_key: presented.nonce_key,
             };
             match crate::engine::oauth::dpop::verify(signer, store, proof, &expected, now).await? {
                 Ok(accepted) if accepted.jkt == jkt => Ok(()),
                 Ok(_) => {
                     Err(BearerError::InvalidDpopProof("the proof is signed by another key than the token's".into()))
                 }
-                Err(why) => Err(BearerError::InvalidDpopProof(why)),
+                Err(crate::engine::oauth::dpop::Refused::UseNonce) => Err(BearerError::UseDpopNonce),
+                Err(crate::engine::oauth::dpop::Refused::Invalid(why)) => Err(BearerError::InvalidDpopProof(why)),
             }
         }
     }

@@ -37,8 +37,11 @@ fn claims(jti: &str) -> Value {
 }
 
 fn check(store: &SqliteStore, proof: &str, access_token: Option<&str>) -> Result<Proof, String> {
-    let expected = Expected { htm: "POST", htu: "https://auth.example.com/token?x=1", access_token };
-    block_on(verify(&NativeSigner, store, proof, &expected, NOW)).unwrap()
+    let expected = Expected { htm: "POST", htu: "https://auth.example.com/token?x=1", access_token, nonce_key: None };
+    block_on(verify(&NativeSigner, store, proof, &expected, NOW)).unwrap().map_err(|refused| match refused {
+        Refused::Invalid(why) => why,
+        Refused::UseNonce => "use_dpop_nonce".into(),
+    })
 }
 
 #[test]
@@ -110,4 +113,23 @@ fn rfc9449_7_at_a_resource_ath_is_the_hash_of_the_token() {
     let mut other = claims("a2");
     other["ath"] = json!(ath("another-token"));
     assert!(check(&store, &proof(&k, other), Some("the-token")).unwrap_err().contains("ath"));
+}
+
+#[test]
+fn rfc9449_8_with_nonces_on_a_proof_needs_a_current_one_which_any_isolate_accepts() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let secret = crate::engine::platform::config::Secret::for_tests("0123456789abcdef0123456789abcdef");
+    let k = key(SigningAlg::Es256);
+    let expected = Expected { htm: "POST", htu: URL, access_token: None, nonce_key: Some(&secret) };
+    let run = |c: Value, now: UnixTime| block_on(verify(&NativeSigner, &store, &proof(&k, c), &expected, now)).unwrap();
+    assert_eq!(run(claims("n1"), NOW).unwrap_err(), Refused::UseNonce, "no nonce");
+    let mut stale = claims("n2");
+    stale["nonce"] = json!(current_nonce(&secret, NOW - 900));
+    assert_eq!(run(stale, NOW).unwrap_err(), Refused::UseNonce, "a nonce two windows old");
+    let mut fresh = claims("n3");
+    fresh["nonce"] = json!(current_nonce(&secret, NOW));
+    assert!(run(fresh, NOW).is_ok());
+    let mut previous = claims("n4");
+    previous["nonce"] = json!(current_nonce(&secret, NOW - 300));
+    assert!(run(previous, NOW).is_ok(), "the window before still counts");
 }

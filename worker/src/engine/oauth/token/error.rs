@@ -28,6 +28,8 @@ pub enum TokenError {
     InvalidTarget(String),
     /// RFC 9449 §5: the DPoP proof is missing where required, or broke a rule (named).
     InvalidDpopProof(String),
+    /// RFC 9449 §8: the proof needs this server's nonce (the answer's `DPoP-Nonce`).
+    UseDpopNonce,
     /// A browser request from an origin that is not one of the client's redirect URIs'
     /// (`oauth::cors`): `invalid_request`, and the answer carries no CORS headers.
     OriginNotAllowed,
@@ -82,6 +84,7 @@ impl ErrorResponse for TokenError {
             TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::InvalidTarget(_) => "invalid_target",
             TokenError::InvalidDpopProof(_) => "invalid_dpop_proof",
+            TokenError::UseDpopNonce => "use_dpop_nonce",
             TokenError::AuthorizationPending => "authorization_pending",
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
@@ -123,6 +126,9 @@ impl ErrorResponse for TokenError {
                 Some(format!("polling too fast; wait at least {interval} seconds between requests"))
             }
             TokenError::AccessDenied => Some("the user denied the authorization request".into()),
+            TokenError::UseDpopNonce => {
+                Some("the DPoP proof needs this server's nonce: retry with the DPoP-Nonce header's value".into())
+            }
             TokenError::ExpiredToken => Some("the device code has expired; request a new one".into()),
             TokenError::RateLimited { retry_after, .. } => {
                 Some(format!("Too many requests. Please retry after {retry_after} seconds."))

@@ -219,6 +219,8 @@ pub struct SecuritySettings {
     pub allow_implicit: bool,
     pub hide_email_existence: bool,
     pub email_verification_required: bool,
+    /// `DPOP_NONCES`: DPoP proofs must carry a nonce of this server (RFC 9449 §8).
+    pub dpop_nonces: bool,
 }
 
 /// How long the scheduled cleanup keeps records that do not expire by themselves.
@@ -360,6 +362,7 @@ impl Config {
                 allow_implicit: v.flag("ALLOW_IMPLICIT")?,
                 hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
                 email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
+                dpop_nonces: v.flag("DPOP_NONCES")?,
             },
             rate_limits: RateLimits {
                 login: (

@@ -70,6 +70,7 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "CLIENT_ID_METADATA_DOCUMENTS",
     "CIMD_ALLOWED_HOSTS",
     "CIMD_DENIED_HOSTS",
+    "DPOP_NONCES",
 ];
 
 /// The optional variables [`Config::load`] reads (all but the admin's email are secrets).
@@ -188,6 +189,7 @@ pub const VARIABLES: &[&str] = &[
     "CLIENT_ID_METADATA_DOCUMENTS",
     "CIMD_ALLOWED_HOSTS",
     "CIMD_DENIED_HOSTS",
+    "DPOP_NONCES",
     "SIGNING_ALG",
     "KEY_ROTATION_DAYS",
     "SERVER_TIMING",
