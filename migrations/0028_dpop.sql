@@ -10,3 +10,6 @@ CREATE TABLE dpop_proofs (
 CREATE INDEX dpop_proofs_expiry ON dpop_proofs (expires_at);
 
 ALTER TABLE refresh_tokens ADD COLUMN dpop_jkt TEXT;
+
+-- §5.2 client metadata: this client's access tokens must be DPoP-bound.
+ALTER TABLE clients ADD COLUMN dpop_bound_access_tokens INTEGER NOT NULL DEFAULT 0;

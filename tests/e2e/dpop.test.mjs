@@ -136,3 +136,23 @@ test('RFC 9449 §8: with DPOP_NONCES a proof without the nonce gets use_dpop_non
     await strict.stop();
   }
 });
+
+test('RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no token without a proof', async () => {
+  const admin = await (await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+    'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=admin' })).json();
+  const res = await fetch(`${worker.url}/register`, { method: 'POST', headers: { authorization: `Bearer ${admin.access_token}`,
+    'content-type': 'application/json' }, body: JSON.stringify({ client_name: 'Bound service', grant_types: ['client_credentials'],
+    scope: '', dpop_bound_access_tokens: true }) });
+  const client = await res.json();
+  assert.equal(client.dpop_bound_access_tokens, true, JSON.stringify(client));
+  const post = async (dpop) => fetch(`${worker.url}/token`, { method: 'POST', headers: {
+    authorization: basic(client.client_id, client.client_secret), 'content-type': 'application/x-www-form-urlencoded',
+    ...(dpop ? { dpop } : {}) }, body: 'grant_type=client_credentials' });
+  const plain = await post();
+  assert.equal(plain.status, 400);
+  assert.equal((await plain.json()).error, 'invalid_dpop_proof');
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  const bound = await post(await proof(keys));
+  assert.equal(bound.status, 200);
+  assert.equal((await bound.json()).token_type, 'DPoP');
+});

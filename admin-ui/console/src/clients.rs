@@ -83,6 +83,7 @@ struct Fields {
     jwks: RwSignal<String>,
     jwks_uri: RwSignal<String>,
     resources: RwSignal<String>,
+    dpop_bound: RwSignal<bool>,
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -110,6 +111,7 @@ impl Fields {
             jwks: RwSignal::new(s.jwks.as_ref().map(|j| j.to_string()).unwrap_or_default()),
             jwks_uri: text(&s.jwks_uri),
             resources: RwSignal::new(s.allowed_resources.join("\n")),
+            dpop_bound: RwSignal::new(s.dpop_bound_access_tokens),
         }
     }
 
@@ -146,6 +148,7 @@ impl Fields {
             }),
             jwks_uri: Some(self.jwks_uri.get()),
             allowed_resources: Some(lines(&self.resources.get())),
+            dpop_bound_access_tokens: Some(self.dpop_bound.get()),
             ..Default::default()
         }
     }
@@ -247,6 +250,11 @@ fn ClientForm(
                 {area("client-jwks", "Public keys: a JWK set (JSON), or leave empty and give a JWKS URL", fields.jwks)}
                 {text("client-jwks-uri", "JWKS URL (https)", fields.jwks_uri)}
             </Show>
+            <label for="dpop-bound" class="check">
+                <input id="dpop-bound" type="checkbox" prop:checked=move || fields.dpop_bound.get()
+                    on:change=move |ev| { touched.set(true); fields.dpop_bound.set(event_target_checked(&ev)); }/>
+                " Tokens must be DPoP-bound (the app proves its key at every token request, RFC 9449)"
+            </label>
             {area("allowed-resources", "Resources it may ask tokens for (identifiers, one per line; empty: any)", fields.resources)}
             {text("backchannel-uri", "Back-channel logout URI (told when a session ends)", fields.backchannel_uri)}
             <label for="backchannel-sid" class="check">

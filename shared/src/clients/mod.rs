@@ -86,6 +86,9 @@ pub struct ClientMetadata {
     /// ...or where to fetch them (an empty string clears it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// RFC 9449 §5.2: every access token of this client must be DPoP-bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -132,6 +135,9 @@ pub struct ClientSettings {
     pub jwks: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// RFC 9449 §5.2.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -174,6 +180,7 @@ impl ClientSettings {
             allowed_resources: vec![],
             jwks: None,
             jwks_uri: None,
+            dpop_bound_access_tokens: false,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -260,6 +267,9 @@ impl ClientSettings {
         }
         if patch.jwks_uri.is_some() {
             self.jwks_uri = optional(&patch.jwks_uri);
+        }
+        if let Some(bound) = patch.dpop_bound_access_tokens {
+            self.dpop_bound_access_tokens = bound;
         }
     }
 

@@ -70,6 +70,7 @@ pub fn admin_ui_client(config: &Config) -> Client {
         self_registered: false,
         jwks: None,
         jwks_uri: None,
+        dpop_bound: false,
     }
 }
 
@@ -99,6 +100,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             self_registered: false,
             jwks: None,
             jwks_uri: None,
+            dpop_bound: false,
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -127,6 +129,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             self_registered: false,
             jwks: None,
             jwks_uri: None,
+            dpop_bound: false,
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -152,6 +155,7 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             self_registered: false,
             jwks: None,
             jwks_uri: None,
+            dpop_bound: false,
         };
         clients.push((device, None));
     }

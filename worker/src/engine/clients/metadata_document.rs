@@ -199,6 +199,7 @@ pub fn client_from_document(config: &Config, url: &str, body: &str) -> Result<Cl
         self_registered: false,
         jwks: settings.jwks.as_ref().map(|j| j.to_string()),
         jwks_uri: settings.jwks_uri.clone(),
+        dpop_bound: settings.dpop_bound_access_tokens,
     })
 }
 

@@ -112,6 +112,9 @@ pub struct Client {
     /// `private_key_jwt`: its public keys (a JWK set, JSON) or where to fetch them.
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: a token request without a DPoP proof is
+    /// refused.
+    pub dpop_bound: bool,
 }
 
 impl Client {

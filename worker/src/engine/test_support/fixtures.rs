@@ -119,6 +119,7 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         self_registered: false,
         jwks: None,
         jwks_uri: None,
+        dpop_bound: false,
     }
 }
 
@@ -148,6 +149,7 @@ pub fn web_app() -> Client {
         self_registered: false,
         jwks: None,
         jwks_uri: None,
+        dpop_bound: false,
     }
 }
 

@@ -35,6 +35,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         // The client and the code (with its user) in one round trip.
         let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
         let client = &self.check_client(found, credentials).await?;
+        self.require_binding(client)?;
         if !client.allows_grant(grant::AUTHORIZATION_CODE) {
             return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
         }

@@ -91,6 +91,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let client = self.authenticate(credentials).await?;
+        self.require_binding(&client)?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(
                 "this client may not use the device authorization grant".into(),

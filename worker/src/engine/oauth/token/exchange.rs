@@ -61,6 +61,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             }
         }
         let (client, targets) = self.client_and_resources(credentials, &named).await?;
+        self.require_binding(&client)?;
         if client.client_type != ClientType::Confidential || !client.allows_grant(grant::TOKEN_EXCHANGE) {
             return Err(TokenError::UnauthorizedClient("this client may not exchange tokens".into()));
         }

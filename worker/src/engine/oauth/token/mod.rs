@@ -119,6 +119,17 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         self.check_client(found, credentials).await
     }
 
+    /// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens` gets tokens only
+    /// for a request with a DPoP proof.
+    fn require_binding(&self, client: &Client) -> Result<(), TokenError> {
+        if client.dpop_bound && self.dpop_jkt.is_none() {
+            return Err(TokenError::InvalidDpopProof(
+                "this client's access tokens must be DPoP-bound (dpop_bound_access_tokens): send a DPoP proof".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// [`Self::authenticate`] for a client record read together with other rows. A JWT
     /// assertion (RFC 7523) is verified here: the client's keys, and its `jti` spent.
     async fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
@@ -169,6 +180,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             // These two read the named resources with the client.
             TokenRequest::ClientCredentials { scope } => {
                 let (client, known) = self.client_and_resources(credentials, resources).await?;
+                self.require_binding(&client)?;
                 self.client_credentials(&client, scope, &known).await
             }
             TokenRequest::Password { username, password, scope } => {

@@ -31,6 +31,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let ip = self.meta.ip_address.as_deref();
         rate_limit::ip_lockout_check(self.kv, self.config, ip, self.now).await?;
         let (client, resources) = self.client_and_resources(credentials, resources).await?;
+        self.require_binding(&client)?;
         let result = self.password_grant(&client, username, password, scope, &resources).await;
         if matches!(result, Err(TokenError::InvalidGrant(_))) {
             rate_limit::ip_lockout_count(self.kv, self.config, ip, self.now).await?;

@@ -41,6 +41,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let presented_hash = hash_token(presented);
         let (found, token) = self.store.client_and_refresh_token(credentials.client_id(), &presented_hash).await?;
         let client = &self.check_client(found, credentials).await?;
+        self.require_binding(client)?;
         if !client.allows_grant(grant::REFRESH_TOKEN) {
             return Err(TokenError::UnauthorizedClient("this client may not use the refresh_token grant".into()));
         }

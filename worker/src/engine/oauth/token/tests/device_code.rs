@@ -284,3 +284,24 @@ fn rfc9449_5_a_confidential_clients_access_token_is_bound_its_refresh_token_need
     assert_eq!(plain.token_type, "Bearer");
     assert!(verify_jwt(&f.keys, &plain.access_token).1.get("cnf").is_none());
 }
+
+#[test]
+fn rfc9449_5_2_a_client_registered_dpop_bound_gets_tokens_only_with_a_proof() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let mut strict = confidential(AuthMethod::ClientSecretBasic);
+    strict.client_id = "strict".into();
+    strict.dpop_bound = true;
+    let secret = ClientSecret {
+        secret_id: "st".into(),
+        secret_hash: hash_token("st-secret"),
+        created_at: 0,
+        expires_at: None,
+        sealed: None,
+    };
+    block_on(f.store.ensure_client(&strict, Some(&secret), 0)).unwrap();
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("strict:st-secret"));
+    let plain = block_on(endpoint(&f, NOW).handle_form(Some(&basic), &form("grant_type=client_credentials")));
+    assert!(matches!(plain, Err(TokenError::InvalidDpopProof(d)) if d.contains("dpop_bound_access_tokens")));
+    let proven = block_on(bound(&f, NOW, Some("k")).handle_form(Some(&basic), &form("grant_type=client_credentials")));
+    assert_eq!(proven.unwrap().token_type, "DPoP");
+}
