@@ -6,7 +6,7 @@ mod rules;
 
 use serde::{Deserialize, Serialize};
 
-pub use rules::{https_problem, jwks_problem, private_use_scheme, redirect_uri_problem};
+pub use rules::{https_problem, jwks_problem, private_use_scheme, redirect_uri_problem, PRIVATE_JWK_MEMBERS};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_URIS: usize = 20;

@@ -238,6 +238,10 @@ fn unparsable(uri: &str) -> &'static str {
     }
 }
 
+/// The members only a private (or symmetric) JWK has (RFC 7518 §6.2.2, §6.3.2, §6.4.1):
+/// a key that carries one is never taken where a public key belongs.
+pub const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
 /// The most keys, and bytes, a client's inline JWK set may hold.
 pub const MAX_JWKS_KEYS: usize = 10;
 pub const MAX_JWKS_BYTES: usize = 16_384;
@@ -256,7 +260,7 @@ pub fn jwks_problem(jwks: &serde_json::Value) -> Option<String> {
     }
     for key in keys {
         let member = |m: &str| key.get(m).and_then(|v| v.as_str()).filter(|v| !v.is_empty()).is_some();
-        if ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|m| key.get(*m).is_some()) {
+        if PRIVATE_JWK_MEMBERS.iter().any(|m| key.get(*m).is_some()) {
             return Some("jwks must hold public keys only: a private key was sent, and should now be replaced".into());
         }
         let usable = match key.get("kty").and_then(|v| v.as_str()) {

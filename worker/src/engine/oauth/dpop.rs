@@ -122,7 +122,7 @@ pub fn ath(access_token: &str) -> String {
 }
 
 fn public_key(jwk: &serde_json::Value) -> Result<PublicJwk, String> {
-    if ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|m| jwk.get(*m).is_some()) {
+    if shared::clients::PRIVATE_JWK_MEMBERS.iter().any(|m| jwk.get(*m).is_some()) {
         return Err("the proof's jwk carries a private key".into());
     }
     let member = |m: &str| jwk.get(m).and_then(|v| v.as_str()).unwrap_or_default().to_owned();

@@ -23,7 +23,7 @@ use crate::engine::crypto::tokens::random_token;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{count, first_row, SqlArg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, first_row, SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::client_secrets::{self, SecretRow};
 use crate::engine::tables::clients::{self, json_list, ClientRow};
@@ -257,16 +257,7 @@ impl<P: Platform> Registrar<'_, P> {
             ));
         }
         self.changeable(client_id).await?;
-        let changes = self
-            .store
-            .batch(&[
-                refresh_tokens::revoke_of_client(client_id, self.now),
-                client_token_cutoffs::cut(client_id, self.now, self.now_ms),
-                consents::delete_of_client(client_id),
-                client_secrets::delete_of_client(client_id),
-                clients::delete(client_id),
-            ])
-            .await?;
+        let changes = self.store.batch(&deletion(&self.rc, client_id)).await?;
         if changes.last() != Some(&1) {
             // Nothing was there: the batch changed nothing that mattered but the cut-off,
             // which is harmless for a client that does not exist.
@@ -393,6 +384,19 @@ impl<P: Platform> Registrar<'_, P> {
             .collect::<Result<Vec<_>, InternalError>>()?;
         Ok(Page { data, total: count(totals)?, limit, offset })
     }
+}
+
+/// The one batch that deletes a client (the last statement's count says whether it was
+/// there): its refresh tokens revoked, its access tokens cut off, its consents, secrets and
+/// row gone.
+pub(super) fn deletion<P: Platform>(rc: &RequestContext<'_, P>, client_id: &str) -> Vec<Statement<'static>> {
+    vec![
+        refresh_tokens::revoke_of_client(client_id, rc.now),
+        client_token_cutoffs::cut(client_id, rc.now, rc.now_ms),
+        consents::delete_of_client(client_id),
+        client_secrets::delete_of_client(client_id),
+        clients::delete(client_id),
+    ]
 }
 
 /// A stored registration, or `None`: the client's row and its secrets' ids and dates.

@@ -14,7 +14,7 @@ use shared::clients::{ClientInformation, ClientMetadata, ClientSettings, Metadat
 use shared::codes;
 use subtle::ConstantTimeEq;
 
-use super::{find, information, rejected, Registration};
+use super::{deletion, find, information, rejected, Registration};
 use crate::engine::crypto::tokens::{hash_token, new_uuid, random_token};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
@@ -22,7 +22,7 @@ use crate::engine::platform::config::OpenRegistration;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
-use crate::engine::tables::{client_token_cutoffs, clients, consents, refresh_tokens};
+use crate::engine::tables::clients;
 
 /// The grants a self-registered client may use.
 const OPEN_GRANTS: &[&str] = &["authorization_code", "refresh_token"];
@@ -196,15 +196,7 @@ impl<P: Platform> OpenRegistrar<'_, P> {
     /// client goes, with its consents and tokens. Audited `client.deleted`.
     pub async fn delete(&self, client_id: &str, token: &str) -> Result<(), ApiError> {
         self.authorized(client_id, token).await?;
-        let changes = self
-            .store
-            .batch(&[
-                refresh_tokens::revoke_of_client(client_id, self.now),
-                client_token_cutoffs::cut(client_id, self.now, self.now_ms),
-                consents::delete_of_client(client_id),
-                clients::delete(client_id),
-            ])
-            .await?;
+        let changes = self.store.batch(&deletion(&self.rc, client_id)).await?;
         if changes.last() != Some(&1) {
             return Err(ApiError::not_found(codes::NOT_FOUND, "no client with this client_id"));
         }
