@@ -49,6 +49,16 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// HS256 for `client_secret_jwt`.
 pub const ASSERTION_SIGNING_ALGS: &[&str] = &["RS256", "ES256", "EdDSA", "HS256"];
 
+/// The algorithms a request object (RFC 9101) may be signed with: the client's own keys
+/// (asymmetric only; `none` and HMAC are refused).
+pub const REQUEST_OBJECT_SIGNING_ALGS: &[&str] = &["RS256", "ES256", "EdDSA"];
+
+/// RFC 9126 §2.2: the prefix of every `request_uri` the PAR endpoint hands out.
+pub const PAR_REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// RFC 9126 §2.2 `expires_in` of a pushed request: the most FAPI 2.0 §5.3.2.2 allows.
+pub const PAR_LIFETIME: u32 = 60;
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {

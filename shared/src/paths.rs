@@ -14,6 +14,8 @@ pub const INTROSPECT: &str = "/token/introspect";
 pub const REVOKE: &str = "/token/revoke";
 pub const USERINFO: &str = "/userinfo";
 pub const DEVICE_AUTHORIZATION: &str = "/device";
+/// RFC 9126 §2: the pushed authorization request endpoint.
+pub const PUSHED_AUTHORIZATION_REQUEST: &str = "/par";
 pub const LOGOUT: &str = "/logout";
 pub const REGISTER: &str = "/register";
 pub const HEALTH: &str = "/health";

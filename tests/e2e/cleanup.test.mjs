@@ -16,7 +16,7 @@ after(async () => {
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes what expired in each of its eighteen statements and keeps what lives', async () => {
+test('the Cron Trigger deletes what expired in each of its nineteen statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
   const sql = (statement) => worker.query(statement);
@@ -72,6 +72,11 @@ test('the Cron Trigger deletes what expired in each of its eighteen statements a
   for (const [id, expires] of [['gone', now - 1], ['kept', now + 60]]) {
     await sql(`INSERT INTO dpop_proofs (jkt, jti_hash, expires_at) VALUES ('k', '${id}', ${expires})`);
   }
+  // Pushed authorization requests (RFC 9126): until their 60 seconds are over.
+  for (const [id, expires] of [['gone', now - 1], ['kept', now + 60]]) {
+    await sql(`INSERT INTO pushed_authorization_requests (uri_hash, client_id, params, expires_at)
+      VALUES ('${id}', 'demo-app', 'client_id=demo-app', ${expires})`);
+  }
   // Self-registered clients (open registration): one without a code exchange for
   // OPEN_REGISTRATION_UNUSED_DAYS (30), with its consent; one used 29 days ago.
   for (const [id, used] of [['gone', null], ['kept', now - 29 * day]]) {
@@ -90,11 +95,12 @@ test('the Cron Trigger deletes what expired in each of its eighteen statements a
     refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
     ended_sessions: 1, session_clients: 1, logout_deliveries: 1, self_registered_consents: 1,
     self_registered_clients: 1, client_assertions: 1, dpop_proofs: 1,
+    pushed_authorization_requests: 1,
   });
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
     sessions: 'id_hash', mail_outbox: 'id', ended_sessions: 'session_id', session_clients: 'session_id',
-    logout_deliveries: 'id' };
+    logout_deliveries: 'id', pushed_authorization_requests: 'uri_hash' };
   for (const [table, key] of Object.entries(keys)) {
     assert.deepEqual((await sql(`SELECT ${key} AS id FROM ${table}`)).map((r) => r.id), ['kept'], table);
   }

@@ -22,6 +22,7 @@ pub enum Endpoint {
     // ---- OAuth: the token family's form endpoints (RFC 6749, 8628, 7662, 7009) and UserInfo
     Token,
     DeviceAuthorization,
+    PushedAuthorizationRequest,
     Introspect,
     Revoke,
     UserInfo,
@@ -219,6 +220,8 @@ pub const ROUTES: &[Route] = &[
     cors(paths::TOKEN, "POST", E::Token, Cors::Client),
     cors(paths::DEVICE_AUTHORIZATION, "POST", E::DeviceAuthorization, Cors::Client),
     cors("/device/code", "POST", E::DeviceAuthorization, Cors::Client),
+    // RFC 9126: browser apps push their requests too.
+    cors(paths::PUSHED_AUTHORIZATION_REQUEST, "POST", E::PushedAuthorizationRequest, Cors::Client),
     // Introspection is for resource servers, not browsers (RFC 7662 §2.1).
     post(paths::INTROSPECT, E::Introspect),
     post("/oauth/introspect", E::Introspect),

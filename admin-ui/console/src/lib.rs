@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod auth;
 mod calls;
+mod client_form;
 mod clients;
 mod dashboard;
 mod providers;

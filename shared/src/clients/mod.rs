@@ -2,10 +2,12 @@
 //! must meet, and what the server answers. The rules live here so the admin console
 //! checks a form live with exactly the server's judgement.
 
+mod profiles;
 mod rules;
 
 use serde::{Deserialize, Serialize};
 
+pub use profiles::{FAPI2, FAPI2_SIGNING_ALGS, SECURITY_PROFILES};
 pub use rules::{https_problem, jwks_problem, private_use_scheme, redirect_uri_problem, PRIVATE_JWK_MEMBERS};
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -89,6 +91,17 @@ pub struct ClientMetadata {
     /// RFC 9449 §5.2: every access token of this client must be DPoP-bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_bound_access_tokens: Option<bool>,
+    /// RFC 9126 §6: this client's authorization requests must be pushed (PAR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9101 §10.1 (OIDC Registration §2): the only algorithm this client's request
+    /// objects may be signed with (an empty string clears it: any of ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// `fapi2`: the FAPI 2.0 Security Profile's rules for this client ([`SECURITY_PROFILES`];
+    /// an empty string clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_profile: Option<String>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -138,6 +151,15 @@ pub struct ClientSettings {
     /// RFC 9449 §5.2.
     #[serde(default)]
     pub dpop_bound_access_tokens: bool,
+    /// RFC 9126 §6.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9101 §10.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// `fapi2` or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_profile: Option<String>,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -181,6 +203,9 @@ impl ClientSettings {
             jwks: None,
             jwks_uri: None,
             dpop_bound_access_tokens: false,
+            require_pushed_authorization_requests: false,
+            request_object_signing_alg: None,
+            security_profile: None,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -271,6 +296,30 @@ impl ClientSettings {
         if let Some(bound) = patch.dpop_bound_access_tokens {
             self.dpop_bound_access_tokens = bound;
         }
+        if let Some(required) = patch.require_pushed_authorization_requests {
+            self.require_pushed_authorization_requests = required;
+        }
+        if patch.request_object_signing_alg.is_some() {
+            self.request_object_signing_alg = optional(&patch.request_object_signing_alg);
+        }
+        if patch.security_profile.is_some() {
+            self.security_profile = optional(&patch.security_profile);
+            // FAPI 2.0 §5.3.2.2 and §5.3.2.1: choosing the profile turns on what it
+            // requires unless the same change says otherwise (then `problems` names the rule).
+            if self.is_fapi2() {
+                if patch.require_pushed_authorization_requests.is_none() {
+                    self.require_pushed_authorization_requests = true;
+                }
+                if patch.dpop_bound_access_tokens.is_none() {
+                    self.dpop_bound_access_tokens = true;
+                }
+            }
+        }
+    }
+
+    /// Whether the FAPI 2.0 Security Profile applies to this client.
+    pub fn is_fapi2(&self) -> bool {
+        self.security_profile.as_deref() == Some(FAPI2)
     }
 
     /// Whether the client authenticates with a secret of ours (Basic, post, or an HMAC

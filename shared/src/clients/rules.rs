@@ -132,6 +132,7 @@ impl ClientSettings {
                 metadata("allowed_resources", format!("`{resource}`: {problem}"));
             }
         }
+        out.extend(self.profile_problems());
         let needs_redirect = grants("authorization_code") || grants("implicit");
         if needs_redirect && self.redirect_uris.is_empty() {
             out.push(MetadataProblem {

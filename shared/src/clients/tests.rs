@@ -260,3 +260,61 @@ fn oidc_backchannel_logout_2_2_the_uri_is_absolute_https_without_a_fragment() {
     settings.apply(&ClientMetadata { backchannel_logout_uri: Some(String::new()), ..ClientMetadata::default() });
     assert_eq!(settings.backchannel_logout_uri, None, "an empty string clears it");
 }
+
+fn fapi2_request() -> ClientMetadata {
+    let mut request = seed_request();
+    request.token_endpoint_auth_method = Some("private_key_jwt".into());
+    request.jwks = Some(serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "eA", "y": "eQ"}]}));
+    request.id_token_signed_response_alg = Some("ES256".into());
+    request.security_profile = Some(FAPI2.into());
+    request
+}
+
+#[test]
+fn fapi2_choosing_the_profile_turns_on_par_and_dpop_and_its_rules_are_named() {
+    let settings = ClientSettings::new(&fapi2_request(), "openid");
+    assert!(settings.require_pushed_authorization_requests && settings.dpop_bound_access_tokens);
+    assert_eq!(settings.problems(Some(&known())), vec![]);
+    let broken = |change: fn(&mut ClientMetadata)| {
+        let mut request = fapi2_request();
+        change(&mut request);
+        let found = ClientSettings::new(&request, "openid").problems(Some(&known()));
+        found.iter().map(|p| (p.field, p.message.starts_with("FAPI 2.0 §"))).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        broken(|r| {
+            r.token_endpoint_auth_method = Some("client_secret_basic".into());
+            r.jwks = None;
+        }),
+        vec![("token_endpoint_auth_method", true)]
+    );
+    assert_eq!(broken(|r| r.dpop_bound_access_tokens = Some(false)), vec![("dpop_bound_access_tokens", true)]);
+    assert_eq!(
+        broken(|r| r.require_pushed_authorization_requests = Some(false)),
+        vec![("require_pushed_authorization_requests", true)]
+    );
+    assert_eq!(broken(|r| r.id_token_signed_response_alg = None), vec![("id_token_signed_response_alg", true)]);
+    assert_eq!(
+        broken(|r| {
+            r.grant_types = Some(vec!["authorization_code".into(), "implicit".into()]);
+            r.response_types = Some(vec!["code".into(), "code id_token".into()]);
+        }),
+        vec![("response_types", true), ("grant_types", true)]
+    );
+    assert_eq!(broken(|r| r.security_profile = Some("fapi1".into())), vec![("security_profile", false)]);
+}
+
+#[test]
+fn rfc9101_request_object_signing_alg_is_asymmetric_and_needs_the_clients_keys() {
+    assert_eq!(
+        problems(|r| r.request_object_signing_alg = Some("ES256".into())),
+        vec![("invalid_client_metadata", "request_object_signing_alg")]
+    );
+    assert_eq!(
+        problems(|r| r.request_object_signing_alg = Some("none".into())),
+        vec![("invalid_client_metadata", "request_object_signing_alg")]
+    );
+    let mut request = fapi2_request();
+    request.request_object_signing_alg = Some("ES256".into());
+    assert!(ClientSettings::new(&request, "openid").problems(Some(&known())).is_empty());
+}

@@ -130,6 +130,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::OpenApi => ops::openapi(cx, req, m).await,
         E::Token => token::token(cx, req, m).await,
         E::DeviceAuthorization => token::device_authorization(cx, req, m).await,
+        E::PushedAuthorizationRequest => token::pushed_authorization_request(cx, req, m).await,
         E::Introspect => token::introspect(cx, req, m).await,
         E::Revoke => token::revoke(cx, req, m).await,
         E::UserInfo => token::userinfo(cx, req, m).await,

@@ -23,8 +23,8 @@ use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::authorize::issue::{prepare_code, Issuer};
 use crate::engine::oauth::authorize::{
-    decide, open_request, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError, Next,
-    ResponseMode, Situation,
+    decide, open_request, pushed, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError,
+    Next, ResponseMode, Situation,
 };
 use crate::engine::oauth::codes::CodeStore;
 use crate::engine::oauth::consent::{merged, Consent, ConsentStore};
@@ -79,6 +79,8 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
     let result = async {
         let params = params?;
         cx.ensure_bootstrap().await?;
+        // A pushed request (RFC 9126 §4) or a request object (RFC 9101 §5) brings its own.
+        let (params, via) = pushed::resolve(&cx.request_context(), params).await?;
         // The client and the resources the request names (D1, one batch) and the browser's
         // session (KV) at once: one round trip, not two. A malformed `resource` is judged
         // by parse(), after the client and its redirect URI.
@@ -95,7 +97,7 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
         let (client, session) = futures_util::future::join(client, browser_session(cx, &req)).await;
         let (client, known) = client?;
         let client = with_document(cx, client, params.get("client_id")).await?;
-        let request = request::parse(&params, client.as_ref(), &known, config, cx.now_ms)?;
+        let request = request::parse(&params, client.as_ref(), &known, config, cx.now_ms, via)?;
         // parse() verified the client, so it is there; it is read once per request.
         let Some(client) = client else {
             return Err(AuthorizeError::page("invalid_client", "the client is not registered with this server"));

@@ -30,6 +30,7 @@ enum Op {
     DeviceAuthorization,
     Introspect,
     Revoke,
+    PushedAuthorizationRequest,
 }
 
 /// `POST /token` (RFC 6749 §3.2).
@@ -40,6 +41,11 @@ pub async fn token(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, A
 /// `POST /device` (RFC 8628 §3.1).
 pub async fn device_authorization(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     Ok(family(cx, req, Op::DeviceAuthorization).await)
+}
+
+/// `POST /par` (RFC 9126 §2).
+pub async fn pushed_authorization_request(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    Ok(family(cx, req, Op::PushedAuthorizationRequest).await)
 }
 
 /// `POST /token/introspect` (RFC 7662 §2).
@@ -83,9 +89,10 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
         quota = limits::token_limit(cx, subject).await?;
         cx.ensure_bootstrap().await?;
-        // RFC 9449 §4.3: a DPoP proof at /token binds what is issued to its key.
+        // RFC 9449 §4.3: a DPoP proof at /token binds what is issued to its key; at PAR
+        // (§10.1) the code.
         let dpop_jkt = match (op, req.headers().get("DPoP").ok().flatten()) {
-            (Op::Token, Some(proof)) => {
+            (Op::Token | Op::PushedAuthorizationRequest, Some(proof)) => {
                 let url = req.url().map(|u| u.to_string()).unwrap_or_default();
                 let nonce_key = cx.config.security.dpop_nonces.then_some(&cx.config.secret_key);
                 let expected = dpop::Expected { htm: "POST", htu: &url, access_token: None, nonce_key };
@@ -108,6 +115,9 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
             (Op::Token, None) => Err(TokenError::InvalidRequest("the grant was not read".into())),
             (Op::DeviceAuthorization, _) => {
                 family.device_authorization(&credentials?, &form).await.map(|r| respond::json(200, &r))
+            }
+            (Op::PushedAuthorizationRequest, _) => {
+                family.push_authorization_request(&credentials?, &form).await.map(|r| respond::json(201, &r))
             }
             (Op::Introspect, _) => family.introspect(&credentials?, &form).await.map(|r| respond::json(200, &r)),
             // RFC 7009 §2.2: 200, and the body is ignored.

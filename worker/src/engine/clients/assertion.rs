@@ -14,6 +14,7 @@
 //! the log only.
 
 use serde::Deserialize;
+use shared::clients::FAPI2_SIGNING_ALGS;
 use shared::oauth::ASSERTION_SIGNING_ALGS;
 use shared::paths;
 
@@ -21,11 +22,11 @@ use crate::engine::crypto::jose::b64url_decode;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::oauth::token::TokenError;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{HttpClient, JwsSigner, PublicJwk, SigningAlg, SqlRunner};
+use crate::engine::platform::ports::{SigningAlg, SqlRunner};
 use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::client_assertions;
 
-use super::{AuthMethod, Client, ClientRecord, ClientSecret};
+use super::{jwks, AuthMethod, Client, ClientRecord, ClientSecret};
 use crate::engine::crypto::sealed::{self, Purpose};
 
 /// The longest an assertion may live, from now: a few minutes is what RFC 7523 §3 item 4
@@ -54,32 +55,6 @@ struct Claims {
     jti: Option<String>,
 }
 
-#[derive(Deserialize, Clone)]
-struct Key {
-    kty: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default, rename = "use")]
-    usage: Option<String>,
-    #[serde(default)]
-    crv: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-    #[serde(default)]
-    x: Option<String>,
-    #[serde(default)]
-    y: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct KeySet {
-    keys: Vec<Key>,
-}
-
 /// The `sub` of an assertion, unverified: which client it claims to be, when the request
 /// names no `client_id` (RFC 7523 §3 item 2).
 pub fn claimed_client(assertion: &str) -> Option<String> {
@@ -93,9 +68,15 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
 fn audiences(issuer: &str) -> Vec<String> {
     let mut out = vec![issuer.to_owned()];
     out.extend(
-        [paths::TOKEN, paths::INTROSPECT, paths::REVOKE, paths::DEVICE_AUTHORIZATION]
-            .iter()
-            .map(|p| format!("{issuer}{p}")),
+        [
+            paths::TOKEN,
+            paths::INTROSPECT,
+            paths::REVOKE,
+            paths::DEVICE_AUTHORIZATION,
+            paths::PUSHED_AUTHORIZATION_REQUEST,
+        ]
+        .iter()
+        .map(|p| format!("{issuer}{p}")),
     );
     out
 }
@@ -123,6 +104,9 @@ pub async fn verify<P: Platform>(
     let alg = match (mac, header.alg.as_str()) {
         (true, "HS256") => None,
         (true, other) => return Ok(Err(format!("a client_secret_jwt assertion is HS256, not alg `{other}`"))),
+        (false, other) if client.fapi2 && !FAPI2_SIGNING_ALGS.contains(&other) => {
+            return Ok(Err(format!("FAPI 2.0 §5.4.1: a FAPI 2.0 client's assertion is ES256 or EdDSA, not `{other}`")))
+        }
         (false, other) => match ASSERTION_SIGNING_ALGS.contains(&other).then(|| SigningAlg::parse(other)).flatten() {
             Some(alg) => Some(alg),
             None => return Ok(Err(format!("alg `{other}` is not one of RS256, ES256, EdDSA"))),
@@ -138,22 +122,10 @@ pub async fn verify<P: Platform>(
     let input = assertion.get(..header_b64.len() + 1 + claims_b64.len()).unwrap_or_default().as_bytes();
     let verified = match alg {
         None => mac_verifies(rc, secrets, input, &signature)?,
-        Some(alg) => {
-            let keys = match client_keys(rc, client).await? {
-                Ok(keys) => keys,
-                Err(why) => return Ok(Err(why)),
-            };
-            let mut verified = false;
-            for key in keys.iter().filter(|k| fits(k, alg, header.kid.as_deref())) {
-                let Some(public) = public_jwk(key) else { continue };
-                let imported = rc.signer.import_public(alg, &public).await?;
-                if rc.signer.verify(&imported, input, &signature).await? {
-                    verified = true;
-                    break;
-                }
-            }
-            verified
-        }
+        Some(alg) => match jwks::verifies(rc, client, alg, header.kid.as_deref(), input, &signature).await? {
+            Ok(verified) => verified,
+            Err(why) => return Ok(Err(why)),
+        },
     };
     if !verified {
         let why = if mac {
@@ -222,48 +194,6 @@ fn check_claims(claims: &Claims, client: &Client, audiences: &[String], now: i64
         return Err("jti is required".into());
     }
     Ok(())
-}
-
-/// Whether `key` may verify an assertion with `alg` (and the header's `kid`, if any).
-fn fits(key: &Key, alg: SigningAlg, kid: Option<&str>) -> bool {
-    key.kty == alg.kty()
-        && key.alg.as_deref().is_none_or(|a| a == alg.as_str())
-        && key.usage.as_deref().is_none_or(|u| u == "sig")
-        && (kid.is_none() || key.kid.as_deref() == kid)
-        && (alg != SigningAlg::EdDsa || key.crv.as_deref() == Some("Ed25519"))
-        && (alg != SigningAlg::Es256 || key.crv.as_deref() == Some("P-256"))
-}
-
-fn public_jwk(key: &Key) -> Option<PublicJwk> {
-    Some(PublicJwk {
-        kty: key.kty.clone(),
-        crv: key.crv.clone().unwrap_or_default(),
-        n: key.n.clone().unwrap_or_default(),
-        e: key.e.clone().unwrap_or_default(),
-        x: key.x.clone().unwrap_or_default(),
-        y: key.y.clone().unwrap_or_default(),
-    })
-    .filter(|k| !k.n.is_empty() || !k.x.is_empty())
-}
-
-/// The client's keys: its inline `jwks`, or the set at its `jwks_uri` (fetched with the
-/// outbound limits: a deadline, no redirects, 1 MB).
-async fn client_keys<P: Platform>(
-    rc: &RequestContext<'_, P>,
-    client: &Client,
-) -> Result<Result<Vec<Key>, String>, InternalError> {
-    let text = match (&client.jwks, &client.jwks_uri) {
-        (Some(inline), _) => inline.clone(),
-        (None, Some(uri)) => match rc.http.get(uri, None).await {
-            Ok(reply) if reply.status == 200 => reply.body,
-            Ok(reply) => return Ok(Err(format!("the client's jwks_uri answered {}", reply.status))),
-            Err(e) => return Ok(Err(format!("the client's jwks_uri could not be read: {}", e.detail()))),
-        },
-        (None, None) => return Ok(Err("the client has no jwks".into())),
-    };
-    Ok(serde_json::from_str::<KeySet>(&text)
-        .map(|s| s.keys)
-        .map_err(|_| "the client's jwks is not a JWK set".to_string()))
 }
 
 /// [`verify`] as the token endpoints answer it: any refusal is `invalid_client` (its

@@ -71,6 +71,9 @@ pub fn admin_ui_client(config: &Config) -> Client {
         jwks: None,
         jwks_uri: None,
         dpop_bound: false,
+        require_par: false,
+        request_object_alg: None,
+        fapi2: false,
     }
 }
 
@@ -101,6 +104,9 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             jwks: None,
             jwks_uri: None,
             dpop_bound: false,
+            require_par: false,
+            request_object_alg: None,
+            fapi2: false,
         };
         clients.push((client, Some(bootstrap_secret(client_id, secret, now))));
     }
@@ -130,6 +136,9 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             jwks: None,
             jwks_uri: None,
             dpop_bound: false,
+            require_par: false,
+            request_object_alg: None,
+            fapi2: false,
         };
         clients.push((client, Some(bootstrap_secret(DEMO_CLIENT_ID, secret, now))));
         // The device-flow fixture: a TV or CLI app has no secret to keep (RFC 8628 §5.6).
@@ -156,6 +165,9 @@ pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<
             jwks: None,
             jwks_uri: None,
             dpop_bound: false,
+            require_par: false,
+            request_object_alg: None,
+            fapi2: false,
         };
         clients.push((device, None));
     }

@@ -200,6 +200,9 @@ pub fn client_from_document(config: &Config, url: &str, body: &str) -> Result<Cl
         jwks: settings.jwks.as_ref().map(|j| j.to_string()),
         jwks_uri: settings.jwks_uri.clone(),
         dpop_bound: settings.dpop_bound_access_tokens,
+        require_par: settings.require_pushed_authorization_requests,
+        request_object_alg: settings.request_object_signing_alg.clone(),
+        fapi2: settings.is_fapi2(),
     })
 }
 

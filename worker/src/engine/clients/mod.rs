@@ -2,6 +2,7 @@
 
 pub mod assertion;
 pub mod bootstrap;
+pub mod jwks;
 pub mod metadata_document;
 pub mod registration;
 
@@ -115,6 +116,14 @@ pub struct Client {
     /// RFC 9449 §5.2 `dpop_bound_access_tokens`: a token request without a DPoP proof is
     /// refused.
     pub dpop_bound: bool,
+    /// RFC 9126 §6 `require_pushed_authorization_requests`: `/authorize` serves this
+    /// client only requests pushed to the PAR endpoint.
+    pub require_par: bool,
+    /// RFC 9101 §10.1 `request_object_signing_alg`: the one algorithm its request objects
+    /// may use (any of `REQUEST_OBJECT_SIGNING_ALGS` when `None`).
+    pub request_object_alg: Option<String>,
+    /// `security_profile: fapi2` (docs/api.md, "FAPI 2.0 profile").
+    pub fapi2: bool,
 }
 
 impl Client {

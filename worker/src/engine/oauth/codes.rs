@@ -38,6 +38,9 @@ pub struct AuthorizationCode {
     /// The RFC 8707 resources the request named (empty: none), and of them those still
     /// registered when the code is read.
     pub resources: GrantedResources,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (`dpop_jkt` at
+    /// `/authorize` or PAR); redeemed only with a proof of that key.
+    pub dpop_jkt: Option<String>,
 }
 
 impl fmt::Debug for AuthorizationCode {

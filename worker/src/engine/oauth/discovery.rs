@@ -65,8 +65,14 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
         "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "request_parameter_supported": false,
+        // RFC 9101: signed request objects at /authorize and the PAR endpoint; a request_uri
+        // only from our own PAR endpoint (RFC 9126 §4), never fetched from elsewhere.
+        "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
+        "request_object_signing_alg_values_supported": shared::oauth::REQUEST_OBJECT_SIGNING_ALGS,
+        // RFC 9126 §5.
+        "pushed_authorization_request_endpoint": config.endpoint(paths::PUSHED_AUTHORIZATION_REQUEST),
+        "require_pushed_authorization_requests": config.security.require_par,
         "subject_types_supported": ["public"],
         // RS256 for every client unless it registered another (OIDC Registration §2).
         "id_token_signing_alg_values_supported": shared::clients::ID_TOKEN_SIGNING_ALGS,

@@ -20,7 +20,8 @@
 //!   `OPEN_REGISTRATION_UNUSED_DAYS` and without a refresh token alive in that time, with
 //!   their consents (nothing can use them: no code, no refresh token);
 //! - the jtis of client assertions a minute after they expired (a replay fails on `exp`),
-//!   and of DPoP proofs once their `iat` is out of the window (a replay fails on `iat`).
+//!   and of DPoP proofs once their `iat` is out of the window (a replay fails on `iat`);
+//! - pushed authorization requests nobody used in their 60 seconds.
 
 use serde_json::{json, Map, Value};
 
@@ -30,8 +31,8 @@ use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::{
     audit_log, authorization_codes, client_assertions, clients, consents, device_codes, dpop_proofs, email_tokens,
-    ended_sessions, logout_deliveries, mail_outbox, refresh_tokens, revoked_access_tokens, session_clients, sessions,
-    webauthn_challenges,
+    ended_sessions, logout_deliveries, mail_outbox, pushed_authorization_requests, refresh_tokens,
+    revoked_access_tokens, session_clients, sessions, webauthn_challenges,
 };
 
 /// Rows one statement deletes per run at most.
@@ -44,7 +45,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 type Sweep = fn(UnixTime, i64) -> Statement<'static>;
 
 /// `(name in the audit entry, statement)`, each from its table's module.
-const SWEEPS: [(&str, Sweep); 18] = [
+const SWEEPS: [(&str, Sweep); 19] = [
     ("authorization_codes", authorization_codes::delete_expired),
     ("device_codes", device_codes::delete_expired),
     ("refresh_tokens", refresh_tokens::delete_expired),
@@ -63,10 +64,11 @@ const SWEEPS: [(&str, Sweep); 18] = [
     ("self_registered_clients", clients::delete_unused_self_registered),
     ("client_assertions", client_assertions::delete_expired),
     ("dpop_proofs", dpop_proofs::delete_expired),
+    ("pushed_authorization_requests", pushed_authorization_requests::delete_expired),
 ];
 
 /// The cut-off time of each statement in [`SWEEPS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 18] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 19] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -86,6 +88,7 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 18] {
         days(config.open_registration.unused_days),
         days(config.open_registration.unused_days),
         now - 60,
+        now,
         now,
     ]
 }

@@ -97,6 +97,48 @@ impl Form {
     pub fn contains(&self, name: &str) -> bool {
         self.params.contains_key(name)
     }
+
+    /// Parameters from name/value pairs (a request object's claims, RFC 9101 §4), with
+    /// the rules of [`Form::parse`].
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Form, FormError> {
+        let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in pairs {
+            encoded.append_pair(name, value);
+        }
+        Form::parse(encoded.finish().as_bytes())
+    }
+
+    /// The parameters form-encoded again (what [`Form::parse`] reads back as this form).
+    pub fn encode(&self) -> String {
+        let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in self.pairs() {
+            encoded.append_pair(&name, &value);
+        }
+        encoded.finish()
+    }
+
+    /// Every name/value pair, repeated parameters once per value.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, value) in &self.params {
+            match self.repeated.get(name) {
+                Some(values) => out.extend(values.iter().map(|v| (name.clone(), v.clone()))),
+                None => out.push((name.clone(), value.clone())),
+            }
+        }
+        out
+    }
+
+    /// This form with `name` set to `value` (replacing it) and without the names in `drop`.
+    pub fn with(&self, name: &str, value: &str, drop: &[&str]) -> Form {
+        let mut out = self.clone();
+        for gone in drop.iter().chain([&name]) {
+            out.params.remove(*gone);
+            out.repeated.remove(*gone);
+        }
+        out.params.insert(name.to_owned(), value.to_owned());
+        out
+    }
 }
 
 #[cfg(test)]

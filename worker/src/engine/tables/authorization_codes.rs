@@ -1,4 +1,4 @@
-//! The `authorization_codes` table (migrations/0003, 0014): one row per authorization
+//! The `authorization_codes` table (migrations/0003, 0014, 0024, 0029): one row per authorization
 //! code, what its redemption issued; every statement on it and [`CodeStore`] over the
 //! one SQL port.
 
@@ -14,15 +14,15 @@ use crate::engine::tables::users::{decode_user_json, user_json};
 use crate::engine::tables::{clients, refresh_tokens};
 
 const INSERT_CODE_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, resources) \
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, resources, \
+dpop_jkt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 /// [`INSERT_CODE_SQL`] only while the code's user (?3) is active and its session (?9)
 /// still exists: a code prepared before the read that confirms both (`/authorize` with a
 /// live session, [`user_consent_and_code`]) is never stored for an ended session.
 const INSERT_CODE_FOR_SESSION_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, \
 redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, \
-resources) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE EXISTS (SELECT 1 FROM users u \
+resources, dpop_jkt) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 WHERE EXISTS (SELECT 1 FROM users u \
 WHERE u.id = ?3 AND u.active = 1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?9 AND s.user_id = ?3))";
 
 /// Removes a prepared code that is not handed out (never redeemed: nobody has it). ?1 hash.
@@ -32,7 +32,7 @@ const DISCARD_CODE_SQL: &str = "DELETE FROM authorization_codes WHERE code_hash 
 const CODE_WITH_USER_SQL: &str = concat!(
     "SELECT c.code_hash, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, ",
     "c.code_challenge_method, c.session_id, c.auth_time, c.amr, c.created_at, c.expires_at, c.consumed_at, ",
-    "c.issued_jti, c.issued_jti_expires_at, c.issued_family_id, ",
+    "c.issued_jti, c.issued_jti_expires_at, c.issued_family_id, c.dpop_jkt, ",
     granted_resources!("c"),
     ", ",
     user_json!(),
@@ -69,6 +69,8 @@ struct CodeRow {
     #[serde(default)]
     resources: Option<String>,
     #[serde(default)]
+    dpop_jkt: Option<String>,
+    #[serde(default)]
     registered_resources: Option<String>,
     user_json: Option<String>,
 }
@@ -100,6 +102,7 @@ impl CodeRow {
             issued_jti_expires_at: self.issued_jti_expires_at.map(int),
             issued_family_id: self.issued_family_id,
             resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
+            dpop_jkt: self.dpop_jkt,
         };
         Ok((code, decode_user_json(self.user_json)?))
     }
@@ -111,7 +114,7 @@ pub fn decode_with_user(
     first_row::<CodeRow>(rows)?.map(CodeRow::decode).transpose()
 }
 
-/// The fourteen values of [`INSERT_CODE_SQL`] and [`INSERT_CODE_FOR_SESSION_SQL`].
+/// The fifteen values of [`INSERT_CODE_SQL`] and [`INSERT_CODE_FOR_SESSION_SQL`].
 fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
     vec![
         (&c.code_hash).into(),
@@ -128,6 +131,7 @@ fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
         c.expires_at.into(),
         c.amr.as_deref().into(),
         stored_identifiers(&c.resources.identifiers).as_deref().into(),
+        c.dpop_jkt.as_deref().into(),
     ]
 }
 

@@ -16,7 +16,8 @@ macro_rules! client_columns {
 post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl, refresh_token_ttl, \
 refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
-allowed_resources, self_registered, jwks, jwks_uri, dpop_bound_access_tokens"
+allowed_resources, self_registered, jwks, jwks_uri, dpop_bound_access_tokens, \
+require_pushed_authorization_requests, request_object_signing_alg, security_profile"
     };
 }
 
@@ -53,20 +54,22 @@ c.token_endpoint_auth_method, c.redirect_uris, c.post_logout_redirect_uris, c.gr
 c.scopes, c.access_token_ttl, c.refresh_token_ttl, c.refresh_token_rotation, c.first_party, c.logo_uri, \
 c.client_uri, c.tos_uri, c.policy_uri, c.contacts, c.created_at, c.application_type, \
 c.id_token_signed_response_alg, c.backchannel_logout_uri, c.backchannel_logout_session_required, \
-c.allowed_resources, c.self_registered, c.jwks, c.jwks_uri, c.dpop_bound_access_tokens, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
+c.allowed_resources, c.self_registered, c.jwks, c.jwks_uri, c.dpop_bound_access_tokens, \
+c.require_pushed_authorization_requests, c.request_object_signing_alg, c.security_profile, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
 AND d.name IN (SELECT value FROM json_each(c.scopes))) AS default_scopes, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
 'created_at', s.created_at, 'expires_at', s.expires_at, 'secret_sealed', s.secret_sealed) END AS secret_json \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
-/// ?1 id, ?2..?25 as [`settings_args`], ?26 first_party, ?27 now.
+/// ?1 id, ?2..?28 as [`settings_args`], ?29 first_party, ?30 now.
 const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
-allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, first_party, created_at, updated_at) VALUES (?1, ?2, \
-?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?27) ON CONFLICT (client_id) DO NOTHING";
+allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, require_pushed_authorization_requests, \
+request_object_signing_alg, security_profile, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?30) ON CONFLICT (client_id) DO NOTHING";
 
 /// A first-party bootstrap client's URIs follow the issuer (the console's redirect URI is
 /// `{ISSUER}/admin/callback`): a changed ISSUER must not lock admins out. ?1 id,
@@ -79,16 +82,18 @@ const INSERT_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, cl
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
-allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, first_party, created_at, updated_at) VALUES (?1, ?2, \
-?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?27)";
+allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, require_pushed_authorization_requests, \
+request_object_signing_alg, security_profile, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?30)";
 
-/// ?1 id, ?2..?25 as [`settings_args`], ?26 now.
+/// ?1 id, ?2..?28 as [`settings_args`], ?29 now.
 const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
 token_endpoint_auth_method = ?4, redirect_uris = ?5, post_logout_redirect_uris = ?6, grant_types = ?7, \
 response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?11, refresh_token_rotation = ?12, \
 logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, application_type = ?18, \
 id_token_signed_response_alg = ?19, backchannel_logout_uri = ?20, backchannel_logout_session_required = ?21, \
-allowed_resources = ?22, jwks = ?23, jwks_uri = ?24, dpop_bound_access_tokens = ?25, updated_at = ?26 \
+allowed_resources = ?22, jwks = ?23, jwks_uri = ?24, dpop_bound_access_tokens = ?25, \
+require_pushed_authorization_requests = ?26, request_object_signing_alg = ?27, security_profile = ?28, updated_at = ?29 \
 WHERE client_id = ?1";
 
 /// A `clients` row as stored (JSON lists as text; integers as `f64`, see [`int`]).
@@ -130,6 +135,12 @@ pub struct ClientRow {
     pub jwks_uri: Option<String>,
     #[serde(default)]
     pub dpop_bound_access_tokens: f64,
+    #[serde(default)]
+    pub require_pushed_authorization_requests: f64,
+    #[serde(default)]
+    pub request_object_signing_alg: Option<String>,
+    #[serde(default)]
+    pub security_profile: Option<String>,
     /// Only in [`BY_ID_SQL`] (registration management).
     #[serde(default)]
     pub registration_token_hash: Option<String>,
@@ -172,6 +183,9 @@ impl ClientRow {
             jwks: self.jwks,
             jwks_uri: self.jwks_uri,
             dpop_bound: self.dpop_bound_access_tokens != 0.0,
+            require_par: self.require_pushed_authorization_requests != 0.0,
+            request_object_alg: self.request_object_signing_alg.clone(),
+            fapi2: self.security_profile.as_deref() == Some(shared::clients::FAPI2),
             id_token_alg: match self.id_token_signed_response_alg.as_deref() {
                 None => SigningAlg::Rs256,
                 Some(alg) => SigningAlg::parse(alg)
@@ -211,12 +225,15 @@ impl ClientRow {
                 .map_err(|e| InternalError::new(format!("client jwks: {e}")))?,
             jwks_uri: self.jwks_uri,
             dpop_bound_access_tokens: self.dpop_bound_access_tokens != 0.0,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests != 0.0,
+            request_object_signing_alg: self.request_object_signing_alg,
+            security_profile: self.security_profile,
         };
         Ok((self.client_id, settings, int(self.created_at)))
     }
 }
 
-/// The settings columns ?2..?25 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
+/// The settings columns ?2..?28 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
 pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
     let scopes: Vec<String> = s.scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
     vec![
@@ -244,6 +261,9 @@ pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
         s.jwks.as_ref().map(|j| j.to_string()).as_deref().into(),
         s.jwks_uri.as_deref().into(),
         i64::from(s.dpop_bound_access_tokens).into(),
+        i64::from(s.require_pushed_authorization_requests).into(),
+        s.request_object_signing_alg.as_deref().into(),
+        s.security_profile.as_deref().into(),
     ]
 }
 
@@ -273,6 +293,9 @@ fn client_settings(c: &Client) -> ClientSettings {
         jwks: c.jwks.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         jwks_uri: c.jwks_uri.clone(),
         dpop_bound_access_tokens: c.dpop_bound,
+        require_pushed_authorization_requests: c.require_par,
+        request_object_signing_alg: c.request_object_alg.clone(),
+        security_profile: c.fapi2.then(|| shared::clients::FAPI2.to_owned()),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod mfa_backup_codes;
 pub mod mfa_totp;
 pub mod passkeys;
 pub mod password_history;
+pub mod pushed_authorization_requests;
 pub mod refresh_tokens;
 pub mod resources;
 pub mod revoked_access_tokens;

@@ -222,7 +222,8 @@ pub fn code_flow() -> CodeFlow {
 }
 
 pub fn authorize(f: &CodeFlow, client: &Client, q: &str, now: UnixTime) -> AuthorizationResponse {
-    let request = request::parse(&query(q), Some(client), &[], &f.config, now * 1000).unwrap();
+    let request =
+        request::parse(&query(q), Some(client), &[], &f.config, now * 1000, request::Via::FrontChannel).unwrap();
     let (config, store, keys) = (&f.config, &f.store, &f.keys);
     let issuer = Issuer { rc: request_context(config, store, keys, now) };
     pollster::block_on(issuer.issue(&request, client, &alice(), &session(now - 60), None)).unwrap()

@@ -120,6 +120,9 @@ pub fn confidential(auth_method: AuthMethod) -> Client {
         jwks: None,
         jwks_uri: None,
         dpop_bound: false,
+        require_par: false,
+        request_object_alg: None,
+        fapi2: false,
     }
 }
 
@@ -150,6 +153,9 @@ pub fn web_app() -> Client {
         jwks: None,
         jwks_uri: None,
         dpop_bound: false,
+        require_par: false,
+        request_object_alg: None,
+        fapi2: false,
     }
 }
 

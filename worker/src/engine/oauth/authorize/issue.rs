@@ -56,7 +56,7 @@ pub fn prepare_code(
     if !matches!(decide(request, &situation, now), Ok(Next::Issue)) {
         return Ok(None);
     }
-    let row = code_row(config, request, &client.client_id, &session.user_id, request.scope.join(" "), session, now);
+    let row = code_row(config, request, client, &session.user_id, request.scope.join(" "), session, now);
     let (plaintext, row) = codes::mint(row, rng)?;
     Ok(Some(PreparedCode { plaintext, row }))
 }
@@ -66,7 +66,7 @@ pub fn prepare_code(
 fn code_row(
     config: &Config,
     request: &AuthorizationRequest,
-    client_id: &str,
+    client: &Client,
     user_id: &str,
     scope: String,
     session: &Session,
@@ -74,7 +74,7 @@ fn code_row(
 ) -> AuthorizationCode {
     AuthorizationCode {
         code_hash: String::new(),
-        client_id: client_id.to_owned(),
+        client_id: client.client_id.clone(),
         user_id: user_id.to_owned(),
         redirect_uri: request.redirect_uri.clone(),
         scope,
@@ -85,12 +85,26 @@ fn code_row(
         auth_time: session.auth_time,
         amr: Some(session.amr.join(" ")),
         created_at: now,
-        expires_at: now + i64::from(config.tokens.code_ttl),
+        expires_at: now + code_ttl(config, client.fapi2),
         consumed_at: None,
         issued_jti: None,
         issued_jti_expires_at: None,
         issued_family_id: None,
         resources: GrantedResources { identifiers: request.resources.clone(), registered: Vec::new() },
+        dpop_jkt: request.dpop_jkt.clone(),
+    }
+}
+
+/// FAPI 2.0 §5.3.2.1: a FAPI 2.0 client's codes live at most 60 seconds.
+pub const FAPI2_CODE_TTL: i64 = 60;
+
+/// How long a code lives: `CODE_TTL`, at most [`FAPI2_CODE_TTL`] for a FAPI 2.0 client.
+fn code_ttl(config: &Config, fapi2: bool) -> i64 {
+    let ttl = i64::from(config.tokens.code_ttl);
+    if fapi2 {
+        ttl.min(FAPI2_CODE_TTL)
+    } else {
+        ttl
     }
 }
 
@@ -123,7 +137,7 @@ impl<P: Platform> Issuer<'_, P> {
             }
             Some(_) => return Err(InternalError::new("a prepared code does not match its grant").into()),
             None if request.response_type.code => {
-                let row = code_row(self.config, request, &client.client_id, &user.id, scope.clone(), session, self.now);
+                let row = code_row(self.config, request, client, &user.id, scope.clone(), session, self.now);
                 let (plaintext, row) = codes::mint(row, self.rng)?;
                 // OIDC Back-Channel Logout: the client is told when this session ends.
                 let told = session_clients::insert(&session.id_hash, &client.client_id, self.now);

@@ -6,7 +6,10 @@
 //! that into a redirect to a screen (docs/architecture.md, "Multi-step flows return outcomes").
 
 pub mod issue;
+pub mod pushed;
 pub mod request;
+pub mod request_object;
+mod values;
 
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::identity::sessions::Session;
@@ -250,5 +253,7 @@ pub fn decide(
 
 #[cfg(test)]
 mod prepared_tests;
+#[cfg(test)]
+mod pushed_tests;
 #[cfg(test)]
 mod tests;

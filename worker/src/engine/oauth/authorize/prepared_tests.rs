@@ -15,7 +15,8 @@ use crate::engine::test_support::*;
 
 fn prepared(client: &Client, q: &str, session: &Session) -> Option<PreparedCode> {
     let config = all_flows_config();
-    let request = request::parse(&query(q), Some(client), &[], &config, NOW * 1000).unwrap();
+    let request =
+        request::parse(&query(q), Some(client), &[], &config, NOW * 1000, request::Via::FrontChannel).unwrap();
     prepare_code(&config, &request, client, session, false, &SystemRandom, NOW).unwrap()
 }
 
@@ -91,7 +92,15 @@ fn rfc6749_4_1_2_the_prepared_code_is_the_one_the_response_carries_and_it_redeem
     let live = session(NOW - 60);
     store_session(&f, &live);
     let client = web_app();
-    let request = request::parse(&query(&code_request("&state=s")), Some(&client), &[], &f.config, NOW * 1000).unwrap();
+    let request = request::parse(
+        &query(&code_request("&state=s")),
+        Some(&client),
+        &[],
+        &f.config,
+        NOW * 1000,
+        request::Via::FrontChannel,
+    )
+    .unwrap();
     let code = prepare_code(&f.config, &request, &client, &live, false, &SystemRandom, NOW).unwrap().unwrap();
     let plaintext = code.plaintext.clone();
     let (user, _) = pollster::block_on(user_consent_and_code(&f.store, &live, "web", Some(&code.row))).unwrap();

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::values::{Prompt, ResponseMode, ResponseType, RESPONSE_MODES_SUPPORTED};
 use super::{AuthorizeError, ResponseTarget};
 use shared::oauth::is_implicit;
 
@@ -15,131 +16,6 @@ use crate::engine::oauth::scope::parse_scope;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::ports::{UnixMillis, UnixTime};
-
-/// The response types of RFC 6749 §3.1.1 and OAuth 2.0 Multiple Response Types §3–5:
-/// a non-empty set of `code`, `token`, `id_token` (order does not matter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResponseType {
-    pub code: bool,
-    pub token: bool,
-    pub id_token: bool,
-}
-
-impl ResponseType {
-    pub fn parse(value: &str) -> Option<ResponseType> {
-        let mut parsed = ResponseType { code: false, token: false, id_token: false };
-        for part in value.split(' ').filter(|p| !p.is_empty()) {
-            let slot = match part {
-                "code" => &mut parsed.code,
-                "token" => &mut parsed.token,
-                "id_token" => &mut parsed.id_token,
-                _ => return None,
-            };
-            if *slot {
-                return None; // the same value twice
-            }
-            *slot = true;
-        }
-        (parsed.code || parsed.token || parsed.id_token).then_some(parsed)
-    }
-
-    /// Whether anything but a code comes back through the browser.
-    pub fn returns_tokens(self) -> bool {
-        self.token || self.id_token
-    }
-
-    /// Multiple Response Types §2.1 and §5: `query` for `code`, `fragment` for every type
-    /// that returns a token from this endpoint.
-    pub fn default_mode(self) -> ResponseMode {
-        if self.returns_tokens() {
-            ResponseMode::Fragment
-        } else {
-            ResponseMode::Query
-        }
-    }
-
-    /// The canonical spelling, as discovery lists it.
-    pub fn as_str(self) -> &'static str {
-        match (self.code, self.id_token, self.token) {
-            (true, false, false) => "code",
-            (false, false, true) => "token",
-            (false, true, false) => "id_token",
-            (true, true, false) => "code id_token",
-            (true, false, true) => "code token",
-            (false, true, true) => "id_token token",
-            _ => "code id_token token",
-        }
-    }
-}
-
-/// Every response type `/authorize` serves (discovery's `response_types_supported`).
-pub const RESPONSE_MODES_SUPPORTED: &[&str] = &["query", "fragment", "form_post"];
-
-/// How the response travels back (OAuth 2.0 Multiple Response Types §2.1, Form Post
-/// Response Mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseMode {
-    Query,
-    Fragment,
-    FormPost,
-}
-
-impl ResponseMode {
-    fn parse(value: &str) -> Option<ResponseMode> {
-        match value {
-            "query" => Some(ResponseMode::Query),
-            "fragment" => Some(ResponseMode::Fragment),
-            "form_post" => Some(ResponseMode::FormPost),
-            _ => None,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            ResponseMode::Query => "query",
-            ResponseMode::Fragment => "fragment",
-            ResponseMode::FormPost => "form_post",
-        }
-    }
-}
-
-/// OIDC Core §3.1.2.1 `prompt`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Prompt {
-    pub none: bool,
-    pub login: bool,
-    pub consent: bool,
-    pub select_account: bool,
-}
-
-impl Prompt {
-    /// The values as `prompt` carries them; `None` when none was asked for.
-    fn as_string(self) -> Option<String> {
-        let values = [
-            (self.none, "none"),
-            (self.login, "login"),
-            (self.consent, "consent"),
-            (self.select_account, "select_account"),
-        ];
-        let set: Vec<&str> = values.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-        (!set.is_empty()).then(|| set.join(" "))
-    }
-
-    fn parse(value: &str) -> Option<Prompt> {
-        let mut prompt = Prompt::default();
-        for part in value.split(' ').filter(|p| !p.is_empty()) {
-            match part {
-                "none" => prompt.none = true,
-                "login" => prompt.login = true,
-                "consent" => prompt.consent = true,
-                "select_account" => prompt.select_account = true,
-                _ => return None,
-            }
-        }
-        Some(prompt)
-    }
-}
 
 /// A verified authorization request: everything here has been checked against the
 /// registered client. It travels through the sign-in and consent screens sealed under
@@ -182,6 +58,29 @@ pub struct AuthorizationRequest {
     /// client, when the request was parsed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code will be bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+    /// Whether the request came through the PAR endpoint (RFC 9126), so a client that
+    /// must push its requests may continue with it.
+    #[serde(default)]
+    pub pushed: bool,
+}
+
+/// How the parameters reached the server: what decides whether a client that must push
+/// its requests (RFC 9126 §5, §6) is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// In the browser's request to `/authorize`.
+    FrontChannel,
+    /// Through the PAR endpoint, from the client itself (at the push, and when
+    /// `/authorize` takes the pushed request).
+    Pushed,
+}
+
+/// RFC 7638 SHA-256 thumbprints are 32 bytes: 43 base64url characters.
+fn valid_thumbprint(value: &str) -> bool {
+    value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl AuthorizationRequest {
@@ -202,6 +101,7 @@ impl AuthorizationRequest {
             ("prompt", prompt.as_deref()),
             ("login_hint", self.login_hint.as_deref()),
             ("ui_locales", self.ui_locales.as_deref()),
+            ("dpop_jkt", self.dpop_jkt.as_deref()),
         ];
         for (name, value) in optional {
             if let Some(value) = value {
@@ -234,7 +134,8 @@ impl AuthorizationRequest {
     ) -> Result<(), AuthorizeError> {
         let params = Form::parse(self.to_params().as_bytes())
             .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
-        parse(&params, Some(client), registered, config, now * 1000).map(|_| ())
+        let via = if self.pushed { Via::Pushed } else { Via::FrontChannel };
+        parse(&params, Some(client), registered, config, now * 1000, via).map(|_| ())
     }
 
     pub fn target(&self) -> ResponseTarget {
@@ -293,13 +194,16 @@ fn loopback_without_port(uri: &str) -> Option<String> {
 /// and `known_resources`, the registered resources among those the request names.
 ///
 /// Order (RFC 6749 §4.1.2.1): the client and redirect URI first, with errors for the
-/// error page; everything after that goes back to the client as a redirect.
+/// error page; everything after that goes back to the client as a redirect. `params` are
+/// plain parameters: a request object or `request_uri` has been resolved before (`par`,
+/// `request_object`).
 pub fn parse(
     params: &Form,
     client: Option<&Client>,
     known_resources: &[TargetResource],
     config: &Config,
     now_ms: UnixMillis,
+    via: Via,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
     let now = now_ms.div_euclid(1000);
     let Some(client_id) = params.get("client_id") else {
@@ -355,11 +259,18 @@ pub fn parse(
     if response_mode == ResponseMode::Query && response_type.returns_tokens() {
         return fail("invalid_request", "response_mode=query cannot carry tokens; use fragment or form_post");
     }
-    if params.get("request").is_some() {
-        return fail("request_not_supported", "request objects are not supported (OIDC Core §6)");
+    // RFC 9126 §5 and §6: a client that must push its requests (or every client, with
+    // REQUIRE_PUSHED_AUTHORIZATION_REQUESTS) is not served from the front channel.
+    if via == Via::FrontChannel && (config.security.require_par || client.require_par) {
+        return fail(
+            "invalid_request",
+            "this client must push its authorization requests to the PAR endpoint first (RFC 9126)",
+        );
     }
-    if params.get("request_uri").is_some() {
-        return fail("request_uri_not_supported", "request_uri is not supported (OIDC Core §6)");
+    // RFC 9101 §5: a request object inside a request object (or a pushed one) is not one
+    // level of indirection this server follows.
+    if params.get("request").is_some() || params.get("request_uri").is_some() {
+        return fail("invalid_request", "request and request_uri cannot be nested in a request");
     }
     // RFC 9700 §2.1.2: no access tokens (and no code-less ID tokens) from this endpoint
     // unless the operator allows the implicit flow.
@@ -451,9 +362,26 @@ pub fn parse(
     }
     // RFC 9700 §2.1.1: PKCE for every client of the code flow (what binds a public client's
     // code to it); REQUIRE_PKCE=false relaxes it for confidential clients only.
-    let pkce_required = client.client_type == ClientType::Public || config.security.require_pkce;
+    let pkce_required = client.client_type == ClientType::Public || config.security.require_pkce || client.fapi2;
     if response_type.code && pkce_required && code_challenge.is_none() {
         return fail("invalid_request", "PKCE (code_challenge with S256) is required (RFC 7636, RFC 9700 §2.1.1)");
+    }
+    if client.fapi2 && method != Some(PkceMethod::S256) {
+        return fail("invalid_request", "FAPI 2.0 §5.3.2.2: code_challenge_method is S256");
+    }
+    if client.fapi2 && (!response_type.code || response_type.returns_tokens()) {
+        return fail("unsupported_response_type", "FAPI 2.0 §5.3.2.2: the only response type is code");
+    }
+    // RFC 9449 §10: the key the code is bound to.
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !valid_thumbprint(jkt)) {
+        return fail(
+            "invalid_request",
+            "dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters, RFC 7638)",
+        );
+    }
+    if dpop_jkt.is_some() && !response_type.code {
+        return fail("invalid_request", "dpop_jkt binds a code: it needs response_type code");
     }
 
     Ok(AuthorizationRequest {
@@ -479,5 +407,7 @@ pub fn parse(
         denied: false,
         consented_by: None,
         resources,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
+        pushed: via == Via::Pushed,
     })
 }

@@ -57,6 +57,12 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             return Err(TokenError::InvalidGrant("redirect_uri does not match the authorization request".into()));
         }
         check_pkce(&row, code_verifier)?;
+        // RFC 9449 §10: a code bound to a DPoP key is redeemed only with a proof of it.
+        if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != self.dpop_jkt {
+            return Err(TokenError::InvalidGrant(
+                "the code is bound to a DPoP key (dpop_jkt): send a DPoP proof made with that key".into(),
+            ));
+        }
         let user = match user {
             Some(user) if user.active => user,
             _ => return Err(invalid()),

@@ -28,6 +28,13 @@ pub enum TokenError {
     InvalidTarget(String),
     /// RFC 9449 §5: the DPoP proof is missing where required, or broke a rule (named).
     InvalidDpopProof(String),
+    /// RFC 9126 §2.3: the pushed request broke a rule of the authorization endpoint; its
+    /// error code (`invalid_request`, `invalid_scope`, `invalid_request_object`, ...) as
+    /// `/authorize` would have said it.
+    Authorization {
+        error: &'static str,
+        description: String,
+    },
     /// RFC 9449 §8: the proof needs this server's nonce (the answer's `DPoP-Nonce`).
     UseDpopNonce,
     /// A browser request from an origin that is not one of the client's redirect URIs'
@@ -85,6 +92,7 @@ impl ErrorResponse for TokenError {
             TokenError::InvalidTarget(_) => "invalid_target",
             TokenError::InvalidDpopProof(_) => "invalid_dpop_proof",
             TokenError::UseDpopNonce => "use_dpop_nonce",
+            TokenError::Authorization { error, .. } => error,
             TokenError::AuthorizationPending => "authorization_pending",
             TokenError::SlowDown { .. } => "slow_down",
             TokenError::AccessDenied => "access_denied",
@@ -112,7 +120,8 @@ impl ErrorResponse for TokenError {
             | TokenError::UnsupportedGrantType(d)
             | TokenError::InvalidScope(d)
             | TokenError::InvalidTarget(d)
-            | TokenError::InvalidDpopProof(d) => Some(d.clone()),
+            | TokenError::InvalidDpopProof(d)
+            | TokenError::Authorization { description: d, .. } => Some(d.clone()),
             // One message for every failure: which part was wrong is not the caller's to know.
             TokenError::InvalidClient { .. } | TokenError::ClientRefused(_) => {
                 Some("client authentication failed".into())

@@ -97,9 +97,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     }
 
     /// RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key (a
-    /// confidential client's are bound by its authentication already).
+    /// confidential client's are bound by its authentication already); a FAPI 2.0
+    /// client's too, since they do not rotate (FAPI 2.0 §5.3.2.1).
     pub(super) fn refresh_binding(&self, client: &Client) -> Option<&str> {
-        (client.client_type == crate::engine::clients::ClientType::Public).then_some(self.dpop_jkt).flatten()
+        let bound = client.client_type == crate::engine::clients::ClientType::Public || client.fapi2;
+        bound.then_some(self.dpop_jkt).flatten()
     }
 
     /// OIDC Core §11: a refresh token only with `offline_access`, to a client allowed the

@@ -132,7 +132,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
 
     /// [`Self::authenticate`] for a client record read together with other rows. A JWT
     /// assertion (RFC 7523) is verified here: the client's keys, and its `jti` spent.
-    async fn check_client(&self, found: Option<ClientRecord>, credentials: &Credentials) -> Result<Client, TokenError> {
+    pub(crate) async fn check_client(
+        &self,
+        found: Option<ClientRecord>,
+        credentials: &Credentials,
+    ) -> Result<Client, TokenError> {
         // A client_id that is a metadata document's URL (no `clients` row): the document.
         let id = credentials.client_id();
         let found = match found {

@@ -189,8 +189,13 @@ impl<P: Platform> TokenEndpoint<'_, P> {
 }
 
 /// Whether `client`'s refresh tokens rotate: per client, else `REFRESH_TOKEN_ROTATION`;
-/// a public client's always do (RFC 9700 §4.14.2: it has no secret that binds the token).
+/// a public client's always do (RFC 9700 §4.14.2: it has no secret that binds the token);
+/// a FAPI 2.0 client's never do (FAPI 2.0 §5.3.2.1: its tokens are bound to its DPoP key
+/// instead, and a lost rotation answer would end its grant).
 pub fn rotates(client: &Client, config: &Config) -> bool {
+    if client.fapi2 {
+        return false;
+    }
     client.client_type == ClientType::Public
         || client.refresh_token_rotation.unwrap_or(config.tokens.refresh_token_rotation)
 }

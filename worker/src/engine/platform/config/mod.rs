@@ -221,6 +221,9 @@ pub struct SecuritySettings {
     pub email_verification_required: bool,
     /// `DPOP_NONCES`: DPoP proofs must carry a nonce of this server (RFC 9449 §8).
     pub dpop_nonces: bool,
+    /// `REQUIRE_PUSHED_AUTHORIZATION_REQUESTS`: `/authorize` serves only pushed requests
+    /// (RFC 9126 §5), for every client.
+    pub require_par: bool,
 }
 
 /// How long the scheduled cleanup keeps records that do not expire by themselves.
@@ -363,6 +366,7 @@ impl Config {
                 hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
                 email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
                 dpop_nonces: v.flag("DPOP_NONCES")?,
+                require_par: v.flag("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS")?,
             },
             rate_limits: RateLimits {
                 login: (

@@ -71,6 +71,7 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "CIMD_ALLOWED_HOSTS",
     "CIMD_DENIED_HOSTS",
     "DPOP_NONCES",
+    "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS",
 ];
 
 /// The optional variables [`Config::load`] reads (all but the admin's email are secrets).
@@ -190,6 +191,7 @@ pub const VARIABLES: &[&str] = &[
     "CIMD_ALLOWED_HOSTS",
     "CIMD_DENIED_HOSTS",
     "DPOP_NONCES",
+    "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS",
     "SIGNING_ALG",
     "KEY_ROTATION_DAYS",
     "SERVER_TIMING",
