@@ -4,6 +4,7 @@
 // cross-origin `fetch`es that the browser lets through only because the worker answers
 // CORS for the client's registered origin (docs/api.md "Browser apps"). The same calls from
 // an origin the client did not register are blocked by the browser and change nothing.
+// The same app pushes its request (PAR) and binds its tokens to a DPoP key made in the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -177,4 +178,73 @@ test('a foreign origin is refused before the grant runs: the refresh token it tr
   assert.equal(pre.headers.get('access-control-allow-origin'), spa);
   assert.match(pre.headers.get('access-control-allow-headers'), /Authorization/);
   assert.equal(pre.headers.get('access-control-allow-methods'), 'POST');
+});
+
+test('a browser app pushes its request (PAR, CORS) with a DPoP proof from its page, and its refresh token is bound to that key', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await open(page, `${spa}/`);
+  const authorizeUrl = await page.evaluate(async ({ issuer, redirect }) => {
+    const oauth = window.oauth;
+    const opts = { [oauth.allowInsecureRequests]: true };
+    const as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), opts));
+    const client = { client_id: 'spa-app' };
+    // The key outlives the navigation in sessionStorage (a real app would keep a
+    // non-extractable key in IndexedDB).
+    const keyPair = await oauth.generateKeyPair('ES256', { extractable: true });
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    sessionStorage.setItem('flow', JSON.stringify({ verifier, state,
+      privateJwk: await crypto.subtle.exportKey('jwk', keyPair.privateKey),
+      publicJwk: await crypto.subtle.exportKey('jwk', keyPair.publicKey) }));
+    const pushed = await oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as,
+      client, oauth.None(), { redirect_uri: redirect, response_type: 'code', scope: 'openid email offline_access', state,
+        code_challenge_method: 'S256', code_challenge: await oauth.calculatePKCECodeChallenge(verifier) },
+      { ...opts, DPoP: oauth.DPoP(client, keyPair) }));
+    const url = new URL(as.authorization_endpoint);
+    url.searchParams.set('client_id', 'spa-app');
+    url.searchParams.set('request_uri', pushed.request_uri);
+    return url.href;
+  }, { issuer: worker.url, redirect: `${spa}/callback` });
+  await page.goto(authorizeUrl);
+  await page.waitForURL(/\/signin\?request=/);
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // No consent screen: the first test's consent covers these scopes.
+  await page.waitForURL((u) => u.href.startsWith(`${spa}/callback`));
+  await page.waitForFunction(() => window.ready === true);
+
+  const result = await page.evaluate(async ({ issuer, redirect }) => {
+    const oauth = window.oauth;
+    const opts = { [oauth.allowInsecureRequests]: true };
+    const flow = JSON.parse(sessionStorage.getItem('flow'));
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
+    const keyPair = { privateKey: await crypto.subtle.importKey('jwk', flow.privateJwk, algorithm, false, ['sign']),
+      publicKey: await crypto.subtle.importKey('jwk', flow.publicJwk, algorithm, true, ['verify']) };
+    const as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), opts));
+    const client = { client_id: 'spa-app' };
+    const DPoP = oauth.DPoP(client, keyPair);
+    const params = oauth.validateAuthResponse(as, client, new URL(location.href), flow.state);
+    const tokens = await oauth.processAuthorizationCodeResponse(as, client,
+      await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, redirect, flow.verifier,
+        { ...opts, DPoP }));
+    const info = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck,
+      await oauth.userInfoRequest(as, client, tokens.access_token, { ...opts, DPoP }));
+    const refreshed = await oauth.processRefreshTokenResponse(as, client,
+      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token, { ...opts, DPoP }));
+    // Without the key the (rotated) refresh token is refused, and the page can read why.
+    const stolen = await fetch(as.token_endpoint, { method: 'POST', headers: {
+      'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token',
+      client_id: 'spa-app', refresh_token: refreshed.refresh_token }) });
+    const jkt = JSON.parse(atob(tokens.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).cnf?.jkt;
+    return { tokenType: tokens.token_type, email: info.email, jkt, refreshedType: refreshed.token_type,
+      stolen: [stolen.status, (await stolen.json()).error] };
+  }, { issuer: worker.url, redirect: `${spa}/callback` });
+  assert.equal(result.tokenType.toLowerCase(), 'dpop');
+  assert.equal(result.refreshedType.toLowerCase(), 'dpop');
+  assert.equal(result.email, ADMIN_EMAIL);
+  assert.ok(result.jkt, 'the access token is bound (cnf.jkt)');
+  assert.deepEqual(result.stolen, [400, 'invalid_dpop_proof']);
+  await context.close();
 });
