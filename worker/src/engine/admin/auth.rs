@@ -92,10 +92,16 @@ where
     let Ok(claims) = access_token::verify(token, config, signer, keys, now).await? else {
         return Err(invalid().into());
     };
-    if store.access_token_revoked(&claims).await? {
+    // Revocation read while a DPoP proof's jti is recorded: one round trip, not two.
+    let (revoked, bound) = futures_util::future::join(
+        store.access_token_revoked(&claims),
+        check_binding(&claims, token, dpop, store, signer, now),
+    )
+    .await;
+    if revoked? {
         return Err(invalid().into());
     }
-    check_binding(&claims, token, dpop, store, signer, now).await?;
+    bound?;
     if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
         return Err(BearerError::InsufficientScope(ADMIN_SCOPE).into());
     }
