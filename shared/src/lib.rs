@@ -11,6 +11,7 @@ pub mod audit;
 pub mod branding;
 pub mod clients;
 pub mod codes;
+pub mod deliveries;
 pub mod device;
 pub mod jwk;
 pub mod mfa;

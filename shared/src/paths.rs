@@ -84,6 +84,9 @@ pub const DEVICE_DECISION: &str = "/api/device/decision";
 
 // ---- admin API
 pub const OUTBOX: &str = "/api/outbox";
+/// Outbound deliveries (docs/delivery.md) and an admin's retry of one.
+pub const DELIVERIES: &str = "/api/deliveries";
+pub const DELIVERY_RETRY: &str = "/api/deliveries/{id}/retry";
 /// `/{client_id}/revoke_tokens` appended: revoke a client's tokens.
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.

@@ -16,7 +16,7 @@ after(async () => {
   await worker?.stop();
 });
 
-test('the Cron Trigger deletes what expired in each of its nineteen statements and keeps what lives', async () => {
+test('the Cron Trigger deletes what expired in each of its twenty statements and keeps what lives', async () => {
   const now = Math.floor(Date.now() / 1000);
   const day = 86400;
   const sql = (statement) => worker.query(statement);
@@ -77,6 +77,12 @@ test('the Cron Trigger deletes what expired in each of its nineteen statements a
     await sql(`INSERT INTO pushed_authorization_requests (uri_hash, client_id, params, expires_at)
       VALUES ('${id}', 'demo-app', 'client_id=demo-app', ${expires})`);
   }
+  // Deliveries: delivered or dead ones after OUTBOX_RETENTION_DAYS (7 here); a pending one stays.
+  for (const [id, created, status] of [['gone', now - 8 * day, 'delivered'], ['kept', now - 6 * day, 'delivered'],
+    ['waiting', now - 8 * day, 'pending']]) {
+    await sql(`INSERT INTO deliveries (id, kind, summary, payload_sealed, status, next_attempt_at, created_at)
+      VALUES ('${id}', 'mail', 's', NULL, '${status}', ${now + day}, ${created})`);
+  }
   // Self-registered clients (open registration): one without a code exchange for
   // OPEN_REGISTRATION_UNUSED_DAYS (30), with its consent; one used 29 days ago.
   for (const [id, used] of [['gone', null], ['kept', now - 29 * day]]) {
@@ -95,7 +101,7 @@ test('the Cron Trigger deletes what expired in each of its nineteen statements a
     refresh_successors: 1, sessions: 1, idle_sessions: 1, mail_outbox: 1, audit_log: 1, webauthn_challenges: 1,
     ended_sessions: 1, session_clients: 1, logout_deliveries: 1, self_registered_consents: 1,
     self_registered_clients: 1, client_assertions: 1, dpop_proofs: 1,
-    pushed_authorization_requests: 1,
+    pushed_authorization_requests: 1, deliveries: 1,
   });
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
@@ -108,6 +114,7 @@ test('the Cron Trigger deletes what expired in each of its nineteen statements a
   assert.deepEqual(await sql('SELECT client_id FROM clients WHERE self_registered = 1'), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT jti_hash FROM client_assertions'), [{ jti_hash: 'kept' }]);
   assert.deepEqual(await sql('SELECT jti_hash FROM dpop_proofs'), [{ jti_hash: 'kept' }]);
+  assert.deepEqual((await sql('SELECT id FROM deliveries ORDER BY id')).map((r) => r.id), ['kept', 'waiting']);
   assert.deepEqual(await sql("SELECT client_id FROM consents WHERE user_id = 'u1'"), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT successor_sealed FROM refresh_tokens'), [{ successor_sealed: null }],
     'the live token\'s successor is erased once the reuse grace is over');

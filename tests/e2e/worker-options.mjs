@@ -29,6 +29,8 @@ export function authorityWorkerOptions({ assets = true, bindings = {} } = {}) {
     compatibilityFlags: workerOptions.compatibilityFlags,
     d1Databases: workerOptions.d1Databases,
     kvNamespaces: workerOptions.kvNamespaces,
+    queueProducers: workerOptions.queueProducers,
+    queueConsumers: workerOptions.queueConsumers,
     ...(assets ? { assets: workerOptions.assets } : {}),
     bindings: { ...workerOptions.bindings, ...bindings },
   };

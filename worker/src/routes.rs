@@ -80,6 +80,8 @@ pub enum Endpoint {
     DeviceDecision,
     // ---- admin: mail and clients (RFC 7591, 7592)
     Outbox,
+    Deliveries,
+    RetryDelivery,
     Register,
     RegisteredClient,
     UpdateClient,
@@ -275,6 +277,8 @@ pub const ROUTES: &[Route] = &[
     post(paths::DEVICE_LOOKUP, E::DeviceLookup),
     post(paths::DEVICE_DECISION, E::DeviceDecision),
     get(paths::OUTBOX, E::Outbox),
+    get(paths::DELIVERIES, E::Deliveries),
+    post(paths::DELIVERY_RETRY, E::RetryDelivery),
     post(paths::REGISTER, E::Register),
     get("/register/{client_id}", E::RegisteredClient),
     patch("/register/{client_id}", E::UpdateClient),

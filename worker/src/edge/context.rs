@@ -10,7 +10,7 @@ use worker::{Env, Request, Response};
 use crate::edge::adapters::d1::D1Store;
 use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::kv::Kv;
-use crate::edge::adapters::mail::FetchMail;
+use crate::edge::adapters::outbound::EdgeOutbound;
 use crate::edge::adapters::trips::Trips;
 use crate::edge::adapters::webcrypto::{AlgKey, WebCryptoSigner};
 use crate::edge::adapters::{db_counted, db_replica, kv_counted, WorkerClock};
@@ -213,7 +213,7 @@ impl Platform for WorkerPlatform {
     type Keys = EdgeKeys;
     type Verifier = EdgeVerifier;
     type Rng = SystemRandom;
-    type Mail = FetchMail;
+    type Outbound = EdgeOutbound;
     type Http = FetchHttp;
 }
 
@@ -236,7 +236,7 @@ pub fn edge_context<'a>(
         keys,
         verifier,
         rng: &SystemRandom,
-        mail: &FetchMail,
+        outbound: &EdgeOutbound,
         http: &FetchHttp,
         meta,
         now: now_ms.div_euclid(1000),

@@ -20,15 +20,26 @@ mod request;
 mod respond;
 mod router;
 
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    adapters::outbound::bind_queue(&env);
     Ok(router::handle(req, &env, &ctx).await)
 }
 
-/// The Cron Trigger (wrangler.toml `[triggers]`): the scheduled cleanup.
+/// The Cron Trigger (wrangler.toml `[triggers]`): the scheduled cleanup, and the sweep of
+/// due deliveries.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    adapters::outbound::bind_queue(&env);
     handlers::ops::cleanup(&env).await;
+}
+
+/// The `DELIVERIES` Queue's consumer (docs/delivery.md).
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    adapters::outbound::bind_queue(&env);
+    handlers::deliveries::consume(batch, &env).await;
+    Ok(())
 }

@@ -8,8 +8,8 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, clients, federation, mfa, ops, passkeys, resources, scopes, sessions, settings,
-    signin, token, users,
+    account, admin, audit, browser, clients, deliveries, federation, mfa, ops, passkeys, resources, scopes, sessions,
+    settings, signin, token, users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
@@ -179,6 +179,8 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::PasskeySignInOptions => passkeys::sign_in_options(cx, req, m).await,
         E::PasskeySignIn => signin::passkey(cx, req, m).await,
         E::Outbox => admin::outbox(cx, req, m).await,
+        E::Deliveries => deliveries::list(cx, req, m).await,
+        E::RetryDelivery => deliveries::retry(cx, req, m).await,
         E::Keys => admin::keys(cx, req, m).await,
         E::KeyRotation => admin::rotate_keys(cx, req, m).await,
         E::Register => clients::register(cx, req, m).await,

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod clients;
 pub mod crypto;
+pub mod delivery;
 pub mod federation;
 pub mod identity;
 pub mod oauth;

@@ -5,7 +5,7 @@ pub mod d1;
 pub mod env;
 pub mod http;
 pub mod kv;
-pub mod mail;
+pub mod outbound;
 pub mod trips;
 pub mod webcrypto;
 

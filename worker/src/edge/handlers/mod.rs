@@ -21,6 +21,7 @@ pub mod admin;
 pub mod audit;
 pub mod browser;
 pub mod clients;
+pub mod deliveries;
 pub mod federation;
 pub mod mfa;
 pub mod ops;

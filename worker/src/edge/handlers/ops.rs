@@ -44,6 +44,10 @@ pub async fn cleanup(env: &Env) {
         let delivered = deliver_logout_tokens(env, &config).await?;
         counts.insert("logout_tokens_delivered".into(), delivered.delivered.into());
         counts.insert("logout_tokens_retrying".into(), delivered.retrying.into());
+        // Deliveries whose Queue message was lost, or all of them with no Queue bound.
+        let (sent, waiting) = crate::edge::handlers::deliveries::sweep(env, &config).await?;
+        counts.insert("deliveries_delivered".into(), sent.into());
+        counts.insert("deliveries_failed".into(), waiting.into());
         Ok::<_, InternalError>(counts)
     }
     .await;

@@ -39,6 +39,8 @@ pub enum Purpose {
     ProviderTokens,
     /// The grant of a password reset's review of passkeys and linked providers.
     ResetReview,
+    /// An outbound message waiting for delivery (a mail's link may be a credential).
+    Delivery,
 }
 
 impl Purpose {
@@ -52,6 +54,7 @@ impl Purpose {
             Purpose::MfaChallenge => b"mfa-challenge aes-256-gcm",
             Purpose::FederationFlow => b"federation-flow aes-256-gcm",
             Purpose::ProviderTokens => b"provider-tokens aes-256-gcm",
+            Purpose::Delivery => b"delivery aes-256-gcm",
             Purpose::ResetReview => b"reset-review aes-256-gcm",
         }
     }

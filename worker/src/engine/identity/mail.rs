@@ -1,17 +1,20 @@
-//! Mail (docs/api.md, "Mail"): Workers cannot speak SMTP, so every message is written to the
-//! `mail_outbox` table first and then handed to the provider `EMAIL_PROVIDER` names:
-//! `log` keeps it there (read at `/admin/outbox` and `GET /api/outbox`), `http` POSTs it
-//! to a mail API. A provider failure never fails the request that caused the mail: the
-//! row says `failed` and why, for the admin to see.
+//! Mail (docs/api.md, "Mail"): every message is written to the `mail_outbox` table first
+//! and then delivered by the provider `EMAIL_PROVIDER` names: `log` keeps it there (read at
+//! `/admin/outbox` and `GET /api/outbox`), `http` POSTs it to a mail API, `smtp` submits
+//! it to a mail server; the last two through `engine::delivery` (the Queue, retries, dead
+//! letters). A provider failure never fails the request that caused the mail: the outbox
+//! row says `pending` or `failed` and why, for the admin to see.
 //!
 //! Templates (docs/api.md, "Mail"): (welcome, verification, password-reset, new-login), each as
 //! plain text and as HTML with inline styles and a table layout (what mail clients render; the advice for
 //! mail clients), branded with `APP_NAME` and `PRIMARY_COLOR`.
 
 use crate::engine::crypto::tokens::new_uuid;
+use crate::engine::delivery::{Deliveries, Payload};
 use crate::engine::platform::config::{Config, MailProvider};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{count, Random, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{count, SqlRunner, UnixTime};
+use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::mail_outbox;
 
 /// What a message says; each variant is one template.
@@ -131,61 +134,44 @@ impl<T: SqlRunner> MailStore for T {
     }
 }
 
-/// The HTTP mail API (`EMAIL_PROVIDER=http`); the edge implements it with `fetch`.
-#[allow(async_fn_in_trait)]
-pub trait MailTransport {
-    /// POSTs `body` (JSON) to `url` with the Bearer key; `Err` says what went wrong.
-    async fn post_json(&self, url: &str, api_key: &str, body: &str) -> Result<(), String>;
-}
-
-/// Renders `content` for `to`, writes it to the outbox and, with the http provider,
-/// sends it. Only an outbox write failure is an error.
-pub async fn send(
-    store: &impl MailStore,
-    transport: &impl MailTransport,
-    config: &Config,
-    rng: &impl Random,
-    now: UnixTime,
+/// Renders `content` for `to` and writes it to the outbox; with a provider that delivers
+/// (`http`, `smtp`), also as a delivery (`engine::delivery`: the Queue, retries, a dead
+/// letter an admin can retry), in the same batch. The outbox keeps what an admin may read
+/// (a credential link redacted); only the sealed delivery holds the link whole. Only a
+/// failed write is an error: a transport's failure never fails the request.
+pub async fn send<P: Platform>(
+    rc: &RequestContext<'_, P>,
     to: &str,
     content: &MailContent,
 ) -> Result<(), InternalError> {
-    let provider = &config.mail.provider;
-    let stored = match provider {
-        MailProvider::Log => content.clone(),
-        MailProvider::Http { .. } => content.redacted(),
-    };
-    let (subject, text, html) = render(config, &stored);
+    let delivers = rc.config.mail.provider != MailProvider::Log;
+    let stored = if delivers { content.redacted() } else { content.clone() };
+    let (subject, text, html) = render(rc.config, &stored);
     let mail = Mail {
-        id: new_uuid(rng)?,
+        id: new_uuid(rc.rng)?,
         template: content.template().into(),
         to: to.into(),
         subject,
         text,
         html,
-        status: match provider {
-            MailProvider::Log => "logged".into(),
-            MailProvider::Http { .. } => "pending".into(),
-        },
+        status: if delivers { "pending".into() } else { "logged".into() },
         last_error: None,
-        created_at: now,
+        created_at: rc.now,
     };
-    store.insert_mail(&mail).await?;
-    if let MailProvider::Http { url, api_key } = provider {
-        let from = if config.mail.from_name.is_empty() {
-            config.mail.from_address.clone()
-        } else {
-            format!("{} <{}>", config.mail.from_name, config.mail.from_address)
-        };
-        // What is sent has the real link; what was stored does not.
-        let (subject, text, html) = render(config, content);
-        let body = serde_json::json!({ "from": from, "to": [mail.to], "subject": subject, "text": text, "html": html })
-            .to_string();
-        match transport.post_json(url, api_key.expose(), &body).await {
-            Ok(()) => store.mark_mail(&mail.id, "sent", None, now).await?,
-            Err(problem) => store.mark_mail(&mail.id, "failed", Some(&problem), now).await?,
-        }
+    if !delivers {
+        return rc.store.insert_mail(&mail).await;
     }
-    Ok(())
+    // What is sent has the real link; what the outbox keeps does not.
+    let (subject, text, html) = render(rc.config, content);
+    let payload = Payload::Mail { to: to.into(), subject, text, html, created_at: rc.now };
+    let deliveries = Deliveries { rc: *rc };
+    let summary = format!("{} to {to}", mail.template);
+    let written =
+        rc.store.batch(&[mail_outbox::insert(&mail), deliveries.record(&mail.id, &summary, &payload)?]).await?;
+    if written != [1, 1] {
+        return Err(InternalError::new(format!("outbox and delivery inserts changed {written:?} rows")));
+    }
+    deliveries.dispatch(&mail.id).await
 }
 
 /// `&`, `<`, `>`, `"` and `'` as entities: every value put into HTML (mail and the

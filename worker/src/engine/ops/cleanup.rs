@@ -21,7 +21,8 @@
 //!   their consents (nothing can use them: no code, no refresh token);
 //! - the jtis of client assertions a minute after they expired (a replay fails on `exp`),
 //!   and of DPoP proofs once their `iat` is out of the window (a replay fails on `iat`);
-//! - pushed authorization requests nobody used in their 60 seconds.
+//! - pushed authorization requests nobody used in their 60 seconds;
+//! - deliveries delivered or dead for `OUTBOX_RETENTION_DAYS` (pending ones stay).
 
 use serde_json::{json, Map, Value};
 
@@ -30,8 +31,8 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::{
-    audit_log, authorization_codes, client_assertions, clients, consents, device_codes, dpop_proofs, email_tokens,
-    ended_sessions, logout_deliveries, mail_outbox, pushed_authorization_requests, refresh_tokens,
+    audit_log, authorization_codes, client_assertions, clients, consents, deliveries, device_codes, dpop_proofs,
+    email_tokens, ended_sessions, logout_deliveries, mail_outbox, pushed_authorization_requests, refresh_tokens,
     revoked_access_tokens, session_clients, sessions, webauthn_challenges,
 };
 
@@ -45,7 +46,7 @@ const CODE_KEEP_SECONDS: i64 = 86_400;
 type Sweep = fn(UnixTime, i64) -> Statement<'static>;
 
 /// `(name in the audit entry, statement)`, each from its table's module.
-const SWEEPS: [(&str, Sweep); 19] = [
+const SWEEPS: [(&str, Sweep); 20] = [
     ("authorization_codes", authorization_codes::delete_expired),
     ("device_codes", device_codes::delete_expired),
     ("refresh_tokens", refresh_tokens::delete_expired),
@@ -65,10 +66,11 @@ const SWEEPS: [(&str, Sweep); 19] = [
     ("client_assertions", client_assertions::delete_expired),
     ("dpop_proofs", dpop_proofs::delete_expired),
     ("pushed_authorization_requests", pushed_authorization_requests::delete_expired),
+    ("deliveries", deliveries::delete_older),
 ];
 
 /// The cut-off time of each statement in [`SWEEPS`], in order.
-fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 19] {
+fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 20] {
     let days = |d: u32| now - i64::from(d) * 86_400;
     [
         now - CODE_KEEP_SECONDS,
@@ -90,6 +92,7 @@ fn cutoffs(config: &Config, now: UnixTime) -> [UnixTime; 19] {
         now - 60,
         now,
         now,
+        days(config.retention.outbox_days),
     ]
 }
 

@@ -6,8 +6,9 @@
 //! what is theirs, and reach its fields through `Deref`.
 
 use crate::engine::clients::ClientStore;
+use crate::engine::delivery::Outbound;
 use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::mail::{MailStore, MailTransport};
+use crate::engine::identity::mail::MailStore;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::access_token::{RevocationStore, VerificationKeySource};
 use crate::engine::oauth::consent::ConsentStore;
@@ -47,8 +48,8 @@ pub trait Platform {
     /// Verifies the tokens a request presents.
     type Verifier: VerificationKeySource<<Self::Signer as JwsSigner>::PublicKey>;
     type Rng: Random;
-    /// Sends mail through the HTTP provider (`EMAIL_PROVIDER=http`).
-    type Mail: MailTransport;
+    /// The Queue, mail servers and HTTP APIs deliveries go to (`engine::delivery`).
+    type Outbound: Outbound;
     /// Outbound HTTP a request needs before it answers: a client's `jwks_uri` (RFC 7523).
     type Http: HttpClient;
 }
@@ -63,7 +64,7 @@ pub struct RequestContext<'a, P: Platform> {
     pub keys: &'a P::Keys,
     pub verifier: &'a P::Verifier,
     pub rng: &'a P::Rng,
-    pub mail: &'a P::Mail,
+    pub outbound: &'a P::Outbound,
     pub http: &'a P::Http,
     /// Where the request came from, for audit entries and per-address limits.
     pub meta: &'a RequestMeta,

@@ -13,6 +13,7 @@ pub mod client_secrets;
 pub mod client_token_cutoffs;
 pub mod clients;
 pub mod consents;
+pub mod deliveries;
 pub mod device_codes;
 pub mod dpop_proofs;
 pub mod email_tokens;

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use super::fixtures::{alice, config_with, public_app, query, session, urlencode, web_app, REDIRECT};
 use super::keys::{test_keys, TestKeys};
+use super::outbound::{TestOutbound, NO_OUTBOUND};
 use crate::engine::clients::{Client, ClientSecret, ClientStore};
 use crate::engine::crypto::tokens::hash_token;
-use crate::engine::identity::mail::MailTransport;
 use crate::engine::oauth::authorize::issue::Issuer;
 use crate::engine::oauth::authorize::{request, AuthorizationResponse};
 use crate::engine::oauth::token::{TokenEndpoint, TokenError};
@@ -22,36 +22,6 @@ use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
 /// The KV of requests from nowhere: they have no address, so nothing is counted in it.
 pub static NO_KV: std::sync::LazyLock<MemoryKv> = std::sync::LazyLock::new(MemoryKv::default);
-
-/// What the http mail provider would have been sent; fails when told to.
-#[derive(Default)]
-pub struct TestMail {
-    pub posted: std::sync::Mutex<Vec<(String, String)>>,
-    pub fail: bool,
-}
-
-impl TestMail {
-    /// `(url, body)` of each post so far.
-    pub fn posted(&self) -> Vec<(String, String)> {
-        self.posted.lock().map(|p| p.clone()).unwrap_or_default()
-    }
-}
-
-impl MailTransport for TestMail {
-    async fn post_json(&self, url: &str, _api_key: &str, body: &str) -> Result<(), String> {
-        if let Ok(mut posted) = self.posted.lock() {
-            posted.push((url.into(), body.into()));
-        }
-        if self.fail {
-            Err("502 from the mail API".into())
-        } else {
-            Ok(())
-        }
-    }
-}
-
-/// The mail transport of requests that send nothing over HTTP (`EMAIL_PROVIDER=log`).
-pub static NO_MAIL: std::sync::LazyLock<TestMail> = std::sync::LazyLock::new(TestMail::default);
 
 /// Outbound HTTP of the native suites: answers from a script of `url -> reply`, and
 /// records each URL asked for; a URL not in the script fails like an unreachable host.
@@ -122,7 +92,7 @@ impl Platform for NativePlatform {
     type Keys = TestKeys;
     type Verifier = TestKeys;
     type Rng = SystemRandom;
-    type Mail = TestMail;
+    type Outbound = TestOutbound;
     type Http = TestHttp;
 }
 
@@ -141,7 +111,7 @@ pub fn request_context<'a>(
         keys,
         verifier: keys,
         rng: &SystemRandom,
-        mail: &NO_MAIL,
+        outbound: &NO_OUTBOUND,
         http: &*NO_HTTP,
         meta: &NO_META,
         now,

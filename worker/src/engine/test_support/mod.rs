@@ -6,10 +6,12 @@ pub mod code_flow;
 pub mod db;
 pub mod fixtures;
 pub mod keys;
+pub mod outbound;
 
 pub use code_flow::*;
 pub use fixtures::*;
 pub use keys::*;
+pub use outbound::*;
 
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, LocalWindow, UnixTime};

@@ -78,7 +78,7 @@ impl<P: Platform> Accounts<'_, P> {
     }
 
     pub(crate) async fn send(&self, to: &str, content: MailContent) -> Result<(), InternalError> {
-        mail::send(self.store, self.mail, self.config, self.rng, self.now, to, &content).await
+        mail::send(&self.rc, to, &content).await
     }
 
     /// A fresh link token of `purpose` for `user`, stored hashed; returns the token.

@@ -16,7 +16,7 @@ use crate::engine::platform::config::MailProvider;
 use crate::engine::platform::error::ErrorResponse;
 use crate::engine::platform::ports::SystemRandom;
 use crate::engine::platform::request::RequestContext;
-use crate::engine::test_support::{context_of, dev_vars, NativePlatform, TestMail};
+use crate::engine::test_support::{context_of, dev_vars, NativePlatform, TestOutbound};
 use crate::native::MemoryKv;
 use crate::native::SqliteStore;
 
@@ -27,7 +27,7 @@ pub(super) struct Fixture {
     pub(super) config: Config,
     pub(super) store: SqliteStore,
     pub(super) kv: MemoryKv,
-    transport: TestMail,
+    transport: TestOutbound,
     pub(super) meta: RequestMeta,
 }
 
@@ -38,7 +38,7 @@ pub(super) fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String
         config: Config::load(&|name: &'static str| vars.get(name).cloned()).unwrap(),
         store: SqliteStore::open_in_memory().unwrap(),
         kv: MemoryKv::default(),
-        transport: TestMail::default(),
+        transport: TestOutbound::default(),
         meta: RequestMeta { ip_address: Some("203.0.113.9".into()), user_agent: Some("Firefox".into()) },
     }
 }
@@ -51,7 +51,7 @@ impl Fixture {
     pub(super) fn at(&self, now: UnixTime) -> Accounts<'_, NativePlatform> {
         Accounts {
             rc: RequestContext {
-                mail: &self.transport,
+                outbound: &self.transport,
                 ..context_of(&self.config, &self.store, &self.kv, &self.meta, now)
             },
         }
@@ -410,9 +410,16 @@ fn the_http_provider_posts_each_mail_and_records_failures_without_failing_the_re
 
     f.transport.fail = true;
     block_on(f.accounts().request_password_reset("alice@example.com")).unwrap();
+    // The request succeeds; the mail waits for its next attempt (engine::delivery).
     let failed = &f.outbox()[0];
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status, "pending");
     assert_eq!(failed.last_error.as_deref(), Some("502 from the mail API"));
+    let keys: Vec<String> = f.transport.posted.lock().unwrap().iter().map(|(_, key, _)| key.clone()).collect();
+    assert_eq!(
+        keys,
+        [f.outbox()[1].id.clone(), f.outbox()[0].id.clone()],
+        "each post's Idempotency-Key is its mail's id"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::fmt;
 use shared::branding::{parse_hex_color, Branding, Theme};
 use shared::password::PasswordPolicy;
 
+use crate::engine::delivery::smtp::SmtpTls;
 use crate::engine::platform::error::ConfigError;
 use crate::engine::platform::net::Cidr;
 use crate::engine::platform::ports::SigningAlg;
@@ -275,6 +276,19 @@ pub enum MailProvider {
     /// to `EMAIL_API_URL` with `Authorization: Bearer EMAIL_API_KEY` (the shape of
     /// Resend's API and of many relays).
     Http { url: String, api_key: Secret },
+    /// `EMAIL_PROVIDER=smtp`: submitted to `SMTP_HOST` over a Workers TCP socket
+    /// (`engine::delivery::smtp`).
+    Smtp(SmtpServer),
+}
+
+/// `SMTP_HOST`, `SMTP_PORT`, `SMTP_TLS`, `SMTP_USER`, `SMTP_PASSWORD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
 }
 
 /// The vars with run-time overrides on top; only [`RUNTIME_SETTINGS`] are overridden,

@@ -52,10 +52,33 @@ fn email_provider_http_needs_an_https_api_url_and_a_key() {
     assert_eq!(http("http://mail.example.com/emails", Some("k")).unwrap_err().variable, "EMAIL_API_URL");
     assert_eq!(http("", Some("k")).unwrap_err().variable, "EMAIL_API_URL");
     assert_eq!(http("https://api.resend.com/emails", None).unwrap_err().variable, "EMAIL_API_KEY");
-    let smtp = load_with(|v| {
-        v.insert("EMAIL_PROVIDER", "smtp".into());
-    });
-    assert_eq!(smtp.unwrap_err().variable, "EMAIL_PROVIDER");
+    let smtp = |vars: &[(&'static str, &str)]| {
+        load_with(|v| {
+            v.insert("EMAIL_PROVIDER", "smtp".into());
+            for (name, value) in vars {
+                v.insert(name, (*value).into());
+            }
+        })
+    };
+    assert_eq!(smtp(&[]).unwrap_err().variable, "SMTP_HOST");
+    let server = match smtp(&[("SMTP_HOST", "smtp.example.com")]).unwrap().mail.provider {
+        MailProvider::Smtp(server) => server,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((server.port, server.tls), (587, crate::engine::delivery::smtp::SmtpTls::StartTls), "the defaults");
+    assert_eq!(smtp(&[("SMTP_HOST", "smtp.example.com"), ("SMTP_TLS", "none")]).unwrap_err().variable, "SMTP_TLS");
+    assert!(smtp(&[("SMTP_HOST", "127.0.0.1"), ("SMTP_TLS", "none")]).is_ok(), "plain only to this machine");
+    assert_eq!(smtp(&[("SMTP_HOST", "smtp.example.com"), ("SMTP_TLS", "ssl")]).unwrap_err().variable, "SMTP_TLS");
+    assert_eq!(smtp(&[("SMTP_HOST", "smtp.example.com"), ("SMTP_PORT", "0")]).unwrap_err().variable, "SMTP_PORT");
+    assert_eq!(smtp(&[("SMTP_HOST", "smtp.example.com"), ("SMTP_USER", "u")]).unwrap_err().variable, "SMTP_USER");
+    assert_eq!(
+        load_with(|v| {
+            v.insert("EMAIL_PROVIDER", "sendmail".into());
+        })
+        .unwrap_err()
+        .variable,
+        "EMAIL_PROVIDER"
+    );
     let from = load_with(|v| {
         v.insert("SMTP_FROM", "not an address".into());
     });

@@ -3,7 +3,8 @@
 
 use url::Url;
 
-use super::{ConfigError, MailProvider, MailSettings, Secret, VarSource};
+use super::{ConfigError, MailProvider, MailSettings, Secret, SmtpServer, VarSource};
+use crate::engine::delivery::smtp::SmtpTls;
 use crate::engine::platform::net::Cidr;
 
 pub(super) fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
@@ -88,9 +89,49 @@ impl<S: VarSource> Vars<'_, S> {
                     .ok_or_else(|| err("EMAIL_API_KEY", "must be set (a secret) when EMAIL_PROVIDER=http"))?;
                 MailProvider::Http { url, api_key: Secret(api_key) }
             }
-            other => return Err(err("EMAIL_PROVIDER", format!("must be `log` or `http`, got `{other}`"))),
+            "smtp" => MailProvider::Smtp(self.smtp()?),
+            other => return Err(err("EMAIL_PROVIDER", format!("must be `log`, `http` or `smtp`, got `{other}`"))),
         };
         Ok(MailSettings { provider, from_address, from_name })
+    }
+
+    /// `EMAIL_PROVIDER=smtp`: `SMTP_HOST`, `SMTP_TLS` (`starttls` by default; `none` only to
+    /// a loopback host: a password or a reset link never crosses a network in the clear),
+    /// `SMTP_PORT` (587, 465 or 25 by `SMTP_TLS` when unset), `SMTP_USER` and
+    /// `SMTP_PASSWORD` together or not at all.
+    fn smtp(&self) -> Result<SmtpServer, ConfigError> {
+        let host =
+            self.optional_text("SMTP_HOST").ok_or_else(|| err("SMTP_HOST", "must be set when EMAIL_PROVIDER=smtp"))?;
+        if host.contains(['/', ':', ' ']) && !host.starts_with('[') {
+            return Err(err("SMTP_HOST", format!("must be a host name or address, got `{host}`")));
+        }
+        let tls_text = self.optional_text("SMTP_TLS").unwrap_or_else(|| "starttls".into());
+        let tls = SmtpTls::parse(&tls_text)
+            .ok_or_else(|| err("SMTP_TLS", format!("must be `starttls`, `tls` or `none`, got `{tls_text}`")))?;
+        let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
+        if tls == SmtpTls::None && !loopback {
+            return Err(err("SMTP_TLS", format!("`none` is only for a server on this machine, not `{host}`")));
+        }
+        let port = match self.optional_text("SMTP_PORT") {
+            None => tls.default_port(),
+            Some(text) => text
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| err("SMTP_PORT", format!("must be a port number, got `{text}`")))?,
+        };
+        let user = self.optional_text("SMTP_USER");
+        let password = self.optional_text("SMTP_PASSWORD").map(Secret);
+        if user.is_some() != password.is_some() {
+            return Err(err("SMTP_USER", "SMTP_USER and SMTP_PASSWORD are set together, or neither"));
+        }
+        Ok(SmtpServer {
+            host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+            port,
+            tls,
+            user,
+            password,
+        })
     }
 
     pub(super) fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {

@@ -1,0 +1,29 @@
+//! Outbound deliveries as the admin API shows them (`GET /api/deliveries`): what the
+//! server is sending, has sent, or gave up on (docs/delivery.md).
+
+use serde::{Deserialize, Serialize};
+
+/// `pending` (being attempted, or waiting for its next attempt), `delivered`, `dead` (no
+/// attempts left; an admin may retry it).
+pub const STATUSES: &[&str] = &["pending", "delivered", "dead"];
+
+/// One delivery. Its payload is never shown (a mail's link may be a credential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The idempotency key the receiver sees (a mail's Message-ID).
+    pub id: String,
+    /// `mail`.
+    pub kind: String,
+    /// What it is, e.g. `password-reset to ada@example.com`.
+    pub summary: String,
+    pub status: String,
+    pub attempts: i64,
+    /// When the next attempt is due (pending only), Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+}

@@ -1,0 +1,93 @@
+//! Outbound deliveries at the edge (docs/delivery.md): the `DELIVERIES` Queue's consumer,
+//! the Cron sweep of due deliveries, and the admin API's list and retry.
+
+use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response};
+
+use crate::edge::adapters::{db, env, kv, WorkerClock};
+use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
+use crate::edge::request::{paging, query};
+use crate::edge::respond;
+use crate::engine::delivery::admin::DeliveryAdmin;
+use crate::engine::delivery::{Attempt, Deliveries};
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::platform::error::{ApiError, InternalError};
+use crate::routes::Matched;
+
+/// Runs `work` with a request context of no request (the Queue consumer, the Cron sweep).
+async fn with_deliveries<T>(
+    env: &Env,
+    config: &Config,
+    work: impl AsyncFnOnce(&Deliveries<'_, crate::edge::context::WorkerPlatform>) -> Result<T, InternalError>,
+) -> Result<T, InternalError> {
+    let now_ms = WorkerClock.now_ms();
+    let now = now_ms.div_euclid(1000);
+    let (store, kv) = (db(env)?, kv(env)?);
+    let keys = EdgeKeys::new(db(env)?, config, now);
+    let verifier = EdgeVerifier::new(db(env)?, now);
+    let meta = RequestMeta::default();
+    let deliveries = Deliveries { rc: edge_context(config, &store, &kv, &keys, &verifier, &meta, now_ms) };
+    work(&deliveries).await
+}
+
+/// The Queue consumer: each message's delivery attempted; a failure comes back after its
+/// backoff (the message retried with that delay), everything else is acknowledged (a
+/// delivery not due is someone else's attempt; the sweep catches what a lost message left).
+pub async fn consume(batch: MessageBatch<String>, env: &Env) {
+    let config = match env::config(env, None).await {
+        Ok(config) => config,
+        Err(e) => {
+            console_error!("deliveries: no configuration: {e}");
+            batch.retry_all();
+            return;
+        }
+    };
+    for message in batch.raw_iter() {
+        // The body is the delivery's id (`adapters::outbound`).
+        let Some(delivery) = message.body().as_string() else {
+            console_error!(
+                "deliveries: a message without a delivery id: {:?}",
+                js_sys::JSON::stringify(&message.body())
+            );
+            message.ack();
+            continue;
+        };
+        let attempt = with_deliveries(env, &config, async |d| d.attempt(&delivery).await).await;
+        match attempt {
+            Ok(Attempt::Failed { retry_in, .. }) => {
+                let delay = u32::try_from(retry_in).unwrap_or(u32::MAX).min(43_200);
+                message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
+            }
+            Ok(_) => message.ack(),
+            Err(e) => {
+                console_error!("delivery {delivery}: {}", e.detail());
+                message.retry();
+            }
+        }
+    }
+}
+
+/// The Cron sweep: due deliveries attempted (their Queue message lost, or no Queue bound).
+pub async fn sweep(env: &Env, config: &Config) -> Result<(usize, usize), InternalError> {
+    let attempts = with_deliveries(env, config, async |d| d.sweep().await).await?;
+    let delivered = attempts.iter().filter(|(_, a)| *a == Attempt::Delivered).count();
+    Ok((delivered, attempts.len() - delivered))
+}
+
+/// `GET /api/deliveries?status=&limit=&offset=` (an admin token).
+pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let params = query(&req)?;
+    let (limit, offset) = paging(&params)?;
+    let page =
+        DeliveryAdmin { rc: cx.request_context(), admin: &admin }.list(params.get("status"), limit, offset).await?;
+    Ok(respond::set_no_store(respond::json(200, &page)))
+}
+
+/// `POST /api/deliveries/{id}/retry` (an admin token): attempted now; the delivery as it
+/// is afterwards.
+pub async fn retry(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let delivery = DeliveryAdmin { rc: cx.request_context(), admin: &admin }.retry(m.param(0)).await?;
+    Ok(respond::set_no_store(respond::json(200, &delivery)))
+}

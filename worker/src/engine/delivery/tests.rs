@@ -1,0 +1,145 @@
+//! Deliveries natively: a mail written to the outbox and delivered over SMTP (the real
+//! link only in what was sent), retried with backoff while the server is down, dead after
+//! the last attempt and revived by an admin; handed to the Queue when one is bound.
+
+use pollster::block_on;
+use serde_json::Value;
+
+use super::*;
+use crate::engine::identity::mail::{self, MailContent, MailStore};
+use crate::engine::ops::audit::RequestMeta;
+use crate::engine::platform::config::Config;
+use crate::engine::test_support::{config_with, context_of, TestOutbound, NOW};
+use crate::native::{MemoryKv, SqliteStore};
+
+struct Fixture {
+    config: Config,
+    store: SqliteStore,
+    kv: MemoryKv,
+    meta: RequestMeta,
+}
+
+fn fixture() -> Fixture {
+    let config = config_with(|v| {
+        v.insert("EMAIL_PROVIDER", "smtp".into());
+        v.insert("SMTP_HOST", "127.0.0.1".into());
+        v.insert("SMTP_TLS", "none".into());
+        v.insert("SMTP_PORT", "2525".into());
+    });
+    Fixture {
+        config,
+        store: SqliteStore::open_in_memory().unwrap(),
+        kv: MemoryKv::default(),
+        meta: RequestMeta::default(),
+    }
+}
+
+impl Fixture {
+    fn rc<'a>(
+        &'a self,
+        outbound: &'a TestOutbound,
+        now: UnixTime,
+    ) -> RequestContext<'a, crate::engine::test_support::NativePlatform> {
+        RequestContext { outbound, ..context_of(&self.config, &self.store, &self.kv, &self.meta, now) }
+    }
+
+    fn reset_mail(&self, outbound: &TestOutbound) {
+        let content =
+            MailContent::PasswordReset { url: "https://auth.example/reset?token=SECRET123".into(), valid_minutes: 30 };
+        block_on(mail::send(&self.rc(outbound, NOW), "ada@example.com", &content)).unwrap();
+    }
+
+    fn row(&self) -> Value {
+        self.store.rows("SELECT * FROM deliveries", &[]).into_iter().next().unwrap()
+    }
+
+    fn outbox_status(&self) -> (String, Option<String>) {
+        let mail = block_on(self.store.outbox(1, 0)).unwrap().0.remove(0);
+        (mail.status, mail.last_error)
+    }
+}
+
+#[test]
+fn a_mail_is_delivered_over_smtp_with_its_link_and_the_outbox_keeps_it_redacted() {
+    let f = fixture();
+    let outbound = TestOutbound::default();
+    f.reset_mail(&outbound);
+    let sent = outbound.mailed();
+    assert_eq!(sent.len(), 1);
+    let id = f.row()["id"].as_str().unwrap().to_owned();
+    assert!(sent[0].contains(&format!("Message-ID: <{id}@127.0.0.1>")), "{}", sent[0]);
+    assert!(sent[0].contains("token=SECRET123"), "the real link is sent");
+    let row = f.row();
+    assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("delivered"), Some(1)));
+    assert!(row["payload_sealed"].is_null(), "the payload (a credential) is gone once delivered");
+    assert_eq!(f.outbox_status(), ("sent".into(), None));
+    let kept = block_on(f.store.outbox(1, 0)).unwrap().0.remove(0);
+    assert!(!kept.text.contains("SECRET123") && kept.text.contains("token=REDACTED"));
+}
+
+#[test]
+fn a_failed_attempt_waits_its_backoff_and_the_sweep_delivers_it_once_the_server_is_back() {
+    let f = fixture();
+    let down = TestOutbound { fail: true, ..Default::default() };
+    f.reset_mail(&down);
+    let row = f.row();
+    assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("pending"), Some(1)));
+    assert_eq!(row["next_attempt_at"].as_i64(), Some(NOW + 30));
+    assert!(row["last_error"].as_str().unwrap().contains("connection refused"));
+    assert_eq!(f.outbox_status().0, "pending");
+    // Not due yet: the sweep leaves it.
+    let early = block_on(Deliveries { rc: f.rc(&down, NOW + 29) }.sweep()).unwrap();
+    assert!(early.is_empty());
+    let again = block_on(Deliveries { rc: f.rc(&down, NOW + 30) }.sweep()).unwrap();
+    assert!(matches!(again[0].1, Attempt::Failed { retry_in: 60, .. }), "{again:?}");
+    let up = TestOutbound::default();
+    let done = block_on(Deliveries { rc: f.rc(&up, NOW + 90) }.sweep()).unwrap();
+    assert_eq!(done[0].1, Attempt::Delivered);
+    assert_eq!(up.mailed().len(), 1);
+    assert!(block_on(Deliveries { rc: f.rc(&up, NOW + 10_000) }.sweep()).unwrap().is_empty(), "delivered once");
+    assert_eq!(f.outbox_status(), ("sent".into(), None));
+}
+
+#[test]
+fn after_the_last_attempt_a_delivery_is_dead_until_an_admin_retries_it() {
+    let f = fixture();
+    let down = TestOutbound { fail: true, ..Default::default() };
+    f.reset_mail(&down);
+    let mut now = NOW;
+    for _ in 1..MAX_ATTEMPTS {
+        now += 6 * 3600;
+        block_on(Deliveries { rc: f.rc(&down, now) }.sweep()).unwrap();
+    }
+    let row = f.row();
+    assert_eq!((row["status"].as_str(), row["attempts"].as_i64()), (Some("dead"), Some(MAX_ATTEMPTS)));
+    assert!(row["payload_sealed"].is_string(), "kept for a retry");
+    assert_eq!(f.outbox_status().0, "failed");
+    assert!(block_on(Deliveries { rc: f.rc(&down, now + 86_400) }.sweep()).unwrap().is_empty(), "dead is not swept");
+    let up = TestOutbound::default();
+    let id = row["id"].as_str().unwrap();
+    let revived = block_on(Deliveries { rc: f.rc(&up, now + 60) }.retry_now(id)).unwrap().unwrap();
+    assert_eq!((revived.status.as_str(), revived.attempts), ("delivered", 1));
+    assert_eq!(up.mailed().len(), 1);
+    assert!(block_on(Deliveries { rc: f.rc(&up, now + 61) }.retry_now(id)).unwrap().is_none(), "delivered stays so");
+}
+
+#[test]
+fn with_a_queue_bound_the_request_only_enqueues_and_the_consumer_delivers() {
+    let f = fixture();
+    let queue = TestOutbound { queue_bound: true, ..Default::default() };
+    f.reset_mail(&queue);
+    let id = f.row()["id"].as_str().unwrap().to_owned();
+    assert_eq!(queue.queued.lock().unwrap().clone(), vec![(id.clone(), 0)]);
+    assert!(queue.mailed().is_empty(), "not sent in the request");
+    assert_eq!(f.row()["attempts"].as_i64(), Some(0));
+    // The consumer's attempt, then a redelivery of the same message: one mail.
+    assert_eq!(block_on(Deliveries { rc: f.rc(&queue, NOW + 1) }.attempt(&id)).unwrap(), Attempt::Delivered);
+    assert_eq!(block_on(Deliveries { rc: f.rc(&queue, NOW + 2) }.attempt(&id)).unwrap(), Attempt::NotDue);
+    assert_eq!(queue.mailed().len(), 1);
+}
+
+#[test]
+fn backoff_doubles_from_30_seconds_to_at_most_6_hours() {
+    let waits: Vec<i64> = (1..=12).map(backoff).collect();
+    assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600]);
+}
