@@ -4,12 +4,19 @@
 // TCP socket, delivered by the Queue's consumer under Miniflare; mailparser reads them
 // (headers, both MIME parts, the working link). With the server down a sign-up's mail
 // waits as a pending delivery with the server's error, then arrives once the server is
-// back (the admin's retry, or the Cron sweep) — once per Message-ID.
+// back (the admin's retry, or the Cron sweep) — once per Message-ID. The console's
+// Deliveries screen lists them, dead letters too, and retries one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
-import { adminApi, freePort, startWorker } from './harness.mjs';
+import { mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adminApi, freePort, launchChromium, openConsole, startWorker } from './harness.mjs';
+
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
+const ROOT = ['root@example.com', 'e2e-root-password-0123'];
 
 const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
 const SMTP_USER = 'mailer';
@@ -68,6 +75,7 @@ before(async () => {
   smtpPort = await freePort();
   await startSmtp();
   worker = await startWorker({ vars: { ADMIN_CLIENT_ID: ADMIN[0], ADMIN_CLIENT_SECRET: ADMIN[1],
+    ADMIN_EMAIL: ROOT[0], ADMIN_PASSWORD: ROOT[1],
     EMAIL_PROVIDER: 'smtp', SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtpPort), SMTP_TLS: 'none',
     SMTP_USER, SMTP_PASSWORD, SMTP_FROM: 'noreply@auth.example', SMTP_FROM_NAME: 'Authority Über',
     RATE_LIMIT_LOGIN_MAX: '100' } });
@@ -175,4 +183,43 @@ test('the Cron sweep delivers what waited while the server was down', async () =
   assert.equal(mail.messageId, `<${row.id}@127.0.0.1>`);
   const [done] = await worker.query('SELECT status FROM deliveries WHERE id = ?1', row.id);
   assert.equal(done.status, 'delivered');
+});
+
+test('the console lists deliveries and dead letters with their last error, and Retry now sends a dead one', async () => {
+  await stopSmtp();
+  const reset = await json('POST', '/api/password-reset', { email: 'ada@example.com' });
+  assert.equal(reset.status, 200);
+  let row;
+  for (let i = 0; i < 60 && !row; i++) {
+    [row] = await worker.query("SELECT id FROM deliveries WHERE status = 'pending' AND attempts > 0");
+    if (!row) await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(row);
+  // Its attempts used up: dead, as after eight failures.
+  await worker.query("UPDATE deliveries SET status = 'dead', attempts = 8 WHERE id = ?1", row.id);
+  await startSmtp();
+  const before = received.length;
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await openConsole(page, `${worker.url}/admin/deliveries`, ROOT[0], ROOT[1], 'Deliveries');
+    await page.getByLabel('Status').selectOption('dead');
+    const dead = page.getByRole('row').filter({ hasText: 'password-reset to ada@example.com' })
+      .filter({ hasText: 'dead' });
+    await dead.waitFor();
+    await page.getByRole('row').filter({ hasText: 'delivered' }).first().waitFor({ state: 'detached' });
+    assert.match(await dead.innerText(), /connect|refused|closed/i, 'the last error is shown');
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-deliveries-dead.png'), fullPage: true });
+    await dead.getByRole('button', { name: /Retry/ }).click();
+    await page.getByText(/attempted again/).waitFor({ timeout: 15_000 });
+    const mail = await mailTo('ada@example.com', /reset/i, before);
+    assert.equal(mail.messageId, `<${row.id}@127.0.0.1>`);
+    await page.getByLabel('Status').selectOption('delivered');
+    await page.getByRole('row').filter({ hasText: 'delivered' }).first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin-deliveries.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
 });

@@ -348,6 +348,16 @@ test('every operation answers as documented', async () => {
   // Clients (RFC 7591/7592).
   await call('GET', '/api/outbox', { ...A, expect: 403 });
   await call('GET', '/api/outbox?limit=5', { ...S, expect: 200 });
+  // Deliveries (docs/delivery.md): a dead one whose payload cannot be opened is retried
+  // and stays pending with that error.
+  await worker.query(`INSERT INTO deliveries (id, kind, summary, payload_sealed, status, attempts, next_attempt_at,
+    created_at) VALUES ('d-spec', 'mail', 'verification to x@example.com', 'v1.x.y', 'dead', 8, 0, 0)`);
+  await call('GET', '/api/deliveries?status=dead', { ...A, expect: 200 });
+  await call('GET', '/api/deliveries?status=lost', { ...A, expect: 400 });
+  const retried = (await call('POST', '/api/deliveries/d-spec/retry', { ...A, expect: 200 })).body;
+  assert.equal(retried.status, 'pending');
+  assert.match(retried.last_error, /cannot be opened/);
+  await call('POST', '/api/deliveries/nope/retry', { ...A, expect: 404 });
   const client = (await call('POST', '/register', { ...A, body: { client_name: 'Spec app', redirect_uris: ['https://app.example/cb'] }, expect: 201 })).body;
   await call('POST', '/register', { ...A, body: { client_name: 'Bad', redirect_uris: ['http://evil.example/cb'] }, expect: 400 });
   // Open registration (RFC 7591 §3) and the registration access token (RFC 7592 §3).

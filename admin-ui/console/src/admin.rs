@@ -58,6 +58,7 @@ pub fn AdminLayout() -> impl IntoView {
                         <li><A href="/admin/audit">"Audit log"</A></li>
                         <li><A href="/admin/settings">"Settings"</A></li>
                         <li><A href="/admin/outbox">"Outbox"</A></li>
+                        <li><A href="/admin/deliveries">"Deliveries"</A></li>
                     </ul>
                 </nav>
             </aside>

@@ -9,6 +9,7 @@ mod calls;
 mod client_form;
 mod clients;
 mod dashboard;
+mod deliveries;
 mod providers;
 mod resources;
 mod scopes;
@@ -42,6 +43,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("") view=dashboard::Dashboard/>
                     <Route path=path!("keys") view=admin::SigningKeys/>
                     <Route path=path!("outbox") view=admin::Outbox/>
+                    <Route path=path!("deliveries") view=deliveries::DeliveriesList/>
                     <Route path=path!("clients") view=clients::ClientsList/>
                     <Route path=path!("clients/new") view=clients::NewClient/>
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>
