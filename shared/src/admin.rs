@@ -134,7 +134,8 @@ pub struct Setting {
     pub value: Option<String>,
     pub secret: bool,
     /// `database` (changed at run time), `environment` (wrangler.toml `[vars]` or a
-    /// secret) or `unset`.
+    /// secret), `unset`, or `unread`: a setting of the product docs that this deployment
+    /// sets but this server does not read (its value never shown; `instead` says what to use).
     pub source: String,
     /// Whether `PATCH /api/settings` may change it.
     pub runtime: bool,
@@ -142,6 +143,9 @@ pub struct Setting {
     pub updated_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
+    /// For an `unread` setting: what takes its place here, or why nothing does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
 }
 
 /// `GET /api/metrics/sign-ins?period=24h|30d`: password sign-ins and failures per hour

@@ -41,6 +41,17 @@ pub enum CheckState {
 pub struct HealthReport {
     pub status: HealthStatus,
     pub checks: HealthChecks,
+    /// The product docs' settings this deployment sets but this server does not read
+    /// (they change nothing), with what to use instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread_settings: Vec<UnreadSetting>,
+}
+
+/// A setting of the product docs that is set here but not read, and what takes its place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadSetting {
+    pub name: String,
+    pub instead: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +76,7 @@ impl HealthReport {
         } else {
             HealthStatus::Unavailable
         };
-        HealthReport { status, checks }
+        HealthReport { status, checks, unread_settings: Vec::new() }
     }
 }
 

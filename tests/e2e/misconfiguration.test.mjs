@@ -1,9 +1,10 @@
 // End-to-end: what an operator sees when the deployment is wrong. A malformed var fails
 // requests with the variable's name; a database without migrations makes /health 503
-// naming D1; an https issuer turns on HSTS.
+// naming D1; an https issuer turns on HSTS; a setting of the product docs that does
+// nothing here is reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker } from './harness.mjs';
+import { adminApi, startWorker } from './harness.mjs';
 
 test('a malformed variable fails requests with its name, and /health says config is down', async () => {
   const worker = await startWorker({ vars: { ACCESS_TOKEN_TTL: 'one hour' } });
@@ -41,6 +42,34 @@ test('a database without migrations: /health is 503 naming D1, and HSTS is sent 
     const page = await fetch(`${worker.url}/signin?x=1`, { redirect: 'manual' });
     assert.equal(page.headers.get('location'), 'https://auth.example.test/signin?x=1');
     assert.match(page.headers.get('strict-transport-security'), /max-age=\d+/);
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a setting of the product docs that this server does not read is reported: /health, the settings API, the log', async () => {
+  const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
+  const worker = await startWorker({ vars: { ADMIN_CLIENT_ID: ADMIN[0], ADMIN_CLIENT_SECRET: ADMIN[1],
+    BASE_URL: 'https://auth.example.com', REDIS_URL: 'redis://cache:6379', PASSWORD_RESET_RATE_LIMIT: '3' } });
+  try {
+    const health = await fetch(`${worker.url}/health`);
+    assert.equal(health.status, 200, 'reported, not a failure');
+    const report = await health.json();
+    assert.equal(report.status, 'ok');
+    assert.deepEqual(report.unread_settings, [
+      { name: 'BASE_URL', instead: 'ISSUER' },
+      { name: 'REDIS_URL', instead: 'the KV binding KV in wrangler.toml' },
+      { name: 'PASSWORD_RESET_RATE_LIMIT', instead: 'RATE_LIMIT_PASSWORD_RESET_MAX' },
+    ]);
+    const admin = adminApi(worker, ...ADMIN);
+    const settings = await admin('GET', '/api/settings');
+    const unread = settings.body.filter((s) => s.source === 'unread');
+    assert.deepEqual(unread.map((s) => [s.name, s.value, s.instead]), [
+      ['BASE_URL', 'set', 'ISSUER'],
+      ['REDIS_URL', 'set', 'the KV binding KV in wrangler.toml'],
+      ['PASSWORD_RESET_RATE_LIMIT', 'set', 'RATE_LIMIT_PASSWORD_RESET_MAX'],
+    ], 'values are never shown: some are passwords');
+    assert.match(worker.logs(), /setting REDIS_URL is set but not read here; the KV binding KV in wrangler.toml/);
   } finally {
     await worker.stop();
   }

@@ -31,8 +31,23 @@ pub fn SettingsPage() -> impl IntoView {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(list)) => {
+                let (unread, list): (Vec<Setting>, Vec<Setting>) = list.into_iter().partition(|s| s.source == "unread");
                 let (runtime, fixed): (Vec<Setting>, Vec<Setting>) = list.into_iter().partition(|s| s.runtime);
+                let unread = (!unread.is_empty()).then(|| view! {
+                    <section class="card warning" aria-labelledby="unread-title">
+                        <h2 id="unread-title">"Set, but not read by this server"</h2>
+                        <p>"These settings of the product documentation are set in this deployment and change nothing here."</p>
+                        <table class="table">
+                            <caption class="sr-only">"Settings this server does not read"</caption>
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Instead"</th></tr></thead>
+                            <tbody>{unread.into_iter().map(|s| view! {
+                                <tr><td><code>{s.name}</code></td><td>{s.instead.unwrap_or_default()}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    </section>
+                });
                 view! {
+                    {unread}
                     <RuntimeForm settings=runtime status=status reload=reload/>
                     <section class="card" aria-labelledby="fixed-title">
                         <h2 id="fixed-title">"Set by the deployment"</h2>

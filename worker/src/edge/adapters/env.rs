@@ -84,7 +84,17 @@ async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
 /// [`SETTINGS_CACHE_SECONDS`] old (`worker`'s `waitUntil`; without one, at once).
 pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Config>, ConfigError> {
     let cached = CONFIG.with(|c| c.borrow().as_ref().map(|c| (c.config.clone(), c.fetched_at)));
-    let Some((config, fetched_at)) = cached else { return refresh(env).await };
+    let Some((config, fetched_at)) = cached else {
+        // An isolate's first configuration: say which of the product docs' settings it
+        // was given that change nothing here (engine::platform::config::unread).
+        let loaded = refresh(env).await;
+        if let Ok(config) = &loaded {
+            for unread in &config.unread {
+                worker::console_warn!("setting {} is set but not read here; {}", unread.name, unread.instead);
+            }
+        }
+        return loaded;
+    };
     if WorkerClock.now() - fetched_at < SETTINGS_CACHE_SECONDS {
         return Ok(config);
     }

@@ -70,8 +70,12 @@ pub async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Resp
     for problem in &outcome.problems {
         console_error!("health: {problem}");
     }
-    let status = if outcome.report.status == HealthStatus::Ok { 200 } else { 503 };
-    respond::json(status, &outcome.report)
+    let mut report = outcome.report;
+    if let Ok(config) = config {
+        report.unread_settings = config.unread.clone();
+    }
+    let status = if report.status == HealthStatus::Ok { 200 } else { 503 };
+    respond::json(status, &report)
 }
 
 /// Browsers' OIDC libraries fetch discovery and the JWKS cross-origin (the route table

@@ -77,8 +77,19 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
                     runtime: RUNTIME_SETTINGS.contains(&name),
                     updated_at: stored.map(|r| int(r.updated_at)),
                     updated_by: stored.and_then(|r| r.updated_by.clone()),
+                    instead: None,
                 }
             })
+            .chain(self.config.unread.iter().map(|u| Setting {
+                name: u.name.clone(),
+                value: Some("set".into()),
+                secret: true,
+                source: "unread".into(),
+                runtime: false,
+                updated_at: None,
+                updated_by: None,
+                instead: Some(u.instead.clone()),
+            }))
             .collect())
     }
 

@@ -18,6 +18,7 @@ use crate::engine::platform::ports::SigningAlg;
 
 mod names;
 pub mod providers;
+pub mod unread;
 mod vars;
 
 pub use names::{OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
@@ -92,6 +93,9 @@ pub struct Config {
     /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
     /// from a Worker far from its data; 0 in any real deployment.
     pub storage_delay_ms: u32,
+    /// The product docs' settings set here that this server does not read
+    /// ([`unread::UNREAD`]): reported, never silently ignored.
+    pub unread: Vec<unread::UnreadSetting>,
 }
 
 /// Registration without an initial access token (RFC 7591 §3; docs/api.md, "Open
@@ -446,6 +450,7 @@ impl Config {
             store_provider_tokens: v.flag("SOCIAL_STORE_PROVIDER_TOKENS")?,
             server_timing: v.flag("SERVER_TIMING")?,
             storage_delay_ms: v.count("STORAGE_DELAY_MS")?,
+            unread: unread::set_but_unread(|name| source.var(name).is_some_and(|v| !v.trim().is_empty())),
         })
     }
 
