@@ -67,3 +67,11 @@ if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
+
+# 5c. openssl, which makes the mail tests' self-signed certificate (Debian's).
+if [ "${1:-}" = "--browser" ] && ! command -v openssl >/dev/null 2>&1; then
+  log "installing Debian's openssl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq openssl >/dev/null
+fi

@@ -27,3 +27,23 @@ pub struct Delivery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<i64>,
 }
+
+/// `POST /api/mail/test` `{"to": "<address>"}` (a super_admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailTest {
+    pub to: String,
+}
+
+/// What the configured transport answered to the test message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailTestResult {
+    /// `log`, `http` or `smtp` (`EMAIL_PROVIDER`).
+    pub provider: String,
+    pub delivered: bool,
+    /// The transport's answer (a mail server's last reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Why it failed (it is then a pending delivery, retried like any other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

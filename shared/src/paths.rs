@@ -87,6 +87,8 @@ pub const OUTBOX: &str = "/api/outbox";
 /// Outbound deliveries (docs/delivery.md) and an admin's retry of one.
 pub const DELIVERIES: &str = "/api/deliveries";
 pub const DELIVERY_RETRY: &str = "/api/deliveries/{id}/retry";
+/// A test message through the configured mail transport (a super_admin).
+pub const MAIL_TEST: &str = "/api/mail/test";
 /// `/{client_id}/revoke_tokens` appended: revoke a client's tokens.
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.

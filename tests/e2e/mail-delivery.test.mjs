@@ -185,7 +185,7 @@ test('the Cron sweep delivers what waited while the server was down', async () =
   assert.equal(done.status, 'delivered');
 });
 
-test('the console lists deliveries and dead letters with their last error, and Retry now sends a dead one', async () => {
+test('the console lists deliveries and dead letters with their last error; Retry now sends a dead one; the test send shows the server\'s answer', async () => {
   await stopSmtp();
   const reset = await json('POST', '/api/password-reset', { email: 'ada@example.com' });
   assert.equal(reset.status, 200);
@@ -216,6 +216,13 @@ test('the console lists deliveries and dead letters with their last error, and R
     await page.getByText(/attempted again/).waitFor({ timeout: 15_000 });
     const mail = await mailTo('ada@example.com', /reset/i, before);
     assert.equal(mail.messageId, `<${row.id}@127.0.0.1>`);
+    // The test send: the mail server's own answer on the screen, the message in the box.
+    const sentBefore = received.length;
+    await page.getByLabel('Send a test message to').fill('ops@example.com');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await page.getByText(/Sent \(smtp\): 250/).waitFor({ timeout: 15_000 });
+    const test = await mailTo('ops@example.com', /Test message/, sentBefore);
+    assert.match(test.text, /root@example\.com sent it from the admin console/);
     await page.getByLabel('Status').selectOption('delivered');
     await page.getByRole('row').filter({ hasText: 'delivered' }).first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'admin-deliveries.png'), fullPage: true });

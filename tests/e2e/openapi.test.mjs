@@ -358,6 +358,10 @@ test('every operation answers as documented', async () => {
   assert.equal(retried.status, 'pending');
   assert.match(retried.last_error, /cannot be opened/);
   await call('POST', '/api/deliveries/nope/retry', { ...A, expect: 404 });
+  await call('POST', '/api/mail/test', { ...A, body: { to: 'ops@example.com' }, expect: 403 });
+  const sent = (await call('POST', '/api/mail/test', { ...S, body: { to: 'ops@example.com' }, expect: 200 })).body;
+  assert.deepEqual([sent.provider, sent.delivered], ['log', true]);
+  await call('POST', '/api/mail/test', { ...S, body: { to: 'not an address' }, expect: 400 });
   const client = (await call('POST', '/register', { ...A, body: { client_name: 'Spec app', redirect_uris: ['https://app.example/cb'] }, expect: 201 })).body;
   await call('POST', '/register', { ...A, body: { client_name: 'Bad', redirect_uris: ['http://evil.example/cb'] }, expect: 400 });
   // Open registration (RFC 7591 §3) and the registration access token (RFC 7592 §3).

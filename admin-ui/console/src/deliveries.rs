@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use shared::account::Page;
-use shared::deliveries::Delivery;
+use shared::deliveries::{Delivery, MailTestResult};
 use shared::paths;
 
 use crate::admin::{paged, StatusLine};
@@ -39,6 +39,7 @@ pub fn DeliveriesList() -> impl IntoView {
         <h1>"Deliveries"</h1>
         <p class="muted">"Mail the server sends through the Queue, newest first. A failed attempt is retried \
             with a growing wait; after eight, the delivery is dead until someone retries it here."</p>
+        <TestSend reload=reload/>
         <section class="card" aria-labelledby="deliveries-title">
             <h2 id="deliveries-title">"Messages"</h2>
             <div class="filters">
@@ -91,5 +92,45 @@ fn DeliveryRow(delivery: Delivery, status: Status, reload: RwSignal<u32>) -> imp
             <td>{when(delivery.created_at)}</td>
             <td class="actions">{retry}</td>
         </tr>
+    }
+}
+
+/// A test message through the configured transport (a super_admin's call), and what the
+/// transport answered.
+#[component]
+fn TestSend(reload: RwSignal<u32>) -> impl IntoView {
+    let to = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let status: Status = RwSignal::new(None);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let body = serde_json::json!({ "to": to.get_untracked() });
+        leptos::task::spawn_local(async move {
+            let answer = call::<MailTestResult>("POST", paths::MAIL_TEST, Some(body)).await;
+            status.set(Some(match answer {
+                Ok(Some(r)) if r.delivered => Ok(format!("Sent ({}): {}", r.provider, r.answer.unwrap_or_default())),
+                Ok(Some(r)) => Err(format!(
+                    "Not sent ({}): {}. It is retried like any delivery.",
+                    r.provider,
+                    r.error.unwrap_or_default()
+                )),
+                Ok(None) => Err("No answer.".into()),
+                Err(e) => Err(e),
+            }));
+            busy.set(false);
+            reload.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="test-send-title">
+            <h2 id="test-send-title">"Test the mail transport"</h2>
+            <form class="form inline" on:submit=send aria-label="Send a test message">
+                <label for="test-to">"Send a test message to"</label>
+                <input id="test-to" type="email" required=true prop:value=to on:input=move |ev| to.set(event_target_value(&ev))/>
+                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Send test"</button>
+            </form>
+            <StatusLine status=status/>
+        </section>
     }
 }

@@ -181,6 +181,7 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::Outbox => admin::outbox(cx, req, m).await,
         E::Deliveries => deliveries::list(cx, req, m).await,
         E::RetryDelivery => deliveries::retry(cx, req, m).await,
+        E::MailTest => deliveries::test_mail(cx, req, m).await,
         E::Keys => admin::keys(cx, req, m).await,
         E::KeyRotation => admin::rotate_keys(cx, req, m).await,
         E::Register => clients::register(cx, req, m).await,

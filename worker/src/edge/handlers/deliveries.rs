@@ -5,7 +5,7 @@ use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuil
 
 use crate::edge::adapters::{db, env, kv, WorkerClock};
 use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
-use crate::edge::request::{paging, query};
+use crate::edge::request::{paging, query, read_json};
 use crate::edge::respond;
 use crate::engine::delivery::admin::DeliveryAdmin;
 use crate::engine::delivery::{Attempt, Deliveries};
@@ -70,7 +70,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
 /// The Cron sweep: due deliveries attempted (their Queue message lost, or no Queue bound).
 pub async fn sweep(env: &Env, config: &Config) -> Result<(usize, usize), InternalError> {
     let attempts = with_deliveries(env, config, async |d| d.sweep().await).await?;
-    let delivered = attempts.iter().filter(|(_, a)| *a == Attempt::Delivered).count();
+    let delivered = attempts.iter().filter(|(_, a)| matches!(a, Attempt::Delivered { .. })).count();
     Ok((delivered, attempts.len() - delivered))
 }
 
@@ -90,4 +90,13 @@ pub async fn retry(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, A
     let admin = admin_or_refusal!(cx, req);
     let delivery = DeliveryAdmin { rc: cx.request_context(), admin: &admin }.retry(m.param(0)).await?;
     Ok(respond::set_no_store(respond::json(200, &delivery)))
+}
+
+/// `POST /api/mail/test` `{"to"}` (a super_admin's token): a test message through the
+/// configured transport now, and what it answered.
+pub async fn test_mail(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
+    let admin = admin_or_refusal!(cx, req);
+    let body: shared::deliveries::MailTest = read_json(&mut req).await?;
+    let result = DeliveryAdmin { rc: cx.request_context(), admin: &admin }.test_mail(&body.to).await?;
+    Ok(respond::set_no_store(respond::json(200, &result)))
 }

@@ -4,11 +4,14 @@
 
 use serde_json::json;
 use shared::account::Page;
-use shared::deliveries::{Delivery, STATUSES};
+use shared::deliveries::{Delivery, MailTestResult, STATUSES};
 
-use super::Deliveries;
+use super::{Attempt, Deliveries};
 use crate::engine::admin::auth::AdminPrincipal;
+use crate::engine::identity::accounts::utc_time;
+use crate::engine::identity::mail::{self, MailContent};
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
+use crate::engine::platform::config::MailProvider;
 use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::{count, SqlRunner};
 use crate::engine::platform::request::{Platform, RequestContext};
@@ -63,4 +66,58 @@ impl<P: Platform> DeliveryAdmin<'_, P> {
         self.store.record(&event).await?;
         Ok(shown(row))
     }
+}
+
+impl<P: Platform> DeliveryAdmin<'_, P> {
+    /// `POST /api/mail/test` (a super_admin): a test message to `to` through the configured
+    /// transport, attempted now (not queued) so the answer is the transport's own; it is a
+    /// delivery like any other (retried if it failed). Audited `mail.test_sent`.
+    pub async fn test_mail(&self, to: &str) -> Result<MailTestResult, ApiError> {
+        if !self.admin.is_super_admin() {
+            return Err(ApiError::forbidden(
+                shared::codes::SUPER_ADMIN_REQUIRED,
+                "only a super_admin may send test mail",
+            ));
+        }
+        let to = to.trim();
+        if let Some(problem) = shared::account::email_problem(to) {
+            return Err(ApiError::bad_request("invalid_request", format!("`to`: {problem}")));
+        }
+        let (actor_type, actor_id) = self.admin.actor();
+        let sent_by = match self.admin {
+            AdminPrincipal::User(user) => user.email.clone(),
+            AdminPrincipal::Client(id) => format!("The client {id}"),
+        };
+        let content = MailContent::Test { when: utc_time(self.now), sent_by };
+        let provider = provider_name(&self.config.mail.provider);
+        let outcome = match mail::write(&self.rc, to, &content).await? {
+            None => {
+                MailTestResult { provider, delivered: true, answer: Some("kept in the outbox".into()), error: None }
+            }
+            Some(id) => match (Deliveries { rc: self.rc }).attempt(&id).await? {
+                Attempt::Delivered { answer } => {
+                    MailTestResult { provider, delivered: true, answer: Some(answer), error: None }
+                }
+                Attempt::Failed { error, .. } | Attempt::Dead { error } => {
+                    MailTestResult { provider, delivered: false, answer: None, error: Some(error) }
+                }
+                Attempt::NotDue => MailTestResult { provider, delivered: false, answer: None, error: None },
+            },
+        };
+        let event = AuditEvent::new("mail.test_sent", self.meta, self.now, self.rng)?
+            .actor(actor_type, actor_id)
+            .metadata(json!({ "to": to, "provider": outcome.provider, "delivered": outcome.delivered,
+                "error": outcome.error }));
+        self.store.record(&event).await?;
+        Ok(outcome)
+    }
+}
+
+fn provider_name(provider: &MailProvider) -> String {
+    match provider {
+        MailProvider::Log => "log",
+        MailProvider::Http { .. } => "http",
+        MailProvider::Smtp(_) => "smtp",
+    }
+    .into()
 }

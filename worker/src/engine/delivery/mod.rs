@@ -72,16 +72,12 @@ impl Payload {
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
-    Delivered,
+    /// Taken; what the receiver answered (a mail server's last reply).
+    Delivered { answer: String },
     /// Failed; due again after `retry_in` seconds.
-    Failed {
-        error: String,
-        retry_in: i64,
-    },
+    Failed { error: String, retry_in: i64 },
     /// Failed for the last time.
-    Dead {
-        error: String,
-    },
+    Dead { error: String },
     /// Not due, already delivered, or claimed by another attempt: nothing done.
     NotDue,
 }
@@ -118,12 +114,12 @@ impl<P: Platform> Deliveries<'_, P> {
         let claimed = deliveries::decode(self.store.select(deliveries::claim(id, self.now, self.now + LEASE)).await?)?;
         let Some(row) = claimed.into_iter().next() else { return Ok(Attempt::NotDue) };
         let outcome = match self.send(&row).await {
-            Ok(()) => Attempt::Delivered,
+            Ok(answer) => Attempt::Delivered { answer },
             Err(error) if row.attempts >= MAX_ATTEMPTS => Attempt::Dead { error },
             Err(error) => Attempt::Failed { error, retry_in: backoff(row.attempts) },
         };
         let statements = match &outcome {
-            Attempt::Delivered => {
+            Attempt::Delivered { .. } => {
                 vec![deliveries::delivered(id, self.now), mail_outbox::mark(id, "sent", None, self.now)]
             }
             Attempt::Failed { error, retry_in } => vec![
@@ -166,8 +162,9 @@ impl<P: Platform> Deliveries<'_, P> {
         Ok(deliveries::decode(self.store.select(deliveries::by_id(id)).await?)?.into_iter().next())
     }
 
-    /// Sends what `row` carries through the configured transport.
-    async fn send(&self, row: &DeliveryRow) -> Result<(), String> {
+    /// Sends what `row` carries through the configured transport; `Ok` is the receiver's
+    /// answer.
+    async fn send(&self, row: &DeliveryRow) -> Result<String, String> {
         let Some(sealed_payload) = &row.payload_sealed else { return Err("the delivery has no payload".into()) };
         let payload: Payload =
             sealed::open(&self.config.secret_key, Purpose::Delivery, row.id.as_bytes(), sealed_payload)
@@ -182,10 +179,10 @@ impl<P: Platform> Deliveries<'_, P> {
         }
     }
 
-    async fn send_mail(&self, m: &MailOut<'_>) -> Result<(), String> {
+    async fn send_mail(&self, m: &MailOut<'_>) -> Result<String, String> {
         let settings = &self.config.mail;
         match &settings.provider {
-            MailProvider::Log => Ok(()),
+            MailProvider::Log => Ok("EMAIL_PROVIDER=log: kept in the outbox".into()),
             MailProvider::Http { url, api_key } => {
                 let from = if settings.from_name.is_empty() {
                     settings.from_address.clone()
@@ -195,7 +192,7 @@ impl<P: Platform> Deliveries<'_, P> {
                 let body = serde_json::json!({ "from": from, "to": [m.to], "subject": m.subject, "text": m.text,
                     "html": m.html })
                 .to_string();
-                self.outbound.post_json(url, api_key.expose(), m.id, &body).await
+                self.outbound.post_json(url, api_key.expose(), m.id, &body).await.map(|()| format!("{url} took it"))
             }
             MailProvider::Smtp(server) => {
                 let domain = url::Url::parse(&self.config.issuer)
@@ -217,7 +214,7 @@ impl<P: Platform> Deliveries<'_, P> {
                 let stream = self.outbound.connect(&server.host, server.port, server.tls).await?;
                 let credentials = server.user.as_deref().zip(server.password.as_ref().map(|p| p.expose()));
                 let submission = Submission { tls: server.tls, credentials, helo: &domain };
-                smtp::submit(stream, &submission, &settings.from_address, m.to, &bytes).await.map(|_| ())
+                smtp::submit(stream, &submission, &settings.from_address, m.to, &bytes).await
             }
         }
     }

@@ -53,6 +53,11 @@ pub enum MailContent {
         ip_address: Option<String>,
         account_url: String,
     },
+    /// An admin's test send (`POST /api/mail/test`): proves the transport works.
+    Test {
+        when: String,
+        sent_by: String,
+    },
 }
 
 impl MailContent {
@@ -83,6 +88,7 @@ impl MailContent {
             MailContent::PasswordReset { .. } => "password-reset",
             MailContent::NewLogin { .. } => "new-login",
             MailContent::MfaEnabled { .. } => "mfa-enabled",
+            MailContent::Test { .. } => "test",
             MailContent::SignInMethodChanged { .. } => "sign-in-method-changed",
         }
     }
@@ -144,6 +150,19 @@ pub async fn send<P: Platform>(
     to: &str,
     content: &MailContent,
 ) -> Result<(), InternalError> {
+    match write(rc, to, content).await? {
+        Some(id) => Deliveries { rc: *rc }.dispatch(&id).await,
+        None => Ok(()),
+    }
+}
+
+/// [`send`]'s writes: the outbox row and, with a provider that delivers, the delivery,
+/// whose id (the outbox row's too) it returns.
+pub async fn write<P: Platform>(
+    rc: &RequestContext<'_, P>,
+    to: &str,
+    content: &MailContent,
+) -> Result<Option<String>, InternalError> {
     let delivers = rc.config.mail.provider != MailProvider::Log;
     let stored = if delivers { content.redacted() } else { content.clone() };
     let (subject, text, html) = render(rc.config, &stored);
@@ -159,7 +178,7 @@ pub async fn send<P: Platform>(
         created_at: rc.now,
     };
     if !delivers {
-        return rc.store.insert_mail(&mail).await;
+        return rc.store.insert_mail(&mail).await.map(|()| None);
     }
     // What is sent has the real link; what the outbox keeps does not.
     let (subject, text, html) = render(rc.config, content);
@@ -171,7 +190,7 @@ pub async fn send<P: Platform>(
     if written != [1, 1] {
         return Err(InternalError::new(format!("outbox and delivery inserts changed {written:?} rows")));
     }
-    deliveries.dispatch(&mail.id).await
+    Ok(Some(mail.id))
 }
 
 /// `&`, `<`, `>`, `"` and `'` as entities: every value put into HTML (mail and the
@@ -254,6 +273,18 @@ pub fn render(config: &Config, content: &MailContent) -> (String, String, String
                     "If this was not you, change your password now and sign out the sessions you do not recognise."
                         .into(),
                 ],
+            },
+        ),
+        MailContent::Test { when, sent_by } => (
+            format!("Test message from {app}"),
+            Body {
+                heading: "This is a test message".into(),
+                paragraphs: vec![
+                    format!("{sent_by} sent it from the admin console to check that {app}'s mail arrives."),
+                    format!("When: {when}"),
+                ],
+                button: None,
+                after: vec!["Nothing needs to be done.".into()],
             },
         ),
         MailContent::MfaEnabled { when, account_url } => (
@@ -392,6 +423,7 @@ mod tests {
                 account_url: String::new(),
             },
             MailContent::MfaEnabled { when: String::new(), account_url: String::new() },
+            MailContent::Test { when: String::new(), sent_by: String::new() },
             MailContent::SignInMethodChanged {
                 change: String::new(),
                 when: String::new(),
@@ -404,7 +436,7 @@ mod tests {
         .collect();
         assert_eq!(
             names,
-            ["welcome", "verification", "password-reset", "new-login", "mfa-enabled", "sign-in-method-changed"]
+            ["welcome", "verification", "password-reset", "new-login", "mfa-enabled", "test", "sign-in-method-changed"]
         );
     }
 }
