@@ -134,7 +134,7 @@ pub struct Setting {
     pub value: Option<String>,
     pub secret: bool,
     /// `database` (changed at run time), `environment` (wrangler.toml `[vars]` or a
-    /// secret), `unset`, or `unread`: a setting of the product docs that this deployment
+    /// secret), `unset`, or `unread`: a setting of the Crystal server's that this deployment
     /// sets but this server does not read (its value never shown; `instead` says what to use).
     pub source: String,
     /// Whether `PATCH /api/settings` may change it.

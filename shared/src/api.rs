@@ -41,13 +41,13 @@ pub enum CheckState {
 pub struct HealthReport {
     pub status: HealthStatus,
     pub checks: HealthChecks,
-    /// The product docs' settings this deployment sets but this server does not read
+    /// Settings this deployment sets but this server does not read
     /// (they change nothing), with what to use instead.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unread_settings: Vec<UnreadSetting>,
 }
 
-/// A setting of the product docs that is set here but not read, and what takes its place.
+/// A setting that is set here but not read, and what takes its place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnreadSetting {
     pub name: String,

@@ -85,8 +85,8 @@ async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
 pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Config>, ConfigError> {
     let cached = CONFIG.with(|c| c.borrow().as_ref().map(|c| (c.config.clone(), c.fetched_at)));
     let Some((config, fetched_at)) = cached else {
-        // An isolate's first configuration: say which of the product docs' settings it
-        // was given that change nothing here (engine::platform::config::unread).
+        // An isolate's first configuration: say which settings it was given that change
+        // nothing here (docs/configuration.md, "Settings this server does not read").
         let loaded = refresh(env).await;
         if let Ok(config) = &loaded {
             for unread in &config.unread {

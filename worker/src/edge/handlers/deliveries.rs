@@ -67,8 +67,24 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-/// The Cron sweep: due deliveries attempted (their Queue message lost, or no Queue bound).
+/// After the answer of a request that wrote an audit entry a webhook carries: its
+/// deliveries recorded and dispatched (engine::delivery::webhooks).
+pub fn collect_webhooks(env: &Env, config: &std::rc::Rc<Config>, worker: &worker::Context) {
+    if !crate::engine::delivery::webhooks::take_noted() || config.webhooks.is_none() {
+        return;
+    }
+    let (env, config) = (env.clone(), std::rc::Rc::clone(config));
+    worker.wait_until(async move {
+        if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_webhooks().await).await {
+            console_error!("webhooks: {}", e.detail());
+        }
+    });
+}
+
+/// The Cron sweep: webhook events not collected yet, then due deliveries attempted (their
+/// Queue message lost, or no Queue bound).
 pub async fn sweep(env: &Env, config: &Config) -> Result<(usize, usize), InternalError> {
+    with_deliveries(env, config, async |d| d.collect_webhooks().await).await?;
     let attempts = with_deliveries(env, config, async |d| d.sweep().await).await?;
     let delivered = attempts.iter().filter(|(_, a)| matches!(a, Attempt::Delivered { .. })).count();
     Ok((delivered, attempts.len() - delivered))

@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod message;
 pub mod smtp;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,19 +53,34 @@ pub trait Outbound {
     /// POSTs JSON with `Authorization: Bearer api_key` and `Idempotency-Key`; `Err` says what
     /// went wrong.
     async fn post_json(&self, url: &str, api_key: &str, idempotency_key: &str, body: &str) -> Result<(), String>;
+    /// POSTs a JSON `body` with `headers`; `Ok` is the answer's status (2xx), `Err` what went
+    /// wrong (another status, no answer).
+    async fn post_signed(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String>;
 }
 
 /// What a delivery carries (sealed in its row).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {
-    Mail { to: String, subject: String, text: String, html: String, created_at: UnixTime },
+    Mail {
+        to: String,
+        subject: String,
+        text: String,
+        html: String,
+        created_at: UnixTime,
+    },
+    /// A webhook event (`webhooks`): the JSON body POSTed to `url`.
+    Webhook {
+        url: String,
+        body: String,
+    },
 }
 
 impl Payload {
     fn kind(&self) -> &'static str {
         match self {
             Payload::Mail { .. } => "mail",
+            Payload::Webhook { .. } => "webhook",
         }
     }
 }
@@ -93,9 +109,20 @@ impl<P: Platform> Deliveries<'_, P> {
     /// The statement that records `payload` as delivery `id` (for the caller's batch, with
     /// what it belongs to), `summary` naming it in the console.
     pub fn record(&self, id: &str, summary: &str, payload: &Payload) -> Result<Statement<'static>, InternalError> {
+        self.record_once(id, summary, payload, None)
+    }
+
+    /// [`Self::record`], but none when a delivery with `reference` exists.
+    fn record_once(
+        &self,
+        id: &str,
+        summary: &str,
+        payload: &Payload,
+        reference: Option<&str>,
+    ) -> Result<Statement<'static>, InternalError> {
         let json = serde_json::to_vec(payload).map_err(|e| InternalError::new(format!("a delivery: {e}")))?;
         let sealed = sealed::seal(&self.config.secret_key, Purpose::Delivery, id.as_bytes(), &json, self.rng)?;
-        Ok(deliveries::insert(id, payload.kind(), summary, &sealed, self.now))
+        Ok(deliveries::insert(id, payload.kind(), summary, &sealed, self.now, reference))
     }
 
     /// After [`Self::record`] landed: to the Queue, or, with none bound, one attempt now
@@ -176,6 +203,7 @@ impl<P: Platform> Deliveries<'_, P> {
                 let mail = MailOut { id: &row.id, to: &to, subject: &subject, text: &text, html: &html, created_at };
                 self.send_mail(&mail).await
             }
+            Payload::Webhook { url, body } => self.send_webhook(&row.id, &url, &body).await,
         }
     }
 

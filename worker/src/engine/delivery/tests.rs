@@ -146,3 +146,41 @@ fn backoff_doubles_from_30_seconds_to_at_most_6_hours() {
     let waits: Vec<i64> = (1..=12).map(backoff).collect();
     assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3840, 7680, 15360, 21600, 21600]);
 }
+
+#[test]
+fn webhooks_carry_each_security_event_once_per_url_signed_the_standard_webhooks_way() {
+    use crate::engine::ops::audit::{AuditEvent, AuditStore};
+    use crate::engine::platform::ports::SystemRandom;
+    use base64::Engine;
+    let key = [7u8; 32];
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+    let config = config_with(|v| {
+        v.insert("NOTIFICATION_WEBHOOK", "https://hooks.example/a, http://127.0.0.1:9/b".into());
+        v.insert("NOTIFICATION_WEBHOOK_SECRET", secret.clone());
+    });
+    let f = Fixture { config, ..fixture() };
+    for event in ["client.created", "client.secret_rotated", "user.login"] {
+        let e = AuditEvent::new(event, &f.meta, NOW - 10, &SystemRandom).unwrap().resource("client", "app-1");
+        block_on(f.store.record(&e)).unwrap();
+    }
+    assert!(super::webhooks::take_noted(), "writing client.created noted a webhook event");
+    let out = TestOutbound::default();
+    let created = block_on(Deliveries { rc: f.rc(&out, NOW) }.collect_webhooks()).unwrap();
+    assert_eq!(created.len(), 2, "client.created to each URL; no secret rotation without NOTIFY_ON_SECRET_ROTATION");
+    assert!(block_on(Deliveries { rc: f.rc(&out, NOW + 1) }.collect_webhooks()).unwrap().is_empty(), "once");
+    let posted = out.posted.lock().unwrap().clone();
+    assert_eq!(posted.len(), 2);
+    let (url, id, body) = &posted[0];
+    assert_eq!(url, "https://hooks.example/a");
+    let parsed: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (parsed["type"].as_str(), parsed["data"]["resource"]["id"].as_str()),
+        (Some("client.created"), Some("app-1"))
+    );
+    let headers = out.signed.lock().unwrap()[0].clone();
+    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(&header("webhook-id"), id, "the delivery id is the webhook id");
+    let expected = super::webhooks::signature(&key, id, NOW, body).unwrap();
+    assert_eq!(header("webhook-signature"), expected);
+    assert_eq!(header("webhook-timestamp"), NOW.to_string());
+}

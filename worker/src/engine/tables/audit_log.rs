@@ -22,8 +22,10 @@ pub fn delete_older(before: UnixTime, limit: i64) -> Statement<'static> {
 const INSERT_SQL: &str = "INSERT INTO audit_log (id, timestamp, event, actor_id, actor_type, resource_type, \
 resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-/// One entry, for a batch that must record it with the change it describes.
+/// One entry, for a batch that must record it with the change it describes. Every
+/// insert below is one of these: the webhooks hear of the events they carry here.
 pub fn insert(e: &AuditEvent) -> Statement<'static> {
+    crate::engine::delivery::webhooks::note(e.event);
     let args = vec![
         (&e.id).into(),
         e.timestamp.into(),
@@ -154,6 +156,22 @@ fn where_clause(f: &AuditFilter) -> (String, Vec<SqlArg>) {
 }
 
 const BY_ID_SQL: &str = concat!("SELECT ", columns!(), " FROM audit_log WHERE id = ?1");
+
+/// Entries of the events in ?2 (a JSON list) since ?1 without a delivery to the webhook
+/// URL ?3 yet (a delivery's `reference` is the entry's id, a space and the URL), oldest
+/// first, at most ?4 (decode with [`entries`]).
+const WITHOUT_WEBHOOK_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM audit_log WHERE timestamp >= ?1 AND event IN (SELECT value FROM json_each(?2)) ",
+    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.reference = audit_log.id || ' ' || ?3) ",
+    "ORDER BY timestamp, rowid LIMIT ?4"
+);
+
+pub fn without_webhook(since: UnixTime, events: &[&str], url: &str, limit: i64) -> Statement<'static> {
+    let events = serde_json::to_string(events).unwrap_or_else(|_| "[]".into());
+    (WITHOUT_WEBHOOK_SQL, vec![since.into(), events.into(), url.into(), limit.into()])
+}
 
 /// One entry by id (decode with [`entries`]).
 pub fn by_id(id: &str) -> Statement<'static> {

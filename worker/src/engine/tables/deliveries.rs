@@ -59,11 +59,20 @@ pub fn decode(rows: Vec<serde_json::Value>) -> Result<Vec<DeliveryRow>, Internal
 }
 
 const INSERT_SQL: &str = "INSERT INTO deliveries (id, kind, summary, payload_sealed, status, next_attempt_at, \
-created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)";
+created_at, reference) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?6) ON CONFLICT (reference) \
+WHERE reference IS NOT NULL DO NOTHING";
 
-/// A new pending delivery, due now.
-pub fn insert(id: &str, kind: &str, summary: &str, payload_sealed: &str, now: UnixTime) -> Statement<'static> {
-    (INSERT_SQL, vec![id.into(), kind.into(), summary.into(), payload_sealed.into(), now.into()])
+/// A new pending delivery, due now; with a `reference`, none if one with it exists (two
+/// isolates collecting the same webhook event make one delivery).
+pub fn insert(
+    id: &str,
+    kind: &str,
+    summary: &str,
+    payload_sealed: &str,
+    now: UnixTime,
+    reference: Option<&str>,
+) -> Statement<'static> {
+    (INSERT_SQL, vec![id.into(), kind.into(), summary.into(), payload_sealed.into(), now.into(), reference.into()])
 }
 
 /// Claims a due delivery for one attempt: counted, and not due again until `lease_until`

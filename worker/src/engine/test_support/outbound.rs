@@ -14,6 +14,8 @@ pub struct TestOutbound {
     pub posted: Mutex<Vec<(String, String, String)>>,
     /// Each message a mail server accepted: the whole DATA.
     pub mailed: std::sync::Arc<Mutex<Vec<String>>>,
+    /// The headers of each signed post (webhooks).
+    pub signed: Mutex<Vec<Vec<(String, String)>>>,
     /// Delivery ids handed to the Queue, when one is bound.
     pub queued: Mutex<Vec<(String, u32)>>,
     pub queue_bound: bool,
@@ -49,6 +51,21 @@ impl Outbound for TestOutbound {
             return Err(format!("connecting to {host}:{port}: connection refused"));
         }
         Ok(AcceptingServer { out: b"220 test ESMTP\r\n".to_vec(), data: None, mailed: self.mailed.clone() })
+    }
+
+    async fn post_signed(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        let id = headers.iter().find(|(n, _)| *n == "webhook-id").map(|(_, v)| v.clone()).unwrap_or_default();
+        if let Ok(mut posted) = self.posted.lock() {
+            posted.push((url.into(), id, body.into()));
+        }
+        if let Ok(mut signed) = self.signed.lock() {
+            signed.push(headers.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect());
+        }
+        if self.fail {
+            Err(format!("{url} answered HTTP 503"))
+        } else {
+            Ok(204)
+        }
     }
 
     async fn post_json(&self, url: &str, _api_key: &str, idempotency_key: &str, body: &str) -> Result<(), String> {

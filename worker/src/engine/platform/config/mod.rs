@@ -93,9 +93,12 @@ pub struct Config {
     /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
     /// from a Worker far from its data; 0 in any real deployment.
     pub storage_delay_ms: u32,
-    /// The product docs' settings set here that this server does not read
+    /// Settings set here that this server does not read (docs/configuration.md,
+    /// "Settings this server does not read")
     /// ([`unread::UNREAD`]): reported, never silently ignored.
     pub unread: Vec<unread::UnreadSetting>,
+    /// Signed webhooks of security events (`NOTIFICATION_WEBHOOK`); `None`: none sent.
+    pub webhooks: Option<WebhookSettings>,
 }
 
 /// Registration without an initial access token (RFC 7591 §3; docs/api.md, "Open
@@ -285,6 +288,26 @@ pub enum MailProvider {
     Smtp(SmtpServer),
 }
 
+/// `NOTIFICATION_WEBHOOK`, `NOTIFICATION_WEBHOOK_SECRET`, `NOTIFY_ON_SECRET_ROTATION`
+/// (docs/delivery.md, "Webhooks").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub urls: Vec<String>,
+    pub key: WebhookKey,
+    /// `client.secret_rotated` events are sent too.
+    pub on_secret_rotation: bool,
+}
+
+/// The HMAC-SHA256 key webhooks are signed with; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookKey(pub Vec<u8>);
+
+impl fmt::Debug for WebhookKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookKey(..)")
+    }
+}
+
 /// `SMTP_HOST`, `SMTP_PORT`, `SMTP_TLS`, `SMTP_USER`, `SMTP_PASSWORD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpServer {
@@ -450,6 +473,7 @@ impl Config {
             store_provider_tokens: v.flag("SOCIAL_STORE_PROVIDER_TOKENS")?,
             server_timing: v.flag("SERVER_TIMING")?,
             storage_delay_ms: v.count("STORAGE_DELAY_MS")?,
+            webhooks: v.webhooks()?,
             unread: unread::set_but_unread(|name| source.var(name).is_some_and(|v| !v.trim().is_empty())),
         })
     }

@@ -1,4 +1,5 @@
-//! The product docs' settings (the Crystal server's) that this server does not read, each
+//! Settings of the server this one re-builds that this server does not read
+//! (docs/configuration.md, "Settings this server does not read"), each
 //! with what takes its place here, or why nothing does. One set in a deployment changes
 //! nothing, so it is reported loudly: `/health`, the console's settings screen
 //! (`GET /api/settings`) and a log line whenever an isolate loads its configuration.
@@ -39,8 +40,6 @@ pub const UNREAD: &[(&str, &str)] = &[
     ("REDIS_PASSWORD", "the KV binding KV in wrangler.toml"),
     ("RATE_LIMIT_STORE", "KV always (the KV binding)"),
     ("EMAIL_PREVIEW", "EMAIL_PROVIDER=log and the console's Outbox"),
-    ("NOTIFICATION_WEBHOOK", "not read yet: no webhooks are sent"),
-    ("NOTIFY_ON_SECRET_ROTATION", "not read yet: no webhooks are sent"),
     ("NOTIFY_NEW_SESSION", "not read yet: the new-sign-in mail is always sent"),
     ("PASSWORD_RESET_RATE_LIMIT", "RATE_LIMIT_PASSWORD_RESET_MAX"),
     ("PASSWORD_RESET_RATE_WINDOW", "RATE_LIMIT_PASSWORD_RESET_WINDOW"),

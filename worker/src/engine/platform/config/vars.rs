@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use super::{ConfigError, MailProvider, MailSettings, Secret, SmtpServer, VarSource};
+use super::{ConfigError, MailProvider, MailSettings, Secret, SmtpServer, VarSource, WebhookKey, WebhookSettings};
 use crate::engine::delivery::smtp::SmtpTls;
 use crate::engine::platform::net::Cidr;
 
@@ -132,6 +132,40 @@ impl<S: VarSource> Vars<'_, S> {
             user,
             password,
         })
+    }
+
+    /// `NOTIFICATION_WEBHOOK` (comma-separated; each https, or http on loopback), its
+    /// `NOTIFICATION_WEBHOOK_SECRET` (Standard Webhooks: `whsec_` and base64, at least 24
+    /// bytes) and `NOTIFY_ON_SECRET_ROTATION`; `None` when no URL is set.
+    pub(super) fn webhooks(&self) -> Result<Option<WebhookSettings>, ConfigError> {
+        let urls = self.list("NOTIFICATION_WEBHOOK", ',')?;
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        for url in &urls {
+            let parsed =
+                Url::parse(url).map_err(|_| err("NOTIFICATION_WEBHOOK", format!("`{url}` is not an absolute URL")))?;
+            let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                return Err(err("NOTIFICATION_WEBHOOK", format!("`{url}` must use https (http only for localhost)")));
+            }
+        }
+        let secret = self.optional_text("NOTIFICATION_WEBHOOK_SECRET").ok_or_else(|| {
+            err("NOTIFICATION_WEBHOOK_SECRET", "must be set (whsec_ and base64) when NOTIFICATION_WEBHOOK is")
+        })?;
+        use base64::Engine;
+        let key = secret
+            .strip_prefix("whsec_")
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .filter(|k| k.len() >= 24)
+            .ok_or_else(|| {
+                err("NOTIFICATION_WEBHOOK_SECRET", "must be `whsec_` and the base64 of at least 24 random bytes")
+            })?;
+        Ok(Some(WebhookSettings {
+            urls,
+            key: WebhookKey(key),
+            on_secret_rotation: self.flag("NOTIFY_ON_SECRET_ROTATION")?,
+        }))
     }
 
     pub(super) fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
