@@ -58,6 +58,15 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
                 let delay = u32::try_from(retry_in).unwrap_or(u32::MAX).min(43_200);
                 message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
             }
+            Ok(Attempt::Delivered { .. }) => {
+                message.ack();
+                // A delivered audit batch lets its sink's next one go (one in flight each).
+                if !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty() {
+                    if let Err(e) = with_deliveries(env, &config, async |d| d.collect_audit_push().await).await {
+                        console_error!("audit push: {}", e.detail());
+                    }
+                }
+            }
             Ok(_) => message.ack(),
             Err(e) => {
                 console_error!("delivery {delivery}: {}", e.detail());
@@ -67,27 +76,48 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-/// After the answer of a request that wrote an audit entry a webhook carries: its
-/// deliveries recorded and dispatched (engine::delivery::webhooks).
-pub fn collect_webhooks(env: &Env, config: &std::rc::Rc<Config>, worker: &worker::Context) {
-    if !crate::engine::delivery::webhooks::take_noted() || config.webhooks.is_none() {
+/// After the answer of a request that wrote audit entries: the webhooks they carry
+/// (engine::delivery::webhooks) and the audit push's next batches (audit_push).
+pub fn collect_after(env: &Env, config: &std::rc::Rc<Config>, worker: &worker::Context) {
+    let webhooks = crate::engine::delivery::webhooks::take_noted() && config.webhooks.is_some();
+    let push = crate::engine::delivery::audit_push::take_written()
+        && !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty();
+    if !webhooks && !push {
         return;
     }
     let (env, config) = (env.clone(), std::rc::Rc::clone(config));
     worker.wait_until(async move {
-        if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_webhooks().await).await {
-            console_error!("webhooks: {}", e.detail());
+        if webhooks {
+            if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_webhooks().await).await {
+                console_error!("webhooks: {}", e.detail());
+            }
+        }
+        if push {
+            if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_audit_push().await).await {
+                console_error!("audit push: {}", e.detail());
+            }
         }
     });
 }
 
-/// The Cron sweep: webhook events not collected yet, then due deliveries attempted (their
-/// Queue message lost, or no Queue bound).
+/// The Cron sweep: webhook events and audit batches not collected yet, then due
+/// deliveries attempted (their Queue message lost, or no Queue bound); again while audit
+/// batches are delivered (a sink catching up), a few rounds at most.
 pub async fn sweep(env: &Env, config: &Config) -> Result<(usize, usize), InternalError> {
-    with_deliveries(env, config, async |d| d.collect_webhooks().await).await?;
-    let attempts = with_deliveries(env, config, async |d| d.sweep().await).await?;
-    let delivered = attempts.iter().filter(|(_, a)| matches!(a, Attempt::Delivered { .. })).count();
-    Ok((delivered, attempts.len() - delivered))
+    let (mut delivered, mut failed) = (0, 0);
+    for _ in 0..5 {
+        with_deliveries(env, config, async |d| d.collect_webhooks().await).await?;
+        let batches = with_deliveries(env, config, async |d| d.collect_audit_push().await).await?;
+        let attempts = with_deliveries(env, config, async |d| d.sweep().await).await?;
+        let done = attempts.iter().filter(|(_, a)| matches!(a, Attempt::Delivered { .. })).count();
+        delivered += done;
+        failed += attempts.len() - done;
+        // Nothing new and nothing delivered: nothing a next round could move.
+        if batches.is_empty() && done == 0 {
+            break;
+        }
+    }
+    Ok((delivered, failed))
 }
 
 /// `GET /api/deliveries?status=&limit=&offset=` (an admin token).

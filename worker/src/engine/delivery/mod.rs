@@ -13,6 +13,7 @@
 //!   mail's `Message-ID`, the HTTP API's `Idempotency-Key`).
 
 pub mod admin;
+pub mod audit_push;
 pub mod message;
 pub mod smtp;
 pub mod webhooks;
@@ -74,6 +75,11 @@ pub enum Payload {
         url: String,
         body: String,
     },
+    /// A batch of the audit log for one sink (`audit_push`), formatted for it.
+    AuditBatch {
+        sink: String,
+        body: String,
+    },
 }
 
 impl Payload {
@@ -81,6 +87,7 @@ impl Payload {
         match self {
             Payload::Mail { .. } => "mail",
             Payload::Webhook { .. } => "webhook",
+            Payload::AuditBatch { .. } => "audit",
         }
     }
 }
@@ -204,6 +211,7 @@ impl<P: Platform> Deliveries<'_, P> {
                 self.send_mail(&mail).await
             }
             Payload::Webhook { url, body } => self.send_webhook(&row.id, &url, &body).await,
+            Payload::AuditBatch { sink, body } => self.send_audit_batch(&sink, &body).await,
         }
     }
 
@@ -223,10 +231,7 @@ impl<P: Platform> Deliveries<'_, P> {
                 self.outbound.post_json(url, api_key.expose(), m.id, &body).await.map(|()| format!("{url} took it"))
             }
             MailProvider::Smtp(server) => {
-                let domain = url::Url::parse(&self.config.issuer)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_else(|| "localhost".into());
+                let domain = self.host();
                 let bytes = message::render(&message::Message {
                     id: m.id,
                     domain: &domain,

@@ -184,3 +184,70 @@ fn webhooks_carry_each_security_event_once_per_url_signed_the_standard_webhooks_
     assert_eq!(header("webhook-signature"), expected);
     assert_eq!(header("webhook-timestamp"), NOW.to_string());
 }
+
+#[test]
+fn the_audit_push_sends_each_sink_the_log_in_order_one_batch_at_a_time_without_gaps() {
+    use crate::engine::ops::audit::{AuditEvent, AuditStore};
+    use crate::engine::platform::ports::SystemRandom;
+    let config = config_with(|v| {
+        v.insert("AUDIT_LOG_SPLUNK_URL", "https://splunk.example:8088".into());
+        v.insert("AUDIT_LOG_SPLUNK_TOKEN", "hec-token-0123456789".into());
+        v.insert("AUDIT_LOG_ELASTICSEARCH_URL", "https://es.example:9200/".into());
+    });
+    let f = Fixture { config, ..fixture() };
+    let write = |event: &'static str, at: UnixTime| {
+        let e = AuditEvent::new(event, &f.meta, at, &SystemRandom).unwrap();
+        block_on(f.store.record(&e)).unwrap();
+        e.id
+    };
+    let first = [write("user.login", NOW - 30), write("client.created", NOW - 20)];
+    let out = TestOutbound::default();
+    let made = block_on(Deliveries { rc: f.rc(&out, NOW) }.collect_audit_push()).unwrap();
+    assert_eq!(made.len(), 2, "one batch per sink");
+    let posted = out.posted.lock().unwrap().clone();
+    assert_eq!(posted[0].0, "https://splunk.example:8088/services/collector/event");
+    assert_eq!(posted[0].2.lines().count(), 2, "one HEC event per entry");
+    assert!(posted[0].2.contains(&first[0]) && posted[0].2.contains(&first[1]));
+    assert_eq!(posted[1].0, "https://es.example:9200/_bulk");
+    assert!(posted[1].2.contains(&format!("\"_id\":\"{}\"", first[0])), "each entry under its own id: {}", posted[1].2);
+    assert!(block_on(Deliveries { rc: f.rc(&out, NOW + 1) }.collect_audit_push()).unwrap().is_empty(), "nothing new");
+    // A sink that fails holds its next batch back until the failed one is delivered.
+    let down = TestOutbound { fail: true, ..Default::default() };
+    let third = write("user.locked", NOW + 2);
+    assert_eq!(block_on(Deliveries { rc: f.rc(&down, NOW + 3) }.collect_audit_push()).unwrap().len(), 2);
+    write("key.rotated", NOW + 4);
+    assert!(block_on(Deliveries { rc: f.rc(&down, NOW + 5) }.collect_audit_push()).unwrap().is_empty(), "in order");
+    let up = TestOutbound::default();
+    block_on(Deliveries { rc: f.rc(&up, NOW + 100) }.sweep()).unwrap();
+    let resent = up.posted.lock().unwrap().clone();
+    assert_eq!(resent.len(), 2);
+    assert!(resent[0].2.contains(&third) && !resent[0].2.contains("key.rotated"), "the failed batch, as it was");
+    let next = block_on(Deliveries { rc: f.rc(&up, NOW + 101) }.collect_audit_push()).unwrap();
+    assert_eq!(next.len(), 2, "then the next one");
+    assert!(up.posted.lock().unwrap().last().unwrap().2.contains("key.rotated"));
+}
+
+#[test]
+fn syslog_messages_are_rfc5424_framed_by_octet_counting_in_json_or_cef() {
+    use crate::engine::platform::config::AuditFormat;
+    use shared::audit::AuditEntry;
+    let entry = AuditEntry {
+        id: "a1".into(),
+        timestamp: "2026-12-07T14:00:00Z".into(),
+        event: "user.login_failed".into(),
+        actor_id: Some("u|1=x".into()),
+        actor_type: Some("user".into()),
+        resource_type: None,
+        resource_id: None,
+        ip_address: Some("203.0.113.9".into()),
+        user_agent: None,
+        metadata: serde_json::json!({}),
+    };
+    let frame = super::audit_push::syslog_frame(&entry, "auth.example.com", AuditFormat::Json);
+    let (length, message) = frame.split_once(' ').unwrap();
+    assert_eq!(length.parse::<usize>().unwrap(), message.len(), "RFC 6587 §3.4.1");
+    assert!(message.starts_with("<85>1 2026-12-07T14:00:00Z auth.example.com authority - user.login_failed - {"));
+    let cef = super::audit_push::cef(&entry);
+    assert!(cef.starts_with("CEF:0|Authority|Authority|1.0|user.login_failed|user.login_failed|7|"), "{cef}");
+    assert!(cef.contains("suser=u|1\\=x") && cef.contains("src=203.0.113.9"), "{cef}");
+}

@@ -26,6 +26,7 @@ resource_id, ip_address, user_agent, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?
 /// insert below is one of these: the webhooks hear of the events they carry here.
 pub fn insert(e: &AuditEvent) -> Statement<'static> {
     crate::engine::delivery::webhooks::note(e.event);
+    crate::engine::delivery::audit_push::note_written();
     let args = vec![
         (&e.id).into(),
         e.timestamp.into(),
@@ -167,6 +168,40 @@ const WITHOUT_WEBHOOK_SQL: &str = concat!(
     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.reference = audit_log.id || ' ' || ?3) ",
     "ORDER BY timestamp, rowid LIMIT ?4"
 );
+
+/// The audit push's next batch for sink ?1: up to ?3 entries after its cursor (or, with
+/// none yet, from ?2), in the log's order, each with its `rowid` (the next cursor) — and
+/// none while a batch of the sink is undelivered (batches go in order, one at a time).
+const NEXT_PUSH_SQL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    ", rowid AS position FROM audit_log WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.kind = 'audit' ",
+    "AND d.status != 'delivered' AND d.reference LIKE 'audit ' || ?1 || ' %') AND (timestamp, rowid) > ",
+    "(SELECT COALESCE((SELECT after_timestamp FROM audit_push_cursors WHERE sink = ?1), ?2), ",
+    "COALESCE((SELECT after_rowid FROM audit_push_cursors WHERE sink = ?1), 0)) ",
+    "ORDER BY timestamp, rowid LIMIT ?3"
+);
+
+pub fn next_push(sink: &str, start: UnixTime, limit: i64) -> Statement<'static> {
+    (NEXT_PUSH_SQL, vec![sink.into(), start.into(), limit.into()])
+}
+
+/// Entries with their position (`rowid`), as [`next_push`] reads them.
+pub fn positioned(rows: Vec<Value>) -> Result<Vec<(AuditEntry, i64, UnixTime)>, InternalError> {
+    #[derive(Deserialize)]
+    struct Positioned {
+        #[serde(flatten)]
+        row: Row,
+        position: f64,
+    }
+    rows.into_iter()
+        .map(|r| {
+            let p = crate::engine::platform::json::row::<Positioned>(r, "audit")?;
+            let at = int(p.row.timestamp);
+            Ok((p.row.entry(), int(p.position), at))
+        })
+        .collect()
+}
 
 pub fn without_webhook(since: UnixTime, events: &[&str], url: &str, limit: i64) -> Statement<'static> {
     let events = serde_json::to_string(events).unwrap_or_else(|_| "[]".into());

@@ -7,6 +7,7 @@
 //! `worker/tests/sql_by_table.rs` fails on a statement anywhere else.
 
 pub mod audit_log;
+pub mod audit_push_cursors;
 pub mod authorization_codes;
 pub mod client_assertions;
 pub mod client_secrets;

@@ -11,17 +11,21 @@ use std::fmt;
 use shared::branding::{parse_hex_color, Branding, Theme};
 use shared::password::PasswordPolicy;
 
-use crate::engine::delivery::smtp::SmtpTls;
 use crate::engine::platform::error::ConfigError;
 use crate::engine::platform::net::Cidr;
 use crate::engine::platform::ports::SigningAlg;
 
 mod names;
+mod outbound;
 pub mod providers;
 pub mod unread;
 mod vars;
 
 pub use names::{OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
+pub use outbound::{
+    AuditFormat, AuditPush, ElasticsearchSink, MailProvider, MailSettings, SmtpServer, SplunkSink, SyslogSink,
+    WebhookKey, WebhookSettings,
+};
 use vars::{err, Vars};
 
 /// Reads one variable; `None` when it is not set at all.
@@ -99,6 +103,8 @@ pub struct Config {
     pub unread: Vec<unread::UnreadSetting>,
     /// Signed webhooks of security events (`NOTIFICATION_WEBHOOK`); `None`: none sent.
     pub webhooks: Option<WebhookSettings>,
+    /// The audit log's sinks.
+    pub audit_push: AuditPush,
 }
 
 /// Registration without an initial access token (RFC 7591 §3; docs/api.md, "Open
@@ -266,58 +272,6 @@ pub enum RateLimitBy {
     User,
 }
 
-/// How mail leaves (docs/api.md, "Mail"): every message is written to the outbox first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MailSettings {
-    pub provider: MailProvider,
-    /// `SMTP_FROM` and `SMTP_FROM_NAME` (the sender, docs/configuration.md).
-    pub from_address: String,
-    pub from_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MailProvider {
-    /// `EMAIL_PROVIDER=log`: nothing leaves; the outbox is read in the admin UI and by tests.
-    Log,
-    /// `EMAIL_PROVIDER=http`: each message is POSTed as JSON `{from,to,subject,text,html}`
-    /// to `EMAIL_API_URL` with `Authorization: Bearer EMAIL_API_KEY` (the shape of
-    /// Resend's API and of many relays).
-    Http { url: String, api_key: Secret },
-    /// `EMAIL_PROVIDER=smtp`: submitted to `SMTP_HOST` over a Workers TCP socket
-    /// (`engine::delivery::smtp`).
-    Smtp(SmtpServer),
-}
-
-/// `NOTIFICATION_WEBHOOK`, `NOTIFICATION_WEBHOOK_SECRET`, `NOTIFY_ON_SECRET_ROTATION`
-/// (docs/delivery.md, "Webhooks").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookSettings {
-    pub urls: Vec<String>,
-    pub key: WebhookKey,
-    /// `client.secret_rotated` events are sent too.
-    pub on_secret_rotation: bool,
-}
-
-/// The HMAC-SHA256 key webhooks are signed with; `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookKey(pub Vec<u8>);
-
-impl fmt::Debug for WebhookKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookKey(..)")
-    }
-}
-
-/// `SMTP_HOST`, `SMTP_PORT`, `SMTP_TLS`, `SMTP_USER`, `SMTP_PASSWORD`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpServer {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-}
-
 /// The vars with run-time overrides on top; only [`RUNTIME_SETTINGS`] are overridden,
 /// whatever the table holds.
 pub struct Overlay<'a, S: VarSource> {
@@ -474,6 +428,7 @@ impl Config {
             server_timing: v.flag("SERVER_TIMING")?,
             storage_delay_ms: v.count("STORAGE_DELAY_MS")?,
             webhooks: v.webhooks()?,
+            audit_push: v.audit_push()?,
             unread: unread::set_but_unread(|name| source.var(name).is_some_and(|v| !v.trim().is_empty())),
         })
     }

@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use super::{AuditFormat, AuditPush, ElasticsearchSink, SplunkSink, SyslogSink};
 use super::{ConfigError, MailProvider, MailSettings, Secret, SmtpServer, VarSource, WebhookKey, WebhookSettings};
 use crate::engine::delivery::smtp::SmtpTls;
 use crate::engine::platform::net::Cidr;
@@ -166,6 +167,72 @@ impl<S: VarSource> Vars<'_, S> {
             key: WebhookKey(key),
             on_secret_rotation: self.flag("NOTIFY_ON_SECRET_ROTATION")?,
         }))
+    }
+
+    /// The audit push's sinks (docs/delivery.md, "Audit push"): syslog (`AUDIT_LOG_SYSLOG`,
+    /// `SYSLOG_HOST`, `SYSLOG_PORT`, `SYSLOG_TLS`), Splunk's HTTP Event Collector
+    /// (`AUDIT_LOG_SPLUNK_URL`, `AUDIT_LOG_SPLUNK_TOKEN`), Elasticsearch
+    /// (`AUDIT_LOG_ELASTICSEARCH_URL`, `_INDEX`, `_API_KEY`), and `AUDIT_LOG_FORMAT`.
+    pub(super) fn audit_push(&self) -> Result<AuditPush, ConfigError> {
+        let format = match self.optional_text("AUDIT_LOG_FORMAT").as_deref().unwrap_or("json") {
+            "json" => AuditFormat::Json,
+            "cef" => AuditFormat::Cef,
+            other => return Err(err("AUDIT_LOG_FORMAT", format!("must be `json` or `cef`, got `{other}`"))),
+        };
+        let syslog = if self.flag("AUDIT_LOG_SYSLOG")? {
+            let host = self
+                .optional_text("SYSLOG_HOST")
+                .ok_or_else(|| err("SYSLOG_HOST", "must be set when AUDIT_LOG_SYSLOG=true"))?;
+            let tls = self.flag("SYSLOG_TLS")?;
+            let loopback = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1");
+            if !tls && !loopback {
+                return Err(err(
+                    "SYSLOG_TLS",
+                    format!("`false` is only for a syslog server on this machine, not `{host}`"),
+                ));
+            }
+            let port = match self.optional_text("SYSLOG_PORT") {
+                None => {
+                    if tls {
+                        6514
+                    } else {
+                        514
+                    }
+                }
+                Some(text) => text
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| err("SYSLOG_PORT", format!("must be a port number, got `{text}`")))?,
+            };
+            Some(SyslogSink { host, port, tls })
+        } else {
+            None
+        };
+        let http_url = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            let Some(url) = self.optional_text(name) else { return Ok(None) };
+            let parsed = Url::parse(&url).map_err(|_| err(name, format!("`{url}` is not an absolute URL")))?;
+            let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+                return Err(err(name, format!("`{url}` must use https (http only for localhost)")));
+            }
+            Ok(Some(url.trim_end_matches('/').to_owned()))
+        };
+        let splunk = match http_url("AUDIT_LOG_SPLUNK_URL")? {
+            None => None,
+            Some(url) => Some(SplunkSink {
+                url,
+                token: self.optional_text("AUDIT_LOG_SPLUNK_TOKEN").map(Secret).ok_or_else(|| {
+                    err("AUDIT_LOG_SPLUNK_TOKEN", "must be set (a secret) when AUDIT_LOG_SPLUNK_URL is")
+                })?,
+            }),
+        };
+        let elasticsearch = http_url("AUDIT_LOG_ELASTICSEARCH_URL")?.map(|url| ElasticsearchSink {
+            url,
+            index: self.optional_text("AUDIT_LOG_ELASTICSEARCH_INDEX").unwrap_or_else(|| "authority-audit".into()),
+            api_key: self.optional_text("AUDIT_LOG_ELASTICSEARCH_API_KEY").map(Secret),
+        });
+        Ok(AuditPush { format, syslog, splunk, elasticsearch })
     }
 
     pub(super) fn text_or_empty(&self, name: &'static str) -> Result<String, ConfigError> {
