@@ -104,7 +104,10 @@ fn RuntimeForm(settings: Vec<Setting>, status: Status, reload: RwSignal<u32>) ->
                     <tbody>{settings.into_iter().map(|s| {
                         let name = s.name.clone();
                         let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
-                        let shown = s.value.clone().unwrap_or_default();
+                        // A secret is write-only: an empty password field, "set" as its hint.
+                        let secret = s.secret;
+                        let shown = if secret { String::new() } else { s.value.clone().unwrap_or_default() };
+                        let hint = if secret && s.value.is_some() { "set (type to replace)" } else { "" };
                         let source = match (s.source.as_str(), s.updated_at) {
                             ("database", Some(at)) => format!("changed {} by {}", date(at), s.updated_by.clone().unwrap_or_default()),
                             (other, _) => other.to_owned(),
@@ -114,7 +117,8 @@ fn RuntimeForm(settings: Vec<Setting>, status: Status, reload: RwSignal<u32>) ->
                         view! {
                             <tr>
                                 <td><label for=format!("setting-{name}")><code>{name.clone()}</code></label></td>
-                                <td><input id=format!("setting-{n1}") type="text" prop:value=move || edits.with(|e| e.get(&n1).cloned()).unwrap_or_else(|| shown.clone())
+                                <td><input id=format!("setting-{n1}") type=if secret { "password" } else { "text" } placeholder=hint
+                                    autocomplete="off" prop:value=move || edits.with(|e| e.get(&n1).cloned()).unwrap_or_else(|| shown.clone())
                                     on:input=move |ev| { let v = event_target_value(&ev); edits.update(|e| { e.insert(n2.clone(), v); }); }/></td>
                                 <td>{source}</td>
                                 <td class="actions">{from_db.then(|| view! {

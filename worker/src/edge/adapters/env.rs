@@ -59,7 +59,7 @@ fn keep(config: Rc<Config>) {
 }
 
 async fn read_overrides(env: &Env) -> Result<Vec<(String, String)>, InternalError> {
-    Ok(as_overrides(&load_overrides(&db(env)?).await?))
+    Ok(as_overrides(&load_overrides(&db(env)?).await?, &vars(env)))
 }
 
 /// Reads the settings again and keeps the configuration they give.

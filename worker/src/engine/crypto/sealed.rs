@@ -41,6 +41,8 @@ pub enum Purpose {
     ResetReview,
     /// An outbound message waiting for delivery (a mail's link may be a credential).
     Delivery,
+    /// A secret run-time setting (`SMTP_PASSWORD`, ...) in the `settings` table.
+    Setting,
 }
 
 impl Purpose {
@@ -55,6 +57,7 @@ impl Purpose {
             Purpose::FederationFlow => b"federation-flow aes-256-gcm",
             Purpose::ProviderTokens => b"provider-tokens aes-256-gcm",
             Purpose::Delivery => b"delivery aes-256-gcm",
+            Purpose::Setting => b"setting aes-256-gcm",
             Purpose::ResetReview => b"reset-review aes-256-gcm",
         }
     }

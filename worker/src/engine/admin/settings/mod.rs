@@ -18,18 +18,30 @@ use shared::api::FieldError;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::Acting;
+use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::config::{
-    Config, Overlay, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
+    Config, Overlay, Secret, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
 };
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{int, SqlRunner};
 use crate::engine::platform::request::{Platform, RequestContext};
 use crate::engine::tables::settings::{self as table, OverrideRow};
 
-/// The stored overrides, as [`Overlay`] takes them.
-pub fn as_overrides(rows: &[OverrideRow]) -> Vec<(String, String)> {
-    rows.iter().map(|r| (r.name.clone(), r.value.clone())).collect()
+/// The stored overrides, as [`Overlay`] takes them: a secret's value opened (it is kept
+/// sealed under `SECRET_KEY`, [`Purpose::Setting`]); one that does not open (the key
+/// changed) is left out, and the deployment's value applies.
+pub fn as_overrides(rows: &[OverrideRow], vars: &impl VarSource) -> Vec<(String, String)> {
+    let key = Secret::secret_key_of(vars);
+    rows.iter()
+        .filter_map(|r| {
+            if !SECRETS.contains(&r.name.as_str()) {
+                return Some((r.name.clone(), r.value.clone()));
+            }
+            let opened = sealed::open(key.as_ref()?, Purpose::Setting, r.name.as_bytes(), &r.value).ok()?;
+            Some((r.name.clone(), String::from_utf8(opened).ok()?))
+        })
+        .collect()
 }
 
 /// Every override stored (one small read; the edge caches it per isolate).
@@ -121,7 +133,7 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
             return Err(ApiError::Validation(unknown));
         }
         let rows = load_overrides(self.store).await?;
-        let mut overrides = as_overrides(&rows);
+        let mut overrides = as_overrides(&rows, self.vars);
         for (name, value) in changes {
             overrides.retain(|(n, _)| n != name);
             if let Some(value) = value {
@@ -140,13 +152,31 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
                 .map(|r| r.value.clone())
                 .or_else(|| RUNTIME_SETTINGS.iter().find(|n| **n == name).and_then(|n| self.vars.var(n)))
         };
+        // A secret's values never reach the audit log: only whether it was set.
+        let shown = |name: &str, value: Option<&str>| match value {
+            Some(_) if SECRETS.contains(&name) => Some("set".to_owned()),
+            other => other.map(str::to_owned),
+        };
         let changed: BTreeMap<&str, serde_json::Value> = changes
             .iter()
-            .map(|(name, to)| (name.as_str(), json!({ "from": before(name), "to": to.as_deref().map(str::trim) })))
+            .map(|(name, to)| {
+                let from = shown(name, before(name).as_deref());
+                (name.as_str(), json!({ "from": from, "to": shown(name, to.as_deref().map(str::trim)) }))
+            })
             .collect();
         let mut statements = Vec::new();
         for (name, value) in changes {
             statements.push(match value {
+                Some(value) if SECRETS.contains(&name.as_str()) => {
+                    let sealed = sealed::seal(
+                        &self.config.secret_key,
+                        Purpose::Setting,
+                        name.as_bytes(),
+                        value.trim().as_bytes(),
+                        self.rng,
+                    )?;
+                    table::upsert(name, &sealed, self.now, actor_id)
+                }
                 Some(value) => table::upsert(name, value.trim(), self.now, actor_id),
                 None => table::delete(name),
             });

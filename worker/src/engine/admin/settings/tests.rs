@@ -35,7 +35,7 @@ fn change(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
 
 fn effective(store: &SqliteStore, vars: &Vars) -> Config {
     let rows = block_on(load_overrides(store)).unwrap();
-    Config::load(&Overlay { vars, overrides: &as_overrides(&rows) }).unwrap()
+    Config::load(&Overlay { vars, overrides: &as_overrides(&rows, vars) }).unwrap()
 }
 
 #[test]
@@ -127,4 +127,44 @@ fn a_sign_in_provider_is_switched_at_run_time_only_when_its_client_settings_exis
     let listed = block_on(api.list()).unwrap();
     let secret = listed.iter().find(|s| s.name == "GITHUB_CLIENT_SECRET").unwrap();
     assert_eq!((secret.value.as_deref(), secret.secret), (Some("set"), true), "the client secret is never shown");
+}
+
+#[test]
+fn a_secret_set_at_run_time_is_kept_sealed_applies_and_never_reaches_the_audit_log() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let vars = Vars(dev_vars());
+    let (root, meta) = (admin(Role::SuperAdmin), RequestMeta::default());
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
+    let password = "smtp-password-0123456789";
+    let changes = change(&[
+        ("EMAIL_PROVIDER", Some("smtp")),
+        ("SMTP_HOST", Some("127.0.0.1")),
+        ("SMTP_TLS", Some("none")),
+        ("SMTP_USER", Some("mailer")),
+        ("SMTP_PASSWORD", Some(password)),
+    ]);
+    block_on(api.update(&changes)).unwrap();
+    let stored = store.rows("SELECT value FROM settings WHERE name = 'SMTP_PASSWORD'", &[]);
+    let sealed_value = stored[0]["value"].as_str().unwrap().to_owned();
+    assert!(!sealed_value.contains(password) && sealed_value.starts_with("v1."), "sealed at rest: {sealed_value}");
+    match effective(&store, &vars).mail.provider {
+        crate::engine::platform::config::MailProvider::Smtp(server) => {
+            assert_eq!(server.password.as_ref().map(|p| p.expose()), Some(password), "it applies")
+        }
+        other => panic!("{other:?}"),
+    }
+    let audit = store.rows("SELECT metadata FROM audit_log WHERE event = 'settings.updated'", &[]);
+    let metadata = audit[0]["metadata"].as_str().unwrap();
+    assert!(
+        !metadata.contains(password) && metadata.contains("\"SMTP_PASSWORD\":{\"from\":null,\"to\":\"set\"}"),
+        "{metadata}"
+    );
+    let listed = block_on(api.list()).unwrap();
+    let shown = listed.iter().find(|s| s.name == "SMTP_PASSWORD").unwrap();
+    assert_eq!((shown.value.as_deref(), shown.source.as_str()), (Some("set"), "database"));
+    // Under another SECRET_KEY the sealed value does not open: the var applies instead.
+    let mut other = dev_vars();
+    other.insert("SECRET_KEY", "another-secret-key-0123456789abcdef-test".into());
+    let rows = block_on(load_overrides(&store)).unwrap();
+    assert!(as_overrides(&rows, &Vars(other)).iter().all(|(name, _)| name != "SMTP_PASSWORD"));
 }

@@ -48,6 +48,12 @@ impl Secret {
         &self.0
     }
 
+    /// `SECRET_KEY` as the deployment sets it (run-time secrets are sealed under it before
+    /// the configuration that checks it loads); `None` when unset.
+    pub fn secret_key_of(vars: &impl VarSource) -> Option<Secret> {
+        vars.var("SECRET_KEY").map(|v| Secret(v.trim().to_owned()))
+    }
+
     /// A fixed secret for tests; real ones only come from [`Config::load`].
     #[cfg(test)]
     pub(crate) fn for_tests(value: &str) -> Secret {

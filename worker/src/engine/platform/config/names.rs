@@ -9,6 +9,31 @@
 /// family rules — those change a deployment's security posture and belong in its
 /// reviewed configuration.
 pub const RUNTIME_SETTINGS: &[&str] = &[
+    // What reaches other machines (docs/delivery.md): a change applies to the next
+    // message; secrets are kept sealed and never shown.
+    "EMAIL_PROVIDER",
+    "EMAIL_API_URL",
+    "EMAIL_API_KEY",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_TLS",
+    "SMTP_USER",
+    "SMTP_PASSWORD",
+    "SMTP_FROM",
+    "SMTP_FROM_NAME",
+    "NOTIFICATION_WEBHOOK",
+    "NOTIFICATION_WEBHOOK_SECRET",
+    "NOTIFY_ON_SECRET_ROTATION",
+    "AUDIT_LOG_FORMAT",
+    "AUDIT_LOG_SYSLOG",
+    "SYSLOG_HOST",
+    "SYSLOG_PORT",
+    "SYSLOG_TLS",
+    "AUDIT_LOG_SPLUNK_URL",
+    "AUDIT_LOG_SPLUNK_TOKEN",
+    "AUDIT_LOG_ELASTICSEARCH_URL",
+    "AUDIT_LOG_ELASTICSEARCH_INDEX",
+    "AUDIT_LOG_ELASTICSEARCH_API_KEY",
     "APP_NAME",
     "APP_TAGLINE",
     "THEME",
