@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 /// attempts left; an admin may retry it).
 pub const STATUSES: &[&str] = &["pending", "delivered", "dead"];
 
+/// What a delivery carries: a mail, a webhook, or a batch of the audit log for one sink.
+pub const KINDS: &[&str] = &["mail", "webhook", "audit"];
+
 /// One delivery. Its payload is never shown (a mail's link may be a credential).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     /// The idempotency key the receiver sees (a mail's Message-ID).
     pub id: String,
-    /// `mail`.
+    /// One of [`KINDS`].
     pub kind: String,
     /// What it is, e.g. `password-reset to ada@example.com`.
     pub summary: String,

@@ -354,6 +354,8 @@ test('every operation answers as documented', async () => {
     created_at) VALUES ('d-spec', 'mail', 'verification to x@example.com', 'v1.x.y', 'dead', 8, 0, 0)`);
   await call('GET', '/api/deliveries?status=dead', { ...A, expect: 200 });
   await call('GET', '/api/deliveries?status=lost', { ...A, expect: 400 });
+  await call('GET', '/api/deliveries?kind=mail', { ...A, expect: 200 });
+  await call('GET', '/api/deliveries?kind=fax', { ...A, expect: 400 });
   const retried = (await call('POST', '/api/deliveries/d-spec/retry', { ...A, expect: 200 })).body;
   assert.equal(retried.status, 'pending');
   assert.match(retried.last_error, /cannot be opened/);

@@ -79,8 +79,9 @@ test('a client created, its secret rotated and the client deleted reach the rece
   const types = events.map((e) => e.payload.type);
   assert.deepEqual(types, ['client.created', 'client.secret_rotated', 'client.deleted']);
   assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'one webhook-id each');
-  const listed = await admin('GET', '/api/deliveries?status=delivered');
-  assert.equal(listed.body.data.filter((d) => d.kind === 'webhook').length, 3);
+  const listed = await admin('GET', '/api/deliveries?status=delivered&kind=webhook');
+  assert.equal(listed.body.total, 3, 'the webhooks among the deliveries');
+  assert.ok(listed.body.data.every((d) => d.kind === 'webhook' && d.summary.endsWith(`/hook`)));
 });
 
 test('with the receiver down an event waits as a pending delivery and arrives once it is back', async () => {

@@ -1,6 +1,7 @@
 //! `/admin/deliveries`: what the server is sending to other machines (docs/delivery.md):
 //! pending deliveries with their last error and next attempt, delivered ones, and dead
-//! letters, each not delivered with a Retry button (`POST /api/deliveries/{id}/retry`).
+//! letters, each not delivered with a Retry button (`POST /api/deliveries/{id}/retry`);
+//! filtered by status and kind (mail, webhooks, audit push).
 
 use leptos::prelude::*;
 use shared::account::Page;
@@ -22,15 +23,19 @@ fn when(t: i64) -> String {
 pub fn DeliveriesList() -> impl IntoView {
     const PAGE: u32 = 25;
     let filter = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
     let offset = RwSignal::new(0u32);
     let reload = RwSignal::new(0u32);
     let status: Status = RwSignal::new(None);
     let deliveries = LocalResource::new(move || {
-        let (filter, offset, _) = (filter.get(), offset.get(), reload.get());
+        let (filter, kind, offset, _) = (filter.get(), kind.get(), offset.get(), reload.get());
         async move {
             let mut path = format!("{}?limit={PAGE}&offset={offset}", paths::DELIVERIES);
             if !filter.is_empty() {
                 path.push_str(&format!("&status={}", encode(&filter)));
+            }
+            if !kind.is_empty() {
+                path.push_str(&format!("&kind={}", encode(&kind)));
             }
             call::<Page<Delivery>>("GET", &path, None).await?.ok_or_else(|| "No answer.".to_string())
         }
@@ -49,6 +54,13 @@ pub fn DeliveriesList() -> impl IntoView {
                     <option value="pending">"pending"</option>
                     <option value="dead">"dead"</option>
                     <option value="delivered">"delivered"</option>
+                </select>
+                <label for="delivery-kind">"Kind"</label>
+                <select id="delivery-kind" prop:value=kind on:change=move |ev| { offset.set(0); kind.set(event_target_value(&ev)); }>
+                    <option value="">"all"</option>
+                    <option value="mail">"mail"</option>
+                    <option value="webhook">"webhooks"</option>
+                    <option value="audit">"audit push"</option>
                 </select>
             </div>
             <StatusLine status=status/>
@@ -90,7 +102,7 @@ fn DeliveryRow(delivery: Delivery, status: Status, reload: RwSignal<u32>) -> imp
             <td>{delivery.attempts}</td>
             <td>{delivery.last_error.clone().unwrap_or_default()}</td>
             <td>{when(delivery.created_at)}</td>
-            <td class="actions">{retry}</td>
+            <td class="actions">{retry.map(IntoAny::into_any).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
         </tr>
     }
 }

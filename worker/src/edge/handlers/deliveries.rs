@@ -120,13 +120,14 @@ pub async fn sweep(env: &Env, config: &Config) -> Result<(usize, usize), Interna
     Ok((delivered, failed))
 }
 
-/// `GET /api/deliveries?status=&limit=&offset=` (an admin token).
+/// `GET /api/deliveries?status=&kind=&limit=&offset=` (an admin token).
 pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let admin = admin_or_refusal!(cx, req);
     let params = query(&req)?;
     let (limit, offset) = paging(&params)?;
-    let page =
-        DeliveryAdmin { rc: cx.request_context(), admin: &admin }.list(params.get("status"), limit, offset).await?;
+    let page = DeliveryAdmin { rc: cx.request_context(), admin: &admin }
+        .list(params.get("status"), params.get("kind"), limit, offset)
+        .await?;
     Ok(respond::set_no_store(respond::json(200, &page)))
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use shared::account::Page;
-use shared::deliveries::{Delivery, MailTestResult, STATUSES};
+use shared::deliveries::{Delivery, MailTestResult, KINDS, STATUSES};
 
 use super::{Attempt, Deliveries};
 use crate::engine::admin::auth::AdminPrincipal;
@@ -40,15 +40,23 @@ fn shown(row: DeliveryRow) -> Delivery {
 }
 
 impl<P: Platform> DeliveryAdmin<'_, P> {
-    /// `GET /api/deliveries?status=&limit=&offset=`, newest first.
-    pub async fn list(&self, status: Option<&str>, limit: u32, offset: u32) -> Result<Page<Delivery>, ApiError> {
-        if let Some(status) = status.filter(|s| !STATUSES.contains(s)) {
-            return Err(ApiError::bad_request(
-                "invalid_request",
-                format!("status `{status}` is not one of {}", STATUSES.join(", ")),
-            ));
+    /// `GET /api/deliveries?status=&kind=&limit=&offset=`, newest first.
+    pub async fn list(
+        &self,
+        status: Option<&str>,
+        kind: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<Delivery>, ApiError> {
+        for (name, value, allowed) in [("status", status, STATUSES), ("kind", kind, KINDS)] {
+            if let Some(value) = value.filter(|v| !allowed.contains(v)) {
+                return Err(ApiError::bad_request(
+                    "invalid_request",
+                    format!("{name} `{value}` is not one of {}", allowed.join(", ")),
+                ));
+            }
         }
-        let [rows, total] = self.store.select_pair_of(deliveries::page(status, limit, offset)).await?;
+        let [rows, total] = self.store.select_pair_of(deliveries::page(status, kind, limit, offset)).await?;
         let data = deliveries::decode(rows)?.into_iter().map(shown).collect();
         Ok(Page { data, total: count(total)?, limit, offset })
     }

@@ -124,18 +124,21 @@ pub fn due(now: UnixTime, limit: i64) -> Statement<'static> {
     (DUE_SQL, vec![now.into(), limit.into()])
 }
 
-/// A page of deliveries, newest first, optionally of one status, and the total.
-pub fn page(status: Option<&str>, limit: u32, offset: u32) -> [Statement<'static>; 2] {
+/// A page of deliveries, newest first, optionally of one status and one kind, and the total.
+pub fn page(status: Option<&str>, kind: Option<&str>, limit: u32, offset: u32) -> [Statement<'static>; 2] {
     static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = PAGE.get_or_init(|| {
         format!(
-            "SELECT {COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1) \
+            "SELECT {COLUMNS} FROM deliveries WHERE (?1 IS NULL OR status = ?1) AND (?4 IS NULL OR kind = ?4) \
              ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3"
         )
     });
     [
-        (sql.as_str(), vec![status.into(), limit.into(), offset.into()]),
-        ("SELECT COUNT(*) AS total FROM deliveries WHERE (?1 IS NULL OR status = ?1)", vec![status.into()]),
+        (sql.as_str(), vec![status.into(), limit.into(), offset.into(), kind.into()]),
+        (
+            "SELECT COUNT(*) AS total FROM deliveries WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2)",
+            vec![status.into(), kind.into()],
+        ),
     ]
 }
 
