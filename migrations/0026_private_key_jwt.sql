@@ -1,8 +1,5 @@
--- JWT client authentication (RFC 7523 §2.2, OIDC Core §9): for private_key_jwt a client's
--- public keys, inline (`jwks`, a JWK set) or where to fetch them (`jwks_uri`); for
--- client_secret_jwt (an HMAC keyed with the client's secret) the secret itself, sealed
--- under SECRET_KEY beside its hash (`client_secrets.secret_sealed`; NULL for every other
--- method, whose secrets are kept as hashes only).
+-- JWT client authentication (RFC 7523 §2.2, OIDC Core §9 private_key_jwt): a client's
+-- public keys, inline (`jwks`, a JWK set) or where to fetch them (`jwks_uri`).
 --
 -- SQLite cannot change a CHECK constraint, so `clients` is rebuilt to admit
 -- 'private_key_jwt'. Dropping `clients` would delete the rows of `client_secrets` (its
@@ -15,7 +12,7 @@ CREATE TABLE clients_v2 (
     client_name                TEXT NOT NULL,
     client_type                TEXT NOT NULL CHECK (client_type IN ('confidential', 'public')),
     token_endpoint_auth_method TEXT NOT NULL CHECK (token_endpoint_auth_method IN
-        ('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none')),
+        ('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none')),
     redirect_uris              TEXT NOT NULL DEFAULT '[]',
     post_logout_redirect_uris  TEXT NOT NULL DEFAULT '[]',
     grant_types                TEXT NOT NULL DEFAULT '[]',
@@ -63,7 +60,6 @@ CREATE INDEX clients_self_registered ON clients (self_registered, last_used_at) 
 DELETE FROM client_secrets;
 INSERT INTO client_secrets SELECT * FROM client_secrets_kept;
 DROP TABLE client_secrets_kept;
-ALTER TABLE client_secrets ADD COLUMN secret_sealed TEXT;
 
 -- The `jti` of each client assertion accepted, until it expires: an assertion works once
 -- (RFC 7523 §3 item 7).

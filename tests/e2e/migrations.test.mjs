@@ -1,6 +1,7 @@
 // End-to-end: migrations that rebuild a table keep its data in D1, where foreign keys
 // are enforced. 0026 rebuilds `clients` (a CHECK constraint admits private_key_jwt);
-// dropping it would cascade into `client_secrets`, so the migration keeps those aside.
+// dropping it would cascade into `client_secrets`, so the migration keeps those aside;
+// 0031 rebuilds both for client_secret_jwt.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -30,6 +31,34 @@ test('migration 0026 rebuilds clients and keeps every secret; the cascade on del
     assert.deepEqual(client, { scopes: '["read"]', allowed_resources: '["https://api.example/"]', created_at: 1 });
     await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
       created_at, updated_at, jwks) VALUES ('k1', 'K', 'confidential', 'private_key_jwt', 0, 0, '{"keys":[]}')`);
+    await worker.query("DELETE FROM clients WHERE client_id = 'c1'");
+    assert.deepEqual(await worker.query('SELECT * FROM client_secrets'), [], 'secrets still go with their client');
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('migration 0031 admits client_secret_jwt, adds the sealed secret column and keeps every client and secret', async () => {
+  const worker = await startWorker({ migrate: false });
+  try {
+    const run = async (file) => {
+      for (const statement of unstable_splitSqlQuery(await readFile(join(dir, file), 'utf8'))) await worker.query(statement);
+    };
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+    for (const file of files.filter((f) => f < '0031')) await run(file);
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+      scopes, created_at, updated_at, dpop_bound_access_tokens, security_profile, jwks) VALUES ('f1', 'F',
+      'confidential', 'private_key_jwt', '["openid"]', 1, 2, 1, 'fapi2', '{"keys":[]}')`);
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+      created_at, updated_at) VALUES ('c1', 'C', 'confidential', 'client_secret_basic', 0, 0)`);
+    await worker.query("INSERT INTO client_secrets (secret_id, client_id, secret_hash, created_at, expires_at) VALUES ('s1', 'c1', 'h', 0, 9)");
+    await run(files.find((f) => f.startsWith('0031')));
+    assert.deepEqual(await worker.query('SELECT secret_id, client_id, secret_hash, expires_at, secret_sealed FROM client_secrets'),
+      [{ secret_id: 's1', client_id: 'c1', secret_hash: 'h', expires_at: 9, secret_sealed: null }]);
+    assert.deepEqual(await worker.query("SELECT dpop_bound_access_tokens, security_profile FROM clients WHERE client_id = 'f1'"),
+      [{ dpop_bound_access_tokens: 1, security_profile: 'fapi2' }]);
+    await worker.query(`INSERT INTO clients (client_id, client_name, client_type, token_endpoint_auth_method,
+      created_at, updated_at) VALUES ('j1', 'J', 'confidential', 'client_secret_jwt', 0, 0)`);
     await worker.query("DELETE FROM clients WHERE client_id = 'c1'");
     assert.deepEqual(await worker.query('SELECT * FROM client_secrets'), [], 'secrets still go with their client');
   } finally {
