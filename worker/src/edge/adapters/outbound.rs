@@ -98,7 +98,7 @@ impl Outbound for EdgeOutbound {
         Ok(SmtpSocket(socket))
     }
 
-    async fn post_signed(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
         let request_headers = Headers::new();
         for (name, value) in headers {
             request_headers.set(name, value).map_err(|e| e.to_string())?;
@@ -113,26 +113,6 @@ impl Outbound for EdgeOutbound {
         .await?;
         match response.status_code() {
             status @ 200..=299 => Ok(status),
-            status => Err(format!("{url} answered HTTP {status}")),
-        }
-    }
-
-    async fn post_json(&self, url: &str, api_key: &str, idempotency_key: &str, body: &str) -> Result<(), String> {
-        let headers = Headers::new();
-        let set = |name: &str, value: &str| headers.set(name, value).map_err(|e| e.to_string());
-        set("Content-Type", "application/json")?;
-        set("Authorization", &format!("Bearer {api_key}"))?;
-        set("Idempotency-Key", idempotency_key)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_headers(headers).with_body(Some(JsValue::from_str(body)));
-        init.with_redirect(RequestRedirect::Manual);
-        let request = Request::new_with_init(url, &init).map_err(|e| format!("request: {e}"))?;
-        let response = within(&format!("POST {url}"), async {
-            Fetch::Request(request).send().await.map_err(|e| format!("fetch {url}: {e}"))
-        })
-        .await?;
-        match response.status_code() {
-            200..=299 => Ok(()),
             status => Err(format!("{url} answered HTTP {status}")),
         }
     }

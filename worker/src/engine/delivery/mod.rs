@@ -51,12 +51,9 @@ pub trait Outbound {
     async fn enqueue(&self, id: &str, delay_seconds: u32) -> Result<bool, String>;
     /// A connection to a mail server (`SMTP_TLS` decides how it starts).
     async fn connect(&self, host: &str, port: u16, tls: SmtpTls) -> Result<Self::Smtp, String>;
-    /// POSTs JSON with `Authorization: Bearer api_key` and `Idempotency-Key`; `Err` says what
-    /// went wrong.
-    async fn post_json(&self, url: &str, api_key: &str, idempotency_key: &str, body: &str) -> Result<(), String>;
-    /// POSTs a JSON `body` with `headers`; `Ok` is the answer's status (2xx), `Err` what went
-    /// wrong (another status, no answer).
-    async fn post_signed(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String>;
+    /// POSTs `body` with `headers` (the mail API, a webhook, an audit sink); `Ok` is the
+    /// answer's status (2xx), `Err` what went wrong (another status, no answer).
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String>;
 }
 
 /// What a delivery carries (sealed in its row).
@@ -228,7 +225,12 @@ impl<P: Platform> Deliveries<'_, P> {
                 let body = serde_json::json!({ "from": from, "to": [m.to], "subject": m.subject, "text": m.text,
                     "html": m.html })
                 .to_string();
-                self.outbound.post_json(url, api_key.expose(), m.id, &body).await.map(|()| format!("{url} took it"))
+                let headers = [
+                    ("content-type", "application/json".to_owned()),
+                    ("authorization", format!("Bearer {}", api_key.expose())),
+                    ("idempotency-key", m.id.to_owned()),
+                ];
+                self.outbound.post(url, &headers, &body).await.map(|status| format!("{url} answered {status}"))
             }
             MailProvider::Smtp(server) => {
                 let domain = self.host();

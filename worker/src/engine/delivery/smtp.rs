@@ -103,7 +103,7 @@ impl<S: SmtpStream> Conversation<S> {
     }
 
     /// Sends `command` (CRLF added) and expects a reply with one of `codes`.
-    async fn expect(&mut self, command: &str, shown: &str, codes: &[u16]) -> Result<Reply, String> {
+    async fn command(&mut self, command: &str, shown: &str, codes: &[u16]) -> Result<Reply, String> {
         self.stream.write_all(format!("{command}\r\n").as_bytes()).await?;
         let reply = self.reply().await?;
         if codes.contains(&reply.code) {
@@ -129,15 +129,15 @@ pub async fn submit<S: SmtpStream>(
         return Err(format!("the server greeted {} {}", greeting.code, greeting.text));
     }
     let ehlo = format!("EHLO {}", submission.helo);
-    let mut offered = c.expect(&ehlo, "EHLO", &[250]).await?.text;
+    let mut offered = c.command(&ehlo, "EHLO", &[250]).await?.text;
     if submission.tls == SmtpTls::StartTls {
         if !extension(&offered, "STARTTLS") {
             return Err("the server does not offer STARTTLS (SMTP_TLS=starttls)".into());
         }
-        c.expect("STARTTLS", "STARTTLS", &[220]).await?;
+        c.command("STARTTLS", "STARTTLS", &[220]).await?;
         // RFC 3207 §4.2: nothing said before TLS counts; start again.
         c = Conversation { stream: c.stream.start_tls().await?, buffer: Vec::new() };
-        offered = c.expect(&ehlo, "EHLO after STARTTLS", &[250]).await?.text;
+        offered = c.command(&ehlo, "EHLO after STARTTLS", &[250]).await?.text;
     }
     if let Some((user, password)) = submission.credentials {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
@@ -145,22 +145,22 @@ pub async fn submit<S: SmtpStream>(
         let has = |m: &str| mechanisms.split(' ').any(|x| x.eq_ignore_ascii_case(m));
         if has("PLAIN") {
             let token = b64(&format!("\0{user}\0{password}"));
-            c.expect(&format!("AUTH PLAIN {token}"), "AUTH PLAIN", &[235]).await?;
+            c.command(&format!("AUTH PLAIN {token}"), "AUTH PLAIN", &[235]).await?;
         } else if has("LOGIN") {
-            c.expect("AUTH LOGIN", "AUTH LOGIN", &[334]).await?;
-            c.expect(&b64(user), "the AUTH LOGIN user name", &[334]).await?;
-            c.expect(&b64(password), "the AUTH LOGIN password", &[235]).await?;
+            c.command("AUTH LOGIN", "AUTH LOGIN", &[334]).await?;
+            c.command(&b64(user), "the AUTH LOGIN user name", &[334]).await?;
+            c.command(&b64(password), "the AUTH LOGIN password", &[235]).await?;
         } else {
             return Err(format!("the server offers no AUTH PLAIN or LOGIN (offered: `{mechanisms}`)"));
         }
     }
-    c.expect(&format!("MAIL FROM:<{from}>"), "MAIL FROM", &[250]).await?;
-    c.expect(&format!("RCPT TO:<{to}>"), "RCPT TO", &[250, 251]).await?;
-    c.expect("DATA", "DATA", &[354]).await?;
+    c.command(&format!("MAIL FROM:<{from}>"), "MAIL FROM", &[250]).await?;
+    c.command(&format!("RCPT TO:<{to}>"), "RCPT TO", &[250, 251]).await?;
+    c.command("DATA", "DATA", &[354]).await?;
     c.stream.write_all(&dot_stuffed(message)).await?;
-    let accepted = c.expect(".", "the message", &[250]).await?;
+    let accepted = c.command(".", "the message", &[250]).await?;
     // The message is taken; a failed goodbye changes nothing.
-    let _ = c.expect("QUIT", "QUIT", &[221]).await;
+    let _ = c.command("QUIT", "QUIT", &[221]).await;
     Ok(format!("250 {}", accepted.text))
 }
 

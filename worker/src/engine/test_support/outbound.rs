@@ -14,7 +14,7 @@ pub struct TestOutbound {
     pub posted: Mutex<Vec<(String, String, String)>>,
     /// Each message a mail server accepted: the whole DATA.
     pub mailed: std::sync::Arc<Mutex<Vec<String>>>,
-    /// The headers of each signed post (webhooks).
+    /// The headers of each post.
     pub signed: Mutex<Vec<Vec<(String, String)>>>,
     /// Delivery ids handed to the Queue, when one is bound.
     pub queued: Mutex<Vec<(String, u32)>>,
@@ -53,8 +53,13 @@ impl Outbound for TestOutbound {
         Ok(AcceptingServer { out: b"220 test ESMTP\r\n".to_vec(), data: None, mailed: self.mailed.clone() })
     }
 
-    async fn post_signed(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
-        let id = headers.iter().find(|(n, _)| *n == "webhook-id").map(|(_, v)| v.clone()).unwrap_or_default();
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        // The idempotency key: a webhook's id, or the mail API's header.
+        let id = headers
+            .iter()
+            .find(|(n, _)| *n == "webhook-id" || *n == "idempotency-key")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
         if let Ok(mut posted) = self.posted.lock() {
             posted.push((url.into(), id, body.into()));
         }
@@ -62,20 +67,9 @@ impl Outbound for TestOutbound {
             signed.push(headers.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect());
         }
         if self.fail {
-            Err(format!("{url} answered HTTP 503"))
+            Err(format!("{url} answered HTTP 502"))
         } else {
             Ok(204)
-        }
-    }
-
-    async fn post_json(&self, url: &str, _api_key: &str, idempotency_key: &str, body: &str) -> Result<(), String> {
-        if let Ok(mut posted) = self.posted.lock() {
-            posted.push((url.into(), idempotency_key.into(), body.into()));
-        }
-        if self.fail {
-            Err("502 from the mail API".into())
-        } else {
-            Ok(())
         }
     }
 }

@@ -413,7 +413,7 @@ fn the_http_provider_posts_each_mail_and_records_failures_without_failing_the_re
     // The request succeeds; the mail waits for its next attempt (engine::delivery).
     let failed = &f.outbox()[0];
     assert_eq!(failed.status, "pending");
-    assert_eq!(failed.last_error.as_deref(), Some("502 from the mail API"));
+    assert_eq!(failed.last_error.as_deref(), Some("https://mail.example.net/emails answered HTTP 502"));
     let keys: Vec<String> = f.transport.posted.lock().unwrap().iter().map(|(_, key, _)| key.clone()).collect();
     assert_eq!(
         keys,
