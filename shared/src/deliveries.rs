@@ -40,7 +40,7 @@ pub struct MailTest {
 /// What the configured transport answered to the test message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailTestResult {
-    /// `log`, `http` or `smtp` (`EMAIL_PROVIDER`).
+    /// `log`, `http`, `smtp` or `cloudflare` (`EMAIL_PROVIDER`).
     pub provider: String,
     pub delivered: bool,
     /// The transport's answer (a mail server's last reply).

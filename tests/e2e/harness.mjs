@@ -115,6 +115,15 @@ async function sqlClient(mf) {
   return { query: (sql, ...args) => call({ sql, args }), batch: (batch) => call({ batch }) };
 }
 
+/** Miniflare's log, every message also handed to `listener` (warnings still printed). */
+class ListeningLog extends Log {
+  constructor(listener) { super(LogLevel.INFO); this.listener = listener; }
+  logWithLevel(level, message) {
+    this.listener(message);
+    if (level <= LogLevel.WARN) super.logWithLevel(level, message);
+  }
+}
+
 /**
  * @param {object} options
  * @param {Record<string,string>} [options.vars] extra or overriding vars/secrets
@@ -124,10 +133,13 @@ async function sqlClient(mf) {
  *   every isolate cold, the database as it was)
  * @param {string} [options.hostName='127.0.0.1'] the host of the URL (and ISSUER): `localhost`
  *   for passkeys, which WebAuthn refuses on an IP address
+ * @param {object} [options.workerOptions] more Miniflare options for the worker (a binding
+ *   wrangler.toml does not declare, e.g. `email.send_email`)
+ * @param {(message: string) => void} [options.onLog] hears Miniflare's own log lines
  * @param {number} [options.port] the port, when another party must know the URL beforehand
  */
 export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse,
-  hostName = '127.0.0.1', port: fixedPort } = {}) {
+  hostName = '127.0.0.1', port: fixedPort, workerOptions = {}, onLog } = {}) {
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   const port = fixedPort ?? await freePort();
   const url = `http://${hostName}:${port}`;
@@ -141,14 +153,16 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     host: '127.0.0.1',
     port,
     // The first worker answers the port; `sql` only the suites (sqlClient).
-    workers: [{ name: 'authority', ...authority },
+    workers: [{ name: 'authority', ...authority, ...workerOptions },
       { name: 'sql', modules: true, script: SQL_WORKER, compatibilityDate: authority.compatibilityDate,
         d1Databases: authority.d1Databases }],
     // No request.cf fetch from the network (closed here), as CLOUDFLARE_CF_FETCH_ENABLED=false.
     cf: false,
     d1Persist: join(stateDir, 'd1'),
     kvPersist: join(stateDir, 'kv'),
-    log: new Log(LogLevel.WARN),
+    // `onLog` hears what Miniflare's simulators say (the send_email binding names the
+    // file it wrote a message to).
+    log: onLog ? new ListeningLog(onLog) : new Log(LogLevel.WARN),
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', (d) => { logs += d; });
       stderr.on('data', (d) => { logs += d; });

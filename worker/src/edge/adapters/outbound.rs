@@ -9,24 +9,35 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wasm_bindgen::JsValue;
-use worker::{Delay, Fetch, Headers, Method, Queue, Request, RequestInit, RequestRedirect, SecureTransport, Socket};
+use worker::{
+    Delay, EmailMessage, Fetch, Headers, Method, Queue, Request, RequestInit, RequestRedirect, SecureTransport,
+    SendEmail, Socket,
+};
 
 use crate::engine::delivery::smtp::{SmtpStream, SmtpTls};
 use crate::engine::delivery::Outbound;
 
 /// The name of the Queue binding (wrangler.toml `[[queues.producers]]`).
 pub const QUEUE_BINDING: &str = "DELIVERIES";
+/// The name of the `send_email` binding `EMAIL_PROVIDER=cloudflare` uses
+/// (docs/delivery.md, "Transports").
+pub const SEND_EMAIL_BINDING: &str = "SEND_EMAIL";
 
 thread_local! {
     /// The isolate's `DELIVERIES` producer, set from `env` at each event (none when the
     /// binding is absent: then the Cron sweep retries).
     static QUEUE: RefCell<Option<Queue>> = const { RefCell::new(None) };
+    /// The isolate's `SEND_EMAIL` binding, when the deployment has one.
+    static SEND_EMAIL: RefCell<Option<SendEmail>> = const { RefCell::new(None) };
 }
 
-/// Takes the Queue binding from `env` for this isolate's deliveries.
+/// Takes the Queue and `send_email` bindings from `env` for this isolate's deliveries.
 pub fn bind_queue(env: &worker::Env) {
     let queue = env.queue(QUEUE_BINDING).ok();
     QUEUE.with(|q| *q.borrow_mut() = queue);
+    // An absent binding is an error here: `send_email` then names what is missing.
+    let mailer = env.get_binding::<SendEmail>(SEND_EMAIL_BINDING).ok();
+    SEND_EMAIL.with(|m| *m.borrow_mut() = mailer);
 }
 
 /// How long one network step (connect, a reply, a write, an HTTP call) may take.
@@ -116,4 +127,29 @@ impl Outbound for EdgeOutbound {
             status => Err(format!("{url} answered HTTP {status}")),
         }
     }
+
+    async fn send_email(&self, from: &str, to: &str, message: &[u8]) -> Result<String, String> {
+        let mailer = SEND_EMAIL.with(|m| m.borrow().clone()).ok_or_else(|| {
+            format!("EMAIL_PROVIDER=cloudflare needs a `{SEND_EMAIL_BINDING}` send_email binding in wrangler.toml")
+        })?;
+        // The message is ASCII (mail-builder encodes every header and part), so a string
+        // carries it as it is.
+        let raw = std::str::from_utf8(message).map_err(|_| "the message is not 7-bit".to_owned())?;
+        let email = EmailMessage::new(from, to, raw).map_err(|e| format!("send_email: {}", describe(&e)))?;
+        let sent = within("send_email", async {
+            mailer.send(&email).await.map_err(|e| format!("send_email: {}", describe(&e)))
+        })
+        .await?;
+        Ok(sent.message_id())
+    }
+}
+
+/// A JS error's message (`Error.message`), or what it prints as.
+fn describe(error: &impl AsRef<JsValue>) -> String {
+    let value = error.as_ref();
+    js_sys::Reflect::get(value, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
 }

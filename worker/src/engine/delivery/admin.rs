@@ -126,6 +126,7 @@ fn provider_name(provider: &MailProvider) -> String {
         MailProvider::Log => "log",
         MailProvider::Http { .. } => "http",
         MailProvider::Smtp(_) => "smtp",
+        MailProvider::Cloudflare => "cloudflare",
     }
     .into()
 }

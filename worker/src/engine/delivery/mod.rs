@@ -54,6 +54,9 @@ pub trait Outbound {
     /// POSTs `body` with `headers` (the mail API, a webhook, an audit sink); `Ok` is the
     /// answer's status (2xx), `Err` what went wrong (another status, no answer).
     async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String>;
+    /// Hands a whole MIME message to Cloudflare's `send_email` binding; `Ok` is the
+    /// Message-ID it answered.
+    async fn send_email(&self, from: &str, to: &str, message: &[u8]) -> Result<String, String>;
 }
 
 /// What a delivery carries (sealed in its row).
@@ -234,24 +237,36 @@ impl<P: Platform> Deliveries<'_, P> {
             }
             MailProvider::Smtp(server) => {
                 let domain = self.host();
-                let bytes = message::render(&message::Message {
-                    id: m.id,
-                    domain: &domain,
-                    from_name: &settings.from_name,
-                    from_address: &settings.from_address,
-                    to: m.to,
-                    subject: m.subject,
-                    text: m.text,
-                    html: m.html,
-                    date: m.created_at,
-                })
-                .map_err(|e| e.detail().to_owned())?;
+                let bytes = self.render_mail(m, &domain)?;
                 let stream = self.outbound.connect(&server.host, server.port, server.tls).await?;
                 let credentials = server.user.as_deref().zip(server.password.as_ref().map(|p| p.expose()));
                 let submission = Submission { tls: server.tls, credentials, helo: &domain };
                 smtp::submit(stream, &submission, &settings.from_address, m.to, &bytes).await
             }
+            MailProvider::Cloudflare => {
+                let bytes = self.render_mail(m, &self.host())?;
+                let id = self.outbound.send_email(&settings.from_address, m.to, &bytes).await?;
+                Ok(format!("send_email accepted it as {id}"))
+            }
         }
+    }
+
+    /// The MIME message (`message`) for SMTP and `send_email`: its Message-ID is the
+    /// delivery's id at this server's host.
+    fn render_mail(&self, m: &MailOut<'_>, domain: &str) -> Result<Vec<u8>, String> {
+        let settings = &self.config.mail;
+        message::render(&message::Message {
+            id: m.id,
+            domain,
+            from_name: &settings.from_name,
+            from_address: &settings.from_address,
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            date: m.created_at,
+        })
+        .map_err(|e| e.detail().to_owned())
     }
 }
 

@@ -251,3 +251,30 @@ fn syslog_messages_are_rfc5424_framed_by_octet_counting_in_json_or_cef() {
     assert!(cef.starts_with("CEF:0|Authority|Authority|1.0|user.login_failed|user.login_failed|7|"), "{cef}");
     assert!(cef.contains("suser=u|1\\=x") && cef.contains("src=203.0.113.9"), "{cef}");
 }
+
+#[test]
+fn cloudflare_send_email_gets_the_same_mime_message_from_the_sender_address() {
+    let mut f = fixture();
+    f.config.mail.provider = MailProvider::Cloudflare;
+    let outbound = TestOutbound::default();
+    f.reset_mail(&outbound);
+    let sent = outbound.mailed();
+    let id = f.row()["id"].as_str().unwrap().to_owned();
+    assert_eq!(sent.len(), 1);
+    let (envelope, message) = sent[0].split_once('\n').unwrap();
+    assert_eq!(envelope, format!("{} -> ada@example.com", f.config.mail.from_address));
+    assert!(message.contains(&format!("Message-ID: <{id}@127.0.0.1>")), "{message}");
+    assert!(message.contains("multipart/alternative") && message.contains("token=SECRET123"));
+    assert_eq!(f.row()["status"].as_str(), Some("delivered"));
+}
+
+#[test]
+fn cloudflare_send_email_refusing_an_address_leaves_the_delivery_pending_with_its_reason() {
+    let mut f = fixture();
+    f.config.mail.provider = MailProvider::Cloudflare;
+    let outbound = TestOutbound { fail: true, ..TestOutbound::default() };
+    f.reset_mail(&outbound);
+    let row = f.row();
+    assert_eq!(row["status"].as_str(), Some("pending"));
+    assert!(row["last_error"].as_str().unwrap().contains("not allowed"), "{row}");
+}

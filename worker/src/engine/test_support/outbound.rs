@@ -72,6 +72,16 @@ impl Outbound for TestOutbound {
             Ok(204)
         }
     }
+
+    async fn send_email(&self, from: &str, to: &str, message: &[u8]) -> Result<String, String> {
+        if self.fail {
+            return Err("send_email: email to a@b not allowed".into());
+        }
+        if let Ok(mut mailed) = self.mailed.lock() {
+            mailed.push(format!("{from} -> {to}\n{}", String::from_utf8_lossy(message)));
+        }
+        Ok(format!("<{}@cloudflare.test>", self.mailed().len()))
+    }
 }
 
 /// A mail server that says yes to everything and keeps each message.

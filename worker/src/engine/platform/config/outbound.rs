@@ -26,6 +26,10 @@ pub enum MailProvider {
     /// `EMAIL_PROVIDER=smtp`: submitted to `SMTP_HOST` over a Workers TCP socket
     /// (`engine::delivery::smtp`).
     Smtp(SmtpServer),
+    /// `EMAIL_PROVIDER=cloudflare`: the same MIME message handed to the Worker's
+    /// `SEND_EMAIL` binding (Cloudflare Email Routing's `send_email`), which delivers it
+    /// to the account's verified destination addresses (docs/delivery.md, "Transports").
+    Cloudflare,
 }
 
 /// `NOTIFICATION_WEBHOOK`, `NOTIFICATION_WEBHOOK_SECRET`, `NOTIFY_ON_SECRET_ROTATION`

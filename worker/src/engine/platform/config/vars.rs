@@ -91,7 +91,13 @@ impl<S: VarSource> Vars<'_, S> {
                 MailProvider::Http { url, api_key: Secret(api_key) }
             }
             "smtp" => MailProvider::Smtp(self.smtp()?),
-            other => return Err(err("EMAIL_PROVIDER", format!("must be `log`, `http` or `smtp`, got `{other}`"))),
+            "cloudflare" => MailProvider::Cloudflare,
+            other => {
+                return Err(err(
+                    "EMAIL_PROVIDER",
+                    format!("must be `log`, `http`, `smtp` or `cloudflare`, got `{other}`"),
+                ))
+            }
         };
         Ok(MailSettings { provider, from_address, from_name })
     }
