@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 /// attempts left; an admin may retry it).
 pub const STATUSES: &[&str] = &["pending", "delivered", "dead"];
 
-/// What a delivery carries: a mail, a webhook, or a batch of the audit log for one sink.
-pub const KINDS: &[&str] = &["mail", "webhook", "audit"];
+/// What a delivery carries: a mail, a webhook, a batch of the audit log for one sink, or a
+/// back-channel Logout Token.
+pub const KINDS: &[&str] = &["mail", "webhook", "audit", "logout"];
 
 /// One delivery. Its payload is never shown (a mail's link may be a credential).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

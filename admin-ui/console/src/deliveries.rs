@@ -1,7 +1,7 @@
 //! `/admin/deliveries`: what the server is sending to other machines (docs/delivery.md):
 //! pending deliveries with their last error and next attempt, delivered ones, and dead
 //! letters, each not delivered with a Retry button (`POST /api/deliveries/{id}/retry`);
-//! filtered by status and kind (mail, webhooks, audit push).
+//! filtered by status and kind (mail, webhooks, audit push, back-channel logout).
 
 use leptos::prelude::*;
 use shared::account::Page;
@@ -61,6 +61,7 @@ pub fn DeliveriesList() -> impl IntoView {
                     <option value="mail">"mail"</option>
                     <option value="webhook">"webhooks"</option>
                     <option value="audit">"audit push"</option>
+                    <option value="logout">"back-channel logout"</option>
                 </select>
             </div>
             <StatusLine status=status/>

@@ -109,7 +109,6 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         false => response,
     };
     ops::flush_metrics(env, worker);
-    ops::deliver_logouts(env, &config, worker);
     deliveries::collect_after(env, &config, worker);
     // Client-bound routes set their own CORS headers once they know the client.
     let response = match route.cors {

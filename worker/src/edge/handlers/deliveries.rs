@@ -76,17 +76,24 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     }
 }
 
-/// After the answer of a request that wrote audit entries: the webhooks they carry
-/// (engine::delivery::webhooks) and the audit push's next batches (audit_push).
+/// After the answer of a request that wrote audit entries or ended sessions: the webhooks
+/// they carry (engine::delivery::webhooks), the audit push's next batches (audit_push) and
+/// the Logout Tokens (engine::delivery::logout).
 pub fn collect_after(env: &Env, config: &std::rc::Rc<Config>, worker: &worker::Context) {
     let webhooks = crate::engine::delivery::webhooks::take_noted() && config.webhooks.is_some();
     let push = crate::engine::delivery::audit_push::take_written()
         && !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty();
-    if !webhooks && !push {
+    let logouts = crate::engine::oauth::backchannel_logout::take_queued();
+    if !webhooks && !push && !logouts {
         return;
     }
     let (env, config) = (env.clone(), std::rc::Rc::clone(config));
     worker.wait_until(async move {
+        if logouts {
+            if let Err(e) = with_deliveries(&env, &config, async |d| d.dispatch_logouts().await).await {
+                console_error!("back-channel logout: {}", e.detail());
+            }
+        }
         if webhooks {
             if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_webhooks().await).await {
                 console_error!("webhooks: {}", e.detail());

@@ -8,15 +8,13 @@ use subtle::ConstantTimeEq;
 use worker::{console_error, Env, Request, Response};
 
 use crate::edge::adapters::env;
-use crate::edge::adapters::http::FetchHttp;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
 use crate::edge::adapters::WorkerClock;
 use crate::edge::adapters::{db, kv};
-use crate::edge::context::{Cx, EdgeKeys, DISCOVERY_BODY, JWKS_BODY};
+use crate::edge::context::{Cx, DISCOVERY_BODY, JWKS_BODY};
 use crate::edge::respond;
 use crate::engine::admin::keys as admin_keys;
 use crate::engine::crypto::keys::{KeyRing, JWKS_MAX_AGE_SECONDS};
-use crate::engine::oauth::backchannel_logout::{self, Sender};
 use crate::engine::oauth::discovery;
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::{cleanup, health, metrics};
@@ -40,11 +38,8 @@ pub async fn cleanup(env: &Env) {
         if let serde_json::Value::Object(keys) = admin_keys::scheduled(&ring, &config, WorkerClock.now()).await? {
             counts.extend(keys);
         }
-        // Back-channel logout deliveries whose retry is due (engine::oauth::backchannel_logout).
-        let delivered = deliver_logout_tokens(env, &config).await?;
-        counts.insert("logout_tokens_delivered".into(), delivered.delivered.into());
-        counts.insert("logout_tokens_retrying".into(), delivered.retrying.into());
-        // Deliveries whose Queue message was lost, or all of them with no Queue bound.
+        // Deliveries (Logout Tokens too) whose Queue message was lost, or all of them with
+        // no Queue bound.
         let (sent, waiting) = crate::edge::handlers::deliveries::sweep(env, &config).await?;
         counts.insert("deliveries_delivered".into(), sent.into());
         counts.insert("deliveries_failed".into(), waiting.into());
@@ -167,37 +162,6 @@ pub async fn prometheus(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Respon
     let mut response = Response::ok(text).map_err(|e| InternalError::new(format!("metrics response: {e}")))?;
     respond::set(response.headers_mut(), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     Ok(respond::set_no_store(response))
-}
-
-/// Signs and POSTs the due Logout Tokens (OIDC Back-Channel Logout 1.0 §2.5).
-async fn deliver_logout_tokens(env: &Env, config: &Config) -> Result<backchannel_logout::Delivered, InternalError> {
-    let now = WorkerClock.now();
-    let (store, keys) = (db(env)?, EdgeKeys::new(db(env)?, config, now));
-    let sender = Sender {
-        store: &store,
-        signer: &WebCryptoSigner,
-        keys: &keys,
-        http: &FetchHttp,
-        rng: &SystemRandom,
-        config,
-        now,
-    };
-    sender.deliver_due().await
-}
-
-/// After the answer of a request that ended a session whose clients are to be told:
-/// their Logout Tokens go out now (a failure is retried by a later run).
-pub fn deliver_logouts(env: &Env, config: &Rc<Config>, worker: &worker::Context) {
-    if !backchannel_logout::take_queued() {
-        return;
-    }
-    let (env, config) = (env.clone(), Rc::clone(config));
-    worker.wait_until(async move {
-        match deliver_logout_tokens(&env, &config).await {
-            Ok(done) => worker::console_log!("back-channel logout: {done:?}"),
-            Err(e) => console_error!("back-channel logout failed: {}", e.detail()),
-        }
-    });
 }
 
 /// Adds this isolate's counts to D1 after the answer, when a flush is due

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod audit_push;
+pub mod logout;
 pub mod message;
 pub mod smtp;
 pub mod webhooks;
@@ -147,12 +148,18 @@ impl<P: Platform> Deliveries<'_, P> {
     pub async fn attempt(&self, id: &str) -> Result<Attempt, InternalError> {
         let claimed = deliveries::decode(self.store.select(deliveries::claim(id, self.now, self.now + LEASE)).await?)?;
         let Some(row) = claimed.into_iter().next() else { return Ok(Attempt::NotDue) };
-        let outcome = match self.send(&row).await {
+        // A Logout Token's content is its `logout_deliveries` row (`logout`).
+        let logout = if row.kind == logout::KIND { Some(self.logout_of(&row.id).await?) } else { None };
+        let sent = match &logout {
+            Some(details) => self.send_logout(details.as_ref()).await,
+            None => self.send(&row).await,
+        };
+        let outcome = match sent {
             Ok(answer) => Attempt::Delivered { answer },
             Err(error) if row.attempts >= MAX_ATTEMPTS => Attempt::Dead { error },
             Err(error) => Attempt::Failed { error, retry_in: backoff(row.attempts) },
         };
-        let statements = match &outcome {
+        let statements: Vec<Statement<'static>> = match &outcome {
             Attempt::Delivered { .. } => {
                 vec![deliveries::delivered(id, self.now), mail_outbox::mark(id, "sent", None, self.now)]
             }
@@ -166,6 +173,10 @@ impl<P: Platform> Deliveries<'_, P> {
             ],
             Attempt::NotDue => vec![],
         };
+        let mut statements = statements;
+        if let Some(Some(details)) = &logout {
+            statements.push(self.logout_audit(details, row.attempts, &outcome)?);
+        }
         self.store.batch(&statements).await?;
         Ok(outcome)
     }
@@ -176,7 +187,7 @@ impl<P: Platform> Deliveries<'_, P> {
         struct Due {
             id: String,
         }
-        let due = self.store.select(deliveries::due(self.now, SWEEP_LIMIT)).await?;
+        let due = self.store.select(deliveries::due(self.now, SWEEP_LIMIT, None)).await?;
         let mut out = Vec::new();
         for row in due {
             let Due { id } = serde_json::from_value(row).map_err(|e| InternalError::new(format!("due: {e}")))?;

@@ -169,6 +169,7 @@ pub async fn end(
     // OIDC Back-Channel Logout: the clients told of the end are queued with it.
     let queue = statements.len();
     statements.push(logout_deliveries::queue_for_session(&session.id_hash, &session.user_id, now));
+    statements.push(logout_deliveries::deliver_written(now));
     statements.push(session_clients::delete_of_session(&session.id_hash));
     statements.push(sessions::delete(&session.id_hash));
     let changes = store.batch(&statements).await?;

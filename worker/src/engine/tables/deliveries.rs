@@ -109,19 +109,21 @@ pub fn failed(id: &str, error: &str, retry_at: UnixTime, dead: bool) -> Statemen
 }
 
 const REVIVE_SQL: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2 \
-WHERE id = ?1 AND status IN ('pending', 'dead') AND payload_sealed IS NOT NULL";
+WHERE id = ?1 AND status IN ('pending', 'dead') AND (payload_sealed IS NOT NULL OR kind = 'logout')";
 
-/// An admin's "retry now": a pending or dead delivery is due now with a fresh budget.
+/// An admin's "retry now": a pending or dead delivery is due now with a fresh budget (a
+/// Logout Token's content is its `logout_deliveries` row, not a payload).
 pub fn revive(id: &str, now: UnixTime) -> Statement<'static> {
     (REVIVE_SQL, vec![id.into(), now.into()])
 }
 
 const DUE_SQL: &str = "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 \
-ORDER BY next_attempt_at LIMIT ?2";
+AND (?3 IS NULL OR kind = ?3) ORDER BY next_attempt_at LIMIT ?2";
 
-/// The ids of up to `limit` deliveries due at `now`, the longest waiting first.
-pub fn due(now: UnixTime, limit: i64) -> Statement<'static> {
-    (DUE_SQL, vec![now.into(), limit.into()])
+/// The ids of up to `limit` deliveries (of `kind`, or any) due at `now`, the longest
+/// waiting first.
+pub fn due(now: UnixTime, limit: i64, kind: Option<&str>) -> Statement<'static> {
+    (DUE_SQL, vec![now.into(), limit.into(), kind.into()])
 }
 
 /// A page of deliveries, newest first, optionally of one status and one kind, and the total.

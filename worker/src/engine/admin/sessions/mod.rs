@@ -135,6 +135,7 @@ impl<P: Platform> SessionAdmin<'_, P> {
         // OIDC Back-Channel Logout: the clients of the ended sessions are told.
         let queue = statements.len();
         statements.push(logout_deliveries::queue_bulk(args()));
+        statements.push(logout_deliveries::deliver_written(self.now));
         statements.push(table::bulk_delete(args()));
         statements.push(self.event("sessions.revoked", "*", metadata)?.statement());
         let changes = self.store.batch(&statements).await?;
