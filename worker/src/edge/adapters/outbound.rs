@@ -20,7 +20,7 @@ use crate::engine::delivery::Outbound;
 /// The name of the Queue binding (wrangler.toml `[[queues.producers]]`).
 pub const QUEUE_BINDING: &str = "DELIVERIES";
 /// The name of the `send_email` binding `EMAIL_PROVIDER=cloudflare` uses
-/// (docs/delivery.md, "Transports").
+/// (docs/delivery.md, "Mail transports").
 pub const SEND_EMAIL_BINDING: &str = "SEND_EMAIL";
 
 thread_local! {

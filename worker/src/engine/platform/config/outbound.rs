@@ -28,7 +28,7 @@ pub enum MailProvider {
     Smtp(SmtpServer),
     /// `EMAIL_PROVIDER=cloudflare`: the same MIME message handed to the Worker's
     /// `SEND_EMAIL` binding (Cloudflare Email Routing's `send_email`), which delivers it
-    /// to the account's verified destination addresses (docs/delivery.md, "Transports").
+    /// to the account's verified destination addresses (docs/delivery.md, "Mail transports").
     Cloudflare,
 }
 
