@@ -19,10 +19,10 @@ import { printSizes } from './sizes.mjs';
 import { printSignInAnswerTimes, signInAnswerTimes } from './sign-in-answers.mjs';
 import { CEILING, clientReadFloor, floorScript, inlineWorker } from './floors.mjs';
 import { dpopKey, dpopScript } from './dpop.mjs';
+import { bearerScript, CONNECTIONS, DURATION, postScript, refreshScript, wrk } from './wrk.mjs';
+import { deliveriesBench, printDeliveries } from './deliveries.mjs';
 
 const run = promisify(execFile);
-const DURATION = process.env.BENCH_SECONDS || '5';
-const CONNECTIONS = 16;
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
   authorityEd: 8797, authorityFar: 8798, authorityCold: 8799, floorEsRead: 8800 };
 /** The delay each D1 and KV call gets on the `authorityFar` server. */
@@ -170,54 +170,6 @@ async function seedAuditLog(db, count) {
     FROM n`).bind(count, now).run();
 }
 
-async function wrk(name, url, script) {
-  const args = ['-t2', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'];
-  if (script) args.push('-s', script);
-  args.push(url);
-  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 24 });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const ms = (label) => {
-    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
-    if (!m) return NaN;
-    return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(stdout)?.[0];
-  return { name, rps, avg: ms('Latency'), p50: ms(' 50%'), p99: ms(' 99%'), non2xx, errors };
-}
-
-function postScript(dir, name, body, authorization) {
-  const lua = `wrk.method = "POST"
-wrk.body = ${JSON.stringify(body)}
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = ${JSON.stringify(authorization)}
-`;
-  const path = join(dir, `${name}.lua`);
-  return writeFile(path, lua).then(() => path);
-}
-
-/** Each wrk thread walks its own half of the token list: every refresh uses a fresh token. */
-async function refreshScript(dir, tokens, authorization, name = 'refresh') {
-  const tokenFile = join(dir, `${name}-tokens.txt`);
-  await writeFile(tokenFile, tokens.join('\n'));
-  const lua = `local tokens = {}
-for line in io.lines(${JSON.stringify(tokenFile)}) do tokens[#tokens + 1] = line end
-local threads, counter = {}, 1
-function setup(thread) thread:set("id", counter); counter = counter + 1 end
-function init(args) i = id end
-function request()
-  local t = tokens[i]
-  i = i + 2
-  if t == nil then t = "exhausted" end
-  return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Authorization"] = ${JSON.stringify(authorization)}}, "grant_type=refresh_token&refresh_token=" .. t)
-end
-`;
-  const path = join(dir, `${name}.lua`);
-  await writeFile(path, lua);
-  return path;
-}
-
 /** `name=value` of each Set-Cookie of `res`. */
 const cookiesOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
 
@@ -300,12 +252,6 @@ wrk.headers["Cookie"] = ${JSON.stringify(csrfCookie)}
 `;
   const path = join(dir, 'signin.lua');
   await writeFile(path, lua);
-  return path;
-}
-
-async function bearerScript(dir, token) {
-  const path = join(dir, 'bearer.lua');
-  await writeFile(path, `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${token}`)}\n`);
   return path;
 }
 
@@ -509,6 +455,7 @@ try {
   const passkey = byName['passkey sign-in (assertion + session)'];
   console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (the sealed challenge opened, the rate-limit counter, the user and app rows read, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
+  printDeliveries(await deliveriesBench());
 } finally {
   await Promise.allSettled([authority.dispose(), authorityEs.dispose(), authorityEd.dispose(), authorityFar.dispose(), floor.dispose(),
     floorEs.dispose(), floorEd.dispose(), floorEsRead.dispose(), ceiling.dispose(), peer.dispose()]);

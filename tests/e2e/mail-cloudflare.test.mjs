@@ -1,4 +1,4 @@
-// End-to-end: EMAIL_PROVIDER=cloudflare (docs/delivery.md, "Transports"). The worker hands
+// End-to-end: EMAIL_PROVIDER=cloudflare (docs/delivery.md, "Mail transports"). The worker hands
 // the same MIME message the SMTP transport submits to a `send_email` binding, here
 // Miniflare's simulator of Cloudflare's, which parses it (postal-mime), checks the
 // envelope against the binding's allowed destinations as Cloudflare does, and writes it

@@ -1,6 +1,7 @@
 //! Outbound deliveries at the edge (docs/delivery.md): the `DELIVERIES` Queue's consumer,
 //! the Cron sweep of due deliveries, and the admin API's list and retry.
 
+use futures_util::future::join_all;
 use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response};
 
 use crate::edge::adapters::{db, env, kv, WorkerClock};
@@ -30,9 +31,10 @@ async fn with_deliveries<T>(
     work(&deliveries).await
 }
 
-/// The Queue consumer: each message's delivery attempted; a failure comes back after its
-/// backoff (the message retried with that delay), everything else is acknowledged (a
-/// delivery not due is someone else's attempt; the sweep catches what a lost message left).
+/// The Queue consumer: the batch's deliveries attempted at once (a burst of mail becomes
+/// concurrent SMTP sessions, not a line of them); a failure comes back after its backoff
+/// (the message retried with that delay), everything else is acknowledged (a delivery not
+/// due is someone else's attempt; the sweep catches what a lost message left).
 pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     let config = match env::config(env, None).await {
         Ok(config) => config,
@@ -42,36 +44,45 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             return;
         }
     };
-    for message in batch.raw_iter() {
-        // The body is the delivery's id (`adapters::outbound`).
-        let Some(delivery) = message.body().as_string() else {
-            console_error!(
-                "deliveries: a message without a delivery id: {:?}",
-                js_sys::JSON::stringify(&message.body())
-            );
-            message.ack();
-            continue;
-        };
-        let attempt = with_deliveries(env, &config, async |d| d.attempt(&delivery).await).await;
+    let messages = batch.raw_iter().collect::<Vec<_>>();
+    let attempts = join_all(messages.iter().map(|message| {
+        let config = &config;
+        async move {
+            // The body is the delivery's id (`adapters::outbound`).
+            let Some(delivery) = message.body().as_string() else {
+                console_error!(
+                    "deliveries: a message without a delivery id: {:?}",
+                    js_sys::JSON::stringify(&message.body())
+                );
+                return None;
+            };
+            let attempt = with_deliveries(env, config, async |d| d.attempt(&delivery).await).await;
+            if let Err(e) = &attempt {
+                console_error!("delivery {delivery}: {}", e.detail());
+            }
+            Some(attempt)
+        }
+    }))
+    .await;
+    let mut delivered = false;
+    for (message, attempt) in messages.iter().zip(attempts) {
         match attempt {
-            Ok(Attempt::Failed { retry_in, .. }) => {
+            Some(Ok(Attempt::Failed { retry_in, .. })) => {
                 let delay = u32::try_from(retry_in).unwrap_or(u32::MAX).min(43_200);
                 message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
             }
-            Ok(Attempt::Delivered { .. }) => {
+            Some(Err(_)) => message.retry(),
+            Some(Ok(outcome)) => {
+                delivered |= matches!(outcome, Attempt::Delivered { .. });
                 message.ack();
-                // A delivered audit batch lets its sink's next one go (one in flight each).
-                if !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty() {
-                    if let Err(e) = with_deliveries(env, &config, async |d| d.collect_audit_push().await).await {
-                        console_error!("audit push: {}", e.detail());
-                    }
-                }
             }
-            Ok(_) => message.ack(),
-            Err(e) => {
-                console_error!("delivery {delivery}: {}", e.detail());
-                message.retry();
-            }
+            None => message.ack(),
+        }
+    }
+    // A delivered audit batch lets its sink's next one go (one in flight each).
+    if delivered && !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty() {
+        if let Err(e) = with_deliveries(env, &config, async |d| d.collect_audit_push().await).await {
+            console_error!("audit push: {}", e.detail());
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{KeyValue, SqlRunner, Statement, UnixMillis, UnixTime, KV_MIN_TTL};
 use crate::engine::platform::request::{Platform, RequestContext};
-use crate::engine::tables::{ended_sessions, logout_deliveries, refresh_tokens, session_clients, sessions};
+use crate::engine::tables::{deliveries, ended_sessions, logout_deliveries, refresh_tokens, session_clients, sessions};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "authority_session";
@@ -169,7 +169,7 @@ pub async fn end(
     // OIDC Back-Channel Logout: the clients told of the end are queued with it.
     let queue = statements.len();
     statements.push(logout_deliveries::queue_for_session(&session.id_hash, &session.user_id, now));
-    statements.push(logout_deliveries::deliver_written(now));
+    statements.push(deliveries::insert_logouts_written(now));
     statements.push(session_clients::delete_of_session(&session.id_hash));
     statements.push(sessions::delete(&session.id_hash));
     let changes = store.batch(&statements).await?;

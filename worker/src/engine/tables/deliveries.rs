@@ -117,6 +117,17 @@ pub fn revive(id: &str, now: UnixTime) -> Statement<'static> {
     (REVIVE_SQL, vec![id.into(), now.into()])
 }
 
+/// The pending delivery of each Logout Token written at ?1 that has none yet (for the batch
+/// that wrote them, after them: `logout_deliveries::queue_for_session`, `queue_bulk`).
+const INSERT_LOGOUTS_SQL: &str = "INSERT INTO deliveries (id, kind, summary, status, next_attempt_at, created_at) \
+SELECT id, 'logout', 'Logout Token to ' || client_id, 'pending', ?1, ?1 FROM logout_deliveries \
+WHERE created_at = ?1 ON CONFLICT (id) DO NOTHING";
+
+/// Each Logout Token written at `now` gets its delivery (same id: the token's `jti`).
+pub fn insert_logouts_written(now: UnixTime) -> Statement<'static> {
+    (INSERT_LOGOUTS_SQL, vec![now.into()])
+}
+
 const DUE_SQL: &str = "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 \
 AND (?3 IS NULL OR kind = ?3) ORDER BY next_attempt_at LIMIT ?2";
 

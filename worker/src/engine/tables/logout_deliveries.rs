@@ -27,12 +27,6 @@ AND s.rowid IN (SELECT rowid FROM sessions WHERE ",
     " LIMIT ?5)"
 );
 
-/// The pending `deliveries` row of each Logout Token written at ?1 that has none yet (for
-/// the batch that wrote them, after them).
-const DELIVER_WRITTEN_SQL: &str = "INSERT INTO deliveries (id, kind, summary, status, next_attempt_at, created_at) \
-SELECT id, 'logout', 'Logout Token to ' || client_id, 'pending', ?1, ?1 FROM logout_deliveries \
-WHERE created_at = ?1 ON CONFLICT (id) DO NOTHING";
-
 const BY_ID_SQL: &str = "SELECT id, client_id, session_id, user_id, uri, alg FROM logout_deliveries WHERE id = ?1";
 
 /// Those of a delivery still pending stay: an admin may retry a late one.
@@ -59,12 +53,6 @@ pub fn queue_for_session(session_id: &str, user_id: &str, now: UnixTime) -> Stat
 pub fn queue_bulk(mut args: Vec<SqlArg>) -> Statement<'static> {
     args.push(BULK_LIMIT.into());
     (QUEUE_BULK_SQL, args)
-}
-
-/// The batch's second statement after [`queue_for_session`] or [`queue_bulk`] at `now`:
-/// each Logout Token's delivery.
-pub fn deliver_written(now: UnixTime) -> Statement<'static> {
-    (DELIVER_WRITTEN_SQL, vec![now.into()])
 }
 
 pub fn by_id(id: &str) -> Statement<'static> {

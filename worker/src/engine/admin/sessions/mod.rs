@@ -22,7 +22,7 @@ use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{count, first_row, whole, SqlRunner, UnixTime};
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
 use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
-use crate::engine::tables::{ended_sessions, logout_deliveries, refresh_tokens};
+use crate::engine::tables::{deliveries, ended_sessions, logout_deliveries, refresh_tokens};
 
 fn not_found() -> ApiError {
     ApiError::not_found(codes::NOT_FOUND, "no live session with this id")
@@ -135,7 +135,7 @@ impl<P: Platform> SessionAdmin<'_, P> {
         // OIDC Back-Channel Logout: the clients of the ended sessions are told.
         let queue = statements.len();
         statements.push(logout_deliveries::queue_bulk(args()));
-        statements.push(logout_deliveries::deliver_written(self.now));
+        statements.push(deliveries::insert_logouts_written(self.now));
         statements.push(table::bulk_delete(args()));
         statements.push(self.event("sessions.revoked", "*", metadata)?.statement());
         let changes = self.store.batch(&statements).await?;
