@@ -57,9 +57,10 @@ test('the Cron Trigger deletes what expired in each of its twenty statements and
   for (const [id, created] of [['gone', now - (SESSION_DAYS + 1) * day], ['kept', now - (SESSION_DAYS - 1) * day]]) {
     await sql(`INSERT INTO session_clients (session_id, client_id, created_at) VALUES ('${id}', 'demo-app', ${created})`);
   }
-  for (const [id, created] of [['gone', now - 8 * day], ['kept', now - 6 * day]]) {
-    await sql(`INSERT INTO logout_deliveries (id, client_id, session_id, user_id, uri, created_at, next_attempt_at,
-      delivered_at) VALUES ('${id}', 'demo-app', 's', 'u1', 'https://rp.example/bc', ${created}, ${created}, ${created})`);
+  // Logout Tokens: after OUTBOX_RETENTION_DAYS, unless their delivery is still pending.
+  for (const [id, created] of [['gone', now - 8 * day], ['kept', now - 6 * day], ['waiting', now - 8 * day]]) {
+    await sql(`INSERT INTO logout_deliveries (id, client_id, session_id, user_id, uri, created_at)
+      VALUES ('${id}', 'demo-app', 's', 'u1', 'https://rp.example/bc', ${created})`);
   }
   for (const [id, at] of [['gone', now - 31 * day], ['kept', now - 29 * day]]) {
     await sql(`INSERT INTO audit_log (id, timestamp, event) VALUES ('${id}', ${at}, 'user.login')`);
@@ -106,7 +107,7 @@ test('the Cron Trigger deletes what expired in each of its twenty statements and
   const keys = { authorization_codes: 'code_hash', device_codes: 'device_code_hash', refresh_tokens: 'token_hash',
     revoked_access_tokens: 'jti', email_tokens: 'token_hash', webauthn_challenges: 'challenge_hash',
     sessions: 'id_hash', mail_outbox: 'id', ended_sessions: 'session_id', session_clients: 'session_id',
-    logout_deliveries: 'id', pushed_authorization_requests: 'uri_hash' };
+    pushed_authorization_requests: 'uri_hash' };
   for (const [table, key] of Object.entries(keys)) {
     assert.deepEqual((await sql(`SELECT ${key} AS id FROM ${table}`)).map((r) => r.id), ['kept'], table);
   }
@@ -115,6 +116,7 @@ test('the Cron Trigger deletes what expired in each of its twenty statements and
   assert.deepEqual(await sql('SELECT jti_hash FROM client_assertions'), [{ jti_hash: 'kept' }]);
   assert.deepEqual(await sql('SELECT jti_hash FROM dpop_proofs'), [{ jti_hash: 'kept' }]);
   assert.deepEqual((await sql('SELECT id FROM deliveries ORDER BY id')).map((r) => r.id), ['kept', 'waiting']);
+  assert.deepEqual((await sql('SELECT id FROM logout_deliveries ORDER BY id')).map((r) => r.id), ['kept', 'waiting']);
   assert.deepEqual(await sql("SELECT client_id FROM consents WHERE user_id = 'u1'"), [{ client_id: 'kept' }]);
   assert.deepEqual(await sql('SELECT successor_sealed FROM refresh_tokens'), [{ successor_sealed: null }],
     'the live token\'s successor is erased once the reuse grace is over');
