@@ -41,6 +41,10 @@ pub struct SignUpRequest {
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The language of the page the person signed up on (docs/i18n.md): the account's
+    /// `locale`, so its mail is in that language. One this server does not speak is not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 /// A plain answer for the screen ("Check your inbox …").

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The branding settings (docs/configuration.md) (`APP_NAME`, `APP_TAGLINE`, `THEME`, `PRIMARY_COLOR`,
-/// `LOGO_URL`, `TERMS_URL`, `PRIVACY_URL`, `SUPPORT_URL`), validated by the worker's config
+/// `LOGO_URL`, `TERMS_URL`, `PRIVACY_URL`, `SUPPORT_URL`, `COMPANY_NAME`, `COMPANY_ADDRESS`,
+/// `FAVICON_URL`, `DEFAULT_LOCALE`), validated by the worker's config
 /// loader and sent to the SPA as part of [`crate::api::UiConfig`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Branding {
@@ -17,6 +18,21 @@ pub struct Branding {
     pub terms_url: Option<String>,
     pub privacy_url: Option<String>,
     pub support_url: Option<String>,
+    /// `COMPANY_NAME` and `COMPANY_ADDRESS`: the footer of pages and mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_address: Option<String>,
+    /// `FAVICON_URL`: the pages' icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favicon_url: Option<String>,
+    /// `DEFAULT_LOCALE` (docs/i18n.md): the language of whoever states no other.
+    #[serde(default = "default_locale")]
+    pub default_locale: String,
+}
+
+fn default_locale() -> String {
+    String::from("en")
 }
 
 /// `THEME`: two themes. Dark is the default;

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod codes;
 pub mod deliveries;
 pub mod device;
+pub mod i18n;
 pub mod jwk;
 pub mod mfa;
 pub mod oauth;

@@ -28,7 +28,20 @@ pub struct PasswordPolicy {
 pub struct Requirement {
     /// "Be at least 12 characters": the checklist line; errors read "Password must …".
     pub rule: String,
+    /// Which rule, for a screen that says it in another language (docs/i18n.md).
+    pub kind: Rule,
     pub met: bool,
+}
+
+/// The rules of a password policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    MinLength(u32),
+    MaxLength(usize),
+    Uppercase,
+    Lowercase,
+    Number,
+    Special,
 }
 
 impl PasswordPolicy {
@@ -48,20 +61,27 @@ impl PasswordPolicy {
         let chars = password.chars().count();
         let mut rules = vec![Requirement {
             rule: format!("Be at least {} characters", self.min_length),
+            kind: Rule::MinLength(self.min_length),
             met: chars >= self.min_length as usize,
         }];
         if chars > MAX_PASSWORD_CHARS {
-            rules.push(Requirement { rule: format!("Be at most {MAX_PASSWORD_CHARS} characters"), met: false });
+            rules.push(Requirement {
+                rule: format!("Be at most {MAX_PASSWORD_CHARS} characters"),
+                kind: Rule::MaxLength(MAX_PASSWORD_CHARS),
+                met: false,
+            });
         }
-        let mut rule = |on: bool, text: &str, test: fn(char) -> bool| {
+        let mut rule = |on: bool, kind: Rule, text: &str, test: fn(char) -> bool| {
             if on {
-                rules.push(Requirement { rule: text.into(), met: password.chars().any(test) });
+                rules.push(Requirement { rule: text.into(), kind, met: password.chars().any(test) });
             }
         };
-        rule(self.require_uppercase, "Contain an uppercase letter", char::is_uppercase);
-        rule(self.require_lowercase, "Contain a lowercase letter", char::is_lowercase);
-        rule(self.require_numbers, "Contain a number", |c| c.is_ascii_digit());
-        rule(self.require_special, "Contain a special character", |c| !c.is_alphanumeric() && !c.is_whitespace());
+        rule(self.require_uppercase, Rule::Uppercase, "Contain an uppercase letter", char::is_uppercase);
+        rule(self.require_lowercase, Rule::Lowercase, "Contain a lowercase letter", char::is_lowercase);
+        rule(self.require_numbers, Rule::Number, "Contain a number", |c| c.is_ascii_digit());
+        rule(self.require_special, Rule::Special, "Contain a special character", |c| {
+            !c.is_alphanumeric() && !c.is_whitespace()
+        });
         rules
     }
 

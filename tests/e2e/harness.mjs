@@ -304,8 +304,10 @@ export async function launchChromium() {
   });
   // Every context records what a failed test will print (see afterEach above).
   const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (...options) => {
-    const context = await newContext(...options);
+  // English unless a test says otherwise: the pages speak the browser's language
+  // (docs/i18n.md), and a machine's own locale must not change what a test reads.
+  browser.newContext = async (options = {}) => {
+    const context = await newContext({ locale: 'en-US', ...options });
     context.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') remember(`console.${m.type()}: ${m.text()}`); });
     context.on('weberror', (e) => remember(`page error: ${e.error().message}`));
     context.on('requestfailed', (r) => remember(`request failed: ${r.method()} ${r.url()} (${r.failure()?.errorText})`));

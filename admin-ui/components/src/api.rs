@@ -35,6 +35,10 @@ impl Reply {
                 .map(|d| format!("{}.", d.message.trim_end_matches('.')))
                 .collect::<Vec<_>>()
                 .join(" "),
+            // A refusal the pages say in the person's language (docs/i18n.md).
+            Ok(body) if crate::i18n::current().for_code(&body.error).is_some() => {
+                crate::i18n::current().for_code(&body.error).unwrap_or_default().to_owned()
+            }
             Ok(body) => body.error_description.unwrap_or(body.error),
             Err(_) => format!("The server answered {}.", self.status),
         }

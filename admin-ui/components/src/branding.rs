@@ -32,6 +32,9 @@ pub fn provide_branding() {
                 theme.set(config.branding.theme);
             }
             document().set_title(&config.branding.app_name);
+            if let Some(icon) = &config.branding.favicon_url {
+                set_favicon(icon);
+            }
             // Validated again here: the value goes into a style attribute.
             if let (Ok(color), Some(root)) =
                 (parse_hex_color(&config.branding.primary_color), document().document_element())
@@ -46,6 +49,20 @@ pub fn provide_branding() {
         }
     });
     provide_context(Branding { config, theme });
+}
+
+/// `FAVICON_URL` as the page's icon (`<link rel="icon">`, made once).
+fn set_favicon(href: &str) {
+    let doc = document();
+    let link = doc.query_selector("link[rel='icon']").ok().flatten().or_else(|| {
+        let link = doc.create_element("link").ok()?;
+        let _ = link.set_attribute("rel", "icon");
+        doc.head().and_then(|head| head.append_child(&link).ok())?;
+        Some(link)
+    });
+    if let Some(link) = link {
+        let _ = link.set_attribute("href", href);
+    }
 }
 
 pub fn branding() -> Branding {
@@ -103,25 +120,34 @@ pub fn ThemeToggle() -> impl IntoView {
             let _ = storage.set_item(THEME_STORAGE_KEY, if next == Theme::Dark { "dark" } else { "light" });
         }
     };
+    let t = crate::i18n::messages();
     view! {
         <button type="button" class="btn btn-ghost theme-toggle" on:click=toggle
             aria-pressed=move || (theme.get() == Theme::Light).to_string()>
-            {move || if theme.get() == Theme::Dark { "Light theme" } else { "Dark theme" }}
+            {move || if theme.get() == Theme::Dark { t.get().theme_light } else { t.get().theme_dark }}
         </button>
     }
+}
+
+/// The corner of every public page: the language switcher and the theme toggle.
+#[component]
+pub fn PageTools() -> impl IntoView {
+    view! { <div class="page-tools"><crate::i18n::LanguageSwitcher/><ThemeToggle/></div> }
 }
 
 /// Terms, privacy and support links, when configured.
 #[component]
 pub fn LegalLinks() -> impl IntoView {
     let config = branding().config;
+    let t = crate::i18n::messages();
     move || {
         let Some(Ok(c)) = config.get() else { return None };
+        let t = t.get();
         let links: Vec<_> =
-            [("Terms", c.branding.terms_url), ("Privacy", c.branding.privacy_url), ("Support", c.branding.support_url)]
+            [(t.terms, c.branding.terms_url), (t.privacy, c.branding.privacy_url), (t.support, c.branding.support_url)]
                 .into_iter()
                 .filter_map(|(label, url)| url.map(|url| view! { <a href=url>{label}</a> }))
                 .collect();
-        (!links.is_empty()).then(|| view! { <nav class="legal" aria-label="Legal">{links}</nav> })
+        (!links.is_empty()).then(|| view! { <nav class="legal" aria-label=t.legal>{links}</nav> })
     }
 }

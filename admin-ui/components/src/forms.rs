@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::password::{PasswordPolicy, PasswordValidation, TOO_COMMON};
 use shared::paths;
 
-use crate::branding::{branding, BrandHeader, LegalLinks, ThemeToggle};
+use crate::branding::{branding, BrandHeader, LegalLinks, PageTools};
 
 /// The server's password policy once `/api/ui-config` has loaded.
 pub fn policy() -> Option<PasswordPolicy> {
@@ -21,7 +21,8 @@ pub fn policy() -> Option<PasswordPolicy> {
 /// (`ADMIN_PASSWORD_MIN_LENGTH`).
 pub fn password_problem(password: &str, admin: bool) -> Option<String> {
     let policy = branding().config.get_untracked().and_then(Result::ok)?.password_policy;
-    policy.for_role(admin).errors(password).into_iter().next()
+    let unmet = policy.for_role(admin).requirements(password).into_iter().find(|r| !r.met)?;
+    Some(crate::i18n::current().rule(unmet.kind))
 }
 
 /// The policy as a checklist that updates while the person types.
@@ -33,14 +34,17 @@ pub fn PasswordChecklist(
     #[prop(optional, into)]
     admin: Signal<bool>,
 ) -> impl IntoView {
+    let t = crate::i18n::messages();
     let items = move || {
+        let t = t.get();
         policy().map(|policy| {
             policy
                 .for_role(admin.get())
                 .requirements(&password.get())
                 .into_iter()
                 .map(|r| {
-                    let (class, mark, state) = if r.met { ("met", "✓", "done") } else { ("unmet", "✗", "not yet") };
+                    let (class, mark, state) =
+                        if r.met { ("met", "✓", t.requirement_met) } else { ("unmet", "✗", t.requirement_not_met) };
                     view! {
                         <li class=class><span aria-hidden="true">{mark}" "</span>{r.rule}<span class="sr-only">{format!(" ({state})")}</span></li>
                     }
@@ -72,13 +76,15 @@ pub fn PasswordChecklist(
     let common_item = move || {
         checks_common().then(|| {
             let met = matches!(common.get(), Some(Some(true)));
-            let (class, mark, state) = if met { ("met", "✓", "done") } else { ("unmet", "✗", "not yet") };
+            let t = t.get();
+            let (class, mark, state) =
+                if met { ("met", "✓", t.requirement_met) } else { ("unmet", "✗", t.requirement_not_met) };
             view! {
-                <li class=class><span aria-hidden="true">{mark}" "</span>"Not one of the most common passwords"<span class="sr-only">{format!(" ({state})")}</span></li>
+                <li class=class><span aria-hidden="true">{mark}" "</span>{t.rule_not_common}<span class="sr-only">{format!(" ({state})")}</span></li>
             }
         })
     };
-    view! { <ul class="checklist" id=id aria-label="Password requirements">{items}{common_item}</ul> }
+    view! { <ul class="checklist" id=id aria-label=move || t.get().password_requirements>{items}{common_item}</ul> }
 }
 
 /// The frame of the signed-out screens: brand, one card, legal links.
@@ -86,7 +92,7 @@ pub fn PasswordChecklist(
 pub fn AuthFrame(title_id: &'static str, children: Children) -> impl IntoView {
     view! {
         <main id="main" class="auth-page">
-            <div class="page-tools"><ThemeToggle/></div>
+            <PageTools/>
             <section class="card auth-card" aria-labelledby=title_id>
                 <BrandHeader/>
                 {children()}

@@ -7,4 +7,5 @@
 pub mod api;
 pub mod branding;
 pub mod forms;
+pub mod i18n;
 pub mod query;

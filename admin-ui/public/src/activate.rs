@@ -104,7 +104,7 @@ pub fn ActivatePage() -> impl IntoView {
             let user_code = details.user_code.clone();
             let (allow_code, deny_code) = (user_code.clone(), user_code.clone());
             let logo = details.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
-            let scopes = scope_items(&details.scopes);
+            let scopes = scope_items(&details.scopes, ui_components::i18n::current());
             view! {
                 {logo}
                 <h2 id="activate-title">{format!("{} wants to access your account", details.client_name)}</h2>

@@ -20,7 +20,9 @@ mod signup;
 mod social;
 mod steps;
 
+use shared::i18n::fill;
 use ui_components::branding;
+use ui_components::i18n::{self, messages};
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -54,9 +56,11 @@ fn page(path: &str) -> AnyView {
 #[component]
 fn App() -> impl IntoView {
     branding::provide_branding();
+    i18n::provide_language();
+    let t = messages();
     let path = window().location().pathname().unwrap_or_default();
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{move || t.get().skip_to_content}</a>
         {page(&path)}
     }
 }
@@ -65,31 +69,36 @@ fn App() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let app_name = branding::app_name();
+    let t = messages();
     view! {
         <main id="main" class="auth-page">
+            <branding::PageTools/>
             <section class="card auth-card">
                 <branding::BrandHeader/>
-                <p class="muted">{move || format!("{} is the sign-in service for your applications.", app_name())}</p>
-                <nav class="stack" aria-label="Start">
-                    <a href="/signin" class="btn btn-primary">"Sign in"</a>
-                    <a href="/signup" class="btn">"Create an account"</a>
-                    <a href="/account" class="btn">"Your account"</a>
-                    <a href="/admin" class="btn">"Admin console"</a>
+                <p class="muted">{move || fill(t.get().home_intro, &[("app", &app_name())])}</p>
+                <nav class="stack" aria-label=move || t.get().home_nav>
+                    <a href="/signin" class="btn btn-primary">{move || t.get().sign_in}</a>
+                    <a href="/signup" class="btn">{move || t.get().create_an_account}</a>
+                    <a href="/account" class="btn">{move || t.get().your_account}</a>
+                    <a href="/admin" class="btn">{move || t.get().admin_console}</a>
                 </nav>
             </section>
+            <branding::LegalLinks/>
         </main>
     }
 }
 
 #[component]
 fn NotFound() -> impl IntoView {
+    let t = messages();
     view! {
         <main id="main" class="auth-page">
+            <branding::PageTools/>
             <section class="card auth-card">
                 <branding::BrandHeader/>
-                <h2>"Page not found"</h2>
-                <p class="muted">"There is no page at this address."</p>
-                <a href="/" class="btn">"Go to the start page"</a>
+                <h2>{move || t.get().not_found_title}</h2>
+                <p class="muted">{move || t.get().not_found_body}</p>
+                <a href="/" class="btn">{move || t.get().go_to_start}</a>
             </section>
         </main>
     }

@@ -32,10 +32,11 @@ pub(crate) fn available() -> Signal<bool> {
 /// The browser's refusal (the person cancelled, no passkey here) as a sentence.
 fn ceremony_failed(e: JsValue) -> String {
     let name = js_sys::Reflect::get(&e, &JsValue::from_str("name")).ok().and_then(|n| n.as_string());
+    let t = ui_components::i18n::current();
     match name.as_deref() {
-        Some("NotAllowedError") => "The passkey prompt was closed or timed out.".into(),
-        Some("InvalidStateError") => "This device already has a passkey for your account.".into(),
-        _ => "The browser could not use a passkey.".into(),
+        Some("NotAllowedError") => t.passkey_prompt_closed.into(),
+        Some("InvalidStateError") => t.passkey_already_here.into(),
+        _ => t.passkey_unusable.into(),
     }
 }
 
@@ -52,9 +53,11 @@ pub(crate) async fn sign_in_ceremony() -> Result<SessionInfo, String> {
     post_json(paths::PASSKEY_SIGN_IN, &token, &PasskeySignIn { credential }).await
 }
 
-/// "Sign in with a passkey", then to `next`.
+/// "Sign in with a passkey" (or `label`), then to `next`.
 #[component]
-pub fn PasskeyButton(next: String, #[prop(into)] label: String) -> impl IntoView {
+pub fn PasskeyButton(next: String, #[prop(optional, into)] label: Option<String>) -> impl IntoView {
+    let t = ui_components::i18n::messages();
+    let label = move || label.clone().unwrap_or_else(|| t.get().sign_in_with_passkey.to_owned());
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let start = move |_| {
@@ -77,7 +80,7 @@ pub fn PasskeyButton(next: String, #[prop(into)] label: String) -> impl IntoView
     };
     view! {
         <Show when=move || available().get()>
-            <button type="button" class="btn" on:click=start.clone() disabled=move || busy.get()>{label.clone()}</button>
+            <button type="button" class="btn btn-block" on:click=start.clone() disabled=move || busy.get()>{label.clone()}</button>
             <p class="form-status error" role="alert">{move || status.get()}</p>
         </Show>
     }

@@ -9,8 +9,10 @@ use shared::session::{AuthorizationDetails, SessionInfo, SignInRequest};
 use ui_components::query::use_query_map;
 
 use crate::signup::signin_href;
+use shared::i18n::fill;
 use ui_components::api::{csrf_token, get_json, navigate, post_json, safe_next, session};
-use ui_components::branding::{BrandHeader, LegalLinks, ThemeToggle};
+use ui_components::branding::{BrandHeader, LegalLinks, PageTools};
+use ui_components::i18n::{language, messages};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -31,6 +33,16 @@ pub fn SignInPage() -> impl IntoView {
                     .await
                     .map(Some),
                 None => Ok(None),
+            }
+        }
+    });
+    let t = messages();
+    // The app's ui_locales (OIDC Core §3.1.2.1) choose the page's language.
+    let ui_locales = language().ui_locales;
+    Effect::new(move |_| {
+        if let Some(Ok(Some(d))) = details.get() {
+            if d.ui_locales.is_some() && ui_locales.get_untracked().is_none() {
+                ui_locales.set(d.ui_locales);
             }
         }
     });
@@ -78,8 +90,8 @@ pub fn SignInPage() -> impl IntoView {
         });
     };
     let heading = move || match details.get() {
-        Some(Ok(Some(d))) => format!("Sign in to continue to {}", d.client_name),
-        _ => String::from("Sign in"),
+        Some(Ok(Some(d))) => fill(t.get().sign_in_to_continue, &[("app", &d.client_name)]),
+        _ => t.get().sign_in.to_owned(),
     };
     let load_error = move || match details.get() {
         Some(Err(message)) => Some(view! { <p class="error" role="alert">{message}</p> }),
@@ -96,10 +108,10 @@ pub fn SignInPage() -> impl IntoView {
         let href = format!("{}&account=current", d.continue_url);
         Some(view! {
             <div class="stack">
-                <p>"Choose an account"</p>
+                <p>{t.get().choose_account}</p>
                 // rel="external": a full page load; the router must not treat it as an SPA route.
-                <a class="btn btn-primary" rel="external" href=href>{format!("Continue as {}", user.email)}</a>
-                <button type="button" class="btn" on:click=move |_| choose_other.set(true)>"Use another account"</button>
+                <a class="btn btn-primary" rel="external" href=href>{fill(t.get().continue_as, &[("email", &user.email)])}</a>
+                <button type="button" class="btn" on:click=move |_| choose_other.set(true)>{t.get().use_another_account}</button>
             </div>
         })
     };
@@ -108,7 +120,7 @@ pub fn SignInPage() -> impl IntoView {
     let passkey_next = query.with_untracked(crate::steps::destination);
     view! {
         <main id="main" class="auth-page">
-            <div class="page-tools"><ThemeToggle/></div>
+            <PageTools/>
             <section class="card auth-card" aria-labelledby="signin-title">
                 <BrandHeader/>
                 <h2 id="signin-title">{heading}</h2>
@@ -116,23 +128,23 @@ pub fn SignInPage() -> impl IntoView {
                 {chooser}
                 <Show when=show_form>
                     <form class="form" on:submit=on_submit>
-                        <label for="email">"Email"</label>
+                        <label for="email">{move || t.get().email}</label>
                         <input id="email" name="email" type="email" autocomplete="username" required
                             prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
-                        <label for="password">"Password"</label>
+                        <label for="password">{move || t.get().password}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required
                             prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
                         <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
                         <button type="submit" class="btn btn-primary" disabled=move || busy.get()>
-                            {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                            {move || if busy.get() { t.get().signing_in } else { t.get().sign_in }}
                         </button>
                     </form>
-                    <crate::passkeys::PasskeyButton next=passkey_next.clone() label="Sign in with a passkey"/>
+                    <crate::passkeys::PasskeyButton next=passkey_next.clone()/>
                     <crate::social::ProviderButtons next=passkey_next.clone()/>
                     <p class="muted links">
-                        <a href="/forgot-password">"Forgot your password?"</a>
+                        <a href="/forgot-password">{move || t.get().forgot_password}</a>
                         " · "
-                        <a href=move || signin_href(request()).replacen("/signin", "/signup", 1)>"Create an account"</a>
+                        <a href=move || signin_href(request()).replacen("/signin", "/signup", 1)>{move || t.get().create_an_account}</a>
                     </p>
                 </Show>
             </section>

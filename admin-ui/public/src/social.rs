@@ -33,6 +33,7 @@ fn url_encode(text: &str) -> String {
 #[component]
 pub fn ProviderButtons(next: String) -> impl IntoView {
     let config = branding().config;
+    let t = ui_components::i18n::messages();
     move || {
         let providers = match config.get() {
             Some(Ok(c)) => c.providers,
@@ -47,7 +48,7 @@ pub fn ProviderButtons(next: String) -> impl IntoView {
                         view! {
                             <a class="btn" rel="external" href=href>
                                 <span class="mark" aria-hidden="true" inner_html=mark></span>
-                                {format!("Continue with {}", p.display_name)}
+                                {shared::i18n::fill(t.get().continue_with, &[("provider", &p.display_name)])}
                             </a>
                         }
                     }).collect_view()}

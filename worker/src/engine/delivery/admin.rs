@@ -98,7 +98,7 @@ impl<P: Platform> DeliveryAdmin<'_, P> {
         };
         let content = MailContent::Test { when: utc_time(self.now), sent_by };
         let provider = provider_name(&self.config.mail.provider);
-        let outcome = match mail::write(&self.rc, to, &content).await? {
+        let outcome = match mail::write(&self.rc, &mail::Recipient::address(to), &content).await? {
             None => {
                 MailTestResult { provider, delivered: true, answer: Some("kept in the outbox".into()), error: None }
             }

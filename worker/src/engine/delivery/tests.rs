@@ -46,7 +46,7 @@ impl Fixture {
     fn reset_mail(&self, outbound: &TestOutbound) {
         let content =
             MailContent::PasswordReset { url: "https://auth.example/reset?token=SECRET123".into(), valid_minutes: 30 };
-        block_on(mail::send(&self.rc(outbound, NOW), "ada@example.com", &content)).unwrap();
+        block_on(mail::send(&self.rc(outbound, NOW), &mail::Recipient::address("ada@example.com"), &content)).unwrap();
     }
 
     fn row(&self) -> Value {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod csrf;
 pub mod login;
 pub mod mail;
+pub mod mail_templates;
 pub mod mfa;
 pub mod passkeys;
 pub mod password_expiry;

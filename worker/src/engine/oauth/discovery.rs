@@ -65,6 +65,8 @@ pub fn provider_metadata(config: &Config, scopes: &[String]) -> Map<String, Valu
         // RFC 7636: plain only when ALLOW_PLAIN_PKCE=true.
         "code_challenge_methods_supported": if config.security.allow_plain_pkce { vec!["S256", "plain"] } else { vec!["S256"] },
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        // OIDC Discovery §3: the languages of the pages (`ui_locales`, docs/i18n.md).
+        "ui_locales_supported": shared::i18n::supported_tags(),
         // RFC 9101: signed request objects at /authorize and the PAR endpoint; a request_uri
         // only from our own PAR endpoint (RFC 9126 §4), never fetched from elsewhere.
         "request_parameter_supported": true,

@@ -21,6 +21,7 @@ pub mod email_tokens;
 pub mod ended_sessions;
 pub mod logout_deliveries;
 pub mod mail_outbox;
+pub mod mail_templates;
 pub mod metric_counters;
 pub mod mfa_backup_codes;
 pub mod mfa_totp;

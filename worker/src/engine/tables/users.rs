@@ -113,7 +113,8 @@ const RECORD_SUCCESSFUL_LOGIN_SQL: &str =
 sign_ins = sign_ins + 1 WHERE id = ?1";
 
 const INSERT_USER_SQL: &str = "INSERT INTO users (id, email, password_hash, name, email_verified, role, active, \
-password_changed_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?7) ON CONFLICT DO NOTHING";
+password_changed_at, created_at, updated_at, locale) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?7, ?8) \
+ON CONFLICT DO NOTHING";
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified = 1, updated_at = ?3 \
 WHERE id = ?1 AND email = ?2 COLLATE NOCASE AND email_verified = 0";
 const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?2, password_changed_at = ?3, updated_at = ?3, \
@@ -134,6 +135,7 @@ pub fn insert(u: &User) -> Statement<'static> {
         u.email_verified.into(),
         u.role.as_str().into(),
         u.created_at.into(),
+        u.locale.as_deref().into(),
     ];
     (INSERT_USER_SQL, args)
 }

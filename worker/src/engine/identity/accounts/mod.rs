@@ -77,8 +77,10 @@ impl<P: Platform> Accounts<'_, P> {
         AuditEvent::new(name, self.meta, self.now, self.rng)
     }
 
-    pub(crate) async fn send(&self, to: &str, content: MailContent) -> Result<(), InternalError> {
-        mail::send(&self.rc, to, &content).await
+    /// `content` to `user`, in their language (identity::mail).
+    pub(crate) async fn send(&self, user: &User, content: MailContent) -> Result<(), InternalError> {
+        let to = mail::Recipient { email: &user.email, name: user.name.as_deref(), locale: user.locale.as_deref() };
+        mail::send(&self.rc, &to, &content).await
     }
 
     /// A fresh link token of `purpose` for `user`, stored hashed; returns the token.
@@ -100,7 +102,7 @@ impl<P: Platform> Accounts<'_, P> {
         let ttl = self.config.tokens.email_verification_ttl;
         let token = self.link_token(user, Purpose::VerifyEmail, ttl).await?;
         let url = self.config.endpoint(&format!("/verify-email?token={token}"));
-        self.send(&user.email, MailContent::Verification { url, valid_hours: ttl.div_ceil(3600) }).await
+        self.send(user, MailContent::Verification { url, valid_hours: ttl.div_ceil(3600) }).await
     }
 
     /// Sets `user`'s new password (its rules and history already checked): argon2id, the
@@ -163,7 +165,8 @@ impl<P: Platform> Accounts<'_, P> {
         }
         // Hashed before the insert either way, so a taken address takes as long.
         let password_hash = hash_password(&request.password, self.rng)?;
-        let user = User::with_password(new_uuid(self.rng)?, email, password_hash, name, Role::User, self.now);
+        let mut user = User::with_password(new_uuid(self.rng)?, email, password_hash, name, Role::User, self.now);
+        user.locale = request.locale.as_deref().and_then(shared::i18n::Locale::parse).map(|l| l.tag().to_owned());
         let answer = Message {
             message: format!(
                 "We sent a verification link to {email}. Follow it to confirm your address, then sign in."
@@ -200,7 +203,7 @@ impl<P: Platform> Accounts<'_, P> {
                 let ttl = self.config.tokens.password_reset_ttl;
                 let token = self.link_token(&user, Purpose::PasswordReset, ttl).await?;
                 let url = self.config.endpoint(&format!("/reset-password?token={token}"));
-                self.send(&user.email, MailContent::PasswordReset { url, valid_minutes: ttl.div_ceil(60) }).await?;
+                self.send(&user, MailContent::PasswordReset { url, valid_minutes: ttl.div_ceil(60) }).await?;
                 let event = self.event("password.reset_requested")?.actor("user", &user.id).resource("user", &user.id);
                 self.store.record(&event).await?;
             }
@@ -217,7 +220,9 @@ impl<P: Platform> Accounts<'_, P> {
             let event = self.event("email.verified")?.actor("user", &spent.user_id).resource("user", &spent.user_id);
             self.store.record(&event.metadata(json!({ "email": spent.email }))).await?;
             let account_url = self.config.endpoint("/account");
-            self.send(&spent.email, MailContent::Welcome { account_url }).await?;
+            if let Some(user) = self.store.user_by_id(&spent.user_id).await? {
+                self.send(&user, MailContent::Welcome { account_url }).await?;
+            }
             if let Some(dropped) = self.drop_unproven_links(&spent.user_id).await? {
                 return Ok(Message {
                     message: format!("Your email address is verified. You can sign in now. {dropped}"),

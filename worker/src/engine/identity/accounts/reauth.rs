@@ -106,6 +106,6 @@ impl<P: Platform> Accounts<'_, P> {
             ip_address: self.meta.ip_address.clone(),
             account_url: self.config.endpoint("/account"),
         };
-        self.send(&user.email, content).await
+        self.send(user, content).await
     }
 }

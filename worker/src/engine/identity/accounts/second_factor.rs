@@ -91,7 +91,7 @@ impl<P: Platform> Accounts<'_, P> {
         let content =
             MailContent::MfaEnabled { when: utc_time(self.now), account_url: self.config.endpoint("/account") };
         // The enrolment stands even if its mail cannot be written; the log says why.
-        let mail_failed: Option<InternalError> = self.send(&user.email, content).await.err();
+        let mail_failed: Option<InternalError> = self.send(&user, content).await.err();
         let amr = basis.amr_with_code();
         let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
         let mut outcome = self.complete(user, &amr, previous, None).await?;

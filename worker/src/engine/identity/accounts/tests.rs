@@ -77,7 +77,8 @@ impl Fixture {
     }
 
     pub(super) fn sign_up(&self, email: &str) -> Result<shared::account::Message, ApiError> {
-        let request = SignUpRequest { email: email.into(), password: PASSWORD.into(), name: Some("Alice".into()) };
+        let request =
+            SignUpRequest { email: email.into(), password: PASSWORD.into(), name: Some("Alice".into()), locale: None };
         block_on(self.accounts().sign_up(&request))
     }
 
@@ -152,7 +153,7 @@ fn verification_links_expire_after_email_verification_ttl() {
 #[test]
 fn sign_up_checks_the_address_and_the_password_policy_field_by_field() {
     let f = fixture();
-    let request = SignUpRequest { email: "not-an-address".into(), password: "short".into(), name: None };
+    let request = SignUpRequest { email: "not-an-address".into(), password: "short".into(), name: None, locale: None };
     let e = block_on(f.accounts().sign_up(&request)).unwrap_err();
     assert_eq!((e.status(), e.code()), (422, "validation_error"));
     let fields: Vec<(String, String)> = e.details().into_iter().map(|d| (d.field, d.message)).collect();
@@ -278,8 +279,9 @@ fn hide_email_existence_known_and_unknown_addresses_answer_before_any_write() {
     block_on(f.accounts().follow_up(later)).unwrap();
     assert_eq!(f.outbox()[0].template, "password-reset", "written after the answer");
 
-    let taken = SignUpRequest { email: "alice@example.com".into(), password: PASSWORD.into(), name: None };
-    let fresh = SignUpRequest { email: "bob@example.com".into(), password: PASSWORD.into(), name: None };
+    let taken =
+        SignUpRequest { email: "alice@example.com".into(), password: PASSWORD.into(), name: None, locale: None };
+    let fresh = SignUpRequest { email: "bob@example.com".into(), password: PASSWORD.into(), name: None, locale: None };
     let (_, taken_later) = block_on(f.accounts().sign_up_answer(&taken)).unwrap();
     let (_, fresh_later) = block_on(f.accounts().sign_up_answer(&fresh)).unwrap();
     assert_eq!(taken_later, Followup::SignUpTaken);

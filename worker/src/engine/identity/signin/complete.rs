@@ -244,7 +244,7 @@ impl<P: Platform> Accounts<'_, P> {
             user_agent: session.user_agent.clone(),
             account_url: self.config.endpoint("/account"),
         };
-        self.send(&user.email, content).await
+        self.send(user, content).await
     }
 }
 

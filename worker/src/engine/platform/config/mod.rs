@@ -310,6 +310,10 @@ impl Config {
                 terms_url: v.optional_link("TERMS_URL")?,
                 privacy_url: v.optional_link("PRIVACY_URL")?,
                 support_url: v.optional_link("SUPPORT_URL")?,
+                company_name: v.optional_line("COMPANY_NAME")?,
+                company_address: v.optional_line("COMPANY_ADDRESS")?,
+                favicon_url: v.optional_link("FAVICON_URL")?,
+                default_locale: v.locale("DEFAULT_LOCALE")?,
             },
             tokens: TokenSettings {
                 access_token_ttl: v.within("ACCESS_TOKEN_TTL", 1, 86_400)?,

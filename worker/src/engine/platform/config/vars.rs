@@ -294,6 +294,25 @@ impl<S: VarSource> Vars<'_, S> {
         Ok(self.raw(name)?.split(separator).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
     }
 
+    /// Empty means unset; otherwise one line of at most 200 characters (a name or an
+    /// address in a footer).
+    pub(super) fn optional_line(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let raw = self.raw(name)?;
+        let value = raw.trim();
+        if value.chars().count() > 200 || value.chars().any(char::is_control) {
+            return Err(err(name, "must be one line of at most 200 characters"));
+        }
+        Ok((!value.is_empty()).then(|| value.to_owned()))
+    }
+
+    /// A language this server speaks (docs/i18n.md): its tag.
+    pub(super) fn locale(&self, name: &'static str) -> Result<String, ConfigError> {
+        let raw = self.raw(name)?;
+        shared::i18n::Locale::parse(&raw).map(|l| l.tag().to_owned()).ok_or_else(|| {
+            err(name, format!("must be one of {}, got `{}`", shared::i18n::supported_tags().join(", "), raw.trim()))
+        })
+    }
+
     /// Empty means unset; otherwise an https URL, or a path on this server (`/images/logo.png`).
     pub(super) fn optional_link(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
         let raw = self.raw(name)?;

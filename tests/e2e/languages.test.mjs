@@ -1,0 +1,106 @@
+// End-to-end: the pages and mail in the person's language (docs/i18n.md). In Chromium, an
+// app's authorization request with ui_locales=es gets the sign-in page and consent in
+// Spanish; a browser whose Accept-Language is French gets French, and the language
+// switcher changes it (remembered across a reload); a sign-up on a French page gets its
+// verification mail in French. Discovery lists the languages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as oidc from 'openid-client';
+import { startWorker, launchChromium, startApp, pointDemoAppAt } from './harness.mjs';
+
+const ADMIN_EMAIL = 'root@example.com';
+const ADMIN_PASSWORD = 'e2e-admin-password-123';
+const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'target', 'e2e-screenshots');
+let worker;
+let browser;
+let app;
+let demo;
+
+before(async () => {
+  worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
+    RATE_LIMIT_LOGIN_MAX: '100' } });
+  app = await startApp();
+  await pointDemoAppAt(worker, app);
+  demo = await oidc.discovery(new URL(worker.url), 'demo-app', undefined, oidc.ClientSecretBasic(DEMO_SECRET),
+    { execute: [oidc.allowInsecureRequests] });
+  browser = await launchChromium();
+  await mkdir(SCREENSHOTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+  await app?.close();
+});
+
+const lang = (page) => page.evaluate(() => document.documentElement.lang);
+
+test('OIDC Discovery §3: ui_locales_supported lists English, Spanish and French', async () => {
+  const metadata = await (await fetch(`${worker.url}/.well-known/openid-configuration`)).json();
+  assert.deepEqual(metadata.ui_locales_supported, ['en', 'es', 'fr']);
+});
+
+test('OIDC Core §3.1.2.1: ui_locales=es gives the sign-in page and consent in Spanish', async () => {
+  const context = await browser.newContext(); // an English browser: the app's request decides
+  const page = await context.newPage();
+  const url = oidc.buildAuthorizationUrl(demo, { redirect_uri: app.callback, scope: 'openid email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256', state: 's', ui_locales: 'de es' });
+  await page.goto(url.href);
+  await page.getByRole('heading', { name: 'Inicia sesión para continuar en Demo App' }).waitFor();
+  assert.equal(await lang(page), 'es');
+  await page.screenshot({ path: join(SCREENSHOTS, 'signin-es.png') });
+  await page.getByLabel('Correo electrónico').fill(ADMIN_EMAIL);
+  await page.getByLabel('Contraseña').fill('not-the-password');
+  await page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'El correo o la contraseña no son correctos' }).waitFor();
+  await page.getByLabel('Contraseña').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+  await page.waitForURL(/\/consent\?request=/);
+  await page.getByRole('heading', { name: 'Demo App quiere acceder a tu cuenta' }).waitFor();
+  await page.getByText('Ver tu dirección de correo electrónico').waitFor();
+  assert.equal(await lang(page), 'es');
+  await page.getByRole('button', { name: 'Permitir' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'consent-es.png') });
+  await context.close();
+});
+
+test('RFC 9110 §12.5.4: a French browser gets French; the switcher changes it and is remembered', async () => {
+  const context = await browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signin`);
+  await page.getByRole('heading', { name: 'Se connecter' }).waitFor();
+  assert.equal(await lang(page), 'fr');
+  await page.getByRole('link', { name: 'Mot de passe oublié ?' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'signin-fr.png') });
+  await page.getByLabel('Langue').selectOption('en');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await lang(page), 'en');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  assert.equal(await page.getByLabel('Language').inputValue(), 'en', 'the choice outlives the page');
+  await context.close();
+});
+
+test('a sign-up on a French page gets its verification mail in French', async () => {
+  const context = await browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signup`);
+  await page.getByRole('heading', { name: 'Créez votre compte' }).waitFor();
+  await page.getByLabel('Nom (facultatif)').fill('Éloïse');
+  await page.getByLabel('Adresse e-mail').fill('eloise@example.com');
+  await page.getByLabel('Mot de passe', { exact: true }).fill('un mot de passe assez long 1');
+  await page.getByRole('button', { name: 'Créer le compte' }).click();
+  await page.getByRole('status').filter({ hasText: 'Nous avons envoyé un lien de vérification à eloise@example.com' }).waitFor();
+  await context.close();
+  const [mail] = await worker.query("SELECT subject, text_body AS text, html_body AS html FROM mail_outbox WHERE to_address = 'eloise@example.com'");
+  assert.equal(mail.subject, 'Vérifiez votre adresse e-mail');
+  assert.match(mail.text, /^Vérifiez votre adresse e-mail\n\nBonjour Éloïse,/);
+  assert.match(mail.text, /Ce lien expire dans \d+ heures\./);
+  assert.match(mail.html, /<html lang="fr">/);
+  const [user] = await worker.query("SELECT locale FROM users WHERE email = 'eloise@example.com'");
+  assert.equal(user.locale, 'fr', 'the account keeps the language');
+});
