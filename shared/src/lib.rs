@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod device;
 pub mod i18n;
 pub mod jwk;
+pub mod mail_templates;
 pub mod mfa;
 pub mod oauth;
 pub mod passkeys;

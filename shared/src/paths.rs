@@ -89,6 +89,9 @@ pub const DELIVERIES: &str = "/api/deliveries";
 pub const DELIVERY_RETRY: &str = "/api/deliveries/{id}/retry";
 /// A test message through the configured mail transport (a super_admin).
 pub const MAIL_TEST: &str = "/api/mail/test";
+/// The mail templates (docs/i18n.md): `GET` lists; `/{name}/{locale}` `PUT` saves,
+/// `DELETE` resets; `/{name}/{locale}/preview` `POST` renders an edit.
+pub const MAIL_TEMPLATES: &str = "/api/mail-templates";
 /// `/{client_id}/revoke_tokens` appended: revoke a client's tokens.
 pub const CLIENTS: &str = "/api/clients";
 /// Admin API: user accounts.

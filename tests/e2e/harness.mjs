@@ -327,6 +327,6 @@ export async function openConsole(page, url, email, password, heading) {
   await page.waitForURL(/\/signin\?request=/, { timeout: 15_000 });
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: heading, exact: true }).waitFor({ timeout: 15_000 });
 }

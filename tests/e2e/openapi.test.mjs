@@ -364,6 +364,16 @@ test('every operation answers as documented', async () => {
   const sent = (await call('POST', '/api/mail/test', { ...S, body: { to: 'ops@example.com' }, expect: 200 })).body;
   assert.deepEqual([sent.provider, sent.delivered], ['log', true]);
   await call('POST', '/api/mail/test', { ...S, body: { to: 'not an address' }, expect: 400 });
+  // Mail templates (docs/i18n.md): an admin reads and previews, a super_admin saves and resets.
+  const templates = (await call('GET', '/api/mail-templates', { ...A, expect: 200 })).body;
+  assert.equal(templates.length, 21);
+  const edit = { subject: 'Hi {{ user.name }}', text: '{{ url }}', html: '<p>{{ button(url, "Go") }}</p>' };
+  await call('POST', '/api/mail-templates/welcome/fr/preview', { ...A, body: edit, expect: 200 });
+  await call('POST', '/api/mail-templates/welcome/fr/preview', { ...A, body: { ...edit, text: '{{ nope }}' }, expect: 400 });
+  await call('PUT', '/api/mail-templates/welcome/fr', { ...A, body: edit, expect: 403 });
+  assert.equal((await call('PUT', '/api/mail-templates/welcome/fr', { ...S, body: edit, expect: 200 })).body.customized, true);
+  await call('PUT', '/api/mail-templates/welcome/de', { ...S, body: edit, expect: 404 });
+  assert.equal((await call('DELETE', '/api/mail-templates/welcome/fr', { ...S, expect: 200 })).body.customized, false);
   const client = (await call('POST', '/register', { ...A, body: { client_name: 'Spec app', redirect_uris: ['https://app.example/cb'] }, expect: 201 })).body;
   await call('POST', '/register', { ...A, body: { client_name: 'Bad', redirect_uris: ['http://evil.example/cb'] }, expect: 400 });
   // Open registration (RFC 7591 §3) and the registration access token (RFC 7592 §3).

@@ -83,6 +83,10 @@ pub enum Endpoint {
     Deliveries,
     RetryDelivery,
     MailTest,
+    MailTemplates,
+    SaveMailTemplate,
+    ResetMailTemplate,
+    PreviewMailTemplate,
     Register,
     RegisteredClient,
     UpdateClient,
@@ -192,6 +196,10 @@ const fn patch(pattern: &'static str, endpoint: Endpoint) -> Route {
     api(pattern, "PATCH", endpoint)
 }
 
+const fn put(pattern: &'static str, endpoint: Endpoint) -> Route {
+    api(pattern, "PUT", endpoint)
+}
+
 const fn delete(pattern: &'static str, endpoint: Endpoint) -> Route {
     api(pattern, "DELETE", endpoint)
 }
@@ -281,6 +289,10 @@ pub const ROUTES: &[Route] = &[
     get(paths::DELIVERIES, E::Deliveries),
     post(paths::DELIVERY_RETRY, E::RetryDelivery),
     post(paths::MAIL_TEST, E::MailTest),
+    get(paths::MAIL_TEMPLATES, E::MailTemplates),
+    put("/api/mail-templates/{name}/{locale}", E::SaveMailTemplate),
+    delete("/api/mail-templates/{name}/{locale}", E::ResetMailTemplate),
+    post("/api/mail-templates/{name}/{locale}/preview", E::PreviewMailTemplate),
     post(paths::REGISTER, E::Register),
     get("/register/{client_id}", E::RegisteredClient),
     patch("/register/{client_id}", E::UpdateClient),

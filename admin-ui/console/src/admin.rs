@@ -59,6 +59,7 @@ pub fn AdminLayout() -> impl IntoView {
                         <li><A href="/admin/settings">"Settings"</A></li>
                         <li><A href="/admin/outbox">"Outbox"</A></li>
                         <li><A href="/admin/deliveries">"Deliveries"</A></li>
+                        <li><A href="/admin/mail-templates">"Mail templates"</A></li>
                     </ul>
                 </nav>
             </aside>

@@ -10,6 +10,7 @@ mod client_form;
 mod clients;
 mod dashboard;
 mod deliveries;
+mod mail_templates;
 mod providers;
 mod resources;
 mod scopes;
@@ -44,6 +45,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("keys") view=admin::SigningKeys/>
                     <Route path=path!("outbox") view=admin::Outbox/>
                     <Route path=path!("deliveries") view=deliveries::DeliveriesList/>
+                    <Route path=path!("mail-templates") view=mail_templates::MailTemplatesPage/>
                     <Route path=path!("clients") view=clients::ClientsList/>
                     <Route path=path!("clients/new") view=clients::NewClient/>
                     <Route path=path!("clients/:id") view=clients::ClientDetail/>

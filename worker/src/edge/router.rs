@@ -8,8 +8,8 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
-    account, admin, audit, browser, clients, deliveries, federation, mfa, ops, passkeys, resources, scopes, sessions,
-    settings, signin, token, users,
+    account, admin, audit, browser, clients, deliveries, federation, mail_templates, mfa, ops, passkeys, resources,
+    scopes, sessions, settings, signin, token, users,
 };
 use crate::edge::respond::{self, Kind};
 use crate::engine::platform::config::Config;
@@ -182,6 +182,10 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::Deliveries => deliveries::list(cx, req, m).await,
         E::RetryDelivery => deliveries::retry(cx, req, m).await,
         E::MailTest => deliveries::test_mail(cx, req, m).await,
+        E::MailTemplates => mail_templates::list(cx, req, m).await,
+        E::SaveMailTemplate => mail_templates::save(cx, req, m).await,
+        E::ResetMailTemplate => mail_templates::reset(cx, req, m).await,
+        E::PreviewMailTemplate => mail_templates::preview(cx, req, m).await,
         E::Keys => admin::keys(cx, req, m).await,
         E::KeyRotation => admin::rotate_keys(cx, req, m).await,
         E::Register => clients::register(cx, req, m).await,

@@ -66,9 +66,7 @@ impl MailCatalogue {
     }
 }
 
-/// The templates' names, in the order the console lists them.
-pub const NAMES: &[&str] =
-    &["verification", "password-reset", "welcome", "new-login", "mfa-enabled", "sign-in-method-changed", "test"];
+pub use crate::mail_templates::NAMES;
 
 impl Locale {
     pub fn mail(self) -> &'static MailCatalogue {

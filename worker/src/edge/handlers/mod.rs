@@ -23,6 +23,7 @@ pub mod browser;
 pub mod clients;
 pub mod deliveries;
 pub mod federation;
+pub mod mail_templates;
 pub mod mfa;
 pub mod ops;
 pub mod passkeys;

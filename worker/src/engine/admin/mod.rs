@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod keys;
+pub mod mail_templates;
 pub mod resources;
 pub mod scopes;
 pub mod sessions;

@@ -11,7 +11,7 @@
 
 mod render;
 
-pub use render::{built_in, escape_html, values, Recipient};
+pub use render::{built_in, escape_html, render, values, Recipient};
 
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::delivery::{Deliveries, Payload};

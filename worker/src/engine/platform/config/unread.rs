@@ -15,7 +15,7 @@ pub const UNREAD: &[(&str, &str)] = &[
     ("HOST", "[dev] ip in wrangler.toml locally; Cloudflare routes in production"),
     ("PORT", "[dev] port in wrangler.toml locally; Cloudflare routes in production"),
     ("COMMON_PASSWORD_LIST", "CHECK_COMMON_PASSWORDS (the list is bundled in the worker)"),
-    ("TEMPLATES_PATH", "not read yet: the mail templates are built in"),
+    ("TEMPLATES_PATH", "Workers have no files: the console's Mail templates screen (PUT /api/mail-templates/{name}/{locale}) keeps edited templates in D1"),
     ("CRYSTAL_ENV", "wrangler environments ([env.*] in wrangler.toml)"),
     ("CRYSTAL_LOG_LEVEL", "not read yet: the worker logs errors and warnings; wrangler tail shows them"),
     ("CRYSTAL_WORKERS", "Workers scale by themselves"),
