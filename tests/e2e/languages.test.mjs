@@ -104,3 +104,29 @@ test('a sign-up on a French page gets its verification mail in French', async ()
   const [user] = await worker.query("SELECT locale FROM users WHERE email = 'eloise@example.com'");
   assert.equal(user.locale, 'fr', 'the account keeps the language');
 });
+
+test('the account\'s saved language: the account page in Spanish in an English browser; device activation in French', async () => {
+  await worker.query("UPDATE users SET locale = 'es' WHERE email = ?1", ADMIN_EMAIL);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${worker.url}/signin?next=%2Faccount`);
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Tu cuenta' }).waitFor();
+  assert.equal(await lang(page), 'es');
+  await page.getByRole('heading', { name: 'Dónde tienes la sesión iniciada' }).waitFor();
+  assert.equal(await page.locator('#profile-locale').inputValue(), 'es', 'the profile shows the saved language');
+  await page.locator('#new-password-rules li').filter({ hasText: /^✗ Al menos \d+ caracteres/ }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'account-es.png'), fullPage: true });
+  await context.close();
+
+  const french = await browser.newContext({ locale: 'fr-FR' });
+  const activate = await french.newPage();
+  await activate.goto(`${worker.url}/activate`);
+  await activate.getByRole('heading', { name: 'Connecter un appareil' }).waitFor();
+  await activate.getByText('Saisissez le code affiché sur votre appareil.').waitFor();
+  await activate.getByRole('button', { name: 'Continuer' }).waitFor();
+  assert.equal(await activate.evaluate(() => document.documentElement.lang), 'fr');
+  await french.close();
+});

@@ -40,7 +40,9 @@ impl Reply {
                 crate::i18n::current().for_code(&body.error).unwrap_or_default().to_owned()
             }
             Ok(body) => body.error_description.unwrap_or(body.error),
-            Err(_) => format!("The server answered {}.", self.status),
+            Err(_) => {
+                shared::i18n::fill(crate::i18n::current().server_answered, &[("status", &self.status.to_string())])
+            }
         }
     }
 }
@@ -74,7 +76,8 @@ pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Opt
         None => request.build(),
     }
     .map_err(|e| format!("The request could not be built ({e})."))?;
-    let unreachable = |e: gloo_net::Error| format!("The server could not be reached ({e}).");
+    let unreachable =
+        |e: gloo_net::Error| shared::i18n::fill(crate::i18n::current().server_unreachable, &[("e", &e.to_string())]);
     let response = request.send().await.map_err(unreachable)?;
     let body = response.text().await.map_err(unreachable)?;
     let reply = Reply { status: response.status(), body };

@@ -46,7 +46,7 @@ pub fn PasswordChecklist(
                     let (class, mark, state) =
                         if r.met { ("met", "✓", t.requirement_met) } else { ("unmet", "✗", t.requirement_not_met) };
                     view! {
-                        <li class=class><span aria-hidden="true">{mark}" "</span>{r.rule}<span class="sr-only">{format!(" ({state})")}</span></li>
+                        <li class=class><span aria-hidden="true">{mark}" "</span>{t.rule(r.kind)}<span class="sr-only">{format!(" ({state})")}</span></li>
                     }
                 })
                 .collect_view()

@@ -22,6 +22,11 @@ pub fn current() -> &'static Messages {
     CURRENT.with(Cell::get).messages()
 }
 
+/// The current language's tag (`Intl` formats dates in it).
+pub fn current_tag() -> &'static str {
+    CURRENT.with(Cell::get).tag()
+}
+
 #[derive(Clone, Copy)]
 pub struct Language {
     /// `ui_locales` of the app's request (the page's `?ui_locales=`, or the pending
@@ -34,6 +39,13 @@ pub struct Language {
 
 fn stored() -> Option<String> {
     window().local_storage().ok().flatten()?.get_item(STORAGE_KEY).ok().flatten()
+}
+
+/// Remembers `tag` as this browser's choice (the switcher's, or the account's saved one).
+pub fn remember(tag: &str) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item(STORAGE_KEY, tag);
+    }
 }
 
 /// `navigator.languages`, as an `Accept-Language` list.
@@ -89,9 +101,7 @@ pub fn LanguageSwitcher() -> impl IntoView {
     let t = messages();
     let on_change = move |ev: leptos::ev::Event| {
         let tag = event_target_value(&ev);
-        if let Some(storage) = window().local_storage().ok().flatten() {
-            let _ = storage.set_item(STORAGE_KEY, &tag);
-        }
+        remember(&tag);
         // The person's own choice now counts over what the app asked for.
         ui_locales.set(None);
         chosen.set(Some(tag));

@@ -11,8 +11,10 @@ use shared::session::SessionInfo;
 use ui_components::query::use_query_map;
 
 use crate::consent::scope_items;
+use shared::i18n::fill;
 use ui_components::api::{csrf_token, navigate, post_json, session};
 use ui_components::forms::AuthFrame;
+use ui_components::i18n::messages;
 
 #[derive(Clone)]
 enum Step {
@@ -31,6 +33,7 @@ pub fn ActivatePage() -> impl IntoView {
     let step = RwSignal::new(Step::Enter);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let t = messages();
 
     // Looks the code up; without a session, signs in first and comes back here.
     let look_up = move || {
@@ -70,6 +73,7 @@ pub fn ActivatePage() -> impl IntoView {
         look_up();
     };
     let answer = move |user_code: String, allow: bool| {
+        let done = if allow { t.get_untracked().device_connected } else { t.get_untracked().device_denied };
         busy.set(true);
         spawn_local(async move {
             let result = match csrf_token(None).await {
@@ -80,7 +84,7 @@ pub fn ActivatePage() -> impl IntoView {
             };
             busy.set(false);
             match result {
-                Ok(message) => step.set(Step::Done(message.message)),
+                Ok(_) => step.set(Step::Done(done.to_owned())),
                 Err(message) => status.set(Some(message)),
             }
         });
@@ -88,15 +92,15 @@ pub fn ActivatePage() -> impl IntoView {
     let body = move || {
         match step.get() {
         Step::Enter => view! {
-            <h2 id="activate-title">"Connect a device"</h2>
-            <p class="muted">"Enter the code shown on your device."</p>
+            <h2 id="activate-title">{move || t.get().connect_device}</h2>
+            <p class="muted">{move || t.get().enter_device_code}</p>
             <form class="form" on:submit=on_submit>
-                <label for="user-code">"Code"</label>
+                <label for="user-code">{move || t.get().code}</label>
                 <input id="user-code" name="user_code" type="text" autocomplete="one-time-code" autocapitalize="characters"
                     spellcheck="false" placeholder="XXXX-XXXX" required class="code-input"
                     prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
                 <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
-                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Continue"</button>
+                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>{move || t.get().continue_}</button>
             </form>
         }
         .into_any(),
@@ -104,25 +108,26 @@ pub fn ActivatePage() -> impl IntoView {
             let user_code = details.user_code.clone();
             let (allow_code, deny_code) = (user_code.clone(), user_code.clone());
             let logo = details.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
-            let scopes = scope_items(&details.scopes, ui_components::i18n::current());
+            let t = t.get();
+            let scopes = scope_items(&details.scopes, t);
             view! {
                 {logo}
-                <h2 id="activate-title">{format!("{} wants to access your account", details.client_name)}</h2>
-                <p class="muted">{format!("Only continue if your device shows the code {user_code}.")}</p>
-                <p>"It will be able to:"</p>
+                <h2 id="activate-title">{fill(t.consent_title, &[("app", &details.client_name)])}</h2>
+                <p class="muted">{fill(t.device_code_check, &[("code", &user_code)])}</p>
+                <p>{t.it_will_be_able_to}</p>
                 <ul class="scopes">{scopes}</ul>
                 <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
                 <div class="stack">
                     <button type="button" class="btn btn-primary" disabled=move || busy.get()
-                        on:click=move |_| answer(allow_code.clone(), true)>"Allow"</button>
+                        on:click=move |_| answer(allow_code.clone(), true)>{t.allow}</button>
                     <button type="button" class="btn" disabled=move || busy.get()
-                        on:click=move |_| answer(deny_code.clone(), false)>"Deny"</button>
+                        on:click=move |_| answer(deny_code.clone(), false)>{t.deny}</button>
                 </div>
             }
             .into_any()
         }
         Step::Done(message) => view! {
-            <h2 id="activate-title">"All done"</h2>
+            <h2 id="activate-title">{move || t.get().all_done}</h2>
             <p role="status" class="ok">{message}</p>
         }
         .into_any(),

@@ -20,13 +20,14 @@ pub fn ConfirmIdentityCard() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let status = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
+    let t = ui_components::i18n::messages();
     let by_passkey = move |_| {
         spawn_local(async move {
             // A passkey sign-in is a fresh sign-in with both factors (`mfa`).
             match crate::passkeys::sign_in_ceremony().await {
                 Ok(_) => {
                     needed.set(false);
-                    status.set(Some((true, "Confirmed. Now make the change again.".into())));
+                    status.set(Some((true, t.get_untracked().confirmed_again.into())));
                 }
                 Err(message) => status.set(Some((false, message))),
             }
@@ -52,7 +53,7 @@ pub fn ConfirmIdentityCard() -> impl IntoView {
                     password.set(String::new());
                     code.set(String::new());
                     needed.set(false);
-                    status.set(Some((true, "Confirmed. Now make the change again.".into())));
+                    status.set(Some((true, t.get_untracked().confirmed_again.into())));
                 }
                 Err(message) => status.set(Some((false, message))),
             }
@@ -62,20 +63,19 @@ pub fn ConfirmIdentityCard() -> impl IntoView {
     view! {
         <Show when=move || needed.get()>
             <section class="card account-card" aria-labelledby="confirm-title">
-                <h2 id="confirm-title">"Confirm it's you"</h2>
-                <p class="muted">"Changing how you sign in needs a recent sign-in. Enter your password, and a code \
-                    from your authenticator app if you use one."</p>
-                <form class="form" on:submit=on_submit aria-label="Confirm it's you">
-                    <label for="confirm-password">"Password"</label>
+                <h2 id="confirm-title">{move || t.get().confirm_its_you}</h2>
+                <p class="muted">{move || t.get().confirm_intro}</p>
+                <form class="form" on:submit=on_submit aria-label=move || t.get().confirm_its_you>
+                    <label for="confirm-password">{move || t.get().password}</label>
                     <input id="confirm-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
-                    <label for="confirm-code">"Code from your app (if you use one)"</label>
+                    <label for="confirm-code">{move || t.get().code_if_app}</label>
                     <input id="confirm-code" type="text" inputmode="numeric" autocomplete="one-time-code"
                         prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
-                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Confirm"</button>
+                    <button type="submit" class="btn btn-primary" disabled=move || busy.get()>{move || t.get().confirm}</button>
                 </form>
                 <Show when=move || crate::passkeys::available().get()>
-                    <button type="button" class="btn" on:click=by_passkey>"Use a passkey instead"</button>
+                    <button type="button" class="btn" on:click=by_passkey>{move || t.get().passkey_instead}</button>
                 </Show>
             </section>
         </Show>

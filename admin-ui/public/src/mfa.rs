@@ -4,11 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use shared::i18n::fill;
 use shared::mfa::{BackupCodes, MfaCode, MfaStatus, SignInStep, TotpEnrolment};
 use shared::paths;
 use shared::session::SessionInfo;
 use ui_components::api::{csrf_token, get_json, navigate, post_json};
-use ui_components::branding::{BrandHeader, LegalLinks, ThemeToggle};
+use ui_components::branding::{BrandHeader, LegalLinks, PageTools};
+use ui_components::i18n::messages;
 use ui_components::query::use_query_map;
 
 /// A state-changing call with this browser's CSRF token; `after` gets the decoded answer.
@@ -35,25 +37,26 @@ pub fn MfaPage(setup: bool) -> impl IntoView {
         Some(request) => format!("/signin?request={request}"),
         None => String::from("/signin"),
     });
+    let t = messages();
     view! {
         <main id="main" class="auth-page">
-            <div class="page-tools"><ThemeToggle/></div>
+            <PageTools/>
             <section class="card auth-card" aria-labelledby="mfa-title">
                 <BrandHeader/>
                 {move || match status.get() {
-                    None => view! { <p class="muted" role="status">"Loading…"</p> }.into_any(),
+                    None => view! { <p class="muted" role="status">{t.get().loading}</p> }.into_any(),
                     Some(Err(message)) => view! {
-                        <h2 id="mfa-title">"Two-step sign-in"</h2>
+                        <h2 id="mfa-title">{t.get().two_step_sign_in}</h2>
                         <p class="error" role="alert">{message}</p>
-                        <a class="btn btn-primary" href=signin.clone()>"Sign in again"</a>
+                        <a class="btn btn-primary" href=signin.clone()>{t.get().sign_in_again}</a>
                     }.into_any(),
                     Some(Ok(s)) if (s.totp_enabled || s.passkeys > 0) && !setup => {
                         let passkey = s.passkeys > 0;
                         view! { <VerifyForm next=next.clone() totp=s.totp_enabled passkey=passkey/> }.into_any()
                     }
                     Some(Ok(s)) if s.totp_enabled => view! {
-                        <h2 id="mfa-title">"Two-step sign-in is on"</h2>
-                        <a class="btn btn-primary" href=next.clone()>"Continue"</a>
+                        <h2 id="mfa-title">{t.get().two_step_is_on}</h2>
+                        <a class="btn btn-primary" href=next.clone()>{t.get().continue_}</a>
                     }.into_any(),
                     Some(Ok(s)) => view! { <Enrol status=s next=next.clone()/> }.into_any(),
                 }}
@@ -69,6 +72,7 @@ fn VerifyForm(next: String, totp: bool, passkey: bool) -> impl IntoView {
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let passkey_next = next.clone();
+    let t = messages();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
@@ -87,18 +91,17 @@ fn VerifyForm(next: String, totp: bool, passkey: bool) -> impl IntoView {
         });
     };
     view! {
-        <h2 id="mfa-title">{if totp { "Enter your code" } else { "Confirm it is you" }}</h2>
-        {passkey.then(|| view! { <crate::passkeys::PasskeyButton next=passkey_next.clone() label="Use a passkey"/> })}
+        <h2 id="mfa-title">{move || if totp { t.get().enter_your_code } else { t.get().confirm_it_is_you }}</h2>
+        {passkey.then(|| view! { <crate::passkeys::PasskeyButton next=passkey_next.clone() label=t.get_untracked().use_a_passkey/> })}
         <Show when=move || totp>
-        <p class="muted">"Open your authenticator app and enter the six-digit code it shows for this account. \
-            Lost the app? Enter one of your backup codes instead."</p>
+        <p class="muted">{move || t.get().mfa_code_intro}</p>
         <form class="form" on:submit=on_submit.clone()>
-            <label for="mfa-code">"Code"</label>
+            <label for="mfa-code">{move || t.get().code}</label>
             <input id="mfa-code" name="code" type="text" inputmode="text" autocomplete="one-time-code" required
                 autofocus prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
             <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
             <button type="submit" class="btn btn-primary" disabled=move || busy.get()>
-                {move || if busy.get() { "Checking…" } else { "Verify" }}
+                {move || if busy.get() { t.get().checking } else { t.get().verify }}
             </button>
         </form>
         </Show>
@@ -115,6 +118,7 @@ fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
     let after_codes = RwSignal::new(next.clone());
     let code = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
+    let t = messages();
     let start = move |_| {
         message.set(None);
         spawn_local(async move {
@@ -144,44 +148,40 @@ fn Enrol(status: MfaStatus, next: String) -> impl IntoView {
         });
     };
     // A pending sign-in has no session to continue with; a required one, only in its grace period.
+    let tu = t.get_untracked();
     let later = match (status.pending_sign_in, status.required, status.enrol_by) {
         (true, _, _) => None,
-        (false, false, _) => Some("Not now"),
-        (false, true, Some(_)) => Some("Remind me later"),
+        (false, false, _) => Some(tu.not_now),
+        (false, true, Some(_)) => Some(tu.remind_later),
         (false, true, None) => None,
     };
-    let intro = if status.required {
-        "Your account needs two-step sign-in: a code from an authenticator app on your phone, after your password."
-    } else {
-        "Add a second step to your sign-in: a code from an authenticator app on your phone, after your password."
-    };
+    let intro = if status.required { tu.mfa_required_intro } else { tu.mfa_optional_intro };
     view! {
-        <h2 id="mfa-title">"Set up two-step sign-in"</h2>
+        <h2 id="mfa-title">{move || t.get().set_up_two_step}</h2>
         {move || match (enrolment.get(), codes.get()) {
             (_, Some(list)) => view! {
-                <p>"Two-step sign-in is on. Save these backup codes somewhere safe: each signs you in once \
-                    if you lose your phone. They are not shown again."</p>
+                <p>{t.get().backup_codes_intro}</p>
                 <ol id="backup-codes" class="backup-codes">
                     {list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                 </ol>
-                <a class="btn btn-primary" href=after_codes.get()>"I saved them — continue"</a>
+                <a class="btn btn-primary" href=after_codes.get()>{t.get().saved_them}</a>
             }.into_any(),
             (Some(e), None) => view! {
                 <ol class="steps">
-                    <li>"Scan this QR code with your authenticator app (Google Authenticator, 1Password, Authy…)."</li>
+                    <li>{t.get().scan_qr}</li>
                 </ol>
                 <div class="qr" inner_html=e.qr_svg.clone()></div>
-                <p class="muted">"Or type this key into the app: "<code id="totp-secret">{e.secret.clone()}</code></p>
+                <p class="muted">{t.get().type_key}" "<code id="totp-secret">{e.secret.clone()}</code></p>
                 <form class="form" on:submit=confirm>
-                    <label for="totp-code">"The six-digit code the app shows now"</label>
+                    <label for="totp-code">{t.get().app_code_now}</label>
                     <input id="totp-code" type="text" inputmode="numeric" autocomplete="one-time-code" required
                         prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
-                    <button type="submit" class="btn btn-primary">"Turn on"</button>
+                    <button type="submit" class="btn btn-primary">{t.get().turn_on}</button>
                 </form>
             }.into_any(),
             (None, None) => view! {
                 <p>{intro}</p>
-                <button type="button" class="btn btn-primary" on:click=start>"Set up an authenticator app"</button>
+                <button type="button" class="btn btn-primary" on:click=start>{t.get().set_up_app}</button>
             }.into_any(),
         }}
         <p class="form-status error" role="alert" aria-live="assertive">{move || message.get()}</p>
@@ -200,13 +200,14 @@ pub fn TwoStepSection() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let fresh = RwSignal::new(None::<Vec<String>>);
+    let t = messages();
     let regenerate = move |_| {
         post::<BackupCodes>(paths::MFA_BACKUP_CODES, MfaCode { code: code.get_untracked() }, move |result| {
             code.set(String::new());
             match result {
                 Ok(answer) => {
                     fresh.set(Some(answer.backup_codes));
-                    message.set(Some((true, "New backup codes: the old ones no longer work.".into())));
+                    message.set(Some((true, t.get_untracked().new_codes_done.into())));
                     version.update(|v| *v += 1);
                 }
                 Err(e) => message.set(Some((false, e))),
@@ -226,7 +227,7 @@ pub fn TwoStepSection() -> impl IntoView {
             code.set(String::new());
             match result {
                 Ok(()) => {
-                    message.set(Some((true, "Two-step sign-in is off.".into())));
+                    message.set(Some((true, t.get_untracked().two_step_off_done.into())));
                     version.update(|v| *v += 1);
                 }
                 Err(e) => message.set(Some((false, e))),
@@ -235,20 +236,20 @@ pub fn TwoStepSection() -> impl IntoView {
     };
     view! {
         {move || match status.get() {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            None => view! { <p class="muted">{t.get().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             Some(Ok(s)) if !s.totp_enabled => view! {
-                <p id="mfa-state">"Off. Add a code from an authenticator app to your sign-in."</p>
-                <a class="btn btn-primary" href="/mfa/setup?next=%2Faccount">"Set up two-step sign-in"</a>
+                <p id="mfa-state">{t.get().mfa_off_state}</p>
+                <a class="btn btn-primary" href="/mfa/setup?next=%2Faccount">{t.get().set_up_two_step}</a>
             }.into_any(),
             Some(Ok(s)) => view! {
-                <p id="mfa-state">{format!("On: authenticator app. {} backup codes left.", s.backup_codes_left)}</p>
-                <label for="mfa-manage-code">"A current code (app or backup), to change this"</label>
+                <p id="mfa-state">{fill(t.get().mfa_on_state, &[("n", &s.backup_codes_left.to_string())])}</p>
+                <label for="mfa-manage-code">{t.get().current_code_to_change}</label>
                 <input id="mfa-manage-code" type="text" autocomplete="one-time-code"
                     prop:value=code on:input=move |ev| code.set(event_target_value(&ev))/>
                 <div class="actions">
-                    <button type="button" class="btn" on:click=regenerate>"New backup codes"</button>
-                    <button type="button" class="btn btn-ghost" on:click=disable disabled=s.required>"Turn off"</button>
+                    <button type="button" class="btn" on:click=regenerate>{t.get().new_backup_codes}</button>
+                    <button type="button" class="btn btn-ghost" on:click=disable disabled=s.required>{t.get().turn_off}</button>
                 </div>
             }.into_any(),
         }}

@@ -96,6 +96,7 @@ pub fn PasskeySection() -> impl IntoView {
     });
     let name = RwSignal::new(String::new());
     let status = RwSignal::new(None::<(bool, String)>);
+    let t = ui_components::i18n::messages();
     let add = move |_| {
         let chosen = name.get_untracked();
         spawn_local(async move {
@@ -111,7 +112,10 @@ pub fn PasskeySection() -> impl IntoView {
             .await;
             match result {
                 Ok(added) => {
-                    status.set(Some((true, format!("Passkey \u{201c}{}\u{201d} added.", added.name))));
+                    status.set(Some((
+                        true,
+                        shared::i18n::fill(t.get_untracked().passkey_added, &[("name", &added.name)]),
+                    )));
                     name.set(String::new());
                     version.update(|v| *v += 1);
                 }
@@ -128,7 +132,7 @@ pub fn PasskeySection() -> impl IntoView {
             };
             match result {
                 Ok(()) => {
-                    status.set(Some((true, "Passkey removed.".into())));
+                    status.set(Some((true, t.get_untracked().passkey_removed.into())));
                     version.update(|v| *v += 1);
                 }
                 Err(message) => status.set(Some((false, message))),
@@ -137,32 +141,33 @@ pub fn PasskeySection() -> impl IntoView {
     };
     view! {
         {move || match list.get() {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            None => view! { <p class="muted">{t.get().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(keys)) if keys.is_empty() => view! { <p class="muted" id="passkeys-empty">"No passkeys yet."</p> }.into_any(),
+            Some(Ok(keys)) if keys.is_empty() => view! { <p class="muted" id="passkeys-empty">{t.get().no_passkeys}</p> }.into_any(),
             Some(Ok(keys)) => view! {
-                <ul class="rows" aria-label="Passkeys">
+                <ul class="rows" aria-label=t.get().passkeys>
                     {keys.into_iter().map(|k| {
                         let id = k.id.clone();
-                        let label = format!("Remove passkey {}", k.name);
-                        let kind = if k.synced { "synced" } else { "this device only" };
+                        let t = t.get();
+                        let label = shared::i18n::fill(t.remove_passkey, &[("name", &k.name)]);
+                        let kind = if k.synced { t.synced } else { t.this_device_only };
                         view! {
                             <li class="row">
                                 <div><strong>{k.name.clone()}</strong><br/><span class="muted">{kind}</span></div>
                                 <button type="button" class="btn btn-ghost" aria-label=label
-                                    on:click=move |_| remove(id.clone())>"Remove"</button>
+                                    on:click=move |_| remove(id.clone())>{t.remove}</button>
                             </li>
                         }
                     }).collect_view()}
                 </ul>
             }.into_any(),
         }}
-        <Show when=move || available().get() fallback=|| view! {
-            <p class="muted">"Passkeys need this site to be opened by its host name, in a browser that supports them."</p>
+        <Show when=move || available().get() fallback=move || view! {
+            <p class="muted">{move || t.get().passkeys_need_host}</p>
         }>
-            <label for="passkey-name">"Name for a new passkey (optional)"</label>
+            <label for="passkey-name">{move || t.get().passkey_name_optional}</label>
             <input id="passkey-name" type="text" maxlength="64" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-            <button type="button" class="btn btn-primary" on:click=add>"Add a passkey"</button>
+            <button type="button" class="btn btn-primary" on:click=add>{move || t.get().add_passkey}</button>
         </Show>
         <p class="form-status" role="status" aria-live="polite"
             class:error=move || matches!(status.get(), Some((false, _)))

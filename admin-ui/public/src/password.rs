@@ -56,29 +56,27 @@ pub fn PasswordPage() -> impl IntoView {
             }
         });
     };
-    let (title, intro) = if soon {
-        ("Your password expires soon", "Choose a new password now, or carry on and change it later.")
-    } else {
-        ("Your password has expired", "Choose a new password to finish signing in.")
-    };
+    let t = ui_components::i18n::messages();
+    let title = move || if soon { t.get().password_expires_soon } else { t.get().password_expired };
+    let intro = move || if soon { t.get().password_expires_soon_intro } else { t.get().password_expired_intro };
     view! {
         <AuthFrame title_id="password-title">
             <h2 id="password-title">{title}</h2>
             <p class="muted">{intro}</p>
             <form class="form" on:submit=on_submit>
                 {soon.then(|| view! {
-                    <label for="current-password">"Current password"</label>
+                    <label for="current-password">{move || t.get().current_password}</label>
                     <input id="current-password" type="password" autocomplete="current-password" required
                         prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
                 })}
-                <label for="new-password">"New password"</label>
+                <label for="new-password">{move || t.get().new_password}</label>
                 <input id="new-password" type="password" autocomplete="new-password" required aria-describedby="new-password-rules"
                     prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
                 <PasswordChecklist password=new id="new-password-rules"/>
                 <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
-                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>"Change password"</button>
+                <button type="submit" class="btn btn-primary" disabled=move || busy.get()>{move || t.get().change_password}</button>
             </form>
-            {soon.then(|| view! { <a class="muted" href=later.clone()>"Later"</a> })}
+            {soon.then(|| view! { <a class="muted" href=later.clone()>{move || t.get().later}</a> })}
         </AuthFrame>
     }
 }

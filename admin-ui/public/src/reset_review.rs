@@ -17,6 +17,7 @@ pub fn ReviewWaysIn(review: ResetReview) -> impl IntoView {
     let status = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let grant = review.grant.clone();
+    let t = ui_components::i18n::messages();
     let remove = move |_| {
         let body = ResetRemoval {
             grant: grant.clone(),
@@ -24,7 +25,7 @@ pub fn ReviewWaysIn(review: ResetReview) -> impl IntoView {
             providers: chosen_providers.get_untracked(),
         };
         if body.passkeys.is_empty() && body.providers.is_empty() {
-            status.set(Some((false, "Choose what to remove first.".into())));
+            status.set(Some((false, t.get_untracked().choose_what_to_remove.into())));
             return;
         }
         busy.set(true);
@@ -35,13 +36,13 @@ pub fn ReviewWaysIn(review: ResetReview) -> impl IntoView {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(()) => status.set(Some((true, "Removed. They no longer sign in to your account.".into()))),
+                Ok(()) => status.set(Some((true, t.get_untracked().removed_ways.into()))),
                 Err(message) => status.set(Some((false, message))),
             }
             busy.set(false);
         });
     };
-    let rows = |items: Vec<ReviewItem>, kind: &'static str, chosen: RwSignal<Vec<String>>| {
+    let rows = |items: Vec<ReviewItem>, kind: &'static str, said: &'static str, chosen: RwSignal<Vec<String>>| {
         items
             .into_iter()
             .map(|item| {
@@ -57,7 +58,7 @@ pub fn ReviewWaysIn(review: ResetReview) -> impl IntoView {
                                 if on { c.push(id.clone()); }
                             });
                         }/>
-                        {format!(" {} ({kind})", item.name)}
+                        {format!(" {} ({said})", item.name)}
                     </label>
                 }
             })
@@ -65,13 +66,13 @@ pub fn ReviewWaysIn(review: ResetReview) -> impl IntoView {
     };
     view! {
         <section aria-labelledby="review-title">
-            <h3 id="review-title">"Review the ways into your account"</h3>
-            <p class="muted">"If you do not recognise one of these, someone else may have added it: remove it now."</p>
+            <h3 id="review-title">{move || t.get().review_ways}</h3>
+            <p class="muted">{move || t.get().review_ways_intro}</p>
             <fieldset class="checks">
-                {rows(review.passkeys, "passkey", chosen_passkeys)}
-                {rows(review.providers, "linked sign-in", chosen_providers)}
+                {rows(review.passkeys, "passkey", t.get_untracked().kind_passkey, chosen_passkeys)}
+                {rows(review.providers, "linked", t.get_untracked().kind_linked, chosen_providers)}
             </fieldset>
-            <button type="button" class="btn" disabled=move || busy.get() on:click=remove>"Remove selected"</button>
+            <button type="button" class="btn" disabled=move || busy.get() on:click=remove>{move || t.get().remove_selected}</button>
             <p class="form-status" role="status" aria-live="polite"
                 class:error=move || matches!(status.get(), Some((false, _)))
                 class:ok=move || matches!(status.get(), Some((true, _)))>{move || status.get().map(|(_, m)| m)}</p>

@@ -41,7 +41,7 @@ pub fn ProviderButtons(next: String) -> impl IntoView {
         };
         (!providers.is_empty()).then(|| {
             view! {
-                <div class="stack providers" aria-label="Other ways to sign in">
+                <div class="stack providers" aria-label=t.get().other_ways>
                     {providers.into_iter().map(|p| {
                         let href = start_url(&p.name, &next);
                         let mark = marks::mark(p.brand.as_deref());
@@ -68,6 +68,7 @@ pub fn LinkedAccounts() -> impl IntoView {
         get_json::<Vec<LinkedIdentity>>(paths::ACCOUNT_IDENTITIES)
     });
     let status = RwSignal::new(None::<(bool, String)>);
+    let t = ui_components::i18n::messages();
     // Linking starts with this page's CSRF token and a recent sign-in (docs/security.md),
     // then the page goes on to the provider.
     let link = move |provider: String| {
@@ -92,7 +93,7 @@ pub fn LinkedAccounts() -> impl IntoView {
             };
             match result {
                 Ok(()) => {
-                    status.set(Some((true, "Unlinked.".into())));
+                    status.set(Some((true, t.get_untracked().unlinked.into())));
                     version.update(|v| *v += 1);
                 }
                 Err(message) => status.set(Some((false, message))),
@@ -109,35 +110,36 @@ pub fn LinkedAccounts() -> impl IntoView {
                 Some(Ok(list)) => list,
                 _ => Vec::new(),
             };
+            let t = t.get();
             if providers.is_empty() && linked.is_empty() {
-                return view! { <p class="muted">"No other sign-in providers are set up here."</p> }.into_any();
+                return view! { <p class="muted">{t.no_providers}</p> }.into_any();
             }
             view! {
-                <ul class="rows" aria-label="Linked accounts">
+                <ul class="rows" aria-label=t.linked_accounts>
                     {providers.into_iter().map(|p| {
                         let found = linked.iter().find(|l| l.provider == p.name).cloned();
                         let mark = marks::mark(p.brand.as_deref());
                         let name = p.name.clone();
                         match found {
                             Some(identity) => {
-                                let label = format!("Unlink {}", p.display_name);
+                                let label = shared::i18n::fill(t.unlink_provider, &[("provider", &p.display_name)]);
                                 let detail = identity.email.unwrap_or_default();
                                 view! {
                                     <li class="row">
                                         <span class="mark" aria-hidden="true" inner_html=mark></span>
                                         <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">{detail}</span></div>
-                                        <button type="button" class="btn btn-ghost" aria-label=label on:click=move |_| unlink(name.clone())>"Unlink"</button>
+                                        <button type="button" class="btn btn-ghost" aria-label=label on:click=move |_| unlink(name.clone())>{t.unlink}</button>
                                     </li>
                                 }.into_any()
                             }
                             None => {
-                                let label = format!("Link {}", p.display_name);
+                                let label = shared::i18n::fill(t.link_provider, &[("provider", &p.display_name)]);
                                 let name = p.name.clone();
                                 view! {
                                     <li class="row">
                                         <span class="mark" aria-hidden="true" inner_html=mark></span>
-                                        <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">"Not linked"</span></div>
-                                        <button type="button" class="btn" aria-label=label on:click=move |_| link(name.clone())>"Link"</button>
+                                        <div><strong>{p.display_name.clone()}</strong><br/><span class="muted">{t.not_linked}</span></div>
+                                        <button type="button" class="btn" aria-label=label on:click=move |_| link(name.clone())>{t.link}</button>
                                     </li>
                                 }.into_any()
                             }
