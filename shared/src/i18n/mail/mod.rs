@@ -38,6 +38,17 @@ pub struct MailCatalogue {
     /// The footer under every message.
     pub sent_by: &'static str,
     pub rights: &'static str,
+    /// The `change` of `sign-in-method-changed` (`identity::mail::MethodChange`).
+    pub passkey_added: &'static str,
+    pub passkey_removed: &'static str,
+    pub provider_linked: &'static str,
+    pub provider_unlinked: &'static str,
+    pub two_step_off: &'static str,
+    pub backup_codes_renewed: &'static str,
+    pub password_changed: &'static str,
+    pub removed_after_reset: &'static str,
+    pub a_passkey: &'static str,
+    pub signing_in_with: &'static str,
 }
 
 impl MailCatalogue {

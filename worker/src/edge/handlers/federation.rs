@@ -18,6 +18,7 @@ use crate::edge::respond::{self, redirect};
 use crate::engine::federation::flow::{self, Flow, FLOW_COOKIE, FLOW_SECONDS};
 use crate::engine::federation::identities::{Federation, Resolution};
 use crate::engine::federation::protocols::Callback;
+use crate::engine::identity::mail::MethodChange;
 use crate::engine::identity::sessions::SESSION_COOKIE;
 use crate::engine::identity::signin::pending::{CHALLENGE_COOKIE, CHALLENGE_SECONDS};
 use crate::engine::identity::signin::{Proof, SignInOutcome};
@@ -77,9 +78,7 @@ pub async fn unlink(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, 
     let accounts = cx.accounts();
     accounts.require_recent_sign_in(&session, &user).await?;
     federation(cx).unlink(&user.id, name).await?;
-    let change =
-        format!("Signing in with {name} was unlinked from your account, and your other sessions were signed out.");
-    accounts.factor_removed(&session, &user, change).await?;
+    accounts.factor_removed(&session, &user, MethodChange::ProviderUnlinked { provider: name.to_string() }).await?;
     let message = format!("{name} account unlinked successfully");
     Ok(respond::json(200, &json!({ "success": true, "message": message })))
 }
@@ -173,7 +172,7 @@ async fn callback(cx: &Cx<'_>, mut req: Request, name: &str) -> Result<Response,
         Resolution::Linked => {
             // A new way to sign in: its owner is told (docs/security.md).
             if let Some(user) = cx.store.user_by_id(flow.link_user.as_deref().unwrap_or_default()).await? {
-                let change = format!("Signing in with {name} was linked to your account: it now signs you in.");
+                let change = MethodChange::ProviderLinked { provider: name.to_string() };
                 cx.accounts().notify_sign_in_method(&user, change).await?;
             }
             redirect(&flow.forward)

@@ -9,6 +9,7 @@ use worker::{Request, Response};
 use crate::edge::context::Cx;
 use crate::edge::request::{check_csrf, read_json, sign_in_state, signed_in};
 use crate::edge::respond;
+use crate::engine::identity::mail::MethodChange;
 use crate::engine::identity::rate_limit::{self, Bucket};
 use crate::engine::identity::signin::Basis;
 use crate::engine::platform::error::ApiError;
@@ -51,8 +52,7 @@ pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
     let accounts = cx.accounts();
     accounts.require_recent_sign_in(&session, &user).await?;
     let added = cx.passkeys().register(&user, &body).await?;
-    let change = format!("A passkey named \u{201c}{}\u{201d} was added: it now signs in to your account.", added.name);
-    accounts.notify_sign_in_method(&user, change).await?;
+    accounts.notify_sign_in_method(&user, MethodChange::PasskeyAdded { name: added.name.clone() }).await?;
     Ok(respond::json(201, &added))
 }
 
@@ -71,7 +71,6 @@ pub async fn remove(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, 
     if !cx.passkeys().remove(&user.id, m.param(0)).await? {
         return Err(ApiError::Missing("passkey"));
     }
-    let change = "A passkey was removed: it no longer signs in, and your other sessions were signed out.";
-    accounts.factor_removed(&session, &user, change.into()).await?;
+    accounts.factor_removed(&session, &user, MethodChange::PasskeyRemoved).await?;
     Ok(respond::empty(204))
 }

@@ -9,7 +9,7 @@ use shared::i18n::Locale;
 use shared::mail_templates::{MailPreview, MailTemplate, MailTemplateEdit};
 
 use crate::engine::admin::auth::AdminPrincipal;
-use crate::engine::identity::mail::{self, MailContent, Recipient};
+use crate::engine::identity::mail::{self, MailContent, MethodChange, Recipient};
 use crate::engine::identity::mail_templates::{self as templates, Sources};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::ApiError;
@@ -85,7 +85,7 @@ fn sample(name: &str, issuer: &str) -> MailContent {
         },
         "mfa-enabled" => MailContent::MfaEnabled { when, account_url },
         "sign-in-method-changed" => MailContent::SignInMethodChanged {
-            change: "A passkey named “Laptop” was added.".into(),
+            change: MethodChange::PasskeyAdded { name: "Laptop".into() },
             when,
             ip_address: Some("203.0.113.7".into()),
             account_url,

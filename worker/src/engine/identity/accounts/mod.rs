@@ -29,7 +29,7 @@ use crate::engine::crypto::passwords::{burn_verification_time, hash_password, ve
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::crypto::tokens::random_token;
-use crate::engine::identity::mail::{self, MailContent};
+use crate::engine::identity::mail::{self, MailContent, MethodChange};
 use crate::engine::identity::password_history;
 use crate::engine::identity::password_rules;
 use crate::engine::identity::rate_limit::{self, Bucket};
@@ -375,8 +375,7 @@ impl<P: Platform> Accounts<'_, P> {
         self.store_new_password(user, &request.new_password, None).await?;
         self.end_sessions(&user.id, Some(&session.id_hash)).await?;
         self.store.record(&self.event("password.changed")?.actor("user", &user.id).resource("user", &user.id)).await?;
-        let change = "Your password was changed, and your other sessions were signed out.";
-        self.notify_sign_in_method(user, change.into()).await?;
+        self.notify_sign_in_method(user, MethodChange::PasswordChanged).await?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use shared::account::{ResetRemoval, ResetReview, ReviewItem};
 
 use super::Accounts;
 use crate::engine::crypto::sealed::{self, Purpose};
+use crate::engine::identity::mail::MethodChange;
 use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
@@ -108,10 +109,10 @@ impl<P: Platform> Accounts<'_, P> {
             return Err(expired());
         };
         let passkeys = Passkeys { rc: self.rc };
-        let mut removed = Vec::new();
+        let (mut removed_passkeys, mut removed_providers) = (0, Vec::new());
         for id in &request.passkeys {
             if passkeys.remove(&user.id, id).await? {
-                removed.push("a passkey".to_owned());
+                removed_passkeys += 1;
             }
         }
         for provider in &request.providers {
@@ -120,12 +121,11 @@ impl<P: Platform> Accounts<'_, P> {
                 self.store
                     .record(&event.metadata(json!({ "provider": provider, "reason": "password_reset_review" })))
                     .await?;
-                removed.push(format!("sign-in with {provider}"));
+                removed_providers.push(provider.clone());
             }
         }
-        if !removed.is_empty() {
-            let change =
-                format!("After your password reset, these ways to sign in were removed: {}.", removed.join(", "));
+        if removed_passkeys > 0 || !removed_providers.is_empty() {
+            let change = MethodChange::RemovedAfterReset { passkeys: removed_passkeys, providers: removed_providers };
             self.notify_sign_in_method(&user, change).await?;
         }
         Ok(())

@@ -14,7 +14,7 @@ use super::guard::Secret;
 use super::{utc_time, Accounts};
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
 use crate::engine::identity::accounts::store::AccountStore;
-use crate::engine::identity::mail::MailContent;
+use crate::engine::identity::mail::{MailContent, MethodChange};
 use crate::engine::identity::mfa;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::signin::errors::SignInError;
@@ -89,17 +89,17 @@ impl<P: Platform> Accounts<'_, P> {
 
     /// After the user removed one of their own ways to sign in: what may have signed in
     /// with it ends — their other sessions and their refresh tokens — and they are told.
-    pub async fn factor_removed(&self, session: &Session, user: &User, change: String) -> Result<(), ApiError> {
+    pub async fn factor_removed(&self, session: &Session, user: &User, change: MethodChange) -> Result<(), ApiError> {
         self.end_sessions(&user.id, Some(&session.id_hash)).await?;
         self.store.revoke_user_refresh_tokens(&user.id, self.now).await?;
         self.notify_sign_in_method(user, change).await?;
         Ok(())
     }
 
-    /// A way to sign in was added or removed (`change` says which, in a sentence): the
+    /// A way to sign in was added or removed (`change` says which): the
     /// owner is told by mail, so a change they did not make does not go unseen. Only the
     /// outbox write can fail (`identity::mail::send`).
-    pub async fn notify_sign_in_method(&self, user: &User, change: String) -> Result<(), InternalError> {
+    pub async fn notify_sign_in_method(&self, user: &User, change: MethodChange) -> Result<(), InternalError> {
         let content = MailContent::SignInMethodChanged {
             change,
             when: utc_time(self.now),

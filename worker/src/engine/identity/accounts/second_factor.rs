@@ -10,7 +10,7 @@ use shared::mfa::{classify_code, CodeKind, MfaStatus, SignInStep, TotpEnrolment}
 
 use super::guard::Secret;
 use super::{utc_time, Accounts};
-use crate::engine::identity::mail::MailContent;
+use crate::engine::identity::mail::{MailContent, MethodChange};
 use crate::engine::identity::mfa;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::signin::errors::SignInError;
@@ -127,9 +127,7 @@ impl<P: Platform> Accounts<'_, P> {
         mfa::remove(self.store, &user.id, false).await?;
         let event = self.event("mfa.disabled")?.actor("user", &user.id).resource("user", &user.id);
         self.store.record(&event).await?;
-        let change = "Two-step sign-in was turned off: the authenticator app and the backup codes no longer sign \
-                      you in, and your other sessions were signed out.";
-        self.factor_removed(session, &user, change.into()).await
+        self.factor_removed(session, &user, MethodChange::TwoStepOff).await
     }
 
     /// `POST /api/mfa/backup-codes`: ten new backup codes, with a current code; the old
@@ -141,8 +139,7 @@ impl<P: Platform> Accounts<'_, P> {
         let codes = mfa::regenerate_backup_codes(self.store, self.config, &user.id, self.rng, self.now).await?;
         let event = self.event("mfa.backup_codes_regenerated")?.actor("user", &user.id);
         self.store.record(&event).await?;
-        self.notify_sign_in_method(&user, "New backup codes were made; the earlier ones no longer work.".into())
-            .await?;
+        self.notify_sign_in_method(&user, MethodChange::BackupCodesRenewed).await?;
         Ok(codes)
     }
 }

@@ -52,8 +52,8 @@ pub enum MailContent {
     /// A way to sign in was added or removed: a passkey, the app, backup codes, a linked
     /// provider, the password (docs/security.md, "Changing how one signs in").
     SignInMethodChanged {
-        /// One sentence: what changed.
-        change: String,
+        /// What changed (said in the recipient's language).
+        change: MethodChange,
         when: String,
         ip_address: Option<String>,
         account_url: String,
@@ -95,6 +95,52 @@ impl MailContent {
             MailContent::MfaEnabled { .. } => "mfa-enabled",
             MailContent::Test { .. } => "test",
             MailContent::SignInMethodChanged { .. } => "sign-in-method-changed",
+        }
+    }
+}
+
+/// A way to sign in that was added or removed (docs/security.md, "Changing how one signs
+/// in"): the `change` of the `sign-in-method-changed` mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MethodChange {
+    PasskeyAdded {
+        name: String,
+    },
+    PasskeyRemoved,
+    ProviderLinked {
+        provider: String,
+    },
+    ProviderUnlinked {
+        provider: String,
+    },
+    TwoStepOff,
+    BackupCodesRenewed,
+    PasswordChanged,
+    /// After a password reset, the person removed these: passkeys (count) and providers.
+    RemovedAfterReset {
+        passkeys: usize,
+        providers: Vec<String>,
+    },
+}
+
+impl MethodChange {
+    /// The sentence in the language of `words`.
+    pub fn sentence(&self, words: &shared::i18n::mail::MailCatalogue) -> String {
+        use shared::i18n::fill;
+        match self {
+            MethodChange::PasskeyAdded { name } => fill(words.passkey_added, &[("name", name)]),
+            MethodChange::PasskeyRemoved => words.passkey_removed.into(),
+            MethodChange::ProviderLinked { provider } => fill(words.provider_linked, &[("provider", provider)]),
+            MethodChange::ProviderUnlinked { provider } => fill(words.provider_unlinked, &[("provider", provider)]),
+            MethodChange::TwoStepOff => words.two_step_off.into(),
+            MethodChange::BackupCodesRenewed => words.backup_codes_renewed.into(),
+            MethodChange::PasswordChanged => words.password_changed.into(),
+            MethodChange::RemovedAfterReset { passkeys, providers } => {
+                let items: Vec<String> = std::iter::repeat_n(words.a_passkey.to_owned(), *passkeys)
+                    .chain(providers.iter().map(|p| fill(words.signing_in_with, &[("provider", p)])))
+                    .collect();
+                fill(words.removed_after_reset, &[("items", &items.join(", "))])
+            }
         }
     }
 }

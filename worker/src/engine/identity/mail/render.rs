@@ -62,7 +62,7 @@ pub fn values(config: &Config, locale: Locale, to: &Recipient<'_>, content: &Mai
         },
         MailContent::MfaEnabled { when, account_url } => context! { url => account_url, when },
         MailContent::SignInMethodChanged { change, when, ip_address, account_url } => context! {
-            url => account_url, when, change, ip_address => unknown(ip_address),
+            url => account_url, when, change => change.sentence(words), ip_address => unknown(ip_address),
         },
         MailContent::Test { when, sent_by } => context! { when, sent_by },
     };

@@ -110,7 +110,7 @@ fn every_template_has_its_name() {
         MailContent::MfaEnabled { when: String::new(), account_url: String::new() },
         MailContent::Test { when: String::new(), sent_by: String::new() },
         MailContent::SignInMethodChanged {
-            change: String::new(),
+            change: MethodChange::PasswordChanged,
             when: String::new(),
             ip_address: None,
             account_url: String::new(),
@@ -126,4 +126,23 @@ fn every_template_has_its_name() {
     for name in names {
         assert!(shared::i18n::mail::NAMES.contains(&name));
     }
+}
+
+#[test]
+fn the_change_of_a_sign_in_method_is_said_in_the_recipients_language() {
+    let content = MailContent::SignInMethodChanged {
+        change: MethodChange::RemovedAfterReset { passkeys: 1, providers: vec!["GitHub".into()] },
+        when: "2026-12-07 10:00 UTC".into(),
+        ip_address: None,
+        account_url: "https://id.example/account".into(),
+    };
+    let (_, text, _) = rendered(&config(), &Recipient { locale: Some("es"), ..ADA }, &content);
+    assert!(
+        text.contains(
+            "se eliminaron estas formas de iniciar sesión: una llave de acceso, el inicio de sesión con GitHub."
+        ),
+        "{text}"
+    );
+    let (_, text, _) = rendered(&config(), &ADA, &content);
+    assert!(text.contains("these ways to sign in were removed: a passkey, sign-in with GitHub."), "{text}");
 }
