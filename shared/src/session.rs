@@ -43,6 +43,12 @@ pub struct AuthorizationDetails {
     pub client_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
+    /// The app's own terms and privacy policy (RFC 7591 §2 `tos_uri`, `policy_uri`), linked
+    /// on consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
     pub scopes: Vec<ScopeInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,

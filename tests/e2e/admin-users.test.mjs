@@ -168,6 +168,10 @@ test('the console\'s Users screen: create an account with a mailed link, find it
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await openConsole(page, `${worker.url}/admin/users`, ROOT_EMAIL, ROOT_PASSWORD, 'Users');
+    // The list first; the form opens on demand.
+    await page.getByRole('table').first().waitFor();
+    assert.equal(await page.getByRole('form', { name: 'New account' }).count(), 0);
+    await page.getByRole('button', { name: 'New account' }).click();
     const form = page.getByRole('form', { name: 'New account' });
     await form.getByLabel('Email').fill('not an email');
     await form.getByRole('alert').filter({ hasText: 'Email' }).waitFor();
@@ -175,6 +179,7 @@ test('the console\'s Users screen: create an account with a mailed link, find it
     await form.getByLabel('Name').fill('Carol');
     await form.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('carol@example.com is created.').waitFor({ timeout: 15_000 });
+    assert.equal(await form.count(), 0, 'the form closes once the account is made');
     await page.getByRole('searchbox', { name: 'Search' }).fill('carol');
     const row = page.getByRole('row').filter({ hasText: 'carol@example.com' });
     await row.getByRole('cell', { name: 'Active' }).waitFor({ timeout: 15_000 });

@@ -25,6 +25,8 @@ pub fn UsersList() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let status = RwSignal::new(None::<Result<String, String>>);
     let selected = RwSignal::new(None::<AdminUser>);
+    // The list is what an admin comes for; the form opens on demand.
+    let adding = RwSignal::new(false);
     let users = LocalResource::new(move || {
         let (search, role, mfa, offset, _) = (search.get(), role.get(), mfa.get(), offset.get(), reload.get());
         async move {
@@ -35,8 +37,14 @@ pub fn UsersList() -> impl IntoView {
         }
     });
     view! {
-        <h1>"Users"</h1>
-        <NewUserForm status=status reload=reload/>
+        <div class="page-head">
+            <h1>"Users"</h1>
+            <button type="button" class="btn btn-primary" aria-expanded=move || adding.get().to_string()
+                on:click=move |_| adding.update(|a| *a = !*a)>"New account"</button>
+        </div>
+        <Show when=move || adding.get()>
+            <NewUserForm status=status reload=reload adding=adding/>
+        </Show>
         <section class="card" aria-labelledby="users-title">
             <h2 id="users-title">"Accounts"</h2>
             <div class="filters">
@@ -142,7 +150,11 @@ fn UserRow(
 
 /// Creates an account: with a password, or a mailed link to set one.
 #[component]
-fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSignal<u32>) -> impl IntoView {
+fn NewUserForm(
+    status: RwSignal<Option<Result<String, String>>>,
+    reload: RwSignal<u32>,
+    adding: RwSignal<bool>,
+) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(String::from("user"));
@@ -177,6 +189,7 @@ fn NewUserForm(status: RwSignal<Option<Result<String, String>>>, reload: RwSigna
             match call::<AdminUser>("POST", paths::USERS, Some(body)).await {
                 Ok(_) => {
                     status.set(Some(Ok(format!("{} is created.", who.trim()))));
+                    adding.set(false);
                     email.set(String::new());
                     name.set(String::new());
                     password.set(String::new());

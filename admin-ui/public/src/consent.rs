@@ -89,6 +89,17 @@ pub fn ConsentPage() -> impl IntoView {
             let t = t.get();
             let logo = d.logo_uri.clone().map(|src| view! { <img class="logo" src=src alt=""/> });
             let scopes = scope_items(&d.scopes, t);
+            // RFC 7591 §2: the app's own terms and privacy policy, as it registered them.
+            let app = d.client_name.clone();
+            let app_links = (d.tos_uri.is_some() || d.policy_uri.is_some()).then(|| {
+                let terms = d.tos_uri.clone().map(|href| {
+                    view! { <a href=href rel="noopener noreferrer" target="_blank">{fill(t.app_terms, &[("app", &app)])}</a> }
+                });
+                let privacy = d.policy_uri.clone().map(|href| {
+                    view! { <a href=href rel="noopener noreferrer" target="_blank">{fill(t.app_privacy, &[("app", &app)])}</a> }
+                });
+                view! { <p class="app-links">{terms}{privacy}</p> }
+            });
             // RFC 8707: the services its tokens will be for, by name and identifier.
             let reaches = (!d.resources.is_empty()).then(|| {
                 let items = d
@@ -129,6 +140,7 @@ pub fn ConsentPage() -> impl IntoView {
                 <ul class="scopes">{scopes}</ul>
                 {reaches}
                 <p class="form-status error" role="alert" aria-live="assertive">{move || status.get()}</p>
+                {app_links}
                 <div class="stack">
                     <button type="button" class="btn btn-primary" disabled=move || busy.get()
                         on:click=move |_| answer(true)>{t.allow}</button>

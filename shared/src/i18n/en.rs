@@ -199,4 +199,6 @@ pub const MESSAGES: Messages = Messages {
     other_ways: "Other ways to sign in",
     server_unreachable: "The server could not be reached ({e}).",
     server_answered: "The server answered {status}.",
+    app_terms: "{app}'s terms",
+    app_privacy: "{app}'s privacy policy",
 };

@@ -203,4 +203,6 @@ pub const MESSAGES: Messages = Messages {
     other_ways: "Otras formas de iniciar sesión",
     server_unreachable: "No se ha podido contactar con el servidor ({e}).",
     server_answered: "El servidor respondió {status}.",
+    app_terms: "Condiciones de {app}",
+    app_privacy: "Política de privacidad de {app}",
 };

@@ -202,4 +202,6 @@ pub const MESSAGES: Messages = Messages {
     other_ways: "Autres moyens de se connecter",
     server_unreachable: "Le serveur est injoignable ({e}).",
     server_answered: "Le serveur a répondu {status}.",
+    app_terms: "Conditions de {app}",
+    app_privacy: "Politique de confidentialité de {app}",
 };

@@ -222,4 +222,6 @@ messages! {
     other_ways,
     server_unreachable,
     server_answered,
+    app_terms,
+    app_privacy,
 }

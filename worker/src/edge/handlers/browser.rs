@@ -317,6 +317,8 @@ pub async fn authorization_details(cx: &Cx<'_>, req: Request, _: &Matched) -> Re
         client_id: client.client_id.clone(),
         client_name: client.client_name.clone(),
         logo_uri: client.logo_uri.clone(),
+        tos_uri: client.tos_uri.clone(),
+        policy_uri: client.policy_uri.clone(),
         scopes,
         login_hint: request.login_hint.clone(),
         ui_locales: request.ui_locales.clone(),

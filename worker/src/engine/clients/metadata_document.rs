@@ -193,6 +193,8 @@ pub fn client_from_document(config: &Config, url: &str, body: &str) -> Result<Cl
         // A native app's loopback redirect on any port (RFC 8252 §7.3), as MCP clients use.
         native: settings.application_type == shared::clients::NATIVE,
         logo_uri: None,
+        tos_uri: None,
+        policy_uri: None,
         post_logout_redirect_uris: settings.post_logout_redirect_uris.clone(),
         id_token_alg: SigningAlg::Rs256,
         allowed_resources: settings.allowed_resources.clone(),

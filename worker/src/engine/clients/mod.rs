@@ -99,8 +99,11 @@ pub struct Client {
     /// `application_type` `native` (RFC 8252): private-use schemes, and for a public
     /// client the loopback any-port rule.
     pub native: bool,
-    /// Shown on the consent screen (RFC 7591 §2 `logo_uri`).
+    /// Shown on the consent screen (RFC 7591 §2 `logo_uri`), with links to the app's terms
+    /// and privacy policy (`tos_uri`, `policy_uri`).
     pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
     /// Where RP-Initiated Logout may send the browser afterwards.
     pub post_logout_redirect_uris: Vec<String>,
     /// `id_token_signed_response_alg` (OIDC Registration §2): RS256 unless registered.
