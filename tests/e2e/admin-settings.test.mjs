@@ -47,7 +47,7 @@ test('every setting with its source; secrets never shown; an admin (service acco
   assert.equal(patch.status, 403);
 });
 
-test('the console\'s Settings screen: a super_admin changes branding and a token lifetime; they apply at once', async () => {
+test('the console\'s Settings screen: a super_admin changes a token lifetime and the brand with its preview; pages and mail show it at once', async () => {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -59,18 +59,57 @@ test('the console\'s Settings screen: a super_admin changes branding and a token
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'ACCESS_TOKEN_TTL' }).waitFor({ timeout: 15_000 });
     await page.getByLabel('ACCESS_TOKEN_TTL').fill('600');
-    await page.getByLabel('APP_NAME').fill('Acme ID');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByText('Saved: ACCESS_TOKEN_TTL, APP_NAME.').waitFor({ timeout: 15_000 });
-    await page.getByRole('row').filter({ hasText: 'APP_NAME' }).getByText(/changed .* by /).waitFor({ timeout: 15_000 });
+    await page.getByText('Saved: ACCESS_TOKEN_TTL.').waitFor({ timeout: 15_000 });
+    await page.getByRole('row').filter({ hasText: 'ACCESS_TOKEN_TTL' }).getByText(/changed .* by /).waitFor({ timeout: 15_000 });
+
+    // The brand, with its live preview; a colour the pages could not use is refused as it is typed.
+    const brand = page.getByRole('form', { name: 'Branding' });
+    const preview = page.getByRole('img', { name: 'Preview of the sign-in page' });
+    await brand.getByLabel('Name', { exact: true }).fill('Acme ID');
+    await preview.getByText('Acme ID').waitFor();
+    await brand.getByLabel('Primary colour').fill('red;}body{display:none');
+    await brand.getByRole('alert').filter({ hasText: 'must look like #7c3aed' }).waitFor();
+    assert.equal(await brand.getByRole('button', { name: 'Save branding' }).isDisabled(), true);
+    await brand.getByLabel('Primary colour').fill('#0a7d4f');
+    await brand.getByLabel('Logo URL').fill('https://logo.example/acme.png');
+    await brand.getByLabel('Company name').fill('Acme Corp');
+    await brand.getByLabel('Company address').fill('1 Main St, Springfield');
+    await preview.getByText('© Acme Corp · 1 Main St, Springfield').waitFor();
+    assert.equal(await preview.evaluate((e) => getComputedStyle(e).getPropertyValue('--primary-color').trim()), '#0a7d4f');
+    await brand.getByRole('button', { name: 'Save branding' }).click();
+    await page.getByText(/^Saved: APP_NAME, COMPANY_ADDRESS, COMPANY_NAME, LOGO_URL, PRIMARY_COLOR\./).waitFor({ timeout: 15_000 });
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'admin-settings.png'), fullPage: true });
+
+    // The pages show it (the isolate picks a change up within 30 s; this test's worker has one isolate).
+    const signin = await browser.newPage();
+    await signin.goto(`${worker.url}/signin`);
+    await signin.getByRole('heading', { name: 'Acme ID' }).waitFor();
+    assert.equal(await signin.locator('.brand img.logo').getAttribute('src'), 'https://logo.example/acme.png');
+    assert.equal(await signin.evaluate(() => document.documentElement.style.getPropertyValue('--primary-color')), '#0a7d4f');
+    await signin.getByText('© Acme Corp · 1 Main St, Springfield').waitFor();
+    await signin.screenshot({ path: join(SCREENSHOTS, 'signin-branded.png') });
+    await signin.close();
+    // And so does the next mail.
+    const reset = await fetch(`${worker.url}/api/password-reset`, { method: 'POST',
+      headers: { 'content-type': 'application/json', origin: worker.url }, body: JSON.stringify({ email: ROOT_EMAIL }) });
+    assert.equal(reset.status, 200);
+    let mail;
+    for (let i = 0; i < 50 && !mail; i += 1) {
+      [mail] = await worker.query("SELECT html_body AS html, text_body AS text FROM mail_outbox WHERE template = 'password-reset'");
+      if (!mail) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(mail.html, /<img src="https:\/\/logo\.example\/acme\.png" alt="Acme ID"/);
+    assert.match(mail.html, /background-color:#0a7d4f/);
+    assert.match(mail.html, /© Acme Corp\. All rights reserved\./);
+    assert.match(mail.text, /This email was sent by Acme ID\.\n© Acme Corp\. All rights reserved\.\n1 Main St, Springfield/);
 
     const ui = await (await fetch(`${worker.url}/api/ui-config`)).json();
     assert.equal(ui.app_name, 'Acme ID');
     assert.equal((await serviceToken()).expires_in, 600);
     const audit = await worker.query("SELECT metadata FROM audit_log WHERE event = 'settings.updated'");
-    assert.equal(audit.length, 1, 'the refused change left no entry');
+    assert.equal(audit.length, 2, 'the refused change left no entry');
     assert.equal(JSON.parse(audit[0].metadata).changed.ACCESS_TOKEN_TTL.to, '600');
 
     await page.getByRole('row').filter({ hasText: 'ACCESS_TOKEN_TTL' })

@@ -148,6 +148,11 @@ pub fn LegalLinks() -> impl IntoView {
                 .into_iter()
                 .filter_map(|(label, url)| url.map(|url| view! { <a href=url>{label}</a> }))
                 .collect();
-        (!links.is_empty()).then(|| view! { <nav class="legal" aria-label=t.legal>{links}</nav> })
+        // COMPANY_NAME and COMPANY_ADDRESS: whose service this is.
+        let company = c.branding.company_name.map(|name| format!("© {name}"));
+        let footer = [company, c.branding.company_address].into_iter().flatten().collect::<Vec<_>>();
+        let footer = (!footer.is_empty()).then(|| view! { <p class="company muted">{footer.join(" · ")}</p> });
+        let legal = (!links.is_empty()).then(|| view! { <nav class="legal" aria-label=t.legal>{links}</nav> });
+        (legal.is_some() || footer.is_some()).then(|| view! { <footer class="page-footer">{legal}{footer}</footer> })
     }
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod branding_form;
 mod calls;
 mod client_form;
 mod clients;

@@ -33,6 +33,10 @@ pub fn SettingsPage() -> impl IntoView {
             Some(Ok(list)) => {
                 let (unread, list): (Vec<Setting>, Vec<Setting>) = list.into_iter().partition(|s| s.source == "unread");
                 let (runtime, fixed): (Vec<Setting>, Vec<Setting>) = list.into_iter().partition(|s| s.runtime);
+                // The brand has its own card, with a preview; the rest are one table.
+                let (brand, runtime): (Vec<Setting>, Vec<Setting>) = runtime
+                    .into_iter()
+                    .partition(|s| crate::branding_form::FIELDS.iter().any(|(name, _)| *name == s.name));
                 let unread = (!unread.is_empty()).then(|| view! {
                     <section class="card warning" aria-labelledby="unread-title">
                         <h2 id="unread-title">"Set, but not read by this server"</h2>
@@ -48,6 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
                 });
                 view! {
                     {unread}
+                    <crate::branding_form::BrandingCard settings=brand status=status reload=reload/>
                     <RuntimeForm settings=runtime status=status reload=reload/>
                     <section class="card" aria-labelledby="fixed-title">
                         <h2 id="fixed-title">"Set by the deployment"</h2>
