@@ -68,7 +68,7 @@ test('OIDC Core §3.1.2.1: ui_locales=es gives the sign-in page and consent in S
   await context.close();
 });
 
-test('RFC 9110 §12.5.4: a French browser gets French; the switcher changes it and is remembered', async () => {
+test('RFC 9110 §12.5.4: a French browser gets sign-in and consent in French; the switcher changes it and is remembered', async () => {
   const context = await browser.newContext({ locale: 'fr-FR' });
   const page = await context.newPage();
   await page.goto(`${worker.url}/signin`);
@@ -76,6 +76,20 @@ test('RFC 9110 §12.5.4: a French browser gets French; the switcher changes it a
   assert.equal(await lang(page), 'fr');
   await page.getByRole('link', { name: 'Mot de passe oublié ?' }).waitFor();
   await page.screenshot({ path: join(SCREENSHOTS, 'signin-fr.png') });
+  // The app's request without ui_locales: the browser's French, through consent.
+  const url = oidc.buildAuthorizationUrl(demo, { redirect_uri: app.callback, scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256', state: 's' });
+  await page.goto(url.href);
+  await page.getByRole('heading', { name: 'Connectez-vous pour continuer vers Demo App' }).waitFor();
+  await page.getByLabel('Adresse e-mail').fill(ADMIN_EMAIL);
+  await page.getByLabel('Mot de passe', { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click();
+  await page.getByRole('heading', { name: 'Demo App souhaite accéder à votre compte' }).waitFor();
+  await page.getByText('Lire votre nom, votre photo et votre langue').waitFor();
+  await page.getByRole('button', { name: 'Autoriser' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'consent-fr.png') });
+  await page.goto(`${worker.url}/signin`);
   await page.getByLabel('Langue').selectOption('en');
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   assert.equal(await lang(page), 'en');
