@@ -144,3 +144,15 @@ test('the account\'s saved language: the account page in Spanish in an English b
   assert.equal(await activate.evaluate(() => document.documentElement.lang), 'fr');
   await french.close();
 });
+
+test('the pages the worker writes itself speak the browser\'s language: the error page in French', async () => {
+  const res = await fetch(`${worker.url}/authorize?client_id=nobody&response_type=code`, {
+    headers: { 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.5' } });
+  assert.equal(res.status, 400);
+  const page = await res.text();
+  assert.match(page, /<html lang="fr"/);
+  assert.match(page, /Ce lien de connexion ne fonctionne pas/);
+  assert.match(page, /Code d’erreur : <code>invalid_request<\/code>|Code d’erreur : <code>invalid_client<\/code>/);
+  const english = await (await fetch(`${worker.url}/authorize?client_id=nobody&response_type=code`)).text();
+  assert.match(english, /This sign-in link does not work/, 'DEFAULT_LOCALE without Accept-Language');
+});

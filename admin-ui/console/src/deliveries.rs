@@ -42,8 +42,9 @@ pub fn DeliveriesList() -> impl IntoView {
     });
     view! {
         <h1>"Deliveries"</h1>
-        <p class="muted">"Mail the server sends through the Queue, newest first. A failed attempt is retried \
-            with a growing wait; after eight, the delivery is dead until someone retries it here."</p>
+        <p class="muted">"What the server sends through the Queue — mail, webhooks, audit batches, back-channel \
+            Logout Tokens — newest first. A failed attempt is retried with a growing wait; after eight, the \
+            delivery is dead until someone retries it here."</p>
         <TestSend reload=reload/>
         <section class="card" aria-labelledby="deliveries-title">
             <h2 id="deliveries-title">"Messages"</h2>

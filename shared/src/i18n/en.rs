@@ -201,4 +201,10 @@ pub const MESSAGES: Messages = Messages {
     server_answered: "The server answered {status}.",
     app_terms: "{app}'s terms",
     app_privacy: "{app}'s privacy policy",
+    sign_in_error: "Sign-in error",
+    link_broken: "This sign-in link does not work",
+    error_code_help: "Error code: {code}. Go back to the app and start again; if it keeps happening, tell the app's developers.",
+    sign_out_question: "Sign out?",
+    signed_in_ends: "You are signed in as {email}. Signing out ends your session in this browser.",
+    stay_signed_in: "Stay signed in",
 };

@@ -205,4 +205,10 @@ pub const MESSAGES: Messages = Messages {
     server_answered: "El servidor respondió {status}.",
     app_terms: "Condiciones de {app}",
     app_privacy: "Política de privacidad de {app}",
+    sign_in_error: "Error al iniciar sesión",
+    link_broken: "Este enlace de inicio de sesión no funciona",
+    error_code_help: "Código de error: {code}. Vuelve a la aplicación y empieza de nuevo; si sigue ocurriendo, avisa a quienes la desarrollan.",
+    sign_out_question: "¿Cerrar sesión?",
+    signed_in_ends: "Has iniciado sesión como {email}. Al cerrar sesión termina tu sesión en este navegador.",
+    stay_signed_in: "Mantener la sesión",
 };

@@ -204,4 +204,10 @@ pub const MESSAGES: Messages = Messages {
     server_answered: "Le serveur a répondu {status}.",
     app_terms: "Conditions de {app}",
     app_privacy: "Politique de confidentialité de {app}",
+    sign_in_error: "Erreur de connexion",
+    link_broken: "Ce lien de connexion ne fonctionne pas",
+    error_code_help: "Code d’erreur : {code}. Revenez à l’application et recommencez ; si cela se reproduit, prévenez ses développeurs.",
+    sign_out_question: "Se déconnecter ?",
+    signed_in_ends: "Vous êtes connecté en tant que {email}. La déconnexion met fin à votre session dans ce navigateur.",
+    stay_signed_in: "Rester connecté",
 };

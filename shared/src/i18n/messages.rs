@@ -224,4 +224,11 @@ messages! {
     server_answered,
     app_terms,
     app_privacy,
+    // The pages the worker writes itself (the error page, the sign-out question).
+    sign_in_error,
+    link_broken,
+    error_code_help,
+    sign_out_question,
+    signed_in_ends,
+    stay_signed_in,
 }

@@ -1,7 +1,8 @@
-//! The two pages the worker renders itself rather than the SPA: the authorization error
-//! page (shown when nothing may be redirected, RFC 6749 §4.1.2.1) and the form_post
-//! response (OAuth 2.0 Form Post Response Mode §2). Both are complete without JavaScript
-//! from the SPA, and every value in them is HTML-escaped.
+//! The pages the worker renders itself rather than the SPA: the authorization error page
+//! (shown when nothing may be redirected, RFC 6749 §4.1.2.1), the sign-out question (RP-
+//! Initiated Logout §2) and the form_post response (OAuth 2.0 Form Post Response Mode §2).
+//! They are complete without JavaScript from the SPA, the first two in the person's
+//! language ([`locale_of`]), and every value in them is HTML-escaped.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -11,6 +12,15 @@ use worker::Response;
 use crate::edge::respond;
 use crate::engine::oauth::authorize::AuthorizationResponse;
 use crate::engine::platform::config::Config;
+use shared::i18n::{fill, negotiate, Locale, Preferences};
+
+/// The language of a page the worker writes (docs/i18n.md): the browser's
+/// `Accept-Language`, else `DEFAULT_LOCALE`.
+pub fn locale_of(req: &worker::Request, config: &Config) -> Locale {
+    let accept = req.headers().get("Accept-Language").ok().flatten();
+    let default = Locale::parse(&config.branding.default_locale).unwrap_or_default();
+    negotiate(Preferences { accept_language: accept.as_deref(), ..Preferences::default() }, default)
+}
 
 fn escape(text: &str) -> String {
     crate::engine::identity::mail::escape_html(text)
@@ -26,21 +36,28 @@ fn html(status: u16, body: String) -> Response {
 }
 
 /// The error page: the app's link was broken in a way that makes redirecting back unsafe.
-pub fn error_page(config: &Config, status: u16, error: &str, description: &str) -> Response {
+/// Its frame is in the person's language (`locale`); the description is the API's, for
+/// the app's developers.
+pub fn error_page(config: &Config, locale: Locale, status: u16, error: &str, description: &str) -> Response {
     let app = escape(&config.branding.app_name);
+    let t = locale.messages();
+    let help = fill(&escape(t.error_code_help), &[("code", &format!("<code>{}</code>", escape(error)))]);
     let body = format!(
         r#"<!doctype html>
-<html lang="en" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in error · {app}</title><link rel="stylesheet" href="/app.css"></head>
+<html lang="{lang}" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {app}</title><link rel="stylesheet" href="/app.css"></head>
 <body><main id="main" class="auth-page"><section class="card auth-card" aria-labelledby="error-title">
 <h1 class="brand-name">{app}</h1>
-<h2 id="error-title">This sign-in link does not work</h2>
+<h2 id="error-title">{heading}</h2>
 <p role="alert">{description}</p>
-<p class="muted">Error code: <code>{error}</code>. Go back to the app and start again; if it keeps happening, tell the app's developers.</p>
-<a class="btn" href="/">Go to the start page</a>
+<p class="muted">{help}</p>
+<a class="btn" href="/">{start}</a>
 </section></main></body></html>"#,
+        lang = locale.tag(),
+        title = escape(t.sign_in_error),
+        heading = escape(t.link_broken),
         description = escape(description),
-        error = escape(error),
+        start = escape(t.go_to_start),
     );
     html(status, body)
 }
@@ -87,25 +104,36 @@ fn csp_source(uri: &str) -> String {
 /// RP-Initiated Logout §2: the page that asks before signing out when the app gave no
 /// valid `id_token_hint`. The form posts back to `/logout` with the original parameters,
 /// `confirm=yes` and the browser's CSRF token.
-pub fn logout_confirmation(config: &Config, email: &str, hidden: &[(String, String)], destination: &str) -> Response {
+pub fn logout_confirmation(
+    config: &Config,
+    locale: Locale,
+    email: &str,
+    hidden: &[(String, String)],
+    destination: &str,
+) -> Response {
     let app = escape(&config.branding.app_name);
+    let t = locale.messages();
+    let who = fill(&escape(t.signed_in_ends), &[("email", &format!("<strong>{}</strong>", escape(email)))]);
     let inputs: String = hidden
         .iter()
         .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
         .collect();
     let body = format!(
         r#"<!doctype html>
-<html lang="en" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign out · {app}</title><link rel="stylesheet" href="/app.css"></head>
+<html lang="{lang}" data-theme="dark"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{sign_out} · {app}</title><link rel="stylesheet" href="/app.css"></head>
 <body><main id="main" class="auth-page"><section class="card auth-card" aria-labelledby="logout-title">
 <h1 class="brand-name">{app}</h1>
-<h2 id="logout-title">Sign out?</h2>
-<p>You are signed in as <strong>{email}</strong>. Signing out ends your session in this browser.</p>
+<h2 id="logout-title">{question}</h2>
+<p>{who}</p>
 <form class="stack" method="post" action="/logout">{inputs}
-<button type="submit" class="btn btn-primary">Sign out</button>
-<a class="btn" href="/">Stay signed in</a>
+<button type="submit" class="btn btn-primary">{sign_out}</button>
+<a class="btn" href="/">{stay}</a>
 </form></section></main></body></html>"#,
-        email = escape(email),
+        lang = locale.tag(),
+        sign_out = escape(t.sign_out),
+        question = escape(t.sign_out_question),
+        stay = escape(t.stay_signed_in),
     );
     let mut page = html(200, body);
     // form-action also governs where the POST's redirect may go (CSP 3): ourselves and

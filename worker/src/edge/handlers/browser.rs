@@ -4,6 +4,7 @@
 //! this module reads cookies and bodies and writes redirects, pages and cookies.
 
 use shared::codes;
+use shared::i18n::Locale;
 use shared::paths;
 use shared::session::{AuthorizationDetails, ConsentDecision, NextLocation, ResourceInfo, SessionInfo, SessionUser};
 use worker::{Method, Request, Response};
@@ -51,13 +52,15 @@ fn deliver(response: &AuthorizationResponse) -> Response {
     }
 }
 
-fn render_error(config: &Config, error: &AuthorizeError) -> Response {
+fn render_error(config: &Config, locale: Locale, error: &AuthorizeError) -> Response {
     if let Some(detail) = error.log_detail() {
         worker::console_error!("authorize: {detail}");
     }
     match error.response(config) {
         Some(response) => deliver(&response),
-        None => pages::error_page(config, error.status(), error.code(), &error.description().unwrap_or_default()),
+        None => {
+            pages::error_page(config, locale, error.status(), error.code(), &error.description().unwrap_or_default())
+        }
     }
 }
 
@@ -75,6 +78,7 @@ async fn browser_params(req: &mut Request) -> Result<Form, AuthorizeError> {
 /// `GET|POST /authorize` (RFC 6749 §3.1: GET must work, POST may).
 pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store) = (cx.config, &cx.store);
+    let locale = pages::locale_of(&req, config);
     let params = browser_params(&mut req).await;
     let result = async {
         let params = params?;
@@ -106,13 +110,14 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
         proceed(cx, pending).await
     }
     .await;
-    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
+    Ok(result.unwrap_or_else(|e| render_error(config, locale, &e)))
 }
 
 /// `GET /authorize/resume?request=...`: where the sign-in and consent screens send the
 /// browser back to; `account=current` is the select-account screen's answer.
 pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, now) = (cx.config, &cx.store, cx.now);
+    let locale = pages::locale_of(&req, config);
     let result = async {
         let params = Form::parse(query_string(&req).as_bytes())
             .map_err(|e| AuthorizeError::page("invalid_request", &e.describe()))?;
@@ -137,7 +142,7 @@ pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
         proceed(cx, Pending { client: &client, request, account_selected, session: session? }).await
     }
     .await;
-    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
+    Ok(result.unwrap_or_else(|e| render_error(config, locale, &e)))
 }
 
 /// `found` (from the `clients` table), or for a client_id that is a metadata document's
@@ -375,6 +380,7 @@ pub async fn consent(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Respo
 /// `GET|POST /logout` (OIDC RP-Initiated Logout 1.0).
 pub async fn logout(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Response, ApiError> {
     let (config, store, kv, now) = (cx.config, &cx.store, &cx.kv, cx.now);
+    let locale = pages::locale_of(&req, config);
     let post = req.method() == Method::Post;
     let params = browser_params(&mut req).await;
     let result = async {
@@ -402,7 +408,8 @@ pub async fn logout(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Respon
                         .collect();
                 hidden.push(("confirm".into(), "yes".into()));
                 hidden.push(("csrf_token".into(), token.clone()));
-                let page = pages::logout_confirmation(config, &user.email, &hidden, &request.destination(config));
+                let page =
+                    pages::logout_confirmation(config, locale, &user.email, &hidden, &request.destination(config));
                 return Ok(with_csrf_cookie(page, config, &token, fresh));
             }
         }
@@ -419,5 +426,5 @@ pub async fn logout(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Respon
         Ok::<Response, AuthorizeError>(response)
     }
     .await;
-    Ok(result.unwrap_or_else(|e| render_error(config, &e)))
+    Ok(result.unwrap_or_else(|e| render_error(config, locale, &e)))
 }

@@ -33,12 +33,12 @@ fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, WorkerPlatform> {
     Federation { rc: cx.request_context() }
 }
 
-fn page_error(cx: &Cx<'_>, error: &ApiError) -> Response {
+fn page_error(cx: &Cx<'_>, locale: shared::i18n::Locale, error: &ApiError) -> Response {
     if let ApiError::Internal(e) = error {
         worker::console_error!("social sign-in: {e}");
     }
     let description = error.description().unwrap_or_else(|| "The sign-in could not be completed.".into());
-    pages::error_page(cx.config, error.status(), error.code(), &description)
+    pages::error_page(cx.config, locale, error.status(), error.code(), &description)
 }
 
 /// Where a sign-in goes on after a step: the step's page carrying the request (or the
@@ -59,12 +59,14 @@ fn continue_to(forward: &str, step: Option<SignInStep>) -> String {
 
 /// `GET /auth/{provider}`: on to the provider (errors are pages: a person is looking).
 pub async fn social_start(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
-    Ok(start(cx, &req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, &e)))
+    let locale = pages::locale_of(&req, cx.config);
+    Ok(start(cx, &req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, locale, &e)))
 }
 
 /// `GET|POST /auth/{provider}/callback`: the provider's answer (errors are pages).
 pub async fn social_callback(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, ApiError> {
-    Ok(callback(cx, req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, &e)))
+    let locale = pages::locale_of(&req, cx.config);
+    Ok(callback(cx, req, m.param(0)).await.unwrap_or_else(|e| page_error(cx, locale, &e)))
 }
 
 const SIGNED_OUT: &str = "Sign in to change your linked accounts.";
