@@ -99,7 +99,7 @@ test('RFC 9110 §12.5.4: a French browser gets sign-in and consent in French; th
   await context.close();
 });
 
-test('a sign-up on a French page gets its verification mail in French', async () => {
+test('a sign-up on a French page gets its verification mail in French, and its link answers in French', async () => {
   const context = await browser.newContext({ locale: 'fr-FR' });
   const page = await context.newPage();
   await page.goto(`${worker.url}/signup`);
@@ -117,6 +117,15 @@ test('a sign-up on a French page gets its verification mail in French', async ()
   assert.match(mail.html, /<html lang="fr">/);
   const [user] = await worker.query("SELECT locale FROM users WHERE email = 'eloise@example.com'");
   assert.equal(user.locale, 'fr', 'the account keeps the language');
+  // The link in the mail: its page answers in French too.
+  const link = /(\/verify-email\?token=[\w-]+)/.exec(mail.text)[1];
+  const verify = await browser.newContext({ locale: 'fr-FR' });
+  const page2 = await verify.newPage();
+  await page2.goto(`${worker.url}${link}`);
+  await page2.getByRole('status').filter({ hasText: 'Votre adresse e-mail est vérifiée. Vous pouvez vous connecter.' }).waitFor();
+  await page2.goto(`${worker.url}${link}`);
+  await page2.getByRole('alert').filter({ hasText: 'Ce lien est invalide, a expiré ou a déjà été utilisé.' }).waitFor();
+  await verify.close();
 });
 
 test('the account\'s saved language: the account page in Spanish in an English browser; device activation in French', async () => {

@@ -35,11 +35,11 @@ impl Reply {
                 .map(|d| format!("{}.", d.message.trim_end_matches('.')))
                 .collect::<Vec<_>>()
                 .join(" "),
-            // A refusal the pages say in the person's language (docs/i18n.md).
-            Ok(body) if crate::i18n::current().for_code(&body.error).is_some() => {
-                crate::i18n::current().for_code(&body.error).unwrap_or_default().to_owned()
-            }
-            Ok(body) => body.error_description.unwrap_or(body.error),
+            // In the person's language where the catalogue has the sentence (docs/i18n.md).
+            Ok(body) => match crate::i18n::current().from_server(&body.error, body.error_description.as_deref()) {
+                Some(said) => said.to_owned(),
+                None => body.error_description.unwrap_or(body.error),
+            },
             Err(_) => {
                 shared::i18n::fill(crate::i18n::current().server_answered, &[("status", &self.status.to_string())])
             }

@@ -167,9 +167,10 @@ pub fn VerifyEmailPage() -> impl IntoView {
             <h2 id="verify-title">{move || t.get().verify_your_email}</h2>
             {move || match outcome.get() {
                 None => view! { <p class="muted" role="status">{t.get().checking_link}</p> }.into_any(),
-                // The server's sentence: it may add what else it did (unproven links dropped).
+                // The server's sentence, in the page's language where the catalogue has it (it
+                // may add what else it did: unproven links dropped).
                 Some(Ok(message)) => view! {
-                    <p role="status" class="ok">{message}</p>
+                    <p role="status" class="ok">{t.get().from_server("", Some(&message)).map_or(message, str::to_owned)}</p>
                     <a class="btn btn-primary" href="/signin">{t.get().sign_in}</a>
                 }.into_any(),
                 Some(Err(message)) => view! {

@@ -92,7 +92,7 @@ pub const MESSAGES: Messages = Messages {
     password_was_reset: "Your password has been reset. You can sign in with it now.",
     wrong_email_or_password: "The email or password is incorrect. After several failed attempts, sign-in to an \
                               account pauses for a while; resetting the password ends the pause.",
-    email_not_verified: "Verify your email address first: we sent you a link when you signed up.",
+    email_not_verified: "Verify your email address first: follow the link in the message we sent you.",
     account_locked: "This account is locked after too many failed sign-ins. Try again later, or reset your password.",
     too_many_attempts: "Too many attempts. Wait a moment and try again.",
     email_invalid: "Enter a valid email address.",
@@ -207,4 +207,11 @@ pub const MESSAGES: Messages = Messages {
     sign_out_question: "Sign out?",
     signed_in_ends: "You are signed in as {email}. Signing out ends your session in this browser.",
     stay_signed_in: "Stay signed in",
+    challenge_expired: "The sign-in waiting for a code has expired. Sign in again.",
+    password_challenge_expired: "The sign-in waiting for a new password has expired. Sign in again.",
+    wrong_code: "That code is not right, or it was already used. Enter the current code from your app, or one of your backup codes.",
+    code_shape: "Enter the six-digit code your app shows.",
+    other_accounts_passkey: "This passkey belongs to another account than the one signing in.",
+    link_invalid: "This link is invalid, has expired or was already used. Ask for a new one.",
+    email_taken: "An account with this email already exists. Sign in or reset your password.",
 };

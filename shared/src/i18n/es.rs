@@ -95,7 +95,7 @@ pub const MESSAGES: Messages = Messages {
     password_was_reset: "Tu contraseña se ha restablecido. Ya puedes iniciar sesión con ella.",
     wrong_email_or_password: "El correo o la contraseña no son correctos. Tras varios intentos fallidos, el inicio \
                               de sesión en una cuenta se pausa un tiempo; restablecer la contraseña termina la pausa.",
-    email_not_verified: "Verifica primero tu dirección de correo: te enviamos un enlace al registrarte.",
+    email_not_verified: "Verifica primero tu dirección de correo: abre el enlace del mensaje que te enviamos.",
     account_locked: "Esta cuenta está bloqueada tras demasiados intentos fallidos. Inténtalo más tarde o restablece \
                      tu contraseña.",
     too_many_attempts: "Demasiados intentos. Espera un momento y vuelve a intentarlo.",
@@ -211,4 +211,11 @@ pub const MESSAGES: Messages = Messages {
     sign_out_question: "¿Cerrar sesión?",
     signed_in_ends: "Has iniciado sesión como {email}. Al cerrar sesión termina tu sesión en este navegador.",
     stay_signed_in: "Mantener la sesión",
+    challenge_expired: "El inicio de sesión que esperaba un código ha caducado. Vuelve a iniciar sesión.",
+    password_challenge_expired: "El inicio de sesión que esperaba una contraseña nueva ha caducado. Vuelve a iniciar sesión.",
+    wrong_code: "Ese código no es correcto o ya se usó. Escribe el código actual de tu aplicación o uno de tus códigos de respaldo.",
+    code_shape: "Escribe el código de seis dígitos que muestra tu aplicación.",
+    other_accounts_passkey: "Esta llave de acceso pertenece a otra cuenta distinta de la que está iniciando sesión.",
+    link_invalid: "Este enlace no es válido, ha caducado o ya se usó. Pide uno nuevo.",
+    email_taken: "Ya existe una cuenta con este correo. Inicia sesión o restablece tu contraseña.",
 };

@@ -94,7 +94,7 @@ pub const MESSAGES: Messages = Messages {
     password_was_reset: "Votre mot de passe a été réinitialisé. Vous pouvez vous connecter avec.",
     wrong_email_or_password: "L’adresse e-mail ou le mot de passe est incorrect. Après plusieurs échecs, la connexion \
                               à un compte est suspendue un moment ; réinitialiser le mot de passe lève la suspension.",
-    email_not_verified: "Vérifiez d’abord votre adresse e-mail : nous vous avons envoyé un lien à l’inscription.",
+    email_not_verified: "Vérifiez d’abord votre adresse e-mail : suivez le lien du message que nous vous avons envoyé.",
     account_locked: "Ce compte est verrouillé après trop d’échecs de connexion. Réessayez plus tard ou réinitialisez \
                      votre mot de passe.",
     too_many_attempts: "Trop de tentatives. Patientez un instant et réessayez.",
@@ -210,4 +210,11 @@ pub const MESSAGES: Messages = Messages {
     sign_out_question: "Se déconnecter ?",
     signed_in_ends: "Vous êtes connecté en tant que {email}. La déconnexion met fin à votre session dans ce navigateur.",
     stay_signed_in: "Rester connecté",
+    challenge_expired: "La connexion en attente d’un code a expiré. Reconnectez-vous.",
+    password_challenge_expired: "La connexion en attente d’un nouveau mot de passe a expiré. Reconnectez-vous.",
+    wrong_code: "Ce code est incorrect ou a déjà été utilisé. Saisissez le code actuel de votre application, ou l’un de vos codes de secours.",
+    code_shape: "Saisissez le code à six chiffres affiché par votre application.",
+    other_accounts_passkey: "Cette clé d’accès appartient à un autre compte que celui qui se connecte.",
+    link_invalid: "Ce lien est invalide, a expiré ou a déjà été utilisé. Demandez-en un nouveau.",
+    email_taken: "Un compte utilise déjà cette adresse. Connectez-vous ou réinitialisez votre mot de passe.",
 };

@@ -231,4 +231,12 @@ messages! {
     sign_out_question,
     signed_in_ends,
     stay_signed_in,
+    // More of the server's refusals the pages say themselves.
+    challenge_expired,
+    password_challenge_expired,
+    wrong_code,
+    code_shape,
+    other_accounts_passkey,
+    link_invalid,
+    email_taken,
 }

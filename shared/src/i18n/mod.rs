@@ -142,16 +142,42 @@ impl Messages {
         }
     }
 
-    /// The sentence for an error answer's code, where the pages say it themselves.
-    pub fn for_code(&self, code: &str) -> Option<&'static str> {
-        Some(match code {
-            crate::codes::INVALID_CREDENTIALS => self.wrong_email_or_password,
-            crate::codes::EMAIL_NOT_VERIFIED => self.email_not_verified,
-            crate::codes::RATE_LIMIT_EXCEEDED => self.too_many_attempts,
-            _ => return None,
+    /// What the server said, in this language: a refusal by its code, or any sentence the
+    /// server takes from the English catalogue, found by its English text. `None`: the
+    /// pages show the server's own words.
+    pub fn from_server(&self, code: &str, description: Option<&str>) -> Option<&'static str> {
+        if code == crate::codes::RATE_LIMIT_EXCEEDED {
+            return Some(self.too_many_attempts);
+        }
+        let said = description?;
+        let (english, mine) = (ENGLISH.entries(), self.entries());
+        SERVER_SENTENCES.iter().find_map(|key| {
+            let at = english.iter().position(|(k, text)| k == key && *text == said)?;
+            mine.get(at).map(|(_, text)| *text)
         })
     }
 }
+
+/// The English catalogue: the worker's answers take their sentences from it, so the pages
+/// can say them in another language ([`Messages::from_server`]).
+pub const ENGLISH: &Messages = &en::MESSAGES;
+
+/// The keys of the sentences the server answers with.
+const SERVER_SENTENCES: &[&str] = &[
+    "wrong_email_or_password",
+    "email_not_verified",
+    "account_locked",
+    "challenge_expired",
+    "password_challenge_expired",
+    "wrong_code",
+    "code_shape",
+    "other_accounts_passkey",
+    "link_invalid",
+    "email_taken",
+    "email_verified",
+    "reset_link_sent",
+    "verification_link_sent",
+];
 
 /// `text` with each `{name}` replaced by its value (a catalogue message's placeholders).
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {

@@ -81,3 +81,23 @@ fn placeholders_are_filled() {
     );
     assert_eq!(fill(Locale::Fr.messages().document_warning, &[("host", "x.test")]).matches("x.test").count(), 2);
 }
+
+#[test]
+fn the_servers_english_sentences_come_back_in_the_page_language() {
+    let es = Locale::Es.messages();
+    assert_eq!(
+        es.from_server("invalid_credentials", Some(ENGLISH.wrong_email_or_password)),
+        Some(es.wrong_email_or_password)
+    );
+    assert_eq!(es.from_server("invalid_code", Some(ENGLISH.wrong_code)), Some(es.wrong_code));
+    assert_eq!(
+        es.from_server("rate_limit_exceeded", Some("Too many requests. Please retry after 5 seconds.")),
+        Some(es.too_many_attempts)
+    );
+    assert_eq!(
+        es.from_server("invalid_request", Some("redirect_uri is not registered")),
+        None,
+        "the server's own words"
+    );
+    assert_eq!(es.from_server("invalid_credentials", None), None);
+}

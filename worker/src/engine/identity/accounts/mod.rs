@@ -43,7 +43,7 @@ use store::{AccountStore, EmailToken, ProfileFields, Purpose};
 
 /// The answer to a password-reset request: one sentence for every address (docs/api.md,
 /// "Public").
-pub const RESET_REQUESTED: &str = "If an account with that email exists, a reset link has been sent.";
+pub const RESET_REQUESTED: &str = shared::i18n::ENGLISH.reset_link_sent;
 
 /// What an answer leaves to do. The edge runs it after answering (`ctx.waitUntil`), so a
 /// known address and an unknown one answer after the same work: with
@@ -69,7 +69,7 @@ pub struct Accounts<'a, P: Platform> {
 request_context_view!(Accounts);
 
 fn invalid_link() -> ApiError {
-    ApiError::bad_request("invalid_token", "This link is invalid, has expired or was already used. Ask for a new one.")
+    ApiError::bad_request("invalid_token", shared::i18n::ENGLISH.link_invalid)
 }
 
 impl<P: Platform> Accounts<'_, P> {
@@ -179,10 +179,7 @@ impl<P: Platform> Accounts<'_, P> {
             return Ok((answer, Followup::SignUpTaken));
         }
         self.follow_up(Followup::SignUpTaken).await?;
-        Err(ApiError::conflict(
-            codes::EMAIL_TAKEN,
-            "An account with this email already exists. Sign in or reset your password.",
-        ))
+        Err(ApiError::conflict(codes::EMAIL_TAKEN, shared::i18n::ENGLISH.email_taken))
     }
 
     /// The writes an answer left for later (see [`Followup`]).
@@ -224,9 +221,7 @@ impl<P: Platform> Accounts<'_, P> {
                 self.send(&user, MailContent::Welcome { account_url }).await?;
             }
             if let Some(dropped) = self.drop_unproven_links(&spent.user_id).await? {
-                return Ok(Message {
-                    message: format!("Your email address is verified. You can sign in now. {dropped}"),
-                });
+                return Ok(Message { message: format!("{} {dropped}", shared::i18n::ENGLISH.email_verified) });
             }
         } else {
             // Already verified (a password reset proves the mailbox too) is fine; a link
@@ -238,7 +233,7 @@ impl<P: Platform> Accounts<'_, P> {
                 return Err(invalid_link());
             }
         }
-        Ok(Message { message: "Your email address is verified. You can sign in now.".into() })
+        Ok(Message { message: shared::i18n::ENGLISH.email_verified.into() })
     }
 
     /// A well-formed address that may be sent another link now
@@ -268,7 +263,7 @@ impl<P: Platform> Accounts<'_, P> {
             Some(user) => Followup::Verification(Box::new(user)),
             None => Followup::Nothing,
         };
-        let message = "If that address has an account waiting for verification, a new link has been sent.";
+        let message = shared::i18n::ENGLISH.verification_link_sent;
         Ok((Message { message: message.into() }, followup))
     }
 

@@ -42,7 +42,7 @@ impl<P: Platform> Accounts<'_, P> {
         if user.locked_until.is_some_and(|until| until > self.now) {
             return Err(ApiError::forbidden(
                 crate::engine::federation::identities::SOCIAL_LOGIN_REFUSED,
-                "This account is locked after too many failed sign-ins. Try again later, or reset your password.",
+                shared::i18n::ENGLISH.account_locked,
             ));
         }
         if self.config.security.email_verification_required && !user.email_verified {

@@ -3,13 +3,14 @@
 //! unknown, wrong and locked cases share one answer, `identity::login`).
 
 use shared::codes;
+use shared::i18n::ENGLISH;
 use shared::mfa::SignInStep;
 
 use crate::engine::platform::error::ApiError;
 
 /// The answer to every failed password sign-in, whatever the reason.
-pub const INVALID_CREDENTIALS: &str = "The email or password is incorrect. After several failed attempts, \
-sign-in to an account pauses for a while; resetting the password ends the pause.";
+/// Its words are the catalogue's, so the pages say it in the person's language (docs/i18n.md).
+pub const INVALID_CREDENTIALS: &str = ENGLISH.wrong_email_or_password;
 
 /// Why a step of a sign-in was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,29 +34,14 @@ impl From<SignInError> for ApiError {
     fn from(e: SignInError) -> ApiError {
         let (status, code, description) = match e {
             SignInError::InvalidCredentials => (401, codes::INVALID_CREDENTIALS, INVALID_CREDENTIALS),
-            SignInError::EmailNotVerified => (
-                403,
-                codes::EMAIL_NOT_VERIFIED,
-                "Verify your email address first: follow the link in the message we sent you.",
-            ),
-            SignInError::Expired(SignInStep::ChangePassword) => (
-                401,
-                codes::MFA_CHALLENGE_EXPIRED,
-                "The sign-in waiting for a new password has expired. Sign in again.",
-            ),
-            SignInError::Expired(_) => {
-                (401, codes::MFA_CHALLENGE_EXPIRED, "The sign-in waiting for a code has expired. Sign in again.")
+            SignInError::EmailNotVerified => (403, codes::EMAIL_NOT_VERIFIED, ENGLISH.email_not_verified),
+            SignInError::Expired(SignInStep::ChangePassword) => {
+                (401, codes::MFA_CHALLENGE_EXPIRED, ENGLISH.password_challenge_expired)
             }
-            SignInError::WrongCode => (
-                401,
-                codes::INVALID_CODE,
-                "That code is not right, or it was already used. Enter the current code from your app, or one of \
-                 your backup codes.",
-            ),
-            SignInError::NotAnAppCode => (400, codes::INVALID_CODE, "Enter the six-digit code your app shows."),
-            SignInError::OtherAccountsPasskey => {
-                (401, codes::INVALID_CREDENTIALS, "This passkey belongs to another account than the one signing in.")
-            }
+            SignInError::Expired(_) => (401, codes::MFA_CHALLENGE_EXPIRED, ENGLISH.challenge_expired),
+            SignInError::WrongCode => (401, codes::INVALID_CODE, ENGLISH.wrong_code),
+            SignInError::NotAnAppCode => (400, codes::INVALID_CODE, ENGLISH.code_shape),
+            SignInError::OtherAccountsPasskey => (401, codes::INVALID_CREDENTIALS, ENGLISH.other_accounts_passkey),
         };
         ApiError::refused(status, code, description)
     }
