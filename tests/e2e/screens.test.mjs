@@ -68,44 +68,51 @@ async function themed(theme) {
   return context;
 }
 
-for (const theme of ['dark', 'light']) {
-  test(`every public page in the ${theme} theme: controls themed, photographed`, async () => {
-    const context = await themed(theme);
-    const page = await context.newPage();
-    for (const [name, path, heading] of PUBLIC) {
-      await page.goto(`${worker.url}${path}`);
-      await page.getByRole('heading', { name: heading }).first().waitFor();
-      assert.equal(await page.evaluate(() => document.documentElement.className), theme === 'light' ? 'theme-light' : '');
-      assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
-    }
-    await page.goto(`${worker.url}/signin?next=%2Faccount`);
-    await page.getByLabel('Email').fill(ROOT[0]);
-    await page.getByLabel('Password').fill(ROOT[1]);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL((u) => u.pathname === '/account');
-    for (const [name, path, heading] of SIGNED_IN) {
-      await page.goto(`${worker.url}${path}`);
-      await page.getByRole('heading', { name: heading }).first().waitFor();
-      assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
-    }
-    await context.close();
-  });
-
-  test(`every console screen in the ${theme} theme: controls themed, headers on one line, photographed`, async () => {
-    const context = await themed(theme);
-    const page = await context.newPage();
-    await openConsole(page, `${worker.url}/admin`, ...ROOT, 'Dashboard');
-    for (const [name, path, heading] of CONSOLE) {
-      await page.getByRole('link', { name: heading === 'New client' ? 'Clients' : heading, exact: true }).first().click();
-      if (path === '/admin/clients/new') await page.getByRole('link', { name: 'New client' }).click();
-      await page.waitForURL((u) => u.pathname === path);
-      await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
-      await page.waitForLoadState('networkidle');
-      assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
-      await page.screenshot({ path: join(SCREENSHOTS, `console-${name}-${theme}.png`), fullPage: true });
-    }
-    await context.close();
-  });
+/** Every public page in `theme`, signed out and then signed in. */
+async function publicPages(theme) {
+  const context = await themed(theme);
+  const page = await context.newPage();
+  for (const [name, path, heading] of PUBLIC) {
+    await page.goto(`${worker.url}${path}`);
+    await page.getByRole('heading', { name: heading }).first().waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.className), theme === 'light' ? 'theme-light' : '');
+    assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
+  }
+  await page.goto(`${worker.url}/signin?next=%2Faccount`);
+  await page.getByLabel('Email').fill(ROOT[0]);
+  await page.getByLabel('Password').fill(ROOT[1]);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/account');
+  for (const [name, path, heading] of SIGNED_IN) {
+    await page.goto(`${worker.url}${path}`);
+    await page.getByRole('heading', { name: heading }).first().waitFor();
+    assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-${theme}.png`), fullPage: true });
+  }
+  await context.close();
 }
+
+/** Every console screen in `theme`, reached through the sidebar. */
+async function consoleScreens(theme) {
+  const context = await themed(theme);
+  const page = await context.newPage();
+  await openConsole(page, `${worker.url}/admin`, ...ROOT, 'Dashboard');
+  for (const [name, path, heading] of CONSOLE) {
+    await page.getByRole('link', { name: heading === 'New client' ? 'Clients' : heading, exact: true }).first().click();
+    if (path === '/admin/clients/new') await page.getByRole('link', { name: 'New client' }).click();
+    await page.waitForURL((u) => u.pathname === path);
+    await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
+    await page.screenshot({ path: join(SCREENSHOTS, `console-${name}-${theme}.png`), fullPage: true });
+  }
+  await context.close();
+}
+
+test('every public page in the dark theme: controls themed, photographed', () => publicPages('dark'));
+test('every public page in the light theme: controls themed, photographed', () => publicPages('light'));
+test('every console screen in the dark theme: controls themed, headers on one line, photographed',
+  () => consoleScreens('dark'));
+test('every console screen in the light theme: controls themed, headers on one line, photographed',
+  () => consoleScreens('light'));
