@@ -40,6 +40,10 @@ pub const PROTECTED_CLIENT: &str = "protected_client";
 /// 403: an admin action only a super_admin may take (the mail outbox, managing admins,
 /// changing roles).
 pub const SUPER_ADMIN_REQUIRED: &str = "super_admin_required";
+/// An admin call from an address outside `ADMIN_ALLOWED_IPS`.
+pub const ADDRESS_NOT_ALLOWED: &str = "address_not_allowed";
+/// A change of `ADMIN_ALLOWED_IPS` that would shut the caller out, not confirmed.
+pub const LOCKOUT_CONFIRMATION_REQUIRED: &str = "lockout_confirmation_required";
 /// 409: the change would leave no active super_admin.
 pub const LAST_SUPER_ADMIN: &str = "last_super_admin";
 /// 409: a rotation of the signing key is pending already (`POST /api/keys/rotate`).

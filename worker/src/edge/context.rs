@@ -26,9 +26,9 @@ use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::oauth::token::SigningKeySource;
 use crate::engine::oauth::userinfo::{dpop_scheme, DpopPresentation};
-use crate::engine::ops::audit::RequestMeta;
+use crate::engine::ops::audit::{AuditEvent, AuditStore, RequestMeta};
 use crate::engine::platform::config::{Config, Secret};
-use crate::engine::platform::error::InternalError;
+use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{SigningAlg, SystemRandom, UnixMillis, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
 
@@ -134,7 +134,7 @@ impl<'a> Cx<'a> {
             nonce_key,
         });
         let store = &self.store;
-        admin_principal(
+        let principal = admin_principal(
             authorization.as_deref(),
             dpop.as_ref(),
             self.config,
@@ -155,7 +155,26 @@ impl<'a> Cx<'a> {
                 ),
                 false => refused,
             }
-        })
+        })?;
+        // ADMIN_ALLOWED_IPS: a valid admin token from elsewhere is refused and audited (a
+        // caller without one gets the 401 above, as from anywhere: no audit row to flood).
+        if crate::engine::admin::auth::address_allowed(self.config, self.meta.ip_address.as_deref()) {
+            return Ok(principal);
+        }
+        let (actor_type, actor_id) = principal.actor();
+        let recorded = async {
+            let event = AuditEvent::new("admin.address_refused", &self.meta, self.now, &SystemRandom)?
+                .actor(actor_type, actor_id)
+                .metadata(serde_json::json!({ "path": req.path(), "method": method }));
+            self.store.record(&event).await
+        };
+        if let Err(e) = recorded.await {
+            worker::console_error!("admin.address_refused not audited: {}", e.detail());
+        }
+        Err(respond::error(&ApiError::forbidden(
+            shared::codes::ADDRESS_NOT_ALLOWED,
+            "admin calls are not accepted from this address (ADMIN_ALLOWED_IPS)",
+        )))
     }
 
     /// The admin API on users, for `admin`.

@@ -36,6 +36,14 @@ impl AdminPrincipal {
     }
 }
 
+/// `ADMIN_ALLOWED_IPS` (docs/security.md, "The admin API"): whether an admin call from
+/// `address` (`CF-Connecting-IP`) is accepted. An empty list accepts any; with a list, an
+/// unknown address is refused.
+pub fn address_allowed(config: &Config, address: Option<&str>) -> bool {
+    config.security.admin_allowed_ips.is_empty()
+        || crate::engine::platform::net::listed(&config.security.admin_allowed_ips, address)
+}
+
 /// [`BearerError`] with the admin API's realm in its challenge (RFC 6750 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAuthError(pub BearerError);

@@ -57,6 +57,10 @@ pub struct SettingsAdmin<'a, P: Platform, V: VarSource> {
     pub admin: &'a AdminPrincipal,
 }
 
+/// The body field of `PATCH /api/settings` that confirms an `ADMIN_ALLOWED_IPS` leaving
+/// the caller's own address out: that address.
+pub const CONFIRM_LOCKOUT: &str = "confirm_lockout";
+
 impl<'a, P: Platform, V: VarSource> std::ops::Deref for SettingsAdmin<'a, P, V> {
     type Target = RequestContext<'a, P>;
 
@@ -107,13 +111,22 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
 
     /// `PATCH /api/settings` with `{"NAME": "value" | null}` (null: back to the var).
     /// Returns the new overrides, for the caller's configuration cache.
-    pub async fn update(&self, changes: &BTreeMap<String, Option<String>>) -> Result<Vec<(String, String)>, ApiError> {
+    pub async fn update(&self, body: &BTreeMap<String, Option<String>>) -> Result<Vec<(String, String)>, ApiError> {
         if Acting::of(self.admin) != Acting::SuperAdmin {
             return Err(ApiError::forbidden(
                 shared::codes::SUPER_ADMIN_REQUIRED,
                 "only a super_admin changes settings",
             ));
         }
+        // `confirm_lockout` is no setting: the caller's address, confirming an
+        // ADMIN_ALLOWED_IPS that leaves it out.
+        let confirm = body.get(CONFIRM_LOCKOUT).cloned().flatten();
+        let changes: BTreeMap<String, Option<String>> = body
+            .iter()
+            .filter(|(name, _)| name.as_str() != CONFIRM_LOCKOUT)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let changes = &changes;
         let unknown: Vec<FieldError> = changes
             .keys()
             .filter(|name| !RUNTIME_SETTINGS.contains(&name.as_str()))
@@ -141,10 +154,24 @@ impl<P: Platform, V: VarSource> SettingsAdmin<'_, P, V> {
             }
         }
         // The same rules as the vars: the whole configuration must load with the change.
-        Config::load(&Overlay { vars: self.vars, overrides: &overrides }).map_err(|e| {
+        let next = Config::load(&Overlay { vars: self.vars, overrides: &overrides }).map_err(|e| {
             let message = format!("{} {}", e.variable, e.problem);
             ApiError::Validation(vec![FieldError { field: e.variable.into(), message }])
         })?;
+        // docs/security.md, "The admin API": no super_admin shuts themselves out unawares.
+        let caller = self.meta.ip_address.as_deref();
+        if changes.contains_key("ADMIN_ALLOWED_IPS") && !crate::engine::admin::auth::address_allowed(&next, caller) {
+            let shown = caller.unwrap_or("unknown");
+            if confirm.as_deref() != Some(shown) {
+                return Err(ApiError::conflict(
+                    shared::codes::LOCKOUT_CONFIRMATION_REQUIRED,
+                    format!(
+                        "ADMIN_ALLOWED_IPS would not include your address {shown}: your next admin call would be \
+                         refused. To apply it anyway, send \"{CONFIRM_LOCKOUT}\": \"{shown}\" with it."
+                    ),
+                ));
+            }
+        }
         let (actor_type, actor_id) = self.admin.actor();
         let before = |name: &str| {
             rows.iter()

@@ -168,3 +168,40 @@ fn a_secret_set_at_run_time_is_kept_sealed_applies_and_never_reaches_the_audit_l
     let rows = block_on(load_overrides(&store)).unwrap();
     assert!(as_overrides(&rows, &Vars(other)).iter().all(|(name, _)| name != "SMTP_PASSWORD"));
 }
+
+#[test]
+fn admin_allowed_ips_that_leave_out_the_callers_address_need_that_address_as_confirmation() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let vars = Vars(dev_vars());
+    let root = admin(Role::SuperAdmin);
+    let meta = RequestMeta { ip_address: Some("203.0.113.7".into()), user_agent: None };
+    let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
+    let refused =
+        block_on(api.update(&change(&[("ADMIN_ALLOWED_IPS", Some("10.0.0.0/8, 2001:db8::/32"))]))).unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (409, shared::codes::LOCKOUT_CONFIRMATION_REQUIRED));
+    assert!(
+        refused.description().unwrap_or_default().contains("your address 203.0.113.7"),
+        "{:?}",
+        refused.description()
+    );
+    assert!(effective(&store, &vars).security.admin_allowed_ips.is_empty(), "nothing changed");
+    let wrong = change(&[("ADMIN_ALLOWED_IPS", Some("10.0.0.0/8")), (CONFIRM_LOCKOUT, Some("10.0.0.1"))]);
+    assert_eq!(block_on(api.update(&wrong)).unwrap_err().status(), 409, "another address confirms nothing");
+    let confirmed = change(&[("ADMIN_ALLOWED_IPS", Some("10.0.0.0/8")), (CONFIRM_LOCKOUT, Some("203.0.113.7"))]);
+    block_on(api.update(&confirmed)).unwrap();
+    assert_eq!(effective(&store, &vars).security.admin_allowed_ips.len(), 1);
+    // A list with the caller in it needs no confirmation.
+    block_on(api.update(&change(&[("ADMIN_ALLOWED_IPS", Some("10.0.0.0/8, 203.0.113.0/24"))]))).unwrap();
+}
+
+#[test]
+fn admin_allowed_ips_accept_ipv4_and_ipv6_ranges_and_refuse_an_unknown_address() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut with = Vars(dev_vars());
+    with.0.insert("ADMIN_ALLOWED_IPS", "192.0.2.0/24, 2001:db8::/32".into());
+    let config = effective(&store, &with);
+    let allowed = |ip: Option<&str>| crate::engine::admin::auth::address_allowed(&config, ip);
+    assert!(allowed(Some("192.0.2.44")) && allowed(Some("2001:db8::7")) && allowed(Some("::ffff:192.0.2.1")));
+    assert!(!allowed(Some("198.51.100.1")) && !allowed(Some("2001:db9::1")) && !allowed(None));
+    assert!(crate::engine::admin::auth::address_allowed(&DEFAULT_CONFIG, None), "no list: any address");
+}

@@ -238,6 +238,9 @@ pub struct SecuritySettings {
     /// a code) from `/authorize`.
     pub allow_implicit: bool,
     pub hide_email_existence: bool,
+    /// `ADMIN_ALLOWED_IPS`: the addresses and ranges (IPv4, IPv6) admin calls are accepted
+    /// from; empty: any (docs/security.md, "The admin API").
+    pub admin_allowed_ips: Vec<Cidr>,
     pub email_verification_required: bool,
     /// `DPOP_NONCES`: DPoP proofs must carry a nonce of this server (RFC 9449 §8).
     pub dpop_nonces: bool,
@@ -369,6 +372,7 @@ impl Config {
                 require_pkce: v.flag("REQUIRE_PKCE")?,
                 allow_implicit: v.flag("ALLOW_IMPLICIT")?,
                 hide_email_existence: v.flag("HIDE_EMAIL_EXISTENCE")?,
+                admin_allowed_ips: v.cidr_list("ADMIN_ALLOWED_IPS")?,
                 email_verification_required: v.flag("EMAIL_VERIFICATION_REQUIRED")?,
                 dpop_nonces: v.flag("DPOP_NONCES")?,
                 require_par: v.flag("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS")?,

@@ -8,7 +8,6 @@ pub use shared::api::UnreadSetting;
 
 /// `(name, what to use instead)`.
 pub const UNREAD: &[(&str, &str)] = &[
-    ("ADMIN_ALLOWED_IPS", "not enforced yet: the admin API and console answer from any address"),
     ("AUDIT_LOG_CLEANUP_SCHEDULE", "the hourly Cron Trigger ([triggers] in wrangler.toml) runs the cleanup"),
     ("AUDIT_LOG_FILE", "Workers have no files: GET /api/audit-logs, its CSV export, or Logpush and wrangler tail"),
     ("BASE_URL", "ISSUER"),
