@@ -116,6 +116,19 @@ test('the console\'s Settings screen: a super_admin changes a token lifetime and
       .getByRole('button', { name: "Use the deployment's value" }).click();
     await page.getByText("ACCESS_TOKEN_TTL is back to the deployment's value.").waitFor({ timeout: 15_000 });
     assert.equal((await serviceToken()).expires_in, 3600);
+
+    // ADMIN_ALLOWED_IPS without this admin's own address: asked first, naming it (the
+    // address Miniflare reports for the browser, as Cloudflare would).
+    await page.getByLabel('ADMIN_ALLOWED_IPS').fill('192.0.2.0/24');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const ask = page.getByRole('alertdialog', { name: 'Confirm the admin address list' });
+    await ask.getByText(/^Your own address 127\.0\.0\.1 will be refused/).waitFor({ timeout: 15_000 });
+    const before = await fetch(`${worker.url}/api/users`, { headers: { authorization: `Bearer ${(await serviceToken()).access_token}` } });
+    assert.equal(before.status, 200, 'nothing changed until confirmed');
+    await ask.getByRole('button', { name: 'Apply anyway' }).click();
+    await page.getByText('Saved: ADMIN_ALLOWED_IPS.').waitFor({ timeout: 15_000 });
+    const after = await fetch(`${worker.url}/api/users`, { headers: { authorization: `Bearer ${(await serviceToken()).access_token}` } });
+    assert.equal(after.status, 403, 'from now on only 192.0.2.0/24');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -76,19 +76,40 @@ pub fn SettingsPage() -> impl IntoView {
 fn RuntimeForm(settings: Vec<Setting>, status: Status, reload: RwSignal<u32>) -> impl IntoView {
     let edits: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
     let busy = RwSignal::new(false);
+    // An ADMIN_ALLOWED_IPS that leaves out this admin's own address waits for a confirmation
+    // naming it (docs/security.md, "The admin API"): the change, the done message, the address.
+    let lockout = RwSignal::new(None::<(serde_json::Value, String, String)>);
     let send = move |body: serde_json::Value, done: String| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match call::<Vec<Setting>>("PATCH", paths::SETTINGS, Some(body)).await {
+            match call::<Vec<Setting>>("PATCH", paths::SETTINGS, Some(body.clone())).await {
                 Ok(_) => {
                     status.set(Some(Ok(done)));
                     edits.set(BTreeMap::new());
                     reload.update(|n| *n += 1);
                 }
-                Err(e) => status.set(Some(Err(e))),
+                Err(e) => {
+                    let address = e
+                        .split_once("your address ")
+                        .and_then(|(_, rest)| rest.split_once(':'))
+                        .map(|(a, _)| a.to_owned());
+                    if let Some(address) = address.filter(|_| e.contains("confirm_lockout")) {
+                        lockout.set(Some((body, done, address)));
+                    }
+                    status.set(Some(Err(e)));
+                }
             }
             busy.set(false);
         });
+    };
+    let apply_anyway = move |_| {
+        if let Some((mut body, done, address)) = lockout.get_untracked() {
+            lockout.set(None);
+            if let Some(map) = body.as_object_mut() {
+                map.insert("confirm_lockout".into(), serde_json::Value::String(address));
+            }
+            send(body, done);
+        }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -133,6 +154,13 @@ fn RuntimeForm(settings: Vec<Setting>, status: Status, reload: RwSignal<u32>) ->
                         }
                     }).collect_view()}</tbody>
                 </table>
+                <Show when=move || lockout.with(Option::is_some)>
+                    <div class="confirm" role="alertdialog" aria-label="Confirm the admin address list">
+                        <span>{move || lockout.get().map(|(_, _, a)| format!("Your own address {a} will be refused: your next admin call from here fails."))}</span>
+                        <button type="button" class="btn btn-danger" on:click=apply_anyway>"Apply anyway"</button>
+                        <button type="button" class="btn" on:click=move |_| lockout.set(None)>"Keep my access"</button>
+                    </div>
+                </Show>
                 <button type="submit" class="btn btn-primary" disabled=move || busy.get() || edits.with(BTreeMap::is_empty)>"Save changes"</button>
             </form>
         </section>
