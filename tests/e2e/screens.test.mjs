@@ -103,7 +103,8 @@ async function consoleScreens(theme) {
     if (path === '/admin/clients/new') await page.getByRole('link', { name: 'New client' }).click();
     await page.waitForURL((u) => u.pathname === path);
     await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
-    await page.waitForLoadState('networkidle');
+    // Its data in (not "network idle": the dashboard polls, so the network may never rest).
+    await page.waitForFunction(() => !document.body.innerText.includes('Loading…'));
     assert.deepEqual(await unthemed(page), [], `${name} (${theme})`);
     await page.screenshot({ path: join(SCREENSHOTS, `console-${name}-${theme}.png`), fullPage: true });
   }
