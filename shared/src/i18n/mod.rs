@@ -150,11 +150,12 @@ impl Messages {
             return Some(self.too_many_attempts);
         }
         let said = description?;
-        let (english, mine) = (ENGLISH.entries(), self.entries());
-        SERVER_SENTENCES.iter().find_map(|key| {
-            let at = english.iter().position(|(k, text)| k == key && *text == said)?;
-            mine.get(at).map(|(_, text)| *text)
-        })
+        ENGLISH
+            .entries()
+            .into_iter()
+            .zip(self.entries())
+            .find(|((key, english), _)| SERVER_SENTENCES.contains(key) && *english == said)
+            .map(|(_, (_, mine))| mine)
     }
 }
 
