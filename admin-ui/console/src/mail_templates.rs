@@ -36,6 +36,7 @@ pub fn MailTemplatesPage() -> impl IntoView {
     let (subject, text, html) =
         (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let preview = RwSignal::new(None::<MailPreview>);
+    let preview_problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let all = LocalResource::new(move || {
         reload.track();
@@ -52,12 +53,14 @@ pub fn MailTemplatesPage() -> impl IntoView {
     let render = move || {
         let (path, body) = (format!("{}/preview", path()), edit());
         leptos::task::spawn_local(async move {
+            // The preview's own line: a save's "Saved" must not be wiped by the preview that
+            // follows its reload.
             match call::<MailPreview>("POST", &path, Some(body)).await {
                 Ok(shown) => {
                     preview.set(shown);
-                    status.set(None);
+                    preview_problem.set(None);
                 }
-                Err(e) => status.set(Some(Err(e))),
+                Err(e) => preview_problem.set(Some(e)),
             }
         });
     };
@@ -152,6 +155,7 @@ pub fn MailTemplatesPage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="template-preview-title">
                 <h2 id="template-preview-title">"Preview"</h2>
+                <p class="form-status error" role="alert">{move || preview_problem.get()}</p>
                 {move || preview.get().map(|p| view! {
                     <p><strong>"Subject: "</strong><span id="preview-subject">{p.subject}</span></p>
                     // sandbox="": the message's HTML runs nothing and reaches nothing here.
