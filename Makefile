@@ -10,11 +10,12 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 WRANGLER := node_modules/.bin/wrangler
 
-.PHONY: help tools tools-browser tools-bench bench build build-worker build-spa dev dev-vars migrate test test-native test-e2e lint sizes clean
+.PHONY: help tools tools-browser tools-bench bench build build-worker build-spa dev dev-vars migrate login test test-native test-e2e lint sizes clean
 
 help:
 	@echo "make dev    build everything and run Authority on http://localhost:8787 (local D1 and KV)"
 	@echo "make test   clippy, native unit tests, then end-to-end tests in workerd and headless Chromium"
+	@echo "make login  an admin's access token for scripts, by the device flow (export TOKEN=\$$(make -s login))"
 	@echo "make build  build the worker and the SPA only"
 	@echo "make sizes  print the worker and SPA wasm sizes (raw and gzip)"
 	@echo "make bench  throughput of the built worker against a trivial and a sign-only worker"
@@ -60,6 +61,11 @@ migrate: tools
 
 dev: build dev-vars migrate
 	$(WRANGLER) dev --test-scheduled
+
+# The device flow with the `authority-cli` client: the prompt on stderr, the token on
+# stdout (ISSUER=https://… for a deployment; docs/usage.md, "A token for scripts").
+login:
+	@node scripts/login.mjs $(ISSUER)
 
 test-native: tools
 	cargo test

@@ -189,6 +189,7 @@ pub struct OutboxMail {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
 }
 

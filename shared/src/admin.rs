@@ -16,18 +16,23 @@ pub struct AdminUser {
     pub email_verified: bool,
     /// Password sign-in is locked now (`locked`, `unlock_at`).
     pub locked: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the lockout in force began.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
+    pub locked_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub unlock_at: Option<i64>,
     pub failed_attempts: u32,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub last_login_at: Option<i64>,
     /// A second factor (an authenticator app or a passkey) is in force (its
     /// `mfa_enabled`); `mfa_configured_at` is when the first was.
     #[serde(default)]
     pub mfa_enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub mfa_configured_at: Option<i64>,
 }
 
@@ -70,7 +75,20 @@ pub struct UserPatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordStatus {
     pub has_password: bool,
+    /// The last change (or the account's creation when it was never changed).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
+    pub last_changed: Option<i64>,
+    /// When the password expires (`PASSWORD_EXPIRY_DAYS`, `ADMIN_PASSWORD_EXPIRY_DAYS`);
+    /// `None` when passwords of this role do not expire or there is no password.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
+    pub expires_at: Option<i64>,
+    /// Whole days left (negative once expired); with `expires_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_until_expiry: Option<i64>,
+    /// The next sign-in must change the password first (expired past the grace days).
+    pub requires_change: bool,
+    /// The same instant as `last_changed` (the first name of this API).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub changed_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_days: Option<i64>,
@@ -81,13 +99,25 @@ pub struct PasswordStatus {
 pub struct UserSession {
     /// The session's id hash (the cookie value is never stored).
     pub id: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
+    /// The last request seen (moved at most once a minute; docs/api.md, "Sessions").
+    #[serde(with = "crate::time::rfc3339")]
+    pub last_activity: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub last_seen_at: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The browser and system from the user agent: `Chrome on macOS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Where the sign-in came from, as Cloudflare placed its address: `San Francisco, CA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// A browser session as `GET /api/sessions` lists it, with its user.
@@ -97,13 +127,25 @@ pub struct AdminSession {
     pub id: String,
     pub user_id: String,
     pub email: String,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
+    /// The last request seen (moved at most once a minute; docs/api.md, "Sessions").
+    #[serde(with = "crate::time::rfc3339")]
+    pub last_activity: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub last_seen_at: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The browser and system from the user agent: `Chrome on macOS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Where the sign-in came from, as Cloudflare placed its address: `San Francisco, CA`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// `DELETE /api/sessions?older_than=…|ip=…`: how many sessions ended.
@@ -122,6 +164,11 @@ pub struct SessionMetrics {
     pub created_last_hour: u64,
     pub created_last_24h: u64,
     pub created_last_30d: u64,
+    /// docs/api.md, "Sessions": live sessions (= `active`), sessions started since
+    /// midnight UTC, and people with a live session (= `users`).
+    pub active_sessions: u64,
+    pub sessions_today: u64,
+    pub unique_users: u64,
 }
 
 /// One setting as `GET /api/settings` shows it: its effective value (a secret's only as
@@ -139,7 +186,7 @@ pub struct Setting {
     pub source: String,
     /// Whether `PATCH /api/settings` may change it.
     pub runtime: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub updated_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
@@ -159,7 +206,8 @@ pub struct SignInStats {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInBucket {
-    /// Unix seconds at the bucket's start.
+    /// The bucket's start.
+    #[serde(with = "crate::time::rfc3339")]
     pub start: i64,
     pub sign_ins: u64,
     pub failures: u64,
@@ -176,11 +224,12 @@ pub struct SigningKeyInfo {
     pub status: String,
     /// In the JWKS now.
     pub published: bool,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
     /// A pending key starts signing at this time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub activate_at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub publish_until: Option<i64>,
 }
 

@@ -22,13 +22,14 @@ pub struct Delivery {
     pub summary: String,
     pub status: String,
     pub attempts: i64,
-    /// When the next attempt is due (pending only), Unix seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the next attempt is due (pending only).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub next_attempt_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub delivered_at: Option<i64>,
 }
 

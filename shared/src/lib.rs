@@ -25,3 +25,4 @@ pub mod resources;
 pub mod return_to;
 pub mod scopes;
 pub mod session;
+pub mod time;

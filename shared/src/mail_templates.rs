@@ -27,7 +27,7 @@ pub struct MailTemplate {
     pub subject: String,
     pub text: String,
     pub html: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::time::rfc3339_option")]
     pub updated_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,

@@ -38,7 +38,9 @@ pub struct Resource {
     pub client_id: Option<String>,
     /// How many clients are limited to a list that names it.
     pub clients: u32,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: i64,
 }
 

@@ -62,7 +62,9 @@ pub struct Scope {
     pub system: bool,
     /// How many clients may request it.
     pub clients: u32,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub updated_at: i64,
 }
 

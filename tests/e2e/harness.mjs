@@ -135,17 +135,22 @@ class ListeningLog extends Log {
  *   for passkeys, which WebAuthn refuses on an IP address
  * @param {object} [options.workerOptions] more Miniflare options for the worker (a binding
  *   wrangler.toml does not declare, e.g. `email.send_email`)
+ * @param {object} [options.cf] the `request.cf` every request carries (Cloudflare's
+ *   placing of the address: `{ city, regionCode, country }`); none by default
  * @param {(message: string) => void} [options.onLog] hears Miniflare's own log lines
  * @param {number} [options.port] the port, when another party must know the URL beforehand
  */
 export async function startWorker({ vars = {}, migrate = true, issuerFromPort = true, stateDir: reuse,
-  hostName = '127.0.0.1', port: fixedPort, workerOptions = {}, onLog } = {}) {
+  hostName = '127.0.0.1', port: fixedPort, workerOptions = {}, onLog, cf = false } = {}) {
   const stateDir = reuse ?? await mkdtemp(join(tmpdir(), 'authority-e2e-'));
   const port = fixedPort ?? await freePort();
   const url = `http://${hostName}:${port}`;
   let logs = '';
   const authority = authorityWorkerOptions({ bindings: {
     SECRET_KEY: randomBytes(32).toString('hex'),
+    // Warnings and errors only: a line per answer (`info`, the default) would fill the
+    // suites' output; a test that reads the log sets its own level.
+    LOG_LEVEL: 'warn',
     ...(issuerFromPort ? { ISSUER: url } : {}),
     ...vars,
   } });
@@ -156,8 +161,9 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
     workers: [{ name: 'authority', ...authority, ...workerOptions },
       { name: 'sql', modules: true, script: SQL_WORKER, compatibilityDate: authority.compatibilityDate,
         d1Databases: authority.d1Databases }],
-    // No request.cf fetch from the network (closed here), as CLOUDFLARE_CF_FETCH_ENABLED=false.
-    cf: false,
+    // No request.cf fetch from the network (closed here), as CLOUDFLARE_CF_FETCH_ENABLED=false;
+    // a test may give every request Cloudflare's placing of its address (`{ city, country }`).
+    cf,
     d1Persist: join(stateDir, 'd1'),
     kvPersist: join(stateDir, 'kv'),
     // `onLog` hears what Miniflare's simulators say (the send_email binding names the

@@ -41,8 +41,9 @@ pub fn SessionsList() -> impl IntoView {
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(m)) => view! {
                     <dl class="facts">
-                        <dt>"Live sessions"</dt><dd>{m.active}</dd>
-                        <dt>"People signed in"</dt><dd>{m.users}</dd>
+                        <dt>"Live sessions"</dt><dd>{m.active_sessions}</dd>
+                        <dt>"People signed in"</dt><dd>{m.unique_users}</dd>
+                        <dt>"Started today (UTC)"</dt><dd>{m.sessions_today}</dd>
                         <dt>"Started in the last hour"</dt><dd>{m.created_last_hour}</dd>
                         <dt>"Started in the last 24 hours"</dt><dd>{m.created_last_24h}</dd>
                         <dt>"Started in the last 30 days"</dt><dd>{m.created_last_30d}</dd>
@@ -63,7 +64,7 @@ pub fn SessionsList() -> impl IntoView {
                         <table class="table">
                             <caption class="sr-only">"Live sessions"</caption>
                             <thead><tr>
-                                <th scope="col">"Person"</th><th scope="col">"IP address"</th><th scope="col">"Browser"</th>
+                                <th scope="col">"Person"</th><th scope="col">"IP address"</th><th scope="col">"Device"</th>
                                 <th scope="col">"Signed in"</th><th scope="col">"Last seen"</th><th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>{data.into_iter().map(|s| view! { <SessionRow session=s status=status reload=reload/> }).collect_view()}</tbody>
@@ -86,8 +87,8 @@ fn SessionRow(session: AdminSession, status: Status, reload: RwSignal<u32>) -> i
     view! {
         <tr>
             <td>{session.email.clone()}</td>
-            <td>{session.ip_address.clone().unwrap_or_default()}</td>
-            <td>{session.user_agent.clone().unwrap_or_default()}</td>
+            <td>{session.ip_address.clone().unwrap_or_default()}{session.location.clone().map(|l| format!(" ({l})"))}</td>
+            <td title=session.user_agent.clone().unwrap_or_default()>{session.device.clone().or(session.user_agent.clone()).unwrap_or_default()}</td>
             <td>{date(session.created_at)}</td>
             <td>{date(session.last_seen_at)}</td>
             <td class="actions"><button type="button" class="btn btn-ghost" aria-label=label on:click=end>"End"</button></td>
@@ -123,6 +124,12 @@ fn BulkEnd(status: Status, reload: RwSignal<u32>) -> impl IntoView {
         let d = days.get_untracked().trim().to_owned();
         run(format!("older_than={}d", encode(&d)), format!("End every session started more than {d} days ago?"));
     };
+    // A super_admin's call (the server refuses anyone else, and this screen says why):
+    // every session ends, this one last, so everyone signs in again, the caller too.
+    let everything = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        run("all=true".into(), "End every session, yours included? Everyone will have to sign in again.".into());
+    };
     let by_ip = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let a = ip.get_untracked().trim().to_owned();
@@ -140,6 +147,10 @@ fn BulkEnd(status: Status, reload: RwSignal<u32>) -> impl IntoView {
                 <label for="bulk-ip">"From this IP address"</label>
                 <input id="bulk-ip" type="text" required prop:value=ip on:input=move |ev| ip.set(event_target_value(&ev))/>
                 <button type="submit" class="btn btn-ghost" disabled=busy>"End sessions from this address"</button>
+            </form>
+            <form class="filters" on:submit=everything aria-label="End every session">
+                <p class="muted">"Every session of everyone, yours last (a super_admin's call): after a break-in or a leaked key."</p>
+                <button type="submit" class="btn btn-danger" disabled=busy>"End every session"</button>
             </form>
         </section>
     }

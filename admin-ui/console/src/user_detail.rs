@@ -97,15 +97,15 @@ pub fn UserDetail(user: AdminUser, status: Status, reload: RwSignal<u32>, close:
                 Some(Ok(list)) => view! {
                     <table class="table">
                         <caption class="sr-only">"Browser sessions"</caption>
-                        <thead><tr><th scope="col">"IP address"</th><th scope="col">"Browser"</th><th scope="col">"Signed in"</th>
+                        <thead><tr><th scope="col">"IP address"</th><th scope="col">"Device"</th><th scope="col">"Signed in"</th>
                             <th scope="col">"Last seen"</th><th scope="col">"Actions"</th></tr></thead>
                         <tbody>{list.into_iter().map(|s| {
                             let path = format!("{}/{}", paths::SESSIONS, encode(&s.id));
                             let label = format!("End the session from {}", s.ip_address.clone().unwrap_or_default());
                             view! {
                                 <tr>
-                                    <td>{s.ip_address.clone().unwrap_or_default()}</td>
-                                    <td>{s.user_agent.clone().unwrap_or_default()}</td>
+                                    <td>{s.ip_address.clone().unwrap_or_default()}{s.location.clone().map(|l| format!(" ({l})"))}</td>
+                                    <td title=s.user_agent.clone().unwrap_or_default()>{s.device.clone().or(s.user_agent.clone()).unwrap_or_default()}</td>
                                     <td>{date(s.created_at)}</td>
                                     <td>{date(s.last_seen_at)}</td>
                                     <td class="actions"><button type="button" class="btn btn-ghost" aria-label=label

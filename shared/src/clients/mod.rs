@@ -398,8 +398,10 @@ pub struct ClientSummary {
     pub client_name: String,
     pub token_endpoint_auth_method: String,
     pub grant_types: Vec<String>,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: i64,
-    /// The soonest expiry among live secrets (0: none expire).
+    /// The soonest expiry among live secrets (0: none expire), in Unix seconds like RFC
+    /// 7591's `client_secret_expires_at`, which it mirrors.
     pub secret_expires_at: i64,
     /// Registered by itself (open registration).
     #[serde(default)]

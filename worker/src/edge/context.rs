@@ -22,6 +22,7 @@ use crate::engine::crypto::keys::{
     ActiveSigningKey, KeyLookup, KeyRing, SignerCache, TtlCache, VerifierCache, JWKS_ISOLATE_CACHE_SECONDS,
 };
 use crate::engine::identity::accounts::Accounts;
+use crate::engine::identity::devices::location_name;
 use crate::engine::identity::passkeys::Passkeys;
 use crate::engine::oauth::access_token::{self, VerificationKeySource};
 use crate::engine::oauth::token::SigningKeySource;
@@ -51,10 +52,14 @@ thread_local! {
 /// isolate is listed, or gone, within this.
 const DISCOVERY_CACHE_SECONDS: UnixTime = 60;
 
-/// The caller's address (Cloudflare puts it in `CF-Connecting-IP`) and user agent.
+/// The caller's address (Cloudflare puts it in `CF-Connecting-IP`), user agent, and
+/// where Cloudflare placed the address (`request.cf`'s city, region and country).
 pub fn request_meta(req: &Request) -> RequestMeta {
     let header = |name: &str| req.headers().get(name).ok().flatten().filter(|v| !v.is_empty());
-    RequestMeta { ip_address: header("CF-Connecting-IP"), user_agent: header("User-Agent") }
+    let location = req
+        .cf()
+        .and_then(|cf| location_name(cf.city().as_deref(), cf.region_code().as_deref(), cf.country().as_deref()));
+    RequestMeta { ip_address: header("CF-Connecting-IP"), user_agent: header("User-Agent"), location }
 }
 
 /// One request's view of the platform.
@@ -169,7 +174,7 @@ impl<'a> Cx<'a> {
             self.store.record(&event).await
         };
         if let Err(e) = recorded.await {
-            worker::console_error!("admin.address_refused not audited: {}", e.detail());
+            log::error!("admin.address_refused not audited: {}", e.detail());
         }
         Err(respond::error(&ApiError::forbidden(
             shared::codes::ADDRESS_NOT_ALLOWED,

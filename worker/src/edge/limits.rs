@@ -3,7 +3,7 @@
 //! write after the answer, `ctx.waitUntil`). Every limit fails open
 //! (engine::identity::rate_limit).
 
-use worker::{console_error, Response};
+use worker::Response;
 
 use crate::edge::adapters::kv;
 use crate::edge::context::Cx;
@@ -29,7 +29,7 @@ pub async fn limit(
     let Some(subject) = subject else { return Ok(None) };
     let (quota, write) = rate_limit::decide(&cx.kv, bucket, &subject, limits, cx.now).await?;
     if let Some(e) = &quota.degraded {
-        console_error!("rate limit read failed, request let through: {}", e.detail());
+        log::error!("rate limit read failed, request let through: {}", e.detail());
     }
     let Some(write) = write else { return Ok(Some(quota)) };
     let env = cx.env.clone();
@@ -41,7 +41,7 @@ pub async fn limit(
         // Fail-open: KV takes about one write per second per key; a lost count only
         // makes the limit laxer.
         if let Err(e) = written {
-            console_error!("rate limit write failed: {}", e.detail());
+            log::error!("rate limit write failed: {}", e.detail());
         }
     });
     Ok(Some(quota))

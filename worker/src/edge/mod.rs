@@ -24,6 +24,7 @@ use worker::{event, Context, Env, MessageBatch, Request, Response, Result, Sched
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    adapters::log::install();
     adapters::outbound::bind_queue(&env);
     Ok(router::handle(req, &env, &ctx).await)
 }
@@ -32,6 +33,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// due deliveries.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    adapters::log::install();
     adapters::outbound::bind_queue(&env);
     handlers::ops::cleanup(&env).await;
 }
@@ -39,6 +41,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// The `DELIVERIES` Queue's consumer (docs/delivery.md).
 #[event(queue)]
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    adapters::log::install();
     adapters::outbound::bind_queue(&env);
     handlers::deliveries::consume(batch, &env).await;
     Ok(())

@@ -72,7 +72,7 @@ fn append_cookie(response: &mut Response, mut cookie: String, max_age: Option<i6
         cookie.push_str(&format!("; Max-Age={age}"));
     }
     if let Err(e) = response.headers_mut().append("Set-Cookie", &cookie) {
-        worker::console_error!("Set-Cookie: {e}");
+        log::error!("Set-Cookie: {e}");
     }
 }
 
@@ -252,7 +252,7 @@ pub fn sign_in_answer<B: serde::Serialize>(
     match outcome {
         SignInOutcome::SignedIn(done, step) => {
             if let Some(e) = &done.notice_failed {
-                worker::console_error!("sign-in mail for {}: {e}", done.user.id);
+                log::error!("sign-in mail for {}: {e}", done.user.id);
             }
             let user =
                 SessionUser { id: done.user.id.clone(), email: done.user.email.clone(), name: done.user.name.clone() };

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shared::api::ErrorBody;
-use worker::{console_error, Headers, Response};
+use worker::{Headers, Response};
 
 use crate::engine::platform::error::ErrorResponse;
 pub use crate::routes::{Cors, Kind};
@@ -19,7 +19,7 @@ fn serialised(status: u16, bytes: Result<Vec<u8>, serde_json::Error>) -> Respons
     match bytes {
         Ok(bytes) => json_bytes(status, bytes),
         Err(e) => {
-            console_error!("serialising a response failed: {e}");
+            log::error!("serialising a response failed: {e}");
             last_resort()
         }
     }
@@ -50,7 +50,7 @@ pub fn empty(status: u16) -> Response {
 /// Maps any endpoint family's error to its RFC status and body; logs internal details.
 pub fn error(e: &impl ErrorResponse) -> Response {
     if let Some(detail) = e.log_detail() {
-        console_error!("{} ({}): {detail}", e.code(), e.status());
+        log::error!("{} ({}): {detail}", e.code(), e.status());
     }
     let body = ErrorBody {
         error: e.code().to_owned(),
@@ -85,7 +85,7 @@ fn last_resort() -> Response {
 
 pub fn set(headers: &mut Headers, name: &str, value: &str) {
     if let Err(e) = headers.set(name, value) {
-        console_error!("setting header {name}: {e}");
+        log::error!("setting header {name}: {e}");
     }
 }
 
@@ -131,7 +131,7 @@ pub fn allow_origin(mut response: Response, origin: &str) -> Response {
 fn allow_origin_on(headers: &mut Headers, origin: &str) {
     set(headers, "Access-Control-Allow-Origin", origin);
     if let Err(e) = headers.append("Vary", "Origin") {
-        console_error!("setting header Vary: {e}");
+        log::error!("setting header Vary: {e}");
     }
 }
 
@@ -162,7 +162,7 @@ pub fn finish(response: Response, kind: Kind, https: bool) -> Response {
         // Each Set-Cookie is its own header line (RFC 6265 §3); the others are single.
         if name.eq_ignore_ascii_case("set-cookie") {
             if let Err(e) = headers.append(&name, &value) {
-                console_error!("appending header {name}: {e}");
+                log::error!("appending header {name}: {e}");
             }
         } else {
             set(&mut headers, &name, &value);

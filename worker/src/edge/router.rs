@@ -46,6 +46,13 @@ fn canonical_page(req: &Request, config: &Config) -> Option<String> {
 }
 
 pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Response {
+    let (method, path, started) = (req.method(), req.path(), js_sys::Date::now());
+    let response = answer(req, env, worker).await;
+    log::info!("{method} {path} {} {:.0}ms", response.status_code(), js_sys::Date::now() - started);
+    response
+}
+
+async fn answer(req: Request, env: &Env, worker: &worker::Context) -> Response {
     let path = req.path();
     let method = req.method();
     let config = env::config(env, Some(worker)).await;
@@ -104,6 +111,7 @@ pub async fn handle(req: Request, env: &Env, worker: &worker::Context) -> Respon
         Ok(response) => response,
         Err(e) => respond::error(&e),
     };
+    log::debug!("{method} {path} storage: {}", cx.trips.summary());
     let response = match config.server_timing {
         true => respond::with_header(response, "Server-Timing", &cx.trips.header()),
         false => response,

@@ -36,10 +36,10 @@ This link expires in {{ expires_in }}.\nIf you didn't request this, ignore this 
     new_login: Source {
         subject: "New sign-in to your {{ app_name }} account",
         text: "New sign-in\n\nYour account was just signed in to from a browser it has not used before.\n\
-When: {{ when }}\nIP address: {{ ip_address }}\nBrowser: {{ device }}\n{{ url }}\n\n\
+When: {{ when }}\nIP address: {{ ip_address }}\nBrowser: {{ device }}\n{% if location %}Location: {{ location }}\n{% endif %}{{ url }}\n\n\
 If this was not you, change your password now and sign out the sessions you do not recognise.\n",
         html: "<h1>New sign-in</h1>\n<p>Your account was just signed in to from a browser it has not used before.</p>\n\
-<p>When: {{ when }}<br>IP address: {{ ip_address }}<br>Browser: {{ device }}</p>\n\
+<p>When: {{ when }}<br>IP address: {{ ip_address }}<br>Browser: {{ device }}{% if location %}<br>Location: {{ location }}{% endif %}</p>\n\
 {{ button(url, \"Review your sessions\") }}\n\
 <p>If this was not you, change your password now and sign out the sessions you do not recognise.</p>\n",
     },

@@ -36,10 +36,10 @@ Este enlace caduca en {{ expires_in }}.\nSi no lo has pedido tú, ignora este co
     new_login: Source {
         subject: "Nuevo inicio de sesión en tu cuenta de {{ app_name }}",
         text: "Nuevo inicio de sesión\n\nSe acaba de iniciar sesión en tu cuenta desde un navegador que no había usado \
-antes.\nCuándo: {{ when }}\nDirección IP: {{ ip_address }}\nNavegador: {{ device }}\n{{ url }}\n\n\
+antes.\nCuándo: {{ when }}\nDirección IP: {{ ip_address }}\nNavegador: {{ device }}\n{% if location %}Ubicación: {{ location }}\n{% endif %}{{ url }}\n\n\
 Si no has sido tú, cambia tu contraseña ahora y cierra las sesiones que no reconozcas.\n",
         html: "<h1>Nuevo inicio de sesión</h1>\n<p>Se acaba de iniciar sesión en tu cuenta desde un navegador que no \
-había usado antes.</p>\n<p>Cuándo: {{ when }}<br>Dirección IP: {{ ip_address }}<br>Navegador: {{ device }}</p>\n\
+había usado antes.</p>\n<p>Cuándo: {{ when }}<br>Dirección IP: {{ ip_address }}<br>Navegador: {{ device }}{% if location %}<br>Ubicación: {{ location }}{% endif %}</p>\n\
 {{ button(url, \"Revisar tus sesiones\") }}\n\
 <p>Si no has sido tú, cambia tu contraseña ahora y cierra las sesiones que no reconozcas.</p>\n",
     },

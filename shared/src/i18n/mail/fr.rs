@@ -37,10 +37,10 @@ Ce lien expire dans {{ expires_in }}.\nSi vous n’êtes pas à l’origine de c
     new_login: Source {
         subject: "Nouvelle connexion à votre compte {{ app_name }}",
         text: "Nouvelle connexion\n\nVotre compte vient d’être utilisé depuis un navigateur qu’il n’avait jamais \
-utilisé.\nQuand : {{ when }}\nAdresse IP : {{ ip_address }}\nNavigateur : {{ device }}\n{{ url }}\n\n\
+utilisé.\nQuand : {{ when }}\nAdresse IP : {{ ip_address }}\nNavigateur : {{ device }}\n{% if location %}Lieu : {{ location }}\n{% endif %}{{ url }}\n\n\
 Si ce n’était pas vous, changez votre mot de passe maintenant et fermez les sessions que vous ne reconnaissez pas.\n",
         html: "<h1>Nouvelle connexion</h1>\n<p>Votre compte vient d’être utilisé depuis un navigateur qu’il n’avait \
-jamais utilisé.</p>\n<p>Quand : {{ when }}<br>Adresse IP : {{ ip_address }}<br>Navigateur : {{ device }}</p>\n\
+jamais utilisé.</p>\n<p>Quand : {{ when }}<br>Adresse IP : {{ ip_address }}<br>Navigateur : {{ device }}{% if location %}<br>Lieu : {{ location }}{% endif %}</p>\n\
 {{ button(url, \"Voir vos sessions\") }}\n\
 <p>Si ce n’était pas vous, changez votre mot de passe maintenant et fermez les sessions que vous ne reconnaissez \
 pas.</p>\n",

@@ -8,8 +8,6 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-use worker::console_error;
-
 use crate::edge::adapters::db;
 use crate::edge::adapters::WorkerClock;
 use crate::engine::admin::settings::{as_overrides, load_overrides};
@@ -48,9 +46,30 @@ fn read_var(env: &Env, name: &str) -> Option<String> {
     }
 }
 
+/// The Worker's vars and secrets.
+pub struct EnvVars<'a>(&'a Env);
+
+impl VarSource for EnvVars<'_> {
+    fn var(&self, name: &'static str) -> Option<String> {
+        read_var(self.0, name)
+    }
+
+    /// Every key of `env` whose value is text, a number or a flag: vars and secrets, not
+    /// the bindings (D1, KV, Queues, assets), which are objects.
+    fn names(&self) -> Vec<String> {
+        let env: &JsValue = self.0.as_ref();
+        js_sys::Object::keys(&js_sys::Object::from(env.clone()))
+            .iter()
+            .filter_map(|key| key.as_string())
+            .filter(|name| read_var(self.0, name).is_some())
+            .collect()
+    }
+}
+
 fn build(env: &Env, overrides: &[(String, String)]) -> Result<Rc<Config>, ConfigError> {
-    let vars = |name: &'static str| read_var(env, name);
-    Ok(Rc::new(Config::load(&Overlay { vars: &vars, overrides })?))
+    let config = Rc::new(Config::load(&Overlay { vars: &EnvVars(env), overrides })?);
+    super::log::set_level(config.log_level);
+    Ok(config)
 }
 
 fn keep(config: Rc<Config>) {
@@ -73,7 +92,7 @@ async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
         // D1 unreachable: the vars alone, not kept, so the next request reads again (and
         // with D1 down, little else works anyway).
         Err(e) => {
-            console_error!("settings could not be read, the vars alone apply: {}", e.detail());
+            log::error!("settings could not be read, the vars alone apply: {}", e.detail());
             build(env, &[])
         }
     }
@@ -90,7 +109,7 @@ pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Co
         let loaded = refresh(env).await;
         if let Ok(config) = &loaded {
             for unread in &config.unread {
-                worker::console_warn!("setting {} is set but not read here; {}", unread.name, unread.instead);
+                log::warn!("setting {} is set but not read here; {}", unread.name, unread.instead);
             }
         }
         return loaded;
@@ -104,7 +123,7 @@ pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Co
             let env = env.clone();
             worker.wait_until(async move {
                 if let Err(e) = refresh(&env).await {
-                    console_error!("settings refresh: {e}");
+                    log::error!("settings refresh: {e}");
                 }
                 REFRESHING.with(|r| r.set(false));
             });
@@ -123,5 +142,5 @@ pub fn settings_changed(env: &Env, overrides: &[(String, String)]) -> Result<(),
 
 /// The deployment's own vars and secrets, without the run-time settings.
 pub fn vars(env: &Env) -> impl VarSource + '_ {
-    move |name: &'static str| read_var(env, name)
+    EnvVars(env)
 }

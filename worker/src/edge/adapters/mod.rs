@@ -5,6 +5,7 @@ pub mod d1;
 pub mod env;
 pub mod http;
 pub mod kv;
+pub mod log;
 pub mod outbound;
 pub mod trips;
 pub mod webcrypto;

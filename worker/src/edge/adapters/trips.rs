@@ -55,6 +55,18 @@ impl Trips {
         result
     }
 
+    /// For the debug log: `d1 3 calls 2.1ms, kv 1 call 0.4ms, depth 2`.
+    pub fn summary(&self) -> String {
+        format!(
+            "d1 {} calls {:.1}ms, kv {} calls {:.1}ms, depth {}",
+            self.d1_calls.get(),
+            self.d1_ms.get(),
+            self.kv_calls.get(),
+            self.kv_ms.get(),
+            self.depth.get()
+        )
+    }
+
     /// The `Server-Timing` value: `d1;dur=…;desc="calls=N", kv;…, storage;desc="depth=N"`.
     pub fn header(&self) -> String {
         format!(

@@ -56,7 +56,7 @@ fn answered<T: serde::Serialize>(cx: &Cx<'_>, status: u16, (message, followup): 
                 flows.follow_up(followup).await
             };
             if let Err(e) = done.await {
-                worker::console_error!("account follow-up failed: {e:?}");
+                log::error!("account follow-up failed: {e:?}");
             }
         });
     }

@@ -5,7 +5,7 @@
 
 use futures_util::stream;
 use serde_json::json;
-use worker::{console_error, Request, Response};
+use worker::{Request, Response};
 
 use crate::edge::adapters::db;
 use crate::edge::context::Cx;
@@ -128,7 +128,7 @@ pub async fn export(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
                 }
                 Ok(_) => None,
                 Err(e) => {
-                    console_error!("audit export stopped: {}", e.detail());
+                    log::error!("audit export stopped: {}", e.detail());
                     None
                 }
             }

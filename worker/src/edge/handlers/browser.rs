@@ -54,7 +54,7 @@ fn deliver(response: &AuthorizationResponse) -> Response {
 
 fn render_error(config: &Config, locale: Locale, error: &AuthorizeError) -> Response {
     if let Some(detail) = error.log_detail() {
-        worker::console_error!("authorize: {detail}");
+        log::error!("authorize: {detail}");
     }
     match error.response(config) {
         Some(response) => deliver(&response),

@@ -2,7 +2,7 @@
 //! the Cron sweep of due deliveries, and the admin API's list and retry.
 
 use futures_util::future::join_all;
-use worker::{console_error, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response};
+use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response};
 
 use crate::edge::adapters::{db, env, kv, WorkerClock};
 use crate::edge::context::{edge_context, Cx, EdgeKeys, EdgeVerifier};
@@ -39,7 +39,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     let config = match env::config(env, None).await {
         Ok(config) => config,
         Err(e) => {
-            console_error!("deliveries: no configuration: {e}");
+            log::error!("deliveries: no configuration: {e}");
             batch.retry_all();
             return;
         }
@@ -50,7 +50,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
         async move {
             // The body is the delivery's id (`adapters::outbound`).
             let Some(delivery) = message.body().as_string() else {
-                console_error!(
+                log::error!(
                     "deliveries: a message without a delivery id: {:?}",
                     js_sys::JSON::stringify(&message.body())
                 );
@@ -58,7 +58,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
             };
             let attempt = with_deliveries(env, config, async |d| d.attempt(&delivery).await).await;
             if let Err(e) = &attempt {
-                console_error!("delivery {delivery}: {}", e.detail());
+                log::error!("delivery {delivery}: {}", e.detail());
             }
             Some(attempt)
         }
@@ -82,7 +82,7 @@ pub async fn consume(batch: MessageBatch<String>, env: &Env) {
     // A delivered audit batch lets its sink's next one go (one in flight each).
     if delivered && !crate::engine::delivery::audit_push::sinks(&config.audit_push).is_empty() {
         if let Err(e) = with_deliveries(env, &config, async |d| d.collect_audit_push().await).await {
-            console_error!("audit push: {}", e.detail());
+            log::error!("audit push: {}", e.detail());
         }
     }
 }
@@ -102,17 +102,17 @@ pub fn collect_after(env: &Env, config: &std::rc::Rc<Config>, worker: &worker::C
     worker.wait_until(async move {
         if logouts {
             if let Err(e) = with_deliveries(&env, &config, async |d| d.dispatch_logouts().await).await {
-                console_error!("back-channel logout: {}", e.detail());
+                log::error!("back-channel logout: {}", e.detail());
             }
         }
         if webhooks {
             if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_webhooks().await).await {
-                console_error!("webhooks: {}", e.detail());
+                log::error!("webhooks: {}", e.detail());
             }
         }
         if push {
             if let Err(e) = with_deliveries(&env, &config, async |d| d.collect_audit_push().await).await {
-                console_error!("audit push: {}", e.detail());
+                log::error!("audit push: {}", e.detail());
             }
         }
     });

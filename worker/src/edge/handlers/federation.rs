@@ -35,7 +35,7 @@ fn federation<'a>(cx: &'a Cx<'a>) -> Federation<'a, WorkerPlatform> {
 
 fn page_error(cx: &Cx<'_>, locale: shared::i18n::Locale, error: &ApiError) -> Response {
     if let ApiError::Internal(e) = error {
-        worker::console_error!("social sign-in: {e}");
+        log::error!("social sign-in: {e}");
     }
     let description = error.description().unwrap_or_else(|| "The sign-in could not be completed.".into());
     pages::error_page(cx.config, locale, error.status(), error.code(), &description)

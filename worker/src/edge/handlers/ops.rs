@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use shared::api::{HealthStatus, UiConfig};
 use subtle::ConstantTimeEq;
-use worker::{console_error, Env, Request, Response};
+use worker::{Env, Request, Response};
 
 use crate::edge::adapters::env;
 use crate::edge::adapters::webcrypto::WebCryptoSigner;
@@ -47,8 +47,8 @@ pub async fn cleanup(env: &Env) {
     }
     .await;
     match outcome {
-        Ok(counts) => worker::console_log!("cleanup: {}", serde_json::Value::Object(counts)),
-        Err(e) => console_error!("cleanup failed: {}", e.detail()),
+        Ok(counts) => log::info!("cleanup: {}", serde_json::Value::Object(counts)),
+        Err(e) => log::error!("cleanup failed: {}", e.detail()),
     }
 }
 
@@ -63,7 +63,7 @@ pub async fn health(config: &Result<Rc<Config>, ConfigError>, env: &Env) -> Resp
     )
     .await;
     for problem in &outcome.problems {
-        console_error!("health: {problem}");
+        log::error!("health: {problem}");
     }
     let mut report = outcome.report;
     if let Ok(config) = config {
@@ -175,7 +175,7 @@ pub fn flush_metrics(env: &Env, worker: &worker::Context) {
             Err(e) => Err(e),
         };
         if let Err(e) = flushed {
-            console_error!("metrics flush failed: {}", e.detail());
+            log::error!("metrics flush failed: {}", e.detail());
         }
     });
 }

@@ -25,12 +25,21 @@ pub async fn list(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, Ap
     Ok(respond::json(200, &sessions.list(text(&params, "user_id"), text(&params, "ip"), limit, offset).await?))
 }
 
-/// `DELETE /api/sessions?older_than=&ip=`.
+/// `DELETE /api/sessions?older_than=&ip=`, or `?all=true` (a super_admin).
 pub async fn end_many(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, ApiError> {
     let admin = admin_or_refusal!(cx, req);
     let params = query(&req)?;
     let sessions = SessionAdmin { rc: cx.request_context(), admin: &admin };
-    Ok(respond::json(200, &sessions.end_many(text(&params, "older_than"), text(&params, "ip")).await?))
+    let (older_than, ip) = (text(&params, "older_than"), text(&params, "ip"));
+    let ended = match text(&params, "all") {
+        None => sessions.end_many(older_than, ip).await?,
+        Some("true") if older_than.is_none() && ip.is_none() => sessions.end_all().await?,
+        Some("true") => {
+            return Err(ApiError::invalid("all", "all=true ends every session: leave out older_than and ip"))
+        }
+        Some(_) => return Err(ApiError::invalid("all", "must be `true`")),
+    };
+    Ok(respond::json(200, &ended))
 }
 
 /// `DELETE /api/sessions/{id}`.

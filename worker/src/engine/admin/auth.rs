@@ -15,22 +15,37 @@ use crate::engine::platform::ports::{JwsSigner, SqlRunner, UnixTime};
 /// Who is calling the admin API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminPrincipal {
-    User(Box<User>),
+    /// A signed-in admin, and the browser session their token was issued in (its `sid`;
+    /// `None` for a token from a grant without a session).
+    User(Box<User>, Option<String>),
     /// A service account's client_id.
     Client(String),
 }
 
 impl AdminPrincipal {
+    /// A signed-in admin whose token names no session.
+    pub fn user(user: User) -> AdminPrincipal {
+        AdminPrincipal::User(Box::new(user), None)
+    }
+
+    /// The browser session the caller's token was issued in.
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            AdminPrincipal::User(_, session) => session.as_deref(),
+            AdminPrincipal::Client(_) => None,
+        }
+    }
+
     /// A signed-in super_admin (never a service account): the only one who may read the
     /// outbox or change first-party and bootstrap clients.
     pub fn is_super_admin(&self) -> bool {
-        matches!(self, AdminPrincipal::User(user) if user.role == Role::SuperAdmin)
+        matches!(self, AdminPrincipal::User(user, _) if user.role == Role::SuperAdmin)
     }
 
     /// For audit entries: actor type and id.
     pub fn actor(&self) -> (&'static str, &str) {
         match self {
-            AdminPrincipal::User(user) => ("user", &user.id),
+            AdminPrincipal::User(user, _) => ("user", &user.id),
             AdminPrincipal::Client(id) => ("client", id),
         }
     }
@@ -126,7 +141,7 @@ where
     }
     match store.user_by_id(&claims.sub).await? {
         Some(user) if user.active && matches!(user.role, Role::Admin | Role::SuperAdmin) => {
-            Ok(AdminPrincipal::User(Box::new(user)))
+            Ok(AdminPrincipal::User(Box::new(user), claims.sid.clone()))
         }
         Some(user) if user.active => Err(not_admin()),
         _ => Err(invalid().into()),
@@ -193,10 +208,7 @@ mod tests {
         admin.role = Role::Admin;
         f.store.insert_user(&admin).unwrap();
         let with_scope = f.token(&admin.id, "authority-admin", "openid admin");
-        assert_eq!(
-            f.check(Some(&format!("Bearer {with_scope}"))).unwrap(),
-            AdminPrincipal::User(Box::new(admin.clone()))
-        );
+        assert_eq!(f.check(Some(&format!("Bearer {with_scope}"))).unwrap(), AdminPrincipal::user(admin.clone()));
 
         let without = f.token(&admin.id, "authority-admin", "openid profile");
         let e = f.check(Some(&format!("Bearer {without}"))).unwrap_err();

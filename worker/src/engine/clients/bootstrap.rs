@@ -37,10 +37,15 @@ fn bootstrap_secret(client_id: &str, secret: &Secret, now: UnixTime) -> ClientSe
 /// The admin console's client id: a first-party public client (docs/api.md, "Bootstrap").
 pub const ADMIN_UI_CLIENT_ID: &str = "authority-admin";
 
+/// The terminal's client (docs/usage.md, "A token for scripts"): a first-party public
+/// client of the device flow (RFC 8628), so an admin's script gets a token of its own as
+/// `gh auth login` does, approved in a browser where they are signed in.
+pub const ADMIN_CLI_CLIENT_ID: &str = "authority-cli";
+
 /// Whether `client_id` is one the server bootstraps from its environment: changing one
 /// (or a first-party client) is a super_admin's decision.
 pub fn is_bootstrap_client(config: &Config, client_id: &str) -> bool {
-    [ADMIN_UI_CLIENT_ID, DEMO_CLIENT_ID, DEMO_DEVICE_CLIENT_ID].contains(&client_id)
+    [ADMIN_UI_CLIENT_ID, ADMIN_CLI_CLIENT_ID, DEMO_CLIENT_ID, DEMO_DEVICE_CLIENT_ID].contains(&client_id)
         || config.bootstrap.admin_client.as_ref().is_some_and(|(id, _)| id == client_id)
 }
 
@@ -79,9 +84,24 @@ pub fn admin_ui_client(config: &Config) -> Client {
     }
 }
 
+/// The terminal's client ([`ADMIN_CLI_CLIENT_ID`]): the device grant and refresh
+/// tokens, the console's scopes. The person approves at `/activate`, which names the
+/// client and what it asks for; only an admin's approval grants `admin`.
+pub fn admin_cli_client(config: &Config) -> Client {
+    Client {
+        client_id: ADMIN_CLI_CLIENT_ID.into(),
+        client_name: format!("{} command line", config.branding.app_name),
+        redirect_uris: vec![],
+        grant_types: [grant::DEVICE_CODE, "refresh_token"].map(String::from).to_vec(),
+        response_types: vec![],
+        post_logout_redirect_uris: vec![],
+        ..admin_ui_client(config)
+    }
+}
+
 /// The clients `config` asks for, with their secrets (none for public clients).
 pub fn bootstrap_clients(config: &Config, now: UnixTime) -> Vec<(Client, Option<ClientSecret>)> {
-    let mut clients = vec![(admin_ui_client(config), None)];
+    let mut clients = vec![(admin_ui_client(config), None), (admin_cli_client(config), None)];
     if let Some((client_id, secret)) = &config.bootstrap.admin_client {
         let client = Client {
             client_id: client_id.clone(),

@@ -93,7 +93,7 @@ impl<P: Platform> DeliveryAdmin<'_, P> {
         }
         let (actor_type, actor_id) = self.admin.actor();
         let sent_by = match self.admin {
-            AdminPrincipal::User(user) => user.email.clone(),
+            AdminPrincipal::User(user, _) => user.email.clone(),
             AdminPrincipal::Client(id) => format!("The client {id}"),
         };
         let content = MailContent::Test { when: utc_time(self.now), sent_by };

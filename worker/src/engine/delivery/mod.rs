@@ -159,6 +159,20 @@ impl<P: Platform> Deliveries<'_, P> {
             Err(error) if row.attempts >= MAX_ATTEMPTS => Attempt::Dead { error },
             Err(error) => Attempt::Failed { error, retry_in: backoff(row.attempts) },
         };
+        match &outcome {
+            Attempt::Delivered { .. } => log::debug!("delivery {id} ({}) delivered", row.kind),
+            Attempt::Failed { error, retry_in } => {
+                log::warn!(
+                    "delivery {id} ({}) failed, attempt {}, again in {retry_in}s: {error}",
+                    row.kind,
+                    row.attempts
+                )
+            }
+            Attempt::Dead { error } => {
+                log::error!("delivery {id} ({}) given up after {} attempts: {error}", row.kind, row.attempts)
+            }
+            Attempt::NotDue => {}
+        }
         let statements: Vec<Statement<'static>> = match &outcome {
             Attempt::Delivered { .. } => {
                 vec![deliveries::delivered(id, self.now), mail_outbox::mark(id, "sent", None, self.now)]

@@ -24,7 +24,7 @@ use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_800_000_000;
 const ISSUER: &str = "https://idp.example.com";
-const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None, location: None };
 
 /// The provider: answers discovery, the JWKS, and the token endpoint with `id_token`.
 struct Provider {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod csrf;
+pub mod devices;
 pub mod login;
 pub mod mail;
 pub mod mail_templates;

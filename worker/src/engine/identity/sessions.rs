@@ -45,6 +45,9 @@ pub struct Session {
     pub expires_at: UnixTime,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// Where Cloudflare placed the sign-in's address (`identity::devices::location_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 pub(crate) fn password_only() -> Vec<String> {
@@ -104,6 +107,7 @@ pub async fn start<P: Platform>(
         expires_at: now + i64::from(config.sessions.session_duration_days) * 86_400,
         ip_address: meta.ip_address.clone(),
         user_agent: meta.user_agent.clone(),
+        location: meta.location.clone(),
     };
     // The row first: a KV value without a row is no session, so a failure in between
     // leaves nothing that works. `with` commits in the same batch (the sign-in's record).
@@ -221,7 +225,7 @@ mod tests {
         Config::load(&|n: &'static str| vars.get(n).cloned()).unwrap()
     }
 
-    const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+    const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None, location: None };
 
     /// A database with alice, whose sessions these tests start (`sessions.user_id` is a
     /// foreign key).

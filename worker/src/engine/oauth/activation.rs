@@ -179,6 +179,7 @@ mod tests {
             expires_at: NOW + 3600,
             ip_address: None,
             user_agent: None,
+            location: None,
         }
     }
 
@@ -207,7 +208,7 @@ mod tests {
     #[test]
     fn rfc8628_5_1_wrong_codes_are_audited_and_throttled_per_address() {
         let (config, store, kv) = setup();
-        let meta = RequestMeta { ip_address: Some("203.0.113.5".into()), user_agent: None };
+        let meta = RequestMeta { ip_address: Some("203.0.113.5".into()), user_agent: None, location: None };
         let a = Activation { rc: context_of(&config, &store, &kv, &meta, NOW) };
         for wrong in ["BBBB-BBBB", "nonsense", "CCCC-CCCC", "DDDD-DDDD", "FFFF-FFFF"] {
             assert_eq!(block_on(a.lookup(wrong)).unwrap_err().code(), "invalid_user_code", "{wrong}");
@@ -217,7 +218,7 @@ mod tests {
         let rejected =
             store.audit_events().unwrap().iter().filter(|e| e["event"] == "device.user_code_rejected").count();
         assert_eq!(rejected, 5);
-        let other = RequestMeta { ip_address: Some("198.51.100.1".into()), user_agent: None };
+        let other = RequestMeta { ip_address: Some("198.51.100.1".into()), user_agent: None, location: None };
         let b = Activation { rc: RequestContext { meta: &other, ..a.rc } };
         assert!(block_on(b.lookup("WDJB-MJHT")).is_ok(), "another address is not held back");
     }

@@ -11,6 +11,8 @@ use crate::engine::platform::ports::{Random, Statement, UnixTime};
 pub struct RequestMeta {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// Where Cloudflare placed the address (`San Francisco, CA`), for sessions; not audited.
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

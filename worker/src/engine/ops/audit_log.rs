@@ -112,7 +112,11 @@ mod tests {
 
     fn store_with_events() -> SqliteStore {
         let store = SqliteStore::open_in_memory().unwrap();
-        let meta = |ip: &str| RequestMeta { ip_address: Some(ip.into()), user_agent: Some("UA \"quoted\"".into()) };
+        let meta = |ip: &str| RequestMeta {
+            ip_address: Some(ip.into()),
+            user_agent: Some("UA \"quoted\"".into()),
+            location: None,
+        };
         let events = [
             ("user.login", 1_000, "user", "u1", None, "10.0.0.1"),
             ("user.login_failed", 2_000, "user", "u2", None, "10.0.0.2"),

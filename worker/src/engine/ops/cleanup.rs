@@ -110,7 +110,7 @@ pub async fn run<S: SqlRunner + AuditStore>(
     let changes = store.batch(&statements).await?;
     let counts: Map<String, Value> =
         SWEEPS.iter().zip(changes).map(|((table, _), n)| ((*table).to_owned(), json!(n))).collect();
-    let meta = RequestMeta { ip_address: None, user_agent: Some("cron".into()) };
+    let meta = RequestMeta { ip_address: None, user_agent: Some("cron".into()), location: None };
     let event = AuditEvent::new("system.cleanup", &meta, now, rng)?
         .actor("system", "cleanup")
         .metadata(Value::Object(counts.clone()));

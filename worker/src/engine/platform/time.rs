@@ -1,7 +1,7 @@
 //! Unix seconds and civil UTC dates, both ways (`chrono`, UTC only): the RFC 3339
 //! timestamps of the admin API, the dates its filters take, and the times mail shows.
 
-use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use crate::engine::platform::ports::UnixTime;
 
@@ -9,10 +9,8 @@ fn utc(t: UnixTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t, 0)
 }
 
-/// `2024-01-15T10:30:00Z` (RFC 3339, UTC); empty for a time chrono cannot hold.
-pub fn rfc3339(t: UnixTime) -> String {
-    utc(t).map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)).unwrap_or_default()
-}
+/// `2024-01-15T10:30:00Z` (RFC 3339, UTC), as every admin answer writes times.
+pub use shared::time::format as rfc3339;
 
 /// `2024-01-15 10:30 UTC`, for people (mail).
 pub fn utc_minutes(t: UnixTime) -> String {
@@ -28,7 +26,7 @@ pub fn parse_instant(value: &str) -> Option<UnixTime> {
         return Some(seconds);
     }
     if value.contains('T') {
-        return DateTime::parse_from_rfc3339(value).ok().map(|d| d.timestamp());
+        return shared::time::parse(value);
     }
     let mut parts = value.split('-').map(|p| p.parse::<i32>().ok());
     let (Some(Some(y)), Some(Some(m)), Some(Some(d)), None) = (parts.next(), parts.next(), parts.next(), parts.next())

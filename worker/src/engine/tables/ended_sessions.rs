@@ -13,9 +13,9 @@ VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_id) DO NOTHING";
 /// filter's, ?5 the limit, ?6 keep until.
 const INSERT_BULK_SQL: &str = concat!(
     "INSERT INTO ended_sessions (session_id, user_id, ended_at, keep_until) \
-SELECT id_hash, user_id, ?1, ?6 FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE ",
+SELECT id_hash, user_id, ?1, ?7 FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE ",
     bulk_filter!(),
-    " LIMIT ?5) ON CONFLICT (session_id) DO NOTHING"
+    " LIMIT ?6) ON CONFLICT (session_id) DO NOTHING"
 );
 
 const DELETE_EXPIRED_SQL: &str =

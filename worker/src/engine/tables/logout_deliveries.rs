@@ -24,7 +24,7 @@ c.id_token_signed_response_alg, ?1 FROM sessions s JOIN session_clients sc ON sc
 JOIN clients c ON c.client_id = sc.client_id WHERE c.backchannel_logout_uri IS NOT NULL \
 AND s.rowid IN (SELECT rowid FROM sessions WHERE ",
     bulk_filter!(),
-    " LIMIT ?5)"
+    " LIMIT ?6)"
 );
 
 const BY_ID_SQL: &str = "SELECT id, client_id, session_id, user_id, uri, alg FROM logout_deliveries WHERE id = ?1";

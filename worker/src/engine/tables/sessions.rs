@@ -1,4 +1,4 @@
-//! The `sessions` table (migrations/0010, 0014): the D1 index of browser sessions, which
+//! The `sessions` table (migrations/0010, 0014, 0034): the D1 index of browser sessions, which
 //! decides whether one lives (`identity::sessions`); its row type and every statement on it.
 
 use serde::Deserialize;
@@ -10,17 +10,18 @@ use crate::engine::platform::ports::{int, SqlArg, Statement, UnixTime};
 /// The `sessions` columns, in [`SessionRow`]'s order, as a literal for `concat!`.
 macro_rules! session_columns {
     () => {
-        "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at, amr"
+        "id_hash, user_id, ip_address, user_agent, auth_time, created_at, last_seen_at, expires_at, amr, location"
     };
 }
 
 /// Sessions a bulk end matches: ?2 created before (or NULL), ?3 IP (or NULL), ?4 1 when
-/// the caller is a super_admin (else only plain users' sessions). ?1 is the time the
-/// statements around it need.
+/// the caller is a super_admin (else only plain users' sessions), ?5 a session it leaves
+/// out (the caller's own, ended last; or NULL). ?1 is the time the statements around it
+/// need.
 macro_rules! bulk_filter {
     () => {
         "(?2 IS NULL OR created_at < ?2) AND (?3 IS NULL OR ip_address = ?3) \
-AND (?4 = 1 OR user_id IN (SELECT id FROM users WHERE role = 'user'))"
+AND (?4 = 1 OR user_id IN (SELECT id FROM users WHERE role = 'user')) AND (?5 IS NULL OR id_hash != ?5)"
     };
 }
 pub(crate) use bulk_filter;
@@ -39,7 +40,7 @@ AND (?4 IS NULL OR s.ip_address = ?4)"
 pub const BULK_LIMIT: i64 = 10_000;
 
 const INSERT_SQL: &str = "INSERT INTO sessions (id_hash, user_id, ip_address, user_agent, auth_time, created_at, \
-last_seen_at, expires_at, amr) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+last_seen_at, expires_at, amr, location) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 const TOUCH_SQL: &str = "UPDATE sessions SET last_seen_at = ?2 WHERE id_hash = ?1";
 
@@ -64,7 +65,7 @@ const WITH_USER_SQL: &str = concat!(
 /// ?5 limit, ?6 offset.
 const LIVE_PAGE_SQL: &str = concat!(
     "SELECT s.id_hash, s.user_id, s.ip_address, s.user_agent, s.auth_time, s.created_at, s.last_seen_at, ",
-    "s.expires_at, s.amr, u.email, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE ",
+    "s.expires_at, s.amr, s.location, u.email, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE ",
     live_filter!(),
     " ORDER BY s.created_at DESC, s.id_hash LIMIT ?5 OFFSET ?6"
 );
@@ -74,16 +75,17 @@ const LIVE_COUNT_SQL: &str = concat!("SELECT COUNT(*) AS total FROM sessions s W
 const BULK_COUNT_SQL: &str = concat!("SELECT COUNT(*) AS total FROM sessions WHERE ", bulk_filter!());
 
 const BULK_DELETE_SQL: &str =
-    concat!("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE ", bulk_filter!(), " LIMIT ?5)");
+    concat!("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE ", bulk_filter!(), " LIMIT ?6)");
 
 /// `GET /api/metrics/sessions`: ?1 now, ?2 idle cut-off, ?3 an hour ago, ?4 a day ago,
-/// ?5 30 days ago.
+/// ?5 30 days ago, ?6 midnight UTC.
 const METRICS_SQL: &str = "SELECT \
 COUNT(CASE WHEN expires_at > ?1 AND last_seen_at > ?2 THEN 1 END) AS active, \
 COUNT(DISTINCT CASE WHEN expires_at > ?1 AND last_seen_at > ?2 THEN user_id END) AS users, \
 COUNT(CASE WHEN created_at > ?3 THEN 1 END) AS created_last_hour, \
 COUNT(CASE WHEN created_at > ?4 THEN 1 END) AS created_last_24h, \
-COUNT(CASE WHEN created_at > ?5 THEN 1 END) AS created_last_30d \
+COUNT(CASE WHEN created_at > ?5 THEN 1 END) AS created_last_30d, \
+COUNT(CASE WHEN created_at >= ?6 THEN 1 END) AS created_today \
 FROM sessions";
 
 const DELETE_EXPIRED_SQL: &str =
@@ -105,6 +107,8 @@ pub struct SessionRow {
     pub expires_at: f64,
     #[serde(default)]
     pub amr: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 impl SessionRow {
@@ -123,6 +127,7 @@ impl SessionRow {
                 Some(amr) => amr.split(' ').map(str::to_owned).collect(),
                 None => password_only(),
             },
+            location: self.location,
         }
     }
 }
@@ -144,6 +149,7 @@ pub struct MetricsRow {
     pub created_last_hour: f64,
     pub created_last_24h: f64,
     pub created_last_30d: f64,
+    pub created_today: f64,
 }
 
 pub fn decode_sessions(rows: Vec<serde_json::Value>) -> Result<Vec<Session>, InternalError> {
@@ -163,6 +169,7 @@ pub fn insert(session: &Session) -> Statement<'static> {
         session.last_seen_at.into(),
         session.expires_at.into(),
         session.amr.join(" ").into(),
+        session.location.as_deref().into(),
     ];
     (INSERT_SQL, args)
 }
@@ -205,9 +212,19 @@ pub fn live_page(
     [(LIVE_PAGE_SQL, page), (LIVE_COUNT_SQL, live_args(now, idle_cutoff, user_id, ip))]
 }
 
+/// What a bulk end matches ([`bulk_args`]).
+pub struct BulkFilter<'a> {
+    pub created_before: Option<UnixTime>,
+    pub ip: Option<&'a str>,
+    /// The caller is a super_admin: every role's sessions, not only plain users'.
+    pub everyone: bool,
+    /// A session left out (the caller's own, ended last).
+    pub except: Option<&'a str>,
+}
+
 /// The arguments of the bulk filter ([`bulk_filter`]).
-pub fn bulk_args(now: UnixTime, created_before: Option<UnixTime>, ip: Option<&str>, everyone: bool) -> Vec<SqlArg> {
-    vec![now.into(), created_before.into(), ip.into(), everyone.into()]
+pub fn bulk_args(now: UnixTime, f: &BulkFilter<'_>) -> Vec<SqlArg> {
+    vec![now.into(), f.created_before.into(), f.ip.into(), f.everyone.into(), f.except.into()]
 }
 
 /// How many sessions the bulk filter matches; `args` from [`bulk_args`].
@@ -223,8 +240,15 @@ pub fn bulk_delete(mut args: Vec<SqlArg>) -> Statement<'static> {
 
 /// The counts of `GET /api/metrics/sessions` ([`MetricsRow`]).
 pub fn metrics(now: UnixTime, idle_cutoff: UnixTime) -> Statement<'static> {
-    let args =
-        vec![now.into(), idle_cutoff.into(), (now - 3_600).into(), (now - 86_400).into(), (now - 30 * 86_400).into()];
+    let midnight = now - now.rem_euclid(86_400);
+    let args = vec![
+        now.into(),
+        idle_cutoff.into(),
+        (now - 3_600).into(),
+        (now - 86_400).into(),
+        (now - 30 * 86_400).into(),
+        midnight.into(),
+    ];
     (METRICS_SQL, args)
 }
 

@@ -299,7 +299,7 @@ impl<T: SqlRunner> UserStore for T {
 /// The admin view's columns.
 macro_rules! admin_user_columns {
     () => {
-        "id, email, name, role, active, email_verified, locked_until, \
+        "id, email, name, role, active, email_verified, locked_at, locked_until, \
 failed_attempts, created_at, updated_at, last_login_at, \
 COALESCE((SELECT confirmed_at FROM mfa_totp t WHERE t.user_id = users.id), \
 (SELECT MIN(created_at) FROM passkeys p WHERE p.user_id = users.id)) AS mfa_configured_at"
@@ -430,6 +430,8 @@ pub struct AdminUserRow {
     pub role: String,
     pub active: f64,
     pub email_verified: f64,
+    #[serde(default)]
+    pub locked_at: Option<f64>,
     pub locked_until: Option<f64>,
     pub failed_attempts: f64,
     pub created_at: f64,
@@ -454,6 +456,7 @@ impl AdminUserRow {
             active: self.active != 0.0,
             email_verified: self.email_verified != 0.0,
             locked: unlock_at.is_some(),
+            locked_at: unlock_at.and(self.locked_at.map(int)),
             unlock_at,
             failed_attempts: self.failed_attempts as u32,
             created_at: int(self.created_at),

@@ -19,7 +19,7 @@ use crate::engine::platform::request::{Platform, RequestContext};
 use crate::native::{MemoryKv, NativeSigner, SqliteStore};
 
 /// A request from nowhere in particular (no IP, no user agent).
-pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+pub static NO_META: RequestMeta = RequestMeta { ip_address: None, user_agent: None, location: None };
 /// The KV of requests from nowhere: they have no address, so nothing is counted in it.
 pub static NO_KV: std::sync::LazyLock<MemoryKv> = std::sync::LazyLock::new(MemoryKv::default);
 

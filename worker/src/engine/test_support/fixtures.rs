@@ -194,6 +194,7 @@ pub fn session(auth_time: UnixTime) -> Session {
         expires_at: auth_time + 86_400,
         ip_address: None,
         user_agent: None,
+        location: None,
     }
 }
 

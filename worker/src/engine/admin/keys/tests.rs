@@ -31,7 +31,7 @@ fn ring<'a>(store: &'a SqliteStore, config: &'a Config) -> KeyRing<'a, SqliteSto
 fn admin(role: Role) -> AdminPrincipal {
     let mut user = alice();
     user.role = role;
-    AdminPrincipal::User(Box::new(user))
+    AdminPrincipal::user(user)
 }
 
 #[test]

@@ -80,7 +80,8 @@ fn sample(name: &str, issuer: &str) -> MailContent {
         "new-login" => MailContent::NewLogin {
             when,
             ip_address: Some("203.0.113.7".into()),
-            user_agent: Some("Firefox on Linux".into()),
+            device: Some("Firefox on Linux".into()),
+            location: Some("San Francisco, CA".into()),
             account_url,
         },
         "mfa-enabled" => MailContent::MfaEnabled { when, account_url },

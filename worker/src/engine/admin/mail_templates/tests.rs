@@ -19,7 +19,7 @@ const NOW: UnixTime = 1_800_000_000;
 fn admin(role: Role) -> AdminPrincipal {
     let mut user = alice();
     user.role = role;
-    AdminPrincipal::User(Box::new(user))
+    AdminPrincipal::user(user)
 }
 
 fn templates<'a>(

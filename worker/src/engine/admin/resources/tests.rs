@@ -46,7 +46,7 @@ fn audited(store: &SqliteStore, event: &str) -> usize {
 #[test]
 fn a_resource_is_created_listed_changed_and_deleted_with_an_audit_entry_each() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (admin, meta) = (AdminPrincipal::User(Box::new(alice())), RequestMeta::default());
+    let (admin, meta) = (AdminPrincipal::user(alice()), RequestMeta::default());
     let api = api(&store, &admin, &meta);
     let made = block_on(api.create(&new(API, &["openid"]))).unwrap();
     assert_eq!((made.identifier.as_str(), made.access_token_ttl, made.clients), (API, Some(600), 0));
@@ -69,7 +69,7 @@ fn a_resource_is_created_listed_changed_and_deleted_with_an_audit_entry_each() {
 #[test]
 fn bad_fields_unknown_scopes_and_a_taken_identifier_are_refused() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (admin, meta) = (AdminPrincipal::User(Box::new(alice())), RequestMeta::default());
+    let (admin, meta) = (AdminPrincipal::user(alice()), RequestMeta::default());
     let api = api(&store, &admin, &meta);
     for bad in [new("not a uri", &[]), new("https://a.example/#f", &[]), new(API, &["no-such-scope"])] {
         assert_eq!(code(block_on(api.create(&bad)).unwrap_err()), (422, codes::VALIDATION_ERROR), "{bad:?}");
@@ -82,7 +82,7 @@ fn bad_fields_unknown_scopes_and_a_taken_identifier_are_refused() {
 #[test]
 fn a_resource_a_clients_list_names_is_not_deleted() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let (admin, meta) = (AdminPrincipal::User(Box::new(alice())), RequestMeta::default());
+    let (admin, meta) = (AdminPrincipal::user(alice()), RequestMeta::default());
     let api = api(&store, &admin, &meta);
     let made = block_on(api.create(&new(API, &[]))).unwrap();
     let mut client = confidential(AuthMethod::ClientSecretBasic);

@@ -17,7 +17,7 @@ use crate::native::SqliteStore;
 const NOW: UnixTime = 1_800_000_000;
 
 fn admin() -> AdminPrincipal {
-    AdminPrincipal::User(Box::new(alice()))
+    AdminPrincipal::user(alice())
 }
 
 fn scopes<'a>(

@@ -14,6 +14,7 @@ use shared::codes;
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::{may_manage, Acting};
+use crate::engine::identity::devices::device_name;
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::users::Role;
 use crate::engine::oauth::backchannel_logout;
@@ -21,7 +22,7 @@ use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{count, first_row, whole, SqlRunner, UnixTime};
 use crate::engine::platform::request::{request_context_view, Platform, RequestContext};
-use crate::engine::tables::sessions::{self as table, ListedRow, MetricsRow};
+use crate::engine::tables::sessions::{self as table, BulkFilter, ListedRow, MetricsRow};
 use crate::engine::tables::{deliveries, ended_sessions, logout_deliveries, refresh_tokens};
 
 fn not_found() -> ApiError {
@@ -87,10 +88,13 @@ impl<P: Platform> SessionAdmin<'_, P> {
                     user_id: s.user_id,
                     email: row.email,
                     created_at: s.created_at,
+                    last_activity: s.last_seen_at,
                     last_seen_at: s.last_seen_at,
                     expires_at: s.expires_at,
                     ip_address: s.ip_address,
+                    device: s.user_agent.as_deref().and_then(device_name),
                     user_agent: s.user_agent,
+                    location: s.location,
                 })
             })
             .collect::<Result<Vec<_>, InternalError>>()?;
@@ -111,22 +115,56 @@ impl<P: Platform> SessionAdmin<'_, P> {
     }
 
     /// `DELETE /api/sessions?older_than=30d` and/or `?ip=…`: ends every matching session
-    /// (an admin's call, plain users' only), revoking their refresh tokens when
-    /// `REVOKE_TOKENS_ON_SESSION_END`, all in one batch with the audit entry
-    /// (`sessions.revoked`). Their KV values are left to expire: the missing rows already
-    /// refuse them everywhere.
+    /// (an admin's call, plain users' only). Audited `sessions.revoked`.
     pub async fn end_many(&self, older_than: Option<&str>, ip: Option<&str>) -> Result<SessionsEnded, ApiError> {
         if older_than.is_none() && ip.is_none() {
             return Err(ApiError::invalid(
                 "older_than",
-                "name older_than, ip or both; DELETE ends only what they match",
+                "name older_than, ip or both (or all=true); DELETE ends only what they match",
             ));
         }
         let created_before = older_than.map(parse_age).transpose()?.map(|age| self.now - age);
         let everyone = Acting::of(self.admin) == Acting::SuperAdmin;
-        let args = || table::bulk_args(self.now, created_before, ip, everyone);
+        let filter = BulkFilter { created_before, ip, everyone, except: None };
+        let ended = self.end_matching(&filter, json!({ "older_than": older_than, "ip": ip })).await?;
+        Ok(SessionsEnded { ended })
+    }
+
+    /// `DELETE /api/sessions?all=true` (a super_admin): ends every session, in rounds of
+    /// [`table::BULK_LIMIT`], the caller's own last — a round that fails leaves the caller
+    /// able to repeat the call. Audited `sessions.revoked` with `"all": true` per round.
+    pub async fn end_all(&self) -> Result<SessionsEnded, ApiError> {
+        if !self.admin.is_super_admin() {
+            return Err(ApiError::forbidden(codes::SUPER_ADMIN_REQUIRED, "only a super_admin ends every session"));
+        }
+        let own = self.admin.session();
+        let mut ended = 0;
+        loop {
+            let filter = BulkFilter { created_before: None, ip: None, everyone: true, except: own };
+            let round = self.end_matching(&filter, json!({ "all": true })).await?;
+            ended += round;
+            if round < table::BULK_LIMIT as u64 {
+                break;
+            }
+        }
+        if own.is_some() {
+            let filter = BulkFilter { created_before: None, ip: None, everyone: true, except: None };
+            ended += self.end_matching(&filter, json!({ "all": true, "own_session": true })).await?;
+        }
+        Ok(SessionsEnded { ended })
+    }
+
+    /// Ends up to [`table::BULK_LIMIT`] sessions `filter` matches, revoking their refresh
+    /// tokens when `REVOKE_TOKENS_ON_SESSION_END`, telling their clients (back-channel
+    /// logout), all in one batch with the audit entry (`sessions.revoked`, `metadata` and
+    /// the count). Their KV values are left to expire: the missing rows already refuse
+    /// them everywhere.
+    async fn end_matching(&self, filter: &BulkFilter<'_>, mut metadata: serde_json::Value) -> Result<u64, ApiError> {
+        let args = || table::bulk_args(self.now, filter);
         let matching = count(self.store.select(table::bulk_count(args())).await?)?.min(table::BULK_LIMIT as u64);
-        let metadata = json!({ "older_than": older_than, "ip": ip, "sessions": matching });
+        if let Some(fields) = metadata.as_object_mut() {
+            fields.insert("sessions".into(), json!(matching));
+        }
         let mut statements = Vec::new();
         if self.config.sessions.revoke_tokens_on_session_end {
             statements.push(refresh_tokens::revoke_of_bulk_sessions(args()));
@@ -142,8 +180,7 @@ impl<P: Platform> SessionAdmin<'_, P> {
         if changes.get(queue).is_some_and(|queued| *queued > 0) {
             backchannel_logout::note_queued();
         }
-        let ended = changes.get(statements.len().saturating_sub(2)).copied().unwrap_or(0);
-        Ok(SessionsEnded { ended })
+        Ok(changes.get(statements.len().saturating_sub(2)).copied().unwrap_or(0))
     }
 
     /// `GET /api/metrics/sessions`.
@@ -153,6 +190,9 @@ impl<P: Platform> SessionAdmin<'_, P> {
         Ok(SessionMetrics {
             active: whole(row.active),
             users: whole(row.users),
+            active_sessions: whole(row.active),
+            unique_users: whole(row.users),
+            sessions_today: whole(row.created_today),
             created_last_hour: whole(row.created_last_hour),
             created_last_24h: whole(row.created_last_24h),
             created_last_30d: whole(row.created_last_30d),

@@ -41,7 +41,7 @@ fn fixture() -> (Fixture, crate::engine::identity::users::User) {
 }
 
 fn start(f: &Fixture, user_id: &str, ip: &str, at: UnixTime) -> Session {
-    let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: Some("Firefox".into()) };
+    let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: Some("Firefox".into()), location: None };
     block_on(sessions::start(&context_of(&f.config, &f.store, &f.kv, &meta, at), &["pwd"], user_id, Vec::new()))
         .unwrap()
         .1
@@ -51,7 +51,7 @@ fn admin_of(role: Role) -> AdminPrincipal {
     let mut user = alice();
     user.id = format!("acting-{}", role.as_str());
     user.role = role;
-    AdminPrincipal::User(Box::new(user))
+    AdminPrincipal::user(user)
 }
 
 fn api<'a>(f: &'a Fixture, admin: &'a AdminPrincipal, meta: &'a RequestMeta) -> SessionAdmin<'a, NativePlatform> {
@@ -131,4 +131,53 @@ fn metrics_count_live_sessions_their_people_and_recent_sign_ins() {
     let (admin, meta) = (admin_of(Role::Admin), RequestMeta::default());
     let m = block_on(api(&f, &admin, &meta).metrics()).unwrap();
     assert_eq!((m.active, m.users, m.created_last_hour, m.created_last_24h, m.created_last_30d), (3, 2, 1, 2, 2));
+    // NOW is 08:00 UTC: the sessions of the last two hours began today.
+    assert_eq!((m.active_sessions, m.sessions_today, m.unique_users), (3, 2, 2), "the names docs/api.md shows");
+}
+
+#[test]
+fn a_listed_session_names_its_device_and_place() {
+    let (f, _) = fixture();
+    let meta = RequestMeta {
+        ip_address: Some("198.51.100.4".into()),
+        user_agent: Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36".into()),
+        location: Some("San Francisco, CA".into()),
+    };
+    block_on(sessions::start(
+        &context_of(&f.config, &f.store, &f.kv, &meta, NOW - 60),
+        &["pwd"],
+        &alice().id,
+        Vec::new(),
+    ))
+    .unwrap();
+    let (admin, none) = (admin_of(Role::Admin), RequestMeta::default());
+    let listed = block_on(api(&f, &admin, &none).list(None, None, 10, 0)).unwrap().data.remove(0);
+    assert_eq!(listed.device.as_deref(), Some("Chrome on macOS"));
+    assert_eq!(listed.location.as_deref(), Some("San Francisco, CA"));
+    assert_eq!(listed.last_activity, NOW - 60);
+    let json = serde_json::to_value(&listed).unwrap();
+    assert_eq!(json["created_at"], "2027-01-15T07:59:00Z", "RFC 3339 (docs/api.md, \"Times\")");
+}
+
+#[test]
+fn all_true_is_a_super_admins_and_ends_every_session_the_callers_own_last() {
+    let (f, root) = fixture();
+    let users = [start(&f, &alice().id, "10.0.0.1", NOW - 40 * DAY), start(&f, &alice().id, "10.0.0.2", NOW - 60)];
+    let other_root = start(&f, &root.id, "10.0.0.3", NOW - 60);
+    let own = start(&f, &root.id, "10.0.0.4", NOW - 30);
+    let meta = RequestMeta::default();
+    let refused = block_on(api(&f, &admin_of(Role::Admin), &meta).end_all()).unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (403, codes::SUPER_ADMIN_REQUIRED));
+    let caller = AdminPrincipal::User(Box::new(root.clone()), Some(own.id_hash.clone()));
+    assert_eq!(block_on(api(&f, &caller, &meta).end_all()).unwrap().ended, 4);
+    let alive = |s: &Session| block_on(user_of_session(&f.store, s)).unwrap().is_some();
+    assert!(!users.iter().any(alive) && !alive(&other_root) && !alive(&own));
+    let rounds: Vec<_> =
+        f.store.audit_events().unwrap().into_iter().filter(|e| e["event"] == "sessions.revoked").collect();
+    assert_eq!(rounds.len(), 2, "every other session, then the caller's");
+    let metadata =
+        |i: usize| serde_json::from_str::<serde_json::Value>(rounds[i]["metadata"].as_str().unwrap()).unwrap();
+    let (first, last) = (metadata(0), metadata(1));
+    assert_eq!((first["all"].as_bool(), first["sessions"].as_u64()), (Some(true), Some(3)));
+    assert_eq!((last["own_session"].as_bool(), last["sessions"].as_u64()), (Some(true), Some(1)));
 }

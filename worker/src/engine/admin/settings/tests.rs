@@ -26,7 +26,7 @@ impl VarSource for Vars {
 fn admin(role: Role) -> AdminPrincipal {
     let mut user = alice();
     user.role = role;
-    AdminPrincipal::User(Box::new(user))
+    AdminPrincipal::user(user)
 }
 
 fn change(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
@@ -174,7 +174,7 @@ fn admin_allowed_ips_that_leave_out_the_callers_address_need_that_address_as_con
     let store = SqliteStore::open_in_memory().unwrap();
     let vars = Vars(dev_vars());
     let root = admin(Role::SuperAdmin);
-    let meta = RequestMeta { ip_address: Some("203.0.113.7".into()), user_agent: None };
+    let meta = RequestMeta { ip_address: Some("203.0.113.7".into()), user_agent: None, location: None };
     let api = SettingsAdmin { rc: context_of(&DEFAULT_CONFIG, &store, &NO_KV, &meta, NOW), vars: &vars, admin: &root };
     let refused =
         block_on(api.update(&change(&[("ADMIN_ALLOWED_IPS", Some("10.0.0.0/8, 2001:db8::/32"))]))).unwrap_err();

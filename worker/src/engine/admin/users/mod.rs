@@ -21,7 +21,9 @@ use crate::engine::crypto::passwords::hash_password;
 use crate::engine::crypto::tokens::new_uuid;
 use crate::engine::identity::accounts::store::AccountStore;
 use crate::engine::identity::accounts::{Accounts, Followup};
+use crate::engine::identity::devices::device_name;
 use crate::engine::identity::mfa;
+use crate::engine::identity::password_expiry;
 use crate::engine::identity::password_history;
 use crate::engine::identity::password_rules;
 use crate::engine::identity::sessions;
@@ -267,10 +269,13 @@ impl<P: Platform> UserAdmin<'_, P> {
             .map(|s| UserSession {
                 id: s.id_hash,
                 created_at: s.created_at,
+                last_activity: s.last_seen_at,
                 last_seen_at: s.last_seen_at,
                 expires_at: s.expires_at,
                 ip_address: s.ip_address,
+                device: s.user_agent.as_deref().and_then(device_name),
                 user_agent: s.user_agent,
+                location: s.location,
             })
             .collect())
     }
@@ -316,12 +321,29 @@ impl<P: Platform> UserAdmin<'_, P> {
         self.audit("mfa.disabled", id, json!({ "reset_by_admin": true, "sessions_ended": ended })).await
     }
 
-    /// `GET /api/users/{id}/password-status`.
+    /// `GET /api/users/{id}/password-status`: when the password last changed (the
+    /// account's creation if never), when it expires under the role's expiry days, and
+    /// whether the next sign-in must change it first (`identity::password_expiry`).
     pub async fn password_status(&self, id: &str) -> Result<PasswordStatus, ApiError> {
         let row = self.row(id).await?;
+        let has_password = row.has_password.is_some_and(|h| h != 0.0);
         let changed_at = row.password_changed_at.map(crate::engine::platform::ports::int);
+        let last_changed = has_password.then(|| changed_at.unwrap_or(row.created_at as i64));
+        let role = Role::parse(&row.role)?;
+        let days = i64::from(password_expiry::days_for(self.config, role));
+        let expires_at = last_changed.filter(|_| days > 0).map(|at| at + days * 86_400);
+        let requires_change = last_changed.is_some_and(|at| {
+            matches!(
+                password_expiry::classify(self.config, role, at, self.now),
+                password_expiry::Expiry::Expired { .. }
+            )
+        });
         Ok(PasswordStatus {
-            has_password: row.has_password.is_some_and(|h| h != 0.0),
+            has_password,
+            last_changed,
+            expires_at,
+            days_until_expiry: expires_at.map(|at| (at - self.now).div_euclid(86_400)),
+            requires_change,
             changed_at,
             age_days: changed_at.map(|at| (self.now - at).max(0) / 86_400),
         })

@@ -39,7 +39,7 @@ fn principal(role: Role) -> AdminPrincipal {
     let mut user = alice();
     user.id = format!("actor-{}", role.as_str());
     user.role = role;
-    AdminPrincipal::User(Box::new(user))
+    AdminPrincipal::user(user)
 }
 
 fn new_user(email: &str, role: &str) -> NewUser {
@@ -52,7 +52,7 @@ fn new_user(email: &str, role: &str) -> NewUser {
     }
 }
 
-static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+static META: RequestMeta = RequestMeta { ip_address: None, user_agent: None, location: None };
 
 #[test]
 fn an_admin_manages_users_but_only_a_super_admin_makes_or_touches_admins() {
@@ -205,4 +205,29 @@ fn admin_password_min_length_applies_to_admins_and_super_admins_only() {
     let patch =
         UserPatch { role: Some("admin".into()), password: Some("thirteen-char".into()), ..UserPatch::default() };
     assert_eq!(block_on(as_who(&f, &root, &META).update(&user.id, &patch)).unwrap_err().status(), 422);
+}
+
+#[test]
+fn password_status_says_when_it_changed_when_it_expires_and_whether_a_change_comes_first() {
+    let mut f = fixture();
+    f.config = config_with(|v| {
+        v.insert("PASSWORD_EXPIRY_DAYS", "90".into());
+        v.insert("PASSWORD_EXPIRY_GRACE_DAYS", "7".into());
+    });
+    let root = principal(Role::SuperAdmin);
+    let bob = block_on(as_who(&f, &root, &META).create(&new_user("bob@example.com", "user"))).unwrap();
+    let status = block_on(as_who(&f, &root, &META).password_status(&bob.id)).unwrap();
+    assert_eq!(status.last_changed, Some(NOW));
+    assert_eq!(status.expires_at, Some(NOW + 90 * 86_400));
+    assert_eq!((status.days_until_expiry, status.requires_change), (Some(90), false));
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(json["expires_at"], "2027-04-15T08:00:00Z");
+    // 100 days on: expired, past the 7 grace days.
+    let later = UserAdmin { rc: context_of(&f.config, &f.store, &f.kv, &META, NOW + 100 * 86_400), admin: &root };
+    let expired = block_on(later.password_status(&bob.id)).unwrap();
+    assert_eq!((expired.days_until_expiry, expired.requires_change), (Some(-10), true));
+    // Without expiry: no expires_at, nothing required.
+    f.config = config_with(|_| {});
+    let off = block_on(as_who(&f, &root, &META).password_status(&bob.id)).unwrap();
+    assert_eq!((off.expires_at, off.days_until_expiry, off.requires_change), (None, None, false));
 }

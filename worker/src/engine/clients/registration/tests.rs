@@ -240,7 +240,7 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     };
     let mut user = alice();
     user.role = Role::Admin;
-    let admin = AdminPrincipal::User(Box::new(user.clone()));
+    let admin = AdminPrincipal::user(user.clone());
     let service = AdminPrincipal::Client("admin-cli".into());
     for client_id in [ADMIN_UI_CLIENT_ID, DEMO_CLIENT_ID] {
         for who in [&admin, &service] {
@@ -254,7 +254,7 @@ fn only_a_super_admin_changes_first_party_and_bootstrap_clients_and_redirect_cha
     let own = block_on(r.register(&metadata())).unwrap();
     assert!(as_admin(&admin, &own.client_id).is_ok());
     user.role = Role::SuperAdmin;
-    let super_admin = AdminPrincipal::User(Box::new(user));
+    let super_admin = AdminPrincipal::user(user);
     assert_eq!(as_admin(&super_admin, DEMO_CLIENT_ID).unwrap(), vec!["https://evil.example/cb"]);
     let audit = store.audit_events().unwrap();
     let updated = audit.iter().rfind(|e| e["event"] == "client.updated").unwrap();

@@ -157,6 +157,7 @@ fn require_mfa_with_a_grace_period_signs_in_and_asks_after_it_enrols_first() {
             expires_at: NOW + 60,
             ip_address: None,
             user_agent: None,
+            location: None,
         },
         "123456",
     ));

@@ -39,7 +39,11 @@ pub(super) fn fixture_with(change: impl FnOnce(&mut HashMap<&'static str, String
         store: SqliteStore::open_in_memory().unwrap(),
         kv: MemoryKv::default(),
         transport: TestOutbound::default(),
-        meta: RequestMeta { ip_address: Some("203.0.113.9".into()), user_agent: Some("Firefox".into()) },
+        meta: RequestMeta {
+            ip_address: Some("203.0.113.9".into()),
+            user_agent: Some("Firefox".into()),
+            location: None,
+        },
     }
 }
 
@@ -369,7 +373,8 @@ fn a_sign_in_from_a_new_browser_mails_new_login_but_not_the_first_or_a_known_one
     f.sign_up("alice@example.com").unwrap();
     let user = f.user("alice@example.com");
     let session_with = |agent: &str| {
-        let meta = RequestMeta { ip_address: Some("198.51.100.7".into()), user_agent: Some(agent.into()) };
+        let meta =
+            RequestMeta { ip_address: Some("198.51.100.7".into()), user_agent: Some(agent.into()), location: None };
         block_on(sessions::start(&context_of(&f.config, &f.store, &f.kv, &meta, NOW), &["pwd"], &user.id, Vec::new()))
             .unwrap()
             .1

@@ -41,7 +41,10 @@ pub enum MailContent {
     NewLogin {
         when: String,
         ip_address: Option<String>,
-        user_agent: Option<String>,
+        /// `Chrome on macOS` (`identity::devices`), else the user agent as sent.
+        device: Option<String>,
+        /// `San Francisco, CA`, where Cloudflare placed the address; absent locally.
+        location: Option<String>,
         account_url: String,
     },
     /// A second factor was turned on (the `mfa-enabled` template).

@@ -57,8 +57,8 @@ pub fn values(config: &Config, locale: Locale, to: &Recipient<'_>, content: &Mai
         MailContent::PasswordReset { url, valid_minutes } => context! {
             url, reset_url => url, expiry_minutes => valid_minutes, expires_in => words.duration(*valid_minutes, false),
         },
-        MailContent::NewLogin { when, ip_address, user_agent, account_url } => context! {
-            url => account_url, when, ip_address => unknown(ip_address), device => unknown(user_agent),
+        MailContent::NewLogin { when, ip_address, device, location, account_url } => context! {
+            url => account_url, when, ip_address => unknown(ip_address), device => unknown(device), location,
         },
         MailContent::MfaEnabled { when, account_url } => context! { url => account_url, when },
         MailContent::SignInMethodChanged { change, when, ip_address, account_url } => context! {

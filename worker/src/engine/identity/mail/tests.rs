@@ -37,7 +37,8 @@ fn values_in_html_mail_are_escaped() {
     let content = MailContent::NewLogin {
         when: "2026-12-07 10:00 UTC".into(),
         ip_address: None,
-        user_agent: Some("<script>alert('x')</script>".into()),
+        device: Some("<script>alert('x')</script>".into()),
+        location: None,
         account_url: "https://id.example.com/account?a=1&b=2".into(),
     };
     let (_, text, html) = rendered(&config(), &ADA, &content);
@@ -106,7 +107,13 @@ fn every_template_has_its_name() {
         MailContent::Welcome { account_url: String::new() },
         MailContent::Verification { url: String::new(), valid_hours: 24 },
         MailContent::PasswordReset { url: String::new(), valid_minutes: 60 },
-        MailContent::NewLogin { when: String::new(), ip_address: None, user_agent: None, account_url: String::new() },
+        MailContent::NewLogin {
+            when: String::new(),
+            ip_address: None,
+            device: None,
+            location: None,
+            account_url: String::new(),
+        },
         MailContent::MfaEnabled { when: String::new(), account_url: String::new() },
         MailContent::Test { when: String::new(), sent_by: String::new() },
         MailContent::SignInMethodChanged {

@@ -35,7 +35,7 @@ pub fn placeholders(name: &str) -> &'static [&'static str] {
         "welcome" => &["url", "profile_url"],
         "verification" => &["url", "expires_in", "valid_hours"],
         "password-reset" => &["url", "reset_url", "expires_in", "expiry_minutes"],
-        "new-login" => &["url", "when", "ip_address", "device"],
+        "new-login" => &["url", "when", "ip_address", "device", "location"],
         "mfa-enabled" => &["url", "when"],
         "sign-in-method-changed" => &["url", "when", "ip_address", "change"],
         "test" => &["when", "sent_by"],

@@ -19,7 +19,7 @@ use crate::native::{NativeSigner, SqliteStore};
 
 const NOW: UnixTime = 1_700_000_000;
 const ORIGIN: &str = "http://localhost:8787";
-const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None };
+const META: RequestMeta = RequestMeta { ip_address: None, user_agent: None, location: None };
 
 struct Authenticator {
     key: SigningKey,

@@ -10,6 +10,7 @@ use super::{AccountFacts, SignInOutcome, SignedIn};
 use crate::engine::crypto::passwords::verify_password;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::accounts::{utc_time, Accounts};
+use crate::engine::identity::devices::device_name;
 use crate::engine::identity::login::{login_statements, LoginContext};
 use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mfa::{self, AfterPassword};
@@ -228,20 +229,22 @@ impl<P: Platform> Accounts<'_, P> {
     }
 
     /// A browser not [`Self::known_browser`]: remembered, and the `new-login` mail when
-    /// the account has signed in before from another one.
+    /// the account has signed in before from another one (and `NOTIFY_NEW_SESSION`).
     async fn remember_browser(&self, user: &User, session: &Session) -> Result<(), InternalError> {
         let prefix = format!("device:{}:", user.id);
         let agent = session.user_agent.as_deref().unwrap_or("unknown");
         let key = device_key(user, agent);
         let first_ever = self.kv.keys_with_prefix(&prefix).await?.is_empty();
         self.kv.put(&key, &self.now.to_string(), KNOWN_DEVICE_SECONDS.max(KV_MIN_TTL)).await?;
-        if first_ever {
+        // NOTIFY_NEW_SESSION=false: the browser is still remembered, the mail not sent.
+        if first_ever || !self.config.sessions.notify_new_session {
             return Ok(());
         }
         let content = MailContent::NewLogin {
             when: utc_time(self.now),
             ip_address: session.ip_address.clone(),
-            user_agent: session.user_agent.clone(),
+            device: session.user_agent.as_deref().map(|agent| device_name(agent).unwrap_or_else(|| agent.to_owned())),
+            location: session.location.clone(),
             account_url: self.config.endpoint("/account"),
         };
         self.send(user, content).await

@@ -21,16 +21,22 @@ pub mod providers;
 pub mod unread;
 mod vars;
 
-pub use names::{OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
+pub use names::{OLD_NAMES, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES};
 pub use outbound::{
     AuditFormat, AuditPush, ElasticsearchSink, MailProvider, MailSettings, SmtpServer, SplunkSink, SyslogSink,
     WebhookKey, WebhookSettings,
 };
-use vars::{err, Vars};
+use vars::{err, parse_log_level, Vars};
 
 /// Reads one variable; `None` when it is not set at all.
 pub trait VarSource {
     fn var(&self, name: &'static str) -> Option<String>;
+
+    /// The names of every variable set (vars and secrets, not bindings), where the source
+    /// can list them: unknown names are reported (`unread::unknown`).
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<F: Fn(&'static str) -> Option<String>> VarSource for F {
@@ -103,6 +109,9 @@ pub struct Config {
     /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
     /// from a Worker far from its data; 0 in any real deployment.
     pub storage_delay_ms: u32,
+    /// `LOG_LEVEL` (`CRYSTAL_LOG_LEVEL`): what the worker writes to its log
+    /// (docs/operations.md, "Reading the logs").
+    pub log_level: log::LevelFilter,
     /// Settings set here that this server does not read (docs/configuration.md,
     /// "Settings this server does not read")
     /// ([`unread::UNREAD`]): reported, never silently ignored.
@@ -188,6 +197,9 @@ pub struct SessionSettings {
     /// `REAUTHENTICATION_MAX_AGE`: how recent a sign-in must be, seconds, for a change to
     /// how one signs in (`identity::accounts::reauth`).
     pub reauthentication_max_age: u32,
+    /// `NOTIFY_NEW_SESSION`: a sign-in from a browser the account has not used in 90
+    /// days mails the person (the `new-login` template).
+    pub notify_new_session: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,12 +301,19 @@ pub struct Overlay<'a, S: VarSource> {
 }
 
 impl<S: VarSource> VarSource for Overlay<'_, S> {
+    /// A run-time change, else the setting's old name ([`OLD_NAMES`]) when the deployment
+    /// sets it, else the variable.
     fn var(&self, name: &'static str) -> Option<String> {
         let overridden = RUNTIME_SETTINGS.contains(&name).then(|| self.overrides.iter().find(|(n, _)| n == name));
-        match overridden.flatten() {
-            Some((_, value)) => Some(value.clone()),
-            None => self.vars.var(name),
+        if let Some((_, value)) = overridden.flatten() {
+            return Some(value.clone());
         }
+        let old = OLD_NAMES.iter().find(|(_, new)| *new == name).and_then(|(old, _)| self.vars.var(old));
+        old.filter(|v| !v.trim().is_empty()).or_else(|| self.vars.var(name))
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.vars.names()
     }
 }
 
@@ -339,7 +358,9 @@ impl Config {
                 reauthentication_max_age: v.within("REAUTHENTICATION_MAX_AGE", 1, 86_400)?,
                 single_session: v.flag("SINGLE_SESSION")?,
                 revoke_tokens_on_session_end: v.flag("REVOKE_TOKENS_ON_SESSION_END")?,
+                notify_new_session: v.flag("NOTIFY_NEW_SESSION")?,
             },
+            log_level: v.parse("LOG_LEVEL", parse_log_level)?,
             security: SecuritySettings {
                 lockout_threshold: v.within("LOCKOUT_THRESHOLD", 1, 100)?,
                 lockout_duration: v.within("LOCKOUT_DURATION", 1, 525_600)?,
@@ -443,7 +464,11 @@ impl Config {
             storage_delay_ms: v.count("STORAGE_DELAY_MS")?,
             webhooks: v.webhooks()?,
             audit_push: v.audit_push()?,
-            unread: unread::set_but_unread(|name| source.var(name).is_some_and(|v| !v.trim().is_empty())),
+            unread: {
+                let mut unread = unread::set_but_unread(|name| source.var(name).is_some_and(|v| !v.trim().is_empty()));
+                unread.extend(unread::unknown(&source.names()));
+                unread
+            },
         })
     }
 

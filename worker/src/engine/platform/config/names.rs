@@ -55,6 +55,8 @@ pub const RUNTIME_SETTINGS: &[&str] = &[
     "EMAIL_VERIFICATION_TTL",
     "SESSION_DURATION_DAYS",
     "IDLE_TIMEOUT_MINUTES",
+    "NOTIFY_NEW_SESSION",
+    "LOG_LEVEL",
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_DURATION",
     "PROGRESSIVE_LOCKOUT",
@@ -182,6 +184,8 @@ pub const VARIABLES: &[&str] = &[
     "IDLE_TIMEOUT_MINUTES",
     "SINGLE_SESSION",
     "REVOKE_TOKENS_ON_SESSION_END",
+    "NOTIFY_NEW_SESSION",
+    "LOG_LEVEL",
     "REAUTHENTICATION_MAX_AGE",
     "LOCKOUT_THRESHOLD",
     "LOCKOUT_DURATION",
@@ -263,4 +267,14 @@ pub const VARIABLES: &[&str] = &[
     "AUDIT_LOG_SPLUNK_URL",
     "AUDIT_LOG_ELASTICSEARCH_URL",
     "AUDIT_LOG_ELASTICSEARCH_INDEX",
+];
+
+/// Names the Crystal server used for a setting that has another name here, with the
+/// same meaning (docs/configuration.md, "Old names"): `(old name, name here)`. A deployment that sets the old name gets what it
+/// says (it wins over the name here from the environment; a run-time change of the
+/// setting wins over both).
+pub const OLD_NAMES: &[(&str, &str)] = &[
+    ("CRYSTAL_LOG_LEVEL", "LOG_LEVEL"),
+    ("PASSWORD_RESET_RATE_LIMIT", "RATE_LIMIT_PASSWORD_RESET_MAX"),
+    ("PASSWORD_RESET_RATE_WINDOW", "RATE_LIMIT_PASSWORD_RESET_WINDOW"),
 ];

@@ -300,3 +300,44 @@ fn settings_have_sane_bounds_and_audit_retention_a_floor() {
     .unwrap();
     assert_eq!(floor.retention.audit_days, 30);
 }
+
+#[test]
+fn an_old_name_is_read_in_its_new_ones_place_and_a_run_time_change_wins_over_both() {
+    let mut vars = dev_vars();
+    vars.insert("CRYSTAL_LOG_LEVEL", "DEBUG".into());
+    vars.insert("PASSWORD_RESET_RATE_LIMIT", "7".into());
+    let source = |name: &'static str| vars.get(name).cloned();
+    let config = Config::load(&Overlay { vars: &source, overrides: &[] }).unwrap();
+    assert_eq!(config.log_level, log::LevelFilter::Debug, "over LOG_LEVEL=info of wrangler.toml");
+    assert_eq!(config.rate_limits.password_reset.0, 7);
+    let changed = [("LOG_LEVEL".to_owned(), "warn".to_owned())];
+    let config = Config::load(&Overlay { vars: &source, overrides: &changed }).unwrap();
+    assert_eq!(config.log_level, log::LevelFilter::Warn);
+    assert!(config.unread.is_empty(), "an old name is read, not reported");
+}
+
+#[test]
+fn log_level_takes_the_crystal_servers_levels_and_refuses_others() {
+    for (value, level) in [
+        ("error", log::LevelFilter::Error),
+        ("WARN", log::LevelFilter::Warn),
+        ("notice", log::LevelFilter::Info),
+        ("trace", log::LevelFilter::Debug),
+        ("none", log::LevelFilter::Off),
+    ] {
+        assert_eq!(
+            load_with(|v| {
+                v.insert("LOG_LEVEL", value.into());
+            })
+            .unwrap()
+            .log_level,
+            level,
+            "{value}"
+        );
+    }
+    let err = load_with(|v| {
+        v.insert("LOG_LEVEL", "loud".into());
+    })
+    .unwrap_err();
+    assert_eq!(err.variable, "LOG_LEVEL");
+}

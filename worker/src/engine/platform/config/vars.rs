@@ -12,6 +12,20 @@ pub(super) fn err(variable: &'static str, problem: impl Into<String>) -> ConfigE
     ConfigError { variable, problem: problem.into() }
 }
 
+/// `LOG_LEVEL`: `error`, `warn`, `info`, `debug` or `off`, in either case; the Crystal
+/// server's other levels read as their nearest (`trace` as `debug`, `notice` as `info`,
+/// `fatal` as `error`, `none` as `off`).
+pub(super) fn parse_log_level(value: &str) -> Result<log::LevelFilter, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "off" | "none" => Ok(log::LevelFilter::Off),
+        "error" | "fatal" => Ok(log::LevelFilter::Error),
+        "warn" | "warning" => Ok(log::LevelFilter::Warn),
+        "info" | "notice" => Ok(log::LevelFilter::Info),
+        "debug" | "trace" => Ok(log::LevelFilter::Debug),
+        other => Err(format!("must be `error`, `warn`, `info`, `debug` or `off`, got `{other}`")),
+    }
+}
+
 pub(super) struct Vars<'a, S: VarSource>(pub(super) &'a S);
 
 impl<S: VarSource> Vars<'_, S> {

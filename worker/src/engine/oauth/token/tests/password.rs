@@ -57,7 +57,7 @@ fn rfc6749_4_3_wrong_password_and_unknown_user_are_the_same_invalid_grant() {
 fn attempt(f: &Fixture, now: UnixTime, right: bool, ip: Option<&'static str>) -> Result<TokenResponse, TokenError> {
     let password = if right { "wonderland-rabbit-hole" } else { "nope" };
     let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
-    let meta = RequestMeta { ip_address: ip.map(str::to_owned), user_agent: None };
+    let meta = RequestMeta { ip_address: ip.map(str::to_owned), user_agent: None, location: None };
     let mut endpoint = endpoint(f, now);
     endpoint.rc.meta = &meta;
     pollster::block_on(endpoint.handle_form(Some(&basic("svc", "s3cret")), &Form::parse(body.as_bytes()).unwrap()))
@@ -184,7 +184,7 @@ fn lockout_by_ip_pauses_an_address_on_the_password_grant() {
     let from = |ip: &'static str, right: bool| {
         let password = if right { "wonderland-rabbit-hole" } else { "nope" };
         let body = format!("grant_type=password&username=alice%40example.com&password={password}&scope=read");
-        let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: None };
+        let meta = RequestMeta { ip_address: Some(ip.into()), user_agent: None, location: None };
         let mut endpoint = endpoint(&f, NOW);
         endpoint.rc.meta = &meta;
         endpoint.rc.kv = &kv;
