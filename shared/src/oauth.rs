@@ -144,4 +144,8 @@ pub struct DeviceAuthorizationResponse {
     pub expires_in: u32,
     /// Seconds between polls of the token endpoint (§3.5).
     pub interval: u32,
+    /// The application the person is asked to let in, as `/activate` names it (its
+    /// `client_name`), so the device can say it beside the code (docs/api.md, "Endpoints").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
 }

@@ -59,6 +59,9 @@ pub struct Scope {
     pub default: bool,
     /// The user claims it releases (a system scope's are fixed by OIDC Core §5.4).
     pub claims: Vec<String>,
+    /// Scopes granted with it wherever it is granted (docs/api.md, "Scopes").
+    #[serde(default)]
+    pub requires: Vec<String>,
     pub system: bool,
     /// How many clients may request it.
     pub clients: u32,
@@ -77,6 +80,8 @@ pub struct NewScope {
     pub default: bool,
     #[serde(default)]
     pub claims: Vec<String>,
+    #[serde(default)]
+    pub requires: Vec<String>,
 }
 
 /// `PATCH /api/scopes/{id}`: present fields change, absent ones stay.
@@ -90,6 +95,29 @@ pub struct ScopePatch {
     pub default: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claims: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<Vec<String>>,
+}
+
+/// The most scopes one scope may require.
+pub const MAX_REQUIRES: usize = 20;
+
+/// What is wrong with `name`'s `requires` on its own (the server also checks that each
+/// names a scope it knows): scope-tokens, not `name` itself, at most [`MAX_REQUIRES`].
+pub fn requires_problems(name: &str, requires: &[String]) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    let mut problem = |message: String| out.push(FieldError { field: "requires".into(), message });
+    if requires.len() > MAX_REQUIRES {
+        problem(format!("a scope requires at most {MAX_REQUIRES} others"));
+    }
+    for r in requires {
+        if !is_scope_token(r) {
+            problem(format!("`{r}` is not a scope name"));
+        } else if r == name {
+            problem("a scope cannot require itself".into());
+        }
+    }
+    out
 }
 
 /// RFC 6749 §3.3 scope-token: `1*( %x21 / %x23-5B / %x5D-7E )`.

@@ -65,6 +65,7 @@ test('RFC 8628: openid-client polls while the person signs in and allows on /act
   const started = await oidc.initiateDeviceAuthorization(tv, { scope: 'openid profile email offline_access' });
   assert.match(started.user_code, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
   assert.equal(started.verification_uri, `${worker.url}/activate`);
+  assert.equal(started.audience, 'Demo TV', 'the app the person is asked to let in, as /activate names it');
   assert.equal(started.expires_in, 300);
   const polling = oidc.pollDeviceAuthorizationGrant(tv, started);
 

@@ -89,7 +89,9 @@ test('a rotation publishes the new keys at once; the current ones keep signing u
   assert.equal(res.status, 202);
   const started = (await res.json()).data;
   assert.deepEqual(started.map((k) => [k.alg, k.status]), [['RS256', 'pending'], ['ES256', 'pending'], ['EdDSA', 'pending']]);
-  for (const key of started) assert.ok(key.activate_at >= Math.floor(Date.now() / 1000) + 300, 'after the JWKS max-age');
+  for (const key of started) {
+    assert.ok(Date.parse(key.activate_at) >= (Math.floor(Date.now() / 1000) + 300) * 1000, 'after the JWKS max-age (RFC 3339)');
+  }
   // Published now: six keys, the old three and the new three.
   const after = await (await fetch(`${worker.url}/.well-known/jwks.json`)).json();
   assert.equal(after.keys.length, 6);

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde_json::json;
 use shared::account::Page;
 use shared::paths;
-use shared::scopes::{is_system, scope_problems, NewScope, Scope, RELEASABLE_CLAIMS};
+use shared::scopes::{is_system, requires_problems, scope_problems, NewScope, Scope, RELEASABLE_CLAIMS};
 
 use crate::admin::{Pager, StatusLine};
 use crate::calls::{act, call, encode};
@@ -43,7 +43,7 @@ pub fn ScopesList() -> impl IntoView {
                         <table class="table">
                             <caption class="sr-only">"Scopes"</caption>
                             <thead><tr>
-                                <th scope="col">"Name"</th><th scope="col">"Description"</th><th scope="col">"Claims"</th>
+                                <th scope="col">"Name"</th><th scope="col">"Description"</th><th scope="col">"Claims"</th><th scope="col">"Also grants"</th>
                                 <th scope="col">"Default"</th><th scope="col">"Clients"</th><th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>{page.data.into_iter().map(|s| view! { <ScopeRow scope=s status=status reload=reload editing=editing/> }).collect_view()}</tbody>
@@ -85,6 +85,7 @@ fn ScopeRow(scope: Scope, status: Status, reload: RwSignal<u32>, editing: RwSign
             <td><code>{scope.name.clone()}</code>{scope.system.then(|| view! { " " <span class="badge">"system"</span> })}</td>
             <td>{scope.description.clone()}</td>
             <td>{scope.claims.join(", ")}</td>
+            <td>{scope.requires.join(" ")}</td>
             <td><input type="checkbox" aria-label=default_label prop:checked=default on:change=toggle_default/></td>
             <td>{scope.clients}</td>
             <td class="actions">
@@ -96,6 +97,11 @@ fn ScopeRow(scope: Scope, status: Status, reload: RwSignal<u32>, editing: RwSign
     }
 }
 
+/// The names of a space-separated list.
+fn required(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
 /// Creates a scope, or changes the one in `editing`.
 #[component]
 fn ScopeForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<Scope>>) -> impl IntoView {
@@ -103,12 +109,15 @@ fn ScopeForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<Sco
     let description = RwSignal::new(String::new());
     let default = RwSignal::new(false);
     let claims = RwSignal::new(Vec::<String>::new());
+    // Space-separated scope names, as a scope parameter is written.
+    let requires = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     Effect::new(move || {
         let scope = editing.get();
         name.set(scope.as_ref().map(|s| s.name.clone()).unwrap_or_default());
         description.set(scope.as_ref().map(|s| s.description.clone()).unwrap_or_default());
         default.set(scope.as_ref().is_some_and(|s| s.default));
+        requires.set(scope.as_ref().map(|s| s.requires.join(" ")).unwrap_or_default());
         claims.set(scope.map(|s| if s.system { vec![] } else { s.claims }).unwrap_or_default());
     });
     let system = move || editing.with(|s| s.as_ref().is_some_and(|s| s.system));
@@ -118,6 +127,7 @@ fn ScopeForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<Sco
             return String::new();
         }
         let mut found = scope_problems(n.trim(), d.trim(), &claims.get(), system());
+        found.extend(requires_problems(n.trim(), &required(&requires.get())));
         if editing.with(Option::is_none) && is_system(n.trim()) {
             found.push(shared::api::FieldError {
                 field: "name".into(),
@@ -136,6 +146,7 @@ fn ScopeForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<Sco
             description: description.get_untracked().trim().to_owned(),
             default: default.get_untracked(),
             claims: claims.get_untracked(),
+            requires: required(&requires.get_untracked()),
         };
         let (method, path, done) = match editing.get_untracked() {
             Some(old) => {
@@ -178,6 +189,9 @@ fn ScopeForm(status: Status, reload: RwSignal<u32>, editing: RwSignal<Option<Sco
                     <input id="scope-default" type="checkbox" prop:checked=default on:change=move |ev| default.set(event_target_checked(&ev))/>
                     " Granted when an app names no scope"
                 </label>
+                <label for="scope-requires">"Also grants (scopes it requires, separated by spaces)"</label>
+                <input id="scope-requires" type="text" placeholder="documents:read" prop:value=requires
+                    on:input=move |ev| requires.set(event_target_value(&ev))/>
                 <fieldset disabled=system>
                     <legend>"User claims it releases (UserInfo and ID token)"</legend>
                     {RELEASABLE_CLAIMS.iter().map(|claim| {

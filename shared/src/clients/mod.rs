@@ -3,11 +3,13 @@
 //! checks a form live with exactly the server's judgement.
 
 mod profiles;
+mod rate_limits;
 mod rules;
 
 use serde::{Deserialize, Serialize};
 
 pub use profiles::{FAPI2, FAPI2_SIGNING_ALGS, SECURITY_PROFILES};
+pub use rate_limits::{ClientRateLimits, RateLimit};
 pub use rules::{https_problem, jwks_problem, private_use_scheme, redirect_uri_problem, PRIVATE_JWK_MEMBERS};
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -102,6 +104,10 @@ pub struct ClientMetadata {
     /// an empty string clears it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_profile: Option<String>,
+    /// The client's own rate limits (`rate_limits.token`, an admin's registration only;
+    /// `{}` clears them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<ClientRateLimits>,
 }
 
 /// A client's whole registration as stored and answered.
@@ -160,6 +166,9 @@ pub struct ClientSettings {
     /// `fapi2` or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_profile: Option<String>,
+    /// The client's own rate limits instead of the global ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<ClientRateLimits>,
 }
 
 /// One broken rule, as RFC 7591 §3.2.2 names it.
@@ -206,6 +215,7 @@ impl ClientSettings {
             require_pushed_authorization_requests: false,
             request_object_signing_alg: None,
             security_profile: None,
+            rate_limits: None,
         };
         // A client registered only for grants without the browser gets no response types.
         if request.grant_types.is_some() && request.response_types.is_none() {
@@ -301,6 +311,9 @@ impl ClientSettings {
         }
         if patch.request_object_signing_alg.is_some() {
             self.request_object_signing_alg = optional(&patch.request_object_signing_alg);
+        }
+        if let Some(limits) = &patch.rate_limits {
+            self.rate_limits = (!limits.is_empty()).then(|| limits.clone());
         }
         if patch.security_profile.is_some() {
             self.security_profile = optional(&patch.security_profile);

@@ -133,6 +133,7 @@ impl ClientSettings {
             }
         }
         out.extend(self.profile_problems());
+        out.extend(self.rate_limit_problems());
         let needs_redirect = grants("authorization_code") || grants("implicit");
         if needs_redirect && self.redirect_uris.is_empty() {
             out.push(MetadataProblem {

@@ -13,9 +13,15 @@ use crate::engine::platform::error::ApiError;
 use crate::engine::platform::ports::KeyValue;
 
 /// Counts this request against `subject`'s window (`None`: whitelisted, not limited), or
-/// the 429 to answer instead.
-pub async fn token_limit(cx: &Cx<'_>, subject: Option<String>) -> Result<Option<Quota>, ApiError> {
-    limit(cx, Bucket::Token, subject, cx.config.rate_limits.token).await
+/// the 429 to answer instead. A request naming a client with its own limit (docs/api.md,
+/// "Client rate limits") counts in a bucket of that client's, against its limit.
+pub async fn token_limit(
+    cx: &Cx<'_>,
+    subject: Option<String>,
+    client_id: Option<&str>,
+) -> Result<Option<Quota>, ApiError> {
+    let (subject, limits) = rate_limit::token_budget(cx.config, subject, client_id);
+    limit(cx, Bucket::Token, subject, limits).await
 }
 
 /// [`token_limit`] for another `bucket` and its `(max, window)`: open registration

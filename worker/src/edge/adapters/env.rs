@@ -10,8 +10,8 @@ use worker::Env;
 
 use crate::edge::adapters::db;
 use crate::edge::adapters::WorkerClock;
-use crate::engine::admin::settings::{as_overrides, load_overrides};
-use crate::engine::platform::config::{Config, Overlay, VarSource};
+use crate::engine::admin::settings::{as_overrides, load_runtime};
+use crate::engine::platform::config::{ClientRateLimits, Config, Overlay, VarSource};
 use crate::engine::platform::error::{ConfigError, InternalError};
 use crate::engine::platform::ports::{Clock, UnixTime};
 
@@ -21,6 +21,8 @@ thread_local! {
     /// cached: they are cheap to recompute and the log should see each.
     static CONFIG: RefCell<Option<Cached>> = const { RefCell::new(None) };
     static REFRESHING: Cell<bool> = const { Cell::new(false) };
+    /// Whether this isolate has logged the settings it does not read (once).
+    static WARNED: Cell<bool> = const { Cell::new(false) };
 }
 
 struct Cached {
@@ -66,10 +68,11 @@ impl VarSource for EnvVars<'_> {
     }
 }
 
-fn build(env: &Env, overrides: &[(String, String)]) -> Result<Rc<Config>, ConfigError> {
-    let config = Rc::new(Config::load(&Overlay { vars: &EnvVars(env), overrides })?);
+fn build(env: &Env, overrides: &[(String, String)], limits: ClientRateLimits) -> Result<Rc<Config>, ConfigError> {
+    let mut config = Config::load(&Overlay { vars: &EnvVars(env), overrides })?;
+    config.client_rate_limits = limits;
     super::log::set_level(config.log_level);
-    Ok(config)
+    Ok(Rc::new(config))
 }
 
 fn keep(config: Rc<Config>) {
@@ -77,15 +80,17 @@ fn keep(config: Rc<Config>) {
     CONFIG.with(|c| *c.borrow_mut() = Some(Cached { config, fetched_at }));
 }
 
-async fn read_overrides(env: &Env) -> Result<Vec<(String, String)>, InternalError> {
-    Ok(as_overrides(&load_overrides(&db(env)?).await?, &vars(env)))
+/// The run-time settings and the clients' own rate limits (one round trip).
+async fn read_runtime(env: &Env) -> Result<(Vec<(String, String)>, ClientRateLimits), InternalError> {
+    let (rows, limits) = load_runtime(&db(env)?).await?;
+    Ok((as_overrides(&rows, &vars(env)), limits))
 }
 
 /// Reads the settings again and keeps the configuration they give.
 async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
-    match read_overrides(env).await {
-        Ok(overrides) => {
-            let config = build(env, &overrides)?;
+    match read_runtime(env).await {
+        Ok((overrides, limits)) => {
+            let config = build(env, &overrides, limits)?;
             keep(config.clone());
             Ok(config)
         }
@@ -93,7 +98,7 @@ async fn refresh(env: &Env) -> Result<Rc<Config>, ConfigError> {
         // with D1 down, little else works anyway).
         Err(e) => {
             log::error!("settings could not be read, the vars alone apply: {}", e.detail());
-            build(env, &[])
+            build(env, &[], Vec::new())
         }
     }
 }
@@ -107,7 +112,7 @@ pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Co
         // An isolate's first configuration: say which settings it was given that change
         // nothing here (docs/configuration.md, "Settings this server does not read").
         let loaded = refresh(env).await;
-        if let Ok(config) = &loaded {
+        if let (Ok(config), false) = (&loaded, WARNED.with(|w| w.replace(true))) {
             for unread in &config.unread {
                 log::warn!("setting {} is set but not read here; {}", unread.name, unread.instead);
             }
@@ -134,9 +139,17 @@ pub async fn config(env: &Env, worker: Option<&worker::Context>) -> Result<Rc<Co
     }
 }
 
+/// After a change the configuration carries beside the vars and settings (a client's own
+/// rate limits): this isolate reads them again at its next request, every other within
+/// [`SETTINGS_CACHE_SECONDS`].
+pub fn reread() {
+    CONFIG.with(|c| *c.borrow_mut() = None);
+}
+
 /// After `PATCH /api/settings`: this isolate uses the new settings at once.
 pub fn settings_changed(env: &Env, overrides: &[(String, String)]) -> Result<(), ConfigError> {
-    keep(build(env, overrides)?);
+    let limits = CONFIG.with(|c| c.borrow().as_ref().map(|c| c.config.client_rate_limits.clone())).unwrap_or_default();
+    keep(build(env, overrides, limits)?);
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 use shared::clients::{ClientMetadata, SecretAction};
 use worker::{Request, Response};
 
+use crate::edge::adapters::env;
 use crate::edge::context::Cx;
 use crate::edge::limits;
 use crate::edge::request::authorization;
@@ -45,10 +46,13 @@ pub async fn register(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Resp
         let registered = OpenRegistrar { rc: cx.request_context() }.register(&body).await?;
         return Ok(limits::with_quota(respond::set_no_store(respond::json(201, &registered)), quota.as_ref()));
     }
-    let quota = limits::token_limit(cx, rate_limit::token_subject(cx.config, ip, None, None)).await?;
+    let quota = limits::token_limit(cx, rate_limit::token_subject(cx.config, ip, None, None), None).await?;
     let admin = admin_or_refusal!(cx, req);
     let body: ClientMetadata = read_json(&mut req).await?;
     let registered = Registrar { rc: cx.request_context(), admin: &admin }.register(&body).await?;
+    if body.rate_limits.is_some() {
+        env::reread();
+    }
     Ok(limits::with_quota(respond::set_no_store(respond::json(201, &registered)), quota.as_ref()))
 }
 
@@ -70,7 +74,11 @@ pub async fn update(cx: &Cx<'_>, mut req: Request, m: &Matched) -> Result<Respon
     }
     let admin = admin_or_refusal!(cx, req);
     let body: ClientMetadata = read_json(&mut req).await?;
-    done(respond::json(200, &Registrar { rc: cx.request_context(), admin: &admin }.update(m.param(0), &body).await?))
+    let updated = Registrar { rc: cx.request_context(), admin: &admin }.update(m.param(0), &body).await?;
+    if body.rate_limits.is_some() {
+        env::reread();
+    }
+    done(respond::json(200, &updated))
 }
 
 /// `DELETE /register/{client_id}` (RFC 7592 §2.3).

@@ -87,7 +87,7 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
         };
         let subject =
             rate_limit::token_subject(cx.config, cx.meta.ip_address.as_deref(), client_id.as_deref(), username);
-        quota = limits::token_limit(cx, subject).await?;
+        quota = limits::token_limit(cx, subject, client_id.as_deref()).await?;
         cx.ensure_bootstrap().await?;
         // RFC 9449 §4.3: a DPoP proof at /token binds what is issued to its key; at PAR
         // (§10.1) the code.

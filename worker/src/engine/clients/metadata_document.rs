@@ -186,6 +186,7 @@ pub fn client_from_document(config: &Config, url: &str, body: &str) -> Result<Cl
         response_types: settings.response_types.clone(),
         scopes: settings.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         default_scopes: Vec::new(),
+        scope_requires: Vec::new(),
         access_token_ttl: None,
         refresh_token_ttl: None,
         refresh_token_rotation: None,

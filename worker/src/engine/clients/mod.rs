@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod jwks;
 pub mod metadata_document;
 pub mod registration;
+mod requires;
 
 use std::fmt;
 
@@ -91,6 +92,9 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// Those of `scopes` the scopes table flags `default` (admin API).
     pub default_scopes: Vec<String>,
+    /// What each of `scopes` requires, where it requires anything (the scopes table's
+    /// `requires`, read with the client).
+    pub scope_requires: Vec<(String, Vec<String>)>,
     pub access_token_ttl: Option<u32>,
     pub refresh_token_ttl: Option<u32>,
     pub refresh_token_rotation: Option<bool>,

@@ -48,7 +48,7 @@ pub fn device_name(user_agent: &str) -> Option<String> {
         Some(browser) => Some(browser.to_owned()),
         // Not a browser (`curl/8.5.0`, `okhttp/4.12`, `python-requests/2.31`): its product.
         None if !agent.starts_with("Mozilla/") => {
-            agent.split(['/', ' ']).next().filter(|p| !p.is_empty()).map(|p| p.chars().take(40).collect())
+            agent.split('/').next().map(str::trim).filter(|p| !p.is_empty()).map(|p| p.chars().take(40).collect())
         }
         None => None,
     };
@@ -61,7 +61,8 @@ pub fn device_name(user_agent: &str) -> Option<String> {
 }
 
 /// `San Francisco, CA` (a US state's code), `Paris, FR` (else the country), or what there
-/// is of the two; `None` when Cloudflare placed nothing (local development).
+/// is of the two; `None` when Cloudflare placed nothing (Miniflare, under `make dev`,
+/// places every request in Austin, TX).
 pub fn location_name(city: Option<&str>, region_code: Option<&str>, country: Option<&str>) -> Option<String> {
     fn nonempty(s: Option<&str>) -> Option<&str> {
         s.map(str::trim).filter(|s| !s.is_empty())
@@ -93,6 +94,8 @@ mod tests {
             ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0", "Opera on Windows"),
             ("curl/8.5.0", "curl"),
             ("python-requests/2.31.0", "python-requests"),
+            ("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)", "Dalvik on Android"),
+            ("Carol kiosk", "Carol kiosk"),
         ];
         for (agent, name) in cases {
             assert_eq!(device_name(agent).as_deref(), Some(name), "{agent}");

@@ -1,12 +1,14 @@
-//! The `clients` table (migrations/0002, 0006): its row type, every statement on it, and
+//! The `clients` table (migrations/0002, 0006, 0036): its row type, every statement on it, and
 //! [`ClientStore`] over the one SQL port (whose reads join `client_secrets`).
 
 use serde::Deserialize;
 use shared::clients::ClientSettings;
 
-use crate::engine::clients::{AuthMethod, Client, ClientRecord, ClientSecret, ClientStore, ClientType};
+use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{int, SigningAlg, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::platform::ports::{SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::client_row::{client_settings, json_text};
+pub use crate::engine::tables::client_row::{json_list, ClientRow};
 use crate::engine::tables::client_secrets::{self, SecretRow};
 
 /// Every column of `clients`, in [`ClientRow`]'s order, as a literal for `concat!`.
@@ -17,7 +19,7 @@ post_logout_redirect_uris, grant_types, response_types, scopes, access_token_ttl
 refresh_token_rotation, first_party, logo_uri, client_uri, tos_uri, policy_uri, contacts, created_at, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
 allowed_resources, self_registered, jwks, jwks_uri, dpop_bound_access_tokens, \
-require_pushed_authorization_requests, request_object_signing_alg, security_profile"
+require_pushed_authorization_requests, request_object_signing_alg, security_profile, rate_limits"
     };
 }
 
@@ -57,19 +59,22 @@ c.id_token_signed_response_alg, c.backchannel_logout_uri, c.backchannel_logout_s
 c.allowed_resources, c.self_registered, c.jwks, c.jwks_uri, c.dpop_bound_access_tokens, \
 c.require_pushed_authorization_requests, c.request_object_signing_alg, c.security_profile, (SELECT json_group_array(d.name) FROM scopes d WHERE d.is_default = 1 \
 AND d.name IN (SELECT value FROM json_each(c.scopes))) AS default_scopes, \
+(SELECT json_group_array(json_array(r.name, json(r.requires))) FROM scopes r WHERE r.requires != '[]' \
+AND r.name IN (SELECT value FROM json_each(c.scopes))) AS scope_requires, \
 CASE WHEN s.secret_id IS NULL THEN NULL ELSE json_object('secret_id', s.secret_id, 'secret_hash', s.secret_hash, \
 'created_at', s.created_at, 'expires_at', s.expires_at, 'secret_sealed', s.secret_sealed) END AS secret_json \
 FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.client_id WHERE c.client_id = ?1";
 
 /// Inserts a client unless one with this id exists (bootstrap: an admin's later edits win).
-/// ?1 id, ?2..?28 as [`settings_args`], ?29 first_party, ?30 now.
+/// ?1 id, ?2..?29 as [`settings_args`], ?30 first_party, ?31 now.
 const ENSURE_CLIENT_SQL: &str = "INSERT INTO clients (client_id, client_name, client_type, \
 token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_types, response_types, scopes, \
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
 allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, require_pushed_authorization_requests, \
-request_object_signing_alg, security_profile, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?30) ON CONFLICT (client_id) DO NOTHING";
+request_object_signing_alg, security_profile, rate_limits, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, \
+?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, \
+?29, ?30, ?31, ?31) ON CONFLICT (client_id) DO NOTHING";
 
 /// A first-party bootstrap client's URIs follow the issuer (the console's redirect URI is
 /// `{ISSUER}/admin/callback`): a changed ISSUER must not lock admins out. ?1 id,
@@ -83,159 +88,22 @@ token_endpoint_auth_method, redirect_uris, post_logout_redirect_uris, grant_type
 access_token_ttl, refresh_token_ttl, refresh_token_rotation, logo_uri, client_uri, tos_uri, policy_uri, contacts, \
 application_type, id_token_signed_response_alg, backchannel_logout_uri, backchannel_logout_session_required, \
 allowed_resources, jwks, jwks_uri, dpop_bound_access_tokens, require_pushed_authorization_requests, \
-request_object_signing_alg, security_profile, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?30)";
+request_object_signing_alg, security_profile, rate_limits, first_party, created_at, updated_at) VALUES (?1, ?2, ?3, \
+?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, \
+?29, ?30, ?31, ?31)";
 
-/// ?1 id, ?2..?28 as [`settings_args`], ?29 now.
+/// ?1 id, ?2..?29 as [`settings_args`], ?30 now.
 const UPDATE_CLIENT_SQL: &str = "UPDATE clients SET client_name = ?2, client_type = ?3, \
 token_endpoint_auth_method = ?4, redirect_uris = ?5, post_logout_redirect_uris = ?6, grant_types = ?7, \
 response_types = ?8, scopes = ?9, access_token_ttl = ?10, refresh_token_ttl = ?11, refresh_token_rotation = ?12, \
 logo_uri = ?13, client_uri = ?14, tos_uri = ?15, policy_uri = ?16, contacts = ?17, application_type = ?18, \
 id_token_signed_response_alg = ?19, backchannel_logout_uri = ?20, backchannel_logout_session_required = ?21, \
 allowed_resources = ?22, jwks = ?23, jwks_uri = ?24, dpop_bound_access_tokens = ?25, \
-require_pushed_authorization_requests = ?26, request_object_signing_alg = ?27, security_profile = ?28, updated_at = ?29 \
+require_pushed_authorization_requests = ?26, request_object_signing_alg = ?27, security_profile = ?28, \
+rate_limits = ?29, updated_at = ?30 \
 WHERE client_id = ?1";
 
-/// A `clients` row as stored (JSON lists as text; integers as `f64`, see [`int`]).
-#[derive(Debug, Deserialize)]
-pub struct ClientRow {
-    pub client_id: String,
-    pub client_name: String,
-    pub client_type: String,
-    pub token_endpoint_auth_method: String,
-    pub redirect_uris: String,
-    pub post_logout_redirect_uris: String,
-    pub grant_types: String,
-    pub response_types: String,
-    pub scopes: String,
-    pub access_token_ttl: Option<f64>,
-    pub refresh_token_ttl: Option<f64>,
-    pub refresh_token_rotation: Option<f64>,
-    pub first_party: f64,
-    pub logo_uri: Option<String>,
-    pub client_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub contacts: String,
-    pub created_at: f64,
-    pub application_type: String,
-    #[serde(default)]
-    pub id_token_signed_response_alg: Option<String>,
-    #[serde(default)]
-    pub backchannel_logout_uri: Option<String>,
-    #[serde(default)]
-    pub backchannel_logout_session_required: f64,
-    #[serde(default)]
-    pub allowed_resources: Option<String>,
-    #[serde(default)]
-    pub self_registered: f64,
-    #[serde(default)]
-    pub jwks: Option<String>,
-    #[serde(default)]
-    pub jwks_uri: Option<String>,
-    #[serde(default)]
-    pub dpop_bound_access_tokens: f64,
-    #[serde(default)]
-    pub require_pushed_authorization_requests: f64,
-    #[serde(default)]
-    pub request_object_signing_alg: Option<String>,
-    #[serde(default)]
-    pub security_profile: Option<String>,
-    /// Only in [`BY_ID_SQL`] (registration management).
-    #[serde(default)]
-    pub registration_token_hash: Option<String>,
-    /// Only in [`CLIENT_WITH_SECRETS_SQL`]: the client's scopes flagged default.
-    #[serde(default)]
-    pub default_scopes: Option<String>,
-}
-
-/// A JSON list column (`redirect_uris`, `scopes`, ...).
-pub fn json_list(text: &str) -> Result<Vec<String>, InternalError> {
-    serde_json::from_str(text).map_err(|e| InternalError::new(format!("bad JSON list in clients: {e}")))
-}
-
-fn json_text(list: &[String]) -> SqlArg {
-    SqlArg::Text(serde_json::Value::from(list).to_string())
-}
-
-impl ClientRow {
-    /// The client as the token endpoints and `/authorize` use it.
-    pub fn into_client(self) -> Result<Client, InternalError> {
-        Ok(Client {
-            client_type: ClientType::parse(&self.client_type)?,
-            auth_method: AuthMethod::parse(&self.token_endpoint_auth_method)?,
-            redirect_uris: json_list(&self.redirect_uris)?,
-            grant_types: json_list(&self.grant_types)?,
-            response_types: json_list(&self.response_types)?,
-            scopes: json_list(&self.scopes)?,
-            default_scopes: self.default_scopes.as_deref().map(json_list).transpose()?.unwrap_or_default(),
-            client_id: self.client_id,
-            client_name: self.client_name,
-            access_token_ttl: self.access_token_ttl.map(|t| t as u32),
-            refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
-            refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
-            first_party: self.first_party != 0.0,
-            native: self.application_type == shared::clients::NATIVE,
-            logo_uri: self.logo_uri,
-            tos_uri: self.tos_uri,
-            policy_uri: self.policy_uri,
-            post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
-            allowed_resources: self.allowed_resources.as_deref().map(json_list).transpose()?.unwrap_or_default(),
-            self_registered: self.self_registered != 0.0,
-            jwks: self.jwks,
-            jwks_uri: self.jwks_uri,
-            dpop_bound: self.dpop_bound_access_tokens != 0.0,
-            require_par: self.require_pushed_authorization_requests != 0.0,
-            request_object_alg: self.request_object_signing_alg.clone(),
-            fapi2: self.security_profile.as_deref() == Some(shared::clients::FAPI2),
-            id_token_alg: match self.id_token_signed_response_alg.as_deref() {
-                None => SigningAlg::Rs256,
-                Some(alg) => SigningAlg::parse(alg)
-                    .ok_or_else(|| InternalError::new(format!("client id_token_signed_response_alg `{alg}`")))?,
-            },
-        })
-    }
-
-    /// The client's RFC 7591 metadata, as registration management shows it.
-    pub fn into_settings(self) -> Result<(String, ClientSettings, UnixTime), InternalError> {
-        let settings = ClientSettings {
-            client_name: self.client_name,
-            redirect_uris: json_list(&self.redirect_uris)?,
-            post_logout_redirect_uris: json_list(&self.post_logout_redirect_uris)?,
-            grant_types: json_list(&self.grant_types)?,
-            response_types: json_list(&self.response_types)?,
-            token_endpoint_auth_method: self.token_endpoint_auth_method,
-            application_type: self.application_type,
-            scope: json_list(&self.scopes)?.join(" "),
-            logo_uri: self.logo_uri,
-            client_uri: self.client_uri,
-            tos_uri: self.tos_uri,
-            policy_uri: self.policy_uri,
-            contacts: json_list(&self.contacts)?,
-            access_token_ttl: self.access_token_ttl.map(|t| t as u32),
-            refresh_token_ttl: self.refresh_token_ttl.map(|t| t as u32),
-            refresh_token_rotation: self.refresh_token_rotation.map(|v| v != 0.0),
-            id_token_signed_response_alg: self.id_token_signed_response_alg,
-            backchannel_logout_uri: self.backchannel_logout_uri,
-            backchannel_logout_session_required: self.backchannel_logout_session_required != 0.0,
-            allowed_resources: self.allowed_resources.as_deref().map(json_list).transpose()?.unwrap_or_default(),
-            jwks: self
-                .jwks
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| InternalError::new(format!("client jwks: {e}")))?,
-            jwks_uri: self.jwks_uri,
-            dpop_bound_access_tokens: self.dpop_bound_access_tokens != 0.0,
-            require_pushed_authorization_requests: self.require_pushed_authorization_requests != 0.0,
-            request_object_signing_alg: self.request_object_signing_alg,
-            security_profile: self.security_profile,
-        };
-        Ok((self.client_id, settings, int(self.created_at)))
-    }
-}
-
-/// The settings columns ?2..?28 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
+/// The settings columns ?2..?29 of INSERT/UPDATE/ENSURE_CLIENT_SQL, in order.
 pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
     let scopes: Vec<String> = s.scope.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect();
     vec![
@@ -266,39 +134,8 @@ pub fn settings_args(s: &ClientSettings) -> Vec<SqlArg> {
         i64::from(s.require_pushed_authorization_requests).into(),
         s.request_object_signing_alg.as_deref().into(),
         s.security_profile.as_deref().into(),
+        s.rate_limits.as_ref().and_then(|r| serde_json::to_string(r).ok()).as_deref().into(),
     ]
-}
-
-/// A client as [`settings_args`] stores it (the bootstrap clients are built as [`Client`]s).
-fn client_settings(c: &Client) -> ClientSettings {
-    ClientSettings {
-        client_name: c.client_name.clone(),
-        redirect_uris: c.redirect_uris.clone(),
-        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-        grant_types: c.grant_types.clone(),
-        response_types: c.response_types.clone(),
-        token_endpoint_auth_method: c.auth_method.as_str().to_owned(),
-        application_type: String::from(if c.native { shared::clients::NATIVE } else { "web" }),
-        scope: c.scopes.join(" "),
-        logo_uri: c.logo_uri.clone(),
-        client_uri: None,
-        tos_uri: c.tos_uri.clone(),
-        policy_uri: c.policy_uri.clone(),
-        contacts: Vec::new(),
-        access_token_ttl: c.access_token_ttl,
-        refresh_token_ttl: c.refresh_token_ttl,
-        refresh_token_rotation: c.refresh_token_rotation,
-        id_token_signed_response_alg: (c.id_token_alg != SigningAlg::Rs256).then(|| c.id_token_alg.as_str().to_owned()),
-        backchannel_logout_uri: None,
-        backchannel_logout_session_required: false,
-        allowed_resources: c.allowed_resources.clone(),
-        jwks: c.jwks.as_deref().and_then(|j| serde_json::from_str(j).ok()),
-        jwks_uri: c.jwks_uri.clone(),
-        dpop_bound_access_tokens: c.dpop_bound,
-        require_pushed_authorization_requests: c.require_par,
-        request_object_signing_alg: c.request_object_alg.clone(),
-        security_profile: c.fapi2.then(|| shared::clients::FAPI2.to_owned()),
-    }
 }
 
 /// The [`CLIENT_WITH_SECRETS_SQL`] statement, for batching with another read.
@@ -437,6 +274,14 @@ pub fn rename_scope(from: &str, to: &str, now: UnixTime) -> Statement<'static> {
 /// A deleted scope leaves every client's list.
 pub fn remove_scope(name: &str, now: UnixTime) -> Statement<'static> {
     (REMOVE_SCOPE_SQL, vec![name.into(), now.into()])
+}
+
+/// Every client with its own rate limits: `client_id`, `rate_limits` (JSON).
+const RATE_LIMITED_SQL: &str = "SELECT client_id, rate_limits FROM clients WHERE rate_limits IS NOT NULL";
+
+/// The clients with their own rate limits (read with the run-time settings).
+pub fn rate_limited() -> Statement<'static> {
+    (RATE_LIMITED_SQL, vec![])
 }
 
 /// Open registration: the client `?1` registered itself, `?2` its registration access

@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod audit_push_cursors;
 pub mod authorization_codes;
 pub mod client_assertions;
+pub mod client_row;
 pub mod client_secrets;
 pub mod client_token_cutoffs;
 pub mod clients;

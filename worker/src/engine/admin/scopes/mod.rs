@@ -13,8 +13,9 @@ mod tests;
 
 use serde_json::{json, Value};
 use shared::account::Page;
+use shared::api::FieldError;
 use shared::codes;
-use shared::scopes::{is_system, scope_problems, NewScope, Scope, ScopePatch};
+use shared::scopes::{is_system, requires_problems, scope_problems, NewScope, Scope, ScopePatch};
 
 use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::crypto::tokens::new_uuid;
@@ -67,6 +68,29 @@ impl<P: Platform> ScopeAdmin<'_, P> {
         first_row::<ScopeRow>(self.store.select(table::by_id(id)).await?)?.ok_or_else(not_found)
     }
 
+    /// `requires` as stored: each a scope this server knows, not `name` itself, repeats
+    /// dropped; else 422 naming the field.
+    async fn checked_requires(&self, name: &str, requires: &[String]) -> Result<String, ApiError> {
+        let mut unique: Vec<String> = Vec::new();
+        for r in requires.iter().map(|r| r.trim()) {
+            if !unique.iter().any(|u| u == r) {
+                unique.push(r.to_owned());
+            }
+        }
+        let problems = requires_problems(name, &unique);
+        if !problems.is_empty() {
+            return Err(ApiError::Validation(problems));
+        }
+        let json = Value::from(unique.clone()).to_string();
+        if !unique.is_empty() && count(self.store.select(table::known(json.clone())).await?)? != unique.len() as u64 {
+            return Err(ApiError::Validation(vec![FieldError {
+                field: "requires".into(),
+                message: "every scope it requires must exist here (GET /api/scopes)".into(),
+            }]));
+        }
+        Ok(json)
+    }
+
     async fn name_taken(&self, name: &str, id: &str) -> Result<bool, ApiError> {
         Ok(count(self.store.select(table::name_taken(name, id)).await?)? > 0)
     }
@@ -92,12 +116,20 @@ impl<P: Platform> ScopeAdmin<'_, P> {
     pub async fn create(&self, new: &NewScope) -> Result<Scope, ApiError> {
         let (name, description) = (new.name.trim(), new.description.trim());
         check(name, description, &new.claims, false)?;
+        let requires_json = self.checked_requires(name, &new.requires).await?;
         if is_system(name) || self.name_taken(name, "").await? {
             return Err(name_taken(name));
         }
         let id = new_uuid(self.rng)?;
-        let fields = ScopeFields { name, description, default: new.default, claims_json: claims_json(&new.claims) };
-        let audit = self.event("scope.created", &id, json!({ "name": name, "default": new.default }))?.statement();
+        let fields = ScopeFields {
+            name,
+            description,
+            default: new.default,
+            claims_json: claims_json(&new.claims),
+            requires_json,
+        };
+        let metadata = json!({ "name": name, "default": new.default, "requires": new.requires });
+        let audit = self.event("scope.created", &id, metadata)?.statement();
         let changed = self.store.batch(&[table::insert(&id, &fields, self.now), audit]).await?;
         if changed.first().copied() != Some(1) {
             return Err(name_taken(name));
@@ -127,12 +159,17 @@ impl<P: Platform> ScopeAdmin<'_, P> {
         if renamed && (is_system(&name) || self.name_taken(&name, id).await?) {
             return Err(name_taken(&name));
         }
+        let requires_json = match &patch.requires {
+            Some(requires) => self.checked_requires(&name, requires).await?,
+            None => row.requires.clone().unwrap_or_else(|| "[]".into()),
+        };
         let default = patch.default.unwrap_or(row.is_default != 0.0);
         let fields: Vec<&str> = [
             ("name", renamed),
             ("description", patch.description.is_some()),
             ("default", patch.default.is_some()),
             ("claims", patch.claims.is_some()),
+            ("requires", patch.requires.is_some()),
         ]
         .into_iter()
         .filter_map(|(field, present)| present.then_some(field))
@@ -143,10 +180,12 @@ impl<P: Platform> ScopeAdmin<'_, P> {
             description: &description,
             default,
             claims_json: claims_json(if system { &[] } else { &claims }),
+            requires_json,
         };
         let mut statements = vec![table::update(id, &fields, self.now)];
         if renamed {
             statements.push(clients::rename_scope(&row.name, &name, self.now));
+            statements.push(table::rename_required(&row.name, &name, self.now));
         }
         statements.push(self.event("scope.updated", id, metadata)?.statement());
         let changed = self.store.batch(&statements).await?;
@@ -181,6 +220,7 @@ impl<P: Platform> ScopeAdmin<'_, P> {
         let statements = [
             clients::remove_scope(&row.name, self.now),
             table::delete(id),
+            table::remove_required(&row.name, self.now),
             self.event("scope.deleted", id, metadata)?.statement(),
         ];
         let changed = self.store.batch(&statements).await?;

@@ -29,7 +29,7 @@ fn scopes<'a>(
 }
 
 fn new_scope(name: &str) -> NewScope {
-    NewScope { name: name.into(), description: format!("Use {name}"), default: false, claims: vec![] }
+    NewScope { name: name.into(), description: format!("Use {name}"), default: false, claims: vec![], requires: vec![] }
 }
 
 fn code(e: ApiError) -> (u16, &'static str) {
@@ -133,4 +133,31 @@ fn oidc_core_5_4_a_custom_scope_releases_the_claims_an_admin_chose_and_the_defau
     assert_eq!(client().default_scope(&["openid".into()]), ["openid"]);
     block_on(api.update(&contact.id, &ScopePatch { default: Some(true), ..Default::default() })).unwrap();
     assert_eq!(client().default_scope(&["openid".into()]), ["openid", "contact"]);
+}
+
+#[test]
+fn requires_names_known_scopes_follows_a_rename_and_loses_a_deleted_one_and_the_client_reads_it() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (admin, meta) = (admin(), RequestMeta::default());
+    let api = scopes(&store, &admin, &meta);
+    let read = block_on(api.create(&new_scope("read"))).unwrap();
+    let write = block_on(api.create(&NewScope { requires: vec!["read".into()], ..new_scope("write") })).unwrap();
+    assert_eq!(write.requires, ["read"]);
+    let unknown = NewScope { requires: vec!["nope".into()], ..new_scope("x") };
+    assert_eq!(code(block_on(api.create(&unknown)).unwrap_err()), (422, codes::VALIDATION_ERROR));
+    let itself = ScopePatch { requires: Some(vec!["read".into()]), ..ScopePatch::default() };
+    assert_eq!(code(block_on(api.update(&read.id, &itself)).unwrap_err()), (422, codes::VALIDATION_ERROR));
+    // docs/api.md "Scopes": `admin` requires read and write.
+    let system = block_on(api.list(50, 0)).unwrap().data.into_iter().find(|s| s.name == "admin").unwrap();
+    let both = ScopePatch { requires: Some(vec!["read".into(), "write".into()]), ..ScopePatch::default() };
+    assert_eq!(block_on(api.update(&system.id, &both)).unwrap().requires, ["read", "write"]);
+    client_with(&store, &["openid", "admin", "reads", "write"]);
+    let renamed = ScopePatch { name: Some("reads".into()), ..ScopePatch::default() };
+    block_on(api.update(&read.id, &renamed)).unwrap();
+    assert_eq!(block_on(api.get(&system.id)).unwrap().requires, ["reads", "write"], "a rename follows");
+    let client = block_on(store.client_with_secrets("svc")).unwrap().unwrap().0;
+    let granted = client.with_required(vec!["admin".into()]);
+    assert_eq!(granted, ["admin", "reads", "write"]);
+    block_on(api.delete(&write.id, true)).unwrap();
+    assert_eq!(block_on(api.get(&system.id)).unwrap().requires, ["reads"], "a deleted scope is no longer required");
 }

@@ -20,12 +20,14 @@ use crate::engine::admin::auth::AdminPrincipal;
 use crate::engine::admin::users::roles::Acting;
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::ops::audit::AuditEvent;
+use crate::engine::platform::config::ClientRateLimits;
 use crate::engine::platform::config::{
     Config, Overlay, Secret, VarSource, OPTIONAL_VARIABLES, RUNTIME_SETTINGS, SECRETS, VARIABLES,
 };
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{int, SqlRunner};
 use crate::engine::platform::request::{Platform, RequestContext};
+use crate::engine::tables::clients;
 use crate::engine::tables::settings::{self as table, OverrideRow};
 
 /// The stored overrides, as [`Overlay`] takes them: a secret's value opened (it is kept
@@ -47,6 +49,29 @@ pub fn as_overrides(rows: &[OverrideRow], vars: &impl VarSource) -> Vec<(String,
 /// Every override stored (one small read; the edge caches it per isolate).
 pub async fn load_overrides(store: &impl SqlRunner) -> Result<Vec<OverrideRow>, InternalError> {
     store.select(table::all()).await?.into_iter().map(|r| crate::engine::platform::json::row(r, "settings")).collect()
+}
+
+/// What the edge keeps per isolate beside the vars: every override, and each client's own
+/// token rate limit (docs/api.md, "Client rate limits"), in one round trip.
+pub async fn load_runtime(store: &impl SqlRunner) -> Result<(Vec<OverrideRow>, ClientRateLimits), InternalError> {
+    #[derive(serde::Deserialize)]
+    struct Limited {
+        client_id: String,
+        rate_limits: String,
+    }
+    let mut results = store.query_batch(&[table::all(), clients::rate_limited()]).await?.into_iter();
+    let (rows, limited) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
+    let overrides =
+        rows.into_iter().map(|r| crate::engine::platform::json::row(r, "settings")).collect::<Result<_, _>>()?;
+    let mut limits = Vec::new();
+    for row in limited {
+        let row: Limited = crate::engine::platform::json::row(row, "clients")?;
+        // A value that does not parse limits nothing: the global limit applies.
+        if let Ok(shared::clients::ClientRateLimits { token: Some(token) }) = serde_json::from_str(&row.rate_limits) {
+            limits.push((row.client_id, token));
+        }
+    }
+    Ok((overrides, limits))
 }
 
 /// Everything one admin request on settings needs; `vars` are the deployment's own.

@@ -60,6 +60,9 @@ pub fn open_problems(settings: &ClientSettings, open: &OpenRegistration) -> Vec<
     if settings.backchannel_logout_uri.is_some() {
         metadata("backchannel_logout_uri", "back-channel logout needs an admin's registration".into());
     }
+    if settings.rate_limits.is_some() {
+        metadata("rate_limits", "a client's own rate limits need an admin's registration".into());
+    }
     for (field, list) in
         [("redirect_uris", &settings.redirect_uris), ("post_logout_redirect_uris", &settings.post_logout_redirect_uris)]
     {

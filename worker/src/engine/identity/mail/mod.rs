@@ -43,7 +43,7 @@ pub enum MailContent {
         ip_address: Option<String>,
         /// `Chrome on macOS` (`identity::devices`), else the user agent as sent.
         device: Option<String>,
-        /// `San Francisco, CA`, where Cloudflare placed the address; absent locally.
+        /// `San Francisco, CA`, where Cloudflare placed the address; absent when it placed nothing.
         location: Option<String>,
         account_url: String,
     },

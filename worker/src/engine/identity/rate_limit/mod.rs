@@ -166,6 +166,19 @@ pub fn token_subject(
     })
 }
 
+/// The bucket and `(max, window)` of a token-family request (docs/api.md, "Client rate
+/// limits"): a client with its own limit counts in a bucket of its own — the
+/// `RATE_LIMIT_BY` subject within that client, so another address naming the client
+/// cannot spend an address's budget under `ip` — against that limit; every other request
+/// in `subject`'s bucket against `RATE_LIMIT_TOKEN_*`.
+pub fn token_budget(config: &Config, subject: Option<String>, client_id: Option<&str>) -> (Option<String>, (u32, u32)) {
+    let own = client_id.and_then(|id| config.client_rate_limits.iter().find(|(c, _)| c == id));
+    match (own, subject) {
+        (Some((id, limit)), Some(subject)) => (Some(format!("own:{id}:{subject}")), (limit.max, limit.window)),
+        (_, subject) => (subject, config.rate_limits.token),
+    }
+}
+
 /// `LOCKOUT_BY_IP`: refuses (429) a password sign-in from an address that sent
 /// `IP_LOCKOUT_THRESHOLD` wrong passwords within `LOCKOUT_DURATION`. Addresses in
 /// `LOCKOUT_WHITELIST` (and unknown addresses) are never refused.

@@ -144,6 +144,22 @@ fn rate_limit_by_picks_what_the_token_family_counts_and_the_whitelist_skips_it()
     assert!(exempt(&by("ip"), Some("10.1.2.3")) && !exempt(&by("ip"), Some("11.1.2.3")));
 }
 
+#[test]
+fn a_client_with_its_own_limit_counts_in_its_own_bucket_against_it_and_others_against_the_global_one() {
+    let mut config = crate::engine::test_support::config_with(|v| {
+        v.insert("RATE_LIMIT_TOKEN_MAX", "60".into());
+    });
+    config.client_rate_limits = vec![("trusted".into(), shared::clients::RateLimit { max: 1000, window: 60 })];
+    let subject = || Some("ip:198.51.100.7".to_owned());
+    assert_eq!(
+        token_budget(&config, subject(), Some("trusted")),
+        (Some("own:trusted:ip:198.51.100.7".into()), (1000, 60))
+    );
+    assert_eq!(token_budget(&config, subject(), Some("other")), (subject(), (60, 60)));
+    assert_eq!(token_budget(&config, subject(), None), (subject(), (60, 60)));
+    assert_eq!(token_budget(&config, None, Some("trusted")).0, None, "a whitelisted address stays unlimited");
+}
+
 /// One isolate: its own memory over a KV namespace shared with other isolates.
 struct Isolate<'a> {
     kv: &'a MemoryKv,

@@ -293,15 +293,18 @@ pub fn parse(
         );
     }
 
-    let scope = match params.get("scope") {
+    let requested = match params.get("scope") {
         Some(requested) => match parse_scope(requested) {
             Ok(scope) => scope,
             Err(_) => return fail("invalid_scope", "the scope parameter is malformed (RFC 6749 §3.3)"),
         },
         None => client.default_scope(&config.default_scopes),
     };
-    if let Some(unknown) = scope.iter().find(|s| !client.scopes.contains(s)) {
-        return fail("invalid_scope", &format!("scope `{unknown}` is not allowed for this client"));
+    // What the scopes require comes with them (docs/api.md, "Scopes"), and the consent
+    // screen shows it.
+    let scope = client.with_required(requested.clone());
+    if let Some(refusal) = client.scope_refusal(&requested, &scope) {
+        return fail("invalid_scope", &refusal);
     }
     let openid = scope.iter().any(|s| s == "openid");
     if response_type.id_token && !openid {

@@ -76,6 +76,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 user_code,
                 expires_in: ttl,
                 interval: POLL_INTERVAL,
+                audience: client.client_name.clone(),
             });
         }
         Err(super::InternalError::new("no free user code after several draws").into())

@@ -117,7 +117,13 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     pub(super) fn requested_scope(&self, client: &Client, scope: Option<&str>) -> Result<Vec<String>, TokenError> {
         match scope {
             Some(requested) => scope_within_client(client, requested),
-            None => Ok(client.default_scope(&self.config.default_scopes)),
+            None => {
+                let defaults = client.default_scope(&self.config.default_scopes);
+                let scope = client.with_required(defaults.clone());
+                client
+                    .scope_refusal(&defaults, &scope)
+                    .map_or(Ok(scope), |refusal| Err(TokenError::InvalidScope(refusal)))
+            }
         }
     }
 

@@ -226,14 +226,16 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     }
 }
 
-/// The requested scope, parsed, refused with `invalid_scope` if it names anything the
-/// client is not registered for (RFC 6749 §3.3).
+/// The requested scope, parsed, with what its scopes require (docs/api.md, "Scopes"),
+/// refused with `invalid_scope` if it names anything the client is not registered for
+/// (RFC 6749 §3.3).
 fn scope_within_client(client: &Client, requested: &str) -> Result<Vec<String>, TokenError> {
     let requested = parse_scope(requested)?;
-    if let Some(unknown) = requested.iter().find(|s| !client.scopes.contains(s)) {
-        return Err(TokenError::InvalidScope(format!("scope `{unknown}` is not allowed for this client")));
+    let scope = client.with_required(requested.clone());
+    match client.scope_refusal(&requested, &scope) {
+        Some(refusal) => Err(TokenError::InvalidScope(refusal)),
+        None => Ok(scope),
     }
-    Ok(requested)
 }
 
 #[cfg(test)]

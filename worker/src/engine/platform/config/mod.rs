@@ -28,6 +28,9 @@ pub use outbound::{
 };
 use vars::{err, parse_log_level, Vars};
 
+/// `(client_id, its token limit)` of the clients with their own (docs/api.md, "Client rate limits").
+pub type ClientRateLimits = Vec<(String, shared::clients::RateLimit)>;
+
 /// Reads one variable; `None` when it is not set at all.
 pub trait VarSource {
     fn var(&self, name: &'static str) -> Option<String>;
@@ -109,6 +112,9 @@ pub struct Config {
     /// `STORAGE_DELAY_MS`: benchmarks only — every D1 and KV call waits this long first, as
     /// from a Worker far from its data; 0 in any real deployment.
     pub storage_delay_ms: u32,
+    /// Each client's own token rate limit (docs/api.md, "Client rate limits"): not a
+    /// variable, read from D1 with the run-time settings by the edge; empty from [`Config::load`].
+    pub client_rate_limits: ClientRateLimits,
     /// `LOG_LEVEL` (`CRYSTAL_LOG_LEVEL`): what the worker writes to its log
     /// (docs/operations.md, "Reading the logs").
     pub log_level: log::LevelFilter,
@@ -361,6 +367,7 @@ impl Config {
                 notify_new_session: v.flag("NOTIFY_NEW_SESSION")?,
             },
             log_level: v.parse("LOG_LEVEL", parse_log_level)?,
+            client_rate_limits: Vec::new(),
             security: SecuritySettings {
                 lockout_threshold: v.within("LOCKOUT_THRESHOLD", 1, 100)?,
                 lockout_duration: v.within("LOCKOUT_DURATION", 1, 525_600)?,
