@@ -125,12 +125,23 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         Ok(())
     }
 
-    /// A token that was already rotated: within the grace period the same successor
-    /// again (a client retrying after a lost response), after it the family is revoked.
+    /// A token that was already rotated: the same successor again while the successor has
+    /// not been used itself and the grace period lasts (a client retrying after a lost
+    /// answer: docs/configuration.md, `REFRESH_REUSE_GRACE_SECONDS`); otherwise the family
+    /// is revoked (RFC 9700 §4.14.2). A token used after its successor was used is reuse
+    /// whatever the time: one of its two holders is not the client.
     async fn replayed(&self, row: &RefreshToken, presented_hash: &str) -> Result<String, TokenError> {
         let within_grace =
             row.rotated_at.is_some_and(|at| self.now - at <= i64::from(self.config.tokens.refresh_reuse_grace_seconds));
-        if let (true, Some(sealed)) = (within_grace, row.successor_sealed.as_deref()) {
+        let successor_unused = match (within_grace, row.successor_hash.as_deref()) {
+            (true, Some(successor)) => self
+                .store
+                .refresh_token(successor)
+                .await?
+                .is_some_and(|s| s.rotated_at.is_none() && s.revoked_at.is_none()),
+            _ => false,
+        };
+        if let (true, Some(sealed)) = (successor_unused, row.successor_sealed.as_deref()) {
             let successor =
                 sealed::open(&self.config.secret_key, Purpose::RefreshSuccessor, presented_hash.as_bytes(), sealed)?;
             return String::from_utf8(successor)

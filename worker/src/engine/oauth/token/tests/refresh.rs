@@ -36,8 +36,21 @@ fn refresh_reuse_within_grace_returns_the_same_successor() {
     let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
     let a = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
     let b = refresh_at(&f, NOW + 12, &first, "").unwrap().refresh_token.unwrap();
-    assert_eq!(a, b, "REFRESH_REUSE_GRACE_SECONDS=2: a retry gets the same successor");
-    assert!(refresh_at(&f, NOW + 13, &a, "").is_ok(), "the successor works");
+    assert_eq!(a, b, "a retry gets the same successor");
+    let late = refresh_at(&f, NOW + 10 + 290, &first, "").unwrap().refresh_token.unwrap();
+    assert_eq!(late, a, "REFRESH_REUSE_GRACE_SECONDS=300: a retry minutes later, the successor unused");
+    assert!(refresh_at(&f, NOW + 301, &a, "").is_ok(), "the successor works");
+}
+
+#[test]
+fn a_rotated_token_used_after_its_successor_was_used_revokes_the_family_at_once() {
+    let f = password_fixture(&[]);
+    let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let second = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
+    let third = refresh_at(&f, NOW + 11, &second, "").unwrap().refresh_token.unwrap();
+    let reuse = refresh_at(&f, NOW + 12, &first, "").unwrap_err();
+    assert!(matches!(reuse, TokenError::InvalidGrant(_)), "within the grace period, but the successor was used");
+    assert!(matches!(refresh_at(&f, NOW + 13, &third, ""), Err(TokenError::InvalidGrant(_))), "the family is gone");
 }
 
 #[test]
@@ -45,7 +58,7 @@ fn refresh_reuse_after_grace_revokes_the_family_and_is_audited() {
     let f = password_fixture(&[]);
     let first = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
     let second = refresh_at(&f, NOW + 10, &first, "").unwrap().refresh_token.unwrap();
-    let reuse = refresh_at(&f, NOW + 13, &first, "").unwrap_err();
+    let reuse = refresh_at(&f, NOW + 10 + 301, &first, "").unwrap_err();
     assert!(matches!(reuse, TokenError::InvalidGrant(_)));
     // The thief's and the owner's tokens are both dead now.
     assert!(matches!(refresh_at(&f, NOW + 14, &second, ""), Err(TokenError::InvalidGrant(_))));
