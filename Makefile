@@ -30,8 +30,8 @@ tools-bench:
 	@scripts/install-tools.sh --bench
 
 # The built worker served by Miniflare on fixed loopback ports (8790-8799), loaded with wrk;
-# the module sizes at the end (the SPA is built too for those).
-bench: tools-bench build
+# the module sizes, and the sign-in page's load in Chromium, at the end.
+bench: tools-bench tools-browser build
 	node bench/run.mjs
 
 build: build-spa build-worker

@@ -21,6 +21,7 @@ import { CEILING, clientReadFloor, floorScript, inlineWorker } from './floors.mj
 import { dpopKey, dpopScript } from './dpop.mjs';
 import { bearerScript, CONNECTIONS, DURATION, postScript, refreshScript, wrk } from './wrk.mjs';
 import { deliveriesBench, printDeliveries } from './deliveries.mjs';
+import { printSignInPage, signInPage } from './signin-page.mjs';
 
 const run = promisify(execFile);
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
@@ -456,6 +457,7 @@ try {
   console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (the sealed challenge opened, the rate-limit counter, the user and app rows read, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
   printDeliveries(await deliveriesBench());
+  printSignInPage(await signInPage());
 } finally {
   await Promise.allSettled([authority.dispose(), authorityEs.dispose(), authorityEd.dispose(), authorityFar.dispose(), floor.dispose(),
     floorEs.dispose(), floorEd.dispose(), floorEsRead.dispose(), ceiling.dispose(), peer.dispose()]);

@@ -4,7 +4,9 @@
 // inline scripts.
 const path = location.pathname;
 const app = path === '/admin' || path.startsWith('/admin/') ? 'console' : 'public';
-// The public pages' passkey ceremonies (navigator.credentials) are plain JS.
-if (app === 'public') await import('/webauthn.js');
-const { default: init } = await import(`/${app}.js`);
-init({ module_or_path: `/${app}_bg.wasm` });
+// Everything at once, not one after another: the wasm module's download starts now (the
+// page's <head> already asked for it, and this fetch takes that answer), beside the
+// scripts. The public pages' passkey ceremonies (navigator.credentials) are plain JS.
+const wasm = fetch(`/${app}_bg.wasm`);
+const [{ default: init }] = await Promise.all([import(`/${app}.js`), app === 'public' ? import('/webauthn.js') : null]);
+init({ module_or_path: wasm });

@@ -3,15 +3,17 @@
 //! - [`router`]: one route table lookup (`crate::routes`), then the handler it names.
 //! - [`context`]: the request context built once per request, and the per-isolate caches.
 //! - [`handlers`]: one module per area; each calls the engine and answers.
+//! - [`assets`]: the browser apps' files, and their page with what it needs first.
 //! - [`request`] reads requests; [`respond`] is the one place that makes responses and
 //!   adds security headers; [`pages`] renders the few server-side HTML pages.
 //! - [`limits`]: the token family's rate limits (one KV read; the count written later).
 //! - [`adapters`]: D1, KV, WebCrypto, `fetch` and `env` as the engine's ports.
 //!
-//! Imports point down this list only (router → handlers → limits → context/request/respond
+//! Imports point down this list only (router → handlers/assets → limits → context/request/respond
 //! → adapters), so the edge has no cycles.
 
 mod adapters;
+mod assets;
 mod context;
 mod handlers;
 mod limits;

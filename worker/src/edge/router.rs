@@ -6,6 +6,7 @@
 use worker::{Env, Method, Request, Response};
 
 use crate::edge::adapters::env;
+use crate::edge::assets;
 use crate::edge::context::Cx;
 use crate::edge::handlers::{
     account, admin, audit, browser, clients, deliveries, federation, mail_templates, mfa, ops, passkeys, resources,
@@ -87,7 +88,7 @@ async fn answer(req: Request, env: &Env, worker: &worker::Context) -> Response {
             let (response, kind) = if routes::is_api_path(&path) {
                 (respond::error(&ApiError::NotFound), Kind::Api)
             } else if is_read(&method) {
-                (page(req, env).await, Kind::Page)
+                (assets::serve(req, env).await, Kind::Page)
             } else {
                 (respond::error(&ApiError::MethodNotAllowed { allow: GET_HEAD.into() }), Kind::Page)
             };
@@ -240,18 +241,5 @@ async fn dispatch(cx: &Cx<'_>, req: Request, m: &Matched) -> Result<Response, Ap
         E::AuditLog => audit::get(cx, req, m).await,
         E::AuditLogExport => audit::export(cx, req, m).await,
         E::SignInMetrics => audit::sign_in_metrics(cx, req, m).await,
-    }
-}
-
-/// A page of the SPA: the assets binding answers files, and index.html for any other path
-/// (`not_found_handling = "single-page-application"` in wrangler.toml).
-async fn page(req: Request, env: &Env) -> Response {
-    let assets = match env.assets("ASSETS") {
-        Ok(a) => a,
-        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("binding ASSETS: {e}")))),
-    };
-    match assets.fetch_request(req).await {
-        Ok(response) => response,
-        Err(e) => respond::error(&ApiError::Internal(InternalError::new(format!("assets fetch: {e}")))),
     }
 }

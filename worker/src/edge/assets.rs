@@ -1,0 +1,68 @@
+//! The browser apps' files (wrangler.toml `[assets]`, `run_worker_first`): every path no
+//! route claims is served from the ASSETS binding, the SPA's `index.html` for page paths.
+//! That page names what it needs first in its `<head>`, so the browser fetches all of it
+//! with the HTML instead of one file after another (docs/benchmark.md, "The sign-in
+//! page"): the app's script and wasm module (the console's under `/admin`, the public
+//! pages' elsewhere, so a person signing in never downloads the console), and the two
+//! answers the public pages read before they can show anything.
+
+use worker::{Env, Request, Response};
+
+use crate::edge::respond;
+use crate::engine::platform::error::{ApiError, InternalError};
+
+/// What a public page needs before it shows: its modules, its wasm, its configuration
+/// and this browser's session (fetched as `fetch()` will ask for them: same-origin, CORS
+/// mode, so the page's own requests take the preloaded answers).
+const PUBLIC_FIRST: &str = "<link rel=\"modulepreload\" href=\"/public.js\">\n  \
+<link rel=\"modulepreload\" href=\"/webauthn.js\">\n  \
+<link rel=\"preload\" href=\"/public_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \
+<link rel=\"preload\" href=\"/api/ui-config\" as=\"fetch\" crossorigin>\n  \
+<link rel=\"preload\" href=\"/api/session\" as=\"fetch\" crossorigin>\n";
+
+/// The console's: its module, its wasm and the branding.
+const CONSOLE_FIRST: &str = "<link rel=\"modulepreload\" href=\"/console.js\">\n  \
+<link rel=\"preload\" href=\"/console_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \
+<link rel=\"preload\" href=\"/api/ui-config\" as=\"fetch\" crossorigin>\n";
+
+/// The file at `req`'s path, or the SPA's page with what it needs first named in its head.
+pub async fn serve(req: Request, env: &Env) -> Response {
+    let path = req.path();
+    let console = path == "/admin" || path.starts_with("/admin/");
+    let assets = match env.assets("ASSETS") {
+        Ok(a) => a,
+        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("binding ASSETS: {e}")))),
+    };
+    match assets.fetch_request(req).await {
+        Ok(response) => with_first_needs(response, if console { CONSOLE_FIRST } else { PUBLIC_FIRST }).await,
+        Err(e) => respond::error(&ApiError::Internal(InternalError::new(format!("assets fetch: {e}")))),
+    }
+}
+
+/// `response` itself unless it is a whole HTML page; else the page with `links` before
+/// its `</head>`, keeping the asset's validators and caching.
+async fn with_first_needs(mut response: Response, links: &str) -> Response {
+    let html = response.headers().get("Content-Type").ok().flatten().is_some_and(|t| t.starts_with("text/html"));
+    if response.status_code() != 200 || !html {
+        return response;
+    }
+    let kept: Vec<(&str, Option<String>)> = ["ETag", "Cache-Control", "Last-Modified"]
+        .iter()
+        .map(|h| (*h, response.headers().get(h).ok().flatten()))
+        .collect();
+    let page = match response.text().await {
+        Ok(page) => page,
+        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("assets body: {e}")))),
+    };
+    let page = page.replacen("</head>", &format!("  {links}</head>"), 1);
+    let mut rewritten = match Response::from_html(page) {
+        Ok(r) => r,
+        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("page: {e}")))),
+    };
+    for (name, value) in kept {
+        if let Some(value) = value {
+            rewritten = respond::with_header(rewritten, name, &value);
+        }
+    }
+    rewritten
+}
