@@ -1,7 +1,8 @@
 // The peer a Workers user would otherwise pick: Cloudflare's workers-oauth-provider in a
 // minimal worker, bundled by bench/run.mjs. /setup creates a confidential client;
 // /authorize approves every request at once for the user named by `state` (the bench
-// needs grants, not a consent page); /api/ is the protected resource.
+// needs grants, not a consent page); /api/ is the protected resource; /counts its KV
+// calls so far.
 import { OAuthProvider } from '@cloudflare/workers-oauth-provider';
 
 const apiHandler = {
@@ -37,7 +38,7 @@ const defaultHandler = {
   },
 };
 
-export default new OAuthProvider({
+const provider = new OAuthProvider({
   apiRoute: '/api/',
   apiHandler,
   defaultHandler,
@@ -47,3 +48,28 @@ export default new OAuthProvider({
   // The API's resource identifier (RFC 9728), required since 1.x; loopback http is allowed.
   resourceMetadata: { resource: 'http://127.0.0.1:8793/api/' },
 });
+
+// What the peer is billed for in KV (bench/costs.mjs): reads, and the write-priced calls.
+const counts = { reads: 0, writes: 0 };
+const READS = new Set(['get', 'getWithMetadata']);
+const WRITES = new Set(['put', 'delete', 'list']);
+function counted(kv) {
+  return new Proxy(kv, {
+    get(target, name) {
+      const value = target[name];
+      if (typeof value !== 'function') return value;
+      return (...args) => {
+        if (READS.has(name)) counts.reads += 1;
+        if (WRITES.has(name)) counts.writes += 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === '/counts') return Response.json(counts);
+    return provider.fetch(request, { ...env, OAUTH_KV: counted(env.OAUTH_KV) }, ctx);
+  },
+};

@@ -22,6 +22,7 @@ import { dpopKey, dpopScript } from './dpop.mjs';
 import { bearerScript, CONNECTIONS, DURATION, postScript, refreshScript, wrk } from './wrk.mjs';
 import { deliveriesBench, printDeliveries } from './deliveries.mjs';
 import { printSignInPage, signInPage } from './signin-page.mjs';
+import * as costs from './costs.mjs';
 
 const run = promisify(execFile);
 const PORTS = { authority: 8790, floor: 8791, ceiling: 8792, peer: 8793, floorEs: 8794, floorEd: 8795, authorityEs: 8796,
@@ -355,6 +356,24 @@ try {
   const delayed = await latencies([...endpoints('authorityFar', farAdmin, (i) => farRefresh[i]),
     ...browserCases('authorityFar', farBrowser)]);
 
+  // What each request is billed for in storage: sequential runs between two readings.
+  const COST_RUN = Number(process.env.BENCH_COST_RUN || 100);
+  const billedStorage = {
+    'client_credentials': await costs.ours(base('authority'), COST_RUN,
+      () => form(`${base('authority')}/token`, 'grant_type=client_credentials&scope=admin', basic(ADMIN))),
+    'introspection': await costs.ours(base('authority'), COST_RUN,
+      () => form(`${base('authority')}/token/introspect`, `token=${token}`, basic(ADMIN))),
+    'userinfo (Bearer)': await costs.ours(base('authority'), COST_RUN,
+      () => fetch(`${base('authority')}/userinfo`, { headers: { authorization: `Bearer ${userToken}` } })),
+    'refresh (rotating)': await costs.ours(base('authority'), COST_RUN, () => form(`${base('authority')}/token`,
+      `grant_type=refresh_token&refresh_token=${tokens.pop()}`, basic(['demo-app', DEMO_SECRET]))),
+    'code + PKCE exchange (access + ID token)': await costs.ours(base('authority'), Math.min(COST_RUN, 50),
+      () => exchangeOne(codes.pop())),
+    'peer: refresh (rotating)': await costs.peer(base('peer'), COST_RUN, () => fetch(`${base('peer')}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: peerSetup.auth },
+      body: `grant_type=refresh_token&refresh_token=${peerSetup.refreshTokens.pop()}` })),
+  };
+
   const results = [];
   results.push(await wrk('ceiling (trivial worker)', `${base('ceiling')}/`));
   results.push(await wrk('floor (sign one RS256 JWT)', `${base('floor')}/`));
@@ -456,6 +475,10 @@ try {
   const passkey = byName['passkey sign-in (assertion + session)'];
   console.log(`Second factor: a /mfa code check holds the isolate ${f(1000 / check.rps)} ms (the sealed challenge opened, the rate-limit counter, the user and app rows read, the secret unsealed, three HMAC-SHA1 steps, the failure's audit write; the codes are wrong on purpose, since a right one works once: its 401s are the non-2xx above); a passkey sign-in ${f(1000 / passkey.rps)} ms (single-use challenge taken, ECDSA P-256 verified by WebCrypto, counter and session written).`);
   console.log(`Code + PKCE exchanges: ${f(exchange.rps, 0)}/s (+${f(added(exchange))} ms over the ceiling; two signatures, the floor is one: ${f(added(flr))} ms).`);
+  const targets = { 'refresh (rotating)': 1, client_credentials: 0.4 };
+  costs.printCosts(Object.entries(billedStorage).map(([name, storage]) => ({
+    name: name === 'peer: refresh (rotating)' ? 'workers-oauth-provider: refresh (rotating)' : name,
+    storage, cpuMs: 1000 / byName[name].rps, target: targets[name] })));
   printDeliveries(await deliveriesBench());
   printSignInPage(await signInPage());
 } finally {

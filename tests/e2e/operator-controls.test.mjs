@@ -73,7 +73,9 @@ test('docs/api.md "Sessions": the documented shapes field by field; the new-sign
   const listed = await call('GET', `/api/users/${bob.id}/sessions`, admin);
   assert.equal(listed.status, 200);
   assert.equal(listed.body.data.length, 2);
-  const [newest, first] = listed.body.data;
+  // Both began within a second: told apart by their browser, not by their order.
+  const newest = listed.body.data.find((s) => s.user_agent === MAC_CHROME);
+  const first = listed.body.data.find((s) => s.user_agent === WINDOWS_FIREFOX);
   for (const field of ['id', 'created_at', 'last_activity', 'ip_address', 'user_agent', 'device', 'location']) {
     assert.ok(field in newest, `${field} in ${JSON.stringify(newest)}`);
   }
@@ -85,8 +87,9 @@ test('docs/api.md "Sessions": the documented shapes field by field; the new-sign
   assert.equal(newest.location, 'San Francisco, CA');
   assert.equal(first.device, 'Firefox on Windows');
   const all = await call('GET', '/api/sessions', admin);
-  assert.equal(all.body.data[0].device, 'Chrome on macOS');
-  assert.match(all.body.data[0].expires_at, RFC3339);
+  const listedAll = all.body.data.find((s) => s.user_agent === MAC_CHROME);
+  assert.equal(listedAll.device, 'Chrome on macOS');
+  assert.match(listedAll.expires_at, RFC3339);
 
   const status = await call('GET', `/api/users/${bob.id}/password-status`, admin);
   assert.deepEqual(Object.keys(status.body).filter((k) => ['last_changed', 'expires_at', 'days_until_expiry',

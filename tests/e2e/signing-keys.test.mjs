@@ -118,10 +118,11 @@ test('SERVER_TIMING: each answer says its D1 and KV calls and their sequential d
     'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=admin' });
   assert.equal(res.status, 200);
   const timing = res.headers.get('server-timing');
-  const match = /^d1;dur=[\d.]+;desc="calls=(\d+)", kv;dur=[\d.]+;desc="calls=(\d+)", storage;desc="depth=(\d+)"$/.exec(timing);
+  const match = /^d1;dur=[\d.]+;desc="calls=(\d+)", kv;dur=[\d.]+;desc="calls=(\d+)", storage;desc="depth=(\d+)", billed;desc="rows_read=\d+ rows_written=\d+ kv_reads=\d+ kv_writes=\d+", isolate;desc="rows_read=\d+ rows_written=\d+ kv_reads=\d+ kv_writes=\d+"$/.exec(timing);
   assert.ok(match, timing);
   const [d1, kv, depth] = match.slice(1).map(Number);
   assert.ok(d1 >= 1, 'the client is read from D1');
+  assert.match(timing, /billed;desc="rows_read=[1-9]/, 'and D1 says how many rows that read (what it bills)');
   assert.ok(depth >= 1 && depth <= d1 + kv, `depth ${depth} of ${d1 + kv} calls`);
   // A cached document needs no storage at all.
   await fetch(`${worker.url}/.well-known/jwks.json`).then((r) => r.arrayBuffer());

@@ -46,6 +46,13 @@ fn changes(result: &D1Result) -> Result<u64, InternalError> {
     Ok(result.meta().map_err(d1_err)?.and_then(|m| m.changes).unwrap_or(0) as u64)
 }
 
+/// Adds `result`'s billed rows to this request's count (`SERVER_TIMING`, `make bench`).
+fn count_rows(trips: &Trips, result: &D1Result) {
+    if let Ok(Some(meta)) = result.meta() {
+        trips.add_rows(meta.rows_read.unwrap_or(0) as u64, meta.rows_written.unwrap_or(0) as u64);
+    }
+}
+
 impl D1Store {
     /// Reads and writes on the primary.
     pub fn primary(db: D1Database, trips: Rc<Trips>) -> D1Store {
@@ -83,6 +90,7 @@ impl D1Store {
         };
         let results = self.trips.around(Store::D1, batch).await.map_err(d1_err)?;
         for result in &results {
+            count_rows(&self.trips, result);
             if let Some(e) = result.error() {
                 return Err(InternalError::new(format!("D1 batch: {e}")));
             }
@@ -97,12 +105,16 @@ impl D1Store {
 impl SqlRunner for D1Store {
     async fn execute(&self, sql: &str, args: &[SqlArg]) -> Result<u64, InternalError> {
         let statement = self.prepare(sql, args)?;
-        changes(&self.trips.around(Store::D1, statement.run()).await.map_err(d1_err)?)
+        let result = self.trips.around(Store::D1, statement.run()).await.map_err(d1_err)?;
+        count_rows(&self.trips, &result);
+        changes(&result)
     }
 
     async fn query(&self, sql: &str, args: &[SqlArg]) -> Result<Vec<serde_json::Value>, InternalError> {
         let statement = self.prepare(sql, args)?;
-        self.trips.around(Store::D1, statement.all()).await.map_err(d1_err)?.results().map_err(d1_err)
+        let result = self.trips.around(Store::D1, statement.all()).await.map_err(d1_err)?;
+        count_rows(&self.trips, &result);
+        result.results().map_err(d1_err)
     }
 
     async fn batch(&self, statements: &[Statement<'_>]) -> Result<Vec<u64>, InternalError> {

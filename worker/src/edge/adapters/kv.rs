@@ -25,15 +25,18 @@ impl KeyValue for Kv {
 
     async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError> {
         let put = self.store.put(key, value).map_err(kv_err("put"))?.expiration_ttl(u64::from(ttl));
+        self.trips.kv_write();
         self.trips.around(Store::Kv, put.execute()).await.map_err(kv_err("put"))
     }
 
     async fn delete(&self, key: &str) -> Result<(), InternalError> {
+        self.trips.kv_write();
         self.trips.around(Store::Kv, self.store.delete(key)).await.map_err(kv_err("delete"))
     }
 
     async fn keys_with_prefix(&self, prefix: &str) -> Result<Vec<String>, InternalError> {
         let list = self.store.list().prefix(prefix.to_owned());
+        self.trips.kv_write();
         let page = self.trips.around(Store::Kv, list.execute()).await.map_err(kv_err("list"))?;
         Ok(page.keys.into_iter().map(|k| k.name).collect())
     }
