@@ -148,8 +148,8 @@ export async function startWorker({ vars = {}, migrate = true, issuerFromPort = 
   let logs = '';
   const authority = authorityWorkerOptions({ bindings: {
     SECRET_KEY: randomBytes(32).toString('hex'),
-    // Warnings and errors only: a line per answer (`info`, the default) would fill the
-    // suites' output; a test that reads the log sets its own level.
+    // Warnings and errors only (the default, as wrangler.toml says; a test that reads the
+    // log sets its own level).
     LOG_LEVEL: 'warn',
     ...(issuerFromPort ? { ISSUER: url } : {}),
     ...vars,

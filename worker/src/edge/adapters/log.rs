@@ -4,9 +4,9 @@
 //!
 //! - `error`: what failed (a storage call, a configuration that does not load, a
 //!   delivery given up);
-//! - `warn`: and what an operator should fix or watch (settings set but not read or
+//! - `warn` (the default): and what an operator should fix or watch (settings set but not read or
 //!   unknown, a delivery attempt that failed and will be retried);
-//! - `info` (the default): and one line per answer, `POST /token 200 14ms` (the path
+//! - `info`: and one line per answer, `POST /token 200 14ms` (the path
 //!   only: a query may carry a code or a token);
 //! - `debug`: and each answer's storage calls (D1 and KV calls and time, sequential depth).
 
@@ -37,10 +37,10 @@ impl Log for Console {
 
 static CONSOLE: Console = Console;
 
-/// Before the configuration is read (an isolate's first event): `info`, the default.
+/// Before the configuration is read (an isolate's first event): `warn`, the default.
 pub fn install() {
     if log::set_logger(&CONSOLE).is_ok() {
-        log::set_max_level(LevelFilter::Info);
+        log::set_max_level(LevelFilter::Warn);
     }
 }
 
