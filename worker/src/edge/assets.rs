@@ -25,17 +25,22 @@ const CONSOLE_FIRST: &str = "<link rel=\"modulepreload\" href=\"/console.js\">\n
 <link rel=\"preload\" href=\"/console_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \
 <link rel=\"preload\" href=\"/api/ui-config\" as=\"fetch\" crossorigin>\n";
 
+/// A failure of the platform, answered as the one error renderer answers it.
+fn failed(what: String) -> Response {
+    respond::error(&ApiError::Internal(InternalError::new(what)))
+}
+
 /// The file at `req`'s path, or the SPA's page with what it needs first named in its head.
 pub async fn serve(req: Request, env: &Env) -> Response {
     let path = req.path();
     let console = path == "/admin" || path.starts_with("/admin/");
     let assets = match env.assets("ASSETS") {
         Ok(a) => a,
-        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("binding ASSETS: {e}")))),
+        Err(e) => return failed(format!("binding ASSETS: {e}")),
     };
     match assets.fetch_request(req).await {
         Ok(response) => with_first_needs(response, if console { CONSOLE_FIRST } else { PUBLIC_FIRST }).await,
-        Err(e) => respond::error(&ApiError::Internal(InternalError::new(format!("assets fetch: {e}")))),
+        Err(e) => failed(format!("assets fetch: {e}")),
     }
 }
 
@@ -52,12 +57,12 @@ async fn with_first_needs(mut response: Response, links: &str) -> Response {
         .collect();
     let page = match response.text().await {
         Ok(page) => page,
-        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("assets body: {e}")))),
+        Err(e) => return failed(format!("assets body: {e}")),
     };
     let page = page.replacen("</head>", &format!("  {links}</head>"), 1);
     let mut rewritten = match Response::from_html(page) {
         Ok(r) => r,
-        Err(e) => return respond::error(&ApiError::Internal(InternalError::new(format!("page: {e}")))),
+        Err(e) => return failed(format!("page: {e}")),
     };
     for (name, value) in kept {
         if let Some(value) = value {

@@ -328,7 +328,8 @@ impl<P: Platform> UserAdmin<'_, P> {
         let row = self.row(id).await?;
         let has_password = row.has_password.is_some_and(|h| h != 0.0);
         let changed_at = row.password_changed_at.map(crate::engine::platform::ports::int);
-        let last_changed = has_password.then(|| changed_at.unwrap_or(row.created_at as i64));
+        let last_changed =
+            has_password.then(|| changed_at.unwrap_or(crate::engine::platform::ports::int(row.created_at)));
         let role = Role::parse(&row.role)?;
         let days = i64::from(password_expiry::days_for(self.config, role));
         let expires_at = last_changed.filter(|_| days > 0).map(|at| at + days * 86_400);
