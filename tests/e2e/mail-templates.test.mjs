@@ -58,6 +58,10 @@ test('a template edited in the console changes the next reset mail; an unknown p
   await page.getByLabel('Plain text').fill('Choose it here within {{ expires_in }}: {{ reset_url }}');
   await page.getByRole('button', { name: 'Preview' }).click();
   await page.locator('#preview-subject').filter({ hasText: 'Authority: a new password for ada@example.com' }).waitFor();
+  // Chromium does not lay out a sandboxed (cross-origin) frame outside the viewport, so
+  // its text stays "hidden" until it is scrolled to, as a person reading it would; where
+  // the Preview click left the page scrolled varies with the status lines above it.
+  await page.locator('iframe.mail-preview').scrollIntoViewIfNeeded();
   const frame = page.frameLocator('iframe.mail-preview');
   await frame.getByText('© Acme Identity. All rights reserved.').waitFor();
   await page.getByRole('button', { name: 'Save' }).click();
