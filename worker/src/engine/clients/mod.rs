@@ -2,6 +2,7 @@
 
 pub mod assertion;
 pub mod bootstrap;
+pub mod gate;
 pub mod jwks;
 pub mod metadata_document;
 pub mod registration;

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::crypto::pkce::Method as PkceMethod;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
@@ -71,8 +72,45 @@ pub struct Redemption<'a> {
     pub self_registered_client: Option<&'a str>,
 }
 
+/// A redemption prepared before the code is read, to write in the batch that reads it
+/// (docs/storage.md, "One trip per grant"): the access token's jti, the refresh token's
+/// plaintext and family are chosen first; the SQL copies the rest from the code.
+pub struct OneTripRedemption {
+    pub code_hash: String,
+    pub now: UnixTime,
+    pub jti: String,
+    pub family_id: String,
+    pub refresh_plaintext: String,
+    pub refresh_hash: String,
+    /// The request's `redirect_uri`, which must be the authorization request's.
+    pub redirect_uri: Option<String>,
+    /// The PKCE verifier if well-formed (RFC 7636 §4.1), whether one was sent, and its
+    /// S256 challenge.
+    pub verifier: Option<String>,
+    pub verifier_sent: bool,
+    pub s256: Option<String>,
+    pub dpop_jkt: Option<String>,
+    /// `ACCESS_TOKEN_TTL`, `REFRESH_TOKEN_TTL`, `REFRESH_TOKEN_MAX_LIFETIME` (0: none).
+    pub access_ttl_default: u32,
+    pub refresh_ttl_default: u32,
+    pub max_lifetime: u32,
+    pub gate: ClientGate,
+}
+
+/// What the one batch of a code exchange read and wrote.
+pub struct OneTripRead {
+    pub client: Option<crate::engine::clients::ClientRecord>,
+    pub code: Option<(AuthorizationCode, Option<User>)>,
+    /// The guarded consume landed.
+    pub consumed: bool,
+    /// With it, the refresh token of [`OneTripRedemption::refresh_plaintext`].
+    pub refresh_stored: bool,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait CodeStore {
+    /// Undoes a guarded redemption that the grant refused after all.
+    async fn undo_consume(&self, redemption: &OneTripRedemption) -> Result<(), InternalError>;
     /// Deletes a stored, unredeemed code that was prepared but not handed out.
     async fn discard_code(&self, code_hash: &str) -> Result<(), InternalError>;
     /// The code and the user it was issued for, in one statement.

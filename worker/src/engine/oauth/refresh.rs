@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::User;
@@ -32,6 +33,9 @@ pub struct RefreshToken {
     /// The successor's plaintext, sealed under SECRET_KEY with this token's hash as
     /// associated data: lets a retry within the grace period get the same successor.
     pub successor_sealed: Option<String>,
+    /// Read with the token: it has a successor that has been neither used nor revoked
+    /// (a retry may get that successor again).
+    pub successor_unused: bool,
     pub revoked_at: Option<UnixTime>,
     /// The RFC 8707 resources the grant was given for (empty: none), with those still
     /// registered when the token is read; every token of the family keeps them.
@@ -115,6 +119,7 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
             rotated_at: None,
             successor_hash: None,
             successor_sealed: None,
+            successor_unused: false,
             revoked_at: None,
             resources: GrantedResources { identifiers: new.resources.to_vec(), registered: Vec::new() },
             dpop_jkt: new.dpop_jkt.map(str::to_owned),
@@ -122,6 +127,26 @@ pub fn mint(new: NewToken<'_>, now: UnixTime, rng: &impl Random) -> Result<Minte
         },
         plaintext,
     })
+}
+
+/// A rotation prepared before the token is read, to write in the batch that reads it
+/// (docs/storage.md, "One trip per grant"): the successor's plaintext is chosen and
+/// sealed first; the SQL copies the rest from the parent.
+pub struct Rotation {
+    pub parent_hash: String,
+    pub successor_plaintext: String,
+    pub successor_hash: String,
+    pub successor_sealed: String,
+    pub now: UnixTime,
+    /// The request's DPoP key thumbprint: a bound family rotates only with it.
+    pub dpop_jkt: Option<String>,
+    /// The requested scope's values as a JSON array (`[]`: none asked for).
+    pub scopes_json: String,
+    /// `REFRESH_TOKEN_ROTATION`, for a client without its own setting.
+    pub rotation_default: bool,
+    /// `REFRESH_TOKEN_TTL`, for a client without its own.
+    pub refresh_ttl_default: u32,
+    pub gate: ClientGate,
 }
 
 #[allow(async_fn_in_trait)]
@@ -143,6 +168,9 @@ pub trait RefreshStore {
         successor_sealed: &str,
         now: UnixTime,
     ) -> Result<bool, InternalError>;
+    /// Undoes a rotation of the one-trip path that the grant refused after all, unless
+    /// the successor was used meanwhile.
+    async fn undo_rotation(&self, parent_hash: &str, successor_hash: &str) -> Result<(), InternalError>;
     /// Revokes every live token of the family; returns how many.
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError>;
 }

@@ -6,9 +6,9 @@ use crate::engine::clients::ClientRecord;
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState};
-use crate::engine::oauth::codes::AuthorizationCode;
+use crate::engine::oauth::codes::{AuthorizationCode, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::consent::Consent;
-use crate::engine::oauth::refresh::RefreshToken;
+use crate::engine::oauth::refresh::{RefreshToken, Rotation};
 use crate::engine::oauth::resources::TargetResource;
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
@@ -59,6 +59,41 @@ impl<T: SqlRunner> TokenLookups for T {
         let [client, token] =
             self.select_pair(client_statement(client_id), refresh_tokens::with_user(token_hash)).await?;
         Ok((client_from_rows(client)?, refresh_tokens::decode_with_user(token)?))
+    }
+
+    async fn refresh_in_one_trip(
+        &self,
+        rotation: &Rotation,
+    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>, bool), InternalError> {
+        let [claim, successor] = refresh_tokens::rotation_in_one_trip(rotation);
+        let statements = [
+            client_statement(&rotation.gate.client_id),
+            refresh_tokens::with_user(&rotation.parent_hash),
+            claim,
+            successor,
+        ];
+        let mut results = self.query_batch(&statements).await?.into_iter();
+        let client = client_from_rows(results.next().unwrap_or_default())?;
+        let token = refresh_tokens::decode_with_user(results.next().unwrap_or_default())?;
+        let rotated = results.next().is_some_and(|rows| !rows.is_empty());
+        Ok((client, token, rotated))
+    }
+
+    async fn code_in_one_trip(&self, redemption: &OneTripRedemption) -> Result<OneTripRead, InternalError> {
+        let [consume, refresh, touch] = authorization_codes::redemption_in_one_trip(redemption);
+        let statements = [
+            client_statement(&redemption.gate.client_id),
+            authorization_codes::with_user(&redemption.code_hash),
+            consume,
+            refresh,
+            touch,
+        ];
+        let mut results = self.query_batch(&statements).await?.into_iter();
+        let client = client_from_rows(results.next().unwrap_or_default())?;
+        let code = authorization_codes::decode_with_user(results.next().unwrap_or_default())?;
+        let mut landed = || results.next().is_some_and(|rows| !rows.is_empty());
+        let (consumed, refresh_stored) = (landed(), landed());
+        Ok(OneTripRead { client, code, consumed, refresh_stored })
     }
 
     async fn client_and_resources(

@@ -6,9 +6,10 @@ use serde::Deserialize;
 
 use crate::engine::crypto::pkce::Method as PkceMethod;
 use crate::engine::identity::users::User;
-use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, Redemption};
+use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, OneTripRedemption, Redemption};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::clients::{client_gate, gate_args};
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::users::{decode_user_json, user_json};
 use crate::engine::tables::{clients, refresh_tokens};
@@ -44,6 +45,31 @@ const CODE_WITH_USER_SQL: &str = concat!(
 /// issues. ?1 hash, ?2 now, ?3 jti, ?4 its expiry, ?5 refresh family or NULL.
 const CONSUME_CODE_SQL: &str = "UPDATE authorization_codes SET consumed_at = ?2, issued_jti = ?3, \
 issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2";
+
+/// A redemption in the batch that reads the code ([`redemption_in_one_trip`]): consumes
+/// the code only if it is live, the client's, for this redirect URI, with the PKCE
+/// verifier that matches (RFC 7636 §4.6), bound to the request's DPoP key if bound, names
+/// no RFC 8707 resources (Rust resolves those), is of an active user, and only for a
+/// client the guard accepts. It records the token it issues: the jti, its expiry (the
+/// client's `access_token_ttl` or ?4), and the family its refresh token will have.
+/// ?1 hash, ?2 now, ?3 jti, ?4 ACCESS_TOKEN_TTL, ?5 family, ?6 redirect_uri, ?7 the
+/// verifier if well-formed, ?8 whether one was sent, ?9 its S256 challenge, ?10 the DPoP
+/// thumbprint, ?11..?15 the guard (`tables::clients::gate_args`).
+const CONSUME_GUARDED_SQL: &str = concat!(
+    "UPDATE authorization_codes SET consumed_at = ?2, issued_jti = ?3, issued_jti_expires_at = ?2 + ",
+    "COALESCE((SELECT k.access_token_ttl FROM clients k WHERE k.client_id = ?11), ?4), issued_family_id = ?5 ",
+    "WHERE code_hash = ?1 AND consumed_at IS NULL AND expires_at > ?2 AND client_id = ?11 AND redirect_uri = ?6 ",
+    "AND ((code_challenge IS NULL AND ?8 = 0) OR (code_challenge_method = 'S256' AND code_challenge = ?9) ",
+    "OR (COALESCE(code_challenge_method, 'plain') = 'plain' AND code_challenge = ?7)) ",
+    "AND (dpop_jkt IS NULL OR dpop_jkt = ?10) AND (resources IS NULL OR resources = '[]') ",
+    "AND EXISTS (SELECT 1 FROM users u WHERE u.id = authorization_codes.user_id AND u.active = 1) AND ",
+    client_gate!("?11", "?12", "?13", "?14", "?15", "?2", "authorization_code"),
+    " RETURNING code_hash"
+);
+
+/// Undoes a guarded redemption that Rust then refused. ?1 hash, ?2 the jti it recorded.
+const UNDO_CONSUME_SQL: &str = "UPDATE authorization_codes SET consumed_at = NULL, issued_jti = NULL, \
+issued_jti_expires_at = NULL, issued_family_id = NULL WHERE code_hash = ?1 AND issued_jti = ?2";
 
 /// An `authorization_codes` row, with the `users` row [`user_json`] joins to it.
 #[derive(Debug, Deserialize)]
@@ -135,6 +161,35 @@ fn code_args(c: &AuthorizationCode) -> Vec<SqlArg> {
     ]
 }
 
+/// The statements of a guarded redemption, for the batch that reads the code after
+/// reading it: the consume (returning a row if it landed), the refresh token (returning a
+/// row if stored), and the self-registered client's use.
+pub fn redemption_in_one_trip(r: &OneTripRedemption) -> [Statement<'static>; 3] {
+    let mut consume: Vec<SqlArg> = vec![
+        (&r.code_hash).into(),
+        r.now.into(),
+        (&r.jti).into(),
+        r.access_ttl_default.into(),
+        (&r.family_id).into(),
+        r.redirect_uri.as_deref().into(),
+        r.verifier.as_deref().into(),
+        r.verifier_sent.into(),
+        r.s256.as_deref().into(),
+        r.dpop_jkt.as_deref().into(),
+    ];
+    consume.extend(gate_args(&r.gate));
+    [
+        (CONSUME_GUARDED_SQL, consume),
+        refresh_tokens::insert_for_guarded_code(r),
+        clients::touch_after_code(&r.gate.client_id, r.now, &r.code_hash, &r.jti),
+    ]
+}
+
+/// Undoes a guarded redemption, with the refresh token it stored, as one batch.
+pub fn undo_consume(r: &OneTripRedemption) -> [Statement<'static>; 2] {
+    [(UNDO_CONSUME_SQL, vec![(&r.code_hash).into(), (&r.jti).into()]), refresh_tokens::delete_one(&r.refresh_hash)]
+}
+
 /// A code with its user, for batching with another read. ?1 hash.
 pub fn with_user(code_hash: &str) -> Statement<'static> {
     (CODE_WITH_USER_SQL, vec![code_hash.into()])
@@ -151,6 +206,10 @@ pub fn insert_for_session(code: &AuthorizationCode) -> Statement<'static> {
 }
 
 impl<T: SqlRunner> CodeStore for T {
+    async fn undo_consume(&self, redemption: &OneTripRedemption) -> Result<(), InternalError> {
+        self.batch(&undo_consume(redemption)).await.map(|_| ())
+    }
+
     async fn discard_code(&self, code_hash: &str) -> Result<(), InternalError> {
         self.execute(DISCARD_CODE_SQL, &[code_hash.into()]).await.map(|_| ())
     }

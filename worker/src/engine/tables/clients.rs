@@ -4,12 +4,63 @@
 use serde::Deserialize;
 use shared::clients::ClientSettings;
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::clients::{Client, ClientRecord, ClientSecret, ClientStore};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::client_row::{client_settings, json_text};
 pub use crate::engine::tables::client_row::{json_list, ClientRow};
 use crate::engine::tables::client_secrets::{self, SecretRow};
+
+/// The guard of a one-trip grant ([`ClientGate`], docs/storage.md "One trip per grant"):
+/// true only for a registered client that `check_credentials` and the CORS rule accept and
+/// that may use `$grant`, as SQL to put into the write's `WHERE`. Its parameters, in
+/// [`gate_args`]' order: `$id`, `$method`, `$hash`, `$dpop`, `$origin`; `$now` is the
+/// statement's. Never looser than Rust: a redirect URI matches the origin only by the
+/// exact prefix `origin/`, a secret only while it lives.
+macro_rules! client_gate {
+    ($id:literal, $method:literal, $hash:literal, $dpop:literal, $origin:literal, $now:literal, $grant:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM clients c WHERE c.client_id = ",
+            $id,
+            " AND c.token_endpoint_auth_method = ",
+            $method,
+            " AND ((",
+            $method,
+            " = 'none' AND c.client_type = 'public') OR EXISTS (SELECT 1 FROM client_secrets s ",
+            "WHERE s.client_id = c.client_id AND s.secret_hash = ",
+            $hash,
+            " AND (s.expires_at IS NULL OR s.expires_at > ",
+            $now,
+            "))) AND (c.dpop_bound_access_tokens = 0 OR ",
+            $dpop,
+            " = 1) ",
+            "AND EXISTS (SELECT 1 FROM json_each(c.grant_types) g WHERE g.value = '",
+            $grant,
+            "') ",
+            "AND (",
+            $origin,
+            " IS NULL OR EXISTS (SELECT 1 FROM json_each(c.redirect_uris) o ",
+            "WHERE substr(o.value, 1, length(",
+            $origin,
+            ") + 1) = ",
+            $origin,
+            " || '/')))"
+        )
+    };
+}
+pub(crate) use client_gate;
+
+/// The values of [`client_gate`]'s parameters, in order.
+pub fn gate_args(gate: &ClientGate) -> Vec<SqlArg> {
+    vec![
+        (&gate.client_id).into(),
+        gate.method.into(),
+        gate.secret_hash.as_deref().into(),
+        gate.dpop.into(),
+        gate.origin.as_deref().into(),
+    ]
+}
 
 /// Every column of `clients`, in [`ClientRow`]'s order, as a literal for `concat!`.
 macro_rules! client_columns {
@@ -297,6 +348,17 @@ pub fn mark_self_registered(client_id: &str, token_hash: &str, now: UnixTime) ->
 /// A self-registered client was used now (a code exchange): moved at most once an hour.
 const TOUCH_SQL: &str = "UPDATE clients SET last_used_at = ?2 WHERE client_id = ?1 AND self_registered = 1 \
 AND (last_used_at IS NULL OR last_used_at < ?2 - 3600)";
+
+/// [`TOUCH_SQL`] in a guarded redemption's batch: only if the consume landed. ?3 the
+/// code's hash, ?4 the jti it recorded.
+const TOUCH_AFTER_CODE_SQL: &str = "UPDATE clients SET last_used_at = ?2 WHERE client_id = ?1 \
+AND self_registered = 1 AND (last_used_at IS NULL OR last_used_at < ?2 - 3600) \
+AND EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?3 AND issued_jti = ?4)";
+
+/// See [`TOUCH_AFTER_CODE_SQL`].
+pub fn touch_after_code(client_id: &str, now: UnixTime, code_hash: &str, jti: &str) -> Statement<'static> {
+    (TOUCH_AFTER_CODE_SQL, vec![client_id.into(), now.into(), code_hash.into(), jti.into()])
+}
 
 /// Records a use of self-registered `client_id` (for the cleanup of unused ones).
 pub fn touch(client_id: &str, now: UnixTime) -> Statement<'static> {

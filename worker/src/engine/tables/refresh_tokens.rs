@@ -5,9 +5,12 @@
 use serde::Deserialize;
 
 use crate::engine::identity::users::User;
+use crate::engine::oauth::codes::OneTripRedemption;
+use crate::engine::oauth::refresh::Rotation;
 use crate::engine::oauth::refresh::{HolderFacts, RefreshStore, RefreshToken};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::clients::{client_gate, gate_args};
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::sessions::bulk_filter;
 use crate::engine::tables::users::{decode_user_json, user_json};
@@ -17,6 +20,8 @@ const REFRESH_WITH_USER_SQL: &str = concat!(
     "SELECT r.token_hash, r.family_id, r.parent_hash, r.client_id, r.user_id, r.scope, r.auth_time, r.amr, r.session_id, ",
     "r.created_at, r.expires_at, r.family_expires_at, r.rotated_at, r.successor_hash, r.successor_sealed, ",
     "r.revoked_at, r.dpop_jkt, COALESCE(u.password_changed_at, u.created_at) AS password_changed_at, u.mfa_asked_at, ",
+    "(SELECT s.rotated_at IS NULL AND s.revoked_at IS NULL FROM refresh_tokens s WHERE s.token_hash = r.successor_hash) ",
+    "AS successor_unused, ",
     granted_resources!("r"),
     ", ",
     user_json!(),
@@ -36,6 +41,44 @@ successor_sealed = ?3 WHERE token_hash = ?1 AND rotated_at IS NULL AND revoked_a
 const INSERT_SUCCESSOR_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, client_id, \
 user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, dpop_jkt) \
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?3 AND successor_hash = ?1)";
+
+/// A rotation in the batch that reads the token ([`rotation_in_one_trip`]): claims the
+/// parent only for a token that is live, the client's, bound to the request's DPoP key if
+/// bound at all, of an active user, wider than the requested scope, and only for a client
+/// the guard accepts whose tokens rotate (`rotates`: not FAPI 2.0; public, or its own
+/// setting, else `REFRESH_TOKEN_ROTATION`). ?1 parent, ?2 successor hash, ?3 sealed, ?4 now,
+/// ?5 the DPoP thumbprint, ?6 the requested scopes (JSON array), ?7 the rotation default,
+/// ?8..?12 the guard (`tables::clients::gate_args`). Returns the parent's hash if claimed.
+const ROTATE_GUARDED_SQL: &str = concat!(
+    "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, successor_sealed = ?3 WHERE token_hash = ?1 ",
+    "AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?4 AND client_id = ?8 ",
+    "AND (dpop_jkt IS NULL OR dpop_jkt = ?5) ",
+    "AND NOT EXISTS (SELECT 1 FROM json_each(?6) q WHERE instr(' ' || refresh_tokens.scope || ' ', ' ' || q.value || ' ') = 0) ",
+    "AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.active = 1) AND ",
+    client_gate!("?8", "?9", "?10", "?11", "?12", "?4", "refresh_token"),
+    " AND EXISTS (SELECT 1 FROM clients k WHERE k.client_id = ?8 AND COALESCE(k.security_profile, '') <> 'fapi2' ",
+    "AND (k.client_type = 'public' OR COALESCE(k.refresh_token_rotation, ?7) = 1)) RETURNING token_hash"
+);
+
+/// The successor of a guarded rotation, copied from its parent (same family, scope,
+/// grant, binding; `mint`'s lifetime: the client's `refresh_token_ttl` or ?4, cut at the
+/// family's end), only if ?2 is the parent's successor. ?1 parent, ?2 successor, ?3 now.
+const INSERT_SUCCESSOR_FROM_PARENT_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, dpop_jkt) \
+SELECT ?2, p.family_id, p.token_hash, p.client_id, p.user_id, p.scope, p.auth_time, ?3, \
+MIN(?3 + COALESCE(c.refresh_token_ttl, ?4), COALESCE(p.family_expires_at, ?3 + COALESCE(c.refresh_token_ttl, ?4))), \
+p.session_id, p.family_expires_at, p.amr, p.resources, p.dpop_jkt FROM refresh_tokens p \
+JOIN clients c ON c.client_id = p.client_id WHERE p.token_hash = ?1 AND p.successor_hash = ?2";
+
+/// Undoes a guarded rotation that Rust then refused (docs/storage.md, "One trip per
+/// grant"), unless its successor was used meanwhile. ?1 parent, ?2 successor.
+const UNDO_ROTATION_SQL: &str = "UPDATE refresh_tokens SET rotated_at = NULL, successor_hash = NULL, \
+successor_sealed = NULL WHERE token_hash = ?1 AND successor_hash = ?2 AND EXISTS (SELECT 1 FROM refresh_tokens s \
+WHERE s.token_hash = ?2 AND s.rotated_at IS NULL AND s.revoked_at IS NULL)";
+
+/// Then the successor, if the undo above took place. ?1 parent, ?2 successor.
+const DELETE_UNDONE_SUCCESSOR_SQL: &str = "DELETE FROM refresh_tokens WHERE token_hash = ?2 AND parent_hash = ?1 \
+AND NOT EXISTS (SELECT 1 FROM refresh_tokens p WHERE p.token_hash = ?1 AND p.successor_hash = ?2)";
 
 const REVOKE_FAMILY_SQL: &str =
     "UPDATE refresh_tokens SET revoked_at = ?2, successor_sealed = NULL WHERE family_id = ?1 AND revoked_at IS NULL";
@@ -65,6 +108,8 @@ struct RefreshRow {
     #[serde(default)]
     mfa_asked_at: Option<f64>,
     #[serde(default)]
+    successor_unused: Option<f64>,
+    #[serde(default)]
     resources: Option<String>,
     #[serde(default)]
     registered_resources: Option<String>,
@@ -92,6 +137,7 @@ impl RefreshRow {
             rotated_at: self.rotated_at.map(int),
             successor_hash: self.successor_hash,
             successor_sealed: self.successor_sealed,
+            successor_unused: self.successor_unused.is_some_and(|u| u != 0.0),
             revoked_at: self.revoked_at.map(int),
             resources: granted(self.resources.as_deref(), self.registered_resources.as_deref())?,
             dpop_jkt: self.dpop_jkt,
@@ -133,6 +179,68 @@ const INSERT_REFRESH_FOR_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_has
 client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, \
 dpop_jkt) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 \
 WHERE EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = ?15 AND issued_jti = ?16)";
+
+/// The two statements of a guarded rotation, for the batch that reads the token after
+/// reading it: the claim (returning a row if it landed), then the successor.
+pub fn rotation_in_one_trip(r: &Rotation) -> [Statement<'static>; 2] {
+    let mut claim: Vec<SqlArg> = vec![
+        (&r.parent_hash).into(),
+        (&r.successor_hash).into(),
+        (&r.successor_sealed).into(),
+        r.now.into(),
+        r.dpop_jkt.as_deref().into(),
+        (&r.scopes_json).into(),
+        r.rotation_default.into(),
+    ];
+    claim.extend(gate_args(&r.gate));
+    let insert = vec![(&r.parent_hash).into(), (&r.successor_hash).into(), r.now.into(), r.refresh_ttl_default.into()];
+    [(ROTATE_GUARDED_SQL, claim), (INSERT_SUCCESSOR_FROM_PARENT_SQL, insert)]
+}
+
+/// Undoes a guarded rotation ([`UNDO_ROTATION_SQL`]), as one batch.
+pub fn undo_rotation(parent_hash: &str, successor_hash: &str) -> [Statement<'static>; 2] {
+    let args = || vec![parent_hash.into(), successor_hash.into()];
+    [(UNDO_ROTATION_SQL, args()), (DELETE_UNDONE_SUCCESSOR_SQL, args())]
+}
+
+/// The refresh token of a guarded redemption (`tables::authorization_codes`), stored
+/// only if that consume landed and `issues_refresh_tokens` holds in SQL: the code's scope
+/// has `offline_access`, the client may use the refresh grant and its lifetime is not 0.
+/// Copied from the code as `mint` would: a new family ?5, its end ?7 seconds on (0:
+/// none), bound to ?8 for a public or FAPI 2.0 client. ?1 code hash, ?2 now, ?3 jti,
+/// ?4 token hash, ?6 REFRESH_TOKEN_TTL.
+const INSERT_FOR_GUARDED_CODE_SQL: &str = "INSERT INTO refresh_tokens (token_hash, family_id, parent_hash, \
+client_id, user_id, scope, auth_time, created_at, expires_at, session_id, family_expires_at, amr, resources, \
+dpop_jkt) SELECT ?4, ?5, NULL, a.client_id, a.user_id, a.scope, a.auth_time, ?2, CASE WHEN ?7 > 0 \
+THEN MIN(?2 + COALESCE(c.refresh_token_ttl, ?6), ?2 + ?7) ELSE ?2 + COALESCE(c.refresh_token_ttl, ?6) END, \
+a.session_id, CASE WHEN ?7 > 0 THEN ?2 + ?7 END, a.amr, NULL, CASE WHEN c.client_type = 'public' \
+OR c.security_profile = 'fapi2' THEN ?8 END FROM authorization_codes a JOIN clients c ON c.client_id = a.client_id \
+WHERE a.code_hash = ?1 AND a.issued_jti = ?3 AND a.consumed_at = ?2 \
+AND instr(' ' || a.scope || ' ', ' offline_access ') > 0 \
+AND EXISTS (SELECT 1 FROM json_each(c.grant_types) g WHERE g.value = 'refresh_token') \
+AND COALESCE(c.refresh_token_ttl, ?6) > 0 RETURNING token_hash";
+
+/// See [`INSERT_FOR_GUARDED_CODE_SQL`].
+pub fn insert_for_guarded_code(r: &OneTripRedemption) -> Statement<'static> {
+    let args = vec![
+        (&r.code_hash).into(),
+        r.now.into(),
+        (&r.jti).into(),
+        (&r.refresh_hash).into(),
+        (&r.family_id).into(),
+        r.refresh_ttl_default.into(),
+        r.max_lifetime.into(),
+        r.dpop_jkt.as_deref().into(),
+    ];
+    (INSERT_FOR_GUARDED_CODE_SQL, args)
+}
+
+const DELETE_ONE_SQL: &str = "DELETE FROM refresh_tokens WHERE token_hash = ?1";
+
+/// Deletes one token that was never handed out (an undone redemption's).
+pub fn delete_one(token_hash: &str) -> Statement<'static> {
+    (DELETE_ONE_SQL, vec![token_hash.into()])
+}
 
 /// A refresh token with its user, for batching with another read. ?1 hash.
 pub fn with_user(token_hash: &str) -> Statement<'static> {
@@ -225,6 +333,10 @@ impl<T: SqlRunner> RefreshStore for T {
             .batch(&[(ROTATE_PARENT_SQL, claim), (INSERT_SUCCESSOR_SQL, refresh_args(successor, Some(parent_hash)))])
             .await?;
         Ok(changes.first() == Some(&1))
+    }
+
+    async fn undo_rotation(&self, parent_hash: &str, successor_hash: &str) -> Result<(), InternalError> {
+        self.batch(&undo_rotation(parent_hash, successor_hash)).await.map(|_| ())
     }
 
     async fn revoke_refresh_family(&self, family_id: &str, now: UnixTime) -> Result<u64, InternalError> {

@@ -6,18 +6,22 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError, TokenLookups};
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::clients::Credentials;
 use crate::engine::crypto::pkce::{self, Method as PkceMethod};
-use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::{hash_token, random_token};
 use crate::engine::oauth::access_token::RevocationStore;
 use crate::engine::oauth::codes::CodeStore;
-use crate::engine::oauth::codes::{AuthorizationCode, Redemption};
+use crate::engine::oauth::codes::{AuthorizationCode, OneTripRead, OneTripRedemption, Redemption};
 use crate::engine::oauth::refresh::RefreshStore;
 use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::request::Platform;
 
 impl<P: Platform> TokenEndpoint<'_, P> {
+    /// One round trip (docs/storage.md, "One trip per grant"): the client, the code and
+    /// a guarded redemption in one batch; the checks below decide on the rows it read,
+    /// and undo the redemption if they refuse what the guard let through.
     pub(super) async fn authorization_code(
         &self,
         credentials: &Credentials,
@@ -26,14 +30,65 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         code_verifier: Option<&str>,
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
-        let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
         let Some(code) = code else {
             self.authenticate(credentials).await?;
             return Err(TokenError::InvalidRequest("the code parameter is missing".into()));
         };
-        let code_hash = hash_token(code);
-        // The client and the code (with its user) in one round trip.
-        let (found, row) = self.store.client_and_code(credentials.client_id(), &code_hash).await?;
+        let prepared = self.prepare_redemption(credentials, code, redirect_uri, code_verifier, requested)?;
+        let read = self.store.code_in_one_trip(&prepared).await?;
+        let consumed = read.consumed;
+        let decided = self.code_decided(credentials, read, &prepared, code_verifier, requested).await;
+        if consumed && decided.is_err() {
+            self.store.undo_consume(&prepared).await?;
+        }
+        decided
+    }
+
+    /// The jti, the refresh token and its family chosen before the code is read, and the
+    /// guard: closed for RFC 8707 `resource` values (Rust alone resolves those).
+    fn prepare_redemption(
+        &self,
+        credentials: &Credentials,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        requested: &[String],
+    ) -> Result<OneTripRedemption, TokenError> {
+        let verifier = code_verifier.filter(|v| pkce::valid_challenge(v));
+        let refresh_plaintext = random_token(self.rng)?;
+        let tokens = &self.config.tokens;
+        Ok(OneTripRedemption {
+            code_hash: hash_token(code),
+            now: self.now,
+            jti: random_token(self.rng)?,
+            family_id: random_token(self.rng)?,
+            refresh_hash: hash_token(&refresh_plaintext),
+            refresh_plaintext,
+            redirect_uri: redirect_uri.map(str::to_owned),
+            verifier: verifier.map(str::to_owned),
+            verifier_sent: code_verifier.is_some(),
+            s256: verifier.map(pkce::s256_challenge),
+            dpop_jkt: self.dpop_jkt.map(str::to_owned),
+            access_ttl_default: tokens.access_token_ttl,
+            refresh_ttl_default: tokens.refresh_token_ttl,
+            max_lifetime: tokens.refresh_token_max_lifetime,
+            gate: ClientGate::new(credentials, self.dpop_jkt.is_some(), self.origin, requested.is_empty()),
+        })
+    }
+
+    /// Every check of RFC 6749 §4.1.3 on what the batch read; the tokens.
+    async fn code_decided(
+        &self,
+        credentials: &Credentials,
+        read: OneTripRead,
+        prepared: &OneTripRedemption,
+        code_verifier: Option<&str>,
+        requested: &[String],
+    ) -> Result<TokenResponse, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
+        let OneTripRead { client: found, code: row, consumed, refresh_stored } = read;
+        let code_hash = &prepared.code_hash;
+        let redirect_uri = prepared.redirect_uri.as_deref();
         let client = &self.check_client(found, credentials).await?;
         self.require_binding(client)?;
         if !client.allows_grant(grant::AUTHORIZATION_CODE) {
@@ -72,7 +127,27 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let resources = row.resources.for_request(requested, client).map_err(TokenError::InvalidTarget)?;
         // The jti is fixed before the code is consumed: the consume records it, so a replay
         // can revoke this very token.
-        let claims = self.access_claims(client, &user.id, &scope, row.auth_time, &resources)?;
+        let mut claims = self.access_claims(client, &user.id, &scope, row.auth_time, &resources)?;
+        if consumed {
+            claims.jti.clone_from(&prepared.jti);
+            let refresh_token = self.guarded_refresh(client, &row, &scope, prepared, refresh_stored).await?;
+            return self
+                .issue(Grant {
+                    client,
+                    user: &user,
+                    scope,
+                    auth_time: row.auth_time,
+                    amr: row.amr.as_deref(),
+                    refresh_token,
+                    nonce: row.nonce.as_deref(),
+                    claims: Some(claims),
+                    session_id: row.session_id.as_deref(),
+                    resources: &resources,
+                })
+                .await;
+        }
+        // The guard was stricter than the checks (an assertion, a metadata document, RFC
+        // 8707 resources): the consume in a second trip, as it was before the guard.
         let refresh = if self.issues_refresh_tokens(client, &scope) {
             Some(mint(
                 NewToken {
@@ -103,9 +178,9 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_token: refresh.as_ref().map(|r| &r.row),
             self_registered_client: client.self_registered.then_some(client.client_id.as_str()),
         };
-        if !self.store.consume_code(&code_hash, self.now, &redemption).await? {
+        if !self.store.consume_code(code_hash, self.now, &redemption).await? {
             // Another request redeemed (or the clock expired) it between our read and now.
-            if let Some((current, _)) = self.store.code_with_user(&code_hash).await? {
+            if let Some((current, _)) = self.store.code_with_user(code_hash).await? {
                 if current.consumed_at.is_some() {
                     self.code_replayed(&current).await?;
                 }
@@ -125,6 +200,51 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             resources: &resources,
         })
         .await
+    }
+
+    /// The refresh token of a guarded redemption: the one its batch stored when the grant
+    /// issues one (OIDC Core §11); stored now if the SQL did not, removed if the SQL
+    /// stored one the grant does not issue. Same family as the consume recorded.
+    async fn guarded_refresh(
+        &self,
+        client: &crate::engine::clients::Client,
+        row: &AuthorizationCode,
+        scope: &[String],
+        prepared: &OneTripRedemption,
+        stored: bool,
+    ) -> Result<Option<String>, TokenError> {
+        match (self.issues_refresh_tokens(client, scope), stored) {
+            (true, true) => Ok(Some(prepared.refresh_plaintext.clone())),
+            (true, false) => {
+                let max = self.config.tokens.refresh_token_max_lifetime;
+                let minted = mint(
+                    NewToken {
+                        family_id: Some(&prepared.family_id),
+                        parent_hash: None,
+                        client_id: &client.client_id,
+                        user_id: Some(&row.user_id),
+                        scope: &row.scope,
+                        auth_time: Some(row.auth_time),
+                        amr: row.amr.as_deref(),
+                        session_id: row.session_id.as_deref(),
+                        ttl: self.refresh_ttl(client),
+                        family_expires_at: (max > 0).then(|| self.now + i64::from(max)),
+                        max_lifetime: max,
+                        resources: &row.resources.identifiers,
+                        dpop_jkt: self.refresh_binding(client),
+                    },
+                    self.now,
+                    self.rng,
+                )?;
+                self.store.insert_refresh_token(&minted.row).await?;
+                Ok(Some(minted.plaintext))
+            }
+            (false, true) => {
+                self.store.revoke_refresh_family(&prepared.family_id, self.now).await?;
+                Ok(None)
+            }
+            (false, false) => Ok(None),
+        }
     }
 
     /// RFC 6749 §10.5 / §4.1.2: a code used twice is probably stolen; what the first

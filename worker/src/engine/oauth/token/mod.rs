@@ -29,9 +29,9 @@ use crate::engine::clients::{
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
-use crate::engine::oauth::codes::{AuthorizationCode, CodeStore};
+use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::cors;
-use crate::engine::oauth::refresh::{RefreshStore, RefreshToken};
+use crate::engine::oauth::refresh::{RefreshStore, RefreshToken, Rotation};
 use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::{parse_scope, ScopeStore};
 use crate::engine::platform::config::Config;
@@ -74,6 +74,17 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
         client_id: &str,
         token_hash: &str,
     ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>), InternalError>;
+
+    /// The client, the refresh token with its user as they were, and the guarded
+    /// `rotation` written in the same batch (one transaction): whether it landed.
+    async fn refresh_in_one_trip(
+        &self,
+        rotation: &Rotation,
+    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>, bool), InternalError>;
+
+    /// The client, the code with its user as they were, and the guarded `redemption`
+    /// written in the same batch (one transaction).
+    async fn code_in_one_trip(&self, redemption: &OneTripRedemption) -> Result<OneTripRead, InternalError>;
 
     /// The client, and the registered resources among `identifiers` (RFC 8707).
     async fn client_and_resources(

@@ -6,25 +6,37 @@ use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError, TokenLookups};
-use crate::engine::clients::{Client, ClientType, Credentials};
+use crate::engine::clients::gate::ClientGate;
+use crate::engine::clients::{Client, ClientRecord, ClientType, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
-use crate::engine::crypto::tokens::hash_token;
+use crate::engine::crypto::tokens::{hash_token, random_token};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::users::User;
 use crate::engine::oauth::refresh::RefreshStore;
-use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken};
+use crate::engine::oauth::refresh::{mint, NewToken, RefreshToken, Rotation};
 use crate::engine::oauth::scope::parse_scope;
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::request::Platform;
 
+/// What the one batch of a refresh read, and whether its guarded rotation landed.
+struct Read {
+    found: Option<ClientRecord>,
+    token: Option<(RefreshToken, Option<User>)>,
+    rotated: bool,
+}
+
 impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
     /// token is exchanged for a successor in one atomic step; a retry within
     /// `REFRESH_REUSE_GRACE_SECONDS` gets the same successor; reuse after that revokes the
     /// whole family (RFC 9700 §4.14.2) and is audited as possible theft.
+    ///
+    /// One round trip (docs/storage.md, "One trip per grant"): the client, the token and
+    /// a guarded rotation in one batch; the checks below decide on the rows it read, and
+    /// undo the rotation if they refuse what the guard let through.
     pub(super) async fn refresh(
         &self,
         credentials: &Credentials,
@@ -32,14 +44,71 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         scope: Option<&str>,
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
-        let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
         let Some(presented) = refresh_token else {
             // A bad client hears invalid_client first, as for every other grant.
             self.authenticate(credentials).await?;
             return Err(TokenError::InvalidRequest("the refresh_token parameter is missing".into()));
         };
-        let presented_hash = hash_token(presented);
-        let (found, token) = self.store.client_and_refresh_token(credentials.client_id(), &presented_hash).await?;
+        let rotation = self.prepare_rotation(credentials, presented, scope, requested)?;
+        let (found, token, rotated) = self.store.refresh_in_one_trip(&rotation).await?;
+        let read = Read { found, token, rotated };
+        let decided = self.refresh_decided(credentials, presented, read, &rotation, scope, requested).await;
+        if rotated && decided.is_err() {
+            self.store.undo_rotation(&rotation.parent_hash, &rotation.successor_hash).await?;
+        }
+        decided
+    }
+
+    /// The successor chosen and sealed before the token is read, and the guard: closed
+    /// for RFC 8707 `resource` values and a scope that does not parse (Rust alone
+    /// answers those).
+    fn prepare_rotation(
+        &self,
+        credentials: &Credentials,
+        presented: &str,
+        scope: Option<&str>,
+        requested: &[String],
+    ) -> Result<Rotation, TokenError> {
+        let parent_hash = hash_token(presented);
+        let scopes = scope.map(parse_scope).transpose().ok();
+        let scopes_json = serde_json::to_string(&scopes.clone().flatten().unwrap_or_default())
+            .map_err(|e| TokenError::Internal(InternalError::new(format!("scope as JSON: {e}"))))?;
+        let open = requested.is_empty() && scopes.is_some();
+        let successor_plaintext = random_token(self.rng)?;
+        let successor_sealed = sealed::seal(
+            &self.config.secret_key,
+            Purpose::RefreshSuccessor,
+            parent_hash.as_bytes(),
+            successor_plaintext.as_bytes(),
+            self.rng,
+        )?;
+        Ok(Rotation {
+            successor_hash: hash_token(&successor_plaintext),
+            parent_hash,
+            successor_plaintext,
+            successor_sealed,
+            now: self.now,
+            dpop_jkt: self.dpop_jkt.map(str::to_owned),
+            scopes_json,
+            rotation_default: self.config.tokens.refresh_token_rotation,
+            refresh_ttl_default: self.config.tokens.refresh_token_ttl,
+            gate: ClientGate::new(credentials, self.dpop_jkt.is_some(), self.origin, open),
+        })
+    }
+
+    /// Every check of RFC 6749 §6 on what the batch read; the token to hand out.
+    async fn refresh_decided(
+        &self,
+        credentials: &Credentials,
+        presented: &str,
+        read: Read,
+        rotation: &Rotation,
+        scope: Option<&str>,
+        requested: &[String],
+    ) -> Result<TokenResponse, TokenError> {
+        let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+        let Read { found, token, rotated } = read;
+        let presented_hash = &rotation.parent_hash;
         let client = &self.check_client(found, credentials).await?;
         self.require_binding(client)?;
         if !client.allows_grant(grant::REFRESH_TOKEN) {
@@ -82,9 +151,13 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         }
         // RFC 8707 §2.2: the grant's resources, or one of them, never another.
         let resources = row.resources.for_request(requested, client).map_err(TokenError::InvalidTarget)?;
-        let refresh_token = if row.rotated_at.is_some() {
-            self.replayed(&row, &presented_hash).await?
+        let refresh_token = if rotated {
+            rotation.successor_plaintext.clone()
+        } else if row.rotated_at.is_some() {
+            self.replayed(&row, presented_hash).await?
         } else if rotates(client, self.config) {
+            // The guard was stricter than the checks (an assertion, a metadata document):
+            // the rotation in a second trip.
             self.rotate(client, &row).await?
         } else {
             presented.to_owned()
@@ -133,15 +206,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     async fn replayed(&self, row: &RefreshToken, presented_hash: &str) -> Result<String, TokenError> {
         let within_grace =
             row.rotated_at.is_some_and(|at| self.now - at <= i64::from(self.config.tokens.refresh_reuse_grace_seconds));
-        let successor_unused = match (within_grace, row.successor_hash.as_deref()) {
-            (true, Some(successor)) => self
-                .store
-                .refresh_token(successor)
-                .await?
-                .is_some_and(|s| s.rotated_at.is_none() && s.revoked_at.is_none()),
-            _ => false,
-        };
-        if let (true, Some(sealed)) = (successor_unused, row.successor_sealed.as_deref()) {
+        if let (true, true, Some(sealed)) = (within_grace, row.successor_unused, row.successor_sealed.as_deref()) {
             let successor =
                 sealed::open(&self.config.secret_key, Purpose::RefreshSuccessor, presented_hash.as_bytes(), sealed)?;
             return String::from_utf8(successor)

@@ -26,6 +26,7 @@ mod client_credentials;
 mod device_code;
 mod exchange;
 mod introspection;
+mod one_trip;
 mod password;
 mod refresh;
 mod resources;
