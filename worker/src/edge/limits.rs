@@ -1,6 +1,7 @@
 //! `RATE_LIMIT_TOKEN_*` at the edge for the token family and `/register`: the isolate's
-//! own count decides, merged with KV's every tenth of the limit (one KV read then, and the
-//! write after the answer, `ctx.waitUntil`). Every limit fails open
+//! own count decides, merged with KV's every tenth of the limit after the answer
+//! (`ctx.waitUntil`: a KV read and write then; before deciding only for limits under
+//! twenty). Every limit fails open
 //! (engine::identity::rate_limit).
 
 use worker::Response;
@@ -38,10 +39,10 @@ pub async fn limit(
         log::error!("rate limit read failed, request let through: {}", e.detail());
     }
     let Some(write) = write else { return Ok(Some(quota)) };
-    let env = cx.env.clone();
+    let (env, now) = (cx.env.clone(), cx.now);
     cx.worker.wait_until(async move {
         let written = match kv(&env) {
-            Ok(kv) => kv.put(&write.key, &write.value, write.ttl).await,
+            Ok(kv) => write.apply(&kv, now).await,
             Err(e) => Err(e),
         };
         // Fail-open: KV takes about one write per second per key; a lost count only

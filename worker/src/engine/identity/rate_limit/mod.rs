@@ -5,7 +5,9 @@
 //! KV is eventually consistent, has no atomic increment and takes about one write per
 //! second per key: concurrent requests can each read the same count and slip past it.
 //! So each isolate keeps its own count of the requests it counted, taken before any KV
-//! call, and merges it with KV's every tenth of the limit: within one isolate (where one
+//! call, and merges it with KV's every tenth of the limit — after the answer (`waitUntil`)
+//! for a limit of twenty or more, so no request waits on KV for it; before deciding for
+//! smaller limits, where a tenth is every request: within one isolate (where one
 //! client's burst mostly lands) a limit is exact; across isolates it can be passed by up to
 //! a tenth of the limit per isolate, plus what KV has not propagated yet (measured in tests/e2e/rate-limits.test.mjs,
 //! written down in docs/configuration.md).
@@ -68,12 +70,40 @@ pub struct Quota {
     pub degraded: Option<InternalError>,
 }
 
-/// A counter write a caller may run after answering (`ctx.waitUntil`).
+/// A counter write a caller may run after answering (`ctx.waitUntil`): [`Self::apply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterWrite {
     pub key: String,
-    pub value: String,
     pub ttl: u32,
+    value: Counted,
+}
+
+/// What a [`CounterWrite`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// The total, already merged with KV's before the decision.
+    Total(u32),
+    /// This isolate's requests since its last sync, to merge with KV's total now.
+    News(u32),
+}
+
+impl CounterWrite {
+    /// Writes the counter; a merge reads KV's total first and keeps what it learnt in
+    /// the isolate's window (other isolates' requests count from the next decision on).
+    pub async fn apply(&self, kv: &impl KeyValue, now: UnixTime) -> Result<(), InternalError> {
+        let total = match self.value {
+            Counted::Total(total) => total,
+            Counted::News(news) => {
+                let stored = kv.get(&self.key).await?.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+                let mut current = kv.local_window(&self.key).unwrap_or_default();
+                let total = current.shared.max(stored.saturating_add(news));
+                current.shared = total;
+                kv.set_local_window(&self.key, current, now);
+                total
+            }
+        };
+        kv.put(&self.key, &total.to_string(), self.ttl).await
+    }
 }
 
 /// Counts one request by `subject` in `bucket`; refuses it (429) when `max` requests
@@ -87,7 +117,7 @@ pub async fn hit(
 ) -> Result<Quota, ApiError> {
     let (mut quota, write) = decide(kv, bucket, subject, limit, now).await?;
     if let Some(write) = write {
-        if let Err(e) = kv.put(&write.key, &write.value, write.ttl).await {
+        if let Err(e) = write.apply(kv, now).await {
             quota.degraded = Some(e);
         }
     }
@@ -130,7 +160,7 @@ pub async fn count_failure(
 ) -> Result<(), ApiError> {
     if let Some(write) = Window::of(kv, bucket, subject, limit, now, Tally::Take).await.pending_write() {
         // Fail-open (module doc): a lost failure count is a slightly laxer limit.
-        let _ = kv.put(&write.key, &write.value, write.ttl).await;
+        let _ = write.apply(kv, now).await;
     }
     Ok(())
 }
@@ -240,8 +270,8 @@ struct Window {
     ends: UnixTime,
     /// Seconds until the window ends.
     left: i64,
-    /// The KV value to write (this isolate's news for the others), when this request synced.
-    write: Option<u32>,
+    /// What to write to KV (this isolate's news for the others), when this request syncs.
+    write: Option<Counted>,
     degraded: Option<InternalError>,
 }
 
@@ -274,6 +304,18 @@ impl Window {
         if !sync {
             return w;
         }
+        if how == Tally::Take && sync_step(max) > 1 {
+            // Decided on what this isolate knows; its news go to KV, and KV's total comes
+            // back, after the answer ([`CounterWrite::apply`]). Counted as shared now, so
+            // the next requests neither lose them nor sync again before the next step.
+            let mut current = kv.local_window(&w.key).unwrap_or(local);
+            let news = current.counted.saturating_sub(current.synced);
+            current.shared = current.shared.saturating_add(news);
+            current.synced = current.counted;
+            kv.set_local_window(&w.key, current, now);
+            w.write = Some(Counted::News(news));
+            return w;
+        }
         // Fail-open (module doc): an unreadable counter counts as what this isolate knows.
         let stored = match kv.get(&w.key).await {
             Ok(value) => value.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0),
@@ -292,7 +334,7 @@ impl Window {
             current.shared = current.shared.max(stored).saturating_add(news);
             current.synced = current.counted;
             kv.set_local_window(&w.key, current, now);
-            w.write = Some(current.shared);
+            w.write = Some(Counted::Total(current.shared));
         }
         w
     }
@@ -322,7 +364,7 @@ impl Window {
     /// The KV write this request owes, if it synced.
     fn pending_write(&self) -> Option<CounterWrite> {
         let ttl = u32::try_from(self.left).unwrap_or(u32::MAX).max(KV_MIN_TTL);
-        self.write.map(|value| CounterWrite { key: self.key.clone(), value: value.to_string(), ttl })
+        self.write.map(|value| CounterWrite { key: self.key.clone(), value, ttl })
     }
 }
 

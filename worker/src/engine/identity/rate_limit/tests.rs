@@ -165,16 +165,18 @@ struct Isolate<'a> {
     kv: &'a MemoryKv,
     local: std::sync::Mutex<std::collections::HashMap<String, LocalWindow>>,
     writes: std::cell::Cell<u32>,
+    reads: std::cell::Cell<u32>,
 }
 
 impl<'a> Isolate<'a> {
     fn new(kv: &'a MemoryKv) -> Self {
-        Isolate { kv, local: Default::default(), writes: Default::default() }
+        Isolate { kv, local: Default::default(), writes: Default::default(), reads: Default::default() }
     }
 }
 
 impl KeyValue for Isolate<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, InternalError> {
+        self.reads.set(self.reads.get() + 1);
         self.kv.get(key).await
     }
     async fn put(&self, key: &str, value: &str, ttl: u32) -> Result<(), InternalError> {
@@ -215,5 +217,31 @@ fn isolates_share_their_counts_through_kv_every_tenth_of_the_limit() {
         assert!((100..=110).contains(&passed), "{passed} passed against a limit of 100");
         // One KV write per sync (requests 1, 11, 21, 31, 41, 51), not one per request.
         assert_eq!(a.writes.get(), 6, "A: 60 requests");
+    });
+}
+
+#[test]
+fn a_limit_of_twenty_or_more_decides_without_waiting_on_kv_and_merges_after_the_answer() {
+    pollster::block_on(async {
+        let kv = MemoryKv::default();
+        let (a, b) = (Isolate::new(&kv), Isolate::new(&kv));
+        let limit = (20, 3600);
+        for _ in 0..20 {
+            let before = a.reads.get();
+            let (_, write) = decide(&a, Bucket::Token, "shared", limit, 0).await.unwrap();
+            assert_eq!(a.reads.get(), before, "the decision read nothing from KV");
+            if let Some(write) = write {
+                write.apply(&a, 0).await.unwrap(); // what waitUntil runs after the answer
+            }
+        }
+        // B's first request is decided on what B knows (nothing yet), and its merge after
+        // the answer learns A's twenty: B's next request is refused.
+        let (_, write) = decide(&b, Bucket::Token, "shared", limit, 0).await.unwrap();
+        write.unwrap().apply(&b, 0).await.unwrap();
+        assert!(decide(&b, Bucket::Token, "shared", limit, 0).await.is_err());
+        // A small limit (a tenth is every request) still reads KV before deciding.
+        let c = Isolate::new(&kv);
+        assert!(hit(&c, Bucket::Token, "small", (5, 3600), 0).await.is_ok());
+        assert_eq!(c.reads.get(), 1);
     });
 }
