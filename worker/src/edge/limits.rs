@@ -11,7 +11,6 @@ use crate::edge::context::Cx;
 use crate::edge::respond;
 use crate::engine::identity::rate_limit::{self, Bucket, Quota};
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::KeyValue;
 
 /// Counts this request against `subject`'s window (`None`: whitelisted, not limited), or
 /// the 429 to answer instead. A request naming a client with its own limit (docs/api.md,
