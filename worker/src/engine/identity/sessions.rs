@@ -109,12 +109,15 @@ pub async fn start<P: Platform>(
         user_agent: meta.user_agent.clone(),
         location: meta.location.clone(),
     };
-    // The row first: a KV value without a row is no session, so a failure in between
-    // leaves nothing that works. `with` commits in the same batch (the sign-in's record).
+    // The row and the KV value at once (one round trip): a KV value without a row is no
+    // session, so if the batch fails what KV got is nothing that works, and nobody has the
+    // cookie before both are written. `with` commits in the same batch (the sign-in's
+    // record).
     let mut statements = vec![sessions::insert(&session)];
     statements.extend(with);
-    store.batch(&statements).await?;
-    save(kv, config, &session, now).await?;
+    let (row, value) = futures_util::future::join(store.batch(&statements), save(kv, config, &session, now)).await;
+    row?;
+    value?;
     Ok((cookie, session))
 }
 

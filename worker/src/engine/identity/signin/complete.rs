@@ -16,6 +16,7 @@ use crate::engine::identity::mail::MailContent;
 use crate::engine::identity::mfa::{self, AfterPassword};
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::password_history;
+use crate::engine::identity::rate_limit::CounterWrite;
 use crate::engine::identity::sessions::{self, Session};
 use crate::engine::identity::signin::pending::Pending;
 use crate::engine::identity::users::Role;
@@ -24,7 +25,7 @@ use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{KeyValue, KV_MIN_TTL};
 use crate::engine::platform::request::Platform;
-use futures_util::future::join3;
+use futures_util::future::join4;
 use shared::api::FieldError;
 
 /// How long a browser counts as known to an account (no new-login mail from it).
@@ -135,7 +136,8 @@ impl<P: Platform> Accounts<'_, P> {
                 Expiry::Fresh => {}
             }
         }
-        Ok(SignInOutcome::SignedIn(Box::new(self.finish_sign_in(user, amr, previous).await?), soon))
+        let owed = facts.and_then(|f| f.owed.take());
+        Ok(SignInOutcome::SignedIn(Box::new(self.finish_sign_in_owing(user, amr, previous, owed).await?), soon))
     }
 
     /// `POST /api/password/expired`: the new password of a sign-in whose password expired
@@ -194,6 +196,18 @@ impl<P: Platform> Accounts<'_, P> {
         amr: &[&str],
         previous: Option<&str>,
     ) -> Result<SignedIn, ApiError> {
+        self.finish_sign_in_owing(user, amr, previous, None).await
+    }
+
+    /// [`Self::finish_sign_in`], writing the attempt's rate-limit count (`owed`) in the
+    /// same round trip.
+    pub(super) async fn finish_sign_in_owing(
+        &self,
+        user: User,
+        amr: &[&str],
+        previous: Option<&str>,
+        owed: Option<CounterWrite>,
+    ) -> Result<SignedIn, ApiError> {
         let cx =
             LoginContext { config: self.config, meta: self.meta, now: self.now, method: "browser", client_id: None };
         // The sign-in's record commits with the session's row; the old session ends and
@@ -201,7 +215,8 @@ impl<P: Platform> Accounts<'_, P> {
         let login = login_statements(self.rng, &cx, &user, amr.contains(&"mfa"))?;
         let start = sessions::start(&self.rc, amr, &user.id, login);
         let agent = self.meta.user_agent.as_deref().unwrap_or("unknown");
-        let (ended, started, known) = join3(self.end_previous(previous), start, self.known_browser(&user, agent)).await;
+        let (ended, started, known, ()) =
+            join4(self.end_previous(previous), start, self.known_browser(&user, agent), self.settle(owed)).await;
         ended?;
         let (cookie, session) = started?;
         // The sign-in stands even if the new-login notice cannot be written.

@@ -3,6 +3,8 @@
 //! the account's second-factor state and password age come with it (one D1 batch), so the
 //! next step needs no further read.
 
+use std::cell::Cell;
+
 use futures_util::future::join;
 
 use super::errors::SignInError;
@@ -10,7 +12,7 @@ use super::SignInOutcome;
 use crate::engine::identity::accounts::Accounts;
 use crate::engine::identity::login::{verify_account, LoginContext, LoginError};
 use crate::engine::identity::mfa::MfaState;
-use crate::engine::identity::rate_limit::{self, Bucket};
+use crate::engine::identity::rate_limit::{self, Bucket, CounterWrite};
 use crate::engine::identity::users::User;
 use crate::engine::platform::error::{ApiError, InternalError};
 use crate::engine::platform::ports::{first_row, int, SqlRunner, UnixTime};
@@ -32,28 +34,60 @@ impl<P: Platform> Accounts<'_, P> {
         // RATE_LIMIT_LOGIN_* per client address: each attempt costs an argon2 verification.
         // The limits (KV) and the account (one D1 batch) are read at once; the password is
         // verified only once both allow it.
+        // The attempt's count is written with the sign-in's own write (`finish_sign_in`),
+        // or, for any other outcome, before the answer: never a round trip of its own.
         let limits = async {
             let ip = self.meta.ip_address.as_deref().unwrap_or("unknown");
-            if !rate_limit::exempt(config, self.meta.ip_address.as_deref()) {
-                rate_limit::hit(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?;
-            }
-            rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now).await
+            let login = async {
+                if rate_limit::exempt(config, self.meta.ip_address.as_deref()) {
+                    return Ok::<_, ApiError>(None);
+                }
+                Ok(rate_limit::decide(self.kv, Bucket::Login, ip, config.rate_limits.login, now).await?.1)
+            };
+            let lockout = rate_limit::ip_lockout_check(self.kv, config, self.meta.ip_address.as_deref(), now);
+            let (owed, lockout) = join(login, lockout).await;
+            let owed: Option<CounterWrite> = owed?;
+            lockout.map(|()| owed)
         };
         let (limited, account) = join(limits, self.account_by_email(email.trim())).await;
-        limited?;
+        let owed = limited?;
         let (account, facts) = account?;
+        facts.owed.set(owed);
         let cx = LoginContext { config, meta: self.meta, now, method: "browser", client_id: None };
         let verified = verify_account(self.store, self.rng, &cx, account, password).await;
         if matches!(verified, Err(LoginError::Invalid)) {
-            rate_limit::ip_lockout_count(self.kv, config, self.meta.ip_address.as_deref(), now).await?;
+            let count = rate_limit::ip_lockout_count(self.kv, config, self.meta.ip_address.as_deref(), now);
+            let (counted, ()) = join(count, self.settle(facts.owed.take())).await;
+            counted?;
         }
+        let outcome = self.signed_in_with_password(verified, previous, &facts).await;
+        self.settle(facts.owed.take()).await;
+        outcome
+    }
+
+    /// What a verified (or refused) password leads to.
+    async fn signed_in_with_password(
+        &self,
+        verified: Result<User, LoginError>,
+        previous: Option<&str>,
+        facts: &AccountFacts,
+    ) -> Result<SignInOutcome, ApiError> {
         let user = verified.map_err(|e| match e {
             // One answer for unknown, wrong and locked (login.rs); it says how a lock ends.
             LoginError::Invalid => SignInError::InvalidCredentials.into(),
             LoginError::EmailNotVerified => SignInError::EmailNotVerified.into(),
             LoginError::Internal(e) => ApiError::Internal(e),
         })?;
-        self.after_first_factor(user, "pwd", previous, Some(&facts)).await
+        self.after_first_factor(user, "pwd", previous, Some(facts)).await
+    }
+
+    /// Writes a rate-limit count this request owes; fails open like every limit.
+    pub(super) async fn settle(&self, owed: Option<CounterWrite>) {
+        if let Some(write) = owed {
+            if let Err(e) = write.apply(self.kv, self.now).await {
+                log::error!("rate limit write failed: {}", e.detail());
+            }
+        }
     }
 
     /// The account with this address and what a sign-in decides with it, in one batch.
@@ -64,7 +98,9 @@ impl<P: Platform> Accounts<'_, P> {
         let user = first_user(results.next().unwrap_or_default())?;
         let mfa = tables::decode_mfa_state(results.next().unwrap_or_default())?;
         let changed: Option<ChangedRow> = first_row(results.next().unwrap_or_default())?;
-        Ok((user, AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)) }))
+        let facts =
+            AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)), owed: Cell::new(None) };
+        Ok((user, facts))
     }
 }
 
@@ -73,6 +109,8 @@ impl<P: Platform> Accounts<'_, P> {
 pub(super) struct AccountFacts {
     pub(super) mfa: MfaState,
     pub(super) password_changed_at: Option<UnixTime>,
+    /// The attempt's rate-limit count, until a write takes it along.
+    pub(super) owed: Cell<Option<CounterWrite>>,
 }
 
 #[derive(serde::Deserialize)]

@@ -58,7 +58,11 @@ impl<P: Platform> Accounts<'_, P> {
         let totp = first_row(next())?;
         let state = tables::decode_mfa_state(next())?;
         let changed: Option<ChangedRow> = first_row(next())?;
-        let account = AccountFacts { mfa: state.clone(), password_changed_at: changed.map(|c| int(c.changed_at)) };
+        let account = AccountFacts {
+            mfa: state.clone(),
+            password_changed_at: changed.map(|c| int(c.changed_at)),
+            owed: std::cell::Cell::new(None),
+        };
         Ok((user, CodeFacts { totp, state }, account))
     }
 
