@@ -19,10 +19,11 @@ use crate::edge::request::{
 use crate::edge::respond::{self, redirect};
 use crate::engine::clients::metadata_document;
 use crate::engine::clients::{Client, ClientStore};
+use crate::engine::crypto::tokens::hash_token;
 use crate::engine::identity::csrf::{self, CSRF_COOKIE};
 use crate::engine::identity::sessions::{self, SESSION_COOKIE};
 use crate::engine::identity::users::User;
-use crate::engine::oauth::authorize::issue::{prepare_code, Issuer};
+use crate::engine::oauth::authorize::issue::{prepare_code, Issuer, PreparedCode};
 use crate::engine::oauth::authorize::{
     decide, open_request, pushed, request, seal_request, AuthorizationRequest, AuthorizationResponse, AuthorizeError,
     Next, ResponseMode, Situation,
@@ -89,6 +90,10 @@ pub async fn authorize(cx: &Cx<'_>, mut req: Request, _: &Matched) -> Result<Res
         // session (KV) at once: one round trip, not two. A malformed `resource` is judged
         // by parse(), after the client and its redirect URI.
         let named = resources::requested(&params).unwrap_or_default();
+        let session_hash = cookie(&req, config, SESSION_COOKIE).map(|value| hash_token(&value));
+        if let (Some(client_id), Some(hash)) = (params.get("client_id"), session_hash.as_deref()) {
+            return super::returning::authorize(cx, &req, &params, via, (client_id, &named), hash).await;
+        }
         let client = async {
             match params.get("client_id") {
                 Some(id) => {
@@ -148,7 +153,7 @@ pub async fn resume(cx: &Cx<'_>, req: Request, _: &Matched) -> Result<Response, 
 /// `found` (from the `clients` table), or for a client_id that is a metadata document's
 /// URL the client the document describes (`engine::clients::metadata_document`); a
 /// document that cannot be used is an error page saying why.
-async fn with_document(
+pub(super) async fn with_document(
     cx: &Cx<'_>,
     found: Option<Client>,
     client_id: Option<&str>,
@@ -173,7 +178,7 @@ struct Pending<'a> {
 }
 
 /// The browser's session from KV, if its cookie names one.
-async fn browser_session(cx: &Cx<'_>, req: &Request) -> Result<Option<sessions::Session>, AuthorizeError> {
+pub(super) async fn browser_session(cx: &Cx<'_>, req: &Request) -> Result<Option<sessions::Session>, AuthorizeError> {
     match cookie(req, cx.config, SESSION_COOKIE) {
         Some(value) => Ok(sessions::load(&cx.kv, &cx.store, cx.config, &value, cx.now).await?),
         None => Ok(None),
@@ -200,6 +205,21 @@ async fn proceed(cx: &Cx<'_>, pending: Pending<'_>) -> Result<Response, Authoriz
         }
         None => (None, None),
     };
+    answer(cx, client, request, account_selected, signed_in, consent, prepared).await
+}
+
+/// The answer to a verified request once the session's user and consent are read, with
+/// the code already stored for it, if one was.
+pub(super) async fn answer(
+    cx: &Cx<'_>,
+    client: &Client,
+    request: AuthorizationRequest,
+    account_selected: bool,
+    signed_in: Option<(sessions::Session, User)>,
+    consent: Option<Consent>,
+    prepared: Option<PreparedCode>,
+) -> Result<Response, AuthorizeError> {
+    let (config, store, now) = (cx.config, &cx.store, cx.now);
     let next = decide(&request, &situation_of(&signed_in, consent.as_ref(), client, account_selected), now);
     // A prepared code that is not handed out now is removed (nobody has seen it; it
     // could not be redeemed anyway, but it should not linger either).

@@ -28,6 +28,7 @@ pub mod mfa;
 pub mod ops;
 pub mod passkeys;
 pub mod resources;
+mod returning;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;

@@ -14,7 +14,7 @@ use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::tables::clients::{client_from_rows, client_statement};
-use crate::engine::tables::users::{first_user, user_of_session_statement};
+use crate::engine::tables::users::{self, first_user, user_of_session_statement};
 use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens, resources, session_clients};
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
@@ -39,6 +39,51 @@ pub async fn user_consent_and_code(
     let user = first_user(results.next().unwrap_or_default())?;
     let consent = consents::decode_consent(results.next().unwrap_or_default())?;
     Ok((user, consent))
+}
+
+/// What `/authorize` for a returning person reads in one batch
+/// ([`authorize_in_one_trip`]).
+pub struct AuthorizeReads {
+    pub client: Option<ClientRecord>,
+    pub known: Vec<TargetResource>,
+    /// The user of the session's D1 row, if the row exists.
+    pub user: Option<User>,
+    pub consent: Option<Consent>,
+    /// What the speculative code took from the session row, if it was stored.
+    pub stored: Option<authorization_codes::FromSession>,
+}
+
+/// `/authorize` with a session cookie in one round trip (docs/storage.md, "One trip per
+/// grant"): the client (with the resources the request names), the user of the session
+/// whose id hash is `session_hash` and their consent to the client, and, prepared before
+/// any of it was read, a speculative `code` with the session's back-channel logout entry,
+/// stored only while the session row exists and its user is active.
+pub async fn authorize_in_one_trip(
+    db: &impl SqlRunner,
+    client_id: &str,
+    named: &[String],
+    session_hash: &str,
+    code: Option<&AuthorizationCode>,
+) -> Result<AuthorizeReads, InternalError> {
+    let mut statements = vec![
+        client_statement(client_id),
+        resources::named(named),
+        users::of_session_hash(session_hash),
+        consents::of_session_and_client(session_hash, client_id),
+    ];
+    if let Some(code) = code {
+        statements.push(authorization_codes::insert_from_session(code));
+        statements.push(session_clients::insert_for_live_session(session_hash, client_id, code.created_at));
+    }
+    let mut results = db.query_batch(&statements).await?.into_iter();
+    let mut next = || results.next().unwrap_or_default();
+    Ok(AuthorizeReads {
+        client: client_from_rows(next())?,
+        known: resources::decode_named(next())?,
+        user: first_user(next())?,
+        consent: consents::decode_consent(next())?,
+        stored: authorization_codes::decode_from_session(next())?,
+    })
 }
 
 impl<T: SqlRunner> TokenLookups for T {

@@ -26,6 +26,18 @@ redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, a
 resources, dpop_jkt) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 WHERE EXISTS (SELECT 1 FROM users u \
 WHERE u.id = ?3 AND u.active = 1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?9 AND s.user_id = ?3))";
 
+/// A code prepared before the session was read (`oauth::authorize::live`): the user, the
+/// session's auth time and methods are the session row's (?9, its id hash), stored only
+/// while that row exists, its user is active and the client (?2) is registered. The
+/// values of [`code_args`]; ?3, ?10 and ?13 are not used. Returns what it took from the
+/// session.
+const INSERT_CODE_FROM_SESSION_SQL: &str = "INSERT INTO authorization_codes (code_hash, client_id, user_id, \
+redirect_uri, scope, nonce, code_challenge, code_challenge_method, session_id, auth_time, created_at, expires_at, amr, \
+resources, dpop_jkt) SELECT ?1, ?2, s.user_id, ?4, ?5, ?6, ?7, ?8, s.id_hash, s.auth_time, ?11, ?12, s.amr, ?14, ?15 \
+FROM sessions s JOIN users u ON u.id = s.user_id AND u.active = 1 WHERE s.id_hash = ?9 \
+AND EXISTS (SELECT 1 FROM clients c WHERE c.client_id = ?2) \
+RETURNING user_id, auth_time, amr";
+
 /// Removes a prepared code that is not handed out (never redeemed: nobody has it). ?1 hash.
 const DISCARD_CODE_SQL: &str = "DELETE FROM authorization_codes WHERE code_hash = ?1 AND consumed_at IS NULL";
 
@@ -203,6 +215,23 @@ pub fn insert(code: &AuthorizationCode) -> Statement<'static> {
 
 pub fn insert_for_session(code: &AuthorizationCode) -> Statement<'static> {
     (INSERT_CODE_FOR_SESSION_SQL, code_args(code))
+}
+
+/// [`INSERT_CODE_FROM_SESSION_SQL`] for `code` (its `session_id` the session's hash).
+pub fn insert_from_session(code: &AuthorizationCode) -> Statement<'static> {
+    (INSERT_CODE_FROM_SESSION_SQL, code_args(code))
+}
+
+/// What a code stored by [`insert_from_session`] took from the session row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FromSession {
+    pub user_id: String,
+    pub auth_time: f64,
+    pub amr: Option<String>,
+}
+
+pub fn decode_from_session(rows: Vec<serde_json::Value>) -> Result<Option<FromSession>, InternalError> {
+    first_row::<FromSession>(rows)
 }
 
 impl<T: SqlRunner> CodeStore for T {

@@ -72,6 +72,15 @@ pub fn decode_consent(rows: Vec<serde_json::Value>) -> Result<Option<Consent>, I
     }))
 }
 
+/// The consent of the user of session ?1 (its id hash) to client ?2.
+const CONSENT_OF_SESSION_SQL: &str = "SELECT scopes, updated_at FROM consents \
+WHERE user_id = (SELECT s.user_id FROM sessions s WHERE s.id_hash = ?1) AND client_id = ?2";
+
+/// [`CONSENT_OF_SESSION_SQL`], for a batch.
+pub fn of_session_and_client(id_hash: &str, client_id: &str) -> Statement<'static> {
+    (CONSENT_OF_SESSION_SQL, vec![id_hash.into(), client_id.into()])
+}
+
 /// The consent of user ?1 to client ?2, for batching with another read.
 pub fn of_user_and_client(user_id: &str, client_id: &str) -> Statement<'static> {
     (CONSENT_SQL, vec![user_id.into(), client_id.into()])

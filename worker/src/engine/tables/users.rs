@@ -245,6 +245,19 @@ const USER_OF_SESSION_SQL: &str = concat!(
     " FROM users WHERE id = ?1 AND EXISTS (SELECT 1 FROM sessions s WHERE s.id_hash = ?2 AND s.user_id = ?1)"
 );
 
+/// The user of the session whose id hash is ?1, while its row exists (`/authorize` in one
+/// trip reads it before KV has named the user).
+const USER_BY_SESSION_HASH_SQL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE id = (SELECT s.user_id FROM sessions s WHERE s.id_hash = ?1)"
+);
+
+/// [`USER_BY_SESSION_HASH_SQL`], for a batch.
+pub fn of_session_hash(id_hash: &str) -> Statement<'static> {
+    (USER_BY_SESSION_HASH_SQL, vec![id_hash.into()])
+}
+
 /// [`USER_OF_SESSION_SQL`], for batching with another read.
 pub fn user_of_session_statement(session: &Session) -> Statement<'static> {
     (USER_OF_SESSION_SQL, vec![session.user_id.as_str().into(), session.id_hash.as_str().into()])

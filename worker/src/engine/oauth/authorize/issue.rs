@@ -63,7 +63,7 @@ pub fn prepare_code(
 
 /// The authorization code row of `request` for `user_id` in `session` (RFC 6749 §4.1.2;
 /// the nonce, PKCE challenge, auth_time and amr for the token endpoint).
-fn code_row(
+pub(crate) fn code_row(
     config: &Config,
     request: &AuthorizationRequest,
     client: &Client,

@@ -6,6 +6,7 @@
 //! that into a redirect to a screen (docs/architecture.md, "Multi-step flows return outcomes").
 
 pub mod issue;
+pub mod live;
 pub mod pushed;
 pub mod request;
 pub mod request_object;
@@ -251,6 +252,8 @@ pub fn decide(
     Ok(Next::Issue)
 }
 
+#[cfg(test)]
+mod live_tests;
 #[cfg(test)]
 mod prepared_tests;
 #[cfg(test)]
