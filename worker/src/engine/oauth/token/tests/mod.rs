@@ -27,6 +27,7 @@ mod device_code;
 mod exchange;
 mod introspection;
 mod one_trip;
+mod one_trip_code;
 mod password;
 mod refresh;
 mod resources;
