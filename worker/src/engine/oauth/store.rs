@@ -1,6 +1,6 @@
-//! Reads the OAuth endpoints need together, each batched into one round trip
-//! ([`TokenLookups`], [`user_consent_and_code`]) from the builders of their tables
-//! (`engine::tables`).
+//! Reads the OAuth endpoints need together, each batched into one round trip with the
+//! writes that can join them ([`TokenLookups`], [`user_consent_and_code`],
+//! [`authorize_in_one_trip`]) from the builders of their tables (`engine::tables`).
 
 use crate::engine::clients::ClientRecord;
 use crate::engine::identity::sessions::Session;
@@ -151,15 +151,5 @@ impl<T: SqlRunner> TokenLookups for T {
         }
         let [client, named] = self.select_pair(client_statement(client_id), resources::named(identifiers)).await?;
         Ok((client_from_rows(client)?, resources::decode_named(named)?))
-    }
-
-    async fn client_and_code(
-        &self,
-        client_id: &str,
-        code_hash: &str,
-    ) -> Result<(Option<ClientRecord>, Option<(AuthorizationCode, Option<User>)>), InternalError> {
-        let [client, code] =
-            self.select_pair(client_statement(client_id), authorization_codes::with_user(code_hash)).await?;
-        Ok((client_from_rows(client)?, authorization_codes::decode_with_user(code)?))
     }
 }

@@ -29,7 +29,7 @@ use crate::engine::clients::{
 use crate::engine::crypto::keys::ActiveSigningKey;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
-use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, OneTripRead, OneTripRedemption};
+use crate::engine::oauth::codes::{CodeStore, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::cors;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken, Rotation};
 use crate::engine::oauth::resources::{self, TargetResource};
@@ -56,8 +56,9 @@ pub fn grant_types_supported(config: &Config) -> Vec<&'static str> {
 pub const INTROSPECTION_AUTH_METHODS_SUPPORTED: &[&str] =
     &["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"];
 
-/// The reads a token request makes alongside its client lookup, each pair as one batch:
-/// a D1 round trip, not the SQL, is most of a request's cost (docs/benchmark.md).
+/// The reads a token request makes alongside its client lookup, each as one batch (with
+/// the grant's guarded write, for the refresh and code grants: docs/storage.md, "One trip
+/// per grant"): a D1 round trip, not the SQL, is most of a request's cost (docs/benchmark.md).
 /// Implemented over the SQL port in `oauth::store`.
 #[allow(async_fn_in_trait)]
 pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore + ScopeStore {
@@ -92,13 +93,6 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
         client_id: &str,
         identifiers: &[String],
     ) -> Result<(Option<ClientRecord>, Vec<TargetResource>), InternalError>;
-
-    /// The client, and an authorization code with its user (code grant).
-    async fn client_and_code(
-        &self,
-        client_id: &str,
-        code_hash: &str,
-    ) -> Result<(Option<ClientRecord>, Option<(AuthorizationCode, Option<User>)>), InternalError>;
 }
 
 /// Where the signing key comes from: the edge's per-isolate cache, or a test's key.
