@@ -87,6 +87,7 @@ sizes:
 	  printf '%-34s raw %8d B   gzip -9 %8d B\n' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
 	done
 	@echo "what weighs in the worker (before its names were stripped): worker/build/weights.md"
+	@echo "what weighs in the browser apps (by crate, before wasm-bindgen): target/spa-weights-public.md, target/spa-weights-console.md"
 
 clean:
 	cargo clean

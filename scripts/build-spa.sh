@@ -10,6 +10,11 @@ scripts/wasm-bindgen-version.sh --check >/dev/null
 
 out=admin-ui/dist
 cargo build -p ui-public -p ui-console --target wasm32-unknown-unknown --profile spa
+# What weighs in each app, by crate, while the names are there (wasm-bindgen drops them
+# below); kept beside the build, not in dist/ (which the worker serves). `make sizes`.
+for app in public console; do
+  node scripts/wasm-weights.mjs report "target/wasm32-unknown-unknown/spa/ui_$app.wasm" > "target/spa-weights-$app.md"
+done
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 # --remove-name-section instead of `strip = true`: wasm-bindgen needs the target_features

@@ -103,7 +103,14 @@ function functionNames(buf, section) {
 
 /** The crate of a (legacy-mangled, as rustc emits for wasm) Rust symbol. */
 function crateOf(symbol) {
-  const demangled = demangle(symbol);
+  // Rust's v0 mangling (RFC 2603): the path's crate root is `C`, an optional
+  // disambiguator `s<base-62>_`, then the crate's name as `<length><identifier>`.
+  if (symbol.startsWith('_R')) {
+    const root = /C(?:s[0-9A-Za-z]*_)?(\d+)/.exec(symbol);
+    if (root) return symbol.substr(root.index + root[0].length, Number(root[1]));
+  }
+  // Legacy mangling puts `_` before a path that starts with `<` (an impl).
+  const demangled = demangle(symbol).replace(/^_</, '<');
   const impl = /^<(?:&(?:mut )?)?([A-Za-z_0-9]+)::/.exec(demangled);
   if (impl) return impl[1];
   return /^([A-Za-z_0-9]+)/.exec(demangled)?.[1] ?? '(unnamed)';
