@@ -342,9 +342,9 @@ try {
   const trips = await roundTrips([
     ...endpoints('authority', token, () => tokens.pop()),
     { name: 'userinfo', target: 1, call: () => fetch(`${base('authority')}/userinfo`, { headers: { authorization: `Bearer ${userToken}` } }) },
-    // At /token a proof's jti is written before the grant reads anything: one more sequential
-    // trip (UserInfo writes it while it reads the token's state: none).
-    { name: 'client_credentials, DPoP', target: 2, call: () => fetch(`${base('authority')}/token`, { method: 'POST',
+    // At /token a proof's jti is spent in the grant's own batch (docs/storage.md, "One trip
+    // per grant"); UserInfo writes it while it reads the token's state.
+    { name: 'client_credentials, DPoP', target: 1, call: () => fetch(`${base('authority')}/token`, { method: 'POST',
       body: 'grant_type=client_credentials&scope=admin', headers: { 'content-type': 'application/x-www-form-urlencoded',
         authorization: basic(ADMIN), dpop: dpop.proofs(1, 'POST', `${base('authority')}/token`)[0] } }) },
     { name: 'userinfo, DPoP', target: 1, call: () => fetch(`${base('authority')}/userinfo`, { headers: {

@@ -1,13 +1,16 @@
 // End-to-end: DPoP (RFC 9449) with openid-client as the relying party, its own DPoP
 // support: a token bound to the client's key (`cnf.jkt`, checked with jose), UserInfo with
 // a DPoP proof; the same token refused as Bearer; and proofs refused by name: replayed,
-// for another URL or method, too old, HMAC-signed, carrying a private key.
+// for another URL or method, too old, HMAC-signed, carrying a private key. A proof at a
+// refresh, a code exchange or client_credentials is spent in the grant's own batch (one
+// round trip), and a replayed one changes nothing there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { basic, startWorker } from './harness.mjs';
+import { parseServerTiming } from '../../bench/round-trips.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
@@ -18,7 +21,7 @@ let worker;
 before(async () => {
   worker = await startWorker({ vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET,
     ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: 'demo-app', ADMIN_CLIENT_ID: ADMIN[0],
-    ADMIN_CLIENT_SECRET: ADMIN[1] } });
+    ADMIN_CLIENT_SECRET: ADMIN[1], SERVER_TIMING: 'true' } });
 });
 after(async () => {
   await worker?.stop();
@@ -155,4 +158,37 @@ test('RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no 
   const bound = await post(await proof(keys));
   assert.equal(bound.status, 200);
   assert.equal((await bound.json()).token_type, 'DPoP');
+});
+
+test('RFC 9449 §11.1 in one trip: the proof is spent in the grant\'s batch; a replayed proof at a refresh rotates nothing', async () => {
+  const keys = await generateKeyPair('ES256', { extractable: true });
+  const token = async (body, dpop) => {
+    const res = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic('demo-app', DEMO_SECRET),
+      'content-type': 'application/x-www-form-urlencoded', dpop }, body: new URLSearchParams(body) });
+    return { res, body: await res.json(), depth: parseServerTiming(res.headers.get('server-timing')).depth };
+  };
+  const login = await token({ grant_type: 'password', username: ADMIN_EMAIL, password: ADMIN_PASSWORD,
+    scope: 'openid offline_access' }, await proof(keys));
+  assert.equal(login.res.status, 200, JSON.stringify(login.body));
+  const used = await proof(keys);
+  const first = await token({ grant_type: 'refresh_token', refresh_token: login.body.refresh_token }, used);
+  assert.equal(first.res.status, 200, JSON.stringify(first.body));
+  assert.equal(first.body.token_type, 'DPoP');
+  assert.equal(first.depth, 1, 'the proof spent in the batch that rotates');
+  const successor = first.body.refresh_token;
+  const replay = await token({ grant_type: 'refresh_token', refresh_token: successor }, used);
+  assert.deepEqual([replay.res.status, replay.body.error], [400, 'invalid_dpop_proof']);
+  assert.match(replay.body.error_description, /used before/);
+  const [row] = await worker.query('SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?1',
+    createHash('sha256').update(successor).digest('base64url'));
+  assert.equal(row.rotated_at, null, 'the replayed proof rotated nothing');
+  const next = await token({ grant_type: 'refresh_token', refresh_token: successor }, await proof(keys));
+  assert.equal(next.res.status, 200, JSON.stringify(next.body));
+  assert.equal(next.depth, 1);
+
+  await clientCredentials(await proof(keys)); // the isolate's signing key for this grant, cached
+  const res = await fetch(`${worker.url}/token`, { method: 'POST', headers: { authorization: basic(...ADMIN),
+    'content-type': 'application/x-www-form-urlencoded', dpop: await proof(keys) }, body: 'grant_type=client_credentials' });
+  assert.equal(res.status, 200);
+  assert.equal(parseServerTiming(res.headers.get('server-timing')).depth, 1, res.headers.get('server-timing'));
 });

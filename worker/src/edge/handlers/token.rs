@@ -90,22 +90,42 @@ async fn family(cx: &Cx<'_>, mut req: Request, op: Op) -> Response {
         quota = limits::token_limit(cx, subject, client_id.as_deref()).await?;
         cx.ensure_bootstrap().await?;
         // RFC 9449 §4.3: a DPoP proof at /token binds what is issued to its key; at PAR
-        // (§10.1) the code.
-        let dpop_jkt = match (op, req.headers().get("DPoP").ok().flatten()) {
+        // (§10.1) the code. The grants that read and write in one batch spend its `jti`
+        // in that batch (docs/storage.md, "One trip per grant"); the others before.
+        let in_batch = matches!(
+            parsed,
+            Some(
+                TokenRequest::AuthorizationCode { .. }
+                    | TokenRequest::RefreshToken { .. }
+                    | TokenRequest::ClientCredentials { .. }
+            )
+        );
+        let (dpop_jkt, dpop_unspent) = match (op, req.headers().get("DPoP").ok().flatten()) {
             (Op::Token | Op::PushedAuthorizationRequest, Some(proof)) => {
                 let url = req.url().map(|u| u.to_string()).unwrap_or_default();
                 let nonce_key = cx.config.security.dpop_nonces.then_some(&cx.config.secret_key);
                 let expected = dpop::Expected { htm: "POST", htu: &url, access_token: None, nonce_key };
-                match dpop::verify(&WebCryptoSigner, &cx.store, &proof, &expected, cx.now).await? {
-                    Ok(proof) => Some(proof.jkt),
+                let outcome = if in_batch {
+                    let checked = dpop::check(&WebCryptoSigner, &proof, &expected, cx.now).await?;
+                    checked.map(|c| (c.jkt.clone(), Some(c)))
+                } else {
+                    let verified = dpop::verify(&WebCryptoSigner, &cx.store, &proof, &expected, cx.now).await?;
+                    verified.map(|p| (p.jkt, None))
+                };
+                match outcome {
+                    Ok((jkt, unspent)) => (Some(jkt), unspent),
                     Err(dpop::Refused::UseNonce) => return Err(TokenError::UseDpopNonce),
                     Err(dpop::Refused::Invalid(why)) => return Err(TokenError::InvalidDpopProof(why)),
                 }
             }
-            _ => None,
+            _ => (None, None),
         };
-        let family =
-            TokenEndpoint { rc: cx.request_context(), origin: origin.as_deref(), dpop_jkt: dpop_jkt.as_deref() };
+        let family = TokenEndpoint {
+            rc: cx.request_context(),
+            origin: origin.as_deref(),
+            dpop_jkt: dpop_jkt.as_deref(),
+            dpop_unspent: dpop_unspent.as_ref(),
+        };
         match (op, grant) {
             (Op::Token, Some(grant)) => {
                 let grant = grant?;

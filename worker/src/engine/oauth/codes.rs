@@ -9,6 +9,7 @@ use crate::engine::crypto::pkce::Method as PkceMethod;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::User;
+use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::refresh::RefreshToken;
 use crate::engine::oauth::resources::GrantedResources;
 use crate::engine::platform::error::InternalError;
@@ -95,6 +96,9 @@ pub struct OneTripRedemption {
     pub refresh_ttl_default: u32,
     pub max_lifetime: u32,
     pub gate: ClientGate,
+    /// The request's DPoP proof, spent in the same batch after the consume (which only
+    /// lands while it is unspent).
+    pub proof: Option<Checked>,
 }
 
 /// What the one batch of a code exchange read and wrote.
@@ -105,6 +109,8 @@ pub struct OneTripRead {
     pub consumed: bool,
     /// With it, the refresh token of [`OneTripRedemption::refresh_plaintext`].
     pub refresh_stored: bool,
+    /// The proof's `jti` was spent by this batch (`None`: no proof to spend).
+    pub proof_spent: Option<bool>,
 }
 
 #[allow(async_fn_in_trait)]

@@ -17,7 +17,7 @@ use crate::engine::crypto::jose::{b64url, b64url_decode, thumbprint};
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::platform::config::Secret;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::{JwsSigner, PublicJwk, SigningAlg, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{JwsSigner, PublicJwk, SigningAlg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::dpop_proofs;
 
 /// The algorithms a proof may use (discovery's `dpop_signing_alg_values_supported`).
@@ -147,6 +147,29 @@ fn public_key(jwk: &serde_json::Value) -> Result<PublicJwk, String> {
     }
 }
 
+/// A proof that passed every check but one: its `jti` is still to be spent (RFC 9449
+/// §11.1), by [`verify`] at once or in the batch of the grant it comes with
+/// (docs/storage.md, "One trip per grant").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub jkt: String,
+    pub jti_hash: String,
+    /// Kept as long as the proof's `iat` would still be accepted.
+    pub expires_at: UnixTime,
+}
+
+impl Checked {
+    /// The statement that spends the `jti`: returns a row the first time only.
+    pub fn spend(&self) -> Statement<'static> {
+        dpop_proofs::record_returning(&self.jkt, &self.jti_hash, self.expires_at)
+    }
+}
+
+/// The refusal of a proof whose `jti` was spent before.
+pub fn used_before() -> Refused {
+    Refused::Invalid("this DPoP proof was used before".into())
+}
+
 /// Checks `proof` against `expected` at `now`, and spends its `jti` in `store`:
 /// `Ok(Ok(proof))` when accepted, `Ok(Err(refusal))` when not.
 pub async fn verify<S: JwsSigner>(
@@ -156,6 +179,23 @@ pub async fn verify<S: JwsSigner>(
     expected: &Expected<'_>,
     now: UnixTime,
 ) -> Result<Result<Proof, Refused>, InternalError> {
+    let checked = match check(signer, proof, expected, now).await? {
+        Ok(checked) => checked,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    if store.select(checked.spend()).await?.is_empty() {
+        return Ok(Err(used_before()));
+    }
+    Ok(Ok(Proof { jkt: checked.jkt }))
+}
+
+/// [`verify`] without spending the `jti`.
+pub async fn check<S: JwsSigner>(
+    signer: &S,
+    proof: &str,
+    expected: &Expected<'_>,
+    now: UnixTime,
+) -> Result<Result<Checked, Refused>, InternalError> {
     let mut parts = proof.split('.');
     let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -222,13 +262,8 @@ pub async fn verify<S: JwsSigner>(
     let Some(jti) = claims.jti.filter(|j| !j.is_empty() && j.len() <= 256) else {
         return Ok(Err(Refused::Invalid("the proof has no jti".into())));
     };
-    let jkt = thumbprint(&key);
     // §11.1: a proof works once; kept as long as its iat would still be accepted.
-    let first = store.exec(dpop_proofs::record(&jkt, &hash_token(&jti), iat + MAX_AGE + MAX_SKEW)).await? == 1;
-    if !first {
-        return Ok(Err(Refused::Invalid("this DPoP proof was used before".into())));
-    }
-    Ok(Ok(Proof { jkt }))
+    Ok(Ok(Checked { jkt: thumbprint(&key), jti_hash: hash_token(&jti), expires_at: iat + MAX_AGE + MAX_SKEW }))
 }
 
 #[cfg(test)]

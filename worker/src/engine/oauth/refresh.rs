@@ -7,6 +7,7 @@ use crate::engine::clients::gate::ClientGate;
 use crate::engine::crypto::tokens::hash_token;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::User;
+use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::resources::GrantedResources;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{Random, UnixTime};
@@ -147,6 +148,9 @@ pub struct Rotation {
     /// `REFRESH_TOKEN_TTL`, for a client without its own.
     pub refresh_ttl_default: u32,
     pub gate: ClientGate,
+    /// The request's DPoP proof, spent in the same batch after the rotation (which only
+    /// lands while it is unspent).
+    pub proof: Option<Checked>,
 }
 
 #[allow(async_fn_in_trait)]

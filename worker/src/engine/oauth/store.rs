@@ -8,8 +8,10 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState};
 use crate::engine::oauth::codes::{AuthorizationCode, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::consent::Consent;
+use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::refresh::{RefreshToken, Rotation};
 use crate::engine::oauth::resources::TargetResource;
+use crate::engine::oauth::token::RefreshRead;
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::SqlRunner;
@@ -106,39 +108,54 @@ impl<T: SqlRunner> TokenLookups for T {
         Ok((client_from_rows(client)?, refresh_tokens::decode_with_user(token)?))
     }
 
-    async fn refresh_in_one_trip(
-        &self,
-        rotation: &Rotation,
-    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>, bool), InternalError> {
+    async fn refresh_in_one_trip(&self, rotation: &Rotation) -> Result<RefreshRead, InternalError> {
         let [claim, successor] = refresh_tokens::rotation_in_one_trip(rotation);
-        let statements = [
+        let mut statements = vec![
             client_statement(&rotation.gate.client_id),
             refresh_tokens::with_user(&rotation.parent_hash),
             claim,
             successor,
         ];
+        statements.extend(rotation.proof.as_ref().map(Checked::spend));
         let mut results = self.query_batch(&statements).await?.into_iter();
         let client = client_from_rows(results.next().unwrap_or_default())?;
         let token = refresh_tokens::decode_with_user(results.next().unwrap_or_default())?;
-        let rotated = results.next().is_some_and(|rows| !rows.is_empty());
-        Ok((client, token, rotated))
+        let mut landed = || results.next().is_some_and(|rows| !rows.is_empty());
+        let (rotated, _) = (landed(), landed());
+        let proof_spent = rotation.proof.as_ref().map(|_| landed());
+        Ok(RefreshRead { client, token, rotated, proof_spent })
     }
 
     async fn code_in_one_trip(&self, redemption: &OneTripRedemption) -> Result<OneTripRead, InternalError> {
         let [consume, refresh, touch] = authorization_codes::redemption_in_one_trip(redemption);
-        let statements = [
+        let mut statements = vec![
             client_statement(&redemption.gate.client_id),
             authorization_codes::with_user(&redemption.code_hash),
             consume,
             refresh,
             touch,
         ];
+        statements.extend(redemption.proof.as_ref().map(Checked::spend));
         let mut results = self.query_batch(&statements).await?.into_iter();
         let client = client_from_rows(results.next().unwrap_or_default())?;
         let code = authorization_codes::decode_with_user(results.next().unwrap_or_default())?;
         let mut landed = || results.next().is_some_and(|rows| !rows.is_empty());
-        let (consumed, refresh_stored) = (landed(), landed());
-        Ok(OneTripRead { client, code, consumed, refresh_stored })
+        let (consumed, refresh_stored, _) = (landed(), landed(), landed());
+        let proof_spent = redemption.proof.as_ref().map(|_| landed());
+        Ok(OneTripRead { client, code, consumed, refresh_stored, proof_spent })
+    }
+
+    async fn client_resources_and_proof(
+        &self,
+        client_id: &str,
+        identifiers: &[String],
+        proof: &Checked,
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>, bool), InternalError> {
+        let statements = [client_statement(client_id), resources::named(identifiers), proof.spend()];
+        let mut results = self.query_batch(&statements).await?.into_iter();
+        let client = client_from_rows(results.next().unwrap_or_default())?;
+        let known = resources::decode_named(results.next().unwrap_or_default())?;
+        Ok((client, known, results.next().is_some_and(|rows| !rows.is_empty())))
     }
 
     async fn client_and_resources(

@@ -10,6 +10,7 @@ use crate::engine::oauth::codes::{AuthorizationCode, CodeStore, OneTripRedemptio
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::clients::{client_gate, gate_args};
+use crate::engine::tables::dpop_proofs::unspent_proof;
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::users::{decode_user_json, user_json};
 use crate::engine::tables::{clients, refresh_tokens};
@@ -66,7 +67,8 @@ issued_jti_expires_at = ?4, issued_family_id = ?5 WHERE code_hash = ?1 AND consu
 /// client's `access_token_ttl` or ?4), and the family its refresh token will have.
 /// ?1 hash, ?2 now, ?3 jti, ?4 ACCESS_TOKEN_TTL, ?5 family, ?6 redirect_uri, ?7 the
 /// verifier if well-formed, ?8 whether one was sent, ?9 its S256 challenge, ?10 the DPoP
-/// thumbprint, ?11..?15 the guard (`tables::clients::gate_args`).
+/// thumbprint, ?11..?15 the guard (`tables::clients::gate_args`), ?16 and ?17 the DPoP
+/// proof the batch then spends (key, jti hash; NULL without one), which must be unspent.
 const CONSUME_GUARDED_SQL: &str = concat!(
     "UPDATE authorization_codes SET consumed_at = ?2, issued_jti = ?3, issued_jti_expires_at = ?2 + ",
     "COALESCE((SELECT k.access_token_ttl FROM clients k WHERE k.client_id = ?11), ?4), issued_family_id = ?5 ",
@@ -76,6 +78,8 @@ const CONSUME_GUARDED_SQL: &str = concat!(
     "AND (dpop_jkt IS NULL OR dpop_jkt = ?10) AND (resources IS NULL OR resources = '[]') ",
     "AND EXISTS (SELECT 1 FROM users u WHERE u.id = authorization_codes.user_id AND u.active = 1) AND ",
     client_gate!("?11", "?12", "?13", "?14", "?15", "?2", "authorization_code"),
+    " AND ",
+    unspent_proof!("?16", "?17"),
     " RETURNING code_hash"
 );
 
@@ -190,6 +194,8 @@ pub fn redemption_in_one_trip(r: &OneTripRedemption) -> [Statement<'static>; 3] 
         r.dpop_jkt.as_deref().into(),
     ];
     consume.extend(gate_args(&r.gate));
+    consume.push(r.proof.as_ref().map(|p| p.jkt.as_str()).into());
+    consume.push(r.proof.as_ref().map(|p| p.jti_hash.as_str()).into());
     [
         (CONSUME_GUARDED_SQL, consume),
         refresh_tokens::insert_for_guarded_code(r),

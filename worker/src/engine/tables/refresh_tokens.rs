@@ -11,6 +11,7 @@ use crate::engine::oauth::refresh::{HolderFacts, RefreshStore, RefreshToken};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, int, SqlArg, SqlRunner, Statement, UnixTime};
 use crate::engine::tables::clients::{client_gate, gate_args};
+use crate::engine::tables::dpop_proofs::unspent_proof;
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 use crate::engine::tables::sessions::bulk_filter;
 use crate::engine::tables::users::{decode_user_json, user_json};
@@ -48,7 +49,9 @@ SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 WHERE EXISTS 
 /// the guard accepts whose tokens rotate (`rotates`: not FAPI 2.0; public, or its own
 /// setting, else `REFRESH_TOKEN_ROTATION`). ?1 parent, ?2 successor hash, ?3 sealed, ?4 now,
 /// ?5 the DPoP thumbprint, ?6 the requested scopes (JSON array), ?7 the rotation default,
-/// ?8..?12 the guard (`tables::clients::gate_args`). Returns the parent's hash if claimed.
+/// ?8..?12 the guard (`tables::clients::gate_args`), ?13 and ?14 the DPoP proof the batch
+/// then spends (key, jti hash; NULL without one), which must be unspent. Returns the
+/// parent's hash if claimed.
 const ROTATE_GUARDED_SQL: &str = concat!(
     "UPDATE refresh_tokens SET rotated_at = ?4, successor_hash = ?2, successor_sealed = ?3 WHERE token_hash = ?1 ",
     "AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > ?4 AND client_id = ?8 ",
@@ -57,7 +60,9 @@ const ROTATE_GUARDED_SQL: &str = concat!(
     "AND EXISTS (SELECT 1 FROM users u WHERE u.id = refresh_tokens.user_id AND u.active = 1) AND ",
     client_gate!("?8", "?9", "?10", "?11", "?12", "?4", "refresh_token"),
     " AND EXISTS (SELECT 1 FROM clients k WHERE k.client_id = ?8 AND COALESCE(k.security_profile, '') <> 'fapi2' ",
-    "AND (k.client_type = 'public' OR COALESCE(k.refresh_token_rotation, ?7) = 1)) RETURNING token_hash"
+    "AND (k.client_type = 'public' OR COALESCE(k.refresh_token_rotation, ?7) = 1)) AND ",
+    unspent_proof!("?13", "?14"),
+    " RETURNING token_hash"
 );
 
 /// The successor of a guarded rotation, copied from its parent (same family, scope,
@@ -193,6 +198,8 @@ pub fn rotation_in_one_trip(r: &Rotation) -> [Statement<'static>; 2] {
         r.rotation_default.into(),
     ];
     claim.extend(gate_args(&r.gate));
+    claim.push(r.proof.as_ref().map(|p| p.jkt.as_str()).into());
+    claim.push(r.proof.as_ref().map(|p| p.jti_hash.as_str()).into());
     let insert = vec![(&r.parent_hash).into(), (&r.successor_hash).into(), r.now.into(), r.refresh_ttl_default.into()];
     [(ROTATE_GUARDED_SQL, claim), (INSERT_SUCCESSOR_FROM_PARENT_SQL, insert)]
 }

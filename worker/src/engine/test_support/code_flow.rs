@@ -155,7 +155,7 @@ pub fn token_endpoint<'a>(
     keys: &'a TestKeys,
     now: UnixTime,
 ) -> TokenEndpoint<'a, NativePlatform> {
-    TokenEndpoint { rc: request_context(config, store, keys, now), origin: None, dpop_jkt: None }
+    TokenEndpoint { rc: request_context(config, store, keys, now), origin: None, dpop_jkt: None, dpop_unspent: None }
 }
 
 pub struct CodeFlow {

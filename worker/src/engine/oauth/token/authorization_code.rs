@@ -73,6 +73,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             refresh_ttl_default: tokens.refresh_token_ttl,
             max_lifetime: tokens.refresh_token_max_lifetime,
             gate: ClientGate::new(credentials, self.dpop_jkt.is_some(), self.origin, requested.is_empty()),
+            proof: self.dpop_unspent.cloned(),
         })
     }
 
@@ -86,7 +87,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
-        let OneTripRead { client: found, code: row, consumed, refresh_stored } = read;
+        let OneTripRead { client: found, code: row, consumed, refresh_stored, proof_spent } = read;
+        self.proof_spent(proof_spent)?;
         let code_hash = &prepared.code_hash;
         let redirect_uri = prepared.redirect_uri.as_deref();
         let client = &self.check_client(found, credentials).await?;

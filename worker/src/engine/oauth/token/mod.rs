@@ -31,6 +31,7 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{CodeStore, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::cors;
+use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken, Rotation};
 use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::{parse_scope, ScopeStore};
@@ -78,10 +79,16 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
 
     /// The client, the refresh token with its user as they were, and the guarded
     /// `rotation` written in the same batch (one transaction): whether it landed.
-    async fn refresh_in_one_trip(
+    async fn refresh_in_one_trip(&self, rotation: &Rotation) -> Result<RefreshRead, InternalError>;
+
+    /// The client, the registered resources among `identifiers`, and `proof`'s `jti`
+    /// spent in the same batch (whether this batch spent it: RFC 9449 §11.1).
+    async fn client_resources_and_proof(
         &self,
-        rotation: &Rotation,
-    ) -> Result<(Option<ClientRecord>, Option<(RefreshToken, Option<User>)>, bool), InternalError>;
+        client_id: &str,
+        identifiers: &[String],
+        proof: &Checked,
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>, bool), InternalError>;
 
     /// The client, the code with its user as they were, and the guarded `redemption`
     /// written in the same batch (one transaction).
@@ -93,6 +100,15 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
         client_id: &str,
         identifiers: &[String],
     ) -> Result<(Option<ClientRecord>, Vec<TargetResource>), InternalError>;
+}
+
+/// What the one batch of a refresh read, whether its guarded rotation landed, and whether
+/// it spent the request's DPoP proof (`None`: none to spend).
+pub struct RefreshRead {
+    pub client: Option<ClientRecord>,
+    pub token: Option<(RefreshToken, Option<User>)>,
+    pub rotated: bool,
+    pub proof_spent: Option<bool>,
 }
 
 /// Where the signing key comes from: the edge's per-isolate cache, or a test's key.
@@ -112,6 +128,10 @@ pub struct TokenEndpoint<'a, P: Platform> {
     /// The thumbprint of the key of the request's accepted DPoP proof (RFC 9449), verified
     /// by [`dpop::verify`] before the grant: the tokens issued are bound to it.
     pub dpop_jkt: Option<&'a str>,
+    /// That proof when its `jti` is still to be spent, in the grant's own batch (the
+    /// refresh, code and client_credentials grants: docs/storage.md, "One trip per
+    /// grant"); `None` when it was spent before the grant, or there is none.
+    pub dpop_unspent: Option<&'a Checked>,
 }
 
 crate::engine::platform::request::request_context_view!(TokenEndpoint);
@@ -122,6 +142,15 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     async fn authenticate(&self, credentials: &Credentials) -> Result<Client, TokenError> {
         let found = self.store.client_with_secrets(credentials.client_id()).await?;
         self.check_client(found, credentials).await
+    }
+
+    /// RFC 9449 §11.1: the request's proof, if its batch was to spend it, was spent by it
+    /// (a replay is refused before anything else is looked at, as at verification).
+    fn proof_spent(&self, spent: Option<bool>) -> Result<(), TokenError> {
+        match (self.dpop_unspent, spent) {
+            (Some(_), Some(true)) | (None, _) => Ok(()),
+            (Some(_), _) => Err(TokenError::InvalidDpopProof("this DPoP proof was used before".into())),
+        }
     }
 
     /// RFC 9449 §5.2: a client registered with `dpop_bound_access_tokens` gets tokens only
@@ -206,6 +235,14 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         credentials: &Credentials,
         resources: &[String],
     ) -> Result<(Client, Vec<TargetResource>), TokenError> {
+        if let Some(proof) = self.dpop_unspent {
+            let (found, known, spent) =
+                self.store.client_resources_and_proof(credentials.client_id(), resources, proof).await?;
+            self.proof_spent(Some(spent))?;
+            let client = self.check_client(found, credentials).await?;
+            let chosen = resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
+            return Ok((client, chosen));
+        }
         if resources.is_empty() {
             return Ok((self.authenticate(credentials).await?, Vec::new()));
         }

@@ -5,9 +5,9 @@ use serde_json::json;
 use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
-use super::{TokenEndpoint, TokenError, TokenLookups};
+use super::{RefreshRead, TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::gate::ClientGate;
-use crate::engine::clients::{Client, ClientRecord, ClientType, Credentials};
+use crate::engine::clients::{Client, ClientType, Credentials};
 use crate::engine::crypto::sealed::{self, Purpose};
 use crate::engine::crypto::tokens::{hash_token, random_token};
 use crate::engine::identity::mfa;
@@ -20,13 +20,6 @@ use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::request::Platform;
-
-/// What the one batch of a refresh read, and whether its guarded rotation landed.
-struct Read {
-    found: Option<ClientRecord>,
-    token: Option<(RefreshToken, Option<User>)>,
-    rotated: bool,
-}
 
 impl<P: Platform> TokenEndpoint<'_, P> {
     /// RFC 6749 §6. The scope may be narrowed, never widened. With rotation, the presented
@@ -50,8 +43,8 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             return Err(TokenError::InvalidRequest("the refresh_token parameter is missing".into()));
         };
         let rotation = self.prepare_rotation(credentials, presented, scope, requested)?;
-        let (found, token, rotated) = self.store.refresh_in_one_trip(&rotation).await?;
-        let read = Read { found, token, rotated };
+        let read = self.store.refresh_in_one_trip(&rotation).await?;
+        let rotated = read.rotated;
         let decided = self.refresh_decided(credentials, presented, read, &rotation, scope, requested).await;
         if rotated && decided.is_err() {
             self.store.undo_rotation(&rotation.parent_hash, &rotation.successor_hash).await?;
@@ -93,6 +86,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             rotation_default: self.config.tokens.refresh_token_rotation,
             refresh_ttl_default: self.config.tokens.refresh_token_ttl,
             gate: ClientGate::new(credentials, self.dpop_jkt.is_some(), self.origin, open),
+            proof: self.dpop_unspent.cloned(),
         })
     }
 
@@ -101,13 +95,14 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         &self,
         credentials: &Credentials,
         presented: &str,
-        read: Read,
+        read: RefreshRead,
         rotation: &Rotation,
         scope: Option<&str>,
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let invalid = || TokenError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-        let Read { found, token, rotated } = read;
+        let RefreshRead { client: found, token, rotated, proof_spent } = read;
+        self.proof_spent(proof_spent)?;
         let presented_hash = &rotation.parent_hash;
         let client = &self.check_client(found, credentials).await?;
         self.require_binding(client)?;

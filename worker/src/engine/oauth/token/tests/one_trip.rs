@@ -29,14 +29,15 @@ fn rotation(presented: &str, credentials: &Credentials, scopes: &str, origin: Op
         rotation_default: true,
         refresh_ttl_default: 3600,
         gate: ClientGate::new(credentials, false, origin, true),
+        proof: None,
     }
 }
 
 /// Whether the guarded rotation of `r` landed, and the successor row if one was stored.
 fn attempt(f: &Fixture, r: &Rotation) -> (bool, Option<crate::engine::oauth::refresh::RefreshToken>) {
-    let (client, token, rotated) = pollster::block_on(f.store.refresh_in_one_trip(r)).unwrap();
-    assert!(client.is_some() && token.is_some(), "the batch reads the client and the token");
-    (rotated, pollster::block_on(f.store.refresh_token(&r.successor_hash)).unwrap())
+    let read = pollster::block_on(f.store.refresh_in_one_trip(r)).unwrap();
+    assert!(read.client.is_some() && read.token.is_some(), "the batch reads the client and the token");
+    (read.rotated, pollster::block_on(f.store.refresh_token(&r.successor_hash)).unwrap())
 }
 
 fn sql(f: &Fixture, statement: &str) {
@@ -151,4 +152,22 @@ impl Rotation {
         self.now = NOW + 10 * 365 * 86_400;
         self
     }
+}
+
+#[test]
+fn rfc9449_11_1_the_rotation_lands_only_with_an_unspent_proof_which_the_batch_then_spends() {
+    use crate::engine::oauth::dpop::Checked;
+    let f = password_fixture(&[]);
+    let proof = Checked { jkt: "jkt-1".into(), jti_hash: hash_token("jti-1"), expires_at: NOW + 600 };
+    let token = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let mut r = rotation(&token, &credentials("s3cret"), "[]", None);
+    r.proof = Some(proof.clone());
+    let read = pollster::block_on(f.store.refresh_in_one_trip(&r)).unwrap();
+    assert_eq!((read.rotated, read.proof_spent), (true, Some(true)), "first use: rotated and spent");
+    // The same proof again, on another token: spent already, so nothing lands.
+    let other = password_login(&f, "read+offline_access").unwrap().refresh_token.unwrap();
+    let mut again = rotation(&other, &credentials("s3cret"), "[]", None);
+    (again.successor_hash, again.proof) = (hash_token("another-successor"), Some(proof));
+    let read = pollster::block_on(f.store.refresh_in_one_trip(&again)).unwrap();
+    assert_eq!((read.rotated, read.proof_spent), (false, Some(false)), "a replayed proof rotates nothing");
 }

@@ -49,6 +49,7 @@ fn redemption(code: &str, credentials: &Credentials, verifier: Option<&str>) -> 
         refresh_ttl_default: 86_400,
         max_lifetime: 0,
         gate: ClientGate::new(credentials, false, None, true),
+        proof: None,
     }
 }
 
