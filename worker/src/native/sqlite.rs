@@ -75,28 +75,36 @@ impl SqliteStore {
     /// Rows as JSON objects, the shape D1 returns, so both stores decode rows with the
     /// same `engine::sql` structs.
     fn query_json(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<serde_json::Value>, InternalError> {
-        use rusqlite::types::ValueRef;
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(sql).map_err(db_err)?;
-        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
-        let mut rows = stmt.query(params).map_err(db_err)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_err)? {
-            let mut object = serde_json::Map::new();
-            for (i, name) in names.iter().enumerate() {
-                let value = match row.get_ref(i).map_err(db_err)? {
-                    ValueRef::Null => serde_json::Value::Null,
-                    ValueRef::Integer(n) => serde_json::Value::from(n),
-                    ValueRef::Real(f) => serde_json::Value::from(f),
-                    ValueRef::Text(t) => serde_json::Value::from(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(_) => return Err(InternalError::new("unexpected BLOB column")),
-                };
-                object.insert(name.clone(), value);
-            }
-            out.push(serde_json::Value::Object(object));
-        }
-        Ok(out)
+        rows_json(&*self.conn()?, sql, params)
     }
+}
+
+/// The rows of `sql` on `conn` (a connection or an open transaction) as JSON objects.
+fn rows_json(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<serde_json::Value>, InternalError> {
+    use rusqlite::types::ValueRef;
+    let mut stmt = conn.prepare(sql).map_err(db_err)?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let mut rows = stmt.query(params).map_err(db_err)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err)? {
+        let mut object = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i).map_err(db_err)? {
+                ValueRef::Null => serde_json::Value::Null,
+                ValueRef::Integer(n) => serde_json::Value::from(n),
+                ValueRef::Real(f) => serde_json::Value::from(f),
+                ValueRef::Text(t) => serde_json::Value::from(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(_) => return Err(InternalError::new("unexpected BLOB column")),
+            };
+            object.insert(name.clone(), value);
+        }
+        out.push(serde_json::Value::Object(object));
+    }
+    Ok(out)
 }
 
 fn to_sql(arg: &SqlArg) -> rusqlite::types::Value {
@@ -131,15 +139,17 @@ impl SqlRunner for SqliteStore {
         Ok(changes)
     }
 
-    /// The reads one after the other (D1 runs them as one transaction; the tests that
-    /// race writers against these reads are in the stores' own modules).
+    /// One transaction, like a D1 batch: every statement's rows (reads, and writes with
+    /// `RETURNING`), all of its writes or none.
     async fn query_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<Vec<serde_json::Value>>, InternalError> {
-        statements
-            .iter()
-            .map(|(sql, args)| {
-                let params: Vec<rusqlite::types::Value> = args.iter().map(to_sql).collect();
-                self.query_json(sql, params_from_iter(params))
-            })
-            .collect()
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(db_err)?;
+        let mut results = Vec::with_capacity(statements.len());
+        for (sql, args) in statements {
+            let params: Vec<rusqlite::types::Value> = args.iter().map(to_sql).collect();
+            results.push(rows_json(&tx, sql, params_from_iter(params))?);
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(results)
     }
 }
