@@ -58,12 +58,14 @@ test('a template edited in the console changes the next reset mail; an unknown p
   await page.getByLabel('Plain text').fill('Choose it here within {{ expires_in }}: {{ reset_url }}');
   await page.getByRole('button', { name: 'Preview' }).click();
   await page.locator('#preview-subject').filter({ hasText: 'Authority: a new password for ada@example.com' }).waitFor();
-  // Chromium does not lay out a sandboxed (cross-origin) frame outside the viewport, so
-  // its text stays "hidden" until it is scrolled to, as a person reading it would; where
-  // the Preview click left the page scrolled varies with the status lines above it.
+  // The preview frame is on screen, and the server's HTML (with the company's footer) is
+  // its document. Its text is looked for in the document, not on screen: Chromium lays
+  // out a sandboxed (cross-origin, out-of-process) frame only when it gets around to it —
+  // off screen never, and on a loaded machine not within 30 s even once scrolled to (CI
+  // on 59d142a) — and Playwright calls text without a layout box "hidden".
   await page.locator('iframe.mail-preview').scrollIntoViewIfNeeded();
   const frame = page.frameLocator('iframe.mail-preview');
-  await frame.getByText('© Acme Identity. All rights reserved.').waitFor();
+  await frame.getByText('© Acme Identity. All rights reserved.').waitFor({ state: 'attached' });
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
   await page.getByText('edited', { exact: true }).waitFor();
