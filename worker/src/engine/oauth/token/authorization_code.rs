@@ -7,15 +7,16 @@ use shared::oauth::{grant, TokenResponse};
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError, TokenLookups};
 use crate::engine::clients::gate::ClientGate;
-use crate::engine::clients::Credentials;
+use crate::engine::clients::{Client, Credentials};
 use crate::engine::crypto::pkce::{self, Method as PkceMethod};
 use crate::engine::crypto::tokens::{hash_token, random_token};
-use crate::engine::oauth::access_token::RevocationStore;
+use crate::engine::oauth::access_token::{AccessTokenClaims, RevocationStore};
 use crate::engine::oauth::codes::CodeStore;
 use crate::engine::oauth::codes::{AuthorizationCode, OneTripRead, OneTripRedemption, Redemption};
 use crate::engine::oauth::refresh::RefreshStore;
-use crate::engine::oauth::refresh::{mint, NewToken};
+use crate::engine::oauth::refresh::{mint, Minted, NewToken};
 use crate::engine::ops::audit::AuditEvent;
+use crate::engine::platform::error::InternalError;
 use crate::engine::platform::request::Platform;
 
 impl<P: Platform> TokenEndpoint<'_, P> {
@@ -86,27 +87,25 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         code_verifier: Option<&str>,
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
-        let invalid = || TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into());
         let OneTripRead { client: found, code: row, consumed, refresh_stored, proof_spent } = read;
         self.proof_spent(proof_spent)?;
-        let code_hash = &prepared.code_hash;
         let redirect_uri = prepared.redirect_uri.as_deref();
         let client = &self.check_client(found, credentials).await?;
         self.require_binding(client)?;
         if !client.allows_grant(grant::AUTHORIZATION_CODE) {
             return Err(TokenError::UnauthorizedClient("this client may not use the authorization_code grant".into()));
         }
-        let Some((row, user)) = row else { return Err(invalid()) };
+        let Some((row, user)) = row else { return Err(invalid_code()) };
         // §4.1.3: the code must have been issued to the authenticated client.
         if row.client_id != client.client_id {
-            return Err(invalid());
+            return Err(invalid_code());
         }
         if row.consumed_at.is_some() {
             self.code_replayed(&row).await?;
-            return Err(invalid());
+            return Err(invalid_code());
         }
         if row.expires_at <= self.now {
-            return Err(invalid());
+            return Err(invalid_code());
         }
         // §4.1.3: redirect_uri must be identical to the authorization request's (which
         // always had one: /authorize requires it).
@@ -122,7 +121,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         }
         let user = match user {
             Some(user) if user.active => user,
-            _ => return Err(invalid()),
+            _ => return Err(invalid_code()),
         };
         let scope: Vec<String> = row.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         // RFC 8707 §2.2: the resources the authorization request named, or some of them.
@@ -130,72 +129,21 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         // The jti is fixed before the code is consumed: the consume records it, so a replay
         // can revoke this very token.
         let mut claims = self.access_claims(client, &user.id, &scope, row.auth_time, &resources)?;
-        if consumed {
+        let refresh_token = if consumed {
             claims.jti.clone_from(&prepared.jti);
-            let refresh_token = self.guarded_refresh(client, &row, &scope, prepared, refresh_stored).await?;
-            return self
-                .issue(Grant {
-                    client,
-                    user: &user,
-                    scope,
-                    auth_time: row.auth_time,
-                    amr: row.amr.as_deref(),
-                    refresh_token,
-                    nonce: row.nonce.as_deref(),
-                    claims: Some(claims),
-                    session_id: row.session_id.as_deref(),
-                    resources: &resources,
-                })
-                .await;
-        }
-        // The guard was stricter than the checks (an assertion, a metadata document, RFC
-        // 8707 resources): the consume in a second trip, as it was before the guard.
-        let refresh = if self.issues_refresh_tokens(client, &scope) {
-            Some(mint(
-                NewToken {
-                    family_id: None,
-                    parent_hash: None,
-                    client_id: &client.client_id,
-                    user_id: Some(&user.id),
-                    scope: &row.scope,
-                    auth_time: Some(row.auth_time),
-                    amr: row.amr.as_deref(),
-                    session_id: row.session_id.as_deref(),
-                    ttl: self.refresh_ttl(client),
-                    family_expires_at: None,
-                    max_lifetime: self.config.tokens.refresh_token_max_lifetime,
-                    // The refresh token keeps the whole grant (a refresh may narrow again).
-                    resources: &row.resources.identifiers,
-                    dpop_jkt: self.refresh_binding(client),
-                },
-                self.now,
-                self.rng,
-            )?)
+            self.guarded_refresh(client, &row, &scope, prepared, refresh_stored).await?
         } else {
-            None
+            // The guard was stricter than the checks (an assertion, a metadata document,
+            // RFC 8707 resources): the consume in a second trip, as before the guard.
+            self.consume_in_second_trip(client, &row, &scope, &claims).await?
         };
-        let redemption = Redemption {
-            jti: &claims.jti,
-            jti_expires_at: claims.exp,
-            refresh_token: refresh.as_ref().map(|r| &r.row),
-            self_registered_client: client.self_registered.then_some(client.client_id.as_str()),
-        };
-        if !self.store.consume_code(code_hash, self.now, &redemption).await? {
-            // Another request redeemed (or the clock expired) it between our read and now.
-            if let Some((current, _)) = self.store.code_with_user(code_hash).await? {
-                if current.consumed_at.is_some() {
-                    self.code_replayed(&current).await?;
-                }
-            }
-            return Err(invalid());
-        }
         self.issue(Grant {
             client,
             user: &user,
             scope,
             auth_time: row.auth_time,
             amr: row.amr.as_deref(),
-            refresh_token: refresh.map(|r| r.plaintext),
+            refresh_token,
             nonce: row.nonce.as_deref(),
             claims: Some(claims),
             session_id: row.session_id.as_deref(),
@@ -204,12 +152,75 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         .await
     }
 
+    /// Consumes the code recording `claims`' jti, with its refresh token when the grant
+    /// issues one; `invalid_grant` (and the replay's revocations) if another request
+    /// redeemed it since the read.
+    async fn consume_in_second_trip(
+        &self,
+        client: &Client,
+        row: &AuthorizationCode,
+        scope: &[String],
+        claims: &AccessTokenClaims,
+    ) -> Result<Option<String>, TokenError> {
+        let refresh = self
+            .issues_refresh_tokens(client, scope)
+            .then(|| self.code_refresh_token(client, row, None))
+            .transpose()?;
+        let redemption = Redemption {
+            jti: &claims.jti,
+            jti_expires_at: claims.exp,
+            refresh_token: refresh.as_ref().map(|r| &r.row),
+            self_registered_client: client.self_registered.then_some(client.client_id.as_str()),
+        };
+        if !self.store.consume_code(&row.code_hash, self.now, &redemption).await? {
+            // Another request redeemed (or the clock expired) it between our read and now.
+            if let Some((current, _)) = self.store.code_with_user(&row.code_hash).await? {
+                if current.consumed_at.is_some() {
+                    self.code_replayed(&current).await?;
+                }
+            }
+            return Err(invalid_code());
+        }
+        Ok(refresh.map(|r| r.plaintext))
+    }
+
+    /// The refresh token a code's grant gets: a new family (`family_id`, or a fresh one),
+    /// keeping the whole grant's scope and resources (a refresh may narrow again).
+    fn code_refresh_token(
+        &self,
+        client: &Client,
+        row: &AuthorizationCode,
+        family_id: Option<&str>,
+    ) -> Result<Minted, InternalError> {
+        let max = self.config.tokens.refresh_token_max_lifetime;
+        mint(
+            NewToken {
+                family_id,
+                parent_hash: None,
+                client_id: &client.client_id,
+                user_id: Some(&row.user_id),
+                scope: &row.scope,
+                auth_time: Some(row.auth_time),
+                amr: row.amr.as_deref(),
+                session_id: row.session_id.as_deref(),
+                ttl: self.refresh_ttl(client),
+                // A named family is new too: its end is set here as `mint` would.
+                family_expires_at: family_id.and((max > 0).then(|| self.now + i64::from(max))),
+                max_lifetime: max,
+                resources: &row.resources.identifiers,
+                dpop_jkt: self.refresh_binding(client),
+            },
+            self.now,
+            self.rng,
+        )
+    }
+
     /// The refresh token of a guarded redemption: the one its batch stored when the grant
     /// issues one (OIDC Core §11); stored now if the SQL did not, removed if the SQL
     /// stored one the grant does not issue. Same family as the consume recorded.
     async fn guarded_refresh(
         &self,
-        client: &crate::engine::clients::Client,
+        client: &Client,
         row: &AuthorizationCode,
         scope: &[String],
         prepared: &OneTripRedemption,
@@ -218,26 +229,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         match (self.issues_refresh_tokens(client, scope), stored) {
             (true, true) => Ok(Some(prepared.refresh_plaintext.clone())),
             (true, false) => {
-                let max = self.config.tokens.refresh_token_max_lifetime;
-                let minted = mint(
-                    NewToken {
-                        family_id: Some(&prepared.family_id),
-                        parent_hash: None,
-                        client_id: &client.client_id,
-                        user_id: Some(&row.user_id),
-                        scope: &row.scope,
-                        auth_time: Some(row.auth_time),
-                        amr: row.amr.as_deref(),
-                        session_id: row.session_id.as_deref(),
-                        ttl: self.refresh_ttl(client),
-                        family_expires_at: (max > 0).then(|| self.now + i64::from(max)),
-                        max_lifetime: max,
-                        resources: &row.resources.identifiers,
-                        dpop_jkt: self.refresh_binding(client),
-                    },
-                    self.now,
-                    self.rng,
-                )?;
+                let minted = self.code_refresh_token(client, row, Some(&prepared.family_id))?;
                 self.store.insert_refresh_token(&minted.row).await?;
                 Ok(Some(minted.plaintext))
             }
@@ -267,6 +259,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             );
         self.audit(event).await
     }
+}
+
+/// One answer for a code that is unknown, expired, used or not the client's.
+fn invalid_code() -> TokenError {
+    TokenError::InvalidGrant("the authorization code is invalid, expired or already used".into())
 }
 
 /// RFC 7636 §4.6: a code issued with a challenge needs the matching verifier; one issued
