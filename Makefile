@@ -83,11 +83,11 @@ lint: tools
 test: lint test-native test-e2e
 
 sizes:
-	@for f in worker/build/index_bg.wasm admin-ui/dist/public_bg.wasm admin-ui/dist/console_bg.wasm; do \
+	@for f in worker/build/index_bg.wasm admin-ui/dist/public_bg.wasm admin-ui/dist/account_bg.wasm admin-ui/dist/console_bg.wasm; do \
 	  printf '%-34s raw %8d B   gzip -9 %8d B\n' $$f $$(stat -c %s $$f) $$(gzip -9c $$f | wc -c); \
 	done
 	@echo "what weighs in the worker (before its names were stripped): worker/build/weights.md"
-	@echo "what weighs in the browser apps (by crate, before wasm-bindgen): target/spa-weights-public.md, target/spa-weights-console.md"
+	@echo "what weighs in the browser apps (by crate, before wasm-bindgen): target/spa-weights-{public,account,console}.md"
 
 clean:
 	cargo clean

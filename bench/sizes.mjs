@@ -11,6 +11,9 @@ const run = promisify(execFile);
 const MODULES = [
   ['worker', 'worker/build/index_bg.wasm', 400_000],
   ['public pages', 'admin-ui/dist/public_bg.wasm', 150_000],
+  // The account's pages, apart since 2026-12-08 (docs/architecture.md, "The browser
+  // apps"): pages people see, so the public pages' target.
+  ['account pages', 'admin-ui/dist/account_bg.wasm', 150_000],
   ['admin console', 'admin-ui/dist/console_bg.wasm', 250_000],
 ];
 

@@ -31,6 +31,58 @@ pub const MFA_SETUP_PAGE: &str = "/mfa/setup";
 pub const PASSWORD_PAGE: &str = "/password";
 /// The admin console's redirect URI (it signs in with code + PKCE like any app).
 pub const ADMIN_CALLBACK: &str = "/admin/callback";
+pub const SIGN_IN_PAGE: &str = "/signin";
+pub const SIGN_UP_PAGE: &str = "/signup";
+pub const CONSENT_PAGE: &str = "/consent";
+pub const ACCOUNT_PAGE: &str = "/account";
+pub const FORGOT_PASSWORD_PAGE: &str = "/forgot-password";
+pub const RESET_PASSWORD_PAGE: &str = "/reset-password";
+pub const VERIFY_EMAIL_PAGE: &str = "/verify-email";
+
+/// The browser module that draws a page (docs/architecture.md, "The browser apps"). Each
+/// page is a full page load: the worker names the module in the page's `<head>`
+/// (`edge/assets.rs`), `boot.js` starts the one named, and each module's router knows
+/// its own pages. The pages of an app's sign-in (what a person sees on the way to the
+/// app) are one module, so that way is as short as it can be; the account's own pages
+/// another; the admin console a third.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrowserApp {
+    /// `/`, sign-in, sign-up, the second step, a required new password, consent, and any
+    /// unknown page (its "not found").
+    Public,
+    /// The account, enrolling an authenticator app, a device's code, recovery.
+    Account,
+    /// `/admin` and below.
+    Console,
+}
+
+/// The pages the account module draws.
+pub const ACCOUNT_APP_PAGES: &[&str] =
+    &[ACCOUNT_PAGE, MFA_SETUP_PAGE, ACTIVATE, FORGOT_PASSWORD_PAGE, RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE];
+
+impl BrowserApp {
+    /// The module for a page path (a trailing `/` is the same page).
+    pub fn for_path(path: &str) -> BrowserApp {
+        if path == "/admin" || path.starts_with("/admin/") {
+            return BrowserApp::Console;
+        }
+        let page = path.trim_end_matches('/');
+        if ACCOUNT_APP_PAGES.contains(&page) {
+            BrowserApp::Account
+        } else {
+            BrowserApp::Public
+        }
+    }
+
+    /// The module's files: `/<name>.js` and `/<name>_bg.wasm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BrowserApp::Public => "public",
+            BrowserApp::Account => "account",
+            BrowserApp::Console => "console",
+        }
+    }
+}
 
 // ---- JSON for the SPA
 pub const UI_CONFIG: &str = "/api/ui-config";
@@ -118,3 +170,24 @@ pub const SETTINGS: &str = "/api/settings";
 pub const OPENAPI: &str = "/api/openapi.json";
 /// Admin API: the audit log.
 pub const AUDIT_LOGS: &str = "/api/audit-logs";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_has_one_browser_module() {
+        for page in [SIGN_IN_PAGE, SIGN_UP_PAGE, CONSENT_PAGE, MFA_PAGE, PASSWORD_PAGE, "/", "/no-such-page"] {
+            assert_eq!(BrowserApp::for_path(page), BrowserApp::Public, "{page}");
+        }
+        for page in ACCOUNT_APP_PAGES {
+            assert_eq!(BrowserApp::for_path(page), BrowserApp::Account, "{page}");
+            assert_eq!(BrowserApp::for_path(&format!("{page}/")), BrowserApp::Account, "{page}/");
+        }
+        assert_eq!(BrowserApp::for_path("/mfa/setup/x"), BrowserApp::Public, "an unknown page is public's not found");
+        for page in ["/admin", "/admin/", "/admin/keys", ADMIN_CALLBACK] {
+            assert_eq!(BrowserApp::for_path(page), BrowserApp::Console, "{page}");
+        }
+        assert_eq!(BrowserApp::for_path("/administrator"), BrowserApp::Public);
+    }
+}

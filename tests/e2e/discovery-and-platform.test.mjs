@@ -159,7 +159,7 @@ test('page paths serve the SPA (with SPA fallback for deep links)', async () => 
     assert.match(res.headers.get('content-type'), /^text\/html/, path);
     assert.match(await res.text(), /<script type="module" src="\/boot\.js">/, path);
   }
-  for (const module of ['/public_bg.wasm', '/console_bg.wasm']) {
+  for (const module of ['/public_bg.wasm', '/account_bg.wasm', '/console_bg.wasm']) {
     const wasm = await get(module);
     assert.equal(wasm.status, 200, module);
     assert.equal(wasm.headers.get('content-type'), 'application/wasm', module);

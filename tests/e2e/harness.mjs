@@ -31,6 +31,10 @@ afterEach((t) => {
   if (events.length) console.log(`# browser events (last ${events.length}):\n${events.join('\n')}`);
 });
 
+// node:test names an unhandled rejection by its message only ("Assertion error"); its
+// stack says whose it was (the test's, or Playwright's own while a browser closes).
+process.on('unhandledRejection', (e) => console.log(`# unhandled rejection: ${e?.stack ?? e}`));
+
 // Every fetch of the test process on a connection of its own (`Connection: close`). workerd
 // (Miniflare) closes a kept-alive connection when the worker answered before the request's
 // body had arrived (an early 401/404 to a POST); the next request Node sends on it then
@@ -301,12 +305,12 @@ export function adminApi(worker, id, secret) {
 }
 
 /** Headless Debian Chromium through playwright-core (docs/architecture.md's flags). */
-export async function launchChromium() {
+export async function launchChromium({ args = [] } = {}) {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...args],
   });
   // Every context records what a failed test will print (see afterEach above).
   const newContext = browser.newContext.bind(browser);

@@ -39,3 +39,34 @@ test('the sign-in page asks for its module, wasm, configuration and session with
   assert.ok(!requested.some((p) => p.startsWith('/console')), requested.join(' '));
   await context.close();
 });
+
+test('each page names its own module (shared::paths::BrowserApp): the account\'s pages load the account module only, an unknown page the public one', async () => {
+  const head = async (path) => {
+    const html = await (await fetch(`${worker.url}${path}`)).text();
+    return html.match(/<link rel="preload" href="\/(\w+)_bg\.wasm"/g)?.map((l) => l.match(/\/(\w+)_bg/)[1]);
+  };
+  for (const path of ['/', '/signin', '/signup', '/consent', '/mfa', '/password', '/no-such-page', '/mfa/setup/x']) {
+    assert.deepEqual(await head(path), ['public'], path);
+  }
+  for (const path of ['/account', '/account/', '/mfa/setup', '/activate', '/forgot-password', '/reset-password', '/verify-email']) {
+    assert.deepEqual(await head(path), ['account'], path);
+  }
+  assert.deepEqual(await head('/admin/users'), ['console']);
+  const account = await (await fetch(`${worker.url}/account`)).text();
+  for (const path of ['/account.js', '/webauthn.js', '/account_bg.wasm', '/api/ui-config', '/api/session']) {
+    assert.match(account, new RegExp(`<link rel="(module)?preload" href="${path}"`), path);
+  }
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const modules = [];
+  page.on('request', (r) => r.url().endsWith('.wasm') && modules.push(new URL(r.url()).pathname));
+  await page.goto(`${worker.url}/forgot-password`);
+  await page.getByRole('button', { name: 'Send reset link' }).waitFor({ timeout: 15_000 });
+  assert.deepEqual(modules, ['/account_bg.wasm'], 'the account module only');
+  modules.length = 0;
+  await page.goto(`${worker.url}/no-such-page`);
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor({ timeout: 15_000 });
+  assert.deepEqual(modules, ['/public_bg.wasm']);
+  await context.close();
+});

@@ -22,13 +22,13 @@ impl Reply {
 
     /// The body decoded as `T`; a failure is a sentence for the screen.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_str(&self.body).map_err(|e| format!("The server sent an unexpected answer ({e})."))
+        from_json(&self.body).map_err(|e| format!("The server sent an unexpected answer ({e})."))
     }
 
     /// A sentence for the screen from an error answer; a validation error lists every
     /// field's problem.
     pub fn failure(&self) -> String {
-        match serde_json::from_str::<ErrorBody>(&self.body) {
+        match from_json::<ErrorBody>(&self.body) {
             Ok(body) if body.details.len() > 1 => body
                 .details
                 .iter()
@@ -82,8 +82,7 @@ pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Opt
     let body = response.text().await.map_err(unreachable)?;
     let reply = Reply { status: response.status(), body };
     if reply.status == 403
-        && serde_json::from_str::<ErrorBody>(&reply.body)
-            .is_ok_and(|e| e.error == shared::codes::REAUTHENTICATION_REQUIRED)
+        && from_json::<ErrorBody>(&reply.body).is_ok_and(|e| e.error == shared::codes::REAUTHENTICATION_REQUIRED)
     {
         reauthentication_needed().set(true);
     }
@@ -91,7 +90,22 @@ pub async fn fetch(method: &str, path: &str, headers: &[(&str, &str)], body: Opt
 }
 
 fn json_body<B: Serialize>(body: &B) -> Result<String, String> {
-    serde_json::to_string(body).map_err(|e| format!("The request could not be built ({e})."))
+    to_json(body).map_err(|e| format!("The request could not be built ({e})."))
+}
+
+/// JSON text to `T` through the browser's own parser (`JSON.parse`) and
+/// `serde-wasm-bindgen`: no JSON parser in the module (docs/architecture.md,
+/// "Dependencies and why").
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value = js_sys::JSON::parse(text).map_err(|_| "not JSON".to_owned())?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
+}
+
+/// `value` as JSON text through the browser's `JSON.stringify`, the way `serde_json`
+/// writes it: maps as objects, `None` as `null`, integers as numbers.
+pub fn to_json<B: Serialize + ?Sized>(value: &B) -> Result<String, String> {
+    let js = value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| e.to_string())?;
+    js_sys::JSON::stringify(&js).map(String::from).map_err(|_| "not serialisable".to_owned())
 }
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
@@ -173,10 +187,23 @@ pub async fn send_bearer(
 }
 
 /// Where to go after signing in (`?next=`): a place on this site only, by the rule the
-/// server applies to its own return paths (`shared::return_to`).
+/// server applies to its own return paths (`shared::return_to`), with the browser's own
+/// URL parser (the one the navigation uses, and no parser in this module).
 pub fn safe_next(next: Option<String>) -> Option<String> {
     let origin = leptos::prelude::window().location().origin().ok()?;
-    shared::return_to::local_target(&next?, &origin)
+    shared::return_to::local_target_by(&next?, &origin, |value, base| {
+        let base_origin = web_sys::Url::new(base).ok()?.origin();
+        let url = web_sys::Url::new_with_base(value, base).ok()?;
+        // `search` and `hash` carry their `?`/`#`, or are empty when there is none.
+        let part = |s: String, mark: char| s.strip_prefix(mark).map(str::to_owned);
+        Some(shared::return_to::Resolved {
+            base_origin,
+            origin: url.origin(),
+            path: url.pathname(),
+            query: part(url.search(), '?'),
+            fragment: part(url.hash(), '#'),
+        })
+    })
 }
 
 /// A full-page navigation (the next page may be another site: the app's redirect URI).

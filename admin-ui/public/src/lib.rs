@@ -1,6 +1,6 @@
-//! Authority's public pages (Leptos, client-side rendered): what a person signing in to
-//! some app sees. The admin console is a separate module (`ui-console`) that `boot.js`
-//! loads only under `/admin`, so these pages never download it.
+//! Authority's pages for people (Leptos, client-side rendered): what a person signing in
+//! to some app sees, and their account. Two modules are built from this crate (the public
+//! one and the account one, see `page`); the admin console is a third (`ui-console`).
 //!
 //! The worker serves the built files as static assets and falls back to index.html for
 //! any page path, so every page below is a deep link; there is no client-side router.
@@ -21,6 +21,7 @@ mod social;
 mod steps;
 
 use shared::i18n::fill;
+use shared::paths;
 use ui_components::branding;
 use ui_components::i18n::{self, messages};
 
@@ -33,22 +34,42 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// The page for `path`. Every public page is reached by a full page load (the worker
-/// serves index.html for any page path), so a match on the path is the whole router.
+/// The page for `path`. Every page is reached by a full page load (the worker serves
+/// index.html for any page path and names the module in its head), so a match on the path
+/// is the whole router. This crate is built twice (scripts/build-spa.sh): the public
+/// module and, with the `account-app` feature, the account module, each drawing the pages
+/// `shared::paths::BrowserApp` gives it; the other's pages are left out of its code.
 fn page(path: &str) -> AnyView {
-    match path.trim_end_matches('/') {
+    let path = path.trim_end_matches('/');
+    if cfg!(feature = "account-app") {
+        account_page(path)
+    } else {
+        public_page(path)
+    }
+}
+
+/// The public module's pages: the way from an app to the app (`BrowserApp::Public`).
+fn public_page(path: &str) -> AnyView {
+    match path {
         "" => view! { <Home/> }.into_any(),
-        "/signin" => view! { <signin::SignInPage/> }.into_any(),
-        "/signup" => view! { <signup::SignUpPage/> }.into_any(),
-        "/consent" => view! { <consent::ConsentPage/> }.into_any(),
-        "/forgot-password" => view! { <recovery::ForgotPasswordPage/> }.into_any(),
-        "/reset-password" => view! { <recovery::ResetPasswordPage/> }.into_any(),
-        "/verify-email" => view! { <recovery::VerifyEmailPage/> }.into_any(),
-        "/account" => view! { <account::AccountPage/> }.into_any(),
-        "/activate" => view! { <activate::ActivatePage/> }.into_any(),
-        "/mfa" => view! { <mfa::MfaPage setup=false/> }.into_any(),
-        "/mfa/setup" => view! { <mfa::MfaPage setup=true/> }.into_any(),
-        "/password" => view! { <password::PasswordPage/> }.into_any(),
+        paths::SIGN_IN_PAGE => view! { <signin::SignInPage/> }.into_any(),
+        paths::SIGN_UP_PAGE => view! { <signup::SignUpPage/> }.into_any(),
+        paths::CONSENT_PAGE => view! { <consent::ConsentPage/> }.into_any(),
+        paths::MFA_PAGE => view! { <mfa::MfaPage setup=false/> }.into_any(),
+        paths::PASSWORD_PAGE => view! { <password::PasswordPage/> }.into_any(),
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// The account module's pages (`BrowserApp::Account`, `paths::ACCOUNT_APP_PAGES`).
+fn account_page(path: &str) -> AnyView {
+    match path {
+        paths::ACCOUNT_PAGE => view! { <account::AccountPage/> }.into_any(),
+        paths::MFA_SETUP_PAGE => view! { <mfa::MfaPage setup=true/> }.into_any(),
+        paths::ACTIVATE => view! { <activate::ActivatePage/> }.into_any(),
+        paths::FORGOT_PASSWORD_PAGE => view! { <recovery::ForgotPasswordPage/> }.into_any(),
+        paths::RESET_PASSWORD_PAGE => view! { <recovery::ResetPasswordPage/> }.into_any(),
+        paths::VERIFY_EMAIL_PAGE => view! { <recovery::VerifyEmailPage/> }.into_any(),
         _ => view! { <NotFound/> }.into_any(),
     }
 }

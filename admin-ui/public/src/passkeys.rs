@@ -42,13 +42,13 @@ fn ceremony_failed(e: JsValue) -> String {
 
 fn parse<T: serde::de::DeserializeOwned>(answer: JsValue) -> Result<T, String> {
     let text = answer.as_string().unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| format!("The browser's answer was unexpected ({e})."))
+    ui_components::api::from_json(&text).map_err(|e| format!("The browser's answer was unexpected ({e})."))
 }
 
 pub(crate) async fn sign_in_ceremony() -> Result<SessionInfo, String> {
     let token = csrf_token(None).await?;
     let options: RequestOptions = post_json(paths::PASSKEY_SIGN_IN_OPTIONS, &token, &serde_json::json!({})).await?;
-    let json = serde_json::to_string(&options).map_err(|e| e.to_string())?;
+    let json = ui_components::api::to_json(&options)?;
     let credential: AssertionResponse = parse(js_get(json).await.map_err(ceremony_failed)?)?;
     post_json(paths::PASSKEY_SIGN_IN, &token, &PasskeySignIn { credential }).await
 }
@@ -104,7 +104,7 @@ pub fn PasskeySection() -> impl IntoView {
                 let token = csrf_token(None).await?;
                 let options: CreationOptions =
                     post_json(paths::PASSKEY_REGISTER_OPTIONS, &token, &serde_json::json!({})).await?;
-                let json = serde_json::to_string(&options).map_err(|e| e.to_string())?;
+                let json = ui_components::api::to_json(&options)?;
                 let credential: RegistrationResponse = parse(js_create(json).await.map_err(ceremony_failed)?)?;
                 let body = NewPasskey { name: Some(chosen).filter(|n| !n.trim().is_empty()), credential };
                 post_json::<_, PasskeyInfo>(paths::PASSKEYS, &token, &body).await

@@ -2,7 +2,7 @@
 
 use super::Messages;
 
-pub const MESSAGES: Messages = Messages {
+pub static MESSAGES: Messages = Messages {
     skip_to_content: "Skip to content",
     language: "Language",
     theme_light: "Light theme",

@@ -2,7 +2,7 @@
 
 use super::Messages;
 
-pub const MESSAGES: Messages = Messages {
+pub static MESSAGES: Messages = Messages {
     skip_to_content: "Ir al contenido",
     language: "Idioma",
     theme_light: "Tema claro",

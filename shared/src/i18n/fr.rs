@@ -2,7 +2,7 @@
 
 use super::Messages;
 
-pub const MESSAGES: Messages = Messages {
+pub static MESSAGES: Messages = Messages {
     skip_to_content: "Aller au contenu",
     language: "Langue",
     theme_light: "Thème clair",

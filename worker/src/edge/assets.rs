@@ -2,28 +2,38 @@
 //! route claims is served from the ASSETS binding, the SPA's `index.html` for page paths.
 //! That page names what it needs first in its `<head>`, so the browser fetches all of it
 //! with the HTML instead of one file after another (docs/benchmark.md, "The sign-in
-//! page"): the app's script and wasm module (the console's under `/admin`, the public
-//! pages' elsewhere, so a person signing in never downloads the console), and the two
-//! answers the public pages read before they can show anything.
+//! page"): the app's script and wasm module (a person signing in downloads neither the
+//! console nor the account pages), and the answers the page reads before it can show
+//! anything.
 
+use shared::paths::{self, BrowserApp};
 use worker::{Env, Request, Response};
 
 use crate::edge::respond;
 use crate::engine::platform::error::{ApiError, InternalError};
 
-/// What a public page needs before it shows: its modules, its wasm, its configuration
-/// and this browser's session (fetched as `fetch()` will ask for them: same-origin, CORS
-/// mode, so the page's own requests take the preloaded answers).
-const PUBLIC_FIRST: &str = "<link rel=\"modulepreload\" href=\"/public.js\">\n  \
-<link rel=\"modulepreload\" href=\"/webauthn.js\">\n  \
-<link rel=\"preload\" href=\"/public_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \
-<link rel=\"preload\" href=\"/api/ui-config\" as=\"fetch\" crossorigin>\n  \
-<link rel=\"preload\" href=\"/api/session\" as=\"fetch\" crossorigin>\n";
-
-/// The console's: its module, its wasm and the branding.
-const CONSOLE_FIRST: &str = "<link rel=\"modulepreload\" href=\"/console.js\">\n  \
-<link rel=\"preload\" href=\"/console_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  \
-<link rel=\"preload\" href=\"/api/ui-config\" as=\"fetch\" crossorigin>\n";
+/// What a page needs before it shows, as `<link>`s for its `<head>`: its app's script and
+/// wasm module (`shared::paths::BrowserApp`: the console's under `/admin`, the account's
+/// for its pages, the public one for the rest), the passkey ceremonies' script for the
+/// people's pages, the branding, and for the people's pages this browser's session
+/// (fetched as `fetch()` will ask for them: same-origin, CORS mode, so the page's own
+/// requests take the preloaded answers). `boot.js` starts the module named here.
+fn first_needs(app: BrowserApp) -> String {
+    let name = app.name();
+    let people = app != BrowserApp::Console;
+    let mut links = format!("<link rel=\"modulepreload\" href=\"/{name}.js\">\n  ");
+    if people {
+        links.push_str("<link rel=\"modulepreload\" href=\"/webauthn.js\">\n  ");
+    }
+    links.push_str(&format!(
+        "<link rel=\"preload\" href=\"/{name}_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n  "
+    ));
+    links.push_str(&format!("<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin>\n", paths::UI_CONFIG));
+    if people {
+        links.push_str(&format!("  <link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin>\n", paths::SESSION));
+    }
+    links
+}
 
 /// A failure of the platform, answered as the one error renderer answers it.
 fn failed(what: String) -> Response {
@@ -32,14 +42,13 @@ fn failed(what: String) -> Response {
 
 /// The file at `req`'s path, or the SPA's page with what it needs first named in its head.
 pub async fn serve(req: Request, env: &Env) -> Response {
-    let path = req.path();
-    let console = path == "/admin" || path.starts_with("/admin/");
+    let app = BrowserApp::for_path(&req.path());
     let assets = match env.assets("ASSETS") {
         Ok(a) => a,
         Err(e) => return failed(format!("binding ASSETS: {e}")),
     };
     match assets.fetch_request(req).await {
-        Ok(response) => with_first_needs(response, if console { CONSOLE_FIRST } else { PUBLIC_FIRST }).await,
+        Ok(response) => with_first_needs(response, &first_needs(app)).await,
         Err(e) => failed(format!("assets fetch: {e}")),
     }
 }
