@@ -170,7 +170,7 @@ pub async fn end(
 ) -> Result<(), InternalError> {
     let mut statements = Vec::new();
     if config.sessions.revoke_tokens_on_session_end {
-        statements.push(refresh_tokens::revoke_of_session(&session.id_hash, now));
+        statements.push(refresh_tokens::revoke_of_session(&session.id_hash, &session.user_id, now));
         statements.push(ended_sessions::insert(&session.id_hash, &session.user_id, now, keep_ended_until(config, now)));
     }
     // OIDC Back-Channel Logout: the clients told of the end are queued with it.

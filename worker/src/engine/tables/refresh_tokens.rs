@@ -265,8 +265,10 @@ pub fn insert_for_code(t: &RefreshToken, code_hash: &str, jti: &str) -> Statemen
 
 /// The refresh tokens issued in one session (their codes carried its id): ?1 now, ?2 its
 /// id hash.
+// By the session's user first: `user_id` is indexed and `session_id` is not, so a sign-out
+// reads that user's tokens, not the whole table (docs/scaling.md, "What a request costs").
 const REVOKE_OF_SESSION_SQL: &str = "UPDATE refresh_tokens SET revoked_at = ?1, successor_sealed = NULL \
-WHERE revoked_at IS NULL AND session_id = ?2";
+WHERE user_id = ?3 AND session_id = ?2 AND revoked_at IS NULL";
 
 /// The refresh tokens issued in the sessions a bulk end is about to end: ?1 now, then the
 /// bulk filter's arguments (`tables::sessions::bulk_args`).
@@ -300,9 +302,9 @@ pub fn revoke_of_client(client_id: &str, now: UnixTime) -> Statement<'static> {
     (REVOKE_OF_CLIENT_SQL, vec![client_id.into(), now.into()])
 }
 
-/// Revokes the refresh tokens issued in one session.
-pub fn revoke_of_session(id_hash: &str, now: UnixTime) -> Statement<'static> {
-    (REVOKE_OF_SESSION_SQL, vec![now.into(), id_hash.into()])
+/// Revokes the refresh tokens issued in one session of `user_id`.
+pub fn revoke_of_session(id_hash: &str, user_id: &str, now: UnixTime) -> Statement<'static> {
+    (REVOKE_OF_SESSION_SQL, vec![now.into(), id_hash.into(), user_id.into()])
 }
 
 /// Revokes the refresh tokens of the sessions a bulk end matches; `args` from
@@ -352,18 +354,52 @@ impl<T: SqlRunner> RefreshStore for T {
 }
 
 const DELETE_EXPIRED_SQL: &str =
-    "DELETE FROM refresh_tokens WHERE rowid IN (SELECT rowid FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)";
+    "DELETE FROM refresh_tokens WHERE token_hash IN (SELECT token_hash FROM refresh_tokens WHERE expires_at < ?1 LIMIT ?2)";
 
 /// Cleanup: up to `limit` refresh tokens past their expiry.
 pub fn delete_expired(before: UnixTime, limit: i64) -> Statement<'static> {
     (DELETE_EXPIRED_SQL, vec![before.into(), limit.into()])
 }
 
-const FORGET_SUCCESSORS_SQL: &str = "UPDATE refresh_tokens SET successor_sealed = NULL WHERE rowid IN \
-(SELECT rowid FROM refresh_tokens WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)";
+// The table has no rowid (migration 0037): a batch is chosen by its key.
+const FORGET_SUCCESSORS_SQL: &str = "UPDATE refresh_tokens SET successor_sealed = NULL WHERE token_hash IN \
+(SELECT token_hash FROM refresh_tokens WHERE successor_sealed IS NOT NULL AND rotated_at < ?1 LIMIT ?2)";
 
 /// Cleanup: forgets the sealed successors of up to `limit` tokens rotated before
 /// `before` (the reuse grace period is over).
 pub fn forget_successors(before: UnixTime, limit: i64) -> Statement<'static> {
     (FORGET_SUCCESSORS_SQL, vec![before.into(), limit.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::SqliteStore;
+
+    /// The steps of the plan SQLite makes for `statement`, on the real schema.
+    fn plan(store: &SqliteStore, (sql, args): Statement<'_>) -> String {
+        let rows = store.rows(&format!("EXPLAIN QUERY PLAN {sql}"), &args);
+        rows.iter().filter_map(|r| r["detail"].as_str()).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Every write a person or a client causes reaches its rows by a key or an index: none
+    /// reads the whole table, which at D1's prices and latency grows with every token
+    /// ever issued (docs/scaling.md, "What a request costs").
+    #[test]
+    fn no_write_on_a_request_path_scans_the_table() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let cases: [(Statement<'_>, &str); 6] = [
+            ((ROTATE_PARENT_SQL, vec!["h".into(), "s".into(), "x".into(), 1_i64.into()]), "PRIMARY KEY"),
+            (delete_one("h"), "PRIMARY KEY"),
+            ((REVOKE_FAMILY_SQL, vec!["f".into(), 1_i64.into()]), "INDEX refresh_tokens_family"),
+            (revoke_of_session("s", "u", 1), "INDEX refresh_tokens_user"),
+            (revoke_of_user("u", 1), "INDEX refresh_tokens_user"),
+            (revoke_of_client("c", 1), "INDEX refresh_tokens_client"),
+        ];
+        for (statement, index) in cases {
+            let sql = statement.0;
+            let steps = plan(&store, statement);
+            assert!(steps.contains(index) && !steps.contains("SCAN refresh_tokens"), "{sql}: {steps}");
+        }
+    }
 }
