@@ -2,18 +2,20 @@
 // their apps make, read from the Server-Timing header (SERVER_TIMING=true). A Worker far
 // from its D1 database pays a network round trip for each: client_credentials,
 // introspection, UserInfo, a refresh and the code exchange take one (docs/storage.md,
-// "One trip per grant"), /authorize with a live session one, a password sign-in
-// two (the account and the limits, then argon2id, then the session with the record). The one-trip grants keep their single-use guarantees under races.
+// "One trip per grant"), /authorize with a live session one, a password sign-in and the
+// password grant two (the account and the limits, then argon2id, then the session or the
+// refresh token with the record). The one-trip grants keep their single-use guarantees under races.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startWorker } from './harness.mjs';
+import { startWorker, insertClient } from './harness.mjs';
 import { parseServerTiming } from '../../bench/round-trips.mjs';
 
 const ADMIN_EMAIL = 'root@example.com';
 const ADMIN_PASSWORD = 'e2e-admin-password-123';
 const DEMO_SECRET = 'e2e-demo-secret-0123456789abcdef0123456789';
 const ADMIN = ['e2e-admin-cli', 'e2e-admin-secret-0123456789abcdef0123456789'];
+const PASSWORD_CLIENT = ['e2e-password-grant', 'e2e-password-grant-secret-0123456789'];
 const CALLBACK = 'http://127.0.0.1:3000/callback';
 const VERIFIER = randomBytes(32).toString('base64url');
 const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url');
@@ -22,7 +24,8 @@ let worker;
 before(async () => {
   worker = await startWorker({
     vars: { ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_CLIENT_SECRET: DEMO_SECRET, SERVER_TIMING: 'true',
-      ADMIN_CLIENT_ID: ADMIN[0], ADMIN_CLIENT_SECRET: ADMIN[1], PASSWORD_EXPIRY_DAYS: '90' },
+      ADMIN_CLIENT_ID: ADMIN[0], ADMIN_CLIENT_SECRET: ADMIN[1], PASSWORD_EXPIRY_DAYS: '90',
+      ENABLE_PASSWORD_GRANT: 'true', PASSWORD_GRANT_ALLOWED_CLIENTS: PASSWORD_CLIENT[0] },
   });
 });
 after(async () => {
@@ -246,4 +249,31 @@ test('one-trip /authorize: a client changed since the isolate read it gets the a
   assert.ok(new URL(next.headers.get('location')).searchParams.get('code'));
   assert.equal(trips(next).depth, 1, next.headers.get('server-timing'));
   assert.equal(await codeCount(), before + 2);
+});
+
+test('the password grant waits on storage twice: the client and the account, then argon2id, then the record with the refresh token (or the failure)', async () => {
+  await insertClient(worker, { id: PASSWORD_CLIENT[0], secret: PASSWORD_CLIENT[1], grants: ['password', 'refresh_token'],
+    scopes: ['openid', 'offline_access'] });
+  const grant = (password) => form('/token', { grant_type: 'password', username: ADMIN_EMAIL, password,
+    scope: 'openid offline_access' }, basic(PASSWORD_CLIENT));
+  const logins = async () => (await worker.query(
+    "SELECT COUNT(*) AS n FROM audit_log WHERE event = 'user.login' AND metadata LIKE '%password_grant%'"))[0].n;
+  const before = await logins();
+  const ok = await grant(ADMIN_PASSWORD);
+  assert.equal(ok.res.status, 200, JSON.stringify(ok.body));
+  assert.equal(trips(ok.res).depth, 2, ok.res.headers.get('server-timing'));
+  assert.equal(await logins(), before + 1, 'the sign-in is recorded with the token it yields');
+  const refreshed = await form('/token', { grant_type: 'refresh_token', refresh_token: ok.body.refresh_token },
+    basic(PASSWORD_CLIENT));
+  assert.equal(refreshed.res.status, 200, 'the refresh token written in that batch works');
+
+  const wrong = await grant('not-the-password-at-all');
+  assert.equal(wrong.body.error, 'invalid_grant');
+  assert.equal(trips(wrong.res).depth, 2, wrong.res.headers.get('server-timing'));
+  const [user] = await worker.query('SELECT failed_attempts FROM users WHERE email = ?', ADMIN_EMAIL);
+  assert.equal(user.failed_attempts, 1, 'a wrong password counts');
+  const again = await grant(ADMIN_PASSWORD);
+  assert.equal(again.res.status, 200);
+  const [reset] = await worker.query('SELECT failed_attempts FROM users WHERE email = ?', ADMIN_EMAIL);
+  assert.equal(reset.failed_attempts, 0, 'a sign-in resets the count');
 });

@@ -4,14 +4,15 @@
 use serde_json::json;
 
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
+use crate::engine::identity::mfa::MfaState;
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::net;
-use crate::engine::platform::ports::{Random, SqlRunner, Statement, UnixTime};
-use crate::engine::tables::audit_log;
-use crate::engine::tables::users::{self, record_successful_login_statement};
+use crate::engine::platform::ports::{first_row, int, Random, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::users::{self, first_user, record_successful_login_statement};
+use crate::engine::tables::{self, audit_log};
 
 /// Why a sign-in failed. `Invalid` covers unknown emails, wrong passwords, disabled and
 /// locked accounts alike, with the same answer and the same argon2 time, so neither the
@@ -28,6 +29,41 @@ impl From<InternalError> for LoginError {
     fn from(e: InternalError) -> Self {
         LoginError::Internal(e)
     }
+}
+
+/// An account read by its address with what a password sign-in decides with it: the
+/// second factor's state and the password's last change. Read in one batch with whatever
+/// else the request needs ([`account_statements`], [`decode_account`]): the browser
+/// sign-in with nothing else, the password grant with its client.
+pub struct AccountRead {
+    pub user: Option<User>,
+    pub mfa: MfaState,
+    pub password_changed_at: Option<UnixTime>,
+}
+
+/// The statements of an [`AccountRead`], in the order [`decode_account`] takes them.
+pub fn account_statements(email: &str) -> [Statement<'static>; 3] {
+    [users::by_email(email), tables::mfa_state_by_email(email), users::password_changed_by_email(email)]
+}
+
+/// The [`AccountRead`] from the results of [`account_statements`].
+pub fn decode_account(
+    results: &mut impl Iterator<Item = Vec<serde_json::Value>>,
+) -> Result<AccountRead, InternalError> {
+    let user = first_user(results.next().unwrap_or_default())?;
+    let mfa = tables::decode_mfa_state(results.next().unwrap_or_default())?;
+    let password_changed_at = decode_password_changed(results.next().unwrap_or_default())?;
+    Ok(AccountRead { user, mfa, password_changed_at })
+}
+
+/// The time of the password's last change from `users::password_changed*`'s rows.
+pub fn decode_password_changed(rows: Vec<serde_json::Value>) -> Result<Option<UnixTime>, InternalError> {
+    #[derive(serde::Deserialize)]
+    struct ChangedRow {
+        changed_at: f64,
+    }
+    let changed: Option<ChangedRow> = first_row(rows)?;
+    Ok(changed.map(|c| int(c.changed_at)))
 }
 
 /// How long a lock lasts with `ENABLE_AUTO_UNLOCK=false`: 100 years.

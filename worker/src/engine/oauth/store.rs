@@ -3,6 +3,7 @@
 //! [`authorize_in_one_trip`]) from the builders of their tables (`engine::tables`).
 
 use crate::engine::clients::ClientRecord;
+use crate::engine::identity::login::{self, AccountRead};
 use crate::engine::identity::sessions::Session;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState};
@@ -156,6 +157,20 @@ impl<T: SqlRunner> TokenLookups for T {
         let client = client_from_rows(results.next().unwrap_or_default())?;
         let known = resources::decode_named(results.next().unwrap_or_default())?;
         Ok((client, known, results.next().is_some_and(|rows| !rows.is_empty())))
+    }
+
+    async fn client_resources_and_account(
+        &self,
+        client_id: &str,
+        identifiers: &[String],
+        email: &str,
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>, AccountRead), InternalError> {
+        let [by_email, mfa, changed] = login::account_statements(email);
+        let statements = [client_statement(client_id), resources::named(identifiers), by_email, mfa, changed];
+        let mut results = self.query_batch(&statements).await?.into_iter();
+        let client = client_from_rows(results.next().unwrap_or_default())?;
+        let known = resources::decode_named(results.next().unwrap_or_default())?;
+        Ok((client, known, login::decode_account(&mut results)?))
     }
 
     async fn client_and_resources(

@@ -313,9 +313,14 @@ pub fn revoke_of_bulk_sessions(args: Vec<SqlArg>) -> Statement<'static> {
     (REVOKE_OF_BULK_SESSIONS_SQL, args)
 }
 
+/// Inserts a new token (its family's first), for a batch with other writes.
+pub fn insert(token: &RefreshToken) -> Statement<'static> {
+    (INSERT_REFRESH_SQL, refresh_args(token, None))
+}
+
 impl<T: SqlRunner> RefreshStore for T {
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<(), InternalError> {
-        self.execute(INSERT_REFRESH_SQL, &refresh_args(token, None)).await.map(|_| ())
+        self.exec(insert(token)).await.map(|_| ())
     }
 
     async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>, InternalError> {

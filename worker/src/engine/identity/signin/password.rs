@@ -10,15 +10,13 @@ use futures_util::future::join;
 use super::errors::SignInError;
 use super::SignInOutcome;
 use crate::engine::identity::accounts::Accounts;
-use crate::engine::identity::login::{verify_account, LoginContext, LoginError};
+use crate::engine::identity::login::{self, verify_account, LoginContext, LoginError};
 use crate::engine::identity::mfa::MfaState;
 use crate::engine::identity::rate_limit::{self, Bucket, CounterWrite};
 use crate::engine::identity::users::User;
 use crate::engine::platform::error::{ApiError, InternalError};
-use crate::engine::platform::ports::{first_row, int, SqlRunner, UnixTime};
+use crate::engine::platform::ports::{SqlRunner, UnixTime};
 use crate::engine::platform::request::Platform;
-use crate::engine::tables;
-use crate::engine::tables::users::{self, first_user};
 
 impl<P: Platform> Accounts<'_, P> {
     /// Signs `email` in with `password`. `previous` is the session cookie this browser
@@ -92,15 +90,11 @@ impl<P: Platform> Accounts<'_, P> {
 
     /// The account with this address and what a sign-in decides with it, in one batch.
     async fn account_by_email(&self, email: &str) -> Result<(Option<User>, AccountFacts), InternalError> {
-        let statements =
-            [users::by_email(email), tables::mfa_state_by_email(email), users::password_changed_by_email(email)];
-        let mut results = self.store.query_batch(&statements).await?.into_iter();
-        let user = first_user(results.next().unwrap_or_default())?;
-        let mfa = tables::decode_mfa_state(results.next().unwrap_or_default())?;
-        let changed: Option<ChangedRow> = first_row(results.next().unwrap_or_default())?;
+        let results = self.store.query_batch(&login::account_statements(email)).await?;
+        let read = login::decode_account(&mut results.into_iter())?;
         let facts =
-            AccountFacts { mfa, password_changed_at: changed.map(|c| int(c.changed_at)), owed: Cell::new(None) };
-        Ok((user, facts))
+            AccountFacts { mfa: read.mfa, password_changed_at: read.password_changed_at, owed: Cell::new(None) };
+        Ok((read.user, facts))
     }
 }
 
@@ -111,9 +105,4 @@ pub(super) struct AccountFacts {
     pub(super) password_changed_at: Option<UnixTime>,
     /// The attempt's rate-limit count, until a write takes it along.
     pub(super) owed: Cell<Option<CounterWrite>>,
-}
-
-#[derive(serde::Deserialize)]
-pub(super) struct ChangedRow {
-    pub(super) changed_at: f64,
 }

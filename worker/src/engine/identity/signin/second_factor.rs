@@ -6,17 +6,16 @@
 use serde_json::json;
 
 use super::errors::SignInError;
-use super::password::ChangedRow;
 use super::pending::Pending;
 use super::{AccountFacts, Basis, SignInOutcome};
 use crate::engine::identity::accounts::guard::Secret;
 use crate::engine::identity::accounts::Accounts;
-use crate::engine::identity::login::LoginContext;
+use crate::engine::identity::login::{self, LoginContext};
 use crate::engine::identity::mfa::{self, CodeFacts, Proof};
 use crate::engine::identity::users::{User, UserStore};
 use crate::engine::ops::audit::AuditStore;
 use crate::engine::platform::error::ApiError;
-use crate::engine::platform::ports::{first_row, int, SqlRunner};
+use crate::engine::platform::ports::{first_row, SqlRunner};
 use crate::engine::platform::request::Platform;
 use crate::engine::tables::users::{self, first_user};
 use crate::engine::tables::{self, mfa_totp};
@@ -57,12 +56,8 @@ impl<P: Platform> Accounts<'_, P> {
         let user = first_user(next())?;
         let totp = first_row(next())?;
         let state = tables::decode_mfa_state(next())?;
-        let changed: Option<ChangedRow> = first_row(next())?;
-        let account = AccountFacts {
-            mfa: state.clone(),
-            password_changed_at: changed.map(|c| int(c.changed_at)),
-            owed: std::cell::Cell::new(None),
-        };
+        let password_changed_at = login::decode_password_changed(next())?;
+        let account = AccountFacts { mfa: state.clone(), password_changed_at, owed: std::cell::Cell::new(None) };
         Ok((user, CodeFacts { totp, state }, account))
     }
 

@@ -15,8 +15,9 @@ use crate::engine::oauth::refresh::{mint, NewToken};
 use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::ScopeStore;
 use crate::engine::ops::audit::{AuditEvent, AuditStore};
-use crate::engine::platform::ports::UnixTime;
+use crate::engine::platform::ports::{SqlRunner, Statement, UnixTime};
 use crate::engine::platform::request::Platform;
+use crate::engine::tables::refresh_tokens;
 
 /// What a grant decided to issue; [`TokenEndpoint::issue`] turns it into tokens.
 pub(super) struct Grant<'a> {
@@ -60,8 +61,23 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         grant: &Grant<'_>,
         resources: &[String],
     ) -> Result<Option<String>, TokenError> {
+        self.stored_refresh_token_with(grant, resources, Vec::new()).await
+    }
+
+    /// [`Self::stored_refresh_token`], written in one batch with `with` (a sign-in's
+    /// record): both or neither, one round trip. `with` is written even when the grant
+    /// gets no refresh token.
+    pub(super) async fn stored_refresh_token_with(
+        &self,
+        grant: &Grant<'_>,
+        resources: &[String],
+        mut with: Vec<Statement<'static>>,
+    ) -> Result<Option<String>, TokenError> {
         let client = grant.client;
         if !self.issues_refresh_tokens(client, &grant.scope) {
+            if !with.is_empty() {
+                self.store.batch(&with).await?;
+            }
             return Ok(None);
         }
         let minted = mint(
@@ -83,7 +99,12 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             self.now,
             self.rng,
         )?;
-        self.store.insert_refresh_token(&minted.row).await?;
+        if with.is_empty() {
+            self.store.insert_refresh_token(&minted.row).await?;
+        } else {
+            with.push(refresh_tokens::insert(&minted.row));
+            self.store.batch(&with).await?;
+        }
         Ok(Some(minted.plaintext))
     }
 

@@ -27,6 +27,7 @@ use crate::engine::clients::{
     assertion, assertion_client, check_credentials, metadata_document, Client, ClientRecord, ClientStore, Credentials,
 };
 use crate::engine::crypto::keys::ActiveSigningKey;
+use crate::engine::identity::login::AccountRead;
 use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{CodeStore, OneTripRead, OneTripRedemption};
@@ -93,6 +94,15 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
     /// The client, the code with its user as they were, and the guarded `redemption`
     /// written in the same batch (one transaction).
     async fn code_in_one_trip(&self, redemption: &OneTripRedemption) -> Result<OneTripRead, InternalError>;
+
+    /// The client, the registered resources among `identifiers`, and the account with the
+    /// address `email` with what a password sign-in decides with it (the password grant).
+    async fn client_resources_and_account(
+        &self,
+        client_id: &str,
+        identifiers: &[String],
+        email: &str,
+    ) -> Result<(Option<ClientRecord>, Vec<TargetResource>, AccountRead), InternalError>;
 
     /// The client, and the registered resources among `identifiers` (RFC 8707).
     async fn client_and_resources(

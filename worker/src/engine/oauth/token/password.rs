@@ -2,17 +2,20 @@
 //! `ENABLE_PASSWORD_GRANT=true` and only for the clients `PASSWORD_GRANT_ALLOWED_CLIENTS`
 //! names.
 
+use futures_util::future::join;
 use shared::oauth::{grant, TokenResponse};
 
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError};
 use crate::engine::clients::{Client, Credentials};
-use crate::engine::identity::login::{check_password, record_login, LoginContext, LoginError};
+use crate::engine::identity::login::{self, login_statements, verify_account, AccountRead, LoginContext, LoginError};
 use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::rate_limit;
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::users::User;
 use crate::engine::oauth::resources::TargetResource;
+use crate::engine::oauth::token::TokenLookups;
+use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::request::Platform;
 
 impl<P: Platform> TokenEndpoint<'_, P> {
@@ -20,6 +23,11 @@ impl<P: Platform> TokenEndpoint<'_, P> {
     /// `PASSWORD_GRANT_ALLOWED_CLIENTS` and registered for the grant (docs/api.md, "Endpoints").
     /// `LOCKOUT_BY_IP` holds here as for browser sign-in (`identity::rate_limit`): a paused
     /// address is refused before anything is checked, and a wrong password counts.
+    ///
+    /// Two round trips, like a browser sign-in (docs/storage.md, "One trip per grant"): the
+    /// client, the account and its second-factor state and password age in one batch (the
+    /// address's pause read beside it), then argon2id, then one batch with the sign-in's
+    /// record and the refresh token, or the failure's.
     pub(super) async fn password(
         &self,
         credentials: &Credentials,
@@ -29,14 +37,39 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         resources: &[String],
     ) -> Result<TokenResponse, TokenError> {
         let ip = self.meta.ip_address.as_deref();
-        rate_limit::ip_lockout_check(self.kv, self.config, ip, self.now).await?;
-        let (client, resources) = self.client_and_resources(credentials, resources).await?;
+        let email = username.map(str::trim).unwrap_or_default();
+        let paused = rate_limit::ip_lockout_check(self.kv, self.config, ip, self.now);
+        let (paused, read) = join(paused, self.client_and_account(credentials, resources, email)).await;
+        paused?;
+        let (client, resources, account) = read?;
         self.require_binding(&client)?;
-        let result = self.password_grant(&client, username, password, scope, &resources).await;
+        let result = self.password_grant(&client, username, password, scope, &resources, account).await;
         if matches!(result, Err(TokenError::InvalidGrant(_))) {
             rate_limit::ip_lockout_count(self.kv, self.config, ip, self.now).await?;
         }
         result
+    }
+
+    /// The client (authenticated as for any grant), the resources, and the account with
+    /// the address `email`, in one batch; with a DPoP proof to spend, the client's batch
+    /// spends it (RFC 9449 §11.1) and the account is read after it.
+    async fn client_and_account(
+        &self,
+        credentials: &Credentials,
+        resources: &[String],
+        email: &str,
+    ) -> Result<(Client, Vec<TargetResource>, AccountRead), TokenError> {
+        if self.dpop_unspent.is_some() {
+            let (client, chosen) = self.client_and_resources(credentials, resources).await?;
+            let results = self.store.query_batch(&login::account_statements(email)).await?;
+            return Ok((client, chosen, login::decode_account(&mut results.into_iter())?));
+        }
+        let (found, known, account) =
+            self.store.client_resources_and_account(credentials.client_id(), resources, email).await?;
+        let client = self.check_client(found, credentials).await?;
+        let chosen =
+            crate::engine::oauth::resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
+        Ok((client, chosen, account))
     }
 
     async fn password_grant(
@@ -46,6 +79,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         password: Option<&str>,
         scope: Option<&str>,
         resources: &[TargetResource],
+        account: AccountRead,
     ) -> Result<TokenResponse, TokenError> {
         let security = &self.config.security;
         if !security.enable_password_grant
@@ -54,11 +88,18 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         {
             return Err(TokenError::UnauthorizedClient("this client may not use the password grant".into()));
         }
-        let (Some(username), Some(password)) = (username, password) else {
+        let (Some(_), Some(password)) = (username, password) else {
             return Err(TokenError::InvalidRequest("username and password are required".into()));
         };
         let scope = self.requested_scope(client, scope)?;
-        let user = self.check_password(client, username, password).await?;
+        let cx = LoginContext {
+            config: self.config,
+            meta: self.meta,
+            now: self.now,
+            method: "password_grant",
+            client_id: Some(&client.client_id),
+        };
+        let user = self.check_password(&cx, account, password).await?;
         let scope = user.grantable(&scope);
         let identifiers: Vec<String> = resources.iter().map(|r| r.identifier.clone()).collect();
         let mut grant = Grant {
@@ -73,20 +114,21 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             session_id: None,
             resources,
         };
-        grant.refresh_token = self.stored_refresh_token(&grant, &identifiers).await?;
+        // The sign-in is recorded with the refresh token it yields: one batch, both or neither.
+        let login = login_statements(self.rng, &cx, &user, false)?;
+        grant.refresh_token = self.stored_refresh_token_with(&grant, &identifiers, login).await?;
         self.issue(grant).await
     }
 
-    /// The user whose password this is (engine::login), or `invalid_grant`.
-    async fn check_password(&self, client: &Client, username: &str, password: &str) -> Result<User, TokenError> {
-        let cx = LoginContext {
-            config: self.config,
-            meta: self.meta,
-            now: self.now,
-            method: "password_grant",
-            client_id: Some(&client.client_id),
-        };
-        let user = check_password(self.store, self.rng, &cx, username, password).await.map_err(|e| match e {
+    /// The account's user if `password` is theirs (engine::login) and the grant can sign
+    /// them in, or `invalid_grant`; a failure's writes are made here.
+    async fn check_password(
+        &self,
+        cx: &LoginContext<'_>,
+        account: AccountRead,
+        password: &str,
+    ) -> Result<User, TokenError> {
+        let user = verify_account(self.store, self.rng, cx, account.user, password).await.map_err(|e| match e {
             // The same answer for unknown, wrong and locked (identity::login).
             LoginError::Invalid => TokenError::InvalidGrant(
                 "the username or password is incorrect, or sign-in to the account is paused after failed attempts"
@@ -97,8 +139,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         })?;
         // The grant carries no second factor: an account that signs in with one (or must)
         // cannot use it, or the password alone would be enough after all.
-        let state = self.store.mfa_state(&user.id).await?;
-        if state.enabled() || mfa::required(self.config, user.role) {
+        if account.mfa.enabled() || mfa::required(self.config, user.role) {
             return Err(TokenError::InvalidGrant(
                 "this account signs in with a second factor, which the password grant cannot carry; \
                  use the authorization code flow"
@@ -106,12 +147,13 @@ impl<P: Platform> TokenEndpoint<'_, P> {
             ));
         }
         // An expired password (beyond PASSWORD_EXPIRY_GRACE_DAYS) signs in nowhere until changed.
-        if let Expiry::Expired { .. } = password_expiry::of_user(self.store, self.config, &user, self.now).await? {
+        if let Expiry::Expired { .. } =
+            password_expiry::of_changed_at(self.config, &user, account.password_changed_at, self.now)
+        {
             return Err(TokenError::InvalidGrant(
                 "the password has expired; sign in on the web to choose a new one, or reset it".into(),
             ));
         }
-        record_login(self.store, self.rng, &cx, &user, false).await?;
         Ok(user)
     }
 }
