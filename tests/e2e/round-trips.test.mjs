@@ -277,3 +277,26 @@ test('the password grant waits on storage twice: the client and the account, the
   const [reset] = await worker.query('SELECT failed_attempts FROM users WHERE email = ?', ADMIN_EMAIL);
   assert.equal(reset.failed_attempts, 0, 'a sign-in resets the count');
 });
+
+test('a pending device poll waits on storage once: the client, the code and the poll\'s time in one batch (RFC 8628 §3.5 slow_down kept)', async () => {
+  const device = ['e2e-device', 'e2e-device-secret-0123456789abcdef'];
+  await insertClient(worker, { id: device[0], secret: device[1], grants: ['urn:ietf:params:oauth:grant-type:device_code'],
+    scopes: ['openid'] });
+  const started = await form('/device', { scope: 'openid' }, basic(device));
+  assert.equal(started.res.status, 200, JSON.stringify(started.body));
+  const poll = () => form('/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+    device_code: started.body.device_code }, basic(device));
+  const first = await poll();
+  assert.equal(first.body.error, 'authorization_pending');
+  assert.equal(trips(first.res).depth, 1, first.res.headers.get('server-timing'));
+  const early = await poll();
+  assert.equal(early.body.error, 'slow_down', 'polled sooner than the interval');
+  assert.equal(trips(early.res).depth, 1, early.res.headers.get('server-timing'));
+  const [row] = await worker.query('SELECT poll_interval FROM device_codes WHERE client_id = ?', device[0]);
+  assert.equal(row.poll_interval, 10, 'the grown interval is kept');
+  const wrong = await form('/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+    device_code: started.body.device_code }, basic([device[0], 'not-the-secret-0123456789abcdef']));
+  assert.equal(wrong.body.error, 'invalid_client');
+  const [after] = await worker.query('SELECT poll_interval FROM device_codes WHERE client_id = ?', device[0]);
+  assert.equal(after.poll_interval, 10, 'a refused poll changes nothing');
+});

@@ -2,6 +2,7 @@
 //! writes that can join them ([`TokenLookups`], [`user_consent_and_code`],
 //! [`authorize_in_one_trip`]) from the builders of their tables (`engine::tables`).
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::clients::ClientRecord;
 use crate::engine::identity::login::{self, AccountRead};
 use crate::engine::identity::sessions::Session;
@@ -9,16 +10,19 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState};
 use crate::engine::oauth::codes::{AuthorizationCode, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::consent::Consent;
+use crate::engine::oauth::device::{DeviceCode, SLOW_DOWN_STEP};
 use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::refresh::{RefreshToken, Rotation};
 use crate::engine::oauth::resources::TargetResource;
 use crate::engine::oauth::token::RefreshRead;
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::SqlRunner;
+use crate::engine::platform::ports::{SqlRunner, UnixTime};
 use crate::engine::tables::clients::{client_from_rows, client_statement};
 use crate::engine::tables::users::{self, first_user, user_of_session_statement};
-use crate::engine::tables::{self, authorization_codes, consents, refresh_tokens, resources, session_clients};
+use crate::engine::tables::{
+    self, authorization_codes, consents, device_codes, refresh_tokens, resources, session_clients,
+};
 
 /// A session's user (while the session's D1 row exists) and their consent to a client in
 /// one round trip (`/authorize` with a live session needs both; two calls would cost two
@@ -157,6 +161,23 @@ impl<T: SqlRunner> TokenLookups for T {
         let client = client_from_rows(results.next().unwrap_or_default())?;
         let known = resources::decode_named(results.next().unwrap_or_default())?;
         Ok((client, known, results.next().is_some_and(|rows| !rows.is_empty())))
+    }
+
+    async fn device_poll_in_one_trip(
+        &self,
+        device_code_hash: &str,
+        gate: &ClientGate,
+        now: UnixTime,
+    ) -> Result<(Option<ClientRecord>, Option<DeviceCode>, bool), InternalError> {
+        let statements = [
+            client_statement(&gate.client_id),
+            device_codes::by_device_code(device_code_hash),
+            device_codes::record_pending_poll(device_code_hash, gate, now, SLOW_DOWN_STEP),
+        ];
+        let mut results = self.query_batch(&statements).await?.into_iter();
+        let client = client_from_rows(results.next().unwrap_or_default())?;
+        let code = device_codes::decode(results.next().unwrap_or_default())?;
+        Ok((client, code, results.next().is_some_and(|rows| !rows.is_empty())))
     }
 
     async fn client_resources_and_account(

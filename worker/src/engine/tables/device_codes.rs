@@ -2,9 +2,11 @@
 //! pending → approved/denied → consumed; its row type, every statement on it, and
 //! [`DeviceStore`] over the one SQL port.
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::oauth::device::{DeviceAnswer, DeviceCode, DeviceStatus, DeviceStore};
 use crate::engine::platform::error::InternalError;
 use crate::engine::platform::ports::{first_row, SqlArg, SqlRunner, Statement, UnixTime};
+use crate::engine::tables::clients::{client_gate, gate_args};
 use crate::engine::tables::resources::{granted, granted_resources, stored_identifiers};
 
 const DELETE_EXPIRED_SQL: &str =
@@ -44,6 +46,38 @@ const DECIDE_SQL: &str = "UPDATE device_codes SET status = ?2, user_id = ?3, sco
 session_id = ?6, decided_at = ?7, amr = ?8 WHERE user_code_hash = ?1 AND status = 'pending' AND expires_at > ?7";
 const CONSUME_SQL: &str = "UPDATE device_codes SET status = 'consumed', consumed_at = ?2 \
 WHERE device_code_hash = ?1 AND status = 'approved' AND expires_at > ?2";
+
+/// A pending poll's time and interval, written in the batch that reads the client and the
+/// code (docs/storage.md, "One trip per grant"): only for a live, pending code of the
+/// client the gate (`tables::clients::client_gate`) accepts. The interval grows by ?8
+/// when the previous poll came sooner than it allowed, as `oauth::device::poll` decides
+/// on the row read just before (RFC 8628 §3.5 `slow_down`). ?1 the code's hash, ?2 now,
+/// ?3..?7 the gate's values, ?8 the step.
+const RECORD_PENDING_POLL_SQL: &str = concat!(
+    "UPDATE device_codes SET last_polled_at = ?2, poll_interval = CASE WHEN last_polled_at IS NOT NULL ",
+    "AND ?2 - last_polled_at < poll_interval THEN poll_interval + ?8 ELSE poll_interval END ",
+    "WHERE device_code_hash = ?1 AND client_id = ?3 AND status = 'pending' AND expires_at > ?2 AND ",
+    client_gate!("?3", "?4", "?5", "?6", "?7", "?2", "urn:ietf:params:oauth:grant-type:device_code"),
+    " RETURNING device_code_hash"
+);
+
+/// The code by its device code's hash, for a batch.
+pub fn by_device_code(device_code_hash: &str) -> Statement<'static> {
+    (BY_DEVICE_CODE_SQL, vec![device_code_hash.into()])
+}
+
+/// The code of [`by_device_code`]'s rows.
+pub fn decode(rows: Vec<serde_json::Value>) -> Result<Option<DeviceCode>, InternalError> {
+    first_row::<DeviceRow>(rows)?.map(DeviceRow::decode).transpose()
+}
+
+/// [`RECORD_PENDING_POLL_SQL`]: returns a row when the poll was recorded.
+pub fn record_pending_poll(device_code_hash: &str, gate: &ClientGate, now: UnixTime, step: u32) -> Statement<'static> {
+    let mut args = vec![device_code_hash.into(), SqlArg::Int(now)];
+    args.extend(gate_args(gate));
+    args.push(SqlArg::Int(i64::from(step)));
+    (RECORD_PENDING_POLL_SQL, args)
+}
 
 #[derive(serde::Deserialize)]
 struct DeviceRow {
@@ -113,9 +147,7 @@ impl<T: SqlRunner> DeviceStore for T {
     }
 
     async fn device_code(&self, device_code_hash: &str) -> Result<Option<DeviceCode>, InternalError> {
-        first_row::<DeviceRow>(self.query(BY_DEVICE_CODE_SQL, &[device_code_hash.into()]).await?)?
-            .map(DeviceRow::decode)
-            .transpose()
+        decode(self.select(by_device_code(device_code_hash)).await?)
     }
 
     async fn pending_by_user_code(

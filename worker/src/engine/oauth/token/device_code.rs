@@ -7,6 +7,7 @@ use shared::paths;
 
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError};
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::clients::Credentials;
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::UserStore;
@@ -14,6 +15,7 @@ use crate::engine::oauth::device::{
     device_code_hash, new_user_code, poll, user_code_hash, DeviceCode, DeviceStatus, DeviceStore, Poll, POLL_INTERVAL,
 };
 use crate::engine::oauth::resources::{self, GrantedResources};
+use crate::engine::oauth::token::TokenLookups;
 use crate::engine::ops::audit::AuditEvent;
 use crate::engine::platform::form::Form;
 use crate::engine::platform::request::Platform;
@@ -91,25 +93,31 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         device_code: Option<&str>,
         requested: &[String],
     ) -> Result<TokenResponse, TokenError> {
-        let client = self.authenticate(credentials).await?;
-        self.require_binding(&client)?;
-        if !client.allows_grant(grant::DEVICE_CODE) {
-            return Err(TokenError::UnauthorizedClient(
-                "this client may not use the device authorization grant".into(),
-            ));
-        }
-        let presented =
-            device_code.ok_or_else(|| TokenError::InvalidRequest("the device_code parameter is missing".into()))?;
+        let Some(presented) = device_code else {
+            let client = self.authenticate(credentials).await?;
+            self.allowed(&client)?;
+            return Err(TokenError::InvalidRequest("the device_code parameter is missing".into()));
+        };
         let hash = device_code_hash(presented);
+        // One round trip for a pending poll, the device's most frequent request: the
+        // client, the code as it was, and the poll's time written where the client's
+        // guard lets it (docs/storage.md, "One trip per grant").
+        let gate = ClientGate::new(credentials, self.dpop_jkt.is_some(), self.origin, true);
+        let (found, row, polled) = self.store.device_poll_in_one_trip(&hash, &gate, self.now).await?;
+        let client = self.check_client(found, credentials).await?;
+        self.allowed(&client)?;
         let invalid = || TokenError::InvalidGrant("the device code is invalid or was already used".into());
-        let row = self.store.device_code(&hash).await?;
         match poll(row.as_ref(), &client.client_id, self.now) {
             Poll::Invalid => Err(invalid()),
             Poll::Expired => Err(TokenError::ExpiredToken),
             Poll::Denied => Err(TokenError::AccessDenied),
             Poll::Pending { slow_down } => {
-                let interval = slow_down.unwrap_or(row.as_ref().map_or(POLL_INTERVAL, |r| r.interval));
-                self.store.record_poll(&hash, self.now, interval).await?;
+                // Where the guard was stricter (a JWT assertion, a metadata-document
+                // client), the poll is recorded now, as it always was.
+                if !polled {
+                    let interval = slow_down.unwrap_or(row.as_ref().map_or(POLL_INTERVAL, |r| r.interval));
+                    self.store.record_poll(&hash, self.now, interval).await?;
+                }
                 Err(match slow_down {
                     Some(interval) => TokenError::SlowDown { interval },
                     None => TokenError::AuthorizationPending,
@@ -146,5 +154,17 @@ impl<P: Platform> TokenEndpoint<'_, P> {
                 self.issue(grant).await
             }
         }
+    }
+
+    /// A client may poll for device codes only if DPoP-bound as registered (RFC 9449
+    /// §5.2) and registered for the grant.
+    fn allowed(&self, client: &crate::engine::clients::Client) -> Result<(), TokenError> {
+        self.require_binding(client)?;
+        if !client.allows_grant(grant::DEVICE_CODE) {
+            return Err(TokenError::UnauthorizedClient(
+                "this client may not use the device authorization grant".into(),
+            ));
+        }
+        Ok(())
     }
 }

@@ -23,6 +23,7 @@ pub use error::TokenError;
 pub use request::TokenRequest;
 use shared::oauth::{grant, TokenResponse};
 
+use crate::engine::clients::gate::ClientGate;
 use crate::engine::clients::{
     assertion, assertion_client, check_credentials, metadata_document, Client, ClientRecord, ClientStore, Credentials,
 };
@@ -32,13 +33,14 @@ use crate::engine::identity::users::User;
 use crate::engine::oauth::access_token::{AccessTokenClaims, AccessTokenState, RevocationStore};
 use crate::engine::oauth::codes::{CodeStore, OneTripRead, OneTripRedemption};
 use crate::engine::oauth::cors;
+use crate::engine::oauth::device::DeviceCode;
 use crate::engine::oauth::dpop::Checked;
 use crate::engine::oauth::refresh::{RefreshStore, RefreshToken, Rotation};
 use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::scope::{parse_scope, ScopeStore};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
-use crate::engine::platform::ports::SigningAlg;
+use crate::engine::platform::ports::{SigningAlg, UnixTime};
 use crate::engine::platform::request::{Platform, RequestContext};
 
 /// Grant types `/token` accepts with this configuration, as advertised in discovery.
@@ -94,6 +96,15 @@ pub trait TokenLookups: ClientStore + RevocationStore + RefreshStore + CodeStore
     /// The client, the code with its user as they were, and the guarded `redemption`
     /// written in the same batch (one transaction).
     async fn code_in_one_trip(&self, redemption: &OneTripRedemption) -> Result<OneTripRead, InternalError>;
+
+    /// The client, the device code by its hash as it was, and a pending poll recorded in
+    /// the same batch where the `gate` lets it (RFC 8628 §3.5): whether it was.
+    async fn device_poll_in_one_trip(
+        &self,
+        device_code_hash: &str,
+        gate: &ClientGate,
+        now: UnixTime,
+    ) -> Result<(Option<ClientRecord>, Option<DeviceCode>, bool), InternalError>;
 
     /// The client, the registered resources among `identifiers`, and the account with the
     /// address `email` with what a password sign-in decides with it (the password grant).

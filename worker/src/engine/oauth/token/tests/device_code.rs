@@ -305,3 +305,32 @@ fn rfc9449_5_2_a_client_registered_dpop_bound_gets_tokens_only_with_a_proof() {
     let proven = block_on(bound(&f, NOW, Some("k")).handle_form(Some(&basic), &form("grant_type=client_credentials")));
     assert_eq!(proven.unwrap().token_type, "DPoP");
 }
+
+/// docs/storage.md, "One trip per grant": a pending poll is written in the batch that reads
+/// the client and the code, and only for the code's own client with its right secret; a
+/// refused poll writes nothing, and the interval grows in SQL as `poll` decides.
+#[test]
+fn a_pending_poll_is_recorded_in_its_batch_only_for_its_own_authenticated_client() {
+    let f = setup(SqliteStore::open_in_memory().unwrap());
+    let basic =
+        |secret: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("svc:{secret}")));
+    let r = device_authorization_of(endpoint(&f, NOW), Some(&basic("s3cret")), &form("scope=read")).unwrap();
+    let poll = |secret: &str, now: UnixTime| {
+        let body = format!("grant_type={}&device_code={}", grant::DEVICE_CODE, r.device_code);
+        block_on(endpoint(&f, now).handle_form(Some(&basic(secret)), &form(&body)))
+    };
+    let recorded = || {
+        let rows = f.store.rows("SELECT last_polled_at, poll_interval FROM device_codes", &[]);
+        (rows[0]["last_polled_at"].as_i64(), rows[0]["poll_interval"].as_i64())
+    };
+    assert!(matches!(poll("wrong", NOW + 5).unwrap_err(), TokenError::InvalidClient { .. }));
+    assert_eq!(recorded(), (None, Some(5)), "a wrong secret records nothing");
+    assert!(matches!(poll_at(&f, &r.device_code, NOW + 6).unwrap_err(), TokenError::InvalidGrant(_)));
+    assert_eq!(recorded(), (None, Some(5)), "another client's poll records nothing");
+    assert_eq!(poll("s3cret", NOW + 7).unwrap_err(), TokenError::AuthorizationPending);
+    assert_eq!(recorded(), (Some(NOW + 7), Some(5)));
+    assert_eq!(poll("s3cret", NOW + 9).unwrap_err(), TokenError::SlowDown { interval: 10 });
+    assert_eq!(recorded(), (Some(NOW + 9), Some(10)));
+    assert_eq!(poll("s3cret", NOW + 19).unwrap_err(), TokenError::AuthorizationPending);
+    assert_eq!(recorded(), (Some(NOW + 19), Some(10)), "on time: the interval stays");
+}
