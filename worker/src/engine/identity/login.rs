@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::engine::crypto::passwords::{burn_verification_time, verify_password};
 use crate::engine::identity::mfa::MfaState;
-use crate::engine::identity::users::{User, UserStore};
+use crate::engine::identity::users::User;
 use crate::engine::ops::audit::{AuditEvent, RequestMeta};
 use crate::engine::platform::config::Config;
 use crate::engine::platform::error::InternalError;
@@ -80,7 +80,9 @@ pub struct LoginContext<'a> {
     pub client_id: Option<&'a str>,
 }
 
-/// The user whose email and password these are.
+/// The user whose password this is, for the account already read by its address
+/// (`None`: no account has it; [`account_statements`] reads it with what else the
+/// request needs in one round trip).
 ///
 /// An unknown email spends the same argon2 time as a known one (no enumeration by
 /// timing). Wrong passwords count toward the lockout: `LOCKOUT_THRESHOLD` consecutive
@@ -89,21 +91,8 @@ pub struct LoginContext<'a> {
 /// guessing cannot go on. Addresses in `LOCKOUT_WHITELIST` are neither refused by a lock
 /// nor counted, so an attacker elsewhere cannot lock the office out. Failures are audited
 /// (`user.login_failed`, `user.locked`); a success is not recorded yet, because a second
-/// factor may follow: the caller calls [`record_login`] once the sign-in is complete (so
+/// factor may follow: the caller writes [`login_statements`] once the sign-in is complete (so
 /// a right password alone neither resets the failure count nor counts as a sign-in).
-pub async fn check_password<S: UserStore + SqlRunner>(
-    store: &S,
-    rng: &impl Random,
-    cx: &LoginContext<'_>,
-    email: &str,
-    password: &str,
-) -> Result<User, LoginError> {
-    let user = store.user_by_email(email.trim()).await?;
-    verify_account(store, rng, cx, user, password).await
-}
-
-/// [`check_password`] for the account already read by its address (`None`: no account
-/// has it), when the caller read it together with other facts in one round trip.
 pub async fn verify_account<S: SqlRunner>(
     store: &S,
     rng: &impl Random,
@@ -152,20 +141,10 @@ pub async fn verify_account<S: SqlRunner>(
     Ok(user)
 }
 
-/// A complete sign-in: the failure count resets, `last_login_at` moves, and `user.login`
-/// is audited with whether a second factor was shown (`mfa_used` in its metadata).
-pub async fn record_login(
-    store: &impl SqlRunner,
-    rng: &impl Random,
-    cx: &LoginContext<'_>,
-    user: &User,
-    mfa_used: bool,
-) -> Result<(), InternalError> {
-    store.batch(&login_statements(rng, cx, user, mfa_used)?).await.map(|_| ())
-}
-
-/// [`record_login`]'s writes, for a batch that commits them with the session they start
-/// (one round trip, both or neither).
+/// A complete sign-in's writes: the failure count resets, `last_login_at` moves, and
+/// `user.login` is audited with whether a second factor was shown (`mfa_used` in its
+/// metadata). For a batch that commits them with what the sign-in yields (a session, a
+/// refresh token): one round trip, both or neither.
 pub fn login_statements(
     rng: &impl Random,
     cx: &LoginContext<'_>,

@@ -7,7 +7,7 @@ use pollster::block_on;
 use shared::account::{ChangePassword, PasswordResetComplete, ProfileUpdate, SignUpRequest};
 
 use super::*;
-use crate::engine::identity::login::{check_password, LoginContext, LoginError};
+use crate::engine::identity::login::{verify_account, LoginContext, LoginError};
 use crate::engine::identity::mail::{Mail, MailStore};
 use crate::engine::oauth::consent::ConsentStore;
 use crate::engine::ops::audit::RequestMeta;
@@ -95,7 +95,8 @@ impl Fixture {
 
     fn login(&self, email: &str, password: &str) -> Result<User, LoginError> {
         let cx = LoginContext { config: &self.config, meta: &self.meta, now: NOW, method: "browser", client_id: None };
-        block_on(check_password(&self.store, &SystemRandom, &cx, email, password))
+        let account = block_on(self.store.user_by_email(email.trim())).map_err(LoginError::Internal)?;
+        block_on(verify_account(&self.store, &SystemRandom, &cx, account, password))
     }
 
     /// A password session for `user` started now, as a sign-in would: (cookie, session).

@@ -8,7 +8,7 @@ use shared::paths;
 use super::issue::Grant;
 use super::{TokenEndpoint, TokenError};
 use crate::engine::clients::gate::ClientGate;
-use crate::engine::clients::Credentials;
+use crate::engine::clients::{Client, Credentials};
 use crate::engine::crypto::tokens::random_token;
 use crate::engine::identity::users::UserStore;
 use crate::engine::oauth::device::{
@@ -158,7 +158,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
 
     /// A client may poll for device codes only if DPoP-bound as registered (RFC 9449
     /// §5.2) and registered for the grant.
-    fn allowed(&self, client: &crate::engine::clients::Client) -> Result<(), TokenError> {
+    fn allowed(&self, client: &Client) -> Result<(), TokenError> {
         self.require_binding(client)?;
         if !client.allows_grant(grant::DEVICE_CODE) {
             return Err(TokenError::UnauthorizedClient(

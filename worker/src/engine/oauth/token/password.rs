@@ -13,7 +13,7 @@ use crate::engine::identity::mfa;
 use crate::engine::identity::password_expiry::{self, Expiry};
 use crate::engine::identity::rate_limit;
 use crate::engine::identity::users::User;
-use crate::engine::oauth::resources::TargetResource;
+use crate::engine::oauth::resources::{self, TargetResource};
 use crate::engine::oauth::token::TokenLookups;
 use crate::engine::platform::ports::SqlRunner;
 use crate::engine::platform::request::Platform;
@@ -67,8 +67,7 @@ impl<P: Platform> TokenEndpoint<'_, P> {
         let (found, known, account) =
             self.store.client_resources_and_account(credentials.client_id(), resources, email).await?;
         let client = self.check_client(found, credentials).await?;
-        let chosen =
-            crate::engine::oauth::resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
+        let chosen = resources::resolve(resources, &known, &client).map_err(TokenError::InvalidTarget)?;
         Ok((client, chosen, account))
     }
 
